@@ -1,1 +1,34 @@
-//! knot
+//! knot: create, inspect, scan and remove file-system links — NTFS junctions, symbolic
+//! links, hard links and every other reparse point — with the safety promises of knot's
+//! design: removing a link never touches its target, creating never overwrites, a failed
+//! create leaves nothing behind, and every error names the operation, the paths, the cause
+//! and the fix.
+//!
+//! ```no_run
+//! use knot::{create, inspect, remove, CreateOptions, LinkType, RemoveMode};
+//!
+//! # fn main() -> knot::Result<()> {
+//! let made = create("current", "releases/v2", LinkType::Symlink, &CreateOptions::default())?;
+//! assert_eq!(made.link.kind.name(), "symlink");
+//! let link = inspect("current")?;
+//! println!("{} -> {:?}", link.path.display(), link.target);
+//! remove("current", RemoveMode::Remove)?;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+mod create;
+mod error;
+mod inspect;
+mod link;
+mod path;
+mod remove;
+mod sys;
+
+pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, create};
+pub use error::{Error, ErrorKind, Op, Result};
+pub use inspect::inspect;
+pub use link::{Flavour, Kind, Link, Status};
+pub use remove::{RemoveMode, remove};

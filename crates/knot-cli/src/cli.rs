@@ -1,0 +1,274 @@
+//! Parsing: the command line becomes one immutable [`Settings`] (STYLE.md point 8). Nothing
+//! here touches the file system.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use knot::{CreateOptions, Flavour, LinkType, RemoveMode, Replace, TargetForm};
+
+use crate::output::Format;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "knot",
+    version,
+    about = "Create, inspect and remove junctions, symbolic links and hard links, safely.",
+    long_about = "Create, inspect and remove junctions, symbolic links and hard links, safely.\n\n\
+        Commands that create take the LINK first, then the TARGET, like mklink.\n\
+        Exit codes: 0 success, 1 an operation failed, 2 usage error.",
+    propagate_version = true
+)]
+struct Cli {
+    /// Silence notes (errors are still printed).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand, Debug)]
+enum Commands {
+    /// Create a symbolic link LINK that points at TARGET.
+    Symlink {
+        #[command(flatten)]
+        paths: LinkArgs,
+        /// Make a directory symlink (checked against TARGET when it exists).
+        #[arg(long, conflicts_with = "file")]
+        dir: bool,
+        /// Make a file symlink (checked against TARGET when it exists).
+        #[arg(long)]
+        file: bool,
+        /// Store the target as a path relative to the link's directory
+        /// (TARGET is then read from the current directory, like `ln -sr`).
+        #[arg(long, conflicts_with = "absolute")]
+        relative: bool,
+        /// Store the target as an absolute path (TARGET is read from the current directory).
+        #[arg(long)]
+        absolute: bool,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Create a junction LINK to the directory TARGET (on Unix: an absolute directory symlink).
+    Junction {
+        #[command(flatten)]
+        paths: LinkArgs,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Create a hard link LINK to the file TARGET.
+    Hardlink {
+        #[command(flatten)]
+        paths: LinkArgs,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Create the best link this platform allows for TARGET, and say which.
+    Link {
+        #[command(flatten)]
+        paths: LinkArgs,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Show what each PATH is: its kind, target, resolved path and status.
+    Show {
+        /// Paths to show; links are not followed.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Remove links; never a regular file or directory, never what a link points at.
+    Rm {
+        /// Links to remove.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Say what would be removed, and remove nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Work with raw reparse-point buffers.
+    Reparse {
+        #[command(subcommand)]
+        command: ReparseCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReparseCommand {
+    /// Decode a raw REPARSE_DATA_BUFFER and print its fields, like `fsutil reparsepoint query`.
+    Decode {
+        /// The file holding the buffer's bytes; `-` or nothing reads standard input.
+        #[arg(value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Print one JSON record instead.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct LinkArgs {
+    /// The link to create.
+    #[arg(value_name = "LINK")]
+    link: PathBuf,
+    /// What the link points at.
+    #[arg(value_name = "TARGET")]
+    target: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ForceArg {
+    /// Replace LINK if it is already a link (atomically); a real file or directory is never
+    /// replaced.
+    #[arg(short, long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct FormatArgs {
+    /// Print one JSON object per line.
+    #[arg(long, conflicts_with = "null")]
+    json: bool,
+    /// Print NUL-terminated paths.
+    #[arg(short = '0', long = "null")]
+    null: bool,
+}
+
+impl FormatArgs {
+    fn format(&self) -> Format {
+        match (self.json, self.null) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Nul,
+            _ => Format::Human,
+        }
+    }
+}
+
+/// One command, fully decided.
+#[derive(Debug)]
+pub enum Command {
+    Create {
+        link: PathBuf,
+        target: PathBuf,
+        ty: LinkType,
+        options: CreateOptions,
+    },
+    Show {
+        paths: Vec<PathBuf>,
+        format: Format,
+    },
+    Remove {
+        paths: Vec<PathBuf>,
+        mode: RemoveMode,
+        format: Format,
+    },
+    ReparseDecode {
+        input: Option<PathBuf>,
+        json: bool,
+    },
+}
+
+/// Everything a run of knot needs to know, decided before anything is done.
+#[derive(Debug)]
+pub struct Settings {
+    pub command: Command,
+    pub quiet: bool,
+}
+
+/// Parses the arguments; on a usage error clap prints a short usage line and exits with 2.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
+    let cli = Cli::parse_from(args);
+    let create = |paths: LinkArgs, ty, options| Command::Create {
+        link: paths.link,
+        target: paths.target,
+        ty,
+        options,
+    };
+    let replace = |force: ForceArg| {
+        if force.force {
+            Replace::Links
+        } else {
+            Replace::Never
+        }
+    };
+    let command = match cli.command {
+        Commands::Symlink {
+            paths,
+            dir,
+            file,
+            relative,
+            absolute,
+            force,
+        } => {
+            let flavour = match (dir, file) {
+                (true, _) => Some(Flavour::Dir),
+                (_, true) => Some(Flavour::File),
+                _ => None,
+            };
+            let form = match (relative, absolute) {
+                (true, _) => TargetForm::Relative,
+                (_, true) => TargetForm::Absolute,
+                _ => TargetForm::AsGiven,
+            };
+            let options = CreateOptions {
+                flavour,
+                form,
+                replace: replace(force),
+            };
+            create(paths, LinkType::Symlink, options)
+        }
+        Commands::Junction { paths, force } => create(
+            paths,
+            LinkType::Junction,
+            CreateOptions {
+                replace: replace(force),
+                ..Default::default()
+            },
+        ),
+        Commands::Hardlink { paths, force } => create(
+            paths,
+            LinkType::Hardlink,
+            CreateOptions {
+                replace: replace(force),
+                ..Default::default()
+            },
+        ),
+        Commands::Link { paths, force } => create(
+            paths,
+            LinkType::Best,
+            CreateOptions {
+                replace: replace(force),
+                ..Default::default()
+            },
+        ),
+        Commands::Show { paths, format } => Command::Show {
+            paths,
+            format: format.format(),
+        },
+        Commands::Rm {
+            paths,
+            dry_run,
+            format,
+        } => Command::Remove {
+            paths,
+            mode: if dry_run {
+                RemoveMode::DryRun
+            } else {
+                RemoveMode::Remove
+            },
+            format: format.format(),
+        },
+        Commands::Reparse {
+            command: ReparseCommand::Decode { input, json },
+        } => Command::ReparseDecode { input, json },
+    };
+    Settings {
+        command,
+        quiet: cli.quiet,
+    }
+}

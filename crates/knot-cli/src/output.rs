@@ -1,0 +1,285 @@
+//! Everything knot prints: records (human, JSON Lines, NUL-terminated), messages, escaping.
+//!
+//! Link targets and names are untrusted text: in human output and messages every control
+//! character and every byte that is not valid UTF-8 is escaped (`\n`, `\x1b`, `\xff`), so a
+//! name can neither break a line nor drive the terminal (fd's `sanitize.rs`). JSON and `-0`
+//! output carry names exactly.
+
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use knot::Link;
+
+/// How records are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned, escaped text for people.
+    Human,
+    /// One JSON object per line.
+    Json,
+    /// The path of each record, NUL-terminated.
+    Nul,
+}
+
+/// `name` with control characters and invalid UTF-8 escaped, for a terminal or a log.
+pub fn escape(name: &OsStr) -> String {
+    let bytes = name.as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let code = u32::from(c);
+                    if code <= 0xff {
+                        out.push_str(&format!("\\x{code:02x}"));
+                    } else {
+                        out.push_str(&format!("\\u{{{code:x}}}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// `'name'`, escaped: how paths appear in messages.
+pub fn quote(name: &OsStr) -> String {
+    format!("'{}'", escape(name))
+}
+
+/// A path for JSON: a string when it is valid Unicode, else `{"bytes": base64}` of its raw
+/// bytes (on Windows, of its UTF-16LE units), so no name is ever lost.
+pub fn json_name(name: &OsStr) -> Value {
+    match name.to_str() {
+        Some(s) => Value::String(s.to_owned()),
+        None => {
+            json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(raw_bytes(name)) })
+        }
+    }
+}
+
+#[cfg(unix)]
+fn raw_bytes(name: &OsStr) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    name.as_bytes().to_vec()
+}
+
+#[cfg(windows)]
+fn raw_bytes(name: &OsStr) -> Vec<u8> {
+    use std::os::windows::ffi::OsStrExt;
+    name.encode_wide().flat_map(u16::to_le_bytes).collect()
+}
+
+#[cfg(not(any(unix, windows)))]
+fn raw_bytes(name: &OsStr) -> Vec<u8> {
+    name.as_encoded_bytes().to_vec()
+}
+
+fn opt_name(name: Option<&OsStr>) -> Value {
+    name.map_or(Value::Null, json_name)
+}
+
+/// The JSON record of DESIGN.md section 2, keys in its order; fields that do not apply are
+/// `null`.
+pub fn record(link: &Link) -> Value {
+    let mut map = Map::new();
+    map.insert("path".into(), json_name(link.path.as_os_str()));
+    map.insert("kind".into(), Value::String(link.kind.name().to_owned()));
+    map.insert("dir".into(), link.dir.map_or(Value::Null, Value::Bool));
+    map.insert(
+        "target".into(),
+        opt_name(link.target.as_deref().map(Path::as_os_str)),
+    );
+    map.insert(
+        "relative".into(),
+        link.relative.map_or(Value::Null, Value::Bool),
+    );
+    map.insert(
+        "resolved".into(),
+        opt_name(link.resolved.as_deref().map(Path::as_os_str)),
+    );
+    map.insert(
+        "status".into(),
+        link.status.map_or(Value::Null, |s| s.name().into()),
+    );
+    map.insert(
+        "tag".into(),
+        link.tag
+            .map_or(Value::Null, |t| format!("{t:#010x}").into()),
+    );
+    map.insert(
+        "substitute_name".into(),
+        opt_name(link.substitute_name.as_deref()),
+    );
+    map.insert("print_name".into(), opt_name(link.print_name.as_deref()));
+    map.insert("nlink".into(), link.nlink.map_or(Value::Null, Value::from));
+    Value::Object(map)
+}
+
+/// The human form of one record: the path, then one aligned `field: value` line per field
+/// that applies.
+pub fn human(link: &Link) -> String {
+    let mut lines = vec![escape(link.path.as_os_str())];
+    let mut field =
+        |name: &str, value: String| lines.push(format!("  {:<10}{value}", format!("{name}:")));
+    field("kind", link.kind.name().to_owned());
+    if let Some(target) = &link.target {
+        let form = match link.relative {
+            Some(true) => " (relative)",
+            Some(false) => " (absolute)",
+            None => "",
+        };
+        field("target", format!("{}{form}", escape(target.as_os_str())));
+    }
+    if let Some(resolved) = &link.resolved {
+        field("resolved", escape(resolved.as_os_str()));
+    }
+    if let Some(status) = link.status {
+        field("status", status.name().to_owned());
+    }
+    if link.kind.is_link() && link.kind != knot::Kind::Hardlink {
+        if let Some(dir) = link.dir {
+            field(
+                "leads to",
+                if dir { "a directory" } else { "a file" }.to_owned(),
+            );
+        }
+    }
+    if let Some(tag) = link.tag {
+        field("tag", format!("{tag:#010x}"));
+    }
+    if let Some(name) = &link.substitute_name {
+        field("substitute", escape(name));
+    }
+    if let Some(name) = &link.print_name {
+        field("print", escape(name));
+    }
+    if let Some(nlink) = link
+        .nlink
+        .filter(|&n| n > 1 || link.kind == knot::Kind::Hardlink)
+    {
+        field("names", nlink.to_string());
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Writes records to standard output, stopping quietly when the reader has gone away.
+pub struct Printer {
+    out: io::BufWriter<io::Stdout>,
+    format: Format,
+}
+
+impl Printer {
+    pub fn new(format: Format) -> Printer {
+        Printer {
+            out: io::BufWriter::new(io::stdout()),
+            format,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Prints one record in the chosen format.
+    pub fn record(&mut self, link: &Link) {
+        let result = match self.format {
+            Format::Human => self.out.write_all(human(link).as_bytes()),
+            Format::Json => writeln!(self.out, "{}", record(link)),
+            Format::Nul => self
+                .out
+                .write_all(link.path.as_os_str().as_encoded_bytes())
+                .and_then(|()| self.out.write_all(b"\0")),
+        };
+        check(result);
+    }
+
+    /// Prints one line of text (human output that is not a record).
+    pub fn line(&mut self, text: &str) {
+        check(writeln!(self.out, "{text}"));
+    }
+
+    /// Prints a JSON value as one line.
+    pub fn json(&mut self, value: &Value) {
+        check(writeln!(self.out, "{value}"));
+    }
+
+    pub fn flush(&mut self) {
+        check(self.out.flush());
+    }
+}
+
+impl Drop for Printer {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// A write to standard output failed: a closed pipe ends knot quietly and successfully, as
+/// ripgrep does; anything else is reported.
+fn check(result: io::Result<()>) {
+    if let Err(err) = result {
+        if err.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("knot: cannot write to standard output: {err}");
+            std::process::exit(1);
+        }
+        std::process::exit(0);
+    }
+}
+
+/// Messages on standard error, each prefixed with the program name.
+#[derive(Clone, Copy, Debug)]
+pub struct Messages {
+    pub quiet: bool,
+}
+
+impl Messages {
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("knot: note: {text}");
+        }
+    }
+
+    pub fn error(&self, text: &str) {
+        eprintln!("knot: {text}");
+    }
+
+    pub fn hint(&self, text: &str) {
+        eprintln!("knot: hint: {text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_keeps_the_rest() {
+        assert_eq!(
+            escape(OsStr::new("a b\n\tc\x1b[31m")),
+            "a b\\n\\tc\\x1b[31m"
+        );
+        assert_eq!(escape(OsStr::new("héllo\\x")), "héllo\\x");
+        assert_eq!(escape(OsStr::new("\u{9b}")), "\\x9b");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_are_escaped_and_base64_in_json() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = OsStr::from_bytes(b"bad-\xff-name");
+        assert_eq!(escape(name), "bad-\\xff-name");
+        assert_eq!(json_name(name), json!({"bytes": "YmFkLf8tbmFtZQ=="}));
+    }
+}

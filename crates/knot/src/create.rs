@@ -1,0 +1,376 @@
+//! Creating links: never overwriting, all or nothing, and read back before reporting
+//! success (DESIGN.md promises 2 and 3).
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::inspect::inspect;
+use crate::link::{Flavour, Link};
+use crate::path::{parent_dir, real_location, relative_to, resolve_against_link};
+use crate::sys::{self, FileType, Meta};
+
+/// Which kind of link to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkType {
+    /// A symbolic link.
+    Symlink,
+    /// A junction (on Unix, an absolute directory symlink).
+    Junction,
+    /// A hard link.
+    Hardlink,
+    /// The best kind this platform allows for the target (`knot link`).
+    Best,
+}
+
+impl LinkType {
+    fn op(self) -> Op {
+        match self {
+            LinkType::Symlink => Op::CreateSymlink,
+            LinkType::Junction => Op::CreateJunction,
+            LinkType::Hardlink => Op::CreateHardlink,
+            LinkType::Best => Op::CreateLink,
+        }
+    }
+}
+
+/// How a symlink's target is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TargetForm {
+    /// Exactly as given, like `ln -s` and `mklink`: a relative target is relative to the
+    /// link's directory.
+    #[default]
+    AsGiven,
+    /// As the relative path from the link's directory to the target, which is given as a
+    /// path from the current directory (like `ln -sr`).
+    Relative,
+    /// As an absolute path; the target is given as a path from the current directory.
+    Absolute,
+}
+
+/// What may stand at the link path already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Replace {
+    /// Nothing: an existing path is an error.
+    #[default]
+    Never,
+    /// A link, which is replaced atomically (`--force`); a real file or directory is still
+    /// an error.
+    Links,
+}
+
+/// Options for [`create`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CreateOptions {
+    /// `--dir` / `--file`: the symlink flavour, checked against an existing target.
+    pub flavour: Option<Flavour>,
+    /// How a symlink's target is stored.
+    pub form: TargetForm,
+    /// What may be replaced.
+    pub replace: Replace,
+}
+
+/// Something worth telling the user that is not an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Note {
+    /// The file system has no junctions, so an absolute directory symlink was made.
+    NoJunctions,
+    /// An existing link was replaced.
+    Replaced,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Note::NoJunctions => {
+                "this file system has no junctions; made an absolute directory symlink instead"
+            }
+            Note::Replaced => "replaced the existing link",
+        })
+    }
+}
+
+/// What [`create`] made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Created {
+    /// The new link, read back from the file system.
+    pub link: Link,
+    /// The kind of link made (for [`LinkType::Best`], the one chosen).
+    pub made: LinkType,
+    /// Notes for the user.
+    pub notes: Vec<Note>,
+}
+
+/// Creates a link at `link` leading to `target` (LINK first, like `mklink`).
+///
+/// Nothing is overwritten unless [`Replace::Links`] is given and `link` is itself a link;
+/// then the new link is made under a temporary name beside it and renamed over it, so no
+/// reader ever sees the path missing. A failed create leaves nothing behind. The new link
+/// is read back and compared with what was asked before success is reported.
+///
+/// # Errors
+/// Each refused case has its own [`ErrorKind`]: the link exists (or the arguments look
+/// swapped), the target is missing or of the wrong type, the flavour contradicts the
+/// target, a hard link would cross file systems, or the read-back differs.
+///
+/// # Platform behavior
+/// On Unix a junction is an absolute directory symlink ([`Note::NoJunctions`]) and
+/// [`LinkType::Best`] makes a symlink. Hard links never follow a symlink given as target.
+pub fn create<L: AsRef<Path>, T: AsRef<Path>>(
+    link: L,
+    target: T,
+    ty: LinkType,
+    options: &CreateOptions,
+) -> Result<Created> {
+    create_inner(link.as_ref(), target.as_ref(), ty, options)
+}
+
+/// The decided work: what to make, and the target text to store in it.
+struct Plan {
+    made: LinkType,
+    stored: PathBuf,
+    flavour: Flavour,
+    notes: Vec<Note>,
+}
+
+fn create_inner(
+    link: &Path,
+    target: &Path,
+    ty: LinkType,
+    options: &CreateOptions,
+) -> Result<Created> {
+    let op = ty.op();
+    let fail = |kind| Error::new(op, link, kind).with_target(target);
+    if link.file_name().is_none() {
+        return Err(fail(ErrorKind::BadLinkPath));
+    }
+    let existing = match sys::lstat(link) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+    };
+    let replacing = match existing {
+        None => false,
+        Some(meta) if options.replace == Replace::Links && meta.ty == FileType::Symlink => true,
+        Some(_) => false,
+    };
+
+    // Where the target is, seen from where it will be resolved.
+    let seen_from_link = matches!(ty, LinkType::Best)
+        || (ty == LinkType::Symlink && options.form == TargetForm::AsGiven);
+    let target_path = if seen_from_link {
+        resolve_against_link(link, target)
+    } else {
+        target.to_path_buf()
+    };
+    // A hard link is made to the entry itself; the others lead through it.
+    let found = if ty == LinkType::Hardlink {
+        sys::lstat(&target_path)
+    } else {
+        sys::stat(&target_path)
+    };
+    let target_meta = match found {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) if sys::classify_resolve_error(&e).is_broken() => None,
+        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+    };
+
+    if let Some(meta) = existing
+        && !replacing
+    {
+        if target_meta.is_none() {
+            return Err(fail(ErrorKind::ArgumentsSwapped));
+        }
+        return Err(fail(match (options.replace, meta.ty) {
+            (Replace::Never, _) => ErrorKind::LinkExists,
+            (Replace::Links, FileType::Dir) => ErrorKind::WouldReplaceReal { what: "directory" },
+            (Replace::Links, FileType::File) => ErrorKind::WouldReplaceReal { what: "file" },
+            (Replace::Links, _) => ErrorKind::WouldReplaceReal {
+                what: "special file",
+            },
+        }));
+    }
+
+    let plan = plan(link, target, &target_path, target_meta, ty, options).map_err(fail)?;
+    let made_at = if replacing {
+        temporary_name(link)
+    } else {
+        link.to_path_buf()
+    };
+    make(&plan, target, &made_at).map_err(|e| Error::io(op, link, e).with_target(target))?;
+    let checked = verify(&plan, &target_path, &made_at).and_then(|()| {
+        if replacing {
+            sys::rename_over(&made_at, link)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(err) = checked {
+        // All or nothing: take back what was made. The rename is the last step, so on any
+        // failure the thing to remove is still at `made_at`.
+        let _ = sys::lstat(&made_at).and_then(|m| sys::remove_link(&made_at, &m));
+        return Err(match err.kind() {
+            io::ErrorKind::InvalidData => Error::new(
+                op,
+                link,
+                ErrorKind::ReadBack {
+                    expected: format!("{:?}", plan.stored.display().to_string()),
+                    found: err.to_string(),
+                },
+            )
+            .with_target(target),
+            _ => Error::io(op, link, err).with_target(target),
+        });
+    }
+    let mut notes = plan.notes;
+    if replacing {
+        notes.push(Note::Replaced);
+    }
+    let link = inspect(link).map_err(|e| e.with_op(op))?;
+    Ok(Created {
+        link,
+        made: plan.made,
+        notes,
+    })
+}
+
+/// Checks the target against the kind asked for and decides what to store.
+fn plan(
+    link: &Path,
+    target: &Path,
+    target_path: &Path,
+    target_meta: Option<Meta>,
+    ty: LinkType,
+    options: &CreateOptions,
+) -> std::result::Result<Plan, ErrorKind> {
+    let target_is_dir = target_meta.map(|m| m.ty == FileType::Dir);
+    if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
+        let found = if is_dir { Flavour::Dir } else { Flavour::File };
+        if asked != found && ty != LinkType::Hardlink {
+            let found = if is_dir { "directory" } else { "file" };
+            return Err(ErrorKind::FlavourMismatch {
+                asked: asked.name(),
+                found,
+            });
+        }
+    }
+    let flavour = match (options.flavour, target_is_dir) {
+        (Some(flavour), _) => flavour,
+        (None, Some(true)) => Flavour::Dir,
+        (None, Some(false)) => Flavour::File,
+        (None, None) if sys::FLAVOUR_MATTERS && ty == LinkType::Symlink => {
+            return Err(ErrorKind::FlavourNeeded);
+        }
+        (None, None) => Flavour::File,
+    };
+    let io_err = |e: io::Error| ErrorKind::Unsupported { why: e.to_string() };
+    match ty {
+        LinkType::Symlink => {
+            let stored = match options.form {
+                TargetForm::AsGiven => target.to_path_buf(),
+                TargetForm::Absolute => real_location(target).map_err(io_err)?,
+                TargetForm::Relative => {
+                    let from = std::fs::canonicalize(parent_dir(link)).map_err(io_err)?;
+                    relative_to(&real_location(target).map_err(io_err)?, &from)
+                }
+            };
+            Ok(Plan {
+                made: ty,
+                stored,
+                flavour,
+                notes: vec![],
+            })
+        }
+        LinkType::Junction => match target_is_dir {
+            None => Err(ErrorKind::TargetMissing),
+            Some(false) => Err(ErrorKind::TargetNotDirectory),
+            Some(true) => {
+                let stored = real_location(target_path).map_err(io_err)?;
+                if sys::NATIVE_JUNCTIONS {
+                    Ok(Plan {
+                        made: ty,
+                        stored,
+                        flavour,
+                        notes: vec![],
+                    })
+                } else {
+                    Ok(Plan {
+                        made: LinkType::Symlink,
+                        stored,
+                        flavour,
+                        notes: vec![Note::NoJunctions],
+                    })
+                }
+            }
+        },
+        LinkType::Hardlink => match target_meta.map(|m| m.ty) {
+            None => Err(ErrorKind::TargetMissing),
+            Some(FileType::Dir) => Err(ErrorKind::TargetIsDirectory),
+            Some(_) => Ok(Plan {
+                made: ty,
+                stored: target.to_path_buf(),
+                flavour,
+                notes: vec![],
+            }),
+        },
+        LinkType::Best => match target_meta {
+            None => Err(ErrorKind::TargetMissing),
+            Some(_) => Ok(Plan {
+                made: LinkType::Symlink,
+                stored: target.to_path_buf(),
+                flavour,
+                notes: vec![],
+            }),
+        },
+    }
+}
+
+fn make(plan: &Plan, target: &Path, at: &Path) -> io::Result<()> {
+    match plan.made {
+        LinkType::Symlink | LinkType::Best => sys::symlink(&plan.stored, at, plan.flavour),
+        LinkType::Junction => sys::junction(&plan.stored, at),
+        LinkType::Hardlink => sys::hard_link(target, at),
+    }
+}
+
+/// Reads the new link back (DESIGN.md promise 3): some systems report success and make
+/// nothing. A mismatch is reported as `InvalidData` with what was found.
+fn verify(plan: &Plan, target_path: &Path, at: &Path) -> io::Result<()> {
+    let mismatch = |found: String| io::Error::new(io::ErrorKind::InvalidData, found);
+    let meta = match sys::lstat(at) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(mismatch("nothing".into())),
+        Err(e) => return Err(e),
+    };
+    match plan.made {
+        LinkType::Hardlink => {
+            let target = sys::lstat(target_path)?;
+            if meta.id != target.id {
+                return Err(mismatch("another file".into()));
+            }
+        }
+        _ => {
+            if meta.ty != FileType::Symlink {
+                return Err(mismatch("something that is not a link".into()));
+            }
+            let stored = sys::read_link(at)?;
+            if stored != plan.stored {
+                return Err(mismatch(format!("{:?}", stored.display().to_string())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A name beside `link` for building its replacement: `.NAME.knot~PID`, unique enough for
+/// one process; a clash is reported by the create call as "exists", never overwritten.
+fn temporary_name(link: &Path) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(link.file_name().unwrap_or_default());
+    name.push(format!(".knot~{}", std::process::id()));
+    link.with_file_name(name)
+}

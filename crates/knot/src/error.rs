@@ -1,0 +1,306 @@
+//! Errors that name the operation, the paths, the cause and, where one is known, the fix
+//! (DESIGN.md promise 7). Shaped like walkdir's `Error`: accessors, a `source`, and a
+//! conversion into `io::Error`.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A `Result` whose error is knot's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The operation that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// Creating a symbolic link.
+    CreateSymlink,
+    /// Creating a junction.
+    CreateJunction,
+    /// Creating a hard link.
+    CreateHardlink,
+    /// Creating the best link the platform allows (`knot link`).
+    CreateLink,
+    /// Reading what a path is.
+    Inspect,
+    /// Removing a link.
+    Remove,
+    /// Reading a directory during a scan.
+    Scan,
+}
+
+impl Op {
+    /// The operation as the verb phrase of a message: "cannot {verb} 'path'".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Op::CreateSymlink => "create symlink",
+            Op::CreateJunction => "create junction",
+            Op::CreateHardlink => "create hard link",
+            Op::CreateLink => "create link",
+            Op::Inspect => "inspect",
+            Op::Remove => "remove",
+            Op::Scan => "scan",
+        }
+    }
+}
+
+/// What went wrong, in knot's own terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The link path already exists and `--force` was not given.
+    LinkExists,
+    /// The link path exists, the target does not: the arguments look swapped (`ln` order).
+    ArgumentsSwapped,
+    /// `--force` was given but the existing path is a real file or directory.
+    WouldReplaceReal {
+        /// `"file"`, `"directory"` or another kind word.
+        what: &'static str,
+    },
+    /// The target does not exist, and this kind of link needs it.
+    TargetMissing,
+    /// A junction to something that is not a directory.
+    TargetNotDirectory,
+    /// A hard link to a directory.
+    TargetIsDirectory,
+    /// `--dir` or `--file` contradicts what the target is.
+    FlavourMismatch {
+        /// What the user asked for.
+        asked: &'static str,
+        /// What the target is.
+        found: &'static str,
+    },
+    /// A symlink to a missing target on a system where the flavour matters, without
+    /// `--dir` or `--file`.
+    FlavourNeeded,
+    /// A hard link across file systems (EXDEV).
+    CrossDevice,
+    /// `rm` (or `--force`) met something that is not a link.
+    NotALink {
+        /// `"regular file"`, `"directory"` or another kind word.
+        what: &'static str,
+    },
+    /// The path does not exist.
+    NotFound,
+    /// The link was made, but reading it back did not give what was asked.
+    ReadBack {
+        /// What was asked for.
+        expected: String,
+        /// What the file system holds.
+        found: String,
+    },
+    /// This platform or file system cannot do the operation.
+    Unsupported {
+        /// Why, in a few words.
+        why: String,
+    },
+    /// The link path has no final name (`/`, `..`).
+    BadLinkPath,
+    /// Any other failure of the system call.
+    Io,
+}
+
+/// An error from a knot operation.
+#[derive(Debug)]
+pub struct Error {
+    op: Op,
+    path: PathBuf,
+    target: Option<PathBuf>,
+    kind: ErrorKind,
+    source: Option<io::Error>,
+}
+
+impl Error {
+    pub(crate) fn new(op: Op, path: &Path, kind: ErrorKind) -> Error {
+        Error {
+            op,
+            path: path.to_path_buf(),
+            target: None,
+            kind,
+            source: None,
+        }
+    }
+
+    /// An error from a system call; its kind is read from the `io::Error`.
+    pub(crate) fn io(op: Op, path: &Path, err: io::Error) -> Error {
+        let kind = match err.kind() {
+            io::ErrorKind::NotFound => ErrorKind::NotFound,
+            io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
+            io::ErrorKind::Unsupported => ErrorKind::Unsupported {
+                why: err.to_string(),
+            },
+            _ => ErrorKind::Io,
+        };
+        Error {
+            op,
+            path: path.to_path_buf(),
+            target: None,
+            kind,
+            source: Some(err),
+        }
+    }
+
+    pub(crate) fn with_target(mut self, target: &Path) -> Error {
+        self.target = Some(target.to_path_buf());
+        self
+    }
+
+    pub(crate) fn with_op(mut self, op: Op) -> Error {
+        self.op = op;
+        self
+    }
+
+    /// The operation that failed.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    /// The path the operation was acting on (the link).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The target, for operations that have one.
+    pub fn target(&self) -> Option<&Path> {
+        self.target.as_deref()
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The underlying system error, if there was one.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.source.as_ref()
+    }
+
+    /// The cause, as a phrase that follows "cannot {op} 'path': ".
+    pub fn cause(&self) -> String {
+        let target = || quote_lossy(self.target.as_deref().unwrap_or(Path::new("")));
+        match &self.kind {
+            ErrorKind::LinkExists => "it already exists".into(),
+            ErrorKind::ArgumentsSwapped => {
+                format!("it already exists, and the target {} does not", target())
+            }
+            ErrorKind::WouldReplaceReal { what } => {
+                format!("it is a {what}, not a link; --force replaces only links")
+            }
+            ErrorKind::TargetMissing => format!("the target {} does not exist", target()),
+            ErrorKind::TargetNotDirectory => {
+                format!(
+                    "the target {} is not a directory; a junction points at a directory",
+                    target()
+                )
+            }
+            ErrorKind::TargetIsDirectory => {
+                format!(
+                    "the target {} is a directory; hard links are for files",
+                    target()
+                )
+            }
+            ErrorKind::FlavourMismatch { asked, found } => {
+                format!(
+                    "--{asked} was given, but the target {} is a {found}",
+                    target()
+                )
+            }
+            ErrorKind::FlavourNeeded => format!(
+                "the target {} does not exist, so knot cannot tell a file symlink from a directory symlink",
+                target()
+            ),
+            ErrorKind::CrossDevice => format!(
+                "the target {} is on another file system; a hard link must stay on one volume",
+                target()
+            ),
+            ErrorKind::NotALink { what } => format!("it is a {what}, not a link"),
+            ErrorKind::NotFound => match &self.source {
+                Some(e) => e.to_string(),
+                None => "no such file or directory".into(),
+            },
+            ErrorKind::ReadBack { expected, found } => format!(
+                "the system reported success, but the link reads back as {found}, not {expected}"
+            ),
+            ErrorKind::Unsupported { why } => why.clone(),
+            ErrorKind::BadLinkPath => "the path has no final name to create".into(),
+            ErrorKind::Io => match &self.source {
+                Some(e) => e.to_string(),
+                None => "an unknown error".into(),
+            },
+        }
+    }
+
+    /// How to fix it, where one is known. The arguments-swapped fix needs the command line,
+    /// which only the caller knows; it is reported as the kind [`ErrorKind::ArgumentsSwapped`].
+    pub fn fix(&self) -> Option<String> {
+        Some(match &self.kind {
+            ErrorKind::LinkExists => {
+                "add --force to replace it if it is a link, or choose another name".into()
+            }
+            ErrorKind::ArgumentsSwapped => "the arguments look swapped: knot takes LINK first, \
+                then TARGET (like mklink)"
+                .into(),
+            ErrorKind::WouldReplaceReal { .. } => {
+                "move or delete it yourself first if you really mean to replace it".into()
+            }
+            ErrorKind::TargetMissing => "check the target path, or create the target first".into(),
+            ErrorKind::TargetNotDirectory => "use `knot symlink` to link to a file".into(),
+            ErrorKind::TargetIsDirectory => {
+                "use `knot junction` or `knot symlink` to link to a directory".into()
+            }
+            ErrorKind::FlavourMismatch { .. } => "drop --dir/--file: knot picks the flavour \
+                from an existing target"
+                .into(),
+            ErrorKind::FlavourNeeded => "say which with --dir or --file".into(),
+            ErrorKind::CrossDevice => {
+                "use `knot symlink` across file systems, or copy the file".into()
+            }
+            ErrorKind::NotALink {
+                what: "regular file",
+            } => "knot rm removes links only; delete files with rm (or del)".into(),
+            ErrorKind::NotALink { what: "directory" } => {
+                "knot rm removes links only; delete directories with rmdir (or rd)".into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} {}: {}",
+            self.op.verb(),
+            quote_lossy(&self.path),
+            self.cause()
+        )
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        let kind = match (&err.kind, &err.source) {
+            (_, Some(e)) => e.kind(),
+            (ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped, None) => {
+                io::ErrorKind::AlreadyExists
+            }
+            (ErrorKind::TargetMissing | ErrorKind::NotFound, None) => io::ErrorKind::NotFound,
+            (ErrorKind::CrossDevice, None) => io::ErrorKind::CrossesDevices,
+            (ErrorKind::Unsupported { .. }, None) => io::ErrorKind::Unsupported,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, err)
+    }
+}
+
+/// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
+fn quote_lossy(path: &Path) -> String {
+    format!("'{}'", path.display())
+}

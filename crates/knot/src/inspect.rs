@@ -1,0 +1,68 @@
+//! `knot show`: what a path is, read without following it.
+
+use std::path::Path;
+
+use crate::error::{Error, Op, Result};
+use crate::link::{Kind, Link, Status};
+use crate::path::{absolute, resolve_against_link};
+use crate::sys::{self, FileType};
+
+/// Reads what `path` is: a link with its target and status, or a plain file, directory or
+/// special file (reported with its kind; it is not an error to ask).
+///
+/// # Errors
+/// The path does not exist or cannot be read.
+///
+/// # Platform behavior
+/// On Unix, knot's junctions are directory symlinks and are reported as `symlink`.
+pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
+    inspect_inner(path.as_ref())
+}
+
+fn inspect_inner(path: &Path) -> Result<Link> {
+    let meta = sys::lstat(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+    let mut link = match meta.ty {
+        FileType::Symlink => {
+            let target = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+            let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
+            link.relative = Some(target.is_relative());
+            resolve(&mut link, &target);
+            link.target = Some(target);
+            link
+        }
+        FileType::Dir => {
+            let mut link = Link::new(path.to_path_buf(), Kind::Dir);
+            link.dir = Some(true);
+            link
+        }
+        FileType::File => {
+            let kind = if meta.nlink > 1 {
+                Kind::Hardlink
+            } else {
+                Kind::File
+            };
+            let mut link = Link::new(path.to_path_buf(), kind);
+            link.dir = Some(false);
+            link
+        }
+        FileType::Other => Link::new(path.to_path_buf(), Kind::Special),
+    };
+    link.nlink = Some(meta.nlink);
+    Ok(link)
+}
+
+/// Fills in `status`, `dir` and `resolved` by following the link, which `show` was asked to
+/// do: the status is the answer to "does it lead somewhere?".
+fn resolve(link: &mut Link, target: &Path) {
+    match sys::stat(&link.path) {
+        Ok(meta) => {
+            link.status = Some(Status::Ok);
+            link.dir = Some(meta.ty == FileType::Dir);
+            link.resolved = std::fs::canonicalize(&link.path).ok();
+        }
+        Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
+    }
+    if link.resolved.is_none() {
+        link.resolved = absolute(&resolve_against_link(&link.path, target)).ok();
+    }
+}

@@ -1,0 +1,159 @@
+//! The record knot reports for every path: what `show`, `scan`, `rm --dry-run` print.
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+/// What a path is, in knot's vocabulary (DESIGN.md section 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A symbolic link (on Windows a file or directory symlink; see [`Link::dir`]).
+    Symlink,
+    /// An NTFS junction (a mount-point reparse point to a directory path).
+    Junction,
+    /// A junction to a volume (`\??\Volume{GUID}\`).
+    MountPoint,
+    /// A regular file with more than one name (see [`Link::nlink`]).
+    Hardlink,
+    /// A regular file with one name: not a link.
+    File,
+    /// A real directory: not a link.
+    Dir,
+    /// A FIFO, socket or device: not a link.
+    Special,
+    /// Any other reparse point, named by its tag (`lx-symlink`, `appexeclink`, `cloud`, ...).
+    Reparse(Cow<'static, str>),
+}
+
+impl Kind {
+    /// The word used in output and JSON.
+    pub fn name(&self) -> &str {
+        match self {
+            Kind::Symlink => "symlink",
+            Kind::Junction => "junction",
+            Kind::MountPoint => "mount-point",
+            Kind::Hardlink => "hardlink",
+            Kind::File => "file",
+            Kind::Dir => "dir",
+            Kind::Special => "special",
+            Kind::Reparse(name) => name,
+        }
+    }
+
+    /// Whether this kind is a link (as opposed to a plain file, directory or special file).
+    pub fn is_link(&self) -> bool {
+        !matches!(self, Kind::File | Kind::Dir | Kind::Special)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a link leads somewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// The target exists.
+    Ok,
+    /// The target is missing.
+    Dangling,
+    /// Resolution cycles.
+    Loop,
+    /// Permission or I/O error while resolving.
+    Unreadable,
+}
+
+impl Status {
+    /// The word used in output and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Dangling => "dangling",
+            Status::Loop => "loop",
+            Status::Unreadable => "unreadable",
+        }
+    }
+
+    /// Whether the link is broken (`dangling` or `loop`), as `scan --broken` means it.
+    pub fn is_broken(self) -> bool {
+        matches!(self, Status::Dangling | Status::Loop)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A Windows symlink is either a file symlink or a directory symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// A file symlink (`mklink`).
+    File,
+    /// A directory symlink (`mklink /D`).
+    Dir,
+}
+
+impl Flavour {
+    /// `"file"` or `"dir"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::File => "file",
+            Flavour::Dir => "dir",
+        }
+    }
+}
+
+/// Everything knot knows about one path. Fields that do not apply are `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Link {
+    /// The path, as given or as found by a scan.
+    pub path: PathBuf,
+    /// What it is.
+    pub kind: Kind,
+    /// Whether it is (or, for a link, leads to) a directory. For a Windows symlink: its
+    /// flavour. `None` for a dangling Unix symlink.
+    pub dir: Option<bool>,
+    /// The target exactly as stored in the link.
+    pub target: Option<PathBuf>,
+    /// Whether the stored target is relative (resolved against the link's parent).
+    pub relative: Option<bool>,
+    /// The absolute path the target leads to: the canonical path when it exists, else the
+    /// target joined to the link's parent.
+    pub resolved: Option<PathBuf>,
+    /// Whether the target can be reached.
+    pub status: Option<Status>,
+    /// The reparse tag, for reparse points.
+    pub tag: Option<u32>,
+    /// The reparse point's substitute name (the path Windows follows).
+    pub substitute_name: Option<OsString>,
+    /// The reparse point's print name (the path Windows shows).
+    pub print_name: Option<OsString>,
+    /// The number of names the file has (hard links), where it was read.
+    pub nlink: Option<u64>,
+}
+
+impl Link {
+    /// A record with only the path and kind filled in.
+    pub fn new(path: PathBuf, kind: Kind) -> Link {
+        Link {
+            path,
+            kind,
+            dir: None,
+            target: None,
+            relative: None,
+            resolved: None,
+            status: None,
+            tag: None,
+            substitute_name: None,
+            print_name: None,
+            nlink: None,
+        }
+    }
+}

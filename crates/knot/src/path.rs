@@ -1,0 +1,130 @@
+//! Path arithmetic that never touches the file system, or touches it only to resolve a
+//! directory that the caller named.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// `path` made absolute against the current directory, with `.` and `..` folded lexically,
+/// the way Windows' `GetFullPathNameW` does for `mklink /J` and `junction.exe`.
+pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
+    let abs = std::path::absolute(path)?;
+    let mut out = PathBuf::new();
+    for part in abs.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // `..` at the root stays at the root, as the kernel does.
+                if !matches!(
+                    out.components().next_back(),
+                    Some(Component::RootDir) | None
+                ) {
+                    out.pop();
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+/// The directory a link lives in: its parent, or `.` for a bare name.
+pub(crate) fn parent_dir(link: &Path) -> &Path {
+    match link.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Where a stored target leads, seen from the link: a relative target is joined to the
+/// link's parent directory, never to the current directory (DESIGN.md section 1).
+pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
+    if target.is_absolute() {
+        target.to_path_buf()
+    } else {
+        parent_dir(link).join(target)
+    }
+}
+
+/// The real location of `path` with its directories resolved but its final component kept
+/// as it is, so a target that is itself a link is pointed at, not followed.
+pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
+    let abs = absolute(path)?;
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return Ok(abs);
+    };
+    match std::fs::canonicalize(parent) {
+        Ok(real) => Ok(real.join(name)),
+        // A missing parent (a dangling target): the lexical form is all there is.
+        Err(_) => Ok(abs),
+    }
+}
+
+/// The relative path that leads from directory `base` to `path`; both absolute.
+pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let mut path_parts = path.components().peekable();
+    let mut base_parts = base.components().peekable();
+    while let (Some(a), Some(b)) = (path_parts.peek(), base_parts.peek()) {
+        if a != b {
+            break;
+        }
+        path_parts.next();
+        base_parts.next();
+    }
+    let mut out = PathBuf::new();
+    for _ in base_parts {
+        out.push("..");
+    }
+    out.extend(path_parts);
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let cases = [
+            ("/a/b/c", "/a/b", "c"),
+            ("/a/b", "/a/b", "."),
+            ("/a/x/y", "/a/b/c", "../../x/y"),
+            ("/", "/a/b", "../.."),
+            ("/a", "/", "a"),
+        ];
+        for (path, base, want) in cases {
+            assert_eq!(
+                relative_to(Path::new(path), Path::new(base)),
+                Path::new(want),
+                "{path} from {base}"
+            );
+        }
+    }
+
+    #[test]
+    fn absolute_folds_dots_lexically() {
+        assert_eq!(
+            absolute(Path::new("/a/./b/../c")).unwrap(),
+            Path::new("/a/c")
+        );
+        assert_eq!(absolute(Path::new("/../..")).unwrap(), Path::new("/"));
+    }
+
+    #[test]
+    fn resolves_against_the_link_not_the_current_directory() {
+        assert_eq!(
+            resolve_against_link(Path::new("d/l"), Path::new("t")),
+            Path::new("d/t")
+        );
+        assert_eq!(
+            resolve_against_link(Path::new("l"), Path::new("t")),
+            Path::new("./t")
+        );
+        assert_eq!(
+            resolve_against_link(Path::new("d/l"), Path::new("/t")),
+            Path::new("/t")
+        );
+    }
+}

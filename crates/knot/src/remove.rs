@@ -1,0 +1,60 @@
+//! `knot rm`: remove links, never what they point at (DESIGN.md promise 1).
+
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::inspect::inspect;
+use crate::link::{Kind, Link};
+use crate::sys::{self, FileType};
+
+/// Whether to remove, or only to say what would be removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveMode {
+    /// Remove the link.
+    Remove,
+    /// Check everything and report the link, but change nothing.
+    DryRun,
+}
+
+/// Removes the link at `path` and returns what it was.
+///
+/// The link itself is removed, never its target: a directory symlink or junction goes, the
+/// directory it points at and everything in it stay.
+///
+/// # Errors
+/// `path` does not exist, or is a regular file, a directory or a special file
+/// ([`ErrorKind::NotALink`]): those are refused and left untouched.
+///
+/// # Platform behavior
+/// On Unix the link is removed with `unlink(2)`. A regular file with several names is a
+/// file, not a link, and is refused too.
+pub fn remove<P: AsRef<Path>>(path: P, mode: RemoveMode) -> Result<Link> {
+    remove_inner(path.as_ref(), mode)
+}
+
+fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
+    let link = inspect(path).map_err(|e| e.with_op(Op::Remove))?;
+    let what = match link.kind {
+        Kind::File | Kind::Hardlink => Some("regular file"),
+        Kind::Dir => Some("directory"),
+        Kind::Special => Some("special file"),
+        _ => None,
+    };
+    if let Some(what) = what {
+        return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
+    }
+    if mode == RemoveMode::Remove {
+        // Look again right before removing: the entry may have been replaced since.
+        let meta = sys::lstat(path).map_err(|e| Error::io(Op::Remove, path, e))?;
+        if meta.ty != FileType::Symlink {
+            let what = if meta.ty == FileType::Dir {
+                "directory"
+            } else {
+                "regular file"
+            };
+            return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
+        }
+        sys::remove_link(path, &meta).map_err(|e| Error::io(Op::Remove, path, e))?;
+    }
+    Ok(link)
+}

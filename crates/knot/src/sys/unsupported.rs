@@ -1,0 +1,54 @@
+//! The backend for platforms knot does not support yet: every operation fails with a clear
+//! error instead of doing something half right.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::Meta;
+use crate::link::{Flavour, Status};
+
+pub(crate) const NATIVE_JUNCTIONS: bool = true;
+pub(crate) const FLAVOUR_MATTERS: bool = true;
+
+fn unsupported<T>() -> io::Result<T> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "not supported on this platform yet",
+    ))
+}
+
+pub(crate) fn lstat(_path: &Path) -> io::Result<Meta> {
+    unsupported()
+}
+
+pub(crate) fn stat(_path: &Path) -> io::Result<Meta> {
+    unsupported()
+}
+
+pub(crate) fn read_link(_path: &Path) -> io::Result<PathBuf> {
+    unsupported()
+}
+
+pub(crate) fn symlink(_target: &Path, _link: &Path, _flavour: Flavour) -> io::Result<()> {
+    unsupported()
+}
+
+pub(crate) fn junction(_target: &Path, _link: &Path) -> io::Result<()> {
+    unsupported()
+}
+
+pub(crate) fn hard_link(_target: &Path, _link: &Path) -> io::Result<()> {
+    unsupported()
+}
+
+pub(crate) fn rename_over(_from: &Path, _to: &Path) -> io::Result<()> {
+    unsupported()
+}
+
+pub(crate) fn remove_link(_path: &Path, _meta: &Meta) -> io::Result<()> {
+    unsupported()
+}
+
+pub(crate) fn classify_resolve_error(_err: &io::Error) -> Status {
+    Status::Unreadable
+}
