@@ -148,13 +148,14 @@ pub fn human(link: &Link) -> String {
     if let Some(status) = link.status {
         field("status", status.name().to_owned());
     }
-    if link.kind.is_link() && link.kind != knot::Kind::Hardlink {
-        if let Some(dir) = link.dir {
-            field(
-                "leads to",
-                if dir { "a directory" } else { "a file" }.to_owned(),
-            );
-        }
+    if link.kind.is_link()
+        && link.kind != knot::Kind::Hardlink
+        && let Some(dir) = link.dir
+    {
+        field(
+            "leads to",
+            if dir { "a directory" } else { "a file" }.to_owned(),
+        );
     }
     if let Some(tag) = link.tag {
         field("tag", format!("{tag:#010x}"));
@@ -165,10 +166,7 @@ pub fn human(link: &Link) -> String {
     if let Some(name) = &link.print_name {
         field("print", escape(name));
     }
-    if let Some(nlink) = link
-        .nlink
-        .filter(|&n| n > 1 || link.kind == knot::Kind::Hardlink)
-    {
+    if let Some(nlink) = link.nlink.filter(|_| link.kind == knot::Kind::Hardlink) {
         field("names", nlink.to_string());
     }
     lines.join("\n") + "\n"
@@ -186,10 +184,6 @@ impl Printer {
             out: io::BufWriter::new(io::stdout()),
             format,
         }
-    }
-
-    pub fn format(&self) -> Format {
-        self.format
     }
 
     /// Prints one record in the chosen format.

@@ -374,3 +374,35 @@ fn temporary_name(link: &Path) -> PathBuf {
     name.push(format!(".knot~{}", std::process::id()));
     link.with_file_name(name)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Promise 3: a link that does not read back as asked is an error. A real system that
+    /// reports success and makes nothing is simulated by planning one target and finding
+    /// another (or nothing) on disk.
+    #[test]
+    fn read_back_catches_what_was_not_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("l");
+        let plan = |stored: &str| Plan {
+            made: LinkType::Symlink,
+            stored: PathBuf::from(stored),
+            flavour: Flavour::File,
+            notes: vec![],
+        };
+        let err = verify(&plan("a"), Path::new("a"), &at).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (io::ErrorKind::InvalidData, "nothing".into())
+        );
+        std::os::unix::fs::symlink("b", &at).unwrap();
+        let err = verify(&plan("a"), Path::new("a"), &at).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (io::ErrorKind::InvalidData, "\"b\"".into())
+        );
+        verify(&plan("b"), Path::new("b"), &at).unwrap();
+    }
+}

@@ -1,0 +1,492 @@
+//! Black-box tests of the `knot` binary: exact standard output, standard error and exit
+//! codes, in a fresh temporary directory each (uutils `test_ln.rs`, fd `tests/testenv`).
+#![cfg(unix)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary directory that knot runs in.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The directory with its symlinks resolved, as `resolved` fields show it.
+    fn real(&self) -> PathBuf {
+        fs::canonicalize(self.dir.path()).unwrap()
+    }
+
+    fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
+        let mut cmd = Command::cargo_bin("knot").unwrap();
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env_remove("NO_COLOR");
+        cmd
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
+    cmd.assert()
+        .code(code)
+        .stdout(stdout.to_owned())
+        .stderr(stderr.to_owned());
+}
+
+#[test]
+fn symlink_then_show_then_rm() {
+    let env = Env::new();
+    fs::create_dir(env.path("d")).unwrap();
+    run(
+        &mut env.knot(["symlink", "l", "d"]),
+        0,
+        "created symlink 'l' -> 'd'\n",
+        "",
+    );
+    let real = env.real();
+    let show = format!(
+        "l\n  kind:     symlink\n  target:   d (relative)\n  resolved: {}/d\n  status:   ok\n  leads to: a directory\n",
+        real.display()
+    );
+    run(&mut env.knot(["show", "l"]), 0, &show, "");
+    run(
+        &mut env.knot(["rm", "l"]),
+        0,
+        "removed symlink 'l' -> 'd'\n",
+        "",
+    );
+    assert_eq!(env.names(), ["d"]);
+}
+
+#[test]
+fn show_json_record() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    std::os::unix::fs::symlink("f", env.path("l")).unwrap();
+    std::os::unix::fs::symlink("missing", env.path("dangling")).unwrap();
+    let real = env.real();
+    let expected = format!(
+        concat!(
+            r#"{{"path":"l","kind":"symlink","dir":false,"target":"f","relative":true,"resolved":"{0}/f","status":"ok","tag":null,"substitute_name":null,"print_name":null,"nlink":1}}"#,
+            "\n",
+            r#"{{"path":"dangling","kind":"symlink","dir":null,"target":"missing","relative":true,"resolved":"{0}/missing","status":"dangling","tag":null,"substitute_name":null,"print_name":null,"nlink":1}}"#,
+            "\n",
+            r#"{{"path":"f","kind":"file","dir":false,"target":null,"relative":null,"resolved":null,"status":null,"tag":null,"substitute_name":null,"print_name":null,"nlink":1}}"#,
+            "\n"
+        ),
+        real.display()
+    );
+    run(
+        &mut env.knot(["show", "--json", "l", "dangling", "f"]),
+        0,
+        &expected,
+        "knot: note: 'f' is a regular file, not a link\n",
+    );
+}
+
+#[test]
+fn show_reports_dangling_loop_and_plain_kinds() {
+    let env = Env::new();
+    fs::create_dir(env.path("d")).unwrap();
+    fs::write(env.path("f"), "x").unwrap();
+    std::os::unix::fs::symlink("b", env.path("a")).unwrap();
+    std::os::unix::fs::symlink("a", env.path("b")).unwrap();
+    std::os::unix::fs::symlink("gone", env.path("g")).unwrap();
+    let real = env.real().display().to_string();
+    let stdout = format!(
+        "a\n  kind:     symlink\n  target:   b (relative)\n  resolved: {real}/b\n  status:   loop\n\
+         g\n  kind:     symlink\n  target:   gone (relative)\n  resolved: {real}/gone\n  status:   dangling\n\
+         f\n  kind:     file\n\
+         d\n  kind:     dir\n"
+    );
+    let stderr = "knot: note: 'f' is a regular file, not a link\nknot: note: 'd' is a directory, not a link\n";
+    run(
+        &mut env.knot(["show", "a", "g", "f", "d"]),
+        0,
+        &stdout,
+        stderr,
+    );
+    // -q silences notes.
+    env.knot(["-q", "show", "f"]).assert().code(0).stderr("");
+}
+
+#[test]
+fn show_of_a_missing_path_fails() {
+    let env = Env::new();
+    run(
+        &mut env.knot(["show", "nope"]),
+        1,
+        "",
+        "knot: cannot inspect 'nope': No such file or directory (os error 2)\n",
+    );
+}
+
+#[test]
+fn rm_refuses_a_file_and_a_directory_and_touches_nothing() {
+    let env = Env::new();
+    fs::write(env.path("f"), "keep").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    fs::write(env.path("d/canary"), "keep").unwrap();
+    run(
+        &mut env.knot(["rm", "f"]),
+        1,
+        "",
+        "knot: cannot remove 'f': it is a regular file, not a link\n\
+         knot: hint: knot rm removes links only; delete files with rm (or del)\n",
+    );
+    run(
+        &mut env.knot(["rm", "d"]),
+        1,
+        "",
+        "knot: cannot remove 'd': it is a directory, not a link\n\
+         knot: hint: knot rm removes links only; delete directories with rmdir (or rd)\n",
+    );
+    assert_eq!(env.names(), ["d", "f"]);
+    assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "keep");
+    assert_eq!(fs::read_to_string(env.path("f")).unwrap(), "keep");
+}
+
+#[test]
+fn rm_of_a_directory_link_keeps_the_target_contents() {
+    let env = Env::new();
+    fs::create_dir_all(env.path("d/sub")).unwrap();
+    fs::write(env.path("d/sub/canary"), "alive").unwrap();
+    run(
+        &mut env.knot(["-q", "junction", "j", "d"]),
+        0,
+        &format!("created symlink 'j' -> '{}/d'\n", env.real().display()),
+        "",
+    );
+    std::os::unix::fs::symlink("d", env.path("l")).unwrap();
+    env.knot(["rm", "j", "l"]).assert().code(0);
+    assert_eq!(env.names(), ["d"]);
+    assert_eq!(
+        fs::read_to_string(env.path("d/sub/canary")).unwrap(),
+        "alive"
+    );
+}
+
+#[test]
+fn rm_goes_on_after_a_failure_and_exits_1() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    std::os::unix::fs::symlink("f", env.path("l")).unwrap();
+    env.knot(["rm", "f", "l"])
+        .assert()
+        .code(1)
+        .stdout("removed symlink 'l' -> 'f'\n");
+    assert_eq!(env.names(), ["f"]);
+}
+
+#[test]
+fn rm_dry_run() {
+    let env = Env::new();
+    std::os::unix::fs::symlink("x", env.path("l")).unwrap();
+    run(
+        &mut env.knot(["rm", "--dry-run", "l"]),
+        0,
+        "would remove symlink 'l' -> 'x'\n",
+        "",
+    );
+    run(&mut env.knot(["rm", "-n", "-0", "l"]), 0, "l\0", "");
+    let out = env
+        .knot(["rm", "--dry-run", "--json", "l"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(record["path"], "l");
+    assert_eq!(record["target"], "x");
+    assert_eq!(record["status"], "dangling");
+    assert_eq!(env.names(), ["l"]);
+}
+
+#[test]
+fn create_never_overwrites_without_force() {
+    let env = Env::new();
+    fs::write(env.path("a"), "a").unwrap();
+    fs::write(env.path("b"), "b").unwrap();
+    std::os::unix::fs::symlink("a", env.path("l")).unwrap();
+    run(
+        &mut env.knot(["symlink", "l", "b"]),
+        1,
+        "",
+        "knot: cannot create symlink 'l': it already exists\n\
+         knot: hint: add --force to replace it if it is a link, or choose another name\n",
+    );
+    run(
+        &mut env.knot(["-q", "symlink", "--force", "l", "b"]),
+        0,
+        "created symlink 'l' -> 'b'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["symlink", "-f", "l", "a"]),
+        0,
+        "created symlink 'l' -> 'a'\n",
+        "knot: note: replaced the existing link\n",
+    );
+    run(
+        &mut env.knot(["symlink", "--force", "a", "b"]),
+        1,
+        "",
+        "knot: cannot create symlink 'a': it is a file, not a link; --force replaces only links\n\
+         knot: hint: move or delete it yourself first if you really mean to replace it\n",
+    );
+    assert_eq!(env.names(), ["a", "b", "l"]);
+    assert_eq!(fs::read_to_string(env.path("a")).unwrap(), "a");
+}
+
+#[test]
+fn swapped_arguments_show_the_corrected_command() {
+    let env = Env::new();
+    fs::write(env.path("real file"), "x").unwrap();
+    run(
+        &mut env.knot(["symlink", "--file", "real file", "new"]),
+        1,
+        "",
+        "knot: cannot create symlink 'real file': it already exists, and the target 'new' does not\n\
+         knot: hint: the arguments look swapped: knot takes LINK first, then TARGET (like mklink)\n\
+         knot: hint: did you mean: knot symlink --file new 'real file'\n",
+    );
+    assert_eq!(env.names(), ["real file"]);
+}
+
+#[test]
+fn refused_creates_have_their_own_errors_and_make_nothing() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["junction", "j", "f"],
+            "knot: cannot create junction 'j': the target 'f' is not a directory; a junction points at a directory\n\
+             knot: hint: use `knot symlink` to link to a file\n",
+        ),
+        (
+            &["hardlink", "h", "d"],
+            "knot: cannot create hard link 'h': the target 'd' is a directory; hard links are for files\n\
+             knot: hint: use `knot junction` or `knot symlink` to link to a directory\n",
+        ),
+        (
+            &["hardlink", "h", "missing"],
+            "knot: cannot create hard link 'h': the target 'missing' does not exist\n\
+             knot: hint: check the target path, or create the target first\n",
+        ),
+        (
+            &["symlink", "--dir", "s", "f"],
+            "knot: cannot create symlink 's': --dir was given, but the target 'f' is a file\n\
+             knot: hint: drop --dir/--file: knot picks the flavour from an existing target\n",
+        ),
+    ];
+    for (args, stderr) in cases {
+        run(&mut env.knot(args), 1, "", stderr);
+        assert_eq!(env.names(), ["d", "f"], "{args:?}");
+    }
+}
+
+#[test]
+fn hard_link_across_file_systems() {
+    let env = Env::new();
+    let other = tempfile::tempdir_in("/dev/shm").expect("/dev/shm (tmpfs) as a second file system");
+    let target = other.path().join("f");
+    fs::write(&target, "x").unwrap();
+    let stderr = format!(
+        "knot: cannot create hard link 'h': the target '{}' is on another file system; a hard link must stay on one volume\n\
+         knot: hint: use `knot symlink` across file systems, or copy the file\n",
+        target.display()
+    );
+    run(
+        &mut env.knot([OsStr::new("hardlink"), OsStr::new("h"), target.as_os_str()]),
+        1,
+        "",
+        &stderr,
+    );
+    assert!(env.names().is_empty());
+}
+
+#[test]
+fn hardlink_and_link_commands() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    run(
+        &mut env.knot(["hardlink", "h", "f"]),
+        0,
+        "created hard link 'h' => 'f'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["show", "h"]),
+        0,
+        "h\n  kind:     hardlink\n  names:    2\n",
+        "",
+    );
+    run(
+        &mut env.knot(["link", "ld", "d"]),
+        0,
+        "created directory symlink 'ld' -> 'd'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["link", "lf", "f"]),
+        0,
+        "created file symlink 'lf' -> 'f'\n",
+        "",
+    );
+}
+
+#[test]
+fn relative_and_absolute_symlinks() {
+    let env = Env::new();
+    fs::create_dir_all(env.path("a/b")).unwrap();
+    fs::create_dir(env.path("c")).unwrap();
+    run(
+        &mut env.knot(["symlink", "--relative", "a/b/l", "c"]),
+        0,
+        "created symlink 'a/b/l' -> '../../c'\n",
+        "",
+    );
+    let abs = format!("created symlink 'a/m' -> '{}/c'\n", env.real().display());
+    run(
+        &mut env.knot(["symlink", "--absolute", "a/m", "c"]),
+        0,
+        &abs,
+        "",
+    );
+    assert_eq!(
+        fs::read_link(env.path("a/b/l")).unwrap(),
+        Path::new("../../c")
+    );
+}
+
+#[test]
+fn junction_on_unix_says_so() {
+    let env = Env::new();
+    fs::create_dir(env.path("d")).unwrap();
+    let stdout = format!("created symlink 'j' -> '{}/d'\n", env.real().display());
+    run(
+        &mut env.knot(["junction", "j", "d"]),
+        0,
+        &stdout,
+        "knot: note: this file system has no junctions; made an absolute directory symlink instead\n",
+    );
+    let out = env
+        .knot(["show", "--json", "j"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(record["kind"], "symlink");
+}
+
+#[test]
+fn awkward_names_are_escaped_for_people_and_exact_for_machines() {
+    let env = Env::new();
+    let name = OsStr::from_bytes(b"bad\xff new\nline\x1b[31m");
+    env.knot([OsStr::new("symlink"), name, OsStr::new("t\tab")])
+        .assert()
+        .code(0)
+        .stdout("created symlink 'bad\\xff new\\nline\\x1b[31m' -> 't\\tab'\n");
+    assert_eq!(
+        fs::read_link(env.path("x").with_file_name(name)).unwrap(),
+        Path::new("t\tab")
+    );
+    // JSON: the non-UTF-8 name as base64 of its bytes; the target exact.
+    let out = env
+        .knot([OsStr::new("show"), OsStr::new("--json"), name])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        record["path"],
+        serde_json::json!({"bytes": "YmFk/yBuZXcKbGluZRtbMzFt"})
+    );
+    assert_eq!(record["target"], "t\tab");
+    // -0: the raw bytes.
+    let mut expected = name.as_bytes().to_vec();
+    expected.push(0);
+    env.knot([OsStr::new("show"), OsStr::new("-0"), name])
+        .assert()
+        .code(0)
+        .stdout(expected);
+    env.knot([OsStr::new("rm"), name]).assert().code(0);
+    assert!(env.names().is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_short_usage_line() {
+    let env = Env::new();
+    run(
+        &mut env.knot(["symlink", "only-one"]),
+        2,
+        "",
+        "error: the following required arguments were not provided:\n  <TARGET>\n\n\
+         Usage: knot symlink <LINK> <TARGET>\n\nFor more information, try '--help'.\n",
+    );
+    env.knot(["frobnicate"]).assert().code(2);
+    env.knot(["symlink", "--dir", "--file", "a", "b"])
+        .assert()
+        .code(2);
+    env.knot(["show", "--json", "-0", "a"]).assert().code(2);
+    assert!(env.names().is_empty());
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let env = Env::new();
+    for i in 0..2000 {
+        std::os::unix::fs::symlink("t", env.path(&format!("l{i}"))).unwrap();
+    }
+    let names: Vec<String> = (0..2000).map(|i| format!("l{i}")).collect();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"))
+        .current_dir(env.dir.path())
+        .arg("show")
+        .args(&names)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}
