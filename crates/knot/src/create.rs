@@ -154,7 +154,7 @@ fn create_inner(
     };
     let replacing = match existing {
         None => false,
-        Some(meta) if options.replace == Replace::Links && meta.ty == FileType::Symlink => true,
+        Some(meta) if options.replace == Replace::Links && meta.ty == FileType::Link => true,
         Some(_) => false,
     };
 
@@ -354,10 +354,10 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path) -> io::Result<()> {
             }
         }
         _ => {
-            if meta.ty != FileType::Symlink {
+            if meta.ty != FileType::Link {
                 return Err(mismatch("something that is not a link".into()));
             }
-            let stored = sys::read_link(at)?;
+            let stored = sys::read_link(at)?.target;
             if stored != plan.stored {
                 return Err(mismatch(format!("{:?}", stored.display().to_string())));
             }

@@ -22,12 +22,21 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 fn inspect_inner(path: &Path) -> Result<Link> {
     let meta = sys::lstat(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
     let mut link = match meta.ty {
-        FileType::Symlink => {
-            let target = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
-            let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
-            link.relative = Some(target.is_relative());
-            resolve(&mut link, &target);
-            link.target = Some(target);
+        FileType::Link => {
+            let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+            let mut link = Link::new(path.to_path_buf(), stored.kind);
+            link.relative = Some(stored.relative);
+            resolve(&mut link, &stored.target);
+            if stored.dir.is_some() {
+                link.dir = stored.dir;
+            }
+            if let Some(reparse) = stored.reparse {
+                link.tag = Some(reparse.tag);
+                link.substitute_name = reparse.substitute_name;
+                link.print_name = reparse.print_name;
+                link.reparse_data = Some(reparse.raw);
+            }
+            link.target = Some(stored.target);
             link
         }
         FileType::Dir => {

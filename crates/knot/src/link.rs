@@ -137,6 +137,8 @@ pub struct Link {
     pub print_name: Option<OsString>,
     /// The number of names the file has (hard links), where it was read.
     pub nlink: Option<u64>,
+    /// The raw REPARSE_DATA_BUFFER, for reparse points (`knot show --raw`).
+    pub reparse_data: Option<Vec<u8>>,
 }
 
 impl Link {
@@ -154,6 +156,7 @@ impl Link {
             substitute_name: None,
             print_name: None,
             nlink: None,
+            reparse_data: None,
         }
     }
 }

@@ -46,7 +46,7 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
     if mode == RemoveMode::Remove {
         // Look again right before removing: the entry may have been replaced since.
         let meta = sys::lstat(path).map_err(|e| Error::io(Op::Remove, path, e))?;
-        if meta.ty != FileType::Symlink {
+        if meta.ty != FileType::Link {
             let what = if meta.ty == FileType::Dir {
                 "directory"
             } else {

@@ -15,6 +15,11 @@ mod unsupported;
 #[cfg(not(unix))]
 use unsupported as imp;
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::link::Kind;
+
 pub(crate) use imp::{
     FLAVOUR_MATTERS, NATIVE_JUNCTIONS, classify_resolve_error, hard_link, junction, lstat,
     read_link, remove_link, rename_over, stat, symlink,
@@ -23,7 +28,9 @@ pub(crate) use imp::{
 /// The type of a directory entry, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FileType {
-    Symlink,
+    /// A link that [`read_link`] reads: a symlink, a junction, or another link-like
+    /// reparse point.
+    Link,
     Dir,
     File,
     Other,
@@ -36,4 +43,33 @@ pub(crate) struct Meta {
     pub(crate) nlink: u64,
     /// (device, inode) on Unix; (volume serial, file id) on Windows.
     pub(crate) id: (u64, u64),
+    /// The reparse tag, where the entry is a reparse point (Windows, NTFS through ntfs-3g).
+    pub(crate) tag: Option<u32>,
+}
+
+/// What a link stores, read without following it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stored {
+    /// The target as the platform presents it: the text of a Unix symlink; for a reparse
+    /// point, its target as a path (the print name, or the substitute name without `\??\`).
+    pub(crate) target: PathBuf,
+    /// What kind of link it is.
+    pub(crate) kind: Kind,
+    /// Whether the target is relative to the link's directory.
+    pub(crate) relative: bool,
+    /// Whether the link itself is a directory (a Windows directory symlink or junction);
+    /// `None` where links have no flavour.
+    pub(crate) dir: Option<bool>,
+    /// The reparse tag, names and raw buffer, for reparse points.
+    pub(crate) reparse: Option<ReparseData>,
+}
+
+/// A reparse point as read from the file system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ReparseData {
+    pub(crate) tag: u32,
+    pub(crate) substitute_name: Option<OsString>,
+    pub(crate) print_name: Option<OsString>,
+    /// The raw REPARSE_DATA_BUFFER bytes.
+    pub(crate) raw: Vec<u8>,
 }

@@ -5,10 +5,10 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{FileType, Meta};
-use crate::link::{Flavour, Status};
+use super::{FileType, Meta, Stored};
+use crate::link::{Flavour, Kind, Status};
 
 /// Unix has no junctions: `knot junction` makes an absolute directory symlink instead.
 pub(crate) const NATIVE_JUNCTIONS: bool = false;
@@ -19,7 +19,7 @@ pub(crate) const FLAVOUR_MATTERS: bool = false;
 fn meta(m: &fs::Metadata) -> Meta {
     let ft = m.file_type();
     let ty = if ft.is_symlink() {
-        FileType::Symlink
+        FileType::Link
     } else if ft.is_dir() {
         FileType::Dir
     } else if ft.is_file() {
@@ -31,6 +31,7 @@ fn meta(m: &fs::Metadata) -> Meta {
         ty,
         nlink: m.nlink(),
         id: (m.dev(), m.ino()),
+        tag: None,
     }
 }
 
@@ -42,8 +43,15 @@ pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
     fs::metadata(path).map(|m| meta(&m))
 }
 
-pub(crate) fn read_link(path: &Path) -> io::Result<PathBuf> {
-    fs::read_link(path)
+pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
+    let target = fs::read_link(path)?;
+    Ok(Stored {
+        relative: target.is_relative(),
+        target,
+        kind: Kind::Symlink,
+        dir: None,
+        reparse: None,
+    })
 }
 
 pub(crate) fn symlink(target: &Path, link: &Path, _flavour: Flavour) -> io::Result<()> {

@@ -2,9 +2,9 @@
 //! error instead of doing something half right.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::Meta;
+use super::{Meta, Stored};
 use crate::link::{Flavour, Status};
 
 pub(crate) const NATIVE_JUNCTIONS: bool = true;
@@ -25,7 +25,7 @@ pub(crate) fn stat(_path: &Path) -> io::Result<Meta> {
     unsupported()
 }
 
-pub(crate) fn read_link(_path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn read_link(_path: &Path) -> io::Result<Stored> {
     unsupported()
 }
 
