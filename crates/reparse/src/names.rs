@@ -205,7 +205,8 @@ impl Symlink {
     ///
     /// # Errors
     ///
-    /// [`NtPathError::Empty`] for an empty target.
+    /// [`NtPathError::Empty`] for an empty target, [`NtPathError::NotAbsolute`] for a bare
+    /// `\\` (a UNC prefix without a server).
     pub fn new(target: impl Into<WideString>) -> Result<Self, NtPathError> {
         let target = target.into();
         if target.is_empty() {
