@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     match encode(&point) {
         Ok(bytes) => {
             assert!(bytes.len() <= MAX_BUFFER_SIZE);
-            assert_eq!(decode(&bytes).as_ref(), Ok(&point), "re-encoded buffer differs");
+            assert_eq!(
+                decode(&bytes).as_ref(),
+                Ok(&point),
+                "re-encoded buffer differs"
+            );
         }
         // Windows' layout can need more room than the source: a mount point gains two
         // NULs, and two names that shared bytes in the source are written apart. That is
@@ -21,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
         Err(EncodeError::TooLarge { len }) => {
             assert!(len > MAX_BUFFER_SIZE);
             assert!(
-                matches!(point, ReparsePoint::MountPoint(_) | ReparsePoint::Symlink(_)),
+                matches!(
+                    point,
+                    ReparsePoint::MountPoint(_) | ReparsePoint::Symlink(_)
+                ),
                 "{point:?} decoded but is too large to encode"
             );
         }
