@@ -77,6 +77,10 @@ enum Commands {
         /// Paths to show; links are not followed.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Also show the raw reparse-point buffer: decoded with a hex dump, or in JSON as
+        /// `raw` (hex); null for links that are not reparse points.
+        #[arg(long)]
+        raw: bool,
         #[command(flatten)]
         format: FormatArgs,
     },
@@ -91,6 +95,8 @@ enum Commands {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// List every link under DIR... (default: the current directory), one record each.
+    Scan(crate::scan_cmd::ScanArgs),
     /// Work with raw reparse-point buffers.
     Reparse {
         #[command(subcommand)]
@@ -161,6 +167,7 @@ pub enum Command {
     Show {
         paths: Vec<PathBuf>,
         format: Format,
+        raw: bool,
     },
     Remove {
         paths: Vec<PathBuf>,
@@ -171,6 +178,7 @@ pub enum Command {
         input: Option<PathBuf>,
         json: bool,
     },
+    Scan(crate::scan_cmd::ScanSettings),
 }
 
 /// Everything a run of knot needs to know, decided before anything is done.
@@ -246,9 +254,10 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
                 ..Default::default()
             },
         ),
-        Commands::Show { paths, format } => Command::Show {
+        Commands::Show { paths, raw, format } => Command::Show {
             paths,
             format: format.format(),
+            raw,
         },
         Commands::Rm {
             paths,
@@ -266,6 +275,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
         Commands::Reparse {
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
+        Commands::Scan(args) => Command::Scan(args.into_settings()),
     };
     Settings {
         command,

@@ -3,6 +3,8 @@
 
 mod cli;
 mod output;
+mod reparse_cmd;
+mod scan_cmd;
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -19,6 +21,8 @@ enum Exit {
     Success = 0,
     /// Some operation or entry failed; each failure was printed.
     Failure = 1,
+    /// `scan --check` found matching links.
+    Found = 3,
 }
 
 impl From<Exit> for ExitCode {
@@ -52,16 +56,14 @@ fn run(settings: &Settings) -> Exit {
                 Exit::Failure
             }
         },
-        Command::Show { paths, format } => show(paths, *format, messages),
+        Command::Show { paths, format, raw } => show(paths, *format, *raw, messages),
         Command::Remove {
             paths,
             mode,
             format,
         } => remove(paths, *mode, *format, messages),
-        Command::ReparseDecode { .. } => {
-            messages.error("reparse decode: not built yet");
-            Exit::Failure
-        }
+        Command::Scan(scan) => scan_cmd::run(scan, messages),
+        Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
     }
 }
 
@@ -94,13 +96,25 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     }
 }
 
-fn show(paths: &[std::path::PathBuf], format: Format, messages: Messages) -> Exit {
+fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messages) -> Exit {
     let mut printer = Printer::new(format);
     let mut exit = Exit::Success;
     for path in paths {
         match knot::inspect(path) {
             Ok(link) => {
-                printer.record(&link);
+                match (raw, format) {
+                    (true, Format::Json) => {
+                        let mut record = output::record(&link);
+                        let hex = link.reparse_data.as_deref().map(reparse_cmd::hex);
+                        record["raw"] = hex.map_or(serde_json::Value::Null, Into::into);
+                        printer.json(&record);
+                    }
+                    (true, Format::Human) => {
+                        printer.record(&link);
+                        printer.text(&raw_text(&link));
+                    }
+                    _ => printer.record(&link),
+                }
                 if !link.kind.is_link() {
                     printer.flush();
                     messages.note(&format!(
@@ -118,6 +132,18 @@ fn show(paths: &[std::path::PathBuf], format: Format, messages: Messages) -> Exi
         }
     }
     exit
+}
+
+/// The reparse buffer behind a link, decoded and dumped, for `show --raw`.
+fn raw_text(link: &knot::Link) -> String {
+    let Some(raw) = link.reparse_data.as_deref() else {
+        return "  raw:      none (not a reparse point)\n".to_owned();
+    };
+    let body = match knot_reparse::decode(raw) {
+        Ok(point) => reparse_cmd::render_human(&point, raw),
+        Err(err) => format!("cannot decode: {err}\n{}", reparse_cmd::hex(raw)),
+    };
+    body.lines().map(|line| format!("  {line}\n")).collect()
 }
 
 fn kind_phrase(kind: &knot::Kind) -> &'static str {
@@ -217,5 +243,42 @@ fn shell_word(word: &OsStr) -> String {
         text
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// `knot reparse decode`: raw buffer bytes from a file or standard input, fields out.
+fn reparse_decode(input: Option<&Path>, json: bool, messages: Messages) -> Exit {
+    use std::io::Read as _;
+    let (name, read) = match input {
+        Some(path) if path != Path::new("-") => (quote(path.as_os_str()), std::fs::read(path)),
+        _ => {
+            let mut bytes = Vec::new();
+            (
+                "standard input".to_owned(),
+                std::io::stdin().read_to_end(&mut bytes).map(|_| bytes),
+            )
+        }
+    };
+    let raw = match read {
+        Ok(raw) => raw,
+        Err(err) => {
+            messages.error(&format!("cannot read {name}: {err}"));
+            return Exit::Failure;
+        }
+    };
+    match knot_reparse::decode(&raw) {
+        Ok(point) => {
+            let mut printer = Printer::new(Format::Human);
+            if json {
+                printer.json(&reparse_cmd::render_json(&point));
+            } else {
+                printer.text(&reparse_cmd::render_human(&point, &raw));
+            }
+            Exit::Success
+        }
+        Err(err) => {
+            messages.error(&format!("cannot decode {name} as a reparse buffer: {err}"));
+            Exit::Failure
+        }
     }
 }

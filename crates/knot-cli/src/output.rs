@@ -204,6 +204,11 @@ impl Printer {
         check(writeln!(self.out, "{text}"));
     }
 
+    /// Prints text as it is (it ends with its own newline).
+    pub fn text(&mut self, text: &str) {
+        check(self.out.write_all(text.as_bytes()));
+    }
+
     /// Prints a JSON value as one line.
     pub fn json(&mut self, value: &Value) {
         check(writeln!(self.out, "{value}"));

@@ -262,7 +262,8 @@ fn json_bytes(bytes: &[u8]) -> Value {
     json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(bytes) })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lowercase hex, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {

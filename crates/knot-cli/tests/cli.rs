@@ -490,3 +490,25 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn show_raw_of_a_unix_symlink_says_there_is_no_reparse_buffer() {
+    let env = Env::new();
+    std::os::unix::fs::symlink("/", env.path("l")).unwrap();
+    run(
+        &mut env.knot(["show", "--raw", "l"]),
+        0,
+        "l\n  kind:     symlink\n  target:   / (absolute)\n  resolved: /\n  status:   ok\n  leads to: a directory\n  raw:      none (not a reparse point)\n",
+        "",
+    );
+    let out = env
+        .knot(["show", "--raw", "--json", "l"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(record["raw"], serde_json::Value::Null);
+    assert_eq!(record["kind"], "symlink");
+}
