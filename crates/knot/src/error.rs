@@ -96,6 +96,15 @@ pub enum ErrorKind {
     },
     /// The link path has no final name (`/`, `..`).
     BadLinkPath,
+    /// A scan with `--follow` met a link that leads back to a directory it is already
+    /// inside; the link is not followed again.
+    Loop {
+        /// The directory the link leads back to.
+        ancestor: PathBuf,
+    },
+    /// A directory changed while a scan was reading the tree: it is no longer a directory
+    /// (it may have been replaced by a link, which a scan never follows unless asked).
+    ChangedDuringScan,
     /// Any other failure of the system call.
     Io,
 }
@@ -223,6 +232,15 @@ impl Error {
             ),
             ErrorKind::Unsupported { why } => why.clone(),
             ErrorKind::BadLinkPath => "the path has no final name to create".into(),
+            ErrorKind::Loop { ancestor } => format!(
+                "it leads back to {}, which contains it; not followed again",
+                quote_lossy(ancestor)
+            ),
+            ErrorKind::ChangedDuringScan => {
+                "it changed during the scan and is no longer the directory that was listed; \
+                not followed"
+                    .into()
+            }
             ErrorKind::Io => match &self.source {
                 Some(e) => e.to_string(),
                 None => "an unknown error".into(),

@@ -25,6 +25,7 @@ mod inspect;
 mod link;
 mod path;
 mod remove;
+pub mod scan;
 mod sys;
 
 pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, create};

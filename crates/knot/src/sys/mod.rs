@@ -24,6 +24,8 @@ pub(crate) use imp::{
     FLAVOUR_MATTERS, NATIVE_JUNCTIONS, classify_resolve_error, hard_link, junction, lstat,
     read_link, remove_link, rename_over, stat, symlink,
 };
+// The scanner's calls, all relative to an open directory.
+pub(crate) use imp::{Dir, DirReader, max_open_dirs};
 
 /// The type of a directory entry, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

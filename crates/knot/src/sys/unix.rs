@@ -10,6 +10,10 @@ use std::path::Path;
 use super::{FileType, Meta, Stored};
 use crate::link::{Flavour, Kind, Status};
 
+// The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
+mod dir;
+pub(crate) use dir::{Dir, DirReader, max_open_dirs};
+
 /// Unix has no junctions: `knot junction` makes an absolute directory symlink instead.
 pub(crate) const NATIVE_JUNCTIONS: bool = false;
 

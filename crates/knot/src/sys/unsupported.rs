@@ -52,3 +52,59 @@ pub(crate) fn remove_link(_path: &Path, _meta: &Meta) -> io::Result<()> {
 pub(crate) fn classify_resolve_error(_err: &io::Error) -> Status {
     Status::Unreadable
 }
+
+/// An open directory, for the scanner; none can be opened here.
+#[derive(Debug)]
+pub(crate) struct Dir(());
+
+impl Dir {
+    pub(crate) fn open(_path: &Path) -> io::Result<Dir> {
+        unsupported()
+    }
+
+    pub(crate) fn open_at(&self, _name: &std::ffi::OsStr, _follow: bool) -> io::Result<Dir> {
+        unsupported()
+    }
+
+    pub(crate) fn parent(&self) -> io::Result<Dir> {
+        unsupported()
+    }
+
+    pub(crate) fn meta(&self) -> io::Result<Meta> {
+        unsupported()
+    }
+
+    pub(crate) fn stat_at(&self, _name: &std::ffi::OsStr, _follow: bool) -> io::Result<Meta> {
+        unsupported()
+    }
+
+    pub(crate) fn read_link_at(&self, _name: &std::ffi::OsStr) -> io::Result<Stored> {
+        unsupported()
+    }
+
+    pub(crate) fn real_path_at(&self, _name: &std::ffi::OsStr) -> io::Result<std::path::PathBuf> {
+        unsupported()
+    }
+}
+
+/// Reads directories for the scanner; nothing to read here.
+#[derive(Debug)]
+pub(crate) struct DirReader(());
+
+impl DirReader {
+    pub(crate) fn new() -> DirReader {
+        DirReader(())
+    }
+
+    pub(crate) fn read(
+        &mut self,
+        _dir: &Dir,
+        _each: impl FnMut(&std::ffi::OsStr, Option<super::FileType>) -> std::ops::ControlFlow<()>,
+    ) -> io::Result<()> {
+        unsupported()
+    }
+}
+
+pub(crate) fn max_open_dirs() -> usize {
+    64
+}

@@ -1,0 +1,539 @@
+//! `knot scan`: its arguments, its settings, and the run: one visitor per thread renders
+//! its records into a buffer and writes the buffer to standard output in one locked write
+//! per batch, so output never becomes the bottleneck of a scan.
+//!
+//! Human output is `path -> target`, with `  [status]` where the status is not `ok`; the
+//! arrows line up among consecutive links of the same directory. Loops met with `--follow`
+//! are notes, not failures: each is reported once where the walk would re-enter a
+//! directory it is inside.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use knot::scan::{Detail, Progress, ScanBuilder, WalkState};
+use knot::{ErrorKind, Kind, Link, Status};
+
+use crate::Exit;
+use crate::output::{self, Format, Messages};
+
+/// Arguments of `knot scan`.
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Directories to scan (default: the current directory). A named directory that is a
+    /// link is scanned through; links below it are not followed unless --follow.
+    #[arg(value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Only links of these kinds: symlink, junction, mount-point, hardlink, or a reparse
+    /// tag name (lx-symlink, appexeclink, ...). The default is every link but hard links;
+    /// `hardlink` lists regular files with more than one name, which takes a stat of every
+    /// file.
+    #[arg(long, value_name = "K,...", value_delimiter = ',', value_parser = parse_kind)]
+    kind: Vec<Kind>,
+    /// Only broken links: status dangling or loop.
+    #[arg(long)]
+    broken: bool,
+    /// Exit with status 3 when anything matched (for CI scripts).
+    #[arg(long)]
+    check: bool,
+    /// Print one JSON record per line.
+    #[arg(long, conflicts_with = "null")]
+    json: bool,
+    /// Print NUL-terminated paths.
+    #[arg(short = '0', long = "null")]
+    null: bool,
+    /// Do not descend into directories on other file systems.
+    #[arg(long)]
+    xdev: bool,
+    /// Descend into links to directories; a link back into a directory being scanned is
+    /// reported once and not followed.
+    #[arg(long)]
+    follow: bool,
+    /// Threads to use (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Sort the output by path (by default it streams in the order found).
+    #[arg(long)]
+    sort: bool,
+    /// Print counts by kind and status, and the time taken, on standard error.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// Which links `scan` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    Broken,
+}
+
+/// In what order records are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// As found, streaming.
+    Found,
+    /// Sorted by path, after the scan.
+    Sorted,
+}
+
+/// `knot scan`, fully decided.
+#[derive(Debug)]
+pub struct ScanSettings {
+    roots: Vec<PathBuf>,
+    kinds: Option<Vec<Kind>>,
+    filter: Filter,
+    check: bool,
+    format: Format,
+    same_file_system: bool,
+    follow: bool,
+    threads: usize,
+    order: Order,
+    stats: bool,
+}
+
+impl ScanArgs {
+    pub fn into_settings(self) -> ScanSettings {
+        let format = match (self.json, self.null) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Nul,
+            _ => Format::Human,
+        };
+        ScanSettings {
+            roots: if self.dirs.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.dirs
+            },
+            kinds: (!self.kind.is_empty()).then_some(self.kind),
+            filter: if self.broken {
+                Filter::Broken
+            } else {
+                Filter::All
+            },
+            check: self.check,
+            format,
+            same_file_system: self.xdev,
+            follow: self.follow,
+            threads: self.threads.map_or(0, usize::from),
+            order: if self.sort {
+                Order::Sorted
+            } else {
+                Order::Found
+            },
+            stats: self.stats,
+        }
+    }
+}
+
+/// The kind words `--kind` takes; reparse tag names are checked against the codec's table.
+fn parse_kind(word: &str) -> Result<Kind, String> {
+    Ok(match word {
+        "symlink" => Kind::Symlink,
+        "junction" => Kind::Junction,
+        "mount-point" => Kind::MountPoint,
+        "hardlink" => Kind::Hardlink,
+        _ => match knot_reparse::Tag::from_name(word) {
+            Some(tag) => Kind::Reparse(Cow::Borrowed(tag.kind_name())),
+            None => {
+                return Err(format!(
+                    "unknown kind '{}': expected symlink, junction, mount-point, hardlink or \
+                     a reparse tag name (lx-symlink, appexeclink, af-unix, cloud, wof, ...)",
+                    output::escape(word.as_ref())
+                ));
+            }
+        },
+    })
+}
+
+/// What one run found, summed over the threads.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Records by kind, then by status (`None`: not read).
+    kinds: BTreeMap<String, BTreeMap<Option<&'static str>, u64>>,
+    matched: u64,
+    failed: bool,
+}
+
+impl Tally {
+    fn count(&mut self, link: &Link) {
+        self.matched += 1;
+        *self
+            .kinds
+            .entry(link.kind.name().to_owned())
+            .or_default()
+            .entry(link.status.map(Status::name))
+            .or_default() += 1;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.matched += other.matched;
+        self.failed |= other.failed;
+        for (kind, statuses) in other.kinds {
+            let into = self.kinds.entry(kind).or_default();
+            for (status, n) in statuses {
+                *into.entry(status).or_default() += n;
+            }
+        }
+    }
+}
+
+/// How records look on this run's standard output.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    format: Format,
+    color: bool,
+}
+
+/// Arrows line up among a directory's links, but a name longer than this does not push
+/// the others out.
+const ALIGN_MAX: usize = 40;
+
+/// Output buffered by a thread is written once it holds this much.
+const BATCH: usize = 64 * 1024;
+
+/// Consecutive human records of one directory, rendered together so their arrows align.
+#[derive(Default)]
+struct Group {
+    links: Vec<(String, Link)>,
+}
+
+impl Group {
+    fn parent(&self) -> Option<&Path> {
+        self.links.first().and_then(|(_, l)| l.path.parent())
+    }
+
+    fn push(&mut self, link: Link, style: Style, out: &mut Vec<u8>) {
+        if self.parent().is_some_and(|p| Some(p) != link.path.parent()) {
+            self.render(style, out);
+        }
+        self.links
+            .push((output::escape(link.path.as_os_str()), link));
+    }
+
+    fn render(&mut self, style: Style, out: &mut Vec<u8>) {
+        let width = self
+            .links
+            .iter()
+            .map(|(p, _)| p.chars().count())
+            .filter(|&w| w <= ALIGN_MAX)
+            .max()
+            .unwrap_or(0);
+        for (path, link) in self.links.drain(..) {
+            human_line(&path, width, &link, style, out);
+        }
+    }
+}
+
+fn paint(out: &mut Vec<u8>, color: bool, code: &str, text: &str) {
+    if color {
+        out.extend_from_slice(b"\x1b[");
+        out.extend_from_slice(code.as_bytes());
+        out.push(b'm');
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(b"\x1b[0m");
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// `path -> target  [status]`, or for a hard link `path  [hardlink, N names]`.
+fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec<u8>) {
+    out.extend_from_slice(path.as_bytes());
+    let pad = width.saturating_sub(path.chars().count());
+    out.extend(std::iter::repeat_n(b' ', pad));
+    if link.kind == Kind::Hardlink {
+        let names = link.nlink.unwrap_or(0);
+        paint(
+            out,
+            style.color,
+            "2",
+            &format!("  [hardlink, {names} names]"),
+        );
+        out.push(b'\n');
+        return;
+    }
+    out.extend_from_slice(b" -> ");
+    match &link.target {
+        Some(target) => paint(out, style.color, "36", &output::escape(target.as_os_str())),
+        None => out.push(b'?'),
+    }
+    if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
+        let code = if status.is_broken() { "31" } else { "33" };
+        out.extend_from_slice(b"  ");
+        paint(out, style.color, code, &format!("[{status}]"));
+    }
+    if let Kind::Reparse(_) | Kind::Junction | Kind::MountPoint = link.kind {
+        out.extend_from_slice(format!("  ({})", link.kind).as_bytes());
+    }
+    out.push(b'\n');
+}
+
+/// Writes a batch to standard output under one lock. A reader that went away ends knot
+/// quietly and successfully; any other write error is reported.
+fn write_out(buf: &mut Vec<u8>) {
+    if buf.is_empty() {
+        return;
+    }
+    let result = {
+        let mut out = io::stdout().lock();
+        out.write_all(buf).and_then(|()| out.flush())
+    };
+    buf.clear();
+    if let Err(err) = result {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("knot: cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// What the threads share.
+struct Shared {
+    style: Style,
+    order: Order,
+    messages: Messages,
+    tally: Mutex<Tally>,
+    sorted: Mutex<Vec<Link>>,
+}
+
+/// One thread's visitor: renders into its own buffer; flushes when full and when dropped.
+struct Visitor<'a> {
+    shared: &'a Shared,
+    out: Vec<u8>,
+    group: Group,
+    tally: Tally,
+    sorted: Vec<Link>,
+}
+
+impl Visitor<'_> {
+    fn found(&mut self, link: Link) {
+        self.tally.count(&link);
+        let style = self.shared.style;
+        if self.shared.order == Order::Sorted {
+            self.sorted.push(link);
+            return;
+        }
+        render(link, style, &mut self.group, &mut self.out);
+        if self.out.len() >= BATCH {
+            write_out(&mut self.out);
+        }
+    }
+
+    fn error(&mut self, err: &knot::Error) {
+        // Errors go out after the records found before them.
+        self.group.render(self.shared.style, &mut self.out);
+        write_out(&mut self.out);
+        if matches!(err.kind(), ErrorKind::Loop { .. }) {
+            self.shared.messages.note(&format!(
+                "not following {}: it leads back to {}, which contains it",
+                output::quote(err.path().as_os_str()),
+                match err.kind() {
+                    ErrorKind::Loop { ancestor } => output::quote(ancestor.as_os_str()),
+                    _ => String::new(),
+                }
+            ));
+        } else {
+            crate::report_error(err, self.shared.messages);
+            self.tally.failed = true;
+        }
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        self.group.render(self.shared.style, &mut self.out);
+        write_out(&mut self.out);
+        self.shared
+            .tally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(std::mem::take(&mut self.tally));
+        self.shared
+            .sorted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(&mut self.sorted);
+    }
+}
+
+fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
+    match style.format {
+        Format::Human => group.push(link, style, out),
+        Format::Json => {
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, &output::record(&link));
+            out.push(b'\n');
+        }
+        Format::Nul => {
+            out.extend_from_slice(link.path.as_os_str().as_encoded_bytes());
+            out.push(0);
+        }
+    }
+}
+
+/// Shows "entries seen, links found" on standard error while a long scan runs, from the
+/// time it has run half a second; clears the line when done.
+struct ProgressLine {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    fn start(progress: Arc<Progress>) -> ProgressLine {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut shown = false;
+            while !stopped.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if start.elapsed() < Duration::from_millis(500) || stopped.load(Ordering::Relaxed) {
+                    continue;
+                }
+                shown = true;
+                eprint!(
+                    "\r\x1b[Kknot: scanning: {} entries seen, {} links found",
+                    progress.entries(),
+                    progress.found()
+                );
+            }
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+        });
+        ProgressLine {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
+    let started = Instant::now();
+    let mut builder = ScanBuilder::new(&settings.roots[0]);
+    for root in &settings.roots[1..] {
+        builder.add(root);
+    }
+    if let Some(kinds) = &settings.kinds {
+        builder.kinds(kinds.iter().cloned());
+    }
+    // Read per link only what the output shows.
+    let detail = match settings.format {
+        Format::Json => Detail::Full,
+        Format::Human => Detail::Status,
+        Format::Nul if settings.stats => Detail::Status,
+        Format::Nul => Detail::Kind,
+    };
+    let progress = Progress::new();
+    builder
+        .broken(settings.filter == Filter::Broken)
+        .follow(settings.follow)
+        .same_file_system(settings.same_file_system)
+        .threads(settings.threads)
+        .detail(detail)
+        .progress(Arc::clone(&progress));
+
+    let stdout_tty = io::stdout().is_terminal();
+    let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let shared = Shared {
+        style: Style {
+            format: settings.format,
+            color,
+        },
+        order: settings.order,
+        messages,
+        tally: Mutex::new(Tally::default()),
+        sorted: Mutex::new(Vec::new()),
+    };
+    let line = (io::stderr().is_terminal() && !messages.quiet)
+        .then(|| ProgressLine::start(Arc::clone(&progress)));
+
+    builder.build_parallel().run(|| {
+        let mut visitor = Visitor {
+            shared: &shared,
+            out: Vec::with_capacity(BATCH + 4096),
+            group: Group::default(),
+            tally: Tally::default(),
+            sorted: Vec::new(),
+        };
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => visitor.found(entry.into_link()),
+                Err(err) => visitor.error(&err),
+            }
+            WalkState::Continue
+        })
+    });
+    if let Some(line) = line {
+        line.finish();
+    }
+
+    let mut sorted =
+        std::mem::take(&mut *shared.sorted.lock().unwrap_or_else(PoisonError::into_inner));
+    if settings.order == Order::Sorted {
+        sorted.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        let mut out = Vec::with_capacity(BATCH + 4096);
+        let mut group = Group::default();
+        for link in sorted {
+            render(link, shared.style, &mut group, &mut out);
+            if out.len() >= BATCH {
+                write_out(&mut out);
+            }
+        }
+        group.render(shared.style, &mut out);
+        write_out(&mut out);
+    }
+
+    let tally = std::mem::take(&mut *shared.tally.lock().unwrap_or_else(PoisonError::into_inner));
+    if settings.stats {
+        print_stats(&tally, &progress, started.elapsed());
+    }
+    if settings.check && tally.matched > 0 {
+        Exit::Found
+    } else if tally.failed {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+/// `--stats`: counts by kind and status, and the time taken, on standard error.
+fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
+    let mut text = format!(
+        "knot: stats: {} entries in {} directories, {:.3} s\n",
+        progress.entries(),
+        progress.dirs(),
+        elapsed.as_secs_f64()
+    );
+    text.push_str(&format!("knot: stats: {} matched", tally.matched));
+    if tally.failed {
+        text.push_str(" (some directories could not be read)");
+    }
+    text.push('\n');
+    for (kind, statuses) in &tally.kinds {
+        let total: u64 = statuses.values().sum();
+        let parts: Vec<String> = statuses
+            .iter()
+            .filter_map(|(status, n)| status.map(|s| format!("{s} {n}")))
+            .collect();
+        text.push_str(&format!("knot: stats:   {kind:<10} {total:>9}"));
+        if !parts.is_empty() {
+            text.push_str(&format!("  ({})", parts.join(", ")));
+        }
+        text.push('\n');
+    }
+    eprint!("{text}");
+}

@@ -1,0 +1,394 @@
+//! `knot scan`: every link under a set of roots, read with one pass over the directories.
+//!
+//! The shape is ripgrep's `ignore` walker (STYLE.md point 7): a [`ScanBuilder`] collects
+//! the options, then either [`ScanBuilder::build`] gives a sequential iterator ([`Walk`])
+//! or [`ScanBuilder::build_parallel`] gives a [`WalkParallel`] that runs one visitor per
+//! thread. A visitor sees each [`Entry`] and returns a [`WalkState`]: go on, skip this
+//! directory, or stop everything. Errors (a directory that cannot be read, a loop met with
+//! `follow`) travel in the same stream as the entries and never stop the walk.
+//!
+//! ```no_run
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use knot::scan::{ScanBuilder, WalkState};
+//!
+//! let broken = AtomicUsize::new(0);
+//! ScanBuilder::new("project").broken(true).build_parallel().run(|| {
+//!     let broken = &broken;
+//!     Box::new(move |entry| {
+//!         match entry {
+//!             Ok(entry) => {
+//!                 println!("{}", entry.path().display());
+//!                 broken.fetch_add(1, Ordering::Relaxed);
+//!             }
+//!             Err(err) => eprintln!("{err}"),
+//!         }
+//!         WalkState::Continue
+//!     })
+//! });
+//! println!("{} broken links", broken.load(Ordering::Relaxed));
+//! ```
+//!
+//! # What it costs
+//!
+//! A scan reads each directory once (`getdents64` on Linux) and learns each entry's type
+//! from the listing, so it never stats a file that is not a link, and it does per link
+//! only the work that the chosen [`Detail`] asks for. Only [`Kind::Hardlink`] needs a stat
+//! of every regular file. Directories are opened relative to their parent's descriptor,
+//! so no full path is ever resolved by the kernel and paths longer than `PATH_MAX` work.
+//!
+//! # Safety promises
+//!
+//! - Without [`ScanBuilder::follow`] no link is ever followed into, and a directory that is
+//!   replaced by a link during the scan is reported, not followed (DESIGN.md promise 4).
+//! - With it, a link that leads back to a directory the walk is inside (by device and
+//!   inode, the roots' own ancestors included) is reported once as an
+//!   [`ErrorKind::Loop`](crate::ErrorKind::Loop) error at that link and not followed, so
+//!   every scan terminates.
+//! - The number of directories held open is bounded (a quarter of the open-file limit, at
+//!   most 256), however deep the tree: past that, the walk reopens a directory from the
+//!   nearest one it holds and checks that it found the same directory.
+
+mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::link::{Kind, Link};
+
+/// How much of each record a scan fills in. Each level costs one more system call per
+/// link than the one before; none costs anything for entries that are not links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+pub enum Detail {
+    /// The path and kind only: nothing is read from a link.
+    Kind,
+    /// Also the target as stored and whether it is relative (`readlinkat`).
+    Target,
+    /// Also the status and whether the link leads to a directory (`fstatat`, following).
+    #[default]
+    Status,
+    /// Everything [`crate::inspect`] reports: also the resolved path and the link count.
+    Full,
+}
+
+/// What a visitor tells the walk to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkState {
+    /// Go on.
+    Continue,
+    /// Do not descend into this entry: a directory reported with
+    /// [`ScanBuilder::report_dirs`], or a link that [`ScanBuilder::follow`] would follow.
+    /// Has no effect on other entries.
+    Skip,
+    /// Stop the whole walk, on every thread, as soon as possible.
+    Quit,
+}
+
+/// One thing a scan found: a link record (or, with [`ScanBuilder::report_dirs`], a
+/// directory) and how deep below its root it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    link: Link,
+    depth: usize,
+}
+
+impl Entry {
+    /// The path: the root joined with the path below it, as `find` prints it.
+    pub fn path(&self) -> &Path {
+        &self.link.path
+    }
+
+    /// What the entry is.
+    pub fn kind(&self) -> &Kind {
+        &self.link.kind
+    }
+
+    /// 0 for a root, 1 for what a root lists, and so on.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Whether this is a real directory (reported only with [`ScanBuilder::report_dirs`]).
+    pub fn is_dir(&self) -> bool {
+        self.link.kind == Kind::Dir
+    }
+
+    /// The record, filled in as far as the scan's [`Detail`] asked.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// The record, by value.
+    pub fn into_link(self) -> Link {
+        self.link
+    }
+}
+
+/// Counters a scan keeps up to date while it runs, for a progress display: shared through
+/// an `Arc`, read from any thread at any time. Updated once per directory, not per entry.
+#[derive(Debug, Default)]
+pub struct Progress {
+    entries: AtomicU64,
+    dirs: AtomicU64,
+    found: AtomicU64,
+}
+
+impl Progress {
+    /// New counters, all zero.
+    pub fn new() -> Arc<Progress> {
+        Arc::new(Progress::default())
+    }
+
+    /// Directory entries seen so far.
+    pub fn entries(&self) -> u64 {
+        self.entries.load(Ordering::Relaxed)
+    }
+
+    /// Directories read so far.
+    pub fn dirs(&self) -> u64 {
+        self.dirs.load(Ordering::Relaxed)
+    }
+
+    /// Entries handed to a visitor so far.
+    pub fn found(&self) -> u64 {
+        self.found.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, entries: u64, found: u64) {
+        self.entries.fetch_add(entries, Ordering::Relaxed);
+        self.dirs.fetch_add(1, Ordering::Relaxed);
+        if found > 0 {
+            self.found.fetch_add(found, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Options for a scan; `build` and `build_parallel` start it.
+#[derive(Clone, Debug)]
+pub struct ScanBuilder {
+    roots: Vec<PathBuf>,
+    kinds: Option<Vec<Kind>>,
+    broken: bool,
+    follow: bool,
+    same_file_system: bool,
+    detail: Detail,
+    report_dirs: bool,
+    threads: usize,
+    max_open: Option<usize>,
+    progress: Option<Arc<Progress>>,
+}
+
+impl ScanBuilder {
+    /// A scan of `root` that reports every link but hard links, with [`Detail::Status`],
+    /// on all cores.
+    pub fn new<P: AsRef<Path>>(root: P) -> ScanBuilder {
+        ScanBuilder {
+            roots: vec![root.as_ref().to_path_buf()],
+            kinds: None,
+            broken: false,
+            follow: false,
+            same_file_system: false,
+            detail: Detail::default(),
+            report_dirs: false,
+            threads: 0,
+            max_open: None,
+            progress: None,
+        }
+    }
+
+    /// Adds another root.
+    pub fn add<P: AsRef<Path>>(&mut self, root: P) -> &mut ScanBuilder {
+        self.roots.push(root.as_ref().to_path_buf());
+        self
+    }
+
+    /// Reports only links of these kinds. The default is every kind of link except
+    /// [`Kind::Hardlink`]: a hard link is a regular file with more than one name, and
+    /// finding those takes a stat of every regular file, so it is only done when asked.
+    ///
+    /// # Platform behavior
+    /// On Unix every link is a `symlink` (knot's junctions there are symlinks), so
+    /// `junction`, `mount-point` and reparse kinds find nothing.
+    pub fn kinds<I: IntoIterator<Item = Kind>>(&mut self, kinds: I) -> &mut ScanBuilder {
+        self.kinds = Some(kinds.into_iter().collect());
+        self
+    }
+
+    /// Reports only broken links: status `dangling` or `loop`.
+    pub fn broken(&mut self, yes: bool) -> &mut ScanBuilder {
+        self.broken = yes;
+        self
+    }
+
+    /// Descends into links to directories (never by default). A link that leads back to a
+    /// directory the walk is inside is reported as an
+    /// [`ErrorKind::Loop`](crate::ErrorKind::Loop) error and not followed.
+    pub fn follow(&mut self, yes: bool) -> &mut ScanBuilder {
+        self.follow = yes;
+        self
+    }
+
+    /// Does not descend into directories on another file system than their root's
+    /// (`find -xdev`).
+    pub fn same_file_system(&mut self, yes: bool) -> &mut ScanBuilder {
+        self.same_file_system = yes;
+        self
+    }
+
+    /// How much of each record to fill in (see [`Detail`]). `broken` reads the status
+    /// whatever this says.
+    pub fn detail(&mut self, detail: Detail) -> &mut ScanBuilder {
+        self.detail = detail;
+        self
+    }
+
+    /// Also hands every directory to the visitor (kind [`Kind::Dir`]), before it is read,
+    /// so the visitor can prune it with [`WalkState::Skip`].
+    pub fn report_dirs(&mut self, yes: bool) -> &mut ScanBuilder {
+        self.report_dirs = yes;
+        self
+    }
+
+    /// How many threads [`WalkParallel`] uses; 0 (the default) means one per core.
+    pub fn threads(&mut self, threads: usize) -> &mut ScanBuilder {
+        self.threads = threads;
+        self
+    }
+
+    /// The most directories the scan keeps open at once; the default is a quarter of the
+    /// open-file limit, at most 256. At least 2 are kept whatever this says.
+    pub fn max_open_dirs(&mut self, max: usize) -> &mut ScanBuilder {
+        self.max_open = Some(max);
+        self
+    }
+
+    /// Counters to keep up to date while the scan runs.
+    pub fn progress(&mut self, progress: Arc<Progress>) -> &mut ScanBuilder {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// A sequential walk: an iterator over the entries and errors, depth first.
+    pub fn build(&self) -> Walk {
+        Walk {
+            inner: walk::Sequential::new(self.config(), &self.roots),
+        }
+    }
+
+    /// A parallel walk over [`ScanBuilder::threads`] threads.
+    pub fn build_parallel(&self) -> WalkParallel {
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        WalkParallel {
+            config: self.config(),
+            roots: self.roots.clone(),
+            threads,
+        }
+    }
+
+    fn config(&self) -> walk::Config {
+        let kinds = self.kinds.clone();
+        let hardlinks = kinds
+            .as_ref()
+            .is_some_and(|kinds| kinds.contains(&Kind::Hardlink));
+        let links = kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.iter().any(|k| k.is_link() && *k != Kind::Hardlink));
+        let detail = if self.broken {
+            self.detail.max(Detail::Status)
+        } else {
+            self.detail
+        };
+        walk::Config {
+            kinds,
+            hardlinks,
+            links,
+            broken: self.broken,
+            follow: self.follow,
+            same_file_system: self.same_file_system,
+            detail,
+            report_dirs: self.report_dirs,
+            max_open: self
+                .max_open
+                .unwrap_or_else(crate::sys::max_open_dirs)
+                .max(2),
+            progress: self.progress.clone(),
+        }
+    }
+}
+
+/// A sequential scan: an iterator over what it finds, errors included.
+#[derive(Debug)]
+pub struct Walk {
+    inner: walk::Sequential,
+}
+
+impl Iterator for Walk {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        self.inner.next()
+    }
+}
+
+/// A visitor of a parallel walk: one per thread, dropped when its thread is done (so a
+/// visitor that buffers output can flush it in `Drop`).
+pub trait ParallelVisitor: Send {
+    /// Called with each entry or error the walk meets on this visitor's thread.
+    fn visit(&mut self, entry: Result<Entry>) -> WalkState;
+}
+
+/// Makes one [`ParallelVisitor`] per thread.
+pub trait ParallelVisitorBuilder<'s> {
+    /// A visitor for one more thread.
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's>;
+}
+
+/// The closure form of a visitor, as [`WalkParallel::run`] takes it.
+pub type FnVisitor<'s> = Box<dyn FnMut(Result<Entry>) -> WalkState + Send + 's>;
+
+struct FnVisitorImp<'s>(FnVisitor<'s>);
+
+impl ParallelVisitor for FnVisitorImp<'_> {
+    fn visit(&mut self, entry: Result<Entry>) -> WalkState {
+        (self.0)(entry)
+    }
+}
+
+struct FnBuilder<F>(F);
+
+impl<'s, F: FnMut() -> FnVisitor<'s>> ParallelVisitorBuilder<'s> for FnBuilder<F> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(FnVisitorImp((self.0)()))
+    }
+}
+
+/// A parallel scan: each thread takes directories from a shared stack, reads them, and
+/// hands what it finds to its own visitor. Entries arrive in no particular order.
+#[derive(Debug)]
+pub struct WalkParallel {
+    config: walk::Config,
+    roots: Vec<PathBuf>,
+    threads: usize,
+}
+
+impl WalkParallel {
+    /// Runs the walk; `mkf` is called once per thread for that thread's visitor. Returns
+    /// when every thread is done.
+    pub fn run<'s, F>(self, mkf: F)
+    where
+        F: FnMut() -> FnVisitor<'s>,
+    {
+        self.visit(&mut FnBuilder(mkf));
+    }
+
+    /// Runs the walk with one visitor per thread from `builder`. Returns when every thread
+    /// is done.
+    pub fn visit(self, builder: &mut dyn ParallelVisitorBuilder<'_>) {
+        walk::run_parallel(self.config, &self.roots, self.threads, builder);
+    }
+}

@@ -1,0 +1,206 @@
+//! Directory handles for the scanner: every call is relative to an open directory
+//! (`openat`, `fstatat`, `readlinkat`, `getdents64`), so the kernel never resolves a full
+//! path and a tree deeper than `PATH_MAX` is walked like any other (DESIGN.md promise 5).
+//!
+//! Subdirectories are opened with `O_NOFOLLOW | O_DIRECTORY`: a directory that was replaced
+//! by a link between the read of its parent and its own open fails to open instead of
+//! being followed (promise 4).
+
+use std::ffi::OsStr;
+use std::io;
+use std::ops::ControlFlow;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+
+use super::super::{FileType, Meta, Stored};
+use crate::link::Kind;
+
+/// Flags for every directory the scanner opens.
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOCTTY);
+
+/// An open directory.
+#[derive(Debug)]
+pub(crate) struct Dir {
+    fd: OwnedFd,
+}
+
+fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
+    use rustix::fs::FileType as T;
+    Some(match ty {
+        T::Symlink => FileType::Link,
+        T::Directory => FileType::Dir,
+        T::RegularFile => FileType::File,
+        T::Unknown => return None,
+        _ => FileType::Other,
+    })
+}
+
+#[allow(
+    clippy::unnecessary_cast,
+    reason = "the widths of st_nlink, st_dev and st_ino differ between Unix systems"
+)]
+fn meta(st: &rustix::fs::Stat) -> Meta {
+    Meta {
+        ty: file_type(rustix::fs::FileType::from_raw_mode(st.st_mode)).unwrap_or(FileType::Other),
+        nlink: st.st_nlink as u64,
+        id: (st.st_dev as u64, st.st_ino as u64),
+        tag: None,
+    }
+}
+
+impl Dir {
+    /// Opens the directory `path` names, following links: a root the user named.
+    pub(crate) fn open(path: &Path) -> io::Result<Dir> {
+        let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;
+        Ok(Dir { fd })
+    }
+
+    /// Opens the subdirectory `name`. Without `follow`, a link there is never followed: the
+    /// open fails (`ELOOP` or `ENOTDIR`).
+    pub(crate) fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
+        let flags = if follow {
+            DIR_FLAGS
+        } else {
+            DIR_FLAGS | OFlags::NOFOLLOW
+        };
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        Ok(Dir { fd })
+    }
+
+    /// Opens `..`: the scanner walks up from a root to learn its ancestors.
+    pub(crate) fn parent(&self) -> io::Result<Dir> {
+        self.open_at(OsStr::new(".."), true)
+    }
+
+    /// `fstat` of the directory itself.
+    pub(crate) fn meta(&self) -> io::Result<Meta> {
+        Ok(meta(&rustix::fs::fstat(&self.fd)?))
+    }
+
+    /// `fstatat` of `name`, following a link there only when asked.
+    pub(crate) fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
+        let flags = if follow {
+            AtFlags::empty()
+        } else {
+            AtFlags::SYMLINK_NOFOLLOW
+        };
+        Ok(meta(&rustix::fs::statat(&self.fd, name, flags)?))
+    }
+
+    /// What the link `name` stores (`readlinkat`).
+    pub(crate) fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
+        let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
+        let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+        Ok(Stored {
+            relative: target.is_relative(),
+            target,
+            kind: Kind::Symlink,
+            dir: None,
+            reparse: None,
+        })
+    }
+
+    /// The canonical path of what `name` leads to, found without building a path: the
+    /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
+    /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.
+    pub(crate) fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
+        real_path_at(self, name)
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    let fd = rustix::fs::openat(&dir.fd, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn real_path_at(_dir: &Dir, _name: &OsStr) -> io::Result<PathBuf> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no /proc to name an open file",
+    ))
+}
+
+/// Reads directories with one reusable buffer per thread.
+#[derive(Debug)]
+pub(crate) struct DirReader {
+    buf: Vec<u8>,
+}
+
+impl DirReader {
+    pub(crate) fn new() -> DirReader {
+        // glibc's readdir reads 32 KiB at a time; more buys nothing measurable.
+        DirReader {
+            buf: Vec::with_capacity(32 * 1024),
+        }
+    }
+
+    /// Calls `each` with the name and type of every entry but `.` and `..`, as the
+    /// directory lists them. The type is `None` where the file system does not say
+    /// (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the read early.
+    pub(crate) fn read(
+        &mut self,
+        dir: &Dir,
+        mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+    ) -> io::Result<()> {
+        read_entries(&mut self.buf, dir, &mut each)
+    }
+}
+
+/// `getdents64` straight into the buffer: no allocation per entry.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn read_entries(
+    buf: &mut Vec<u8>,
+    dir: &Dir,
+    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut entries = rustix::fs::RawDir::new(&dir.fd, buf.spare_capacity_mut());
+    while let Some(entry) = entries.next() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn read_entries(
+    _buf: &mut Vec<u8>,
+    dir: &Dir,
+    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut entries = rustix::fs::Dir::read_from(&dir.fd)?;
+    while let Some(entry) = entries.read() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// How many directories a scan may keep open at once: a quarter of the soft limit on open
+/// files, at most 256, so a scan of a tree thousands of levels deep never runs out of
+/// descriptors and leaves plenty for the rest of the program.
+pub(crate) fn max_open_dirs() -> usize {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    let quarter = soft.map_or(u64::MAX, |n| n / 4);
+    usize::try_from(quarter.clamp(8, 256)).unwrap_or(256)
+}
