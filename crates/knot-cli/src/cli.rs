@@ -49,12 +49,17 @@ enum Commands {
         #[arg(long)]
         absolute: bool,
         #[command(flatten)]
+        drive: DriveArg,
+        #[command(flatten)]
         force: ForceArg,
     },
-    /// Create a junction LINK to the directory TARGET (on Unix: an absolute directory symlink).
+    /// Create a junction LINK to the directory TARGET (on Unix: an absolute directory
+    /// symlink; on an NTFS volume mounted with ntfs-3g: a real junction).
     Junction {
         #[command(flatten)]
         paths: LinkArgs,
+        #[command(flatten)]
+        drive: DriveArg,
         #[command(flatten)]
         force: ForceArg,
     },
@@ -125,6 +130,25 @@ struct LinkArgs {
     /// What the link points at.
     #[arg(value_name = "TARGET")]
     target: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct DriveArg {
+    /// On an NTFS volume mounted with ntfs-3g: the drive letter Windows gives the volume,
+    /// for absolute targets (default C:).
+    #[arg(long, value_name = "X:", value_parser = parse_drive)]
+    drive: Option<char>,
+}
+
+/// `D:` or `D`, any case, to `D`.
+fn parse_drive(text: &str) -> Result<char, String> {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next(), chars.next()) {
+        (Some(letter), None | Some(':'), None) if letter.is_ascii_alphabetic() => {
+            Ok(letter.to_ascii_uppercase())
+        }
+        _ => Err(format!("'{text}' is not a drive letter; write it like D:")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -211,6 +235,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
             file,
             relative,
             absolute,
+            drive,
             force,
         } => {
             let flavour = match (dir, file) {
@@ -227,14 +252,20 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
                 flavour,
                 form,
                 replace: replace(force),
+                drive: drive.drive,
             };
             create(paths, LinkType::Symlink, options)
         }
-        Commands::Junction { paths, force } => create(
+        Commands::Junction {
+            paths,
+            drive,
+            force,
+        } => create(
             paths,
             LinkType::Junction,
             CreateOptions {
                 replace: replace(force),
+                drive: drive.drive,
                 ..Default::default()
             },
         ),

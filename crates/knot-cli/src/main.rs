@@ -137,7 +137,7 @@ fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messa
 /// The reparse buffer behind a link, decoded and dumped, for `show --raw`.
 fn raw_text(link: &knot::Link) -> String {
     let Some(raw) = link.reparse_data.as_deref() else {
-        return "  raw:      none (not a reparse point)\n".to_owned();
+        return "  raw:        none (not a reparse point)\n".to_owned();
     };
     let body = match knot_reparse::decode(raw) {
         Ok(point) => reparse_cmd::render_human(&point, raw),

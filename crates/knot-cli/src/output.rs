@@ -132,7 +132,7 @@ pub fn record(link: &Link) -> Value {
 pub fn human(link: &Link) -> String {
     let mut lines = vec![escape(link.path.as_os_str())];
     let mut field =
-        |name: &str, value: String| lines.push(format!("  {:<10}{value}", format!("{name}:")));
+        |name: &str, value: String| lines.push(format!("  {:<12}{value}", format!("{name}:")));
     field("kind", link.kind.name().to_owned());
     if let Some(target) = &link.target {
         let form = match link.relative {
@@ -148,8 +148,7 @@ pub fn human(link: &Link) -> String {
     if let Some(status) = link.status {
         field("status", status.name().to_owned());
     }
-    if link.kind.is_link()
-        && link.kind != knot::Kind::Hardlink
+    if link.status.is_some()
         && let Some(dir) = link.dir
     {
         field(

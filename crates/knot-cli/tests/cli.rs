@@ -67,7 +67,7 @@ fn symlink_then_show_then_rm() {
     );
     let real = env.real();
     let show = format!(
-        "l\n  kind:     symlink\n  target:   d (relative)\n  resolved: {}/d\n  status:   ok\n  leads to: a directory\n",
+        "l\n  kind:       symlink\n  target:     d (relative)\n  resolved:   {}/d\n  status:     ok\n  leads to:   a directory\n",
         real.display()
     );
     run(&mut env.knot(["show", "l"]), 0, &show, "");
@@ -116,10 +116,10 @@ fn show_reports_dangling_loop_and_plain_kinds() {
     std::os::unix::fs::symlink("gone", env.path("g")).unwrap();
     let real = env.real().display().to_string();
     let stdout = format!(
-        "a\n  kind:     symlink\n  target:   b (relative)\n  resolved: {real}/b\n  status:   loop\n\
-         g\n  kind:     symlink\n  target:   gone (relative)\n  resolved: {real}/gone\n  status:   dangling\n\
-         f\n  kind:     file\n\
-         d\n  kind:     dir\n"
+        "a\n  kind:       symlink\n  target:     b (relative)\n  resolved:   {real}/b\n  status:     loop\n\
+         g\n  kind:       symlink\n  target:     gone (relative)\n  resolved:   {real}/gone\n  status:     dangling\n\
+         f\n  kind:       file\n\
+         d\n  kind:       dir\n"
     );
     let stderr = "knot: note: 'f' is a regular file, not a link\nknot: note: 'd' is a directory, not a link\n";
     run(
@@ -343,7 +343,7 @@ fn hardlink_and_link_commands() {
     run(
         &mut env.knot(["show", "h"]),
         0,
-        "h\n  kind:     hardlink\n  names:    2\n",
+        "h\n  kind:       hardlink\n  names:      2\n",
         "",
     );
     run(
@@ -498,7 +498,7 @@ fn show_raw_of_a_unix_symlink_says_there_is_no_reparse_buffer() {
     run(
         &mut env.knot(["show", "--raw", "l"]),
         0,
-        "l\n  kind:     symlink\n  target:   / (absolute)\n  resolved: /\n  status:   ok\n  leads to: a directory\n  raw:      none (not a reparse point)\n",
+        "l\n  kind:       symlink\n  target:     / (absolute)\n  resolved:   /\n  status:     ok\n  leads to:   a directory\n  raw:        none (not a reparse point)\n",
         "",
     );
     let out = env

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
 use crate::path::{parent_dir, real_location, relative_to, resolve_against_link};
-use crate::sys::{self, FileType, Meta};
+use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
 /// Which kind of link to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,9 @@ pub struct CreateOptions {
     pub form: TargetForm,
     /// What may be replaced.
     pub replace: Replace,
+    /// `--drive X:`: the drive letter of absolute targets written onto an NTFS volume from
+    /// Linux (ntfs-3g); `C` when not given. Ignored elsewhere.
+    pub drive: Option<char>,
 }
 
 /// Something worth telling the user that is not an error.
@@ -195,14 +198,23 @@ fn create_inner(
         }));
     }
 
-    let plan = plan(link, target, &target_path, target_meta, ty, options).map_err(fail)?;
+    let place = sys::place(link).map_err(|e| Error::io(op, link, e).with_target(target))?;
+    let plan = plan(link, target, &target_path, target_meta, ty, options, &place).map_err(fail)?;
     let made_at = if replacing {
         temporary_name(link)
     } else {
         link.to_path_buf()
     };
-    make(&plan, target, &made_at).map_err(|e| Error::io(op, link, e).with_target(target))?;
-    let checked = verify(&plan, &target_path, &made_at).and_then(|()| {
+    let request = sys::Request {
+        link: &made_at,
+        target: &plan.stored,
+        given: target,
+        flavour: plan.flavour,
+        drive: options.drive,
+    };
+    let written =
+        make(&plan, &place, &request).map_err(|e| Error::io(op, link, e).with_target(target))?;
+    let checked = verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| {
         if replacing {
             sys::rename_over(&made_at, link)
         } else {
@@ -246,6 +258,7 @@ fn plan(
     target_meta: Option<Meta>,
     ty: LinkType,
     options: &CreateOptions,
+    place: &Place,
 ) -> std::result::Result<Plan, ErrorKind> {
     let target_is_dir = target_meta.map(|m| m.ty == FileType::Dir);
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
@@ -262,7 +275,7 @@ fn plan(
         (Some(flavour), _) => flavour,
         (None, Some(true)) => Flavour::Dir,
         (None, Some(false)) => Flavour::File,
-        (None, None) if sys::FLAVOUR_MATTERS && ty == LinkType::Symlink => {
+        (None, None) if place.flavour_matters() && ty == LinkType::Symlink => {
             return Err(ErrorKind::FlavourNeeded);
         }
         (None, None) => Flavour::File,
@@ -290,20 +303,20 @@ fn plan(
             Some(false) => Err(ErrorKind::TargetNotDirectory),
             Some(true) => {
                 let stored = real_location(target_path).map_err(io_err)?;
-                if sys::NATIVE_JUNCTIONS {
-                    Ok(Plan {
+                match place.junctions() {
+                    Junctions::Native => Ok(Plan {
                         made: ty,
                         stored,
                         flavour,
                         notes: vec![],
-                    })
-                } else {
-                    Ok(Plan {
+                    }),
+                    Junctions::Emulated => Ok(Plan {
                         made: LinkType::Symlink,
                         stored,
                         flavour,
                         notes: vec![Note::NoJunctions],
-                    })
+                    }),
+                    Junctions::Refused(why) => Err(ErrorKind::Unsupported { why }),
                 }
             }
         },
@@ -329,17 +342,18 @@ fn plan(
     }
 }
 
-fn make(plan: &Plan, target: &Path, at: &Path) -> io::Result<()> {
+fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Written> {
     match plan.made {
-        LinkType::Symlink | LinkType::Best => sys::symlink(&plan.stored, at, plan.flavour),
-        LinkType::Junction => sys::junction(&plan.stored, at),
-        LinkType::Hardlink => sys::hard_link(target, at),
+        LinkType::Symlink | LinkType::Best => sys::symlink(place, request),
+        LinkType::Junction => sys::junction(place, request),
+        LinkType::Hardlink => sys::hard_link(request.given, request.link).map(|()| None),
     }
 }
 
 /// Reads the new link back (DESIGN.md promise 3): some systems report success and make
-/// nothing. A mismatch is reported as `InvalidData` with what was found.
-fn verify(plan: &Plan, target_path: &Path, at: &Path) -> io::Result<()> {
+/// nothing. A reparse point must hold exactly the buffer written; another link, the target
+/// text planned. A mismatch is reported as `InvalidData` with what was found.
+fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) -> io::Result<()> {
     let mismatch = |found: String| io::Error::new(io::ErrorKind::InvalidData, found);
     let meta = match sys::lstat(at) {
         Ok(meta) => meta,
@@ -357,9 +371,15 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path) -> io::Result<()> {
             if meta.ty != FileType::Link {
                 return Err(mismatch("something that is not a link".into()));
             }
-            let stored = sys::read_link(at)?.target;
-            if stored != plan.stored {
-                return Err(mismatch(format!("{:?}", stored.display().to_string())));
+            let stored = sys::read_link(at)?;
+            match (written, stored.reparse) {
+                (Some(written), Some(reparse)) if reparse.raw == written => {}
+                (Some(_), _) => return Err(mismatch("another reparse buffer".into())),
+                (None, _) if stored.target == plan.stored => {}
+                (None, _) => {
+                    let found = stored.target.display().to_string();
+                    return Err(mismatch(format!("{found:?}")));
+                }
             }
         }
     }
@@ -392,17 +412,17 @@ mod tests {
             flavour: Flavour::File,
             notes: vec![],
         };
-        let err = verify(&plan("a"), Path::new("a"), &at).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "nothing".into())
         );
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let err = verify(&plan("a"), Path::new("a"), &at).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "\"b\"".into())
         );
-        verify(&plan("b"), Path::new("b"), &at).unwrap();
+        verify(&plan("b"), Path::new("b"), &at, None).unwrap();
     }
 }

@@ -276,6 +276,11 @@ impl Error {
             ErrorKind::NotALink {
                 what: "regular file",
             } => "knot rm removes links only; delete files with rm (or del)".into(),
+            ErrorKind::NotALink {
+                what: "file with a reparse point",
+            } => "its data lives behind the reparse point (compression, deduplication or the \
+                cloud); knot rm removes links only"
+                .into(),
             ErrorKind::NotALink { what: "directory" } => {
                 "knot rm removes links only; delete directories with rmdir (or rd)".into()
             }

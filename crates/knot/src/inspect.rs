@@ -25,8 +25,18 @@ fn inspect_inner(path: &Path) -> Result<Link> {
         FileType::Link => {
             let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
             let mut link = Link::new(path.to_path_buf(), stored.kind);
-            link.relative = Some(stored.relative);
-            resolve(&mut link, &stored.target);
+            // Only links to a path are followed for a status; an AppExecLink names a
+            // program, and other reparse points (a WOF-compressed or cloud file) have none.
+            match link.kind.name() {
+                "symlink" | "junction" | "mount-point" | "lx-symlink" => {
+                    link.relative = Some(stored.relative);
+                    let leads_to = stored.leads_to.as_deref().unwrap_or(&stored.target);
+                    resolve(&mut link, leads_to);
+                    link.target = Some(stored.target);
+                }
+                "appexeclink" => link.target = Some(stored.target),
+                _ => {}
+            }
             if stored.dir.is_some() {
                 link.dir = stored.dir;
             }
@@ -36,7 +46,6 @@ fn inspect_inner(path: &Path) -> Result<Link> {
                 link.print_name = reparse.print_name;
                 link.reparse_data = Some(reparse.raw);
             }
-            link.target = Some(stored.target);
             link
         }
         FileType::Dir => {

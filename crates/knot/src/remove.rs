@@ -6,6 +6,7 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Kind, Link};
 use crate::sys::{self, FileType};
+use knot_reparse::Tag;
 
 /// Whether to remove, or only to say what would be removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,10 +36,15 @@ pub fn remove<P: AsRef<Path>>(path: P, mode: RemoveMode) -> Result<Link> {
 fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
     let link = inspect(path).map_err(|e| e.with_op(Op::Remove))?;
     let what = match link.kind {
+        Kind::Symlink | Kind::Junction | Kind::MountPoint => None,
+        // A reparse point is a link only when its tag says it stands for another name
+        // (the name-surrogate bit, MS-FSCC 2.1.2.1): removing a WOF-compressed, deduplicated
+        // or cloud file would lose its data.
+        Kind::Reparse(_) if link.tag.is_some_and(|tag| Tag(tag).is_name_surrogate()) => None,
+        Kind::Reparse(_) => Some("file with a reparse point"),
         Kind::File | Kind::Hardlink => Some("regular file"),
         Kind::Dir => Some("directory"),
         Kind::Special => Some("special file"),
-        _ => None,
     };
     if let Some(what) = what {
         return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));

@@ -10,19 +10,52 @@ mod unix;
 #[cfg(unix)]
 use unix as imp;
 
+// NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute.
+#[cfg(target_os = "linux")]
+mod ntfs3g;
+
 #[cfg(not(unix))]
 mod unsupported;
 #[cfg(not(unix))]
 use unsupported as imp;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::link::Kind;
+use crate::link::{Flavour, Kind};
 
+/// What `knot junction` can do where a link is to be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Junctions {
+    /// Real junctions (Windows; NTFS through ntfs-3g).
+    Native,
+    /// No junctions: an absolute directory symlink stands in, with a note.
+    Emulated,
+    /// None, and a symlink would mislead (an NTFS volume that Windows will read, mounted
+    /// with a driver that cannot write junctions): the reason and the fix.
+    Refused(String),
+}
+
+/// One link to make.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Request<'a> {
+    /// Where to make it.
+    pub(crate) link: &'a Path,
+    /// The target to store, as knot planned it: as given for a symlink, or an absolute path.
+    pub(crate) target: &'a Path,
+    /// The target as the user gave it.
+    pub(crate) given: &'a Path,
+    pub(crate) flavour: Flavour,
+    /// The drive letter for absolute targets written onto NTFS from another system.
+    pub(crate) drive: Option<char>,
+}
+
+/// The reparse buffer a create wrote, so the read-back can compare it byte for byte;
+/// `None` where the link is not a reparse point (its target text is compared instead).
+pub(crate) type Written = Option<Vec<u8>>;
 pub(crate) use imp::{
-    FLAVOUR_MATTERS, NATIVE_JUNCTIONS, classify_resolve_error, hard_link, junction, lstat,
-    read_link, remove_link, rename_over, stat, symlink,
+    Place, classify_resolve_error, hard_link, junction, lstat, place, read_link, remove_link,
+    rename_over, stat, symlink,
 };
 // The scanner's calls, all relative to an open directory.
 pub(crate) use imp::{Dir, DirReader, max_open_dirs};
@@ -64,6 +97,9 @@ pub(crate) struct Stored {
     pub(crate) dir: Option<bool>,
     /// The reparse tag, names and raw buffer, for reparse points.
     pub(crate) reparse: Option<ReparseData>,
+    /// Where the system follows the link, when that differs from `target`: ntfs-3g shows a
+    /// junction to `C:\x` as a symlink to `<mount point>/x`.
+    pub(crate) leads_to: Option<PathBuf>,
 }
 
 /// A reparse point as read from the file system.
@@ -74,4 +110,14 @@ pub(crate) struct ReparseData {
     pub(crate) print_name: Option<OsString>,
     /// The raw REPARSE_DATA_BUFFER bytes.
     pub(crate) raw: Vec<u8>,
+}
+
+/// knot's kind for a reparse point, from the codec's kind word.
+pub(crate) fn kind_of(kind: &'static str) -> Kind {
+    match kind {
+        "symlink" => Kind::Symlink,
+        "junction" => Kind::Junction,
+        "mount-point" => Kind::MountPoint,
+        other => Kind::Reparse(std::borrow::Cow::Borrowed(other)),
+    }
 }

@@ -4,11 +4,26 @@
 use std::io;
 use std::path::Path;
 
-use super::{Meta, Stored};
-use crate::link::{Flavour, Status};
+use super::{Junctions, Meta, Request, Stored, Written};
+use crate::link::Status;
 
-pub(crate) const NATIVE_JUNCTIONS: bool = true;
-pub(crate) const FLAVOUR_MATTERS: bool = true;
+/// Where a link is to be made: nowhere, yet.
+#[derive(Debug)]
+pub(crate) struct Place;
+
+impl Place {
+    pub(crate) fn junctions(&self) -> Junctions {
+        Junctions::Native
+    }
+
+    pub(crate) fn flavour_matters(&self) -> bool {
+        true
+    }
+}
+
+pub(crate) fn place(_link: &Path) -> io::Result<Place> {
+    unsupported()
+}
 
 fn unsupported<T>() -> io::Result<T> {
     Err(io::Error::new(
@@ -29,11 +44,11 @@ pub(crate) fn read_link(_path: &Path) -> io::Result<Stored> {
     unsupported()
 }
 
-pub(crate) fn symlink(_target: &Path, _link: &Path, _flavour: Flavour) -> io::Result<()> {
+pub(crate) fn symlink(_place: &Place, _request: &Request<'_>) -> io::Result<Written> {
     unsupported()
 }
 
-pub(crate) fn junction(_target: &Path, _link: &Path) -> io::Result<()> {
+pub(crate) fn junction(_place: &Place, _request: &Request<'_>) -> io::Result<Written> {
     unsupported()
 }
 

@@ -103,6 +103,7 @@ impl Dir {
             kind: Kind::Symlink,
             dir: None,
             reparse: None,
+            leads_to: None,
         })
     }
 

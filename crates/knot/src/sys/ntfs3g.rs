@@ -1,0 +1,375 @@
+//! NTFS volumes mounted with ntfs-3g: real junctions and Windows symlinks, written from
+//! Linux.
+//!
+//! `ln -s` on such a volume makes a link in ntfs-3g's private format, which Windows cannot
+//! read. ntfs-3g exposes a file's raw reparse point as the extended attribute
+//! `system.ntfs_reparse_data` (its value is the REPARSE_DATA_BUFFER itself: libntfs-3g
+//! `reparse.c`), so knot encodes the buffer with `knot-reparse`, sets it on an empty
+//! directory (a junction or a directory symlink) or an empty file (a file symlink), and
+//! reads it back. ntfs-3g checks the buffer's lengths but not the directory's emptiness or
+//! the names; knot makes the directory itself, so it is always empty.
+//!
+//! Once the attribute is set the entry reads as a symlink, and the kernel may still hold
+//! the old inode type for a moment (FUSE marks it bad and the next `lstat` fails with
+//! `EIO`: `fs/fuse/dir.c`), so no descriptor is held across the change and the result is
+//! checked through `lgetxattr`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+
+use knot_reparse::{MountPoint, ReparsePoint, Symlink, Tag, WideString};
+use rustix::fs::XattrFlags;
+use rustix::io::Errno;
+
+use super::unix::fs_type;
+use super::{ReparseData, Request, Stored, kind_of};
+use crate::link::Flavour;
+
+/// The raw reparse point of a file.
+const REPARSE_DATA: &str = "system.ntfs_reparse_data";
+/// The file's NTFS attribute flags (FILE_ATTRIBUTE_*), a little-endian u32.
+const ATTRIB: &str = "system.ntfs_attrib";
+/// FILE_ATTRIBUTE_DIRECTORY.
+const ATTRIBUTE_DIRECTORY: u32 = 0x10;
+/// FUSE_SUPER_MAGIC: ntfs-3g is a FUSE file system; no other kind can be it.
+const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
+
+/// An NTFS volume mounted with ntfs-3g.
+#[derive(Debug)]
+pub(crate) struct Volume {
+    /// Where it is mounted, as /proc/self/mountinfo says.
+    mount: PathBuf,
+}
+
+fn refuse(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, why)
+}
+
+impl Volume {
+    /// The ntfs-3g volume that holds the directory `dir`, if it is on one: FUSE by
+    /// `statfs`, and ntfs-3g by the attribute `system.ntfs_attrib`, which only ntfs-3g has.
+    pub(crate) fn of(dir: &Path) -> io::Result<Option<Volume>> {
+        if fs_type(dir) != Some(FUSE_SUPER_MAGIC) {
+            return Ok(None);
+        }
+        if rustix::fs::getxattr(dir, ATTRIB, &mut [0u8; 4]).is_err() {
+            return Ok(None);
+        }
+        let real = fs::canonicalize(dir)?;
+        let mount = mount_point(&real)?;
+        Ok(Some(Volume { mount }))
+    }
+
+    /// `knot junction`: an empty directory with a mount-point reparse point to the target,
+    /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
+    pub(crate) fn junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+        let windows = self.windows_path(request.given, request.target, request.drive)?;
+        let point = MountPoint::junction(windows.as_str()).map_err(|e| refuse(e.to_string()))?;
+        let buffer = encode(point.into())?;
+        fs::create_dir(request.link)?;
+        attach(request.link, &buffer)
+    }
+
+    /// `knot symlink`: an empty file (a file symlink) or directory (a directory symlink)
+    /// with a symlink reparse point. A relative target keeps its form, with backslashes and
+    /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
+    pub(crate) fn symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+        let text = utf8(request.target)?;
+        let point = if let Some(windows) = windows_absolute(text) {
+            Symlink::absolute(windows.as_str())
+        } else if request.target.is_absolute() {
+            let windows = self.windows_path(request.given, request.target, request.drive)?;
+            Symlink::absolute(windows.as_str())
+        } else {
+            Ok(Symlink::relative(text.replace('/', "\\").as_str()))
+        };
+        let buffer = encode(point.map_err(|e| refuse(e.to_string()))?.into())?;
+        match request.flavour {
+            Flavour::Dir => fs::create_dir(request.link)?,
+            Flavour::File => drop(fs::File::create_new(request.link)?),
+        }
+        attach(request.link, &buffer)
+    }
+
+    /// The Windows path of an absolute Linux path on this volume. A path under
+    /// `<mount>/.NTFS-3G/X:` (how ntfs-3g maps other drives) keeps that drive; any other
+    /// path on the volume gets `drive` (default `C`).
+    fn windows_path(
+        &self,
+        given: &Path,
+        planned: &Path,
+        drive: Option<char>,
+    ) -> io::Result<String> {
+        let lexical = crate::path::absolute(given)?;
+        if let Ok(rest) = lexical.strip_prefix(self.mount.join(".NTFS-3G")) {
+            let mut parts = rest.components();
+            if let Some(Component::Normal(first)) = parts.next()
+                && let Some(letter) = drive_letter(first.as_bytes())
+            {
+                return join_windows(letter, parts.as_path());
+            }
+        }
+        let real = crate::path::real_location(planned)?;
+        match real.strip_prefix(&self.mount) {
+            Ok(rest) => join_windows(drive.unwrap_or('C'), rest),
+            Err(_) => Err(refuse(format!(
+                "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could \
+                 not follow the link; choose a target on the volume, or map another drive \
+                 with a symlink '{}/.NTFS-3G/D:' to where that drive is mounted",
+                real.display(),
+                self.mount.display(),
+                self.mount.display()
+            ))),
+        }
+    }
+}
+
+fn encode(point: ReparsePoint) -> io::Result<Vec<u8>> {
+    point.encode().map_err(|e| refuse(e.to_string()))
+}
+
+fn utf8(path: &Path) -> io::Result<&str> {
+    path.to_str().ok_or_else(|| {
+        refuse(format!(
+            "the target '{}' is not valid UTF-8, and NTFS names are Unicode",
+            path.display()
+        ))
+    })
+}
+
+/// `X` from a component `X:`.
+fn drive_letter(name: &[u8]) -> Option<char> {
+    match name {
+        [letter, b':'] if letter.is_ascii_alphabetic() => {
+            Some(char::from(letter.to_ascii_uppercase()))
+        }
+        _ => None,
+    }
+}
+
+/// A target typed the Windows way, `D:\data` or `D:/data`, for a link that leads to
+/// another drive.
+fn windows_absolute(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    match bytes {
+        [letter, b':', b'\\' | b'/', ..] if letter.is_ascii_alphabetic() => {
+            Some(text.replace('/', "\\"))
+        }
+        _ => None,
+    }
+}
+
+fn join_windows(letter: char, rest: &Path) -> io::Result<String> {
+    let mut out = format!("{letter}:");
+    for part in rest.components() {
+        out.push('\\');
+        out.push_str(utf8(Path::new(part.as_os_str()))?);
+    }
+    if out.len() == 2 {
+        out.push('\\');
+    }
+    Ok(out)
+}
+
+/// Sets `buffer` as the reparse point of the new, empty `link`, waits until the kernel
+/// sees the link, and reads the buffer back. On any failure the entry is removed: all or
+/// nothing.
+fn attach(link: &Path, buffer: &[u8]) -> io::Result<Vec<u8>> {
+    let result = rustix::fs::setxattr(link, REPARSE_DATA, buffer, XattrFlags::CREATE)
+        .map_err(io::Error::from)
+        .and_then(|()| settle(link))
+        .and_then(|()| {
+            let found = read_attribute(link)?;
+            if found.as_deref() == Some(buffer) {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "ntfs-3g reports success, but the reparse point reads back differently",
+                ))
+            }
+        });
+    if let Err(err) = result {
+        undo(link);
+        return Err(err);
+    }
+    Ok(buffer.to_vec())
+}
+
+/// Waits for the kernel to drop its cached inode type: the first `lstat` after the change
+/// may fail with `EIO`, the next one sees the link.
+fn settle(link: &Path) -> io::Result<()> {
+    let mut last = None;
+    for _ in 0..5 {
+        match fs::symlink_metadata(link) {
+            Ok(meta) if meta.file_type().is_symlink() => return Ok(()),
+            Ok(_) => last = None,
+            Err(err) if err.raw_os_error() == Some(Errno::IO.raw_os_error()) => last = Some(err),
+            Err(err) => return Err(err),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "ntfs-3g did not turn the entry into a link",
+        )
+    }))
+}
+
+/// Removes what `attach` was given, whatever state it is in now.
+fn undo(link: &Path) {
+    let _ = settle(link);
+    match fs::symlink_metadata(link) {
+        Ok(meta) if meta.is_dir() => {
+            let _ = fs::remove_dir(link);
+        }
+        _ => {
+            let _ = fs::remove_file(link);
+        }
+    }
+}
+
+/// The raw reparse point of `path` itself (never followed); `None` when it has none or the
+/// file system has no such attribute.
+fn read_attribute(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut buffer = vec![0u8; knot_reparse::MAX_BUFFER_SIZE];
+    match rustix::fs::lgetxattr(path, REPARSE_DATA, &mut buffer) {
+        Ok(len) => {
+            buffer.truncate(len);
+            Ok(Some(buffer))
+        }
+        Err(Errno::NODATA | Errno::NOTSUP) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Reads a link on an ntfs-3g volume as Windows sees it: kind, names and target from its
+/// reparse point; `text` (ntfs-3g's translation, which the kernel follows) becomes
+/// `leads_to`. `None` for a link that has no reparse point (or not on such a volume).
+pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
+    let parent = crate::path::parent_dir(path);
+    if fs_type(parent) != Some(FUSE_SUPER_MAGIC) {
+        return Ok(None);
+    }
+    let Ok(Some(raw)) = read_attribute(path) else {
+        return Ok(None);
+    };
+    let mut attrib = [0u8; 4];
+    let dir = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib)
+        .ok()
+        .map(|_| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0);
+    let name = |w: &WideString| OsString::from(w.to_string_lossy());
+    let stored = match knot_reparse::decode(&raw) {
+        Ok(point) => {
+            let (target, relative) = match &point {
+                ReparsePoint::MountPoint(m) => (name(&m.target()), false),
+                ReparsePoint::Symlink(s) => (name(&s.target()), s.is_relative()),
+                ReparsePoint::LxSymlink(lx) => (
+                    OsString::from_vec(lx.target.clone()),
+                    !lx.target.starts_with(b"/"),
+                ),
+                ReparsePoint::AppExecLink(app) => {
+                    (app.executable().map(name).unwrap_or_default(), false)
+                }
+                _ => (text.as_os_str().to_owned(), false),
+            };
+            Stored {
+                target: PathBuf::from(target),
+                kind: kind_of(point.kind()),
+                relative,
+                dir,
+                reparse: Some(ReparseData {
+                    tag: point.tag().0,
+                    substitute_name: point.substitute_name().map(name),
+                    print_name: point.print_name().map(name),
+                    raw,
+                }),
+                leads_to: Some(text.to_path_buf()),
+            }
+        }
+        // A buffer the codec rejects is still reported, by its tag.
+        Err(_) => {
+            let tag = raw
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes);
+            Stored {
+                target: text.to_path_buf(),
+                kind: kind_of(tag.map_or("unknown", |t| Tag(t).kind_name())),
+                relative: false,
+                dir,
+                reparse: Some(ReparseData {
+                    tag: tag.unwrap_or(0),
+                    substitute_name: None,
+                    print_name: None,
+                    raw,
+                }),
+                leads_to: Some(text.to_path_buf()),
+            }
+        }
+    };
+    Ok(Some(stored))
+}
+
+/// The mount point that holds `real` (a canonical path): the longest mount point in
+/// /proc/self/mountinfo that is an ancestor of it.
+fn mount_point(real: &Path) -> io::Result<PathBuf> {
+    let table = fs::read("/proc/self/mountinfo")?;
+    table
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.split(|&b| b == b' ').nth(4))
+        .map(|field| PathBuf::from(OsString::from_vec(unescape(field))))
+        .filter(|mount| real.starts_with(mount))
+        .max_by_key(|mount| mount.components().count())
+        .ok_or_else(|| io::Error::other(format!("no mount point holds '{}'", real.display())))
+}
+
+/// Mount points in mountinfo escape space, tab, newline and backslash as `\ooo`.
+fn unescape(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while let Some(&b) = field.get(i) {
+        let octal = field
+            .get(i + 1..i + 4)
+            .filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_paths() {
+        assert_eq!(join_windows('C', Path::new("a/b")).unwrap(), r"C:\a\b");
+        assert_eq!(join_windows('D', Path::new("")).unwrap(), r"D:\");
+        assert_eq!(drive_letter(b"d:"), Some('D'));
+        assert_eq!(drive_letter(b"dd"), None);
+        assert_eq!(windows_absolute("D:/x/y").as_deref(), Some(r"D:\x\y"));
+        assert_eq!(windows_absolute("../x"), None);
+    }
+
+    #[test]
+    fn mountinfo_escapes() {
+        assert_eq!(unescape(br"/mnt/with\040space\134x"), b"/mnt/with space\\x");
+        assert_eq!(unescape(br"/plain"), b"/plain");
+    }
+}
