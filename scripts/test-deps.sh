@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what knot's test suites need on Debian or Ubuntu: ntfs-3g (the NTFS tests make
+# and mount images), mingw and Wine (the Windows build and its tests), and the Windows
+# Rust target. Idempotent; needs root (or sudo) for apt-get.
+set -euo pipefail
+
+packages=(ntfs-3g gcc-mingw-w64-x86-64 wine64)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1 || rustup target add x86_64-pc-windows-gnu
+echo "knot test dependencies are in place: ${packages[*]}, x86_64-pc-windows-gnu"
