@@ -212,7 +212,7 @@ impl Group {
             self.render(style, out);
         }
         self.links
-            .push((output::escape(link.path.as_os_str()), link));
+            .push((escape(link.path.as_os_str()).into_owned(), link));
     }
 
     fn render(&mut self, style: Style, out: &mut Vec<u8>) {
@@ -226,6 +226,14 @@ impl Group {
         for (path, link) in self.links.drain(..) {
             human_line(&path, width, &link, style, out);
         }
+    }
+}
+
+/// `output::escape`, with a fast path for the common name that needs no escaping.
+fn escape(name: &std::ffi::OsStr) -> Cow<'_, str> {
+    match name.to_str() {
+        Some(text) if text.bytes().all(|b| (0x20..0x7f).contains(&b)) => Cow::Borrowed(text),
+        _ => Cow::Owned(output::escape(name)),
     }
 }
 
@@ -259,7 +267,7 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
     }
     out.extend_from_slice(b" -> ");
     match &link.target {
-        Some(target) => paint(out, style.color, "36", &output::escape(target.as_os_str())),
+        Some(target) => paint(out, style.color, "36", &escape(target.as_os_str())),
         None => out.push(b'?'),
     }
     if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
@@ -430,11 +438,13 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
     if let Some(kinds) = &settings.kinds {
         builder.kinds(kinds.iter().cloned());
     }
-    // Read per link only what the output shows.
+    // Read per link only what the output shows. The status takes a walk of the target's
+    // path per link, so plain human output leaves it out; --broken and --stats read it
+    // anyway, and then it is shown.
     let detail = match settings.format {
         Format::Json => Detail::Full,
-        Format::Human => Detail::Status,
-        Format::Nul if settings.stats => Detail::Status,
+        _ if settings.stats => Detail::Status,
+        Format::Human => Detail::Target,
         Format::Nul => Detail::Kind,
     };
     let progress = Progress::new();
@@ -525,10 +535,15 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
     text.push('\n');
     for (kind, statuses) in &tally.kinds {
         let total: u64 = statuses.values().sum();
-        let parts: Vec<String> = statuses
-            .iter()
-            .filter_map(|(status, n)| status.map(|s| format!("{s} {n}")))
-            .collect();
+        let parts: Vec<String> = [
+            Status::Ok,
+            Status::Dangling,
+            Status::Loop,
+            Status::Unreadable,
+        ]
+        .iter()
+        .filter_map(|s| statuses.get(&Some(s.name())).map(|n| format!("{s} {n}")))
+        .collect();
         text.push_str(&format!("knot: stats:   {kind:<10} {total:>9}"));
         if !parts.is_empty() {
             text.push_str(&format!("  ({})", parts.join(", ")));

@@ -488,10 +488,13 @@ impl Walker {
         let detail = config.detail;
         let mut link = Link::new(path, Kind::Symlink);
         let read = detail >= Detail::Target || config.kinds.is_some();
+        // Where the system follows the link, when that is not the stored target.
+        let mut leads_to = None;
         if read {
             let stored = dir
                 .read_link_at(name)
                 .map_err(|e| scan_error(&link.path, e))?;
+            leads_to = stored.leads_to;
             link.kind = stored.kind;
             link.relative = Some(stored.relative);
             link.dir = stored.dir;
@@ -525,7 +528,7 @@ impl Walker {
                 link.resolved = dir.real_path_at(name).ok();
             }
             if link.resolved.is_none()
-                && let Some(target) = &link.target
+                && let Some(target) = leads_to.as_ref().or(link.target.as_ref())
             {
                 link.resolved = absolute(&resolve_against_link(&link.path, target)).ok();
             }
@@ -769,6 +772,8 @@ struct QueueState {
     jobs: Vec<Job>,
     /// Threads holding a job; the walk is over when none does and no job is left.
     active: usize,
+    /// Threads waiting for a job: only they need waking (a wake is a system call).
+    idle: usize,
     done: bool,
 }
 
@@ -790,13 +795,17 @@ impl Queue {
             }
             if state.active == 0 {
                 state.done = true;
-                self.ready.notify_all();
+                if state.idle > 0 {
+                    self.ready.notify_all();
+                }
                 return None;
             }
+            state.idle += 1;
             state = self
                 .ready
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+            state.idle -= 1;
         }
     }
 
@@ -810,8 +819,8 @@ impl Queue {
         }
         if state.active == 0 && state.jobs.is_empty() {
             state.done = true;
-            self.ready.notify_all();
-        } else if shared {
+        }
+        if state.idle > 0 && (state.done || shared) {
             self.ready.notify_all();
         }
     }
@@ -834,6 +843,7 @@ pub(crate) fn run_parallel(
         state: Mutex::new(QueueState {
             jobs: root_jobs(roots),
             active: 0,
+            idle: 0,
             done: false,
         }),
         ready: Condvar::new(),

@@ -1,0 +1,682 @@
+//! The library scan (issue 4): what it finds, that the sequential and parallel walks agree,
+//! that it agrees with `find`, and that it survives loops, odd names, trees deeper than
+//! `PATH_MAX`, directories changing under it, and bounded descriptors.
+#![cfg(unix)]
+
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use knot::scan::{Detail, Entry, ScanBuilder, WalkState};
+use knot::{ErrorKind, Kind, Link, Status};
+
+/// A temporary directory to build trees in (walkdir's `src/tests/util.rs`).
+struct Tree {
+    dir: tempfile::TempDir,
+}
+
+impl Tree {
+    fn new() -> Tree {
+        Tree {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.root().join(name)
+    }
+
+    fn mkdir(&self, name: &str) -> PathBuf {
+        let path = self.join(name);
+        fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        let path = self.join(name);
+        fs::write(&path, "x").unwrap();
+        path
+    }
+
+    fn link(&self, name: impl AsRef<Path>, target: impl AsRef<Path>) -> PathBuf {
+        let path = self.join(name);
+        symlink(target, &path).unwrap();
+        path
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        // GNU rm walks trees of any depth; std's remove_dir_all may run out of descriptors
+        // on the deep ones.
+        let _ = Command::new("rm").arg("-rf").arg(self.root()).status();
+    }
+}
+
+/// Everything a walk reported: records sorted by path, and errors.
+#[derive(Debug, Default)]
+struct Found {
+    links: Vec<Link>,
+    errors: Vec<knot::Error>,
+}
+
+impl Found {
+    fn paths(&self) -> Vec<PathBuf> {
+        self.links.iter().map(|l| l.path.clone()).collect()
+    }
+
+    fn get(&self, path: &Path) -> &Link {
+        self.links
+            .iter()
+            .find(|l| l.path == path)
+            .unwrap_or_else(|| panic!("{} not found in {:?}", path.display(), self.paths()))
+    }
+}
+
+fn sequential(builder: &ScanBuilder) -> Found {
+    let mut found = Found::default();
+    for item in builder.build() {
+        match item {
+            Ok(entry) => found.links.push(entry.into_link()),
+            Err(err) => found.errors.push(err),
+        }
+    }
+    found.links.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+fn parallel(builder: &ScanBuilder) -> Found {
+    let found = Mutex::new(Found::default());
+    builder.build_parallel().run(|| {
+        let found = &found;
+        Box::new(move |item| {
+            let mut found = found.lock().unwrap();
+            match item {
+                Ok(entry) => found.links.push(entry.into_link()),
+                Err(err) => found.errors.push(err),
+            }
+            WalkState::Continue
+        })
+    });
+    let mut found = found.into_inner().unwrap();
+    found.links.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// Both walks, checked to agree (STYLE.md point 7), on two threads.
+fn scan(builder: &mut ScanBuilder) -> Found {
+    let one = sequential(builder);
+    let two = parallel(builder.threads(2));
+    assert_eq!(
+        one.links, two.links,
+        "the sequential and parallel walks differ"
+    );
+    let messages = |f: &Found| {
+        let mut m: Vec<String> = f.errors.iter().map(|e| e.to_string()).collect();
+        m.sort();
+        m
+    };
+    assert_eq!(messages(&one), messages(&two));
+    one
+}
+
+/// Runs `f` on another thread and fails if it takes longer than `secs`: a hung scan must
+/// fail the test, not hang it.
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .expect("the scan did not finish in time")
+}
+
+/// A small tree with every kind of entry a scan must tell apart.
+fn sample() -> Tree {
+    let t = Tree::new();
+    t.mkdir("a/b");
+    t.file("a/file");
+    t.file("a/b/deep");
+    t.link("a/rel", "file");
+    t.link("a/b/up", "../file");
+    t.link("a/dir", "b");
+    t.link("a/abs", t.join("a/file"));
+    t.link("a/gone", "missing");
+    t.link("a/self", "self");
+    t.link("top", "a");
+    fs::hard_link(t.join("a/file"), t.join("a/b/twin")).unwrap();
+    t
+}
+
+#[test]
+fn finds_every_link_with_target_and_status() {
+    let t = sample();
+    let found = scan(&mut ScanBuilder::new(t.root()));
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let want: Vec<(&str, &str, Status, bool)> = vec![
+        ("a/abs", "", Status::Ok, false),
+        ("a/b/up", "../file", Status::Ok, false),
+        ("a/dir", "b", Status::Ok, true),
+        ("a/gone", "missing", Status::Dangling, false),
+        ("a/rel", "file", Status::Ok, false),
+        ("a/self", "self", Status::Loop, false),
+        ("top", "a", Status::Ok, true),
+    ];
+    assert_eq!(found.links.len(), want.len(), "{:?}", found.paths());
+    for (name, target, status, dir) in want {
+        let link = found.get(&t.join(name));
+        assert_eq!(link.kind, Kind::Symlink);
+        assert_eq!(link.status, Some(status), "{name}");
+        if !target.is_empty() {
+            assert_eq!(link.target.as_deref(), Some(Path::new(target)), "{name}");
+            assert_eq!(link.relative, Some(true));
+        }
+        if status == Status::Ok {
+            assert_eq!(link.dir, Some(dir), "{name}");
+        }
+    }
+    assert_eq!(found.get(&t.join("a/abs")).relative, Some(false));
+}
+
+#[test]
+fn printed_paths_are_the_root_joined_with_the_path_below_it() {
+    let t = sample();
+    let found = scan(ScanBuilder::new(t.join("a")).kinds([Kind::Symlink]));
+    assert!(found.paths().contains(&t.join("a").join("b").join("up")));
+    // A relative root stays relative, as find prints it.
+    let rel = Path::new("tests-scan-relative-root");
+    let _ = fs::remove_dir_all(rel);
+    fs::create_dir(rel).unwrap();
+    symlink("x", rel.join("l")).unwrap();
+    let found = scan(&mut ScanBuilder::new(rel));
+    fs::remove_dir_all(rel).unwrap();
+    assert_eq!(found.paths(), vec![rel.join("l")]);
+}
+
+#[test]
+fn hard_links_only_when_asked() {
+    let t = sample();
+    let found = scan(ScanBuilder::new(t.root()).kinds([Kind::Hardlink]));
+    assert_eq!(found.paths(), vec![t.join("a/b/twin"), t.join("a/file")]);
+    let twin = found.get(&t.join("a/b/twin"));
+    assert_eq!(twin.kind, Kind::Hardlink);
+    assert_eq!(twin.nlink, Some(2));
+    let both = scan(ScanBuilder::new(t.root()).kinds([Kind::Hardlink, Kind::Symlink]));
+    assert_eq!(both.links.len(), 9);
+    // Kinds that do not exist on Unix find nothing.
+    let none = scan(ScanBuilder::new(t.root()).kinds([Kind::Junction]));
+    assert!(none.links.is_empty());
+}
+
+#[test]
+fn broken_means_dangling_or_loop() {
+    let t = sample();
+    let found = scan(ScanBuilder::new(t.root()).broken(true).detail(Detail::Kind));
+    assert_eq!(found.paths(), vec![t.join("a/gone"), t.join("a/self")]);
+    assert!(
+        found
+            .links
+            .iter()
+            .all(|l| l.status.is_some_and(Status::is_broken))
+    );
+}
+
+#[test]
+fn detail_levels_read_only_what_they_need() {
+    let t = sample();
+    let kind = scan(ScanBuilder::new(t.root()).detail(Detail::Kind));
+    let link = kind.get(&t.join("a/rel"));
+    assert_eq!((link.target.as_ref(), link.status), (None, None));
+    let target = scan(ScanBuilder::new(t.root()).detail(Detail::Target));
+    let link = target.get(&t.join("a/rel"));
+    assert_eq!(link.target.as_deref(), Some(Path::new("file")));
+    assert_eq!(link.status, None);
+    let full = scan(ScanBuilder::new(t.root()).detail(Detail::Full));
+    let real = fs::canonicalize(t.root()).unwrap();
+    let link = full.get(&t.join("a/b/up"));
+    assert_eq!(
+        link.resolved.as_deref(),
+        Some(real.join("a/file").as_path())
+    );
+    assert_eq!(link.nlink, Some(1));
+    // The same record `inspect` gives.
+    let mut shown = knot::inspect(t.join("a/dir")).unwrap();
+    shown.reparse_data = None;
+    assert_eq!(full.get(&t.join("a/dir")), &shown);
+    let gone = full.get(&t.join("a/gone"));
+    assert_eq!(
+        gone.resolved.as_deref(),
+        Some(t.join("a/missing").as_path())
+    );
+}
+
+#[test]
+fn a_root_that_is_a_link_or_a_file() {
+    let t = sample();
+    // A named link to a directory is scanned through.
+    let through = scan(&mut ScanBuilder::new(t.join("top")));
+    assert!(through.paths().contains(&t.join("top/rel")));
+    // A named link to a file, or to nothing, is reported itself.
+    let itself = scan(ScanBuilder::new(t.join("a/rel")).add(t.join("a/gone")));
+    assert_eq!(itself.paths(), vec![t.join("a/gone"), t.join("a/rel")]);
+    assert_eq!(itself.links[0].status, Some(Status::Dangling));
+    // A missing root is an error in the stream.
+    let missing = scan(&mut ScanBuilder::new(t.join("nothing")));
+    assert_eq!(missing.errors.len(), 1);
+    assert_eq!(missing.errors[0].path(), t.join("nothing"));
+    assert_eq!(missing.errors[0].op(), knot::Op::Scan);
+}
+
+#[test]
+fn loops_never_hang_without_follow() {
+    let t = Tree::new();
+    t.mkdir("d");
+    t.link("d/dot", ".");
+    t.link("d/a", "b");
+    t.link("d/b", "a");
+    t.link("d/root", "/");
+    t.link("d/up", "..");
+    let root = t.root().to_path_buf();
+    let found = within(20, move || scan(&mut ScanBuilder::new(root)));
+    assert_eq!(found.links.len(), 5);
+    assert!(found.errors.is_empty());
+    assert_eq!(found.get(&t.join("d/a")).status, Some(Status::Loop));
+    assert_eq!(found.get(&t.join("d/dot")).status, Some(Status::Ok));
+}
+
+#[test]
+fn follow_descends_into_directory_links_and_reports_each_loop_once() {
+    let t = Tree::new();
+    t.mkdir("d/sub");
+    t.mkdir("other");
+    t.link("other/inside", "x");
+    t.link("d/to-other", "../other");
+    t.link("d/dot", ".");
+    t.link("d/sub/up", "..");
+    t.link("d/root", "/");
+    t.link("d/top", t.root());
+    t.link("d/a", "b");
+    t.link("d/b", "a");
+    let root = t.join("d");
+    let found = within(20, move || scan(ScanBuilder::new(root).follow(true)));
+    // The link into `other` is followed; its link is found through it.
+    assert!(found.paths().contains(&t.join("d/to-other/inside")));
+    let mut loops: Vec<(PathBuf, PathBuf)> = found
+        .errors
+        .iter()
+        .map(|e| match e.kind() {
+            ErrorKind::Loop { ancestor } => (e.path().to_path_buf(), ancestor.clone()),
+            other => panic!("unexpected error {other:?}: {e}"),
+        })
+        .collect();
+    loops.sort();
+    let real = fs::canonicalize(t.root()).unwrap();
+    assert_eq!(
+        loops,
+        vec![
+            (t.join("d/dot"), t.join("d")),
+            (t.join("d/root"), PathBuf::from("/")),
+            (t.join("d/sub/up"), t.join("d")),
+            (t.join("d/top"), real.clone()),
+        ]
+    );
+    // Every link is still a record, loops and all.
+    assert_eq!(found.links.len(), 8, "{:?}", found.paths());
+}
+
+#[test]
+fn follow_without_loops_matches_find_follow() {
+    let t = Tree::new();
+    t.mkdir("real/deeper");
+    t.link("real/deeper/l", "../../nowhere");
+    t.link("alias", "real");
+    t.link("alias2", "real/deeper");
+    let found = scan(ScanBuilder::new(t.root()).follow(true));
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let want: BTreeSet<PathBuf> = find(&["-L", &t.root().to_string_lossy(), "-xtype", "l"])
+        .into_iter()
+        .collect();
+    let mut want_links = want.clone();
+    want_links.extend([t.join("alias"), t.join("alias2")]);
+    let got: BTreeSet<PathBuf> = found.paths().into_iter().collect();
+    assert_eq!(got, want_links);
+}
+
+#[test]
+fn skip_prunes_and_quit_stops() {
+    let t = sample();
+    // Skip a reported directory: nothing below it.
+    let mut builder = ScanBuilder::new(t.root());
+    builder.report_dirs(true);
+    let b = t.join("a/b");
+    let found = Mutex::new(Vec::new());
+    builder.threads(2).build_parallel().run(|| {
+        let (found, b) = (&found, &b);
+        Box::new(move |item: knot::Result<Entry>| {
+            let entry = item.unwrap();
+            if entry.path() == b {
+                return WalkState::Skip;
+            }
+            found.lock().unwrap().push(entry.path().to_path_buf());
+            WalkState::Continue
+        })
+    });
+    let found = found.into_inner().unwrap();
+    assert!(!found.contains(&t.join("a/b/up")));
+    assert!(found.contains(&t.join("a/rel")));
+    assert!(found.contains(&t.root().to_path_buf()));
+    // Quit: the walk stops at once.
+    let count = Mutex::new(0);
+    ScanBuilder::new(t.root())
+        .threads(2)
+        .build_parallel()
+        .run(|| {
+            let count = &count;
+            Box::new(move |_| {
+                *count.lock().unwrap() += 1;
+                WalkState::Quit
+            })
+        });
+    assert!(*count.lock().unwrap() <= 2);
+}
+
+#[test]
+fn odd_names_round_trip_byte_for_byte() {
+    let t = Tree::new();
+    let names: Vec<OsString> = vec![
+        OsString::from_vec(b"bad-\xff\xfe-name".to_vec()),
+        OsString::from("new\nline"),
+        OsString::from("tab\tand\x1b[31mescape"),
+        OsString::from("n".repeat(255)),
+        OsString::from("with space"),
+    ];
+    let dir = t.mkdir(&"d".repeat(255));
+    for name in &names {
+        symlink(name, t.join(name)).unwrap();
+        symlink(name, dir.join(name)).unwrap();
+    }
+    let found = scan(&mut ScanBuilder::new(t.root()));
+    assert_eq!(found.links.len(), names.len() * 2);
+    for name in &names {
+        for parent in [t.root(), dir.as_path()] {
+            let link = found.get(&parent.join(name));
+            assert_eq!(
+                link.target.as_deref().map(Path::as_os_str),
+                Some(name.as_os_str())
+            );
+        }
+    }
+}
+
+/// Counts this process's open descriptors.
+fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// A comb `levels` deep, built with *at calls so no path is ever resolved whole: at each
+/// level `d` goes on, `s/ok` links back to `../d`, `gone` dangles.
+fn comb(root: &Path, levels: usize) {
+    use rustix::fs::{Mode, OFlags, mkdirat, openat, symlinkat};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    let mut here = rustix::fs::open(root, flags, Mode::empty()).unwrap();
+    let mode = Mode::from_raw_mode(0o755);
+    for _ in 0..levels {
+        mkdirat(&here, "dddddddddd", mode).unwrap();
+        mkdirat(&here, "s", mode).unwrap();
+        symlinkat("../dddddddddd", &here, "s/ok").unwrap();
+        symlinkat("missing", &here, "gone").unwrap();
+        here = openat(&here, "dddddddddd", flags, Mode::empty()).unwrap();
+    }
+}
+
+#[test]
+fn deeper_than_1000_levels_and_longer_than_path_max_with_bounded_descriptors() {
+    let levels = 1100; // 1100 * 11 bytes: a path of 12 KB, about three times PATH_MAX
+    let t = Tree::new();
+    comb(t.root(), levels);
+    let root = t.root().to_path_buf();
+    let peak = within(60, move || {
+        let before = open_fds();
+        let peak = Mutex::new(0usize);
+        let links = Mutex::new(Vec::new());
+        ScanBuilder::new(&root)
+            .threads(2)
+            .detail(Detail::Full)
+            .build_parallel()
+            .run(|| {
+                let (peak, links) = (&peak, &links);
+                Box::new(move |item| {
+                    let entry = item.unwrap();
+                    if entry.depth() % 50 == 0 {
+                        let n = open_fds();
+                        let mut p = peak.lock().unwrap();
+                        *p = (*p).max(n);
+                    }
+                    links.lock().unwrap().push(entry.into_link());
+                    WalkState::Continue
+                })
+            });
+        let links = links.into_inner().unwrap();
+        assert_eq!(links.len(), 2 * levels);
+        let deepest = links
+            .iter()
+            .max_by_key(|l| l.path.as_os_str().len())
+            .unwrap();
+        assert!(deepest.path.as_os_str().len() > 2 * 4096);
+        for link in &links {
+            let want = if link.path.ends_with("gone") {
+                Status::Dangling
+            } else {
+                Status::Ok
+            };
+            assert_eq!(link.status, Some(want), "{}", link.path.display());
+            assert!(link.resolved.is_some());
+        }
+        peak.into_inner().unwrap().saturating_sub(before)
+    });
+    // 256 anchors at most, plus a few per thread.
+    assert!(peak <= 256 + 16, "{peak} descriptors open at once");
+    // The sequential walk agrees.
+    let seq = sequential(ScanBuilder::new(t.root()).detail(Detail::Kind));
+    assert_eq!(seq.links.len(), 2 * levels);
+    assert!(seq.errors.is_empty());
+}
+
+#[test]
+fn a_small_descriptor_budget_reopens_from_held_ancestors() {
+    let t = Tree::new();
+    comb(t.root(), 120);
+    let found = scan(ScanBuilder::new(t.root()).max_open_dirs(4));
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    assert_eq!(found.links.len(), 240);
+}
+
+#[test]
+fn a_directory_replaced_by_a_link_is_reported_not_followed() {
+    let t = Tree::new();
+    t.mkdir("a/victim");
+    t.link("a/victim/inside", "x");
+    t.mkdir("elsewhere");
+    t.link("elsewhere/must-not-be-seen", "y");
+    t.link("a/z", "z");
+    let victim = t.join("a/victim");
+    let elsewhere = t.join("elsewhere");
+    let found = Mutex::new(Found::default());
+    // One thread: the directory is reported before it is opened.
+    ScanBuilder::new(t.join("a"))
+        .report_dirs(true)
+        .threads(1)
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            let (victim, elsewhere) = (victim.clone(), elsewhere.clone());
+            Box::new(move |item| {
+                let mut found = found.lock().unwrap();
+                match item {
+                    Ok(entry) if entry.path() == victim => {
+                        fs::rename(&victim, victim.with_extension("moved")).unwrap();
+                        symlink(&elsewhere, &victim).unwrap();
+                    }
+                    Ok(entry) => found.links.push(entry.into_link()),
+                    Err(err) => found.errors.push(err),
+                }
+                WalkState::Continue
+            })
+        });
+    let found = found.into_inner().unwrap();
+    assert!(
+        !found
+            .paths()
+            .iter()
+            .any(|p| p.ends_with("must-not-be-seen"))
+    );
+    assert!(found.paths().contains(&t.join("a/z")), "the scan went on");
+    assert_eq!(found.errors.len(), 1, "{:?}", found.errors);
+    assert_eq!(found.errors[0].kind(), &ErrorKind::ChangedDuringScan);
+    assert_eq!(found.errors[0].path(), victim);
+
+    // Removed outright: reported too.
+    let t = Tree::new();
+    t.mkdir("a/victim");
+    t.link("a/z", "z");
+    let victim = t.join("a/victim");
+    let errors = Mutex::new(Vec::new());
+    ScanBuilder::new(t.join("a"))
+        .report_dirs(true)
+        .threads(1)
+        .build_parallel()
+        .run(|| {
+            let errors = &errors;
+            let victim = victim.clone();
+            Box::new(move |item| {
+                match item {
+                    Ok(entry) if entry.path() == victim => fs::remove_dir(&victim).unwrap(),
+                    Ok(_) => {}
+                    Err(err) => errors.lock().unwrap().push(err.to_string()),
+                }
+                WalkState::Continue
+            })
+        });
+    let errors = errors.into_inner().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("victim"), "{errors:?}");
+}
+
+#[test]
+fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
+    // Root reads every directory whatever its mode; the CLI test drops privileges instead.
+    if rustix::process::geteuid().is_root() {
+        eprintln!("skipped here: root bypasses permission bits (covered by the CLI test)");
+        return;
+    }
+    let t = Tree::new();
+    t.mkdir("locked");
+    t.link("locked/hidden", "x");
+    t.link("seen", "y");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(t.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let found = scan(&mut ScanBuilder::new(t.root()));
+    fs::set_permissions(t.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(found.paths(), vec![t.join("seen")]);
+    assert_eq!(found.errors.len(), 1);
+    assert_eq!(found.errors[0].path(), t.join("locked"));
+}
+
+// ---- agreement with find, on trees made by the shared mktree.py ----
+
+/// `shared/bench/mktree.py`, beside an ancestor of this crate.
+fn mktree() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared/bench/mktree.py"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "shared/bench/mktree.py not found beside any ancestor of {}: the scan tests \
+                 need the shared benchmark data generator",
+                here.display()
+            )
+        })
+}
+
+fn make_tree(dest: &Path, entries: usize, seed: u32) {
+    let out = Command::new("python3")
+        .arg(mktree())
+        .arg(dest)
+        .args([
+            "--entries",
+            &entries.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .output()
+        .expect("python3 runs mktree.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The paths `find ARGS` prints, NUL-separated so no name is mangled.
+fn find(args: &[&str]) -> Vec<PathBuf> {
+    let out = Command::new("find")
+        .args(args)
+        .arg("-print0")
+        .output()
+        .expect("find runs");
+    out.stdout
+        .split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| PathBuf::from(OsStr::from_bytes(s)))
+        .collect()
+}
+
+#[test]
+fn agrees_with_find_on_mktree_trees() {
+    for (entries, seed) in [(3000, 1), (2000, 7)] {
+        let t = Tree::new();
+        let root = t.join("tree");
+        make_tree(&root, entries, seed);
+        let root_s = root.to_str().unwrap();
+
+        let all = scan(&mut ScanBuilder::new(&root));
+        assert!(all.errors.is_empty(), "{:?}", all.errors);
+        let got: BTreeSet<PathBuf> = all.paths().into_iter().collect();
+        let want: BTreeSet<PathBuf> = find(&[root_s, "-type", "l"]).into_iter().collect();
+        assert_eq!(got, want, "scan and find -type l differ");
+        assert_eq!(got.len(), all.links.len(), "a link was reported twice");
+
+        // find -xtype l prints dangling links, and reports loops on stderr instead.
+        let broken = scan(ScanBuilder::new(&root).broken(true));
+        let got: BTreeSet<PathBuf> = broken.paths().into_iter().collect();
+        let mut want: BTreeSet<PathBuf> = find(&[root_s, "-xtype", "l"]).into_iter().collect();
+        for link in &want {
+            assert!(fs::metadata(link).is_err());
+        }
+        for link in find(&[root_s, "-type", "l"]) {
+            if fs::metadata(&link).is_err_and(|e| e.raw_os_error() == Some(40)) {
+                want.insert(link); // ELOOP
+            }
+        }
+        assert_eq!(got, want, "scan --broken and find -xtype l differ");
+
+        let hard = scan(ScanBuilder::new(&root).kinds([Kind::Hardlink]));
+        let got: BTreeSet<PathBuf> = hard.paths().into_iter().collect();
+        let want: BTreeSet<PathBuf> = find(&[root_s, "-type", "f", "-links", "+1"])
+            .into_iter()
+            .collect();
+        assert_eq!(got, want, "scan --kind hardlink and find -links +1 differ");
+    }
+}
