@@ -1,0 +1,468 @@
+//! Black-box tests of `knot scan` (issue 4): exact output on small hand-made trees, exit
+//! codes, and the robustness cases that need a separate process (dropped privileges, a
+//! mount).
+#![cfg(unix)]
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+/// A temporary directory holding `tree/`, where knot runs.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn mkdir(&self, name: &str) {
+        fs::create_dir_all(self.path(name)).unwrap();
+    }
+
+    fn file(&self, name: &str) {
+        fs::write(self.path(name), "x").unwrap();
+    }
+
+    fn link(&self, name: impl AsRef<OsStr>, target: impl AsRef<OsStr>) {
+        symlink(target.as_ref(), self.dir.path().join(name.as_ref())).unwrap();
+    }
+
+    fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
+        let mut cmd = Command::cargo_bin("knot").unwrap();
+        cmd.current_dir(self.dir.path()).args(args);
+        cmd
+    }
+
+    /// The small tree most tests scan.
+    fn sample() -> Env {
+        let env = Env::new();
+        env.mkdir("tree/a/sub");
+        env.file("tree/f");
+        env.file("tree/a/sub/g");
+        env.link("tree/a/l1", "../f");
+        env.link("tree/a/long-name", "sub/g");
+        env.link("tree/b", "a");
+        env.link("tree/gone", "nowhere");
+        env.link("tree/a/sub/spin", "spin");
+        env
+    }
+}
+
+fn run(mut cmd: Command, code: i32, stdout: &str, stderr: &str) {
+    cmd.assert()
+        .code(code)
+        .stdout(stdout.to_owned())
+        .stderr(stderr.to_owned());
+}
+
+#[test]
+fn sorted_human_output_lines_up_per_directory() {
+    let env = Env::sample();
+    run(
+        env.knot(["scan", "--sort", "tree"]),
+        0,
+        "tree/a/l1        -> ../f\n\
+         tree/a/long-name -> sub/g\n\
+         tree/a/sub/spin -> spin\n\
+         tree/b    -> a\n\
+         tree/gone -> nowhere\n",
+        "",
+    );
+}
+
+#[test]
+fn broken_shows_the_status() {
+    let env = Env::sample();
+    run(
+        env.knot(["scan", "--broken", "--sort", "tree"]),
+        0,
+        "tree/a/sub/spin -> spin  [loop]\n\
+         tree/gone -> nowhere  [dangling]\n",
+        "",
+    );
+}
+
+#[test]
+fn the_default_root_is_the_current_directory() {
+    let env = Env::new();
+    env.link("l", "t");
+    run(env.knot(["scan"]), 0, "./l -> t\n", "");
+}
+
+#[test]
+fn several_roots_nul_output() {
+    let env = Env::sample();
+    run(
+        env.knot(["scan", "-0", "--sort", "tree/a", "tree/b"]),
+        0,
+        "tree/a/l1\0tree/a/long-name\0tree/a/sub/spin\0tree/b/l1\0tree/b/long-name\0\
+         tree/b/sub/spin\0",
+        "",
+    );
+}
+
+#[test]
+fn json_records() {
+    let env = Env::sample();
+    let real = fs::canonicalize(env.dir.path()).unwrap();
+    let real = real.to_str().unwrap();
+    run(
+        env.knot(["scan", "--json", "--sort", "--broken", "tree"]),
+        0,
+        &format!(
+            "{{\"path\":\"tree/a/sub/spin\",\"kind\":\"symlink\",\"dir\":null,\"target\":\"spin\",\
+             \"relative\":true,\"resolved\":\"{real}/tree/a/sub/spin\",\"status\":\"loop\",\
+             \"tag\":null,\"substitute_name\":null,\"print_name\":null,\"nlink\":1}}\n\
+             {{\"path\":\"tree/gone\",\"kind\":\"symlink\",\"dir\":null,\"target\":\"nowhere\",\
+             \"relative\":true,\"resolved\":\"{real}/tree/nowhere\",\"status\":\"dangling\",\
+             \"tag\":null,\"substitute_name\":null,\"print_name\":null,\"nlink\":1}}\n"
+        ),
+        "",
+    );
+    let out = env
+        .knot(["scan", "--json", "tree/b"])
+        .output()
+        .unwrap()
+        .stdout;
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(&format!(
+        "{{\"path\":\"tree/b/l1\",\"kind\":\"symlink\",\"dir\":false,\"target\":\"../f\",\
+         \"relative\":true,\"resolved\":\"{real}/tree/f\",\"status\":\"ok\""
+    )));
+}
+
+#[test]
+fn check_exits_3_when_anything_matched() {
+    let env = Env::sample();
+    env.knot(["scan", "--check", "--broken", "tree"])
+        .assert()
+        .code(3);
+    env.knot(["scan", "--check", "--broken", "-q", "tree/a/l1"])
+        .assert()
+        .code(0)
+        .stdout("");
+    env.knot(["scan", "--check", "--kind", "hardlink", "tree"])
+        .assert()
+        .code(0)
+        .stdout("");
+}
+
+#[test]
+fn kinds() {
+    let env = Env::sample();
+    fs::hard_link(env.path("tree/f"), env.path("tree/a/twin")).unwrap();
+    run(
+        env.knot(["scan", "--sort", "--kind", "hardlink", "tree"]),
+        0,
+        "tree/a/twin  [hardlink, 2 names]\ntree/f  [hardlink, 2 names]\n",
+        "",
+    );
+    run(
+        env.knot(["scan", "--sort", "--kind", "junction,lx-symlink", "tree"]),
+        0,
+        "",
+        "",
+    );
+    env.knot(["scan", "--kind", "bogus", "tree"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown kind 'bogus'"));
+}
+
+#[test]
+fn stats_on_stderr() {
+    let env = Env::sample();
+    let out = env
+        .knot(["scan", "--stats", "--sort", "tree"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // With --stats the status is read, so it is shown.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tree/gone -> nowhere  [dangling]"));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("knot: stats: 9 entries in 3 directories, "));
+    assert_eq!(lines[1], "knot: stats: 5 matched");
+    assert_eq!(
+        lines[2],
+        "knot: stats:   symlink            5  (ok 3, dangling 1, loop 1)"
+    );
+}
+
+#[test]
+fn odd_names_are_escaped_for_people_and_exact_in_json_and_nul() {
+    let env = Env::new();
+    env.mkdir("tree");
+    env.link(OsStr::from_bytes(b"tree/bad-\xff"), "new\nline");
+    run(
+        env.knot(["scan", "tree"]),
+        0,
+        "tree/bad-\\xff -> new\\nline\n",
+        "",
+    );
+    let out = env.knot(["scan", "-0", "tree"]).output().unwrap();
+    assert_eq!(out.stdout, b"tree/bad-\xff\0");
+    let out = env.knot(["scan", "--json", "tree"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("{\"path\":{\"bytes\":\"dHJlZS9iYWQt/w==\"},\"kind\":\"symlink\",")
+            && text.contains("\"target\":\"new\\nline\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn follow_reports_each_loop_once_as_a_note() {
+    let env = Env::new();
+    env.mkdir("tree/d");
+    env.link("tree/d/up", "..");
+    env.link("tree/into", "d");
+    let out = env
+        .knot(["scan", "--follow", "--sort", "tree"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tree/d/up -> ..\n\
+         tree/into -> d\n\
+         tree/into/up -> ..\n"
+    );
+    // The threads meet the two loops in any order.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut notes: Vec<&str> = stderr.lines().collect();
+    notes.sort_unstable();
+    assert_eq!(
+        notes,
+        [
+            "knot: note: not following 'tree/d/up': it leads back to 'tree', which contains it",
+            "knot: note: not following 'tree/into/up': it leads back to 'tree', which contains it",
+        ]
+    );
+    // Without --follow nothing is followed, nothing is a loop.
+    run(
+        env.knot(["scan", "--sort", "tree"]),
+        0,
+        "tree/d/up -> ..\n\
+         tree/into -> d\n",
+        "",
+    );
+}
+
+#[test]
+fn a_link_to_the_root_never_hangs() {
+    let env = Env::new();
+    env.mkdir("tree");
+    env.link("tree/root", "/");
+    env.link("tree/dot", ".");
+    env.knot(["scan", "--follow", "--sort", "tree"])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(0)
+        .stdout("tree/dot  -> .\ntree/root -> /\n");
+}
+
+#[test]
+fn a_missing_root_is_an_error_and_the_others_are_scanned() {
+    let env = Env::sample();
+    run(
+        env.knot(["scan", "--sort", "nothing", "tree/b"]),
+        1,
+        "tree/b/l1        -> ../f\n\
+         tree/b/long-name -> sub/g\n\
+         tree/b/sub/spin -> spin\n",
+        "knot: cannot scan 'nothing': No such file or directory (os error 2)\n",
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = Env::new();
+    env.mkdir("tree");
+    for i in 0..3000 {
+        env.link(format!("tree/l{i}"), "t".repeat(100));
+    }
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let out = Process::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' scan tree | head -n 1; echo \"${{PIPESTATUS[0]}}\"",
+            knot.display()
+        ))
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[1], "0", "knot's exit status");
+}
+
+/// Runs knot as the unprivileged user `nobody`, so permission bits apply even when the
+/// tests run as root.
+fn as_nobody(env: &Env, args: &[&str]) -> std::process::Output {
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let root = Process::new("id").arg("-u").output().unwrap();
+    let mut cmd = if String::from_utf8_lossy(&root.stdout).trim() == "0" {
+        // setpriv is in util-linux, on every Debian system.
+        let mut cmd = Process::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&knot);
+        cmd
+    } else {
+        Process::new(&knot)
+    };
+    cmd.args(args)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run knot through setpriv (util-linux): {e}"))
+}
+
+#[test]
+fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
+    let env = Env::new();
+    env.mkdir("tree/locked");
+    env.mkdir("tree/open");
+    env.link("tree/locked/hidden", "x");
+    env.link("tree/open/seen", "y");
+    env.link("tree/top", "z");
+    for dir in ["", "tree", "tree/open"] {
+        fs::set_permissions(env.path(dir), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(env.path("tree/locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let out = as_nobody(&env, &["scan", "--sort", "tree"]);
+    fs::set_permissions(env.path("tree/locked"), fs::Permissions::from_mode(0o755)).unwrap();
+    // If the directory turned out readable, `hidden` shows up and the exit code is 0: the
+    // test fails rather than passing without testing anything.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tree/open/seen -> y\ntree/top -> z\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot scan 'tree/locked': Permission denied (os error 13)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn xdev_stays_on_the_root_file_system() {
+    let env = Env::new();
+    env.mkdir("tree/mnt");
+    env.link("tree/here", "x");
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    // A private mount namespace with a tmpfs on tree/mnt, holding one link.
+    let script = format!(
+        "mount -t tmpfs knot-test tree/mnt && ln -s y tree/mnt/there && \
+         '{k}' scan --sort tree && echo -- && '{k}' scan --sort --xdev tree",
+        k = knot.display()
+    );
+    let out = Process::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(env.dir.path())
+        .output();
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            eprintln!(
+                "skipped: cannot mount in a private namespace here: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            if std::env::var_os("KNOT_REQUIRE_ALL").is_some() {
+                panic!("KNOT_REQUIRE_ALL is set: this test may not skip");
+            }
+            return;
+        }
+        Err(e) => panic!("cannot run unshare (util-linux): {e}"),
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tree/here -> x\ntree/mnt/there -> y\n--\ntree/here -> x\n"
+    );
+}
+
+// ---- agreement with find on a tree made by the shared mktree.py ----
+
+fn mktree() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared/bench/mktree.py"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "shared/bench/mktree.py not found beside any ancestor of {}",
+                here.display()
+            )
+        })
+}
+
+fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {
+    bytes
+        .split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+#[test]
+fn agrees_with_find_on_a_mktree_tree() {
+    let env = Env::new();
+    let made = Process::new("python3")
+        .arg(mktree())
+        .args(["tree", "--entries", "4000", "--seed", "3"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let find = |args: &[&str]| {
+        let out = Process::new("find")
+            .arg("tree")
+            .args(args)
+            .arg("-print0")
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        nul_set(&out.stdout)
+    };
+    let scan = |args: &[&str]| {
+        let out = env
+            .knot(["scan", "-0"])
+            .args(args)
+            .arg("tree")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        nul_set(&out.stdout)
+    };
+    assert_eq!(scan(&[]), find(&["-type", "l"]));
+    assert_eq!(scan(&["--threads", "1"]), find(&["-type", "l"]));
+    let broken = scan(&["--broken"]);
+    let dangling = find(&["-xtype", "l"]);
+    assert!(broken.is_superset(&dangling));
+    // The rest are the loops, which find reports as errors instead.
+    for extra in broken.difference(&dangling) {
+        let err = fs::metadata(env.dir.path().join(OsStr::from_bytes(extra))).unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(40),
+            "{}",
+            String::from_utf8_lossy(extra)
+        );
+    }
+}
