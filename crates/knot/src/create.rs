@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
-use crate::path::{parent_dir, real_location, relative_to, resolve_against_link};
+use crate::path::{parent_dir, real_dir, real_location, relative_to, resolve_against_link};
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
 /// Which kind of link to make.
@@ -287,7 +287,7 @@ fn plan(
                 TargetForm::AsGiven => target.to_path_buf(),
                 TargetForm::Absolute => real_location(target).map_err(io_err)?,
                 TargetForm::Relative => {
-                    let from = std::fs::canonicalize(parent_dir(link)).map_err(io_err)?;
+                    let from = real_dir(parent_dir(link)).map_err(io_err)?;
                     relative_to(&real_location(target).map_err(io_err)?, &from)
                 }
             };
@@ -303,6 +303,9 @@ fn plan(
             Some(false) => Err(ErrorKind::TargetNotDirectory),
             Some(true) => {
                 let stored = real_location(target_path).map_err(io_err)?;
+                if sys::is_remote(&stored) {
+                    return Err(ErrorKind::RemoteTarget);
+                }
                 match place.junctions() {
                     Junctions::Native => Ok(Plan {
                         made: ty,

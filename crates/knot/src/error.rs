@@ -75,6 +75,13 @@ pub enum ErrorKind {
     FlavourNeeded,
     /// A hard link across file systems (EXDEV).
     CrossDevice,
+    /// Creating a symbolic link needs a privilege this process does not hold (Windows'
+    /// `ERROR_PRIVILEGE_NOT_HELD`: symlinks are for administrators unless Developer Mode is
+    /// on).
+    PrivilegeNeeded,
+    /// A junction to a network path (a UNC path or a mapped network drive): junctions lead
+    /// only to local volumes.
+    RemoteTarget,
     /// `rm` (or `--force`) met something that is not a link.
     NotALink {
         /// `"regular file"`, `"directory"` or another kind word.
@@ -113,8 +120,10 @@ pub enum ErrorKind {
 #[derive(Debug)]
 pub struct Error {
     op: Op,
-    path: PathBuf,
-    target: Option<PathBuf>,
+    // Boxed, not `PathBuf`: on Windows a `PathBuf` is 32 bytes, and two of them pushed
+    // `Result<_, Error>` past clippy's `result_large_err` bound.
+    path: Box<Path>,
+    target: Option<Box<Path>>,
     kind: ErrorKind,
     source: Option<io::Error>,
 }
@@ -123,7 +132,7 @@ impl Error {
     pub(crate) fn new(op: Op, path: &Path, kind: ErrorKind) -> Error {
         Error {
             op,
-            path: path.to_path_buf(),
+            path: path.into(),
             target: None,
             kind,
             source: None,
@@ -132,17 +141,17 @@ impl Error {
 
     /// An error from a system call; its kind is read from the `io::Error`.
     pub(crate) fn io(op: Op, path: &Path, err: io::Error) -> Error {
-        let kind = match err.kind() {
+        let kind = crate::sys::os_error_kind(&err).unwrap_or_else(|| match err.kind() {
             io::ErrorKind::NotFound => ErrorKind::NotFound,
             io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
             io::ErrorKind::Unsupported => ErrorKind::Unsupported {
                 why: err.to_string(),
             },
             _ => ErrorKind::Io,
-        };
+        });
         Error {
             op,
-            path: path.to_path_buf(),
+            path: path.into(),
             target: None,
             kind,
             source: Some(err),
@@ -150,7 +159,7 @@ impl Error {
     }
 
     pub(crate) fn with_target(mut self, target: &Path) -> Error {
-        self.target = Some(target.to_path_buf());
+        self.target = Some(target.into());
         self
     }
 
@@ -222,6 +231,13 @@ impl Error {
                 "the target {} is on another file system; a hard link must stay on one volume",
                 target()
             ),
+            ErrorKind::PrivilegeNeeded => "Windows lets only administrators create symbolic \
+                links, unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)"
+                .into(),
+            ErrorKind::RemoteTarget => format!(
+                "the target {} is on a network share; a junction can only lead to a local volume",
+                target()
+            ),
             ErrorKind::NotALink { what } => format!("it is a {what}, not a link"),
             ErrorKind::NotFound => match &self.source {
                 Some(e) => e.to_string(),
@@ -273,6 +289,11 @@ impl Error {
             ErrorKind::CrossDevice => {
                 "use `knot symlink` across file systems, or copy the file".into()
             }
+            ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
+                developers) or run knot as administrator; for a directory, `knot junction` \
+                needs no privilege"
+                .into(),
+            ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
             ErrorKind::NotALink {
                 what: "regular file",
             } => "knot rm removes links only; delete files with rm (or del)".into(),

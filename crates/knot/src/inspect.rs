@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{absolute, resolve_against_link};
+use crate::path::{absolute, canonical, resolve_against_link};
 use crate::sys::{self, FileType};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
@@ -76,7 +76,7 @@ fn resolve(link: &mut Link, target: &Path) {
         Ok(meta) => {
             link.status = Some(Status::Ok);
             link.dir = Some(meta.ty == FileType::Dir);
-            link.resolved = std::fs::canonicalize(&link.path).ok();
+            link.resolved = canonical(&link.path).ok();
         }
         Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
     }

@@ -52,11 +52,34 @@ pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
     let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
         return Ok(abs);
     };
-    match std::fs::canonicalize(parent) {
+    match real_dir(parent) {
         Ok(real) => Ok(real.join(name)),
         // A missing parent (a dangling target): the lexical form is all there is.
         Err(_) => Ok(abs),
     }
+}
+
+/// Where the directory `dir` really is, for computing the targets knot stores.
+///
+/// On Unix: its canonical path, symlinks resolved, so a target computed from it is right
+/// from the link's real place. On Windows: its full path as `GetFullPathNameW` makes it
+/// (`std::path::absolute`), which is what `mklink /J` and `junction.exe` store and how
+/// Windows itself resolves `..` in a link's target (lexically). `fs::canonicalize` would
+/// add `\\?\` (a junction holding `\??\\\?\C:\...` cannot be followed: tesuji/junction#30),
+/// turn a mapped drive into its UNC path and resolve junctions the user named on purpose.
+pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+    if cfg!(windows) {
+        absolute(dir)
+    } else {
+        std::fs::canonicalize(dir)
+    }
+}
+
+/// The canonical path of what `path` leads to, links followed, in the form a user would
+/// type it (on Windows without the `\\?\` that `fs::canonicalize` adds, where the short form
+/// names the same file).
+pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
+    std::fs::canonicalize(path).map(crate::sys::user_path)
 }
 
 /// The relative path that leads from directory `base` to `path`; both absolute.
@@ -105,11 +128,30 @@ mod tests {
 
     #[test]
     fn absolute_folds_dots_lexically() {
-        assert_eq!(
-            absolute(Path::new("/a/./b/../c")).unwrap(),
-            Path::new("/a/c")
+        let (root, a_c) = if cfg!(windows) {
+            (r"C:\", r"C:\a\c")
+        } else {
+            ("/", "/a/c")
+        };
+        let a_dots = format!("{root}a/./b/../c");
+        assert_eq!(absolute(Path::new(&a_dots)).unwrap(), Path::new(a_c));
+        let up = format!("{root}../..");
+        assert_eq!(absolute(Path::new(&up)).unwrap(), Path::new(root));
+    }
+
+    /// Windows: the targets knot stores are full paths as `GetFullPathNameW` makes them,
+    /// never `\\?\` ones (a junction to `\??\\\?\C:\...` cannot be followed).
+    #[test]
+    fn real_locations_have_no_verbatim_prefix() {
+        let here = std::env::current_dir().unwrap();
+        let real = real_location(&here.join("missing")).unwrap();
+        assert!(real.is_absolute());
+        assert!(
+            !real.to_string_lossy().starts_with(r"\\?\"),
+            "{}",
+            real.display()
         );
-        assert_eq!(absolute(Path::new("/../..")).unwrap(), Path::new("/"));
+        assert_eq!(real.file_name().unwrap(), "missing");
     }
 
     #[test]

@@ -14,9 +14,14 @@ use unix as imp;
 #[cfg(target_os = "linux")]
 mod ntfs3g;
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+#[cfg(not(any(unix, windows)))]
 mod unsupported;
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 use unsupported as imp;
 
 use std::ffi::OsString;
@@ -24,12 +29,43 @@ use std::path::{Path, PathBuf};
 
 use crate::link::{Flavour, Kind};
 
+// Three calls only Windows needs, with their answers elsewhere side by side.
+
+/// knot's own kind for an OS error that `io::ErrorKind` has no word for (Windows'
+/// `ERROR_PRIVILEGE_NOT_HELD`); `None` to read the kind from the `io::Error`.
+#[cfg(windows)]
+pub(crate) use windows::os_error_kind;
+#[cfg(not(windows))]
+pub(crate) fn os_error_kind(_err: &std::io::Error) -> Option<crate::error::ErrorKind> {
+    None
+}
+
+/// Whether `path` is on another machine (a UNC path or a mapped network drive), where a
+/// junction cannot lead. Only Windows can tell; elsewhere a junction's target is a path on
+/// the volume that holds it.
+#[cfg(windows)]
+pub(crate) use windows::is_remote;
+#[cfg(not(windows))]
+pub(crate) fn is_remote(_path: &Path) -> bool {
+    false
+}
+
+/// `path` as a user would type it: on Windows without the `\\?\` prefix that
+/// `fs::canonicalize` adds, where the short form names the same file.
+#[cfg(windows)]
+pub(crate) use windows::user_path;
+#[cfg(not(windows))]
+pub(crate) fn user_path(path: PathBuf) -> PathBuf {
+    path
+}
+
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {
     /// Real junctions (Windows; NTFS through ntfs-3g).
     Native,
     /// No junctions: an absolute directory symlink stands in, with a note.
+    #[cfg_attr(windows, allow(dead_code, reason = "Windows always has junctions"))]
     Emulated,
     /// None, and a symlink would mislead (an NTFS volume that Windows will read, mounted
     /// with a driver that cannot write junctions): the reason and the fix.
@@ -47,6 +83,10 @@ pub(crate) struct Request<'a> {
     pub(crate) given: &'a Path,
     pub(crate) flavour: Flavour,
     /// The drive letter for absolute targets written onto NTFS from another system.
+    #[cfg_attr(
+        windows,
+        allow(dead_code, reason = "Windows paths have their own drive")
+    )]
     pub(crate) drive: Option<char>,
 }
 
@@ -68,6 +108,14 @@ pub(crate) enum FileType {
     Link,
     Dir,
     File,
+    /// A FIFO, socket or device file.
+    #[cfg_attr(
+        windows,
+        allow(
+            dead_code,
+            reason = "Windows has no such files; an AF_UNIX socket is a reparse point"
+        )
+    )]
     Other,
 }
 

@@ -1,0 +1,112 @@
+//! The Win32 structures and constants the Windows backend uses, with the layout checks
+//! that tie them to the C headers (STYLE.md point 2: every FFI layout in one place).
+//!
+//! Functions and most types come from `windows-sys`; what is defined here is either
+//! missing from the `windows-sys` features knot enables (a constant that lives in a module
+//! otherwise unused) or a buffer whose alignment Rust must be told about.
+
+use std::mem::{align_of, offset_of, size_of};
+
+pub(crate) use windows_sys::Win32::Foundation::{
+    CloseHandle, ERROR_ACCESS_DENIED, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH,
+    ERROR_CALL_NOT_IMPLEMENTED, ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
+    ERROR_INVALID_DRIVE, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_MORE_DATA,
+    ERROR_NO_MORE_FILES, ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY, ERROR_NOT_SAME_DEVICE,
+    ERROR_NOT_SUPPORTED, ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD, HANDLE,
+    INVALID_HANDLE_VALUE, MAX_PATH,
+};
+pub(crate) use windows_sys::Win32::Storage::FileSystem::{
+    BY_HANDLE_FILE_INFORMATION, CreateDirectoryW, CreateFileW, CreateHardLinkW,
+    CreateSymbolicLinkW, DELETE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
+    FILE_ATTRIBUTE_TAG_INFO, FILE_DISPOSITION_FLAG_DELETE, FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
+    FILE_DISPOSITION_INFO, FILE_DISPOSITION_INFO_EX, FILE_FLAG_BACKUP_SEMANTICS,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO, FILE_SHARE_DELETE,
+    FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA,
+    FIND_FIRST_EX_LARGE_FETCH, FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx,
+    FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic, FindExSearchNameMatch,
+    FindFirstFileExW, FindNextFileW, GetDriveTypeW, GetFileInformationByHandle,
+    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
+    GetVolumeInformationW, GetVolumePathNameW, OPEN_EXISTING,
+    SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
+    SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
+};
+pub(crate) use windows_sys::Win32::System::IO::DeviceIoControl;
+pub(crate) use windows_sys::Win32::System::Ioctl::{
+    FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT,
+};
+
+/// `FILE_RENAME_FLAG_REPLACE_IF_EXISTS` (winbase.h; `FILE_RENAME_REPLACE_IF_EXISTS` in
+/// ntifs.h): for `FileRenameInfoEx`, replace an existing file of the new name. windows-sys
+/// has it only in `Win32_System_WindowsProgramming`.
+pub(crate) const FILE_RENAME_FLAG_REPLACE_IF_EXISTS: u32 = 0x0000_0001;
+/// `FILE_RENAME_FLAG_POSIX_SEMANTICS`: the replaced name disappears at once, even while
+/// other handles to it are open (Windows 10 1809 and later, NTFS).
+pub(crate) const FILE_RENAME_FLAG_POSIX_SEMANTICS: u32 = 0x0000_0002;
+
+/// `DRIVE_REMOTE` (winbase.h): what `GetDriveTypeW` says of a network drive. windows-sys
+/// has it only in `Win32_System_WindowsProgramming`.
+pub(crate) const DRIVE_REMOTE: u32 = 4;
+
+/// `FILE_SUPPORTS_REPARSE_POINTS` (winnt.h): a `GetVolumeInformationW` flag. windows-sys
+/// has it only in `Win32_System_SystemServices`.
+pub(crate) const FILE_SUPPORTS_REPARSE_POINTS: u32 = 0x0000_0080;
+
+/// `MAXIMUM_REPARSE_DATA_BUFFER_SIZE` (winnt.h): 16 KiB, the whole buffer.
+pub(crate) const MAXIMUM_REPARSE_DATA_BUFFER_SIZE: usize = 16 * 1024;
+
+/// The output buffer of `FSCTL_GET_REPARSE_POINT`: 16 KiB, aligned as the
+/// `REPARSE_DATA_BUFFER` it receives (8, as std's `Align8` buffer). The control code is
+/// `METHOD_BUFFERED`, so the I/O manager copies the result in from its own buffer and
+/// nothing here reads the bytes as a structure (the codec decodes them byte by byte);
+/// the alignment is for any code that would, where a plain `[u8; N]` promises only 1
+/// (the `junction` crate's `cast.rs` casts such a buffer to a structure pointer).
+#[repr(C, align(8))]
+pub(crate) struct ReparseBuffer(pub(crate) [u8; MAXIMUM_REPARSE_DATA_BUFFER_SIZE]);
+
+/// The fixed part of `FILE_RENAME_INFO` (winbase.h) on 64-bit Windows:
+/// `union { BOOLEAN ReplaceIfExists; DWORD Flags; }` at 0, `HANDLE RootDirectory` at 8,
+/// `DWORD FileNameLength` at 16, then `WCHAR FileName[]` at 20. The name follows the
+/// fixed part in the same allocation; see `rename_info` in `mod.rs`.
+pub(crate) const RENAME_INFO_NAME_OFFSET: usize = offset_of!(FILE_RENAME_INFO, FileName);
+
+// The layouts, checked against the headers at compile time.
+const _: () = {
+    assert!(size_of::<ReparseBuffer>() == MAXIMUM_REPARSE_DATA_BUFFER_SIZE);
+    assert!(align_of::<ReparseBuffer>() == 8);
+    assert!(MAXIMUM_REPARSE_DATA_BUFFER_SIZE == knot_reparse::MAX_BUFFER_SIZE);
+
+    // BY_HANDLE_FILE_INFORMATION: 13 DWORDs (FILETIMEs are two each), 52 bytes.
+    assert!(size_of::<BY_HANDLE_FILE_INFORMATION>() == 52);
+    assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, dwVolumeSerialNumber) == 28);
+    assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, nNumberOfLinks) == 40);
+    assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, nFileIndexLow) == 48);
+
+    // FILE_ATTRIBUTE_TAG_INFO: FileAttributes, ReparseTag.
+    assert!(size_of::<FILE_ATTRIBUTE_TAG_INFO>() == 8);
+    assert!(offset_of!(FILE_ATTRIBUTE_TAG_INFO, ReparseTag) == 4);
+
+    // FILE_DISPOSITION_INFO is one BOOLEAN; FILE_DISPOSITION_INFO_EX one DWORD of flags.
+    assert!(size_of::<FILE_DISPOSITION_INFO>() == 1);
+    assert!(size_of::<FILE_DISPOSITION_INFO_EX>() == 4);
+
+    // WIN32_FIND_DATAW: attributes, three FILETIMEs, sizes, then dwReserved0 (the reparse
+    // tag of a reparse point, FindFirstFileExW docs) at 36 and the name at 44.
+    assert!(offset_of!(WIN32_FIND_DATAW, dwReserved0) == 36);
+    assert!(offset_of!(WIN32_FIND_DATAW, cFileName) == 44);
+    assert!(size_of::<WIN32_FIND_DATAW>() == 592);
+
+    // FILE_RENAME_INFO: the union, the handle (pointer-aligned), the length, the name.
+    #[cfg(target_pointer_width = "64")]
+    {
+        assert!(offset_of!(FILE_RENAME_INFO, RootDirectory) == 8);
+        assert!(offset_of!(FILE_RENAME_INFO, FileNameLength) == 16);
+        assert!(RENAME_INFO_NAME_OFFSET == 20);
+        assert!(size_of::<FILE_RENAME_INFO>() == 24);
+    }
+    #[cfg(target_pointer_width = "32")]
+    {
+        assert!(offset_of!(FILE_RENAME_INFO, RootDirectory) == 4);
+        assert!(offset_of!(FILE_RENAME_INFO, FileNameLength) == 8);
+        assert!(RENAME_INFO_NAME_OFFSET == 12);
+    }
+};

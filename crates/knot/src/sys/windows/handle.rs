@@ -1,0 +1,170 @@
+//! Owned Win32 handles, closed on drop, and the queries knot makes through them.
+//!
+//! Working through a handle rather than a path is what makes `rm` safe: the entry is
+//! opened once, without following it (`FILE_FLAG_OPEN_REPARSE_POINT`), checked through
+//! that handle, and deleted through the same handle, so a path swapped in between is
+//! never acted on.
+
+use std::io;
+use std::mem::{MaybeUninit, size_of};
+use std::path::{Path, PathBuf};
+
+use super::ffi::{
+    BY_HANDLE_FILE_INFORMATION, CloseHandle, CreateFileW, ERROR_MORE_DATA,
+    FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    FileAttributeTagInfo, FindClose, GetFileInformationByHandle, GetFileInformationByHandleEx,
+    GetFinalPathNameByHandleW, HANDLE, INVALID_HANDLE_VALUE, OPEN_EXISTING, VOLUME_NAME_DOS,
+};
+use super::wide;
+
+/// Whether an open follows a link at the path's last component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follow {
+    /// Open the link itself (`FILE_FLAG_OPEN_REPARSE_POINT`).
+    No,
+    /// Open what the link leads to.
+    Yes,
+}
+
+/// A file or directory handle from `CreateFileW`.
+#[derive(Debug)]
+pub(crate) struct Handle(HANDLE);
+
+// SAFETY: a file handle is a kernel object reference that any thread may use or close;
+// knot never shares one with code that keeps per-thread state in it (no overlapped I/O).
+unsafe impl Send for Handle {}
+// SAFETY: every call made through `&Handle` is a query or a single self-contained
+// operation that the kernel serialises; none depends on a file position.
+unsafe impl Sync for Handle {}
+
+impl Handle {
+    /// Opens an existing file or directory with `access`, sharing read, write and delete so
+    /// no other program is locked out. Directories open too (`FILE_FLAG_BACKUP_SEMANTICS`,
+    /// which also lets a process holding the backup privilege through).
+    pub(crate) fn open(path: &Path, access: u32, follow: Follow) -> io::Result<Handle> {
+        let name = wide::path(path)?;
+        let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
+        if follow == Follow::No {
+            flags |= FILE_FLAG_OPEN_REPARSE_POINT;
+        }
+        // SAFETY: `name` is NUL-terminated; null security attributes and template handle
+        // are allowed; the returned handle is checked before it is owned.
+        let raw = unsafe {
+            CreateFileW(
+                name.as_ptr(),
+                access,
+                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                std::ptr::null(),
+                OPEN_EXISTING,
+                flags,
+                std::ptr::null_mut(),
+            )
+        };
+        if raw == INVALID_HANDLE_VALUE {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Handle(raw))
+    }
+
+    pub(crate) fn raw(&self) -> HANDLE {
+        self.0
+    }
+
+    /// `GetFileInformationByHandle`: attributes, volume serial number, file index, links.
+    pub(crate) fn info(&self) -> io::Result<BY_HANDLE_FILE_INFORMATION> {
+        let mut info = MaybeUninit::<BY_HANDLE_FILE_INFORMATION>::uninit();
+        // SAFETY: the handle is open; `info` is valid for writing one structure.
+        if unsafe { GetFileInformationByHandle(self.0, info.as_mut_ptr()) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the call succeeded, so it filled the structure.
+        Ok(unsafe { info.assume_init() })
+    }
+
+    /// The attributes and, for a reparse point, its tag (`FileAttributeTagInfo`): what the
+    /// entry opened is, read from the handle itself.
+    pub(crate) fn attribute_tag(&self) -> io::Result<(u32, Option<u32>)> {
+        let mut info = FILE_ATTRIBUTE_TAG_INFO {
+            FileAttributes: 0,
+            ReparseTag: 0,
+        };
+        // SAFETY: the handle is open; `info` is a FILE_ATTRIBUTE_TAG_INFO, the structure
+        // FileAttributeTagInfo asks for, and its size is passed.
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                self.0,
+                FileAttributeTagInfo,
+                (&raw mut info).cast(),
+                size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let tag =
+            (info.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0).then_some(info.ReparseTag);
+        Ok((info.FileAttributes, tag))
+    }
+
+    /// The path the handle was opened as, with links resolved
+    /// (`GetFinalPathNameByHandleW`), in its `\\?\` form.
+    pub(crate) fn final_path(&self) -> io::Result<PathBuf> {
+        use std::os::windows::ffi::OsStringExt;
+        let mut buf: Vec<u16> = vec![0; 512];
+        loop {
+            let capacity = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+            // SAFETY: the handle is open; `buf` holds `capacity` writable units.
+            let n = unsafe {
+                GetFinalPathNameByHandleW(self.0, buf.as_mut_ptr(), capacity, VOLUME_NAME_DOS)
+            } as usize;
+            if n == 0 {
+                let err = io::Error::last_os_error();
+                // Windows returns the size needed; Wine 8 fails with ERROR_MORE_DATA
+                // instead. Grow up to the longest path there is (32,767 units).
+                if err.raw_os_error() == Some(ERROR_MORE_DATA as i32) && buf.len() < 1 << 15 {
+                    buf.resize(buf.len() * 2, 0);
+                    continue;
+                }
+                return Err(err);
+            }
+            if n < buf.len() {
+                buf.truncate(n);
+                return Ok(PathBuf::from(std::ffi::OsString::from_wide(&buf)));
+            }
+            // Too small: `n` is the size needed, terminator included.
+            buf.resize(n, 0);
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: the handle is open and owned; it is closed once, here. A failure leaves
+        // nothing to do.
+        unsafe { CloseHandle(self.0) };
+    }
+}
+
+/// A directory search handle from `FindFirstFileExW`, closed with `FindClose`.
+#[derive(Debug)]
+pub(crate) struct FindHandle(HANDLE);
+
+impl FindHandle {
+    /// Owns `raw`, a handle `FindFirstFileExW` returned (never `INVALID_HANDLE_VALUE`).
+    pub(crate) fn new(raw: HANDLE) -> FindHandle {
+        debug_assert!(raw != INVALID_HANDLE_VALUE);
+        FindHandle(raw)
+    }
+
+    pub(crate) fn raw(&self) -> HANDLE {
+        self.0
+    }
+}
+
+impl Drop for FindHandle {
+    fn drop(&mut self) {
+        // SAFETY: the search handle is open and owned; it is closed once, here.
+        unsafe { FindClose(self.0) };
+    }
+}

@@ -1,0 +1,641 @@
+//! The Windows backend: links made, read and removed through Win32, with every reparse
+//! buffer encoded and decoded by the codec (`knot-reparse`).
+//!
+//! | call | how |
+//! |---|---|
+//! | [`symlink`] | `CreateSymbolicLinkW`, unprivileged where Developer Mode allows it |
+//! | [`junction`] | `CreateDirectoryW`, then `FSCTL_SET_REPARSE_POINT` through a handle |
+//! | [`hard_link`] | `CreateHardLinkW` |
+//! | [`read_link`] | `FSCTL_GET_REPARSE_POINT`, decoded by the codec |
+//! | [`remove_link`] | checked and deleted through one handle to the link itself |
+//! | [`rename_over`] | `SetFileInformationByHandle(FileRenameInfoEx)`, POSIX semantics |
+//! | [`Dir`], [`DirReader`] | `FindFirstFileExW` for listings (the tag comes with each entry) |
+//!
+//! Every path goes through [`wide::path`], so paths longer than `MAX_PATH` work; every
+//! `unsafe` block of knot lives under this directory, each with its `SAFETY` comment.
+#![allow(
+    unsafe_code,
+    reason = "the Win32 calls of the Windows backend; the crate root denies unsafe elsewhere"
+)]
+
+mod dir;
+mod ffi;
+mod handle;
+mod ioctl;
+mod wide;
+
+use std::ffi::OsString;
+use std::io;
+use std::mem::size_of;
+use std::os::windows::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+
+use knot_reparse::{MountPoint, ReparsePoint, Tag, WideString};
+
+pub(crate) use dir::{Dir, DirReader, max_open_dirs};
+use ffi::*;
+use handle::{Follow, Handle};
+
+use super::{FileType, Junctions, Meta, ReparseData, Request, Stored, Written, kind_of};
+use crate::error::ErrorKind;
+use crate::link::{Flavour, Status};
+
+/// Where a link is to be made: the file system of the directory that will hold it, as
+/// `GetVolumeInformationW` describes it.
+#[derive(Debug)]
+pub(crate) struct Place {
+    /// `None` when the volume could not be asked (the link is still attempted; its own
+    /// error then says what is wrong).
+    volume: Option<Volume>,
+}
+
+#[derive(Debug)]
+struct Volume {
+    /// The volume's root, as the user would type it (`C:\`, `\\server\share\`).
+    root: PathBuf,
+    /// The file system's name: `NTFS`, `ReFS`, `FAT32`, `exFAT`.
+    file_system: String,
+    /// `FILE_SUPPORTS_*` and other `GetVolumeInformationW` flags.
+    flags: u32,
+}
+
+impl Place {
+    /// Junctions are native, except on a file system without reparse points (FAT, exFAT),
+    /// which is refused before anything is made (DESIGN.md section 3: "a file system
+    /// without links says so").
+    pub(crate) fn junctions(&self) -> Junctions {
+        match &self.volume {
+            Some(volume) if volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0 => {
+                Junctions::Refused(format!(
+                    "the {} file system of '{}' has no reparse points, so it cannot hold a \
+                     junction; make the link on an NTFS or ReFS volume",
+                    volume.file_system,
+                    volume.root.display()
+                ))
+            }
+            _ => Junctions::Native,
+        }
+    }
+
+    /// Windows reads a symlink's flavour: a file symlink to a directory (or the reverse)
+    /// cannot be followed.
+    pub(crate) fn flavour_matters(&self) -> bool {
+        true
+    }
+}
+
+/// The place of a link at `link`: the volume holding its parent directory.
+pub(crate) fn place(link: &Path) -> io::Result<Place> {
+    Ok(Place {
+        volume: volume_of(crate::path::parent_dir(link)).ok(),
+    })
+}
+
+fn volume_of(dir: &Path) -> io::Result<Volume> {
+    let dir = wide::path(dir)?;
+    let mut root: Vec<u16> = vec![0; dir.len().max(MAX_PATH as usize) + 1];
+    // SAFETY: `dir` is NUL-terminated; `root` holds `root.len()` writable units, at least
+    // the length of `dir` plus one, which `GetVolumePathNameW` documents as enough.
+    if unsafe { GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
+    root.truncate(end + 1);
+    let mut flags: u32 = 0;
+    let mut name = [0u16; MAX_PATH as usize + 1];
+    // SAFETY: `root` is NUL-terminated; the volume-name buffer is null with size 0 (not
+    // wanted); the serial and component-length pointers may be null; `flags` and `name`
+    // are writable, and `name`'s size is passed.
+    let ok = unsafe {
+        GetVolumeInformationW(
+            root.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut flags,
+            name.as_mut_ptr(),
+            name.len() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let name_end = name.iter().position(|&u| u == 0).unwrap_or(name.len());
+    root.truncate(end);
+    Ok(Volume {
+        root: wide::user_path(PathBuf::from(OsString::from_wide(&root))),
+        file_system: String::from_utf16_lossy(&name[..name_end]),
+        flags,
+    })
+}
+
+fn last_error_is(err: &io::Error, codes: &[u32]) -> bool {
+    err.raw_os_error()
+        .is_some_and(|code| codes.iter().any(|&c| c as i32 == code))
+}
+
+fn os_error(code: u32) -> io::Error {
+    io::Error::from_raw_os_error(code as i32)
+}
+
+/// The entry's type from its attributes and reparse tag, the same for `lstat` and for a
+/// directory listing.
+///
+/// A reparse point is a [`FileType::Link`], with one exception: a directory whose tag is
+/// not a name surrogate (a cloud-files placeholder folder, a projected file system's
+/// folder: MS-FSCC 2.1.2.1) is a real directory with real children, which a scan walks
+/// and `rm` refuses.
+fn file_type(attributes: u32, tag: Option<u32>) -> FileType {
+    let dir = attributes & FILE_ATTRIBUTE_DIRECTORY != 0;
+    match tag {
+        Some(tag) if dir && !Tag(tag).is_name_surrogate() => FileType::Dir,
+        Some(_) => FileType::Link,
+        None if dir => FileType::Dir,
+        None => FileType::File,
+    }
+}
+
+fn file_id(info: &BY_HANDLE_FILE_INFORMATION) -> (u64, u64) {
+    (
+        u64::from(info.dwVolumeSerialNumber),
+        (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+    )
+}
+
+/// What `handle` is. The tag is asked for only where the attributes say there is one.
+fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
+    let info = handle.info()?;
+    let tag = if follow == Follow::No && info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        handle.attribute_tag()?.1
+    } else {
+        None
+    };
+    Ok(Meta {
+        ty: file_type(info.dwFileAttributes, tag),
+        nlink: u64::from(info.nNumberOfLinks),
+        id: file_id(&info),
+        tag,
+    })
+}
+
+/// The entry itself, a link not followed.
+pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
+    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?;
+    meta_of(&handle, Follow::No)
+}
+
+/// What the path leads to, links followed.
+pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
+    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::Yes)?;
+    meta_of(&handle, Follow::Yes)
+}
+
+fn os_string(name: &WideString) -> OsString {
+    OsString::from_wide(name.as_units())
+}
+
+/// Reads the reparse point at `path` (not followed) and decodes it.
+///
+/// The target is the name Windows shows (the print name, or the substitute name without
+/// `\??\` when the print name is empty: `MountPoint::display_name`); where Windows follows
+/// another path (the substitute name says otherwise), that path is `leads_to`.
+pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
+    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?;
+    let (attributes, tag) = handle.attribute_tag()?;
+    if tag.is_none() {
+        return Err(os_error(ERROR_NOT_A_REPARSE_POINT));
+    }
+    let raw = ioctl::get_reparse_point(&handle)?;
+    Ok(stored(raw, attributes & FILE_ATTRIBUTE_DIRECTORY != 0))
+}
+
+/// A reparse buffer as knot reports it. A buffer the codec rejects is still reported, by
+/// its tag, with its raw bytes (`knot show --raw`).
+fn stored(raw: Vec<u8>, dir: bool) -> Stored {
+    let point = match knot_reparse::decode(&raw) {
+        Ok(point) => point,
+        Err(_) => {
+            let tag = raw
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u32::from_le_bytes);
+            return Stored {
+                target: PathBuf::new(),
+                kind: kind_of(Tag(tag).kind_name()),
+                relative: false,
+                dir: Some(dir),
+                reparse: Some(ReparseData {
+                    tag,
+                    substitute_name: None,
+                    print_name: None,
+                    raw,
+                }),
+                leads_to: None,
+            };
+        }
+    };
+    let (shown, followed, relative) = match &point {
+        ReparsePoint::MountPoint(m) => (m.display_name(), m.target(), false),
+        ReparsePoint::Symlink(s) => (s.display_name(), s.target(), s.is_relative()),
+        ReparsePoint::LxSymlink(lx) => {
+            let text = WideString::from(String::from_utf8_lossy(&lx.target).as_ref());
+            (text.clone(), text, !lx.target.starts_with(b"/"))
+        }
+        ReparsePoint::AppExecLink(app) => {
+            let exe = app.executable().cloned().unwrap_or_default();
+            (exe.clone(), exe, false)
+        }
+        _ => (WideString::new(), WideString::new(), false),
+    };
+    Stored {
+        target: PathBuf::from(os_string(&shown)),
+        kind: kind_of(point.kind()),
+        relative,
+        dir: Some(dir),
+        leads_to: (followed != shown).then(|| PathBuf::from(os_string(&followed))),
+        reparse: Some(ReparseData {
+            tag: point.tag().0,
+            substitute_name: point.substitute_name().map(os_string),
+            print_name: point.print_name().map(os_string),
+            raw,
+        }),
+    }
+}
+
+/// The text a symlink stores: the target as given, with `/` made `\` (Windows resolves a
+/// relative target with forward slashes wrongly or not at all: git-for-windows/git#1646),
+/// except in a `\\?\` path, where every character is literal.
+fn symlink_text(target: &Path) -> Vec<u16> {
+    let units = wide::units(target.as_os_str());
+    if wide::strip_prefix(&units, r"\\?\").is_some() {
+        return units;
+    }
+    units
+        .into_iter()
+        .map(|u| {
+            if u == u16::from(b'/') {
+                u16::from(b'\\')
+            } else {
+                u
+            }
+        })
+        .collect()
+}
+
+/// `CreateSymbolicLinkW`: a file or directory symlink as the flavour says, unprivileged
+/// where Developer Mode allows it (`SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE`, Windows
+/// 10 1703 and later), retried without that flag where Windows rejects it as
+/// `ERROR_INVALID_PARAMETER` (older builds).
+///
+/// Windows fills in the reparse buffer itself, so nothing is returned for a byte
+/// comparison: the read-back compares the target text. (Wine 8 reports success here and
+/// makes nothing; the read-back turns that into an error.)
+pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+    let link = wide::path(request.link)?;
+    let target = wide::terminated(symlink_text(request.target))?;
+    let flags = match request.flavour {
+        Flavour::Dir => SYMBOLIC_LINK_FLAG_DIRECTORY,
+        Flavour::File => 0,
+    };
+    let create = |flags: u32| {
+        // SAFETY: both names are NUL-terminated UTF-16.
+        if unsafe { CreateSymbolicLinkW(link.as_ptr(), target.as_ptr(), flags) } {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    match create(flags | SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE) {
+        Err(err) if last_error_is(&err, &[ERROR_INVALID_PARAMETER]) => create(flags)?,
+        other => other?,
+    }
+    Ok(None)
+}
+
+/// A junction at `request.link` to `request.target`, a full Win32 path to a local
+/// directory: an empty directory carrying a mount-point reparse point whose substitute
+/// name is `\??\` + the target and whose print name is the target (`mklink /J`'s layout;
+/// the codec's `MountPoint::junction`).
+///
+/// All or nothing: the directory is made, opened without following (so a path swapped in
+/// is never written through), checked to be the plain directory just made, given the
+/// buffer, and if that fails deleted through the same handle.
+///
+/// # Errors
+/// A target that is not a full local path (network paths are refused: junctions cannot
+/// lead there), a buffer over 16 KiB, and whatever `CreateDirectoryW` or
+/// `FSCTL_SET_REPARSE_POINT` say; a file system without reparse points is reported as
+/// [`io::ErrorKind::Unsupported`].
+pub(crate) fn junction(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    if is_remote(request.target) {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a junction cannot lead to a network path",
+        ));
+    }
+    let point = MountPoint::junction(wide::units(request.target.as_os_str()))
+        .map_err(|e| invalid(e.to_string()))?;
+    let buffer = ReparsePoint::from(point)
+        .encode()
+        .map_err(|e| invalid(format!("the target is too long for a junction: {e}")))?;
+    make_junction(request.link, &buffer)?;
+    Ok(Some(buffer))
+}
+
+fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {
+    let name = wide::path(link)?;
+    // SAFETY: `name` is NUL-terminated; null security attributes give the default.
+    if unsafe { CreateDirectoryW(name.as_ptr(), std::ptr::null()) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let access = FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES | DELETE;
+    let handle = match Handle::open(link, access, Follow::No) {
+        Ok(handle) => handle,
+        Err(err) => {
+            // Not opened, so not checked: remove it only if it is still an empty plain
+            // directory, which RemoveDirectoryW alone guarantees.
+            let _ = std::fs::remove_dir(link);
+            return Err(err);
+        }
+    };
+    match handle.attribute_tag() {
+        Ok((attributes, None)) if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 => {}
+        // Something else was put there since: not knot's to write to, or to remove.
+        Ok(_) => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the new directory was replaced while the junction was being made",
+            ));
+        }
+        Err(err) => {
+            let _ = delete_on_close(&handle);
+            return Err(err);
+        }
+    }
+    if let Err(err) = ioctl::set_reparse_point(&handle, buffer) {
+        let _ = delete_on_close(&handle);
+        drop(handle);
+        if last_error_is(
+            &err,
+            &[
+                ERROR_NOT_SUPPORTED,
+                ERROR_INVALID_FUNCTION,
+                ERROR_CALL_NOT_IMPLEMENTED,
+            ],
+        ) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("the file system does not support junctions ({err})"),
+            ));
+        }
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// `CreateHardLinkW`. It links the entry itself: a symlink given as the target gets a
+/// second name, it is not followed.
+pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
+    let link = wide::path(link)?;
+    let target = wide::path(target)?;
+    // SAFETY: both names are NUL-terminated; null security attributes are reserved.
+    if unsafe { CreateHardLinkW(link.as_ptr(), target.as_ptr(), std::ptr::null()) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Marks the entry `handle` is open on for deletion; it goes when the handle closes. POSIX
+/// semantics (Windows 10 1709+, NTFS) take the name away at once; elsewhere
+/// (`ERROR_INVALID_PARAMETER` or `ERROR_NOT_SUPPORTED`: older Windows, other file systems,
+/// Wine 8) the classic disposition is used, and the name goes with the last handle.
+fn delete_on_close(handle: &Handle) -> io::Result<()> {
+    let ex = FILE_DISPOSITION_INFO_EX {
+        Flags: FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
+    };
+    // SAFETY: the handle is open with DELETE access; `ex` is the structure
+    // FileDispositionInfoEx takes, and its size is passed.
+    let ok = unsafe {
+        SetFileInformationByHandle(
+            handle.raw(),
+            FileDispositionInfoEx,
+            (&raw const ex).cast(),
+            size_of::<FILE_DISPOSITION_INFO_EX>() as u32,
+        )
+    };
+    if ok != 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if !last_error_is(
+        &err,
+        &[
+            ERROR_INVALID_PARAMETER,
+            ERROR_NOT_SUPPORTED,
+            ERROR_INVALID_FUNCTION,
+        ],
+    ) {
+        return Err(err);
+    }
+    let classic = FILE_DISPOSITION_INFO { DeleteFile: true };
+    // SAFETY: as above, with the FILE_DISPOSITION_INFO structure FileDispositionInfo takes.
+    let ok = unsafe {
+        SetFileInformationByHandle(
+            handle.raw(),
+            FileDispositionInfo,
+            (&raw const classic).cast(),
+            size_of::<FILE_DISPOSITION_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Removes the link at `path`, never what it leads to.
+///
+/// The link itself is opened (`FILE_FLAG_OPEN_REPARSE_POINT`, with DELETE access), and
+/// through that one handle it is checked to be a name-surrogate reparse point (a symlink,
+/// junction or other link, not a plain file or directory, nor a reparse point that holds
+/// data: MS-FSCC 2.1.2.1) and to be the entry `meta` describes, and then deleted. A path
+/// swapped in between the check and the delete is never touched: the handle names the
+/// entry, not the path. Deleting a junction or directory symlink this way removes the
+/// link's own (empty) directory entry; the target's contents are not reached.
+pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
+    let handle = Handle::open(
+        path,
+        DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+        Follow::No,
+    )?;
+    match handle.attribute_tag()? {
+        (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
+        _ => return Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
+    }
+    if file_id(&handle.info()?) != meta.id {
+        return Err(io::Error::other(
+            "it was replaced since it was inspected; nothing was removed",
+        ));
+    }
+    delete_on_close(&handle)
+}
+
+/// Renames the link `from` over `to` in one step, so no reader sees `to` missing.
+///
+/// `FileRenameInfoEx` with `FILE_RENAME_FLAG_REPLACE_IF_EXISTS |
+/// FILE_RENAME_FLAG_POSIX_SEMANTICS` (Windows 10 1809+, NTFS) replaces `to` even while
+/// another program has it open; where that class is not supported
+/// (`ERROR_INVALID_PARAMETER`, `ERROR_NOT_SUPPORTED`: older Windows, other file systems,
+/// Wine 8) the classic `FileRenameInfo` with `ReplaceIfExists` is used, which is atomic
+/// too but fails on a `to` that is open.
+///
+/// Neither can replace a directory: NTFS refuses a rename over a directory entry
+/// (`ERROR_ACCESS_DENIED`), and a junction or directory symlink is one. knot does not then
+/// delete `to` and rename, which would leave a moment with no link: it fails with
+/// [`io::ErrorKind::Unsupported`] and says how to do it in two steps.
+pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+    let handle = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
+    let name = wide::path(to)?;
+    let flags = FILE_RENAME_FLAG_REPLACE_IF_EXISTS | FILE_RENAME_FLAG_POSIX_SEMANTICS;
+    let renamed = match rename(&handle, &name, Some(flags)) {
+        Err(err)
+            if last_error_is(
+                &err,
+                &[
+                    ERROR_INVALID_PARAMETER,
+                    ERROR_NOT_SUPPORTED,
+                    ERROR_INVALID_FUNCTION,
+                ],
+            ) =>
+        {
+            rename(&handle, &name, None)
+        }
+        other => other,
+    };
+    match renamed {
+        Err(err) if last_error_is(&err, &[ERROR_ACCESS_DENIED]) && is_directory_entry(to) => {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "Windows cannot replace a directory link (a junction or directory symlink) in \
+                 one step; remove it with `knot rm` first, then create the new link",
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Whether the entry at `path` itself (a link not followed) is a directory: a real one, a
+/// junction or a directory symlink.
+fn is_directory_entry(path: &Path) -> bool {
+    Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)
+        .and_then(|handle| handle.attribute_tag())
+        .is_ok_and(|(attributes, _)| attributes & FILE_ATTRIBUTE_DIRECTORY != 0)
+}
+
+/// `SetFileInformationByHandle` with a `FILE_RENAME_INFO` naming `to` (NUL-terminated):
+/// `FileRenameInfoEx` with `flags`, or `FileRenameInfo` with `ReplaceIfExists` when
+/// `flags` is `None`.
+fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Result<()> {
+    let name_bytes = (to.len() - 1) * 2;
+    let size = (RENAME_INFO_NAME_OFFSET + to.len() * 2).max(size_of::<FILE_RENAME_INFO>());
+    // u64s: the structure holds a HANDLE, so the buffer must be pointer-aligned.
+    let mut buf = vec![0u64; size.div_ceil(8)];
+    let info = buf.as_mut_ptr().cast::<FILE_RENAME_INFO>();
+    let class = match flags {
+        Some(_) => FileRenameInfoEx,
+        None => FileRenameInfo,
+    };
+    // SAFETY: `buf` is zeroed, 8-byte aligned and at least `size` bytes, which covers the
+    // fixed part (checked in ffi.rs) and the name with its NUL at RENAME_INFO_NAME_OFFSET
+    // (2-byte aligned). RootDirectory stays null: `to` is a full or relative Win32 path.
+    unsafe {
+        match flags {
+            Some(flags) => (*info).Anonymous.Flags = flags,
+            None => (*info).Anonymous.ReplaceIfExists = true,
+        }
+        (*info).FileNameLength = u32::try_from(name_bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name too long"))?;
+        std::ptr::copy_nonoverlapping(
+            to.as_ptr(),
+            buf.as_mut_ptr()
+                .cast::<u8>()
+                .add(RENAME_INFO_NAME_OFFSET)
+                .cast::<u16>(),
+            to.len(),
+        );
+    }
+    // SAFETY: the handle is open with DELETE access; `buf` holds a FILE_RENAME_INFO of
+    // `size` bytes as built above.
+    let ok = unsafe {
+        SetFileInformationByHandle(handle.raw(), class, buf.as_ptr().cast(), size as u32)
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// What a failure to follow a link means for its status.
+pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
+    if last_error_is(err, &[ERROR_CANT_RESOLVE_FILENAME]) {
+        Status::Loop
+    } else if err.kind() == io::ErrorKind::NotFound
+        || last_error_is(
+            err,
+            &[
+                ERROR_FILE_NOT_FOUND,
+                ERROR_PATH_NOT_FOUND,
+                ERROR_INVALID_DRIVE,
+                ERROR_BAD_NETPATH,
+                ERROR_BAD_NET_NAME,
+                ERROR_NOT_READY,
+            ],
+        )
+    {
+        Status::Dangling
+    } else {
+        Status::Unreadable
+    }
+}
+
+/// knot's own kind for a Windows error that `io::ErrorKind` has no word for.
+pub(crate) fn os_error_kind(err: &io::Error) -> Option<ErrorKind> {
+    if last_error_is(err, &[ERROR_PRIVILEGE_NOT_HELD]) {
+        Some(ErrorKind::PrivilegeNeeded)
+    } else if last_error_is(err, &[ERROR_NOT_SAME_DEVICE]) {
+        Some(ErrorKind::CrossDevice)
+    } else {
+        None
+    }
+}
+
+/// Whether `path` is on another machine: a UNC path (`\\server\share`, `\\?\UNC\...`) or
+/// on a drive letter mapped to a share (`GetDriveTypeW` says `DRIVE_REMOTE`). Junctions
+/// cannot lead there: the I/O manager follows a mount point only to a local volume.
+pub(crate) fn is_remote(path: &Path) -> bool {
+    let units = wide::units(path.as_os_str());
+    let rest =
+        match wide::strip_prefix(&units, r"\\?\").or_else(|| wide::strip_prefix(&units, r"\??\")) {
+            Some(rest) if wide::strip_prefix(rest, r"UNC\").is_some() => return true,
+            Some(rest) => rest,
+            // `\\server\share`, but not the device namespace `\\.\`.
+            None if wide::is_unc(&units) => return true,
+            None => &units,
+        };
+    let Some(drive) = wide::drive_letter(rest) else {
+        return false;
+    };
+    let root = [drive, u16::from(b':'), u16::from(b'\\'), 0];
+    // SAFETY: `root` is a NUL-terminated drive root such as `C:\`.
+    unsafe { GetDriveTypeW(root.as_ptr()) == DRIVE_REMOTE }
+}
+
+/// A path as a user would type it: without `\\?\` where the short form is exact.
+pub(crate) fn user_path(path: PathBuf) -> PathBuf {
+    wide::user_path(path)
+}
+
+#[cfg(test)]
+mod tests;
