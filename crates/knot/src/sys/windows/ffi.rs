@@ -26,7 +26,7 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic, FindExSearchNameMatch,
     FindFirstFileExW, FindNextFileW, GetDriveTypeW, GetFileInformationByHandle,
     GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
-    GetVolumeInformationW, GetVolumePathNameW, OPEN_EXISTING,
+    GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
     SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
     SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };

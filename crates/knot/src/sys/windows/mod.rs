@@ -67,8 +67,9 @@ impl Place {
         match &self.volume {
             Some(volume) if volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0 => {
                 Junctions::Refused(format!(
-                    "the {} file system of '{}' has no reparse points, so it cannot hold a \
-                     junction; make the link on an NTFS or ReFS volume",
+                    "the {} file system of '{}' does not support reparse points (it does not \
+                     report FILE_SUPPORTS_REPARSE_POINTS), so it cannot hold a junction; make \
+                     the link on an NTFS or ReFS volume",
                     volume.file_system,
                     volume.root.display()
                 ))
@@ -91,24 +92,19 @@ pub(crate) fn place(link: &Path) -> io::Result<Place> {
     })
 }
 
+/// The volume holding `dir`, asked through a handle to `dir` itself
+/// (`GetVolumeInformationByHandleW`), so a volume mounted on a folder is found as well as
+/// a drive; its root, for messages, from `GetVolumePathNameW`.
 fn volume_of(dir: &Path) -> io::Result<Volume> {
-    let dir = wide::path(dir)?;
-    let mut root: Vec<u16> = vec![0; dir.len().max(MAX_PATH as usize) + 1];
-    // SAFETY: `dir` is NUL-terminated; `root` holds `root.len()` writable units, at least
-    // the length of `dir` plus one, which `GetVolumePathNameW` documents as enough.
-    if unsafe { GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
-    root.truncate(end + 1);
+    let handle = Handle::open(dir, FILE_READ_ATTRIBUTES, Follow::Yes)?;
     let mut flags: u32 = 0;
     let mut name = [0u16; MAX_PATH as usize + 1];
-    // SAFETY: `root` is NUL-terminated; the volume-name buffer is null with size 0 (not
+    // SAFETY: the handle is open; the volume-name buffer is null with size 0 (not
     // wanted); the serial and component-length pointers may be null; `flags` and `name`
     // are writable, and `name`'s size is passed.
     let ok = unsafe {
-        GetVolumeInformationW(
-            root.as_ptr(),
+        GetVolumeInformationByHandleW(
+            handle.raw(),
             std::ptr::null_mut(),
             0,
             std::ptr::null_mut(),
@@ -122,9 +118,19 @@ fn volume_of(dir: &Path) -> io::Result<Volume> {
         return Err(io::Error::last_os_error());
     }
     let name_end = name.iter().position(|&u| u == 0).unwrap_or(name.len());
-    root.truncate(end);
+    let dir = wide::path(dir)?;
+    let mut root: Vec<u16> = vec![0; dir.len().max(MAX_PATH as usize) + 1];
+    // SAFETY: `dir` is NUL-terminated; `root` holds `root.len()` writable units, at least
+    // the length of `dir` plus one, which `GetVolumePathNameW` documents as enough.
+    let root =
+        if unsafe { GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
+            PathBuf::new()
+        } else {
+            let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
+            wide::user_path(PathBuf::from(OsString::from_wide(&root[..end])))
+        };
     Ok(Volume {
-        root: wide::user_path(PathBuf::from(OsString::from_wide(&root))),
+        root,
         file_system: String::from_utf16_lossy(&name[..name_end]),
         flags,
     })

@@ -133,6 +133,33 @@ fn privilege_errors_have_their_own_kind() {
     assert_eq!(os_error_kind(&os_error(ERROR_ACCESS_DENIED)), None);
 }
 
+/// ERROR_PRIVILEGE_NOT_HELD from CreateSymbolicLinkW becomes an error with the fix in it.
+#[test]
+fn privilege_errors_say_how_to_fix_them() {
+    use crate::error::{Error, Op};
+    let err = Error::io(
+        Op::CreateSymlink,
+        Path::new("l"),
+        os_error(ERROR_PRIVILEGE_NOT_HELD),
+    );
+    assert_eq!(*err.kind(), ErrorKind::PrivilegeNeeded);
+    assert_eq!(
+        err.to_string(),
+        "cannot create symlink 'l': Windows lets only administrators create symbolic links, \
+         unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)"
+    );
+    let fix = err.fix().unwrap();
+    assert!(
+        fix.contains("Developer Mode") && fix.contains("knot junction"),
+        "{fix}"
+    );
+    // The OS error is kept as the source.
+    assert_eq!(
+        err.io_error().and_then(io::Error::raw_os_error),
+        Some(ERROR_PRIVILEGE_NOT_HELD as i32)
+    );
+}
+
 #[test]
 fn resolve_errors_are_classified() {
     assert_eq!(
