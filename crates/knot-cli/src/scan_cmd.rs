@@ -281,6 +281,22 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
     out.push(b'\n');
 }
 
+/// Held while anything is written that could meet the progress line on a terminal.
+static TERMINAL: Mutex<()> = Mutex::new(());
+
+/// Whether the progress line is on the screen.
+static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
+
+/// Takes the terminal and wipes the progress line, if it is shown; it is drawn again at
+/// the next tick, below what was written.
+fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
+    let terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
+    if PROGRESS_SHOWN.load(Ordering::Relaxed) {
+        eprint!("\r\x1b[K");
+    }
+    terminal
+}
+
 /// Writes a batch to standard output under one lock. A reader that went away ends knot
 /// quietly and successfully; any other write error is reported.
 fn write_out(buf: &mut Vec<u8>) {
@@ -288,6 +304,7 @@ fn write_out(buf: &mut Vec<u8>) {
         return;
     }
     let result = {
+        let _terminal = clear_progress();
         let mut out = io::stdout().lock();
         out.write_all(buf).and_then(|()| out.flush())
     };
@@ -304,6 +321,8 @@ fn write_out(buf: &mut Vec<u8>) {
 /// What the threads share.
 struct Shared {
     style: Style,
+    /// Write out once this much is buffered: at once on a terminal.
+    batch: usize,
     order: Order,
     messages: Messages,
     tally: Mutex<Tally>,
@@ -328,7 +347,7 @@ impl Visitor<'_> {
             return;
         }
         render(link, style, &mut self.group, &mut self.out);
-        if self.out.len() >= BATCH {
+        if self.out.len() >= self.shared.batch {
             write_out(&mut self.out);
         }
     }
@@ -337,6 +356,7 @@ impl Visitor<'_> {
         // Errors go out after the records found before them.
         self.group.render(self.shared.style, &mut self.out);
         write_out(&mut self.out);
+        let _terminal = clear_progress();
         if matches!(err.kind(), ErrorKind::Loop { .. }) {
             self.shared.messages.note(&format!(
                 "not following {}: it leads back to {}, which contains it",
@@ -398,20 +418,21 @@ impl ProgressLine {
         let stopped = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             let start = Instant::now();
-            let mut shown = false;
             while !stopped.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
                 if start.elapsed() < Duration::from_millis(500) || stopped.load(Ordering::Relaxed) {
                     continue;
                 }
-                shown = true;
+                let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
+                PROGRESS_SHOWN.store(true, Ordering::Relaxed);
                 eprint!(
                     "\r\x1b[Kknot: scanning: {} entries seen, {} links found",
                     progress.entries(),
                     progress.found()
                 );
             }
-            if shown {
+            let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
+            if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
                 eprint!("\r\x1b[K");
             }
         });
@@ -459,6 +480,7 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
     let stdout_tty = io::stdout().is_terminal();
     let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let shared = Shared {
+        batch: if stdout_tty { 1 } else { BATCH },
         style: Style {
             format: settings.format,
             color,
