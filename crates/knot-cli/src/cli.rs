@@ -101,6 +101,7 @@ enum Commands {
         format: FormatArgs,
     },
     /// List every link under DIR... (default: the current directory), one record each.
+    #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
     /// Work with raw reparse-point buffers.
     Reparse {

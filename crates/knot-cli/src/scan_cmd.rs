@@ -22,6 +22,15 @@ use knot::{ErrorKind, Kind, Link, Status};
 use crate::Exit;
 use crate::output::{self, Format, Messages};
 
+/// `knot scan --help`.
+pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
+one record each, as `path -> target`, the path being DIR joined with the path below it \
+(as find prints it). The status is shown where it is not ok and was read: with --broken \
+and --stats (plain output does not follow the links, which keeps it fast). Links are never \
+followed unless --follow.\n\n\
+Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
+3 --check found matching links (even if something could not be read).";
+
 /// Arguments of `knot scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {

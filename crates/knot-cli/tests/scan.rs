@@ -151,6 +151,10 @@ fn check_exits_3_when_anything_matched() {
     env.knot(["scan", "--check", "--broken", "tree"])
         .assert()
         .code(3);
+    // A match is certain even when something else could not be read: 3 wins over 1.
+    env.knot(["scan", "--check", "--broken", "nothing", "tree"])
+        .assert()
+        .code(3);
     env.knot(["scan", "--check", "--broken", "-q", "tree/a/l1"])
         .assert()
         .code(0)
