@@ -191,7 +191,10 @@ mod tests {
         let Junctions::Refused(why) = Place::KernelNtfs.junctions() else {
             panic!("ntfs3 must refuse junctions");
         };
-        assert!(why.contains("ntfs3") && why.contains("mount it with ntfs-3g"), "{why}");
+        assert!(
+            why.contains("ntfs3") && why.contains("mount it with ntfs-3g"),
+            "{why}"
+        );
         assert_eq!(Place::Native.junctions(), Junctions::Emulated);
         assert!(!Place::KernelNtfs.flavour_matters());
     }
@@ -199,6 +202,9 @@ mod tests {
     #[test]
     fn ordinary_directories_are_native() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(place(&dir.path().join("l")).unwrap(), Place::Native));
+        assert!(matches!(
+            place(&dir.path().join("l")).unwrap(),
+            Place::Native
+        ));
     }
 }
