@@ -17,6 +17,9 @@
 #   mingw and put beside the program (and beside knot.exe, which tests start).
 # - No display, no noise: DISPLAY is unset (console programs need none), WINEDEBUG=-all,
 #   and Wine's Mono and Gecko installers are disabled.
+# - A network drive to test with: N: maps to a directory inside the prefix and Wine is told
+#   it is a network drive (HKLM\Software\Wine\Drives), so GetDriveTypeW says
+#   DRIVE_REMOTE; KNOT_WINE_NETWORK_DRIVE=N: tells the tests.
 # - KNOT_UNDER_WINE=1 is set for the program, so tests can name Wine in what they print.
 set -euo pipefail
 
@@ -84,23 +87,30 @@ export WINEDLLOVERRIDES="mscoree=;mshtml=;winemenubuilder.exe="
 export KNOT_UNDER_WINE=1
 unset DISPLAY WAYLAND_DISPLAY
 
-# Create the prefix once; a lock keeps two runners from creating it at the same time.
-if [[ ! -f "$WINEPREFIX/system.reg" ]]; then
+# Set the prefix up once; a lock keeps two runners from doing it at the same time.
+ready="$WINEPREFIX/.knot-ready"
+if [[ ! -f "$ready" ]]; then
     mkdir -p "$WINEPREFIX"
     (
         flock 9
-        if [[ ! -f "$WINEPREFIX/system.reg" ]]; then
-            log="$WINEPREFIX/../wineboot.log"
-            if ! "$wine" wineboot --init >"$log" 2>&1; then
-                echo "wine-runner: creating the Wine prefix $WINEPREFIX failed:" >&2
-                cat "$log" >&2
-                exit 1
-            fi
-            wineserver="$(dirname "$wine")/wineserver"
-            [[ -x "$wineserver" ]] || wineserver="$(command -v wineserver || true)"
-            [[ -n "$wineserver" ]] && "$wineserver" -w
-        fi
+        [[ -f "$ready" ]] && exit 0
+        log="$WINEPREFIX.log"
+        wineserver="$(dirname "$wine")/wineserver"
+        [[ -x "$wineserver" ]] || wineserver="$(command -v wineserver || true)"
+        {
+            "$wine" wineboot --init &&
+                mkdir -p "$WINEPREFIX/knot-network-drive" &&
+                ln -sfn ../knot-network-drive "$WINEPREFIX/dosdevices/n:" &&
+                "$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f &&
+                { [[ -z "$wineserver" ]] || "$wineserver" -w; }
+        } >"$log" 2>&1 || {
+            echo "wine-runner: setting up the Wine prefix $WINEPREFIX failed:" >&2
+            cat "$log" >&2
+            exit 1
+        }
+        touch "$ready"
     ) 9>"$WINEPREFIX.lock"
 fi
+export KNOT_WINE_NETWORK_DRIVE=N:
 
 exec "$wine" "$program" "$@"

@@ -272,6 +272,36 @@ mod on_windows {
         assert_eq!(env.names(), ["f"]);
     }
 
+    /// A junction to a network drive (Wine's N:, which scripts/wine-runner.sh maps and
+    /// Wine reports as a network drive) is refused with its own message.
+    #[test]
+    fn junction_to_a_network_drive_is_refused() {
+        let Some(drive) = std::env::var_os("KNOT_WINE_NETWORK_DRIVE") else {
+            eprintln!("skipped: no network drive to test with");
+            return;
+        };
+        let remote = PathBuf::from(format!(
+            r"{}\cli-target-{}",
+            drive.to_string_lossy(),
+            std::process::id()
+        ));
+        fs::create_dir_all(&remote).unwrap();
+        let env = Env::new();
+        run(
+            &mut env.knot([OsStr::new("junction"), OsStr::new("j"), remote.as_os_str()]),
+            1,
+            "",
+            &format!(
+                "knot: cannot create junction 'j': the target '{}' is on a network share; a \
+                 junction can only lead to a local volume\nknot: hint: use `knot symlink` to \
+                 link to a network path\n",
+                remote.display()
+            ),
+        );
+        assert!(env.names().is_empty());
+        fs::remove_dir(&remote).unwrap();
+    }
+
     /// Symlinks: made (with the privilege or Developer Mode), refused for the privilege
     /// with the fix, or caught by the read-back where the system reports a success it did
     /// not deliver (Wine 8). Never a false success, nothing left behind.

@@ -186,6 +186,46 @@ fn junction_refusals() {
     assert_eq!(t.names(), ["f"]);
 }
 
+/// The directory `name` on a network drive to test with, made afresh: Wine's drive N:,
+/// which scripts/wine-runner.sh maps and Wine reports as `DRIVE_REMOTE`
+/// (`KNOT_WINE_NETWORK_DRIVE`), or on Windows a directory on a mapped drive named by
+/// `KNOT_TEST_NETWORK_DIR`. `None`, with a note, when there is none.
+fn network_dir(name: &str) -> Option<PathBuf> {
+    let base = match (
+        std::env::var_os("KNOT_TEST_NETWORK_DIR"),
+        std::env::var_os("KNOT_WINE_NETWORK_DRIVE"),
+    ) {
+        (Some(dir), _) => PathBuf::from(dir),
+        (None, Some(drive)) => PathBuf::from(format!(r"{}\", drive.to_string_lossy())),
+        (None, None) => {
+            eprintln!("skipped: no network drive to test with (set KNOT_TEST_NETWORK_DIR)");
+            return None;
+        }
+    };
+    let dir = base.join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    Some(dir)
+}
+
+/// A junction cannot lead to a network drive: refused, with its own kind and fix, before
+/// anything is made.
+#[test]
+fn junction_to_a_network_drive_is_refused() {
+    let Some(remote) = network_dir("junction-target") else {
+        return;
+    };
+    let t = Dir::new();
+    let err = create(t.join("j"), &remote, LinkType::Junction, &default()).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::RemoteTarget, "{err}");
+    assert_eq!(
+        err.fix().as_deref(),
+        Some("use `knot symlink` to link to a network path")
+    );
+    assert!(t.names().is_empty());
+    fs::remove_dir(&remote).unwrap();
+}
+
 /// `knot symlink`: made and correct (with the privilege or Developer Mode), refused for
 /// the privilege with the fix in the message, or, where the system reports success and
 /// makes nothing (Wine 8), caught by the read-back. Never a false success, nothing left.
