@@ -25,9 +25,8 @@ use crate::output::{self, Format, Messages};
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
-(as find prints it). The status is shown where it is not ok and was read: with --broken \
-and --stats (plain output does not follow the links, which keeps it fast). Links are never \
-followed unless --follow.\n\n\
+(as find prints it), and `  [dangling]`, `  [loop]` or `  [unreadable]` where the \
+link does not lead anywhere. Links are never descended into unless --follow.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
@@ -274,10 +273,10 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
         out.push(b'\n');
         return;
     }
-    out.extend_from_slice(b" -> ");
-    match &link.target {
-        Some(target) => paint(out, style.color, "36", &escape(target.as_os_str())),
-        None => out.push(b'?'),
+    // A reparse point that is not a link (a WOF-compressed or cloud file) has no target.
+    if let Some(target) = &link.target {
+        out.extend_from_slice(b" -> ");
+        paint(out, style.color, "36", &escape(target.as_os_str()));
     }
     if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
         let code = if status.is_broken() { "31" } else { "33" };
@@ -468,13 +467,12 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
     if let Some(kinds) = &settings.kinds {
         builder.kinds(kinds.iter().cloned());
     }
-    // Read per link only what the output shows. The status takes a walk of the target's
-    // path per link, so plain human output leaves it out; --broken and --stats read it
-    // anyway, and then it is shown.
+    // Read per link only what the output shows: the human form shows the status where it
+    // is not ok (one fstatat per link), -0 only the path.
     let detail = match settings.format {
         Format::Json => Detail::Full,
-        _ if settings.stats => Detail::Status,
-        Format::Human => Detail::Target,
+        Format::Human => Detail::Status,
+        Format::Nul if settings.stats => Detail::Status,
         Format::Nul => Detail::Kind,
     };
     let progress = Progress::new();

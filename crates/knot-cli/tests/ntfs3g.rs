@@ -458,3 +458,63 @@ fn other_reparse_points_are_named_and_never_removed() {
     );
     assert_eq!(reparse_data(&vol.path("compressed")), wof);
 }
+
+#[test]
+fn scan_reports_windows_kinds_and_names() {
+    let Some(vol) = volume("scan_reports_windows_kinds_and_names") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("deep/er")).unwrap();
+    fs::write(vol.path("file"), "data").unwrap();
+    vol.knot(["junction", "deep/er/j", "deep"]).assert().code(0);
+    vol.knot(["symlink", "deep/s", "../file"]).assert().code(0);
+    fs::write(vol.path("compressed"), "data").unwrap();
+    let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
+    rustix::fs::setxattr(
+        vol.path("compressed"),
+        "system.ntfs_reparse_data",
+        &wof,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    vol.remount();
+    vol.knot(["scan", "--sort", "."])
+        .assert()
+        .code(0)
+        .stdout("./compressed  (wof)\n./deep/er/j -> C:\\deep  (junction)\n./deep/s -> ..\\file\n")
+        .stderr("");
+    let out = vol
+        .knot(["scan", "--json", "--sort", "."])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let records: Vec<Value> = out
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(
+        (records[0]["kind"].as_str(), records[0]["tag"].as_str()),
+        (Some("wof"), Some("0x80000017"))
+    );
+    assert_eq!(records[1]["substitute_name"], "\\??\\C:\\deep");
+    assert_eq!(records[1]["resolved"], vol.path("deep").to_str().unwrap());
+    assert_eq!(records[1]["status"], "ok");
+    assert_eq!(
+        (
+            records[2]["kind"].as_str(),
+            records[2]["relative"].as_bool()
+        ),
+        (Some("symlink"), Some(true))
+    );
+    assert_eq!(records[2]["print_name"], "..\\file");
+    assert_eq!(records[2]["dir"], false);
+    // --kind selects by the Windows kind.
+    vol.knot(["scan", "--kind", "junction", "."])
+        .assert()
+        .code(0)
+        .stdout("./deep/er/j -> C:\\deep  (junction)\n");
+}

@@ -77,9 +77,9 @@ fn sorted_human_output_lines_up_per_directory() {
         0,
         "tree/a/l1        -> ../f\n\
          tree/a/long-name -> sub/g\n\
-         tree/a/sub/spin -> spin\n\
+         tree/a/sub/spin -> spin  [loop]\n\
          tree/b    -> a\n\
-         tree/gone -> nowhere\n",
+         tree/gone -> nowhere  [dangling]\n",
         "",
     );
 }
@@ -100,7 +100,7 @@ fn broken_shows_the_status() {
 fn the_default_root_is_the_current_directory() {
     let env = Env::new();
     env.link("l", "t");
-    run(env.knot(["scan"]), 0, "./l -> t\n", "");
+    run(env.knot(["scan"]), 0, "./l -> t  [dangling]\n", "");
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn odd_names_are_escaped_for_people_and_exact_in_json_and_nul() {
     run(
         env.knot(["scan", "tree"]),
         0,
-        "tree/bad-\\xff -> new\\nline\n",
+        "tree/bad-\\xff -> new\\nline  [dangling]\n",
         "",
     );
     let out = env.knot(["scan", "-0", "tree"]).output().unwrap();
@@ -289,7 +289,7 @@ fn a_missing_root_is_an_error_and_the_others_are_scanned() {
         1,
         "tree/b/l1        -> ../f\n\
          tree/b/long-name -> sub/g\n\
-         tree/b/sub/spin -> spin\n",
+         tree/b/sub/spin -> spin  [loop]\n",
         "knot: cannot scan 'nothing': No such file or directory (os error 2)\n",
     );
 }
@@ -356,7 +356,7 @@ fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
     // test fails rather than passing without testing anything.
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "tree/open/seen -> y\ntree/top -> z\n"
+        "tree/open/seen -> y  [dangling]\ntree/top -> z  [dangling]\n"
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -397,7 +397,7 @@ fn xdev_stays_on_the_root_file_system() {
     };
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "tree/here -> x\ntree/mnt/there -> y\n--\ntree/here -> x\n"
+        "tree/here -> x  [dangling]\ntree/mnt/there -> y  [dangling]\n--\ntree/here -> x  [dangling]\n"
     );
 }
 

@@ -24,27 +24,9 @@ fn inspect_inner(path: &Path) -> Result<Link> {
     let mut link = match meta.ty {
         FileType::Link => {
             let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
-            let mut link = Link::new(path.to_path_buf(), stored.kind);
-            // Only links to a path are followed for a status; an AppExecLink names a
-            // program, and other reparse points (a WOF-compressed or cloud file) have none.
-            match link.kind.name() {
-                "symlink" | "junction" | "mount-point" | "lx-symlink" => {
-                    link.relative = Some(stored.relative);
-                    let leads_to = stored.leads_to.as_deref().unwrap_or(&stored.target);
-                    resolve(&mut link, leads_to);
-                    link.target = Some(stored.target);
-                }
-                "appexeclink" => link.target = Some(stored.target),
-                _ => {}
-            }
-            if stored.dir.is_some() {
-                link.dir = stored.dir;
-            }
-            if let Some(reparse) = stored.reparse {
-                link.tag = Some(reparse.tag);
-                link.substitute_name = reparse.substitute_name;
-                link.print_name = reparse.print_name;
-                link.reparse_data = Some(reparse.raw);
+            let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
+            if let Some(leads_to) = stored.fill(&mut link) {
+                resolve(&mut link, &leads_to);
             }
             link
         }
@@ -75,7 +57,8 @@ fn resolve(link: &mut Link, target: &Path) {
     match sys::stat(&link.path) {
         Ok(meta) => {
             link.status = Some(Status::Ok);
-            link.dir = Some(meta.ty == FileType::Dir);
+            // A Windows link's own flavour, where it has one, stands.
+            link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
             link.resolved = canonical(&link.path).ok();
         }
         Err(err) => link.status = Some(sys::classify_resolve_error(&err)),

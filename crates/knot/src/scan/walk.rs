@@ -488,26 +488,19 @@ impl Walker {
         let detail = config.detail;
         let mut link = Link::new(path, Kind::Symlink);
         let read = detail >= Detail::Target || config.kinds.is_some();
-        // Where the system follows the link, when that is not the stored target.
+        // Where the system follows the link: `None` once read for a reparse point that
+        // leads nowhere (a WOF-compressed or cloud file), which gets no status.
         let mut leads_to = None;
+        let mut leads_somewhere = true;
         if read {
             let stored = dir
                 .read_link_at(name)
                 .map_err(|e| scan_error(&link.path, e))?;
-            leads_to = stored.leads_to;
-            link.kind = stored.kind;
-            link.relative = Some(stored.relative);
-            link.dir = stored.dir;
-            if let Some(reparse) = stored.reparse {
-                link.tag = Some(reparse.tag);
-                link.substitute_name = reparse.substitute_name;
-                link.print_name = reparse.print_name;
-                link.reparse_data = Some(reparse.raw);
-            }
-            link.target = Some(stored.target);
+            leads_to = stored.fill(&mut link);
+            leads_somewhere = leads_to.is_some();
         }
         let mut leads_to_dir = false;
-        if detail >= Detail::Status || config.follow {
+        if leads_somewhere && (detail >= Detail::Status || config.follow) {
             match dir.stat_at(name, true) {
                 Ok(meta) => {
                     leads_to_dir = meta.ty == FileType::Dir;
@@ -528,7 +521,7 @@ impl Walker {
                 link.resolved = dir.real_path_at(name).ok();
             }
             if link.resolved.is_none()
-                && let Some(target) = leads_to.as_ref().or(link.target.as_ref())
+                && let Some(target) = &leads_to
             {
                 link.resolved = absolute(&resolve_against_link(&link.path, target)).ok();
             }

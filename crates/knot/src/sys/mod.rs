@@ -27,7 +27,7 @@ use unsupported as imp;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::link::{Flavour, Kind};
+use crate::link::{Flavour, Kind, Link};
 
 // Three calls only Windows needs, with their answers elsewhere side by side.
 
@@ -148,6 +148,38 @@ pub(crate) struct Stored {
     /// Where the system follows the link, when that differs from `target`: ntfs-3g shows a
     /// junction to `C:\x` as a symlink to `<mount point>/x`.
     pub(crate) leads_to: Option<PathBuf>,
+}
+
+impl Stored {
+    /// Fills in `link`'s record from what it stores, and returns the path the system
+    /// follows when the link leads to one, for the caller to resolve. An AppExecLink names
+    /// a program, and a reparse point that is not a link (a WOF-compressed or cloud file)
+    /// leads nowhere: those get no status.
+    pub(crate) fn fill(self, link: &mut Link) -> Option<PathBuf> {
+        link.kind = self.kind;
+        if self.dir.is_some() {
+            link.dir = self.dir;
+        }
+        if let Some(reparse) = self.reparse {
+            link.tag = Some(reparse.tag);
+            link.substitute_name = reparse.substitute_name;
+            link.print_name = reparse.print_name;
+            link.reparse_data = Some(reparse.raw);
+        }
+        match link.kind.name() {
+            "symlink" | "junction" | "mount-point" | "lx-symlink" => {
+                link.relative = Some(self.relative);
+                let leads_to = self.leads_to.unwrap_or_else(|| self.target.clone());
+                link.target = Some(self.target);
+                Some(leads_to)
+            }
+            "appexeclink" => {
+                link.target = Some(self.target);
+                None
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A reparse point as read from the file system.

@@ -14,9 +14,10 @@
 //! `EIO`: `fs/fuse/dir.c`), so no descriptor is held across the change and the result is
 //! checked through `lgetxattr`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -255,8 +256,37 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
     if fs_type(parent) != Some(FUSE_SUPER_MAGIC) {
         return Ok(None);
     }
+    Ok(stored(path, text))
+}
+
+/// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
+/// once per directory that holds links).
+pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
+    let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
+    fuse && rustix::fs::fgetxattr(dir, ATTRIB, &mut [0u8; 4]).is_ok()
+}
+
+/// [`read_link`] for the link `name` in the open directory `dir`, found without building
+/// a path from the root: the attribute calls take a path, and `/proc/self/fd/N/name`
+/// names the entry through the descriptor, however deep it is.
+pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &OsStr, text: &Path) -> Option<Stored> {
+    let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    path.push(name);
+    stored(&path, text)
+}
+
+#[allow(
+    clippy::useless_conversion,
+    reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+)]
+fn magic(f_type: impl Into<i64>) -> i64 {
+    f_type.into()
+}
+
+/// The link at `path` as its reparse point describes it; `None` when it has none.
+fn stored(path: &Path, text: &Path) -> Option<Stored> {
     let Ok(Some(raw)) = read_attribute(path) else {
-        return Ok(None);
+        return None;
     };
     let mut attrib = [0u8; 4];
     let dir = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib)
@@ -312,7 +342,7 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
             }
         }
     };
-    Ok(Some(stored))
+    Some(stored)
 }
 
 /// The mount point that holds `real` (a canonical path): the longest mount point in

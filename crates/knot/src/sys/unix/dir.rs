@@ -9,12 +9,15 @@
 use std::ffi::OsStr;
 use std::io;
 use std::ops::ControlFlow;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
+#[cfg(target_os = "linux")]
+use super::super::ntfs3g;
 use super::super::{FileType, Meta, Stored};
 use crate::link::Kind;
 
@@ -28,6 +31,8 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
 #[derive(Debug)]
 pub(crate) struct Dir {
     fd: OwnedFd,
+    /// Whether the directory is on an ntfs-3g volume; asked once, when it holds a link.
+    ntfs: OnceLock<bool>,
 }
 
 fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
@@ -54,11 +59,20 @@ fn meta(st: &rustix::fs::Stat) -> Meta {
     }
 }
 
+impl From<OwnedFd> for Dir {
+    fn from(fd: OwnedFd) -> Dir {
+        Dir {
+            fd,
+            ntfs: OnceLock::new(),
+        }
+    }
+}
+
 impl Dir {
     /// Opens the directory `path` names, following links: a root the user named.
     pub(crate) fn open(path: &Path) -> io::Result<Dir> {
         let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;
-        Ok(Dir { fd })
+        Ok(Dir::from(fd))
     }
 
     /// Opens the subdirectory `name`. Without `follow`, a link there is never followed: the
@@ -70,7 +84,7 @@ impl Dir {
             DIR_FLAGS | OFlags::NOFOLLOW
         };
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
-        Ok(Dir { fd })
+        Ok(Dir::from(fd))
     }
 
     /// Opens `..`: the scanner walks up from a root to learn its ancestors.
@@ -97,6 +111,15 @@ impl Dir {
     pub(crate) fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
         let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
         let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+        // On an ntfs-3g volume the link is a reparse point: report what Windows sees.
+        #[cfg(target_os = "linux")]
+        if *self
+            .ntfs
+            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
+            && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)
+        {
+            return Ok(stored);
+        }
         Ok(Stored {
             relative: target.is_relative(),
             target,
