@@ -41,7 +41,7 @@ use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
 /// Where a link is to be made: the file system of the directory that will hold it, as
-/// `GetVolumeInformationW` describes it.
+/// `GetVolumeInformationByHandleW` describes it.
 #[derive(Debug)]
 pub(crate) struct Place {
     /// `None` when the volume could not be asked (the link is still attempted; its own
@@ -55,7 +55,7 @@ struct Volume {
     root: PathBuf,
     /// The file system's name: `NTFS`, `ReFS`, `FAT32`, `exFAT`.
     file_system: String,
-    /// `FILE_SUPPORTS_*` and other `GetVolumeInformationW` flags.
+    /// `FILE_SUPPORTS_*` and other `GetVolumeInformationByHandleW` flags.
     flags: u32,
 }
 
