@@ -17,6 +17,14 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
+/// Prints past the test harness's capture (which takes only `print!` and `eprint!`), so
+/// what a test met instead of the real thing shows in every run, not only on failure.
+#[cfg(windows)]
+fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "note: {text}");
+}
+
 fn knot() -> Command {
     let mut cmd = Command::cargo_bin("knot").unwrap();
     cmd.env_remove("NO_COLOR");
@@ -236,6 +244,7 @@ mod on_windows {
                 "",
             );
         } else {
+            super::note(&format!("no junction made: {}", stderr.trim_end()));
             assert_eq!(out.status.code(), Some(1), "{stderr}");
             assert!(out.stdout.is_empty());
             assert!(
@@ -277,7 +286,7 @@ mod on_windows {
     #[test]
     fn junction_to_a_network_drive_is_refused() {
         let Some(drive) = std::env::var_os("KNOT_WINE_NETWORK_DRIVE") else {
-            eprintln!("skipped: no network drive to test with");
+            super::note("skipped: no network drive to test with");
             return;
         };
         let remote = PathBuf::from(format!(
@@ -334,6 +343,7 @@ mod on_windows {
                 );
             }
             code => {
+                super::note(&format!("no symlink made: {}", stderr.trim_end()));
                 assert_eq!(code, Some(1));
                 assert!(out.stdout.is_empty());
                 assert_eq!(

@@ -15,6 +15,13 @@ fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
+/// Prints past the test harness's capture (which takes only `print!` and `eprint!`), so
+/// what a test met instead of the real thing shows in every run, not only on failure.
+fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "note: {text}");
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -291,7 +298,9 @@ fn junctions_are_made_whole_or_not_at_all() {
             assert_eq!(fs::read_to_string(target.join("canary")).unwrap(), "alive");
         }
         Err(err) => {
-            eprintln!("this file system refuses reparse points ({err}); checked the clean-up");
+            note(&format!(
+                "this file system refuses reparse points ({err}); checked the clean-up"
+            ));
             assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{err}");
         }
     }
@@ -323,12 +332,12 @@ fn symlink_reports_what_the_system_says() {
                 }
                 Err(err) => {
                     assert_eq!(err.kind(), io::ErrorKind::NotFound);
-                    eprintln!("CreateSymbolicLinkW reported success and made nothing");
+                    note("CreateSymbolicLinkW reported success and made nothing");
                 }
             }
         }
         Err(err) => {
-            eprintln!("CreateSymbolicLinkW failed: {err}");
+            note(&format!("CreateSymbolicLinkW failed: {err}"));
             assert_eq!(
                 os_error_kind(&err),
                 Some(ErrorKind::PrivilegeNeeded),
