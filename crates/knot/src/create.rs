@@ -82,6 +82,9 @@ pub enum Note {
     NoJunctions,
     /// An existing link was replaced.
     Replaced,
+    /// `knot link` could not make a symlink for want of the privilege, and made a junction
+    /// (a directory) or a hard link (a file) instead.
+    NoSymlinkPrivilege,
 }
 
 impl std::fmt::Display for Note {
@@ -91,6 +94,10 @@ impl std::fmt::Display for Note {
                 "this file system has no junctions; made an absolute directory symlink instead"
             }
             Note::Replaced => "replaced the existing link",
+            Note::NoSymlinkPrivilege => {
+                "creating symlinks here needs Developer Mode or an elevated prompt; made the \
+                 next best link instead"
+            }
         })
     }
 }
@@ -212,8 +219,26 @@ fn create_inner(
         flavour: plan.flavour,
         drive: options.drive,
     };
-    let written =
-        make(&plan, &place, &request).map_err(|e| Error::io(op, link, e).with_target(target))?;
+    let written = match make(&plan, &place, &request) {
+        Ok(written) => written,
+        // `knot link` without the symlink privilege (Windows without Developer Mode or
+        // elevation): the next best kind, which needs none, and a note saying so.
+        Err(e)
+            if ty == LinkType::Best
+                && sys::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
+        {
+            let next = if plan.flavour == Flavour::Dir {
+                LinkType::Junction
+            } else {
+                LinkType::Hardlink
+            };
+            let mut created =
+                create_inner(link, &target_path, next, options).map_err(|e| e.with_op(op))?;
+            created.notes.insert(0, Note::NoSymlinkPrivilege);
+            return Ok(created);
+        }
+        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+    };
     let checked = verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| {
         if replacing {
             sys::rename_over(&made_at, link)

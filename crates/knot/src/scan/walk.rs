@@ -679,7 +679,7 @@ fn find_ancestor(mut ancestor: Option<&Ancestor>, id: (u64, u64)) -> Option<&Pla
 /// any of them would scan the root again.
 fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u64)) -> Option<Arc<Ancestor>> {
     // The root's own real path names its ancestors in messages.
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let real = crate::path::canonical(path).unwrap_or_else(|_| path.to_path_buf());
     let mut above = Vec::new();
     let mut current: Option<Dir> = None;
     let mut last = id;

@@ -296,8 +296,10 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
     let stored = match knot_reparse::decode(&raw) {
         Ok(point) => {
             let (target, relative) = match &point {
-                ReparsePoint::MountPoint(m) => (name(&m.target()), false),
-                ReparsePoint::Symlink(s) => (name(&s.target()), s.is_relative()),
+                // As on Windows: the print name, or the substitute name as a Win32 path
+                // when the print name is empty.
+                ReparsePoint::MountPoint(m) => (name(&m.display_name()), false),
+                ReparsePoint::Symlink(s) => (name(&s.display_name()), s.is_relative()),
                 ReparsePoint::LxSymlink(lx) => (
                     OsString::from_vec(lx.target.clone()),
                     !lx.target.starts_with(b"/"),
