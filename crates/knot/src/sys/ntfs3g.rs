@@ -262,6 +262,9 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
 /// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
 /// once per directory that holds links).
 pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
+    if !fuse_mounted() {
+        return false;
+    }
     let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
     fuse && rustix::fs::fgetxattr(dir, ATTRIB, &mut [0u8; 4]).is_ok()
 }
@@ -345,6 +348,26 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
         }
     };
     Some(stored)
+}
+
+/// Whether any FUSE file system that could be ntfs-3g is mounted: ntfs-3g mounts as type
+/// `fuseblk` (a device) or `fuse` (an image file), where other FUSE file systems name
+/// themselves (`fuse.sshfs`). Read once, so a scan of a machine without one asks nothing
+/// per directory.
+fn fuse_mounted() -> bool {
+    static MOUNTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MOUNTED.get_or_init(|| {
+        // Unreadable mountinfo: assume there may be one, and ask per directory.
+        let Ok(table) = fs::read("/proc/self/mountinfo") else {
+            return true;
+        };
+        table.split(|&b| b == b'\n').any(|line| {
+            // The file system type follows the " - " separator.
+            let fields = line.split(|&b| b == b' ');
+            let mut after = fields.skip_while(|&f| f != b"-").skip(1);
+            matches!(after.next(), Some(b"fuse" | b"fuseblk"))
+        })
+    })
 }
 
 /// The mount point that holds `real` (a canonical path): the longest mount point in
