@@ -6,6 +6,7 @@
 //! output carry names exactly.
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -27,30 +28,39 @@ pub enum Format {
 
 /// `name` with control characters and invalid UTF-8 escaped, for a terminal or a log.
 pub fn escape(name: &OsStr) -> String {
-    let bytes = name.as_encoded_bytes();
+    escape_bytes(name.as_encoded_bytes())
+}
+
+/// Bytes that are mostly UTF-8 text, escaped like [`escape`].
+pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if c.is_control() => {
-                    let code = u32::from(c);
-                    if code <= 0xff {
-                        out.push_str(&format!("\\x{code:02x}"));
-                    } else {
-                        out.push_str(&format!("\\u{{{code:x}}}"));
-                    }
-                }
-                c => out.push(c),
-            }
+            escape_char(&mut out, c);
         }
         for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
+            let _ = write!(out, "\\x{byte:02x}");
         }
     }
     out
+}
+
+/// Appends `c`, escaped if it is a control character: `\n`, `\t`, `\r`, `\x1b`, `\u{85}`.
+pub fn escape_char(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if c.is_control() => {
+            let code = u32::from(c);
+            if code <= 0xff {
+                let _ = write!(out, "\\x{code:02x}");
+            } else {
+                let _ = write!(out, "\\u{{{code:x}}}");
+            }
+        }
+        c => out.push(c),
+    }
 }
 
 /// `'name'`, escaped: how paths appear in messages.

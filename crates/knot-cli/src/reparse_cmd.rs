@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+use crate::output::{escape_bytes, escape_char};
+
 use base64::Engine as _;
 use knot_reparse::{
     APPEXECLINK_VERSION, LX_SYMLINK_VERSION, NameLayout, ReparsePoint, Tag, WideString,
@@ -205,23 +207,6 @@ fn hex_dump(raw: &[u8]) -> String {
     out
 }
 
-fn escape_char(out: &mut String, c: char) {
-    match c {
-        '\n' => out.push_str("\\n"),
-        '\t' => out.push_str("\\t"),
-        '\r' => out.push_str("\\r"),
-        c if c.is_control() => {
-            let code = u32::from(c);
-            if code <= 0xff {
-                let _ = write!(out, "\\x{code:02x}");
-            } else {
-                let _ = write!(out, "\\u{{{code:x}}}");
-            }
-        }
-        c => out.push(c),
-    }
-}
-
 /// A UTF-16 name for a terminal: control characters escaped as `output::escape` does,
 /// unpaired surrogates as `\u{d800}`.
 fn escape_wide(name: &WideString) -> String {
@@ -232,20 +217,6 @@ fn escape_wide(name: &WideString) -> String {
             Err(e) => {
                 let _ = write!(out, "\\u{{{:x}}}", e.unpaired_surrogate());
             }
-        }
-    }
-    out
-}
-
-/// Bytes (an LX target) for a terminal: control characters and invalid UTF-8 escaped.
-fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            escape_char(&mut out, c);
-        }
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
         }
     }
     out

@@ -5,55 +5,11 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
-/// A temporary directory that knot runs in.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// The directory with its symlinks resolved, as `resolved` fields show it.
-    fn real(&self) -> PathBuf {
-        fs::canonicalize(self.dir.path()).unwrap()
-    }
-
-    fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = Command::cargo_bin("knot").unwrap();
-        cmd.current_dir(self.dir.path())
-            .args(args)
-            .env_remove("NO_COLOR");
-        cmd
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
-    cmd.assert()
-        .code(code)
-        .stdout(stdout.to_owned())
-        .stderr(stderr.to_owned());
-}
+use common::{Env, run};
 
 #[test]
 fn symlink_then_show_then_rm() {

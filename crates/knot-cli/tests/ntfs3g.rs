@@ -17,6 +17,10 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
+use common::vector;
+
 /// A mounted NTFS image in a temporary directory; unmounted on drop.
 struct Volume {
     _dir: tempfile::TempDir,
@@ -110,7 +114,7 @@ impl Volume {
     }
 
     fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = Command::cargo_bin("knot").unwrap();
+        let mut cmd = common::knot();
         cmd.current_dir(&self.mnt).args(args);
         cmd
     }
@@ -149,24 +153,6 @@ fn reparse_data(path: &Path) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("no reparse point on {}: {e}", path.display()));
     buffer.truncate(len);
     buffer
-}
-
-/// The bytes of a shared golden vector.
-fn vector(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/vectors/vectors.json"))
-        .find(|file| file.is_file())
-        .expect("shared/vectors/vectors.json beside the repository");
-    let list: Vec<Value> = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
-    let hex = list.iter().find(|v| v["name"] == name).expect(name)["hex"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 fn utf16le(text: &str) -> Vec<u8> {

@@ -2,38 +2,11 @@
 //! through the binary: every valid vector gives exactly its expected fields, every
 //! malformed one exits 1 with a precise error and never a panic.
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// `$KNOT_VECTORS`, or `shared/vectors/vectors.json` beside an ancestor of this crate. A
-/// missing file fails the test: the vectors must never go unchecked silently.
-fn vectors() -> Vec<Value> {
-    let path = match std::env::var_os("KNOT_VECTORS") {
-        Some(path) => PathBuf::from(path),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|dir| dir.join("shared/vectors/vectors.json"))
-            .find(|file| file.is_file())
-            .expect("shared/vectors/vectors.json beside the repository (or set KNOT_VECTORS)"),
-    };
-    let text = std::fs::read_to_string(&path).unwrap();
-    let list: Vec<Value> = serde_json::from_str(&text).unwrap();
-    assert!(!list.is_empty());
-    list
-}
+mod common;
 
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn knot() -> Command {
-    Command::cargo_bin("knot").unwrap()
-}
+use common::{knot, unhex, vectors};
 
 #[test]
 fn every_vector_decodes_to_its_expected_fields() {

@@ -11,69 +11,40 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
+mod common;
 
-/// A temporary directory holding `tree/`, where knot runs.
-struct Env {
-    dir: tempfile::TempDir,
+use common::{Env, run};
+
+/// Links in the scan tests' trees.
+trait Links {
+    fn link(&self, name: impl AsRef<OsStr>, target: impl AsRef<OsStr>);
 }
 
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn mkdir(&self, name: &str) {
-        fs::create_dir_all(self.path(name)).unwrap();
-    }
-
-    fn file(&self, name: &str) {
-        fs::write(self.path(name), "x").unwrap();
-    }
-
+impl Links for Env {
     fn link(&self, name: impl AsRef<OsStr>, target: impl AsRef<OsStr>) {
         symlink(target.as_ref(), self.dir.path().join(name.as_ref())).unwrap();
     }
-
-    fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = Command::cargo_bin("knot").unwrap();
-        cmd.current_dir(self.dir.path()).args(args);
-        cmd
-    }
-
-    /// The small tree most tests scan.
-    fn sample() -> Env {
-        let env = Env::new();
-        env.mkdir("tree/a/sub");
-        env.file("tree/f");
-        env.file("tree/a/sub/g");
-        env.link("tree/a/l1", "../f");
-        env.link("tree/a/long-name", "sub/g");
-        env.link("tree/b", "a");
-        env.link("tree/gone", "nowhere");
-        env.link("tree/a/sub/spin", "spin");
-        env
-    }
 }
 
-fn run(mut cmd: Command, code: i32, stdout: &str, stderr: &str) {
-    cmd.assert()
-        .code(code)
-        .stdout(stdout.to_owned())
-        .stderr(stderr.to_owned());
+/// The small tree, under `tree/`, that most tests scan.
+fn sample() -> Env {
+    let env = Env::new();
+    env.mkdir("tree/a/sub");
+    env.file("tree/f", "x");
+    env.file("tree/a/sub/g", "x");
+    env.link("tree/a/l1", "../f");
+    env.link("tree/a/long-name", "sub/g");
+    env.link("tree/b", "a");
+    env.link("tree/gone", "nowhere");
+    env.link("tree/a/sub/spin", "spin");
+    env
 }
 
 #[test]
 fn sorted_human_output_lines_up_per_directory() {
-    let env = Env::sample();
+    let env = sample();
     run(
-        env.knot(["scan", "--sort", "tree"]),
+        &mut env.knot(["scan", "--sort", "tree"]),
         0,
         "tree/a/l1        -> ../f\n\
          tree/a/long-name -> sub/g\n\
@@ -86,9 +57,9 @@ fn sorted_human_output_lines_up_per_directory() {
 
 #[test]
 fn broken_shows_the_status() {
-    let env = Env::sample();
+    let env = sample();
     run(
-        env.knot(["scan", "--broken", "--sort", "tree"]),
+        &mut env.knot(["scan", "--broken", "--sort", "tree"]),
         0,
         "tree/a/sub/spin -> spin  [loop]\n\
          tree/gone -> nowhere  [dangling]\n",
@@ -100,14 +71,14 @@ fn broken_shows_the_status() {
 fn the_default_root_is_the_current_directory() {
     let env = Env::new();
     env.link("l", "t");
-    run(env.knot(["scan"]), 0, "./l -> t  [dangling]\n", "");
+    run(&mut env.knot(["scan"]), 0, "./l -> t  [dangling]\n", "");
 }
 
 #[test]
 fn several_roots_nul_output() {
-    let env = Env::sample();
+    let env = sample();
     run(
-        env.knot(["scan", "-0", "--sort", "tree/a", "tree/b"]),
+        &mut env.knot(["scan", "-0", "--sort", "tree/a", "tree/b"]),
         0,
         "tree/a/l1\0tree/a/long-name\0tree/a/sub/spin\0tree/b/l1\0tree/b/long-name\0\
          tree/b/sub/spin\0",
@@ -117,11 +88,11 @@ fn several_roots_nul_output() {
 
 #[test]
 fn json_records() {
-    let env = Env::sample();
+    let env = sample();
     let real = fs::canonicalize(env.dir.path()).unwrap();
     let real = real.to_str().unwrap();
     run(
-        env.knot(["scan", "--json", "--sort", "--broken", "tree"]),
+        &mut env.knot(["scan", "--json", "--sort", "--broken", "tree"]),
         0,
         &format!(
             "{{\"path\":\"tree/a/sub/spin\",\"kind\":\"symlink\",\"dir\":null,\"target\":\"spin\",\
@@ -147,7 +118,7 @@ fn json_records() {
 
 #[test]
 fn check_exits_3_when_anything_matched() {
-    let env = Env::sample();
+    let env = sample();
     env.knot(["scan", "--check", "--broken", "tree"])
         .assert()
         .code(3);
@@ -167,16 +138,16 @@ fn check_exits_3_when_anything_matched() {
 
 #[test]
 fn kinds() {
-    let env = Env::sample();
+    let env = sample();
     fs::hard_link(env.path("tree/f"), env.path("tree/a/twin")).unwrap();
     run(
-        env.knot(["scan", "--sort", "--kind", "hardlink", "tree"]),
+        &mut env.knot(["scan", "--sort", "--kind", "hardlink", "tree"]),
         0,
         "tree/a/twin  [hardlink, 2 names]\ntree/f  [hardlink, 2 names]\n",
         "",
     );
     run(
-        env.knot(["scan", "--sort", "--kind", "junction,lx-symlink", "tree"]),
+        &mut env.knot(["scan", "--sort", "--kind", "junction,lx-symlink", "tree"]),
         0,
         "",
         "",
@@ -189,7 +160,7 @@ fn kinds() {
 
 #[test]
 fn stats_on_stderr() {
-    let env = Env::sample();
+    let env = sample();
     let out = env
         .knot(["scan", "--stats", "--sort", "tree"])
         .output()
@@ -214,7 +185,7 @@ fn odd_names_are_escaped_for_people_and_exact_in_json_and_nul() {
     env.mkdir("tree");
     env.link(OsStr::from_bytes(b"tree/bad-\xff"), "new\nline");
     run(
-        env.knot(["scan", "tree"]),
+        &mut env.knot(["scan", "tree"]),
         0,
         "tree/bad-\\xff -> new\\nline  [dangling]\n",
         "",
@@ -260,7 +231,7 @@ fn follow_reports_each_loop_once_as_a_note() {
     );
     // Without --follow nothing is followed, nothing is a loop.
     run(
-        env.knot(["scan", "--sort", "tree"]),
+        &mut env.knot(["scan", "--sort", "tree"]),
         0,
         "tree/d/up -> ..\n\
          tree/into -> d\n",
@@ -283,9 +254,9 @@ fn a_link_to_the_root_never_hangs() {
 
 #[test]
 fn a_missing_root_is_an_error_and_the_others_are_scanned() {
-    let env = Env::sample();
+    let env = sample();
     run(
-        env.knot(["scan", "--sort", "nothing", "tree/b"]),
+        &mut env.knot(["scan", "--sort", "nothing", "tree/b"]),
         1,
         "tree/b/l1        -> ../f\n\
          tree/b/long-name -> sub/g\n\

@@ -12,10 +12,13 @@
 //! output, record it again on Linux with
 //! `KNOT_RECORD=1 cargo test -p knot-cli --test windows_cli`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{knot, unhex, vectors};
 
 /// Prints past the test harness's capture (which takes only `print!` and `eprint!`), so
 /// what a test met instead of the real thing shows in every run, not only on failure.
@@ -23,32 +26,6 @@ use serde_json::{Value, json};
 fn note(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "note: {text}");
-}
-
-fn knot() -> Command {
-    let mut cmd = Command::cargo_bin("knot").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-/// `$KNOT_VECTORS`, or `shared/vectors/vectors.json` beside an ancestor of this crate.
-fn vectors() -> Vec<Value> {
-    let path = match std::env::var_os("KNOT_VECTORS") {
-        Some(path) => PathBuf::from(path),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|dir| dir.join("shared/vectors/vectors.json"))
-            .find(|file| file.is_file())
-            .expect("shared/vectors/vectors.json beside the repository (or set KNOT_VECTORS)"),
-    };
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// What `knot reparse decode` does with every shared vector, as text and as JSON.
@@ -111,47 +88,9 @@ mod on_windows {
     use std::fs;
     use std::path::PathBuf;
 
-    use assert_cmd::Command;
     use serde_json::Value;
 
-    /// A temporary directory that knot runs in.
-    struct Env {
-        dir: tempfile::TempDir,
-    }
-
-    impl Env {
-        fn new() -> Env {
-            Env {
-                dir: tempfile::tempdir().unwrap(),
-            }
-        }
-
-        fn path(&self, name: &str) -> PathBuf {
-            self.dir.path().join(name)
-        }
-
-        fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-            let mut cmd = super::knot();
-            cmd.current_dir(self.dir.path()).args(args);
-            cmd
-        }
-
-        fn names(&self) -> Vec<String> {
-            let mut names: Vec<String> = fs::read_dir(self.dir.path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            names
-        }
-    }
-
-    fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
-        cmd.assert()
-            .code(code)
-            .stdout(stdout.to_owned())
-            .stderr(stderr.to_owned());
-    }
+    use super::common::{Env, run};
 
     fn under_wine() -> bool {
         std::env::var_os("KNOT_UNDER_WINE").is_some()

@@ -1,0 +1,104 @@
+//! What the black-box tests share: a temporary directory to run `knot` in, an exact-output
+//! assertion, and the shared golden vectors (fd's `tests/testenv`).
+
+#![allow(dead_code, reason = "each test file uses its own part of this module")]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A temporary directory that knot runs in.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The directory with its links resolved, as `resolved` fields show it.
+    pub fn real(&self) -> PathBuf {
+        fs::canonicalize(self.dir.path()).unwrap()
+    }
+
+    pub fn mkdir(&self, name: &str) {
+        fs::create_dir_all(self.path(name)).unwrap();
+    }
+
+    pub fn file(&self, name: &str, contents: &str) {
+        fs::write(self.path(name), contents).unwrap();
+    }
+
+    /// `knot ARGS...`, run in the directory, with colour left to knot's own judgement.
+    pub fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
+        let mut cmd = knot();
+        cmd.current_dir(self.dir.path()).args(args);
+        cmd
+    }
+
+    /// The names in the directory, sorted: to check that nothing was left behind.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The `knot` binary under test.
+pub fn knot() -> Command {
+    let mut cmd = Command::cargo_bin("knot").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// Runs `cmd` and checks its exit code, standard output and standard error exactly.
+pub fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
+    cmd.assert()
+        .code(code)
+        .stdout(stdout.to_owned())
+        .stderr(stderr.to_owned());
+}
+
+/// The shared golden vectors: `$KNOT_VECTORS`, or `shared/vectors/vectors.json` beside an
+/// ancestor of this crate. A missing file fails the test: the vectors must never go
+/// unchecked silently.
+pub fn vectors() -> Vec<Value> {
+    let path = match std::env::var_os("KNOT_VECTORS") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("shared/vectors/vectors.json"))
+            .find(|file| file.is_file())
+            .expect("shared/vectors/vectors.json beside the repository (or set KNOT_VECTORS)"),
+    };
+    let list: Vec<Value> = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    assert!(!list.is_empty(), "vectors.json is empty");
+    list
+}
+
+/// The bytes of the shared vector `name`.
+pub fn vector(name: &str) -> Vec<u8> {
+    let list = vectors();
+    let found = list.iter().find(|v| v["name"] == name);
+    unhex(found.expect(name)["hex"].as_str().unwrap())
+}
+
+pub fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
