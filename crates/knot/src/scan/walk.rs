@@ -303,37 +303,32 @@ impl Walker {
         let keep = parent_anchor.is_none()
             || open < self.config.max_open / 2
             || (open < self.config.max_open && spaced);
-        let ancestors = if self.config.follow {
-            let id = match id {
-                Some(id) => id,
-                None => match dir.meta() {
-                    Ok(meta) => meta.id,
-                    Err(err) => {
-                        self.emit(emit, Err(scan_error(&path, err)));
-                        return;
-                    }
-                },
-            };
-            Some(Arc::new(Ancestor {
+        // The directory's identity: an ancestor for --follow, and how to know it again
+        // when it is reopened later (a step).
+        let id = match id {
+            None if self.config.follow || !keep => match dir.meta() {
+                Ok(meta) => Some(meta.id),
+                Err(err) => {
+                    self.emit(emit, Err(scan_error(&path, err)));
+                    return;
+                }
+            },
+            id => id,
+        };
+        let ancestors = match id {
+            Some(id) if self.config.follow => Some(Arc::new(Ancestor {
                 up: ancestors,
                 id,
                 place: Place::Depth(depth),
-            }))
-        } else {
-            None
+            })),
+            _ => None,
         };
         let (anchor, steps) = if keep {
             (self.anchor(dir), None)
         } else {
-            let id = match id {
-                Some(id) => id,
-                None => match dir.meta() {
-                    Ok(meta) => meta.id,
-                    Err(err) => {
-                        self.emit(emit, Err(scan_error(&path, err)));
-                        return;
-                    }
-                },
+            // Read just above whenever the directory is not kept.
+            let Some(id) = id else {
+                return;
             };
             drop(dir);
             let Some(name) = path.file_name() else {
