@@ -9,7 +9,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{Env, run};
+use common::{Env, record, run};
 
 #[test]
 fn symlink_then_show_then_rm() {
@@ -167,14 +167,7 @@ fn rm_dry_run() {
         "",
     );
     run(&mut env.knot(["rm", "-n", "-0", "l"]), 0, "l\0", "");
-    let out = env
-        .knot(["rm", "--dry-run", "--json", "l"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let record = record(&mut env.knot(["rm", "--dry-run", "--json", "l"]));
     assert_eq!(record["path"], "l");
     assert_eq!(record["target"], "x");
     assert_eq!(record["status"], "dangling");
@@ -351,14 +344,7 @@ fn junction_on_unix_says_so() {
         &stdout,
         "knot: note: this file system has no junctions; made an absolute directory symlink instead\n",
     );
-    let out = env
-        .knot(["show", "--json", "j"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let record = record(&mut env.knot(["show", "--json", "j"]));
     assert_eq!(record["kind"], "symlink");
 }
 
@@ -375,14 +361,7 @@ fn awkward_names_are_escaped_for_people_and_exact_for_machines() {
         Path::new("t\tab")
     );
     // JSON: the non-UTF-8 name as base64 of its bytes; the target exact.
-    let out = env
-        .knot([OsStr::new("show"), OsStr::new("--json"), name])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let record = record(&mut env.knot([OsStr::new("show"), OsStr::new("--json"), name]));
     assert_eq!(
         record["path"],
         serde_json::json!({"bytes": "YmFk/yBuZXcKbGluZRtbMzFt"})
@@ -457,14 +436,7 @@ fn show_raw_of_a_unix_symlink_says_there_is_no_reparse_buffer() {
         "l\n  kind:       symlink\n  target:     / (absolute)\n  resolved:   /\n  status:     ok\n  leads to:   a directory\n  raw:        none (not a reparse point)\n",
         "",
     );
-    let out = env
-        .knot(["show", "--raw", "--json", "l"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let record: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let record = record(&mut env.knot(["show", "--raw", "--json", "l"]));
     assert_eq!(record["raw"], serde_json::Value::Null);
     assert_eq!(record["kind"], "symlink");
 }

@@ -129,14 +129,7 @@ impl Volume {
     }
 
     fn show(&self, name: &str) -> Value {
-        let out = self
-            .knot(["show", "--json", name])
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap()
+        common::record(&mut self.knot(["show", "--json", name]))
     }
 }
 
@@ -153,6 +146,21 @@ fn reparse_data(path: &Path) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("no reparse point on {}: {e}", path.display()));
     buffer.truncate(len);
     buffer
+}
+
+/// A file as `compact.exe` leaves it: data, and a WOF reparse point (vector v11) that
+/// ntfs-3g cannot interpret. Returns the reparse buffer.
+fn compressed_file(path: &Path) -> Vec<u8> {
+    fs::write(path, "data").unwrap();
+    let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
+    rustix::fs::setxattr(
+        path,
+        "system.ntfs_reparse_data",
+        &wof,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    wof
 }
 
 fn utf16le(text: &str) -> Vec<u8> {
@@ -414,16 +422,7 @@ fn other_reparse_points_are_named_and_never_removed() {
     let Some(vol) = volume("other_reparse_points_are_named_and_never_removed") else {
         return;
     };
-    fs::write(vol.path("compressed"), "data").unwrap();
-    // A WOF (compact.exe) buffer, as Windows leaves on a compressed file.
-    let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
-    rustix::fs::setxattr(
-        vol.path("compressed"),
-        "system.ntfs_reparse_data",
-        &wof,
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    let wof = compressed_file(&vol.path("compressed"));
     vol.remount();
     let record = vol.show("compressed");
     assert_eq!(
@@ -454,33 +453,14 @@ fn scan_reports_windows_kinds_and_names() {
     fs::write(vol.path("file"), "data").unwrap();
     vol.knot(["junction", "deep/er/j", "deep"]).assert().code(0);
     vol.knot(["symlink", "deep/s", "../file"]).assert().code(0);
-    fs::write(vol.path("compressed"), "data").unwrap();
-    let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
-    rustix::fs::setxattr(
-        vol.path("compressed"),
-        "system.ntfs_reparse_data",
-        &wof,
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    compressed_file(&vol.path("compressed"));
     vol.remount();
     vol.knot(["scan", "--sort", "."])
         .assert()
         .code(0)
         .stdout("./compressed  (wof)\n./deep/er/j -> C:\\deep  (junction)\n./deep/s -> ..\\file\n")
         .stderr("");
-    let out = vol
-        .knot(["scan", "--json", "--sort", "."])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let records: Vec<Value> = out
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).unwrap())
-        .collect();
+    let records = common::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
     assert_eq!(records.len(), 3);
     assert_eq!(
         (records[0]["kind"].as_str(), records[0]["tag"].as_str()),

@@ -72,6 +72,22 @@ pub fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
         .stderr(stderr.to_owned());
 }
 
+/// Runs `cmd`, checks that it succeeds, and parses its JSON Lines output.
+pub fn records(cmd: &mut Command) -> Vec<Value> {
+    let out = cmd.assert().code(0).get_output().stdout.clone();
+    out.split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect()
+}
+
+/// [`records`] for a command that prints exactly one record.
+pub fn record(cmd: &mut Command) -> Value {
+    let mut all = records(cmd);
+    assert_eq!(all.len(), 1, "one record: {all:?}");
+    all.remove(0)
+}
+
 /// The shared golden vectors: `$KNOT_VECTORS`, or `shared/vectors/vectors.json` beside an
 /// ancestor of this crate. A missing file fails the test: the vectors must never go
 /// unchecked silently.
