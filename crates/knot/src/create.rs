@@ -239,17 +239,19 @@ fn create_inner(
         }
         Err(e) => return Err(Error::io(op, link, e).with_target(target)),
     };
-    let checked = verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| {
-        if replacing {
-            sys::rename_over(&made_at, link)
-        } else {
-            Ok(())
-        }
-    });
+    let checked =
+        verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| match existing {
+            Some(replaced) if replacing => sys::rename_over(&made_at, link, &replaced),
+            _ => Ok(()),
+        });
     if let Err(err) = checked {
         // All or nothing: take back what was made. The rename is the last step, so on any
-        // failure the thing to remove is still at `made_at`.
-        let _ = sys::lstat(&made_at).and_then(|m| sys::remove_link(&made_at, &m));
+        // failure the thing to remove is still at `made_at`: a new hard link is a plain
+        // file name (the target keeps its data), anything else a link.
+        let _ = match plan.made {
+            LinkType::Hardlink => std::fs::remove_file(&made_at),
+            _ => sys::lstat(&made_at).and_then(|m| sys::remove_link(&made_at, &m)),
+        };
         return Err(match err.kind() {
             io::ErrorKind::InvalidData => Error::new(
                 op,
@@ -417,9 +419,15 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
 /// A name beside `link` for building its replacement: `.NAME.knot~PID`, unique enough for
 /// one process; a clash is reported by the create call as "exists", never overwritten.
 fn temporary_name(link: &Path) -> PathBuf {
+    let suffix = format!(".knot~{}", std::process::id());
+    let file_name = link.file_name().unwrap_or_default();
     let mut name = OsString::from(".");
-    name.push(link.file_name().unwrap_or_default());
-    name.push(format!(".knot~{}", std::process::id()));
+    // A name is at most 255 bytes (units on Windows): a long one is left out of the
+    // temporary name rather than making it too long to create.
+    if file_name.len() + suffix.len() < 250 {
+        name.push(file_name);
+    }
+    name.push(suffix);
     link.with_file_name(name)
 }
 

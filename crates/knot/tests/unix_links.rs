@@ -144,6 +144,19 @@ fn force_replaces_a_link_and_leaves_no_temporary_file() {
     assert_eq!(t.names(), ["a", "b", "l"]);
 }
 
+/// A 255-byte name is as good as any: its replacement is built under a shorter name.
+#[test]
+fn force_replaces_a_link_with_a_255_byte_name() {
+    let t = Dir::new();
+    t.file("a", "a");
+    t.file("b", "b");
+    let name = "n".repeat(255);
+    t.symlink(&name, "a");
+    create(t.join(&name), "b", LinkType::Symlink, &force()).unwrap();
+    assert_eq!(fs::read_link(t.join(&name)).unwrap(), Path::new("b"));
+    assert_eq!(t.names(), ["a", "b", name.as_str()]);
+}
+
 #[test]
 fn force_never_replaces_a_real_file_or_directory() {
     let t = Dir::new();

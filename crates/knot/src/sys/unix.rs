@@ -7,6 +7,8 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use rustix::io::Errno;
+
 #[cfg(target_os = "linux")]
 use super::ntfs3g;
 use super::{FileType, Junctions, Meta, Request, Stored, Written};
@@ -156,9 +158,41 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
     fs::hard_link(target, link)
 }
 
-/// `rename(2)`: atomic, and replaces a link without following it.
-pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
-    fs::rename(from, to)
+/// Puts the new link `from` in the place of the link `to`, which must still be the link
+/// `replaced` describes: a real file put there since it was inspected is never replaced
+/// (DESIGN.md promise 2).
+///
+/// On Linux the two are swapped in one step (`renameat2(RENAME_EXCHANGE)`), so readers
+/// always see a link, and what was swapped out is checked afterwards: the old link is
+/// removed, anything else is swapped back. Where the file system cannot swap (some FUSE
+/// file systems), `to` is checked just before a plain `rename(2)`, which narrows the window
+/// to the two calls.
+pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE) {
+            Ok(()) => {
+                let swapped_out = lstat(from);
+                if swapped_out.is_ok_and(|m| m.ty == FileType::Link && m.id == replaced.id) {
+                    return fs::remove_file(from);
+                }
+                renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE)?;
+                return Err(changed_since());
+            }
+            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    match lstat(to) {
+        Ok(m) if m.ty == FileType::Link && m.id == replaced.id => fs::rename(from, to),
+        Ok(_) => Err(changed_since()),
+        Err(err) => Err(err),
+    }
+}
+
+fn changed_since() -> io::Error {
+    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
 }
 
 /// `unlink(2)` removes the link itself; it never follows one.
@@ -197,6 +231,34 @@ mod tests {
         );
         assert_eq!(Place::Native.junctions(), Junctions::Emulated);
         assert!(!Place::KernelNtfs.flavour_matters());
+    }
+
+    /// Promise 2 under a race: if a real file took the link's place after it was
+    /// inspected, `--force`'s last step leaves the file alone and says so.
+    #[test]
+    fn rename_over_replaces_only_the_link_it_was_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("l"), dir.path().join(".l.new"));
+        std::os::unix::fs::symlink("a", &old).unwrap();
+        let inspected = lstat(&old).unwrap();
+        std::os::unix::fs::symlink("b", &new).unwrap();
+        // Someone replaces the link with a real file.
+        fs::remove_file(&old).unwrap();
+        fs::write(&old, "precious").unwrap();
+        let err = rename_over(&new, &old, &inspected).unwrap_err();
+        assert!(
+            err.to_string().contains("replaced by something else"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&old).unwrap(), "precious");
+        assert_eq!(fs::read_link(&new).unwrap(), Path::new("b"));
+        // The link itself is replaced, and the old one is gone.
+        fs::remove_file(&old).unwrap();
+        std::os::unix::fs::symlink("a", &old).unwrap();
+        let inspected = lstat(&old).unwrap();
+        rename_over(&new, &old, &inspected).unwrap();
+        assert_eq!(fs::read_link(&old).unwrap(), Path::new("b"));
+        assert!(fs::symlink_metadata(&new).is_err());
     }
 
     #[test]

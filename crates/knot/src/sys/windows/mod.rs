@@ -501,7 +501,7 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
 /// (`ERROR_ACCESS_DENIED`), and a junction or directory symlink is one. knot does not then
 /// delete `to` and rename, which would leave a moment with no link: it fails with
 /// [`io::ErrorKind::Unsupported`] and says how to do it in two steps.
-pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn rename_over(from: &Path, to: &Path, _replaced: &Meta) -> io::Result<()> {
     let handle = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
     let name = wide::path(to)?;
     let flags = FILE_RENAME_FLAG_REPLACE_IF_EXISTS | FILE_RENAME_FLAG_POSIX_SEMANTICS;

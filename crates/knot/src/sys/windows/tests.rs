@@ -373,7 +373,7 @@ fn rename_over_replaces_a_file_in_one_step() {
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     fs::write(&a, "new").unwrap();
     fs::write(&b, "old").unwrap();
-    rename_over(&a, &b).unwrap();
+    rename_over(&a, &b, &lstat(&b).unwrap()).unwrap();
     assert_eq!(fs::read_to_string(&b).unwrap(), "new");
     assert_eq!(names(t.path()), ["b"]);
 }
