@@ -82,7 +82,7 @@ struct Step {
     up: Option<Arc<Step>>,
     name: OsString,
     /// Its (device, inode) when it was read: a reopen must find the same directory.
-    id: (u64, u64),
+    id: (u64, u128),
     /// It was reached through a link (only with `follow`).
     via_link: bool,
     /// How many steps, this one included.
@@ -94,7 +94,7 @@ struct Step {
 #[derive(Debug)]
 struct Ancestor {
     up: Option<Arc<Ancestor>>,
-    id: (u64, u64),
+    id: (u64, u128),
     /// Its depth below the root, or for the root's own ancestors, their path.
     place: Place,
 }
@@ -117,7 +117,7 @@ struct OpenedRoot {
     dir: Dir,
     root: Arc<Root>,
     above: Option<Arc<Ancestor>>,
-    id: Option<(u64, u64)>,
+    id: Option<(u64, u128)>,
 }
 
 /// One directory to read.
@@ -660,7 +660,7 @@ fn nth_parent(path: &Path, n: usize) -> &Path {
     p
 }
 
-fn find_ancestor(mut ancestor: Option<&Ancestor>, id: (u64, u64)) -> Option<&Place> {
+fn find_ancestor(mut ancestor: Option<&Ancestor>, id: (u64, u128)) -> Option<&Place> {
     while let Some(a) = ancestor {
         if a.id == id {
             return Some(&a.place);
@@ -672,7 +672,7 @@ fn find_ancestor(mut ancestor: Option<&Ancestor>, id: (u64, u64)) -> Option<&Pla
 
 /// Every directory above the root up to `/`, by (device, inode): with `follow`, a link to
 /// any of them would scan the root again.
-fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u64)) -> Option<Arc<Ancestor>> {
+fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u128)) -> Option<Arc<Ancestor>> {
     // The root's own real path names its ancestors in messages.
     let real = crate::path::canonical(path).unwrap_or_else(|_| path.to_path_buf());
     let mut above = Vec::new();

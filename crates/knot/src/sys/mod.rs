@@ -124,8 +124,9 @@ pub(crate) enum FileType {
 pub(crate) struct Meta {
     pub(crate) ty: FileType,
     pub(crate) nlink: u64,
-    /// (device, inode) on Unix; (volume serial, file id) on Windows.
-    pub(crate) id: (u64, u64),
+    /// (device, inode) on Unix; (volume serial, file id) on Windows, where ReFS file ids
+    /// are 128 bits wide (`FILE_ID_INFO`), so the second half is a `u128` everywhere.
+    pub(crate) id: (u64, u128),
     /// The reparse tag, where the entry is a reparse point (Windows, NTFS through ntfs-3g).
     pub(crate) tag: Option<u32>,
 }

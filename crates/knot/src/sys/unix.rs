@@ -98,7 +98,7 @@ fn meta(m: &fs::Metadata) -> Meta {
     Meta {
         ty,
         nlink: m.nlink(),
-        id: (m.dev(), m.ino()),
+        id: (m.dev(), u128::from(m.ino())),
         tag: None,
     }
 }

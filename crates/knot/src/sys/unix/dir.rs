@@ -54,7 +54,7 @@ fn meta(st: &rustix::fs::Stat) -> Meta {
     Meta {
         ty: file_type(rustix::fs::FileType::from_raw_mode(st.st_mode)).unwrap_or(FileType::Other),
         nlink: st.st_nlink as u64,
-        id: (st.st_dev as u64, st.st_ino as u64),
+        id: (st.st_dev as u64, u128::from(st.st_ino as u64)),
         tag: None,
     }
 }

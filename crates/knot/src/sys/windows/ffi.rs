@@ -20,13 +20,13 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     CreateSymbolicLinkW, DELETE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
     FILE_ATTRIBUTE_TAG_INFO, FILE_DISPOSITION_FLAG_DELETE, FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
     FILE_DISPOSITION_INFO, FILE_DISPOSITION_INFO_EX, FILE_FLAG_BACKUP_SEMANTICS,
-    FILE_FLAG_OPEN_REPARSE_POINT, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO, FILE_SHARE_DELETE,
-    FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO,
+    FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA,
     FIND_FIRST_EX_LARGE_FETCH, FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx,
-    FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic, FindExSearchNameMatch,
-    FindFirstFileExW, FindNextFileW, GetDriveTypeW, GetFileInformationByHandle,
-    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
-    GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
+    FileIdInfo, FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic,
+    FindExSearchNameMatch, FindFirstFileExW, FindNextFileW, GetDriveTypeW,
+    GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
+    GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
     SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
     SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
@@ -80,6 +80,10 @@ const _: () = {
     assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, dwVolumeSerialNumber) == 28);
     assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, nNumberOfLinks) == 40);
     assert!(offset_of!(BY_HANDLE_FILE_INFORMATION, nFileIndexLow) == 48);
+
+    // FILE_ID_INFO: a 64-bit volume serial number, then the 16 bytes of a FILE_ID_128.
+    assert!(size_of::<FILE_ID_INFO>() == 24);
+    assert!(offset_of!(FILE_ID_INFO, FileId) == 8);
 
     // FILE_ATTRIBUTE_TAG_INFO: FileAttributes, ReparseTag.
     assert!(size_of::<FILE_ATTRIBUTE_TAG_INFO>() == 8);

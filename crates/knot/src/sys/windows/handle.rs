@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use super::ffi::{
     BY_HANDLE_FILE_INFORMATION, CloseHandle, CreateFileW, ERROR_MORE_DATA,
     FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS,
-    FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
-    FileAttributeTagInfo, FindClose, GetFileInformationByHandle, GetFileInformationByHandleEx,
-    GetFinalPathNameByHandleW, HANDLE, INVALID_HANDLE_VALUE, OPEN_EXISTING, VOLUME_NAME_DOS,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_SHARE_DELETE, FILE_SHARE_READ,
+    FILE_SHARE_WRITE, FileAttributeTagInfo, FileIdInfo, FindClose, GetFileInformationByHandle,
+    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, HANDLE, INVALID_HANDLE_VALUE,
+    OPEN_EXISTING, VOLUME_NAME_DOS,
 };
 use super::wide;
 
@@ -76,6 +77,27 @@ impl Handle {
         let mut info = MaybeUninit::<BY_HANDLE_FILE_INFORMATION>::uninit();
         // SAFETY: the handle is open; `info` is valid for writing one structure.
         if unsafe { GetFileInformationByHandle(self.0, info.as_mut_ptr()) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the call succeeded, so it filled the structure.
+        Ok(unsafe { info.assume_init() })
+    }
+
+    /// `FileIdInfo` (Windows 8 and later): the 64-bit volume serial number and the 128-bit
+    /// file id. ReFS ids need all 128 bits; `info`'s 64-bit `nFileIndex` is only part of one.
+    pub(crate) fn id_info(&self) -> io::Result<FILE_ID_INFO> {
+        let mut info = MaybeUninit::<FILE_ID_INFO>::uninit();
+        // SAFETY: the handle is open; `info` is writable for the FILE_ID_INFO that
+        // FileIdInfo fills, and its size is passed.
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                self.0,
+                FileIdInfo,
+                info.as_mut_ptr().cast(),
+                size_of::<FILE_ID_INFO>() as u32,
+            )
+        };
+        if ok == 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: the call succeeded, so it filled the structure.

@@ -162,11 +162,47 @@ fn file_type(attributes: u32, tag: Option<u32>) -> FileType {
     }
 }
 
-fn file_id(info: &BY_HANDLE_FILE_INFORMATION) -> (u64, u64) {
-    (
-        u64::from(info.dwVolumeSerialNumber),
-        (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+/// Whether `err` says that the system or the file system does not know an information
+/// class or flag it was asked for: `ERROR_INVALID_PARAMETER` (an unknown class or flag,
+/// from older Windows and from file systems without it), `ERROR_NOT_SUPPORTED` and
+/// `ERROR_INVALID_FUNCTION` (file systems and filters), `ERROR_CALL_NOT_IMPLEMENTED`
+/// (classes Wine 8 leaves unimplemented). The caller then asks the older way.
+fn unsupported(err: &io::Error) -> bool {
+    last_error_is(
+        err,
+        &[
+            ERROR_INVALID_PARAMETER,
+            ERROR_NOT_SUPPORTED,
+            ERROR_INVALID_FUNCTION,
+            ERROR_CALL_NOT_IMPLEMENTED,
+        ],
     )
+}
+
+/// The identity of the entry `handle` is open on: (volume serial, file id).
+///
+/// `FileIdInfo` gives the 64-bit serial and the 128-bit id, which is what tells files apart
+/// on ReFS (its ids do not fit in 64 bits, so `nFileIndex` can be the same for two files).
+/// Where that class is not answered (`unsupported`: Windows 7, some file systems and
+/// redirectors), `GetFileInformationByHandle`'s 32-bit serial and 64-bit index are used,
+/// which are whole on NTFS and FAT. One file system answers the same way for every file,
+/// so ids from the same volume are always of the same form and compare correctly; on NTFS
+/// the two forms agree except in the serial's high 32 bits.
+fn file_id(handle: &Handle) -> io::Result<(u64, u128)> {
+    match handle.id_info() {
+        Ok(info) => Ok((
+            info.VolumeSerialNumber,
+            u128::from_le_bytes(info.FileId.Identifier),
+        )),
+        Err(err) if unsupported(&err) => {
+            let info = handle.info()?;
+            Ok((
+                u64::from(info.dwVolumeSerialNumber),
+                (u128::from(info.nFileIndexHigh) << 32) | u128::from(info.nFileIndexLow),
+            ))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// What `handle` is. The tag is asked for only where the attributes say there is one.
@@ -180,7 +216,7 @@ fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
     Ok(Meta {
         ty: file_type(info.dwFileAttributes, tag),
         nlink: u64::from(info.nNumberOfLinks),
-        id: file_id(&info),
+        id: file_id(handle)?,
         tag,
     })
 }
@@ -480,7 +516,7 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
     }
-    if file_id(&handle.info()?) != meta.id {
+    if file_id(&handle)? != meta.id {
         return Err(io::Error::other(
             "it was replaced since it was inspected; nothing was removed",
         ));
