@@ -524,7 +524,15 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
     delete_on_close(&handle)
 }
 
-/// Renames the link `from` over `to` in one step, so no reader sees `to` missing.
+/// Renames the link `from` over `to` in one step, so no reader sees `to` missing, if `to`
+/// is still the entry `replaced` describes: a file put there since it was inspected is never
+/// replaced (DESIGN.md promise 2).
+///
+/// `to` is opened without following it, just before the rename, and its file id compared
+/// with `replaced`'s; that handle is closed again before the rename, which the classic
+/// rename below needs (and an open handle would not stop a change anyway: it shares
+/// delete). So, as on Unix where the file system cannot swap, the window left is the one
+/// between the two calls.
 ///
 /// `FileRenameInfoEx` with `FILE_RENAME_FLAG_REPLACE_IF_EXISTS |
 /// FILE_RENAME_FLAG_POSIX_SEMANTICS` (Windows 10 1809+, NTFS) replaces `to` even while
@@ -537,23 +545,18 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
 /// (`ERROR_ACCESS_DENIED`), and a junction or directory symlink is one. knot does not then
 /// delete `to` and rename, which would leave a moment with no link: it fails with
 /// [`io::ErrorKind::Unsupported`] and says how to do it in two steps.
-pub(crate) fn rename_over(from: &Path, to: &Path, _replaced: &Meta) -> io::Result<()> {
+pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result<()> {
     let handle = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
     let name = wide::path(to)?;
+    let current = file_id(&Handle::open(to, FILE_READ_ATTRIBUTES, Follow::No)?)?;
+    if current != replaced.id {
+        return Err(io::Error::other(
+            "it was replaced by something else while knot worked; it was left as it is",
+        ));
+    }
     let flags = FILE_RENAME_FLAG_REPLACE_IF_EXISTS | FILE_RENAME_FLAG_POSIX_SEMANTICS;
     let renamed = match rename(&handle, &name, Some(flags)) {
-        Err(err)
-            if last_error_is(
-                &err,
-                &[
-                    ERROR_INVALID_PARAMETER,
-                    ERROR_NOT_SUPPORTED,
-                    ERROR_INVALID_FUNCTION,
-                ],
-            ) =>
-        {
-            rename(&handle, &name, None)
-        }
+        Err(err) if unsupported(&err) => rename(&handle, &name, None),
         other => other,
     };
     match renamed {

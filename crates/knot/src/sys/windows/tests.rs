@@ -378,6 +378,30 @@ fn rename_over_replaces_a_file_in_one_step() {
     assert_eq!(names(t.path()), ["b"]);
 }
 
+/// Promise 2 under a race: if `b` was deleted and made again (a new file) after it was
+/// inspected, `--force`'s last step refuses, and both files stay as they are.
+#[test]
+fn rename_over_refuses_a_target_made_again_since_it_was_inspected() {
+    let t = tempdir();
+    let (a, b, c) = (t.path().join("a"), t.path().join("b"), t.path().join("c"));
+    fs::write(&a, "new").unwrap();
+    fs::write(&b, "old").unwrap();
+    let inspected = lstat(&b).unwrap();
+    // The new `b` is made while the old one still exists, so it cannot get its id back
+    // (Wine's ids are inode numbers, which a file system may reuse at once).
+    fs::write(&c, "precious").unwrap();
+    fs::rename(&c, &b).unwrap();
+    assert_ne!(lstat(&b).unwrap().id, inspected.id);
+    let err = rename_over(&a, &b, &inspected).unwrap_err();
+    assert!(
+        err.to_string().contains("replaced by something else"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&a).unwrap(), "new");
+    assert_eq!(fs::read_to_string(&b).unwrap(), "precious");
+    assert_eq!(names(t.path()), ["a", "b"]);
+}
+
 #[test]
 fn directories_list_with_types_and_open_without_following() {
     let t = tempdir();
