@@ -449,37 +449,42 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Marks the entry `handle` is open on for deletion; it goes when the handle closes. POSIX
-/// semantics (Windows 10 1709+, NTFS) take the name away at once; elsewhere
-/// (`ERROR_INVALID_PARAMETER` or `ERROR_NOT_SUPPORTED`: older Windows, other file systems,
-/// Wine 8) the classic disposition is used, and the name goes with the last handle.
+/// Marks the entry `handle` is open on for deletion; it goes when the handle closes.
+///
+/// Asked three ways, each where the one before is not known (`unsupported`):
+/// 1. `FileDispositionInfoEx` with POSIX semantics (Windows 10 1709+, NTFS: the name goes
+///    at once) and `FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE` (Windows 10 1809+), so
+///    a link with the read-only attribute is removed too: `rm` removes links whatever
+///    their attributes, as `unlink(2)` does (the attribute is the link's own, not its
+///    target's);
+/// 2. the same without ignoring the read-only attribute (Windows 10 1709 to 1803);
+/// 3. the classic `FileDispositionInfo` (older Windows, other file systems, Wine 8): the
+///    name goes with the last handle, and a read-only entry is refused
+///    (`ERROR_ACCESS_DENIED`).
 fn delete_on_close(handle: &Handle) -> io::Result<()> {
-    let ex = FILE_DISPOSITION_INFO_EX {
-        Flags: FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
-    };
-    // SAFETY: the handle is open with DELETE access; `ex` is the structure
-    // FileDispositionInfoEx takes, and its size is passed.
-    let ok = unsafe {
-        SetFileInformationByHandle(
-            handle.raw(),
-            FileDispositionInfoEx,
-            (&raw const ex).cast(),
-            size_of::<FILE_DISPOSITION_INFO_EX>() as u32,
-        )
-    };
-    if ok != 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    if !last_error_is(
-        &err,
-        &[
-            ERROR_INVALID_PARAMETER,
-            ERROR_NOT_SUPPORTED,
-            ERROR_INVALID_FUNCTION,
-        ],
-    ) {
-        return Err(err);
+    const DELETE_NOW: u32 = FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS;
+    for flags in [
+        DELETE_NOW | FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE,
+        DELETE_NOW,
+    ] {
+        let ex = FILE_DISPOSITION_INFO_EX { Flags: flags };
+        // SAFETY: the handle is open with DELETE access; `ex` is the structure
+        // FileDispositionInfoEx takes, and its size is passed.
+        let ok = unsafe {
+            SetFileInformationByHandle(
+                handle.raw(),
+                FileDispositionInfoEx,
+                (&raw const ex).cast(),
+                size_of::<FILE_DISPOSITION_INFO_EX>() as u32,
+            )
+        };
+        if ok != 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if !unsupported(&err) {
+            return Err(err);
+        }
     }
     let classic = FILE_DISPOSITION_INFO { DeleteFile: true };
     // SAFETY: as above, with the FILE_DISPOSITION_INFO structure FileDispositionInfo takes.

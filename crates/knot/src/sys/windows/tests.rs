@@ -274,6 +274,41 @@ fn remove_link_refuses_files_and_directories() {
     assert!(sub.is_dir());
 }
 
+/// A read-only entry is deleted through its handle where the system can ignore the
+/// attribute (Windows 10 1809+); elsewhere (Wine 8) the refusal is clean and the entry
+/// stays. `rm` of a read-only link goes through here.
+#[test]
+fn delete_on_close_ignores_the_read_only_attribute_where_it_can() {
+    let t = tempdir();
+    let file = t.path().join("f");
+    fs::write(&file, "x").unwrap();
+    let mut permissions = fs::metadata(&file).unwrap().permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(&file, permissions).unwrap();
+    let handle = Handle::open(&file, DELETE | FILE_READ_ATTRIBUTES, Follow::No).unwrap();
+    match delete_on_close(&handle) {
+        Ok(()) => {
+            drop(handle);
+            assert!(names(t.path()).is_empty());
+        }
+        Err(err) => {
+            note(&format!(
+                "this system cannot delete a read-only entry through a handle ({err})"
+            ));
+            assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
+            drop(handle);
+            assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+            let mut permissions = fs::metadata(&file).unwrap().permissions();
+            #[allow(
+                clippy::permissions_set_readonly_false,
+                reason = "Windows: clears the read-only attribute, so the temporary directory can go"
+            )]
+            permissions.set_readonly(false);
+            fs::set_permissions(&file, permissions).unwrap();
+        }
+    }
+}
+
 /// The junction itself, below `Place`: made, or if the file system refuses the reparse
 /// point, gone without a trace (DESIGN.md promise 3). Wine 8 refuses it.
 #[test]
