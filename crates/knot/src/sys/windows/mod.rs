@@ -396,8 +396,11 @@ fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {
     let handle = match Handle::open(link, access, Follow::No) {
         Ok(handle) => handle,
         Err(err) => {
-            // Not opened, so not checked: remove it only if it is still an empty plain
-            // directory, which RemoveDirectoryW alone guarantees.
+            // Not opened, so not checked. `remove_dir` is RemoveDirectoryW, which removes
+            // an empty directory, or a junction or directory symlink (the link itself:
+            // it opens the entry without following it). So if something was put there
+            // in between, a link may be removed in its place, but never a file, a
+            // directory with entries, or anything a link leads to.
             let _ = std::fs::remove_dir(link);
             return Err(err);
         }
