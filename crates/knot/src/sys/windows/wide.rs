@@ -3,10 +3,10 @@
 //! Windows limits a plain path to `MAX_PATH` (260) UTF-16 units unless the process opts
 //! in to long paths (a manifest and a registry setting knot cannot count on). A path with
 //! the `\\?\` prefix has no such limit but is passed to the file system unparsed: no
-//! current directory, no `.` or `..`, no `/`. So, like std's `maybe_verbatim`
-//! (library/std/src/sys/path/windows.rs), a long path is made absolute with
-//! `GetFullPathNameW` first and then given the prefix; a short one is passed as it is.
-//! Paths shown to the user go the other way: see [`user_path`].
+//! current directory, no `.` or `..`, no `/`. So, like std's `get_long_path`
+//! (library/std/src/sys/path/windows.rs), a path is made absolute with `GetFullPathNameW`
+//! first and given the prefix if it is long then; only a short full path is passed as it
+//! is. Paths shown to the user go the other way: see [`user_path`].
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use super::ffi::{GetFullPathNameW, MAX_PATH};
 
-/// Below this many units a path is passed as it is. 248, not 260: `CreateDirectoryW`
-/// needs room for an 8.3 file name after the directory (its docs; std uses the same
-/// bound).
+/// A full path shorter than this many units, its NUL included, is passed as it is. 248, not
+/// 260: `CreateDirectoryW` needs room for an 8.3 file name after the directory (its docs;
+/// std's `get_long_path` uses the same bound, counted the same way).
 const SHORT_PATH_LIMIT: usize = 248;
 
 const BACKSLASH: u16 = b'\\' as u16;
@@ -83,38 +83,60 @@ pub(crate) fn drive_letter(units: &[u16]) -> Option<u16> {
     }
 }
 
-/// Whether `units` already is a device or verbatim path (`\\?\`, `\??\`, `\\.\`), which
-/// Win32 passes on without the `MAX_PATH` limit.
-fn is_device_path(units: &[u16]) -> bool {
-    starts_with(units, r"\\?\") || starts_with(units, r"\??\") || starts_with(units, r"\\.\")
+/// Whether `units` is a verbatim path (`\\?\`, `\??\`), which Win32 passes to the file
+/// system unparsed and without the `MAX_PATH` limit.
+fn is_verbatim(units: &[u16]) -> bool {
+    starts_with(units, r"\\?\") || starts_with(units, r"\??\")
 }
 
-/// `path` ready for a Win32 call: as it is when short, else made absolute and given the
-/// `\\?\` (or `\\?\UNC\`) prefix, so paths longer than `MAX_PATH` work.
+/// Whether `units` is a full path that Win32 reads without the current directory: a drive
+/// and a separator (`C:\`, `C:/`), or two separators (`\\server\share`, the device path
+/// `\\.\`). Not `\x` (the current drive's root) nor `C:x` (drive C's current directory).
+fn is_full(units: &[u16]) -> bool {
+    match units {
+        [a, b, ..] if is_sep(*a) && is_sep(*b) => true,
+        [_, _, sep, ..] => drive_letter(units).is_some() && is_sep(*sep),
+        _ => false,
+    }
+}
+
+/// `path` ready for a Win32 call, made as std's `get_long_path` makes it:
+/// - a verbatim path (`\\?\`, `\??\`) as it is;
+/// - a short full path (see `is_full`) as it is;
+/// - anything else made absolute with `GetFullPathNameW`, as Win32 itself would (so a short
+///   relative path, whose full form in a deep current directory can be long, is not
+///   missed); if the result is long, it gets the `\\?\` prefix (`\\?\UNC\` for
+///   `\\server\share`, and `\\.\` is made `\\?\`), so `MAX_PATH` never limits knot.
 ///
 /// # Errors
-/// An interior NUL, or `GetFullPathNameW` failing on a long path.
+/// An interior NUL, or `GetFullPathNameW` failing.
 pub(crate) fn path(path: &Path) -> io::Result<Vec<u16>> {
-    let units = units(path.as_os_str());
-    if units.len() < SHORT_PATH_LIMIT || is_device_path(&units) {
-        return terminated(units);
+    let units = terminated(units(path.as_os_str()))?;
+    if is_verbatim(&units) || (units.len() < SHORT_PATH_LIMIT && is_full(&units)) {
+        return Ok(units);
     }
-    let full = full_path(&terminated(units)?)?;
-    if is_device_path(&full) {
+    let full = full_path(&units)?;
+    if full.len() + 1 < SHORT_PATH_LIMIT || is_verbatim(&full) {
         return terminated(full);
     }
-    let mut verbatim: Vec<u16> = Vec::with_capacity(full.len() + 8);
-    match full.as_slice() {
+    let (prefix, rest) = if let Some(rest) = strip_prefix(&full, r"\\.\") {
+        // `\\.\C:\x` -> `\\?\C:\x`: the same name, unparsed.
+        (r"\\?\", rest)
+    } else if let [a, b, rest @ ..] = full.as_slice()
+        && is_sep(*a)
+        && is_sep(*b)
+    {
         // `\\server\share\x` -> `\\?\UNC\server\share\x`.
-        [a, b, rest @ ..] if is_sep(*a) && is_sep(*b) => {
-            verbatim.extend(r"\\?\UNC\".encode_utf16());
-            verbatim.extend_from_slice(rest);
-        }
-        _ => {
-            verbatim.extend(r"\\?\".encode_utf16());
-            verbatim.extend_from_slice(&full);
-        }
-    }
+        (r"\\?\UNC\", rest)
+    } else if drive_letter(&full).is_some() {
+        (r"\\?\", full.as_slice())
+    } else {
+        // Nothing else comes out of GetFullPathNameW; were it to, Win32 parses it.
+        ("", full.as_slice())
+    };
+    let mut verbatim: Vec<u16> = Vec::with_capacity(prefix.len() + rest.len() + 1);
+    verbatim.extend(prefix.encode_utf16());
+    verbatim.extend_from_slice(rest);
     terminated(verbatim)
 }
 
@@ -187,11 +209,40 @@ mod tests {
         String::from_utf16_lossy(units.strip_suffix(&[0]).unwrap_or(units))
     }
 
+    fn full(path: &str) -> String {
+        text(&full_path(&terminated(units(OsStr::new(path))).unwrap()).unwrap())
+    }
+
     #[test]
-    fn short_paths_pass_unchanged() {
-        assert_eq!(text(&path(Path::new(r"a\b")).unwrap()), r"a\b");
-        assert_eq!(text(&path(Path::new(r"C:\x")).unwrap()), r"C:\x");
-        assert_eq!(text(&path(Path::new(r"\\?\C:\x")).unwrap()), r"\\?\C:\x");
+    fn short_full_paths_pass_unchanged() {
+        for p in [
+            r"C:\x",
+            "C:/x",
+            r"\\?\C:\x",
+            r"\\server\share\x",
+            r"\\.\C:\x",
+        ] {
+            assert_eq!(text(&path(Path::new(p)).unwrap()), p);
+        }
+    }
+
+    /// A relative path is short, but its full form need not be: it is made full first,
+    /// and given the prefix when that is long.
+    #[test]
+    fn other_paths_are_made_full() {
+        for p in [r"a\b", "a/b", r"\x", "C:x"] {
+            let made = text(&path(Path::new(p)).unwrap());
+            assert_eq!(made, full(p), "{p}");
+            assert!(is_full(&units(OsStr::new(&made))), "{p} -> {made}");
+        }
+        // Rooted at the current drive: 246 units as given, 248 and more in full.
+        let rooted = format!(r"\{}", "r".repeat(245));
+        let long = full(&rooted);
+        assert!(long.len() >= SHORT_PATH_LIMIT, "{long}");
+        assert_eq!(
+            text(&path(Path::new(&rooted)).unwrap()),
+            format!(r"\\?\{long}")
+        );
     }
 
     #[test]
@@ -206,9 +257,21 @@ mod tests {
             text(&path(Path::new(&unc)).unwrap()),
             format!(r"\\?\UNC\server\share\{}", "c".repeat(300))
         );
-        // `.` and `..` are folded before the prefix turns parsing off.
-        let dotted = format!(r"C:\{}\..\{}", "d".repeat(250), "e");
-        assert_eq!(text(&path(Path::new(&dotted)).unwrap()), r"\\?\C:\e");
+        // `.` and `..` are folded before the prefix turns parsing off, and a path that is
+        // short once folded needs none.
+        let dotted = format!(r"C:\{}\..\{}\..\{}", "d".repeat(250), "e".repeat(250), "f");
+        assert_eq!(text(&path(Path::new(&dotted)).unwrap()), r"C:\f");
+        let dotted = format!(r"C:\{}\{}\..\g", "d".repeat(250), "e".repeat(10));
+        assert_eq!(
+            text(&path(Path::new(&dotted)).unwrap()),
+            format!(r"\\?\C:\{}\g", "d".repeat(250))
+        );
+        // A long device path is made verbatim.
+        let device = format!(r"\\.\C:\{}", "h".repeat(300));
+        assert_eq!(
+            text(&path(Path::new(&device)).unwrap()),
+            format!(r"\\?\C:\{}", "h".repeat(300))
+        );
     }
 
     #[test]
