@@ -26,7 +26,7 @@ mod wide;
 
 use std::ffi::OsString;
 use std::io;
-use std::mem::size_of;
+use std::mem::{MaybeUninit, size_of};
 use std::os::windows::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +34,7 @@ use knot_reparse::{MountPoint, ReparsePoint, Tag, WideString};
 
 pub(crate) use dir::{Dir, DirReader, max_open_dirs};
 use ffi::*;
-use handle::{Follow, Handle};
+use handle::{FindHandle, Follow, Handle};
 
 use super::{FileType, Junctions, Meta, ReparseData, Request, Stored, Written, kind_of};
 use crate::error::ErrorKind;
@@ -222,15 +222,83 @@ fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
 }
 
 /// The entry itself, a link not followed.
+///
+/// An entry locked against every open is read from its directory instead (`listed_meta`).
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
-    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?;
-    meta_of(&handle, Follow::No)
+    match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No) {
+        Ok(handle) => meta_of(&handle, Follow::No),
+        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
+        Err(err) => Err(err),
+    }
 }
 
 /// What the path leads to, links followed.
+///
+/// An entry locked against every open is read from its directory instead (`listed_meta`),
+/// where it is not a link (a link's listing says nothing of what it leads to).
 pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
-    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::Yes)?;
-    meta_of(&handle, Follow::Yes)
+    match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::Yes) {
+        Ok(handle) => meta_of(&handle, Follow::Yes),
+        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path)
+            .filter(|meta| meta.tag.is_none())
+            .ok_or(err),
+        Err(err) => Err(err),
+    }
+}
+
+/// The id of an entry read from its directory listing, which has none: all ones, which is
+/// `FILE_INVALID_FILE_ID` (winnt.h) in the low 64 bits, so no id read through a handle is
+/// ever equal to it.
+const LISTED_ID: (u64, u128) = (u64::MAX, u128::MAX);
+
+/// What the listing of its directory says of `path`'s entry (`FindFirstFileExW`, which
+/// reads the directory and opens nothing): for the few system files that are locked against
+/// every open, even one for attributes only (`pagefile.sys`, `hiberfil.sys`:
+/// `ERROR_SHARING_VIOLATION`), as std's `metadata` does.
+///
+/// The type and reparse tag are exact. A listing has no link count and no file id: `nlink`
+/// is 1 (such a file is never reported as a hard link) and `id` is [`LISTED_ID`], so every
+/// check that compares it with an id read through a handle (`remove_link`, `rename_over`)
+/// refuses, the safe way round. `None` where the search fails or could match another
+/// entry: `FindFirstFileExW` reads wildcards (`*?<>"`) in the last name as a pattern.
+fn listed_meta(path: &Path) -> Option<Meta> {
+    let name = path.file_name()?;
+    if wide::units(name)
+        .iter()
+        .any(|&u| u < 0x80 && b"*?<>\"".contains(&(u as u8)))
+    {
+        return None;
+    }
+    let pattern = wide::path(path).ok()?;
+    let mut data = MaybeUninit::<WIN32_FIND_DATAW>::uninit();
+    // SAFETY: `pattern` is NUL-terminated; `data` is writable for the WIN32_FIND_DATAW
+    // that FindExInfoBasic fills; no search filter; the returned handle is checked before
+    // it is owned.
+    let raw = unsafe {
+        FindFirstFileExW(
+            pattern.as_ptr(),
+            FindExInfoBasic,
+            data.as_mut_ptr().cast(),
+            FindExSearchNameMatch,
+            std::ptr::null(),
+            0,
+        )
+    };
+    if raw == INVALID_HANDLE_VALUE {
+        return None;
+    }
+    drop(FindHandle::new(raw));
+    // SAFETY: FindFirstFileExW succeeded, so it filled `data`.
+    let data = unsafe { data.assume_init() };
+    // dwReserved0 holds the tag only when the entry is a reparse point.
+    let tag =
+        (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0).then_some(data.dwReserved0);
+    Some(Meta {
+        ty: file_type(data.dwFileAttributes, tag),
+        nlink: 1,
+        id: LISTED_ID,
+        tag,
+    })
 }
 
 fn os_string(name: &WideString) -> OsString {

@@ -210,6 +210,27 @@ fn stat_of_files_and_directories() {
     assert_eq!(err.raw_os_error(), Some(ERROR_NOT_A_REPARSE_POINT as i32));
 }
 
+/// The listing's view of an entry, for files locked against every open (`pagefile.sys`),
+/// which no test can make: checked here on ordinary entries against `lstat`.
+#[test]
+fn locked_entries_are_read_from_their_listing() {
+    let t = tempdir();
+    let file = t.path().join("f1");
+    fs::write(&file, "x").unwrap();
+    hard_link(&file, &t.path().join("f2")).unwrap();
+    let listed = listed_meta(&file).unwrap();
+    assert_eq!(
+        (listed.ty, listed.nlink, listed.tag, listed.id),
+        (FileType::File, 1, None, LISTED_ID)
+    );
+    assert_ne!(listed.id, lstat(&file).unwrap().id);
+    assert_eq!(listed_meta(t.path()).unwrap().ty, FileType::Dir);
+    assert!(listed_meta(&t.path().join("missing")).is_none());
+    // A wildcard would match `f1` and `f2` as a pattern: not an answer about `f*`.
+    assert!(listed_meta(&t.path().join("f*")).is_none());
+    assert!(listed_meta(&t.path().join("f?")).is_none());
+}
+
 #[test]
 fn hard_links_share_one_file() {
     let t = tempdir();
