@@ -311,7 +311,7 @@ fn plan(
     match ty {
         LinkType::Symlink => {
             let stored = match options.form {
-                TargetForm::AsGiven => target.to_path_buf(),
+                TargetForm::AsGiven => sys::normalise_symlink_target(target).map_err(io_err)?,
                 TargetForm::Absolute => real_location(target).map_err(io_err)?,
                 TargetForm::Relative => {
                     let from = real_dir(parent_dir(link)).map_err(io_err)?;
@@ -364,7 +364,7 @@ fn plan(
             None => Err(ErrorKind::TargetMissing),
             Some(_) => Ok(Plan {
                 made: LinkType::Symlink,
-                stored: target.to_path_buf(),
+                stored: sys::normalise_symlink_target(target).map_err(io_err)?,
                 flavour,
                 notes: vec![],
             }),

@@ -200,8 +200,11 @@ impl Symlink {
     }
 
     /// A symlink to `target`, absolute if it is a full path ([`nt::is_absolute`]: `C:\x`,
-    /// `\\server\share`, `\\?\...`), relative otherwise (`x`, `..\x`, `\x`, `C:x`), as
-    /// `CreateSymbolicLinkW` decides.
+    /// `\\server\share`, `\\?\...`), relative otherwise (`x`, `..\x`, `\x`), as
+    /// `CreateSymbolicLinkW` decides. A drive-relative `C:x` is the exception: the codec
+    /// keeps it as relative text, while `CreateSymbolicLinkW` makes it a full path against
+    /// drive C's current directory, which only the system knows; resolve such a target
+    /// before calling this to store what Windows would.
     ///
     /// # Errors
     ///

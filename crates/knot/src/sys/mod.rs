@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use crate::link::{Flavour, Kind, Link};
 
-// Three calls only Windows needs, with their answers elsewhere side by side.
+// Four calls only Windows needs, with their answers elsewhere side by side.
 
 /// knot's own kind for an OS error that `io::ErrorKind` has no word for (Windows'
 /// `ERROR_PRIVILEGE_NOT_HELD`); `None` to read the kind from the `io::Error`.
@@ -57,6 +57,17 @@ pub(crate) use windows::user_path;
 #[cfg(not(windows))]
 pub(crate) fn user_path(path: PathBuf) -> PathBuf {
     path
+}
+
+/// The text to store for a symlink to `target`, as the user gave it. On Windows a
+/// drive-relative target (`C:x`, relative to drive C's current directory) is made absolute
+/// first, since `CreateSymbolicLinkW` would store it so and the link would not read back
+/// as asked; everywhere else, and for every other target, the target as given.
+#[cfg(windows)]
+pub(crate) use windows::normalise_symlink_target;
+#[cfg(not(windows))]
+pub(crate) fn normalise_symlink_target(target: &Path) -> std::io::Result<PathBuf> {
+    Ok(target.to_path_buf())
 }
 
 /// What `knot junction` can do where a link is to be made.

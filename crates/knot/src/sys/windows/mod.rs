@@ -393,6 +393,23 @@ fn symlink_text(target: &Path) -> Vec<u16> {
         .collect()
 }
 
+/// A drive-relative target (`C:x`, or `C:` alone) made absolute against drive C's current
+/// directory with `GetFullPathNameW` (`crate::path::absolute`), which is what
+/// `CreateSymbolicLinkW` itself does with one: it stores such a target as a full path, not
+/// a relative one (ReactOS's kernel32 `CreateSymbolicLinkW` shows the same: a
+/// `RtlPathTypeDriveRelative` target goes through `GetFullPathNameW`, while rooted and
+/// relative ones are kept). Every other target as it is, relative ones (`x`, `..\x`,
+/// `\x`) included.
+pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
+    let units = wide::units(target.as_os_str());
+    let rooted = matches!(units.get(2), Some(&u) if u == u16::from(b'\\') || u == u16::from(b'/'));
+    if wide::drive_letter(&units).is_some() && !rooted {
+        crate::path::absolute(target)
+    } else {
+        Ok(target.to_path_buf())
+    }
+}
+
 /// `CreateSymbolicLinkW`: a file or directory symlink as the flavour says, unprivileged
 /// where Developer Mode allows it (`SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE`, Windows
 /// 10 1703 and later), retried without that flag where Windows rejects it as

@@ -115,6 +115,34 @@ fn symlink_text_uses_backslashes_except_verbatim() {
     assert_eq!(text(r"\\?\C:\a/b"), r"\\?\C:\a/b");
 }
 
+/// `CreateSymbolicLinkW` stores `C:x` as a full path; knot stores what it would, so the
+/// read-back compares like with like. Other targets are stored as given.
+#[test]
+fn drive_relative_symlink_targets_are_made_absolute() {
+    for target in [
+        "x",
+        r"..\x",
+        r"\x",
+        r"C:\x",
+        "C:/x",
+        r"\\server\share\x",
+        r"\\?\C:\x",
+    ] {
+        assert_eq!(
+            normalise_symlink_target(Path::new(target)).unwrap(),
+            Path::new(target)
+        );
+    }
+    let made = normalise_symlink_target(Path::new("C:x")).unwrap();
+    assert!(made.is_absolute(), "{}", made.display());
+    assert!(
+        made.starts_with(r"C:\") && made.ends_with("x"),
+        "{}",
+        made.display()
+    );
+    assert_eq!(made, crate::path::absolute(Path::new("C:x")).unwrap());
+}
+
 #[test]
 fn network_paths_are_remote() {
     assert!(is_remote(Path::new(r"\\server\share\dir")));
