@@ -87,7 +87,7 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let mut path_parts = path.components().peekable();
     let mut base_parts = base.components().peekable();
     while let (Some(a), Some(b)) = (path_parts.peek(), base_parts.peek()) {
-        if a != b {
+        if !same_component(a, b) {
             break;
         }
         path_parts.next();
@@ -102,6 +102,29 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
         out.push(".");
     }
     out
+}
+
+/// Whether two components of absolute paths name the same directory entry. On Windows,
+/// names (and a UNC prefix's server and share) compare ignoring ASCII case, as NTFS and
+/// Win32 compare them, so `C:\Work\a` and `c:\work\b` share `C:\Work`; full Unicode case
+/// folding (the volume's upcase table) is the file system's, and a name that differs only
+/// there just goes up one `..` more. On Unix, names are bytes and compare exactly.
+fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
+    #[cfg(windows)]
+    {
+        a == b
+            || match (a, b) {
+                (Component::Normal(a), Component::Normal(b)) => a.eq_ignore_ascii_case(b),
+                (Component::Prefix(a), Component::Prefix(b)) => {
+                    a.as_os_str().eq_ignore_ascii_case(b.as_os_str())
+                }
+                _ => false,
+            }
+    }
+    #[cfg(not(windows))]
+    {
+        a == b
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +145,30 @@ mod tests {
                 relative_to(Path::new(path), Path::new(base)),
                 Path::new(want),
                 "{path} from {base}"
+            );
+        }
+    }
+
+    /// Windows compares names ignoring case, Unix exactly: `--relative` climbs only as far
+    /// as the paths really differ.
+    #[test]
+    fn relative_paths_compare_names_as_the_platform_does() {
+        if cfg!(windows) {
+            assert_eq!(
+                relative_to(Path::new(r"C:\Work\A\b"), Path::new(r"c:\work\a")),
+                Path::new("b")
+            );
+            assert_eq!(
+                relative_to(
+                    Path::new(r"\\Server\Share\x"),
+                    Path::new(r"\\server\share\y")
+                ),
+                Path::new(r"..\x")
+            );
+        } else {
+            assert_eq!(
+                relative_to(Path::new("/work/A/b"), Path::new("/work/a")),
+                Path::new("../A/b")
             );
         }
     }
