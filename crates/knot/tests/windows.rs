@@ -320,7 +320,7 @@ fn relative_targets_resolve_against_the_link() {
     assert_eq!(fs::read_dir(t.join("sub")).unwrap().count(), 1);
 }
 
-/// The scan lists with FindFirstFileExW; hard links are found when asked for, and
+/// The scan lists through each directory's handle; hard links are found when asked for, and
 /// nothing is reported where there are no links.
 #[test]
 fn scan_finds_hard_links_and_nothing_else() {

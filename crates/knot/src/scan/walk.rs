@@ -9,8 +9,11 @@
 //! recorded [`Step`]s, checking each directory's (device, inode) on the way.
 //!
 //! Everything platform-specific goes through `sys::Dir`, whose calls all take an open
-//! directory and a name; a Windows backend (`FindFirstFileExW` for the listing, handles
-//! opened relative to the parent with `NtCreateFile`) slots in behind the same calls.
+//! directory and a name. On Unix they are `*at` calls on the directory's descriptor. On
+//! Windows the listing is read through the directory's handle, but Win32 cannot open
+//! relative to a handle, so a child is opened by the parent's path and its name; the
+//! parent is held open without `FILE_SHARE_DELETE`, so that path cannot be renamed or
+//! replaced while the walk uses it (`sys/windows/dir.rs`).
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};

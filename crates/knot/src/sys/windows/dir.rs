@@ -1,36 +1,49 @@
 //! Directories for the scanner on Windows.
 //!
-//! A listing comes from `FindFirstFileExW` with `FindExInfoBasic` (no 8.3 names) and
-//! `FIND_FIRST_EX_LARGE_FETCH` (bigger reads from the file system): each entry brings its
-//! attributes and, for a reparse point, its tag (`dwReserved0`), so the type of every entry
-//! is known without opening it and only links are ever opened (DESIGN.md section 3).
+//! A listing is read through the directory's own handle, the one that was checked to be
+//! a directory and not a link: `GetFileInformationByHandleEx` with
+//! `FileIdExtdDirectoryInfo` (Windows 10 and later, NTFS and ReFS), or where that class is
+//! not known `FileIdBothDirectoryInfo` (every file system, and Wine 8, which has only
+//! this one). Each entry brings its attributes and, for a reparse point, its tag, so the
+//! type of every entry is known without opening it and only links are ever opened
+//! (DESIGN.md section 3: this is what `FindFirstFileExW` reads, through a handle of its
+//! own opened by path).
 //!
-//! Win32 has no open-relative-to-a-handle call (that is `NtCreateFile`'s `RootDirectory`),
-//! so a [`Dir`] keeps its path and opens what is below it by that path (through `\\?\`
-//! when long, so depth is not limited by `MAX_PATH`). A root, and a directory reached
-//! through a link, keep their final path, found through their own handle
-//! (`GetFinalPathNameByHandleW`), so that the parent of a followed link's target is its
-//! real parent. The handle stays open while the [`Dir`]
-//! lives: it is what `meta` reports on, and a subdirectory opened without following is
-//! checked through its own handle to be a directory and not a link, so a directory that
-//! was replaced by a junction between the listing and the open is reported, not followed
+//! Win32 has no open-relative-to-a-handle call (that is `NtCreateFile`'s `RootDirectory`,
+//! an NT call knot does not make), so a [`Dir`] keeps its path and opens what is below it
+//! by that path (through `\\?\` when long, so depth is not limited by `MAX_PATH`). What
+//! keeps that path true is how a [`Dir`]'s handle is opened: without `FILE_SHARE_DELETE`,
+//! so while knot holds a directory no one can rename or delete it, or put a junction in
+//! its place; and Windows refuses to rename a directory with anything below it open ("the
+//! folder or a file in it is open in another program"), so the directories above an open
+//! one stay where they are too. (Wine 8 keeps the first rule but not the second.) Only the
+//! last name of a path below an open directory can change, and an entry opened by that
+//! name is checked through its own handle: a subdirectory opened without following is a
+//! directory and not a link, or it is reported (`NotADirectory`) and not walked into
 //! (DESIGN.md promise 4).
+//!
+//! A root, and a directory reached through a link, keep their final path, found through
+//! their own handle (`GetFinalPathNameByHandleW`), so that the parent of a followed link's
+//! target is its real parent. The handle stays open while the [`Dir`] lives: it is what
+//! `meta` reports on and what the listing reads.
 
 use std::ffi::{OsStr, OsString};
+use std::fmt;
 use std::io;
-use std::mem::MaybeUninit;
 use std::ops::ControlFlow;
 use std::os::windows::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 use super::ffi::{
-    ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND, ERROR_NO_MORE_FILES, FILE_ATTRIBUTE_DIRECTORY,
-    FILE_ATTRIBUTE_REPARSE_POINT, FILE_READ_ATTRIBUTES, FIND_FIRST_EX_LARGE_FETCH, FindExInfoBasic,
-    FindExSearchNameMatch, FindFirstFileExW, FindNextFileW, INVALID_HANDLE_VALUE, SYNCHRONIZE,
-    WIN32_FIND_DATAW,
+    DIR_BUFFER_SIZE, DirBuffer, DirInfoLayout, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
+    ERROR_NO_MORE_FILES, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
+    FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    GetFileInformationByHandleEx, ID_BOTH_DIR_INFO, ID_EXTD_DIR_INFO, SYNCHRONIZE,
 };
-use super::handle::{FindHandle, Follow, Handle};
-use super::{file_type, last_error_is, lstat, meta_of, os_error, read_link, stat, wide};
+use super::handle::{Follow, Handle};
+use super::{
+    file_type, last_error_is, lstat, meta_of, os_error, read_link, stat, unsupported, wide,
+};
 use crate::sys::{FileType, Meta, Stored};
 
 /// An open directory.
@@ -42,8 +55,20 @@ pub(crate) struct Dir {
     handle: Handle,
 }
 
-fn open_dir(path: &Path, follow: Follow) -> io::Result<Dir> {
-    let handle = Handle::open(path, FILE_READ_ATTRIBUTES | SYNCHRONIZE, follow)?;
+/// What a [`Dir`] is opened for: its identity (`meta`), or that and its entries too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Identity,
+    List,
+}
+
+fn open_dir(path: &Path, follow: Follow, access: Access) -> io::Result<Dir> {
+    let rights = match access {
+        Access::Identity => FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+        Access::List => FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+    };
+    // No FILE_SHARE_DELETE: the directory stays where its path says while it is open.
+    let handle = Handle::open_shared(path, rights, follow, FILE_SHARE_READ | FILE_SHARE_WRITE)?;
     let (attributes, tag) = handle.attribute_tag()?;
     let is_dir = match follow {
         Follow::Yes => attributes & FILE_ATTRIBUTE_DIRECTORY != 0,
@@ -71,22 +96,28 @@ fn open_dir(path: &Path, follow: Follow) -> io::Result<Dir> {
 impl Dir {
     /// Opens the directory `path` names, following links: a root the user named.
     pub(crate) fn open(path: &Path) -> io::Result<Dir> {
-        open_dir(path, Follow::Yes)
+        open_dir(path, Follow::Yes, Access::List)
     }
 
     /// Opens the subdirectory `name`. Without `follow`, a link there is never followed:
     /// the open fails with `ERROR_DIRECTORY` (`NotADirectory`).
     pub(crate) fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
         let follow = if follow { Follow::Yes } else { Follow::No };
-        open_dir(&self.path.join(name), follow)
+        open_dir(&self.path.join(name), follow, Access::List)
     }
 
-    /// The directory above, or this one again at the root of a volume (as `/..` is `/`).
+    /// The directory above, or this one again at the root of a volume (as `/..` is `/`),
+    /// for its identity only: it is not opened for listing, which the directories above a
+    /// root the user can read need not allow.
     pub(crate) fn parent(&self) -> io::Result<Dir> {
-        open_dir(self.path.parent().unwrap_or(&self.path), Follow::Yes)
+        open_dir(
+            self.path.parent().unwrap_or(&self.path),
+            Follow::Yes,
+            Access::Identity,
+        )
     }
 
-    /// The directory itself: (volume serial, file index) and link count.
+    /// The directory itself: (volume serial, file id) and link count.
     pub(crate) fn meta(&self) -> io::Result<Meta> {
         meta_of(&self.handle, Follow::Yes)
     }
@@ -109,75 +140,131 @@ impl Dir {
     }
 }
 
-/// Reads directories for the scanner.
-#[derive(Debug)]
-pub(crate) struct DirReader(());
+/// Reads directories for the scanner: one buffer per thread, and the information class
+/// that the file systems met so far answer.
+pub(crate) struct DirReader {
+    buffer: Box<DirBuffer>,
+    pub(super) layout: &'static DirInfoLayout,
+}
+
+impl fmt::Debug for DirReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirReader")
+            .field("class", &self.layout.class_name)
+            .finish_non_exhaustive()
+    }
+}
 
 impl DirReader {
     pub(crate) fn new() -> DirReader {
-        DirReader(())
+        DirReader {
+            buffer: Box::new(DirBuffer([0; DIR_BUFFER_SIZE])),
+            layout: &ID_EXTD_DIR_INFO,
+        }
     }
 
     /// Calls `each` with the name and type of every entry but `.` and `..`. The type is
     /// always known: it comes with the listing.
+    ///
+    /// The listing is read through `dir`'s handle, from its start (the `Restart` class,
+    /// so a directory read before is read whole again), until `ERROR_NO_MORE_FILES`.
     pub(crate) fn read(
         &mut self,
         dir: &Dir,
         mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
     ) -> io::Result<()> {
-        let pattern = wide::path(&dir.path.join("*"))?;
-        let mut data = MaybeUninit::<WIN32_FIND_DATAW>::uninit();
-        // SAFETY: `pattern` is NUL-terminated; `data` is writable for the
-        // WIN32_FIND_DATAW that FindExInfoBasic fills; no search filter; the returned
-        // handle is checked before it is owned.
-        let raw = unsafe {
-            FindFirstFileExW(
-                pattern.as_ptr(),
-                FindExInfoBasic,
-                data.as_mut_ptr().cast(),
-                FindExSearchNameMatch,
-                std::ptr::null(),
-                FIND_FIRST_EX_LARGE_FETCH,
-            )
-        };
-        if raw == INVALID_HANDLE_VALUE {
-            let err = io::Error::last_os_error();
-            // The root of an empty volume has no `.` and `..` either: nothing to list.
-            if last_error_is(&err, &[ERROR_FILE_NOT_FOUND]) {
-                return Ok(());
-            }
-            return Err(err);
-        }
-        let find = FindHandle::new(raw);
+        let mut first = true;
         loop {
-            // SAFETY: FindFirstFileExW or FindNextFileW succeeded, so `data` is filled.
-            let entry = unsafe { data.assume_init_ref() };
-            let end = entry
-                .cFileName
-                .iter()
-                .position(|&u| u == 0)
-                .unwrap_or(entry.cFileName.len());
-            let name = &entry.cFileName[..end];
-            let dots = name == [u16::from(b'.')] || name == [u16::from(b'.'), u16::from(b'.')];
-            if !dots {
-                // dwReserved0 holds the tag only when the entry is a reparse point.
-                let tag = (entry.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0)
-                    .then_some(entry.dwReserved0);
-                let ty = file_type(entry.dwFileAttributes, tag);
-                let name = OsString::from_wide(name);
-                if each(&name, Some(ty)).is_break() {
+            let class = if first {
+                self.layout.restart
+            } else {
+                self.layout.class
+            };
+            // SAFETY: the handle is open with FILE_LIST_DIRECTORY and synchronous (not
+            // FILE_FLAG_OVERLAPPED); the buffer is DIR_BUFFER_SIZE writable bytes, aligned
+            // to 8 as the entries the class writes (ffi.rs), and its size is passed.
+            let ok = unsafe {
+                GetFileInformationByHandleEx(
+                    dir.handle.raw(),
+                    class,
+                    self.buffer.0.as_mut_ptr().cast(),
+                    DIR_BUFFER_SIZE as u32,
+                )
+            };
+            if ok == 0 {
+                let err = io::Error::last_os_error();
+                // The end; or, at the start, the root of an empty volume, which has no
+                // `.` and `..` either.
+                if last_error_is(&err, &[ERROR_NO_MORE_FILES])
+                    || (first && last_error_is(&err, &[ERROR_FILE_NOT_FOUND]))
+                {
                     return Ok(());
                 }
-            }
-            // SAFETY: the search handle is open; `data` is writable for one structure.
-            if unsafe { FindNextFileW(find.raw(), data.as_mut_ptr()) } == 0 {
-                let err = io::Error::last_os_error();
-                if last_error_is(&err, &[ERROR_NO_MORE_FILES]) {
-                    return Ok(());
+                // A class this system or file system does not know (before Windows 10,
+                // FAT, SMB, Wine 8): the one every file system has, from now on.
+                if first && unsupported(&err) && self.layout.class != ID_BOTH_DIR_INFO.class {
+                    self.layout = &ID_BOTH_DIR_INFO;
+                    continue;
                 }
                 return Err(err);
             }
+            first = false;
+            if entries(&self.buffer.0, self.layout, &mut each)?.is_break() {
+                return Ok(());
+            }
         }
+    }
+}
+
+/// Calls `each` with the entries of one filled buffer, laid out as `layout` says, skipping
+/// `.` and `..`. Every offset and length is checked against the buffer: a malformed listing
+/// is an error (`InvalidData`), never a read out of bounds.
+pub(super) fn entries(
+    buffer: &[u8],
+    layout: &DirInfoLayout,
+    mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+) -> io::Result<ControlFlow<()>> {
+    let malformed = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the file system returned a malformed directory listing",
+        )
+    };
+    let u32_at = |at: usize| -> io::Result<u32> {
+        let bytes = buffer.get(at..at + 4).ok_or_else(malformed)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    };
+    let mut at = 0;
+    loop {
+        let next = u32_at(at)? as usize;
+        let attributes = u32_at(at + layout.attributes)?;
+        let name_bytes = u32_at(at + layout.name_length)? as usize;
+        let start = at + layout.name;
+        let name = buffer
+            .get(start..start + name_bytes)
+            .filter(|_| name_bytes.is_multiple_of(2))
+            .ok_or_else(malformed)?;
+        let name: Vec<u16> = name
+            .chunks_exact(2)
+            .map(|unit| u16::from_le_bytes([unit[0], unit[1]]))
+            .collect();
+        let dot = u16::from(b'.');
+        if name != [dot] && name != [dot, dot] {
+            // The tag is there only when the entry is a reparse point.
+            let tag = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+                Some(u32_at(at + layout.tag)?)
+            } else {
+                None
+            };
+            let ty = file_type(attributes, tag);
+            if each(&OsString::from_wide(&name), Some(ty)).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        if next == 0 {
+            return Ok(ControlFlow::Continue(()));
+        }
+        at = at.checked_add(next).ok_or_else(malformed)?;
     }
 }
 

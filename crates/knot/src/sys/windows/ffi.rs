@@ -21,13 +21,15 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FILE_ATTRIBUTE_TAG_INFO, FILE_DISPOSITION_FLAG_DELETE,
     FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE, FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
     FILE_DISPOSITION_INFO, FILE_DISPOSITION_INFO_EX, FILE_FLAG_BACKUP_SEMANTICS,
-    FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_BOTH_DIR_INFO, FILE_ID_EXTD_DIR_INFO, FILE_ID_INFO,
+    FILE_INFO_BY_HANDLE_CLASS, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO,
     FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA,
-    FIND_FIRST_EX_LARGE_FETCH, FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx,
+    FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx, FileIdBothDirectoryInfo,
+    FileIdBothDirectoryRestartInfo, FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo,
     FileIdInfo, FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic,
-    FindExSearchNameMatch, FindFirstFileExW, FindNextFileW, GetDriveTypeW,
-    GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
-    GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
+    FindExSearchNameMatch, FindFirstFileExW, GetDriveTypeW, GetFileInformationByHandle,
+    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
+    GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
     SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
     SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
@@ -64,6 +66,57 @@ pub(crate) const MAXIMUM_REPARSE_DATA_BUFFER_SIZE: usize = 16 * 1024;
 #[repr(C, align(8))]
 pub(crate) struct ReparseBuffer(pub(crate) [u8; MAXIMUM_REPARSE_DATA_BUFFER_SIZE]);
 
+/// The buffer a directory listing is read into, one `GetFileInformationByHandleEx` call at
+/// a time: 64 KiB, as `FIND_FIRST_EX_LARGE_FETCH` asks of the file system (and the most an
+/// SMB server returns at once), aligned to 8 like the entries in it (each starts at a
+/// multiple of 8: MS-FSCC 2.4, `NextEntryOffset`). The entries are read field by field at
+/// the offsets of a [`DirInfoLayout`], never cast to structures.
+#[repr(C, align(8))]
+pub(crate) struct DirBuffer(pub(crate) [u8; DIR_BUFFER_SIZE]);
+
+pub(crate) const DIR_BUFFER_SIZE: usize = 64 * 1024;
+
+/// Where the fields knot reads sit in the entries of one directory information class.
+#[derive(Debug)]
+pub(crate) struct DirInfoLayout {
+    /// The class's name, for messages.
+    pub(crate) class_name: &'static str,
+    /// The class that goes on with a listing, and the one that starts it again.
+    pub(crate) class: FILE_INFO_BY_HANDLE_CLASS,
+    pub(crate) restart: FILE_INFO_BY_HANDLE_CLASS,
+    pub(crate) attributes: usize,
+    /// `FileNameLength`, in bytes.
+    pub(crate) name_length: usize,
+    /// The reparse tag, valid when `FILE_ATTRIBUTE_REPARSE_POINT` is set.
+    pub(crate) tag: usize,
+    pub(crate) name: usize,
+}
+
+/// `FILE_ID_EXTD_DIR_INFO` (Windows 10 and later, NTFS and ReFS): the tag has its own
+/// field, `ReparsePointTag`.
+pub(crate) const ID_EXTD_DIR_INFO: DirInfoLayout = DirInfoLayout {
+    class_name: "FileIdExtdDirectoryInfo",
+    class: FileIdExtdDirectoryInfo,
+    restart: FileIdExtdDirectoryRestartInfo,
+    attributes: offset_of!(FILE_ID_EXTD_DIR_INFO, FileAttributes),
+    name_length: offset_of!(FILE_ID_EXTD_DIR_INFO, FileNameLength),
+    tag: offset_of!(FILE_ID_EXTD_DIR_INFO, ReparsePointTag),
+    name: offset_of!(FILE_ID_EXTD_DIR_INFO, FileName),
+};
+
+/// `FILE_ID_BOTH_DIR_INFO` (Windows Vista and later, every local file system, SMB, Wine):
+/// the tag is in `EaSize`, which "MUST contain a reparse tag" when the entry is a reparse
+/// point (MS-FSCC 2.4.17; `FindFirstFileExW` reports it as `dwReserved0` from there).
+pub(crate) const ID_BOTH_DIR_INFO: DirInfoLayout = DirInfoLayout {
+    class_name: "FileIdBothDirectoryInfo",
+    class: FileIdBothDirectoryInfo,
+    restart: FileIdBothDirectoryRestartInfo,
+    attributes: offset_of!(FILE_ID_BOTH_DIR_INFO, FileAttributes),
+    name_length: offset_of!(FILE_ID_BOTH_DIR_INFO, FileNameLength),
+    tag: offset_of!(FILE_ID_BOTH_DIR_INFO, EaSize),
+    name: offset_of!(FILE_ID_BOTH_DIR_INFO, FileName),
+};
+
 /// The fixed part of `FILE_RENAME_INFO` (winbase.h) on 64-bit Windows:
 /// `union { BOOLEAN ReplaceIfExists; DWORD Flags; }` at 0, `HANDLE RootDirectory` at 8,
 /// `DWORD FileNameLength` at 16, then `WCHAR FileName[]` at 20. The name follows the
@@ -93,6 +146,26 @@ const _: () = {
     // FILE_DISPOSITION_INFO is one BOOLEAN; FILE_DISPOSITION_INFO_EX one DWORD of flags.
     assert!(size_of::<FILE_DISPOSITION_INFO>() == 1);
     assert!(size_of::<FILE_DISPOSITION_INFO_EX>() == 4);
+
+    // The directory entries (ntifs.h FILE_ID_EXTD_DIR_INFORMATION and
+    // FILE_ID_BOTH_DIR_INFORMATION): NextEntryOffset, FileIndex, four times and two sizes
+    // (8 bytes each), FileAttributes at 56, FileNameLength at 60, EaSize at 64; then the
+    // tag and the 16-byte id before the name at 88, or the 8.3 name and the 8-byte id
+    // before the name at 104.
+    assert!(size_of::<DirBuffer>() == DIR_BUFFER_SIZE);
+    assert!(align_of::<DirBuffer>() == 8);
+    assert!(ID_EXTD_DIR_INFO.attributes == 56);
+    assert!(ID_EXTD_DIR_INFO.name_length == 60);
+    assert!(offset_of!(FILE_ID_EXTD_DIR_INFO, EaSize) == 64);
+    assert!(ID_EXTD_DIR_INFO.tag == 68);
+    assert!(offset_of!(FILE_ID_EXTD_DIR_INFO, FileId) == 72);
+    assert!(ID_EXTD_DIR_INFO.name == 88);
+    assert!(ID_BOTH_DIR_INFO.attributes == 56);
+    assert!(ID_BOTH_DIR_INFO.name_length == 60);
+    assert!(ID_BOTH_DIR_INFO.tag == 64);
+    assert!(offset_of!(FILE_ID_BOTH_DIR_INFO, ShortName) == 70);
+    assert!(offset_of!(FILE_ID_BOTH_DIR_INFO, FileId) == 96);
+    assert!(ID_BOTH_DIR_INFO.name == 104);
 
     // WIN32_FIND_DATAW: attributes, three FILETIMEs, sizes, then dwReserved0 (the reparse
     // tag of a reparse point, FindFirstFileExW docs) at 36 and the name at 44.

@@ -36,7 +36,11 @@ pub(crate) struct Handle(HANDLE);
 // knot never shares one with code that keeps per-thread state in it (no overlapped I/O).
 unsafe impl Send for Handle {}
 // SAFETY: every call made through `&Handle` is a query or a single self-contained
-// operation that the kernel serialises; none depends on a file position.
+// operation, and the kernel serialises calls on a synchronous handle (its file object has
+// one lock). The one with state in the file object, a directory listing
+// (`DirReader::read`), starts it again each time, and the scan reads each directory from
+// one thread only; two threads listing one directory at once would see its entries split
+// between them, never memory unsafety.
 unsafe impl Sync for Handle {}
 
 impl Handle {
@@ -44,6 +48,23 @@ impl Handle {
     /// no other program is locked out. Directories open too (`FILE_FLAG_BACKUP_SEMANTICS`,
     /// which also lets a process holding the backup privilege through).
     pub(crate) fn open(path: &Path, access: u32, follow: Follow) -> io::Result<Handle> {
+        Handle::open_shared(
+            path,
+            access,
+            follow,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+        )
+    }
+
+    /// [`Handle::open`], letting others do only what `share` allows while the handle is
+    /// open: without `FILE_SHARE_DELETE`, no one can rename or delete the entry (nor open
+    /// it to do so), and opening fails if someone already has it open to.
+    pub(crate) fn open_shared(
+        path: &Path,
+        access: u32,
+        follow: Follow,
+        share: u32,
+    ) -> io::Result<Handle> {
         let name = wide::path(path)?;
         let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
         if follow == Follow::No {
@@ -55,7 +76,7 @@ impl Handle {
             CreateFileW(
                 name.as_ptr(),
                 access,
-                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                share,
                 std::ptr::null(),
                 OPEN_EXISTING,
                 flags,
@@ -177,10 +198,6 @@ impl FindHandle {
     pub(crate) fn new(raw: HANDLE) -> FindHandle {
         debug_assert!(raw != INVALID_HANDLE_VALUE);
         FindHandle(raw)
-    }
-
-    pub(crate) fn raw(&self) -> HANDLE {
-        self.0
     }
 }
 

@@ -9,7 +9,7 @@
 //! | [`read_link`] | `FSCTL_GET_REPARSE_POINT`, decoded by the codec |
 //! | [`remove_link`] | checked and deleted through one handle to the link itself |
 //! | [`rename_over`] | `SetFileInformationByHandle(FileRenameInfoEx)`, POSIX semantics |
-//! | [`Dir`], [`DirReader`] | `FindFirstFileExW` for listings (the tag comes with each entry) |
+//! | [`Dir`], [`DirReader`] | listings through the directory's handle (`FileIdExtdDirectoryInfo`) |
 //!
 //! Every path goes through [`wide::path`], so paths longer than `MAX_PATH` work; every
 //! `unsafe` block of knot lives under this directory, each with its `SAFETY` comment.

@@ -533,3 +533,168 @@ fn directories_list_with_types_and_open_without_following() {
         lstat(&t.path().join("f")).unwrap().id
     );
 }
+
+/// A listing buffer as the file system fills it: entries laid out as `layout` says, each
+/// starting at a multiple of 8, chained by `NextEntryOffset`.
+fn listing(layout: &ffi::DirInfoLayout, entries: &[(u32, u32, &str)]) -> Vec<u8> {
+    let mut buffer = Vec::new();
+    for (i, &(attributes, tag, name)) in entries.iter().enumerate() {
+        let name: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let len = (layout.name + name.len()).next_multiple_of(8);
+        let mut entry = vec![0u8; len];
+        if i + 1 < entries.len() {
+            entry[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        }
+        entry[layout.attributes..][..4].copy_from_slice(&attributes.to_le_bytes());
+        entry[layout.name_length..][..4].copy_from_slice(&(name.len() as u32).to_le_bytes());
+        entry[layout.tag..][..4].copy_from_slice(&tag.to_le_bytes());
+        entry[layout.name..][..name.len()].copy_from_slice(&name);
+        buffer.extend(entry);
+    }
+    buffer
+}
+
+/// Both information classes are read field by field: names, types from the attributes, the
+/// tag only where the entry is a reparse point (`EaSize` holds the size of extended
+/// attributes otherwise), and `.` and `..` left out.
+#[test]
+fn listing_buffers_are_read_by_their_layout() {
+    const DIR: u32 = FILE_ATTRIBUTE_DIRECTORY;
+    const REPARSE: u32 = FILE_ATTRIBUTE_REPARSE_POINT;
+    for layout in [&ffi::ID_EXTD_DIR_INFO, &ffi::ID_BOTH_DIR_INFO] {
+        let buffer = listing(
+            layout,
+            &[
+                (DIR, 0, "."),
+                (DIR, 0, ".."),
+                (0x20, 64, "file with EAs"),
+                (DIR | REPARSE, Tag::MOUNT_POINT.0, "junction"),
+                (DIR | REPARSE, Tag::CLOUD.0, "cloud folder"),
+                (REPARSE, Tag::SYMLINK.0, "\u{e9}t\u{e9}"),
+            ],
+        );
+        let mut found = Vec::new();
+        let flow = dir::entries(&buffer, layout, |name, ty| {
+            found.push((name.to_string_lossy().into_owned(), ty));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert!(flow.is_continue());
+        assert_eq!(
+            found,
+            [
+                ("file with EAs".to_string(), Some(FileType::File)),
+                ("junction".to_string(), Some(FileType::Link)),
+                ("cloud folder".to_string(), Some(FileType::Dir)),
+                ("\u{e9}t\u{e9}".to_string(), Some(FileType::Link)),
+            ]
+        );
+        // The visitor stops the listing.
+        let mut seen = 0;
+        let flow = dir::entries(&buffer, layout, |_, _| {
+            seen += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+        assert!(flow.is_break());
+        assert_eq!(seen, 1);
+    }
+}
+
+/// A listing that does not fit its buffer is an error, never a read out of bounds.
+#[test]
+fn malformed_listings_are_errors() {
+    let layout = &ffi::ID_BOTH_DIR_INFO;
+    let good = listing(layout, &[(0x20, 0, "a"), (0x20, 0, "b")]);
+    // Cut in the second entry's name, in the first entry's fixed part, or empty.
+    let second = u32::from_le_bytes(good[..4].try_into().unwrap()) as usize;
+    let mut cases = vec![
+        good[..second + layout.name + 1].to_vec(),
+        good[..10].to_vec(),
+        Vec::new(),
+    ];
+    // A name longer than the buffer, and one of an odd number of bytes.
+    let mut long = good.clone();
+    long[layout.name_length..][..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    cases.push(long);
+    let mut odd = good.clone();
+    odd[layout.name_length..][..4].copy_from_slice(&1u32.to_le_bytes());
+    cases.push(odd);
+    // A next entry past the end.
+    let mut next = good;
+    next[..4].copy_from_slice(&0xffff_fff8u32.to_le_bytes());
+    cases.push(next);
+    for buffer in cases {
+        let err =
+            dir::entries(&buffer, layout, |_, _| std::ops::ControlFlow::Continue(())).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+}
+
+fn list(reader: &mut DirReader, dir: &Dir) -> Vec<String> {
+    let mut found = Vec::new();
+    reader
+        .read(dir, |name, _| {
+            found.push(name.to_string_lossy().into_owned());
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    found.sort();
+    found
+}
+
+/// A listing longer than one buffer is read whole, and a directory read again is read
+/// from its start.
+#[test]
+fn long_listings_are_read_whole_and_again() {
+    let t = tempdir();
+    let mut want: Vec<String> = (0..600)
+        .map(|i| format!("{i:04}-{}", "n".repeat(120)))
+        .collect();
+    for name in &want {
+        fs::write(t.path().join(name), "").unwrap();
+    }
+    want.sort();
+    let dir = Dir::open(t.path()).unwrap();
+    let mut reader = DirReader::new();
+    assert_eq!(list(&mut reader, &dir), want);
+    assert_eq!(list(&mut reader, &dir), want);
+    // A reader stopped early leaves nothing behind for the next read.
+    reader
+        .read(&dir, |_, _| std::ops::ControlFlow::Break(()))
+        .unwrap();
+    assert_eq!(list(&mut reader, &dir), want);
+    note(&format!(
+        "directories are listed with {}",
+        reader.layout.class_name
+    ));
+}
+
+/// A directory knot holds cannot be renamed or deleted, so the paths below it stay
+/// true; what is inside it can still change.
+#[test]
+fn an_open_directory_stays_where_it_is() {
+    let t = tempdir();
+    let (a, moved, empty) = (
+        t.path().join("a"),
+        t.path().join("moved"),
+        t.path().join("e"),
+    );
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&empty).unwrap();
+    fs::write(a.join("f"), "x").unwrap();
+    let dir = Dir::open(&a).unwrap();
+    let below = Dir::open(t.path()).unwrap();
+    let held = [
+        below.open_at(OsStr::new("e"), false).unwrap(),
+        Dir::open(&empty).unwrap(),
+    ];
+    assert!(fs::rename(&a, &moved).is_err());
+    assert!(fs::remove_dir(&empty).is_err());
+    assert!(a.is_dir() && empty.is_dir());
+    fs::rename(a.join("f"), a.join("g")).unwrap();
+    assert_eq!(list(&mut DirReader::new(), &dir), ["g"]);
+    drop((dir, held));
+    fs::rename(&a, &moved).unwrap();
+    fs::remove_dir(&empty).unwrap();
+}
