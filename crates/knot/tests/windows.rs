@@ -300,6 +300,46 @@ fn symlink_flavour_checks_come_before_anything_is_made() {
     assert_eq!(t.names(), ["d"]);
 }
 
+/// A drive-relative target (`C:x`: relative to drive C's current directory) is stored as
+/// the full path Windows makes of it, which is what `CreateSymbolicLinkW` stores, so the
+/// read-back compares like with like: made and read back in full, or (Wine 8) caught by
+/// the read-back, which says what was asked for.
+#[test]
+fn drive_relative_targets_are_stored_in_full() {
+    let t = Dir::new();
+    let file = CreateOptions {
+        flavour: Some(Flavour::File),
+        ..default()
+    };
+    let want = std::path::absolute("C:x").unwrap();
+    assert!(
+        want.is_absolute() && want.starts_with(r"C:\"),
+        "{}",
+        want.display()
+    );
+    match create(t.join("l"), "C:x", LinkType::Symlink, &file) {
+        Ok(made) => {
+            assert_eq!(made.link.target.as_deref(), Some(want.as_path()));
+            assert_eq!(made.link.relative, Some(false));
+            remove(t.join("l"), RemoveMode::Remove).unwrap();
+        }
+        Err(err) => {
+            note(&format!(
+                "no symlink made, checked what was asked for: {err}"
+            ));
+            match err.kind() {
+                ErrorKind::PrivilegeNeeded => assert!(!under_wine()),
+                ErrorKind::ReadBack { expected, found } => {
+                    assert_eq!(expected, &format!("{:?}", want.display().to_string()));
+                    assert_eq!(found, "nothing");
+                }
+                other => panic!("unexpected {other:?}: {err}"),
+            }
+        }
+    }
+    assert!(t.names().is_empty());
+}
+
 /// The relative target is resolved against the link's directory, never the current one:
 /// `f` exists beside the link only, so the flavour is found (no FlavourNeeded).
 #[test]
