@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use fixture::Dir;
 use knot::{
@@ -186,23 +186,27 @@ fn force_replacement_is_atomic_for_readers() {
     t.symlink("l", "a");
     let link = t.join("l");
     let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
     let reader = {
-        let (link, stop) = (link.clone(), Arc::clone(&stop));
+        let (link, stop, reads) = (link.clone(), Arc::clone(&stop), Arc::clone(&reads));
         std::thread::spawn(move || {
-            let mut reads = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 fs::symlink_metadata(&link).expect("the link is never missing");
-                reads += 1;
+                reads.fetch_add(1, Ordering::Relaxed);
             }
-            reads
         })
     };
-    for i in 0..300 {
-        let target = if i % 2 == 0 { "b" } else { "a" };
+    // Replace until the reader has looked many times, however the threads are scheduled.
+    let started = std::time::Instant::now();
+    let mut replaced = 0;
+    while replaced < 300 || reads.load(Ordering::Relaxed) < 1000 {
+        let target = if replaced % 2 == 0 { "b" } else { "a" };
         create(&link, target, LinkType::Symlink, &force()).unwrap();
+        replaced += 1;
+        assert!(started.elapsed().as_secs() < 60, "the reader never ran");
     }
     stop.store(true, Ordering::Relaxed);
-    assert!(reader.join().unwrap() > 0);
+    reader.join().unwrap();
     assert_eq!(t.names(), ["a", "b", "l"]);
 }
 
