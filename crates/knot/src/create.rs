@@ -1,14 +1,15 @@
 //! Creating links: never overwriting, all or nothing, and read back before reporting
 //! success (DESIGN.md promises 2 and 3).
 
-use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
-use crate::path::{parent_dir, real_dir, real_location, relative_to, resolve_against_link};
+use crate::path::{
+    hidden_name, parent_dir, real_dir, real_location, relative_to, resolve_against_link,
+};
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
 /// Which kind of link to make.
@@ -208,7 +209,7 @@ fn create_inner(
     let place = sys::place(link).map_err(|e| Error::io(op, link, e).with_target(target))?;
     let plan = plan(link, target, &target_path, target_meta, ty, options, &place).map_err(fail)?;
     let made_at = if replacing {
-        temporary_name(link)
+        hidden_name(link)
     } else {
         link.to_path_buf()
     };
@@ -248,9 +249,15 @@ fn create_inner(
         // All or nothing: take back what was made. The rename is the last step, so on any
         // failure the thing to remove is still at `made_at`: a new hard link is a plain
         // file name (the target keeps its data), anything else a link.
-        let _ = match plan.made {
-            LinkType::Hardlink => std::fs::remove_file(&made_at),
-            _ => sys::lstat(&made_at).and_then(|m| sys::remove_link(&made_at, &m)),
+        // Only what knot made is removed: a new name of the target, or a link.
+        let target_id = sys::lstat(&target_path).ok().map(|m| m.id);
+        let _ = match (plan.made, sys::lstat(&made_at)) {
+            (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
+                std::fs::remove_file(&made_at)
+            }
+            (LinkType::Hardlink, _) => Ok(()),
+            (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at, &m),
+            (_, _) => Ok(()),
         };
         return Err(match err.kind() {
             io::ErrorKind::InvalidData => Error::new(
@@ -414,21 +421,6 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
         }
     }
     Ok(())
-}
-
-/// A name beside `link` for building its replacement: `.NAME.knot~PID`, unique enough for
-/// one process; a clash is reported by the create call as "exists", never overwritten.
-fn temporary_name(link: &Path) -> PathBuf {
-    let suffix = format!(".knot~{}", std::process::id());
-    let file_name = link.file_name().unwrap_or_default();
-    let mut name = OsString::from(".");
-    // A name is at most 255 bytes (units on Windows): a long one is left out of the
-    // temporary name rather than making it too long to create.
-    if file_name.len() + suffix.len() < 250 {
-        name.push(file_name);
-    }
-    name.push(suffix);
-    link.with_file_name(name)
 }
 
 #[cfg(all(test, unix))]

@@ -1,6 +1,7 @@
 //! Path arithmetic that never touches the file system, or touches it only to resolve a
 //! directory that the caller named.
 
+use std::ffi::OsString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -80,6 +81,22 @@ pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
 /// names the same file).
 pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
     std::fs::canonicalize(path).map(crate::sys::user_path)
+}
+
+/// A hidden name beside `link` (`.NAME.knot~PID`, unique enough for one process) where
+/// knot builds a replacement or sets a link aside to remove it; a clash is an error (the
+/// calls that use it never overwrite).
+pub(crate) fn hidden_name(link: &Path) -> PathBuf {
+    let suffix = format!(".knot~{}", std::process::id());
+    let file_name = link.file_name().unwrap_or_default();
+    let mut name = OsString::from(".");
+    // A name is at most 255 bytes (units on Windows): a long one is left out of the
+    // temporary name rather than making it too long to create.
+    if file_name.len() + suffix.len() < 250 {
+        name.push(file_name);
+    }
+    name.push(suffix);
+    link.with_file_name(name)
 }
 
 /// The relative path that leads from directory `base` to `path`; both absolute.

@@ -196,8 +196,41 @@ fn changed_since() -> io::Error {
 }
 
 /// `unlink(2)` removes the link itself; it never follows one.
-pub(crate) fn remove_link(path: &Path, _meta: &Meta) -> io::Result<()> {
-    fs::remove_file(path)
+///
+/// The link must still be the one `meta` describes. On Linux it is first renamed aside to a
+/// hidden name in the same directory (`renameat2(RENAME_NOREPLACE)`) and checked there:
+/// only the link itself is unlinked, and anything that took its place in the meantime is
+/// renamed back untouched. Where the file system cannot do that (some FUSE file systems),
+/// the entry is checked just before `unlink(2)`, which narrows the window to two calls.
+pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
+    let is_it = |m: &Meta| m.ty == FileType::Link && m.id == meta.id;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        let aside = crate::path::hidden_name(path);
+        match renameat_with(CWD, path, CWD, &aside, RenameFlags::NOREPLACE) {
+            Ok(()) => {
+                if lstat(&aside).is_ok_and(|m| is_it(&m)) {
+                    return fs::remove_file(&aside);
+                }
+                return match renameat_with(CWD, &aside, CWD, path, RenameFlags::NOREPLACE) {
+                    Ok(()) => Err(changed_since()),
+                    Err(err) => Err(io::Error::other(format!(
+                        "it was replaced by something else while knot worked, and that could \
+                         not be put back ({err}): it is now at '{}'",
+                        aside.display()
+                    ))),
+                };
+            }
+            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    match lstat(path) {
+        Ok(m) if is_it(&m) => fs::remove_file(path),
+        Ok(_) => Err(changed_since()),
+        Err(err) => Err(err),
+    }
 }
 
 /// What a failure to follow a link means for its status.
@@ -259,6 +292,36 @@ mod tests {
         rename_over(&new, &old, &inspected).unwrap();
         assert_eq!(fs::read_link(&old).unwrap(), Path::new("b"));
         assert!(fs::symlink_metadata(&new).is_err());
+    }
+
+    /// Promise 1 under a race: a real file that took the link's place after it was
+    /// inspected is never removed, and stays where it is.
+    #[test]
+    fn remove_link_removes_only_the_link_it_was_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink("a", &link).unwrap();
+        let inspected = lstat(&link).unwrap();
+        fs::remove_file(&link).unwrap();
+        fs::write(&link, "precious").unwrap();
+        let err = remove_link(&link, &inspected).unwrap_err();
+        assert!(
+            err.to_string().contains("replaced by something else"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&link).unwrap(), "precious");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing set aside"
+        );
+        // Another link in its place is not the one inspected either.
+        fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink("b", &link).unwrap();
+        assert!(remove_link(&link, &inspected).is_err());
+        let current = lstat(&link).unwrap();
+        remove_link(&link, &current).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
