@@ -8,7 +8,11 @@ use std::path::{Component, Path, PathBuf};
 /// `path` made absolute against the current directory, with `.` and `..` folded lexically,
 /// the way Windows' `GetFullPathNameW` does for `mklink /J` and `junction.exe`.
 pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
-    let abs = std::path::absolute(path)?;
+    Ok(fold(&std::path::absolute(path)?))
+}
+
+/// `.` and `..` folded lexically out of an absolute path.
+fn fold(abs: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in abs.components() {
         match part {
@@ -25,7 +29,20 @@ pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
             other => out.push(other),
         }
     }
-    Ok(out)
+    out
+}
+
+/// An absolute path with its longest existing leading part resolved as the kernel would
+/// (links followed, `..` physical) and the rest, which names nothing yet, folded.
+fn resolve_existing(abs: &Path) -> PathBuf {
+    let parts: Vec<Component<'_>> = abs.components().collect();
+    for keep in (1..=parts.len()).rev() {
+        let (known, rest) = parts.split_at(keep);
+        if let Ok(real) = std::fs::canonicalize(known.iter().collect::<PathBuf>()) {
+            return fold(&real.join(rest.iter().collect::<PathBuf>()));
+        }
+    }
+    fold(abs)
 }
 
 /// The directory a link lives in: its parent, or `.` for a bare name.
@@ -48,16 +65,28 @@ pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
 
 /// The real location of `path` with its directories resolved but its final component kept
 /// as it is, so a target that is itself a link is pointed at, not followed.
+///
+/// On Unix `..` is resolved where the kernel resolves it, after the links before it
+/// (`sym/..` is the parent of where `sym` leads, not `.`), so the path is folded only when
+/// its directory does not exist; on Windows, which folds `..` lexically, it is folded first.
 pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
-    let abs = absolute(path)?;
-    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
-        return Ok(abs);
-    };
-    match real_dir(parent) {
-        Ok(real) => Ok(real.join(name)),
-        // A missing parent (a dangling target): the lexical form is all there is.
-        Err(_) => Ok(abs),
+    if cfg!(windows) {
+        let abs = absolute(path)?;
+        return match (abs.parent(), abs.file_name()) {
+            (Some(parent), Some(name)) => match real_dir(parent) {
+                Ok(real) => Ok(real.join(name)),
+                // A missing parent (a dangling target): the lexical form is all there is.
+                Err(_) => Ok(abs),
+            },
+            _ => Ok(abs),
+        };
     }
+    let abs = std::path::absolute(path)?;
+    Ok(match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => resolve_existing(parent).join(name),
+        // It ends in `..` (or is a root): a directory, resolved whole.
+        _ => resolve_existing(&abs),
+    })
 }
 
 /// Where the directory `dir` really is, for computing the targets knot stores.
@@ -147,6 +176,25 @@ fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sym/..` is where the kernel goes: the parent of what `sym` leads to.
+    #[cfg(unix)]
+    #[test]
+    fn dot_dot_after_a_link_is_resolved_physically() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(base.join("x/y")).unwrap();
+        std::os::unix::fs::symlink("x/y", base.join("sym")).unwrap();
+        assert_eq!(real_location(&base.join("sym/..")).unwrap(), base.join("x"));
+        assert_eq!(
+            real_location(&base.join("sym/../t")).unwrap(),
+            base.join("x/t")
+        );
+        assert_eq!(
+            real_location(&base.join("sym/../../z/t")).unwrap(),
+            base.join("z/t")
+        );
+    }
 
     #[test]
     fn relative_paths() {

@@ -315,9 +315,11 @@ mod tests {
             1,
             "nothing set aside"
         );
-        // Another link in its place is not the one inspected either.
-        fs::remove_file(&link).unwrap();
-        std::os::unix::fs::symlink("b", &link).unwrap();
+        // Another link in its place is not the one inspected either (made before the
+        // file goes, so that it cannot reuse the inode number).
+        let other = dir.path().join("other");
+        std::os::unix::fs::symlink("b", &other).unwrap();
+        fs::rename(&other, &link).unwrap();
         assert!(remove_link(&link, &inspected).is_err());
         let current = lstat(&link).unwrap();
         remove_link(&link, &current).unwrap();
