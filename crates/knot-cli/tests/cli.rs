@@ -440,3 +440,28 @@ fn show_raw_of_a_unix_symlink_says_there_is_no_reparse_buffer() {
     assert_eq!(record["raw"], serde_json::Value::Null);
     assert_eq!(record["kind"], "symlink");
 }
+
+/// A symlink may lead where its maker cannot look, as with `ln -s`; a hard link needs its
+/// target read, and says which path it could not read.
+#[test]
+fn targets_that_cannot_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.mkdir("locked/in");
+    env.file("locked/in/f", "x");
+    fs::set_permissions(env.path("locked"), fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = common::as_nobody(&env, &["symlink", "l", "locked/in/f"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "created symlink 'l' -> 'locked/in/f'\n"
+    );
+    let out = common::as_nobody(&env, &["hardlink", "h", "locked/in/f"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot create hard link 'h': cannot read the target 'locked/in/f': Permission denied (os error 13)\n"
+    );
+    assert_eq!(env.names(), ["l", "locked"]);
+}

@@ -13,7 +13,7 @@ use std::process::Command as Process;
 
 mod common;
 
-use common::{Env, run};
+use common::{Env, as_nobody, run};
 
 /// Links in the scan tests' trees.
 trait Links {
@@ -287,26 +287,6 @@ fn a_closed_pipe_ends_quietly() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert_eq!(lines[1], "0", "knot's exit status");
-}
-
-/// Runs knot as the unprivileged user `nobody`, so permission bits apply even when the
-/// tests run as root.
-fn as_nobody(env: &Env, args: &[&str]) -> std::process::Output {
-    let knot = assert_cmd::cargo::cargo_bin("knot");
-    let root = Process::new("id").arg("-u").output().unwrap();
-    let mut cmd = if String::from_utf8_lossy(&root.stdout).trim() == "0" {
-        // setpriv is in util-linux, on every Debian system.
-        let mut cmd = Process::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(&knot);
-        cmd
-    } else {
-        Process::new(&knot)
-    };
-    cmd.args(args)
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run knot through setpriv (util-linux): {e}"))
 }
 
 #[test]

@@ -187,7 +187,13 @@ fn create_inner(
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) if sys::classify_resolve_error(&e).is_broken() => None,
-        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+        // A symlink may lead where this user cannot look (like `ln -s`): its flavour is
+        // then asked for where it matters, as for a missing target.
+        Err(_) if ty == LinkType::Symlink => None,
+        Err(e) => {
+            let err = Error::new(op, link, ErrorKind::TargetUnreadable).with_target(target);
+            return Err(err.with_source(e));
+        }
     };
 
     if let Some(meta) = existing

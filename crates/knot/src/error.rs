@@ -59,6 +59,8 @@ pub enum ErrorKind {
     },
     /// The target does not exist, and this kind of link needs it.
     TargetMissing,
+    /// The target exists but cannot be read (a permission or I/O error).
+    TargetUnreadable,
     /// A junction to something that is not a directory.
     TargetNotDirectory,
     /// A hard link to a directory.
@@ -163,6 +165,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_source(mut self, err: io::Error) -> Error {
+        self.source = Some(err);
+        self
+    }
+
     pub(crate) fn with_op(mut self, op: Op) -> Error {
         self.op = op;
         self
@@ -205,6 +212,10 @@ impl Error {
                 format!("it is a {what}, not a link; --force replaces only links")
             }
             ErrorKind::TargetMissing => format!("the target {} does not exist", target()),
+            ErrorKind::TargetUnreadable => match &self.source {
+                Some(e) => format!("cannot read the target {}: {e}", target()),
+                None => format!("cannot read the target {}", target()),
+            },
             ErrorKind::TargetNotDirectory => {
                 format!(
                     "the target {} is not a directory; a junction points at a directory",

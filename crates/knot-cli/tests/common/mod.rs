@@ -118,3 +118,24 @@ pub fn unhex(hex: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect()
 }
+
+#[cfg(unix)]
+/// Runs knot as the unprivileged user `nobody`, so permission bits apply even when the
+/// tests run as root.
+pub fn as_nobody(env: &Env, args: &[&str]) -> std::process::Output {
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let root = std::process::Command::new("id").arg("-u").output().unwrap();
+    let mut cmd = if String::from_utf8_lossy(&root.stdout).trim() == "0" {
+        // setpriv is in util-linux, on every Debian system.
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&knot);
+        cmd
+    } else {
+        std::process::Command::new(&knot)
+    };
+    cmd.args(args)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run knot through setpriv (util-linux): {e}"))
+}
