@@ -9,6 +9,7 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -197,6 +198,9 @@ impl Printer {
 
     /// Prints one record in the chosen format.
     pub fn record(&mut self, link: &Link) {
+        if stdout_gone() {
+            return;
+        }
         let result = match self.format {
             Format::Human => self.out.write_all(human(link).as_bytes()),
             Format::Json => writeln!(self.out, "{}", record(link)),
@@ -210,20 +214,32 @@ impl Printer {
 
     /// Prints one line of text (human output that is not a record).
     pub fn line(&mut self, text: &str) {
+        if stdout_gone() {
+            return;
+        }
         check(writeln!(self.out, "{text}"));
     }
 
     /// Prints text as it is (it ends with its own newline).
     pub fn text(&mut self, text: &str) {
+        if stdout_gone() {
+            return;
+        }
         check(self.out.write_all(text.as_bytes()));
     }
 
     /// Prints a JSON value as one line.
     pub fn json(&mut self, value: &Value) {
+        if stdout_gone() {
+            return;
+        }
         check(writeln!(self.out, "{value}"));
     }
 
     pub fn flush(&mut self) {
+        if stdout_gone() {
+            return;
+        }
         check(self.out.flush());
     }
 }
@@ -234,15 +250,25 @@ impl Drop for Printer {
     }
 }
 
-/// A write to standard output failed: a closed pipe ends knot quietly and successfully, as
-/// ripgrep does; anything else is reported.
-fn check(result: io::Result<()>) {
+/// Set once the reader of standard output has gone away (a closed pipe).
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard output's reader has gone away: output stops, and long work (a scan)
+/// may stop too, since nobody reads its records.
+pub fn stdout_gone() -> bool {
+    STDOUT_GONE.load(Ordering::Relaxed)
+}
+
+/// After a write to standard output: a closed pipe stops all further output quietly, but
+/// the work goes on (`knot rm a b c | head -1` still removes all three) and the exit code
+/// still says what happened; any other write error is reported and ends knot.
+pub fn check(result: io::Result<()>) {
     if let Err(err) = result {
         if err.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("knot: cannot write to standard output: {err}");
             std::process::exit(1);
         }
-        std::process::exit(0);
+        STDOUT_GONE.store(true, Ordering::Relaxed);
     }
 }
 

@@ -305,10 +305,11 @@ fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
     terminal
 }
 
-/// Writes a batch to standard output under one lock. A reader that went away ends knot
-/// quietly and successfully; any other write error is reported.
+/// Writes a batch to standard output under one lock. A reader that went away stops the
+/// output (and the scan: see [`run`]); any other write error is reported.
 fn write_out(buf: &mut Vec<u8>) {
-    if buf.is_empty() {
+    if buf.is_empty() || output::stdout_gone() {
+        buf.clear();
         return;
     }
     let result = {
@@ -317,13 +318,7 @@ fn write_out(buf: &mut Vec<u8>) {
         out.write_all(buf).and_then(|()| out.flush())
     };
     buf.clear();
-    if let Err(err) = result {
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("knot: cannot write to standard output: {err}");
-        std::process::exit(1);
-    }
+    output::check(result);
 }
 
 /// What the threads share.
@@ -513,7 +508,13 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
                 Ok(entry) => visitor.found(entry.into_link()),
                 Err(err) => visitor.error(&err),
             }
-            WalkState::Continue
+            // Nobody reads the records any more: stop, with what was found so far deciding
+            // the exit code (--check: 3 once anything matched).
+            if output::stdout_gone() {
+                WalkState::Quit
+            } else {
+                WalkState::Continue
+            }
         })
     });
     if let Some(line) = line {

@@ -426,6 +426,44 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(stderr, "");
 }
 
+/// A closed pipe stops the output, not the work: every link is still removed, the file
+/// in the middle is still refused, and the exit status says so.
+#[test]
+fn a_closed_pipe_does_not_stop_the_work() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let env = Env::new();
+    let mut names: Vec<String> = (0..2000).map(|i| format!("l{i}")).collect();
+    for name in &names {
+        std::os::unix::fs::symlink("t", env.path(name)).unwrap();
+    }
+    env.file("keep", "x");
+    names.insert(1000, "keep".into());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"))
+        .current_dir(env.dir.path())
+        .arg("rm")
+        .args(&names)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("knot: cannot remove 'keep': it is a regular file"),
+        "{stderr}"
+    );
+    assert_eq!(env.names(), ["keep"]);
+}
+
 #[test]
 fn show_raw_of_a_unix_symlink_says_there_is_no_reparse_buffer() {
     let env = Env::new();

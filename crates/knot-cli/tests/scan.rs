@@ -287,6 +287,22 @@ fn a_closed_pipe_ends_quietly() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert_eq!(lines[1], "0", "knot's exit status");
+    // With --check, the matches found still decide the exit status.
+    let out = Process::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' scan --check tree | head -n 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+            knot.display()
+        ))
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "3\n",
+        "knot's exit status"
+    );
 }
 
 #[test]
