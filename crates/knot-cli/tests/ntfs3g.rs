@@ -484,3 +484,61 @@ fn scan_reports_windows_kinds_and_names() {
         .code(0)
         .stdout("./deep/er/j -> C:\\deep  (junction)\n");
 }
+
+/// Through a bind mount of a directory inside the volume, Windows paths still start at the
+/// volume's root.
+#[test]
+fn bind_mounts_keep_the_path_inside_the_volume() {
+    let Some(vol) = volume("bind_mounts_keep_the_path_inside_the_volume") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("data/tgt")).unwrap();
+    let bind = tempfile::tempdir().unwrap();
+    run(Process::new("mount")
+        .arg("--bind")
+        .arg(vol.path("data"))
+        .arg(bind.path()));
+    let made = common::knot()
+        .current_dir(bind.path())
+        .args(["junction", "jb", "tgt"])
+        .output()
+        .unwrap();
+    run(Process::new("umount").arg(bind.path()));
+    assert_eq!(String::from_utf8_lossy(&made.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&made.stdout),
+        "created junction 'jb' -> 'C:\\data\\tgt'\n"
+    );
+    vol.remount();
+    assert_eq!(
+        vol.show("data/jb")["substitute_name"],
+        "\\??\\C:\\data\\tgt"
+    );
+    assert_eq!(vol.show("data/jb")["status"], "ok");
+}
+
+/// A relative target that climbs out of the volume could never be followed by Windows.
+#[test]
+fn relative_targets_stay_on_the_volume() {
+    let Some(vol) = volume("relative_targets_stay_on_the_volume") else {
+        return;
+    };
+    fs::create_dir(vol.path("d")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let other = other.path().to_str().unwrap().to_owned();
+    for args in [
+        &["symlink", "--dir", "d/up", "../../x"][..],
+        &["symlink", "--relative", "--dir", "r", &other],
+    ] {
+        let out = vol.knot(args).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("is outside the NTFS volume"),
+            "{args:?}: {stderr}"
+        );
+    }
+    vol.knot(["symlink", "--dir", "d/ok", "../d"])
+        .assert()
+        .code(0);
+    assert_eq!(vol.names(), ["d"]);
+}

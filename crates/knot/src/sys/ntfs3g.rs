@@ -19,6 +19,7 @@ use std::fs;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use knot_reparse::{MountPoint, ReparsePoint, Symlink, Tag, WideString};
@@ -43,6 +44,11 @@ const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
 pub(crate) struct Volume {
     /// Where it is mounted, as /proc/self/mountinfo says.
     mount: PathBuf,
+    /// The directory of the volume mounted there: `/` unless it is a bind mount of a
+    /// directory inside the volume.
+    root: PathBuf,
+    /// Its device number.
+    dev: u64,
 }
 
 fn refuse(why: String) -> io::Error {
@@ -60,8 +66,49 @@ impl Volume {
             return Ok(None);
         }
         let real = fs::canonicalize(dir)?;
-        let mount = mount_point(&real)?;
-        Ok(Some(Volume { mount }))
+        let dev = fs::metadata(&real)?.dev();
+        let (mount, root) = mount_point(&real, dev)?;
+        Ok(Some(Volume { mount, root, dev }))
+    }
+
+    /// The Windows path, without the drive, of `real` (a resolved path at or below the
+    /// mount point): the bind-mounted directory, then the rest.
+    fn inside(&self, real: &Path) -> Option<PathBuf> {
+        let rest = real.strip_prefix(&self.mount).ok()?;
+        Some(self.root.join(rest))
+    }
+
+    fn outside(&self, target: &Path) -> io::Error {
+        refuse(format!(
+            "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could not \
+             follow the link; choose a target on the volume, or map another drive with a \
+             symlink '{}/.NTFS-3G/D:' to where that drive is mounted",
+            target.display(),
+            self.mount.display(),
+            self.mount.display()
+        ))
+    }
+
+    /// A relative target, checked to stay on the volume: Windows resolves it from the
+    /// link's directory and cannot leave the volume by `..`.
+    fn relative(&self, link: &Path, text: &str) -> io::Result<Symlink> {
+        let dir = fs::canonicalize(crate::path::parent_dir(link))?;
+        let inside = self.inside(&dir).ok_or_else(|| self.outside(&dir))?;
+        let mut depth = inside
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .count();
+        for part in Path::new(text).components() {
+            match part {
+                Component::ParentDir if depth == 0 => {
+                    return Err(self.outside(&dir.join(text)));
+                }
+                Component::ParentDir => depth -= 1,
+                Component::Normal(_) => depth += 1,
+                _ => {}
+            }
+        }
+        Ok(Symlink::relative(text.replace('/', "\\").as_str()))
     }
 
     /// `knot junction`: an empty directory with a mount-point reparse point to the target,
@@ -85,7 +132,7 @@ impl Volume {
             let windows = self.windows_path(request.given, request.target, request.drive)?;
             Symlink::absolute(windows.as_str())
         } else {
-            Ok(Symlink::relative(text.replace('/', "\\").as_str()))
+            Ok(self.relative(request.link, text)?)
         };
         let buffer = encode(point.map_err(|e| refuse(e.to_string()))?.into())?;
         match request.flavour {
@@ -114,16 +161,15 @@ impl Volume {
             }
         }
         let real = crate::path::real_location(planned)?;
-        match real.strip_prefix(&self.mount) {
-            Ok(rest) => join_windows(drive.unwrap_or('C'), rest),
-            Err(_) => Err(refuse(format!(
-                "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could \
-                 not follow the link; choose a target on the volume, or map another drive \
-                 with a symlink '{}/.NTFS-3G/D:' to where that drive is mounted",
-                real.display(),
-                self.mount.display(),
-                self.mount.display()
-            ))),
+        // Below the mount point, but on another file system mounted inside the volume:
+        // outside it as well.
+        let elsewhere = fs::metadata(&real).is_ok_and(|m| m.dev() != self.dev);
+        match self.inside(&real) {
+            Some(inside) if !elsewhere => join_windows(
+                drive.unwrap_or('C'),
+                inside.strip_prefix("/").unwrap_or(&inside),
+            ),
+            _ => Err(self.outside(&real)),
         }
     }
 }
@@ -372,14 +418,20 @@ fn fuse_mounted() -> bool {
 
 /// The mount point that holds `real` (a canonical path): the longest mount point in
 /// /proc/self/mountinfo that is an ancestor of it.
-fn mount_point(real: &Path) -> io::Result<PathBuf> {
+fn mount_point(real: &Path, dev: u64) -> io::Result<(PathBuf, PathBuf)> {
     let table = fs::read("/proc/self/mountinfo")?;
+    let device = format!("{}:{}", rustix::fs::major(dev), rustix::fs::minor(dev));
     table
         .split(|&b| b == b'\n')
-        .filter_map(|line| line.split(|&b| b == b' ').nth(4))
-        .map(|field| PathBuf::from(OsString::from_vec(unescape(field))))
-        .filter(|mount| real.starts_with(mount))
-        .max_by_key(|mount| mount.components().count())
+        .filter_map(|line| {
+            // id, parent id, major:minor, root inside the file system, mount point, ...
+            let mut fields = line.split(|&b| b == b' ').skip(2);
+            let (numbers, root, mount) = (fields.next()?, fields.next()?, fields.next()?);
+            let path = |field: &[u8]| PathBuf::from(OsString::from_vec(unescape(field)));
+            (numbers == device.as_bytes()).then(|| (path(mount), path(root)))
+        })
+        .filter(|(mount, _)| real.starts_with(mount))
+        .max_by_key(|(mount, _)| mount.components().count())
         .ok_or_else(|| io::Error::other(format!("no mount point holds '{}'", real.display())))
 }
 
