@@ -444,3 +444,24 @@ fn awkward_names_round_trip() {
     }
     assert!(t.names().is_empty());
 }
+
+/// A dangling link's `resolved` is where the kernel would look: its target taken from the
+/// link's real directory, even when the link is reached through a symlinked directory.
+#[test]
+fn resolved_follows_the_links_real_directory() {
+    let t = Dir::new();
+    t.mkdir("real/a/b");
+    t.symlink("ld", "real/a/b");
+    t.symlink("real/a/b/l", "../missing");
+    let real = fs::canonicalize(t.path()).unwrap();
+    let link = inspect(t.join("ld/l")).unwrap();
+    assert_eq!(link.status, Some(Status::Dangling));
+    assert_eq!(link.resolved, Some(real.join("real/a/missing")));
+    let scanned: Vec<_> = knot::scan::ScanBuilder::new(t.join("ld/"))
+        .detail(knot::scan::Detail::Full)
+        .build()
+        .map(|entry| entry.unwrap().into_link())
+        .collect();
+    assert_eq!(scanned.len(), 1);
+    assert_eq!(scanned[0].resolved, Some(real.join("real/a/missing")));
+}

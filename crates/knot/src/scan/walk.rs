@@ -521,7 +521,13 @@ impl Walker {
             if link.resolved.is_none()
                 && let Some(target) = &leads_to
             {
-                link.resolved = absolute(&resolve_against_link(&link.path, target)).ok();
+                // From the directory's real path, as the kernel resolves the target (its
+                // own path may run through links); from the path as scanned where the
+                // kernel cannot name the directory (past a page of path).
+                link.resolved = match dir.real_path_at(OsStr::new(".")) {
+                    Ok(real_dir) => absolute(&real_dir.join(target)).ok(),
+                    Err(_) => absolute(&resolve_against_link(&link.path, target)).ok(),
+                };
             }
             link.nlink = dir.stat_at(name, false).ok().map(|m: Meta| m.nlink);
         }
