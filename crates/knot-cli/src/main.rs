@@ -83,8 +83,12 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     } else {
         "->"
     };
-    // A hard link stores no target: name the one given.
-    let target = link.target.as_deref().unwrap_or(given);
+    // A hard link stores no target: name the one given (which may itself be a symlink,
+    // linked as it is).
+    let target = match created.made {
+        LinkType::Hardlink => given,
+        _ => link.target.as_deref().unwrap_or(given),
+    };
     let mut printer = Printer::new(Format::Human);
     printer.line(&format!(
         "created {what} {} {arrow} {}",

@@ -6,7 +6,6 @@
 //! output carry names exactly.
 
 use std::ffi::OsStr;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,42 +26,7 @@ pub enum Format {
     Nul,
 }
 
-/// `name` with control characters and invalid UTF-8 escaped, for a terminal or a log.
-pub fn escape(name: &OsStr) -> String {
-    escape_bytes(name.as_encoded_bytes())
-}
-
-/// Bytes that are mostly UTF-8 text, escaped like [`escape`].
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            escape_char(&mut out, c);
-        }
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
-        }
-    }
-    out
-}
-
-/// Appends `c`, escaped if it is a control character: `\n`, `\t`, `\r`, `\x1b`, `\u{85}`.
-pub fn escape_char(out: &mut String, c: char) {
-    match c {
-        '\n' => out.push_str("\\n"),
-        '\t' => out.push_str("\\t"),
-        '\r' => out.push_str("\\r"),
-        c if c.is_control() => {
-            let code = u32::from(c);
-            if code <= 0xff {
-                let _ = write!(out, "\\x{code:02x}");
-            } else {
-                let _ = write!(out, "\\u{{{code:x}}}");
-            }
-        }
-        c => out.push(c),
-    }
-}
+pub use knot::escape::{escape, escape_bytes, escape_char};
 
 /// `'name'`, escaped: how paths appear in messages.
 pub fn quote(name: &OsStr) -> String {
@@ -297,16 +261,6 @@ impl Messages {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_controls_and_keeps_the_rest() {
-        assert_eq!(
-            escape(OsStr::new("a b\n\tc\x1b[31m")),
-            "a b\\n\\tc\\x1b[31m"
-        );
-        assert_eq!(escape(OsStr::new("héllo\\x")), "héllo\\x");
-        assert_eq!(escape(OsStr::new("\u{9b}")), "\\x9b");
-    }
 
     #[cfg(unix)]
     #[test]

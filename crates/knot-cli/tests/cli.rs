@@ -295,6 +295,15 @@ fn hardlink_and_link_commands() {
         "h\n  kind:       hardlink\n  names:      2\n",
         "",
     );
+    // A hard link to a symlink links the symlink itself, and says so.
+    std::os::unix::fs::symlink("f", env.path("s")).unwrap();
+    run(
+        &mut env.knot(["hardlink", "hs", "s"]),
+        0,
+        "created hard link 'hs' => 's'\n",
+        "",
+    );
+    assert_eq!(fs::read_link(env.path("hs")).unwrap(), Path::new("f"));
     run(
         &mut env.knot(["link", "ld", "d"]),
         0,

@@ -357,5 +357,5 @@ impl From<Error> for io::Error {
 
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
 fn quote_lossy(path: &Path) -> String {
-    format!("'{}'", path.display())
+    format!("'{}'", crate::escape::escape(path.as_os_str()))
 }

@@ -21,6 +21,7 @@
 
 mod create;
 mod error;
+pub mod escape;
 mod inspect;
 mod link;
 mod path;
