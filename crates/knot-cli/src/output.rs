@@ -258,11 +258,10 @@ impl Messages {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn non_utf8_names_are_escaped_and_base64_in_json() {
         use std::os::unix::ffi::OsStrExt;
