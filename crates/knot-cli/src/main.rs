@@ -218,35 +218,73 @@ fn escape_text(text: &str) -> String {
     output::escape(OsStr::new(text))
 }
 
-/// The command line the user typed, with LINK and TARGET swapped.
+/// The command line the user typed, with LINK and TARGET swapped: its options as typed,
+/// then `--` where a path starts with `-`, then TARGET and LINK.
 fn swapped_command(err: &knot::Error) -> String {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let args: Vec<OsString> = std::env::args_os().collect();
     let link = err.path().as_os_str();
     let target = err.target().map(Path::as_os_str).unwrap_or_default();
-    let position = |name: &OsStr| args.iter().rposition(|a| a == name);
-    if let (Some(l), Some(t)) = (position(link), position(target)) {
-        args.swap(l, t);
+    let (l, t) = (
+        args.iter().rposition(|a| a == link),
+        args.iter().rposition(|a| a == target),
+    );
+    let mut words = vec![OsString::from("knot")];
+    words.extend(
+        args.iter()
+            .enumerate()
+            .skip(1)
+            .filter(|&(i, a)| Some(i) != l && Some(i) != t && a != "--")
+            .map(|(_, a)| a.clone()),
+    );
+    if [link, target]
+        .iter()
+        .any(|p| p.as_encoded_bytes().starts_with(b"-"))
+    {
+        words.push("--".into());
     }
-    if let Some(first) = args.first_mut() {
-        *first = OsString::from("knot");
-    }
-    args.iter()
+    words.push(target.to_owned());
+    words.push(link.to_owned());
+    words
+        .iter()
         .map(|a| shell_word(a))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// `word` as a POSIX shell would need it typed: bare when safe, else in single quotes.
+/// `word` as a POSIX shell would need it typed: bare when safe, in single quotes when it is
+/// plain text, and in ANSI-C quotes (`$'a\nb'`, which bash, zsh and ksh read) when it holds
+/// control characters or bytes that are not UTF-8, so the suggestion names the same file.
 fn shell_word(word: &OsStr) -> String {
-    let text = output::escape(word);
-    let safe = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_./:=@%+,".contains(c));
-    if safe {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+    let bytes = word.as_encoded_bytes();
+    let safe = |c: char| c.is_alphanumeric() || "-_./:=@%+,".contains(c);
+    match word.to_str() {
+        Some(text) if !text.is_empty() && text.chars().all(safe) => text.to_owned(),
+        Some(text) if output::escape(word) == text => format!("'{}'", text.replace('\'', r"'\''")),
+        _ => {
+            let mut out = String::from("$'");
+            for chunk in bytes.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    let plain =
+                        output::escape(OsStr::new(c.encode_utf8(&mut [0; 4]))) == c.to_string();
+                    match c {
+                        '\'' | '\\' => {
+                            out.push('\\');
+                            out.push(c);
+                        }
+                        c if plain => out.push(c),
+                        c if u32::from(c) <= 0xff => {
+                            out.push_str(&format!("\\x{:02x}", u32::from(c)))
+                        }
+                        c => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                    }
+                }
+                for byte in chunk.invalid() {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            }
+            out.push('\'');
+            out
+        }
     }
 }
 

@@ -512,3 +512,26 @@ fn targets_that_cannot_be_read() {
     );
     assert_eq!(env.names(), ["l", "locked"]);
 }
+
+/// The corrected command names the same files when typed into a shell: `--` before a path
+/// that starts with `-`, ANSI-C quotes for a name with a newline.
+#[test]
+fn swapped_arguments_hint_is_a_command_that_works() {
+    let env = Env::new();
+    env.file("file", "x");
+    env.file("a\nb", "x");
+    let hint = |args: &[&str]| {
+        let out = env.knot(args).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        stderr.lines().last().unwrap().to_owned()
+    };
+    assert_eq!(
+        hint(&["symlink", "file", "--", "-y"]),
+        "knot: hint: did you mean: knot symlink -- -y file"
+    );
+    assert_eq!(
+        hint(&["symlink", "a\nb", "new", "--dir"]),
+        "knot: hint: did you mean: knot symlink --dir new $'a\\x0ab'"
+    );
+    assert_eq!(env.names(), ["a\nb", "file"]);
+}
