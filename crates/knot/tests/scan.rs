@@ -189,6 +189,15 @@ fn finds_every_link_with_target_and_status() {
     assert_eq!(found.get(&t.join("a/abs")).relative, Some(false));
 }
 
+/// A directory given twice, or by two paths, is scanned once: no record twice.
+#[test]
+fn a_root_given_twice_is_scanned_once() {
+    let t = sample();
+    let once = scan(&mut ScanBuilder::new(t.root()));
+    let twice = scan(ScanBuilder::new(t.root()).add(t.root()).add(t.join("a/..")));
+    assert_eq!(twice.paths(), once.paths());
+}
+
 #[test]
 fn printed_paths_are_the_root_joined_with_the_path_below_it() {
     let t = sample();

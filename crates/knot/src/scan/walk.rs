@@ -711,9 +711,15 @@ fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u128)) -> Option<Arc<Ancesto
     chain
 }
 
+/// One job per root; a directory named twice (or by two paths) is scanned once.
 fn root_jobs(roots: &[PathBuf]) -> Vec<Job> {
-    roots
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<&PathBuf> = roots
         .iter()
+        .filter(|root| sys::stat(root).map_or(true, |meta| seen.insert(meta.id)))
+        .collect();
+    unique
+        .into_iter()
         .rev()
         .map(|root| Job {
             path: root.clone(),
