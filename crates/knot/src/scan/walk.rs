@@ -711,12 +711,16 @@ fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u128)) -> Option<Arc<Ancesto
     chain
 }
 
-/// One job per root; a directory named twice (or by two paths) is scanned once.
+/// One job per root; a directory named twice (or by two paths without links) is scanned
+/// once. A root that is a link is scanned through it, under its own name, as asked.
 fn root_jobs(roots: &[PathBuf]) -> Vec<Job> {
     let mut seen = std::collections::HashSet::new();
     let unique: Vec<&PathBuf> = roots
         .iter()
-        .filter(|root| sys::stat(root).map_or(true, |meta| seen.insert(meta.id)))
+        .filter(|root| {
+            let through_link = sys::lstat(root).is_ok_and(|m| m.ty == FileType::Link);
+            through_link || sys::stat(root).map_or(true, |meta| seen.insert(meta.id))
+        })
         .collect();
     unique
         .into_iter()
