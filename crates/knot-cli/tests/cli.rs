@@ -405,19 +405,14 @@ fn usage_errors_exit_2_with_a_short_usage_line() {
     assert!(env.names().is_empty());
 }
 
-#[test]
-fn a_closed_pipe_ends_quietly() {
+/// Runs knot with `args` in `env`, its standard output a pipe closed before it writes:
+/// its exit code and standard error.
+fn with_closed_stdout(env: &Env, args: &[String]) -> (Option<i32>, String) {
     use std::io::Read;
     use std::process::Stdio;
-    let env = Env::new();
-    for i in 0..2000 {
-        std::os::unix::fs::symlink("t", env.path(&format!("l{i}"))).unwrap();
-    }
-    let names: Vec<String> = (0..2000).map(|i| format!("l{i}")).collect();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"))
         .current_dir(env.dir.path())
-        .arg("show")
-        .args(&names)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -430,42 +425,34 @@ fn a_closed_pipe_ends_quietly() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert_eq!(stderr, "");
+    (child.wait().unwrap().code(), stderr)
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = Env::new();
+    let mut args = vec!["show".to_owned()];
+    for i in 0..2000 {
+        std::os::unix::fs::symlink("t", env.path(&format!("l{i}"))).unwrap();
+        args.push(format!("l{i}"));
+    }
+    assert_eq!(with_closed_stdout(&env, &args), (Some(0), String::new()));
 }
 
 /// A closed pipe stops the output, not the work: every link is still removed, the file
 /// in the middle is still refused, and the exit status says so.
 #[test]
 fn a_closed_pipe_does_not_stop_the_work() {
-    use std::io::Read;
-    use std::process::Stdio;
     let env = Env::new();
-    let mut names: Vec<String> = (0..2000).map(|i| format!("l{i}")).collect();
-    for name in &names {
-        std::os::unix::fs::symlink("t", env.path(name)).unwrap();
+    let mut args = vec!["rm".to_owned()];
+    for i in 0..2000 {
+        std::os::unix::fs::symlink("t", env.path(&format!("l{i}"))).unwrap();
+        args.push(format!("l{i}"));
     }
     env.file("keep", "x");
-    names.insert(1000, "keep".into());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"))
-        .current_dir(env.dir.path())
-        .arg("rm")
-        .args(&names)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    args.insert(1000, "keep".into());
+    let (code, stderr) = with_closed_stdout(&env, &args);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.starts_with("knot: cannot remove 'keep': it is a regular file"),
         "{stderr}"
