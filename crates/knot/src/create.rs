@@ -253,9 +253,8 @@ fn create_inner(
         });
     if let Err(err) = checked {
         // All or nothing: take back what was made. The rename is the last step, so on any
-        // failure the thing to remove is still at `made_at`: a new hard link is a plain
-        // file name (the target keeps its data), anything else a link.
-        // Only what knot made is removed: a new name of the target, or a link.
+        // failure it is still at `made_at`; only what knot made is removed there: a new
+        // name of the target (a hard link; the target keeps its data) or a link.
         let target_id = sys::lstat(&target_path).ok().map(|m| m.id);
         let _ = match (plan.made, sys::lstat(&made_at)) {
             (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {

@@ -174,7 +174,7 @@ pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result
         match renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE) {
             Ok(()) => {
                 let swapped_out = lstat(from);
-                if swapped_out.is_ok_and(|m| m.ty == FileType::Link && m.id == replaced.id) {
+                if swapped_out.is_ok_and(|m| same_link(&m, replaced)) {
                     return fs::remove_file(from);
                 }
                 renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE)?;
@@ -185,10 +185,15 @@ pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result
         }
     }
     match lstat(to) {
-        Ok(m) if m.ty == FileType::Link && m.id == replaced.id => fs::rename(from, to),
+        Ok(m) if same_link(&m, replaced) => fs::rename(from, to),
         Ok(_) => Err(changed_since()),
         Err(err) => Err(err),
     }
+}
+
+/// Whether `found` is still the link that was `inspected`.
+fn same_link(found: &Meta, inspected: &Meta) -> bool {
+    found.ty == FileType::Link && found.id == inspected.id
 }
 
 fn changed_since() -> io::Error {
@@ -203,14 +208,13 @@ fn changed_since() -> io::Error {
 /// renamed back untouched. Where the file system cannot do that (some FUSE file systems),
 /// the entry is checked just before `unlink(2)`, which narrows the window to two calls.
 pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
-    let is_it = |m: &Meta| m.ty == FileType::Link && m.id == meta.id;
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         let aside = crate::path::hidden_name(path);
         match renameat_with(CWD, path, CWD, &aside, RenameFlags::NOREPLACE) {
             Ok(()) => {
-                if lstat(&aside).is_ok_and(|m| is_it(&m)) {
+                if lstat(&aside).is_ok_and(|m| same_link(&m, meta)) {
                     return fs::remove_file(&aside);
                 }
                 return match renameat_with(CWD, &aside, CWD, path, RenameFlags::NOREPLACE) {
@@ -227,7 +231,7 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
         }
     }
     match lstat(path) {
-        Ok(m) if is_it(&m) => fs::remove_file(path),
+        Ok(m) if same_link(&m, meta) => fs::remove_file(path),
         Ok(_) => Err(changed_since()),
         Err(err) => Err(err),
     }
