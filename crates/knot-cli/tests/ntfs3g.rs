@@ -1,7 +1,7 @@
 //! Real NTFS junctions and Windows symlinks written from Linux (issue 5): each test makes a
 //! small NTFS image with `mkntfs`, mounts it with `ntfs-3g` through FUSE, runs knot,
 //! unmounts and remounts (ntfs-3g caches inode types), and checks the result three
-//! independent ways: the raw `system.ntfs_reparse_data` bytes against the shared golden
+//! independent ways: the raw `system.ntfs_reparse_data` bytes against the golden
 //! vectors (Windows' own layout), ntfs-3g's own view (`readlink`, reading through the
 //! link), and `ntfsinfo` on the unmounted image.
 //!

@@ -1,4 +1,4 @@
-//! `knot reparse decode` against the shared golden vectors (`shared/vectors/vectors.json`),
+//! `knot reparse decode` against the golden vectors (`crates/reparse/tests/vectors/`),
 //! through the binary: every valid vector gives exactly its expected fields, every
 //! malformed one exits 1 with a precise error and never a panic.
 

@@ -368,19 +368,11 @@ fn xdev_stays_on_the_root_file_system() {
     );
 }
 
-// ---- agreement with find on a tree made by the shared mktree.py ----
+// ---- agreement with find on a tree made by bench/mktree.py ----
 
+/// The tree builder the benchmarks use, `bench/mktree.py` in this repository.
 fn mktree() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/bench/mktree.py"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "shared/bench/mktree.py not found beside any ancestor of {}",
-                here.display()
-            )
-        })
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
 }
 
 fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {

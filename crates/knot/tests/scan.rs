@@ -603,21 +603,11 @@ fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
     assert_eq!(found.errors[0].path(), t.join("locked"));
 }
 
-// ---- agreement with find, on trees made by the shared mktree.py ----
+// ---- agreement with find, on trees made by bench/mktree.py ----
 
-/// `shared/bench/mktree.py`, beside an ancestor of this crate.
+/// The tree builder the benchmarks use, `bench/mktree.py` in this repository.
 fn mktree() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/bench/mktree.py"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "shared/bench/mktree.py not found beside any ancestor of {}: the scan tests \
-                 need the shared benchmark data generator",
-                here.display()
-            )
-        })
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
 }
 
 fn make_tree(dest: &Path, entries: usize, seed: u32) {

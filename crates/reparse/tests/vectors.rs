@@ -1,43 +1,13 @@
-//! The shared golden vectors (`shared/vectors/vectors.json`): real captures from Windows
-//! and buffers verified with ntfs-3g. See `shared/vectors/README.md` for the format.
-
-use std::path::{Path, PathBuf};
+//! The golden vectors (`tests/vectors/vectors.json`): real captures from Windows and
+//! buffers verified with ntfs-3g. `tests/vectors/README.md` says the format and where each
+//! came from.
 
 use knot_reparse::{ReparsePoint, WideString, decode, encode};
 use serde_json::Value;
 
-/// Finds `vectors.json`: `$KNOT_VECTORS` (the file, or the directory holding it) if set,
-/// otherwise `shared/vectors/vectors.json` beside this crate or any of its ancestors. The
-/// repository sits beside `shared/` both here and in CI, so the file is always found; a
-/// missing file is a failure, never a skip, or the codec would go untested silently.
-fn vectors_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("KNOT_VECTORS") {
-        let path = PathBuf::from(path);
-        let file = if path.is_dir() {
-            path.join("vectors.json")
-        } else {
-            path
-        };
-        assert!(
-            file.is_file(),
-            "KNOT_VECTORS is set but `{}` is not a file",
-            file.display()
-        );
-        return file;
-    }
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .ancestors()
-        .map(|dir| dir.join("shared").join("vectors").join("vectors.json"))
-        .find(|file| file.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "cannot find shared/vectors/vectors.json beside `{}` or any of its \
-                 ancestors; set KNOT_VECTORS to its path",
-                manifest_dir.display()
-            )
-        })
-}
+/// The vectors, built into the test binary: a clone needs nothing beside it, and a test
+/// binary run elsewhere (under Wine) carries them along.
+const VECTORS: &str = include_str!("vectors/vectors.json");
 
 struct Vector {
     name: String,
@@ -46,11 +16,8 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = vectors_path();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()));
-    let json: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("`{}` is not JSON: {e}", path.display()));
+    let json: Value =
+        serde_json::from_str(VECTORS).unwrap_or_else(|e| panic!("vectors.json is not JSON: {e}"));
     let list = json.as_array().expect("vectors.json holds a list");
     assert!(!list.is_empty(), "vectors.json is empty");
     list.iter()

@@ -1,5 +1,5 @@
 //! What the black-box tests share: a temporary directory to run `knot` in, an exact-output
-//! assertion, and the shared golden vectors (fd's `tests/testenv`).
+//! assertion, and the golden vectors (fd's `tests/testenv`).
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
@@ -88,24 +88,16 @@ pub fn record(cmd: &mut Command) -> Value {
     all.remove(0)
 }
 
-/// The shared golden vectors: `$KNOT_VECTORS`, or `shared/vectors/vectors.json` beside an
-/// ancestor of this crate. A missing file fails the test: the vectors must never go
-/// unchecked silently.
+/// The golden vectors, from the codec crate's `tests/vectors/vectors.json`, built into the
+/// test binary so that it needs nothing beside the clone (and carries them under Wine).
 pub fn vectors() -> Vec<Value> {
-    let path = match std::env::var_os("KNOT_VECTORS") {
-        Some(path) => PathBuf::from(path),
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|dir| dir.join("shared/vectors/vectors.json"))
-            .find(|file| file.is_file())
-            .expect("shared/vectors/vectors.json beside the repository (or set KNOT_VECTORS)"),
-    };
-    let list: Vec<Value> = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    const VECTORS: &str = include_str!("../../../reparse/tests/vectors/vectors.json");
+    let list: Vec<Value> = serde_json::from_str(VECTORS).unwrap();
     assert!(!list.is_empty(), "vectors.json is empty");
     list
 }
 
-/// The bytes of the shared vector `name`.
+/// The bytes of the golden vector `name`.
 pub fn vector(name: &str) -> Vec<u8> {
     let list = vectors();
     let found = list.iter().find(|v| v["name"] == name);
