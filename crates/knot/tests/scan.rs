@@ -132,7 +132,8 @@ fn scan(builder: &mut ScanBuilder) -> Found {
 }
 
 /// Runs `f` on another thread and fails if it takes longer than `secs`: a hung scan must
-/// fail the test, not hang it.
+/// fail the test, not hang it. The limits are minutes, for a guard against a hang on a
+/// busy machine, never a measure of speed (that is bench/'s job).
 fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -297,7 +298,7 @@ fn loops_never_hang_without_follow() {
     t.link("d/root", "/");
     t.link("d/up", "..");
     let root = t.root().to_path_buf();
-    let found = within(20, move || scan(&mut ScanBuilder::new(root)));
+    let found = within(300, move || scan(&mut ScanBuilder::new(root)));
     assert_eq!(found.links.len(), 5);
     assert!(found.errors.is_empty());
     assert_eq!(found.get(&t.join("d/a")).status, Some(Status::Loop));
@@ -318,7 +319,7 @@ fn follow_descends_into_directory_links_and_reports_each_loop_once() {
     t.link("d/a", "b");
     t.link("d/b", "a");
     let root = t.join("d");
-    let found = within(20, move || scan(ScanBuilder::new(root).follow(true)));
+    let found = within(300, move || scan(ScanBuilder::new(root).follow(true)));
     // The link into `other` is followed; its link is found through it.
     assert!(found.paths().contains(&t.join("d/to-other/inside")));
     let mut loops: Vec<(PathBuf, PathBuf)> = found
@@ -455,7 +456,7 @@ fn deeper_than_1000_levels_and_longer_than_path_max_with_bounded_descriptors() {
     let t = Tree::new();
     comb(t.root(), levels);
     let root = t.root().to_path_buf();
-    let peak = within(60, move || {
+    let peak = within(600, move || {
         let before = open_fds();
         let peak = Mutex::new(0usize);
         let links = Mutex::new(Vec::new());
