@@ -112,20 +112,40 @@ pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
     std::fs::canonicalize(path).map(crate::sys::user_path)
 }
 
-/// A hidden name beside `link` (`.NAME.knot~PID`, unique enough for one process) where
-/// knot builds a replacement or sets a link aside to remove it; a clash is an error (the
-/// calls that use it never overwrite).
+/// A fresh hidden name beside `link` (`.NAME.knot~` and 16 random hex digits) where knot
+/// builds a replacement or sets a link aside to remove it. Each call gives another name,
+/// which nobody can predict, so a neighbour who can write the directory cannot plant it
+/// in advance (DESIGN.md promise 9); the calls that use it never overwrite, and retry
+/// with a new name on a clash.
 pub(crate) fn hidden_name(link: &Path) -> PathBuf {
-    let suffix = format!(".knot~{}", std::process::id());
-    let file_name = link.file_name().unwrap_or_default();
-    let mut name = OsString::from(".");
+    link.with_file_name(hidden_file_name(link.file_name().unwrap_or_default()))
+}
+
+/// The file name of [`hidden_name`] for an entry called `name`.
+pub(crate) fn hidden_file_name(name: &std::ffi::OsStr) -> OsString {
+    let suffix = format!(".knot~{:016x}", unpredictable());
+    let mut hidden = OsString::from(".");
     // A name is at most 255 bytes (units on Windows): a long one is left out of the
     // temporary name rather than making it too long to create.
-    if file_name.len() + suffix.len() < 250 {
-        name.push(file_name);
+    if name.len() + suffix.len() < 250 {
+        hidden.push(name);
     }
-    name.push(suffix);
-    link.with_file_name(name)
+    hidden.push(suffix);
+    hidden
+}
+
+/// 64 bits no other user can guess. std's `RandomState` is keyed from the operating
+/// system's random source once per thread (and changes its keys with every instance), so
+/// hashing a counter with it gives unpredictable values on every platform without another
+/// dependency; the counter keeps two names of one process apart.
+fn unpredictable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
 }
 
 /// The relative path that leads from directory `base` to `path`; both absolute.
@@ -176,6 +196,21 @@ fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 10.15: hidden names are fresh and unpredictable (no PID), and stay short
+    /// enough to create beside a 255-byte name.
+    #[test]
+    fn hidden_names_are_fresh_and_unpredictable() {
+        let a = hidden_file_name(std::ffi::OsStr::new("link"));
+        let b = hidden_file_name(std::ffi::OsStr::new("link"));
+        assert_ne!(a, b);
+        let a = a.to_str().unwrap();
+        let suffix = a.strip_prefix(".link.knot~").unwrap();
+        assert_eq!(suffix.len(), 16);
+        assert!(suffix.bytes().all(|c| c.is_ascii_hexdigit()));
+        let long = hidden_file_name(std::ffi::OsStr::new(&"x".repeat(255)));
+        assert!(long.len() <= 255, "{}", long.len());
+    }
 
     /// `sym/..` is where the kernel goes: the parent of what `sym` leads to.
     #[cfg(unix)]
