@@ -90,7 +90,26 @@ impl Volume {
     }
 
     fn unmount(&self) {
-        run(Process::new("umount").arg(&self.mnt));
+        if let Err(why) = self.try_unmount() {
+            panic!("umount {}: {why}", self.mnt.display());
+        }
+    }
+
+    /// `umount`, tried again while the mount is busy: another test thread that forks a
+    /// process holds copies of this thread's descriptors (a directory listing of the
+    /// volume, say) until the child's `exec` closes them. Bounded by a count.
+    fn try_unmount(&self) -> Result<(), String> {
+        for _ in 0..100 {
+            let out = Process::new("umount").arg(&self.mnt).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            if out.status.success() {
+                return Ok(());
+            } else if !stderr.contains("busy") {
+                return Err(stderr);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Err("it stayed busy".into())
     }
 
     fn remount(&self) {
@@ -135,7 +154,7 @@ impl Volume {
 
 impl Drop for Volume {
     fn drop(&mut self) {
-        let _ = Process::new("umount").arg(&self.mnt).output();
+        let _ = self.try_unmount();
     }
 }
 
@@ -541,4 +560,52 @@ fn relative_targets_stay_on_the_volume() {
         .assert()
         .code(0);
     assert_eq!(vol.names(), ["d"]);
+}
+
+/// Issue 10.2: `--force` replaces only links. A WOF-compressed file and a cloud file hold
+/// their data behind a reparse point, and ntfs-3g shows them as symlinks: no create
+/// replaces them, whatever the kind asked for, and their data stays.
+#[test]
+fn force_never_replaces_files_whose_data_is_behind_a_reparse_point() {
+    let Some(vol) = volume("force_never_replaces_files_whose_data_is_behind_a_reparse_point")
+    else {
+        return;
+    };
+    let wof = compressed_file(&vol.path("wof.txt"));
+    fs::write(vol.path("cloud.txt"), "data").unwrap();
+    // IO_REPARSE_TAG_CLOUD_A, with no data of its own.
+    let cloud = [0x1a, 0x00, 0x00, 0x90, 0, 0, 0, 0];
+    rustix::fs::setxattr(
+        vol.path("cloud.txt"),
+        "system.ntfs_reparse_data",
+        &cloud,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    fs::write(vol.path("other.txt"), "other").unwrap();
+    fs::create_dir(vol.path("dir")).unwrap();
+    vol.remount();
+    for name in ["wof.txt", "cloud.txt"] {
+        for args in [
+            vec!["symlink", "--force", "--file", name, "other.txt"],
+            vec!["hardlink", "--force", name, "other.txt"],
+            vec!["junction", "--force", name, "dir"],
+            vec!["link", "--force", name, "other.txt"],
+        ] {
+            let out = vol.knot(&args).assert().code(1).get_output().clone();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                stderr.contains("it is a file with a reparse point, not a link"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    vol.remount();
+    assert_eq!(reparse_data(&vol.path("wof.txt")), wof);
+    assert_eq!(reparse_data(&vol.path("cloud.txt")), cloud);
+    assert_eq!(
+        vol.names(),
+        ["cloud.txt", "dir", "other.txt", "wof.txt"],
+        "nothing made beside them"
+    );
 }

@@ -163,11 +163,13 @@ fn create_inner(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(op, link, e).with_target(target)),
     };
-    let replacing = match existing {
-        None => false,
-        Some(meta) if options.replace == Replace::Links && meta.ty == FileType::Link => true,
-        Some(_) => false,
-    };
+    // Only a link is ever replaced: not a file whose data sits behind a reparse point,
+    // which Windows and ntfs-3g list among links (the same rule as `knot rm`'s).
+    // With `--force` the new link is always made beside the name and then put in its
+    // place, even where nothing stands yet: a link made straight at the name would be,
+    // for a moment, an empty file or directory on ntfs-3g, which a racing `--force` must
+    // take for a real one.
+    let replacing = options.replace == Replace::Links && existing.is_none_or(|m| m.is_link());
 
     // Where the target is, seen from where it will be resolved.
     let seen_from_link = matches!(ty, LinkType::Best)
@@ -206,6 +208,9 @@ fn create_inner(
             (Replace::Never, _) => ErrorKind::LinkExists,
             (Replace::Links, FileType::Dir) => ErrorKind::WouldReplaceReal { what: "directory" },
             (Replace::Links, FileType::File) => ErrorKind::WouldReplaceReal { what: "file" },
+            (Replace::Links, FileType::Link) => ErrorKind::WouldReplaceReal {
+                what: "file with a reparse point",
+            },
             (Replace::Links, _) => ErrorKind::WouldReplaceReal {
                 what: "special file",
             },
@@ -214,19 +219,30 @@ fn create_inner(
 
     let place = sys::place(link).map_err(|e| Error::io(op, link, e).with_target(target))?;
     let plan = plan(link, target, &target_path, target_meta, ty, options, &place).map_err(fail)?;
-    let made_at = if replacing {
-        hidden_name(link)
-    } else {
-        link.to_path_buf()
+    // A replacement is made beside the link under a fresh hidden name, drawn again if
+    // another entry holds it (a clash is never the link's error).
+    let mut tries = 0;
+    let (made_at, made) = loop {
+        let made_at = if replacing {
+            hidden_name(link)
+        } else {
+            link.to_path_buf()
+        };
+        let request = sys::Request {
+            link: &made_at,
+            target: &plan.stored,
+            given: target,
+            flavour: plan.flavour,
+            drive: options.drive,
+        };
+        match make(&plan, &place, &request) {
+            Err(e) if replacing && e.kind() == io::ErrorKind::AlreadyExists && tries < 8 => {
+                tries += 1;
+            }
+            made => break (made_at, made),
+        }
     };
-    let request = sys::Request {
-        link: &made_at,
-        target: &plan.stored,
-        given: target,
-        flavour: plan.flavour,
-        drive: options.drive,
-    };
-    let written = match make(&plan, &place, &request) {
+    let written = match made {
         Ok(written) => written,
         // `knot link` without the symlink privilege (Windows without Developer Mode or
         // elevation): the next best kind, which needs none, and a note saying so.
@@ -246,44 +262,53 @@ fn create_inner(
         }
         Err(e) => return Err(Error::io(op, link, e).with_target(target)),
     };
-    let checked =
-        verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| match existing {
-            Some(replaced) if replacing => sys::rename_over(&made_at, link, &replaced),
-            _ => Ok(()),
-        });
-    if let Err(err) = checked {
-        // All or nothing: take back what was made. The rename is the last step, so on any
-        // failure it is still at `made_at`; only what knot made is removed there: a new
-        // name of the target (a hard link; the target keeps its data) or a link.
-        let target_id = sys::lstat(&target_path).ok().map(|m| m.id);
-        let _ = match (plan.made, sys::lstat(&made_at)) {
-            (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
-                std::fs::remove_file(&made_at)
+    // The new link is inspected before it is put in place: once there, another program
+    // (a racing `--force`) may replace it at once, and a link that was made is never
+    // reported as a failure.
+    let checked = verify(&plan, &target_path, &made_at, written.as_deref())
+        .and_then(|()| inspect(&made_at).map_err(io::Error::from))
+        .and_then(|record| {
+            if replacing {
+                sys::rename_over(&made_at, link, existing.as_ref())?;
             }
-            (LinkType::Hardlink, _) => Ok(()),
-            (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at, &m),
-            (_, _) => Ok(()),
-        };
-        return Err(match err.kind() {
-            io::ErrorKind::InvalidData => Error::new(
-                op,
-                link,
-                ErrorKind::ReadBack {
-                    expected: format!("{:?}", plan.stored.display().to_string()),
-                    found: err.to_string(),
-                },
-            )
-            .with_target(target),
-            _ => Error::io(op, link, err).with_target(target),
+            Ok(record)
         });
-    }
+    let mut record = match checked {
+        Ok(record) => record,
+        Err(err) => {
+            // All or nothing: take back what was made. The rename is the last step, so on any
+            // failure it is still at `made_at`; only what knot made is removed there: a new
+            // name of the target (a hard link; the target keeps its data) or a link.
+            let target_id = sys::lstat(&target_path).ok().map(|m| m.id);
+            let _ = match (plan.made, sys::lstat(&made_at)) {
+                (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
+                    std::fs::remove_file(&made_at)
+                }
+                (LinkType::Hardlink, _) => Ok(()),
+                (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at, &m),
+                (_, _) => Ok(()),
+            };
+            return Err(match err.kind() {
+                io::ErrorKind::InvalidData => Error::new(
+                    op,
+                    link,
+                    ErrorKind::ReadBack {
+                        expected: format!("{:?}", plan.stored.display().to_string()),
+                        found: err.to_string(),
+                    },
+                )
+                .with_target(target),
+                _ => Error::io(op, link, err).with_target(target),
+            });
+        }
+    };
+    record.path = link.to_path_buf();
     let mut notes = plan.notes;
-    if replacing {
+    if replacing && existing.is_some() {
         notes.push(Note::Replaced);
     }
-    let link = inspect(link).map_err(|e| e.with_op(op))?;
     Ok(Created {
-        link,
+        link: record,
         made: plan.made,
         notes,
     })

@@ -142,6 +142,19 @@ pub(crate) struct Meta {
     pub(crate) tag: Option<u32>,
 }
 
+impl Meta {
+    /// Whether the entry is a link that knot may remove or replace: a symlink, a junction,
+    /// or another reparse point that stands for another name (the name-surrogate bit,
+    /// MS-FSCC 2.1.2.1). A WOF-compressed, deduplicated or cloud file holds its data behind
+    /// its reparse point: it is no link, though Windows and ntfs-3g list it among them.
+    pub(crate) fn is_link(&self) -> bool {
+        self.ty == FileType::Link
+            && self
+                .tag
+                .is_none_or(|tag| knot_reparse::Tag(tag).is_name_surrogate())
+    }
+}
+
 /// What a link stores, read without following it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Stored {

@@ -17,7 +17,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -117,8 +117,7 @@ impl Volume {
         let windows = self.windows_path(request.given, request.target, request.drive)?;
         let point = MountPoint::junction(windows.as_str()).map_err(|e| refuse(e.to_string()))?;
         let buffer = encode(point.into())?;
-        fs::create_dir(request.link)?;
-        attach(request.link, &buffer)
+        make(request.link, true, &buffer)
     }
 
     /// `knot symlink`: an empty file (a file symlink) or directory (a directory symlink)
@@ -135,11 +134,7 @@ impl Volume {
             Ok(self.relative(request.link, text)?)
         };
         let buffer = encode(point.map_err(|e| refuse(e.to_string()))?.into())?;
-        match request.flavour {
-            Flavour::Dir => fs::create_dir(request.link)?,
-            Flavour::File => drop(fs::File::create_new(request.link)?),
-        }
-        attach(request.link, &buffer)
+        make(request.link, request.flavour == Flavour::Dir, &buffer)
     }
 
     /// The Windows path of an absolute Linux path on this volume. A path under
@@ -221,43 +216,116 @@ fn join_windows(letter: char, rest: &Path) -> io::Result<String> {
     Ok(out)
 }
 
-/// Sets `buffer` as the reparse point of the new, empty `link`, waits until the kernel
-/// sees the link, and reads the buffer back. On any failure the entry is removed: all or
-/// nothing.
-fn attach(link: &Path, buffer: &[u8]) -> io::Result<Vec<u8>> {
-    let result = rustix::fs::setxattr(link, REPARSE_DATA, buffer, XattrFlags::CREATE)
-        .map_err(io::Error::from)
-        .and_then(|()| settle(link))
-        .and_then(|()| {
-            let found = read_attribute(link)?;
-            if found.as_deref() == Some(buffer) {
-                Ok(())
-            } else {
-                Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "ntfs-3g reports success, but the reparse point reads back differently",
-                ))
-            }
-        });
-    if let Err(err) = result {
-        undo(link);
-        return Err(err);
-    }
+/// Makes `link` a new reparse point holding `buffer`: a new empty directory (`dir`) or
+/// file, with the buffer set through the descriptor knot created it with, then read back.
+fn make(link: &Path, dir: bool, buffer: &[u8]) -> io::Result<Vec<u8>> {
+    let name = link
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry"))?;
+    let parent = super::unix::open_dir(crate::path::parent_dir(link))?;
+    make_at(parent.as_fd(), name, dir, buffer)?;
     Ok(buffer.to_vec())
+}
+
+/// Makes `name` in `dir` a new reparse point holding `buffer`, all or nothing.
+///
+/// The attribute is set through the descriptor of the entry knot made (`fsetxattr`), never
+/// by name: a file another program renamed onto the name in the meantime would otherwise
+/// become a link, its data hidden behind the reparse point. A directory is checked to be
+/// empty through that descriptor first (a directory renamed over the new, empty one is not
+/// knot's). Once the attribute is set, the kernel may still hold the old inode type for a
+/// moment (FUSE marks it bad and the next `lstat` fails with `EIO`: `fs/fuse/dir.c`), so
+/// the descriptor is closed and the result read back by name: the same inode, holding the
+/// same buffer. On failure only knot's own entry is removed.
+fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io::Result<()> {
+    use rustix::fs::{AtFlags, Mode, OFlags};
+    let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    let fd = if is_dir {
+        rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o755))?;
+        let fd = rustix::fs::openat(
+            dir,
+            name,
+            flags | OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        );
+        match fd {
+            Ok(fd) if is_empty(&fd) => fd,
+            // Not the directory knot made: leave it.
+            Ok(_) | Err(_) => return Err(replaced()),
+        }
+    } else {
+        let create = flags | OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
+        rustix::fs::openat(dir, name, create, Mode::from_raw_mode(0o644))?
+    };
+    let ino = rustix::fs::fstat(&fd)?.st_ino;
+    let path = super::unix::proc_path(dir, name);
+    let set = rustix::fs::fsetxattr(&fd, REPARSE_DATA, buffer, XattrFlags::CREATE);
+    drop(fd);
+    let ours = || {
+        let _ = settle(&path);
+        rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| st.st_ino == ino)
+    };
+    let result = set.map_err(io::Error::from).and_then(|()| {
+        settle(&path)?;
+        if !ours() {
+            return Err(replaced());
+        }
+        if read_attribute(&path)?.as_deref() == Some(buffer) {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "ntfs-3g reports success, but the reparse point reads back differently",
+            ))
+        }
+    });
+    if result.is_err() && ours() {
+        // knot's own entry: empty, or a link it just made. (Another program would have to
+        // rename something onto the name between this look and the removal.)
+        let dir_now = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir());
+        let flags = if dir_now {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        let _ = rustix::fs::unlinkat(dir, name, flags);
+    }
+    result
+}
+
+fn replaced() -> io::Error {
+    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+}
+
+/// Whether the open directory `fd` has no entries but `.` and `..`.
+fn is_empty(fd: &std::os::fd::OwnedFd) -> bool {
+    let mut buf = Vec::with_capacity(4096);
+    let mut entries = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
+    while let Some(entry) = entries.next() {
+        match entry {
+            Ok(entry) if matches!(entry.file_name().to_bytes(), b"." | b"..") => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Waits for the kernel to drop its cached inode type: the first `lstat` after the change
 /// may fail with `EIO`, the next one sees the link.
 fn settle(link: &Path) -> io::Result<()> {
     let mut last = None;
-    for _ in 0..5 {
+    for attempt in 0..6 {
         match fs::symlink_metadata(link) {
             Ok(meta) if meta.file_type().is_symlink() => return Ok(()),
             Ok(_) => last = None,
             Err(err) if err.raw_os_error() == Some(Errno::IO.raw_os_error()) => last = Some(err),
             Err(err) => return Err(err),
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The look-up right after the change is the one that fails; wait only if more do.
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
     Err(last.unwrap_or_else(|| {
         io::Error::new(
@@ -265,19 +333,6 @@ fn settle(link: &Path) -> io::Result<()> {
             "ntfs-3g did not turn the entry into a link",
         )
     }))
-}
-
-/// Removes what `attach` was given, whatever state it is in now.
-fn undo(link: &Path) {
-    let _ = settle(link);
-    match fs::symlink_metadata(link) {
-        Ok(meta) if meta.is_dir() => {
-            let _ = fs::remove_dir(link);
-        }
-        _ => {
-            let _ = fs::remove_file(link);
-        }
-    }
 }
 
 /// The raw reparse point of `path` itself (never followed); `None` when it has none or the
@@ -322,6 +377,58 @@ pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &OsStr, text: &Path) -> Op
     let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
     path.push(name);
     stored(&path, text)
+}
+
+/// The reparse tag of the entry `name` in the open directory `dir` (a descriptor, which
+/// may be `O_PATH`), when `dir` is on a FUSE file system and the entry has a reparse point:
+/// that is how ntfs-3g shows a WOF-compressed or cloud file, as a symlink that is none.
+/// `None` elsewhere, and for a symlink without one.
+pub(crate) fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
+    if !fuse_mounted()
+        || !rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC)
+    {
+        return Ok(None);
+    }
+    let raw = read_attribute(&super::unix::proc_path(dir, name))?;
+    Ok(raw.and_then(|raw| Some(u32::from_le_bytes(raw.get(..4)?.try_into().ok()?))))
+}
+
+/// The reparse tag of `path` itself, where it is a symlink on a FUSE file system (see
+/// [`tag_at`]).
+pub(crate) fn tag(path: &Path) -> io::Result<Option<u32>> {
+    if !fuse_mounted() || fs_type(crate::path::parent_dir(path)) != Some(FUSE_SUPER_MAGIC) {
+        return Ok(None);
+    }
+    let raw = read_attribute(path)?;
+    Ok(raw.and_then(|raw| Some(u32::from_le_bytes(raw.get(..4)?.try_into().ok()?))))
+}
+
+/// Makes the directory reparse point `from` in `from_dir` (a junction or a directory
+/// symlink) again as the new entry `to` in `to_dir`: a new empty directory made for it
+/// (which fails rather than overwrites), with the same buffer, read back. `false` when
+/// `from` is no such thing: a file symlink on NTFS can have a second name instead (`link`,
+/// which fails rather than overwrites too), and an NTFS directory never can. `--force`
+/// replaces a link this way where the file system cannot swap two names.
+pub(crate) fn copy_directory_link(
+    from_dir: BorrowedFd<'_>,
+    from: &OsStr,
+    to_dir: BorrowedFd<'_>,
+    to: &OsStr,
+) -> io::Result<bool> {
+    if tag_at(from_dir, from)?.is_none() {
+        return Ok(false);
+    }
+    let source = super::unix::proc_path(from_dir, from);
+    let mut attrib = [0u8; 4];
+    rustix::fs::lgetxattr(&source, ATTRIB, &mut attrib)?;
+    if u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY == 0 {
+        return Ok(false);
+    }
+    let Some(raw) = read_attribute(&source)? else {
+        return Ok(false);
+    };
+    make_at(to_dir, to, true, &raw)?;
+    Ok(true)
 }
 
 #[allow(

@@ -4,10 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-
-use rustix::io::Errno;
 
 #[cfg(target_os = "linux")]
 use super::ntfs3g;
@@ -16,7 +13,13 @@ use crate::link::{Kind, Status};
 
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
 mod dir;
+use dir::meta as dir_meta;
 pub(crate) use dir::{Dir, DirReader, max_open_dirs};
+// Removing and replacing links through their parent directory.
+mod entry;
+use entry::Entry;
+#[cfg(target_os = "linux")]
+pub(crate) use entry::{open_dir, proc_path};
 
 /// Where a link is to be made: an ordinary Unix file system, or an NTFS volume.
 #[derive(Debug)]
@@ -84,48 +87,59 @@ pub(crate) fn place(link: &Path) -> io::Result<Place> {
     })
 }
 
-fn meta(m: &fs::Metadata) -> Meta {
-    let ft = m.file_type();
-    let ty = if ft.is_symlink() {
-        FileType::Link
-    } else if ft.is_dir() {
-        FileType::Dir
-    } else if ft.is_file() {
-        FileType::File
-    } else {
-        FileType::Other
-    };
-    Meta {
-        ty,
-        nlink: m.nlink(),
-        id: (m.dev(), u128::from(m.ino())),
-        tag: None,
+/// A path longer than this is handed to the kernel through its parent's descriptor.
+const LONG: usize = 4000;
+
+/// Runs `call` on `path`, or, for a path longer than the kernel takes (`PATH_MAX`), on a
+/// short path to the same entry (`/proc/self/fd/N/NAME`, the parent opened piece by piece),
+/// so every path a scan prints can be shown, removed and linked (DESIGN.md promise 5).
+fn short<T>(path: &Path, call: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
+    #[cfg(target_os = "linux")]
+    if path.as_os_str().len() >= LONG {
+        let entry = Entry::of(path)?;
+        return call(&entry.short_path());
     }
+    call(path)
 }
 
+/// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with it,
+/// since ntfs-3g shows files whose data sits behind a reparse point (WOF-compressed, cloud
+/// files) as symlinks too, and those are no links ([`Meta::is_link`]).
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
-    fs::symlink_metadata(path).map(|m| meta(&m))
+    short(path, |path| {
+        let st = entry::settled(|| rustix::fs::lstat(path))?;
+        let mut meta = dir_meta(&st);
+        #[cfg(target_os = "linux")]
+        if meta.ty == FileType::Link {
+            meta.tag = ntfs3g::tag(path)?;
+        }
+        Ok(meta)
+    })
 }
 
 pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
-    fs::metadata(path).map(|m| meta(&m))
+    short(path, |path| {
+        Ok(dir_meta(&entry::settled(|| rustix::fs::stat(path))?))
+    })
 }
 
 /// Reads a link: its text from `readlink(2)`; on an ntfs-3g volume also its reparse
 /// point, which says what Windows sees.
 pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
-    let text = fs::read_link(path)?;
-    #[cfg(target_os = "linux")]
-    if let Some(stored) = ntfs3g::read_link(path, &text)? {
-        return Ok(stored);
-    }
-    Ok(Stored {
-        relative: text.is_relative(),
-        target: text,
-        kind: Kind::Symlink,
-        dir: None,
-        reparse: None,
-        leads_to: None,
+    short(path, |path| {
+        let text = fs::read_link(path)?;
+        #[cfg(target_os = "linux")]
+        if let Some(stored) = ntfs3g::read_link(path, &text)? {
+            return Ok(stored);
+        }
+        Ok(Stored {
+            relative: text.is_relative(),
+            target: text,
+            kind: Kind::Symlink,
+            dir: None,
+            reparse: None,
+            leads_to: None,
+        })
     })
 }
 
@@ -133,9 +147,9 @@ pub(crate) fn symlink(place: &Place, request: &Request<'_>) -> io::Result<Writte
     match place {
         #[cfg(target_os = "linux")]
         Place::Ntfs3g(volume) => volume.symlink(request).map(Some),
-        Place::Native | Place::KernelNtfs => {
-            std::os::unix::fs::symlink(request.target, request.link).map(|()| None)
-        }
+        Place::Native | Place::KernelNtfs => short(request.link, |link| {
+            std::os::unix::fs::symlink(request.target, link).map(|()| None)
+        }),
     }
 }
 
@@ -155,86 +169,32 @@ pub(crate) fn junction(place: &Place, request: &Request<'_>) -> io::Result<Writt
 /// `link(2)` through std, which calls `linkat(..., 0)`: a symlink given as the target is
 /// linked itself, never followed.
 pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
-    fs::hard_link(target, link)
+    short(target, |target| {
+        short(link, |link| fs::hard_link(target, link))
+    })
 }
 
-/// Puts the new link `from` in the place of the link `to`, which must still be the link
-/// `replaced` describes: a real file put there since it was inspected is never replaced
-/// (DESIGN.md promise 2).
-///
-/// On Linux the two are swapped in one step (`renameat2(RENAME_EXCHANGE)`), so readers
-/// always see a link, and what was swapped out is checked afterwards: the old link is
-/// removed, anything else is swapped back. Where the file system cannot swap (some FUSE
-/// file systems), `to` is checked just before a plain `rename(2)`, which narrows the window
-/// to the two calls.
-pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::fs::{CWD, RenameFlags, renameat_with};
-        match renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE) {
-            Ok(()) => {
-                let swapped_out = lstat(from);
-                if swapped_out.is_ok_and(|m| same_link(&m, replaced)) {
-                    return fs::remove_file(from);
-                }
-                renameat_with(CWD, from, CWD, to, RenameFlags::EXCHANGE)?;
-                return Err(changed_since());
-            }
-            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
-    match lstat(to) {
-        Ok(m) if same_link(&m, replaced) => fs::rename(from, to),
-        Ok(_) => Err(changed_since()),
-        Err(err) => Err(err),
-    }
+/// Puts the new link `from`, made beside `to` under a hidden name, in the place of `to`,
+/// if `to` is a link (any link: a racing `--force` may have replaced the one inspected) or
+/// gone; a real file put there since it was inspected is never replaced (DESIGN.md
+/// promise 2). Atomic where the file system can swap two names; see `entry.rs` for how,
+/// and for what happens on file systems that cannot (FUSE, ntfs-3g).
+pub(crate) fn rename_over(from: &Path, to: &Path, _inspected: Option<&Meta>) -> io::Result<()> {
+    let staged = from.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the new link's path names no entry",
+        )
+    })?;
+    Entry::of(to)?.replace_with(staged)
 }
 
-/// Whether `found` is still the link that was `inspected`.
-fn same_link(found: &Meta, inspected: &Meta) -> bool {
-    found.ty == FileType::Link && found.id == inspected.id
-}
-
-fn changed_since() -> io::Error {
-    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
-}
-
-/// `unlink(2)` removes the link itself; it never follows one.
-///
-/// The link must still be the one `meta` describes. On Linux it is first renamed aside to a
-/// hidden name in the same directory (`renameat2(RENAME_NOREPLACE)`) and checked there:
-/// only the link itself is unlinked, and anything that took its place in the meantime is
-/// renamed back untouched. Where the file system cannot do that (some FUSE file systems),
-/// the entry is checked just before `unlink(2)`, which narrows the window to two calls.
-pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::fs::{CWD, RenameFlags, renameat_with};
-        let aside = crate::path::hidden_name(path);
-        match renameat_with(CWD, path, CWD, &aside, RenameFlags::NOREPLACE) {
-            Ok(()) => {
-                if lstat(&aside).is_ok_and(|m| same_link(&m, meta)) {
-                    return fs::remove_file(&aside);
-                }
-                return match renameat_with(CWD, &aside, CWD, path, RenameFlags::NOREPLACE) {
-                    Ok(()) => Err(changed_since()),
-                    Err(err) => Err(io::Error::other(format!(
-                        "it was replaced by something else while knot worked, and that could \
-                         not be put back ({err}): it is now at '{}'",
-                        aside.display()
-                    ))),
-                };
-            }
-            Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
-    match lstat(path) {
-        Ok(m) if same_link(&m, meta) => fs::remove_file(path),
-        Ok(_) => Err(changed_since()),
-        Err(err) => Err(err),
-    }
+/// Removes the link at `path` itself, never what it leads to, and only if it is still a
+/// link (any link: inode numbers are reused at once, so which link it is cannot be told
+/// apart reliably, and removing a link loses no data); a real file that took its place is
+/// left where it is. See `entry.rs` for how.
+pub(crate) fn remove_link(path: &Path, _inspected: &Meta) -> io::Result<()> {
+    Entry::of(path)?.remove_link()
 }
 
 /// What a failure to follow a link means for its status.
@@ -282,7 +242,7 @@ mod tests {
         // Someone replaces the link with a real file.
         fs::remove_file(&old).unwrap();
         fs::write(&old, "precious").unwrap();
-        let err = rename_over(&new, &old, &inspected).unwrap_err();
+        let err = rename_over(&new, &old, Some(&inspected)).unwrap_err();
         assert!(
             err.to_string().contains("replaced by something else"),
             "{err}"
@@ -293,7 +253,7 @@ mod tests {
         fs::remove_file(&old).unwrap();
         std::os::unix::fs::symlink("a", &old).unwrap();
         let inspected = lstat(&old).unwrap();
-        rename_over(&new, &old, &inspected).unwrap();
+        rename_over(&new, &old, Some(&inspected)).unwrap();
         assert_eq!(fs::read_link(&old).unwrap(), Path::new("b"));
         assert!(fs::symlink_metadata(&new).is_err());
     }
@@ -301,7 +261,7 @@ mod tests {
     /// Promise 1 under a race: a real file that took the link's place after it was
     /// inspected is never removed, and stays where it is.
     #[test]
-    fn remove_link_removes_only_the_link_it_was_given() {
+    fn remove_link_removes_links_only() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("l");
         std::os::unix::fs::symlink("a", &link).unwrap();
@@ -319,14 +279,14 @@ mod tests {
             1,
             "nothing set aside"
         );
-        // Another link in its place is not the one inspected either (made before the
-        // file goes, so that it cannot reuse the inode number).
+        // Issue 9: another link in its place is removed: it is a link, and whether it is
+        // the one inspected cannot be told from its inode number, which a new link may get
+        // back at once (this assertion used to depend on which number ext4 handed out).
         let other = dir.path().join("other");
         std::os::unix::fs::symlink("b", &other).unwrap();
+        fs::remove_file(&link).unwrap();
         fs::rename(&other, &link).unwrap();
-        assert!(remove_link(&link, &inspected).is_err());
-        let current = lstat(&link).unwrap();
-        remove_link(&link, &current).unwrap();
+        remove_link(&link, &inspected).unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 

@@ -56,7 +56,7 @@ pub(crate) fn hard_link(_target: &Path, _link: &Path) -> io::Result<()> {
     unsupported()
 }
 
-pub(crate) fn rename_over(_from: &Path, _to: &Path, _replaced: &Meta) -> io::Result<()> {
+pub(crate) fn rename_over(_from: &Path, _to: &Path, _replaced: Option<&Meta>) -> io::Result<()> {
     unsupported()
 }
 

@@ -50,7 +50,7 @@ fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
     clippy::unnecessary_cast,
     reason = "the widths of st_nlink, st_dev and st_ino differ between Unix systems"
 )]
-fn meta(st: &rustix::fs::Stat) -> Meta {
+pub(super) fn meta(st: &rustix::fs::Stat) -> Meta {
     Meta {
         ty: file_type(rustix::fs::FileType::from_raw_mode(st.st_mode)).unwrap_or(FileType::Other),
         nlink: st.st_nlink as u64,

@@ -599,30 +599,28 @@ fn delete_on_close(handle: &Handle) -> io::Result<()> {
 /// swapped in between the check and the delete is never touched: the handle names the
 /// entry, not the path. Deleting a junction or directory symlink this way removes the
 /// link's own (empty) directory entry; the target's contents are not reached.
-pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
+pub(crate) fn remove_link(path: &Path, _inspected: &Meta) -> io::Result<()> {
     let handle = Handle::open(
         path,
         DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
         Follow::No,
     )?;
+    // Whatever link stands there now goes (as on Unix, where which link it is cannot be
+    // told reliably): what is promised is that nothing but a link is ever deleted, and
+    // the check and the delete go through this one handle.
     match handle.attribute_tag()? {
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
-    }
-    if file_id(&handle)? != meta.id {
-        return Err(io::Error::other(
-            "it was replaced since it was inspected; nothing was removed",
-        ));
     }
     delete_on_close(&handle)
 }
 
 /// Renames the link `from` over `to` in one step, so no reader sees `to` missing, if `to`
-/// is still the entry `replaced` describes: a file put there since it was inspected is never
-/// replaced (DESIGN.md promise 2).
+/// is a link or still the entry `replaced` describes: a file put there since it was
+/// inspected is never replaced (DESIGN.md promise 2).
 ///
-/// `to` is opened without following it, just before the rename, and its file id compared
-/// with `replaced`'s; that handle is closed again before the rename, which the classic
+/// `to` is opened without following it, just before the rename, and its reparse tag and
+/// file id checked; that handle is closed again before the rename, which the classic
 /// rename below needs (and an open handle would not stop a change anyway: it shares
 /// delete). So, as on Unix where the file system cannot swap, the window left is the one
 /// between the two calls.
@@ -638,18 +636,35 @@ pub(crate) fn remove_link(path: &Path, meta: &Meta) -> io::Result<()> {
 /// (`ERROR_ACCESS_DENIED`), and a junction or directory symlink is one. knot does not then
 /// delete `to` and rename, which would leave a moment with no link: it fails with
 /// [`io::ErrorKind::Unsupported`] and says how to do it in two steps.
-pub(crate) fn rename_over(from: &Path, to: &Path, replaced: &Meta) -> io::Result<()> {
+pub(crate) fn rename_over(from: &Path, to: &Path, replaced: Option<&Meta>) -> io::Result<()> {
     let handle = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
     let name = wide::path(to)?;
-    let current = file_id(&Handle::open(to, FILE_READ_ATTRIBUTES, Follow::No)?)?;
-    if current != replaced.id {
-        return Err(io::Error::other(
-            "it was replaced by something else while knot worked; it was left as it is",
-        ));
+    // Any link in the way may go (two `--force` racing on one name both succeed), and so
+    // may the very entry inspected; anything else put there since is left alone. Gone in
+    // the meantime: the new link is put there, without replacing what may appear.
+    let replace = match Handle::open(to, FILE_READ_ATTRIBUTES, Follow::No) {
+        Ok(current) => {
+            let is_link = matches!(
+                current.attribute_tag()?,
+                (_, Some(tag)) if Tag(tag).is_name_surrogate()
+            );
+            let inspected = replaced.is_some_and(|r| file_id(&current).is_ok_and(|id| id == r.id));
+            if !is_link && !inspected {
+                return Err(io::Error::other(
+                    "it was replaced by something else while knot worked; it was left as it is",
+                ));
+            }
+            true
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        Err(err) => return Err(err),
+    };
+    let mut flags = FILE_RENAME_FLAG_POSIX_SEMANTICS;
+    if replace {
+        flags |= FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
     }
-    let flags = FILE_RENAME_FLAG_REPLACE_IF_EXISTS | FILE_RENAME_FLAG_POSIX_SEMANTICS;
-    let renamed = match rename(&handle, &name, Some(flags)) {
-        Err(err) if unsupported(&err) => rename(&handle, &name, None),
+    let renamed = match rename(&handle, &name, Some(flags), replace) {
+        Err(err) if unsupported(&err) => rename(&handle, &name, None, replace),
         other => other,
     };
     match renamed {
@@ -673,9 +688,9 @@ fn is_directory_entry(path: &Path) -> bool {
 }
 
 /// `SetFileInformationByHandle` with a `FILE_RENAME_INFO` naming `to` (NUL-terminated):
-/// `FileRenameInfoEx` with `flags`, or `FileRenameInfo` with `ReplaceIfExists` when
-/// `flags` is `None`.
-fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Result<()> {
+/// `FileRenameInfoEx` with `flags`, or `FileRenameInfo` with `ReplaceIfExists` set to
+/// `replace` when `flags` is `None`.
+fn rename(handle: &Handle, to: &[u16], flags: Option<u32>, replace: bool) -> io::Result<()> {
     let name_bytes = (to.len() - 1) * 2;
     let size = (RENAME_INFO_NAME_OFFSET + to.len() * 2).max(size_of::<FILE_RENAME_INFO>());
     // u64s: the structure holds a HANDLE, so the buffer must be pointer-aligned.
@@ -691,7 +706,7 @@ fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Result<()> {
     unsafe {
         match flags {
             Some(flags) => (*info).Anonymous.Flags = flags,
-            None => (*info).Anonymous.ReplaceIfExists = true,
+            None => (*info).Anonymous.ReplaceIfExists = replace,
         }
         (*info).FileNameLength = u32::try_from(name_bytes)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name too long"))?;

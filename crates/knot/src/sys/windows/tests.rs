@@ -457,7 +457,7 @@ fn rename_over_replaces_a_file_in_one_step() {
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     fs::write(&a, "new").unwrap();
     fs::write(&b, "old").unwrap();
-    rename_over(&a, &b, &lstat(&b).unwrap()).unwrap();
+    rename_over(&a, &b, Some(&lstat(&b).unwrap())).unwrap();
     assert_eq!(fs::read_to_string(&b).unwrap(), "new");
     assert_eq!(names(t.path()), ["b"]);
 }
@@ -476,7 +476,7 @@ fn rename_over_refuses_a_target_made_again_since_it_was_inspected() {
     fs::write(&c, "precious").unwrap();
     fs::rename(&c, &b).unwrap();
     assert_ne!(lstat(&b).unwrap().id, inspected.id);
-    let err = rename_over(&a, &b, &inspected).unwrap_err();
+    let err = rename_over(&a, &b, Some(&inspected)).unwrap_err();
     assert!(
         err.to_string().contains("replaced by something else"),
         "{err}"

@@ -1,0 +1,764 @@
+//! Removing and replacing links by their parent directory's descriptor and their name, so
+//! that nothing but a link is ever removed or overwritten, even while other programs change
+//! the directory (DESIGN.md promises 1, 2 and 9), and however long the path is (promise 5).
+//!
+//! Unix has no call that removes or replaces an entry only if it is a link, so every step
+//! that could lose a file is made one that cannot:
+//!
+//! - **rm** checks that the entry is a link, then moves it aside to a fresh hidden name
+//!   (`renameat2(RENAME_NOREPLACE)`), checks again what it moved, and removes it only if
+//!   it is a link; anything else is put back at once, without overwriting. A non-link is
+//!   moved only if it took the link's place between the check and the move.
+//! - **--force** checks that the entry is a link and swaps the new link in
+//!   (`renameat2(RENAME_EXCHANGE)`), so readers always find a link there; what was swapped
+//!   out is removed if it is a link and swapped back otherwise. Any link in the way is
+//!   replaced: two `--force` racing on one name both succeed, one after the other.
+//!
+//! FUSE file systems (ntfs-3g among them) answer both flags with `EINVAL`. There the entry
+//! is moved into a fresh private directory of knot's (`mkdir` fails rather than reuse a
+//! name, so the plain `rename` into it cannot replace anything), checked there, and a new
+//! link is put in its place by making it again (`symlink`, or the same reparse point on a
+//! new empty entry on ntfs-3g): calls that fail rather than overwrite. A file is put back
+//! with `link`, which fails rather than overwrites too. The price is that for a moment the
+//! path holds no link; what is promised, that no file is lost, still holds. The one case
+//! left is a real directory put back with `rename` after checking that the name is free:
+//! only an empty directory made in between could be replaced.
+//!
+//! Which link is removed is decided by what it is, not by which inode it is: inode numbers
+//! are reused at once (a link removed by another program and made again gets its number
+//! back), so an identity check would refuse or allow at random, while "is it a link"
+//! (on ntfs-3g: a name-surrogate reparse point) is exactly what the promises need.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use knot_reparse::Tag;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::super::FileType;
+#[cfg(target_os = "linux")]
+use super::super::ntfs3g;
+use super::dir::meta;
+use crate::path::hidden_file_name;
+
+/// How often a fresh hidden name is drawn after a clash, and how often a replacement is
+/// tried again when the entry changed under it, before giving up.
+const TRIES: usize = 8;
+
+/// The longest path handed to the kernel in one piece: below `PATH_MAX` (4096 on Linux,
+/// 1024 on the BSDs and macOS) with room to spare.
+const CHUNK: usize = 1000;
+
+/// What an entry is, as far as removing or replacing it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    Missing,
+    /// A link knot may remove or replace: a symlink, or on ntfs-3g a reparse point that
+    /// stands for another name (MS-FSCC 2.1.2.1).
+    Link,
+    /// Anything else: a file, a directory, a special file, a reparse point that holds data.
+    Other(FileType),
+}
+
+/// An entry, named by its open parent directory and its name.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The path as the caller gave it, for messages.
+    path: PathBuf,
+    dir: OwnedFd,
+    name: OsString,
+    /// Whether to ask for `renameat2`'s flags: cleared once the file system has said it
+    /// has none (and by tests, to take the other way on any file system).
+    flags: std::cell::Cell<bool>,
+}
+
+/// Where [`Entry::set_aside`] put the entry.
+#[derive(Debug)]
+struct Aside {
+    /// knot's private directory in the parent, where the file system cannot rename without
+    /// overwriting; `None` when the entry sits beside its old name.
+    private: Option<(OsString, OwnedFd)>,
+    /// The entry's name there.
+    name: OsString,
+}
+
+/// Opens the directory `path` for `*at` calls (`O_PATH`: no read permission needed),
+/// following links in it as the kernel would. A path longer than the kernel takes is
+/// opened piece by piece, each piece relative to the last.
+pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if bytes.len() < CHUNK {
+        return Ok(rustix::fs::open(path, flags, Mode::empty())?);
+    }
+    let mut pieces = Vec::new();
+    let mut piece = PathBuf::new();
+    for part in path.components() {
+        let len = part.as_os_str().len();
+        if !piece.as_os_str().is_empty() && piece.as_os_str().len() + len + 1 > CHUNK {
+            pieces.push(std::mem::take(&mut piece));
+        }
+        if len >= CHUNK {
+            return Err(Errno::NAMETOOLONG.into());
+        }
+        piece.push(part);
+    }
+    pieces.push(piece);
+    let mut fd = rustix::fs::open(&pieces[0], flags, Mode::empty())?;
+    for piece in &pieces[1..] {
+        fd = rustix::fs::openat(&fd, piece, flags, Mode::empty())?;
+    }
+    Ok(fd)
+}
+
+/// `dir/name` as a path the kernel takes however deep `dir` is: `/proc/self/fd/N/name`
+/// names the entry through the descriptor (for the calls that take only a path: extended
+/// attributes, `statfs`).
+#[cfg(target_os = "linux")]
+pub(crate) fn proc_path(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    path.push(name);
+    path
+}
+
+/// Whether an entry of type `ty` with reparse tag `tag` is a link knot may remove or
+/// replace.
+fn found(ty: FileType, tag: Option<u32>) -> Found {
+    match (ty, tag) {
+        (FileType::Link, Some(tag)) if !Tag(tag).is_name_surrogate() => Found::Other(ty),
+        (FileType::Link, _) => Found::Link,
+        (ty, _) => Found::Other(ty),
+    }
+}
+
+/// The reparse tag of a symlink `name` in `dir` on an ntfs-3g volume; `None` elsewhere.
+#[cfg(target_os = "linux")]
+fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
+    ntfs3g::tag_at(dir, name)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tag_at(_dir: BorrowedFd<'_>, _name: &OsStr) -> io::Result<Option<u32>> {
+    Ok(None)
+}
+
+/// What `name` in `dir` is, not following it.
+fn probe(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Found> {
+    let ty = match settled(|| rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)) {
+        Ok(st) => meta(&st).ty,
+        Err(Errno::NOENT) => return Ok(Found::Missing),
+        Err(err) => return Err(err.into()),
+    };
+    if ty != FileType::Link {
+        return Ok(Found::Other(ty));
+    }
+    // A reparse point that cannot be read cannot be shown to be a link: it is left alone.
+    // (One that went in between was moved by another program.)
+    match tag_at(dir, name) {
+        Ok(tag) => Ok(found(ty, tag)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Found::Missing),
+        Err(_) => Ok(Found::Other(ty)),
+    }
+}
+
+/// Runs a stat call again while it fails with `EIO`: when another program has just turned
+/// an entry on a FUSE file system into a link (ntfs-3g, through its reparse point), the
+/// kernel marks the inode it cached as bad and fails the next look-up once
+/// (`fs/fuse/dir.c`); the one after finds the entry as it is.
+pub(crate) fn settled<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::Result<T> {
+    let mut result = call();
+    for _ in 0..TRIES {
+        match result {
+            Err(Errno::IO) => result = call(),
+            _ => break,
+        }
+    }
+    result
+}
+
+fn changed_since() -> io::Error {
+    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+}
+
+/// Whether `err` says the file system cannot do what a `renameat2` flag asks.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn flag_unsupported(err: Errno) -> bool {
+    matches!(err, Errno::INVAL | Errno::NOSYS | Errno::NOTSUP)
+}
+
+impl Entry {
+    /// The entry `path` names. Fails if `path` names no entry (`/`, `..`).
+    pub(crate) fn of(path: &Path) -> io::Result<Entry> {
+        let name = path.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry")
+        })?;
+        Ok(Entry {
+            dir: open_dir(crate::path::parent_dir(path))?,
+            name: name.to_owned(),
+            path: path.to_path_buf(),
+            flags: std::cell::Cell::new(true),
+        })
+    }
+
+    /// A path to the entry that the kernel takes however long `path` is.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn short_path(&self) -> PathBuf {
+        if self.path.as_os_str().len() < CHUNK {
+            self.path.clone()
+        } else {
+            proc_path(self.dir.as_fd(), &self.name)
+        }
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    fn aside_fd<'a>(&'a self, aside: &'a Aside) -> BorrowedFd<'a> {
+        aside
+            .private
+            .as_ref()
+            .map_or(self.fd(), |(_, fd)| fd.as_fd())
+    }
+
+    /// Where an entry set aside is now, for a message.
+    fn aside_path(&self, aside: &Aside) -> PathBuf {
+        let mut path = crate::path::parent_dir(&self.path).to_path_buf();
+        if let Some((private, _)) = &aside.private {
+            path.push(private);
+        }
+        path.push(&aside.name);
+        path
+    }
+
+    fn kept(&self, aside: &Aside, why: &io::Error) -> io::Error {
+        io::Error::other(format!(
+            "it was replaced by something else while knot worked, and that could not be put \
+             back ({why}): it is now at '{}'",
+            crate::escape::escape(self.aside_path(aside).as_os_str())
+        ))
+    }
+
+    /// Removes the entry if it is a link; anything else is left where it is.
+    pub(crate) fn remove_link(&self) -> io::Result<()> {
+        // Look before moving anything: a non-link is never moved unless it takes the
+        // link's place in the instant between this look and the move.
+        match probe(self.fd(), &self.name)? {
+            Found::Link => {}
+            Found::Missing => return Err(Errno::NOENT.into()),
+            Found::Other(_) => return Err(changed_since()),
+        }
+        let aside = self.set_aside()?;
+        match probe(self.aside_fd(&aside), &aside.name)? {
+            Found::Link => self.discard(&aside),
+            Found::Missing => {
+                self.remove_private(&aside);
+                Err(changed_since())
+            }
+            Found::Other(_) => {
+                self.restore(&aside)?;
+                Err(changed_since())
+            }
+        }
+    }
+
+    /// Puts the new link `staged` (a name in the same directory) in the entry's place, if
+    /// the entry is a link or missing; anything else is left where it is, and so is
+    /// `staged`.
+    pub(crate) fn replace_with(&self, staged: &OsStr) -> io::Result<()> {
+        for _ in 0..TRIES {
+            let found = probe(self.fd(), &self.name)?;
+            if let Found::Other(_) = found {
+                return Err(changed_since());
+            }
+            if self.try_replace(staged, found)? {
+                return Ok(());
+            }
+        }
+        Err(io::Error::other(
+            "it kept changing while knot worked; it was left as it is",
+        ))
+    }
+
+    /// One try of [`Entry::replace_with`] on the entry `found`; `false` when the entry
+    /// changed in between and the caller should look again.
+    fn try_replace(&self, staged: &OsStr, found: Found) -> io::Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.flags.get() {
+            use rustix::fs::{RenameFlags, renameat_with};
+            let flags = if found == Found::Link {
+                RenameFlags::EXCHANGE
+            } else {
+                RenameFlags::NOREPLACE
+            };
+            match renameat_with(self.fd(), staged, self.fd(), &self.name, flags) {
+                Ok(()) if found == Found::Link => {
+                    return self.after_exchange(staged).map(|()| true);
+                }
+                Ok(()) => return Ok(true),
+                // Made, or gone, in the meantime.
+                Err(Errno::EXIST | Errno::NOENT) => return Ok(false),
+                Err(err) if flag_unsupported(err) => self.flags.set(false),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        self.replace_by_copy(staged, found)
+    }
+
+    /// After `RENAME_EXCHANGE`, `staged` holds what stood at the name: a link is removed,
+    /// anything else is swapped back.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn after_exchange(&self, staged: &OsStr) -> io::Result<()> {
+        use rustix::fs::{RenameFlags, renameat_with};
+        match probe(self.fd(), staged)? {
+            Found::Link => Ok(rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty())?),
+            Found::Missing => Ok(()),
+            Found::Other(_) => {
+                renameat_with(
+                    self.fd(),
+                    staged,
+                    self.fd(),
+                    &self.name,
+                    RenameFlags::EXCHANGE,
+                )?;
+                Err(changed_since())
+            }
+        }
+    }
+
+    /// `--force` where the file system cannot swap: the old link is set aside, the new one
+    /// made again in its place, and the old one removed. `false` when another link took
+    /// the name in the meantime (another `--force`, say): the caller looks again.
+    fn replace_by_copy(&self, staged: &OsStr, found: Found) -> io::Result<bool> {
+        let aside = match found {
+            Found::Link => match self.set_aside() {
+                Ok(aside) => Some(aside),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+                Err(err) => return Err(err),
+            },
+            Found::Missing | Found::Other(_) => None,
+        };
+        if let Some(aside) = &aside
+            && let Found::Other(_) = probe(self.aside_fd(aside), &aside.name)?
+        {
+            self.restore(aside)?;
+            return Err(changed_since());
+        }
+        let made = copy_link(self.fd(), staged, self.fd(), &self.name);
+        if made.is_ok() {
+            let _ = rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty());
+        }
+        if let Some(aside) = &aside {
+            // On failure the old link goes back the same way, never over what took its
+            // place; if something did, the old link (a link: no data) is removed.
+            match made {
+                Ok(()) => {}
+                Err(_) => match copy_link(self.aside_fd(aside), &aside.name, self.fd(), &self.name)
+                {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(why) => return Err(self.kept(aside, &why)),
+                },
+            }
+            self.discard(aside)?;
+        }
+        match made {
+            Ok(()) => Ok(true),
+            Err(err)
+                if err.kind() == io::ErrorKind::AlreadyExists
+                    && probe(self.fd(), &self.name)? == Found::Link =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Moves the entry to a fresh name no other program knows, without overwriting
+    /// anything.
+    fn set_aside(&self) -> io::Result<Aside> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.flags.get() {
+            use rustix::fs::{RenameFlags, renameat_with};
+            for _ in 0..TRIES {
+                let name = hidden_file_name(&self.name);
+                match renameat_with(
+                    self.fd(),
+                    &self.name,
+                    self.fd(),
+                    &name,
+                    RenameFlags::NOREPLACE,
+                ) {
+                    Ok(()) => {
+                        return Ok(Aside {
+                            private: None,
+                            name,
+                        });
+                    }
+                    Err(Errno::EXIST) => continue,
+                    Err(err) if flag_unsupported(err) => {
+                        self.flags.set(false);
+                        break;
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        let private = self.private_dir()?;
+        let fd = private.1.as_fd();
+        if let Err(err) = rustix::fs::renameat(self.fd(), &self.name, fd, &self.name) {
+            let _ = rustix::fs::unlinkat(self.fd(), &private.0, AtFlags::REMOVEDIR);
+            return Err(err.into());
+        }
+        Ok(Aside {
+            name: self.name.clone(),
+            private: Some(private),
+        })
+    }
+
+    /// A new, empty directory of knot's beside the entry, readable by its owner only.
+    fn private_dir(&self) -> io::Result<(OsString, OwnedFd)> {
+        for _ in 0..TRIES {
+            let name = hidden_file_name(&self.name);
+            match rustix::fs::mkdirat(self.fd(), &name, Mode::RWXU) {
+                Ok(()) => {
+                    let flags =
+                        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    let fd = rustix::fs::openat(self.fd(), &name, flags, Mode::empty())?;
+                    return Ok((name, fd));
+                }
+                Err(Errno::EXIST) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Errno::EXIST.into())
+    }
+
+    /// Removes the link that was set aside, and knot's private directory.
+    fn discard(&self, aside: &Aside) -> io::Result<()> {
+        let removed = rustix::fs::unlinkat(self.aside_fd(aside), &aside.name, AtFlags::empty());
+        self.remove_private(aside);
+        Ok(removed?)
+    }
+
+    fn remove_private(&self, aside: &Aside) {
+        if let Some((private, _)) = &aside.private {
+            let _ = rustix::fs::unlinkat(self.fd(), private, AtFlags::REMOVEDIR);
+        }
+    }
+
+    /// Puts what was set aside back under its name, never over something that took the
+    /// name since; if it cannot go back, the error says where it is.
+    fn restore(&self, aside: &Aside) -> io::Result<()> {
+        let put = self.put_back(aside);
+        match put {
+            Ok(()) => {
+                self.remove_private(aside);
+                Ok(())
+            }
+            Err(err) => Err(self.kept(aside, &err)),
+        }
+    }
+
+    fn put_back(&self, aside: &Aside) -> io::Result<()> {
+        let from = self.aside_fd(aside);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if aside.private.is_none() {
+            use rustix::fs::{RenameFlags, renameat_with};
+            return match renameat_with(
+                from,
+                &aside.name,
+                self.fd(),
+                &self.name,
+                RenameFlags::NOREPLACE,
+            ) {
+                Ok(()) => Ok(()),
+                // Something took the name: swap them, so the entry set aside is back, and
+                // deal with the newcomer as with the entry: a link goes, else it stays.
+                Err(Errno::EXIST) => {
+                    renameat_with(
+                        from,
+                        &aside.name,
+                        self.fd(),
+                        &self.name,
+                        RenameFlags::EXCHANGE,
+                    )?;
+                    match probe(from, &aside.name)? {
+                        Found::Link => {
+                            Ok(rustix::fs::unlinkat(from, &aside.name, AtFlags::empty())?)
+                        }
+                        Found::Missing => Ok(()),
+                        Found::Other(_) => Err(Errno::EXIST.into()),
+                    }
+                }
+                Err(err) => Err(err.into()),
+            };
+        }
+        match probe(from, &aside.name)? {
+            Found::Missing => Ok(()),
+            // `link` fails rather than overwrites; the name set aside then goes.
+            Found::Link | Found::Other(FileType::File | FileType::Other | FileType::Link) => {
+                rustix::fs::linkat(from, &aside.name, self.fd(), &self.name, AtFlags::empty())?;
+                Ok(rustix::fs::unlinkat(from, &aside.name, AtFlags::empty())?)
+            }
+            // A directory cannot have a second name: it is renamed back if the name is
+            // free (the kernel never renames a directory over anything but an empty one).
+            Found::Other(FileType::Dir) => match probe(self.fd(), &self.name)? {
+                Found::Missing => Ok(rustix::fs::renameat(
+                    from,
+                    &aside.name,
+                    self.fd(),
+                    &self.name,
+                )?),
+                _ => Err(Errno::EXIST.into()),
+            },
+        }
+    }
+}
+
+/// Makes the link `from` in `from_dir` again as `to` in `to_dir`, never overwriting: a
+/// junction or directory symlink on ntfs-3g as the same reparse point on a new empty
+/// directory, a file symlink there as a second name of the same file, another symlink as
+/// a new one with the same text; a hard link (a regular file) gets another name.
+fn copy_link(
+    from_dir: BorrowedFd<'_>,
+    from: &OsStr,
+    to_dir: BorrowedFd<'_>,
+    to: &OsStr,
+) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if tag_at(from_dir, from)?.is_some() {
+        if !ntfs3g::copy_directory_link(from_dir, from, to_dir, to)? {
+            rustix::fs::linkat(from_dir, from, to_dir, to, AtFlags::empty())?;
+        }
+        return Ok(());
+    }
+    let st = rustix::fs::statat(from_dir, from, AtFlags::SYMLINK_NOFOLLOW)?;
+    match meta(&st).ty {
+        FileType::Link => {
+            let text = rustix::fs::readlinkat(from_dir, from, Vec::new())?;
+            Ok(rustix::fs::symlinkat(text.as_c_str(), to_dir, to)?)
+        }
+        FileType::File => Ok(rustix::fs::linkat(
+            from_dir,
+            from,
+            to_dir,
+            to,
+            AtFlags::empty(),
+        )?),
+        FileType::Dir | FileType::Other => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "only a link can be put in place of another",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    /// The entries of `dir`, sorted: nothing set aside may be left over.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The entry `l` in `dir`, with or without `renameat2`'s flags (without them, the way
+    /// FUSE file systems such as ntfs-3g are handled).
+    fn entry(dir: &Path, flags: bool) -> Entry {
+        let entry = Entry::of(&dir.join("l")).unwrap();
+        entry.flags.set(flags);
+        entry
+    }
+
+    #[test]
+    fn rm_removes_a_link_and_leaves_a_file_where_it_is() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            symlink("a", dir.path().join("l")).unwrap();
+            entry(dir.path(), flags).remove_link().unwrap();
+            assert!(names(dir.path()).is_empty(), "flags: {flags}");
+
+            fs::write(dir.path().join("l"), "precious").unwrap();
+            let err = entry(dir.path(), flags).remove_link().unwrap_err();
+            assert!(
+                err.to_string().contains("replaced by something else"),
+                "{err}"
+            );
+            assert_eq!(
+                fs::read_to_string(dir.path().join("l")).unwrap(),
+                "precious"
+            );
+            assert_eq!(names(dir.path()), ["l"], "nothing set aside");
+        }
+    }
+
+    /// Issue 9: which link is removed is decided by what it is, not by its inode number,
+    /// which a new link can get back at once. A link put in the place of the one inspected
+    /// is a link too, and goes; only a non-link is refused.
+    #[test]
+    fn rm_removes_whatever_link_stands_there() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            symlink("a", dir.path().join("other")).unwrap();
+            fs::rename(dir.path().join("other"), dir.path().join("l")).unwrap();
+            entry(dir.path(), flags).remove_link().unwrap();
+            assert!(names(dir.path()).is_empty());
+        }
+    }
+
+    /// Issue 10.1 and 10.14: a file that takes the link's place between the look and the
+    /// move is moved aside, found to be no link, and put back under its name, never
+    /// removed, with nothing left over; with and without `renameat2`'s flags.
+    #[test]
+    fn a_file_moved_aside_by_a_race_is_put_back() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join("l"), "precious").unwrap();
+            let entry = entry(dir.path(), flags);
+            let aside = entry.set_aside().unwrap();
+            assert_eq!(
+                probe(entry.aside_fd(&aside), &aside.name).unwrap(),
+                Found::Other(FileType::File)
+            );
+            entry.restore(&aside).unwrap();
+            assert_eq!(
+                fs::read_to_string(dir.path().join("l")).unwrap(),
+                "precious"
+            );
+            assert_eq!(names(dir.path()), ["l"], "flags: {flags}");
+        }
+    }
+
+    /// A directory too (it cannot be put back with `link`).
+    #[test]
+    fn a_directory_moved_aside_by_a_race_is_put_back() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir(dir.path().join("l")).unwrap();
+            fs::write(dir.path().join("l/canary"), "keep").unwrap();
+            let entry = entry(dir.path(), flags);
+            let aside = entry.set_aside().unwrap();
+            entry.restore(&aside).unwrap();
+            assert_eq!(
+                fs::read_to_string(dir.path().join("l/canary")).unwrap(),
+                "keep"
+            );
+            assert_eq!(names(dir.path()), ["l"]);
+        }
+    }
+
+    /// Issue 10.14: when something new took the name while a file was set aside, the file
+    /// is still never lost: with `renameat2` the two are swapped and the newcomer, a link,
+    /// goes; without, the file stays where it was set aside and the error says where.
+    #[test]
+    fn a_file_set_aside_is_never_lost_when_its_name_was_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("l"), "precious").unwrap();
+        let with_flags = entry(dir.path(), true);
+        let aside = with_flags.set_aside().unwrap();
+        symlink("newcomer", dir.path().join("l")).unwrap();
+        with_flags.restore(&aside).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("l")).unwrap(),
+            "precious"
+        );
+        assert_eq!(names(dir.path()), ["l"]);
+
+        let without = entry(dir.path(), false);
+        let aside = without.set_aside().unwrap();
+        symlink("newcomer", dir.path().join("l")).unwrap();
+        let err = without.restore(&aside).unwrap_err();
+        let kept = without.aside_path(&aside);
+        assert!(
+            err.to_string().contains(&*kept.to_string_lossy()),
+            "{err} names {}",
+            kept.display()
+        );
+        assert_eq!(fs::read_to_string(&kept).unwrap(), "precious");
+    }
+
+    #[test]
+    fn force_replaces_a_link_and_refuses_anything_else() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let (link, staged) = (dir.path().join("l"), OsStr::new(".l.new"));
+            symlink("old", &link).unwrap();
+            symlink("new", dir.path().join(staged)).unwrap();
+            entry(dir.path(), flags).replace_with(staged).unwrap();
+            assert_eq!(fs::read_link(&link).unwrap(), Path::new("new"));
+            assert_eq!(names(dir.path()), ["l"], "flags: {flags}");
+
+            // Gone in the meantime: the new link is put there all the same.
+            fs::remove_file(&link).unwrap();
+            symlink("newer", dir.path().join(staged)).unwrap();
+            entry(dir.path(), flags).replace_with(staged).unwrap();
+            assert_eq!(fs::read_link(&link).unwrap(), Path::new("newer"));
+
+            // A real file in its place is left alone, and so is the new link.
+            fs::remove_file(&link).unwrap();
+            fs::write(&link, "precious").unwrap();
+            symlink("newest", dir.path().join(staged)).unwrap();
+            let err = entry(dir.path(), flags).replace_with(staged).unwrap_err();
+            assert!(
+                err.to_string().contains("replaced by something else"),
+                "{err}"
+            );
+            assert_eq!(fs::read_to_string(&link).unwrap(), "precious");
+            assert_eq!(names(dir.path()), [".l.new", "l"]);
+        }
+    }
+
+    /// A hard link replaces a link the same way (`knot hardlink --force`).
+    #[test]
+    fn force_puts_a_hard_link_in_place_of_a_link() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join("f"), "data").unwrap();
+            symlink("old", dir.path().join("l")).unwrap();
+            fs::hard_link(dir.path().join("f"), dir.path().join(".l.new")).unwrap();
+            entry(dir.path(), flags)
+                .replace_with(OsStr::new(".l.new"))
+                .unwrap();
+            assert_eq!(fs::read_to_string(dir.path().join("l")).unwrap(), "data");
+            assert_eq!(names(dir.path()), ["f", "l"]);
+        }
+    }
+
+    /// Issue 10.10: a parent longer than `PATH_MAX` is opened piece by piece.
+    #[test]
+    fn directories_deeper_than_path_max_open_piece_by_piece() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut path = dir.path().to_path_buf();
+        let mut fd = open_dir(&path).unwrap();
+        let name = "d".repeat(200);
+        for _ in 0..30 {
+            rustix::fs::mkdirat(&fd, name.as_str(), Mode::RWXU).unwrap();
+            fd = rustix::fs::openat(
+                &fd,
+                name.as_str(),
+                OFlags::PATH | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap();
+            path.push(&name);
+        }
+        assert!(path.as_os_str().len() > 6000);
+        rustix::fs::symlinkat("t", &fd, "l").unwrap();
+        let entry = Entry::of(&path.join("l")).unwrap();
+        assert_eq!(probe(entry.fd(), &entry.name).unwrap(), Found::Link);
+        entry.remove_link().unwrap();
+        assert_eq!(probe(entry.fd(), &entry.name).unwrap(), Found::Missing);
+    }
+}

@@ -1,0 +1,320 @@
+//! The safety promises under races (DESIGN.md promises 1, 2 and 9), on a native file system
+//! and on an NTFS volume mounted with ntfs-3g, a FUSE file system without `renameat2`'s
+//! flags.
+//!
+//! Each round lets a racer rename a regular file onto the link's name at some moment while
+//! knot removes or replaces the link. Whenever the rename lands, the file must survive, at
+//! the link's name, with nothing else left in the directory: knot may remove or replace
+//! only a link. The outcome is checked every round, so the tests cannot pass or fail by
+//! how the threads were scheduled; the racer's delays only spread the renames over
+//! knot's work, so that every window is hit in some rounds. Work is bounded by counts.
+//!
+//! The ntfs-3g tests need root, /dev/fuse and the ntfs-3g package; without them they say
+//! why and pass, and with `KNOT_REQUIRE_NTFS3G=1` (as CI sets) they fail instead.
+#![cfg(target_os = "linux")]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+
+use knot::{CreateOptions, Flavour, LinkType, RemoveMode, Replace, create, remove};
+
+/// Rounds per test: enough for the racer's rename to land in every step of knot's work.
+const ROUNDS: u64 = 300;
+/// More for `--force` without `renameat2`'s flags, where the window a careless
+/// implementation leaves (a check, then a `rename` that overwrites) is two calls wide.
+const MANY_ROUNDS: u64 = 1000;
+
+/// The entries of `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A small deterministic generator for the racer's delays (xorshift).
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// `rounds` rounds of: make a link `p` in `dir` (with `link`), then run `act` on it while
+/// a racer renames a file with precious contents onto `p`. After each round the file must
+/// be at `p` and the directory must hold nothing else but `keep`.
+fn race(dir: &Path, rounds: u64, keep: &[&str], link: impl Fn(&Path, u64), act: impl Fn(&Path)) {
+    let p = dir.join("p");
+    let file = dir.join("f");
+    let barrier = Arc::new(Barrier::new(2));
+    // The racer's delays span about as long as knot's work takes, measured once.
+    link(&p, 0);
+    let started = std::time::Instant::now();
+    act(&p);
+    let spins = calibrate(started.elapsed());
+    let _ = fs::remove_file(&p);
+    let racer = {
+        let (p, file, barrier) = (p.clone(), file.clone(), Arc::clone(&barrier));
+        std::thread::spawn(move || {
+            let mut seed = 0x9e37_79b9_7f4a_7c15;
+            for round in 0..rounds {
+                fs::write(&file, format!("precious {round}")).unwrap();
+                barrier.wait();
+                for _ in 0..next(&mut seed) % spins {
+                    std::hint::spin_loop();
+                }
+                fs::rename(&file, &p).unwrap();
+                barrier.wait();
+                barrier.wait();
+            }
+        })
+    };
+    let mut expected: Vec<String> = keep.iter().map(|s| (*s).to_owned()).collect();
+    expected.push("p".into());
+    expected.sort();
+    for round in 0..rounds {
+        link(&p, round);
+        barrier.wait();
+        act(&p);
+        barrier.wait();
+        assert_eq!(
+            fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("round {round}: the file is lost: {e}")),
+            format!("precious {round}"),
+            "round {round}"
+        );
+        assert_eq!(
+            names(dir),
+            expected,
+            "round {round}: something was left behind"
+        );
+        fs::remove_file(&p).unwrap();
+        barrier.wait();
+    }
+    racer.join().unwrap();
+}
+
+/// How many spins take about twice as long as `work`.
+fn calibrate(work: std::time::Duration) -> u64 {
+    let started = std::time::Instant::now();
+    for _ in 0..100_000 {
+        std::hint::spin_loop();
+    }
+    let per = started.elapsed().as_nanos().max(1) / 100_000;
+    u64::try_from(2 * work.as_nanos() / per.max(1))
+        .unwrap_or(u64::MAX)
+        .max(16)
+}
+
+fn options(replace: Replace, flavour: Option<Flavour>) -> CreateOptions {
+    CreateOptions {
+        replace,
+        flavour,
+        ..CreateOptions::default()
+    }
+}
+
+/// A symlink to the file `t` in even rounds, a junction to the directory `d` in odd ones.
+fn make_link(p: &Path, round: u64) {
+    let dir = p.parent().unwrap();
+    let made = if round.is_multiple_of(2) {
+        create(
+            p,
+            "t",
+            LinkType::Symlink,
+            &options(Replace::Never, Some(Flavour::File)),
+        )
+    } else {
+        create(
+            p,
+            dir.join("d"),
+            LinkType::Junction,
+            &CreateOptions::default(),
+        )
+    };
+    made.unwrap();
+}
+
+fn setup(dir: &Path) {
+    fs::write(dir.join("t"), "target").unwrap();
+    fs::create_dir(dir.join("d")).unwrap();
+    fs::write(dir.join("d/canary"), "keep").unwrap();
+}
+
+/// rm, racing a file renamed onto the link: the file is never removed, nor left under
+/// another name, and the targets keep their contents.
+fn rm_race(dir: &Path) {
+    setup(dir);
+    race(dir, ROUNDS, &["d", "t"], make_link, |p| {
+        let _ = remove(p, RemoveMode::Remove);
+    });
+    assert_eq!(fs::read_to_string(dir.join("d/canary")).unwrap(), "keep");
+    assert_eq!(fs::read_to_string(dir.join("t")).unwrap(), "target");
+}
+
+/// --force, racing a file renamed onto the link: the file is never overwritten.
+fn force_race(dir: &Path, rounds: u64) {
+    setup(dir);
+    let force = options(Replace::Links, Some(Flavour::File));
+    race(dir, rounds, &["d", "t"], make_link, |p| {
+        let _ = create(p, "t", LinkType::Symlink, &force);
+    });
+}
+
+/// Two `--force` on one name, again and again: each replaces whatever link is there, and
+/// none fails for finding the other's link instead of the one it inspected.
+fn two_forces(dir: &Path) {
+    setup(dir);
+    let force = options(Replace::Links, Some(Flavour::File));
+    create(dir.join("p"), "t", LinkType::Symlink, &force).unwrap();
+    let barrier = Arc::new(Barrier::new(2));
+    let rounds = ROUNDS;
+    let threads: Vec<_> = ["t", "d/canary"]
+        .into_iter()
+        .map(|target| {
+            let (p, barrier) = (dir.join("p"), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                for round in 0..rounds {
+                    if let Err(err) = create(&p, target, LinkType::Symlink, &force) {
+                        panic!("round {round}: {err}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(names(dir), ["d", "p", "t"]);
+    assert!(
+        fs::symlink_metadata(dir.join("p"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+// ---- native ----
+
+/// Issue 10.14: rm racing a regular file.
+#[test]
+fn rm_racing_a_file_never_removes_or_strands_it() {
+    rm_race(tempfile::tempdir().unwrap().path());
+}
+
+/// Promise 2 under a race.
+#[test]
+fn force_racing_a_file_never_overwrites_it() {
+    force_race(tempfile::tempdir().unwrap().path(), ROUNDS);
+}
+
+/// Issue 10.13: two `--force` racing on one name.
+#[test]
+fn two_forces_on_one_name_both_succeed() {
+    two_forces(tempfile::tempdir().unwrap().path());
+}
+
+// ---- ntfs-3g ----
+
+/// A mounted NTFS image; unmounted on drop.
+struct Volume {
+    _dir: tempfile::TempDir,
+    mnt: PathBuf,
+}
+
+impl Drop for Volume {
+    /// `umount`, tried again while the mount is busy: another test thread that forks holds
+    /// copies of this thread's descriptors until the child's `exec` closes them.
+    fn drop(&mut self) {
+        for _ in 0..100 {
+            match Command::new("umount").arg(&self.mnt).output() {
+                Ok(out)
+                    if !out.status.success()
+                        && String::from_utf8_lossy(&out.stderr).contains("busy") =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A fresh ntfs-3g volume, or `None` (after saying why) when this machine cannot make one.
+fn volume(test: &str) -> Option<Volume> {
+    let tool = |name: &str| {
+        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            .iter()
+            .map(|dir| Path::new(dir).join(name))
+            .find(|path| path.exists())
+    };
+    let missing = if !rustix::process::geteuid().is_root() {
+        Some("not running as root (mounting an image needs it)".to_owned())
+    } else if !Path::new("/dev/fuse").exists() {
+        Some("/dev/fuse is missing".to_owned())
+    } else {
+        ["mkntfs", "ntfs-3g"]
+            .into_iter()
+            .find(|name| tool(name).is_none())
+            .map(|name| format!("{name} is not installed (apt-get install ntfs-3g)"))
+    };
+    if let Some(why) = missing {
+        assert!(
+            std::env::var_os("KNOT_REQUIRE_NTFS3G").is_none_or(|v| v != "1"),
+            "{test}: KNOT_REQUIRE_NTFS3G=1, but {why}"
+        );
+        eprintln!("skipping {test}: {why}");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("vol.img");
+    let mnt = dir.path().join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    fs::File::create(&image).unwrap().set_len(32 << 20).unwrap();
+    let ok = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(Command::new(tool("mkntfs").unwrap())
+        .args(["-F", "-Q", "-q"])
+        .arg(&image));
+    ok(Command::new(tool("ntfs-3g").unwrap()).arg(&image).arg(&mnt));
+    Some(Volume { _dir: dir, mnt })
+}
+
+/// Issue 10.1: on ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
+#[test]
+fn ntfs3g_rm_racing_a_file_never_removes_it() {
+    let Some(vol) = volume("ntfs3g_rm_racing_a_file_never_removes_it") else {
+        return;
+    };
+    rm_race(&vol.mnt);
+}
+
+/// Issue 10.1: on ntfs-3g (no `RENAME_EXCHANGE`), --force racing a regular file.
+#[test]
+fn ntfs3g_force_racing_a_file_never_overwrites_it() {
+    let Some(vol) = volume("ntfs3g_force_racing_a_file_never_overwrites_it") else {
+        return;
+    };
+    force_race(&vol.mnt, MANY_ROUNDS);
+}
+
+/// Issue 10.13 on ntfs-3g, where `--force` sets the old link aside and makes the new one
+/// again in its place.
+#[test]
+fn ntfs3g_two_forces_on_one_name_both_succeed() {
+    let Some(vol) = volume("ntfs3g_two_forces_on_one_name_both_succeed") else {
+        return;
+    };
+    two_forces(&vol.mnt);
+}
