@@ -542,3 +542,90 @@ fn relative_targets_stay_on_the_volume() {
         .code(0);
     assert_eq!(vol.names(), ["d"]);
 }
+
+/// Issue 10.3: a hard link to a junction or a directory symlink would give an NTFS
+/// directory a second name (ntfs-3g shows them as symlinks, so `link(2)` did it), which
+/// Windows never allows. knot refuses it from the NTFS attributes; a hard link to a file
+/// symlink, which NTFS allows, is still made.
+#[test]
+fn hard_links_to_directory_links_are_refused() {
+    let Some(vol) = volume("hard_links_to_directory_links_are_refused") else {
+        return;
+    };
+    fs::create_dir(vol.path("d")).unwrap();
+    fs::write(vol.path("f"), "x").unwrap();
+    vol.knot(["junction", "j", "d"]).assert().code(0);
+    vol.knot(["symlink", "s", "d"]).assert().code(0);
+    vol.knot(["symlink", "sf", "f"]).assert().code(0);
+    for target in ["j", "s"] {
+        vol.knot(["hardlink", "h", target])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "knot: cannot create hard link 'h': the target '{target}' is a link that NTFS \
+                 keeps as a directory (a junction or a directory symlink), and NTFS never \
+                 gives a directory a second name; a hard link needs an existing file\n\
+                 knot: hint: hard-link a file, or use `knot junction` or `knot symlink` to \
+                 link to a directory\n"
+            ));
+        vol.knot(["hardlink", "d/h", target]).assert().code(1);
+    }
+    vol.knot(["hardlink", "hf", "sf"]).assert().code(0);
+    vol.remount();
+    assert_eq!(vol.names(), ["d", "f", "hf", "j", "s", "sf"]);
+    assert!(fs::read_dir(vol.path("d")).unwrap().next().is_none());
+    for name in ["j", "s"] {
+        assert_eq!(vol.show(name)["nlink"], 1, "{name}");
+    }
+    assert_eq!(vol.show("hf")["nlink"], 2);
+    // Another implementation agrees: the junction's MFT record has one name.
+    let info = vol.ntfsinfo("j");
+    assert_eq!(
+        info.matches("Dumping attribute $FILE_NAME").count(),
+        1,
+        "{info}"
+    );
+}
+
+/// Issue 10.5: a LINK with a trailing slash failed after the link was made, and the
+/// clean-up (`rmdir("J/")`, which follows the new link) left it there. Every create now
+/// refuses such a LINK at once, with the fix, and nothing is made.
+#[test]
+fn a_link_with_a_trailing_slash_is_refused_and_leaves_nothing() {
+    let Some(vol) = volume("a_link_with_a_trailing_slash_is_refused_and_leaves_nothing") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("Data/T")).unwrap();
+    fs::write(vol.path("f"), "x").unwrap();
+    let target = vol.path("Data/T");
+    let target = target.to_str().unwrap();
+    vol.knot(["symlink", "--dir", "dang", "missing"])
+        .assert()
+        .code(0);
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["junction", "J/", target], "junction", "J"),
+        (&["symlink", "--dir", "S/", "../Data/T"], "symlink", "S"),
+        (&["symlink", "S/.", "Data/T"], "symlink", "S"),
+        (&["hardlink", "H/", "f"], "hard link", "H"),
+        (&["link", "L/", "Data/T"], "link", "L"),
+        (
+            &["symlink", "--force", "dang/", "Data/T"],
+            "symlink",
+            "dang",
+        ),
+    ];
+    for (args, what, name) in cases {
+        let link = args[args.len() - 2];
+        vol.knot(args).assert().code(1).stdout("").stderr(format!(
+            "knot: cannot create {what} '{link}': a trailing path separator makes it name the \
+             directory it is or leads to, not a new link\n\
+             knot: hint: name the link without the trailing separator: '{name}'\n"
+        ));
+        assert_eq!(vol.names(), ["Data", "dang", "f"], "{args:?}");
+    }
+    vol.remount();
+    assert_eq!(vol.names(), ["Data", "dang", "f"]);
+    assert_eq!(vol.show("dang")["target"], "missing");
+    assert!(fs::read_dir(vol.path("Data/T")).unwrap().next().is_none());
+}

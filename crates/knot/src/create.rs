@@ -8,7 +8,8 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
 use crate::path::{
-    hidden_name, parent_dir, real_dir, real_location, relative_to, resolve_against_link,
+    ends_in_separator, hidden_name, parent_dir, real_dir, real_location, relative_to,
+    resolve_against_link,
 };
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
@@ -157,6 +158,11 @@ fn create_inner(
     let fail = |kind| Error::new(op, link, kind).with_target(target);
     if link.file_name().is_none() {
         return Err(fail(ErrorKind::BadLinkPath));
+    }
+    // `J/` names what `J` leads to: refused on every platform and for every kind, before
+    // anything is looked at, so nothing is made through a link (issue 10.5).
+    if ends_in_separator(link) {
+        return Err(fail(ErrorKind::LinkEndsInSeparator));
     }
     let existing = match sys::lstat(link) {
         Ok(meta) => Some(meta),
@@ -365,6 +371,12 @@ fn plan(
         LinkType::Hardlink => match target_meta.map(|m| m.ty) {
             None => Err(ErrorKind::TargetMissing),
             Some(FileType::Dir) => Err(ErrorKind::TargetIsDirectory),
+            // ntfs-3g shows a junction as a symlink, and `link(2)` would give the NTFS
+            // directory behind it a second name (issue 10.3); a Unix symlink stays allowed,
+            // as with `ln`.
+            Some(FileType::Link) if sys::is_directory_entry(target_path) => {
+                Err(ErrorKind::TargetIsDirectoryLink)
+            }
             Some(_) => Ok(Plan {
                 made: ty,
                 stored: target.to_path_buf(),

@@ -294,6 +294,20 @@ fn read_attribute(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Whether the entry `path` itself carries FILE_ATTRIBUTE_DIRECTORY in its NTFS
+/// attributes (`system.ntfs_attrib`, read without following a link; the kernel's ntfs3
+/// driver has the attribute too). `false` off NTFS.
+pub(crate) fn is_directory_entry(path: &Path) -> bool {
+    directory_attribute(path) == Some(true)
+}
+
+/// FILE_ATTRIBUTE_DIRECTORY of the entry `path` itself; `None` off NTFS.
+fn directory_attribute(path: &Path) -> Option<bool> {
+    let mut attrib = [0u8; 4];
+    let len = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib).ok()?;
+    (len == 4).then(|| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0)
+}
+
 /// Reads a link on an ntfs-3g volume as Windows sees it: kind, names and target from its
 /// reparse point; `text` (ntfs-3g's translation, which the kernel follows) becomes
 /// `leads_to`. `None` for a link that has no reparse point (or not on such a volume).
@@ -337,10 +351,7 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
     let Ok(Some(raw)) = read_attribute(path) else {
         return None;
     };
-    let mut attrib = [0u8; 4];
-    let dir = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib)
-        .ok()
-        .map(|_| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0);
+    let dir = directory_attribute(path);
     let name = |w: &WideString| OsString::from(w.to_string_lossy());
     let stored = match knot_reparse::decode(&raw) {
         Ok(point) => {
