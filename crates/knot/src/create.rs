@@ -252,11 +252,17 @@ fn create_inner(
         }
         Err(e) => return Err(Error::io(op, link, e).with_target(target)),
     };
-    let checked =
-        verify(&plan, &target_path, &made_at, written.as_deref()).and_then(|()| match existing {
-            Some(replaced) if replacing => sys::rename_over(&made_at, link, &replaced),
-            _ => Ok(()),
-        });
+    let checked = verify(
+        &plan,
+        &target_path,
+        target_meta,
+        &made_at,
+        written.as_deref(),
+    )
+    .and_then(|()| match existing {
+        Some(replaced) if replacing => sys::rename_over(&made_at, link, &replaced),
+        _ => Ok(()),
+    });
     if let Err(err) = checked {
         // All or nothing: take back what was made. The rename is the last step, so on any
         // failure it is still at `made_at`; only what knot made is removed there: a new
@@ -406,8 +412,17 @@ fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Wr
 
 /// Reads the new link back (DESIGN.md promise 3): some systems report success and make
 /// nothing. A reparse point must hold exactly the buffer written; another link, the target
-/// text planned. A mismatch is reported as `InvalidData` with what was found.
-fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) -> io::Result<()> {
+/// text planned. A link to a target that exists must also lead to it (`target_meta`, what
+/// the target led to when planned): a reparse point can hold the buffer asked for and still
+/// be read as another path (issue 10.7). A mismatch is reported as `InvalidData` with what
+/// was found.
+fn verify(
+    plan: &Plan,
+    target_path: &Path,
+    target_meta: Option<Meta>,
+    at: &Path,
+    written: Option<&[u8]>,
+) -> io::Result<()> {
     let mismatch = |found: String| io::Error::new(io::ErrorKind::InvalidData, found);
     let meta = match sys::lstat(at) {
         Ok(meta) => meta,
@@ -426,7 +441,7 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
                 return Err(mismatch("something that is not a link".into()));
             }
             let stored = sys::read_link(at)?;
-            match (written, stored.reparse) {
+            match (written, &stored.reparse) {
                 (Some(written), Some(reparse)) if reparse.raw == written => {}
                 (Some(_), _) => return Err(mismatch("another reparse buffer".into())),
                 (None, _) if stored.target == plan.stored => {}
@@ -434,6 +449,15 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
                     let found = stored.target.display().to_string();
                     return Err(mismatch(format!("{found:?}")));
                 }
+            }
+            if let Some(target) = target_meta
+                && sys::stat(at).map(|m| m.id).ok() != Some(target.id)
+            {
+                let read = stored.leads_to.as_ref().unwrap_or(&stored.target);
+                return Err(mismatch(format!(
+                    "{:?}, which does not lead to the target",
+                    read.display().to_string()
+                )));
             }
         }
     }
@@ -457,17 +481,53 @@ mod tests {
             flavour: Flavour::File,
             notes: vec![],
         };
-        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "nothing".into())
         );
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "\"b\"".into())
         );
-        verify(&plan("b"), Path::new("b"), &at, None).unwrap();
+        verify(&plan("b"), Path::new("b"), None, &at, None).unwrap();
+    }
+
+    /// Issue 10.7: a link that holds what was asked but leads somewhere other than the
+    /// target (as ntfs-3g reads `C:\\Data\\a\\b` for a Linux name `a\\b`) is an error.
+    #[test]
+    fn read_back_checks_where_the_link_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, at) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("l"),
+        );
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        std::os::unix::fs::symlink("b", &at).unwrap();
+        let plan = Plan {
+            made: LinkType::Symlink,
+            stored: PathBuf::from("b"),
+            flavour: Flavour::File,
+            notes: vec![],
+        };
+        let target_a = sys::stat(&a).ok();
+        let err = verify(&plan, &a, target_a, &at, None).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (
+                io::ErrorKind::InvalidData,
+                "\"b\", which does not lead to the target".into()
+            )
+        );
+        verify(&plan, &b, sys::stat(&b).ok(), &at, None).unwrap();
+        std::fs::remove_file(&b).unwrap();
+        assert!(
+            verify(&plan, &b, target_a, &at, None).is_err(),
+            "dangling now"
+        );
     }
 }
