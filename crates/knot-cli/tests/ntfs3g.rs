@@ -609,3 +609,282 @@ fn force_never_replaces_files_whose_data_is_behind_a_reparse_point() {
         "nothing made beside them"
     );
 }
+
+/// Issue 10.3: a hard link to a junction or a directory symlink would give an NTFS
+/// directory a second name (ntfs-3g shows them as symlinks, so `link(2)` did it), which
+/// Windows never allows. knot refuses it from the NTFS attributes; a hard link to a file
+/// symlink, which NTFS allows, is still made.
+#[test]
+fn hard_links_to_directory_links_are_refused() {
+    let Some(vol) = volume("hard_links_to_directory_links_are_refused") else {
+        return;
+    };
+    fs::create_dir(vol.path("d")).unwrap();
+    fs::write(vol.path("f"), "x").unwrap();
+    vol.knot(["junction", "j", "d"]).assert().code(0);
+    vol.knot(["symlink", "s", "d"]).assert().code(0);
+    vol.knot(["symlink", "sf", "f"]).assert().code(0);
+    for target in ["j", "s"] {
+        vol.knot(["hardlink", "h", target])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "knot: cannot create hard link 'h': the target '{target}' is a link that NTFS \
+                 keeps as a directory (a junction or a directory symlink), and NTFS never \
+                 gives a directory a second name; a hard link needs an existing file\n\
+                 knot: hint: hard-link a file, or use `knot junction` or `knot symlink` to \
+                 link to a directory\n"
+            ));
+        vol.knot(["hardlink", "d/h", target]).assert().code(1);
+    }
+    vol.knot(["hardlink", "hf", "sf"]).assert().code(0);
+    vol.remount();
+    assert_eq!(vol.names(), ["d", "f", "hf", "j", "s", "sf"]);
+    assert!(fs::read_dir(vol.path("d")).unwrap().next().is_none());
+    for name in ["j", "s"] {
+        assert_eq!(vol.show(name)["nlink"], 1, "{name}");
+    }
+    assert_eq!(vol.show("hf")["nlink"], 2);
+    // Another implementation agrees: the junction's MFT record has one name.
+    let info = vol.ntfsinfo("j");
+    assert_eq!(
+        info.matches("Dumping attribute $FILE_NAME").count(),
+        1,
+        "{info}"
+    );
+}
+
+/// Issue 10.5: a LINK with a trailing slash failed after the link was made, and the
+/// clean-up (`rmdir("J/")`, which follows the new link) left it there. Every create now
+/// refuses such a LINK at once, with the fix, and nothing is made.
+#[test]
+fn a_link_with_a_trailing_slash_is_refused_and_leaves_nothing() {
+    let Some(vol) = volume("a_link_with_a_trailing_slash_is_refused_and_leaves_nothing") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("Data/T")).unwrap();
+    fs::write(vol.path("f"), "x").unwrap();
+    let target = vol.path("Data/T");
+    let target = target.to_str().unwrap();
+    vol.knot(["symlink", "--dir", "dang", "missing"])
+        .assert()
+        .code(0);
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["junction", "J/", target], "junction", "J"),
+        (&["symlink", "--dir", "S/", "../Data/T"], "symlink", "S"),
+        (&["symlink", "S/.", "Data/T"], "symlink", "S"),
+        (&["hardlink", "H/", "f"], "hard link", "H"),
+        (&["link", "L/", "Data/T"], "link", "L"),
+        (
+            &["symlink", "--force", "dang/", "Data/T"],
+            "symlink",
+            "dang",
+        ),
+    ];
+    for (args, what, name) in cases {
+        let link = args[args.len() - 2];
+        vol.knot(args).assert().code(1).stdout("").stderr(format!(
+            "knot: cannot create {what} '{link}': a trailing path separator makes it name the \
+             directory it is or leads to, not a new link\n\
+             knot: hint: name the link without the trailing separator: '{name}'\n"
+        ));
+        assert_eq!(vol.names(), ["Data", "dang", "f"], "{args:?}");
+    }
+    vol.remount();
+    assert_eq!(vol.names(), ["Data", "dang", "f"]);
+    assert_eq!(vol.show("dang")["target"], "missing");
+    assert!(fs::read_dir(vol.path("Data/T")).unwrap().next().is_none());
+}
+
+/// Issue 10.7: a target whose Windows form would name another path was written as success:
+/// a relative target typed with backslashes (one Linux name, which Windows reads as a path
+/// and which climbed out of the volume unchecked), a Linux name holding `\` (`C:\Data\a\b`
+/// on Windows), a name with `:` (a data stream on Windows) or one Windows cannot use, and
+/// a relative target through ntfs-3g's `.NTFS-3G/D:` mapping (stored literally). Each is
+/// refused with its reason, and nothing is made.
+#[test]
+fn targets_windows_would_read_as_another_path_are_refused() {
+    let Some(vol) = volume("targets_windows_would_read_as_another_path_are_refused") else {
+        return;
+    };
+    for name in ["a\\b", "x:y", "dot.", "sp ", "st*r", "q?", "p|pe", "c\u{1}"] {
+        fs::create_dir_all(vol.path("Data").join(name)).unwrap();
+    }
+    fs::create_dir_all(vol.path("Data/a/b")).unwrap();
+    fs::create_dir_all(vol.path("Users/u")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    fs::create_dir(other.path().join("x")).unwrap();
+    fs::create_dir(vol.path(".NTFS-3G")).unwrap();
+    std::os::unix::fs::symlink(other.path(), vol.path(".NTFS-3G/D:")).unwrap();
+    let data = vol.path("Data");
+    let abs = |name: &str| data.join(name).to_str().unwrap().to_owned();
+    let mut cases: Vec<(Vec<String>, String)> =
+        vec![
+        (
+            vec!["symlink".into(), "--dir".into(), "Users/u/up".into(), "..\\..\\..\\x".into()],
+            "the target '..\\..\\..\\x' contains '\\', which separates names on Windows but is \
+             part of a name here"
+                .into(),
+        ),
+        (
+            vec!["symlink".into(), "--dir".into(), "Users/u/s".into(), "..\\..\\Data".into()],
+            "write the path with '/'".into(),
+        ),
+        (
+            vec!["symlink".into(), "--dir".into(), "Users/m".into(), "../.NTFS-3G/D:/x".into()],
+            "the target '../.NTFS-3G/D:/x' leads through '.NTFS-3G/D:', ntfs-3g's mapping of \
+             drive D:, which Windows cannot reach by a relative path; give the target as a \
+             path on that drive: 'D:\\x'"
+                .into(),
+        ),
+        (
+            vec!["symlink".into(), "--dir".into(), "Users/w".into(), "D:\\x\\a:b".into()],
+            "has the name 'a:b', which Windows cannot use: ':' starts the name of a data \
+             stream on Windows"
+                .into(),
+        ),
+        (
+            vec!["symlink".into(), "--dir".into(), "Users/r".into(), "../Data/x:y".into()],
+            "has the name 'x:y'".into(),
+        ),
+    ];
+    for (name, why) in [
+        ("a\\b", "'\\' separates names on Windows"),
+        ("x:y", "':' starts the name of a data stream on Windows"),
+        ("dot.", "Windows drops dots and spaces at the end of a name"),
+        ("sp ", "Windows drops dots and spaces at the end of a name"),
+        ("st*r", "Windows does not allow '*' in a name"),
+        ("q?", "Windows does not allow '?' in a name"),
+        ("p|pe", "Windows does not allow '|' in a name"),
+        (
+            "c\u{1}",
+            "Windows does not allow control characters in a name",
+        ),
+    ] {
+        for command in [&["junction"][..], &["symlink", "--absolute"]] {
+            let mut args: Vec<String> = command.iter().map(|&a| a.into()).collect();
+            args.extend(["Users/l".into(), abs(name)]);
+            cases.push((args, why.into()));
+        }
+    }
+    for (args, why) in cases {
+        let out = vol.knot(&args).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(&why), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("knot: cannot create "),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(vol.names(), [".NTFS-3G", "Data", "Users"], "{args:?}");
+        assert_eq!(
+            fs::read_dir(vol.path("Users")).unwrap().count(),
+            1,
+            "{args:?} left something behind"
+        );
+    }
+    // The names Windows allows still work, and the mapped drive through its Windows name.
+    vol.knot(["symlink", "--dir", "Users/ok", "../Data/a/b"])
+        .assert()
+        .code(0)
+        .stdout("created symlink 'Users/ok' -> '..\\Data\\a\\b'\n");
+    vol.knot(["symlink", "--dir", "Users/d", "D:\\x"])
+        .assert()
+        .code(0)
+        .stdout("created symlink 'Users/d' -> 'D:\\x'\n");
+    vol.remount();
+    assert_eq!(vol.show("Users/ok")["status"], "ok");
+}
+
+/// Issue 10.8: the same volume reached through a bind mount of one of its folders was
+/// "outside the volume". A junction from the volume's mount to a target under the bind
+/// mount, and one from the bind mount to a target under the volume's mount, are both on
+/// the volume: `C:\Data\T` and `C:\Users`.
+#[test]
+fn a_bind_mount_of_a_folder_is_the_same_volume() {
+    let Some(vol) = volume("a_bind_mount_of_a_folder_is_the_same_volume") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("Data/T")).unwrap();
+    fs::create_dir_all(vol.path("Users")).unwrap();
+    let bind = tempfile::tempdir().unwrap();
+    let bound = bind.path().join("bind");
+    fs::create_dir(&bound).unwrap();
+    run(Process::new("mount")
+        .arg("--bind")
+        .arg(vol.path("Data"))
+        .arg(&bound));
+    let knot = |args: &[&OsStr]| common::knot().args(args).output().unwrap();
+    let j1 = vol.path("Users/J1");
+    let j2 = bound.join("J2");
+    let s3 = bound.join("S3");
+    let made = [
+        knot(&[
+            "junction".as_ref(),
+            j1.as_os_str(),
+            bound.join("T").as_os_str(),
+        ]),
+        knot(&[
+            "junction".as_ref(),
+            j2.as_os_str(),
+            vol.path("Users").as_os_str(),
+        ]),
+        knot(&[
+            "symlink".as_ref(),
+            s3.as_os_str(),
+            vol.path("Users").as_os_str(),
+        ]),
+        // A target outside the volume: the fix names the mapping of another drive at the
+        // volume's root, not at the bind mount.
+        knot(&[
+            "junction".as_ref(),
+            bound.join("J4").as_os_str(),
+            bind.path().as_os_str(),
+        ]),
+    ];
+    run(Process::new("umount").arg(&bound));
+    let printed: Vec<_> = made
+        .iter()
+        .map(|out| {
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        printed[..3],
+        [
+            (
+                Some(0),
+                format!("created junction '{}' -> 'C:\\Data\\T'\n", j1.display())
+            ),
+            (
+                Some(0),
+                format!("created junction '{}' -> 'C:\\Users'\n", j2.display())
+            ),
+            (
+                Some(0),
+                format!("created symlink '{}' -> 'C:\\Users'\n", s3.display())
+            ),
+        ],
+        "{}",
+        String::from_utf8_lossy(&made[0].stderr)
+    );
+    let refused = String::from_utf8_lossy(&made[3].stderr);
+    assert_eq!(made[3].status.code(), Some(1), "{refused}");
+    assert!(
+        refused.contains(&format!("'{}/.NTFS-3G/D:'", vol.mnt.display())),
+        "{refused}"
+    );
+    vol.remount();
+    assert_eq!(vol.show("Users/J1")["substitute_name"], "\\??\\C:\\Data\\T");
+    assert_eq!(vol.show("Users/J1")["status"], "ok");
+    assert_eq!(vol.show("Data/J2")["substitute_name"], "\\??\\C:\\Users");
+    assert_eq!(vol.show("Data/J2")["status"], "ok");
+    assert_eq!(vol.show("Data/S3")["print_name"], "C:\\Users");
+    assert_eq!(
+        fs::read_link(vol.path("Data/J2")).unwrap(),
+        vol.path("Users")
+    );
+}

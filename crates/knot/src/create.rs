@@ -8,7 +8,8 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
 use crate::path::{
-    hidden_name, parent_dir, real_dir, real_location, relative_to, resolve_against_link,
+    ends_in_separator, hidden_name, parent_dir, real_dir, real_location, relative_to,
+    resolve_against_link,
 };
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
@@ -158,6 +159,11 @@ fn create_inner(
     if link.file_name().is_none() {
         return Err(fail(ErrorKind::BadLinkPath));
     }
+    // `J/` names what `J` leads to: refused on every platform and for every kind, before
+    // anything is looked at, so nothing is made through a link (issue 10.5).
+    if ends_in_separator(link) {
+        return Err(fail(ErrorKind::LinkEndsInSeparator));
+    }
     let existing = match sys::lstat(link) {
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -265,14 +271,20 @@ fn create_inner(
     // The new link is inspected before it is put in place: once there, another program
     // (a racing `--force`) may replace it at once, and a link that was made is never
     // reported as a failure.
-    let checked = verify(&plan, &target_path, &made_at, written.as_deref())
-        .and_then(|()| inspect(&made_at).map_err(io::Error::from))
-        .and_then(|record| {
-            if replacing {
-                sys::rename_over(&made_at, link, existing.as_ref())?;
-            }
-            Ok(record)
-        });
+    let checked = verify(
+        &plan,
+        &target_path,
+        target_meta,
+        &made_at,
+        written.as_deref(),
+    )
+    .and_then(|()| inspect(&made_at).map_err(io::Error::from))
+    .and_then(|record| {
+        if replacing {
+            sys::rename_over(&made_at, link, existing.as_ref())?;
+        }
+        Ok(record)
+    });
     let mut record = match checked {
         Ok(record) => record,
         Err(err) => {
@@ -390,6 +402,12 @@ fn plan(
         LinkType::Hardlink => match target_meta.map(|m| m.ty) {
             None => Err(ErrorKind::TargetMissing),
             Some(FileType::Dir) => Err(ErrorKind::TargetIsDirectory),
+            // ntfs-3g shows a junction as a symlink, and `link(2)` would give the NTFS
+            // directory behind it a second name (issue 10.3); a Unix symlink stays allowed,
+            // as with `ln`.
+            Some(FileType::Link) if sys::is_directory_entry(target_path) => {
+                Err(ErrorKind::TargetIsDirectoryLink)
+            }
             Some(_) => Ok(Plan {
                 made: ty,
                 stored: target.to_path_buf(),
@@ -419,8 +437,17 @@ fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Wr
 
 /// Reads the new link back (DESIGN.md promise 3): some systems report success and make
 /// nothing. A reparse point must hold exactly the buffer written; another link, the target
-/// text planned. A mismatch is reported as `InvalidData` with what was found.
-fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) -> io::Result<()> {
+/// text planned. A link to a target that exists must also lead to it (`target_meta`, what
+/// the target led to when planned): a reparse point can hold the buffer asked for and still
+/// be read as another path (issue 10.7). A mismatch is reported as `InvalidData` with what
+/// was found.
+fn verify(
+    plan: &Plan,
+    target_path: &Path,
+    target_meta: Option<Meta>,
+    at: &Path,
+    written: Option<&[u8]>,
+) -> io::Result<()> {
     let mismatch = |found: String| io::Error::new(io::ErrorKind::InvalidData, found);
     let meta = match sys::lstat(at) {
         Ok(meta) => meta,
@@ -439,7 +466,7 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
                 return Err(mismatch("something that is not a link".into()));
             }
             let stored = sys::read_link(at)?;
-            match (written, stored.reparse) {
+            match (written, &stored.reparse) {
                 (Some(written), Some(reparse)) if reparse.raw == written => {}
                 (Some(_), _) => return Err(mismatch("another reparse buffer".into())),
                 (None, _) if stored.target == plan.stored => {}
@@ -447,6 +474,15 @@ fn verify(plan: &Plan, target_path: &Path, at: &Path, written: Option<&[u8]>) ->
                     let found = stored.target.display().to_string();
                     return Err(mismatch(format!("{found:?}")));
                 }
+            }
+            if let Some(target) = target_meta
+                && sys::stat(at).map(|m| m.id).ok() != Some(target.id)
+            {
+                let read = stored.leads_to.as_ref().unwrap_or(&stored.target);
+                return Err(mismatch(format!(
+                    "{:?}, which does not lead to the target",
+                    read.display().to_string()
+                )));
             }
         }
     }
@@ -470,17 +506,53 @@ mod tests {
             flavour: Flavour::File,
             notes: vec![],
         };
-        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "nothing".into())
         );
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let err = verify(&plan("a"), Path::new("a"), &at, None).unwrap_err();
+        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
         assert_eq!(
             (err.kind(), err.to_string()),
             (io::ErrorKind::InvalidData, "\"b\"".into())
         );
-        verify(&plan("b"), Path::new("b"), &at, None).unwrap();
+        verify(&plan("b"), Path::new("b"), None, &at, None).unwrap();
+    }
+
+    /// Issue 10.7: a link that holds what was asked but leads somewhere other than the
+    /// target (as ntfs-3g reads `C:\\Data\\a\\b` for a Linux name `a\\b`) is an error.
+    #[test]
+    fn read_back_checks_where_the_link_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, at) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("l"),
+        );
+        std::fs::write(&a, "a").unwrap();
+        std::fs::write(&b, "b").unwrap();
+        std::os::unix::fs::symlink("b", &at).unwrap();
+        let plan = Plan {
+            made: LinkType::Symlink,
+            stored: PathBuf::from("b"),
+            flavour: Flavour::File,
+            notes: vec![],
+        };
+        let target_a = sys::stat(&a).ok();
+        let err = verify(&plan, &a, target_a, &at, None).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (
+                io::ErrorKind::InvalidData,
+                "\"b\", which does not lead to the target".into()
+            )
+        );
+        verify(&plan, &b, sys::stat(&b).ok(), &at, None).unwrap();
+        std::fs::remove_file(&b).unwrap();
+        assert!(
+            verify(&plan, &b, target_a, &at, None).is_err(),
+            "dangling now"
+        );
     }
 }

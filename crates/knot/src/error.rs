@@ -65,6 +65,10 @@ pub enum ErrorKind {
     TargetNotDirectory,
     /// A hard link to a directory.
     TargetIsDirectory,
+    /// A hard link to a link that NTFS keeps as a directory (a junction, a directory
+    /// symlink or another directory reparse point): NTFS never gives a directory a second
+    /// name.
+    TargetIsDirectoryLink,
     /// `--dir` or `--file` contradicts what the target is.
     FlavourMismatch {
         /// What the user asked for.
@@ -105,6 +109,9 @@ pub enum ErrorKind {
     },
     /// The link path has no final name (`/`, `..`).
     BadLinkPath,
+    /// The link path ends with a separator (`J/`), so it names the directory `J` is or
+    /// leads to, not a new link.
+    LinkEndsInSeparator,
     /// A scan with `--follow` met a link that leads back to a directory it is already
     /// inside; the link is not followed again.
     Loop {
@@ -228,6 +235,12 @@ impl Error {
                     target()
                 )
             }
+            ErrorKind::TargetIsDirectoryLink => format!(
+                "the target {} is a link that NTFS keeps as a directory (a junction or a \
+                 directory symlink), and NTFS never gives a directory a second name; a hard \
+                 link needs an existing file",
+                target()
+            ),
             ErrorKind::FlavourMismatch { asked, found } => {
                 format!(
                     "--{asked} was given, but the target {} is a {found}",
@@ -259,6 +272,9 @@ impl Error {
             ),
             ErrorKind::Unsupported { why } => why.clone(),
             ErrorKind::BadLinkPath => "the path has no final name to create".into(),
+            ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
+                directory it is or leads to, not a new link"
+                .into(),
             ErrorKind::Loop { ancestor } => format!(
                 "it leads back to {}, which contains it; not followed again",
                 quote_lossy(ancestor)
@@ -293,6 +309,13 @@ impl Error {
             ErrorKind::TargetIsDirectory => {
                 "use `knot junction` or `knot symlink` to link to a directory".into()
             }
+            ErrorKind::TargetIsDirectoryLink => "hard-link a file, or use `knot junction` or \
+                `knot symlink` to link to a directory"
+                .into(),
+            ErrorKind::LinkEndsInSeparator => format!(
+                "name the link without the trailing separator: '{}'",
+                without_trailing_separators(&crate::escape::escape(self.path.as_os_str()))
+            ),
             ErrorKind::FlavourMismatch { .. } => "drop --dir/--file: knot picks the flavour \
                 from an existing target"
                 .into(),
@@ -353,6 +376,19 @@ impl From<Error> for io::Error {
         };
         io::Error::new(kind, err)
     }
+}
+
+/// `J` from `J/`, `J//` or `J/.`; a path that is only separators stays as it is.
+fn without_trailing_separators(mut path: &str) -> &str {
+    let sep = std::path::is_separator;
+    while let Some(rest) = path
+        .strip_suffix(sep)
+        .or_else(|| path.strip_suffix('.')?.strip_suffix(sep))
+        .filter(|rest| !rest.is_empty())
+    {
+        path = rest;
+    }
+    path
 }
 
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.

@@ -53,6 +53,21 @@ pub(crate) fn parent_dir(link: &Path) -> &Path {
     }
 }
 
+/// Whether `link` ends with a separator, or with a separator and `.` (`J/`, `J/.`): such a
+/// path names the directory that `J` is or leads to, never a new entry called `J`, so the
+/// kernel would follow a link found there and a create would act on something else than
+/// asked (issue 10.5). `Path` itself hides the separator: `Path::new("J/").file_name()` is
+/// `J`.
+pub(crate) fn ends_in_separator(link: &Path) -> bool {
+    let bytes = link.as_os_str().as_encoded_bytes();
+    let sep = |b: u8| std::path::is_separator(char::from(b));
+    match bytes {
+        [.., b] if sep(*b) => true,
+        [.., b, b'.'] => sep(*b),
+        _ => false,
+    }
+}
+
 /// Where a stored target leads, seen from the link: a relative target is joined to the
 /// link's parent directory, never to the current directory (DESIGN.md section 1).
 pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
@@ -299,6 +314,20 @@ mod tests {
             real.display()
         );
         assert_eq!(real.file_name().unwrap(), "missing");
+    }
+
+    /// Issue 10.5: the separators of the platform, and `/.`, mark a path that names a
+    /// directory; a `.` or `..` that is part of a name does not.
+    #[test]
+    fn trailing_separators() {
+        for path in ["J/", "J//", "J/.", "a/J/", "/J/"] {
+            assert!(ends_in_separator(Path::new(path)), "{path}");
+        }
+        for path in ["J", "a/J", "J.", "J..", ".J", "a/.J", "."] {
+            assert!(!ends_in_separator(Path::new(path)), "{path}");
+        }
+        assert_eq!(ends_in_separator(Path::new(r"J\")), cfg!(windows));
+        assert_eq!(ends_in_separator(Path::new(r"J\.")), cfg!(windows));
     }
 
     #[test]

@@ -469,3 +469,44 @@ fn resolved_follows_the_links_real_directory() {
     assert_eq!(scanned.len(), 1);
     assert_eq!(scanned[0].resolved, Some(real.join("real/a/missing")));
 }
+
+/// Issue 10.5: a LINK ending in a separator (`J/`, `J/.`) names the directory `J` is or
+/// leads to, not a new link. Every create refuses it before it looks at anything, whether
+/// nothing is there, a dangling symlink is (which `symlink(2)` reported as a bare "File
+/// exists"), or a link to a directory is (which the kernel would follow), with or without
+/// `--force`; nothing is made or changed.
+#[test]
+fn a_link_ending_in_a_separator_is_refused_for_every_kind() {
+    let t = Dir::new();
+    t.mkdir("d");
+    t.file("f", "x");
+    t.symlink("dang", "nowhere");
+    t.symlink("dl", "d");
+    for ty in [
+        LinkType::Symlink,
+        LinkType::Junction,
+        LinkType::Hardlink,
+        LinkType::Best,
+    ] {
+        for link in ["new/", "new//", "new/.", "dang/", "dl/", "dl/."] {
+            for options in [CreateOptions::default(), force()] {
+                let target = if ty == LinkType::Hardlink { "f" } else { "d" };
+                let err = create(t.join(link), t.join(target), ty, &options).unwrap_err();
+                assert_eq!(*err.kind(), ErrorKind::LinkEndsInSeparator, "{ty:?} {link}");
+                let name = link.trim_end_matches(['/', '.']);
+                assert_eq!(
+                    err.fix().unwrap(),
+                    format!(
+                        "name the link without the trailing separator: '{}'",
+                        t.join(name).display()
+                    ),
+                    "{ty:?} {link}"
+                );
+                assert_eq!(t.names(), ["d", "dang", "dl", "f"], "{ty:?} {link}");
+                assert_eq!(fs::read_link(t.join("dang")).unwrap(), Path::new("nowhere"));
+                assert_eq!(fs::read_link(t.join("dl")).unwrap(), Path::new("d"));
+                assert_eq!(fs::read_dir(t.join("d")).unwrap().count(), 0);
+            }
+        }
+    }
+}

@@ -70,6 +70,21 @@ pub(crate) fn normalise_symlink_target(target: &Path) -> std::io::Result<PathBuf
     Ok(target.to_path_buf())
 }
 
+#[cfg(target_os = "linux")]
+pub(crate) use ntfs3g::is_directory_entry;
+/// Whether the entry at `path` itself (never followed) is a directory in the file system's
+/// own records, where those differ from what `lstat` shows: on NTFS a junction or a
+/// directory symlink is a directory with a reparse point (FILE_ATTRIBUTE_DIRECTORY), which
+/// ntfs-3g presents to Linux as a symlink. `false` where the file system has no such
+/// record. A hard link to such an entry would give a directory a second name, which NTFS
+/// never allows (issue 10.3).
+#[cfg(windows)]
+pub(crate) use windows::is_directory_entry;
+#[cfg(not(any(windows, target_os = "linux")))]
+pub(crate) fn is_directory_entry(_path: &Path) -> bool {
+    false
+}
+
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {

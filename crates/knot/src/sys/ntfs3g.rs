@@ -42,13 +42,21 @@ const FUSE_SUPER_MAGIC: i64 = 0x6573_5546;
 /// An NTFS volume mounted with ntfs-3g.
 #[derive(Debug)]
 pub(crate) struct Volume {
-    /// Where it is mounted, as /proc/self/mountinfo says.
+    /// Every place it is mounted, as /proc/self/mountinfo says: the mount point and the
+    /// directory of the volume mounted there, `/` unless it is a bind mount of a directory
+    /// inside the volume (mountinfo's root field). A link and its target may be reached
+    /// through different ones (issue 10.8).
+    mounts: Vec<Mount>,
+    /// The mount point that holds the link's directory, for messages.
     mount: PathBuf,
-    /// The directory of the volume mounted there: `/` unless it is a bind mount of a
-    /// directory inside the volume.
-    root: PathBuf,
-    /// Its device number.
+    /// Its device number: every mount of the volume has the same one.
     dev: u64,
+}
+
+#[derive(Debug)]
+struct Mount {
+    point: PathBuf,
+    root: PathBuf,
 }
 
 fn refuse(why: String) -> io::Error {
@@ -67,46 +75,106 @@ impl Volume {
         }
         let real = fs::canonicalize(dir)?;
         let dev = fs::metadata(&real)?.dev();
-        let (mount, root) = mount_point(&real, dev)?;
-        Ok(Some(Volume { mount, root, dev }))
+        let mounts = mounts_of(dev)?;
+        let mount = holder(&mounts, &real)
+            .map(|m| m.point.clone())
+            .ok_or_else(|| {
+                io::Error::other(format!("no mount point holds '{}'", real.display()))
+            })?;
+        Ok(Some(Volume { mounts, mount, dev }))
     }
 
-    /// The Windows path, without the drive, of `real` (a resolved path at or below the
-    /// mount point): the bind-mounted directory, then the rest.
-    fn inside(&self, real: &Path) -> Option<PathBuf> {
-        let rest = real.strip_prefix(&self.mount).ok()?;
-        Some(self.root.join(rest))
+    /// The path inside the volume, from its root (`/`), of `path` (absolute, at or below
+    /// one of its mount points): the directory mounted there, then the rest.
+    fn inside(&self, path: &Path) -> Option<PathBuf> {
+        let mount = holder(&self.mounts, path)?;
+        Some(mount.root.join(path.strip_prefix(&mount.point).ok()?))
+    }
+
+    /// Where the root of the volume can be seen, if one of its mounts shows it.
+    fn root_mount(&self) -> Option<&Path> {
+        self.mounts
+            .iter()
+            .find(|m| m.root == Path::new("/"))
+            .map(|m| m.point.as_path())
     }
 
     fn outside(&self, target: &Path) -> io::Error {
+        let mapping = match self.root_mount() {
+            Some(root) => format!("'{}/.NTFS-3G/D:'", root.display()),
+            None => "'.NTFS-3G/D:' at the volume's root".into(),
+        };
         refuse(format!(
             "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could not \
              follow the link; choose a target on the volume, or map another drive with a \
-             symlink '{}/.NTFS-3G/D:' to where that drive is mounted",
+             symlink {mapping} to where that drive is mounted",
             target.display(),
             self.mount.display(),
-            self.mount.display()
         ))
     }
 
-    /// A relative target, checked to stay on the volume: Windows resolves it from the
-    /// link's directory and cannot leave the volume by `..`.
+    /// A relative target, checked to name on Windows what it names here: each name one
+    /// Windows allows, never leaving the volume by `..` (Windows resolves it from the
+    /// link's directory and cannot leave the volume), and never passing through ntfs-3g's
+    /// `.NTFS-3G/X:` mapping of another drive, which a relative path cannot reach on
+    /// Windows (issue 10.7).
     fn relative(&self, link: &Path, text: &str) -> io::Result<Symlink> {
         let dir = fs::canonicalize(crate::path::parent_dir(link))?;
         let inside = self.inside(&dir).ok_or_else(|| self.outside(&dir))?;
-        let mut depth = inside
+        // The path inside the volume, followed lexically as Windows follows it.
+        let mut at: Vec<&OsStr> = inside
             .components()
-            .filter(|c| matches!(c, Component::Normal(_)))
-            .count();
+            .filter_map(|c| match c {
+                Component::Normal(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        if text.contains('\\') {
+            return Err(refuse(format!(
+                "the target '{text}' contains '\\', which separates names on Windows but is \
+                 part of a name here, so Windows would follow another path; write the path \
+                 with '/' (knot stores it with '\\'), or rename the name that contains '\\'"
+            )));
+        }
+        let mut names = Vec::new();
+        let mut mapping = None;
         for part in Path::new(text).components() {
             match part {
-                Component::ParentDir if depth == 0 => {
+                Component::ParentDir if at.is_empty() => {
                     return Err(self.outside(&dir.join(text)));
                 }
-                Component::ParentDir => depth -= 1,
-                Component::Normal(_) => depth += 1,
+                Component::ParentDir => drop(at.pop()),
+                Component::Normal(name) => {
+                    at.push(name);
+                    names.push(name);
+                    if let [first, drive] = at[..]
+                        && first == ".NTFS-3G"
+                    {
+                        mapping = mapping.or(drive_letter(drive.as_bytes()));
+                    }
+                }
                 _ => {}
             }
+        }
+        if let Some(letter) = mapping {
+            // Where it ends on that drive, if it stays there.
+            let on_drive = match &at[..] {
+                [first, drive, rest @ ..]
+                    if *first == ".NTFS-3G" && drive_letter(drive.as_bytes()) == Some(letter) =>
+                {
+                    let rest: Vec<_> = rest.iter().map(|n| n.to_string_lossy()).collect();
+                    format!("'{letter}:\\{}'", rest.join("\\"))
+                }
+                _ => format!("'{letter}:\\...'"),
+            };
+            return Err(refuse(format!(
+                "the target '{text}' leads through '.NTFS-3G/{letter}:', ntfs-3g's mapping of \
+                 drive {letter}:, which Windows cannot reach by a relative path; give the \
+                 target as a path on that drive: {on_drive}"
+            )));
+        }
+        for name in names {
+            windows_name(Path::new(text), utf8(Path::new(name))?)?;
         }
         Ok(Symlink::relative(text.replace('/', "\\").as_str()))
     }
@@ -125,7 +193,7 @@ impl Volume {
     /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
     pub(crate) fn symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let text = utf8(request.target)?;
-        let point = if let Some(windows) = windows_absolute(text) {
+        let point = if let Some(windows) = windows_absolute(text)? {
             Symlink::absolute(windows.as_str())
         } else if request.target.is_absolute() {
             let windows = self.windows_path(request.given, request.target, request.drive)?;
@@ -137,9 +205,10 @@ impl Volume {
         make(request.link, request.flavour == Flavour::Dir, &buffer)
     }
 
-    /// The Windows path of an absolute Linux path on this volume. A path under
-    /// `<mount>/.NTFS-3G/X:` (how ntfs-3g maps other drives) keeps that drive; any other
-    /// path on the volume gets `drive` (default `C`).
+    /// The Windows path of an absolute Linux path on this volume, reached through any of
+    /// its mounts. A path under `.NTFS-3G/X:` at the volume's root (how ntfs-3g maps other
+    /// drives) keeps that drive; any other path on the volume gets `drive` (default `C`).
+    /// Each name must be one Windows allows.
     fn windows_path(
         &self,
         given: &Path,
@@ -147,26 +216,66 @@ impl Volume {
         drive: Option<char>,
     ) -> io::Result<String> {
         let lexical = crate::path::absolute(given)?;
-        if let Ok(rest) = lexical.strip_prefix(self.mount.join(".NTFS-3G")) {
+        if let Some(inside) = self.inside(&lexical)
+            && let Ok(rest) = inside.strip_prefix("/.NTFS-3G")
+        {
             let mut parts = rest.components();
             if let Some(Component::Normal(first)) = parts.next()
                 && let Some(letter) = drive_letter(first.as_bytes())
             {
-                return join_windows(letter, parts.as_path());
+                return join_windows(given, letter, parts.as_path());
             }
         }
         let real = crate::path::real_location(planned)?;
-        // Below the mount point, but on another file system mounted inside the volume:
-        // outside it as well.
-        let elsewhere = fs::metadata(&real).is_ok_and(|m| m.dev() != self.dev);
+        // Below a mount point, but on another file system mounted inside the volume:
+        // outside it as well. A missing target is judged by the nearest existing directory.
+        let elsewhere = real
+            .ancestors()
+            .find_map(|p| fs::metadata(p).ok())
+            .is_some_and(|m| m.dev() != self.dev);
         match self.inside(&real) {
             Some(inside) if !elsewhere => join_windows(
+                given,
                 drive.unwrap_or('C'),
                 inside.strip_prefix("/").unwrap_or(&inside),
             ),
             _ => Err(self.outside(&real)),
         }
     }
+}
+
+/// The mount among `mounts` that holds `path`: the longest mount point above it.
+fn holder<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
+    mounts
+        .iter()
+        .filter(|m| path.starts_with(&m.point))
+        .max_by_key(|m| m.point.components().count())
+}
+
+/// Refuses a name that Windows would read as another path (issue 10.7): `\` separates
+/// names and `:` starts a stream name there, `* ? " < > |` and control characters are not
+/// allowed in a name, and Win32 drops dots and spaces at the end of one.
+fn windows_name(target: &Path, name: &str) -> io::Result<()> {
+    let why = if name.contains('\\') {
+        "'\\' separates names on Windows (give a path with '/'; knot stores it with '\\')"
+            .to_owned()
+    } else if name.contains(':') {
+        "':' starts the name of a data stream on Windows".to_owned()
+    } else if let Some(c) = name.chars().find(|c| "*?\"<>|".contains(*c)) {
+        format!("Windows does not allow '{c}' in a name")
+    } else if name.chars().any(|c| c.is_ascii_control() && c != '\x7f') {
+        "Windows does not allow control characters in a name".to_owned()
+    } else if name.ends_with(['.', ' ']) && name != "." && name != ".." {
+        "Windows drops dots and spaces at the end of a name".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(refuse(format!(
+        "the target '{}' has the name '{}', which Windows cannot use: {why}, so on Windows \
+         the link would lead somewhere else; rename it, or choose another target",
+        target.display(),
+        crate::escape::escape(OsStr::new(name)),
+    )))
 }
 
 fn encode(point: ReparsePoint) -> io::Result<Vec<u8>> {
@@ -193,22 +302,42 @@ fn drive_letter(name: &[u8]) -> Option<char> {
 }
 
 /// A target typed the Windows way, `D:\data` or `D:/data`, for a link that leads to
-/// another drive.
-fn windows_absolute(text: &str) -> Option<String> {
+/// another drive: `.` and `..` folded, as `CreateSymbolicLinkW` folds them, and each name
+/// one Windows allows.
+fn windows_absolute(text: &str) -> io::Result<Option<String>> {
     let bytes = text.as_bytes();
-    match bytes {
-        [letter, b':', b'\\' | b'/', ..] if letter.is_ascii_alphabetic() => {
-            Some(text.replace('/', "\\"))
-        }
-        _ => None,
+    let [letter, b':', b'\\' | b'/', ..] = bytes else {
+        return Ok(None);
+    };
+    if !letter.is_ascii_alphabetic() {
+        return Ok(None);
     }
+    let mut names = Vec::new();
+    for name in text[3..].split(['\\', '/']) {
+        match name {
+            "" | "." => {}
+            ".." => drop(names.pop()),
+            name => {
+                windows_name(Path::new(text), name)?;
+                names.push(name);
+            }
+        }
+    }
+    Ok(Some(format!(
+        "{}:\\{}",
+        char::from(*letter),
+        names.join("\\")
+    )))
 }
 
-fn join_windows(letter: char, rest: &Path) -> io::Result<String> {
+/// `X:\a\b` from the names of `rest`, each one Windows allows; `target` is for messages.
+fn join_windows(target: &Path, letter: char, rest: &Path) -> io::Result<String> {
     let mut out = format!("{letter}:");
     for part in rest.components() {
+        let name = utf8(Path::new(part.as_os_str()))?;
+        windows_name(target, name)?;
         out.push('\\');
-        out.push_str(utf8(Path::new(part.as_os_str()))?);
+        out.push_str(name);
     }
     if out.len() == 2 {
         out.push('\\');
@@ -349,6 +478,20 @@ fn read_attribute(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Whether the entry `path` itself carries FILE_ATTRIBUTE_DIRECTORY in its NTFS
+/// attributes (`system.ntfs_attrib`, read without following a link; the kernel's ntfs3
+/// driver has the attribute too). `false` off NTFS.
+pub(crate) fn is_directory_entry(path: &Path) -> bool {
+    directory_attribute(path) == Some(true)
+}
+
+/// FILE_ATTRIBUTE_DIRECTORY of the entry `path` itself; `None` off NTFS.
+fn directory_attribute(path: &Path) -> Option<bool> {
+    let mut attrib = [0u8; 4];
+    let len = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib).ok()?;
+    (len == 4).then(|| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0)
+}
+
 /// Reads a link on an ntfs-3g volume as Windows sees it: kind, names and target from its
 /// reparse point; `text` (ntfs-3g's translation, which the kernel follows) becomes
 /// `leads_to`. `None` for a link that has no reparse point (or not on such a volume).
@@ -444,10 +587,7 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
     let Ok(Some(raw)) = read_attribute(path) else {
         return None;
     };
-    let mut attrib = [0u8; 4];
-    let dir = rustix::fs::lgetxattr(path, ATTRIB, &mut attrib)
-        .ok()
-        .map(|_| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0);
+    let dir = directory_attribute(path);
     let name = |w: &WideString| OsString::from(w.to_string_lossy());
     let stored = match knot_reparse::decode(&raw) {
         Ok(point) => {
@@ -523,23 +663,23 @@ fn fuse_mounted() -> bool {
     })
 }
 
-/// The mount point that holds `real` (a canonical path): the longest mount point in
-/// /proc/self/mountinfo that is an ancestor of it.
-fn mount_point(real: &Path, dev: u64) -> io::Result<(PathBuf, PathBuf)> {
+/// Every mount of the file system with device number `dev`, from /proc/self/mountinfo.
+fn mounts_of(dev: u64) -> io::Result<Vec<Mount>> {
     let table = fs::read("/proc/self/mountinfo")?;
     let device = format!("{}:{}", rustix::fs::major(dev), rustix::fs::minor(dev));
-    table
+    Ok(table
         .split(|&b| b == b'\n')
         .filter_map(|line| {
             // id, parent id, major:minor, root inside the file system, mount point, ...
             let mut fields = line.split(|&b| b == b' ').skip(2);
-            let (numbers, root, mount) = (fields.next()?, fields.next()?, fields.next()?);
+            let (numbers, root, point) = (fields.next()?, fields.next()?, fields.next()?);
             let path = |field: &[u8]| PathBuf::from(OsString::from_vec(unescape(field)));
-            (numbers == device.as_bytes()).then(|| (path(mount), path(root)))
+            (numbers == device.as_bytes()).then(|| Mount {
+                point: path(point),
+                root: path(root),
+            })
         })
-        .filter(|(mount, _)| real.starts_with(mount))
-        .max_by_key(|(mount, _)| mount.components().count())
-        .ok_or_else(|| io::Error::other(format!("no mount point holds '{}'", real.display())))
+        .collect())
 }
 
 /// Mount points in mountinfo escape space, tab, newline and backslash as `\ooo`.
@@ -573,12 +713,100 @@ mod tests {
 
     #[test]
     fn windows_paths() {
-        assert_eq!(join_windows('C', Path::new("a/b")).unwrap(), r"C:\a\b");
-        assert_eq!(join_windows('D', Path::new("")).unwrap(), r"D:\");
+        let t = Path::new("t");
+        assert_eq!(join_windows(t, 'C', Path::new("a/b")).unwrap(), r"C:\a\b");
+        assert_eq!(join_windows(t, 'D', Path::new("")).unwrap(), r"D:\");
         assert_eq!(drive_letter(b"d:"), Some('D'));
         assert_eq!(drive_letter(b"dd"), None);
-        assert_eq!(windows_absolute("D:/x/y").as_deref(), Some(r"D:\x\y"));
-        assert_eq!(windows_absolute("../x"), None);
+        let absolute = |text| windows_absolute(text).unwrap();
+        assert_eq!(absolute("D:/x/y").as_deref(), Some(r"D:\x\y"));
+        assert_eq!(absolute(r"d:\x\.\y\..\z\\w").as_deref(), Some(r"d:\x\z\w"));
+        assert_eq!(absolute("D:/").as_deref(), Some(r"D:\"));
+        assert_eq!(absolute("../x"), None);
+        assert_eq!(absolute("1:/x"), None);
+    }
+
+    /// Issue 10.7: every name Windows would read as another path is refused, with the
+    /// reason; the names it allows pass.
+    #[test]
+    fn names_windows_cannot_use_are_refused() {
+        let t = Path::new("t");
+        let refused = [
+            ("a\\b", "separates names"),
+            ("a:b", "data stream"),
+            ("a*", "'*'"),
+            ("a?", "'?'"),
+            ("\"a\"", "'\"'"),
+            ("a<b", "'<'"),
+            ("a>b", "'>'"),
+            ("a|b", "'|'"),
+            ("a\u{1}b", "control characters"),
+            ("a\tb", "control characters"),
+            ("a.", "dots and spaces"),
+            ("a ", "dots and spaces"),
+            ("...", "dots and spaces"),
+        ];
+        for (name, why) in refused {
+            let err = windows_name(t, name).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{name:?}");
+            assert!(err.to_string().contains(why), "{name:?}: {err}");
+            assert!(
+                err.to_string().contains("the target 't'"),
+                "{name:?}: {err}"
+            );
+        }
+        for name in [
+            ".",
+            "..",
+            ".a",
+            "a.b",
+            "a b",
+            "Ünïcødé 目录",
+            "a\u{7f}",
+            "a+b,c;d=e",
+        ] {
+            windows_name(t, name).unwrap();
+        }
+        let err = join_windows(Path::new("/m/x:y"), 'C', Path::new("x:y")).unwrap_err();
+        assert!(err.to_string().contains("data stream"), "{err}");
+        assert!(windows_absolute(r"D:\a*b").is_err());
+        assert!(windows_absolute(r"D:\a\b:c").is_err());
+    }
+
+    /// Issue 10.8: a path is placed inside the volume through whichever of its mounts
+    /// holds it, a bind mount starting where mountinfo's root field says.
+    #[test]
+    fn paths_inside_the_volume_through_any_of_its_mounts() {
+        let mount = |point: &str, root: &str| Mount {
+            point: PathBuf::from(point),
+            root: PathBuf::from(root),
+        };
+        let volume = Volume {
+            mounts: vec![
+                mount("/mnt", "/"),
+                mount("/bind", "/Data"),
+                mount("/mnt/Data/in", "/Users"),
+            ],
+            mount: PathBuf::from("/bind"),
+            dev: 0,
+        };
+        let inside = |p: &str| volume.inside(Path::new(p));
+        assert_eq!(inside("/mnt/Users").as_deref(), Some(Path::new("/Users")));
+        assert_eq!(inside("/bind/T").as_deref(), Some(Path::new("/Data/T")));
+        assert_eq!(inside("/bind").as_deref(), Some(Path::new("/Data")));
+        assert_eq!(
+            inside("/mnt/Data/in/x").as_deref(),
+            Some(Path::new("/Users/x"))
+        );
+        assert_eq!(inside("/elsewhere"), None);
+        assert_eq!(inside("/bindery"), None);
+        assert_eq!(volume.root_mount(), Some(Path::new("/mnt")));
+        assert!(
+            volume
+                .outside(Path::new("/x"))
+                .to_string()
+                .contains("'/mnt/.NTFS-3G/D:'")
+        );
     }
 
     #[test]

@@ -681,7 +681,7 @@ pub(crate) fn rename_over(from: &Path, to: &Path, replaced: Option<&Meta>) -> io
 
 /// Whether the entry at `path` itself (a link not followed) is a directory: a real one, a
 /// junction or a directory symlink.
-fn is_directory_entry(path: &Path) -> bool {
+pub(crate) fn is_directory_entry(path: &Path) -> bool {
     Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)
         .and_then(|handle| handle.attribute_tag())
         .is_ok_and(|(attributes, _)| attributes & FILE_ATTRIBUTE_DIRECTORY != 0)
