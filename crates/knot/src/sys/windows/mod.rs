@@ -595,7 +595,7 @@ fn delete_on_close(handle: &Handle) -> io::Result<()> {
 /// The link itself is opened (`FILE_FLAG_OPEN_REPARSE_POINT`, with DELETE access), and
 /// through that one handle it is checked to be a name-surrogate reparse point (a symlink,
 /// junction or other link, not a plain file or directory, nor a reparse point that holds
-/// data: MS-FSCC 2.1.2.1) and to be the entry `meta` describes, and then deleted. A path
+/// data: MS-FSCC 2.1.2.1), and then deleted. A path
 /// swapped in between the check and the delete is never touched: the handle names the
 /// entry, not the path. Deleting a junction or directory symlink this way removes the
 /// link's own (empty) directory entry; the target's contents are not reached.
