@@ -5,13 +5,13 @@
 //! vectors (Windows' own layout), ntfs-3g's own view (`readlink`, reading through the
 //! link), and `ntfsinfo` on the unmounted image.
 //!
-//! The tests need root, /dev/fuse and the ntfs-3g package. Without them they print why
-//! and pass; with `KNOT_REQUIRE_NTFS3G=1` (as CI sets) a missing piece is a failure.
+//! The tests need root, /dev/fuse and the ntfs-3g package (see `support/ntfs3g.rs` in the
+//! knot crate's tests, shared with the library's race tests).
 #![cfg(target_os = "linux")]
 
 use std::ffi::OsStr;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
 use assert_cmd::Command;
@@ -21,140 +21,20 @@ mod common;
 
 use common::vector;
 
-/// A mounted NTFS image in a temporary directory; unmounted on drop.
-struct Volume {
-    _dir: tempfile::TempDir,
-    image: PathBuf,
-    mnt: PathBuf,
-}
+#[path = "../../knot/tests/support/ntfs3g.rs"]
+mod support;
 
-fn tool(name: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
-        .iter()
-        .map(|dir| Path::new(dir).join(name))
-        .find(|path| path.exists())
-}
-
-/// A fresh mounted volume, or `None` (after saying why) when this machine cannot make one.
-fn volume(test: &str) -> Option<Volume> {
-    let missing = if !rustix::process::geteuid().is_root() {
-        Some("not running as root (mounting an image needs it)".to_owned())
-    } else if !Path::new("/dev/fuse").exists() {
-        Some("/dev/fuse is missing".to_owned())
-    } else {
-        ["mkntfs", "ntfs-3g", "ntfsinfo"]
-            .into_iter()
-            .find(|name| tool(name).is_none())
-            .map(|name| format!("{name} is not installed (apt-get install ntfs-3g)"))
-    };
-    if let Some(why) = missing {
-        assert!(
-            std::env::var_os("KNOT_REQUIRE_NTFS3G").is_none_or(|v| v != "1"),
-            "{test}: KNOT_REQUIRE_NTFS3G=1, but {why}"
-        );
-        eprintln!("skipping {test}: {why}");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("vol.img");
-    let mnt = dir.path().join("mnt");
-    fs::create_dir(&mnt).unwrap();
-    fs::File::create(&image).unwrap().set_len(32 << 20).unwrap();
-    run(Process::new(tool("mkntfs").unwrap())
-        .args(["-F", "-Q", "-q"])
-        .arg(&image));
-    let volume = Volume {
-        _dir: dir,
-        image,
-        mnt,
-    };
-    volume.mount();
-    Some(volume)
-}
-
-fn run(cmd: &mut Process) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use support::{Volume, run, volume};
 
 impl Volume {
-    fn mount(&self) {
-        run(Process::new(tool("ntfs-3g").unwrap())
-            .arg(&self.image)
-            .arg(&self.mnt));
-    }
-
-    fn unmount(&self) {
-        if let Err(why) = self.try_unmount() {
-            panic!("umount {}: {why}", self.mnt.display());
-        }
-    }
-
-    /// `umount`, tried again while the mount is busy: another test thread that forks a
-    /// process holds copies of this thread's descriptors (a directory listing of the
-    /// volume, say) until the child's `exec` closes them. Bounded by a count.
-    fn try_unmount(&self) -> Result<(), String> {
-        for _ in 0..100 {
-            let out = Process::new("umount").arg(&self.mnt).output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            if out.status.success() {
-                return Ok(());
-            } else if !stderr.contains("busy") {
-                return Err(stderr);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Err("it stayed busy".into())
-    }
-
-    fn remount(&self) {
-        self.unmount();
-        self.mount();
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.mnt.join(name)
-    }
-
-    /// `ntfsinfo -F /name` on the unmounted image: NTFS read by another implementation.
-    fn ntfsinfo(&self, name: &str) -> String {
-        self.unmount();
-        let out = run(Process::new(tool("ntfsinfo").unwrap())
-            .arg("-F")
-            .arg(format!("/{name}"))
-            .arg(&self.image));
-        self.mount();
-        out
-    }
-
     fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
         let mut cmd = common::knot();
         cmd.current_dir(&self.mnt).args(args);
         cmd
     }
 
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.mnt)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
     fn show(&self, name: &str) -> Value {
         common::record(&mut self.knot(["show", "--json", name]))
-    }
-}
-
-impl Drop for Volume {
-    fn drop(&mut self) {
-        let _ = self.try_unmount();
     }
 }
 

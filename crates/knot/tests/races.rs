@@ -14,11 +14,14 @@
 #![cfg(target_os = "linux")]
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use knot::{CreateOptions, Flavour, LinkType, RemoveMode, Replace, create, remove};
+
+mod support;
+
+use support::ntfs3g::volume;
 
 /// Rounds per test: enough for the racer's rename to land in every step of knot's work.
 const ROUNDS: u64 = 300;
@@ -220,76 +223,6 @@ fn two_forces_on_one_name_both_succeed() {
 }
 
 // ---- ntfs-3g ----
-
-/// A mounted NTFS image; unmounted on drop.
-struct Volume {
-    _dir: tempfile::TempDir,
-    mnt: PathBuf,
-}
-
-impl Drop for Volume {
-    /// `umount`, tried again while the mount is busy: another test thread that forks holds
-    /// copies of this thread's descriptors until the child's `exec` closes them.
-    fn drop(&mut self) {
-        for _ in 0..100 {
-            match Command::new("umount").arg(&self.mnt).output() {
-                Ok(out)
-                    if !out.status.success()
-                        && String::from_utf8_lossy(&out.stderr).contains("busy") =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                _ => return,
-            }
-        }
-    }
-}
-
-/// A fresh ntfs-3g volume, or `None` (after saying why) when this machine cannot make one.
-fn volume(test: &str) -> Option<Volume> {
-    let tool = |name: &str| {
-        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
-            .iter()
-            .map(|dir| Path::new(dir).join(name))
-            .find(|path| path.exists())
-    };
-    let missing = if !rustix::process::geteuid().is_root() {
-        Some("not running as root (mounting an image needs it)".to_owned())
-    } else if !Path::new("/dev/fuse").exists() {
-        Some("/dev/fuse is missing".to_owned())
-    } else {
-        ["mkntfs", "ntfs-3g"]
-            .into_iter()
-            .find(|name| tool(name).is_none())
-            .map(|name| format!("{name} is not installed (apt-get install ntfs-3g)"))
-    };
-    if let Some(why) = missing {
-        assert!(
-            std::env::var_os("KNOT_REQUIRE_NTFS3G").is_none_or(|v| v != "1"),
-            "{test}: KNOT_REQUIRE_NTFS3G=1, but {why}"
-        );
-        eprintln!("skipping {test}: {why}");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("vol.img");
-    let mnt = dir.path().join("mnt");
-    fs::create_dir(&mnt).unwrap();
-    fs::File::create(&image).unwrap().set_len(32 << 20).unwrap();
-    let ok = |cmd: &mut Command| {
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{cmd:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    ok(Command::new(tool("mkntfs").unwrap())
-        .args(["-F", "-Q", "-q"])
-        .arg(&image));
-    ok(Command::new(tool("ntfs-3g").unwrap()).arg(&image).arg(&mnt));
-    Some(Volume { _dir: dir, mnt })
-}
 
 /// Issue 10.1: on ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
 #[test]

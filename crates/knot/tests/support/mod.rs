@@ -1,0 +1,3 @@
+//! What the library's integration tests share.
+
+pub mod ntfs3g;
