@@ -158,6 +158,63 @@ fn kinds() {
         .stderr(predicates::str::contains("unknown kind 'bogus'"));
 }
 
+/// Issue 10.6: `--kind SYMLINK` matched nothing, so `--check` passed silently. Every
+/// spelling of a kind means it; a word that is no kind is a usage error naming the kinds.
+#[test]
+fn every_spelling_of_a_kind_filters_by_it() {
+    let env = sample();
+    let all = "tree/a/l1\0tree/a/long-name\0tree/a/sub/spin\0tree/b\0tree/gone\0";
+    for word in [
+        "symlink",
+        "SYMLINK",
+        "Symlink",
+        "IO_REPARSE_TAG_SYMLINK",
+        "io_reparse_tag_symlink",
+        "junction,SYMLINK",
+    ] {
+        env.knot(["scan", "--sort", "-0", "--kind", word, "tree"])
+            .assert()
+            .code(0)
+            .stdout(all)
+            .stderr("");
+        env.knot(["scan", "--check", "--kind", word, "tree"])
+            .assert()
+            .code(3);
+    }
+    // On Unix there are no junctions: found by no spelling, and said by none to be found.
+    for word in [
+        "JUNCTION",
+        "Junction",
+        "IO_REPARSE_TAG_MOUNT_POINT",
+        "MOUNT_POINT",
+        "LX_SYMLINK",
+    ] {
+        env.knot(["scan", "--check", "--kind", word, "tree"])
+            .assert()
+            .code(0)
+            .stdout("")
+            .stderr("");
+    }
+    for word in ["symlinks", "IO_REPARSE_TAG_NOPE", "file", "symlink,bogus"] {
+        let out = env
+            .knot(["scan", "--check", "--kind", word, "tree"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .get_output()
+            .stderr
+            .clone();
+        let stderr = String::from_utf8_lossy(&out);
+        assert!(
+            stderr.contains(
+                "expected symlink, junction, mount-point, hardlink, unknown, or a reparse \
+                 tag's kind word or SDK name (IO_REPARSE_TAG_...): reserved-zero"
+            ) && stderr.contains("lx-symlink, "),
+            "{word}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn stats_on_stderr() {
     let env = sample();

@@ -228,6 +228,95 @@ fn hard_links_only_when_asked() {
     assert!(none.links.is_empty());
 }
 
+/// Issue 10.6: `--kind SYMLINK` (any case, or the SDK name `IO_REPARSE_TAG_SYMLINK`) once
+/// became a reparse kind that no link has, so the filter matched nothing. Every spelling
+/// of every kind word and tag name means the kind a scan reports for it.
+#[test]
+fn every_spelling_of_a_kind_means_that_kind() {
+    use knot_reparse::Tag;
+    fn spellings(word: &str) -> Vec<String> {
+        let mut capital = word.to_owned();
+        capital[..1].make_ascii_uppercase();
+        vec![
+            word.to_owned(),
+            word.to_ascii_uppercase(),
+            word.to_ascii_lowercase(),
+            capital,
+            word.replace('-', "_"),
+            word.replace('_', "-"),
+            word.to_ascii_uppercase().replace('-', "_"),
+        ]
+    }
+    fn check(word: &str, want: &[&str]) {
+        for spelling in spellings(word) {
+            let kinds = Kind::from_name(&spelling)
+                .unwrap_or_else(|| panic!("'{spelling}' (for '{word}') is not accepted"));
+            let names: Vec<&str> = kinds.iter().map(Kind::name).collect();
+            assert_eq!(names, want, "'{spelling}'");
+            // The kinds a scan reports: a symlink, junction or mount point is never a
+            // `Kind::Reparse` of that name.
+            for kind in &kinds {
+                if let Kind::Reparse(name) = kind {
+                    assert!(
+                        !matches!(&**name, "symlink" | "junction" | "mount-point" | "hardlink"),
+                        "'{spelling}' gives {kind:?}"
+                    );
+                }
+            }
+        }
+    }
+    for (word, kind) in [
+        ("symlink", "symlink"),
+        ("junction", "junction"),
+        ("mount-point", "mount-point"),
+        ("hardlink", "hardlink"),
+        ("unknown", "unknown"),
+    ] {
+        check(word, &[kind]);
+    }
+    for tag in Tag::documented() {
+        let sdk = tag.name().unwrap();
+        let want: &[&str] = if tag == Tag::MOUNT_POINT {
+            &["junction", "mount-point"]
+        } else {
+            &[tag.kind_name()]
+        };
+        check(sdk, want);
+        check(tag.kind_name(), &[tag.kind_name()]);
+        let short = sdk.strip_prefix("IO_REPARSE_TAG_").unwrap();
+        // The short SDK name is the kind word, but for MOUNT_POINT, which is `mount-point`.
+        let short_kind = if tag == Tag::MOUNT_POINT {
+            "mount-point"
+        } else {
+            tag.kind_name()
+        };
+        check(short, &[short_kind]);
+    }
+    for word in [
+        "",
+        "bogus",
+        "links",
+        "IO_REPARSE_TAG_",
+        "IO_REPARSE_TAG_NOPE",
+        "dir",
+    ] {
+        assert_eq!(Kind::from_name(word), None, "'{word}'");
+    }
+    // A filter made of any spelling finds the links; so does the library's own
+    // `Kind::Reparse("symlink")`, which means the same.
+    let t = sample();
+    let every = scan(ScanBuilder::new(t.root()).kinds([Kind::Symlink]));
+    assert_eq!(every.links.len(), 7);
+    for word in ["symlink", "SYMLINK", "Symlink", "IO_REPARSE_TAG_SYMLINK"] {
+        let kinds = Kind::from_name(word).unwrap();
+        let found = scan(ScanBuilder::new(t.root()).kinds(kinds));
+        assert_eq!(found.paths(), every.paths(), "{word}");
+    }
+    let reparse = Kind::Reparse("symlink".into());
+    let found = scan(ScanBuilder::new(t.root()).kinds([reparse]));
+    assert_eq!(found.paths(), every.paths());
+}
+
 #[test]
 fn broken_means_dangling_or_loop() {
     let t = sample();

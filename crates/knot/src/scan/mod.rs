@@ -211,8 +211,11 @@ impl ScanBuilder {
     /// # Platform behavior
     /// On Unix every link is a `symlink` (knot's junctions there are symlinks), so
     /// `junction`, `mount-point` and reparse kinds find nothing.
+    ///
+    /// A [`Kind::Reparse`] named by a kind word (`Reparse("symlink")`) means that kind
+    /// ([`Kind::from_name`]).
     pub fn kinds<I: IntoIterator<Item = Kind>>(&mut self, kinds: I) -> &mut ScanBuilder {
-        self.kinds = Some(kinds.into_iter().collect());
+        self.kinds = Some(kinds.into_iter().flat_map(Kind::normalised).collect());
         self
     }
 
