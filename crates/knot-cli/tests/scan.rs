@@ -116,6 +116,41 @@ fn json_records() {
     )));
 }
 
+/// Issue 10.9: with `sym -> deep/a/b` and `t1 -> sym/../missing`, `show` said
+/// `.../deep/a/missing` (as the kernel resolves `..`) and `scan --json` `.../missing`. Both
+/// now say what show says, for every link of the tree.
+#[test]
+fn scan_json_resolves_as_show_does() {
+    let env = Env::new();
+    env.mkdir("tree/deep/a/b");
+    env.mkdir("tree/d");
+    env.link("tree/sym", "deep/a/b");
+    env.link("tree/t1", "sym/../missing");
+    env.link("tree/t2", "sym/../../x/y");
+    env.link("tree/t3", "sym/..");
+    env.link("tree/d/t4", "../sym/../../missing");
+    env.link("tree/d/spin", "spin");
+    let real = fs::canonicalize(env.dir.path()).unwrap();
+    let records = common::records(&mut env.knot(["scan", "--json", "--sort", "tree"]));
+    assert_eq!(records.len(), 6);
+    for scanned in &records {
+        let path = scanned["path"].as_str().unwrap();
+        let shown = common::record(&mut env.knot(["show", "--json", path]));
+        assert_eq!(scanned["resolved"], shown["resolved"], "{path}");
+        assert_eq!(scanned["status"], shown["status"], "{path}");
+    }
+    let resolved = |path: &str| {
+        records.iter().find(|r| r["path"] == path).unwrap()["resolved"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let real = real.to_str().unwrap();
+    assert_eq!(resolved("tree/t1"), format!("{real}/tree/deep/a/missing"));
+    assert_eq!(resolved("tree/t2"), format!("{real}/tree/deep/x/y"));
+    assert_eq!(resolved("tree/d/t4"), format!("{real}/tree/deep/missing"));
+}
+
 #[test]
 fn check_exits_3_when_anything_matched() {
     let env = sample();

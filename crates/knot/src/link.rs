@@ -179,7 +179,8 @@ pub struct Link {
     /// Whether the stored target is relative (resolved against the link's parent).
     pub relative: Option<bool>,
     /// The absolute path the target leads to: the canonical path when it exists, else the
-    /// target joined to the link's parent.
+    /// target joined to the link's parent, its existing part resolved as the kernel would
+    /// (`sym/../x` is `x` beside where `sym` leads).
     pub resolved: Option<PathBuf>,
     /// Whether the target can be reached.
     pub status: Option<Status>,

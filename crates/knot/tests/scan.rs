@@ -359,6 +359,56 @@ fn detail_levels_read_only_what_they_need() {
     );
 }
 
+/// Issue 10.9: `scan --json` folded `..` lexically in a dangling link's `resolved`, where
+/// `show` resolves it as the kernel does: with `sym -> deep/a/b`, `sym/../missing` leads to
+/// `deep/a/missing`, not to `missing`. Every record a full scan makes is the one `inspect`
+/// makes, whatever the target: dangling or looping, `..` after a link or not, absolute or
+/// relative, through a root that is itself a link.
+#[test]
+fn full_records_are_the_ones_inspect_makes() {
+    let t = Tree::new();
+    t.mkdir("deep/a/b");
+    t.mkdir("d/e");
+    t.link("sym", "deep/a/b");
+    t.link("t1", "sym/../missing");
+    t.link("t2", "sym/../../gone/x");
+    t.link("t3", "sym/../b/../../../../missing");
+    t.link("t4", t.join("sym/../missing"));
+    t.link("t5", "sym/..");
+    t.link("t6", "sym/../b");
+    t.link("d/e/t7", "../../sym/../missing");
+    t.link("d/e/t8", "../../sym/..");
+    t.link("d/e/spin", "spin");
+    t.link("d/e/t9", "spin/../x");
+    t.link("d/e/t10", "../../t1/../y");
+    t.link("d/e/up", "..");
+    t.link("via", "d/e");
+    let real = fs::canonicalize(t.root()).unwrap();
+    for root in [t.root().to_path_buf(), t.join("via"), t.join("d/e/up")] {
+        let found = scan(ScanBuilder::new(&root).detail(Detail::Full));
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert!(!found.links.is_empty());
+        for link in &found.links {
+            let mut shown = knot::inspect(&link.path).unwrap();
+            shown.reparse_data = None;
+            assert_eq!(link, &shown, "{}", link.path.display());
+        }
+    }
+    // The case as reported, spelled out.
+    let found = scan(ScanBuilder::new(t.root()).detail(Detail::Full));
+    let t1 = found.get(&t.join("t1"));
+    assert_eq!(t1.status, Some(Status::Dangling));
+    assert_eq!(
+        t1.resolved.as_deref(),
+        Some(real.join("deep/a/missing").as_path())
+    );
+    let t7 = found.get(&t.join("d/e/t7"));
+    assert_eq!(
+        t7.resolved.as_deref(),
+        Some(real.join("deep/a/missing").as_path())
+    );
+}
+
 #[test]
 fn a_root_that_is_a_link_or_a_file() {
     let t = sample();

@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use super::{Detail, Entry, ParallelVisitorBuilder, Progress, WalkState};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{absolute, resolve_against_link};
+use crate::path::{parent_dir, resolve_target};
 use crate::sys::{self, Dir, DirReader, FileType, Meta};
 
 /// Past half the budget of open directories, keep one only every this many levels, so a
@@ -521,13 +521,17 @@ impl Walker {
             if link.resolved.is_none()
                 && let Some(target) = &leads_to
             {
-                // From the directory's real path, as the kernel resolves the target (its
-                // own path may run through links); from the path as scanned where the
-                // kernel cannot name the directory (past a page of path).
-                link.resolved = match dir.real_path_at(OsStr::new(".")) {
-                    Ok(real_dir) => absolute(&real_dir.join(target)).ok(),
-                    Err(_) => absolute(&resolve_against_link(&link.path, target)).ok(),
-                };
+                // As `inspect` resolves it (`path::resolve_target`), each part of the
+                // target named from this directory, which is where the kernel starts;
+                // from the directory's real path (its own path may run through links),
+                // or from the path as scanned where the kernel cannot name the directory
+                // (past a page of path).
+                let base = dir
+                    .real_path_at(OsStr::new("."))
+                    .or_else(|_| std::path::absolute(parent_dir(&link.path)));
+                link.resolved = base.ok().map(|base| {
+                    resolve_target(&base, target, |part| dir.real_path_at(part.as_os_str()))
+                });
             }
             link.nlink = dir.stat_at(name, false).ok().map(|m: Meta| m.nlink);
         }
