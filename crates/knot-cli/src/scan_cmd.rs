@@ -4,7 +4,7 @@
 //!
 //! Human output is `path -> target`, with `  [status]` where the status is not `ok`; the
 //! arrows line up among consecutive links of the same directory. Loops met with `--follow`
-//! are notes, not failures: each is reported once where the walk would re-enter a
+//! are notes, not failures: each is reported once, at the link that leads back to a
 //! directory it is inside.
 
 use std::borrow::Cow;
@@ -26,7 +26,11 @@ use crate::output::{self, Format, Messages};
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
 (as find prints it), and `  [dangling]`, `  [loop]` or `  [unreadable]` where the \
-link does not lead anywhere. Links are never descended into unless --follow.\n\n\
+link does not lead anywhere. Links are never descended into unless --follow; with it, \
+each directory at most once (by device and inode, or volume serial and file id), so \
+the time is proportional to the tree, never to the number of paths through it: a link \
+to a directory walked already is listed, not entered again, and a link back to a \
+directory it is in is a loop, reported once as a note.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
@@ -59,8 +63,9 @@ pub struct ScanArgs {
     /// Do not descend into directories on other file systems.
     #[arg(long)]
     xdev: bool,
-    /// Descend into links to directories; a link back into a directory being scanned is
-    /// reported once and not followed.
+    /// Descend into links to directories, walking each directory at most once: a link to
+    /// a directory walked already is listed, not entered again; a link back into a
+    /// directory being scanned (a loop) is reported once and not followed.
     #[arg(long)]
     follow: bool,
     /// Threads to use (default: one per core).
