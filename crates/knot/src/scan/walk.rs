@@ -195,7 +195,9 @@ impl Visited {
 
     /// The next round: the links found in the last one, in path order, each claiming the
     /// directory it leads to; a link to a directory walked or claimed already is dropped
-    /// (its record was listed when it was found).
+    /// (its record was listed when it was found). (On Windows, a directory that cannot be
+    /// opened even for its attributes has no file id, only `LISTED_ID`, shared by all
+    /// such; only the first is kept, and none could be opened to be read anyway.)
     fn next_round(&self) -> Vec<Job> {
         let mut next =
             std::mem::take(&mut *self.next.lock().unwrap_or_else(PoisonError::into_inner));
