@@ -288,18 +288,28 @@ fn shell_word(word: &OsStr) -> String {
     }
 }
 
+/// Reads one byte more than the largest reparse buffer, and no more: enough to tell that
+/// the input is too long, so `/dev/zero` or an endless pipe fails at once instead of
+/// filling memory (issue 10.11).
+fn read_at_most_one_buffer(input: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let limit = knot_reparse::MAX_BUFFER_SIZE + 1;
+    let mut bytes = Vec::with_capacity(limit);
+    input.take(limit as u64).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// `knot reparse decode`: raw buffer bytes from a file or standard input, fields out.
 fn reparse_decode(input: Option<&Path>, json: bool, messages: Messages) -> Exit {
-    use std::io::Read as _;
     let (name, read) = match input {
-        Some(path) if path != Path::new("-") => (quote(path.as_os_str()), std::fs::read(path)),
-        _ => {
-            let mut bytes = Vec::new();
-            (
-                "standard input".to_owned(),
-                std::io::stdin().read_to_end(&mut bytes).map(|_| bytes),
-            )
-        }
+        Some(path) if path != Path::new("-") => (
+            quote(path.as_os_str()),
+            std::fs::File::open(path).and_then(read_at_most_one_buffer),
+        ),
+        _ => (
+            "standard input".to_owned(),
+            read_at_most_one_buffer(std::io::stdin().lock()),
+        ),
     };
     let raw = match read {
         Ok(raw) => raw,
@@ -308,6 +318,14 @@ fn reparse_decode(input: Option<&Path>, json: bool, messages: Messages) -> Exit 
             return Exit::Failure;
         }
     };
+    if raw.len() > knot_reparse::MAX_BUFFER_SIZE {
+        messages.error(&format!(
+            "cannot decode {name} as a reparse buffer: it is longer than {} bytes, the \
+             largest reparse buffer there is (the input must be the raw bytes of one buffer)",
+            knot_reparse::MAX_BUFFER_SIZE
+        ));
+        return Exit::Failure;
+    }
     match knot_reparse::decode(&raw) {
         Ok(point) => {
             let mut printer = Printer::new(Format::Human);

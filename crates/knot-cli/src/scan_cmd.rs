@@ -4,7 +4,7 @@
 //!
 //! Human output is `path -> target`, with `  [status]` where the status is not `ok`; the
 //! arrows line up among consecutive links of the same directory. Loops met with `--follow`
-//! are notes, not failures: each is reported once where the walk would re-enter a
+//! are notes, not failures: each is reported once, at the link that leads back to a
 //! directory it is inside.
 
 use std::borrow::Cow;
@@ -26,7 +26,11 @@ use crate::output::{self, Format, Messages};
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
 (as find prints it), and `  [dangling]`, `  [loop]` or `  [unreadable]` where the \
-link does not lead anywhere. Links are never descended into unless --follow.\n\n\
+link does not lead anywhere. Links are never descended into unless --follow; with it, \
+each directory at most once (by device and inode, or volume serial and file id), so \
+the time is proportional to the tree, never to the number of paths through it: a link \
+to a directory walked already is listed, not entered again, and a link back to a \
+directory it is in is a loop, reported once as a note.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
@@ -37,12 +41,13 @@ pub struct ScanArgs {
     /// link is scanned through; links below it are not followed unless --follow.
     #[arg(value_name = "DIR")]
     dirs: Vec<PathBuf>,
-    /// Only links of these kinds: symlink, junction, mount-point, hardlink, or a reparse
-    /// tag name (lx-symlink, appexeclink, ...). The default is every link but hard links;
-    /// `hardlink` lists regular files with more than one name, which takes a stat of every
-    /// file.
+    /// Only links of these kinds: symlink, junction, mount-point, hardlink, unknown, or a
+    /// reparse tag's kind word (lx-symlink, appexeclink, ...), in any case, `_` or `-`; a
+    /// tag's SDK name (IO_REPARSE_TAG_SYMLINK) means every kind with that tag. The default
+    /// is every link but hard links; `hardlink` lists regular files with more than one
+    /// name, which takes a stat of every file. Any other word is a usage error.
     #[arg(long, value_name = "K,...", value_delimiter = ',', value_parser = parse_kind)]
-    kind: Vec<Kind>,
+    kind: Vec<KindWord>,
     /// Only broken links: status dangling or loop.
     #[arg(long)]
     broken: bool,
@@ -58,8 +63,9 @@ pub struct ScanArgs {
     /// Do not descend into directories on other file systems.
     #[arg(long)]
     xdev: bool,
-    /// Descend into links to directories; a link back into a directory being scanned is
-    /// reported once and not followed.
+    /// Descend into links to directories, walking each directory at most once: a link to
+    /// a directory walked already is listed, not entered again; a link back into a
+    /// directory being scanned (a loop) is reported once and not followed.
     #[arg(long)]
     follow: bool,
     /// Threads to use (default: one per core).
@@ -117,7 +123,8 @@ impl ScanArgs {
             } else {
                 self.dirs
             },
-            kinds: (!self.kind.is_empty()).then_some(self.kind),
+            kinds: (!self.kind.is_empty())
+                .then(|| self.kind.into_iter().flat_map(|word| word.0).collect()),
             filter: if self.broken {
                 Filter::Broken
             } else {
@@ -138,23 +145,25 @@ impl ScanArgs {
     }
 }
 
-/// The kind words `--kind` takes; reparse tag names are checked against the codec's table.
-fn parse_kind(word: &str) -> Result<Kind, String> {
-    Ok(match word {
-        "symlink" => Kind::Symlink,
-        "junction" => Kind::Junction,
-        "mount-point" => Kind::MountPoint,
-        "hardlink" => Kind::Hardlink,
-        _ => match knot_reparse::Tag::from_name(word) {
-            Some(tag) => Kind::Reparse(Cow::Borrowed(tag.kind_name())),
-            None => {
-                return Err(format!(
-                    "unknown kind '{}': expected symlink, junction, mount-point, hardlink or \
-                     a reparse tag name (lx-symlink, appexeclink, af-unix, cloud, wof, ...)",
-                    output::escape(word.as_ref())
-                ));
-            }
-        },
+/// The kinds one word of `--kind` names (`IO_REPARSE_TAG_MOUNT_POINT` names two).
+#[derive(Clone, Debug)]
+pub struct KindWord(Vec<Kind>);
+
+/// A word of `--kind`, as the library reads it ([`Kind::from_name`]); a word that names no
+/// kind is a usage error that lists the words there are, never a filter that matches
+/// nothing.
+fn parse_kind(word: &str) -> Result<KindWord, String> {
+    Kind::from_name(word).map(KindWord).ok_or_else(|| {
+        let tags: Vec<&str> = knot_reparse::Tag::documented()
+            .map(knot_reparse::Tag::kind_name)
+            .filter(|kind| !matches!(*kind, "symlink" | "junction"))
+            .collect();
+        format!(
+            "unknown kind '{}': expected symlink, junction, mount-point, hardlink, unknown, \
+             or a reparse tag's kind word or SDK name (IO_REPARSE_TAG_...): {}",
+            output::escape(word.as_ref()),
+            tags.join(", ")
+        )
     })
 }
 

@@ -108,3 +108,125 @@ fn a_missing_file_is_reported() {
         "{stderr}"
     );
 }
+
+/// Feeds `knot reparse decode INPUT` bytes through `feed` (a pipe: its standard input, or a
+/// FIFO) until knot stops reading, and returns how many it took and how it ended. Gives up
+/// once knot has taken `GIVE_UP` bytes, far more than a buffer and a pipe's capacity.
+#[cfg(unix)]
+fn feed_until_knot_stops(
+    input: &str,
+    fifo: Option<&std::path::Path>,
+) -> (usize, std::process::Output) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    const GIVE_UP: usize = 64 << 20;
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("knot"));
+    cmd.args(["reparse", "decode", input])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.stdin(if fifo.is_some() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    });
+    let mut child = cmd.spawn().unwrap();
+    let mut sink: Box<dyn Write> = match fifo {
+        // Opening a FIFO for writing waits for its reader: knot.
+        Some(fifo) => Box::new(std::fs::OpenOptions::new().write(true).open(fifo).unwrap()),
+        None => Box::new(child.stdin.take().unwrap()),
+    };
+    let chunk = [0u8; 8192];
+    let mut written = 0;
+    // The write fails (EPIPE) once knot has closed its end: it stopped reading.
+    while written < GIVE_UP && sink.write_all(&chunk).is_ok() {
+        written += chunk.len();
+    }
+    drop(sink);
+    if written >= GIVE_UP {
+        let _ = child.kill();
+    }
+    (written, child.wait_with_output().unwrap())
+}
+
+/// Issue 10.11: `knot reparse decode` read all of its input before checking the 16 KiB
+/// limit, so an endless standard input never ended. It reads one byte past the limit, and
+/// fails at once.
+#[cfg(unix)]
+#[test]
+fn endless_standard_input_fails_at_once() {
+    let (written, out) = feed_until_knot_stops("-", None);
+    // What knot read, plus what the pipe held when it closed its end (at most 1 MiB).
+    assert!(written < 2 << 20, "knot read {written} bytes and went on");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot decode standard input as a reparse buffer: it is longer than 16384 \
+         bytes, the largest reparse buffer there is (the input must be the raw bytes of one \
+         buffer)\n"
+    );
+}
+
+/// Issue 10.11: the same for a FILE that never ends (a FIFO here; `/dev/zero` below).
+#[cfg(unix)]
+#[test]
+fn an_endless_file_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (written, out) = feed_until_knot_stops(fifo.to_str().unwrap(), Some(&fifo));
+    assert!(written < 2 << 20, "knot read {written} bytes and went on");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "knot: cannot decode '{}' as a reparse buffer: it is longer than 16384 bytes",
+            fifo.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// Issue 10.11, as reported: `/dev/zero`.
+#[cfg(target_os = "linux")]
+#[test]
+fn dev_zero_fails_at_once() {
+    knot()
+        .args(["reparse", "decode", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            "knot: cannot decode '/dev/zero' as a reparse buffer: it is longer than 16384 \
+             bytes, the largest reparse buffer there is (the input must be the raw bytes of \
+             one buffer)\n",
+        );
+}
+
+/// Issue 10.11: the limit is exact: a buffer of 16,384 bytes is read whole and decoded (its
+/// own lengths decide), one byte more is too long.
+#[test]
+fn the_limit_is_one_maximum_buffer() {
+    // A generic buffer for a non-Microsoft tag: 8-byte header, 16-byte GUID, the data.
+    let mut buffer = vec![0u8; 16384];
+    buffer[..4].copy_from_slice(&0x0000_1234u32.to_le_bytes());
+    buffer[4..6].copy_from_slice(&((16384 - 24) as u16).to_le_bytes());
+    knot()
+        .args(["reparse", "decode", "--json", "-"])
+        .write_stdin(buffer.clone())
+        .assert()
+        .code(0)
+        .stderr("");
+    buffer.push(0);
+    knot()
+        .args(["reparse", "decode", "-"])
+        .write_stdin(buffer)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("it is longer than 16384 bytes"));
+}

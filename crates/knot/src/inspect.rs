@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{canonical, real_location, resolve_against_link};
+use crate::path::{canonical, resolve_dangling};
 use crate::sys::{self, FileType};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
@@ -64,6 +64,6 @@ fn resolve(link: &mut Link, target: &Path) {
         Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
     }
     if link.resolved.is_none() {
-        link.resolved = real_location(&resolve_against_link(&link.path, target)).ok();
+        link.resolved = resolve_dangling(&link.path, target).ok();
     }
 }

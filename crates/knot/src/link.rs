@@ -46,6 +46,60 @@ impl Kind {
     pub fn is_link(&self) -> bool {
         !matches!(self, Kind::File | Kind::Dir | Kind::Special)
     }
+
+    /// The kinds of link a word names, as `knot scan --kind` takes it, or `None` when it
+    /// names none:
+    ///
+    /// - a kind word, in any ASCII case and with `_` for `-`: `symlink`, `junction`,
+    ///   `mount-point`, `hardlink`, `unknown` (a reparse point with an undocumented tag),
+    ///   or a documented tag's kind word (`lx-symlink`, `LX_SYMLINK`, `appexeclink`,
+    ///   `cloud-f`, ...; see [`knot_reparse::Tag::kind_name`]). The short SDK names are
+    ///   these words too (`MOUNT_POINT` is `mount-point`);
+    /// - a tag's full SDK name, in any case (`IO_REPARSE_TAG_SYMLINK`): every kind that a
+    ///   reparse point with that tag is reported as, which for
+    ///   `IO_REPARSE_TAG_MOUNT_POINT` is both `junction` and `mount-point`.
+    ///
+    /// Each kind is the one a scan or [`crate::inspect`] reports, so a filter made from
+    /// any spelling matches what that spelling means (issue 10.6: `SYMLINK` once became a
+    /// reparse kind that no link ever has).
+    pub fn from_name(word: &str) -> Option<Vec<Kind>> {
+        use knot_reparse::Tag;
+        const SDK_PREFIX: &str = "io-reparse-tag-";
+        let normal = word.to_ascii_lowercase().replace('_', "-");
+        if normal.starts_with(SDK_PREFIX) && normal.len() > SDK_PREFIX.len() {
+            let tag = Tag::documented().find(|tag| {
+                tag.name()
+                    .is_some_and(|sdk| sdk.eq_ignore_ascii_case(&word.replace('-', "_")))
+            })?;
+            return Some(if tag == Tag::MOUNT_POINT {
+                vec![Kind::Junction, Kind::MountPoint]
+            } else {
+                vec![crate::sys::kind_of(tag.kind_name())]
+            });
+        }
+        let kind = match normal.as_str() {
+            "symlink" => Kind::Symlink,
+            "junction" => Kind::Junction,
+            "mount-point" => Kind::MountPoint,
+            "hardlink" => Kind::Hardlink,
+            "unknown" => Kind::Reparse(Cow::Borrowed("unknown")),
+            _ => {
+                let tag = Tag::documented().find(|tag| tag.kind_name() == normal)?;
+                crate::sys::kind_of(tag.kind_name())
+            }
+        };
+        Some(vec![kind])
+    }
+
+    /// The same kind in its canonical form: a [`Kind::Reparse`] whose name is a kind word
+    /// (`Reparse("symlink")`, or `Reparse("SYMLINK")`) becomes that kind, as a filter must
+    /// see it. A name that is no kind word stays as it is.
+    pub(crate) fn normalised(self) -> Vec<Kind> {
+        match &self {
+            Kind::Reparse(name) => Kind::from_name(name).unwrap_or_else(|| vec![self]),
+            _ => vec![self],
+        }
+    }
 }
 
 impl fmt::Display for Kind {
@@ -125,7 +179,8 @@ pub struct Link {
     /// Whether the stored target is relative (resolved against the link's parent).
     pub relative: Option<bool>,
     /// The absolute path the target leads to: the canonical path when it exists, else the
-    /// target joined to the link's parent.
+    /// target joined to the link's parent, its existing part resolved as the kernel would
+    /// (`sym/../x` is `x` beside where `sym` leads).
     pub resolved: Option<PathBuf>,
     /// Whether the target can be reached.
     pub status: Option<Status>,

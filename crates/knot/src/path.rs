@@ -32,19 +32,6 @@ fn fold(abs: &Path) -> PathBuf {
     out
 }
 
-/// An absolute path with its longest existing leading part resolved as the kernel would
-/// (links followed, `..` physical) and the rest, which names nothing yet, folded.
-fn resolve_existing(abs: &Path) -> PathBuf {
-    let parts: Vec<Component<'_>> = abs.components().collect();
-    for keep in (1..=parts.len()).rev() {
-        let (known, rest) = parts.split_at(keep);
-        if let Ok(real) = std::fs::canonicalize(known.iter().collect::<PathBuf>()) {
-            return fold(&real.join(rest.iter().collect::<PathBuf>()));
-        }
-    }
-    fold(abs)
-}
-
 /// The directory a link lives in: its parent, or `.` for a bare name.
 pub(crate) fn parent_dir(link: &Path) -> &Path {
     match link.parent() {
@@ -97,11 +84,52 @@ pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
         };
     }
     let abs = std::path::absolute(path)?;
-    Ok(match (abs.parent(), abs.file_name()) {
-        (Some(parent), Some(name)) => resolve_existing(parent).join(name),
-        // It ends in `..` (or is a root): a directory, resolved whole.
-        _ => resolve_existing(&abs),
-    })
+    Ok(resolve_target(Path::new("/"), &abs, |known| {
+        std::fs::canonicalize(known)
+    }))
+}
+
+/// Where `target`, as a link in the directory `base` stores it, leads: its longest leading
+/// part that exists resolved as the kernel resolves it (links followed, `..` physical),
+/// the rest, which names nothing yet, folded; the last name is kept as it is, so a target
+/// that is itself a link is pointed at, not followed. `real(part)` names where a leading
+/// part of `target` leads from `base` (a canonical path), or fails where it leads nowhere.
+///
+/// This is the one resolver of a link that the kernel cannot follow (dangling, or a loop)
+/// for `show` and `scan` alike: `show` names each part by its path ([`real_location`]),
+/// `scan` from the directory it holds open, so paths longer than `PATH_MAX` cost no more
+/// (issue 10.9: scan once folded `sym/../missing` lexically, where show went to
+/// `missing` beside where `sym` leads). On Windows, which folds `..` in a link's target
+/// lexically, the target is folded against `base`.
+pub(crate) fn resolve_target(
+    base: &Path,
+    target: &Path,
+    real: impl Fn(&Path) -> io::Result<PathBuf>,
+) -> PathBuf {
+    if cfg!(windows) {
+        return fold(&base.join(target));
+    }
+    // A target that ends in `..` (or is a root) is a directory, resolved whole.
+    let (dir, name) = match (target.parent(), target.file_name()) {
+        (Some(dir), Some(name)) => (dir, Some(name)),
+        _ => (target, None),
+    };
+    let parts: Vec<Component<'_>> = dir.components().collect();
+    let known = (1..=parts.len()).rev().find_map(|keep| {
+        let (known, rest) = parts.split_at(keep);
+        let real = real(&known.iter().collect::<PathBuf>()).ok()?;
+        Some(fold(&real.join(rest.iter().collect::<PathBuf>())))
+    });
+    let resolved = known.unwrap_or_else(|| fold(&base.join(dir)));
+    match name {
+        Some(name) => resolved.join(name),
+        None => resolved,
+    }
+}
+
+/// [`resolve_target`] for the link `link`, each part named by its path.
+pub(crate) fn resolve_dangling(link: &Path, target: &Path) -> io::Result<PathBuf> {
+    real_location(&resolve_against_link(link, target))
 }
 
 /// Where the directory `dir` really is, for computing the targets knot stores.

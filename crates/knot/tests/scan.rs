@@ -69,6 +69,8 @@ impl Drop for Tree {
 struct Found {
     links: Vec<Link>,
     errors: Vec<knot::Error>,
+    /// Directories read, where counted.
+    dirs: u64,
 }
 
 impl Found {
@@ -229,6 +231,95 @@ fn hard_links_only_when_asked() {
     assert!(none.links.is_empty());
 }
 
+/// Issue 10.6: `--kind SYMLINK` (any case, or the SDK name `IO_REPARSE_TAG_SYMLINK`) once
+/// became a reparse kind that no link has, so the filter matched nothing. Every spelling
+/// of every kind word and tag name means the kind a scan reports for it.
+#[test]
+fn every_spelling_of_a_kind_means_that_kind() {
+    use knot_reparse::Tag;
+    fn spellings(word: &str) -> Vec<String> {
+        let mut capital = word.to_owned();
+        capital[..1].make_ascii_uppercase();
+        vec![
+            word.to_owned(),
+            word.to_ascii_uppercase(),
+            word.to_ascii_lowercase(),
+            capital,
+            word.replace('-', "_"),
+            word.replace('_', "-"),
+            word.to_ascii_uppercase().replace('-', "_"),
+        ]
+    }
+    fn check(word: &str, want: &[&str]) {
+        for spelling in spellings(word) {
+            let kinds = Kind::from_name(&spelling)
+                .unwrap_or_else(|| panic!("'{spelling}' (for '{word}') is not accepted"));
+            let names: Vec<&str> = kinds.iter().map(Kind::name).collect();
+            assert_eq!(names, want, "'{spelling}'");
+            // The kinds a scan reports: a symlink, junction or mount point is never a
+            // `Kind::Reparse` of that name.
+            for kind in &kinds {
+                if let Kind::Reparse(name) = kind {
+                    assert!(
+                        !matches!(&**name, "symlink" | "junction" | "mount-point" | "hardlink"),
+                        "'{spelling}' gives {kind:?}"
+                    );
+                }
+            }
+        }
+    }
+    for (word, kind) in [
+        ("symlink", "symlink"),
+        ("junction", "junction"),
+        ("mount-point", "mount-point"),
+        ("hardlink", "hardlink"),
+        ("unknown", "unknown"),
+    ] {
+        check(word, &[kind]);
+    }
+    for tag in Tag::documented() {
+        let sdk = tag.name().unwrap();
+        let want: &[&str] = if tag == Tag::MOUNT_POINT {
+            &["junction", "mount-point"]
+        } else {
+            &[tag.kind_name()]
+        };
+        check(sdk, want);
+        check(tag.kind_name(), &[tag.kind_name()]);
+        let short = sdk.strip_prefix("IO_REPARSE_TAG_").unwrap();
+        // The short SDK name is the kind word, but for MOUNT_POINT, which is `mount-point`.
+        let short_kind = if tag == Tag::MOUNT_POINT {
+            "mount-point"
+        } else {
+            tag.kind_name()
+        };
+        check(short, &[short_kind]);
+    }
+    for word in [
+        "",
+        "bogus",
+        "links",
+        "IO_REPARSE_TAG_",
+        "IO_REPARSE_TAG_NOPE",
+        "dir",
+    ] {
+        assert_eq!(Kind::from_name(word), None, "'{word}'");
+    }
+    // A filter made of any spelling finds the links; so does the library's own
+    // `Kind::Reparse("symlink")`, which means the same.
+    let t = sample();
+    let every = scan(ScanBuilder::new(t.root()).kinds([Kind::Symlink]));
+    assert_eq!(every.links.len(), 7);
+    for word in ["symlink", "SYMLINK", "Symlink", "IO_REPARSE_TAG_SYMLINK"] {
+        let kinds = Kind::from_name(word).unwrap();
+        let found = scan(ScanBuilder::new(t.root()).kinds(kinds));
+        assert_eq!(found.paths(), every.paths(), "{word}");
+    }
+    let reparse = Kind::Reparse("symlink".into());
+    let found = scan(ScanBuilder::new(t.root()).kinds([reparse]));
+    assert_eq!(found.paths(), every.paths());
+}
+
 #[test]
 fn broken_means_dangling_or_loop() {
     let t = sample();
@@ -268,6 +359,56 @@ fn detail_levels_read_only_what_they_need() {
     assert_eq!(
         gone.resolved.as_deref(),
         Some(t.join("a/missing").as_path())
+    );
+}
+
+/// Issue 10.9: `scan --json` folded `..` lexically in a dangling link's `resolved`, where
+/// `show` resolves it as the kernel does: with `sym -> deep/a/b`, `sym/../missing` leads to
+/// `deep/a/missing`, not to `missing`. Every record a full scan makes is the one `inspect`
+/// makes, whatever the target: dangling or looping, `..` after a link or not, absolute or
+/// relative, through a root that is itself a link.
+#[test]
+fn full_records_are_the_ones_inspect_makes() {
+    let t = Tree::new();
+    t.mkdir("deep/a/b");
+    t.mkdir("d/e");
+    t.link("sym", "deep/a/b");
+    t.link("t1", "sym/../missing");
+    t.link("t2", "sym/../../gone/x");
+    t.link("t3", "sym/../b/../../../../missing");
+    t.link("t4", t.join("sym/../missing"));
+    t.link("t5", "sym/..");
+    t.link("t6", "sym/../b");
+    t.link("d/e/t7", "../../sym/../missing");
+    t.link("d/e/t8", "../../sym/..");
+    t.link("d/e/spin", "spin");
+    t.link("d/e/t9", "spin/../x");
+    t.link("d/e/t10", "../../t1/../y");
+    t.link("d/e/up", "..");
+    t.link("via", "d/e");
+    let real = fs::canonicalize(t.root()).unwrap();
+    for root in [t.root().to_path_buf(), t.join("via"), t.join("d/e/up")] {
+        let found = scan(ScanBuilder::new(&root).detail(Detail::Full));
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert!(!found.links.is_empty());
+        for link in &found.links {
+            let mut shown = knot::inspect(&link.path).unwrap();
+            shown.reparse_data = None;
+            assert_eq!(link, &shown, "{}", link.path.display());
+        }
+    }
+    // The case as reported, spelled out.
+    let found = scan(ScanBuilder::new(t.root()).detail(Detail::Full));
+    let t1 = found.get(&t.join("t1"));
+    assert_eq!(t1.status, Some(Status::Dangling));
+    assert_eq!(
+        t1.resolved.as_deref(),
+        Some(real.join("deep/a/missing").as_path())
+    );
+    let t7 = found.get(&t.join("d/e/t7"));
+    assert_eq!(
+        t7.resolved.as_deref(),
+        Some(real.join("deep/a/missing").as_path())
     );
 }
 
@@ -345,22 +486,216 @@ fn follow_descends_into_directory_links_and_reports_each_loop_once() {
     assert_eq!(found.links.len(), 8, "{:?}", found.paths());
 }
 
+/// Where no directory can be reached by two paths, `follow` finds what `find -L` finds.
 #[test]
 fn follow_without_loops_matches_find_follow() {
     let t = Tree::new();
-    t.mkdir("real/deeper");
-    t.link("real/deeper/l", "../../nowhere");
-    t.link("alias", "real");
-    t.link("alias2", "real/deeper");
-    let found = scan(ScanBuilder::new(t.root()).follow(true));
-    assert!(found.errors.is_empty(), "{:?}", found.errors);
-    let want: BTreeSet<PathBuf> = find(&["-L", &t.root().to_string_lossy(), "-xtype", "l"])
+    t.mkdir("root/real/deeper");
+    t.mkdir("outside/deeper");
+    t.link("root/real/deeper/l", "../../nowhere");
+    t.link("outside/deeper/l2", "missing");
+    t.link("outside/deeper/ok", "../deeper");
+    t.link("root/alias", "../outside");
+    let found = scan(ScanBuilder::new(t.join("root")).follow(true));
+    let root = t.join("root");
+    let want: BTreeSet<PathBuf> = find(&["-L", &root.to_string_lossy(), "-xtype", "l"])
         .into_iter()
         .collect();
     let mut want_links = want.clone();
-    want_links.extend([t.join("alias"), t.join("alias2")]);
+    want_links.extend([t.join("root/alias"), t.join("root/alias/deeper/ok")]);
     let got: BTreeSet<PathBuf> = found.paths().into_iter().collect();
     assert_eq!(got, want_links);
+    // `ok` leads back to the directory it is in: a loop, reported once.
+    assert_eq!(found.errors.len(), 1, "{:?}", found.errors);
+    assert_eq!(found.errors[0].path(), t.join("root/alias/deeper/ok"));
+}
+
+/// A record counter that makes a walk stop once it has found more than `limit` records,
+/// so a walk that would go on for hours fails at once: work is bounded by counts, never
+/// by time.
+fn bounded(builder: &mut ScanBuilder, limit: usize) -> (Found, Found) {
+    let one = {
+        let progress = knot::scan::Progress::new();
+        builder.progress(progress.clone());
+        let mut found = Found::default();
+        for item in builder.build().take(limit + 1) {
+            match item {
+                Ok(entry) => found.links.push(entry.into_link()),
+                Err(err) => found.errors.push(err),
+            }
+        }
+        found.links.sort_by(|a, b| a.path.cmp(&b.path));
+        found.dirs = progress.dirs();
+        found
+    };
+    let two = {
+        let progress = knot::scan::Progress::new();
+        builder.progress(progress.clone()).threads(2);
+        let found = Mutex::new(Found::default());
+        builder.build_parallel().run(|| {
+            let found = &found;
+            Box::new(move |item| {
+                let mut found = found.lock().unwrap();
+                match item {
+                    Ok(entry) => found.links.push(entry.into_link()),
+                    Err(err) => found.errors.push(err),
+                }
+                if found.links.len() + found.errors.len() > limit {
+                    WalkState::Quit
+                } else {
+                    WalkState::Continue
+                }
+            })
+        });
+        let mut found = found.into_inner().unwrap();
+        found.links.sort_by(|a, b| a.path.cmp(&b.path));
+        found.dirs = progress.dirs();
+        found
+    };
+    (one, two)
+}
+
+/// The first few paths found, for a message.
+fn first(found: &Found) -> Vec<PathBuf> {
+    found.paths().into_iter().take(8).collect()
+}
+
+/// Issue 10.12: `follow` stopped only at ancestors, so directory links shaped like a DAG
+/// walked the same directories again and again: two links per level to the next made
+/// 2^levels records. Now each directory is walked once, whichever path reaches it, so
+/// the records and the directories read are those of the tree, in the sequential and
+/// the parallel walk alike.
+#[test]
+fn follow_walks_a_dag_of_links_in_time_proportional_to_the_tree() {
+    const LEVELS: usize = 30;
+    // Levels that only links reach: `outside/L<i>/a` and `b` both lead to `L<i+1>`; the
+    // last level leads back to the first.
+    let t = Tree::new();
+    t.mkdir("root");
+    for level in 0..LEVELS {
+        t.mkdir(&format!("outside/L{level}"));
+        if level + 1 < LEVELS {
+            t.link(format!("outside/L{level}/a"), format!("../L{}", level + 1));
+            t.link(format!("outside/L{level}/b"), format!("../L{}", level + 1));
+        }
+    }
+    let last = format!("outside/L{}", LEVELS - 1);
+    t.link(format!("{last}/gone"), "missing");
+    t.link(format!("{last}/back"), "../L0");
+    t.link("root/a", "../outside/L0");
+    t.link("root/b", "../outside/L0");
+    let root = t.join("root");
+    let (one, two) = within(300, move || {
+        bounded(ScanBuilder::new(root).follow(true), 10_000)
+    });
+    // Each level is walked once, through the first path to it: `a` at every level.
+    let deepest = t.join(format!("root{}", "/a".repeat(LEVELS)));
+    let want_links = 2 + 2 * (LEVELS - 1) + 2;
+    for found in [&one, &two] {
+        assert_eq!(found.links.len(), want_links, "{:?}", first(found));
+        assert_eq!(found.dirs, 1 + LEVELS as u64);
+        assert!(found.paths().contains(&deepest.join("gone")));
+        // `b` at each level is listed, not entered.
+        let through_b = found
+            .paths()
+            .into_iter()
+            .filter(|p| p.strip_prefix(t.join("root")).unwrap().components().count() > 1)
+            .filter(|p| p.parent().unwrap().ends_with("b"))
+            .count();
+        assert_eq!(through_b, 0);
+        // The link back to the first level is a loop, reported once.
+        let loops: Vec<_> = found
+            .errors
+            .iter()
+            .map(|e| e.path().to_path_buf())
+            .collect();
+        assert_eq!(loops, vec![deepest.join("back")]);
+        match found.errors[0].kind() {
+            ErrorKind::Loop { ancestor } => assert_eq!(ancestor, &t.join("root/a")),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        one.links, two.links,
+        "the sequential and parallel walks differ"
+    );
+}
+
+/// Issue 10.12, with the levels inside the root: the walk reads each real directory once
+/// and lists the links to them; none is entered.
+#[test]
+fn follow_lists_links_to_directories_walked_already() {
+    const LEVELS: usize = 20;
+    let t = Tree::new();
+    for level in 0..LEVELS {
+        t.mkdir(&format!("L{level}/sub"));
+        if level + 1 < LEVELS {
+            for name in ["a", "b", "sub/c"] {
+                let up = if name.starts_with("sub") {
+                    "../.."
+                } else {
+                    ".."
+                };
+                t.link(format!("L{level}/{name}"), format!("{up}/L{}", level + 1));
+            }
+        }
+    }
+    // Aliases of a directory and of one below it, both walked as themselves.
+    t.link("alias", "L3");
+    t.link("alias2", "L3/sub");
+    let root = t.root().to_path_buf();
+    let (one, two) = within(300, move || {
+        bounded(ScanBuilder::new(root).follow(true), 10_000)
+    });
+    for found in [&one, &two] {
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(
+            found.links.len(),
+            3 * (LEVELS - 1) + 2,
+            "{:?}",
+            first(found)
+        );
+        assert_eq!(found.dirs, 1 + 2 * LEVELS as u64);
+        assert!(found.paths().contains(&t.join("alias2")));
+    }
+    assert_eq!(
+        one.links, two.links,
+        "the sequential and parallel walks differ"
+    );
+    // The same records as a plain scan: every directory is in the tree already.
+    let plain = scan(&mut ScanBuilder::new(t.root()));
+    assert_eq!(plain.links, one.links);
+}
+
+/// Issue 10.12: two roots, one inside the other, and a root named through a link to
+/// another: with `follow` each directory is walked once, as the first root that names it.
+#[test]
+fn follow_walks_each_directory_once_across_roots() {
+    let t = Tree::new();
+    t.mkdir("r/sub/deep");
+    t.link("r/sub/deep/l", "x");
+    t.link("r/to-sub", "sub");
+    t.link("top", "r");
+    let (one, two) = within(300, {
+        let t = t.root().to_path_buf();
+        move || {
+            bounded(
+                ScanBuilder::new(t.join("r"))
+                    .add(t.join("r/sub"))
+                    .add(t.join("top"))
+                    .follow(true),
+                1000,
+            )
+        }
+    });
+    for found in [&one, &two] {
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(
+            found.paths(),
+            vec![t.join("r/sub/deep/l"), t.join("r/to-sub")]
+        );
+        assert_eq!(found.dirs, 3);
+    }
 }
 
 #[test]

@@ -40,10 +40,15 @@
 //!
 //! - Without [`ScanBuilder::follow`] no link is ever followed into, and a directory that is
 //!   replaced by a link during the scan is reported, not followed (DESIGN.md promise 4).
-//! - With it, a link that leads back to a directory the walk is inside (by device and
-//!   inode, the roots' own ancestors included) is reported once as an
-//!   [`ErrorKind::Loop`](crate::ErrorKind::Loop) error at that link and not followed, so
-//!   every scan terminates.
+//! - With it, each directory is walked at most once (by device and inode, or volume
+//!   serial and file id), whatever the number of paths to it, so a scan takes time
+//!   proportional to the tree, never to the number of paths through it. A link to a
+//!   directory walked already is listed and not entered; a link that leads back to a
+//!   directory the walk is inside (the roots' own ancestors included) is reported once
+//!   as an [`ErrorKind::Loop`](crate::ErrorKind::Loop) error at that link and not
+//!   followed. The walk goes in rounds, by the number of links followed, and a directory
+//!   is walked under the first path of the first round to reach it, so the sequential and
+//!   the parallel walk report the same records under the same paths.
 //! - The number of directories held open is bounded (a quarter of the open-file limit, at
 //!   most 256), however deep the tree: past that, the walk reopens a directory from the
 //!   nearest one it holds and checks that it found the same directory.
@@ -211,8 +216,11 @@ impl ScanBuilder {
     /// # Platform behavior
     /// On Unix every link is a `symlink` (knot's junctions there are symlinks), so
     /// `junction`, `mount-point` and reparse kinds find nothing.
+    ///
+    /// A [`Kind::Reparse`] named by a kind word (`Reparse("symlink")`) means that kind
+    /// ([`Kind::from_name`]).
     pub fn kinds<I: IntoIterator<Item = Kind>>(&mut self, kinds: I) -> &mut ScanBuilder {
-        self.kinds = Some(kinds.into_iter().collect());
+        self.kinds = Some(kinds.into_iter().flat_map(Kind::normalised).collect());
         self
     }
 
@@ -222,9 +230,16 @@ impl ScanBuilder {
         self
     }
 
-    /// Descends into links to directories (never by default). A link that leads back to a
-    /// directory the walk is inside is reported as an
+    /// Descends into links to directories (never by default), walking each directory at
+    /// most once: a link to a directory walked already is listed, not entered again, and a
+    /// link that leads back to a directory the walk is inside is reported as an
     /// [`ErrorKind::Loop`](crate::ErrorKind::Loop) error and not followed.
+    ///
+    /// A directory is walked under the first path that reaches it: first the roots
+    /// without entering links, then the directories that one link leads to, then two, and
+    /// so on; among the links of one round, the first in path order. With `follow`, a
+    /// directory named by two roots is walked once, as the first, and a root inside
+    /// another is walked as itself, not again as part of the other.
     pub fn follow(&mut self, yes: bool) -> &mut ScanBuilder {
         self.follow = yes;
         self

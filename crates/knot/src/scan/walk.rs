@@ -15,7 +15,7 @@
 //! parent is held open without `FILE_SHARE_DELETE`, so that path cannot be renamed or
 //! replaced while the walk uses it (`sys/windows/dir.rs`).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::ops::ControlFlow;
@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use super::{Detail, Entry, ParallelVisitorBuilder, Progress, WalkState};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{absolute, resolve_against_link};
+use crate::path::{parent_dir, resolve_target};
 use crate::sys::{self, Dir, DirReader, FileType, Meta};
 
 /// Past half the budget of open directories, keep one only every this many levels, so a
@@ -145,13 +145,81 @@ enum How {
         ancestors: Option<Arc<Ancestor>>,
         /// The job's directory is reached through a link (with `follow` only).
         via_link: bool,
+        /// The identity of the directory, when the walk already counts it as walked: a
+        /// link's target, claimed at the start of the round that walks it.
+        claimed: Option<(u64, u128)>,
     },
+}
+
+/// With `follow`, what makes the walk visit each directory once, by (device, inode) or
+/// (volume serial, file id), whichever path reaches it, so that its time is proportional
+/// to the tree, never to the number of paths through it (DESIGN.md promise 4; issue 10.12:
+/// two links per level to the next made 2^levels records).
+///
+/// The walk goes in rounds. Round 0 walks the roots without entering links; round n+1
+/// enters the links to directories that round n found, and walks below them without
+/// entering links again. A directory is walked in the first round that reaches it, by the
+/// path that comes first among that round's paths to it: a real directory before a link
+/// to it, fewer links before more, and among links found in one round, the first path in
+/// order. Each round's targets are all claimed before the round starts, so what a round
+/// walks does not depend on the order in which threads meet it: the sequential and the
+/// parallel walk find the same records under the same paths. A link to a directory that
+/// is walked already, or claimed by an earlier path, is listed and not entered.
+///
+/// (Where one directory has two names without links, a bind mount or a hard-linked
+/// directory, the first thread to reach it walks it, under its name.)
+#[derive(Debug, Default)]
+struct Visited {
+    /// Every directory walked, or claimed to be walked in this round.
+    walked: Mutex<HashSet<(u64, u128)>>,
+    /// The links to directories found in this round, as jobs for the next.
+    next: Mutex<Vec<Job>>,
+}
+
+impl Visited {
+    fn lock_walked(&self) -> MutexGuard<'_, HashSet<(u64, u128)>> {
+        self.walked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts `id` as walked; false when it is already.
+    fn claim(&self, id: (u64, u128)) -> bool {
+        self.lock_walked().insert(id)
+    }
+
+    fn defer(&self, jobs: &mut Vec<Job>) {
+        if !jobs.is_empty() {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            next.append(jobs);
+        }
+    }
+
+    /// The next round: the links found in the last one, in path order, each claiming the
+    /// directory it leads to; a link to a directory walked or claimed already is dropped
+    /// (its record was listed when it was found). (On Windows, a directory that cannot be
+    /// opened even for its attributes has no file id, only `LISTED_ID`, shared by all
+    /// such; only the first is kept, and none could be opened to be read anyway.)
+    fn next_round(&self) -> Vec<Job> {
+        let mut next =
+            std::mem::take(&mut *self.next.lock().unwrap_or_else(PoisonError::into_inner));
+        next.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut walked = self.lock_walked();
+        next.retain(|job| match &job.open {
+            How::Below {
+                claimed: Some(id), ..
+            } => walked.insert(*id),
+            _ => true,
+        });
+        // A stack: the first path is walked first.
+        next.reverse();
+        next
+    }
 }
 
 /// A subdirectory found while reading a directory, made into a job when the read is done.
 struct Child {
     path: PathBuf,
-    via_link: bool,
+    /// For a link to a directory (with `follow` only): the directory's identity.
+    via_link: Option<(u64, u128)>,
 }
 
 /// The shared part of a walk: options and the count of open anchors.
@@ -160,6 +228,8 @@ struct Walker {
     config: Config,
     open: Arc<AtomicUsize>,
     quit: AtomicBool,
+    /// With `follow` only: a plain scan keeps no set of directories.
+    visited: Option<Visited>,
 }
 
 type Emit<'a> = dyn FnMut(Result<Entry>) -> WalkState + 'a;
@@ -177,9 +247,18 @@ fn is_not_a_directory(err: &io::Error) -> bool {
 impl Walker {
     fn new(config: Config) -> Walker {
         Walker {
+            visited: config.follow.then(Visited::default),
             config,
             open: Arc::new(AtomicUsize::new(0)),
             quit: AtomicBool::new(false),
+        }
+    }
+
+    /// The jobs of the next round of a `follow` walk; none when it is over.
+    fn next_round(&self) -> Vec<Job> {
+        match &self.visited {
+            Some(visited) if !self.quitting() => visited.next_round(),
+            _ => Vec::new(),
         }
     }
 
@@ -212,6 +291,7 @@ impl Walker {
         }
         let Job { path, depth, open } = job;
         let mut id = None;
+        let mut claim = None;
         let (dir, root, ancestors, steps, parent_anchor, via_link) = match open {
             How::Root => match self.open_root(&path, emit) {
                 Some(OpenedRoot {
@@ -231,7 +311,9 @@ impl Walker {
                 root,
                 ancestors,
                 via_link,
+                claimed,
             } => {
+                claim = claimed;
                 let dir = match self.open_below(&path, &anchor, steps.as_deref(), via_link) {
                     Ok(dir) => dir,
                     Err(err) => {
@@ -264,6 +346,14 @@ impl Walker {
                 };
                 let err = Error::new(Op::Scan, &path, ErrorKind::Loop { ancestor });
                 self.emit(emit, Err(err));
+                return;
+            }
+            // Walked already, by another path: a link's target claimed in an earlier round
+            // (or, if the link changed since it was read, anything).
+            if let Some(visited) = &self.visited
+                && claim != Some(meta.id)
+                && !visited.claim(meta.id)
+            {
                 return;
             }
             id = Some(meta.id);
@@ -350,8 +440,24 @@ impl Walker {
             };
             (anchor, Some(Arc::new(step)))
         };
+        let mut next_round = Vec::new();
         for child in children.into_iter().rev() {
-            jobs.push(Job {
+            if let Some(target) = child.via_link {
+                // A link back to this directory or one above: a loop, reported here once
+                // (each directory is read once, so each link is met once).
+                if let Some(place) = find_ancestor(ancestors.as_deref(), target) {
+                    let ancestor = match place {
+                        Place::Depth(d) => nth_parent(&child.path, depth + 1 - d).to_path_buf(),
+                        Place::AboveRoot(p) => p.clone(),
+                    };
+                    let err = Error::new(Op::Scan, &child.path, ErrorKind::Loop { ancestor });
+                    if self.emit(emit, Err(err)) == WalkState::Quit {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            let job = Job {
                 path: child.path,
                 depth: depth + 1,
                 open: How::Below {
@@ -359,9 +465,18 @@ impl Walker {
                     steps: steps.clone(),
                     root: Arc::clone(&root),
                     ancestors: ancestors.clone(),
-                    via_link: child.via_link,
+                    via_link: child.via_link.is_some(),
+                    claimed: child.via_link,
                 },
-            });
+            };
+            match child.via_link {
+                // Entered in the next round, if no other path claims it first.
+                Some(_) => next_round.push(job),
+                None => jobs.push(job),
+            }
+        }
+        if let Some(visited) = &self.visited {
+            visited.defer(&mut next_round);
         }
     }
 
@@ -410,7 +525,7 @@ impl Walker {
                 }
                 children.push(Child {
                     path,
-                    via_link: false,
+                    via_link: None,
                 });
                 WalkState::Continue
             }
@@ -421,9 +536,11 @@ impl Walker {
                     Err(err) => return self.emit(emit, Err(err)),
                 };
                 let mut state = WalkState::Continue;
-                let mut follow_path = None;
-                if config.follow && leads_to_dir {
-                    follow_path = Some(record.path.clone());
+                let mut follow = None;
+                if config.follow
+                    && let Some(id) = leads_to_dir
+                {
+                    follow = Some((record.path.clone(), id));
                 }
                 if self.matches(&record) {
                     *found += 1;
@@ -435,10 +552,10 @@ impl Walker {
                         }),
                     );
                 }
-                if let (Some(path), WalkState::Continue) = (follow_path, state) {
+                if let (Some((path, id)), WalkState::Continue) = (follow, state) {
                     children.push(Child {
                         path,
-                        via_link: true,
+                        via_link: Some(id),
                     });
                 }
                 match state {
@@ -479,9 +596,15 @@ impl Walker {
             && (!self.config.broken || link.status.is_some_and(Status::is_broken))
     }
 
-    /// The record of the link `name` in `dir`, as far as the detail asks, and whether it
-    /// leads to a directory (known only where the status was read).
-    fn link_record(&self, dir: &Dir, name: &OsStr, path: PathBuf) -> Result<(Link, bool)> {
+    /// The record of the link `name` in `dir`, as far as the detail asks, and the identity
+    /// of the directory it leads to, if it leads to one (known only where the status was
+    /// read).
+    fn link_record(
+        &self,
+        dir: &Dir,
+        name: &OsStr,
+        path: PathBuf,
+    ) -> Result<(Link, Option<(u64, u128)>)> {
         let config = &self.config;
         let detail = config.detail;
         let mut link = Link::new(path, Kind::Symlink);
@@ -497,14 +620,15 @@ impl Walker {
             leads_to = stored.fill(&mut link);
             leads_somewhere = leads_to.is_some();
         }
-        let mut leads_to_dir = false;
+        let mut leads_to_dir = None;
         if leads_somewhere && (detail >= Detail::Status || config.follow) {
             match dir.stat_at(name, true) {
                 Ok(meta) => {
-                    leads_to_dir = meta.ty == FileType::Dir;
+                    let is_dir = meta.ty == FileType::Dir;
+                    leads_to_dir = is_dir.then_some(meta.id);
                     link.status = Some(Status::Ok);
                     if link.dir.is_none() {
-                        link.dir = Some(leads_to_dir);
+                        link.dir = Some(is_dir);
                     }
                 }
                 Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
@@ -521,13 +645,17 @@ impl Walker {
             if link.resolved.is_none()
                 && let Some(target) = &leads_to
             {
-                // From the directory's real path, as the kernel resolves the target (its
-                // own path may run through links); from the path as scanned where the
-                // kernel cannot name the directory (past a page of path).
-                link.resolved = match dir.real_path_at(OsStr::new(".")) {
-                    Ok(real_dir) => absolute(&real_dir.join(target)).ok(),
-                    Err(_) => absolute(&resolve_against_link(&link.path, target)).ok(),
-                };
+                // As `inspect` resolves it (`path::resolve_target`), each part of the
+                // target named from this directory, which is where the kernel starts;
+                // from the directory's real path (its own path may run through links),
+                // or from the path as scanned where the kernel cannot name the directory
+                // (past a page of path).
+                let base = dir
+                    .real_path_at(OsStr::new("."))
+                    .or_else(|_| std::path::absolute(parent_dir(&link.path)));
+                link.resolved = base.ok().map(|base| {
+                    resolve_target(&base, target, |part| dir.real_path_at(part.as_os_str()))
+                });
             }
             link.nlink = dir.stat_at(name, false).ok().map(|m: Meta| m.nlink);
         }
@@ -712,16 +840,23 @@ fn root_ancestors(dir: &Dir, path: &Path, id: (u64, u128)) -> Option<Arc<Ancesto
 }
 
 /// One job per root; a directory named twice (or by two paths without links) is scanned
-/// once. A root that is a link is scanned through it, under its own name, as asked.
-fn root_jobs(roots: &[PathBuf]) -> Vec<Job> {
-    let mut seen = std::collections::HashSet::new();
+/// once. A root that is a link is scanned through it, under its own name, as asked; but
+/// with `follow`, which walks each directory once, only the first root that names a
+/// directory walks it, and every root claims its directory before the walk starts (so a
+/// root below another is walked as itself, not as part of the other).
+fn root_jobs(roots: &[PathBuf], walker: &Walker) -> Vec<Job> {
+    let mut seen = HashSet::new();
     let unique: Vec<&PathBuf> = roots
         .iter()
         .filter(|root| {
-            let through_link = sys::lstat(root).is_ok_and(|m| m.ty == FileType::Link);
+            let through_link =
+                walker.visited.is_none() && sys::lstat(root).is_ok_and(|m| m.ty == FileType::Link);
             through_link || sys::stat(root).map_or(true, |meta| seen.insert(meta.id))
         })
         .collect();
+    if let Some(visited) = &walker.visited {
+        visited.lock_walked().extend(seen);
+    }
     unique
         .into_iter()
         .rev()
@@ -744,9 +879,10 @@ pub(crate) struct Sequential {
 
 impl Sequential {
     pub(crate) fn new(config: Config, roots: &[PathBuf]) -> Sequential {
+        let walker = Walker::new(config);
         Sequential {
-            walker: Walker::new(config),
-            stack: root_jobs(roots),
+            stack: root_jobs(roots, &walker),
+            walker,
             pending: VecDeque::new(),
             reader: DirReader::new(),
         }
@@ -757,7 +893,13 @@ impl Sequential {
             if let Some(item) = self.pending.pop_front() {
                 return Some(item);
             }
-            let job = self.stack.pop()?;
+            let Some(job) = self.stack.pop() else {
+                self.stack = self.walker.next_round();
+                if self.stack.is_empty() {
+                    return None;
+                }
+                continue;
+            };
             let pending = &mut self.pending;
             let mut emit = |item| {
                 pending.push_back(item);
@@ -789,8 +931,18 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// When no thread holds a job and none is left, the round is over: the next one's
+    /// jobs (`follow` only), or the end of the walk. Taken under the lock, so no thread
+    /// starts the next round before every thread is done with this one.
+    fn end_of_round(state: &mut QueueState, walker: &Walker) {
+        if state.active == 0 && state.jobs.is_empty() {
+            state.jobs = walker.next_round();
+            state.done = state.jobs.is_empty();
+        }
+    }
+
     /// The next job, waiting while other threads may still produce one.
-    fn pop(&self) -> Option<Job> {
+    fn pop(&self, walker: &Walker) -> Option<Job> {
         let mut state = self.lock();
         loop {
             if state.done {
@@ -801,11 +953,11 @@ impl Queue {
                 return Some(job);
             }
             if state.active == 0 {
-                state.done = true;
+                Queue::end_of_round(&mut state, walker);
                 if state.idle > 0 {
                     self.ready.notify_all();
                 }
-                return None;
+                continue;
             }
             state.idle += 1;
             state = self
@@ -817,15 +969,16 @@ impl Queue {
     }
 
     /// Shares the jobs a thread found; `keeps_one` says it goes on with one more itself.
-    fn share(&self, jobs: &mut Vec<Job>, keeps_one: bool) {
+    fn share(&self, jobs: &mut Vec<Job>, keeps_one: bool, walker: &Walker) {
         let mut state = self.lock();
-        let shared = !jobs.is_empty();
+        let mut shared = !jobs.is_empty();
         state.jobs.append(jobs);
         if !keeps_one {
             state.active -= 1;
         }
         if state.active == 0 && state.jobs.is_empty() {
-            state.done = true;
+            Queue::end_of_round(&mut state, walker);
+            shared = !state.jobs.is_empty();
         }
         if state.idle > 0 && (state.done || shared) {
             self.ready.notify_all();
@@ -848,7 +1001,7 @@ pub(crate) fn run_parallel(
     let walker = Walker::new(config);
     let queue = Queue {
         state: Mutex::new(QueueState {
-            jobs: root_jobs(roots),
+            jobs: root_jobs(roots, &walker),
             active: 0,
             idle: 0,
             done: false,
@@ -879,7 +1032,7 @@ fn work(walker: &Walker, queue: &Queue, emit: &mut Emit<'_>) {
     loop {
         let job = match next.take() {
             Some(job) => job,
-            None => match queue.pop() {
+            None => match queue.pop(walker) {
                 Some(job) => job,
                 None => return,
             },
@@ -893,7 +1046,7 @@ fn work(walker: &Walker, queue: &Queue, emit: &mut Emit<'_>) {
         // pending at once) and share the others.
         next = jobs.pop();
         if !(jobs.is_empty() && next.is_some()) {
-            queue.share(&mut jobs, next.is_some());
+            queue.share(&mut jobs, next.is_some(), walker);
         }
     }
 }
