@@ -180,6 +180,21 @@ impl FormatArgs {
     }
 }
 
+/// Prints clap's usage error (exit 2) or the `--help` / `--version` text (exit 0) and
+/// exits. Help that cannot be written (a full disk, not a closed pipe) is an error, exit 1,
+/// as for any other output; a usage error exits 2 whether or not its message got out.
+fn exit_after(err: &clap::Error) -> ! {
+    let printed = err.print();
+    let code = match printed {
+        Err(e) if !err.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            crate::output::to_stderr(&format!("knot: cannot write to standard output: {e}\n"));
+            1
+        }
+        _ => err.exit_code(),
+    };
+    std::process::exit(code)
+}
+
 /// One command, fully decided.
 #[derive(Debug)]
 pub enum Command {
@@ -215,7 +230,7 @@ pub struct Settings {
 
 /// Parses the arguments; on a usage error clap prints a short usage line and exits with 2.
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
-    let cli = Cli::parse_from(args);
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|err| exit_after(&err));
     let create = |paths: LinkArgs, ty, options| Command::Create {
         link: paths.link,
         target: paths.target,

@@ -33,7 +33,14 @@ impl From<Exit> for ExitCode {
 
 fn main() -> ExitCode {
     let settings = cli::parse(std::env::args_os());
-    run(&settings).into()
+    let exit = run(&settings);
+    // Output lost to a full disk or an I/O error (reported once when it happened) makes
+    // the run a failure; a closed pipe does not (DESIGN.md section 2).
+    if exit == Exit::Success && output::stdout_failed() {
+        Exit::Failure.into()
+    } else {
+        exit.into()
+    }
 }
 
 fn run(settings: &Settings) -> Exit {

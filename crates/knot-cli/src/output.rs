@@ -214,25 +214,51 @@ impl Drop for Printer {
     }
 }
 
-/// Set once the reader of standard output has gone away (a closed pipe).
+/// Set once standard output cannot be written any more (its reader went away, or a write
+/// failed): output stops there.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
 
-/// Whether standard output's reader has gone away: output stops, and long work (a scan)
-/// may stop too, since nobody reads its records.
+/// Set when a write to standard output failed for another reason than a closed pipe (a
+/// full disk, an I/O error): the output is incomplete, so knot exits 1 at the end.
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Set once standard error cannot be written: messages stop there, the work goes on.
+static STDERR_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard output cannot be written any more: output stops, and long work (a
+/// scan) may stop too, since nobody reads its records.
 pub fn stdout_gone() -> bool {
     STDOUT_GONE.load(Ordering::Relaxed)
 }
 
-/// After a write to standard output: a closed pipe stops all further output quietly, but
-/// the work goes on (`knot rm a b c | head -1` still removes all three) and the exit code
-/// still says what happened; any other write error is reported and ends knot.
+/// Whether some output was lost to a write error other than a closed pipe.
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// After a write to standard output. Output never stops the work (DESIGN.md promise 8):
+/// after a failed write nothing more is printed, but the work goes on (`knot rm a b c |
+/// head -1` still removes all three). A closed pipe ends the output quietly and the exit
+/// code says what the work did; any other error (a full disk) is reported once, and knot
+/// exits 1 at the end, since its output is incomplete.
 pub fn check(result: io::Result<()>) {
     if let Err(err) = result {
-        if err.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("knot: cannot write to standard output: {err}");
-            std::process::exit(1);
+        if err.kind() != io::ErrorKind::BrokenPipe && !STDOUT_FAILED.swap(true, Ordering::Relaxed) {
+            to_stderr(&format!("knot: cannot write to standard output: {err}\n"));
         }
         STDOUT_GONE.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes `text` to standard error as it is, in one write where the system allows. Where
+/// standard error cannot be written (closed, full), messages stop and the work goes on:
+/// unlike `eprint!`, this never panics (DESIGN.md promise 8).
+pub fn to_stderr(text: &str) {
+    if STDERR_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    if io::stderr().lock().write_all(text.as_bytes()).is_err() {
+        STDERR_GONE.store(true, Ordering::Relaxed);
     }
 }
 
@@ -245,16 +271,16 @@ pub struct Messages {
 impl Messages {
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("knot: note: {text}");
+            to_stderr(&format!("knot: note: {text}\n"));
         }
     }
 
     pub fn error(&self, text: &str) {
-        eprintln!("knot: {text}");
+        to_stderr(&format!("knot: {text}\n"));
     }
 
     pub fn hint(&self, text: &str) {
-        eprintln!("knot: hint: {text}");
+        to_stderr(&format!("knot: hint: {text}\n"));
     }
 }
 

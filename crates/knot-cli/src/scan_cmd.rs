@@ -300,7 +300,7 @@ static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
 fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
     let terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
     if PROGRESS_SHOWN.load(Ordering::Relaxed) {
-        eprint!("\r\x1b[K");
+        output::to_stderr("\r\x1b[K");
     }
     terminal
 }
@@ -428,15 +428,15 @@ impl ProgressLine {
                 }
                 let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
                 PROGRESS_SHOWN.store(true, Ordering::Relaxed);
-                eprint!(
+                output::to_stderr(&format!(
                     "\r\x1b[Kknot: scanning: {} entries seen, {} links found",
                     progress.entries(),
                     progress.found()
-                );
+                ));
             }
             let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
             if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
-                eprint!("\r\x1b[K");
+                output::to_stderr("\r\x1b[K");
             }
         });
         ProgressLine {
@@ -580,5 +580,5 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
         }
         text.push('\n');
     }
-    eprint!("{text}");
+    output::to_stderr(&text);
 }

@@ -522,3 +522,159 @@ fn swapped_arguments_hint_is_a_command_that_works() {
     );
     assert_eq!(env.names(), ["a\nb", "file"]);
 }
+
+/// Where a test sends one of knot's output streams.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    /// A pipe the test reads.
+    Pipe,
+    /// `/dev/full`: every write fails with ENOSPC.
+    Full,
+    /// A pipe whose reading end the test closed before starting knot: every write fails
+    /// with EPIPE, whatever the scheduling.
+    Closed,
+}
+
+impl Sink {
+    fn stdio(self) -> std::process::Stdio {
+        match self {
+            Sink::Pipe => std::process::Stdio::piped(),
+            Sink::Full => fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+                .into(),
+            Sink::Closed => {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                writer.into()
+            }
+        }
+    }
+}
+
+/// Runs `cmd` with its standard output and error sent to `stdout` and `stderr`: its exit
+/// code, and what it wrote to the streams that are pipes.
+fn run_into(
+    mut cmd: std::process::Command,
+    stdout: Sink,
+    stderr: Sink,
+) -> (Option<i32>, String, String) {
+    let out = cmd
+        .stdout(stdout.stdio())
+        .stderr(stderr.stdio())
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+fn knot_in(env: &Env, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"));
+    cmd.current_dir(env.dir.path()).args(args);
+    cmd
+}
+
+/// Issue 10.4: a full or closed standard error stops the messages, not the work: knot
+/// neither panics nor aborts, every link is still removed, and the exit code is what the
+/// work says.
+#[test]
+fn a_full_or_closed_stderr_stops_messages_not_the_work() {
+    let env = Env::new();
+    for sink in [Sink::Full, Sink::Closed] {
+        assert_eq!(
+            run_into(knot_in(&env, &["show", "missing"]), Sink::Pipe, sink),
+            (Some(1), String::new(), String::new()),
+            "{sink:?}"
+        );
+        for l in ["l1", "l2"] {
+            std::os::unix::fs::symlink("t", env.path(l)).unwrap();
+        }
+        let args = [
+            "rm", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "l1", "l2",
+        ];
+        assert_eq!(
+            run_into(knot_in(&env, &args), Sink::Pipe, sink),
+            (
+                Some(1),
+                "removed symlink 'l1' -> 't'\nremoved symlink 'l2' -> 't'\n".to_owned(),
+                String::new()
+            ),
+            "{sink:?}"
+        );
+        assert!(env.names().is_empty(), "{sink:?}");
+        // Both streams gone at once (`knot rm ... 2>&1 | head -1`): the work still goes on.
+        std::os::unix::fs::symlink("t", env.path("l3")).unwrap();
+        let (code, _, _) = run_into(knot_in(&env, &["rm", "m1", "l3"]), sink, sink);
+        assert_eq!(code, Some(1), "{sink:?}");
+        assert!(env.names().is_empty(), "{sink:?}");
+        // Usage errors keep their exit code.
+        let (code, _, _) = run_into(knot_in(&env, &["symlink", "x"]), Sink::Pipe, sink);
+        assert_eq!(code, Some(2), "{sink:?}");
+    }
+}
+
+/// Issue 10.4: a scan whose standard error is closed still lists every link it can read
+/// and exits 1 for the directory it could not read (run as `nobody`, so that permissions
+/// apply under root).
+#[test]
+fn a_scan_with_a_closed_stderr_still_reports_by_its_exit_code() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.mkdir("tree/locked");
+    std::os::unix::fs::symlink("x", env.path("tree/l")).unwrap();
+    fs::set_permissions(env.path("tree/locked"), fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for sink in [Sink::Full, Sink::Closed] {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(assert_cmd::cargo::cargo_bin("knot"))
+            .args(["scan", "tree"])
+            .current_dir(env.dir.path());
+        assert_eq!(
+            run_into(cmd, Sink::Pipe, sink),
+            (
+                Some(1),
+                "tree/l -> x  [dangling]\n".to_owned(),
+                String::new()
+            ),
+            "{sink:?}"
+        );
+    }
+}
+
+/// Issue 10.4, the other stream: a full standard output is reported once, the work goes
+/// on, and knot exits 1, since its output is incomplete (a closed pipe, by contrast, ends
+/// the output quietly: see `a_closed_pipe_does_not_stop_the_work`).
+#[test]
+fn a_full_stdout_is_reported_once_and_the_work_goes_on() {
+    let env = Env::new();
+    env.file("f", "x");
+    for l in ["l1", "l2"] {
+        std::os::unix::fs::symlink("f", env.path(l)).unwrap();
+    }
+    assert_eq!(
+        run_into(
+            knot_in(&env, &["rm", "l1", "f", "l2"]),
+            Sink::Full,
+            Sink::Pipe
+        ),
+        (
+            Some(1),
+            String::new(),
+            "knot: cannot write to standard output: No space left on device (os error 28)\n\
+             knot: cannot remove 'f': it is a regular file, not a link\n\
+             knot: hint: knot rm removes links only; delete files with rm (or del)\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(env.names(), ["f"]);
+    let full = "knot: cannot write to standard output: No space left on device (os error 28)\n";
+    for args in [&["show", "f"][..], &["--help"], &["symlink", "l", "f"]] {
+        let (code, _, stderr) = run_into(knot_in(&env, args), Sink::Full, Sink::Pipe);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert!(stderr.starts_with(full), "{args:?}: {stderr}");
+    }
+    // The link was made all the same: the output failed, not the work.
+    assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f"));
+}
