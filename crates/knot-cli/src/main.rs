@@ -128,11 +128,22 @@ fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messa
                 }
                 if !link.kind.is_link() {
                     printer.flush();
-                    messages.note(&format!(
-                        "{} is a {}, not a link",
-                        quote(path.as_os_str()),
-                        kind_phrase(&link.kind)
-                    ));
+                    messages.note(&match knot::link_behind_slash(path) {
+                        // `show l/`: what the link `l` points at, reached through the slash.
+                        Some(behind) => format!(
+                            "{} is the {} that the link {} points at (the trailing slash leads \
+                             through the link); to see the link itself: knot show {}",
+                            quote(path.as_os_str()),
+                            kind_phrase(&link.kind),
+                            quote(behind.as_os_str()),
+                            shell_word(behind.as_os_str())
+                        ),
+                        None => format!(
+                            "{} is a {}, not a link",
+                            quote(path.as_os_str()),
+                            kind_phrase(&link.kind)
+                        ),
+                    });
                 }
             }
             Err(err) => {
@@ -212,7 +223,16 @@ fn report_error(err: &knot::Error, messages: Messages) {
         quote(err.path().as_os_str()),
         escape_text(&cause)
     ));
-    if let Some(fix) = err.fix() {
+    if let ErrorKind::TrailingSlash { link } = err.kind() {
+        let (verb, command) = match err.op() {
+            knot::Op::Remove => ("remove", "rm"),
+            _ => ("see", "show"),
+        };
+        messages.hint(&format!(
+            "to {verb} the link itself, leave off the slash: knot {command} {}",
+            shell_word(link.as_os_str())
+        ));
+    } else if let Some(fix) = err.fix() {
         messages.hint(&fix);
     }
     if *err.kind() == ErrorKind::ArgumentsSwapped {

@@ -35,7 +35,7 @@ Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error,
 pub struct ScanArgs {
     /// Directories to scan (default: the current directory). A named directory that is a
     /// link is scanned through; links below it are not followed unless --follow.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
     dirs: Vec<PathBuf>,
     /// Only links of these kinds: symlink, junction, mount-point, hardlink, or a reparse
     /// tag name (lx-symlink, appexeclink, ...). The default is every link but hard links;

@@ -230,30 +230,36 @@ fn refused_creates_have_their_own_errors_and_make_nothing() {
     let env = Env::new();
     fs::write(env.path("f"), "x").unwrap();
     fs::create_dir(env.path("d")).unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let real = env.real().display().to_string();
+    let cases: [(&[&str], String); 4] = [
         (
             &["junction", "j", "f"],
             "knot: cannot create junction 'j': the target 'f' is not a directory; a junction points at a directory\n\
-             knot: hint: use `knot symlink` to link to a file\n",
+             knot: hint: use `knot symlink` to link to a file\n"
+                .to_owned(),
         ),
         (
             &["hardlink", "h", "d"],
             "knot: cannot create hard link 'h': the target 'd' is a directory; hard links are for files\n\
-             knot: hint: use `knot junction` or `knot symlink` to link to a directory\n",
+             knot: hint: use `knot junction` or `knot symlink` to link to a directory\n"
+                .to_owned(),
         ),
         (
             &["hardlink", "h", "missing"],
-            "knot: cannot create hard link 'h': the target 'missing' does not exist\n\
-             knot: hint: check the target path, or create the target first\n",
+            format!(
+                "knot: cannot create hard link 'h': the target 'missing' does not exist (looked for '{real}/missing')\n\
+                 knot: hint: check the target path (a relative target is read from the current directory), or create the target first\n"
+            ),
         ),
         (
             &["symlink", "--dir", "s", "f"],
             "knot: cannot create symlink 's': --dir was given, but the target 'f' is a file\n\
-             knot: hint: drop --dir/--file: knot picks the flavour from an existing target\n",
+             knot: hint: drop --dir/--file: knot picks the flavour from an existing target\n"
+                .to_owned(),
         ),
     ];
     for (args, stderr) in cases {
-        run(&mut env.knot(args), 1, "", stderr);
+        run(&mut env.knot(args), 1, "", &stderr);
         assert_eq!(env.names(), ["d", "f"], "{args:?}");
     }
 }
@@ -677,4 +683,246 @@ fn a_full_stdout_is_reported_once_and_the_work_goes_on() {
     }
     // The link was made all the same: the output failed, not the work.
     assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f"));
+}
+
+/// Issue 10.16: `knot rm l/` (tab completion adds the slash) names what the link `l`
+/// points at, not the link: it is refused, with the command that removes the link, and
+/// the target's contents are never touched; `show l/` says the same. Links to a file and
+/// to nothing, where the slash makes the path fail, say it too.
+#[test]
+fn a_trailing_slash_after_a_link_names_the_link_and_how_to_remove_it() {
+    let env = Env::new();
+    env.mkdir("d");
+    env.file("d/canary", "alive");
+    env.file("f", "x");
+    std::os::unix::fs::symlink("d", env.path("l")).unwrap();
+    std::os::unix::fs::symlink("f", env.path("lf")).unwrap();
+    std::os::unix::fs::symlink("nothing", env.path("dang")).unwrap();
+    for args in [
+        &["rm", "l/"][..],
+        &["rm", "--dry-run", "l/"],
+        &["rm", "l/."],
+    ] {
+        let given = args.last().unwrap();
+        run(
+            &mut env.knot(args),
+            1,
+            "",
+            &format!(
+                "knot: cannot remove '{given}': 'l' is a link, and the trailing slash leads \
+                 through it to what it points at\n\
+                 knot: hint: to remove the link itself, leave off the slash: knot rm l\n"
+            ),
+        );
+    }
+    for link in ["lf", "dang"] {
+        run(
+            &mut env.knot(["rm", &format!("{link}/")]),
+            1,
+            "",
+            &format!(
+                "knot: cannot remove '{link}/': '{link}' is a link, and the trailing slash \
+                 leads through it to what it points at\n\
+                 knot: hint: to remove the link itself, leave off the slash: knot rm {link}\n"
+            ),
+        );
+    }
+    run(
+        &mut env.knot(["show", "l/"]),
+        0,
+        "l/\n  kind:       dir\n",
+        "knot: note: 'l/' is the directory that the link 'l' points at (the trailing slash \
+         leads through the link); to see the link itself: knot show l\n",
+    );
+    run(
+        &mut env.knot(["show", "dang/"]),
+        1,
+        "",
+        "knot: cannot inspect 'dang/': 'dang' is a link, and the trailing slash leads through \
+         it to what it points at\n\
+         knot: hint: to see the link itself, leave off the slash: knot show dang\n",
+    );
+    // A real directory named with a slash is still just a directory.
+    run(
+        &mut env.knot(["rm", "d/"]),
+        1,
+        "",
+        "knot: cannot remove 'd/': it is a directory, not a link\n\
+         knot: hint: knot rm removes links only; delete directories with rmdir (or rd)\n",
+    );
+    assert_eq!(env.names(), ["d", "dang", "f", "l", "lf"]);
+    assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
+    env.knot(["rm", "l"]).assert().code(0);
+    assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
+}
+
+/// Issue 10.17: errors that were bare errno texts name the part of the path at fault and
+/// the fix: a missing directory, a file where a directory should be, a directory this user
+/// may not write to, a kernel file system, an empty name.
+#[test]
+fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.file("f", "x");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["symlink", "nosuch/l", "x"],
+            "knot: cannot create symlink 'nosuch/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+        (
+            &["hardlink", "nosuch/deeper/l", "f"],
+            "knot: cannot create hard link 'nosuch/deeper/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+        (
+            &["symlink", "f/l", "x"],
+            "knot: cannot create symlink 'f/l': 'f' is a file, not a directory\n\
+             knot: hint: a link lives in a directory: check the path\n",
+        ),
+        (
+            &["rm", "f/l"],
+            "knot: cannot remove 'f/l': 'f' is a file, not a directory\n\
+             knot: hint: a link lives in a directory: check the path\n",
+        ),
+        (
+            &["show", "nosuch/l"],
+            "knot: cannot inspect 'nosuch/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+    ];
+    for (args, stderr) in cases {
+        run(&mut env.knot(args), 1, "", stderr);
+    }
+    // /proc/self/cwd exists, and is the kernel's: not "No such file or directory".
+    for args in [
+        &["rm", "/proc/self/cwd"][..],
+        &["rm", "-n", "/proc/self/cwd"],
+    ] {
+        run(
+            &mut env.knot(args),
+            1,
+            "",
+            "knot: cannot remove '/proc/self/cwd': it is part of the kernel's proc file system, \
+             whose links show the kernel's own state and cannot be removed\n",
+        );
+    }
+    for args in [
+        &["symlink", "", "x"][..],
+        &["symlink", "l", ""],
+        &["rm", ""],
+    ] {
+        let name = if args[0] == "rm" {
+            "<PATH>..."
+        } else if args[1].is_empty() {
+            "<LINK>"
+        } else {
+            "<TARGET>"
+        };
+        run(
+            &mut env.knot(args),
+            2,
+            "",
+            &format!(
+                "error: invalid value '' for '{name}': an empty name is not a path\n\n\
+                 For more information, try '--help'.\n"
+            ),
+        );
+    }
+    // A directory this user may not write to (run as nobody: root may write anywhere).
+    env.mkdir("ro");
+    std::os::unix::fs::symlink("x", env.path("ro/old")).unwrap();
+    fs::set_permissions(env.path("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let hint = "knot: hint: choose a directory this user may write to, or get write permission \
+                on 'ro' (its owner, or root, can give it)\n";
+    for (args, what) in [
+        (&["symlink", "ro/l", "x"][..], "create symlink 'ro/l'"),
+        (&["rm", "ro/old"], "remove 'ro/old'"),
+    ] {
+        let out = common::as_nobody(&env, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "knot: cannot {what}: this user may not change the directory 'ro' (permission \
+                 denied)\n{hint}"
+            )
+        );
+    }
+    assert_eq!(env.names(), ["f", "ro"]);
+    assert_eq!(fs::read_dir(env.path("ro")).unwrap().count(), 1);
+}
+
+/// Issue 10.18: each command reads a relative TARGET from where its help says: junction and
+/// hard link from the current directory (as `mklink /J`, junction.exe and `ln` do), symlink
+/// and link from the link's directory; a missing target says where it was looked for.
+#[test]
+fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where() {
+    let env = Env::new();
+    env.mkdir("sub");
+    env.mkdir("d");
+    env.file("t", "top");
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["hardlink", "sub/h", "t"]),
+        0,
+        "created hard link 'sub/h' => 't'\n",
+        "",
+    );
+    assert_eq!(fs::read_to_string(env.path("sub/h")).unwrap(), "top");
+    run(
+        &mut env.knot(["-q", "junction", "sub/j", "d"]),
+        0,
+        &format!("created symlink 'sub/j' -> '{real}/d'\n"),
+        "",
+    );
+    let cwd = "(a relative target is read from the current directory)";
+    let link_dir = "(a relative target is read from the link's directory)";
+    let cases: [(&[&str], String); 3] = [
+        (
+            &["hardlink", "sub/h2", "nosuch"],
+            format!(
+                "knot: cannot create hard link 'sub/h2': the target 'nosuch' does not exist \
+                 (looked for '{real}/nosuch')\n\
+                 knot: hint: check the target path {cwd}, or create the target first\n"
+            ),
+        ),
+        (
+            &["junction", "sub/j2", "nosuch"],
+            format!(
+                "knot: cannot create junction 'sub/j2': the target 'nosuch' does not exist \
+                 (looked for '{real}/nosuch')\n\
+                 knot: hint: check the target path {cwd}, or create the target first\n"
+            ),
+        ),
+        (
+            // `t` exists here, but not in sub/, where a link reads it.
+            &["link", "sub/k", "t"],
+            format!(
+                "knot: cannot create link 'sub/k': the target 't' does not exist \
+                 (looked for '{real}/sub/t')\n\
+                 knot: hint: check the target path {link_dir}, or create the target first\n"
+            ),
+        ),
+    ];
+    for (args, stderr) in cases {
+        run(&mut env.knot(args), 1, "", &stderr);
+    }
+    let absolute = format!("{real}/nosuch");
+    run(
+        &mut env.knot(["hardlink", "sub/h3", &absolute]),
+        1,
+        "",
+        &format!(
+            "knot: cannot create hard link 'sub/h3': the target '{absolute}' does not exist\n\
+             knot: hint: check the target path {cwd}, or create the target first\n"
+        ),
+    );
+    let mut names = fs::read_dir(env.path("sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    names.sort();
+    assert_eq!(names, ["h", "j"]);
 }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::diagnose::lookup_error;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, real_location, resolve_against_link};
@@ -20,7 +21,7 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 }
 
 fn inspect_inner(path: &Path) -> Result<Link> {
-    let meta = sys::lstat(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+    let meta = sys::lstat(path).map_err(|e| lookup_error(Op::Inspect, path, e))?;
     let mut link = match meta.ty {
         FileType::Link => {
             let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;

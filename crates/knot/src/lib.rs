@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod create;
+mod diagnose;
 mod error;
 pub mod escape;
 mod inspect;
@@ -30,6 +31,7 @@ pub mod scan;
 mod sys;
 
 pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, create};
+pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
 pub use link::{Flavour, Kind, Link, Status};

@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
+use crate::diagnose::{link_behind_slash, write_error};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Kind, Link};
+use crate::path::parent_dir;
 use crate::sys::{self, FileType};
 use knot_reparse::Tag;
 
@@ -47,7 +49,19 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         Kind::Special => Some("special file"),
     };
     if let Some(what) = what {
-        return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
+        // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
+        let kind = match link_behind_slash(path) {
+            Some(link) => ErrorKind::TrailingSlash { link },
+            None => ErrorKind::NotALink { what },
+        };
+        return Err(Error::new(Op::Remove, path, kind));
+    }
+    if let Some(name) = sys::kernel_fs(parent_dir(path)) {
+        return Err(Error::new(
+            Op::Remove,
+            path,
+            ErrorKind::KernelFileSystem { name },
+        ));
     }
     if mode == RemoveMode::Remove {
         // Look again right before removing: the entry may have been replaced since.
@@ -60,7 +74,7 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
             };
             return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
         }
-        sys::remove_link(path, &meta).map_err(|e| Error::io(Op::Remove, path, e))?;
+        sys::remove_link(path, &meta).map_err(|e| write_error(Op::Remove, path, e))?;
     }
     Ok(link)
 }

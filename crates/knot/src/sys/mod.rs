@@ -70,6 +70,37 @@ pub(crate) fn normalise_symlink_target(target: &Path) -> std::io::Result<PathBuf
     Ok(target.to_path_buf())
 }
 
+/// Whether `err` says this user may not do it (EACCES; on Windows ERROR_ACCESS_DENIED),
+/// as opposed to EPERM, which a file system without links also gives.
+#[cfg(unix)]
+pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
+    err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
+}
+#[cfg(windows)]
+pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
+    err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
+}
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn is_access_denied(_err: &std::io::Error) -> bool {
+    false
+}
+
+/// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links the kernel
+/// makes and nobody can remove; `None` for every other file system.
+#[cfg(target_os = "linux")]
+pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
+    // PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h.
+    match unix::fs_type(dir)? {
+        0x9fa0 => Some("proc"),
+        0x6265_6572 => Some("sysfs"),
+        _ => None,
+    }
+}
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {
