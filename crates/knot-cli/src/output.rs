@@ -26,11 +26,22 @@ pub enum Format {
     Nul,
 }
 
-pub use knot::escape::{escape, escape_bytes, escape_char};
+pub use knot::escape::{escape, escape_bytes, escape_char, escape_text};
 
 /// `'name'`, escaped: how paths appear in messages.
 pub fn quote(name: &OsStr) -> String {
     format!("'{}'", escape(name))
+}
+
+/// A name that `link` stores (its target, or a reparse point's substitute or print
+/// name), escaped: a reparse point stores Windows paths, whose backslashes are separators
+/// and are kept on every system; any other link stores a name of this system.
+pub fn stored_name(link: &Link, name: &OsStr) -> String {
+    if link.tag.is_some() {
+        escape_text(name.as_encoded_bytes())
+    } else {
+        escape(name)
+    }
 }
 
 /// A path for JSON: a string when it is valid Unicode, else `{"bytes": base64}` of its raw
@@ -115,7 +126,10 @@ pub fn human(link: &Link) -> String {
             Some(false) => " (absolute)",
             None => "",
         };
-        field("target", format!("{}{form}", escape(target.as_os_str())));
+        field(
+            "target",
+            format!("{}{form}", stored_name(link, target.as_os_str())),
+        );
     }
     if let Some(resolved) = &link.resolved {
         field("resolved", escape(resolved.as_os_str()));
@@ -126,19 +140,21 @@ pub fn human(link: &Link) -> String {
     if link.status.is_some()
         && let Some(dir) = link.dir
     {
-        field(
-            "leads to",
-            if dir { "a directory" } else { "a file" }.to_owned(),
-        );
+        let what = match (dir, link.special) {
+            (true, _) => "a directory".to_owned(),
+            (false, Some(special)) => format!("a {}", special.name()),
+            (false, None) => "a file".to_owned(),
+        };
+        field("leads to", what);
     }
     if let Some(tag) = link.tag {
         field("tag", format!("{tag:#010x}"));
     }
     if let Some(name) = &link.substitute_name {
-        field("substitute", escape(name));
+        field("substitute", stored_name(link, name));
     }
     if let Some(name) = &link.print_name {
-        field("print", escape(name));
+        field("print", stored_name(link, name));
     }
     if let Some(nlink) = link.nlink.filter(|_| link.kind == knot::Kind::Hardlink) {
         field("names", nlink.to_string());

@@ -926,3 +926,173 @@ fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where(
     names.sort();
     assert_eq!(names, ["h", "j"]);
 }
+
+/// Issue 10.19: in human output an escape is never the name's own text: a name holding
+/// ESC and one holding the four characters `\x1b` print differently (the backslash is
+/// escaped too), and invisible or line-breaking characters are escaped.
+#[test]
+fn backslashes_and_invisible_characters_are_escaped_for_people() {
+    let env = Env::new();
+    run(
+        &mut env.knot(["symlink", "a\x1b", "t"]),
+        0,
+        "created symlink 'a\\x1b' -> 't'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["symlink", "a\\x1b", "t\\u{2028}"]),
+        0,
+        "created symlink 'a\\\\x1b' -> 't\\\\u{2028}'\n",
+        "",
+    );
+    run(
+        &mut env.knot([
+            "symlink",
+            "line\u{2028}break\u{2029}",
+            "zero\u{200b}width\u{feff}",
+        ]),
+        0,
+        "created symlink 'line\\u{2028}break\\u{2029}' -> 'zero\\u{200b}width\\u{feff}'\n",
+        "",
+    );
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "a\\x1b"]),
+        0,
+        &format!(
+            "a\\\\x1b\n  kind:       symlink\n  target:     t\\\\u{{2028}} (relative)\n  \
+             resolved:   {real}/t\\\\u{{2028}}\n  status:     dangling\n"
+        ),
+        "",
+    );
+    run(
+        &mut env.knot(["scan", "--sort"]),
+        0,
+        "./a\\x1b                     -> t  [dangling]\n\
+         ./a\\\\x1b                    -> t\\\\u{2028}  [dangling]\n\
+         ./line\\u{2028}break\\u{2029} -> zero\\u{200b}width\\u{feff}  [dangling]\n",
+        "",
+    );
+    // The swapped-arguments hint types a backslash so that a shell gives it back.
+    env.file("back\\slash", "x");
+    let out = env
+        .knot(["symlink", "back\\slash", "new"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .ends_with("knot: hint: did you mean: knot symlink new $'back\\\\slash'\n")
+    );
+    // Machines get the names exactly.
+    assert_eq!(
+        record(&mut env.knot(["show", "--json", "a\\x1b"]))["target"],
+        "t\\u{2028}"
+    );
+}
+
+/// Issue 10.19: scan's columns line up by display width: a CJK character or an emoji takes
+/// two columns, not one.
+#[test]
+fn scan_columns_line_up_past_wide_characters() {
+    let env = Env::new();
+    env.mkdir("d");
+    for name in ["ab", "目录目录", "😀"] {
+        std::os::unix::fs::symlink("x", env.path(&format!("d/{name}"))).unwrap();
+    }
+    run(
+        &mut env.knot(["scan", "--sort", "d"]),
+        0,
+        "d/ab       -> x  [dangling]\n\
+         d/目录目录 -> x  [dangling]\n\
+         d/😀       -> x  [dangling]\n",
+        "",
+    );
+}
+
+/// Issue 10.19: a chain of 45 links that ends at a real file is too long for the system
+/// to follow, not a loop: knot walks the chain to tell a cycle from an over-long chain.
+#[test]
+fn an_over_long_chain_is_too_long_not_a_loop() {
+    let env = Env::new();
+    env.file("real", "x");
+    let mut previous = "real".to_owned();
+    for i in 1..=45 {
+        let name = format!("l{i}");
+        std::os::unix::fs::symlink(&previous, env.path(&name)).unwrap();
+        previous = name;
+    }
+    std::os::unix::fs::symlink("cycle2", env.path("cycle1")).unwrap();
+    std::os::unix::fs::symlink("cycle1", env.path("cycle2")).unwrap();
+    std::os::unix::fs::symlink("grows/x", env.path("grows")).unwrap();
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "l45", "cycle1", "grows", "l1"]),
+        0,
+        &format!(
+            "l45\n  kind:       symlink\n  target:     l44 (relative)\n  resolved:   {real}/l44\n  \
+             status:     too-long\n\
+             cycle1\n  kind:       symlink\n  target:     cycle2 (relative)\n  resolved:   \
+             {real}/cycle2\n  status:     loop\n\
+             grows\n  kind:       symlink\n  target:     grows/x (relative)\n  resolved:   \
+             {real}/grows/x\n  status:     loop\n\
+             l1\n  kind:       symlink\n  target:     real (relative)\n  resolved:   {real}/real\n  \
+             status:     ok\n  leads to:   a file\n"
+        ),
+        "",
+    );
+    assert_eq!(
+        record(&mut env.knot(["show", "--json", "l45"]))["status"],
+        "too-long"
+    );
+    // Broken, for scan --broken: the system cannot open it. l41..l45 are past Linux's 40.
+    run(
+        &mut env.knot(["scan", "--broken", "--sort", "--kind", "symlink"]),
+        0,
+        "./cycle1 -> cycle2  [loop]\n\
+         ./cycle2 -> cycle1  [loop]\n\
+         ./grows  -> grows/x  [loop]\n\
+         ./l41    -> l40  [too-long]\n\
+         ./l42    -> l41  [too-long]\n\
+         ./l43    -> l42  [too-long]\n\
+         ./l44    -> l43  [too-long]\n\
+         ./l45    -> l44  [too-long]\n",
+        "",
+    );
+}
+
+/// Issue 10.19: a link to a device leads to a device, not to "a file"; a special file is
+/// named for what it is in notes and refusals.
+#[test]
+fn links_to_devices_and_fifos_say_what_they_lead_to() {
+    let env = Env::new();
+    std::os::unix::fs::symlink("/dev/null", env.path("null")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("fifo"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("fifo", env.path("to-fifo")).unwrap();
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "null", "to-fifo", "fifo"]),
+        0,
+        &format!(
+            "null\n  kind:       symlink\n  target:     /dev/null (absolute)\n  resolved:   \
+             /dev/null\n  status:     ok\n  leads to:   a character device\n\
+             to-fifo\n  kind:       symlink\n  target:     fifo (relative)\n  resolved:   \
+             {real}/fifo\n  status:     ok\n  leads to:   a FIFO\n\
+             fifo\n  kind:       special\n"
+        ),
+        "knot: note: 'fifo' is a FIFO, not a link\n",
+    );
+    run(
+        &mut env.knot(["rm", "fifo"]),
+        1,
+        "",
+        "knot: cannot remove 'fifo': it is a FIFO, not a link\n",
+    );
+    assert_eq!(env.names(), ["fifo", "null", "to-fifo"]);
+}

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::chain::failed_status;
 use crate::diagnose::lookup_error;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
@@ -46,7 +47,11 @@ fn inspect_inner(path: &Path) -> Result<Link> {
             link.dir = Some(false);
             link
         }
-        FileType::Other => Link::new(path.to_path_buf(), Kind::Special),
+        FileType::Other => {
+            let mut link = Link::new(path.to_path_buf(), Kind::Special);
+            link.special = sys::special(path, false);
+            link
+        }
     };
     link.nlink = Some(meta.nlink);
     Ok(link)
@@ -61,8 +66,12 @@ fn resolve(link: &mut Link, target: &Path) {
             // A Windows link's own flavour, where it has one, stands.
             link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
             link.resolved = canonical(&link.path).ok();
+            if meta.ty == FileType::Other {
+                link.special = sys::special(&link.path, true);
+            }
         }
-        Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
+        // A system's "loop" may be a chain that is only too long: walked to tell.
+        Err(err) => link.status = Some(failed_status(&link.path, &err)),
     }
     if link.resolved.is_none() {
         link.resolved = real_location(&resolve_against_link(&link.path, target)).ok();

@@ -19,6 +19,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod chain;
 mod create;
 mod diagnose;
 mod error;
@@ -34,5 +35,5 @@ pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, cr
 pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
-pub use link::{Flavour, Kind, Link, Status};
+pub use link::{Flavour, Kind, Link, Special, Status};
 pub use remove::{RemoveMode, remove};

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::diagnose::{link_behind_slash, write_error};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
-use crate::link::{Kind, Link};
+use crate::link::{Kind, Link, Special};
 use crate::path::parent_dir;
 use crate::sys::{self, FileType};
 use knot_reparse::Tag;
@@ -46,7 +46,7 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         Kind::Reparse(_) => Some("file with a reparse point"),
         Kind::File | Kind::Hardlink => Some("regular file"),
         Kind::Dir => Some("directory"),
-        Kind::Special => Some("special file"),
+        Kind::Special => Some(link.special.map_or("special file", Special::name)),
     };
     if let Some(what) = what {
         // `rm l/`: the slash led through the link `l`; say so, and never touch the target.

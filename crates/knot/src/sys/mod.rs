@@ -101,6 +101,32 @@ pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
     None
 }
 
+/// What the special file at `path` is (followed through links when `follow`); `None` for
+/// anything else. Windows has no such files (an AF_UNIX socket is a reparse point there).
+#[cfg(unix)]
+pub(crate) fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
+    use crate::link::Special;
+    use std::os::unix::fs::FileTypeExt;
+    let meta = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    let ty = meta.ok()?.file_type();
+    [
+        (ty.is_char_device(), Special::CharDevice),
+        (ty.is_block_device(), Special::BlockDevice),
+        (ty.is_fifo(), Special::Fifo),
+        (ty.is_socket(), Special::Socket),
+    ]
+    .into_iter()
+    .find_map(|(is, special)| is.then_some(special))
+}
+#[cfg(not(unix))]
+pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+    None
+}
+
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {
