@@ -4,6 +4,8 @@ use std::path::Path;
 
 use crate::chain::failed_status;
 use crate::diagnose::lookup_error;
+#[cfg(doc)]
+use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, real_location, resolve_against_link};
@@ -13,7 +15,10 @@ use crate::sys::{self, FileType};
 /// special file (reported with its kind; it is not an error to ask).
 ///
 /// # Errors
-/// The path does not exist or cannot be read.
+/// The path does not exist or cannot be read; where a directory on the way is missing or
+/// is a file, the error says which ([`ErrorKind::DirMissing`],
+/// [`ErrorKind::NotADirectory`]), and a trailing slash after a link that makes the path
+/// fail is [`ErrorKind::TrailingSlash`].
 ///
 /// # Platform behavior
 /// On Unix, knot's junctions are directory symlinks and are reported as `symlink`.

@@ -26,7 +26,10 @@ pub enum RemoveMode {
 ///
 /// # Errors
 /// `path` does not exist, or is a regular file, a directory or a special file
-/// ([`ErrorKind::NotALink`]): those are refused and left untouched.
+/// ([`ErrorKind::NotALink`]): those are refused and left untouched. A path that ends in a
+/// slash after a link (`l/`, which names what `l` points at) is refused with
+/// [`ErrorKind::TrailingSlash`], naming the link; a link the kernel made (`/proc`, `/sys`)
+/// with [`ErrorKind::KernelFileSystem`].
 ///
 /// # Platform behavior
 /// On Unix the link is removed with `unlink(2)`. A regular file with several names is a
