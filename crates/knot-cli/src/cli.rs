@@ -32,6 +32,10 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Commands {
     /// Create a symbolic link LINK that points at TARGET.
+    ///
+    /// TARGET is stored exactly as given (like `ln -s` and `mklink`), so a relative TARGET
+    /// is relative to LINK's directory, not to the current one; with --relative or
+    /// --absolute, TARGET is read from the current directory instead (like `ln -sr`).
     Symlink {
         #[command(flatten)]
         paths: LinkArgs,
@@ -55,6 +59,9 @@ enum Commands {
     },
     /// Create a junction LINK to the directory TARGET (on Unix: an absolute directory
     /// symlink; on an NTFS volume mounted with ntfs-3g: a real junction).
+    ///
+    /// A relative TARGET is read from the current directory, as `mklink /J` and
+    /// junction.exe read it, and stored as an absolute path.
     Junction {
         #[command(flatten)]
         paths: LinkArgs,
@@ -64,6 +71,9 @@ enum Commands {
         force: ForceArg,
     },
     /// Create a hard link LINK to the file TARGET.
+    ///
+    /// A relative TARGET is read from the current directory, as `ln` and `mklink /H` read
+    /// it.
     Hardlink {
         #[command(flatten)]
         paths: LinkArgs,
@@ -71,6 +81,9 @@ enum Commands {
         force: ForceArg,
     },
     /// Create the best link this platform allows for TARGET, and say which.
+    ///
+    /// TARGET is read as a symlink reads it: a relative TARGET is relative to LINK's
+    /// directory.
     Link {
         #[command(flatten)]
         paths: LinkArgs,
@@ -80,7 +93,7 @@ enum Commands {
     /// Show what each PATH is: its kind, target, resolved path and status.
     Show {
         /// Paths to show; links are not followed.
-        #[arg(required = true, value_name = "PATH")]
+        #[arg(required = true, value_name = "PATH", value_parser = path_arg())]
         paths: Vec<PathBuf>,
         /// Also show the raw reparse-point buffer: decoded with a hex dump, or in JSON as
         /// `raw` (hex); null for links that are not reparse points.
@@ -91,8 +104,9 @@ enum Commands {
     },
     /// Remove links; never a regular file or directory, never what a link points at.
     Rm {
-        /// Links to remove.
-        #[arg(required = true, value_name = "PATH")]
+        /// Links to remove (a trailing slash, as tab completion adds, names what a link
+        /// points at, so `knot rm l/` is refused and says to run `knot rm l`).
+        #[arg(required = true, value_name = "PATH", value_parser = path_arg())]
         paths: Vec<PathBuf>,
         /// Say what would be removed, and remove nothing.
         #[arg(long, short = 'n')]
@@ -115,7 +129,7 @@ enum ReparseCommand {
     /// Decode a raw REPARSE_DATA_BUFFER and print its fields, like `fsutil reparsepoint query`.
     Decode {
         /// The file holding the buffer's bytes; `-` or nothing reads standard input.
-        #[arg(value_name = "FILE")]
+        #[arg(value_name = "FILE", value_parser = path_arg())]
         input: Option<PathBuf>,
         /// Print one JSON record instead.
         #[arg(long)]
@@ -126,10 +140,10 @@ enum ReparseCommand {
 #[derive(Args, Debug)]
 struct LinkArgs {
     /// The link to create.
-    #[arg(value_name = "LINK")]
+    #[arg(value_name = "LINK", value_parser = path_arg())]
     link: PathBuf,
     /// What the link points at.
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", value_parser = path_arg())]
     target: PathBuf,
 }
 
@@ -139,6 +153,20 @@ struct DriveArg {
     /// for absolute targets (default C:).
     #[arg(long, value_name = "X:", value_parser = parse_drive)]
     drive: Option<char>,
+}
+
+/// A path argument: any name but the empty one, which names no file. clap's own message
+/// for it ("a value is required ... but none was supplied") reads as if the argument were
+/// missing.
+pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::OsStringValueParser::new().try_map(|name| {
+        if name.is_empty() {
+            Err("an empty name is not a path")
+        } else {
+            Ok(PathBuf::from(name))
+        }
+    })
 }
 
 /// `D:` or `D`, any case, to `D`.
@@ -180,6 +208,21 @@ impl FormatArgs {
     }
 }
 
+/// Prints clap's usage error (exit 2) or the `--help` / `--version` text (exit 0) and
+/// exits. Help that cannot be written (a full disk, not a closed pipe) is an error, exit 1,
+/// as for any other output; a usage error exits 2 whether or not its message got out.
+fn exit_after(err: &clap::Error) -> ! {
+    let printed = err.print();
+    let code = match printed {
+        Err(e) if !err.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            crate::output::to_stderr(&format!("knot: cannot write to standard output: {e}\n"));
+            1
+        }
+        _ => err.exit_code(),
+    };
+    std::process::exit(code)
+}
+
 /// One command, fully decided.
 #[derive(Debug)]
 pub enum Command {
@@ -215,7 +258,7 @@ pub struct Settings {
 
 /// Parses the arguments; on a usage error clap prints a short usage line and exits with 2.
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
-    let cli = Cli::parse_from(args);
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|err| exit_after(&err));
     let create = |paths: LinkArgs, ty, options| Command::Create {
         link: paths.link,
         target: paths.target,

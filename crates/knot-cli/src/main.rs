@@ -33,7 +33,14 @@ impl From<Exit> for ExitCode {
 
 fn main() -> ExitCode {
     let settings = cli::parse(std::env::args_os());
-    run(&settings).into()
+    let exit = run(&settings);
+    // Output lost to a full disk or an I/O error (reported once when it happened) makes
+    // the run a failure; a closed pipe does not (DESIGN.md section 2).
+    if exit == Exit::Success && output::stdout_failed() {
+        Exit::Failure.into()
+    } else {
+        exit.into()
+    }
 }
 
 fn run(settings: &Settings) -> Exit {
@@ -85,15 +92,14 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     };
     // A hard link stores no target: name the one given (which may itself be a symlink,
     // linked as it is).
-    let target = match created.made {
-        LinkType::Hardlink => given,
-        _ => link.target.as_deref().unwrap_or(given),
+    let target = match (created.made, link.target.as_deref()) {
+        (LinkType::Hardlink, _) | (_, None) => quote(given.as_os_str()),
+        (_, Some(stored)) => format!("'{}'", output::stored_name(link, stored.as_os_str())),
     };
     let mut printer = Printer::new(Format::Human);
     printer.line(&format!(
-        "created {what} {} {arrow} {}",
+        "created {what} {} {arrow} {target}",
         quote(link.path.as_os_str()),
-        quote(target.as_os_str())
     ));
     for note in &created.notes {
         messages.note(&note.to_string());
@@ -121,11 +127,22 @@ fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messa
                 }
                 if !link.kind.is_link() {
                     printer.flush();
-                    messages.note(&format!(
-                        "{} is a {}, not a link",
-                        quote(path.as_os_str()),
-                        kind_phrase(&link.kind)
-                    ));
+                    messages.note(&match knot::link_behind_slash(path) {
+                        // `show l/`: what the link `l` points at, reached through the slash.
+                        Some(behind) => format!(
+                            "{} is the {} that the link {} points at (the trailing slash leads \
+                             through the link); to see the link itself: knot show {}",
+                            quote(path.as_os_str()),
+                            kind_phrase(&link),
+                            quote(behind.as_os_str()),
+                            shell_word(behind.as_os_str())
+                        ),
+                        None => format!(
+                            "{} is a {}, not a link",
+                            quote(path.as_os_str()),
+                            kind_phrase(&link)
+                        ),
+                    });
                 }
             }
             Err(err) => {
@@ -150,11 +167,11 @@ fn raw_text(link: &knot::Link) -> String {
     body.lines().map(|line| format!("  {line}\n")).collect()
 }
 
-fn kind_phrase(kind: &knot::Kind) -> &'static str {
-    match kind {
+fn kind_phrase(link: &knot::Link) -> &'static str {
+    match link.kind {
         knot::Kind::File => "regular file",
         knot::Kind::Dir => "directory",
-        _ => "special file",
+        _ => link.special.map_or("special file", knot::Special::name),
     }
 }
 
@@ -177,7 +194,7 @@ fn remove(
                 let target = link
                     .target
                     .as_deref()
-                    .map(|t| format!(" -> {}", quote(t.as_os_str())));
+                    .map(|t| format!(" -> '{}'", output::stored_name(&link, t.as_os_str())));
                 printer.line(&format!(
                     "{verb} {} {}{}",
                     link.kind,
@@ -205,7 +222,16 @@ fn report_error(err: &knot::Error, messages: Messages) {
         quote(err.path().as_os_str()),
         escape_text(&cause)
     ));
-    if let Some(fix) = err.fix() {
+    if let ErrorKind::TrailingSlash { link } = err.kind() {
+        let (verb, command) = match err.op() {
+            knot::Op::Remove => ("remove", "rm"),
+            _ => ("see", "show"),
+        };
+        messages.hint(&format!(
+            "to {verb} the link itself, leave off the slash: knot {command} {}",
+            shell_word(link.as_os_str())
+        ));
+    } else if let Some(fix) = err.fix() {
         messages.hint(&fix);
     }
     if *err.kind() == ErrorKind::ArgumentsSwapped {
@@ -213,9 +239,10 @@ fn report_error(err: &knot::Error, messages: Messages) {
     }
 }
 
-/// Causes may quote paths (the target); escape control characters in them too.
+/// Causes quote paths the library escaped already, and may hold a system's message:
+/// escape what could still drive the terminal, but not the backslashes of those escapes.
 fn escape_text(text: &str) -> String {
-    output::escape(OsStr::new(text))
+    output::escape_text(text.as_bytes())
 }
 
 /// The command line the user typed, with LINK and TARGET swapped: its options as typed,

@@ -26,11 +26,22 @@ pub enum Format {
     Nul,
 }
 
-pub use knot::escape::{escape, escape_bytes, escape_char};
+pub use knot::escape::{escape, escape_bytes, escape_char, escape_text};
 
 /// `'name'`, escaped: how paths appear in messages.
 pub fn quote(name: &OsStr) -> String {
     format!("'{}'", escape(name))
+}
+
+/// A name that `link` stores (its target, or a reparse point's substitute or print
+/// name), escaped: a reparse point stores Windows paths, whose backslashes are separators
+/// and are kept on every system; any other link stores a name of this system.
+pub fn stored_name(link: &Link, name: &OsStr) -> String {
+    if link.tag.is_some() {
+        escape_text(name.as_encoded_bytes())
+    } else {
+        escape(name)
+    }
 }
 
 /// A path for JSON: a string when it is valid Unicode, else `{"bytes": base64}` of its raw
@@ -115,7 +126,10 @@ pub fn human(link: &Link) -> String {
             Some(false) => " (absolute)",
             None => "",
         };
-        field("target", format!("{}{form}", escape(target.as_os_str())));
+        field(
+            "target",
+            format!("{}{form}", stored_name(link, target.as_os_str())),
+        );
     }
     if let Some(resolved) = &link.resolved {
         field("resolved", escape(resolved.as_os_str()));
@@ -126,19 +140,21 @@ pub fn human(link: &Link) -> String {
     if link.status.is_some()
         && let Some(dir) = link.dir
     {
-        field(
-            "leads to",
-            if dir { "a directory" } else { "a file" }.to_owned(),
-        );
+        let what = match (dir, link.special) {
+            (true, _) => "a directory".to_owned(),
+            (false, Some(special)) => format!("a {}", special.name()),
+            (false, None) => "a file".to_owned(),
+        };
+        field("leads to", what);
     }
     if let Some(tag) = link.tag {
         field("tag", format!("{tag:#010x}"));
     }
     if let Some(name) = &link.substitute_name {
-        field("substitute", escape(name));
+        field("substitute", stored_name(link, name));
     }
     if let Some(name) = &link.print_name {
-        field("print", escape(name));
+        field("print", stored_name(link, name));
     }
     if let Some(nlink) = link.nlink.filter(|_| link.kind == knot::Kind::Hardlink) {
         field("names", nlink.to_string());
@@ -214,25 +230,51 @@ impl Drop for Printer {
     }
 }
 
-/// Set once the reader of standard output has gone away (a closed pipe).
+/// Set once standard output cannot be written any more (its reader went away, or a write
+/// failed): output stops there.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
 
-/// Whether standard output's reader has gone away: output stops, and long work (a scan)
-/// may stop too, since nobody reads its records.
+/// Set when a write to standard output failed for another reason than a closed pipe (a
+/// full disk, an I/O error): the output is incomplete, so knot exits 1 at the end.
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Set once standard error cannot be written: messages stop there, the work goes on.
+static STDERR_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard output cannot be written any more: output stops, and long work (a
+/// scan) may stop too, since nobody reads its records.
 pub fn stdout_gone() -> bool {
     STDOUT_GONE.load(Ordering::Relaxed)
 }
 
-/// After a write to standard output: a closed pipe stops all further output quietly, but
-/// the work goes on (`knot rm a b c | head -1` still removes all three) and the exit code
-/// still says what happened; any other write error is reported and ends knot.
+/// Whether some output was lost to a write error other than a closed pipe.
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// After a write to standard output. Output never stops the work (DESIGN.md promise 8):
+/// after a failed write nothing more is printed, but the work goes on (`knot rm a b c |
+/// head -1` still removes all three). A closed pipe ends the output quietly and the exit
+/// code says what the work did; any other error (a full disk) is reported once, and knot
+/// exits 1 at the end, since its output is incomplete.
 pub fn check(result: io::Result<()>) {
     if let Err(err) = result {
-        if err.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("knot: cannot write to standard output: {err}");
-            std::process::exit(1);
+        if err.kind() != io::ErrorKind::BrokenPipe && !STDOUT_FAILED.swap(true, Ordering::Relaxed) {
+            to_stderr(&format!("knot: cannot write to standard output: {err}\n"));
         }
         STDOUT_GONE.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes `text` to standard error as it is, in one write where the system allows. Where
+/// standard error cannot be written (closed, full), messages stop and the work goes on:
+/// unlike `eprint!`, this never panics (DESIGN.md promise 8).
+pub fn to_stderr(text: &str) {
+    if STDERR_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    if io::stderr().lock().write_all(text.as_bytes()).is_err() {
+        STDERR_GONE.store(true, Ordering::Relaxed);
     }
 }
 
@@ -245,16 +287,16 @@ pub struct Messages {
 impl Messages {
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("knot: note: {text}");
+            to_stderr(&format!("knot: note: {text}\n"));
         }
     }
 
     pub fn error(&self, text: &str) {
-        eprintln!("knot: {text}");
+        to_stderr(&format!("knot: {text}\n"));
     }
 
     pub fn hint(&self, text: &str) {
-        eprintln!("knot: hint: {text}");
+        to_stderr(&format!("knot: hint: {text}\n"));
     }
 }
 

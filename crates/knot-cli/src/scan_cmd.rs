@@ -25,7 +25,7 @@ use crate::output::{self, Format, Messages};
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
-(as find prints it), and `  [dangling]`, `  [loop]` or `  [unreadable]` where the \
+(as find prints it), and `  [dangling]`, `  [loop]`, `  [too-long]` or `  [unreadable]` where the \
 link does not lead anywhere. Links are never descended into unless --follow; with it, \
 each directory at most once (by device and inode, or volume serial and file id), so \
 the time is proportional to the tree, never to the number of paths through it: a link \
@@ -39,7 +39,7 @@ Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error,
 pub struct ScanArgs {
     /// Directories to scan (default: the current directory). A named directory that is a
     /// link is scanned through; links below it are not followed unless --follow.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
     dirs: Vec<PathBuf>,
     /// Only links of these kinds: symlink, junction, mount-point, hardlink, unknown, or a
     /// reparse tag's kind word (lx-symlink, appexeclink, ...), in any case, `_` or `-`; a
@@ -48,7 +48,7 @@ pub struct ScanArgs {
     /// name, which takes a stat of every file. Any other word is a usage error.
     #[arg(long, value_name = "K,...", value_delimiter = ',', value_parser = parse_kind)]
     kind: Vec<KindWord>,
-    /// Only broken links: status dangling or loop.
+    /// Only broken links: status dangling, loop or too-long.
     #[arg(long)]
     broken: bool,
     /// Exit with status 3 when anything matched (for CI scripts).
@@ -236,7 +236,7 @@ impl Group {
         let width = self
             .links
             .iter()
-            .map(|(p, _)| p.chars().count())
+            .map(|(p, _)| display_width(p))
             .filter(|&w| w <= ALIGN_MAX)
             .max()
             .unwrap_or(0);
@@ -246,12 +246,34 @@ impl Group {
     }
 }
 
-/// `output::escape`, with a fast path for the common name that needs no escaping.
+/// `output::escape`, with a fast path for the common name that needs no escaping
+/// (printable ASCII but the backslash, which is escaped in Unix names).
 fn escape(name: &std::ffi::OsStr) -> Cow<'_, str> {
     match name.to_str() {
-        Some(text) if text.bytes().all(|b| (0x20..0x7f).contains(&b)) => Cow::Borrowed(text),
+        Some(text)
+            if text
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'\\') =>
+        {
+            Cow::Borrowed(text)
+        }
         _ => Cow::Owned(output::escape(name)),
     }
+}
+
+/// A link's target as [`output::stored_name`] escapes it, with [`escape`]'s fast path for
+/// targets that are not a reparse point's.
+fn escape_target<'a>(link: &Link, target: &'a std::ffi::OsStr) -> Cow<'a, str> {
+    if link.tag.is_some() {
+        Cow::Owned(output::stored_name(link, target))
+    } else {
+        escape(target)
+    }
+}
+
+/// The columns `text` takes on a terminal: wide characters (CJK, emoji) take two.
+fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 fn paint(out: &mut Vec<u8>, color: bool, code: &str, text: &str) {
@@ -269,7 +291,7 @@ fn paint(out: &mut Vec<u8>, color: bool, code: &str, text: &str) {
 /// `path -> target  [status]`, or for a hard link `path  [hardlink, N names]`.
 fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec<u8>) {
     out.extend_from_slice(path.as_bytes());
-    let pad = width.saturating_sub(path.chars().count());
+    let pad = width.saturating_sub(display_width(path));
     out.extend(std::iter::repeat_n(b' ', pad));
     if link.kind == Kind::Hardlink {
         let names = link.nlink.unwrap_or(0);
@@ -285,7 +307,12 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
     // A reparse point that is not a link (a WOF-compressed or cloud file) has no target.
     if let Some(target) = &link.target {
         out.extend_from_slice(b" -> ");
-        paint(out, style.color, "36", &escape(target.as_os_str()));
+        paint(
+            out,
+            style.color,
+            "36",
+            &escape_target(link, target.as_os_str()),
+        );
     }
     if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
         let code = if status.is_broken() { "31" } else { "33" };
@@ -309,7 +336,7 @@ static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
 fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
     let terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
     if PROGRESS_SHOWN.load(Ordering::Relaxed) {
-        eprint!("\r\x1b[K");
+        output::to_stderr("\r\x1b[K");
     }
     terminal
 }
@@ -437,15 +464,15 @@ impl ProgressLine {
                 }
                 let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
                 PROGRESS_SHOWN.store(true, Ordering::Relaxed);
-                eprint!(
+                output::to_stderr(&format!(
                     "\r\x1b[Kknot: scanning: {} entries seen, {} links found",
                     progress.entries(),
                     progress.found()
-                );
+                ));
             }
             let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
             if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
-                eprint!("\r\x1b[K");
+                output::to_stderr("\r\x1b[K");
             }
         });
         ProgressLine {
@@ -578,6 +605,7 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
             Status::Ok,
             Status::Dangling,
             Status::Loop,
+            Status::TooLong,
             Status::Unreadable,
         ]
         .iter()
@@ -589,5 +617,5 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
         }
         text.push('\n');
     }
-    eprint!("{text}");
+    output::to_stderr(&text);
 }

@@ -230,30 +230,36 @@ fn refused_creates_have_their_own_errors_and_make_nothing() {
     let env = Env::new();
     fs::write(env.path("f"), "x").unwrap();
     fs::create_dir(env.path("d")).unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let real = env.real().display().to_string();
+    let cases: [(&[&str], String); 4] = [
         (
             &["junction", "j", "f"],
             "knot: cannot create junction 'j': the target 'f' is not a directory; a junction points at a directory\n\
-             knot: hint: use `knot symlink` to link to a file\n",
+             knot: hint: use `knot symlink` to link to a file\n"
+                .to_owned(),
         ),
         (
             &["hardlink", "h", "d"],
             "knot: cannot create hard link 'h': the target 'd' is a directory; hard links are for files\n\
-             knot: hint: use `knot junction` or `knot symlink` to link to a directory\n",
+             knot: hint: use `knot junction` or `knot symlink` to link to a directory\n"
+                .to_owned(),
         ),
         (
             &["hardlink", "h", "missing"],
-            "knot: cannot create hard link 'h': the target 'missing' does not exist\n\
-             knot: hint: check the target path, or create the target first\n",
+            format!(
+                "knot: cannot create hard link 'h': the target 'missing' does not exist (looked for '{real}/missing')\n\
+                 knot: hint: check the target path (a relative target is read from the current directory), or create the target first\n"
+            ),
         ),
         (
             &["symlink", "--dir", "s", "f"],
             "knot: cannot create symlink 's': --dir was given, but the target 'f' is a file\n\
-             knot: hint: drop --dir/--file: knot picks the flavour from an existing target\n",
+             knot: hint: drop --dir/--file: knot picks the flavour from an existing target\n"
+                .to_owned(),
         ),
     ];
     for (args, stderr) in cases {
-        run(&mut env.knot(args), 1, "", stderr);
+        run(&mut env.knot(args), 1, "", &stderr);
         assert_eq!(env.names(), ["d", "f"], "{args:?}");
     }
 }
@@ -521,4 +527,572 @@ fn swapped_arguments_hint_is_a_command_that_works() {
         "knot: hint: did you mean: knot symlink --dir new $'a\\x0ab'"
     );
     assert_eq!(env.names(), ["a\nb", "file"]);
+}
+
+/// Where a test sends one of knot's output streams.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    /// A pipe the test reads.
+    Pipe,
+    /// `/dev/full`: every write fails with ENOSPC.
+    Full,
+    /// A pipe whose reading end the test closed before starting knot: every write fails
+    /// with EPIPE, whatever the scheduling.
+    Closed,
+}
+
+impl Sink {
+    fn stdio(self) -> std::process::Stdio {
+        match self {
+            Sink::Pipe => std::process::Stdio::piped(),
+            Sink::Full => fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap()
+                .into(),
+            Sink::Closed => {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                writer.into()
+            }
+        }
+    }
+}
+
+/// Runs `cmd` with its standard output and error sent to `stdout` and `stderr`: its exit
+/// code, and what it wrote to the streams that are pipes.
+fn run_into(
+    mut cmd: std::process::Command,
+    stdout: Sink,
+    stderr: Sink,
+) -> (Option<i32>, String, String) {
+    let out = cmd
+        .stdout(stdout.stdio())
+        .stderr(stderr.stdio())
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+fn knot_in(env: &Env, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("knot"));
+    cmd.current_dir(env.dir.path()).args(args);
+    cmd
+}
+
+/// Issue 10.4: a full or closed standard error stops the messages, not the work: knot
+/// neither panics nor aborts, every link is still removed, and the exit code is what the
+/// work says.
+#[test]
+fn a_full_or_closed_stderr_stops_messages_not_the_work() {
+    let env = Env::new();
+    for sink in [Sink::Full, Sink::Closed] {
+        assert_eq!(
+            run_into(knot_in(&env, &["show", "missing"]), Sink::Pipe, sink),
+            (Some(1), String::new(), String::new()),
+            "{sink:?}"
+        );
+        for l in ["l1", "l2"] {
+            std::os::unix::fs::symlink("t", env.path(l)).unwrap();
+        }
+        let args = [
+            "rm", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "l1", "l2",
+        ];
+        assert_eq!(
+            run_into(knot_in(&env, &args), Sink::Pipe, sink),
+            (
+                Some(1),
+                "removed symlink 'l1' -> 't'\nremoved symlink 'l2' -> 't'\n".to_owned(),
+                String::new()
+            ),
+            "{sink:?}"
+        );
+        assert!(env.names().is_empty(), "{sink:?}");
+        // Both streams gone at once (`knot rm ... 2>&1 | head -1`): the work still goes on.
+        std::os::unix::fs::symlink("t", env.path("l3")).unwrap();
+        let (code, _, _) = run_into(knot_in(&env, &["rm", "m1", "l3"]), sink, sink);
+        assert_eq!(code, Some(1), "{sink:?}");
+        assert!(env.names().is_empty(), "{sink:?}");
+        // Usage errors keep their exit code.
+        let (code, _, _) = run_into(knot_in(&env, &["symlink", "x"]), Sink::Pipe, sink);
+        assert_eq!(code, Some(2), "{sink:?}");
+    }
+}
+
+/// Issue 10.4: a scan whose standard error is closed still lists every link it can read
+/// and exits 1 for the directory it could not read (run as `nobody`, so that permissions
+/// apply under root).
+#[test]
+fn a_scan_with_a_closed_stderr_still_reports_by_its_exit_code() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.mkdir("tree/locked");
+    std::os::unix::fs::symlink("x", env.path("tree/l")).unwrap();
+    fs::set_permissions(env.path("tree/locked"), fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for sink in [Sink::Full, Sink::Closed] {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(assert_cmd::cargo::cargo_bin("knot"))
+            .args(["scan", "tree"])
+            .current_dir(env.dir.path());
+        assert_eq!(
+            run_into(cmd, Sink::Pipe, sink),
+            (
+                Some(1),
+                "tree/l -> x  [dangling]\n".to_owned(),
+                String::new()
+            ),
+            "{sink:?}"
+        );
+    }
+}
+
+/// Issue 10.4, the other stream: a full standard output is reported once, the work goes
+/// on, and knot exits 1, since its output is incomplete (a closed pipe, by contrast, ends
+/// the output quietly: see `a_closed_pipe_does_not_stop_the_work`).
+#[test]
+fn a_full_stdout_is_reported_once_and_the_work_goes_on() {
+    let env = Env::new();
+    env.file("f", "x");
+    for l in ["l1", "l2"] {
+        std::os::unix::fs::symlink("f", env.path(l)).unwrap();
+    }
+    assert_eq!(
+        run_into(
+            knot_in(&env, &["rm", "l1", "f", "l2"]),
+            Sink::Full,
+            Sink::Pipe
+        ),
+        (
+            Some(1),
+            String::new(),
+            "knot: cannot write to standard output: No space left on device (os error 28)\n\
+             knot: cannot remove 'f': it is a regular file, not a link\n\
+             knot: hint: knot rm removes links only; delete files with rm (or del)\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(env.names(), ["f"]);
+    let full = "knot: cannot write to standard output: No space left on device (os error 28)\n";
+    for args in [&["show", "f"][..], &["--help"], &["symlink", "l", "f"]] {
+        let (code, _, stderr) = run_into(knot_in(&env, args), Sink::Full, Sink::Pipe);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert!(stderr.starts_with(full), "{args:?}: {stderr}");
+    }
+    // The link was made all the same: the output failed, not the work.
+    assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f"));
+}
+
+/// Issue 10.16: `knot rm l/` (tab completion adds the slash) names what the link `l`
+/// points at, not the link: it is refused, with the command that removes the link, and
+/// the target's contents are never touched; `show l/` says the same. Links to a file and
+/// to nothing, where the slash makes the path fail, say it too.
+#[test]
+fn a_trailing_slash_after_a_link_names_the_link_and_how_to_remove_it() {
+    let env = Env::new();
+    env.mkdir("d");
+    env.file("d/canary", "alive");
+    env.file("f", "x");
+    std::os::unix::fs::symlink("d", env.path("l")).unwrap();
+    std::os::unix::fs::symlink("f", env.path("lf")).unwrap();
+    std::os::unix::fs::symlink("nothing", env.path("dang")).unwrap();
+    for args in [
+        &["rm", "l/"][..],
+        &["rm", "--dry-run", "l/"],
+        &["rm", "l/."],
+    ] {
+        let given = args.last().unwrap();
+        run(
+            &mut env.knot(args),
+            1,
+            "",
+            &format!(
+                "knot: cannot remove '{given}': 'l' is a link, and the trailing slash leads \
+                 through it to what it points at\n\
+                 knot: hint: to remove the link itself, leave off the slash: knot rm l\n"
+            ),
+        );
+    }
+    for link in ["lf", "dang"] {
+        run(
+            &mut env.knot(["rm", &format!("{link}/")]),
+            1,
+            "",
+            &format!(
+                "knot: cannot remove '{link}/': '{link}' is a link, and the trailing slash \
+                 leads through it to what it points at\n\
+                 knot: hint: to remove the link itself, leave off the slash: knot rm {link}\n"
+            ),
+        );
+    }
+    run(
+        &mut env.knot(["show", "l/"]),
+        0,
+        "l/\n  kind:       dir\n",
+        "knot: note: 'l/' is the directory that the link 'l' points at (the trailing slash \
+         leads through the link); to see the link itself: knot show l\n",
+    );
+    run(
+        &mut env.knot(["show", "dang/"]),
+        1,
+        "",
+        "knot: cannot inspect 'dang/': 'dang' is a link, and the trailing slash leads through \
+         it to what it points at\n\
+         knot: hint: to see the link itself, leave off the slash: knot show dang\n",
+    );
+    // A real directory named with a slash is still just a directory.
+    run(
+        &mut env.knot(["rm", "d/"]),
+        1,
+        "",
+        "knot: cannot remove 'd/': it is a directory, not a link\n\
+         knot: hint: knot rm removes links only; delete directories with rmdir (or rd)\n",
+    );
+    assert_eq!(env.names(), ["d", "dang", "f", "l", "lf"]);
+    assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
+    env.knot(["rm", "l"]).assert().code(0);
+    assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
+}
+
+/// Issue 10.17: errors that were bare errno texts name the part of the path at fault and
+/// the fix: a missing directory, a file where a directory should be, a directory this user
+/// may not write to, a kernel file system, an empty name.
+#[test]
+fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.file("f", "x");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["symlink", "nosuch/l", "x"],
+            "knot: cannot create symlink 'nosuch/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+        (
+            &["hardlink", "nosuch/deeper/l", "f"],
+            "knot: cannot create hard link 'nosuch/deeper/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+        (
+            &["symlink", "f/l", "x"],
+            "knot: cannot create symlink 'f/l': 'f' is a file, not a directory\n\
+             knot: hint: a link lives in a directory: check the path\n",
+        ),
+        (
+            &["rm", "f/l"],
+            "knot: cannot remove 'f/l': 'f' is a file, not a directory\n\
+             knot: hint: a link lives in a directory: check the path\n",
+        ),
+        (
+            &["show", "nosuch/l"],
+            "knot: cannot inspect 'nosuch/l': the directory 'nosuch' does not exist\n\
+             knot: hint: create the directory 'nosuch' first, or check the path\n",
+        ),
+    ];
+    for (args, stderr) in cases {
+        run(&mut env.knot(args), 1, "", stderr);
+    }
+    // /proc/self/cwd exists, and is the kernel's: not "No such file or directory".
+    for args in [
+        &["rm", "/proc/self/cwd"][..],
+        &["rm", "-n", "/proc/self/cwd"],
+    ] {
+        run(
+            &mut env.knot(args),
+            1,
+            "",
+            "knot: cannot remove '/proc/self/cwd': it is part of the kernel's proc file system, \
+             whose links show the kernel's own state and cannot be removed\n",
+        );
+    }
+    for args in [
+        &["symlink", "", "x"][..],
+        &["symlink", "l", ""],
+        &["rm", ""],
+    ] {
+        let name = if args[0] == "rm" {
+            "<PATH>..."
+        } else if args[1].is_empty() {
+            "<LINK>"
+        } else {
+            "<TARGET>"
+        };
+        run(
+            &mut env.knot(args),
+            2,
+            "",
+            &format!(
+                "error: invalid value '' for '{name}': an empty name is not a path\n\n\
+                 For more information, try '--help'.\n"
+            ),
+        );
+    }
+    // A directory this user may not write to (run as nobody: root may write anywhere).
+    env.mkdir("ro");
+    std::os::unix::fs::symlink("x", env.path("ro/old")).unwrap();
+    fs::set_permissions(env.path("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let hint = "knot: hint: choose a directory this user may write to, or get write permission \
+                on 'ro' (its owner, or root, can give it)\n";
+    for (args, what) in [
+        (&["symlink", "ro/l", "x"][..], "create symlink 'ro/l'"),
+        (&["rm", "ro/old"], "remove 'ro/old'"),
+    ] {
+        let out = common::as_nobody(&env, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "knot: cannot {what}: this user may not change the directory 'ro' (permission \
+                 denied)\n{hint}"
+            )
+        );
+    }
+    assert_eq!(env.names(), ["f", "ro"]);
+    assert_eq!(fs::read_dir(env.path("ro")).unwrap().count(), 1);
+}
+
+/// Issue 10.18: each command reads a relative TARGET from where its help says: junction and
+/// hard link from the current directory (as `mklink /J`, junction.exe and `ln` do), symlink
+/// and link from the link's directory; a missing target says where it was looked for.
+#[test]
+fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where() {
+    let env = Env::new();
+    env.mkdir("sub");
+    env.mkdir("d");
+    env.file("t", "top");
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["hardlink", "sub/h", "t"]),
+        0,
+        "created hard link 'sub/h' => 't'\n",
+        "",
+    );
+    assert_eq!(fs::read_to_string(env.path("sub/h")).unwrap(), "top");
+    run(
+        &mut env.knot(["-q", "junction", "sub/j", "d"]),
+        0,
+        &format!("created symlink 'sub/j' -> '{real}/d'\n"),
+        "",
+    );
+    let cwd = "(a relative target is read from the current directory)";
+    let link_dir = "(a relative target is read from the link's directory)";
+    let cases: [(&[&str], String); 3] = [
+        (
+            &["hardlink", "sub/h2", "nosuch"],
+            format!(
+                "knot: cannot create hard link 'sub/h2': the target 'nosuch' does not exist \
+                 (looked for '{real}/nosuch')\n\
+                 knot: hint: check the target path {cwd}, or create the target first\n"
+            ),
+        ),
+        (
+            &["junction", "sub/j2", "nosuch"],
+            format!(
+                "knot: cannot create junction 'sub/j2': the target 'nosuch' does not exist \
+                 (looked for '{real}/nosuch')\n\
+                 knot: hint: check the target path {cwd}, or create the target first\n"
+            ),
+        ),
+        (
+            // `t` exists here, but not in sub/, where a link reads it.
+            &["link", "sub/k", "t"],
+            format!(
+                "knot: cannot create link 'sub/k': the target 't' does not exist \
+                 (looked for '{real}/sub/t')\n\
+                 knot: hint: check the target path {link_dir}, or create the target first\n"
+            ),
+        ),
+    ];
+    for (args, stderr) in cases {
+        run(&mut env.knot(args), 1, "", &stderr);
+    }
+    let absolute = format!("{real}/nosuch");
+    run(
+        &mut env.knot(["hardlink", "sub/h3", &absolute]),
+        1,
+        "",
+        &format!(
+            "knot: cannot create hard link 'sub/h3': the target '{absolute}' does not exist\n\
+             knot: hint: check the target path {cwd}, or create the target first\n"
+        ),
+    );
+    let mut names = fs::read_dir(env.path("sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    names.sort();
+    assert_eq!(names, ["h", "j"]);
+}
+
+/// Issue 10.19: in human output an escape is never the name's own text: a name holding
+/// ESC and one holding the four characters `\x1b` print differently (the backslash is
+/// escaped too), and invisible or line-breaking characters are escaped.
+#[test]
+fn backslashes_and_invisible_characters_are_escaped_for_people() {
+    let env = Env::new();
+    run(
+        &mut env.knot(["symlink", "a\x1b", "t"]),
+        0,
+        "created symlink 'a\\x1b' -> 't'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["symlink", "a\\x1b", "t\\u{2028}"]),
+        0,
+        "created symlink 'a\\\\x1b' -> 't\\\\u{2028}'\n",
+        "",
+    );
+    run(
+        &mut env.knot([
+            "symlink",
+            "line\u{2028}break\u{2029}",
+            "zero\u{200b}width\u{feff}",
+        ]),
+        0,
+        "created symlink 'line\\u{2028}break\\u{2029}' -> 'zero\\u{200b}width\\u{feff}'\n",
+        "",
+    );
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "a\\x1b"]),
+        0,
+        &format!(
+            "a\\\\x1b\n  kind:       symlink\n  target:     t\\\\u{{2028}} (relative)\n  \
+             resolved:   {real}/t\\\\u{{2028}}\n  status:     dangling\n"
+        ),
+        "",
+    );
+    run(
+        &mut env.knot(["scan", "--sort"]),
+        0,
+        "./a\\x1b                     -> t  [dangling]\n\
+         ./a\\\\x1b                    -> t\\\\u{2028}  [dangling]\n\
+         ./line\\u{2028}break\\u{2029} -> zero\\u{200b}width\\u{feff}  [dangling]\n",
+        "",
+    );
+    // The swapped-arguments hint types a backslash so that a shell gives it back.
+    env.file("back\\slash", "x");
+    let out = env
+        .knot(["symlink", "back\\slash", "new"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .ends_with("knot: hint: did you mean: knot symlink new $'back\\\\slash'\n")
+    );
+    // Machines get the names exactly.
+    assert_eq!(
+        record(&mut env.knot(["show", "--json", "a\\x1b"]))["target"],
+        "t\\u{2028}"
+    );
+}
+
+/// Issue 10.19: scan's columns line up by display width: a CJK character or an emoji takes
+/// two columns, not one.
+#[test]
+fn scan_columns_line_up_past_wide_characters() {
+    let env = Env::new();
+    env.mkdir("d");
+    for name in ["ab", "目录目录", "😀"] {
+        std::os::unix::fs::symlink("x", env.path(&format!("d/{name}"))).unwrap();
+    }
+    run(
+        &mut env.knot(["scan", "--sort", "d"]),
+        0,
+        "d/ab       -> x  [dangling]\n\
+         d/目录目录 -> x  [dangling]\n\
+         d/😀       -> x  [dangling]\n",
+        "",
+    );
+}
+
+/// Issue 10.19: a chain of 45 links that ends at a real file is too long for the system
+/// to follow, not a loop: knot walks the chain to tell a cycle from an over-long chain.
+#[test]
+fn an_over_long_chain_is_too_long_not_a_loop() {
+    let env = Env::new();
+    env.file("real", "x");
+    let mut previous = "real".to_owned();
+    for i in 1..=45 {
+        let name = format!("l{i}");
+        std::os::unix::fs::symlink(&previous, env.path(&name)).unwrap();
+        previous = name;
+    }
+    std::os::unix::fs::symlink("cycle2", env.path("cycle1")).unwrap();
+    std::os::unix::fs::symlink("cycle1", env.path("cycle2")).unwrap();
+    std::os::unix::fs::symlink("grows/x", env.path("grows")).unwrap();
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "l45", "cycle1", "grows", "l1"]),
+        0,
+        &format!(
+            "l45\n  kind:       symlink\n  target:     l44 (relative)\n  resolved:   {real}/l44\n  \
+             status:     too-long\n\
+             cycle1\n  kind:       symlink\n  target:     cycle2 (relative)\n  resolved:   \
+             {real}/cycle2\n  status:     loop\n\
+             grows\n  kind:       symlink\n  target:     grows/x (relative)\n  resolved:   \
+             {real}/grows/x\n  status:     loop\n\
+             l1\n  kind:       symlink\n  target:     real (relative)\n  resolved:   {real}/real\n  \
+             status:     ok\n  leads to:   a file\n"
+        ),
+        "",
+    );
+    assert_eq!(
+        record(&mut env.knot(["show", "--json", "l45"]))["status"],
+        "too-long"
+    );
+    // Broken, for scan --broken: the system cannot open it. l41..l45 are past Linux's 40.
+    run(
+        &mut env.knot(["scan", "--broken", "--sort", "--kind", "symlink"]),
+        0,
+        "./cycle1 -> cycle2  [loop]\n\
+         ./cycle2 -> cycle1  [loop]\n\
+         ./grows  -> grows/x  [loop]\n\
+         ./l41    -> l40  [too-long]\n\
+         ./l42    -> l41  [too-long]\n\
+         ./l43    -> l42  [too-long]\n\
+         ./l44    -> l43  [too-long]\n\
+         ./l45    -> l44  [too-long]\n",
+        "",
+    );
+}
+
+/// Issue 10.19: a link to a device leads to a device, not to "a file"; a special file is
+/// named for what it is in notes and refusals.
+#[test]
+fn links_to_devices_and_fifos_say_what_they_lead_to() {
+    let env = Env::new();
+    std::os::unix::fs::symlink("/dev/null", env.path("null")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("fifo"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("fifo", env.path("to-fifo")).unwrap();
+    let real = env.real().display().to_string();
+    run(
+        &mut env.knot(["show", "null", "to-fifo", "fifo"]),
+        0,
+        &format!(
+            "null\n  kind:       symlink\n  target:     /dev/null (absolute)\n  resolved:   \
+             /dev/null\n  status:     ok\n  leads to:   a character device\n\
+             to-fifo\n  kind:       symlink\n  target:     fifo (relative)\n  resolved:   \
+             {real}/fifo\n  status:     ok\n  leads to:   a FIFO\n\
+             fifo\n  kind:       special\n"
+        ),
+        "knot: note: 'fifo' is a FIFO, not a link\n",
+    );
+    run(
+        &mut env.knot(["rm", "fifo"]),
+        1,
+        "",
+        "knot: cannot remove 'fifo': it is a FIFO, not a link\n",
+    );
+    assert_eq!(env.names(), ["fifo", "null", "to-fifo"]);
 }

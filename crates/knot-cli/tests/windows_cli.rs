@@ -210,12 +210,18 @@ mod on_windows {
             "knot: cannot create junction 'j': the target 'f' is not a directory; a junction \
              points at a directory\nknot: hint: use `knot symlink` to link to a file\n",
         );
+        // Issue 10.18: a relative target is read from the current directory, and the
+        // message says where it was looked for.
         run(
             &mut env.knot(["junction", "j", "missing"]),
             1,
             "",
-            "knot: cannot create junction 'j': the target 'missing' does not exist\nknot: \
-             hint: check the target path, or create the target first\n",
+            &format!(
+                "knot: cannot create junction 'j': the target 'missing' does not exist (looked \
+                 for '{}')\nknot: hint: check the target path (a relative target is read from \
+                 the current directory), or create the target first\n",
+                env.path("missing").display()
+            ),
         );
         assert_eq!(env.names(), ["f"]);
     }
@@ -302,9 +308,12 @@ mod on_windows {
             &mut env.knot(["symlink", "s", "missing"]),
             1,
             "",
-            "knot: cannot create symlink 's': the target 'missing' does not exist, so knot \
-             cannot tell a file symlink from a directory symlink\nknot: hint: say which with \
-             --dir or --file\n",
+            &format!(
+                "knot: cannot create symlink 's': the target 'missing' does not exist (looked \
+                 for '{}'), so knot cannot tell a file symlink from a directory symlink\nknot: \
+                 hint: say which with --dir or --file\n",
+                env.path("missing").display()
+            ),
         );
         assert!(env.names().is_empty());
     }

@@ -4,6 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Link};
@@ -167,7 +168,7 @@ fn create_inner(
     let existing = match sys::lstat(link) {
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+        Err(e) => return Err(write_error(op, link, e).with_target(target)),
     };
     // Only a link is ever replaced: not a file whose data sits behind a reparse point,
     // which Windows and ntfs-3g list among links (the same rule as `knot rm`'s).
@@ -223,8 +224,16 @@ fn create_inner(
         }));
     }
 
-    let place = sys::place(link).map_err(|e| Error::io(op, link, e).with_target(target))?;
-    let plan = plan(link, target, &target_path, target_meta, ty, options, &place).map_err(fail)?;
+    let place = sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?;
+    let plan =
+        plan(link, target, &target_path, target_meta, ty, options, &place).map_err(|kind| {
+            // A target that is not there: say where it was looked for, since a relative one is
+            // read from the link's directory or from the current one, by kind (README).
+            let looked_for = matches!(kind, ErrorKind::TargetMissing | ErrorKind::FlavourNeeded)
+                .then(|| real_location(&target_path).ok())
+                .flatten();
+            fail(kind).with_looked_for(looked_for)
+        })?;
     // A replacement is made beside the link under a fresh hidden name, drawn again if
     // another entry holds it (a clash is never the link's error).
     let mut tries = 0;
@@ -266,7 +275,7 @@ fn create_inner(
             created.notes.insert(0, Note::NoSymlinkPrivilege);
             return Ok(created);
         }
-        Err(e) => return Err(Error::io(op, link, e).with_target(target)),
+        Err(e) => return Err(write_error(op, link, e).with_target(target)),
     };
     // The new link is inspected before it is put in place: once there, another program
     // (a racing `--force`) may replace it at once, and a link that was made is never

@@ -121,6 +121,36 @@ pub enum ErrorKind {
     /// A directory changed while a scan was reading the tree: it is no longer a directory
     /// (it may have been replaced by a link, which a scan never follows unless asked).
     ChangedDuringScan,
+    /// A directory on the way to the link path does not exist (`knot symlink nosuch/l t`).
+    DirMissing {
+        /// The first directory of the path that is missing.
+        dir: PathBuf,
+    },
+    /// Something on the way to the link path is not a directory (`knot symlink f/l t`).
+    NotADirectory {
+        /// The part of the path that is not a directory.
+        path: PathBuf,
+        /// `"file"` or `"special file"`.
+        what: &'static str,
+    },
+    /// This user may not change the directory that holds the link (EACCES).
+    NoPermission {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The file system that holds the link is mounted read-only (EROFS).
+    ReadOnlyFileSystem,
+    /// The link is made by the kernel (`/proc`, `/sys`) and cannot be removed.
+    KernelFileSystem {
+        /// The file system's name: `proc`, `sysfs`.
+        name: &'static str,
+    },
+    /// The path ends in a slash, which leads through the link before it to its target:
+    /// `knot rm l/` names what `l` leads to, not the link `l`.
+    TrailingSlash {
+        /// The link itself: the path without its trailing slash.
+        link: PathBuf,
+    },
     /// Any other failure of the system call.
     Io,
 }
@@ -133,6 +163,8 @@ pub struct Error {
     // `Result<_, Error>` past clippy's `result_large_err` bound.
     path: Box<Path>,
     target: Option<Box<Path>>,
+    /// Where the target was looked for, when it was not found: the full path.
+    looked_for: Option<Box<Path>>,
     kind: ErrorKind,
     source: Option<io::Error>,
 }
@@ -143,6 +175,7 @@ impl Error {
             op,
             path: path.into(),
             target: None,
+            looked_for: None,
             kind,
             source: None,
         }
@@ -162,6 +195,7 @@ impl Error {
             op,
             path: path.into(),
             target: None,
+            looked_for: None,
             kind,
             source: Some(err),
         }
@@ -169,6 +203,20 @@ impl Error {
 
     pub(crate) fn with_target(mut self, target: &Path) -> Error {
         self.target = Some(target.into());
+        self
+    }
+
+    /// Records where a target that was not found was looked for (the full path), when the
+    /// target as given does not say it.
+    pub(crate) fn with_looked_for(mut self, path: Option<PathBuf>) -> Error {
+        self.looked_for = path
+            .filter(|p| Some(p.as_path()) != self.target.as_deref())
+            .map(PathBuf::into_boxed_path);
+        self
+    }
+
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.kind = kind;
         self
     }
 
@@ -197,6 +245,13 @@ impl Error {
         self.target.as_deref()
     }
 
+    /// For a target that was not found: the full path where it was looked for (a relative
+    /// target is read from the link's directory or from the current directory, depending
+    /// on the operation), when that differs from the target as given.
+    pub fn looked_for(&self) -> Option<&Path> {
+        self.looked_for.as_deref()
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
@@ -210,6 +265,12 @@ impl Error {
     /// The cause, as a phrase that follows "cannot {op} 'path': ".
     pub fn cause(&self) -> String {
         let target = || quote_lossy(self.target.as_deref().unwrap_or(Path::new("")));
+        let looked_for = || {
+            self.looked_for
+                .as_deref()
+                .map(|p| format!(" (looked for {})", quote_lossy(p)))
+                .unwrap_or_default()
+        };
         match &self.kind {
             ErrorKind::LinkExists => "it already exists".into(),
             ErrorKind::ArgumentsSwapped => {
@@ -218,7 +279,9 @@ impl Error {
             ErrorKind::WouldReplaceReal { what } => {
                 format!("it is a {what}, not a link; --force replaces only links")
             }
-            ErrorKind::TargetMissing => format!("the target {} does not exist", target()),
+            ErrorKind::TargetMissing => {
+                format!("the target {} does not exist{}", target(), looked_for())
+            }
             ErrorKind::TargetUnreadable => match &self.source {
                 Some(e) => format!("cannot read the target {}: {e}", target()),
                 None => format!("cannot read the target {}", target()),
@@ -248,8 +311,9 @@ impl Error {
                 )
             }
             ErrorKind::FlavourNeeded => format!(
-                "the target {} does not exist, so knot cannot tell a file symlink from a directory symlink",
-                target()
+                "the target {} does not exist{}, so knot cannot tell a file symlink from a directory symlink",
+                target(),
+                looked_for()
             ),
             ErrorKind::CrossDevice => format!(
                 "the target {} is on another file system; a hard link must stay on one volume",
@@ -284,6 +348,25 @@ impl Error {
                 not followed"
                     .into()
             }
+            ErrorKind::DirMissing { dir } => {
+                format!("the directory {} does not exist", quote_lossy(dir))
+            }
+            ErrorKind::NotADirectory { path, what } => {
+                format!("{} is a {what}, not a directory", quote_lossy(path))
+            }
+            ErrorKind::NoPermission { dir } => format!(
+                "this user may not change the directory {} (permission denied)",
+                quote_lossy(dir)
+            ),
+            ErrorKind::ReadOnlyFileSystem => "the file system that holds it is read-only".into(),
+            ErrorKind::KernelFileSystem { name } => format!(
+                "it is part of the kernel's {name} file system, whose links show the kernel's \
+                 own state and cannot be removed"
+            ),
+            ErrorKind::TrailingSlash { link } => format!(
+                "{} is a link, and the trailing slash leads through it to what it points at",
+                quote_lossy(link)
+            ),
             ErrorKind::Io => match &self.source {
                 Some(e) => e.to_string(),
                 None => "an unknown error".into(),
@@ -304,7 +387,16 @@ impl Error {
             ErrorKind::WouldReplaceReal { .. } => {
                 "move or delete it yourself first if you really mean to replace it".into()
             }
-            ErrorKind::TargetMissing => "check the target path, or create the target first".into(),
+            ErrorKind::TargetMissing => match self.op {
+                Op::CreateHardlink | Op::CreateJunction => {
+                    "check the target path (a relative target is read from the current \
+                     directory), or create the target first"
+                        .into()
+                }
+                _ => "check the target path (a relative target is read from the link's \
+                      directory), or create the target first"
+                    .into(),
+            },
             ErrorKind::TargetNotDirectory => "use `knot symlink` to link to a file".into(),
             ErrorKind::TargetIsDirectory => {
                 "use `knot junction` or `knot symlink` to link to a directory".into()
@@ -339,6 +431,23 @@ impl Error {
             ErrorKind::NotALink { what: "directory" } => {
                 "knot rm removes links only; delete directories with rmdir (or rd)".into()
             }
+            ErrorKind::DirMissing { dir } => format!(
+                "create the directory {} first, or check the path",
+                quote_lossy(dir)
+            ),
+            ErrorKind::NotADirectory { .. } => "a link lives in a directory: check the path".into(),
+            ErrorKind::NoPermission { dir } => format!(
+                "choose a directory this user may write to, or get write permission on {} \
+                 (its owner, or root, can give it)",
+                quote_lossy(dir)
+            ),
+            ErrorKind::ReadOnlyFileSystem => {
+                "remount it read-write, or choose a place on another file system".into()
+            }
+            ErrorKind::TrailingSlash { link } => format!(
+                "name the link without the trailing slash: {}",
+                quote_lossy(link)
+            ),
             _ => return None,
         })
     }

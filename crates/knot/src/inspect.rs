@@ -2,6 +2,10 @@
 
 use std::path::Path;
 
+use crate::chain::failed_status;
+use crate::diagnose::lookup_error;
+#[cfg(doc)]
+use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, resolve_dangling};
@@ -11,7 +15,10 @@ use crate::sys::{self, FileType};
 /// special file (reported with its kind; it is not an error to ask).
 ///
 /// # Errors
-/// The path does not exist or cannot be read.
+/// The path does not exist or cannot be read; where a directory on the way is missing or
+/// is a file, the error says which ([`ErrorKind::DirMissing`],
+/// [`ErrorKind::NotADirectory`]), and a trailing slash after a link that makes the path
+/// fail is [`ErrorKind::TrailingSlash`].
 ///
 /// # Platform behavior
 /// On Unix, knot's junctions are directory symlinks and are reported as `symlink`.
@@ -20,7 +27,7 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 }
 
 fn inspect_inner(path: &Path) -> Result<Link> {
-    let meta = sys::lstat(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+    let meta = sys::lstat(path).map_err(|e| lookup_error(Op::Inspect, path, e))?;
     let mut link = match meta.ty {
         FileType::Link => {
             let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
@@ -45,7 +52,11 @@ fn inspect_inner(path: &Path) -> Result<Link> {
             link.dir = Some(false);
             link
         }
-        FileType::Other => Link::new(path.to_path_buf(), Kind::Special),
+        FileType::Other => {
+            let mut link = Link::new(path.to_path_buf(), Kind::Special);
+            link.special = sys::special(path, false);
+            link
+        }
     };
     link.nlink = Some(meta.nlink);
     Ok(link)
@@ -60,8 +71,12 @@ fn resolve(link: &mut Link, target: &Path) {
             // A Windows link's own flavour, where it has one, stands.
             link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
             link.resolved = canonical(&link.path).ok();
+            if meta.ty == FileType::Other {
+                link.special = sys::special(&link.path, true);
+            }
         }
-        Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
+        // A system's "loop" may be a chain that is only too long: walked to tell.
+        Err(err) => link.status = Some(failed_status(&link.path, &err)),
     }
     if link.resolved.is_none() {
         link.resolved = resolve_dangling(&link.path, target).ok();

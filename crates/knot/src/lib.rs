@@ -19,7 +19,9 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod chain;
 mod create;
+mod diagnose;
 mod error;
 pub mod escape;
 mod inspect;
@@ -30,7 +32,8 @@ pub mod scan;
 mod sys;
 
 pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, create};
+pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
-pub use link::{Flavour, Kind, Link, Status};
+pub use link::{Flavour, Kind, Link, Special, Status};
 pub use remove::{RemoveMode, remove};

@@ -117,6 +117,9 @@ pub enum Status {
     Dangling,
     /// Resolution cycles.
     Loop,
+    /// The chain of links is longer than the system follows in one path (40 on Linux): each
+    /// link leads on and the chain ends at something real, but the path cannot be opened.
+    TooLong,
     /// Permission or I/O error while resolving.
     Unreadable,
 }
@@ -128,19 +131,47 @@ impl Status {
             Status::Ok => "ok",
             Status::Dangling => "dangling",
             Status::Loop => "loop",
+            Status::TooLong => "too-long",
             Status::Unreadable => "unreadable",
         }
     }
 
-    /// Whether the link is broken (`dangling` or `loop`), as `scan --broken` means it.
+    /// Whether the link is broken (`dangling`, `loop` or `too-long`: the system cannot
+    /// open the path), as `scan --broken` means it.
     pub fn is_broken(self) -> bool {
-        matches!(self, Status::Dangling | Status::Loop)
+        matches!(self, Status::Dangling | Status::Loop | Status::TooLong)
     }
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// What a special file is: it is neither a regular file nor a directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Special {
+    /// A character device (`/dev/null`, a terminal).
+    CharDevice,
+    /// A block device (a disk).
+    BlockDevice,
+    /// A named pipe.
+    Fifo,
+    /// A Unix-domain socket.
+    Socket,
+}
+
+impl Special {
+    /// `"character device"`, `"block device"`, `"FIFO"` or `"socket"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Special::CharDevice => "character device",
+            Special::BlockDevice => "block device",
+            Special::Fifo => "FIFO",
+            Special::Socket => "socket",
+        }
     }
 }
 
@@ -192,6 +223,9 @@ pub struct Link {
     pub print_name: Option<OsString>,
     /// The number of names the file has (hard links), where it was read.
     pub nlink: Option<u64>,
+    /// For a special file, or a link that leads to one: what it is (a device, a FIFO, a
+    /// socket). `None` otherwise, and where it was not read (a scan).
+    pub special: Option<Special>,
     /// The raw REPARSE_DATA_BUFFER, for reparse points (`knot show --raw`).
     pub reparse_data: Option<Vec<u8>>,
 }
@@ -211,6 +245,7 @@ impl Link {
             substitute_name: None,
             print_name: None,
             nlink: None,
+            special: None,
             reparse_data: None,
         }
     }

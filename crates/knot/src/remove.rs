@@ -2,9 +2,11 @@
 
 use std::path::Path;
 
+use crate::diagnose::{link_behind_slash, write_error};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
-use crate::link::{Kind, Link};
+use crate::link::{Kind, Link, Special};
+use crate::path::parent_dir;
 use crate::sys::{self, FileType};
 use knot_reparse::Tag;
 
@@ -24,7 +26,10 @@ pub enum RemoveMode {
 ///
 /// # Errors
 /// `path` does not exist, or is a regular file, a directory or a special file
-/// ([`ErrorKind::NotALink`]): those are refused and left untouched.
+/// ([`ErrorKind::NotALink`]): those are refused and left untouched. A path that ends in a
+/// slash after a link (`l/`, which names what `l` points at) is refused with
+/// [`ErrorKind::TrailingSlash`], naming the link; a link the kernel made (`/proc`, `/sys`)
+/// with [`ErrorKind::KernelFileSystem`].
 ///
 /// # Platform behavior
 /// On Unix the link is removed with `unlink(2)`. A regular file with several names is a
@@ -44,10 +49,22 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         Kind::Reparse(_) => Some("file with a reparse point"),
         Kind::File | Kind::Hardlink => Some("regular file"),
         Kind::Dir => Some("directory"),
-        Kind::Special => Some("special file"),
+        Kind::Special => Some(link.special.map_or("special file", Special::name)),
     };
     if let Some(what) = what {
-        return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
+        // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
+        let kind = match link_behind_slash(path) {
+            Some(link) => ErrorKind::TrailingSlash { link },
+            None => ErrorKind::NotALink { what },
+        };
+        return Err(Error::new(Op::Remove, path, kind));
+    }
+    if let Some(name) = sys::kernel_fs(parent_dir(path)) {
+        return Err(Error::new(
+            Op::Remove,
+            path,
+            ErrorKind::KernelFileSystem { name },
+        ));
     }
     if mode == RemoveMode::Remove {
         // Look again right before removing: the entry may have been replaced since.
@@ -60,7 +77,7 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
             };
             return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
         }
-        sys::remove_link(path, &meta).map_err(|e| Error::io(Op::Remove, path, e))?;
+        sys::remove_link(path, &meta).map_err(|e| write_error(Op::Remove, path, e))?;
     }
     Ok(link)
 }

@@ -281,12 +281,47 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
         &CreateOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(*err.kind(), ErrorKind::NotFound);
+    // Issue 10.17: the missing directory is named, not just ENOENT; the system's error is
+    // still there underneath.
+    assert_eq!(*err.kind(), ErrorKind::DirMissing { dir: t.join("no") });
+    assert_eq!(
+        err.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
+    );
     assert!(
         err.to_string().starts_with("cannot create symlink '"),
         "{err}"
     );
+    assert!(err.to_string().ends_with("/no' does not exist"), "{err}");
     assert!(t.names().is_empty());
+}
+
+/// Issue 10.16: `link_behind_slash` finds the link before a trailing slash, and nothing
+/// for a real directory, a path without the slash, or a missing one.
+#[test]
+fn link_behind_slash_names_the_link_a_trailing_slash_leads_through() {
+    let t = Dir::new();
+    t.mkdir("d");
+    std::os::unix::fs::symlink("d", t.join("l")).unwrap();
+    std::os::unix::fs::symlink("gone", t.join("g")).unwrap();
+    let with = |p: &str| {
+        let mut path = t.join(p).into_os_string();
+        path.push("/");
+        knot::link_behind_slash(std::path::PathBuf::from(path))
+    };
+    assert_eq!(with("l"), Some(t.join("l")));
+    assert_eq!(with("g"), Some(t.join("g")));
+    assert_eq!(knot::link_behind_slash(t.join("l/.")), Some(t.join("l")));
+    assert_eq!(with("d"), None);
+    assert_eq!(with("missing"), None);
+    assert_eq!(knot::link_behind_slash(t.join("l")), None);
+    // Removing `l/` never removes anything: the link stays, and so does the directory.
+    let mut slashed = t.join("l").into_os_string();
+    slashed.push("/");
+    let err =
+        knot::remove(std::path::PathBuf::from(slashed), knot::RemoveMode::Remove).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("l") });
+    assert_eq!(t.names(), ["d", "g", "l"]);
 }
 
 #[test]

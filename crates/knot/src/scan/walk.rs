@@ -631,7 +631,8 @@ impl Walker {
                         link.dir = Some(is_dir);
                     }
                 }
-                Err(err) => link.status = Some(sys::classify_resolve_error(&err)),
+                // A system's "loop" may be a chain that is only too long (issue 10.19).
+                Err(err) => link.status = Some(crate::chain::failed_status(&link.path, &err)),
             }
             if detail < Detail::Status {
                 link.status = None;

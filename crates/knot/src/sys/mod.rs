@@ -85,6 +85,63 @@ pub(crate) fn is_directory_entry(_path: &Path) -> bool {
     false
 }
 
+/// Whether `err` says this user may not do it (EACCES; on Windows ERROR_ACCESS_DENIED),
+/// as opposed to EPERM, which a file system without links also gives.
+#[cfg(unix)]
+pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
+    err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
+}
+#[cfg(windows)]
+pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
+    err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
+}
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn is_access_denied(_err: &std::io::Error) -> bool {
+    false
+}
+
+/// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links the kernel
+/// makes and nobody can remove; `None` for every other file system.
+#[cfg(target_os = "linux")]
+pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
+    // PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h.
+    match unix::fs_type(dir)? {
+        0x9fa0 => Some("proc"),
+        0x6265_6572 => Some("sysfs"),
+        _ => None,
+    }
+}
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
+/// What the special file at `path` is (followed through links when `follow`); `None` for
+/// anything else. Windows has no such files (an AF_UNIX socket is a reparse point there).
+#[cfg(unix)]
+pub(crate) fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
+    use crate::link::Special;
+    use std::os::unix::fs::FileTypeExt;
+    let meta = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    let ty = meta.ok()?.file_type();
+    [
+        (ty.is_char_device(), Special::CharDevice),
+        (ty.is_block_device(), Special::BlockDevice),
+        (ty.is_fifo(), Special::Fifo),
+        (ty.is_socket(), Special::Socket),
+    ]
+    .into_iter()
+    .find_map(|(is, special)| is.then_some(special))
+}
+#[cfg(not(unix))]
+pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+    None
+}
+
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {

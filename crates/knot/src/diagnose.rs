@@ -1,0 +1,111 @@
+//! Turning a system call's bare error into one that says what is wrong with the path
+//! (DESIGN.md promise 7): which directory on the way is missing or is a file, that this
+//! user may not write where the link goes, or that a trailing slash leads through a link.
+//! Only called once a call has failed, so the common path pays nothing.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Op};
+use crate::path::parent_dir;
+use crate::sys::{self, FileType};
+
+/// The error for a failed look-up of `path` (lstat, readlink): a missing directory on the
+/// way, or a part of it that is a file, is named; otherwise the system's error stands.
+pub(crate) fn lookup_error(op: Op, path: &Path, err: io::Error) -> Error {
+    let kind = match err.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => link_behind_slash(path)
+            .map_or_else(
+                || bad_ancestor(path),
+                |link| Some(ErrorKind::TrailingSlash { link }),
+            ),
+        _ => None,
+    };
+    with_kind(Error::io(op, path, err), kind)
+}
+
+/// The error for a failed change at `path` (making or removing a link there): as
+/// [`lookup_error`], and also a directory this user may not write to, or a read-only
+/// file system.
+pub(crate) fn write_error(op: Op, path: &Path, err: io::Error) -> Error {
+    let kind = if sys::os_error_kind(&err).is_some() {
+        // knot's own word for it already (Windows' missing symlink privilege).
+        None
+    } else if sys::is_access_denied(&err) {
+        Some(ErrorKind::NoPermission {
+            dir: parent_dir(path).to_path_buf(),
+        })
+    } else if err.kind() == io::ErrorKind::ReadOnlyFilesystem {
+        Some(ErrorKind::ReadOnlyFileSystem)
+    } else {
+        return lookup_error(op, path, err);
+    };
+    with_kind(Error::io(op, path, err), kind)
+}
+
+fn with_kind(err: Error, kind: Option<ErrorKind>) -> Error {
+    match kind {
+        Some(kind) => err.with_kind(kind),
+        None => err,
+    }
+}
+
+/// The first directory on the way to `path` that is missing or is not a directory.
+fn bad_ancestor(path: &Path) -> Option<ErrorKind> {
+    let parent = path.parent()?;
+    let mut prefix = PathBuf::new();
+    for part in parent.components() {
+        prefix.push(part);
+        if matches!(part, Component::Prefix(_) | Component::RootDir) {
+            continue;
+        }
+        match sys::stat(&prefix) {
+            Ok(meta) if meta.ty == FileType::Dir => {}
+            Ok(meta) => {
+                let what = if meta.ty == FileType::File {
+                    "file"
+                } else {
+                    "special file"
+                };
+                return Some(ErrorKind::NotADirectory { path: prefix, what });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Some(ErrorKind::DirMissing { dir: prefix });
+            }
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// If `path` ends in a slash (or `/.`) right after a link, that link: `l/` names what the
+/// link `l` points at (the system follows a link before a trailing slash), not the link.
+///
+/// Tab completion adds that slash to a link to a directory, so `knot rm l/` is what people
+/// type to remove the link `l`; knot then says so instead of acting on the target.
+///
+/// # Platform behavior
+/// On Windows a trailing backslash does not lead through a link: `l\` is the link itself,
+/// so this is only `Some` where the path also names something else.
+pub fn link_behind_slash<P: AsRef<Path>>(path: P) -> Option<PathBuf> {
+    let path = path.as_ref();
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let slash = |b: u8| std::path::is_separator(char::from(b));
+    let trailing = match bytes {
+        [.., b] if slash(*b) => true,
+        [.., s, b'.'] if slash(*s) => true,
+        _ => false,
+    };
+    if !trailing {
+        return None;
+    }
+    // Components drop trailing slashes and a final `.`.
+    let link: PathBuf = path.components().collect();
+    if link.as_os_str().is_empty() || link.file_name().is_none() {
+        return None;
+    }
+    match sys::lstat(&link) {
+        Ok(meta) if meta.ty == FileType::Link => Some(link),
+        _ => None,
+    }
+}
