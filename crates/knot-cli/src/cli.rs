@@ -182,8 +182,8 @@ fn parse_drive(text: &str) -> Result<char, String> {
 
 #[derive(Args, Debug)]
 struct ForceArg {
-    /// Replace LINK if it is already a link (atomically); a real file or directory is never
-    /// replaced.
+    /// Replace LINK if it is already a link (atomically on Linux's native file systems); a
+    /// real file or directory is never replaced.
     #[arg(short, long)]
     force: bool,
 }

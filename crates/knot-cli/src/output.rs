@@ -37,7 +37,11 @@ pub fn quote(name: &OsStr) -> String {
 /// name), escaped: a reparse point stores Windows paths, whose backslashes are separators
 /// and are kept on every system; any other link stores a name of this system.
 pub fn stored_name(link: &Link, name: &OsStr) -> String {
-    if link.tag.is_some() {
+    // A WSL symlink stores a Unix path, where a backslash is part of a name.
+    if link
+        .tag
+        .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK.0)
+    {
         escape_text(name.as_encoded_bytes())
     } else {
         escape(name)
@@ -303,6 +307,19 @@ impl Messages {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    /// A reparse point's names are Windows paths and keep their backslashes, but a WSL
+    /// symlink stores a Unix path, whose backslashes are part of a name and are escaped.
+    #[test]
+    fn stored_names_escape_backslashes_where_they_are_part_of_a_name() {
+        let mut link = Link::new("l".into(), knot::Kind::Symlink);
+        let name = OsStr::new("a\\b");
+        assert_eq!(stored_name(&link, name), "a\\\\b");
+        link.tag = Some(knot_reparse::Tag::SYMLINK.0);
+        assert_eq!(stored_name(&link, name), "a\\b");
+        link.tag = Some(knot_reparse::Tag::LX_SYMLINK.0);
+        assert_eq!(stored_name(&link, name), "a\\\\b");
+    }
 
     #[test]
     fn non_utf8_names_are_escaped_and_base64_in_json() {

@@ -58,7 +58,8 @@ pub enum Replace {
     /// Nothing: an existing path is an error.
     #[default]
     Never,
-    /// A link, which is replaced atomically (`--force`); a real file or directory is still
+    /// A link, which is replaced (`--force`; atomically where the file system can swap two
+    /// names, see [`create`]); a real file or directory is still
     /// an error.
     Links,
 }
@@ -120,9 +121,9 @@ pub struct Created {
 /// Creates a link at `link` leading to `target` (LINK first, like `mklink`).
 ///
 /// Nothing is overwritten unless [`Replace::Links`] is given and `link` is itself a link;
-/// then the new link is made under a temporary name beside it and renamed over it, so no
-/// reader ever sees the path missing. A failed create leaves nothing behind. The new link
-/// is read back and compared with what was asked before success is reported.
+/// then the new link is made under a temporary name beside it and put in its place. A
+/// failed create leaves nothing behind. The new link is read back and compared with what
+/// was asked before success is reported.
 ///
 /// # Errors
 /// Each refused case has its own [`ErrorKind`]: the link exists (or the arguments look
@@ -132,6 +133,10 @@ pub struct Created {
 /// # Platform behavior
 /// On Unix a junction is an absolute directory symlink ([`Note::NoJunctions`]) and
 /// [`LinkType::Best`] makes a symlink. Hard links never follow a symlink given as target.
+/// A replacement is atomic where the file system can swap two names (Linux's
+/// `renameat2(RENAME_EXCHANGE)`: no reader sees the path missing); elsewhere (FUSE file
+/// systems such as ntfs-3g, Windows, other Unix systems) the old link is set aside first,
+/// so for a moment there is no link, and never anything but a link is replaced.
 pub fn create<L: AsRef<Path>, T: AsRef<Path>>(
     link: L,
     target: T,
@@ -290,7 +295,7 @@ fn create_inner(
     .and_then(|()| inspect(&made_at).map_err(io::Error::from))
     .and_then(|record| {
         if replacing {
-            sys::rename_over(&made_at, link, existing.as_ref())?;
+            sys::rename_over(&made_at, link)?;
         }
         Ok(record)
     });
@@ -306,7 +311,7 @@ fn create_inner(
                     std::fs::remove_file(&made_at)
                 }
                 (LinkType::Hardlink, _) => Ok(()),
-                (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at, &m),
+                (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at),
                 (_, _) => Ok(()),
             };
             return Err(match err.kind() {
@@ -501,6 +506,27 @@ fn verify(
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    /// Issue 10.15: `--force` builds its link under a hidden name; one that is taken is
+    /// passed over, never reported as the link's error.
+    #[test]
+    fn force_passes_over_a_planted_hidden_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink("a", &link).unwrap();
+        let planted = dir.path().join(".l.knot~0000000000000001");
+        std::fs::write(&planted, "planted").unwrap();
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().push(1));
+        let options = CreateOptions {
+            replace: Replace::Links,
+            ..CreateOptions::default()
+        };
+        let made = create(&link, "b", LinkType::Symlink, &options);
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().clear());
+        assert_eq!(made.unwrap().link.target, Some(PathBuf::from("b")));
+        assert_eq!(std::fs::read_to_string(&planted).unwrap(), "planted");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
 
     /// Promise 3: a link that does not read back as asked is an error. A real system that
     /// reports success and makes nothing is simulated by planning one target and finding

@@ -27,10 +27,45 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 }
 
 fn inspect_inner(path: &Path) -> Result<Link> {
-    let meta = sys::lstat(path).map_err(|e| lookup_error(Op::Inspect, path, e))?;
+    // A link replaced by something else between the `lstat` and the `readlink` (which then
+    // fails with EINVAL, or ENOENT if it went) is looked at again, as what it is now.
+    for _ in 0..8 {
+        match inspect_once(path) {
+            Err(Raced) => continue,
+            Ok(found) => return found,
+        }
+    }
+    inspect_once(path).unwrap_or_else(|Raced| {
+        Err(Error::io(
+            Op::Inspect,
+            path,
+            std::io::Error::other("it kept changing while knot looked at it"),
+        ))
+    })
+}
+
+/// The entry changed while [`inspect_once`] read it.
+struct Raced;
+
+fn inspect_once(path: &Path) -> std::result::Result<Result<Link>, Raced> {
+    let meta = match sys::lstat(path) {
+        Ok(meta) => meta,
+        Err(e) => return Ok(Err(lookup_error(Op::Inspect, path, e))),
+    };
     let mut link = match meta.ty {
         FileType::Link => {
-            let stored = sys::read_link(path).map_err(|e| Error::io(Op::Inspect, path, e))?;
+            let stored = match sys::read_link(path) {
+                Ok(stored) => stored,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::NotFound
+                    ) =>
+                {
+                    return Err(Raced);
+                }
+                Err(e) => return Ok(Err(Error::io(Op::Inspect, path, e))),
+            };
             let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
             if let Some(leads_to) = stored.fill(&mut link) {
                 resolve(&mut link, &leads_to);
@@ -59,7 +94,7 @@ fn inspect_inner(path: &Path) -> Result<Link> {
         }
     };
     link.nlink = Some(meta.nlink);
-    Ok(link)
+    Ok(Ok(link))
 }
 
 /// Fills in `status`, `dir` and `resolved` by following the link, which `show` was asked to

@@ -166,7 +166,13 @@ pub(crate) fn hidden_name(link: &Path) -> PathBuf {
 
 /// The file name of [`hidden_name`] for an entry called `name`.
 pub(crate) fn hidden_file_name(name: &std::ffi::OsStr) -> OsString {
-    let suffix = format!(".knot~{:016x}", unpredictable());
+    #[cfg(test)]
+    let drawn = tests::DRAWN
+        .with(|drawn| drawn.borrow_mut().pop())
+        .unwrap_or_else(unpredictable);
+    #[cfg(not(test))]
+    let drawn = unpredictable();
+    let suffix = format!(".knot~{drawn:016x}");
     let mut hidden = OsString::from(".");
     // A name is at most 255 bytes (units on Windows): a long one is left out of the
     // temporary name rather than making it too long to create.
@@ -237,8 +243,15 @@ fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    thread_local! {
+        /// What [`hidden_file_name`] draws next on this thread, last first, before it
+        /// draws at random again: so that a test can plant a clash.
+        pub(crate) static DRAWN: std::cell::RefCell<Vec<u64>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
 
     /// Issue 10.15: hidden names are fresh and unpredictable (no PID), and stay short
     /// enough to create beside a 255-byte name.

@@ -77,7 +77,7 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
             };
             return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
         }
-        sys::remove_link(path, &meta).map_err(|e| write_error(Op::Remove, path, e))?;
+        sys::remove_link(path).map_err(|e| write_error(Op::Remove, path, e))?;
     }
     Ok(link)
 }

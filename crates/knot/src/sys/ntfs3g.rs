@@ -371,16 +371,21 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
     let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW;
     let fd = if is_dir {
         rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o755))?;
-        let fd = rustix::fs::openat(
+        let opened = rustix::fs::openat(
             dir,
             name,
             flags | OFlags::RDONLY | OFlags::DIRECTORY,
             Mode::empty(),
         );
-        match fd {
+        match opened {
             Ok(fd) if is_empty(&fd) => fd,
-            // Not the directory knot made: leave it.
-            Ok(_) | Err(_) => return Err(replaced()),
+            // Not the directory knot made, or not empty any more: leave it.
+            Ok(_) => return Err(replaced()),
+            Err(err) => {
+                // Only an empty directory can go this way.
+                let _ = rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR);
+                return Err(err.into());
+            }
         }
     } else {
         let create = flags | OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
@@ -388,6 +393,19 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
     };
     let ino = rustix::fs::fstat(&fd)?.st_ino;
     let path = super::unix::proc_path(dir, name);
+    // Another program may have written into the new entry, by its name, since it was
+    // made: its data must not end up hidden behind a reparse point. This is checked just
+    // before the attribute is set (once it is, the kernel marks the inode bad, and even
+    // `fstat` of this descriptor fails), which leaves the instant between the two calls.
+    let empty = if is_dir {
+        is_empty(&fd)
+    } else {
+        rustix::fs::fstat(&fd).is_ok_and(|st| st.st_size == 0)
+    };
+    if !empty {
+        drop(fd);
+        return Err(replaced());
+    }
     let set = rustix::fs::fsetxattr(&fd, REPARSE_DATA, buffer, XattrFlags::CREATE);
     drop(fd);
     let ours = || {
@@ -409,18 +427,29 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
         }
     });
     if result.is_err() && ours() {
-        // knot's own entry: empty, or a link it just made. (Another program would have to
-        // rename something onto the name between this look and the removal.)
-        let dir_now = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir());
-        let flags = if dir_now {
-            AtFlags::REMOVEDIR
-        } else {
-            AtFlags::empty()
-        };
-        let _ = rustix::fs::unlinkat(dir, name, flags);
+        undo(dir, name, &path);
     }
     result
+}
+
+/// Removes what [`make_at`] made at `name`, and nothing that could hold data: a link goes
+/// the way `knot rm` removes one, an empty directory with `rmdir`, an empty file if it is
+/// still empty.
+fn undo(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) {
+    use rustix::fs::AtFlags;
+    let Ok(st) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
+        return;
+    };
+    let _ = match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+        rustix::fs::FileType::Symlink => super::unix::remove_link(path),
+        rustix::fs::FileType::Directory => {
+            rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).map_err(io::Error::from)
+        }
+        rustix::fs::FileType::RegularFile if st.st_size == 0 => {
+            rustix::fs::unlinkat(dir, name, AtFlags::empty()).map_err(io::Error::from)
+        }
+        _ => Ok(()),
+    };
 }
 
 fn replaced() -> io::Error {
@@ -429,6 +458,10 @@ fn replaced() -> io::Error {
 
 /// Whether the open directory `fd` has no entries but `.` and `..`.
 fn is_empty(fd: &std::os::fd::OwnedFd) -> bool {
+    // From the start, however often it is asked.
+    if rustix::fs::seek(fd, rustix::fs::SeekFrom::Start(0)).is_err() {
+        return false;
+    }
     let mut buf = Vec::with_capacity(4096);
     let mut entries = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 #[cfg(target_os = "linux")]
 use super::ntfs3g;
-use super::{FileType, Junctions, Meta, Request, Stored, Written};
+use super::{Junctions, Meta, Request, Stored, Written};
 use crate::link::{Kind, Status};
 
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
@@ -88,6 +88,7 @@ pub(crate) fn place(link: &Path) -> io::Result<Place> {
 }
 
 /// A path longer than this is handed to the kernel through its parent's descriptor.
+#[cfg(target_os = "linux")]
 const LONG: usize = 4000;
 
 /// Runs `call` on `path`, or, for a path longer than the kernel takes (`PATH_MAX`), on a
@@ -105,13 +106,19 @@ fn short<T>(path: &Path, call: impl FnOnce(&Path) -> io::Result<T>) -> io::Resul
 /// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with it,
 /// since ntfs-3g shows files whose data sits behind a reparse point (WOF-compressed, cloud
 /// files) as symlinks too, and those are no links ([`Meta::is_link`]).
+fn st_of(path: &Path) -> io::Result<rustix::fs::Stat> {
+    Ok(entry::settled(|| rustix::fs::lstat(path))?)
+}
+
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
     short(path, |path| {
-        let st = entry::settled(|| rustix::fs::lstat(path))?;
-        let mut meta = dir_meta(&st);
+        let meta = dir_meta(&st_of(path)?);
         #[cfg(target_os = "linux")]
-        if meta.ty == FileType::Link {
-            meta.tag = ntfs3g::tag(path)?;
+        if meta.ty == super::FileType::Link {
+            return Ok(Meta {
+                tag: ntfs3g::tag(path)?,
+                ..meta
+            });
         }
         Ok(meta)
     })
@@ -179,7 +186,7 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
 /// gone; a real file put there since it was inspected is never replaced (DESIGN.md
 /// promise 2). Atomic where the file system can swap two names; see `entry.rs` for how,
 /// and for what happens on file systems that cannot (FUSE, ntfs-3g).
-pub(crate) fn rename_over(from: &Path, to: &Path, _inspected: Option<&Meta>) -> io::Result<()> {
+pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
     let staged = from.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -193,7 +200,7 @@ pub(crate) fn rename_over(from: &Path, to: &Path, _inspected: Option<&Meta>) -> 
 /// link (any link: inode numbers are reused at once, so which link it is cannot be told
 /// apart reliably, and removing a link loses no data); a real file that took its place is
 /// left where it is. See `entry.rs` for how.
-pub(crate) fn remove_link(path: &Path, _inspected: &Meta) -> io::Result<()> {
+pub(crate) fn remove_link(path: &Path) -> io::Result<()> {
     Entry::of(path)?.remove_link()
 }
 
@@ -233,16 +240,15 @@ mod tests {
     /// Promise 2 under a race: if a real file took the link's place after it was
     /// inspected, `--force`'s last step leaves the file alone and says so.
     #[test]
-    fn rename_over_replaces_only_the_link_it_was_given() {
+    fn rename_over_replaces_links_only() {
         let dir = tempfile::tempdir().unwrap();
         let (old, new) = (dir.path().join("l"), dir.path().join(".l.new"));
         std::os::unix::fs::symlink("a", &old).unwrap();
-        let inspected = lstat(&old).unwrap();
         std::os::unix::fs::symlink("b", &new).unwrap();
         // Someone replaces the link with a real file.
         fs::remove_file(&old).unwrap();
         fs::write(&old, "precious").unwrap();
-        let err = rename_over(&new, &old, Some(&inspected)).unwrap_err();
+        let err = rename_over(&new, &old).unwrap_err();
         assert!(
             err.to_string().contains("replaced by something else"),
             "{err}"
@@ -252,8 +258,7 @@ mod tests {
         // The link itself is replaced, and the old one is gone.
         fs::remove_file(&old).unwrap();
         std::os::unix::fs::symlink("a", &old).unwrap();
-        let inspected = lstat(&old).unwrap();
-        rename_over(&new, &old, Some(&inspected)).unwrap();
+        rename_over(&new, &old).unwrap();
         assert_eq!(fs::read_link(&old).unwrap(), Path::new("b"));
         assert!(fs::symlink_metadata(&new).is_err());
     }
@@ -265,10 +270,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("l");
         std::os::unix::fs::symlink("a", &link).unwrap();
-        let inspected = lstat(&link).unwrap();
         fs::remove_file(&link).unwrap();
         fs::write(&link, "precious").unwrap();
-        let err = remove_link(&link, &inspected).unwrap_err();
+        let err = remove_link(&link).unwrap_err();
         assert!(
             err.to_string().contains("replaced by something else"),
             "{err}"
@@ -286,7 +290,7 @@ mod tests {
         std::os::unix::fs::symlink("b", &other).unwrap();
         fs::remove_file(&link).unwrap();
         fs::rename(&other, &link).unwrap();
-        remove_link(&link, &inspected).unwrap();
+        remove_link(&link).unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 

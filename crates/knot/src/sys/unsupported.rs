@@ -56,11 +56,11 @@ pub(crate) fn hard_link(_target: &Path, _link: &Path) -> io::Result<()> {
     unsupported()
 }
 
-pub(crate) fn rename_over(_from: &Path, _to: &Path, _replaced: Option<&Meta>) -> io::Result<()> {
+pub(crate) fn rename_over(_from: &Path, _to: &Path) -> io::Result<()> {
     unsupported()
 }
 
-pub(crate) fn remove_link(_path: &Path, _meta: &Meta) -> io::Result<()> {
+pub(crate) fn remove_link(_path: &Path) -> io::Result<()> {
     unsupported()
 }
 

@@ -21,8 +21,11 @@
 //! new empty entry on ntfs-3g): calls that fail rather than overwrite. A file is put back
 //! with `link`, which fails rather than overwrites too. The price is that for a moment the
 //! path holds no link; what is promised, that no file is lost, still holds. The one case
-//! left is a real directory put back with `rename` after checking that the name is free:
-//! only an empty directory made in between could be replaced.
+//! left is a directory (in NTFS's records: ntfs-3g shows a cloud-files folder as a symlink)
+//! put back with `rename` after checking that the name is free, since a directory never
+//! gets a second name: only an entry made in the instant between could be replaced.
+//! Two `--force` racing on one *directory* link on ntfs-3g may find each other's new link
+//! half made (an empty directory, before its reparse point is set) and refuse, safely.
 //!
 //! Which link is removed is decided by what it is, not by which inode it is: inode numbers
 //! are reused at once (a link removed by another program and made again gets its number
@@ -51,6 +54,29 @@ const TRIES: usize = 8;
 /// The longest path handed to the kernel in one piece: below `PATH_MAX` (4096 on Linux,
 /// 1024 on the BSDs and macOS) with room to spare.
 const CHUNK: usize = 1000;
+
+/// How directories are opened for `*at` calls: `O_PATH` where there is one (no read
+/// permission needed), else for reading.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "fuchsia",
+    target_os = "redox",
+    target_os = "emscripten"
+))]
+const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "fuchsia",
+    target_os = "redox",
+    target_os = "emscripten"
+)))]
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
 
 /// What an entry is, as far as removing or replacing it goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,11 +111,11 @@ struct Aside {
     name: OsString,
 }
 
-/// Opens the directory `path` for `*at` calls (`O_PATH`: no read permission needed),
+/// Opens the directory `path` for `*at` calls (with [`DIR_FLAGS`]),
 /// following links in it as the kernel would. A path longer than the kernel takes is
 /// opened piece by piece, each piece relative to the last.
 pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
-    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let flags = DIR_FLAGS;
     let bytes = path.as_os_str().as_encoded_bytes();
     if bytes.len() < CHUNK {
         return Ok(rustix::fs::open(path, flags, Mode::empty())?);
@@ -180,6 +206,27 @@ pub(crate) fn settled<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rus
     result
 }
 
+/// What took the entry's place could not be put back: the error says where it is now.
+fn kept_at(path: &Path, why: &io::Error) -> io::Error {
+    io::Error::other(format!(
+        "it was replaced by something else while knot worked, and that could not be put back \
+         ({why}): it is now at '{}'",
+        crate::escape::escape(path.as_os_str())
+    ))
+}
+
+/// Whether `name` in `dir` is a directory in NTFS's own records (ntfs-3g shows junctions,
+/// directory symlinks and cloud folders as symlinks).
+#[cfg(target_os = "linux")]
+fn is_ntfs_directory(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
+    ntfs3g::is_directory_entry(&proc_path(dir, name))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_ntfs_directory(_dir: BorrowedFd<'_>, _name: &OsStr) -> bool {
+    false
+}
+
 fn changed_since() -> io::Error {
     io::Error::other("it was replaced by something else while knot worked; it was left as it is")
 }
@@ -236,11 +283,13 @@ impl Entry {
     }
 
     fn kept(&self, aside: &Aside, why: &io::Error) -> io::Error {
-        io::Error::other(format!(
-            "it was replaced by something else while knot worked, and that could not be put \
-             back ({why}): it is now at '{}'",
-            crate::escape::escape(self.aside_path(aside).as_os_str())
-        ))
+        kept_at(&self.aside_path(aside), why)
+    }
+
+    /// [`Entry::kept`] for something at the name `hidden` beside the entry.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn kept_at(&self, hidden: &OsStr, why: &io::Error) -> io::Error {
+        kept_at(&crate::path::parent_dir(&self.path).join(hidden), why)
     }
 
     /// Removes the entry if it is a link; anything else is left where it is.
@@ -318,14 +367,22 @@ impl Entry {
             Found::Link => Ok(rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty())?),
             Found::Missing => Ok(()),
             Found::Other(_) => {
-                renameat_with(
+                let back = renameat_with(
                     self.fd(),
                     staged,
                     self.fd(),
                     &self.name,
                     RenameFlags::EXCHANGE,
-                )?;
-                Err(changed_since())
+                );
+                // What is at `staged` now is the new link, unless yet another entry took
+                // the name in between: the caller removes a link there, never anything else.
+                match back {
+                    Err(err) => Err(self.kept_at(staged, &err.into())),
+                    Ok(()) => match probe(self.fd(), staged)? {
+                        Found::Other(_) => Err(self.kept_at(staged, &Errno::EXIST.into())),
+                        Found::Link | Found::Missing => Err(changed_since()),
+                    },
+                }
             }
         }
     }
@@ -364,15 +421,19 @@ impl Entry {
                     Err(why) => return Err(self.kept(aside, &why)),
                 },
             }
-            self.discard(aside)?;
+            // The old link goes; if it cannot, it is a link left in knot's directory, and
+            // the new one is in place all the same.
+            let _ = self.discard(aside);
         }
         match made {
             Ok(()) => Ok(true),
-            Err(err)
-                if err.kind() == io::ErrorKind::AlreadyExists
-                    && probe(self.fd(), &self.name)? == Found::Link =>
-            {
-                Ok(false)
+            // Something took the name while it was free: a link is replaced in turn,
+            // anything else is left alone.
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                match probe(self.fd(), &self.name)? {
+                    Found::Link | Found::Missing => Ok(false),
+                    Found::Other(_) => Err(changed_since()),
+                }
             }
             Err(err) => Err(err),
         }
@@ -420,16 +481,22 @@ impl Entry {
         })
     }
 
-    /// A new, empty directory of knot's beside the entry, readable by its owner only.
+    /// A new, empty directory of knot's beside the entry (mode 0700, where the file system
+    /// keeps modes: ntfs-3g without `permissions` does not; its name is unpredictable all
+    /// the same).
     fn private_dir(&self) -> io::Result<(OsString, OwnedFd)> {
         for _ in 0..TRIES {
             let name = hidden_file_name(&self.name);
             match rustix::fs::mkdirat(self.fd(), &name, Mode::RWXU) {
                 Ok(()) => {
-                    let flags =
-                        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-                    let fd = rustix::fs::openat(self.fd(), &name, flags, Mode::empty())?;
-                    return Ok((name, fd));
+                    let flags = DIR_FLAGS | OFlags::NOFOLLOW;
+                    return match rustix::fs::openat(self.fd(), &name, flags, Mode::empty()) {
+                        Ok(fd) => Ok((name, fd)),
+                        Err(err) => {
+                            let _ = rustix::fs::unlinkat(self.fd(), &name, AtFlags::REMOVEDIR);
+                            Err(err.into())
+                        }
+                    };
                 }
                 Err(Errno::EXIST) => continue,
                 Err(err) => return Err(err.into()),
@@ -477,9 +544,12 @@ impl Entry {
                 RenameFlags::NOREPLACE,
             ) {
                 Ok(()) => Ok(()),
-                // Something took the name: swap them, so the entry set aside is back, and
-                // deal with the newcomer as with the entry: a link goes, else it stays.
+                // A link took the name: swap them, so the entry set aside is back, and the
+                // newcomer goes as the link it is. Anything else is left where it is.
                 Err(Errno::EXIST) => {
+                    if probe(self.fd(), &self.name)? != Found::Link {
+                        return Err(Errno::EXIST.into());
+                    }
                     renameat_with(
                         from,
                         &aside.name,
@@ -498,7 +568,15 @@ impl Entry {
                 Err(err) => Err(err.into()),
             };
         }
-        match probe(from, &aside.name)? {
+        let found = match probe(from, &aside.name)? {
+            // An NTFS directory that ntfs-3g shows as a symlink (a cloud-files folder, say)
+            // must never get a second name.
+            Found::Link | Found::Other(FileType::Link) if is_ntfs_directory(from, &aside.name) => {
+                Found::Other(FileType::Dir)
+            }
+            found => found,
+        };
+        match found {
             Found::Missing => Ok(()),
             // `link` fails rather than overwrites; the name set aside then goes.
             Found::Link | Found::Other(FileType::File | FileType::Other | FileType::Link) => {
@@ -736,6 +814,26 @@ mod tests {
         }
     }
 
+    /// Issue 10.15: a name that clashes with a hidden name is never the link's error; a
+    /// fresh one is drawn, with and without `renameat2`'s flags.
+    #[test]
+    fn a_planted_hidden_name_is_passed_over() {
+        for flags in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            symlink("a", dir.path().join("l")).unwrap();
+            fs::write(dir.path().join(".l.knot~0000000000000001"), "planted").unwrap();
+            fs::create_dir(dir.path().join(".l.knot~0000000000000002")).unwrap();
+            crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().extend([2, 1, 2, 1]));
+            entry(dir.path(), flags).remove_link().unwrap();
+            crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().clear());
+            assert_eq!(
+                names(dir.path()),
+                [".l.knot~0000000000000001", ".l.knot~0000000000000002"],
+                "flags: {flags}"
+            );
+        }
+    }
+
     /// Issue 10.10: a parent longer than `PATH_MAX` is opened piece by piece.
     #[test]
     fn directories_deeper_than_path_max_open_piece_by_piece() {
@@ -745,13 +843,7 @@ mod tests {
         let name = "d".repeat(200);
         for _ in 0..30 {
             rustix::fs::mkdirat(&fd, name.as_str(), Mode::RWXU).unwrap();
-            fd = rustix::fs::openat(
-                &fd,
-                name.as_str(),
-                OFlags::PATH | OFlags::DIRECTORY,
-                Mode::empty(),
-            )
-            .unwrap();
+            fd = rustix::fs::openat(&fd, name.as_str(), DIR_FLAGS, Mode::empty()).unwrap();
             path.push(&name);
         }
         assert!(path.as_os_str().len() > 6000);

@@ -8,12 +8,12 @@
 use std::mem::{align_of, offset_of, size_of};
 
 pub(crate) use windows_sys::Win32::Foundation::{
-    CloseHandle, ERROR_ACCESS_DENIED, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH,
-    ERROR_CALL_NOT_IMPLEMENTED, ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
-    ERROR_INVALID_DRIVE, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_MORE_DATA,
-    ERROR_NO_MORE_FILES, ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY, ERROR_NOT_SAME_DEVICE,
-    ERROR_NOT_SUPPORTED, ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD, ERROR_SHARING_VIOLATION,
-    HANDLE, INVALID_HANDLE_VALUE, MAX_PATH,
+    CloseHandle, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH, ERROR_CALL_NOT_IMPLEMENTED,
+    ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND, ERROR_INVALID_DRIVE,
+    ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_MORE_DATA, ERROR_NO_MORE_FILES,
+    ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY, ERROR_NOT_SAME_DEVICE, ERROR_NOT_SUPPORTED,
+    ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD, ERROR_SHARING_VIOLATION, HANDLE,
+    INVALID_HANDLE_VALUE, MAX_PATH,
 };
 pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, CreateDirectoryW, CreateFileW, CreateHardLinkW,
@@ -38,12 +38,10 @@ pub(crate) use windows_sys::Win32::System::Ioctl::{
     FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT,
 };
 
-/// `FILE_RENAME_FLAG_REPLACE_IF_EXISTS` (winbase.h; `FILE_RENAME_REPLACE_IF_EXISTS` in
-/// ntifs.h): for `FileRenameInfoEx`, replace an existing file of the new name. windows-sys
-/// has it only in `Win32_System_WindowsProgramming`.
-pub(crate) const FILE_RENAME_FLAG_REPLACE_IF_EXISTS: u32 = 0x0000_0001;
-/// `FILE_RENAME_FLAG_POSIX_SEMANTICS`: the replaced name disappears at once, even while
-/// other handles to it are open (Windows 10 1809 and later, NTFS).
+/// `FILE_RENAME_FLAG_POSIX_SEMANTICS` (winbase.h; windows-sys has it only in
+/// `Win32_System_WindowsProgramming`): POSIX rename semantics for `FileRenameInfoEx`
+/// (Windows 10 1809 and later, NTFS). knot never passes `FILE_RENAME_FLAG_REPLACE_IF_EXISTS`:
+/// it renames only onto a free name.
 pub(crate) const FILE_RENAME_FLAG_POSIX_SEMANTICS: u32 = 0x0000_0002;
 
 /// `DRIVE_REMOTE` (winbase.h): what `GetDriveTypeW` says of a network drive. windows-sys

@@ -599,7 +599,7 @@ fn delete_on_close(handle: &Handle) -> io::Result<()> {
 /// swapped in between the check and the delete is never touched: the handle names the
 /// entry, not the path. Deleting a junction or directory symlink this way removes the
 /// link's own (empty) directory entry; the target's contents are not reached.
-pub(crate) fn remove_link(path: &Path, _inspected: &Meta) -> io::Result<()> {
+pub(crate) fn remove_link(path: &Path) -> io::Result<()> {
     let handle = Handle::open(
         path,
         DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
@@ -615,66 +615,99 @@ pub(crate) fn remove_link(path: &Path, _inspected: &Meta) -> io::Result<()> {
     delete_on_close(&handle)
 }
 
-/// Renames the link `from` over `to` in one step, so no reader sees `to` missing, if `to`
-/// is a link or still the entry `replaced` describes: a file put there since it was
-/// inspected is never replaced (DESIGN.md promise 2).
+/// Puts the new link `from` (made beside `to` under a hidden name) in the place of `to`,
+/// if `to` is a link (any link: a racing `--force` may have put its own there) or gone; a
+/// real file or directory put there since it was inspected is never replaced (DESIGN.md
+/// promise 2).
 ///
-/// `to` is opened without following it, just before the rename, and its reparse tag and
-/// file id checked; that handle is closed again before the rename, which the classic
-/// rename below needs (and an open handle would not stop a change anyway: it shares
-/// delete). So, as on Unix where the file system cannot swap, the window left is the one
-/// between the two calls.
-///
-/// `FileRenameInfoEx` with `FILE_RENAME_FLAG_REPLACE_IF_EXISTS |
-/// FILE_RENAME_FLAG_POSIX_SEMANTICS` (Windows 10 1809+, NTFS) replaces `to` even while
-/// another program has it open; where that class is not supported
-/// (`ERROR_INVALID_PARAMETER`, `ERROR_NOT_SUPPORTED`: older Windows, other file systems,
-/// Wine 8) the classic `FileRenameInfo` with `ReplaceIfExists` is used, which is atomic
-/// too but fails on a `to` that is open.
-///
-/// Neither can replace a directory: NTFS refuses a rename over a directory entry
-/// (`ERROR_ACCESS_DENIED`), and a junction or directory symlink is one. knot does not then
-/// delete `to` and rename, which would leave a moment with no link: it fails with
-/// [`io::ErrorKind::Unsupported`] and says how to do it in two steps.
-pub(crate) fn rename_over(from: &Path, to: &Path, replaced: Option<&Meta>) -> io::Result<()> {
-    let handle = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
+/// Windows has no rename that replaces its target only if the target is still what was
+/// checked, and a handle that kept others from replacing `to` would keep knot from it too.
+/// So the old link is opened without following it, checked through that handle, and
+/// renamed aside to a fresh hidden name through the same handle (exactly the entry
+/// checked, whatever the path names by then); the new link is renamed in without
+/// replacing anything, and the old one deleted through its handle. If something took the
+/// name in between, the new link is not put there: the old link (a link: no data) is
+/// deleted, and what took its place is looked at again. The price is a moment in which
+/// the path holds no link; the gain is that no file is ever replaced. Directory links
+/// (junctions, directory symlinks), which no rename can replace, are replaced this way
+/// too.
+pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+    replace_entry(from, to, |old| {
+        Ok(matches!(old.attribute_tag()?, (_, Some(tag)) if Tag(tag).is_name_surrogate()))
+    })
+}
+
+/// [`rename_over`], with what may be replaced decided by `may_go` (the tests, under a Wine
+/// that has no links, let files go).
+fn replace_entry(
+    from: &Path,
+    to: &Path,
+    may_go: impl Fn(&Handle) -> io::Result<bool>,
+) -> io::Result<()> {
+    let new = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
     let name = wide::path(to)?;
-    // Any link in the way may go (two `--force` racing on one name both succeed), and so
-    // may the very entry inspected; anything else put there since is left alone. Gone in
-    // the meantime: the new link is put there, without replacing what may appear.
-    let replace = match Handle::open(to, FILE_READ_ATTRIBUTES, Follow::No) {
-        Ok(current) => {
-            let is_link = matches!(
-                current.attribute_tag()?,
-                (_, Some(tag)) if Tag(tag).is_name_surrogate()
-            );
-            let inspected = replaced.is_some_and(|r| file_id(&current).is_ok_and(|id| id == r.id));
-            if !is_link && !inspected {
-                return Err(io::Error::other(
-                    "it was replaced by something else while knot worked; it was left as it is",
-                ));
+    for _ in 0..8 {
+        let old = match Handle::open(to, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, Follow::No) {
+            Ok(old) => old,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, &name) {
+                Ok(()) => return Ok(()),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(err) => return Err(err),
+            },
+            Err(err) => return Err(err),
+        };
+        if !may_go(&old)? {
+            return Err(io::Error::other(
+                "it was replaced by something else while knot worked; it was left as it is",
+            ));
+        }
+        let aside = set_aside(&old, to)?;
+        match rename_to(&new, &name) {
+            Ok(()) => {
+                // The new link is in place; the old one goes (best effort: it is a link).
+                let _ = delete_on_close(&old);
+                return Ok(());
             }
-            true
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                let _ = delete_on_close(&old);
+            }
+            Err(err) => {
+                if let Err(why) = rename_to(&old, &name) {
+                    return Err(io::Error::other(format!(
+                        "{err}; the old link could not be put back ({why}): it is now at '{}'",
+                        aside.display()
+                    )));
+                }
+                return Err(err);
+            }
         }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
-        Err(err) => return Err(err),
-    };
-    let mut flags = FILE_RENAME_FLAG_POSIX_SEMANTICS;
-    if replace {
-        flags |= FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
     }
-    let renamed = match rename(&handle, &name, Some(flags), replace) {
-        Err(err) if unsupported(&err) => rename(&handle, &name, None, replace),
-        other => other,
-    };
-    match renamed {
-        Err(err) if last_error_is(&err, &[ERROR_ACCESS_DENIED]) && is_directory_entry(to) => {
-            Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "Windows cannot replace a directory link (a junction or directory symlink) in \
-                 one step; remove it with `knot rm` first, then create the new link",
-            ))
+    Err(io::Error::other(
+        "it kept changing while knot worked; it was left as it is",
+    ))
+}
+
+/// Renames the entry open as `handle` to a fresh hidden name beside `path`, drawn again
+/// on a clash; returns that name.
+fn set_aside(handle: &Handle, path: &Path) -> io::Result<PathBuf> {
+    for _ in 0..8 {
+        let aside = crate::path::hidden_name(path);
+        match rename_to(handle, &wide::path(&aside)?) {
+            Ok(()) => return Ok(aside),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(err),
         }
+    }
+    Err(io::ErrorKind::AlreadyExists.into())
+}
+
+/// Renames the entry open as `handle` to `to`, never replacing what is there:
+/// `FileRenameInfoEx` with POSIX semantics, or the classic `FileRenameInfo` where that
+/// class is not supported (`ERROR_INVALID_PARAMETER`, `ERROR_NOT_SUPPORTED`: older
+/// Windows, other file systems, Wine 8).
+fn rename_to(handle: &Handle, to: &[u16]) -> io::Result<()> {
+    match rename(handle, to, Some(FILE_RENAME_FLAG_POSIX_SEMANTICS)) {
+        Err(err) if unsupported(&err) => rename(handle, to, None),
         other => other,
     }
 }
@@ -687,10 +720,10 @@ pub(crate) fn is_directory_entry(path: &Path) -> bool {
         .is_ok_and(|(attributes, _)| attributes & FILE_ATTRIBUTE_DIRECTORY != 0)
 }
 
-/// `SetFileInformationByHandle` with a `FILE_RENAME_INFO` naming `to` (NUL-terminated):
-/// `FileRenameInfoEx` with `flags`, or `FileRenameInfo` with `ReplaceIfExists` set to
-/// `replace` when `flags` is `None`.
-fn rename(handle: &Handle, to: &[u16], flags: Option<u32>, replace: bool) -> io::Result<()> {
+/// `SetFileInformationByHandle` with a `FILE_RENAME_INFO` naming `to` (NUL-terminated),
+/// never replacing an entry there: `FileRenameInfoEx` with `flags`, or `FileRenameInfo`
+/// (with `ReplaceIfExists` false) when `flags` is `None`.
+fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Result<()> {
     let name_bytes = (to.len() - 1) * 2;
     let size = (RENAME_INFO_NAME_OFFSET + to.len() * 2).max(size_of::<FILE_RENAME_INFO>());
     // u64s: the structure holds a HANDLE, so the buffer must be pointer-aligned.
@@ -706,7 +739,7 @@ fn rename(handle: &Handle, to: &[u16], flags: Option<u32>, replace: bool) -> io:
     unsafe {
         match flags {
             Some(flags) => (*info).Anonymous.Flags = flags,
-            None => (*info).Anonymous.ReplaceIfExists = replace,
+            None => (*info).Anonymous.ReplaceIfExists = false,
         }
         (*info).FileNameLength = u32::try_from(name_bytes)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name too long"))?;
