@@ -14,6 +14,13 @@ use unix as imp;
 #[cfg(target_os = "linux")]
 mod ntfs3g;
 
+// One way from a reparse buffer to a record, for every backend that reads them.
+#[cfg_attr(
+    not(any(windows, target_os = "linux")),
+    allow(dead_code, reason = "no backend reads reparse points here")
+)]
+mod reparse;
+
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]

@@ -22,12 +22,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use knot_reparse::{MountPoint, ReparsePoint, Symlink, Tag, WideString};
+use knot_reparse::{MountPoint, ReparsePoint, Symlink};
 use rustix::fs::XattrFlags;
 use rustix::io::Errno;
 
 use super::unix::fs_type;
-use super::{ReparseData, Request, Stored, kind_of};
+use super::{Request, Stored};
 use crate::link::Flavour;
 
 /// The raw reparse point of a file.
@@ -533,7 +533,7 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
     if fs_type(parent) != Some(FUSE_SUPER_MAGIC) {
         return Ok(None);
     }
-    Ok(stored(path, text))
+    stored(path, text)
 }
 
 /// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
@@ -549,7 +549,11 @@ pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
 /// [`read_link`] for the link `name` in the open directory `dir`, found without building
 /// a path from the root: the attribute calls take a path, and `/proc/self/fd/N/name`
 /// names the entry through the descriptor, however deep it is.
-pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &OsStr, text: &Path) -> Option<Stored> {
+pub(crate) fn read_link_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    text: &Path,
+) -> io::Result<Option<Stored>> {
     let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
     path.push(name);
     stored(&path, text)
@@ -615,65 +619,18 @@ fn magic(f_type: impl Into<i64>) -> i64 {
     f_type.into()
 }
 
-/// The link at `path` as its reparse point describes it; `None` when it has none.
-fn stored(path: &Path, text: &Path) -> Option<Stored> {
-    let Ok(Some(raw)) = read_attribute(path) else {
-        return None;
+/// The link at `path` as its reparse point describes it (`text`, ntfs-3g's translation,
+/// is where the kernel follows it); `None` when it has none. An attribute that cannot be
+/// read (EACCES, EIO) is an error, not a link without one.
+fn stored(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
+    let Some(raw) = read_attribute(path)? else {
+        return Ok(None);
     };
-    let dir = directory_attribute(path);
-    let name = |w: &WideString| OsString::from(w.to_string_lossy());
-    let stored = match knot_reparse::decode(&raw) {
-        Ok(point) => {
-            let (target, relative) = match &point {
-                // As on Windows: the print name, or the substitute name as a Win32 path
-                // when the print name is empty.
-                ReparsePoint::MountPoint(m) => (name(&m.display_name()), false),
-                ReparsePoint::Symlink(s) => (name(&s.display_name()), s.is_relative()),
-                ReparsePoint::LxSymlink(lx) => (
-                    OsString::from_vec(lx.target.clone()),
-                    !lx.target.starts_with(b"/"),
-                ),
-                ReparsePoint::AppExecLink(app) => {
-                    (app.executable().map(name).unwrap_or_default(), false)
-                }
-                _ => (text.as_os_str().to_owned(), false),
-            };
-            Stored {
-                target: PathBuf::from(target),
-                kind: kind_of(point.kind()),
-                relative,
-                dir,
-                reparse: Some(ReparseData {
-                    tag: point.tag().0,
-                    substitute_name: point.substitute_name().map(name),
-                    print_name: point.print_name().map(name),
-                    raw,
-                }),
-                leads_to: Some(text.to_path_buf()),
-            }
-        }
-        // A buffer the codec rejects is still reported, by its tag.
-        Err(_) => {
-            let tag = raw
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes);
-            Stored {
-                target: text.to_path_buf(),
-                kind: kind_of(tag.map_or("unknown", |t| Tag(t).kind_name())),
-                relative: false,
-                dir,
-                reparse: Some(ReparseData {
-                    tag: tag.unwrap_or(0),
-                    substitute_name: None,
-                    print_name: None,
-                    raw,
-                }),
-                leads_to: Some(text.to_path_buf()),
-            }
-        }
-    };
-    Some(stored)
+    Ok(Some(super::reparse::record(
+        raw,
+        directory_attribute(path),
+        Some(text),
+    )))
 }
 
 /// Whether any FUSE file system that could be ntfs-3g is mounted: ntfs-3g mounts as type

@@ -116,7 +116,7 @@ impl Dir {
         if *self
             .ntfs
             .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
-            && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)
+            && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)?
         {
             return Ok(stored);
         }

@@ -30,13 +30,13 @@ use std::mem::{MaybeUninit, size_of};
 use std::os::windows::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
-use knot_reparse::{MountPoint, ReparsePoint, Tag, WideString};
+use knot_reparse::{MountPoint, ReparsePoint, Tag};
 
 pub(crate) use dir::{Dir, DirReader, max_open_dirs};
 use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
-use super::{FileType, Junctions, Meta, ReparseData, Request, Stored, Written, kind_of};
+use super::{FileType, Junctions, Meta, Request, Stored, Written};
 use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
@@ -301,10 +301,6 @@ fn listed_meta(path: &Path) -> Option<Meta> {
     })
 }
 
-fn os_string(name: &WideString) -> OsString {
-    OsString::from_wide(name.as_units())
-}
-
 /// Reads the reparse point at `path` (not followed) and decodes it.
 ///
 /// The target is the name Windows shows (the print name, or the substitute name without
@@ -317,60 +313,11 @@ pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
         return Err(os_error(ERROR_NOT_A_REPARSE_POINT));
     }
     let raw = ioctl::get_reparse_point(&handle)?;
-    Ok(stored(raw, attributes & FILE_ATTRIBUTE_DIRECTORY != 0))
-}
-
-/// A reparse buffer as knot reports it. A buffer the codec rejects is still reported, by
-/// its tag, with its raw bytes (`knot show --raw`).
-fn stored(raw: Vec<u8>, dir: bool) -> Stored {
-    let point = match knot_reparse::decode(&raw) {
-        Ok(point) => point,
-        Err(_) => {
-            let tag = raw
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, u32::from_le_bytes);
-            return Stored {
-                target: PathBuf::new(),
-                kind: kind_of(Tag(tag).kind_name()),
-                relative: false,
-                dir: Some(dir),
-                reparse: Some(ReparseData {
-                    tag,
-                    substitute_name: None,
-                    print_name: None,
-                    raw,
-                }),
-                leads_to: None,
-            };
-        }
-    };
-    let (shown, followed, relative) = match &point {
-        ReparsePoint::MountPoint(m) => (m.display_name(), m.target(), false),
-        ReparsePoint::Symlink(s) => (s.display_name(), s.target(), s.is_relative()),
-        ReparsePoint::LxSymlink(lx) => {
-            let text = WideString::from(String::from_utf8_lossy(&lx.target).as_ref());
-            (text.clone(), text, !lx.target.starts_with(b"/"))
-        }
-        ReparsePoint::AppExecLink(app) => {
-            let exe = app.executable().cloned().unwrap_or_default();
-            (exe.clone(), exe, false)
-        }
-        _ => (WideString::new(), WideString::new(), false),
-    };
-    Stored {
-        target: PathBuf::from(os_string(&shown)),
-        kind: kind_of(point.kind()),
-        relative,
-        dir: Some(dir),
-        leads_to: (followed != shown).then(|| PathBuf::from(os_string(&followed))),
-        reparse: Some(ReparseData {
-            tag: point.tag().0,
-            substitute_name: point.substitute_name().map(os_string),
-            print_name: point.print_name().map(os_string),
-            raw,
-        }),
-    }
+    Ok(super::reparse::record(
+        raw,
+        Some(attributes & FILE_ATTRIBUTE_DIRECTORY != 0),
+        None,
+    ))
 }
 
 /// The text a symlink stores: the target as given, with `/` made `\` (Windows resolves a
