@@ -181,16 +181,10 @@ impl Error {
         }
     }
 
-    /// An error from a system call; its kind is read from the `io::Error`.
+    /// An error from a system call; its kind is the platform layer's case where the
+    /// `io::Error` carries one, else what the OS error says (`sys::error::public_kind`).
     pub(crate) fn io(op: Op, path: &Path, err: io::Error) -> Error {
-        let kind = crate::sys::os_error_kind(&err).unwrap_or_else(|| match err.kind() {
-            io::ErrorKind::NotFound => ErrorKind::NotFound,
-            io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
-            io::ErrorKind::Unsupported => ErrorKind::Unsupported {
-                why: err.to_string(),
-            },
-            _ => ErrorKind::Io,
-        });
+        let kind = crate::sys::error::public_kind(&err);
         Error {
             op,
             path: path.into(),

@@ -14,6 +14,9 @@ use unix as imp;
 #[cfg(target_os = "linux")]
 mod ntfs3g;
 
+// The platform layer's own errors, mapped to public kinds in one place.
+pub(crate) mod error;
+
 // One way from a reparse buffer to a record, for every backend that reads them.
 #[cfg_attr(
     not(any(windows, target_os = "linux")),

@@ -26,6 +26,7 @@ use knot_reparse::{MountPoint, ReparsePoint, Symlink};
 use rustix::fs::XattrFlags;
 use rustix::io::Errno;
 
+use super::error::Error as SysError;
 use super::unix::fs_type;
 use super::{Request, Stored};
 use crate::link::Flavour;
@@ -59,8 +60,13 @@ struct Mount {
     root: PathBuf,
 }
 
-fn refuse(why: String) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, why)
+/// A target that Windows would not read as asked, or cannot store.
+fn refuse(target: &Path, why: String) -> io::Error {
+    SysError::TargetForWindows {
+        target: target.to_path_buf(),
+        why,
+    }
+    .into()
 }
 
 impl Volume {
@@ -78,9 +84,7 @@ impl Volume {
         let mounts = mounts_of(dev)?;
         let mount = holder(&mounts, &real)
             .map(|m| m.point.clone())
-            .ok_or_else(|| {
-                io::Error::other(format!("no mount point holds '{}'", real.display()))
-            })?;
+            .ok_or_else(|| SysError::NoMountPoint { dir: real.clone() })?;
         Ok(Some(Volume { mounts, mount, dev }))
     }
 
@@ -104,13 +108,18 @@ impl Volume {
             Some(root) => format!("'{}/.NTFS-3G/D:'", root.display()),
             None => "'.NTFS-3G/D:' at the volume's root".into(),
         };
-        refuse(format!(
+        let why = format!(
             "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could not \
              follow the link; choose a target on the volume, or map another drive with a \
              symlink {mapping} to where that drive is mounted",
             target.display(),
             self.mount.display(),
-        ))
+        );
+        SysError::OutsideVolume {
+            target: target.to_path_buf(),
+            why,
+        }
+        .into()
     }
 
     /// A relative target, checked to name on Windows what it names here: each name one
@@ -130,11 +139,14 @@ impl Volume {
             })
             .collect();
         if text.contains('\\') {
-            return Err(refuse(format!(
-                "the target '{text}' contains '\\', which separates names on Windows but is \
+            return Err(refuse(
+                Path::new(text),
+                format!(
+                    "the target '{text}' contains '\\', which separates names on Windows but is \
                  part of a name here, so Windows would follow another path; write the path \
                  with '/' (knot stores it with '\\'), or rename the name that contains '\\'"
-            )));
+                ),
+            ));
         }
         let mut names = Vec::new();
         let mut mapping = None;
@@ -167,11 +179,14 @@ impl Volume {
                 }
                 _ => format!("'{letter}:\\...'"),
             };
-            return Err(refuse(format!(
-                "the target '{text}' leads through '.NTFS-3G/{letter}:', ntfs-3g's mapping of \
+            return Err(refuse(
+                Path::new(text),
+                format!(
+                    "the target '{text}' leads through '.NTFS-3G/{letter}:', ntfs-3g's mapping of \
                  drive {letter}:, which Windows cannot reach by a relative path; give the \
                  target as a path on that drive: {on_drive}"
-            )));
+                ),
+            ));
         }
         for name in names {
             windows_name(Path::new(text), utf8(Path::new(name))?)?;
@@ -183,8 +198,9 @@ impl Volume {
     /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
     pub(crate) fn junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let windows = self.windows_path(request.given, request.target, request.drive)?;
-        let point = MountPoint::junction(windows.as_str()).map_err(|e| refuse(e.to_string()))?;
-        let buffer = encode(point.into())?;
+        let point = MountPoint::junction(windows.as_str())
+            .map_err(|e| refuse(request.given, e.to_string()))?;
+        let buffer = encode(request.given, point.into())?;
         make(request.link, true, &buffer)
     }
 
@@ -201,7 +217,8 @@ impl Volume {
         } else {
             Ok(self.relative(request.link, text)?)
         };
-        let buffer = encode(point.map_err(|e| refuse(e.to_string()))?.into())?;
+        let point = point.map_err(|e| refuse(request.given, e.to_string()))?;
+        let buffer = encode(request.given, point.into())?;
         make(request.link, request.flavour == Flavour::Dir, &buffer)
     }
 
@@ -270,24 +287,30 @@ fn windows_name(target: &Path, name: &str) -> io::Result<()> {
     } else {
         return Ok(());
     };
-    Err(refuse(format!(
-        "the target '{}' has the name '{}', which Windows cannot use: {why}, so on Windows \
-         the link would lead somewhere else; rename it, or choose another target",
-        target.display(),
-        crate::escape::escape(OsStr::new(name)),
-    )))
+    Err(refuse(
+        target,
+        format!(
+            "the target '{}' has the name '{}', which Windows cannot use: {why}, so on \
+             Windows the link would lead somewhere else; rename it, or choose another target",
+            target.display(),
+            crate::escape::escape(OsStr::new(name)),
+        ),
+    ))
 }
 
-fn encode(point: ReparsePoint) -> io::Result<Vec<u8>> {
-    point.encode().map_err(|e| refuse(e.to_string()))
+fn encode(target: &Path, point: ReparsePoint) -> io::Result<Vec<u8>> {
+    point.encode().map_err(|e| refuse(target, e.to_string()))
 }
 
 fn utf8(path: &Path) -> io::Result<&str> {
     path.to_str().ok_or_else(|| {
-        refuse(format!(
-            "the target '{}' is not valid UTF-8, and NTFS names are Unicode",
-            path.display()
-        ))
+        refuse(
+            path,
+            format!(
+                "the target '{}' is not valid UTF-8, and NTFS names are Unicode",
+                path.display()
+            ),
+        )
     })
 }
 
@@ -420,10 +443,7 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
         if read_attribute(&path)?.as_deref() == Some(buffer) {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "ntfs-3g reports success, but the reparse point reads back differently",
-            ))
+            Err(SysError::ReadBack { who: "ntfs-3g" }.into())
         }
     });
     if result.is_err() && ours() {
@@ -453,7 +473,7 @@ fn undo(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) {
 }
 
 fn replaced() -> io::Error {
-    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+    SysError::Replaced.into()
 }
 
 /// Whether the open directory `fd` has no entries but `.` and `..`.

@@ -166,10 +166,7 @@ pub(crate) fn junction(place: &Place, request: &Request<'_>) -> io::Result<Writt
     match place {
         #[cfg(target_os = "linux")]
         Place::Ntfs3g(volume) => volume.junction(request).map(Some),
-        Place::Native | Place::KernelNtfs => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this file system has no junctions",
-        )),
+        Place::Native | Place::KernelNtfs => Err(super::error::Error::NoJunctions.into()),
     }
 }
 

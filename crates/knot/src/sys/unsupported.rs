@@ -26,10 +26,7 @@ pub(crate) fn place(_link: &Path) -> io::Result<Place> {
 }
 
 fn unsupported<T>() -> io::Result<T> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "not supported on this platform yet",
-    ))
+    Err(super::error::Error::Platform.into())
 }
 
 pub(crate) fn lstat(_path: &Path) -> io::Result<Meta> {

@@ -147,10 +147,7 @@ fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn real_path_at(_dir: &Dir, _name: &OsStr) -> io::Result<PathBuf> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "no /proc to name an open file",
-    ))
+    Err(crate::sys::error::Error::NoProc.into())
 }
 
 /// Reads directories with one reusable buffer per thread.

@@ -42,6 +42,7 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::super::FileType;
+use super::super::error::Error as SysError;
 #[cfg(target_os = "linux")]
 use super::super::ntfs3g;
 use super::dir::meta;
@@ -207,12 +208,12 @@ pub(crate) fn settled<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rus
 }
 
 /// What took the entry's place could not be put back: the error says where it is now.
-fn kept_at(path: &Path, why: &io::Error) -> io::Error {
-    io::Error::other(format!(
-        "it was replaced by something else while knot worked, and that could not be put back \
-         ({why}): it is now at '{}'",
-        crate::escape::escape(path.as_os_str())
-    ))
+fn kept_at(path: &Path, why: io::Error) -> io::Error {
+    SysError::ReplacedKeptAt {
+        at: path.to_path_buf(),
+        source: why,
+    }
+    .into()
 }
 
 /// Whether `name` in `dir` is a directory in NTFS's own records (ntfs-3g shows junctions,
@@ -228,7 +229,7 @@ fn is_ntfs_directory(_dir: BorrowedFd<'_>, _name: &OsStr) -> bool {
 }
 
 fn changed_since() -> io::Error {
-    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+    SysError::Replaced.into()
 }
 
 /// Whether `err` says the file system cannot do what a `renameat2` flag asks.
@@ -282,13 +283,13 @@ impl Entry {
         path
     }
 
-    fn kept(&self, aside: &Aside, why: &io::Error) -> io::Error {
+    fn kept(&self, aside: &Aside, why: io::Error) -> io::Error {
         kept_at(&self.aside_path(aside), why)
     }
 
     /// [`Entry::kept`] for something at the name `hidden` beside the entry.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn kept_at(&self, hidden: &OsStr, why: &io::Error) -> io::Error {
+    fn kept_at(&self, hidden: &OsStr, why: io::Error) -> io::Error {
         kept_at(&crate::path::parent_dir(&self.path).join(hidden), why)
     }
 
@@ -328,9 +329,7 @@ impl Entry {
                 return Ok(());
             }
         }
-        Err(io::Error::other(
-            "it kept changing while knot worked; it was left as it is",
-        ))
+        Err(SysError::KeptChanging.into())
     }
 
     /// One try of [`Entry::replace_with`] on the entry `found`; `false` when the entry
@@ -377,9 +376,9 @@ impl Entry {
                 // What is at `staged` now is the new link, unless yet another entry took
                 // the name in between: the caller removes a link there, never anything else.
                 match back {
-                    Err(err) => Err(self.kept_at(staged, &err.into())),
+                    Err(err) => Err(self.kept_at(staged, err.into())),
                     Ok(()) => match probe(self.fd(), staged)? {
-                        Found::Other(_) => Err(self.kept_at(staged, &Errno::EXIST.into())),
+                        Found::Other(_) => Err(self.kept_at(staged, Errno::EXIST.into())),
                         Found::Link | Found::Missing => Err(changed_since()),
                     },
                 }
@@ -418,7 +417,7 @@ impl Entry {
                 {
                     Ok(()) => {}
                     Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(why) => return Err(self.kept(aside, &why)),
+                    Err(why) => return Err(self.kept(aside, why)),
                 },
             }
             // The old link goes; if it cannot, it is a link left in knot's directory, and
@@ -527,7 +526,7 @@ impl Entry {
                 self.remove_private(aside);
                 Ok(())
             }
-            Err(err) => Err(self.kept(aside, &err)),
+            Err(err) => Err(self.kept(aside, err)),
         }
     }
 
@@ -628,10 +627,7 @@ fn copy_link(
             to,
             AtFlags::empty(),
         )?),
-        FileType::Dir | FileType::Other => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "only a link can be put in place of another",
-        )),
+        FileType::Dir | FileType::Other => Err(SysError::NotALink.into()),
     }
 }
 

@@ -36,6 +36,7 @@ pub(crate) use dir::{Dir, DirReader, max_open_dirs};
 use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
+use super::error::Error as SysError;
 use super::{FileType, Junctions, Meta, Request, Stored, Written};
 use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
@@ -404,10 +405,7 @@ pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Writt
 pub(crate) fn junction(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     if is_remote(request.target) {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "a junction cannot lead to a network path",
-        ));
+        return Err(SysError::RemoteJunction.into());
     }
     let point = MountPoint::junction(wide::units(request.target.as_os_str()))
         .map_err(|e| invalid(e.to_string()))?;
@@ -462,10 +460,7 @@ fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {
                 ERROR_CALL_NOT_IMPLEMENTED,
             ],
         ) {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("the file system does not support junctions ({err})"),
-            ));
+            return Err(SysError::NoReparsePoints { source: err }.into());
         }
         return Err(err);
     }
@@ -604,9 +599,7 @@ fn replace_entry(
             Err(err) => return Err(err),
         };
         if !may_go(&old)? {
-            return Err(io::Error::other(
-                "it was replaced by something else while knot worked; it was left as it is",
-            ));
+            return Err(SysError::Replaced.into());
         }
         let aside = set_aside(&old, to)?;
         match rename_to(&new, &name) {
@@ -620,18 +613,18 @@ fn replace_entry(
             }
             Err(err) => {
                 if let Err(why) = rename_to(&old, &name) {
-                    return Err(io::Error::other(format!(
-                        "{err}; the old link could not be put back ({why}): it is now at '{}'",
-                        aside.display()
-                    )));
+                    return Err(SysError::OldLinkAside {
+                        at: aside,
+                        source: err,
+                        back: why,
+                    }
+                    .into());
                 }
                 return Err(err);
             }
         }
     }
-    Err(io::Error::other(
-        "it kept changing while knot worked; it was left as it is",
-    ))
+    Err(SysError::KeptChanging.into())
 }
 
 /// Renames the entry open as `handle` to a fresh hidden name beside `path`, drawn again
