@@ -28,7 +28,7 @@ use rustix::io::Errno;
 
 use super::error::Error as SysError;
 use super::unix::fs_type;
-use super::{Request, Stored};
+use super::{Junctions, Request, Stored, Strategy, Written};
 use crate::link::Flavour;
 
 /// The raw reparse point of a file.
@@ -196,7 +196,7 @@ impl Volume {
 
     /// `knot junction`: an empty directory with a mount-point reparse point to the target,
     /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
-    pub(crate) fn junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+    fn make_junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let windows = self.windows_path(request.given, request.target, request.drive)?;
         let point = MountPoint::junction(windows.as_str())
             .map_err(|e| refuse(request.given, e.to_string()))?;
@@ -207,7 +207,7 @@ impl Volume {
     /// `knot symlink`: an empty file (a file symlink) or directory (a directory symlink)
     /// with a symlink reparse point. A relative target keeps its form, with backslashes and
     /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
-    pub(crate) fn symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+    fn make_symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let text = utf8(request.target)?;
         let point = if let Some(windows) = windows_absolute(text)? {
             Symlink::absolute(windows.as_str())
@@ -258,6 +258,26 @@ impl Volume {
             ),
             _ => Err(self.outside(&real)),
         }
+    }
+}
+
+/// knot writes the reparse points itself: real junctions, and symlinks of the flavour
+/// Windows reads.
+impl Strategy for Volume {
+    fn junctions(&self) -> Junctions {
+        Junctions::Native
+    }
+
+    fn flavour_matters(&self) -> bool {
+        true
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        self.make_symlink(request).map(Some)
+    }
+
+    fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
+        self.make_junction(request).map(Some)
     }
 }
 
@@ -536,6 +556,11 @@ fn read_attribute(path: &Path) -> io::Result<Option<Vec<u8>>> {
 /// driver has the attribute too). `false` off NTFS.
 pub(crate) fn is_directory_entry(path: &Path) -> bool {
     directory_attribute(path) == Some(true)
+}
+
+/// [`is_directory_entry`] for the entry `name` in the open directory `dir`.
+pub(crate) fn is_directory_entry_at(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
+    is_directory_entry(&super::unix::proc_path(dir, name))
 }
 
 /// FILE_ATTRIBUTE_DIRECTORY of the entry `path` itself; `None` off NTFS.

@@ -16,7 +16,6 @@ use std::sync::OnceLock;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-#[cfg(target_os = "linux")]
 use super::super::ntfs3g;
 use super::super::{FileType, Meta, Stored};
 use crate::link::Kind;
@@ -112,7 +111,6 @@ impl Dir {
         let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
         let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
         // On an ntfs-3g volume the link is a reparse point: report what Windows sees.
-        #[cfg(target_os = "linux")]
         if *self
             .ntfs
             .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))

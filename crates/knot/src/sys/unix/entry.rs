@@ -43,7 +43,6 @@ use rustix::io::Errno;
 
 use super::super::FileType;
 use super::super::error::Error as SysError;
-#[cfg(target_os = "linux")]
 use super::super::ntfs3g;
 use super::dir::meta;
 use crate::path::hidden_file_name;
@@ -163,15 +162,7 @@ fn found(ty: FileType, tag: Option<u32>) -> Found {
 }
 
 /// The reparse tag of a symlink `name` in `dir` on an ntfs-3g volume; `None` elsewhere.
-#[cfg(target_os = "linux")]
-fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
-    ntfs3g::tag_at(dir, name)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn tag_at(_dir: BorrowedFd<'_>, _name: &OsStr) -> io::Result<Option<u32>> {
-    Ok(None)
-}
+use ntfs3g::tag_at;
 
 /// What `name` in `dir` is, not following it.
 fn probe(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Found> {
@@ -218,15 +209,7 @@ fn kept_at(path: &Path, why: io::Error) -> io::Error {
 
 /// Whether `name` in `dir` is a directory in NTFS's own records (ntfs-3g shows junctions,
 /// directory symlinks and cloud folders as symlinks).
-#[cfg(target_os = "linux")]
-fn is_ntfs_directory(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
-    ntfs3g::is_directory_entry(&proc_path(dir, name))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn is_ntfs_directory(_dir: BorrowedFd<'_>, _name: &OsStr) -> bool {
-    false
-}
+use ntfs3g::is_directory_entry_at as is_ntfs_directory;
 
 fn changed_since() -> io::Error {
     SysError::Replaced.into()
@@ -607,7 +590,6 @@ fn copy_link(
     to_dir: BorrowedFd<'_>,
     to: &OsStr,
 ) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
     if tag_at(from_dir, from)?.is_some() {
         if !ntfs3g::copy_directory_link(from_dir, from, to_dir, to)? {
             rustix::fs::linkat(from_dir, from, to_dir, to, AtFlags::empty())?;

@@ -28,7 +28,7 @@ use std::ffi::OsString;
 use std::io;
 use std::mem::{MaybeUninit, size_of};
 use std::os::windows::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use knot_reparse::{MountPoint, ReparsePoint, Tag};
 
@@ -37,14 +37,14 @@ use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
 use super::error::Error as SysError;
-use super::{FileType, Junctions, Meta, Request, Stored, Written};
+use super::{DotDot, FileType, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
 /// Where a link is to be made: the file system of the directory that will hold it, as
 /// `GetVolumeInformationByHandleW` describes it.
 #[derive(Debug)]
-pub(crate) struct Place {
+pub(crate) struct OnVolume {
     /// `None` when the volume could not be asked (the link is still attempted; its own
     /// error then says what is wrong).
     volume: Option<Volume>,
@@ -60,11 +60,11 @@ struct Volume {
     flags: u32,
 }
 
-impl Place {
+impl Strategy for OnVolume {
     /// Junctions are native, except on a file system without reparse points (FAT, exFAT),
     /// which is refused before anything is made (DESIGN.md section 3: "a file system
     /// without links says so").
-    pub(crate) fn junctions(&self) -> Junctions {
+    fn junctions(&self) -> Junctions {
         match &self.volume {
             Some(volume) if volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0 => {
                 Junctions::Refused(format!(
@@ -81,16 +81,29 @@ impl Place {
 
     /// Windows reads a symlink's flavour: a file symlink to a directory (or the reverse)
     /// cannot be followed.
-    pub(crate) fn flavour_matters(&self) -> bool {
+    fn flavour_matters(&self) -> bool {
         true
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        symlink(request)
+    }
+
+    fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
+        junction(request)
     }
 }
 
 /// The place of a link at `link`: the volume holding its parent directory.
 pub(crate) fn place(link: &Path) -> io::Result<Place> {
-    Ok(Place {
+    Ok(Place::new(on_volume(link)))
+}
+
+/// The volume holding `link`'s parent directory, as far as it can be asked.
+fn on_volume(link: &Path) -> OnVolume {
+    OnVolume {
         volume: volume_of(crate::path::parent_dir(link)).ok(),
-    })
+    }
 }
 
 /// The volume holding `dir`, asked through a handle to `dir` itself
@@ -366,7 +379,7 @@ pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
 /// Windows fills in the reparse buffer itself, so nothing is returned for a byte
 /// comparison: the read-back compares the target text. (Wine 8 reports success here and
 /// makes nothing; the read-back turns that into an error.)
-pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+fn symlink(request: &Request<'_>) -> io::Result<Written> {
     let link = wide::path(request.link)?;
     let target = wide::terminated(symlink_text(request.target))?;
     let flags = match request.flavour {
@@ -402,7 +415,7 @@ pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Writt
 /// lead there), a buffer over 16 KiB, and whatever `CreateDirectoryW` or
 /// `FSCTL_SET_REPARSE_POINT` say; a file system without reparse points is reported as
 /// [`io::ErrorKind::Unsupported`].
-pub(crate) fn junction(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+fn junction(request: &Request<'_>) -> io::Result<Written> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     if is_remote(request.target) {
         return Err(SysError::RemoteJunction.into());
@@ -761,6 +774,53 @@ pub(crate) fn is_remote(path: &Path) -> bool {
 /// A path as a user would type it: without `\\?\` where the short form is exact.
 pub(crate) fn user_path(path: PathBuf) -> PathBuf {
     wide::user_path(path)
+}
+
+/// Whether `err` says this user may not do it (ERROR_ACCESS_DENIED).
+pub(crate) fn is_access_denied(err: &io::Error) -> bool {
+    err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
+}
+
+/// The kernel file system whose links nobody can remove: Windows has none.
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
+/// What the special file at `path` is: Windows has no such files (an AF_UNIX socket is a
+/// reparse point there).
+pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+    None
+}
+
+// The path rules (`crate::path`).
+
+/// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
+pub(crate) const DOT_DOT: DotDot = DotDot::Lexical;
+
+/// Where the directory `dir` really is, for computing the targets knot stores: its full
+/// path as `GetFullPathNameW` makes it (`std::path::absolute`), which is what `mklink /J`
+/// and `junction.exe` store and how Windows itself resolves `..` in a link's target
+/// (lexically). `fs::canonicalize` would add `\\?\` (a junction holding `\??\\\?\C:\...`
+/// cannot be followed: tesuji/junction#30), turn a mapped drive into its UNC path and
+/// resolve junctions the user named on purpose.
+pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+    crate::path::absolute(dir)
+}
+
+/// Whether two components of absolute paths name the same directory entry: names (and a
+/// UNC prefix's server and share) compare ignoring ASCII case, as NTFS and Win32 compare
+/// them, so `C:\Work\a` and `c:\work\b` share `C:\Work`; full Unicode case folding (the
+/// volume's upcase table) is the file system's, and a name that differs only there just
+/// goes up one `..` more.
+pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
+    a == b
+        || match (a, b) {
+            (Component::Normal(a), Component::Normal(b)) => a.eq_ignore_ascii_case(b),
+            (Component::Prefix(a), Component::Prefix(b)) => {
+                a.as_os_str().eq_ignore_ascii_case(b.as_os_str())
+            }
+            _ => false,
+        }
 }
 
 #[cfg(test)]
