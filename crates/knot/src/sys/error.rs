@@ -78,6 +78,46 @@ pub(crate) enum Error {
     Platform,
 }
 
+/// The read-back check's failure (DESIGN.md promise 3): the new link holds something else
+/// than was asked, or the check itself could not read it. Public as
+/// [`ErrorKind::ReadBack`] (a mismatch) or by the `io::Error` (see [`public_kind`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadBack {
+    /// What was asked for, and what the file system holds (both as the user reads them).
+    #[error("{found}")]
+    Mismatch { expected: String, found: String },
+    /// The link could not be read back.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// A read-back failure travels through the create's `io::Result` steps as an `io::Error`:
+/// a mismatch inside one of kind `InvalidData`, an I/O failure as itself.
+impl From<ReadBack> for io::Error {
+    fn from(err: ReadBack) -> io::Error {
+        match err {
+            ReadBack::Io(err) => err,
+            mismatch @ ReadBack::Mismatch { .. } => {
+                io::Error::new(io::ErrorKind::InvalidData, mismatch)
+            }
+        }
+    }
+}
+
+/// The read-back mismatch carried by `err` (`expected`, `found`), if it carries one: the
+/// check's own, or a backend's that saw its buffer read back differently
+/// ([`Error::ReadBack`], whose message is what was found).
+pub(crate) fn read_back_of(err: &io::Error) -> Option<(Option<&str>, String)> {
+    let inner = err.get_ref()?;
+    if let Some(ReadBack::Mismatch { expected, found }) = inner.downcast_ref::<ReadBack>() {
+        return Some((Some(expected), found.clone()));
+    }
+    match inner.downcast_ref::<Error>() {
+        Some(sys @ Error::ReadBack { .. }) => Some((None, sys.to_string())),
+        _ => None,
+    }
+}
+
 impl Error {
     /// The `io::ErrorKind` the error travels as: what callers and tests have always seen.
     fn io_kind(&self) -> io::ErrorKind {
@@ -203,5 +243,33 @@ mod tests {
         assert!(matches!(public_kind(&err), ErrorKind::NotFound));
         let err = io::Error::new(io::ErrorKind::Unsupported, "no");
         assert!(matches!(public_kind(&err), ErrorKind::Unsupported { why } if why == "no"));
+    }
+
+    /// The read-back check's own error: a mismatch keeps what was asked and found, and
+    /// travels as `InvalidData` showing what was found; an I/O failure travels as itself.
+    /// A backend's own read-back failure is found again too.
+    #[test]
+    fn read_back_failures_are_typed() {
+        let err = io::Error::from(ReadBack::Mismatch {
+            expected: "\"a\"".into(),
+            found: "nothing".into(),
+        });
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(err.to_string(), "nothing");
+        assert_eq!(
+            read_back_of(&err),
+            Some((Some("\"a\""), "nothing".to_owned()))
+        );
+        let err = io::Error::from(ReadBack::from(io::Error::from(io::ErrorKind::NotFound)));
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(read_back_of(&err), None);
+        let err = io::Error::from(Error::ReadBack { who: "ntfs-3g" });
+        assert_eq!(
+            read_back_of(&err),
+            Some((
+                None,
+                "ntfs-3g reports success, but the reparse point reads back differently".into()
+            ))
+        );
     }
 }
