@@ -133,6 +133,10 @@ check_backend!(unsupported);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {
     /// Real junctions (Windows; NTFS through ntfs-3g).
+    #[cfg_attr(
+        all(unix, not(target_os = "linux")),
+        allow(dead_code, reason = "only Linux has ntfs-3g volumes")
+    )]
     Native,
     /// No junctions: an absolute directory symlink stands in, with a note.
     #[cfg_attr(windows, allow(dead_code, reason = "Windows always has junctions"))]
@@ -151,11 +155,21 @@ pub(crate) struct Request<'a> {
     pub(crate) target: &'a Path,
     /// The target as the user gave it.
     pub(crate) given: &'a Path,
+    #[cfg_attr(
+        all(unix, not(target_os = "linux")),
+        allow(
+            dead_code,
+            reason = "a Unix symlink has no flavour; only Linux has ntfs-3g"
+        )
+    )]
     pub(crate) flavour: Flavour,
     /// The drive letter for absolute targets written onto NTFS from another system.
     #[cfg_attr(
-        windows,
-        allow(dead_code, reason = "Windows paths have their own drive")
+        any(windows, all(unix, not(target_os = "linux"))),
+        allow(
+            dead_code,
+            reason = "Windows paths have their own drive; only Linux has ntfs-3g"
+        )
     )]
     pub(crate) drive: Option<char>,
 }

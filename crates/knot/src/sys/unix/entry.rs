@@ -98,6 +98,10 @@ pub(crate) struct Entry {
     name: OsString,
     /// Whether to ask for `renameat2`'s flags: cleared once the file system has said it
     /// has none (and by tests, to take the other way on any file system).
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(dead_code, reason = "only Linux has renameat2")
+    )]
     flags: std::cell::Cell<bool>,
 }
 
