@@ -12,6 +12,7 @@ use crate::path::{
     ends_in_separator, hidden_name, parent_dir, real_dir, real_location, relative_to,
     resolve_against_link,
 };
+use crate::sys::error::ReadBack;
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
 /// Which kind of link to make.
@@ -292,6 +293,7 @@ fn create_inner(
         &made_at,
         written.as_deref(),
     )
+    .map_err(io::Error::from)
     .and_then(|()| inspect(&made_at).map_err(io::Error::from))
     .and_then(|record| {
         if replacing {
@@ -314,18 +316,7 @@ fn create_inner(
                 (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at),
                 (_, _) => Ok(()),
             };
-            return Err(match err.kind() {
-                io::ErrorKind::InvalidData => Error::new(
-                    op,
-                    link,
-                    ErrorKind::ReadBack {
-                        expected: format!("{:?}", plan.stored.display().to_string()),
-                        found: err.to_string(),
-                    },
-                )
-                .with_target(target),
-                _ => Error::io(op, link, err).with_target(target),
-            });
+            return Err(Error::io_or_read_back(op, link, err, &plan.stored).with_target(target));
         }
     };
     record.path = link.to_path_buf();
@@ -453,20 +444,23 @@ fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Wr
 /// nothing. A reparse point must hold exactly the buffer written; another link, the target
 /// text planned. A link to a target that exists must also lead to it (`target_meta`, what
 /// the target led to when planned): a reparse point can hold the buffer asked for and still
-/// be read as another path (issue 10.7). A mismatch is reported as `InvalidData` with what
-/// was found.
+/// be read as another path (issue 10.7). A mismatch is reported with what was asked and
+/// what was found.
 fn verify(
     plan: &Plan,
     target_path: &Path,
     target_meta: Option<Meta>,
     at: &Path,
     written: Option<&[u8]>,
-) -> io::Result<()> {
-    let mismatch = |found: String| io::Error::new(io::ErrorKind::InvalidData, found);
+) -> std::result::Result<(), ReadBack> {
+    let mismatch = |found: String| ReadBack::Mismatch {
+        expected: format!("{:?}", plan.stored.display().to_string()),
+        found,
+    };
     let meta = match sys::lstat(at) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(mismatch("nothing".into())),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     match plan.made {
         LinkType::Hardlink => {
@@ -528,6 +522,14 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
+    /// What a read-back mismatch asked for and found; any other failure fails the test.
+    fn mismatch(err: ReadBack) -> (String, String) {
+        match err {
+            ReadBack::Mismatch { expected, found } => (expected, found),
+            ReadBack::Io(err) => panic!("a mismatch, not {err}"),
+        }
+    }
+
     /// Promise 3: a link that does not read back as asked is an error. A real system that
     /// reports success and makes nothing is simulated by planning one target and finding
     /// another (or nothing) on disk.
@@ -542,16 +544,10 @@ mod tests {
             notes: vec![],
         };
         let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
-        assert_eq!(
-            (err.kind(), err.to_string()),
-            (io::ErrorKind::InvalidData, "nothing".into())
-        );
+        assert_eq!(mismatch(err), ("\"a\"".into(), "nothing".into()));
         std::os::unix::fs::symlink("b", &at).unwrap();
         let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
-        assert_eq!(
-            (err.kind(), err.to_string()),
-            (io::ErrorKind::InvalidData, "\"b\"".into())
-        );
+        assert_eq!(mismatch(err), ("\"a\"".into(), "\"b\"".into()));
         verify(&plan("b"), Path::new("b"), None, &at, None).unwrap();
     }
 
@@ -577,9 +573,9 @@ mod tests {
         let target_a = sys::stat(&a).ok();
         let err = verify(&plan, &a, target_a, &at, None).unwrap_err();
         assert_eq!(
-            (err.kind(), err.to_string()),
+            mismatch(err),
             (
-                io::ErrorKind::InvalidData,
+                "\"b\"".into(),
                 "\"b\", which does not lead to the target".into()
             )
         );

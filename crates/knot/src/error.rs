@@ -181,16 +181,10 @@ impl Error {
         }
     }
 
-    /// An error from a system call; its kind is read from the `io::Error`.
+    /// An error from a system call; its kind is the platform layer's case where the
+    /// `io::Error` carries one, else what the OS error says (`sys::error::public_kind`).
     pub(crate) fn io(op: Op, path: &Path, err: io::Error) -> Error {
-        let kind = crate::sys::os_error_kind(&err).unwrap_or_else(|| match err.kind() {
-            io::ErrorKind::NotFound => ErrorKind::NotFound,
-            io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
-            io::ErrorKind::Unsupported => ErrorKind::Unsupported {
-                why: err.to_string(),
-            },
-            _ => ErrorKind::Io,
-        });
+        let kind = crate::sys::error::public_kind(&err);
         Error {
             op,
             path: path.into(),
@@ -199,6 +193,24 @@ impl Error {
             kind,
             source: Some(err),
         }
+    }
+
+    /// An error from a create's read-back steps: a link that reads back otherwise than
+    /// asked as [`ErrorKind::ReadBack`] (what was asked, `stored` unless the check said,
+    /// and what was found), anything else as [`Error::io`].
+    pub(crate) fn io_or_read_back(op: Op, path: &Path, err: io::Error, stored: &Path) -> Error {
+        let found = match crate::sys::error::read_back_of(&err) {
+            Some(found) => found,
+            // Any other failure that says the data read is not as asked.
+            None if err.kind() == io::ErrorKind::InvalidData => (None, err.to_string()),
+            None => return Error::io(op, path, err),
+        };
+        let (expected, found) = found;
+        let expected = expected.map_or_else(
+            || format!("{:?}", stored.display().to_string()),
+            str::to_owned,
+        );
+        Error::new(op, path, ErrorKind::ReadBack { expected, found })
     }
 
     pub(crate) fn with_target(mut self, target: &Path) -> Error {

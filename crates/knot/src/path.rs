@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::sys::{DOT_DOT, DotDot};
+
 /// `path` made absolute against the current directory, with `.` and `..` folded lexically,
 /// the way Windows' `GetFullPathNameW` does for `mklink /J` and `junction.exe`.
 pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
@@ -72,7 +74,7 @@ pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
 /// (`sym/..` is the parent of where `sym` leads, not `.`), so the path is folded only when
 /// its directory does not exist; on Windows, which folds `..` lexically, it is folded first.
 pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
-    if cfg!(windows) {
+    if DOT_DOT == DotDot::Lexical {
         let abs = absolute(path)?;
         return match (abs.parent(), abs.file_name()) {
             (Some(parent), Some(name)) => match real_dir(parent) {
@@ -106,7 +108,7 @@ pub(crate) fn resolve_target(
     target: &Path,
     real: impl Fn(&Path) -> io::Result<PathBuf>,
 ) -> PathBuf {
-    if cfg!(windows) {
+    if DOT_DOT == DotDot::Lexical {
         return fold(&base.join(target));
     }
     // A target that ends in `..` (or is a root) is a directory, resolved whole.
@@ -132,21 +134,11 @@ pub(crate) fn resolve_dangling(link: &Path, target: &Path) -> io::Result<PathBuf
     real_location(&resolve_against_link(link, target))
 }
 
-/// Where the directory `dir` really is, for computing the targets knot stores.
-///
-/// On Unix: its canonical path, symlinks resolved, so a target computed from it is right
-/// from the link's real place. On Windows: its full path as `GetFullPathNameW` makes it
-/// (`std::path::absolute`), which is what `mklink /J` and `junction.exe` store and how
-/// Windows itself resolves `..` in a link's target (lexically). `fs::canonicalize` would
-/// add `\\?\` (a junction holding `\??\\\?\C:\...` cannot be followed: tesuji/junction#30),
-/// turn a mapped drive into its UNC path and resolve junctions the user named on purpose.
-pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
-    if cfg!(windows) {
-        absolute(dir)
-    } else {
-        std::fs::canonicalize(dir)
-    }
-}
+/// Where the directory `dir` really is, for computing the targets knot stores, by the
+/// platform's rule (`sys::real_dir`): its canonical path on Unix, so a target computed
+/// from it is right from the link's real place; its full path as `GetFullPathNameW` makes
+/// it on Windows, which resolves `..` in a link's target lexically.
+pub(crate) use crate::sys::real_dir;
 
 /// The canonical path of what `path` leads to, links followed, in the form a user would
 /// type it (on Windows without the `\\?\` that `fs::canonicalize` adds, where the short form
@@ -219,28 +211,9 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
-/// Whether two components of absolute paths name the same directory entry. On Windows,
-/// names (and a UNC prefix's server and share) compare ignoring ASCII case, as NTFS and
-/// Win32 compare them, so `C:\Work\a` and `c:\work\b` share `C:\Work`; full Unicode case
-/// folding (the volume's upcase table) is the file system's, and a name that differs only
-/// there just goes up one `..` more. On Unix, names are bytes and compare exactly.
-fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
-    #[cfg(windows)]
-    {
-        a == b
-            || match (a, b) {
-                (Component::Normal(a), Component::Normal(b)) => a.eq_ignore_ascii_case(b),
-                (Component::Prefix(a), Component::Prefix(b)) => {
-                    a.as_os_str().eq_ignore_ascii_case(b.as_os_str())
-                }
-                _ => false,
-            }
-    }
-    #[cfg(not(windows))]
-    {
-        a == b
-    }
-}
+/// Whether two components of absolute paths name the same directory entry, by the
+/// platform's rule (`sys::same_name`): exactly on Unix, ignoring ASCII case on Windows.
+use crate::sys::same_name as same_component;
 
 #[cfg(test)]
 pub(crate) mod tests {

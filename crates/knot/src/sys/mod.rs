@@ -1,25 +1,43 @@
 //! The private platform layer: one backend per platform, chosen here once, so the rest of
 //! the crate never sees a `cfg` (same-file's `imp` pattern, STYLE.md point 1).
 //!
-//! Every backend offers the same small set of calls. Each takes the paths it acts on and
-//! returns a plain `io::Result`; naming the operation and the paths in the error is the
-//! caller's job.
+//! Every backend offers the same set of calls and types, and the compiler holds each one
+//! to it (`check_backend!`, which also checks `unsupported.rs` in every test build). Each
+//! call takes the paths it acts on and returns a plain `io::Result`, whose platform cases
+//! are typed ([`error`]); naming the operation and the paths in the error is the caller's
+//! job. Links are made by the [`Strategy`] that the backend's `place` chooses for the
+//! directory that will hold them (ntfs-3g is one), and every backend that reads reparse
+//! points turns them into records through one module ([`reparse`]).
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
 use unix as imp;
 
-// NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute.
+// NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute,
+// a strategy of the Unix backend. Only Linux has one; elsewhere the same calls find none.
 #[cfg(target_os = "linux")]
 mod ntfs3g;
+#[cfg(all(unix, not(target_os = "linux")))]
+#[path = "ntfs3g_absent.rs"]
+mod ntfs3g;
+
+// The platform layer's own errors, mapped to public kinds in one place.
+pub(crate) mod error;
+
+// One way from a reparse buffer to a record, for every backend that reads them.
+#[cfg_attr(
+    not(any(windows, target_os = "linux")),
+    allow(dead_code, reason = "no backend reads reparse points here")
+)]
+mod reparse;
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 use windows as imp;
 
-#[cfg(not(any(unix, windows)))]
+#[cfg(any(test, not(any(unix, windows))))]
 mod unsupported;
 #[cfg(not(any(unix, windows)))]
 use unsupported as imp;
@@ -29,123 +47,96 @@ use std::path::{Path, PathBuf};
 
 use crate::link::{Flavour, Kind, Link};
 
-// Four calls only Windows needs, with their answers elsewhere side by side.
+// The backend contract: every backend (unix.rs, windows/, unsupported.rs) exports these
+// calls and types with these signatures, and `check_backend!` below makes the compiler hold
+// each one to them. Where a backend has nothing to say (no privilege errors off Windows,
+// no kernel file systems off Linux), it answers for itself, so no call here needs a `cfg`.
+pub(crate) use imp::{
+    classify_resolve_error, hard_link, is_access_denied, is_directory_entry, is_remote, kernel_fs,
+    lstat, normalise_symlink_target, os_error_kind, place, read_link, remove_link, rename_over,
+    special, stat, user_path,
+};
+// The scanner's calls, all relative to an open directory.
+pub(crate) use imp::{Dir, DirReader, max_open_dirs};
+// The platform's path rules, for `crate::path`.
+pub(crate) use imp::{DOT_DOT, real_dir, same_name};
 
-/// knot's own kind for an OS error that `io::ErrorKind` has no word for (Windows'
-/// `ERROR_PRIVILEGE_NOT_HELD`); `None` to read the kind from the `io::Error`.
-#[cfg(windows)]
-pub(crate) use windows::os_error_kind;
-#[cfg(not(windows))]
-pub(crate) fn os_error_kind(_err: &std::io::Error) -> Option<crate::error::ErrorKind> {
-    None
-}
-
-/// Whether `path` is on another machine (a UNC path or a mapped network drive), where a
-/// junction cannot lead. Only Windows can tell; elsewhere a junction's target is a path on
-/// the volume that holds it.
-#[cfg(windows)]
-pub(crate) use windows::is_remote;
-#[cfg(not(windows))]
-pub(crate) fn is_remote(_path: &Path) -> bool {
-    false
-}
-
-/// `path` as a user would type it: on Windows without the `\\?\` prefix that
-/// `fs::canonicalize` adds, where the short form names the same file.
-#[cfg(windows)]
-pub(crate) use windows::user_path;
-#[cfg(not(windows))]
-pub(crate) fn user_path(path: PathBuf) -> PathBuf {
-    path
+/// How a platform resolves `..` in a path, or in a link's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DotDot {
+    /// After the links before it, where the kernel finds it: `sym/..` is the parent of
+    /// where `sym` leads (Unix).
+    #[cfg_attr(windows, allow(dead_code, reason = "Windows folds `..` lexically"))]
+    Physical,
+    /// Lexically, before anything is looked up: `sym/..` is `.` (Windows, which folds a
+    /// path with `GetFullPathNameW` and a link's target the same way).
+    Lexical,
 }
 
-/// The text to store for a symlink to `target`, as the user gave it. On Windows a
-/// drive-relative target (`C:x`, relative to drive C's current directory) is made absolute
-/// first, since `CreateSymbolicLinkW` would store it so and the link would not read back
-/// as asked; everywhere else, and for every other target, the target as given.
-#[cfg(windows)]
-pub(crate) use windows::normalise_symlink_target;
-#[cfg(not(windows))]
-pub(crate) fn normalise_symlink_target(target: &Path) -> std::io::Result<PathBuf> {
-    Ok(target.to_path_buf())
-}
+/// Holds the backend `$b` to the contract: each call and type exists with the signature
+/// the rest of the crate uses. Never called; it only has to compile.
+macro_rules! check_backend {
+    ($b:path) => {
+        const _: () = {
+            use std::ffi::OsStr;
+            use std::io;
+            use std::ops::ControlFlow;
+            use $b as b;
 
-#[cfg(target_os = "linux")]
-pub(crate) use ntfs3g::is_directory_entry;
-/// Whether the entry at `path` itself (never followed) is a directory in the file system's
-/// own records, where those differ from what `lstat` shows: on NTFS a junction or a
-/// directory symlink is a directory with a reparse point (FILE_ATTRIBUTE_DIRECTORY), which
-/// ntfs-3g presents to Linux as a symlink. `false` where the file system has no such
-/// record. A hard link to such an entry would give a directory a second name, which NTFS
-/// never allows (issue 10.3).
-#[cfg(windows)]
-pub(crate) use windows::is_directory_entry;
-#[cfg(not(any(windows, target_os = "linux")))]
-pub(crate) fn is_directory_entry(_path: &Path) -> bool {
-    false
-}
-
-/// Whether `err` says this user may not do it (EACCES; on Windows ERROR_ACCESS_DENIED),
-/// as opposed to EPERM, which a file system without links also gives.
-#[cfg(unix)]
-pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
-    err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
-}
-#[cfg(windows)]
-pub(crate) fn is_access_denied(err: &std::io::Error) -> bool {
-    err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
-}
-#[cfg(not(any(unix, windows)))]
-pub(crate) fn is_access_denied(_err: &std::io::Error) -> bool {
-    false
-}
-
-/// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links the kernel
-/// makes and nobody can remove; `None` for every other file system.
-#[cfg(target_os = "linux")]
-pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
-    // PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h.
-    match unix::fs_type(dir)? {
-        0x9fa0 => Some("proc"),
-        0x6265_6572 => Some("sysfs"),
-        _ => None,
-    }
-}
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
-    None
-}
-
-/// What the special file at `path` is (followed through links when `follow`); `None` for
-/// anything else. Windows has no such files (an AF_UNIX socket is a reparse point there).
-#[cfg(unix)]
-pub(crate) fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
-    use crate::link::Special;
-    use std::os::unix::fs::FileTypeExt;
-    let meta = if follow {
-        std::fs::metadata(path)
-    } else {
-        std::fs::symlink_metadata(path)
+            #[allow(dead_code, reason = "only compiled, to check the signatures")]
+            fn contract() {
+                let _: fn(&Path) -> io::Result<Place> = b::place;
+                let _: fn(&Path) -> io::Result<Meta> = b::lstat;
+                let _: fn(&Path) -> io::Result<Meta> = b::stat;
+                let _: fn(&Path) -> io::Result<Stored> = b::read_link;
+                let _: fn(&Path, &Path) -> io::Result<()> = b::hard_link;
+                let _: fn(&Path, &Path) -> io::Result<()> = b::rename_over;
+                let _: fn(&Path) -> io::Result<()> = b::remove_link;
+                let _: fn(&io::Error) -> crate::link::Status = b::classify_resolve_error;
+                let _: fn(&io::Error) -> Option<crate::error::ErrorKind> = b::os_error_kind;
+                let _: fn(&io::Error) -> bool = b::is_access_denied;
+                let _: fn(&Path) -> bool = b::is_remote;
+                let _: fn(PathBuf) -> PathBuf = b::user_path;
+                let _: fn(&Path) -> io::Result<PathBuf> = b::normalise_symlink_target;
+                let _: fn(&Path) -> bool = b::is_directory_entry;
+                let _: fn(&Path) -> Option<&'static str> = b::kernel_fs;
+                let _: fn(&Path, bool) -> Option<crate::link::Special> = b::special;
+                let _: fn(&Path) -> io::Result<PathBuf> = b::real_dir;
+                let _: fn(&std::path::Component<'_>, &std::path::Component<'_>) -> bool =
+                    b::same_name;
+                let _: DotDot = b::DOT_DOT;
+                let _: fn() -> usize = b::max_open_dirs;
+                let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::open;
+                let _: fn(&b::Dir, &OsStr, bool) -> io::Result<b::Dir> = b::Dir::open_at;
+                let _: fn(&b::Dir) -> io::Result<b::Dir> = b::Dir::parent;
+                let _: fn(&b::Dir) -> io::Result<Meta> = b::Dir::meta;
+                let _: fn(&b::Dir, &OsStr, bool) -> io::Result<Meta> = b::Dir::stat_at;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<Stored> = b::Dir::read_link_at;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<PathBuf> = b::Dir::real_path_at;
+                let _: fn() -> b::DirReader = b::DirReader::new;
+                let _ = |reader: &mut b::DirReader, dir: &b::Dir| -> io::Result<()> {
+                    reader.read(dir, |_: &OsStr, _: Option<FileType>| {
+                        ControlFlow::Continue(())
+                    })
+                };
+            }
+        };
     };
-    let ty = meta.ok()?.file_type();
-    [
-        (ty.is_char_device(), Special::CharDevice),
-        (ty.is_block_device(), Special::BlockDevice),
-        (ty.is_fifo(), Special::Fifo),
-        (ty.is_socket(), Special::Socket),
-    ]
-    .into_iter()
-    .find_map(|(is, special)| is.then_some(special))
 }
-#[cfg(not(unix))]
-pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
-    None
-}
+check_backend!(imp);
+// The backend for other platforms, compiled and checked in every test build too, so it
+// cannot fall behind the contract unseen.
+#[cfg(test)]
+check_backend!(unsupported);
 
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Junctions {
     /// Real junctions (Windows; NTFS through ntfs-3g).
+    #[cfg_attr(
+        all(unix, not(target_os = "linux")),
+        allow(dead_code, reason = "only Linux has ntfs-3g volumes")
+    )]
     Native,
     /// No junctions: an absolute directory symlink stands in, with a note.
     #[cfg_attr(windows, allow(dead_code, reason = "Windows always has junctions"))]
@@ -164,11 +155,21 @@ pub(crate) struct Request<'a> {
     pub(crate) target: &'a Path,
     /// The target as the user gave it.
     pub(crate) given: &'a Path,
+    #[cfg_attr(
+        all(unix, not(target_os = "linux")),
+        allow(
+            dead_code,
+            reason = "a Unix symlink has no flavour; only Linux has ntfs-3g"
+        )
+    )]
     pub(crate) flavour: Flavour,
     /// The drive letter for absolute targets written onto NTFS from another system.
     #[cfg_attr(
-        windows,
-        allow(dead_code, reason = "Windows paths have their own drive")
+        any(windows, all(unix, not(target_os = "linux"))),
+        allow(
+            dead_code,
+            reason = "Windows paths have their own drive; only Linux has ntfs-3g"
+        )
     )]
     pub(crate) drive: Option<char>,
 }
@@ -176,13 +177,52 @@ pub(crate) struct Request<'a> {
 /// The reparse buffer a create wrote, so the read-back can compare it byte for byte;
 /// `None` where the link is not a reparse point (its target text is compared instead).
 pub(crate) type Written = Option<Vec<u8>>;
-pub(crate) use imp::{
-    Place, classify_resolve_error, hard_link, junction, lstat, place, read_link, remove_link,
-    rename_over, stat, symlink,
-};
-// The scanner's calls, all relative to an open directory.
-pub(crate) use imp::{Dir, DirReader, max_open_dirs};
 
+/// How links are made at one place. Each backend decides it once, in its `place`, from
+/// the directory that will hold the link (an ordinary Unix file system; an NTFS volume
+/// through ntfs-3g, where knot writes the reparse points itself; one through the kernel's
+/// ntfs3 driver; a Windows volume), so the rest of a create never asks which it is.
+pub(crate) trait Strategy: std::fmt::Debug {
+    /// What `knot junction` can do here.
+    fn junctions(&self) -> Junctions;
+    /// Whether a symlink must be a file or a directory symlink (Windows reads the flavour).
+    fn flavour_matters(&self) -> bool;
+    /// Makes the symlink `request` asks for.
+    fn symlink(&self, request: &Request<'_>) -> std::io::Result<Written>;
+    /// Makes the junction `request` asks for, where [`Strategy::junctions`] says
+    /// [`Junctions::Native`]; elsewhere the caller makes a symlink instead or refuses.
+    fn junction(&self, request: &Request<'_>) -> std::io::Result<Written>;
+}
+
+/// Where a link is to be made, with the [`Strategy`] that makes links there.
+#[derive(Debug)]
+pub(crate) struct Place(Box<dyn Strategy>);
+
+impl Place {
+    pub(crate) fn new(strategy: impl Strategy + 'static) -> Place {
+        Place(Box::new(strategy))
+    }
+
+    /// See [`Strategy::junctions`].
+    pub(crate) fn junctions(&self) -> Junctions {
+        self.0.junctions()
+    }
+
+    /// See [`Strategy::flavour_matters`].
+    pub(crate) fn flavour_matters(&self) -> bool {
+        self.0.flavour_matters()
+    }
+}
+
+/// Makes a symlink at `place` the way links are made there.
+pub(crate) fn symlink(place: &Place, request: &Request<'_>) -> std::io::Result<Written> {
+    place.0.symlink(request)
+}
+
+/// Makes a junction at `place` the way links are made there.
+pub(crate) fn junction(place: &Place, request: &Request<'_>) -> std::io::Result<Written> {
+    place.0.junction(request)
+}
 /// The type of a directory entry, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FileType {

@@ -22,12 +22,13 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use knot_reparse::{MountPoint, ReparsePoint, Symlink, Tag, WideString};
+use knot_reparse::{MountPoint, ReparsePoint, Symlink};
 use rustix::fs::XattrFlags;
 use rustix::io::Errno;
 
+use super::error::Error as SysError;
 use super::unix::fs_type;
-use super::{ReparseData, Request, Stored, kind_of};
+use super::{Junctions, Request, Stored, Strategy, Written};
 use crate::link::Flavour;
 
 /// The raw reparse point of a file.
@@ -59,8 +60,13 @@ struct Mount {
     root: PathBuf,
 }
 
-fn refuse(why: String) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, why)
+/// A target that Windows would not read as asked, or cannot store.
+fn refuse(target: &Path, why: String) -> io::Error {
+    SysError::TargetForWindows {
+        target: target.to_path_buf(),
+        why,
+    }
+    .into()
 }
 
 impl Volume {
@@ -78,9 +84,7 @@ impl Volume {
         let mounts = mounts_of(dev)?;
         let mount = holder(&mounts, &real)
             .map(|m| m.point.clone())
-            .ok_or_else(|| {
-                io::Error::other(format!("no mount point holds '{}'", real.display()))
-            })?;
+            .ok_or_else(|| SysError::NoMountPoint { dir: real.clone() })?;
         Ok(Some(Volume { mounts, mount, dev }))
     }
 
@@ -104,13 +108,18 @@ impl Volume {
             Some(root) => format!("'{}/.NTFS-3G/D:'", root.display()),
             None => "'.NTFS-3G/D:' at the volume's root".into(),
         };
-        refuse(format!(
+        let why = format!(
             "the target '{}' is outside the NTFS volume mounted at '{}', so Windows could not \
              follow the link; choose a target on the volume, or map another drive with a \
              symlink {mapping} to where that drive is mounted",
             target.display(),
             self.mount.display(),
-        ))
+        );
+        SysError::OutsideVolume {
+            target: target.to_path_buf(),
+            why,
+        }
+        .into()
     }
 
     /// A relative target, checked to name on Windows what it names here: each name one
@@ -130,11 +139,14 @@ impl Volume {
             })
             .collect();
         if text.contains('\\') {
-            return Err(refuse(format!(
-                "the target '{text}' contains '\\', which separates names on Windows but is \
+            return Err(refuse(
+                Path::new(text),
+                format!(
+                    "the target '{text}' contains '\\', which separates names on Windows but is \
                  part of a name here, so Windows would follow another path; write the path \
                  with '/' (knot stores it with '\\'), or rename the name that contains '\\'"
-            )));
+                ),
+            ));
         }
         let mut names = Vec::new();
         let mut mapping = None;
@@ -167,11 +179,14 @@ impl Volume {
                 }
                 _ => format!("'{letter}:\\...'"),
             };
-            return Err(refuse(format!(
-                "the target '{text}' leads through '.NTFS-3G/{letter}:', ntfs-3g's mapping of \
+            return Err(refuse(
+                Path::new(text),
+                format!(
+                    "the target '{text}' leads through '.NTFS-3G/{letter}:', ntfs-3g's mapping of \
                  drive {letter}:, which Windows cannot reach by a relative path; give the \
                  target as a path on that drive: {on_drive}"
-            )));
+                ),
+            ));
         }
         for name in names {
             windows_name(Path::new(text), utf8(Path::new(name))?)?;
@@ -181,17 +196,18 @@ impl Volume {
 
     /// `knot junction`: an empty directory with a mount-point reparse point to the target,
     /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
-    pub(crate) fn junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+    fn make_junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let windows = self.windows_path(request.given, request.target, request.drive)?;
-        let point = MountPoint::junction(windows.as_str()).map_err(|e| refuse(e.to_string()))?;
-        let buffer = encode(point.into())?;
+        let point = MountPoint::junction(windows.as_str())
+            .map_err(|e| refuse(request.given, e.to_string()))?;
+        let buffer = encode(request.given, point.into())?;
         make(request.link, true, &buffer)
     }
 
     /// `knot symlink`: an empty file (a file symlink) or directory (a directory symlink)
     /// with a symlink reparse point. A relative target keeps its form, with backslashes and
     /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
-    pub(crate) fn symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+    fn make_symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let text = utf8(request.target)?;
         let point = if let Some(windows) = windows_absolute(text)? {
             Symlink::absolute(windows.as_str())
@@ -201,7 +217,8 @@ impl Volume {
         } else {
             Ok(self.relative(request.link, text)?)
         };
-        let buffer = encode(point.map_err(|e| refuse(e.to_string()))?.into())?;
+        let point = point.map_err(|e| refuse(request.given, e.to_string()))?;
+        let buffer = encode(request.given, point.into())?;
         make(request.link, request.flavour == Flavour::Dir, &buffer)
     }
 
@@ -244,6 +261,26 @@ impl Volume {
     }
 }
 
+/// knot writes the reparse points itself: real junctions, and symlinks of the flavour
+/// Windows reads.
+impl Strategy for Volume {
+    fn junctions(&self) -> Junctions {
+        Junctions::Native
+    }
+
+    fn flavour_matters(&self) -> bool {
+        true
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        self.make_symlink(request).map(Some)
+    }
+
+    fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
+        self.make_junction(request).map(Some)
+    }
+}
+
 /// The mount among `mounts` that holds `path`: the longest mount point above it.
 fn holder<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
     mounts
@@ -270,24 +307,30 @@ fn windows_name(target: &Path, name: &str) -> io::Result<()> {
     } else {
         return Ok(());
     };
-    Err(refuse(format!(
-        "the target '{}' has the name '{}', which Windows cannot use: {why}, so on Windows \
-         the link would lead somewhere else; rename it, or choose another target",
-        target.display(),
-        crate::escape::escape(OsStr::new(name)),
-    )))
+    Err(refuse(
+        target,
+        format!(
+            "the target '{}' has the name '{}', which Windows cannot use: {why}, so on \
+             Windows the link would lead somewhere else; rename it, or choose another target",
+            target.display(),
+            crate::escape::escape(OsStr::new(name)),
+        ),
+    ))
 }
 
-fn encode(point: ReparsePoint) -> io::Result<Vec<u8>> {
-    point.encode().map_err(|e| refuse(e.to_string()))
+fn encode(target: &Path, point: ReparsePoint) -> io::Result<Vec<u8>> {
+    point.encode().map_err(|e| refuse(target, e.to_string()))
 }
 
 fn utf8(path: &Path) -> io::Result<&str> {
     path.to_str().ok_or_else(|| {
-        refuse(format!(
-            "the target '{}' is not valid UTF-8, and NTFS names are Unicode",
-            path.display()
-        ))
+        refuse(
+            path,
+            format!(
+                "the target '{}' is not valid UTF-8, and NTFS names are Unicode",
+                path.display()
+            ),
+        )
     })
 }
 
@@ -420,10 +463,7 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
         if read_attribute(&path)?.as_deref() == Some(buffer) {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "ntfs-3g reports success, but the reparse point reads back differently",
-            ))
+            Err(SysError::ReadBack { who: "ntfs-3g" }.into())
         }
     });
     if result.is_err() && ours() {
@@ -453,7 +493,7 @@ fn undo(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) {
 }
 
 fn replaced() -> io::Error {
-    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+    SysError::Replaced.into()
 }
 
 /// Whether the open directory `fd` has no entries but `.` and `..`.
@@ -518,6 +558,11 @@ pub(crate) fn is_directory_entry(path: &Path) -> bool {
     directory_attribute(path) == Some(true)
 }
 
+/// [`is_directory_entry`] for the entry `name` in the open directory `dir`.
+pub(crate) fn is_directory_entry_at(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
+    is_directory_entry(&super::unix::proc_path(dir, name))
+}
+
 /// FILE_ATTRIBUTE_DIRECTORY of the entry `path` itself; `None` off NTFS.
 fn directory_attribute(path: &Path) -> Option<bool> {
     let mut attrib = [0u8; 4];
@@ -533,7 +578,7 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
     if fs_type(parent) != Some(FUSE_SUPER_MAGIC) {
         return Ok(None);
     }
-    Ok(stored(path, text))
+    stored(path, text)
 }
 
 /// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
@@ -549,7 +594,11 @@ pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
 /// [`read_link`] for the link `name` in the open directory `dir`, found without building
 /// a path from the root: the attribute calls take a path, and `/proc/self/fd/N/name`
 /// names the entry through the descriptor, however deep it is.
-pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &OsStr, text: &Path) -> Option<Stored> {
+pub(crate) fn read_link_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    text: &Path,
+) -> io::Result<Option<Stored>> {
     let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
     path.push(name);
     stored(&path, text)
@@ -615,65 +664,18 @@ fn magic(f_type: impl Into<i64>) -> i64 {
     f_type.into()
 }
 
-/// The link at `path` as its reparse point describes it; `None` when it has none.
-fn stored(path: &Path, text: &Path) -> Option<Stored> {
-    let Ok(Some(raw)) = read_attribute(path) else {
-        return None;
+/// The link at `path` as its reparse point describes it (`text`, ntfs-3g's translation,
+/// is where the kernel follows it); `None` when it has none. An attribute that cannot be
+/// read (EACCES, EIO) is an error, not a link without one.
+fn stored(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
+    let Some(raw) = read_attribute(path)? else {
+        return Ok(None);
     };
-    let dir = directory_attribute(path);
-    let name = |w: &WideString| OsString::from(w.to_string_lossy());
-    let stored = match knot_reparse::decode(&raw) {
-        Ok(point) => {
-            let (target, relative) = match &point {
-                // As on Windows: the print name, or the substitute name as a Win32 path
-                // when the print name is empty.
-                ReparsePoint::MountPoint(m) => (name(&m.display_name()), false),
-                ReparsePoint::Symlink(s) => (name(&s.display_name()), s.is_relative()),
-                ReparsePoint::LxSymlink(lx) => (
-                    OsString::from_vec(lx.target.clone()),
-                    !lx.target.starts_with(b"/"),
-                ),
-                ReparsePoint::AppExecLink(app) => {
-                    (app.executable().map(name).unwrap_or_default(), false)
-                }
-                _ => (text.as_os_str().to_owned(), false),
-            };
-            Stored {
-                target: PathBuf::from(target),
-                kind: kind_of(point.kind()),
-                relative,
-                dir,
-                reparse: Some(ReparseData {
-                    tag: point.tag().0,
-                    substitute_name: point.substitute_name().map(name),
-                    print_name: point.print_name().map(name),
-                    raw,
-                }),
-                leads_to: Some(text.to_path_buf()),
-            }
-        }
-        // A buffer the codec rejects is still reported, by its tag.
-        Err(_) => {
-            let tag = raw
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes);
-            Stored {
-                target: text.to_path_buf(),
-                kind: kind_of(tag.map_or("unknown", |t| Tag(t).kind_name())),
-                relative: false,
-                dir,
-                reparse: Some(ReparseData {
-                    tag: tag.unwrap_or(0),
-                    substitute_name: None,
-                    print_name: None,
-                    raw,
-                }),
-                leads_to: Some(text.to_path_buf()),
-            }
-        }
-    };
-    Some(stored)
+    Ok(Some(super::reparse::record(
+        raw,
+        directory_attribute(path),
+        Some(text),
+    )))
 }
 
 /// Whether any FUSE file system that could be ntfs-3g is mounted: ntfs-3g mounts as type

@@ -4,11 +4,10 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
-#[cfg(target_os = "linux")]
 use super::ntfs3g;
-use super::{Junctions, Meta, Request, Stored, Written};
+use super::{DotDot, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::link::{Kind, Status};
 
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
@@ -21,42 +20,59 @@ use entry::Entry;
 #[cfg(target_os = "linux")]
 pub(crate) use entry::{open_dir, proc_path};
 
-/// Where a link is to be made: an ordinary Unix file system, or an NTFS volume.
+/// An ordinary Unix file system: `symlink(2)` makes one kind of symlink for files and
+/// directories alike, and there are no junctions: `knot junction` makes an absolute
+/// directory symlink instead.
 #[derive(Debug)]
-pub(crate) enum Place {
-    /// `symlink(2)` makes one kind of symlink for files and directories alike, and there
-    /// are no junctions: `knot junction` makes an absolute directory symlink instead.
-    Native,
-    /// An NTFS volume mounted with ntfs-3g: real reparse points, written by knot.
-    #[cfg(target_os = "linux")]
-    Ntfs3g(ntfs3g::Volume),
-    /// An NTFS volume mounted with the kernel's driver, which has no way to write a
-    /// junction.
-    KernelNtfs,
-}
+struct Native;
 
-impl Place {
-    pub(crate) fn junctions(&self) -> Junctions {
-        match self {
-            Place::Native => Junctions::Emulated,
-            #[cfg(target_os = "linux")]
-            Place::Ntfs3g(_) => Junctions::Native,
-            Place::KernelNtfs => Junctions::Refused(
-                "this NTFS volume is mounted with the kernel's ntfs3 driver, which cannot write \
-                 junctions (a Unix symlink here would be invisible to Windows); unmount it and \
-                 mount it with ntfs-3g (`ntfs-3g DEVICE MOUNTPOINT`), then run knot again"
-                    .into(),
-            ),
-        }
+impl Strategy for Native {
+    fn junctions(&self) -> Junctions {
+        Junctions::Emulated
     }
 
-    /// Whether a symlink must be a file or a directory symlink (Windows reads the flavour).
-    pub(crate) fn flavour_matters(&self) -> bool {
-        match self {
-            Place::Native | Place::KernelNtfs => false,
-            #[cfg(target_os = "linux")]
-            Place::Ntfs3g(_) => true,
-        }
+    fn flavour_matters(&self) -> bool {
+        false
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        short(request.link, |link| {
+            std::os::unix::fs::symlink(request.target, link).map(|()| None)
+        })
+    }
+
+    /// Not reached: the caller makes a symlink instead ([`Junctions::Emulated`]).
+    fn junction(&self, _request: &Request<'_>) -> io::Result<Written> {
+        Err(super::error::Error::NoJunctions.into())
+    }
+}
+
+/// An NTFS volume mounted with the kernel's driver, which has no way to write a junction.
+/// Its symlinks are Unix symlinks, as on [`Native`].
+#[derive(Debug)]
+struct KernelNtfs;
+
+impl Strategy for KernelNtfs {
+    fn junctions(&self) -> Junctions {
+        Junctions::Refused(
+            "this NTFS volume is mounted with the kernel's ntfs3 driver, which cannot write \
+             junctions (a Unix symlink here would be invisible to Windows); unmount it and \
+             mount it with ntfs-3g (`ntfs-3g DEVICE MOUNTPOINT`), then run knot again"
+                .into(),
+        )
+    }
+
+    fn flavour_matters(&self) -> bool {
+        false
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        Native.symlink(request)
+    }
+
+    /// Not reached: the caller refuses first ([`Junctions::Refused`]).
+    fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
+        Native.junction(request)
     }
 }
 
@@ -72,18 +88,18 @@ pub(crate) fn fs_type(dir: &Path) -> Option<i64> {
     rustix::fs::statfs(dir).ok().map(|s| i64::from(s.f_type))
 }
 
-/// Where a link at `link` would be made: found from the directory that would hold it.
+/// Where a link at `link` would be made, and so how: found from the directory that would
+/// hold it. An ntfs-3g volume (Linux) gets its own strategy, which writes reparse points.
 pub(crate) fn place(link: &Path) -> io::Result<Place> {
     let dir = crate::path::parent_dir(link);
-    #[cfg(target_os = "linux")]
     if let Some(volume) = ntfs3g::Volume::of(dir)? {
-        return Ok(Place::Ntfs3g(volume));
+        return Ok(Place::new(volume));
     }
     let fs_type = fs_type(dir).unwrap_or(0);
     Ok(if fs_type == NTFS_SB_MAGIC {
-        Place::KernelNtfs
+        Place::new(KernelNtfs)
     } else {
-        Place::Native
+        Place::new(Native)
     })
 }
 
@@ -113,7 +129,6 @@ fn st_of(path: &Path) -> io::Result<rustix::fs::Stat> {
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
     short(path, |path| {
         let meta = dir_meta(&st_of(path)?);
-        #[cfg(target_os = "linux")]
         if meta.ty == super::FileType::Link {
             return Ok(Meta {
                 tag: ntfs3g::tag(path)?,
@@ -135,7 +150,6 @@ pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
 pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
     short(path, |path| {
         let text = fs::read_link(path)?;
-        #[cfg(target_os = "linux")]
         if let Some(stored) = ntfs3g::read_link(path, &text)? {
             return Ok(stored);
         }
@@ -148,29 +162,6 @@ pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
             leads_to: None,
         })
     })
-}
-
-pub(crate) fn symlink(place: &Place, request: &Request<'_>) -> io::Result<Written> {
-    match place {
-        #[cfg(target_os = "linux")]
-        Place::Ntfs3g(volume) => volume.symlink(request).map(Some),
-        Place::Native | Place::KernelNtfs => short(request.link, |link| {
-            std::os::unix::fs::symlink(request.target, link).map(|()| None)
-        }),
-    }
-}
-
-/// A real junction where the place has them; elsewhere the caller makes a symlink instead
-/// (see [`Place::junctions`]), so this is not reached.
-pub(crate) fn junction(place: &Place, request: &Request<'_>) -> io::Result<Written> {
-    match place {
-        #[cfg(target_os = "linux")]
-        Place::Ntfs3g(volume) => volume.junction(request).map(Some),
-        Place::Native | Place::KernelNtfs => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this file system has no junctions",
-        )),
-    }
 }
 
 /// `link(2)` through std, which calls `linkat(..., 0)`: a symlink given as the target is
@@ -218,6 +209,99 @@ pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
     }
 }
 
+// The calls only Windows has an answer for, answered for Unix (the backend contract in
+// `sys/mod.rs`).
+
+/// knot's own kind for an OS error that `io::ErrorKind` has no word for; none on Unix.
+pub(crate) fn os_error_kind(_err: &io::Error) -> Option<crate::error::ErrorKind> {
+    None
+}
+
+/// Whether `path` is on another machine, where a junction cannot lead: a junction's
+/// target here is a path on the volume that holds it.
+pub(crate) fn is_remote(_path: &Path) -> bool {
+    false
+}
+
+/// `path` as a user would type it: as it is.
+pub(crate) fn user_path(path: PathBuf) -> PathBuf {
+    path
+}
+
+/// The text to store for a symlink to `target`: the target as given.
+pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
+    Ok(target.to_path_buf())
+}
+
+/// Whether the entry at `path` itself (never followed) is a directory in the file system's
+/// own records, where those differ from what `lstat` shows: on NTFS a junction or a
+/// directory symlink is a directory with a reparse point (FILE_ATTRIBUTE_DIRECTORY), which
+/// ntfs-3g presents to Linux as a symlink. `false` where the file system has no such
+/// record. A hard link to such an entry would give a directory a second name, which NTFS
+/// never allows (issue 10.3).
+pub(crate) use ntfs3g::is_directory_entry;
+
+/// Whether `err` says this user may not do it (EACCES), as opposed to EPERM, which a file
+/// system without links also gives.
+pub(crate) fn is_access_denied(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
+}
+
+/// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links the kernel
+/// makes and nobody can remove; `None` for every other file system.
+#[cfg(target_os = "linux")]
+pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
+    // PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h.
+    match fs_type(dir)? {
+        0x9fa0 => Some("proc"),
+        0x6265_6572 => Some("sysfs"),
+        _ => None,
+    }
+}
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
+/// What the special file at `path` is (followed through links when `follow`); `None` for
+/// anything else.
+pub(crate) fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
+    use crate::link::Special;
+    use std::os::unix::fs::FileTypeExt;
+    let meta = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    let ty = meta.ok()?.file_type();
+    [
+        (ty.is_char_device(), Special::CharDevice),
+        (ty.is_block_device(), Special::BlockDevice),
+        (ty.is_fifo(), Special::Fifo),
+        (ty.is_socket(), Special::Socket),
+    ]
+    .into_iter()
+    .find_map(|(is, special)| is.then_some(special))
+}
+
+// The path rules (`crate::path`).
+
+/// The kernel resolves `..` after the links before it.
+pub(crate) const DOT_DOT: DotDot = DotDot::Physical;
+
+/// Where the directory `dir` really is, for computing the targets knot stores: its
+/// canonical path, symlinks resolved, so a target computed from it is right from the
+/// link's real place.
+pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+    fs::canonicalize(dir)
+}
+
+/// Whether two components of absolute paths name the same directory entry: names are
+/// bytes, and compare exactly.
+pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
+    a == b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,15 +310,15 @@ mod tests {
     /// decision itself: a junction there is refused with the fix, never faked.
     #[test]
     fn kernel_ntfs_refuses_junctions_and_says_how_to_get_them() {
-        let Junctions::Refused(why) = Place::KernelNtfs.junctions() else {
+        let Junctions::Refused(why) = KernelNtfs.junctions() else {
             panic!("ntfs3 must refuse junctions");
         };
         assert!(
             why.contains("ntfs3") && why.contains("mount it with ntfs-3g"),
             "{why}"
         );
-        assert_eq!(Place::Native.junctions(), Junctions::Emulated);
-        assert!(!Place::KernelNtfs.flavour_matters());
+        assert_eq!(Native.junctions(), Junctions::Emulated);
+        assert!(!KernelNtfs.flavour_matters());
     }
 
     /// Promise 2 under a race: if a real file took the link's place after it was
@@ -297,9 +381,7 @@ mod tests {
     #[test]
     fn ordinary_directories_are_native() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            place(&dir.path().join("l")).unwrap(),
-            Place::Native
-        ));
+        let place = place(&dir.path().join("l")).unwrap();
+        assert_eq!(format!("{place:?}"), "Place(Native)");
     }
 }

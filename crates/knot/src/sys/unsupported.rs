@@ -1,35 +1,22 @@
 //! The backend for platforms knot does not support yet: every operation fails with a clear
 //! error instead of doing something half right.
 
+//!
+//! In test builds it is compiled on every platform too, and held to the backend contract
+//! (`check_backend!` in `sys/mod.rs`).
+
 use std::io;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
-use super::{Junctions, Meta, Request, Stored, Written};
+use super::{DotDot, Meta, Place, Stored};
 use crate::link::Status;
-
-/// Where a link is to be made: nowhere, yet.
-#[derive(Debug)]
-pub(crate) struct Place;
-
-impl Place {
-    pub(crate) fn junctions(&self) -> Junctions {
-        Junctions::Native
-    }
-
-    pub(crate) fn flavour_matters(&self) -> bool {
-        true
-    }
-}
 
 pub(crate) fn place(_link: &Path) -> io::Result<Place> {
     unsupported()
 }
 
 fn unsupported<T>() -> io::Result<T> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "not supported on this platform yet",
-    ))
+    Err(super::error::Error::Platform.into())
 }
 
 pub(crate) fn lstat(_path: &Path) -> io::Result<Meta> {
@@ -41,14 +28,6 @@ pub(crate) fn stat(_path: &Path) -> io::Result<Meta> {
 }
 
 pub(crate) fn read_link(_path: &Path) -> io::Result<Stored> {
-    unsupported()
-}
-
-pub(crate) fn symlink(_place: &Place, _request: &Request<'_>) -> io::Result<Written> {
-    unsupported()
-}
-
-pub(crate) fn junction(_place: &Place, _request: &Request<'_>) -> io::Result<Written> {
     unsupported()
 }
 
@@ -122,4 +101,48 @@ impl DirReader {
 
 pub(crate) fn max_open_dirs() -> usize {
     64
+}
+
+pub(crate) fn os_error_kind(_err: &io::Error) -> Option<crate::error::ErrorKind> {
+    None
+}
+
+pub(crate) fn is_access_denied(_err: &io::Error) -> bool {
+    false
+}
+
+pub(crate) fn is_remote(_path: &Path) -> bool {
+    false
+}
+
+pub(crate) fn user_path(path: PathBuf) -> PathBuf {
+    path
+}
+
+pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
+    Ok(target.to_path_buf())
+}
+
+pub(crate) fn is_directory_entry(_path: &Path) -> bool {
+    false
+}
+
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
+pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+    None
+}
+
+/// No place can be had ([`place`] fails), so links are never made here: `..` as the
+/// portable default, folded where the path names it.
+pub(crate) const DOT_DOT: DotDot = DotDot::Lexical;
+
+pub(crate) fn real_dir(_dir: &Path) -> io::Result<PathBuf> {
+    unsupported()
+}
+
+pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
+    a == b
 }

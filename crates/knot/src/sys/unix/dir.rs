@@ -16,7 +16,6 @@ use std::sync::OnceLock;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-#[cfg(target_os = "linux")]
 use super::super::ntfs3g;
 use super::super::{FileType, Meta, Stored};
 use crate::link::Kind;
@@ -112,11 +111,10 @@ impl Dir {
         let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
         let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
         // On an ntfs-3g volume the link is a reparse point: report what Windows sees.
-        #[cfg(target_os = "linux")]
         if *self
             .ntfs
             .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
-            && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)
+            && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)?
         {
             return Ok(stored);
         }
@@ -147,10 +145,7 @@ fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn real_path_at(_dir: &Dir, _name: &OsStr) -> io::Result<PathBuf> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "no /proc to name an open file",
-    ))
+    Err(crate::sys::error::Error::NoProc.into())
 }
 
 /// Reads directories with one reusable buffer per thread.

@@ -42,7 +42,7 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::super::FileType;
-#[cfg(target_os = "linux")]
+use super::super::error::Error as SysError;
 use super::super::ntfs3g;
 use super::dir::meta;
 use crate::path::hidden_file_name;
@@ -98,6 +98,10 @@ pub(crate) struct Entry {
     name: OsString,
     /// Whether to ask for `renameat2`'s flags: cleared once the file system has said it
     /// has none (and by tests, to take the other way on any file system).
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(dead_code, reason = "only Linux has renameat2")
+    )]
     flags: std::cell::Cell<bool>,
 }
 
@@ -162,15 +166,7 @@ fn found(ty: FileType, tag: Option<u32>) -> Found {
 }
 
 /// The reparse tag of a symlink `name` in `dir` on an ntfs-3g volume; `None` elsewhere.
-#[cfg(target_os = "linux")]
-fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
-    ntfs3g::tag_at(dir, name)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn tag_at(_dir: BorrowedFd<'_>, _name: &OsStr) -> io::Result<Option<u32>> {
-    Ok(None)
-}
+use ntfs3g::tag_at;
 
 /// What `name` in `dir` is, not following it.
 fn probe(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Found> {
@@ -207,28 +203,20 @@ pub(crate) fn settled<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rus
 }
 
 /// What took the entry's place could not be put back: the error says where it is now.
-fn kept_at(path: &Path, why: &io::Error) -> io::Error {
-    io::Error::other(format!(
-        "it was replaced by something else while knot worked, and that could not be put back \
-         ({why}): it is now at '{}'",
-        crate::escape::escape(path.as_os_str())
-    ))
+fn kept_at(path: &Path, why: io::Error) -> io::Error {
+    SysError::ReplacedKeptAt {
+        at: path.to_path_buf(),
+        source: why,
+    }
+    .into()
 }
 
 /// Whether `name` in `dir` is a directory in NTFS's own records (ntfs-3g shows junctions,
 /// directory symlinks and cloud folders as symlinks).
-#[cfg(target_os = "linux")]
-fn is_ntfs_directory(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
-    ntfs3g::is_directory_entry(&proc_path(dir, name))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn is_ntfs_directory(_dir: BorrowedFd<'_>, _name: &OsStr) -> bool {
-    false
-}
+use ntfs3g::is_directory_entry_at as is_ntfs_directory;
 
 fn changed_since() -> io::Error {
-    io::Error::other("it was replaced by something else while knot worked; it was left as it is")
+    SysError::Replaced.into()
 }
 
 /// Whether `err` says the file system cannot do what a `renameat2` flag asks.
@@ -282,13 +270,13 @@ impl Entry {
         path
     }
 
-    fn kept(&self, aside: &Aside, why: &io::Error) -> io::Error {
+    fn kept(&self, aside: &Aside, why: io::Error) -> io::Error {
         kept_at(&self.aside_path(aside), why)
     }
 
     /// [`Entry::kept`] for something at the name `hidden` beside the entry.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn kept_at(&self, hidden: &OsStr, why: &io::Error) -> io::Error {
+    fn kept_at(&self, hidden: &OsStr, why: io::Error) -> io::Error {
         kept_at(&crate::path::parent_dir(&self.path).join(hidden), why)
     }
 
@@ -328,9 +316,7 @@ impl Entry {
                 return Ok(());
             }
         }
-        Err(io::Error::other(
-            "it kept changing while knot worked; it was left as it is",
-        ))
+        Err(SysError::KeptChanging.into())
     }
 
     /// One try of [`Entry::replace_with`] on the entry `found`; `false` when the entry
@@ -377,9 +363,9 @@ impl Entry {
                 // What is at `staged` now is the new link, unless yet another entry took
                 // the name in between: the caller removes a link there, never anything else.
                 match back {
-                    Err(err) => Err(self.kept_at(staged, &err.into())),
+                    Err(err) => Err(self.kept_at(staged, err.into())),
                     Ok(()) => match probe(self.fd(), staged)? {
-                        Found::Other(_) => Err(self.kept_at(staged, &Errno::EXIST.into())),
+                        Found::Other(_) => Err(self.kept_at(staged, Errno::EXIST.into())),
                         Found::Link | Found::Missing => Err(changed_since()),
                     },
                 }
@@ -418,7 +404,7 @@ impl Entry {
                 {
                     Ok(()) => {}
                     Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(why) => return Err(self.kept(aside, &why)),
+                    Err(why) => return Err(self.kept(aside, why)),
                 },
             }
             // The old link goes; if it cannot, it is a link left in knot's directory, and
@@ -527,7 +513,7 @@ impl Entry {
                 self.remove_private(aside);
                 Ok(())
             }
-            Err(err) => Err(self.kept(aside, &err)),
+            Err(err) => Err(self.kept(aside, err)),
         }
     }
 
@@ -608,7 +594,6 @@ fn copy_link(
     to_dir: BorrowedFd<'_>,
     to: &OsStr,
 ) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
     if tag_at(from_dir, from)?.is_some() {
         if !ntfs3g::copy_directory_link(from_dir, from, to_dir, to)? {
             rustix::fs::linkat(from_dir, from, to_dir, to, AtFlags::empty())?;
@@ -628,10 +613,7 @@ fn copy_link(
             to,
             AtFlags::empty(),
         )?),
-        FileType::Dir | FileType::Other => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "only a link can be put in place of another",
-        )),
+        FileType::Dir | FileType::Other => Err(SysError::NotALink.into()),
     }
 }
 

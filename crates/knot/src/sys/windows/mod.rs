@@ -28,22 +28,23 @@ use std::ffi::OsString;
 use std::io;
 use std::mem::{MaybeUninit, size_of};
 use std::os::windows::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use knot_reparse::{MountPoint, ReparsePoint, Tag, WideString};
+use knot_reparse::{MountPoint, ReparsePoint, Tag};
 
 pub(crate) use dir::{Dir, DirReader, max_open_dirs};
 use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
-use super::{FileType, Junctions, Meta, ReparseData, Request, Stored, Written, kind_of};
+use super::error::Error as SysError;
+use super::{DotDot, FileType, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
 /// Where a link is to be made: the file system of the directory that will hold it, as
 /// `GetVolumeInformationByHandleW` describes it.
 #[derive(Debug)]
-pub(crate) struct Place {
+pub(crate) struct OnVolume {
     /// `None` when the volume could not be asked (the link is still attempted; its own
     /// error then says what is wrong).
     volume: Option<Volume>,
@@ -59,11 +60,11 @@ struct Volume {
     flags: u32,
 }
 
-impl Place {
+impl Strategy for OnVolume {
     /// Junctions are native, except on a file system without reparse points (FAT, exFAT),
     /// which is refused before anything is made (DESIGN.md section 3: "a file system
     /// without links says so").
-    pub(crate) fn junctions(&self) -> Junctions {
+    fn junctions(&self) -> Junctions {
         match &self.volume {
             Some(volume) if volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0 => {
                 Junctions::Refused(format!(
@@ -80,16 +81,29 @@ impl Place {
 
     /// Windows reads a symlink's flavour: a file symlink to a directory (or the reverse)
     /// cannot be followed.
-    pub(crate) fn flavour_matters(&self) -> bool {
+    fn flavour_matters(&self) -> bool {
         true
+    }
+
+    fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        symlink(request)
+    }
+
+    fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
+        junction(request)
     }
 }
 
 /// The place of a link at `link`: the volume holding its parent directory.
 pub(crate) fn place(link: &Path) -> io::Result<Place> {
-    Ok(Place {
+    Ok(Place::new(on_volume(link)))
+}
+
+/// The volume holding `link`'s parent directory, as far as it can be asked.
+fn on_volume(link: &Path) -> OnVolume {
+    OnVolume {
         volume: volume_of(crate::path::parent_dir(link)).ok(),
-    })
+    }
 }
 
 /// The volume holding `dir`, asked through a handle to `dir` itself
@@ -301,10 +315,6 @@ fn listed_meta(path: &Path) -> Option<Meta> {
     })
 }
 
-fn os_string(name: &WideString) -> OsString {
-    OsString::from_wide(name.as_units())
-}
-
 /// Reads the reparse point at `path` (not followed) and decodes it.
 ///
 /// The target is the name Windows shows (the print name, or the substitute name without
@@ -317,60 +327,11 @@ pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
         return Err(os_error(ERROR_NOT_A_REPARSE_POINT));
     }
     let raw = ioctl::get_reparse_point(&handle)?;
-    Ok(stored(raw, attributes & FILE_ATTRIBUTE_DIRECTORY != 0))
-}
-
-/// A reparse buffer as knot reports it. A buffer the codec rejects is still reported, by
-/// its tag, with its raw bytes (`knot show --raw`).
-fn stored(raw: Vec<u8>, dir: bool) -> Stored {
-    let point = match knot_reparse::decode(&raw) {
-        Ok(point) => point,
-        Err(_) => {
-            let tag = raw
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, u32::from_le_bytes);
-            return Stored {
-                target: PathBuf::new(),
-                kind: kind_of(Tag(tag).kind_name()),
-                relative: false,
-                dir: Some(dir),
-                reparse: Some(ReparseData {
-                    tag,
-                    substitute_name: None,
-                    print_name: None,
-                    raw,
-                }),
-                leads_to: None,
-            };
-        }
-    };
-    let (shown, followed, relative) = match &point {
-        ReparsePoint::MountPoint(m) => (m.display_name(), m.target(), false),
-        ReparsePoint::Symlink(s) => (s.display_name(), s.target(), s.is_relative()),
-        ReparsePoint::LxSymlink(lx) => {
-            let text = WideString::from(String::from_utf8_lossy(&lx.target).as_ref());
-            (text.clone(), text, !lx.target.starts_with(b"/"))
-        }
-        ReparsePoint::AppExecLink(app) => {
-            let exe = app.executable().cloned().unwrap_or_default();
-            (exe.clone(), exe, false)
-        }
-        _ => (WideString::new(), WideString::new(), false),
-    };
-    Stored {
-        target: PathBuf::from(os_string(&shown)),
-        kind: kind_of(point.kind()),
-        relative,
-        dir: Some(dir),
-        leads_to: (followed != shown).then(|| PathBuf::from(os_string(&followed))),
-        reparse: Some(ReparseData {
-            tag: point.tag().0,
-            substitute_name: point.substitute_name().map(os_string),
-            print_name: point.print_name().map(os_string),
-            raw,
-        }),
-    }
+    Ok(super::reparse::record(
+        raw,
+        Some(attributes & FILE_ATTRIBUTE_DIRECTORY != 0),
+        None,
+    ))
 }
 
 /// The text a symlink stores: the target as given, with `/` made `\` (Windows resolves a
@@ -418,7 +379,7 @@ pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
 /// Windows fills in the reparse buffer itself, so nothing is returned for a byte
 /// comparison: the read-back compares the target text. (Wine 8 reports success here and
 /// makes nothing; the read-back turns that into an error.)
-pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+fn symlink(request: &Request<'_>) -> io::Result<Written> {
     let link = wide::path(request.link)?;
     let target = wide::terminated(symlink_text(request.target))?;
     let flags = match request.flavour {
@@ -454,13 +415,10 @@ pub(crate) fn symlink(_place: &Place, request: &Request<'_>) -> io::Result<Writt
 /// lead there), a buffer over 16 KiB, and whatever `CreateDirectoryW` or
 /// `FSCTL_SET_REPARSE_POINT` say; a file system without reparse points is reported as
 /// [`io::ErrorKind::Unsupported`].
-pub(crate) fn junction(_place: &Place, request: &Request<'_>) -> io::Result<Written> {
+fn junction(request: &Request<'_>) -> io::Result<Written> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     if is_remote(request.target) {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "a junction cannot lead to a network path",
-        ));
+        return Err(SysError::RemoteJunction.into());
     }
     let point = MountPoint::junction(wide::units(request.target.as_os_str()))
         .map_err(|e| invalid(e.to_string()))?;
@@ -515,10 +473,7 @@ fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {
                 ERROR_CALL_NOT_IMPLEMENTED,
             ],
         ) {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("the file system does not support junctions ({err})"),
-            ));
+            return Err(SysError::NoReparsePoints { source: err }.into());
         }
         return Err(err);
     }
@@ -657,9 +612,7 @@ fn replace_entry(
             Err(err) => return Err(err),
         };
         if !may_go(&old)? {
-            return Err(io::Error::other(
-                "it was replaced by something else while knot worked; it was left as it is",
-            ));
+            return Err(SysError::Replaced.into());
         }
         let aside = set_aside(&old, to)?;
         match rename_to(&new, &name) {
@@ -673,18 +626,18 @@ fn replace_entry(
             }
             Err(err) => {
                 if let Err(why) = rename_to(&old, &name) {
-                    return Err(io::Error::other(format!(
-                        "{err}; the old link could not be put back ({why}): it is now at '{}'",
-                        aside.display()
-                    )));
+                    return Err(SysError::OldLinkAside {
+                        at: aside,
+                        source: err,
+                        back: why,
+                    }
+                    .into());
                 }
                 return Err(err);
             }
         }
     }
-    Err(io::Error::other(
-        "it kept changing while knot worked; it was left as it is",
-    ))
+    Err(SysError::KeptChanging.into())
 }
 
 /// Renames the entry open as `handle` to a fresh hidden name beside `path`, drawn again
@@ -821,6 +774,53 @@ pub(crate) fn is_remote(path: &Path) -> bool {
 /// A path as a user would type it: without `\\?\` where the short form is exact.
 pub(crate) fn user_path(path: PathBuf) -> PathBuf {
     wide::user_path(path)
+}
+
+/// Whether `err` says this user may not do it (ERROR_ACCESS_DENIED).
+pub(crate) fn is_access_denied(err: &io::Error) -> bool {
+    err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
+}
+
+/// The kernel file system whose links nobody can remove: Windows has none.
+pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+    None
+}
+
+/// What the special file at `path` is: Windows has no such files (an AF_UNIX socket is a
+/// reparse point there).
+pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+    None
+}
+
+// The path rules (`crate::path`).
+
+/// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
+pub(crate) const DOT_DOT: DotDot = DotDot::Lexical;
+
+/// Where the directory `dir` really is, for computing the targets knot stores: its full
+/// path as `GetFullPathNameW` makes it (`std::path::absolute`), which is what `mklink /J`
+/// and `junction.exe` store and how Windows itself resolves `..` in a link's target
+/// (lexically). `fs::canonicalize` would add `\\?\` (a junction holding `\??\\\?\C:\...`
+/// cannot be followed: tesuji/junction#30), turn a mapped drive into its UNC path and
+/// resolve junctions the user named on purpose.
+pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+    crate::path::absolute(dir)
+}
+
+/// Whether two components of absolute paths name the same directory entry: names (and a
+/// UNC prefix's server and share) compare ignoring ASCII case, as NTFS and Win32 compare
+/// them, so `C:\Work\a` and `c:\work\b` share `C:\Work`; full Unicode case folding (the
+/// volume's upcase table) is the file system's, and a name that differs only there just
+/// goes up one `..` more.
+pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
+    a == b
+        || match (a, b) {
+            (Component::Normal(a), Component::Normal(b)) => a.eq_ignore_ascii_case(b),
+            (Component::Prefix(a), Component::Prefix(b)) => {
+                a.as_os_str().eq_ignore_ascii_case(b.as_os_str())
+            }
+            _ => false,
+        }
 }
 
 #[cfg(test)]
