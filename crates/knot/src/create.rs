@@ -147,14 +147,12 @@ pub fn create<L: AsRef<Path>, T: AsRef<Path>>(
     create_inner(link.as_ref(), target.as_ref(), ty, options)
 }
 
-/// The decided work: what to make, and the target text to store in it.
-struct Plan {
-    made: LinkType,
-    stored: PathBuf,
-    flavour: Flavour,
-    notes: Vec<Note>,
-}
-
+/// Creating a link, in stages that other operations reuse: [`Probe`] what stands at the
+/// link and the target, decide a [`Plan`], make the link under its final or a hidden name
+/// ([`Staged`], which takes itself back if it is dropped uncommitted), then
+/// [`Staged::commit`] it (read back, put in place). An operation that changes an existing
+/// link (a new target, another form or kind) is a new `Plan` for that link, made and
+/// committed the same way, with [`Replace::Links`].
 fn create_inner(
     link: &Path,
     target: &Path,
@@ -162,109 +160,10 @@ fn create_inner(
     options: &CreateOptions,
 ) -> Result<Created> {
     let op = ty.op();
-    let fail = |kind| Error::new(op, link, kind).with_target(target);
-    if link.file_name().is_none() {
-        return Err(fail(ErrorKind::BadLinkPath));
-    }
-    // `J/` names what `J` leads to: refused on every platform and for every kind, before
-    // anything is looked at, so nothing is made through a link (issue 10.5).
-    if ends_in_separator(link) {
-        return Err(fail(ErrorKind::LinkEndsInSeparator));
-    }
-    let existing = match sys::lstat(link) {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(write_error(op, link, e).with_target(target)),
-    };
-    // Only a link is ever replaced: not a file whose data sits behind a reparse point,
-    // which Windows and ntfs-3g list among links (the same rule as `knot rm`'s).
-    // With `--force` the new link is always made beside the name and then put in its
-    // place, even where nothing stands yet: a link made straight at the name would be,
-    // for a moment, an empty file or directory on ntfs-3g, which a racing `--force` must
-    // take for a real one.
-    let replacing = options.replace == Replace::Links && existing.is_none_or(|m| m.is_link());
-
-    // Where the target is, seen from where it will be resolved.
-    let seen_from_link = matches!(ty, LinkType::Best)
-        || (ty == LinkType::Symlink && options.form == TargetForm::AsGiven);
-    let target_path = if seen_from_link {
-        resolve_against_link(link, target)
-    } else {
-        target.to_path_buf()
-    };
-    // A hard link is made to the entry itself; the others lead through it.
-    let found = if ty == LinkType::Hardlink {
-        sys::lstat(&target_path)
-    } else {
-        sys::stat(&target_path)
-    };
-    let target_meta = match found {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) if sys::classify_resolve_error(&e).is_broken() => None,
-        // A symlink may lead where this user cannot look (like `ln -s`): its flavour is
-        // then asked for where it matters, as for a missing target.
-        Err(_) if ty == LinkType::Symlink => None,
-        Err(e) => {
-            let err = Error::new(op, link, ErrorKind::TargetUnreadable).with_target(target);
-            return Err(err.with_source(e));
-        }
-    };
-
-    if let Some(meta) = existing
-        && !replacing
-    {
-        if target_meta.is_none() {
-            return Err(fail(ErrorKind::ArgumentsSwapped));
-        }
-        return Err(fail(match (options.replace, meta.ty) {
-            (Replace::Never, _) => ErrorKind::LinkExists,
-            (Replace::Links, FileType::Dir) => ErrorKind::WouldReplaceReal { what: "directory" },
-            (Replace::Links, FileType::File) => ErrorKind::WouldReplaceReal { what: "file" },
-            (Replace::Links, FileType::Link) => ErrorKind::WouldReplaceReal {
-                what: "file with a reparse point",
-            },
-            (Replace::Links, _) => ErrorKind::WouldReplaceReal {
-                what: "special file",
-            },
-        }));
-    }
-
-    let place = sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?;
-    let plan =
-        plan(link, target, &target_path, target_meta, ty, options, &place).map_err(|kind| {
-            // A target that is not there: say where it was looked for, since a relative one is
-            // read from the link's directory or from the current one, by kind (README).
-            let looked_for = matches!(kind, ErrorKind::TargetMissing | ErrorKind::FlavourNeeded)
-                .then(|| real_location(&target_path).ok())
-                .flatten();
-            fail(kind).with_looked_for(looked_for)
-        })?;
-    // A replacement is made beside the link under a fresh hidden name, drawn again if
-    // another entry holds it (a clash is never the link's error).
-    let mut tries = 0;
-    let (made_at, made) = loop {
-        let made_at = if replacing {
-            hidden_name(link)
-        } else {
-            link.to_path_buf()
-        };
-        let request = sys::Request {
-            link: &made_at,
-            target: &plan.stored,
-            given: target,
-            flavour: plan.flavour,
-            drive: options.drive,
-        };
-        match make(&plan, &place, &request) {
-            Err(e) if replacing && e.kind() == io::ErrorKind::AlreadyExists && tries < 8 => {
-                tries += 1;
-            }
-            made => break (made_at, made),
-        }
-    };
-    let written = match made {
-        Ok(written) => written,
+    let probe = Probe::new(link, target, ty, options)?;
+    let plan = Plan::new(link, target, &probe, ty, options)?;
+    let staged = match Staged::make(link, target, &plan, options) {
+        Ok(staged) => staged,
         // `knot link` without the symlink privilege (Windows without Developer Mode or
         // elevation): the next best kind, which needs none, and a note saying so.
         Err(e)
@@ -277,51 +176,17 @@ fn create_inner(
                 LinkType::Hardlink
             };
             let mut created =
-                create_inner(link, &target_path, next, options).map_err(|e| e.with_op(op))?;
+                create_inner(link, &probe.target_path, next, options).map_err(|e| e.with_op(op))?;
             created.notes.insert(0, Note::NoSymlinkPrivilege);
             return Ok(created);
         }
         Err(e) => return Err(write_error(op, link, e).with_target(target)),
     };
-    // The new link is inspected before it is put in place: once there, another program
-    // (a racing `--force`) may replace it at once, and a link that was made is never
-    // reported as a failure.
-    let checked = verify(
-        &plan,
-        &target_path,
-        target_meta,
-        &made_at,
-        written.as_deref(),
-    )
-    .map_err(io::Error::from)
-    .and_then(|()| inspect(&made_at).map_err(io::Error::from))
-    .and_then(|record| {
-        if replacing {
-            sys::rename_over(&made_at, link)?;
-        }
-        Ok(record)
-    });
-    let mut record = match checked {
-        Ok(record) => record,
-        Err(err) => {
-            // All or nothing: take back what was made. The rename is the last step, so on any
-            // failure it is still at `made_at`; only what knot made is removed there: a new
-            // name of the target (a hard link; the target keeps its data) or a link.
-            let target_id = sys::lstat(&target_path).ok().map(|m| m.id);
-            let _ = match (plan.made, sys::lstat(&made_at)) {
-                (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
-                    std::fs::remove_file(&made_at)
-                }
-                (LinkType::Hardlink, _) => Ok(()),
-                (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&made_at),
-                (_, _) => Ok(()),
-            };
-            return Err(Error::io_or_read_back(op, link, err, &plan.stored).with_target(target));
-        }
-    };
-    record.path = link.to_path_buf();
+    let record = staged
+        .commit()
+        .map_err(|err| Error::io_or_read_back(op, link, err, &plan.stored).with_target(target))?;
     let mut notes = plan.notes;
-    if replacing && existing.is_some() {
+    if plan.replacing && probe.existing.is_some() {
         notes.push(Note::Replaced);
     }
     Ok(Created {
@@ -331,16 +196,287 @@ fn create_inner(
     })
 }
 
+/// Stage 1: what stands at the link, and what the target is, seen from where it will be
+/// resolved; refuses what can never be made (an existing entry that may not be replaced).
+struct Probe {
+    /// What is at the link now.
+    existing: Option<Meta>,
+    /// Whether the new link replaces what is there (`--force`): then it is made under a
+    /// hidden name and put in place.
+    replacing: bool,
+    /// The target as a path from here: joined to the link's directory for a symlink stored
+    /// as given, as given otherwise.
+    target_path: PathBuf,
+    /// What the target is (for a hard link, the entry itself; else where it leads).
+    target_meta: Option<Meta>,
+}
+
+impl Probe {
+    fn new(link: &Path, target: &Path, ty: LinkType, options: &CreateOptions) -> Result<Probe> {
+        let op = ty.op();
+        let fail = |kind| Error::new(op, link, kind).with_target(target);
+        if link.file_name().is_none() {
+            return Err(fail(ErrorKind::BadLinkPath));
+        }
+        // `J/` names what `J` leads to: refused on every platform and for every kind,
+        // before anything is looked at, so nothing is made through a link (issue 10.5).
+        if ends_in_separator(link) {
+            return Err(fail(ErrorKind::LinkEndsInSeparator));
+        }
+        let existing = match sys::lstat(link) {
+            Ok(meta) => Some(meta),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(write_error(op, link, e).with_target(target)),
+        };
+        // Only a link is ever replaced: not a file whose data sits behind a reparse
+        // point, which Windows and ntfs-3g list among links (the same rule as `knot
+        // rm`'s). With `--force` the new link is always made beside the name and then put
+        // in its place, even where nothing stands yet: a link made straight at the name
+        // would be, for a moment, an empty file or directory on ntfs-3g, which a racing
+        // `--force` must take for a real one.
+        let replacing = options.replace == Replace::Links && existing.is_none_or(|m| m.is_link());
+
+        let seen_from_link = matches!(ty, LinkType::Best)
+            || (ty == LinkType::Symlink && options.form == TargetForm::AsGiven);
+        let target_path = if seen_from_link {
+            resolve_against_link(link, target)
+        } else {
+            target.to_path_buf()
+        };
+        // A hard link is made to the entry itself; the others lead through it.
+        let found = if ty == LinkType::Hardlink {
+            sys::lstat(&target_path)
+        } else {
+            sys::stat(&target_path)
+        };
+        let target_meta = match found {
+            Ok(meta) => Some(meta),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) if sys::classify_resolve_error(&e).is_broken() => None,
+            // A symlink may lead where this user cannot look (like `ln -s`): its flavour
+            // is then asked for where it matters, as for a missing target.
+            Err(_) if ty == LinkType::Symlink => None,
+            Err(e) => {
+                let err = Error::new(op, link, ErrorKind::TargetUnreadable).with_target(target);
+                return Err(err.with_source(e));
+            }
+        };
+
+        if let Some(meta) = existing
+            && !replacing
+        {
+            if target_meta.is_none() {
+                return Err(fail(ErrorKind::ArgumentsSwapped));
+            }
+            return Err(fail(match (options.replace, meta.ty) {
+                (Replace::Never, _) => ErrorKind::LinkExists,
+                (Replace::Links, FileType::Dir) => {
+                    ErrorKind::WouldReplaceReal { what: "directory" }
+                }
+                (Replace::Links, FileType::File) => ErrorKind::WouldReplaceReal { what: "file" },
+                (Replace::Links, FileType::Link) => ErrorKind::WouldReplaceReal {
+                    what: "file with a reparse point",
+                },
+                (Replace::Links, _) => ErrorKind::WouldReplaceReal {
+                    what: "special file",
+                },
+            }));
+        }
+        Ok(Probe {
+            existing,
+            replacing,
+            target_path,
+            target_meta,
+        })
+    }
+}
+
+/// Stage 2: the decided work: what to make, where, and the target text to store in it.
+struct Plan {
+    /// The kind of link to make (for [`LinkType::Best`], the one chosen).
+    made: LinkType,
+    stored: PathBuf,
+    flavour: Flavour,
+    notes: Vec<Note>,
+    /// Where the link is made: which backend, and what it can do there.
+    place: Place,
+    /// Whether it replaces what stands at the link (then it is staged under a hidden name).
+    replacing: bool,
+    /// The target as a path from here, and what it was when planned (the read-back checks
+    /// that the link leads there).
+    target_path: PathBuf,
+    target_meta: Option<Meta>,
+}
+
+impl Plan {
+    fn new(
+        link: &Path,
+        target: &Path,
+        probe: &Probe,
+        ty: LinkType,
+        options: &CreateOptions,
+    ) -> Result<Plan> {
+        let op = ty.op();
+        let place = sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?;
+        let asked = Asked {
+            link,
+            target,
+            ty,
+            options,
+        };
+        let decided = plan(&asked, probe, &place).map_err(|kind| {
+            // A target that is not there: say where it was looked for, since a relative
+            // one is read from the link's directory or from the current one, by kind.
+            let looked_for = matches!(kind, ErrorKind::TargetMissing | ErrorKind::FlavourNeeded)
+                .then(|| real_location(&probe.target_path).ok())
+                .flatten();
+            Error::new(op, link, kind)
+                .with_target(target)
+                .with_looked_for(looked_for)
+        })?;
+        Ok(Plan {
+            made: decided.made,
+            stored: decided.stored,
+            flavour: decided.flavour,
+            notes: decided.notes,
+            place,
+            replacing: probe.replacing,
+            target_path: probe.target_path.clone(),
+            target_meta: probe.target_meta,
+        })
+    }
+}
+
+/// Stage 3: a link made as planned, under the link's own name or, when it replaces what
+/// is there, under a fresh hidden name beside it. Dropped without [`Staged::commit`], it
+/// takes back what it made, and only that: a new name of the target (a hard link; the
+/// target keeps its data) or a link.
+struct Staged<'a> {
+    plan: &'a Plan,
+    /// The link's final name.
+    link: &'a Path,
+    /// Where it was made.
+    at: PathBuf,
+    /// The reparse buffer written, where the link is one.
+    written: Written,
+    committed: bool,
+}
+
+impl<'a> Staged<'a> {
+    /// Makes the link. A hidden name that another entry holds is drawn again: a clash is
+    /// never the link's error.
+    fn make(
+        link: &'a Path,
+        given: &Path,
+        plan: &'a Plan,
+        options: &CreateOptions,
+    ) -> io::Result<Staged<'a>> {
+        let mut tries = 0;
+        loop {
+            let at = if plan.replacing {
+                hidden_name(link)
+            } else {
+                link.to_path_buf()
+            };
+            let request = sys::Request {
+                link: &at,
+                target: &plan.stored,
+                given,
+                flavour: plan.flavour,
+                drive: options.drive,
+            };
+            match make(plan, &plan.place, &request) {
+                Ok(written) => {
+                    return Ok(Staged {
+                        plan,
+                        link,
+                        at,
+                        written,
+                        committed: false,
+                    });
+                }
+                Err(e)
+                    if plan.replacing && e.kind() == io::ErrorKind::AlreadyExists && tries < 8 =>
+                {
+                    tries += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Stage 4: reads the link back (DESIGN.md promise 3) and puts it in place. The record
+    /// is read before the link is put in place: once there, another program (a racing
+    /// `--force`) may replace it at once, and a link that was made is never reported as a
+    /// failure.
+    fn commit(mut self) -> io::Result<Link> {
+        verify(
+            self.plan.made,
+            &self.plan.stored,
+            &self.plan.target_path,
+            self.plan.target_meta,
+            &self.at,
+            self.written.as_deref(),
+        )?;
+        let mut record = inspect(&self.at)?;
+        if self.plan.replacing {
+            sys::rename_over(&self.at, self.link)?;
+        }
+        self.committed = true;
+        record.path = self.link.to_path_buf();
+        Ok(record)
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        // All or nothing: putting the link in place is the last step, so it is still at
+        // `at`; only what knot made is removed there.
+        let target_id = sys::lstat(&self.plan.target_path).ok().map(|m| m.id);
+        let _ = match (self.plan.made, sys::lstat(&self.at)) {
+            (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
+                std::fs::remove_file(&self.at)
+            }
+            (LinkType::Hardlink, _) => Ok(()),
+            (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&self.at),
+            (_, _) => Ok(()),
+        };
+    }
+}
+
+/// What was asked for: the arguments of [`create`].
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    link: &'a Path,
+    target: &'a Path,
+    ty: LinkType,
+    options: &'a CreateOptions,
+}
+
+/// What [`plan`] decides.
+struct Decided {
+    made: LinkType,
+    stored: PathBuf,
+    flavour: Flavour,
+    notes: Vec<Note>,
+}
+
 /// Checks the target against the kind asked for and decides what to store.
 fn plan(
-    link: &Path,
-    target: &Path,
-    target_path: &Path,
-    target_meta: Option<Meta>,
-    ty: LinkType,
-    options: &CreateOptions,
+    asked: &Asked<'_>,
+    probe: &Probe,
     place: &Place,
-) -> std::result::Result<Plan, ErrorKind> {
+) -> std::result::Result<Decided, ErrorKind> {
+    let Asked {
+        link,
+        target,
+        ty,
+        options,
+    } = *asked;
+    let (target_path, target_meta) = (probe.target_path.as_path(), probe.target_meta);
     let target_is_dir = target_meta.map(|m| m.ty == FileType::Dir);
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
         let found = if is_dir { Flavour::Dir } else { Flavour::File };
@@ -372,7 +508,7 @@ fn plan(
                     relative_to(&real_location(target).map_err(io_err)?, &from)
                 }
             };
-            Ok(Plan {
+            Ok(Decided {
                 made: ty,
                 stored,
                 flavour,
@@ -388,13 +524,13 @@ fn plan(
                     return Err(ErrorKind::RemoteTarget);
                 }
                 match place.junctions() {
-                    Junctions::Native => Ok(Plan {
+                    Junctions::Native => Ok(Decided {
                         made: ty,
                         stored,
                         flavour,
                         notes: vec![],
                     }),
-                    Junctions::Emulated => Ok(Plan {
+                    Junctions::Emulated => Ok(Decided {
                         made: LinkType::Symlink,
                         stored,
                         flavour,
@@ -413,7 +549,7 @@ fn plan(
             Some(FileType::Link) if sys::is_directory_entry(target_path) => {
                 Err(ErrorKind::TargetIsDirectoryLink)
             }
-            Some(_) => Ok(Plan {
+            Some(_) => Ok(Decided {
                 made: ty,
                 stored: target.to_path_buf(),
                 flavour,
@@ -422,7 +558,7 @@ fn plan(
         },
         LinkType::Best => match target_meta {
             None => Err(ErrorKind::TargetMissing),
-            Some(_) => Ok(Plan {
+            Some(_) => Ok(Decided {
                 made: LinkType::Symlink,
                 stored: sys::normalise_symlink_target(target).map_err(io_err)?,
                 flavour,
@@ -442,55 +578,58 @@ fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Wr
 
 /// Reads the new link back (DESIGN.md promise 3): some systems report success and make
 /// nothing. A reparse point must hold exactly the buffer written; another link, the target
-/// text planned. A link to a target that exists must also lead to it (`target_meta`, what
-/// the target led to when planned): a reparse point can hold the buffer asked for and still
-/// be read as another path (issue 10.7). A mismatch is reported with what was asked and
-/// what was found.
+/// text planned (`stored`). A link to a target that exists must also lead to it
+/// (`target_meta`, what the target led to when planned): a reparse point can hold the
+/// buffer asked for and still be read as another path (issue 10.7). A mismatch says what
+/// was asked and what was found.
 fn verify(
-    plan: &Plan,
+    made: LinkType,
+    stored: &Path,
     target_path: &Path,
     target_meta: Option<Meta>,
     at: &Path,
     written: Option<&[u8]>,
 ) -> std::result::Result<(), ReadBack> {
-    let mismatch = |found: String| ReadBack::Mismatch {
-        expected: format!("{:?}", plan.stored.display().to_string()),
-        found,
+    let mismatch = |found: String| {
+        Err(ReadBack::Mismatch {
+            expected: format!("{:?}", stored.display().to_string()),
+            found,
+        })
     };
     let meta = match sys::lstat(at) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(mismatch("nothing".into())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return mismatch("nothing".into()),
         Err(e) => return Err(e.into()),
     };
-    match plan.made {
+    match made {
         LinkType::Hardlink => {
             let target = sys::lstat(target_path)?;
             if meta.id != target.id {
-                return Err(mismatch("another file".into()));
+                return mismatch("another file".into());
             }
         }
         _ => {
             if meta.ty != FileType::Link {
-                return Err(mismatch("something that is not a link".into()));
+                return mismatch("something that is not a link".into());
             }
-            let stored = sys::read_link(at)?;
-            match (written, &stored.reparse) {
+            let found = sys::read_link(at)?;
+            match (written, &found.reparse) {
                 (Some(written), Some(reparse)) if reparse.raw == written => {}
-                (Some(_), _) => return Err(mismatch("another reparse buffer".into())),
-                (None, _) if stored.target == plan.stored => {}
+                (Some(_), _) => return mismatch("another reparse buffer".into()),
+                (None, _) if found.target == stored => {}
                 (None, _) => {
-                    let found = stored.target.display().to_string();
-                    return Err(mismatch(format!("{found:?}")));
+                    let text = found.target.display().to_string();
+                    return mismatch(format!("{text:?}"));
                 }
             }
             if let Some(target) = target_meta
                 && sys::stat(at).map(|m| m.id).ok() != Some(target.id)
             {
-                let read = stored.leads_to.as_ref().unwrap_or(&stored.target);
-                return Err(mismatch(format!(
+                let read = found.leads_to.as_ref().unwrap_or(&found.target);
+                return mismatch(format!(
                     "{:?}, which does not lead to the target",
                     read.display().to_string()
-                )));
+                ));
             }
         }
     }
@@ -522,33 +661,25 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
-    /// What a read-back mismatch asked for and found; any other failure fails the test.
-    fn mismatch(err: ReadBack) -> (String, String) {
-        match err {
-            ReadBack::Mismatch { expected, found } => (expected, found),
-            ReadBack::Io(err) => panic!("a mismatch, not {err}"),
-        }
-    }
-
     /// Promise 3: a link that does not read back as asked is an error. A real system that
     /// reports success and makes nothing is simulated by planning one target and finding
     /// another (or nothing) on disk.
     #[test]
     fn read_back_catches_what_was_not_made() {
+        let mismatch = |err: std::result::Result<(), ReadBack>| match err {
+            Err(ReadBack::Mismatch { expected, found }) => (expected, found),
+            other => panic!("a mismatch, not {other:?}"),
+        };
         let dir = tempfile::tempdir().unwrap();
         let at = dir.path().join("l");
-        let plan = |stored: &str| Plan {
-            made: LinkType::Symlink,
-            stored: PathBuf::from(stored),
-            flavour: Flavour::File,
-            notes: vec![],
+        let verify = |stored: &str| {
+            let stored = Path::new(stored);
+            verify(LinkType::Symlink, stored, stored, None, &at, None)
         };
-        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
-        assert_eq!(mismatch(err), ("\"a\"".into(), "nothing".into()));
+        assert_eq!(mismatch(verify("a")), ("\"a\"".into(), "nothing".into()));
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let err = verify(&plan("a"), Path::new("a"), None, &at, None).unwrap_err();
-        assert_eq!(mismatch(err), ("\"a\"".into(), "\"b\"".into()));
-        verify(&plan("b"), Path::new("b"), None, &at, None).unwrap();
+        assert_eq!(mismatch(verify("a")), ("\"a\"".into(), "\"b\"".into()));
+        assert!(verify("b").is_ok());
     }
 
     /// Issue 10.7: a link that holds what was asked but leads somewhere other than the
@@ -564,26 +695,79 @@ mod tests {
         std::fs::write(&a, "a").unwrap();
         std::fs::write(&b, "b").unwrap();
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let plan = Plan {
-            made: LinkType::Symlink,
-            stored: PathBuf::from("b"),
-            flavour: Flavour::File,
-            notes: vec![],
-        };
+        let stored = Path::new("b");
+        let verify =
+            |target: &Path, meta| verify(LinkType::Symlink, stored, target, meta, &at, None);
         let target_a = sys::stat(&a).ok();
-        let err = verify(&plan, &a, target_a, &at, None).unwrap_err();
-        assert_eq!(
-            mismatch(err),
-            (
-                "\"b\"".into(),
-                "\"b\", which does not lead to the target".into()
-            )
-        );
-        verify(&plan, &b, sys::stat(&b).ok(), &at, None).unwrap();
+        assert!(matches!(
+            verify(&a, target_a),
+            Err(ReadBack::Mismatch { expected, found })
+                if expected == "\"b\"" && found == "\"b\", which does not lead to the target"
+        ));
+        assert!(verify(&b, sys::stat(&b).ok()).is_ok());
         std::fs::remove_file(&b).unwrap();
-        assert!(
-            verify(&plan, &b, target_a, &at, None).is_err(),
-            "dangling now"
-        );
+        assert!(verify(&b, target_a).is_err(), "dangling now");
+    }
+
+    /// The staged link takes itself back when it is dropped uncommitted, and only what it
+    /// made: a link, or a new name of the target (whose data stays).
+    #[test]
+    fn a_staged_link_dropped_uncommitted_takes_back_what_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t");
+        std::fs::write(&target, "data").unwrap();
+        for (ty, replace) in [
+            (LinkType::Symlink, Replace::Never),
+            (LinkType::Symlink, Replace::Links),
+            (LinkType::Hardlink, Replace::Never),
+            (LinkType::Hardlink, Replace::Links),
+        ] {
+            let link = dir.path().join("l");
+            let options = CreateOptions {
+                replace,
+                ..CreateOptions::default()
+            };
+            let probe = Probe::new(&link, &target, ty, &options).unwrap();
+            let plan = Plan::new(&link, &target, &probe, ty, &options).unwrap();
+            let staged = Staged::make(&link, &target, &plan, &options).unwrap();
+            assert!(sys::lstat(&staged.at).is_ok());
+            assert_eq!(
+                staged.at == link,
+                replace == Replace::Never,
+                "{ty:?} {replace:?}"
+            );
+            drop(staged);
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(
+                names.len(),
+                1,
+                "{ty:?} {replace:?}: only the target is left"
+            );
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "data");
+        }
+    }
+
+    /// A plan for a link that exists already, committed over it: the seam that retarget,
+    /// convert and apply use. The old link is replaced; a new one stands in its place.
+    #[test]
+    fn a_new_plan_for_an_existing_link_is_committed_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink("old", &link).unwrap();
+        let options = CreateOptions {
+            replace: Replace::Links,
+            ..CreateOptions::default()
+        };
+        let probe = Probe::new(&link, Path::new("new"), LinkType::Symlink, &options).unwrap();
+        assert!(probe.replacing && probe.existing.is_some());
+        let plan = Plan::new(&link, Path::new("new"), &probe, LinkType::Symlink, &options).unwrap();
+        let record = Staged::make(&link, Path::new("new"), &plan, &options)
+            .unwrap()
+            .commit()
+            .ok()
+            .unwrap();
+        assert_eq!(record.path, link);
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("new"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
