@@ -6,6 +6,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::link::{Flavour, Found};
+
 /// A `Result` whose error is knot's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -48,14 +50,17 @@ impl Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The link path already exists and `--force` was not given.
+    /// The link path already exists, and [`Replace::Links`](crate::Replace::Links) (the
+    /// CLI's `--force`) was not asked for.
     LinkExists,
     /// The link path exists, the target does not: the arguments look swapped (`ln` order).
     ArgumentsSwapped,
-    /// `--force` was given but the existing path is a real file or directory.
+    /// [`Replace::Links`](crate::Replace::Links) (the CLI's `--force`) was asked for, but
+    /// the existing path is not a link: a real file, directory or special file, or a file
+    /// whose data sits behind a reparse point.
     WouldReplaceReal {
-        /// `"file"`, `"directory"` or another kind word.
-        what: &'static str,
+        /// What stands at the link path.
+        what: Found,
     },
     /// The target does not exist, and this kind of link needs it.
     TargetMissing,
@@ -69,15 +74,17 @@ pub enum ErrorKind {
     /// symlink or another directory reparse point): NTFS never gives a directory a second
     /// name.
     TargetIsDirectoryLink,
-    /// `--dir` or `--file` contradicts what the target is.
+    /// The flavour asked for ([`CreateOptions::flavour`](crate::CreateOptions::flavour), the
+    /// CLI's `--dir` or `--file`) contradicts what the target is.
     FlavourMismatch {
-        /// What the user asked for.
-        asked: &'static str,
+        /// What was asked for.
+        asked: Flavour,
         /// What the target is.
-        found: &'static str,
+        found: Flavour,
     },
-    /// A symlink to a missing target on a system where the flavour matters, without
-    /// `--dir` or `--file`.
+    /// A symlink to a missing target on a system where the flavour matters, without a
+    /// flavour ([`CreateOptions::flavour`](crate::CreateOptions::flavour), the CLI's
+    /// `--dir` or `--file`).
     FlavourNeeded,
     /// A hard link across file systems (EXDEV).
     CrossDevice,
@@ -88,10 +95,10 @@ pub enum ErrorKind {
     /// A junction to a network path (a UNC path or a mapped network drive): junctions lead
     /// only to local volumes.
     RemoteTarget,
-    /// `rm` (or `--force`) met something that is not a link.
+    /// [`remove`](crate::remove) (`knot rm`) met something that is not a link.
     NotALink {
-        /// `"regular file"`, `"directory"` or another kind word.
-        what: &'static str,
+        /// What stands at the path.
+        what: Found,
     },
     /// The path does not exist.
     NotFound,
@@ -277,6 +284,11 @@ impl Error {
                 format!("it already exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => {
+                // A plain "file" here, as `ln` and `cp` say it.
+                let what = match what {
+                    Found::File => "file",
+                    other => other.name(),
+                };
                 format!("it is a {what}, not a link; --force replaces only links")
             }
             ErrorKind::TargetMissing => {
@@ -305,8 +317,13 @@ impl Error {
                 target()
             ),
             ErrorKind::FlavourMismatch { asked, found } => {
+                let found = match found {
+                    Flavour::Dir => "directory",
+                    Flavour::File => "file",
+                };
                 format!(
-                    "--{asked} was given, but the target {} is a {found}",
+                    "--{} was given, but the target {} is a {found}",
+                    asked.name(),
                     target()
                 )
             }
@@ -376,6 +393,16 @@ impl Error {
 
     /// How to fix it, where one is known. The arguments-swapped fix needs the command line,
     /// which only the caller knows; it is reported as the kind [`ErrorKind::ArgumentsSwapped`].
+    ///
+    /// The fixes are written for the `knot` command line, which prints them as hints; in
+    /// library terms its words mean:
+    ///
+    /// | the fix says | the library's |
+    /// |---|---|
+    /// | `--force` | [`Replace::Links`](crate::Replace::Links) in [`CreateOptions::replace`](crate::CreateOptions::replace) |
+    /// | `--dir`, `--file` | [`CreateOptions::flavour`](crate::CreateOptions::flavour) |
+    /// | `knot symlink`, `knot junction` | [`create`](crate::create) with [`LinkType::Symlink`](crate::LinkType::Symlink), [`LinkType::Junction`](crate::LinkType::Junction) |
+    /// | `knot rm` | [`remove`](crate::remove) |
     pub fn fix(&self) -> Option<String> {
         Some(match &self.kind {
             ErrorKind::LinkExists => {
@@ -420,15 +447,15 @@ impl Error {
                 needs no privilege"
                 .into(),
             ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
+            ErrorKind::NotALink { what: Found::File } => {
+                "knot rm removes links only; delete files with rm (or del)".into()
+            }
             ErrorKind::NotALink {
-                what: "regular file",
-            } => "knot rm removes links only; delete files with rm (or del)".into(),
-            ErrorKind::NotALink {
-                what: "file with a reparse point",
+                what: Found::ReparseFile,
             } => "its data lives behind the reparse point (compression, deduplication or the \
                 cloud); knot rm removes links only"
                 .into(),
-            ErrorKind::NotALink { what: "directory" } => {
+            ErrorKind::NotALink { what: Found::Dir } => {
                 "knot rm removes links only; delete directories with rmdir (or rd)".into()
             }
             ErrorKind::DirMissing { dir } => format!(

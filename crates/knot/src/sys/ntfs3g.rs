@@ -28,7 +28,7 @@ use rustix::io::Errno;
 
 use super::unix::fs_type;
 use super::{ReparseData, Request, Stored, kind_of};
-use crate::link::Flavour;
+use crate::link::{Flavour, Kind};
 
 /// The raw reparse point of a file.
 const REPARSE_DATA: &str = "system.ntfs_reparse_data";
@@ -640,7 +640,7 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
             };
             Stored {
                 target: PathBuf::from(target),
-                kind: kind_of(point.kind()),
+                kind: kind_of(point.tag(), point.kind()),
                 relative,
                 dir,
                 reparse: Some(ReparseData {
@@ -660,7 +660,7 @@ fn stored(path: &Path, text: &Path) -> Option<Stored> {
                 .map(u32::from_le_bytes);
             Stored {
                 target: text.to_path_buf(),
-                kind: kind_of(tag.map_or("unknown", |t| Tag(t).kind_name())),
+                kind: tag.map_or(Kind::UNKNOWN, |t| kind_of(Tag(t), Tag(t).kind_name())),
                 relative: false,
                 dir,
                 reparse: Some(ReparseData {

@@ -332,7 +332,7 @@ fn stored(raw: Vec<u8>, dir: bool) -> Stored {
                 .map_or(0, u32::from_le_bytes);
             return Stored {
                 target: PathBuf::new(),
-                kind: kind_of(Tag(tag).kind_name()),
+                kind: kind_of(Tag(tag), Tag(tag).kind_name()),
                 relative: false,
                 dir: Some(dir),
                 reparse: Some(ReparseData {
@@ -360,7 +360,7 @@ fn stored(raw: Vec<u8>, dir: bool) -> Stored {
     };
     Stored {
         target: PathBuf::from(os_string(&shown)),
-        kind: kind_of(point.kind()),
+        kind: kind_of(point.tag(), point.kind()),
         relative,
         dir: Some(dir),
         leads_to: (followed != shown).then(|| PathBuf::from(os_string(&followed))),
