@@ -172,6 +172,37 @@ impl std::fmt::Display for DriveLetter {
     }
 }
 
+#[cfg(test)]
+mod type_tests {
+    use super::*;
+
+    #[test]
+    fn drive_letters_are_a_to_z() {
+        for text in ["d", "D", "d:", "D:"] {
+            assert_eq!(text.parse::<DriveLetter>().unwrap().letter(), 'D', "{text}");
+        }
+        assert_eq!(DriveLetter::try_from('z').unwrap(), "Z:".parse().unwrap());
+        assert_eq!(DriveLetter::C.to_string(), "C:");
+        for text in ["", ":", "DD", "D:\\", "1", "é", "D;"] {
+            let err = text.parse::<DriveLetter>().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("'{text}' is not a drive letter; write it like D:")
+            );
+        }
+        assert!(DriveLetter::try_from('ß').is_err());
+    }
+
+    /// `Best` is a request: what was made is a concrete kind.
+    #[test]
+    fn made_is_a_concrete_kind() {
+        assert_eq!(Made::of(LinkType::Best), Made::Symlink);
+        assert_eq!(Made::of(LinkType::Symlink), Made::Symlink);
+        assert_eq!(Made::of(LinkType::Junction), Made::Junction);
+        assert_eq!(Made::of(LinkType::Hardlink), Made::Hardlink);
+    }
+}
+
 /// Options for [`create`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CreateOptions {

@@ -531,3 +531,93 @@ fn without_trailing_separators(mut path: &str) -> &str {
 fn quote_lossy(path: &Path) -> String {
     format!("'{}'", crate::escape::escape(path.as_os_str()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::Special;
+
+    fn error(op: Op, kind: ErrorKind) -> Error {
+        Error::new(op, Path::new("p"), kind).with_target(Path::new("t"))
+    }
+
+    /// The causes and fixes come from the payloads' values, never from their wording.
+    #[test]
+    fn what_was_found_gives_the_cause_and_the_fix() {
+        let cases = [
+            (
+                Found::File,
+                "it is a regular file, not a link",
+                Some("knot rm removes links only; delete files with rm (or del)"),
+            ),
+            (
+                Found::Dir,
+                "it is a directory, not a link",
+                Some("knot rm removes links only; delete directories with rmdir (or rd)"),
+            ),
+            (
+                Found::ReparseFile,
+                "it is a file with a reparse point, not a link",
+                Some(
+                    "its data lives behind the reparse point (compression, deduplication or \
+                     the cloud); knot rm removes links only",
+                ),
+            ),
+            (
+                Found::Special(Some(Special::Fifo)),
+                "it is a FIFO, not a link",
+                None,
+            ),
+            (
+                Found::Special(None),
+                "it is a special file, not a link",
+                None,
+            ),
+        ];
+        for (what, cause, fix) in cases {
+            let err = error(Op::Remove, ErrorKind::NotALink { what });
+            assert_eq!(err.cause(), cause);
+            assert_eq!(err.fix().as_deref(), fix, "{what:?}");
+        }
+        for (what, word) in [
+            (Found::File, "file"),
+            (Found::Dir, "directory"),
+            (Found::ReparseFile, "file with a reparse point"),
+            (Found::Special(None), "special file"),
+        ] {
+            let err = error(Op::CreateSymlink, ErrorKind::WouldReplaceReal { what });
+            assert_eq!(
+                err.cause(),
+                format!("it is a {word}, not a link; --force replaces only links")
+            );
+            assert!(err.fix().is_some());
+        }
+    }
+
+    #[test]
+    fn flavour_mismatch_names_both_flavours() {
+        let err = error(
+            Op::CreateSymlink,
+            ErrorKind::FlavourMismatch {
+                asked: Flavour::Dir,
+                found: Flavour::File,
+            },
+        );
+        assert_eq!(err.cause(), "--dir was given, but the target 't' is a file");
+        let err = error(
+            Op::CreateSymlink,
+            ErrorKind::FlavourMismatch {
+                asked: Flavour::File,
+                found: Flavour::Dir,
+            },
+        );
+        assert_eq!(
+            err.cause(),
+            "--file was given, but the target 't' is a directory"
+        );
+        assert_eq!(
+            err.fix().as_deref(),
+            Some("drop --dir/--file: knot picks the flavour from an existing target")
+        );
+    }
+}

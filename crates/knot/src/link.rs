@@ -385,3 +385,109 @@ impl Link {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn words_parse_to_kinds() {
+        for (word, kind) in [
+            ("symlink", Kind::Symlink),
+            ("JUNCTION", Kind::Junction),
+            ("mount_point", Kind::MountPoint),
+            ("MOUNT_POINT", Kind::MountPoint),
+            ("Hardlink", Kind::Hardlink),
+            ("lx_symlink", Kind::Reparse(Tag::LX_SYMLINK)),
+            ("cloud-f", Kind::Reparse(Tag::CLOUD_F)),
+            ("IO_REPARSE_TAG_WOF", Kind::Reparse(Tag::WOF)),
+            (
+                "io-reparse-tag-mount-point",
+                Kind::Reparse(Tag::MOUNT_POINT),
+            ),
+        ] {
+            let parsed: Kind = word.parse().unwrap();
+            // A reparse kind keeps its tag, which `==` (by word) does not look at.
+            if let Kind::Reparse(want) = kind {
+                assert!(
+                    matches!(parsed, Kind::Reparse(tag) if tag == want),
+                    "{word}: {parsed:?}"
+                );
+            }
+            assert_eq!(parsed, kind, "{word}");
+        }
+        for word in [
+            "",
+            "dir",
+            "file",
+            "special",
+            "bogus",
+            "IO_REPARSE_TAG_",
+            "links",
+        ] {
+            let err = word.parse::<Kind>().unwrap_err();
+            assert_eq!(err.word(), word);
+        }
+    }
+
+    /// `unknown` is every undocumented tag, and no documented one.
+    #[test]
+    fn unknown_is_every_undocumented_tag() {
+        assert!(Tag::documented().all(|tag| tag != UNKNOWN));
+        let unknown: Kind = "unknown".parse().unwrap();
+        assert_eq!(unknown.name(), "unknown");
+        assert_eq!(unknown, Kind::Reparse(Tag(0x8000_7777)));
+        assert_ne!(unknown, Kind::Reparse(Tag::WOF));
+        let set: HashSet<Kind> = [Kind::Reparse(Tag(0x8000_7777)), Kind::Reparse(Tag(0x1234))]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 1);
+        assert!(set.contains(&unknown));
+    }
+
+    /// A kind is its word: a reparse kind of a link's tag is that link's kind, in `==` and
+    /// in a filter.
+    #[test]
+    fn kinds_compare_by_their_word() {
+        assert_eq!(Kind::Reparse(Tag::SYMLINK), Kind::Symlink);
+        assert_eq!(Kind::Reparse(Tag::MOUNT_POINT), Kind::Junction);
+        assert_ne!(Kind::Reparse(Tag::LX_SYMLINK), Kind::Symlink);
+        assert_eq!(Kind::Reparse(Tag::SYMLINK).normalised(), [Kind::Symlink]);
+        assert_eq!(
+            Kind::Reparse(Tag::MOUNT_POINT).normalised(),
+            [Kind::Junction, Kind::MountPoint]
+        );
+        assert_eq!(
+            Kind::Reparse(Tag::APPEXECLINK).normalised(),
+            [Kind::Reparse(Tag::APPEXECLINK)]
+        );
+        assert_eq!(
+            Kind::from_name("IO_REPARSE_TAG_MOUNT_POINT"),
+            Some(vec![Kind::Junction, Kind::MountPoint])
+        );
+    }
+
+    #[test]
+    fn kind_of_a_reparse_point() {
+        assert_eq!(kind_of(Tag::MOUNT_POINT, "junction"), Kind::Junction);
+        assert_eq!(kind_of(Tag::MOUNT_POINT, "mount-point"), Kind::MountPoint);
+        assert_eq!(kind_of(Tag::SYMLINK, "symlink"), Kind::Symlink);
+        assert!(matches!(kind_of(Tag::WOF, "wof"), Kind::Reparse(Tag::WOF)));
+        // The tag is kept, even where the kind is `unknown`.
+        assert!(matches!(
+            kind_of(Tag(0x8000_7777), "unknown"),
+            Kind::Reparse(Tag(0x8000_7777))
+        ));
+    }
+
+    #[test]
+    fn what_was_found_is_named() {
+        assert_eq!(Found::File.name(), "regular file");
+        assert_eq!(Found::Dir.to_string(), "directory");
+        assert_eq!(Found::Special(None).name(), "special file");
+        assert_eq!(Found::Special(Some(Special::Fifo)).name(), "FIFO");
+        assert_eq!(Found::ReparseFile.name(), "file with a reparse point");
+    }
+}
