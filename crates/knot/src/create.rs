@@ -24,7 +24,8 @@ pub enum LinkType {
     Junction,
     /// A hard link.
     Hardlink,
-    /// The best kind this platform allows for the target (`knot link`).
+    /// The best kind this platform allows for the target (the CLI's `knot link`); which
+    /// kind that was is [`Created::made`].
     Best,
 }
 
@@ -227,8 +228,8 @@ pub enum Note {
     NoJunctions,
     /// An existing link was replaced.
     Replaced,
-    /// `knot link` could not make a symlink for want of the privilege, and made a junction
-    /// (a directory) or a hard link (a file) instead.
+    /// [`LinkType::Best`] (`knot link`) could not make a symlink for want of the privilege,
+    /// and made a junction (a directory) or a hard link (a file) instead.
     NoSymlinkPrivilege,
 }
 

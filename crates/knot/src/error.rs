@@ -21,7 +21,8 @@ pub enum Op {
     CreateJunction,
     /// Creating a hard link.
     CreateHardlink,
-    /// Creating the best link the platform allows (`knot link`).
+    /// Creating the best link the platform allows ([`LinkType::Best`](crate::LinkType::Best),
+    /// the CLI's `knot link`).
     CreateLink,
     /// Reading what a path is.
     Inspect,
@@ -119,7 +120,8 @@ pub enum ErrorKind {
     /// The link path ends with a separator (`J/`), so it names the directory `J` is or
     /// leads to, not a new link.
     LinkEndsInSeparator,
-    /// A scan with `--follow` met a link that leads back to a directory it is already
+    /// A scan with [`ScanBuilder::follow`](crate::scan::ScanBuilder::follow) (the CLI's
+    /// `--follow`) met a link that leads back to a directory it is already
     /// inside; the link is not followed again.
     Loop {
         /// The directory the link leads back to.
@@ -153,7 +155,7 @@ pub enum ErrorKind {
         name: &'static str,
     },
     /// The path ends in a slash, which leads through the link before it to its target:
-    /// `knot rm l/` names what `l` leads to, not the link `l`.
+    /// removing `l/` (`knot rm l/`) names what `l` leads to, not the link `l`.
     TrailingSlash {
         /// The link itself: the path without its trailing slash.
         link: PathBuf,

@@ -272,7 +272,8 @@ impl Status {
     }
 
     /// Whether the link is broken (`dangling`, `loop` or `too-long`: the system cannot
-    /// open the path), as `scan --broken` means it.
+    /// open the path), as [`ScanBuilder::broken`](crate::scan::ScanBuilder::broken) (the
+    /// CLI's `scan --broken`) means it.
     pub fn is_broken(self) -> bool {
         matches!(self, Status::Dangling | Status::Loop | Status::TooLong)
     }
@@ -361,7 +362,8 @@ pub struct Link {
     /// For a special file, or a link that leads to one: what it is (a device, a FIFO, a
     /// socket). `None` otherwise, and where it was not read (a scan).
     pub special: Option<Special>,
-    /// The raw REPARSE_DATA_BUFFER, for reparse points (`knot show --raw`).
+    /// The raw REPARSE_DATA_BUFFER, for reparse points (what the CLI's `knot show --raw`
+    /// decodes).
     pub reparse_data: Option<Vec<u8>>,
 }
 

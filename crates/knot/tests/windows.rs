@@ -374,7 +374,7 @@ fn scan_finds_hard_links_and_nothing_else() {
         .build()
         .map(|e| {
             let e = e.unwrap();
-            (e.path().to_path_buf(), e.kind().clone())
+            (e.path().to_path_buf(), *e.kind())
         })
         .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));
