@@ -17,6 +17,8 @@
 //! use knot::{create, CreateOptions, ErrorKind, LinkType, Made, Replace};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
 //! let dir = tempfile::tempdir()?;
 //! std::fs::create_dir(dir.path().join("v1"))?;
 //! std::fs::create_dir(dir.path().join("v2"))?;
@@ -43,20 +45,20 @@
 //! target and [`Status`], or a plain file or directory (which is no error to ask about).
 //!
 //! ```
-//! use knot::{inspect, Kind, Status};
+//! use knot::{create, inspect, CreateOptions, Flavour, Kind, LinkType, Status};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
+//! assert_eq!(inspect(dir.path())?.kind, Kind::Dir);
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
 //! let link = dir.path().join("gone");
-//! # #[cfg(unix)]
-//! std::os::unix::fs::symlink("nowhere", &link)?;
-//! # #[cfg(not(unix))]
-//! # knot::create(&link, "nowhere", knot::LinkType::Symlink, &knot::CreateOptions {
-//! #     flavour: Some(knot::Flavour::File), ..Default::default() })?;
+//! // On Windows a symlink to a missing target needs its flavour (the CLI's `--file`).
+//! let options = CreateOptions { flavour: Some(Flavour::File), ..CreateOptions::default() };
+//! create(&link, "nowhere", LinkType::Symlink, &options)?;
 //! let found = inspect(&link)?;
 //! assert_eq!(found.kind, Kind::Symlink);
 //! assert_eq!(found.status, Some(Status::Dangling));
-//! assert_eq!(inspect(dir.path())?.kind, Kind::Dir);
 //! # Ok(())
 //! # }
 //! ```
@@ -81,7 +83,10 @@
 //! let err = remove(&link, RemoveMode::Remove).unwrap_err();
 //! assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
 //! assert!(err.fix().is_some());
+//! assert_eq!(std::fs::read_to_string(&link)?, "kept");
 //!
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
 //! let sym = dir.path().join("sym");
 //! create(&sym, "data.txt", LinkType::Symlink, &CreateOptions::default())?;
 //! remove(&sym, RemoveMode::DryRun)?;
@@ -101,18 +106,16 @@
 //!
 //! ```
 //! use knot::scan::ScanBuilder;
-//! use knot::{create, CreateOptions, Kind, LinkType};
+//! use knot::{create, CreateOptions, Flavour, Kind, LinkType};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
 //! let dir = tempfile::tempdir()?;
 //! std::fs::create_dir(dir.path().join("sub"))?;
-//! let options = CreateOptions::default();
-//! create(dir.path().join("sub/ok"), "..", LinkType::Symlink, &options)?;
-//! # #[cfg(unix)]
-//! std::os::unix::fs::symlink("missing", dir.path().join("sub/broken"))?;
-//! # #[cfg(not(unix))]
-//! # create(dir.path().join("sub/broken"), "missing", LinkType::Symlink, &CreateOptions {
-//! #     flavour: Some(knot::Flavour::File), ..Default::default() })?;
+//! create(dir.path().join("sub/ok"), "..", LinkType::Symlink, &CreateOptions::default())?;
+//! let file = CreateOptions { flavour: Some(Flavour::File), ..CreateOptions::default() };
+//! create(dir.path().join("sub/broken"), "missing", LinkType::Symlink, &file)?;
 //!
 //! let kind: Kind = "symlink".parse()?;
 //! let mut broken = Vec::new();
