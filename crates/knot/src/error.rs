@@ -139,8 +139,8 @@ pub enum ErrorKind {
     NotADirectory {
         /// The part of the path that is not a directory.
         path: PathBuf,
-        /// `"file"` or `"special file"`.
-        what: &'static str,
+        /// What it is: a file or a special file.
+        what: Found,
     },
     /// This user may not change the directory that holds the link (EACCES).
     NoPermission {
@@ -286,12 +286,10 @@ impl Error {
                 format!("it already exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => {
-                // A plain "file" here, as `ln` and `cp` say it.
-                let what = match what {
-                    Found::File => "file",
-                    other => other.name(),
-                };
-                format!("it is a {what}, not a link; --force replaces only links")
+                format!(
+                    "it is a {}, not a link; --force replaces only links",
+                    plain(*what)
+                )
             }
             ErrorKind::TargetMissing => {
                 format!("the target {} does not exist{}", target(), looked_for())
@@ -371,7 +369,11 @@ impl Error {
                 format!("the directory {} does not exist", quote_lossy(dir))
             }
             ErrorKind::NotADirectory { path, what } => {
-                format!("{} is a {what}, not a directory", quote_lossy(path))
+                format!(
+                    "{} is a {}, not a directory",
+                    quote_lossy(path),
+                    plain(*what)
+                )
             }
             ErrorKind::NoPermission { dir } => format!(
                 "this user may not change the directory {} (permission denied)",
@@ -516,6 +518,15 @@ impl From<Error> for io::Error {
     }
 }
 
+/// What was found, in the words of a create's messages: a plain "file" for a regular file,
+/// as `ln` says it (`knot rm` says "regular file", [`Found::name`]).
+fn plain(what: Found) -> &'static str {
+    match what {
+        Found::File => "file",
+        other => other.name(),
+    }
+}
+
 /// `J` from `J/`, `J//` or `J/.`; a path that is only separators stays as it is.
 fn without_trailing_separators(mut path: &str) -> &str {
     let sep = std::path::is_separator;
@@ -593,6 +604,23 @@ mod tests {
                 format!("it is a {word}, not a link; --force replaces only links")
             );
             assert!(err.fix().is_some());
+        }
+    }
+
+    #[test]
+    fn a_part_of_the_path_that_is_no_directory() {
+        for (what, cause) in [
+            (Found::File, "'f' is a file, not a directory"),
+            (
+                Found::Special(None),
+                "'f' is a special file, not a directory",
+            ),
+        ] {
+            let kind = ErrorKind::NotADirectory {
+                path: PathBuf::from("f"),
+                what,
+            };
+            assert_eq!(error(Op::CreateSymlink, kind).cause(), cause);
         }
     }
 
