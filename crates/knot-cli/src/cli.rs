@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use knot::{CreateOptions, Flavour, LinkType, RemoveMode, Replace, TargetForm};
+use knot::{CreateOptions, DriveLetter, Flavour, LinkType, RemoveMode, Replace, TargetForm};
 
 use crate::output::Format;
 
@@ -152,7 +152,7 @@ struct DriveArg {
     /// On an NTFS volume mounted with ntfs-3g: the drive letter Windows gives the volume,
     /// for absolute targets (default C:).
     #[arg(long, value_name = "X:", value_parser = parse_drive)]
-    drive: Option<char>,
+    drive: Option<DriveLetter>,
 }
 
 /// A path argument: any name but the empty one, which names no file. clap's own message
@@ -169,15 +169,10 @@ pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
     })
 }
 
-/// `D:` or `D`, any case, to `D`.
-fn parse_drive(text: &str) -> Result<char, String> {
-    let mut chars = text.chars();
-    match (chars.next(), chars.next(), chars.next()) {
-        (Some(letter), None | Some(':'), None) if letter.is_ascii_alphabetic() => {
-            Ok(letter.to_ascii_uppercase())
-        }
-        _ => Err(format!("'{text}' is not a drive letter; write it like D:")),
-    }
+/// `D:` or `D`, any case, as the library reads a drive letter.
+fn parse_drive(text: &str) -> Result<DriveLetter, String> {
+    text.parse()
+        .map_err(|err: knot::ParseDriveError| err.to_string())
 }
 
 #[derive(Args, Debug)]

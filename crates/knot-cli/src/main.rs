@@ -10,7 +10,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::ExitCode;
 
-use knot::{Created, ErrorKind, LinkType, RemoveMode};
+use knot::{Created, ErrorKind, LinkType, Made, RemoveMode};
 
 use crate::cli::{Command, Settings};
 use crate::output::{Format, Messages, Printer, quote};
@@ -77,15 +77,15 @@ fn run(settings: &Settings) -> Exit {
 fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Messages) {
     let link = &created.link;
     let what = match created.made {
-        LinkType::Junction => "junction",
-        LinkType::Hardlink => "hard link",
-        LinkType::Symlink | LinkType::Best => match (asked, link.dir) {
+        Made::Junction => "junction",
+        Made::Hardlink => "hard link",
+        _ => match (asked, link.dir) {
             (LinkType::Best, Some(true)) => "directory symlink",
             (LinkType::Best, Some(false)) => "file symlink",
             _ => "symlink",
         },
     };
-    let arrow = if created.made == LinkType::Hardlink {
+    let arrow = if created.made == Made::Hardlink {
         "=>"
     } else {
         "->"
@@ -93,7 +93,7 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     // A hard link stores no target: name the one given (which may itself be a symlink,
     // linked as it is).
     let target = match (created.made, link.target.as_deref()) {
-        (LinkType::Hardlink, _) | (_, None) => quote(given.as_os_str()),
+        (Made::Hardlink, _) | (_, None) => quote(given.as_os_str()),
         (_, Some(stored)) => format!("'{}'", output::stored_name(link, stored.as_os_str())),
     };
     let mut printer = Printer::new(Format::Human);

@@ -47,7 +47,7 @@ pub struct ScanArgs {
     /// is every link but hard links; `hardlink` lists regular files with more than one
     /// name, which takes a stat of every file. Any other word is a usage error.
     #[arg(long, value_name = "K,...", value_delimiter = ',', value_parser = parse_kind)]
-    kind: Vec<KindWord>,
+    kind: Vec<Kind>,
     /// Only broken links: status dangling, loop or too-long.
     #[arg(long)]
     broken: bool,
@@ -123,8 +123,7 @@ impl ScanArgs {
             } else {
                 self.dirs
             },
-            kinds: (!self.kind.is_empty())
-                .then(|| self.kind.into_iter().flat_map(|word| word.0).collect()),
+            kinds: (!self.kind.is_empty()).then_some(self.kind),
             filter: if self.broken {
                 Filter::Broken
             } else {
@@ -145,15 +144,12 @@ impl ScanArgs {
     }
 }
 
-/// The kinds one word of `--kind` names (`IO_REPARSE_TAG_MOUNT_POINT` names two).
-#[derive(Clone, Debug)]
-pub struct KindWord(Vec<Kind>);
-
-/// A word of `--kind`, as the library reads it ([`Kind::from_name`]); a word that names no
-/// kind is a usage error that lists the words there are, never a filter that matches
-/// nothing.
-fn parse_kind(word: &str) -> Result<KindWord, String> {
-    Kind::from_name(word).map(KindWord).ok_or_else(|| {
+/// A word of `--kind`, as the library parses a [`Kind`] (a tag's SDK name, such as
+/// `IO_REPARSE_TAG_MOUNT_POINT`, means every kind with that tag, which the scan expands);
+/// a word that names no kind is a usage error that lists the words there are, never a
+/// filter that matches nothing.
+fn parse_kind(word: &str) -> Result<Kind, String> {
+    word.parse().map_err(|_: knot::ParseKindError| {
         let tags: Vec<&str> = knot_reparse::Tag::documented()
             .map(knot_reparse::Tag::kind_name)
             .filter(|kind| !matches!(*kind, "symlink" | "junction"))

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
-use crate::link::{Flavour, Link};
+use crate::link::{Flavour, Found, Link};
 use crate::path::{
     ends_in_separator, hidden_name, parent_dir, real_dir, real_location, relative_to,
     resolve_against_link,
@@ -15,8 +15,9 @@ use crate::path::{
 use crate::sys::error::ReadBack;
 use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
 
-/// Which kind of link to make.
+/// Which kind of link to make: a request. What was made is a [`Made`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LinkType {
     /// A symbolic link.
     Symlink,
@@ -24,7 +25,8 @@ pub enum LinkType {
     Junction,
     /// A hard link.
     Hardlink,
-    /// The best kind this platform allows for the target (`knot link`).
+    /// The best kind this platform allows for the target (the CLI's `knot link`); which
+    /// kind that was is [`Created::made`].
     Best,
 }
 
@@ -41,6 +43,7 @@ impl LinkType {
 
 /// How a symlink's target is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TargetForm {
     /// Exactly as given, like `ln -s` and `mklink`: a relative target is relative to the
     /// link's directory.
@@ -55,28 +58,167 @@ pub enum TargetForm {
 
 /// What may stand at the link path already.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Replace {
-    /// Nothing: an existing path is an error.
+    /// Nothing: an existing path is an error ([`ErrorKind::LinkExists`]).
     #[default]
     Never,
-    /// A link, which is replaced (`--force`; atomically where the file system can swap two
-    /// names, see [`create`]); a real file or directory is still
-    /// an error.
+    /// A link, which is replaced (the CLI's `--force`; atomically where the file system can
+    /// swap two names, see [`create`]); a real file or directory is still an error
+    /// ([`ErrorKind::WouldReplaceReal`]).
     Links,
+}
+
+/// The kind of link [`create`] made: [`LinkType::Best`] asks for the best kind there is,
+/// and this says which that was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Made {
+    /// A symbolic link (on Unix also what [`LinkType::Junction`] makes, with
+    /// [`Note::NoJunctions`]).
+    Symlink,
+    /// A junction.
+    Junction,
+    /// A hard link.
+    Hardlink,
+}
+
+impl Made {
+    /// The kind a create planned to make; `Best` is only ever asked for, and is made as a
+    /// symlink.
+    fn of(planned: LinkType) -> Made {
+        match planned {
+            LinkType::Symlink | LinkType::Best => Made::Symlink,
+            LinkType::Junction => Made::Junction,
+            LinkType::Hardlink => Made::Hardlink,
+        }
+    }
+}
+
+/// A drive letter, `A` to `Z`: the drive Windows gives an NTFS volume written from Linux
+/// ([`CreateOptions::drive`]).
+///
+/// ```
+/// use knot::DriveLetter;
+///
+/// let d: DriveLetter = "d:".parse().unwrap();
+/// assert_eq!(d.letter(), 'D');
+/// assert_eq!(DriveLetter::try_from('e').unwrap().to_string(), "E:");
+/// assert!("DD:".parse::<DriveLetter>().is_err());
+/// assert!(DriveLetter::try_from('1').is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DriveLetter(u8);
+
+impl DriveLetter {
+    /// `C`, the drive Windows boots from, used when none is given.
+    pub const C: DriveLetter = DriveLetter(b'C');
+
+    /// The letter, in upper case.
+    pub fn letter(self) -> char {
+        char::from(self.0)
+    }
+}
+
+/// A character or text that is no drive letter, from [`DriveLetter::try_from`] or
+/// [`str::parse`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseDriveError {
+    text: String,
+}
+
+impl std::fmt::Display for ParseDriveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'{}' is not a drive letter; write it like D:", self.text)
+    }
+}
+
+impl std::error::Error for ParseDriveError {}
+
+/// A letter `A` to `Z` in either case, stored in upper case.
+impl TryFrom<char> for DriveLetter {
+    type Error = ParseDriveError;
+
+    fn try_from(letter: char) -> std::result::Result<DriveLetter, ParseDriveError> {
+        match u8::try_from(letter) {
+            Ok(byte) if byte.is_ascii_alphabetic() => Ok(DriveLetter(byte.to_ascii_uppercase())),
+            _ => Err(ParseDriveError {
+                text: letter.to_string(),
+            }),
+        }
+    }
+}
+
+/// `D:` or `D`, in either case.
+impl std::str::FromStr for DriveLetter {
+    type Err = ParseDriveError;
+
+    fn from_str(text: &str) -> std::result::Result<DriveLetter, ParseDriveError> {
+        let err = || ParseDriveError {
+            text: text.to_owned(),
+        };
+        let mut chars = text.chars();
+        match (chars.next(), chars.next(), chars.next()) {
+            (Some(letter), None | Some(':'), None) => {
+                DriveLetter::try_from(letter).map_err(|_| err())
+            }
+            _ => Err(err()),
+        }
+    }
+}
+
+/// `D:`.
+impl std::fmt::Display for DriveLetter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:", self.letter())
+    }
+}
+
+#[cfg(test)]
+mod type_tests {
+    use super::*;
+
+    #[test]
+    fn drive_letters_are_a_to_z() {
+        for text in ["d", "D", "d:", "D:"] {
+            assert_eq!(text.parse::<DriveLetter>().unwrap().letter(), 'D', "{text}");
+        }
+        assert_eq!(DriveLetter::try_from('z').unwrap(), "Z:".parse().unwrap());
+        assert_eq!(DriveLetter::C.to_string(), "C:");
+        for text in ["", ":", "DD", "D:\\", "1", "é", "D;"] {
+            let err = text.parse::<DriveLetter>().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("'{text}' is not a drive letter; write it like D:")
+            );
+        }
+        assert!(DriveLetter::try_from('ß').is_err());
+    }
+
+    /// `Best` is a request: what was made is a concrete kind.
+    #[test]
+    fn made_is_a_concrete_kind() {
+        assert_eq!(Made::of(LinkType::Best), Made::Symlink);
+        assert_eq!(Made::of(LinkType::Symlink), Made::Symlink);
+        assert_eq!(Made::of(LinkType::Junction), Made::Junction);
+        assert_eq!(Made::of(LinkType::Hardlink), Made::Hardlink);
+    }
 }
 
 /// Options for [`create`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CreateOptions {
-    /// `--dir` / `--file`: the symlink flavour, checked against an existing target.
+    /// The symlink flavour (the CLI's `--dir` / `--file`), checked against an existing
+    /// target; `None` picks it from the target.
     pub flavour: Option<Flavour>,
-    /// How a symlink's target is stored.
+    /// How a symlink's target is stored (the CLI's `--relative` / `--absolute`).
     pub form: TargetForm,
-    /// What may be replaced.
+    /// What may be replaced (the CLI's `--force` is [`Replace::Links`]).
     pub replace: Replace,
-    /// `--drive X:`: the drive letter of absolute targets written onto an NTFS volume from
-    /// Linux (ntfs-3g); `C` when not given. Ignored elsewhere.
-    pub drive: Option<char>,
+    /// The drive letter of absolute targets written onto an NTFS volume from Linux
+    /// (ntfs-3g; the CLI's `--drive X:`); [`DriveLetter::C`] when `None`. Ignored
+    /// elsewhere.
+    pub drive: Option<DriveLetter>,
 }
 
 /// Something worth telling the user that is not an error.
@@ -87,8 +229,8 @@ pub enum Note {
     NoJunctions,
     /// An existing link was replaced.
     Replaced,
-    /// `knot link` could not make a symlink for want of the privilege, and made a junction
-    /// (a directory) or a hard link (a file) instead.
+    /// [`LinkType::Best`] (`knot link`) could not make a symlink for want of the privilege,
+    /// and made a junction (a directory) or a hard link (a file) instead.
     NoSymlinkPrivilege,
 }
 
@@ -114,7 +256,7 @@ pub struct Created {
     /// The new link, read back from the file system.
     pub link: Link,
     /// The kind of link made (for [`LinkType::Best`], the one chosen).
-    pub made: LinkType,
+    pub made: Made,
     /// Notes for the user.
     pub notes: Vec<Note>,
 }
@@ -191,7 +333,7 @@ fn create_inner(
     }
     Ok(Created {
         link: record,
-        made: plan.made,
+        made: Made::of(plan.made),
         notes,
     })
 }
@@ -270,15 +412,15 @@ impl Probe {
             }
             return Err(fail(match (options.replace, meta.ty) {
                 (Replace::Never, _) => ErrorKind::LinkExists,
-                (Replace::Links, FileType::Dir) => {
-                    ErrorKind::WouldReplaceReal { what: "directory" }
+                (Replace::Links, FileType::Dir) => ErrorKind::WouldReplaceReal { what: Found::Dir },
+                (Replace::Links, FileType::File) => {
+                    ErrorKind::WouldReplaceReal { what: Found::File }
                 }
-                (Replace::Links, FileType::File) => ErrorKind::WouldReplaceReal { what: "file" },
                 (Replace::Links, FileType::Link) => ErrorKind::WouldReplaceReal {
-                    what: "file with a reparse point",
+                    what: Found::ReparseFile,
                 },
-                (Replace::Links, _) => ErrorKind::WouldReplaceReal {
-                    what: "special file",
+                (Replace::Links, FileType::Other) => ErrorKind::WouldReplaceReal {
+                    what: Found::Special(None),
                 },
             }));
         }
@@ -383,7 +525,7 @@ impl<'a> Staged<'a> {
                 target: &plan.stored,
                 given,
                 flavour: plan.flavour,
-                drive: options.drive,
+                drive: options.drive.map(DriveLetter::letter),
             };
             match make(plan, &plan.place, &request) {
                 Ok(written) => {
@@ -481,11 +623,7 @@ fn plan(
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
         let found = if is_dir { Flavour::Dir } else { Flavour::File };
         if asked != found && ty != LinkType::Hardlink {
-            let found = if is_dir { "directory" } else { "file" };
-            return Err(ErrorKind::FlavourMismatch {
-                asked: asked.name(),
-                found,
-            });
+            return Err(ErrorKind::FlavourMismatch { asked, found });
         }
     }
     let flavour = match (options.flavour, target_is_dir) {

@@ -7,6 +7,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Op};
+use crate::link::Found;
 use crate::path::parent_dir;
 use crate::sys::{self, FileType};
 
@@ -63,9 +64,9 @@ fn bad_ancestor(path: &Path) -> Option<ErrorKind> {
             Ok(meta) if meta.ty == FileType::Dir => {}
             Ok(meta) => {
                 let what = if meta.ty == FileType::File {
-                    "file"
+                    Found::File
                 } else {
-                    "special file"
+                    Found::Special(None)
                 };
                 return Some(ErrorKind::NotADirectory { path: prefix, what });
             }

@@ -6,6 +6,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::link::{Flavour, Found};
+
 /// A `Result` whose error is knot's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -19,7 +21,8 @@ pub enum Op {
     CreateJunction,
     /// Creating a hard link.
     CreateHardlink,
-    /// Creating the best link the platform allows (`knot link`).
+    /// Creating the best link the platform allows ([`LinkType::Best`](crate::LinkType::Best),
+    /// the CLI's `knot link`).
     CreateLink,
     /// Reading what a path is.
     Inspect,
@@ -48,14 +51,17 @@ impl Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The link path already exists and `--force` was not given.
+    /// The link path already exists, and [`Replace::Links`](crate::Replace::Links) (the
+    /// CLI's `--force`) was not asked for.
     LinkExists,
     /// The link path exists, the target does not: the arguments look swapped (`ln` order).
     ArgumentsSwapped,
-    /// `--force` was given but the existing path is a real file or directory.
+    /// [`Replace::Links`](crate::Replace::Links) (the CLI's `--force`) was asked for, but
+    /// the existing path is not a link: a real file, directory or special file, or a file
+    /// whose data sits behind a reparse point.
     WouldReplaceReal {
-        /// `"file"`, `"directory"` or another kind word.
-        what: &'static str,
+        /// What stands at the link path.
+        what: Found,
     },
     /// The target does not exist, and this kind of link needs it.
     TargetMissing,
@@ -69,15 +75,17 @@ pub enum ErrorKind {
     /// symlink or another directory reparse point): NTFS never gives a directory a second
     /// name.
     TargetIsDirectoryLink,
-    /// `--dir` or `--file` contradicts what the target is.
+    /// The flavour asked for ([`CreateOptions::flavour`](crate::CreateOptions::flavour), the
+    /// CLI's `--dir` or `--file`) contradicts what the target is.
     FlavourMismatch {
-        /// What the user asked for.
-        asked: &'static str,
+        /// What was asked for.
+        asked: Flavour,
         /// What the target is.
-        found: &'static str,
+        found: Flavour,
     },
-    /// A symlink to a missing target on a system where the flavour matters, without
-    /// `--dir` or `--file`.
+    /// A symlink to a missing target on a system where the flavour matters, without a
+    /// flavour ([`CreateOptions::flavour`](crate::CreateOptions::flavour), the CLI's
+    /// `--dir` or `--file`).
     FlavourNeeded,
     /// A hard link across file systems (EXDEV).
     CrossDevice,
@@ -88,10 +96,10 @@ pub enum ErrorKind {
     /// A junction to a network path (a UNC path or a mapped network drive): junctions lead
     /// only to local volumes.
     RemoteTarget,
-    /// `rm` (or `--force`) met something that is not a link.
+    /// [`remove`](crate::remove) (`knot rm`) met something that is not a link.
     NotALink {
-        /// `"regular file"`, `"directory"` or another kind word.
-        what: &'static str,
+        /// What stands at the path.
+        what: Found,
     },
     /// The path does not exist.
     NotFound,
@@ -112,7 +120,8 @@ pub enum ErrorKind {
     /// The link path ends with a separator (`J/`), so it names the directory `J` is or
     /// leads to, not a new link.
     LinkEndsInSeparator,
-    /// A scan with `--follow` met a link that leads back to a directory it is already
+    /// A scan with [`ScanBuilder::follow`](crate::scan::ScanBuilder::follow) (the CLI's
+    /// `--follow`) met a link that leads back to a directory it is already
     /// inside; the link is not followed again.
     Loop {
         /// The directory the link leads back to.
@@ -130,8 +139,8 @@ pub enum ErrorKind {
     NotADirectory {
         /// The part of the path that is not a directory.
         path: PathBuf,
-        /// `"file"` or `"special file"`.
-        what: &'static str,
+        /// What it is: a file or a special file.
+        what: Found,
     },
     /// This user may not change the directory that holds the link (EACCES).
     NoPermission {
@@ -146,7 +155,7 @@ pub enum ErrorKind {
         name: &'static str,
     },
     /// The path ends in a slash, which leads through the link before it to its target:
-    /// `knot rm l/` names what `l` leads to, not the link `l`.
+    /// removing `l/` (`knot rm l/`) names what `l` leads to, not the link `l`.
     TrailingSlash {
         /// The link itself: the path without its trailing slash.
         link: PathBuf,
@@ -289,7 +298,10 @@ impl Error {
                 format!("it already exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => {
-                format!("it is a {what}, not a link; --force replaces only links")
+                format!(
+                    "it is a {}, not a link; --force replaces only links",
+                    plain(*what)
+                )
             }
             ErrorKind::TargetMissing => {
                 format!("the target {} does not exist{}", target(), looked_for())
@@ -317,8 +329,13 @@ impl Error {
                 target()
             ),
             ErrorKind::FlavourMismatch { asked, found } => {
+                let found = match found {
+                    Flavour::Dir => "directory",
+                    Flavour::File => "file",
+                };
                 format!(
-                    "--{asked} was given, but the target {} is a {found}",
+                    "--{} was given, but the target {} is a {found}",
+                    asked.name(),
                     target()
                 )
             }
@@ -364,7 +381,11 @@ impl Error {
                 format!("the directory {} does not exist", quote_lossy(dir))
             }
             ErrorKind::NotADirectory { path, what } => {
-                format!("{} is a {what}, not a directory", quote_lossy(path))
+                format!(
+                    "{} is a {}, not a directory",
+                    quote_lossy(path),
+                    plain(*what)
+                )
             }
             ErrorKind::NoPermission { dir } => format!(
                 "this user may not change the directory {} (permission denied)",
@@ -388,6 +409,16 @@ impl Error {
 
     /// How to fix it, where one is known. The arguments-swapped fix needs the command line,
     /// which only the caller knows; it is reported as the kind [`ErrorKind::ArgumentsSwapped`].
+    ///
+    /// The fixes are written for the `knot` command line, which prints them as hints; in
+    /// library terms its words mean:
+    ///
+    /// | the fix says | the library's |
+    /// |---|---|
+    /// | `--force` | [`Replace::Links`](crate::Replace::Links) in [`CreateOptions::replace`](crate::CreateOptions::replace) |
+    /// | `--dir`, `--file` | [`CreateOptions::flavour`](crate::CreateOptions::flavour) |
+    /// | `knot symlink`, `knot junction` | [`create`](crate::create) with [`LinkType::Symlink`](crate::LinkType::Symlink), [`LinkType::Junction`](crate::LinkType::Junction) |
+    /// | `knot rm` | [`remove`](crate::remove) |
     pub fn fix(&self) -> Option<String> {
         Some(match &self.kind {
             ErrorKind::LinkExists => {
@@ -432,15 +463,15 @@ impl Error {
                 needs no privilege"
                 .into(),
             ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
+            ErrorKind::NotALink { what: Found::File } => {
+                "knot rm removes links only; delete files with rm (or del)".into()
+            }
             ErrorKind::NotALink {
-                what: "regular file",
-            } => "knot rm removes links only; delete files with rm (or del)".into(),
-            ErrorKind::NotALink {
-                what: "file with a reparse point",
+                what: Found::ReparseFile,
             } => "its data lives behind the reparse point (compression, deduplication or the \
                 cloud); knot rm removes links only"
                 .into(),
-            ErrorKind::NotALink { what: "directory" } => {
+            ErrorKind::NotALink { what: Found::Dir } => {
                 "knot rm removes links only; delete directories with rmdir (or rd)".into()
             }
             ErrorKind::DirMissing { dir } => format!(
@@ -499,6 +530,15 @@ impl From<Error> for io::Error {
     }
 }
 
+/// What was found, in the words of a create's messages: a plain "file" for a regular file,
+/// as `ln` says it (`knot rm` says "regular file", [`Found::name`]).
+fn plain(what: Found) -> &'static str {
+    match what {
+        Found::File => "file",
+        other => other.name(),
+    }
+}
+
 /// `J` from `J/`, `J//` or `J/.`; a path that is only separators stays as it is.
 fn without_trailing_separators(mut path: &str) -> &str {
     let sep = std::path::is_separator;
@@ -515,4 +555,111 @@ fn without_trailing_separators(mut path: &str) -> &str {
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
 fn quote_lossy(path: &Path) -> String {
     format!("'{}'", crate::escape::escape(path.as_os_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::Special;
+
+    fn error(op: Op, kind: ErrorKind) -> Error {
+        Error::new(op, Path::new("p"), kind).with_target(Path::new("t"))
+    }
+
+    /// The causes and fixes come from the payloads' values, never from their wording.
+    #[test]
+    fn what_was_found_gives_the_cause_and_the_fix() {
+        let cases = [
+            (
+                Found::File,
+                "it is a regular file, not a link",
+                Some("knot rm removes links only; delete files with rm (or del)"),
+            ),
+            (
+                Found::Dir,
+                "it is a directory, not a link",
+                Some("knot rm removes links only; delete directories with rmdir (or rd)"),
+            ),
+            (
+                Found::ReparseFile,
+                "it is a file with a reparse point, not a link",
+                Some(
+                    "its data lives behind the reparse point (compression, deduplication or \
+                     the cloud); knot rm removes links only",
+                ),
+            ),
+            (
+                Found::Special(Some(Special::Fifo)),
+                "it is a FIFO, not a link",
+                None,
+            ),
+            (
+                Found::Special(None),
+                "it is a special file, not a link",
+                None,
+            ),
+        ];
+        for (what, cause, fix) in cases {
+            let err = error(Op::Remove, ErrorKind::NotALink { what });
+            assert_eq!(err.cause(), cause);
+            assert_eq!(err.fix().as_deref(), fix, "{what:?}");
+        }
+        for (what, word) in [
+            (Found::File, "file"),
+            (Found::Dir, "directory"),
+            (Found::ReparseFile, "file with a reparse point"),
+            (Found::Special(None), "special file"),
+        ] {
+            let err = error(Op::CreateSymlink, ErrorKind::WouldReplaceReal { what });
+            assert_eq!(
+                err.cause(),
+                format!("it is a {word}, not a link; --force replaces only links")
+            );
+            assert!(err.fix().is_some());
+        }
+    }
+
+    #[test]
+    fn a_part_of_the_path_that_is_no_directory() {
+        for (what, cause) in [
+            (Found::File, "'f' is a file, not a directory"),
+            (
+                Found::Special(None),
+                "'f' is a special file, not a directory",
+            ),
+        ] {
+            let kind = ErrorKind::NotADirectory {
+                path: PathBuf::from("f"),
+                what,
+            };
+            assert_eq!(error(Op::CreateSymlink, kind).cause(), cause);
+        }
+    }
+
+    #[test]
+    fn flavour_mismatch_names_both_flavours() {
+        let err = error(
+            Op::CreateSymlink,
+            ErrorKind::FlavourMismatch {
+                asked: Flavour::Dir,
+                found: Flavour::File,
+            },
+        );
+        assert_eq!(err.cause(), "--dir was given, but the target 't' is a file");
+        let err = error(
+            Op::CreateSymlink,
+            ErrorKind::FlavourMismatch {
+                asked: Flavour::File,
+                found: Flavour::Dir,
+            },
+        );
+        assert_eq!(
+            err.cause(),
+            "--file was given, but the target 't' is a directory"
+        );
+        assert_eq!(
+            err.fix().as_deref(),
+            Some("drop --dir/--file: knot picks the flavour from an existing target")
+        );
+    }
 }

@@ -4,15 +4,125 @@
 //! create leaves nothing behind, and every error names the operation, the paths, the cause
 //! and the fix.
 //!
-//! ```no_run
-//! use knot::{create, inspect, remove, CreateOptions, LinkType, RemoveMode};
+//! Each operation is one function (one builder for a scan) that takes paths and returns a
+//! [`Link`] record or an [`Error`]; the examples below run in a temporary directory.
 //!
-//! # fn main() -> knot::Result<()> {
-//! let made = create("current", "releases/v2", LinkType::Symlink, &CreateOptions::default())?;
-//! assert_eq!(made.link.kind.name(), "symlink");
-//! let link = inspect("current")?;
-//! println!("{} -> {:?}", link.path.display(), link.target);
-//! remove("current", RemoveMode::Remove)?;
+//! # Create
+//!
+//! [`create`] takes the link first, then the target (like `mklink`), a [`LinkType`] to ask
+//! for and [`CreateOptions`]; what it made comes back as [`Created`], read back from the
+//! file system, with the concrete kind made ([`Made`]) and any [`Note`]s.
+//!
+//! ```
+//! use knot::{create, CreateOptions, ErrorKind, LinkType, Made, Replace};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("v1"))?;
+//! std::fs::create_dir(dir.path().join("v2"))?;
+//! let link = dir.path().join("current");
+//!
+//! // A relative target is stored as given and read from the link's directory.
+//! let made = create(&link, "v1", LinkType::Symlink, &CreateOptions::default())?;
+//! assert_eq!(made.made, Made::Symlink);
+//! assert_eq!(made.link.target.as_deref(), Some("v1".as_ref()));
+//!
+//! // An existing link is replaced only when asked (the CLI's `--force`).
+//! let err = create(&link, "v2", LinkType::Symlink, &CreateOptions::default()).unwrap_err();
+//! assert_eq!(*err.kind(), ErrorKind::LinkExists);
+//! let force = CreateOptions { replace: Replace::Links, ..CreateOptions::default() };
+//! let made = create(&link, "v2", LinkType::Symlink, &force)?;
+//! assert_eq!(made.link.target.as_deref(), Some("v2".as_ref()));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Inspect
+//!
+//! [`inspect`] reads what a path is without following it: a link with its [`Kind`],
+//! target and [`Status`], or a plain file or directory (which is no error to ask about).
+//!
+//! ```
+//! use knot::{create, inspect, CreateOptions, Flavour, Kind, LinkType, Status};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! assert_eq!(inspect(dir.path())?.kind, Kind::Dir);
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
+//! let link = dir.path().join("gone");
+//! // On Windows a symlink to a missing target needs its flavour (the CLI's `--file`).
+//! let options = CreateOptions { flavour: Some(Flavour::File), ..CreateOptions::default() };
+//! create(&link, "nowhere", LinkType::Symlink, &options)?;
+//! let found = inspect(&link)?;
+//! assert_eq!(found.kind, Kind::Symlink);
+//! assert_eq!(found.status, Some(Status::Dangling));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Remove
+//!
+//! [`remove`] removes a link and never what it leads to; anything that is not a link is
+//! refused ([`ErrorKind::NotALink`], saying what was [`Found`]). [`RemoveMode::DryRun`]
+//! checks everything and changes nothing.
+//!
+//! ```
+//! use knot::{create, remove, CreateOptions, ErrorKind, Found, LinkType, RemoveMode};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let file = dir.path().join("data.txt");
+//! std::fs::write(&file, "kept")?;
+//! let link = dir.path().join("second-name");
+//! create(&link, &file, LinkType::Hardlink, &CreateOptions::default())?;
+//!
+//! // A hard link is a file with two names, not a link: refused, and left alone.
+//! let err = remove(&link, RemoveMode::Remove).unwrap_err();
+//! assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
+//! assert!(err.fix().is_some());
+//! assert_eq!(std::fs::read_to_string(&link)?, "kept");
+//!
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
+//! let sym = dir.path().join("sym");
+//! create(&sym, "data.txt", LinkType::Symlink, &CreateOptions::default())?;
+//! remove(&sym, RemoveMode::DryRun)?;
+//! assert!(sym.symlink_metadata().is_ok(), "a dry run changes nothing");
+//! let removed = remove(&sym, RemoveMode::Remove)?;
+//! assert_eq!(removed.path, sym);
+//! assert_eq!(std::fs::read_to_string(&file)?, "kept");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Scan
+//!
+//! [`scan::ScanBuilder`] walks trees for links, in parallel or as an iterator; errors
+//! travel with the entries and never stop the walk. A filter of kinds parses from the
+//! words `knot scan --kind` takes.
+//!
+//! ```
+//! use knot::scan::ScanBuilder;
+//! use knot::{create, CreateOptions, Flavour, Kind, LinkType};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+//! # if cfg!(windows) { return Ok(()); }
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("sub"))?;
+//! create(dir.path().join("sub/ok"), "..", LinkType::Symlink, &CreateOptions::default())?;
+//! let file = CreateOptions { flavour: Some(Flavour::File), ..CreateOptions::default() };
+//! create(dir.path().join("sub/broken"), "missing", LinkType::Symlink, &file)?;
+//!
+//! let kind: Kind = "symlink".parse()?;
+//! let mut broken = Vec::new();
+//! for entry in ScanBuilder::new(dir.path()).kinds([kind]).broken(true).build() {
+//!     broken.push(entry?.into_link().path);
+//! }
+//! assert_eq!(broken, [dir.path().join("sub/broken")]);
 //! # Ok(())
 //! # }
 //! ```
@@ -31,9 +141,12 @@ mod remove;
 pub mod scan;
 mod sys;
 
-pub use create::{CreateOptions, Created, LinkType, Note, Replace, TargetForm, create};
+pub use create::{
+    CreateOptions, Created, DriveLetter, LinkType, Made, Note, ParseDriveError, Replace,
+    TargetForm, create,
+};
 pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
-pub use link::{Flavour, Kind, Link, Special, Status};
+pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use remove::{RemoveMode, remove};

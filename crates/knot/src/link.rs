@@ -1,12 +1,31 @@
 //! The record knot reports for every path: what `show`, `scan`, `rm --dry-run` print.
 
-use std::borrow::Cow;
 use std::ffi::OsString;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::str::FromStr;
+
+use knot_reparse::Tag;
 
 /// What a path is, in knot's vocabulary (DESIGN.md section 1).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Kinds compare (and hash) by their word ([`Kind::name`]), as DESIGN.md defines a kind:
+/// every reparse point with an undocumented tag is the one kind `unknown`, whatever its
+/// tag (the tag itself is in [`Link::tag`]), and a `Reparse` of a tag that knot reports
+/// as a symlink or junction is that kind (`Kind::Reparse(Tag::SYMLINK) == Kind::Symlink`).
+///
+/// ```
+/// use knot::Kind;
+/// use knot_reparse::Tag;
+///
+/// let kind: Kind = "LX_SYMLINK".parse().unwrap();
+/// assert_eq!(kind, Kind::Reparse(Tag::LX_SYMLINK));
+/// assert_eq!(kind.name(), "lx-symlink");
+/// assert_eq!("symlink".parse::<Kind>().unwrap(), Kind::Symlink);
+/// assert!("bogus".parse::<Kind>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Kind {
     /// A symbolic link (on Windows a file or directory symlink; see [`Link::dir`]).
@@ -23,13 +42,22 @@ pub enum Kind {
     Dir,
     /// A FIFO, socket or device: not a link.
     Special,
-    /// Any other reparse point, named by its tag (`lx-symlink`, `appexeclink`, `cloud`, ...).
-    Reparse(Cow<'static, str>),
+    /// Any other reparse point, with its tag; its word is the tag's kind word
+    /// (`lx-symlink`, `appexeclink`, `cloud`, ..., `unknown` for an undocumented tag; see
+    /// [`Tag::kind_name`]).
+    Reparse(Tag),
 }
 
+/// The tag of the kind `unknown` as a word names it (`"unknown".parse::<Kind>()`): no documented
+/// tag has this value, so it stands for every undocumented one.
+const UNKNOWN: Tag = Tag(0xFFFF_FFFF);
+
 impl Kind {
+    /// The kind `unknown`: a reparse point whose tag is not documented.
+    pub(crate) const UNKNOWN: Kind = Kind::Reparse(UNKNOWN);
+
     /// The word used in output and JSON.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'static str {
         match self {
             Kind::Symlink => "symlink",
             Kind::Junction => "junction",
@@ -38,7 +66,7 @@ impl Kind {
             Kind::File => "file",
             Kind::Dir => "dir",
             Kind::Special => "special",
-            Kind::Reparse(name) => name,
+            Kind::Reparse(tag) => tag.kind_name(),
         }
     }
 
@@ -48,57 +76,125 @@ impl Kind {
     }
 
     /// The kinds of link a word names, as `knot scan --kind` takes it, or `None` when it
-    /// names none:
-    ///
-    /// - a kind word, in any ASCII case and with `_` for `-`: `symlink`, `junction`,
-    ///   `mount-point`, `hardlink`, `unknown` (a reparse point with an undocumented tag),
-    ///   or a documented tag's kind word (`lx-symlink`, `LX_SYMLINK`, `appexeclink`,
-    ///   `cloud-f`, ...; see [`knot_reparse::Tag::kind_name`]). The short SDK names are
-    ///   these words too (`MOUNT_POINT` is `mount-point`);
-    /// - a tag's full SDK name, in any case (`IO_REPARSE_TAG_SYMLINK`): every kind that a
-    ///   reparse point with that tag is reported as, which for
-    ///   `IO_REPARSE_TAG_MOUNT_POINT` is both `junction` and `mount-point`.
+    /// names none: the word parsed as a [`Kind`] (see its [`FromStr`] implementation), and a tag's full SDK
+    /// name expanded to every kind a reparse point with that tag is reported as, which for
+    /// `IO_REPARSE_TAG_MOUNT_POINT` is both `junction` and `mount-point`.
     ///
     /// Each kind is the one a scan or [`crate::inspect`] reports, so a filter made from
     /// any spelling matches what that spelling means (issue 10.6: `SYMLINK` once became a
     /// reparse kind that no link ever has).
     pub fn from_name(word: &str) -> Option<Vec<Kind>> {
-        use knot_reparse::Tag;
+        word.parse::<Kind>().ok().map(Kind::normalised)
+    }
+
+    /// The kinds a filter of this kind takes: a [`Kind::Reparse`] means what a reparse
+    /// point with its tag is reported as, which for [`Tag::MOUNT_POINT`] is a junction or a
+    /// mount point, and for [`Tag::SYMLINK`] a symlink. Every other kind is itself.
+    pub(crate) fn normalised(self) -> Vec<Kind> {
+        match self {
+            Kind::Reparse(Tag::MOUNT_POINT) => vec![Kind::Junction, Kind::MountPoint],
+            Kind::Reparse(tag) => vec![kind_of(tag, tag.kind_name())],
+            _ => vec![self],
+        }
+    }
+}
+
+/// knot's kind for a reparse point with `tag`, from the codec's kind word for it (which
+/// tells a junction from a mount point: [`knot_reparse::ReparsePoint::kind`]).
+pub(crate) fn kind_of(tag: Tag, word: &str) -> Kind {
+    match word {
+        "symlink" => Kind::Symlink,
+        "junction" => Kind::Junction,
+        "mount-point" => Kind::MountPoint,
+        _ => Kind::Reparse(tag),
+    }
+}
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Kind) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Kind {}
+
+impl Hash for Kind {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+
+/// A word that names no kind of link, from parsing a [`Kind`] ([`str::parse`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseKindError {
+    word: String,
+}
+
+impl ParseKindError {
+    /// The word as given.
+    pub fn word(&self) -> &str {
+        &self.word
+    }
+}
+
+impl fmt::Display for ParseKindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown kind {:?}: expected symlink, junction, mount-point, hardlink, unknown, \
+             or a reparse tag's kind word or SDK name (IO_REPARSE_TAG_...)",
+            self.word
+        )
+    }
+}
+
+impl std::error::Error for ParseKindError {}
+
+/// Reads a kind of link from a word, as `knot scan --kind` takes it:
+///
+/// - a kind word, in any ASCII case and with `_` for `-`: `symlink`, `junction`,
+///   `mount-point`, `hardlink`, `unknown` (a reparse point with an undocumented tag), or a
+///   documented tag's kind word (`lx-symlink`, `LX_SYMLINK`, `appexeclink`, `cloud-f`,
+///   ...; see [`Tag::kind_name`]). The short SDK names are these words too (`MOUNT_POINT`
+///   is `mount-point`);
+/// - a tag's full SDK name, in any case (`IO_REPARSE_TAG_SYMLINK`): a [`Kind::Reparse`]
+///   of that tag, which a scan filter takes as every kind a reparse point with that tag is
+///   reported as ([`Kind::from_name`] lists them).
+///
+/// # Errors
+/// Any other word, `dir` and `file` included (they are no links), is a
+/// [`ParseKindError`].
+impl FromStr for Kind {
+    type Err = ParseKindError;
+
+    fn from_str(word: &str) -> Result<Kind, ParseKindError> {
         const SDK_PREFIX: &str = "io-reparse-tag-";
+        let err = || ParseKindError {
+            word: word.to_owned(),
+        };
         let normal = word.to_ascii_lowercase().replace('_', "-");
         if normal.starts_with(SDK_PREFIX) && normal.len() > SDK_PREFIX.len() {
-            let tag = Tag::documented().find(|tag| {
-                tag.name()
-                    .is_some_and(|sdk| sdk.eq_ignore_ascii_case(&word.replace('-', "_")))
-            })?;
-            return Some(if tag == Tag::MOUNT_POINT {
-                vec![Kind::Junction, Kind::MountPoint]
-            } else {
-                vec![crate::sys::kind_of(tag.kind_name())]
-            });
+            return Tag::documented()
+                .find(|tag| {
+                    tag.name()
+                        .is_some_and(|sdk| sdk.eq_ignore_ascii_case(&word.replace('-', "_")))
+                })
+                .map(Kind::Reparse)
+                .ok_or_else(err);
         }
-        let kind = match normal.as_str() {
+        Ok(match normal.as_str() {
             "symlink" => Kind::Symlink,
             "junction" => Kind::Junction,
             "mount-point" => Kind::MountPoint,
             "hardlink" => Kind::Hardlink,
-            "unknown" => Kind::Reparse(Cow::Borrowed("unknown")),
+            "unknown" => Kind::UNKNOWN,
             _ => {
-                let tag = Tag::documented().find(|tag| tag.kind_name() == normal)?;
-                crate::sys::kind_of(tag.kind_name())
+                let tag = Tag::documented()
+                    .find(|tag| tag.kind_name() == normal)
+                    .ok_or_else(err)?;
+                kind_of(tag, tag.kind_name())
             }
-        };
-        Some(vec![kind])
-    }
-
-    /// The same kind in its canonical form: a [`Kind::Reparse`] whose name is a kind word
-    /// (`Reparse("symlink")`, or `Reparse("SYMLINK")`) becomes that kind, as a filter must
-    /// see it. A name that is no kind word stays as it is.
-    pub(crate) fn normalised(self) -> Vec<Kind> {
-        match &self {
-            Kind::Reparse(name) => Kind::from_name(name).unwrap_or_else(|| vec![self]),
-            _ => vec![self],
-        }
+        })
     }
 }
 
@@ -108,8 +204,47 @@ impl fmt::Display for Kind {
     }
 }
 
+/// What stands at a path where knot wanted a link: the payload of
+/// [`ErrorKind::NotALink`](crate::ErrorKind::NotALink) and
+/// [`ErrorKind::WouldReplaceReal`](crate::ErrorKind::WouldReplaceReal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Found {
+    /// A regular file (with one name or several: a hard link is a file too).
+    File,
+    /// A real directory.
+    Dir,
+    /// A FIFO, socket or device file; what it is, where that was read.
+    Special(Option<Special>),
+    /// A file or directory whose data lives behind a reparse point that is no link (a
+    /// WOF-compressed, deduplicated or cloud file), which Windows and ntfs-3g list among
+    /// links.
+    ReparseFile,
+}
+
+impl Found {
+    /// `"regular file"`, `"directory"`, `"file with a reparse point"`, `"special file"`,
+    /// or what the special file is (`"FIFO"`, `"socket"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Found::File => "regular file",
+            Found::Dir => "directory",
+            Found::Special(None) => "special file",
+            Found::Special(Some(special)) => special.name(),
+            Found::ReparseFile => "file with a reparse point",
+        }
+    }
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Whether a link leads somewhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Status {
     /// The target exists.
     Ok,
@@ -137,7 +272,8 @@ impl Status {
     }
 
     /// Whether the link is broken (`dangling`, `loop` or `too-long`: the system cannot
-    /// open the path), as `scan --broken` means it.
+    /// open the path), as [`ScanBuilder::broken`](crate::scan::ScanBuilder::broken) (the
+    /// CLI's `scan --broken`) means it.
     pub fn is_broken(self) -> bool {
         matches!(self, Status::Dangling | Status::Loop | Status::TooLong)
     }
@@ -150,7 +286,7 @@ impl fmt::Display for Status {
 }
 
 /// What a special file is: it is neither a regular file nor a directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Special {
     /// A character device (`/dev/null`, a terminal).
@@ -226,7 +362,8 @@ pub struct Link {
     /// For a special file, or a link that leads to one: what it is (a device, a FIFO, a
     /// socket). `None` otherwise, and where it was not read (a scan).
     pub special: Option<Special>,
-    /// The raw REPARSE_DATA_BUFFER, for reparse points (`knot show --raw`).
+    /// The raw REPARSE_DATA_BUFFER, for reparse points (what the CLI's `knot show --raw`
+    /// decodes).
     pub reparse_data: Option<Vec<u8>>,
 }
 
@@ -248,5 +385,111 @@ impl Link {
             special: None,
             reparse_data: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn words_parse_to_kinds() {
+        for (word, kind) in [
+            ("symlink", Kind::Symlink),
+            ("JUNCTION", Kind::Junction),
+            ("mount_point", Kind::MountPoint),
+            ("MOUNT_POINT", Kind::MountPoint),
+            ("Hardlink", Kind::Hardlink),
+            ("lx_symlink", Kind::Reparse(Tag::LX_SYMLINK)),
+            ("cloud-f", Kind::Reparse(Tag::CLOUD_F)),
+            ("IO_REPARSE_TAG_WOF", Kind::Reparse(Tag::WOF)),
+            (
+                "io-reparse-tag-mount-point",
+                Kind::Reparse(Tag::MOUNT_POINT),
+            ),
+        ] {
+            let parsed: Kind = word.parse().unwrap();
+            // A reparse kind keeps its tag, which `==` (by word) does not look at.
+            if let Kind::Reparse(want) = kind {
+                assert!(
+                    matches!(parsed, Kind::Reparse(tag) if tag == want),
+                    "{word}: {parsed:?}"
+                );
+            }
+            assert_eq!(parsed, kind, "{word}");
+        }
+        for word in [
+            "",
+            "dir",
+            "file",
+            "special",
+            "bogus",
+            "IO_REPARSE_TAG_",
+            "links",
+        ] {
+            let err = word.parse::<Kind>().unwrap_err();
+            assert_eq!(err.word(), word);
+        }
+    }
+
+    /// `unknown` is every undocumented tag, and no documented one.
+    #[test]
+    fn unknown_is_every_undocumented_tag() {
+        assert!(Tag::documented().all(|tag| tag != UNKNOWN));
+        let unknown: Kind = "unknown".parse().unwrap();
+        assert_eq!(unknown.name(), "unknown");
+        assert_eq!(unknown, Kind::Reparse(Tag(0x8000_7777)));
+        assert_ne!(unknown, Kind::Reparse(Tag::WOF));
+        let set: HashSet<Kind> = [Kind::Reparse(Tag(0x8000_7777)), Kind::Reparse(Tag(0x1234))]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 1);
+        assert!(set.contains(&unknown));
+    }
+
+    /// A kind is its word: a reparse kind of a link's tag is that link's kind, in `==` and
+    /// in a filter.
+    #[test]
+    fn kinds_compare_by_their_word() {
+        assert_eq!(Kind::Reparse(Tag::SYMLINK), Kind::Symlink);
+        assert_eq!(Kind::Reparse(Tag::MOUNT_POINT), Kind::Junction);
+        assert_ne!(Kind::Reparse(Tag::LX_SYMLINK), Kind::Symlink);
+        assert_eq!(Kind::Reparse(Tag::SYMLINK).normalised(), [Kind::Symlink]);
+        assert_eq!(
+            Kind::Reparse(Tag::MOUNT_POINT).normalised(),
+            [Kind::Junction, Kind::MountPoint]
+        );
+        assert_eq!(
+            Kind::Reparse(Tag::APPEXECLINK).normalised(),
+            [Kind::Reparse(Tag::APPEXECLINK)]
+        );
+        assert_eq!(
+            Kind::from_name("IO_REPARSE_TAG_MOUNT_POINT"),
+            Some(vec![Kind::Junction, Kind::MountPoint])
+        );
+    }
+
+    #[test]
+    fn kind_of_a_reparse_point() {
+        assert_eq!(kind_of(Tag::MOUNT_POINT, "junction"), Kind::Junction);
+        assert_eq!(kind_of(Tag::MOUNT_POINT, "mount-point"), Kind::MountPoint);
+        assert_eq!(kind_of(Tag::SYMLINK, "symlink"), Kind::Symlink);
+        assert!(matches!(kind_of(Tag::WOF, "wof"), Kind::Reparse(Tag::WOF)));
+        // The tag is kept, even where the kind is `unknown`.
+        assert!(matches!(
+            kind_of(Tag(0x8000_7777), "unknown"),
+            Kind::Reparse(Tag(0x8000_7777))
+        ));
+    }
+
+    #[test]
+    fn what_was_found_is_named() {
+        assert_eq!(Found::File.name(), "regular file");
+        assert_eq!(Found::Dir.to_string(), "directory");
+        assert_eq!(Found::Special(None).name(), "special file");
+        assert_eq!(Found::Special(Some(Special::Fifo)).name(), "FIFO");
+        assert_eq!(Found::ReparseFile.name(), "file with a reparse point");
     }
 }

@@ -5,17 +5,18 @@ use std::path::Path;
 use crate::diagnose::{link_behind_slash, write_error};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
-use crate::link::{Kind, Link, Special};
+use crate::link::{Found, Kind, Link};
 use crate::path::parent_dir;
 use crate::sys::{self, FileType};
 use knot_reparse::Tag;
 
 /// Whether to remove, or only to say what would be removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RemoveMode {
     /// Remove the link.
     Remove,
-    /// Check everything and report the link, but change nothing.
+    /// Check everything and report the link, but change nothing (the CLI's `--dry-run`).
     DryRun,
 }
 
@@ -46,10 +47,10 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         // (the name-surrogate bit, MS-FSCC 2.1.2.1): removing a WOF-compressed, deduplicated
         // or cloud file would lose its data.
         Kind::Reparse(_) if link.tag.is_some_and(|tag| Tag(tag).is_name_surrogate()) => None,
-        Kind::Reparse(_) => Some("file with a reparse point"),
-        Kind::File | Kind::Hardlink => Some("regular file"),
-        Kind::Dir => Some("directory"),
-        Kind::Special => Some(link.special.map_or("special file", Special::name)),
+        Kind::Reparse(_) => Some(Found::ReparseFile),
+        Kind::File | Kind::Hardlink => Some(Found::File),
+        Kind::Dir => Some(Found::Dir),
+        Kind::Special => Some(Found::Special(link.special)),
     };
     if let Some(what) = what {
         // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
@@ -70,10 +71,11 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         // Look again right before removing: the entry may have been replaced since.
         let meta = sys::lstat(path).map_err(|e| Error::io(Op::Remove, path, e))?;
         if meta.ty != FileType::Link {
-            let what = if meta.ty == FileType::Dir {
-                "directory"
-            } else {
-                "regular file"
+            // A FIFO or device put in its place is a special file, not "a regular file".
+            let what = match meta.ty {
+                FileType::Dir => Found::Dir,
+                FileType::Other => Found::Special(sys::special(path, false)),
+                FileType::File | FileType::Link => Found::File,
             };
             return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
         }

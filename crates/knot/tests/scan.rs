@@ -259,9 +259,12 @@ fn every_spelling_of_a_kind_means_that_kind() {
             // The kinds a scan reports: a symlink, junction or mount point is never a
             // `Kind::Reparse` of that name.
             for kind in &kinds {
-                if let Kind::Reparse(name) = kind {
+                if let Kind::Reparse(tag) = kind {
                     assert!(
-                        !matches!(&**name, "symlink" | "junction" | "mount-point" | "hardlink"),
+                        !matches!(
+                            tag.kind_name(),
+                            "symlink" | "junction" | "mount-point" | "hardlink"
+                        ),
                         "'{spelling}' gives {kind:?}"
                     );
                 }
@@ -306,7 +309,7 @@ fn every_spelling_of_a_kind_means_that_kind() {
         assert_eq!(Kind::from_name(word), None, "'{word}'");
     }
     // A filter made of any spelling finds the links; so does the library's own
-    // `Kind::Reparse("symlink")`, which means the same.
+    // `Kind::Reparse(Tag::SYMLINK)`, which means the same.
     let t = sample();
     let every = scan(ScanBuilder::new(t.root()).kinds([Kind::Symlink]));
     assert_eq!(every.links.len(), 7);
@@ -315,7 +318,7 @@ fn every_spelling_of_a_kind_means_that_kind() {
         let found = scan(ScanBuilder::new(t.root()).kinds(kinds));
         assert_eq!(found.paths(), every.paths(), "{word}");
     }
-    let reparse = Kind::Reparse("symlink".into());
+    let reparse = Kind::Reparse(Tag::SYMLINK);
     let found = scan(ScanBuilder::new(t.root()).kinds([reparse]));
     assert_eq!(found.paths(), every.paths());
 }

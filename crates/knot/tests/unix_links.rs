@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use fixture::Dir;
 use knot::{
-    CreateOptions, ErrorKind, Flavour, Kind, LinkType, Note, Op, RemoveMode, Replace, Status,
-    TargetForm, create, inspect, remove,
+    CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Note, Op, RemoveMode, Replace,
+    Status, TargetForm, create, inspect, remove,
 };
 
 fn force() -> CreateOptions {
@@ -35,7 +35,7 @@ fn symlink_stores_the_target_as_given_and_reads_back() {
         &CreateOptions::default(),
     )
     .unwrap();
-    assert_eq!(made.made, LinkType::Symlink);
+    assert_eq!(made.made, Made::Symlink);
     assert_eq!(fs::read_link(t.join("l")).unwrap(), Path::new("d"));
     let link = made.link;
     assert_eq!(link.kind, Kind::Symlink);
@@ -104,8 +104,8 @@ fn flavour_is_checked_against_an_existing_target() {
     assert_eq!(
         *err.kind(),
         ErrorKind::FlavourMismatch {
-            asked: "dir",
-            found: "file"
+            asked: Flavour::Dir,
+            found: Flavour::File
         }
     );
     assert_eq!(t.names(), ["f"]);
@@ -165,11 +165,14 @@ fn force_never_replaces_a_real_file_or_directory() {
     t.file("d/canary", "keep");
     t.file("target", "t");
     let err = create(t.join("f"), "target", LinkType::Symlink, &force()).unwrap_err();
-    assert_eq!(*err.kind(), ErrorKind::WouldReplaceReal { what: "file" });
+    assert_eq!(
+        *err.kind(),
+        ErrorKind::WouldReplaceReal { what: Found::File }
+    );
     let err = create(t.join("d"), "target", LinkType::Symlink, &force()).unwrap_err();
     assert_eq!(
         *err.kind(),
-        ErrorKind::WouldReplaceReal { what: "directory" }
+        ErrorKind::WouldReplaceReal { what: Found::Dir }
     );
     assert_eq!(fs::read_to_string(t.join("f")).unwrap(), "keep");
     assert_eq!(fs::read_to_string(t.join("d/canary")).unwrap(), "keep");
@@ -242,7 +245,7 @@ fn junction_is_an_absolute_directory_symlink_with_a_note() {
         &CreateOptions::default(),
     )
     .unwrap();
-    assert_eq!(made.made, LinkType::Symlink);
+    assert_eq!(made.made, Made::Symlink);
     assert_eq!(made.notes, [Note::NoJunctions]);
     assert_eq!(made.link.kind, Kind::Symlink);
     let stored = fs::read_link(t.join("j")).unwrap();
@@ -377,8 +380,8 @@ fn best_link_is_a_symlink_on_unix() {
     t.file("f", "x");
     let a = create(t.join("ld"), "d", LinkType::Best, &CreateOptions::default()).unwrap();
     let b = create(t.join("lf"), "f", LinkType::Best, &CreateOptions::default()).unwrap();
-    assert_eq!((a.made, a.link.dir), (LinkType::Symlink, Some(true)));
-    assert_eq!((b.made, b.link.dir), (LinkType::Symlink, Some(false)));
+    assert_eq!((a.made, a.link.dir), (Made::Symlink, Some(true)));
+    assert_eq!((b.made, b.link.dir), (Made::Symlink, Some(false)));
 }
 
 #[test]
@@ -435,11 +438,7 @@ fn remove_refuses_files_and_directories() {
     t.file("f", "keep");
     t.mkdir("d");
     fs::hard_link(t.join("f"), t.join("h")).unwrap();
-    for (name, what) in [
-        ("f", "regular file"),
-        ("h", "regular file"),
-        ("d", "directory"),
-    ] {
+    for (name, what) in [("f", Found::File), ("h", Found::File), ("d", Found::Dir)] {
         let err = remove(t.join(name), RemoveMode::Remove).unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::NotALink { what }, "{name}");
         assert_eq!(err.op(), Op::Remove);

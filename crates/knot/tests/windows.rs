@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use fixture::Dir;
 use knot::scan::ScanBuilder;
 use knot::{
-    CreateOptions, ErrorKind, Flavour, Kind, LinkType, Op, RemoveMode, Replace, Status, create,
-    inspect, remove,
+    CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Op, RemoveMode, Replace,
+    Status, create, inspect, remove,
 };
 
 fn default() -> CreateOptions {
@@ -46,7 +46,7 @@ fn hardlink_then_show_then_rm_refuses_it() {
     let t = Dir::new();
     let f = t.file("f", "data");
     let made = create(t.join("l"), &f, LinkType::Hardlink, &default()).unwrap();
-    assert_eq!(made.made, LinkType::Hardlink);
+    assert_eq!(made.made, Made::Hardlink);
     assert_eq!(made.link.kind, Kind::Hardlink);
     assert_eq!(made.link.nlink, Some(2));
     assert_eq!(made.link.dir, Some(false));
@@ -58,12 +58,7 @@ fn hardlink_then_show_then_rm_refuses_it() {
     // A hard link is a file with two names, not a link: rm refuses both names.
     for path in [t.join("l"), f.clone()] {
         let err = remove(&path, RemoveMode::Remove).unwrap_err();
-        assert_eq!(
-            *err.kind(),
-            ErrorKind::NotALink {
-                what: "regular file"
-            }
-        );
+        assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
     }
     assert_eq!(fs::read_to_string(t.join("l")).unwrap(), "data");
     assert_eq!(t.names(), ["f", "l"]);
@@ -97,7 +92,10 @@ fn hardlink_refusals() {
         ..default()
     };
     let err = create(t.join("taken"), &f, LinkType::Hardlink, &force).unwrap_err();
-    assert_eq!(*err.kind(), ErrorKind::WouldReplaceReal { what: "file" });
+    assert_eq!(
+        *err.kind(),
+        ErrorKind::WouldReplaceReal { what: Found::File }
+    );
     assert_eq!(t.names(), ["d", "f", "taken"]);
     assert_eq!(fs::read_to_string(t.join("taken")).unwrap(), "y");
 }
@@ -122,7 +120,7 @@ fn long_paths_and_unicode_names() {
     assert_eq!(shown.path, link);
     assert_eq!(shown.kind, Kind::Hardlink);
     let err = remove(&deep, RemoveMode::Remove).unwrap_err();
-    assert_eq!(*err.kind(), ErrorKind::NotALink { what: "directory" });
+    assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::Dir });
 }
 
 #[test]
@@ -293,8 +291,8 @@ fn symlink_flavour_checks_come_before_anything_is_made() {
     assert_eq!(
         *err.kind(),
         ErrorKind::FlavourMismatch {
-            asked: "file",
-            found: "directory"
+            asked: Flavour::File,
+            found: Flavour::Dir
         }
     );
     assert_eq!(t.names(), ["d"]);
@@ -376,7 +374,7 @@ fn scan_finds_hard_links_and_nothing_else() {
         .build()
         .map(|e| {
             let e = e.unwrap();
-            (e.path().to_path_buf(), e.kind().clone())
+            (e.path().to_path_buf(), *e.kind())
         })
         .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));

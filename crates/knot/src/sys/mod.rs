@@ -45,6 +45,8 @@ use unsupported as imp;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use knot_reparse::Tag;
+
 use crate::link::{Flavour, Kind, Link};
 
 // The backend contract: every backend (unix.rs, windows/, unsupported.rs) exports these
@@ -303,14 +305,14 @@ impl Stored {
             link.print_name = reparse.print_name;
             link.reparse_data = Some(reparse.raw);
         }
-        match link.kind.name() {
-            "symlink" | "junction" | "mount-point" | "lx-symlink" => {
+        match link.kind {
+            Kind::Symlink | Kind::Junction | Kind::MountPoint | Kind::Reparse(Tag::LX_SYMLINK) => {
                 link.relative = Some(self.relative);
                 let leads_to = self.leads_to.unwrap_or_else(|| self.target.clone());
                 link.target = Some(self.target);
                 Some(leads_to)
             }
-            "appexeclink" => {
+            Kind::Reparse(Tag::APPEXECLINK) => {
                 link.target = Some(self.target);
                 None
             }
@@ -329,12 +331,5 @@ pub(crate) struct ReparseData {
     pub(crate) raw: Vec<u8>,
 }
 
-/// knot's kind for a reparse point, from the codec's kind word.
-pub(crate) fn kind_of(kind: &'static str) -> Kind {
-    match kind {
-        "symlink" => Kind::Symlink,
-        "junction" => Kind::Junction,
-        "mount-point" => Kind::MountPoint,
-        other => Kind::Reparse(std::borrow::Cow::Borrowed(other)),
-    }
-}
+// knot's kind for a reparse point, for the backends.
+pub(crate) use crate::link::kind_of;

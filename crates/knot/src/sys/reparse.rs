@@ -36,7 +36,7 @@ pub(crate) fn record(raw: Vec<u8>, dir: Option<bool>, os_view: Option<&Path>) ->
             .map_or(0, u32::from_le_bytes);
         return Stored {
             target: view().unwrap_or_default(),
-            kind: kind_of(Tag(tag).kind_name()),
+            kind: kind_of(Tag(tag), Tag(tag).kind_name()),
             relative: false,
             dir,
             reparse: Some(ReparseData {
@@ -72,7 +72,7 @@ pub(crate) fn record(raw: Vec<u8>, dir: Option<bool>, os_view: Option<&Path>) ->
     };
     Stored {
         target: PathBuf::from(shown),
-        kind: kind_of(point.kind()),
+        kind: kind_of(point.tag(), point.kind()),
         relative,
         dir,
         leads_to,
@@ -199,7 +199,11 @@ mod tests {
                     .get(..4)
                     .map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap()));
                 assert_eq!(reparse.tag, tag, "{name}");
-                assert_eq!(stored.kind, kind_of(Tag(tag).kind_name()), "{name}");
+                assert_eq!(
+                    stored.kind,
+                    kind_of(Tag(tag), Tag(tag).kind_name()),
+                    "{name}"
+                );
                 assert_eq!(
                     (reparse.substitute_name, reparse.print_name),
                     (None, None),
