@@ -492,3 +492,101 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
         terminal: Terminal::of(env),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PIPED: Environment = Environment {
+        stdout_terminal: false,
+        stderr_terminal: false,
+        no_color: false,
+    };
+
+    #[test]
+    fn the_dialect_comes_from_the_name_the_binary_was_run_under() {
+        for (argv0, dialect) in [
+            ("knot", Dialect::Knot),
+            ("/usr/local/bin/knot", Dialect::Knot),
+            ("knot.exe", Dialect::Knot),
+            ("mklink", Dialect::Mklink),
+            ("./MKLINK.EXE", Dialect::Mklink),
+            ("mklink.exe", Dialect::Mklink),
+            ("junction", Dialect::Junction),
+            ("/opt/Junction.exe", Dialect::Junction),
+            ("junction64", Dialect::Knot),
+            ("my-mklink", Dialect::Knot),
+            ("", Dialect::Knot),
+        ] {
+            assert_eq!(Dialect::from_argv0(argv0.as_ref()), dialect, "{argv0}");
+        }
+    }
+
+    /// Until the front ends are built (issue 12), every name speaks knot's syntax as knot.
+    #[test]
+    fn every_name_is_knot_until_the_front_ends_exist() {
+        for argv0 in ["knot", "mklink", "junction.exe"] {
+            assert_eq!(Program::from_argv0(argv0.as_ref()), Program::KNOT);
+        }
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        for (stdout_terminal, no_color, color) in [
+            (false, false, false),
+            (false, true, false),
+            (true, false, true),
+            (true, true, false),
+        ] {
+            let env = Environment {
+                stdout_terminal,
+                no_color,
+                ..PIPED
+            };
+            assert_eq!(Terminal::of(env).color, color, "{env:?}");
+        }
+        let env = Environment {
+            stderr_terminal: true,
+            ..PIPED
+        };
+        assert_eq!(
+            Terminal::of(env),
+            Terminal {
+                stdout: false,
+                stderr: true,
+                color: false
+            }
+        );
+    }
+
+    #[test]
+    fn settings_hold_the_program_its_arguments_and_the_terminals() {
+        let args = ["knot", "-q", "symlink", "l", "t"].map(OsString::from);
+        let env = Environment {
+            stdout_terminal: true,
+            ..PIPED
+        };
+        let settings = parse(args.clone(), env).unwrap();
+        assert_eq!(settings.program, Program::KNOT);
+        assert_eq!(settings.args, args[1..]);
+        assert!(settings.quiet);
+        assert_eq!(settings.terminal, Terminal::of(env));
+        let messages = settings.messages();
+        assert!(messages.quiet);
+        assert_eq!(messages.program, "knot");
+        assert!(matches!(
+            settings.command,
+            Command::Create {
+                ty: LinkType::Symlink,
+                ..
+            }
+        ));
+    }
+
+    /// A usage error is returned as exit 2, not exited on from inside the parser.
+    #[test]
+    fn a_usage_error_is_exit_2() {
+        let args = ["knot", "frobnicate"].map(OsString::from);
+        assert_eq!(parse(args, PIPED).unwrap_err(), Exit::Usage);
+    }
+}

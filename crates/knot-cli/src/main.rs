@@ -253,7 +253,9 @@ fn report_error(err: &knot::Error, settings: &Settings) {
         messages.hint(&fix);
     }
     if *err.kind() == ErrorKind::ArgumentsSwapped {
-        let swapped = swapped_command(err, settings.program.name, &settings.args);
+        let link = err.path().as_os_str();
+        let target = err.target().map(Path::as_os_str).unwrap_or_default();
+        let swapped = swapped_command(link, target, settings.program.name, &settings.args);
         messages.hint(&format!("did you mean: {swapped}"));
     }
 }
@@ -268,11 +270,9 @@ fn command(settings: &Settings, subcommand: &str, path: &OsStr) -> String {
 }
 
 /// The command line the user typed (`program`, then `args`, the words after the
-/// program's name), with LINK and TARGET swapped: its options as typed, then `--` where a
-/// path starts with `-`, then TARGET and LINK.
-fn swapped_command(err: &knot::Error, program: &str, args: &[OsString]) -> String {
-    let link = err.path().as_os_str();
-    let target = err.target().map(Path::as_os_str).unwrap_or_default();
+/// program's name), with `link` and `target` swapped: its options as typed, then `--`
+/// where a path starts with `-`, then TARGET and LINK.
+fn swapped_command(link: &OsStr, target: &OsStr, program: &str, args: &[OsString]) -> String {
     let (l, t) = (
         args.iter().rposition(|a| a == link),
         args.iter().rposition(|a| a == target),
@@ -388,6 +388,69 @@ fn reparse_decode(input: Option<&Path>, json: bool, messages: Messages) -> Exit 
         Err(err) => {
             messages.error(&format!("cannot decode {name} as a reparse buffer: {err}"));
             Exit::Failure
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    /// The swapped-arguments hint is built from Settings: the program's name and the
+    /// arguments as typed, never from the process's argv or a fixed "knot".
+    #[test]
+    fn the_swapped_command_names_the_program_and_keeps_the_options() {
+        let table: [(&str, &[&str], &str, &str, &str); 4] = [
+            (
+                "knot",
+                &["symlink", "--file", "real file", "new"],
+                "real file",
+                "new",
+                "knot symlink --file new 'real file'",
+            ),
+            (
+                "mklink",
+                &["symlink", "a", "b"],
+                "a",
+                "b",
+                "mklink symlink b a",
+            ),
+            (
+                "knot",
+                &["symlink", "--", "file", "-y"],
+                "file",
+                "-y",
+                "knot symlink -- -y file",
+            ),
+            (
+                "knot",
+                &["-q", "symlink", "a", "b", "--dir"],
+                "a",
+                "b",
+                "knot -q symlink --dir b a",
+            ),
+        ];
+        for (program, args, link, target, expected) in table {
+            let got = swapped_command(link.as_ref(), target.as_ref(), program, &words(args));
+            assert_eq!(got, expected, "{program} {args:?}");
+        }
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        use std::process::Termination as _;
+        for (exit, code) in [
+            (Exit::Success, 0u8),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Found, 3),
+        ] {
+            assert_eq!(exit as u8, code);
+            assert_eq!(exit.report(), ExitCode::from(code));
         }
     }
 }
