@@ -141,7 +141,7 @@ fn raw_bytes(name: &OsStr) -> Vec<u8> {
 #[cfg(windows)]
 fn from_raw_bytes(raw: Vec<u8>) -> Result<OsString, &'static str> {
     use std::os::windows::ffi::OsStringExt;
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return Err("a name's bytes are UTF-16LE units: their number must be even");
     }
     let wide: Vec<u16> = raw
@@ -369,6 +369,28 @@ mod tests {
             assert!(json.starts_with(&format!(r#"{{"path":{bytes},"#)), "{json}");
             assert_eq!(json.matches(&bytes).count(), 5, "{json}");
         }
+    }
+
+    /// On Windows a name that is not Unicode holds an unpaired surrogate: its UTF-16LE
+    /// units are the bytes, read back unit for unit.
+    #[cfg(windows)]
+    #[test]
+    fn unpaired_surrogates_are_base64_utf16le_and_read_back_unit_for_unit() {
+        use std::os::windows::ffi::OsStringExt;
+        for (units, base64) in [
+            (&[0xd800, 0x61][..], "ANhhAA=="),
+            (&[0x61, 0xdc00][..], "YQAA3A=="),
+        ] {
+            let mut record = full("x");
+            record.target = Some(PathBuf::from(OsString::from_wide(units)));
+            let json = round_trip(&record);
+            assert!(
+                json.contains(&format!(r#""target":{{"bytes":"{base64}"}}"#)),
+                "{json}"
+            );
+        }
+        let odd = r#"{"path":{"bytes":"YQ=="},"kind":"symlink"}"#;
+        assert!(serde_json::from_str::<Record>(odd).is_err());
     }
 
     #[test]
