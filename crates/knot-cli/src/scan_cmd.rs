@@ -229,7 +229,7 @@ impl Group {
             self.render(style, out);
         }
         self.links
-            .push((output::escape(link.path.as_os_str()), link));
+            .push((output::escape(link.path.as_os_str()).into_owned(), link));
     }
 
     fn render(&mut self, style: Style, out: &mut Vec<u8>) {
