@@ -1,14 +1,15 @@
 //! Parsing: the command line becomes one immutable [`Settings`] (STYLE.md point 8). Nothing
 //! here touches the file system.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use knot::{CreateOptions, DriveLetter, Flavour, LinkType, RemoveMode, Replace, TargetForm};
 
-use crate::output::Format;
+use crate::Exit;
+use crate::output::{Format, Messages};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -203,19 +204,20 @@ impl FormatArgs {
     }
 }
 
-/// Prints clap's usage error (exit 2) or the `--help` / `--version` text (exit 0) and
-/// exits. Help that cannot be written (a full disk, not a closed pipe) is an error, exit 1,
-/// as for any other output; a usage error exits 2 whether or not its message got out.
-fn exit_after(err: &clap::Error) -> ! {
+/// Prints clap's usage error (exit 2) or the `--help` / `--version` text (exit 0), and
+/// says how the run ends. Help that cannot be written (a full disk, not a closed pipe) is
+/// an error, exit 1, as for any other output; a usage error exits 2 whether or not its
+/// message got out.
+fn after_clap(err: &clap::Error, messages: Messages) -> Exit {
     let printed = err.print();
-    let code = match printed {
+    match printed {
         Err(e) if !err.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
-            crate::output::to_stderr(&format!("knot: cannot write to standard output: {e}\n"));
-            1
+            messages.error(&format!("cannot write to standard output: {e}"));
+            Exit::Failure
         }
-        _ => err.exit_code(),
-    };
-    std::process::exit(code)
+        _ if err.use_stderr() => Exit::Usage,
+        _ => Exit::Success,
+    }
 }
 
 /// One command, fully decided.
@@ -244,16 +246,146 @@ pub enum Command {
     Scan(crate::scan_cmd::ScanSettings),
 }
 
+/// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
+/// 2: the same binary, run as `mklink` or `junction`, is a drop-in front end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// knot's own commands.
+    Knot,
+    /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
+    Mklink,
+    /// Sysinternals `junction [-s] [-q] [-d] <path> [<target>]`.
+    Junction,
+}
+
+impl Dialect {
+    /// The dialect of a binary run as `argv0`: its file name without directory or `.exe`,
+    /// in any case (Windows file names are); knot's own for any other name.
+    pub fn from_argv0(argv0: &OsStr) -> Dialect {
+        let name = Path::new(argv0)
+            .file_name()
+            .map(|name| name.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match name.strip_suffix(".exe").unwrap_or(&name) {
+            "mklink" => Dialect::Mklink,
+            "junction" => Dialect::Junction,
+            _ => Dialect::Knot,
+        }
+    }
+}
+
+/// Who is speaking: the name messages start with and the syntax the arguments were read
+/// in, so that messages and hints (the swapped-arguments hint) name the program the user
+/// ran, not a fixed "knot".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The prefix of every message and the first word of a suggested command.
+    pub name: &'static str,
+    /// The syntax the arguments were read in.
+    pub dialect: Dialect,
+}
+
+impl Program {
+    /// knot, speaking its own syntax.
+    pub const KNOT: Program = Program {
+        name: "knot",
+        dialect: Dialect::Knot,
+    };
+
+    /// The program a binary run as `argv0` is. The mklink and junction front ends are not
+    /// built yet (issue 12): until they are, every name speaks knot's syntax as knot.
+    pub fn from_argv0(argv0: &OsStr) -> Program {
+        match Dialect::from_argv0(argv0) {
+            Dialect::Knot | Dialect::Mklink | Dialect::Junction => Program::KNOT,
+        }
+    }
+}
+
+/// What a run learns about its process before it parses anything: the only place the
+/// environment and the terminals are looked at; everything below reads [`Settings`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// Whether standard output is a terminal.
+    pub stdout_terminal: bool,
+    /// Whether standard error is a terminal.
+    pub stderr_terminal: bool,
+    /// Whether `NO_COLOR` is set to something (<https://no-color.org>: an empty value does
+    /// not count).
+    pub no_color: bool,
+}
+
+impl Environment {
+    /// This process's facts.
+    pub fn of_this_process() -> Environment {
+        use std::io::IsTerminal as _;
+        Environment {
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// Whether output is coloured and where terminals are, decided once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terminal {
+    /// Standard output is a terminal: records go out at once, not in batches.
+    pub stdout: bool,
+    /// Standard error is a terminal: long work shows progress there.
+    pub stderr: bool,
+    /// Records are coloured: only on a terminal, never when `NO_COLOR` is set.
+    pub color: bool,
+}
+
+impl Terminal {
+    fn of(env: Environment) -> Terminal {
+        Terminal {
+            stdout: env.stdout_terminal,
+            stderr: env.stderr_terminal,
+            color: env.stdout_terminal && !env.no_color,
+        }
+    }
+}
+
 /// Everything a run of knot needs to know, decided before anything is done.
 #[derive(Debug)]
 pub struct Settings {
     pub command: Command,
     pub quiet: bool,
+    pub program: Program,
+    /// The arguments after the program's name, as typed, for the hints that suggest a
+    /// corrected command line.
+    pub args: Vec<OsString>,
+    pub terminal: Terminal,
 }
 
-/// Parses the arguments; on a usage error clap prints a short usage line and exits with 2.
-pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
-    let cli = Cli::try_parse_from(args).unwrap_or_else(|err| exit_after(&err));
+impl Settings {
+    /// How messages are written for this run.
+    pub fn messages(&self) -> Messages {
+        Messages {
+            quiet: self.quiet,
+            program: self.program.name,
+        }
+    }
+}
+
+/// Parses the arguments into [`Settings`]. On a usage error, or for `--help` and
+/// `--version`, clap's text is printed and the run ends with the [`Exit`] returned.
+pub fn parse<I: IntoIterator<Item = OsString>>(
+    args: I,
+    env: Environment,
+) -> Result<Settings, Exit> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let program = Program::from_argv0(args.first().map(OsString::as_os_str).unwrap_or_default());
+    let cli = Cli::try_parse_from(&args).map_err(|err| {
+        after_clap(
+            &err,
+            Messages {
+                quiet: false,
+                program: program.name,
+            },
+        )
+    })?;
     let create = |paths: LinkArgs, ty, options| Command::Create {
         link: paths.link,
         target: paths.target,
@@ -347,8 +479,109 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Settings {
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
     };
-    Settings {
+    Ok(Settings {
         command,
         quiet: cli.quiet,
+        program,
+        args: args.into_iter().skip(1).collect(),
+        terminal: Terminal::of(env),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PIPED: Environment = Environment {
+        stdout_terminal: false,
+        stderr_terminal: false,
+        no_color: false,
+    };
+
+    #[test]
+    fn the_dialect_comes_from_the_name_the_binary_was_run_under() {
+        for (argv0, dialect) in [
+            ("knot", Dialect::Knot),
+            ("/usr/local/bin/knot", Dialect::Knot),
+            ("knot.exe", Dialect::Knot),
+            ("mklink", Dialect::Mklink),
+            ("./MKLINK.EXE", Dialect::Mklink),
+            ("mklink.exe", Dialect::Mklink),
+            ("junction", Dialect::Junction),
+            ("/opt/Junction.exe", Dialect::Junction),
+            ("junction64", Dialect::Knot),
+            ("my-mklink", Dialect::Knot),
+            ("", Dialect::Knot),
+        ] {
+            assert_eq!(Dialect::from_argv0(argv0.as_ref()), dialect, "{argv0}");
+        }
+    }
+
+    /// Until the front ends are built (issue 12), every name speaks knot's syntax as knot.
+    #[test]
+    fn every_name_is_knot_until_the_front_ends_exist() {
+        for argv0 in ["knot", "mklink", "junction.exe"] {
+            assert_eq!(Program::from_argv0(argv0.as_ref()), Program::KNOT);
+        }
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        for (stdout_terminal, no_color, color) in [
+            (false, false, false),
+            (false, true, false),
+            (true, false, true),
+            (true, true, false),
+        ] {
+            let env = Environment {
+                stdout_terminal,
+                no_color,
+                ..PIPED
+            };
+            assert_eq!(Terminal::of(env).color, color, "{env:?}");
+        }
+        let env = Environment {
+            stderr_terminal: true,
+            ..PIPED
+        };
+        assert_eq!(
+            Terminal::of(env),
+            Terminal {
+                stdout: false,
+                stderr: true,
+                color: false
+            }
+        );
+    }
+
+    #[test]
+    fn settings_hold_the_program_its_arguments_and_the_terminals() {
+        let args = ["knot", "-q", "symlink", "l", "t"].map(OsString::from);
+        let env = Environment {
+            stdout_terminal: true,
+            ..PIPED
+        };
+        let settings = parse(args.clone(), env).unwrap();
+        assert_eq!(settings.program, Program::KNOT);
+        assert_eq!(settings.args, args[1..]);
+        assert!(settings.quiet);
+        assert_eq!(settings.terminal, Terminal::of(env));
+        let messages = settings.messages();
+        assert!(messages.quiet);
+        assert_eq!(messages.program, "knot");
+        assert!(matches!(
+            settings.command,
+            Command::Create {
+                ty: LinkType::Symlink,
+                ..
+            }
+        ));
+    }
+
+    /// A usage error is returned as exit 2, not exited on from inside the parser.
+    #[test]
+    fn a_usage_error_is_exit_2() {
+        let args = ["knot", "frobnicate"].map(OsString::from);
+        assert_eq!(parse(args, PIPED).unwrap_err(), Exit::Usage);
     }
 }

@@ -15,38 +15,41 @@ use knot::{Created, ErrorKind, LinkType, Made, RemoveMode};
 use crate::cli::{Command, Settings};
 use crate::output::{Format, Messages, Printer, quote};
 
-/// knot's exit codes (DESIGN.md section 2).
+/// knot's exit codes (DESIGN.md section 2), every one of them: `main` returns one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exit {
     Success = 0,
     /// Some operation or entry failed; each failure was printed.
     Failure = 1,
+    /// The command line was not understood (clap printed why).
+    Usage = 2,
     /// `scan --check` found matching links.
     Found = 3,
 }
 
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(exit as u8)
+impl std::process::Termination for Exit {
+    fn report(self) -> ExitCode {
+        ExitCode::from(self as u8)
     }
 }
 
-fn main() -> ExitCode {
-    let settings = cli::parse(std::env::args_os());
+fn main() -> Exit {
+    let settings = match cli::parse(std::env::args_os(), cli::Environment::of_this_process()) {
+        Ok(settings) => settings,
+        Err(exit) => return exit,
+    };
     let exit = run(&settings);
     // Output lost to a full disk or an I/O error (reported once when it happened) makes
     // the run a failure; a closed pipe does not (DESIGN.md section 2).
     if exit == Exit::Success && output::stdout_failed() {
-        Exit::Failure.into()
+        Exit::Failure
     } else {
-        exit.into()
+        exit
     }
 }
 
 fn run(settings: &Settings) -> Exit {
-    let messages = Messages {
-        quiet: settings.quiet,
-    };
+    let messages = settings.messages();
     match &settings.command {
         Command::Create {
             link,
@@ -59,17 +62,17 @@ fn run(settings: &Settings) -> Exit {
                 Exit::Success
             }
             Err(err) => {
-                report_error(&err, messages);
+                report_error(&err, settings);
                 Exit::Failure
             }
         },
-        Command::Show { paths, format, raw } => show(paths, *format, *raw, messages),
+        Command::Show { paths, format, raw } => show(paths, *format, *raw, settings),
         Command::Remove {
             paths,
             mode,
             format,
-        } => remove(paths, *mode, *format, messages),
-        Command::Scan(scan) => scan_cmd::run(scan, messages),
+        } => remove(paths, *mode, *format, settings),
+        Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
     }
 }
@@ -96,8 +99,9 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
         (Made::Hardlink, _) | (_, None) => quote(given.as_os_str()),
         (_, Some(stored)) => format!("'{}'", output::stored_name(link, stored.as_os_str())),
     };
-    let mut printer = Printer::new(Format::Human);
-    printer.line(&format!(
+    let mut printer = Printer::new(Format::Human, messages);
+    // Output never stops the work (DESIGN.md promise 8): a lost line changes nothing here.
+    let _ = printer.line(&format!(
         "created {what} {} {arrow} {target}",
         quote(link.path.as_os_str()),
     ));
@@ -106,36 +110,45 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     }
 }
 
-fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messages) -> Exit {
-    let mut printer = Printer::new(format);
+/// `show --raw --json`: the record, then the raw buffer in hex (`null` where the link is
+/// not a reparse point).
+#[derive(serde::Serialize)]
+struct RawRecord {
+    #[serde(flatten)]
+    record: knot::Record,
+    raw: Option<String>,
+}
+
+// Output never stops the work (DESIGN.md promise 8): `show` and `rm` go on through every
+// path when standard output is lost, so what the printer returns changes nothing.
+fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, settings: &Settings) -> Exit {
+    let messages = settings.messages();
+    let mut printer = Printer::new(format, messages);
     let mut exit = Exit::Success;
     for path in paths {
         match knot::inspect(path) {
             Ok(link) => {
-                match (raw, format) {
-                    (true, Format::Json) => {
-                        let mut record = output::record(&link);
-                        let hex = link.reparse_data.as_deref().map(reparse_cmd::hex);
-                        record["raw"] = hex.map_or(serde_json::Value::Null, Into::into);
-                        printer.json(&record);
-                    }
-                    (true, Format::Human) => {
-                        printer.record(&link);
-                        printer.text(&raw_text(&link));
-                    }
+                let _ = match (raw, format) {
+                    (true, Format::Json) => printer.json(&RawRecord {
+                        record: knot::Record::from(&link),
+                        raw: link.reparse_data.as_deref().map(reparse_cmd::hex),
+                    }),
+                    (true, Format::Human) => printer
+                        .record(&link)
+                        .and_then(|()| printer.text(&raw_text(&link))),
                     _ => printer.record(&link),
-                }
+                };
                 if !link.kind.is_link() {
-                    printer.flush();
+                    let _ = printer.flush();
                     messages.note(&match knot::link_behind_slash(path) {
                         // `show l/`: what the link `l` points at, reached through the slash.
                         Some(behind) => format!(
                             "{} is the {} that the link {} points at (the trailing slash leads \
-                             through the link); to see the link itself: knot show {}",
+                             through the link); to see the link itself: {}",
                             quote(path.as_os_str()),
                             kind_phrase(&link),
                             quote(behind.as_os_str()),
-                            shell_word(behind.as_os_str())
+                            command(settings, "show", behind.as_os_str())
                         ),
                         None => format!(
                             "{} is a {}, not a link",
@@ -146,8 +159,8 @@ fn show(paths: &[std::path::PathBuf], format: Format, raw: bool, messages: Messa
                 }
             }
             Err(err) => {
-                printer.flush();
-                report_error(&err, messages);
+                let _ = printer.flush();
+                report_error(&err, settings);
                 exit = Exit::Failure;
             }
         }
@@ -179,9 +192,9 @@ fn remove(
     paths: &[std::path::PathBuf],
     mode: RemoveMode,
     format: Format,
-    messages: Messages,
+    settings: &Settings,
 ) -> Exit {
-    let mut printer = Printer::new(format);
+    let mut printer = Printer::new(format, settings.messages());
     let mut exit = Exit::Success;
     for path in paths {
         match knot::remove(path, mode) {
@@ -195,17 +208,19 @@ fn remove(
                     .target
                     .as_deref()
                     .map(|t| format!(" -> '{}'", output::stored_name(&link, t.as_os_str())));
-                printer.line(&format!(
+                let _ = printer.line(&format!(
                     "{verb} {} {}{}",
                     link.kind,
                     quote(path.as_os_str()),
                     target.unwrap_or_default()
                 ));
             }
-            Ok(link) => printer.record(&link),
+            Ok(link) => {
+                let _ = printer.record(&link);
+            }
             Err(err) => {
-                printer.flush();
-                report_error(&err, messages);
+                let _ = printer.flush();
+                report_error(&err, settings);
                 exit = Exit::Failure;
             }
         }
@@ -214,52 +229,58 @@ fn remove(
 }
 
 /// Prints an error as "knot: cannot OP 'PATH': CAUSE", then the fix.
-fn report_error(err: &knot::Error, messages: Messages) {
+fn report_error(err: &knot::Error, settings: &Settings) {
+    let messages = settings.messages();
     let cause = err.cause();
+    // Causes quote paths the library escaped already, and may hold a system's message:
+    // escape what could still drive the terminal, but not the backslashes of those escapes.
     messages.error(&format!(
         "cannot {} {}: {}",
         err.op().verb(),
         quote(err.path().as_os_str()),
-        escape_text(&cause)
+        output::escape_text(cause.as_bytes())
     ));
     if let ErrorKind::TrailingSlash { link } = err.kind() {
-        let (verb, command) = match err.op() {
+        let (verb, subcommand) = match err.op() {
             knot::Op::Remove => ("remove", "rm"),
             _ => ("see", "show"),
         };
         messages.hint(&format!(
-            "to {verb} the link itself, leave off the slash: knot {command} {}",
-            shell_word(link.as_os_str())
+            "to {verb} the link itself, leave off the slash: {}",
+            command(settings, subcommand, link.as_os_str())
         ));
     } else if let Some(fix) = err.fix() {
         messages.hint(&fix);
     }
     if *err.kind() == ErrorKind::ArgumentsSwapped {
-        messages.hint(&format!("did you mean: {}", swapped_command(err)));
+        let link = err.path().as_os_str();
+        let target = err.target().map(Path::as_os_str).unwrap_or_default();
+        let swapped = swapped_command(link, target, settings.program.name, &settings.args);
+        messages.hint(&format!("did you mean: {swapped}"));
     }
 }
 
-/// Causes quote paths the library escaped already, and may hold a system's message:
-/// escape what could still drive the terminal, but not the backslashes of those escapes.
-fn escape_text(text: &str) -> String {
-    output::escape_text(text.as_bytes())
+/// `PROGRAM SUBCOMMAND PATH`, as the user would type it.
+fn command(settings: &Settings, subcommand: &str, path: &OsStr) -> String {
+    format!(
+        "{} {subcommand} {}",
+        settings.program.name,
+        shell_word(path)
+    )
 }
 
-/// The command line the user typed, with LINK and TARGET swapped: its options as typed,
-/// then `--` where a path starts with `-`, then TARGET and LINK.
-fn swapped_command(err: &knot::Error) -> String {
-    let args: Vec<OsString> = std::env::args_os().collect();
-    let link = err.path().as_os_str();
-    let target = err.target().map(Path::as_os_str).unwrap_or_default();
+/// The command line the user typed (`program`, then `args`, the words after the
+/// program's name), with `link` and `target` swapped: its options as typed, then `--`
+/// where a path starts with `-`, then TARGET and LINK.
+fn swapped_command(link: &OsStr, target: &OsStr, program: &str, args: &[OsString]) -> String {
     let (l, t) = (
         args.iter().rposition(|a| a == link),
         args.iter().rposition(|a| a == target),
     );
-    let mut words = vec![OsString::from("knot")];
+    let mut words = vec![OsString::from(program)];
     words.extend(
         args.iter()
             .enumerate()
-            .skip(1)
             .filter(|&(i, a)| Some(i) != l && Some(i) != t && a != "--")
             .map(|(_, a)| a.clone()),
     );
@@ -355,17 +376,81 @@ fn reparse_decode(input: Option<&Path>, json: bool, messages: Messages) -> Exit 
     }
     match knot_reparse::decode(&raw) {
         Ok(point) => {
-            let mut printer = Printer::new(Format::Human);
-            if json {
-                printer.json(&reparse_cmd::render_json(&point));
+            let mut printer = Printer::new(Format::Human, messages);
+            // A lost output was reported where it happened; the exit code comes from main.
+            let _ = if json {
+                printer.json(&reparse_cmd::render_json(&point))
             } else {
-                printer.text(&reparse_cmd::render_human(&point, &raw));
-            }
+                printer.text(&reparse_cmd::render_human(&point, &raw))
+            };
             Exit::Success
         }
         Err(err) => {
             messages.error(&format!("cannot decode {name} as a reparse buffer: {err}"));
             Exit::Failure
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    /// The swapped-arguments hint is built from Settings: the program's name and the
+    /// arguments as typed, never from the process's argv or a fixed "knot".
+    #[test]
+    fn the_swapped_command_names_the_program_and_keeps_the_options() {
+        let table: [(&str, &[&str], &str, &str, &str); 4] = [
+            (
+                "knot",
+                &["symlink", "--file", "real file", "new"],
+                "real file",
+                "new",
+                "knot symlink --file new 'real file'",
+            ),
+            (
+                "mklink",
+                &["symlink", "a", "b"],
+                "a",
+                "b",
+                "mklink symlink b a",
+            ),
+            (
+                "knot",
+                &["symlink", "--", "file", "-y"],
+                "file",
+                "-y",
+                "knot symlink -- -y file",
+            ),
+            (
+                "knot",
+                &["-q", "symlink", "a", "b", "--dir"],
+                "a",
+                "b",
+                "knot -q symlink --dir b a",
+            ),
+        ];
+        for (program, args, link, target, expected) in table {
+            let got = swapped_command(link.as_ref(), target.as_ref(), program, &words(args));
+            assert_eq!(got, expected, "{program} {args:?}");
+        }
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        use std::process::Termination as _;
+        for (exit, code) in [
+            (Exit::Success, 0u8),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Found, 3),
+        ] {
+            assert_eq!(exit as u8, code);
+            assert_eq!(exit.report(), ExitCode::from(code));
         }
     }
 }

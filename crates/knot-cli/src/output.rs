@@ -5,15 +5,12 @@
 //! name can neither break a line nor drive the terminal (fd's `sanitize.rs`). JSON and `-0`
 //! output carry names exactly.
 
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use base64::Engine as _;
-use serde_json::{Map, Value, json};
-
-use knot::Link;
+use knot::{Link, Record};
 
 /// How records are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +23,26 @@ pub enum Format {
     Nul,
 }
 
-pub use knot::escape::{escape, escape_bytes, escape_char, escape_text};
+pub use knot::escape::{escape_bytes, escape_char, escape_text};
+
+/// A name or path of this system, escaped: [`knot::escape::escape`], the one escaping
+/// function, without its cost for the common name that needs nothing escaped (printable
+/// ASCII but the backslash, which knot escapes in Unix names and never changes). A scan
+/// prints tens of thousands of names, and looking up every character's Unicode category
+/// doubled its CPU time in user space; the test below holds the shortcut to the library's
+/// answer.
+pub fn escape(name: &OsStr) -> Cow<'_, str> {
+    match name.to_str() {
+        Some(text)
+            if text
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'\\') =>
+        {
+            Cow::Borrowed(text)
+        }
+        _ => Cow::Owned(knot::escape::escape(name)),
+    }
+}
 
 /// `'name'`, escaped: how paths appear in messages.
 pub fn quote(name: &OsStr) -> String {
@@ -36,91 +52,29 @@ pub fn quote(name: &OsStr) -> String {
 /// A name that `link` stores (its target, or a reparse point's substitute or print
 /// name), escaped: a reparse point stores Windows paths, whose backslashes are separators
 /// and are kept on every system; any other link stores a name of this system.
-pub fn stored_name(link: &Link, name: &OsStr) -> String {
+pub fn stored_name<'a>(link: &Link, name: &'a OsStr) -> Cow<'a, str> {
     // A WSL symlink stores a Unix path, where a backslash is part of a name.
     if link
         .tag
         .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK.0)
     {
-        escape_text(name.as_encoded_bytes())
+        Cow::Owned(escape_text(name.as_encoded_bytes()))
     } else {
         escape(name)
     }
 }
 
-/// A path for JSON: a string when it is valid Unicode, else `{"bytes": base64}` of its raw
-/// bytes (on Windows, of its UTF-16LE units), so no name is ever lost.
-pub fn json_name(name: &OsStr) -> Value {
-    match name.to_str() {
-        Some(s) => Value::String(s.to_owned()),
-        None => {
-            json!({ "bytes": base64::engine::general_purpose::STANDARD.encode(raw_bytes(name)) })
-        }
-    }
-}
-
-#[cfg(unix)]
-fn raw_bytes(name: &OsStr) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    name.as_bytes().to_vec()
-}
-
-#[cfg(windows)]
-fn raw_bytes(name: &OsStr) -> Vec<u8> {
-    use std::os::windows::ffi::OsStrExt;
-    name.encode_wide().flat_map(u16::to_le_bytes).collect()
-}
-
-#[cfg(not(any(unix, windows)))]
-fn raw_bytes(name: &OsStr) -> Vec<u8> {
-    name.as_encoded_bytes().to_vec()
-}
-
-fn opt_name(name: Option<&OsStr>) -> Value {
-    name.map_or(Value::Null, json_name)
-}
-
-/// The JSON record of DESIGN.md section 2, keys in its order; fields that do not apply are
-/// `null`.
-pub fn record(link: &Link) -> Value {
-    let mut map = Map::new();
-    map.insert("path".into(), json_name(link.path.as_os_str()));
-    map.insert("kind".into(), Value::String(link.kind.name().to_owned()));
-    map.insert("dir".into(), link.dir.map_or(Value::Null, Value::Bool));
-    map.insert(
-        "target".into(),
-        opt_name(link.target.as_deref().map(Path::as_os_str)),
-    );
-    map.insert(
-        "relative".into(),
-        link.relative.map_or(Value::Null, Value::Bool),
-    );
-    map.insert(
-        "resolved".into(),
-        opt_name(link.resolved.as_deref().map(Path::as_os_str)),
-    );
-    map.insert(
-        "status".into(),
-        link.status.map_or(Value::Null, |s| s.name().into()),
-    );
-    map.insert(
-        "tag".into(),
-        link.tag
-            .map_or(Value::Null, |t| format!("{t:#010x}").into()),
-    );
-    map.insert(
-        "substitute_name".into(),
-        opt_name(link.substitute_name.as_deref()),
-    );
-    map.insert("print_name".into(), opt_name(link.print_name.as_deref()));
-    map.insert("nlink".into(), link.nlink.map_or(Value::Null, Value::from));
-    Value::Object(map)
+/// One line of JSON: the record of DESIGN.md section 2 ([`knot::Record`]), or any other
+/// value, and its newline.
+pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 /// The human form of one record: the path, then one aligned `field: value` line per field
 /// that applies.
 pub fn human(link: &Link) -> String {
-    let mut lines = vec![escape(link.path.as_os_str())];
+    let mut lines = vec![escape(link.path.as_os_str()).into_owned()];
     let mut field =
         |name: &str, value: String| lines.push(format!("  {:<12}{value}", format!("{name}:")));
     field("kind", link.kind.name().to_owned());
@@ -136,7 +90,7 @@ pub fn human(link: &Link) -> String {
         );
     }
     if let Some(resolved) = &link.resolved {
-        field("resolved", escape(resolved.as_os_str()));
+        field("resolved", escape(resolved.as_os_str()).into_owned());
     }
     if let Some(status) = link.status {
         field("status", status.name().to_owned());
@@ -155,10 +109,10 @@ pub fn human(link: &Link) -> String {
         field("tag", format!("{tag:#010x}"));
     }
     if let Some(name) = &link.substitute_name {
-        field("substitute", stored_name(link, name));
+        field("substitute", stored_name(link, name).into_owned());
     }
     if let Some(name) = &link.print_name {
-        field("print", stored_name(link, name));
+        field("print", stored_name(link, name).into_owned());
     }
     if let Some(nlink) = link.nlink.filter(|_| link.kind == knot::Kind::Hardlink) {
         field("names", nlink.to_string());
@@ -167,72 +121,77 @@ pub fn human(link: &Link) -> String {
 }
 
 /// Writes records to standard output, stopping quietly when the reader has gone away.
+///
+/// Every write returns whether the output still goes somewhere: `Err(Lost)` once it
+/// does not, after which nothing more is written (see [`check`]). Callers that print a
+/// record or two ignore it; long work (a scan) stops on it.
 pub struct Printer {
     out: io::BufWriter<io::Stdout>,
     format: Format,
+    messages: Messages,
 }
 
 impl Printer {
-    pub fn new(format: Format) -> Printer {
+    pub fn new(format: Format, messages: Messages) -> Printer {
         Printer {
             out: io::BufWriter::new(io::stdout()),
             format,
+            messages,
         }
     }
 
     /// Prints one record in the chosen format.
-    pub fn record(&mut self, link: &Link) {
-        if stdout_gone() {
-            return;
+    pub fn record(&mut self, link: &Link) -> Result<(), Lost> {
+        match self.format {
+            Format::Human => self.write(|out| out.write_all(human(link).as_bytes())),
+            Format::Json => self.write(|out| json_line(out, &Record::from(link))),
+            Format::Nul => self.write(|out| {
+                out.write_all(link.path.as_os_str().as_encoded_bytes())?;
+                out.write_all(b"\0")
+            }),
         }
-        let result = match self.format {
-            Format::Human => self.out.write_all(human(link).as_bytes()),
-            Format::Json => writeln!(self.out, "{}", record(link)),
-            Format::Nul => self
-                .out
-                .write_all(link.path.as_os_str().as_encoded_bytes())
-                .and_then(|()| self.out.write_all(b"\0")),
-        };
-        check(result);
     }
 
     /// Prints one line of text (human output that is not a record).
-    pub fn line(&mut self, text: &str) {
-        if stdout_gone() {
-            return;
-        }
-        check(writeln!(self.out, "{text}"));
+    pub fn line(&mut self, text: &str) -> Result<(), Lost> {
+        self.write(|out| writeln!(out, "{text}"))
     }
 
     /// Prints text as it is (it ends with its own newline).
-    pub fn text(&mut self, text: &str) {
-        if stdout_gone() {
-            return;
-        }
-        check(self.out.write_all(text.as_bytes()));
+    pub fn text(&mut self, text: &str) -> Result<(), Lost> {
+        self.write(|out| out.write_all(text.as_bytes()))
     }
 
-    /// Prints a JSON value as one line.
-    pub fn json(&mut self, value: &Value) {
-        if stdout_gone() {
-            return;
-        }
-        check(writeln!(self.out, "{value}"));
+    /// Prints a value as one line of JSON.
+    pub fn json(&mut self, value: &impl serde::Serialize) -> Result<(), Lost> {
+        self.write(|out| json_line(out, value))
     }
 
-    pub fn flush(&mut self) {
+    pub fn flush(&mut self) -> Result<(), Lost> {
+        self.write(|out| out.flush())
+    }
+
+    fn write(
+        &mut self,
+        write: impl FnOnce(&mut io::BufWriter<io::Stdout>) -> io::Result<()>,
+    ) -> Result<(), Lost> {
         if stdout_gone() {
-            return;
+            return Err(Lost);
         }
-        check(self.out.flush());
+        check(write(&mut self.out), self.messages)
     }
 }
 
 impl Drop for Printer {
     fn drop(&mut self) {
-        self.flush();
+        let _ = self.flush();
     }
 }
+
+/// Standard output cannot be written any more: its reader went away, or a write failed
+/// (reported once, when it happened). Nothing more is printed; the work may go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lost;
 
 /// Set once standard output cannot be written any more (its reader went away, or a write
 /// failed): output stops there.
@@ -261,13 +220,17 @@ pub fn stdout_failed() -> bool {
 /// head -1` still removes all three). A closed pipe ends the output quietly and the exit
 /// code says what the work did; any other error (a full disk) is reported once, and knot
 /// exits 1 at the end, since its output is incomplete.
-pub fn check(result: io::Result<()>) {
-    if let Err(err) = result {
-        if err.kind() != io::ErrorKind::BrokenPipe && !STDOUT_FAILED.swap(true, Ordering::Relaxed) {
-            to_stderr(&format!("knot: cannot write to standard output: {err}\n"));
-        }
-        STDOUT_GONE.store(true, Ordering::Relaxed);
+/// The error is returned, never acted on here (no exit from inside a write, which may be
+/// on a scan thread): the caller decides whether to go on.
+pub fn check(result: io::Result<()>, messages: Messages) -> Result<(), Lost> {
+    let Err(err) = result else {
+        return Ok(());
+    };
+    if err.kind() != io::ErrorKind::BrokenPipe && !STDOUT_FAILED.swap(true, Ordering::Relaxed) {
+        messages.error(&format!("cannot write to standard output: {err}"));
     }
+    STDOUT_GONE.store(true, Ordering::Relaxed);
+    Err(Lost)
 }
 
 /// Writes `text` to standard error as it is, in one write where the system allows. Where
@@ -286,21 +249,33 @@ pub fn to_stderr(text: &str) {
 #[derive(Clone, Copy, Debug)]
 pub struct Messages {
     pub quiet: bool,
+    /// The name the messages start with ([`crate::cli::Program::name`]).
+    pub program: &'static str,
 }
 
 impl Messages {
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            to_stderr(&format!("knot: note: {text}\n"));
+            self.say("note: ", text);
         }
     }
 
     pub fn error(&self, text: &str) {
-        to_stderr(&format!("knot: {text}\n"));
+        self.say("", text);
     }
 
     pub fn hint(&self, text: &str) {
-        to_stderr(&format!("knot: hint: {text}\n"));
+        self.say("hint: ", text);
+    }
+
+    /// `PROGRAM: LABEL: TEXT` for a label such as `stats: ` (`--stats`), without the
+    /// newline, for a line drawn over and over (the progress line).
+    pub fn labelled(&self, label: &str, text: &str) -> String {
+        format!("{}: {label}{text}", self.program)
+    }
+
+    fn say(&self, label: &str, text: &str) {
+        to_stderr(&(self.labelled(label, text) + "\n"));
     }
 }
 
@@ -326,6 +301,51 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let name = OsStr::from_bytes(b"bad-\xff-name");
         assert_eq!(escape(name), "bad-\\xff-name");
-        assert_eq!(json_name(name), json!({"bytes": "YmFkLf8tbmFtZQ=="}));
+        let mut out = Vec::new();
+        json_line(
+            &mut out,
+            &Record::from(&Link::new(name.into(), knot::Kind::Symlink)),
+        )
+        .unwrap();
+        assert!(out.starts_with(br#"{"path":{"bytes":"YmFkLf8tbmFtZQ=="},"kind":"symlink""#));
+        assert!(out.ends_with(b"}\n"));
+    }
+
+    /// The shortcut of [`escape`] gives the library's answer, for every character it
+    /// takes and for names it hands on.
+    #[test]
+    fn the_escape_shortcut_agrees_with_the_library() {
+        let ascii: String = (0x20u8..0x7f).map(char::from).collect();
+        for name in [
+            ascii.as_str(),
+            "plain/path.txt",
+            "back\\slash",
+            "new\nline",
+            "\u{1b}[31m",
+            "caf\u{e9}",
+            "\u{202e}",
+            "",
+        ] {
+            let name = OsStr::new(name);
+            assert_eq!(escape(name), knot::escape::escape(name), "{name:?}");
+        }
+        for c in ascii.chars().filter(|&c| c != '\\') {
+            let name = c.to_string();
+            assert!(matches!(escape(name.as_ref()), Cow::Borrowed(_)));
+            assert_eq!(knot::escape::escape(name.as_ref()), name);
+        }
+    }
+
+    #[test]
+    fn messages_start_with_the_program_name() {
+        let messages = Messages {
+            quiet: false,
+            program: "mklink",
+        };
+        assert_eq!(
+            messages.labelled("stats: ", "1 matched"),
+            "mklink: stats: 1 matched"
+        );
+        assert_eq!(messages.labelled("", "cannot"), "mklink: cannot");
     }
 }

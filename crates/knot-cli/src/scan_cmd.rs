@@ -7,9 +7,8 @@
 //! are notes, not failures: each is reported once, at the link that leads back to a
 //! directory it is inside.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,7 +19,8 @@ use knot::scan::{Detail, Progress, ScanBuilder, WalkState};
 use knot::{ErrorKind, Kind, Link, Status};
 
 use crate::Exit;
-use crate::output::{self, Format, Messages};
+use crate::cli::Settings;
+use crate::output::{self, Format, Lost, Messages};
 
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
@@ -225,7 +225,7 @@ impl Group {
             self.render(style, out);
         }
         self.links
-            .push((escape(link.path.as_os_str()).into_owned(), link));
+            .push((output::escape(link.path.as_os_str()).into_owned(), link));
     }
 
     fn render(&mut self, style: Style, out: &mut Vec<u8>) {
@@ -239,31 +239,6 @@ impl Group {
         for (path, link) in self.links.drain(..) {
             human_line(&path, width, &link, style, out);
         }
-    }
-}
-
-/// `output::escape`, with a fast path for the common name that needs no escaping
-/// (printable ASCII but the backslash, which is escaped in Unix names).
-fn escape(name: &std::ffi::OsStr) -> Cow<'_, str> {
-    match name.to_str() {
-        Some(text)
-            if text
-                .bytes()
-                .all(|b| (0x20..0x7f).contains(&b) && b != b'\\') =>
-        {
-            Cow::Borrowed(text)
-        }
-        _ => Cow::Owned(output::escape(name)),
-    }
-}
-
-/// A link's target as [`output::stored_name`] escapes it, with [`escape`]'s fast path for
-/// targets that are not a reparse point's.
-fn escape_target<'a>(link: &Link, target: &'a std::ffi::OsStr) -> Cow<'a, str> {
-    if link.tag.is_some() {
-        Cow::Owned(output::stored_name(link, target))
-    } else {
-        escape(target)
     }
 }
 
@@ -307,7 +282,7 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
             out,
             style.color,
             "36",
-            &escape_target(link, target.as_os_str()),
+            &output::stored_name(link, target.as_os_str()),
         );
     }
     if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
@@ -337,12 +312,16 @@ fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
     terminal
 }
 
-/// Writes a batch to standard output under one lock. A reader that went away stops the
-/// output (and the scan: see [`run`]); any other write error is reported.
-fn write_out(buf: &mut Vec<u8>) {
-    if buf.is_empty() || output::stdout_gone() {
+/// Writes a batch to standard output under one lock. A reader that went away, or any
+/// other write error (reported once), is returned as [`Lost`]: the thread that meets it
+/// stops the scan (see [`run`]), nothing here exits.
+fn write_out(buf: &mut Vec<u8>, messages: Messages) -> Result<(), Lost> {
+    if output::stdout_gone() {
         buf.clear();
-        return;
+        return Err(Lost);
+    }
+    if buf.is_empty() {
+        return Ok(());
     }
     let result = {
         let _terminal = clear_progress();
@@ -350,11 +329,12 @@ fn write_out(buf: &mut Vec<u8>) {
         out.write_all(buf).and_then(|()| out.flush())
     };
     buf.clear();
-    output::check(result);
+    output::check(result, messages)
 }
 
 /// What the threads share.
-struct Shared {
+struct Shared<'a> {
+    settings: &'a Settings,
     style: Style,
     /// Write out once this much is buffered: at once on a terminal.
     batch: usize,
@@ -366,7 +346,7 @@ struct Shared {
 
 /// One thread's visitor: renders into its own buffer; flushes when full and when dropped.
 struct Visitor<'a> {
-    shared: &'a Shared,
+    shared: &'a Shared<'a>,
     out: Vec<u8>,
     group: Group,
     tally: Tally,
@@ -374,23 +354,29 @@ struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
-    fn found(&mut self, link: Link) {
+    fn found(&mut self, link: Link) -> Result<(), Lost> {
         self.tally.count(&link);
         let style = self.shared.style;
         if self.shared.order == Order::Sorted {
             self.sorted.push(link);
-            return;
+            return Ok(());
         }
         render(link, style, &mut self.group, &mut self.out);
         if self.out.len() >= self.shared.batch {
-            write_out(&mut self.out);
+            write_out(&mut self.out, self.shared.messages)?;
         }
+        Ok(())
     }
 
-    fn error(&mut self, err: &knot::Error) {
+    fn error(&mut self, err: &knot::Error) -> Result<(), Lost> {
         // Errors go out after the records found before them.
         self.group.render(self.shared.style, &mut self.out);
-        write_out(&mut self.out);
+        let written = write_out(&mut self.out, self.shared.messages);
+        self.report(err);
+        written
+    }
+
+    fn report(&mut self, err: &knot::Error) {
         let _terminal = clear_progress();
         if matches!(err.kind(), ErrorKind::Loop { .. }) {
             self.shared.messages.note(&format!(
@@ -402,7 +388,7 @@ impl Visitor<'_> {
                 }
             ));
         } else {
-            crate::report_error(err, self.shared.messages);
+            crate::report_error(err, self.shared.settings);
             self.tally.failed = true;
         }
     }
@@ -411,7 +397,8 @@ impl Visitor<'_> {
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
         self.group.render(self.shared.style, &mut self.out);
-        write_out(&mut self.out);
+        // Lost output was reported where it happened, and ends the scan through `run`.
+        let _ = write_out(&mut self.out, self.shared.messages);
         self.shared
             .tally
             .lock()
@@ -430,8 +417,7 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
         Format::Human => group.push(link, style, out),
         Format::Json => {
             // Writing into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, &output::record(&link));
-            out.push(b'\n');
+            let _ = output::json_line(out, &knot::Record::from(&link));
         }
         Format::Nul => {
             out.extend_from_slice(link.path.as_os_str().as_encoded_bytes());
@@ -448,7 +434,7 @@ struct ProgressLine {
 }
 
 impl ProgressLine {
-    fn start(progress: Arc<Progress>) -> ProgressLine {
+    fn start(progress: Arc<Progress>, messages: Messages) -> ProgressLine {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -460,10 +446,14 @@ impl ProgressLine {
                 }
                 let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
                 PROGRESS_SHOWN.store(true, Ordering::Relaxed);
-                output::to_stderr(&format!(
-                    "\r\x1b[Kknot: scanning: {} entries seen, {} links found",
+                let counts = format!(
+                    "{} entries seen, {} links found",
                     progress.entries(),
                     progress.found()
+                );
+                output::to_stderr(&format!(
+                    "\r\x1b[K{}",
+                    messages.labelled("scanning: ", &counts)
                 ));
             }
             let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
@@ -485,7 +475,10 @@ impl ProgressLine {
     }
 }
 
-pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
+/// Runs `knot scan`: `scan` says what to scan, `run` the rest (the terminals, the
+/// program's name, how errors are reported).
+pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
+    let messages = run.messages();
     let started = Instant::now();
     let mut builder = ScanBuilder::new(&settings.roots[0]);
     for root in &settings.roots[1..] {
@@ -511,21 +504,20 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
         .detail(detail)
         .progress(Arc::clone(&progress));
 
-    let stdout_tty = io::stdout().is_terminal();
-    let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let shared = Shared {
-        batch: if stdout_tty { 1 } else { BATCH },
+        settings: run,
+        batch: if run.terminal.stdout { 1 } else { BATCH },
         style: Style {
             format: settings.format,
-            color,
+            color: run.terminal.color,
         },
         order: settings.order,
         messages,
         tally: Mutex::new(Tally::default()),
         sorted: Mutex::new(Vec::new()),
     };
-    let line = (io::stderr().is_terminal() && !messages.quiet)
-        .then(|| ProgressLine::start(Arc::clone(&progress)));
+    let line = (run.terminal.stderr && !messages.quiet)
+        .then(|| ProgressLine::start(Arc::clone(&progress), messages));
 
     builder.build_parallel().run(|| {
         let mut visitor = Visitor {
@@ -536,13 +528,14 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
             sorted: Vec::new(),
         };
         Box::new(move |entry| {
-            match entry {
+            let written = match entry {
                 Ok(entry) => visitor.found(entry.into_link()),
                 Err(err) => visitor.error(&err),
-            }
-            // Nobody reads the records any more: stop, with what was found so far deciding
-            // the exit code (--check: 3 once anything matched).
-            if output::stdout_gone() {
+            };
+            // Nobody reads the records any more (this thread's write failed, or another
+            // thread's did): stop, with what was found so far deciding the exit code
+            // (--check: 3 once anything matched).
+            if written.is_err() || output::stdout_gone() {
                 WalkState::Quit
             } else {
                 WalkState::Continue
@@ -561,17 +554,17 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
         let mut group = Group::default();
         for link in sorted {
             render(link, shared.style, &mut group, &mut out);
-            if out.len() >= BATCH {
-                write_out(&mut out);
+            if out.len() >= BATCH && write_out(&mut out, messages).is_err() {
+                break;
             }
         }
         group.render(shared.style, &mut out);
-        write_out(&mut out);
+        let _ = write_out(&mut out, messages);
     }
 
     let tally = std::mem::take(&mut *shared.tally.lock().unwrap_or_else(PoisonError::into_inner));
     if settings.stats {
-        print_stats(&tally, &progress, started.elapsed());
+        print_stats(&tally, &progress, started.elapsed(), messages);
     }
     if settings.check && tally.matched > 0 {
         Exit::Found
@@ -583,14 +576,15 @@ pub fn run(settings: &ScanSettings, messages: Messages) -> Exit {
 }
 
 /// `--stats`: counts by kind and status, and the time taken, on standard error.
-fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
-    let mut text = format!(
-        "knot: stats: {} entries in {} directories, {:.3} s\n",
+fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration, messages: Messages) {
+    let stats = |text: &str| messages.labelled("stats: ", text);
+    let mut text = stats(&format!(
+        "{} entries in {} directories, {:.3} s\n",
         progress.entries(),
         progress.dirs(),
         elapsed.as_secs_f64()
-    );
-    text.push_str(&format!("knot: stats: {} matched", tally.matched));
+    ));
+    text.push_str(&stats(&format!("{} matched", tally.matched)));
     if tally.failed {
         text.push_str(" (some directories could not be read)");
     }
@@ -607,7 +601,7 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration) {
         .iter()
         .filter_map(|s| statuses.get(&Some(s.name())).map(|n| format!("{s} {n}")))
         .collect();
-        text.push_str(&format!("knot: stats:   {kind:<10} {total:>9}"));
+        text.push_str(&stats(&format!("  {kind:<10} {total:>9}")));
         if !parts.is_empty() {
             text.push_str(&format!("  ({})", parts.join(", ")));
         }
