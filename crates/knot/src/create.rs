@@ -466,15 +466,20 @@ impl Plan {
             ty,
             options,
         };
-        let decided = plan(&asked, probe, &place).map_err(|kind| {
-            // A target that is not there: say where it was looked for, since a relative
-            // one is read from the link's directory or from the current one, by kind.
-            let looked_for = matches!(kind, ErrorKind::TargetMissing | ErrorKind::FlavourNeeded)
-                .then(|| real_location(&probe.target_path).ok())
-                .flatten();
-            Error::new(op, link, kind)
-                .with_target(target)
-                .with_looked_for(looked_for)
+        let decided = plan(&asked, probe, &place).map_err(|refused| match refused {
+            Refused::Kind(kind) => {
+                // A target that is not there: say where it was looked for, since a
+                // relative one is read from the link's directory or from the current one,
+                // by kind.
+                let missing = matches!(kind, ErrorKind::TargetMissing | ErrorKind::FlavourNeeded);
+                let looked_for = missing
+                    .then(|| real_location(&probe.target_path).ok())
+                    .flatten();
+                Error::new(op, link, kind)
+                    .with_target(target)
+                    .with_looked_for(looked_for)
+            }
+            Refused::Io(err) => write_error(op, link, err).with_target(target),
         })?;
         Ok(Plan {
             made: decided.made,
@@ -606,12 +611,21 @@ struct Decided {
     notes: Vec<Note>,
 }
 
+/// Why [`plan`] refused: a kind of its own, or a file-system call that failed (kept, with
+/// its cause, for the message).
+enum Refused {
+    Kind(ErrorKind),
+    Io(io::Error),
+}
+
+impl From<ErrorKind> for Refused {
+    fn from(kind: ErrorKind) -> Refused {
+        Refused::Kind(kind)
+    }
+}
+
 /// Checks the target against the kind asked for and decides what to store.
-fn plan(
-    asked: &Asked<'_>,
-    probe: &Probe,
-    place: &Place,
-) -> std::result::Result<Decided, ErrorKind> {
+fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<Decided, Refused> {
     let Asked {
         link,
         target,
@@ -623,7 +637,7 @@ fn plan(
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
         let found = if is_dir { Flavour::Dir } else { Flavour::File };
         if asked != found && ty != LinkType::Hardlink {
-            return Err(ErrorKind::FlavourMismatch { asked, found });
+            return Err(ErrorKind::FlavourMismatch { asked, found }.into());
         }
     }
     let flavour = match (options.flavour, target_is_dir) {
@@ -631,11 +645,11 @@ fn plan(
         (None, Some(true)) => Flavour::Dir,
         (None, Some(false)) => Flavour::File,
         (None, None) if place.flavour_matters() && ty == LinkType::Symlink => {
-            return Err(ErrorKind::FlavourNeeded);
+            return Err(ErrorKind::FlavourNeeded.into());
         }
         (None, None) => Flavour::File,
     };
-    let io_err = |e: io::Error| ErrorKind::Unsupported { why: e.to_string() };
+    let io_err = Refused::Io;
     match ty {
         LinkType::Symlink => {
             let stored = match options.form {
@@ -654,12 +668,12 @@ fn plan(
             })
         }
         LinkType::Junction => match target_is_dir {
-            None => Err(ErrorKind::TargetMissing),
-            Some(false) => Err(ErrorKind::TargetNotDirectory),
+            None => Err(ErrorKind::TargetMissing.into()),
+            Some(false) => Err(ErrorKind::TargetNotDirectory.into()),
             Some(true) => {
                 let stored = real_location(target_path).map_err(io_err)?;
                 if sys::is_remote(&stored) {
-                    return Err(ErrorKind::RemoteTarget);
+                    return Err(ErrorKind::RemoteTarget.into());
                 }
                 match place.junctions() {
                     Junctions::Native => Ok(Decided {
@@ -674,18 +688,18 @@ fn plan(
                         flavour,
                         notes: vec![Note::NoJunctions],
                     }),
-                    Junctions::Refused(why) => Err(ErrorKind::Unsupported { why }),
+                    Junctions::Refused(why) => Err(ErrorKind::Unsupported { why }.into()),
                 }
             }
         },
         LinkType::Hardlink => match target_meta.map(|m| m.ty) {
-            None => Err(ErrorKind::TargetMissing),
-            Some(FileType::Dir) => Err(ErrorKind::TargetIsDirectory),
+            None => Err(ErrorKind::TargetMissing.into()),
+            Some(FileType::Dir) => Err(ErrorKind::TargetIsDirectory.into()),
             // ntfs-3g shows a junction as a symlink, and `link(2)` would give the NTFS
             // directory behind it a second name (issue 10.3); a Unix symlink stays allowed,
             // as with `ln`.
             Some(FileType::Link) if sys::is_directory_entry(target_path) => {
-                Err(ErrorKind::TargetIsDirectoryLink)
+                Err(ErrorKind::TargetIsDirectoryLink.into())
             }
             Some(_) => Ok(Decided {
                 made: ty,
@@ -695,7 +709,7 @@ fn plan(
             }),
         },
         LinkType::Best => match target_meta {
-            None => Err(ErrorKind::TargetMissing),
+            None => Err(ErrorKind::TargetMissing.into()),
             Some(_) => Ok(Decided {
                 made: LinkType::Symlink,
                 stored: sys::normalise_symlink_target(target).map_err(io_err)?,

@@ -297,6 +297,27 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
     );
     assert!(err.to_string().ends_with("/no' does not exist"), "{err}");
     assert!(t.names().is_empty());
+
+    // Issue 11.2: the same when the plan fails to resolve the link's directory
+    // (`--relative`), instead of "unsupported" with the cause in prose.
+    t.file("x", "x");
+    let relative = CreateOptions {
+        form: TargetForm::Relative,
+        ..CreateOptions::default()
+    };
+    let err = create(
+        t.join("no/such/l"),
+        t.join("x"),
+        LinkType::Symlink,
+        &relative,
+    )
+    .unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::DirMissing { dir: t.join("no") });
+    assert_eq!(
+        err.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
+    );
+    assert_eq!(t.names(), ["x"]);
 }
 
 /// Issue 10.16: `link_behind_slash` finds the link before a trailing slash, and nothing
