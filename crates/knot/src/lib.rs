@@ -37,3 +37,4 @@ pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
 pub use link::{Flavour, Kind, Link, Special, Status};
 pub use remove::{RemoveMode, remove};
+pub use scan::FileId;
