@@ -7,6 +7,11 @@
 //! directory, or stop everything. Errors (a directory that cannot be read, a loop met with
 //! `follow`) travel in the same stream as the entries and never stop the walk.
 //!
+//! Under the scan is a generic tree walk that shows every entry it meets (its name, type,
+//! [`FileId`] and depth) to a filter, as ripgrep's `ignore` sits on a directory walk: the
+//! walk owns the roots, the descriptors, `follow`'s visit-once rule and `same_file_system`;
+//! the link scan is the filter that makes link records of what the walk shows it.
+//!
 //! ```no_run
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use knot::scan::{ScanBuilder, WalkState};
@@ -77,7 +82,7 @@ pub enum Detail {
     /// Also the status and whether the link leads to a directory (`fstatat`, following).
     #[default]
     Status,
-    /// Everything [`crate::inspect`] reports: also the resolved path and the link count.
+    /// Everything [`crate::inspect()`] reports: also the resolved path and the link count.
     Full,
 }
 
