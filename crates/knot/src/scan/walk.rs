@@ -490,6 +490,22 @@ impl Visited {
     }
 }
 
+/// What the jobs of one directory's subdirectories share.
+struct Shared {
+    anchor: Arc<Anchor>,
+    steps: Option<Arc<Step>>,
+    root: Arc<Root>,
+    ancestors: Option<Arc<Ancestor>>,
+}
+
+/// The directory being read, for each of its entries.
+#[derive(Clone, Copy)]
+struct Listing<'a> {
+    dir: &'a Dir,
+    path: &'a Path,
+    depth: usize,
+}
+
 /// A subdirectory found while reading a directory, made into a job when the read is done.
 struct Child {
     path: PathBuf,
@@ -691,9 +707,10 @@ impl<F: Filter> Walker<F> {
         let mut children = Vec::new();
         let mut seen = 0u64;
         let mut sink = self.sink(emit);
+        let listing = Listing { dir, path, depth };
         let read = reader.read(dir, |name, ty| {
             seen += 1;
-            let next = self.entry(dir, path, depth + 1, name, ty, &mut sink, &mut children);
+            let next = self.entry(&listing, name, ty, &mut sink, &mut children);
             if next == Next::Quit || self.quitting() {
                 ControlFlow::Break(())
             } else {
@@ -711,17 +728,20 @@ impl<F: Filter> Walker<F> {
 
     /// One entry of a directory being read: its type, asked for where the listing does
     /// not say, then the filter, then what the filter says to walk into.
-    #[allow(clippy::too_many_arguments, reason = "one entry of one directory read")]
     fn entry(
         &self,
-        dir: &Dir,
-        dir_path: &Path,
-        depth: usize,
+        listing: &Listing<'_>,
         name: &OsStr,
         ty: Option<FileType>,
         sink: &mut Sink<'_, '_, F::Item>,
         children: &mut Vec<Child>,
     ) -> Next {
+        let Listing {
+            dir,
+            path: dir_path,
+            depth,
+        } = *listing;
+        let depth = depth + 1;
         let (ty, meta) = match ty {
             Some(ty) => (ty, None),
             // DT_UNKNOWN: the file system does not say; ask.
@@ -762,19 +782,16 @@ impl<F: Filter> Walker<F> {
         next
     }
 
-    /// Makes jobs of the subdirectories found: where they open from (this directory while
-    /// the budget of open directories allows, else its nearest kept ancestor and the
-    /// steps down), and with `follow`, what is above them; a link back up is a loop,
-    /// reported here.
-    fn queue_children(
+    /// What the children of a directory share: where they open from (this directory
+    /// while the budget of open directories allows, else its nearest kept ancestor and
+    /// the steps down), and with `follow`, the directories above them.
+    fn shared(
         &self,
         path: &Path,
         depth: usize,
         opened: Opened,
-        children: Vec<Child>,
         emit: &mut Emit<'_, F::Item>,
-        jobs: &mut Vec<Job>,
-    ) {
+    ) -> Option<Shared> {
         let Opened {
             dir,
             root,
@@ -798,7 +815,7 @@ impl<F: Filter> Walker<F> {
                 Ok(meta) => Some(FileId::of(&meta)),
                 Err(err) => {
                     self.fail(emit, scan_error(path, err));
-                    return;
+                    return None;
                 }
             },
             id => id,
@@ -815,13 +832,9 @@ impl<F: Filter> Walker<F> {
             (self.anchor(dir), None)
         } else {
             // Read just above whenever the directory is not kept.
-            let Some(id) = id else {
-                return;
-            };
+            let id = id?;
             drop(dir);
-            let Some(name) = path.file_name() else {
-                return;
-            };
+            let name = path.file_name()?;
             let len = steps.as_ref().map_or(0, |s| s.len) + 1;
             let step = Step {
                 up: steps,
@@ -830,10 +843,35 @@ impl<F: Filter> Walker<F> {
                 via_link,
                 len,
             };
-            let Some(anchor) = parent else {
-                return;
-            };
-            (anchor, Some(Arc::new(step)))
+            (parent?, Some(Arc::new(step)))
+        };
+        Some(Shared {
+            anchor,
+            steps,
+            root,
+            ancestors,
+        })
+    }
+
+    /// Makes jobs of the subdirectories found; with `follow`, a link back up is a loop,
+    /// reported here.
+    fn queue_children(
+        &self,
+        path: &Path,
+        depth: usize,
+        opened: Opened,
+        children: Vec<Child>,
+        emit: &mut Emit<'_, F::Item>,
+        jobs: &mut Vec<Job>,
+    ) {
+        let Some(Shared {
+            anchor,
+            steps,
+            root,
+            ancestors,
+        }) = self.shared(path, depth, opened, emit)
+        else {
+            return;
         };
         let mut next_round = Vec::new();
         for child in children.into_iter().rev() {
