@@ -152,3 +152,4 @@ pub use inspect::inspect;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use record::Record;
 pub use remove::{RemoveMode, remove};
+pub use scan::FileId;

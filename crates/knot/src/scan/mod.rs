@@ -7,6 +7,11 @@
 //! directory, or stop everything. Errors (a directory that cannot be read, a loop met with
 //! `follow`) travel in the same stream as the entries and never stop the walk.
 //!
+//! Under the scan is a generic tree walk that shows every entry it meets (its name, type,
+//! [`FileId`] and depth) to a filter, as ripgrep's `ignore` sits on a directory walk: the
+//! walk owns the roots, the descriptors, `follow`'s visit-once rule and `same_file_system`;
+//! the link scan is the filter that makes link records of what the walk shows it.
+//!
 //! ```no_run
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use knot::scan::{ScanBuilder, WalkState};
@@ -53,9 +58,12 @@
 //!   most 256), however deep the tree: past that, the walk reopens a directory from the
 //!   nearest one it holds and checks that it found the same directory.
 
+mod links;
 mod walk;
 
-use std::path::{Path, PathBuf};
+pub use walk::FileId;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -74,7 +82,7 @@ pub enum Detail {
     /// Also the status and whether the link leads to a directory (`fstatat`, following).
     #[default]
     Status,
-    /// Everything [`crate::inspect`] reports: also the resolved path and the link count.
+    /// Everything [`crate::inspect()`] reports: also the resolved path and the link count.
     Full,
 }
 
@@ -173,16 +181,12 @@ impl Progress {
 /// Options for a scan; `build` and `build_parallel` start it.
 #[derive(Clone, Debug)]
 pub struct ScanBuilder {
-    roots: Vec<PathBuf>,
+    /// What the tree walk under the scan decides.
+    walk: walk::WalkBuilder,
     kinds: Option<Vec<Kind>>,
     broken: bool,
-    follow: bool,
-    same_file_system: bool,
     detail: Detail,
     report_dirs: bool,
-    threads: usize,
-    max_open: Option<usize>,
-    progress: Option<Arc<Progress>>,
 }
 
 impl ScanBuilder {
@@ -190,22 +194,17 @@ impl ScanBuilder {
     /// on all cores.
     pub fn new<P: AsRef<Path>>(root: P) -> ScanBuilder {
         ScanBuilder {
-            roots: vec![root.as_ref().to_path_buf()],
+            walk: walk::WalkBuilder::new(root.as_ref()),
             kinds: None,
             broken: false,
-            follow: false,
-            same_file_system: false,
             detail: Detail::default(),
             report_dirs: false,
-            threads: 0,
-            max_open: None,
-            progress: None,
         }
     }
 
     /// Adds another root.
     pub fn add<P: AsRef<Path>>(&mut self, root: P) -> &mut ScanBuilder {
-        self.roots.push(root.as_ref().to_path_buf());
+        self.walk.add(root.as_ref());
         self
     }
 
@@ -241,14 +240,14 @@ impl ScanBuilder {
     /// directory named by two roots is walked once, as the first, and a root inside
     /// another is walked as itself, not again as part of the other.
     pub fn follow(&mut self, yes: bool) -> &mut ScanBuilder {
-        self.follow = yes;
+        self.walk.follow(yes);
         self
     }
 
     /// Does not descend into directories on another file system than their root's
     /// (`find -xdev`).
     pub fn same_file_system(&mut self, yes: bool) -> &mut ScanBuilder {
-        self.same_file_system = yes;
+        self.walk.same_file_system(yes);
         self
     }
 
@@ -268,44 +267,40 @@ impl ScanBuilder {
 
     /// How many threads [`WalkParallel`] uses; 0 (the default) means one per core.
     pub fn threads(&mut self, threads: usize) -> &mut ScanBuilder {
-        self.threads = threads;
+        self.walk.threads(threads);
         self
     }
 
     /// The most directories the scan keeps open at once; the default is a quarter of the
     /// open-file limit, at most 256. At least 2 are kept whatever this says.
     pub fn max_open_dirs(&mut self, max: usize) -> &mut ScanBuilder {
-        self.max_open = Some(max);
+        self.walk.max_open_dirs(max);
         self
     }
 
     /// Counters to keep up to date while the scan runs.
     pub fn progress(&mut self, progress: Arc<Progress>) -> &mut ScanBuilder {
-        self.progress = Some(progress);
+        self.walk.progress(progress);
         self
     }
 
     /// A sequential walk: an iterator over the entries and errors, depth first.
     pub fn build(&self) -> Walk {
         Walk {
-            inner: walk::Sequential::new(self.config(), &self.roots),
+            inner: self.walk.build(self.filter()),
         }
     }
 
     /// A parallel walk over [`ScanBuilder::threads`] threads.
     pub fn build_parallel(&self) -> WalkParallel {
-        let threads = match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
         WalkParallel {
-            config: self.config(),
-            roots: self.roots.clone(),
-            threads,
+            walk: self.walk.clone(),
+            filter: self.filter(),
         }
     }
 
-    fn config(&self) -> walk::Config {
+    /// The link scan, as a filter on the tree walk.
+    fn filter(&self) -> links::LinkFilter {
         let kinds = self.kinds.clone();
         let hardlinks = kinds
             .as_ref()
@@ -318,20 +313,14 @@ impl ScanBuilder {
         } else {
             self.detail
         };
-        walk::Config {
+        links::LinkFilter {
             kinds,
             hardlinks,
             links,
             broken: self.broken,
-            follow: self.follow,
-            same_file_system: self.same_file_system,
+            follow: self.walk.follows(),
             detail,
             report_dirs: self.report_dirs,
-            max_open: self
-                .max_open
-                .unwrap_or_else(crate::sys::max_open_dirs)
-                .max(2),
-            progress: self.progress.clone(),
         }
     }
 }
@@ -339,7 +328,7 @@ impl ScanBuilder {
 /// A sequential scan: an iterator over what it finds, errors included.
 #[derive(Debug)]
 pub struct Walk {
-    inner: walk::Sequential,
+    inner: walk::Sequential<links::LinkFilter>,
 }
 
 impl Iterator for Walk {
@@ -386,9 +375,8 @@ impl<'s, F: FnMut() -> FnVisitor<'s>> ParallelVisitorBuilder<'s> for FnBuilder<F
 /// hands what it finds to its own visitor. Entries arrive in no particular order.
 #[derive(Debug)]
 pub struct WalkParallel {
-    config: walk::Config,
-    roots: Vec<PathBuf>,
-    threads: usize,
+    walk: walk::WalkBuilder,
+    filter: links::LinkFilter,
 }
 
 impl WalkParallel {
@@ -404,6 +392,9 @@ impl WalkParallel {
     /// Runs the walk with one visitor per thread from `builder`. Returns when every thread
     /// is done.
     pub fn visit(self, builder: &mut dyn ParallelVisitorBuilder<'_>) {
-        walk::run_parallel(self.config, &self.roots, self.threads, builder);
+        self.walk.run_parallel(self.filter, &mut || {
+            let mut visitor = builder.build();
+            Box::new(move |entry| visitor.visit(entry))
+        });
     }
 }

@@ -1,0 +1,180 @@
+//! The link scan: the filter that [`ScanBuilder`](super::ScanBuilder) puts on the tree
+//! walk (`scan/walk.rs`). It turns the entries the walk meets into link records, as far
+//! as the [`Detail`] asks, keeps those the kinds and `broken` ask for, hands directories
+//! to the visitor with `report_dirs`, and tells the walk which links lead to directories
+//! for `follow`.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use super::walk::{DirEntry, FileId, Filter, Next, Sink};
+use super::{Detail, Entry, WalkState};
+use crate::error::{Error, Op, Result};
+use crate::link::{Kind, Link, Status};
+use crate::path::{parent_dir, resolve_target};
+use crate::sys::{Dir, FileType, Meta};
+
+/// What a scan reports, decided once.
+#[derive(Clone, Debug)]
+pub(crate) struct LinkFilter {
+    /// `None`: every link kind but hard links.
+    pub(crate) kinds: Option<Vec<Kind>>,
+    /// Whether hard links are wanted (a stat of every regular file).
+    pub(crate) hardlinks: bool,
+    /// Whether any other kind of link is wanted.
+    pub(crate) links: bool,
+    pub(crate) broken: bool,
+    /// Whether the walk follows links: then every link is read, for where it leads.
+    pub(crate) follow: bool,
+    pub(crate) detail: Detail,
+    pub(crate) report_dirs: bool,
+}
+
+/// What the visitor's answer means for the walk of the entry it was given.
+fn next_of(state: WalkState, go_on: Next) -> Next {
+    match state {
+        WalkState::Continue => go_on,
+        WalkState::Skip => Next::Skip,
+        WalkState::Quit => Next::Quit,
+    }
+}
+
+impl Filter for LinkFilter {
+    type Item = Entry;
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Entry>) -> Next {
+        let depth = entry.depth();
+        match entry.file_type() {
+            FileType::Dir if self.report_dirs => {
+                let mut link = Link::new(entry.path().to_path_buf(), Kind::Dir);
+                link.dir = Some(true);
+                next_of(sink.send(Ok(Entry { link, depth })), Next::Descend)
+            }
+            FileType::Dir => Next::Descend,
+            // A root that is a link is reported only when links are asked for: it is not
+            // followed (it does not lead to a directory, or it would have been opened).
+            FileType::Link if self.links || (self.follow && depth > 0) => self.link(entry, sink),
+            FileType::File if self.hardlinks => match entry.lstat() {
+                Ok(meta) if meta.nlink > 1 => {
+                    if self.broken {
+                        return Next::Skip;
+                    }
+                    let mut link = Link::new(entry.path().to_path_buf(), Kind::Hardlink);
+                    link.dir = Some(false);
+                    link.nlink = Some(meta.nlink);
+                    next_of(sink.send(Ok(Entry { link, depth })), Next::Skip)
+                }
+                Ok(_) => Next::Skip,
+                Err(err) => {
+                    let err = Error::io(Op::Scan, entry.path(), err);
+                    next_of(sink.send(Err(err)), Next::Skip)
+                }
+            },
+            _ => Next::Skip,
+        }
+    }
+}
+
+impl LinkFilter {
+    fn wants(&self, kind: &Kind) -> bool {
+        match &self.kinds {
+            None => kind.is_link() && *kind != Kind::Hardlink,
+            Some(kinds) => kinds.contains(kind),
+        }
+    }
+
+    /// Whether a link record passes the kind and `broken` filters.
+    fn matches(&self, link: &Link) -> bool {
+        self.wants(&link.kind) && (!self.broken || link.status.is_some_and(Status::is_broken))
+    }
+
+    /// A link: its record, sent if it matches, and where it leads for `follow`.
+    fn link(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Entry>) -> Next {
+        let (dir, name) = entry.dir_and_name();
+        let (link, leads_to_dir) = match self.link_record(dir, name, entry.path().to_path_buf()) {
+            Ok(found) => found,
+            Err(err) => return next_of(sink.send(Err(err)), Next::Skip),
+        };
+        let go_on = match leads_to_dir {
+            Some(id) if self.follow => Next::Follow(id),
+            _ => Next::Skip,
+        };
+        if !self.matches(&link) {
+            return go_on;
+        }
+        let depth = entry.depth();
+        match next_of(sink.send(Ok(Entry { link, depth })), go_on) {
+            // A visitor's Skip only keeps the link from being followed.
+            Next::Quit => Next::Quit,
+            Next::Follow(id) => Next::Follow(id),
+            _ => Next::Skip,
+        }
+    }
+
+    /// The record of the link `name` in `dir`, as far as the detail asks, and the identity
+    /// of the directory it leads to, if it leads to one (known only where the status was
+    /// read).
+    fn link_record(
+        &self,
+        dir: &Dir,
+        name: &OsStr,
+        path: PathBuf,
+    ) -> Result<(Link, Option<FileId>)> {
+        let config = self;
+        let detail = config.detail;
+        let mut link = Link::new(path, Kind::Symlink);
+        let read = detail >= Detail::Target || config.kinds.is_some();
+        // Where the system follows the link: `None` once read for a reparse point that
+        // leads nowhere (a WOF-compressed or cloud file), which gets no status.
+        let mut leads_to = None;
+        let mut leads_somewhere = true;
+        if read {
+            let stored = dir
+                .read_link_at(name)
+                .map_err(|e| Error::io(Op::Scan, &link.path, e))?;
+            leads_to = stored.fill(&mut link);
+            leads_somewhere = leads_to.is_some();
+        }
+        let mut leads_to_dir = None;
+        if leads_somewhere && (detail >= Detail::Status || config.follow) {
+            match dir.stat_at(name, true) {
+                Ok(meta) => {
+                    let is_dir = meta.ty == FileType::Dir;
+                    leads_to_dir = is_dir.then(|| FileId::of(&meta));
+                    link.status = Some(Status::Ok);
+                    if link.dir.is_none() {
+                        link.dir = Some(is_dir);
+                    }
+                }
+                // A system's "loop" may be a chain that is only too long (issue 10.19).
+                Err(err) => link.status = Some(crate::chain::failed_status(&link.path, &err)),
+            }
+            if detail < Detail::Status {
+                link.status = None;
+                link.dir = None;
+            }
+        }
+        if detail >= Detail::Full {
+            if link.status == Some(Status::Ok) {
+                link.resolved = dir.real_path_at(name).ok();
+            }
+            if link.resolved.is_none()
+                && let Some(target) = &leads_to
+            {
+                // As `inspect` resolves it (`path::resolve_target`), each part of the
+                // target named from this directory, which is where the kernel starts;
+                // from the directory's real path (its own path may run through links),
+                // or from the path as scanned where the kernel cannot name the directory
+                // (past a page of path).
+                let base = dir
+                    .real_path_at(OsStr::new("."))
+                    .or_else(|_| std::path::absolute(parent_dir(&link.path)));
+                link.resolved = base.ok().map(|base| {
+                    resolve_target(&base, target, |part| dir.real_path_at(part.as_os_str()))
+                });
+            }
+            link.nlink = dir.stat_at(name, false).ok().map(|m: Meta| m.nlink);
+        }
+        Ok((link, leads_to_dir))
+    }
+}
