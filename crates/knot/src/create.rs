@@ -479,7 +479,10 @@ impl Plan {
                     .with_target(target)
                     .with_looked_for(looked_for)
             }
-            Refused::Io(err) => write_error(op, link, err).with_target(target),
+            Refused::LinkDir(err) => write_error(op, link, err).with_target(target),
+            Refused::Target(err) => Error::new(op, link, ErrorKind::TargetUnreadable)
+                .with_target(target)
+                .with_source(err),
         })?;
         Ok(Plan {
             made: decided.made,
@@ -615,7 +618,10 @@ struct Decided {
 /// its cause, for the message).
 enum Refused {
     Kind(ErrorKind),
-    Io(io::Error),
+    /// Resolving the link's directory failed.
+    LinkDir(io::Error),
+    /// Resolving the target failed.
+    Target(io::Error),
 }
 
 impl From<ErrorKind> for Refused {
@@ -649,15 +655,15 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
         }
         (None, None) => Flavour::File,
     };
-    let io_err = Refused::Io;
+    let target_err = Refused::Target;
     match ty {
         LinkType::Symlink => {
             let stored = match options.form {
-                TargetForm::AsGiven => sys::normalise_symlink_target(target).map_err(io_err)?,
-                TargetForm::Absolute => real_location(target).map_err(io_err)?,
+                TargetForm::AsGiven => sys::normalise_symlink_target(target).map_err(target_err)?,
+                TargetForm::Absolute => real_location(target).map_err(target_err)?,
                 TargetForm::Relative => {
-                    let from = real_dir(parent_dir(link)).map_err(io_err)?;
-                    relative_to(&real_location(target).map_err(io_err)?, &from)
+                    let from = real_dir(parent_dir(link)).map_err(Refused::LinkDir)?;
+                    relative_to(&real_location(target).map_err(target_err)?, &from)
                 }
             };
             Ok(Decided {
@@ -671,7 +677,7 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
             None => Err(ErrorKind::TargetMissing.into()),
             Some(false) => Err(ErrorKind::TargetNotDirectory.into()),
             Some(true) => {
-                let stored = real_location(target_path).map_err(io_err)?;
+                let stored = real_location(target_path).map_err(target_err)?;
                 if sys::is_remote(&stored) {
                     return Err(ErrorKind::RemoteTarget.into());
                 }
@@ -712,7 +718,7 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
             None => Err(ErrorKind::TargetMissing.into()),
             Some(_) => Ok(Decided {
                 made: LinkType::Symlink,
-                stored: sys::normalise_symlink_target(target).map_err(io_err)?,
+                stored: sys::normalise_symlink_target(target).map_err(target_err)?,
                 flavour,
                 notes: vec![],
             }),

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Fields that do not apply are `null`, and every field is always written, in the order
-//! of DESIGN.md; a field missing on input reads as `null`. A name that is not valid
+//! of DESIGN.md; a field other than `path` and `kind` that is missing on input reads as
+//! `null`. A name that is not valid
 //! Unicode (non-UTF-8 bytes on Unix, unpaired surrogates on Windows) is written as
 //! `{"bytes": "<base64>"}` of its raw bytes (on Windows: of its UTF-16LE units), so no name
 //! is lost or mangled (DESIGN.md promise 5).

@@ -216,8 +216,9 @@ impl ScanBuilder {
     /// On Unix every link is a `symlink` (knot's junctions there are symlinks), so
     /// `junction`, `mount-point` and reparse kinds find nothing.
     ///
-    /// A [`Kind::Reparse`] named by a kind word (`Reparse("symlink")`) means that kind
-    /// ([`Kind::from_name`]).
+    /// A [`Kind::Reparse`] of a tag that has a kind of its own (`Reparse(Tag::SYMLINK)`)
+    /// means that kind, and one of `IO_REPARSE_TAG_MOUNT_POINT` means both `junction` and
+    /// `mount-point` ([`Kind::from_name`]).
     pub fn kinds<I: IntoIterator<Item = Kind>>(&mut self, kinds: I) -> &mut ScanBuilder {
         self.kinds = Some(kinds.into_iter().flat_map(Kind::normalised).collect());
         self

@@ -574,11 +574,22 @@ fn directory_attribute(path: &Path) -> Option<bool> {
 /// reparse point; `text` (ntfs-3g's translation, which the kernel follows) becomes
 /// `leads_to`. `None` for a link that has no reparse point (or not on such a volume).
 pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
-    let parent = crate::path::parent_dir(path);
-    if fs_type(parent) != Some(FUSE_SUPER_MAGIC) {
+    if !on_volume(crate::path::parent_dir(path)) {
         return Ok(None);
     }
     stored(path, text)
+}
+
+/// Whether the directory `dir` is on an ntfs-3g volume: FUSE, with ntfs-3g's
+/// `system.ntfs_attrib`. Only there does a reparse attribute that cannot be read mean an
+/// error; on another FUSE file system (sshfs, say) a symlink is a plain symlink.
+///
+/// Asked afresh every time (a `statfs`, and an attribute only on FUSE), unlike the scan's
+/// once-per-process look at the mount table: a volume mounted while a program that uses
+/// knot runs must be known for what it is before a link on it is removed or replaced.
+fn on_volume(dir: &Path) -> bool {
+    fs_type(dir) == Some(FUSE_SUPER_MAGIC)
+        && rustix::fs::getxattr(dir, ATTRIB, &mut [0u8; 4]).is_ok()
 }
 
 /// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
@@ -609,9 +620,8 @@ pub(crate) fn read_link_at(
 /// that is how ntfs-3g shows a WOF-compressed or cloud file, as a symlink that is none.
 /// `None` elsewhere, and for a symlink without one.
 pub(crate) fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
-    if !fuse_mounted()
-        || !rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC)
-    {
+    // `/proc/self/fd/N` itself leads to the directory, whatever it was opened as.
+    if !on_volume(&PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))) {
         return Ok(None);
     }
     let raw = read_attribute(&super::unix::proc_path(dir, name))?;
@@ -621,7 +631,7 @@ pub(crate) fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32
 /// The reparse tag of `path` itself, where it is a symlink on a FUSE file system (see
 /// [`tag_at`]).
 pub(crate) fn tag(path: &Path) -> io::Result<Option<u32>> {
-    if !fuse_mounted() || fs_type(crate::path::parent_dir(path)) != Some(FUSE_SUPER_MAGIC) {
+    if !on_volume(crate::path::parent_dir(path)) {
         return Ok(None);
     }
     let raw = read_attribute(path)?;

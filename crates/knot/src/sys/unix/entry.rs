@@ -47,9 +47,13 @@ use super::super::ntfs3g;
 use super::dir::meta;
 use crate::path::hidden_file_name;
 
-/// How often a fresh hidden name is drawn after a clash, and how often a replacement is
-/// tried again when the entry changed under it, before giving up.
+/// How often a fresh hidden name is drawn after a clash before giving up.
 const TRIES: usize = 8;
+
+/// How often a replacement is tried again when another program changed the entry under it
+/// (another `--force` on the same name put its own link there). Each such try means the
+/// other program got its link in, so this bounds starvation, not time.
+const REPLACE_TRIES: usize = 1000;
 
 /// The longest path handed to the kernel in one piece: below `PATH_MAX` (4096 on Linux,
 /// 1024 on the BSDs and macOS) with room to spare.
@@ -307,7 +311,7 @@ impl Entry {
     /// the entry is a link or missing; anything else is left where it is, and so is
     /// `staged`.
     pub(crate) fn replace_with(&self, staged: &OsStr) -> io::Result<()> {
-        for _ in 0..TRIES {
+        for _ in 0..REPLACE_TRIES {
             let found = probe(self.fd(), &self.name)?;
             if let Found::Other(_) = found {
                 return Err(changed_since());

@@ -601,7 +601,8 @@ fn replace_entry(
 ) -> io::Result<()> {
     let new = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
     let name = wide::path(to)?;
-    for _ in 0..8 {
+    // Each try again means another program got its link in: this bounds starvation.
+    for _ in 0..1000 {
         let old = match Handle::open(to, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, Follow::No) {
             Ok(old) => old,
             Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, &name) {
