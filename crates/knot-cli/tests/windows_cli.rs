@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{knot, unhex, vectors};
+use common::{knot, output, unhex, vectors};
 
 /// Prints past the test harness's capture (which takes only `print!` and `eprint!`), so
 /// what a test met instead of the real thing shows in every run, not only on failure.
@@ -37,11 +37,7 @@ fn decode_records() -> Vec<Value> {
             &["reparse", "decode", "--json", "-"][..],
             &["reparse", "decode", "-"],
         ] {
-            let out = knot()
-                .args(args)
-                .write_stdin(bytes.clone())
-                .output()
-                .unwrap();
+            let out = output(knot().args(args).write_stdin(bytes.clone()));
             records.push(json!({
                 "name": vector["name"],
                 "args": args,
@@ -90,7 +86,7 @@ mod on_windows {
 
     use serde_json::Value;
 
-    use super::common::{Env, run};
+    use super::common::{Env, output, run};
 
     fn under_wine() -> bool {
         std::env::var_os("KNOT_UNDER_WINE").is_some()
@@ -112,7 +108,7 @@ mod on_windows {
             "l\n  kind:       hardlink\n  names:      2\n",
             "",
         );
-        let out = env.knot(["show", "--json", "l", "f"]).output().unwrap();
+        let out = output(&mut env.knot(["show", "--json", "l", "f"]));
         assert_eq!(out.status.code(), Some(0));
         let records: Vec<Value> = String::from_utf8(out.stdout)
             .unwrap()
@@ -161,7 +157,7 @@ mod on_windows {
     fn junction_made_or_refused_with_nothing_left() {
         let env = Env::new();
         fs::create_dir(env.path("d")).unwrap();
-        let out = env.knot(["junction", "j", "d"]).output().unwrap();
+        let out = output(&mut env.knot(["junction", "j", "d"]));
         let stderr = String::from_utf8(out.stderr).unwrap();
         if out.status.code() == Some(0) {
             assert!(!under_wine(), "Wine 8 has no junctions");
@@ -171,7 +167,7 @@ mod on_windows {
                 stdout,
                 format!("created junction 'j' -> '{}'\n", full.display())
             );
-            let shown = env.knot(["show", "--json", "j"]).output().unwrap();
+            let shown = output(&mut env.knot(["show", "--json", "j"]));
             let record: Value = serde_json::from_slice(&shown.stdout).unwrap();
             assert_eq!(record["kind"], "junction");
             assert_eq!(record["tag"], "0xa0000003");
@@ -263,7 +259,7 @@ mod on_windows {
     fn symlink_made_refused_or_caught_by_the_read_back() {
         let env = Env::new();
         fs::write(env.path("f"), "x").unwrap();
-        let out = env.knot(["symlink", "s", "f"]).output().unwrap();
+        let out = output(&mut env.knot(["symlink", "s", "f"]));
         let stderr = String::from_utf8(out.stderr).unwrap();
         match out.status.code() {
             Some(0) => {
@@ -350,15 +346,11 @@ mod on_windows {
         fs::write(env.path("").join(&deep).join("f"), "x").unwrap();
         let link = deep.join("l");
         let target = deep.join("f");
-        let out = env
-            .knot([OsStr::new("hardlink"), link.as_os_str(), target.as_os_str()])
-            .output()
-            .unwrap();
+        let out =
+            output(&mut env.knot([OsStr::new("hardlink"), link.as_os_str(), target.as_os_str()]));
         assert_eq!(out.status.code(), Some(0), "{:?}", out);
-        let shown = env
-            .knot([OsStr::new("show"), OsStr::new("--json"), link.as_os_str()])
-            .output()
-            .unwrap();
+        let shown =
+            output(&mut env.knot([OsStr::new("show"), OsStr::new("--json"), link.as_os_str()]));
         let record: Value = serde_json::from_slice(&shown.stdout).unwrap();
         assert_eq!(record["nlink"], 2);
         assert_eq!(record["path"], link.to_str().unwrap());

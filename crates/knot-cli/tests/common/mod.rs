@@ -64,9 +64,28 @@ pub fn knot() -> Command {
     cmd
 }
 
+/// Runs `cmd` to its end. Under Wine on a busy machine, creating a process now and then
+/// fails with ERROR_INTERNAL_ERROR (1359) before the program starts: that failure is
+/// Wine's, not knot's, so the start (and only the start) is tried again, a bounded number
+/// of times.
+pub fn output(cmd: &mut Command) -> std::process::Output {
+    const WINE_INTERNAL_ERROR: i32 = 1359;
+    let mut last = None;
+    for _ in 0..10 {
+        match cmd.output() {
+            Ok(out) => return out,
+            Err(err) if err.raw_os_error() == Some(WINE_INTERNAL_ERROR) => last = Some(err),
+            Err(err) => panic!("cannot run {cmd:?}: {err}"),
+        }
+    }
+    panic!("cannot run {cmd:?}: {last:?}")
+}
+
 /// Runs `cmd` and checks its exit code, standard output and standard error exactly.
 pub fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
-    cmd.assert()
+    use assert_cmd::assert::OutputAssertExt;
+    output(cmd)
+        .assert()
         .code(code)
         .stdout(stdout.to_owned())
         .stderr(stderr.to_owned());
@@ -74,7 +93,8 @@ pub fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
 
 /// Runs `cmd`, checks that it succeeds, and parses its JSON Lines output.
 pub fn records(cmd: &mut Command) -> Vec<Value> {
-    let out = cmd.assert().code(0).get_output().stdout.clone();
+    use assert_cmd::assert::OutputAssertExt;
+    let out = output(cmd).assert().code(0).get_output().stdout.clone();
     out.split(|&b| b == b'\n')
         .filter(|line| !line.is_empty())
         .map(|line| serde_json::from_slice(line).unwrap())

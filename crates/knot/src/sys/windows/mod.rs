@@ -416,7 +416,12 @@ fn symlink(request: &Request<'_>) -> io::Result<Written> {
 /// `FSCTL_SET_REPARSE_POINT` say; a file system without reparse points is reported as
 /// [`io::ErrorKind::Unsupported`].
 fn junction(request: &Request<'_>) -> io::Result<Written> {
-    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    let invalid = |why: String| {
+        io::Error::from(SysError::TargetForWindows {
+            target: request.target.to_path_buf(),
+            why,
+        })
+    };
     if is_remote(request.target) {
         return Err(SysError::RemoteJunction.into());
     }
