@@ -162,23 +162,13 @@ pub(crate) fn of(err: &io::Error) -> Option<&Error> {
 /// one, else what the OS error says.
 pub(crate) fn public_kind(err: &io::Error) -> ErrorKind {
     if let Some(sys) = of(err) {
-        return match sys {
-            Error::OutsideVolume { .. }
-            | Error::TargetForWindows { .. }
-            | Error::NoJunctions
-            | Error::NoReparsePoints { .. }
-            | Error::RemoteJunction
-            | Error::NotALink
-            | Error::NoProc
-            | Error::Platform => ErrorKind::Unsupported {
+        // A refusal (what travels as `Unsupported`) is one, with its reason; the rest
+        // are failures of the I/O they name.
+        return match sys.io_kind() {
+            io::ErrorKind::Unsupported => ErrorKind::Unsupported {
                 why: sys.to_string(),
             },
-            Error::ReadBack { .. }
-            | Error::NoMountPoint { .. }
-            | Error::Replaced
-            | Error::KeptChanging
-            | Error::ReplacedKeptAt { .. }
-            | Error::OldLinkAside { .. } => ErrorKind::Io,
+            _ => ErrorKind::Io,
         };
     }
     if let Some(kind) = super::os_error_kind(err) {

@@ -620,12 +620,9 @@ pub(crate) fn read_link_at(
 /// that is how ntfs-3g shows a WOF-compressed or cloud file, as a symlink that is none.
 /// `None` elsewhere, and for a symlink without one.
 pub(crate) fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
-    // `/proc/self/fd/N` itself leads to the directory, whatever it was opened as.
-    if !on_volume(&PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))) {
-        return Ok(None);
-    }
-    let raw = read_attribute(&super::unix::proc_path(dir, name))?;
-    Ok(raw.and_then(|raw| Some(u32::from_le_bytes(raw.get(..4)?.try_into().ok()?))))
+    // `/proc/self/fd/N/NAME`: its parent, `/proc/self/fd/N`, leads to the directory
+    // whatever it was opened as.
+    tag(&super::unix::proc_path(dir, name))
 }
 
 /// The reparse tag of `path` itself, where it is a symlink on a FUSE file system (see
@@ -634,8 +631,9 @@ pub(crate) fn tag(path: &Path) -> io::Result<Option<u32>> {
     if !on_volume(crate::path::parent_dir(path)) {
         return Ok(None);
     }
-    let raw = read_attribute(path)?;
-    Ok(raw.and_then(|raw| Some(u32::from_le_bytes(raw.get(..4)?.try_into().ok()?))))
+    Ok(read_attribute(path)?
+        .as_deref()
+        .and_then(super::reparse::tag_of))
 }
 
 /// Makes the directory reparse point `from` in `from_dir` (a junction or a directory

@@ -27,13 +27,16 @@ use super::{ReparseData, Stored, kind_of};
 /// path where the print name is empty (`MountPoint::display_name`). A buffer that holds no
 /// target (a WOF-compressed file), or that the codec rejects, is still reported, by its
 /// tag and with its raw bytes (`knot show --raw`); its target is the OS view, or empty.
+/// The tag in a reparse buffer's first four bytes, read even where the rest does not
+/// decode; `None` for a buffer shorter than that.
+pub(crate) fn tag_of(raw: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(raw.get(..4)?.try_into().ok()?))
+}
+
 pub(crate) fn record(raw: Vec<u8>, dir: Option<bool>, os_view: Option<&Path>) -> Stored {
     let view = || os_view.map(Path::to_path_buf);
     let Ok(point) = knot_reparse::decode(&raw) else {
-        let tag = raw
-            .get(..4)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u32::from_le_bytes);
+        let tag = tag_of(&raw).unwrap_or(0);
         return Stored {
             target: view().unwrap_or_default(),
             kind: kind_of(Tag(tag), Tag(tag).kind_name()),
