@@ -122,13 +122,9 @@ fn short<T>(path: &Path, call: impl FnOnce(&Path) -> io::Result<T>) -> io::Resul
 /// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with it,
 /// since ntfs-3g shows files whose data sits behind a reparse point (WOF-compressed, cloud
 /// files) as symlinks too, and those are no links ([`Meta::is_link`]).
-fn st_of(path: &Path) -> io::Result<rustix::fs::Stat> {
-    Ok(entry::settled(|| rustix::fs::lstat(path))?)
-}
-
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
     short(path, |path| {
-        let meta = dir_meta(&st_of(path)?);
+        let meta = dir_meta(&entry::settled(|| rustix::fs::lstat(path))?);
         if meta.ty == super::FileType::Link {
             return Ok(Meta {
                 tag: ntfs3g::tag(path)?,
