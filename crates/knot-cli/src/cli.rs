@@ -118,11 +118,36 @@ enum Commands {
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
+    /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
+    /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
+    /// and messages (the same as running knot under the name `mklink` or `junction`).
+    Compat {
+        /// The front end.
+        #[arg(value_enum)]
+        front_end: FrontEnd,
+        /// Its arguments, exactly as that program takes them.
+        #[arg(
+            value_name = "ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            num_args = 0..
+        )]
+        args: Vec<OsString>,
+    },
     /// Work with raw reparse-point buffers.
     Reparse {
         #[command(subcommand)]
         command: ReparseCommand,
     },
+}
+
+/// The front ends `knot compat` runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FrontEnd {
+    /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
+    Mklink,
+    /// Sysinternals' `junction [-s] [-q] [-d] [-nobanner] <path> [<target>]`.
+    Junction,
 }
 
 #[derive(Subcommand, Debug)]
@@ -292,11 +317,24 @@ impl Program {
         dialect: Dialect::Knot,
     };
 
-    /// The program a binary run as `argv0` is. The mklink and junction front ends are not
-    /// built yet (issue 12): until they are, every name speaks knot's syntax as knot.
+    /// cmd's mklink, as `mklink` or `knot compat mklink`.
+    pub const MKLINK: Program = Program {
+        name: "mklink",
+        dialect: Dialect::Mklink,
+    };
+
+    /// Sysinternals' junction, as `junction` or `knot compat junction`.
+    pub const JUNCTION: Program = Program {
+        name: "junction",
+        dialect: Dialect::Junction,
+    };
+
+    /// The program a binary run as `argv0` is.
     pub fn from_argv0(argv0: &OsStr) -> Program {
         match Dialect::from_argv0(argv0) {
-            Dialect::Knot | Dialect::Mklink | Dialect::Junction => Program::KNOT,
+            Dialect::Knot => Program::KNOT,
+            Dialect::Mklink => Program::MKLINK,
+            Dialect::Junction => Program::JUNCTION,
         }
     }
 }
@@ -338,7 +376,7 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    fn of(env: Environment) -> Terminal {
+    pub fn of(env: Environment) -> Terminal {
         Terminal {
             stdout: env.stdout_terminal,
             stderr: env.stderr_terminal,
@@ -377,6 +415,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
 ) -> Result<Settings, Exit> {
     let args: Vec<OsString> = args.into_iter().collect();
     let program = Program::from_argv0(args.first().map(OsString::as_os_str).unwrap_or_default());
+    let rest = args.get(1..).unwrap_or_default();
+    match program.dialect {
+        Dialect::Mklink => return crate::compat::mklink::parse(rest, env),
+        Dialect::Junction => return crate::compat::junction::parse(rest, env),
+        Dialect::Knot => {}
+    }
     let cli = Cli::try_parse_from(&args).map_err(|err| {
         after_clap(
             &err,
@@ -478,6 +522,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
+        Commands::Compat { front_end, args } => {
+            return match front_end {
+                FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),
+                FrontEnd::Junction => crate::compat::junction::parse(&args, env),
+            };
+        }
     };
     Ok(Settings {
         command,
@@ -517,11 +567,14 @@ mod tests {
         }
     }
 
-    /// Until the front ends are built (issue 12), every name speaks knot's syntax as knot.
     #[test]
-    fn every_name_is_knot_until_the_front_ends_exist() {
-        for argv0 in ["knot", "mklink", "junction.exe"] {
-            assert_eq!(Program::from_argv0(argv0.as_ref()), Program::KNOT);
+    fn each_name_is_its_own_program() {
+        for (argv0, program) in [
+            ("knot", Program::KNOT),
+            ("MkLink.EXE", Program::MKLINK),
+            ("junction.exe", Program::JUNCTION),
+        ] {
+            assert_eq!(Program::from_argv0(argv0.as_ref()), program);
         }
     }
 

@@ -2,6 +2,7 @@
 //! the work, and [`output`] prints the records and messages.
 
 mod cli;
+mod compat;
 mod output;
 mod reparse_cmd;
 mod scan_cmd;
