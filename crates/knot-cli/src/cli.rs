@@ -468,6 +468,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
                 form,
                 replace: replace(force),
                 drive: drive.drive,
+                ..Default::default()
             };
             create(paths, LinkType::Symlink, options)
         }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use knot::{Created, ErrorKind, LinkType, Made, RemoveMode};
 
-use crate::cli::{Command, Settings};
+use crate::cli::{Command, Dialect, Settings};
 use crate::output::{Format, Messages, Printer, quote};
 
 /// knot's exit codes (DESIGN.md section 2), every one of them: `main` returns one.
@@ -59,11 +59,19 @@ fn run(settings: &Settings) -> Exit {
             options,
         } => match knot::create(link, target, *ty, options) {
             Ok(created) => {
-                report_created(&created, target, *ty, messages);
+                match settings.program.dialect {
+                    Dialect::Mklink => {
+                        compat::mklink::report_created(link, target, *ty, &created, messages)
+                    }
+                    _ => report_created(&created, target, *ty, messages),
+                }
                 Exit::Success
             }
             Err(err) => {
-                report_error(&err, settings);
+                match settings.program.dialect {
+                    Dialect::Mklink => compat::mklink::report_error(&err, settings),
+                    _ => report_error(&err, settings),
+                }
                 Exit::Failure
             }
         },
@@ -232,15 +240,7 @@ fn remove(
 /// Prints an error as "knot: cannot OP 'PATH': CAUSE", then the fix.
 fn report_error(err: &knot::Error, settings: &Settings) {
     let messages = settings.messages();
-    let cause = err.cause();
-    // Causes quote paths the library escaped already, and may hold a system's message:
-    // escape what could still drive the terminal, but not the backslashes of those escapes.
-    messages.error(&format!(
-        "cannot {} {}: {}",
-        err.op().verb(),
-        quote(err.path().as_os_str()),
-        output::escape_text(cause.as_bytes())
-    ));
+    messages.error(&error_line(err));
     if let ErrorKind::TrailingSlash { link } = err.kind() {
         let (verb, subcommand) = match err.op() {
             knot::Op::Remove => ("remove", "rm"),
@@ -259,6 +259,18 @@ fn report_error(err: &knot::Error, settings: &Settings) {
         let swapped = swapped_command(link, target, settings.program.name, &settings.args);
         messages.hint(&format!("did you mean: {swapped}"));
     }
+}
+
+/// "cannot OP 'PATH': CAUSE", the error line without the program's name.
+fn error_line(err: &knot::Error) -> String {
+    // Causes quote paths the library escaped already, and may hold a system's message:
+    // escape what could still drive the terminal, but not the backslashes of those escapes.
+    format!(
+        "cannot {} {}: {}",
+        err.op().verb(),
+        quote(err.path().as_os_str()),
+        output::escape_text(err.cause().as_bytes())
+    )
 }
 
 /// `PROGRAM SUBCOMMAND PATH`, as the user would type it.

@@ -337,6 +337,182 @@ mod on_windows {
         assert_eq!(env.names(), ["d", "f"]);
     }
 
+    /// The mklink front end (issue 12): knot.exe copied to `mklink.exe` (and `MKLINK.EXE`)
+    /// in a directory of its own, run in the test's directory.
+    mod mklink {
+        use std::path::{Path, PathBuf};
+
+        use assert_cmd::Command;
+
+        use super::super::common::{Env, output, run};
+        use super::under_wine;
+
+        struct Copy {
+            _dir: tempfile::TempDir,
+            exe: PathBuf,
+        }
+
+        fn copy(name: &str) -> Copy {
+            let dir = tempfile::tempdir().unwrap();
+            let exe = dir.path().join(name);
+            let knot = assert_cmd::cargo::cargo_bin("knot");
+            std::fs::copy(&knot, &exe).unwrap();
+            // Under Wine 8, the ProcessPrng DLL that scripts/wine-runner.sh puts beside
+            // knot.exe (Wine lacks it) must sit beside the copy too, or it does not start.
+            let dll = knot.with_file_name("bcryptprimitives.dll");
+            if dll.exists() {
+                std::fs::copy(&dll, dir.path().join("bcryptprimitives.dll")).unwrap();
+            }
+            Copy { _dir: dir, exe }
+        }
+
+        fn mklink(exe: &Path, env: &Env, args: &[&str]) -> Command {
+            let mut cmd = Command::new(exe);
+            cmd.current_dir(env.dir.path()).args(args);
+            cmd
+        }
+
+        /// Wine has CreateHardLinkW: `/H` works for real, under both names.
+        #[test]
+        fn hard_links_are_made_with_cmds_line() {
+            let env = Env::new();
+            std::fs::write(env.path("f"), "x").unwrap();
+            for (name, link, switch) in [("mklink.exe", "h", "/H"), ("MKLINK.EXE", "h2", "/h")] {
+                let copy = copy(name);
+                run(
+                    &mut mklink(&copy.exe, &env, &[switch, link, "f"]),
+                    0,
+                    &format!("Hardlink created for {link} <<===>> f\n"),
+                    "",
+                );
+                assert_eq!(std::fs::read_to_string(env.path(link)).unwrap(), "x");
+            }
+            assert_eq!(env.names(), ["f", "h", "h2"]);
+        }
+
+        #[test]
+        fn refusals_have_cmds_messages() {
+            let copy = copy("mklink.exe");
+            let env = Env::new();
+            std::fs::write(env.path("f"), "x").unwrap();
+            std::fs::write(env.path("taken"), "keep").unwrap();
+            run(
+                &mut mklink(&copy.exe, &env, &["/H", "taken", "f"]),
+                1,
+                "",
+                "Cannot create a file when that file already exists.\n\
+                 mklink: hint: 'taken' exists, and mklink never replaces anything: choose \
+                 another name, or remove it first (`knot rm` removes a link, and only a \
+                 link)\n",
+            );
+            run(
+                &mut mklink(&copy.exe, &env, &["/H", "f", "missing"]),
+                1,
+                "",
+                "Cannot create a file when that file already exists.\n\
+                 mklink: hint: 'f' exists and the target 'missing' does not: the arguments \
+                 look swapped; mklink takes Link first, then Target\n\
+                 mklink: hint: did you mean: mklink /H missing f\n",
+            );
+            run(
+                &mut mklink(&copy.exe, &env, &["/X", "l", "f"]),
+                1,
+                "",
+                "The syntax of the command is incorrect.\n\
+                 mklink: hint: mklink takes MKLINK [[/D] | [/H] | [/J]] Link Target \
+                 (`mklink /?` says more)\n",
+            );
+            assert_eq!(std::fs::read_to_string(env.path("taken")).unwrap(), "keep");
+            assert_eq!(env.names(), ["f", "taken"]);
+        }
+
+        /// `/J`: made, or (Wine 8, no reparse points) refused with cmd's message for a
+        /// volume that cannot hold one, and knot's reason; nothing left behind.
+        #[test]
+        fn a_junction_is_made_or_refused_cleanly() {
+            let copy = copy("mklink.exe");
+            let env = Env::new();
+            std::fs::create_dir(env.path("d")).unwrap();
+            let out = output(&mut mklink(&copy.exe, &env, &["/J", "j", "d"]));
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            if out.status.code() == Some(0) {
+                assert!(!under_wine(), "Wine 8 has no junctions");
+                assert_eq!(out.stdout, b"Junction created for j <<===>> d\n");
+                assert_eq!(stderr, "");
+                std::fs::remove_dir(env.path("j")).unwrap();
+            } else {
+                assert_eq!(out.status.code(), Some(1), "{stderr}");
+                assert!(out.stdout.is_empty());
+                let (line, hint) = stderr.split_once('\n').unwrap();
+                assert_eq!(
+                    line,
+                    "Local NTFS volumes are required to complete the operation."
+                );
+                assert!(
+                    hint.starts_with("mklink: hint: the ")
+                        && hint.contains("does not support reparse points")
+                        && hint.ends_with("make the link on an NTFS or ReFS volume\n"),
+                    "{hint}"
+                );
+            }
+            assert_eq!(env.names(), ["d"]);
+        }
+
+        /// A symlink: made, refused for the privilege with cmd's message, or (Wine 8,
+        /// which reports success and makes nothing) caught by knot's read-back, for which
+        /// cmd has no message: knot's own line. Never a false success.
+        #[test]
+        fn a_symlink_is_made_refused_or_caught() {
+            let copy = copy("mklink.exe");
+            let env = Env::new();
+            std::fs::write(env.path("f"), "x").unwrap();
+            let out = output(&mut mklink(&copy.exe, &env, &["s", "f"]));
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            match out.status.code() {
+                Some(0) => {
+                    assert!(!under_wine());
+                    assert_eq!(out.stdout, b"symbolic link created for s <<===>> f\n");
+                    std::fs::remove_file(env.path("s")).unwrap();
+                }
+                _ if stderr.starts_with("You do not have") => {
+                    assert!(!under_wine());
+                    assert_eq!(
+                        stderr,
+                        "You do not have sufficient privilege to perform this operation.\n\
+                         mklink: hint: turn on Developer Mode (Settings > System > For \
+                         developers) or run as administrator; for a directory, `mklink /J` \
+                         needs no privilege\n"
+                    );
+                }
+                code => {
+                    assert_eq!(code, Some(1));
+                    assert!(out.stdout.is_empty());
+                    assert_eq!(
+                        stderr,
+                        "mklink: cannot create symlink 's': the system reported success, but \
+                         the link reads back as nothing, not \"f\"\n"
+                    );
+                }
+            }
+            assert_eq!(env.names(), ["f"]);
+        }
+
+        #[test]
+        fn help_is_cmds_usage() {
+            let copy = copy("MKLINK.EXE");
+            let env = Env::new();
+            let out = output(&mut mklink(&copy.exe, &env, &["/?"]));
+            assert_eq!(out.status.code(), Some(0));
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                stdout.starts_with(
+                    "Creates a symbolic link.\n\nMKLINK [[/D] | [/H] | [/J]] Link Target\n"
+                ),
+                "{stdout}"
+            );
+        }
+    }
+
     /// Paths past MAX_PATH work from the command line too.
     #[test]
     fn long_paths() {

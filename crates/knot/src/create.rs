@@ -205,12 +205,28 @@ mod type_tests {
     }
 }
 
+/// Whether [`CreateOptions::flavour`] must agree with a target that exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FlavourCheck {
+    /// A flavour that contradicts the target is refused ([`ErrorKind::FlavourMismatch`]):
+    /// knot's own commands.
+    #[default]
+    AgainstTarget,
+    /// The flavour asked for is made whatever the target is, as cmd's `mklink` makes a file
+    /// symlink to a directory when no `/D` is given (the CLI's `mklink` front end).
+    AsAsked,
+}
+
 /// Options for [`create`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CreateOptions {
     /// The symlink flavour (the CLI's `--dir` / `--file`), checked against an existing
-    /// target; `None` picks it from the target.
+    /// target unless [`CreateOptions::flavour_check`] says otherwise; `None` picks it from
+    /// the target.
     pub flavour: Option<Flavour>,
+    /// Whether [`CreateOptions::flavour`] is checked against an existing target.
+    pub flavour_check: FlavourCheck,
     /// How a symlink's target is stored (the CLI's `--relative` / `--absolute`).
     pub form: TargetForm,
     /// What may be replaced (the CLI's `--force` is [`Replace::Links`]).
@@ -642,7 +658,10 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
     let target_is_dir = target_meta.map(|m| m.ty == FileType::Dir);
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
         let found = if is_dir { Flavour::Dir } else { Flavour::File };
-        if asked != found && ty != LinkType::Hardlink {
+        if asked != found
+            && ty != LinkType::Hardlink
+            && options.flavour_check == FlavourCheck::AgainstTarget
+        {
             return Err(ErrorKind::FlavourMismatch { asked, found }.into());
         }
     }

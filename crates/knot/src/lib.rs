@@ -143,8 +143,8 @@ pub mod scan;
 mod sys;
 
 pub use create::{
-    CreateOptions, Created, DriveLetter, LinkType, Made, Note, ParseDriveError, Replace,
-    TargetForm, create,
+    CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
+    Replace, TargetForm, create,
 };
 pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use fixture::Dir;
 use knot::{
-    CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Note, Op, RemoveMode, Replace,
-    Status, TargetForm, create, inspect, remove,
+    CreateOptions, ErrorKind, Flavour, FlavourCheck, Found, Kind, LinkType, Made, Note, Op,
+    RemoveMode, Replace, Status, TargetForm, create, inspect, remove,
 };
 
 fn force() -> CreateOptions {
@@ -111,6 +111,26 @@ fn flavour_is_checked_against_an_existing_target() {
     assert_eq!(t.names(), ["f"]);
     // A missing target takes the flavour it is given.
     create(t.join("l"), "missing", LinkType::Symlink, &dir).unwrap();
+}
+
+/// Issue 12: mklink makes the flavour it is told (no switch: a file symlink, even to a
+/// directory), so the flavour is not checked when asked so.
+#[test]
+fn a_flavour_made_as_asked_is_not_checked() {
+    let t = Dir::new();
+    t.file("f", "x");
+    t.mkdir("d");
+    for (link, target, flavour) in [("l", "d", Flavour::File), ("m", "f", Flavour::Dir)] {
+        let options = CreateOptions {
+            flavour: Some(flavour),
+            flavour_check: FlavourCheck::AsAsked,
+            ..Default::default()
+        };
+        let made = create(t.join(link), target, LinkType::Symlink, &options).unwrap();
+        assert_eq!(made.made, Made::Symlink);
+        assert_eq!(fs::read_link(t.join(link)).unwrap(), Path::new(target));
+    }
+    assert_eq!(t.names(), ["d", "f", "l", "m"]);
 }
 
 #[test]
