@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use knot::{CreateOptions, DriveLetter, Flavour, LinkType, RemoveMode, Replace, TargetForm};
 
 use crate::Exit;
-use crate::output::{Format, Messages};
+use crate::output::{ErrorMessages, Format, Messages};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -395,6 +395,11 @@ pub struct Settings {
     /// corrected command line.
     pub args: Vec<OsString>,
     pub terminal: Terminal,
+    /// Whether errors are printed (junction's `-q` hides them; the exit code stays).
+    pub errors: ErrorMessages,
+    /// A front end's banner, printed on standard output before anything else, followed
+    /// by an empty line (junction without `-nobanner`).
+    pub banner: Option<&'static str>,
 }
 
 impl Settings {
@@ -402,6 +407,7 @@ impl Settings {
     pub fn messages(&self) -> Messages {
         Messages {
             quiet: self.quiet,
+            errors: self.errors,
             program: self.program.name,
         }
     }
@@ -421,11 +427,23 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
         Dialect::Junction => return crate::compat::junction::parse(rest, env),
         Dialect::Knot => {}
     }
+    // `knot compat FRONT ARGS...`: every word of ARGS is the front end's. Through clap, a
+    // `-q` among them would be taken as knot's own global `-q` and never reach junction.
+    if let [_, compat, front, rest @ ..] = args.as_slice()
+        && compat == "compat"
+    {
+        match front.to_str() {
+            Some("mklink") => return crate::compat::mklink::parse(rest, env),
+            Some("junction") => return crate::compat::junction::parse(rest, env),
+            _ => {}
+        }
+    }
     let cli = Cli::try_parse_from(&args).map_err(|err| {
         after_clap(
             &err,
             Messages {
                 quiet: false,
+                errors: ErrorMessages::Shown,
                 program: program.name,
             },
         )
@@ -536,6 +554,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
         program,
         args: args.into_iter().skip(1).collect(),
         terminal: Terminal::of(env),
+        errors: ErrorMessages::Shown,
+        banner: None,
     })
 }
 

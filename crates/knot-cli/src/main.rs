@@ -51,6 +51,13 @@ fn main() -> Exit {
 
 fn run(settings: &Settings) -> Exit {
     let messages = settings.messages();
+    if let Some(banner) = settings.banner {
+        // A lost banner changes nothing here; main turns an output error into exit 1.
+        let _ = Printer::new(Format::Human, messages).text(&format!("{banner}\n\n"));
+    }
+    if settings.program.dialect == cli::Dialect::Junction {
+        return compat::junction::run(settings);
+    }
     match &settings.command {
         Command::Create {
             link,

@@ -245,10 +245,20 @@ pub fn to_stderr(text: &str) {
     }
 }
 
+/// Whether error messages (and the hints that go with them) are printed. knot always
+/// prints them; junction's `-q` ("Don't print error messages") hides them, and the exit
+/// code still says what failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorMessages {
+    Shown,
+    Hidden,
+}
+
 /// Messages on standard error, each prefixed with the program name.
 #[derive(Clone, Copy, Debug)]
 pub struct Messages {
     pub quiet: bool,
+    pub errors: ErrorMessages,
     /// The name the messages start with ([`crate::cli::Program::name`]).
     pub program: &'static str,
 }
@@ -261,11 +271,15 @@ impl Messages {
     }
 
     pub fn error(&self, text: &str) {
-        self.say("", text);
+        if self.errors == ErrorMessages::Shown {
+            self.say("", text);
+        }
     }
 
     pub fn hint(&self, text: &str) {
-        self.say("hint: ", text);
+        if self.errors == ErrorMessages::Shown {
+            self.say("hint: ", text);
+        }
     }
 
     /// `PROGRAM: LABEL: TEXT` for a label such as `stats: ` (`--stats`), without the
@@ -340,6 +354,7 @@ mod tests {
     fn messages_start_with_the_program_name() {
         let messages = Messages {
             quiet: false,
+            errors: ErrorMessages::Shown,
             program: "mklink",
         };
         assert_eq!(

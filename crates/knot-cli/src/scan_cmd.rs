@@ -144,6 +144,30 @@ impl ScanArgs {
     }
 }
 
+impl ScanSettings {
+    /// `knot scan --sort ROOTS...`: every link but hard links, none followed, sorted by
+    /// path (what junction's `-s` lists).
+    pub fn sorted(roots: Vec<PathBuf>) -> ScanSettings {
+        ScanSettings {
+            roots,
+            kinds: None,
+            filter: Filter::All,
+            check: false,
+            format: Format::Human,
+            same_file_system: false,
+            follow: false,
+            threads: 0,
+            order: Order::Sorted,
+            stats: false,
+        }
+    }
+
+    /// The directories to scan.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+}
+
 /// A word of `--kind`, as the library parses a [`Kind`] (a tag's SDK name, such as
 /// `IO_REPARSE_TAG_MOUNT_POINT`, means every kind with that tag, which the scan expands);
 /// a word that names no kind is a usage error that lists the words there are, never a

@@ -768,3 +768,50 @@ fn a_bind_mount_of_a_folder_is_the_same_volume() {
         vol.path("Users")
     );
 }
+
+/// Issue 12: the junction front end makes a real NTFS junction on an ntfs-3g volume, lists
+/// it as junction.exe lists one (its substitute name without `\??\`), and deletes it.
+#[test]
+fn junction_front_end_makes_lists_and_deletes_a_real_junction() {
+    let Some(vol) = volume("junction_front_end_makes_lists_and_deletes_a_real_junction") else {
+        return;
+    };
+    fs::create_dir(vol.path("target")).unwrap();
+    fs::write(vol.path("target/canary"), "alive").unwrap();
+    let junction = |args: &[&str]| {
+        let mut cmd = vol.knot(["compat", "junction", "-nobanner"]);
+        cmd.args(args);
+        cmd
+    };
+    junction(&["j", "target"])
+        .assert()
+        .code(0)
+        .stdout("Created: j\nTargetted at: C:\\target\n")
+        .stderr("");
+    vol.remount();
+    assert_eq!(
+        reparse_data(&vol.path("j")),
+        vector("k1-junction-accepted-by-ntfs-3g")
+    );
+    junction(&["j"])
+        .assert()
+        .code(0)
+        .stdout("j: JUNCTION\n   Substitute Name: C:\\target\n")
+        .stderr("");
+    junction(&["-s", "."])
+        .assert()
+        .code(0)
+        .stdout("./j: JUNCTION\n   Substitute Name: C:\\target\n")
+        .stderr("");
+    junction(&["-d", "j"])
+        .assert()
+        .code(0)
+        .stdout("Deleted j.\n")
+        .stderr("");
+    vol.remount();
+    assert_eq!(vol.names(), ["target"]);
+    assert_eq!(
+        fs::read_to_string(vol.path("target/canary")).unwrap(),
+        "alive"
+    );
+}
