@@ -4,7 +4,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use knot::{CreateOptions, DriveLetter, Flavour, LinkType, RemoveMode, Replace, TargetForm};
 
@@ -18,13 +18,28 @@ use crate::output::{ErrorMessages, Format, Messages};
     about = "Create, inspect and remove junctions, symbolic links and hard links, safely.",
     long_about = "Create, inspect and remove junctions, symbolic links and hard links, safely.\n\n\
         Commands that create take the LINK first, then the TARGET, like mklink.\n\
-        Exit codes: 0 success, 1 an operation failed, 2 usage error.",
+        Exit codes: 0 success, 1 an operation failed, 2 usage error.\n\n\
+        Colour: --color auto (the default) colours output only when standard output is a \
+        terminal and NO_COLOR is not set to a non-empty value; always colours even into a \
+        pipe or with NO_COLOR set; never does not colour.",
     propagate_version = true
 )]
 struct Cli {
     /// Silence notes (errors are still printed).
     #[arg(short, long, global = true)]
     quiet: bool,
+
+    /// When to colour output and help: auto (on a terminal, unless NO_COLOR is set),
+    /// always (even into a pipe, and with NO_COLOR set) or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = Color::Auto,
+        hide_possible_values = true
+    )]
+    color: Color,
 
     #[command(subcommand)]
     command: Commands,
@@ -139,6 +154,74 @@ enum Commands {
         #[command(subcommand)]
         command: ReparseCommand,
     },
+    /// Print a completion script for SHELL on standard output.
+    ///
+    /// The script completes knot's commands and options; the README says where each
+    /// shell looks for it (bash: ~/.local/share/bash-completion/completions/knot).
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print knot's man page (roff), with a section for every command.
+    ///
+    /// `knot man > knot.1` is a complete page. With --dir, knot.1 (the same page) and a
+    /// page of its own for each command (knot-scan.1, knot-reparse-decode.1, ...) are
+    /// written into DIR, and their paths printed.
+    Man {
+        /// Write knot.1 and knot-COMMAND.1 into this existing directory, replacing files
+        /// of those names.
+        #[arg(long, value_name = "DIR", value_parser = path_arg())]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// When output is coloured (`--color`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Color {
+    /// Only when standard output is a terminal, and never when NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or a file, and with NO_COLOR set (as in fd and ripgrep).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl From<Color> for clap::ColorChoice {
+    fn from(color: Color) -> clap::ColorChoice {
+        match color {
+            Color::Auto => clap::ColorChoice::Auto,
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+        }
+    }
+}
+
+/// The `--color` a command line asks for, read before clap parses it, so that clap's own
+/// help and usage errors follow it too; the last one wins, as clap reads it. A value clap
+/// will refuse counts as auto (clap then prints why, exit 2).
+fn color_in(args: &[OsString]) -> Color {
+    use clap::ValueEnum as _;
+    let mut color = Color::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        let value = match word {
+            Some("--") => break,
+            Some("--color") => words.next().flatten(),
+            Some(word) => word.strip_prefix("--color="),
+            None => None,
+        };
+        if let Some(chosen) = value.and_then(|v| Color::from_str(v, false).ok()) {
+            color = chosen;
+        }
+    }
+    color
+}
+
+/// knot's clap definition, for the completion scripts and the man page.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 /// The front ends `knot compat` runs.
@@ -269,6 +352,10 @@ pub enum Command {
         json: bool,
     },
     Scan(crate::scan_cmd::ScanSettings),
+    Completions(clap_complete::Shell),
+    Man {
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
@@ -371,16 +458,24 @@ pub struct Terminal {
     pub stdout: bool,
     /// Standard error is a terminal: long work shows progress there.
     pub stderr: bool,
-    /// Records are coloured: only on a terminal, never when `NO_COLOR` is set.
+    /// Records are coloured: as `--color` says; in auto, only on a terminal and never when
+    /// `NO_COLOR` is set.
     pub color: bool,
 }
 
 impl Terminal {
-    pub fn of(env: Environment) -> Terminal {
+    /// The terminals, with colour as `color` asks: in auto only on a terminal and never
+    /// when `NO_COLOR` is set; `always` wins over `NO_COLOR`, as in fd and ripgrep. (The
+    /// front ends, which have no `--color`, pass [`Color::Auto`].)
+    pub fn of(env: Environment, color: Color) -> Terminal {
         Terminal {
             stdout: env.stdout_terminal,
             stderr: env.stderr_terminal,
-            color: env.stdout_terminal && !env.no_color,
+            color: match color {
+                Color::Auto => env.stdout_terminal && !env.no_color,
+                Color::Always => true,
+                Color::Never => false,
+            },
         }
     }
 }
@@ -438,16 +533,20 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             _ => {}
         }
     }
-    let cli = Cli::try_parse_from(&args).map_err(|err| {
-        after_clap(
-            &err,
-            Messages {
-                quiet: false,
-                errors: ErrorMessages::Shown,
-                program: program.name,
-            },
-        )
-    })?;
+    let mut clap_cli = Cli::command().color(color_in(&args).into());
+    let cli = clap_cli
+        .try_get_matches_from_mut(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|err| {
+            after_clap(
+                &err.format(&mut clap_cli),
+                Messages {
+                    quiet: false,
+                    errors: ErrorMessages::Shown,
+                    program: program.name,
+                },
+            )
+        })?;
     let create = |paths: LinkArgs, ty, options| Command::Create {
         link: paths.link,
         target: paths.target,
@@ -541,6 +640,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
+        Commands::Completions { shell } => Command::Completions(shell),
+        Commands::Man { dir } => Command::Man { dir },
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),
@@ -553,7 +654,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
         quiet: cli.quiet,
         program,
         args: args.into_iter().skip(1).collect(),
-        terminal: Terminal::of(env),
+        terminal: Terminal::of(env, cli.color),
         errors: ErrorMessages::Shown,
         banner: None,
     })
@@ -612,20 +713,83 @@ mod tests {
                 no_color,
                 ..PIPED
             };
-            assert_eq!(Terminal::of(env).color, color, "{env:?}");
+            assert_eq!(Terminal::of(env, Color::Auto).color, color, "{env:?}");
         }
         let env = Environment {
             stderr_terminal: true,
             ..PIPED
         };
         assert_eq!(
-            Terminal::of(env),
+            Terminal::of(env, Color::Auto),
             Terminal {
                 stdout: false,
                 stderr: true,
                 color: false
             }
         );
+    }
+
+    /// `--color always` colours into a pipe and wins over NO_COLOR (as in fd and ripgrep);
+    /// `--color never` never colours, not even on a terminal (issue 12).
+    #[test]
+    fn always_and_never_override_the_terminal_and_no_color() {
+        for stdout_terminal in [false, true] {
+            for no_color in [false, true] {
+                let env = Environment {
+                    stdout_terminal,
+                    no_color,
+                    ..PIPED
+                };
+                assert!(Terminal::of(env, Color::Always).color, "{env:?}");
+                assert!(!Terminal::of(env, Color::Never).color, "{env:?}");
+                let terminal = Terminal::of(env, Color::Never);
+                assert_eq!((terminal.stdout, terminal.stderr), (stdout_terminal, false));
+            }
+        }
+    }
+
+    /// The `--color` of a command line decides the colour of its records (issue 12).
+    #[test]
+    fn the_color_option_reaches_the_settings() {
+        let tty = Environment {
+            stdout_terminal: true,
+            ..PIPED
+        };
+        let no_color = Environment {
+            no_color: true,
+            ..PIPED
+        };
+        for (args, env, color) in [
+            (&["knot", "scan"][..], tty, true),
+            (&["knot", "scan"], PIPED, false),
+            (&["knot", "--color=always", "scan"], no_color, true),
+            (&["knot", "scan", "--color", "always"], PIPED, true),
+            (&["knot", "scan", "--color=never"], tty, false),
+            (
+                &["knot", "--color=never", "scan", "--color=auto"],
+                tty,
+                true,
+            ),
+        ] {
+            let settings = parse(args.iter().map(OsString::from), env).unwrap();
+            assert_eq!(settings.terminal.color, color, "{args:?} {env:?}");
+        }
+    }
+
+    /// clap's own help and errors follow the same `--color`, read before clap parses.
+    #[test]
+    fn the_color_is_read_before_parsing_for_clap_s_own_output() {
+        for (args, color) in [
+            (&["knot"][..], Color::Auto),
+            (&["knot", "--color=always", "--help"], Color::Always),
+            (&["knot", "scan", "--color", "never", "frob"], Color::Never),
+            (&["knot", "--color=never", "--color=always"], Color::Always),
+            (&["knot", "--color=purple"], Color::Auto),
+            (&["knot", "show", "--", "--color=never"], Color::Auto),
+        ] {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            assert_eq!(color_in(&args), color, "{args:?}");
+        }
     }
 
     #[test]
@@ -639,7 +803,7 @@ mod tests {
         assert_eq!(settings.program, Program::KNOT);
         assert_eq!(settings.args, args[1..]);
         assert!(settings.quiet);
-        assert_eq!(settings.terminal, Terminal::of(env));
+        assert_eq!(settings.terminal, Terminal::of(env, Color::Auto));
         let messages = settings.messages();
         assert!(messages.quiet);
         assert_eq!(messages.program, "knot");

@@ -6,6 +6,7 @@ mod compat;
 mod output;
 mod reparse_cmd;
 mod scan_cmd;
+mod shell_cmd;
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -90,6 +91,8 @@ fn run(settings: &Settings) -> Exit {
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
+        Command::Completions(shell) => shell_cmd::completions(*shell, messages),
+        Command::Man { dir } => shell_cmd::man(dir.as_deref(), messages),
     }
 }
 

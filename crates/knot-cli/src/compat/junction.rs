@@ -15,7 +15,7 @@ use knot::scan::{Detail, ScanBuilder};
 use knot::{CreateOptions, Kind, Link, LinkType, RemoveMode};
 
 use crate::Exit;
-use crate::cli::{Command, Environment, Program, Settings, Terminal};
+use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
 use crate::output::{self, ErrorMessages, Format, Printer};
 use crate::scan_cmd::ScanSettings;
 
@@ -164,7 +164,7 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
         quiet,
         program: Program::JUNCTION,
         args: args.to_vec(),
-        terminal: Terminal::of(env),
+        terminal: Terminal::of(env, Color::Auto),
         errors: if quiet {
             ErrorMessages::Hidden
         } else {

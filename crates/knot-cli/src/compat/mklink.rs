@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use knot::{CreateOptions, Created, ErrorKind, Flavour, FlavourCheck, LinkType, Op};
 
 use crate::Exit;
-use crate::cli::{Command, Environment, Program, Settings, Terminal};
-use crate::output::{self, Format, Messages, Printer};
+use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
+use crate::output::{self, ErrorMessages, Format, Messages, Printer};
 
 /// cmd's usage text, for `/?` and for no arguments, word for word.
 pub const USAGE: &str = "\
@@ -156,6 +156,7 @@ fn create(link: PathBuf, target: PathBuf, switch: Option<Switch>) -> Command {
 pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
     let messages = Messages {
         quiet: false,
+        errors: ErrorMessages::Shown,
         program: Program::MKLINK.name,
     };
     let (link, target, switch) = match read(args) {
@@ -179,7 +180,9 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
         quiet: false,
         program: Program::MKLINK,
         args: args.to_vec(),
-        terminal: Terminal::of(env),
+        terminal: Terminal::of(env, Color::Auto),
+        errors: ErrorMessages::Shown,
+        banner: None,
     })
 }
 

@@ -1,0 +1,216 @@
+//! `knot completions SHELL` and `knot man`: both generated from knot's clap definition
+//! ([`crate::cli::command`]), never written by hand, so they cannot drift from the parser.
+//!
+//! The man page a packager installs is one page, `knot.1`: the program's synopsis,
+//! description and global options, then a COMMANDS section with each command's synopsis,
+//! description and options (the layout of rsync(1) or ip(8), one page to install and to
+//! search). `--dir` also writes a page per command (`knot-scan.1`, as git and cargo ship
+//! them) for packagers who want `man knot-scan` to work.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::Exit;
+use crate::output::{Format, Messages, Printer, quote};
+
+/// The name the scripts complete and the pages are titled with.
+const BIN: &str = "knot";
+
+/// `knot completions SHELL`: the script on standard output.
+pub fn completions(shell: clap_complete::Shell, messages: Messages) -> Exit {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::command(), BIN, &mut script);
+    let mut printer = Printer::new(Format::Human, messages);
+    // A lost output was reported where it happened; the exit code comes from main.
+    let _ = printer.text(&String::from_utf8_lossy(&script));
+    Exit::Success
+}
+
+/// `knot man [--dir DIR]`: the page on standard output, or every page written into DIR.
+pub fn man(dir: Option<&Path>, messages: Messages) -> Exit {
+    let root = built();
+    let Some(dir) = dir else {
+        let mut printer = Printer::new(Format::Human, messages);
+        let _ = printer.text(&page(&root));
+        return Exit::Success;
+    };
+    let mut pages = vec![(format!("{BIN}.1"), page(&root))];
+    for cmd in commands(&root) {
+        // clap_mangen names the source after the command (`reparse 0.1.0`): it is knot.
+        let man = clap_mangen::Man::new(cmd.clone())
+            .source(format!("{BIN} {}", env!("CARGO_PKG_VERSION")));
+        let mut roff = Vec::new();
+        // Rendering into memory cannot fail.
+        let _ = man.render(&mut roff);
+        pages.push((
+            man.get_filename(),
+            String::from_utf8_lossy(&roff).into_owned(),
+        ));
+    }
+    let mut printer = Printer::new(Format::Human, messages);
+    for (name, text) in pages {
+        let path = dir.join(&name);
+        if let Err(err) = std::fs::write(&path, text) {
+            let _ = printer.flush();
+            messages.error(&format!(
+                "cannot write the man page {}: {err}",
+                quote(path.as_os_str())
+            ));
+            messages.hint(&format!(
+                "--dir names a directory that exists and can be written; create it first \
+                 (mkdir -p {})",
+                quote(dir.as_os_str())
+            ));
+            return Exit::Failure;
+        }
+        let _ = printer.line(&quote(path.as_os_str()));
+    }
+    Exit::Success
+}
+
+/// knot's command, built (every subcommand knows its full name, `knot reparse decode`),
+/// without clap's `help` subcommand, which is `--help` by another name.
+fn built() -> clap::Command {
+    let mut root = crate::cli::command().disable_help_subcommand(true);
+    root.build();
+    root
+}
+
+/// Every command below `root`, depth first, parents before their subcommands.
+fn commands(root: &clap::Command) -> Vec<&clap::Command> {
+    let mut all = Vec::new();
+    for cmd in root.get_subcommands().filter(|c| !c.is_hide_set()) {
+        all.push(cmd);
+        all.extend(commands(cmd));
+    }
+    all
+}
+
+/// The single page: knot's own sections, then COMMANDS with a subsection per command.
+fn page(root: &clap::Command) -> String {
+    let man = clap_mangen::Man::new(root.clone());
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    let _ = man.render_options_section(&mut out);
+    let _ = writeln!(out, ".SH COMMANDS");
+    for cmd in commands(root) {
+        let own = own_options(cmd);
+        let has_options = own.get_arguments().any(|a| !a.is_hide_set());
+        let man = clap_mangen::Man::new(own);
+        let name = cmd.get_bin_name().unwrap_or(cmd.get_name());
+        let _ = writeln!(out, ".SS \"{name}\"");
+        let mut part = Vec::new();
+        let _ = man.render_synopsis_section(&mut part);
+        let _ = man.render_description_section(&mut part);
+        if has_options {
+            let _ = man.render_options_section(&mut part);
+        }
+        out.extend(inside_subsection(&String::from_utf8_lossy(&part)).bytes());
+    }
+    let _ = man.render_version_section(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    once_preamble(&text)
+}
+
+/// `cmd` with only its own options shown: the global ones (`--quiet`, `--color`) and
+/// `--help` and `--version` are on the page once, under knot's OPTIONS.
+fn own_options(cmd: &clap::Command) -> clap::Command {
+    cmd.clone().mut_args(|arg| {
+        let shared = arg.is_global_set() || ["help", "version"].contains(&arg.get_id().as_str());
+        arg.hide(shared)
+    })
+}
+
+/// A command's sections, to sit inside its `.SS` subsection: man pages nest no deeper, so
+/// each section heading (SYNOPSIS, DESCRIPTION, OPTIONS) becomes a paragraph break.
+fn inside_subsection(roff: &str) -> String {
+    roff.lines()
+        .map(|line| {
+            if line.starts_with(".SH ") {
+                ".PP"
+            } else {
+                line
+            }
+        })
+        .fold(String::new(), |mut all, line| {
+            all.push_str(line);
+            all.push('\n');
+            all
+        })
+}
+
+/// The roff crate starts every rendered piece with the same two-line definition of an
+/// apostrophe string; a page needs it once, at the top.
+fn once_preamble(text: &str) -> String {
+    const PREAMBLE: [&str; 2] = [r".ie \n(.g .ds Aq \(aq", r".el .ds Aq '"];
+    let mut out = format!("{}\n{}\n", PREAMBLE[0], PREAMBLE[1]);
+    for line in text.lines().filter(|line| !PREAMBLE.contains(line)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_has_one_title_one_preamble_and_every_command() {
+        let text = page(&built());
+        assert_eq!(text.matches(".TH ").count(), 1, "{text}");
+        assert!(text.starts_with(".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n.TH knot 1 "));
+        assert_eq!(text.matches(".ds Aq").count(), 2);
+        for name in [
+            "knot symlink",
+            "knot junction",
+            "knot hardlink",
+            "knot link",
+            "knot show",
+            "knot rm",
+            "knot scan",
+            "knot compat",
+            "knot reparse",
+            "knot reparse decode",
+            "knot completions",
+            "knot man",
+        ] {
+            assert_eq!(
+                text.matches(&format!(".SS \"{name}\"\n")).count(),
+                1,
+                "{name}"
+            );
+        }
+        assert!(!text.contains(".SS \"knot help\""));
+    }
+
+    #[test]
+    fn every_command_has_a_page_of_its_own() {
+        let root = built();
+        let names: Vec<String> = commands(&root)
+            .into_iter()
+            .map(|cmd| clap_mangen::Man::new(cmd.clone()).get_filename())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "knot-symlink.1",
+                "knot-junction.1",
+                "knot-hardlink.1",
+                "knot-link.1",
+                "knot-show.1",
+                "knot-rm.1",
+                "knot-scan.1",
+                "knot-compat.1",
+                "knot-reparse.1",
+                "knot-reparse-decode.1",
+                "knot-completions.1",
+                "knot-man.1",
+            ]
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! Black-box tests of the shell integration (issue 12): the completion scripts load in
+//! their shells and complete, the man page renders with man-db, and `--color` decides the
+//! colour of scan's records whatever NO_COLOR and the pipe say.
+//!
+//! The shells and man are installed by scripts/test-deps.sh. A test whose tool is missing
+//! says why and passes; with `KNOT_REQUIRE_SHELLS=1` (as CI sets) it fails instead.
+#![cfg(unix)]
+
+mod common;
+
+use std::io::Write as _;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+
+use common::{Env, knot, output, run};
+
+/// Every command of knot, as the scripts and the page must name them.
+const COMMANDS: [&str; 12] = [
+    "symlink",
+    "junction",
+    "hardlink",
+    "link",
+    "show",
+    "rm",
+    "scan",
+    "compat",
+    "reparse",
+    "completions",
+    "man",
+    "decode",
+];
+
+/// The tool `name` from the system's directories, or `None` (after saying why) when it is
+/// not installed.
+fn tool(test: &str, name: &str, package: &str) -> Option<PathBuf> {
+    let found = ["/usr/bin", "/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.exists());
+    if found.is_none() {
+        let why = format!("{name} is not installed (apt-get install {package})");
+        assert!(
+            std::env::var_os("KNOT_REQUIRE_SHELLS").is_none_or(|v| v != "1"),
+            "{test}: KNOT_REQUIRE_SHELLS=1, but {why}"
+        );
+        eprintln!("skipping {test}: {why}");
+    }
+    found
+}
+
+/// `knot ARGS`, which must succeed; its standard output.
+fn stdout_of(args: &[&str]) -> String {
+    let out = output(knot().args(args));
+    assert_eq!(out.status.code(), Some(0), "knot {args:?}: {out:?}");
+    assert!(out.stderr.is_empty(), "knot {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `program ARGS` with `input` on standard input; its exit code, stdout and stderr.
+fn feed(program: &Path, args: &[&str], input: &str) -> (Option<i32>, String, String) {
+    let mut child = Process::new(program)
+        .args(args)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn knot_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("knot")
+}
+
+/// bash loads the script with a plain `source` (no bash-completion package needed),
+/// registers it for `knot`, and completes commands and `--color`'s values.
+#[test]
+fn the_bash_script_loads_and_completes() {
+    let Some(bash) = tool("the_bash_script_loads_and_completes", "bash", "bash") else {
+        return;
+    };
+    let script = format!(
+        r#"source <("{}" completions bash) || exit 9
+complete -p knot
+COMP_WORDS=(knot sc); COMP_CWORD=1; _knot knot sc knot; printf '%s\n' "${{COMPREPLY[@]}}"
+COMP_WORDS=(knot --color ''); COMP_CWORD=2; _knot knot '' --color
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        knot_path().display()
+    );
+    let (code, stdout, stderr) = feed(&bash, &["-c", &script], "");
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            Some(0),
+            "complete -o bashdefault -o default -o nosort -F _knot knot\nscan\nauto\nalways\nnever\n",
+            ""
+        )
+    );
+}
+
+/// zsh parses the script, and compinit finds it as `_knot` in a directory of `$fpath`, the
+/// place the README tells to install it.
+#[test]
+fn the_zsh_script_parses_and_is_found_in_fpath() {
+    let Some(zsh) = tool("the_zsh_script_parses_and_is_found_in_fpath", "zsh", "zsh") else {
+        return;
+    };
+    let env = Env::new();
+    env.file("_knot", &stdout_of(&["completions", "zsh"]));
+    let script = env.path("_knot");
+    let (code, stdout, stderr) = feed(&zsh, &["-n", script.to_str().unwrap()], "");
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (Some(0), "", ""));
+    let load = format!(
+        "fpath=({} $fpath); autoload -Uz compinit; compinit -u -d {}; print -r -- $_comps[knot]",
+        env.dir.path().display(),
+        env.path("zcompdump").display()
+    );
+    let (code, stdout, stderr) = feed(&zsh, &["-f", "-c", &load], "");
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (Some(0), "_knot\n", "")
+    );
+}
+
+/// fish parses the script and, once sourced, completes knot's commands with their help.
+#[test]
+fn the_fish_script_parses_and_completes() {
+    let Some(fish) = tool("the_fish_script_parses_and_completes", "fish", "fish") else {
+        return;
+    };
+    let env = Env::new();
+    env.file("knot.fish", &stdout_of(&["completions", "fish"]));
+    let script = env.path("knot.fish");
+    let script = script.to_str().unwrap();
+    let (code, stdout, stderr) = feed(&fish, &["-n", script], "");
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (Some(0), "", ""));
+    let complete =
+        format!("source {script}; complete -C 'knot sc'; complete -C 'knot scan --color '");
+    let (code, stdout, stderr) = feed(&fish, &["--no-config", "-c", &complete], "");
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            Some(0),
+            "scan\tList every link under DIR... (default: the current directory), one record \
+             each\nalways\tAlways, even into a pipe or a file, and with NO_COLOR set (as in fd \
+             and ripgrep)\nauto\tOnly when standard output is a terminal, and never when \
+             NO_COLOR is set\nnever\tNever\n",
+            ""
+        )
+    );
+}
+
+/// PowerShell and elvish are not in Debian's archive: their scripts are checked for what
+/// they must hold, every command of knot under the name `knot`.
+#[test]
+fn every_script_names_every_command() {
+    for (shell, register) in [
+        ("bash", "complete -F _knot"),
+        ("zsh", "#compdef knot"),
+        ("fish", "complete -c knot"),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName 'knot'",
+        ),
+        ("elvish", "set edit:completion:arg-completer[knot]"),
+    ] {
+        let script = stdout_of(&["completions", shell]);
+        assert!(script.contains(register), "{shell}: {register}");
+        for command in COMMANDS {
+            assert!(script.contains(command), "{shell}: {command}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    run(
+        knot().args(["completions", "tcsh"]),
+        2,
+        "",
+        "error: invalid value 'tcsh' for '<SHELL>'\n  \
+         [possible values: bash, elvish, fish, powershell, zsh]\n\n  \
+         tip: a similar value exists: 'zsh'\n\n\
+         For more information, try '--help'.\n",
+    );
+}
+
+/// `knot man | man -l -` renders one page: its NAME, knot's options, and a subsection
+/// for every command with that command's own options.
+#[test]
+fn the_man_page_renders_with_man() {
+    let Some(man) = tool("the_man_page_renders_with_man", "man", "man-db") else {
+        return;
+    };
+    let page = stdout_of(&["man"]);
+    let (code, text, stderr) = feed(&man, &["-l", "-"], &page);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let section = |name: &str| lines.iter().filter(|l| **l == name).count();
+    for name in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS"] {
+        assert_eq!(section(name), 1, "{name} in\n{text}");
+    }
+    assert!(lines[0].starts_with("knot(1)"), "{text}");
+    let name = lines.iter().position(|l| *l == "NAME").unwrap();
+    let words: Vec<&str> = lines[name + 1].split_whitespace().collect();
+    assert_eq!(words[..3], ["knot", "-", "Create,"], "{text}");
+    for command in COMMANDS {
+        let heading = match command {
+            "decode" => "   knot reparse decode".to_owned(),
+            _ => format!("   knot {command}"),
+        };
+        assert_eq!(section(&heading), 1, "{heading} in\n{text}");
+    }
+    for option in [
+        "--color <WHEN>",
+        "--dry-run",
+        "--broken",
+        "--relative",
+        "--dir <DIR>",
+    ] {
+        assert!(text.contains(option), "{option} in\n{text}");
+    }
+    // Global options are on the page once, not again under every command.
+    assert_eq!(text.matches("Silence notes").count(), 1, "{text}");
+}
+
+/// `knot man --dir DIR` writes the same knot.1 and a page per command, each a page that
+/// man renders under its own name.
+#[test]
+fn man_dir_writes_a_page_per_command() {
+    let env = Env::new();
+    env.mkdir("man1");
+    let pages = [
+        "knot.1",
+        "knot-symlink.1",
+        "knot-junction.1",
+        "knot-hardlink.1",
+        "knot-link.1",
+        "knot-show.1",
+        "knot-rm.1",
+        "knot-scan.1",
+        "knot-compat.1",
+        "knot-reparse.1",
+        "knot-reparse-decode.1",
+        "knot-completions.1",
+        "knot-man.1",
+    ];
+    let listed: String = pages.iter().map(|p| format!("'man1/{p}'\n")).collect();
+    run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
+    let mut names: Vec<String> = std::fs::read_dir(env.path("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut expected = pages.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(names, expected);
+    let page = std::fs::read_to_string(env.path("man1/knot.1")).unwrap();
+    assert_eq!(page, stdout_of(&["man"]));
+    let Some(man) = tool("man_dir_writes_a_page_per_command", "man", "man-db") else {
+        return;
+    };
+    let scan = std::fs::read_to_string(env.path("man1/knot-scan.1")).unwrap();
+    let (code, text, stderr) = feed(&man, &["-l", "-"], &scan);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "{text}");
+    assert!(text.starts_with("knot-scan(1)"), "{text}");
+    assert!(text.contains("--broken"), "{text}");
+}
+
+#[test]
+fn man_dir_that_is_missing_names_it_and_the_fix() {
+    let env = Env::new();
+    run(
+        &mut env.knot(["man", "--dir", "nowhere"]),
+        1,
+        "",
+        "knot: cannot write the man page 'nowhere/knot.1': No such file or directory (os \
+         error 2)\n\
+         knot: hint: --dir names a directory that exists and can be written; create it \
+         first (mkdir -p 'nowhere')\n",
+    );
+}
+
+/// A tree whose scan prints one dangling link, coloured: the target in cyan and the
+/// status in red.
+fn dangling() -> Env {
+    let env = Env::new();
+    symlink("nowhere", env.path("l")).unwrap();
+    env
+}
+
+const PLAIN: &str = "./l -> nowhere  [dangling]\n";
+const COLOURED: &str = "./l -> \x1b[36mnowhere\x1b[0m  \x1b[31m[dangling]\x1b[0m\n";
+
+/// `--color=always` colours into a pipe, and wins over NO_COLOR, wherever it stands on
+/// the command line (it is a global option).
+#[test]
+fn color_always_colours_a_pipe_even_with_no_color() {
+    let env = dangling();
+    run(&mut env.knot(["--color=always", "scan"]), 0, COLOURED, "");
+    run(
+        &mut env.knot(["scan", "--color", "always"]),
+        0,
+        COLOURED,
+        "",
+    );
+    run(
+        env.knot(["scan", "--color=always"]).env("NO_COLOR", "1"),
+        0,
+        COLOURED,
+        "",
+    );
+}
+
+/// Auto (the default) does not colour a pipe; never does not colour; the last --color
+/// wins.
+#[test]
+fn auto_and_never_do_not_colour_a_pipe() {
+    let env = dangling();
+    run(&mut env.knot(["scan"]), 0, PLAIN, "");
+    run(&mut env.knot(["scan", "--color=auto"]), 0, PLAIN, "");
+    run(
+        env.knot(["--color=auto", "scan"]).env("NO_COLOR", "1"),
+        0,
+        PLAIN,
+        "",
+    );
+    run(&mut env.knot(["scan", "--color=never"]), 0, PLAIN, "");
+    run(
+        &mut env.knot(["--color=always", "scan", "--color=never"]),
+        0,
+        PLAIN,
+        "",
+    );
+}
+
+#[test]
+fn a_bad_color_is_a_usage_error() {
+    run(
+        knot().args(["scan", "--color=sometimes"]),
+        2,
+        "",
+        "error: invalid value 'sometimes' for '--color <WHEN>'\n  \
+         [possible values: auto, always, never]\n\n\
+         For more information, try '--help'.\n",
+    );
+}
+
+/// clap's own help follows --color too: coloured with always, even into a pipe and with
+/// NO_COLOR, and plain with never.
+#[test]
+fn help_follows_color() {
+    let always = output(
+        knot()
+            .args(["--color=always", "scan", "--help"])
+            .env("NO_COLOR", "1"),
+    );
+    assert_eq!(always.status.code(), Some(0));
+    assert!(always.stdout.starts_with(b"List every link"));
+    assert!(always.stdout.contains(&0x1b), "{always:?}");
+    let never = output(knot().args(["--color=never", "scan", "--help"]));
+    assert_eq!(never.status.code(), Some(0));
+    assert!(!never.stdout.contains(&0x1b), "{never:?}");
+    let auto = output(knot().args(["scan", "--help"]));
+    assert_eq!(auto.stdout, never.stdout);
+}
