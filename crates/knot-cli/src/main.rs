@@ -1,6 +1,7 @@
 //! knot: the command-line front end. Arguments become [`cli::Settings`], the library does
 //! the work, and [`output`] prints the records and messages.
 
+mod change;
 mod cli;
 mod compat;
 mod output;

@@ -30,6 +30,8 @@ pub enum Op {
     Remove,
     /// Reading a directory during a scan.
     Scan,
+    /// Giving a link a new target.
+    Retarget,
 }
 
 impl Op {
@@ -43,6 +45,7 @@ impl Op {
             Op::Inspect => "inspect",
             Op::Remove => "remove",
             Op::Scan => "scan",
+            Op::Retarget => "retarget",
         }
     }
 }

@@ -139,6 +139,7 @@ mod link;
 mod path;
 mod record;
 mod remove;
+mod retarget;
 pub mod scan;
 mod sys;
 
@@ -152,4 +153,5 @@ pub use inspect::inspect;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use record::Record;
 pub use remove::{RemoveMode, remove};
+pub use retarget::{ChangeMode, RetargetOptions, Retargeted, retarget};
 pub use scan::FileId;
