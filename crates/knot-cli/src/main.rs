@@ -6,6 +6,7 @@ mod cli;
 mod compat;
 mod output;
 mod reparse_cmd;
+mod retarget_cmd;
 mod scan_cmd;
 
 use std::ffi::{OsStr, OsString};
@@ -76,6 +77,19 @@ fn run(settings: &Settings) -> Exit {
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
+        Command::Retarget {
+            link,
+            target,
+            options,
+            format,
+        } => retarget_cmd::retarget(link, target, options, *format, settings),
+        Command::Convert {
+            paths,
+            to,
+            recursive,
+            options,
+            format,
+        } => retarget_cmd::convert(paths, *to, *recursive, options, *format, settings),
     }
 }
 

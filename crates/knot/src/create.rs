@@ -430,8 +430,9 @@ impl Planned<'_> {
                 .map_err(io::Error::from)
             })
             .and_then(|()| inspect(link).map_err(io::Error::from));
-        let record = checked
-            .map_err(|e| Error::io_or_read_back(op, link, e, &self.plan.stored).with_target(target))?;
+        let record = checked.map_err(|e| {
+            Error::io_or_read_back(op, link, e, &self.plan.stored).with_target(target)
+        })?;
         Ok(Ok(Created {
             link: record,
             made: Made::of(self.plan.made),

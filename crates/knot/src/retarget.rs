@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::create::{CreateOptions, DriveLetter, LinkType, Planned, Replace, TargetForm, plan_only};
+use crate::create::{
+    CreateOptions, DriveLetter, LinkType, Planned, Replace, TargetForm, plan_only,
+};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Found, Kind, Link};
@@ -165,8 +167,8 @@ fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result
     let text = crate::sys::read_link(link)
         .map(|stored| stored.leads_to.unwrap_or(stored.target))
         .map_err(|e| Error::io(op, link, e))?;
-    let dir = crate::path::real_dir(crate::path::parent_dir(link))
-        .map_err(|e| Error::io(op, link, e))?;
+    let dir =
+        crate::path::real_dir(crate::path::parent_dir(link)).map_err(|e| Error::io(op, link, e))?;
     let absolute = crate::path::fold_as_followed(&dir.join(&text));
     let new_target: PathBuf = match to {
         ConvertTo::Relative => crate::path::relative_to(&absolute, &dir),
