@@ -324,13 +324,26 @@ fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
     let own = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
     let is_symlink = rustix::fs::fstat(&fd)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink());
-    let old = match read_attribute(&own)? {
+    // `getxattr`, which follows `/proc/self/fd/N` to the entry itself (`lgetxattr` would
+    // ask the proc link), and stops there: the entry is a symlink opened with `O_PATH`.
+    let read_own = || -> io::Result<Option<Vec<u8>>> {
+        let mut buffer = vec![0u8; knot_reparse::MAX_BUFFER_SIZE];
+        match rustix::fs::getxattr(&own, REPARSE_DATA, &mut buffer) {
+            Ok(len) => {
+                buffer.truncate(len);
+                Ok(Some(buffer))
+            }
+            Err(Errno::NODATA | Errno::NOTSUP) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    };
+    let old = match read_own()? {
         Some(old) if is_symlink && is_name_surrogate(&old) => old,
         // Not a link (any more): nothing is written.
         _ => return Err(replaced()),
     };
     rustix::fs::setxattr(&own, REPARSE_DATA, buffer, XattrFlags::REPLACE)?;
-    if read_attribute(&own)?.as_deref() == Some(buffer) {
+    if read_own()?.as_deref() == Some(buffer) {
         return Ok(());
     }
     let restored = rustix::fs::setxattr(&own, REPARSE_DATA, &old, XattrFlags::REPLACE);
