@@ -128,10 +128,11 @@ fn race(
                 raced += 1;
             }
             // A retarget in place (ntfs-3g) reads the link back by its name after the
-            // change: the file took the name after knot was done with the link.
+            // change: the file took the name (ntfs-3g's rename removes the old name first,
+            // so for a moment there is nothing) after knot was done with the link.
             Err(err)
                 if matches!(err.kind(), ErrorKind::ReadBack { found, .. }
-                    if found == "something that is not a link") =>
+                    if found == "something that is not a link" || found == "nothing") =>
             {
                 raced += 1;
             }
