@@ -119,8 +119,11 @@ fn race(
             }
             // The file came while knot worked: found, and left alone; or the racer's rename
             // took the link away first (ntfs-3g's rename is not one step).
+            // Or reading the link raced the file onto its name: `readlink` of what is a
+            // file by then says EINVAL (ntfs-3g); nothing was changed.
             Err(err)
                 if err.to_string().contains("replaced by something else")
+                    || err.io_error().is_some_and(|e| e.raw_os_error() == Some(22))
                     || err
                         .io_error()
                         .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
