@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
-use knot::{CreateOptions, DriveLetter, Flavour, LinkType, RemoveMode, Replace, TargetForm};
+use knot::{
+    ChangeMode, ConvertOptions, ConvertTo, CreateOptions, DriveLetter, Flavour, LinkType,
+    RemoveMode, Replace, RetargetOptions, TargetForm,
+};
 
 use crate::Exit;
 use crate::output::{ErrorMessages, Format, Messages};
@@ -129,6 +132,65 @@ enum Commands {
         dry_run: bool,
         #[command(flatten)]
         format: FormatArgs,
+    },
+    /// Give the link LINK a new target, keeping its kind (a junction stays a junction)
+    /// and flavour.
+    ///
+    /// NEW_TARGET is stored as given: a relative one is relative to LINK's directory. The
+    /// change is atomic: on Linux the new link is made beside LINK and swapped in; a
+    /// junction on Windows, and any link on an NTFS volume mounted with ntfs-3g, has its
+    /// reparse point rewritten in place.
+    Retarget {
+        /// The link to change: a symlink or a junction.
+        #[arg(value_name = "LINK", value_parser = path_arg())]
+        link: PathBuf,
+        /// Its new target.
+        #[arg(value_name = "NEW_TARGET", value_parser = path_arg())]
+        target: PathBuf,
+        /// The drive letter of an absolute target on an NTFS volume mounted with ntfs-3g
+        /// (default: the link's own).
+        #[arg(long, value_name = "X:", value_parser = parse_drive)]
+        drive: Option<DriveLetter>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Rewrite links between relative and absolute targets, or between junctions and
+    /// directory symlinks, keeping what they lead to.
+    ///
+    /// A relative target is computed from the link's own directory (like `ln -r`). A
+    /// dangling link converts too, by its text; a link already in the form asked for is
+    /// reported `unchanged`.
+    #[command(group(
+        clap::ArgGroup::new("form")
+            .required(true)
+            .args(["relative", "absolute", "to_symlink", "to_junction"])
+    ))]
+    Convert {
+        /// The links to convert (with --recursive, also directories: every link below).
+        #[arg(required = true, value_name = "PATH", value_parser = path_arg())]
+        paths: Vec<PathBuf>,
+        /// Make each symlink's target relative to the link's directory.
+        #[arg(long)]
+        relative: bool,
+        /// Make each symlink's target absolute.
+        #[arg(long)]
+        absolute: bool,
+        /// Replace each junction by a directory symlink to the same directory.
+        #[arg(long)]
+        to_symlink: bool,
+        /// Replace each directory symlink by a junction (where junctions exist: Windows,
+        /// NTFS through ntfs-3g).
+        #[arg(long)]
+        to_junction: bool,
+        /// Convert every link below each directory PATH.
+        #[arg(long, short = 'r')]
+        recursive: bool,
+        /// The drive letter of an absolute target on an NTFS volume mounted with ntfs-3g
+        /// (default: the link's own).
+        #[arg(long, value_name = "X:", value_parser = parse_drive)]
+        drive: Option<DriveLetter>,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
@@ -292,6 +354,36 @@ struct ForceArg {
     force: bool,
 }
 
+/// The options of every command that changes links.
+#[derive(Args, Debug)]
+struct ChangeArgs {
+    /// Check everything and say what would change, but change nothing.
+    #[arg(long, short = 'n')]
+    dry_run: bool,
+    /// Print one JSON record per link: its record after the change, the action and the old
+    /// target.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ChangeArgs {
+    fn mode(&self) -> ChangeMode {
+        if self.dry_run {
+            ChangeMode::DryRun
+        } else {
+            ChangeMode::Change
+        }
+    }
+
+    fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            Format::Human
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct FormatArgs {
     /// Print one JSON object per line.
@@ -355,6 +447,19 @@ pub enum Command {
     Completions(clap_complete::Shell),
     Man {
         dir: Option<PathBuf>,
+    },
+    Retarget {
+        link: PathBuf,
+        target: PathBuf,
+        options: RetargetOptions,
+        format: Format,
+    },
+    Convert {
+        paths: Vec<PathBuf>,
+        to: ConvertTo,
+        recursive: bool,
+        options: ConvertOptions,
+        format: Format,
     },
 }
 
@@ -642,6 +747,52 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
         Commands::Scan(args) => Command::Scan(args.into_settings()),
         Commands::Completions { shell } => Command::Completions(shell),
         Commands::Man { dir } => Command::Man { dir },
+        Commands::Retarget {
+            link,
+            target,
+            drive,
+            change,
+        } => {
+            let mut options = RetargetOptions::default();
+            options.mode = change.mode();
+            options.drive = drive;
+            Command::Retarget {
+                link,
+                target,
+                options,
+                format: change.format(),
+            }
+        }
+        Commands::Convert {
+            paths,
+            relative,
+            absolute,
+            to_symlink,
+            recursive,
+            drive,
+            change,
+            ..
+        } => {
+            let to = if relative {
+                ConvertTo::Relative
+            } else if absolute {
+                ConvertTo::Absolute
+            } else if to_symlink {
+                ConvertTo::Symlink
+            } else {
+                ConvertTo::Junction
+            };
+            let mut options = ConvertOptions::default();
+            options.mode = change.mode();
+            options.drive = drive;
+            Command::Convert {
+                paths,
+                to,
+                recursive,
+                options,
+                format: change.format(),
+            }
+        }
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),

@@ -1,10 +1,12 @@
 //! knot: the command-line front end. Arguments become [`cli::Settings`], the library does
 //! the work, and [`output`] prints the records and messages.
 
+mod change;
 mod cli;
 mod compat;
 mod output;
 mod reparse_cmd;
+mod retarget_cmd;
 mod scan_cmd;
 mod shell_cmd;
 
@@ -93,6 +95,19 @@ fn run(settings: &Settings) -> Exit {
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
         Command::Completions(shell) => shell_cmd::completions(*shell, messages),
         Command::Man { dir } => shell_cmd::man(dir.as_deref(), messages),
+        Command::Retarget {
+            link,
+            target,
+            options,
+            format,
+        } => retarget_cmd::retarget(link, target, options, *format, settings),
+        Command::Convert {
+            paths,
+            to,
+            recursive,
+            options,
+            format,
+        } => retarget_cmd::convert(paths, *to, *recursive, options, *format, settings),
     }
 }
 

@@ -815,3 +815,92 @@ fn junction_front_end_makes_lists_and_deletes_a_real_junction() {
         "alive"
     );
 }
+
+/// Issue 13: a junction retargeted on ntfs-3g stays the same entry with a new reparse
+/// point, Windows' layout byte for byte, and keeps its drive letter; `convert` turns it
+/// into a directory symlink and back.
+#[test]
+fn retarget_and_convert_real_junctions() {
+    let Some(vol) = volume("retarget_and_convert_real_junctions") else {
+        return;
+    };
+    fs::create_dir(vol.path("target")).unwrap();
+    fs::create_dir(vol.path("other")).unwrap();
+    fs::write(vol.path("target/canary"), "alive").unwrap();
+    vol.knot(["junction", "j", "other"]).assert().code(0);
+    vol.knot(["retarget", "j", "target"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'C:\\other' -> 'C:\\target'\n")
+        .stderr("");
+    vol.remount();
+    assert_eq!(
+        reparse_data(&vol.path("j")),
+        vector("k1-junction-accepted-by-ntfs-3g")
+    );
+    assert_eq!(fs::read_link(vol.path("j")).unwrap(), vol.path("target"));
+    let info = vol.ntfsinfo("j");
+    assert!(
+        info.contains("Reparse tag:\t\t 0xa0000003 (mount point)"),
+        "{info}"
+    );
+    // The drive letter stays the link's own unless --drive says otherwise.
+    vol.knot(["retarget", "--drive", "D:", "j", "other"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'C:\\target' -> 'D:\\other'\n");
+    vol.knot(["retarget", "j", "target"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'D:\\other' -> 'D:\\target'\n");
+    // A dry run changes nothing.
+    vol.knot(["retarget", "--dry-run", "j", "other"])
+        .assert()
+        .code(0)
+        .stdout("would replace 'j': 'D:\\target' -> 'D:\\other'\n");
+    vol.remount();
+    assert_eq!(vol.show("j")["substitute_name"], "\\??\\D:\\target");
+    // A junction's rules hold for the new target.
+    vol.knot(["retarget", "j", "target/canary"])
+        .assert()
+        .code(1)
+        .stdout("");
+    // A junction cannot be relative; --to-symlink makes it a directory symlink, which can.
+    vol.knot(["convert", "--relative", "j"])
+        .assert()
+        .code(1)
+        .stderr(
+            "knot: cannot convert 'j': it is a junction, and a junction always stores an \
+             absolute target\nknot: hint: make it a directory symlink, which can be relative: \
+             knot convert --to-symlink, then knot convert --relative\n",
+        );
+    vol.knot(["convert", "--to-symlink", "j"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'D:\\target' -> 'D:\\target' (now a symlink)\n");
+    vol.knot(["convert", "--relative", "j"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'D:\\target' -> 'target'\n");
+    vol.remount();
+    let record = vol.show("j");
+    assert_eq!(record["kind"], "symlink");
+    assert_eq!(record["tag"], "0xa000000c");
+    assert_eq!(record["target"], "target");
+    assert_eq!(record["dir"], true);
+    assert_eq!(fs::read_to_string(vol.path("j/canary")).unwrap(), "alive");
+    vol.knot(["convert", "--to-junction", "j"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'j': 'target' -> 'C:\\target' (now a junction)\n");
+    vol.remount();
+    assert_eq!(
+        reparse_data(&vol.path("j")),
+        vector("k1-junction-accepted-by-ntfs-3g")
+    );
+    assert_eq!(vol.names(), ["j", "other", "target"]);
+    assert_eq!(
+        fs::read_to_string(vol.path("target/canary")).unwrap(),
+        "alive"
+    );
+}

@@ -151,6 +151,75 @@ mod on_windows {
         assert_eq!(env.names(), ["d", "f"]);
     }
 
+    /// Issue 13: retarget and convert change links only: a file, a hard link and a
+    /// directory are refused and left alone (these run under Wine too).
+    #[test]
+    fn retarget_and_convert_refuse_what_is_not_a_link() {
+        let env = Env::new();
+        fs::write(env.path("f"), "x").unwrap();
+        fs::create_dir(env.path("d")).unwrap();
+        run(
+            &mut env.knot(["retarget", "f", "d"]),
+            1,
+            "",
+            "knot: cannot retarget 'f': it is a regular file, not a link
+\
+             knot: hint: knot retarget changes symlinks and junctions only
+",
+        );
+        run(
+            &mut env.knot(["convert", "--relative", "d"]),
+            1,
+            "",
+            "knot: cannot convert 'd': it is a directory, not a link
+\
+             knot: hint: to convert the links below a directory, add --recursive
+",
+        );
+        run(
+            &mut env.knot(["hardlink", "h", "f"]),
+            0,
+            "created hard link 'h' => 'f'
+",
+            "",
+        );
+        let out = output(&mut env.knot(["convert", "--to-symlink", "h"]));
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(env.names(), ["d", "f", "h"]);
+        assert_eq!(fs::read_to_string(env.path("f")).unwrap(), "x");
+    }
+
+    /// Issue 13: a junction is retargeted in place (`FSCTL_SET_REPARSE_POINT` through a
+    /// handle to it) and converted to a directory symlink. Wine 8 has no reparse points,
+    /// so there the junction cannot be made, and this says so.
+    #[test]
+    fn junction_retargeted_in_place() {
+        let env = Env::new();
+        fs::create_dir(env.path("d")).unwrap();
+        fs::create_dir(env.path("e")).unwrap();
+        if output(&mut env.knot(["junction", "j", "d"])).status.code() != Some(0) {
+            super::note(
+                "no junctions here (Wine 8 has no reparse points): retarget of a junction not run",
+            );
+            assert_eq!(env.names(), ["d", "e"]);
+            return;
+        }
+        // As knot shows paths: without `\\?\` where the short form names the same file.
+        let real = PathBuf::from(env.real().to_str().unwrap().trim_start_matches(r"\\?\"));
+        let (d, e) = (real.join("d"), real.join("e"));
+        run(
+            &mut env.knot(["retarget", "j", "e"]),
+            0,
+            &format!("replaced 'j': '{}' -> '{}'\n", d.display(), e.display()),
+            "",
+        );
+        let out = output(&mut env.knot(["show", "--json", "j"]));
+        let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(record["kind"], "junction");
+        assert_eq!(record["target"], e.to_str().unwrap());
+        assert_eq!(env.names(), ["d", "e", "j"]);
+    }
+
     /// Junctions: made and shown, or refused before anything is made (Wine 8: no reparse
     /// points). Never an empty directory left behind.
     #[test]

@@ -317,41 +317,189 @@ fn create_inner(
     ty: LinkType,
     options: &CreateOptions,
 ) -> Result<Created> {
-    let op = ty.op();
+    plan_only(link, target, ty, options)?.commit()
+}
+
+/// A create probed and planned, with nothing made yet: the stages up to [`Plan`], for the
+/// operations that change an existing link (retarget, convert). Such an operation plans
+/// the link anew with [`Replace::Links`], then shows the plan ([`Planned::preview`], a dry
+/// run: everything checked, nothing changed), rewrites the link's reparse point in place
+/// where the platform can ([`Planned::rewrite`]), or makes the plan and commits it over
+/// the link ([`Planned::commit`]), which is what [`create`] does.
+pub(crate) struct Planned<'a> {
+    asked: Asked<'a>,
+    probe: Probe,
+    plan: Plan,
+}
+
+/// Stages 1 and 2 of [`create`] alone: every check a create makes before it makes
+/// anything.
+pub(crate) fn plan_only<'a>(
+    link: &'a Path,
+    target: &'a Path,
+    ty: LinkType,
+    options: &'a CreateOptions,
+) -> Result<Planned<'a>> {
     let probe = Probe::new(link, target, ty, options)?;
     let plan = Plan::new(link, target, &probe, ty, options)?;
-    let staged = match Staged::make(link, target, &plan, options) {
-        Ok(staged) => staged,
-        // `knot link` without the symlink privilege (Windows without Developer Mode or
-        // elevation): the next best kind, which needs none, and a note saying so.
-        Err(e)
-            if ty == LinkType::Best
-                && sys::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
-        {
-            let next = if plan.flavour == Flavour::Dir {
-                LinkType::Junction
-            } else {
-                LinkType::Hardlink
-            };
-            let mut created =
-                create_inner(link, &probe.target_path, next, options).map_err(|e| e.with_op(op))?;
-            created.notes.insert(0, Note::NoSymlinkPrivilege);
-            return Ok(created);
-        }
-        Err(e) => return Err(write_error(op, link, e).with_target(target)),
-    };
-    let record = staged
-        .commit()
-        .map_err(|err| Error::io_or_read_back(op, link, err, &plan.stored).with_target(target))?;
-    let mut notes = plan.notes;
-    if plan.replacing && probe.existing.is_some() {
-        notes.push(Note::Replaced);
-    }
-    Ok(Created {
-        link: record,
-        made: Made::of(plan.made),
-        notes,
+    Ok(Planned {
+        asked: Asked {
+            link,
+            target,
+            ty,
+            options,
+        },
+        probe,
+        plan,
     })
+}
+
+impl Planned<'_> {
+    /// The kind of link the plan makes, as [`inspect`] would report it.
+    pub(crate) fn made_kind(&self) -> crate::link::Kind {
+        match self.plan.made {
+            LinkType::Junction => crate::link::Kind::Junction,
+            LinkType::Hardlink => crate::link::Kind::Hardlink,
+            LinkType::Symlink | LinkType::Best => crate::link::Kind::Symlink,
+        }
+    }
+
+    /// What the place can do with junctions (native, emulated by a symlink, refused).
+    pub(crate) fn junctions(&self) -> Junctions {
+        self.plan.place.junctions()
+    }
+
+    fn fail(&self, err: io::Error) -> Error {
+        write_error(self.asked.ty.op(), self.asked.link, err).with_target(self.asked.target)
+    }
+
+    /// The reparse buffer the plan writes, where knot writes it itself (Windows junctions,
+    /// links on ntfs-3g): encoded and checked (on ntfs-3g, against what Windows can read),
+    /// written nowhere.
+    fn buffer(&self) -> Result<Written> {
+        let request = sys::Request {
+            link: self.asked.link,
+            target: &self.plan.stored,
+            given: self.asked.target,
+            flavour: self.plan.flavour,
+            drive: self.asked.options.drive.map(DriveLetter::letter),
+        };
+        match self.plan.made {
+            LinkType::Hardlink => Ok(None),
+            made => self
+                .plan
+                .place
+                .encode(&request, made == LinkType::Junction)
+                .map_err(|e| self.fail(e)),
+        }
+    }
+
+    /// The link as the plan would leave it, from `before`, the link that stands there: a
+    /// dry run's answer. Everything a create checks before it makes anything is checked
+    /// (the buffer too, where knot writes one).
+    pub(crate) fn preview(&self, before: &Link) -> Result<Link> {
+        let buffer = self.buffer()?;
+        let mut link = Link::new(before.path.clone(), self.made_kind());
+        link.dir = before.dir;
+        link.target = Some(self.plan.stored.clone());
+        link.relative = Some(self.plan.stored.is_relative());
+        if let Some(raw) = buffer {
+            sys::fill_reparse(&mut link, raw);
+        }
+        let target_path = &self.probe.target_path;
+        (link.status, link.resolved) = match self.probe.target_meta {
+            Some(_) => (
+                Some(crate::link::Status::Ok),
+                crate::path::canonical(target_path).ok(),
+            ),
+            None => (
+                Some(crate::link::Status::Dangling),
+                crate::path::real_location(target_path).ok(),
+            ),
+        };
+        Ok(link)
+    }
+
+    /// Writes the plan's reparse buffer over the existing link's, in place on the same
+    /// file (Windows junctions, links on ntfs-3g: see each backend's `rewrite`), and reads
+    /// the link back. The plan comes back, with nothing done, where the link is not a
+    /// reparse point knot writes: [`Planned::commit`] replaces it instead.
+    pub(crate) fn rewrite(self) -> Result<std::result::Result<Created, Self>> {
+        let Some(buffer) = self.buffer()? else {
+            return Ok(Err(self));
+        };
+        let Asked { link, target, .. } = self.asked;
+        let op = self.asked.ty.op();
+        let checked = self
+            .plan
+            .place
+            .rewrite(link, &buffer)
+            .and_then(|()| {
+                verify(
+                    self.plan.made,
+                    &self.plan.stored,
+                    &self.plan.target_path,
+                    self.plan.target_meta,
+                    link,
+                    Some(&buffer),
+                )
+                .map_err(io::Error::from)
+            })
+            .and_then(|()| inspect(link).map_err(io::Error::from));
+        let record = checked.map_err(|e| {
+            Error::io_or_read_back(op, link, e, &self.plan.stored).with_target(target)
+        })?;
+        Ok(Ok(Created {
+            link: record,
+            made: Made::of(self.plan.made),
+            notes: self.plan.notes,
+        }))
+    }
+
+    /// Stages 3 and 4: makes the link as planned and commits it (over the existing link,
+    /// when it replaces one).
+    pub(crate) fn commit(self) -> Result<Created> {
+        let Asked {
+            link,
+            target,
+            ty,
+            options,
+        } = self.asked;
+        let (probe, plan) = (self.probe, self.plan);
+        let op = ty.op();
+        let staged = match Staged::make(link, target, &plan, options) {
+            Ok(staged) => staged,
+            // `knot link` without the symlink privilege (Windows without Developer Mode or
+            // elevation): the next best kind, which needs none, and a note saying so.
+            Err(e)
+                if ty == LinkType::Best
+                    && sys::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
+            {
+                let next = if plan.flavour == Flavour::Dir {
+                    LinkType::Junction
+                } else {
+                    LinkType::Hardlink
+                };
+                let mut created = create_inner(link, &probe.target_path, next, options)
+                    .map_err(|e| e.with_op(op))?;
+                created.notes.insert(0, Note::NoSymlinkPrivilege);
+                return Ok(created);
+            }
+            Err(e) => return Err(write_error(op, link, e).with_target(target)),
+        };
+        let record = staged.commit().map_err(|err| {
+            Error::io_or_read_back(op, link, err, &plan.stored).with_target(target)
+        })?;
+        let mut notes = plan.notes;
+        if plan.replacing && probe.existing.is_some() {
+            notes.push(Note::Replaced);
+        }
+        Ok(Created {
+            link: record,
+            made: Made::of(plan.made),
+            notes,
+        })
+    }
 }
 
 /// Stage 1: what stands at the link, and what the target is, seen from where it will be

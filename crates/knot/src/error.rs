@@ -30,6 +30,10 @@ pub enum Op {
     Remove,
     /// Reading a directory during a scan.
     Scan,
+    /// Giving a link a new target.
+    Retarget,
+    /// Changing a link's form (relative or absolute) or kind (symlink or junction).
+    Convert,
 }
 
 impl Op {
@@ -43,6 +47,8 @@ impl Op {
             Op::Inspect => "inspect",
             Op::Remove => "remove",
             Op::Scan => "scan",
+            Op::Retarget => "retarget",
+            Op::Convert => "convert",
         }
     }
 }
@@ -160,6 +166,12 @@ pub enum ErrorKind {
         /// The link itself: the path without its trailing slash.
         link: PathBuf,
     },
+    /// A junction cannot store a relative target (`knot convert --relative` of one): NTFS
+    /// junctions are absolute by definition.
+    JunctionNotRelative,
+    /// `knot convert --to-junction` where the file system has no junctions (only NTFS
+    /// has them: Windows, or a volume mounted with ntfs-3g).
+    NoJunctions,
     /// Any other failure of the system call.
     Io,
 }
@@ -400,6 +412,12 @@ impl Error {
                 "{} is a link, and the trailing slash leads through it to what it points at",
                 quote_lossy(link)
             ),
+            ErrorKind::JunctionNotRelative => {
+                "it is a junction, and a junction always stores an absolute target".into()
+            }
+            ErrorKind::NoJunctions => "this file system has no junctions (they are NTFS's: \
+                Windows, or an NTFS volume mounted with ntfs-3g)"
+                .into(),
             ErrorKind::Io => match &self.source {
                 Some(e) => e.to_string(),
                 None => "an unknown error".into(),
@@ -463,6 +481,21 @@ impl Error {
                 needs no privilege"
                 .into(),
             ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
+            ErrorKind::NotALink { what: Found::Dir } if self.op == Op::Convert => {
+                "to convert the links below a directory, add --recursive".into()
+            }
+            ErrorKind::NotALink { .. } if matches!(self.op, Op::Retarget | Op::Convert) => {
+                format!(
+                    "knot {} changes symlinks and junctions only",
+                    self.op.verb()
+                )
+            }
+            ErrorKind::JunctionNotRelative => "make it a directory symlink, which can be \
+                relative: knot convert --to-symlink, then knot convert --relative"
+                .into(),
+            ErrorKind::NoJunctions => "keep the symlink: it is what stands in for a junction \
+                here"
+                .into(),
             ErrorKind::NotALink { what: Found::File } => {
                 "knot rm removes links only; delete files with rm (or del)".into()
             }

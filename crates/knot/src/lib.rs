@@ -137,8 +137,9 @@ pub mod escape;
 mod inspect;
 mod link;
 mod path;
-mod record;
+pub mod record;
 mod remove;
+mod retarget;
 pub mod scan;
 mod sys;
 
@@ -152,4 +153,7 @@ pub use inspect::inspect;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use record::Record;
 pub use remove::{RemoveMode, remove};
+pub use retarget::{
+    ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, retarget,
+};
 pub use scan::FileId;

@@ -34,6 +34,37 @@ fn fold(abs: &Path) -> PathBuf {
     out
 }
 
+/// An absolute `path` with `.` and `..` taken out where the system takes them out when it
+/// follows the path: on Unix each `..` after the links before it (the part before it
+/// resolved first, `sym/..` being the parent of where `sym` leads), lexically only where
+/// that part names nothing (a dangling path, which no system can follow either); on
+/// Windows all lexically, as Windows folds a link's target. Links not followed by a `..`
+/// stay as they are, so the result names what `path` names and keeps its words.
+pub(crate) fn fold_as_followed(path: &Path) -> PathBuf {
+    if DOT_DOT == DotDot::Lexical {
+        return fold(path);
+    }
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+                if !matches!(
+                    out.components().next_back(),
+                    Some(Component::RootDir) | None
+                ) {
+                    out.pop();
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The directory a link lives in: its parent, or `.` for a bare name.
 pub(crate) fn parent_dir(link: &Path) -> &Path {
     match link.parent() {

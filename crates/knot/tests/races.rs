@@ -17,7 +17,10 @@ use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use knot::{CreateOptions, ErrorKind, Flavour, LinkType, RemoveMode, Replace, create, remove};
+use knot::{
+    CreateOptions, ErrorKind, Flavour, LinkType, RemoveMode, Replace, RetargetOptions, create,
+    remove, retarget,
+};
 
 mod support;
 
@@ -116,12 +119,23 @@ fn race(
             }
             // The file came while knot worked: found, and left alone; or the racer's rename
             // took the link away first (ntfs-3g's rename is not one step).
+            // Or reading the link raced the file onto its name: `readlink` of what is a
+            // file by then says EINVAL (ntfs-3g); nothing was changed.
             Err(err)
                 if err.to_string().contains("replaced by something else")
+                    || err.io_error().is_some_and(|e| e.raw_os_error() == Some(22))
                     || err
                         .io_error()
                         .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
             {
+                raced += 1;
+            }
+            // A retarget in place (ntfs-3g) reads the link back by its name after the
+            // change, step by step (what it is, what it holds, where it leads): the file
+            // can take the name between any two steps (ntfs-3g's rename removes the old
+            // name first), after knot was done with the link. Whether the file came
+            // through intact is checked below, whatever the read-back said.
+            Err(err) if matches!(err.kind(), ErrorKind::ReadBack { .. }) => {
                 raced += 1;
             }
             Err(err) => panic!("round {round}: {err}"),
@@ -254,7 +268,84 @@ fn two_forces(dir: &Path) {
     );
 }
 
+/// retarget, racing a file renamed onto the link: the file never gets the link's new
+/// target (on ntfs-3g: never gets reparse data, which would hide its contents), and is
+/// never overwritten.
+fn retarget_race(dir: &Path, rounds: u64) {
+    setup(dir);
+    fs::create_dir(dir.join("e")).unwrap();
+    let e = dir.join("e");
+    race(dir, rounds, &["d", "e", "t"], make_link, |p| {
+        let new_target = if knot::inspect(p)?.dir == Some(true) {
+            e.clone()
+        } else {
+            "d/canary".into()
+        };
+        retarget(p, new_target, &RetargetOptions::default()).map(|_| ())
+    });
+    assert_eq!(fs::read_to_string(dir.join("d/canary")).unwrap(), "keep");
+}
+
+/// Issue 13: a reader that looks at the link again and again while it is retargeted
+/// hundreds of times never finds it missing. Each round waits, by count, until the reader
+/// has looked again, so every retarget overlaps reads; the reader must have seen both
+/// targets, so it cannot pass by looking only before or after the work.
+fn readers_never_miss_the_link(dir: &Path, rounds: u64) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    fs::create_dir(dir.join("a")).unwrap();
+    fs::create_dir(dir.join("b")).unwrap();
+    let p = dir.join("p");
+    create(&p, "a", LinkType::Symlink, &CreateOptions::default()).unwrap();
+    let (looks, done) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let reader = {
+        let (p, looks, done) = (p.clone(), Arc::clone(&looks), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let (mut missing, mut seen) = (0u64, std::collections::BTreeSet::new());
+            while !done.load(Ordering::Acquire) {
+                match fs::read_link(&p) {
+                    Ok(target) => drop(seen.insert(target)),
+                    Err(_) => missing += 1,
+                }
+                looks.fetch_add(1, Ordering::Release);
+            }
+            (missing, seen)
+        })
+    };
+    for round in 0..rounds {
+        let before = looks.load(Ordering::Acquire);
+        let target = if round % 2 == 0 { "b" } else { "a" };
+        let done = retarget(&p, target, &RetargetOptions::default()).unwrap();
+        assert!(done.changed, "round {round}");
+        while looks.load(Ordering::Acquire) < before + 2 {
+            std::thread::yield_now();
+        }
+    }
+    done.store(true, Ordering::Release);
+    let (missing, seen) = reader.join().unwrap();
+    assert_eq!(
+        missing, 0,
+        "the reader found the link missing {missing} times"
+    );
+    assert_eq!(seen.len(), 2, "the reader saw {seen:?}");
+    assert_eq!(names(dir), ["a", "b", "p"], "nothing left behind");
+}
+
 // ---- native ----
+
+/// Issue 13: retarget is atomic on a native file system (`RENAME_EXCHANGE`).
+#[test]
+fn a_reader_never_finds_a_retargeted_link_missing() {
+    readers_never_miss_the_link(tempfile::tempdir().unwrap().path(), ROUNDS);
+}
+
+/// Issue 13: retarget racing a regular file.
+#[test]
+fn retarget_racing_a_file_never_changes_it() {
+    retarget_race(tempfile::tempdir().unwrap().path(), ROUNDS);
+}
 
 /// Issue 10.14: rm racing a regular file.
 #[test]
@@ -302,4 +393,14 @@ fn ntfs3g_two_forces_on_one_name_both_succeed() {
         return;
     };
     two_forces(&vol.mnt);
+}
+
+/// Issue 13 on ntfs-3g: the reparse point is rewritten in place, through a descriptor of
+/// the link itself, so a file renamed onto the name never gets reparse data.
+#[test]
+fn ntfs3g_retarget_racing_a_file_never_changes_it() {
+    let Some(vol) = volume("ntfs3g_retarget_racing_a_file_never_changes_it") else {
+        return;
+    };
+    retarget_race(&vol.mnt, MANY_ROUNDS);
 }

@@ -333,6 +333,8 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::ReadOnlyFileSystem
         | ErrorKind::KernelFileSystem { .. }
         | ErrorKind::TrailingSlash { .. }
+        | ErrorKind::JunctionNotRelative
+        | ErrorKind::NoJunctions
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

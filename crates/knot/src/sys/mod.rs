@@ -194,6 +194,20 @@ pub(crate) trait Strategy: std::fmt::Debug {
     /// Makes the junction `request` asks for, where [`Strategy::junctions`] says
     /// [`Junctions::Native`]; elsewhere the caller makes a symlink instead or refuses.
     fn junction(&self, request: &Request<'_>) -> std::io::Result<Written>;
+    /// The reparse buffer that [`Strategy::symlink`] (`junction: false`) or
+    /// [`Strategy::junction`] would write for `request`, encoded and checked but written
+    /// nowhere; `None` where the system builds the link itself (a Unix symlink; a Windows
+    /// symlink, whose buffer `CreateSymbolicLinkW` fills in).
+    fn encode(&self, _request: &Request<'_>, _junction: bool) -> std::io::Result<Written> {
+        Ok(None)
+    }
+    /// Replaces the reparse point of the existing link `link` by `buffer` in place, on the
+    /// same file, and reads it back; the old buffer is put back if the read-back fails.
+    /// Only where [`Strategy::encode`] gives a buffer; elsewhere `Unsupported`, and the
+    /// caller replaces the link by a new one instead.
+    fn rewrite(&self, _link: &Path, _buffer: &[u8]) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// Where a link is to be made, with the [`Strategy`] that makes links there.
@@ -213,6 +227,16 @@ impl Place {
     /// See [`Strategy::flavour_matters`].
     pub(crate) fn flavour_matters(&self) -> bool {
         self.0.flavour_matters()
+    }
+
+    /// See [`Strategy::encode`].
+    pub(crate) fn encode(&self, request: &Request<'_>, junction: bool) -> std::io::Result<Written> {
+        self.0.encode(request, junction)
+    }
+
+    /// See [`Strategy::rewrite`].
+    pub(crate) fn rewrite(&self, link: &Path, buffer: &[u8]) -> std::io::Result<()> {
+        self.0.rewrite(link, buffer)
     }
 }
 
@@ -329,6 +353,12 @@ pub(crate) struct ReparseData {
     pub(crate) print_name: Option<OsString>,
     /// The raw REPARSE_DATA_BUFFER bytes.
     pub(crate) raw: Vec<u8>,
+}
+
+/// Fills in `link`'s record from a reparse buffer knot would write (a dry run's preview):
+/// kind, names, tag, target, as a read of the link would give them.
+pub(crate) fn fill_reparse(link: &mut Link, raw: Vec<u8>) {
+    let _ = reparse::record(raw, link.dir, None).fill(link);
 }
 
 // knot's kind for a reparse point, for the backends.

@@ -197,17 +197,27 @@ impl Volume {
     /// `knot junction`: an empty directory with a mount-point reparse point to the target,
     /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
     fn make_junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+        make(request.link, true, &self.junction_buffer(request)?)
+    }
+
+    /// The buffer of [`Volume::make_junction`].
+    fn junction_buffer(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let windows = self.windows_path(request.given, request.target, request.drive)?;
         let point = MountPoint::junction(windows.as_str())
             .map_err(|e| refuse(request.given, e.to_string()))?;
-        let buffer = encode(request.given, point.into())?;
-        make(request.link, true, &buffer)
+        encode(request.given, point.into())
     }
 
     /// `knot symlink`: an empty file (a file symlink) or directory (a directory symlink)
     /// with a symlink reparse point. A relative target keeps its form, with backslashes and
     /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
     fn make_symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
+        let buffer = self.symlink_buffer(request)?;
+        make(request.link, request.flavour == Flavour::Dir, &buffer)
+    }
+
+    /// The buffer of [`Volume::make_symlink`].
+    fn symlink_buffer(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let text = utf8(request.target)?;
         let point = if let Some(windows) = windows_absolute(text)? {
             Symlink::absolute(windows.as_str())
@@ -218,8 +228,7 @@ impl Volume {
             Ok(self.relative(request.link, text)?)
         };
         let point = point.map_err(|e| refuse(request.given, e.to_string()))?;
-        let buffer = encode(request.given, point.into())?;
-        make(request.link, request.flavour == Flavour::Dir, &buffer)
+        encode(request.given, point.into())
     }
 
     /// The Windows path of an absolute Linux path on this volume, reached through any of
@@ -279,6 +288,76 @@ impl Strategy for Volume {
     fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
         self.make_junction(request).map(Some)
     }
+
+    fn encode(&self, request: &Request<'_>, junction: bool) -> io::Result<Written> {
+        if junction {
+            self.junction_buffer(request).map(Some)
+        } else {
+            self.symlink_buffer(request).map(Some)
+        }
+    }
+
+    fn rewrite(&self, link: &Path, buffer: &[u8]) -> io::Result<()> {
+        rewrite(link, buffer)
+    }
+}
+
+/// Replaces the reparse point of the link `link` by `buffer`, on the same entry, without
+/// ever giving another file reparse data (issue 10's lesson: a file renamed onto the name
+/// between a check and a write by name would get it, its data hidden behind it).
+///
+/// The entry is opened itself, not followed (`O_PATH | O_NOFOLLOW`: ntfs-3g shows a link
+/// as a symlink, and such a descriptor names the symlink), and every later call goes
+/// through that descriptor as `/proc/self/fd/N`, which the kernel resolves to the very
+/// entry opened, whatever is renamed onto its name meanwhile: so what is checked (a
+/// symlink whose reparse point stands for another name) is what is written. The old
+/// buffer is kept, and put back if the new one does not read back. The entry keeps its
+/// type (a link stays a link), so the kernel's cached inode type stays right.
+fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    let name = link
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry"))?;
+    let parent = super::unix::open_dir(crate::path::parent_dir(link))?;
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(&parent, name, flags, Mode::empty())?;
+    let own = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    let is_symlink = rustix::fs::fstat(&fd)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink());
+    // `getxattr`, which follows `/proc/self/fd/N` to the entry itself (`lgetxattr` would
+    // ask the proc link), and stops there: the entry is a symlink opened with `O_PATH`.
+    let read_own = || -> io::Result<Option<Vec<u8>>> {
+        let mut buffer = vec![0u8; knot_reparse::MAX_BUFFER_SIZE];
+        match rustix::fs::getxattr(&own, REPARSE_DATA, &mut buffer) {
+            Ok(len) => {
+                buffer.truncate(len);
+                Ok(Some(buffer))
+            }
+            Err(Errno::NODATA | Errno::NOTSUP) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    };
+    let old = match read_own()? {
+        Some(old) if is_symlink && is_name_surrogate(&old) => old,
+        // Not a link (any more): nothing is written.
+        _ => return Err(replaced()),
+    };
+    rustix::fs::setxattr(&own, REPARSE_DATA, buffer, XattrFlags::REPLACE)?;
+    if read_own()?.as_deref() == Some(buffer) {
+        return Ok(());
+    }
+    let restored = rustix::fs::setxattr(&own, REPARSE_DATA, &old, XattrFlags::REPLACE);
+    drop(fd);
+    match restored {
+        Ok(()) => Err(SysError::ReadBack { who: "ntfs-3g" }.into()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Whether a reparse buffer stands for another name (a junction, a symlink: MS-FSCC
+/// 2.1.2.1), so it is a link, not a file whose data sits behind its reparse point.
+fn is_name_surrogate(buffer: &[u8]) -> bool {
+    super::reparse::tag_of(buffer).is_some_and(|tag| knot_reparse::Tag(tag).is_name_surrogate())
 }
 
 /// The mount among `mounts` that holds `path`: the longest mount point above it.

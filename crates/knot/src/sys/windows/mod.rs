@@ -92,6 +92,21 @@ impl Strategy for OnVolume {
     fn junction(&self, request: &Request<'_>) -> io::Result<Written> {
         junction(request)
     }
+
+    /// A junction's buffer; a symlink is made by `CreateSymbolicLinkW`, and replaced
+    /// whole: writing a symlink's reparse point with `FSCTL_SET_REPARSE_POINT` needs the
+    /// symlink privilege, which Developer Mode does not give.
+    fn encode(&self, request: &Request<'_>, junction: bool) -> io::Result<Written> {
+        if junction {
+            junction_buffer(request).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn rewrite(&self, link: &Path, buffer: &[u8]) -> io::Result<()> {
+        rewrite(link, buffer)
+    }
 }
 
 /// The place of a link at `link`: the volume holding its parent directory.
@@ -416,6 +431,13 @@ fn symlink(request: &Request<'_>) -> io::Result<Written> {
 /// `FSCTL_SET_REPARSE_POINT` say; a file system without reparse points is reported as
 /// [`io::ErrorKind::Unsupported`].
 fn junction(request: &Request<'_>) -> io::Result<Written> {
+    let buffer = junction_buffer(request)?;
+    make_junction(request.link, &buffer)?;
+    Ok(Some(buffer))
+}
+
+/// The buffer of [`junction`]: checked and encoded, written nowhere.
+fn junction_buffer(request: &Request<'_>) -> io::Result<Vec<u8>> {
     let invalid = |why: String| {
         io::Error::from(SysError::TargetForWindows {
             target: request.target.to_path_buf(),
@@ -427,11 +449,33 @@ fn junction(request: &Request<'_>) -> io::Result<Written> {
     }
     let point = MountPoint::junction(wide::units(request.target.as_os_str()))
         .map_err(|e| invalid(e.to_string()))?;
-    let buffer = ReparsePoint::from(point)
+    ReparsePoint::from(point)
         .encode()
-        .map_err(|e| invalid(format!("the target is too long for a junction: {e}")))?;
-    make_junction(request.link, &buffer)?;
-    Ok(Some(buffer))
+        .map_err(|e| invalid(format!("the target is too long for a junction: {e}")))
+}
+
+/// Replaces the reparse point of the link `link` by `buffer` in place (`knot retarget` of
+/// a junction): the link is opened itself (`FILE_FLAG_OPEN_REPARSE_POINT |
+/// FILE_FLAG_BACKUP_SEMANTICS`), checked through that handle to be a link (a
+/// name-surrogate reparse point), given the new buffer with `FSCTL_SET_REPARSE_POINT`
+/// through the same handle, and read back; if the read-back fails the old buffer is put
+/// back. The path never lacks its link, and nothing but the entry checked is written.
+fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
+    let access = FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES;
+    let handle = Handle::open(link, access, Follow::No)?;
+    match handle.attribute_tag()? {
+        (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
+        _ => return Err(SysError::Replaced.into()),
+    }
+    let old = ioctl::get_reparse_point(&handle)?;
+    ioctl::set_reparse_point(&handle, buffer)?;
+    match ioctl::get_reparse_point(&handle) {
+        Ok(read) if read == buffer => Ok(()),
+        _ => {
+            ioctl::set_reparse_point(&handle, &old)?;
+            Err(SysError::ReadBack { who: "Windows" }.into())
+        }
+    }
 }
 
 fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {

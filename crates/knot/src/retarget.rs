@@ -1,0 +1,293 @@
+//! `knot retarget` and `knot convert`: give an existing link a new target, or another form
+//! or kind, keeping what it leads to (DESIGN.md section 2). Each is a new [`create`] plan
+//! for the link with [`Replace::Links`] (`crate::create::plan_only`), so every rule of
+//! create holds: a junction's target must be an existing local directory; nothing but a
+//! link is ever replaced; the result is read back. A dry run stops after the plan.
+//!
+//! [`create`]: crate::create
+
+use std::path::{Path, PathBuf};
+
+use crate::create::{
+    CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_only,
+};
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::inspect::inspect;
+use crate::link::{Flavour, Found, Kind, Link};
+use crate::sys::Junctions;
+
+/// Whether to change the link, or only to check and say what would change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ChangeMode {
+    /// Change the link.
+    #[default]
+    Change,
+    /// Check everything and report the change, but change nothing (the CLI's `--dry-run`).
+    DryRun,
+}
+
+/// Options for [`retarget`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RetargetOptions {
+    /// Change, or only check.
+    pub mode: ChangeMode,
+    /// The drive letter of an absolute target written onto an NTFS volume from Linux
+    /// (ntfs-3g); `None` keeps the link's own (from its substitute name), else `C:`.
+    pub drive: Option<DriveLetter>,
+}
+
+/// What [`retarget`] or [`convert`] changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Retargeted {
+    /// The link as it was.
+    pub before: Link,
+    /// The link as it is now (read back), or as it would be after a dry run.
+    pub after: Link,
+    /// Whether the link was (or, in a dry run, would be) changed: `false` when it was
+    /// already as asked, and was left alone.
+    pub changed: bool,
+}
+
+/// Gives the link at `link` the target `new_target`, stored as given (a relative one is
+/// relative to the link's directory), keeping its kind (a junction stays a junction) and
+/// flavour.
+///
+/// # Errors
+/// `link` is not a symlink or junction ([`ErrorKind::NotALink`]), or the new target breaks
+/// the rules of its kind (see [`create`](crate::create)).
+///
+/// # Platform behavior
+/// On Linux's native file systems the new link is made beside the old one and swapped in
+/// (`renameat2(RENAME_EXCHANGE)`), so no reader ever finds the path missing. A Windows
+/// junction and a link on an NTFS volume mounted with ntfs-3g keep their file: the reparse
+/// point is rewritten in place (`FSCTL_SET_REPARSE_POINT`; the `system.ntfs_reparse_data`
+/// attribute), read back, and the old one put back if the read-back fails. A Windows
+/// symlink is replaced the way `--force` replaces one.
+pub fn retarget<L: AsRef<Path>, T: AsRef<Path>>(
+    link: L,
+    new_target: T,
+    options: &RetargetOptions,
+) -> Result<Retargeted> {
+    retarget_inner(link.as_ref(), new_target.as_ref(), options)
+}
+
+fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> Result<Retargeted> {
+    let op = Op::Retarget;
+    let before = inspect(link).map_err(|e| e.with_op(op))?;
+    let ty = link_type(&before, link, op)?;
+    if before.target.as_deref() == Some(new_target) {
+        return Ok(unchanged(before));
+    }
+    // The link's flavour, checked against the new target as create checks it.
+    let create_options = CreateOptions {
+        flavour: flavour_of(&before),
+        form: TargetForm::AsGiven,
+        replace: Replace::Links,
+        drive: options.drive.or_else(|| drive_of(&before)),
+        flavour_check: FlavourCheck::AgainstTarget,
+    };
+    let planned = plan_only(link, new_target, ty, &create_options).map_err(|e| e.with_op(op))?;
+    change(before, planned, options.mode, op)
+}
+
+/// The form or kind [`convert`] gives a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConvertTo {
+    /// A symlink whose target is relative to the link's directory (like `ln -r`).
+    Relative,
+    /// A symlink whose target is an absolute path.
+    Absolute,
+    /// A directory symlink in place of a junction.
+    Symlink,
+    /// A junction in place of a directory symlink, where junctions exist.
+    Junction,
+}
+
+/// Options for [`convert`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ConvertOptions {
+    /// Change, or only check.
+    pub mode: ChangeMode,
+    /// As [`RetargetOptions::drive`].
+    pub drive: Option<DriveLetter>,
+}
+
+/// Rewrites the link at `link` into the form or kind `to`, keeping where it leads: a
+/// symlink's target between relative (from the link's own directory) and absolute, a
+/// junction into a directory symlink, or a directory symlink into a junction. A dangling
+/// link converts too, by its text. A link already in that form is left alone
+/// ([`Retargeted::changed`] is `false`).
+///
+/// A relative target is computed from where the link really is (its directory with links
+/// resolved), since that is where the system resolves it; `..` in a target is taken where
+/// the system takes it, after the links before it (on Windows, lexically, as Windows
+/// does), so the new target leads to what the old one led to.
+///
+/// # Errors
+/// `link` is not a symlink or junction ([`ErrorKind::NotALink`]); a junction cannot be
+/// relative ([`ErrorKind::JunctionNotRelative`]); no junctions on this file system
+/// ([`ErrorKind::NoJunctions`]); the rules of the new kind (a junction needs an existing
+/// local directory).
+///
+/// # Platform behavior
+/// As [`retarget`]: atomic on Linux's native file systems; in place for a Windows
+/// junction and on ntfs-3g when the kind stays; a change of kind makes the new link beside
+/// the old one and puts it in its place.
+pub fn convert<L: AsRef<Path>>(
+    link: L,
+    to: ConvertTo,
+    options: &ConvertOptions,
+) -> Result<Retargeted> {
+    convert_inner(link.as_ref(), to, options)
+}
+
+fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result<Retargeted> {
+    let op = Op::Convert;
+    let before = inspect(link).map_err(|e| e.with_op(op))?;
+    let kind = link_type(&before, link, op)?;
+    let relative = before.relative == Some(true);
+    let junction = kind == LinkType::Junction;
+    let (ty, flavour) = match to {
+        ConvertTo::Relative if junction => {
+            return Err(Error::new(op, link, ErrorKind::JunctionNotRelative));
+        }
+        ConvertTo::Relative if relative => return Ok(unchanged(before)),
+        ConvertTo::Absolute if !relative => return Ok(unchanged(before)),
+        ConvertTo::Symlink if !junction => return Ok(unchanged(before)),
+        ConvertTo::Junction if junction => return Ok(unchanged(before)),
+        ConvertTo::Relative | ConvertTo::Absolute => (kind, flavour_of(&before)),
+        ConvertTo::Symlink => (LinkType::Symlink, Some(Flavour::Dir)),
+        ConvertTo::Junction => (LinkType::Junction, None),
+    };
+    // The text the system follows: on ntfs-3g its own translation of the reparse point
+    // (a Linux path), elsewhere the target itself.
+    let text = crate::sys::read_link(link)
+        .map(|stored| stored.leads_to.unwrap_or(stored.target))
+        .map_err(|e| Error::io(op, link, e))?;
+    let dir =
+        crate::path::real_dir(crate::path::parent_dir(link)).map_err(|e| Error::io(op, link, e))?;
+    let absolute = crate::path::fold_as_followed(&dir.join(&text));
+    let new_target: PathBuf = match to {
+        ConvertTo::Relative => crate::path::relative_to(&absolute, &dir),
+        _ => absolute,
+    };
+    // The same link, written another way: its flavour stays what it is, even where it
+    // does not match what the target is now (a dangling link, or mklink's file symlink to
+    // a directory).
+    let create_options = CreateOptions {
+        flavour,
+        form: TargetForm::AsGiven,
+        replace: Replace::Links,
+        drive: options.drive.or_else(|| drive_of(&before)),
+        flavour_check: FlavourCheck::AsAsked,
+    };
+    let planned = plan_only(link, &new_target, ty, &create_options).map_err(|e| e.with_op(op))?;
+    if ty == LinkType::Junction && planned.junctions() != Junctions::Native {
+        return Err(Error::new(op, link, ErrorKind::NoJunctions));
+    }
+    change(before, planned, options.mode, op)
+}
+
+/// Carries out a plan for an existing link: only shows it in a dry run; else rewrites the
+/// link's reparse point in place where the platform can and the kind stays, or makes the
+/// new link and commits it over the old one.
+fn change(before: Link, planned: Planned<'_>, mode: ChangeMode, op: Op) -> Result<Retargeted> {
+    if mode == ChangeMode::DryRun {
+        let after = planned.preview(&before).map_err(|e| e.with_op(op))?;
+        return Ok(Retargeted {
+            before,
+            after,
+            changed: true,
+        });
+    }
+    let same_kind = planned.made_kind() == before.kind;
+    let planned = if same_kind {
+        match planned.rewrite().map_err(|e| e.with_op(op))? {
+            Ok(created) => {
+                return Ok(Retargeted {
+                    before,
+                    after: created.link,
+                    changed: true,
+                });
+            }
+            Err(planned) => planned,
+        }
+    } else {
+        planned
+    };
+    let created = planned.commit().map_err(|e| e.with_op(op))?;
+    Ok(Retargeted {
+        before,
+        after: created.link,
+        changed: true,
+    })
+}
+
+fn unchanged(before: Link) -> Retargeted {
+    Retargeted {
+        after: before.clone(),
+        before,
+        changed: false,
+    }
+}
+
+/// The kind of link to plan for `link`, which must be a symlink or a junction.
+fn link_type(before: &Link, link: &Path, op: Op) -> Result<LinkType> {
+    match before.kind {
+        Kind::Symlink => Ok(LinkType::Symlink),
+        Kind::Junction => Ok(LinkType::Junction),
+        _ => {
+            let what = match before.kind {
+                Kind::Dir => Found::Dir,
+                Kind::Special => Found::Special(before.special),
+                Kind::Reparse(_) | Kind::MountPoint => Found::ReparseFile,
+                _ => Found::File,
+            };
+            Err(Error::new(op, link, ErrorKind::NotALink { what }))
+        }
+    }
+}
+
+/// The link's own flavour, kept (Windows and NTFS read it).
+fn flavour_of(link: &Link) -> Option<Flavour> {
+    link.dir
+        .map(|dir| if dir { Flavour::Dir } else { Flavour::File })
+}
+
+/// The drive letter of a link's absolute reparse target (`\??\D:\...`), so a retarget on
+/// an NTFS volume from Linux keeps the letter Windows gives it.
+fn drive_of(link: &Link) -> Option<DriveLetter> {
+    let name = link.substitute_name.as_ref()?.to_str()?;
+    let rest = name.strip_prefix(r"\??\").unwrap_or(name);
+    let mut chars = rest.chars();
+    match (chars.next(), chars.next(), chars.next()) {
+        (Some(letter), Some(':'), Some('\\')) => DriveLetter::try_from(letter).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drive_letter_comes_from_the_substitute_name() {
+        let mut link = Link::new(PathBuf::from("j"), Kind::Junction);
+        assert_eq!(drive_of(&link), None);
+        for (name, drive) in [
+            (r"\??\D:\data", Some('D')),
+            (r"\??\e:\", Some('E')),
+            (r"D:\x", Some('D')),
+            (r"..\x", None),
+            (r"\??\Volume{1}\", None),
+        ] {
+            link.substitute_name = Some(name.into());
+            assert_eq!(drive_of(&link).map(DriveLetter::letter), drive, "{name}");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `knot::convert` and `knot::retarget` on a native Unix file system: exact targets for
+//! every form (component boundaries, `..` after links, a link's directory reached through
+//! a link, dangling links, names that are not UTF-8), dry runs, refusals.
+#![cfg(unix)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use knot::{
+    ChangeMode, ConvertOptions, ConvertTo, ErrorKind, Found, Kind, RetargetOptions, Status,
+    convert, retarget,
+};
+
+/// A temporary directory by its real path (the targets knot computes are real paths).
+fn root() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let real = fs::canonicalize(dir.path()).unwrap();
+    (dir, real)
+}
+
+fn to(link: &Path, form: ConvertTo) -> knot::Retargeted {
+    convert(link, form, &ConvertOptions::default()).unwrap()
+}
+
+fn text(link: &Path) -> PathBuf {
+    fs::read_link(link).unwrap()
+}
+
+#[test]
+fn absolute_to_relative_from_the_links_own_directory() {
+    let (_dir, r) = root();
+    fs::create_dir_all(r.join("a/sub")).unwrap();
+    symlink(r.join("a/sub"), r.join("a/l")).unwrap();
+    let done = to(&r.join("a/l"), ConvertTo::Relative);
+    assert!(done.changed);
+    assert_eq!(done.before.target, Some(r.join("a/sub")));
+    assert_eq!(text(&r.join("a/l")), Path::new("sub"));
+    assert_eq!(done.after.target.as_deref(), Some(Path::new("sub")));
+    assert_eq!(done.after.status, Some(Status::Ok));
+    // And back.
+    to(&r.join("a/l"), ConvertTo::Absolute);
+    assert_eq!(text(&r.join("a/l")), r.join("a/sub"));
+}
+
+/// `/data` is no prefix of `/database`: only whole components are shared.
+#[test]
+fn only_whole_components_are_shared() {
+    let (_dir, r) = root();
+    fs::create_dir_all(r.join("x")).unwrap();
+    fs::create_dir_all(r.join("xy")).unwrap();
+    fs::write(r.join("xy/f"), "f").unwrap();
+    symlink(r.join("xy/f"), r.join("x/l")).unwrap();
+    to(&r.join("x/l"), ConvertTo::Relative);
+    assert_eq!(text(&r.join("x/l")), Path::new("../xy/f"));
+    assert_eq!(fs::read_to_string(r.join("x/l")).unwrap(), "f");
+}
+
+/// `s/..` where `s` is a link is the parent of where `s` leads, as the kernel takes it:
+/// folding it lexically would lead elsewhere.
+#[test]
+fn dot_dot_after_a_link_is_taken_where_the_kernel_takes_it() {
+    let (_dir, r) = root();
+    fs::create_dir_all(r.join("deep/inner")).unwrap();
+    fs::write(r.join("deep/f"), "deep").unwrap();
+    fs::write(r.join("f"), "top").unwrap();
+    symlink("deep/inner", r.join("s")).unwrap();
+    symlink("s/../f", r.join("l")).unwrap();
+    assert_eq!(fs::read_to_string(r.join("l")).unwrap(), "deep");
+    to(&r.join("l"), ConvertTo::Absolute);
+    assert_eq!(text(&r.join("l")), r.join("deep/f"));
+    assert_eq!(fs::read_to_string(r.join("l")).unwrap(), "deep");
+    to(&r.join("l"), ConvertTo::Relative);
+    assert_eq!(text(&r.join("l")), Path::new("deep/f"));
+    // A link not followed by `..` keeps its name.
+    symlink(r.join("deep/inner/../../s"), r.join("kept")).unwrap();
+    to(&r.join("kept"), ConvertTo::Relative);
+    assert_eq!(text(&r.join("kept")), Path::new("s"));
+    // `..` after a real directory folds as it reads.
+    symlink(r.join("deep/../f"), r.join("plain")).unwrap();
+    to(&r.join("plain"), ConvertTo::Relative);
+    assert_eq!(text(&r.join("plain")), Path::new("f"));
+}
+
+/// A link reached through a link to its directory: its relative target is read from its
+/// real directory, so that is where the new target is computed from.
+#[test]
+fn the_links_directory_reached_through_a_link() {
+    let (_dir, r) = root();
+    fs::create_dir_all(r.join("real/dir")).unwrap();
+    fs::create_dir_all(r.join("real/x")).unwrap();
+    symlink("real/dir", r.join("alias")).unwrap();
+    let link = r.join("alias/l");
+    symlink("../x", &link).unwrap();
+    to(&link, ConvertTo::Absolute);
+    assert_eq!(text(&link), r.join("real/x"));
+    to(&link, ConvertTo::Relative);
+    assert_eq!(text(&link), Path::new("../x"));
+    assert_eq!(
+        fs::canonicalize(&link).unwrap(),
+        r.join("real/x"),
+        "leads where it led"
+    );
+}
+
+/// A dangling link converts by its text.
+#[test]
+fn dangling_links_convert_by_their_text() {
+    let (_dir, r) = root();
+    symlink("missing/../gone", r.join("l")).unwrap();
+    let done = to(&r.join("l"), ConvertTo::Absolute);
+    assert_eq!(text(&r.join("l")), r.join("gone"));
+    assert_eq!(done.after.status, Some(Status::Dangling));
+    symlink(r.join("nowhere/f"), r.join("m")).unwrap();
+    to(&r.join("m"), ConvertTo::Relative);
+    assert_eq!(text(&r.join("m")), Path::new("nowhere/f"));
+}
+
+/// Names are bytes: a link and a target that are not UTF-8.
+#[test]
+fn names_that_are_not_utf8() {
+    let (_dir, r) = root();
+    let link = r.join(OsStr::from_bytes(b"l\xff"));
+    let target = r.join(OsStr::from_bytes(b"t\xfe"));
+    fs::write(&target, "t").unwrap();
+    symlink(&target, &link).unwrap();
+    to(&link, ConvertTo::Relative);
+    assert_eq!(text(&link).as_os_str().as_bytes(), b"t\xfe");
+    to(&link, ConvertTo::Absolute);
+    assert_eq!(text(&link), target);
+}
+
+#[test]
+fn a_link_in_the_form_asked_for_is_unchanged() {
+    let (_dir, r) = root();
+    symlink("rel", r.join("l")).unwrap();
+    let done = to(&r.join("l"), ConvertTo::Relative);
+    assert!(!done.changed);
+    assert_eq!(done.after, done.before);
+    symlink("/abs", r.join("a")).unwrap();
+    assert!(!to(&r.join("a"), ConvertTo::Absolute).changed);
+    assert!(!to(&r.join("a"), ConvertTo::Symlink).changed);
+    let same = retarget(r.join("l"), "rel", &RetargetOptions::default()).unwrap();
+    assert!(!same.changed);
+}
+
+#[test]
+fn a_dry_run_checks_and_changes_nothing() {
+    let (_dir, r) = root();
+    fs::create_dir(r.join("d")).unwrap();
+    symlink(r.join("d"), r.join("l")).unwrap();
+    let mut options = ConvertOptions::default();
+    options.mode = ChangeMode::DryRun;
+    let done = convert(r.join("l"), ConvertTo::Relative, &options).unwrap();
+    assert!(done.changed);
+    assert_eq!(done.after.target.as_deref(), Some(Path::new("d")));
+    assert_eq!(done.after.relative, Some(true));
+    assert_eq!(done.after.resolved, Some(r.join("d")));
+    assert_eq!(text(&r.join("l")), r.join("d"), "nothing changed");
+    let mut options = RetargetOptions::default();
+    options.mode = ChangeMode::DryRun;
+    let done = retarget(r.join("l"), "elsewhere", &options).unwrap();
+    assert_eq!(done.after.status, Some(Status::Dangling));
+    assert_eq!(text(&r.join("l")), r.join("d"), "nothing changed");
+    assert_eq!(fs::read_dir(&r).unwrap().count(), 2, "nothing left behind");
+}
+
+#[test]
+fn anything_but_a_link_is_refused_and_left_alone() {
+    let (_dir, r) = root();
+    fs::write(r.join("f"), "data").unwrap();
+    fs::create_dir(r.join("d")).unwrap();
+    for (path, what) in [("f", Found::File), ("d", Found::Dir)] {
+        let err = convert(
+            r.join(path),
+            ConvertTo::Relative,
+            &ConvertOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(*err.kind(), ErrorKind::NotALink { what }, "{path}");
+        let err = retarget(r.join(path), "x", &RetargetOptions::default()).unwrap_err();
+        assert_eq!(*err.kind(), ErrorKind::NotALink { what }, "{path}");
+        assert_eq!(
+            err.fix().as_deref(),
+            Some("knot retarget changes symlinks and junctions only")
+        );
+    }
+    assert_eq!(fs::read_to_string(r.join("f")).unwrap(), "data");
+}
+
+/// Native Unix file systems have no junctions: `--to-junction` says so and changes
+/// nothing; `--to-symlink` of a symlink is nothing to do.
+#[test]
+fn no_junctions_on_a_native_file_system() {
+    let (_dir, r) = root();
+    fs::create_dir(r.join("d")).unwrap();
+    symlink("d", r.join("l")).unwrap();
+    let err = convert(r.join("l"), ConvertTo::Junction, &ConvertOptions::default()).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::NoJunctions);
+    assert_eq!(text(&r.join("l")), Path::new("d"));
+    assert_eq!(knot::inspect(r.join("l")).unwrap().kind, Kind::Symlink);
+}
+
+/// Retarget keeps the kind and stores the new target as given; a junction's rules hold
+/// for its new target (on Unix a junction is an absolute directory symlink, so the rules
+/// are a symlink's).
+#[test]
+fn retarget_stores_the_new_target_as_given() {
+    let (_dir, r) = root();
+    fs::create_dir(r.join("a")).unwrap();
+    symlink("a", r.join("l")).unwrap();
+    let done = retarget(r.join("l"), "../b", &RetargetOptions::default()).unwrap();
+    assert_eq!(done.before.target.as_deref(), Some(Path::new("a")));
+    assert_eq!(done.after.target.as_deref(), Some(Path::new("../b")));
+    assert_eq!(text(&r.join("l")), Path::new("../b"));
+    assert_eq!(fs::read_dir(&r).unwrap().count(), 2, "nothing left behind");
+}
