@@ -11,10 +11,12 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// A missing link was made (`apply`).
+    #[allow(dead_code, reason = "made by `knot apply`")]
     Created,
     /// An existing link got another target or form (`retarget`, `convert`, `fix`, `apply`).
     Replaced,
     /// A link was already right and was left alone.
+    #[allow(dead_code, reason = "made by `knot apply`")]
     Unchanged,
     /// A link was removed (`fix --broken --delete`).
     Deleted,
@@ -46,6 +48,7 @@ pub struct ChangeRecord {
     pub record: knot::Record,
     pub action: Action,
     /// The target before the change, where it changed.
+    #[serde(with = "knot::record::serde_opt_name")]
     pub old_target: Option<PathBuf>,
     /// Whether this was only a dry run (nothing was changed).
     pub dry_run: bool,

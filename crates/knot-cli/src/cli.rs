@@ -118,6 +118,10 @@ enum Commands {
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
+    /// Repair the links under DIR: --replace OLD=NEW retargets those whose target starts
+    /// with OLD; --broken --delete removes those that dangle.
+    #[command(long_about = crate::fix_cmd::LONG_ABOUT)]
+    Fix(crate::fix_cmd::FixArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).
@@ -269,6 +273,7 @@ pub enum Command {
         json: bool,
     },
     Scan(crate::scan_cmd::ScanSettings),
+    Fix(crate::fix_cmd::FixSettings),
 }
 
 /// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
@@ -522,6 +527,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
+        Commands::Fix(args) => Command::Fix(args.into_settings()),
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),

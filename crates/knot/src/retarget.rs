@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, TargetForm, create};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
-use crate::link::{Flavour, Found, Kind, Link};
+use crate::link::{Flavour, Found, Kind, Link, Status};
 
 /// Whether to change the link, or only to check and say what would change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -80,7 +80,10 @@ fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> 
         drive: options.drive,
     };
     if options.mode == ChangeMode::DryRun {
-        unimplemented!("dry run of retarget");
+        return Ok(Retargeted {
+            after: as_it_would_be(&before, link, new_target),
+            before,
+        });
     }
     let created =
         create(link, new_target, ty, &create_options).map_err(|e| e.with_op(Op::Retarget))?;
@@ -88,4 +91,21 @@ fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> 
         before,
         after: created.link,
     })
+}
+
+/// The link as a dry run reports it: the new target as given, and the status of what the
+/// target leads to now (read from the link's directory, following links as the system
+/// would).
+fn as_it_would_be(before: &Link, link: &Path, new_target: &Path) -> Link {
+    let mut after = Link::new(before.path.clone(), before.kind);
+    after.dir = before.dir;
+    after.target = Some(new_target.to_path_buf());
+    after.relative = Some(new_target.is_relative());
+    after.status = Some(
+        match std::fs::metadata(crate::path::parent_dir(link).join(new_target)) {
+            Ok(_) => Status::Ok,
+            Err(_) => Status::Dangling,
+        },
+    );
+    after
 }
