@@ -159,8 +159,10 @@ fn outcome(fixed: &Fixed) -> (Action, &Link, Option<&knot::Error>) {
 /// nowhere; `deleted 'l' -> 'target'`.
 fn human(fixed: &Fixed, action: Action, after: &Link, dry_run: bool) -> String {
     let link = fixed.link();
-    let target = |link: &Link| {
-        let stored = link.target.as_deref().unwrap_or("".as_ref());
+    // Both targets are written as the link found writes names (a reparse point's keep
+    // their backslashes).
+    let target = |of: &Link| {
+        let stored = of.target.as_deref().unwrap_or("".as_ref());
         format!("'{}'", output::stored_name(link, stored.as_os_str()))
     };
     let verb = action.verb(dry_run);

@@ -99,6 +99,7 @@ fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> 
 fn as_it_would_be(before: &Link, link: &Path, new_target: &Path) -> Link {
     let mut after = Link::new(before.path.clone(), before.kind);
     after.dir = before.dir;
+    after.tag = before.tag;
     after.target = Some(new_target.to_path_buf());
     after.relative = Some(new_target.is_relative());
     after.status = Some(
