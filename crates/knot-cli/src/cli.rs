@@ -195,6 +195,10 @@ enum Commands {
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
+    /// Repair the links under DIR: --replace OLD=NEW retargets those whose target starts
+    /// with OLD; --broken --delete removes those that dangle.
+    #[command(long_about = crate::fix_cmd::LONG_ABOUT)]
+    Fix(crate::fix_cmd::FixArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).
@@ -461,6 +465,7 @@ pub enum Command {
         options: ConvertOptions,
         format: Format,
     },
+    Fix(crate::fix_cmd::FixSettings),
 }
 
 /// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
@@ -793,6 +798,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
                 format: change.format(),
             }
         }
+        Commands::Fix(args) => Command::Fix(args.into_settings()),
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),

@@ -4,6 +4,7 @@
 mod change;
 mod cli;
 mod compat;
+mod fix_cmd;
 mod output;
 mod reparse_cmd;
 mod retarget_cmd;
@@ -92,6 +93,7 @@ fn run(settings: &Settings) -> Exit {
             format,
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
+        Command::Fix(fix) => fix_cmd::run(fix, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
         Command::Completions(shell) => shell_cmd::completions(*shell, messages),
         Command::Man { dir } => shell_cmd::man(dir.as_deref(), messages),

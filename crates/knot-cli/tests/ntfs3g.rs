@@ -904,3 +904,72 @@ fn retarget_and_convert_real_junctions() {
         "alive"
     );
 }
+
+/// Issue 13: `knot fix --replace C:\=D:\` moves real junctions to another drive letter,
+/// in place of the old ones, and leaves links to other prefixes alone.
+#[test]
+fn fix_moves_junctions_across_a_drive_letter_change() {
+    let Some(vol) = volume("fix_moves_junctions_across_a_drive_letter_change") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("data/sub")).unwrap();
+    fs::create_dir(vol.path("links")).unwrap();
+    vol.knot(["junction", "--drive", "C:", "links/j", "data"])
+        .assert()
+        .code(0)
+        .stdout("created junction 'links/j' -> 'C:\\data'\n");
+    vol.knot(["junction", "--drive", "C:", "links/k", "data/sub"])
+        .assert()
+        .code(0);
+    vol.knot(["junction", "--drive", "E:", "links/e", "data"])
+        .assert()
+        .code(0);
+    vol.remount();
+    vol.knot(["fix", "links", "--dry-run", "--replace", "c:/=D:\\"])
+        .assert()
+        .code(0)
+        .stdout(
+            "would replace 'links/j': 'C:\\data' -> 'D:\\data'\n\
+             would replace 'links/k': 'C:\\data\\sub' -> 'D:\\data\\sub'\n",
+        )
+        .stderr("");
+    vol.knot(["fix", "links", "--replace", "c:/=D:\\"])
+        .assert()
+        .code(0)
+        .stdout(
+            "replaced 'links/j': 'C:\\data' -> 'D:\\data'\n\
+             replaced 'links/k': 'C:\\data\\sub' -> 'D:\\data\\sub'\n",
+        )
+        .stderr("");
+    vol.remount();
+    let j = vol.show("links/j");
+    assert_eq!(
+        (j["kind"].as_str(), j["substitute_name"].as_str()),
+        (Some("junction"), Some("\\??\\D:\\data"))
+    );
+    assert_eq!(vol.show("links/k")["print_name"], "D:\\data\\sub");
+    assert_eq!(vol.show("links/e")["substitute_name"], "\\??\\E:\\data");
+    // The bytes are a junction's as Windows writes them, and another NTFS implementation
+    // reads them off the unmounted image.
+    // Tag, data length, reserved; substitute at 0 (22 bytes), print name at 24 (14 bytes);
+    // each name followed by a NUL.
+    let mut expected = vec![0x03, 0x00, 0x00, 0xa0, 0x30, 0x00, 0x00, 0x00];
+    expected.extend([0x00, 0x00, 0x16, 0x00, 0x18, 0x00, 0x0e, 0x00]);
+    expected.extend(utf16le("\\??\\D:\\data\0D:\\data\0"));
+    assert_eq!(reparse_data(&vol.path("links/j")), expected);
+    let info = vol.ntfsinfo("links/j");
+    assert!(
+        info.contains("Reparse tag:\t\t 0xa0000003 (mount point)"),
+        "{info}"
+    );
+    assert_eq!(
+        fs::read_link(vol.path("links/j")).unwrap(),
+        vol.path("data")
+    );
+    assert_eq!(vol.names(), ["data", "links"]);
+    // Nothing left to change.
+    vol.knot(["fix", "links", "--replace", "C:\\=D:\\"])
+        .assert()
+        .code(0)
+        .stdout("");
+}

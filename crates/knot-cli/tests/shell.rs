@@ -16,14 +16,17 @@ use std::process::{Command as Process, Stdio};
 use common::{Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 15] = [
     "symlink",
     "junction",
     "hardlink",
     "link",
     "show",
     "rm",
+    "retarget",
+    "convert",
     "scan",
+    "fix",
     "compat",
     "reparse",
     "completions",
@@ -250,7 +253,10 @@ fn man_dir_writes_a_page_per_command() {
         "knot-link.1",
         "knot-show.1",
         "knot-rm.1",
+        "knot-retarget.1",
+        "knot-convert.1",
         "knot-scan.1",
+        "knot-fix.1",
         "knot-compat.1",
         "knot-reparse.1",
         "knot-reparse-decode.1",

@@ -134,6 +134,7 @@ mod create;
 mod diagnose;
 mod error;
 pub mod escape;
+pub mod fix;
 mod inspect;
 mod link;
 mod path;

@@ -1,0 +1,184 @@
+//! `knot fix`: its arguments, its settings and the run. The library walks and repairs
+//! (`knot::fix`); this prints the report of change.rs, sorted by path once the walk is
+//! done, so the same tree gives the same report on any number of threads. Errors of the
+//! walk (a directory that cannot be read) are printed as they come, and the walk goes on.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use knot::fix::{FixOptions, Fixed, Repair, Rewrite};
+use knot::{ChangeMode, Link};
+
+use crate::Exit;
+use crate::change::{Action, ChangeRecord};
+use crate::cli::Settings;
+use crate::output::{self, Format, Printer, quote};
+
+/// `knot fix --help`.
+pub const LONG_ABOUT: &str = "Repair the links under DIR.\n\n\
+With --replace OLD=NEW, every link whose target starts with the path OLD gets NEW in its \
+place, the rest of the target kept as stored: whole names only (/data matches /data and \
+/data/x, never /database), compared as stored (`.` and `..` are not folded). A Windows link, \
+and a reparse point on an NTFS volume mounted with ntfs-3g, compares as Windows does: in any \
+case, with \\ and / both separators, so --replace 'D:\\=E:\\' moves every link to another \
+drive. OLD=NEW is split at the first `=` (OLD cannot hold one, NEW can); --replace can be \
+given again, and the first OLD that matches wins. Links keep their kind and flavour.\n\n\
+With --broken --delete, every link that dangles (its target is missing, a loop, or a chain \
+too long to follow) is removed; never anything but a link.\n\n\
+Exit codes: 0 done, 1 some change failed or something could not be read (each printed), \
+2 usage error.";
+
+/// Arguments of `knot fix`.
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// The directory whose links to repair.
+    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
+    dir: PathBuf,
+    /// Give links whose target starts with the path OLD the prefix NEW instead (split at
+    /// the first `=`); repeat for more, the first match wins.
+    #[arg(
+        long = "replace",
+        value_name = "OLD=NEW",
+        value_parser = rewrite_arg(),
+        required_unless_present = "broken",
+        conflicts_with = "broken"
+    )]
+    replace: Vec<Rewrite>,
+    /// Select the links that dangle (with --delete: remove them; to list them, use
+    /// `knot scan --broken DIR`).
+    #[arg(long, requires = "delete")]
+    broken: bool,
+    /// Remove the links --broken selects.
+    #[arg(long, requires = "broken")]
+    delete: bool,
+    /// Say what would change, and change nothing.
+    #[arg(long, short = 'n')]
+    dry_run: bool,
+    /// Print one JSON record per line.
+    #[arg(long)]
+    json: bool,
+    /// Threads to use (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// `OLD=NEW`, as any bytes (a name that is not UTF-8 included).
+fn rewrite_arg() -> impl clap::builder::TypedValueParser<Value = Rewrite> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::OsStringValueParser::new()
+        .try_map(|arg| Rewrite::parse(&arg).map_err(|err| err.to_string()))
+}
+
+/// `knot fix`, fully decided.
+#[derive(Debug)]
+pub struct FixSettings {
+    dir: PathBuf,
+    options: FixOptions,
+    format: Format,
+}
+
+impl FixArgs {
+    pub fn into_settings(self) -> FixSettings {
+        let repair = if self.broken {
+            Repair::DeleteBroken
+        } else {
+            Repair::Replace(self.replace)
+        };
+        let mut options = FixOptions::new(repair);
+        options.threads = self.threads.map_or(0, usize::from);
+        if self.dry_run {
+            options.mode = ChangeMode::DryRun;
+        }
+        FixSettings {
+            dir: self.dir,
+            options,
+            format: if self.json {
+                Format::Json
+            } else {
+                Format::Human
+            },
+        }
+    }
+}
+
+pub fn run(fix: &FixSettings, settings: &Settings) -> Exit {
+    let messages = settings.messages();
+    let mut found = Vec::new();
+    let mut exit = Exit::Success;
+    knot::fix::fix(&fix.dir, &fix.options, |item| match item {
+        Ok(fixed) => found.push(fixed),
+        Err(err) => {
+            crate::report_error(&err, settings);
+            exit = Exit::Failure;
+        }
+    });
+    found.sort_by(|a, b| a.link().path.cmp(&b.link().path));
+    let dry_run = fix.options.mode == ChangeMode::DryRun;
+    let mut printer = Printer::new(fix.format, messages);
+    // Output never stops the work (DESIGN.md promise 8): the changes are made already.
+    for fixed in &found {
+        let (action, after, error) = outcome(fixed);
+        if let Some(err) = error {
+            let _ = printer.flush();
+            crate::report_error(err, settings);
+            exit = Exit::Failure;
+        }
+        let _ = match fix.format {
+            Format::Json => printer.json(&ChangeRecord {
+                record: knot::Record::from(after),
+                action,
+                old_target: fixed.link().target.clone(),
+                dry_run,
+                error: error.map(ToString::to_string),
+            }),
+            _ if action == Action::Failed => Ok(()),
+            _ => printer.line(&human(fixed, action, after, dry_run)),
+        };
+    }
+    exit
+}
+
+/// What was done, the link as it is after (as found, where nothing was done), and why
+/// it failed.
+fn outcome(fixed: &Fixed) -> (Action, &Link, Option<&knot::Error>) {
+    match fixed {
+        Fixed::Retarget {
+            result: Ok(done), ..
+        } => (Action::Replaced, &done.after, None),
+        Fixed::Delete { result: Ok(_), .. } => (Action::Deleted, fixed.link(), None),
+        Fixed::Retarget {
+            result: Err(err), ..
+        }
+        | Fixed::Delete {
+            result: Err(err), ..
+        } => (Action::Failed, fixed.link(), Some(err)),
+    }
+}
+
+/// `replaced 'l': 'old' -> 'new'`, with `  [dangling]` where the new target leads
+/// nowhere; `deleted 'l' -> 'target'`.
+fn human(fixed: &Fixed, action: Action, after: &Link, dry_run: bool) -> String {
+    let link = fixed.link();
+    // Both targets are written as the link found writes names (a reparse point's keep
+    // their backslashes).
+    let target = |of: &Link| {
+        let stored = of.target.as_deref().unwrap_or("".as_ref());
+        format!("'{}'", output::stored_name(link, stored.as_os_str()))
+    };
+    let verb = action.verb(dry_run);
+    let path = quote(link.path.as_os_str());
+    match action {
+        Action::Replaced => {
+            let status = match after.status {
+                Some(status) if status.is_broken() => format!("  [{status}]"),
+                _ => String::new(),
+            };
+            format!(
+                "{verb} {path}: {} -> {}{status}",
+                target(link),
+                target(after)
+            )
+        }
+        _ => format!("{verb} {path} -> {}", target(link)),
+    }
+}
