@@ -45,7 +45,8 @@ pub struct ChangeRecord {
     #[serde(flatten)]
     pub record: knot::Record,
     pub action: Action,
-    /// The target before the change, where it changed.
+    /// The target before the change, where it changed (a name, as in the record).
+    #[serde(with = "knot::record::serde_opt_name")]
     pub old_target: Option<PathBuf>,
     /// Whether this was only a dry run (nothing was changed).
     pub dry_run: bool,

@@ -137,7 +137,7 @@ pub mod escape;
 mod inspect;
 mod link;
 mod path;
-mod record;
+pub mod record;
 mod remove;
 mod retarget;
 pub mod scan;

@@ -36,7 +36,7 @@ use crate::{Link, Status};
 #[non_exhaustive]
 pub struct Record {
     /// The link's path, as given or as found by a scan.
-    #[serde(with = "name")]
+    #[serde(with = "serde_name")]
     pub path: PathBuf,
     /// The link's kind word ([`Kind::name`](crate::Kind::name)): `symlink`, `junction`,
     /// `hardlink`, `mount-point`, or a reparse tag's kind word.
@@ -45,13 +45,13 @@ pub struct Record {
     #[serde(default)]
     pub dir: Option<bool>,
     /// The target exactly as stored.
-    #[serde(default, with = "opt_name")]
+    #[serde(default, with = "serde_opt_name")]
     pub target: Option<PathBuf>,
     /// Whether the stored target is relative.
     #[serde(default)]
     pub relative: Option<bool>,
     /// The absolute path the target leads to.
-    #[serde(default, with = "opt_name")]
+    #[serde(default, with = "serde_opt_name")]
     pub resolved: Option<PathBuf>,
     /// Where the link leads: `ok`, `dangling`, `loop`, `too-long`, `unreadable`.
     #[serde(default, with = "status")]
@@ -60,10 +60,10 @@ pub struct Record {
     #[serde(default, with = "tag")]
     pub tag: Option<u32>,
     /// A reparse point's substitute name.
-    #[serde(default, with = "opt_name")]
+    #[serde(default, with = "serde_opt_name")]
     pub substitute_name: Option<OsString>,
     /// A reparse point's print name.
-    #[serde(default, with = "opt_name")]
+    #[serde(default, with = "serde_opt_name")]
     pub print_name: Option<OsString>,
     /// The number of names the file has.
     #[serde(default)]
@@ -164,23 +164,38 @@ fn from_raw_bytes(raw: Vec<u8>) -> Result<OsString, &'static str> {
         .map_err(|_| "names on this system are Unicode")
 }
 
-/// `serde(with)` for a name that is always there.
-mod name {
+/// `serde(with)` for a name that is always there: a string, or `{"bytes": base64}` when it
+/// is not Unicode, as in [`Record`]. Other records of knot's (a change report's old target)
+/// write their names with it, so every name on the wire has one form.
+pub mod serde_name {
     use super::*;
 
+    /// Writes the name.
+    ///
+    /// # Errors
+    /// Those of the serializer.
     pub fn serialize<S: Serializer, N: AsRef<OsStr>>(name: &N, s: S) -> Result<S::Ok, S::Error> {
         WireName::of(name.as_ref()).serialize(s)
     }
 
+    /// Reads the name.
+    ///
+    /// # Errors
+    /// Neither a string nor `{"bytes": base64}`, base64 that does not decode, or bytes
+    /// that are no name on this system (an odd number of UTF-16LE bytes on Windows).
     pub fn deserialize<'de, D: Deserializer<'de>, N: From<OsString>>(d: D) -> Result<N, D::Error> {
         WireName::deserialize(d)?.into_name().map(N::from)
     }
 }
 
-/// `serde(with)` for a name that may be `null`.
-mod opt_name {
+/// `serde(with)` for a name that may be `null` (see [`serde_name`]).
+pub mod serde_opt_name {
     use super::*;
 
+    /// Writes the name, or `null`.
+    ///
+    /// # Errors
+    /// Those of the serializer.
     pub fn serialize<S: Serializer, N: AsRef<OsStr>>(
         name: &Option<N>,
         s: S,
@@ -188,6 +203,10 @@ mod opt_name {
         name.as_ref().map(|n| WireName::of(n.as_ref())).serialize(s)
     }
 
+    /// Reads the name, or `null`.
+    ///
+    /// # Errors
+    /// As [`serde_name::deserialize`].
     pub fn deserialize<'de, D: Deserializer<'de>, N: From<OsString>>(
         d: D,
     ) -> Result<Option<N>, D::Error> {
