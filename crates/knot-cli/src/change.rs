@@ -17,6 +17,7 @@ pub enum Action {
     /// A link was already right and was left alone.
     Unchanged,
     /// A link was removed (`fix --broken --delete`).
+    #[allow(dead_code, reason = "made by `knot fix --broken --delete`")]
     Deleted,
     /// Nothing was done, for the reason in `error`.
     Failed,

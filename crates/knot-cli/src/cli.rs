@@ -118,6 +118,9 @@ enum Commands {
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
+    /// Make the links a manifest lists (the JSON Lines of `knot scan --json`) below a root.
+    #[command(long_about = crate::apply_cmd::LONG_ABOUT)]
+    Apply(crate::apply_cmd::ApplyArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).
@@ -196,7 +199,7 @@ pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
 }
 
 /// `D:` or `D`, any case, as the library reads a drive letter.
-fn parse_drive(text: &str) -> Result<DriveLetter, String> {
+pub fn parse_drive(text: &str) -> Result<DriveLetter, String> {
     text.parse()
         .map_err(|err: knot::ParseDriveError| err.to_string())
 }
@@ -269,6 +272,7 @@ pub enum Command {
         json: bool,
     },
     Scan(crate::scan_cmd::ScanSettings),
+    Apply(crate::apply_cmd::ApplySettings),
 }
 
 /// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
@@ -522,6 +526,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
+        Commands::Apply(args) => Command::Apply(args.into_settings()),
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),

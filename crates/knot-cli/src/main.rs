@@ -1,6 +1,7 @@
 //! knot: the command-line front end. Arguments become [`cli::Settings`], the library does
 //! the work, and [`output`] prints the records and messages.
 
+mod apply_cmd;
 mod change;
 mod cli;
 mod compat;
@@ -75,6 +76,7 @@ fn run(settings: &Settings) -> Exit {
             format,
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
+        Command::Apply(apply) => apply_cmd::run(apply, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
     }
 }
@@ -231,7 +233,7 @@ fn remove(
 }
 
 /// Prints an error as "knot: cannot OP 'PATH': CAUSE", then the fix.
-fn report_error(err: &knot::Error, settings: &Settings) {
+pub(crate) fn report_error(err: &knot::Error, settings: &Settings) {
     let messages = settings.messages();
     let cause = err.cause();
     // Causes quote paths the library escaped already, and may hold a system's message:

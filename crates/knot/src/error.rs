@@ -32,6 +32,8 @@ pub enum Op {
     Scan,
     /// Giving a link a new target.
     Retarget,
+    /// Making a link of a manifest ([`apply`](fn@crate::apply), the CLI's `knot apply`).
+    Apply,
 }
 
 impl Op {
@@ -46,6 +48,7 @@ impl Op {
             Op::Remove => "remove",
             Op::Scan => "scan",
             Op::Retarget => "retarget",
+            Op::Apply => "apply",
         }
     }
 }
@@ -162,6 +165,23 @@ pub enum ErrorKind {
     TrailingSlash {
         /// The link itself: the path without its trailing slash.
         link: PathBuf,
+    },
+    /// A manifest's path leads outside the root its links are made below (`..`, or an
+    /// absolute path elsewhere): a manifest is untrusted input.
+    OutsideRoot {
+        /// The root.
+        root: PathBuf,
+    },
+    /// A directory on the way to a manifest's link is a link, which
+    /// [`apply`](fn@crate::apply) never goes through.
+    LinkOnTheWay {
+        /// The link on the way.
+        path: PathBuf,
+    },
+    /// A manifest's record asks for what cannot be made.
+    BadRecord {
+        /// Why, as a phrase after "the record".
+        why: String,
     },
     /// Any other failure of the system call.
     Io,
@@ -301,8 +321,13 @@ impl Error {
                 format!("it already exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => {
+                let who = if self.op == Op::Apply {
+                    "knot apply"
+                } else {
+                    "--force"
+                };
                 format!(
-                    "it is a {}, not a link; --force replaces only links",
+                    "it is a {}, not a link; {who} replaces only links",
                     plain(*what)
                 )
             }
@@ -403,6 +428,14 @@ impl Error {
                 "{} is a link, and the trailing slash leads through it to what it points at",
                 quote_lossy(link)
             ),
+            ErrorKind::OutsideRoot { root } => {
+                format!("the path leads outside the root {}", quote_lossy(root))
+            }
+            ErrorKind::LinkOnTheWay { path } => format!(
+                "{} is a link, and knot apply never makes a link through one",
+                quote_lossy(path)
+            ),
+            ErrorKind::BadRecord { why } => format!("the record {why}"),
             ErrorKind::Io => match &self.source {
                 Some(e) => e.to_string(),
                 None => "an unknown error".into(),
@@ -493,6 +526,13 @@ impl Error {
             ErrorKind::TrailingSlash { link } => format!(
                 "name the link without the trailing slash: {}",
                 quote_lossy(link)
+            ),
+            ErrorKind::OutsideRoot { .. } => "a manifest's paths are relative to the root, \
+                without '..' (run `knot scan --json .` inside the tree to write them so)"
+                .into(),
+            ErrorKind::LinkOnTheWay { path } => format!(
+                "make {} a real directory, or choose another root",
+                quote_lossy(path)
             ),
             _ => return None,
         })
