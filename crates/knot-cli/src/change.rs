@@ -11,20 +11,12 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// A missing link was made (`apply`).
-    #[allow(
-        dead_code,
-        reason = "made by `knot apply`, which comes with its own command"
-    )]
     Created,
     /// An existing link got another target or form (`retarget`, `convert`, `fix`, `apply`).
     Replaced,
     /// A link was already right and was left alone.
     Unchanged,
     /// A link was removed (`fix --broken --delete`).
-    #[allow(
-        dead_code,
-        reason = "made by `knot fix`, which comes with its own command"
-    )]
     Deleted,
     /// Nothing was done, for the reason in `error`.
     Failed,

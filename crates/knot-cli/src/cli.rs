@@ -199,6 +199,9 @@ enum Commands {
     /// with OLD; --broken --delete removes those that dangle.
     #[command(long_about = crate::fix_cmd::LONG_ABOUT)]
     Fix(crate::fix_cmd::FixArgs),
+    /// Make the links a manifest lists (the JSON Lines of `knot scan --json`) below a root.
+    #[command(long_about = crate::apply_cmd::LONG_ABOUT)]
+    Apply(crate::apply_cmd::ApplyArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).
@@ -345,7 +348,7 @@ pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
 }
 
 /// `D:` or `D`, any case, as the library reads a drive letter.
-fn parse_drive(text: &str) -> Result<DriveLetter, String> {
+pub fn parse_drive(text: &str) -> Result<DriveLetter, String> {
     text.parse()
         .map_err(|err: knot::ParseDriveError| err.to_string())
 }
@@ -466,6 +469,7 @@ pub enum Command {
         format: Format,
     },
     Fix(crate::fix_cmd::FixSettings),
+    Apply(crate::apply_cmd::ApplySettings),
 }
 
 /// Which syntax a run speaks, from the name the binary was run under (DESIGN.md section
@@ -799,6 +803,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             }
         }
         Commands::Fix(args) => Command::Fix(args.into_settings()),
+        Commands::Apply(args) => Command::Apply(args.into_settings()),
         Commands::Compat { front_end, args } => {
             return match front_end {
                 FrontEnd::Mklink => crate::compat::mklink::parse(&args, env),

@@ -1,6 +1,7 @@
 //! knot: the command-line front end. Arguments become [`cli::Settings`], the library does
 //! the work, and [`output`] prints the records and messages.
 
+mod apply_cmd;
 mod change;
 mod cli;
 mod compat;
@@ -94,6 +95,7 @@ fn run(settings: &Settings) -> Exit {
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::Fix(fix) => fix_cmd::run(fix, settings),
+        Command::Apply(apply) => apply_cmd::run(apply, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
         Command::Completions(shell) => shell_cmd::completions(*shell, messages),
         Command::Man { dir } => shell_cmd::man(dir.as_deref(), messages),
@@ -265,7 +267,7 @@ fn remove(
 }
 
 /// Prints an error as "knot: cannot OP 'PATH': CAUSE", then the fix.
-fn report_error(err: &knot::Error, settings: &Settings) {
+pub(crate) fn report_error(err: &knot::Error, settings: &Settings) {
     let messages = settings.messages();
     messages.error(&error_line(err));
     if let ErrorKind::TrailingSlash { link } = err.kind() {

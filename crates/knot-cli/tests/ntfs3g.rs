@@ -973,3 +973,51 @@ fn fix_moves_junctions_across_a_drive_letter_change() {
         .code(0)
         .stdout("");
 }
+
+/// Issue 13: `knot apply` of junction records onto an NTFS volume makes real junctions
+/// (the bytes Windows writes, read back after a remount and by ntfsinfo), in a directory
+/// it makes; a second apply finds them as asked and leaves them unchanged.
+#[test]
+fn apply_makes_real_junctions() {
+    let Some(vol) = volume("apply_makes_real_junctions") else {
+        return;
+    };
+    fs::create_dir(vol.path("target")).unwrap();
+    let manifest = format!(
+        "{{\"path\":\"j\",\"kind\":\"junction\",\"target\":{:?}}}\n\
+         {{\"path\":\"sub/j2\",\"kind\":\"junction\",\"dir\":true,\"target\":\"target\"}}\n",
+        vol.path("target").to_str().unwrap()
+    );
+    vol.knot(["apply", "-"])
+        .write_stdin(manifest.clone())
+        .assert()
+        .code(0)
+        .stdout(format!(
+            "created 'j' -> '{}'\ncreated 'sub/j2' -> 'target'\n",
+            vol.path("target").display()
+        ))
+        .stderr("");
+    vol.remount();
+    assert_eq!(
+        reparse_data(&vol.path("j")),
+        vector("k1-junction-accepted-by-ntfs-3g")
+    );
+    assert_eq!(
+        reparse_data(&vol.path("sub/j2")),
+        reparse_data(&vol.path("j"))
+    );
+    assert_eq!(vol.show("sub/j2")["kind"], "junction");
+    vol.knot(["apply", "-"])
+        .write_stdin(manifest)
+        .assert()
+        .code(0)
+        .stdout(format!(
+            "unchanged 'j' -> '{}'\nunchanged 'sub/j2' -> 'target'\n",
+            vol.path("target").display()
+        ));
+    let info = vol.ntfsinfo("sub/j2");
+    assert!(
+        info.contains("Reparse tag:\t\t 0xa0000003 (mount point)"),
+        "{info}"
+    );
+}

@@ -502,6 +502,42 @@ impl Planned<'_> {
     }
 }
 
+/// [`create`] for work over many links (`knot apply`): the same stages and checks, the
+/// place decided once per directory by the caller (`place`, else here), and a read-back
+/// that checks the link (DESIGN.md promise 3) without reading a whole record of it, which
+/// the caller does not need. Returns the kind made.
+pub(crate) fn create_lean(
+    link: &Path,
+    target: &Path,
+    ty: LinkType,
+    options: &CreateOptions,
+    place: Option<Place>,
+) -> Result<Made> {
+    let op = ty.op();
+    let probe = Probe::new(link, target, ty, options)?;
+    let plan = Plan::new_at(link, target, &probe, ty, options, place)?;
+    let staged = Staged::make(link, target, &plan, options)
+        .map_err(|e| write_error(op, link, e).with_target(target))?;
+    staged
+        .commit_lean()
+        .map_err(|err| Error::io_or_read_back(op, link, err, &plan.stored).with_target(target))?;
+    Ok(Made::of(plan.made))
+}
+
+/// The first two stages of [`create_lean`] only: whether the create would be refused,
+/// and the kind it would make, for a dry run. Nothing is made.
+pub(crate) fn check_create(
+    link: &Path,
+    target: &Path,
+    ty: LinkType,
+    options: &CreateOptions,
+    place: Option<Place>,
+) -> Result<Made> {
+    let probe = Probe::new(link, target, ty, options)?;
+    let plan = Plan::new_at(link, target, &probe, ty, options, place)?;
+    Ok(Made::of(plan.made))
+}
+
 /// Stage 1: what stands at the link, and what the target is, seen from where it will be
 /// resolved; refuses what can never be made (an existing entry that may not be replaced).
 struct Probe {
@@ -622,8 +658,23 @@ impl Plan {
         ty: LinkType,
         options: &CreateOptions,
     ) -> Result<Plan> {
+        Plan::new_at(link, target, probe, ty, options, None)
+    }
+
+    /// [`Plan::new`] at a place the caller decided already (for the link's directory).
+    fn new_at(
+        link: &Path,
+        target: &Path,
+        probe: &Probe,
+        ty: LinkType,
+        options: &CreateOptions,
+        place: Option<Place>,
+    ) -> Result<Plan> {
         let op = ty.op();
-        let place = sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?;
+        let place = match place {
+            Some(place) => place,
+            None => sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?,
+        };
         let asked = Asked {
             link,
             target,
@@ -724,6 +775,20 @@ impl<'a> Staged<'a> {
     /// `--force`) may replace it at once, and a link that was made is never reported as a
     /// failure.
     fn commit(mut self) -> io::Result<Link> {
+        self.verify()?;
+        let mut record = inspect(&self.at)?;
+        self.put_in_place()?;
+        record.path = self.link.to_path_buf();
+        Ok(record)
+    }
+
+    /// [`Staged::commit`] without the record: the read-back check, then in place.
+    fn commit_lean(mut self) -> io::Result<()> {
+        self.verify()?;
+        self.put_in_place()
+    }
+
+    fn verify(&self) -> std::result::Result<(), ReadBack> {
         verify(
             self.plan.made,
             &self.plan.stored,
@@ -731,14 +796,15 @@ impl<'a> Staged<'a> {
             self.plan.target_meta,
             &self.at,
             self.written.as_deref(),
-        )?;
-        let mut record = inspect(&self.at)?;
+        )
+    }
+
+    fn put_in_place(&mut self) -> io::Result<()> {
         if self.plan.replacing {
             sys::rename_over(&self.at, self.link)?;
         }
         self.committed = true;
-        record.path = self.link.to_path_buf();
-        Ok(record)
+        Ok(())
     }
 }
 

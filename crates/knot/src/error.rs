@@ -34,6 +34,8 @@ pub enum Op {
     Retarget,
     /// Changing a link's form (relative or absolute) or kind (symlink or junction).
     Convert,
+    /// Making a link of a manifest ([`apply`](fn@crate::apply), the CLI's `knot apply`).
+    Apply,
 }
 
 impl Op {
@@ -49,6 +51,7 @@ impl Op {
             Op::Scan => "scan",
             Op::Retarget => "retarget",
             Op::Convert => "convert",
+            Op::Apply => "apply",
         }
     }
 }
@@ -172,6 +175,23 @@ pub enum ErrorKind {
     /// `knot convert --to-junction` where the file system has no junctions (only NTFS
     /// has them: Windows, or a volume mounted with ntfs-3g).
     NoJunctions,
+    /// A manifest's path leads outside the root its links are made below (`..`, or an
+    /// absolute path elsewhere): a manifest is untrusted input.
+    OutsideRoot {
+        /// The root.
+        root: PathBuf,
+    },
+    /// A directory on the way to a manifest's link is a link, which
+    /// [`apply`](fn@crate::apply) never goes through.
+    LinkOnTheWay {
+        /// The link on the way.
+        path: PathBuf,
+    },
+    /// A manifest's record asks for what cannot be made.
+    BadRecord {
+        /// Why, as a phrase after "the record".
+        why: String,
+    },
     /// Any other failure of the system call.
     Io,
 }
@@ -310,8 +330,13 @@ impl Error {
                 format!("it already exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => {
+                let who = if self.op == Op::Apply {
+                    "knot apply"
+                } else {
+                    "--force"
+                };
                 format!(
-                    "it is a {}, not a link; --force replaces only links",
+                    "it is a {}, not a link; {who} replaces only links",
                     plain(*what)
                 )
             }
@@ -418,6 +443,14 @@ impl Error {
             ErrorKind::NoJunctions => "this file system has no junctions (they are NTFS's: \
                 Windows, or an NTFS volume mounted with ntfs-3g)"
                 .into(),
+            ErrorKind::OutsideRoot { root } => {
+                format!("the path leads outside the root {}", quote_lossy(root))
+            }
+            ErrorKind::LinkOnTheWay { path } => format!(
+                "{} is a link, and knot apply never makes a link through one",
+                quote_lossy(path)
+            ),
+            ErrorKind::BadRecord { why } => format!("the record {why}"),
             ErrorKind::Io => match &self.source {
                 Some(e) => e.to_string(),
                 None => "an unknown error".into(),
@@ -523,6 +556,13 @@ impl Error {
             ErrorKind::TrailingSlash { link } => format!(
                 "name the link without the trailing slash: {}",
                 quote_lossy(link)
+            ),
+            ErrorKind::OutsideRoot { .. } => "a manifest's paths are relative to the root, \
+                without '..' (run `knot scan --json .` inside the tree to write them so)"
+                .into(),
+            ErrorKind::LinkOnTheWay { path } => format!(
+                "make {} a real directory, or choose another root",
+                quote_lossy(path)
             ),
             _ => return None,
         })

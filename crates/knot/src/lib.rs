@@ -129,6 +129,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apply;
 mod chain;
 mod create;
 mod diagnose;
@@ -144,6 +145,7 @@ mod retarget;
 pub mod scan;
 mod sys;
 
+pub use apply::{Applied, ApplyOptions, apply};
 pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create,

@@ -335,6 +335,9 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::TrailingSlash { .. }
         | ErrorKind::JunctionNotRelative
         | ErrorKind::NoJunctions
+        | ErrorKind::OutsideRoot { .. }
+        | ErrorKind::LinkOnTheWay { .. }
+        | ErrorKind::BadRecord { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

@@ -211,12 +211,15 @@ pub(crate) trait Strategy: std::fmt::Debug {
 }
 
 /// Where a link is to be made, with the [`Strategy`] that makes links there.
-#[derive(Debug)]
-pub(crate) struct Place(Box<dyn Strategy>);
+///
+/// Cheap to clone and shared between threads, so that work over many links in one
+/// directory (`knot apply`) decides it once per directory.
+#[derive(Clone, Debug)]
+pub(crate) struct Place(std::sync::Arc<dyn Strategy + Send + Sync>);
 
 impl Place {
-    pub(crate) fn new(strategy: impl Strategy + 'static) -> Place {
-        Place(Box::new(strategy))
+    pub(crate) fn new(strategy: impl Strategy + Send + Sync + 'static) -> Place {
+        Place(std::sync::Arc::new(strategy))
     }
 
     /// See [`Strategy::junctions`].

@@ -1,0 +1,321 @@
+//! Black-box tests of `knot apply` (issue 13): a manifest written by `knot scan --json`
+//! made again in another root, idempotence, every action's exact report, and the refusals
+//! that keep a manifest (untrusted input) below its root.
+#![cfg(unix)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command as Process;
+
+mod common;
+
+use common::{Env, records, run};
+use serde_json::Value;
+
+fn mktree() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
+}
+
+/// (path, kind, target) of each record: what apply makes again.
+fn links(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| format!("{} {} {}", r["path"], r["kind"], r["target"]))
+        .collect()
+}
+
+/// Issue 13: `cd tree && knot scan --json` writes paths relative to the tree; apply of
+/// that manifest into a fresh root makes the same links (non-UTF-8 names, loops, dangling
+/// and absolute links among them), and a second apply leaves every one unchanged.
+#[test]
+fn round_trips_a_mktree_tree_and_a_second_apply_changes_nothing() {
+    let env = Env::new();
+    let made = Process::new("python3")
+        .arg(mktree())
+        .args(["tree", "--entries", "3000", "--seed", "5"])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let mut scan = common::knot();
+    scan.current_dir(env.path("tree")).args(["scan", "--json"]);
+    let scanned = records(&mut scan);
+    assert!(scanned.len() > 100, "{} links", scanned.len());
+    assert!(
+        scanned.iter().any(|r| r["path"]["bytes"].is_string()),
+        "a non-UTF-8 name is among them"
+    );
+    let manifest: String = scanned.iter().map(|r| format!("{r}\n")).collect();
+    env.file("links.jsonl", &manifest);
+
+    let first = records(&mut env.knot(["apply", "links.jsonl", "--root", "copy", "--json"]));
+    assert_eq!(first.len(), scanned.len());
+    for (report, record) in first.iter().zip(&scanned) {
+        assert_eq!(report["action"], "created", "{report}");
+        assert_eq!(report["path"], record["path"], "manifest order");
+    }
+    let mut rescan = common::knot();
+    rescan
+        .current_dir(env.path("copy"))
+        .args(["scan", "--json"]);
+    assert_eq!(links(&records(&mut rescan)), links(&scanned));
+
+    let second = records(&mut env.knot(["apply", "links.jsonl", "--root", "copy", "--json"]));
+    assert_eq!(second.len(), scanned.len());
+    assert!(
+        second
+            .iter()
+            .all(|r| r["action"] == "unchanged" && r["error"].is_null()),
+        "{:?}",
+        second.iter().find(|r| r["action"] != "unchanged")
+    );
+}
+
+/// One record of each outcome, reported exactly, in manifest order; a real file and a
+/// real directory in the way are left as they were.
+#[test]
+fn created_replaced_unchanged_and_failed_are_reported_exactly() {
+    let env = Env::new();
+    env.mkdir("copy/real-dir");
+    env.file("copy/real-file", "data");
+    symlink("old", env.path("copy/moved")).unwrap();
+    symlink("same", env.path("copy/kept")).unwrap();
+    env.file(
+        "m.jsonl",
+        r#"{"path":"new/deep/l","kind":"symlink","target":"../t"}
+{"path":"moved","kind":"symlink","target":"new"}
+{"path":"kept","kind":"symlink","target":"same"}
+{"path":"real-file","kind":"symlink","target":"x"}
+{"path":"real-dir","kind":"symlink","target":"x"}
+{"path":"mp","kind":"mount-point","target":"\\??\\Volume{x}\\"}
+{"path":"h","kind":"hardlink","target":null}
+"#,
+    );
+    run(
+        &mut env.knot(["apply", "m.jsonl", "--root", "copy"]),
+        1,
+        "created 'copy/new/deep/l' -> '../t'\n\
+         replaced 'copy/moved': 'old' -> 'new'\n\
+         unchanged 'copy/kept' -> 'same'\n",
+        "knot: cannot apply 'copy/real-file': it is a file, not a link; knot apply replaces only links\n\
+         knot: hint: move or delete it yourself first if you really mean to replace it\n\
+         knot: cannot apply 'copy/real-dir': it is a directory, not a link; knot apply replaces only links\n\
+         knot: hint: move or delete it yourself first if you really mean to replace it\n\
+         knot: cannot apply 'copy/mp': the record is of kind 'mount-point', which knot cannot recreate (only symlink, junction and hardlink)\n\
+         knot: cannot apply 'copy/h': the record has no target: a hard link is made again from another name of the file, given as its target\n",
+    );
+    assert_eq!(
+        fs::read_link(env.path("copy/new/deep/l")).unwrap(),
+        Path::new("../t")
+    );
+    assert_eq!(
+        fs::read_link(env.path("copy/moved")).unwrap(),
+        Path::new("new")
+    );
+    assert_eq!(
+        fs::read_to_string(env.path("copy/real-file")).unwrap(),
+        "data"
+    );
+    assert!(
+        env.path("copy/real-dir")
+            .symlink_metadata()
+            .unwrap()
+            .is_dir()
+    );
+    assert!(env.path("copy/mp").symlink_metadata().is_err());
+    let names: Vec<_> = fs::read_dir(env.path("copy"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        5,
+        "nothing else, no temporary names: {names:?}"
+    );
+}
+
+/// The JSON report is the manifest's record as read plus the action, the old target,
+/// whether it was a dry run and the error.
+#[test]
+fn the_json_report_is_the_record_plus_the_action() {
+    let env = Env::new();
+    env.mkdir("r");
+    symlink("old", env.path("r/l")).unwrap();
+    env.file("r/f", "x");
+    env.file(
+        "r/m.jsonl",
+        "{\"path\":\"l\",\"kind\":\"symlink\",\"target\":\"new\"}\n{\"path\":\"f\",\"kind\":\"symlink\",\"target\":\"x\"}\n",
+    );
+    let record = |path: &str, target: &str| {
+        format!(
+            r#"{{"path":"{path}","kind":"symlink","dir":null,"target":"{target}","relative":null,"resolved":null,"status":null,"tag":null,"substitute_name":null,"print_name":null,"nlink":null"#
+        )
+    };
+    run(
+        &mut env.knot(["apply", "r/m.jsonl", "--json"]),
+        1,
+        &format!(
+            "{},\"action\":\"replaced\",\"old_target\":\"old\",\"dry_run\":false,\"error\":null}}\n\
+             {},\"action\":\"failed\",\"old_target\":null,\"dry_run\":false,\"error\":\"cannot apply 'r/f': it is a file, not a link; knot apply replaces only links\"}}\n",
+            record("l", "new"),
+            record("f", "x"),
+        ),
+        "knot: cannot apply 'r/f': it is a file, not a link; knot apply replaces only links\n\
+         knot: hint: move or delete it yourself first if you really mean to replace it\n",
+    );
+}
+
+/// A malformed line is reported with its number and skipped; the others are made.
+#[test]
+fn a_malformed_line_is_reported_with_its_number_and_skipped() {
+    let env = Env::new();
+    env.file(
+        "m.jsonl",
+        "{\"path\":\"a\",\"kind\":\"symlink\",\"target\":\"t\"}\n\nnot json\n{\"kind\":\"symlink\"}\n{\"path\":\"b\",\"kind\":\"symlink\",\"target\":\"t\"}\n",
+    );
+    run(
+        &mut env.knot(["apply", "m.jsonl"]),
+        1,
+        "created 'a' -> 't'\ncreated 'b' -> 't'\n",
+        "knot: cannot read 'm.jsonl' line 3: expected ident at line 1 column 2; line skipped\n\
+         knot: cannot read 'm.jsonl' line 4: missing field `path` at line 1 column 18; line skipped\n",
+    );
+    assert_eq!(fs::read_link(env.path("a")).unwrap(), Path::new("t"));
+    assert_eq!(fs::read_link(env.path("b")).unwrap(), Path::new("t"));
+}
+
+/// `-` reads standard input; the root is then the current directory.
+#[test]
+fn a_dash_reads_standard_input_into_the_current_directory() {
+    let env = Env::new();
+    run(
+        env.knot(["apply", "-"])
+            .write_stdin("{\"path\":\"sub/l\",\"kind\":\"symlink\",\"target\":\"../t\"}\n"),
+        0,
+        "created 'sub/l' -> '../t'\n",
+        "",
+    );
+    assert_eq!(fs::read_link(env.path("sub/l")).unwrap(), Path::new("../t"));
+}
+
+/// `--dry-run` says what would be done and changes nothing: no link, no directory.
+#[test]
+fn a_dry_run_changes_nothing() {
+    let env = Env::new();
+    env.mkdir("r");
+    symlink("old", env.path("r/moved")).unwrap();
+    env.file(
+        "m.jsonl",
+        "{\"path\":\"new/l\",\"kind\":\"symlink\",\"target\":\"t\"}\n{\"path\":\"here\",\"kind\":\"symlink\",\"target\":\"t\"}\n{\"path\":\"moved\",\"kind\":\"symlink\",\"target\":\"new\"}\n",
+    );
+    run(
+        &mut env.knot(["apply", "--dry-run", "m.jsonl", "--root", "r"]),
+        0,
+        "would create 'r/new/l' -> 't'\n\
+         would create 'r/here' -> 't'\n\
+         would replace 'r/moved': 'old' -> 'new'\n",
+        "",
+    );
+    let names: Vec<_> = fs::read_dir(env.path("r"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["moved"]);
+    assert_eq!(
+        fs::read_link(env.path("r/moved")).unwrap(),
+        Path::new("old")
+    );
+}
+
+/// A manifest is untrusted: `..` and absolute paths outside the root are refused, and a
+/// link planted on the way is never gone through (nothing is made where it leads).
+#[test]
+fn paths_that_escape_the_root_are_refused() {
+    let env = Env::new();
+    env.mkdir("r");
+    env.mkdir("outside");
+    symlink("../outside", env.path("r/planted")).unwrap();
+    let abs_in = env.path("r/abs-in");
+    let abs_out = env.path("outside/abs-out");
+    env.file(
+        "m.jsonl",
+        &format!(
+            "{{\"path\":\"../escape\",\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":\"a/../../escape\",\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":{:?},\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":{:?},\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":\"planted/l\",\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":\"planted/deeper/l\",\"kind\":\"symlink\",\"target\":\"t\"}}\n\
+             {{\"path\":\"h\",\"kind\":\"hardlink\",\"target\":\"../outside/f\"}}\n",
+            abs_out.display(),
+            abs_in.display()
+        ),
+    );
+    let root = env.path("r");
+    let out = common::output(env.knot(["apply", "m.jsonl", "--root"]).arg(&root));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("created '{}' -> 't'\n", abs_in.display())
+    );
+    let root_q = root.display();
+    let hint = "knot: hint: a manifest's paths are relative to the root, without '..' (run `knot scan --json .` inside the tree to write them so)\n";
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "knot: cannot apply '../escape': the path leads outside the root '{root_q}'\n{hint}\
+             knot: cannot apply 'a/../../escape': the path leads outside the root '{root_q}'\n{hint}\
+             knot: cannot apply '{}': the path leads outside the root '{root_q}'\n{hint}\
+             knot: cannot apply '{root_q}/planted/l': '{root_q}/planted' is a link, and knot apply never makes a link through one\n\
+             knot: hint: make '{root_q}/planted' a real directory, or choose another root\n\
+             knot: cannot apply '{root_q}/planted/deeper/l': '{root_q}/planted' is a link, and knot apply never makes a link through one\n\
+             knot: hint: make '{root_q}/planted' a real directory, or choose another root\n\
+             knot: cannot apply '../outside/f': the path leads outside the root '{root_q}'\n{hint}",
+            abs_out.display()
+        )
+    );
+    assert_eq!(
+        fs::read_dir(env.path("outside")).unwrap().count(),
+        0,
+        "nothing made outside"
+    );
+    assert!(env.path("escape").symlink_metadata().is_err());
+}
+
+/// Names that are not UTF-8 come as `{"bytes": base64}` and are made byte for byte;
+/// hard links are made from another name below the root.
+#[test]
+fn non_utf8_names_and_hard_links() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    env.mkdir("r");
+    env.file("r/data", "x");
+    env.file(
+        "m.jsonl",
+        "{\"path\":{\"bytes\":\"YmFkLf8tbmFtZQ==\"},\"kind\":\"symlink\",\"target\":{\"bytes\":\"/w==\"}}\n\
+         {\"path\":\"second\",\"kind\":\"hardlink\",\"target\":\"data\"}\n",
+    );
+    run(
+        &mut env.knot(["apply", "m.jsonl", "--root", "r"]),
+        0,
+        "created 'r/bad-\\xff-name' -> '\\xff'\ncreated 'r/second' => 'data'\n",
+        "",
+    );
+    let name = std::ffi::OsStr::from_bytes(b"bad-\xff-name");
+    assert_eq!(
+        fs::read_link(env.path("r").join(name))
+            .unwrap()
+            .as_os_str()
+            .as_bytes(),
+        b"\xff"
+    );
+    assert_eq!(fs::read_to_string(env.path("r/second")).unwrap(), "x");
+    run(
+        &mut env.knot(["apply", "m.jsonl", "--root", "r"]),
+        0,
+        "unchanged 'r/bad-\\xff-name' -> '\\xff'\nunchanged 'r/second' => 'data'\n",
+        "",
+    );
+}
