@@ -76,8 +76,7 @@ fn totals_equal_du_on_mktree_trees() {
     mktree(&env, "one", 4000, 3);
     mktree(&env, "two", 2000, 5);
     agrees_with_du(&env, &["one"]);
-    // Several paths: each counted alone, the total once; a path inside another is
-    // counted again, as du counts it.
+    // Several paths: a line each and the total (du -c).
     agrees_with_du(&env, &["one", "two"]);
     let json = knot_du(&env, &[], &["one"]);
     // mktree.py makes hard links: every one of them is inside the tree.
