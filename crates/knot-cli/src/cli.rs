@@ -195,6 +195,10 @@ enum Commands {
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = crate::scan_cmd::LONG_ABOUT)]
     Scan(crate::scan_cmd::ScanArgs),
+    /// The true size of DIR...: every file counted once however many names it has, by
+    /// kind, with hard-link groups and what removing it would free.
+    #[command(long_about = crate::du_cmd::LONG_ABOUT)]
+    Du(crate::du_cmd::DuArgs),
     /// Repair the links under DIR: --replace OLD=NEW retargets those whose target starts
     /// with OLD; --broken --delete removes those that dangle.
     #[command(long_about = crate::fix_cmd::LONG_ABOUT)]
@@ -451,6 +455,7 @@ pub enum Command {
         json: bool,
     },
     Scan(crate::scan_cmd::ScanSettings),
+    Du(crate::du_cmd::DuSettings),
     Completions(clap_complete::Shell),
     Man {
         dir: Option<PathBuf>,
@@ -754,6 +759,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             command: ReparseCommand::Decode { input, json },
         } => Command::ReparseDecode { input, json },
         Commands::Scan(args) => Command::Scan(args.into_settings()),
+        Commands::Du(args) => Command::Du(args.into_settings()),
         Commands::Completions { shell } => Command::Completions(shell),
         Commands::Man { dir } => Command::Man { dir },
         Commands::Retarget {

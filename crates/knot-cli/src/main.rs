@@ -5,8 +5,10 @@ mod apply_cmd;
 mod change;
 mod cli;
 mod compat;
+mod du_cmd;
 mod fix_cmd;
 mod output;
+mod progress;
 mod reparse_cmd;
 mod retarget_cmd;
 mod scan_cmd;
@@ -94,6 +96,7 @@ fn run(settings: &Settings) -> Exit {
             format,
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
+        Command::Du(du) => du_cmd::run(du, settings),
         Command::Fix(fix) => fix_cmd::run(fix, settings),
         Command::Apply(apply) => apply_cmd::run(apply, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),

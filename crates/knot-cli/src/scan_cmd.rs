@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use knot::{ErrorKind, Kind, Link, Status};
 use crate::Exit;
 use crate::cli::Settings;
 use crate::output::{self, Format, Lost, Messages};
+use crate::progress::{self, ProgressLine};
 
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
@@ -320,22 +320,6 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
     out.push(b'\n');
 }
 
-/// Held while anything is written that could meet the progress line on a terminal.
-static TERMINAL: Mutex<()> = Mutex::new(());
-
-/// Whether the progress line is on the screen.
-static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
-
-/// Takes the terminal and wipes the progress line, if it is shown; it is drawn again at
-/// the next tick, below what was written.
-fn clear_progress() -> std::sync::MutexGuard<'static, ()> {
-    let terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
-    if PROGRESS_SHOWN.load(Ordering::Relaxed) {
-        output::to_stderr("\r\x1b[K");
-    }
-    terminal
-}
-
 /// Writes a batch to standard output under one lock. A reader that went away, or any
 /// other write error (reported once), is returned as [`Lost`]: the thread that meets it
 /// stops the scan (see [`run`]), nothing here exits.
@@ -347,11 +331,10 @@ fn write_out(buf: &mut Vec<u8>, messages: Messages) -> Result<(), Lost> {
     if buf.is_empty() {
         return Ok(());
     }
-    let result = {
-        let _terminal = clear_progress();
+    let result = progress::suspend(|| {
         let mut out = io::stdout().lock();
         out.write_all(buf).and_then(|()| out.flush())
-    };
+    });
     buf.clear();
     output::check(result, messages)
 }
@@ -401,7 +384,10 @@ impl Visitor<'_> {
     }
 
     fn report(&mut self, err: &knot::Error) {
-        let _terminal = clear_progress();
+        progress::suspend(|| self.report_now(err));
+    }
+
+    fn report_now(&mut self, err: &knot::Error) {
         if matches!(err.kind(), ErrorKind::Loop { .. }) {
             self.shared.messages.note(&format!(
                 "not following {}: it leads back to {}, which contains it",
@@ -450,55 +436,6 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
     }
 }
 
-/// Shows "entries seen, links found" on standard error while a long scan runs, from the
-/// time it has run half a second; clears the line when done.
-struct ProgressLine {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ProgressLine {
-    fn start(progress: Arc<Progress>, messages: Messages) -> ProgressLine {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            let start = Instant::now();
-            while !stopped.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
-                if start.elapsed() < Duration::from_millis(500) || stopped.load(Ordering::Relaxed) {
-                    continue;
-                }
-                let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
-                PROGRESS_SHOWN.store(true, Ordering::Relaxed);
-                let counts = format!(
-                    "{} entries seen, {} links found",
-                    progress.entries(),
-                    progress.found()
-                );
-                output::to_stderr(&format!(
-                    "\r\x1b[K{}",
-                    messages.labelled("scanning: ", &counts)
-                ));
-            }
-            let _terminal = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
-            if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
-                output::to_stderr("\r\x1b[K");
-            }
-        });
-        ProgressLine {
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn finish(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// Runs `knot scan`: `scan` says what to scan, `run` the rest (the terminals, the
 /// program's name, how errors are reported).
 pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
@@ -540,8 +477,12 @@ pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
         tally: Mutex::new(Tally::default()),
         sorted: Mutex::new(Vec::new()),
     };
-    let line = (run.terminal.stderr && !messages.quiet)
-        .then(|| ProgressLine::start(Arc::clone(&progress), messages));
+    let line = ProgressLine::start(
+        run,
+        "scanning: ",
+        Arc::clone(&progress),
+        progress::scan_counts,
+    );
 
     builder.build_parallel().run(|| {
         let mut visitor = Visitor {

@@ -601,3 +601,32 @@ mod on_windows {
         assert_eq!(record["path"], link.to_str().unwrap());
     }
 }
+
+/// `knot du` counts a file with two names once (issue 14): on Windows the link count and
+/// the file id come from `GetFileInformationByHandle`, which Wine answers too. Runs on
+/// every platform.
+#[test]
+fn du_counts_a_hard_linked_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("a"), "12345").unwrap();
+    std::fs::hard_link(tree.join("a"), tree.join("sub").join("b")).unwrap();
+    std::fs::write(tree.join("c"), "xyz").unwrap();
+    let out = output(knot().args(["du", "--json"]).arg(&tree));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["items"], 5, "{json}");
+    assert_eq!(json["kinds"]["files"]["items"], 1);
+    assert_eq!(json["kinds"]["files"]["apparent"], 3);
+    assert_eq!(json["kinds"]["hardlinked_files"]["items"], 2);
+    assert_eq!(json["kinds"]["hardlinked_files"]["apparent"], 5);
+    assert_eq!(json["kinds"]["dirs"]["items"], 2);
+    let saturated = &json["groups"]["saturated"];
+    assert_eq!(saturated["groups"], 1);
+    assert_eq!(saturated["names"], 2);
+    assert_eq!(saturated["apparent"], 5);
+    assert_eq!(json["groups"]["unsaturated"]["groups"], 0);
+    assert_eq!(json["errors"], 0);
+}

@@ -160,3 +160,4 @@ pub use retarget::{
     ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, retarget,
 };
 pub use scan::FileId;
+pub use scan::du;

@@ -64,17 +64,26 @@ pub fn knot() -> Command {
     cmd
 }
 
-/// Runs `cmd` to its end. Under Wine on a busy machine, creating a process now and then
-/// fails with ERROR_INTERNAL_ERROR (1359) before the program starts: that failure is
-/// Wine's, not knot's, so the start (and only the start) is tried again, a bounded number
-/// of times.
+/// Runs `cmd` to its end. Two failures to start are not knot's, and the start (and only
+/// the start) is tried again, a bounded number of times:
+/// - Under Wine on a busy machine, creating a process now and then fails with
+///   ERROR_INTERNAL_ERROR (1359) before the program starts.
+/// - On Linux, running a copy of the binary that a test has just written (the front-end
+///   tests run knot as `MKLINK.EXE`) fails with ETXTBSY while a child that another test
+///   thread forked during the copy still holds the copy's descriptor, until that child
+///   execs and the descriptor closes (it is close-on-exec).
 pub fn output(cmd: &mut Command) -> std::process::Output {
     const WINE_INTERNAL_ERROR: i32 = 1359;
+    const TEXT_FILE_BUSY: i32 = 26;
     let mut last = None;
-    for _ in 0..10 {
+    for _ in 0..50 {
         match cmd.output() {
             Ok(out) => return out,
             Err(err) if err.raw_os_error() == Some(WINE_INTERNAL_ERROR) => last = Some(err),
+            Err(err) if cfg!(target_os = "linux") && err.raw_os_error() == Some(TEXT_FILE_BUSY) => {
+                last = Some(err);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             Err(err) => panic!("cannot run {cmd:?}: {err}"),
         }
     }

@@ -58,6 +58,7 @@
 //!   most 256), however deep the tree: past that, the walk reopens a directory from the
 //!   nearest one it holds and checks that it found the same directory.
 
+pub mod du;
 mod links;
 mod walk;
 
@@ -146,6 +147,7 @@ pub struct Progress {
     entries: AtomicU64,
     dirs: AtomicU64,
     found: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl Progress {
@@ -167,6 +169,18 @@ impl Progress {
     /// Entries handed to a visitor so far.
     pub fn found(&self) -> u64 {
         self.found.load(Ordering::Relaxed)
+    }
+
+    /// Apparent bytes counted so far ([`du`]; 0 for a scan). Updated every megabyte or
+    /// so per thread, not per entry.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    fn add_bytes(&self, bytes: u64) {
+        if bytes > 0 {
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
     }
 
     fn add(&self, entries: u64, found: u64) {

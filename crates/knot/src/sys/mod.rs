@@ -113,6 +113,7 @@ macro_rules! check_backend {
                 let _: fn(&b::Dir) -> io::Result<b::Dir> = b::Dir::parent;
                 let _: fn(&b::Dir) -> io::Result<Meta> = b::Dir::meta;
                 let _: fn(&b::Dir, &OsStr, bool) -> io::Result<Meta> = b::Dir::stat_at;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<Meta> = b::Dir::usage_at;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<Stored> = b::Dir::read_link_at;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<PathBuf> = b::Dir::real_path_at;
                 let _: fn() -> b::DirReader = b::DirReader::new;
@@ -281,6 +282,12 @@ pub(crate) struct Meta {
     pub(crate) id: (u64, u128),
     /// The reparse tag, where the entry is a reparse point (Windows, NTFS through ntfs-3g).
     pub(crate) tag: Option<u32>,
+    /// The apparent size in bytes: `st_size` on Unix (for a directory, what the file
+    /// system says; for a symlink, the length of its target), the file size on Windows.
+    pub(crate) size: u64,
+    /// The bytes allocated to it: `st_blocks` * 512 on Unix; `None` where the call that
+    /// made this `Meta` does not say (Windows: see `Dir::allocated_at`).
+    pub(crate) allocated: Option<u64>,
 }
 
 impl Meta {

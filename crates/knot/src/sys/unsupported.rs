@@ -72,6 +72,10 @@ impl Dir {
         unsupported()
     }
 
+    pub(crate) fn usage_at(&self, _name: &std::ffi::OsStr) -> io::Result<Meta> {
+        unsupported()
+    }
+
     pub(crate) fn read_link_at(&self, _name: &std::ffi::OsStr) -> io::Result<Stored> {
         unsupported()
     }

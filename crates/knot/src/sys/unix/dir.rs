@@ -47,7 +47,7 @@ fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
 
 #[allow(
     clippy::unnecessary_cast,
-    reason = "the widths of st_nlink, st_dev and st_ino differ between Unix systems"
+    reason = "the widths of st_nlink, st_dev, st_ino and st_blocks differ between Unix systems"
 )]
 pub(super) fn meta(st: &rustix::fs::Stat) -> Meta {
     Meta {
@@ -55,6 +55,10 @@ pub(super) fn meta(st: &rustix::fs::Stat) -> Meta {
         nlink: st.st_nlink as u64,
         id: (st.st_dev as u64, u128::from(st.st_ino as u64)),
         tag: None,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        // st_blocks counts 512-byte units whatever the file system's block size (POSIX
+        // leaves the unit open; Linux, the BSDs and macOS all use 512).
+        allocated: Some((st.st_blocks as u64).saturating_mul(512)),
     }
 }
 
@@ -104,6 +108,12 @@ impl Dir {
             AtFlags::SYMLINK_NOFOLLOW
         };
         Ok(meta(&rustix::fs::statat(&self.fd, name, flags)?))
+    }
+
+    /// `name` itself with its sizes, for `du`: here the `fstatat` of [`Dir::stat_at`],
+    /// which has `st_blocks` already.
+    pub(crate) fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
+        self.stat_at(name, false)
     }
 
     /// What the link `name` stores (`readlinkat`).

@@ -128,6 +128,13 @@ impl Dir {
         if follow { stat(&path) } else { lstat(&path) }
     }
 
+    /// `name` itself, not followed, with the bytes allocated to it (`FileStandardInfo`'s
+    /// `AllocationSize`, which `GetFileInformationByHandle` does not give), for `du`: one
+    /// open for both.
+    pub(crate) fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
+        super::usage(&self.path.join(name))
+    }
+
     /// What the link `name` stores.
     pub(crate) fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
         read_link(&self.path.join(name))

@@ -23,15 +23,15 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FILE_DISPOSITION_INFO, FILE_DISPOSITION_INFO_EX, FILE_FLAG_BACKUP_SEMANTICS,
     FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_BOTH_DIR_INFO, FILE_ID_EXTD_DIR_INFO, FILE_ID_INFO,
     FILE_INFO_BY_HANDLE_CLASS, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_RENAME_INFO,
-    FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA,
-    FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx, FileIdBothDirectoryInfo,
-    FileIdBothDirectoryRestartInfo, FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo,
-    FileIdInfo, FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic,
-    FindExSearchNameMatch, FindFirstFileExW, GetDriveTypeW, GetFileInformationByHandle,
-    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
-    GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
-    SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
-    SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
+    FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_STANDARD_INFO,
+    FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA, FileAttributeTagInfo, FileDispositionInfo,
+    FileDispositionInfoEx, FileIdBothDirectoryInfo, FileIdBothDirectoryRestartInfo,
+    FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo, FileIdInfo, FileRenameInfo,
+    FileRenameInfoEx, FileStandardInfo, FindClose, FindExInfoBasic, FindExSearchNameMatch,
+    FindFirstFileExW, GetDriveTypeW, GetFileInformationByHandle, GetFileInformationByHandleEx,
+    GetFinalPathNameByHandleW, GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW,
+    OPEN_EXISTING, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY,
+    SYNCHRONIZE, SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
 pub(crate) use windows_sys::Win32::System::IO::DeviceIoControl;
 pub(crate) use windows_sys::Win32::System::Ioctl::{
@@ -139,6 +139,8 @@ const _: () = {
 
     // FILE_ATTRIBUTE_TAG_INFO: FileAttributes, ReparseTag.
     assert!(size_of::<FILE_ATTRIBUTE_TAG_INFO>() == 8);
+    // FILE_STANDARD_INFO: two LARGE_INTEGERs, a DWORD and two BOOLEANs, padded to 8.
+    assert!(size_of::<FILE_STANDARD_INFO>() == 24);
     assert!(offset_of!(FILE_ATTRIBUTE_TAG_INFO, ReparseTag) == 4);
 
     // FILE_DISPOSITION_INFO is one BOOLEAN; FILE_DISPOSITION_INFO_EX one DWORD of flags.

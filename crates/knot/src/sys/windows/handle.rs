@@ -13,9 +13,9 @@ use super::ffi::{
     BY_HANDLE_FILE_INFORMATION, CloseHandle, CreateFileW, ERROR_MORE_DATA,
     FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS,
     FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_SHARE_DELETE, FILE_SHARE_READ,
-    FILE_SHARE_WRITE, FileAttributeTagInfo, FileIdInfo, FindClose, GetFileInformationByHandle,
-    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, HANDLE, INVALID_HANDLE_VALUE,
-    OPEN_EXISTING, VOLUME_NAME_DOS,
+    FILE_SHARE_WRITE, FILE_STANDARD_INFO, FileAttributeTagInfo, FileIdInfo, FileStandardInfo,
+    FindClose, GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
+    HANDLE, INVALID_HANDLE_VALUE, OPEN_EXISTING, VOLUME_NAME_DOS,
 };
 use super::wide;
 
@@ -116,6 +116,26 @@ impl Handle {
                 FileIdInfo,
                 info.as_mut_ptr().cast(),
                 size_of::<FILE_ID_INFO>() as u32,
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the call succeeded, so it filled the structure.
+        Ok(unsafe { info.assume_init() })
+    }
+
+    /// `FileStandardInfo`: the allocation size, end of file and link count.
+    pub(crate) fn standard_info(&self) -> io::Result<FILE_STANDARD_INFO> {
+        let mut info = MaybeUninit::<FILE_STANDARD_INFO>::uninit();
+        // SAFETY: the handle is open; `info` is writable for the FILE_STANDARD_INFO that
+        // FileStandardInfo fills, and its size is passed.
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                self.0,
+                FileStandardInfo,
+                info.as_mut_ptr().cast(),
+                size_of::<FILE_STANDARD_INFO>() as u32,
             )
         };
         if ok == 0 {

@@ -247,6 +247,8 @@ fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
         nlink: u64::from(info.nNumberOfLinks),
         id: file_id(handle)?,
         tag,
+        size: (u64::from(info.nFileSizeHigh) << 32) | u64::from(info.nFileSizeLow),
+        allocated: None,
     })
 }
 
@@ -256,6 +258,24 @@ fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
     match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No) {
         Ok(handle) => meta_of(&handle, Follow::No),
+        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
+        Err(err) => Err(err),
+    }
+}
+
+/// The entry itself, a link not followed, with its allocation size (`Dir::usage_at`).
+/// A file system that does not answer `FileStandardInfo` leaves it `None`.
+pub(crate) fn usage(path: &Path) -> io::Result<Meta> {
+    match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No) {
+        Ok(handle) => {
+            let meta = meta_of(&handle, Follow::No)?;
+            let allocated = match handle.standard_info() {
+                Ok(info) => u64::try_from(info.AllocationSize).ok(),
+                Err(err) if unsupported(&err) => None,
+                Err(err) => return Err(err),
+            };
+            Ok(Meta { allocated, ..meta })
+        }
         Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
         Err(err) => Err(err),
     }
@@ -327,6 +347,8 @@ fn listed_meta(path: &Path) -> Option<Meta> {
         nlink: 1,
         id: LISTED_ID,
         tag,
+        size: (u64::from(data.nFileSizeHigh) << 32) | u64::from(data.nFileSizeLow),
+        allocated: None,
     })
 }
 

@@ -1,0 +1,353 @@
+//! `knot du`: the true size of one or more trees, every file counted once however many
+//! names it has (`knot::du`), as a table (items and bytes by kind, hard-link groups, what
+//! removing the tree frees) or one JSON record with the same figures.
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use knot::du::{Count, DiskUsage, DuBuilder, DuKind, Groups, Usage};
+use knot::scan::Progress;
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::Settings;
+use crate::output::{self, Format, Printer};
+use crate::progress::{self, ProgressLine};
+
+/// `knot du --help`.
+pub const LONG_ABOUT: &str = "The true size of DIR... (default: the current directory): \
+every file counted once however many names it has, as POSIX du counts, so the apparent \
+bytes equal `du -s -b DIR...` and the allocated bytes `du -s -B1 DIR...`: directories \
+themselves are counted (their st_size), a symlink is counted as itself (the length of its \
+target), never followed, and a file with several names once, under the first DIR that \
+holds one of them. File systems are crossed unless --xdev.\n\n\
+The table gives items and bytes by kind (files, hard-linked files, directories, file and \
+directory symlinks, junctions, mount points, broken links, other, and reparse points by \
+tag), the hard-link groups (saturated: every name inside; unsaturated: some outside, with \
+how many) and the bytes removing the tree would free (everything but the files with names \
+outside it). With several DIRs, a line per DIR and a total.\n\n\
+Exit codes: 0 done, 1 something could not be read (each printed; the figures leave it \
+out), 2 usage error.";
+
+/// Arguments of `knot du`.
+#[derive(Args, Debug)]
+pub struct DuArgs {
+    /// Trees to measure (default: the current directory). One that is a link is counted
+    /// as the link, as du does.
+    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
+    dirs: Vec<PathBuf>,
+    /// Print one JSON record with every figure.
+    #[arg(long)]
+    json: bool,
+    /// Neither count nor descend into directories on other file systems (du -x).
+    #[arg(long)]
+    xdev: bool,
+    /// Threads to use (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// `knot du`, fully decided.
+#[derive(Debug)]
+pub struct DuSettings {
+    roots: Vec<PathBuf>,
+    format: Format,
+    same_file_system: bool,
+    threads: usize,
+}
+
+impl DuArgs {
+    pub fn into_settings(self) -> DuSettings {
+        DuSettings {
+            roots: if self.dirs.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.dirs
+            },
+            format: if self.json {
+                Format::Json
+            } else {
+                Format::Human
+            },
+            same_file_system: self.xdev,
+            threads: self.threads.map_or(0, usize::from),
+        }
+    }
+}
+
+/// Runs `knot du`.
+pub fn run(settings: &DuSettings, run: &Settings) -> Exit {
+    let mut builder = DuBuilder::new(&settings.roots[0]);
+    for root in &settings.roots[1..] {
+        builder.add(root);
+    }
+    let counters = Progress::new();
+    builder
+        .same_file_system(settings.same_file_system)
+        .threads(settings.threads)
+        .progress(Arc::clone(&counters));
+    let line = ProgressLine::start(run, "du: ", counters, progress::du_counts);
+    let report = |err: knot::Error| progress::suspend(|| crate::report_error(&err, run));
+    let usage = builder.run(&report);
+    if let Some(line) = line {
+        line.finish();
+    }
+    let mut printer = Printer::new(settings.format, run.messages());
+    let written = match settings.format {
+        Format::Json => printer.json(&JsonUsage::of(&usage)),
+        _ => printer.text(&table(&usage)),
+    };
+    let _ = written.and_then(|()| printer.flush());
+    if usage.total.errors > 0 {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
+}
+
+/// Bytes as a number, or `-` where the system did not say.
+fn bytes(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_owned(), |n| n.to_string())
+}
+
+/// A reparse tag's row label: its kind word and its value.
+fn reparse_label(tag: u32) -> String {
+    format!(
+        "reparse {} ({:#010x})",
+        knot_reparse::Tag(tag).kind_name(),
+        tag
+    )
+}
+
+/// The human table.
+fn table(usage: &DiskUsage) -> String {
+    let total = &usage.total;
+    let mut rows: Vec<(String, Count)> = Vec::new();
+    let several = usage.roots.len() > 1;
+    let paths: Vec<(String, Count)> = usage
+        .roots
+        .iter()
+        .map(|(path, usage)| (output::escape(path.as_os_str()).into_owned(), usage.total))
+        .chain(several.then(|| ("total".to_owned(), total.total)))
+        .collect();
+    for kind in DuKind::ALL {
+        rows.push((kind.label().to_owned(), total.kind(kind)));
+    }
+    for (tag, count) in total.reparse() {
+        rows.push((reparse_label(tag), count));
+    }
+    rows.push(("total".to_owned(), total.total));
+    let width = paths
+        .iter()
+        .chain(&rows)
+        .map(|(label, _)| unicode_width::UnicodeWidthStr::width(label.as_str()))
+        .max()
+        .unwrap_or(0)
+        .max("kind".len());
+    let mut out = String::new();
+    let line = |out: &mut String, label: &str, items: &str, apparent: &str, alloc: &str| {
+        let pad = width.saturating_sub(unicode_width::UnicodeWidthStr::width(label));
+        let _ = writeln!(
+            out,
+            "{label}{:pad$}  {items:>10}  {apparent:>16}  {alloc:>16}",
+            ""
+        );
+    };
+    line(&mut out, "path", "items", "apparent", "allocated");
+    for (label, count) in &paths {
+        line(
+            &mut out,
+            label,
+            &count.items.to_string(),
+            &count.apparent.to_string(),
+            &bytes(count.allocated),
+        );
+    }
+    out.push('\n');
+    line(&mut out, "kind", "items", "apparent", "allocated");
+    for (label, count) in &rows {
+        line(
+            &mut out,
+            label,
+            &count.items.to_string(),
+            &count.apparent.to_string(),
+            &bytes(count.allocated),
+        );
+    }
+    out.push('\n');
+    let Groups {
+        groups,
+        names,
+        apparent,
+        allocated,
+        ..
+    } = total.saturated;
+    let _ = writeln!(
+        out,
+        "hard-link groups: {groups} saturated ({names} names, {apparent} bytes apparent, {} allocated)",
+        bytes(allocated)
+    );
+    let Groups {
+        groups,
+        names,
+        outside,
+        apparent,
+        allocated,
+    } = total.unsaturated;
+    let _ = writeln!(
+        out,
+        "                  {groups} unsaturated ({names} names inside, {outside} outside, \
+         {apparent} bytes apparent, {} allocated)",
+        bytes(allocated)
+    );
+    let _ = writeln!(
+        out,
+        "removing it frees: {} bytes apparent, {} allocated",
+        total.freed.apparent,
+        bytes(total.freed.allocated)
+    );
+    out
+}
+
+/// Items and bytes, as JSON.
+#[derive(Serialize)]
+struct JsonCount {
+    items: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+}
+
+impl From<Count> for JsonCount {
+    fn from(count: Count) -> JsonCount {
+        JsonCount {
+            items: count.items,
+            apparent: count.apparent,
+            allocated: count.allocated,
+        }
+    }
+}
+
+/// One root's figures.
+#[derive(Serialize)]
+struct JsonRoot<'a> {
+    #[serde(with = "knot::record::serde_name")]
+    path: &'a OsStr,
+    items: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+    freed_apparent: u64,
+    freed_allocated: Option<u64>,
+}
+
+/// Reparse points of one tag.
+#[derive(Serialize)]
+struct JsonReparse {
+    tag: u32,
+    kind: &'static str,
+    items: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+}
+
+/// Hard-link groups.
+#[derive(Serialize)]
+struct JsonGroups {
+    groups: u64,
+    names: u64,
+    outside: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+}
+
+impl From<Groups> for JsonGroups {
+    fn from(g: Groups) -> JsonGroups {
+        JsonGroups {
+            groups: g.groups,
+            names: g.names,
+            outside: g.outside,
+            apparent: g.apparent,
+            allocated: g.allocated,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonFreed {
+    apparent: u64,
+    allocated: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct JsonGroupPair {
+    saturated: JsonGroups,
+    unsaturated: JsonGroups,
+}
+
+/// The one record of `knot du --json` (README, "knot du"): figures for all roots
+/// together, and per root.
+#[derive(Serialize)]
+struct JsonUsage<'a> {
+    roots: Vec<JsonRoot<'a>>,
+    items: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+    kinds: serde_json::Map<String, serde_json::Value>,
+    reparse: Vec<JsonReparse>,
+    groups: JsonGroupPair,
+    freed: JsonFreed,
+    errors: u64,
+}
+
+impl<'a> JsonUsage<'a> {
+    fn of(usage: &'a DiskUsage) -> JsonUsage<'a> {
+        let total: &Usage = &usage.total;
+        let kinds = DuKind::ALL
+            .iter()
+            .map(|&kind| {
+                let count = JsonCount::from(total.kind(kind));
+                let value = serde_json::to_value(count).unwrap_or(serde_json::Value::Null);
+                (kind.name().to_owned(), value)
+            })
+            .collect();
+        JsonUsage {
+            roots: usage
+                .roots
+                .iter()
+                .map(|(path, usage)| JsonRoot {
+                    path: path.as_os_str(),
+                    items: usage.total.items,
+                    apparent: usage.total.apparent,
+                    allocated: usage.total.allocated,
+                    freed_apparent: usage.freed.apparent,
+                    freed_allocated: usage.freed.allocated,
+                })
+                .collect(),
+            items: total.total.items,
+            apparent: total.total.apparent,
+            allocated: total.total.allocated,
+            kinds,
+            reparse: total
+                .reparse()
+                .map(|(tag, count)| JsonReparse {
+                    tag,
+                    kind: knot_reparse::Tag(tag).kind_name(),
+                    items: count.items,
+                    apparent: count.apparent,
+                    allocated: count.allocated,
+                })
+                .collect(),
+            groups: JsonGroupPair {
+                saturated: total.saturated.into(),
+                unsaturated: total.unsaturated.into(),
+            },
+            freed: JsonFreed {
+                apparent: total.freed.apparent,
+                allocated: total.freed.allocated,
+            },
+            errors: total.errors,
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Black-box tests of `knot du` (issue 14, part 3): its totals against GNU du's on
+//! bench/mktree.py trees and on a tree of sparse and hard-linked files, the JSON record's
+//! schema, and the exact table on a small tree.
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, symlink};
+use std::path::Path;
+use std::process::Command as Process;
+
+use serde_json::Value;
+
+mod common;
+
+use common::{Env, record, run};
+
+/// `du ARGS... PATHS...` in `dir`: the first number of each line.
+fn gnu_du(dir: &Path, args: &[&str], paths: &[&str]) -> Vec<u64> {
+    let out = Process::new("du")
+        .args(args)
+        .args(paths)
+        .current_dir(dir)
+        .output()
+        .expect("du (coreutils) runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| line.split('\t').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// `knot du --json PATHS...` in `env`'s directory, with `extra` arguments.
+fn knot_du(env: &Env, extra: &[&str], paths: &[&str]) -> Value {
+    record(env.knot(["du", "--json"]).args(extra).args(paths))
+}
+
+/// Checks knot's totals, per path and in all, against `du -s -b` and `du -s -B1` (with
+/// `-c` for the total over several paths).
+fn agrees_with_du(env: &Env, paths: &[&str]) {
+    let dir = env.dir.path();
+    let apparent = gnu_du(dir, &["-s", "-b", "-c"], paths);
+    let allocated = gnu_du(dir, &["-s", "-B1", "-c"], paths);
+    for threads in ["1", "2"] {
+        let json = knot_du(env, &["--threads", threads], paths);
+        for (i, root) in json["roots"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(root["apparent"], apparent[i], "{} apparent", paths[i]);
+            assert_eq!(root["allocated"], allocated[i], "{} allocated", paths[i]);
+        }
+        assert_eq!(json["apparent"], *apparent.last().unwrap());
+        assert_eq!(json["allocated"], *allocated.last().unwrap());
+        assert_eq!(json["errors"], 0);
+    }
+}
+
+fn mktree(env: &Env, name: &str, entries: usize, seed: u32) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py");
+    let made = Process::new("python3")
+        .arg(script)
+        .arg(name)
+        .args([
+            "--entries",
+            &entries.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+}
+
+#[test]
+fn totals_equal_du_on_mktree_trees() {
+    let env = Env::new();
+    mktree(&env, "one", 4000, 3);
+    mktree(&env, "two", 2000, 5);
+    agrees_with_du(&env, &["one"]);
+    // Several paths: a line each and the total (du -c).
+    agrees_with_du(&env, &["one", "two"]);
+    let json = knot_du(&env, &[], &["one"]);
+    // mktree.py makes hard links: every one of them is inside the tree.
+    assert!(json["groups"]["saturated"]["groups"].as_u64().unwrap() > 0);
+    assert_eq!(json["groups"]["unsaturated"]["groups"], 0);
+    assert_eq!(json["freed"]["apparent"], json["apparent"]);
+}
+
+/// A tree of sparse files and hard links with names inside and outside it, and two trees
+/// that share a file.
+fn sparse_and_linked() -> Env {
+    let env = Env::new();
+    env.mkdir("tree/sub");
+    env.mkdir("other");
+    // 64 MiB apparent, one block allocated.
+    let sparse = fs::File::create(env.path("tree/sparse")).unwrap();
+    sparse.set_len(64 << 20).unwrap();
+    drop(sparse);
+    let holes = fs::File::create(env.path("tree/sub/holes")).unwrap();
+    holes.set_len(1 << 20).unwrap();
+    std::io::Write::write_all(&mut &holes, b"data at the start").unwrap();
+    drop(holes);
+    env.file("tree/inside", &"i".repeat(5000));
+    fs::hard_link(env.path("tree/inside"), env.path("tree/sub/inside2")).unwrap();
+    env.file("tree/shared", &"s".repeat(9000));
+    fs::hard_link(env.path("tree/shared"), env.path("other/shared")).unwrap();
+    fs::hard_link(env.path("tree/sparse"), env.path("other/sparse")).unwrap();
+    env
+}
+
+#[test]
+fn totals_equal_du_with_sparse_files_and_hard_links() {
+    let env = sparse_and_linked();
+    agrees_with_du(&env, &["tree"]);
+    agrees_with_du(&env, &["tree", "other"]);
+    agrees_with_du(&env, &["other", "tree"]);
+
+    let size = |name: &str| fs::symlink_metadata(env.path(name)).unwrap();
+    let json = knot_du(&env, &[], &["tree"]);
+    let saturated = &json["groups"]["saturated"];
+    assert_eq!(saturated["groups"], 1);
+    assert_eq!(saturated["names"], 2);
+    assert_eq!(saturated["apparent"], 5000);
+    let unsaturated = &json["groups"]["unsaturated"];
+    assert_eq!(unsaturated["groups"], 2);
+    assert_eq!(unsaturated["names"], 2);
+    assert_eq!(unsaturated["outside"], 2);
+    assert_eq!(unsaturated["apparent"], 9000 + (64 << 20));
+    let kept_blocks = (size("tree/shared").blocks() + size("tree/sparse").blocks()) * 512;
+    assert_eq!(
+        json["freed"]["apparent"],
+        json["apparent"].as_u64().unwrap() - 9000 - (64 << 20)
+    );
+    assert_eq!(
+        json["freed"]["allocated"],
+        json["allocated"].as_u64().unwrap() - kept_blocks
+    );
+
+    // Both trees: every group saturated, each file counted once, under the first path.
+    let json = knot_du(&env, &[], &["tree", "other"]);
+    assert_eq!(json["groups"]["saturated"]["groups"], 3);
+    assert_eq!(json["groups"]["unsaturated"]["groups"], 0);
+    assert_eq!(json["freed"]["apparent"], json["apparent"]);
+    let other = &json["roots"][1];
+    assert_eq!(other["apparent"], size("other").size());
+}
+
+#[test]
+fn the_json_record_has_the_documented_fields_and_numbers() {
+    let env = sparse_and_linked();
+    let json = knot_du(&env, &[], &["tree"]);
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "roots",
+            "items",
+            "apparent",
+            "allocated",
+            "kinds",
+            "reparse",
+            "groups",
+            "freed",
+            "errors"
+        ]
+    );
+    let kinds: Vec<&str> = json["kinds"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "files",
+            "hardlinked_files",
+            "dirs",
+            "file_symlinks",
+            "dir_symlinks",
+            "junctions",
+            "mount_points",
+            "broken_links",
+            "other"
+        ]
+    );
+    for count in json["kinds"].as_object().unwrap().values() {
+        for field in ["items", "apparent", "allocated"] {
+            assert!(count[field].is_u64(), "{field} in {count}");
+        }
+    }
+    assert_eq!(json["kinds"]["hardlinked_files"]["items"], 4);
+    assert_eq!(json["kinds"]["files"]["items"], 1);
+    assert_eq!(json["kinds"]["dirs"]["items"], 2);
+    assert_eq!(json["items"], 7);
+    assert_eq!(json["roots"][0]["path"], "tree");
+    assert_eq!(json["reparse"], Value::Array(Vec::new()));
+}
+
+#[test]
+fn a_name_that_is_not_utf8_round_trips_in_json() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let name = std::ffi::OsStr::from_bytes(b"bad-\xff");
+    fs::create_dir(env.dir.path().join(name)).unwrap();
+    let json = record(env.knot(["du", "--json"]).arg(name));
+    assert_eq!(json["roots"][0]["path"]["bytes"], "YmFkLf8=");
+}
+
+/// The sizes of `names` below `dir` as lstat gives them: (apparent, allocated).
+fn sizes(dir: &Path, names: &[&str]) -> (u64, u64) {
+    names.iter().fold((0, 0), |(a, b), name| {
+        let meta = fs::symlink_metadata(dir.join(name)).unwrap();
+        (a + meta.size(), b + meta.blocks() * 512)
+    })
+}
+
+#[test]
+fn the_table_of_a_small_tree() {
+    let env = Env::new();
+    env.mkdir("tree/a");
+    env.file("tree/f", "12345");
+    env.file("tree/a/h1", "abc");
+    fs::hard_link(env.path("tree/a/h1"), env.path("tree/h2")).unwrap();
+    symlink("f", env.path("tree/l")).unwrap();
+    symlink("a", env.path("tree/dl")).unwrap();
+    symlink("nowhere", env.path("tree/gone")).unwrap();
+    let fifo = Process::new("mkfifo")
+        .arg(env.path("tree/pipe"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let dir = env.dir.path();
+    let row = |label: &str, items: u64, (apparent, allocated): (u64, u64)| {
+        format!("{label:<18}  {items:>10}  {apparent:>16}  {allocated:>16}\n")
+    };
+    let header = |label: &str| {
+        format!(
+            "{label:<18}  {:>10}  {:>16}  {:>16}\n",
+            "items", "apparent", "allocated"
+        )
+    };
+    let dirs = sizes(dir, &["tree", "tree/a"]);
+    let hard = sizes(dir, &["tree/a/h1"]);
+    let all = sizes(
+        dir,
+        &[
+            "tree",
+            "tree/a",
+            "tree/f",
+            "tree/a/h1",
+            "tree/l",
+            "tree/dl",
+            "tree/gone",
+            "tree/pipe",
+        ],
+    );
+    let expected = [
+        header("path"),
+        row("tree", 9, all),
+        "\n".to_owned(),
+        header("kind"),
+        row("files", 1, sizes(dir, &["tree/f"])),
+        row("hard-linked files", 2, hard),
+        row("directories", 2, dirs),
+        row("file symlinks", 1, sizes(dir, &["tree/l"])),
+        row("directory symlinks", 1, sizes(dir, &["tree/dl"])),
+        row("junctions", 0, (0, 0)),
+        row("mount points", 0, (0, 0)),
+        row("broken links", 1, sizes(dir, &["tree/gone"])),
+        row("other", 1, sizes(dir, &["tree/pipe"])),
+        row("total", 9, all),
+        "\n".to_owned(),
+        format!(
+            "hard-link groups: 1 saturated (2 names, 3 bytes apparent, {} allocated)\n",
+            hard.1
+        ),
+        "                  0 unsaturated (0 names inside, 0 outside, 0 bytes apparent, 0 allocated)\n"
+            .to_owned(),
+        format!(
+            "removing it frees: {} bytes apparent, {} allocated\n",
+            all.0, all.1
+        ),
+    ]
+    .concat();
+    run(&mut env.knot(["du", "tree"]), 0, &expected, "");
+    // Piped standard error: no progress line, whatever the time taken.
+    run(
+        &mut env.knot(["du", "--threads", "1", "tree"]),
+        0,
+        &expected,
+        "",
+    );
+}
+
+#[test]
+fn a_path_that_is_a_link_is_counted_as_the_link() {
+    let env = Env::new();
+    env.mkdir("tree");
+    env.file("tree/big", &"b".repeat(10_000));
+    symlink("tree", env.path("link")).unwrap();
+    let json = knot_du(&env, &[], &["link"]);
+    assert_eq!(json["items"], 1);
+    assert_eq!(json["kinds"]["dir_symlinks"]["items"], 1);
+    agrees_with_du(&env, &["link"]);
+}
+
+#[test]
+fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
+    let env = Env::new();
+    env.mkdir("tree");
+    let out = common::output(&mut env.knot(["du", "--json", "tree", "missing"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "knot: cannot scan 'missing': No such file or directory (os error 2)\n"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["roots"][1]["items"], 0);
+}

@@ -1,0 +1,624 @@
+//! `knot du`: the true size of a tree, every file counted once however many names it has,
+//! with items and bytes by kind and the hard-link groups, as Link Shell Extension's
+//! `--truesize` and robocopy's summary show them.
+//!
+//! A filter over the generic tree walk (`scan/walk.rs`), not a second walker: every entry
+//! gets one `fstatat` (its own, never following a link), and links one `readlinkat` and
+//! one `fstatat` that follows (to tell file from directory symlinks and find broken ones).
+//! No link is ever walked into.
+//!
+//! # What is counted
+//!
+//! As POSIX and GNU `du` count, so that [`Usage::apparent`] equals `du -s -b DIR` and
+//! [`Usage::allocated`] equals `du -s -B1 DIR` on the same tree:
+//! - every entry below each root and the root itself, directories included: a directory's
+//!   apparent size is its `st_size`, a symlink's the length of its target (its own
+//!   `st_size`), never what it leads to;
+//! - allocated bytes are `st_blocks` * 512;
+//! - a file with more than one name (`st_nlink` > 1, any type but a directory) is counted
+//!   once, under the first root (in the order given) where a name of it is found;
+//! - a root that is itself a link is counted as the link, not walked through (`du`
+//!   without `-L` or `-D`);
+//! - file systems are crossed unless [`DuBuilder::same_file_system`] (`du -x`), where a
+//!   directory on another file system is neither counted nor walked.
+//!
+//! # Platform behavior
+//! On Windows sizes come from `GetFileInformationByHandle` and `FileStandardInfo`'s
+//! allocation size (`None` where a file system does not answer it); a directory's size is
+//! 0; a file's identity is (volume serial, file id), and junctions, mount points and
+//! other reparse points are counted by their tag. On Unix the kinds junction and mount
+//! point (a reparse point) only appear on NTFS through ntfs-3g; a directory on another
+//! file system than the one that lists it is counted as a mount point.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
+use super::{Progress, WalkState};
+use crate::error::{Error, Op, Result};
+use crate::link::Kind;
+use crate::sys::{self, FileType, Meta};
+
+/// Items and bytes of one kind of entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count {
+    /// Entries (names) of this kind.
+    pub items: u64,
+    /// Apparent bytes (`st_size`), each file once.
+    pub apparent: u64,
+    /// Allocated bytes (`st_blocks` * 512), each file once; `None` where the system did
+    /// not say for some entry.
+    pub allocated: Option<u64>,
+}
+
+impl Count {
+    fn add_bytes(&mut self, apparent: u64, allocated: Option<u64>) {
+        self.apparent += apparent;
+        self.allocated = self.allocated.zip(allocated).map(|(a, b)| a + b);
+    }
+
+    fn merge(&mut self, other: &Count) {
+        self.items += other.items;
+        self.add_bytes(other.apparent, other.allocated);
+    }
+
+    fn zero() -> Count {
+        Count {
+            items: 0,
+            apparent: 0,
+            allocated: Some(0),
+        }
+    }
+}
+
+/// The kinds of entry `du` tells apart, each entry in exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum DuKind {
+    /// Regular files with one name.
+    File,
+    /// Regular files with more than one name: items count the names found, bytes each file
+    /// once.
+    HardLinked,
+    /// Real directories, the roots included; on Unix, not those counted as mount points.
+    Dir,
+    /// Symbolic links that lead to a file (or anything but a directory).
+    FileSymlink,
+    /// Symbolic links that lead to a directory.
+    DirSymlink,
+    /// Junctions that lead somewhere.
+    Junction,
+    /// Mount points: a junction to a volume on Windows; on Unix, a directory on another
+    /// file system than the one that lists it.
+    MountPoint,
+    /// Links (symbolic links, junctions, mount points) that lead nowhere: dangling, a
+    /// loop, a chain too long.
+    Broken,
+    /// FIFOs, sockets and devices.
+    Other,
+}
+
+impl DuKind {
+    /// Every kind, in the order of the table.
+    pub const ALL: [DuKind; 9] = [
+        DuKind::File,
+        DuKind::HardLinked,
+        DuKind::Dir,
+        DuKind::FileSymlink,
+        DuKind::DirSymlink,
+        DuKind::Junction,
+        DuKind::MountPoint,
+        DuKind::Broken,
+        DuKind::Other,
+    ];
+
+    /// The key in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            DuKind::File => "files",
+            DuKind::HardLinked => "hardlinked_files",
+            DuKind::Dir => "dirs",
+            DuKind::FileSymlink => "file_symlinks",
+            DuKind::DirSymlink => "dir_symlinks",
+            DuKind::Junction => "junctions",
+            DuKind::MountPoint => "mount_points",
+            DuKind::Broken => "broken_links",
+            DuKind::Other => "other",
+        }
+    }
+
+    /// The row's label in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            DuKind::File => "files",
+            DuKind::HardLinked => "hard-linked files",
+            DuKind::Dir => "directories",
+            DuKind::FileSymlink => "file symlinks",
+            DuKind::DirSymlink => "directory symlinks",
+            DuKind::Junction => "junctions",
+            DuKind::MountPoint => "mount points",
+            DuKind::Broken => "broken links",
+            DuKind::Other => "other",
+        }
+    }
+}
+
+/// Where an entry is counted: one of the fixed kinds, or a reparse point of another tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Row {
+    Kind(DuKind),
+    Reparse(u32),
+}
+
+/// Hard-link groups: files with more than one name, found by (device, inode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Groups {
+    /// Files.
+    pub groups: u64,
+    /// Their names found inside the roots.
+    pub names: u64,
+    /// Their names outside the roots (`st_nlink` less the names found); 0 when saturated.
+    pub outside: u64,
+    /// Their apparent bytes, each file once.
+    pub apparent: u64,
+    /// Their allocated bytes, each file once.
+    pub allocated: Option<u64>,
+}
+
+/// What `du` found under one root, or under all of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Usage {
+    by_kind: BTreeMap<DuKind, Count>,
+    reparse: BTreeMap<u32, Count>,
+    /// Groups whose every name was found (LSE's "saturated").
+    pub saturated: Groups,
+    /// Groups with names outside (LSE's "unsaturated").
+    pub unsaturated: Groups,
+    /// Everything: items and bytes, each file once (`du -s -b` and `du -s -B1`).
+    pub total: Count,
+    /// The bytes that removing the tree would free: everything but the files with names
+    /// outside it.
+    pub freed: Count,
+    /// Entries that could not be read (each was reported); their bytes are missing.
+    pub errors: u64,
+}
+
+impl Default for Usage {
+    fn default() -> Usage {
+        Usage {
+            by_kind: DuKind::ALL.iter().map(|&k| (k, Count::zero())).collect(),
+            reparse: BTreeMap::new(),
+            saturated: Groups {
+                allocated: Some(0),
+                ..Groups::default()
+            },
+            unsaturated: Groups {
+                allocated: Some(0),
+                ..Groups::default()
+            },
+            total: Count::zero(),
+            freed: Count::zero(),
+            errors: 0,
+        }
+    }
+}
+
+impl Usage {
+    /// Items and bytes of one kind.
+    pub fn kind(&self, kind: DuKind) -> Count {
+        self.by_kind.get(&kind).copied().unwrap_or_else(Count::zero)
+    }
+
+    /// Reparse points of other tags than symlink and mount point (WOF-compressed, cloud,
+    /// deduplicated files, ...), by tag, in tag order.
+    pub fn reparse(&self) -> impl Iterator<Item = (u32, Count)> + '_ {
+        self.reparse.iter().map(|(&tag, &count)| (tag, count))
+    }
+
+    /// Apparent bytes (`du -s -b`).
+    pub fn apparent(&self) -> u64 {
+        self.total.apparent
+    }
+
+    /// Allocated bytes (`du -s -B1`), `None` where the system did not say.
+    pub fn allocated(&self) -> Option<u64> {
+        self.total.allocated
+    }
+
+    fn row(&mut self, row: Row) -> &mut Count {
+        match row {
+            Row::Kind(kind) => self.by_kind.entry(kind).or_insert_with(Count::zero),
+            Row::Reparse(tag) => self.reparse.entry(tag).or_insert_with(Count::zero),
+        }
+    }
+
+    /// Counts one entry's name, and its bytes if `bytes`.
+    fn count(&mut self, row: Row, bytes: Option<(u64, Option<u64>)>) {
+        self.row(row).items += 1;
+        self.total.items += 1;
+        if let Some((apparent, allocated)) = bytes {
+            self.row(row).add_bytes(apparent, allocated);
+            self.total.add_bytes(apparent, allocated);
+        }
+    }
+
+    fn merge(&mut self, other: &Usage) {
+        for (kind, count) in &other.by_kind {
+            self.row(Row::Kind(*kind)).merge(count);
+        }
+        for (tag, count) in &other.reparse {
+            self.row(Row::Reparse(*tag)).merge(count);
+        }
+        self.total.merge(&other.total);
+        self.errors += other.errors;
+    }
+
+    /// What removing the tree frees, once the groups are counted: everything but the
+    /// files that have names outside it.
+    fn settle(&mut self) {
+        self.freed = Count {
+            items: self.total.items,
+            apparent: self.total.apparent - self.unsaturated.apparent,
+            allocated: self
+                .total
+                .allocated
+                .zip(self.unsaturated.allocated)
+                .map(|(all, kept)| all - kept),
+        };
+    }
+}
+
+/// What `du` found: each root's usage, and the total over all of them with files shared
+/// between roots counted once.
+#[derive(Clone, Debug)]
+pub struct DiskUsage {
+    /// Each root, in the order given, with its usage. A file with names under two roots
+    /// is counted under the first.
+    pub roots: Vec<(PathBuf, Usage)>,
+    /// All roots together.
+    pub total: Usage,
+}
+
+/// Options of a `du` run.
+#[derive(Clone, Debug)]
+pub struct DuBuilder {
+    roots: Vec<PathBuf>,
+    same_file_system: bool,
+    threads: usize,
+    progress: Option<Arc<Progress>>,
+}
+
+impl DuBuilder {
+    /// The usage of `root`, crossing file systems, on all cores.
+    pub fn new<P: AsRef<Path>>(root: P) -> DuBuilder {
+        DuBuilder {
+            roots: vec![root.as_ref().to_path_buf()],
+            same_file_system: false,
+            threads: 0,
+            progress: None,
+        }
+    }
+
+    /// Adds another root.
+    pub fn add<P: AsRef<Path>>(&mut self, root: P) -> &mut DuBuilder {
+        self.roots.push(root.as_ref().to_path_buf());
+        self
+    }
+
+    /// Neither counts nor walks directories on another file system than their root's
+    /// (`du -x`). The default crosses them, as `du` does.
+    pub fn same_file_system(&mut self, yes: bool) -> &mut DuBuilder {
+        self.same_file_system = yes;
+        self
+    }
+
+    /// How many threads walk; 0 (the default) means one per core.
+    pub fn threads(&mut self, threads: usize) -> &mut DuBuilder {
+        self.threads = threads;
+        self
+    }
+
+    /// Counters to keep up to date while it runs: entries, directories, and bytes
+    /// ([`Progress::bytes`]).
+    pub fn progress(&mut self, progress: Arc<Progress>) -> &mut DuBuilder {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Walks every root in turn (each on all threads) and adds up what it finds. Entries
+    /// that cannot be read are handed to `errors`, from any thread, as they are met;
+    /// the walk goes on, and [`Usage::errors`] counts them.
+    pub fn run(&self, errors: &(dyn Fn(Error) + Sync)) -> DiskUsage {
+        let mut owners: HashMap<FileId, Group> = HashMap::new();
+        let mut roots = Vec::with_capacity(self.roots.len());
+        let mut total = Usage::default();
+        for root in &self.roots {
+            let (mut usage, groups) = self.walk_root(root, errors);
+            // A file with a name under an earlier root is counted there.
+            for (id, group) in groups {
+                if let Some(first) = owners.get_mut(&id) {
+                    first.names += group.names;
+                    continue;
+                }
+                usage
+                    .row(group.row)
+                    .add_bytes(group.apparent, group.allocated);
+                usage.total.add_bytes(group.apparent, group.allocated);
+                group.tally(&mut usage);
+                owners.insert(id, group);
+            }
+            total.merge(&usage);
+            roots.push((root.clone(), usage));
+        }
+        // The total's groups, with the names found under every root.
+        for group in owners.values() {
+            group.tally(&mut total);
+        }
+        for (_, usage) in &mut roots {
+            usage.settle();
+        }
+        total.settle();
+        DiskUsage { roots, total }
+    }
+
+    /// One root: the usage without the hard-linked files' bytes, and those files.
+    fn walk_root(
+        &self,
+        root: &Path,
+        errors: &(dyn Fn(Error) + Sync),
+    ) -> (Usage, HashMap<FileId, Group>) {
+        let gathered = Mutex::new(Gathered::default());
+        // A root that is a link is the link, not what it leads to (du without -L).
+        let link_root = sys::lstat(root).is_ok_and(|meta| meta.ty == FileType::Link);
+        let mut walk = WalkBuilder::new(root);
+        walk.same_file_system(self.same_file_system)
+            .threads(if link_root { 1 } else { self.threads });
+        if let Some(progress) = &self.progress {
+            walk.progress(Arc::clone(progress));
+        }
+        let filter = DuFilter {
+            same_file_system: self.same_file_system,
+        };
+        let progress = self.progress.as_deref();
+        let visit = |item: Result<Seen>, tally: &mut Gathered, pending: &mut u64| {
+            match item {
+                Ok(seen) => tally.add(seen, pending),
+                Err(err) => {
+                    tally.usage.errors += 1;
+                    errors(err);
+                }
+            }
+            if *pending >= 1 << 20
+                && let Some(progress) = progress
+            {
+                progress.add_bytes(std::mem::take(pending));
+            }
+            WalkState::Continue
+        };
+        if link_root {
+            let mut tally = Gathered::default();
+            let mut pending = 0;
+            match sys::lstat(root) {
+                Ok(meta) => {
+                    let row = link_row(root, &meta);
+                    visit(Ok(Seen::of(row, &meta)), &mut tally, &mut pending);
+                }
+                Err(err) => {
+                    visit(
+                        Err(Error::io(Op::Scan, root, err)),
+                        &mut tally,
+                        &mut pending,
+                    );
+                }
+            }
+            if let Some(progress) = progress {
+                progress.add_bytes(pending);
+            }
+            return (tally.usage, tally.groups);
+        }
+        walk.run_parallel(&filter, &mut || {
+            let mut local = Local {
+                tally: Gathered::default(),
+                pending: 0,
+                into: &gathered,
+                progress,
+            };
+            let visit = &visit;
+            Box::new(move |item| visit(item, &mut local.tally, &mut local.pending))
+        });
+        let gathered = gathered
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        (gathered.usage, gathered.groups)
+    }
+}
+
+/// A file with more than one name, as far as it was found.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    row: Row,
+    nlink: u64,
+    names: u64,
+    apparent: u64,
+    allocated: Option<u64>,
+}
+
+impl Group {
+    /// Adds the group to `usage`'s groups, and to what removing the tree frees if every
+    /// name of it is inside.
+    fn tally(&self, usage: &mut Usage) {
+        let saturated = self.names >= self.nlink;
+        let groups = if saturated {
+            &mut usage.saturated
+        } else {
+            &mut usage.unsaturated
+        };
+        groups.groups += 1;
+        groups.names += self.names;
+        groups.outside += self.nlink.saturating_sub(self.names);
+        groups.apparent += self.apparent;
+        groups.allocated = groups.allocated.zip(self.allocated).map(|(a, b)| a + b);
+    }
+}
+
+/// What one thread, or all of them, found under one root.
+#[derive(Debug, Default)]
+struct Gathered {
+    usage: Usage,
+    groups: HashMap<FileId, Group>,
+}
+
+impl Gathered {
+    fn add(&mut self, seen: Seen, pending: &mut u64) {
+        match seen.group {
+            Some((id, nlink)) => {
+                self.usage.count(seen.row, None);
+                self.groups
+                    .entry(id)
+                    .and_modify(|group| group.names += 1)
+                    .or_insert(Group {
+                        row: seen.row,
+                        nlink,
+                        names: 1,
+                        apparent: seen.apparent,
+                        allocated: seen.allocated,
+                    });
+            }
+            None => {
+                self.usage
+                    .count(seen.row, Some((seen.apparent, seen.allocated)));
+            }
+        }
+        *pending += seen.apparent;
+    }
+
+    fn merge(&mut self, other: Gathered) {
+        self.usage.merge(&other.usage);
+        for (id, group) in other.groups {
+            self.groups
+                .entry(id)
+                .and_modify(|mine| mine.names += group.names)
+                .or_insert(group);
+        }
+    }
+}
+
+/// One thread's tally, merged into the root's when the thread is done.
+struct Local<'a> {
+    tally: Gathered,
+    pending: u64,
+    into: &'a Mutex<Gathered>,
+    progress: Option<&'a Progress>,
+}
+
+impl Drop for Local<'_> {
+    fn drop(&mut self) {
+        if let Some(progress) = self.progress {
+            progress.add_bytes(self.pending);
+        }
+        self.into
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(std::mem::take(&mut self.tally));
+    }
+}
+
+/// One entry, as the filter sends it to its thread's tally.
+#[derive(Debug)]
+struct Seen {
+    row: Row,
+    apparent: u64,
+    allocated: Option<u64>,
+    /// (identity, link count) of anything but a directory with more than one name.
+    group: Option<(FileId, u64)>,
+}
+
+impl Seen {
+    fn of(row: Row, meta: &Meta) -> Seen {
+        let group =
+            (meta.ty != FileType::Dir && meta.nlink > 1).then(|| (FileId::of(meta), meta.nlink));
+        Seen {
+            row,
+            apparent: meta.size,
+            allocated: meta.allocated,
+            group,
+        }
+    }
+}
+
+/// Where a link is counted: by what it is and where it leads. Asked by path, for a root.
+fn link_row(path: &Path, meta: &Meta) -> Row {
+    let kind = sys::read_link(path).map(|stored| stored.kind);
+    let leads = sys::stat(path).map(|target| target.ty == FileType::Dir);
+    row_of_link(meta, kind.ok(), leads.ok())
+}
+
+/// A link's row: `kind` as read (`None`: unreadable), `to_dir` whether it leads to a
+/// directory (`None`: it leads nowhere).
+fn row_of_link(meta: &Meta, kind: Option<Kind>, to_dir: Option<bool>) -> Row {
+    match (kind, to_dir) {
+        // A reparse point that holds data, not a name (WOF, cloud, dedup): no link.
+        (Some(Kind::Reparse(tag)), _) => Row::Reparse(tag.0),
+        _ if !meta.is_link() => Row::Reparse(meta.tag.unwrap_or(0)),
+        (_, None) => Row::Kind(DuKind::Broken),
+        (Some(Kind::Junction), Some(_)) => Row::Kind(DuKind::Junction),
+        (Some(Kind::MountPoint), Some(_)) => Row::Kind(DuKind::MountPoint),
+        (_, Some(true)) => Row::Kind(DuKind::DirSymlink),
+        (_, Some(false)) => Row::Kind(DuKind::FileSymlink),
+    }
+}
+
+/// The `du` filter on the tree walk.
+#[derive(Debug)]
+struct DuFilter {
+    same_file_system: bool,
+}
+
+impl Filter for DuFilter {
+    type Item = Seen;
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Seen>) -> Next {
+        let (dir, name) = entry.dir_and_name();
+        let meta = match dir.usage_at(name) {
+            Ok(meta) => meta,
+            Err(err) => {
+                return match sink.send(Err(Error::io(Op::Scan, entry.path(), err))) {
+                    WalkState::Quit => Next::Quit,
+                    _ => Next::Skip,
+                };
+            }
+        };
+        let (row, next) = match meta.ty {
+            FileType::Dir => {
+                // Another file system than the directory that lists it: a mount point.
+                let mount =
+                    entry.depth() > 0 && dir.meta().is_ok_and(|parent| parent.id.0 != meta.id.0);
+                if mount && self.same_file_system {
+                    return Next::Skip;
+                }
+                let kind = if mount {
+                    DuKind::MountPoint
+                } else {
+                    DuKind::Dir
+                };
+                (Row::Kind(kind), Next::Descend)
+            }
+            FileType::File if meta.nlink > 1 => (Row::Kind(DuKind::HardLinked), Next::Skip),
+            FileType::File => (Row::Kind(DuKind::File), Next::Skip),
+            FileType::Link => {
+                let kind = dir.read_link_at(name).map(|stored| stored.kind).ok();
+                let to_dir = dir
+                    .stat_at(name, true)
+                    .map(|target| target.ty == FileType::Dir)
+                    .ok();
+                (row_of_link(&meta, kind, to_dir), Next::Skip)
+            }
+            FileType::Other => (Row::Kind(DuKind::Other), Next::Skip),
+        };
+        match sink.send(Ok(Seen::of(row, &meta))) {
+            WalkState::Quit => Next::Quit,
+            _ => next,
+        }
+    }
+}
