@@ -6,6 +6,7 @@ mod change;
 mod cli;
 mod compat;
 mod fix_cmd;
+mod hardlinks_cmd;
 mod output;
 mod reparse_cmd;
 mod retarget_cmd;
@@ -95,6 +96,7 @@ fn run(settings: &Settings) -> Exit {
         } => remove(paths, *mode, *format, settings),
         Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::Fix(fix) => fix_cmd::run(fix, settings),
+        Command::Hardlinks(hardlinks) => hardlinks_cmd::run(hardlinks, settings),
         Command::Apply(apply) => apply_cmd::run(apply, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
         Command::Completions(shell) => shell_cmd::completions(*shell, messages),

@@ -59,7 +59,7 @@
 //!   nearest one it holds and checks that it found the same directory.
 
 mod links;
-mod walk;
+pub(crate) mod walk;
 
 pub use walk::FileId;
 

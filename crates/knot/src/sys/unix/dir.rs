@@ -162,13 +162,14 @@ impl DirReader {
         }
     }
 
-    /// Calls `each` with the name and type of every entry but `.` and `..`, as the
-    /// directory lists them. The type is `None` where the file system does not say
-    /// (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the read early.
+    /// Calls `each` with the name, type and inode number (`d_ino`) of every entry but `.`
+    /// and `..`, as the directory lists them. The type is `None` where the file system
+    /// does not say (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the
+    /// read early.
     pub(crate) fn read(
         &mut self,
         dir: &Dir,
-        mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+        mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
     ) -> io::Result<()> {
         read_entries(&mut self.buf, dir, &mut each)
     }
@@ -179,7 +180,7 @@ impl DirReader {
 fn read_entries(
     buf: &mut Vec<u8>,
     dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+    each: &mut dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
 ) -> io::Result<()> {
     let mut entries = rustix::fs::RawDir::new(&dir.fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
@@ -188,7 +189,8 @@ fn read_entries(
         if name == b"." || name == b".." {
             continue;
         }
-        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+        let ty = file_type(entry.file_type());
+        if each(OsStr::from_bytes(name), ty, Some(entry.ino())).is_break() {
             break;
         }
     }
@@ -199,7 +201,7 @@ fn read_entries(
 fn read_entries(
     _buf: &mut Vec<u8>,
     dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+    each: &mut dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
 ) -> io::Result<()> {
     let mut entries = rustix::fs::Dir::read_from(&dir.fd)?;
     while let Some(entry) = entries.read() {
@@ -208,7 +210,8 @@ fn read_entries(
         if name == b"." || name == b".." {
             continue;
         }
-        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+        let ty = file_type(entry.file_type());
+        if each(OsStr::from_bytes(name), ty, Some(entry.ino())).is_break() {
             break;
         }
     }
