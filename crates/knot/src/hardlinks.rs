@@ -272,6 +272,8 @@ fn walk(
                     WalkState::Continue
                 }
             }
+            // A directory removed since its parent was read holds no name any more.
+            Err(err) if *err.kind() == ErrorKind::NotFound => WalkState::Continue,
             Err(err) => {
                 errors
                     .lock()
