@@ -52,6 +52,10 @@ const BUFFER: usize = 4096;
 /// Every name of `file` (absolute, each confirmed to be the file by a `lstat`), when it is
 /// on btrfs and the ioctl is allowed; `None` where it is not (another file system, no
 /// `CAP_SYS_ADMIN`, a subvolume root that cannot be found from here), for a walk instead.
+#[allow(
+    clippy::useless_conversion,
+    reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+)]
 pub(crate) fn names(file: &Path) -> io::Result<Option<Vec<PathBuf>>> {
     let parent = crate::path::parent_dir(file);
     let parent = std::fs::canonicalize(parent)?;

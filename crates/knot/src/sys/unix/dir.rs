@@ -175,12 +175,15 @@ impl DirReader {
     }
 }
 
+/// What [`DirReader::read`] calls with each entry: its name, type and `d_ino`.
+type Each<'a> = dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()> + 'a;
+
 /// `getdents64` straight into the buffer: no allocation per entry.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn read_entries(
     buf: &mut Vec<u8>,
     dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
+    each: &mut Each<'_>,
 ) -> io::Result<()> {
     let mut entries = rustix::fs::RawDir::new(&dir.fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
@@ -201,7 +204,7 @@ fn read_entries(
 fn read_entries(
     _buf: &mut Vec<u8>,
     dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
+    each: &mut Each<'_>,
 ) -> io::Result<()> {
     let mut entries = rustix::fs::Dir::read_from(&dir.fd)?;
     while let Some(entry) = entries.read() {
