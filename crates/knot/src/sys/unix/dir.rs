@@ -180,11 +180,7 @@ type Each<'a> = dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<
 
 /// `getdents64` straight into the buffer: no allocation per entry.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn read_entries(
-    buf: &mut Vec<u8>,
-    dir: &Dir,
-    each: &mut Each<'_>,
-) -> io::Result<()> {
+fn read_entries(buf: &mut Vec<u8>, dir: &Dir, each: &mut Each<'_>) -> io::Result<()> {
     let mut entries = rustix::fs::RawDir::new(&dir.fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
         let entry = entry?;
@@ -201,11 +197,7 @@ fn read_entries(
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn read_entries(
-    _buf: &mut Vec<u8>,
-    dir: &Dir,
-    each: &mut Each<'_>,
-) -> io::Result<()> {
+fn read_entries(_buf: &mut Vec<u8>, dir: &Dir, each: &mut Each<'_>) -> io::Result<()> {
     let mut entries = rustix::fs::Dir::read_from(&dir.fd)?;
     while let Some(entry) = entries.read() {
         let entry = entry?;

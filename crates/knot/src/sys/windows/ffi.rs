@@ -27,13 +27,23 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FileAttributeTagInfo, FileDispositionInfo, FileDispositionInfoEx, FileIdBothDirectoryInfo,
     FileIdBothDirectoryRestartInfo, FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo,
     FileIdInfo, FileRenameInfo, FileRenameInfoEx, FindClose, FindExInfoBasic,
-    FindExSearchNameMatch, FindFirstFileExW, FindFirstFileNameW, FindNextFileNameW, GetDriveTypeW,
-    GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
-    GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
+    FindExSearchNameMatch, FindFirstFileExW, GetDriveTypeW, GetFileInformationByHandle,
+    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, GetFullPathNameW,
+    GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
     SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
     SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
 pub(crate) use windows_sys::Win32::System::IO::DeviceIoControl;
+pub(crate) use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+
+/// `FindFirstFileNameW` (fileapi.h), looked up at run time: Wine 8 exports it from
+/// kernel32 as a stub that aborts the process when called, so it is taken from
+/// kernelbase.dll, where Windows implements it and Wine 8 has nothing.
+pub(crate) type FindFirstFileNameW =
+    unsafe extern "system" fn(*const u16, u32, *mut u32, *mut u16) -> HANDLE;
+/// `FindNextFileNameW` (fileapi.h), looked up with [`FindFirstFileNameW`].
+pub(crate) type FindNextFileNameW =
+    unsafe extern "system" fn(HANDLE, *mut u32, *mut u16) -> windows_sys::core::BOOL;
 pub(crate) use windows_sys::Win32::System::Ioctl::{
     FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT,
 };

@@ -548,6 +548,9 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
 /// `ERROR_CALL_NOT_IMPLEMENTED`, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`: Wine 8,
 /// whose `FindFirstFileNameW` is a stub), for a walk instead.
 pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+    let Some((find_first, find_next)) = file_name_calls() else {
+        return Ok(None);
+    };
     let wide_path = wide::path(path)?;
     // The volume's root, as `C:\` or a mount folder's path.
     let mut root = vec![0u16; wide_path.len() + MAX_PATH as usize];
@@ -576,18 +579,15 @@ pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
             None => {
                 // SAFETY: the name is NUL-terminated; `len` is the buffer's length in
                 // units, and the buffer is writable for it.
-                let raw = unsafe {
-                    FindFirstFileNameW(wide_path.as_ptr(), 0, &mut len, buffer.as_mut_ptr())
-                };
+                let raw =
+                    unsafe { find_first(wide_path.as_ptr(), 0, &mut len, buffer.as_mut_ptr()) };
                 if raw != INVALID_HANDLE_VALUE {
                     find = Some(FindHandle::new(raw));
                 }
                 raw != INVALID_HANDLE_VALUE
             }
             // SAFETY: the search handle is open; the buffer is writable for `len` units.
-            Some(handle) => unsafe {
-                FindNextFileNameW(handle.raw(), &mut len, buffer.as_mut_ptr()) != 0
-            },
+            Some(handle) => unsafe { find_next(handle.raw(), &mut len, buffer.as_mut_ptr()) != 0 },
         };
         if !ok {
             let err = io::Error::last_os_error();
@@ -609,6 +609,37 @@ pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
         full.extend_from_slice(&buffer[..end]);
         names.push(wide::user_path(PathBuf::from(OsString::from_wide(&full))));
     }
+}
+
+/// `FindFirstFileNameW` and `FindNextFileNameW` from kernelbase.dll, once; `None` where
+/// it has them not (Wine 8, whose kernel32 stubs abort the process: see `ffi.rs`).
+fn file_name_calls() -> Option<(FindFirstFileNameW, FindNextFileNameW)> {
+    static CALLS: std::sync::OnceLock<Option<(FindFirstFileNameW, FindNextFileNameW)>> =
+        std::sync::OnceLock::new();
+    *CALLS.get_or_init(|| {
+        let module: Vec<u16> = "kernelbase.dll\0".encode_utf16().collect();
+        // SAFETY: the name is NUL-terminated; kernelbase.dll is loaded in every process
+        // and never unloaded, so the addresses stay valid.
+        let module = unsafe { GetModuleHandleW(module.as_ptr()) };
+        if module.is_null() {
+            return None;
+        }
+        // SAFETY: the module handle is valid; the names are NUL-terminated ASCII.
+        let first = unsafe { GetProcAddress(module, c"FindFirstFileNameW".as_ptr().cast()) }?;
+        // SAFETY: as above.
+        let next = unsafe { GetProcAddress(module, c"FindNextFileNameW".as_ptr().cast()) }?;
+        // SAFETY: the exports have the signatures of fileapi.h, which the types spell.
+        unsafe {
+            Some((
+                std::mem::transmute::<unsafe extern "system" fn() -> isize, FindFirstFileNameW>(
+                    first,
+                ),
+                std::mem::transmute::<unsafe extern "system" fn() -> isize, FindNextFileNameW>(
+                    next,
+                ),
+            ))
+        }
+    })
 }
 
 /// Whether the file ids that `dir`'s listings carry are the ones `lstat` reports: they
