@@ -16,7 +16,7 @@ use std::process::{Command as Process, Stdio};
 use common::{Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 16] = [
+const COMMANDS: [&str; 17] = [
     "symlink",
     "junction",
     "hardlink",
@@ -27,6 +27,7 @@ const COMMANDS: [&str; 16] = [
     "convert",
     "scan",
     "fix",
+    "hardlinks",
     "apply",
     "compat",
     "reparse",
@@ -258,6 +259,7 @@ fn man_dir_writes_a_page_per_command() {
         "knot-convert.1",
         "knot-scan.1",
         "knot-fix.1",
+        "knot-hardlinks.1",
         "knot-apply.1",
         "knot-compat.1",
         "knot-reparse.1",
