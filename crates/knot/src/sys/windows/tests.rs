@@ -579,7 +579,7 @@ fn malformed_listings_are_errors() {
 fn list(reader: &mut DirReader, dir: &Dir) -> Vec<String> {
     let mut found = Vec::new();
     reader
-        .read(dir, |name, _| {
+        .read(dir, |name, _, _| {
             found.push(name.to_string_lossy().into_owned());
             std::ops::ControlFlow::Continue(())
         })
