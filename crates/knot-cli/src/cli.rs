@@ -203,6 +203,10 @@ enum Commands {
     /// with OLD; --broken --delete removes those that dangle.
     #[command(long_about = crate::fix_cmd::LONG_ABOUT)]
     Fix(crate::fix_cmd::FixArgs),
+    /// List every name (hard link) of each FILE, or with --groups every hard-link group
+    /// inside DIR.
+    #[command(long_about = crate::hardlinks_cmd::LONG_ABOUT)]
+    Hardlinks(crate::hardlinks_cmd::HardlinksArgs),
     /// Make the links a manifest lists (the JSON Lines of `knot scan --json`) below a root.
     #[command(long_about = crate::apply_cmd::LONG_ABOUT)]
     Apply(crate::apply_cmd::ApplyArgs),
@@ -474,6 +478,7 @@ pub enum Command {
         format: Format,
     },
     Fix(crate::fix_cmd::FixSettings),
+    Hardlinks(crate::hardlinks_cmd::HardlinksSettings),
     Apply(crate::apply_cmd::ApplySettings),
 }
 
@@ -809,6 +814,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             }
         }
         Commands::Fix(args) => Command::Fix(args.into_settings()),
+        Commands::Hardlinks(args) => Command::Hardlinks(args.into_settings()),
         Commands::Apply(args) => Command::Apply(args.into_settings()),
         Commands::Compat { front_end, args } => {
             return match front_end {

@@ -7,6 +7,7 @@ mod cli;
 mod compat;
 mod du_cmd;
 mod fix_cmd;
+mod hardlinks_cmd;
 mod output;
 mod progress;
 mod reparse_cmd;
@@ -98,6 +99,7 @@ fn run(settings: &Settings) -> Exit {
         Command::Scan(scan) => scan_cmd::run(scan, settings),
         Command::Du(du) => du_cmd::run(du, settings),
         Command::Fix(fix) => fix_cmd::run(fix, settings),
+        Command::Hardlinks(hardlinks) => hardlinks_cmd::run(hardlinks, settings),
         Command::Apply(apply) => apply_cmd::run(apply, settings),
         Command::ReparseDecode { input, json } => reparse_decode(input.as_deref(), *json, messages),
         Command::Completions(shell) => shell_cmd::completions(*shell, messages),

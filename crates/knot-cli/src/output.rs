@@ -162,6 +162,11 @@ impl Printer {
         self.write(|out| out.write_all(text.as_bytes()))
     }
 
+    /// Prints bytes as they are (a NUL-terminated name).
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Lost> {
+        self.write(|out| out.write_all(bytes))
+    }
+
     /// Prints a value as one line of JSON.
     pub fn json(&mut self, value: &impl serde::Serialize) -> Result<(), Lost> {
         self.write(|out| json_line(out, value))

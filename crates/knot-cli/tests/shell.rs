@@ -16,7 +16,7 @@ use std::process::{Command as Process, Stdio};
 use common::{Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 17] = [
+const COMMANDS: [&str; 18] = [
     "symlink",
     "junction",
     "hardlink",
@@ -28,6 +28,7 @@ const COMMANDS: [&str; 17] = [
     "scan",
     "du",
     "fix",
+    "hardlinks",
     "apply",
     "compat",
     "reparse",
@@ -260,6 +261,7 @@ fn man_dir_writes_a_page_per_command() {
         "knot-scan.1",
         "knot-du.1",
         "knot-fix.1",
+        "knot-hardlinks.1",
         "knot-apply.1",
         "knot-compat.1",
         "knot-reparse.1",

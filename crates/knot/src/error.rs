@@ -36,6 +36,9 @@ pub enum Op {
     Convert,
     /// Making a link of a manifest ([`apply`](fn@crate::apply), the CLI's `knot apply`).
     Apply,
+    /// Finding the names of a file ([`hardlinks`](crate::hardlinks), the CLI's
+    /// `knot hardlinks`).
+    Hardlinks,
 }
 
 impl Op {
@@ -52,6 +55,7 @@ impl Op {
             Op::Retarget => "retarget",
             Op::Convert => "convert",
             Op::Apply => "apply",
+            Op::Hardlinks => "list the names of",
         }
     }
 }
@@ -192,6 +196,12 @@ pub enum ErrorKind {
         /// Why, as a phrase after "the record".
         why: String,
     },
+    /// [`hardlinks::names`](crate::hardlinks::names) (`knot hardlinks`) of a directory:
+    /// a directory has one name (its `.` and `..` entries are not others).
+    IsADirectory,
+    /// [`hardlinks::names`](crate::hardlinks::names) (`knot hardlinks`) of a symlink with
+    /// one name: it is not followed, so the names of what it leads to are not listed.
+    IsASymlink,
     /// Any other failure of the system call.
     Io,
 }
@@ -393,6 +403,12 @@ impl Error {
                 target()
             ),
             ErrorKind::NotALink { what } => format!("it is a {what}, not a link"),
+            ErrorKind::IsADirectory => "it is a directory; a directory has no other names \
+                (hard links are for files)"
+                .into(),
+            ErrorKind::IsASymlink => "it is a symlink with no other name, and knot does not \
+                follow it"
+                .into(),
             ErrorKind::NotFound => match &self.source {
                 Some(e) => e.to_string(),
                 None => "no such file or directory".into(),
@@ -564,6 +580,16 @@ impl Error {
                 "make {} a real directory, or choose another root",
                 quote_lossy(path)
             ),
+            ErrorKind::IsADirectory => "name a file; to see a directory's hard-link groups: \
+                `knot hardlinks --groups DIR`"
+                .into(),
+            ErrorKind::IsASymlink => match std::fs::canonicalize(&self.path) {
+                Ok(target) => format!(
+                    "for the names of what it leads to: knot hardlinks {}",
+                    quote_lossy(&target)
+                ),
+                Err(_) => "name the file it leads to (it leads nowhere now)".into(),
+            },
             _ => return None,
         })
     }

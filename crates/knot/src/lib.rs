@@ -136,6 +136,7 @@ mod diagnose;
 mod error;
 pub mod escape;
 pub mod fix;
+pub mod hardlinks;
 mod inspect;
 mod link;
 mod path;

@@ -338,6 +338,8 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::OutsideRoot { .. }
         | ErrorKind::LinkOnTheWay { .. }
         | ErrorKind::BadRecord { .. }
+        | ErrorKind::IsADirectory
+        | ErrorKind::IsASymlink
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

@@ -60,7 +60,7 @@
 
 pub mod du;
 mod links;
-mod walk;
+pub(crate) mod walk;
 
 pub use walk::FileId;
 

@@ -135,6 +135,8 @@ pub(crate) struct DirEntry<'a> {
     /// The entry's own `lstat`, where the walk made one (`DT_UNKNOWN`, a root that is not
     /// a directory).
     meta: Option<Meta>,
+    /// The inode number the listing gave (`d_ino`; on Windows the file id).
+    ino: Option<u64>,
 }
 
 impl DirEntry<'_> {
@@ -181,11 +183,16 @@ impl DirEntry<'_> {
         }
     }
 
+    /// The inode number as the directory listing gave it (`d_ino` on Unix; on Windows the
+    /// file id, where the listing has one that fits 64 bits), read without a stat: `None`
+    /// for a root and where the listing does not say. On most file systems it is the
+    /// entry's `st_ino`, but not on all (overlayfs may differ): a match is a candidate,
+    /// to be confirmed with [`DirEntry::file_id`].
+    pub(crate) fn ino(&self) -> Option<u64> {
+        self.ino
+    }
+
     /// Which file the entry is, not following a link.
-    #[allow(
-        dead_code,
-        reason = "for the filters that come next: hard-link siblings, fix"
-    )]
     pub(crate) fn file_id(&self) -> io::Result<FileId> {
         self.lstat().map(|meta| FileId::of(&meta))
     }
@@ -708,9 +715,9 @@ impl<F: Filter> Walker<F> {
         let mut seen = 0u64;
         let mut sink = self.sink(emit);
         let listing = Listing { dir, path, depth };
-        let read = reader.read(dir, |name, ty| {
+        let read = reader.read(dir, |name, ty, ino| {
             seen += 1;
-            let next = self.entry(&listing, name, ty, &mut sink, &mut children);
+            let next = self.entry(&listing, (name, ty, ino), &mut sink, &mut children);
             if next == Next::Quit || self.quitting() {
                 ControlFlow::Break(())
             } else {
@@ -731,8 +738,7 @@ impl<F: Filter> Walker<F> {
     fn entry(
         &self,
         listing: &Listing<'_>,
-        name: &OsStr,
-        ty: Option<FileType>,
+        (name, ty, ino): (&OsStr, Option<FileType>, Option<u64>),
         sink: &mut Sink<'_, '_, F::Item>,
         children: &mut Vec<Child>,
     ) -> Next {
@@ -764,6 +770,7 @@ impl<F: Filter> Walker<F> {
             ty,
             depth,
             meta,
+            ino,
         };
         let next = self.filter.visit(&entry, sink);
         match next {
@@ -931,6 +938,7 @@ impl<F: Filter> Walker<F> {
             ty: FileType::Dir,
             depth: 0,
             meta: None,
+            ino: None,
         };
         if self.filter.visit(&entry, &mut self.sink(emit)) != Next::Descend || self.quitting() {
             return None;
@@ -996,6 +1004,7 @@ impl<F: Filter> Walker<F> {
             ty: meta.ty,
             depth: 0,
             meta: Some(meta),
+            ino: None,
         };
         self.filter.visit(&entry, &mut self.sink(emit));
         Ok(())

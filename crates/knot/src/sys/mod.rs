@@ -54,9 +54,9 @@ use crate::link::{Flavour, Kind, Link};
 // each one to them. Where a backend has nothing to say (no privilege errors off Windows,
 // no kernel file systems off Linux), it answers for itself, so no call here needs a `cfg`.
 pub(crate) use imp::{
-    classify_resolve_error, hard_link, is_access_denied, is_directory_entry, is_remote, kernel_fs,
-    lstat, normalise_symlink_target, os_error_kind, place, read_link, remove_link, rename_over,
-    special, stat, user_path,
+    classify_resolve_error, hard_link, hard_link_names, is_access_denied, is_directory_entry,
+    is_remote, kernel_fs, listed_ino_is_st_ino, lstat, normalise_symlink_target, os_error_kind,
+    place, read_link, remove_link, rename_over, special, stat, user_path,
 };
 // The scanner's calls, all relative to an open directory.
 pub(crate) use imp::{Dir, DirReader, max_open_dirs};
@@ -92,6 +92,8 @@ macro_rules! check_backend {
                 let _: fn(&Path) -> io::Result<Meta> = b::stat;
                 let _: fn(&Path) -> io::Result<Stored> = b::read_link;
                 let _: fn(&Path, &Path) -> io::Result<()> = b::hard_link;
+                let _: fn(&Path) -> io::Result<Option<Vec<PathBuf>>> = b::hard_link_names;
+                let _: fn(&Path) -> bool = b::listed_ino_is_st_ino;
                 let _: fn(&Path, &Path) -> io::Result<()> = b::rename_over;
                 let _: fn(&Path) -> io::Result<()> = b::remove_link;
                 let _: fn(&io::Error) -> crate::link::Status = b::classify_resolve_error;
@@ -118,7 +120,7 @@ macro_rules! check_backend {
                 let _: fn(&b::Dir, &OsStr) -> io::Result<PathBuf> = b::Dir::real_path_at;
                 let _: fn() -> b::DirReader = b::DirReader::new;
                 let _ = |reader: &mut b::DirReader, dir: &b::Dir| -> io::Result<()> {
-                    reader.read(dir, |_: &OsStr, _: Option<FileType>| {
+                    reader.read(dir, |_: &OsStr, _: Option<FileType>, _: Option<u64>| {
                         ControlFlow::Continue(())
                     })
                 };

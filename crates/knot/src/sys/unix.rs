@@ -17,6 +17,21 @@ pub(crate) use dir::{Dir, DirReader, max_open_dirs};
 // Removing and replacing links through their parent directory.
 mod entry;
 use entry::Entry;
+
+#[cfg(target_os = "linux")]
+mod btrfs;
+
+/// Every name of the file `path` (absolute), where the file system can say without a walk:
+/// btrfs (`BTRFS_IOC_INO_PATHS`, with `CAP_SYS_ADMIN`). `None` elsewhere: walk.
+pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+    #[cfg(target_os = "linux")]
+    return btrfs::names(path);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        Ok(None)
+    }
+}
 #[cfg(target_os = "linux")]
 pub(crate) use entry::{open_dir, proc_path};
 
@@ -257,6 +272,18 @@ pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
     None
+}
+
+/// Whether the inode numbers that `dir`'s listings carry (`d_ino`) are the entries'
+/// `st_ino`: everywhere but overlayfs (`OVERLAYFS_SUPER_MAGIC`), whose listings may give
+/// a lower layer's number.
+#[cfg(target_os = "linux")]
+pub(crate) fn listed_ino_is_st_ino(dir: &Path) -> bool {
+    fs_type(dir).is_some_and(|ty| ty != 0x794c_7630)
+}
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
+    true
 }
 
 /// What the special file at `path` is (followed through links when `follow`); `None` for

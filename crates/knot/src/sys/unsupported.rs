@@ -31,6 +31,14 @@ pub(crate) fn read_link(_path: &Path) -> io::Result<Stored> {
     unsupported()
 }
 
+pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
+    false
+}
+
+pub(crate) fn hard_link_names(_path: &Path) -> io::Result<Option<Vec<std::path::PathBuf>>> {
+    Ok(None)
+}
+
 pub(crate) fn hard_link(_target: &Path, _link: &Path) -> io::Result<()> {
     unsupported()
 }
@@ -97,7 +105,11 @@ impl DirReader {
     pub(crate) fn read(
         &mut self,
         _dir: &Dir,
-        _each: impl FnMut(&std::ffi::OsStr, Option<super::FileType>) -> std::ops::ControlFlow<()>,
+        _each: impl FnMut(
+            &std::ffi::OsStr,
+            Option<super::FileType>,
+            Option<u64>,
+        ) -> std::ops::ControlFlow<()>,
     ) -> io::Result<()> {
         unsupported()
     }

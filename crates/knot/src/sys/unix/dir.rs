@@ -172,25 +172,25 @@ impl DirReader {
         }
     }
 
-    /// Calls `each` with the name and type of every entry but `.` and `..`, as the
-    /// directory lists them. The type is `None` where the file system does not say
-    /// (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the read early.
+    /// Calls `each` with the name, type and inode number (`d_ino`) of every entry but `.`
+    /// and `..`, as the directory lists them. The type is `None` where the file system
+    /// does not say (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the
+    /// read early.
     pub(crate) fn read(
         &mut self,
         dir: &Dir,
-        mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+        mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
     ) -> io::Result<()> {
         read_entries(&mut self.buf, dir, &mut each)
     }
 }
 
+/// What [`DirReader::read`] calls with each entry: its name, type and `d_ino`.
+type Each<'a> = dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()> + 'a;
+
 /// `getdents64` straight into the buffer: no allocation per entry.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn read_entries(
-    buf: &mut Vec<u8>,
-    dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
-) -> io::Result<()> {
+fn read_entries(buf: &mut Vec<u8>, dir: &Dir, each: &mut Each<'_>) -> io::Result<()> {
     let mut entries = rustix::fs::RawDir::new(&dir.fd, buf.spare_capacity_mut());
     while let Some(entry) = entries.next() {
         let entry = entry?;
@@ -198,7 +198,8 @@ fn read_entries(
         if name == b"." || name == b".." {
             continue;
         }
-        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+        let ty = file_type(entry.file_type());
+        if each(OsStr::from_bytes(name), ty, Some(entry.ino())).is_break() {
             break;
         }
     }
@@ -206,11 +207,7 @@ fn read_entries(
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn read_entries(
-    _buf: &mut Vec<u8>,
-    dir: &Dir,
-    each: &mut dyn FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
-) -> io::Result<()> {
+fn read_entries(_buf: &mut Vec<u8>, dir: &Dir, each: &mut Each<'_>) -> io::Result<()> {
     let mut entries = rustix::fs::Dir::read_from(&dir.fd)?;
     while let Some(entry) = entries.read() {
         let entry = entry?;
@@ -218,7 +215,8 @@ fn read_entries(
         if name == b"." || name == b".." {
             continue;
         }
-        if each(OsStr::from_bytes(name), file_type(entry.file_type())).is_break() {
+        let ty = file_type(entry.file_type());
+        if each(OsStr::from_bytes(name), ty, Some(entry.ino())).is_break() {
             break;
         }
     }

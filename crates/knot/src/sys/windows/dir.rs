@@ -170,15 +170,16 @@ impl DirReader {
         }
     }
 
-    /// Calls `each` with the name and type of every entry but `.` and `..`. The type is
-    /// always known: it comes with the listing.
+    /// Calls `each` with the name, type and file id of every entry but `.` and `..`. The
+    /// type is always known: it comes with the listing; the file id is `None` where it is
+    /// wider than 64 bits (ReFS) or zero (a file system that has none).
     ///
     /// The listing is read through `dir`'s handle, from its start (the `Restart` class,
     /// so a directory read before is read whole again), until `ERROR_NO_MORE_FILES`.
     pub(crate) fn read(
         &mut self,
         dir: &Dir,
-        mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+        mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
     ) -> io::Result<()> {
         let mut first = true;
         loop {
@@ -229,7 +230,7 @@ impl DirReader {
 pub(super) fn entries(
     buffer: &[u8],
     layout: &DirInfoLayout,
-    mut each: impl FnMut(&OsStr, Option<FileType>) -> ControlFlow<()>,
+    mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
 ) -> io::Result<ControlFlow<()>> {
     let malformed = || {
         io::Error::new(
@@ -264,7 +265,13 @@ pub(super) fn entries(
                 None
             };
             let ty = file_type(attributes, tag);
-            if each(&OsString::from_wide(&name), Some(ty)).is_break() {
+            let id = buffer
+                .get(at + layout.file_id..at + layout.file_id + layout.file_id_len)
+                .ok_or_else(malformed)?;
+            let (low, high) = id.split_at(8);
+            let low = u64::from_le_bytes(low.try_into().map_err(|_| malformed())?);
+            let id = (low != 0 && high.iter().all(|&b| b == 0)).then_some(low);
+            if each(&OsString::from_wide(&name), Some(ty), id).is_break() {
                 return Ok(ControlFlow::Break(()));
             }
         }

@@ -9,11 +9,11 @@ use std::mem::{align_of, offset_of, size_of};
 
 pub(crate) use windows_sys::Win32::Foundation::{
     CloseHandle, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH, ERROR_CALL_NOT_IMPLEMENTED,
-    ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND, ERROR_INVALID_DRIVE,
-    ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, ERROR_MORE_DATA, ERROR_NO_MORE_FILES,
-    ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY, ERROR_NOT_SAME_DEVICE, ERROR_NOT_SUPPORTED,
-    ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD, ERROR_SHARING_VIOLATION, HANDLE,
-    INVALID_HANDLE_VALUE, MAX_PATH,
+    ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND, ERROR_HANDLE_EOF,
+    ERROR_INVALID_DRIVE, ERROR_INVALID_FUNCTION, ERROR_INVALID_LEVEL, ERROR_INVALID_PARAMETER,
+    ERROR_MORE_DATA, ERROR_NO_MORE_FILES, ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY,
+    ERROR_NOT_SAME_DEVICE, ERROR_NOT_SUPPORTED, ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD,
+    ERROR_SHARING_VIOLATION, HANDLE, INVALID_HANDLE_VALUE, MAX_PATH,
 };
 pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, CreateDirectoryW, CreateFileW, CreateHardLinkW,
@@ -34,6 +34,16 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     SYNCHRONIZE, SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
 pub(crate) use windows_sys::Win32::System::IO::DeviceIoControl;
+pub(crate) use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+
+/// `FindFirstFileNameW` (fileapi.h), looked up at run time: Wine 8 exports it from
+/// kernel32 as a stub that aborts the process when called, so it is taken from
+/// kernelbase.dll, where Windows implements it and Wine 8 has nothing.
+pub(crate) type FindFirstFileNameW =
+    unsafe extern "system" fn(*const u16, u32, *mut u32, *mut u16) -> HANDLE;
+/// `FindNextFileNameW` (fileapi.h), looked up with [`FindFirstFileNameW`].
+pub(crate) type FindNextFileNameW =
+    unsafe extern "system" fn(HANDLE, *mut u32, *mut u16) -> windows_sys::core::BOOL;
 pub(crate) use windows_sys::Win32::System::Ioctl::{
     FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT,
 };
@@ -88,6 +98,9 @@ pub(crate) struct DirInfoLayout {
     /// The reparse tag, valid when `FILE_ATTRIBUTE_REPARSE_POINT` is set.
     pub(crate) tag: usize,
     pub(crate) name: usize,
+    /// `FileId`, and its width in bytes: 16 (`FILE_ID_128`) or 8 (`LARGE_INTEGER`).
+    pub(crate) file_id: usize,
+    pub(crate) file_id_len: usize,
 }
 
 /// `FILE_ID_EXTD_DIR_INFO` (Windows 10 and later, NTFS and ReFS): the tag has its own
@@ -100,6 +113,8 @@ pub(crate) const ID_EXTD_DIR_INFO: DirInfoLayout = DirInfoLayout {
     name_length: offset_of!(FILE_ID_EXTD_DIR_INFO, FileNameLength),
     tag: offset_of!(FILE_ID_EXTD_DIR_INFO, ReparsePointTag),
     name: offset_of!(FILE_ID_EXTD_DIR_INFO, FileName),
+    file_id: offset_of!(FILE_ID_EXTD_DIR_INFO, FileId),
+    file_id_len: 16,
 };
 
 /// `FILE_ID_BOTH_DIR_INFO` (Windows Vista and later, every local file system, SMB, Wine):
@@ -113,6 +128,8 @@ pub(crate) const ID_BOTH_DIR_INFO: DirInfoLayout = DirInfoLayout {
     name_length: offset_of!(FILE_ID_BOTH_DIR_INFO, FileNameLength),
     tag: offset_of!(FILE_ID_BOTH_DIR_INFO, EaSize),
     name: offset_of!(FILE_ID_BOTH_DIR_INFO, FileName),
+    file_id: offset_of!(FILE_ID_BOTH_DIR_INFO, FileId),
+    file_id_len: 8,
 };
 
 /// The fixed part of `FILE_RENAME_INFO` (winbase.h) on 64-bit Windows:

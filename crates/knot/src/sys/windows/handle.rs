@@ -221,6 +221,13 @@ impl FindHandle {
     }
 }
 
+impl FindHandle {
+    /// The raw search handle, for `FindNextFileNameW`.
+    pub(crate) fn raw(&self) -> HANDLE {
+        self.0
+    }
+}
+
 impl Drop for FindHandle {
     fn drop(&mut self) {
         // SAFETY: the search handle is open and owned; it is closed once, here.

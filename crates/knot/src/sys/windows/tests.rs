@@ -234,7 +234,7 @@ fn long_paths_work() {
     let dir = Dir::open(&deep).unwrap();
     let mut found = Vec::new();
     DirReader::new()
-        .read(&dir, |name, ty| {
+        .read(&dir, |name, ty, _| {
             found.push((name.to_string_lossy().into_owned(), ty));
             std::ops::ControlFlow::Continue(())
         })
@@ -437,7 +437,7 @@ fn directories_list_with_types_and_open_without_following() {
     let dir = Dir::open(t.path()).unwrap();
     let mut found = Vec::new();
     DirReader::new()
-        .read(&dir, |name, ty| {
+        .read(&dir, |name, ty, _| {
             found.push((name.to_os_string(), ty));
             std::ops::ControlFlow::Continue(())
         })
@@ -517,7 +517,7 @@ fn listing_buffers_are_read_by_their_layout() {
             ],
         );
         let mut found = Vec::new();
-        let flow = dir::entries(&buffer, layout, |name, ty| {
+        let flow = dir::entries(&buffer, layout, |name, ty, _| {
             found.push((name.to_string_lossy().into_owned(), ty));
             std::ops::ControlFlow::Continue(())
         })
@@ -534,7 +534,7 @@ fn listing_buffers_are_read_by_their_layout() {
         );
         // The visitor stops the listing.
         let mut seen = 0;
-        let flow = dir::entries(&buffer, layout, |_, _| {
+        let flow = dir::entries(&buffer, layout, |_, _, _| {
             seen += 1;
             std::ops::ControlFlow::Break(())
         })
@@ -568,8 +568,10 @@ fn malformed_listings_are_errors() {
     next[..4].copy_from_slice(&0xffff_fff8u32.to_le_bytes());
     cases.push(next);
     for buffer in cases {
-        let err =
-            dir::entries(&buffer, layout, |_, _| std::ops::ControlFlow::Continue(())).unwrap_err();
+        let err = dir::entries(&buffer, layout, |_, _, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 }
@@ -577,7 +579,7 @@ fn malformed_listings_are_errors() {
 fn list(reader: &mut DirReader, dir: &Dir) -> Vec<String> {
     let mut found = Vec::new();
     reader
-        .read(dir, |name, _| {
+        .read(dir, |name, _, _| {
             found.push(name.to_string_lossy().into_owned());
             std::ops::ControlFlow::Continue(())
         })
@@ -604,7 +606,7 @@ fn long_listings_are_read_whole_and_again() {
     assert_eq!(list(&mut reader, &dir), want);
     // A reader stopped early leaves nothing behind for the next read.
     reader
-        .read(&dir, |_, _| std::ops::ControlFlow::Break(()))
+        .read(&dir, |_, _, _| std::ops::ControlFlow::Break(()))
         .unwrap();
     assert_eq!(list(&mut reader, &dir), want);
     note(&format!(

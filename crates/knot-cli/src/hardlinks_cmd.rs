@@ -1,0 +1,260 @@
+//! `knot hardlinks`: every name of each FILE (`knot::hardlinks::names`), or every
+//! hard-link group of a tree with `--groups` (`knot::hardlinks::groups`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use knot::hardlinks::{Group, Names, Options};
+
+use crate::Exit;
+use crate::cli::Settings;
+use crate::output::{self, Format, Printer, quote};
+
+/// `knot hardlinks --help`.
+pub const LONG_ABOUT: &str = "List every name (hard link) of each FILE, or with --groups \
+every hard-link group inside DIR.\n\n\
+On Windows the names come from FindFirstFileNameW; on btrfs, as root, from the \
+BTRFS_IOC_INO_PATHS ioctl; elsewhere (and where those are refused: FAT, some SMB servers) \
+knot walks DIR (--within; default: the root of FILE's file system), never into another file \
+system, and stops as soon as every name is found. Only names inside DIR are listed; a note \
+says how many are outside. A symlink is never followed: a symlink with one name is an \
+error, one with several (Linux allows that) has its own names listed.\n\n\
+--groups lists every file inside DIR with more than one name: first the saturated groups \
+(every name inside DIR), then the unsaturated ones (some names outside), each with its \
+size, as Link Shell Extension's `ln --enum` does.\n\n\
+Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
+directory could not be read (each printed), 2 usage error.";
+
+/// Arguments of `knot hardlinks`.
+#[derive(Args, Debug)]
+pub struct HardlinksArgs {
+    /// The files whose names to list; a symlink is not followed.
+    #[arg(
+        value_name = "FILE",
+        value_parser = crate::cli::path_arg(),
+        required_unless_present = "groups",
+        conflicts_with = "groups"
+    )]
+    files: Vec<PathBuf>,
+    /// Look for names only inside DIR (default: the root of FILE's file system).
+    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_arg())]
+    within: Option<PathBuf>,
+    /// List every hard-link group inside DIR instead: saturated groups first.
+    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_arg(), conflicts_with = "within")]
+    groups: Option<PathBuf>,
+    /// Print one JSON record per line: per FILE `path`, `nlink`, `names`, `complete`; per
+    /// group `names`, `nlink`, `found`, `size`, `saturated`.
+    #[arg(long, conflicts_with = "null")]
+    json: bool,
+    /// Print each name NUL-terminated.
+    #[arg(short = '0', long = "null", conflicts_with = "groups")]
+    null: bool,
+    /// Threads of a walk (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// What to list.
+#[derive(Debug)]
+enum Mode {
+    Names(Vec<PathBuf>),
+    Groups(PathBuf),
+}
+
+/// `knot hardlinks`, fully decided.
+#[derive(Debug)]
+pub struct HardlinksSettings {
+    mode: Mode,
+    options: Options,
+    format: Format,
+}
+
+impl HardlinksArgs {
+    pub fn into_settings(self) -> HardlinksSettings {
+        let mut options = Options::default();
+        options.within = self.within;
+        options.threads = self.threads.map_or(0, usize::from);
+        let mode = match self.groups {
+            Some(dir) => Mode::Groups(dir),
+            None => Mode::Names(self.files),
+        };
+        let format = match (self.json, self.null) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Nul,
+            _ => Format::Human,
+        };
+        HardlinksSettings {
+            mode,
+            options,
+            format,
+        }
+    }
+}
+
+/// A name in a JSON record: a string, or `{"bytes": base64}` where it is not Unicode.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Name<'a>(#[serde(serialize_with = "knot::record::serde_name::serialize")] &'a Path);
+
+/// The JSON record of one FILE.
+#[derive(serde::Serialize)]
+struct NamesRecord<'a> {
+    #[serde(serialize_with = "knot::record::serde_name::serialize")]
+    path: &'a Path,
+    nlink: u64,
+    names: Vec<Name<'a>>,
+    complete: bool,
+}
+
+/// The JSON record of one group.
+#[derive(serde::Serialize)]
+struct GroupRecord<'a> {
+    names: Vec<Name<'a>>,
+    nlink: u64,
+    found: u64,
+    size: u64,
+    saturated: bool,
+}
+
+fn names_of(paths: &[PathBuf]) -> Vec<Name<'_>> {
+    paths.iter().map(|p| Name(p)).collect()
+}
+
+pub fn run(hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
+    match &hardlinks.mode {
+        Mode::Names(files) => run_names(files, hardlinks, settings),
+        Mode::Groups(dir) => run_groups(dir, hardlinks, settings),
+    }
+}
+
+fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
+    let messages = settings.messages();
+    let mut exit = Exit::Success;
+    let mut printer = Printer::new(hardlinks.format, messages);
+    let mut first = true;
+    for file in files {
+        // What came before goes out before this FILE's errors and notes.
+        let _ = printer.flush();
+        let mut report = |err: knot::Error| {
+            crate::report_error(&err, settings);
+            exit = Exit::Failure;
+        };
+        let found = match knot::hardlinks::names(file, &hardlinks.options, &mut report) {
+            Ok(found) => found,
+            Err(err) => {
+                crate::report_error(&err, settings);
+                exit = Exit::Failure;
+                continue;
+            }
+        };
+        notes(&found, messages);
+        let _ = match hardlinks.format {
+            Format::Json => printer.json(&NamesRecord {
+                path: &found.path,
+                nlink: found.nlink,
+                names: names_of(&found.names),
+                complete: found.complete(),
+            }),
+            Format::Nul => found.names.iter().try_for_each(|name| {
+                let mut bytes = name.as_os_str().as_encoded_bytes().to_vec();
+                bytes.push(0);
+                printer.raw(&bytes)
+            }),
+            Format::Human => {
+                let mut text = String::new();
+                if files.len() > 1 {
+                    if !first {
+                        text.push('\n');
+                    }
+                    text.push_str(&format!("{}:\n", output::escape(found.path.as_os_str())));
+                }
+                for name in &found.names {
+                    text.push_str(&output::escape(name.as_os_str()));
+                    text.push('\n');
+                }
+                printer.text(&text)
+            }
+        };
+        first = false;
+    }
+    exit
+}
+
+/// What the names alone do not say: where they were looked for, how many are outside.
+fn notes(found: &Names, messages: output::Messages) {
+    let path = quote(found.path.as_os_str());
+    let within = quote(found.within.as_os_str());
+    if found.within_default {
+        messages.note(&format!(
+            "looked for the names of {path} in {within}, the root of its file system \
+             (--within DIR looks elsewhere)"
+        ));
+    }
+    if found.symlink {
+        messages.note(&format!(
+            "{path} is a symlink, not followed: these are the names of the symlink itself"
+        ));
+    }
+    let outside = found.outside();
+    if outside > 0 {
+        let (names, are) = if outside == 1 {
+            ("name", "is")
+        } else {
+            ("names", "are")
+        };
+        messages.note(&format!(
+            "{path} has {} names; {outside} {names} {are} outside {within}",
+            found.nlink
+        ));
+    }
+}
+
+fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
+    let messages = settings.messages();
+    let mut exit = Exit::Success;
+    let mut report = |err: knot::Error| {
+        crate::report_error(&err, settings);
+        exit = Exit::Failure;
+    };
+    let groups = knot::hardlinks::groups(dir, &hardlinks.options, &mut report);
+    let mut printer = Printer::new(hardlinks.format, messages);
+    for group in &groups {
+        let _ = match hardlinks.format {
+            Format::Json => printer.json(&GroupRecord {
+                names: names_of(&group.names),
+                nlink: group.nlink,
+                found: group.found(),
+                size: group.size,
+                saturated: group.saturated(),
+            }),
+            _ => printer.text(&human_group(group)),
+        };
+    }
+    exit
+}
+
+/// `saturated: 3 of 3 names, 12 bytes` or `unsaturated: 2 of 3 names (1 outside), 12
+/// bytes`, then the names, indented.
+fn human_group(group: &Group) -> String {
+    let (label, outside) = if group.saturated() {
+        ("saturated:  ", String::new())
+    } else {
+        (
+            "unsaturated:",
+            format!(" ({} outside)", group.nlink - group.found()),
+        )
+    };
+    let bytes = if group.size == 1 { "byte" } else { "bytes" };
+    let mut text = format!(
+        "{label} {} of {} names{outside}, {} {bytes}\n",
+        group.found(),
+        group.nlink,
+        group.size
+    );
+    for name in &group.names {
+        text.push_str("  ");
+        text.push_str(&output::escape(name.as_os_str()));
+        text.push('\n');
+    }
+    text
+}

@@ -1,0 +1,408 @@
+//! Every name of a file, and every hard-link group of a tree (`knot hardlinks`).
+//!
+//! [`names`] asks the file system where it can say without a walk: Windows'
+//! `FindFirstFileNameW` / `FindNextFileNameW`, btrfs' `BTRFS_IOC_INO_PATHS` (with
+//! `CAP_SYS_ADMIN`). Everywhere else, and where those refuse (FAT and some SMB servers
+//! answer `ERROR_INVALID_LEVEL`; Wine's `FindFirstFileNameW` is a stub), it walks the
+//! directory asked for (by default the root of the file's file system) with a filter over
+//! the scan's tree walk: never into another file system (hard links cannot cross one),
+//! matching the inode number each directory entry carries (`d_ino`) before any stat,
+//! confirming a candidate with `fstatat` (device and inode), and stopping as soon as all
+//! `nlink` names are found.
+//!
+//! [`groups`] walks a tree once, with a stat of every regular file, and reports each file
+//! with more than one name: "saturated" groups (every name inside the tree) first, then
+//! "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
+use crate::scan::{Progress, WalkState};
+use crate::sys::{self, FileType};
+
+/// How [`names`] found the names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Method {
+    /// Windows' `FindFirstFileNameW` / `FindNextFileNameW`: no walk.
+    FileNames,
+    /// btrfs' `BTRFS_IOC_INO_PATHS`: no walk.
+    BtrfsInoPaths,
+    /// A walk of the directory.
+    Walk,
+}
+
+impl Method {
+    /// The method in a word, for notes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::FileNames => "FindFirstFileNameW",
+            Method::BtrfsInoPaths => "BTRFS_IOC_INO_PATHS",
+            Method::Walk => "walk",
+        }
+    }
+}
+
+/// What [`names`] may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Lookup {
+    /// The file system's own answer where it has one, else a walk.
+    #[default]
+    Auto,
+    /// Always a walk.
+    Walk,
+}
+
+/// Options of [`names`] and [`groups`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Where to look: only names inside this directory are reported. `None`: the root of
+    /// the file's file system (for [`names`]; [`groups`] takes its directory).
+    pub within: Option<PathBuf>,
+    /// How the names are found.
+    pub lookup: Lookup,
+    /// Threads of a walk; 0 means one per core.
+    pub threads: usize,
+    /// Counters a walk keeps up to date.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// The names of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Names {
+    /// The file as asked.
+    pub path: PathBuf,
+    /// Its link count: how many names it has in all.
+    pub nlink: u64,
+    /// The names found inside [`Names::within`], sorted.
+    pub names: Vec<PathBuf>,
+    /// Where they were looked for.
+    pub within: PathBuf,
+    /// Whether `within` was chosen by knot (the root of the file's file system).
+    pub within_default: bool,
+    /// How they were found.
+    pub method: Method,
+    /// Whether the file is a symlink (not followed: these are the symlink's own names).
+    pub symlink: bool,
+}
+
+impl Names {
+    /// Whether every name was found.
+    pub fn complete(&self) -> bool {
+        self.names.len() as u64 >= self.nlink
+    }
+
+    /// How many names are outside [`Names::within`].
+    pub fn outside(&self) -> u64 {
+        self.nlink.saturating_sub(self.names.len() as u64)
+    }
+}
+
+/// The directory of the root of the file system that holds `dir`: its topmost ancestor on
+/// the same device (a mount point; on btrfs, the root of a subvolume).
+fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
+    let dir = crate::path::canonical(dir)?;
+    let mut root = dir.clone();
+    for ancestor in dir.ancestors().skip(1) {
+        match sys::lstat(ancestor) {
+            Ok(meta) if meta.id.0 == device => root = ancestor.to_path_buf(),
+            _ => break,
+        }
+    }
+    Ok(root)
+}
+
+/// Every name of `file` inside [`Options::within`] (default: the root of its file
+/// system), without following it if it is a link.
+///
+/// Errors met by a walk (a directory that cannot be read) go to `report`, and the walk
+/// goes on; the names found are returned whatever.
+///
+/// # Errors
+/// `file` cannot be read; it is a directory ([`ErrorKind::IsADirectory`]); it is a
+/// symlink with one name ([`ErrorKind::IsASymlink`]: symlinks are not followed).
+///
+/// # Platform behavior
+/// See the module: Windows and btrfs answer without a walk where they can.
+pub fn names<P: AsRef<Path>>(
+    file: P,
+    options: &Options,
+    report: &mut dyn FnMut(Error),
+) -> Result<Names> {
+    names_inner(file.as_ref(), options, report)
+}
+
+fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) -> Result<Names> {
+    let fail = |e| Error::io(Op::Hardlinks, file, e);
+    let meta = sys::lstat(file).map_err(fail)?;
+    match meta.ty {
+        FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
+        FileType::Link if meta.nlink <= 1 => {
+            return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsASymlink));
+        }
+        _ => {}
+    }
+    let id = FileId::of(&meta);
+    let parent = crate::path::parent_dir(file);
+    let (within, within_default) = match &options.within {
+        Some(dir) => (dir.clone(), false),
+        None => (file_system_root(parent, id.device()).map_err(fail)?, true),
+    };
+    let mut found = Names {
+        path: file.to_path_buf(),
+        nlink: meta.nlink,
+        names: Vec::new(),
+        within,
+        within_default,
+        method: Method::Walk,
+        symlink: meta.ty == FileType::Link,
+    };
+    if options.lookup == Lookup::Auto
+        && let Ok(Some(all)) = sys::hard_link_names(file)
+    {
+        found.method = if cfg!(windows) {
+            Method::FileNames
+        } else {
+            Method::BtrfsInoPaths
+        };
+        found.names = inside(&found.within, all);
+    } else {
+        let within_meta =
+            sys::stat(&found.within).map_err(|e| Error::io(Op::Hardlinks, &found.within, e))?;
+        // Another file system cannot hold a name of the file.
+        if within_meta.id.0 == id.device() {
+            found.names = walk(&found.within, id, meta.nlink, options, report);
+        }
+    }
+    found.names.sort();
+    found.names.dedup();
+    Ok(found)
+}
+
+/// The names among `all` (absolute, real paths) that are inside `within`, written as
+/// `within` joined with the rest, as a walk of `within` writes them.
+fn inside(within: &Path, all: Vec<PathBuf>) -> Vec<PathBuf> {
+    let Ok(real) = crate::path::canonical(within) else {
+        return Vec::new();
+    };
+    let real = sys::user_path(real);
+    all.into_iter()
+        .filter_map(|name| {
+            let rest = name.strip_prefix(&real).ok()?;
+            Some(if rest.as_os_str().is_empty() {
+                within.to_path_buf()
+            } else {
+                within.join(rest)
+            })
+        })
+        .collect()
+}
+
+/// The walk's filter: the entries that are the file `id`.
+#[derive(Debug)]
+struct SameFile {
+    id: FileId,
+    /// The inode number as listings give it, where they can be trusted to be `st_ino`.
+    ino: Option<u64>,
+}
+
+impl Filter for SameFile {
+    type Item = PathBuf;
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, PathBuf>) -> Next {
+        if entry.file_type() == FileType::Dir {
+            return Next::Descend;
+        }
+        if let (Some(want), Some(listed)) = (self.ino, entry.ino())
+            && want != listed
+        {
+            return Next::Skip;
+        }
+        let state = match entry.file_id() {
+            Ok(id) if id == self.id => sink.send(Ok(entry.path().to_path_buf())),
+            Ok(_) => WalkState::Continue,
+            // Gone since the listing: not a name any more.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => WalkState::Continue,
+            Err(e) => sink.send(Err(Error::io(Op::Hardlinks, entry.path(), e))),
+        };
+        match state {
+            WalkState::Quit => Next::Quit,
+            _ => Next::Skip,
+        }
+    }
+}
+
+fn walk(
+    within: &Path,
+    id: FileId,
+    nlink: u64,
+    options: &Options,
+    report: &mut dyn FnMut(Error),
+) -> Vec<PathBuf> {
+    let mut builder = WalkBuilder::new(within);
+    builder.same_file_system(true).threads(options.threads);
+    if let Some(progress) = &options.progress {
+        builder.progress(Arc::clone(progress));
+    }
+    let ino = u64::try_from(id.index())
+        .ok()
+        .filter(|_| sys::listed_ino_is_st_ino(within));
+    let filter = SameFile { id, ino };
+    let names = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    let count = AtomicU64::new(0);
+    builder.run_parallel(filter, &mut || {
+        let (names, errors, count) = (&names, &errors, &count);
+        Box::new(move |item| match item {
+            Ok(path) => {
+                names
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(path);
+                if count.fetch_add(1, Ordering::Relaxed) + 1 >= nlink {
+                    WalkState::Quit
+                } else {
+                    WalkState::Continue
+                }
+            }
+            // A directory removed since its parent was read holds no name any more.
+            Err(err) if *err.kind() == ErrorKind::NotFound => WalkState::Continue,
+            Err(err) => {
+                errors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(err);
+                WalkState::Continue
+            }
+        })
+    });
+    for err in errors.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        report(err);
+    }
+    names.into_inner().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One hard-link group: the names of one file found inside a tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Group {
+    /// The names found, sorted.
+    pub names: Vec<PathBuf>,
+    /// How many names the file has in all.
+    pub nlink: u64,
+    /// The file's size in bytes (apparent, as `ls -l` shows it).
+    pub size: u64,
+}
+
+impl Group {
+    /// How many names were found inside the tree.
+    pub fn found(&self) -> u64 {
+        self.names.len() as u64
+    }
+
+    /// Whether every name is inside the tree.
+    pub fn saturated(&self) -> bool {
+        self.found() >= self.nlink
+    }
+}
+
+/// The walk's filter for [`groups`]: every regular file (and symlink) with more than
+/// one name.
+#[derive(Debug)]
+struct Linked;
+
+impl Filter for Linked {
+    type Item = (FileId, u64, PathBuf);
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
+        let item = match entry.file_type() {
+            FileType::Dir => return Next::Descend,
+            _ => match entry.lstat() {
+                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => {
+                    Ok((FileId::of(&meta), meta.nlink, entry.path().to_path_buf()))
+                }
+                Ok(_) => return Next::Skip,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Next::Skip,
+                Err(e) => Err(Error::io(Op::Hardlinks, entry.path(), e)),
+            },
+        };
+        match sink.send(item) {
+            WalkState::Quit => Next::Quit,
+            _ => Next::Skip,
+        }
+    }
+}
+
+/// Every hard-link group inside `dir`, never crossing into another file system:
+/// saturated groups (every name inside `dir`) first, then unsaturated ones, each in the
+/// order of its first name.
+///
+/// Errors met by the walk go to `report`, and the walk goes on.
+///
+/// # Errors
+/// None of its own: an unreadable `dir` is reported through `report`.
+pub fn groups<P: AsRef<Path>>(
+    dir: P,
+    options: &Options,
+    report: &mut dyn FnMut(Error),
+) -> Vec<Group> {
+    groups_inner(dir.as_ref(), options, report)
+}
+
+fn groups_inner(dir: &Path, options: &Options, report: &mut dyn FnMut(Error)) -> Vec<Group> {
+    let mut builder = WalkBuilder::new(dir);
+    builder.same_file_system(true).threads(options.threads);
+    if let Some(progress) = &options.progress {
+        builder.progress(Arc::clone(progress));
+    }
+    let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    builder.run_parallel(Linked, &mut || {
+        let (found, errors) = (&found, &errors);
+        Box::new(move |item| {
+            match item {
+                Ok(item) => found
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(item),
+                Err(err) => errors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(err),
+            }
+            WalkState::Continue
+        })
+    });
+    for err in errors.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        report(err);
+    }
+    let mut by_file: HashMap<FileId, (u64, Vec<PathBuf>)> = HashMap::new();
+    for (id, nlink, path) in found.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        let group = by_file.entry(id).or_insert((nlink, Vec::new()));
+        group.0 = group.0.max(nlink);
+        group.1.push(path);
+    }
+    let mut groups: Vec<Group> = by_file
+        .into_values()
+        .map(|(nlink, mut names)| {
+            names.sort();
+            // One stat per group, not per file: the walk's stat is the platform's `Meta`,
+            // which has no size.
+            let size = std::fs::symlink_metadata(&names[0]).map_or(0, |m| m.len());
+            Group { names, nlink, size }
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.saturated()
+            .cmp(&a.saturated())
+            .then_with(|| a.names.cmp(&b.names))
+    });
+    groups
+}

@@ -1,0 +1,197 @@
+//! `knot::hardlinks` (issue 14): the walk stops as soon as every name is found (counted
+//! in entries read, never in time), and on a real btrfs image the names come from
+//! `BTRFS_IOC_INO_PATHS` and equal the walk's.
+#![cfg(unix)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use knot::hardlinks::{Lookup, Method, Options, names};
+use knot::scan::Progress;
+
+fn options(within: &Path, lookup: Lookup) -> Options {
+    let mut options = Options::default();
+    options.within = Some(within.to_path_buf());
+    options.lookup = lookup;
+    options
+}
+
+fn no_errors() -> impl FnMut(knot::Error) {
+    |err| panic!("{err}")
+}
+
+#[test]
+fn the_walk_stops_once_every_name_is_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = &tmp.path().join("t");
+    fs::create_dir(root).unwrap();
+    fs::write(root.join("f"), "x").unwrap();
+    fs::hard_link(root.join("f"), root.join("g")).unwrap();
+    // A big directory below: read only if the walk went on after both names.
+    fs::create_dir(root.join("big")).unwrap();
+    for i in 0..2000 {
+        fs::write(root.join(format!("big/{i}")), "").unwrap();
+    }
+    for threads in [1, 2] {
+        let progress = Progress::new();
+        let mut opts = options(root, Lookup::Walk);
+        opts.threads = threads;
+        opts.progress = Some(progress.clone());
+        let found = names(root.join("f"), &opts, &mut no_errors()).unwrap();
+        assert_eq!(found.names, [root.join("f"), root.join("g")]);
+        assert!(found.complete());
+        assert_eq!(found.method, Method::Walk);
+        // The root lists three entries (the read stops at the second name, wherever the
+        // listing puts it); `big` is never read.
+        assert!(
+            progress.entries() <= 3,
+            "threads {threads}: {}",
+            progress.entries()
+        );
+        assert_eq!(progress.dirs(), 1);
+    }
+    // With a name outside the tree, the walk reads everything.
+    fs::remove_file(root.join("g")).unwrap();
+    fs::hard_link(root.join("f"), root.join("big/h")).unwrap();
+    fs::hard_link(root.join("f"), tmp.path().join("outside")).unwrap();
+    let progress = Progress::new();
+    let mut opts = options(root, Lookup::Walk);
+    opts.progress = Some(progress.clone());
+    let found = names(root.join("f"), &opts, &mut no_errors()).unwrap();
+    assert_eq!(found.names, [root.join("big/h"), root.join("f")]);
+    assert_eq!(found.outside(), 1);
+    assert_eq!(progress.entries(), 2003);
+}
+
+#[test]
+fn a_file_on_another_file_system_than_dir_has_no_names_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("f"), "x").unwrap();
+    let found = names(
+        tmp.path().join("f"),
+        &options(Path::new("/proc"), Lookup::Walk),
+        &mut no_errors(),
+    )
+    .unwrap();
+    assert!(found.names.is_empty());
+    assert_eq!(found.outside(), 1);
+}
+
+/// A btrfs image mounted on a loop device; unmounted on drop.
+struct Btrfs {
+    mnt: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Btrfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mnt).status();
+    }
+}
+
+/// Why the btrfs suite cannot run here, if it cannot.
+fn btrfs(test: &str) -> Option<Btrfs> {
+    let skip = |why: &str| {
+        assert!(
+            std::env::var_os("KNOT_REQUIRE_BTRFS").is_none_or(|v| v != "1"),
+            "{test}: KNOT_REQUIRE_BTRFS=1, but {why}"
+        );
+        eprintln!("skipping {test}: {why}");
+        None
+    };
+    if !rustix::process::geteuid().is_root() {
+        return skip("it needs root (mount)");
+    }
+    let mkfs = [
+        "/usr/sbin/mkfs.btrfs",
+        "/sbin/mkfs.btrfs",
+        "/usr/bin/mkfs.btrfs",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    let Some(mkfs) = mkfs else {
+        return skip("mkfs.btrfs is missing (apt-get install btrfs-progs)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("btrfs.img");
+    let mnt = dir.path().join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    fs::File::create(&image)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let made = Command::new(mkfs).arg("-q").arg(&image).output().unwrap();
+    if !made.status.success() {
+        return skip(&format!(
+            "mkfs.btrfs failed: {}",
+            String::from_utf8_lossy(&made.stderr)
+        ));
+    }
+    let mounted = Command::new("mount")
+        .args(["-o", "loop"])
+        .arg(&image)
+        .arg(&mnt)
+        .output()
+        .unwrap();
+    if !mounted.status.success() {
+        return skip(&format!(
+            "the kernel cannot mount btrfs here: {}",
+            String::from_utf8_lossy(&mounted.stderr).trim()
+        ));
+    }
+    Some(Btrfs { mnt, _dir: dir })
+}
+
+#[test]
+fn btrfs_names_come_from_the_ioctl_and_equal_the_walk() {
+    let Some(vol) = btrfs("btrfs_names_come_from_the_ioctl_and_equal_the_walk") else {
+        return;
+    };
+    let mnt = &vol.mnt;
+    // A subvolume: the ioctl's paths are relative to its root, not the mount's.
+    let made = Command::new("btrfs")
+        .args(["-q", "subvolume", "create"])
+        .arg(mnt.join("sv"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    for base in [mnt.clone(), mnt.join("sv")] {
+        fs::create_dir_all(base.join("a/b")).unwrap();
+        fs::create_dir_all(base.join("c")).unwrap();
+        fs::write(base.join("a/f"), "data").unwrap();
+        fs::hard_link(base.join("a/f"), base.join("a/b/g")).unwrap();
+        fs::hard_link(base.join("a/f"), base.join("c/h")).unwrap();
+        let odd = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"c/caf\xe9");
+        fs::hard_link(base.join("a/f"), base.join(odd)).unwrap();
+        for within in [base.clone(), base.join("a")] {
+            let by_ioctl = names(
+                base.join("a/f"),
+                &options(&within, Lookup::Auto),
+                &mut no_errors(),
+            )
+            .unwrap();
+            let by_walk = names(
+                base.join("a/f"),
+                &options(&within, Lookup::Walk),
+                &mut no_errors(),
+            )
+            .unwrap();
+            assert_eq!(
+                by_ioctl.method,
+                Method::BtrfsInoPaths,
+                "{}",
+                within.display()
+            );
+            assert_eq!(by_walk.method, Method::Walk);
+            assert_eq!(by_ioctl.names, by_walk.names, "{}", within.display());
+            assert_eq!(by_ioctl.nlink, 4);
+        }
+        // The default: the subvolume's root (or the mount), where every name is.
+        let found = names(base.join("c/h"), &Options::default(), &mut no_errors()).unwrap();
+        assert!(found.within_default);
+        assert_eq!(found.within, base);
+        assert_eq!(found.names.len(), 4);
+        assert!(found.complete());
+    }
+}

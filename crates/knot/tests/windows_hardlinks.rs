@@ -1,0 +1,42 @@
+//! `knot::hardlinks` on Windows (issue 14), run under Wine by `scripts/test-windows.sh`:
+//! `CreateHardLinkW` makes the names, and `names` finds them by `FindFirstFileNameW`, or
+//! where the system has none that works (Wine 8's is a stub that fails with
+//! `ERROR_CALL_NOT_IMPLEMENTED`) by the walk; the test prints which ran.
+#![cfg(windows)]
+
+use std::fs;
+
+use knot::hardlinks::{Lookup, Method, Options, names};
+
+#[test]
+fn names_by_find_first_file_name_or_the_walk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir_all(root.join("a\\b")).unwrap();
+    fs::write(root.join("a\\f"), "data").unwrap();
+    fs::hard_link(root.join("a\\f"), root.join("a\\b\\g")).unwrap();
+    fs::hard_link(root.join("a\\f"), root.join("h")).unwrap();
+    let mut options = Options::default();
+    options.within = Some(root.join("a"));
+    let found = names(root.join("a\\f"), &options, &mut |e| panic!("{e}")).unwrap();
+    eprintln!(
+        "knot hardlinks ran by {} ({})",
+        found.method.name(),
+        if found.method == Method::FileNames {
+            "FindFirstFileNameW works here"
+        } else {
+            "FindFirstFileNameW is missing or a stub here: the walk ran instead"
+        }
+    );
+    assert_eq!(found.nlink, 3);
+    assert_eq!(found.names, [root.join("a\\b\\g"), root.join("a\\f")]);
+    assert_eq!(found.outside(), 1);
+    // The walk gives the same names, whatever the system has.
+    options.lookup = Lookup::Walk;
+    let walked = names(root.join("a\\f"), &options, &mut |e| panic!("{e}")).unwrap();
+    assert_eq!(walked.method, Method::Walk);
+    assert_eq!(walked.names, found.names);
+    // A directory is refused.
+    let err = names(root.join("a"), &options, &mut |e| panic!("{e}")).unwrap_err();
+    assert_eq!(*err.kind(), knot::ErrorKind::IsADirectory);
+}
