@@ -91,6 +91,16 @@ pub enum Applied {
 /// # Platform behavior
 /// As [`create`](crate::create): on Unix a junction is an absolute directory symlink, on
 /// an NTFS volume mounted with ntfs-3g a real junction.
+///
+/// The directories on the way are opened one name at a time without following links and
+/// held open while `apply` runs (one descriptor or handle each, up to half the limit on
+/// open files). On Linux each link is made through its directory held open
+/// (`/proc/self/fd`), so a directory another program swaps for a link after it was opened
+/// is never gone through; on Windows the directories are held without
+/// `FILE_SHARE_DELETE`, so they cannot be renamed or replaced meanwhile. On other Unix
+/// systems, and on Linux without `/proc`, the directories are checked the same way but
+/// each link is made by its path: a directory swapped for a link between the check and
+/// the create is gone through there.
 pub fn apply<R, F>(root: R, records: &[Record], options: &ApplyOptions, report: F)
 where
     R: AsRef<Path>,
