@@ -133,16 +133,19 @@ impl Dir {
         read_link(&self.path.join(name))
     }
 
-    /// Opens the directory `path` names, following links, to hold it and work below it,
-    /// never to list it (only its attributes are read).
+    /// Opens the directory `path` names, following links, to hold it and work below it:
+    /// while it is held, no one can rename or delete it (no `FILE_SHARE_DELETE`). It is
+    /// opened with the right to list it all the same: an open with attribute rights only
+    /// takes no part in sharing, so its share mode would hold nothing (Windows skips the
+    /// share-access check for such opens; Wine 8 does the same).
     pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
-        open_dir(path, Follow::Yes, Access::Identity)
+        open_dir(path, Follow::Yes, Access::List)
     }
 
     /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
     /// fails with `ERROR_DIRECTORY` (`NotADirectory`).
     pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
-        open_dir(&self.path.join(name), Follow::No, Access::Identity)
+        open_dir(&self.path.join(name), Follow::No, Access::List)
     }
 
     /// Makes the directory `name` here (`CreateDirectoryW`, which never follows or
