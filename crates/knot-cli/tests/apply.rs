@@ -136,6 +136,66 @@ fn created_replaced_unchanged_and_failed_are_reported_exactly() {
     );
 }
 
+/// The links are made through the directories apply holds open (on Linux by
+/// `/proc/self/fd` paths): what the create itself refuses is still named by the paths the
+/// user knows, the link's, the target's and the directory's, never by one of knot's own.
+/// A directory held open needs no read permission, as a path through it needs none.
+#[test]
+fn errors_from_the_create_name_the_users_paths() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.mkdir("copy/d");
+    env.mkdir("copy/locked");
+    fs::set_permissions(env.path("copy/locked"), fs::Permissions::from_mode(0o555)).unwrap();
+    env.mkdir("copy/unreadable");
+    fs::set_permissions(
+        env.path("copy/unreadable"),
+        fs::Permissions::from_mode(0o333),
+    )
+    .unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.file(
+        "m.jsonl",
+        r#"{"path":"d/h","kind":"hardlink","target":"d/missing"}
+{"path":"h2","kind":"hardlink","target":"nodir/f"}
+{"path":"d/j","kind":"junction","target":"nojdir"}
+{"path":"locked/l","kind":"symlink","target":"x"}
+{"path":"unreadable/l","kind":"symlink","target":"x"}
+"#,
+    );
+    let real = env.real();
+    let real = real.display();
+    let hint = "knot: hint: check the target path (a relative target is read from the current \
+                directory), or create the target first\n";
+    let out = common::as_nobody(&env, &["apply", "m.jsonl", "--root", "copy"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "created 'copy/unreadable/l' -> 'x'\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[..6].join("\n") + "\n",
+        format!(
+            "knot: cannot create hard link 'copy/d/h': the target 'copy/d/missing' does not \
+             exist (looked for '{real}/copy/d/missing')\n{hint}\
+             knot: cannot create hard link 'copy/h2': the target 'copy/nodir/f' does not exist \
+             (looked for '{real}/copy/nodir/f')\n{hint}\
+             knot: cannot create junction 'copy/d/j': the target 'copy/nojdir' does not exist \
+             (looked for '{real}/copy/nojdir')\n{hint}"
+        )
+    );
+    assert!(
+        lines[6].starts_with(
+            "knot: cannot create symlink 'copy/locked/l': this user may not change the \
+             directory 'copy/locked' (permission denied)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("/proc/"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
 /// The JSON report is the manifest's record as read plus the action, the old target,
 /// whether it was a dry run and the error.
 #[test]

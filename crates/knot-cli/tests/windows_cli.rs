@@ -582,6 +582,89 @@ mod on_windows {
         }
     }
 
+    /// `knot apply` on Windows: hard-link records are made for real (under Wine too), in a
+    /// directory apply makes; a junction record is made, or where the file system has no
+    /// reparse points (Wine 8) fails with the reason and leaves nothing; a real file in the
+    /// way is `failed` and left as it is. A second apply finds the hard link unchanged.
+    #[test]
+    fn apply_hard_links_junctions_and_a_file_in_the_way() {
+        let env = Env::new();
+        fs::create_dir_all(env.path("copy/d")).unwrap();
+        fs::write(env.path("copy/f"), "data").unwrap();
+        fs::write(env.path("copy/d/taken"), "keep").unwrap();
+        let manifest = r#"{"path":"sub/h","kind":"hardlink","target":"f"}
+{"path":"j","kind":"junction","target":"d"}
+{"path":"d/taken","kind":"hardlink","target":"f"}
+"#;
+        fs::write(env.path("m.jsonl"), manifest).unwrap();
+        let out = output(&mut env.knot(["apply", "--json", "m.jsonl", "--root", "copy"]));
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let records: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let actions: Vec<&str> = records
+            .iter()
+            .map(|r| r["action"].as_str().unwrap())
+            .collect();
+        let junction = &records[1];
+        if junction["action"] == "created" {
+            assert!(!under_wine(), "Wine 8 has no junctions");
+            let shown = output(&mut env.knot(["show", "--json", "copy/j"]));
+            let record: Value = serde_json::from_slice(&shown.stdout).unwrap();
+            assert_eq!(record["kind"], "junction");
+            assert_eq!(record["status"], "ok");
+        } else {
+            let error = junction["error"].as_str().unwrap();
+            super::note(&format!("no junction made: {error}"));
+            assert!(
+                error.starts_with("cannot create junction 'copy\\j': the ")
+                    && error.contains("does not support reparse points"),
+                "{error}"
+            );
+            assert!(fs::symlink_metadata(env.path("copy/j")).is_err());
+        }
+        assert_eq!(actions[0], "created");
+        assert_eq!(actions[2], "failed");
+        assert_eq!(
+            records[2]["error"],
+            "cannot apply 'copy\\d\\taken': it is a file, not a link; knot apply replaces \
+             only links"
+        );
+        assert_eq!(fs::read_to_string(env.path("copy/sub/h")).unwrap(), "data");
+        assert_eq!(
+            fs::read_to_string(env.path("copy/d/taken")).unwrap(),
+            "keep"
+        );
+        let shown = output(&mut env.knot(["show", "--json", "copy/sub/h"]));
+        let record: Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!(record["kind"], "hardlink");
+        assert_eq!(record["nlink"], 2);
+        // Nothing else was made: no temporary names.
+        let names = |dir: &str| -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(env.path(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("copy/sub"), ["h"]);
+        assert_eq!(names("copy/d"), ["taken"]);
+        // Made already: unchanged.
+        let out = output(&mut env.knot(["apply", "--json", "m.jsonl", "--root", "copy"]));
+        let first: Value = serde_json::from_str(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(first["action"], "unchanged");
+    }
+
     /// Paths past MAX_PATH work from the command line too.
     #[test]
     fn long_paths() {

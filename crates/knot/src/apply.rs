@@ -9,12 +9,27 @@
 //! A manifest is untrusted input: a record's path must stay below the root (no `..`, no
 //! absolute path elsewhere), and the directories on the way to a link are made only where
 //! missing and are never links (a link planted in the tree is not gone through).
+//!
+//! That must hold while other programs change the tree, so the directories are not
+//! checked by path and then used by path (a directory swapped for a link in between
+//! would be gone through). Each is opened from the one above it, held open, one name at a
+//! time without following a link (`O_NOFOLLOW`; on Windows the reparse point itself), and
+//! checked to be a directory ([`Pinned`]); the link is then made through the directory
+//! held open. On Linux the staged create is handed the path `/proc/self/fd/N/NAME`, so
+//! its every step (the link, the hidden names of a replacement, the read-back) starts
+//! from the directory held, whatever is put at its path since; errors are named by the
+//! user's path again ([`Error::with_prefix`]). On Windows a directory held open without
+//! `FILE_SHARE_DELETE` cannot be renamed or deleted, so its path keeps naming it, and the
+//! link is made by that path. Elsewhere (other Unix systems, Linux without `/proc`) the
+//! directories are checked the same way but the link is made by its path: a directory
+//! swapped for a link between the check and the create is still gone through there.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, check_create, create_lean};
 use crate::error::{Error, ErrorKind, Op, Result};
@@ -76,6 +91,16 @@ pub enum Applied {
 /// # Platform behavior
 /// As [`create`](crate::create): on Unix a junction is an absolute directory symlink, on
 /// an NTFS volume mounted with ntfs-3g a real junction.
+///
+/// The directories on the way are opened one name at a time without following links and
+/// held open while `apply` runs (one descriptor or handle each, up to half the limit on
+/// open files). On Linux each link is made through its directory held open
+/// (`/proc/self/fd`), so a directory another program swaps for a link after it was opened
+/// is never gone through; on Windows the directories are held without
+/// `FILE_SHARE_DELETE`, so they cannot be renamed or replaced meanwhile. On other Unix
+/// systems, and on Linux without `/proc`, the directories are checked the same way but
+/// each link is made by its path: a directory swapped for a link between the check and
+/// the create is gone through there.
 pub fn apply<R, F>(root: R, records: &[Record], options: &ApplyOptions, report: F)
 where
     R: AsRef<Path>,
@@ -93,23 +118,35 @@ fn apply_inner(
     let work = Work {
         root: root.to_path_buf(),
         options: *options,
-        dirs: Mutex::new(HashSet::new()),
-        places: Mutex::new(HashMap::new()),
+        pins: Mutex::new(HashMap::new()),
+        max_pins: sys::max_held_dirs(),
     };
-    if options.mode == ChangeMode::Change
-        && let Err(e) = std::fs::create_dir_all(root)
-    {
-        for i in 0..records.len() {
-            report(
-                i,
-                Err(Error::io(
-                    Op::Apply,
-                    root,
-                    io::Error::new(e.kind(), e.to_string()),
-                )),
-            );
+    // The root is the user's: made if missing, and opened following links.
+    let made = match options.mode {
+        ChangeMode::Change => std::fs::create_dir_all(root),
+        ChangeMode::DryRun => Ok(()),
+    };
+    let opened = made.and_then(|()| sys::Dir::hold(root));
+    match opened {
+        Ok(dir) => {
+            let pinned = Arc::new(Pinned::new(dir, root.to_path_buf()));
+            work.lock_pins().insert(PathBuf::new(), pinned);
         }
-        return;
+        // A dry run into a root still to be made: every link would be made.
+        Err(e) if e.kind() == io::ErrorKind::NotFound && work.dry_run() => {}
+        Err(e) => {
+            for i in 0..records.len() {
+                report(
+                    i,
+                    Err(Error::io(
+                        Op::Apply,
+                        root,
+                        io::Error::new(e.kind(), e.to_string()),
+                    )),
+                );
+            }
+            return;
+        }
     }
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -153,13 +190,78 @@ fn apply_inner(
     });
 }
 
-/// What the threads share: the directories checked (or made) already and the place of
-/// each directory that holds links, each decided once.
+/// What the threads share: the directories held open, each opened (or made) once.
 struct Work {
     root: PathBuf,
     options: ApplyOptions,
-    dirs: Mutex<HashSet<PathBuf>>,
-    places: Mutex<HashMap<PathBuf, Place>>,
+    /// The directories held open, by their path below the root (empty for the root).
+    pins: Mutex<HashMap<PathBuf, Arc<Pinned>>>,
+    /// How many may be held at once (each is an open descriptor or handle).
+    max_pins: usize,
+}
+
+/// A directory below the root, held open: reached from the root one name at a time, each
+/// opened from the one above without following a link there and checked to be a
+/// directory, so no link was gone through on the way, whatever another program has put at
+/// its path since. Links are made through it ([`Pinned::entry`]).
+struct Pinned {
+    dir: sys::Dir,
+    /// The directory as the user knows it: the root joined with its path below the root.
+    user: PathBuf,
+    /// How links are made in it, decided once.
+    place: OnceLock<Place>,
+}
+
+impl Pinned {
+    fn new(dir: sys::Dir, user: PathBuf) -> Pinned {
+        Pinned {
+            dir,
+            user,
+            place: OnceLock::new(),
+        }
+    }
+
+    /// The path to hand to the calls that take a path, for the entry `name` here: one
+    /// that reaches it through the directory held open where the platform has one
+    /// (`/proc/self/fd/N/NAME` on Linux), else its path as the user knows it.
+    fn entry(&self, name: &OsStr) -> PathBuf {
+        self.dir
+            .entry_path(name)
+            .unwrap_or_else(|| self.user.join(name))
+    }
+
+    /// The place of links made in it, from `at`, the path of one ([`Pinned::entry`]).
+    fn place(&self, at: &Path, link: &Path) -> Result<Place> {
+        if let Some(place) = self.place.get() {
+            return Ok(place.clone());
+        }
+        let place = sys::place(at).map_err(|e| Error::io(Op::Apply, link, e))?;
+        Ok(self.place.get_or_init(|| place).clone())
+    }
+}
+
+/// An entry in a directory held open: the path to hand to the calls ([`Pinned::entry`])
+/// and the path the user knows it by, which errors are given back in.
+struct Reached {
+    at: PathBuf,
+    user: PathBuf,
+}
+
+impl Reached {
+    fn new(dir: &Pinned, name: &OsStr) -> Reached {
+        Reached {
+            at: dir.entry(name),
+            user: dir.user.join(name),
+        }
+    }
+
+    /// `err` with the paths through the open directory named as the user knows them.
+    fn name(&self, err: Error) -> Error {
+        if self.at == self.user {
+            return err;
+        }
+        err.with_prefix(parent_dir(&self.at), parent_dir(&self.user))
+    }
 }
 
 /// The kinds a manifest can ask for.
@@ -204,17 +306,47 @@ impl Work {
             };
             return Err(bad(&link, why));
         };
-        let target = match want {
-            Want::Symlink => stored.to_path_buf(),
-            Want::Junction => self.root.join(stored),
-            Want::Hardlink => self.root.join(self.below_root(stored)?),
+        // A symlink's target is text, and a junction's a path of this system anywhere (read
+        // from the root when relative): they are followed where they lead, as targets are.
+        // A hard link's is another name of a file below the root, reached as the link is,
+        // through the directories held open, so a directory on the way swapped for a link
+        // cannot bring in a file from elsewhere.
+        let hard_target = match want {
+            Want::Hardlink => {
+                let relative = self.below_root(stored)?;
+                let (below, name) = split(&relative);
+                match self.pin(below, false, &link)? {
+                    Some(dir) => Some(Reached::new(&dir, name)),
+                    None => {
+                        let user = self.root.join(&relative);
+                        let looked_for = real_location(&user).ok();
+                        let err = Error::new(Op::CreateHardlink, &link, ErrorKind::TargetMissing);
+                        return Err(err.with_target(&user).with_looked_for(looked_for));
+                    }
+                }
+            }
+            Want::Symlink | Want::Junction => None,
         };
-        let dir_exists = self.dirs_on_the_way(&link)?;
-        let place = if dir_exists {
-            Some(self.place_of(&link)?)
-        } else {
-            None
+        let target = match (&hard_target, want) {
+            (Some(reached), _) => reached.at.clone(),
+            (None, Want::Junction) => self.root.join(stored),
+            (None, _) => stored.to_path_buf(),
         };
+        let (below, name) = split(&relative);
+        let Some(dir) = self.pin(below, !self.dry_run(), &link)? else {
+            // A dry run where the directory is still to be made: nothing stands there.
+            return Ok(Applied::Created);
+        };
+        let reached = Reached::new(&dir, name);
+        let at = reached.at.as_path();
+        let name_err = |err: Error| {
+            let err = reached.name(err);
+            match &hard_target {
+                Some(target) => target.name(err),
+                None => err,
+            }
+        };
+        let place = Some(dir.place(at, &link)?);
         let ty = match want {
             Want::Symlink => LinkType::Symlink,
             Want::Junction => LinkType::Junction,
@@ -231,27 +363,23 @@ impl Work {
             drive: self.options.drive,
             ..CreateOptions::default()
         };
-        if !dir_exists {
-            // A dry run where the directory is still to be made: nothing stands there.
-            return Ok(Applied::Created);
-        }
         // The common case, a link to be made where nothing stands, costs one create and
         // no look beforehand: the create itself refuses an existing name.
         if !self.dry_run() {
-            match create_lean(&link, &target, ty, &options, place.clone()) {
+            match create_lean(at, &target, ty, &options, place.clone()) {
                 Ok(_) => return Ok(Applied::Created),
                 Err(e)
                     if matches!(
                         e.kind(),
                         ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped
                     ) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(name_err(e)),
             }
         }
-        let existing = match sys::lstat(&link) {
+        let existing = match sys::lstat(at) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                check_create(&link, &target, ty, &options, place)?;
+                check_create(at, &target, ty, &options, place).map_err(name_err)?;
                 return Ok(Applied::Created);
             }
             Err(e) => return Err(Error::io(Op::Apply, &link, e)),
@@ -274,7 +402,7 @@ impl Work {
                 ErrorKind::WouldReplaceReal { what },
             ));
         }
-        let found = inspect(&link)?;
+        let found = inspect(at).map_err(name_err)?;
         if want != Want::Hardlink
             && self.is_as_asked(&found, want, stored, &target, record.dir, place.as_ref())
         {
@@ -282,9 +410,9 @@ impl Work {
         }
         options.replace = Replace::Links;
         if self.dry_run() {
-            check_create(&link, &target, ty, &options, place)?;
+            check_create(at, &target, ty, &options, place).map_err(name_err)?;
         } else {
-            create_lean(&link, &target, ty, &options, place)?;
+            create_lean(at, &target, ty, &options, place).map_err(name_err)?;
         }
         Ok(Applied::Replaced {
             old_target: found.target,
@@ -359,83 +487,102 @@ impl Work {
         Ok(relative)
     }
 
-    /// Checks the directories between the root and `link`, making the missing ones (not in
-    /// a dry run); none may be a link. Returns whether the link's directory exists (only a
-    /// dry run says no).
-    fn dirs_on_the_way(&self, link: &Path) -> Result<bool> {
-        let parent = parent_dir(link);
-        if self.lock_dirs().contains(parent) {
-            return Ok(true);
+    /// The directory `below` the root, held open: from the cache, or opened from the one
+    /// above it (made first where missing, if `make`; never in a dry run). `None` where it
+    /// is missing and not made. A link on the way to it is an error of the record
+    /// `link`'s ([`ErrorKind::LinkOnTheWay`]), as is anything else there that is no
+    /// directory.
+    fn pin(&self, below: &Path, make: bool, link: &Path) -> Result<Option<Arc<Pinned>>> {
+        if let Some(pinned) = self.lock_pins().get(below) {
+            return Ok(Some(Arc::clone(pinned)));
         }
-        let below = parent.strip_prefix(&self.root).unwrap_or(Path::new(""));
-        let mut dir = self.root.clone();
-        for name in below.components() {
-            dir.push(name);
-            if self.lock_dirs().contains(&dir) {
-                continue;
-            }
-            let mut tries = 0;
-            loop {
-                match sys::lstat(&dir) {
-                    Ok(meta) if meta.ty == FileType::Dir => break,
-                    Ok(meta) if meta.ty == FileType::Link => {
-                        let path = dir.clone();
-                        return Err(Error::new(
-                            Op::Apply,
-                            link,
-                            ErrorKind::LinkOnTheWay { path },
-                        ));
-                    }
-                    Ok(meta) => {
-                        let what = if meta.ty == FileType::File {
-                            Found::File
-                        } else {
-                            Found::Special(None)
-                        };
-                        let path = dir.clone();
-                        let kind = ErrorKind::NotADirectory { path, what };
-                        return Err(Error::new(Op::Apply, link, kind));
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound && self.dry_run() => {
-                        return Ok(false);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 2 => {
-                        // `mkdir` never follows or replaces anything; what it made (or
-                        // what another thread made first) is looked at again above.
-                        tries += 1;
-                        match std::fs::create_dir(&dir) {
-                            Ok(()) => {}
-                            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                            Err(e) => return Err(Error::io(Op::Apply, &dir, e)),
-                        }
-                    }
-                    Err(e) => return Err(Error::io(Op::Apply, &dir, e)),
-                }
-            }
-            self.lock_dirs().insert(dir.clone());
+        // Only the root has no parent, and it is held from the start unless missing.
+        let (Some(above), Some(name)) = (below.parent(), below.file_name()) else {
+            return Ok(None);
+        };
+        let Some(parent) = self.pin(above, make, link)? else {
+            return Ok(None);
+        };
+        let Some(dir) = self.open_below(&parent, below, name, make, link)? else {
+            return Ok(None);
+        };
+        let pinned = Arc::new(Pinned::new(dir, self.root.join(below)));
+        let mut pins = self.lock_pins();
+        if pins.len() >= self.max_pins {
+            // Full: let go of all but the root (those in use stay open until dropped); the
+            // ones needed again are opened again the same way.
+            pins.retain(|below, _| below.as_os_str().is_empty());
         }
-        Ok(true)
+        let pinned = pins.entry(below.to_path_buf()).or_insert(pinned);
+        Ok(Some(Arc::clone(pinned)))
     }
 
-    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
-        // A thread that panicked holding the lock left a set that is still right.
-        self.dirs
+    /// Opens the directory `name` in `parent` (at `below` the root) without following a
+    /// link there, making it first where it is missing, if `make`.
+    fn open_below(
+        &self,
+        parent: &Pinned,
+        below: &Path,
+        name: &OsStr,
+        make: bool,
+        link: &Path,
+    ) -> Result<Option<sys::Dir>> {
+        let dir = || self.root.join(below);
+        // Another program may make, remove or swap the entry between the calls: each try
+        // looks again, and a few are enough for one that does not keep changing it.
+        for _ in 0..4 {
+            let err = match parent.dir.hold_at(name) {
+                Ok(opened) => return Ok(Some(opened)),
+                Err(err) => err,
+            };
+            match parent.dir.stat_at(name, false) {
+                Ok(meta) if meta.ty == FileType::Link => {
+                    let kind = ErrorKind::LinkOnTheWay { path: dir() };
+                    return Err(Error::new(Op::Apply, link, kind));
+                }
+                Ok(meta) if meta.ty != FileType::Dir => {
+                    let what = if meta.ty == FileType::File {
+                        Found::File
+                    } else {
+                        Found::Special(None)
+                    };
+                    let kind = ErrorKind::NotADirectory { path: dir(), what };
+                    return Err(Error::new(Op::Apply, link, kind));
+                }
+                // A directory that this user may not open.
+                Ok(_) if err.kind() == io::ErrorKind::PermissionDenied => {
+                    return Err(Error::io(Op::Apply, &dir(), err));
+                }
+                // A directory again: opened again.
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !make => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // `mkdir` never follows or replaces anything; what it made (or what
+                    // another thread made first) is opened as above.
+                    match parent.dir.make_dir_at(name) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(Error::io(Op::Apply, &dir(), e)),
+                    }
+                }
+                Err(_) => return Err(Error::io(Op::Apply, &dir(), err)),
+            }
+        }
+        let err = crate::sys::error::Error::KeptChanging.into();
+        Err(Error::io(Op::Apply, &dir(), err))
+    }
+
+    fn lock_pins(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Pinned>>> {
+        // A thread that panicked holding the lock left a map that is still right.
+        self.pins
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
 
-    /// The place of the directory that holds `link`, decided once per directory.
-    fn place_of(&self, link: &Path) -> Result<Place> {
-        let dir = parent_dir(link);
-        let mut places = self
-            .places
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(place) = places.get(dir) {
-            return Ok(place.clone());
-        }
-        let place = sys::place(link).map_err(|e| Error::io(Op::Apply, link, e))?;
-        places.insert(dir.to_path_buf(), place.clone());
-        Ok(place)
-    }
+/// A path below the root as the directory that holds it (empty for the root) and its
+/// name.
+fn split(relative: &Path) -> (&Path, &OsStr) {
+    let below = relative.parent().unwrap_or(Path::new(""));
+    (below, relative.file_name().unwrap_or_default())
 }

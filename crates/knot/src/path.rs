@@ -178,6 +178,18 @@ pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
     std::fs::canonicalize(path).map(crate::sys::user_path)
 }
 
+/// `path` with its leading part `stand_in` replaced by `user`; `None` where it does not
+/// start with `stand_in`. Nothing is added where nothing follows (`user` itself, without
+/// a trailing separator).
+pub(crate) fn with_prefix(path: &Path, stand_in: &Path, user: &Path) -> Option<PathBuf> {
+    let rest = path.strip_prefix(stand_in).ok()?;
+    Some(if rest.as_os_str().is_empty() {
+        user.to_path_buf()
+    } else {
+        user.join(rest)
+    })
+}
+
 /// A fresh hidden name beside `link` (`.NAME.knot~` and 16 random hex digits) where knot
 /// builds a replacement or sets a link aside to remove it. Each call gives another name,
 /// which nobody can predict, so a neighbour who can write the directory cannot plant it

@@ -404,3 +404,140 @@ fn ntfs3g_retarget_racing_a_file_never_changes_it() {
     };
     retarget_race(&vol.mnt, MANY_ROUNDS);
 }
+
+/// Rounds of [`apply_never_goes_through_a_swapped_directory`]; in every one the swapper
+/// runs for as long as apply does.
+const APPLY_ROUNDS: usize = 300;
+/// Records per round and per kind.
+const APPLY_LINKS: usize = 6;
+
+/// A manifest's records: symlinks `a/l<round>-<i>`, and hard links `h<round>-<i>` made
+/// from the file `a/f`.
+fn apply_records(round: usize) -> Vec<knot::Record> {
+    let record = |json: String| serde_json::from_str::<knot::Record>(&json).unwrap();
+    (0..APPLY_LINKS)
+        .flat_map(|i| {
+            [
+                record(format!(
+                    r#"{{"path": "a/l{round}-{i}", "kind": "symlink", "target": "t"}}"#
+                )),
+                record(format!(
+                    r#"{{"path": "h{round}-{i}", "kind": "hardlink", "target": "a/f"}}"#
+                )),
+            ]
+        })
+        .collect()
+}
+
+/// DESIGN.md section 4 and the README's `knot apply`: a directory on the way to a
+/// manifest's link is never gone through if it is a link, even when another program swaps
+/// it for one after apply looked at it. A racer swaps `root/a`, a real directory, with a
+/// symlink to a directory outside the root (`renameat2(RENAME_EXCHANGE)`, so each state is
+/// whole) again and again while apply makes links in `a` and hard links from `a/f`. Every
+/// round then checks that nothing appeared outside, that each record made is in the real
+/// directory `a` (wherever the swaps left it) and a hard link of its file, and that each
+/// record that failed says there was a link on the way and left nothing behind. Every
+/// tenth round nothing races, and everything must be made.
+#[test]
+fn apply_never_goes_through_a_swapped_directory() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let base = tempfile::tempdir().unwrap();
+    let (root, outside) = (base.path().join("root"), base.path().join("outside"));
+    fs::create_dir_all(root.join("a")).unwrap();
+    fs::create_dir(&outside).unwrap();
+    fs::write(root.join("a/f"), "inside").unwrap();
+    fs::write(outside.join("f"), "outside").unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("s")).unwrap();
+    let (a, s) = (root.join("a"), root.join("s"));
+    let applying = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(2));
+    let racer = {
+        let (a, s) = (a.clone(), s.clone());
+        let (applying, swaps, barrier) = (applying.clone(), swaps.clone(), barrier.clone());
+        std::thread::spawn(move || {
+            for round in 0..APPLY_ROUNDS {
+                barrier.wait();
+                // Bounded by a count as well as by apply's work.
+                for _ in 0..100_000 {
+                    if quiet(round as u64) || !applying.load(Ordering::Acquire) {
+                        break;
+                    }
+                    renameat_with(CWD, &a, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+                barrier.wait();
+            }
+        })
+    };
+    let options = knot::ApplyOptions::default();
+    let (mut made, mut refused) = (0, 0);
+    for round in 0..APPLY_ROUNDS {
+        let records = apply_records(round);
+        let mut outcomes = vec![];
+        // Each round starts with the real directory at `a`.
+        if !fs::symlink_metadata(&a).unwrap().is_dir() {
+            renameat_with(CWD, &a, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+        }
+        applying.store(true, Ordering::Release);
+        barrier.wait();
+        knot::apply(&root, &records, &options, |i, result| {
+            outcomes.push((i, result))
+        });
+        applying.store(false, Ordering::Release);
+        barrier.wait();
+        // The racer is still now: which name holds the real directory?
+        let real = if fs::symlink_metadata(&a).unwrap().is_dir() {
+            &a
+        } else {
+            &s
+        };
+        assert_eq!(
+            names(&outside),
+            ["f"],
+            "round {round}: made outside the root"
+        );
+        assert_eq!(fs::read_to_string(outside.join("f")).unwrap(), "outside");
+        assert_eq!(outcomes.len(), records.len());
+        for (i, result) in outcomes {
+            let name = records[i].path.file_name().unwrap();
+            let at = if records[i].kind == "symlink" {
+                real.join(name)
+            } else {
+                root.join(name)
+            };
+            match result {
+                Ok(knot::Applied::Created) => {
+                    made += 1;
+                    if records[i].kind == "symlink" {
+                        assert_eq!(fs::read_link(&at).unwrap(), Path::new("t"), "{round}");
+                    } else {
+                        let text = fs::read_to_string(&at).unwrap();
+                        assert_eq!(text, "inside", "round {round}: {}", at.display());
+                    }
+                }
+                Err(err) if !quiet(round as u64) => {
+                    assert!(
+                        matches!(err.kind(), ErrorKind::LinkOnTheWay { path } if path == &a),
+                        "round {round}: {err}"
+                    );
+                    assert!(
+                        !err.to_string().contains("/proc/"),
+                        "round {round}: {err} names a path of knot's own"
+                    );
+                    assert!(fs::symlink_metadata(&at).is_err(), "round {round}: {err}");
+                    refused += 1;
+                }
+                other => panic!("round {round}, record {i}: {other:?}"),
+            }
+        }
+        let mut inside = names(real);
+        inside.retain(|n| n.starts_with('.'));
+        assert_eq!(inside, Vec::<String>::new(), "round {round}: left behind");
+    }
+    racer.join().unwrap();
+    let swaps = swaps.load(Ordering::Relaxed);
+    eprintln!("{APPLY_ROUNDS} rounds, {swaps} swaps: {made} made, {refused} refused");
+}

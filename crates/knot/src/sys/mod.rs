@@ -59,7 +59,7 @@ pub(crate) use imp::{
     place, read_link, remove_link, rename_over, special, stat, user_path,
 };
 // The scanner's calls, all relative to an open directory.
-pub(crate) use imp::{Dir, DirReader, max_open_dirs};
+pub(crate) use imp::{Dir, DirReader, max_held_dirs, max_open_dirs};
 // The platform's path rules, for `crate::path`.
 pub(crate) use imp::{DOT_DOT, real_dir, same_name};
 
@@ -110,6 +110,7 @@ macro_rules! check_backend {
                     b::same_name;
                 let _: DotDot = b::DOT_DOT;
                 let _: fn() -> usize = b::max_open_dirs;
+                let _: fn() -> usize = b::max_held_dirs;
                 let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::open;
                 let _: fn(&b::Dir, &OsStr, bool) -> io::Result<b::Dir> = b::Dir::open_at;
                 let _: fn(&b::Dir) -> io::Result<b::Dir> = b::Dir::parent;
@@ -118,6 +119,10 @@ macro_rules! check_backend {
                 let _: fn(&b::Dir, &OsStr) -> io::Result<Meta> = b::Dir::usage_at;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<Stored> = b::Dir::read_link_at;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<PathBuf> = b::Dir::real_path_at;
+                let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::hold;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<b::Dir> = b::Dir::hold_at;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::make_dir_at;
+                let _: fn(&b::Dir, &OsStr) -> Option<PathBuf> = b::Dir::entry_path;
                 let _: fn() -> b::DirReader = b::DirReader::new;
                 let _ = |reader: &mut b::DirReader, dir: &b::Dir| -> io::Result<()> {
                     reader.read(dir, |_: &OsStr, _: Option<FileType>, _: Option<u64>| {

@@ -13,7 +13,7 @@ use crate::link::{Kind, Status};
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
 mod dir;
 use dir::meta as dir_meta;
-pub(crate) use dir::{Dir, DirReader, max_open_dirs};
+pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
 // Removing and replacing links through their parent directory.
 mod entry;
 use entry::Entry;

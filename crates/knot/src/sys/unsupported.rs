@@ -88,6 +88,22 @@ impl Dir {
         unsupported()
     }
 
+    pub(crate) fn hold(_path: &Path) -> io::Result<Dir> {
+        unsupported()
+    }
+
+    pub(crate) fn hold_at(&self, _name: &std::ffi::OsStr) -> io::Result<Dir> {
+        unsupported()
+    }
+
+    pub(crate) fn make_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn entry_path(&self, _name: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+        None
+    }
+
     pub(crate) fn real_path_at(&self, _name: &std::ffi::OsStr) -> io::Result<std::path::PathBuf> {
         unsupported()
     }
@@ -116,6 +132,10 @@ impl DirReader {
 }
 
 pub(crate) fn max_open_dirs() -> usize {
+    64
+}
+
+pub(crate) fn max_held_dirs() -> usize {
     64
 }
 

@@ -138,6 +138,40 @@ impl Dir {
         })
     }
 
+    /// Opens the directory `path` names, following links, to hold it and work below it,
+    /// never to list it: `O_PATH` where there is one, so no read permission is needed.
+    pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
+        let fd = rustix::fs::open(path, super::entry::DIR_FLAGS, Mode::empty())?;
+        Ok(Dir::from(fd))
+    }
+
+    /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
+    /// fails (`ELOOP` or `ENOTDIR`).
+    pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
+        let flags = super::entry::DIR_FLAGS | OFlags::NOFOLLOW;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        Ok(Dir::from(fd))
+    }
+
+    /// Makes the directory `name` here (`mkdirat`, which never follows or replaces
+    /// anything).
+    pub(crate) fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::mkdirat(
+            &self.fd,
+            name,
+            Mode::from_raw_mode(0o777),
+        )?)
+    }
+
+    /// A path that reaches `name` through this open directory, for the calls that take
+    /// only a path (`symlink`, `link`, the staged create's hidden names and read-back):
+    /// `/proc/self/fd/N/name` on Linux, so the kernel goes from the directory held open,
+    /// whatever was since put at the path it was opened by. `None` where there is no such
+    /// path (no `/proc`; other Unix systems): the caller names the entry by its path.
+    pub(crate) fn entry_path(&self, name: &OsStr) -> Option<PathBuf> {
+        entry_path(self, name)
+    }
+
     /// The canonical path of what `name` leads to, found without building a path: the
     /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
     /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.
@@ -151,6 +185,19 @@ fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
     use std::os::fd::AsRawFd;
     let fd = rustix::fs::openat(&dir.fd, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
     std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+#[cfg(target_os = "linux")]
+fn entry_path(dir: &Dir, name: &OsStr) -> Option<PathBuf> {
+    // Asked once: a container may run without /proc.
+    static PROC: OnceLock<bool> = OnceLock::new();
+    let proc = *PROC.get_or_init(|| std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.is_dir()));
+    proc.then(|| super::proc_path(dir.fd.as_fd(), name))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn entry_path(_dir: &Dir, _name: &OsStr) -> Option<PathBuf> {
+    None
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -221,6 +268,15 @@ fn read_entries(_buf: &mut Vec<u8>, dir: &Dir, each: &mut Each<'_>) -> io::Resul
         }
     }
     Ok(())
+}
+
+/// How many directories `knot apply` may hold open at once: half the soft limit on open
+/// files, so a manifest over thousands of directories keeps each open once, and the other
+/// half is left for the rest of the program.
+pub(crate) fn max_held_dirs() -> usize {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    let half = soft.map_or(u64::MAX, |n| n / 2);
+    usize::try_from(half.clamp(8, 1 << 16)).unwrap_or(1 << 16)
 }
 
 /// How many directories a scan may keep open at once: a quarter of the soft limit on open

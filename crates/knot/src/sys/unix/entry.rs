@@ -69,7 +69,7 @@ const CHUNK: usize = 1000;
     target_os = "redox",
     target_os = "emscripten"
 ))]
-const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
+pub(super) const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -78,7 +78,7 @@ const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CL
     target_os = "redox",
     target_os = "emscripten"
 )))]
-const DIR_FLAGS: OFlags = OFlags::RDONLY
+pub(super) const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::CLOEXEC);
 

@@ -140,6 +140,33 @@ impl Dir {
         read_link(&self.path.join(name))
     }
 
+    /// Opens the directory `path` names, following links, to hold it and work below it:
+    /// while it is held, no one can rename or delete it (no `FILE_SHARE_DELETE`). It is
+    /// opened with the right to list it all the same: an open with attribute rights only
+    /// takes no part in sharing, so its share mode would hold nothing (Windows skips the
+    /// share-access check for such opens; Wine 8 does the same).
+    pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
+        open_dir(path, Follow::Yes, Access::List)
+    }
+
+    /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
+    /// fails with `ERROR_DIRECTORY` (`NotADirectory`).
+    pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
+        open_dir(&self.path.join(name), Follow::No, Access::List)
+    }
+
+    /// Makes the directory `name` here (`CreateDirectoryW`, which never follows or
+    /// replaces anything at the name).
+    pub(crate) fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
+        std::fs::create_dir(self.path.join(name))
+    }
+
+    /// `None`: Windows names an entry by its path only, and what keeps that path true is
+    /// the handle, held without `FILE_SHARE_DELETE` (see the module's documentation).
+    pub(crate) fn entry_path(&self, _name: &OsStr) -> Option<PathBuf> {
+        None
+    }
+
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.
     pub(crate) fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
         let handle = Handle::open(&self.path.join(name), FILE_READ_ATTRIBUTES, Follow::Yes)?;
@@ -287,4 +314,10 @@ pub(super) fn entries(
 /// hold, as on Unix.
 pub(crate) fn max_open_dirs() -> usize {
     256
+}
+
+/// How many directories `knot apply` may hold open at once: Windows has no small limit
+/// on handles, so enough for the directories of a large manifest.
+pub(crate) fn max_held_dirs() -> usize {
+    1 << 14
 }

@@ -32,7 +32,7 @@ use std::path::{Component, Path, PathBuf};
 
 use knot_reparse::{MountPoint, ReparsePoint, Tag};
 
-pub(crate) use dir::{Dir, DirReader, max_open_dirs};
+pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
 use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 

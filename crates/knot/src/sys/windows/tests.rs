@@ -643,3 +643,27 @@ fn an_open_directory_stays_where_it_is() {
     fs::rename(&a, &moved).unwrap();
     fs::remove_dir(&empty).unwrap();
 }
+
+/// `knot apply` holds the directories on the way to its links (`Dir::hold`,
+/// `Dir::hold_at`): held, one cannot be renamed or replaced, so the path apply makes a
+/// link by still leads through it; a directory made by `make_dir_at` is held the same way;
+/// a file is no directory to hold.
+#[test]
+fn a_held_directory_cannot_be_renamed_away() {
+    let t = tempdir();
+    let root = Dir::hold(t.path()).unwrap();
+    root.make_dir_at(OsStr::new("a")).unwrap();
+    let a = root.hold_at(OsStr::new("a")).unwrap();
+    assert!(
+        root.entry_path(OsStr::new("a")).is_none(),
+        "made by its path"
+    );
+    let moved = t.path().join("moved");
+    assert!(fs::rename(t.path().join("a"), &moved).is_err());
+    assert!(fs::remove_dir(t.path().join("a")).is_err());
+    assert!(root.make_dir_at(OsStr::new("a")).unwrap_err().kind() == io::ErrorKind::AlreadyExists);
+    fs::write(t.path().join("f"), "x").unwrap();
+    assert!(root.hold_at(OsStr::new("f")).is_err());
+    drop(a);
+    fs::rename(t.path().join("a"), &moved).unwrap();
+}
