@@ -314,7 +314,7 @@ pub fn command() -> clap::Command {
 enum FrontEnd {
     /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
     Mklink,
-    /// Sysinternals' `junction [-s] [-q] [-d] [-nobanner] <path> [<target>]`.
+    /// Sysinternals' `junction [-s] [-q] [-d] [-nobanner] [-accepteula] <path> [<target>]`.
     Junction,
 }
 
@@ -501,7 +501,7 @@ pub enum Dialect {
     Knot,
     /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
     Mklink,
-    /// Sysinternals `junction [-s] [-q] [-d] <path> [<target>]`.
+    /// Sysinternals `junction [-s] [-q] [-d] [-nobanner] [-accepteula] <path> [<target>]`.
     Junction,
 }
 
