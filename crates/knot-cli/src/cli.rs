@@ -75,6 +75,8 @@ enum Commands {
         drive: DriveArg,
         #[command(flatten)]
         force: ForceArg,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Create a junction LINK to the directory TARGET (on Unix: an absolute directory
     /// symlink; on an NTFS volume mounted with ntfs-3g: a real junction).
@@ -88,6 +90,8 @@ enum Commands {
         drive: DriveArg,
         #[command(flatten)]
         force: ForceArg,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Create a hard link LINK to the file TARGET.
     ///
@@ -98,6 +102,8 @@ enum Commands {
         paths: LinkArgs,
         #[command(flatten)]
         force: ForceArg,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Create the best link this platform allows for TARGET, and say which.
     ///
@@ -108,6 +114,8 @@ enum Commands {
         paths: LinkArgs,
         #[command(flatten)]
         force: ForceArg,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Show what each PATH is: its kind, target, resolved path and status.
     Show {
@@ -306,7 +314,7 @@ pub fn command() -> clap::Command {
 enum FrontEnd {
     /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
     Mklink,
-    /// Sysinternals' `junction [-s] [-q] [-d] [-nobanner] <path> [<target>]`.
+    /// Sysinternals' `junction [-s] [-q] [-d] [-nobanner] [-accepteula] <path> [<target>]`.
     Junction,
 }
 
@@ -443,6 +451,9 @@ pub enum Command {
         target: PathBuf,
         ty: LinkType,
         options: CreateOptions,
+        /// Make the link, or only check and say what would be made.
+        mode: ChangeMode,
+        format: Format,
     },
     Show {
         paths: Vec<PathBuf>,
@@ -490,7 +501,7 @@ pub enum Dialect {
     Knot,
     /// cmd's `mklink [[/D] | [/H] | [/J]] Link Target`.
     Mklink,
-    /// Sysinternals `junction [-s] [-q] [-d] <path> [<target>]`.
+    /// Sysinternals `junction [-s] [-q] [-d] [-nobanner] [-accepteula] <path> [<target>]`.
     Junction,
 }
 
@@ -671,11 +682,13 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
                 },
             )
         })?;
-    let create = |paths: LinkArgs, ty, options| Command::Create {
+    let create = |paths: LinkArgs, ty, options, change: ChangeArgs| Command::Create {
         link: paths.link,
         target: paths.target,
         ty,
         options,
+        mode: change.mode(),
+        format: change.format(),
     };
     let replace = |force: ForceArg| {
         if force.force {
@@ -693,6 +706,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             absolute,
             drive,
             force,
+            change,
         } => {
             let flavour = match (dir, file) {
                 (true, _) => Some(Flavour::Dir),
@@ -711,12 +725,13 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
                 drive: drive.drive,
                 ..Default::default()
             };
-            create(paths, LinkType::Symlink, options)
+            create(paths, LinkType::Symlink, options, change)
         }
         Commands::Junction {
             paths,
             drive,
             force,
+            change,
         } => create(
             paths,
             LinkType::Junction,
@@ -725,22 +740,33 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
                 drive: drive.drive,
                 ..Default::default()
             },
+            change,
         ),
-        Commands::Hardlink { paths, force } => create(
+        Commands::Hardlink {
+            paths,
+            force,
+            change,
+        } => create(
             paths,
             LinkType::Hardlink,
             CreateOptions {
                 replace: replace(force),
                 ..Default::default()
             },
+            change,
         ),
-        Commands::Link { paths, force } => create(
+        Commands::Link {
+            paths,
+            force,
+            change,
+        } => create(
             paths,
             LinkType::Best,
             CreateOptions {
                 replace: replace(force),
                 ..Default::default()
             },
+            change,
         ),
         Commands::Show { paths, raw, format } => Command::Show {
             paths,

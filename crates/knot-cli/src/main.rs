@@ -19,7 +19,9 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::ExitCode;
 
-use knot::{Created, ErrorKind, LinkType, Made, RemoveMode};
+use knot::{ChangeMode, Created, ErrorKind, LinkType, Made, Note, RemoveMode};
+
+use crate::change::{Action, ChangeRecord};
 
 use crate::cli::{Command, Dialect, Settings};
 use crate::output::{Format, Messages, Printer, quote};
@@ -72,24 +74,35 @@ fn run(settings: &Settings) -> Exit {
             target,
             ty,
             options,
-        } => match knot::create(link, target, *ty, options) {
-            Ok(created) => {
-                match settings.program.dialect {
-                    Dialect::Mklink => {
-                        compat::mklink::report_created(link, target, *ty, &created, messages)
+            mode,
+            format,
+        } => {
+            let dry_run = *mode == ChangeMode::DryRun;
+            let made = if dry_run {
+                knot::create_dry_run(link, target, *ty, options)
+            } else {
+                knot::create(link, target, *ty, options)
+            };
+            match made {
+                Ok(created) => {
+                    match (settings.program.dialect, format) {
+                        (Dialect::Mklink, _) => {
+                            compat::mklink::report_created(link, target, *ty, &created, messages)
+                        }
+                        (_, Format::Json) => report_created_json(&created, dry_run, messages),
+                        _ => report_created(&created, target, *ty, dry_run, messages),
                     }
-                    _ => report_created(&created, target, *ty, messages),
+                    Exit::Success
                 }
-                Exit::Success
-            }
-            Err(err) => {
-                match settings.program.dialect {
-                    Dialect::Mklink => compat::mklink::report_error(&err, settings),
-                    _ => report_error(&err, settings),
+                Err(err) => {
+                    match settings.program.dialect {
+                        Dialect::Mklink => compat::mklink::report_error(&err, settings),
+                        _ => report_error(&err, settings),
+                    }
+                    Exit::Failure
                 }
-                Exit::Failure
             }
-        },
+        }
         Command::Show { paths, format, raw } => show(paths, *format, *raw, settings),
         Command::Remove {
             paths,
@@ -120,7 +133,13 @@ fn run(settings: &Settings) -> Exit {
     }
 }
 
-fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Messages) {
+fn report_created(
+    created: &Created,
+    given: &Path,
+    asked: LinkType,
+    dry_run: bool,
+    messages: Messages,
+) {
     let link = &created.link;
     let what = match created.made {
         Made::Junction => "junction",
@@ -145,12 +164,40 @@ fn report_created(created: &Created, given: &Path, asked: LinkType, messages: Me
     let mut printer = Printer::new(Format::Human, messages);
     // Output never stops the work (DESIGN.md promise 8): a lost line changes nothing here.
     let _ = printer.line(&format!(
-        "created {what} {} {arrow} {target}",
+        "{} {what} {} {arrow} {target}",
+        Action::Created.verb(dry_run),
         quote(link.path.as_os_str()),
     ));
+    report_notes(created, dry_run, messages);
+}
+
+/// A create's notes, on standard error; a dry run says what would be done.
+fn report_notes(created: &Created, dry_run: bool, messages: Messages) {
     for note in &created.notes {
-        messages.note(&note.to_string());
+        messages.note(&match (note, dry_run) {
+            (Note::Replaced, true) => "would replace the existing link".to_owned(),
+            (Note::NoJunctions, true) => "this file system has no junctions; would make an \
+                                          absolute directory symlink instead"
+                .to_owned(),
+            _ => note.to_string(),
+        });
     }
+}
+
+/// `--json` on a create: the link's record (as it would be, in a dry run) as a `created`
+/// change record; the notes go to standard error as in the human report.
+fn report_created_json(created: &Created, dry_run: bool, messages: Messages) {
+    let mut printer = Printer::new(Format::Json, messages);
+    // Output never stops the work (DESIGN.md promise 8): a lost line changes nothing here.
+    let _ = printer.json(&ChangeRecord {
+        record: knot::Record::from(&created.link),
+        action: Action::Created,
+        old_target: None,
+        dry_run,
+        error: None,
+    });
+    let _ = printer.flush();
+    report_notes(created, dry_run, messages);
 }
 
 /// `show --raw --json`: the record, then the raw buffer in hex (`null` where the link is

@@ -1096,3 +1096,164 @@ fn links_to_devices_and_fifos_say_what_they_lead_to() {
     );
     assert_eq!(env.names(), ["fifo", "null", "to-fifo"]);
 }
+
+/// `--dry-run` on the create commands (DESIGN.md section 2: on every command that changes
+/// links): the line a create prints, as `would create`, and nothing made.
+#[test]
+fn create_dry_run_says_what_and_makes_nothing() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    let real = env.real().display().to_string();
+    let no_junctions = "knot: note: this file system has no junctions; would make an absolute \
+                        directory symlink instead\n";
+    let table: [(&[&str], String, &str); 6] = [
+        (
+            &["symlink", "-n", "l", "f"],
+            "would create symlink 'l' -> 'f'\n".into(),
+            "",
+        ),
+        (
+            &["symlink", "--dry-run", "--dir", "l", "nowhere"],
+            "would create symlink 'l' -> 'nowhere'\n".into(),
+            "",
+        ),
+        (
+            &["junction", "--dry-run", "j", "d"],
+            format!("would create symlink 'j' -> '{real}/d'\n"),
+            no_junctions,
+        ),
+        (
+            &["hardlink", "-n", "h", "f"],
+            "would create hard link 'h' => 'f'\n".into(),
+            "",
+        ),
+        (
+            &["link", "-n", "ld", "d"],
+            "would create directory symlink 'ld' -> 'd'\n".into(),
+            "",
+        ),
+        (
+            &["link", "-n", "lf", "f"],
+            "would create file symlink 'lf' -> 'f'\n".into(),
+            "",
+        ),
+    ];
+    for (args, stdout, stderr) in table {
+        run(&mut env.knot(args), 0, &stdout, stderr);
+        assert_eq!(env.names(), ["d", "f"], "{args:?}");
+    }
+    assert_eq!(fs::metadata(env.path("f")).unwrap().len(), 1);
+}
+
+/// A dry run refuses what the create would refuse, with the same error and exit 1.
+#[test]
+fn create_dry_run_refuses_what_create_refuses() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    std::os::unix::fs::symlink("f", env.path("l")).unwrap();
+    let cases: [&[&str]; 5] = [
+        &["symlink", "l", "d"],
+        &["symlink", "--file", "m", "d"],
+        &["junction", "j", "f"],
+        &["hardlink", "h", "d"],
+        &["link", "--force", "f", "d"],
+    ];
+    for args in cases {
+        let real = common::output(&mut env.knot(args));
+        assert_eq!(real.status.code(), Some(1), "{args:?}");
+        assert!(!real.stderr.is_empty(), "{args:?}");
+        for flag in ["--dry-run", "-n"] {
+            let mut dry = vec![args[0], flag];
+            dry.extend(&args[1..]);
+            let out = common::output(&mut env.knot(&dry));
+            assert_eq!(out.status.code(), Some(1), "{dry:?}");
+            assert_eq!(out.stdout, b"", "{dry:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&real.stderr),
+                "{dry:?}"
+            );
+        }
+    }
+    assert_eq!(env.names(), ["d", "f", "l"]);
+}
+
+/// `--force --dry-run` over a link says it would replace it, and leaves it alone.
+#[test]
+fn create_dry_run_with_force_replaces_nothing() {
+    let env = Env::new();
+    fs::create_dir(env.path("d")).unwrap();
+    std::os::unix::fs::symlink("old", env.path("l")).unwrap();
+    run(
+        &mut env.knot(["symlink", "--force", "--dry-run", "l", "d"]),
+        0,
+        "would create symlink 'l' -> 'd'\n",
+        "knot: note: would replace the existing link\n",
+    );
+    assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("old"));
+    assert_eq!(env.names(), ["d", "l"]);
+    // The real one says it in the past tense.
+    run(
+        &mut env.knot(["symlink", "--force", "l", "d"]),
+        0,
+        "created symlink 'l' -> 'd'\n",
+        "knot: note: replaced the existing link\n",
+    );
+    assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("d"));
+}
+
+/// `--json` on the create commands (issue 13): one change record, action `created`, the
+/// link's record as `show --json` reads it; in a dry run the same record as it would be.
+#[test]
+fn create_json_reports_a_change_record() {
+    let env = Env::new();
+    fs::write(env.path("f"), "x").unwrap();
+    fs::create_dir(env.path("d")).unwrap();
+    let real = env.real().display().to_string();
+    let record = |path: &str, kind: &str, dir: bool, target: Option<&str>, nlink: u32| {
+        let (target, relative, resolved, status) = match target {
+            Some(t) => (
+                format!("\"{t}\""),
+                (!t.starts_with('/')).to_string(),
+                format!("\"{real}/{}\"", if dir { "d" } else { "f" }),
+                "\"ok\"",
+            ),
+            None => ("null".into(), "null".into(), "null".into(), "null"),
+        };
+        format!(
+            r#"{{"path":"{path}","kind":"{kind}","dir":{dir},"target":{target},"relative":{relative},"resolved":{resolved},"status":{status},"tag":null,"substitute_name":null,"print_name":null,"nlink":{nlink}"#
+        )
+    };
+    let abs = format!("{real}/d");
+    let table: [(&str, &str, String); 4] = [
+        ("symlink", "f", record("L", "symlink", false, Some("f"), 1)),
+        ("junction", "d", record("L", "symlink", true, Some(&abs), 1)),
+        ("hardlink", "f", record("L", "hardlink", false, None, 2)),
+        ("link", "d", record("L", "symlink", true, Some("d"), 1)),
+    ];
+    for (command, target, record) in table {
+        for dry_run in [true, false] {
+            let mut args = vec![command, "--json", "L", target];
+            if dry_run {
+                args.insert(1, "--dry-run");
+            }
+            let stdout = format!(
+                "{record},\"action\":\"created\",\"old_target\":null,\"dry_run\":{dry_run},\"error\":null}}\n"
+            );
+            let out = common::output(&mut env.knot(&args));
+            assert_eq!(out.status.code(), Some(0), "{args:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{args:?}");
+            assert_eq!(env.names().contains(&"L".to_owned()), !dry_run, "{args:?}");
+        }
+        // What was made reads back as the record said.
+        let shown = common::output(&mut env.knot(["show", "--json", "L"]));
+        assert_eq!(
+            String::from_utf8_lossy(&shown.stdout),
+            format!("{record}}}\n"),
+            "{command}"
+        );
+        fs::remove_file(env.path("L")).unwrap();
+    }
+}

@@ -265,11 +265,12 @@ impl std::fmt::Display for Note {
     }
 }
 
-/// What [`create`] made.
+/// What [`create`] made, or [`create_dry_run`] would make.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Created {
-    /// The new link, read back from the file system.
+    /// The new link, read back from the file system (from [`create_dry_run`]: as it would
+    /// be read back).
     pub link: Link,
     /// The kind of link made (for [`LinkType::Best`], the one chosen).
     pub made: Made,
@@ -303,6 +304,28 @@ pub fn create<L: AsRef<Path>, T: AsRef<Path>>(
     options: &CreateOptions,
 ) -> Result<Created> {
     create_inner(link.as_ref(), target.as_ref(), ty, options)
+}
+
+/// Checks everything [`create`] checks and makes nothing: the link as [`create`] would
+/// make it, with the same notes (the CLI's `--dry-run`). A create that would be refused is
+/// refused here with the same error.
+///
+/// # Errors
+/// As [`create`], but for the errors of making the link and of the read-back: a dry run
+/// stops before anything is made.
+///
+/// # Platform behavior
+/// As [`create`]. On Windows a dry run cannot tell whether the symlink privilege will be
+/// granted: it reports the symlink that `create` would try, where [`LinkType::Best`] may
+/// then make the next best kind ([`Note::NoSymlinkPrivilege`]) and [`LinkType::Symlink`]
+/// may be refused ([`ErrorKind::PrivilegeNeeded`]).
+pub fn create_dry_run<L: AsRef<Path>, T: AsRef<Path>>(
+    link: L,
+    target: T,
+    ty: LinkType,
+    options: &CreateOptions,
+) -> Result<Created> {
+    plan_only(link.as_ref(), target.as_ref(), ty, options)?.would_create()
 }
 
 /// Creating a link, in stages that other operations reuse: [`Probe`] what stands at the
@@ -418,6 +441,48 @@ impl Planned<'_> {
             ),
         };
         Ok(link)
+    }
+
+    /// What [`Planned::commit`] would report, with nothing made: [`create_dry_run`]'s
+    /// answer. A symlink or junction is [`Planned::preview`]ed as a new link; a hard link
+    /// is the target's file with one more name.
+    fn would_create(&self) -> Result<Created> {
+        let path = self.asked.link.to_path_buf();
+        let link = match self.plan.made {
+            LinkType::Hardlink => {
+                let op = self.asked.ty.op();
+                let mut link = inspect(&self.probe.target_path)
+                    .map_err(|e| e.with_op(op).with_target(self.asked.target))?;
+                link.path = path;
+                link.nlink = link.nlink.map(|n| n + 1);
+                if link.kind == crate::link::Kind::File {
+                    link.kind = crate::link::Kind::Hardlink;
+                }
+                link
+            }
+            _ => {
+                // What `inspect` reads back: the flavour where the place stores one (Windows
+                // reads it), else what the target is, and nothing for a dangling link.
+                let mut new = Link::new(path, self.made_kind());
+                new.dir = if self.plan.place.flavour_matters() {
+                    Some(self.plan.flavour == Flavour::Dir)
+                } else {
+                    self.probe.target_meta.map(|m| m.ty == FileType::Dir)
+                };
+                let mut link = self.preview(&new)?;
+                link.nlink = Some(1);
+                link
+            }
+        };
+        let mut notes = self.plan.notes.clone();
+        if self.plan.replacing && self.probe.existing.is_some() {
+            notes.push(Note::Replaced);
+        }
+        Ok(Created {
+            link,
+            made: Made::of(self.plan.made),
+            notes,
+        })
     }
 
     /// Writes the plan's reparse buffer over the existing link's, in place on the same

@@ -149,7 +149,7 @@ mod sys;
 pub use apply::{Applied, ApplyOptions, apply};
 pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
-    Replace, TargetForm, create,
+    Replace, TargetForm, create, create_dry_run,
 };
 pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};

@@ -12,7 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use knot::scan::{Detail, ScanBuilder};
-use knot::{CreateOptions, Kind, Link, LinkType, RemoveMode};
+use knot::{ChangeMode, CreateOptions, Kind, Link, LinkType, RemoveMode};
 
 use crate::Exit;
 use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
@@ -146,6 +146,8 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
             target,
             ty: LinkType::Junction,
             options: CreateOptions::default(),
+            mode: ChangeMode::Change,
+            format: Format::Human,
         },
         (None, true, _) => Command::Remove {
             paths: vec![first],
@@ -204,6 +206,7 @@ pub fn run(settings: &Settings) -> Exit {
             target,
             ty,
             options,
+            ..
         } => match knot::create(link, target, *ty, options) {
             Ok(created) => {
                 let stored = created.link.target.as_deref().unwrap_or(target);

@@ -6,7 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use knot::{CreateOptions, Created, ErrorKind, Flavour, FlavourCheck, LinkType, Op};
+use knot::{ChangeMode, CreateOptions, Created, ErrorKind, Flavour, FlavourCheck, LinkType, Op};
 
 use crate::Exit;
 use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
@@ -144,6 +144,8 @@ fn create(link: PathBuf, target: PathBuf, switch: Option<Switch>) -> Command {
         target,
         ty,
         options,
+        mode: ChangeMode::Change,
+        format: Format::Human,
     }
 }
 
