@@ -4,15 +4,18 @@
 //! walk (a directory that cannot be read) are printed as they come, and the walk goes on.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use knot::fix::{FixOptions, Fixed, Repair, Rewrite};
+use knot::scan::Progress;
 use knot::{ChangeMode, Link};
 
 use crate::Exit;
 use crate::change::{Action, ChangeRecord};
 use crate::cli::Settings;
 use crate::output::{self, Format, Printer, quote};
+use crate::progress::{self, ProgressLine};
 
 /// `knot fix --help`.
 pub const LONG_ABOUT: &str = "Repair the links under DIR.\n\n\
@@ -105,13 +108,20 @@ pub fn run(fix: &FixSettings, settings: &Settings) -> Exit {
     let messages = settings.messages();
     let mut found = Vec::new();
     let mut exit = Exit::Success;
-    knot::fix::fix(&fix.dir, &fix.options, |item| match item {
+    let counters = Progress::new();
+    let mut options = fix.options.clone();
+    options.progress = Some(Arc::clone(&counters));
+    let line = ProgressLine::start(settings, "fix: ", counters, progress::scan_counts);
+    knot::fix::fix(&fix.dir, &options, |item| match item {
         Ok(fixed) => found.push(fixed),
         Err(err) => {
-            crate::report_error(&err, settings);
+            progress::suspend(|| crate::report_error(&err, settings));
             exit = Exit::Failure;
         }
     });
+    if let Some(line) = line {
+        line.finish();
+    }
     found.sort_by(|a, b| a.link().path.cmp(&b.link().path));
     let dry_run = fix.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(fix.format, messages);

@@ -2,13 +2,16 @@
 //! hard-link group of a tree with `--groups` (`knot::hardlinks::groups`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use knot::hardlinks::{Group, Names, Options};
+use knot::scan::Progress;
 
 use crate::Exit;
 use crate::cli::Settings;
 use crate::output::{self, Format, Printer, quote};
+use crate::progress::{self, ProgressLine};
 
 /// `knot hardlinks --help`.
 pub const LONG_ABOUT: &str = "List every name (hard link) of each FILE, or with --groups \
@@ -136,10 +139,15 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settin
         // What came before goes out before this FILE's errors and notes.
         let _ = printer.flush();
         let mut report = |err: knot::Error| {
-            crate::report_error(&err, settings);
+            progress::suspend(|| crate::report_error(&err, settings));
             exit = Exit::Failure;
         };
-        let found = match knot::hardlinks::names(file, &hardlinks.options, &mut report) {
+        let (options, line) = with_progress(hardlinks, settings, progress::names_counts);
+        let found = knot::hardlinks::names(file, &options, &mut report);
+        if let Some(line) = line {
+            line.finish();
+        }
+        let found = match found {
             Ok(found) => found,
             Err(err) => {
                 crate::report_error(&err, settings);
@@ -180,6 +188,20 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settin
     exit
 }
 
+/// The options of one walk with fresh counters, and the progress line that shows them
+/// (only on a terminal: a walk of a whole file system can take minutes).
+fn with_progress(
+    hardlinks: &HardlinksSettings,
+    settings: &Settings,
+    render: fn(&Progress) -> String,
+) -> (Options, Option<ProgressLine>) {
+    let counters = Progress::new();
+    let mut options = hardlinks.options.clone();
+    options.progress = Some(Arc::clone(&counters));
+    let line = ProgressLine::start(settings, "hardlinks: ", counters, render);
+    (options, line)
+}
+
 /// What the names alone do not say: where they were looked for, how many are outside.
 fn notes(found: &Names, messages: output::Messages) {
     let path = quote(found.path.as_os_str());
@@ -213,10 +235,14 @@ fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, settings: &Settings) ->
     let messages = settings.messages();
     let mut exit = Exit::Success;
     let mut report = |err: knot::Error| {
-        crate::report_error(&err, settings);
+        progress::suspend(|| crate::report_error(&err, settings));
         exit = Exit::Failure;
     };
-    let groups = knot::hardlinks::groups(dir, &hardlinks.options, &mut report);
+    let (options, line) = with_progress(hardlinks, settings, progress::groups_counts);
+    let groups = knot::hardlinks::groups(dir, &options, &mut report);
+    if let Some(line) = line {
+        line.finish();
+    }
     let mut printer = Printer::new(hardlinks.format, messages);
     for group in &groups {
         let _ = match hardlinks.format {

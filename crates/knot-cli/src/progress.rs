@@ -1,4 +1,4 @@
-//! Progress on standard error for every long command (`scan`, `du`), drawn one way with
+//! Progress on standard error for every long command (`scan`, `du`, `hardlinks`, `fix`), drawn one way with
 //! `indicatif`: a line that shows what the command's counters say and the time elapsed,
 //! from the time it has run half a second, redrawn ten times a second and wiped when the
 //! command is done. Only where standard error is a terminal and messages are not quiet,
@@ -113,5 +113,23 @@ pub fn du_counts(progress: &Progress) -> String {
         "{} entries, {}",
         progress.entries(),
         indicatif::BinaryBytes(progress.bytes())
+    )
+}
+
+/// `N entries seen, M names found`: the counters of `knot hardlinks FILE`'s walk.
+pub fn names_counts(progress: &Progress) -> String {
+    format!(
+        "{} entries seen, {} names found",
+        progress.entries(),
+        progress.found()
+    )
+}
+
+/// `N entries seen, M hard-linked names found`: `knot hardlinks --groups`' counters.
+pub fn groups_counts(progress: &Progress) -> String {
+    format!(
+        "{} entries seen, {} hard-linked names found",
+        progress.entries(),
+        progress.found()
     )
 }

@@ -1021,3 +1021,55 @@ fn apply_makes_real_junctions() {
         "{info}"
     );
 }
+
+/// mklink's flavour is its switch, never what the target is: without /D a symlink to a
+/// directory is a file symlink, with /D a symlink to a file is a directory symlink, as
+/// cmd makes them (Windows then refuses to open each through the other's kind).
+#[test]
+fn mklink_front_end_takes_the_flavour_from_its_switch() {
+    let Some(vol) = volume("mklink_front_end_takes_the_flavour_from_its_switch") else {
+        return;
+    };
+    fs::create_dir(vol.path("d")).unwrap();
+    fs::write(vol.path("f"), "data").unwrap();
+    vol.knot(["compat", "mklink", "l", "d"])
+        .assert()
+        .code(0)
+        .stdout("symbolic link created for l <<===>> d\n")
+        .stderr("");
+    vol.knot(["compat", "mklink", "/D", "s", "f"])
+        .assert()
+        .code(0)
+        .stdout("symbolic link created for s <<===>> f\n")
+        .stderr("");
+    let check = |when: &str| {
+        for (name, dir) in [("l", false), ("s", true)] {
+            let record = vol.show(name);
+            assert_eq!(
+                (
+                    record["kind"].as_str(),
+                    record["dir"].as_bool(),
+                    record["tag"].as_str(),
+                    record["target"].as_str()
+                ),
+                (
+                    Some("symlink"),
+                    Some(dir),
+                    Some("0xa000000c"),
+                    Some(if dir { "f" } else { "d" })
+                ),
+                "{name} {when}: {record}"
+            );
+        }
+    };
+    check("before the remount");
+    vol.remount();
+    check("after the remount");
+    for name in ["l", "s"] {
+        let info = vol.ntfsinfo(name);
+        assert!(
+            info.contains("Reparse tag:\t\t 0xa000000c (symlink)"),
+            "{name}: {info}"
+        );
+    }
+}

@@ -190,6 +190,105 @@ fn every_script_names_every_command() {
     }
 }
 
+/// The commands `knot ARGS... --help` lists under `Commands:`: each entry's first word,
+/// on a line indented by two spaces (a wrapped description is indented further).
+fn commands_in_help(args: &[&str]) -> Vec<String> {
+    let mut args = args.to_vec();
+    args.push("--help");
+    let help = stdout_of(&args);
+    help.lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .map(|line| line.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+/// Every command path of knot's help, subcommands of subcommands included, `help` too.
+fn command_paths() -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    let mut pending = vec![Vec::<String>::new()];
+    while let Some(parent) = pending.pop() {
+        let args: Vec<&str> = parent.iter().map(String::as_str).collect();
+        for name in commands_in_help(&args) {
+            let mut path = parent.clone();
+            path.push(name.clone());
+            if name != "help" {
+                pending.push(path.clone());
+            }
+            paths.push(path);
+        }
+    }
+    paths
+}
+
+/// Each script names each command where its shell looks the command up, in the form its
+/// clap generator writes (a `case` label, a completer key, a completion of the parent),
+/// so a command left out of one fails here even when its name is written elsewhere (in
+/// another command's help, say). The commands come from `knot --help`, so a new command
+/// is checked without being added to a list.
+#[test]
+fn every_script_completes_every_command_of_the_help() {
+    let paths = command_paths();
+    let mut names: Vec<&str> = paths
+        .iter()
+        .map(|path| path.last().unwrap().as_str())
+        .filter(|name| *name != "help")
+        .collect();
+    names.sort_unstable();
+    let mut listed = COMMANDS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(names, listed, "the commands of the help are the man page's");
+    let scripts: Vec<(&str, String)> = ["bash", "zsh", "fish", "powershell", "elvish"]
+        .into_iter()
+        .map(|shell| (shell, stdout_of(&["completions", shell])))
+        .collect();
+    let has_line = |script: &str, line: &str| script.lines().any(|l| l.trim() == line);
+    for path in &paths {
+        let (name, parents) = path.split_last().unwrap();
+        let bash_parent: String = parents.iter().fold("knot".to_owned(), |id, parent| {
+            format!("{id}__subcmd__{parent}")
+        });
+        let key = format!("knot;{}", path.join(";"));
+        for (shell, script) in &scripts {
+            let found = match *shell {
+                // `knot,du)` then `cmd="knot__subcmd__du"`.
+                "bash" => {
+                    has_line(script, &format!("{bash_parent},{name})"))
+                        && has_line(script, &format!("cmd=\"{bash_parent}__subcmd__{name}\""))
+                }
+                // `(du)` in the parent's `case`, and `'du:about'` among its choices.
+                "zsh" => {
+                    has_line(script, &format!("({name})"))
+                        && script
+                            .lines()
+                            .any(|l| l.trim().starts_with(&format!("'{name}:")))
+                }
+                // Offered where the parent's command is (or is still to be) given.
+                "fish" => {
+                    let condition = match parents.last() {
+                        None => "\"__fish_knot_needs_command\"".to_owned(),
+                        Some(parent) => format!(
+                            "\"__fish_knot_using_subcommand {parent}; and not \
+                             __fish_seen_subcommand_from"
+                        ),
+                    };
+                    let offered = format!("-f -a \"{name}\" -d ");
+                    script.lines().any(|l| {
+                        l.starts_with(&format!("complete -c knot -n {condition}"))
+                            && l.contains(&offered)
+                    })
+                }
+                // `'knot;du' {` and `&'knot;du'= {`: the completer of the command itself.
+                "powershell" => has_line(script, &format!("'{key}' {{")),
+                _ => has_line(script, &format!("&'{key}'= {{")),
+            };
+            assert!(found, "{shell} does not complete {path:?}");
+        }
+    }
+}
+
 #[test]
 fn an_unknown_shell_is_a_usage_error() {
     run(

@@ -683,6 +683,59 @@ mod on_windows {
         assert_eq!(record["nlink"], 2);
         assert_eq!(record["path"], link.to_str().unwrap());
     }
+
+    /// Every name under `dir`, depth first and sorted, with its contents for a file: what
+    /// a command that must change nothing leaves as it was.
+    fn tree(dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+        let mut found = Vec::new();
+        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+        entries.sort_by_key(fs::DirEntry::file_name);
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().unwrap().is_dir() {
+                found.push((name.clone(), None));
+                let inner = tree(&entry.path());
+                found.extend(inner.into_iter().map(|(n, c)| (format!("{name}/{n}"), c)));
+            } else {
+                found.push((name, Some(fs::read_to_string(entry.path()).unwrap())));
+            }
+        }
+        found
+    }
+
+    /// The Windows path of `knot fix` that Wine can run (it has no reparse points): a
+    /// tree of files, a directory and a hard link has nothing to repair, so each repair
+    /// prints nothing, changes nothing and exits 0; a usage error exits 2.
+    #[test]
+    fn fix_of_a_tree_without_links_changes_nothing() {
+        let env = Env::new();
+        env.mkdir(r"tree\sub");
+        env.file(r"tree\a", "a");
+        env.file(r"tree\sub\b", "b");
+        fs::hard_link(env.path(r"tree\a"), env.path(r"tree\sub\a2")).unwrap();
+        let before = tree(&env.path("tree"));
+        assert_eq!(before.len(), 4, "{before:?}");
+        for args in [
+            &["fix", "tree", r"--replace", r"D:\=E:\", "--dry-run"][..],
+            &["fix", "tree", r"--replace", r"D:\=E:\"],
+            &["fix", "tree", "--broken", "--delete", "--dry-run"],
+            &["fix", "tree", "--broken", "--delete"],
+        ] {
+            run(&mut env.knot(args), 0, "", "");
+            assert_eq!(tree(&env.path("tree")), before, "{args:?}");
+        }
+        for args in [
+            &["fix", "tree", "--broken"][..],
+            &["fix", "tree", "--replace", r"=E:\"],
+            &["fix", "tree"],
+        ] {
+            let out = output(&mut env.knot(args));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+            assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+            assert!(out.stderr.starts_with(b"error: "), "{args:?}: {out:?}");
+            assert_eq!(tree(&env.path("tree")), before, "{args:?}");
+        }
+    }
 }
 
 /// `knot du` counts a file with two names once (issue 14): on Windows the link count and

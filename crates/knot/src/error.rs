@@ -221,10 +221,13 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(op: Op, path: &Path, kind: ErrorKind) -> Error {
+    /// An error of `kind` from `op` on `path`, with no target and no underlying
+    /// `io::Error`: what a caller that hands knot's errors on (a report callback, a test
+    /// of how a front end words them) builds its own with.
+    pub fn new<P: AsRef<Path>>(op: Op, path: P, kind: ErrorKind) -> Error {
         Error {
             op,
-            path: path.into(),
+            path: path.as_ref().into(),
             target: None,
             looked_for: None,
             kind,

@@ -23,14 +23,14 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::create::DriveLetter;
 use crate::error::Result;
 use crate::link::{Kind, Link};
 use crate::remove::{RemoveMode, remove};
 use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget};
-use crate::scan::{Detail, ScanBuilder, WalkState};
+use crate::scan::{Detail, Progress, ScanBuilder, WalkState};
 
 /// One `--replace OLD=NEW`: a link whose target starts with the path `old` gets `new` in
 /// its place, the rest of the target kept as it is.
@@ -305,7 +305,7 @@ pub enum Repair {
 }
 
 /// Options for [`fix`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct FixOptions {
     /// The repair.
@@ -314,6 +314,8 @@ pub struct FixOptions {
     pub mode: ChangeMode,
     /// Threads to walk with; 0 means one per core.
     pub threads: usize,
+    /// Counters the walk keeps up to date (entries seen, links found).
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl FixOptions {
@@ -323,6 +325,7 @@ impl FixOptions {
             repair,
             mode: ChangeMode::Change,
             threads: 0,
+            progress: None,
         }
     }
 }
@@ -391,6 +394,9 @@ where
 fn fix_inner<F: FnMut(Result<Fixed>) + Send>(root: &Path, options: &FixOptions, report: &Mutex<F>) {
     let mut scan = ScanBuilder::new(root);
     scan.threads(options.threads);
+    if let Some(progress) = &options.progress {
+        scan.progress(Arc::clone(progress));
+    }
     match options.repair {
         Repair::Replace(_) => scan.detail(Detail::Target),
         Repair::DeleteBroken => scan.broken(true).detail(Detail::Target),

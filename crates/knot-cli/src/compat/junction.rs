@@ -386,4 +386,54 @@ mod tests {
             assert_eq!(switch(arg.as_ref()), found, "{arg}");
         }
     }
+
+    /// A reparse point of `tag` at `path`, as a scan of an NTFS volume records it.
+    fn reparse(path: &str, kind: Kind, tag: u32) -> Link {
+        let mut link = Link::new(PathBuf::from(path), kind);
+        link.tag = Some(tag);
+        link
+    }
+
+    #[test]
+    fn a_mount_point_shows_its_volume_name_with_its_prefix() {
+        let mut link = reparse("vol", Kind::MountPoint, 0xA000_0003);
+        let volume = r"\??\Volume{3e7ec2e1-0000-0000-0000-100000000000}\";
+        link.substitute_name = Some(volume.into());
+        link.print_name = Some("".into());
+        assert_eq!(
+            listing(&link).as_deref(),
+            Some(
+                "vol: MOUNT POINT\n   \
+                 Print Name     : \\??\\Volume{3e7ec2e1-0000-0000-0000-100000000000}\\\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_microsoft_tag_knot_does_not_know_is_an_unknown_microsoft_reparse_point() {
+        for (tag, name) in [(0x8000_0017, "wof"), (0x8000_0013, "dedup")] {
+            let link = reparse(name, Kind::Reparse(knot_reparse::Tag(tag)), tag);
+            assert_eq!(
+                listing(&link),
+                Some(format!("{name}: UNKNOWN MICROSOFT REPARSE POINT\n")),
+                "{tag:#010x}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_third_party_tag_shows_its_value_and_whether_it_is_a_surrogate() {
+        for (tag, surrogate) in [(0x0000_1234, "No"), (0x2000_1234, "Yes")] {
+            let link = reparse("other", Kind::Reparse(knot_reparse::Tag(tag)), tag);
+            assert_eq!(
+                listing(&link),
+                Some(format!(
+                    "other: THIRD-PARTY REPARSE POINT\n   \
+                     Tag            : 0x{tag:08X}\n   \
+                     Surrogate      : {surrogate}\n"
+                )),
+                "{tag:#010x}"
+            );
+        }
+    }
 }

@@ -413,4 +413,45 @@ mod tests {
             assert_eq!(swapped(&words(args)), expected, "{args:?}");
         }
     }
+
+    #[test]
+    fn each_failure_gets_the_line_cmd_prints_for_it() {
+        let unsupported = || ErrorKind::Unsupported {
+            why: "the file system has no such links".into(),
+        };
+        let table = [
+            (Op::CreateSymlink, ErrorKind::PrivilegeNeeded, PRIVILEGE),
+            (Op::CreateSymlink, ErrorKind::RemoteTarget, LOCAL_NTFS),
+            (Op::CreateJunction, unsupported(), LOCAL_NTFS),
+            (Op::CreateHardlink, unsupported(), LOCAL_NTFS),
+            (Op::CreateSymlink, unsupported(), NO_SYMLINKS),
+            (Op::CreateHardlink, ErrorKind::CrossDevice, SAME_VOLUME),
+            (Op::CreateSymlink, ErrorKind::LinkExists, EXISTS),
+            (Op::CreateJunction, ErrorKind::TargetMissing, PATH_NOT_FOUND),
+        ];
+        for (op, kind, line) in table {
+            let err = knot::Error::new(op, "l", kind.clone());
+            let (found, _) = reply(&err, &words(&["l", "t"]));
+            assert_eq!(found, Some(line), "{op:?} {kind:?}");
+        }
+        // The lines themselves, as cmd prints them.
+        assert_eq!(
+            [
+                PRIVILEGE,
+                LOCAL_NTFS,
+                NO_SYMLINKS,
+                SAME_VOLUME,
+                EXISTS,
+                PATH_NOT_FOUND
+            ],
+            [
+                "You do not have sufficient privilege to perform this operation.",
+                "Local NTFS volumes are required to complete the operation.",
+                "The device does not support symbolic links.",
+                "The new link and the existing file must be on the same NTFS volume.",
+                "Cannot create a file when that file already exists.",
+                "The system cannot find the path specified.",
+            ]
+        );
+    }
 }
