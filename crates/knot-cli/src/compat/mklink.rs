@@ -1,6 +1,6 @@
 //! cmd's `mklink [[/D] | [/H] | [/J]] Link Target`: its syntax, its success lines and its
-//! error messages (../shared/research/tools-compared.md section 2), over knot's own
-//! create. The arguments become the same [`Command::Create`] that `knot symlink`, `knot
+//! error messages (cmd's message table, which scripts such as rebar3's parse), over knot's
+//! own create. The arguments become the same [`Command::Create`] that `knot symlink`, `knot
 //! hardlink` and `knot junction` make; only the messages are mklink's.
 
 use std::ffi::{OsStr, OsString};
