@@ -710,7 +710,7 @@ mod tests {
             at: stand_in.join(".l.knot~1"),
             source: io::Error::other("busy"),
         };
-        let err = Error::new(Op::CreateHardlink, &stand_in.join("l"), kind)
+        let err = Error::new(Op::CreateHardlink, stand_in.join("l"), kind)
             .with_target(&stand_in.join("t"))
             .with_looked_for(Some(PathBuf::from("/elsewhere/t")))
             .with_source(kept.into())
