@@ -334,8 +334,17 @@ mod on_unix {
             1,
             "",
             "junction: cannot remove 'd': it is a directory, not a link\n\
-             junction: hint: knot rm removes links only; delete directories with rmdir (or rd)\n",
+             junction: hint: junction -d deletes links only; delete directories with rmdir (or rd)\n",
         );
+        both(
+            &front,
+            &["-nobanner", "-d", "f"],
+            1,
+            "",
+            "junction: cannot remove 'f': it is a regular file, not a link\n\
+             junction: hint: junction -d deletes links only; delete files with rm (or del)\n",
+        );
+        assert_eq!(fs::read_to_string(front.env.path("f")).unwrap(), "x");
         assert_eq!(front.env.names(), ["d", "f"]);
         assert!(fs::symlink_metadata(front.env.path("d")).unwrap().is_dir());
     }

@@ -262,24 +262,37 @@ pub fn run(settings: &Settings) -> Exit {
     }
 }
 
-/// Reports `err` (unless `-q`) and says the run failed. junction has no `--force`, so
-/// an existing link gets junction's own fix, not knot's.
+/// Reports `err` (unless `-q`) and says the run failed. Where knot's own fix names a knot
+/// command, junction's words say it instead: junction has no `--force`, so an existing
+/// link is deleted first, and what `-d` refuses is deleted with the system's own tools.
 fn failed(err: &knot::Error, settings: &Settings) -> Exit {
-    if *err.kind() == knot::ErrorKind::LinkExists {
-        let messages = settings.messages();
-        messages.error(&format!(
-            "cannot {} {}: {}",
-            err.op().verb(),
-            output::quote(err.path().as_os_str()),
-            output::escape_text(err.cause().as_bytes())
-        ));
-        messages.hint(&format!(
+    let hint = match err.kind() {
+        knot::ErrorKind::LinkExists => Some(format!(
             "if it is a link, delete it first with `junction -d {}`, or choose another name",
             output::escape(err.path().as_os_str())
-        ));
-    } else {
+        )),
+        knot::ErrorKind::NotALink { what } => Some(match what {
+            knot::Found::Dir => {
+                "junction -d deletes links only; delete directories with rmdir (or rd)".to_owned()
+            }
+            knot::Found::ReparseFile => "junction -d deletes links only; this file's data is                 behind its reparse point (compressed, deduplicated or in the cloud)"
+                .to_owned(),
+            _ => "junction -d deletes links only; delete files with rm (or del)".to_owned(),
+        }),
+        _ => None,
+    };
+    let Some(hint) = hint else {
         crate::report_error(err, settings);
-    }
+        return Exit::Failure;
+    };
+    let messages = settings.messages();
+    messages.error(&format!(
+        "cannot {} {}: {}",
+        err.op().verb(),
+        output::quote(err.path().as_os_str()),
+        output::escape_text(err.cause().as_bytes())
+    ));
+    messages.hint(&hint);
     Exit::Failure
 }
 
