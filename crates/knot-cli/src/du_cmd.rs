@@ -156,28 +156,19 @@ fn table(usage: &DiskUsage) -> String {
             ""
         );
     };
-    line(&mut out, "path", "items", "apparent", "allocated");
-    for (label, count) in &paths {
-        line(
-            &mut out,
-            label,
-            &count.items.to_string(),
-            &count.apparent.to_string(),
-            &bytes(count.allocated),
-        );
+    for (heading, section) in [("path", &paths), ("kind", &rows)] {
+        line(&mut out, heading, "items", "apparent", "allocated");
+        for (label, count) in section {
+            line(
+                &mut out,
+                label,
+                &count.items.to_string(),
+                &count.apparent.to_string(),
+                &bytes(count.allocated),
+            );
+        }
+        out.push('\n');
     }
-    out.push('\n');
-    line(&mut out, "kind", "items", "apparent", "allocated");
-    for (label, count) in &rows {
-        line(
-            &mut out,
-            label,
-            &count.items.to_string(),
-            &count.apparent.to_string(),
-            &bytes(count.allocated),
-        );
-    }
-    out.push('\n');
     let Groups {
         groups,
         names,

@@ -4,7 +4,7 @@
 //! tree's links can be written out in one place and made again in another. Each record is
 //! made with the staged create ([`create`](crate::create)'s stages: probe, plan, staged
 //! link, read back, put in place), so every rule of create holds; only what is per-link
-//! overhead in a create of one link is left out (see [`create_lean`]).
+//! overhead in a create of one link is left out (see `Planned::commit_lean`).
 //!
 //! A manifest is untrusted input: a record's path must stay below the root (no `..`, no
 //! absolute path elsewhere), and the directories on the way to a link are made only where
@@ -31,7 +31,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, check_create, create_lean};
+use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, plan_at};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect;
 use crate::link::{Flavour, Found, Kind};
@@ -366,7 +366,7 @@ impl Work {
         // The common case, a link to be made where nothing stands, costs one create and
         // no look beforehand: the create itself refuses an existing name.
         if !self.dry_run() {
-            match create_lean(at, &target, ty, &options, place.clone()) {
+            match plan_at(at, &target, ty, &options, place.clone()).and_then(|p| p.commit_lean()) {
                 Ok(_) => return Ok(Applied::Created),
                 Err(e)
                     if matches!(
@@ -379,7 +379,7 @@ impl Work {
         let existing = match sys::lstat(at) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                check_create(at, &target, ty, &options, place).map_err(name_err)?;
+                plan_at(at, &target, ty, &options, place).map_err(name_err)?;
                 return Ok(Applied::Created);
             }
             Err(e) => return Err(Error::io(Op::Apply, &link, e)),
@@ -410,9 +410,11 @@ impl Work {
         }
         options.replace = Replace::Links;
         if self.dry_run() {
-            check_create(at, &target, ty, &options, place).map_err(name_err)?;
+            plan_at(at, &target, ty, &options, place).map_err(name_err)?;
         } else {
-            create_lean(at, &target, ty, &options, place).map_err(name_err)?;
+            plan_at(at, &target, ty, &options, place)
+                .and_then(|p| p.commit_lean())
+                .map_err(name_err)?;
         }
         Ok(Applied::Replaced {
             old_target: found.target,

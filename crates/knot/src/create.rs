@@ -363,8 +363,20 @@ pub(crate) fn plan_only<'a>(
     ty: LinkType,
     options: &'a CreateOptions,
 ) -> Result<Planned<'a>> {
+    plan_at(link, target, ty, options, None)
+}
+
+/// [`plan_only`] at a place the caller decided already for the link's directory (`knot
+/// apply` decides it once per directory), else decided here.
+pub(crate) fn plan_at<'a>(
+    link: &'a Path,
+    target: &'a Path,
+    ty: LinkType,
+    options: &'a CreateOptions,
+    place: Option<Place>,
+) -> Result<Planned<'a>> {
     let probe = Probe::new(link, target, ty, options)?;
-    let plan = Plan::new(link, target, &probe, ty, options)?;
+    let plan = Plan::new(link, target, &probe, ty, options, place)?;
     Ok(Planned {
         asked: Asked {
             link,
@@ -565,42 +577,26 @@ impl Planned<'_> {
             notes,
         })
     }
-}
 
-/// [`create`] for work over many links (`knot apply`): the same stages and checks, the
-/// place decided once per directory by the caller (`place`, else here), and a read-back
-/// that checks the link (DESIGN.md promise 3) without reading a whole record of it, which
-/// the caller does not need. Returns the kind made.
-pub(crate) fn create_lean(
-    link: &Path,
-    target: &Path,
-    ty: LinkType,
-    options: &CreateOptions,
-    place: Option<Place>,
-) -> Result<Made> {
-    let op = ty.op();
-    let probe = Probe::new(link, target, ty, options)?;
-    let plan = Plan::new_at(link, target, &probe, ty, options, place)?;
-    let staged = Staged::make(link, target, &plan, options)
-        .map_err(|e| write_error(op, link, e).with_target(target))?;
-    staged
-        .commit_lean()
-        .map_err(|err| Error::io_or_read_back(op, link, err, &plan.stored).with_target(target))?;
-    Ok(Made::of(plan.made))
-}
-
-/// The first two stages of [`create_lean`] only: whether the create would be refused,
-/// and the kind it would make, for a dry run. Nothing is made.
-pub(crate) fn check_create(
-    link: &Path,
-    target: &Path,
-    ty: LinkType,
-    options: &CreateOptions,
-    place: Option<Place>,
-) -> Result<Made> {
-    let probe = Probe::new(link, target, ty, options)?;
-    let plan = Plan::new_at(link, target, &probe, ty, options, place)?;
-    Ok(Made::of(plan.made))
+    /// [`Planned::commit`] for work over many links (`knot apply`): the same stages and
+    /// read-back check (DESIGN.md promise 3), without reading a whole record of the new
+    /// link, which the caller does not need. Returns the kind made. There is no next best
+    /// kind to fall back to: the caller asks for a concrete one.
+    pub(crate) fn commit_lean(self) -> Result<Made> {
+        let Asked {
+            link,
+            target,
+            ty,
+            options,
+        } = self.asked;
+        let op = ty.op();
+        let staged = Staged::make(link, target, &self.plan, options)
+            .map_err(|e| write_error(op, link, e).with_target(target))?;
+        staged.commit_lean().map_err(|err| {
+            Error::io_or_read_back(op, link, err, &self.plan.stored).with_target(target)
+        })?;
+        Ok(Made::of(self.plan.made))
+    }
 }
 
 /// Stage 1: what stands at the link, and what the target is, seen from where it will be
@@ -716,18 +712,9 @@ struct Plan {
 }
 
 impl Plan {
+    /// The plan at `place`, where the caller decided it already (for the link's
+    /// directory), else at the place decided here.
     fn new(
-        link: &Path,
-        target: &Path,
-        probe: &Probe,
-        ty: LinkType,
-        options: &CreateOptions,
-    ) -> Result<Plan> {
-        Plan::new_at(link, target, probe, ty, options, None)
-    }
-
-    /// [`Plan::new`] at a place the caller decided already (for the link's directory).
-    fn new_at(
         link: &Path,
         target: &Path,
         probe: &Probe,
@@ -1184,7 +1171,7 @@ mod tests {
                 ..CreateOptions::default()
             };
             let probe = Probe::new(&link, &target, ty, &options).unwrap();
-            let plan = Plan::new(&link, &target, &probe, ty, &options).unwrap();
+            let plan = Plan::new(&link, &target, &probe, ty, &options, None).unwrap();
             let staged = Staged::make(&link, &target, &plan, &options).unwrap();
             assert!(sys::lstat(&staged.at).is_ok());
             assert_eq!(
@@ -1216,7 +1203,15 @@ mod tests {
         };
         let probe = Probe::new(&link, Path::new("new"), LinkType::Symlink, &options).unwrap();
         assert!(probe.replacing && probe.existing.is_some());
-        let plan = Plan::new(&link, Path::new("new"), &probe, LinkType::Symlink, &options).unwrap();
+        let plan = Plan::new(
+            &link,
+            Path::new("new"),
+            &probe,
+            LinkType::Symlink,
+            &options,
+            None,
+        )
+        .unwrap();
         let record = Staged::make(&link, Path::new("new"), &plan, &options)
             .unwrap()
             .commit()
