@@ -156,6 +156,7 @@ fn outcome(fixed: &Fixed) -> (Action, &Link, Option<&knot::Error>) {
             result: Ok(done), ..
         } => (Action::Replaced, &done.after, None),
         Fixed::Delete { result: Ok(_), .. } => (Action::Deleted, fixed.link(), None),
+        Fixed::Kept { link } => (Action::Unchanged, link, None),
         Fixed::Retarget {
             result: Err(err), ..
         }
@@ -189,6 +190,11 @@ fn human(fixed: &Fixed, action: Action, after: &Link, dry_run: bool) -> String {
                 target(after)
             )
         }
+        // Dangling when found, leading somewhere when it was to go.
+        Action::Unchanged => format!(
+            "{verb} {path} -> {}  [it leads somewhere now: kept]",
+            target(link)
+        ),
         _ => format!("{verb} {path} -> {}", target(link)),
     }
 }

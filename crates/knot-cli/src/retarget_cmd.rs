@@ -47,26 +47,19 @@ pub fn convert(
             failed |= report(&mut printer, format, path, result, dry_run, settings).is_err();
             continue;
         }
-        // Every link below, through the one tree walk; in path order, so the report reads
-        // the same on every run.
-        let kind = match to {
-            ConvertTo::Symlink => Kind::Junction,
-            _ => Kind::Symlink,
-        };
+        // Every link below, converted through the one tree walk as it finds them; reported
+        // in path order, so the report reads the same on every run.
         let mut links = Vec::new();
-        for entry in knot::scan::ScanBuilder::new(path).kinds([kind]).build() {
-            match entry {
-                Ok(entry) => links.push(entry.into_link().path),
-                Err(err) => {
-                    let _ = printer.flush();
-                    crate::report_error(&err, settings);
-                    failed = true;
-                }
+        knot::convert_tree(path, to, options, |item| match item {
+            Ok(converted) => links.push(converted),
+            Err(err) => {
+                let _ = printer.flush();
+                crate::report_error(&err, settings);
+                failed = true;
             }
-        }
-        links.sort();
-        for link in links {
-            let result = knot::convert(&link, to, options);
+        });
+        links.sort_by(|(a, _), (b, _)| a.cmp(b));
+        for (link, result) in links {
             failed |= report(&mut printer, format, &link, result, dry_run, settings).is_err();
         }
     }

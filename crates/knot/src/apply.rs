@@ -15,14 +15,12 @@
 //! would be gone through). Each is opened from the one above it, held open, one name at a
 //! time without following a link (`O_NOFOLLOW`; on Windows the reparse point itself), and
 //! checked to be a directory ([`Pinned`]); the link is then made through the directory
-//! held open. On Linux the staged create is handed the path `/proc/self/fd/N/NAME`, so
-//! its every step (the link, the hidden names of a replacement, the read-back) starts
-//! from the directory held, whatever is put at its path since; errors are named by the
-//! user's path again ([`Error::with_prefix`]). On Windows a directory held open without
-//! `FILE_SHARE_DELETE` cannot be renamed or deleted, so its path keeps naming it, and the
-//! link is made by that path. Elsewhere (other Unix systems, Linux without `/proc`) the
-//! directories are checked the same way but the link is made by its path: a directory
-//! swapped for a link between the check and the create is still gone through there.
+//! held open: the staged create is handed the directory and the link's name
+//! ([`sys::At`]), so its every step (the link, the hidden names of a replacement, the
+//! read-back, the clean-up) acts relative to the directory held, whatever is put at its
+//! path since (the `*at` calls on Unix; on Windows a handle held without
+//! `FILE_SHARE_DELETE`, which keeps the directory's path naming it). A hard link's target
+//! is reached the same way.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -33,12 +31,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, plan_at};
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::inspect::inspect;
+use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
-use crate::path::{parent_dir, real_location};
+use crate::path::real_location;
 use crate::record::Record;
 use crate::retarget::ChangeMode;
-use crate::sys::{self, FileType, Junctions, Place};
+use crate::sys::{self, At, FileType, Junctions, Place};
 
 /// Options for [`apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -129,7 +127,7 @@ fn apply_inner(
     let opened = made.and_then(|()| sys::Dir::hold(root));
     match opened {
         Ok(dir) => {
-            let pinned = Arc::new(Pinned::new(dir, root.to_path_buf()));
+            let pinned = Arc::new(Pinned::new(dir));
             work.lock_pins().insert(PathBuf::new(), pinned);
         }
         // A dry run into a root still to be made: every link would be made.
@@ -203,66 +201,37 @@ struct Work {
 /// A directory below the root, held open: reached from the root one name at a time, each
 /// opened from the one above without following a link there and checked to be a
 /// directory, so no link was gone through on the way, whatever another program has put at
-/// its path since. Links are made through it ([`Pinned::entry`]).
+/// its path since. Links are made through it ([`sys::At`]).
 struct Pinned {
     dir: sys::Dir,
-    /// The directory as the user knows it: the root joined with its path below the root.
-    user: PathBuf,
     /// How links are made in it, decided once.
     place: OnceLock<Place>,
 }
 
 impl Pinned {
-    fn new(dir: sys::Dir, user: PathBuf) -> Pinned {
+    fn new(dir: sys::Dir) -> Pinned {
         Pinned {
             dir,
-            user,
             place: OnceLock::new(),
         }
     }
 
-    /// The path to hand to the calls that take a path, for the entry `name` here: one
-    /// that reaches it through the directory held open where the platform has one
-    /// (`/proc/self/fd/N/NAME` on Linux), else its path as the user knows it.
-    fn entry(&self, name: &OsStr) -> PathBuf {
-        self.dir
-            .entry_path(name)
-            .unwrap_or_else(|| self.user.join(name))
-    }
-
-    /// The place of links made in it, from `at`, the path of one ([`Pinned::entry`]).
-    fn place(&self, at: &Path, link: &Path) -> Result<Place> {
+    /// The place of links made in it; `link` names one in errors.
+    fn place(&self, link: &Path) -> Result<Place> {
         if let Some(place) = self.place.get() {
             return Ok(place.clone());
         }
-        let place = sys::place(at).map_err(|e| Error::io(Op::Apply, link, e))?;
+        let place = self
+            .dir
+            .place()
+            .map_err(|e| Error::io(Op::Apply, link, e))?;
         Ok(self.place.get_or_init(|| place).clone())
     }
 }
 
-/// An entry in a directory held open: the path to hand to the calls ([`Pinned::entry`])
-/// and the path the user knows it by, which errors are given back in.
-struct Reached {
-    at: PathBuf,
-    user: PathBuf,
-}
-
-impl Reached {
-    fn new(dir: &Pinned, name: &OsStr) -> Reached {
-        Reached {
-            at: dir.entry(name),
-            user: dir.user.join(name),
-        }
-    }
-
-    /// `err` with the paths through the open directory named as the user knows them.
-    fn name(&self, err: Error) -> Error {
-        if self.at == self.user {
-            return err;
-        }
-        err.with_prefix(parent_dir(&self.at), parent_dir(&self.user))
-    }
-}
+/// How often a record is tried again when the entry at its path changes under it (made,
+/// removed or swapped by another program between two steps): each try sees the change.
+const TRIES: usize = 8;
 
 /// The kinds a manifest can ask for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -311,42 +280,33 @@ impl Work {
         // A hard link's is another name of a file below the root, reached as the link is,
         // through the directories held open, so a directory on the way swapped for a link
         // cannot bring in a file from elsewhere.
-        let hard_target = match want {
+        let (hard_dir, hard_name, target) = match want {
             Want::Hardlink => {
                 let relative = self.below_root(stored)?;
                 let (below, name) = split(&relative);
+                let user = self.root.join(&relative);
                 match self.pin(below, false, &link)? {
-                    Some(dir) => Some(Reached::new(&dir, name)),
+                    Some(dir) => (Some(dir), name.to_owned(), user),
                     None => {
-                        let user = self.root.join(&relative);
                         let looked_for = real_location(&user).ok();
                         let err = Error::new(Op::CreateHardlink, &link, ErrorKind::TargetMissing);
                         return Err(err.with_target(&user).with_looked_for(looked_for));
                     }
                 }
             }
-            Want::Symlink | Want::Junction => None,
+            Want::Junction => (None, Default::default(), self.root.join(stored)),
+            Want::Symlink => (None, Default::default(), stored.to_path_buf()),
         };
-        let target = match (&hard_target, want) {
-            (Some(reached), _) => reached.at.clone(),
-            (None, Want::Junction) => self.root.join(stored),
-            (None, _) => stored.to_path_buf(),
-        };
+        let hard_target = hard_dir
+            .as_ref()
+            .map(|dir| At::new(&dir.dir, &hard_name, &target));
         let (below, name) = split(&relative);
         let Some(dir) = self.pin(below, !self.dry_run(), &link)? else {
             // A dry run where the directory is still to be made: nothing stands there.
             return Ok(Applied::Created);
         };
-        let reached = Reached::new(&dir, name);
-        let at = reached.at.as_path();
-        let name_err = |err: Error| {
-            let err = reached.name(err);
-            match &hard_target {
-                Some(target) => target.name(err),
-                None => err,
-            }
-        };
-        let place = Some(dir.place(at, &link)?);
+        let at = At::new(&dir.dir, name, &link);
+        let place = Some(dir.place(&link)?);
         let ty = match want {
             Want::Symlink => LinkType::Symlink,
             Want::Junction => LinkType::Junction,
@@ -358,67 +318,83 @@ impl Work {
             }
             _ => None,
         };
-        let mut options = CreateOptions {
+        let options = CreateOptions {
             flavour,
             drive: self.options.drive,
             ..CreateOptions::default()
         };
-        // The common case, a link to be made where nothing stands, costs one create and
-        // no look beforehand: the create itself refuses an existing name.
-        if !self.dry_run() {
-            match plan_at(at, &target, ty, &options, place.clone()).and_then(|p| p.commit_lean()) {
-                Ok(_) => return Ok(Applied::Created),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped
-                    ) => {}
-                Err(e) => return Err(name_err(e)),
-            }
-        }
-        let existing = match sys::lstat(at) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                plan_at(at, &target, ty, &options, place).map_err(name_err)?;
-                return Ok(Applied::Created);
-            }
-            Err(e) => return Err(Error::io(Op::Apply, &link, e)),
+        let replacing = CreateOptions {
+            replace: Replace::Links,
+            ..options
         };
-        if want == Want::Hardlink
-            && sys::lstat(&target).is_ok_and(|t| t.id == existing.id && t.ty != FileType::Dir)
-        {
-            return Ok(Applied::Unchanged);
-        }
-        if !existing.is_link() {
-            let what = match existing.ty {
-                FileType::Dir => Found::Dir,
-                FileType::File => Found::File,
-                FileType::Link => Found::ReparseFile,
-                FileType::Other => Found::Special(None),
+        let plan = |options| plan_at(at, &target, hard_target, ty, options, place.clone());
+        // Another program may make, remove or swap the entry between the steps below:
+        // each try looks again, and only a link made and read back is reported `created`.
+        for _ in 0..TRIES {
+            // The common case, a link to be made where nothing stands, costs one create
+            // and no look beforehand: the create itself refuses an existing name.
+            if !self.dry_run() {
+                match plan(&options).and_then(|p| p.commit_lean()) {
+                    Ok(_) => return Ok(Applied::Created),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped
+                        ) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let existing = match at.lstat() {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && self.dry_run() => {
+                    plan(&options)?;
+                    return Ok(Applied::Created);
+                }
+                // Gone since the create found it: made again, on the next try.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(Op::Apply, &link, e)),
             };
-            return Err(Error::new(
-                Op::Apply,
-                &link,
-                ErrorKind::WouldReplaceReal { what },
-            ));
+            if let Some(target) = hard_target
+                && target
+                    .lstat()
+                    .is_ok_and(|t| t.id == existing.id && t.ty != FileType::Dir)
+            {
+                return Ok(Applied::Unchanged);
+            }
+            if !existing.is_link() {
+                let what = match existing.ty {
+                    FileType::Dir => Found::Dir,
+                    FileType::File => Found::File,
+                    FileType::Link => Found::ReparseFile,
+                    FileType::Other => Found::Special(None),
+                };
+                return Err(Error::new(
+                    Op::Apply,
+                    &link,
+                    ErrorKind::WouldReplaceReal { what },
+                ));
+            }
+            let found = match inspect_at(at) {
+                Ok(found) => found,
+                Err(e) if e.kind() == &ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if want != Want::Hardlink
+                && self.is_as_asked(&found, want, stored, &target, record.dir, place.as_ref())
+            {
+                return Ok(Applied::Unchanged);
+            }
+            if self.dry_run() {
+                plan(&replacing)?;
+            } else {
+                plan(&replacing).and_then(|p| p.commit_lean())?;
+            }
+            return Ok(Applied::Replaced {
+                old_target: found.target,
+            });
         }
-        let found = inspect(at).map_err(name_err)?;
-        if want != Want::Hardlink
-            && self.is_as_asked(&found, want, stored, &target, record.dir, place.as_ref())
-        {
-            return Ok(Applied::Unchanged);
-        }
-        options.replace = Replace::Links;
-        if self.dry_run() {
-            plan_at(at, &target, ty, &options, place).map_err(name_err)?;
-        } else {
-            plan_at(at, &target, ty, &options, place)
-                .and_then(|p| p.commit_lean())
-                .map_err(name_err)?;
-        }
-        Ok(Applied::Replaced {
-            old_target: found.target,
-        })
+        let err = crate::sys::error::Error::KeptChanging.into();
+        Err(Error::io(Op::Apply, &link, err))
     }
 
     /// Whether the link `found` is what the record asks: the same kind (on a file system
@@ -508,7 +484,7 @@ impl Work {
         let Some(dir) = self.open_below(&parent, below, name, make, link)? else {
             return Ok(None);
         };
-        let pinned = Arc::new(Pinned::new(dir, self.root.join(below)));
+        let pinned = Arc::new(Pinned::new(dir));
         let mut pins = self.lock_pins();
         if pins.len() >= self.max_pins {
             // Full: let go of all but the root (those in use stay open until dropped); the
@@ -535,6 +511,11 @@ impl Work {
         for _ in 0..4 {
             let err = match parent.dir.hold_at(name) {
                 Ok(opened) => return Ok(Some(opened)),
+                // Out of descriptors, or any other failure than the entry's being no
+                // directory (ELOOP, ENOTDIR) or gone: no race, and no reason to try again.
+                Err(err) if sys::os_error_kind(&err).is_some() => {
+                    return Err(Error::io(Op::Apply, &dir(), err));
+                }
                 Err(err) => err,
             };
             match parent.dir.stat_at(name, false) {

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::inspect::inspect;
+use crate::inspect::{inspect, inspect_at};
 use crate::link::{Flavour, Found, Link};
 use crate::path::{
-    ends_in_separator, hidden_name, parent_dir, real_dir, real_location, relative_to,
+    ends_in_separator, hidden_file_name, parent_dir, real_location, relative_to,
     resolve_against_link,
 };
 use crate::sys::error::ReadBack;
-use crate::sys::{self, FileType, Junctions, Meta, Place, Written};
+use crate::sys::{self, At, FileType, Junctions, Meta, Place, Written};
 
 /// Which kind of link to make: a request. What was made is a [`Made`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,7 +325,9 @@ pub fn create_dry_run<L: AsRef<Path>, T: AsRef<Path>>(
     ty: LinkType,
     options: &CreateOptions,
 ) -> Result<Created> {
-    plan_only(link.as_ref(), target.as_ref(), ty, options)?.would_create()
+    let (link, target) = (link.as_ref(), target.as_ref());
+    let (dir, name) = hold_link(link, target, ty.op())?;
+    plan_at(At::new(&dir, name, link), target, None, ty, options, None)?.would_create()
 }
 
 /// Creating a link, in stages that other operations reuse: [`Probe`] what stands at the
@@ -334,13 +336,39 @@ pub fn create_dry_run<L: AsRef<Path>, T: AsRef<Path>>(
 /// [`Staged::commit`] it (read back, put in place). An operation that changes an existing
 /// link (a new target, another form or kind) is a new `Plan` for that link, made and
 /// committed the same way, with [`Replace::Links`].
+///
+/// The link's directory is opened once, here, and held: every stage looks at and acts on
+/// the link through it ([`At`]), never by its path again.
 fn create_inner(
     link: &Path,
     target: &Path,
     ty: LinkType,
     options: &CreateOptions,
 ) -> Result<Created> {
-    plan_only(link, target, ty, options)?.commit()
+    let (dir, name) = hold_link(link, target, ty.op())?;
+    plan_at(At::new(&dir, name, link), target, None, ty, options, None)?.commit()
+}
+
+/// The directory that holds the link path `link`, opened and held, and the link's name in
+/// it: the one look-up of the user's path. What names no new entry (`/`, `..`, `J/`) is
+/// refused first, before anything is opened.
+pub(crate) fn hold_link<'p>(
+    link: &'p Path,
+    target: &Path,
+    op: Op,
+) -> Result<(sys::Dir, &'p std::ffi::OsStr)> {
+    let fail = |kind| Error::new(op, link, kind).with_target(target);
+    let Some(name) = link.file_name() else {
+        return Err(fail(ErrorKind::BadLinkPath));
+    };
+    // `J/` names what `J` leads to: refused on every platform and for every kind,
+    // before anything is looked at, so nothing is made through a link.
+    if ends_in_separator(link) {
+        return Err(fail(ErrorKind::LinkEndsInSeparator));
+    }
+    let dir = sys::Dir::hold(parent_dir(link))
+        .map_err(|e| write_error(op, link, e).with_target(target))?;
+    Ok((dir, name))
 }
 
 /// A create probed and planned, with nothing made yet: the stages up to [`Plan`], for the
@@ -355,38 +383,29 @@ pub(crate) struct Planned<'a> {
     plan: Plan,
 }
 
-/// Stages 1 and 2 of [`create`] alone: every check a create makes before it makes
-/// anything.
-pub(crate) fn plan_only<'a>(
-    link: &'a Path,
-    target: &'a Path,
-    ty: LinkType,
-    options: &'a CreateOptions,
-) -> Result<Planned<'a>> {
-    plan_at(link, target, ty, options, None)
-}
-
-/// [`plan_only`] at a place the caller decided already for the link's directory (`knot
-/// apply` decides it once per directory), else decided here.
+/// Stages 1 and 2 of [`create`] alone, for the link at `link` (its directory held open):
+/// every check a create makes before it makes anything. `hard_target` is a hard link's
+/// target where the caller holds it already (`knot apply` reaches it through the
+/// directories it holds), else it is opened here from `target`; `place` is how links are
+/// made in the link's directory where the caller decided it already, else decided here.
 pub(crate) fn plan_at<'a>(
-    link: &'a Path,
+    link: At<'a>,
     target: &'a Path,
+    hard_target: Option<At<'a>>,
     ty: LinkType,
     options: &'a CreateOptions,
     place: Option<Place>,
 ) -> Result<Planned<'a>> {
-    let probe = Probe::new(link, target, ty, options)?;
-    let plan = Plan::new(link, target, &probe, ty, options, place)?;
-    Ok(Planned {
-        asked: Asked {
-            link,
-            target,
-            ty,
-            options,
-        },
-        probe,
-        plan,
-    })
+    let asked = Asked {
+        link,
+        target,
+        hard_target,
+        ty,
+        options,
+    };
+    let probe = Probe::new(&asked)?;
+    let plan = Plan::new(&asked, &probe, place)?;
+    Ok(Planned { asked, probe, plan })
 }
 
 impl Planned<'_> {
@@ -405,7 +424,12 @@ impl Planned<'_> {
     }
 
     fn fail(&self, err: io::Error) -> Error {
-        write_error(self.asked.ty.op(), self.asked.link, err).with_target(self.asked.target)
+        write_error(self.asked.ty.op(), self.asked.link.path, err).with_target(self.asked.target)
+    }
+
+    /// The hard link's target, held: handed in, or opened by the probe.
+    fn hard_target(&self) -> Option<At<'_>> {
+        self.asked.hard_target.or_else(|| self.probe.hard_target())
     }
 
     /// The reparse buffer the plan writes, where knot writes it itself (Windows junctions,
@@ -413,7 +437,7 @@ impl Planned<'_> {
     /// written nowhere.
     fn buffer(&self) -> Result<Written> {
         let request = sys::Request {
-            link: self.asked.link,
+            at: self.asked.link,
             target: &self.plan.stored,
             given: self.asked.target,
             flavour: self.plan.flavour,
@@ -459,12 +483,15 @@ impl Planned<'_> {
     /// answer. A symlink or junction is [`Planned::preview`]ed as a new link; a hard link
     /// is the target's file with one more name.
     fn would_create(&self) -> Result<Created> {
-        let path = self.asked.link.to_path_buf();
+        let path = self.asked.link.path.to_path_buf();
         let link = match self.plan.made {
             LinkType::Hardlink => {
                 let op = self.asked.ty.op();
-                let mut link = inspect(&self.probe.target_path)
-                    .map_err(|e| e.with_op(op).with_target(self.asked.target))?;
+                let found = match self.hard_target() {
+                    Some(at) => inspect_at(at),
+                    None => inspect(&self.probe.target_path),
+                };
+                let mut link = found.map_err(|e| e.with_op(op).with_target(self.asked.target))?;
                 link.path = path;
                 link.nlink = link.nlink.map(|n| n + 1);
                 if link.kind == crate::link::Kind::File {
@@ -512,19 +539,12 @@ impl Planned<'_> {
             .place
             .rewrite(link, &buffer)
             .and_then(|()| {
-                verify(
-                    self.plan.made,
-                    &self.plan.stored,
-                    &self.plan.target_path,
-                    self.plan.target_meta,
-                    link,
-                    Some(&buffer),
-                )
-                .map_err(io::Error::from)
+                let meta = looked_at(link, &self.plan.stored)?;
+                check_made(&self.plan, link, meta, None, Some(&buffer)).map_err(io::Error::from)
             })
-            .and_then(|()| inspect(link).map_err(io::Error::from));
+            .and_then(|()| inspect_at(link).map_err(io::Error::from));
         let record = checked.map_err(|e| {
-            Error::io_or_read_back(op, link, e, &self.plan.stored).with_target(target)
+            Error::io_or_read_back(op, link.path, e, &self.plan.stored).with_target(target)
         })?;
         Ok(Ok(Created {
             link: record,
@@ -536,44 +556,40 @@ impl Planned<'_> {
     /// Stages 3 and 4: makes the link as planned and commits it (over the existing link,
     /// when it replaces one).
     pub(crate) fn commit(self) -> Result<Created> {
-        let Asked {
-            link,
-            target,
-            ty,
-            options,
-        } = self.asked;
-        let (probe, plan) = (self.probe, self.plan);
-        let op = ty.op();
-        let staged = match Staged::make(link, target, &plan, options) {
+        let (asked, op) = (self.asked, self.asked.ty.op());
+        let staged = match Staged::make(&self) {
             Ok(staged) => staged,
             // `knot link` without the symlink privilege (Windows without Developer Mode or
             // elevation): the next best kind, which needs none, and a note saying so.
             Err(e)
-                if ty == LinkType::Best
+                if asked.ty == LinkType::Best
                     && sys::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
             {
-                let next = if plan.flavour == Flavour::Dir {
+                let next = if self.plan.flavour == Flavour::Dir {
                     LinkType::Junction
                 } else {
                     LinkType::Hardlink
                 };
-                let mut created = create_inner(link, &probe.target_path, next, options)
+                let target = &self.probe.target_path;
+                let mut created = plan_at(asked.link, target, None, next, asked.options, None)
+                    .and_then(Planned::commit)
                     .map_err(|e| e.with_op(op))?;
                 created.notes.insert(0, Note::NoSymlinkPrivilege);
                 return Ok(created);
             }
-            Err(e) => return Err(write_error(op, link, e).with_target(target)),
+            Err(e) => return Err(write_error(op, asked.link.path, e).with_target(asked.target)),
         };
         let record = staged.commit().map_err(|err| {
-            Error::io_or_read_back(op, link, err, &plan.stored).with_target(target)
+            Error::io_or_read_back(op, asked.link.path, err, &self.plan.stored)
+                .with_target(asked.target)
         })?;
-        let mut notes = plan.notes;
-        if plan.replacing && probe.existing.is_some() {
+        let mut notes = self.plan.notes.clone();
+        if self.plan.replacing && self.probe.existing.is_some() {
             notes.push(Note::Replaced);
         }
         Ok(Created {
             link: record,
-            made: Made::of(plan.made),
+            made: Made::of(self.plan.made),
             notes,
         })
     }
@@ -583,17 +599,12 @@ impl Planned<'_> {
     /// link, which the caller does not need. Returns the kind made. There is no next best
     /// kind to fall back to: the caller asks for a concrete one.
     pub(crate) fn commit_lean(self) -> Result<Made> {
-        let Asked {
-            link,
-            target,
-            ty,
-            options,
-        } = self.asked;
-        let op = ty.op();
-        let staged = Staged::make(link, target, &self.plan, options)
-            .map_err(|e| write_error(op, link, e).with_target(target))?;
+        let (asked, op) = (self.asked, self.asked.ty.op());
+        let staged = Staged::make(&self)
+            .map_err(|e| write_error(op, asked.link.path, e).with_target(asked.target))?;
         staged.commit_lean().map_err(|err| {
-            Error::io_or_read_back(op, link, err, &self.plan.stored).with_target(target)
+            Error::io_or_read_back(op, asked.link.path, err, &self.plan.stored)
+                .with_target(asked.target)
         })?;
         Ok(Made::of(self.plan.made))
     }
@@ -612,21 +623,31 @@ struct Probe {
     target_path: PathBuf,
     /// What the target is (for a hard link, the entry itself; else where it leads).
     target_meta: Option<Meta>,
+    /// A hard link's target, opened into its directory, held, and its name, where the
+    /// caller did not hand one in: the link is made from it, never by its path again.
+    target_dir: Option<(sys::Dir, std::ffi::OsString)>,
 }
 
 impl Probe {
-    fn new(link: &Path, target: &Path, ty: LinkType, options: &CreateOptions) -> Result<Probe> {
-        let op = ty.op();
+    fn new(asked: &Asked<'_>) -> Result<Probe> {
+        let Asked {
+            link: at,
+            target,
+            hard_target,
+            ty,
+            options,
+        } = *asked;
+        let (op, link) = (ty.op(), at.path);
         let fail = |kind| Error::new(op, link, kind).with_target(target);
         if link.file_name().is_none() {
             return Err(fail(ErrorKind::BadLinkPath));
         }
         // `J/` names what `J` leads to: refused on every platform and for every kind,
-        // before anything is looked at, so nothing is made through a link (issue 10.5).
+        // before anything is looked at, so nothing is made through a link.
         if ends_in_separator(link) {
             return Err(fail(ErrorKind::LinkEndsInSeparator));
         }
-        let existing = match sys::lstat(link) {
+        let existing = match at.lstat() {
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(write_error(op, link, e).with_target(target)),
@@ -646,11 +667,22 @@ impl Probe {
         } else {
             target.to_path_buf()
         };
-        // A hard link is made to the entry itself; the others lead through it.
-        let found = if ty == LinkType::Hardlink {
-            sys::lstat(&target_path)
-        } else {
-            sys::stat(&target_path)
+        // A hard link is made to the entry itself, held open; the others lead through it,
+        // a relative target from the link's own directory, as the system will follow it.
+        let mut target_dir = None;
+        let found = match (ty, hard_target) {
+            (LinkType::Hardlink, Some(held)) => held.lstat(),
+            (LinkType::Hardlink, None) => match hold_entry(&target_path) {
+                Some(Ok(held)) => {
+                    let meta = held.0.stat_at(&held.1, false);
+                    target_dir = Some(held);
+                    meta
+                }
+                Some(Err(e)) => Err(e),
+                None => sys::lstat(&target_path),
+            },
+            _ if seen_from_link && target.is_relative() => at.dir.stat_at(target.as_os_str(), true),
+            _ => sys::stat(&target_path),
         };
         let target_meta = match found {
             Ok(meta) => Some(meta),
@@ -690,8 +722,23 @@ impl Probe {
             replacing,
             target_path,
             target_meta,
+            target_dir,
         })
     }
+
+    /// The hard link's target the probe opened, held.
+    fn hard_target(&self) -> Option<At<'_>> {
+        let (dir, name) = self.target_dir.as_ref()?;
+        Some(At::new(dir, name, &self.target_path))
+    }
+}
+
+/// The entry `path` names, opened into its directory, held, and its name; `None` where the
+/// path names no entry of its own (`/`, `..`, or on Unix a trailing slash, which leads
+/// through a link): those are looked at by their path, and a hard link to them refused.
+fn hold_entry(path: &Path) -> Option<io::Result<(sys::Dir, std::ffi::OsString)>> {
+    let (parent, name) = crate::path::entry_of(path)?;
+    Some(sys::Dir::hold(parent).map(|dir| (dir, name.to_owned())))
 }
 
 /// Stage 2: the decided work: what to make, where, and the target text to store in it.
@@ -714,26 +761,17 @@ struct Plan {
 impl Plan {
     /// The plan at `place`, where the caller decided it already (for the link's
     /// directory), else at the place decided here.
-    fn new(
-        link: &Path,
-        target: &Path,
-        probe: &Probe,
-        ty: LinkType,
-        options: &CreateOptions,
-        place: Option<Place>,
-    ) -> Result<Plan> {
-        let op = ty.op();
+    fn new(asked: &Asked<'_>, probe: &Probe, place: Option<Place>) -> Result<Plan> {
+        let (op, link, target) = (asked.ty.op(), asked.link.path, asked.target);
         let place = match place {
             Some(place) => place,
-            None => sys::place(link).map_err(|e| write_error(op, link, e).with_target(target))?,
+            None => asked
+                .link
+                .dir
+                .place()
+                .map_err(|e| write_error(op, link, e).with_target(target))?,
         };
-        let asked = Asked {
-            link,
-            target,
-            ty,
-            options,
-        };
-        let decided = plan(&asked, probe, &place).map_err(|refused| match refused {
+        let decided = plan(asked, probe, &place).map_err(|refused| match refused {
             Refused::Kind(kind) => {
                 // A target that is not there: say where it was looked for, since a
                 // relative one is read from the link's directory or from the current one,
@@ -765,50 +803,53 @@ impl Plan {
 }
 
 /// Stage 3: a link made as planned, under the link's own name or, when it replaces what
-/// is there, under a fresh hidden name beside it. Dropped without [`Staged::commit`], it
-/// takes back what it made, and only that: a new name of the target (a hard link; the
-/// target keeps its data) or a link.
-struct Staged<'a> {
-    plan: &'a Plan,
-    /// The link's final name.
-    link: &'a Path,
-    /// Where it was made.
-    at: PathBuf,
+/// is there, under a fresh hidden name beside it, in the link's held directory. Dropped
+/// without [`Staged::commit`], it takes back what it made, and only that: the entry at its
+/// name is removed only while it is still the one the read-back saw (device and inode) and
+/// still holds what this process wrote (its target, its reparse buffer, or for a hard link
+/// the target's file), so a link another process put there meanwhile (a racing create or
+/// `--force`) is never removed.
+struct Staged<'p> {
+    planned: &'p Planned<'p>,
+    /// Where it was made: the link's name, or a hidden one beside it.
+    name: std::ffi::OsString,
+    /// Its path, for messages.
+    path: PathBuf,
     /// The reparse buffer written, where the link is one.
     written: Written,
+    /// What the read-back found at the name: the entry this process made.
+    made_id: std::cell::Cell<Option<(u64, u128)>>,
     committed: bool,
 }
 
-impl<'a> Staged<'a> {
+impl<'p> Staged<'p> {
     /// Makes the link. A hidden name that another entry holds is drawn again: a clash is
     /// never the link's error.
-    fn make(
-        link: &'a Path,
-        given: &Path,
-        plan: &'a Plan,
-        options: &CreateOptions,
-    ) -> io::Result<Staged<'a>> {
+    fn make(planned: &'p Planned<'p>) -> io::Result<Staged<'p>> {
+        let (link, plan) = (planned.asked.link, &planned.plan);
         let mut tries = 0;
         loop {
-            let at = if plan.replacing {
-                hidden_name(link)
+            let name = if plan.replacing {
+                hidden_file_name(link.name)
             } else {
-                link.to_path_buf()
+                link.name.to_owned()
             };
+            let path = parent_dir(link.path).join(&name);
             let request = sys::Request {
-                link: &at,
+                at: At::new(link.dir, &name, &path),
                 target: &plan.stored,
-                given,
+                given: planned.asked.target,
                 flavour: plan.flavour,
-                drive: options.drive.map(DriveLetter::letter),
+                drive: planned.asked.options.drive.map(DriveLetter::letter),
             };
-            match make(plan, &plan.place, &request) {
+            match make(plan, planned.hard_target(), &request) {
                 Ok(written) => {
                     return Ok(Staged {
-                        plan,
-                        link,
-                        at,
+                        planned,
+                        name,
+                        path,
                         written,
+                        made_id: std::cell::Cell::new(None),
                         committed: false,
                     });
                 }
@@ -822,15 +863,20 @@ impl<'a> Staged<'a> {
         }
     }
 
+    /// Where the link was made.
+    fn at(&self) -> At<'_> {
+        At::new(self.planned.asked.link.dir, &self.name, &self.path)
+    }
+
     /// Stage 4: reads the link back (DESIGN.md promise 3) and puts it in place. The record
     /// is read before the link is put in place: once there, another program (a racing
     /// `--force`) may replace it at once, and a link that was made is never reported as a
     /// failure.
     fn commit(mut self) -> io::Result<Link> {
         self.verify()?;
-        let mut record = inspect(&self.at)?;
+        let mut record = inspect_at(self.at())?;
         self.put_in_place()?;
-        record.path = self.link.to_path_buf();
+        record.path = self.planned.asked.link.path.to_path_buf();
         Ok(record)
     }
 
@@ -841,22 +887,47 @@ impl<'a> Staged<'a> {
     }
 
     fn verify(&self) -> std::result::Result<(), ReadBack> {
-        verify(
-            self.plan.made,
-            &self.plan.stored,
-            &self.plan.target_path,
-            self.plan.target_meta,
-            &self.at,
+        let at = self.at();
+        let meta = looked_at(at, &self.planned.plan.stored)?;
+        self.made_id.set(Some(meta.id));
+        check_made(
+            &self.planned.plan,
+            at,
+            meta,
+            self.planned.hard_target(),
             self.written.as_deref(),
         )
     }
 
     fn put_in_place(&mut self) -> io::Result<()> {
-        if self.plan.replacing {
-            sys::rename_over(&self.at, self.link)?;
+        if self.planned.plan.replacing {
+            let link = self.planned.asked.link;
+            link.dir.rename_over_at(&self.name, link.name, link.path)?;
         }
         self.committed = true;
         Ok(())
+    }
+
+    /// Whether the entry at `at` still holds what this process made there.
+    fn holds_what_was_made(&self, at: At<'_>, meta: &Meta) -> bool {
+        if self.made_id.get().is_some_and(|id| id != meta.id) {
+            return false;
+        }
+        let plan = &self.planned.plan;
+        match plan.made {
+            LinkType::Hardlink => {
+                let target = match self.planned.hard_target() {
+                    Some(target) => target.lstat(),
+                    None => sys::lstat(&plan.target_path),
+                };
+                target.is_ok_and(|t| t.id == meta.id)
+            }
+            _ if meta.ty != FileType::Link => false,
+            _ => at.read_link().is_ok_and(|found| match &self.written {
+                Some(written) => found.reparse.is_some_and(|r| &r.raw == written),
+                None => found.target == plan.stored,
+            }),
+        }
     }
 }
 
@@ -866,15 +937,17 @@ impl Drop for Staged<'_> {
             return;
         }
         // All or nothing: putting the link in place is the last step, so it is still at
-        // `at`; only what knot made is removed there.
-        let target_id = sys::lstat(&self.plan.target_path).ok().map(|m| m.id);
-        let _ = match (self.plan.made, sys::lstat(&self.at)) {
-            (LinkType::Hardlink, Ok(m)) if Some(m.id) == target_id => {
-                std::fs::remove_file(&self.at)
-            }
-            (LinkType::Hardlink, _) => Ok(()),
-            (_, Ok(m)) if m.ty == FileType::Link => sys::remove_link(&self.at),
-            (_, _) => Ok(()),
+        // its name; only what this process made is removed there.
+        let at = self.at();
+        let Ok(meta) = at.lstat() else {
+            return;
+        };
+        if !self.holds_what_was_made(at, &meta) {
+            return;
+        }
+        let _ = match self.planned.plan.made {
+            LinkType::Hardlink => at.dir.remove_name_at(at.name),
+            _ => at.dir.remove_link_at(at.name, at.path),
         };
     }
 }
@@ -882,8 +955,11 @@ impl Drop for Staged<'_> {
 /// What was asked for: the arguments of [`create`].
 #[derive(Clone, Copy)]
 struct Asked<'a> {
-    link: &'a Path,
+    /// Where the link goes: its directory, held, and its name.
+    link: At<'a>,
     target: &'a Path,
+    /// A hard link's target, where the caller holds it already.
+    hard_target: Option<At<'a>>,
     ty: LinkType,
     options: &'a CreateOptions,
 }
@@ -919,7 +995,9 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
         target,
         ty,
         options,
+        ..
     } = *asked;
+    let link = link.path;
     let (target_path, target_meta) = (probe.target_path.as_path(), probe.target_meta);
     let target_is_dir = target_meta.map(|m| m.ty == FileType::Dir);
     if let (Some(asked), Some(is_dir)) = (options.flavour, target_is_dir) {
@@ -947,7 +1025,11 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
                 TargetForm::AsGiven => sys::normalise_symlink_target(target).map_err(target_err)?,
                 TargetForm::Absolute => real_location(target).map_err(target_err)?,
                 TargetForm::Relative => {
-                    let from = real_dir(parent_dir(link)).map_err(Refused::LinkDir)?;
+                    let from = asked
+                        .link
+                        .dir
+                        .real_dir(parent_dir(link))
+                        .map_err(Refused::LinkDir)?;
                     relative_to(&real_location(target).map_err(target_err)?, &from)
                 }
             };
@@ -1011,42 +1093,62 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
     }
 }
 
-fn make(plan: &Plan, place: &Place, request: &sys::Request<'_>) -> io::Result<Written> {
-    match plan.made {
-        LinkType::Symlink | LinkType::Best => sys::symlink(place, request),
-        LinkType::Junction => sys::junction(place, request),
-        LinkType::Hardlink => sys::hard_link(request.given, request.link).map(|()| None),
+fn make(
+    plan: &Plan,
+    hard_target: Option<At<'_>>,
+    request: &sys::Request<'_>,
+) -> io::Result<Written> {
+    let at = request.at;
+    match (plan.made, hard_target) {
+        (LinkType::Symlink | LinkType::Best, _) => sys::symlink(&plan.place, request),
+        (LinkType::Junction, _) => sys::junction(&plan.place, request),
+        (LinkType::Hardlink, Some(target)) => at
+            .dir
+            .hard_link_at(at.name, target.dir, target.name)
+            .map(|()| None),
+        // The target names no entry of its own (`/`, `..`): refused in the plan.
+        (LinkType::Hardlink, None) => Err(io::ErrorKind::InvalidInput.into()),
+    }
+}
+
+/// The read-back's first look at the entry `at` that was just made: what stands there.
+fn looked_at(at: At<'_>, stored: &Path) -> std::result::Result<Meta, ReadBack> {
+    match at.lstat() {
+        Ok(meta) => Ok(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ReadBack::Mismatch {
+            expected: format!("{:?}", stored.display().to_string()),
+            found: "nothing".into(),
+        }),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Reads the new link back (DESIGN.md promise 3): some systems report success and make
-/// nothing. A reparse point must hold exactly the buffer written; another link, the target
-/// text planned (`stored`). A link to a target that exists must also lead to it
-/// (`target_meta`, what the target led to when planned): a reparse point can hold the
-/// buffer asked for and still be read as another path (issue 10.7). A mismatch says what
-/// was asked and what was found.
-fn verify(
-    made: LinkType,
-    stored: &Path,
-    target_path: &Path,
-    target_meta: Option<Meta>,
-    at: &Path,
+/// nothing. `meta` is what stands at `at` ([`looked_at`]). A reparse point must hold
+/// exactly the buffer written; another link, the target text planned. A link to a target
+/// that exists must also lead to it (what the target led to when planned): a reparse point
+/// can hold the buffer asked for and still be read as another path. A hard link must be a
+/// name of the target's file. A mismatch says what was asked and what was found.
+fn check_made(
+    plan: &Plan,
+    at: At<'_>,
+    meta: Meta,
+    hard_target: Option<At<'_>>,
     written: Option<&[u8]>,
 ) -> std::result::Result<(), ReadBack> {
+    let stored = &plan.stored;
     let mismatch = |found: String| {
         Err(ReadBack::Mismatch {
             expected: format!("{:?}", stored.display().to_string()),
             found,
         })
     };
-    let meta = match sys::lstat(at) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return mismatch("nothing".into()),
-        Err(e) => return Err(e.into()),
-    };
-    match made {
+    match plan.made {
         LinkType::Hardlink => {
-            let target = sys::lstat(target_path)?;
+            let target = match hard_target {
+                Some(target) => target.lstat()?,
+                None => sys::lstat(&plan.target_path)?,
+            };
             if meta.id != target.id {
                 return mismatch("another file".into());
             }
@@ -1055,18 +1157,18 @@ fn verify(
             if meta.ty != FileType::Link {
                 return mismatch("something that is not a link".into());
             }
-            let found = sys::read_link(at)?;
+            let found = at.read_link()?;
             match (written, &found.reparse) {
                 (Some(written), Some(reparse)) if reparse.raw == written => {}
                 (Some(_), _) => return mismatch("another reparse buffer".into()),
-                (None, _) if found.target == stored => {}
+                (None, _) if found.target == *stored => {}
                 (None, _) => {
                     let text = found.target.display().to_string();
                     return mismatch(format!("{text:?}"));
                 }
             }
-            if let Some(target) = target_meta
-                && sys::stat(at).map(|m| m.id).ok() != Some(target.id)
+            if let Some(target) = plan.target_meta
+                && at.stat().map(|m| m.id).ok() != Some(target.id)
             {
                 let read = found.leads_to.as_ref().unwrap_or(&found.target);
                 return mismatch(format!(
@@ -1104,6 +1206,30 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
+    /// The read-back of the entry `l` in `dir` against a plan to store `stored`, leading
+    /// to `target` (what it was: `target_meta`).
+    fn verify(
+        dir: &Path,
+        stored: &str,
+        target: &Path,
+        target_meta: Option<Meta>,
+    ) -> std::result::Result<(), ReadBack> {
+        let held = sys::Dir::hold(dir).unwrap();
+        let path = dir.join("l");
+        let at = At::new(&held, std::ffi::OsStr::new("l"), &path);
+        let plan = Plan {
+            made: LinkType::Symlink,
+            stored: stored.into(),
+            flavour: Flavour::File,
+            notes: vec![],
+            place: held.place().unwrap(),
+            replacing: false,
+            target_path: target.into(),
+            target_meta,
+        };
+        looked_at(at, &plan.stored).and_then(|meta| check_made(&plan, at, meta, None, None))
+    }
+
     /// Promise 3: a link that does not read back as asked is an error. A real system that
     /// reports success and makes nothing is simulated by planning one target and finding
     /// another (or nothing) on disk.
@@ -1115,18 +1241,15 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let at = dir.path().join("l");
-        let verify = |stored: &str| {
-            let stored = Path::new(stored);
-            verify(LinkType::Symlink, stored, stored, None, &at, None)
-        };
+        let verify = |stored: &str| verify(dir.path(), stored, Path::new(stored), None);
         assert_eq!(mismatch(verify("a")), ("\"a\"".into(), "nothing".into()));
         std::os::unix::fs::symlink("b", &at).unwrap();
         assert_eq!(mismatch(verify("a")), ("\"a\"".into(), "\"b\"".into()));
         assert!(verify("b").is_ok());
     }
 
-    /// Issue 10.7: a link that holds what was asked but leads somewhere other than the
-    /// target (as ntfs-3g reads `C:\\Data\\a\\b` for a Linux name `a\\b`) is an error.
+    /// A link that holds what was asked but leads somewhere other than the target (as
+    /// ntfs-3g reads `C:\\Data\\a\\b` for a Linux name `a\\b`) is an error.
     #[test]
     fn read_back_checks_where_the_link_leads() {
         let dir = tempfile::tempdir().unwrap();
@@ -1138,9 +1261,7 @@ mod tests {
         std::fs::write(&a, "a").unwrap();
         std::fs::write(&b, "b").unwrap();
         std::os::unix::fs::symlink("b", &at).unwrap();
-        let stored = Path::new("b");
-        let verify =
-            |target: &Path, meta| verify(LinkType::Symlink, stored, target, meta, &at, None);
+        let verify = |target: &Path, meta| verify(dir.path(), "b", target, meta);
         let target_a = sys::stat(&a).ok();
         assert!(matches!(
             verify(&a, target_a),
@@ -1159,6 +1280,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("t");
         std::fs::write(&target, "data").unwrap();
+        let held = sys::Dir::hold(dir.path()).unwrap();
         for (ty, replace) in [
             (LinkType::Symlink, Replace::Never),
             (LinkType::Symlink, Replace::Links),
@@ -1170,12 +1292,12 @@ mod tests {
                 replace,
                 ..CreateOptions::default()
             };
-            let probe = Probe::new(&link, &target, ty, &options).unwrap();
-            let plan = Plan::new(&link, &target, &probe, ty, &options, None).unwrap();
-            let staged = Staged::make(&link, &target, &plan, &options).unwrap();
-            assert!(sys::lstat(&staged.at).is_ok());
+            let at = At::new(&held, std::ffi::OsStr::new("l"), &link);
+            let planned = plan_at(at, &target, None, ty, &options, None).unwrap();
+            let staged = Staged::make(&planned).unwrap();
+            assert!(staged.at().lstat().is_ok());
             assert_eq!(
-                staged.at == link,
+                staged.path == link,
                 replace == Replace::Never,
                 "{ty:?} {replace:?}"
             );
@@ -1190,6 +1312,33 @@ mod tests {
         }
     }
 
+    /// A link that another process put at the name after this one made its own (a racing
+    /// create, or `--force`) is not what this process made: a failed create leaves it.
+    #[test]
+    fn a_staged_link_dropped_uncommitted_leaves_another_process_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = sys::Dir::hold(dir.path()).unwrap();
+        let link = dir.path().join("l");
+        let options = CreateOptions::default();
+        let at = At::new(&held, std::ffi::OsStr::new("l"), &link);
+        let planned = plan_at(
+            at,
+            Path::new("first"),
+            None,
+            LinkType::Symlink,
+            &options,
+            None,
+        )
+        .unwrap();
+        let staged = Staged::make(&planned).unwrap();
+        // The other process swaps its own link in.
+        std::os::unix::fs::symlink("second", dir.path().join("other")).unwrap();
+        std::fs::rename(dir.path().join("other"), &link).unwrap();
+        assert!(staged.verify().is_err(), "the read-back finds another link");
+        drop(staged);
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("second"));
+    }
+
     /// A plan for a link that exists already, committed over it: the seam that retarget,
     /// convert and apply use. The old link is replaced; a new one stands in its place.
     #[test]
@@ -1201,22 +1350,19 @@ mod tests {
             replace: Replace::Links,
             ..CreateOptions::default()
         };
-        let probe = Probe::new(&link, Path::new("new"), LinkType::Symlink, &options).unwrap();
-        assert!(probe.replacing && probe.existing.is_some());
-        let plan = Plan::new(
-            &link,
+        let held = sys::Dir::hold(dir.path()).unwrap();
+        let at = At::new(&held, std::ffi::OsStr::new("l"), &link);
+        let planned = plan_at(
+            at,
             Path::new("new"),
-            &probe,
+            None,
             LinkType::Symlink,
             &options,
             None,
         )
         .unwrap();
-        let record = Staged::make(&link, Path::new("new"), &plan, &options)
-            .unwrap()
-            .commit()
-            .ok()
-            .unwrap();
+        assert!(planned.probe.replacing && planned.probe.existing.is_some());
+        let record = Staged::make(&planned).unwrap().commit().ok().unwrap();
         assert_eq!(record.path, link);
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("new"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

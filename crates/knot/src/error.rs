@@ -162,6 +162,9 @@ pub enum ErrorKind {
     },
     /// The file system that holds the link is mounted read-only (EROFS).
     ReadOnlyFileSystem,
+    /// The process, or the system, has as many files open as it may (EMFILE, ENFILE;
+    /// Windows' ERROR_TOO_MANY_OPEN_FILES): nothing changed under knot, it ran out.
+    TooManyOpenFiles,
     /// The link is made by the kernel (`/proc`, `/sys`) and cannot be removed.
     KernelFileSystem {
         /// The file system's name: `proc`, `sysfs`.
@@ -293,39 +296,6 @@ impl Error {
 
     pub(crate) fn with_op(mut self, op: Op) -> Error {
         self.op = op;
-        self
-    }
-
-    /// The error with every path it names that starts with `stand_in` (a path knot made
-    /// to reach a directory it holds open, such as `/proc/self/fd/N`) starting with
-    /// `user` instead, the path the user knows that directory by.
-    pub(crate) fn with_prefix(mut self, stand_in: &Path, user: &Path) -> Error {
-        let swap_buf = |path: &mut PathBuf| {
-            if let Some(named) = crate::path::with_prefix(path, stand_in, user) {
-                *path = named;
-            }
-        };
-        let swap = |path: &mut Box<Path>| {
-            if let Some(named) = crate::path::with_prefix(path, stand_in, user) {
-                *path = named.into_boxed_path();
-            }
-        };
-        swap(&mut self.path);
-        self.target.as_mut().map(swap);
-        self.looked_for.as_mut().map(swap);
-        match &mut self.kind {
-            ErrorKind::Loop { ancestor: path }
-            | ErrorKind::DirMissing { dir: path }
-            | ErrorKind::NotADirectory { path, .. }
-            | ErrorKind::NoPermission { dir: path }
-            | ErrorKind::TrailingSlash { link: path }
-            | ErrorKind::OutsideRoot { root: path }
-            | ErrorKind::LinkOnTheWay { path } => swap_buf(path),
-            _ => {}
-        }
-        self.source = self
-            .source
-            .map(|err| crate::sys::error::with_prefix(err, stand_in, user));
         self
     }
 
@@ -481,6 +451,9 @@ impl Error {
                 quote_lossy(dir)
             ),
             ErrorKind::ReadOnlyFileSystem => "the file system that holds it is read-only".into(),
+            ErrorKind::TooManyOpenFiles => {
+                "too many open files: the limit on open files was reached".into()
+            }
             ErrorKind::KernelFileSystem { name } => format!(
                 "it is part of the kernel's {name} file system, whose links show the kernel's \
                  own state and cannot be removed"
@@ -605,6 +578,8 @@ impl Error {
             ErrorKind::ReadOnlyFileSystem => {
                 "remount it read-write, or choose a place on another file system".into()
             }
+            ErrorKind::TooManyOpenFiles => "raise the limit on open files (`ulimit -n`, say                 `ulimit -n 4096`), or use fewer threads (--threads)"
+                .into(),
             ErrorKind::TrailingSlash { link } => format!(
                 "name the link without the trailing slash: {}",
                 quote_lossy(link)
@@ -696,50 +671,6 @@ fn quote_lossy(path: &Path) -> String {
 mod tests {
     use super::*;
     use crate::link::Special;
-
-    /// `knot apply` makes links through `/proc/self/fd/N`; its errors name the user's
-    /// paths: the link, the target, where it was looked for, the paths in the kind, and the
-    /// one in a platform error, and nothing else is changed.
-    #[test]
-    fn with_prefix_names_the_users_paths() {
-        let (stand_in, user) = (Path::new("/proc/self/fd/7"), Path::new("copy/d"));
-        let kind = ErrorKind::NoPermission {
-            dir: stand_in.to_path_buf(),
-        };
-        let kept = crate::sys::error::Error::ReplacedKeptAt {
-            at: stand_in.join(".l.knot~1"),
-            source: io::Error::other("busy"),
-        };
-        let err = Error::new(Op::CreateHardlink, stand_in.join("l"), kind)
-            .with_target(&stand_in.join("t"))
-            .with_looked_for(Some(PathBuf::from("/elsewhere/t")))
-            .with_source(kept.into())
-            .with_prefix(stand_in, user);
-        assert_eq!(err.path(), Path::new("copy/d/l"));
-        assert_eq!(err.target(), Some(Path::new("copy/d/t")));
-        assert_eq!(err.looked_for(), Some(Path::new("/elsewhere/t")));
-        assert_eq!(
-            err.kind(),
-            &ErrorKind::NoPermission {
-                dir: PathBuf::from("copy/d")
-            }
-        );
-        let source = err.io_error().unwrap().to_string();
-        let kept = user.join(".l.knot~1");
-        assert!(
-            source.ends_with(&format!("it is now at '{}'", kept.display())),
-            "{source}"
-        );
-        // An OS error is kept as it is.
-        let os = Error::io(
-            Op::Apply,
-            &stand_in.join("l"),
-            io::Error::from_raw_os_error(13),
-        )
-        .with_prefix(stand_in, user);
-        assert_eq!(os.io_error().unwrap().raw_os_error(), Some(13));
-        assert_eq!(os.path(), Path::new("copy/d/l"));
-    }
 
     fn error(op: Op, kind: ErrorKind) -> Error {
         Error::new(op, Path::new("p"), kind).with_target(Path::new("t"))

@@ -28,9 +28,10 @@ use std::sync::{Arc, Mutex};
 use crate::create::DriveLetter;
 use crate::error::Result;
 use crate::link::{Kind, Link};
-use crate::remove::{RemoveMode, remove};
-use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget};
-use crate::scan::{Detail, Progress, ScanBuilder, WalkState};
+use crate::remove::{Recheck, RemoveMode, Removed, remove_at};
+use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget_at};
+use crate::scan::{Detail, Progress, ScanBuilder};
+use crate::sys::At;
 
 /// One `--replace OLD=NEW`: a link whose target starts with the path `old` gets `new` in
 /// its place, the rest of the target kept as it is.
@@ -353,13 +354,21 @@ pub enum Fixed {
         /// The link removed, or why it was not.
         result: Result<Link>,
     },
+    /// A link that dangled when the walk found it, and led somewhere by the time it was
+    /// to be removed (its target appeared in between): kept.
+    Kept {
+        /// The link as the walk found it.
+        link: Link,
+    },
 }
 
 impl Fixed {
     /// The link as the walk found it.
     pub fn link(&self) -> &Link {
         match self {
-            Fixed::Retarget { link, .. } | Fixed::Delete { link, .. } => link,
+            Fixed::Retarget { link, .. } | Fixed::Delete { link, .. } | Fixed::Kept { link } => {
+                link
+            }
         }
     }
 
@@ -368,12 +377,19 @@ impl Fixed {
         match self {
             Fixed::Retarget { result, .. } => result.is_err(),
             Fixed::Delete { result, .. } => result.is_err(),
+            Fixed::Kept { .. } => false,
         }
     }
 }
 
 /// Walks `root` and repairs its links as `options` say, handing each link acted on (and
 /// each error of the walk, which goes on) to `report`, from whichever thread found it.
+///
+/// Each link is changed through the directory the walk read it from, held open
+/// ([`ScanBuilder::act_parallel`]), so a directory of the tree swapped for a link to
+/// another place while the walk runs never leads a change outside the tree. A link to be
+/// removed is looked at again there first: one that leads somewhere by then is kept
+/// ([`Fixed::Kept`]).
 ///
 /// # Errors
 /// None of its own: every failure is reported, and the walk goes on.
@@ -406,28 +422,16 @@ fn fix_inner<F: FnMut(Result<Fixed>) + Send>(root: &Path, options: &FixOptions, 
         let mut report = report.lock().unwrap_or_else(|e| e.into_inner());
         report(item);
     };
-    scan.build_parallel().run(|| {
-        let send = &send;
-        Box::new(move |entry| {
-            let fixed = match entry {
-                Ok(entry) => repair(entry.into_link(), options),
-                Err(err) => Some(Err(err)),
-            };
-            if let Some(fixed) = fixed {
-                send(fixed);
-            }
-            WalkState::Continue
-        })
-    });
+    scan.act_parallel(|at, link| repair(at, link, options), send);
 }
 
-/// The repair of one link the walk found, if it needs one.
-fn repair(link: Link, options: &FixOptions) -> Option<Result<Fixed>> {
+/// The repair of one link the walk found, at `at`, if it needs one.
+fn repair(at: At<'_>, link: Link, options: &FixOptions) -> Option<Result<Fixed>> {
     match &options.repair {
         Repair::Replace(rules) => {
             let target = link.target.as_deref()?;
             let new_target = rewrite(rules, target, NameRules::of(&link))?;
-            let result = retarget_to(&link, &new_target, options.mode);
+            let result = retarget_to(at, &link, &new_target, options.mode);
             Some(Ok(Fixed::Retarget {
                 link,
                 new_target,
@@ -439,8 +443,17 @@ fn repair(link: Link, options: &FixOptions) -> Option<Result<Fixed>> {
                 ChangeMode::DryRun => RemoveMode::DryRun,
                 _ => RemoveMode::Remove,
             };
-            let result = remove(&link.path, mode);
-            Some(Ok(Fixed::Delete { link, result }))
+            Some(Ok(match remove_at(at, mode, Recheck::IsBroken) {
+                Ok(Removed::Gone(removed)) => Fixed::Delete {
+                    link,
+                    result: Ok(removed),
+                },
+                Ok(Removed::Works(_)) => Fixed::Kept { link },
+                Err(err) => Fixed::Delete {
+                    link,
+                    result: Err(err),
+                },
+            }))
         }
     }
 }
@@ -448,7 +461,7 @@ fn repair(link: Link, options: &FixOptions) -> Option<Result<Fixed>> {
 /// Retargets `link` to `new_target`; for a reparse point read on Unix (ntfs-3g), through
 /// the Linux path the Windows target names, so that create's rules (a junction needs an
 /// existing directory) are checked where the directory is.
-fn retarget_to(link: &Link, new_target: &Path, mode: ChangeMode) -> Result<Retargeted> {
+fn retarget_to(at: At<'_>, link: &Link, new_target: &Path, mode: ChangeMode) -> Result<Retargeted> {
     let mut options = RetargetOptions {
         mode,
         ..RetargetOptions::default()
@@ -465,7 +478,7 @@ fn retarget_to(link: &Link, new_target: &Path, mode: ChangeMode) -> Result<Retar
         }
         _ => new_target.to_path_buf(),
     };
-    let mut done = retarget(&link.path, &given, &options)?;
+    let mut done = retarget_at(at, &given, &options)?;
     if mode == ChangeMode::DryRun {
         // Report the target as it would be stored, and whether it would lead anywhere,
         // judged where the system would look.

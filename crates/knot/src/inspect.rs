@@ -1,6 +1,6 @@
 //! `knot show`: what a path is, read without following it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::chain::failed_status;
 use crate::diagnose::lookup_error;
@@ -9,7 +9,7 @@ use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, resolve_dangling};
-use crate::sys::{self, FileType};
+use crate::sys::{self, At, FileType};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
 /// special file (reported with its kind; it is not an error to ask).
@@ -27,15 +27,87 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 }
 
 fn inspect_inner(path: &Path) -> Result<Link> {
+    retried(Source::Path(path), path)
+}
+
+/// [`inspect`] of the entry `at`, through its held directory: the record a change made or
+/// decided on there is read from the very entry, whatever has since been put at its path.
+pub(crate) fn inspect_at(at: At<'_>) -> Result<Link> {
+    retried(Source::At(at), at.path)
+}
+
+/// Runs `act` on the entry the user's `path` names, through its directory, opened once
+/// and held ([`crate::path::entry_of`]): the one look-up of the path for an operation `op`
+/// that changes the entry. A path that names no entry of its own (`/`, `..`, `l/` on Unix:
+/// never a link) is inspected by its path and handed to `refuse` instead, for the
+/// operation's own refusal.
+pub(crate) fn on_entry<T>(
+    path: &Path,
+    op: Op,
+    act: impl FnOnce(At<'_>) -> Result<T>,
+    refuse: impl FnOnce(Link) -> Error,
+) -> Result<T> {
+    let Some((parent, name)) = crate::path::entry_of(path) else {
+        let link = inspect(path).map_err(|e| e.with_op(op))?;
+        return Err(refuse(link));
+    };
+    let dir = sys::Dir::hold(parent).map_err(|e| lookup_error(op, path, e))?;
+    act(At::new(&dir, name, path))
+}
+
+/// Where [`inspect`] reads: a path the user named, or an entry through its held directory.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Path(&'a Path),
+    At(At<'a>),
+}
+
+impl Source<'_> {
+    fn lstat(self) -> std::io::Result<sys::Meta> {
+        match self {
+            Source::Path(path) => sys::lstat(path),
+            Source::At(at) => at.lstat(),
+        }
+    }
+
+    fn stat(self) -> std::io::Result<sys::Meta> {
+        match self {
+            Source::Path(path) => sys::stat(path),
+            Source::At(at) => at.stat(),
+        }
+    }
+
+    fn read_link(self) -> std::io::Result<sys::Stored> {
+        match self {
+            Source::Path(path) => sys::read_link(path),
+            Source::At(at) => at.read_link(),
+        }
+    }
+
+    /// The canonical path of what the link leads to: through the held directory where the
+    /// system can name it, else from the path.
+    fn canonical(self, path: &Path) -> std::io::Result<PathBuf> {
+        match self {
+            Source::At(at) => at
+                .dir
+                .real_path_at(at.name)
+                .map(sys::user_path)
+                .or_else(|_| canonical(path)),
+            Source::Path(_) => canonical(path),
+        }
+    }
+}
+
+fn retried(source: Source<'_>, path: &Path) -> Result<Link> {
     // A link replaced by something else between the `lstat` and the `readlink` (which then
     // fails with EINVAL, or ENOENT if it went) is looked at again, as what it is now.
     for _ in 0..8 {
-        match inspect_once(path) {
+        match inspect_once(source, path) {
             Err(Raced) => continue,
             Ok(found) => return found,
         }
     }
-    inspect_once(path).unwrap_or_else(|Raced| {
+    inspect_once(source, path).unwrap_or_else(|Raced| {
         Err(Error::io(
             Op::Inspect,
             path,
@@ -47,14 +119,14 @@ fn inspect_inner(path: &Path) -> Result<Link> {
 /// The entry changed while [`inspect_once`] read it.
 struct Raced;
 
-fn inspect_once(path: &Path) -> std::result::Result<Result<Link>, Raced> {
-    let meta = match sys::lstat(path) {
+fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<Link>, Raced> {
+    let meta = match source.lstat() {
         Ok(meta) => meta,
         Err(e) => return Ok(Err(lookup_error(Op::Inspect, path, e))),
     };
     let mut link = match meta.ty {
         FileType::Link => {
-            let stored = match sys::read_link(path) {
+            let stored = match source.read_link() {
                 Ok(stored) => stored,
                 Err(e)
                     if matches!(
@@ -68,7 +140,7 @@ fn inspect_once(path: &Path) -> std::result::Result<Result<Link>, Raced> {
             };
             let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
             if let Some(leads_to) = stored.fill(&mut link) {
-                resolve(&mut link, &leads_to);
+                resolve(source, &mut link, &leads_to);
             }
             link
         }
@@ -99,13 +171,13 @@ fn inspect_once(path: &Path) -> std::result::Result<Result<Link>, Raced> {
 
 /// Fills in `status`, `dir` and `resolved` by following the link, which `show` was asked to
 /// do: the status is the answer to "does it lead somewhere?".
-fn resolve(link: &mut Link, target: &Path) {
-    match sys::stat(&link.path) {
+fn resolve(source: Source<'_>, link: &mut Link, target: &Path) {
+    match source.stat() {
         Ok(meta) => {
             link.status = Some(Status::Ok);
             // A Windows link's own flavour, where it has one, stands.
             link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
-            link.resolved = canonical(&link.path).ok();
+            link.resolved = source.canonical(&link.path).ok();
             if meta.ty == FileType::Other {
                 link.special = sys::special(&link.path, true);
             }

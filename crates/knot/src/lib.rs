@@ -158,7 +158,8 @@ pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use record::Record;
 pub use remove::{RemoveMode, remove};
 pub use retarget::{
-    ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, retarget,
+    ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, convert_tree,
+    retarget,
 };
 pub use scan::FileId;
 pub use scan::du;

@@ -88,6 +88,19 @@ pub(crate) fn ends_in_separator(link: &Path) -> bool {
     }
 }
 
+/// The directory that holds the entry `path` names, and the entry's name in it, to hold
+/// the directory and act on the name; `None` where the path names no entry of its own:
+/// `/`, `.`, `..`, or, where the system resolves `..` physically (Unix), a path that ends
+/// in a separator or `/.`, which the system follows through a link (`l/` is where `l`
+/// leads). On Windows `l\` is the link `l` itself.
+pub(crate) fn entry_of(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
+    let name = path.file_name()?;
+    if DOT_DOT == DotDot::Physical && ends_in_separator(path) {
+        return None;
+    }
+    Some((parent_dir(path), name))
+}
+
 /// Where a stored target leads, seen from the link: a relative target is joined to the
 /// link's parent directory, never to the current directory (DESIGN.md section 1).
 pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
@@ -178,23 +191,18 @@ pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
     std::fs::canonicalize(path).map(crate::sys::user_path)
 }
 
-/// `path` with its leading part `stand_in` replaced by `user`; `None` where it does not
-/// start with `stand_in`. Nothing is added where nothing follows (`user` itself, without
-/// a trailing separator).
-pub(crate) fn with_prefix(path: &Path, stand_in: &Path, user: &Path) -> Option<PathBuf> {
-    let rest = path.strip_prefix(stand_in).ok()?;
-    Some(if rest.as_os_str().is_empty() {
-        user.to_path_buf()
-    } else {
-        user.join(rest)
-    })
-}
-
 /// A fresh hidden name beside `link` (`.NAME.knot~` and 16 random hex digits) where knot
 /// builds a replacement or sets a link aside to remove it. Each call gives another name,
 /// which nobody can predict, so a neighbour who can write the directory cannot plant it
 /// in advance (DESIGN.md promise 9); the calls that use it never overwrite, and retry
 /// with a new name on a clash.
+#[cfg_attr(
+    not(windows),
+    allow(
+        dead_code,
+        reason = "elsewhere hidden names are made in a held directory"
+    )
+)]
 pub(crate) fn hidden_name(link: &Path) -> PathBuf {
     link.with_file_name(hidden_file_name(link.file_name().unwrap_or_default()))
 }

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use crate::diagnose::{link_behind_slash, write_error};
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::inspect::inspect;
+use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Found, Kind, Link};
 use crate::path::parent_dir;
-use crate::sys::{self, FileType};
+use crate::sys::{self, At, FileType};
 use knot_reparse::Tag;
 
 /// Whether to remove, or only to say what would be removed.
@@ -40,7 +40,79 @@ pub fn remove<P: AsRef<Path>>(path: P, mode: RemoveMode) -> Result<Link> {
 }
 
 fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
-    let link = inspect(path).map_err(|e| e.with_op(Op::Remove))?;
+    let removed = on_entry(
+        path,
+        Op::Remove,
+        |at| remove_at(at, mode, Recheck::IsLink),
+        |link| {
+            refusal(path, &link)
+                .unwrap_or_else(|| Error::new(Op::Remove, path, ErrorKind::BadLinkPath))
+        },
+    )?;
+    match removed {
+        Removed::Gone(link) | Removed::Works(link) => Ok(link),
+    }
+}
+
+/// What [`remove_at`] checks again right before it removes the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recheck {
+    /// That it is still a link.
+    IsLink,
+    /// That it is still a link and still leads nowhere (`knot fix --broken --delete`): a
+    /// link whose target has appeared since it was found is kept.
+    IsBroken,
+}
+
+/// What [`remove_at`] did.
+#[derive(Debug)]
+pub(crate) enum Removed {
+    /// The link was removed (or, in a dry run, would be).
+    Gone(Link),
+    /// The link was kept: it leads somewhere now ([`Recheck::IsBroken`]).
+    Works(Link),
+}
+
+/// Removes the link at `at`, through its held directory, and returns what it was: the
+/// checks of [`remove`], made and acted on through the same directory, so the link removed
+/// is the one in the directory that was checked, whatever has been put at its path since.
+pub(crate) fn remove_at(at: At<'_>, mode: RemoveMode, recheck: Recheck) -> Result<Removed> {
+    let path = at.path;
+    let link = inspect_at(at).map_err(|e| e.with_op(Op::Remove))?;
+    if let Some(err) = refusal(path, &link) {
+        return Err(err);
+    }
+    if let Some(name) = sys::kernel_fs(parent_dir(path)) {
+        return Err(Error::new(
+            Op::Remove,
+            path,
+            ErrorKind::KernelFileSystem { name },
+        ));
+    }
+    // Look again right before removing: the entry may have been replaced since.
+    let meta = at.lstat().map_err(|e| Error::io(Op::Remove, path, e))?;
+    if meta.ty != FileType::Link {
+        // A FIFO or device put in its place is a special file, not "a regular file".
+        let what = match meta.ty {
+            FileType::Dir => Found::Dir,
+            FileType::Other => Found::Special(sys::special(path, false)),
+            FileType::File | FileType::Link => Found::File,
+        };
+        return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
+    }
+    if recheck == Recheck::IsBroken && at.stat().is_ok() {
+        return Ok(Removed::Works(link));
+    }
+    if mode == RemoveMode::Remove {
+        at.dir
+            .remove_link_at(at.name, path)
+            .map_err(|e| write_error(Op::Remove, path, e))?;
+    }
+    Ok(Removed::Gone(link))
+}
+
+/// Why the entry `link`, found at `path`, is not removed: anything that is not a link.
+fn refusal(path: &Path, link: &Link) -> Option<Error> {
     let what = match link.kind {
         Kind::Symlink | Kind::Junction | Kind::MountPoint => None,
         // A reparse point is a link only when its tag says it stands for another name
@@ -51,35 +123,11 @@ fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
         Kind::File | Kind::Hardlink => Some(Found::File),
         Kind::Dir => Some(Found::Dir),
         Kind::Special => Some(Found::Special(link.special)),
+    }?;
+    // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
+    let kind = match link_behind_slash(path) {
+        Some(link) => ErrorKind::TrailingSlash { link },
+        None => ErrorKind::NotALink { what },
     };
-    if let Some(what) = what {
-        // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
-        let kind = match link_behind_slash(path) {
-            Some(link) => ErrorKind::TrailingSlash { link },
-            None => ErrorKind::NotALink { what },
-        };
-        return Err(Error::new(Op::Remove, path, kind));
-    }
-    if let Some(name) = sys::kernel_fs(parent_dir(path)) {
-        return Err(Error::new(
-            Op::Remove,
-            path,
-            ErrorKind::KernelFileSystem { name },
-        ));
-    }
-    if mode == RemoveMode::Remove {
-        // Look again right before removing: the entry may have been replaced since.
-        let meta = sys::lstat(path).map_err(|e| Error::io(Op::Remove, path, e))?;
-        if meta.ty != FileType::Link {
-            // A FIFO or device put in its place is a special file, not "a regular file".
-            let what = match meta.ty {
-                FileType::Dir => Found::Dir,
-                FileType::Other => Found::Special(sys::special(path, false)),
-                FileType::File | FileType::Link => Found::File,
-            };
-            return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));
-        }
-        sys::remove_link(path).map_err(|e| write_error(Op::Remove, path, e))?;
-    }
-    Ok(link)
+    Some(Error::new(Op::Remove, path, kind))
 }

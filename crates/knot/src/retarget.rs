@@ -1,6 +1,6 @@
 //! `knot retarget` and `knot convert`: give an existing link a new target, or another form
 //! or kind, keeping what it leads to (DESIGN.md section 2). Each is a new [`create`] plan
-//! for the link with [`Replace::Links`] (`crate::create::plan_only`), so every rule of
+//! for the link with [`Replace::Links`] (`crate::create::plan_at`), so every rule of
 //! create holds: a junction's target must be an existing local directory; nothing but a
 //! link is ever replaced; the result is read back. A dry run stops after the plan.
 //!
@@ -9,11 +9,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::create::{
-    CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_only,
+    CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_at,
 };
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::inspect::inspect;
+use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Flavour, Found, Kind, Link};
+use crate::sys::At;
 use crate::sys::Junctions;
 
 /// Whether to change the link, or only to check and say what would change.
@@ -76,7 +77,23 @@ pub fn retarget<L: AsRef<Path>, T: AsRef<Path>>(
 
 fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> Result<Retargeted> {
     let op = Op::Retarget;
-    let before = inspect(link).map_err(|e| e.with_op(op))?;
+    on_entry(
+        link,
+        op,
+        |at| retarget_at(at, new_target, options),
+        |before| not_a_link(&before, link, op),
+    )
+}
+
+/// [`retarget`] of the link at `at`, through its held directory: inspected, planned and
+/// changed there, whatever has been put at its path since.
+pub(crate) fn retarget_at(
+    at: At<'_>,
+    new_target: &Path,
+    options: &RetargetOptions,
+) -> Result<Retargeted> {
+    let (op, link) = (Op::Retarget, at.path);
+    let before = inspect_at(at).map_err(|e| e.with_op(op))?;
     let ty = link_type(&before, link, op)?;
     if before.target.as_deref() == Some(new_target) {
         return Ok(unchanged(before));
@@ -89,7 +106,8 @@ fn retarget_inner(link: &Path, new_target: &Path, options: &RetargetOptions) -> 
         drive: options.drive.or_else(|| drive_of(&before)),
         flavour_check: FlavourCheck::AgainstTarget,
     };
-    let planned = plan_only(link, new_target, ty, &create_options).map_err(|e| e.with_op(op))?;
+    let planned =
+        plan_at(at, new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
     change(before, planned, options.mode, op)
 }
 
@@ -148,7 +166,23 @@ pub fn convert<L: AsRef<Path>>(
 
 fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result<Retargeted> {
     let op = Op::Convert;
-    let before = inspect(link).map_err(|e| e.with_op(op))?;
+    on_entry(
+        link,
+        op,
+        |at| convert_at(at, to, options),
+        |before| not_a_link(&before, link, op),
+    )
+}
+
+/// [`convert`] of the link at `at`, through its held directory: read, planned and changed
+/// there, whatever has been put at its path since.
+pub(crate) fn convert_at(
+    at: At<'_>,
+    to: ConvertTo,
+    options: &ConvertOptions,
+) -> Result<Retargeted> {
+    let (op, link) = (Op::Convert, at.path);
+    let before = inspect_at(at).map_err(|e| e.with_op(op))?;
     let kind = link_type(&before, link, op)?;
     let relative = before.relative == Some(true);
     let junction = kind == LinkType::Junction;
@@ -166,11 +200,14 @@ fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result
     };
     // The text the system follows: on ntfs-3g its own translation of the reparse point
     // (a Linux path), elsewhere the target itself.
-    let text = crate::sys::read_link(link)
+    let text = at
+        .read_link()
         .map(|stored| stored.leads_to.unwrap_or(stored.target))
         .map_err(|e| Error::io(op, link, e))?;
-    let dir =
-        crate::path::real_dir(crate::path::parent_dir(link)).map_err(|e| Error::io(op, link, e))?;
+    let dir = at
+        .dir
+        .real_dir(crate::path::parent_dir(link))
+        .map_err(|e| Error::io(op, link, e))?;
     let absolute = crate::path::fold_as_followed(&dir.join(&text));
     let new_target: PathBuf = match to {
         ConvertTo::Relative => crate::path::relative_to(&absolute, &dir),
@@ -186,11 +223,36 @@ fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result
         drive: options.drive.or_else(|| drive_of(&before)),
         flavour_check: FlavourCheck::AsAsked,
     };
-    let planned = plan_only(link, &new_target, ty, &create_options).map_err(|e| e.with_op(op))?;
+    let planned =
+        plan_at(at, &new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
     if ty == LinkType::Junction && planned.junctions() != Junctions::Native {
         return Err(Error::new(op, link, ErrorKind::NoJunctions));
     }
     change(before, planned, options.mode, op)
+}
+
+/// [`convert`] of every link below `root` that `to` applies to (symlinks, or for
+/// [`ConvertTo::Symlink`] junctions), found by the tree walk on the calling thread, depth
+/// first. Each link is converted through the directory the walk read it from, held open,
+/// so a directory of the tree swapped for a link while the walk runs never leads a
+/// conversion outside the tree. Each link's path and outcome, and each error of the walk
+/// (which goes on), is handed to `report`.
+///
+/// # Platform behavior
+/// As [`convert`].
+pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, report: F)
+where
+    P: AsRef<Path>,
+    F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
+{
+    let kind = match to {
+        ConvertTo::Symlink => Kind::Junction,
+        _ => Kind::Symlink,
+    };
+    let mut scan = crate::scan::ScanBuilder::new(root);
+    scan.kinds([kind]);
+    scan.act(|at, link| Some(Ok((link.path, convert_at(at, to, options)))))
+        .for_each(report);
 }
 
 /// Carries out a plan for an existing link: only shows it in a dry run; else rewrites the
@@ -234,6 +296,13 @@ fn unchanged(before: Link) -> Retargeted {
         before,
         changed: false,
     }
+}
+
+/// The refusal of a path that names no link of its own.
+fn not_a_link(before: &Link, link: &Path, op: Op) -> Error {
+    link_type(before, link, op)
+        .err()
+        .unwrap_or_else(|| Error::new(op, link, ErrorKind::BadLinkPath))
 }
 
 /// The kind of link to plan for `link`, which must be a symlink or a junction.

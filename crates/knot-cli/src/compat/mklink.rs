@@ -333,6 +333,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::ChangedDuringScan
         | ErrorKind::NoPermission { .. }
         | ErrorKind::ReadOnlyFileSystem
+        | ErrorKind::TooManyOpenFiles
         | ErrorKind::KernelFileSystem { .. }
         | ErrorKind::TrailingSlash { .. }
         | ErrorKind::JunctionNotRelative

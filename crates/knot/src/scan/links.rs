@@ -12,7 +12,7 @@ use super::{Detail, Entry, WalkState};
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{parent_dir, resolve_target};
-use crate::sys::{Dir, FileType, Meta};
+use crate::sys::{At, Dir, FileType, Meta};
 
 /// What a scan reports, decided once.
 #[derive(Clone, Debug)]
@@ -28,6 +28,43 @@ pub(crate) struct LinkFilter {
     pub(crate) follow: bool,
     pub(crate) detail: Detail,
     pub(crate) report_dirs: bool,
+}
+
+/// The link scan with an action on each link it finds, taken in [`Filter::visit`], while
+/// the directory that lists the link is open: `act` is handed the link's entry named
+/// through that directory ([`At`]), and what it returns is what the walk reports.
+pub(crate) struct Acting<A> {
+    pub(crate) links: LinkFilter,
+    pub(crate) act: A,
+}
+
+impl<A> std::fmt::Debug for Acting<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acting")
+            .field("links", &self.links)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, A> Filter for Acting<A>
+where
+    T: Send,
+    A: Fn(At<'_>, Link) -> Option<Result<T>> + Sync,
+{
+    type Item = T;
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, T>) -> Next {
+        let (dir, name) = entry.dir_and_name();
+        let act = |found: Result<Entry>| match found {
+            Ok(found) => {
+                let link = found.into_link();
+                let path = link.path.clone();
+                (self.act)(At::new(dir, name, &path), link)
+            }
+            Err(err) => Some(Err(err)),
+        };
+        sink.adapt(act, |inner| self.links.visit(entry, inner))
+    }
 }
 
 /// What the visitor's answer means for the walk of the entry it was given.

@@ -70,6 +70,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::link::{Kind, Link};
+use crate::sys::At;
 
 /// How much of each record a scan fills in. Each level costs one more system call per
 /// link than the one before; none costs anything for entries that are not links.
@@ -312,6 +313,44 @@ impl ScanBuilder {
             walk: self.walk.clone(),
             filter: self.filter(),
         }
+    }
+
+    /// Runs the scan on [`ScanBuilder::threads`] threads and hands each link it finds to
+    /// `act`, with the link's entry named through the directory that lists it, which the
+    /// walk holds open ([`At`]): an action taken there acts on the entry the walk found, in
+    /// the directory the walk read, never by a path that may lead elsewhere by then (a
+    /// directory swapped for a link). What `act` returns, and the walk's errors, go to
+    /// `report`, from whichever thread found them.
+    pub(crate) fn act_parallel<T, A, R>(&self, act: A, report: R)
+    where
+        T: Send,
+        A: Fn(At<'_>, Link) -> Option<Result<T>> + Sync,
+        R: Fn(Result<T>) + Sync,
+    {
+        let acting = links::Acting {
+            links: self.filter(),
+            act,
+        };
+        let report = &report;
+        self.walk.run_parallel(acting, &mut || {
+            Box::new(move |item| {
+                report(item);
+                WalkState::Continue
+            })
+        });
+    }
+
+    /// [`ScanBuilder::act_parallel`] on the calling thread, depth first: an iterator over
+    /// what `act` returns and the walk's errors.
+    pub(crate) fn act<T, A>(&self, act: A) -> impl Iterator<Item = Result<T>>
+    where
+        T: Send,
+        A: Fn(At<'_>, Link) -> Option<Result<T>> + Sync,
+    {
+        self.walk.build(links::Acting {
+            links: self.filter(),
+            act,
+        })
     }
 
     /// The link scan, as a filter on the tree walk.

@@ -220,6 +220,29 @@ impl<T> Sink<'_, '_, T> {
     }
 }
 
+impl<T> Sink<'_, '_, T> {
+    /// Runs `body`, a filter of `U`s, with a sink whose items `map` turns into this sink's
+    /// (or drops): a filter built on another one, which acts on what the inner one finds
+    /// while the directory that lists it is still open.
+    pub(crate) fn adapt<U>(
+        &mut self,
+        mut map: impl FnMut(Result<U>) -> Option<Result<T>>,
+        body: impl FnOnce(&mut Sink<'_, '_, U>) -> Next,
+    ) -> Next {
+        let quit = self.quit;
+        let mut emit = |item: Result<U>| match map(item) {
+            Some(item) => self.send(item),
+            None => WalkState::Continue,
+        };
+        let mut inner = Sink {
+            emit: &mut emit,
+            quit,
+            found: 0,
+        };
+        body(&mut inner)
+    }
+}
+
 /// A visitor as the walk calls it.
 pub(crate) type Emit<'a, T> = dyn FnMut(Result<T>) -> WalkState + 'a;
 

@@ -104,35 +104,6 @@ impl From<ReadBack> for io::Error {
     }
 }
 
-/// `err` with the path it carries ([`Error::ReplacedKeptAt`]'s), if that starts with
-/// `stand_in`, starting with `user` instead (see `crate::Error::with_prefix`).
-pub(crate) fn with_prefix(
-    err: io::Error,
-    stand_in: &std::path::Path,
-    user: &std::path::Path,
-) -> io::Error {
-    let carries = matches!(
-        of(&err),
-        Some(Error::ReplacedKeptAt { at, .. }) if at.starts_with(stand_in)
-    );
-    if !carries {
-        return err;
-    }
-    let kind = err.kind();
-    // Taken apart only when it carries such a path, so every other error stays as it is.
-    match err.into_inner().map(|inner| inner.downcast::<Error>()) {
-        Some(Ok(inner)) => match *inner {
-            Error::ReplacedKeptAt { at, source } => {
-                let at = crate::path::with_prefix(&at, stand_in, user).unwrap_or(at);
-                io::Error::new(kind, Error::ReplacedKeptAt { at, source })
-            }
-            other => io::Error::new(kind, other),
-        },
-        Some(Err(inner)) => io::Error::new(kind, inner),
-        None => io::Error::from(kind),
-    }
-}
-
 /// The read-back mismatch carried by `err` (`expected`, `found`), if it carries one: the
 /// check's own, or a backend's that saw its buffer read back differently
 /// ([`Error::ReadBack`], whose message is what was found).

@@ -3,11 +3,30 @@
 //!
 //! Every backend offers the same set of calls and types, and the compiler holds each one
 //! to it (`check_backend!`, which also checks `unsupported.rs` in every test build). Each
-//! call takes the paths it acts on and returns a plain `io::Result`, whose platform cases
-//! are typed ([`error`]); naming the operation and the paths in the error is the caller's
-//! job. Links are made by the [`Strategy`] that the backend's `place` chooses for the
-//! directory that will hold them (ntfs-3g is one), and every backend that reads reparse
-//! points turns them into records through one module ([`reparse`]).
+//! call returns a plain `io::Result`, whose platform cases are typed ([`error`]); naming
+//! the operation and the paths in the error is the caller's job.
+//!
+//! Every call that changes an entry, and every read that a change is decided on, names the
+//! entry as an [`At`]: a directory held open ([`Dir`]) and one name in it, never a path
+//! (STYLE.md point 6, as std's `remove_dir_all` after CVE-2022-21658 and cap-std do). A
+//! path from the user is opened once into its held parent ([`Dir::hold`] of the parent)
+//! and a name; after that nothing is looked up by that path again, so a directory on the
+//! way swapped for a link between a check and the act cannot lead the act elsewhere.
+//! Links are made by the [`Strategy`] that [`Dir::place`] chooses for the held directory
+//! (ntfs-3g is one), and every backend that reads reparse points turns them into records
+//! through one module ([`reparse`]).
+//!
+//! What a held directory is on each platform:
+//! - Unix: a descriptor (`O_PATH` where there is one), and every call an `*at` call
+//!   relative to it (`symlinkat`, `linkat`, `renameat2`, `unlinkat`, `readlinkat`,
+//!   `fstatat`). The one exception is ntfs-3g's extended attributes, which Linux reads
+//!   and writes only by path or through a descriptor of the entry itself (an `O_PATH`
+//!   descriptor takes none): there the entry is named `/proc/self/fd/N/NAME`, which the
+//!   kernel resolves through the held descriptor.
+//! - Windows: a handle opened without `FILE_SHARE_DELETE`, so that while it is held the
+//!   directory cannot be renamed, removed or replaced by a junction, and Windows refuses
+//!   to rename a directory above it (a file below it is open); the entry is named by the
+//!   directory's path and the name, which that handle keeps true (`windows/dir.rs`).
 
 #[cfg(unix)]
 mod unix;
@@ -54,9 +73,9 @@ use crate::link::{Flavour, Kind, Link};
 // each one to them. Where a backend has nothing to say (no privilege errors off Windows,
 // no kernel file systems off Linux), it answers for itself, so no call here needs a `cfg`.
 pub(crate) use imp::{
-    classify_resolve_error, hard_link, hard_link_names, is_access_denied, is_directory_entry,
-    is_remote, kernel_fs, listed_ino_is_st_ino, lstat, normalise_symlink_target, os_error_kind,
-    place, read_link, remove_link, rename_over, special, stat, user_path,
+    classify_resolve_error, hard_link_names, is_access_denied, is_directory_entry, is_remote,
+    kernel_fs, listed_ino_is_st_ino, lstat, normalise_symlink_target, os_error_kind, read_link,
+    special, stat, user_path,
 };
 // The scanner's calls, all relative to an open directory.
 pub(crate) use imp::{Dir, DirReader, max_held_dirs, max_open_dirs};
@@ -87,15 +106,11 @@ macro_rules! check_backend {
 
             #[allow(dead_code, reason = "only compiled, to check the signatures")]
             fn contract() {
-                let _: fn(&Path) -> io::Result<Place> = b::place;
                 let _: fn(&Path) -> io::Result<Meta> = b::lstat;
                 let _: fn(&Path) -> io::Result<Meta> = b::stat;
                 let _: fn(&Path) -> io::Result<Stored> = b::read_link;
-                let _: fn(&Path, &Path) -> io::Result<()> = b::hard_link;
                 let _: fn(&Path) -> io::Result<Option<Vec<PathBuf>>> = b::hard_link_names;
                 let _: fn(&Path) -> bool = b::listed_ino_is_st_ino;
-                let _: fn(&Path, &Path) -> io::Result<()> = b::rename_over;
-                let _: fn(&Path) -> io::Result<()> = b::remove_link;
                 let _: fn(&io::Error) -> crate::link::Status = b::classify_resolve_error;
                 let _: fn(&io::Error) -> Option<crate::error::ErrorKind> = b::os_error_kind;
                 let _: fn(&io::Error) -> bool = b::is_access_denied;
@@ -122,7 +137,14 @@ macro_rules! check_backend {
                 let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::hold;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<b::Dir> = b::Dir::hold_at;
                 let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::make_dir_at;
-                let _: fn(&b::Dir, &OsStr) -> Option<PathBuf> = b::Dir::entry_path;
+                let _: fn(&b::Dir) -> io::Result<Place> = b::Dir::place;
+                let _: fn(&b::Dir, &Path) -> io::Result<PathBuf> = b::Dir::real_dir;
+                let _: fn(&b::Dir, &OsStr, &b::Dir, &OsStr) -> io::Result<()> =
+                    b::Dir::hard_link_at;
+                let _: fn(&b::Dir, &OsStr, &Path) -> io::Result<()> = b::Dir::remove_link_at;
+                let _: fn(&b::Dir, &OsStr, &OsStr, &Path) -> io::Result<()> =
+                    b::Dir::rename_over_at;
+                let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::remove_name_at;
                 let _: fn() -> b::DirReader = b::DirReader::new;
                 let _ = |reader: &mut b::DirReader, dir: &b::Dir| -> io::Result<()> {
                     reader.read(dir, |_: &OsStr, _: Option<FileType>, _: Option<u64>| {
@@ -156,11 +178,41 @@ pub(crate) enum Junctions {
     Refused(String),
 }
 
+/// An entry named through a directory held open: the directory and one name in it, with
+/// the path the user knows the entry by, which is for messages only and never looked up.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At<'a> {
+    pub(crate) dir: &'a Dir,
+    pub(crate) name: &'a std::ffi::OsStr,
+    pub(crate) path: &'a Path,
+}
+
+impl<'a> At<'a> {
+    pub(crate) fn new(dir: &'a Dir, name: &'a std::ffi::OsStr, path: &'a Path) -> At<'a> {
+        At { dir, name, path }
+    }
+
+    /// What the entry is, not following it (with its reparse tag, where it has one).
+    pub(crate) fn lstat(&self) -> std::io::Result<Meta> {
+        self.dir.stat_at(self.name, false)
+    }
+
+    /// What the entry leads to, following it.
+    pub(crate) fn stat(&self) -> std::io::Result<Meta> {
+        self.dir.stat_at(self.name, true)
+    }
+
+    /// What the link stores.
+    pub(crate) fn read_link(&self) -> std::io::Result<Stored> {
+        self.dir.read_link_at(self.name)
+    }
+}
+
 /// One link to make.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Request<'a> {
     /// Where to make it.
-    pub(crate) link: &'a Path,
+    pub(crate) at: At<'a>,
     /// The target to store, as knot planned it: as given for a symlink, or an absolute path.
     pub(crate) target: &'a Path,
     /// The target as the user gave it.
@@ -209,11 +261,11 @@ pub(crate) trait Strategy: std::fmt::Debug {
     fn encode(&self, _request: &Request<'_>, _junction: bool) -> std::io::Result<Written> {
         Ok(None)
     }
-    /// Replaces the reparse point of the existing link `link` by `buffer` in place, on the
-    /// same file, and reads it back; the old buffer is put back if the read-back fails.
+    /// Replaces the reparse point of the existing link at `link` by `buffer` in place, on
+    /// the same file, and reads it back; the old buffer is put back if the read-back fails.
     /// Only where [`Strategy::encode`] gives a buffer; elsewhere `Unsupported`, and the
     /// caller replaces the link by a new one instead.
-    fn rewrite(&self, _link: &Path, _buffer: &[u8]) -> std::io::Result<()> {
+    fn rewrite(&self, _link: At<'_>, _buffer: &[u8]) -> std::io::Result<()> {
         Err(std::io::ErrorKind::Unsupported.into())
     }
 }
@@ -246,7 +298,7 @@ impl Place {
     }
 
     /// See [`Strategy::rewrite`].
-    pub(crate) fn rewrite(&self, link: &Path, buffer: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> std::io::Result<()> {
         self.0.rewrite(link, buffer)
     }
 }

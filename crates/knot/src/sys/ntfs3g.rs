@@ -17,7 +17,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -28,7 +28,7 @@ use rustix::io::Errno;
 
 use super::error::Error as SysError;
 use super::unix::fs_type;
-use super::{Junctions, Request, Stored, Strategy, Written};
+use super::{At, Junctions, Request, Stored, Strategy, Written};
 use crate::link::Flavour;
 
 /// The raw reparse point of a file.
@@ -70,17 +70,21 @@ fn refuse(target: &Path, why: String) -> io::Error {
 }
 
 impl Volume {
-    /// The ntfs-3g volume that holds the directory `dir`, if it is on one: FUSE by
-    /// `statfs`, and ntfs-3g by the attribute `system.ntfs_attrib`, which only ntfs-3g has.
-    pub(crate) fn of(dir: &Path) -> io::Result<Option<Volume>> {
-        if fs_type(dir) != Some(FUSE_SUPER_MAGIC) {
+    /// The ntfs-3g volume that holds the directory held open as `dir`, if it is on one:
+    /// FUSE by `fstatfs`, and ntfs-3g by the attribute `system.ntfs_attrib`, which only
+    /// ntfs-3g has (read through `/proc/self/fd/N`: a held directory may be an `O_PATH`
+    /// descriptor, which takes no attribute call).
+    pub(crate) fn of_dir(dir: BorrowedFd<'_>) -> io::Result<Option<Volume>> {
+        let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
+        if !fuse {
             return Ok(None);
         }
-        if rustix::fs::getxattr(dir, ATTRIB, &mut [0u8; 4]).is_err() {
+        let own = own_path(dir);
+        if rustix::fs::getxattr(&own, ATTRIB, &mut [0u8; 4]).is_err() {
             return Ok(None);
         }
-        let real = fs::canonicalize(dir)?;
-        let dev = fs::metadata(&real)?.dev();
+        let real = fs::read_link(&own)?;
+        let dev = rustix::fs::fstat(dir)?.st_dev;
         let mounts = mounts_of(dev)?;
         let mount = holder(&mounts, &real)
             .map(|m| m.point.clone())
@@ -127,8 +131,8 @@ impl Volume {
     /// link's directory and cannot leave the volume), and never passing through ntfs-3g's
     /// `.NTFS-3G/X:` mapping of another drive, which a relative path cannot reach on
     /// Windows (issue 10.7).
-    fn relative(&self, link: &Path, text: &str) -> io::Result<Symlink> {
-        let dir = fs::canonicalize(crate::path::parent_dir(link))?;
+    fn relative(&self, link: At<'_>, text: &str) -> io::Result<Symlink> {
+        let dir = link.dir.real_path_at(OsStr::new("."))?;
         let inside = self.inside(&dir).ok_or_else(|| self.outside(&dir))?;
         // The path inside the volume, followed lexically as Windows follows it.
         let mut at: Vec<&OsStr> = inside
@@ -197,7 +201,7 @@ impl Volume {
     /// `knot junction`: an empty directory with a mount-point reparse point to the target,
     /// which must be a directory on this volume (or under a `.NTFS-3G/X:` mapping).
     fn make_junction(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
-        make(request.link, true, &self.junction_buffer(request)?)
+        make(request.at, true, &self.junction_buffer(request)?)
     }
 
     /// The buffer of [`Volume::make_junction`].
@@ -213,7 +217,7 @@ impl Volume {
     /// SYMLINK_FLAG_RELATIVE; an absolute one becomes `X:\path\in\volume`.
     fn make_symlink(&self, request: &Request<'_>) -> io::Result<Vec<u8>> {
         let buffer = self.symlink_buffer(request)?;
-        make(request.link, request.flavour == Flavour::Dir, &buffer)
+        make(request.at, request.flavour == Flavour::Dir, &buffer)
     }
 
     /// The buffer of [`Volume::make_symlink`].
@@ -225,7 +229,7 @@ impl Volume {
             let windows = self.windows_path(request.given, request.target, request.drive)?;
             Symlink::absolute(windows.as_str())
         } else {
-            Ok(self.relative(request.link, text)?)
+            Ok(self.relative(request.at, text)?)
         };
         let point = point.map_err(|e| refuse(request.given, e.to_string()))?;
         encode(request.given, point.into())
@@ -297,30 +301,27 @@ impl Strategy for Volume {
         }
     }
 
-    fn rewrite(&self, link: &Path, buffer: &[u8]) -> io::Result<()> {
+    fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> io::Result<()> {
         rewrite(link, buffer)
     }
 }
 
-/// Replaces the reparse point of the link `link` by `buffer`, on the same entry, without
+/// Replaces the reparse point of the link at `link` by `buffer`, on the same entry, without
 /// ever giving another file reparse data (issue 10's lesson: a file renamed onto the name
 /// between a check and a write by name would get it, its data hidden behind it).
 ///
-/// The entry is opened itself, not followed (`O_PATH | O_NOFOLLOW`: ntfs-3g shows a link
-/// as a symlink, and such a descriptor names the symlink), and every later call goes
+/// The entry is opened itself through its held directory, not followed (`O_PATH |
+/// O_NOFOLLOW`: ntfs-3g shows a link as a symlink, and such a descriptor names the
+/// symlink), and every later call goes
 /// through that descriptor as `/proc/self/fd/N`, which the kernel resolves to the very
 /// entry opened, whatever is renamed onto its name meanwhile: so what is checked (a
 /// symlink whose reparse point stands for another name) is what is written. The old
 /// buffer is kept, and put back if the new one does not read back. The entry keeps its
 /// type (a link stays a link), so the kernel's cached inode type stays right.
-fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
+fn rewrite(link: At<'_>, buffer: &[u8]) -> io::Result<()> {
     use rustix::fs::{Mode, OFlags};
-    let name = link
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry"))?;
-    let parent = super::unix::open_dir(crate::path::parent_dir(link))?;
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(&parent, name, flags, Mode::empty())?;
+    let fd = rustix::fs::openat(link.dir.fd(), link.name, flags, Mode::empty())?;
     let own = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
     let is_symlink = rustix::fs::fstat(&fd)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink());
@@ -467,14 +468,11 @@ fn join_windows(target: &Path, letter: char, rest: &Path) -> io::Result<String> 
     Ok(out)
 }
 
-/// Makes `link` a new reparse point holding `buffer`: a new empty directory (`dir`) or
-/// file, with the buffer set through the descriptor knot created it with, then read back.
-fn make(link: &Path, dir: bool, buffer: &[u8]) -> io::Result<Vec<u8>> {
-    let name = link
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry"))?;
-    let parent = super::unix::open_dir(crate::path::parent_dir(link))?;
-    make_at(parent.as_fd(), name, dir, buffer)?;
+/// Makes the entry at `link` a new reparse point holding `buffer`: a new empty directory
+/// (`dir`) or file, with the buffer set through the descriptor knot created it with, then
+/// read back.
+fn make(link: At<'_>, dir: bool, buffer: &[u8]) -> io::Result<Vec<u8>> {
+    make_at(link.dir.fd(), link.name, dir, buffer)?;
     Ok(buffer.to_vec())
 }
 
@@ -560,7 +558,7 @@ fn undo(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) {
         return;
     };
     let _ = match rustix::fs::FileType::from_raw_mode(st.st_mode) {
-        rustix::fs::FileType::Symlink => super::unix::remove_link(path),
+        rustix::fs::FileType::Symlink => super::unix::Entry::new(dir, name, path).remove_link(),
         rustix::fs::FileType::Directory => {
             rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).map_err(io::Error::from)
         }
@@ -678,7 +676,14 @@ pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
         return false;
     }
     let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
-    fuse && rustix::fs::fgetxattr(dir, ATTRIB, &mut [0u8; 4]).is_ok()
+    // Through `/proc/self/fd/N`: a held directory may be an `O_PATH` descriptor, which
+    // takes no attribute call of its own.
+    fuse && rustix::fs::getxattr(own_path(dir), ATTRIB, &mut [0u8; 4]).is_ok()
+}
+
+/// `/proc/self/fd/N`: the directory held as `dir`, named for the calls that take a path.
+fn own_path(dir: BorrowedFd<'_>) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))
 }
 
 /// [`read_link`] for the link `name` in the open directory `dir`, found without building
@@ -689,9 +694,7 @@ pub(crate) fn read_link_at(
     name: &OsStr,
     text: &Path,
 ) -> io::Result<Option<Stored>> {
-    let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
-    path.push(name);
-    stored(&path, text)
+    stored(&own_path(dir).join(name), text)
 }
 
 /// The reparse tag of the entry `name` in the open directory `dir` (a descriptor, which

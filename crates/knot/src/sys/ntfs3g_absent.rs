@@ -15,7 +15,7 @@ use super::{Junctions, Request, Stored, Strategy, Written};
 pub(crate) enum Volume {}
 
 impl Volume {
-    pub(crate) fn of(_dir: &Path) -> io::Result<Option<Volume>> {
+    pub(crate) fn of_dir(_dir: BorrowedFd<'_>) -> io::Result<Option<Volume>> {
         Ok(None)
     }
 }

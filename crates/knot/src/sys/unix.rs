@@ -1,6 +1,8 @@
-//! The Unix backend: `symlink(2)`, `link(2)`, `readlink(2)`, `unlink(2)`, `rename(2)`.
-//! std's wrappers are exact here (none follows a link unless its name says so), so this
-//! file needs no `unsafe`.
+//! The Unix backend: links are made, replaced and removed with the `*at` calls relative to a
+//! directory held open (`symlinkat(2)`, `linkat(2)`, `renameat2(2)`, `unlinkat(2)`:
+//! `dir.rs` and `entry.rs`); paths are taken only by the reads of a path the user named
+//! (`lstat`, `stat`, `readlink`). rustix's wrappers are exact here (none follows a link
+//! unless asked), so this file needs no `unsafe`.
 
 use std::fs;
 use std::io;
@@ -16,7 +18,6 @@ use dir::meta as dir_meta;
 pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
 // Removing and replacing links through their parent directory.
 mod entry;
-use entry::Entry;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
@@ -32,8 +33,9 @@ pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
         Ok(None)
     }
 }
+pub(crate) use entry::Entry;
 #[cfg(target_os = "linux")]
-pub(crate) use entry::{open_dir, proc_path};
+pub(crate) use entry::proc_path;
 
 /// An ordinary Unix file system: `symlink(2)` makes one kind of symlink for files and
 /// directories alike, and there are no junctions: `knot junction` makes an absolute
@@ -51,9 +53,8 @@ impl Strategy for Native {
     }
 
     fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
-        short(request.link, |link| {
-            std::os::unix::fs::symlink(request.target, link).map(|()| None)
-        })
+        let at = request.at;
+        at.dir.symlink_at(at.name, request.target).map(|()| None)
     }
 
     /// Not reached: the caller makes a symlink instead ([`Junctions::Emulated`]).
@@ -103,14 +104,18 @@ pub(crate) fn fs_type(dir: &Path) -> Option<i64> {
     rustix::fs::statfs(dir).ok().map(|s| i64::from(s.f_type))
 }
 
-/// Where a link at `link` would be made, and so how: found from the directory that would
-/// hold it. An ntfs-3g volume (Linux) gets its own strategy, which writes reparse points.
-pub(crate) fn place(link: &Path) -> io::Result<Place> {
-    let dir = crate::path::parent_dir(link);
-    if let Some(volume) = ntfs3g::Volume::of(dir)? {
+/// How links are made in the directory held open as `dir`, found from its file system
+/// (`fstatfs`). An ntfs-3g volume (Linux) gets its own strategy, which writes reparse
+/// points.
+#[allow(
+    clippy::useless_conversion,
+    reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+)]
+fn place_of(dir: std::os::fd::BorrowedFd<'_>) -> io::Result<Place> {
+    if let Some(volume) = ntfs3g::Volume::of_dir(dir)? {
         return Ok(Place::new(volume));
     }
-    let fs_type = fs_type(dir).unwrap_or(0);
+    let fs_type = rustix::fs::fstatfs(dir).map_or(0, |s| i64::from(s.f_type));
     Ok(if fs_type == NTFS_SB_MAGIC {
         Place::new(KernelNtfs)
     } else {
@@ -124,12 +129,16 @@ const LONG: usize = 4000;
 
 /// Runs `call` on `path`, or, for a path longer than the kernel takes (`PATH_MAX`), on a
 /// short path to the same entry (`/proc/self/fd/N/NAME`, the parent opened piece by piece),
-/// so every path a scan prints can be shown, removed and linked (DESIGN.md promise 5).
+/// so every path a scan prints can be shown (DESIGN.md promise 5). Only for reads of a
+/// path the user named; changes go through a held directory.
 fn short<T>(path: &Path, call: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
     #[cfg(target_os = "linux")]
-    if path.as_os_str().len() >= LONG {
-        let entry = Entry::of(path)?;
-        return call(&entry.short_path());
+    if path.as_os_str().len() >= LONG
+        && let Some(name) = path.file_name()
+    {
+        use std::os::fd::AsFd;
+        let parent = entry::open_dir(crate::path::parent_dir(path))?;
+        return call(&proc_path(parent.as_fd(), name));
     }
     call(path)
 }
@@ -175,37 +184,6 @@ pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
     })
 }
 
-/// `link(2)` through std, which calls `linkat(..., 0)`: a symlink given as the target is
-/// linked itself, never followed.
-pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
-    short(target, |target| {
-        short(link, |link| fs::hard_link(target, link))
-    })
-}
-
-/// Puts the new link `from`, made beside `to` under a hidden name, in the place of `to`,
-/// if `to` is a link (any link: a racing `--force` may have replaced the one inspected) or
-/// gone; a real file put there since it was inspected is never replaced (DESIGN.md
-/// promise 2). Atomic where the file system can swap two names; see `entry.rs` for how,
-/// and for what happens on file systems that cannot (FUSE, ntfs-3g).
-pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
-    let staged = from.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the new link's path names no entry",
-        )
-    })?;
-    Entry::of(to)?.replace_with(staged)
-}
-
-/// Removes the link at `path` itself, never what it leads to, and only if it is still a
-/// link (any link: inode numbers are reused at once, so which link it is cannot be told
-/// apart reliably, and removing a link loses no data); a real file that took its place is
-/// left where it is. See `entry.rs` for how.
-pub(crate) fn remove_link(path: &Path) -> io::Result<()> {
-    Entry::of(path)?.remove_link()
-}
-
 /// What a failure to follow a link means for its status.
 pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
     match err.raw_os_error() {
@@ -223,9 +201,14 @@ pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
 // The calls only Windows has an answer for, answered for Unix (the backend contract in
 // `sys/mod.rs`).
 
-/// knot's own kind for an OS error that `io::ErrorKind` has no word for; none on Unix.
-pub(crate) fn os_error_kind(_err: &io::Error) -> Option<crate::error::ErrorKind> {
-    None
+/// knot's own kind for an OS error that `io::ErrorKind` has no word for: running out of
+/// file descriptors (EMFILE, ENFILE), which must never read as a race.
+pub(crate) fn os_error_kind(err: &io::Error) -> Option<crate::error::ErrorKind> {
+    let code = err.raw_os_error()?;
+    [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
+        .iter()
+        .any(|errno| errno.raw_os_error() == code)
+        .then_some(crate::error::ErrorKind::TooManyOpenFiles)
 }
 
 /// Whether `path` is on another machine, where a junction cannot lead: a junction's
@@ -344,6 +327,17 @@ mod tests {
         assert!(!KernelNtfs.flavour_matters());
     }
 
+    /// `rename_over_at` and `remove_link_at` of `dir`'s entries, through `dir` held open.
+    fn rename_over(new: &Path, old: &Path) -> io::Result<()> {
+        let dir = Dir::hold(crate::path::parent_dir(old)).unwrap();
+        dir.rename_over_at(new.file_name().unwrap(), old.file_name().unwrap(), old)
+    }
+
+    fn remove_link(link: &Path) -> io::Result<()> {
+        let dir = Dir::hold(crate::path::parent_dir(link)).unwrap();
+        dir.remove_link_at(link.file_name().unwrap(), link)
+    }
+
     /// Promise 2 under a race: if a real file took the link's place after it was
     /// inspected, `--force`'s last step leaves the file alone and says so.
     #[test]
@@ -404,7 +398,7 @@ mod tests {
     #[test]
     fn ordinary_directories_are_native() {
         let dir = tempfile::tempdir().unwrap();
-        let place = place(&dir.path().join("l")).unwrap();
+        let place = Dir::hold(dir.path()).unwrap().place().unwrap();
         assert_eq!(format!("{place:?}"), "Place(Native)");
     }
 }

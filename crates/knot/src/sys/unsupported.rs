@@ -11,10 +11,6 @@ use std::path::{Component, Path, PathBuf};
 use super::{DotDot, Meta, Place, Stored};
 use crate::link::Status;
 
-pub(crate) fn place(_link: &Path) -> io::Result<Place> {
-    unsupported()
-}
-
 fn unsupported<T>() -> io::Result<T> {
     Err(super::error::Error::Platform.into())
 }
@@ -37,18 +33,6 @@ pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
 
 pub(crate) fn hard_link_names(_path: &Path) -> io::Result<Option<Vec<std::path::PathBuf>>> {
     Ok(None)
-}
-
-pub(crate) fn hard_link(_target: &Path, _link: &Path) -> io::Result<()> {
-    unsupported()
-}
-
-pub(crate) fn rename_over(_from: &Path, _to: &Path) -> io::Result<()> {
-    unsupported()
-}
-
-pub(crate) fn remove_link(_path: &Path) -> io::Result<()> {
-    unsupported()
 }
 
 pub(crate) fn classify_resolve_error(_err: &io::Error) -> Status {
@@ -100,8 +84,38 @@ impl Dir {
         unsupported()
     }
 
-    pub(crate) fn entry_path(&self, _name: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
-        None
+    pub(crate) fn real_dir(&self, _path: &Path) -> io::Result<PathBuf> {
+        unsupported()
+    }
+
+    pub(crate) fn place(&self) -> io::Result<Place> {
+        unsupported()
+    }
+
+    pub(crate) fn hard_link_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _target_dir: &Dir,
+        _target_name: &std::ffi::OsStr,
+    ) -> io::Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn remove_link_at(&self, _name: &std::ffi::OsStr, _path: &Path) -> io::Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn rename_over_at(
+        &self,
+        _staged: &std::ffi::OsStr,
+        _name: &std::ffi::OsStr,
+        _path: &Path,
+    ) -> io::Result<()> {
+        unsupported()
+    }
+
+    pub(crate) fn remove_name_at(&self, _name: &std::ffi::OsStr) -> io::Result<()> {
+        unsupported()
     }
 
     pub(crate) fn real_path_at(&self, _name: &std::ffi::OsStr) -> io::Result<std::path::PathBuf> {

@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::io;
 use std::ops::ControlFlow;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -90,6 +90,11 @@ impl Dir {
         Ok(Dir::from(fd))
     }
 
+    /// The descriptor, for the backend's own `*at` calls.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// Opens `..`: the scanner walks up from a root to learn its ancestors.
     pub(crate) fn parent(&self) -> io::Result<Dir> {
         self.open_at(OsStr::new(".."), true)
@@ -100,14 +105,32 @@ impl Dir {
         Ok(meta(&rustix::fs::fstat(&self.fd)?))
     }
 
-    /// `fstatat` of `name`, following a link there only when asked.
+    /// `fstatat` of `name`, following a link there only when asked. Not followed, a
+    /// symlink on an ntfs-3g volume comes with its reparse tag, as [`super::lstat`] gives
+    /// it: ntfs-3g shows files whose data sits behind a reparse point as symlinks too.
     pub(crate) fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
         let flags = if follow {
             AtFlags::empty()
         } else {
             AtFlags::SYMLINK_NOFOLLOW
         };
-        Ok(meta(&rustix::fs::statat(&self.fd, name, flags)?))
+        let meta = meta(&super::entry::settled(|| {
+            rustix::fs::statat(&self.fd, name, flags)
+        })?);
+        if !follow && meta.ty == FileType::Link && self.is_ntfs() {
+            return Ok(Meta {
+                tag: ntfs3g::tag_at(self.fd.as_fd(), name)?,
+                ..meta
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Whether the directory is on an ntfs-3g volume; asked once.
+    fn is_ntfs(&self) -> bool {
+        *self
+            .ntfs
+            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
     }
 
     /// `name` itself with its sizes, for `du`: here the `fstatat` of [`Dir::stat_at`],
@@ -121,9 +144,7 @@ impl Dir {
         let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
         let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
         // On an ntfs-3g volume the link is a reparse point: report what Windows sees.
-        if *self
-            .ntfs
-            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
+        if self.is_ntfs()
             && let Some(stored) = ntfs3g::read_link_at(self.fd.as_fd(), name, &target)?
         {
             return Ok(stored);
@@ -138,11 +159,11 @@ impl Dir {
         })
     }
 
-    /// Opens the directory `path` names, following links, to hold it and work below it,
-    /// never to list it: `O_PATH` where there is one, so no read permission is needed.
+    /// Opens the directory `path` names, following links (the user named it), to hold it
+    /// and work below it, never to list it: `O_PATH` where there is one, so no read
+    /// permission is needed. A path longer than the kernel takes is opened piece by piece.
     pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
-        let fd = rustix::fs::open(path, super::entry::DIR_FLAGS, Mode::empty())?;
-        Ok(Dir::from(fd))
+        Ok(Dir::from(super::entry::open_dir(path)?))
     }
 
     /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
@@ -163,13 +184,70 @@ impl Dir {
         )?)
     }
 
-    /// A path that reaches `name` through this open directory, for the calls that take
-    /// only a path (`symlink`, `link`, the staged create's hidden names and read-back):
-    /// `/proc/self/fd/N/name` on Linux, so the kernel goes from the directory held open,
-    /// whatever was since put at the path it was opened by. `None` where there is no such
-    /// path (no `/proc`; other Unix systems): the caller names the entry by its path.
-    pub(crate) fn entry_path(&self, name: &OsStr) -> Option<PathBuf> {
-        entry_path(self, name)
+    /// Where this directory really is, for computing the targets knot stores: its
+    /// canonical path as the kernel names the descriptor (Linux), else, where the kernel
+    /// cannot name it (other Unix systems; past a page of path), the canonical path of
+    /// `path`, the path it was opened by.
+    pub(crate) fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
+        self.real_path_at(OsStr::new("."))
+            .or_else(|_| super::real_dir(path))
+    }
+
+    /// How links are made in this directory (`fstatfs`; ntfs-3g's attributes).
+    pub(crate) fn place(&self) -> io::Result<super::super::Place> {
+        super::place_of(self.fd.as_fd())
+    }
+
+    /// Makes the symlink `name` here holding `target` (`symlinkat`, which never follows
+    /// or replaces anything).
+    pub(crate) fn symlink_at(&self, name: &OsStr, target: &Path) -> io::Result<()> {
+        Ok(rustix::fs::symlinkat(target, &self.fd, name)?)
+    }
+
+    /// Gives the entry `target_name` of `target_dir` the new name `name` here (`linkat`
+    /// without `AT_SYMLINK_FOLLOW`: a symlink given as the target gets the second name, it
+    /// is not followed; never replaces anything).
+    pub(crate) fn hard_link_at(
+        &self,
+        name: &OsStr,
+        target_dir: &Dir,
+        target_name: &OsStr,
+    ) -> io::Result<()> {
+        Ok(rustix::fs::linkat(
+            &target_dir.fd,
+            target_name,
+            &self.fd,
+            name,
+            AtFlags::empty(),
+        )?)
+    }
+
+    /// Removes the link `name` here itself, never what it leads to, and only if it is
+    /// still a link (any link: inode numbers are reused at once, so which link it is
+    /// cannot be told apart reliably, and removing a link loses no data); a real file that
+    /// took its place is left where it is. `path` names it in messages. See `entry.rs`.
+    pub(crate) fn remove_link_at(&self, name: &OsStr, path: &Path) -> io::Result<()> {
+        super::Entry::new(self.fd.as_fd(), name, path).remove_link()
+    }
+
+    /// Puts the new link `staged`, made here under a hidden name, in the place of `name`,
+    /// if that is a link (any link: a racing `--force` may have replaced the one
+    /// inspected) or gone; a real file put there since it was inspected is never replaced
+    /// (DESIGN.md promise 2). Atomic where the file system can swap two names; see
+    /// `entry.rs` for how, and for file systems that cannot (FUSE, ntfs-3g).
+    pub(crate) fn rename_over_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        path: &Path,
+    ) -> io::Result<()> {
+        super::Entry::new(self.fd.as_fd(), name, path).replace_with(staged)
+    }
+
+    /// Removes the name `name` here (`unlinkat`): for a name this process just made and
+    /// checked (a hard link it takes back).
+    pub(crate) fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
     }
 
     /// The canonical path of what `name` leads to, found without building a path: the
@@ -185,19 +263,6 @@ fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
     use std::os::fd::AsRawFd;
     let fd = rustix::fs::openat(&dir.fd, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
     std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-}
-
-#[cfg(target_os = "linux")]
-fn entry_path(dir: &Dir, name: &OsStr) -> Option<PathBuf> {
-    // Asked once: a container may run without /proc.
-    static PROC: OnceLock<bool> = OnceLock::new();
-    let proc = *PROC.get_or_init(|| std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.is_dir()));
-    proc.then(|| super::proc_path(dir.fd.as_fd(), name))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn entry_path(_dir: &Dir, _name: &OsStr) -> Option<PathBuf> {
-    None
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

@@ -95,11 +95,11 @@ enum Found {
 
 /// An entry, named by its open parent directory and its name.
 #[derive(Debug)]
-pub(crate) struct Entry {
-    /// The path as the caller gave it, for messages.
-    path: PathBuf,
-    dir: OwnedFd,
-    name: OsString,
+pub(crate) struct Entry<'a> {
+    /// The path as the caller knows it, for messages only.
+    path: &'a Path,
+    dir: BorrowedFd<'a>,
+    name: &'a OsStr,
     /// Whether to ask for `renameat2`'s flags: cleared once the file system has said it
     /// has none (and by tests, to take the other way on any file system).
     #[cfg_attr(
@@ -229,35 +229,23 @@ fn flag_unsupported(err: Errno) -> bool {
     matches!(err, Errno::INVAL | Errno::NOSYS | Errno::NOTSUP)
 }
 
-impl Entry {
-    /// The entry `path` names. Fails if `path` names no entry (`/`, `..`).
-    pub(crate) fn of(path: &Path) -> io::Result<Entry> {
-        let name = path.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the path names no entry")
-        })?;
-        Ok(Entry {
-            dir: open_dir(crate::path::parent_dir(path))?,
-            name: name.to_owned(),
-            path: path.to_path_buf(),
+impl<'a> Entry<'a> {
+    /// The entry `name` in the directory held open as `dir`; `path` is how the caller
+    /// knows it, for messages.
+    pub(crate) fn new(dir: BorrowedFd<'a>, name: &'a OsStr, path: &'a Path) -> Entry<'a> {
+        Entry {
+            dir,
+            name,
+            path,
             flags: std::cell::Cell::new(true),
-        })
-    }
-
-    /// A path to the entry that the kernel takes however long `path` is.
-    #[cfg(target_os = "linux")]
-    pub(crate) fn short_path(&self) -> PathBuf {
-        if self.path.as_os_str().len() < CHUNK {
-            self.path.clone()
-        } else {
-            proc_path(self.dir.as_fd(), &self.name)
         }
     }
 
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.dir.as_fd()
+    fn fd(&self) -> BorrowedFd<'a> {
+        self.dir
     }
 
-    fn aside_fd<'a>(&'a self, aside: &'a Aside) -> BorrowedFd<'a> {
+    fn aside_fd<'b>(&'b self, aside: &'b Aside) -> BorrowedFd<'b> {
         aside
             .private
             .as_ref()
@@ -266,7 +254,7 @@ impl Entry {
 
     /// Where an entry set aside is now, for a message.
     fn aside_path(&self, aside: &Aside) -> PathBuf {
-        let mut path = crate::path::parent_dir(&self.path).to_path_buf();
+        let mut path = crate::path::parent_dir(self.path).to_path_buf();
         if let Some((private, _)) = &aside.private {
             path.push(private);
         }
@@ -281,14 +269,14 @@ impl Entry {
     /// [`Entry::kept`] for something at the name `hidden` beside the entry.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn kept_at(&self, hidden: &OsStr, why: io::Error) -> io::Error {
-        kept_at(&crate::path::parent_dir(&self.path).join(hidden), why)
+        kept_at(&crate::path::parent_dir(self.path).join(hidden), why)
     }
 
     /// Removes the entry if it is a link; anything else is left where it is.
     pub(crate) fn remove_link(&self) -> io::Result<()> {
         // Look before moving anything: a non-link is never moved unless it takes the
         // link's place in the instant between this look and the move.
-        match probe(self.fd(), &self.name)? {
+        match probe(self.fd(), self.name)? {
             Found::Link => {}
             Found::Missing => return Err(Errno::NOENT.into()),
             Found::Other(_) => return Err(changed_since()),
@@ -312,7 +300,7 @@ impl Entry {
     /// `staged`.
     pub(crate) fn replace_with(&self, staged: &OsStr) -> io::Result<()> {
         for _ in 0..REPLACE_TRIES {
-            let found = probe(self.fd(), &self.name)?;
+            let found = probe(self.fd(), self.name)?;
             if let Found::Other(_) = found {
                 return Err(changed_since());
             }
@@ -334,7 +322,7 @@ impl Entry {
             } else {
                 RenameFlags::NOREPLACE
             };
-            match renameat_with(self.fd(), staged, self.fd(), &self.name, flags) {
+            match renameat_with(self.fd(), staged, self.fd(), self.name, flags) {
                 Ok(()) if found == Found::Link => {
                     return self.after_exchange(staged).map(|()| true);
                 }
@@ -361,7 +349,7 @@ impl Entry {
                     self.fd(),
                     staged,
                     self.fd(),
-                    &self.name,
+                    self.name,
                     RenameFlags::EXCHANGE,
                 );
                 // What is at `staged` now is the new link, unless yet another entry took
@@ -395,7 +383,7 @@ impl Entry {
             self.restore(aside)?;
             return Err(changed_since());
         }
-        let made = copy_link(self.fd(), staged, self.fd(), &self.name);
+        let made = copy_link(self.fd(), staged, self.fd(), self.name);
         if made.is_ok() {
             let _ = rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty());
         }
@@ -404,12 +392,13 @@ impl Entry {
             // place; if something did, the old link (a link: no data) is removed.
             match made {
                 Ok(()) => {}
-                Err(_) => match copy_link(self.aside_fd(aside), &aside.name, self.fd(), &self.name)
-                {
-                    Ok(()) => {}
-                    Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(why) => return Err(self.kept(aside, why)),
-                },
+                Err(_) => {
+                    match copy_link(self.aside_fd(aside), &aside.name, self.fd(), self.name) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(why) => return Err(self.kept(aside, why)),
+                    }
+                }
             }
             // The old link goes; if it cannot, it is a link left in knot's directory, and
             // the new one is in place all the same.
@@ -420,7 +409,7 @@ impl Entry {
             // Something took the name while it was free: a link is replaced in turn,
             // anything else is left alone.
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                match probe(self.fd(), &self.name)? {
+                match probe(self.fd(), self.name)? {
                     Found::Link | Found::Missing => Ok(false),
                     Found::Other(_) => Err(changed_since()),
                 }
@@ -436,10 +425,10 @@ impl Entry {
         if self.flags.get() {
             use rustix::fs::{RenameFlags, renameat_with};
             for _ in 0..TRIES {
-                let name = hidden_file_name(&self.name);
+                let name = hidden_file_name(self.name);
                 match renameat_with(
                     self.fd(),
-                    &self.name,
+                    self.name,
                     self.fd(),
                     &name,
                     RenameFlags::NOREPLACE,
@@ -461,12 +450,12 @@ impl Entry {
         }
         let private = self.private_dir()?;
         let fd = private.1.as_fd();
-        if let Err(err) = rustix::fs::renameat(self.fd(), &self.name, fd, &self.name) {
+        if let Err(err) = rustix::fs::renameat(self.fd(), self.name, fd, self.name) {
             let _ = rustix::fs::unlinkat(self.fd(), &private.0, AtFlags::REMOVEDIR);
             return Err(err.into());
         }
         Ok(Aside {
-            name: self.name.clone(),
+            name: self.name.to_owned(),
             private: Some(private),
         })
     }
@@ -476,7 +465,7 @@ impl Entry {
     /// the same).
     fn private_dir(&self) -> io::Result<(OsString, OwnedFd)> {
         for _ in 0..TRIES {
-            let name = hidden_file_name(&self.name);
+            let name = hidden_file_name(self.name);
             match rustix::fs::mkdirat(self.fd(), &name, Mode::RWXU) {
                 Ok(()) => {
                     let flags = DIR_FLAGS | OFlags::NOFOLLOW;
@@ -530,21 +519,21 @@ impl Entry {
                 from,
                 &aside.name,
                 self.fd(),
-                &self.name,
+                self.name,
                 RenameFlags::NOREPLACE,
             ) {
                 Ok(()) => Ok(()),
                 // A link took the name: swap them, so the entry set aside is back, and the
                 // newcomer goes as the link it is. Anything else is left where it is.
                 Err(Errno::EXIST) => {
-                    if probe(self.fd(), &self.name)? != Found::Link {
+                    if probe(self.fd(), self.name)? != Found::Link {
                         return Err(Errno::EXIST.into());
                     }
                     renameat_with(
                         from,
                         &aside.name,
                         self.fd(),
-                        &self.name,
+                        self.name,
                         RenameFlags::EXCHANGE,
                     )?;
                     match probe(from, &aside.name)? {
@@ -570,17 +559,17 @@ impl Entry {
             Found::Missing => Ok(()),
             // `link` fails rather than overwrites; the name set aside then goes.
             Found::Link | Found::Other(FileType::File | FileType::Other | FileType::Link) => {
-                rustix::fs::linkat(from, &aside.name, self.fd(), &self.name, AtFlags::empty())?;
+                rustix::fs::linkat(from, &aside.name, self.fd(), self.name, AtFlags::empty())?;
                 Ok(rustix::fs::unlinkat(from, &aside.name, AtFlags::empty())?)
             }
             // A directory cannot have a second name: it is renamed back if the name is
             // free (the kernel never renames a directory over anything but an empty one).
-            Found::Other(FileType::Dir) => match probe(self.fd(), &self.name)? {
+            Found::Other(FileType::Dir) => match probe(self.fd(), self.name)? {
                 Found::Missing => Ok(rustix::fs::renameat(
                     from,
                     &aside.name,
                     self.fd(),
-                    &self.name,
+                    self.name,
                 )?),
                 _ => Err(Errno::EXIST.into()),
             },
@@ -640,8 +629,11 @@ mod tests {
 
     /// The entry `l` in `dir`, with or without `renameat2`'s flags (without them, the way
     /// FUSE file systems such as ntfs-3g are handled).
-    fn entry(dir: &Path, flags: bool) -> Entry {
-        let entry = Entry::of(&dir.join("l")).unwrap();
+    fn entry(dir: &Path, flags: bool) -> Entry<'static> {
+        // Leaked: a few descriptors and paths for the length of the test run.
+        let fd: &'static OwnedFd = Box::leak(Box::new(open_dir(dir).unwrap()));
+        let path: &'static Path = Box::leak(dir.join("l").into_boxed_path());
+        let entry = Entry::new(fd.as_fd(), OsStr::new("l"), path);
         entry.flags.set(flags);
         entry
     }
@@ -834,9 +826,11 @@ mod tests {
         }
         assert!(path.as_os_str().len() > 6000);
         rustix::fs::symlinkat("t", &fd, "l").unwrap();
-        let entry = Entry::of(&path.join("l")).unwrap();
-        assert_eq!(probe(entry.fd(), &entry.name).unwrap(), Found::Link);
+        let parent = open_dir(&path).unwrap();
+        let link = path.join("l");
+        let entry = Entry::new(parent.as_fd(), OsStr::new("l"), &link);
+        assert_eq!(probe(entry.fd(), entry.name).unwrap(), Found::Link);
         entry.remove_link().unwrap();
-        assert_eq!(probe(entry.fd(), &entry.name).unwrap(), Found::Missing);
+        assert_eq!(probe(entry.fd(), entry.name).unwrap(), Found::Missing);
     }
 }

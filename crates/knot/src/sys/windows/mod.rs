@@ -924,6 +924,8 @@ pub(crate) fn os_error_kind(err: &io::Error) -> Option<ErrorKind> {
         Some(ErrorKind::PrivilegeNeeded)
     } else if last_error_is(err, &[ERROR_NOT_SAME_DEVICE]) {
         Some(ErrorKind::CrossDevice)
+    } else if last_error_is(err, &[ERROR_TOO_MANY_OPEN_FILES]) {
+        Some(ErrorKind::TooManyOpenFiles)
     } else {
         None
     }
