@@ -161,10 +161,52 @@ impl Dir {
         std::fs::create_dir(self.path.join(name))
     }
 
-    /// `None`: Windows names an entry by its path only, and what keeps that path true is
-    /// the handle, held without `FILE_SHARE_DELETE` (see the module's documentation).
-    pub(crate) fn entry_path(&self, _name: &OsStr) -> Option<PathBuf> {
-        None
+    /// The path of the entry `name` here: how Windows names it, kept true by the handle
+    /// this directory is held by (see the module's documentation).
+    pub(super) fn join(&self, name: &OsStr) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Where this directory really is, for computing the targets knot stores:
+    /// [`super::real_dir`] of `path`, the path it was opened by (lexical, as Windows
+    /// resolves `..` in a link's target).
+    pub(crate) fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
+        super::real_dir(path)
+    }
+
+    /// How links are made here: the volume that holds the directory.
+    pub(crate) fn place(&self) -> io::Result<crate::sys::Place> {
+        Ok(super::place_of(&self.path))
+    }
+
+    /// `CreateHardLinkW` of the entry `target_name` of `target_dir` as `name` here.
+    pub(crate) fn hard_link_at(
+        &self,
+        name: &OsStr,
+        target_dir: &Dir,
+        target_name: &OsStr,
+    ) -> io::Result<()> {
+        super::hard_link(&target_dir.join(target_name), &self.join(name))
+    }
+
+    /// [`super::remove_link`] of the entry `name` here (`path` names it in messages).
+    pub(crate) fn remove_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
+        super::remove_link(&self.join(name))
+    }
+
+    /// [`super::rename_over`] of the entry `staged` here onto `name` here.
+    pub(crate) fn rename_over_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        _path: &Path,
+    ) -> io::Result<()> {
+        super::rename_over(&self.join(staged), &self.join(name))
+    }
+
+    /// Deletes the name `name` here (`DeleteFileW`): a name this process just made.
+    pub(crate) fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
+        std::fs::remove_file(self.join(name))
     }
 
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.

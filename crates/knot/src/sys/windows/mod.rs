@@ -11,6 +11,10 @@
 //! | [`rename_over`] | `SetFileInformationByHandle(FileRenameInfoEx)`, POSIX semantics |
 //! | [`Dir`], [`DirReader`] | listings through the directory's handle (`FileIdExtdDirectoryInfo`) |
 //!
+//! An entry the rest of the crate names as a held directory and a name ([`crate::sys::At`])
+//! is named here by the directory's path and the name: the directory's handle, held
+//! without `FILE_SHARE_DELETE`, keeps that path naming it (`dir.rs`).
+//!
 //! Every path goes through [`wide::path`], so paths longer than `MAX_PATH` work; every
 //! `unsafe` block of knot lives under this directory, each with its `SAFETY` comment.
 #![allow(
@@ -37,7 +41,7 @@ use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
 use super::error::Error as SysError;
-use super::{DotDot, FileType, Junctions, Meta, Place, Request, Stored, Strategy, Written};
+use super::{At, DotDot, FileType, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
@@ -104,21 +108,17 @@ impl Strategy for OnVolume {
         }
     }
 
-    fn rewrite(&self, link: &Path, buffer: &[u8]) -> io::Result<()> {
-        rewrite(link, buffer)
+    fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> io::Result<()> {
+        rewrite(&link.dir.join(link.name), buffer)
     }
 }
 
-/// The place of a link at `link`: the volume holding its parent directory.
-pub(crate) fn place(link: &Path) -> io::Result<Place> {
-    Ok(Place::new(on_volume(link)))
-}
-
-/// The volume holding `link`'s parent directory, as far as it can be asked.
-fn on_volume(link: &Path) -> OnVolume {
-    OnVolume {
-        volume: volume_of(crate::path::parent_dir(link)).ok(),
-    }
+/// The place of links in the directory `dir`: the volume holding it, as far as it can be
+/// asked.
+fn place_of(dir: &Path) -> Place {
+    Place::new(OnVolume {
+        volume: volume_of(dir).ok(),
+    })
 }
 
 /// The volume holding `dir`, asked through a handle to `dir` itself
@@ -417,7 +417,7 @@ pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
 /// comparison: the read-back compares the target text. (Wine 8 reports success here and
 /// makes nothing; the read-back turns that into an error.)
 fn symlink(request: &Request<'_>) -> io::Result<Written> {
-    let link = wide::path(request.link)?;
+    let link = wide::path(&request.at.dir.join(request.at.name))?;
     let target = wide::terminated(symlink_text(request.target))?;
     let flags = match request.flavour {
         Flavour::Dir => SYMBOLIC_LINK_FLAG_DIRECTORY,
@@ -438,7 +438,7 @@ fn symlink(request: &Request<'_>) -> io::Result<Written> {
     Ok(None)
 }
 
-/// A junction at `request.link` to `request.target`, a full Win32 path to a local
+/// A junction at `request.at` to `request.target`, a full Win32 path to a local
 /// directory: an empty directory carrying a mount-point reparse point whose substitute
 /// name is `\??\` + the target and whose print name is the target (`mklink /J`'s layout;
 /// the codec's `MountPoint::junction`).
@@ -454,7 +454,7 @@ fn symlink(request: &Request<'_>) -> io::Result<Written> {
 /// [`io::ErrorKind::Unsupported`].
 fn junction(request: &Request<'_>) -> io::Result<Written> {
     let buffer = junction_buffer(request)?;
-    make_junction(request.link, &buffer)?;
+    make_junction(&request.at.dir.join(request.at.name), &buffer)?;
     Ok(Some(buffer))
 }
 
