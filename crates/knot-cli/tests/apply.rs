@@ -379,3 +379,35 @@ fn non_utf8_names_and_hard_links() {
         "",
     );
 }
+
+/// Out of file descriptors is said as such, with the fix, never as a tree that "kept
+/// changing": under `ulimit -n 12`, a manifest over many directories fails for that
+/// reason, and nothing else is claimed.
+#[test]
+fn running_out_of_file_descriptors_is_named() {
+    let env = Env::new();
+    let manifest: String = (0..2000)
+        .map(|i| {
+            format!(
+                "{{\"path\": \"d{}/l{i}\", \"kind\": \"symlink\", \"target\": \"t\"}}\n",
+                i % 200
+            )
+        })
+        .collect();
+    env.file("m.jsonl", &manifest);
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let out = common::output(
+        assert_cmd::Command::new("bash")
+            .args(["-c", "ulimit -n 12 && exec \"$0\" apply m.jsonl --root r"])
+            .arg(&knot)
+            .current_dir(env.dir.path()),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("too many open files"), "{stderr}");
+    assert!(
+        stderr.contains("hint: raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads (--threads)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("kept changing"), "{stderr}");
+}

@@ -578,8 +578,11 @@ impl Error {
             ErrorKind::ReadOnlyFileSystem => {
                 "remount it read-write, or choose a place on another file system".into()
             }
-            ErrorKind::TooManyOpenFiles => "raise the limit on open files (`ulimit -n`, say                 `ulimit -n 4096`), or use fewer threads (--threads)"
-                .into(),
+            ErrorKind::TooManyOpenFiles => {
+                "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \
+                 (--threads)"
+                    .into()
+            }
             ErrorKind::TrailingSlash { link } => format!(
                 "name the link without the trailing slash: {}",
                 quote_lossy(link)

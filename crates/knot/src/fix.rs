@@ -652,6 +652,27 @@ mod tests {
         assert_eq!(rewrite(&rule, other, NameRules::Unix), None);
     }
 
+    /// A link that dangled when the walk found it and leads somewhere by the time it is to
+    /// be removed (its target appeared in between) is kept, and said to be.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_that_works_by_the_time_of_its_delete_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l");
+        std::os::unix::fs::symlink("t", &path).unwrap();
+        let found = crate::inspect(&path).unwrap();
+        assert_eq!(found.status, Some(crate::Status::Dangling));
+        std::fs::write(dir.path().join("t"), "here now").unwrap();
+        let held = crate::sys::Dir::hold(dir.path()).unwrap();
+        let at = At::new(&held, OsStr::new("l"), &path);
+        let options = FixOptions::new(Repair::DeleteBroken);
+        match repair(at, found, &options) {
+            Some(Ok(Fixed::Kept { link })) => assert_eq!(link.path, path),
+            other => panic!("kept, not {other:?}"),
+        }
+        assert_eq!(std::fs::read_link(&path).unwrap(), Path::new("t"));
+    }
+
     #[test]
     fn old_new_splits_at_the_first_equals() {
         let r = Rewrite::parse("/a=/b=c".as_ref()).unwrap();

@@ -541,3 +541,303 @@ fn apply_never_goes_through_a_swapped_directory() {
     let swaps = swaps.load(Ordering::Relaxed);
     eprintln!("{APPLY_ROUNDS} rounds, {swaps} swaps: {made} made, {refused} refused");
 }
+
+/// Rounds of the tests below in which another program swaps a directory for a link.
+const SWAP_ROUNDS: usize = 300;
+
+/// `base/tree/sub`, a real directory, and `base/tree/s`, a symlink to `base/outside`, each
+/// holding a link `l` (to `inside` and to `outside`); and a racer that swaps the two names
+/// (`RENAME_EXCHANGE`) while `working` is set, at most `SWAPS` times a round.
+struct Swapping {
+    base: tempfile::TempDir,
+    working: Arc<std::sync::atomic::AtomicBool>,
+    swaps: Arc<std::sync::atomic::AtomicUsize>,
+    racer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Swapping {
+    const SWAPS: usize = 100_000;
+
+    fn new() -> Swapping {
+        let base = tempfile::tempdir().unwrap();
+        fs::create_dir_all(base.path().join("tree/sub")).unwrap();
+        fs::create_dir(base.path().join("outside")).unwrap();
+        std::os::unix::fs::symlink("../outside", base.path().join("tree/s")).unwrap();
+        Swapping {
+            base,
+            working: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            swaps: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            racer: None,
+        }
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.base.path().join(name)
+    }
+
+    /// The real directory back at `tree/sub`, and the links `l` as at the start.
+    fn reset(&self) {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        let (sub, s) = (self.path("tree/sub"), self.path("tree/s"));
+        if fs::symlink_metadata(&sub).unwrap().file_type().is_symlink() {
+            renameat_with(CWD, &sub, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+        }
+        for (dir, target) in [("tree/sub", "inside"), ("outside", "outside")] {
+            let l = self.path(dir).join("l");
+            let _ = fs::remove_file(&l);
+            std::os::unix::fs::symlink(target, &l).unwrap();
+        }
+    }
+
+    /// Starts the racer, and returns once it has swapped: knot's work then overlaps swaps.
+    fn start(&mut self) {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        use std::sync::atomic::Ordering;
+        self.working.store(true, Ordering::Release);
+        self.swaps.store(0, Ordering::Release);
+        let (sub, s, working, swaps) = (
+            self.path("tree/sub"),
+            self.path("tree/s"),
+            Arc::clone(&self.working),
+            Arc::clone(&self.swaps),
+        );
+        self.racer = Some(std::thread::spawn(move || {
+            for _ in 0..Swapping::SWAPS {
+                if !working.load(Ordering::Acquire) {
+                    break;
+                }
+                renameat_with(CWD, &sub, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+                swaps.fetch_add(1, Ordering::Release);
+            }
+        }));
+        while self.swaps.load(Ordering::Acquire) == 0 {
+            std::thread::yield_now();
+        }
+    }
+
+    fn stop(&mut self) {
+        self.working
+            .store(false, std::sync::atomic::Ordering::Release);
+        self.racer.take().unwrap().join().unwrap();
+    }
+
+    /// The targets of the links `l` in the real directory (wherever the racer left it)
+    /// and outside, `None` where one is gone.
+    fn targets(&self) -> (Option<std::path::PathBuf>, Option<std::path::PathBuf>) {
+        let sub = self.path("tree/sub");
+        let real = if fs::symlink_metadata(&sub).unwrap().is_dir() {
+            sub
+        } else {
+            self.path("tree/s")
+        };
+        let read = |dir: std::path::PathBuf| fs::read_link(dir.join("l")).ok();
+        (read(real), read(self.path("outside")))
+    }
+}
+
+/// `knot rm tree/sub/l` while another program swaps `tree/sub` for a link outside: the link
+/// removed is the one that was checked and reported, in whichever directory the path led
+/// to when it was opened, never the one in the other.
+#[test]
+fn rm_removes_the_link_it_checked_while_a_directory_is_swapped() {
+    let mut swapping = Swapping::new();
+    let l = swapping.path("tree/sub/l");
+    let (inside, outside) = (Path::new("inside"), Path::new("outside"));
+    for round in 0..SWAP_ROUNDS {
+        swapping.reset();
+        swapping.start();
+        let removed = remove(&l, RemoveMode::Remove);
+        swapping.stop();
+        let left = swapping.targets();
+        match removed {
+            Ok(link) if link.target.as_deref() == Some(inside) => {
+                assert_eq!(left, (None, Some(outside.into())), "round {round}");
+            }
+            Ok(link) => {
+                assert_eq!(link.target.as_deref(), Some(outside), "round {round}");
+                assert_eq!(left, (Some(inside.into()), None), "round {round}");
+            }
+            Err(_) => assert_eq!(left, (Some(inside.into()), Some(outside.into()))),
+        }
+    }
+}
+
+/// `knot retarget tree/sub/l new` while another program swaps `tree/sub` for a link
+/// outside: the link retargeted is the one that was read, never the one in the other
+/// directory.
+#[test]
+fn retarget_changes_the_link_it_read_while_a_directory_is_swapped() {
+    let mut swapping = Swapping::new();
+    let l = swapping.path("tree/sub/l");
+    let (inside, outside, new) = (Path::new("inside"), Path::new("outside"), Path::new("new"));
+    for round in 0..SWAP_ROUNDS {
+        swapping.reset();
+        swapping.start();
+        let changed = retarget(&l, new, &RetargetOptions::default());
+        swapping.stop();
+        let left = swapping.targets();
+        match changed {
+            Ok(done) if done.before.target.as_deref() == Some(inside) => {
+                assert_eq!(
+                    left,
+                    (Some(new.into()), Some(outside.into())),
+                    "round {round}"
+                );
+            }
+            Ok(done) => {
+                assert_eq!(
+                    done.before.target.as_deref(),
+                    Some(outside),
+                    "round {round}"
+                );
+                assert_eq!(
+                    left,
+                    (Some(inside.into()), Some(new.into())),
+                    "round {round}"
+                );
+            }
+            Err(_) => assert_eq!(left, (Some(inside.into()), Some(outside.into()))),
+        }
+    }
+}
+
+/// `knot symlink L first` racing `knot symlink --force L second`, round after round: the
+/// `--force` always succeeds, and a create that lost the race (its read-back found the
+/// other's link) never removes the link that won, so L is always there at the end.
+#[test]
+fn a_create_that_loses_a_race_never_removes_the_winners_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("l");
+    let force = options(Replace::Links, None);
+    let barrier = Arc::new(Barrier::new(2));
+    let rounds = 2 * ROUNDS;
+    let first = {
+        let (l, barrier) = (l.clone(), Arc::clone(&barrier));
+        std::thread::spawn(move || {
+            for _ in 0..rounds {
+                barrier.wait();
+                let _ = create(&l, "first", LinkType::Symlink, &CreateOptions::default());
+                barrier.wait();
+                barrier.wait();
+            }
+        })
+    };
+    let mut lost = 0;
+    for round in 0..rounds {
+        barrier.wait();
+        let second = create(&l, "second", LinkType::Symlink, &force);
+        barrier.wait();
+        assert!(second.is_ok(), "round {round}: {second:?}");
+        match fs::read_link(&l) {
+            Ok(_) => {}
+            Err(err) => {
+                lost += 1;
+                eprintln!("round {round}: the link is gone: {err}");
+            }
+        }
+        let _ = fs::remove_file(&l);
+        barrier.wait();
+    }
+    first.join().unwrap();
+    assert_eq!(
+        lost, 0,
+        "rounds in which a failed create removed the other's link"
+    );
+}
+
+/// A manifest that names each path twice, with two targets, applied on two threads, round
+/// after round: a record that failed because the other made the path first never removes
+/// the other's link; every path a record reports made or replaced is a link at the end.
+#[test]
+fn apply_of_a_path_named_twice_never_loses_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |path: &str, target: &str| {
+        serde_json::from_str::<knot::Record>(&format!(
+            r#"{{"path": "{path}", "kind": "symlink", "target": "{target}"}}"#
+        ))
+        .unwrap()
+    };
+    let records: Vec<_> = (0..APPLY_LINKS * 4)
+        .flat_map(|i| [record(&format!("l{i}"), "a"), record(&format!("l{i}"), "b")])
+        .collect();
+    let mut options = knot::ApplyOptions::default();
+    options.threads = 2;
+    for round in 0..APPLY_ROUNDS / 3 {
+        let root = dir.path().join(format!("r{round}"));
+        let mut made = vec![false; records.len() / 2];
+        knot::apply(&root, &records, &options, |i, result| {
+            if result.is_ok() {
+                made[i / 2] = true;
+            }
+        });
+        for (i, made) in made.iter().enumerate() {
+            if *made {
+                assert!(
+                    fs::read_link(root.join(format!("l{i}"))).is_ok(),
+                    "round {round}: l{i} was reported made and is gone"
+                );
+            }
+        }
+    }
+}
+
+/// `knot apply` while another program makes and removes a file at the record's path again
+/// and again: when the create finds the file and the next look finds it gone, the link is
+/// made on a later try, never reported `created` without being there.
+#[test]
+fn apply_never_reports_created_without_a_link() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir(&root).unwrap();
+    let p = root.join("p");
+    let records = vec![
+        serde_json::from_str::<knot::Record>(r#"{"path": "p", "kind": "symlink", "target": "t"}"#)
+            .unwrap(),
+    ];
+    let options = knot::ApplyOptions::default();
+    let working = Arc::new(AtomicBool::new(false));
+    let (mut created, mut failed) = (0, 0);
+    for round in 0..APPLY_ROUNDS * 3 {
+        working.store(true, Ordering::Release);
+        let racer = {
+            let (p, working) = (p.clone(), Arc::clone(&working));
+            std::thread::spawn(move || {
+                for _ in 0..100_000 {
+                    if !working.load(Ordering::Acquire) {
+                        break;
+                    }
+                    // Only a file the racer made itself is removed.
+                    if fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&p)
+                        .is_ok()
+                    {
+                        fs::remove_file(&p).unwrap();
+                    }
+                }
+            })
+        };
+        let mut outcome = None;
+        knot::apply(&root, &records, &options, |_, result| {
+            outcome = Some(result)
+        });
+        working.store(false, Ordering::Release);
+        racer.join().unwrap();
+        match outcome.unwrap() {
+            Ok(knot::Applied::Created) => {
+                created += 1;
+                assert_eq!(
+                    fs::read_link(&p).ok().as_deref(),
+                    Some(Path::new("t")),
+                    "round {round}: reported created, and no link is there"
+                );
+            }
+            Ok(other) => panic!("round {round}: {other:?}"),
+            Err(_) => failed += 1,
+        }
+        let _ = fs::remove_file(&p);
+    }
+    eprintln!("{created} created, {failed} refused (the file was there)");
+}
