@@ -135,6 +135,7 @@ impl Dir {
             dir: None,
             reparse: None,
             leads_to: None,
+            judge: crate::sys::Judge::Follow,
         })
     }
 
