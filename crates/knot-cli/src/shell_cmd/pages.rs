@@ -14,7 +14,8 @@
 //!   not a regular file (a symlink, a directory, a FIFO, a device) is refused, and the
 //!   hidden file removed: replacing a symlink would be no write through it, but a page
 //!   that was a link is something its owner set up, not an old page. A regular file in
-//!   the way is an old page: replaced, as `man --dir` always did.
+//!   the way is an old page: replaced (never written into, so a second name it has keeps
+//!   its data).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write as _};
