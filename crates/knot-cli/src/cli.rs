@@ -254,8 +254,9 @@ enum Commands {
     /// page of its own for each command (knot-scan.1, knot-reparse-decode.1, ...) are
     /// written into DIR, and their paths printed.
     Man {
-        /// Write knot.1 and knot-COMMAND.1 into this existing directory, replacing files
-        /// of those names.
+        /// Write knot.1 and knot-COMMAND.1 into this existing directory, replacing regular
+        /// files of those names; a link, directory or special file of such a name is left
+        /// alone and is an error (nothing is ever written through it).
         #[arg(long, value_name = "DIR", value_parser = path_arg())]
         dir: Option<PathBuf>,
     },

@@ -71,6 +71,17 @@ pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Res
     out.write_all(b"\n")
 }
 
+/// A status as `show` prints it: its word, and what it means where the word alone would
+/// puzzle.
+fn status_words(status: knot::Status) -> String {
+    match status {
+        knot::Status::Elsewhere => {
+            "elsewhere (on another Windows drive; not followed from here)".to_owned()
+        }
+        status => status.name().to_owned(),
+    }
+}
+
 /// The human form of one record: the path, then one aligned `field: value` line per field
 /// that applies.
 pub fn human(link: &Link) -> String {
@@ -93,9 +104,11 @@ pub fn human(link: &Link) -> String {
         field("resolved", escape(resolved.as_os_str()).into_owned());
     }
     if let Some(status) = link.status {
-        field("status", status.name().to_owned());
+        field("status", status_words(status));
     }
-    if link.status.is_some()
+    // What a link that works leads to: a dangling Windows link still has its flavour in
+    // `dir`, and leads to nothing.
+    if link.status == Some(knot::Status::Ok)
         && let Some(dir) = link.dir
     {
         let what = match (dir, link.special) {

@@ -26,7 +26,8 @@ use crate::progress::{self, ProgressLine};
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
 (as find prints it), and `  [dangling]`, `  [loop]`, `  [too-long]` or `  [unreadable]` where the \
-link does not lead anywhere. Links are never descended into unless --follow; with it, \
+link does not lead anywhere (`  [elsewhere]`: on an NTFS volume mounted with ntfs-3g, a \
+target on another Windows drive, which is not followed). Links are never descended into unless --follow; with it, \
 each directory at most once (by device and inode, or volume serial and file id), so \
 the time is proportional to the tree, never to the number of paths through it: a link \
 to a directory walked already is listed, not entered again, and a link back to a \
@@ -562,6 +563,7 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration, messages: 
             Status::Loop,
             Status::TooLong,
             Status::Unreadable,
+            Status::Elsewhere,
         ]
         .iter()
         .filter_map(|s| statuses.get(&Some(s.name())).map(|n| format!("{s} {n}")))

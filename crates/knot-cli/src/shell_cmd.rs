@@ -5,13 +5,17 @@
 //! description and global options, then a COMMANDS section with each command's synopsis,
 //! description and options (the layout of rsync(1) or ip(8), one page to install and to
 //! search). `--dir` also writes a page per command (`knot-scan.1`, as git and cargo ship
-//! them) for packagers who want `man knot-scan` to work.
+//! them) for packagers who want `man knot-scan` to work, each one written beside its name
+//! and renamed into place, never through an entry someone planted there (`pages`).
 
 use std::io::Write as _;
 use std::path::Path;
 
+mod pages;
+
 use crate::Exit;
 use crate::output::{Format, Messages, Printer, quote};
+use pages::{InTheWay, PageDir, PageError};
 
 /// The name the scripts complete and the pages are titled with.
 const BIN: &str = "knot";
@@ -48,24 +52,62 @@ pub fn man(dir: Option<&Path>, messages: Messages) -> Exit {
         ));
     }
     let mut printer = Printer::new(Format::Human, messages);
-    for (name, text) in pages {
-        let path = dir.join(&name);
-        if let Err(err) = std::fs::write(&path, text) {
-            let _ = printer.flush();
+    let writable_hint = || {
+        messages.hint(&format!(
+            "--dir names a directory that exists and can be written; create it first \
+             (mkdir -p {})",
+            quote(dir.as_os_str())
+        ));
+    };
+    let held = match PageDir::open(dir) {
+        Ok(held) => held,
+        Err(err) => {
             messages.error(&format!(
-                "cannot write the man page {}: {err}",
-                quote(path.as_os_str())
-            ));
-            messages.hint(&format!(
-                "--dir names a directory that exists and can be written; create it first \
-                 (mkdir -p {})",
+                "cannot write the man pages into {}: {err}",
                 quote(dir.as_os_str())
             ));
+            writable_hint();
             return Exit::Failure;
         }
-        let _ = printer.line(&quote(path.as_os_str()));
+    };
+    let mut exit = Exit::Success;
+    for (name, text) in pages {
+        let path = dir.join(&name);
+        match held.write(std::ffi::OsStr::new(&name), text.as_bytes()) {
+            Ok(()) => {
+                let _ = printer.line(&quote(path.as_os_str()));
+            }
+            // Left as it is; the other pages are still written.
+            Err(PageError::InTheWay(found)) => {
+                let _ = printer.flush();
+                messages.error(&format!(
+                    "cannot write {}: {} is in the way",
+                    quote(path.as_os_str()),
+                    found.name()
+                ));
+                let remove = match found {
+                    InTheWay::Symlink => format!("{BIN} rm"),
+                    InTheWay::Dir => "rmdir".to_owned(),
+                    InTheWay::Special(_) => "rm".to_owned(),
+                };
+                messages.hint(&format!(
+                    "remove it ({remove} {}) or choose another directory",
+                    crate::shell_word(path.as_os_str())
+                ));
+                exit = Exit::Failure;
+            }
+            Err(PageError::Io(err)) => {
+                let _ = printer.flush();
+                messages.error(&format!(
+                    "cannot write the man page {}: {err}",
+                    quote(path.as_os_str())
+                ));
+                writable_hint();
+                return Exit::Failure;
+            }
+        }
     }
-    Exit::Success
+    exit
 }
 
 /// knot's command, built (every subcommand knows its full name, `knot reparse decode`),

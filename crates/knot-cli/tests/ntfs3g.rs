@@ -1073,3 +1073,144 @@ fn mklink_front_end_takes_the_flavour_from_its_switch() {
         );
     }
 }
+
+/// A relative symlink whose target is gone reads, through ntfs-3g, as a symlink to the text
+/// `unsupported reparse tag 0xa000000c`, ntfs-3g's placeholder for a target it cannot
+/// translate. knot never takes that text for a path: `show` and `scan` judge the link by
+/// its stored target (`..\Data\gone` from the link's directory: dangling, resolved there),
+/// and `convert --absolute` keeps that target's meaning (`C:\Data\gone`).
+#[test]
+fn a_target_ntfs3g_cannot_translate_is_judged_by_its_stored_text() {
+    let Some(vol) = volume("a_target_ntfs3g_cannot_translate_is_judged_by_its_stored_text") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("Users")).unwrap();
+    fs::create_dir_all(vol.path("Data/gone")).unwrap();
+    vol.knot(["symlink", "--dir", "Users/S", "../Data/gone"])
+        .assert()
+        .code(0)
+        .stdout("created symlink 'Users/S' -> '..\\Data\\gone'\n");
+    fs::remove_dir(vol.path("Data/gone")).unwrap();
+    vol.remount();
+    let placeholder = fs::read_link(vol.path("Users/S")).unwrap();
+    assert!(
+        placeholder
+            .to_string_lossy()
+            .starts_with("unsupported reparse tag 0x"),
+        "ntfs-3g's placeholder: {placeholder:?}"
+    );
+    let gone = vol.path("Data/gone");
+    let gone = gone.to_str().unwrap();
+    vol.knot(["show", "Users/S"])
+        .assert()
+        .code(0)
+        .stdout(format!(
+            "Users/S\n  kind:       symlink\n  target:     ..\\Data\\gone (relative)\n  \
+         resolved:   {gone}\n  status:     dangling\n  tag:        0xa000000c\n  \
+         substitute: ..\\Data\\gone\n  print:      ..\\Data\\gone\n"
+        ));
+    let record = vol.show("Users/S");
+    assert_eq!(
+        (record["status"].as_str(), record["resolved"].as_str()),
+        (Some("dangling"), Some(gone))
+    );
+    let scanned = common::record(&mut vol.knot(["scan", "--json", "Users"]));
+    assert_eq!(
+        (scanned["status"].as_str(), scanned["resolved"].as_str()),
+        (Some("dangling"), Some(gone))
+    );
+    vol.knot(["scan", "--broken", "Users"])
+        .assert()
+        .code(0)
+        .stdout("Users/S -> ..\\Data\\gone  [dangling]\n");
+    vol.knot(["convert", "--absolute", "Users/S"])
+        .assert()
+        .code(0)
+        .stdout("replaced 'Users/S': '..\\Data\\gone' -> 'C:\\Data\\gone'\n")
+        .stderr("");
+    vol.remount();
+    let record = vol.show("Users/S");
+    assert_eq!(record["substitute_name"], "\\??\\C:\\Data\\gone");
+    assert_eq!(record["dir"], true);
+    assert_eq!(
+        (record["status"].as_str(), record["resolved"].as_str()),
+        (Some("dangling"), Some(gone))
+    );
+}
+
+/// `knot symlink --dir Users/Media 'D:\Media'` (the README's recipe) makes a link that works
+/// on Windows and that Linux cannot follow: ntfs-3g shows it under `.NTFS-3G/D:`, which
+/// nobody mapped. Its status is `elsewhere`, not `dangling`: `scan --broken` does not list
+/// it, `fix --broken --delete` leaves it (and removes the dangling link beside it), and du
+/// counts it by its flavour. With the drive mapped, it is followed there.
+#[test]
+fn a_link_to_another_windows_drive_is_elsewhere_and_never_broken() {
+    let Some(vol) = volume("a_link_to_another_windows_drive_is_elsewhere_and_never_broken") else {
+        return;
+    };
+    fs::create_dir(vol.path("Users")).unwrap();
+    vol.knot(["symlink", "--dir", "Users/Media", "D:\\Media"])
+        .assert()
+        .code(0)
+        .stdout("created symlink 'Users/Media' -> 'D:\\Media'\n");
+    vol.knot(["symlink", "--dir", "Users/Gone", "C:\\Gone"])
+        .assert()
+        .code(0);
+    vol.remount();
+    let media = reparse_data(&vol.path("Users/Media"));
+    let record = vol.show("Users/Media");
+    assert_eq!(
+        (
+            record["status"].as_str(),
+            record["resolved"].as_str(),
+            record["dir"].as_bool()
+        ),
+        (Some("elsewhere"), None, Some(true))
+    );
+    vol.knot(["show", "Users/Media"]).assert().code(0).stdout(
+        "Users/Media\n  kind:       symlink\n  target:     D:\\Media (absolute)\n  \
+             status:     elsewhere (on another Windows drive; not followed from here)\n  \
+             tag:        0xa000000c\n  substitute: \\??\\D:\\Media\n  print:      D:\\Media\n",
+    );
+    vol.knot(["scan", "--sort", "Users"])
+        .assert()
+        .code(0)
+        .stdout("Users/Gone  -> C:\\Gone  [dangling]\nUsers/Media -> D:\\Media  [elsewhere]\n");
+    vol.knot(["scan", "--broken", "Users"])
+        .assert()
+        .code(0)
+        .stdout("Users/Gone -> C:\\Gone  [dangling]\n");
+    let du = common::record(&mut vol.knot(["du", "--json", "Users"]));
+    assert_eq!(
+        (
+            du["kinds"]["broken_links"]["items"].as_u64(),
+            du["kinds"]["dir_symlinks"]["items"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    vol.knot(["fix", "Users", "--broken", "--delete"])
+        .assert()
+        .code(0)
+        .stdout("deleted 'Users/Gone' -> 'C:\\Gone'\n")
+        .stderr("");
+    vol.remount();
+    assert_eq!(reparse_data(&vol.path("Users/Media")), media);
+    assert_eq!(
+        fs::read_dir(vol.path("Users")).unwrap().count(),
+        1,
+        "only the dangling link went"
+    );
+    // With the drive mapped the ntfs-3g way, the link is followed there.
+    let other = tempfile::tempdir().unwrap();
+    fs::create_dir(other.path().join("Media")).unwrap();
+    fs::create_dir(vol.path(".NTFS-3G")).unwrap();
+    std::os::unix::fs::symlink(other.path(), vol.path(".NTFS-3G/D:")).unwrap();
+    let record = vol.show("Users/Media");
+    assert_eq!(record["status"], "ok");
+    assert_eq!(
+        record["resolved"].as_str(),
+        fs::canonicalize(other.path().join("Media"))
+            .unwrap()
+            .to_str()
+    );
+}

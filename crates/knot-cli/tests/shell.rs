@@ -37,6 +37,29 @@ const COMMANDS: [&str; 18] = [
     "decode",
 ];
 
+/// The pages `knot man --dir` writes, in the order it writes them.
+const PAGES: [&str; 19] = [
+    "knot.1",
+    "knot-symlink.1",
+    "knot-junction.1",
+    "knot-hardlink.1",
+    "knot-link.1",
+    "knot-show.1",
+    "knot-rm.1",
+    "knot-retarget.1",
+    "knot-convert.1",
+    "knot-scan.1",
+    "knot-du.1",
+    "knot-fix.1",
+    "knot-hardlinks.1",
+    "knot-apply.1",
+    "knot-compat.1",
+    "knot-reparse.1",
+    "knot-reparse-decode.1",
+    "knot-completions.1",
+    "knot-man.1",
+];
+
 /// The tool `name` from the system's directories, or `None` (after saying why) when it is
 /// not installed.
 fn tool(test: &str, name: &str, package: &str) -> Option<PathBuf> {
@@ -347,35 +370,14 @@ fn the_man_page_renders_with_man() {
 fn man_dir_writes_a_page_per_command() {
     let env = Env::new();
     env.mkdir("man1");
-    let pages = [
-        "knot.1",
-        "knot-symlink.1",
-        "knot-junction.1",
-        "knot-hardlink.1",
-        "knot-link.1",
-        "knot-show.1",
-        "knot-rm.1",
-        "knot-retarget.1",
-        "knot-convert.1",
-        "knot-scan.1",
-        "knot-du.1",
-        "knot-fix.1",
-        "knot-hardlinks.1",
-        "knot-apply.1",
-        "knot-compat.1",
-        "knot-reparse.1",
-        "knot-reparse-decode.1",
-        "knot-completions.1",
-        "knot-man.1",
-    ];
-    let listed: String = pages.iter().map(|p| format!("'man1/{p}'\n")).collect();
+    let listed: String = PAGES.iter().map(|p| format!("'man1/{p}'\n")).collect();
     run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
     let mut names: Vec<String> = std::fs::read_dir(env.path("man1"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    let mut expected = pages.map(str::to_owned).to_vec();
+    let mut expected = PAGES.map(str::to_owned).to_vec();
     expected.sort();
     assert_eq!(names, expected);
     let page = std::fs::read_to_string(env.path("man1/knot.1")).unwrap();
@@ -397,11 +399,104 @@ fn man_dir_that_is_missing_names_it_and_the_fix() {
         &mut env.knot(["man", "--dir", "nowhere"]),
         1,
         "",
-        "knot: cannot write the man page 'nowhere/knot.1': No such file or directory (os \
+        "knot: cannot write the man pages into 'nowhere': No such file or directory (os \
          error 2)\n\
          knot: hint: --dir names a directory that exists and can be written; create it \
          first (mkdir -p 'nowhere')\n",
     );
+}
+
+/// `knot man --dir DIR` writes only files it makes, inside DIR: a link planted at a page's
+/// name (to a file outside DIR, or to a name that does not exist) is not written through,
+/// a FIFO is not opened (which would block), a directory is left. Each is refused by
+/// name with the fix, the other pages are written, it exits 1, and no hidden name stays.
+#[test]
+fn man_dir_never_writes_through_what_was_planted_in_it() {
+    let env = Env::new();
+    env.mkdir("man1");
+    env.file("victim", "precious");
+    symlink("../victim", env.path("man1/knot.1")).unwrap();
+    symlink("../missing", env.path("man1/knot-symlink.1")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        env.path("man1/knot-junction.1"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    env.mkdir("man1/knot-hardlink.1");
+    let listed: String = PAGES[4..].iter().map(|p| format!("'man1/{p}'\n")).collect();
+    run(
+        // A FIFO opened for writing blocks until a reader comes: bounded, not hung.
+        env.knot(["man", "--dir", "man1"])
+            .timeout(std::time::Duration::from_secs(60)),
+        1,
+        &listed,
+        "knot: cannot write 'man1/knot.1': a symlink is in the way\n\
+         knot: hint: remove it (knot rm man1/knot.1) or choose another directory\n\
+         knot: cannot write 'man1/knot-symlink.1': a symlink is in the way\n\
+         knot: hint: remove it (knot rm man1/knot-symlink.1) or choose another directory\n\
+         knot: cannot write 'man1/knot-junction.1': a FIFO is in the way\n\
+         knot: hint: remove it (rm man1/knot-junction.1) or choose another directory\n\
+         knot: cannot write 'man1/knot-hardlink.1': a directory is in the way\n\
+         knot: hint: remove it (rmdir man1/knot-hardlink.1) or choose another directory\n",
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("victim")).unwrap(),
+        "precious"
+    );
+    assert!(env.path("missing").symlink_metadata().is_err());
+    assert_eq!(env.names(), ["man1", "victim"]);
+    let mut names: Vec<String> = std::fs::read_dir(env.path("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut expected = PAGES.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(names, expected, "no hidden name left behind");
+    // What was planted is as it was.
+    assert_eq!(
+        std::fs::read_link(env.path("man1/knot.1")).unwrap(),
+        Path::new("../victim")
+    );
+    assert_eq!(
+        std::fs::read_link(env.path("man1/knot-symlink.1")).unwrap(),
+        Path::new("../missing")
+    );
+    let fifo = std::fs::symlink_metadata(env.path("man1/knot-junction.1")).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.file_type()));
+    assert!(
+        std::fs::read_dir(env.path("man1/knot-hardlink.1"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    let page = std::fs::read_to_string(env.path("man1/knot-man.1")).unwrap();
+    assert!(page.starts_with(".ie "), "{page}");
+}
+
+/// A regular file at a page's name is an old page: replaced by the new one, never
+/// written into, so a hard link planted there (a second name of a file outside DIR)
+/// leaves that file as it was.
+#[test]
+fn man_dir_replaces_an_old_page_without_writing_into_it() {
+    let env = Env::new();
+    env.mkdir("man1");
+    env.file("victim", "precious");
+    std::fs::hard_link(env.path("victim"), env.path("man1/knot.1")).unwrap();
+    env.file("man1/knot-scan.1", "an old page");
+    let listed: String = PAGES.iter().map(|p| format!("'man1/{p}'\n")).collect();
+    run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
+    assert_eq!(
+        std::fs::read_to_string(env.path("victim")).unwrap(),
+        "precious"
+    );
+    let page = std::fs::read_to_string(env.path("man1/knot.1")).unwrap();
+    assert_eq!(page, stdout_of(&["man"]));
+    let scan = std::fs::read_to_string(env.path("man1/knot-scan.1")).unwrap();
+    assert!(scan.contains("knot-scan"), "{scan}");
 }
 
 /// A tree whose scan prints one dangling link, coloured: the target in cyan and the

@@ -301,7 +301,8 @@ pub enum Repair {
     /// Retarget each link whose target starts with an OLD prefix; the first rewrite that
     /// matches wins.
     Replace(Vec<Rewrite>),
-    /// Remove each link that dangles (status `dangling`, `loop` or `too-long`).
+    /// Remove each link that dangles (status `dangling`, `loop` or `too-long`; never one
+    /// that leads `elsewhere`, to another Windows drive, which may well work there).
     DeleteBroken,
 }
 

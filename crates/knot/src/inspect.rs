@@ -9,7 +9,7 @@ use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, resolve_dangling};
-use crate::sys::{self, At, FileType};
+use crate::sys::{self, At, FileType, Leads};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
 /// special file (reported with its kind; it is not an error to ask).
@@ -139,8 +139,8 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
                 Err(e) => return Ok(Err(Error::io(Op::Inspect, path, e))),
             };
             let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
-            if let Some(leads_to) = stored.fill(&mut link) {
-                resolve(source, &mut link, &leads_to);
+            if let Some(leads) = stored.fill(&mut link) {
+                resolve(source, &mut link, &leads);
             }
             link
         }
@@ -170,22 +170,29 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
 }
 
 /// Fills in `status`, `dir` and `resolved` by following the link, which `show` was asked to
-/// do: the status is the answer to "does it lead somewhere?".
-fn resolve(source: Source<'_>, link: &mut Link, target: &Path) {
-    match source.stat() {
+/// do: the status is the answer to "does it lead somewhere?". A link the system cannot
+/// follow where Windows would (ntfs-3g) is judged by the path it stores instead.
+fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
+    let at = leads.judged_at(&link.path);
+    let (found, resolved) = if leads.followed {
+        (source.stat(), source.canonical(&link.path))
+    } else {
+        (sys::stat(&at), canonical(&at))
+    };
+    match found {
         Ok(meta) => {
             link.status = Some(Status::Ok);
             // A Windows link's own flavour, where it has one, stands.
             link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
-            link.resolved = source.canonical(&link.path).ok();
+            link.resolved = resolved.ok();
             if meta.ty == FileType::Other {
-                link.special = sys::special(&link.path, true);
+                link.special = sys::special(&at, true);
             }
         }
         // A system's "loop" may be a chain that is only too long: walked to tell.
-        Err(err) => link.status = Some(failed_status(&link.path, &err)),
+        Err(err) => link.status = Some(failed_status(&at, &err)),
     }
     if link.resolved.is_none() {
-        link.resolved = resolve_dangling(&link.path, target).ok();
+        link.resolved = resolve_dangling(&link.path, &leads.path).ok();
     }
 }

@@ -257,6 +257,11 @@ pub enum Status {
     TooLong,
     /// Permission or I/O error while resolving.
     Unreadable,
+    /// On an NTFS volume read from Linux (ntfs-3g): the target is on another Windows drive
+    /// than the volume's own (`C:`), which ntfs-3g does not map (no `.NTFS-3G/X:` at the
+    /// volume's root), or on another volume or a network share: it cannot be followed or
+    /// judged from here, and may well work on Windows. Not broken, and never followed.
+    Elsewhere,
 }
 
 impl Status {
@@ -268,12 +273,14 @@ impl Status {
             Status::Loop => "loop",
             Status::TooLong => "too-long",
             Status::Unreadable => "unreadable",
+            Status::Elsewhere => "elsewhere",
         }
     }
 
     /// Whether the link is broken (`dangling`, `loop` or `too-long`: the system cannot
     /// open the path), as [`ScanBuilder::broken`](crate::scan::ScanBuilder::broken) (the
-    /// CLI's `scan --broken`) means it.
+    /// CLI's `scan --broken`, and so `fix --broken --delete`) means it. A link that leads
+    /// `elsewhere` is not: it was not judged, only not followed.
     pub fn is_broken(self) -> bool {
         matches!(self, Status::Dangling | Status::Loop | Status::TooLong)
     }

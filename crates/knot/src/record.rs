@@ -53,7 +53,8 @@ pub struct Record {
     /// The absolute path the target leads to.
     #[serde(default, with = "serde_opt_name")]
     pub resolved: Option<PathBuf>,
-    /// Where the link leads: `ok`, `dangling`, `loop`, `too-long`, `unreadable`.
+    /// Where the link leads: `ok`, `dangling`, `loop`, `too-long`, `unreadable`,
+    /// `elsewhere`.
     #[serde(default, with = "status")]
     pub status: Option<Status>,
     /// The reparse tag, written as `0x` and eight hex digits.
@@ -208,12 +209,13 @@ mod status {
     use super::*;
 
     /// Every status, to read one back by its name.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Ok,
         Status::Dangling,
         Status::Loop,
         Status::TooLong,
         Status::Unreadable,
+        Status::Elsewhere,
     ];
 
     pub fn serialize<S: Serializer>(status: &Option<Status>, s: S) -> Result<S::Ok, S::Error> {
@@ -230,7 +232,7 @@ mod status {
             .ok_or_else(|| {
                 serde::de::Error::invalid_value(
                     serde::de::Unexpected::Str(&word),
-                    &"ok, dangling, loop, too-long or unreadable",
+                    &"ok, dangling, loop, too-long, unreadable or elsewhere",
                 )
             })
     }

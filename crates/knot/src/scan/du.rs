@@ -38,7 +38,7 @@ use super::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use super::{Progress, WalkState};
 use crate::error::{Error, Op, Result};
 use crate::link::Kind;
-use crate::sys::{self, FileType, Meta};
+use crate::sys::{self, FileType, Judge, Meta, Stored};
 
 /// Items and bytes of one kind of entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,7 +93,8 @@ pub enum DuKind {
     /// file system than the one that lists it.
     MountPoint,
     /// Links (symbolic links, junctions, mount points) that lead nowhere: dangling, a
-    /// loop, a chain too long.
+    /// loop, a chain too long. Not a link to another Windows drive on an NTFS volume read
+    /// through ntfs-3g (`elsewhere`): it is counted by its flavour.
     Broken,
     /// FIFOs, sockets and devices.
     Other,
@@ -549,9 +550,35 @@ impl Seen {
 
 /// Where a link is counted: by what it is and where it leads. Asked by path, for a root.
 fn link_row(path: &Path, meta: &Meta) -> Row {
-    let kind = sys::read_link(path).map(|stored| stored.kind);
-    let leads = sys::stat(path).map(|target| target.ty == FileType::Dir);
-    row_of_link(meta, kind.ok(), leads.ok())
+    let stored = sys::read_link(path).ok();
+    let to_dir = to_dir_of(
+        stored.as_ref(),
+        || sys::stat(path),
+        |to| sys::stat(&crate::path::resolve_against_link(path, to)),
+    );
+    row_of_link(meta, stored.map(|stored| stored.kind), to_dir)
+}
+
+/// Whether the link that stores `stored` (`None`: unreadable) leads to a directory
+/// (`None`: it leads nowhere), by `follow`ing it; where the system cannot follow it as
+/// Windows would (ntfs-3g), by a `look` at the path it stores (relative: from its
+/// directory). A link to another Windows drive is not judged, so it is never counted
+/// broken: it leads to what its flavour says.
+fn to_dir_of(
+    stored: Option<&Stored>,
+    follow: impl FnOnce() -> std::io::Result<Meta>,
+    look: impl FnOnce(&Path) -> std::io::Result<Meta>,
+) -> Option<bool> {
+    let is_dir = |target: Meta| target.ty == FileType::Dir;
+    match stored {
+        Some(stored) if stored.judge == Judge::Elsewhere => Some(stored.dir == Some(true)),
+        Some(Stored {
+            judge: Judge::Path,
+            leads_to: Some(to),
+            ..
+        }) => look(to).map(is_dir).ok(),
+        _ => follow().map(is_dir).ok(),
+    }
 }
 
 /// A link's row: `kind` as read (`None`: unreadable), `to_dir` whether it leads to a
@@ -607,12 +634,19 @@ impl Filter for DuFilter {
             FileType::File if meta.nlink > 1 => (Row::Kind(DuKind::HardLinked), Next::Skip),
             FileType::File => (Row::Kind(DuKind::File), Next::Skip),
             FileType::Link => {
-                let kind = dir.read_link_at(name).map(|stored| stored.kind).ok();
-                let to_dir = dir
-                    .stat_at(name, true)
-                    .map(|target| target.ty == FileType::Dir)
-                    .ok();
-                (row_of_link(&meta, kind, to_dir), Next::Skip)
+                let stored = dir.read_link_at(name).ok();
+                let to_dir = to_dir_of(
+                    stored.as_ref(),
+                    || dir.stat_at(name, true),
+                    |to| {
+                        let base = dir.real_path_at(std::ffi::OsStr::new("."))?;
+                        sys::stat(&base.join(to))
+                    },
+                );
+                (
+                    row_of_link(&meta, stored.map(|stored| stored.kind), to_dir),
+                    Next::Skip,
+                )
             }
             FileType::Other => (Row::Kind(DuKind::Other), Next::Skip),
         };

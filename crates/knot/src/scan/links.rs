@@ -12,7 +12,7 @@ use super::{Detail, Entry, WalkState};
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{parent_dir, resolve_target};
-use crate::sys::{At, Dir, FileType, Meta};
+use crate::sys::{At, Dir, FileType, Leads, Meta};
 
 /// What a scan reports, decided once.
 #[derive(Clone, Debug)]
@@ -162,51 +162,68 @@ impl LinkFilter {
         let mut link = Link::new(path, Kind::Symlink);
         let read = detail >= Detail::Target || config.kinds.is_some();
         // Where the system follows the link: `None` once read for a reparse point that
-        // leads nowhere (a WOF-compressed or cloud file), which gets no status.
-        let mut leads_to = None;
+        // leads nowhere (a WOF-compressed or cloud file), which gets no status, or to
+        // another Windows drive (ntfs-3g), which is `elsewhere` and never followed.
+        let mut leads = None;
         let mut leads_somewhere = true;
         if read {
             let stored = dir
                 .read_link_at(name)
                 .map_err(|e| Error::io(Op::Scan, &link.path, e))?;
-            leads_to = stored.fill(&mut link);
-            leads_somewhere = leads_to.is_some();
+            leads = stored.fill(&mut link);
+            leads_somewhere = leads.is_some();
         }
+        // A link the system cannot follow where Windows would (ntfs-3g) is judged by the
+        // path it stores, from this directory's real path, and is not walked into.
+        let base = || {
+            dir.real_path_at(OsStr::new("."))
+                .or_else(|_| std::path::absolute(parent_dir(&link.path)))
+        };
+        let unfollowed = leads.as_ref().filter(|leads| !leads.followed);
         let mut leads_to_dir = None;
         if leads_somewhere && (detail >= Detail::Status || config.follow) {
-            match dir.stat_at(name, true) {
+            let at = unfollowed.map(|leads| match base() {
+                Ok(base) => base.join(&leads.path),
+                Err(_) => leads.judged_at(&link.path),
+            });
+            let meta = match &at {
+                Some(at) => crate::sys::stat(at),
+                None => dir.stat_at(name, true),
+            };
+            let at = at.as_deref().unwrap_or(&link.path);
+            match meta {
                 Ok(meta) => {
                     let is_dir = meta.ty == FileType::Dir;
-                    leads_to_dir = is_dir.then(|| FileId::of(&meta));
+                    leads_to_dir = (is_dir && unfollowed.is_none()).then(|| FileId::of(&meta));
                     link.status = Some(Status::Ok);
                     if link.dir.is_none() {
                         link.dir = Some(is_dir);
                     }
                 }
                 // A system's "loop" may be a chain that is only too long (issue 10.19).
-                Err(err) => link.status = Some(crate::chain::failed_status(&link.path, &err)),
+                Err(err) => link.status = Some(crate::chain::failed_status(at, &err)),
             }
             if detail < Detail::Status {
-                link.status = None;
                 link.dir = None;
             }
         }
+        // Only as far as asked: a status from the read (`elsewhere`) goes too.
+        if detail < Detail::Status {
+            link.status = None;
+        }
         if detail >= Detail::Full {
-            if link.status == Some(Status::Ok) {
+            if link.status == Some(Status::Ok) && unfollowed.is_none() {
                 link.resolved = dir.real_path_at(name).ok();
             }
             if link.resolved.is_none()
-                && let Some(target) = &leads_to
+                && let Some(Leads { path: target, .. }) = &leads
             {
                 // As `inspect` resolves it (`path::resolve_target`), each part of the
                 // target named from this directory, which is where the kernel starts;
                 // from the directory's real path (its own path may run through links),
                 // or from the path as scanned where the kernel cannot name the directory
                 // (past a page of path).
-                let base = dir
-                    .real_path_at(OsStr::new("."))
-                    .or_else(|_| std::path::absolute(parent_dir(&link.path)));
-                link.resolved = base.ok().map(|base| {
+                link.resolved = base().ok().map(|base| {
                     resolve_target(&base, target, |part| dir.real_path_at(part.as_os_str()))
                 });
             }

@@ -239,7 +239,8 @@ impl ScanBuilder {
         self
     }
 
-    /// Reports only broken links: status `dangling` or `loop`.
+    /// Reports only broken links: status `dangling`, `loop` or `too-long`
+    /// ([`Status::is_broken`](crate::Status::is_broken); never `elsewhere`).
     pub fn broken(&mut self, yes: bool) -> &mut ScanBuilder {
         self.broken = yes;
         self

@@ -66,7 +66,7 @@ use std::path::{Path, PathBuf};
 
 use knot_reparse::Tag;
 
-use crate::link::{Flavour, Kind, Link};
+use crate::link::{Flavour, Kind, Link, Status};
 
 // The backend contract: every backend (unix.rs, windows/, unsupported.rs) exports these
 // calls and types with these signatures, and `check_backend!` below makes the compiler hold
@@ -385,16 +385,67 @@ pub(crate) struct Stored {
     /// The reparse tag, names and raw buffer, for reparse points.
     pub(crate) reparse: Option<ReparseData>,
     /// Where the system follows the link, when that differs from `target`: ntfs-3g shows a
-    /// junction to `C:\x` as a symlink to `<mount point>/x`.
+    /// junction to `C:\x` as a symlink to `<mount point>/x`. Where the link is not
+    /// followed ([`Judge::Path`]), the path knot looks at instead.
     pub(crate) leads_to: Option<PathBuf>,
+    /// How knot tells where the link leads.
+    pub(crate) judge: Judge,
+}
+
+/// How knot tells where a link leads. Following the link, as the system does, is the rule;
+/// an NTFS volume read through ntfs-3g has the two exceptions, where the system's view
+/// of the link is not where Windows would go (`sys/ntfs3g.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Judge {
+    /// By following the link itself.
+    Follow,
+    /// By looking at the path `leads_to` (from the link's directory, where it is
+    /// relative), not through the link: the system cannot follow the link where Windows
+    /// would. ntfs-3g shows a link whose target it could not translate as a symlink to
+    /// a placeholder text, which is no path.
+    #[cfg_attr(
+        not(target_os = "linux"),
+        allow(dead_code, reason = "only Linux has ntfs-3g")
+    )]
+    Path,
+    /// Not at all: the target is on another Windows drive or volume, which this system
+    /// does not reach ([`Status::Elsewhere`](crate::link::Status::Elsewhere)).
+    #[cfg_attr(
+        not(target_os = "linux"),
+        allow(dead_code, reason = "only Linux has ntfs-3g")
+    )]
+    Elsewhere,
+}
+
+/// Where a link leads, as [`Stored::fill`] hands it over to be judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Leads {
+    /// The target as the system reads it, relative to the link's directory or absolute.
+    pub(crate) path: PathBuf,
+    /// Whether following the link gets there; where not ([`Judge::Path`]), `path` is
+    /// looked at instead.
+    pub(crate) followed: bool,
+}
+
+impl Leads {
+    /// The path to stat to judge the link at `link`: the link itself where the system
+    /// follows it, else the path it leads to, from the link's directory.
+    pub(crate) fn judged_at(&self, link: &Path) -> PathBuf {
+        if self.followed {
+            link.to_path_buf()
+        } else {
+            crate::path::resolve_against_link(link, &self.path)
+        }
+    }
 }
 
 impl Stored {
-    /// Fills in `link`'s record from what it stores, and returns the path the system
-    /// follows when the link leads to one, for the caller to resolve. An AppExecLink names
-    /// a program, and a reparse point that is not a link (a WOF-compressed or cloud file)
-    /// leads nowhere: those get no status.
-    pub(crate) fn fill(self, link: &mut Link) -> Option<PathBuf> {
+    /// Fills in `link`'s record from what it stores, and returns where it leads, for the
+    /// caller to judge. An AppExecLink names a program, and a reparse point that is not a
+    /// link (a WOF-compressed or cloud file) leads nowhere: those get no status. A link
+    /// to another drive ([`Judge::Elsewhere`]) is judged here, `elsewhere`, and leads
+    /// nowhere the caller could look.
+    pub(crate) fn fill(self, link: &mut Link) -> Option<Leads> {
         link.kind = self.kind;
         if self.dir.is_some() {
             link.dir = self.dir;
@@ -410,7 +461,16 @@ impl Stored {
                 link.relative = Some(self.relative);
                 let leads_to = self.leads_to.unwrap_or_else(|| self.target.clone());
                 link.target = Some(self.target);
-                Some(leads_to)
+                match self.judge {
+                    Judge::Elsewhere => {
+                        link.status = Some(Status::Elsewhere);
+                        None
+                    }
+                    judge => Some(Leads {
+                        path: leads_to,
+                        followed: judge == Judge::Follow,
+                    }),
+                }
             }
             Kind::Reparse(Tag::APPEXECLINK) => {
                 link.target = Some(self.target);

@@ -28,8 +28,8 @@ use rustix::io::Errno;
 
 use super::error::Error as SysError;
 use super::unix::fs_type;
-use super::{At, Junctions, Request, Stored, Strategy, Written};
-use crate::link::Flavour;
+use super::{At, Judge, Junctions, Request, Stored, Strategy, Written};
+use crate::link::{Flavour, Kind};
 
 /// The raw reparse point of a file.
 const REPARSE_DATA: &str = "system.ntfs_reparse_data";
@@ -70,6 +70,14 @@ fn refuse(target: &Path, why: String) -> io::Error {
 }
 
 impl Volume {
+    /// The ntfs-3g volume that holds the directory `dir` names, if it is on one.
+    fn of(dir: &Path) -> io::Result<Option<Volume>> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(dir, flags, Mode::empty())?;
+        Volume::of_dir(std::os::fd::AsFd::as_fd(&fd))
+    }
+
     /// The ntfs-3g volume that holds the directory held open as `dir`, if it is on one:
     /// FUSE by `fstatfs`, and ntfs-3g by the attribute `system.ntfs_attrib`, which only
     /// ntfs-3g has (read through `/proc/self/fd/N`: a held directory may be an `O_PATH`
@@ -669,10 +677,12 @@ fn on_volume(dir: &Path) -> bool {
         && rustix::fs::getxattr(dir, ATTRIB, &mut [0u8; 4]).is_ok()
 }
 
-/// Whether the open directory `dir` is on an ntfs-3g volume (for the scanner, which asks
-/// once per directory that holds links).
-pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>) -> bool {
-    if !fuse_mounted() {
+/// Whether the open directory `dir` is on an ntfs-3g volume. The scanner asks once per
+/// directory that holds links, and where the mount table had no FUSE file system when the
+/// process first read it, asks nothing; a directory held to change entries in (`held`)
+/// is always asked itself.
+pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>, held: bool) -> bool {
+    if !held && !fuse_mounted() {
         return false;
     }
     let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
@@ -757,15 +767,168 @@ fn magic(f_type: impl Into<i64>) -> i64 {
 /// The link at `path` as its reparse point describes it (`text`, ntfs-3g's translation,
 /// is where the kernel follows it); `None` when it has none. An attribute that cannot be
 /// read (EACCES, EIO) is an error, not a link without one.
+///
+/// Where ntfs-3g's view is not where Windows would go, the link is judged by its stored
+/// target instead ([`judge`]): a target ntfs-3g could not translate (its placeholder text
+/// is never taken for a path), and one on another Windows drive (`elsewhere`).
 fn stored(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
     let Some(raw) = read_attribute(path)? else {
         return Ok(None);
     };
-    Ok(Some(super::reparse::record(
-        raw,
-        directory_attribute(path),
-        Some(text),
-    )))
+    let view = (!is_untranslated(text)).then_some(text);
+    let mut stored = super::reparse::record(raw, directory_attribute(path), view);
+    let target = match (&stored.kind, &stored.reparse) {
+        (Kind::Symlink | Kind::Junction | Kind::MountPoint, Some(reparse)) => {
+            reparse.substitute_name.as_deref().and_then(OsStr::to_str)
+        }
+        _ => None,
+    };
+    let Some(target) = target.map(|name| windows_target(name, stored.relative)) else {
+        return Ok(Some(stored));
+    };
+    let mapped = |dir: &Path| dir.symlink_metadata().is_ok();
+    let root = || {
+        let volume = Volume::of(crate::path::parent_dir(path)).ok()??;
+        volume.root_mount().map(Path::to_path_buf)
+    };
+    if let Some((judge, leads_to)) = judge(&target, text, mapped, root) {
+        stored.judge = judge;
+        stored.leads_to = Some(leads_to);
+    }
+    Ok(Some(stored))
+}
+
+/// What ntfs-3g's `readlink` gives for a reparse point whose target it could not
+/// translate (`ntfs_make_symlink` fails, and `src/ntfs-3g.c` answers this text and the
+/// tag in hex): a relative target it did not find, `\x` it did not find, a network path.
+/// A placeholder, never a path.
+const UNTRANSLATED: &[u8] = b"unsupported reparse tag 0x";
+
+fn is_untranslated(text: &Path) -> bool {
+    text.as_os_str().as_bytes().starts_with(UNTRANSLATED)
+}
+
+/// A link's target as Windows follows it (its substitute name), in the parts knot judges
+/// it by on the volume.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum WindowsTarget<'a> {
+    /// Relative to the link's directory (SYMLINK_FLAG_RELATIVE): its names, `..` kept.
+    Relative(Vec<&'a str>),
+    /// From the root of the link's own volume (`\x`, with the relative flag).
+    Rooted(Vec<&'a str>),
+    /// On the drive `X:` (`\??\X:\x`): the letter, in upper case, and the names.
+    Drive(char, Vec<&'a str>),
+    /// The volume `Volume{GUID}` (`\??\Volume{GUID}\`), by that name.
+    Volume(&'a str),
+    /// Anything else: a network path (`\??\UNC\server\share`), a drive-relative `X:x`.
+    Other,
+}
+
+/// The [`WindowsTarget`] of a substitute name; `relative` is SYMLINK_FLAG_RELATIVE.
+fn windows_target(name: &str, relative: bool) -> WindowsTarget<'_> {
+    fn names(rest: &str) -> Vec<&str> {
+        // `/` is never part of an NTFS name.
+        rest.split(['\\', '/']).filter(|n| !n.is_empty()).collect()
+    }
+    let nt = name
+        .strip_prefix(r"\??\")
+        .or_else(|| name.strip_prefix(r"\\?\"));
+    let rest = nt.unwrap_or(name);
+    match rest.as_bytes() {
+        [letter, b':', b'\\' | b'/', ..] if letter.is_ascii_alphabetic() => {
+            return WindowsTarget::Drive(
+                char::from(letter.to_ascii_uppercase()),
+                names(&rest[3..]),
+            );
+        }
+        [letter, b':'] if letter.is_ascii_alphabetic() => {
+            return WindowsTarget::Drive(char::from(letter.to_ascii_uppercase()), Vec::new());
+        }
+        [_, b':', ..] => return WindowsTarget::Other,
+        _ => {}
+    }
+    if nt.is_some() {
+        return match rest.split(['\\', '/']).next() {
+            Some(volume) if volume.starts_with("Volume{") => WindowsTarget::Volume(volume),
+            _ => WindowsTarget::Other,
+        };
+    }
+    match (relative, rest.strip_prefix(['\\', '/'])) {
+        (false, _) => WindowsTarget::Other,
+        (true, Some(rooted)) => WindowsTarget::Rooted(names(rooted)),
+        (true, None) => WindowsTarget::Relative(names(rest)),
+    }
+}
+
+/// How a link on the volume is judged, where ntfs-3g's view of it (`view`, what its
+/// `readlink` gives) is not where Windows would go: the [`Judge`] and the path to look at
+/// (for [`Judge::Elsewhere`], the view, kept for a conversion to start from). `None`
+/// where following the link is right: ntfs-3g translated the target onto the volume, or
+/// into a mapping of another drive that exists.
+///
+/// ntfs-3g (`libntfs-3g/reparse.c`, `ntfs_get_fulllink`, `ntfs_get_abslink`) takes an
+/// absolute target `X:\path` as `<mount>/.NTFS-3G/X:/path` when that mapping exists (a
+/// symlink the user makes to where drive X is mounted), else as `<mount>/path` when it
+/// finds that path on this volume, else as `<mount>/.NTFS-3G/X:/path` all the same. So:
+/// - through a mapping that exists: followed, there;
+/// - on the volume's own drive (`C:`, as `--drive` defaults to), not found: the path
+///   under the volume's root, judged there (`mapped` says whether a mapping exists);
+/// - on another drive with no mapping, or another volume or a network path: `elsewhere`,
+///   even where ntfs-3g found a path of that name on this volume (it is another drive's);
+/// - a target ntfs-3g could not translate at all (a placeholder, not a path): a relative
+///   one from the link's directory, `\x` under the volume's root (`root`).
+fn judge(
+    target: &WindowsTarget<'_>,
+    view: &Path,
+    mapped: impl Fn(&Path) -> bool,
+    root: impl FnOnce() -> Option<PathBuf>,
+) -> Option<(Judge, PathBuf)> {
+    let untranslated = is_untranslated(view);
+    let elsewhere = || Some((Judge::Elsewhere, view.to_path_buf()));
+    let under =
+        |dir: PathBuf, names: &[&str]| -> PathBuf { names.iter().fold(dir, |d, n| d.join(n)) };
+    match target {
+        WindowsTarget::Relative(names) => {
+            untranslated.then(|| (Judge::Path, under(PathBuf::new(), names)))
+        }
+        WindowsTarget::Rooted(names) if untranslated => match root() {
+            Some(root) => Some((Judge::Path, under(root, names))),
+            None => elsewhere(),
+        },
+        WindowsTarget::Rooted(_) => None,
+        WindowsTarget::Drive(letter, names) => {
+            let drive = format!("{letter}:");
+            match mapping_in(view, &drive) {
+                Some(mapping) if mapped(&mapping) => None,
+                Some(_) | None if *letter != 'C' => elsewhere(),
+                Some(mapping) => {
+                    // `<mount>/.NTFS-3G/C:`: the volume's root is `<mount>`.
+                    let mount = mapping.parent().and_then(Path::parent)?;
+                    Some((Judge::Path, under(mount.to_path_buf(), names)))
+                }
+                None if untranslated => match root() {
+                    Some(root) => Some((Judge::Path, under(root, names))),
+                    None => elsewhere(),
+                },
+                None => None,
+            }
+        }
+        WindowsTarget::Volume(volume) => match mapping_in(view, volume) {
+            Some(mapping) if mapped(&mapping) => None,
+            _ => elsewhere(),
+        },
+        WindowsTarget::Other => untranslated.then(|| (Judge::Elsewhere, view.to_path_buf())),
+    }
+}
+
+/// `<mount>/.NTFS-3G/NAME`, where ntfs-3g's view of a link runs through its mapping
+/// `NAME` (`X:` or `Volume{GUID}`) at the volume's root: the view's part up to it.
+fn mapping_in(view: &Path, name: &str) -> Option<PathBuf> {
+    let parts: Vec<Component<'_>> = view.components().collect();
+    let at = parts
+        .windows(2)
+        .position(|pair| pair[0].as_os_str() == ".NTFS-3G" && pair[1].as_os_str() == name)?;
+    Some(parts[..at + 2].iter().collect())
 }
 
 /// Whether any FUSE file system that could be ntfs-3g is mounted: ntfs-3g mounts as type
@@ -931,6 +1094,103 @@ mod tests {
                 .outside(Path::new("/x"))
                 .to_string()
                 .contains("'/mnt/.NTFS-3G/D:'")
+        );
+    }
+
+    #[test]
+    fn windows_targets_by_their_parts() {
+        use WindowsTarget::*;
+        assert_eq!(
+            windows_target(r"..\Data\gone", true),
+            Relative(vec!["..", "Data", "gone"])
+        );
+        assert_eq!(windows_target(r"\Data\x", true), Rooted(vec!["Data", "x"]));
+        assert_eq!(
+            windows_target(r"\??\d:\Media", false),
+            Drive('D', vec!["Media"])
+        );
+        assert_eq!(windows_target(r"\??\C:\", false), Drive('C', vec![]));
+        assert_eq!(
+            windows_target(r"\\?\C:\a\b", false),
+            Drive('C', vec!["a", "b"])
+        );
+        assert_eq!(windows_target(r"E:\x", true), Drive('E', vec!["x"]));
+        assert_eq!(
+            windows_target(r"\??\Volume{01234567-89ab}\", false),
+            Volume("Volume{01234567-89ab}")
+        );
+        assert_eq!(windows_target(r"\??\UNC\server\share", false), Other);
+        assert_eq!(windows_target(r"D:x", true), Other);
+        assert_eq!(windows_target(r"x", false), Other);
+    }
+
+    /// ntfs-3g's view of a link, case by case, judged where Windows would go: its
+    /// placeholder is never a path, and a link to another drive is `elsewhere`, not
+    /// dangling.
+    #[test]
+    fn links_are_judged_where_windows_would_go() {
+        let placeholder = Path::new("unsupported reparse tag 0xa000000c");
+        let no_mapping = |_: &Path| false;
+        let mapping = |dir: &Path| dir == Path::new("/mnt/.NTFS-3G/D:");
+        let root = || Some(PathBuf::from("/mnt"));
+        let no_root = || None;
+        let judged = |target: &WindowsTarget<'_>, view: &str, mapped: &dyn Fn(&Path) -> bool| {
+            judge(target, Path::new(view), mapped, root)
+        };
+        let path = |p: &str| Some((Judge::Path, PathBuf::from(p)));
+        let elsewhere = |view: &str| Some((Judge::Elsewhere, PathBuf::from(view)));
+        let relative = windows_target(r"..\Data\gone", true);
+        // Translated: followed as ntfs-3g shows it.
+        assert_eq!(judged(&relative, "../Data/gone", &no_mapping), None);
+        // The placeholder is never a path: the stored target, from the link's directory.
+        assert_eq!(
+            judge(&relative, placeholder, no_mapping, no_root),
+            path("../Data/gone")
+        );
+        // The volume's own drive: found, followed; not found, under the root.
+        let c = windows_target(r"\??\C:\Data\gone", false);
+        assert_eq!(judged(&c, "/mnt/Data/gone", &no_mapping), None);
+        assert_eq!(
+            judged(&c, "/mnt/.NTFS-3G/C:/Data/gone", &no_mapping),
+            path("/mnt/Data/gone")
+        );
+        // Another drive: elsewhere, unless mapped; found on this volume or not.
+        let d = windows_target(r"\??\D:\Media", false);
+        assert_eq!(
+            judged(&d, "/mnt/.NTFS-3G/D:/Media", &no_mapping),
+            elsewhere("/mnt/.NTFS-3G/D:/Media")
+        );
+        assert_eq!(
+            judged(&d, "/mnt/Media", &no_mapping),
+            elsewhere("/mnt/Media")
+        );
+        assert_eq!(judged(&d, "/mnt/.NTFS-3G/D:/Media", &mapping), None);
+        // `\x` not found: under the root, where the volume's root is mounted somewhere.
+        let rooted = windows_target(r"\Data\x", true);
+        assert_eq!(
+            judged(&rooted, placeholder.to_str().unwrap(), &no_mapping),
+            path("/mnt/Data/x")
+        );
+        assert_eq!(judged(&rooted, "/mnt/Data/x", &no_mapping), None);
+        assert_eq!(
+            judge(&rooted, placeholder, no_mapping, no_root),
+            elsewhere(placeholder.to_str().unwrap())
+        );
+        // Another volume or a network share: elsewhere, unless the volume is mapped.
+        let volume = windows_target(r"\??\Volume{1}\", false);
+        assert_eq!(
+            judged(&volume, "/mnt/.NTFS-3G/Volume{1}", &no_mapping),
+            elsewhere("/mnt/.NTFS-3G/Volume{1}")
+        );
+        let mapped_volume = |dir: &Path| dir == Path::new("/mnt/.NTFS-3G/Volume{1}");
+        assert_eq!(
+            judged(&volume, "/mnt/.NTFS-3G/Volume{1}", &mapped_volume),
+            None
+        );
+        let unc = windows_target(r"\??\UNC\srv\share", false);
+        assert_eq!(
+            judged(&unc, placeholder.to_str().unwrap(), &no_mapping),
+            elsewhere(placeholder.to_str().unwrap())
         );
     }
 

@@ -58,7 +58,7 @@ pub(crate) fn read_link_at(
     Ok(None)
 }
 
-pub(crate) fn is_volume_dir(_dir: BorrowedFd<'_>) -> bool {
+pub(crate) fn is_volume_dir(_dir: BorrowedFd<'_>, _held: bool) -> bool {
     false
 }
 

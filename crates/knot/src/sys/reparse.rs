@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use knot_reparse::{ReparsePoint, Tag, WideString};
 
-use super::{ReparseData, Stored, kind_of};
+use super::{Judge, ReparseData, Stored, kind_of};
 
 /// The record of a reparse point holding `raw`.
 ///
@@ -49,6 +49,7 @@ pub(crate) fn record(raw: Vec<u8>, dir: Option<bool>, os_view: Option<&Path>) ->
                 raw,
             }),
             leads_to: view(),
+            judge: Judge::Follow,
         };
     };
     let wide = |name: &WideString| os_from_wide(name.as_units());
@@ -79,6 +80,7 @@ pub(crate) fn record(raw: Vec<u8>, dir: Option<bool>, os_view: Option<&Path>) ->
         relative,
         dir,
         leads_to,
+        judge: Judge::Follow,
         reparse: Some(ReparseData {
             tag: point.tag().0,
             substitute_name: point.substitute_name().map(wide),

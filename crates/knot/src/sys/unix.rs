@@ -180,6 +180,7 @@ pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
             dir: None,
             reparse: None,
             leads_to: None,
+            judge: crate::sys::Judge::Follow,
         })
     })
 }

@@ -32,6 +32,11 @@ pub(crate) struct Dir {
     fd: OwnedFd,
     /// Whether the directory is on an ntfs-3g volume; asked once, when it holds a link.
     ntfs: OnceLock<bool>,
+    /// Held to change entries in ([`Dir::hold`]), not only to be listed: whether it is on
+    /// an ntfs-3g volume is then asked of the directory itself, never of the mount table
+    /// as it was when the process first looked (a volume mounted since must be known for
+    /// what it is before a link on it is made, removed or replaced).
+    held: bool,
 }
 
 fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
@@ -67,6 +72,7 @@ impl From<OwnedFd> for Dir {
         Dir {
             fd,
             ntfs: OnceLock::new(),
+            held: false,
         }
     }
 }
@@ -130,7 +136,7 @@ impl Dir {
     fn is_ntfs(&self) -> bool {
         *self
             .ntfs
-            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd()))
+            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd(), self.held))
     }
 
     /// `name` itself with its sizes, for `du`: here the `fstatat` of [`Dir::stat_at`],
@@ -156,6 +162,7 @@ impl Dir {
             dir: None,
             reparse: None,
             leads_to: None,
+            judge: crate::sys::Judge::Follow,
         })
     }
 
@@ -163,7 +170,10 @@ impl Dir {
     /// and work below it, never to list it: `O_PATH` where there is one, so no read
     /// permission is needed. A path longer than the kernel takes is opened piece by piece.
     pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
-        Ok(Dir::from(super::entry::open_dir(path)?))
+        Ok(Dir {
+            held: true,
+            ..Dir::from(super::entry::open_dir(path)?)
+        })
     }
 
     /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
@@ -171,7 +181,10 @@ impl Dir {
     pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
         let flags = super::entry::DIR_FLAGS | OFlags::NOFOLLOW;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
-        Ok(Dir::from(fd))
+        Ok(Dir {
+            held: true,
+            ..Dir::from(fd)
+        })
     }
 
     /// Makes the directory `name` here (`mkdirat`, which never follows or replaces
