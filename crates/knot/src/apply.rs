@@ -29,7 +29,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, plan_at};
+use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, plan_at};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
@@ -306,14 +306,14 @@ impl Work {
             return Ok(Applied::Created);
         };
         let at = At::new(&dir.dir, name, &link);
-        let place = Some(dir.place(&link)?);
+        let place = dir.place(&link)?;
         let ty = match want {
             Want::Symlink => LinkType::Symlink,
             Want::Junction => LinkType::Junction,
             Want::Hardlink => LinkType::Hardlink,
         };
-        let flavour = match (&place, record.dir) {
-            (Some(place), Some(dir)) if want == Want::Symlink && place.flavour_matters() => {
+        let flavour = match record.dir {
+            Some(dir) if want == Want::Symlink && place.flavour_matters() => {
                 Some(if dir { Flavour::Dir } else { Flavour::File })
             }
             _ => None,
@@ -327,14 +327,14 @@ impl Work {
             replace: Replace::Links,
             ..options
         };
-        let plan = |options| plan_at(at, &target, hard_target, ty, options, place.clone());
+        let plan = |options| plan_at(at, &target, hard_target, ty, options, Some(place.clone()));
         // Another program may make, remove or swap the entry between the steps below:
         // each try looks again, and only a link made and read back is reported `created`.
         for _ in 0..TRIES {
             // The common case, a link to be made where nothing stands, costs one create
             // and no look beforehand: the create itself refuses an existing name.
             if !self.dry_run() {
-                match plan(&options).and_then(|p| p.commit_lean()) {
+                match create_new_lean(at, &target, hard_target, ty, &options, place.clone()) {
                     Ok(_) => return Ok(Applied::Created),
                     Err(e)
                         if matches!(
@@ -380,7 +380,7 @@ impl Work {
                 Err(e) => return Err(e),
             };
             if want != Want::Hardlink
-                && self.is_as_asked(&found, want, stored, &target, record.dir, place.as_ref())
+                && self.is_as_asked(&found, want, stored, &target, record.dir, &place)
             {
                 return Ok(Applied::Unchanged);
             }
@@ -407,9 +407,9 @@ impl Work {
         stored: &Path,
         target: &Path,
         dir: Option<bool>,
-        place: Option<&Place>,
+        place: &Place,
     ) -> bool {
-        let flavour_matters = place.is_some_and(Place::flavour_matters);
+        let flavour_matters = place.flavour_matters();
         match want {
             Want::Symlink => {
                 found.kind == Kind::Symlink
@@ -417,8 +417,8 @@ impl Work {
                     && (!flavour_matters || dir.is_none() || found.dir == dir)
             }
             Want::Junction => {
-                let kind = match place.map(Place::junctions) {
-                    Some(Junctions::Emulated) => Kind::Symlink,
+                let kind = match place.junctions() {
+                    Junctions::Emulated => Kind::Symlink,
                     _ => Kind::Junction,
                 };
                 // A junction stores an absolute path, in the form of its file system

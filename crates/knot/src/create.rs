@@ -402,10 +402,54 @@ pub(crate) fn plan_at<'a>(
         hard_target,
         ty,
         options,
+        lean: false,
     };
-    let probe = Probe::new(&asked)?;
+    let probe = Probe::new(&asked, None)?;
     let plan = Plan::new(&asked, &probe, place)?;
     Ok(Planned { asked, probe, plan })
+}
+
+/// A new link at `link`, where nothing is expected to stand (`knot apply`'s common case),
+/// at `place`, decided by the caller: [`plan_at`] and [`Planned::commit_lean`] without
+/// the looks that the create itself makes. The link's name is not looked up beforehand:
+/// the create refuses an existing one ([`ErrorKind::LinkExists`], which the caller takes
+/// as its cue to look). A symlink's target is not looked up where the place keeps no
+/// flavour and none is asked: only its text is stored, and the read-back reads the text
+/// (`readlinkat`: one call for the look and the comparison). Every other check, and the
+/// read-back of a hard link or a reparse point, is [`Planned::commit_lean`]'s.
+pub(crate) fn create_new_lean<'a>(
+    link: At<'a>,
+    target: &'a Path,
+    hard_target: Option<At<'a>>,
+    ty: LinkType,
+    options: &'a CreateOptions,
+    place: Place,
+) -> Result<Made> {
+    let asked = Asked {
+        link,
+        target,
+        hard_target,
+        ty,
+        options: &CreateOptions {
+            replace: Replace::Never,
+            ..*options
+        },
+        lean: true,
+    };
+    let probe = Probe::new(&asked, Some(&place))?;
+    let plan = Plan::new(&asked, &probe, Some(place))?;
+    let planned = Planned { asked, probe, plan };
+    let op = ty.op();
+    match Staged::make(&planned) {
+        Ok(staged) => staged.commit_lean().map_err(|err| {
+            Error::io_or_read_back(op, link.path, err, &planned.plan.stored).with_target(target)
+        })?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(Error::new(op, link.path, ErrorKind::LinkExists).with_target(target));
+        }
+        Err(e) => return Err(write_error(op, link.path, e).with_target(target)),
+    }
+    Ok(Made::of(planned.plan.made))
 }
 
 impl Planned<'_> {
@@ -629,13 +673,16 @@ struct Probe {
 }
 
 impl Probe {
-    fn new(asked: &Asked<'_>) -> Result<Probe> {
+    /// The probe; `place`, where the caller decided it already, lets a lean create
+    /// ([`create_new_lean`]) pass over a target whose flavour does not matter there.
+    fn new(asked: &Asked<'_>, place: Option<&Place>) -> Result<Probe> {
         let Asked {
             link: at,
             target,
             hard_target,
             ty,
             options,
+            lean,
         } = *asked;
         let (op, link) = (ty.op(), at.path);
         let fail = |kind| Error::new(op, link, kind).with_target(target);
@@ -648,6 +695,8 @@ impl Probe {
             return Err(fail(ErrorKind::LinkEndsInSeparator));
         }
         let existing = match at.lstat() {
+            // The create refuses an existing name itself.
+            _ if lean => None,
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(write_error(op, link, e).with_target(target)),
@@ -670,7 +719,13 @@ impl Probe {
         // A hard link is made to the entry itself, held open; the others lead through it,
         // a relative target from the link's own directory, as the system will follow it.
         let mut target_dir = None;
+        // Only the text is stored, and the read-back reads the text.
+        let text_only = lean
+            && ty == LinkType::Symlink
+            && options.flavour.is_none()
+            && place.is_some_and(|place| !place.flavour_matters());
         let found = match (ty, hard_target) {
+            _ if text_only => Err(io::ErrorKind::NotFound.into()),
             (LinkType::Hardlink, Some(held)) => held.lstat(),
             (LinkType::Hardlink, None) => match hold_entry(&target_path) {
                 Some(Ok(held)) => {
@@ -888,6 +943,10 @@ impl<'p> Staged<'p> {
 
     fn verify(&self) -> std::result::Result<(), ReadBack> {
         let at = self.at();
+        let plan = &self.planned.plan;
+        if self.planned.asked.lean && plan.made != LinkType::Hardlink && plan.target_meta.is_none() {
+            return check_text(plan, at, self.written.as_deref());
+        }
         let meta = looked_at(at, &self.planned.plan.stored)?;
         self.made_id.set(Some(meta.id));
         check_made(
@@ -962,6 +1021,8 @@ struct Asked<'a> {
     hard_target: Option<At<'a>>,
     ty: LinkType,
     options: &'a CreateOptions,
+    /// Only the looks the create itself does not make ([`create_new_lean`]).
+    lean: bool,
 }
 
 /// What [`plan`] decides.
@@ -1120,6 +1181,32 @@ fn looked_at(at: At<'_>, stored: &Path) -> std::result::Result<Meta, ReadBack> {
             found: "nothing".into(),
         }),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// [`check_made`] of a symlink or reparse point whose target was not looked at: what `at`
+/// stores, read in one call (`readlinkat`, which fails on anything that is no link), is
+/// what was written.
+fn check_text(plan: &Plan, at: At<'_>, written: Option<&[u8]>) -> std::result::Result<(), ReadBack> {
+    let mismatch = |found: String| {
+        Err(ReadBack::Mismatch {
+            expected: format!("{:?}", plan.stored.display().to_string()),
+            found,
+        })
+    };
+    let found = match at.read_link() {
+        Ok(found) => found,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return mismatch("nothing".into()),
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            return mismatch("something that is not a link".into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match (written, &found.reparse) {
+        (Some(written), Some(reparse)) if reparse.raw == written => Ok(()),
+        (Some(_), _) => mismatch("another reparse buffer".into()),
+        (None, _) if found.target == plan.stored => Ok(()),
+        (None, _) => mismatch(format!("{:?}", found.target.display().to_string())),
     }
 }
 
