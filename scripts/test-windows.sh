@@ -74,8 +74,8 @@ if [[ -n "$wineserver" ]]; then
     }
     status=0
     start_server || status=$?
-    # Exit code 2: a server already runs for the prefix (left by a run that was killed);
-    # it may not be persistent, so it is replaced.
+    # Exit code 2: a server already runs for the prefix (left by a run that was killed, or
+    # started on demand); it may not be persistent, so it is replaced.
     if [[ "$status" -eq 2 ]]; then
         echo "test-windows: stopping the Wine server left running for $KNOT_WINEPREFIX" >&2
         stop_server
