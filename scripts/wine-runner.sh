@@ -4,13 +4,15 @@
 #
 #   scripts/wine-runner.sh PROGRAM.exe [ARGS...]   run it; its exit code is ours
 #   scripts/wine-runner.sh --find                  print the Wine loader, or fail
+#   scripts/wine-runner.sh --setup                 set up $KNOT_WINEPREFIX; run nothing
 #
 # What it takes care of:
 # - Wine itself: $WINE, else /usr/lib/wine/wine64 (Debian's wine64), else wine64 or wine
 #   on PATH. Without Wine the program is not run: a note says so and the exit code is 0,
 #   unless KNOT_REQUIRE_WINE=1 (as in CI), which makes a missing Wine a failure.
 # - A throwaway prefix: $KNOT_WINEPREFIX, else wine-prefix/ beside the target's build
-#   directories (target/x86_64-pc-windows-gnu/wine-prefix), created on first use. The
+#   directories (target/x86_64-pc-windows-gnu/wine-prefix), set up on first use (or by
+#   --setup, which scripts/test-windows.sh calls before it starts its Wine server). The
 #   user's own WINEPREFIX is never touched.
 # - bcryptprimitives.dll: Rust's std imports ProcessPrng from it and Wine 8.0 has none,
 #   so every Rust program fails to load. scripts/wine/bcryptprimitives.c is built with
@@ -21,6 +23,15 @@
 #   it is a network drive (HKLM\Software\Wine\Drives), so GetDriveTypeW says
 #   DRIVE_REMOTE; KNOT_WINE_NETWORK_DRIVE=N: tells the tests.
 # - KNOT_UNDER_WINE=1 is set for the program, so tests can name Wine in what they print.
+# - Starts that die: a test binary (cargo puts them in deps/) whose Wine dies before the
+#   program runs, for instance when the Wine server it connected to is exiting ("wine
+#   client error:0: recvmsg: Connection reset by peer"), is started again, up to 3 times
+#   in all, with a note on stderr. libtest prints "running N tests" on stdout before it
+#   runs any test, so a test binary that exits non-zero (other than libtest's own 101)
+#   with nothing on stdout ran no test and is safe to start again. Its stdout goes through
+#   tee to a temporary file to see that; stderr is untouched, and the exit code is the
+#   program's. Every other program (knot.exe, which may fail with only a message on
+#   stderr) runs once, as it is.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,29 +48,77 @@ find_wine() {
     command -v wine64 || command -v wine
 }
 
-if [[ "${1:-}" == "--find" ]]; then
-    find_wine
-    exit
-fi
-
-if [[ $# -lt 1 ]]; then
-    echo "usage: $0 PROGRAM.exe [ARGS...]" >&2
+usage() {
+    echo "usage: $0 PROGRAM.exe [ARGS...] | --find | --setup" >&2
     exit 2
-fi
-program="$1"
-shift
+}
+
+case "${1:-}" in
+    --find)
+        find_wine
+        exit
+        ;;
+    --setup)
+        [[ $# -eq 1 ]] || usage
+        if [[ -z "${KNOT_WINEPREFIX:-}" ]]; then
+            echo "wine-runner: --setup sets up \$KNOT_WINEPREFIX, which is not set" >&2
+            exit 2
+        fi
+        ;;
+    "" | -*) usage ;;
+esac
 
 if ! wine="$(find_wine)"; then
-    if [[ "${KNOT_REQUIRE_WINE:-0}" == 1 ]]; then
-        echo "wine-runner: Wine is required (KNOT_REQUIRE_WINE=1) but not found;" \
+    if [[ "${KNOT_REQUIRE_WINE:-0}" == 1 || "$1" == --setup ]]; then
+        echo "wine-runner: Wine is required but not found;" \
             "install it with: apt-get install wine64" >&2
         exit 1
     fi
-    echo "wine-runner: skipped $(basename "$program"): Wine not found" \
+    echo "wine-runner: skipped $(basename "$1"): Wine not found" \
         "(apt-get install wine64; KNOT_REQUIRE_WINE=1 makes this a failure)" >&2
     exit 0
 fi
+wineserver="$(dirname "$wine")/wineserver"
+[[ -x "$wineserver" ]] || wineserver="$(command -v wineserver || true)"
 
+export WINEDEBUG="${KNOT_WINEDEBUG:--all}"
+export WINEDLLOVERRIDES="mscoree=;mshtml=;winemenubuilder.exe="
+unset DISPLAY WAYLAND_DISPLAY
+
+# Sets the prefix $WINEPREFIX up once; a lock keeps two runners from doing it at the same
+# time. It waits for the Wine server that wineboot started to exit, so the registry is on
+# disk when the prefix is marked ready.
+setup_prefix() {
+    local ready="$WINEPREFIX/.knot-ready"
+    [[ -f "$ready" ]] && return 0
+    mkdir -p "$WINEPREFIX"
+    (
+        flock 9
+        [[ -f "$ready" ]] && exit 0
+        log="$WINEPREFIX.log"
+        {
+            "$wine" wineboot --init &&
+                mkdir -p "$WINEPREFIX/knot-network-drive" &&
+                ln -sfn ../knot-network-drive "$WINEPREFIX/dosdevices/n:" &&
+                "$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f &&
+                { [[ -z "$wineserver" ]] || "$wineserver" -w; }
+        } >"$log" 2>&1 || {
+            echo "wine-runner: setting up the Wine prefix $WINEPREFIX failed:" >&2
+            cat "$log" >&2
+            exit 1
+        }
+        touch "$ready"
+    ) 9>"$WINEPREFIX.lock"
+}
+
+if [[ "$1" == --setup ]]; then
+    export WINEPREFIX="$KNOT_WINEPREFIX"
+    setup_prefix
+    exit 0
+fi
+
+program="$1"
+shift
 program_dir="$(cd "$(dirname "$program")" && pwd)"
 # target/x86_64-pc-windows-gnu/{debug,release}/[deps/]PROGRAM.exe
 build_dir="$program_dir"
@@ -82,35 +141,41 @@ for dir in "$program_dir" "$build_dir"; do
 done
 
 export WINEPREFIX="${KNOT_WINEPREFIX:-$triple_dir/wine-prefix}"
-export WINEDEBUG="${KNOT_WINEDEBUG:--all}"
-export WINEDLLOVERRIDES="mscoree=;mshtml=;winemenubuilder.exe="
+setup_prefix
 export KNOT_UNDER_WINE=1
-unset DISPLAY WAYLAND_DISPLAY
-
-# Set the prefix up once; a lock keeps two runners from doing it at the same time.
-ready="$WINEPREFIX/.knot-ready"
-if [[ ! -f "$ready" ]]; then
-    mkdir -p "$WINEPREFIX"
-    (
-        flock 9
-        [[ -f "$ready" ]] && exit 0
-        log="$WINEPREFIX.log"
-        wineserver="$(dirname "$wine")/wineserver"
-        [[ -x "$wineserver" ]] || wineserver="$(command -v wineserver || true)"
-        {
-            "$wine" wineboot --init &&
-                mkdir -p "$WINEPREFIX/knot-network-drive" &&
-                ln -sfn ../knot-network-drive "$WINEPREFIX/dosdevices/n:" &&
-                "$wine" reg add 'HKLM\Software\Wine\Drives' /v n: /t REG_SZ /d network /f &&
-                { [[ -z "$wineserver" ]] || "$wineserver" -w; }
-        } >"$log" 2>&1 || {
-            echo "wine-runner: setting up the Wine prefix $WINEPREFIX failed:" >&2
-            cat "$log" >&2
-            exit 1
-        }
-        touch "$ready"
-    ) 9>"$WINEPREFIX.lock"
-fi
 export KNOT_WINE_NETWORK_DRIVE=N:
 
-exec "$wine" "$program" "$@"
+if [[ "$(basename "$program_dir")" != deps ]]; then
+    exec "$wine" "$program" "$@"
+fi
+
+name="$(basename "$program")"
+tries=3
+stdout_copy="$(mktemp "${TMPDIR:-/tmp}/knot-wine-runner.XXXXXX")"
+trap 'rm -f -- "$stdout_copy"' EXIT
+for ((try = 1; ; try++)); do
+    set +e
+    "$wine" "$program" "$@" | tee -- "$stdout_copy"
+    statuses=("${PIPESTATUS[@]}")
+    set -e
+    status="${statuses[0]}" tee_status="${statuses[1]}"
+    # Done if it succeeded, printed, failed in its own harness (libtest exits 101, for bad
+    # arguments too), or was stopped from outside (SIGHUP, SIGINT, SIGKILL, SIGTERM). If
+    # tee failed (our stdout was closed, or the copy could not be written), what the
+    # program printed is unknown: it is not started again either.
+    if [[ "$status" -eq 0 || "$tee_status" -ne 0 || -s "$stdout_copy" ]] ||
+        [[ " 101 129 130 137 143 " == *" $status "* ]]; then
+        break
+    fi
+    if [[ "$try" -ge "$tries" ]]; then
+        echo "wine-runner: $name died before it printed anything (exit $status)," \
+            "$tries times; giving up" >&2
+        break
+    fi
+    echo "wine-runner: $name died before it printed anything (exit $status);" \
+        "starting it again (try $((try + 1)) of $tries)" >&2
+    sleep 1
+done
+# The program's exit code; tee's if only tee failed, as output was lost.
+[[ "$status" -ne 0 ]] || status="$tee_status"
+exit "$status"
