@@ -694,12 +694,12 @@ impl Probe {
         if ends_in_separator(link) {
             return Err(fail(ErrorKind::LinkEndsInSeparator));
         }
-        let existing = match at.lstat() {
-            // The create refuses an existing name itself.
-            _ if lean => None,
-            Ok(meta) => Some(meta),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(write_error(op, link, e).with_target(target)),
+        // A lean create does not look: the create refuses an existing name itself.
+        let existing = match (!lean).then(|| at.lstat()) {
+            None => None,
+            Some(Ok(meta)) => Some(meta),
+            Some(Err(e)) if e.kind() == io::ErrorKind::NotFound => None,
+            Some(Err(e)) => return Err(write_error(op, link, e).with_target(target)),
         };
         // Only a link is ever replaced: not a file whose data sits behind a reparse
         // point, which Windows and ntfs-3g list among links (the same rule as `knot
@@ -944,7 +944,8 @@ impl<'p> Staged<'p> {
     fn verify(&self) -> std::result::Result<(), ReadBack> {
         let at = self.at();
         let plan = &self.planned.plan;
-        if self.planned.asked.lean && plan.made != LinkType::Hardlink && plan.target_meta.is_none() {
+        if self.planned.asked.lean && plan.made != LinkType::Hardlink && plan.target_meta.is_none()
+        {
             return check_text(plan, at, self.written.as_deref());
         }
         let meta = looked_at(at, &self.planned.plan.stored)?;
@@ -1187,7 +1188,11 @@ fn looked_at(at: At<'_>, stored: &Path) -> std::result::Result<Meta, ReadBack> {
 /// [`check_made`] of a symlink or reparse point whose target was not looked at: what `at`
 /// stores, read in one call (`readlinkat`, which fails on anything that is no link), is
 /// what was written.
-fn check_text(plan: &Plan, at: At<'_>, written: Option<&[u8]>) -> std::result::Result<(), ReadBack> {
+fn check_text(
+    plan: &Plan,
+    at: At<'_>,
+    written: Option<&[u8]>,
+) -> std::result::Result<(), ReadBack> {
     let mismatch = |found: String| {
         Err(ReadBack::Mismatch {
             expected: format!("{:?}", plan.stored.display().to_string()),
