@@ -467,7 +467,7 @@ fn retarget_to(at: At<'_>, link: &Link, new_target: &Path, mode: ChangeMode) -> 
         mode,
         ..RetargetOptions::default()
     };
-    let here = on_this_volume(link, new_target);
+    let here = on_this_volume(at, link, new_target);
     let given = match (&here, &link.kind) {
         (Some((path, drive)), Kind::Junction) => {
             options.drive = *drive;
@@ -495,51 +495,18 @@ fn retarget_to(at: At<'_>, link: &Link, new_target: &Path, mode: ChangeMode) -> 
     Ok(done)
 }
 
-/// For a reparse point read on Unix (ntfs-3g): the Linux path its Windows target names,
-/// with the drive letter to write for a junction (`None` under a `.NTFS-3G/X:` mapping,
-/// which keeps its own). `None` for every other link.
-fn on_this_volume(link: &Link, target: &Path) -> Option<(PathBuf, Option<DriveLetter>)> {
-    if cfg!(windows) || link.tag.is_none() {
-        return None;
-    }
-    let text = target.to_str()?;
-    let names = |rest: &str| -> PathBuf {
-        rest.split(['\\', '/'])
-            .filter(|n| !n.is_empty())
-            .collect::<PathBuf>()
-    };
-    let [letter, b':', b'\\' | b'/', ..] = text.as_bytes() else {
-        // A relative target names the same place with `/`.
-        return target
-            .is_relative()
-            .then(|| (PathBuf::from(text.replace('\\', "/")), None));
-    };
-    let drive = DriveLetter::try_from(char::from(*letter)).ok()?;
-    let root = volume_root(crate::path::parent_dir(&link.path))?;
-    let mapping = root.join(".NTFS-3G").join(format!("{}:", drive.letter()));
-    if mapping.symlink_metadata().is_ok() {
-        return Some((mapping.join(names(&text[3..])), None));
-    }
-    Some((root.join(names(&text[3..])), Some(drive)))
-}
-
-/// The top of the file system holding `dir`: its highest ancestor on the same device.
-fn volume_root(dir: &Path) -> Option<PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let dir = std::fs::canonicalize(dir).ok()?;
-        let dev = std::fs::metadata(&dir).ok()?.dev();
-        dir.ancestors()
-            .take_while(|p| std::fs::metadata(p).is_ok_and(|m| m.dev() == dev))
-            .last()
-            .map(Path::to_path_buf)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        None
-    }
+/// For a reparse point read on an ntfs-3g volume: the Linux path its Windows target
+/// names, with the drive letter to write for a junction (`None` under a `.NTFS-3G/X:`
+/// mapping, which keeps its own), as the link's held directory finds it. `None` for every
+/// other link.
+fn on_this_volume(
+    at: At<'_>,
+    link: &Link,
+    target: &Path,
+) -> Option<(PathBuf, Option<DriveLetter>)> {
+    link.tag?;
+    let (path, letter) = at.dir.linux_path_of(target)?;
+    Some((path, letter.and_then(|l| DriveLetter::try_from(l).ok())))
 }
 
 /// A walk error or a failed change, for callers that only count failures.

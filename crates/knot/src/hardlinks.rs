@@ -167,11 +167,7 @@ fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) ->
     if options.lookup == Lookup::Auto
         && let Ok(Some(all)) = sys::hard_link_names(file)
     {
-        found.method = if cfg!(windows) {
-            Method::FileNames
-        } else {
-            Method::BtrfsInoPaths
-        };
+        found.method = sys::NAMES_FROM;
         found.names = inside(&found.within, all);
     } else {
         let within_meta =

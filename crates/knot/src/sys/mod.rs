@@ -73,9 +73,9 @@ use crate::link::{Flavour, Kind, Link, Status};
 // each one to them. Where a backend has nothing to say (no privilege errors off Windows,
 // no kernel file systems off Linux), it answers for itself, so no call here needs a `cfg`.
 pub(crate) use imp::{
-    classify_resolve_error, hard_link_names, is_access_denied, is_directory_entry, is_remote,
-    kernel_fs, listed_ino_is_st_ino, lstat, normalise_symlink_target, os_error_kind, read_link,
-    special, stat, user_path,
+    NAMES_FROM, chain_status, classify_resolve_error, hard_link_names, is_access_denied,
+    is_directory_entry, is_remote, kernel_fs, listed_ino_is_st_ino, lstat,
+    normalise_symlink_target, os_error_kind, read_link, special, stat, user_path,
 };
 // The scanner's calls, all relative to an open directory.
 pub(crate) use imp::{Dir, DirReader, max_held_dirs, max_open_dirs};
@@ -112,6 +112,8 @@ macro_rules! check_backend {
                 let _: fn(&Path) -> io::Result<Option<Vec<PathBuf>>> = b::hard_link_names;
                 let _: fn(&Path) -> bool = b::listed_ino_is_st_ino;
                 let _: fn(&io::Error) -> crate::link::Status = b::classify_resolve_error;
+                let _: fn(&Path) -> Option<crate::link::Status> = b::chain_status;
+                let _: crate::hardlinks::Method = b::NAMES_FROM;
                 let _: fn(&io::Error) -> Option<crate::error::ErrorKind> = b::os_error_kind;
                 let _: fn(&io::Error) -> bool = b::is_access_denied;
                 let _: fn(&Path) -> bool = b::is_remote;
@@ -139,6 +141,8 @@ macro_rules! check_backend {
                 let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::make_dir_at;
                 let _: fn(&b::Dir) -> io::Result<Place> = b::Dir::place;
                 let _: fn(&b::Dir, &Path) -> io::Result<PathBuf> = b::Dir::real_dir;
+                let _: fn(&b::Dir, &Path) -> Option<(PathBuf, Option<char>)> =
+                    b::Dir::linux_path_of;
                 let _: fn(&b::Dir, &OsStr, &b::Dir, &OsStr) -> io::Result<()> =
                     b::Dir::hard_link_at;
                 let _: fn(&b::Dir, &OsStr, &Path) -> io::Result<()> = b::Dir::remove_link_at;

@@ -18,9 +18,15 @@ use dir::meta as dir_meta;
 pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
 // Removing and replacing links through their parent directory.
 mod entry;
+// A chain of links walked one link at a time.
+mod chain;
+pub(crate) use chain::chain_status;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
+
+/// How [`hard_link_names`] finds a file's names, when it does.
+pub(crate) const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::BtrfsInoPaths;
 
 /// Every name of the file `path` (absolute), where the file system can say without a walk:
 /// btrfs (`BTRFS_IOC_INO_PATHS`, with `CAP_SYS_ADMIN`). `None` elsewhere: walk.
@@ -99,6 +105,10 @@ const NTFS_SB_MAGIC: i64 = 0x5346_544e;
 #[allow(
     clippy::useless_conversion,
     reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+)]
+#[cfg_attr(
+    not(target_os = "linux"),
+    allow(dead_code, reason = "only Linux asks a path's file system: /proc, sysfs, ntfs-3g")
 )]
 pub(crate) fn fs_type(dir: &Path) -> Option<i64> {
     rustix::fs::statfs(dir).ok().map(|s| i64::from(s.f_type))

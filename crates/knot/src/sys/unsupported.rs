@@ -31,6 +31,8 @@ pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
     false
 }
 
+pub(crate) const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::Walk;
+
 pub(crate) fn hard_link_names(_path: &Path) -> io::Result<Option<Vec<std::path::PathBuf>>> {
     Ok(None)
 }
@@ -86,6 +88,10 @@ impl Dir {
 
     pub(crate) fn real_dir(&self, _path: &Path) -> io::Result<PathBuf> {
         unsupported()
+    }
+
+    pub(crate) fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
+        None
     }
 
     pub(crate) fn place(&self) -> io::Result<Place> {
@@ -195,4 +201,8 @@ pub(crate) fn real_dir(_dir: &Path) -> io::Result<PathBuf> {
 
 pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
     a == b
+}
+
+pub(crate) fn chain_status(_path: &Path) -> Option<Status> {
+    None
 }

@@ -97,6 +97,10 @@ impl Dir {
     }
 
     /// The descriptor, for the backend's own `*at` calls.
+    #[cfg_attr(
+        not(target_os = "linux"),
+        allow(dead_code, reason = "only ntfs-3g, on Linux, takes the descriptor itself")
+    )]
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -204,6 +208,13 @@ impl Dir {
     pub(crate) fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
         self.real_path_at(OsStr::new("."))
             .or_else(|_| super::real_dir(path))
+    }
+
+    /// For a Windows target given to a link here, on an ntfs-3g volume: the Linux path it
+    /// names and the drive letter to write for a junction (see `ntfs3g::linux_path_of`);
+    /// `None` elsewhere.
+    pub(crate) fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
+        ntfs3g::linux_path_of(self.fd.as_fd(), target)
     }
 
     /// How links are made in this directory (`fstatfs`; ntfs-3g's attributes).

@@ -174,6 +174,11 @@ impl Dir {
         super::real_dir(path)
     }
 
+    /// A Windows target names a Windows path here already: `None`.
+    pub(crate) fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
+        None
+    }
+
     /// How links are made here: the volume that holds the directory.
     pub(crate) fn place(&self) -> io::Result<crate::sys::Place> {
         Ok(super::place_of(&self.path))

@@ -563,6 +563,9 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// How [`hard_link_names`] finds a file's names.
+pub(crate) const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::FileNames;
+
 /// Every name of the file `path`, from `FindFirstFileNameW` / `FindNextFileNameW`: they
 /// come back relative to the volume (`\dir\file`, as `fsutil hardlink list` prints
 /// them), so each is joined to the volume's root from `GetVolumePathNameW`. `None` where
@@ -1006,3 +1009,8 @@ pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// A chain of links is not walked here: Windows' own answer stands.
+pub(crate) fn chain_status(_path: &Path) -> Option<Status> {
+    None
+}
