@@ -165,8 +165,19 @@ mod unix {
 
     /// The identity (device, inode) of the file knot made, so that a clean-up removes
     /// that file and nothing renamed onto its name since.
-    #[derive(Debug)]
+    #[derive(Debug, PartialEq, Eq)]
     pub struct Made(u64, u64);
+
+    impl Made {
+        /// The (device, inode) of `st`.
+        #[allow(
+            clippy::unnecessary_cast,
+            reason = "the widths of st_dev and st_ino differ between Unix systems"
+        )]
+        fn of(st: &rustix::fs::Stat) -> Made {
+            Made(st.st_dev as u64, st.st_ino as u64)
+        }
+    }
 
     impl Dir {
         pub fn open(path: &Path) -> io::Result<Dir> {
@@ -185,7 +196,7 @@ mod unix {
                 clippy::useless_conversion,
                 reason = "st_dev and st_ino are u64 on Linux but narrower on other targets"
             )]
-            let made = Made(u64::from(st.st_dev), u64::from(st.st_ino));
+            let made = Made::of(&st);
             Ok((std::fs::File::from(fd), made))
         }
 
@@ -223,7 +234,7 @@ mod unix {
                 reason = "st_dev and st_ino are u64 on Linux but narrower on other targets"
             )]
             let same = rustix::fs::statat(&self.0, name, AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| (u64::from(st.st_dev), u64::from(st.st_ino)) == (made.0, made.1));
+                .is_ok_and(|st| Made::of(&st) == *made);
             if same {
                 let _ = rustix::fs::unlinkat(&self.0, name, AtFlags::empty());
             }

@@ -108,7 +108,10 @@ const NTFS_SB_MAGIC: i64 = 0x5346_544e;
 )]
 #[cfg_attr(
     not(target_os = "linux"),
-    allow(dead_code, reason = "only Linux asks a path's file system: /proc, sysfs, ntfs-3g")
+    allow(
+        dead_code,
+        reason = "only Linux asks a path's file system: /proc, sysfs, ntfs-3g"
+    )
 )]
 pub(crate) fn fs_type(dir: &Path) -> Option<i64> {
     rustix::fs::statfs(dir).ok().map(|s| i64::from(s.f_type))
