@@ -37,6 +37,7 @@ use crate::path::real_location;
 use crate::record::Record;
 use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType, Junctions, Place};
+use crate::sys::{Backend as _, Directory as _};
 
 /// Options for [`apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -117,7 +118,7 @@ fn apply_inner(
         root: root.to_path_buf(),
         options: *options,
         pins: Mutex::new(HashMap::new()),
-        max_pins: sys::max_held_dirs(),
+        max_pins: sys::Os::max_held_dirs(),
     };
     // The root is the user's: made if missing, and opened following links.
     let made = match options.mode {
@@ -513,7 +514,7 @@ impl Work {
                 Ok(opened) => return Ok(Some(opened)),
                 // Out of descriptors, or any other failure than the entry's being no
                 // directory (ELOOP, ENOTDIR) or gone: no race, and no reason to try again.
-                Err(err) if sys::os_error_kind(&err).is_some() => {
+                Err(err) if sys::Os::os_error_kind(&err).is_some() => {
                     return Err(Error::io(Op::Apply, &dir(), err));
                 }
                 Err(err) => err,

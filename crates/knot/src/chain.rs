@@ -9,10 +9,11 @@ use std::path::Path;
 
 use crate::link::Status;
 use crate::sys;
+use crate::sys::Backend as _;
 
 /// The status of the link at `path`, which the system could not follow (`err`).
 pub(crate) fn failed_status(path: &Path, err: &io::Error) -> Status {
-    match sys::classify_resolve_error(err) {
+    match sys::Os::classify_resolve_error(err) {
         Status::Loop => loop_status(path),
         status => status,
     }
@@ -27,5 +28,5 @@ pub(crate) fn failed_status(path: &Path, err: &io::Error) -> Status {
 /// Where the platform layer cannot walk a chain (off Unix), the system's answer,
 /// [`Status::Loop`], stands.
 pub(crate) fn loop_status(path: &Path) -> Status {
-    sys::chain_status(path).unwrap_or(Status::Loop)
+    sys::Os::chain_status(path).unwrap_or(Status::Loop)
 }

@@ -14,6 +14,7 @@ use crate::path::{
 };
 use crate::sys::error::ReadBack;
 use crate::sys::{self, At, FileType, Junctions, Meta, Place, Written};
+use crate::sys::{Backend as _, Directory as _};
 
 /// Which kind of link to make: a request. What was made is a [`Made`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -607,7 +608,7 @@ impl Planned<'_> {
             // elevation): the next best kind, which needs none, and a note saying so.
             Err(e)
                 if asked.ty == LinkType::Best
-                    && sys::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
+                    && sys::Os::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
             {
                 let next = if self.plan.flavour == Flavour::Dir {
                     LinkType::Junction
@@ -734,15 +735,15 @@ impl Probe {
                     meta
                 }
                 Some(Err(e)) => Err(e),
-                None => sys::lstat(&target_path),
+                None => sys::Os::lstat(&target_path),
             },
             _ if seen_from_link && target.is_relative() => at.dir.stat_at(target.as_os_str(), true),
-            _ => sys::stat(&target_path),
+            _ => sys::Os::stat(&target_path),
         };
         let target_meta = match found {
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) if sys::classify_resolve_error(&e).is_broken() => None,
+            Err(e) if sys::Os::classify_resolve_error(&e).is_broken() => None,
             // A symlink may lead where this user cannot look (like `ln -s`): its flavour
             // is then asked for where it matters, as for a missing target.
             Err(_) if ty == LinkType::Symlink => None,
@@ -978,7 +979,7 @@ impl<'p> Staged<'p> {
             LinkType::Hardlink => {
                 let target = match self.planned.hard_target() {
                     Some(target) => target.lstat(),
-                    None => sys::lstat(&plan.target_path),
+                    None => sys::Os::lstat(&plan.target_path),
                 };
                 target.is_ok_and(|t| t.id == meta.id)
             }
@@ -1084,7 +1085,9 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
     match ty {
         LinkType::Symlink => {
             let stored = match options.form {
-                TargetForm::AsGiven => sys::normalise_symlink_target(target).map_err(target_err)?,
+                TargetForm::AsGiven => {
+                    sys::Os::normalise_symlink_target(target).map_err(target_err)?
+                }
                 TargetForm::Absolute => real_location(target).map_err(target_err)?,
                 TargetForm::Relative => {
                     let from = asked
@@ -1107,7 +1110,7 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
             Some(false) => Err(ErrorKind::TargetNotDirectory.into()),
             Some(true) => {
                 let stored = real_location(target_path).map_err(target_err)?;
-                if sys::is_remote(&stored) {
+                if sys::Os::is_remote(&stored) {
                     return Err(ErrorKind::RemoteTarget.into());
                 }
                 match place.junctions() {
@@ -1133,7 +1136,7 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
             // ntfs-3g shows a junction as a symlink, and `link(2)` would give the NTFS
             // directory behind it a second name (issue 10.3); a Unix symlink stays allowed,
             // as with `ln`.
-            Some(FileType::Link) if sys::is_directory_entry(target_path) => {
+            Some(FileType::Link) if sys::Os::is_directory_entry(target_path) => {
                 Err(ErrorKind::TargetIsDirectoryLink.into())
             }
             Some(_) => Ok(Decided {
@@ -1147,7 +1150,7 @@ fn plan(asked: &Asked<'_>, probe: &Probe, place: &Place) -> std::result::Result<
             None => Err(ErrorKind::TargetMissing.into()),
             Some(_) => Ok(Decided {
                 made: LinkType::Symlink,
-                stored: sys::normalise_symlink_target(target).map_err(target_err)?,
+                stored: sys::Os::normalise_symlink_target(target).map_err(target_err)?,
                 flavour,
                 notes: vec![],
             }),
@@ -1239,7 +1242,7 @@ fn check_made(
         LinkType::Hardlink => {
             let target = match hard_target {
                 Some(target) => target.lstat()?,
-                None => sys::lstat(&plan.target_path)?,
+                None => sys::Os::lstat(&plan.target_path)?,
             };
             if meta.id != target.id {
                 return mismatch("another file".into());
@@ -1354,13 +1357,13 @@ mod tests {
         std::fs::write(&b, "b").unwrap();
         std::os::unix::fs::symlink("b", &at).unwrap();
         let verify = |target: &Path, meta| verify(dir.path(), "b", target, meta);
-        let target_a = sys::stat(&a).ok();
+        let target_a = sys::Os::stat(&a).ok();
         assert!(matches!(
             verify(&a, target_a),
             Err(ReadBack::Mismatch { expected, found })
                 if expected == "\"b\"" && found == "\"b\", which does not lead to the target"
         ));
-        assert!(verify(&b, sys::stat(&b).ok()).is_ok());
+        assert!(verify(&b, sys::Os::stat(&b).ok()).is_ok());
         std::fs::remove_file(&b).unwrap();
         assert!(verify(&b, target_a).is_err(), "dangling now");
     }

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Error, ErrorKind, Op};
 use crate::link::Found;
 use crate::path::parent_dir;
+use crate::sys::Backend as _;
 use crate::sys::{self, FileType};
 
 /// The error for a failed look-up of `path` (lstat, readlink): a missing directory on the
@@ -29,10 +30,10 @@ pub(crate) fn lookup_error(op: Op, path: &Path, err: io::Error) -> Error {
 /// [`lookup_error`], and also a directory this user may not write to, or a read-only
 /// file system.
 pub(crate) fn write_error(op: Op, path: &Path, err: io::Error) -> Error {
-    let kind = if sys::os_error_kind(&err).is_some() {
+    let kind = if sys::Os::os_error_kind(&err).is_some() {
         // knot's own word for it already (Windows' missing symlink privilege).
         None
-    } else if sys::is_access_denied(&err) {
+    } else if sys::Os::is_access_denied(&err) {
         Some(ErrorKind::NoPermission {
             dir: parent_dir(path).to_path_buf(),
         })
@@ -60,7 +61,7 @@ fn bad_ancestor(path: &Path) -> Option<ErrorKind> {
         if matches!(part, Component::Prefix(_) | Component::RootDir) {
             continue;
         }
-        match sys::stat(&prefix) {
+        match sys::Os::stat(&prefix) {
             Ok(meta) if meta.ty == FileType::Dir => {}
             Ok(meta) => {
                 let what = if meta.ty == FileType::File {
@@ -105,7 +106,7 @@ pub fn link_behind_slash<P: AsRef<Path>>(path: P) -> Option<PathBuf> {
     if link.as_os_str().is_empty() || link.file_name().is_none() {
         return None;
     }
-    match sys::lstat(&link) {
+    match sys::Os::lstat(&link) {
         Ok(meta) if meta.ty == FileType::Link => Some(link),
         _ => None,
     }

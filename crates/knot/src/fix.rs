@@ -1,7 +1,8 @@
 //! `knot fix`: repair the links of a tree (DESIGN.md section 2, issue 13). Two repairs:
 //! give every link whose target starts with a path prefix the same target under another
-//! prefix ([`Repair::Replace`], through [`retarget`]), or remove the links that dangle
-//! ([`Repair::DeleteBroken`], through [`remove`], so nothing but a link is ever removed).
+//! prefix ([`Repair::Replace`], through [`retarget`](crate::retarget)), or remove the links
+//! that dangle ([`Repair::DeleteBroken`], through [`remove`](crate::remove()), so nothing but
+//! a link is ever removed).
 //!
 //! The walk is the link scan ([`ScanBuilder`]), a filter over the generic tree walk: it
 //! reads the target of each link (`readlinkat`) and of nothing else, so a tree where
@@ -32,6 +33,7 @@ use crate::remove::{Recheck, RemoveMode, Removed, remove_at};
 use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget_at};
 use crate::scan::{Detail, Progress, ScanBuilder};
 use crate::sys::At;
+use crate::sys::Directory as _;
 
 /// One `--replace OLD=NEW`: a link whose target starts with the path `old` gets `new` in
 /// its place, the rest of the target kept as it is.
@@ -386,8 +388,7 @@ impl Fixed {
 /// Walks `root` and repairs its links as `options` say, handing each link acted on (and
 /// each error of the walk, which goes on) to `report`, from whichever thread found it.
 ///
-/// Each link is changed through the directory the walk read it from, held open
-/// ([`ScanBuilder::act_parallel`]), so a directory of the tree swapped for a link to
+/// Each link is changed through the directory the walk read it from, held open, so a directory of the tree swapped for a link to
 /// another place while the walk runs never leads a change outside the tree. A link to be
 /// removed is looked at again there first: one that leads somewhere by then is kept
 /// ([`Fixed::Kept`]).

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Progress, WalkState};
+use crate::sys::Backend as _;
 use crate::sys::{self, FileType};
 
 /// How [`names`] found the names.
@@ -111,7 +112,7 @@ fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
     let dir = crate::path::canonical(dir)?;
     let mut root = dir.clone();
     for ancestor in dir.ancestors().skip(1) {
-        match sys::lstat(ancestor) {
+        match sys::Os::lstat(ancestor) {
             Ok(meta) if meta.id.0 == device => root = ancestor.to_path_buf(),
             _ => break,
         }
@@ -141,7 +142,7 @@ pub fn names<P: AsRef<Path>>(
 
 fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) -> Result<Names> {
     let fail = |e| Error::io(Op::Hardlinks, file, e);
-    let meta = sys::lstat(file).map_err(fail)?;
+    let meta = sys::Os::lstat(file).map_err(fail)?;
     match meta.ty {
         FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
         FileType::Link if meta.nlink <= 1 => {
@@ -165,13 +166,13 @@ fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) ->
         symlink: meta.ty == FileType::Link,
     };
     if options.lookup == Lookup::Auto
-        && let Ok(Some(all)) = sys::hard_link_names(file)
+        && let Ok(Some(all)) = sys::Os::hard_link_names(file)
     {
-        found.method = sys::NAMES_FROM;
+        found.method = sys::Os::NAMES_FROM;
         found.names = inside(&found.within, all);
     } else {
         let within_meta =
-            sys::stat(&found.within).map_err(|e| Error::io(Op::Hardlinks, &found.within, e))?;
+            sys::Os::stat(&found.within).map_err(|e| Error::io(Op::Hardlinks, &found.within, e))?;
         // Another file system cannot hold a name of the file.
         if within_meta.id.0 == id.device() {
             found.names = walk(&found.within, id, meta.nlink, options, report);
@@ -188,7 +189,7 @@ fn inside(within: &Path, all: Vec<PathBuf>) -> Vec<PathBuf> {
     let Ok(real) = crate::path::canonical(within) else {
         return Vec::new();
     };
-    let real = sys::user_path(real);
+    let real = sys::Os::user_path(real);
     all.into_iter()
         .filter_map(|name| {
             let rest = name.strip_prefix(&real).ok()?;
@@ -249,7 +250,7 @@ fn walk(
     }
     let ino = u64::try_from(id.index())
         .ok()
-        .filter(|_| sys::listed_ino_is_st_ino(within));
+        .filter(|_| sys::Os::listed_ino_is_st_ino(within));
     let filter = SameFile { id, ino };
     let names = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());

@@ -10,6 +10,7 @@ use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{canonical, resolve_dangling};
 use crate::sys::{self, At, FileType, Leads};
+use crate::sys::{Backend as _, Directory as _};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
 /// special file (reported with its kind; it is not an error to ask).
@@ -65,21 +66,21 @@ enum Source<'a> {
 impl Source<'_> {
     fn lstat(self) -> std::io::Result<sys::Meta> {
         match self {
-            Source::Path(path) => sys::lstat(path),
+            Source::Path(path) => sys::Os::lstat(path),
             Source::At(at) => at.lstat(),
         }
     }
 
     fn stat(self) -> std::io::Result<sys::Meta> {
         match self {
-            Source::Path(path) => sys::stat(path),
+            Source::Path(path) => sys::Os::stat(path),
             Source::At(at) => at.stat(),
         }
     }
 
     fn read_link(self) -> std::io::Result<sys::Stored> {
         match self {
-            Source::Path(path) => sys::read_link(path),
+            Source::Path(path) => sys::Os::read_link(path),
             Source::At(at) => at.read_link(),
         }
     }
@@ -91,7 +92,7 @@ impl Source<'_> {
             Source::At(at) => at
                 .dir
                 .real_path_at(at.name)
-                .map(sys::user_path)
+                .map(sys::Os::user_path)
                 .or_else(|_| canonical(path)),
             Source::Path(_) => canonical(path),
         }
@@ -161,7 +162,7 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
         }
         FileType::Other => {
             let mut link = Link::new(path.to_path_buf(), Kind::Special);
-            link.special = sys::special(path, false);
+            link.special = sys::Os::special(path, false);
             link
         }
     };
@@ -177,7 +178,7 @@ fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
     let (found, resolved) = if leads.followed {
         (source.stat(), source.canonical(&link.path))
     } else {
-        (sys::stat(&at), canonical(&at))
+        (sys::Os::stat(&at), canonical(&at))
     };
     match found {
         Ok(meta) => {
@@ -186,7 +187,7 @@ fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
             link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
             link.resolved = resolved.ok();
             if meta.ty == FileType::Other {
-                link.special = sys::special(&at, true);
+                link.special = sys::Os::special(&at, true);
             }
         }
         // A system's "loop" may be a chain that is only too long: walked to tell.

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use crate::sys::{DOT_DOT, DotDot};
+use crate::sys::{Backend, DotDot, Os};
 
 /// `path` made absolute against the current directory, with `.` and `..` folded lexically,
 /// the way Windows' `GetFullPathNameW` does for `mklink /J` and `junction.exe`.
@@ -41,7 +41,7 @@ fn fold(abs: &Path) -> PathBuf {
 /// Windows all lexically, as Windows folds a link's target. Links not followed by a `..`
 /// stay as they are, so the result names what `path` names and keeps its words.
 pub(crate) fn fold_as_followed(path: &Path) -> PathBuf {
-    if DOT_DOT == DotDot::Lexical {
+    if Os::DOT_DOT == DotDot::Lexical {
         return fold(path);
     }
     let mut out = PathBuf::new();
@@ -95,7 +95,7 @@ pub(crate) fn ends_in_separator(link: &Path) -> bool {
 /// leads). On Windows `l\` is the link `l` itself.
 pub(crate) fn entry_of(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
     let name = path.file_name()?;
-    if DOT_DOT == DotDot::Physical && ends_in_separator(path) {
+    if Os::DOT_DOT == DotDot::Physical && ends_in_separator(path) {
         return None;
     }
     Some((parent_dir(path), name))
@@ -118,7 +118,7 @@ pub(crate) fn resolve_against_link(link: &Path, target: &Path) -> PathBuf {
 /// (`sym/..` is the parent of where `sym` leads, not `.`), so the path is folded only when
 /// its directory does not exist; on Windows, which folds `..` lexically, it is folded first.
 pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
-    if DOT_DOT == DotDot::Lexical {
+    if Os::DOT_DOT == DotDot::Lexical {
         let abs = absolute(path)?;
         return match (abs.parent(), abs.file_name()) {
             (Some(parent), Some(name)) => match real_dir(parent) {
@@ -152,7 +152,7 @@ pub(crate) fn resolve_target(
     target: &Path,
     real: impl Fn(&Path) -> io::Result<PathBuf>,
 ) -> PathBuf {
-    if DOT_DOT == DotDot::Lexical {
+    if Os::DOT_DOT == DotDot::Lexical {
         return fold(&base.join(target));
     }
     // A target that ends in `..` (or is a root) is a directory, resolved whole.
@@ -179,16 +179,18 @@ pub(crate) fn resolve_dangling(link: &Path, target: &Path) -> io::Result<PathBuf
 }
 
 /// Where the directory `dir` really is, for computing the targets knot stores, by the
-/// platform's rule (`sys::real_dir`): its canonical path on Unix, so a target computed
+/// platform's rule (`sys::Os::real_dir`): its canonical path on Unix, so a target computed
 /// from it is right from the link's real place; its full path as `GetFullPathNameW` makes
 /// it on Windows, which resolves `..` in a link's target lexically.
-pub(crate) use crate::sys::real_dir;
+pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+    Os::real_dir(dir)
+}
 
 /// The canonical path of what `path` leads to, links followed, in the form a user would
 /// type it (on Windows without the `\\?\` that `fs::canonicalize` adds, where the short form
 /// names the same file).
 pub(crate) fn canonical(path: &Path) -> io::Result<PathBuf> {
-    std::fs::canonicalize(path).map(crate::sys::user_path)
+    std::fs::canonicalize(path).map(crate::sys::Os::user_path)
 }
 
 /// A fresh hidden name beside `link` (`.NAME.knot~` and 16 random hex digits) where knot
@@ -263,8 +265,10 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
 }
 
 /// Whether two components of absolute paths name the same directory entry, by the
-/// platform's rule (`sys::same_name`): exactly on Unix, ignoring ASCII case on Windows.
-use crate::sys::same_name as same_component;
+/// platform's rule (`sys::Os::same_name`): exactly on Unix, ignoring ASCII case on Windows.
+fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
+    Os::same_name(a, b)
+}
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -8,6 +8,7 @@ use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Found, Kind, Link};
 use crate::path::parent_dir;
 use crate::sys::{self, At, FileType};
+use crate::sys::{Backend as _, Directory as _};
 use knot_reparse::Tag;
 
 /// Whether to remove, or only to say what would be removed.
@@ -82,7 +83,7 @@ pub(crate) fn remove_at(at: At<'_>, mode: RemoveMode, recheck: Recheck) -> Resul
     if let Some(err) = refusal(path, &link) {
         return Err(err);
     }
-    if let Some(name) = sys::kernel_fs(parent_dir(path)) {
+    if let Some(name) = sys::Os::kernel_fs(parent_dir(path)) {
         return Err(Error::new(
             Op::Remove,
             path,
@@ -95,7 +96,7 @@ pub(crate) fn remove_at(at: At<'_>, mode: RemoveMode, recheck: Recheck) -> Resul
         // A FIFO or device put in its place is a special file, not "a regular file".
         let what = match meta.ty {
             FileType::Dir => Found::Dir,
-            FileType::Other => Found::Special(sys::special(path, false)),
+            FileType::Other => Found::Special(sys::Os::special(path, false)),
             FileType::File | FileType::Link => Found::File,
         };
         return Err(Error::new(Op::Remove, path, ErrorKind::NotALink { what }));

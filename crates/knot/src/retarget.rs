@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Flavour, Found, Kind, Link};
 use crate::sys::At;
+use crate::sys::Directory as _;
 use crate::sys::Junctions;
 
 /// Whether to change the link, or only to check and say what would change.

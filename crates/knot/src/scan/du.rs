@@ -39,6 +39,7 @@ use super::{Progress, WalkState};
 use crate::error::{Error, Op, Result};
 use crate::link::Kind;
 use crate::sys::{self, FileType, Judge, Meta, Stored};
+use crate::sys::{Backend as _, Directory as _};
 
 /// Items and bytes of one kind of entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -371,7 +372,7 @@ impl DuBuilder {
     ) -> (Usage, HashMap<FileId, Group>) {
         let gathered = Mutex::new(Gathered::default());
         // A root that is a link is the link, not what it leads to (du without -L).
-        let link_root = sys::lstat(root).is_ok_and(|meta| meta.ty == FileType::Link);
+        let link_root = sys::Os::lstat(root).is_ok_and(|meta| meta.ty == FileType::Link);
         let mut walk = WalkBuilder::new(root);
         walk.same_file_system(self.same_file_system)
             .threads(if link_root { 1 } else { self.threads });
@@ -400,7 +401,7 @@ impl DuBuilder {
         if link_root {
             let mut tally = Gathered::default();
             let mut pending = 0;
-            match sys::lstat(root) {
+            match sys::Os::lstat(root) {
                 Ok(meta) => {
                     let row = link_row(root, &meta);
                     visit(Ok(Seen::of(row, &meta)), &mut tally, &mut pending);
@@ -550,11 +551,11 @@ impl Seen {
 
 /// Where a link is counted: by what it is and where it leads. Asked by path, for a root.
 fn link_row(path: &Path, meta: &Meta) -> Row {
-    let stored = sys::read_link(path).ok();
+    let stored = sys::Os::read_link(path).ok();
     let to_dir = to_dir_of(
         stored.as_ref(),
-        || sys::stat(path),
-        |to| sys::stat(&crate::path::resolve_against_link(path, to)),
+        || sys::Os::stat(path),
+        |to| sys::Os::stat(&crate::path::resolve_against_link(path, to)),
     );
     row_of_link(meta, stored.map(|stored| stored.kind), to_dir)
 }
@@ -640,7 +641,7 @@ impl Filter for DuFilter {
                     || dir.stat_at(name, true),
                     |to| {
                         let base = dir.real_path_at(std::ffi::OsStr::new("."))?;
-                        sys::stat(&base.join(to))
+                        sys::Os::stat(&base.join(to))
                     },
                 );
                 (

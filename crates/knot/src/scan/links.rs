@@ -13,6 +13,7 @@ use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
 use crate::path::{parent_dir, resolve_target};
 use crate::sys::{At, Dir, FileType, Leads, Meta};
+use crate::sys::{Backend as _, Directory as _};
 
 /// What a scan reports, decided once.
 #[derive(Clone, Debug)]
@@ -187,7 +188,7 @@ impl LinkFilter {
                 Err(_) => leads.judged_at(&link.path),
             });
             let meta = match &at {
-                Some(at) => crate::sys::stat(at),
+                Some(at) => crate::sys::Os::stat(at),
                 None => dir.stat_at(name, true),
             };
             let at = at.as_deref().unwrap_or(&link.path);

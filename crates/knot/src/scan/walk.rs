@@ -38,6 +38,7 @@ use super::{Progress, WalkState};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::Status;
 use crate::sys::{self, Dir, DirReader, FileType, Meta};
+use crate::sys::{Backend as _, Directory as _, Reader as _};
 
 /// Past half the budget of open directories, keep one only every this many levels, so a
 /// reopen walks down at most this many directories.
@@ -316,7 +317,7 @@ impl WalkBuilder {
             same_file_system: self.same_file_system,
             max_open: self
                 .max_open
-                .unwrap_or_else(crate::sys::max_open_dirs)
+                .unwrap_or_else(crate::sys::Os::max_open_dirs)
                 .max(2),
             progress: self.progress.clone(),
         }
@@ -570,7 +571,7 @@ fn scan_error(path: &Path, err: io::Error) -> Error {
 
 /// `ELOOP` or `ENOTDIR` from opening a subdirectory without following: it is a link now.
 fn is_not_a_directory(err: &io::Error) -> bool {
-    matches!(sys::classify_resolve_error(err), Status::Loop)
+    matches!(sys::Os::classify_resolve_error(err), Status::Loop)
         || err.kind() == io::ErrorKind::NotADirectory
 }
 
@@ -1143,9 +1144,9 @@ fn root_jobs<F: Filter>(roots: &[PathBuf], walker: &Walker<F>) -> Vec<Job> {
     let unique: Vec<&PathBuf> = roots
         .iter()
         .filter(|root| {
-            let through_link =
-                walker.visited.is_none() && sys::lstat(root).is_ok_and(|m| m.ty == FileType::Link);
-            through_link || sys::stat(root).map_or(true, |meta| seen.insert(FileId::of(&meta)))
+            let through_link = walker.visited.is_none()
+                && sys::Os::lstat(root).is_ok_and(|m| m.ty == FileType::Link);
+            through_link || sys::Os::stat(root).map_or(true, |meta| seen.insert(FileId::of(&meta)))
         })
         .collect();
     if let Some(visited) = &walker.visited {
@@ -1487,7 +1488,7 @@ mod tests {
         std::fs::write(root.join("c"), "another").unwrap();
         std::fs::hard_link(root.join("a"), root.join("sub/deeper/b")).unwrap();
         std::os::unix::fs::symlink("a", root.join("sub/l")).unwrap();
-        let id = FileId::of(&sys::lstat(&root.join("a")).unwrap());
+        let id = FileId::of(&sys::Os::lstat(&root.join("a")).unwrap());
         let names = |items: Vec<Result<PathBuf>>| -> BTreeSet<PathBuf> {
             items.into_iter().map(Result::unwrap).collect()
         };

@@ -171,7 +171,7 @@ pub(crate) fn public_kind(err: &io::Error) -> ErrorKind {
             _ => ErrorKind::Io,
         };
     }
-    if let Some(kind) = super::os_error_kind(err) {
+    if let Some(kind) = <super::Os as super::Backend>::os_error_kind(err) {
         return kind;
     }
     match err.kind() {

@@ -1,18 +1,22 @@
-//! The private platform layer: one backend per platform, chosen here once, so the rest of
-//! the crate never sees a `cfg` (same-file's `imp` pattern, STYLE.md point 1).
+//! The private platform layer: one backend per platform, chosen here once, so the code
+//! outside `sys/` needs no `cfg` for what a platform does (same-file's `imp` pattern,
+//! STYLE.md point 1).
 //!
-//! Every backend offers the same set of calls and types, and the compiler holds each one
-//! to it (`check_backend!`, which also checks `unsupported.rs` in every test build). Each
-//! call returns a plain `io::Result`, whose platform cases are typed ([`error`]); naming
-//! the operation and the paths in the error is the caller's job.
+//! The contract is three traits, listed and documented once, here: [`Backend`] (the calls
+//! on paths and the platform's rules), [`Directory`] (a directory held open, and every
+//! call relative to it) and [`Reader`]. Each backend implements them for its own [`Os`],
+//! `Dir` and `DirReader`, and the default methods answer where a backend has nothing to
+//! say; `unsupported.rs` is held to them in every test build. Each call returns a plain
+//! `io::Result`, whose platform cases are typed ([`error`]); naming the operation and the
+//! paths in the error is the caller's job.
 //!
 //! Every call that changes an entry, and every read that a change is decided on, names the
 //! entry as an [`At`]: a directory held open ([`Dir`]) and one name in it, never a path
 //! (STYLE.md point 6, as std's `remove_dir_all` after CVE-2022-21658 and cap-std do). A
-//! path from the user is opened once into its held parent ([`Dir::hold`] of the parent)
+//! path from the user is opened once into its held parent ([`Directory::hold`] of the parent)
 //! and a name; after that nothing is looked up by that path again, so a directory on the
 //! way swapped for a link between a check and the act cannot lead the act elsewhere.
-//! Links are made by the [`Strategy`] that [`Dir::place`] chooses for the held directory
+//! Links are made by the [`Strategy`] that [`Directory::place`] chooses for the held directory
 //! (ntfs-3g is one), and every backend that reads reparse points turns them into records
 //! through one module ([`reparse`]).
 //!
@@ -68,19 +72,7 @@ use knot_reparse::Tag;
 
 use crate::link::{Flavour, Kind, Link, Status};
 
-// The backend contract: every backend (unix.rs, windows/, unsupported.rs) exports these
-// calls and types with these signatures, and `check_backend!` below makes the compiler hold
-// each one to them. Where a backend has nothing to say (no privilege errors off Windows,
-// no kernel file systems off Linux), it answers for itself, so no call here needs a `cfg`.
-pub(crate) use imp::{
-    NAMES_FROM, chain_status, classify_resolve_error, hard_link_names, is_access_denied,
-    is_directory_entry, is_remote, kernel_fs, listed_ino_is_st_ino, lstat,
-    normalise_symlink_target, os_error_kind, read_link, special, stat, user_path,
-};
-// The scanner's calls, all relative to an open directory.
-pub(crate) use imp::{Dir, DirReader, max_held_dirs, max_open_dirs};
-// The platform's path rules, for `crate::path`.
-pub(crate) use imp::{DOT_DOT, real_dir, same_name};
+use std::io;
 
 /// How a platform resolves `..` in a path, or in a link's target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,76 +86,178 @@ pub(crate) enum DotDot {
     Lexical,
 }
 
-/// Holds the backend `$b` to the contract: each call and type exists with the signature
-/// the rest of the crate uses. Never called; it only has to compile.
-macro_rules! check_backend {
-    ($b:path) => {
-        const _: () = {
-            use std::ffi::OsStr;
-            use std::io;
-            use std::ops::ControlFlow;
-            use $b as b;
+/// The backend contract: what every platform's backend (unix.rs, windows/, unsupported.rs)
+/// provides, listed and documented once, here. Each backend implements it for its own
+/// [`Os`]; where a backend has nothing to say (no privilege errors off Windows, no kernel
+/// file systems off Linux), the default answers, so no backend carries a stub.
+pub(crate) trait Backend {
+    /// An open directory: [`Directory`].
+    type Dir: Directory;
+    /// Reads directories: [`Reader`].
+    type DirReader: Reader<Dir = Self::Dir>;
 
-            #[allow(dead_code, reason = "only compiled, to check the signatures")]
-            fn contract() {
-                let _: fn(&Path) -> io::Result<Meta> = b::lstat;
-                let _: fn(&Path) -> io::Result<Meta> = b::stat;
-                let _: fn(&Path) -> io::Result<Stored> = b::read_link;
-                let _: fn(&Path) -> io::Result<Option<Vec<PathBuf>>> = b::hard_link_names;
-                let _: fn(&Path) -> bool = b::listed_ino_is_st_ino;
-                let _: fn(&io::Error) -> crate::link::Status = b::classify_resolve_error;
-                let _: fn(&Path) -> Option<crate::link::Status> = b::chain_status;
-                let _: crate::hardlinks::Method = b::NAMES_FROM;
-                let _: fn(&io::Error) -> Option<crate::error::ErrorKind> = b::os_error_kind;
-                let _: fn(&io::Error) -> bool = b::is_access_denied;
-                let _: fn(&Path) -> bool = b::is_remote;
-                let _: fn(PathBuf) -> PathBuf = b::user_path;
-                let _: fn(&Path) -> io::Result<PathBuf> = b::normalise_symlink_target;
-                let _: fn(&Path) -> bool = b::is_directory_entry;
-                let _: fn(&Path) -> Option<&'static str> = b::kernel_fs;
-                let _: fn(&Path, bool) -> Option<crate::link::Special> = b::special;
-                let _: fn(&Path) -> io::Result<PathBuf> = b::real_dir;
-                let _: fn(&std::path::Component<'_>, &std::path::Component<'_>) -> bool =
-                    b::same_name;
-                let _: DotDot = b::DOT_DOT;
-                let _: fn() -> usize = b::max_open_dirs;
-                let _: fn() -> usize = b::max_held_dirs;
-                let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::open;
-                let _: fn(&b::Dir, &OsStr, bool) -> io::Result<b::Dir> = b::Dir::open_at;
-                let _: fn(&b::Dir) -> io::Result<b::Dir> = b::Dir::parent;
-                let _: fn(&b::Dir) -> io::Result<Meta> = b::Dir::meta;
-                let _: fn(&b::Dir, &OsStr, bool) -> io::Result<Meta> = b::Dir::stat_at;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<Meta> = b::Dir::usage_at;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<Stored> = b::Dir::read_link_at;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<PathBuf> = b::Dir::real_path_at;
-                let _: fn(&Path) -> io::Result<b::Dir> = b::Dir::hold;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<b::Dir> = b::Dir::hold_at;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::make_dir_at;
-                let _: fn(&b::Dir) -> io::Result<Place> = b::Dir::place;
-                let _: fn(&b::Dir, &Path) -> io::Result<PathBuf> = b::Dir::real_dir;
-                let _: fn(&b::Dir, &Path) -> Option<(PathBuf, Option<char>)> =
-                    b::Dir::linux_path_of;
-                let _: fn(&b::Dir, &OsStr, &b::Dir, &OsStr) -> io::Result<()> =
-                    b::Dir::hard_link_at;
-                let _: fn(&b::Dir, &OsStr, &Path) -> io::Result<()> = b::Dir::remove_link_at;
-                let _: fn(&b::Dir, &OsStr, &OsStr, &Path) -> io::Result<()> =
-                    b::Dir::rename_over_at;
-                let _: fn(&b::Dir, &OsStr) -> io::Result<()> = b::Dir::remove_name_at;
-                let _: fn() -> b::DirReader = b::DirReader::new;
-                let _ = |reader: &mut b::DirReader, dir: &b::Dir| -> io::Result<()> {
-                    reader.read(dir, |_: &OsStr, _: Option<FileType>, _: Option<u64>| {
-                        ControlFlow::Continue(())
-                    })
-                };
-            }
-        };
-    };
+    /// How the platform resolves `..`.
+    const DOT_DOT: DotDot;
+    /// How [`Backend::hard_link_names`] finds a file's names, when it does.
+    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::Walk;
+
+    /// What the entry `path` itself is, not following it (with its reparse tag, where it
+    /// has one): for reads of a path the user named.
+    fn lstat(path: &Path) -> io::Result<Meta>;
+    /// What `path` leads to, following links.
+    fn stat(path: &Path) -> io::Result<Meta>;
+    /// What the link `path` stores, read without following it.
+    fn read_link(path: &Path) -> io::Result<Stored>;
+    /// Every name of the file `path` (absolute), where the file system can say without a
+    /// walk; `None`: walk.
+    fn hard_link_names(_path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+        Ok(None)
+    }
+    /// Whether the inode numbers the listings of `dir` carry are the entries' own.
+    fn listed_ino_is_st_ino(_dir: &Path) -> bool {
+        true
+    }
+    /// What a failure to follow a link means for its status.
+    fn classify_resolve_error(err: &io::Error) -> crate::link::Status;
+    /// The status of the link `path`, which the system could not follow for too many links,
+    /// found by walking its chain one link at a time; `None` where the platform does not
+    /// walk chains (the system's answer then stands).
+    fn chain_status(_path: &Path) -> Option<crate::link::Status> {
+        None
+    }
+    /// knot's own kind for an OS error that `io::ErrorKind` has no word for.
+    fn os_error_kind(_err: &io::Error) -> Option<crate::error::ErrorKind> {
+        None
+    }
+    /// Whether `err` says this user may not do it.
+    fn is_access_denied(err: &io::Error) -> bool;
+    /// Whether `path` is on another machine, where a junction cannot lead.
+    fn is_remote(_path: &Path) -> bool {
+        false
+    }
+    /// `path` as a user would type it.
+    fn user_path(path: PathBuf) -> PathBuf {
+        path
+    }
+    /// The text to store for a symlink to `target`.
+    fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
+        Ok(target.to_path_buf())
+    }
+    /// Whether the entry `path` itself is a directory in the file system's own records,
+    /// where those differ from what `lstat` shows (NTFS: a junction is a directory).
+    fn is_directory_entry(_path: &Path) -> bool {
+        false
+    }
+    /// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links nobody can
+    /// remove.
+    fn kernel_fs(_dir: &Path) -> Option<&'static str> {
+        None
+    }
+    /// What the special file at `path` is (followed when `follow`); `None` for anything
+    /// else.
+    fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
+        None
+    }
+    /// Where the directory `dir` really is, for computing the targets knot stores.
+    fn real_dir(dir: &Path) -> io::Result<PathBuf>;
+    /// Whether two components of absolute paths name the same directory entry.
+    fn same_name(a: &std::path::Component<'_>, b: &std::path::Component<'_>) -> bool {
+        a == b
+    }
+    /// How many directories a scan may keep open at once.
+    fn max_open_dirs() -> usize;
+    /// How many directories `knot apply` may hold open at once.
+    fn max_held_dirs() -> usize;
 }
-check_backend!(imp);
-// The backend for other platforms, compiled and checked in every test build too, so it
-// cannot fall behind the contract unseen.
+
+/// A directory held open: what the scanner reads and every change acts through.
+pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
+    /// Opens the directory `path` names, following links: a root the user named.
+    fn open(path: &Path) -> io::Result<Self>;
+    /// Opens the subdirectory `name`; without `follow`, a link there is never followed.
+    fn open_at(&self, name: &std::ffi::OsStr, follow: bool) -> io::Result<Self>;
+    /// Opens `..`.
+    fn parent(&self) -> io::Result<Self>;
+    /// What the directory itself is.
+    fn meta(&self) -> io::Result<Meta>;
+    /// What `name` is, following a link there only when asked; not followed, a reparse
+    /// point comes with its tag.
+    fn stat_at(&self, name: &std::ffi::OsStr, follow: bool) -> io::Result<Meta>;
+    /// `name` itself with its sizes, for `du`.
+    fn usage_at(&self, name: &std::ffi::OsStr) -> io::Result<Meta>;
+    /// What the link `name` stores.
+    fn read_link_at(&self, name: &std::ffi::OsStr) -> io::Result<Stored>;
+    /// The canonical path of what `name` leads to.
+    fn real_path_at(&self, name: &std::ffi::OsStr) -> io::Result<PathBuf>;
+    /// Opens the directory `path` names, following links (the user named it), to hold it
+    /// and act below it.
+    fn hold(path: &Path) -> io::Result<Self>;
+    /// [`Directory::hold`] of the subdirectory `name`, never following a link there.
+    fn hold_at(&self, name: &std::ffi::OsStr) -> io::Result<Self>;
+    /// Makes the directory `name` here, never following or replacing anything.
+    fn make_dir_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
+    /// How links are made in this directory.
+    fn place(&self) -> io::Result<Place>;
+    /// Where this directory really is, for computing the targets knot stores; `path` is
+    /// the path it was opened by.
+    fn real_dir(&self, path: &Path) -> io::Result<PathBuf>;
+    /// For a Windows target given to a link here, on an NTFS volume mounted with ntfs-3g:
+    /// the Linux path it names, and the drive letter to write for a junction; `None`
+    /// elsewhere.
+    fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
+        None
+    }
+    /// Gives the entry `target_name` of `target_dir` the new name `name` here, never
+    /// following a symlink given as the target, never replacing anything.
+    fn hard_link_at(
+        &self,
+        name: &std::ffi::OsStr,
+        target_dir: &Self,
+        target_name: &std::ffi::OsStr,
+    ) -> io::Result<()>;
+    /// Removes the link `name` here itself, never what it leads to, and only if it is
+    /// still a link; `path` names it in messages.
+    fn remove_link_at(&self, name: &std::ffi::OsStr, path: &Path) -> io::Result<()>;
+    /// Puts the new link `staged` here in the place of `name`, if that is a link or gone;
+    /// a real file there is never replaced. `path` names it in messages.
+    fn rename_over_at(
+        &self,
+        staged: &std::ffi::OsStr,
+        name: &std::ffi::OsStr,
+        path: &Path,
+    ) -> io::Result<()>;
+    /// Removes the name `name` here: one this process just made and checked.
+    fn remove_name_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
+}
+
+/// Reads directories, with one reusable buffer per thread.
+pub(crate) trait Reader: std::fmt::Debug {
+    /// The directories it reads.
+    type Dir;
+    fn new() -> Self;
+    /// Calls `each` with the name, type (`None` where the listing does not say) and inode
+    /// number of every entry but `.` and `..`; `each` may stop the read early.
+    fn read(
+        &mut self,
+        dir: &Self::Dir,
+        each: impl FnMut(&std::ffi::OsStr, Option<FileType>, Option<u64>) -> std::ops::ControlFlow<()>,
+    ) -> io::Result<()>;
+}
+
+/// This platform's backend.
+pub(crate) use imp::Os;
+/// This platform's open directory.
+pub(crate) type Dir = <Os as Backend>::Dir;
+/// This platform's directory reader.
+pub(crate) type DirReader = <Os as Backend>::DirReader;
+
+// The backend for other platforms, compiled and held to the contract in every test build
+// too, so it cannot fall behind unseen.
 #[cfg(test)]
-check_backend!(unsupported);
+const _: fn() = || {
+    fn holds<B: Backend>() {}
+    holds::<unsupported::Os>();
+};
 
 /// What `knot junction` can do where a link is to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -326,7 +420,7 @@ pub(crate) fn junction(place: &Place, request: &Request<'_>) -> std::io::Result<
 /// The type of a directory entry, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FileType {
-    /// A link that [`read_link`] reads: a symlink, a junction, or another link-like
+    /// A link that [`Backend::read_link`] reads: a symlink, a junction, or another link-like
     /// reparse point.
     Link,
     Dir,
@@ -413,7 +507,7 @@ pub(crate) enum Judge {
     )]
     Path,
     /// Not at all: the target is on another Windows drive or volume, which this system
-    /// does not reach ([`Status::Elsewhere`](crate::link::Status::Elsewhere)).
+    /// does not reach ([`Status::Elsewhere`]).
     #[cfg_attr(
         not(target_os = "linux"),
         allow(dead_code, reason = "only Linux has ntfs-3g")

@@ -30,6 +30,7 @@ use super::error::Error as SysError;
 use super::unix::fs_type;
 use super::{At, Judge, Junctions, Request, Stored, Strategy, Written};
 use crate::link::{Flavour, Kind};
+use crate::sys::Directory as _;
 
 /// The raw reparse point of a file.
 const REPARSE_DATA: &str = "system.ntfs_reparse_data";

@@ -6,39 +6,24 @@
 
 use std::fs;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::ntfs3g;
-use super::{DotDot, Junctions, Meta, Place, Request, Stored, Strategy, Written};
+use super::{Backend, DotDot, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::link::{Kind, Status};
 
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
 mod dir;
 use dir::meta as dir_meta;
-pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
+pub(crate) use dir::{Dir, DirReader};
 // Removing and replacing links through their parent directory.
 mod entry;
 // A chain of links walked one link at a time.
 mod chain;
-pub(crate) use chain::chain_status;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
 
-/// How [`hard_link_names`] finds a file's names, when it does.
-pub(crate) const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::BtrfsInoPaths;
-
-/// Every name of the file `path` (absolute), where the file system can say without a walk:
-/// btrfs (`BTRFS_IOC_INO_PATHS`, with `CAP_SYS_ADMIN`). `None` elsewhere: walk.
-pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
-    #[cfg(target_os = "linux")]
-    return btrfs::names(path);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = path;
-        Ok(None)
-    }
-}
 pub(crate) use entry::Entry;
 #[cfg(target_os = "linux")]
 pub(crate) use entry::proc_path;
@@ -156,174 +141,175 @@ fn short<T>(path: &Path, call: impl FnOnce(&Path) -> io::Result<T>) -> io::Resul
     call(path)
 }
 
-/// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with it,
-/// since ntfs-3g shows files whose data sits behind a reparse point (WOF-compressed, cloud
-/// files) as symlinks too, and those are no links ([`Meta::is_link`]).
-pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
-    short(path, |path| {
-        let meta = dir_meta(&entry::settled(|| rustix::fs::lstat(path))?);
-        if meta.ty == super::FileType::Link {
-            return Ok(Meta {
-                tag: ntfs3g::tag(path)?,
-                ..meta
-            });
-        }
-        Ok(meta)
-    })
-}
+/// The Unix backend (the contract in `sys/mod.rs`).
+#[derive(Debug)]
+pub(crate) struct Os;
 
-pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
-    short(path, |path| {
-        Ok(dir_meta(&entry::settled(|| rustix::fs::stat(path))?))
-    })
-}
+impl Backend for Os {
+    type Dir = Dir;
+    type DirReader = DirReader;
 
-/// Reads a link: its text from `readlink(2)`; on an ntfs-3g volume also its reparse
-/// point, which says what Windows sees.
-pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
-    short(path, |path| {
-        let text = fs::read_link(path)?;
-        if let Some(stored) = ntfs3g::read_link(path, &text)? {
-            return Ok(stored);
-        }
-        Ok(Stored {
-            relative: text.is_relative(),
-            target: text,
-            kind: Kind::Symlink,
-            dir: None,
-            reparse: None,
-            leads_to: None,
-            judge: crate::sys::Judge::Follow,
+    /// The kernel resolves `..` after the links before it.
+    const DOT_DOT: DotDot = DotDot::Physical;
+    /// btrfs names a file's names (`BTRFS_IOC_INO_PATHS`).
+    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::BtrfsInoPaths;
+
+    /// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with
+    /// it, since ntfs-3g shows files whose data sits behind a reparse point
+    /// (WOF-compressed, cloud files) as symlinks too, and those are no links
+    /// ([`Meta::is_link`]).
+    fn lstat(path: &Path) -> io::Result<Meta> {
+        short(path, |path| {
+            let meta = dir_meta(&entry::settled(|| rustix::fs::lstat(path))?);
+            if meta.ty == super::FileType::Link {
+                return Ok(Meta {
+                    tag: ntfs3g::tag(path)?,
+                    ..meta
+                });
+            }
+            Ok(meta)
         })
-    })
-}
+    }
 
-/// What a failure to follow a link means for its status.
-pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
-    match err.raw_os_error() {
-        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => Status::Loop,
-        Some(code)
-            if code == rustix::io::Errno::NOENT.raw_os_error()
-                || code == rustix::io::Errno::NOTDIR.raw_os_error() =>
+    fn stat(path: &Path) -> io::Result<Meta> {
+        short(path, |path| {
+            Ok(dir_meta(&entry::settled(|| rustix::fs::stat(path))?))
+        })
+    }
+
+    /// Reads a link: its text from `readlink(2)`; on an ntfs-3g volume also its reparse
+    /// point, which says what Windows sees.
+    fn read_link(path: &Path) -> io::Result<Stored> {
+        short(path, |path| {
+            let text = fs::read_link(path)?;
+            if let Some(stored) = ntfs3g::read_link(path, &text)? {
+                return Ok(stored);
+            }
+            Ok(Stored {
+                relative: text.is_relative(),
+                target: text,
+                kind: Kind::Symlink,
+                dir: None,
+                reparse: None,
+                leads_to: None,
+                judge: crate::sys::Judge::Follow,
+            })
+        })
+    }
+
+    /// btrfs (`BTRFS_IOC_INO_PATHS`, with `CAP_SYS_ADMIN`); `None` elsewhere: walk.
+    fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+        #[cfg(target_os = "linux")]
+        return btrfs::names(path);
+        #[cfg(not(target_os = "linux"))]
         {
-            Status::Dangling
+            let _ = path;
+            Ok(None)
         }
-        _ => Status::Unreadable,
     }
-}
 
-// The calls only Windows has an answer for, answered for Unix (the backend contract in
-// `sys/mod.rs`).
-
-/// knot's own kind for an OS error that `io::ErrorKind` has no word for: running out of
-/// file descriptors (EMFILE, ENFILE), which must never read as a race.
-pub(crate) fn os_error_kind(err: &io::Error) -> Option<crate::error::ErrorKind> {
-    let code = err.raw_os_error()?;
-    [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
-        .iter()
-        .any(|errno| errno.raw_os_error() == code)
-        .then_some(crate::error::ErrorKind::TooManyOpenFiles)
-}
-
-/// Whether `path` is on another machine, where a junction cannot lead: a junction's
-/// target here is a path on the volume that holds it.
-pub(crate) fn is_remote(_path: &Path) -> bool {
-    false
-}
-
-/// `path` as a user would type it: as it is.
-pub(crate) fn user_path(path: PathBuf) -> PathBuf {
-    path
-}
-
-/// The text to store for a symlink to `target`: the target as given.
-pub(crate) fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
-    Ok(target.to_path_buf())
-}
-
-/// Whether the entry at `path` itself (never followed) is a directory in the file system's
-/// own records, where those differ from what `lstat` shows: on NTFS a junction or a
-/// directory symlink is a directory with a reparse point (FILE_ATTRIBUTE_DIRECTORY), which
-/// ntfs-3g presents to Linux as a symlink. `false` where the file system has no such
-/// record. A hard link to such an entry would give a directory a second name, which NTFS
-/// never allows (issue 10.3).
-pub(crate) use ntfs3g::is_directory_entry;
-
-/// Whether `err` says this user may not do it (EACCES), as opposed to EPERM, which a file
-/// system without links also gives.
-pub(crate) fn is_access_denied(err: &io::Error) -> bool {
-    err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
-}
-
-/// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links the kernel
-/// makes and nobody can remove; `None` for every other file system.
-#[cfg(target_os = "linux")]
-pub(crate) fn kernel_fs(dir: &Path) -> Option<&'static str> {
-    // PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h.
-    match fs_type(dir)? {
-        0x9fa0 => Some("proc"),
-        0x6265_6572 => Some("sysfs"),
-        _ => None,
+    /// Everywhere but overlayfs (`OVERLAYFS_SUPER_MAGIC`), whose listings may give a lower
+    /// layer's number.
+    fn listed_ino_is_st_ino(dir: &Path) -> bool {
+        #[cfg(target_os = "linux")]
+        return fs_type(dir).is_some_and(|ty| ty != 0x794c_7630);
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            true
+        }
     }
-}
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
-    None
-}
 
-/// Whether the inode numbers that `dir`'s listings carry (`d_ino`) are the entries'
-/// `st_ino`: everywhere but overlayfs (`OVERLAYFS_SUPER_MAGIC`), whose listings may give
-/// a lower layer's number.
-#[cfg(target_os = "linux")]
-pub(crate) fn listed_ino_is_st_ino(dir: &Path) -> bool {
-    fs_type(dir).is_some_and(|ty| ty != 0x794c_7630)
-}
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
-    true
-}
+    fn classify_resolve_error(err: &io::Error) -> Status {
+        match err.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => Status::Loop,
+            Some(code)
+                if code == rustix::io::Errno::NOENT.raw_os_error()
+                    || code == rustix::io::Errno::NOTDIR.raw_os_error() =>
+            {
+                Status::Dangling
+            }
+            _ => Status::Unreadable,
+        }
+    }
 
-/// What the special file at `path` is (followed through links when `follow`); `None` for
-/// anything else.
-pub(crate) fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
-    use crate::link::Special;
-    use std::os::unix::fs::FileTypeExt;
-    let meta = if follow {
-        std::fs::metadata(path)
-    } else {
-        std::fs::symlink_metadata(path)
-    };
-    let ty = meta.ok()?.file_type();
-    [
-        (ty.is_char_device(), Special::CharDevice),
-        (ty.is_block_device(), Special::BlockDevice),
-        (ty.is_fifo(), Special::Fifo),
-        (ty.is_socket(), Special::Socket),
-    ]
-    .into_iter()
-    .find_map(|(is, special)| is.then_some(special))
-}
+    fn chain_status(path: &Path) -> Option<Status> {
+        chain::chain_status(path)
+    }
 
-// The path rules (`crate::path`).
+    /// Running out of file descriptors (EMFILE, ENFILE), which must never read as a race.
+    fn os_error_kind(err: &io::Error) -> Option<crate::error::ErrorKind> {
+        let code = err.raw_os_error()?;
+        [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
+            .iter()
+            .any(|errno| errno.raw_os_error() == code)
+            .then_some(crate::error::ErrorKind::TooManyOpenFiles)
+    }
 
-/// The kernel resolves `..` after the links before it.
-pub(crate) const DOT_DOT: DotDot = DotDot::Physical;
+    /// EACCES, as opposed to EPERM, which a file system without links also gives.
+    fn is_access_denied(err: &io::Error) -> bool {
+        err.raw_os_error() == Some(rustix::io::Errno::ACCESS.raw_os_error())
+    }
 
-/// Where the directory `dir` really is, for computing the targets knot stores: its
-/// canonical path, symlinks resolved, so a target computed from it is right from the
-/// link's real place.
-pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
-    fs::canonicalize(dir)
-}
+    /// On NTFS a junction or a directory symlink is a directory with a reparse point
+    /// (FILE_ATTRIBUTE_DIRECTORY), which ntfs-3g presents to Linux as a symlink. A hard
+    /// link to such an entry would give a directory a second name, which NTFS never allows.
+    fn is_directory_entry(path: &Path) -> bool {
+        ntfs3g::is_directory_entry(path)
+    }
 
-/// Whether two components of absolute paths name the same directory entry: names are
-/// bytes, and compare exactly.
-pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
-    a == b
+    /// `proc` and `sysfs` (PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h).
+    fn kernel_fs(dir: &Path) -> Option<&'static str> {
+        #[cfg(target_os = "linux")]
+        return match fs_type(dir)? {
+            0x9fa0 => Some("proc"),
+            0x6265_6572 => Some("sysfs"),
+            _ => None,
+        };
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            None
+        }
+    }
+
+    fn special(path: &Path, follow: bool) -> Option<crate::link::Special> {
+        use crate::link::Special;
+        use std::os::unix::fs::FileTypeExt;
+        let meta = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        let ty = meta.ok()?.file_type();
+        [
+            (ty.is_char_device(), Special::CharDevice),
+            (ty.is_block_device(), Special::BlockDevice),
+            (ty.is_fifo(), Special::Fifo),
+            (ty.is_socket(), Special::Socket),
+        ]
+        .into_iter()
+        .find_map(|(is, special)| is.then_some(special))
+    }
+
+    /// Its canonical path, symlinks resolved, so a target computed from it is right from
+    /// the link's real place.
+    fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+        fs::canonicalize(dir)
+    }
+
+    fn max_open_dirs() -> usize {
+        dir::max_open_dirs()
+    }
+
+    fn max_held_dirs() -> usize {
+        dir::max_held_dirs()
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Directory as _;
     use super::*;
 
     /// No kernel here has the ntfs3 driver to mount with, so its refusal is checked on the

@@ -83,7 +83,7 @@ pub(crate) fn names(file: &Path) -> io::Result<Option<Vec<PathBuf>>> {
         let path = root.join(OsStr::from_bytes(&path));
         // The paths are the file system's: a mount over part of the subvolume, or a
         // rename since, would make one name another file. Then walk instead.
-        match crate::sys::lstat(&path) {
+        match <crate::sys::Os as crate::sys::Backend>::lstat(&path) {
             Ok(m) if m.id == file_meta.id => names.push(path),
             _ => return Ok(None),
         }

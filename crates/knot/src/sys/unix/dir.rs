@@ -32,7 +32,7 @@ pub(crate) struct Dir {
     fd: OwnedFd,
     /// Whether the directory is on an ntfs-3g volume; asked once, when it holds a link.
     ntfs: OnceLock<bool>,
-    /// Held to change entries in ([`Dir::hold`]), not only to be listed: whether it is on
+    /// Held to change entries in ([`Directory::hold`](super::super::Directory::hold)), not only to be listed: whether it is on
     /// an ntfs-3g volume is then asked of the directory itself, never of the mount table
     /// as it was when the process first looked (a volume mounted since must be known for
     /// what it is before a link on it is made, removed or replaced).
@@ -77,16 +77,16 @@ impl From<OwnedFd> for Dir {
     }
 }
 
-impl Dir {
+impl super::super::Directory for Dir {
     /// Opens the directory `path` names, following links: a root the user named.
-    pub(crate) fn open(path: &Path) -> io::Result<Dir> {
+    fn open(path: &Path) -> io::Result<Dir> {
         let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;
         Ok(Dir::from(fd))
     }
 
     /// Opens the subdirectory `name`. Without `follow`, a link there is never followed: the
     /// open fails (`ELOOP` or `ENOTDIR`).
-    pub(crate) fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
+    fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
         let flags = if follow {
             DIR_FLAGS
         } else {
@@ -96,32 +96,20 @@ impl Dir {
         Ok(Dir::from(fd))
     }
 
-    /// The descriptor, for the backend's own `*at` calls.
-    #[cfg_attr(
-        not(target_os = "linux"),
-        allow(
-            dead_code,
-            reason = "only ntfs-3g, on Linux, takes the descriptor itself"
-        )
-    )]
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-
     /// Opens `..`: the scanner walks up from a root to learn its ancestors.
-    pub(crate) fn parent(&self) -> io::Result<Dir> {
+    fn parent(&self) -> io::Result<Dir> {
         self.open_at(OsStr::new(".."), true)
     }
 
     /// `fstat` of the directory itself.
-    pub(crate) fn meta(&self) -> io::Result<Meta> {
+    fn meta(&self) -> io::Result<Meta> {
         Ok(meta(&rustix::fs::fstat(&self.fd)?))
     }
 
     /// `fstatat` of `name`, following a link there only when asked. Not followed, a
-    /// symlink on an ntfs-3g volume comes with its reparse tag, as [`super::lstat`] gives
+    /// symlink on an ntfs-3g volume comes with its reparse tag, as the backend's `lstat` gives
     /// it: ntfs-3g shows files whose data sits behind a reparse point as symlinks too.
-    pub(crate) fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
+    fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
         let flags = if follow {
             AtFlags::empty()
         } else {
@@ -139,21 +127,14 @@ impl Dir {
         Ok(meta)
     }
 
-    /// Whether the directory is on an ntfs-3g volume; asked once.
-    fn is_ntfs(&self) -> bool {
-        *self
-            .ntfs
-            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd(), self.held))
-    }
-
-    /// `name` itself with its sizes, for `du`: here the `fstatat` of [`Dir::stat_at`],
+    /// `name` itself with its sizes, for `du`: here the `fstatat` of [`Directory::stat_at`](super::super::Directory::stat_at),
     /// which has `st_blocks` already.
-    pub(crate) fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
+    fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
         self.stat_at(name, false)
     }
 
     /// What the link `name` stores (`readlinkat`).
-    pub(crate) fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
+    fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
         let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
         let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
         // On an ntfs-3g volume the link is a reparse point: report what Windows sees.
@@ -176,16 +157,16 @@ impl Dir {
     /// Opens the directory `path` names, following links (the user named it), to hold it
     /// and work below it, never to list it: `O_PATH` where there is one, so no read
     /// permission is needed. A path longer than the kernel takes is opened piece by piece.
-    pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
+    fn hold(path: &Path) -> io::Result<Dir> {
         Ok(Dir {
             held: true,
             ..Dir::from(super::entry::open_dir(path)?)
         })
     }
 
-    /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
+    /// [`Directory::hold`](super::super::Directory::hold) of the subdirectory `name`, never following a link there: the open
     /// fails (`ELOOP` or `ENOTDIR`).
-    pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
+    fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
         let flags = super::entry::DIR_FLAGS | OFlags::NOFOLLOW;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
         Ok(Dir {
@@ -196,7 +177,7 @@ impl Dir {
 
     /// Makes the directory `name` here (`mkdirat`, which never follows or replaces
     /// anything).
-    pub(crate) fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
+    fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::mkdirat(
             &self.fd,
             name,
@@ -208,38 +189,27 @@ impl Dir {
     /// canonical path as the kernel names the descriptor (Linux), else, where the kernel
     /// cannot name it (other Unix systems; past a page of path), the canonical path of
     /// `path`, the path it was opened by.
-    pub(crate) fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
+    fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
         self.real_path_at(OsStr::new("."))
-            .or_else(|_| super::real_dir(path))
+            .or_else(|_| <super::Os as super::super::Backend>::real_dir(path))
     }
 
     /// For a Windows target given to a link here, on an ntfs-3g volume: the Linux path it
     /// names and the drive letter to write for a junction (see `ntfs3g::linux_path_of`);
     /// `None` elsewhere.
-    pub(crate) fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
+    fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
         ntfs3g::linux_path_of(self.fd.as_fd(), target)
     }
 
     /// How links are made in this directory (`fstatfs`; ntfs-3g's attributes).
-    pub(crate) fn place(&self) -> io::Result<super::super::Place> {
+    fn place(&self) -> io::Result<super::super::Place> {
         super::place_of(self.fd.as_fd())
-    }
-
-    /// Makes the symlink `name` here holding `target` (`symlinkat`, which never follows
-    /// or replaces anything).
-    pub(crate) fn symlink_at(&self, name: &OsStr, target: &Path) -> io::Result<()> {
-        Ok(rustix::fs::symlinkat(target, &self.fd, name)?)
     }
 
     /// Gives the entry `target_name` of `target_dir` the new name `name` here (`linkat`
     /// without `AT_SYMLINK_FOLLOW`: a symlink given as the target gets the second name, it
     /// is not followed; never replaces anything).
-    pub(crate) fn hard_link_at(
-        &self,
-        name: &OsStr,
-        target_dir: &Dir,
-        target_name: &OsStr,
-    ) -> io::Result<()> {
+    fn hard_link_at(&self, name: &OsStr, target_dir: &Dir, target_name: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::linkat(
             &target_dir.fd,
             target_name,
@@ -253,7 +223,7 @@ impl Dir {
     /// still a link (any link: inode numbers are reused at once, so which link it is
     /// cannot be told apart reliably, and removing a link loses no data); a real file that
     /// took its place is left where it is. `path` names it in messages. See `entry.rs`.
-    pub(crate) fn remove_link_at(&self, name: &OsStr, path: &Path) -> io::Result<()> {
+    fn remove_link_at(&self, name: &OsStr, path: &Path) -> io::Result<()> {
         super::Entry::new(self.fd.as_fd(), name, path).remove_link()
     }
 
@@ -262,26 +232,48 @@ impl Dir {
     /// inspected) or gone; a real file put there since it was inspected is never replaced
     /// (DESIGN.md promise 2). Atomic where the file system can swap two names; see
     /// `entry.rs` for how, and for file systems that cannot (FUSE, ntfs-3g).
-    pub(crate) fn rename_over_at(
-        &self,
-        staged: &OsStr,
-        name: &OsStr,
-        path: &Path,
-    ) -> io::Result<()> {
+    fn rename_over_at(&self, staged: &OsStr, name: &OsStr, path: &Path) -> io::Result<()> {
         super::Entry::new(self.fd.as_fd(), name, path).replace_with(staged)
     }
 
     /// Removes the name `name` here (`unlinkat`): for a name this process just made and
     /// checked (a hard link it takes back).
-    pub(crate) fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
+    fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
     }
 
     /// The canonical path of what `name` leads to, found without building a path: the
     /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
     /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.
-    pub(crate) fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
+    fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
         real_path_at(self, name)
+    }
+}
+
+impl Dir {
+    /// The descriptor, for the backend's own `*at` calls.
+    #[cfg_attr(
+        not(target_os = "linux"),
+        allow(
+            dead_code,
+            reason = "only ntfs-3g, on Linux, takes the descriptor itself"
+        )
+    )]
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Whether the directory is on an ntfs-3g volume; asked once.
+    fn is_ntfs(&self) -> bool {
+        *self
+            .ntfs
+            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd(), self.held))
+    }
+
+    /// Makes the symlink `name` here holding `target` (`symlinkat`, which never follows
+    /// or replaces anything).
+    pub(crate) fn symlink_at(&self, name: &OsStr, target: &Path) -> io::Result<()> {
+        Ok(rustix::fs::symlinkat(target, &self.fd, name)?)
     }
 }
 
@@ -303,8 +295,10 @@ pub(crate) struct DirReader {
     buf: Vec<u8>,
 }
 
-impl DirReader {
-    pub(crate) fn new() -> DirReader {
+impl super::super::Reader for DirReader {
+    type Dir = Dir;
+
+    fn new() -> DirReader {
         // glibc's readdir reads 32 KiB at a time; more buys nothing measurable.
         DirReader {
             buf: Vec::with_capacity(32 * 1024),
@@ -315,7 +309,7 @@ impl DirReader {
     /// and `..`, as the directory lists them. The type is `None` where the file system
     /// does not say (`DT_UNKNOWN`): the caller must stat the entry. `each` may stop the
     /// read early.
-    pub(crate) fn read(
+    fn read(
         &mut self,
         dir: &Dir,
         mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,
@@ -324,7 +318,7 @@ impl DirReader {
     }
 }
 
-/// What [`DirReader::read`] calls with each entry: its name, type and `d_ino`.
+/// What [`Reader::read`](super::super::Reader::read) calls with each entry: its name, type and `d_ino`.
 type Each<'a> = dyn FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()> + 'a;
 
 /// `getdents64` straight into the buffer: no allocation per entry.

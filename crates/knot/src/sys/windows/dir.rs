@@ -93,15 +93,15 @@ fn open_dir(path: &Path, follow: Follow, access: Access) -> io::Result<Dir> {
     Ok(Dir { path, handle })
 }
 
-impl Dir {
+impl crate::sys::Directory for Dir {
     /// Opens the directory `path` names, following links: a root the user named.
-    pub(crate) fn open(path: &Path) -> io::Result<Dir> {
+    fn open(path: &Path) -> io::Result<Dir> {
         open_dir(path, Follow::Yes, Access::List)
     }
 
     /// Opens the subdirectory `name`. Without `follow`, a link there is never followed:
     /// the open fails with `ERROR_DIRECTORY` (`NotADirectory`).
-    pub(crate) fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
+    fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
         let follow = if follow { Follow::Yes } else { Follow::No };
         open_dir(&self.path.join(name), follow, Access::List)
     }
@@ -109,7 +109,7 @@ impl Dir {
     /// The directory above, or this one again at the root of a volume (as `/..` is `/`),
     /// for its identity only: it is not opened for listing, which the directories above a
     /// root the user can read need not allow.
-    pub(crate) fn parent(&self) -> io::Result<Dir> {
+    fn parent(&self) -> io::Result<Dir> {
         open_dir(
             self.path.parent().unwrap_or(&self.path),
             Follow::Yes,
@@ -118,12 +118,12 @@ impl Dir {
     }
 
     /// The directory itself: (volume serial, file id) and link count.
-    pub(crate) fn meta(&self) -> io::Result<Meta> {
+    fn meta(&self) -> io::Result<Meta> {
         meta_of(&self.handle, Follow::Yes)
     }
 
     /// What `name` is, following a link there only when asked.
-    pub(crate) fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
+    fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
         let path = self.path.join(name);
         if follow { stat(&path) } else { lstat(&path) }
     }
@@ -131,12 +131,12 @@ impl Dir {
     /// `name` itself, not followed, with the bytes allocated to it (`FileStandardInfo`'s
     /// `AllocationSize`, which `GetFileInformationByHandle` does not give), for `du`: one
     /// open for both.
-    pub(crate) fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
+    fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
         super::usage(&self.path.join(name))
     }
 
     /// What the link `name` stores.
-    pub(crate) fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
+    fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
         read_link(&self.path.join(name))
     }
 
@@ -145,79 +145,66 @@ impl Dir {
     /// opened with the right to list it all the same: an open with attribute rights only
     /// takes no part in sharing, so its share mode would hold nothing (Windows skips the
     /// share-access check for such opens; Wine 8 does the same).
-    pub(crate) fn hold(path: &Path) -> io::Result<Dir> {
+    fn hold(path: &Path) -> io::Result<Dir> {
         open_dir(path, Follow::Yes, Access::List)
     }
 
     /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
     /// fails with `ERROR_DIRECTORY` (`NotADirectory`).
-    pub(crate) fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
+    fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
         open_dir(&self.path.join(name), Follow::No, Access::List)
     }
 
     /// Makes the directory `name` here (`CreateDirectoryW`, which never follows or
     /// replaces anything at the name).
-    pub(crate) fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
+    fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
         std::fs::create_dir(self.path.join(name))
-    }
-
-    /// The path of the entry `name` here: how Windows names it, kept true by the handle
-    /// this directory is held by (see the module's documentation).
-    pub(super) fn join(&self, name: &OsStr) -> PathBuf {
-        self.path.join(name)
     }
 
     /// Where this directory really is, for computing the targets knot stores:
     /// [`super::real_dir`] of `path`, the path it was opened by (lexical, as Windows
     /// resolves `..` in a link's target).
-    pub(crate) fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
+    fn real_dir(&self, path: &Path) -> io::Result<PathBuf> {
         super::real_dir(path)
     }
 
-    /// A Windows target names a Windows path here already: `None`.
-    pub(crate) fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
-        None
-    }
-
     /// How links are made here: the volume that holds the directory.
-    pub(crate) fn place(&self) -> io::Result<crate::sys::Place> {
+    fn place(&self) -> io::Result<crate::sys::Place> {
         Ok(super::place_of(&self.path))
     }
 
     /// `CreateHardLinkW` of the entry `target_name` of `target_dir` as `name` here.
-    pub(crate) fn hard_link_at(
-        &self,
-        name: &OsStr,
-        target_dir: &Dir,
-        target_name: &OsStr,
-    ) -> io::Result<()> {
+    fn hard_link_at(&self, name: &OsStr, target_dir: &Dir, target_name: &OsStr) -> io::Result<()> {
         super::hard_link(&target_dir.join(target_name), &self.join(name))
     }
 
     /// [`super::remove_link`] of the entry `name` here (`path` names it in messages).
-    pub(crate) fn remove_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
+    fn remove_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
         super::remove_link(&self.join(name))
     }
 
     /// [`super::rename_over`] of the entry `staged` here onto `name` here.
-    pub(crate) fn rename_over_at(
-        &self,
-        staged: &OsStr,
-        name: &OsStr,
-        _path: &Path,
-    ) -> io::Result<()> {
+    fn rename_over_at(&self, staged: &OsStr, name: &OsStr, _path: &Path) -> io::Result<()> {
         super::rename_over(&self.join(staged), &self.join(name))
     }
 
     /// Deletes the name `name` here (`DeleteFileW`): a name this process just made.
-    pub(crate) fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
+    fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
         std::fs::remove_file(self.join(name))
     }
 
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.
-    pub(crate) fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
+    fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
         let handle = Handle::open(&self.path.join(name), FILE_READ_ATTRIBUTES, Follow::Yes)?;
         Ok(wide::user_path(handle.final_path()?))
+    }
+}
+
+impl Dir {
+    /// The path of the entry `name` here: how Windows names it, kept true by the handle
+    /// this directory is held by (see the module's documentation).
+    pub(super) fn join(&self, name: &OsStr) -> PathBuf {
+        self.path.join(name)
     }
 }
 
@@ -236,8 +223,10 @@ impl fmt::Debug for DirReader {
     }
 }
 
-impl DirReader {
-    pub(crate) fn new() -> DirReader {
+impl crate::sys::Reader for DirReader {
+    type Dir = Dir;
+
+    fn new() -> DirReader {
         DirReader {
             buffer: Box::new(DirBuffer([0; DIR_BUFFER_SIZE])),
             layout: &ID_EXTD_DIR_INFO,
@@ -250,7 +239,7 @@ impl DirReader {
     ///
     /// The listing is read through `dir`'s handle, from its start (the `Restart` class,
     /// so a directory read before is read whole again), until `ERROR_NO_MORE_FILES`.
-    pub(crate) fn read(
+    fn read(
         &mut self,
         dir: &Dir,
         mut each: impl FnMut(&OsStr, Option<FileType>, Option<u64>) -> ControlFlow<()>,

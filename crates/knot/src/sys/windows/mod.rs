@@ -36,7 +36,7 @@ use std::path::{Component, Path, PathBuf};
 
 use knot_reparse::{MountPoint, ReparsePoint, Tag};
 
-pub(crate) use dir::{Dir, DirReader, max_held_dirs, max_open_dirs};
+pub(crate) use dir::{Dir, DirReader};
 use ffi::*;
 use handle::{FindHandle, Follow, Handle};
 
@@ -563,9 +563,6 @@ pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// How [`hard_link_names`] finds a file's names.
-pub(crate) const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::FileNames;
-
 /// Every name of the file `path`, from `FindFirstFileNameW` / `FindNextFileNameW`: they
 /// come back relative to the volume (`\dir\file`, as `fsutil hardlink list` prints
 /// them), so each is joined to the volume's root from `GetVolumePathNameW`. `None` where
@@ -665,12 +662,6 @@ fn file_name_calls() -> Option<(FindFirstFileNameW, FindNextFileNameW)> {
             ))
         }
     })
-}
-
-/// Whether the file ids that `dir`'s listings carry are the ones `lstat` reports: they
-/// are the same 64-bit file id on NTFS; on ReFS the listing has none that fits (`None`).
-pub(crate) fn listed_ino_is_st_ino(_dir: &Path) -> bool {
-    true
 }
 
 /// Marks the entry `handle` is open on for deletion; it goes when the handle closes.
@@ -965,21 +956,7 @@ pub(crate) fn is_access_denied(err: &io::Error) -> bool {
     err.raw_os_error() == i32::try_from(windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED).ok()
 }
 
-/// The kernel file system whose links nobody can remove: Windows has none.
-pub(crate) fn kernel_fs(_dir: &Path) -> Option<&'static str> {
-    None
-}
-
-/// What the special file at `path` is: Windows has no such files (an AF_UNIX socket is a
-/// reparse point there).
-pub(crate) fn special(_path: &Path, _follow: bool) -> Option<crate::link::Special> {
-    None
-}
-
 // The path rules (`crate::path`).
-
-/// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
-pub(crate) const DOT_DOT: DotDot = DotDot::Lexical;
 
 /// Where the directory `dir` really is, for computing the targets knot stores: its full
 /// path as `GetFullPathNameW` makes it (`std::path::absolute`), which is what `mklink /J`
@@ -1010,7 +987,76 @@ pub(crate) fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
 #[cfg(test)]
 mod tests;
 
-/// A chain of links is not walked here: Windows' own answer stands.
-pub(crate) fn chain_status(_path: &Path) -> Option<Status> {
-    None
+/// The Windows backend (the contract in `sys/mod.rs`): each call is this file's function of
+/// the same name, which says how.
+#[derive(Debug)]
+pub(crate) struct Os;
+
+impl super::Backend for Os {
+    type Dir = Dir;
+    type DirReader = DirReader;
+
+    /// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
+    const DOT_DOT: DotDot = DotDot::Lexical;
+    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::FileNames;
+
+    fn lstat(path: &Path) -> io::Result<Meta> {
+        lstat(path)
+    }
+
+    fn stat(path: &Path) -> io::Result<Meta> {
+        stat(path)
+    }
+
+    fn read_link(path: &Path) -> io::Result<Stored> {
+        read_link(path)
+    }
+
+    fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+        hard_link_names(path)
+    }
+
+    fn classify_resolve_error(err: &io::Error) -> Status {
+        classify_resolve_error(err)
+    }
+
+    fn os_error_kind(err: &io::Error) -> Option<ErrorKind> {
+        os_error_kind(err)
+    }
+
+    fn is_access_denied(err: &io::Error) -> bool {
+        is_access_denied(err)
+    }
+
+    fn is_remote(path: &Path) -> bool {
+        is_remote(path)
+    }
+
+    fn user_path(path: PathBuf) -> PathBuf {
+        user_path(path)
+    }
+
+    fn normalise_symlink_target(target: &Path) -> io::Result<PathBuf> {
+        normalise_symlink_target(target)
+    }
+
+    fn is_directory_entry(path: &Path) -> bool {
+        is_directory_entry(path)
+    }
+
+    fn real_dir(dir: &Path) -> io::Result<PathBuf> {
+        real_dir(dir)
+    }
+
+    fn same_name(a: &Component<'_>, b: &Component<'_>) -> bool {
+        same_name(a, b)
+    }
+
+    fn max_open_dirs() -> usize {
+        dir::max_open_dirs()
+    }
+
+    fn max_held_dirs() -> usize {
+        dir::max_held_dirs()
+    }
 }

@@ -11,6 +11,7 @@ use knot_reparse::{MountPoint, ReparsePoint, Tag};
 use windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED;
 
 use super::*;
+use crate::sys::{Directory as _, Reader as _};
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
