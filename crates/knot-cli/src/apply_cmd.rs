@@ -31,7 +31,7 @@ Links are made in parallel; the report is in manifest order.\n\n\
 Exit codes: 0 done, 1 a record failed or a line could not be read (each printed), 2 usage \
 error.";
 
-/// Arguments of `knot apply`.
+// Arguments of `knot apply` (no doc comment: see `commands!` in cli.rs).
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     /// The manifest: JSON Lines of link records, as `knot scan --json` prints; `-` reads

@@ -27,7 +27,7 @@ use crate::output::{ErrorMessages, Format, Messages};
         pipe or with NO_COLOR set; never does not colour.",
     propagate_version = true
 )]
-struct Cli {
+struct Cli<C: Subcommand> {
     /// Silence notes (errors are still printed).
     #[arg(short, long, global = true)]
     quiet: bool,
@@ -45,11 +45,37 @@ struct Cli {
     color: Color,
 
     #[command(subcommand)]
-    command: Commands,
+    command: C,
 }
 
-#[derive(Subcommand, Debug)]
-enum Commands {
+/// Declares knot's commands once and derives them twice: [`Commands`], which the parser
+/// uses, builds a command's arguments only when that command runs (clap's `defer`), and
+/// [`EagerCommands`], for the completion scripts and the man page, builds them all at once.
+///
+/// Building every command for every run was most of knot's own work in one `knot symlink`
+/// (DESIGN.md section 7: at most 1.2x of `ln -s`). The scripts and the page need the eager
+/// form: a deferred command gets clap's global options (`--quiet`, `--color`) before its
+/// own arguments, so the scripts would offer them first, and the `help` command's copy of
+/// `reparse` would lack `decode`. Help and usage errors read the same either way.
+///
+/// A command's description lives on its variant. The `Args` structs the commands take
+/// their arguments from have no doc comments: clap would read one as the command's
+/// description when it builds a deferred command, after the variant's.
+macro_rules! commands {
+    ($($variants:tt)*) => {
+        /// knot's commands, as the parser builds them: each one only when it runs.
+        #[derive(Subcommand, Debug)]
+        #[command(defer = true)]
+        enum Commands { $($variants)* }
+
+        /// knot's commands, every one built at once: see `commands!`.
+        #[derive(Subcommand)]
+        #[allow(dead_code, reason = "only its clap definition is used; nothing is parsed into it")]
+        enum EagerCommands { $($variants)* }
+    };
+}
+
+commands! {
     /// Create a symbolic link LINK that points at TARGET.
     ///
     /// TARGET is stored exactly as given (like `ln -s` and `mklink`), so a relative TARGET
@@ -305,9 +331,9 @@ fn color_in(args: &[OsString]) -> Color {
     color
 }
 
-/// knot's clap definition, for the completion scripts and the man page.
+/// knot's clap definition, every command in it, for the completion scripts and the man page.
 pub fn command() -> clap::Command {
-    Cli::command()
+    Cli::<EagerCommands>::command()
 }
 
 /// The front ends `knot compat` runs.
@@ -378,7 +404,7 @@ struct ForceArg {
     force: bool,
 }
 
-/// The options of every command that changes links.
+// The options of every command that changes links (no doc comment: see `commands!`).
 #[derive(Args, Debug)]
 struct ChangeArgs {
     /// Check everything and say what would change, but change nothing.
@@ -669,10 +695,10 @@ pub fn parse<I: IntoIterator<Item = OsString>>(
             _ => {}
         }
     }
-    let mut clap_cli = Cli::command().color(color_in(&args).into());
+    let mut clap_cli = Cli::<Commands>::command().color(color_in(&args).into());
     let cli = clap_cli
         .try_get_matches_from_mut(&args)
-        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .and_then(|matches| Cli::<Commands>::from_arg_matches(&matches))
         .map_err(|err| {
             after_clap(
                 &err.format(&mut clap_cli),

@@ -32,7 +32,7 @@ outside it). With several DIRs, a line per DIR and a total.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed; the figures leave it \
 out), 2 usage error.";
 
-/// Arguments of `knot du`.
+// Arguments of `knot du` (no doc comment: see `commands!` in cli.rs).
 #[derive(Args, Debug)]
 pub struct DuArgs {
     /// Trees to measure (default: the current directory). One that is a link is counted

@@ -31,7 +31,7 @@ too long to follow) is removed; never anything but a link.\n\n\
 Exit codes: 0 done, 1 some change failed or something could not be read (each printed), \
 2 usage error.";
 
-/// Arguments of `knot fix`.
+// Arguments of `knot fix` (no doc comment: see `commands!` in cli.rs).
 #[derive(Args, Debug)]
 pub struct FixArgs {
     /// The directory whose links to repair.

@@ -28,7 +28,7 @@ size, as Link Shell Extension's `ln --enum` does.\n\n\
 Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
 directory could not be read (each printed), 2 usage error.";
 
-/// Arguments of `knot hardlinks`.
+// Arguments of `knot hardlinks` (no doc comment: see `commands!` in cli.rs).
 #[derive(Args, Debug)]
 pub struct HardlinksArgs {
     /// The files whose names to list; a symlink is not followed.

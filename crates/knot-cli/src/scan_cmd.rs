@@ -35,7 +35,7 @@ directory it is in is a loop, reported once as a note.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
-/// Arguments of `knot scan`.
+// Arguments of `knot scan` (no doc comment: see `commands!` in cli.rs).
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     /// Directories to scan (default: the current directory). A named directory that is a

@@ -312,6 +312,68 @@ fn every_script_completes_every_command_of_the_help() {
     }
 }
 
+/// Each command's help opens with the description `knot --help` lists for it, not with
+/// that of a group of options it takes: cli.rs builds a command's arguments only when it
+/// runs, after its description (`commands!`).
+#[test]
+fn each_command_s_help_opens_with_its_own_description() {
+    for path in command_paths() {
+        let (name, parents) = path.split_last().unwrap();
+        if name == "help" {
+            continue;
+        }
+        let mut args: Vec<&str> = parents.iter().map(String::as_str).collect();
+        args.push("--help");
+        let listing = stdout_of(&args);
+        let listed = listing
+            .lines()
+            .find_map(|line| {
+                let rest = line.strip_prefix("  ")?.strip_prefix(name.as_str())?;
+                rest.starts_with(' ').then(|| rest.trim_start())
+            })
+            .unwrap_or_else(|| panic!("knot {args:?} does not list {name}"));
+        let opening = listed
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("-h");
+        let help = stdout_of(&args);
+        assert!(
+            help.starts_with(&opening),
+            "knot {args:?} opens with {:?}, not {opening:?}",
+            help.lines().next()
+        );
+    }
+}
+
+/// The scripts offer a command's own options first, then the global ones, then `--help`
+/// and `--version`, and `knot help reparse` completes `decode`: they come from knot's
+/// definition with every command built at once, never from the parser's, which builds a
+/// command only when it runs (cli.rs, `commands!`).
+#[test]
+fn the_scripts_offer_a_command_s_own_options_before_the_global_ones() {
+    let bash = stdout_of(&["completions", "bash"]);
+    let opts: Vec<&str> = bash
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("opts=\""))
+        .filter(|opts| opts.contains("--quiet"))
+        .collect();
+    assert!(opts.len() > COMMANDS.len(), "{opts:?}");
+    for line in &opts {
+        assert!(line.contains("--quiet --color --help --version"), "{line}");
+    }
+    assert!(opts.contains(
+        &"-f -n -q -h -V --dir --file --relative --absolute --drive --force --dry-run --json \
+          --quiet --color --help --version\""
+    ));
+    assert!(
+        bash.lines()
+            .any(|line| line.trim() == "knot__subcmd__help__subcmd__reparse,decode)")
+    );
+}
+
 #[test]
 fn an_unknown_shell_is_a_usage_error() {
     run(
