@@ -1,4 +1,4 @@
-//! `knot fix`: repair the links of a tree (DESIGN.md section 2, issue 13). Two repairs:
+//! `knot fix`: repair the links of a tree (DESIGN.md section 2). Two repairs:
 //! give every link whose target starts with a path prefix the same target under another
 //! prefix ([`Repair::Replace`], through [`retarget`](crate::retarget)), or remove the links
 //! that dangle ([`Repair::DeleteBroken`], through [`remove`](crate::remove()), so nothing but

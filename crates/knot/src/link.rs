@@ -81,8 +81,8 @@ impl Kind {
     /// `IO_REPARSE_TAG_MOUNT_POINT` is both `junction` and `mount-point`.
     ///
     /// Each kind is the one a scan or [`crate::inspect`] reports, so a filter made from
-    /// any spelling matches what that spelling means (issue 10.6: `SYMLINK` once became a
-    /// reparse kind that no link ever has).
+    /// any spelling matches what that spelling means (`SYMLINK`, the tag's name, is the kind
+    /// `symlink`, never a reparse kind that no link has).
     pub fn from_name(word: &str) -> Option<Vec<Kind>> {
         word.parse::<Kind>().ok().map(Kind::normalised)
     }

@@ -76,7 +76,7 @@ pub(crate) fn parent_dir(link: &Path) -> &Path {
 /// Whether `link` ends with a separator, or with a separator and `.` (`J/`, `J/.`): such a
 /// path names the directory that `J` is or leads to, never a new entry called `J`, so the
 /// kernel would follow a link found there and a create would act on something else than
-/// asked (issue 10.5). `Path` itself hides the separator: `Path::new("J/").file_name()` is
+/// asked. `Path` itself hides the separator: `Path::new("J/").file_name()` is
 /// `J`.
 pub(crate) fn ends_in_separator(link: &Path) -> bool {
     let bytes = link.as_os_str().as_encoded_bytes();
@@ -144,8 +144,8 @@ pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
 /// This is the one resolver of a link that the kernel cannot follow (dangling, or a loop)
 /// for `show` and `scan` alike: `show` names each part by its path ([`real_location`]),
 /// `scan` from the directory it holds open, so paths longer than `PATH_MAX` cost no more
-/// (issue 10.9: scan once folded `sym/../missing` lexically, where show went to
-/// `missing` beside where `sym` leads). On Windows, which folds `..` in a link's target
+/// (both take `sym/../missing` to `missing` beside where `sym` leads, as the kernel
+/// would, never folding it lexically). On Windows, which folds `..` in a link's target
 /// lexically, the target is folded against `base`.
 pub(crate) fn resolve_target(
     base: &Path,

@@ -201,7 +201,7 @@ impl LinkFilter {
                         link.dir = Some(is_dir);
                     }
                 }
-                // A system's "loop" may be a chain that is only too long (issue 10.19).
+                // A system's "loop" may be a chain that is only too long.
                 Err(err) => link.status = Some(crate::chain::failed_status(at, &err)),
             }
             if detail < Detail::Status {

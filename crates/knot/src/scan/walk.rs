@@ -459,8 +459,8 @@ struct Opened {
 
 /// With `follow`, what makes the walk visit each directory once, by (device, inode) or
 /// (volume serial, file id), whichever path reaches it, so that its time is proportional
-/// to the tree, never to the number of paths through it (DESIGN.md promise 4; issue 10.12:
-/// two links per level to the next made 2^levels records).
+/// to the tree, never to the number of paths through it (DESIGN.md promise 4): two links
+/// per level to the next would otherwise make 2^levels records.
 ///
 /// The walk goes in rounds. Round 0 walks the roots without entering links; round n+1
 /// enters the links to directories that round n found, and walks below them without

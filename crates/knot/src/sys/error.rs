@@ -25,7 +25,7 @@ pub(crate) enum Error {
     OutsideVolume { target: PathBuf, why: String },
     /// A target that Windows would read as another path, or cannot store: a name Windows
     /// cannot use, `\` inside a name, a path through ntfs-3g's mapping of another drive,
-    /// a name that is not Unicode, one too long for a reparse buffer (issue 10.7).
+    /// a name that is not Unicode, one too long for a reparse buffer.
     #[error("{why}")]
     TargetForWindows { target: PathBuf, why: String },
     /// No mount of the volume holds the directory (ntfs-3g; mountinfo changed under us).

@@ -47,7 +47,7 @@ pub(crate) struct Volume {
     /// Every place it is mounted, as /proc/self/mountinfo says: the mount point and the
     /// directory of the volume mounted there, `/` unless it is a bind mount of a directory
     /// inside the volume (mountinfo's root field). A link and its target may be reached
-    /// through different ones (issue 10.8).
+    /// through different ones.
     mounts: Vec<Mount>,
     /// The mount point that holds the link's directory, for messages.
     mount: PathBuf,
@@ -170,7 +170,7 @@ impl Volume {
     /// Windows allows, never leaving the volume by `..` (Windows resolves it from the
     /// link's directory and cannot leave the volume), and never passing through ntfs-3g's
     /// `.NTFS-3G/X:` mapping of another drive, which a relative path cannot reach on
-    /// Windows (issue 10.7).
+    /// Windows.
     fn relative(&self, link: At<'_>, text: &str) -> io::Result<Symlink> {
         let dir = link.dir.real_path_at(OsStr::new("."))?;
         let inside = self.inside(&dir).ok_or_else(|| self.outside(&dir))?;
@@ -347,8 +347,8 @@ impl Strategy for Volume {
 }
 
 /// Replaces the reparse point of the link at `link` by `buffer`, on the same entry, without
-/// ever giving another file reparse data (issue 10's lesson: a file renamed onto the name
-/// between a check and a write by name would get it, its data hidden behind it).
+/// ever giving another file reparse data (a file renamed onto the name between a check and
+/// a write by name would get it, its data hidden behind it).
 ///
 /// The entry is opened itself through its held directory, not followed (`O_PATH |
 /// O_NOFOLLOW`: ntfs-3g shows a link as a symlink, and such a descriptor names the
@@ -409,7 +409,7 @@ fn holder<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
         .max_by_key(|m| m.point.components().count())
 }
 
-/// Refuses a name that Windows would read as another path (issue 10.7): `\` separates
+/// Refuses a name that Windows would read as another path: `\` separates
 /// names and `:` starts a stream name there, `* ? " < > |` and control characters are not
 /// allowed in a name, and Win32 drops dots and spaces at the end of one.
 fn windows_name(target: &Path, name: &str) -> io::Result<()> {
