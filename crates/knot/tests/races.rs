@@ -519,8 +519,14 @@ fn apply_never_goes_through_a_swapped_directory() {
                     }
                 }
                 Err(err) if !quiet(round as u64) => {
+                    // A link on the way, or a directory that kept being swapped on every
+                    // look (the record is then refused too): nothing is made either way.
+                    let kept_changing = err.kind() == &ErrorKind::Io
+                        && err.path() == a.as_path()
+                        && err.to_string().contains("kept changing");
                     assert!(
-                        matches!(err.kind(), ErrorKind::LinkOnTheWay { path } if path == &a),
+                        matches!(err.kind(), ErrorKind::LinkOnTheWay { path } if path == &a)
+                            || kept_changing,
                         "round {round}: {err}"
                     );
                     assert!(
