@@ -115,14 +115,11 @@ impl Volume {
     /// ntfs-3g has (read through `/proc/self/fd/N`: a held directory may be an `O_PATH`
     /// descriptor, which takes no attribute call).
     pub(crate) fn of_dir(dir: BorrowedFd<'_>) -> io::Result<Option<Volume>> {
-        let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
-        if !fuse {
+        let fs_type = || rustix::fs::fstatfs(dir).map_or(0, |fs| magic(fs.f_type));
+        if !is_volume_dir(dir, true, fs_type) {
             return Ok(None);
         }
         let own = own_path(dir);
-        if rustix::fs::getxattr(&own, ATTRIB, &mut [0u8; 4]).is_err() {
-            return Ok(None);
-        }
         let real = fs::read_link(&own)?;
         let dev = rustix::fs::fstat(dir)?.st_dev;
         let mounts = mounts_of(dev)?;
@@ -713,11 +710,15 @@ fn on_volume(dir: &Path) -> bool {
 /// directory that holds links, and where the mount table had no FUSE file system when the
 /// process first read it, asks nothing; a directory held to change entries in (`held`)
 /// is always asked itself.
-pub(crate) fn is_volume_dir(dir: BorrowedFd<'_>, held: bool) -> bool {
+pub(crate) fn is_volume_dir(
+    dir: BorrowedFd<'_>,
+    held: bool,
+    fs_type: impl FnOnce() -> i64,
+) -> bool {
     if !held && !fuse_mounted() {
         return false;
     }
-    let fuse = rustix::fs::fstatfs(dir).is_ok_and(|fs| magic(fs.f_type) == FUSE_SUPER_MAGIC);
+    let fuse = fs_type() == FUSE_SUPER_MAGIC;
     // Through `/proc/self/fd/N`: a held directory may be an `O_PATH` descriptor, which
     // takes no attribute call of its own.
     fuse && rustix::fs::getxattr(own_path(dir), ATTRIB, &mut [0u8; 4]).is_ok()

@@ -65,7 +65,11 @@ pub(crate) fn linux_path_of(
     None
 }
 
-pub(crate) fn is_volume_dir(_dir: BorrowedFd<'_>, _held: bool) -> bool {
+pub(crate) fn is_volume_dir(
+    _dir: BorrowedFd<'_>,
+    _held: bool,
+    _fs_type: impl FnOnce() -> i64,
+) -> bool {
     false
 }
 

@@ -103,18 +103,15 @@ pub(crate) fn fs_type(dir: &Path) -> Option<i64> {
 }
 
 /// How links are made in the directory held open as `dir`, found from its file system
-/// (`fstatfs`). An ntfs-3g volume (Linux) gets its own strategy, which writes reparse
-/// points.
-#[allow(
-    clippy::useless_conversion,
-    reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
-)]
-fn place_of(dir: std::os::fd::BorrowedFd<'_>) -> io::Result<Place> {
-    if let Some(volume) = ntfs3g::Volume::of_dir(dir)? {
+/// (`fstatfs`, asked once per directory). An ntfs-3g volume (Linux) gets its own strategy,
+/// which writes reparse points.
+fn place_of(dir: &Dir) -> io::Result<Place> {
+    if dir.is_ntfs()
+        && let Some(volume) = ntfs3g::Volume::of_dir(dir.fd())?
+    {
         return Ok(Place::new(volume));
     }
-    let fs_type = rustix::fs::fstatfs(dir).map_or(0, |s| i64::from(s.f_type));
-    Ok(if fs_type == NTFS_SB_MAGIC {
+    Ok(if dir.fs_type() == NTFS_SB_MAGIC {
         Place::new(KernelNtfs)
     } else {
         Place::new(Native)

@@ -32,6 +32,8 @@ pub(crate) struct Dir {
     fd: OwnedFd,
     /// Whether the directory is on an ntfs-3g volume; asked once, when it holds a link.
     ntfs: OnceLock<bool>,
+    /// Its file system's magic number (`fstatfs`); asked once, when needed.
+    fs_type: OnceLock<i64>,
     /// Held to change entries in ([`Directory::hold`](super::super::Directory::hold)), not only to be listed: whether it is on
     /// an ntfs-3g volume is then asked of the directory itself, never of the mount table
     /// as it was when the process first looked (a volume mounted since must be known for
@@ -72,6 +74,7 @@ impl From<OwnedFd> for Dir {
         Dir {
             fd,
             ntfs: OnceLock::new(),
+            fs_type: OnceLock::new(),
             held: false,
         }
     }
@@ -203,7 +206,7 @@ impl super::super::Directory for Dir {
 
     /// How links are made in this directory (`fstatfs`; ntfs-3g's attributes).
     fn place(&self) -> io::Result<super::super::Place> {
-        super::place_of(self.fd.as_fd())
+        super::place_of(self)
     }
 
     /// Gives the entry `target_name` of `target_dir` the new name `name` here (`linkat`
@@ -264,10 +267,22 @@ impl Dir {
     }
 
     /// Whether the directory is on an ntfs-3g volume; asked once.
-    fn is_ntfs(&self) -> bool {
+    pub(super) fn is_ntfs(&self) -> bool {
         *self
             .ntfs
-            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd(), self.held))
+            .get_or_init(|| ntfs3g::is_volume_dir(self.fd.as_fd(), self.held, || self.fs_type()))
+    }
+
+    /// The magic number of the directory's file system (`fstatfs` f_type; 0 where it
+    /// cannot be read); asked once.
+    #[allow(
+        clippy::useless_conversion,
+        reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+    )]
+    pub(super) fn fs_type(&self) -> i64 {
+        *self
+            .fs_type
+            .get_or_init(|| rustix::fs::fstatfs(&self.fd).map_or(0, |s| i64::from(s.f_type)))
     }
 
     /// Makes the symlink `name` here holding `target` (`symlinkat`, which never follows
