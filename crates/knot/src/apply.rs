@@ -248,56 +248,10 @@ impl Work {
     }
 
     fn one(&self, record: &Record) -> Result<Applied> {
-        let bad =
-            |path: &Path, why: String| Error::new(Op::Apply, path, ErrorKind::BadRecord { why });
         let relative = self.below_root(&record.path)?;
         let link = self.root.join(&relative);
-        let want = match record.kind.parse::<Kind>() {
-            Ok(Kind::Symlink) => Want::Symlink,
-            Ok(Kind::Junction) => Want::Junction,
-            Ok(Kind::Hardlink) => Want::Hardlink,
-            _ => {
-                return Err(bad(
-                    &link,
-                    format!(
-                        "is of kind '{}', which knot cannot recreate (only symlink, junction \
-                         and hardlink)",
-                        crate::escape::escape(record.kind.as_ref())
-                    ),
-                ));
-            }
-        };
-        let Some(stored) = record.target.as_deref() else {
-            let why = match want {
-                Want::Hardlink => "has no target: a hard link is made again from another \
-                    name of the file, given as its target"
-                    .to_owned(),
-                _ => "has no target".to_owned(),
-            };
-            return Err(bad(&link, why));
-        };
-        // A symlink's target is text, and a junction's a path of this system anywhere (read
-        // from the root when relative): they are followed where they lead, as targets are.
-        // A hard link's is another name of a file below the root, reached as the link is,
-        // through the directories held open, so a directory on the way swapped for a link
-        // cannot bring in a file from elsewhere.
-        let (hard_dir, hard_name, target) = match want {
-            Want::Hardlink => {
-                let relative = self.below_root(stored)?;
-                let (below, name) = split(&relative);
-                let user = self.root.join(&relative);
-                match self.pin(below, false, &link)? {
-                    Some(dir) => (Some(dir), name.to_owned(), user),
-                    None => {
-                        let looked_for = real_location(&user).ok();
-                        let err = Error::new(Op::CreateHardlink, &link, ErrorKind::TargetMissing);
-                        return Err(err.with_target(&user).with_looked_for(looked_for));
-                    }
-                }
-            }
-            Want::Junction => (None, Default::default(), self.root.join(stored)),
-            Want::Symlink => (None, Default::default(), stored.to_path_buf()),
-        };
+        let (want, stored) = asked_of(record, &link)?;
+        let (hard_dir, hard_name, target) = self.target_of(want, stored, &link)?;
         let hard_target = hard_dir
             .as_ref()
             .map(|dir| At::new(&dir.dir, &hard_name, &target));
@@ -308,12 +262,64 @@ impl Work {
         };
         let at = At::new(&dir.dir, name, &link);
         let place = dir.place(&link)?;
+        self.make(at, want, stored, &target, hard_target, record.dir, place)
+    }
+
+    /// What the record's `stored` target is to the create, as a path, and for a hard link
+    /// the directory that holds it, held: a symlink's target is text, and a junction's a
+    /// path of this system anywhere (read from the root when relative): they are followed
+    /// where they lead, as targets are. A hard link's is another name of a file below the
+    /// root, reached as the link is, through the directories held open, so a directory on
+    /// the way swapped for a link cannot bring in a file from elsewhere.
+    fn target_of(
+        &self,
+        want: Want,
+        stored: &Path,
+        link: &Path,
+    ) -> Result<(Option<Arc<Pinned>>, std::ffi::OsString, PathBuf)> {
+        Ok(match want {
+            Want::Hardlink => {
+                let relative = self.below_root(stored)?;
+                let (below, name) = split(&relative);
+                let user = self.root.join(&relative);
+                match self.pin(below, false, link)? {
+                    Some(dir) => (Some(dir), name.to_owned(), user),
+                    None => {
+                        let looked_for = real_location(&user).ok();
+                        let err = Error::new(Op::CreateHardlink, link, ErrorKind::TargetMissing);
+                        return Err(err.with_target(&user).with_looked_for(looked_for));
+                    }
+                }
+            }
+            Want::Junction => (None, Default::default(), self.root.join(stored)),
+            Want::Symlink => (None, Default::default(), stored.to_path_buf()),
+        })
+    }
+
+    /// Makes the link `want` at `at` as the record asks (`stored`, read as `target`; a
+    /// flavour `dir`), at `place`: created where nothing stands, left where it is as asked,
+    /// replaced where another link stands, refused where anything else does.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one record, each decided by the caller once"
+    )]
+    fn make(
+        &self,
+        at: At<'_>,
+        want: Want,
+        stored: &Path,
+        target: &Path,
+        hard_target: Option<At<'_>>,
+        dir: Option<bool>,
+        place: Place,
+    ) -> Result<Applied> {
+        let link = at.path;
         let ty = match want {
             Want::Symlink => LinkType::Symlink,
             Want::Junction => LinkType::Junction,
             Want::Hardlink => LinkType::Hardlink,
         };
-        let flavour = match record.dir {
+        let flavour = match dir {
             Some(dir) if want == Want::Symlink && place.flavour_matters() => {
                 Some(if dir { Flavour::Dir } else { Flavour::File })
             }
@@ -328,14 +334,14 @@ impl Work {
             replace: Replace::Links,
             ..options
         };
-        let plan = |options| plan_at(at, &target, hard_target, ty, options, Some(place.clone()));
+        let plan = |options| plan_at(at, target, hard_target, ty, options, Some(place.clone()));
         // Another program may make, remove or swap the entry between the steps below:
         // each try looks again, and only a link made and read back is reported `created`.
         for _ in 0..TRIES {
             // The common case, a link to be made where nothing stands, costs one create
             // and no look beforehand: the create itself refuses an existing name.
             if !self.dry_run() {
-                match create_new_lean(at, &target, hard_target, ty, &options, place.clone()) {
+                match create_new_lean(at, target, hard_target, ty, &options, place.clone()) {
                     Ok(_) => return Ok(Applied::Created),
                     Err(e)
                         if matches!(
@@ -353,7 +359,7 @@ impl Work {
                 }
                 // Gone since the create found it: made again, on the next try.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(Op::Apply, &link, e)),
+                Err(e) => return Err(Error::io(Op::Apply, link, e)),
             };
             if let Some(target) = hard_target
                 && target
@@ -371,7 +377,7 @@ impl Work {
                 };
                 return Err(Error::new(
                     Op::Apply,
-                    &link,
+                    link,
                     ErrorKind::WouldReplaceReal { what },
                 ));
             }
@@ -380,8 +386,7 @@ impl Work {
                 Err(e) if e.kind() == &ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            if want != Want::Hardlink
-                && self.is_as_asked(&found, want, stored, &target, record.dir, &place)
+            if want != Want::Hardlink && self.is_as_asked(&found, want, stored, target, dir, &place)
             {
                 return Ok(Applied::Unchanged);
             }
@@ -395,7 +400,7 @@ impl Work {
             });
         }
         let err = crate::sys::error::Error::KeptChanging.into();
-        Err(Error::io(Op::Apply, &link, err))
+        Err(Error::io(Op::Apply, link, err))
     }
 
     /// Whether the link `found` is what the record asks: the same kind (on a file system
@@ -562,6 +567,37 @@ impl Work {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// The kind a record asks for, and its target as stored; a record without them is refused
+/// with the reason, named by its path `link`.
+fn asked_of<'r>(record: &'r Record, link: &Path) -> Result<(Want, &'r Path)> {
+    let bad = |path: &Path, why: String| Error::new(Op::Apply, path, ErrorKind::BadRecord { why });
+    let want = match record.kind.parse::<Kind>() {
+        Ok(Kind::Symlink) => Want::Symlink,
+        Ok(Kind::Junction) => Want::Junction,
+        Ok(Kind::Hardlink) => Want::Hardlink,
+        _ => {
+            return Err(bad(
+                link,
+                format!(
+                    "is of kind '{}', which knot cannot recreate (only symlink, junction \
+                         and hardlink)",
+                    crate::escape::escape(record.kind.as_ref())
+                ),
+            ));
+        }
+    };
+    let Some(stored) = record.target.as_deref() else {
+        let why = match want {
+            Want::Hardlink => "has no target: a hard link is made again from another \
+                    name of the file, given as its target"
+                .to_owned(),
+            _ => "has no target".to_owned(),
+        };
+        return Err(bad(link, why));
+    };
+    Ok((want, stored))
 }
 
 /// A path below the root as the directory that holds it (empty for the root) and its
