@@ -27,10 +27,10 @@ impl Probe {
         let Asked {
             link: at,
             target,
-            hard_target,
             ty,
             options,
             lean,
+            ..
         } = *asked;
         let (op, link) = (ty.op(), at.path);
         let fail = |kind| Error::new(op, link, kind).with_target(target);
@@ -57,48 +57,7 @@ impl Probe {
         // `--force` must take for a real one.
         let replacing = options.replace == Replace::Links && existing.is_none_or(|m| m.is_link());
 
-        let seen_from_link = matches!(ty, LinkType::Best)
-            || (ty == LinkType::Symlink && options.form == TargetForm::AsGiven);
-        let target_path = if seen_from_link {
-            resolve_against_link(link, target)
-        } else {
-            target.to_path_buf()
-        };
-        // A hard link is made to the entry itself, held open; the others lead through it,
-        // a relative target from the link's own directory, as the system will follow it.
-        let mut target_dir = None;
-        // Only the text is stored, and the read-back reads the text.
-        let text_only = lean
-            && ty == LinkType::Symlink
-            && options.flavour.is_none()
-            && place.is_some_and(|place| !place.flavour_matters());
-        let found = match (ty, hard_target) {
-            _ if text_only => Err(io::ErrorKind::NotFound.into()),
-            (LinkType::Hardlink, Some(held)) => held.lstat(),
-            (LinkType::Hardlink, None) => match hold_entry(&target_path) {
-                Some(Ok(held)) => {
-                    let meta = held.0.stat_at(&held.1, false);
-                    target_dir = Some(held);
-                    meta
-                }
-                Some(Err(e)) => Err(e),
-                None => sys::Os::lstat(&target_path),
-            },
-            _ if seen_from_link && target.is_relative() => at.dir.stat_at(target.as_os_str(), true),
-            _ => sys::Os::stat(&target_path),
-        };
-        let target_meta = match found {
-            Ok(meta) => Some(meta),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) if sys::Os::classify_resolve_error(&e).is_broken() => None,
-            // A symlink may lead where this user cannot look (like `ln -s`): its flavour
-            // is then asked for where it matters, as for a missing target.
-            Err(_) if ty == LinkType::Symlink => None,
-            Err(e) => {
-                let err = Error::new(op, link, ErrorKind::TargetUnreadable).with_target(target);
-                return Err(err.with_source(e));
-            }
-        };
+        let (target_path, target_meta, target_dir) = probe_target(asked, place)?;
 
         if let Some(meta) = existing
             && !replacing
@@ -142,4 +101,70 @@ impl Probe {
 pub(super) fn hold_entry(path: &Path) -> Option<io::Result<(sys::Dir, std::ffi::OsString)>> {
     let (parent, name) = crate::path::entry_of(path)?;
     Some(sys::Dir::hold(parent).map(|dir| (dir, name.to_owned())))
+}
+
+/// Where the target is, seen from where it will be resolved (joined to the link's
+/// directory for a symlink stored as given, as given otherwise); what it is (for a hard
+/// link the entry itself, held open; else where it leads, a relative target from the
+/// link's own directory, as the system will follow it); and the hard link's target, held.
+type Target = (
+    PathBuf,
+    Option<Meta>,
+    Option<(sys::Dir, std::ffi::OsString)>,
+);
+
+/// The target half of [`Probe::new`].
+fn probe_target(asked: &Asked<'_>, place: Option<&Place>) -> Result<Target> {
+    let Asked {
+        link: at,
+        target,
+        hard_target,
+        ty,
+        options,
+        lean,
+    } = *asked;
+    let (op, link) = (ty.op(), at.path);
+    let seen_from_link = matches!(ty, LinkType::Best)
+        || (ty == LinkType::Symlink && options.form == TargetForm::AsGiven);
+    let target_path = if seen_from_link {
+        resolve_against_link(link, target)
+    } else {
+        target.to_path_buf()
+    };
+    // A hard link is made to the entry itself, held open; the others lead through it,
+    // a relative target from the link's own directory, as the system will follow it.
+    let mut target_dir = None;
+    // Only the text is stored, and the read-back reads the text.
+    let text_only = lean
+        && ty == LinkType::Symlink
+        && options.flavour.is_none()
+        && place.is_some_and(|place| !place.flavour_matters());
+    let found = match (ty, hard_target) {
+        _ if text_only => Err(io::ErrorKind::NotFound.into()),
+        (LinkType::Hardlink, Some(held)) => held.lstat(),
+        (LinkType::Hardlink, None) => match hold_entry(&target_path) {
+            Some(Ok(held)) => {
+                let meta = held.0.stat_at(&held.1, false);
+                target_dir = Some(held);
+                meta
+            }
+            Some(Err(e)) => Err(e),
+            None => sys::Os::lstat(&target_path),
+        },
+        _ if seen_from_link && target.is_relative() => at.dir.stat_at(target.as_os_str(), true),
+        _ => sys::Os::stat(&target_path),
+    };
+    let target_meta = match found {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) if sys::Os::classify_resolve_error(&e).is_broken() => None,
+        // A symlink may lead where this user cannot look (like `ln -s`): its flavour
+        // is then asked for where it matters, as for a missing target.
+        Err(_) if ty == LinkType::Symlink => None,
+        Err(e) => {
+            let err = Error::new(op, link, ErrorKind::TargetUnreadable).with_target(target);
+            return Err(err.with_source(e));
+        }
+    };
+    Ok((target_path, target_meta, target_dir))
 }
