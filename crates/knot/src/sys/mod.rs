@@ -37,14 +37,6 @@ mod unix;
 #[cfg(unix)]
 use unix as imp;
 
-// NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute,
-// a strategy of the Unix backend. Only Linux has one; elsewhere the same calls find none.
-#[cfg(target_os = "linux")]
-mod ntfs3g;
-#[cfg(all(unix, not(target_os = "linux")))]
-#[path = "ntfs3g_absent.rs"]
-mod ntfs3g;
-
 // The platform layer's own errors, mapped to public kinds in one place.
 pub(crate) mod error;
 
@@ -492,7 +484,7 @@ pub(crate) struct Stored {
 
 /// How knot tells where a link leads. Following the link, as the system does, is the rule;
 /// an NTFS volume read through ntfs-3g has the two exceptions, where the system's view
-/// of the link is not where Windows would go (`sys/ntfs3g.rs`).
+/// of the link is not where Windows would go (`sys/unix/ntfs3g.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Judge {
     /// By following the link itself.

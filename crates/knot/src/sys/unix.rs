@@ -8,7 +8,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::ntfs3g;
 use super::{Backend, DotDot, Junctions, Meta, Place, Request, Stored, Strategy, Written};
 use crate::link::{Kind, Status};
 
@@ -16,6 +15,13 @@ use crate::link::{Kind, Status};
 mod dir;
 use dir::meta as dir_meta;
 pub(crate) use dir::{Dir, DirReader};
+// NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute,
+// a strategy of this backend. Only Linux has one; elsewhere the same calls find none.
+#[cfg(target_os = "linux")]
+mod ntfs3g;
+#[cfg(not(target_os = "linux"))]
+#[path = "unix/ntfs3g_absent.rs"]
+mod ntfs3g;
 // Removing and replacing links through their parent directory.
 mod entry;
 // A chain of links walked one link at a time.

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-use super::super::ntfs3g;
 use super::super::{FileType, Meta, Stored};
+use super::ntfs3g;
 use crate::link::Kind;
 
 /// Flags for every directory the scanner opens.

@@ -43,8 +43,8 @@ use rustix::io::Errno;
 
 use super::super::FileType;
 use super::super::error::Error as SysError;
-use super::super::ntfs3g;
 use super::dir::meta;
+use super::ntfs3g;
 use crate::path::hidden_file_name;
 
 /// How often a fresh hidden name is drawn after a clash before giving up.

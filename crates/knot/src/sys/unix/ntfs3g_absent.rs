@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 
-use super::{Junctions, Request, Stored, Strategy, Written};
+use super::super::{Junctions, Request, Stored, Strategy, Written};
 
 /// An NTFS volume mounted with ntfs-3g: none here.
 #[derive(Debug)]

@@ -26,9 +26,9 @@ use knot_reparse::{MountPoint, ReparsePoint, Symlink};
 use rustix::fs::XattrFlags;
 use rustix::io::Errno;
 
-use super::error::Error as SysError;
-use super::unix::fs_type;
-use super::{At, Judge, Junctions, Request, Stored, Strategy, Written};
+use super::super::error::Error as SysError;
+use super::super::{At, Judge, Junctions, Request, Stored, Strategy, Written};
+use super::fs_type;
 use crate::link::{Flavour, Kind};
 use crate::sys::Directory as _;
 
@@ -395,7 +395,8 @@ fn rewrite(link: At<'_>, buffer: &[u8]) -> io::Result<()> {
 /// Whether a reparse buffer stands for another name (a junction, a symlink: MS-FSCC
 /// 2.1.2.1), so it is a link, not a file whose data sits behind its reparse point.
 fn is_name_surrogate(buffer: &[u8]) -> bool {
-    super::reparse::tag_of(buffer).is_some_and(|tag| knot_reparse::Tag(tag).is_name_surrogate())
+    super::super::reparse::tag_of(buffer)
+        .is_some_and(|tag| knot_reparse::Tag(tag).is_name_surrogate())
 }
 
 /// The mount among `mounts` that holds `path`: the longest mount point above it.
@@ -549,7 +550,7 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
         rustix::fs::openat(dir, name, create, Mode::from_raw_mode(0o644))?
     };
     let ino = rustix::fs::fstat(&fd)?.st_ino;
-    let path = super::unix::proc_path(dir, name);
+    let path = super::proc_path(dir, name);
     // Another program may have written into the new entry, by its name, since it was
     // made: its data must not end up hidden behind a reparse point. This is checked just
     // before the attribute is set (once it is, the kernel marks the inode bad, and even
@@ -595,7 +596,7 @@ fn undo(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) {
         return;
     };
     let _ = match rustix::fs::FileType::from_raw_mode(st.st_mode) {
-        rustix::fs::FileType::Symlink => super::unix::Entry::new(dir, name, path).remove_link(),
+        rustix::fs::FileType::Symlink => super::Entry::new(dir, name, path).remove_link(),
         rustix::fs::FileType::Directory => {
             rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).map_err(io::Error::from)
         }
@@ -674,7 +675,7 @@ pub(crate) fn is_directory_entry(path: &Path) -> bool {
 
 /// [`is_directory_entry`] for the entry `name` in the open directory `dir`.
 pub(crate) fn is_directory_entry_at(dir: BorrowedFd<'_>, name: &OsStr) -> bool {
-    is_directory_entry(&super::unix::proc_path(dir, name))
+    is_directory_entry(&super::proc_path(dir, name))
 }
 
 /// FILE_ATTRIBUTE_DIRECTORY of the entry `path` itself; `None` off NTFS.
@@ -747,7 +748,7 @@ pub(crate) fn read_link_at(
 pub(crate) fn tag_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<u32>> {
     // `/proc/self/fd/N/NAME`: its parent, `/proc/self/fd/N`, leads to the directory
     // whatever it was opened as.
-    tag(&super::unix::proc_path(dir, name))
+    tag(&super::proc_path(dir, name))
 }
 
 /// The reparse tag of `path` itself, where it is a symlink on a FUSE file system (see
@@ -758,7 +759,7 @@ pub(crate) fn tag(path: &Path) -> io::Result<Option<u32>> {
     }
     Ok(read_attribute(path)?
         .as_deref()
-        .and_then(super::reparse::tag_of))
+        .and_then(super::super::reparse::tag_of))
 }
 
 /// Makes the directory reparse point `from` in `from_dir` (a junction or a directory
@@ -776,7 +777,7 @@ pub(crate) fn copy_directory_link(
     if tag_at(from_dir, from)?.is_none() {
         return Ok(false);
     }
-    let source = super::unix::proc_path(from_dir, from);
+    let source = super::proc_path(from_dir, from);
     let mut attrib = [0u8; 4];
     rustix::fs::lgetxattr(&source, ATTRIB, &mut attrib)?;
     if u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY == 0 {
@@ -809,7 +810,7 @@ fn stored(path: &Path, text: &Path) -> io::Result<Option<Stored>> {
         return Ok(None);
     };
     let view = (!is_untranslated(text)).then_some(text);
-    let mut stored = super::reparse::record(raw, directory_attribute(path), view);
+    let mut stored = super::super::reparse::record(raw, directory_attribute(path), view);
     let target = match (&stored.kind, &stored.reparse) {
         (Kind::Symlink | Kind::Junction | Kind::MountPoint, Some(reparse)) => {
             reparse.substitute_name.as_deref().and_then(OsStr::to_str)
