@@ -35,7 +35,8 @@ pub mod show;
     about = "Create, inspect and remove junctions, symbolic links and hard links, safely.",
     long_about = "Create, inspect and remove junctions, symbolic links and hard links, safely.\n\n\
         Commands that create take the LINK first, then the TARGET, like mklink.\n\
-        Exit codes: 0 success, 1 an operation failed, 2 usage error.\n\n\
+        Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 `scan --check` found \
+        matching links.\n\n\
         Colour: --color auto (the default) colours output only when standard output is a \
         terminal and NO_COLOR is not set to a non-empty value; always colours even into a \
         pipe or with NO_COLOR set; never does not colour.",
@@ -332,5 +333,35 @@ mod tests {
             parse(args.to_vec(), Program::KNOT, PIPED).unwrap_err(),
             Exit::Usage
         );
+    }
+
+    /// `--threads` follows one rule in every command that takes it: at least one thread
+    /// (none given is one per core), so `--threads 0` is a usage error everywhere.
+    #[test]
+    fn threads_zero_is_a_usage_error_in_every_command() {
+        for command in [
+            &["scan"][..],
+            &["du"],
+            &["fix", "d", "--broken", "--delete"],
+            &["hardlinks", "f"],
+            &["apply", "m"],
+        ] {
+            let mut args = vec!["knot"];
+            args.extend_from_slice(command);
+            args.extend(["--threads", "0"]);
+            let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+            assert_eq!(
+                parse(args.clone(), Program::KNOT, PIPED).unwrap_err(),
+                Exit::Usage,
+                "{command:?}"
+            );
+            let one = args
+                .iter()
+                .map(|a| if a == "0" { "1".into() } else { a.clone() });
+            assert!(
+                parse(one.collect(), Program::KNOT, PIPED).is_ok(),
+                "{command:?}"
+            );
+        }
     }
 }

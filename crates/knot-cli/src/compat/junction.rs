@@ -283,7 +283,7 @@ fn failed(err: &knot::Error, context: &Context) -> Exit {
             knot::Found::Dir => {
                 "junction -d deletes links only; delete directories with rmdir (or rd)".to_owned()
             }
-            knot::Found::ReparseFile => "junction -d deletes links only; this file's data is                 behind its reparse point (compressed, deduplicated or in the cloud)"
+            knot::Found::ReparseFile => "junction -d deletes links only; this file's data is behind its reparse point (compressed, deduplicated or in the cloud)"
                 .to_owned(),
             _ => "junction -d deletes links only; delete files with rm (or del)".to_owned(),
         }),
