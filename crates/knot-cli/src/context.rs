@@ -265,7 +265,7 @@ mod tests {
     }
 
     /// `--color always` colours into a pipe and wins over NO_COLOR (as in fd and ripgrep);
-    /// `--color never` never colours, not even on a terminal (issue 12).
+    /// `--color never` never colours, not even on a terminal.
     #[test]
     fn always_and_never_override_the_terminal_and_no_color() {
         for stdout_terminal in [false, true] {

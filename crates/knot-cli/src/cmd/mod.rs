@@ -268,7 +268,7 @@ mod tests {
         no_color: false,
     };
 
-    /// The `--color` of a command line decides the colour of its records (issue 12).
+    /// The `--color` of a command line decides the colour of its records.
     #[test]
     fn the_color_option_reaches_the_settings() {
         let tty = Environment {
