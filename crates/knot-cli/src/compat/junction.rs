@@ -14,10 +14,15 @@ use std::path::PathBuf;
 use knot::scan::{Detail, ScanBuilder};
 use knot::{ChangeMode, CreateOptions, Kind, Link, LinkType, RemoveMode};
 
-use crate::Exit;
-use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
-use crate::output::{self, ErrorMessages, Format, Printer};
-use crate::scan_cmd::ScanSettings;
+use crate::args::Format;
+use crate::cmd::create::CreateSettings;
+use crate::cmd::rm::RmSettings;
+use crate::cmd::scan::ScanSettings;
+use crate::cmd::show::ShowSettings;
+use crate::cmd::{Command, Settings};
+use crate::context::{Color, Context, Environment, ErrorMessages, Program, Terminal};
+use crate::exit::Exit;
+use crate::report::{self as output, Messages, Printer, error};
 
 /// knot's own first line, where junction.exe prints its banner (without `-nobanner`).
 pub const BANNER: &str = concat!(
@@ -141,45 +146,47 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
     let mut paths = paths.into_iter();
     let first = paths.next().unwrap_or_default();
     let command = match (paths.next(), delete, recurse) {
-        (Some(target), _, _) => Command::Create {
+        (Some(target), _, _) => Command::Junction(CreateSettings {
             link: first,
             target,
             ty: LinkType::Junction,
             options: CreateOptions::default(),
             mode: ChangeMode::Change,
             format: Format::Human,
-        },
-        (None, true, _) => Command::Remove {
+        }),
+        (None, true, _) => Command::Rm(RmSettings {
             paths: vec![first],
             mode: RemoveMode::Remove,
             format: Format::Human,
-        },
+        }),
         (None, false, true) => Command::Scan(ScanSettings::sorted(vec![first])),
-        (None, false, false) => Command::Show {
+        (None, false, false) => Command::Show(ShowSettings {
             paths: vec![first],
             format: Format::Human,
             raw: false,
-        },
+        }),
     };
     Ok(Settings {
         command,
-        quiet,
-        program: Program::JUNCTION,
-        args: args.to_vec(),
-        terminal: Terminal::of(env, Color::Auto),
-        errors: if quiet {
-            ErrorMessages::Hidden
-        } else {
-            ErrorMessages::Shown
+        context: Context {
+            quiet,
+            program: Program::JUNCTION,
+            args: args.to_vec(),
+            terminal: Terminal::of(env, Color::Auto),
+            errors: if quiet {
+                ErrorMessages::Hidden
+            } else {
+                ErrorMessages::Shown
+            },
+            banner,
         },
-        banner,
     })
 }
 
 /// `-?`: the banner and the usage on standard output, exit 0 (1 when they could not be
 /// written, as for knot's `--help`).
 fn help(banner: Option<&str>) -> Exit {
-    let messages = output::Messages {
+    let messages = Messages {
         quiet: false,
         errors: ErrorMessages::Shown,
         program: Program::JUNCTION.name,
@@ -196,18 +203,19 @@ fn help(banner: Option<&str>) -> Exit {
 
 /// Carries out a run of the junction front end (its banner is printed already).
 pub fn run(settings: &Settings) -> Exit {
-    let messages = settings.messages();
+    let context = &settings.context;
+    let messages = Messages::of(context);
     let mut printer = Printer::new(Format::Human, messages);
     // Output never stops the work (DESIGN.md promise 8): a lost line changes nothing here,
     // and main turns an output error into exit 1.
     match &settings.command {
-        Command::Create {
+        Command::Junction(CreateSettings {
             link,
             target,
             ty,
             options,
             ..
-        } => match knot::create(link, target, *ty, options) {
+        }) => match knot::create(link, target, *ty, options) {
             Ok(created) => {
                 let stored = created.link.target.as_deref().unwrap_or(target);
                 let _ = printer.line(&format!("Created: {}", output::escape(link.as_os_str())));
@@ -221,9 +229,9 @@ pub fn run(settings: &Settings) -> Exit {
                 }
                 Exit::Success
             }
-            Err(err) => failed(&err, settings),
+            Err(err) => failed(&err, context),
         },
-        Command::Remove { paths, mode, .. } => {
+        Command::Rm(RmSettings { paths, mode, .. }) => {
             let mut exit = Exit::Success;
             for path in paths {
                 match knot::remove(path, *mode) {
@@ -233,13 +241,13 @@ pub fn run(settings: &Settings) -> Exit {
                     }
                     Err(err) => {
                         let _ = printer.flush();
-                        exit = failed(&err, settings);
+                        exit = failed(&err, context);
                     }
                 }
             }
             exit
         }
-        Command::Show { paths, .. } => {
+        Command::Show(ShowSettings { paths, .. }) => {
             let mut exit = Exit::Success;
             for path in paths {
                 match knot::inspect(path) {
@@ -248,13 +256,13 @@ pub fn run(settings: &Settings) -> Exit {
                     }
                     Err(err) => {
                         let _ = printer.flush();
-                        exit = failed(&err, settings);
+                        exit = failed(&err, context);
                     }
                 }
             }
             exit
         }
-        Command::Scan(scan) => recurse(scan.roots(), &mut printer, settings),
+        Command::Scan(scan) => recurse(scan.roots(), &mut printer, context),
         _ => {
             messages.error("this command has no junction form; run it as knot");
             Exit::Usage
@@ -265,7 +273,7 @@ pub fn run(settings: &Settings) -> Exit {
 /// Reports `err` (unless `-q`) and says the run failed. Where knot's own fix names a knot
 /// command, junction's words say it instead: junction has no `--force`, so an existing
 /// link is deleted first, and what `-d` refuses is deleted with the system's own tools.
-fn failed(err: &knot::Error, settings: &Settings) -> Exit {
+fn failed(err: &knot::Error, context: &Context) -> Exit {
     let hint = match err.kind() {
         knot::ErrorKind::LinkExists => Some(format!(
             "if it is a link, delete it first with `junction -d {}`, or choose another name",
@@ -275,23 +283,18 @@ fn failed(err: &knot::Error, settings: &Settings) -> Exit {
             knot::Found::Dir => {
                 "junction -d deletes links only; delete directories with rmdir (or rd)".to_owned()
             }
-            knot::Found::ReparseFile => "junction -d deletes links only; this file's data is                 behind its reparse point (compressed, deduplicated or in the cloud)"
+            knot::Found::ReparseFile => "junction -d deletes links only; this file's data is behind its reparse point (compressed, deduplicated or in the cloud)"
                 .to_owned(),
             _ => "junction -d deletes links only; delete files with rm (or del)".to_owned(),
         }),
         _ => None,
     };
     let Some(hint) = hint else {
-        crate::report_error(err, settings);
+        error::report(err, context);
         return Exit::Failure;
     };
-    let messages = settings.messages();
-    messages.error(&format!(
-        "cannot {} {}: {}",
-        err.op().verb(),
-        output::quote(err.path().as_os_str()),
-        output::escape_text(err.cause().as_bytes())
-    ));
+    let messages = Messages::of(context);
+    messages.error(&error::error_line(err));
     messages.hint(&hint);
     Exit::Failure
 }
@@ -300,7 +303,7 @@ fn failed(err: &knot::Error, settings: &Settings) -> Exit {
 /// enters a link (junction.exe descends into junctions, so a junction to an ancestor
 /// repeats the tree below it until paths get too long). Errors are reported as the scan
 /// meets them and do not stop it.
-fn recurse(roots: &[PathBuf], printer: &mut Printer, settings: &Settings) -> Exit {
+fn recurse(roots: &[PathBuf], printer: &mut Printer, context: &Context) -> Exit {
     let Some((first, rest)) = roots.split_first() else {
         return Exit::Success;
     };
@@ -317,7 +320,7 @@ fn recurse(roots: &[PathBuf], printer: &mut Printer, settings: &Settings) -> Exi
                 let link = entry.into_link();
                 found.extend(listing(&link).map(|text| (link.path, text)));
             }
-            Err(err) => exit = failed(&err, settings),
+            Err(err) => exit = failed(&err, context),
         }
     }
     // Sorted by path, so the output does not depend on the order the directories were

@@ -1,6 +1,6 @@
 //! cmd's `mklink [[/D] | [/H] | [/J]] Link Target`: its syntax, its success lines and its
 //! error messages (cmd's message table, which scripts such as rebar3's parse), over knot's
-//! own create. The arguments become the same [`Command::Create`] that `knot symlink`, `knot
+//! own create. The arguments become the same [`CreateSettings`] that `knot symlink`, `knot
 //! hardlink` and `knot junction` make; only the messages are mklink's.
 
 use std::ffi::{OsStr, OsString};
@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 
 use knot::{ChangeMode, CreateOptions, Created, ErrorKind, Flavour, FlavourCheck, LinkType, Op};
 
-use crate::Exit;
-use crate::cli::{Color, Command, Environment, Program, Settings, Terminal};
-use crate::output::{self, ErrorMessages, Format, Messages, Printer};
+use crate::args::Format;
+use crate::cmd::create::CreateSettings;
+use crate::cmd::{Command, Settings};
+use crate::context::{Color, Context, Environment, ErrorMessages, Program, Terminal};
+use crate::exit::Exit;
+use crate::report::{self as output, Messages, Printer, error};
 
 /// cmd's usage text, for `/?` and for no arguments, word for word.
 pub const USAGE: &str = "\
@@ -118,7 +121,7 @@ fn read(args: &[OsString]) -> Read {
     }
 }
 
-/// The create a switch asks for: the same [`Command::Create`] as knot's own commands make.
+/// The create a switch asks for: the same [`CreateSettings`] as knot's own commands make.
 /// Without a switch mklink makes a file symlink even to a directory, and with `/D` a
 /// directory symlink even to a file: the flavour is made as asked, never checked against
 /// the target ([`FlavourCheck::AsAsked`]). mklink never replaces anything.
@@ -139,13 +142,18 @@ fn create(link: PathBuf, target: PathBuf, switch: Option<Switch>) -> Command {
         Some(Switch::Hard) => (LinkType::Hardlink, CreateOptions::default()),
         Some(Switch::Junction) => (LinkType::Junction, CreateOptions::default()),
     };
-    Command::Create {
+    let create = CreateSettings {
         link,
         target,
         ty,
         options,
         mode: ChangeMode::Change,
         format: Format::Human,
+    };
+    match ty {
+        LinkType::Hardlink => Command::Hardlink(create),
+        LinkType::Junction => Command::Junction(create),
+        _ => Command::Symlink(create),
     }
 }
 
@@ -179,12 +187,14 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
     };
     Ok(Settings {
         command: create(link, target, switch),
-        quiet: false,
-        program: Program::MKLINK,
-        args: args.to_vec(),
-        terminal: Terminal::of(env, Color::Auto),
-        errors: ErrorMessages::Shown,
-        banner: None,
+        context: Context {
+            quiet: false,
+            program: Program::MKLINK,
+            args: args.to_vec(),
+            terminal: Terminal::of(env, Color::Auto),
+            errors: ErrorMessages::Shown,
+            banner: None,
+        },
     })
 }
 
@@ -201,10 +211,26 @@ fn usage(exit: Exit, messages: Messages) -> Exit {
     }
 }
 
+/// Makes the link, and reports it in mklink's words.
+pub fn run(create: &CreateSettings, context: &Context) -> Exit {
+    match knot::create(&create.link, &create.target, create.ty, &create.options) {
+        Ok(created) => {
+            let messages = Messages::of(context);
+            report_created(&create.link, &create.target, create.ty, &created, messages);
+            Exit::Success
+        }
+        Err(err) => {
+            report_error(&err, context);
+            error::mark_failed();
+            Exit::Failure
+        }
+    }
+}
+
 /// mklink's success line, with Link and Target as typed (escaped, like every name knot
 /// prints), then knot's notes on standard error (on Unix, that a junction is an absolute
 /// directory symlink), which leave standard output as scripts expect it.
-pub fn report_created(
+fn report_created(
     link: &Path,
     target: &Path,
     asked: LinkType,
@@ -232,12 +258,12 @@ pub fn report_created(
 /// A failure: mklink's own line where cmd has one for it, then knot's hint (the fix);
 /// where cmd has none (a refusal only knot makes, such as a read-back that does not match),
 /// knot's own error line and fix. Either way the run exits 1.
-pub fn report_error(err: &knot::Error, settings: &Settings) {
-    let messages = settings.messages();
-    let (line, hints) = reply(err, &settings.args);
+fn report_error(err: &knot::Error, context: &Context) {
+    let messages = Messages::of(context);
+    let (line, hints) = reply(err, &context.args);
     match line {
         Some(line) => output::to_stderr(&format!("{line}\n")),
-        None => messages.error(&crate::error_line(err)),
+        None => messages.error(&error::error_line(err)),
     }
     let hints = match (line, hints.is_empty()) {
         (None, true) => err.fix().into_iter().collect(),
@@ -359,7 +385,7 @@ fn swapped(args: &[OsString]) -> String {
     words.extend(paths.iter().rev().map(|a| a.as_os_str()));
     words
         .iter()
-        .map(|w| crate::shell_word(w))
+        .map(|w| output::shell_word(w))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -1,9 +1,10 @@
-//! Progress on standard error for every long command (`scan`, `du`, `hardlinks`, `fix`), drawn one way with
-//! `indicatif`: a line that shows what the command's counters say and the time elapsed,
+//! Progress on standard error for every long command (`scan`, `du`, `hardlinks`, `fix`),
+//! drawn one way with `indicatif`: a line that shows what the command's counters say and the time elapsed,
 //! from the time it has run half a second, redrawn ten times a second and wiped when the
 //! command is done. Only where standard error is a terminal and messages are not quiet,
 //! so it never mixes into piped output; anything else written to the terminal while it
-//! is shown goes through [`suspend`], which wipes the line and draws it again below.
+//! is shown goes through [`suspend`], which wipes the line and draws it again below. The
+//! line is a guard: it is wiped when the [`ProgressLine`] is dropped.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +13,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use knot::scan::Progress;
 
-use crate::cli::Settings;
+use crate::context::Context;
+use crate::report::Messages;
 
 /// The line shown, if any: what [`suspend`] hides while something else is written.
 static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
@@ -23,7 +25,7 @@ const DELAY: Duration = Duration::from_millis(500);
 /// How often the counters are read and the line redrawn.
 const TICK: Duration = Duration::from_millis(100);
 
-/// The progress line of one command, until [`ProgressLine::finish`].
+/// The progress line of one command, wiped for good when dropped.
 #[derive(Debug)]
 pub struct ProgressLine {
     bar: ProgressBar,
@@ -35,13 +37,13 @@ impl ProgressLine {
     /// Starts showing `label: render(counters) [elapsed]` on standard error, if it is a
     /// terminal and messages are not quiet; `None` otherwise.
     pub fn start(
-        run: &Settings,
+        context: &Context,
         label: &str,
         progress: Arc<Progress>,
         render: fn(&Progress) -> String,
     ) -> Option<ProgressLine> {
-        let messages = run.messages();
-        if !run.terminal.stderr || messages.quiet {
+        let messages = Messages::of(context);
+        if !context.terminal.stderr || messages.quiet {
             return None;
         }
         // Hidden until DELAY has passed; indicatif also draws nothing where standard
@@ -75,9 +77,11 @@ impl ProgressLine {
             thread: Some(thread),
         })
     }
+}
 
+impl Drop for ProgressLine {
     /// Wipes the line for good.
-    pub fn finish(mut self) {
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

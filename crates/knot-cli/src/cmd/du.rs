@@ -12,10 +12,12 @@ use knot::du::{Count, DiskUsage, DuBuilder, DuKind, Groups, Usage};
 use knot::scan::Progress;
 use serde::Serialize;
 
-use crate::Exit;
-use crate::cli::Settings;
-use crate::output::{self, Format, Printer};
-use crate::progress::{self, ProgressLine};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::error;
+use crate::report::progress::{self, ProgressLine};
+use crate::report::{self, Format, Messages, Printer};
 
 /// `knot du --help`.
 pub const LONG_ABOUT: &str = "The true size of DIR... (default: the current directory): \
@@ -32,12 +34,12 @@ outside it). With several DIRs, a line per DIR and a total.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed; the figures leave it \
 out), 2 usage error.";
 
-// Arguments of `knot du` (no doc comment: see `commands!` in cli.rs).
+// Arguments of `knot du` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
 pub struct DuArgs {
     /// Trees to measure (default: the current directory). One that is a link is counted
     /// as the link, as du does.
-    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
+    #[arg(value_name = "DIR", value_parser = crate::args::path_arg())]
     dirs: Vec<PathBuf>,
     /// Print one JSON record with every figure.
     #[arg(long)]
@@ -45,9 +47,8 @@ pub struct DuArgs {
     /// Neither count nor descend into directories on other file systems (du -x).
     #[arg(long)]
     xdev: bool,
-    /// Threads to use (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
 }
 
 /// `knot du`, fully decided.
@@ -59,27 +60,20 @@ pub struct DuSettings {
     threads: usize,
 }
 
-impl DuArgs {
-    pub fn into_settings(self) -> DuSettings {
+impl Decide for DuArgs {
+    type Settings = DuSettings;
+    fn decide(self) -> DuSettings {
         DuSettings {
-            roots: if self.dirs.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                self.dirs
-            },
-            format: if self.json {
-                Format::Json
-            } else {
-                Format::Human
-            },
+            roots: crate::args::roots(self.dirs),
+            format: Format::of(self.json, false),
             same_file_system: self.xdev,
-            threads: self.threads.map_or(0, usize::from),
+            threads: self.threads.count(),
         }
     }
 }
 
 /// Runs `knot du`.
-pub fn run(settings: &DuSettings, run: &Settings) -> Exit {
+pub fn run(settings: &DuSettings, context: &Context) -> Exit {
     let mut builder = DuBuilder::new(&settings.roots[0]);
     for root in &settings.roots[1..] {
         builder.add(root);
@@ -89,13 +83,11 @@ pub fn run(settings: &DuSettings, run: &Settings) -> Exit {
         .same_file_system(settings.same_file_system)
         .threads(settings.threads)
         .progress(Arc::clone(&counters));
-    let line = ProgressLine::start(run, "du: ", counters, progress::du_counts);
-    let report = |err: knot::Error| progress::suspend(|| crate::report_error(&err, run));
+    let line = ProgressLine::start(context, "du: ", counters, progress::du_counts);
+    let report = |err: knot::Error| progress::suspend(|| error::report(&err, context));
     let usage = builder.run(&report);
-    if let Some(line) = line {
-        line.finish();
-    }
-    let mut printer = Printer::new(settings.format, run.messages());
+    drop(line);
+    let mut printer = Printer::new(settings.format, Messages::of(context));
     let written = match settings.format {
         Format::Json => printer.json(&JsonUsage::of(&usage)),
         _ => printer.text(&table(&usage)),
@@ -130,7 +122,7 @@ fn table(usage: &DiskUsage) -> String {
     let paths: Vec<(String, Count)> = usage
         .roots
         .iter()
-        .map(|(path, usage)| (output::escape(path.as_os_str()).into_owned(), usage.total))
+        .map(|(path, usage)| (report::escape(path.as_os_str()).into_owned(), usage.total))
         .chain(several.then(|| ("total".to_owned(), total.total)))
         .collect();
     for kind in DuKind::ALL {
@@ -340,5 +332,11 @@ impl<'a> JsonUsage<'a> {
             },
             errors: total.errors,
         }
+    }
+}
+
+impl Run for DuSettings {
+    fn run(&self, context: &Context) -> Exit {
+        run(self, context)
     }
 }

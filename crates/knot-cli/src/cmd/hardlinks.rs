@@ -8,10 +8,12 @@ use clap::Args;
 use knot::hardlinks::{Group, Names, Options};
 use knot::scan::Progress;
 
-use crate::Exit;
-use crate::cli::Settings;
-use crate::output::{self, Format, Printer, quote};
-use crate::progress::{self, ProgressLine};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::error;
+use crate::report::progress::{self, ProgressLine};
+use crate::report::{self, Format, Messages, Printer, quote};
 
 /// `knot hardlinks --help`.
 pub const LONG_ABOUT: &str = "List every name (hard link) of each FILE, or with --groups \
@@ -28,22 +30,22 @@ size, as Link Shell Extension's `ln --enum` does.\n\n\
 Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
 directory could not be read (each printed), 2 usage error.";
 
-// Arguments of `knot hardlinks` (no doc comment: see `commands!` in cli.rs).
+// Arguments of `knot hardlinks` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
 pub struct HardlinksArgs {
     /// The files whose names to list; a symlink is not followed.
     #[arg(
         value_name = "FILE",
-        value_parser = crate::cli::path_arg(),
+        value_parser = crate::args::path_arg(),
         required_unless_present = "groups",
         conflicts_with = "groups"
     )]
     files: Vec<PathBuf>,
     /// Look for names only inside DIR (default: the root of FILE's file system).
-    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_arg())]
+    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg())]
     within: Option<PathBuf>,
     /// List every hard-link group inside DIR instead: saturated groups first.
-    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_arg(), conflicts_with = "within")]
+    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg(), conflicts_with = "within")]
     groups: Option<PathBuf>,
     /// Print one JSON record per line: per FILE `path`, `nlink`, `names`, `complete`; per
     /// group `names`, `nlink`, `found`, `size`, `saturated`.
@@ -52,9 +54,8 @@ pub struct HardlinksArgs {
     /// Print each name NUL-terminated.
     #[arg(short = '0', long = "null", conflicts_with = "groups")]
     null: bool,
-    /// Threads of a walk (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
 }
 
 /// What to list.
@@ -72,11 +73,12 @@ pub struct HardlinksSettings {
     format: Format,
 }
 
-impl HardlinksArgs {
-    pub fn into_settings(self) -> HardlinksSettings {
+impl Decide for HardlinksArgs {
+    type Settings = HardlinksSettings;
+    fn decide(self) -> HardlinksSettings {
         let mut options = Options::default();
         options.within = self.within;
-        options.threads = self.threads.map_or(0, usize::from);
+        options.threads = self.threads.count();
         let mode = match self.groups {
             Some(dir) => Mode::Groups(dir),
             None => Mode::Names(self.files),
@@ -123,34 +125,29 @@ fn names_of(paths: &[PathBuf]) -> Vec<Name<'_>> {
     paths.iter().map(|p| Name(p)).collect()
 }
 
-pub fn run(hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
+pub fn run(hardlinks: &HardlinksSettings, context: &Context) -> Exit {
     match &hardlinks.mode {
-        Mode::Names(files) => run_names(files, hardlinks, settings),
-        Mode::Groups(dir) => run_groups(dir, hardlinks, settings),
+        Mode::Names(files) => run_names(files, hardlinks, context),
+        Mode::Groups(dir) => run_groups(dir, hardlinks, context),
     }
 }
 
-fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
-    let messages = settings.messages();
+fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context) -> Exit {
+    let messages = Messages::of(context);
     let mut exit = Exit::Success;
     let mut printer = Printer::new(hardlinks.format, messages);
     let mut first = true;
     for file in files {
         // What came before goes out before this FILE's errors and notes.
         let _ = printer.flush();
-        let mut report = |err: knot::Error| {
-            progress::suspend(|| crate::report_error(&err, settings));
-            exit = Exit::Failure;
-        };
-        let (options, line) = with_progress(hardlinks, settings, progress::names_counts);
+        let mut report = |err: knot::Error| error::fail(&err, context);
+        let (options, line) = with_progress(hardlinks, context, progress::names_counts);
         let found = knot::hardlinks::names(file, &options, &mut report);
-        if let Some(line) = line {
-            line.finish();
-        }
+        drop(line);
         let found = match found {
             Ok(found) => found,
             Err(err) => {
-                crate::report_error(&err, settings);
+                error::report(&err, context);
                 exit = Exit::Failure;
                 continue;
             }
@@ -174,10 +171,10 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settin
                     if !first {
                         text.push('\n');
                     }
-                    text.push_str(&format!("{}:\n", output::escape(found.path.as_os_str())));
+                    text.push_str(&format!("{}:\n", report::escape(found.path.as_os_str())));
                 }
                 for name in &found.names {
-                    text.push_str(&output::escape(name.as_os_str()));
+                    text.push_str(&report::escape(name.as_os_str()));
                     text.push('\n');
                 }
                 printer.text(&text)
@@ -192,18 +189,18 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, settings: &Settin
 /// (only on a terminal: a walk of a whole file system can take minutes).
 fn with_progress(
     hardlinks: &HardlinksSettings,
-    settings: &Settings,
+    context: &Context,
     render: fn(&Progress) -> String,
 ) -> (Options, Option<ProgressLine>) {
     let counters = Progress::new();
     let mut options = hardlinks.options.clone();
     options.progress = Some(Arc::clone(&counters));
-    let line = ProgressLine::start(settings, "hardlinks: ", counters, render);
+    let line = ProgressLine::start(context, "hardlinks: ", counters, render);
     (options, line)
 }
 
 /// What the names alone do not say: where they were looked for, how many are outside.
-fn notes(found: &Names, messages: output::Messages) {
+fn notes(found: &Names, messages: report::Messages) {
     let path = quote(found.path.as_os_str());
     let within = quote(found.within.as_os_str());
     if found.within_default {
@@ -231,18 +228,12 @@ fn notes(found: &Names, messages: output::Messages) {
     }
 }
 
-fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, settings: &Settings) -> Exit {
-    let messages = settings.messages();
-    let mut exit = Exit::Success;
-    let mut report = |err: knot::Error| {
-        progress::suspend(|| crate::report_error(&err, settings));
-        exit = Exit::Failure;
-    };
-    let (options, line) = with_progress(hardlinks, settings, progress::groups_counts);
+fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, context: &Context) -> Exit {
+    let messages = Messages::of(context);
+    let mut report = |err: knot::Error| error::fail(&err, context);
+    let (options, line) = with_progress(hardlinks, context, progress::groups_counts);
     let groups = knot::hardlinks::groups(dir, &options, &mut report);
-    if let Some(line) = line {
-        line.finish();
-    }
+    drop(line);
     let mut printer = Printer::new(hardlinks.format, messages);
     for group in &groups {
         let _ = match hardlinks.format {
@@ -256,7 +247,8 @@ fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, settings: &Settings) ->
             _ => printer.text(&human_group(group)),
         };
     }
-    exit
+    // Errors were reported and marked as the walk met them.
+    Exit::Success
 }
 
 /// `saturated: 3 of 3 names, 12 bytes` or `unsaturated: 2 of 3 names (1 outside), 12
@@ -279,8 +271,14 @@ fn human_group(group: &Group) -> String {
     );
     for name in &group.names {
         text.push_str("  ");
-        text.push_str(&output::escape(name.as_os_str()));
+        text.push_str(&report::escape(name.as_os_str()));
         text.push('\n');
     }
     text
+}
+
+impl Run for HardlinksSettings {
+    fn run(&self, context: &Context) -> Exit {
+        run(self, context)
+    }
 }

@@ -1,5 +1,5 @@
-//! `knot completions SHELL` and `knot man`: both generated from knot's clap definition
-//! ([`crate::cli::command`]), never written by hand, so they cannot drift from the parser.
+//! `knot man`: the page generated from knot's clap definition ([`super::command`]), never
+//! written by hand, so it cannot drift from the parser.
 //!
 //! The man page a packager installs is one page, `knot.1`: the program's synopsis,
 //! description and global options, then a COMMANDS section with each command's synopsis,
@@ -9,29 +9,46 @@
 //! and renamed into place, never through an entry someone planted there (`pages`).
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
 
 mod pages;
 
-use crate::Exit;
-use crate::output::{Format, Messages, Printer, quote};
+use crate::args::{Format, path_arg};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::{Messages, Printer, quote, shell_word};
 use pages::{InTheWay, PageDir, PageError};
 
-/// The name the scripts complete and the pages are titled with.
-const BIN: &str = "knot";
-
-/// `knot completions SHELL`: the script on standard output.
-pub fn completions(shell: clap_complete::Shell, messages: Messages) -> Exit {
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut crate::cli::command(), BIN, &mut script);
-    let mut printer = Printer::new(Format::Human, messages);
-    // A lost output was reported where it happened; the exit code comes from main.
-    let _ = printer.text(&String::from_utf8_lossy(&script));
-    Exit::Success
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write knot.1 and knot-COMMAND.1 into this existing directory, replacing regular
+    /// files of those names; a link, directory or special file of such a name is left
+    /// alone and is an error (nothing is ever written through it).
+    #[arg(long, value_name = "DIR", value_parser = path_arg())]
+    dir: Option<PathBuf>,
 }
 
+impl Decide for ManArgs {
+    type Settings = ManArgs;
+    fn decide(self) -> ManArgs {
+        self
+    }
+}
+
+impl Run for ManArgs {
+    fn run(&self, context: &Context) -> Exit {
+        man(self.dir.as_deref(), Messages::of(context))
+    }
+}
+
+/// The name the pages are titled with.
+const BIN: &str = "knot";
+
 /// `knot man [--dir DIR]`: the page on standard output, or every page written into DIR.
-pub fn man(dir: Option<&Path>, messages: Messages) -> Exit {
+fn man(dir: Option<&Path>, messages: Messages) -> Exit {
     let root = built();
     let Some(dir) = dir else {
         let mut printer = Printer::new(Format::Human, messages);
@@ -92,7 +109,7 @@ pub fn man(dir: Option<&Path>, messages: Messages) -> Exit {
                 };
                 messages.hint(&format!(
                     "remove it ({remove} {}) or choose another directory",
-                    crate::shell_word(path.as_os_str())
+                    shell_word(path.as_os_str())
                 ));
                 exit = Exit::Failure;
             }
@@ -113,7 +130,7 @@ pub fn man(dir: Option<&Path>, messages: Messages) -> Exit {
 /// knot's command, built (every subcommand knows its full name, `knot reparse decode`),
 /// without clap's `help` subcommand, which is `--help` by another name.
 fn built() -> clap::Command {
-    let mut root = crate::cli::command().disable_help_subcommand(true);
+    let mut root = super::command().disable_help_subcommand(true);
     root.build();
     root
 }

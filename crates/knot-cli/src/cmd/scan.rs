@@ -17,10 +17,12 @@ use clap::Args;
 use knot::scan::{Detail, Progress, ScanBuilder, WalkState};
 use knot::{ErrorKind, Kind, Link, Status};
 
-use crate::Exit;
-use crate::cli::Settings;
-use crate::output::{self, Format, Lost, Messages};
-use crate::progress::{self, ProgressLine};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::error;
+use crate::report::progress::{self, ProgressLine};
+use crate::report::{self, Format, Lost, Messages};
 
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
@@ -35,12 +37,12 @@ directory it is in is a loop, reported once as a note.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
-// Arguments of `knot scan` (no doc comment: see `commands!` in cli.rs).
+// Arguments of `knot scan` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     /// Directories to scan (default: the current directory). A named directory that is a
     /// link is scanned through; links below it are not followed unless --follow.
-    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
+    #[arg(value_name = "DIR", value_parser = crate::args::path_arg())]
     dirs: Vec<PathBuf>,
     /// Only links of these kinds: symlink, junction, mount-point, hardlink, unknown, or a
     /// reparse tag's kind word (lx-symlink, appexeclink, ...), in any case, `_` or `-`; a
@@ -69,9 +71,8 @@ pub struct ScanArgs {
     /// directory being scanned (a loop) is reported once and not followed.
     #[arg(long)]
     follow: bool,
-    /// Threads to use (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
     /// Sort the output by path (by default it streams in the order found).
     #[arg(long)]
     sort: bool,
@@ -111,19 +112,16 @@ pub struct ScanSettings {
     stats: bool,
 }
 
-impl ScanArgs {
-    pub fn into_settings(self) -> ScanSettings {
+impl Decide for ScanArgs {
+    type Settings = ScanSettings;
+    fn decide(self) -> ScanSettings {
         let format = match (self.json, self.null) {
             (true, _) => Format::Json,
             (_, true) => Format::Nul,
             _ => Format::Human,
         };
         ScanSettings {
-            roots: if self.dirs.is_empty() {
-                vec![PathBuf::from(".")]
-            } else {
-                self.dirs
-            },
+            roots: crate::args::roots(self.dirs),
             kinds: (!self.kind.is_empty()).then_some(self.kind),
             filter: if self.broken {
                 Filter::Broken
@@ -134,7 +132,7 @@ impl ScanArgs {
             format,
             same_file_system: self.xdev,
             follow: self.follow,
-            threads: self.threads.map_or(0, usize::from),
+            threads: self.threads.count(),
             order: if self.sort {
                 Order::Sorted
             } else {
@@ -182,7 +180,7 @@ fn parse_kind(word: &str) -> Result<Kind, String> {
         format!(
             "unknown kind '{}': expected symlink, junction, mount-point, hardlink, unknown, \
              or a reparse tag's kind word or SDK name (IO_REPARSE_TAG_...): {}",
-            output::escape(word.as_ref()),
+            report::escape(word.as_ref()),
             tags.join(", ")
         )
     })
@@ -250,7 +248,7 @@ impl Group {
             self.render(style, out);
         }
         self.links
-            .push((output::escape(link.path.as_os_str()).into_owned(), link));
+            .push((report::escape(link.path.as_os_str()).into_owned(), link));
     }
 
     fn render(&mut self, style: Style, out: &mut Vec<u8>) {
@@ -307,7 +305,7 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
             out,
             style.color,
             "36",
-            &output::stored_name(link, target.as_os_str()),
+            &report::stored_name(link, target.as_os_str()),
         );
     }
     if let Some(status) = link.status.filter(|&s| s != Status::Ok) {
@@ -325,7 +323,7 @@ fn human_line(path: &str, width: usize, link: &Link, style: Style, out: &mut Vec
 /// other write error (reported once), is returned as [`Lost`]: the thread that meets it
 /// stops the scan (see [`run`]), nothing here exits.
 fn write_out(buf: &mut Vec<u8>, messages: Messages) -> Result<(), Lost> {
-    if output::stdout_gone() {
+    if report::stdout_gone() {
         buf.clear();
         return Err(Lost);
     }
@@ -337,12 +335,12 @@ fn write_out(buf: &mut Vec<u8>, messages: Messages) -> Result<(), Lost> {
         out.write_all(buf).and_then(|()| out.flush())
     });
     buf.clear();
-    output::check(result, messages)
+    report::check(result, messages)
 }
 
 /// What the threads share.
 struct Shared<'a> {
-    settings: &'a Settings,
+    context: &'a Context,
     style: Style,
     /// Write out once this much is buffered: at once on a terminal.
     batch: usize,
@@ -392,14 +390,14 @@ impl Visitor<'_> {
         if matches!(err.kind(), ErrorKind::Loop { .. }) {
             self.shared.messages.note(&format!(
                 "not following {}: it leads back to {}, which contains it",
-                output::quote(err.path().as_os_str()),
+                report::quote(err.path().as_os_str()),
                 match err.kind() {
-                    ErrorKind::Loop { ancestor } => output::quote(ancestor.as_os_str()),
+                    ErrorKind::Loop { ancestor } => report::quote(ancestor.as_os_str()),
                     _ => String::new(),
                 }
             ));
         } else {
-            crate::report_error(err, self.shared.settings);
+            error::report(err, self.shared.context);
             self.tally.failed = true;
         }
     }
@@ -428,7 +426,7 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
         Format::Human => group.push(link, style, out),
         Format::Json => {
             // Writing into a Vec cannot fail.
-            let _ = output::json_line(out, &knot::Record::from(&link));
+            let _ = report::json_line(out, &knot::Record::from(&link));
         }
         Format::Nul => {
             out.extend_from_slice(link.path.as_os_str().as_encoded_bytes());
@@ -439,8 +437,8 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
 
 /// Runs `knot scan`: `scan` says what to scan, `run` the rest (the terminals, the
 /// program's name, how errors are reported).
-pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
-    let messages = run.messages();
+pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
+    let messages = Messages::of(context);
     let started = Instant::now();
     let mut builder = ScanBuilder::new(&settings.roots[0]);
     for root in &settings.roots[1..] {
@@ -467,11 +465,11 @@ pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
         .progress(Arc::clone(&progress));
 
     let shared = Shared {
-        settings: run,
-        batch: if run.terminal.stdout { 1 } else { BATCH },
+        context,
+        batch: if context.terminal.stdout { 1 } else { BATCH },
         style: Style {
             format: settings.format,
-            color: run.terminal.color,
+            color: context.terminal.color,
         },
         order: settings.order,
         messages,
@@ -479,7 +477,7 @@ pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
         sorted: Mutex::new(Vec::new()),
     };
     let line = ProgressLine::start(
-        run,
+        context,
         "scanning: ",
         Arc::clone(&progress),
         progress::scan_counts,
@@ -501,16 +499,14 @@ pub fn run(settings: &ScanSettings, run: &Settings) -> Exit {
             // Nobody reads the records any more (this thread's write failed, or another
             // thread's did): stop, with what was found so far deciding the exit code
             // (--check: 3 once anything matched).
-            if written.is_err() || output::stdout_gone() {
+            if written.is_err() || report::stdout_gone() {
                 WalkState::Quit
             } else {
                 WalkState::Continue
             }
         })
     });
-    if let Some(line) = line {
-        line.finish();
-    }
+    drop(line);
 
     let mut sorted =
         std::mem::take(&mut *shared.sorted.lock().unwrap_or_else(PoisonError::into_inner));
@@ -574,5 +570,11 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration, messages: 
         }
         text.push('\n');
     }
-    output::to_stderr(&text);
+    report::to_stderr(&text);
+}
+
+impl Run for ScanSettings {
+    fn run(&self, context: &Context) -> Exit {
+        run(self, context)
+    }
 }

@@ -1,68 +1,27 @@
-//! Everything knot prints: records (human, JSON Lines, NUL-terminated), messages, escaping.
+//! Everything knot prints: records (human, JSON Lines, NUL-terminated), messages, escaping,
+//! the error lines and their hints, change records and progress. It imports only the
+//! leaves (`exit`, `context`, `args`), never a command.
 //!
 //! Link targets and names are untrusted text: in human output and messages every control
 //! character and every byte that is not valid UTF-8 is escaped (`\n`, `\x1b`, `\xff`), so a
 //! name can neither break a line nor drive the terminal (fd's `sanitize.rs`). JSON and `-0`
 //! output carry names exactly.
 
-use std::borrow::Cow;
-use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use knot::{Link, Record};
 
-/// How records are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Aligned, escaped text for people.
-    Human,
-    /// One JSON object per line.
-    Json,
-    /// The path of each record, NUL-terminated.
-    Nul,
-}
+pub use crate::args::Format;
+use crate::context::Context;
+pub use crate::context::ErrorMessages;
+pub use escape::{escape, escape_text, quote, shell_word, stored_name};
 
-pub use knot::escape::{escape_bytes, escape_char, escape_text};
-
-/// A name or path of this system, escaped: [`knot::escape::escape`], the one escaping
-/// function, without its cost for the common name that needs nothing escaped (printable
-/// ASCII but the backslash, which knot escapes in Unix names and never changes). A scan
-/// prints tens of thousands of names, and looking up every character's Unicode category
-/// doubled its CPU time in user space; the test below holds the shortcut to the library's
-/// answer.
-pub fn escape(name: &OsStr) -> Cow<'_, str> {
-    match name.to_str() {
-        Some(text)
-            if text
-                .bytes()
-                .all(|b| (0x20..0x7f).contains(&b) && b != b'\\') =>
-        {
-            Cow::Borrowed(text)
-        }
-        _ => Cow::Owned(knot::escape::escape(name)),
-    }
-}
-
-/// `'name'`, escaped: how paths appear in messages.
-pub fn quote(name: &OsStr) -> String {
-    format!("'{}'", escape(name))
-}
-
-/// A name that `link` stores (its target, or a reparse point's substitute or print
-/// name), escaped: a reparse point stores Windows paths, whose backslashes are separators
-/// and are kept on every system; any other link stores a name of this system.
-pub fn stored_name<'a>(link: &Link, name: &'a OsStr) -> Cow<'a, str> {
-    // A WSL symlink stores a Unix path, where a backslash is part of a name.
-    if link
-        .tag
-        .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK.0)
-    {
-        Cow::Owned(escape_text(name.as_encoded_bytes()))
-    } else {
-        escape(name)
-    }
-}
+pub mod change;
+pub mod error;
+pub mod escape;
+pub mod progress;
+pub mod reparse;
 
 /// One line of JSON: the record of DESIGN.md section 2 ([`knot::Record`]), or any other
 /// value, and its newline.
@@ -263,25 +222,25 @@ pub fn to_stderr(text: &str) {
     }
 }
 
-/// Whether error messages (and the hints that go with them) are printed. knot always
-/// prints them; junction's `-q` ("Don't print error messages") hides them, and the exit
-/// code still says what failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorMessages {
-    Shown,
-    Hidden,
-}
-
 /// Messages on standard error, each prefixed with the program name.
 #[derive(Clone, Copy, Debug)]
 pub struct Messages {
     pub quiet: bool,
     pub errors: ErrorMessages,
-    /// The name the messages start with ([`crate::cli::Program::name`]).
+    /// The name the messages start with ([`crate::context::Program::name`]).
     pub program: &'static str,
 }
 
 impl Messages {
+    /// How messages are written for this run.
+    pub fn of(context: &Context) -> Messages {
+        Messages {
+            quiet: context.quiet,
+            errors: context.errors,
+            program: context.program.name,
+        }
+    }
+
     pub fn note(&self, text: &str) {
         if !self.quiet {
             self.say("note: ", text);
@@ -315,21 +274,9 @@ impl Messages {
 mod tests {
     use super::*;
 
-    /// A reparse point's names are Windows paths and keep their backslashes, but a WSL
-    /// symlink stores a Unix path, whose backslashes are part of a name and are escaped.
-    #[test]
-    fn stored_names_escape_backslashes_where_they_are_part_of_a_name() {
-        let mut link = Link::new("l".into(), knot::Kind::Symlink);
-        let name = OsStr::new("a\\b");
-        assert_eq!(stored_name(&link, name), "a\\\\b");
-        link.tag = Some(knot_reparse::Tag::SYMLINK.0);
-        assert_eq!(stored_name(&link, name), "a\\b");
-        link.tag = Some(knot_reparse::Tag::LX_SYMLINK.0);
-        assert_eq!(stored_name(&link, name), "a\\\\b");
-    }
-
     #[test]
     fn non_utf8_names_are_escaped_and_base64_in_json() {
+        use std::ffi::OsStr;
         use std::os::unix::ffi::OsStrExt;
         let name = OsStr::from_bytes(b"bad-\xff-name");
         assert_eq!(escape(name), "bad-\\xff-name");
@@ -341,31 +288,6 @@ mod tests {
         .unwrap();
         assert!(out.starts_with(br#"{"path":{"bytes":"YmFkLf8tbmFtZQ=="},"kind":"symlink""#));
         assert!(out.ends_with(b"}\n"));
-    }
-
-    /// The shortcut of [`escape`] gives the library's answer, for every character it
-    /// takes and for names it hands on.
-    #[test]
-    fn the_escape_shortcut_agrees_with_the_library() {
-        let ascii: String = (0x20u8..0x7f).map(char::from).collect();
-        for name in [
-            ascii.as_str(),
-            "plain/path.txt",
-            "back\\slash",
-            "new\nline",
-            "\u{1b}[31m",
-            "caf\u{e9}",
-            "\u{202e}",
-            "",
-        ] {
-            let name = OsStr::new(name);
-            assert_eq!(escape(name), knot::escape::escape(name), "{name:?}");
-        }
-        for c in ascii.chars().filter(|&c| c != '\\') {
-            let name = c.to_string();
-            assert!(matches!(escape(name.as_ref()), Cow::Borrowed(_)));
-            assert_eq!(knot::escape::escape(name.as_ref()), name);
-        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `knot fix`: its arguments, its settings and the run. The library walks and repairs
+//! `knot fix`: its arguments, its context and the run. The library walks and repairs
 //! (`knot::fix`); this prints the report of change.rs, sorted by path once the walk is
 //! done, so the same tree gives the same report on any number of threads. Errors of the
 //! walk (a directory that cannot be read) are printed as they come, and the walk goes on.
@@ -11,11 +11,13 @@ use knot::fix::{FixOptions, Fixed, Repair, Rewrite};
 use knot::scan::Progress;
 use knot::{ChangeMode, Link};
 
-use crate::Exit;
-use crate::change::{Action, ChangeRecord};
-use crate::cli::Settings;
-use crate::output::{self, Format, Printer, quote};
-use crate::progress::{self, ProgressLine};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::change::{Action, ChangeRecord};
+use crate::report::error;
+use crate::report::progress::{self, ProgressLine};
+use crate::report::{self, Format, Messages, Printer, quote};
 
 /// `knot fix --help`.
 pub const LONG_ABOUT: &str = "Repair the links under DIR.\n\n\
@@ -31,11 +33,11 @@ too long to follow) is removed; never anything but a link.\n\n\
 Exit codes: 0 done, 1 some change failed or something could not be read (each printed), \
 2 usage error.";
 
-// Arguments of `knot fix` (no doc comment: see `commands!` in cli.rs).
+// Arguments of `knot fix` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
 pub struct FixArgs {
     /// The directory whose links to repair.
-    #[arg(value_name = "DIR", value_parser = crate::cli::path_arg())]
+    #[arg(value_name = "DIR", value_parser = crate::args::path_arg())]
     dir: PathBuf,
     /// Give links whose target starts with the path OLD the prefix NEW instead (split at
     /// the first `=`); repeat for more, the first match wins.
@@ -60,9 +62,8 @@ pub struct FixArgs {
     /// Print one JSON record per line.
     #[arg(long)]
     json: bool,
-    /// Threads to use (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
 }
 
 /// `OLD=NEW`, as any bytes (a name that is not UTF-8 included).
@@ -80,48 +81,42 @@ pub struct FixSettings {
     format: Format,
 }
 
-impl FixArgs {
-    pub fn into_settings(self) -> FixSettings {
+impl Decide for FixArgs {
+    type Settings = FixSettings;
+    fn decide(self) -> FixSettings {
         let repair = if self.broken {
             Repair::DeleteBroken
         } else {
             Repair::Replace(self.replace)
         };
         let mut options = FixOptions::new(repair);
-        options.threads = self.threads.map_or(0, usize::from);
+        options.threads = self.threads.count();
         if self.dry_run {
             options.mode = ChangeMode::DryRun;
         }
         FixSettings {
             dir: self.dir,
             options,
-            format: if self.json {
-                Format::Json
-            } else {
-                Format::Human
-            },
+            format: Format::of(self.json, false),
         }
     }
 }
 
-pub fn run(fix: &FixSettings, settings: &Settings) -> Exit {
-    let messages = settings.messages();
+pub fn run(fix: &FixSettings, context: &Context) -> Exit {
+    let messages = Messages::of(context);
     let mut found = Vec::new();
     let mut exit = Exit::Success;
     let counters = Progress::new();
     let mut options = fix.options.clone();
     options.progress = Some(Arc::clone(&counters));
-    let line = ProgressLine::start(settings, "fix: ", counters, progress::scan_counts);
+    let line = ProgressLine::start(context, "fix: ", counters, progress::scan_counts);
     knot::fix::fix(&fix.dir, &options, |item| match item {
         Ok(fixed) => found.push(fixed),
         Err(err) => {
-            progress::suspend(|| crate::report_error(&err, settings));
-            exit = Exit::Failure;
+            error::fail(&err, context);
         }
     });
-    if let Some(line) = line {
-        line.finish();
-    }
+    drop(line);
     found.sort_by(|a, b| a.link().path.cmp(&b.link().path));
     let dry_run = fix.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(fix.format, messages);
@@ -130,7 +125,7 @@ pub fn run(fix: &FixSettings, settings: &Settings) -> Exit {
         let (action, after, error) = outcome(fixed);
         if let Some(err) = error {
             let _ = printer.flush();
-            crate::report_error(err, settings);
+            error::report(err, context);
             exit = Exit::Failure;
         }
         let _ = match fix.format {
@@ -174,7 +169,7 @@ fn human(fixed: &Fixed, action: Action, after: &Link, dry_run: bool) -> String {
     // their backslashes).
     let target = |of: &Link| {
         let stored = of.target.as_deref().unwrap_or("".as_ref());
-        format!("'{}'", output::stored_name(link, stored.as_os_str()))
+        format!("'{}'", report::stored_name(link, stored.as_os_str()))
     };
     let verb = action.verb(dry_run);
     let path = quote(link.path.as_os_str());
@@ -196,5 +191,11 @@ fn human(fixed: &Fixed, action: Action, after: &Link, dry_run: bool) -> String {
             target(link)
         ),
         _ => format!("{verb} {path} -> {}", target(link)),
+    }
+}
+
+impl Run for FixSettings {
+    fn run(&self, context: &Context) -> Exit {
+        run(self, context)
     }
 }

@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use knot::{Applied, ApplyOptions, ChangeMode, DriveLetter, Record};
+use knot::{Applied, ApplyOptions, ChangeMode, Record};
 
-use crate::Exit;
-use crate::change::{Action, ChangeRecord};
-use crate::cli::Settings;
-use crate::output::{Format, Printer, quote};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+use crate::report::change::{Action, ChangeRecord};
+use crate::report::error;
+use crate::report::{Format, Messages, Printer, quote};
 
 pub const LONG_ABOUT: &str = "Make the links a manifest lists, below a root. MANIFEST is JSON \
 Lines in the record format `knot scan --json` prints (at least `path`, `kind` and `target`; \
@@ -31,16 +33,16 @@ Links are made in parallel; the report is in manifest order.\n\n\
 Exit codes: 0 done, 1 a record failed or a line could not be read (each printed), 2 usage \
 error.";
 
-// Arguments of `knot apply` (no doc comment: see `commands!` in cli.rs).
+// Arguments of `knot apply` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     /// The manifest: JSON Lines of link records, as `knot scan --json` prints; `-` reads
     /// standard input.
-    #[arg(value_name = "MANIFEST", value_parser = crate::cli::path_arg())]
+    #[arg(value_name = "MANIFEST", value_parser = crate::args::path_arg())]
     manifest: PathBuf,
     /// The directory the records' paths are relative to (made if missing; default: the
     /// manifest's directory, or the current directory when reading standard input).
-    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_arg())]
+    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg())]
     root: Option<PathBuf>,
     /// Say what would be done, and change nothing.
     #[arg(long, short = 'n')]
@@ -49,13 +51,10 @@ pub struct ApplyArgs {
     /// `old_target`, `dry_run` and `error`.
     #[arg(long)]
     json: bool,
-    /// On an NTFS volume mounted with ntfs-3g: the drive letter Windows gives the volume,
-    /// for absolute junction targets (default C:).
-    #[arg(long, value_name = "X:", value_parser = crate::cli::parse_drive)]
-    drive: Option<DriveLetter>,
-    /// Threads to use (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
-    threads: usize,
+    #[command(flatten)]
+    drive: crate::args::DriveArg,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
 }
 
 /// `knot apply`, fully decided.
@@ -68,8 +67,9 @@ pub struct ApplySettings {
     pub format: Format,
 }
 
-impl ApplyArgs {
-    pub fn into_settings(self) -> ApplySettings {
+impl Decide for ApplyArgs {
+    type Settings = ApplySettings;
+    fn decide(self) -> ApplySettings {
         let manifest = (self.manifest != Path::new("-")).then_some(self.manifest);
         let root = self.root.unwrap_or_else(|| match &manifest {
             Some(path) => match path.parent() {
@@ -84,23 +84,19 @@ impl ApplyArgs {
         } else {
             ChangeMode::Change
         };
-        options.drive = self.drive;
-        options.threads = self.threads;
+        options.drive = self.drive.drive;
+        options.threads = self.threads.count();
         ApplySettings {
             manifest,
             root,
             options,
-            format: if self.json {
-                Format::Json
-            } else {
-                Format::Human
-            },
+            format: Format::of(self.json, false),
         }
     }
 }
 
-pub fn run(apply: &ApplySettings, settings: &Settings) -> Exit {
-    let messages = settings.messages();
+pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
+    let messages = Messages::of(context);
     let (name, read) = match &apply.manifest {
         Some(path) => (quote(path.as_os_str()), std::fs::read(path)),
         None => {
@@ -147,7 +143,7 @@ pub fn run(apply: &ApplySettings, settings: &Settings) -> Exit {
             Ok(_) => (Action::Unchanged, None, None),
             Err(err) => {
                 let _ = printer.flush();
-                crate::report_error(&err, settings);
+                error::report(&err, context);
                 exit = Exit::Failure;
                 (Action::Failed, None, Some(err.to_string()))
             }
@@ -217,8 +213,14 @@ fn human(
 /// A stored target, escaped: a Windows path (a junction's `C:\...`) keeps its backslashes.
 fn escaped(name: &OsStr) -> String {
     if name.as_encoded_bytes().get(1..3) == Some(b":\\") {
-        crate::output::escape_text(name.as_encoded_bytes())
+        crate::report::escape_text(name.as_encoded_bytes())
     } else {
-        crate::output::escape(name).into_owned()
+        crate::report::escape(name).into_owned()
+    }
+}
+
+impl Run for ApplySettings {
+    fn run(&self, context: &Context) -> Exit {
+        run(self, context)
     }
 }
