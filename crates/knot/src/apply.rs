@@ -33,8 +33,8 @@ use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_le
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
-use crate::path::real_location;
 use crate::record::Record;
+use crate::resolve::real_location;
 use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType, Junctions, Place};
 use crate::sys::{Backend as _, Directory as _};

@@ -109,7 +109,7 @@ impl Names {
 /// The directory of the root of the file system that holds `dir`: its topmost ancestor on
 /// the same device (a mount point; on btrfs, the root of a subvolume).
 fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
-    let dir = crate::path::canonical(dir)?;
+    let dir = crate::resolve::canonical(dir)?;
     let mut root = dir.clone();
     for ancestor in dir.ancestors().skip(1) {
         match sys::Os::lstat(ancestor) {
@@ -186,7 +186,7 @@ fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) ->
 /// The names among `all` (absolute, real paths) that are inside `within`, written as
 /// `within` joined with the rest, as a walk of `within` writes them.
 fn inside(within: &Path, all: Vec<PathBuf>) -> Vec<PathBuf> {
-    let Ok(real) = crate::path::canonical(within) else {
+    let Ok(real) = crate::resolve::canonical(within) else {
         return Vec::new();
     };
     let real = sys::Os::user_path(real);

@@ -8,7 +8,7 @@ use crate::diagnose::lookup_error;
 use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{canonical, resolve_dangling};
+use crate::resolve::{canonical, resolve_dangling};
 use crate::sys::{self, At, FileType, Leads};
 use crate::sys::{Backend as _, Directory as _};
 
@@ -38,7 +38,7 @@ pub(crate) fn inspect_at(at: At<'_>) -> Result<Link> {
 }
 
 /// Runs `act` on the entry the user's `path` names, through its directory, opened once
-/// and held ([`crate::path::entry_of`]): the one look-up of the path for an operation `op`
+/// and held ([`crate::resolve::entry_of`]): the one look-up of the path for an operation `op`
 /// that changes the entry. A path that names no entry of its own (`/`, `..`, `l/` on Unix:
 /// never a link) is inspected by its path and handed to `refuse` instead, for the
 /// operation's own refusal.
@@ -48,7 +48,7 @@ pub(crate) fn on_entry<T>(
     act: impl FnOnce(At<'_>) -> Result<T>,
     refuse: impl FnOnce(Link) -> Error,
 ) -> Result<T> {
-    let Some((parent, name)) = crate::path::entry_of(path) else {
+    let Some((parent, name)) = crate::resolve::entry_of(path) else {
         let link = inspect(path).map_err(|e| e.with_op(op))?;
         return Err(refuse(link));
     };

@@ -142,6 +142,7 @@ mod link;
 mod path;
 pub mod record;
 mod remove;
+mod resolve;
 mod retarget;
 pub mod scan;
 mod sys;

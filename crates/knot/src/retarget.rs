@@ -209,9 +209,9 @@ pub(crate) fn convert_at(
         .dir
         .real_dir(crate::path::parent_dir(link))
         .map_err(|e| Error::io(op, link, e))?;
-    let absolute = crate::path::fold_as_followed(&dir.join(&text));
+    let absolute = crate::resolve::fold_as_followed(&dir.join(&text));
     let new_target: PathBuf = match to {
-        ConvertTo::Relative => crate::path::relative_to(&absolute, &dir),
+        ConvertTo::Relative => crate::resolve::relative_to(&absolute, &dir),
         _ => absolute,
     };
     // The same link, written another way: its flavour stays what it is, even where it

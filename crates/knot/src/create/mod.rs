@@ -18,10 +18,8 @@ use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect, inspect_at};
 use crate::link::{Flavour, Found, Link};
-use crate::path::{
-    ends_in_separator, hidden_file_name, parent_dir, real_location, relative_to,
-    resolve_against_link,
-};
+use crate::path::{ends_in_separator, hidden_file_name, parent_dir, resolve_against_link};
+use crate::resolve::{real_location, relative_to};
 use crate::sys::error::ReadBack;
 use crate::sys::{self, At, FileType, Junctions, Meta, Place, Written};
 use crate::sys::{Backend as _, Directory as _};

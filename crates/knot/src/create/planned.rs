@@ -145,11 +145,11 @@ impl Planned<'_> {
         (link.status, link.resolved) = match self.probe.target_meta {
             Some(_) => (
                 Some(crate::link::Status::Ok),
-                crate::path::canonical(target_path).ok(),
+                crate::resolve::canonical(target_path).ok(),
             ),
             None => (
                 Some(crate::link::Status::Dangling),
-                crate::path::real_location(target_path).ok(),
+                crate::resolve::real_location(target_path).ok(),
             ),
         };
         Ok(link)

@@ -99,7 +99,7 @@ impl Probe {
 /// path names no entry of its own (`/`, `..`, or on Unix a trailing slash, which leads
 /// through a link): those are looked at by their path, and a hard link to them refused.
 pub(super) fn hold_entry(path: &Path) -> Option<io::Result<(sys::Dir, std::ffi::OsString)>> {
-    let (parent, name) = crate::path::entry_of(path)?;
+    let (parent, name) = crate::resolve::entry_of(path)?;
     Some(sys::Dir::hold(parent).map(|dir| (dir, name.to_owned())))
 }
 

@@ -11,7 +11,8 @@ use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use super::{Detail, Entry, WalkState};
 use crate::error::{Error, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::path::{parent_dir, resolve_target};
+use crate::path::parent_dir;
+use crate::resolve::resolve_target;
 use crate::sys::{At, Dir, FileType, Leads, Meta};
 use crate::sys::{Backend as _, Directory as _};
 

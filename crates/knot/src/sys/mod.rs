@@ -66,17 +66,7 @@ use crate::link::{Flavour, Kind, Link, Status};
 
 use std::io;
 
-/// How a platform resolves `..` in a path, or in a link's target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DotDot {
-    /// After the links before it, where the kernel finds it: `sym/..` is the parent of
-    /// where `sym` leads (Unix).
-    #[cfg_attr(windows, allow(dead_code, reason = "Windows folds `..` lexically"))]
-    Physical,
-    /// Lexically, before anything is looked up: `sym/..` is `.` (Windows, which folds a
-    /// path with `GetFullPathNameW` and a link's target the same way).
-    Lexical,
-}
+pub(crate) use crate::path::DotDot;
 
 /// The backend contract: what every platform's backend (unix.rs, windows/, unsupported.rs)
 /// provides, listed and documented once, here. Each backend implements it for its own

@@ -568,7 +568,7 @@ pub(super) fn find_ancestor(mut ancestor: Option<&Ancestor>, id: FileId) -> Opti
 /// any of them would scan the root again.
 pub(super) fn root_ancestors(dir: &Dir, path: &Path, id: FileId) -> Option<Arc<Ancestor>> {
     // The root's own real path names its ancestors in messages.
-    let real = crate::path::canonical(path).unwrap_or_else(|_| path.to_path_buf());
+    let real = crate::resolve::canonical(path).unwrap_or_else(|_| path.to_path_buf());
     let mut above = Vec::new();
     let mut current: Option<Dir> = None;
     let mut last = id;

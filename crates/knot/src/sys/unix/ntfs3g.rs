@@ -293,7 +293,7 @@ impl Volume {
                 return join_windows(given, letter, parts.as_path());
             }
         }
-        let real = crate::path::real_location(planned)?;
+        let real = crate::path::real_location_physical(planned)?;
         // Below a mount point, but on another file system mounted inside the volume:
         // outside it as well. A missing target is judged by the nearest existing directory.
         let elsewhere = real
