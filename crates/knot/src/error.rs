@@ -241,7 +241,7 @@ impl Error {
     /// An error from a system call; its kind is the platform layer's case where the
     /// `io::Error` carries one, else what the OS error says (`sys::error::public_kind`).
     pub(crate) fn io(op: Op, path: &Path, err: io::Error) -> Error {
-        let kind = crate::sys::error::public_kind(&err);
+        let kind = public_kind(&err);
         Error {
             op,
             path: path.into(),
@@ -670,9 +670,58 @@ fn quote_lossy(path: &Path) -> String {
     format!("'{}'", crate::escape::escape(path.as_os_str()))
 }
 
+/// The public kind of a failure from the platform layer: its own case where it carries
+/// one (a refusal, with its reason, or a failure of the I/O it names), else what the OS
+/// error says.
+pub(crate) fn public_kind(err: &io::Error) -> ErrorKind {
+    use crate::sys::{Backend as _, Os, OsError};
+    if let Some(sys) = crate::sys::error::of(err) {
+        return if sys.is_refusal() {
+            ErrorKind::Unsupported {
+                why: sys.to_string(),
+            }
+        } else {
+            ErrorKind::Io
+        };
+    }
+    match Os::os_error_kind(err) {
+        Some(OsError::PrivilegeNeeded) => return ErrorKind::PrivilegeNeeded,
+        Some(OsError::CrossDevice) => return ErrorKind::CrossDevice,
+        Some(OsError::TooManyOpenFiles) => return ErrorKind::TooManyOpenFiles,
+        None => {}
+    }
+    match err.kind() {
+        io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
+        io::ErrorKind::Unsupported => ErrorKind::Unsupported {
+            why: err.to_string(),
+        },
+        _ => ErrorKind::Io,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The platform layer's cases map to their public kinds: a refusal with its reason, a
+    /// failure as I/O; a plain OS error by its kind.
+    #[test]
+    fn platform_cases_map_to_public_kinds() {
+        use crate::sys::error::Error as SysError;
+        let err = io::Error::from(SysError::Replaced);
+        assert!(matches!(public_kind(&err), ErrorKind::Io));
+        let why = "the target 'x' is outside the NTFS volume".to_owned();
+        let err = io::Error::from(SysError::OutsideVolume {
+            target: PathBuf::from("x"),
+            why: why.clone(),
+        });
+        assert!(matches!(public_kind(&err), ErrorKind::Unsupported { why: w } if w == why));
+        let err = io::Error::from(io::ErrorKind::NotFound);
+        assert!(matches!(public_kind(&err), ErrorKind::NotFound));
+        let err = io::Error::new(io::ErrorKind::Unsupported, "no");
+        assert!(matches!(public_kind(&err), ErrorKind::Unsupported { why } if why == "no"));
+    }
     use crate::link::Special;
 
     fn error(op: Op, kind: ErrorKind) -> Error {

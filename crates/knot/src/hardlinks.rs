@@ -168,7 +168,11 @@ fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) ->
     if options.lookup == Lookup::Auto
         && let Ok(Some(all)) = sys::Os::hard_link_names(file)
     {
-        found.method = sys::Os::NAMES_FROM;
+        found.method = match sys::Os::NAMES_FROM {
+            sys::NamesFrom::FileNames => Method::FileNames,
+            sys::NamesFrom::BtrfsInoPaths => Method::BtrfsInoPaths,
+            sys::NamesFrom::Nowhere => Method::Walk,
+        };
         found.names = inside(&found.within, all);
     } else {
         let within_meta =

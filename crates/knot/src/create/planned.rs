@@ -239,7 +239,7 @@ impl Planned<'_> {
             // elevation): the next best kind, which needs none, and a note saying so.
             Err(e)
                 if asked.ty == LinkType::Best
-                    && sys::Os::os_error_kind(&e) == Some(ErrorKind::PrivilegeNeeded) =>
+                    && sys::Os::os_error_kind(&e) == Some(sys::OsError::PrivilegeNeeded) =>
             {
                 let next = if self.plan.flavour == Flavour::Dir {
                     LinkType::Junction

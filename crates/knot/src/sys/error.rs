@@ -1,6 +1,6 @@
 //! The platform layer's own refusals and failures, typed: each backend says which case it
-//! met instead of writing prose into an `io::Error`, and [`public_kind`] maps each case to
-//! the public [`ErrorKind`] in one place.
+//! met instead of writing prose into an `io::Error`, and `crate::error` maps each case to
+//! its public kind in one place.
 //!
 //! The backends' calls still return `io::Result` (most of their errors are the system's
 //! own): an [`Error`] travels inside the `io::Error` (`io::Error::new(kind, Error)`,
@@ -9,8 +9,6 @@
 
 use std::io;
 use std::path::PathBuf;
-
-use crate::error::ErrorKind;
 
 /// Why the platform layer could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +137,12 @@ impl Error {
         }
     }
 
+    /// Whether the case is a refusal, with its reason (it travels as `Unsupported`), as
+    /// opposed to a failure of the I/O it names.
+    pub(crate) fn is_refusal(&self) -> bool {
+        self.io_kind() == io::ErrorKind::Unsupported
+    }
+
     /// Whether the operation may succeed if tried again: the entry changed while knot
     /// worked, and knot changed nothing.
     #[allow(dead_code, reason = "for the commands that retry (fix, apply)")]
@@ -158,32 +162,6 @@ pub(crate) fn of(err: &io::Error) -> Option<&Error> {
     err.get_ref()?.downcast_ref::<Error>()
 }
 
-/// The public kind of a failure from the platform layer: its own case where it carries
-/// one, else what the OS error says.
-pub(crate) fn public_kind(err: &io::Error) -> ErrorKind {
-    if let Some(sys) = of(err) {
-        // A refusal (what travels as `Unsupported`) is one, with its reason; the rest
-        // are failures of the I/O they name.
-        return match sys.io_kind() {
-            io::ErrorKind::Unsupported => ErrorKind::Unsupported {
-                why: sys.to_string(),
-            },
-            _ => ErrorKind::Io,
-        };
-    }
-    if let Some(kind) = <super::Os as super::Backend>::os_error_kind(err) {
-        return kind;
-    }
-    match err.kind() {
-        io::ErrorKind::NotFound => ErrorKind::NotFound,
-        io::ErrorKind::CrossesDevices => ErrorKind::CrossDevice,
-        io::ErrorKind::Unsupported => ErrorKind::Unsupported {
-            why: err.to_string(),
-        },
-        _ => ErrorKind::Io,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +177,6 @@ mod tests {
             "it was replaced by something else while knot worked; it was left as it is"
         );
         assert!(of(&err).unwrap().is_retryable());
-        assert!(matches!(public_kind(&err), ErrorKind::Io));
 
         let why = "the target 'x' is outside the NTFS volume".to_owned();
         let err = io::Error::from(Error::OutsideVolume {
@@ -208,7 +185,7 @@ mod tests {
         });
         assert_eq!(err.kind(), io::ErrorKind::Unsupported);
         assert!(!of(&err).unwrap().is_retryable());
-        assert!(matches!(public_kind(&err), ErrorKind::Unsupported { why: w } if w == why));
+        assert!(of(&err).unwrap().is_refusal());
 
         let source = io::Error::from(io::ErrorKind::PermissionDenied);
         let err = io::Error::from(Error::ReplacedKeptAt {
@@ -227,12 +204,6 @@ mod tests {
 
         let err = io::Error::from(Error::ReadBack { who: "ntfs-3g" });
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-
-        // A plain OS error keeps the mapping by its kind.
-        let err = io::Error::from(io::ErrorKind::NotFound);
-        assert!(matches!(public_kind(&err), ErrorKind::NotFound));
-        let err = io::Error::new(io::ErrorKind::Unsupported, "no");
-        assert!(matches!(public_kind(&err), ErrorKind::Unsupported { why } if why == "no"));
     }
 
     /// The read-back check's own error: a mismatch keeps what was asked and found, and

@@ -81,7 +81,7 @@ pub(crate) trait Backend {
     /// How the platform resolves `..`.
     const DOT_DOT: DotDot;
     /// How [`Backend::hard_link_names`] finds a file's names, when it does.
-    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::Walk;
+    const NAMES_FROM: NamesFrom = NamesFrom::Nowhere;
 
     /// What the entry `path` itself is, not following it (with its reparse tag, where it
     /// has one): for reads of a path the user named.
@@ -107,8 +107,8 @@ pub(crate) trait Backend {
     fn chain_status(_path: &Path) -> Option<crate::link::Status> {
         None
     }
-    /// knot's own kind for an OS error that `io::ErrorKind` has no word for.
-    fn os_error_kind(_err: &io::Error) -> Option<crate::error::ErrorKind> {
+    /// knot's own word for an OS error that `io::ErrorKind` has none for.
+    fn os_error_kind(_err: &io::Error) -> Option<OsError> {
         None
     }
     /// Whether `err` says this user may not do it.
@@ -224,6 +224,41 @@ pub(crate) trait Reader: std::fmt::Debug {
         dir: &Self::Dir,
         each: impl FnMut(&std::ffi::OsStr, Option<FileType>, Option<u64>) -> std::ops::ControlFlow<()>,
     ) -> io::Result<()>;
+}
+
+/// How a backend finds every name of a file without a walk ([`Backend::hard_link_names`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NamesFrom {
+    /// It cannot: the caller walks.
+    Nowhere,
+    /// Windows' `FindFirstFileNameW` / `FindNextFileNameW`.
+    #[cfg_attr(
+        not(windows),
+        allow(dead_code, reason = "only Windows names a file's names")
+    )]
+    FileNames,
+    /// btrfs' `BTRFS_IOC_INO_PATHS`.
+    #[cfg_attr(not(unix), allow(dead_code, reason = "only Unix has btrfs"))]
+    BtrfsInoPaths,
+}
+
+/// An OS error that `io::ErrorKind` has no word for ([`Backend::os_error_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OsError {
+    /// Creating a symbolic link needs a privilege this process does not hold (Windows).
+    #[cfg_attr(
+        not(windows),
+        allow(dead_code, reason = "only Windows has the privilege")
+    )]
+    PrivilegeNeeded,
+    /// A hard link across volumes (Windows' ERROR_NOT_SAME_DEVICE).
+    #[cfg_attr(
+        not(windows),
+        allow(dead_code, reason = "Unix says EXDEV, which io has")
+    )]
+    CrossDevice,
+    /// As many files open as the process or the system may have.
+    TooManyOpenFiles,
 }
 
 /// This platform's backend.

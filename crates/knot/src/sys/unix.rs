@@ -13,8 +13,10 @@ use crate::link::{Kind, Status};
 
 // The scanner's directory handles: `openat`, `fstatat`, `readlinkat`, `getdents64`.
 mod dir;
-use dir::meta as dir_meta;
+// A stat call's answer as `Meta`.
+mod stat;
 pub(crate) use dir::{Dir, DirReader};
+use stat::meta as dir_meta;
 // NTFS volumes mounted with ntfs-3g: real reparse points through an extended attribute,
 // a strategy of this backend. Only Linux has one; elsewhere the same calls find none.
 #[cfg(target_os = "linux")]
@@ -155,7 +157,7 @@ impl Backend for Os {
     /// The kernel resolves `..` after the links before it.
     const DOT_DOT: DotDot = DotDot::Physical;
     /// btrfs names a file's names (`BTRFS_IOC_INO_PATHS`).
-    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::BtrfsInoPaths;
+    const NAMES_FROM: super::NamesFrom = super::NamesFrom::BtrfsInoPaths;
 
     /// `lstat`: the entry itself. On an ntfs-3g volume a symlink's reparse tag comes with
     /// it, since ntfs-3g shows files whose data sits behind a reparse point
@@ -163,7 +165,7 @@ impl Backend for Os {
     /// ([`Meta::is_link`]).
     fn lstat(path: &Path) -> io::Result<Meta> {
         short(path, |path| {
-            let meta = dir_meta(&entry::settled(|| rustix::fs::lstat(path))?);
+            let meta = dir_meta(&stat::settled(|| rustix::fs::lstat(path))?);
             if meta.ty == super::FileType::Link {
                 return Ok(Meta {
                     tag: ntfs3g::tag(path)?,
@@ -176,7 +178,7 @@ impl Backend for Os {
 
     fn stat(path: &Path) -> io::Result<Meta> {
         short(path, |path| {
-            Ok(dir_meta(&entry::settled(|| rustix::fs::stat(path))?))
+            Ok(dir_meta(&stat::settled(|| rustix::fs::stat(path))?))
         })
     }
 
@@ -241,12 +243,12 @@ impl Backend for Os {
     }
 
     /// Running out of file descriptors (EMFILE, ENFILE), which must never read as a race.
-    fn os_error_kind(err: &io::Error) -> Option<crate::error::ErrorKind> {
+    fn os_error_kind(err: &io::Error) -> Option<super::OsError> {
         let code = err.raw_os_error()?;
         [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
             .iter()
             .any(|errno| errno.raw_os_error() == code)
-            .then_some(crate::error::ErrorKind::TooManyOpenFiles)
+            .then_some(super::OsError::TooManyOpenFiles)
     }
 
     /// EACCES, as opposed to EPERM, which a file system without links also gives.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 use rustix::ioctl::{Opcode, Updater, opcode};
 
-use super::dir::meta;
+use super::stat::meta;
 
 /// `BTRFS_SUPER_MAGIC` (linux `include/uapi/linux/magic.h`): `statfs`'s `f_type`.
 const BTRFS_SUPER_MAGIC: i64 = 0x9123_683e;

@@ -18,6 +18,7 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 
 use super::super::{FileType, Meta, Stored};
 use super::ntfs3g;
+use super::stat::{file_type, meta, settled};
 use crate::link::Kind;
 
 /// Flags for every directory the scanner opens.
@@ -39,34 +40,6 @@ pub(crate) struct Dir {
     /// as it was when the process first looked (a volume mounted since must be known for
     /// what it is before a link on it is made, removed or replaced).
     held: bool,
-}
-
-fn file_type(ty: rustix::fs::FileType) -> Option<FileType> {
-    use rustix::fs::FileType as T;
-    Some(match ty {
-        T::Symlink => FileType::Link,
-        T::Directory => FileType::Dir,
-        T::RegularFile => FileType::File,
-        T::Unknown => return None,
-        _ => FileType::Other,
-    })
-}
-
-#[allow(
-    clippy::unnecessary_cast,
-    reason = "the widths of st_nlink, st_dev, st_ino and st_blocks differ between Unix systems"
-)]
-pub(super) fn meta(st: &rustix::fs::Stat) -> Meta {
-    Meta {
-        ty: file_type(rustix::fs::FileType::from_raw_mode(st.st_mode)).unwrap_or(FileType::Other),
-        nlink: st.st_nlink as u64,
-        id: (st.st_dev as u64, u128::from(st.st_ino as u64)),
-        tag: None,
-        size: u64::try_from(st.st_size).unwrap_or(0),
-        // st_blocks counts 512-byte units whatever the file system's block size (POSIX
-        // leaves the unit open; Linux, the BSDs and macOS all use 512).
-        allocated: Some((st.st_blocks as u64).saturating_mul(512)),
-    }
 }
 
 impl From<OwnedFd> for Dir {
@@ -118,9 +91,7 @@ impl super::super::Directory for Dir {
         } else {
             AtFlags::SYMLINK_NOFOLLOW
         };
-        let meta = meta(&super::entry::settled(|| {
-            rustix::fs::statat(&self.fd, name, flags)
-        })?);
+        let meta = meta(&settled(|| rustix::fs::statat(&self.fd, name, flags))?);
         if !follow && meta.ty == FileType::Link && self.is_ntfs() {
             return Ok(Meta {
                 tag: ntfs3g::tag_at(self.fd.as_fd(), name)?,

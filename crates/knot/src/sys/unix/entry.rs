@@ -43,8 +43,8 @@ use rustix::io::Errno;
 
 use super::super::FileType;
 use super::super::error::Error as SysError;
-use super::dir::meta;
 use super::ntfs3g;
+use super::stat::{meta, settled};
 use crate::path::hidden_file_name;
 
 /// How often a fresh hidden name is drawn after a clash before giving up.
@@ -189,21 +189,6 @@ fn probe(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Found> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Found::Missing),
         Err(_) => Ok(Found::Other(ty)),
     }
-}
-
-/// Runs a stat call again while it fails with `EIO`: when another program has just turned
-/// an entry on a FUSE file system into a link (ntfs-3g, through its reparse point), the
-/// kernel marks the inode it cached as bad and fails the next look-up once
-/// (`fs/fuse/dir.c`); the one after finds the entry as it is.
-pub(crate) fn settled<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::Result<T> {
-    let mut result = call();
-    for _ in 0..TRIES {
-        match result {
-            Err(Errno::IO) => result = call(),
-            _ => break,
-        }
-    }
-    result
 }
 
 /// What took the entry's place could not be put back: the error says where it is now.

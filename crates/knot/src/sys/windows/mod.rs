@@ -42,7 +42,6 @@ use handle::{FindHandle, Follow, Handle};
 
 use super::error::Error as SysError;
 use super::{At, DotDot, FileType, Junctions, Meta, Place, Request, Stored, Strategy, Written};
-use crate::error::ErrorKind;
 use crate::link::{Flavour, Status};
 
 /// Where a link is to be made: the file system of the directory that will hold it, as
@@ -913,13 +912,13 @@ pub(crate) fn classify_resolve_error(err: &io::Error) -> Status {
 }
 
 /// knot's own kind for a Windows error that `io::ErrorKind` has no word for.
-pub(crate) fn os_error_kind(err: &io::Error) -> Option<ErrorKind> {
+pub(crate) fn os_error_kind(err: &io::Error) -> Option<super::OsError> {
     if last_error_is(err, &[ERROR_PRIVILEGE_NOT_HELD]) {
-        Some(ErrorKind::PrivilegeNeeded)
+        Some(super::OsError::PrivilegeNeeded)
     } else if last_error_is(err, &[ERROR_NOT_SAME_DEVICE]) {
-        Some(ErrorKind::CrossDevice)
+        Some(super::OsError::CrossDevice)
     } else if last_error_is(err, &[ERROR_TOO_MANY_OPEN_FILES]) {
-        Some(ErrorKind::TooManyOpenFiles)
+        Some(super::OsError::TooManyOpenFiles)
     } else {
         None
     }
@@ -998,7 +997,7 @@ impl super::Backend for Os {
 
     /// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
     const DOT_DOT: DotDot = DotDot::Lexical;
-    const NAMES_FROM: crate::hardlinks::Method = crate::hardlinks::Method::FileNames;
+    const NAMES_FROM: super::NamesFrom = super::NamesFrom::FileNames;
 
     fn lstat(path: &Path) -> io::Result<Meta> {
         lstat(path)
@@ -1020,7 +1019,7 @@ impl super::Backend for Os {
         classify_resolve_error(err)
     }
 
-    fn os_error_kind(err: &io::Error) -> Option<ErrorKind> {
+    fn os_error_kind(err: &io::Error) -> Option<super::OsError> {
         os_error_kind(err)
     }
 

@@ -106,16 +106,19 @@ fn network_paths_are_remote() {
 #[test]
 fn privilege_errors_have_their_own_kind() {
     let err = os_error(ERROR_PRIVILEGE_NOT_HELD);
-    assert_eq!(os_error_kind(&err), Some(ErrorKind::PrivilegeNeeded));
+    assert_eq!(
+        os_error_kind(&err),
+        Some(crate::sys::OsError::PrivilegeNeeded)
+    );
     let err = os_error(ERROR_NOT_SAME_DEVICE);
-    assert_eq!(os_error_kind(&err), Some(ErrorKind::CrossDevice));
+    assert_eq!(os_error_kind(&err), Some(crate::sys::OsError::CrossDevice));
     assert_eq!(os_error_kind(&os_error(ERROR_ACCESS_DENIED)), None);
 }
 
 /// ERROR_PRIVILEGE_NOT_HELD from CreateSymbolicLinkW becomes an error with the fix in it.
 #[test]
 fn privilege_errors_say_how_to_fix_them() {
-    use crate::error::{Error, Op};
+    use crate::error::{Error, ErrorKind, Op};
     let err = Error::io(
         Op::CreateSymlink,
         Path::new("l"),
@@ -367,7 +370,7 @@ fn symlink_reports_what_the_system_says() {
             note(&format!("CreateSymbolicLinkW failed: {err}"));
             assert_eq!(
                 os_error_kind(&err),
-                Some(ErrorKind::PrivilegeNeeded),
+                Some(crate::sys::OsError::PrivilegeNeeded),
                 "{err}"
             );
         }
