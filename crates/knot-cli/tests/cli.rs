@@ -1,15 +1,12 @@
 //! Black-box tests of the `knot` binary: exact standard output, standard error and exit
 //! codes, in a fresh temporary directory each (uutils `test_ln.rs`, fd `tests/testenv`).
-#![cfg(unix)]
 
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-mod common;
-
-use common::{Env, record, run};
+use crate::fixture::{self, Env, record, run};
 
 #[test]
 fn symlink_then_show_then_rm() {
@@ -491,13 +488,13 @@ fn targets_that_cannot_be_read() {
     env.file("locked/in/f", "x");
     fs::set_permissions(env.path("locked"), fs::Permissions::from_mode(0o700)).unwrap();
     fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    let out = common::as_nobody(&env, &["symlink", "l", "locked/in/f"]);
+    let out = fixture::as_nobody(&env, &["symlink", "l", "locked/in/f"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "created symlink 'l' -> 'locked/in/f'\n"
     );
-    let out = common::as_nobody(&env, &["hardlink", "h", "locked/in/f"]);
+    let out = fixture::as_nobody(&env, &["hardlink", "h", "locked/in/f"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -840,7 +837,7 @@ fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
         (&["symlink", "ro/l", "x"][..], "create symlink 'ro/l'"),
         (&["rm", "ro/old"], "remove 'ro/old'"),
     ] {
-        let out = common::as_nobody(&env, args);
+        let out = fixture::as_nobody(&env, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -919,11 +916,7 @@ fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where(
              knot: hint: check the target path {cwd}, or create the target first\n"
         ),
     );
-    let mut names = fs::read_dir(env.path("sub"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect::<Vec<_>>();
-    names.sort();
+    let names = env.names_in("sub");
     assert_eq!(names, ["h", "j"]);
 }
 
@@ -1161,13 +1154,13 @@ fn create_dry_run_refuses_what_create_refuses() {
         &["link", "--force", "f", "d"],
     ];
     for args in cases {
-        let real = common::output(&mut env.knot(args));
+        let real = fixture::output(&mut env.knot(args));
         assert_eq!(real.status.code(), Some(1), "{args:?}");
         assert!(!real.stderr.is_empty(), "{args:?}");
         for flag in ["--dry-run", "-n"] {
             let mut dry = vec![args[0], flag];
             dry.extend(&args[1..]);
-            let out = common::output(&mut env.knot(&dry));
+            let out = fixture::output(&mut env.knot(&dry));
             assert_eq!(out.status.code(), Some(1), "{dry:?}");
             assert_eq!(out.stdout, b"", "{dry:?}");
             assert_eq!(
@@ -1242,13 +1235,13 @@ fn create_json_reports_a_change_record() {
             let stdout = format!(
                 "{record},\"action\":\"created\",\"old_target\":null,\"dry_run\":{dry_run},\"error\":null}}\n"
             );
-            let out = common::output(&mut env.knot(&args));
+            let out = fixture::output(&mut env.knot(&args));
             assert_eq!(out.status.code(), Some(0), "{args:?}");
             assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{args:?}");
             assert_eq!(env.names().contains(&"L".to_owned()), !dry_run, "{args:?}");
         }
         // What was made reads back as the record said.
-        let shown = common::output(&mut env.knot(["show", "--json", "L"]));
+        let shown = fixture::output(&mut env.knot(["show", "--json", "L"]));
         assert_eq!(
             String::from_utf8_lossy(&shown.stdout),
             format!("{record}}}\n"),

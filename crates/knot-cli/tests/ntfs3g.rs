@@ -5,9 +5,8 @@
 //! vectors (Windows' own layout), ntfs-3g's own view (`readlink`, reading through the
 //! link), and `ntfsinfo` on the unmounted image.
 //!
-//! The tests need root, /dev/fuse and the ntfs-3g package (see `support/ntfs3g.rs` in the
+//! The tests need root, /dev/fuse and the ntfs-3g package (see `fixture/ntfs3g.rs` in the
 //! knot crate's tests, shared with the library's race tests).
-#![cfg(target_os = "linux")]
 
 use std::ffi::OsStr;
 use std::fs;
@@ -17,24 +16,19 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use serde_json::Value;
 
-mod common;
+use crate::fixture::{self, vector};
 
-use common::vector;
-
-#[path = "../../knot/tests/support/ntfs3g.rs"]
-mod support;
-
-use support::{Volume, run, volume};
+use crate::fixture::ntfs3g::{Volume, run, volume};
 
 impl Volume {
     fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = common::knot();
+        let mut cmd = fixture::knot();
         cmd.current_dir(&self.mnt).args(args);
         cmd
     }
 
     fn show(&self, name: &str) -> Value {
-        common::record(&mut self.knot(["show", "--json", name]))
+        fixture::record(&mut self.knot(["show", "--json", name]))
     }
 }
 
@@ -359,7 +353,7 @@ fn scan_reports_windows_kinds_and_names() {
         .code(0)
         .stdout("./compressed  (wof)\n./deep/er/j -> C:\\deep  (junction)\n./deep/s -> ..\\file\n")
         .stderr("");
-    let records = common::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
+    let records = fixture::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
     assert_eq!(records.len(), 3);
     assert_eq!(
         (records[0]["kind"].as_str(), records[0]["tag"].as_str()),
@@ -397,7 +391,7 @@ fn bind_mounts_keep_the_path_inside_the_volume() {
         .arg("--bind")
         .arg(vol.path("data"))
         .arg(bind.path()));
-    let made = common::knot()
+    let made = fixture::knot()
         .current_dir(bind.path())
         .args(["junction", "jb", "tgt"])
         .output()
@@ -694,7 +688,7 @@ fn a_bind_mount_of_a_folder_is_the_same_volume() {
         .arg("--bind")
         .arg(vol.path("Data"))
         .arg(&bound));
-    let knot = |args: &[&OsStr]| common::knot().args(args).output().unwrap();
+    let knot = |args: &[&OsStr]| fixture::knot().args(args).output().unwrap();
     let j1 = vol.path("Users/J1");
     let j2 = bound.join("J2");
     let s3 = bound.join("S3");
@@ -1114,7 +1108,7 @@ fn a_target_ntfs3g_cannot_translate_is_judged_by_its_stored_text() {
         (record["status"].as_str(), record["resolved"].as_str()),
         (Some("dangling"), Some(gone))
     );
-    let scanned = common::record(&mut vol.knot(["scan", "--json", "Users"]));
+    let scanned = fixture::record(&mut vol.knot(["scan", "--json", "Users"]));
     assert_eq!(
         (scanned["status"].as_str(), scanned["resolved"].as_str()),
         (Some("dangling"), Some(gone))
@@ -1180,7 +1174,7 @@ fn a_link_to_another_windows_drive_is_elsewhere_and_never_broken() {
         .assert()
         .code(0)
         .stdout("Users/Gone -> C:\\Gone  [dangling]\n");
-    let du = common::record(&mut vol.knot(["du", "--json", "Users"]));
+    let du = fixture::record(&mut vol.knot(["du", "--json", "Users"]));
     assert_eq!(
         (
             du["kinds"]["broken_links"]["items"].as_u64(),

@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 
-mod common;
-
-use common::{knot, unhex, vectors};
+use crate::fixture::{knot, unhex, vectors};
 
 #[test]
 fn every_vector_decodes_to_its_expected_fields() {

@@ -1,19 +1,15 @@
 //! Black-box tests of `knot scan` (issue 4): exact output on small hand-made trees, exit
 //! codes, and the robustness cases that need a separate process (dropped privileges, a
 //! mount).
-#![cfg(unix)]
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-mod common;
-
-use common::{Env, as_nobody, run};
+use crate::fixture::{self, Env, as_nobody, mktree, run};
 
 /// Links in the scan tests' trees.
 trait Links {
@@ -131,11 +127,11 @@ fn scan_json_resolves_as_show_does() {
     env.link("tree/d/t4", "../sym/../../missing");
     env.link("tree/d/spin", "spin");
     let real = fs::canonicalize(env.dir.path()).unwrap();
-    let records = common::records(&mut env.knot(["scan", "--json", "--sort", "tree"]));
+    let records = fixture::records(&mut env.knot(["scan", "--json", "--sort", "tree"]));
     assert_eq!(records.len(), 6);
     for scanned in &records {
         let path = scanned["path"].as_str().unwrap();
-        let shown = common::record(&mut env.knot(["show", "--json", path]));
+        let shown = fixture::record(&mut env.knot(["show", "--json", path]));
         assert_eq!(scanned["resolved"], shown["resolved"], "{path}");
         assert_eq!(scanned["status"], shown["status"], "{path}");
     }
@@ -511,11 +507,6 @@ fn xdev_stays_on_the_root_file_system() {
 
 // ---- agreement with find on a tree made by bench/mktree.py ----
 
-/// The tree builder the benchmarks use, `bench/mktree.py` in this repository.
-fn mktree() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
-}
-
 fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {
     bytes
         .split(|&b| b == 0)
@@ -527,13 +518,7 @@ fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {
 #[test]
 fn agrees_with_find_on_a_mktree_tree() {
     let env = Env::new();
-    let made = Process::new("python3")
-        .arg(mktree())
-        .args(["tree", "--entries", "4000", "--seed", "3"])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    mktree(&env.path("tree"), 4000, 3);
     let find = |args: &[&str]| {
         let out = Process::new("find")
             .arg("tree")

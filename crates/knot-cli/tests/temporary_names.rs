@@ -1,11 +1,8 @@
 //! Temporary names nobody can plant (issue 10.15, DESIGN.md promise 9): knot used to set a
 //! link aside, or build its replacement, under `.NAME.knot~PID`, so anyone who could write
 //! the directory could make `knot rm` or `--force` fail by creating that name first.
-#![cfg(unix)]
 
-mod common;
-
-use common::Env;
+use crate::fixture::Env;
 
 /// Runs `script` in `sh` in the directory, with `$KNOT` the binary: `exec "$KNOT" ...`
 /// gives knot the shell's PID, which `$$` names in advance.

@@ -10,15 +10,13 @@
 //! the records recorded from the Linux build in `windows_cli/reparse_decode.jsonl`, so
 //! the Windows build is checked against Linux's output. After a deliberate change to that
 //! output, record it again on Linux with
-//! `KNOT_RECORD=1 cargo test -p knot-cli --test windows_cli`.
+//! `KNOT_RECORD=1 cargo test -p knot-cli --test tests windows_cli::`.
 
 use std::path::Path;
 
 use serde_json::{Value, json};
 
-mod common;
-
-use common::{knot, output, unhex, vectors};
+use crate::fixture::{knot, output, unhex, vectors};
 
 /// Prints past the test harness's capture (which takes only `print!` and `eprint!`), so
 /// what a test met instead of the real thing shows in every run, not only on failure.
@@ -86,7 +84,7 @@ mod on_windows {
 
     use serde_json::Value;
 
-    use super::common::{Env, output, run};
+    use crate::fixture::{Env, output, run};
 
     fn under_wine() -> bool {
         std::env::var_os("KNOT_UNDER_WINE").is_some()
@@ -409,30 +407,15 @@ mod on_windows {
     /// The mklink front end (issue 12): knot.exe copied to `mklink.exe` (and `MKLINK.EXE`)
     /// in a directory of its own, run in the test's directory.
     mod mklink {
-        use std::path::{Path, PathBuf};
+        use std::path::Path;
 
         use assert_cmd::Command;
 
-        use super::super::common::{Env, output, run};
         use super::under_wine;
+        use crate::fixture::{Env, How, Renamed, output, renamed, run};
 
-        struct Copy {
-            _dir: tempfile::TempDir,
-            exe: PathBuf,
-        }
-
-        fn copy(name: &str) -> Copy {
-            let dir = tempfile::tempdir().unwrap();
-            let exe = dir.path().join(name);
-            let knot = assert_cmd::cargo::cargo_bin("knot");
-            std::fs::copy(&knot, &exe).unwrap();
-            // Under Wine 8, the ProcessPrng DLL that scripts/wine-runner.sh puts beside
-            // knot.exe (Wine lacks it) must sit beside the copy too, or it does not start.
-            let dll = knot.with_file_name("bcryptprimitives.dll");
-            if dll.exists() {
-                std::fs::copy(&dll, dir.path().join("bcryptprimitives.dll")).unwrap();
-            }
-            Copy { _dir: dir, exe }
+        fn copy(name: &str) -> Renamed {
+            renamed(name, How::Copy)
         }
 
         fn mklink(exe: &Path, env: &Env, args: &[&str]) -> Command {
@@ -449,7 +432,7 @@ mod on_windows {
             for (name, link, switch) in [("mklink.exe", "h", "/H"), ("MKLINK.EXE", "h2", "/h")] {
                 let copy = copy(name);
                 run(
-                    &mut mklink(&copy.exe, &env, &[switch, link, "f"]),
+                    &mut mklink(&copy.path, &env, &[switch, link, "f"]),
                     0,
                     &format!("Hardlink created for {link} <<===>> f\n"),
                     "",
@@ -466,7 +449,7 @@ mod on_windows {
             std::fs::write(env.path("f"), "x").unwrap();
             std::fs::write(env.path("taken"), "keep").unwrap();
             run(
-                &mut mklink(&copy.exe, &env, &["/H", "taken", "f"]),
+                &mut mklink(&copy.path, &env, &["/H", "taken", "f"]),
                 1,
                 "",
                 "Cannot create a file when that file already exists.\n\
@@ -475,7 +458,7 @@ mod on_windows {
                  link)\n",
             );
             run(
-                &mut mklink(&copy.exe, &env, &["/H", "f", "missing"]),
+                &mut mklink(&copy.path, &env, &["/H", "f", "missing"]),
                 1,
                 "",
                 "Cannot create a file when that file already exists.\n\
@@ -484,7 +467,7 @@ mod on_windows {
                  mklink: hint: did you mean: mklink /H missing f\n",
             );
             run(
-                &mut mklink(&copy.exe, &env, &["/X", "l", "f"]),
+                &mut mklink(&copy.path, &env, &["/X", "l", "f"]),
                 1,
                 "",
                 "The syntax of the command is incorrect.\n\
@@ -502,7 +485,7 @@ mod on_windows {
             let copy = copy("mklink.exe");
             let env = Env::new();
             std::fs::create_dir(env.path("d")).unwrap();
-            let out = output(&mut mklink(&copy.exe, &env, &["/J", "j", "d"]));
+            let out = output(&mut mklink(&copy.path, &env, &["/J", "j", "d"]));
             let stderr = String::from_utf8(out.stderr).unwrap();
             if out.status.code() == Some(0) {
                 assert!(!under_wine(), "Wine 8 has no junctions");
@@ -535,7 +518,7 @@ mod on_windows {
             let copy = copy("mklink.exe");
             let env = Env::new();
             std::fs::write(env.path("f"), "x").unwrap();
-            let out = output(&mut mklink(&copy.exe, &env, &["s", "f"]));
+            let out = output(&mut mklink(&copy.path, &env, &["s", "f"]));
             let stderr = String::from_utf8(out.stderr).unwrap();
             match out.status.code() {
                 Some(0) => {
@@ -570,7 +553,7 @@ mod on_windows {
         fn help_is_cmds_usage() {
             let copy = copy("MKLINK.EXE");
             let env = Env::new();
-            let out = output(&mut mklink(&copy.exe, &env, &["/?"]));
+            let out = output(&mut mklink(&copy.path, &env, &["/?"]));
             assert_eq!(out.status.code(), Some(0));
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(
@@ -642,14 +625,7 @@ mod on_windows {
         assert_eq!(record["kind"], "hardlink");
         assert_eq!(record["nlink"], 2);
         // Nothing else was made: no temporary names.
-        let names = |dir: &str| -> Vec<String> {
-            let mut names: Vec<String> = fs::read_dir(env.path(dir))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
-            names
-        };
+        let names = |dir: &str| env.names_in(dir);
         assert_eq!(names("copy/sub"), ["h"]);
         assert_eq!(names("copy/d"), ["taken"]);
         // Made already: unchanged.
@@ -743,8 +719,8 @@ mod on_windows {
 /// every platform.
 #[test]
 fn du_counts_a_hard_linked_file_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("tree");
+    let env = crate::fixture::Env::new();
+    let tree = env.path("tree");
     std::fs::create_dir_all(tree.join("sub")).unwrap();
     std::fs::write(tree.join("a"), "12345").unwrap();
     std::fs::hard_link(tree.join("a"), tree.join("sub").join("b")).unwrap();

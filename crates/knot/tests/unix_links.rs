@@ -1,8 +1,5 @@
 //! Library tests of create, inspect and remove on Unix: the safety promises of DESIGN.md
 //! section 4 (1, 2, 3, 5 and 7), each against a real temporary tree.
-#![cfg(unix)]
-
-mod fixture;
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -11,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use fixture::Dir;
+use crate::fixture::Dir;
 use knot::{
     CreateOptions, ErrorKind, Flavour, FlavourCheck, Found, Kind, LinkType, Made, Note, Op,
     RemoveMode, Replace, Status, TargetForm, create, inspect, remove,
