@@ -303,3 +303,28 @@ fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
     assert_eq!(json["errors"], 1);
     assert_eq!(json["roots"][1]["items"], 0);
 }
+
+/// A tmpfs mounted on `tree/mnt`, holding one file: `--xdev` does not count it, and without
+/// it the file is counted.
+#[cfg(target_os = "linux")]
+#[test]
+fn xdev_counts_the_root_file_system_only() {
+    let env = Env::new();
+    env.mkdir("tree/mnt");
+    env.file("tree/a", "12345");
+    let Some(_mounted) = fixture::tmpfs(
+        "xdev_counts_the_root_file_system_only",
+        &env.path("tree/mnt"),
+    ) else {
+        return;
+    };
+    env.file("tree/mnt/b", "1234567");
+    let crossed = record(&mut env.knot(["du", "--json", "tree"]));
+    assert_eq!(crossed["kinds"]["files"]["items"], 2, "{crossed}");
+    assert_eq!(crossed["kinds"]["files"]["apparent"], 12, "{crossed}");
+    assert_eq!(crossed["errors"], 0);
+    let stayed = record(&mut env.knot(["du", "--json", "--xdev", "tree"]));
+    assert_eq!(stayed["kinds"]["files"]["items"], 1, "{stayed}");
+    assert_eq!(stayed["kinds"]["files"]["apparent"], 5, "{stayed}");
+    assert_eq!(stayed["errors"], 0);
+}
