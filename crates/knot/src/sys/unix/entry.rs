@@ -660,17 +660,27 @@ mod tests {
         }
     }
 
-    /// Issue 9: which link is removed is decided by what it is, not by its inode number,
-    /// which a new link can get back at once. A link put in the place of the one inspected
-    /// is a link too, and goes; only a non-link is refused.
+    /// Which link is removed is decided by what it is, not by its inode number, which a
+    /// new link can get back at once: a link put in the place of the one looked at is a
+    /// link too, and goes; only a non-link is refused. The other link takes the name after
+    /// the entry is opened (its directory held, its name taken) and looked at, so that a
+    /// check of the inode number, wherever it were taken, would refuse it.
     #[test]
     fn rm_removes_whatever_link_stands_there() {
+        use std::os::unix::fs::MetadataExt;
         for flags in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            symlink("a", dir.path().join("other")).unwrap();
-            fs::rename(dir.path().join("other"), dir.path().join("l")).unwrap();
-            entry(dir.path(), flags).remove_link().unwrap();
-            assert!(names(dir.path()).is_empty());
+            let link = dir.path().join("l");
+            symlink("a", &link).unwrap();
+            let entry = entry(dir.path(), flags);
+            assert_eq!(probe(entry.fd(), entry.name).unwrap(), Found::Link);
+            let looked_at = fs::symlink_metadata(&link).unwrap().ino();
+            // Made while the first one exists, so that it cannot get its inode number.
+            symlink("b", dir.path().join("other")).unwrap();
+            fs::rename(dir.path().join("other"), &link).unwrap();
+            assert_ne!(fs::symlink_metadata(&link).unwrap().ino(), looked_at);
+            entry.remove_link().unwrap();
+            assert!(names(dir.path()).is_empty(), "flags: {flags}");
         }
     }
 
