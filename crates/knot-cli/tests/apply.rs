@@ -1,4 +1,4 @@
-//! Black-box tests of `knot apply` (issue 13): a manifest written by `knot scan --json`
+//! Black-box tests of `knot apply`: a manifest written by `knot scan --json`
 //! made again in another root, idempotence, every action's exact report, and the refusals
 //! that keep a manifest (untrusted input) below its root.
 
@@ -18,7 +18,7 @@ fn links(records: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Issue 13: `cd tree && knot scan --json` writes paths relative to the tree; apply of
+/// `cd tree && knot scan --json` writes paths relative to the tree; apply of
 /// that manifest into a fresh root makes the same links (non-UTF-8 names, loops, dangling
 /// and absolute links among them), and a second apply leaves every one unchanged.
 #[test]

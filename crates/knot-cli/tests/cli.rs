@@ -578,7 +578,7 @@ fn knot_in(env: &Env, args: &[&str]) -> std::process::Command {
     cmd
 }
 
-/// Issue 10.4: a full or closed standard error stops the messages, not the work: knot
+/// A full or closed standard error stops the messages, not the work: knot
 /// neither panics nor aborts, every link is still removed, and the exit code is what the
 /// work says.
 #[test]
@@ -617,7 +617,7 @@ fn a_full_or_closed_stderr_stops_messages_not_the_work() {
     }
 }
 
-/// Issue 10.4: a scan whose standard error is closed still lists every link it can read
+/// A scan whose standard error is closed still lists every link it can read
 /// and exits 1 for the directory it could not read (run as `nobody`, so that permissions
 /// apply under root).
 #[test]
@@ -646,7 +646,7 @@ fn a_scan_with_a_closed_stderr_still_reports_by_its_exit_code() {
     }
 }
 
-/// Issue 10.4, the other stream: a full standard output is reported once, the work goes
+/// The other stream: a full standard output is reported once, the work goes
 /// on, and knot exits 1, since its output is incomplete (a closed pipe, by contrast, ends
 /// the output quietly: see `a_closed_pipe_does_not_stop_the_work`).
 #[test]
@@ -682,7 +682,7 @@ fn a_full_stdout_is_reported_once_and_the_work_goes_on() {
     assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f"));
 }
 
-/// Issue 10.16: `knot rm l/` (tab completion adds the slash) names what the link `l`
+/// `knot rm l/` (tab completion adds the slash) names what the link `l`
 /// points at, not the link: it is refused, with the command that removes the link, and
 /// the target's contents are never touched; `show l/` says the same. Links to a file and
 /// to nothing, where the slash makes the path fail, say it too.
@@ -753,8 +753,7 @@ fn a_trailing_slash_after_a_link_names_the_link_and_how_to_remove_it() {
     assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
 }
 
-/// Issue 10.17: errors that were bare errno texts name the part of the path at fault and
-/// the fix: a missing directory, a file where a directory should be, a directory this user
+/// Errors name the part of the path at fault and the fix, not only the errno text: a missing directory, a file where a directory should be, a directory this user
 /// may not write to, a kernel file system, an empty name.
 #[test]
 fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
@@ -851,7 +850,7 @@ fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
     assert_eq!(fs::read_dir(env.path("ro")).unwrap().count(), 1);
 }
 
-/// Issue 10.18: each command reads a relative TARGET from where its help says: junction and
+/// Each command reads a relative TARGET from where its help says: junction and
 /// hard link from the current directory (as `mklink /J`, junction.exe and `ln` do), symlink
 /// and link from the link's directory; a missing target says where it was looked for.
 #[test]
@@ -920,7 +919,7 @@ fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where(
     assert_eq!(names, ["h", "j"]);
 }
 
-/// Issue 10.19: in human output an escape is never the name's own text: a name holding
+/// In human output an escape is never the name's own text: a name holding
 /// ESC and one holding the four characters `\x1b` print differently (the backslash is
 /// escaped too), and invisible or line-breaking characters are escaped.
 #[test]
@@ -986,7 +985,7 @@ fn backslashes_and_invisible_characters_are_escaped_for_people() {
     );
 }
 
-/// Issue 10.19: scan's columns line up by display width: a CJK character or an emoji takes
+/// `scan`'s columns line up by display width: a CJK character or an emoji takes
 /// two columns, not one.
 #[test]
 fn scan_columns_line_up_past_wide_characters() {
@@ -1005,7 +1004,7 @@ fn scan_columns_line_up_past_wide_characters() {
     );
 }
 
-/// Issue 10.19: a chain of 45 links that ends at a real file is too long for the system
+/// A chain of 45 links that ends at a real file is too long for the system
 /// to follow, not a loop: knot walks the chain to tell a cycle from an over-long chain.
 #[test]
 fn an_over_long_chain_is_too_long_not_a_loop() {
@@ -1056,7 +1055,7 @@ fn an_over_long_chain_is_too_long_not_a_loop() {
     );
 }
 
-/// Issue 10.19: a link to a device leads to a device, not to "a file"; a special file is
+/// A link to a device leads to a device, not to "a file"; a special file is
 /// named for what it is in notes and refusals.
 #[test]
 fn links_to_devices_and_fifos_say_what_they_lead_to() {
@@ -1197,7 +1196,7 @@ fn create_dry_run_with_force_replaces_nothing() {
     assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("d"));
 }
 
-/// `--json` on the create commands (issue 13): one change record, action `created`, the
+/// `--json` on the create commands: one change record, action `created`, the
 /// link's record as `show --json` reads it; in a dry run the same record as it would be.
 #[test]
 fn create_json_reports_a_change_record() {

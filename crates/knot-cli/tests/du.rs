@@ -1,4 +1,4 @@
-//! Black-box tests of `knot du` (issue 14, part 3): its totals against GNU du's on
+//! Black-box tests of `knot du`: its totals against GNU du's on
 //! bench/mktree.py trees and on a tree of sparse and hard-linked files, the JSON record's
 //! schema, and the exact table on a small tree.
 

@@ -1,4 +1,4 @@
-//! `knot fix` (issue 13) through the binary, with exact output: `--replace` by whole path
+//! `knot fix` through the binary, with exact output: `--replace` by whole path
 //! names, the first match winning, `--dry-run` changing nothing, the JSON report, and
 //! `--broken --delete` removing dangling links and nothing else.
 

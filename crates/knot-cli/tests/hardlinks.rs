@@ -1,4 +1,4 @@
-//! `knot hardlinks` (issue 14) through the binary, with exact output: every name of a
+//! `knot hardlinks` through the binary, with exact output: every name of a
 //! file inside DIR, names outside it, the same names as `find -samefile` on a mktree.py
 //! tree, non-UTF-8 names, directories and symlinks refused or handled, and `--groups`
 //! with saturated and unsaturated groups.

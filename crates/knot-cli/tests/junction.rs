@@ -1,4 +1,4 @@
-//! Black-box tests of the Sysinternals `junction` front end (issue 12): the binary run
+//! Black-box tests of the Sysinternals `junction` front end: the binary run
 //! under the name `junction` (a symlink to it, or on Windows a copy named
 //! `junction.exe`), and `knot compat junction`, with exact output and exit codes.
 

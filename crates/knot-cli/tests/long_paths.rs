@@ -1,4 +1,4 @@
-//! Paths longer than `PATH_MAX` (issue 10.10): every path `knot scan` prints can be shown,
+//! Paths longer than `PATH_MAX`: every path `knot scan` prints can be shown,
 //! replaced and removed, and links can be made there (DESIGN.md promise 5), so that
 //! `knot scan -0 | xargs -0 knot rm` works on any tree.
 

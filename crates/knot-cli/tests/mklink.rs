@@ -1,4 +1,4 @@
-//! Black-box tests of the mklink front end (issue 12): the knot binary run under the name
+//! Black-box tests of the mklink front end: the knot binary run under the name
 //! `mklink` (a symlink to it, or a copy named `MKLINK.EXE`) and as `knot compat mklink`,
 //! with cmd's exact lines and exit codes.
 

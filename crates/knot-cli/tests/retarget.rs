@@ -1,5 +1,5 @@
 //! `knot retarget` and `knot convert` through the binary: exact output, exit codes, and
-//! what is left on disk (issue 13).
+//! what is left on disk.
 
 use std::ffi::OsStr;
 use std::fs;

@@ -1,4 +1,4 @@
-//! Black-box tests of `knot scan` (issue 4): exact output on small hand-made trees, exit
+//! Black-box tests of `knot scan`: exact output on small hand-made trees, exit
 //! codes, and the robustness cases that need a separate process (dropped privileges, a
 //! mount).
 
@@ -112,9 +112,9 @@ fn json_records() {
     )));
 }
 
-/// Issue 10.9: with `sym -> deep/a/b` and `t1 -> sym/../missing`, `show` said
-/// `.../deep/a/missing` (as the kernel resolves `..`) and `scan --json` `.../missing`. Both
-/// now say what show says, for every link of the tree.
+/// With `sym -> deep/a/b` and `t1 -> sym/../missing`, `show` says `.../deep/a/missing` (as
+/// the kernel resolves `..`), and `scan --json` says the same, for every link of the tree,
+/// not `.../missing`.
 #[test]
 fn scan_json_resolves_as_show_does() {
     let env = Env::new();
@@ -189,7 +189,7 @@ fn kinds() {
         .stderr(predicates::str::contains("unknown kind 'bogus'"));
 }
 
-/// Issue 10.6: `--kind SYMLINK` matched nothing, so `--check` passed silently. Every
+/// `--kind SYMLINK` matches symlinks, so that `--check` cannot pass silently: every
 /// spelling of a kind means it; a word that is no kind is a usage error naming the kinds.
 #[test]
 fn every_spelling_of_a_kind_filters_by_it() {
@@ -300,7 +300,7 @@ fn follow_reports_each_loop_once_as_a_note() {
         .output()
         .unwrap();
     // `into` leads to `d`, which is walked already: it is listed, not entered again, so
-    // the loop below `d` is met once (issue 10.12).
+    // the loop below `d` is met once.
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -321,9 +321,9 @@ fn follow_reports_each_loop_once_as_a_note() {
     );
 }
 
-/// Issue 10.12: `scan --follow` walked a DAG of directory links once per path: two links
-/// per level to the next level made 2^levels records. Each directory is walked once: the
-/// records are those of the tree, counted, whatever the number of threads.
+/// `scan --follow` walks a DAG of directory links once, not once per path (two links per
+/// level to the next level would make 2^levels records): the records are those of the
+/// tree, counted, whatever the number of threads.
 #[test]
 fn follow_walks_each_directory_once() {
     const LEVELS: usize = 16;

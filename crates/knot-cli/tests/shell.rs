@@ -1,4 +1,4 @@
-//! Black-box tests of the shell integration (issue 12): the completion scripts load in
+//! Black-box tests of the shell integration: the completion scripts load in
 //! their shells and complete, the man page renders with man-db, and `--color` decides the
 //! colour of scan's records whatever NO_COLOR and the pipe say.
 //!

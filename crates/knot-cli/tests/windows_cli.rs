@@ -1,4 +1,4 @@
-//! Black-box tests of `knot.exe` on Windows (issue 6): exact standard output, standard
+//! Black-box tests of `knot.exe` on Windows: exact standard output, standard
 //! error and exit codes, run on Windows and under Wine (`scripts/test-windows.sh`).
 //!
 //! Wine 8 has no reparse points: it refuses junctions, and its `CreateSymbolicLinkW`
@@ -149,7 +149,7 @@ mod on_windows {
         assert_eq!(env.names(), ["d", "f"]);
     }
 
-    /// Issue 13: retarget and convert change links only: a file, a hard link and a
+    /// Retarget and convert change links only: a file, a hard link and a
     /// directory are refused and left alone (these run under Wine too).
     #[test]
     fn retarget_and_convert_refuse_what_is_not_a_link() {
@@ -187,7 +187,7 @@ mod on_windows {
         assert_eq!(fs::read_to_string(env.path("f")).unwrap(), "x");
     }
 
-    /// Issue 13: a junction is retargeted in place (`FSCTL_SET_REPARSE_POINT` through a
+    /// A junction is retargeted in place (`FSCTL_SET_REPARSE_POINT` through a
     /// handle to it) and converted to a directory symlink. Wine 8 has no reparse points,
     /// so there the junction cannot be made, and this says so.
     #[test]
@@ -284,7 +284,7 @@ mod on_windows {
             "knot: cannot create junction 'j': the target 'f' is not a directory; a junction \
              points at a directory\nknot: hint: use `knot symlink` to link to a file\n",
         );
-        // Issue 10.18: a relative target is read from the current directory, and the
+        // A relative target is read from the current directory, and the
         // message says where it was looked for.
         run(
             &mut env.knot(["junction", "j", "missing"]),
@@ -415,7 +415,7 @@ mod on_windows {
         assert_eq!(env.names(), ["d", "f"]);
     }
 
-    /// The mklink front end (issue 12): knot.exe copied to `mklink.exe` (and `MKLINK.EXE`)
+    /// The mklink front end: knot.exe copied to `mklink.exe` (and `MKLINK.EXE`)
     /// in a directory of its own, run in the test's directory.
     mod mklink {
         use std::path::Path;
@@ -725,7 +725,7 @@ mod on_windows {
     }
 }
 
-/// `knot du` counts a file with two names once (issue 14): on Windows the link count and
+/// `knot du` counts a file with two names once: on Windows the link count and
 /// the file id come from `GetFileInformationByHandle`, which Wine answers too. Runs on
 /// every platform.
 #[test]

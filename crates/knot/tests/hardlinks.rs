@@ -1,4 +1,4 @@
-//! `knot::hardlinks` (issue 14): the walk stops as soon as every name is found (counted
+//! `knot::hardlinks`: the walk stops as soon as every name is found (counted
 //! in entries read, never in time), and on a real btrfs image the names come from
 //! `BTRFS_IOC_INO_PATHS` and equal the walk's.
 

@@ -274,7 +274,7 @@ fn retarget_race(dir: &Path, rounds: u64) {
     assert_eq!(fs::read_to_string(dir.join("d/canary")).unwrap(), "keep");
 }
 
-/// Issue 13: a reader that looks at the link again and again while it is retargeted
+/// A reader that looks at the link again and again while it is retargeted
 /// hundreds of times never finds it missing. Each round waits, by count, until the reader
 /// has looked again, so every retarget overlaps reads; the reader must have seen both
 /// targets, so it cannot pass by looking only before or after the work.
@@ -323,19 +323,19 @@ fn readers_never_miss_the_link(dir: &Path, rounds: u64) {
 
 // ---- native ----
 
-/// Issue 13: retarget is atomic on a native file system (`RENAME_EXCHANGE`).
+/// Retarget is atomic on a native file system (`RENAME_EXCHANGE`).
 #[test]
 fn a_reader_never_finds_a_retargeted_link_missing() {
     readers_never_miss_the_link(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 13: retarget racing a regular file.
+/// Retarget racing a regular file.
 #[test]
 fn retarget_racing_a_file_never_changes_it() {
     retarget_race(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 10.14: rm racing a regular file.
+/// `rm` racing a regular file.
 #[test]
 fn rm_racing_a_file_never_removes_or_strands_it() {
     rm_race(Dir::new().path());
@@ -347,7 +347,7 @@ fn force_racing_a_file_never_overwrites_it() {
     force_race(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 10.13: two `--force` racing on one name.
+/// Two `--force` racing on one name.
 #[test]
 fn two_forces_on_one_name_both_succeed() {
     two_forces(Dir::new().path());
@@ -355,7 +355,7 @@ fn two_forces_on_one_name_both_succeed() {
 
 // ---- ntfs-3g ----
 
-/// Issue 10.1: on ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
+/// On ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
 #[test]
 fn ntfs3g_rm_racing_a_file_never_removes_it() {
     let Some(vol) = volume("ntfs3g_rm_racing_a_file_never_removes_it") else {
@@ -364,7 +364,7 @@ fn ntfs3g_rm_racing_a_file_never_removes_it() {
     rm_race(&vol.mnt);
 }
 
-/// Issue 10.1: on ntfs-3g (no `RENAME_EXCHANGE`), --force racing a regular file.
+/// On ntfs-3g (no `RENAME_EXCHANGE`), --force racing a regular file.
 #[test]
 fn ntfs3g_force_racing_a_file_never_overwrites_it() {
     let Some(vol) = volume("ntfs3g_force_racing_a_file_never_overwrites_it") else {
@@ -373,7 +373,7 @@ fn ntfs3g_force_racing_a_file_never_overwrites_it() {
     force_race(&vol.mnt, MANY_ROUNDS);
 }
 
-/// Issue 10.13 on ntfs-3g, where `--force` sets the old link aside and makes the new one
+/// On ntfs-3g, where `--force` sets the old link aside and makes the new one
 /// again in its place.
 #[test]
 fn ntfs3g_two_forces_on_one_name_both_succeed() {
@@ -383,7 +383,7 @@ fn ntfs3g_two_forces_on_one_name_both_succeed() {
     two_forces(&vol.mnt);
 }
 
-/// Issue 13 on ntfs-3g: the reparse point is rewritten in place, through a descriptor of
+/// On ntfs-3g: the reparse point is rewritten in place, through a descriptor of
 /// the link itself, so a file renamed onto the name never gets reparse data.
 #[test]
 fn ntfs3g_retarget_racing_a_file_never_changes_it() {

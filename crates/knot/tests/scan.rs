@@ -1,4 +1,4 @@
-//! The library scan (issue 4): what it finds, that the sequential and parallel walks agree,
+//! The library scan: what it finds, that the sequential and parallel walks agree,
 //! that it agrees with `find`, and that it survives loops, odd names, trees deeper than
 //! `PATH_MAX`, directories changing under it, and bounded descriptors.
 
@@ -184,9 +184,9 @@ fn hard_links_only_when_asked() {
     assert!(none.links.is_empty());
 }
 
-/// Issue 10.6: `--kind SYMLINK` (any case, or the SDK name `IO_REPARSE_TAG_SYMLINK`) once
-/// became a reparse kind that no link has, so the filter matched nothing. Every spelling
-/// of every kind word and tag name means the kind a scan reports for it.
+/// Every spelling of every kind word and tag name means the kind a scan reports for it:
+/// `--kind SYMLINK` (any case, or the SDK name `IO_REPARSE_TAG_SYMLINK`) is not a reparse
+/// kind that no link has, which would make the filter match nothing.
 #[test]
 fn every_spelling_of_a_kind_means_that_kind() {
     use knot_reparse::Tag;
@@ -318,8 +318,8 @@ fn detail_levels_read_only_what_they_need() {
     );
 }
 
-/// Issue 10.9: `scan --json` folded `..` lexically in a dangling link's `resolved`, where
-/// `show` resolves it as the kernel does: with `sym -> deep/a/b`, `sym/../missing` leads to
+/// `scan --json` resolves `..` in a dangling link's `resolved` as `show` does, as the
+/// kernel does, never lexically: with `sym -> deep/a/b`, `sym/../missing` leads to
 /// `deep/a/missing`, not to `missing`. Every record a full scan makes is the one `inspect`
 /// makes, whatever the target: dangling or looping, `..` after a link or not, absolute or
 /// relative, through a root that is itself a link.
@@ -516,10 +516,9 @@ fn first(found: &Found) -> Vec<PathBuf> {
     found.paths().into_iter().take(8).collect()
 }
 
-/// Issue 10.12: `follow` stopped only at ancestors, so directory links shaped like a DAG
-/// walked the same directories again and again: two links per level to the next made
-/// 2^levels records. Now each directory is walked once, whichever path reaches it, so
-/// the records and the directories read are those of the tree, in the sequential and
+/// With `follow`, each directory is walked once, whichever path reaches it, not only
+/// kept from its ancestors: directory links shaped like a DAG (two links per level to the
+/// next) would otherwise make 2^levels records. The records and the directories read are those of the tree, in the sequential and
 /// the parallel walk alike.
 #[test]
 fn follow_walks_a_dag_of_links_in_time_proportional_to_the_tree() {
@@ -577,7 +576,7 @@ fn follow_walks_a_dag_of_links_in_time_proportional_to_the_tree() {
     );
 }
 
-/// Issue 10.12, with the levels inside the root: the walk reads each real directory once
+/// With the levels inside the root: the walk reads each real directory once
 /// and lists the links to them; none is entered.
 #[test]
 fn follow_lists_links_to_directories_walked_already() {
@@ -623,7 +622,7 @@ fn follow_lists_links_to_directories_walked_already() {
     assert_eq!(plain.links, one.links);
 }
 
-/// Issue 10.12: two roots, one inside the other, and a root named through a link to
+/// Two roots, one inside the other, and a root named through a link to
 /// another: with `follow` each directory is walked once, as the first root that names it.
 #[test]
 fn follow_walks_each_directory_once_across_roots() {

@@ -1,4 +1,4 @@
-//! Library tests of create, inspect, remove and scan on Windows (issue 6), run on Windows
+//! Library tests of create, inspect, remove and scan on Windows, run on Windows
 //! and under Wine (`scripts/test-windows.sh`).
 //!
 //! Wine 8 has no reparse points: it refuses junctions and its `CreateSymbolicLinkW`

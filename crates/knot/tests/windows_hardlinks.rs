@@ -1,4 +1,4 @@
-//! `knot::hardlinks` on Windows (issue 14), run under Wine by `scripts/test-windows.sh`:
+//! `knot::hardlinks` on Windows, run under Wine by `scripts/test-windows.sh`:
 //! `CreateHardLinkW` makes the names, and `names` finds them by `FindFirstFileNameW`, or
 //! where the system has none that works (Wine 8's is a stub that fails with
 //! `ERROR_CALL_NOT_IMPLEMENTED`) by the walk; the test prints which ran.

@@ -684,7 +684,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.1 and 10.14: a file that takes the link's place between the look and the
+    /// A file that takes the link's place between the look and the
     /// move is moved aside, found to be no link, and put back under its name, never
     /// removed, with nothing left over; with and without `renameat2`'s flags.
     #[test]
@@ -725,7 +725,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.14: when something new took the name while a file was set aside, the file
+    /// When something new took the name while a file was set aside, the file
     /// is still never lost: with `renameat2` the two are swapped and the newcomer, a link,
     /// goes; without, the file stays where it was set aside and the error says where.
     #[test]
@@ -802,7 +802,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.15: a name that clashes with a hidden name is never the link's error; a
+    /// A name that clashes with a hidden name is never the link's error; a
     /// fresh one is drawn, with and without `renameat2`'s flags.
     #[test]
     fn a_planted_hidden_name_is_passed_over() {
@@ -822,7 +822,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.10: a parent longer than `PATH_MAX` is opened piece by piece.
+    /// A parent longer than `PATH_MAX` is opened piece by piece.
     #[test]
     fn directories_deeper_than_path_max_open_piece_by_piece() {
         let dir = tempfile::tempdir().unwrap();
