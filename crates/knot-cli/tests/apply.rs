@@ -1,22 +1,14 @@
-//! Black-box tests of `knot apply` (issue 13): a manifest written by `knot scan --json`
+//! Black-box tests of `knot apply`: a manifest written by `knot scan --json`
 //! made again in another root, idempotence, every action's exact report, and the refusals
 //! that keep a manifest (untrusted input) below its root.
-#![cfg(unix)]
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::Command as Process;
 
-mod common;
-
-use common::{Env, records, run};
+use crate::fixture::{self, Env, mktree, records, run};
 use serde_json::Value;
-
-fn mktree() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
-}
 
 /// (path, kind, target) of each record: what apply makes again.
 fn links(records: &[Value]) -> BTreeSet<String> {
@@ -26,20 +18,14 @@ fn links(records: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Issue 13: `cd tree && knot scan --json` writes paths relative to the tree; apply of
+/// `cd tree && knot scan --json` writes paths relative to the tree; apply of
 /// that manifest into a fresh root makes the same links (non-UTF-8 names, loops, dangling
 /// and absolute links among them), and a second apply leaves every one unchanged.
 #[test]
 fn round_trips_a_mktree_tree_and_a_second_apply_changes_nothing() {
     let env = Env::new();
-    let made = Process::new("python3")
-        .arg(mktree())
-        .args(["tree", "--entries", "3000", "--seed", "5"])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert!(made.status.success());
-    let mut scan = common::knot();
+    mktree(&env.path("tree"), 3000, 5);
+    let mut scan = fixture::knot();
     scan.current_dir(env.path("tree")).args(["scan", "--json"]);
     let scanned = records(&mut scan);
     assert!(scanned.len() > 100, "{} links", scanned.len());
@@ -56,7 +42,7 @@ fn round_trips_a_mktree_tree_and_a_second_apply_changes_nothing() {
         assert_eq!(report["action"], "created", "{report}");
         assert_eq!(report["path"], record["path"], "manifest order");
     }
-    let mut rescan = common::knot();
+    let mut rescan = fixture::knot();
     rescan
         .current_dir(env.path("copy"))
         .args(["scan", "--json"]);
@@ -125,10 +111,7 @@ fn created_replaced_unchanged_and_failed_are_reported_exactly() {
             .is_dir()
     );
     assert!(env.path("copy/mp").symlink_metadata().is_err());
-    let names: Vec<_> = fs::read_dir(env.path("copy"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names = env.names_in("copy");
     assert_eq!(
         names.len(),
         5,
@@ -167,7 +150,7 @@ fn errors_from_the_create_name_the_users_paths() {
     let real = real.display();
     let hint = "knot: hint: check the target path (a relative target is read from the current \
                 directory), or create the target first\n";
-    let out = common::as_nobody(&env, &["apply", "m.jsonl", "--root", "copy"]);
+    let out = fixture::as_nobody(&env, &["apply", "m.jsonl", "--root", "copy"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "created 'copy/unreadable/l' -> 'x'\n"
@@ -278,10 +261,7 @@ fn a_dry_run_changes_nothing() {
          would replace 'r/moved': 'old' -> 'new'\n",
         "",
     );
-    let names: Vec<_> = fs::read_dir(env.path("r"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names = env.names_in("r");
     assert_eq!(names, ["moved"]);
     assert_eq!(
         fs::read_link(env.path("r/moved")).unwrap(),
@@ -314,7 +294,7 @@ fn paths_that_escape_the_root_are_refused() {
         ),
     );
     let root = env.path("r");
-    let out = common::output(env.knot(["apply", "m.jsonl", "--root"]).arg(&root));
+    let out = fixture::output(env.knot(["apply", "m.jsonl", "--root"]).arg(&root));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -396,7 +376,7 @@ fn running_out_of_file_descriptors_is_named() {
         .collect();
     env.file("m.jsonl", &manifest);
     let knot = assert_cmd::cargo::cargo_bin("knot");
-    let out = common::output(
+    let out = fixture::output(
         assert_cmd::Command::new("bash")
             .args(["-c", "ulimit -n 12 && exec \"$0\" apply m.jsonl --root r"])
             .arg(&knot)

@@ -1,15 +1,12 @@
 //! Black-box tests of the `knot` binary: exact standard output, standard error and exit
 //! codes, in a fresh temporary directory each (uutils `test_ln.rs`, fd `tests/testenv`).
-#![cfg(unix)]
 
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-mod common;
-
-use common::{Env, record, run};
+use crate::fixture::{self, Env, record, run};
 
 #[test]
 fn symlink_then_show_then_rm() {
@@ -491,13 +488,13 @@ fn targets_that_cannot_be_read() {
     env.file("locked/in/f", "x");
     fs::set_permissions(env.path("locked"), fs::Permissions::from_mode(0o700)).unwrap();
     fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    let out = common::as_nobody(&env, &["symlink", "l", "locked/in/f"]);
+    let out = fixture::as_nobody(&env, &["symlink", "l", "locked/in/f"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "created symlink 'l' -> 'locked/in/f'\n"
     );
-    let out = common::as_nobody(&env, &["hardlink", "h", "locked/in/f"]);
+    let out = fixture::as_nobody(&env, &["hardlink", "h", "locked/in/f"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -581,7 +578,7 @@ fn knot_in(env: &Env, args: &[&str]) -> std::process::Command {
     cmd
 }
 
-/// Issue 10.4: a full or closed standard error stops the messages, not the work: knot
+/// A full or closed standard error stops the messages, not the work: knot
 /// neither panics nor aborts, every link is still removed, and the exit code is what the
 /// work says.
 #[test]
@@ -620,7 +617,7 @@ fn a_full_or_closed_stderr_stops_messages_not_the_work() {
     }
 }
 
-/// Issue 10.4: a scan whose standard error is closed still lists every link it can read
+/// A scan whose standard error is closed still lists every link it can read
 /// and exits 1 for the directory it could not read (run as `nobody`, so that permissions
 /// apply under root).
 #[test]
@@ -649,7 +646,7 @@ fn a_scan_with_a_closed_stderr_still_reports_by_its_exit_code() {
     }
 }
 
-/// Issue 10.4, the other stream: a full standard output is reported once, the work goes
+/// The other stream: a full standard output is reported once, the work goes
 /// on, and knot exits 1, since its output is incomplete (a closed pipe, by contrast, ends
 /// the output quietly: see `a_closed_pipe_does_not_stop_the_work`).
 #[test]
@@ -685,7 +682,7 @@ fn a_full_stdout_is_reported_once_and_the_work_goes_on() {
     assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f"));
 }
 
-/// Issue 10.16: `knot rm l/` (tab completion adds the slash) names what the link `l`
+/// `knot rm l/` (tab completion adds the slash) names what the link `l`
 /// points at, not the link: it is refused, with the command that removes the link, and
 /// the target's contents are never touched; `show l/` says the same. Links to a file and
 /// to nothing, where the slash makes the path fail, say it too.
@@ -756,8 +753,7 @@ fn a_trailing_slash_after_a_link_names_the_link_and_how_to_remove_it() {
     assert_eq!(fs::read_to_string(env.path("d/canary")).unwrap(), "alive");
 }
 
-/// Issue 10.17: errors that were bare errno texts name the part of the path at fault and
-/// the fix: a missing directory, a file where a directory should be, a directory this user
+/// Errors name the part of the path at fault and the fix, not only the errno text: a missing directory, a file where a directory should be, a directory this user
 /// may not write to, a kernel file system, an empty name.
 #[test]
 fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
@@ -840,7 +836,7 @@ fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
         (&["symlink", "ro/l", "x"][..], "create symlink 'ro/l'"),
         (&["rm", "ro/old"], "remove 'ro/old'"),
     ] {
-        let out = common::as_nobody(&env, args);
+        let out = fixture::as_nobody(&env, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -854,7 +850,7 @@ fn bare_errno_errors_name_the_path_at_fault_and_the_fix() {
     assert_eq!(fs::read_dir(env.path("ro")).unwrap().count(), 1);
 }
 
-/// Issue 10.18: each command reads a relative TARGET from where its help says: junction and
+/// Each command reads a relative TARGET from where its help says: junction and
 /// hard link from the current directory (as `mklink /J`, junction.exe and `ln` do), symlink
 /// and link from the link's directory; a missing target says where it was looked for.
 #[test]
@@ -919,15 +915,11 @@ fn relative_targets_are_read_where_each_command_says_and_missing_ones_say_where(
              knot: hint: check the target path {cwd}, or create the target first\n"
         ),
     );
-    let mut names = fs::read_dir(env.path("sub"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect::<Vec<_>>();
-    names.sort();
+    let names = env.names_in("sub");
     assert_eq!(names, ["h", "j"]);
 }
 
-/// Issue 10.19: in human output an escape is never the name's own text: a name holding
+/// In human output an escape is never the name's own text: a name holding
 /// ESC and one holding the four characters `\x1b` print differently (the backslash is
 /// escaped too), and invisible or line-breaking characters are escaped.
 #[test]
@@ -993,7 +985,7 @@ fn backslashes_and_invisible_characters_are_escaped_for_people() {
     );
 }
 
-/// Issue 10.19: scan's columns line up by display width: a CJK character or an emoji takes
+/// `scan`'s columns line up by display width: a CJK character or an emoji takes
 /// two columns, not one.
 #[test]
 fn scan_columns_line_up_past_wide_characters() {
@@ -1012,7 +1004,7 @@ fn scan_columns_line_up_past_wide_characters() {
     );
 }
 
-/// Issue 10.19: a chain of 45 links that ends at a real file is too long for the system
+/// A chain of 45 links that ends at a real file is too long for the system
 /// to follow, not a loop: knot walks the chain to tell a cycle from an over-long chain.
 #[test]
 fn an_over_long_chain_is_too_long_not_a_loop() {
@@ -1063,7 +1055,7 @@ fn an_over_long_chain_is_too_long_not_a_loop() {
     );
 }
 
-/// Issue 10.19: a link to a device leads to a device, not to "a file"; a special file is
+/// A link to a device leads to a device, not to "a file"; a special file is
 /// named for what it is in notes and refusals.
 #[test]
 fn links_to_devices_and_fifos_say_what_they_lead_to() {
@@ -1161,13 +1153,13 @@ fn create_dry_run_refuses_what_create_refuses() {
         &["link", "--force", "f", "d"],
     ];
     for args in cases {
-        let real = common::output(&mut env.knot(args));
+        let real = fixture::output(&mut env.knot(args));
         assert_eq!(real.status.code(), Some(1), "{args:?}");
         assert!(!real.stderr.is_empty(), "{args:?}");
         for flag in ["--dry-run", "-n"] {
             let mut dry = vec![args[0], flag];
             dry.extend(&args[1..]);
-            let out = common::output(&mut env.knot(&dry));
+            let out = fixture::output(&mut env.knot(&dry));
             assert_eq!(out.status.code(), Some(1), "{dry:?}");
             assert_eq!(out.stdout, b"", "{dry:?}");
             assert_eq!(
@@ -1204,7 +1196,7 @@ fn create_dry_run_with_force_replaces_nothing() {
     assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("d"));
 }
 
-/// `--json` on the create commands (issue 13): one change record, action `created`, the
+/// `--json` on the create commands: one change record, action `created`, the
 /// link's record as `show --json` reads it; in a dry run the same record as it would be.
 #[test]
 fn create_json_reports_a_change_record() {
@@ -1242,13 +1234,13 @@ fn create_json_reports_a_change_record() {
             let stdout = format!(
                 "{record},\"action\":\"created\",\"old_target\":null,\"dry_run\":{dry_run},\"error\":null}}\n"
             );
-            let out = common::output(&mut env.knot(&args));
+            let out = fixture::output(&mut env.knot(&args));
             assert_eq!(out.status.code(), Some(0), "{args:?}");
             assert_eq!(String::from_utf8_lossy(&out.stdout), stdout, "{args:?}");
             assert_eq!(env.names().contains(&"L".to_owned()), !dry_run, "{args:?}");
         }
         // What was made reads back as the record said.
-        let shown = common::output(&mut env.knot(["show", "--json", "L"]));
+        let shown = fixture::output(&mut env.knot(["show", "--json", "L"]));
         assert_eq!(
             String::from_utf8_lossy(&shown.stdout),
             format!("{record}}}\n"),

@@ -1,7 +1,6 @@
-//! Black-box tests of `knot du` (issue 14, part 3): its totals against GNU du's on
+//! Black-box tests of `knot du`: its totals against GNU du's on
 //! bench/mktree.py trees and on a tree of sparse and hard-linked files, the JSON record's
 //! schema, and the exact table on a small tree.
-#![cfg(unix)]
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
@@ -10,9 +9,7 @@ use std::process::Command as Process;
 
 use serde_json::Value;
 
-mod common;
-
-use common::{Env, record, run};
+use crate::fixture::{self, Env, mktree, record, run};
 
 /// `du ARGS... PATHS...` in `dir`: the first number of each line.
 fn gnu_du(dir: &Path, args: &[&str], paths: &[&str]) -> Vec<u64> {
@@ -53,28 +50,11 @@ fn agrees_with_du(env: &Env, paths: &[&str]) {
     }
 }
 
-fn mktree(env: &Env, name: &str, entries: usize, seed: u32) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py");
-    let made = Process::new("python3")
-        .arg(script)
-        .arg(name)
-        .args([
-            "--entries",
-            &entries.to_string(),
-            "--seed",
-            &seed.to_string(),
-        ])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
-}
-
 #[test]
 fn totals_equal_du_on_mktree_trees() {
     let env = Env::new();
-    mktree(&env, "one", 4000, 3);
-    mktree(&env, "two", 2000, 5);
+    mktree(&env.path("one"), 4000, 3);
+    mktree(&env.path("two"), 2000, 5);
     agrees_with_du(&env, &["one"]);
     // Several paths: a line each and the total (du -c).
     agrees_with_du(&env, &["one", "two"]);
@@ -313,7 +293,7 @@ fn a_path_that_is_a_link_is_counted_as_the_link() {
 fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
     let env = Env::new();
     env.mkdir("tree");
-    let out = common::output(&mut env.knot(["du", "--json", "tree", "missing"]));
+    let out = fixture::output(&mut env.knot(["du", "--json", "tree", "missing"]));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
@@ -322,4 +302,29 @@ fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["errors"], 1);
     assert_eq!(json["roots"][1]["items"], 0);
+}
+
+/// A tmpfs mounted on `tree/mnt`, holding one file: `--xdev` does not count it, and without
+/// it the file is counted.
+#[cfg(target_os = "linux")]
+#[test]
+fn xdev_counts_the_root_file_system_only() {
+    let env = Env::new();
+    env.mkdir("tree/mnt");
+    env.file("tree/a", "12345");
+    let Some(_mounted) = fixture::tmpfs(
+        "xdev_counts_the_root_file_system_only",
+        &env.path("tree/mnt"),
+    ) else {
+        return;
+    };
+    env.file("tree/mnt/b", "1234567");
+    let crossed = record(&mut env.knot(["du", "--json", "tree"]));
+    assert_eq!(crossed["kinds"]["files"]["items"], 2, "{crossed}");
+    assert_eq!(crossed["kinds"]["files"]["apparent"], 12, "{crossed}");
+    assert_eq!(crossed["errors"], 0);
+    let stayed = record(&mut env.knot(["du", "--json", "--xdev", "tree"]));
+    assert_eq!(stayed["kinds"]["files"]["items"], 1, "{stayed}");
+    assert_eq!(stayed["kinds"]["files"]["apparent"], 5, "{stayed}");
+    assert_eq!(stayed["errors"], 0);
 }

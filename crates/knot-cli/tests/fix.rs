@@ -1,16 +1,13 @@
-//! `knot fix` (issue 13) through the binary, with exact output: `--replace` by whole path
+//! `knot fix` through the binary, with exact output: `--replace` by whole path
 //! names, the first match winning, `--dry-run` changing nothing, the JSON report, and
 //! `--broken --delete` removing dangling links and nothing else.
-#![cfg(unix)]
 
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 
-mod common;
-
-use common::{Env, records, run};
+use crate::fixture::{self, Env, records, run};
 
 fn target(env: &Env, name: &str) -> String {
     fs::read_link(env.path(name))
@@ -217,11 +214,7 @@ fn broken_delete_removes_dangling_links_only() {
         "deleted 't/gone' -> 'nowhere'\ndeleted 't/spin' -> 'spin'\n",
         "",
     );
-    let mut names: Vec<_> = fs::read_dir(env.path("t"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = env.names_in("t");
     assert_eq!(names, ["dirlink", "gone.lnk", "ok", "real"]);
     assert!(env.path("outside/dangles").symlink_metadata().is_ok());
     assert_eq!(
@@ -244,7 +237,7 @@ fn usage_errors_exit_2() {
         &["fix", "t", "--replace", "/x"],
         &["fix", "t", "--broken", "--delete", "--replace", "/a=/b"],
     ] {
-        let out = common::output(&mut env.knot(args));
+        let out = fixture::output(&mut env.knot(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
@@ -275,7 +268,7 @@ fn failures_are_printed_the_walk_goes_on_and_exit_1() {
     mode("t", 0o755);
     mode("t/open", 0o777);
     mode("t/locked", 0o000);
-    let out = common::as_nobody(&env, &["fix", "t", "--replace", "/data=/srv"]);
+    let out = fixture::as_nobody(&env, &["fix", "t", "--replace", "/data=/srv"]);
     mode("t/locked", 0o755);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

@@ -1,8 +1,7 @@
-//! `knot hardlinks` (issue 14) through the binary, with exact output: every name of a
+//! `knot hardlinks` through the binary, with exact output: every name of a
 //! file inside DIR, names outside it, the same names as `find -samefile` on a mktree.py
 //! tree, non-UTF-8 names, directories and symlinks refused or handled, and `--groups`
 //! with saturated and unsaturated groups.
-#![cfg(unix)]
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -10,9 +9,7 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-mod common;
-
-use common::{Env, output, records, run};
+use crate::fixture::{Env, mktree, output, records, run};
 
 /// `d/a` = `d/sub/b` = `o/c` (three names, one outside `d`), `d/one` (one name),
 /// `d/x` = `d/y` (two names, both inside `d`).
@@ -248,15 +245,7 @@ fn find_samefile(dir: &Path, file: &Path) -> BTreeSet<Vec<u8>> {
 #[test]
 fn the_same_names_as_find_samefile_on_a_mktree_tree() {
     let env = Env::new();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py");
-    let status = std::process::Command::new("python3")
-        .arg(script)
-        .arg(env.path("tree"))
-        .args(["--entries", "4000"])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    mktree(&env.path("tree"), 4000, 1);
     // Every regular file with more than one name that mktree.py made, and one more made
     // here with names spread over the tree.
     let out = std::process::Command::new("find")

@@ -1,15 +1,12 @@
-//! Black-box tests of the Sysinternals `junction` front end (issue 12): the binary run
+//! Black-box tests of the Sysinternals `junction` front end: the binary run
 //! under the name `junction` (a symlink to it, or on Windows a copy named
 //! `junction.exe`), and `knot compat junction`, with exact output and exit codes.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
 
 use assert_cmd::Command;
 
-mod common;
-
-use common::Env;
+use crate::fixture::{self, Env, How, Renamed, renamed};
 
 /// knot's banner line and the empty line after it.
 const BANNER: &str = concat!(
@@ -42,42 +39,24 @@ This is knot's junction front end: `knot --help` shows knot's own commands.
 /// its own (so that the temporary directory holds only what a test makes).
 struct Front {
     env: Env,
-    bin: tempfile::TempDir,
+    bin: Renamed,
 }
 
 impl Front {
     fn new() -> Front {
-        let bin = tempfile::tempdir().unwrap();
-        let knot = assert_cmd::cargo::cargo_bin("knot");
         #[cfg(unix)]
-        std::os::unix::fs::symlink(&knot, bin.path().join("junction")).unwrap();
+        let bin = renamed("junction", How::Symlink);
         #[cfg(windows)]
-        {
-            std::fs::copy(&knot, bin.path().join("junction.exe")).unwrap();
-            // Under Wine, the DLL that gives Rust's std its ProcessPrng sits beside knot.exe
-            // (scripts/wine-runner.sh); the copy needs it beside itself too.
-            let dll = knot.with_file_name("bcryptprimitives.dll");
-            if dll.exists() {
-                std::fs::copy(&dll, bin.path().join("bcryptprimitives.dll")).unwrap();
-            }
-        }
+        let bin = renamed("junction.exe", How::Copy);
         Front {
             env: Env::new(),
             bin,
         }
     }
 
-    fn binary(&self) -> PathBuf {
-        self.bin.path().join(if cfg!(windows) {
-            "junction.exe"
-        } else {
-            "junction"
-        })
-    }
-
     /// `junction ARGS...`, run in the temporary directory.
     fn junction<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = Command::new(self.binary());
+        let mut cmd = Command::new(&self.bin.path);
         cmd.env_remove("NO_COLOR")
             .current_dir(self.env.dir.path())
             .args(args);
@@ -93,7 +72,7 @@ impl Front {
 }
 
 fn run(cmd: &mut Command, code: i32, stdout: &str, stderr: &str) {
-    common::run(cmd, code, stdout, stderr);
+    fixture::run(cmd, code, stdout, stderr);
 }
 
 /// Both ways in: the binary named `junction`, and `knot compat junction`.
@@ -404,7 +383,7 @@ mod on_windows {
             "No reparse points found.\n",
             "",
         );
-        let out = super::common::output(&mut front.junction(["-nobanner", "-d", "d"]));
+        let out = crate::fixture::output(&mut front.junction(["-nobanner", "-d", "d"]));
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(out.stdout.is_empty());
@@ -419,7 +398,7 @@ mod on_windows {
     fn create_makes_a_junction_or_fails_with_nothing_left() {
         let front = Front::new();
         front.env.mkdir("d");
-        let out = super::common::output(&mut front.junction(["-nobanner", "j", "d"]));
+        let out = crate::fixture::output(&mut front.junction(["-nobanner", "j", "d"]));
         let stdout = String::from_utf8(out.stdout).unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
         if out.status.code() == Some(0) {
@@ -429,7 +408,7 @@ mod on_windows {
                 stdout,
                 format!("Created: j\nTargetted at: {}\n", full.display())
             );
-            let listed = super::common::output(&mut front.junction(["-nobanner", "j"]));
+            let listed = crate::fixture::output(&mut front.junction(["-nobanner", "j"]));
             assert_eq!(
                 String::from_utf8(listed.stdout).unwrap(),
                 format!("j: JUNCTION\n   Substitute Name: {}\n", full.display())

@@ -1,7 +1,6 @@
-//! Paths longer than `PATH_MAX` (issue 10.10): every path `knot scan` prints can be shown,
+//! Paths longer than `PATH_MAX`: every path `knot scan` prints can be shown,
 //! replaced and removed, and links can be made there (DESIGN.md promise 5), so that
 //! `knot scan -0 | xargs -0 knot rm` works on any tree.
-#![cfg(target_os = "linux")]
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -9,9 +8,7 @@ use std::path::PathBuf;
 
 use rustix::fs::{Mode, OFlags};
 
-mod common;
-
-use common::{Env, record};
+use crate::fixture::{Env, record};
 
 /// `tree/` and 25 directories of 200-byte names below it (a path of about 5,000 bytes),
 /// holding a file `f`, a link `up -> ..` and a dangling link `gone`. Built with `*at` calls,

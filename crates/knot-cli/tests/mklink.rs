@@ -1,16 +1,13 @@
-//! Black-box tests of the mklink front end (issue 12): the knot binary run under the name
+//! Black-box tests of the mklink front end: the knot binary run under the name
 //! `mklink` (a symlink to it, or a copy named `MKLINK.EXE`) and as `knot compat mklink`,
 //! with cmd's exact lines and exit codes.
-#![cfg(unix)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 
-mod common;
-
-use common::{Env, run};
+use crate::fixture::{Env, How, Renamed, renamed, run};
 
 /// cmd's usage text, as `mklink /?` prints it.
 const USAGE: &str = "\
@@ -38,23 +35,15 @@ const JUNCTION_NOTE: &str =
 /// (so that `Env::names` sees only what mklink made): a symlink named `mklink` and a copy
 /// named `MKLINK.EXE`.
 struct Names {
-    _dir: tempfile::TempDir,
-    linked: PathBuf,
-    copied: PathBuf,
+    linked: Renamed,
+    copied: Renamed,
 }
 
 impl Names {
     fn new() -> Names {
-        let dir = tempfile::tempdir().unwrap();
-        let knot = assert_cmd::cargo::cargo_bin("knot");
-        let linked = dir.path().join("mklink");
-        std::os::unix::fs::symlink(&knot, &linked).unwrap();
-        let copied = dir.path().join("MKLINK.EXE");
-        fs::copy(&knot, &copied).unwrap();
         Names {
-            _dir: dir,
-            linked,
-            copied,
+            linked: renamed("mklink", How::Symlink),
+            copied: renamed("MKLINK.EXE", How::Copy),
         }
     }
 
@@ -68,12 +57,12 @@ impl Names {
         };
         let mut compat = env.knot(["compat", "mklink"]);
         compat.args(args);
-        vec![named(&self.linked), named(&self.copied), compat]
+        vec![named(&self.linked.path), named(&self.copied.path), compat]
     }
 
     /// `mklink ARGS`, run in `env`.
     fn mklink(&self, env: &Env, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.linked);
+        let mut cmd = Command::new(&self.linked.path);
         cmd.current_dir(env.dir.path()).args(args);
         cmd
     }

@@ -1,13 +1,12 @@
-//! Real NTFS junctions and Windows symlinks written from Linux (issue 5): each test makes a
+//! Real NTFS junctions and Windows symlinks written from Linux: each test makes a
 //! small NTFS image with `mkntfs`, mounts it with `ntfs-3g` through FUSE, runs knot,
 //! unmounts and remounts (ntfs-3g caches inode types), and checks the result three
 //! independent ways: the raw `system.ntfs_reparse_data` bytes against the golden
 //! vectors (Windows' own layout), ntfs-3g's own view (`readlink`, reading through the
 //! link), and `ntfsinfo` on the unmounted image.
 //!
-//! The tests need root, /dev/fuse and the ntfs-3g package (see `support/ntfs3g.rs` in the
+//! The tests need root, /dev/fuse and the ntfs-3g package (see `fixture/ntfs3g.rs` in the
 //! knot crate's tests, shared with the library's race tests).
-#![cfg(target_os = "linux")]
 
 use std::ffi::OsStr;
 use std::fs;
@@ -17,24 +16,19 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use serde_json::Value;
 
-mod common;
+use crate::fixture::{self, vector};
 
-use common::vector;
-
-#[path = "../../knot/tests/support/ntfs3g.rs"]
-mod support;
-
-use support::{Volume, run, volume};
+use crate::fixture::ntfs3g::{Volume, run, volume};
 
 impl Volume {
     fn knot<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&self, args: I) -> Command {
-        let mut cmd = common::knot();
+        let mut cmd = fixture::knot();
         cmd.current_dir(&self.mnt).args(args);
         cmd
     }
 
     fn show(&self, name: &str) -> Value {
-        common::record(&mut self.knot(["show", "--json", name]))
+        fixture::record(&mut self.knot(["show", "--json", name]))
     }
 }
 
@@ -359,7 +353,7 @@ fn scan_reports_windows_kinds_and_names() {
         .code(0)
         .stdout("./compressed  (wof)\n./deep/er/j -> C:\\deep  (junction)\n./deep/s -> ..\\file\n")
         .stderr("");
-    let records = common::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
+    let records = fixture::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
     assert_eq!(records.len(), 3);
     assert_eq!(
         (records[0]["kind"].as_str(), records[0]["tag"].as_str()),
@@ -397,7 +391,7 @@ fn bind_mounts_keep_the_path_inside_the_volume() {
         .arg("--bind")
         .arg(vol.path("data"))
         .arg(bind.path()));
-    let made = common::knot()
+    let made = fixture::knot()
         .current_dir(bind.path())
         .args(["junction", "jb", "tgt"])
         .output()
@@ -442,7 +436,7 @@ fn relative_targets_stay_on_the_volume() {
     assert_eq!(vol.names(), ["d"]);
 }
 
-/// Issue 10.2: `--force` replaces only links. A WOF-compressed file and a cloud file hold
+/// `--force` replaces only links. A WOF-compressed file and a cloud file hold
 /// their data behind a reparse point, and ntfs-3g shows them as symlinks: no create
 /// replaces them, whatever the kind asked for, and their data stays.
 #[test]
@@ -490,7 +484,7 @@ fn force_never_replaces_files_whose_data_is_behind_a_reparse_point() {
     );
 }
 
-/// Issue 10.3: a hard link to a junction or a directory symlink would give an NTFS
+/// A hard link to a junction or a directory symlink would give an NTFS
 /// directory a second name (ntfs-3g shows them as symlinks, so `link(2)` did it), which
 /// Windows never allows. knot refuses it from the NTFS attributes; a hard link to a file
 /// symlink, which NTFS allows, is still made.
@@ -535,9 +529,9 @@ fn hard_links_to_directory_links_are_refused() {
     );
 }
 
-/// Issue 10.5: a LINK with a trailing slash failed after the link was made, and the
-/// clean-up (`rmdir("J/")`, which follows the new link) left it there. Every create now
-/// refuses such a LINK at once, with the fix, and nothing is made.
+/// A LINK with a trailing slash is refused by every create at once, with the fix, and
+/// nothing is made: making it and cleaning up after a failure (`rmdir("J/")`, which
+/// follows the new link) would leave the link there.
 #[test]
 fn a_link_with_a_trailing_slash_is_refused_and_leaves_nothing() {
     let Some(vol) = volume("a_link_with_a_trailing_slash_is_refused_and_leaves_nothing") else {
@@ -577,7 +571,7 @@ fn a_link_with_a_trailing_slash_is_refused_and_leaves_nothing() {
     assert!(fs::read_dir(vol.path("Data/T")).unwrap().next().is_none());
 }
 
-/// Issue 10.7: a target whose Windows form would name another path was written as success:
+/// A target whose Windows form would name another path is never written as success:
 /// a relative target typed with backslashes (one Linux name, which Windows reads as a path
 /// and which climbed out of the volume unchecked), a Linux name holding `\` (`C:\Data\a\b`
 /// on Windows), a name with `:` (a data stream on Windows) or one Windows cannot use, and
@@ -676,8 +670,8 @@ fn targets_windows_would_read_as_another_path_are_refused() {
     assert_eq!(vol.show("Users/ok")["status"], "ok");
 }
 
-/// Issue 10.8: the same volume reached through a bind mount of one of its folders was
-/// "outside the volume". A junction from the volume's mount to a target under the bind
+/// The same volume reached through a bind mount of one of its folders is the same volume,
+/// not "outside the volume". A junction from the volume's mount to a target under the bind
 /// mount, and one from the bind mount to a target under the volume's mount, are both on
 /// the volume: `C:\Data\T` and `C:\Users`.
 #[test]
@@ -694,7 +688,7 @@ fn a_bind_mount_of_a_folder_is_the_same_volume() {
         .arg("--bind")
         .arg(vol.path("Data"))
         .arg(&bound));
-    let knot = |args: &[&OsStr]| common::knot().args(args).output().unwrap();
+    let knot = |args: &[&OsStr]| fixture::knot().args(args).output().unwrap();
     let j1 = vol.path("Users/J1");
     let j2 = bound.join("J2");
     let s3 = bound.join("S3");
@@ -769,7 +763,7 @@ fn a_bind_mount_of_a_folder_is_the_same_volume() {
     );
 }
 
-/// Issue 12: the junction front end makes a real NTFS junction on an ntfs-3g volume, lists
+/// The junction front end makes a real NTFS junction on an ntfs-3g volume, lists
 /// it as junction.exe lists one (its substitute name without `\??\`), and deletes it.
 #[test]
 fn junction_front_end_makes_lists_and_deletes_a_real_junction() {
@@ -816,7 +810,7 @@ fn junction_front_end_makes_lists_and_deletes_a_real_junction() {
     );
 }
 
-/// Issue 13: a junction retargeted on ntfs-3g stays the same entry with a new reparse
+/// A junction retargeted on ntfs-3g stays the same entry with a new reparse
 /// point, Windows' layout byte for byte, and keeps its drive letter; `convert` turns it
 /// into a directory symlink and back.
 #[test]
@@ -905,7 +899,7 @@ fn retarget_and_convert_real_junctions() {
     );
 }
 
-/// Issue 13: `knot fix --replace C:\=D:\` moves real junctions to another drive letter,
+/// `knot fix --replace C:\=D:\` moves real junctions to another drive letter,
 /// in place of the old ones, and leaves links to other prefixes alone.
 #[test]
 fn fix_moves_junctions_across_a_drive_letter_change() {
@@ -974,7 +968,7 @@ fn fix_moves_junctions_across_a_drive_letter_change() {
         .stdout("");
 }
 
-/// Issue 13: `knot apply` of junction records onto an NTFS volume makes real junctions
+/// `knot apply` of junction records onto an NTFS volume makes real junctions
 /// (the bytes Windows writes, read back after a remount and by ntfsinfo), in a directory
 /// it makes; a second apply finds them as asked and leaves them unchanged.
 #[test]
@@ -1114,7 +1108,7 @@ fn a_target_ntfs3g_cannot_translate_is_judged_by_its_stored_text() {
         (record["status"].as_str(), record["resolved"].as_str()),
         (Some("dangling"), Some(gone))
     );
-    let scanned = common::record(&mut vol.knot(["scan", "--json", "Users"]));
+    let scanned = fixture::record(&mut vol.knot(["scan", "--json", "Users"]));
     assert_eq!(
         (scanned["status"].as_str(), scanned["resolved"].as_str()),
         (Some("dangling"), Some(gone))
@@ -1180,7 +1174,7 @@ fn a_link_to_another_windows_drive_is_elsewhere_and_never_broken() {
         .assert()
         .code(0)
         .stdout("Users/Gone -> C:\\Gone  [dangling]\n");
-    let du = common::record(&mut vol.knot(["du", "--json", "Users"]));
+    let du = fixture::record(&mut vol.knot(["du", "--json", "Users"]));
     assert_eq!(
         (
             du["kinds"]["broken_links"]["items"].as_u64(),

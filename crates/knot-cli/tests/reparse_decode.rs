@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 
-mod common;
-
-use common::{knot, unhex, vectors};
+use crate::fixture::{knot, unhex, vectors};
 
 #[test]
 fn every_vector_decodes_to_its_expected_fields() {
@@ -148,9 +146,8 @@ fn feed_until_knot_stops(
     (written, child.wait_with_output().unwrap())
 }
 
-/// Issue 10.11: `knot reparse decode` read all of its input before checking the 16 KiB
-/// limit, so an endless standard input never ended. It reads one byte past the limit, and
-/// fails at once.
+/// `knot reparse decode` checks the 16 KiB limit as it reads, so an endless standard input
+/// ends: it reads one byte past the limit, and fails at once.
 #[cfg(unix)]
 #[test]
 fn endless_standard_input_fails_at_once() {
@@ -167,7 +164,7 @@ fn endless_standard_input_fails_at_once() {
     );
 }
 
-/// Issue 10.11: the same for a FILE that never ends (a FIFO here; `/dev/zero` below).
+/// The same for a FILE that never ends (a FIFO here; `/dev/zero` below).
 #[cfg(unix)]
 #[test]
 fn an_endless_file_fails_at_once() {
@@ -191,7 +188,7 @@ fn an_endless_file_fails_at_once() {
     );
 }
 
-/// Issue 10.11, as reported: `/dev/zero`.
+/// As reported: `/dev/zero`.
 #[cfg(target_os = "linux")]
 #[test]
 fn dev_zero_fails_at_once() {
@@ -208,7 +205,7 @@ fn dev_zero_fails_at_once() {
         );
 }
 
-/// Issue 10.11: the limit is exact: a buffer of 16,384 bytes is read whole and decoded (its
+/// The limit is exact: a buffer of 16,384 bytes is read whole and decoded (its
 /// own lengths decide), one byte more is too long.
 #[test]
 fn the_limit_is_one_maximum_buffer() {

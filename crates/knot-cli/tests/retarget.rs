@@ -1,6 +1,5 @@
 //! `knot retarget` and `knot convert` through the binary: exact output, exit codes, and
-//! what is left on disk (issue 13).
-#![cfg(unix)]
+//! what is left on disk.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -8,9 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-mod common;
-
-use common::{Env, run};
+use crate::fixture::{self, Env, run};
 
 #[test]
 fn retarget_reports_the_old_and_the_new_target() {
@@ -63,7 +60,7 @@ fn retarget_json_is_a_change_record() {
     // A target that is not UTF-8 is carried exactly, as the record carries names.
     let mut cmd = env.knot(["retarget", "--json", "--dry-run", "l"]);
     cmd.arg(OsStr::from_bytes(b"x\xff"));
-    let out = common::record(&mut cmd);
+    let out = fixture::record(&mut cmd);
     assert_eq!(out["target"]["bytes"], "eP8=");
     assert_eq!(out["old_target"], "a");
     assert_eq!(out["action"], "replaced");
@@ -175,9 +172,9 @@ fn convert_to_junction_where_there_are_none_says_so() {
 #[test]
 fn convert_needs_exactly_one_form() {
     let env = Env::new();
-    let out = common::output(&mut env.knot(["convert", "l"]));
+    let out = fixture::output(&mut env.knot(["convert", "l"]));
     assert_eq!(out.status.code(), Some(2));
-    let out = common::output(&mut env.knot(["convert", "--relative", "--absolute", "l"]));
+    let out = fixture::output(&mut env.knot(["convert", "--relative", "--absolute", "l"]));
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -1,19 +1,15 @@
-//! Black-box tests of `knot scan` (issue 4): exact output on small hand-made trees, exit
+//! Black-box tests of `knot scan`: exact output on small hand-made trees, exit
 //! codes, and the robustness cases that need a separate process (dropped privileges, a
 //! mount).
-#![cfg(unix)]
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-mod common;
-
-use common::{Env, as_nobody, run};
+use crate::fixture::{self, Env, as_nobody, mktree, run};
 
 /// Links in the scan tests' trees.
 trait Links {
@@ -116,9 +112,9 @@ fn json_records() {
     )));
 }
 
-/// Issue 10.9: with `sym -> deep/a/b` and `t1 -> sym/../missing`, `show` said
-/// `.../deep/a/missing` (as the kernel resolves `..`) and `scan --json` `.../missing`. Both
-/// now say what show says, for every link of the tree.
+/// With `sym -> deep/a/b` and `t1 -> sym/../missing`, `show` says `.../deep/a/missing` (as
+/// the kernel resolves `..`), and `scan --json` says the same, for every link of the tree,
+/// not `.../missing`.
 #[test]
 fn scan_json_resolves_as_show_does() {
     let env = Env::new();
@@ -131,11 +127,11 @@ fn scan_json_resolves_as_show_does() {
     env.link("tree/d/t4", "../sym/../../missing");
     env.link("tree/d/spin", "spin");
     let real = fs::canonicalize(env.dir.path()).unwrap();
-    let records = common::records(&mut env.knot(["scan", "--json", "--sort", "tree"]));
+    let records = fixture::records(&mut env.knot(["scan", "--json", "--sort", "tree"]));
     assert_eq!(records.len(), 6);
     for scanned in &records {
         let path = scanned["path"].as_str().unwrap();
-        let shown = common::record(&mut env.knot(["show", "--json", path]));
+        let shown = fixture::record(&mut env.knot(["show", "--json", path]));
         assert_eq!(scanned["resolved"], shown["resolved"], "{path}");
         assert_eq!(scanned["status"], shown["status"], "{path}");
     }
@@ -193,7 +189,7 @@ fn kinds() {
         .stderr(predicates::str::contains("unknown kind 'bogus'"));
 }
 
-/// Issue 10.6: `--kind SYMLINK` matched nothing, so `--check` passed silently. Every
+/// `--kind SYMLINK` matches symlinks, so that `--check` cannot pass silently: every
 /// spelling of a kind means it; a word that is no kind is a usage error naming the kinds.
 #[test]
 fn every_spelling_of_a_kind_filters_by_it() {
@@ -304,7 +300,7 @@ fn follow_reports_each_loop_once_as_a_note() {
         .output()
         .unwrap();
     // `into` leads to `d`, which is walked already: it is listed, not entered again, so
-    // the loop below `d` is met once (issue 10.12).
+    // the loop below `d` is met once.
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -325,9 +321,9 @@ fn follow_reports_each_loop_once_as_a_note() {
     );
 }
 
-/// Issue 10.12: `scan --follow` walked a DAG of directory links once per path: two links
-/// per level to the next level made 2^levels records. Each directory is walked once: the
-/// records are those of the tree, counted, whatever the number of threads.
+/// `scan --follow` walks a DAG of directory links once, not once per path (two links per
+/// level to the next level would make 2^levels records): the records are those of the
+/// tree, counted, whatever the number of threads.
 #[test]
 fn follow_walks_each_directory_once() {
     const LEVELS: usize = 16;
@@ -473,48 +469,35 @@ fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A tmpfs mounted on `tree/mnt`, holding one link: `--xdev` does not go into it, and
+/// without it the walk does.
+#[cfg(target_os = "linux")]
 #[test]
 fn xdev_stays_on_the_root_file_system() {
     let env = Env::new();
     env.mkdir("tree/mnt");
     env.link("tree/here", "x");
-    let knot = assert_cmd::cargo::cargo_bin("knot");
-    // A private mount namespace with a tmpfs on tree/mnt, holding one link.
-    let script = format!(
-        "mount -t tmpfs knot-test tree/mnt && ln -s y tree/mnt/there && \
-         '{k}' scan --sort tree && echo -- && '{k}' scan --sort --xdev tree",
-        k = knot.display()
-    );
-    let out = Process::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .current_dir(env.dir.path())
-        .output();
-    let out = match out {
-        Ok(out) if out.status.success() => out,
-        Ok(out) => {
-            eprintln!(
-                "skipped: cannot mount in a private namespace here: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            if std::env::var_os("KNOT_REQUIRE_ALL").is_some() {
-                panic!("KNOT_REQUIRE_ALL is set: this test may not skip");
-            }
-            return;
-        }
-        Err(e) => panic!("cannot run unshare (util-linux): {e}"),
+    let Some(_mounted) =
+        fixture::tmpfs("xdev_stays_on_the_root_file_system", &env.path("tree/mnt"))
+    else {
+        return;
     };
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "tree/here -> x  [dangling]\ntree/mnt/there -> y  [dangling]\n--\ntree/here -> x  [dangling]\n"
+    env.link("tree/mnt/there", "y");
+    run(
+        &mut env.knot(["scan", "--sort", "tree"]),
+        0,
+        "tree/here -> x  [dangling]\ntree/mnt/there -> y  [dangling]\n",
+        "",
+    );
+    run(
+        &mut env.knot(["scan", "--sort", "--xdev", "tree"]),
+        0,
+        "tree/here -> x  [dangling]\n",
+        "",
     );
 }
 
 // ---- agreement with find on a tree made by bench/mktree.py ----
-
-/// The tree builder the benchmarks use, `bench/mktree.py` in this repository.
-fn mktree() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py")
-}
 
 fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {
     bytes
@@ -527,13 +510,7 @@ fn nul_set(bytes: &[u8]) -> BTreeSet<Vec<u8>> {
 #[test]
 fn agrees_with_find_on_a_mktree_tree() {
     let env = Env::new();
-    let made = Process::new("python3")
-        .arg(mktree())
-        .args(["tree", "--entries", "4000", "--seed", "3"])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    mktree(&env.path("tree"), 4000, 3);
     let find = |args: &[&str]| {
         let out = Process::new("find")
             .arg("tree")
@@ -554,6 +531,12 @@ fn agrees_with_find_on_a_mktree_tree() {
         assert_eq!(out.status.code(), Some(0));
         nul_set(&out.stdout)
     };
+    // Agreeing on a tree without links would prove nothing.
+    assert!(!find(&["-type", "l"]).is_empty(), "mktree.py made no links");
+    assert!(
+        !find(&["-xtype", "l"]).is_empty(),
+        "mktree.py made no dangling links"
+    );
     assert_eq!(scan(&[]), find(&["-type", "l"]));
     assert_eq!(scan(&["--threads", "1"]), find(&["-type", "l"]));
     let broken = scan(&["--broken"]);

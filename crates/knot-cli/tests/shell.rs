@@ -1,19 +1,16 @@
-//! Black-box tests of the shell integration (issue 12): the completion scripts load in
+//! Black-box tests of the shell integration: the completion scripts load in
 //! their shells and complete, the man page renders with man-db, and `--color` decides the
 //! colour of scan's records whatever NO_COLOR and the pipe say.
 //!
 //! The shells and man are installed by scripts/test-deps.sh. A test whose tool is missing
 //! says why and passes; with `KNOT_REQUIRE_SHELLS=1` (as CI sets) it fails instead.
-#![cfg(unix)]
-
-mod common;
 
 use std::io::Write as _;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
-use common::{Env, knot, output, run};
+use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
 const COMMANDS: [&str; 18] = [
@@ -69,11 +66,7 @@ fn tool(test: &str, name: &str, package: &str) -> Option<PathBuf> {
         .find(|path| path.exists());
     if found.is_none() {
         let why = format!("{name} is not installed (apt-get install {package})");
-        assert!(
-            std::env::var_os("KNOT_REQUIRE_SHELLS").is_none_or(|v| v != "1"),
-            "{test}: KNOT_REQUIRE_SHELLS=1, but {why}"
-        );
-        eprintln!("skipping {test}: {why}");
+        fixture::skip("KNOT_REQUIRE_SHELLS", test, &why);
     }
     found
 }
@@ -434,11 +427,7 @@ fn man_dir_writes_a_page_per_command() {
     env.mkdir("man1");
     let listed: String = PAGES.iter().map(|p| format!("'man1/{p}'\n")).collect();
     run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
-    let mut names: Vec<String> = std::fs::read_dir(env.path("man1"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = env.names_in("man1");
     let mut expected = PAGES.map(str::to_owned).to_vec();
     expected.sort();
     assert_eq!(names, expected);
@@ -507,11 +496,7 @@ fn man_dir_never_writes_through_what_was_planted_in_it() {
     );
     assert!(env.path("missing").symlink_metadata().is_err());
     assert_eq!(env.names(), ["man1", "victim"]);
-    let mut names: Vec<String> = std::fs::read_dir(env.path("man1"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
+    let names = env.names_in("man1");
     let mut expected = PAGES.map(str::to_owned).to_vec();
     expected.sort();
     assert_eq!(names, expected, "no hidden name left behind");

@@ -8,16 +8,13 @@
 //! acts on each link in the directory the walk read it from, never by a path that may lead
 //! elsewhere by then. The outcome is checked every round, so the test cannot pass or fail
 //! by scheduling; the work is bounded by counts of rounds and of swaps.
-#![cfg(target_os = "linux")]
-
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::Env;
+use crate::fixture::{self, Env};
 use rustix::fs::{CWD, RenameFlags, renameat_with};
 
 /// Rounds per command, and links in each directory.
@@ -83,7 +80,7 @@ fn swap_race(args: &[&str], target: impl Fn(&Path, usize) -> PathBuf) {
                 }
             })
         };
-        let out = common::output(&mut env.knot(args));
+        let out = fixture::output(&mut env.knot(args));
         working.store(false, Ordering::Release);
         racer.join().unwrap();
         assert_eq!(

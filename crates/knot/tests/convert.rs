@@ -1,7 +1,6 @@
 //! `knot::convert` and `knot::retarget` on a native Unix file system: exact targets for
 //! every form (component boundaries, `..` after links, a link's directory reached through
 //! a link, dangling links, names that are not UTF-8), dry runs, refusals.
-#![cfg(unix)]
 
 use std::ffi::OsStr;
 use std::fs;
@@ -9,15 +8,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
+use crate::fixture::Dir;
 use knot::{
     ChangeMode, ConvertOptions, ConvertTo, ErrorKind, Found, Kind, RetargetOptions, Status,
     convert, retarget,
 };
 
 /// A temporary directory by its real path (the targets knot computes are real paths).
-fn root() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let real = fs::canonicalize(dir.path()).unwrap();
+fn root() -> (Dir, PathBuf) {
+    let dir = Dir::new();
+    let real = dir.real();
     (dir, real)
 }
 

@@ -1,12 +1,12 @@
-//! `knot::hardlinks` (issue 14): the walk stops as soon as every name is found (counted
+//! `knot::hardlinks`: the walk stops as soon as every name is found (counted
 //! in entries read, never in time), and on a real btrfs image the names come from
 //! `BTRFS_IOC_INO_PATHS` and equal the walk's.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::fixture::{self, Dir};
 use knot::hardlinks::{Lookup, Method, Options, names};
 use knot::scan::Progress;
 
@@ -23,7 +23,7 @@ fn no_errors() -> impl FnMut(knot::Error) {
 
 #[test]
 fn the_walk_stops_once_every_name_is_found() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = Dir::new();
     let root = &tmp.path().join("t");
     fs::create_dir(root).unwrap();
     fs::write(root.join("f"), "x").unwrap();
@@ -66,7 +66,7 @@ fn the_walk_stops_once_every_name_is_found() {
 
 #[test]
 fn a_file_on_another_file_system_than_dir_has_no_names_there() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = Dir::new();
     fs::write(tmp.path().join("f"), "x").unwrap();
     let found = names(
         tmp.path().join("f"),
@@ -81,7 +81,7 @@ fn a_file_on_another_file_system_than_dir_has_no_names_there() {
 /// A btrfs image mounted on a loop device; unmounted on drop.
 struct Btrfs {
     mnt: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: Dir,
 }
 
 impl Drop for Btrfs {
@@ -93,11 +93,7 @@ impl Drop for Btrfs {
 /// Why the btrfs suite cannot run here, if it cannot.
 fn btrfs(test: &str) -> Option<Btrfs> {
     let skip = |why: &str| {
-        assert!(
-            std::env::var_os("KNOT_REQUIRE_BTRFS").is_none_or(|v| v != "1"),
-            "{test}: KNOT_REQUIRE_BTRFS=1, but {why}"
-        );
-        eprintln!("skipping {test}: {why}");
+        fixture::skip("KNOT_REQUIRE_BTRFS", test, why);
         None
     };
     if !rustix::process::geteuid().is_root() {
@@ -113,7 +109,7 @@ fn btrfs(test: &str) -> Option<Btrfs> {
     let Some(mkfs) = mkfs else {
         return skip("mkfs.btrfs is missing (apt-get install btrfs-progs)");
     };
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let image = dir.path().join("btrfs.img");
     let mnt = dir.path().join("mnt");
     fs::create_dir(&mnt).unwrap();

@@ -11,7 +11,6 @@
 //!
 //! The ntfs-3g tests need root, /dev/fuse and the ntfs-3g package; without them they say
 //! why and pass, and with `KNOT_REQUIRE_NTFS3G=1` (as CI sets) they fail instead.
-#![cfg(target_os = "linux")]
 
 use std::fs;
 use std::path::Path;
@@ -22,25 +21,14 @@ use knot::{
     remove, retarget,
 };
 
-mod support;
-
-use support::ntfs3g::volume;
+use crate::fixture::ntfs3g::volume;
+use crate::fixture::{Dir, names};
 
 /// Rounds per test: enough for the racer's rename to land in every step of knot's work.
 const ROUNDS: u64 = 300;
 /// More for `--force` without `renameat2`'s flags, where the window a careless
 /// implementation leaves (a check, then a `rename` that overwrites) is two calls wide.
 const MANY_ROUNDS: u64 = 1000;
-
-/// The entries of `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 /// A small deterministic generator for the racer's delays (xorshift).
 fn next(seed: &mut u64) -> u64 {
@@ -286,7 +274,7 @@ fn retarget_race(dir: &Path, rounds: u64) {
     assert_eq!(fs::read_to_string(dir.join("d/canary")).unwrap(), "keep");
 }
 
-/// Issue 13: a reader that looks at the link again and again while it is retargeted
+/// A reader that looks at the link again and again while it is retargeted
 /// hundreds of times never finds it missing. Each round waits, by count, until the reader
 /// has looked again, so every retarget overlaps reads; the reader must have seen both
 /// targets, so it cannot pass by looking only before or after the work.
@@ -335,39 +323,39 @@ fn readers_never_miss_the_link(dir: &Path, rounds: u64) {
 
 // ---- native ----
 
-/// Issue 13: retarget is atomic on a native file system (`RENAME_EXCHANGE`).
+/// Retarget is atomic on a native file system (`RENAME_EXCHANGE`).
 #[test]
 fn a_reader_never_finds_a_retargeted_link_missing() {
-    readers_never_miss_the_link(tempfile::tempdir().unwrap().path(), ROUNDS);
+    readers_never_miss_the_link(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 13: retarget racing a regular file.
+/// Retarget racing a regular file.
 #[test]
 fn retarget_racing_a_file_never_changes_it() {
-    retarget_race(tempfile::tempdir().unwrap().path(), ROUNDS);
+    retarget_race(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 10.14: rm racing a regular file.
+/// `rm` racing a regular file.
 #[test]
 fn rm_racing_a_file_never_removes_or_strands_it() {
-    rm_race(tempfile::tempdir().unwrap().path());
+    rm_race(Dir::new().path());
 }
 
 /// Promise 2 under a race.
 #[test]
 fn force_racing_a_file_never_overwrites_it() {
-    force_race(tempfile::tempdir().unwrap().path(), ROUNDS);
+    force_race(Dir::new().path(), ROUNDS);
 }
 
-/// Issue 10.13: two `--force` racing on one name.
+/// Two `--force` racing on one name.
 #[test]
 fn two_forces_on_one_name_both_succeed() {
-    two_forces(tempfile::tempdir().unwrap().path());
+    two_forces(Dir::new().path());
 }
 
 // ---- ntfs-3g ----
 
-/// Issue 10.1: on ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
+/// On ntfs-3g (no `RENAME_NOREPLACE`), rm racing a regular file.
 #[test]
 fn ntfs3g_rm_racing_a_file_never_removes_it() {
     let Some(vol) = volume("ntfs3g_rm_racing_a_file_never_removes_it") else {
@@ -376,7 +364,7 @@ fn ntfs3g_rm_racing_a_file_never_removes_it() {
     rm_race(&vol.mnt);
 }
 
-/// Issue 10.1: on ntfs-3g (no `RENAME_EXCHANGE`), --force racing a regular file.
+/// On ntfs-3g (no `RENAME_EXCHANGE`), --force racing a regular file.
 #[test]
 fn ntfs3g_force_racing_a_file_never_overwrites_it() {
     let Some(vol) = volume("ntfs3g_force_racing_a_file_never_overwrites_it") else {
@@ -385,7 +373,7 @@ fn ntfs3g_force_racing_a_file_never_overwrites_it() {
     force_race(&vol.mnt, MANY_ROUNDS);
 }
 
-/// Issue 10.13 on ntfs-3g, where `--force` sets the old link aside and makes the new one
+/// On ntfs-3g, where `--force` sets the old link aside and makes the new one
 /// again in its place.
 #[test]
 fn ntfs3g_two_forces_on_one_name_both_succeed() {
@@ -395,7 +383,7 @@ fn ntfs3g_two_forces_on_one_name_both_succeed() {
     two_forces(&vol.mnt);
 }
 
-/// Issue 13 on ntfs-3g: the reparse point is rewritten in place, through a descriptor of
+/// On ntfs-3g: the reparse point is rewritten in place, through a descriptor of
 /// the link itself, so a file renamed onto the name never gets reparse data.
 #[test]
 fn ntfs3g_retarget_racing_a_file_never_changes_it() {
@@ -443,7 +431,7 @@ fn apply_never_goes_through_a_swapped_directory() {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-    let base = tempfile::tempdir().unwrap();
+    let base = Dir::new();
     let (root, outside) = (base.path().join("root"), base.path().join("outside"));
     fs::create_dir_all(root.join("a")).unwrap();
     fs::create_dir(&outside).unwrap();
@@ -555,7 +543,7 @@ const SWAP_ROUNDS: usize = 300;
 /// holding a link `l` (to `inside` and to `outside`); and a racer that swaps the two names
 /// (`RENAME_EXCHANGE`) while `working` is set, at most `SWAPS` times a round.
 struct Swapping {
-    base: tempfile::TempDir,
+    base: Dir,
     working: Arc<std::sync::atomic::AtomicBool>,
     swaps: Arc<std::sync::atomic::AtomicUsize>,
     racer: Option<std::thread::JoinHandle<()>>,
@@ -565,7 +553,7 @@ impl Swapping {
     const SWAPS: usize = 100_000;
 
     fn new() -> Swapping {
-        let base = tempfile::tempdir().unwrap();
+        let base = Dir::new();
         fs::create_dir_all(base.path().join("tree/sub")).unwrap();
         fs::create_dir(base.path().join("outside")).unwrap();
         std::os::unix::fs::symlink("../outside", base.path().join("tree/s")).unwrap();
@@ -712,7 +700,7 @@ fn retarget_changes_the_link_it_read_while_a_directory_is_swapped() {
 /// other's link) never removes the link that won, so L is always there at the end.
 #[test]
 fn a_create_that_loses_a_race_never_removes_the_winners_link() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let l = dir.path().join("l");
     let force = options(Replace::Links, None);
     let barrier = Arc::new(Barrier::new(2));
@@ -756,7 +744,7 @@ fn a_create_that_loses_a_race_never_removes_the_winners_link() {
 /// the other's link; every path a record reports made or replaced is a link at the end.
 #[test]
 fn apply_of_a_path_named_twice_never_loses_the_link() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let record = |path: &str, target: &str| {
         serde_json::from_str::<knot::Record>(&format!(
             r#"{{"path": "{path}", "kind": "symlink", "target": "{target}"}}"#
@@ -793,7 +781,7 @@ fn apply_of_a_path_named_twice_never_loses_the_link() {
 #[test]
 fn apply_never_reports_created_without_a_link() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let root = dir.path().join("root");
     fs::create_dir(&root).unwrap();
     let p = root.join("p");

@@ -1,8 +1,5 @@
 //! Library tests of create, inspect and remove on Unix: the safety promises of DESIGN.md
 //! section 4 (1, 2, 3, 5 and 7), each against a real temporary tree.
-#![cfg(unix)]
-
-mod fixture;
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -11,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use fixture::Dir;
+use crate::fixture::Dir;
 use knot::{
     CreateOptions, ErrorKind, Flavour, FlavourCheck, Found, Kind, LinkType, Made, Note, Op,
     RemoveMode, Replace, Status, TargetForm, create, inspect, remove,
@@ -113,7 +110,7 @@ fn flavour_is_checked_against_an_existing_target() {
     create(t.join("l"), "missing", LinkType::Symlink, &dir).unwrap();
 }
 
-/// Issue 12: mklink makes the flavour it is told (no switch: a file symlink, even to a
+/// mklink makes the flavour it is told (no switch: a file symlink, even to a
 /// directory), so the flavour is not checked when asked so.
 #[test]
 fn a_flavour_made_as_asked_is_not_checked() {
@@ -220,7 +217,7 @@ fn force_replacement_is_atomic_for_readers() {
         })
     };
     // 300 replacements, each after the reader has looked at least once since the last
-    // one: bounded by counts, however slowly the threads are scheduled (issue 9). (A
+    // one: bounded by counts, however slowly the threads are scheduled. (A
     // reader that found the link missing has panicked: stop, and let the join say so.)
     for replaced in 0..300 {
         let seen = reads.load(Ordering::Relaxed);
@@ -304,7 +301,7 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
         &CreateOptions::default(),
     )
     .unwrap_err();
-    // Issue 10.17: the missing directory is named, not just ENOENT; the system's error is
+    // The missing directory is named, not just ENOENT; the system's error is
     // still there underneath.
     assert_eq!(*err.kind(), ErrorKind::DirMissing { dir: t.join("no") });
     assert_eq!(
@@ -318,7 +315,7 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
     assert!(err.to_string().ends_with("/no' does not exist"), "{err}");
     assert!(t.names().is_empty());
 
-    // Issue 11.2: the same when the plan fails to resolve the link's directory
+    // The same when the plan fails to resolve the link's directory
     // (`--relative`), instead of "unsupported" with the cause in prose.
     t.file("x", "x");
     let relative = CreateOptions {
@@ -340,7 +337,7 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
     assert_eq!(t.names(), ["x"]);
 }
 
-/// Issue 10.16: `link_behind_slash` finds the link before a trailing slash, and nothing
+/// `link_behind_slash` finds the link before a trailing slash, and nothing
 /// for a real directory, a path without the slash, or a missing one.
 #[test]
 fn link_behind_slash_names_the_link_a_trailing_slash_leads_through() {
@@ -545,7 +542,7 @@ fn resolved_follows_the_links_real_directory() {
     assert_eq!(scanned[0].resolved, Some(real.join("real/a/missing")));
 }
 
-/// Issue 10.5: a LINK ending in a separator (`J/`, `J/.`) names the directory `J` is or
+/// A LINK ending in a separator (`J/`, `J/.`) names the directory `J` is or
 /// leads to, not a new link. Every create refuses it before it looks at anything, whether
 /// nothing is there, a dangling symlink is (which `symlink(2)` reported as a bare "File
 /// exists"), or a link to a directory is (which the kernel would follow), with or without

@@ -1,4 +1,4 @@
-//! Library tests of create, inspect, remove and scan on Windows (issue 6), run on Windows
+//! Library tests of create, inspect, remove and scan on Windows, run on Windows
 //! and under Wine (`scripts/test-windows.sh`).
 //!
 //! Wine 8 has no reparse points: it refuses junctions and its `CreateSymbolicLinkW`
@@ -7,14 +7,11 @@
 //! the documented failure with nothing left behind (DESIGN.md promise 3). What they met
 //! is printed. Everything else (hard links, show, rm's refusals, the error paths, long and
 //! Unicode names, the scan) runs the same everywhere.
-#![cfg(windows)]
-
-mod fixture;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use fixture::Dir;
+use crate::fixture::Dir;
 use knot::scan::ScanBuilder;
 use knot::{
     CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Op, RemoveMode, Replace,

@@ -1,16 +1,16 @@
-//! `knot::hardlinks` on Windows (issue 14), run under Wine by `scripts/test-windows.sh`:
+//! `knot::hardlinks` on Windows, run under Wine by `scripts/test-windows.sh`:
 //! `CreateHardLinkW` makes the names, and `names` finds them by `FindFirstFileNameW`, or
 //! where the system has none that works (Wine 8's is a stub that fails with
 //! `ERROR_CALL_NOT_IMPLEMENTED`) by the walk; the test prints which ran.
-#![cfg(windows)]
 
 use std::fs;
 
+use crate::fixture::Dir;
 use knot::hardlinks::{Lookup, Method, Options, names};
 
 #[test]
 fn names_by_find_first_file_name_or_the_walk() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = Dir::new();
     let root = tmp.path();
     fs::create_dir_all(root.join("a\\b")).unwrap();
     fs::write(root.join("a\\f"), "data").unwrap();

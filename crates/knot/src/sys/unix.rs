@@ -389,14 +389,24 @@ mod tests {
             1,
             "nothing set aside"
         );
-        // Issue 9: another link in its place is removed: it is a link, and whether it is
-        // the one inspected cannot be told from its inode number, which a new link may get
-        // back at once (this assertion used to depend on which number ext4 handed out).
+        // Another link in its place is removed: it is a link, and whether it is the one
+        // looked at cannot be told from its inode number, which a new link may get back at
+        // once. It takes the name after the entry is opened (`remove_link_at` is this
+        // entry's `remove_link`; the entry is made here so that the swap can come after it)
+        // and looked at, so that a check of the inode number would refuse it.
+        use std::os::unix::fs::MetadataExt;
+        fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink("a", &link).unwrap();
+        let held = Dir::hold(dir.path()).unwrap();
+        let entry = Entry::new(held.fd(), link.file_name().unwrap(), &link);
+        let looked_at = fs::symlink_metadata(&link).unwrap();
+        assert!(looked_at.file_type().is_symlink());
+        // Made while the first one exists, so that it cannot get its inode number.
         let other = dir.path().join("other");
         std::os::unix::fs::symlink("b", &other).unwrap();
-        fs::remove_file(&link).unwrap();
         fs::rename(&other, &link).unwrap();
-        remove_link(&link).unwrap();
+        assert_ne!(fs::symlink_metadata(&link).unwrap().ino(), looked_at.ino());
+        entry.remove_link().unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 

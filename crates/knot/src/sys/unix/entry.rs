@@ -645,21 +645,31 @@ mod tests {
         }
     }
 
-    /// Issue 9: which link is removed is decided by what it is, not by its inode number,
-    /// which a new link can get back at once. A link put in the place of the one inspected
-    /// is a link too, and goes; only a non-link is refused.
+    /// Which link is removed is decided by what it is, not by its inode number, which a
+    /// new link can get back at once: a link put in the place of the one looked at is a
+    /// link too, and goes; only a non-link is refused. The other link takes the name after
+    /// the entry is opened (its directory held, its name taken) and looked at, so that a
+    /// check of the inode number, wherever it were taken, would refuse it.
     #[test]
     fn rm_removes_whatever_link_stands_there() {
+        use std::os::unix::fs::MetadataExt;
         for flags in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            symlink("a", dir.path().join("other")).unwrap();
-            fs::rename(dir.path().join("other"), dir.path().join("l")).unwrap();
-            entry(dir.path(), flags).remove_link().unwrap();
-            assert!(names(dir.path()).is_empty());
+            let link = dir.path().join("l");
+            symlink("a", &link).unwrap();
+            let entry = entry(dir.path(), flags);
+            assert_eq!(probe(entry.fd(), entry.name).unwrap(), Found::Link);
+            let looked_at = fs::symlink_metadata(&link).unwrap().ino();
+            // Made while the first one exists, so that it cannot get its inode number.
+            symlink("b", dir.path().join("other")).unwrap();
+            fs::rename(dir.path().join("other"), &link).unwrap();
+            assert_ne!(fs::symlink_metadata(&link).unwrap().ino(), looked_at);
+            entry.remove_link().unwrap();
+            assert!(names(dir.path()).is_empty(), "flags: {flags}");
         }
     }
 
-    /// Issue 10.1 and 10.14: a file that takes the link's place between the look and the
+    /// A file that takes the link's place between the look and the
     /// move is moved aside, found to be no link, and put back under its name, never
     /// removed, with nothing left over; with and without `renameat2`'s flags.
     #[test]
@@ -700,7 +710,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.14: when something new took the name while a file was set aside, the file
+    /// When something new took the name while a file was set aside, the file
     /// is still never lost: with `renameat2` the two are swapped and the newcomer, a link,
     /// goes; without, the file stays where it was set aside and the error says where.
     #[test]
@@ -777,7 +787,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.15: a name that clashes with a hidden name is never the link's error; a
+    /// A name that clashes with a hidden name is never the link's error; a
     /// fresh one is drawn, with and without `renameat2`'s flags.
     #[test]
     fn a_planted_hidden_name_is_passed_over() {
@@ -797,7 +807,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.10: a parent longer than `PATH_MAX` is opened piece by piece.
+    /// A parent longer than `PATH_MAX` is opened piece by piece.
     #[test]
     fn directories_deeper_than_path_max_open_piece_by_piece() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,3 +1,0 @@
-//! What the library's integration tests share.
-
-pub mod ntfs3g;
