@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::path::{
-    DotDot, absolute, ends_in_separator, fold, parent_dir, real_location_physical,
+    DotDot, absolute, ends_in_separator, fold, fold_with, parent_dir, real_location_physical,
     resolve_against_link, resolve_physical,
 };
 use crate::sys::{Backend, Os};
@@ -34,25 +34,11 @@ pub(crate) fn fold_as_followed(path: &Path) -> PathBuf {
     if Os::DOT_DOT == DotDot::Lexical {
         return fold(path);
     }
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if let Ok(real) = std::fs::canonicalize(&out) {
-                    out = real;
-                }
-                if !matches!(
-                    out.components().next_back(),
-                    Some(Component::RootDir) | None
-                ) {
-                    out.pop();
-                }
-            }
-            other => out.push(other),
+    fold_with(path, |out| {
+        if let Ok(real) = std::fs::canonicalize(&*out) {
+            *out = real;
         }
-    }
-    out
+    })
 }
 
 /// The real location of `path` with its directories resolved but its final component kept
