@@ -1,0 +1,122 @@
+//! Hard links: a second name (`CreateHardLinkW`), and every name of a file
+//! (`FindFirstFileNameW`).
+
+#![allow(
+    unsafe_code,
+    reason = "the Win32 calls of the Windows backend; the crate root denies unsafe elsewhere"
+)]
+
+use super::*;
+
+/// `CreateHardLinkW`. It links the entry itself: a symlink given as the target gets a
+/// second name, it is not followed.
+pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
+    let link = wide::path(link)?;
+    let target = wide::path(target)?;
+    // SAFETY: both names are NUL-terminated; null security attributes are reserved.
+    if unsafe { CreateHardLinkW(link.as_ptr(), target.as_ptr(), std::ptr::null()) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Every name of the file `path`, from `FindFirstFileNameW` / `FindNextFileNameW`: they
+/// come back relative to the volume (`\dir\file`, as `fsutil hardlink list` prints
+/// them), so each is joined to the volume's root from `GetVolumePathNameW`. `None` where
+/// the file system cannot say (`ERROR_INVALID_LEVEL`: FAT, some SMB servers;
+/// `ERROR_CALL_NOT_IMPLEMENTED`, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`: Wine 8,
+/// whose `FindFirstFileNameW` is a stub), for a walk instead.
+pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+    let Some((find_first, find_next)) = file_name_calls() else {
+        return Ok(None);
+    };
+    let wide_path = wide::path(path)?;
+    // The volume's root, as `C:\` or a mount folder's path.
+    let mut root = vec![0u16; wide_path.len() + MAX_PATH as usize];
+    // SAFETY: the name is NUL-terminated; the buffer is writable for the length passed.
+    if unsafe { GetVolumePathNameW(wide_path.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
+    root.truncate(end);
+    while root.last() == Some(&u16::from(b'\\')) {
+        root.pop();
+    }
+    let unsupported = [
+        ERROR_INVALID_LEVEL,
+        ERROR_CALL_NOT_IMPLEMENTED,
+        ERROR_NOT_SUPPORTED,
+        ERROR_INVALID_FUNCTION,
+    ];
+    let mut names = Vec::new();
+    let mut buffer = vec![0u16; MAX_PATH as usize];
+    let mut find: Option<FindHandle> = None;
+    loop {
+        let mut len = buffer.len() as u32;
+        let ok = match &find {
+            None => {
+                // SAFETY: the name is NUL-terminated; `len` is the buffer's length in
+                // units, and the buffer is writable for it.
+                let raw =
+                    unsafe { find_first(wide_path.as_ptr(), 0, &mut len, buffer.as_mut_ptr()) };
+                if raw != INVALID_HANDLE_VALUE {
+                    find = Some(FindHandle::new(raw));
+                }
+                raw != INVALID_HANDLE_VALUE
+            }
+            // SAFETY: the search handle is open; the buffer is writable for `len` units.
+            Some(handle) => unsafe { find_next(handle.raw(), &mut len, buffer.as_mut_ptr()) != 0 },
+        };
+        if !ok {
+            let err = io::Error::last_os_error();
+            if last_error_is(&err, &[ERROR_MORE_DATA]) {
+                // `len` is the size needed, its terminator included.
+                buffer.resize((len as usize).max(buffer.len() * 2), 0);
+                continue;
+            }
+            if find.is_none() && last_error_is(&err, &unsupported) {
+                return Ok(None);
+            }
+            if find.is_some() && last_error_is(&err, &[ERROR_HANDLE_EOF]) {
+                return Ok(Some(names));
+            }
+            return Err(err);
+        }
+        let end = buffer.iter().position(|&u| u == 0).unwrap_or(buffer.len());
+        let mut full = root.clone();
+        full.extend_from_slice(&buffer[..end]);
+        names.push(wide::user_path(PathBuf::from(OsString::from_wide(&full))));
+    }
+}
+
+/// `FindFirstFileNameW` and `FindNextFileNameW` from kernelbase.dll, once; `None` where
+/// it has them not (Wine 8, whose kernel32 stubs abort the process: see `ffi.rs`).
+pub(super) fn file_name_calls() -> Option<(FindFirstFileNameW, FindNextFileNameW)> {
+    static CALLS: std::sync::OnceLock<Option<(FindFirstFileNameW, FindNextFileNameW)>> =
+        std::sync::OnceLock::new();
+    *CALLS.get_or_init(|| {
+        let module: Vec<u16> = "kernelbase.dll\0".encode_utf16().collect();
+        // SAFETY: the name is NUL-terminated; kernelbase.dll is loaded in every process
+        // and never unloaded, so the addresses stay valid.
+        let module = unsafe { GetModuleHandleW(module.as_ptr()) };
+        if module.is_null() {
+            return None;
+        }
+        // SAFETY: the module handle is valid; the names are NUL-terminated ASCII.
+        let first = unsafe { GetProcAddress(module, c"FindFirstFileNameW".as_ptr().cast()) }?;
+        // SAFETY: as above.
+        let next = unsafe { GetProcAddress(module, c"FindNextFileNameW".as_ptr().cast()) }?;
+        // SAFETY: the exports have the signatures of fileapi.h, which the types spell.
+        unsafe {
+            Some((
+                std::mem::transmute::<unsafe extern "system" fn() -> isize, FindFirstFileNameW>(
+                    first,
+                ),
+                std::mem::transmute::<unsafe extern "system" fn() -> isize, FindNextFileNameW>(
+                    next,
+                ),
+            ))
+        }
+    })
+}
