@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
+use crate::scan::hardlinks::{Linked, SameFile};
+use crate::scan::walk::{FileId, WalkBuilder};
 use crate::scan::{Progress, WalkState};
 use crate::sys::Backend as _;
 use crate::sys::{self, FileType};
@@ -206,40 +207,6 @@ fn inside(within: &Path, all: Vec<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The walk's filter: the entries that are the file `id`.
-#[derive(Debug)]
-struct SameFile {
-    id: FileId,
-    /// The inode number as listings give it, where they can be trusted to be `st_ino`.
-    ino: Option<u64>,
-}
-
-impl Filter for SameFile {
-    type Item = PathBuf;
-
-    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, PathBuf>) -> Next {
-        if entry.file_type() == FileType::Dir {
-            return Next::Descend;
-        }
-        if let (Some(want), Some(listed)) = (self.ino, entry.ino())
-            && want != listed
-        {
-            return Next::Skip;
-        }
-        let state = match entry.file_id() {
-            Ok(id) if id == self.id => sink.send(Ok(entry.path().to_path_buf())),
-            Ok(_) => WalkState::Continue,
-            // Gone since the listing: not a name any more.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => WalkState::Continue,
-            Err(e) => sink.send(Err(Error::io(Op::Hardlinks, entry.path(), e))),
-        };
-        match state {
-            WalkState::Quit => Next::Quit,
-            _ => Next::Skip,
-        }
-    }
-}
-
 fn walk(
     within: &Path,
     id: FileId,
@@ -255,7 +222,7 @@ fn walk(
     let ino = u64::try_from(id.index())
         .ok()
         .filter(|_| sys::Os::listed_ino_is_st_ino(within));
-    let filter = SameFile { id, ino };
+    let filter = SameFile::new(id, ino);
     let names = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let count = AtomicU64::new(0);
@@ -311,33 +278,6 @@ impl Group {
     /// Whether every name is inside the tree.
     pub fn saturated(&self) -> bool {
         self.found() >= self.nlink
-    }
-}
-
-/// The walk's filter for [`groups`]: every regular file (and symlink) with more than
-/// one name.
-#[derive(Debug)]
-struct Linked;
-
-impl Filter for Linked {
-    type Item = (FileId, u64, PathBuf);
-
-    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
-        let item = match entry.file_type() {
-            FileType::Dir => return Next::Descend,
-            _ => match entry.lstat() {
-                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => {
-                    Ok((FileId::of(&meta), meta.nlink, entry.path().to_path_buf()))
-                }
-                Ok(_) => return Next::Skip,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Next::Skip,
-                Err(e) => Err(Error::io(Op::Hardlinks, entry.path(), e)),
-            },
-        };
-        match sink.send(item) {
-            WalkState::Quit => Next::Quit,
-            _ => Next::Skip,
-        }
     }
 }
 

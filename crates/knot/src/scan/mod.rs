@@ -59,6 +59,7 @@
 //!   nearest one it holds and checks that it found the same directory.
 
 pub mod du;
+pub(crate) mod hardlinks;
 mod links;
 pub(crate) mod walk;
 

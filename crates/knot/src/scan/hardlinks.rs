@@ -1,0 +1,78 @@
+//! The hard-link filters on the tree walk: the names of one file (`knot hardlinks FILE`),
+//! and every file with more than one name (`knot hardlinks --groups`).
+
+use std::path::PathBuf;
+
+use super::WalkState;
+use super::walk::{DirEntry, FileId, Filter, Next, Sink};
+use crate::error::{Error, Op};
+use crate::sys::FileType;
+
+/// The walk's filter for `crate::hardlinks::names`: the entries that are the file `id`.
+#[derive(Debug)]
+pub(crate) struct SameFile {
+    id: FileId,
+    /// The inode number as listings give it, where they can be trusted to be `st_ino`.
+    ino: Option<u64>,
+}
+
+impl SameFile {
+    /// The filter for the file `id`, whose listed inode number is `ino` where listings can
+    /// be trusted to give `st_ino`.
+    pub(crate) fn new(id: FileId, ino: Option<u64>) -> SameFile {
+        SameFile { id, ino }
+    }
+}
+
+impl Filter for SameFile {
+    type Item = PathBuf;
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, PathBuf>) -> Next {
+        if entry.file_type() == FileType::Dir {
+            return Next::Descend;
+        }
+        if let (Some(want), Some(listed)) = (self.ino, entry.ino())
+            && want != listed
+        {
+            return Next::Skip;
+        }
+        let state = match entry.file_id() {
+            Ok(id) if id == self.id => sink.send(Ok(entry.path().to_path_buf())),
+            Ok(_) => WalkState::Continue,
+            // Gone since the listing: not a name any more.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => WalkState::Continue,
+            Err(e) => sink.send(Err(Error::io(Op::Hardlinks, entry.path(), e))),
+        };
+        match state {
+            WalkState::Quit => Next::Quit,
+            _ => Next::Skip,
+        }
+    }
+}
+
+/// The walk's filter for `crate::hardlinks::groups`: every regular file (and symlink) with more than
+/// one name.
+#[derive(Debug)]
+pub(crate) struct Linked;
+
+impl Filter for Linked {
+    type Item = (FileId, u64, PathBuf);
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
+        let item = match entry.file_type() {
+            FileType::Dir => return Next::Descend,
+            _ => match entry.lstat() {
+                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => {
+                    Ok((FileId::of(&meta), meta.nlink, entry.path().to_path_buf()))
+                }
+                Ok(_) => return Next::Skip,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Next::Skip,
+                Err(e) => Err(Error::io(Op::Hardlinks, entry.path(), e)),
+            },
+        };
+        match sink.send(item) {
+            WalkState::Quit => Next::Quit,
+            _ => Next::Skip,
+        }
+    }
+}
