@@ -204,7 +204,11 @@ pub enum ErrorKind {
     IsADirectory,
     /// [`hardlinks::names`](crate::hardlinks::names) (`knot hardlinks`) of a symlink with
     /// one name: it is not followed, so the names of what it leads to are not listed.
-    IsASymlink,
+    IsASymlink {
+        /// The canonical path of what it leads to, found when the error was made; `None`
+        /// where it leads nowhere.
+        leads_to: Option<PathBuf>,
+    },
     /// Any other failure of the system call.
     Io,
 }
@@ -412,9 +416,11 @@ impl Error {
             ErrorKind::IsADirectory => "it is a directory; a directory has no other names \
                 (hard links are for files)"
                 .into(),
-            ErrorKind::IsASymlink => "it is a symlink with no other name, and knot does not \
+            ErrorKind::IsASymlink { .. } => {
+                "it is a symlink with no other name, and knot does not \
                 follow it"
-                .into(),
+                    .into()
+            }
             ErrorKind::NotFound => match &self.source {
                 Some(e) => e.to_string(),
                 None => "no such file or directory".into(),
@@ -597,12 +603,12 @@ impl Error {
             ErrorKind::IsADirectory => "name a file; to see a directory's hard-link groups: \
                 `knot hardlinks --groups DIR`"
                 .into(),
-            ErrorKind::IsASymlink => match std::fs::canonicalize(&self.path) {
-                Ok(target) => format!(
+            ErrorKind::IsASymlink { leads_to } => match leads_to {
+                Some(target) => format!(
                     "for the names of what it leads to: knot hardlinks {}",
-                    quote_lossy(&target)
+                    quote_lossy(target)
                 ),
-                Err(_) => "name the file it leads to (it leads nowhere now)".into(),
+                None => "name the file it leads to (it leads nowhere now)".into(),
             },
             _ => return None,
         })

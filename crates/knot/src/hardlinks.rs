@@ -129,7 +129,8 @@ fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
 ///
 /// # Errors
 /// `file` cannot be read; it is a directory ([`ErrorKind::IsADirectory`]); it is a
-/// symlink with one name ([`ErrorKind::IsASymlink`]: symlinks are not followed).
+/// symlink with one name ([`ErrorKind::IsASymlink`], with where it leads: symlinks are
+/// not followed).
 ///
 /// # Platform behavior
 /// See the module: Windows and btrfs answer without a walk where they can.
@@ -147,7 +148,12 @@ fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) ->
     match meta.ty {
         FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
         FileType::Link if meta.nlink <= 1 => {
-            return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsASymlink));
+            let leads_to = std::fs::canonicalize(file).ok();
+            return Err(Error::new(
+                Op::Hardlinks,
+                file,
+                ErrorKind::IsASymlink { leads_to },
+            ));
         }
         _ => {}
     }

@@ -368,7 +368,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::LinkOnTheWay { .. }
         | ErrorKind::BadRecord { .. }
         | ErrorKind::IsADirectory
-        | ErrorKind::IsASymlink
+        | ErrorKind::IsASymlink { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }
