@@ -164,3 +164,6 @@ pub use retarget::{
 };
 pub use scan::FileId;
 pub use scan::du;
+/// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
+/// type, re-exported so that a caller needs no other crate to name one).
+pub use knot_reparse::Tag;
