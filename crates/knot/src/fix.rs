@@ -510,11 +510,6 @@ fn on_this_volume(
     Some((path, letter.and_then(|l| DriveLetter::try_from(l).ok())))
 }
 
-/// A walk error or a failed change, for callers that only count failures.
-pub fn is_failure(item: &Result<Fixed>) -> bool {
-    item.as_ref().map_or(true, Fixed::failed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,23 @@ fn bytes(n: Option<u64>) -> String {
     n.map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
+/// A kind's row label in the table.
+fn label(kind: DuKind) -> &'static str {
+    match kind {
+        DuKind::File => "files",
+        DuKind::HardLinked => "hard-linked files",
+        DuKind::Dir => "directories",
+        DuKind::FileSymlink => "file symlinks",
+        DuKind::DirSymlink => "directory symlinks",
+        DuKind::Junction => "junctions",
+        DuKind::MountPoint => "mount points",
+        DuKind::Broken => "broken links",
+        DuKind::Other => "other",
+        // A kind the library adds later: its JSON key until it has words here.
+        _ => kind.name(),
+    }
+}
+
 /// A reparse tag's row label: its kind word and its value.
 fn reparse_label(tag: u32) -> String {
     format!(
@@ -126,7 +143,7 @@ fn table(usage: &DiskUsage) -> String {
         .chain(several.then(|| ("total".to_owned(), total.total)))
         .collect();
     for kind in DuKind::ALL {
-        rows.push((kind.label().to_owned(), total.kind(kind)));
+        rows.push((label(kind).to_owned(), total.kind(kind)));
     }
     for (tag, count) in total.reparse() {
         rows.push((reparse_label(tag), count));

@@ -129,21 +129,6 @@ impl DuKind {
             DuKind::Other => "other",
         }
     }
-
-    /// The row's label in the table.
-    pub fn label(self) -> &'static str {
-        match self {
-            DuKind::File => "files",
-            DuKind::HardLinked => "hard-linked files",
-            DuKind::Dir => "directories",
-            DuKind::FileSymlink => "file symlinks",
-            DuKind::DirSymlink => "directory symlinks",
-            DuKind::Junction => "junctions",
-            DuKind::MountPoint => "mount points",
-            DuKind::Broken => "broken links",
-            DuKind::Other => "other",
-        }
-    }
 }
 
 /// Where an entry is counted: one of the fixed kinds, or a reparse point of another tag.
