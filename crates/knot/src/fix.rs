@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use crate::create::DriveLetter;
 use crate::error::Result;
 use crate::link::{Kind, Link};
-use crate::remove::{Recheck, RemoveMode, Removed, remove_at};
+use crate::remove::{Recheck, Removed, remove_at};
 use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget_at};
 use crate::scan::{Detail, Progress, ScanBuilder};
 use crate::sys::At;
@@ -441,10 +441,7 @@ fn repair(at: At<'_>, link: Link, options: &FixOptions) -> Option<Result<Fixed>>
             }))
         }
         Repair::DeleteBroken => {
-            let mode = match options.mode {
-                ChangeMode::DryRun => RemoveMode::DryRun,
-                _ => RemoveMode::Remove,
-            };
+            let mode = options.mode;
             Some(Ok(match remove_at(at, mode, Recheck::IsBroken) {
                 Ok(Removed::Gone(removed)) => Fixed::Delete {
                     link,

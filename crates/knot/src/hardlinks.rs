@@ -63,7 +63,7 @@ pub enum Lookup {
 /// Options of [`names`] and [`groups`].
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
-pub struct Options {
+pub struct HardlinksOptions {
     /// Where to look: only names inside this directory are reported. `None`: the root of
     /// the file's file system (for [`names`]; [`groups`] takes its directory).
     pub within: Option<PathBuf>,
@@ -121,7 +121,7 @@ fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
     Ok(root)
 }
 
-/// Every name of `file` inside [`Options::within`] (default: the root of its file
+/// Every name of `file` inside [`HardlinksOptions::within`] (default: the root of its file
 /// system), without following it if it is a link.
 ///
 /// Errors met by a walk (a directory that cannot be read) go to `report`, and the walk
@@ -136,13 +136,17 @@ fn file_system_root(dir: &Path, device: u64) -> std::io::Result<PathBuf> {
 /// See the module: Windows and btrfs answer without a walk where they can.
 pub fn names<P: AsRef<Path>>(
     file: P,
-    options: &Options,
+    options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Result<Names> {
     names_inner(file.as_ref(), options, report)
 }
 
-fn names_inner(file: &Path, options: &Options, report: &mut dyn FnMut(Error)) -> Result<Names> {
+fn names_inner(
+    file: &Path,
+    options: &HardlinksOptions,
+    report: &mut dyn FnMut(Error),
+) -> Result<Names> {
     let fail = |e| Error::io(Op::Hardlinks, file, e);
     let meta = sys::Os::lstat(file).map_err(fail)?;
     match meta.ty {
@@ -217,7 +221,7 @@ fn walk(
     within: &Path,
     id: FileId,
     nlink: u64,
-    options: &Options,
+    options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Vec<PathBuf> {
     let mut builder = WalkBuilder::new(within);
@@ -297,13 +301,17 @@ impl Group {
 /// None of its own: an unreadable `dir` is reported through `report`.
 pub fn groups<P: AsRef<Path>>(
     dir: P,
-    options: &Options,
+    options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Vec<Group> {
     groups_inner(dir.as_ref(), options, report)
 }
 
-fn groups_inner(dir: &Path, options: &Options, report: &mut dyn FnMut(Error)) -> Vec<Group> {
+fn groups_inner(
+    dir: &Path,
+    options: &HardlinksOptions,
+    report: &mut dyn FnMut(Error),
+) -> Vec<Group> {
     let mut builder = WalkBuilder::new(dir);
     builder.same_file_system(true).threads(options.threads);
     if let Some(progress) = &options.progress {

@@ -66,11 +66,11 @@
 //! # Remove
 //!
 //! [`remove`] removes a link and never what it leads to; anything that is not a link is
-//! refused ([`ErrorKind::NotALink`], saying what was [`Found`]). [`RemoveMode::DryRun`]
+//! refused ([`ErrorKind::NotALink`], saying what was [`Found`]). [`ChangeMode::DryRun`]
 //! checks everything and changes nothing.
 //!
 //! ```
-//! use knot::{create, remove, CreateOptions, ErrorKind, Found, LinkType, RemoveMode};
+//! use knot::{create, remove, CreateOptions, ErrorKind, Found, LinkType, ChangeMode};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -80,7 +80,7 @@
 //! create(&link, &file, LinkType::Hardlink, &CreateOptions::default())?;
 //!
 //! // A hard link is a file with two names, not a link: refused, and left alone.
-//! let err = remove(&link, RemoveMode::Remove).unwrap_err();
+//! let err = remove(&link, ChangeMode::Change).unwrap_err();
 //! assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
 //! assert!(err.fix().is_some());
 //! assert_eq!(std::fs::read_to_string(&link)?, "kept");
@@ -89,9 +89,9 @@
 //! # if cfg!(windows) { return Ok(()); }
 //! let sym = dir.path().join("sym");
 //! create(&sym, "data.txt", LinkType::Symlink, &CreateOptions::default())?;
-//! remove(&sym, RemoveMode::DryRun)?;
+//! remove(&sym, ChangeMode::DryRun)?;
 //! assert!(sym.symlink_metadata().is_ok(), "a dry run changes nothing");
-//! let removed = remove(&sym, RemoveMode::Remove)?;
+//! let removed = remove(&sym, ChangeMode::Change)?;
 //! assert_eq!(removed.path, sym);
 //! assert_eq!(std::fs::read_to_string(&file)?, "kept");
 //! # Ok(())
@@ -155,15 +155,15 @@ pub use create::{
 pub use diagnose::link_behind_slash;
 pub use error::{Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
+/// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
+/// type, re-exported so that a caller needs no other crate to name one).
+pub use knot_reparse::Tag;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
 pub use record::Record;
-pub use remove::{RemoveMode, remove};
+pub use remove::remove;
 pub use retarget::{
     ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, convert_tree,
     retarget,
 };
 pub use scan::FileId;
 pub use scan::du;
-/// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
-/// type, re-exported so that a caller needs no other crate to name one).
-pub use knot_reparse::Tag;

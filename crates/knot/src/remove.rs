@@ -7,19 +7,10 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Found, Kind, Link};
 use crate::path::parent_dir;
+use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType};
 use crate::sys::{Backend as _, Directory as _};
 use knot_reparse::Tag;
-
-/// Whether to remove, or only to say what would be removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RemoveMode {
-    /// Remove the link.
-    Remove,
-    /// Check everything and report the link, but change nothing (the CLI's `--dry-run`).
-    DryRun,
-}
 
 /// Removes the link at `path` and returns what it was.
 ///
@@ -36,11 +27,11 @@ pub enum RemoveMode {
 /// # Platform behavior
 /// On Unix the link is removed with `unlink(2)`. A regular file with several names is a
 /// file, not a link, and is refused too.
-pub fn remove<P: AsRef<Path>>(path: P, mode: RemoveMode) -> Result<Link> {
+pub fn remove<P: AsRef<Path>>(path: P, mode: ChangeMode) -> Result<Link> {
     remove_inner(path.as_ref(), mode)
 }
 
-fn remove_inner(path: &Path, mode: RemoveMode) -> Result<Link> {
+fn remove_inner(path: &Path, mode: ChangeMode) -> Result<Link> {
     let removed = on_entry(
         path,
         Op::Remove,
@@ -77,7 +68,7 @@ pub(crate) enum Removed {
 /// Removes the link at `at`, through its held directory, and returns what it was: the
 /// checks of [`remove`], made and acted on through the same directory, so the link removed
 /// is the one in the directory that was checked, whatever has been put at its path since.
-pub(crate) fn remove_at(at: At<'_>, mode: RemoveMode, recheck: Recheck) -> Result<Removed> {
+pub(crate) fn remove_at(at: At<'_>, mode: ChangeMode, recheck: Recheck) -> Result<Removed> {
     let path = at.path;
     let link = inspect_at(at).map_err(|e| e.with_op(Op::Remove))?;
     if let Some(err) = refusal(path, &link) {
@@ -104,7 +95,7 @@ pub(crate) fn remove_at(at: At<'_>, mode: RemoveMode, recheck: Recheck) -> Resul
     if recheck == Recheck::IsBroken && at.stat().is_ok() {
         return Ok(Removed::Works(link));
     }
-    if mode == RemoveMode::Remove {
+    if mode == ChangeMode::Change {
         at.dir
             .remove_link_at(at.name, path)
             .map_err(|e| write_error(Op::Remove, path, e))?;

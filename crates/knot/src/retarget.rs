@@ -18,11 +18,14 @@ use crate::sys::At;
 use crate::sys::Directory as _;
 use crate::sys::Junctions;
 
-/// Whether to change the link, or only to check and say what would change.
+/// Whether to change links, or only to check everything and say what would change: the
+/// one dry-run switch of every operation that changes links ([`remove`](crate::remove()),
+/// [`retarget`], [`convert`], [`fix`](crate::fix::fix), [`apply`](crate::apply())); a create's
+/// dry run is [`create_dry_run`](crate::create_dry_run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ChangeMode {
-    /// Change the link.
+    /// Change the links.
     #[default]
     Change,
     /// Check everything and report the change, but change nothing (the CLI's `--dry-run`).

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::fixture::{self, Dir};
-use knot::hardlinks::{Lookup, Method, Options, names};
+use knot::hardlinks::{HardlinksOptions, Lookup, Method, names};
 use knot::scan::Progress;
 
-fn options(within: &Path, lookup: Lookup) -> Options {
-    let mut options = Options::default();
+fn options(within: &Path, lookup: Lookup) -> HardlinksOptions {
+    let mut options = HardlinksOptions::default();
     options.within = Some(within.to_path_buf());
     options.lookup = lookup;
     options
@@ -184,7 +184,12 @@ fn btrfs_names_come_from_the_ioctl_and_equal_the_walk() {
             assert_eq!(by_ioctl.nlink, 4);
         }
         // The default: the subvolume's root (or the mount), where every name is.
-        let found = names(base.join("c/h"), &Options::default(), &mut no_errors()).unwrap();
+        let found = names(
+            base.join("c/h"),
+            &HardlinksOptions::default(),
+            &mut no_errors(),
+        )
+        .unwrap();
         assert!(found.within_default);
         assert_eq!(found.within, base);
         assert_eq!(found.names.len(), 4);

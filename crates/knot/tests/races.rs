@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use knot::{
-    CreateOptions, ErrorKind, Flavour, LinkType, RemoveMode, Replace, RetargetOptions, create,
+    ChangeMode, CreateOptions, ErrorKind, Flavour, LinkType, Replace, RetargetOptions, create,
     remove, retarget,
 };
 
@@ -207,7 +207,7 @@ fn setup(dir: &Path) {
 fn rm_race(dir: &Path) {
     setup(dir);
     race(dir, ROUNDS, &["d", "t"], make_link, |p| {
-        remove(p, RemoveMode::Remove).map(|_| ())
+        remove(p, ChangeMode::Change).map(|_| ())
     });
     assert_eq!(fs::read_to_string(dir.join("d/canary")).unwrap(), "keep");
     assert_eq!(fs::read_to_string(dir.join("t")).unwrap(), "target");
@@ -640,7 +640,7 @@ fn rm_removes_the_link_it_checked_while_a_directory_is_swapped() {
     for round in 0..SWAP_ROUNDS {
         swapping.reset();
         swapping.start();
-        let removed = remove(&l, RemoveMode::Remove);
+        let removed = remove(&l, ChangeMode::Change);
         swapping.stop();
         let left = swapping.targets();
         match removed {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::fixture::Dir;
 use knot::{
-    CreateOptions, ErrorKind, Flavour, FlavourCheck, Found, Kind, LinkType, Made, Note, Op,
-    RemoveMode, Replace, Status, TargetForm, create, inspect, remove,
+    ChangeMode, CreateOptions, ErrorKind, Flavour, FlavourCheck, Found, Kind, LinkType, Made, Note,
+    Op, Replace, Status, TargetForm, create, inspect, remove,
 };
 
 fn force() -> CreateOptions {
@@ -360,7 +360,7 @@ fn link_behind_slash_names_the_link_a_trailing_slash_leads_through() {
     let mut slashed = t.join("l").into_os_string();
     slashed.push("/");
     let err =
-        knot::remove(std::path::PathBuf::from(slashed), knot::RemoveMode::Remove).unwrap_err();
+        knot::remove(std::path::PathBuf::from(slashed), knot::ChangeMode::Change).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("l") });
     assert_eq!(t.names(), ["d", "g", "l"]);
 }
@@ -459,9 +459,9 @@ fn removing_a_directory_link_keeps_the_target_contents() {
         &CreateOptions::default(),
     )
     .unwrap();
-    let removed = remove(t.join("l"), RemoveMode::Remove).unwrap();
+    let removed = remove(t.join("l"), ChangeMode::Change).unwrap();
     assert_eq!(removed.kind, Kind::Symlink);
-    remove(&j.link.path, RemoveMode::Remove).unwrap();
+    remove(&j.link.path, ChangeMode::Change).unwrap();
     assert_eq!(t.names(), ["d"]);
     assert_eq!(fs::read_to_string(t.join("d/canary")).unwrap(), "alive");
     assert_eq!(
@@ -477,7 +477,7 @@ fn remove_refuses_files_and_directories() {
     t.mkdir("d");
     fs::hard_link(t.join("f"), t.join("h")).unwrap();
     for (name, what) in [("f", Found::File), ("h", Found::File), ("d", Found::Dir)] {
-        let err = remove(t.join(name), RemoveMode::Remove).unwrap_err();
+        let err = remove(t.join(name), ChangeMode::Change).unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::NotALink { what }, "{name}");
         assert_eq!(err.op(), Op::Remove);
         assert!(err.fix().is_some());
@@ -490,7 +490,7 @@ fn remove_refuses_files_and_directories() {
 fn dry_run_removes_nothing() {
     let t = Dir::new();
     t.symlink("l", "x");
-    let link = remove(t.join("l"), RemoveMode::DryRun).unwrap();
+    let link = remove(t.join("l"), ChangeMode::DryRun).unwrap();
     assert_eq!(link.target.as_deref(), Some(Path::new("x")));
     assert_eq!(t.names(), ["l"]);
 }
@@ -516,7 +516,7 @@ fn awkward_names_round_trip() {
         );
         assert_eq!(fs::read_link(&link).unwrap().as_os_str(), name);
         assert_eq!(inspect(&link).unwrap().status, Some(Status::Loop));
-        remove(&link, RemoveMode::Remove).unwrap();
+        remove(&link, ChangeMode::Change).unwrap();
     }
     assert!(t.names().is_empty());
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::fixture::Dir;
 use knot::scan::ScanBuilder;
 use knot::{
-    CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Op, RemoveMode, Replace,
+    ChangeMode, CreateOptions, ErrorKind, Flavour, Found, Kind, LinkType, Made, Op, Replace,
     Status, create, inspect, remove,
 };
 
@@ -54,7 +54,7 @@ fn hardlink_then_show_then_rm_refuses_it() {
 
     // A hard link is a file with two names, not a link: rm refuses both names.
     for path in [t.join("l"), f.clone()] {
-        let err = remove(&path, RemoveMode::Remove).unwrap_err();
+        let err = remove(&path, ChangeMode::Change).unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
     }
     assert_eq!(fs::read_to_string(t.join("l")).unwrap(), "data");
@@ -116,7 +116,7 @@ fn long_paths_and_unicode_names() {
     let shown = inspect(&link).unwrap();
     assert_eq!(shown.path, link);
     assert_eq!(shown.kind, Kind::Hardlink);
-    let err = remove(&deep, RemoveMode::Remove).unwrap_err();
+    let err = remove(&deep, ChangeMode::Change).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::Dir });
 }
 
@@ -130,7 +130,7 @@ fn show_plain_files_and_directories() {
     assert_eq!((d.kind, d.dir), (Kind::Dir, Some(true)));
     let err = inspect(t.join("missing")).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::NotFound);
-    let err = remove(t.join("missing"), RemoveMode::Remove).unwrap_err();
+    let err = remove(t.join("missing"), ChangeMode::Change).unwrap_err();
     assert_eq!((err.op(), err.kind()), (Op::Remove, &ErrorKind::NotFound));
 }
 
@@ -155,7 +155,7 @@ fn junction_made_and_removed_or_refused_cleanly() {
             assert_eq!(link.print_name, Some(full(&target).into_os_string()));
             // The read-back compared these bytes with the ones written.
             assert!(link.reparse_data.is_some_and(|raw| raw.len() > 16));
-            let removed = remove(t.join("j"), RemoveMode::Remove).unwrap();
+            let removed = remove(t.join("j"), ChangeMode::Change).unwrap();
             assert_eq!(removed.kind, Kind::Junction);
             assert_eq!(fs::read_to_string(target.join("canary")).unwrap(), "alive");
         }
@@ -248,7 +248,7 @@ fn symlink_made_refused_or_caught_by_the_read_back() {
                 assert_eq!(link.dir, Some(dir), "the flavour follows the target");
                 assert_eq!(link.status, Some(Status::Ok));
                 assert_eq!(link.tag, Some(0xA000_000C));
-                remove(t.join(name), RemoveMode::Remove).unwrap();
+                remove(t.join(name), ChangeMode::Change).unwrap();
             }
             Err(err) => {
                 note(&format!(
@@ -316,7 +316,7 @@ fn drive_relative_targets_are_stored_in_full() {
         Ok(made) => {
             assert_eq!(made.link.target.as_deref(), Some(want.as_path()));
             assert_eq!(made.link.relative, Some(false));
-            remove(t.join("l"), RemoveMode::Remove).unwrap();
+            remove(t.join("l"), ChangeMode::Change).unwrap();
         }
         Err(err) => {
             note(&format!(

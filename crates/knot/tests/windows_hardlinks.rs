@@ -6,7 +6,7 @@
 use std::fs;
 
 use crate::fixture::Dir;
-use knot::hardlinks::{Lookup, Method, Options, names};
+use knot::hardlinks::{HardlinksOptions, Lookup, Method, names};
 
 #[test]
 fn names_by_find_first_file_name_or_the_walk() {
@@ -16,7 +16,7 @@ fn names_by_find_first_file_name_or_the_walk() {
     fs::write(root.join("a\\f"), "data").unwrap();
     fs::hard_link(root.join("a\\f"), root.join("a\\b\\g")).unwrap();
     fs::hard_link(root.join("a\\f"), root.join("h")).unwrap();
-    let mut options = Options::default();
+    let mut options = HardlinksOptions::default();
     options.within = Some(root.join("a"));
     let found = names(root.join("a\\f"), &options, &mut |e| panic!("{e}")).unwrap();
     eprintln!(

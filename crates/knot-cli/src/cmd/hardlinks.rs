@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
-use knot::hardlinks::{Group, Names, Options};
+use knot::hardlinks::{Group, HardlinksOptions, Names};
 use knot::scan::Progress;
 
 use crate::cmd::{Decide, Run};
@@ -69,14 +69,14 @@ enum Mode {
 #[derive(Debug)]
 pub struct HardlinksSettings {
     mode: Mode,
-    options: Options,
+    options: HardlinksOptions,
     format: Format,
 }
 
 impl Decide for HardlinksArgs {
     type Settings = HardlinksSettings;
     fn decide(self) -> HardlinksSettings {
-        let mut options = Options::default();
+        let mut options = HardlinksOptions::default();
         options.within = self.within;
         options.threads = self.threads.count();
         let mode = match self.groups {
@@ -191,7 +191,7 @@ fn with_progress(
     hardlinks: &HardlinksSettings,
     context: &Context,
     render: fn(&Progress) -> String,
-) -> (Options, Option<ProgressLine>) {
+) -> (HardlinksOptions, Option<ProgressLine>) {
     let counters = Progress::new();
     let mut options = hardlinks.options.clone();
     options.progress = Some(Arc::clone(&counters));

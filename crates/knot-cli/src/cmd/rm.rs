@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use knot::RemoveMode;
+use knot::ChangeMode;
 
 use crate::args::{Format, FormatArgs, path_arg};
 use crate::cmd::{Decide, Run};
@@ -28,7 +28,7 @@ pub struct RmArgs {
 #[derive(Debug)]
 pub struct RmSettings {
     pub paths: Vec<PathBuf>,
-    pub mode: RemoveMode,
+    pub mode: ChangeMode,
     pub format: Format,
 }
 
@@ -38,9 +38,9 @@ impl Decide for RmArgs {
         RmSettings {
             paths: self.paths,
             mode: if self.dry_run {
-                RemoveMode::DryRun
+                ChangeMode::DryRun
             } else {
-                RemoveMode::Remove
+                ChangeMode::Change
             },
             format: self.format.format(),
         }
@@ -54,7 +54,7 @@ impl Run for RmSettings {
         for path in &self.paths {
             match knot::remove(path, mode) {
                 Ok(link) if format == Format::Human => {
-                    let verb = if mode == RemoveMode::DryRun {
+                    let verb = if mode == ChangeMode::DryRun {
                         "would remove"
                     } else {
                         "removed"

@@ -12,7 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use knot::scan::{Detail, ScanBuilder};
-use knot::{ChangeMode, CreateOptions, Kind, Link, LinkType, RemoveMode};
+use knot::{ChangeMode, CreateOptions, Kind, Link, LinkType};
 
 use crate::args::Format;
 use crate::cmd::create::CreateSettings;
@@ -156,7 +156,7 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
         }),
         (None, true, _) => Command::Rm(RmSettings {
             paths: vec![first],
-            mode: RemoveMode::Remove,
+            mode: ChangeMode::Change,
             format: Format::Human,
         }),
         (None, false, true) => Command::Scan(ScanSettings::sorted(vec![first])),
