@@ -359,7 +359,7 @@ pub struct Link {
     /// Whether the target can be reached.
     pub status: Option<Status>,
     /// The reparse tag, for reparse points.
-    pub tag: Option<u32>,
+    pub tag: Option<Tag>,
     /// The reparse point's substitute name (the path Windows follows).
     pub substitute_name: Option<OsString>,
     /// The reparse point's print name (the path Windows shows).

@@ -81,7 +81,7 @@ impl From<&Link> for Record {
             relative: link.relative,
             resolved: link.resolved.clone(),
             status: link.status,
-            tag: link.tag,
+            tag: link.tag.map(|tag| tag.0),
             substitute_name: link.substitute_name.clone(),
             print_name: link.print_name.clone(),
             nlink: link.nlink,
@@ -275,7 +275,7 @@ mod tests {
         link.relative = Some(false);
         link.resolved = Some("/mnt/c/data".into());
         link.status = Some(Status::Ok);
-        link.tag = Some(0xa000_0003);
+        link.tag = Some(knot_reparse::Tag(0xa000_0003));
         link.substitute_name = Some(r"\??\C:\data".into());
         link.print_name = Some(r"C:\data".into());
         link.nlink = Some(1);

@@ -110,7 +110,7 @@ fn refusal(path: &Path, link: &Link) -> Option<Error> {
         // A reparse point is a link only when its tag says it stands for another name
         // (the name-surrogate bit, MS-FSCC 2.1.2.1): removing a WOF-compressed, deduplicated
         // or cloud file would lose its data.
-        Kind::Reparse(_) if link.tag.is_some_and(|tag| Tag(tag).is_name_surrogate()) => None,
+        Kind::Reparse(_) if link.tag.is_some_and(Tag::is_name_surrogate) => None,
         Kind::Reparse(_) => Some(Found::ReparseFile),
         Kind::File | Kind::Hardlink => Some(Found::File),
         Kind::Dir => Some(Found::Dir),

@@ -148,7 +148,7 @@ fn junction_made_and_removed_or_refused_cleanly() {
             assert_eq!(link.target.as_deref(), Some(full(&target).as_path()));
             assert_eq!((link.relative, link.dir), (Some(false), Some(true)));
             assert_eq!(link.status, Some(Status::Ok));
-            assert_eq!(link.tag, Some(0xA000_0003));
+            assert_eq!(link.tag, Some(knot::Tag(0xA000_0003)));
             let mut substitute = std::ffi::OsString::from(r"\??\");
             substitute.push(full(&target));
             assert_eq!(link.substitute_name, Some(substitute));
@@ -247,7 +247,7 @@ fn symlink_made_refused_or_caught_by_the_read_back() {
                 assert_eq!(link.relative, Some(true));
                 assert_eq!(link.dir, Some(dir), "the flavour follows the target");
                 assert_eq!(link.status, Some(Status::Ok));
-                assert_eq!(link.tag, Some(0xA000_000C));
+                assert_eq!(link.tag, Some(knot::Tag(0xA000_000C)));
                 remove(t.join(name), ChangeMode::Change).unwrap();
             }
             Err(err) => {

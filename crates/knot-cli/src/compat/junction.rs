@@ -406,7 +406,7 @@ mod tests {
     /// A reparse point of `tag` at `path`, as a scan of an NTFS volume records it.
     fn reparse(path: &str, kind: Kind, tag: u32) -> Link {
         let mut link = Link::new(PathBuf::from(path), kind);
-        link.tag = Some(tag);
+        link.tag = Some(knot::Tag(tag));
         link
     }
 

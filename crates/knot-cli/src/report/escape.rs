@@ -45,7 +45,7 @@ pub fn stored_name<'a>(link: &Link, name: &'a OsStr) -> Cow<'a, str> {
     // A WSL symlink stores a Unix path, where a backslash is part of a name.
     if link
         .tag
-        .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK.0)
+        .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK)
     {
         Cow::Owned(escape_text(name.as_encoded_bytes()))
     } else {
@@ -100,9 +100,9 @@ mod tests {
         let mut link = Link::new("l".into(), knot::Kind::Symlink);
         let name = OsStr::new("a\\b");
         assert_eq!(stored_name(&link, name), "a\\\\b");
-        link.tag = Some(knot_reparse::Tag::SYMLINK.0);
+        link.tag = Some(knot_reparse::Tag::SYMLINK);
         assert_eq!(stored_name(&link, name), "a\\b");
-        link.tag = Some(knot_reparse::Tag::LX_SYMLINK.0);
+        link.tag = Some(knot_reparse::Tag::LX_SYMLINK);
         assert_eq!(stored_name(&link, name), "a\\\\b");
     }
 

@@ -566,7 +566,7 @@ impl Stored {
             link.dir = self.dir;
         }
         if let Some(reparse) = self.reparse {
-            link.tag = Some(reparse.tag);
+            link.tag = Some(Tag(reparse.tag));
             link.substitute_name = reparse.substitute_name;
             link.print_name = reparse.print_name;
             link.reparse_data = Some(reparse.raw);
