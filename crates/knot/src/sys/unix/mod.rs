@@ -22,7 +22,7 @@ use stat::meta as dir_meta;
 #[cfg(target_os = "linux")]
 mod ntfs3g;
 #[cfg(not(target_os = "linux"))]
-#[path = "unix/ntfs3g_absent.rs"]
+#[path = "ntfs3g_absent.rs"]
 mod ntfs3g;
 // Removing and replacing links through their parent directory.
 mod entry;
