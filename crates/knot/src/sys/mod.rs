@@ -68,7 +68,7 @@ use std::io;
 
 pub(crate) use crate::path::DotDot;
 
-/// The backend contract: what every platform's backend (unix.rs, windows/, unsupported.rs)
+/// The backend contract: what every platform's backend (unix/, windows/, unsupported.rs)
 /// provides, listed and documented once, here. Each backend implements it for its own
 /// [`Os`]; where a backend has nothing to say (no privilege errors off Windows, no kernel
 /// file systems off Linux), the default answers, so no backend carries a stub.
