@@ -420,7 +420,7 @@ impl Work {
             Want::Symlink => {
                 found.kind == Kind::Symlink
                     && found.target.as_deref() == Some(stored)
-                    && (!flavour_matters || dir.is_none() || found.dir == dir)
+                    && (!flavour_matters || dir.is_none() || found.dir == dir.map(Flavour::of))
             }
             Want::Junction => {
                 let kind = match place.junctions() {

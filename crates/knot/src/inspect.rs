@@ -7,7 +7,7 @@ use crate::diagnose::lookup_error;
 #[cfg(doc)]
 use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
-use crate::link::{Kind, Link, Status};
+use crate::link::{Flavour, Kind, Link, Status};
 use crate::resolve::{canonical, resolve_dangling};
 use crate::sys::{self, At, FileType, Leads};
 use crate::sys::{Backend as _, Directory as _};
@@ -147,7 +147,7 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
         }
         FileType::Dir => {
             let mut link = Link::new(path.to_path_buf(), Kind::Dir);
-            link.dir = Some(true);
+            link.dir = Some(Flavour::Dir);
             link
         }
         FileType::File => {
@@ -157,7 +157,7 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
                 Kind::File
             };
             let mut link = Link::new(path.to_path_buf(), kind);
-            link.dir = Some(false);
+            link.dir = Some(Flavour::File);
             link
         }
         FileType::Other => {
@@ -184,7 +184,7 @@ fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
         Ok(meta) => {
             link.status = Some(Status::Ok);
             // A Windows link's own flavour, where it has one, stands.
-            link.dir = link.dir.or(Some(meta.ty == FileType::Dir));
+            link.dir = link.dir.or(Some(Flavour::of(meta.ty == FileType::Dir)));
             link.resolved = resolved.ok();
             if meta.ty == FileType::Other {
                 link.special = sys::Os::special(&at, true);

@@ -328,6 +328,16 @@ pub enum Flavour {
 }
 
 impl Flavour {
+    /// [`Flavour::Dir`] for a directory, else [`Flavour::File`].
+    pub fn of(is_dir: bool) -> Flavour {
+        if is_dir { Flavour::Dir } else { Flavour::File }
+    }
+
+    /// Whether it is [`Flavour::Dir`].
+    pub fn is_dir(self) -> bool {
+        self == Flavour::Dir
+    }
+
     /// `"file"` or `"dir"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -345,9 +355,9 @@ pub struct Link {
     pub path: PathBuf,
     /// What it is.
     pub kind: Kind,
-    /// Whether it is (or, for a link, leads to) a directory. For a Windows symlink: its
-    /// flavour. `None` for a dangling Unix symlink.
-    pub dir: Option<bool>,
+    /// Whether it is (or, for a link, leads to) a directory ([`Flavour::Dir`]) or not. For
+    /// a Windows symlink or junction: its own flavour. `None` for a dangling Unix symlink.
+    pub dir: Option<Flavour>,
     /// The target exactly as stored in the link.
     pub target: Option<PathBuf>,
     /// Whether the stored target is relative (resolved against the link's parent).

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Link, Status};
+use crate::{Flavour, Link, Status};
 
 /// The JSON record of one link, as `show --json`, `scan --json` and `rm --dry-run --json`
 /// print it.
@@ -76,7 +76,7 @@ impl From<&Link> for Record {
         Record {
             path: link.path.clone(),
             kind: link.kind.name().to_owned(),
-            dir: link.dir,
+            dir: link.dir.map(Flavour::is_dir),
             target: link.target.clone(),
             relative: link.relative,
             resolved: link.resolved.clone(),
@@ -270,7 +270,7 @@ mod tests {
 
     fn full(path: &str) -> Record {
         let mut link = Link::new(path.into(), Kind::Junction);
-        link.dir = Some(true);
+        link.dir = Some(Flavour::Dir);
         link.target = Some(r"C:\data".into());
         link.relative = Some(false);
         link.resolved = Some("/mnt/c/data".into());

@@ -329,7 +329,6 @@ fn link_type(before: &Link, link: &Path, op: Op) -> Result<LinkType> {
 /// The link's own flavour, kept (Windows and NTFS read it).
 fn flavour_of(link: &Link) -> Option<Flavour> {
     link.dir
-        .map(|dir| if dir { Flavour::Dir } else { Flavour::File })
 }
 
 /// The drive letter of a link's absolute reparse target (`\??\D:\...`), so a retarget on

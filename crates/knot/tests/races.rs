@@ -264,7 +264,7 @@ fn retarget_race(dir: &Path, rounds: u64) {
     fs::create_dir(dir.join("e")).unwrap();
     let e = dir.join("e");
     race(dir, rounds, &["d", "e", "t"], make_link, |p| {
-        let new_target = if knot::inspect(p)?.dir == Some(true) {
+        let new_target = if knot::inspect(p)?.dir.map(knot::Flavour::is_dir) == Some(true) {
             e.clone()
         } else {
             "d/canary".into()

@@ -217,8 +217,8 @@ fn report_created(
         Made::Junction => "junction",
         Made::Hardlink => "hard link",
         _ => match (asked, link.dir) {
-            (LinkType::Best, Some(true)) => "directory symlink",
-            (LinkType::Best, Some(false)) => "file symlink",
+            (LinkType::Best, Some(knot::Flavour::Dir)) => "directory symlink",
+            (LinkType::Best, Some(knot::Flavour::File)) => "file symlink",
             _ => "symlink",
         },
     };

@@ -71,9 +71,9 @@ pub fn human(link: &Link) -> String {
         && let Some(dir) = link.dir
     {
         let what = match (dir, link.special) {
-            (true, _) => "a directory".to_owned(),
-            (false, Some(special)) => format!("a {}", special.name()),
-            (false, None) => "a file".to_owned(),
+            (knot::Flavour::Dir, _) => "a directory".to_owned(),
+            (knot::Flavour::File, Some(special)) => format!("a {}", special.name()),
+            (knot::Flavour::File, None) => "a file".to_owned(),
         };
         field("leads to", what);
     }

@@ -180,9 +180,11 @@ impl Planned<'_> {
                 // reads it), else what the target is, and nothing for a dangling link.
                 let mut new = Link::new(path, self.made_kind());
                 new.dir = if self.plan.place.flavour_matters() {
-                    Some(self.plan.flavour == Flavour::Dir)
+                    Some(self.plan.flavour)
                 } else {
-                    self.probe.target_meta.map(|m| m.ty == FileType::Dir)
+                    self.probe
+                        .target_meta
+                        .map(|m| Flavour::of(m.ty == FileType::Dir))
                 };
                 let mut link = self.preview(&new)?;
                 link.nlink = Some(1);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use super::{Detail, Entry, WalkState};
 use crate::error::{Error, Op, Result};
-use crate::link::{Kind, Link, Status};
+use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::parent_dir;
 use crate::resolve::resolve_target;
 use crate::sys::{At, Dir, FileType, Leads, Meta};
@@ -86,7 +86,7 @@ impl Filter for LinkFilter {
         match entry.file_type() {
             FileType::Dir if self.report_dirs => {
                 let mut link = Link::new(entry.path().to_path_buf(), Kind::Dir);
-                link.dir = Some(true);
+                link.dir = Some(Flavour::Dir);
                 next_of(sink.send(Ok(Entry { link, depth })), Next::Descend)
             }
             FileType::Dir => Next::Descend,
@@ -99,7 +99,7 @@ impl Filter for LinkFilter {
                         return Next::Skip;
                     }
                     let mut link = Link::new(entry.path().to_path_buf(), Kind::Hardlink);
-                    link.dir = Some(false);
+                    link.dir = Some(Flavour::File);
                     link.nlink = Some(meta.nlink);
                     next_of(sink.send(Ok(Entry { link, depth })), Next::Skip)
                 }
@@ -199,7 +199,7 @@ impl LinkFilter {
                     leads_to_dir = (is_dir && unfollowed.is_none()).then(|| FileId::of(&meta));
                     link.status = Some(Status::Ok);
                     if link.dir.is_none() {
-                        link.dir = Some(is_dir);
+                        link.dir = Some(Flavour::of(is_dir));
                     }
                 }
                 // A system's "loop" may be a chain that is only too long.

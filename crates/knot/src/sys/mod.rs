@@ -563,7 +563,7 @@ impl Stored {
     pub(crate) fn fill(self, link: &mut Link) -> Option<Leads> {
         link.kind = self.kind;
         if self.dir.is_some() {
-            link.dir = self.dir;
+            link.dir = self.dir.map(Flavour::of);
         }
         if let Some(reparse) = self.reparse {
             link.tag = Some(Tag(reparse.tag));
@@ -609,7 +609,7 @@ pub(crate) struct ReparseData {
 /// Fills in `link`'s record from a reparse buffer knot would write (a dry run's preview):
 /// kind, names, tag, target, as a read of the link would give them.
 pub(crate) fn fill_reparse(link: &mut Link, raw: Vec<u8>) {
-    let _ = reparse::record(raw, link.dir, None).fill(link);
+    let _ = reparse::record(raw, link.dir.map(Flavour::is_dir), None).fill(link);
 }
 
 // knot's kind for a reparse point, for the backends.
