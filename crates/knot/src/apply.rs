@@ -41,7 +41,6 @@ use crate::sys::{Backend as _, Directory as _};
 
 /// Options for [`apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct ApplyOptions {
     /// Make the links, or only check and say what would be done (the CLI's `--dry-run`).
     pub mode: ChangeMode,

@@ -310,7 +310,6 @@ pub enum Repair {
 
 /// Options for [`fix`].
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct FixOptions {
     /// The repair.
     pub repair: Repair,

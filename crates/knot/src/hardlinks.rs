@@ -62,7 +62,6 @@ pub enum Lookup {
 
 /// Options of [`names`] and [`groups`].
 #[derive(Clone, Debug, Default)]
-#[non_exhaustive]
 pub struct HardlinksOptions {
     /// Where to look: only names inside this directory are reported. `None`: the root of
     /// the file's file system (for [`names`]; [`groups`] takes its directory).

@@ -34,7 +34,6 @@ pub enum ChangeMode {
 
 /// Options for [`retarget`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct RetargetOptions {
     /// Change, or only check.
     pub mode: ChangeMode,
@@ -131,7 +130,6 @@ pub enum ConvertTo {
 
 /// Options for [`convert`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct ConvertOptions {
     /// Change, or only check.
     pub mode: ChangeMode,
