@@ -151,16 +151,20 @@ fn a_dry_run_checks_and_changes_nothing() {
     let (_dir, r) = root();
     fs::create_dir(r.join("d")).unwrap();
     symlink(r.join("d"), r.join("l")).unwrap();
-    let mut options = ConvertOptions::default();
-    options.mode = ChangeMode::DryRun;
+    let options = ConvertOptions {
+        mode: ChangeMode::DryRun,
+        ..ConvertOptions::default()
+    };
     let done = convert(r.join("l"), ConvertTo::Relative, &options).unwrap();
     assert!(done.changed);
     assert_eq!(done.after.target.as_deref(), Some(Path::new("d")));
     assert_eq!(done.after.relative, Some(true));
     assert_eq!(done.after.resolved, Some(r.join("d")));
     assert_eq!(text(&r.join("l")), r.join("d"), "nothing changed");
-    let mut options = RetargetOptions::default();
-    options.mode = ChangeMode::DryRun;
+    let options = RetargetOptions {
+        mode: ChangeMode::DryRun,
+        ..RetargetOptions::default()
+    };
     let done = retarget(r.join("l"), "elsewhere", &options).unwrap();
     assert_eq!(done.after.status, Some(Status::Dangling));
     assert_eq!(text(&r.join("l")), r.join("d"), "nothing changed");

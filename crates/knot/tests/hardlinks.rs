@@ -11,10 +11,11 @@ use knot::hardlinks::{HardlinksOptions, Lookup, Method, names};
 use knot::scan::Progress;
 
 fn options(within: &Path, lookup: Lookup) -> HardlinksOptions {
-    let mut options = HardlinksOptions::default();
-    options.within = Some(within.to_path_buf());
-    options.lookup = lookup;
-    options
+    HardlinksOptions {
+        within: Some(within.to_path_buf()),
+        lookup,
+        ..HardlinksOptions::default()
+    }
 }
 
 fn no_errors() -> impl FnMut(knot::Error) {

@@ -754,8 +754,10 @@ fn apply_of_a_path_named_twice_never_loses_the_link() {
     let records: Vec<_> = (0..APPLY_LINKS * 4)
         .flat_map(|i| [record(&format!("l{i}"), "a"), record(&format!("l{i}"), "b")])
         .collect();
-    let mut options = knot::ApplyOptions::default();
-    options.threads = 2;
+    let options = knot::ApplyOptions {
+        threads: 2,
+        ..knot::ApplyOptions::default()
+    };
     for round in 0..APPLY_ROUNDS / 3 {
         let root = dir.path().join(format!("r{round}"));
         let mut made = vec![false; records.len() / 2];

@@ -16,8 +16,10 @@ fn names_by_find_first_file_name_or_the_walk() {
     fs::write(root.join("a\\f"), "data").unwrap();
     fs::hard_link(root.join("a\\f"), root.join("a\\b\\g")).unwrap();
     fs::hard_link(root.join("a\\f"), root.join("h")).unwrap();
-    let mut options = HardlinksOptions::default();
-    options.within = Some(root.join("a"));
+    let options = HardlinksOptions {
+        within: Some(root.join("a")),
+        ..HardlinksOptions::default()
+    };
     let found = names(root.join("a\\f"), &options, &mut |e| panic!("{e}")).unwrap();
     eprintln!(
         "knot hardlinks ran by {} ({})",
@@ -32,8 +34,11 @@ fn names_by_find_first_file_name_or_the_walk() {
     assert_eq!(found.names, [root.join("a\\b\\g"), root.join("a\\f")]);
     assert_eq!(found.outside(), 1);
     // The walk gives the same names, whatever the system has.
-    options.lookup = Lookup::Walk;
-    let walked = names(root.join("a\\f"), &options, &mut |e| panic!("{e}")).unwrap();
+    let walk = HardlinksOptions {
+        lookup: Lookup::Walk,
+        ..options.clone()
+    };
+    let walked = names(root.join("a\\f"), &walk, &mut |e| panic!("{e}")).unwrap();
     assert_eq!(walked.method, Method::Walk);
     assert_eq!(walked.names, found.names);
     // A directory is refused.

@@ -78,14 +78,15 @@ impl Decide for ApplyArgs {
             },
             None => PathBuf::from("."),
         });
-        let mut options = ApplyOptions::default();
-        options.mode = if self.dry_run {
-            ChangeMode::DryRun
-        } else {
-            ChangeMode::Change
+        let options = ApplyOptions {
+            mode: if self.dry_run {
+                ChangeMode::DryRun
+            } else {
+                ChangeMode::Change
+            },
+            drive: self.drive.drive,
+            threads: self.threads.count(),
         };
-        options.drive = self.drive.drive;
-        options.threads = self.threads.count();
         ApplySettings {
             manifest,
             root,

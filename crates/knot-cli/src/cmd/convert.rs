@@ -68,9 +68,10 @@ impl Decide for ConvertArgs {
         } else {
             ConvertTo::Junction
         };
-        let mut options = ConvertOptions::default();
-        options.mode = self.change.mode();
-        options.drive = self.drive.drive;
+        let options = ConvertOptions {
+            mode: self.change.mode(),
+            drive: self.drive.drive,
+        };
         ConvertSettings {
             paths: self.paths,
             to,

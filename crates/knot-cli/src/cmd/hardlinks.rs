@@ -76,9 +76,11 @@ pub struct HardlinksSettings {
 impl Decide for HardlinksArgs {
     type Settings = HardlinksSettings;
     fn decide(self) -> HardlinksSettings {
-        let mut options = HardlinksOptions::default();
-        options.within = self.within;
-        options.threads = self.threads.count();
+        let options = HardlinksOptions {
+            within: self.within,
+            threads: self.threads.count(),
+            ..HardlinksOptions::default()
+        };
         let mode = match self.groups {
             Some(dir) => Mode::Groups(dir),
             None => Mode::Names(self.files),

@@ -39,9 +39,10 @@ pub struct RetargetSettings {
 impl Decide for RetargetArgs {
     type Settings = RetargetSettings;
     fn decide(self) -> RetargetSettings {
-        let mut options = RetargetOptions::default();
-        options.mode = self.change.mode();
-        options.drive = self.drive.drive;
+        let options = RetargetOptions {
+            mode: self.change.mode(),
+            drive: self.drive.drive,
+        };
         RetargetSettings {
             link: self.link,
             target: self.target,
