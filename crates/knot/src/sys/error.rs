@@ -145,7 +145,6 @@ impl Error {
 
     /// Whether the operation may succeed if tried again: the entry changed while knot
     /// worked, and knot changed nothing.
-    #[allow(dead_code, reason = "for the commands that retry (fix, apply)")]
     pub(crate) fn is_retryable(&self) -> bool {
         matches!(self, Error::Replaced | Error::KeptChanging)
     }
