@@ -618,6 +618,7 @@ mod tests {
         let race = |sys: SysError| Error::io(Op::Remove, Path::new("p"), sys.into());
         assert!(race(SysError::Replaced).is_retryable());
         assert!(race(SysError::KeptChanging).is_retryable());
+        assert!(race(SysError::KeptChangingWhileRead).is_retryable());
         assert!(!race(SysError::NoJunctions).is_retryable());
         let denied = io::Error::from(io::ErrorKind::PermissionDenied);
         let err = Error::io(Op::Remove, Path::new("p"), denied);
