@@ -374,14 +374,25 @@ impl Error {
     fn cause(&self) -> String {
         let target = || quote_lossy(self.target.as_deref().unwrap_or(Path::new("")));
         let system = |none: &str| self.source.as_ref().map_or(none.into(), |e| e.to_string());
+        let looked_for = || {
+            self.looked_for
+                .as_deref()
+                .map(|p| format!(" (looked for {})", quote_lossy(p)))
+                .unwrap_or_default()
+        };
         match &self.kind {
             ErrorKind::LinkExists => "it already exists".into(),
             ErrorKind::ArgumentsSwapped => {
                 format!("it exists, and the target {} does not", target())
             }
             ErrorKind::WouldReplaceReal { what } => format!("it is a {what}, not a link"),
-            ErrorKind::TargetMissing => format!("the target {} does not exist", target()),
-            ErrorKind::TargetUnreadable => format!("cannot read the target {}", target()),
+            ErrorKind::TargetMissing => {
+                format!("the target {} does not exist{}", target(), looked_for())
+            }
+            ErrorKind::TargetUnreadable => match &self.source {
+                Some(e) => format!("cannot read the target {}: {e}", target()),
+                None => format!("cannot read the target {}", target()),
+            },
             ErrorKind::TargetNotDirectory => format!("the target {} is not a directory", target()),
             ErrorKind::TargetIsDirectory => format!("the target {} is a directory", target()),
             ErrorKind::TargetIsDirectoryLink => {
@@ -391,8 +402,9 @@ impl Error {
                 format!("the target {} is a {}", target(), flavour_word(*found))
             }
             ErrorKind::FlavourNeeded => format!(
-                "the target {} does not exist, and the flavour is not given",
-                target()
+                "the target {} does not exist{}, and the flavour is not given",
+                target(),
+                looked_for()
             ),
             ErrorKind::CrossDevice => format!("the target {} is on another file system", target()),
             ErrorKind::PrivilegeNeeded => "Windows lets only administrators create symbolic \
