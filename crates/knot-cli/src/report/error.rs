@@ -1,5 +1,10 @@
-//! The error line, "PROGRAM: cannot OP 'PATH': CAUSE", and knot's hints after it; and
-//! the run's "errored" flag (ripgrep's `messages.rs`): [`fail`] reports an error, under
+//! The error line, "PROGRAM: cannot OP 'PATH': CAUSE", and knot's hints after it. The
+//! causes and hints are worded here, from `knot::Error`'s kind and payloads: the library's
+//! own `Display` is neutral and names no command or flag (as walkdir's), and every word a
+//! user reads is the CLI's. The mklink and junction front ends take [`cause`] and [`fix`]
+//! from here where they have no words of their own.
+//!
+//! Also the run's "errored" flag (ripgrep's `messages.rs`): [`fail`] reports an error, under
 //! the progress line, and marks the run failed, so `main` ends it with exit 1 however
 //! many threads met errors.
 
