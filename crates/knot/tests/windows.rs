@@ -212,7 +212,7 @@ fn network_dir(name: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// A junction cannot lead to a network drive: refused, with its own kind and fix, before
+/// A junction cannot lead to a network drive: refused, with its own kind, before
 /// anything is made.
 #[test]
 fn junction_to_a_network_drive_is_refused() {
