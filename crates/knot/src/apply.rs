@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, plan_at};
-use crate::error::{Error, ErrorKind, Op, Result};
+use crate::error::{BadRecord, Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
 use crate::record::Record;
@@ -571,30 +571,24 @@ impl Work {
 /// The kind a record asks for, and its target as stored; a record without them is refused
 /// with the reason, named by its path `link`.
 fn asked_of<'r>(record: &'r Record, link: &Path) -> Result<(Want, &'r Path)> {
-    let bad = |path: &Path, why: String| Error::new(Op::Apply, path, ErrorKind::BadRecord { why });
+    let bad = |why: BadRecord| Error::new(Op::Apply, link, ErrorKind::BadRecord { why });
     let want = match record.kind.parse::<Kind>() {
         Ok(Kind::Symlink) => Want::Symlink,
         Ok(Kind::Junction) => Want::Junction,
         Ok(Kind::Hardlink) => Want::Hardlink,
         _ => {
-            return Err(bad(
-                link,
-                format!(
-                    "is of kind '{}', which knot cannot recreate (only symlink, junction \
-                         and hardlink)",
-                    crate::escape::escape(record.kind.as_ref())
-                ),
-            ));
+            return Err(bad(BadRecord::KindNotMade {
+                kind: record.kind.to_string(),
+            }));
         }
     };
     let Some(stored) = record.target.as_deref() else {
-        let why = match want {
-            Want::Hardlink => "has no target: a hard link is made again from another \
-                    name of the file, given as its target"
-                .to_owned(),
-            _ => "has no target".to_owned(),
+        let kind = match want {
+            Want::Symlink => Kind::Symlink,
+            Want::Junction => Kind::Junction,
+            Want::Hardlink => Kind::Hardlink,
         };
-        return Err(bad(link, why));
+        return Err(bad(BadRecord::NoTarget { kind }));
     };
     Ok((want, stored))
 }

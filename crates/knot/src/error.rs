@@ -1,12 +1,14 @@
-//! Errors that name the operation, the paths, the cause and, where one is known, the fix
-//! (DESIGN.md promise 7). Shaped like walkdir's `Error`: accessors, a `source`, and a
-//! conversion into `io::Error`.
+//! Errors that name the operation, the paths and the cause, as typed values (DESIGN.md
+//! promise 7). Shaped like walkdir's `Error`: accessors, a `source`, a neutral `Display`
+//! that names no command or flag of a front end, and a conversion into `io::Error`. The
+//! words a person reads, causes and fixes, belong to the front end (the knot command
+//! line words them from [`Error::kind`]).
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::link::{Flavour, Found};
+use crate::link::{Flavour, Found, Kind};
 
 /// A `Result` whose error is knot's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -116,7 +118,8 @@ pub enum ErrorKind {
     },
     /// The path does not exist.
     NotFound,
-    /// The link was made, but reading it back did not give what was asked.
+    /// The link was made, but reading it back did not give what was asked: both as the
+    /// read-back check renders them (a quoted target, or what stands there instead).
     ReadBack {
         /// What was asked for.
         expected: String,
@@ -125,7 +128,10 @@ pub enum ErrorKind {
     },
     /// This platform or file system cannot do the operation.
     Unsupported {
-        /// Why, in a few words.
+        /// Why, in a few words: the message of the platform layer's own typed refusal (a
+        /// target Windows could not follow or store, a volume with no junctions), or of
+        /// the system's `Unsupported` error. It stays text because the refusal's reason is
+        /// the platform's to word, with the paths it names; its kind is this variant.
         why: String,
     },
     /// The link path has no final name (`/`, `..`).
@@ -196,8 +202,8 @@ pub enum ErrorKind {
     },
     /// A manifest's record asks for what cannot be made.
     BadRecord {
-        /// Why, as a phrase after "the record".
-        why: String,
+        /// Why.
+        why: BadRecord,
     },
     /// [`hardlinks::names`](crate::hardlinks::names) (`knot hardlinks`) of a directory:
     /// a directory has one name (its `.` and `..` entries are not others).
@@ -335,9 +341,39 @@ impl Error {
         self.source.as_ref()
     }
 
-    /// The cause, as a phrase that follows "cannot {op} 'path': ".
-    pub fn cause(&self) -> String {
+    /// Whether the operation may succeed if tried again: the entry changed while knot
+    /// worked on it (it was replaced, or kept changing on every try), and knot left it as
+    /// it was. Any other error is a failure that a second try would meet again.
+    pub fn is_retryable(&self) -> bool {
+        self.source
+            .as_ref()
+            .and_then(crate::sys::error::of)
+            .is_some_and(crate::sys::error::Error::is_retryable)
+    }
+
+    /// The error as an `io::Error` whose message is this error's and whose kind is the
+    /// underlying system error's, else the nearest to [`Error::kind`]
+    /// (`AlreadyExists`, `NotFound`, `CrossesDevices`, `Unsupported`, else `Other`).
+    pub fn into_io_error(self) -> io::Error {
+        let kind = match (&self.kind, &self.source) {
+            (_, Some(e)) => e.kind(),
+            (ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped, None) => {
+                io::ErrorKind::AlreadyExists
+            }
+            (ErrorKind::TargetMissing | ErrorKind::NotFound, None) => io::ErrorKind::NotFound,
+            (ErrorKind::CrossDevice, None) => io::ErrorKind::CrossesDevices,
+            (ErrorKind::Unsupported { .. }, None) => io::ErrorKind::Unsupported,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, self)
+    }
+
+    /// The cause in a few neutral words, as a phrase after "cannot {op} 'path': ". A
+    /// program that shows errors to people words its own causes and hints from
+    /// [`Error::kind`] (the knot command line does).
+    fn cause(&self) -> String {
         let target = || quote_lossy(self.target.as_deref().unwrap_or(Path::new("")));
+        let system = |none: &str| self.source.as_ref().map_or(none.into(), |e| e.to_string());
         let looked_for = || {
             self.looked_for
                 .as_deref()
@@ -347,19 +383,9 @@ impl Error {
         match &self.kind {
             ErrorKind::LinkExists => "it already exists".into(),
             ErrorKind::ArgumentsSwapped => {
-                format!("it already exists, and the target {} does not", target())
+                format!("it exists, and the target {} does not", target())
             }
-            ErrorKind::WouldReplaceReal { what } => {
-                let who = if self.op == Op::Apply {
-                    "knot apply"
-                } else {
-                    "--force"
-                };
-                format!(
-                    "it is a {}, not a link; {who} replaces only links",
-                    plain(*what)
-                )
-            }
+            ErrorKind::WouldReplaceReal { what } => format!("it is a {what}, not a link"),
             ErrorKind::TargetMissing => {
                 format!("the target {} does not exist{}", target(), looked_for())
             }
@@ -367,251 +393,54 @@ impl Error {
                 Some(e) => format!("cannot read the target {}: {e}", target()),
                 None => format!("cannot read the target {}", target()),
             },
-            ErrorKind::TargetNotDirectory => {
-                format!(
-                    "the target {} is not a directory; a junction points at a directory",
-                    target()
-                )
+            ErrorKind::TargetNotDirectory => format!("the target {} is not a directory", target()),
+            ErrorKind::TargetIsDirectory => format!("the target {} is a directory", target()),
+            ErrorKind::TargetIsDirectoryLink => {
+                format!("the target {} is a directory link", target())
             }
-            ErrorKind::TargetIsDirectory => {
-                format!(
-                    "the target {} is a directory; hard links are for files",
-                    target()
-                )
-            }
-            ErrorKind::TargetIsDirectoryLink => format!(
-                "the target {} is a link that NTFS keeps as a directory (a junction or a \
-                 directory symlink), and NTFS never gives a directory a second name; a hard \
-                 link needs an existing file",
-                target()
-            ),
-            ErrorKind::FlavourMismatch { asked, found } => {
-                let found = match found {
-                    Flavour::Dir => "directory",
-                    Flavour::File => "file",
-                };
-                format!(
-                    "--{} was given, but the target {} is a {found}",
-                    asked.name(),
-                    target()
-                )
+            ErrorKind::FlavourMismatch { found, .. } => {
+                format!("the target {} is a {}", target(), flavour_word(*found))
             }
             ErrorKind::FlavourNeeded => format!(
-                "the target {} does not exist{}, so knot cannot tell a file symlink from a directory symlink",
+                "the target {} does not exist{}, and the flavour is not given",
                 target(),
                 looked_for()
             ),
-            ErrorKind::CrossDevice => format!(
-                "the target {} is on another file system; a hard link must stay on one volume",
-                target()
-            ),
+            ErrorKind::CrossDevice => format!("the target {} is on another file system", target()),
             ErrorKind::PrivilegeNeeded => "Windows lets only administrators create symbolic \
                 links, unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)"
                 .into(),
-            ErrorKind::RemoteTarget => format!(
-                "the target {} is on a network share; a junction can only lead to a local volume",
-                target()
-            ),
+            ErrorKind::RemoteTarget => format!("the target {} is on the network", target()),
             ErrorKind::NotALink { what } => format!("it is a {what}, not a link"),
-            ErrorKind::IsADirectory => "it is a directory; a directory has no other names \
-                (hard links are for files)"
-                .into(),
-            ErrorKind::IsASymlink { .. } => {
-                "it is a symlink with no other name, and knot does not \
-                follow it"
-                    .into()
+            ErrorKind::NotFound => system("no such file or directory"),
+            ErrorKind::ReadBack { expected, found } => {
+                format!("it reads back as {found}, not {expected}")
             }
-            ErrorKind::NotFound => match &self.source {
-                Some(e) => e.to_string(),
-                None => "no such file or directory".into(),
-            },
-            ErrorKind::ReadBack { expected, found } => format!(
-                "the system reported success, but the link reads back as {found}, not {expected}"
-            ),
             ErrorKind::Unsupported { why } => why.clone(),
-            ErrorKind::BadLinkPath => "the path has no final name to create".into(),
-            ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
-                directory it is or leads to, not a new link"
-                .into(),
-            ErrorKind::Loop { ancestor } => format!(
-                "it leads back to {}, which contains it; not followed again",
-                quote_lossy(ancestor)
-            ),
-            ErrorKind::ChangedDuringScan => {
-                "it changed during the scan and is no longer the directory that was listed; \
-                not followed"
-                    .into()
-            }
-            ErrorKind::DirMissing { dir } => {
-                format!("the directory {} does not exist", quote_lossy(dir))
-            }
+            ErrorKind::BadLinkPath => "the path has no final name".into(),
+            ErrorKind::LinkEndsInSeparator => "the path ends with a separator".into(),
+            ErrorKind::Loop { ancestor } => format!("it leads back to {}", quote_lossy(ancestor)),
+            ErrorKind::ChangedDuringScan => "it changed during the scan".into(),
+            ErrorKind::DirMissing { dir } => format!("{} does not exist", quote_lossy(dir)),
             ErrorKind::NotADirectory { path, what } => {
-                format!(
-                    "{} is a {}, not a directory",
-                    quote_lossy(path),
-                    plain(*what)
-                )
+                format!("{} is a {what}, not a directory", quote_lossy(path))
             }
-            ErrorKind::NoPermission { dir } => format!(
-                "this user may not change the directory {} (permission denied)",
-                quote_lossy(dir)
-            ),
-            ErrorKind::ReadOnlyFileSystem => "the file system that holds it is read-only".into(),
-            ErrorKind::TooManyOpenFiles => {
-                "too many open files: the limit on open files was reached".into()
+            ErrorKind::NoPermission { dir } => format!("permission denied on {}", quote_lossy(dir)),
+            ErrorKind::ReadOnlyFileSystem => "read-only file system".into(),
+            ErrorKind::TooManyOpenFiles => "too many open files".into(),
+            ErrorKind::KernelFileSystem { name } => format!("it is part of the {name} file system"),
+            ErrorKind::TrailingSlash { link } => {
+                format!("it ends in a slash after the link {}", quote_lossy(link))
             }
-            ErrorKind::KernelFileSystem { name } => format!(
-                "it is part of the kernel's {name} file system, whose links show the kernel's \
-                 own state and cannot be removed"
-            ),
-            ErrorKind::TrailingSlash { link } => format!(
-                "{} is a link, and the trailing slash leads through it to what it points at",
-                quote_lossy(link)
-            ),
-            ErrorKind::JunctionNotRelative => {
-                "it is a junction, and a junction always stores an absolute target".into()
-            }
-            ErrorKind::NoJunctions => "this file system has no junctions (they are NTFS's: \
-                Windows, or an NTFS volume mounted with ntfs-3g)"
-                .into(),
-            ErrorKind::OutsideRoot { root } => {
-                format!("the path leads outside the root {}", quote_lossy(root))
-            }
-            ErrorKind::LinkOnTheWay { path } => format!(
-                "{} is a link, and knot apply never makes a link through one",
-                quote_lossy(path)
-            ),
+            ErrorKind::JunctionNotRelative => "a junction cannot store a relative target".into(),
+            ErrorKind::NoJunctions => "this file system has no junctions".into(),
+            ErrorKind::OutsideRoot { root } => format!("it leads outside {}", quote_lossy(root)),
+            ErrorKind::LinkOnTheWay { path } => format!("{} is a link", quote_lossy(path)),
             ErrorKind::BadRecord { why } => format!("the record {why}"),
-            ErrorKind::Io => match &self.source {
-                Some(e) => e.to_string(),
-                None => "an unknown error".into(),
-            },
+            ErrorKind::IsADirectory => "it is a directory".into(),
+            ErrorKind::IsASymlink { .. } => "it is a symlink".into(),
+            ErrorKind::Io => system("an unknown error"),
         }
-    }
-
-    /// How to fix it, where one is known. The arguments-swapped fix needs the command line,
-    /// which only the caller knows; it is reported as the kind [`ErrorKind::ArgumentsSwapped`].
-    ///
-    /// The fixes are written for the `knot` command line, which prints them as hints; in
-    /// library terms its words mean:
-    ///
-    /// | the fix says | the library's |
-    /// |---|---|
-    /// | `--force` | [`Replace::Links`](crate::Replace::Links) in [`CreateOptions::replace`](crate::CreateOptions::replace) |
-    /// | `--dir`, `--file` | [`CreateOptions::flavour`](crate::CreateOptions::flavour) |
-    /// | `knot symlink`, `knot junction` | [`create`](crate::create) with [`LinkType::Symlink`](crate::LinkType::Symlink), [`LinkType::Junction`](crate::LinkType::Junction) |
-    /// | `knot rm` | [`remove`](crate::remove) |
-    pub fn fix(&self) -> Option<String> {
-        Some(match &self.kind {
-            ErrorKind::LinkExists => {
-                "add --force to replace it if it is a link, or choose another name".into()
-            }
-            ErrorKind::ArgumentsSwapped => "the arguments look swapped: knot takes LINK first, \
-                then TARGET (like mklink)"
-                .into(),
-            ErrorKind::WouldReplaceReal { .. } => {
-                "move or delete it yourself first if you really mean to replace it".into()
-            }
-            ErrorKind::TargetMissing => match self.op {
-                Op::CreateHardlink | Op::CreateJunction => {
-                    "check the target path (a relative target is read from the current \
-                     directory), or create the target first"
-                        .into()
-                }
-                _ => "check the target path (a relative target is read from the link's \
-                      directory), or create the target first"
-                    .into(),
-            },
-            ErrorKind::TargetNotDirectory => "use `knot symlink` to link to a file".into(),
-            ErrorKind::TargetIsDirectory => {
-                "use `knot junction` or `knot symlink` to link to a directory".into()
-            }
-            ErrorKind::TargetIsDirectoryLink => "hard-link a file, or use `knot junction` or \
-                `knot symlink` to link to a directory"
-                .into(),
-            ErrorKind::LinkEndsInSeparator => format!(
-                "name the link without the trailing separator: '{}'",
-                without_trailing_separators(&crate::escape::escape(self.path.as_os_str()))
-            ),
-            ErrorKind::FlavourMismatch { .. } => "drop --dir/--file: knot picks the flavour \
-                from an existing target"
-                .into(),
-            ErrorKind::FlavourNeeded => "say which with --dir or --file".into(),
-            ErrorKind::CrossDevice => {
-                "use `knot symlink` across file systems, or copy the file".into()
-            }
-            ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
-                developers) or run knot as administrator; for a directory, `knot junction` \
-                needs no privilege"
-                .into(),
-            ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
-            ErrorKind::NotALink { what: Found::Dir } if self.op == Op::Convert => {
-                "to convert the links below a directory, add --recursive".into()
-            }
-            ErrorKind::NotALink { .. } if matches!(self.op, Op::Retarget | Op::Convert) => {
-                format!(
-                    "knot {} changes symlinks and junctions only",
-                    self.op.verb()
-                )
-            }
-            ErrorKind::JunctionNotRelative => "make it a directory symlink, which can be \
-                relative: knot convert --to-symlink, then knot convert --relative"
-                .into(),
-            ErrorKind::NoJunctions => "keep the symlink: it is what stands in for a junction \
-                here"
-                .into(),
-            ErrorKind::NotALink { what: Found::File } => {
-                "knot rm removes links only; delete files with rm (or del)".into()
-            }
-            ErrorKind::NotALink {
-                what: Found::ReparseFile,
-            } => "its data lives behind the reparse point (compression, deduplication or the \
-                cloud); knot rm removes links only"
-                .into(),
-            ErrorKind::NotALink { what: Found::Dir } => {
-                "knot rm removes links only; delete directories with rmdir (or rd)".into()
-            }
-            ErrorKind::DirMissing { dir } => format!(
-                "create the directory {} first, or check the path",
-                quote_lossy(dir)
-            ),
-            ErrorKind::NotADirectory { .. } => "a link lives in a directory: check the path".into(),
-            ErrorKind::NoPermission { dir } => format!(
-                "choose a directory this user may write to, or get write permission on {} \
-                 (its owner, or root, can give it)",
-                quote_lossy(dir)
-            ),
-            ErrorKind::ReadOnlyFileSystem => {
-                "remount it read-write, or choose a place on another file system".into()
-            }
-            ErrorKind::TooManyOpenFiles => {
-                "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \
-                 (--threads)"
-                    .into()
-            }
-            ErrorKind::TrailingSlash { link } => format!(
-                "name the link without the trailing slash: {}",
-                quote_lossy(link)
-            ),
-            ErrorKind::OutsideRoot { .. } => "a manifest's paths are relative to the root, \
-                without '..' (run `knot scan --json .` inside the tree to write them so)"
-                .into(),
-            ErrorKind::LinkOnTheWay { path } => format!(
-                "make {} a real directory, or choose another root",
-                quote_lossy(path)
-            ),
-            ErrorKind::IsADirectory => "name a file; to see a directory's hard-link groups: \
-                `knot hardlinks --groups DIR`"
-                .into(),
-            ErrorKind::IsASymlink { leads_to } => match leads_to {
-                Some(target) => format!(
-                    "for the names of what it leads to: knot hardlinks {}",
-                    quote_lossy(target)
-                ),
-                None => "name the file it leads to (it leads nowhere now)".into(),
-            },
-            _ => return None,
-        })
     }
 }
 
@@ -635,42 +464,48 @@ impl std::error::Error for Error {
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
-        let kind = match (&err.kind, &err.source) {
-            (_, Some(e)) => e.kind(),
-            (ErrorKind::LinkExists | ErrorKind::ArgumentsSwapped, None) => {
-                io::ErrorKind::AlreadyExists
-            }
-            (ErrorKind::TargetMissing | ErrorKind::NotFound, None) => io::ErrorKind::NotFound,
-            (ErrorKind::CrossDevice, None) => io::ErrorKind::CrossesDevices,
-            (ErrorKind::Unsupported { .. }, None) => io::ErrorKind::Unsupported,
-            _ => io::ErrorKind::Other,
-        };
-        io::Error::new(kind, err)
+        err.into_io_error()
     }
 }
 
-/// What was found, in the words of a create's messages: a plain "file" for a regular file,
-/// as `ln` says it (`knot rm` says "regular file", [`Found::name`]).
-fn plain(what: Found) -> &'static str {
-    match what {
-        Found::File => "file",
-        other => other.name(),
+/// What a manifest's record is refused for ([`ErrorKind::BadRecord`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BadRecord {
+    /// Its kind is none that [`apply`](fn@crate::apply) makes (only symlink, junction and
+    /// hardlink): the kind as the record writes it.
+    KindNotMade {
+        /// The record's `kind`.
+        kind: String,
+    },
+    /// It has no target; `kind` is the kind it asks for (a hard link is made again from
+    /// another name of the file, given as its target).
+    NoTarget {
+        /// The kind the record asks for.
+        kind: Kind,
+    },
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadRecord::KindNotMade { kind } => write!(
+                f,
+                "is of kind '{}', which is not made",
+                crate::escape::escape(kind.as_ref())
+            ),
+            BadRecord::NoTarget { .. } => f.write_str("has no target"),
+        }
     }
 }
 
-/// `J` from `J/`, `J//` or `J/.`; a path that is only separators stays as it is.
-fn without_trailing_separators(mut path: &str) -> &str {
-    let sep = std::path::is_separator;
-    while let Some(rest) = path
-        .strip_suffix(sep)
-        .or_else(|| path.strip_suffix('.')?.strip_suffix(sep))
-        .filter(|rest| !rest.is_empty())
-    {
-        path = rest;
+/// "file" or "directory".
+fn flavour_word(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Dir => "directory",
+        Flavour::File => "file",
     }
-    path
 }
-
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
 fn quote_lossy(path: &Path) -> String {
     format!("'{}'", crate::escape::escape(path.as_os_str()))
@@ -734,100 +569,80 @@ mod tests {
         Error::new(op, Path::new("p"), kind).with_target(Path::new("t"))
     }
 
-    /// The causes and fixes come from the payloads' values, never from their wording.
+    /// The library's message names what was found from the payload's value, and names no
+    /// flag or command of a front end.
     #[test]
-    fn what_was_found_gives_the_cause_and_the_fix() {
+    fn the_display_is_neutral() {
         let cases = [
             (
-                Found::File,
-                "it is a regular file, not a link",
-                Some("knot rm removes links only; delete files with rm (or del)"),
+                Op::Remove,
+                ErrorKind::NotALink {
+                    what: Found::Special(Some(Special::Fifo)),
+                },
+                "cannot remove 'p': it is a FIFO, not a link",
             ),
             (
-                Found::Dir,
-                "it is a directory, not a link",
-                Some("knot rm removes links only; delete directories with rmdir (or rd)"),
+                Op::CreateSymlink,
+                ErrorKind::WouldReplaceReal { what: Found::Dir },
+                "cannot create symlink 'p': it is a directory, not a link",
             ),
             (
-                Found::ReparseFile,
-                "it is a file with a reparse point, not a link",
-                Some(
-                    "its data lives behind the reparse point (compression, deduplication or \
-                     the cloud); knot rm removes links only",
-                ),
+                Op::Apply,
+                ErrorKind::WouldReplaceReal { what: Found::File },
+                "cannot apply 'p': it is a regular file, not a link",
             ),
             (
-                Found::Special(Some(Special::Fifo)),
-                "it is a FIFO, not a link",
-                None,
+                Op::CreateSymlink,
+                ErrorKind::FlavourMismatch {
+                    asked: Flavour::Dir,
+                    found: Flavour::File,
+                },
+                "cannot create symlink 'p': the target 't' is a file",
             ),
             (
-                Found::Special(None),
-                "it is a special file, not a link",
-                None,
+                Op::CreateSymlink,
+                ErrorKind::NotADirectory {
+                    path: PathBuf::from("f"),
+                    what: Found::Special(None),
+                },
+                "cannot create symlink 'p': 'f' is a special file, not a directory",
+            ),
+            (
+                Op::Apply,
+                ErrorKind::BadRecord {
+                    why: BadRecord::NoTarget {
+                        kind: Kind::Hardlink,
+                    },
+                },
+                "cannot apply 'p': the record has no target",
             ),
         ];
-        for (what, cause, fix) in cases {
-            let err = error(Op::Remove, ErrorKind::NotALink { what });
-            assert_eq!(err.cause(), cause);
-            assert_eq!(err.fix().as_deref(), fix, "{what:?}");
-        }
-        for (what, word) in [
-            (Found::File, "file"),
-            (Found::Dir, "directory"),
-            (Found::ReparseFile, "file with a reparse point"),
-            (Found::Special(None), "special file"),
-        ] {
-            let err = error(Op::CreateSymlink, ErrorKind::WouldReplaceReal { what });
-            assert_eq!(
-                err.cause(),
-                format!("it is a {word}, not a link; --force replaces only links")
-            );
-            assert!(err.fix().is_some());
+        for (op, kind, expected) in cases {
+            assert_eq!(error(op, kind).to_string(), expected);
         }
     }
 
+    /// A race (the entry replaced, or changing on every try) is retryable; a refusal or a
+    /// failure of the system call is not. The `io::Error` keeps the system's kind.
     #[test]
-    fn a_part_of_the_path_that_is_no_directory() {
-        for (what, cause) in [
-            (Found::File, "'f' is a file, not a directory"),
-            (
-                Found::Special(None),
-                "'f' is a special file, not a directory",
-            ),
-        ] {
-            let kind = ErrorKind::NotADirectory {
-                path: PathBuf::from("f"),
-                what,
-            };
-            assert_eq!(error(Op::CreateSymlink, kind).cause(), cause);
-        }
-    }
-
-    #[test]
-    fn flavour_mismatch_names_both_flavours() {
-        let err = error(
-            Op::CreateSymlink,
-            ErrorKind::FlavourMismatch {
-                asked: Flavour::Dir,
-                found: Flavour::File,
-            },
-        );
-        assert_eq!(err.cause(), "--dir was given, but the target 't' is a file");
-        let err = error(
-            Op::CreateSymlink,
-            ErrorKind::FlavourMismatch {
-                asked: Flavour::File,
-                found: Flavour::Dir,
-            },
-        );
+    fn races_are_retryable_and_failures_are_not() {
+        use crate::sys::error::Error as SysError;
+        let race = |sys: SysError| Error::io(Op::Remove, Path::new("p"), sys.into());
+        assert!(race(SysError::Replaced).is_retryable());
+        assert!(race(SysError::KeptChanging).is_retryable());
+        assert!(race(SysError::KeptChangingWhileRead).is_retryable());
+        assert!(!race(SysError::NoJunctions).is_retryable());
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let err = Error::io(Op::Remove, Path::new("p"), denied);
+        assert!(!err.is_retryable());
+        assert_eq!(err.into_io_error().kind(), io::ErrorKind::PermissionDenied);
+        let err = error(Op::CreateSymlink, ErrorKind::LinkExists);
+        assert!(!err.is_retryable());
+        let io = io::Error::from(err);
+        assert_eq!(io.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(
-            err.cause(),
-            "--file was given, but the target 't' is a directory"
-        );
-        assert_eq!(
-            err.fix().as_deref(),
-            Some("drop --dir/--file: knot picks the flavour from an existing target")
+            io.to_string(),
+            "cannot create symlink 'p': it already exists"
         );
     }
 }

@@ -112,7 +112,7 @@ fn retried(source: Source<'_>, path: &Path) -> Result<Link> {
         Err(Error::io(
             Op::Inspect,
             path,
-            std::io::Error::other("it kept changing while knot looked at it"),
+            crate::sys::error::Error::KeptChangingWhileRead.into(),
         ))
     })
 }

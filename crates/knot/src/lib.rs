@@ -82,7 +82,7 @@
 //! // A hard link is a file with two names, not a link: refused, and left alone.
 //! let err = remove(&link, ChangeMode::Change).unwrap_err();
 //! assert_eq!(*err.kind(), ErrorKind::NotALink { what: Found::File });
-//! assert!(err.fix().is_some());
+//! assert!(!err.is_retryable(), "a refusal, not a race");
 //! assert_eq!(std::fs::read_to_string(&link)?, "kept");
 //!
 //! # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
@@ -153,7 +153,7 @@ pub use create::{
     Replace, TargetForm, create, create_dry_run,
 };
 pub use diagnose::link_behind_slash;
-pub use error::{Error, ErrorKind, Op, Result};
+pub use error::{BadRecord, Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
 /// type, re-exported so that a caller needs no other crate to name one).

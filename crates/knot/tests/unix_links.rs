@@ -145,7 +145,7 @@ fn an_existing_link_is_never_overwritten_without_force() {
     .unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::LinkExists);
     assert_eq!(err.op(), Op::CreateSymlink);
-    assert!(err.fix().unwrap().contains("--force"));
+    assert!(err.to_string().ends_with("': it already exists"), "{err}");
     assert_eq!(fs::read_link(t.join("l")).unwrap(), Path::new("a"));
 }
 
@@ -286,7 +286,7 @@ fn refused_creates_make_nothing() {
     for (ty, target, kind) in cases {
         let err = create(t.join("new"), t.join(target), ty, &none).unwrap_err();
         assert_eq!(*err.kind(), kind, "{ty:?} to {target}");
-        assert!(err.fix().is_some(), "{ty:?} to {target} has a fix");
+        assert!(!err.is_retryable(), "{ty:?} to {target} is a refusal");
         assert_eq!(t.names(), ["d", "f"], "{ty:?} to {target} made nothing");
     }
 }
@@ -407,7 +407,10 @@ fn hard_link_across_file_systems_is_refused() {
     )
     .unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::CrossDevice);
-    assert!(err.fix().unwrap().contains("knot symlink"));
+    assert!(
+        err.to_string().ends_with("is on another file system"),
+        "{err}"
+    );
     assert!(t.names().is_empty());
 }
 
@@ -486,7 +489,7 @@ fn remove_refuses_files_and_directories() {
         let err = remove(t.join(name), ChangeMode::Change).unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::NotALink { what }, "{name}");
         assert_eq!(err.op(), Op::Remove);
-        assert!(err.fix().is_some());
+        assert!(!err.is_retryable());
     }
     assert_eq!(t.names(), ["d", "f", "h"]);
     assert_eq!(fs::read_to_string(t.join("f")).unwrap(), "keep");
@@ -571,14 +574,12 @@ fn a_link_ending_in_a_separator_is_refused_for_every_kind() {
                 let target = if ty == LinkType::Hardlink { "f" } else { "d" };
                 let err = create(t.join(link), t.join(target), ty, &options).unwrap_err();
                 assert_eq!(*err.kind(), ErrorKind::LinkEndsInSeparator, "{ty:?} {link}");
-                let name = link.trim_end_matches(['/', '.']);
-                assert_eq!(
-                    err.fix().unwrap(),
-                    format!(
-                        "name the link without the trailing separator: '{}'",
-                        t.join(name).display()
-                    ),
-                    "{ty:?} {link}"
+                // The path as given, from which a front end's hint names the link without
+                // its separator.
+                assert_eq!(err.path(), t.join(link).as_path(), "{ty:?} {link}");
+                assert!(
+                    err.to_string().ends_with("the path ends with a separator"),
+                    "{err}"
                 );
                 assert_eq!(t.names(), ["d", "dang", "dl", "f"], "{ty:?} {link}");
                 assert_eq!(fs::read_link(t.join("dang")).unwrap(), Path::new("nowhere"));

@@ -221,7 +221,7 @@ fn network_dir(name: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// A junction cannot lead to a network drive: refused, with its own kind and fix, before
+/// A junction cannot lead to a network drive: refused, with its own kind, before
 /// anything is made.
 #[test]
 fn junction_to_a_network_drive_is_refused() {
@@ -231,10 +231,7 @@ fn junction_to_a_network_drive_is_refused() {
     let t = Dir::new();
     let err = create(t.join("j"), &remote, LinkType::Junction, &default()).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::RemoteTarget, "{err}");
-    assert_eq!(
-        err.fix().as_deref(),
-        Some("use `knot symlink` to link to a network path")
-    );
+    assert!(err.to_string().ends_with("is on the network"), "{err}");
     assert!(t.names().is_empty());
     fs::remove_dir(&remote).unwrap();
 }
@@ -270,7 +267,7 @@ fn symlink_made_refused_or_caught_by_the_read_back() {
                 match err.kind() {
                     ErrorKind::PrivilegeNeeded => {
                         assert!(!under_wine());
-                        assert!(err.fix().unwrap().contains("Developer Mode"));
+                        assert!(err.to_string().contains("Developer Mode"), "{err}");
                     }
                     ErrorKind::ReadBack { expected, found } => {
                         assert_eq!(expected, &format!("{target:?}"));
@@ -291,7 +288,11 @@ fn symlink_flavour_checks_come_before_anything_is_made() {
     // Windows needs the flavour: a missing target must say which.
     let err = create(t.join("l"), "missing", LinkType::Symlink, &default()).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::FlavourNeeded);
-    assert_eq!(err.fix().as_deref(), Some("say which with --dir or --file"));
+    assert!(
+        err.to_string()
+            .ends_with("does not exist, and the flavour is not given"),
+        "{err}"
+    );
     // And it must not contradict an existing target.
     let file = CreateOptions {
         flavour: Some(Flavour::File),

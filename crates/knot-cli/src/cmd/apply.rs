@@ -146,7 +146,7 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
                 let _ = printer.flush();
                 error::report(&err, context);
                 exit = Exit::Failure;
-                (Action::Failed, None, Some(err.to_string()))
+                (Action::Failed, None, Some(error::message(&err)))
             }
         };
         // Output never stops the work (DESIGN.md promise 8).

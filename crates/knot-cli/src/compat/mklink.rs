@@ -266,7 +266,7 @@ fn report_error(err: &knot::Error, context: &Context) {
         None => messages.error(&error::error_line(err)),
     }
     let hints = match (line, hints.is_empty()) {
-        (None, true) => err.fix().into_iter().collect(),
+        (None, true) => error::fix(err).into_iter().collect(),
         _ => hints,
     };
     for hint in hints {
@@ -280,8 +280,8 @@ fn report_error(err: &knot::Error, context: &Context) {
 /// `_` arm, which the library's `#[non_exhaustive]` makes the compiler require).
 #[deny(clippy::wildcard_enum_match_arm)]
 fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<String>) {
-    let cause = || output::escape_text(err.cause().as_bytes());
-    let with_fix = || match err.fix() {
+    let cause = || output::escape_text(error::cause(err).as_bytes());
+    let with_fix = || match error::fix(err) {
         Some(fix) => vec![format!("{}; {fix}", cause())],
         None => vec![cause()],
     };

@@ -98,7 +98,7 @@ pub fn retargeted(
                     action: Action::Failed,
                     old_target: None,
                     dry_run,
-                    error: Some(err.to_string()),
+                    error: Some(error::message(&err)),
                 });
             }
             let _ = printer.flush();

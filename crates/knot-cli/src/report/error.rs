@@ -1,5 +1,10 @@
-//! The error line, "PROGRAM: cannot OP 'PATH': CAUSE", and knot's hints after it; and
-//! the run's "errored" flag (ripgrep's `messages.rs`): [`fail`] reports an error, under
+//! The error line, "PROGRAM: cannot OP 'PATH': CAUSE", and knot's hints after it. The
+//! causes and hints are worded here, from `knot::Error`'s kind and payloads: the library's
+//! own `Display` is neutral and names no command or flag (as walkdir's), and every word a
+//! user reads is the CLI's. The mklink and junction front ends take [`cause`] and [`fix`]
+//! from here where they have no words of their own.
+//!
+//! Also the run's "errored" flag (ripgrep's `messages.rs`): [`fail`] reports an error, under
 //! the progress line, and marks the run failed, so `main` ends it with exit 1 however
 //! many threads met errors.
 
@@ -7,10 +12,10 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use knot::ErrorKind;
+use knot::{BadRecord, ErrorKind, Flavour, Found, Op};
 
 use crate::context::Context;
-use crate::report::escape::{escape_text, quote, shell_word};
+use crate::report::escape::{escape, escape_text, quote, shell_word};
 use crate::report::{Messages, progress};
 
 /// Set once any error was reported through [`fail`].
@@ -46,7 +51,7 @@ pub fn report(err: &knot::Error, context: &Context) {
             "to {verb} the link itself, leave off the slash: {}",
             command(context, subcommand, link.as_os_str())
         ));
-    } else if let Some(fix) = err.fix() {
+    } else if let Some(fix) = fix(err) {
         messages.hint(&fix);
     }
     if *err.kind() == ErrorKind::ArgumentsSwapped {
@@ -65,7 +70,352 @@ pub fn error_line(err: &knot::Error) -> String {
         "cannot {} {}: {}",
         err.op().verb(),
         quote(err.path().as_os_str()),
-        escape_text(err.cause().as_bytes())
+        escape_text(cause(err).as_bytes())
+    )
+}
+
+/// The cause, in knot's words: the phrase after "cannot OP 'PATH': ". Built from the
+/// error's kind and its payloads' values; the library's own `Display` is neutral.
+pub fn cause(err: &knot::Error) -> String {
+    target_cause(err).unwrap_or_else(|| path_cause(err))
+}
+
+/// The cause of an error about the target, or `None` for another kind.
+fn target_cause(err: &knot::Error) -> Option<String> {
+    let target = || quote_path(err.target().unwrap_or(Path::new("")));
+    let looked_for = || {
+        err.looked_for()
+            .map(|p| format!(" (looked for {})", quote_path(p)))
+            .unwrap_or_default()
+    };
+    Some(match err.kind() {
+        ErrorKind::ArgumentsSwapped => {
+            format!("it already exists, and the target {} does not", target())
+        }
+        ErrorKind::TargetMissing => {
+            format!("the target {} does not exist{}", target(), looked_for())
+        }
+        ErrorKind::TargetUnreadable => match err.io_error() {
+            Some(e) => format!("cannot read the target {}: {e}", target()),
+            None => format!("cannot read the target {}", target()),
+        },
+        ErrorKind::TargetNotDirectory => {
+            format!(
+                "the target {} is not a directory; a junction points at a directory",
+                target()
+            )
+        }
+        ErrorKind::TargetIsDirectory => {
+            format!(
+                "the target {} is a directory; hard links are for files",
+                target()
+            )
+        }
+        ErrorKind::TargetIsDirectoryLink => format!(
+            "the target {} is a link that NTFS keeps as a directory (a junction or a \
+             directory symlink), and NTFS never gives a directory a second name; a hard \
+             link needs an existing file",
+            target()
+        ),
+        ErrorKind::FlavourMismatch { asked, found } => {
+            let found = match found {
+                Flavour::Dir => "directory",
+                Flavour::File => "file",
+            };
+            format!(
+                "--{} was given, but the target {} is a {found}",
+                asked.name(),
+                target()
+            )
+        }
+        ErrorKind::FlavourNeeded => format!(
+            "the target {} does not exist{}, so knot cannot tell a file symlink from a directory symlink",
+            target(),
+            looked_for()
+        ),
+        ErrorKind::CrossDevice => format!(
+            "the target {} is on another file system; a hard link must stay on one volume",
+            target()
+        ),
+        ErrorKind::PrivilegeNeeded => "Windows lets only administrators create symbolic \
+            links, unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)"
+            .into(),
+        ErrorKind::RemoteTarget => format!(
+            "the target {} is on a network share; a junction can only lead to a local volume",
+            target()
+        ),
+        _ => return None,
+    })
+}
+
+/// The cause of an error about the path itself, or of any kind [`target_cause`] does not
+/// word.
+fn path_cause(err: &knot::Error) -> String {
+    match err.kind() {
+        ErrorKind::LinkExists => "it already exists".into(),
+        ErrorKind::WouldReplaceReal { what } => {
+            let who = if err.op() == Op::Apply {
+                "knot apply"
+            } else {
+                "--force"
+            };
+            format!(
+                "it is a {}, not a link; {who} replaces only links",
+                plain(*what)
+            )
+        }
+        ErrorKind::NotALink { what } => format!("it is a {what}, not a link"),
+        ErrorKind::IsADirectory => "it is a directory; a directory has no other names \
+            (hard links are for files)"
+            .into(),
+        ErrorKind::IsASymlink { .. } => "it is a symlink with no other name, and knot does not \
+            follow it"
+            .into(),
+        ErrorKind::NotFound => match err.io_error() {
+            Some(e) => e.to_string(),
+            None => "no such file or directory".into(),
+        },
+        ErrorKind::ReadBack { expected, found } => format!(
+            "the system reported success, but the link reads back as {found}, not {expected}"
+        ),
+        ErrorKind::Unsupported { why } => why.clone(),
+        ErrorKind::BadLinkPath => "the path has no final name to create".into(),
+        ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
+            directory it is or leads to, not a new link"
+            .into(),
+        ErrorKind::Loop { ancestor } => format!(
+            "it leads back to {}, which contains it; not followed again",
+            quote_path(ancestor)
+        ),
+        ErrorKind::ChangedDuringScan => {
+            "it changed during the scan and is no longer the directory that was listed; \
+            not followed"
+                .into()
+        }
+        ErrorKind::DirMissing { dir } => {
+            format!("the directory {} does not exist", quote_path(dir))
+        }
+        ErrorKind::NotADirectory { path, what } => {
+            format!(
+                "{} is a {}, not a directory",
+                quote_path(path),
+                plain(*what)
+            )
+        }
+        ErrorKind::NoPermission { dir } => format!(
+            "this user may not change the directory {} (permission denied)",
+            quote_path(dir)
+        ),
+        ErrorKind::ReadOnlyFileSystem => "the file system that holds it is read-only".into(),
+        ErrorKind::TooManyOpenFiles => {
+            "too many open files: the limit on open files was reached".into()
+        }
+        ErrorKind::KernelFileSystem { name } => format!(
+            "it is part of the kernel's {name} file system, whose links show the kernel's \
+             own state and cannot be removed"
+        ),
+        ErrorKind::TrailingSlash { link } => format!(
+            "{} is a link, and the trailing slash leads through it to what it points at",
+            quote_path(link)
+        ),
+        ErrorKind::JunctionNotRelative => {
+            "it is a junction, and a junction always stores an absolute target".into()
+        }
+        ErrorKind::NoJunctions => "this file system has no junctions (they are NTFS's: \
+            Windows, or an NTFS volume mounted with ntfs-3g)"
+            .into(),
+        ErrorKind::OutsideRoot { root } => {
+            format!("the path leads outside the root {}", quote_path(root))
+        }
+        ErrorKind::LinkOnTheWay { path } => format!(
+            "{} is a link, and knot apply never makes a link through one",
+            quote_path(path)
+        ),
+        ErrorKind::BadRecord { why } => format!("the record {}", bad_record(why)),
+        _ => match err.io_error() {
+            Some(e) => e.to_string(),
+            None => "an unknown error".into(),
+        },
+    }
+}
+
+/// How to fix it, where one is known, for the knot command line; the swapped-arguments
+/// command is added by [`report`], which knows the command line.
+pub fn fix(err: &knot::Error) -> Option<String> {
+    target_fix(err).or_else(|| path_fix(err))
+}
+
+/// The fix of an error about the target.
+fn target_fix(err: &knot::Error) -> Option<String> {
+    Some(match err.kind() {
+        ErrorKind::TargetMissing => match err.op() {
+            Op::CreateHardlink | Op::CreateJunction => {
+                "check the target path (a relative target is read from the current \
+                 directory), or create the target first"
+                    .into()
+            }
+            _ => "check the target path (a relative target is read from the link's \
+                  directory), or create the target first"
+                .into(),
+        },
+        ErrorKind::TargetNotDirectory => "use `knot symlink` to link to a file".into(),
+        ErrorKind::TargetIsDirectory => {
+            "use `knot junction` or `knot symlink` to link to a directory".into()
+        }
+        ErrorKind::TargetIsDirectoryLink => "hard-link a file, or use `knot junction` or \
+            `knot symlink` to link to a directory"
+            .into(),
+        ErrorKind::FlavourMismatch { .. } => "drop --dir/--file: knot picks the flavour \
+            from an existing target"
+            .into(),
+        ErrorKind::FlavourNeeded => "say which with --dir or --file".into(),
+        ErrorKind::CrossDevice => "use `knot symlink` across file systems, or copy the file".into(),
+        ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
+            developers) or run knot as administrator; for a directory, `knot junction` \
+            needs no privilege"
+            .into(),
+        ErrorKind::RemoteTarget => "use `knot symlink` to link to a network path".into(),
+        _ => return None,
+    })
+}
+
+/// The fix of an error about the path itself.
+fn path_fix(err: &knot::Error) -> Option<String> {
+    Some(match err.kind() {
+        ErrorKind::LinkExists => {
+            "add --force to replace it if it is a link, or choose another name".into()
+        }
+        ErrorKind::ArgumentsSwapped => "the arguments look swapped: knot takes LINK first, \
+            then TARGET (like mklink)"
+            .into(),
+        ErrorKind::WouldReplaceReal { .. } => {
+            "move or delete it yourself first if you really mean to replace it".into()
+        }
+        ErrorKind::LinkEndsInSeparator => format!(
+            "name the link without the trailing separator: '{}'",
+            without_trailing_separators(&escape(err.path().as_os_str()))
+        ),
+        ErrorKind::NotALink { what: Found::Dir } if err.op() == Op::Convert => {
+            "to convert the links below a directory, add --recursive".into()
+        }
+        ErrorKind::NotALink { .. } if matches!(err.op(), Op::Retarget | Op::Convert) => {
+            format!(
+                "knot {} changes symlinks and junctions only",
+                err.op().verb()
+            )
+        }
+        ErrorKind::JunctionNotRelative => "make it a directory symlink, which can be \
+            relative: knot convert --to-symlink, then knot convert --relative"
+            .into(),
+        ErrorKind::NoJunctions => "keep the symlink: it is what stands in for a junction \
+            here"
+            .into(),
+        ErrorKind::NotALink { what: Found::File } => {
+            "knot rm removes links only; delete files with rm (or del)".into()
+        }
+        ErrorKind::NotALink {
+            what: Found::ReparseFile,
+        } => "its data lives behind the reparse point (compression, deduplication or the \
+            cloud); knot rm removes links only"
+            .into(),
+        ErrorKind::NotALink { what: Found::Dir } => {
+            "knot rm removes links only; delete directories with rmdir (or rd)".into()
+        }
+        ErrorKind::DirMissing { dir } => format!(
+            "create the directory {} first, or check the path",
+            quote_path(dir)
+        ),
+        ErrorKind::NotADirectory { .. } => "a link lives in a directory: check the path".into(),
+        ErrorKind::NoPermission { dir } => format!(
+            "choose a directory this user may write to, or get write permission on {} \
+             (its owner, or root, can give it)",
+            quote_path(dir)
+        ),
+        ErrorKind::ReadOnlyFileSystem => {
+            "remount it read-write, or choose a place on another file system".into()
+        }
+        ErrorKind::TooManyOpenFiles => {
+            "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \
+             (--threads)"
+                .into()
+        }
+        ErrorKind::TrailingSlash { link } => format!(
+            "name the link without the trailing slash: {}",
+            quote_path(link)
+        ),
+        ErrorKind::OutsideRoot { .. } => "a manifest's paths are relative to the root, \
+            without '..' (run `knot scan --json .` inside the tree to write them so)"
+            .into(),
+        ErrorKind::LinkOnTheWay { path } => format!(
+            "make {} a real directory, or choose another root",
+            quote_path(path)
+        ),
+        ErrorKind::IsADirectory => "name a file; to see a directory's hard-link groups: \
+            `knot hardlinks --groups DIR`"
+            .into(),
+        ErrorKind::IsASymlink { leads_to } => match leads_to {
+            Some(target) => format!(
+                "for the names of what it leads to: knot hardlinks {}",
+                quote_path(target)
+            ),
+            None => "name the file it leads to (it leads nowhere now)".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// Why a manifest's record is refused, as a phrase after "the record".
+fn bad_record(why: &BadRecord) -> String {
+    match why {
+        BadRecord::KindNotMade { kind } => format!(
+            "is of kind '{}', which knot cannot recreate (only symlink, junction and \
+             hardlink)",
+            escape(kind.as_ref())
+        ),
+        BadRecord::NoTarget {
+            kind: knot::Kind::Hardlink,
+        } => "has no target: a hard link is made again from another name of the file, given \
+              as its target"
+            .into(),
+        _ => "has no target".into(),
+    }
+}
+
+/// What was found, in the words of a create's messages: a plain "file" for a regular file,
+/// as `ln` says it (`knot rm` says "regular file", [`knot::Found::name`]).
+fn plain(what: Found) -> &'static str {
+    match what {
+        Found::File => "file",
+        other => other.name(),
+    }
+}
+
+/// `J` from `J/`, `J//` or `J/.`; a path that is only separators stays as it is.
+fn without_trailing_separators(mut path: &str) -> &str {
+    let sep = std::path::is_separator;
+    while let Some(rest) = path
+        .strip_suffix(sep)
+        .or_else(|| path.strip_suffix('.')?.strip_suffix(sep))
+        .filter(|rest| !rest.is_empty())
+    {
+        path = rest;
+    }
+    path
+}
+
+/// `'path'`, escaped.
+fn quote_path(path: &Path) -> String {
+    quote(path.as_os_str())
+}
+
+/// "cannot OP 'PATH': CAUSE" in knot's words, unescaped beyond the path: the `error` of a
+/// JSON change record, which carries text exactly.
+pub fn message(err: &knot::Error) -> String {
+    format!(
+        "cannot {} {}: {}",
+        err.op().verb(),
+        quote(err.path().as_os_str()),
+        cause(err)
     )
 }
 
@@ -150,5 +500,148 @@ mod tests {
             let got = swapped_command(link.as_ref(), target.as_ref(), program, &words(args));
             assert_eq!(got, expected, "{program} {args:?}");
         }
+    }
+
+    fn error(op: Op, kind: ErrorKind) -> knot::Error {
+        knot::Error::new(op, "p", kind)
+    }
+
+    /// The causes and fixes come from the payloads' values, never from their wording.
+    #[test]
+    fn what_was_found_gives_the_cause_and_the_fix() {
+        use knot::Special;
+        let cases = [
+            (
+                Found::File,
+                "it is a regular file, not a link",
+                Some("knot rm removes links only; delete files with rm (or del)"),
+            ),
+            (
+                Found::Dir,
+                "it is a directory, not a link",
+                Some("knot rm removes links only; delete directories with rmdir (or rd)"),
+            ),
+            (
+                Found::ReparseFile,
+                "it is a file with a reparse point, not a link",
+                Some(
+                    "its data lives behind the reparse point (compression, deduplication or \
+                     the cloud); knot rm removes links only",
+                ),
+            ),
+            (
+                Found::Special(Some(Special::Fifo)),
+                "it is a FIFO, not a link",
+                None,
+            ),
+            (
+                Found::Special(None),
+                "it is a special file, not a link",
+                None,
+            ),
+        ];
+        for (what, expected_cause, expected_fix) in cases {
+            let err = error(Op::Remove, ErrorKind::NotALink { what });
+            assert_eq!(cause(&err), expected_cause);
+            assert_eq!(fix(&err).as_deref(), expected_fix, "{what:?}");
+        }
+        for (what, word) in [
+            (Found::File, "file"),
+            (Found::Dir, "directory"),
+            (Found::ReparseFile, "file with a reparse point"),
+            (Found::Special(None), "special file"),
+        ] {
+            let err = error(Op::CreateSymlink, ErrorKind::WouldReplaceReal { what });
+            assert_eq!(
+                cause(&err),
+                format!("it is a {word}, not a link; --force replaces only links")
+            );
+            assert!(fix(&err).is_some());
+        }
+    }
+
+    #[test]
+    fn a_part_of_the_path_that_is_no_directory() {
+        for (what, expected) in [
+            (Found::File, "'f' is a file, not a directory"),
+            (
+                Found::Special(None),
+                "'f' is a special file, not a directory",
+            ),
+        ] {
+            let kind = ErrorKind::NotADirectory {
+                path: "f".into(),
+                what,
+            };
+            assert_eq!(cause(&error(Op::CreateSymlink, kind)), expected);
+        }
+    }
+
+    /// The flavour asked for is named as its flag; what the target is, in a word. The
+    /// target is read from the error, so a mismatch made by a caller names none ('').
+    #[test]
+    fn flavour_mismatch_names_both_flavours() {
+        let mismatch = |asked, found| {
+            error(
+                Op::CreateSymlink,
+                ErrorKind::FlavourMismatch { asked, found },
+            )
+        };
+        let err = mismatch(Flavour::Dir, Flavour::File);
+        assert_eq!(cause(&err), "--dir was given, but the target '' is a file");
+        let err = mismatch(Flavour::File, Flavour::Dir);
+        assert_eq!(
+            cause(&err),
+            "--file was given, but the target '' is a directory"
+        );
+        assert_eq!(
+            fix(&err).as_deref(),
+            Some("drop --dir/--file: knot picks the flavour from an existing target")
+        );
+    }
+
+    /// The hint names the link as typed, without the separators that made it name a
+    /// directory.
+    #[test]
+    fn a_link_ending_in_a_separator_is_named_without_it() {
+        for link in ["new/", "new//", "new/.", "d/n/"] {
+            let err = knot::Error::new(Op::CreateSymlink, link, ErrorKind::LinkEndsInSeparator);
+            let name = link.trim_end_matches(['/', '.']);
+            assert_eq!(
+                fix(&err).unwrap(),
+                format!("name the link without the trailing separator: '{name}'"),
+                "{link}"
+            );
+        }
+    }
+
+    /// Windows' missing privilege: the hint says how to get it, or how to do without.
+    #[test]
+    fn the_privilege_hint_says_how_to_get_it() {
+        let fix = fix(&error(Op::CreateSymlink, ErrorKind::PrivilegeNeeded)).unwrap();
+        assert!(
+            fix.contains("Developer Mode") && fix.contains("knot junction"),
+            "{fix}"
+        );
+    }
+
+    /// Words that only a program's user reads are the CLI's: the library's message of the
+    /// same error names no flag.
+    #[test]
+    fn the_library_message_is_neutral_and_the_cli_words_it() {
+        let err = error(Op::CreateSymlink, ErrorKind::LinkExists);
+        assert_eq!(
+            err.to_string(),
+            "cannot create symlink 'p': it already exists"
+        );
+        assert_eq!(
+            fix(&err).as_deref(),
+            Some("add --force to replace it if it is a link, or choose another name")
+        );
+        let err = error(Op::Apply, ErrorKind::WouldReplaceReal { what: Found::File });
+        assert_eq!(
+            message(&err),
+            "cannot apply 'p': it is a file, not a link; knot apply replaces only links"
+        );
     }
 }

@@ -36,6 +36,10 @@ pub(crate) enum Error {
     /// The entry changed on every try; it was left as it is. Retryable.
     #[error("it kept changing while knot worked; it was left as it is")]
     KeptChanging,
+    /// The entry changed on every try to read what it is (knot changes nothing when it
+    /// reads). Retryable.
+    #[error("it kept changing while knot looked at it")]
+    KeptChangingWhileRead,
     /// What took the entry's place could not be put back, and is now at `at`.
     #[error(
         "it was replaced by something else while knot worked, and that could not be put back \
@@ -132,6 +136,7 @@ impl Error {
             Error::NoMountPoint { .. }
             | Error::Replaced
             | Error::KeptChanging
+            | Error::KeptChangingWhileRead
             | Error::ReplacedKeptAt { .. }
             | Error::OldLinkAside { .. } => io::ErrorKind::Other,
         }
@@ -145,9 +150,11 @@ impl Error {
 
     /// Whether the operation may succeed if tried again: the entry changed while knot
     /// worked, and knot changed nothing.
-    #[allow(dead_code, reason = "for the commands that retry (fix, apply)")]
     pub(crate) fn is_retryable(&self) -> bool {
-        matches!(self, Error::Replaced | Error::KeptChanging)
+        matches!(
+            self,
+            Error::Replaced | Error::KeptChanging | Error::KeptChangingWhileRead
+        )
     }
 }
 
