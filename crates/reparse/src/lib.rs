@@ -331,20 +331,13 @@ pub fn encode(point: &ReparsePoint) -> Result<Vec<u8>, EncodeError> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     const K1: &str = "030000a03800000000001a001c0012005c003f003f005c0043003a005c0074006100720067\
                       0065007400000043003a005c007400610072006700650074000000";
 
     #[test]
     fn junction_constructor_matches_worked_example() {
         let point = ReparsePoint::from(MountPoint::junction(r"C:\target").unwrap());
-        assert_eq!(point.encode().unwrap(), hex(K1));
+        assert_eq!(point.encode().unwrap(), hex::decode(K1).unwrap());
         assert_eq!(point.encoded_len(), 64);
     }
 
@@ -611,7 +604,7 @@ mod tests {
 
     #[test]
     fn name_layout() {
-        let layout = NameLayout::read(&hex(K1)).unwrap();
+        let layout = NameLayout::read(&hex::decode(K1).unwrap()).unwrap();
         assert_eq!(
             layout,
             NameLayout {
@@ -624,6 +617,6 @@ mod tests {
             }
         );
         assert_eq!(NameLayout::read(&[0x17, 0, 0, 0x80, 0, 0, 0, 0]), None);
-        assert_eq!(NameLayout::read(&hex(K1)[..15]), None);
+        assert_eq!(NameLayout::read(&hex::decode(K1).unwrap()[..15]), None);
     }
 }

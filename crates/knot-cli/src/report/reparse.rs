@@ -248,20 +248,13 @@ mod tests {
     use super::*;
     use knot_reparse::{AppExecLink, Generic, Guid, LxSymlink, MountPoint, Symlink, decode};
 
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     /// The k1 vector: `\??\C:\target` / `C:\target` in Windows' layout.
     const K1: &str = "030000a03800000000001a001c0012005c003f003f005c0043003a005c0074006100720067\
                       0065007400000043003a005c007400610072006700650074000000";
 
     #[test]
     fn junction_json() {
-        let point = decode(&unhex(K1)).unwrap();
+        let point = decode(&hex::decode(K1).unwrap()).unwrap();
         assert_eq!(
             render_json(&point),
             json!({
@@ -281,7 +274,9 @@ mod tests {
 
     #[test]
     fn symlink_json() {
-        let point = decode(&unhex("0c0000a0100000000200020000000200010000002e002e00")).unwrap();
+        let point =
+            decode(&hex::decode("0c0000a0100000000200020000000200010000002e002e00").unwrap())
+                .unwrap();
         let record = render_json(&point);
         assert_eq!(record["kind"], "symlink");
         assert_eq!(record["relative"], true);
@@ -335,7 +330,7 @@ mod tests {
 
     #[test]
     fn junction_human() {
-        let raw = unhex(K1);
+        let raw = hex::decode(K1).unwrap();
         let point = decode(&raw).unwrap();
         let expected = "\
 Reparse Tag Value:      0xa0000003

@@ -175,13 +175,6 @@ mod tests {
 
     const VECTORS: &str = include_str!("../../../reparse/tests/vectors/vectors.json");
 
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     fn wide(text: &str) -> OsString {
         os_from_wide(&text.encode_utf16().collect::<Vec<_>>())
     }
@@ -194,7 +187,7 @@ mod tests {
         assert!(list.len() >= 13, "vectors.json lost vectors");
         for vector in list {
             let name = vector["name"].as_str().unwrap();
-            let raw = unhex(vector["hex"].as_str().unwrap());
+            let raw = hex::decode(vector["hex"].as_str().unwrap()).unwrap();
             let stored = record(raw.clone(), Some(true), None);
             let reparse = stored.reparse.clone().unwrap();
             assert_eq!(reparse.raw, raw, "{name}");
