@@ -79,11 +79,7 @@ impl Decide for ApplyArgs {
             None => PathBuf::from("."),
         });
         let options = ApplyOptions {
-            mode: if self.dry_run {
-                ChangeMode::DryRun
-            } else {
-                ChangeMode::Change
-            },
+            mode: crate::args::mode(self.dry_run),
             drive: self.drive.drive,
             threads: self.threads.count(),
         };

@@ -91,9 +91,7 @@ impl Decide for FixArgs {
         };
         let mut options = FixOptions::new(repair);
         options.threads = self.threads.count();
-        if self.dry_run {
-            options.mode = ChangeMode::DryRun;
-        }
+        options.mode = crate::args::mode(self.dry_run);
         FixSettings {
             dir: self.dir,
             options,

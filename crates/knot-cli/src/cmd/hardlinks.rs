@@ -85,11 +85,7 @@ impl Decide for HardlinksArgs {
             Some(dir) => Mode::Groups(dir),
             None => Mode::Names(self.files),
         };
-        let format = match (self.json, self.null) {
-            (true, _) => Format::Json,
-            (_, true) => Format::Nul,
-            _ => Format::Human,
-        };
+        let format = Format::of(self.json, self.null);
         HardlinksSettings {
             mode,
             options,

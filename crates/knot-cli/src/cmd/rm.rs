@@ -37,11 +37,7 @@ impl Decide for RmArgs {
     fn decide(self) -> RmSettings {
         RmSettings {
             paths: self.paths,
-            mode: if self.dry_run {
-                ChangeMode::DryRun
-            } else {
-                ChangeMode::Change
-            },
+            mode: crate::args::mode(self.dry_run),
             format: self.format.format(),
         }
     }

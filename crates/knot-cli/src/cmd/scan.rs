@@ -115,11 +115,7 @@ pub struct ScanSettings {
 impl Decide for ScanArgs {
     type Settings = ScanSettings;
     fn decide(self) -> ScanSettings {
-        let format = match (self.json, self.null) {
-            (true, _) => Format::Json,
-            (_, true) => Format::Nul,
-            _ => Format::Human,
-        };
+        let format = Format::of(self.json, self.null);
         ScanSettings {
             roots: crate::args::roots(self.dirs),
             kinds: (!self.kind.is_empty()).then_some(self.kind),
