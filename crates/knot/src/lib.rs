@@ -126,6 +126,21 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # How results come back
+//!
+//! An operation on one path returns its result ([`create`], [`inspect`], [`remove`],
+//! [`retarget`], [`convert`]). An operation over a tree or a list hands each result to the
+//! caller as it is made, and never stops at the first failure:
+//! - [`scan`] as an iterator ([`scan::ScanBuilder::build`]), which is all a sequential walk
+//!   needs, or to a visitor per thread ([`scan::ScanBuilder::build_parallel`]), since a
+//!   parallel walk finds entries on every thread at once;
+//! - [`fix::fix`], [`apply`], [`convert_tree`], [`hardlinks::names`] and
+//!   [`hardlinks::groups`] to a callback, since they change or look at the file system as
+//!   they go: an iterator would let the caller stop them halfway or hold them up between
+//!   two changes, and each result is reported once it is done ([`apply`]'s in the
+//!   manifest's order, the others' as they are found);
+//! - [`du`] as one total when it is done: it has nothing to report before.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
