@@ -173,7 +173,7 @@ pub use inspect::inspect;
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
 /// type, re-exported so that a caller needs no other crate to name one).
 pub use knot_reparse::Tag;
-pub use link::{Flavour, Found, Kind, Link, ParseKindError, Special, Status};
+pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, Status};
 pub use record::Record;
 pub use remove::remove;
 pub use retarget::{

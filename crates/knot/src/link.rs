@@ -2,7 +2,6 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -10,22 +9,23 @@ use knot_reparse::Tag;
 
 /// What a path is, in knot's vocabulary (DESIGN.md section 1).
 ///
-/// Kinds compare (and hash) by their word ([`Kind::name`]), as DESIGN.md defines a kind:
-/// every reparse point with an undocumented tag is the one kind `unknown`, whatever its
-/// tag (the tag itself is in [`Link::tag`]), and a `Reparse` of a tag that knot reports
-/// as a symlink or junction is that kind (`Kind::Reparse(Tag::SYMLINK) == Kind::Symlink`).
+/// Kinds compare (and hash) by what they are: a kind is one value, since a reparse tag
+/// that has a kind of its own is that kind ([`Kind::of_tag`]: `SYMLINK` is
+/// [`Kind::Symlink`]), and only knot builds a [`ReparseTag`]. Two reparse points with two
+/// undocumented tags are two kinds with one word, `unknown` ([`Kind::name`]); a scan's
+/// filter of kinds goes by the word ([`scan::ScanBuilder::kinds`](crate::scan::ScanBuilder::kinds)).
 ///
 /// ```
-/// use knot::Kind;
-/// use knot_reparse::Tag;
+/// use knot::{Kind, Tag};
 ///
 /// let kind: Kind = "LX_SYMLINK".parse().unwrap();
-/// assert_eq!(kind, Kind::Reparse(Tag::LX_SYMLINK));
+/// assert_eq!(kind, Kind::of_tag(Tag::LX_SYMLINK));
 /// assert_eq!(kind.name(), "lx-symlink");
+/// assert_eq!(Kind::of_tag(Tag::SYMLINK), Kind::Symlink);
 /// assert_eq!("symlink".parse::<Kind>().unwrap(), Kind::Symlink);
 /// assert!("bogus".parse::<Kind>().is_err());
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
     /// A symbolic link (on Windows a file or directory symlink; see [`Link::dir`]).
@@ -45,7 +45,20 @@ pub enum Kind {
     /// Any other reparse point, with its tag; its word is the tag's kind word
     /// (`lx-symlink`, `appexeclink`, `cloud`, ..., `unknown` for an undocumented tag; see
     /// [`Tag::kind_name`]).
-    Reparse(Tag),
+    Reparse(ReparseTag),
+}
+
+/// The tag of a reparse point that has no kind of its own in knot's vocabulary: any tag
+/// but `SYMLINK` and `MOUNT_POINT`, whose reparse points are symlinks, junctions and mount
+/// points. Only knot builds one ([`Kind::of_tag`]), so a [`Kind`] is always canonical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReparseTag(pub(crate) Tag);
+
+impl ReparseTag {
+    /// The tag.
+    pub fn tag(self) -> Tag {
+        self.0
+    }
 }
 
 /// The tag of the kind `unknown` as a word names it (`"unknown".parse::<Kind>()`): no documented
@@ -54,7 +67,18 @@ const UNKNOWN: Tag = Tag(0xFFFF_FFFF);
 
 impl Kind {
     /// The kind `unknown`: a reparse point whose tag is not documented.
-    pub(crate) const UNKNOWN: Kind = Kind::Reparse(UNKNOWN);
+    pub(crate) const UNKNOWN: Kind = Kind::Reparse(ReparseTag(UNKNOWN));
+
+    /// The kind of a reparse point with `tag`, as far as the tag says: [`Kind::Symlink`]
+    /// for `SYMLINK`, [`Kind::Junction`] for `MOUNT_POINT` (whose buffer alone tells a
+    /// junction from a [`Kind::MountPoint`]), else [`Kind::Reparse`].
+    pub fn of_tag(tag: Tag) -> Kind {
+        match tag {
+            Tag::SYMLINK => Kind::Symlink,
+            Tag::MOUNT_POINT => Kind::Junction,
+            _ => Kind::Reparse(ReparseTag(tag)),
+        }
+    }
 
     /// The word used in output and JSON.
     pub fn name(&self) -> &'static str {
@@ -66,7 +90,7 @@ impl Kind {
             Kind::File => "file",
             Kind::Dir => "dir",
             Kind::Special => "special",
-            Kind::Reparse(tag) => tag.kind_name(),
+            Kind::Reparse(tag) => tag.0.kind_name(),
         }
     }
 
@@ -84,18 +108,15 @@ impl Kind {
     /// any spelling matches what that spelling means (`SYMLINK`, the tag's name, is the kind
     /// `symlink`, never a reparse kind that no link has).
     pub fn from_name(word: &str) -> Option<Vec<Kind>> {
-        word.parse::<Kind>().ok().map(Kind::normalised)
-    }
-
-    /// The kinds a filter of this kind takes: a [`Kind::Reparse`] means what a reparse
-    /// point with its tag is reported as, which for [`Tag::MOUNT_POINT`] is a junction or a
-    /// mount point, and for [`Tag::SYMLINK`] a symlink. Every other kind is itself.
-    pub(crate) fn normalised(self) -> Vec<Kind> {
-        match self {
-            Kind::Reparse(Tag::MOUNT_POINT) => vec![Kind::Junction, Kind::MountPoint],
-            Kind::Reparse(tag) => vec![kind_of(tag, tag.kind_name())],
-            _ => vec![self],
-        }
+        let kind = word.parse::<Kind>().ok()?;
+        let sdk_mount_point = Tag::MOUNT_POINT
+            .name()
+            .is_some_and(|sdk| sdk.eq_ignore_ascii_case(&word.replace('-', "_")));
+        Some(if sdk_mount_point {
+            vec![Kind::Junction, Kind::MountPoint]
+        } else {
+            vec![kind]
+        })
     }
 }
 
@@ -106,21 +127,7 @@ pub(crate) fn kind_of(tag: Tag, word: &str) -> Kind {
         "symlink" => Kind::Symlink,
         "junction" => Kind::Junction,
         "mount-point" => Kind::MountPoint,
-        _ => Kind::Reparse(tag),
-    }
-}
-
-impl PartialEq for Kind {
-    fn eq(&self, other: &Kind) -> bool {
-        self.name() == other.name()
-    }
-}
-
-impl Eq for Kind {}
-
-impl Hash for Kind {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name().hash(state);
+        _ => Kind::Reparse(ReparseTag(tag)),
     }
 }
 
@@ -157,9 +164,9 @@ impl std::error::Error for ParseKindError {}
 ///   documented tag's kind word (`lx-symlink`, `LX_SYMLINK`, `appexeclink`, `cloud-f`,
 ///   ...; see [`Tag::kind_name`]). The short SDK names are these words too (`MOUNT_POINT`
 ///   is `mount-point`);
-/// - a tag's full SDK name, in any case (`IO_REPARSE_TAG_SYMLINK`): a [`Kind::Reparse`]
-///   of that tag, which a scan filter takes as every kind a reparse point with that tag is
-///   reported as ([`Kind::from_name`] lists them).
+/// - a tag's full SDK name, in any case (`IO_REPARSE_TAG_SYMLINK`): the kind of that tag
+///   ([`Kind::of_tag`]); `IO_REPARSE_TAG_MOUNT_POINT` is a junction here, and both
+///   `junction` and `mount-point` to [`Kind::from_name`].
 ///
 /// # Errors
 /// Any other word, `dir` and `file` included (they are no links), is a
@@ -179,7 +186,7 @@ impl FromStr for Kind {
                     tag.name()
                         .is_some_and(|sdk| sdk.eq_ignore_ascii_case(&word.replace('-', "_")))
                 })
-                .map(Kind::Reparse)
+                .map(Kind::of_tag)
                 .ok_or_else(err);
         }
         Ok(match normal.as_str() {
@@ -411,6 +418,10 @@ mod tests {
 
     use super::*;
 
+    fn reparse(tag: Tag) -> Kind {
+        Kind::Reparse(ReparseTag(tag))
+    }
+
     #[test]
     fn words_parse_to_kinds() {
         for (word, kind) in [
@@ -419,22 +430,14 @@ mod tests {
             ("mount_point", Kind::MountPoint),
             ("MOUNT_POINT", Kind::MountPoint),
             ("Hardlink", Kind::Hardlink),
-            ("lx_symlink", Kind::Reparse(Tag::LX_SYMLINK)),
-            ("cloud-f", Kind::Reparse(Tag::CLOUD_F)),
-            ("IO_REPARSE_TAG_WOF", Kind::Reparse(Tag::WOF)),
-            (
-                "io-reparse-tag-mount-point",
-                Kind::Reparse(Tag::MOUNT_POINT),
-            ),
+            ("lx_symlink", reparse(Tag::LX_SYMLINK)),
+            ("cloud-f", reparse(Tag::CLOUD_F)),
+            ("IO_REPARSE_TAG_WOF", reparse(Tag::WOF)),
+            ("IO_REPARSE_TAG_SYMLINK", Kind::Symlink),
+            ("io-reparse-tag-mount-point", Kind::Junction),
         ] {
             let parsed: Kind = word.parse().unwrap();
-            // A reparse kind keeps its tag, which `==` (by word) does not look at.
-            if let Kind::Reparse(want) = kind {
-                assert!(
-                    matches!(parsed, Kind::Reparse(tag) if tag == want),
-                    "{word}: {parsed:?}"
-                );
-            }
+            // A reparse kind keeps its tag, and `==` looks at it.
             assert_eq!(parsed, kind, "{word}");
         }
         for word in [
@@ -451,40 +454,42 @@ mod tests {
         }
     }
 
-    /// `unknown` is every undocumented tag, and no documented one.
+    /// `unknown` is the word of every undocumented tag, and of no documented one; each
+    /// undocumented tag is a kind of its own, with that word.
     #[test]
     fn unknown_is_every_undocumented_tag() {
         assert!(Tag::documented().all(|tag| tag != UNKNOWN));
         let unknown: Kind = "unknown".parse().unwrap();
         assert_eq!(unknown.name(), "unknown");
-        assert_eq!(unknown, Kind::Reparse(Tag(0x8000_7777)));
-        assert_ne!(unknown, Kind::Reparse(Tag::WOF));
-        let set: HashSet<Kind> = [Kind::Reparse(Tag(0x8000_7777)), Kind::Reparse(Tag(0x1234))]
+        assert_eq!(reparse(Tag(0x8000_7777)).name(), "unknown");
+        assert_ne!(unknown, reparse(Tag(0x8000_7777)));
+        assert_ne!(reparse(Tag::WOF).name(), "unknown");
+        let set: HashSet<Kind> = [reparse(Tag(0x8000_7777)), reparse(Tag(0x1234))]
             .into_iter()
             .collect();
-        assert_eq!(set.len(), 1);
-        assert!(set.contains(&unknown));
+        assert_eq!(set.len(), 2, "two tags, two kinds");
     }
 
-    /// A kind is its word: a reparse kind of a link's tag is that link's kind, in `==` and
-    /// in a filter.
+    /// A kind is one value: a tag that has a kind of its own is that kind, so a link's kind
+    /// compares equal only to itself; a mislabelled kind is caught by `==`.
     #[test]
-    fn kinds_compare_by_their_word() {
-        assert_eq!(Kind::Reparse(Tag::SYMLINK), Kind::Symlink);
-        assert_eq!(Kind::Reparse(Tag::MOUNT_POINT), Kind::Junction);
-        assert_ne!(Kind::Reparse(Tag::LX_SYMLINK), Kind::Symlink);
-        assert_eq!(Kind::Reparse(Tag::SYMLINK).normalised(), [Kind::Symlink]);
-        assert_eq!(
-            Kind::Reparse(Tag::MOUNT_POINT).normalised(),
-            [Kind::Junction, Kind::MountPoint]
-        );
-        assert_eq!(
-            Kind::Reparse(Tag::APPEXECLINK).normalised(),
-            [Kind::Reparse(Tag::APPEXECLINK)]
-        );
+    fn kinds_are_canonical() {
+        assert_eq!(Kind::of_tag(Tag::SYMLINK), Kind::Symlink);
+        assert_eq!(Kind::of_tag(Tag::MOUNT_POINT), Kind::Junction);
+        assert_eq!(Kind::of_tag(Tag::LX_SYMLINK), reparse(Tag::LX_SYMLINK));
+        assert_ne!(Kind::of_tag(Tag::LX_SYMLINK), Kind::Symlink);
+        assert_ne!(reparse(Tag::APPEXECLINK), reparse(Tag::WOF));
         assert_eq!(
             Kind::from_name("IO_REPARSE_TAG_MOUNT_POINT"),
             Some(vec![Kind::Junction, Kind::MountPoint])
+        );
+        assert_eq!(
+            Kind::from_name("IO_REPARSE_TAG_SYMLINK"),
+            Some(vec![Kind::Symlink])
+        );
+        assert_eq!(
+            Kind::from_name("appexeclink"),
+            Some(vec![reparse(Tag::APPEXECLINK)])
         );
     }
 
@@ -493,12 +498,12 @@ mod tests {
         assert_eq!(kind_of(Tag::MOUNT_POINT, "junction"), Kind::Junction);
         assert_eq!(kind_of(Tag::MOUNT_POINT, "mount-point"), Kind::MountPoint);
         assert_eq!(kind_of(Tag::SYMLINK, "symlink"), Kind::Symlink);
-        assert!(matches!(kind_of(Tag::WOF, "wof"), Kind::Reparse(Tag::WOF)));
+        assert_eq!(kind_of(Tag::WOF, "wof"), reparse(Tag::WOF));
         // The tag is kept, even where the kind is `unknown`.
-        assert!(matches!(
+        assert_eq!(
             kind_of(Tag(0x8000_7777), "unknown"),
-            Kind::Reparse(Tag(0x8000_7777))
-        ));
+            reparse(Tag(0x8000_7777))
+        );
     }
 
     #[test]

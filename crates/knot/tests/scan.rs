@@ -215,7 +215,7 @@ fn every_spelling_of_a_kind_means_that_kind() {
                 if let Kind::Reparse(tag) = kind {
                     assert!(
                         !matches!(
-                            tag.kind_name(),
+                            tag.tag().kind_name(),
                             "symlink" | "junction" | "mount-point" | "hardlink"
                         ),
                         "'{spelling}' gives {kind:?}"
@@ -262,7 +262,7 @@ fn every_spelling_of_a_kind_means_that_kind() {
         assert_eq!(Kind::from_name(word), None, "'{word}'");
     }
     // A filter made of any spelling finds the links; so does the library's own
-    // `Kind::Reparse(Tag::SYMLINK)`, which means the same.
+    // `Kind::of_tag(Tag::SYMLINK)`, which is the same kind.
     let t = sample();
     let every = scan(ScanBuilder::new(t.path()).kinds([Kind::Symlink]));
     assert_eq!(every.links.len(), 7);
@@ -271,7 +271,7 @@ fn every_spelling_of_a_kind_means_that_kind() {
         let found = scan(ScanBuilder::new(t.path()).kinds(kinds));
         assert_eq!(found.paths(), every.paths(), "{word}");
     }
-    let reparse = Kind::Reparse(Tag::SYMLINK);
+    let reparse = Kind::of_tag(Tag::SYMLINK);
     let found = scan(ScanBuilder::new(t.path()).kinds([reparse]));
     assert_eq!(found.paths(), every.paths());
 }

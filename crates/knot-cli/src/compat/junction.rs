@@ -361,15 +361,22 @@ pub fn listing(link: &Link) -> Option<String> {
             "SYMBOLIC LINK",
             field("Print Name", print) + &field("Substitute Name", substitute),
         ),
-        Kind::Reparse(tag) if tag.is_microsoft() => {
+        Kind::Reparse(tag) if tag.tag().is_microsoft() => {
             ("UNKNOWN MICROSOFT REPARSE POINT", String::new())
         }
         Kind::Reparse(tag) => (
             "THIRD-PARTY REPARSE POINT",
-            field("Tag", Some(format!("0x{:08X}", tag.value())))
+            field("Tag", Some(format!("0x{:08X}", tag.tag().value())))
                 + &field(
                     "Surrogate",
-                    Some(if tag.is_name_surrogate() { "Yes" } else { "No" }.to_owned()),
+                    Some(
+                        if tag.tag().is_name_surrogate() {
+                            "Yes"
+                        } else {
+                            "No"
+                        }
+                        .to_owned(),
+                    ),
                 ),
         ),
         _ => return None,
@@ -428,7 +435,7 @@ mod tests {
     #[test]
     fn a_microsoft_tag_knot_does_not_know_is_an_unknown_microsoft_reparse_point() {
         for (tag, name) in [(0x8000_0017, "wof"), (0x8000_0013, "dedup")] {
-            let link = reparse(name, Kind::Reparse(knot_reparse::Tag(tag)), tag);
+            let link = reparse(name, Kind::of_tag(knot_reparse::Tag(tag)), tag);
             assert_eq!(
                 listing(&link),
                 Some(format!("{name}: UNKNOWN MICROSOFT REPARSE POINT\n")),
@@ -440,7 +447,7 @@ mod tests {
     #[test]
     fn a_third_party_tag_shows_its_value_and_whether_it_is_a_surrogate() {
         for (tag, surrogate) in [(0x0000_1234, "No"), (0x2000_1234, "Yes")] {
-            let link = reparse("other", Kind::Reparse(knot_reparse::Tag(tag)), tag);
+            let link = reparse("other", Kind::of_tag(knot_reparse::Tag(tag)), tag);
             assert_eq!(
                 listing(&link),
                 Some(format!(

@@ -572,7 +572,7 @@ fn to_dir_of(
 fn row_of_link(meta: &Meta, kind: Option<Kind>, to_dir: Option<bool>) -> Row {
     match (kind, to_dir) {
         // A reparse point that holds data, not a name (WOF, cloud, dedup): no link.
-        (Some(Kind::Reparse(tag)), _) => Row::Reparse(tag.0),
+        (Some(Kind::Reparse(tag)), _) => Row::Reparse(tag.tag().0),
         _ if !meta.is_link() => Row::Reparse(meta.tag.unwrap_or(0)),
         (_, None) => Row::Kind(DuKind::Broken),
         (Some(Kind::Junction), Some(_)) => Row::Kind(DuKind::Junction),

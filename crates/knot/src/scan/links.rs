@@ -118,7 +118,7 @@ impl LinkFilter {
     fn wants(&self, kind: &Kind) -> bool {
         match &self.kinds {
             None => kind.is_link() && *kind != Kind::Hardlink,
-            Some(kinds) => kinds.contains(kind),
+            Some(kinds) => kinds.iter().any(|k| k.name() == kind.name()),
         }
     }
 

@@ -232,11 +232,11 @@ impl ScanBuilder {
     /// On Unix every link is a `symlink` (knot's junctions there are symlinks), so
     /// `junction`, `mount-point` and reparse kinds find nothing.
     ///
-    /// A [`Kind::Reparse`] of a tag that has a kind of its own (`Reparse(Tag::SYMLINK)`)
-    /// means that kind, and one of `IO_REPARSE_TAG_MOUNT_POINT` means both `junction` and
+    /// A kind matches by its word ([`Kind::name`]): `unknown` finds every reparse point
+    /// with an undocumented tag; `IO_REPARSE_TAG_MOUNT_POINT` names both `junction` and
     /// `mount-point` ([`Kind::from_name`]).
     pub fn kinds<I: IntoIterator<Item = Kind>>(&mut self, kinds: I) -> &mut ScanBuilder {
-        self.kinds = Some(kinds.into_iter().flat_map(Kind::normalised).collect());
+        self.kinds = Some(kinds.into_iter().collect());
         self
     }
 

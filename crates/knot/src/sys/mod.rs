@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 
 use knot_reparse::Tag;
 
-use crate::link::{Flavour, Kind, Link, Status};
+use crate::link::{Flavour, Kind, Link, ReparseTag, Status};
 
 use std::io;
 
@@ -572,7 +572,10 @@ impl Stored {
             link.reparse_data = Some(reparse.raw);
         }
         match link.kind {
-            Kind::Symlink | Kind::Junction | Kind::MountPoint | Kind::Reparse(Tag::LX_SYMLINK) => {
+            Kind::Symlink
+            | Kind::Junction
+            | Kind::MountPoint
+            | Kind::Reparse(ReparseTag(Tag::LX_SYMLINK)) => {
                 link.relative = Some(self.relative);
                 let leads_to = self.leads_to.unwrap_or_else(|| self.target.clone());
                 link.target = Some(self.target);
@@ -587,7 +590,7 @@ impl Stored {
                     }),
                 }
             }
-            Kind::Reparse(Tag::APPEXECLINK) => {
+            Kind::Reparse(ReparseTag(Tag::APPEXECLINK)) => {
                 link.target = Some(self.target);
                 None
             }
