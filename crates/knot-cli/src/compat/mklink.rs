@@ -383,11 +383,7 @@ fn swapped(args: &[OsString]) -> String {
     let mut words = vec![OsStr::new(Program::MKLINK.name)];
     words.extend(switches.iter().map(|a| a.as_os_str()));
     words.extend(paths.iter().rev().map(|a| a.as_os_str()));
-    words
-        .iter()
-        .map(|w| output::shell_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    output::shell_line(words)
 }
 
 #[cfg(test)]

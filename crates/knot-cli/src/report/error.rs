@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use knot::{BadRecord, ErrorKind, Flavour, Found, Op};
 
 use crate::context::Context;
-use crate::report::escape::{escape, escape_text, quote, shell_word};
+use crate::report::escape::{escape, escape_text, quote, shell_line, shell_word};
 use crate::report::{Messages, progress};
 
 /// Set once any error was reported through [`fail`].
@@ -447,11 +447,7 @@ fn swapped_command(link: &OsStr, target: &OsStr, program: &str, args: &[OsString
     }
     words.push(target.to_owned());
     words.push(link.to_owned());
-    words
-        .iter()
-        .map(|a| shell_word(a))
-        .collect::<Vec<_>>()
-        .join(" ")
+    shell_line(words)
 }
 
 #[cfg(test)]

@@ -53,6 +53,15 @@ pub fn stored_name<'a>(link: &Link, name: &'a OsStr) -> Cow<'a, str> {
     }
 }
 
+/// A command line of `words`, each as [`shell_word`] writes it, separated by spaces.
+pub fn shell_line<W: AsRef<OsStr>>(words: impl IntoIterator<Item = W>) -> String {
+    words
+        .into_iter()
+        .map(|w| shell_word(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `word` as a POSIX shell would need it typed: bare when safe, in single quotes when it is
 /// plain text, and in ANSI-C quotes (`$'a\nb'`, which bash, zsh and ksh read) when it holds
 /// control characters or bytes that are not UTF-8, so the suggestion names the same file.

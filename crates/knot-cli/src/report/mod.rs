@@ -15,7 +15,7 @@ use knot::{Link, Record};
 pub use crate::args::Format;
 use crate::context::Context;
 pub use crate::context::ErrorMessages;
-pub use escape::{escape, escape_text, quote, shell_word, stored_name};
+pub use escape::{escape, escape_text, quote, shell_line, shell_word, stored_name};
 
 pub mod change;
 pub mod error;
