@@ -272,6 +272,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of the declaration (the order `scan`'s summary lists
+    /// them in).
+    pub const ALL: &'static [Status] = &[
+        Status::Ok,
+        Status::Dangling,
+        Status::Loop,
+        Status::TooLong,
+        Status::Unreadable,
+        Status::Elsewhere,
+    ];
+
     /// The word used in output and JSON.
     pub fn name(self) -> &'static str {
         match self {
@@ -513,5 +524,23 @@ mod tests {
         assert_eq!(Found::Special(None).name(), "special file");
         assert_eq!(Found::Special(Some(Special::Fifo)).name(), "FIFO");
         assert_eq!(Found::ReparseFile.name(), "file with a reparse point");
+    }
+
+    /// `Status::ALL` holds every status once, in the order of the declaration: the match
+    /// below stops compiling when a status is added, and the count then checks the list.
+    #[test]
+    fn all_statuses_are_listed_in_order() {
+        let position = |status: Status| match status {
+            Status::Ok => 0,
+            Status::Dangling => 1,
+            Status::Loop => 2,
+            Status::TooLong => 3,
+            Status::Unreadable => 4,
+            Status::Elsewhere => 5,
+        };
+        for (i, &status) in Status::ALL.iter().enumerate() {
+            assert_eq!(position(status), i, "{status}");
+        }
+        assert_eq!(Status::ALL.len(), position(Status::Elsewhere) + 1);
     }
 }

@@ -549,17 +549,10 @@ fn print_stats(tally: &Tally, progress: &Progress, elapsed: Duration, messages: 
     text.push('\n');
     for (kind, statuses) in &tally.kinds {
         let total: u64 = statuses.values().sum();
-        let parts: Vec<String> = [
-            Status::Ok,
-            Status::Dangling,
-            Status::Loop,
-            Status::TooLong,
-            Status::Unreadable,
-            Status::Elsewhere,
-        ]
-        .iter()
-        .filter_map(|s| statuses.get(&Some(s.name())).map(|n| format!("{s} {n}")))
-        .collect();
+        let parts: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|s| statuses.get(&Some(s.name())).map(|n| format!("{s} {n}")))
+            .collect();
         text.push_str(&stats(&format!("  {kind:<10} {total:>9}")));
         if !parts.is_empty() {
             text.push_str(&format!("  ({})", parts.join(", ")));
