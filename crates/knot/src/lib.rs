@@ -151,6 +151,12 @@ mod diagnose;
 mod error;
 pub mod escape;
 pub mod fix;
+/// What the unit tests share with the integration tests' fixture: a sorted listing and
+/// bench/mktree.py trees.
+#[cfg(test)]
+#[path = "../tests/fixture/shared.rs"]
+#[allow(dead_code, reason = "the unit tests need no `KNOT_REQUIRE_*` switch")]
+mod fixture;
 pub mod hardlinks;
 mod inspect;
 mod link;

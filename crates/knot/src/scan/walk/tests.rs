@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::fixture::mktree;
 
 /// Counts every entry the walk shows it and goes into every directory.
 #[derive(Debug, Default)]
@@ -62,18 +63,6 @@ impl Filter for Names {
     }
 }
 
-fn mktree(dest: &Path, entries: usize) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mktree.py");
-    let status = std::process::Command::new("python3")
-        .arg(script)
-        .arg(dest)
-        .args(["--entries", &entries.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 runs bench/mktree.py");
-    assert!(status.success());
-}
-
 /// `find ROOT`'s count: one byte per entry, so odd names cannot miscount.
 fn find_count(root: &Path) -> usize {
     let out = std::process::Command::new("find")
@@ -101,7 +90,7 @@ fn parallel<F: Filter>(walk: &WalkBuilder, filter: F) -> Vec<Result<F::Item>> {
 fn a_filter_sees_every_entry_find_lists() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("tree");
-    mktree(&root, 3000);
+    mktree(&root, 3000, 1);
     let expected = find_count(&root);
     assert!(expected > 3000);
     for threads in [1, 2] {

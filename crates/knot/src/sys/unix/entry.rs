@@ -601,16 +601,7 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     use super::*;
-
-    /// The entries of `dir`, sorted: nothing set aside may be left over.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    use crate::fixture::names;
 
     /// The entry `l` in `dir`, with or without `renameat2`'s flags (without them, the way
     /// FUSE file systems such as ntfs-3g are handled).

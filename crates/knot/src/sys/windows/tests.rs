@@ -11,6 +11,7 @@ use knot_reparse::{MountPoint, ReparsePoint, Tag};
 use windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED;
 
 use super::*;
+use crate::fixture::names;
 use crate::sys::{Directory as _, Reader as _};
 
 fn tempdir() -> tempfile::TempDir {
@@ -22,15 +23,6 @@ fn tempdir() -> tempfile::TempDir {
 fn note(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "note: {text}");
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
