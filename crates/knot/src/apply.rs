@@ -18,9 +18,8 @@
 //! held open: the staged create is handed the directory and the link's name
 //! ([`sys::At`]), so its every step (the link, the hidden names of a replacement, the
 //! read-back, the clean-up) acts relative to the directory held, whatever is put at its
-//! path since (the `*at` calls on Unix; on Windows a handle held without
-//! `FILE_SHARE_DELETE`, which keeps the directory's path naming it). A hard link's target
-//! is reached the same way.
+//! path since (the `*at` calls on Unix; on Windows `NtCreateFile` relative to the
+//! directory's handle). A hard link's target is reached the same way.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -92,13 +91,11 @@ pub enum Applied {
 ///
 /// The directories on the way are opened one name at a time without following links and
 /// held open while `apply` runs (one descriptor or handle each, up to half the limit on
-/// open files). On Linux each link is made through its directory held open
-/// (`/proc/self/fd`), so a directory another program swaps for a link after it was opened
-/// is never gone through; on Windows the directories are held without
-/// `FILE_SHARE_DELETE`, so they cannot be renamed or replaced meanwhile. On other Unix
-/// systems, and on Linux without `/proc`, the directories are checked the same way but
-/// each link is made by its path: a directory swapped for a link between the check and
-/// the create is gone through there.
+/// open files). Each link is made through its directory held open (the `*at` calls on
+/// Unix; on Windows by its name relative to the directory's handle, or for a symlink by
+/// the path of the directory, which is held without `FILE_SHARE_DELETE` and so cannot be
+/// renamed or replaced meanwhile), so a directory another program swaps for a link after
+/// it was opened is never gone through.
 pub fn apply<R, F>(root: R, records: &[Record], options: &ApplyOptions, report: F)
 where
     R: AsRef<Path>,

@@ -121,23 +121,11 @@ pub(crate) fn real_location_physical(path: &Path) -> io::Result<PathBuf> {
     }))
 }
 
-/// A fresh hidden name beside `link` (`.NAME.knot~` and 16 random hex digits) where knot
-/// builds a replacement or sets a link aside to remove it. Each call gives another name,
-/// which nobody can predict, so a neighbour who can write the directory cannot plant it
-/// in advance (DESIGN.md promise 9); the calls that use it never overwrite, and retry
-/// with a new name on a clash.
-#[cfg_attr(
-    not(windows),
-    allow(
-        dead_code,
-        reason = "elsewhere hidden names are made in a held directory"
-    )
-)]
-pub(crate) fn hidden_name(link: &Path) -> PathBuf {
-    link.with_file_name(hidden_file_name(link.file_name().unwrap_or_default()))
-}
-
-/// The file name of [`hidden_name`] for an entry called `name`.
+/// A fresh hidden name for an entry called `name` (`.NAME.knot~` and 16 random hex
+/// digits), made beside it where knot builds a replacement or sets a link aside to remove
+/// it. Each call gives another name, which nobody can predict, so a neighbour who can
+/// write the directory cannot plant it in advance (DESIGN.md promise 9); the calls that
+/// use it never overwrite, and retry with a new name on a clash.
 pub(crate) fn hidden_file_name(name: &std::ffi::OsStr) -> OsString {
     #[cfg(test)]
     let drawn = tests::DRAWN

@@ -27,10 +27,14 @@
 //!   and writes only by path or through a descriptor of the entry itself (an `O_PATH`
 //!   descriptor takes none): there the entry is named `/proc/self/fd/N/NAME`, which the
 //!   kernel resolves through the held descriptor.
-//! - Windows: a handle opened without `FILE_SHARE_DELETE`, so that while it is held the
+//! - Windows: a handle, and every entry opened by its name relative to it, never followed
+//!   (`NtCreateFile` with the handle as `RootDirectory` and `FILE_OPEN_REPARSE_POINT`),
+//!   then renamed, linked and deleted through handles (`FileRenameInformation` and
+//!   `FileLinkInformation` relative to the directory's handle). A symlink alone is made by
+//!   path (`CreateSymbolicLinkW`), the directory's path and the name, which the handle
+//!   keeps true: it is opened without `FILE_SHARE_DELETE`, so that while it is held the
 //!   directory cannot be renamed, removed or replaced by a junction, and Windows refuses
-//!   to rename a directory above it (a file below it is open); the entry is named by the
-//!   directory's path and the name, which that handle keeps true (`windows/dir.rs`).
+//!   to rename a directory above it (`windows/dir.rs`).
 
 #[cfg(unix)]
 mod unix;

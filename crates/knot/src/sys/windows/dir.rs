@@ -9,18 +9,25 @@
 //! (DESIGN.md section 3: this is what `FindFirstFileExW` reads, through a handle of its
 //! own opened by path).
 //!
-//! Win32 has no open-relative-to-a-handle call (that is `NtCreateFile`'s `RootDirectory`,
-//! an NT call knot does not make), so a [`Dir`] keeps its path and opens what is below it
-//! by that path (through `\\?\` when long, so depth is not limited by `MAX_PATH`). What
-//! keeps that path true is how a [`Dir`]'s handle is opened: without `FILE_SHARE_DELETE`,
-//! so while knot holds a directory no one can rename or delete it, or put a junction in
-//! its place; and Windows refuses to rename a directory with anything below it open ("the
-//! folder or a file in it is open in another program"), so the directories above an open
-//! one stay where they are too. (Wine 8 keeps the first rule but not the second.) Only the
-//! last name of a path below an open directory can change, and an entry opened by that
-//! name is checked through its own handle: a subdirectory opened without following is a
-//! directory and not a link, or it is reported (`NotADirectory`) and not walked into
-//! (DESIGN.md promise 4).
+//! Below a directory knot holds, an entry is opened by its name relative to the
+//! directory's handle (`NtCreateFile` with the handle as `RootDirectory`, never following:
+//! [`Handle::open_at`]), and made, linked, renamed and deleted the same way
+//! (`FILE_CREATE` relative to the handle, `FileLinkInformation` and `FILE_RENAME_INFO`
+//! with the handle as `RootDirectory`, and the disposition of the entry's own handle): no
+//! path is looked up again, so a directory on the way swapped for a junction is never
+//! gone through. A subdirectory opened without following is checked through its own
+//! handle to be a directory and not a link, or it is reported (`NotADirectory`) and not
+//! walked into (DESIGN.md promise 4).
+//!
+//! A [`Dir`] also keeps its path, for what only a path can do: make a symlink
+//! (`CreateSymbolicLinkW`; writing a symlink's reparse point through a handle needs the
+//! symlink privilege, which Developer Mode does not give), follow a link, name its volume,
+//! and name entries in messages. What keeps that path true is how a [`Dir`]'s handle is
+//! opened: without `FILE_SHARE_DELETE`, so while knot holds a directory no one can rename
+//! or delete it, or put a junction in its place; and Windows refuses to rename a directory
+//! with anything below it open ("the folder or a file in it is open in another program"),
+//! so the directories above an open one stay where they are too. (Wine 8 keeps the first
+//! rule but not the second.)
 //!
 //! A root, and a directory reached through a link, keep their final path, found through
 //! their own handle (`GetFinalPathNameByHandleW`), so that the parent of a followed link's
@@ -35,14 +42,15 @@ use std::os::windows::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 use super::ffi::{
-    DIR_BUFFER_SIZE, DirBuffer, DirInfoLayout, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
+    DELETE, DIR_BUFFER_SIZE, DirBuffer, DirInfoLayout, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
     ERROR_NO_MORE_FILES, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
     FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE,
     GetFileInformationByHandleEx, ID_BOTH_DIR_INFO, ID_EXTD_DIR_INFO, SYNCHRONIZE,
 };
-use super::handle::{Follow, Handle};
+use super::handle::{Follow, Handle, SHARE_ALL};
 use super::{
-    file_type, last_error_is, lstat, meta_of, os_error, read_link, stat, unsupported, wide,
+    delete_on_close, entry_meta, entry_usage, file_type, last_error_is, meta_of, os_error,
+    read_link_of, stat, unsupported, wide,
 };
 use crate::sys::{FileType, Meta, Stored};
 
@@ -62,13 +70,33 @@ enum Access {
     List,
 }
 
-fn open_dir(path: &Path, follow: Follow, access: Access) -> io::Result<Dir> {
-    let rights = match access {
-        Access::Identity => FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-        Access::List => FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+impl Access {
+    fn rights(self) -> u32 {
+        match self {
+            Access::Identity => FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+            Access::List => FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+        }
+    }
+}
+
+/// No `FILE_SHARE_DELETE`: the directory stays where its path says while it is open.
+const HOLD: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE;
+
+/// Opens the directory `path` names, following links: a root, or where a link leads. Its
+/// path is where it really is (its final path), so that `..` is the real parent; Wine 8
+/// cannot name a handle past MAX_PATH, and the full path is the next best there.
+fn open_dir(path: &Path, access: Access) -> io::Result<Dir> {
+    let handle = Handle::open_shared(path, access.rights(), Follow::Yes, HOLD)?;
+    is_dir(&handle, Follow::Yes)?;
+    let path = match handle.final_path() {
+        Ok(path) => path,
+        Err(_) => crate::path::absolute(path)?,
     };
-    // No FILE_SHARE_DELETE: the directory stays where its path says while it is open.
-    let handle = Handle::open_shared(path, rights, follow, FILE_SHARE_READ | FILE_SHARE_WRITE)?;
+    Ok(Dir { path, handle })
+}
+
+/// Whether `handle` is open on a directory; with `Follow::No`, a directory that is no link.
+fn is_dir(handle: &Handle, follow: Follow) -> io::Result<()> {
     let (attributes, tag) = handle.attribute_tag()?;
     let is_dir = match follow {
         Follow::Yes => attributes & FILE_ATTRIBUTE_DIRECTORY != 0,
@@ -80,41 +108,31 @@ fn open_dir(path: &Path, follow: Follow, access: Access) -> io::Result<Dir> {
         // `NotADirectory`: what the walker expects of a directory that is one no more.
         return Err(os_error(ERROR_DIRECTORY));
     }
-    let path = match follow {
-        // A plain directory below an open one: its path is exact as it is.
-        Follow::No => path.to_path_buf(),
-        // A root or a link followed: where it really is, so that `..` is the real parent.
-        // Wine 8 cannot name a handle past MAX_PATH; the full path is the next best.
-        Follow::Yes => match handle.final_path() {
-            Ok(path) => path,
-            Err(_) => crate::path::absolute(path)?,
-        },
-    };
-    Ok(Dir { path, handle })
+    Ok(())
 }
 
 impl crate::sys::Directory for Dir {
     /// Opens the directory `path` names, following links: a root the user named.
     fn open(path: &Path) -> io::Result<Dir> {
-        open_dir(path, Follow::Yes, Access::List)
+        open_dir(path, Access::List)
     }
 
     /// Opens the subdirectory `name`. Without `follow`, a link there is never followed:
     /// the open fails with `ERROR_DIRECTORY` (`NotADirectory`).
     fn open_at(&self, name: &OsStr, follow: bool) -> io::Result<Dir> {
-        let follow = if follow { Follow::Yes } else { Follow::No };
-        open_dir(&self.path.join(name), follow, Access::List)
+        if follow {
+            // Where a link leads is a path: it is followed by path, as the user's are.
+            open_dir(&self.join(name), Access::List)
+        } else {
+            self.dir_at(name)
+        }
     }
 
     /// The directory above, or this one again at the root of a volume (as `/..` is `/`),
     /// for its identity only: it is not opened for listing, which the directories above a
     /// root the user can read need not allow.
     fn parent(&self) -> io::Result<Dir> {
-        open_dir(
-            self.path.parent().unwrap_or(&self.path),
-            Follow::Yes,
-            Access::Identity,
-        )
+        open_dir(self.path.parent().unwrap_or(&self.path), Access::Identity)
     }
 
     /// The directory itself: (volume serial, file id) and link count.
@@ -124,20 +142,23 @@ impl crate::sys::Directory for Dir {
 
     /// What `name` is, following a link there only when asked.
     fn stat_at(&self, name: &OsStr, follow: bool) -> io::Result<Meta> {
-        let path = self.path.join(name);
-        if follow { stat(&path) } else { lstat(&path) }
+        if follow {
+            stat(&self.join(name))
+        } else {
+            entry_meta(self.entry(name, FILE_READ_ATTRIBUTES), &self.join(name))
+        }
     }
 
     /// `name` itself, not followed, with the bytes allocated to it (`FileStandardInfo`'s
     /// `AllocationSize`, which `GetFileInformationByHandle` does not give), for `du`: one
     /// open for both.
     fn usage_at(&self, name: &OsStr) -> io::Result<Meta> {
-        super::usage(&self.path.join(name))
+        entry_usage(self.entry(name, FILE_READ_ATTRIBUTES), &self.join(name))
     }
 
     /// What the link `name` stores.
     fn read_link_at(&self, name: &OsStr) -> io::Result<Stored> {
-        read_link(&self.path.join(name))
+        read_link_of(&self.entry(name, FILE_READ_ATTRIBUTES)?)
     }
 
     /// Opens the directory `path` names, following links, to hold it and work below it:
@@ -146,19 +167,19 @@ impl crate::sys::Directory for Dir {
     /// takes no part in sharing, so its share mode would hold nothing (Windows skips the
     /// share-access check for such opens; Wine 8 does the same).
     fn hold(path: &Path) -> io::Result<Dir> {
-        open_dir(path, Follow::Yes, Access::List)
+        open_dir(path, Access::List)
     }
 
     /// [`Dir::hold`] of the subdirectory `name`, never following a link there: the open
     /// fails with `ERROR_DIRECTORY` (`NotADirectory`).
     fn hold_at(&self, name: &OsStr) -> io::Result<Dir> {
-        open_dir(&self.path.join(name), Follow::No, Access::List)
+        self.dir_at(name)
     }
 
-    /// Makes the directory `name` here (`CreateDirectoryW`, which never follows or
+    /// Makes the directory `name` here ([`Handle::create_dir_at`], which never follows or
     /// replaces anything at the name).
     fn make_dir_at(&self, name: &OsStr) -> io::Result<()> {
-        std::fs::create_dir(self.path.join(name))
+        Handle::create_dir_at(&self.handle, name, FILE_READ_ATTRIBUTES).map(drop)
     }
 
     /// Where this directory really is, for computing the targets knot stores:
@@ -173,24 +194,25 @@ impl crate::sys::Directory for Dir {
         Ok(super::place_of(&self.path))
     }
 
-    /// `CreateHardLinkW` of the entry `target_name` of `target_dir` as `name` here.
+    /// [`super::hard_link`] of the entry `target_name` of `target_dir` as `name` here.
     fn hard_link_at(&self, name: &OsStr, target_dir: &Dir, target_name: &OsStr) -> io::Result<()> {
-        super::hard_link(&target_dir.join(target_name), &self.join(name))
+        super::hard_link(target_dir, target_name, self, name)
     }
 
     /// [`super::remove_link`] of the entry `name` here (`path` names it in messages).
     fn remove_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
-        super::remove_link(&self.join(name))
+        super::remove_link(self, name)
     }
 
     /// [`super::rename_over`] of the entry `staged` here onto `name` here.
     fn rename_over_at(&self, staged: &OsStr, name: &OsStr, _path: &Path) -> io::Result<()> {
-        super::rename_over(&self.join(staged), &self.join(name))
+        super::rename_over(self, staged, name)
     }
 
-    /// Deletes the name `name` here (`DeleteFileW`): a name this process just made.
+    /// Deletes the name `name` here, a name this process just made: opened without
+    /// following and deleted through that handle.
     fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
-        std::fs::remove_file(self.join(name))
+        delete_on_close(&self.entry(name, DELETE)?)
     }
 
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.
@@ -202,9 +224,40 @@ impl crate::sys::Directory for Dir {
 
 impl Dir {
     /// The path of the entry `name` here: how Windows names it, kept true by the handle
-    /// this directory is held by (see the module's documentation).
+    /// this directory is held by (see the module's documentation). For what only a path
+    /// can do, and for messages; every other call opens `name` through [`Dir::entry`].
     pub(super) fn join(&self, name: &OsStr) -> PathBuf {
         self.path.join(name)
+    }
+
+    /// The entry `name` here itself (a link not followed), opened with `access` by its
+    /// name relative to this directory's handle ([`Handle::open_at`]).
+    pub(super) fn entry(&self, name: &OsStr, access: u32) -> io::Result<Handle> {
+        Handle::open_at(&self.handle, name, access, SHARE_ALL)
+    }
+
+    /// This directory held as it is, but with `path` as the path it keeps: for the tests
+    /// that show what is found through the handle and not by the path.
+    #[cfg(test)]
+    pub(super) fn with_path(self, path: PathBuf) -> Dir {
+        Dir { path, ..self }
+    }
+
+    /// This directory's handle, for calls that name an entry relative to it.
+    pub(super) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The subdirectory `name`, held ([`HOLD`]) and listable, opened relative to this
+    /// directory's handle without following a link there: a link, or anything else that
+    /// is no directory, fails with `ERROR_DIRECTORY` (`NotADirectory`).
+    fn dir_at(&self, name: &OsStr) -> io::Result<Dir> {
+        let handle = Handle::open_at(&self.handle, name, Access::List.rights(), HOLD)?;
+        is_dir(&handle, Follow::No)?;
+        Ok(Dir {
+            path: self.join(name),
+            handle,
+        })
     }
 }
 

@@ -16,9 +16,8 @@ pub(crate) use windows_sys::Win32::Foundation::{
     ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES, HANDLE, INVALID_HANDLE_VALUE, MAX_PATH,
 };
 pub(crate) use windows_sys::Win32::Storage::FileSystem::{
-    BY_HANDLE_FILE_INFORMATION, CreateDirectoryW, CreateFileW, CreateHardLinkW,
-    CreateSymbolicLinkW, DELETE, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
-    FILE_ATTRIBUTE_TAG_INFO, FILE_DISPOSITION_FLAG_DELETE,
+    BY_HANDLE_FILE_INFORMATION, CreateFileW, CreateSymbolicLinkW, DELETE, FILE_ATTRIBUTE_DIRECTORY,
+    FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_DISPOSITION_FLAG_DELETE,
     FILE_DISPOSITION_FLAG_IGNORE_READONLY_ATTRIBUTE, FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
     FILE_DISPOSITION_INFO, FILE_DISPOSITION_INFO_EX, FILE_FLAG_BACKUP_SEMANTICS,
     FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_BOTH_DIR_INFO, FILE_ID_EXTD_DIR_INFO, FILE_ID_INFO,
@@ -26,14 +25,28 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_STANDARD_INFO,
     FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA, FileAttributeTagInfo, FileDispositionInfo,
     FileDispositionInfoEx, FileIdBothDirectoryInfo, FileIdBothDirectoryRestartInfo,
-    FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo, FileIdInfo, FileRenameInfo,
-    FileRenameInfoEx, FileStandardInfo, FindClose, FindExInfoBasic, FindExSearchNameMatch,
-    FindFirstFileExW, GetDriveTypeW, GetFileInformationByHandle, GetFileInformationByHandleEx,
-    GetFinalPathNameByHandleW, GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW,
-    OPEN_EXISTING, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY,
-    SYNCHRONIZE, SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
+    FileIdExtdDirectoryInfo, FileIdExtdDirectoryRestartInfo, FileIdInfo, FileStandardInfo,
+    FindClose, FindExInfoBasic, FindExSearchNameMatch, FindFirstFileExW, GetDriveTypeW,
+    GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
+    GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
+    SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
+    SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
 };
-pub(crate) use windows_sys::Win32::System::IO::DeviceIoControl;
+pub(crate) use windows_sys::Win32::System::IO::{DeviceIoControl, IO_STATUS_BLOCK};
+
+// The NT calls that open, make and link entries relative to a directory's handle: Win32
+// names every entry by a path, NT by an `OBJECT_ATTRIBUTES` whose `RootDirectory` the name
+// is relative to.
+pub(crate) use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
+pub(crate) use windows_sys::Wdk::Storage::FileSystem::{
+    FILE_CREATE, FILE_DIRECTORY_FILE, FILE_INFORMATION_CLASS, FILE_LINK_INFORMATION, FILE_OPEN,
+    FILE_OPEN_FOR_BACKUP_INTENT, FILE_OPEN_REPARSE_POINT, FILE_SYNCHRONOUS_IO_NONALERT,
+    FileLinkInformation, FileRenameInformation, FileRenameInformationEx, NtCreateFile,
+    NtSetInformationFile,
+};
+pub(crate) use windows_sys::Win32::Foundation::{
+    NTSTATUS, OBJ_CASE_INSENSITIVE, RtlNtStatusToDosError, UNICODE_STRING,
+};
 pub(crate) use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 
 /// `FindFirstFileNameW` (fileapi.h), looked up at run time: Wine 8 exports it from
@@ -49,7 +62,7 @@ pub(crate) use windows_sys::Win32::System::Ioctl::{
 };
 
 /// `FILE_RENAME_FLAG_POSIX_SEMANTICS` (winbase.h; windows-sys has it only in
-/// `Win32_System_WindowsProgramming`): POSIX rename semantics for `FileRenameInfoEx`
+/// `Win32_System_WindowsProgramming`): POSIX rename semantics for `FileRenameInformationEx`
 /// (Windows 10 1809 and later, NTFS). knot never passes `FILE_RENAME_FLAG_REPLACE_IF_EXISTS`:
 /// it renames only onto a free name.
 pub(crate) const FILE_RENAME_FLAG_POSIX_SEMANTICS: u32 = 0x0000_0002;
@@ -138,6 +151,11 @@ pub(crate) const ID_BOTH_DIR_INFO: DirInfoLayout = DirInfoLayout {
 /// fixed part in the same allocation; see `rename_info` in `mod.rs`.
 pub(crate) const RENAME_INFO_NAME_OFFSET: usize = offset_of!(FILE_RENAME_INFO, FileName);
 
+/// The offset of the name in `FILE_LINK_INFORMATION` (ntifs.h), which has the fixed part
+/// of `FILE_RENAME_INFO` (and of `FILE_RENAME_INFORMATION`, which is the same structure):
+/// the union, `RootDirectory`, `FileNameLength`, then the name.
+pub(crate) const LINK_INFO_NAME_OFFSET: usize = offset_of!(FILE_LINK_INFORMATION, FileName);
+
 // The layouts, checked against the headers at compile time.
 const _: () = {
     assert!(size_of::<ReparseBuffer>() == MAXIMUM_REPARSE_DATA_BUFFER_SIZE);
@@ -197,11 +215,22 @@ const _: () = {
         assert!(offset_of!(FILE_RENAME_INFO, FileNameLength) == 16);
         assert!(RENAME_INFO_NAME_OFFSET == 20);
         assert!(size_of::<FILE_RENAME_INFO>() == 24);
+        assert!(offset_of!(FILE_LINK_INFORMATION, RootDirectory) == 8);
+        assert!(offset_of!(FILE_LINK_INFORMATION, FileNameLength) == 16);
+        assert!(LINK_INFO_NAME_OFFSET == 20);
+        assert!(size_of::<FILE_LINK_INFORMATION>() == 24);
+        // OBJECT_ATTRIBUTES: Length, RootDirectory, ObjectName, Attributes, and the two
+        // security pointers; IO_STATUS_BLOCK: the status (or a pointer) and Information.
+        assert!(size_of::<OBJECT_ATTRIBUTES>() == 48);
+        assert!(offset_of!(OBJECT_ATTRIBUTES, RootDirectory) == 8);
+        assert!(size_of::<IO_STATUS_BLOCK>() == 16);
+        assert!(size_of::<UNICODE_STRING>() == 16);
     }
     #[cfg(target_pointer_width = "32")]
     {
         assert!(offset_of!(FILE_RENAME_INFO, RootDirectory) == 4);
         assert!(offset_of!(FILE_RENAME_INFO, FileNameLength) == 8);
         assert!(RENAME_INFO_NAME_OFFSET == 12);
+        assert!(LINK_INFO_NAME_OFFSET == 12);
     }
 };

@@ -4,20 +4,69 @@
 //! opened once, without following it (`FILE_FLAG_OPEN_REPARSE_POINT`), checked through
 //! that handle, and deleted through the same handle, so a path swapped in between is
 //! never acted on.
+//!
+//! An entry below a directory knot holds is opened by its name relative to the
+//! directory's handle ([`Handle::open_at`], [`Handle::create_dir_at`]): `NtCreateFile`
+//! with the handle as `RootDirectory` and `FILE_OPEN_REPARSE_POINT`, as Rust's std opens
+//! what `remove_dir_all` deletes (the fix of CVE-2022-21658). The name is looked up in
+//! that directory, whatever its path names by then; no path is parsed again.
 
+use std::ffi::OsStr;
 use std::io;
 use std::mem::{MaybeUninit, size_of};
 use std::path::{Path, PathBuf};
 
 use super::ffi::{
     BY_HANDLE_FILE_INFORMATION, CloseHandle, CreateFileW, ERROR_MORE_DATA,
-    FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS,
-    FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_SHARE_DELETE, FILE_SHARE_READ,
-    FILE_SHARE_WRITE, FILE_STANDARD_INFO, FileAttributeTagInfo, FileIdInfo, FileStandardInfo,
-    FindClose, GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
-    HANDLE, INVALID_HANDLE_VALUE, OPEN_EXISTING, VOLUME_NAME_DOS,
+    FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_CREATE, FILE_DIRECTORY_FILE,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_INFO, FILE_OPEN,
+    FILE_OPEN_FOR_BACKUP_INTENT, FILE_OPEN_REPARSE_POINT, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE,
+    FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_STANDARD_INFO, FILE_SYNCHRONOUS_IO_NONALERT,
+    FileAttributeTagInfo, FileIdInfo, FileStandardInfo, FindClose, GetFileInformationByHandle,
+    GetFileInformationByHandleEx, GetFinalPathNameByHandleW, HANDLE, INVALID_HANDLE_VALUE,
+    IO_STATUS_BLOCK, NTSTATUS, NtCreateFile, OBJ_CASE_INSENSITIVE, OBJECT_ATTRIBUTES,
+    OPEN_EXISTING, RtlNtStatusToDosError, SYNCHRONIZE, UNICODE_STRING, VOLUME_NAME_DOS,
 };
 use super::wide;
+
+/// Every share mode: what [`Handle::open`] and [`Handle::open_at`] let others do.
+pub(crate) const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
+/// The Win32 error of an NT status (`RtlNtStatusToDosError`), as `io::Error`, so that an
+/// NT call's failure reads as the Win32 call's would (`STATUS_OBJECT_NAME_NOT_FOUND` as
+/// `ERROR_FILE_NOT_FOUND`, `STATUS_OBJECT_NAME_COLLISION` as `ERROR_ALREADY_EXISTS`).
+pub(crate) fn nt_error(status: NTSTATUS) -> io::Error {
+    // SAFETY: a pure translation of a status code.
+    let code = unsafe { RtlNtStatusToDosError(status) };
+    io::Error::from_raw_os_error(code as i32)
+}
+
+/// `name` as the `UNICODE_STRING` an NT call takes: one name, not empty, at most 32,767
+/// units (a `UNICODE_STRING` counts bytes in 16 bits); `.` is the directory itself (the
+/// empty name, which opens the `RootDirectory` again), as in the `*at` calls of Unix.
+/// `units` must outlive its use.
+pub(crate) fn nt_name(name: &OsStr, units: &mut Vec<u16>) -> io::Result<UNICODE_STRING> {
+    let invalid = |why| io::Error::new(io::ErrorKind::InvalidInput, why);
+    *units = match name.as_encoded_bytes() {
+        b"" => return Err(invalid("an empty name")),
+        b"." => Vec::new(),
+        b".." => return Err(invalid("`..` is no name in a held directory")),
+        _ => wide::units(name),
+    };
+    // One name: a separator would make the NT call walk a path below the directory.
+    if units
+        .iter()
+        .any(|&u| u == u16::from(b'\\') || u == u16::from(b'/'))
+    {
+        return Err(invalid("a name with a path separator in it"));
+    }
+    let length = u16::try_from(units.len() * 2).map_err(|_| invalid("a name too long"))?;
+    Ok(UNICODE_STRING {
+        Length: length,
+        MaximumLength: length,
+        Buffer: units.as_mut_ptr(),
+    })
+}
 
 /// Whether an open follows a link at the path's last component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,12 +97,87 @@ impl Handle {
     /// no other program is locked out. Directories open too (`FILE_FLAG_BACKUP_SEMANTICS`,
     /// which also lets a process holding the backup privilege through).
     pub(crate) fn open(path: &Path, access: u32, follow: Follow) -> io::Result<Handle> {
-        Handle::open_shared(
-            path,
+        Handle::open_shared(path, access, follow, SHARE_ALL)
+    }
+
+    /// Opens the existing entry `name` in the directory open as `dir`, never following a
+    /// link there (`FILE_OPEN_REPARSE_POINT`), with `access` and letting others do what
+    /// `share` allows: [`Handle::open_shared`] of the entry itself, found by its name in
+    /// that directory rather than by a path.
+    pub(crate) fn open_at(
+        dir: &Handle,
+        name: &OsStr,
+        access: u32,
+        share: u32,
+    ) -> io::Result<Handle> {
+        Handle::nt_create(dir, name, access, share, FILE_OPEN, 0)
+    }
+
+    /// Makes the directory `name` in the directory open as `dir`, and opens it with
+    /// `access` (`FILE_CREATE`: it fails with `ERROR_ALREADY_EXISTS` where anything
+    /// stands, and never follows or replaces it). The handle is the new directory's own:
+    /// nothing put at the name since can be reached through it.
+    pub(crate) fn create_dir_at(dir: &Handle, name: &OsStr, access: u32) -> io::Result<Handle> {
+        Handle::nt_create(
+            dir,
+            name,
             access,
-            follow,
-            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            SHARE_ALL,
+            FILE_CREATE,
+            FILE_DIRECTORY_FILE,
         )
+    }
+
+    /// `NtCreateFile` of `name` relative to `dir`, as `CreateFileW` opens a path: with
+    /// `SYNCHRONIZE` and `FILE_READ_ATTRIBUTES` added to `access`, synchronous I/O, backup
+    /// intent (directories open too), the name case-insensitive; and never following a link.
+    fn nt_create(
+        dir: &Handle,
+        name: &OsStr,
+        access: u32,
+        share: u32,
+        disposition: u32,
+        options: u32,
+    ) -> io::Result<Handle> {
+        let mut units = Vec::new();
+        let name = nt_name(name, &mut units)?;
+        let attributes = OBJECT_ATTRIBUTES {
+            Length: size_of::<OBJECT_ATTRIBUTES>() as u32,
+            RootDirectory: dir.0,
+            ObjectName: &raw const name,
+            Attributes: OBJ_CASE_INSENSITIVE,
+            SecurityDescriptor: std::ptr::null(),
+            SecurityQualityOfService: std::ptr::null(),
+        };
+        let mut raw: HANDLE = std::ptr::null_mut();
+        // SAFETY: an all-zero IO_STATUS_BLOCK is valid (a status and a number).
+        let mut status_block: IO_STATUS_BLOCK = unsafe { std::mem::zeroed() };
+        let options = options
+            | FILE_SYNCHRONOUS_IO_NONALERT
+            | FILE_OPEN_FOR_BACKUP_INTENT
+            | FILE_OPEN_REPARSE_POINT;
+        // SAFETY: `attributes` points at `name`, whose buffer (`units`) lives to the end of
+        // this function; `dir` is open; `raw` and `status_block` are writable; no
+        // allocation size and no extended attributes are passed.
+        let status = unsafe {
+            NtCreateFile(
+                &raw mut raw,
+                access | SYNCHRONIZE | FILE_READ_ATTRIBUTES,
+                &raw const attributes,
+                &raw mut status_block,
+                std::ptr::null(),
+                0,
+                share,
+                disposition,
+                options,
+                std::ptr::null(),
+                0,
+            )
+        };
+        if status < 0 {
+            return Err(nt_error(status));
+        }
+        Ok(Handle(raw))
     }
 
     /// [`Handle::open`], letting others do only what `share` allows while the handle is

@@ -91,7 +91,7 @@ pub(super) fn symlink(request: &Request<'_>) -> io::Result<Written> {
 /// [`io::ErrorKind::Unsupported`].
 pub(super) fn junction(request: &Request<'_>) -> io::Result<Written> {
     let buffer = junction_buffer(request)?;
-    make_junction(&request.at.dir.join(request.at.name), &buffer)?;
+    make_junction(request.at.dir, request.at.name, &buffer)?;
     Ok(Some(buffer))
 }
 
@@ -113,15 +113,14 @@ pub(super) fn junction_buffer(request: &Request<'_>) -> io::Result<Vec<u8>> {
         .map_err(|e| invalid(format!("the target is too long for a junction: {e}")))
 }
 
-/// Replaces the reparse point of the link `link` by `buffer` in place (`knot retarget` of
-/// a junction): the link is opened itself (`FILE_FLAG_OPEN_REPARSE_POINT |
-/// FILE_FLAG_BACKUP_SEMANTICS`), checked through that handle to be a link (a
-/// name-surrogate reparse point), given the new buffer with `FSCTL_SET_REPARSE_POINT`
-/// through the same handle, and read back; if the read-back fails the old buffer is put
-/// back. The path never lacks its link, and nothing but the entry checked is written.
-pub(super) fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
-    let access = FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES;
-    let handle = Handle::open(link, access, Follow::No)?;
+/// Replaces the reparse point of the link `name` in `dir` by `buffer` in place (`knot
+/// retarget` of a junction): the link is opened itself, by its name relative to the
+/// directory's handle, checked through that handle to be a link (a name-surrogate reparse
+/// point), given the new buffer with `FSCTL_SET_REPARSE_POINT` through the same handle,
+/// and read back; if the read-back fails the old buffer is put back. The name never lacks
+/// its link, and nothing but the entry checked is written.
+pub(super) fn rewrite(dir: &Dir, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+    let handle = dir.entry(name, FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)?;
     match handle.attribute_tag()? {
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(SysError::Replaced.into()),
@@ -137,39 +136,13 @@ pub(super) fn rewrite(link: &Path, buffer: &[u8]) -> io::Result<()> {
     }
 }
 
-pub(super) fn make_junction(link: &Path, buffer: &[u8]) -> io::Result<()> {
-    let name = wide::path(link)?;
-    // SAFETY: `name` is NUL-terminated; null security attributes give the default.
-    if unsafe { CreateDirectoryW(name.as_ptr(), std::ptr::null()) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let access = FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES | DELETE;
-    let handle = match Handle::open(link, access, Follow::No) {
-        Ok(handle) => handle,
-        Err(err) => {
-            // Not opened, so not checked. `remove_dir` is RemoveDirectoryW, which removes
-            // an empty directory, or a junction or directory symlink (the link itself:
-            // it opens the entry without following it). So if something was put there
-            // in between, a link may be removed in its place, but never a file, a
-            // directory with entries, or anything a link leads to.
-            let _ = std::fs::remove_dir(link);
-            return Err(err);
-        }
-    };
-    match handle.attribute_tag() {
-        Ok((attributes, None)) if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 => {}
-        // Something else was put there since: not knot's to write to, or to remove.
-        Ok(_) => {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the new directory was replaced while the junction was being made",
-            ));
-        }
-        Err(err) => {
-            let _ = delete_on_close(&handle);
-            return Err(err);
-        }
-    }
+/// Makes the directory `name` in `dir` and gives it the reparse point `buffer`: made and
+/// opened in one call relative to the directory's handle ([`Handle::create_dir_at`]), so
+/// the handle is the new, empty directory's own and nothing put at the name since can be
+/// written through it; deleted through that handle if the buffer is refused.
+pub(super) fn make_junction(dir: &Dir, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+    let access = FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | DELETE;
+    let handle = Handle::create_dir_at(dir.handle(), name, access)?;
     if let Err(err) = ioctl::set_reparse_point(&handle, buffer) {
         let _ = delete_on_close(&handle);
         drop(handle);

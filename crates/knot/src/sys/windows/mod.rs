@@ -4,16 +4,18 @@
 //! | call | how |
 //! |---|---|
 //! | [`symlink`] | `CreateSymbolicLinkW`, unprivileged where Developer Mode allows it |
-//! | [`junction`] | `CreateDirectoryW`, then `FSCTL_SET_REPARSE_POINT` through a handle |
-//! | [`hard_link`] | `CreateHardLinkW` |
+//! | [`junction`] | `NtCreateFile(FILE_CREATE)`, then `FSCTL_SET_REPARSE_POINT` through its handle |
+//! | [`hard_link`] | `NtSetInformationFile(FileLinkInformation)` |
 //! | [`read_link`] | `FSCTL_GET_REPARSE_POINT`, decoded by the codec |
 //! | [`remove_link`] | checked and deleted through one handle to the link itself |
-//! | [`rename_over`] | `SetFileInformationByHandle(FileRenameInfoEx)`, POSIX semantics |
+//! | [`rename_over`] | `NtSetInformationFile(FileRenameInformationEx)`, POSIX semantics |
 //! | [`Dir`], [`DirReader`] | listings through the directory's handle (`FileIdExtdDirectoryInfo`) |
 //!
 //! An entry the rest of the crate names as a held directory and a name ([`crate::sys::At`])
-//! is named here by the directory's path and the name: the directory's handle, held
-//! without `FILE_SHARE_DELETE`, keeps that path naming it (`dir.rs`).
+//! is opened here by that name relative to the directory's handle (`NtCreateFile` with it
+//! as `RootDirectory`, never following), and linked and renamed relative to it too; only
+//! a symlink is made by the directory's path and the name (`CreateSymbolicLinkW`), which
+//! the directory's handle, held without `FILE_SHARE_DELETE`, keeps naming it (`dir.rs`).
 //!
 //! Every path goes through [`wide::path`], so paths longer than `MAX_PATH` work; every
 //! `unsafe` block of knot lives under this directory, each with its `SAFETY` comment.
@@ -41,7 +43,7 @@ use remove::*;
 use stat::*;
 use volume::*;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::mem::{MaybeUninit, size_of};
 use std::os::windows::ffi::OsStringExt;

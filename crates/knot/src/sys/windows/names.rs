@@ -1,5 +1,5 @@
-//! Hard links: a second name (`CreateHardLinkW`), and every name of a file
-//! (`FindFirstFileNameW`).
+//! Hard links: a second name (`FileLinkInformation`, relative to a held directory), and
+//! every name of a file (`FindFirstFileNameW`).
 
 #![allow(
     unsafe_code,
@@ -8,16 +8,27 @@
 
 use super::*;
 
-/// `CreateHardLinkW`. It links the entry itself: a symlink given as the target gets a
-/// second name, it is not followed.
-pub(crate) fn hard_link(target: &Path, link: &Path) -> io::Result<()> {
-    let link = wide::path(link)?;
-    let target = wide::path(target)?;
-    // SAFETY: both names are NUL-terminated; null security attributes are reserved.
-    if unsafe { CreateHardLinkW(link.as_ptr(), target.as_ptr(), std::ptr::null()) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+/// Gives the entry `target_name` of the directory `target_dir` the second name `name` in
+/// the directory `dir`, as `CreateHardLinkW` does, but with both names relative to their
+/// directories' handles: the entry is opened itself (a symlink given as the target gets a
+/// second name, it is not followed) with `FILE_WRITE_ATTRIBUTES`, as `CreateHardLinkW`
+/// opens it, and given the name with `NtSetInformationFile(FileLinkInformation)`, never
+/// replacing what stands there (`ERROR_ALREADY_EXISTS`).
+pub(crate) fn hard_link(
+    target_dir: &Dir,
+    target_name: &OsStr,
+    dir: &Dir,
+    name: &OsStr,
+) -> io::Result<()> {
+    let target = target_dir.entry(target_name, FILE_WRITE_ATTRIBUTES)?;
+    // ReplaceIfExists false.
+    set_name(
+        &target,
+        FileLinkInformation,
+        0,
+        dir,
+        &wide::terminated(wide::units(name))?,
+    )
 }
 
 /// Every name of the file `path`, from `FindFirstFileNameW` / `FindNextFileNameW`: they

@@ -60,21 +60,17 @@ pub(super) fn delete_on_close(handle: &Handle) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes the link at `path`, never what it leads to.
+/// Removes the link `name` in the directory `dir`, never what it leads to.
 ///
-/// The link itself is opened (`FILE_FLAG_OPEN_REPARSE_POINT`, with DELETE access), and
-/// through that one handle it is checked to be a name-surrogate reparse point (a symlink,
-/// junction or other link, not a plain file or directory, nor a reparse point that holds
-/// data: MS-FSCC 2.1.2.1), and then deleted. A path
-/// swapped in between the check and the delete is never touched: the handle names the
-/// entry, not the path. Deleting a junction or directory symlink this way removes the
+/// The link itself is opened by its name relative to the directory's handle (never
+/// followed, with DELETE access), and through that one handle it is checked to be a
+/// name-surrogate reparse point (a symlink, junction or other link, not a plain file or
+/// directory, nor a reparse point that holds data: MS-FSCC 2.1.2.1), and then deleted. An
+/// entry swapped in between the check and the delete is never touched: the handle names
+/// the entry, not the name. Deleting a junction or directory symlink this way removes the
 /// link's own (empty) directory entry; the target's contents are not reached.
-pub(crate) fn remove_link(path: &Path) -> io::Result<()> {
-    let handle = Handle::open(
-        path,
-        DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
-        Follow::No,
-    )?;
+pub(crate) fn remove_link(dir: &Dir, name: &OsStr) -> io::Result<()> {
+    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
     // Whatever link stands there now goes (as on Unix, where which link it is cannot be
     // told reliably): what is promised is that nothing but a link is ever deleted, and
     // the check and the delete go through this one handle.
@@ -85,24 +81,24 @@ pub(crate) fn remove_link(path: &Path) -> io::Result<()> {
     delete_on_close(&handle)
 }
 
-/// Puts the new link `from` (made beside `to` under a hidden name) in the place of `to`,
-/// if `to` is a link (any link: a racing `--force` may have put its own there) or gone; a
-/// real file or directory put there since it was inspected is never replaced (DESIGN.md
-/// promise 2).
+/// Puts the new link `staged` (made beside `name` under a hidden name, in the directory
+/// `dir`) in the place of `name`, if that is a link (any link: a racing `--force` may have
+/// put its own there) or gone; a real file or directory put there since it was inspected
+/// is never replaced (DESIGN.md promise 2).
 ///
 /// Windows has no rename that replaces its target only if the target is still what was
-/// checked, and a handle that kept others from replacing `to` would keep knot from it too.
-/// So the old link is opened without following it, checked through that handle, and
+/// checked, and a handle that kept others from replacing `name` would keep knot from it
+/// too. So the old link is opened without following it, checked through that handle, and
 /// renamed aside to a fresh hidden name through the same handle (exactly the entry
-/// checked, whatever the path names by then); the new link is renamed in without
+/// checked, whatever the name holds by then); the new link is renamed in without
 /// replacing anything, and the old one deleted through its handle. If something took the
 /// name in between, the new link is not put there: the old link (a link: no data) is
 /// deleted, and what took its place is looked at again. The price is a moment in which
-/// the path holds no link; the gain is that no file is ever replaced. Directory links
+/// the name holds no link; the gain is that no file is ever replaced. Directory links
 /// (junctions, directory symlinks), which no rename can replace, are replaced this way
-/// too.
-pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
-    replace_entry(from, to, |old| {
+/// too. Every name is opened and renamed relative to the directory's handle.
+pub(crate) fn rename_over(dir: &Dir, staged: &OsStr, name: &OsStr) -> io::Result<()> {
+    replace_entry(dir, staged, name, |old| {
         Ok(matches!(old.attribute_tag()?, (_, Some(tag)) if Tag(tag).is_name_surrogate()))
     })
 }
@@ -110,17 +106,18 @@ pub(crate) fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 /// [`rename_over`], with what may be replaced decided by `may_go` (the tests, under a Wine
 /// that has no links, let files go).
 pub(super) fn replace_entry(
-    from: &Path,
-    to: &Path,
+    dir: &Dir,
+    staged: &OsStr,
+    name: &OsStr,
     may_go: impl Fn(&Handle) -> io::Result<bool>,
 ) -> io::Result<()> {
-    let new = Handle::open(from, DELETE | SYNCHRONIZE, Follow::No)?;
-    let name = wide::path(to)?;
+    let new = dir.entry(staged, DELETE)?;
+    let to = wide::terminated(wide::units(name))?;
     // Each try again means another program got its link in: this bounds starvation.
     for _ in 0..1000 {
-        let old = match Handle::open(to, DELETE | FILE_READ_ATTRIBUTES | SYNCHRONIZE, Follow::No) {
+        let old = match dir.entry(name, DELETE | FILE_READ_ATTRIBUTES) {
             Ok(old) => old,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, &name) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, dir, &to) {
                 Ok(()) => return Ok(()),
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(err) => return Err(err),
@@ -130,8 +127,8 @@ pub(super) fn replace_entry(
         if !may_go(&old)? {
             return Err(SysError::Replaced.into());
         }
-        let aside = set_aside(&old, to)?;
-        match rename_to(&new, &name) {
+        let aside = set_aside(&old, dir, name)?;
+        match rename_to(&new, dir, &to) {
             Ok(()) => {
                 // The new link is in place; the old one goes (best effort: it is a link).
                 let _ = delete_on_close(&old);
@@ -141,7 +138,7 @@ pub(super) fn replace_entry(
                 let _ = delete_on_close(&old);
             }
             Err(err) => {
-                if let Err(why) = rename_to(&old, &name) {
+                if let Err(why) = rename_to(&old, dir, &to) {
                     return Err(SysError::OldLinkAside {
                         at: aside,
                         source: err,
@@ -156,13 +153,13 @@ pub(super) fn replace_entry(
     Err(SysError::KeptChanging.into())
 }
 
-/// Renames the entry open as `handle` to a fresh hidden name beside `path`, drawn again
-/// on a clash; returns that name.
-pub(super) fn set_aside(handle: &Handle, path: &Path) -> io::Result<PathBuf> {
+/// Renames the entry open as `handle` to a fresh hidden name beside `name` in `dir`, drawn
+/// again on a clash; returns its path, for messages.
+pub(super) fn set_aside(handle: &Handle, dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
     for _ in 0..8 {
-        let aside = crate::path::hidden_name(path);
-        match rename_to(handle, &wide::path(&aside)?) {
-            Ok(()) => return Ok(aside),
+        let aside = crate::path::hidden_file_name(name);
+        match rename_to(handle, dir, &wide::terminated(wide::units(&aside))?) {
+            Ok(()) => return Ok(dir.join(&aside)),
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(err) => return Err(err),
         }
@@ -170,13 +167,13 @@ pub(super) fn set_aside(handle: &Handle, path: &Path) -> io::Result<PathBuf> {
     Err(io::ErrorKind::AlreadyExists.into())
 }
 
-/// Renames the entry open as `handle` to `to`, never replacing what is there:
-/// `FileRenameInfoEx` with POSIX semantics, or the classic `FileRenameInfo` where that
-/// class is not supported (`ERROR_INVALID_PARAMETER`, `ERROR_NOT_SUPPORTED`: older
-/// Windows, other file systems, Wine 8).
-pub(super) fn rename_to(handle: &Handle, to: &[u16]) -> io::Result<()> {
-    match rename(handle, to, Some(FILE_RENAME_FLAG_POSIX_SEMANTICS)) {
-        Err(err) if unsupported(&err) => rename(handle, to, None),
+/// Renames the entry open as `handle` to the name `to` (NUL-terminated) in `dir`, never
+/// replacing what is there: `FileRenameInformationEx` with POSIX semantics, or the classic
+/// `FileRenameInformation` where that class is not supported (`ERROR_INVALID_PARAMETER`,
+/// `ERROR_NOT_SUPPORTED`: older Windows, other file systems, Wine 8).
+pub(super) fn rename_to(handle: &Handle, dir: &Dir, to: &[u16]) -> io::Result<()> {
+    match rename(handle, dir, to, Some(FILE_RENAME_FLAG_POSIX_SEMANTICS)) {
+        Err(err) if unsupported(&err) => rename(handle, dir, to, None),
         other => other,
     }
 }
@@ -189,27 +186,33 @@ pub(crate) fn is_directory_entry(path: &Path) -> bool {
         .is_ok_and(|(attributes, _)| attributes & FILE_ATTRIBUTE_DIRECTORY != 0)
 }
 
-/// `SetFileInformationByHandle` with a `FILE_RENAME_INFO` naming `to` (NUL-terminated),
-/// never replacing an entry there: `FileRenameInfoEx` with `flags`, or `FileRenameInfo`
-/// (with `ReplaceIfExists` false) when `flags` is `None`.
-pub(super) fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Result<()> {
+/// Gives the entry open as `handle` the name `to` (NUL-terminated) in the directory `dir`,
+/// relative to its handle: `NtSetInformationFile` of `class` (a rename or a hard link),
+/// whose `FILE_RENAME_INFORMATION` and `FILE_LINK_INFORMATION` share one layout: a 32-bit
+/// `word` (`ReplaceIfExists`, or the `Flags` of the `Ex` classes), `RootDirectory` (the
+/// name is relative to it), `FileNameLength` in bytes, then the name (its NUL stored, not
+/// counted).
+///
+/// The NT call and not `SetFileInformationByHandle`: Win32 takes the name as a path and
+/// Wine 8 makes it a full one, which with a `RootDirectory` is an invalid parameter.
+pub(super) fn set_name(
+    handle: &Handle,
+    class: FILE_INFORMATION_CLASS,
+    word: u32,
+    dir: &Dir,
+    to: &[u16],
+) -> io::Result<()> {
     let name_bytes = (to.len() - 1) * 2;
     let size = (RENAME_INFO_NAME_OFFSET + to.len() * 2).max(size_of::<FILE_RENAME_INFO>());
     // u64s: the structure holds a HANDLE, so the buffer must be pointer-aligned.
     let mut buf = vec![0u64; size.div_ceil(8)];
     let info = buf.as_mut_ptr().cast::<FILE_RENAME_INFO>();
-    let class = match flags {
-        Some(_) => FileRenameInfoEx,
-        None => FileRenameInfo,
-    };
     // SAFETY: `buf` is zeroed, 8-byte aligned and at least `size` bytes, which covers the
-    // fixed part (checked in ffi.rs) and the name with its NUL at RENAME_INFO_NAME_OFFSET
-    // (2-byte aligned). RootDirectory stays null: `to` is a full or relative Win32 path.
+    // fixed part (checked in ffi.rs, for both structures) and the name with its NUL at
+    // RENAME_INFO_NAME_OFFSET (2-byte aligned).
     unsafe {
-        match flags {
-            Some(flags) => (*info).Anonymous.Flags = flags,
-            None => (*info).Anonymous.ReplaceIfExists = false,
-        }
+        (*info).Anonymous.Flags = word;
+        (*info).RootDirectory = dir.handle().raw();
         (*info).FileNameLength = u32::try_from(name_bytes)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name too long"))?;
         std::ptr::copy_nonoverlapping(
@@ -221,13 +224,32 @@ pub(super) fn rename(handle: &Handle, to: &[u16], flags: Option<u32>) -> io::Res
             to.len(),
         );
     }
-    // SAFETY: the handle is open with DELETE access; `buf` holds a FILE_RENAME_INFO of
-    // `size` bytes as built above.
-    let ok = unsafe {
-        SetFileInformationByHandle(handle.raw(), class, buf.as_ptr().cast(), size as u32)
+    // SAFETY: an all-zero IO_STATUS_BLOCK is valid (a status and a number).
+    let mut status_block: IO_STATUS_BLOCK = unsafe { std::mem::zeroed() };
+    // SAFETY: `handle` is open; `buf` holds the structure of `class`, `size` bytes, as built
+    // above; `status_block` is writable.
+    let status = unsafe {
+        NtSetInformationFile(
+            handle.raw(),
+            &raw mut status_block,
+            buf.as_ptr().cast(),
+            size as u32,
+            class,
+        )
     };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
+    if status < 0 {
+        return Err(handle::nt_error(status));
     }
     Ok(())
+}
+
+/// Renames the entry open as `handle` (with DELETE access) to `to` in `dir`, never
+/// replacing an entry there: `FileRenameInformationEx` with `flags`, or
+/// `FileRenameInformation` (with `ReplaceIfExists` false) when `flags` is `None`.
+pub(super) fn rename(handle: &Handle, dir: &Dir, to: &[u16], flags: Option<u32>) -> io::Result<()> {
+    match flags {
+        Some(flags) => set_name(handle, FileRenameInformationEx, flags, dir, to),
+        // ReplaceIfExists false is a zero word.
+        None => set_name(handle, FileRenameInformation, 0, dir, to),
+    }
 }

@@ -89,17 +89,23 @@ pub(super) fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
 ///
 /// An entry locked against every open is read from its directory instead (`listed_meta`).
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
-    match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No) {
+    entry_meta(Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No), path)
+}
+
+/// What the entry `opened` (itself, a link not followed) is; where it is locked against
+/// every open, what the listing of `path`, its path, says.
+pub(super) fn entry_meta(opened: io::Result<Handle>, path: &Path) -> io::Result<Meta> {
+    match opened {
         Ok(handle) => meta_of(&handle, Follow::No),
         Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
         Err(err) => Err(err),
     }
 }
 
-/// The entry itself, a link not followed, with its allocation size (`Dir::usage_at`).
-/// A file system that does not answer `FileStandardInfo` leaves it `None`.
-pub(crate) fn usage(path: &Path) -> io::Result<Meta> {
-    match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No) {
+/// [`entry_meta`] with the entry's allocation size (`Dir::usage_at`). A file system that
+/// does not answer `FileStandardInfo` leaves it `None`.
+pub(super) fn entry_usage(opened: io::Result<Handle>, path: &Path) -> io::Result<Meta> {
+    match opened {
         Ok(handle) => {
             let meta = meta_of(&handle, Follow::No)?;
             let allocated = match handle.standard_info() {
@@ -191,12 +197,16 @@ pub(super) fn listed_meta(path: &Path) -> Option<Meta> {
 /// `\??\` when the print name is empty: `MountPoint::display_name`); where Windows follows
 /// another path (the substitute name says otherwise), that path is `leads_to`.
 pub(crate) fn read_link(path: &Path) -> io::Result<Stored> {
-    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?;
+    read_link_of(&Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?)
+}
+
+/// [`read_link`] of the entry open as `handle` (itself, not followed).
+pub(super) fn read_link_of(handle: &Handle) -> io::Result<Stored> {
     let (attributes, tag) = handle.attribute_tag()?;
     if tag.is_none() {
         return Err(os_error(ERROR_NOT_A_REPARSE_POINT));
     }
-    let raw = ioctl::get_reparse_point(&handle)?;
+    let raw = ioctl::get_reparse_point(handle)?;
     Ok(super::super::reparse::record(
         raw,
         Some(attributes & FILE_ATTRIBUTE_DIRECTORY != 0),

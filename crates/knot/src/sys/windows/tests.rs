@@ -180,7 +180,8 @@ fn locked_entries_are_read_from_their_listing() {
     let t = tempdir();
     let file = t.path().join("f1");
     fs::write(&file, "x").unwrap();
-    hard_link(&file, &t.path().join("f2")).unwrap();
+    let dir = Dir::hold(t.path()).unwrap();
+    hard_link(&dir, OsStr::new("f1"), &dir, OsStr::new("f2")).unwrap();
     let listed = listed_meta(&file).unwrap();
     assert_eq!(
         (listed.ty, listed.nlink, listed.tag, listed.id),
@@ -200,12 +201,23 @@ fn hard_links_share_one_file() {
     let file = t.path().join("f");
     fs::write(&file, "x").unwrap();
     let link = t.path().join("l");
-    hard_link(&file, &link).unwrap();
+    let dir = Dir::hold(t.path()).unwrap();
+    let (f, l) = (OsStr::new("f"), OsStr::new("l"));
+    hard_link(&dir, f, &dir, l).unwrap();
     let (a, b) = (lstat(&file).unwrap(), lstat(&link).unwrap());
     assert_eq!((a.nlink, b.nlink), (2, 2));
     assert_eq!(a.id, b.id);
-    let err = hard_link(&file, &link).unwrap_err();
+    let err = hard_link(&dir, f, &dir, l).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    // A name in another directory, relative to that one's handle.
+    fs::create_dir(t.path().join("d")).unwrap();
+    let d = dir.hold_at(OsStr::new("d")).unwrap();
+    hard_link(&dir, f, &d, f).unwrap();
+    assert_eq!(lstat(&t.path().join("d").join("f")).unwrap().id, a.id);
+    assert_eq!(lstat(&file).unwrap().nlink, 3);
+    // Nothing to link: the error the system gives for a missing file.
+    let err = hard_link(&dir, OsStr::new("missing"), &dir, OsStr::new("m")).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
 }
 
 /// Paths longer than MAX_PATH go through `\\?\`.
@@ -221,9 +233,9 @@ fn long_paths_work() {
     let file = deep.join("f");
     fs::write(&file, "x").unwrap();
     let link = deep.join("l");
-    hard_link(&file, &link).unwrap();
-    assert_eq!(lstat(&link).unwrap().nlink, 2);
     let dir = Dir::open(&deep).unwrap();
+    hard_link(&dir, OsStr::new("f"), &dir, OsStr::new("l")).unwrap();
+    assert_eq!(lstat(&link).unwrap().nlink, 2);
     let mut found = Vec::new();
     DirReader::new()
         .read(&dir, |name, ty, _| {
@@ -249,10 +261,12 @@ fn remove_link_refuses_files_and_directories() {
     fs::write(&file, "keep").unwrap();
     let sub = t.path().join("d");
     fs::create_dir(&sub).unwrap();
-    for path in [&file, &sub] {
-        let err = remove_link(path).unwrap_err();
+    let dir = Dir::hold(t.path()).unwrap();
+    for name in ["f", "d"] {
+        let err = remove_link(&dir, OsStr::new(name)).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(ERROR_NOT_A_REPARSE_POINT as i32));
     }
+    drop(dir);
     assert_eq!(fs::read_to_string(&file).unwrap(), "keep");
     assert!(sub.is_dir());
 }
@@ -304,7 +318,8 @@ fn junctions_are_made_whole_or_not_at_all() {
     let full = crate::path::absolute(&target).unwrap();
     let point = MountPoint::junction(wide::units(full.as_os_str())).unwrap();
     let buffer = ReparsePoint::from(point).encode().unwrap();
-    match make_junction(&link, &buffer) {
+    let dir = Dir::hold(t.path()).unwrap();
+    match make_junction(&dir, OsStr::new("j"), &buffer) {
         Ok(()) => {
             let meta = lstat(&link).unwrap();
             assert_eq!((meta.ty, meta.tag), (FileType::Link, Some(0xA000_0003)));
@@ -312,7 +327,7 @@ fn junctions_are_made_whole_or_not_at_all() {
             assert_eq!(s.reparse.unwrap().raw, buffer);
             assert_eq!(s.target, full);
             assert_eq!(stat(&link).unwrap().id, lstat(&target).unwrap().id);
-            remove_link(&link).unwrap();
+            remove_link(&dir, OsStr::new("j")).unwrap();
             assert_eq!(fs::read_to_string(target.join("canary")).unwrap(), "alive");
         }
         Err(err) => {
@@ -346,7 +361,7 @@ fn symlink_reports_what_the_system_says() {
                 Ok(meta) => {
                     assert_eq!(meta.ty, FileType::Link);
                     assert_eq!(read_link(&link).unwrap().target, Path::new("missing"));
-                    remove_link(&link).unwrap();
+                    remove_link(&held, OsStr::new("l")).unwrap();
                 }
                 Err(err) => {
                     assert_eq!(err.kind(), io::ErrorKind::NotFound);
@@ -396,12 +411,14 @@ fn replace_entry_puts_the_new_entry_in_place() {
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     fs::write(&a, "new").unwrap();
     fs::write(&b, "old").unwrap();
-    replace_entry(&a, &b, |_| Ok(true)).unwrap();
+    let dir = Dir::hold(t.path()).unwrap();
+    let (a_name, b_name) = (OsStr::new("a"), OsStr::new("b"));
+    replace_entry(&dir, a_name, b_name, |_| Ok(true)).unwrap();
     assert_eq!(fs::read_to_string(&b).unwrap(), "new");
     assert_eq!(names(t.path()), ["b"]);
     fs::write(&a, "newer").unwrap();
     fs::remove_file(&b).unwrap();
-    replace_entry(&a, &b, |_| Ok(true)).unwrap();
+    replace_entry(&dir, a_name, b_name, |_| Ok(true)).unwrap();
     assert_eq!(fs::read_to_string(&b).unwrap(), "newer");
     assert_eq!(names(t.path()), ["b"]);
 }
@@ -414,7 +431,8 @@ fn rename_over_refuses_what_is_not_a_link() {
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     fs::write(&a, "new").unwrap();
     fs::write(&b, "precious").unwrap();
-    let err = rename_over(&a, &b).unwrap_err();
+    let dir = Dir::hold(t.path()).unwrap();
+    let err = rename_over(&dir, OsStr::new("a"), OsStr::new("b")).unwrap_err();
     assert!(
         err.to_string().contains("replaced by something else"),
         "{err}"
@@ -608,6 +626,77 @@ fn long_listings_are_read_whole_and_again() {
         "directories are listed with {}",
         reader.layout.class_name
     ));
+}
+
+/// Every call on an entry below a held directory finds the entry by its name relative to
+/// the directory's handle (`NtCreateFile` with it as `RootDirectory`), never by the path
+/// the directory keeps: given a held directory whose path names another one (a decoy laid
+/// out alike), each call reads, makes, links, renames, deletes and refuses in the
+/// directory held, and the decoy is never touched.
+#[test]
+fn entries_are_found_through_the_held_handle_not_its_path() {
+    let t = tempdir();
+    let (real, decoy) = (t.path().join("real"), t.path().join("decoy"));
+    for (dir, only) in [(&real, "only-real"), (&decoy, "only-decoy")] {
+        fs::create_dir(dir).unwrap();
+        fs::create_dir(dir.join("sub")).unwrap();
+        fs::write(dir.join("f"), "x").unwrap();
+        fs::write(dir.join(only), "x").unwrap();
+    }
+    let id = |path: &Path| lstat(path).unwrap().id;
+    let held = Dir::hold(&real).unwrap().with_path(decoy.clone());
+    let name = OsStr::new;
+    let not_found = |err: io::Error| assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+
+    // Reads.
+    assert_eq!(
+        held.stat_at(name("f"), false).unwrap().id,
+        id(&real.join("f"))
+    );
+    assert_eq!(
+        held.usage_at(name("only-real")).unwrap().id,
+        id(&real.join("only-real"))
+    );
+    not_found(held.stat_at(name("only-decoy"), false).unwrap_err());
+    not_found(held.read_link_at(name("only-decoy")).unwrap_err());
+    let err = held.read_link_at(name("only-real")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(ERROR_NOT_A_REPARSE_POINT as i32));
+    assert_eq!(
+        held.hold_at(name("sub")).unwrap().meta().unwrap().id,
+        id(&real.join("sub"))
+    );
+    assert!(
+        held.hold_at(name("f")).is_err(),
+        "a file is no directory to hold"
+    );
+
+    // Changes: a directory, a hard link, a rename onto a free name, deletes, refusals.
+    held.make_dir_at(name("new")).unwrap();
+    assert!(real.join("new").is_dir());
+    held.hard_link_at(name("f2"), &held, name("f")).unwrap();
+    assert_eq!(id(&real.join("f2")), id(&real.join("f")));
+    rename_over(&held, name("f2"), name("g")).unwrap();
+    assert_eq!(id(&real.join("g")), id(&real.join("f")));
+    held.remove_name_at(name("g")).unwrap();
+    let err = held.remove_link_at(name("only-real"), &real).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(ERROR_NOT_A_REPARSE_POINT as i32));
+    not_found(held.remove_link_at(name("only-decoy"), &decoy).unwrap_err());
+    let target = crate::path::absolute(&real.join("sub")).unwrap();
+    let point = MountPoint::junction(wide::units(target.as_os_str())).unwrap();
+    let buffer = ReparsePoint::from(point).encode().unwrap();
+    match make_junction(&held, name("j"), &buffer) {
+        Ok(()) => assert_eq!(lstat(&real.join("j")).unwrap().ty, FileType::Link),
+        Err(err) => assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{err}"),
+    }
+    drop(held);
+
+    assert_eq!(names(&decoy), ["f", "only-decoy", "sub"]);
+    let made = names(&real);
+    assert!(
+        made == ["f", "new", "only-real", "sub"] || made == ["f", "j", "new", "only-real", "sub"],
+        "{made:?}"
+    );
+    assert_eq!(lstat(&real.join("f")).unwrap().nlink, 1);
 }
 
 /// A directory knot holds cannot be renamed or deleted, so the paths below it stay

@@ -71,7 +71,7 @@ impl Strategy for OnVolume {
     }
 
     fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> io::Result<()> {
-        rewrite(&link.dir.join(link.name), buffer)
+        rewrite(link.dir, link.name, buffer)
     }
 }
 
