@@ -90,11 +90,60 @@ impl From<&Link> for Record {
 }
 
 /// A name on the wire: a string, or `{"bytes": base64}` for a name that is not Unicode.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(untagged)]
 enum WireName<'a> {
     Text(std::borrow::Cow<'a, str>),
     Bytes { bytes: String },
+}
+
+/// Read by its first token, a string or a map, with no buffering: serde's `untagged`
+/// would copy each value aside to try the forms one by one, which was most of the time
+/// `knot apply` took to read a manifest.
+impl<'de> Deserialize<'de> for WireName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireName<'de>, D::Error> {
+        d.deserialize_any(WireNameVisitor)
+    }
+}
+
+struct WireNameVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WireNameVisitor {
+    type Value = WireName<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(r#"a name: a string, or {"bytes": "<base64>"}"#)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(WireName::Text(text.into()))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(WireName::Text(text.to_owned().into()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(WireName::Text(text.into()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error as _;
+        let mut bytes = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            // Other keys are passed over, as in every record.
+            if key != "bytes" {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            if bytes.is_some() {
+                return Err(A::Error::duplicate_field("bytes"));
+            }
+            bytes = Some(map.next_value::<String>()?);
+        }
+        let bytes = bytes.ok_or_else(|| A::Error::missing_field("bytes"))?;
+        Ok(WireName::Bytes { bytes })
+    }
 }
 
 impl<'a> WireName<'a> {
@@ -397,6 +446,11 @@ mod tests {
     fn bad_input_is_an_error_not_a_wrong_record() {
         for json in [
             r#"{"path":{"bytes":"not base64!"},"kind":"symlink"}"#,
+            r#"{"path":{"text":"l"},"kind":"symlink"}"#,
+            r#"{"path":{"bytes":"bA==","bytes":"bA=="},"kind":"symlink"}"#,
+            r#"{"path":7,"kind":"symlink"}"#,
+            r#"{"path":["l"],"kind":"symlink"}"#,
+            r#"{"path":"l","kind":"symlink","target":false}"#,
             r#"{"path":"l","kind":"symlink","status":"fine"}"#,
             r#"{"path":"l","kind":"symlink","tag":"a0000003"}"#,
             r#"{"path":"l","kind":"symlink","tag":"0x1ffffffff"}"#,
