@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, plan_at};
@@ -149,24 +148,36 @@ fn apply_inner(
     }
     .min(records.len().max(1));
     if threads == 1 {
+        let mut last = None;
         for (i, record) in records.iter().enumerate() {
-            report(i, work.one(record));
+            report(i, work.one(record, &mut last));
         }
         return;
     }
-    // A work queue (the next index) shared by the threads; results come back through a
-    // channel and are reported in manifest order as soon as the ones before are in.
-    let next = AtomicUsize::new(0);
+    // Each thread takes the records of its own directories (by a hash of the directory's
+    // path as written), in manifest order: the kernel makes one entry at a time in a
+    // directory, and two threads creating in one directory wait on each other there and
+    // spend more time than one. Results come back through a channel and are reported in
+    // manifest order as soon as the ones before are in.
+    let mut shares = vec![Vec::new(); threads];
+    for (i, record) in records.iter().enumerate() {
+        shares[share_of(&record.path, threads)].push(i);
+    }
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for share in &shares {
             let send = send.clone();
-            let (next, work) = (&next, &work);
+            let work = &work;
             scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(record) = records.get(i) else { break };
-                    if send.send((i, work.one(record))).is_err() {
+                let mut last = None;
+                // Sent a batch at a time: a message wakes the reporting thread, and a wake
+                // is a system call.
+                for batch in share.chunks(BATCH) {
+                    let done: Vec<_> = batch
+                        .iter()
+                        .map(|&i| (i, work.one(&records[i], &mut last)))
+                        .collect();
+                    if send.send(done).is_err() {
                         break;
                     }
                 }
@@ -175,7 +186,7 @@ fn apply_inner(
         drop(send);
         let mut waiting = HashMap::new();
         let mut due = 0;
-        for (i, result) in receive {
+        for (i, result) in receive.into_iter().flatten() {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&due) {
                 report(due, result);
@@ -184,6 +195,30 @@ fn apply_inner(
         }
     });
 }
+
+/// How many records a thread makes before it hands their results on to be reported.
+const BATCH: usize = 64;
+
+/// Which of `threads` shares the record at `path` is in: a hash of its directory's path
+/// as written (the bytes before the last separator), so that the records of one directory
+/// are in one share.
+fn share_of(path: &Path, threads: usize) -> usize {
+    use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let is_separator = |b: &u8| *b == b'/' || (cfg!(windows) && *b == b'\\');
+    let dir = bytes
+        .iter()
+        .rposition(is_separator)
+        .map_or(&[][..], |end| &bytes[..end]);
+    // A fixed hasher: the same directory is in the same share in every run.
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(dir);
+    (hash % threads as u64) as usize
+}
+
+/// The directory the last record of a thread was made in, held, by its path below the
+/// root: the next record is most often in the same one (a scan lists a directory's links
+/// together), and then it is taken from here without the shared cache's lock.
+type Last = Option<(PathBuf, Arc<Pinned>)>;
 
 /// What the threads share: the directories held open, each opened (or made) once.
 struct Work {
@@ -243,7 +278,7 @@ impl Work {
         self.options.mode == ChangeMode::DryRun
     }
 
-    fn one(&self, record: &Record) -> Result<Applied> {
+    fn one(&self, record: &Record, last: &mut Last) -> Result<Applied> {
         let relative = self.below_root(&record.path)?;
         let link = self.root.join(&relative);
         let (want, stored) = asked_of(record, &link)?;
@@ -252,9 +287,17 @@ impl Work {
             .as_ref()
             .map(|dir| At::new(&dir.dir, &hard_name, &target));
         let (below, name) = split(&relative);
-        let Some(dir) = self.pin(below, !self.dry_run(), &link)? else {
-            // A dry run where the directory is still to be made: nothing stands there.
-            return Ok(Applied::Created);
+        let dir = match last {
+            Some((at, dir)) if at.as_os_str() == below.as_os_str() => Arc::clone(dir),
+            _ => {
+                let Some(dir) = self.pin(below, !self.dry_run(), &link)? else {
+                    // A dry run where the directory is still to be made: nothing stands
+                    // there.
+                    return Ok(Applied::Created);
+                };
+                *last = Some((below.to_path_buf(), Arc::clone(&dir)));
+                dir
+            }
         };
         let at = At::new(&dir.dir, name, &link);
         let place = dir.place(&link)?;
