@@ -15,7 +15,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::report::change::{Action, ChangeRecord};
 use crate::report::error;
-use crate::report::{Format, Messages, Printer, quote};
+use crate::report::{Format, Messages, Printer, escape, quote};
 
 pub const LONG_ABOUT: &str = "Make the links a manifest lists, below a root. MANIFEST is JSON \
 Lines in the record format `knot scan --json` prints (at least `path`, `kind` and `target`; \
@@ -113,11 +113,8 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     // Each line is read on its own: a malformed one is reported with its number and
     // skipped, and the others are made.
     let mut records = Vec::new();
-    for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<Record>(line) {
+    for (number, read) in read_records(&bytes, apply.options.threads) {
+        match read {
             Ok(record) => records.push(record),
             Err(err) => {
                 messages.error(&format!(
@@ -131,6 +128,7 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let dry_run = apply.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(apply.format, messages);
     let shown_root = (apply.root != Path::new(".")).then_some(apply.root.as_path());
+    let mut line = String::new();
     knot::apply(&apply.root, &records, &apply.options, |i, result| {
         let record = &records[i];
         let (action, old_target, error) = match result {
@@ -155,56 +153,168 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
                 error,
             }),
             _ if action == Action::Failed => Ok(()),
-            _ => printer.line(&human(
-                record,
-                shown_root,
-                action,
-                old_target.as_deref(),
-                dry_run,
-            )),
+            _ => {
+                human(
+                    &mut line,
+                    record,
+                    shown_root,
+                    action,
+                    old_target.as_deref(),
+                    dry_run,
+                );
+                printer.line(&line)
+            }
         };
     });
     exit
 }
 
-/// `created 'copy/a/l' -> 'target'`, `replaced 'copy/a/l': 'old' -> 'new'`: the path
-/// below the root as it can be typed from here.
+/// The records of a manifest's lines (JSON Lines; blank lines are passed over), each with
+/// its line's number from 0, in the manifest's order: read on as many threads as the links
+/// are made on (`threads`, 0 for one per core), each taking a part of the lines.
+fn read_records(bytes: &[u8], threads: usize) -> Vec<(usize, Result<Record, serde_json::Error>)> {
+    let read = |(number, line): (usize, &[u8])| {
+        (!line.trim_ascii().is_empty()).then(|| (number, serde_json::from_slice(line)))
+    };
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    // Small manifests are not worth a thread.
+    if threads == 1 || bytes.len() < 1 << 20 {
+        return bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter_map(read)
+            .collect();
+    }
+    // Parts of about equal size, each ending at a line's end, and the number of each
+    // part's first line.
+    let mut parts = Vec::new();
+    let (mut start, mut first) = (0, 0);
+    for i in 1..=threads {
+        let mut end = bytes.len() * i / threads;
+        if end < bytes.len() {
+            end = bytes[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |at| end + at + 1);
+        }
+        if end <= start {
+            continue;
+        }
+        let part = &bytes[start..end];
+        parts.push((first, part));
+        first += part.iter().filter(|&&b| b == b'\n').count();
+        start = end;
+    }
+    std::thread::scope(|scope| {
+        let reading: Vec<_> = parts
+            .into_iter()
+            .map(|(first, part)| {
+                scope.spawn(move || {
+                    let lines = part.strip_suffix(b"\n").unwrap_or(part);
+                    let numbered = lines.split(|&b| b == b'\n').enumerate();
+                    numbered
+                        .map(|(i, line)| (first + i, line))
+                        .filter_map(read)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        reading
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// `created 'copy/a/l' -> 'target'`, `replaced 'copy/a/l': 'old' -> 'new'`, written into
+/// `out` (cleared first, kept from line to line so that a line costs no allocation): the
+/// path below the root as it can be typed from here.
 fn human(
+    out: &mut String,
     record: &Record,
     root: Option<&Path>,
     action: Action,
     old_target: Option<&Path>,
     dry_run: bool,
-) -> String {
-    // `./a/l` (as `knot scan .` writes it) is shown as `a/l`, below the root.
-    let below: PathBuf = record
-        .path
-        .components()
-        .filter(|c| *c != std::path::Component::CurDir)
-        .collect();
-    let path = match root {
-        Some(root) if !record.path.is_absolute() => root.join(below),
-        _ => below,
-    };
+) {
+    out.clear();
+    out.push_str(action.verb(dry_run));
+    out.push_str(" '");
+    push_shown_path(out, &record.path, root);
+    out.push('\'');
     let arrow = if record.kind == "hardlink" {
         "=>"
     } else {
         "->"
     };
-    let target = record
-        .target
-        .as_deref()
-        .map(|t| escaped(t.as_os_str()))
-        .unwrap_or_default();
-    let verb = action.verb(dry_run);
-    match (action, old_target) {
-        (Action::Replaced, Some(old)) => format!(
-            "{verb} {}: '{}' {arrow} '{target}'",
-            quote(path.as_os_str()),
-            escaped(old.as_os_str())
-        ),
-        _ => format!("{verb} {} {arrow} '{target}'", quote(path.as_os_str())),
+    if let (Action::Replaced, Some(old)) = (action, old_target) {
+        out.push_str(": '");
+        out.push_str(&escaped(old.as_os_str()));
+        out.push('\'');
     }
+    out.push(' ');
+    out.push_str(arrow);
+    out.push_str(" '");
+    if let Some(target) = &record.target {
+        out.push_str(&escaped(target.as_os_str()));
+    }
+    out.push('\'');
+}
+
+/// The record's `path` as `human` shows it, escaped: `./a/l` (as `knot scan .` writes it)
+/// as `a/l`, below `root` where it is relative. Most paths are Unicode and plain (no `.`
+/// or empty component but a leading `./`), and are written as they are, which is what
+/// taking them apart and joining them gives; any other is taken apart and joined.
+fn push_shown_path(out: &mut String, path: &Path, root: Option<&Path>) {
+    // On Unix (elsewhere every path is taken apart): not empty, no `.` or empty component,
+    // no separator at the end.
+    let plain = |text: &str| {
+        let b = text.as_bytes();
+        cfg!(unix)
+            && b.first().is_some_and(|&c| c != b'.')
+            && b.last().is_some_and(|&c| c != b'/')
+            && !b
+                .windows(2)
+                .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.'))
+    };
+    let below = path.to_str().map(|text| {
+        let mut text = text;
+        while let Some(rest) = text.strip_prefix("./") {
+            text = rest.trim_start_matches('/');
+        }
+        text
+    });
+    let root_text = match root {
+        Some(root) if !path.is_absolute() => root.to_str().filter(|r| !r.is_empty()),
+        _ => Some(""),
+    };
+    if let (Some(below), Some(root_text)) = (below, root_text)
+        && plain(below)
+    {
+        if !root_text.is_empty() {
+            out.push_str(&escape(OsStr::new(root_text)));
+            if !root_text.ends_with('/') {
+                out.push('/');
+            }
+        }
+        out.push_str(&escape(OsStr::new(below)));
+        return;
+    }
+    let below: PathBuf = path
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    let shown = match root {
+        Some(root) if !path.is_absolute() => root.join(below),
+        _ => below,
+    };
+    out.push_str(&escape(shown.as_os_str()));
 }
 
 /// A stored target, escaped: a Windows path (a junction's `C:\...`) keeps its backslashes.
@@ -219,5 +329,79 @@ fn escaped(name: &OsStr) -> String {
 impl Run for ApplySettings {
     fn run(&self, context: &Context) -> Exit {
         run(self, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest read on several threads gives what one thread reads: every record in
+    /// order, each malformed line by its number, blank lines passed over.
+    #[test]
+    fn a_manifest_reads_the_same_on_any_number_of_threads() {
+        let mut manifest = String::new();
+        for i in 0..9000 {
+            match i % 1000 {
+                7 => manifest.push('\n'),
+                13 => manifest.push_str("{not json\n"),
+                _ => manifest.push_str(&format!(
+                    "{{\"path\":\"./d{}/l{i}\",\"kind\":\"symlink\",\"target\":\"../t{i}\",\
+                     \"resolved\":\"/somewhere/rather/long/to/pass/the/size/of/a/part/t{i}\"}}\n",
+                    i % 7
+                )),
+            }
+        }
+        manifest.push_str(r#"{"path":"last","kind":"symlink","target":"t"}"#);
+        assert!(manifest.len() > 1 << 20, "{}", manifest.len());
+        let summary = |threads| {
+            read_records(manifest.as_bytes(), threads)
+                .into_iter()
+                .map(|(line, read)| (line, read.map_err(|err| err.to_string())))
+                .collect::<Vec<_>>()
+        };
+        let one = summary(1);
+        assert_eq!(one.len(), 9000 - 9 + 1);
+        assert_eq!(one.iter().filter(|(_, read)| read.is_err()).count(), 9);
+        let first_bad = one.iter().find(|(_, read)| read.is_err()).unwrap();
+        assert_eq!(first_bad.0, 13);
+        assert_eq!(one.last().unwrap().0, 9000);
+        for threads in [2, 3, 7] {
+            assert_eq!(summary(threads), one, "{threads} threads");
+        }
+    }
+
+    /// The written-as-it-is form of a plain path is what taking it apart and joining it
+    /// gives, and every other path is taken apart.
+    #[test]
+    fn shown_paths_are_the_joined_components() {
+        let paths = [
+            "a", "./a", ".//a", "././a/b", "a//b", "a/./b", "a/", "a/.", ".hidden", "a/.h",
+            "/abs/x", "./", ".", "a/../b", "é/ü",
+        ];
+        let roots = [
+            None,
+            Some(""),
+            Some("copy"),
+            Some("copy/"),
+            Some("/r"),
+            Some("a b"),
+        ];
+        for path in paths {
+            for root in roots {
+                let (path, root) = (Path::new(path), root.map(Path::new));
+                let below: PathBuf = path
+                    .components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect();
+                let joined = match root {
+                    Some(root) if !path.is_absolute() => root.join(below),
+                    _ => below,
+                };
+                let mut shown = String::new();
+                push_shown_path(&mut shown, path, root);
+                assert_eq!(shown, escape(joined.as_os_str()), "{path:?} below {root:?}");
+            }
+        }
     }
 }
