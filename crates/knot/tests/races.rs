@@ -743,6 +743,11 @@ fn a_create_that_loses_a_race_never_removes_the_winners_link() {
 /// A manifest that names each path twice, with two targets, applied on two threads, round
 /// after round: a record that failed because the other made the path first never removes
 /// the other's link; every path a record reports made or replaced is a link at the end.
+///
+/// apply gives the records of one directory (as written) to one thread, so the two
+/// records of a path are spelt two ways (`l`, `./l`, `././l`, ...: eight spellings, the
+/// two of each path next to each other in that list), so that paths whose spellings fall
+/// to different threads are made by both at once.
 #[test]
 fn apply_of_a_path_named_twice_never_loses_the_link() {
     let dir = Dir::new();
@@ -752,8 +757,9 @@ fn apply_of_a_path_named_twice_never_loses_the_link() {
         ))
         .unwrap()
     };
+    let spelt = |i: usize, way: usize| format!("{}l{i}", "./".repeat(way % 8));
     let records: Vec<_> = (0..APPLY_LINKS * 4)
-        .flat_map(|i| [record(&format!("l{i}"), "a"), record(&format!("l{i}"), "b")])
+        .flat_map(|i| [record(&spelt(i, i), "a"), record(&spelt(i, i + 1), "b")])
         .collect();
     let options = knot::ApplyOptions {
         threads: 2,
