@@ -492,7 +492,7 @@ impl fmt::Display for BadRecord {
             BadRecord::KindNotMade { kind } => write!(
                 f,
                 "is of kind '{}', which is not made",
-                crate::escape::escape(kind.as_ref())
+                knot_names::escape::escape(kind.as_ref())
             ),
             BadRecord::NoTarget { .. } => f.write_str("has no target"),
         }
@@ -508,7 +508,7 @@ fn flavour_word(flavour: Flavour) -> &'static str {
 }
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
 fn quote_lossy(path: &Path) -> String {
-    format!("'{}'", crate::escape::escape(path.as_os_str()))
+    format!("'{}'", knot_names::escape::escape(path.as_os_str()))
 }
 
 /// The public kind of a failure from the platform layer: its own case where it carries

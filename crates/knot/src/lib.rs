@@ -149,7 +149,6 @@ mod chain;
 mod create;
 mod diagnose;
 mod error;
-pub mod escape;
 pub mod fix;
 /// What the unit tests share with the integration tests' fixture: a sorted listing and
 /// bench/mktree.py trees.

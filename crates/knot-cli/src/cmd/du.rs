@@ -233,7 +233,7 @@ impl From<Count> for JsonCount {
 /// One root's figures.
 #[derive(Serialize)]
 struct JsonRoot<'a> {
-    #[serde(with = "knot::record::serde_name")]
+    #[serde(with = "knot_names::json::serde_name")]
     path: &'a OsStr,
     items: u64,
     apparent: u64,

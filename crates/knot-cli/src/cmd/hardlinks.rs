@@ -97,12 +97,12 @@ impl Decide for HardlinksArgs {
 /// A name in a JSON record: a string, or `{"bytes": base64}` where it is not Unicode.
 #[derive(serde::Serialize)]
 #[serde(transparent)]
-struct Name<'a>(#[serde(serialize_with = "knot::record::serde_name::serialize")] &'a Path);
+struct Name<'a>(#[serde(serialize_with = "knot_names::json::serde_name::serialize")] &'a Path);
 
 /// The JSON record of one FILE.
 #[derive(serde::Serialize)]
 struct NamesRecord<'a> {
-    #[serde(serialize_with = "knot::record::serde_name::serialize")]
+    #[serde(serialize_with = "knot_names::json::serde_name::serialize")]
     path: &'a Path,
     nlink: u64,
     names: Vec<Name<'a>>,

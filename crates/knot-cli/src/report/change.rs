@@ -51,7 +51,7 @@ pub struct ChangeRecord {
     pub record: knot::Record,
     pub action: Action,
     /// The target before the change, where it changed.
-    #[serde(with = "knot::record::serde_opt_name")]
+    #[serde(with = "knot_names::json::serde_opt_name")]
     pub old_target: Option<PathBuf>,
     /// Whether this was only a dry run (nothing was changed).
     pub dry_run: bool,

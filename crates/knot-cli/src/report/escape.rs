@@ -12,9 +12,9 @@ use std::ffi::OsStr;
 
 use knot::Link;
 
-pub use knot::escape::escape_text;
+pub use knot_names::escape::escape_text;
 
-/// A name or path of this system, escaped: [`knot::escape::escape`], the one escaping
+/// A name or path of this system, escaped: [`knot_names::escape::escape`], the one escaping
 /// function, without its cost for the common name that needs nothing escaped (printable
 /// ASCII but the backslash, which knot escapes in Unix names and never changes). A scan
 /// prints tens of thousands of names, and looking up every character's Unicode category
@@ -29,7 +29,7 @@ pub fn escape(name: &OsStr) -> Cow<'_, str> {
         {
             Cow::Borrowed(text)
         }
-        _ => Cow::Owned(knot::escape::escape(name)),
+        _ => Cow::Owned(knot_names::escape::escape(name)),
     }
 }
 
@@ -131,12 +131,12 @@ mod tests {
             "",
         ] {
             let name = OsStr::new(name);
-            assert_eq!(escape(name), knot::escape::escape(name), "{name:?}");
+            assert_eq!(escape(name), knot_names::escape::escape(name), "{name:?}");
         }
         for c in ascii.chars().filter(|&c| c != '\\') {
             let name = c.to_string();
             assert!(matches!(escape(name.as_ref()), Cow::Borrowed(_)));
-            assert_eq!(knot::escape::escape(name.as_ref()), name);
+            assert_eq!(knot_names::escape::escape(name.as_ref()), name);
         }
     }
 }

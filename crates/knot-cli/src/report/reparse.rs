@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use knot::escape::{escape_bytes, escape_char};
+use knot_names::escape::{escape_bytes, escape_char};
 
 use base64::Engine as _;
 use knot_reparse::{

@@ -44,7 +44,7 @@ pub(crate) enum Error {
     #[error(
         "it was replaced by something else while knot worked, and that could not be put back \
          ({source}): it is now at '{}'",
-        crate::escape::escape(.at.as_os_str())
+        knot_names::escape::escape(.at.as_os_str())
     )]
     ReplacedKeptAt { at: PathBuf, source: io::Error },
     /// The new link could not be renamed in place (`source`), and the old one, set aside

@@ -431,7 +431,7 @@ fn windows_name(target: &Path, name: &str) -> io::Result<()> {
             "the target '{}' has the name '{}', which Windows cannot use: {why}, so on \
              Windows the link would lead somewhere else; rename it, or choose another target",
             target.display(),
-            crate::escape::escape(OsStr::new(name)),
+            knot_names::escape::escape(OsStr::new(name)),
         ),
     ))
 }
