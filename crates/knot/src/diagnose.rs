@@ -89,8 +89,7 @@ fn bad_ancestor(path: &Path) -> Option<ErrorKind> {
 /// # Platform behavior
 /// On Windows a trailing backslash does not lead through a link: `l\` is the link itself,
 /// so this is only `Some` where the path also names something else.
-pub fn link_behind_slash<P: AsRef<Path>>(path: P) -> Option<PathBuf> {
-    let path = path.as_ref();
+pub(crate) fn link_behind_slash(path: &Path) -> Option<PathBuf> {
     let bytes = path.as_os_str().as_encoded_bytes();
     let slash = |b: u8| std::path::is_separator(char::from(b));
     let trailing = match bytes {

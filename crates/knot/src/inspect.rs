@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::chain::failed_status;
-use crate::diagnose::lookup_error;
+use crate::diagnose::{link_behind_slash, lookup_error};
 #[cfg(doc)]
 use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
@@ -13,7 +13,9 @@ use crate::sys::{self, At, FileType, Leads};
 use crate::sys::{Backend as _, Directory as _};
 
 /// Reads what `path` is: a link with its target and status, or a plain file, directory or
-/// special file (reported with its kind; it is not an error to ask).
+/// special file (reported with its kind; it is not an error to ask). A path that ends in
+/// a slash right after a link (`l/`) is what the link points at; the record says which
+/// link in [`Link::through`].
 ///
 /// # Errors
 /// The path does not exist or cannot be read; where a directory on the way is missing or
@@ -28,7 +30,12 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
 }
 
 fn inspect_inner(path: &Path) -> Result<Link> {
-    retried(Source::Path(path), path)
+    let mut link = retried(Source::Path(path), path)?;
+    // A link is never reached through a trailing slash: only what is not one can be.
+    if !link.kind.is_link() {
+        link.through = link_behind_slash(path);
+    }
+    Ok(link)
 }
 
 /// [`inspect`] of the entry `at`, through its held directory: the record a change made or

@@ -172,7 +172,6 @@ pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,
 };
-pub use diagnose::link_behind_slash;
 pub use error::{BadRecord, Error, ErrorKind, Op, Result};
 pub use inspect::inspect;
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's

@@ -400,6 +400,11 @@ pub struct Link {
     /// The raw REPARSE_DATA_BUFFER, for reparse points (what the CLI's `knot show --raw`
     /// decodes).
     pub reparse_data: Option<Vec<u8>>,
+    /// Where [`inspect`](crate::inspect) was given a path that ends in a slash (or `/.`)
+    /// right after a link (`l/`), that link: the system follows a link before a trailing
+    /// slash, so this record is of what `l` points at, not of `l`. `None` otherwise, and
+    /// always on Windows, where `l\` is the link itself. Not part of the JSON record.
+    pub through: Option<PathBuf>,
 }
 
 impl Link {
@@ -419,6 +424,7 @@ impl Link {
             nlink: None,
             special: None,
             reparse_data: None,
+            through: None,
         }
     }
 }

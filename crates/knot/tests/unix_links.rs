@@ -337,10 +337,11 @@ fn a_create_in_a_missing_directory_fails_cleanly() {
     assert_eq!(t.names(), ["x"]);
 }
 
-/// `link_behind_slash` finds the link before a trailing slash, and nothing
-/// for a real directory, a path without the slash, or a missing one.
+/// `inspect` says which link a trailing slash leads through (`Link::through`), and no link
+/// for a real directory or a path without the slash; where the slash leads nowhere (a
+/// dangling link), the error names the link; a missing entry is just missing.
 #[test]
-fn link_behind_slash_names_the_link_a_trailing_slash_leads_through() {
+fn inspect_names_the_link_a_trailing_slash_leads_through() {
     let t = Dir::new();
     t.mkdir("d");
     std::os::unix::fs::symlink("d", t.join("l")).unwrap();
@@ -348,14 +349,22 @@ fn link_behind_slash_names_the_link_a_trailing_slash_leads_through() {
     let with = |p: &str| {
         let mut path = t.join(p).into_os_string();
         path.push("/");
-        knot::link_behind_slash(std::path::PathBuf::from(path))
+        knot::inspect(std::path::PathBuf::from(path))
     };
-    assert_eq!(with("l"), Some(t.join("l")));
-    assert_eq!(with("g"), Some(t.join("g")));
-    assert_eq!(knot::link_behind_slash(t.join("l/.")), Some(t.join("l")));
-    assert_eq!(with("d"), None);
-    assert_eq!(with("missing"), None);
-    assert_eq!(knot::link_behind_slash(t.join("l")), None);
+    assert_eq!(with("l").unwrap().through, Some(t.join("l")));
+    let err = with("g").unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("g") });
+    assert_eq!(
+        knot::inspect(t.join("l/.")).unwrap().through,
+        Some(t.join("l"))
+    );
+    assert_eq!(with("d").unwrap().through, None);
+    let err = with("missing").unwrap_err();
+    assert!(
+        !matches!(err.kind(), ErrorKind::TrailingSlash { .. }),
+        "{err:?}"
+    );
+    assert_eq!(knot::inspect(t.join("l")).unwrap().through, None);
     // Removing `l/` never removes anything: the link stays, and so does the directory.
     let mut slashed = t.join("l").into_os_string();
     slashed.push("/");

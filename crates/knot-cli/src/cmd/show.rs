@@ -73,7 +73,7 @@ impl Run for ShowSettings {
                     };
                     if !link.kind.is_link() {
                         let _ = printer.flush();
-                        messages.note(&match knot::link_behind_slash(path) {
+                        messages.note(&match &link.through {
                             // `show l/`: what the link `l` points at, reached through the slash.
                             Some(behind) => format!(
                                 "{} is the {} that the link {} points at (the trailing slash leads \
