@@ -169,7 +169,7 @@ pub(crate) mod tests {
             const { std::cell::RefCell::new(Vec::new()) };
     }
 
-    /// Issue 10.15: hidden names are fresh and unpredictable (no PID), and stay short
+    /// Hidden names are fresh and unpredictable (no PID), and stay short
     /// enough to create beside a 255-byte name.
     #[test]
     fn hidden_names_are_fresh_and_unpredictable() {
@@ -197,7 +197,7 @@ pub(crate) mod tests {
         assert_eq!(absolute(Path::new(&up)).unwrap(), Path::new(root));
     }
 
-    /// Issue 10.5: the separators of the platform, and `/.`, mark a path that names a
+    /// The separators of the platform, and `/.`, mark a path that names a
     /// directory; a `.` or `..` that is part of a name does not.
     #[test]
     fn trailing_separators() {

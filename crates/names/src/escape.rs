@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(escape_bytes(b"bad-\xff-name"), "bad-\\xff-name");
     }
 
-    /// Issue 10.19: a name holding ESC and one holding the four characters `\x1b` print
+    /// A name holding ESC and one holding the four characters `\x1b` print
     /// differently; a Windows path keeps its separators.
     #[test]
     fn an_escape_is_never_the_name_s_own_text() {
@@ -126,7 +126,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.19: invisible and line-breaking characters are escaped; visible ones,
+    /// Invisible and line-breaking characters are escaped; visible ones,
     /// combining marks included, are not.
     #[test]
     fn invisible_and_line_breaking_characters_are_escaped() {

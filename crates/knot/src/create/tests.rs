@@ -1,6 +1,6 @@
 use super::*;
 
-/// Issue 10.15: `--force` builds its link under a hidden name; one that is taken is
+/// `--force` builds its link under a hidden name; one that is taken is
 /// passed over, never reported as the link's error.
 #[test]
 fn force_passes_over_a_planted_hidden_name() {

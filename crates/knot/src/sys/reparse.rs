@@ -260,7 +260,7 @@ mod tests {
         }
     }
 
-    /// Issue 10.4 (ntfs-3g): the path the system follows is `leads_to`; a buffer that
+    /// On ntfs-3g, the path the system follows is `leads_to`; a buffer that
     /// holds no target, or that the codec rejects, has that path as its target.
     #[test]
     fn the_os_view_is_where_the_link_leads() {

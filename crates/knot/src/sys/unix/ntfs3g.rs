@@ -1048,7 +1048,7 @@ mod tests {
         assert_eq!(absolute("1:/x"), None);
     }
 
-    /// Issue 10.7: every name Windows would read as another path is refused, with the
+    /// Every name Windows would read as another path is refused, with the
     /// reason; the names it allows pass.
     #[test]
     fn names_windows_cannot_use_are_refused() {
@@ -1095,7 +1095,7 @@ mod tests {
         assert!(windows_absolute(r"D:\a\b:c").is_err());
     }
 
-    /// Issue 10.8: a path is placed inside the volume through whichever of its mounts
+    /// A path is placed inside the volume through whichever of its mounts
     /// holds it, a bind mount starting where mountinfo's root field says.
     #[test]
     fn paths_inside_the_volume_through_any_of_its_mounts() {
