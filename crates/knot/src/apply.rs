@@ -205,7 +205,7 @@ const BATCH: usize = 64;
 fn share_of(path: &Path, threads: usize) -> usize {
     use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
     let bytes = path.as_os_str().as_encoded_bytes();
-    let is_separator = |b: &u8| *b == b'/' || (cfg!(windows) && *b == b'\\');
+    let is_separator = |b: &u8| std::path::is_separator(char::from(*b));
     let dir = bytes
         .iter()
         .rposition(is_separator)
