@@ -306,15 +306,20 @@ fn push_shown_path(out: &mut String, path: &Path, root: Option<&Path>) {
         out.push_str(&escape(OsStr::new(below)));
         return;
     }
+    out.push_str(&escape(joined(path, root).as_os_str()));
+}
+
+/// `path` without its `.` components, below `root` where it is relative: what
+/// [`push_shown_path`] shows, by taking the path apart.
+fn joined(path: &Path, root: Option<&Path>) -> PathBuf {
     let below: PathBuf = path
         .components()
         .filter(|c| *c != std::path::Component::CurDir)
         .collect();
-    let shown = match root {
+    match root {
         Some(root) if !path.is_absolute() => root.join(below),
         _ => below,
-    };
-    out.push_str(&escape(shown.as_os_str()));
+    }
 }
 
 /// A stored target, escaped: a Windows path (a junction's `C:\...`) keeps its backslashes.
@@ -390,17 +395,14 @@ mod tests {
         for path in paths {
             for root in roots {
                 let (path, root) = (Path::new(path), root.map(Path::new));
-                let below: PathBuf = path
-                    .components()
-                    .filter(|c| *c != std::path::Component::CurDir)
-                    .collect();
-                let joined = match root {
-                    Some(root) if !path.is_absolute() => root.join(below),
-                    _ => below,
-                };
                 let mut shown = String::new();
                 push_shown_path(&mut shown, path, root);
-                assert_eq!(shown, escape(joined.as_os_str()), "{path:?} below {root:?}");
+                let taken_apart = joined(path, root);
+                assert_eq!(
+                    shown,
+                    escape(taken_apart.as_os_str()),
+                    "{path:?} below {root:?}"
+                );
             }
         }
     }
