@@ -1249,3 +1249,86 @@ fn create_json_reports_a_change_record() {
         fs::remove_file(env.path("L")).unwrap();
     }
 }
+
+/// Every command that works on threads does its work on as many as the system gives: under
+/// a limit on memory that leaves room for far fewer than the 400 threads asked for, scan,
+/// du, fix, hardlinks and apply print what they print on one thread, exit as they do there,
+/// and say in a note that fewer threads were started (they aborted, exit 134, when a thread
+/// could not be started).
+#[cfg(target_os = "linux")]
+#[test]
+fn commands_work_on_the_threads_the_system_gives() {
+    let env = Env::new();
+    env.mkdir("tree/a/b");
+    env.mkdir("tree/c");
+    env.file("tree/f", "x");
+    fs::hard_link(env.path("tree/f"), env.path("tree/a/g")).unwrap();
+    std::os::unix::fs::symlink("../f", env.path("tree/a/l")).unwrap();
+    std::os::unix::fs::symlink("gone", env.path("tree/c/d")).unwrap();
+    let manifest: String = (0..300)
+        .map(|i| {
+            format!(
+                "{{\"path\": \"d{}/l{i}\", \"kind\": \"symlink\", \"target\": \"t\"}}\n",
+                i % 30
+            )
+        })
+        .collect();
+    env.file("m.jsonl", &manifest);
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let limited = |args: &[&str]| {
+        // 300 MB of address space: room for knot, not for 400 thread stacks of 2 MiB.
+        let out = fixture::output(
+            assert_cmd::Command::new("bash")
+                .args(["-c", "ulimit -v 300000 && exec \"$0\" \"$@\""])
+                .arg(&knot)
+                .args(args)
+                .args(["--threads", "400"])
+                .current_dir(env.dir.path()),
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let one = |args: &[&str]| {
+        let out = fixture::output(env.knot(args).args(["--threads", "1"]));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for args in [
+        &["scan", "tree", "--sort"][..],
+        &["du", "tree"],
+        &["fix", "tree", "--replace", "gone=back", "--dry-run"],
+        &["hardlinks", "--groups", "tree"],
+    ] {
+        let (code, stdout) = one(args);
+        let (limited_code, limited_stdout, stderr) = limited(args);
+        assert_eq!(
+            (limited_code, &limited_stdout),
+            (code, &stdout),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("note: the system started only ")
+                && stderr.contains(" of the 400 threads asked for; the work was done on "),
+            "{args:?}: {stderr}"
+        );
+    }
+    let (code, stdout) = one(&["apply", "m.jsonl", "--root", "r"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout.lines().count(), 300);
+    fs::remove_dir_all(env.path("r")).unwrap();
+    let (limited_code, limited_stdout, stderr) = limited(&["apply", "m.jsonl", "--root", "r"]);
+    assert_eq!((limited_code, &limited_stdout), (code, &stdout), "{stderr}");
+    assert!(
+        stderr.contains("note: the system started only "),
+        "{stderr}"
+    );
+    let made: usize = (0..30)
+        .map(|d| env.names_in(&format!("r/d{d}")).len())
+        .sum();
+    assert_eq!(made, 300);
+}

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, plan_at};
@@ -34,6 +35,7 @@ use crate::link::{Flavour, Found, Kind};
 use crate::record::Record;
 use crate::resolve::real_location;
 use crate::retarget::ChangeMode;
+use crate::scan::Threads;
 use crate::sys::{self, At, FileType, Junctions, Place};
 use crate::sys::{Backend as _, Directory as _};
 
@@ -66,7 +68,8 @@ pub enum Applied {
 
 /// Makes the links of `records` below `root`, in parallel, and calls `report` with each
 /// record's index in `records` and its outcome, in the order of `records`, as they are
-/// done.
+/// done. Returns how many threads it was to make them on and made them on ([`Threads`]:
+/// fewer where the system could not start more; then the others made every link).
 ///
 /// A record's `path` is relative to `root` (an absolute path is taken only if it is below
 /// `root`); its `kind` is `symlink` (target stored as it is; `dir` gives the flavour where
@@ -95,12 +98,12 @@ pub enum Applied {
 /// the path of the directory, which is held without `FILE_SHARE_DELETE` and so cannot be
 /// renamed or replaced meanwhile), so a directory another program swaps for a link after
 /// it was opened is never gone through.
-pub fn apply<R, F>(root: R, records: &[Record], options: &ApplyOptions, report: F)
+pub fn apply<R, F>(root: R, records: &[Record], options: &ApplyOptions, report: F) -> Threads
 where
     R: AsRef<Path>,
     F: FnMut(usize, Result<Applied>),
 {
-    apply_inner(root.as_ref(), records, options, report);
+    apply_inner(root.as_ref(), records, options, report)
 }
 
 fn apply_inner(
@@ -108,7 +111,7 @@ fn apply_inner(
     records: &[Record],
     options: &ApplyOptions,
     mut report: impl FnMut(usize, Result<Applied>),
-) {
+) -> Threads {
     let work = Work {
         root: root.to_path_buf(),
         options: *options,
@@ -139,7 +142,7 @@ fn apply_inner(
                     )),
                 );
             }
-            return;
+            return Threads::default();
         }
     }
     let threads = match options.threads {
@@ -147,12 +150,16 @@ fn apply_inner(
         n => n,
     }
     .min(records.len().max(1));
+    let ran_on = |started| Threads {
+        asked: threads,
+        started,
+    };
     if threads == 1 {
         let mut last = None;
         for (i, record) in records.iter().enumerate() {
             report(i, work.one(record, &mut last));
         }
-        return;
+        return ran_on(1);
     }
     // Each thread takes the records of its own directories (by a hash of the directory's
     // path as written), in manifest order: the kernel makes one entry at a time in a
@@ -163,27 +170,46 @@ fn apply_inner(
     for (i, record) in records.iter().enumerate() {
         shares[share_of(&record.path, threads)].push(i);
     }
+    // The threads take the shares one after another: all of them where the system starts
+    // every thread asked for; where it cannot start one (out of memory, or of processes
+    // in a cgroup), the threads it did start take that one's share too, and with none
+    // started the records are made here.
+    let next_share = AtomicUsize::new(0);
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        for share in &shares {
+        let mut running = 0;
+        for _ in 0..threads {
             let send = send.clone();
-            let work = &work;
-            scope.spawn(move || {
+            let (work, shares, next_share) = (&work, &shares, &next_share);
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let mut last = None;
-                // Sent a batch at a time: a message wakes the reporting thread, and a wake
-                // is a system call.
-                for batch in share.chunks(BATCH) {
-                    let done: Vec<_> = batch
-                        .iter()
-                        .map(|&i| (i, work.one(&records[i], &mut last)))
-                        .collect();
-                    if send.send(done).is_err() {
-                        break;
+                while let Some(share) = shares.get(next_share.fetch_add(1, Ordering::Relaxed)) {
+                    // Sent a batch at a time: a message wakes the reporting thread, and a
+                    // wake is a system call.
+                    for batch in share.chunks(BATCH) {
+                        let done: Vec<_> = batch
+                            .iter()
+                            .map(|&i| (i, work.one(&records[i], &mut last)))
+                            .collect();
+                        if send.send(done).is_err() {
+                            return;
+                        }
                     }
                 }
             });
+            if spawned.is_err() {
+                break;
+            }
+            running += 1;
         }
         drop(send);
+        if running == 0 {
+            let mut last = None;
+            for (i, record) in records.iter().enumerate() {
+                report(i, work.one(record, &mut last));
+            }
+            return ran_on(1);
+        }
         let mut waiting = HashMap::new();
         let mut due = 0;
         for (i, result) in receive.into_iter().flatten() {
@@ -193,7 +219,8 @@ fn apply_inner(
                 due += 1;
             }
         }
-    });
+        ran_on(running)
+    })
 }
 
 /// How many records a thread makes before it hands their results on to be reported.

@@ -184,5 +184,5 @@ pub use retarget::{
     ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, convert_tree,
     retarget,
 };
-pub use scan::FileId;
 pub use scan::du;
+pub use scan::{FileId, Threads};

@@ -15,7 +15,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::report::change::{Action, ChangeRecord};
 use crate::report::error;
-use crate::report::{Format, Messages, Printer, escape, quote};
+use crate::report::{Format, Messages, Printer, escape, progress, quote};
 
 pub const LONG_ABOUT: &str = "Make the links a manifest lists, below a root. MANIFEST is JSON \
 Lines in the record format `knot scan --json` prints (at least `path`, `kind` and `target`; \
@@ -129,7 +129,7 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let mut printer = Printer::new(apply.format, messages);
     let shown_root = (apply.root != Path::new(".")).then_some(apply.root.as_path());
     let mut line = String::new();
-    knot::apply(&apply.root, &records, &apply.options, |i, result| {
+    let threads = knot::apply(&apply.root, &records, &apply.options, |i, result| {
         let record = &records[i];
         let (action, old_target, error) = match result {
             Ok(Applied::Created) => (Action::Created, None, None),
@@ -166,6 +166,8 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
             }
         };
     });
+    let _ = printer.flush();
+    progress::threads_note(&messages, threads);
     exit
 }
 
@@ -208,25 +210,31 @@ fn read_records(bytes: &[u8], threads: usize) -> Vec<(usize, Result<Record, serd
         first += part.iter().filter(|&&b| b == b'\n').count();
         start = end;
     }
+    let read_part = |(first, part): (usize, &[u8])| {
+        let lines = part.strip_suffix(b"\n").unwrap_or(part);
+        let numbered = lines.split(|&b| b == b'\n').enumerate();
+        numbered
+            .map(|(i, line)| (first + i, line))
+            .filter_map(read)
+            .collect::<Vec<_>>()
+    };
     std::thread::scope(|scope| {
+        // A part whose thread the system cannot start is read here, in its turn.
         let reading: Vec<_> = parts
             .into_iter()
-            .map(|(first, part)| {
-                scope.spawn(move || {
-                    let lines = part.strip_suffix(b"\n").unwrap_or(part);
-                    let numbered = lines.split(|&b| b == b'\n').enumerate();
-                    numbered
-                        .map(|(i, line)| (first + i, line))
-                        .filter_map(read)
-                        .collect::<Vec<_>>()
-                })
+            .map(|part| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || read_part(part))
+                    .map_err(|_| part)
             })
             .collect();
         reading
             .into_iter()
-            .flat_map(|part| {
-                part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .flat_map(|part| match part {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(part) => read_part(part),
             })
             .collect()
     })

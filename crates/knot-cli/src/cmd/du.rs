@@ -83,10 +83,11 @@ pub fn run(settings: &DuSettings, context: &Context) -> Exit {
         .same_file_system(settings.same_file_system)
         .threads(settings.threads)
         .progress(Arc::clone(&counters));
-    let line = ProgressLine::start(context, "du: ", counters, progress::du_counts);
+    let line = ProgressLine::start(context, "du: ", Arc::clone(&counters), progress::du_counts);
     let report = |err: knot::Error| progress::suspend(|| error::report(&err, context));
     let usage = builder.run(&report);
     drop(line);
+    progress::threads_note(&Messages::of(context), counters.threads());
     let mut printer = Printer::new(settings.format, Messages::of(context));
     let written = match settings.format {
         Format::Json => printer.json(&JsonUsage::of(&usage)),

@@ -107,7 +107,12 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
     let counters = Progress::new();
     let mut options = fix.options.clone();
     options.progress = Some(Arc::clone(&counters));
-    let line = ProgressLine::start(context, "fix: ", counters, progress::scan_counts);
+    let line = ProgressLine::start(
+        context,
+        "fix: ",
+        Arc::clone(&counters),
+        progress::scan_counts,
+    );
     knot::fix::fix(&fix.dir, &options, |item| match item {
         Ok(fixed) => found.push(fixed),
         Err(err) => {
@@ -115,6 +120,7 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
         }
     });
     drop(line);
+    progress::threads_note(&messages, counters.threads());
     found.sort_by(|a, b| a.link().path.cmp(&b.link().path));
     let dry_run = fix.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(fix.format, messages);

@@ -142,6 +142,7 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context
         let (options, line) = with_progress(hardlinks, context, progress::names_counts);
         let found = knot::hardlinks::names(file, &options, &mut report);
         drop(line);
+        threads_note(&options, &messages);
         let found = match found {
             Ok(found) => found,
             Err(err) => {
@@ -197,6 +198,13 @@ fn with_progress(
     (options, line)
 }
 
+/// [`progress::threads_note`] of the walk `options` counted in.
+fn threads_note(options: &HardlinksOptions, messages: &Messages) {
+    if let Some(counters) = &options.progress {
+        progress::threads_note(messages, counters.threads());
+    }
+}
+
 /// What the names alone do not say: where they were looked for, how many are outside.
 fn notes(found: &Names, messages: report::Messages) {
     let path = quote(found.path.as_os_str());
@@ -232,6 +240,7 @@ fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, context: &Context) -> E
     let (options, line) = with_progress(hardlinks, context, progress::groups_counts);
     let groups = knot::hardlinks::groups(dir, &options, &mut report);
     drop(line);
+    threads_note(&options, &messages);
     let mut printer = Printer::new(hardlinks.format, messages);
     for group in &groups {
         let _ = match hardlinks.format {

@@ -503,6 +503,7 @@ pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
         })
     });
     drop(line);
+    progress::threads_note(&messages, progress.threads());
 
     let mut sorted =
         std::mem::take(&mut *shared.sorted.lock().unwrap_or_else(PoisonError::into_inner));

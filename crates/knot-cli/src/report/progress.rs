@@ -53,24 +53,27 @@ impl ProgressLine {
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         bar.set_prefix(messages.labelled(label, ""));
-        *SHOWN.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let drawn = bar.clone();
-        let thread = std::thread::spawn(move || {
-            let mut waited = Duration::ZERO;
-            while !stopped.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                waited += TICK;
-                if waited < DELAY || stopped.load(Ordering::Relaxed) {
-                    continue;
+        // A thread the system cannot start leaves the work without a progress line.
+        let thread = std::thread::Builder::new()
+            .spawn(move || {
+                let mut waited = Duration::ZERO;
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    waited += TICK;
+                    if waited < DELAY || stopped.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    if drawn.is_hidden() {
+                        drawn.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+                    }
+                    drawn.set_message(render(&progress));
                 }
-                if drawn.is_hidden() {
-                    drawn.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
-                }
-                drawn.set_message(render(&progress));
-            }
-        });
+            })
+            .ok()?;
+        *SHOWN.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
         Some(ProgressLine {
             bar,
             stop,
@@ -136,4 +139,15 @@ pub fn groups_counts(progress: &Progress) -> String {
         progress.entries(),
         progress.found()
     )
+}
+
+/// The note that the work ran on fewer threads than asked for, where the system could not
+/// start more (out of memory, or of processes in a cgroup): the work was done all the same.
+pub fn threads_note(messages: &Messages, threads: knot::Threads) {
+    if threads.started < threads.asked {
+        messages.note(&format!(
+            "the system started only {} of the {} threads asked for; the work was done on {}",
+            threads.started, threads.asked, threads.started
+        ));
+    }
 }

@@ -150,12 +150,42 @@ pub struct Progress {
     dirs: AtomicU64,
     found: AtomicU64,
     bytes: AtomicU64,
+    threads_asked: AtomicU64,
+    threads_started: AtomicU64,
+}
+
+/// How many threads a parallel operation was to run on, and how many it ran on: fewer
+/// where the system could not start more (out of memory, or of processes in a cgroup),
+/// and then the others did the work. Both 0 before it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Threads {
+    /// The threads asked for (one per core where none was given), as many as there is
+    /// work for.
+    pub asked: usize,
+    /// The threads the work ran on.
+    pub started: usize,
 }
 
 impl Progress {
     /// New counters, all zero.
     pub fn new() -> Arc<Progress> {
         Arc::new(Progress::default())
+    }
+
+    /// How many threads the walk was to run on and runs on, once it has started them.
+    pub fn threads(&self) -> Threads {
+        let load = |n: &AtomicU64| usize::try_from(n.load(Ordering::Relaxed)).unwrap_or(0);
+        Threads {
+            asked: load(&self.threads_asked),
+            started: load(&self.threads_started),
+        }
+    }
+
+    pub(crate) fn set_threads(&self, threads: Threads) {
+        self.threads_asked
+            .store(threads.asked as u64, Ordering::Relaxed);
+        self.threads_started
+            .store(threads.started as u64, Ordering::Relaxed);
     }
 
     /// Directory entries seen so far.

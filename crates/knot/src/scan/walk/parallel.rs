@@ -103,19 +103,39 @@ pub(super) fn run_parallel<'s, F: Filter>(
         }),
         ready: Condvar::new(),
     };
+    let started = |started: usize| {
+        if let Some(progress) = &walker.config.progress {
+            let asked = threads.max(1);
+            progress.set_threads(crate::scan::Threads { asked, started });
+        }
+    };
     if threads <= 1 {
+        started(1);
         let mut visitor = visitor();
         work(&walker, &queue, &mut *visitor);
         return;
     }
     std::thread::scope(|scope| {
+        // As many threads as the system gives, up to `threads`: a thread it cannot start
+        // (out of memory, or of processes in a cgroup) leaves the work to the others, and
+        // with none started it is done here.
+        let mut running = 0;
         for _ in 0..threads {
             let mut visitor = visitor();
             let (walker, queue) = (&walker, &queue);
-            scope.spawn(move || {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 work(walker, queue, &mut *visitor);
                 // The visitor is dropped here, on its own thread, before `run` returns.
             });
+            if spawned.is_err() {
+                break;
+            }
+            running += 1;
+        }
+        started(running.max(1));
+        if running == 0 {
+            let mut visitor = visitor();
+            work(&walker, &queue, &mut *visitor);
         }
     });
 }
