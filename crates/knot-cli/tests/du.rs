@@ -301,7 +301,58 @@ fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
     );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["errors"], 1);
-    assert_eq!(json["roots"][1]["items"], 0);
+    // A root that could not be read has no line, as with du: its error says why.
+    assert_eq!(json["roots"].as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(json["roots"][0]["path"], "tree");
+}
+
+/// Roots that are no directories, as du takes them: a FIFO or a device is counted (one
+/// item, no bytes); a link to nothing with a slash after it names nothing (an error, exit
+/// 1); and where no root could be read, the errors are all that is printed.
+#[test]
+fn roots_that_are_no_directories_are_taken_as_du_takes_them() {
+    let env = Env::new();
+    let fifo = env.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("gone", env.path("dl")).unwrap();
+    for root in ["fifo", "/dev/null"] {
+        let out = fixture::output(&mut env.knot(["du", "--json", root]));
+        assert_eq!(out.status.code(), Some(0), "{root}: {out:?}");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["roots"][0]["items"], 1, "{root}: {json}");
+        assert_eq!(json["roots"][0]["apparent"], 0, "{root}: {json}");
+        assert_eq!(json["kinds"]["other"]["items"], 1, "{root}: {json}");
+    }
+    for (args, stderr) in [
+        (
+            &["du", "dl/"][..],
+            "knot: cannot scan 'dl/': No such file or directory (os error 2)\n",
+        ),
+        (
+            &["du", "missing"],
+            "knot: cannot scan 'missing': No such file or directory (os error 2)\n",
+        ),
+        (
+            &["du", "--json", "missing"],
+            "knot: cannot scan 'missing': No such file or directory (os error 2)\n",
+        ),
+    ] {
+        let out = fixture::output(&mut env.knot(args));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+    }
+    // The link itself, without the slash, is a broken link.
+    let out = fixture::output(&mut env.knot(["du", "--json", "dl"]));
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kinds"]["broken_links"]["items"], 1, "{json}");
 }
 
 /// A tmpfs mounted on `tree/mnt`, holding one file: `--xdev` does not count it, and without

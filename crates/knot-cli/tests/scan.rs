@@ -553,3 +553,33 @@ fn agrees_with_find_on_a_mktree_tree() {
         );
     }
 }
+
+/// A root that is a special file is walked as `find` walks it: no link, nothing printed,
+/// exit 0; a link to nothing with a slash after it names nothing: an error, never the link.
+#[test]
+fn special_file_and_slashed_dangling_roots() {
+    let env = Env::new();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(env.path("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("gone", env.path("dl")).unwrap();
+    let out = fixture::output(&mut env.knot(["scan", "fifo"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    let out = fixture::output(&mut env.knot(["scan", "dl/"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot scan 'dl/': No such file or directory (os error 2)\n"
+    );
+    let out = fixture::output(&mut env.knot(["scan", "dl"]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dl -> gone  [dangling]\n"
+    );
+}

@@ -89,7 +89,9 @@ pub fn run(settings: &DuSettings, context: &Context) -> Exit {
     drop(line);
     progress::threads_note(&Messages::of(context), counters.threads());
     let mut printer = Printer::new(settings.format, Messages::of(context));
+    // Where no root could be read, the errors are all there is to say (as du says them).
     let written = match settings.format {
+        _ if !usage.roots.iter().any(counted) => Ok(()),
         Format::Json => printer.json(&JsonUsage::of(&usage)),
         _ => printer.text(&table(&usage)),
     };
@@ -99,6 +101,13 @@ pub fn run(settings: &DuSettings, context: &Context) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// Whether a root was counted: it was read, or anything below it was. A root that could
+/// not be read at all (missing, a link to nothing with a slash after it) has no line; its
+/// error says why.
+fn counted((_, usage): &(PathBuf, Usage)) -> bool {
+    usage.total.items > 0 || usage.errors == 0
 }
 
 /// Bytes as a number, or `-` where the system did not say.
@@ -136,10 +145,11 @@ fn reparse_label(tag: u32) -> String {
 fn table(usage: &DiskUsage) -> String {
     let total = &usage.total;
     let mut rows: Vec<(String, Count)> = Vec::new();
-    let several = usage.roots.len() > 1;
+    let several = usage.roots.iter().filter(|root| counted(root)).count() > 1;
     let paths: Vec<(String, Count)> = usage
         .roots
         .iter()
+        .filter(|root| counted(root))
         .map(|(path, usage)| (report::escape(path.as_os_str()).into_owned(), usage.total))
         .chain(several.then(|| ("total".to_owned(), total.total)))
         .collect();
@@ -317,6 +327,7 @@ impl<'a> JsonUsage<'a> {
             roots: usage
                 .roots
                 .iter()
+                .filter(|root| counted(root))
                 .map(|(path, usage)| JsonRoot {
                     path: path.as_os_str(),
                     items: usage.total.items,

@@ -461,8 +461,10 @@ impl<F: Filter> Walker<F> {
         })
     }
 
-    /// A root that could not be opened as a directory: shown to the filter if it is a link
-    /// or a file, else the error.
+    /// A root that could not be opened as a directory: shown to the filter if it is a
+    /// link, a file or a special file (a FIFO, a device), else the error. A root that ends
+    /// in a slash (`l/`) names what its link leads to: where that is no directory, the
+    /// error, never the link.
     pub(super) fn root_entry(
         &self,
         path: &Path,
@@ -470,7 +472,10 @@ impl<F: Filter> Walker<F> {
         emit: &mut Emit<'_, F::Item>,
     ) -> Result<()> {
         let not_a_dir = is_not_a_directory(&open_err) || open_err.kind() == io::ErrorKind::NotFound;
-        let Some(name) = path.file_name().filter(|_| not_a_dir) else {
+        let Some(name) = path
+            .file_name()
+            .filter(|_| not_a_dir && !crate::path::ends_in_separator(path))
+        else {
             return Err(scan_error(path, open_err));
         };
         let Ok(dir) = Dir::open(crate::path::parent_dir(path)) else {
@@ -479,7 +484,7 @@ impl<F: Filter> Walker<F> {
         let Ok(meta) = dir.stat_at(name, false) else {
             return Err(scan_error(path, open_err));
         };
-        if !matches!(meta.ty, FileType::Link | FileType::File) {
+        if meta.ty == FileType::Dir {
             return Err(scan_error(path, open_err));
         }
         let entry = DirEntry {
