@@ -193,3 +193,41 @@ fn convert_goes_on_after_a_failure() {
          knot: hint: knot convert changes symlinks and junctions only\n",
     );
 }
+
+/// `l/` names what the link `l` points at: retarget and convert refuse it for the slash,
+/// as rm does, with the command that names the link itself, and touch nothing (convert's
+/// hint is never `--recursive`, which would convert the links inside the target).
+#[test]
+fn a_trailing_slash_is_refused_with_the_command_that_names_the_link() {
+    let env = Env::new();
+    env.mkdir("d");
+    std::os::unix::fs::symlink("d", env.path("l")).unwrap();
+    std::os::unix::fs::symlink("x", env.path("d/inner")).unwrap();
+    for (args, verb, fixed) in [
+        (
+            &["retarget", "l/", "e"][..],
+            "retarget",
+            "knot retarget l e",
+        ),
+        (
+            &["convert", "--absolute", "l/"],
+            "convert",
+            "knot convert --absolute l",
+        ),
+    ] {
+        let out = fixture::output(&mut env.knot(args));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "knot: cannot {verb} 'l/': 'l' is a link, and the trailing slash leads through \
+                 it to what it points at\nknot: hint: to {verb} the link itself, leave off the \
+                 slash: {fixed}\n"
+            ),
+            "{args:?}"
+        );
+        assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("d"));
+        assert_eq!(fs::read_link(env.path("d/inner")).unwrap(), Path::new("x"));
+    }
+}

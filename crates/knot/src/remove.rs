@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::diagnose::{link_behind_slash, write_error};
+use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Found, Kind, Link};
@@ -117,7 +117,7 @@ fn refusal(path: &Path, link: &Link) -> Option<Error> {
         Kind::Special => Some(Found::Special(link.special)),
     }?;
     // `rm l/`: the slash led through the link `l`; say so, and never touch the target.
-    let kind = match link_behind_slash(path) {
+    let kind = match link.through.clone() {
         Some(link) => ErrorKind::TrailingSlash { link },
         None => ErrorKind::NotALink { what },
     };

@@ -300,8 +300,16 @@ fn unchanged(before: Link) -> Retargeted {
     }
 }
 
-/// The refusal of a path that names no link of its own.
+/// The refusal of a path that names no link of its own. `l/` names what the link `l`
+/// leads to: the slash is the reason ([`ErrorKind::TrailingSlash`], as `remove` says it),
+/// and what it leads to is never acted on.
 fn not_a_link(before: &Link, link: &Path, op: Op) -> Error {
+    if let Some(through) = &before.through {
+        let kind = ErrorKind::TrailingSlash {
+            link: through.clone(),
+        };
+        return Error::new(op, link, kind);
+    }
     link_type(before, link, op)
         .err()
         .unwrap_or_else(|| Error::new(op, link, ErrorKind::BadLinkPath))

@@ -368,10 +368,20 @@ fn inspect_names_the_link_a_trailing_slash_leads_through() {
     // Removing `l/` never removes anything: the link stays, and so does the directory.
     let mut slashed = t.join("l").into_os_string();
     slashed.push("/");
-    let err =
-        knot::remove(std::path::PathBuf::from(slashed), knot::ChangeMode::Change).unwrap_err();
+    let slashed = std::path::PathBuf::from(slashed);
+    let err = knot::remove(&slashed, knot::ChangeMode::Change).unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("l") });
     assert_eq!(t.names(), ["d", "g", "l"]);
+    // Nor do retarget and convert: the slash is the reason, as for rm.
+    let err = knot::retarget(&slashed, "e", &knot::RetargetOptions::default()).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("l") });
+    let to = knot::ConvertTo::Absolute;
+    let err = knot::convert(&slashed, to, &knot::ConvertOptions::default()).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::TrailingSlash { link: t.join("l") });
+    assert_eq!(
+        std::fs::read_link(t.join("l")).unwrap(),
+        std::path::Path::new("d")
+    );
 }
 
 #[test]

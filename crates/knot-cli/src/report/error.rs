@@ -43,13 +43,17 @@ pub fn report(err: &knot::Error, context: &Context) {
     let messages = Messages::of(context);
     messages.error(&error_line(err));
     if let ErrorKind::TrailingSlash { link } = err.kind() {
-        let (verb, subcommand) = match err.op() {
-            knot::Op::Remove => ("remove", "rm"),
-            _ => ("see", "show"),
+        let (verb, line) = match err.op() {
+            knot::Op::Remove => ("remove", command(context, "rm", link.as_os_str())),
+            // The command as typed, the link named without the slash.
+            op @ (knot::Op::Retarget | knot::Op::Convert) => (
+                op.verb(),
+                without_slash(err.path().as_os_str(), link.as_os_str(), context),
+            ),
+            _ => ("see", command(context, "show", link.as_os_str())),
         };
         messages.hint(&format!(
-            "to {verb} the link itself, leave off the slash: {}",
-            command(context, subcommand, link.as_os_str())
+            "to {verb} the link itself, leave off the slash: {line}"
         ));
     } else if let Some(fix) = fix(err) {
         messages.hint(&fix);
@@ -422,6 +426,17 @@ pub fn message(err: &knot::Error) -> String {
 /// `PROGRAM SUBCOMMAND PATH`, as the user would type it.
 pub fn command(context: &Context, subcommand: &str, path: &OsStr) -> String {
     format!("{} {subcommand} {}", context.program.name, shell_word(path))
+}
+
+/// The command line the user typed, with the word `slashed` (the last one that is it)
+/// replaced by `link`.
+fn without_slash(slashed: &OsStr, link: &OsStr, context: &Context) -> String {
+    let at = context.args.iter().rposition(|a| a == slashed);
+    let words = context.args.iter().enumerate().map(|(i, a)| match at {
+        Some(at) if at == i => link,
+        _ => a.as_os_str(),
+    });
+    shell_line(std::iter::once(OsStr::new(context.program.name)).chain(words))
 }
 
 /// The command line the user typed (`program`, then `args`, the words after the
