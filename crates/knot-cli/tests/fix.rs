@@ -286,3 +286,51 @@ fn failures_are_printed_the_walk_goes_on_and_exit_1() {
     assert_eq!(target(&env, "t/fails"), "/data/a");
     assert_eq!(target(&env, "t/open/works"), "/srv/b");
 }
+
+/// A run that matched no link says so on a terminal (run under `script`, util-linux, for
+/// one), and prints nothing into a pipe or with --json: there is nothing to report.
+#[test]
+fn a_run_that_matched_nothing_says_so_on_a_terminal() {
+    let env = Env::new();
+    env.mkdir("tree");
+    // A link that works, and whose target starts with no OLD given.
+    std::os::unix::fs::symlink("/", env.path("tree/a")).unwrap();
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    for (args, note) in [
+        (
+            "fix tree --replace /nomatch=/y --replace /other=/z",
+            "knot: note: no link below 'tree' has a target that starts with '/nomatch' or \
+             '/other': nothing to change\r\n",
+        ),
+        (
+            "fix tree --broken --delete",
+            "knot: note: no link below 'tree' dangles: nothing to delete\r\n",
+        ),
+    ] {
+        let line = format!("'{}' {args}", knot.display());
+        let out = fixture::output(
+            assert_cmd::Command::new("script")
+                .args(["-qec", &line, "/dev/null"])
+                .current_dir(env.dir.path()),
+        );
+        assert_eq!(out.status.code(), Some(0), "{args}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), note, "{args}");
+        let argv: Vec<&str> = args.split(' ').collect();
+        for json in [false, true] {
+            let mut cmd = env.knot(&argv);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = fixture::output(&mut cmd);
+            assert_eq!(out.status.code(), Some(0), "{args}");
+            assert!(
+                out.stdout.is_empty() && out.stderr.is_empty(),
+                "{args}: {out:?}"
+            );
+        }
+    }
+    assert_eq!(
+        fs::read_link(env.path("tree/a")).unwrap(),
+        std::path::Path::new("/")
+    );
+}

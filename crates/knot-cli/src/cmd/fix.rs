@@ -144,7 +144,31 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
             _ => printer.line(&human(fixed, action, after, dry_run)),
         };
     }
+    // Silence would read as a run that did nothing for no reason: on a terminal, say
+    // that no link matched (a pipe and --json get nothing, as there is nothing).
+    if found.is_empty() && fix.format != Format::Json && context.terminal.stdout {
+        messages.note(&nothing_matched(fix));
+    }
     exit
+}
+
+/// `no link below 'DIR' has a target that starts with '/old': nothing to change`.
+fn nothing_matched(fix: &FixSettings) -> String {
+    let dir = quote(fix.dir.as_os_str());
+    match &fix.options.repair {
+        Repair::Replace(rewrites) => {
+            let olds: Vec<String> = rewrites
+                .iter()
+                .map(|r| quote(r.old().as_os_str()))
+                .collect();
+            format!(
+                "no link below {dir} has a target that starts with {}: nothing to change",
+                olds.join(" or ")
+            )
+        }
+        Repair::DeleteBroken => format!("no link below {dir} dangles: nothing to delete"),
+        _ => format!("no link below {dir} needed a repair"),
+    }
 }
 
 /// What was done, the link as it is after (as found, where nothing was done), and why
