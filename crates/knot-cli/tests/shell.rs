@@ -392,13 +392,42 @@ fn the_man_page_renders_with_man() {
     assert_eq!((code, stderr.as_str()), (Some(0), ""), "{text}");
     let lines: Vec<&str> = text.lines().collect();
     let section = |name: &str| lines.iter().filter(|l| **l == name).count();
-    for name in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS"] {
+    for name in [
+        "NAME",
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "OPTIONS",
+        "COMMANDS",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "EXAMPLES",
+    ] {
         assert_eq!(section(name), 1, "{name} in\n{text}");
     }
+    // man-pages(7) order: EXIT STATUS, ENVIRONMENT and EXAMPLES after the commands.
+    let at = |name: &str| lines.iter().position(|l| *l == name).unwrap();
+    assert!(at("COMMANDS") < at("EXIT STATUS"), "{text}");
+    assert!(at("EXIT STATUS") < at("ENVIRONMENT") && at("ENVIRONMENT") < at("EXAMPLES"));
+    let exit_status = lines[at("EXIT STATUS")..at("ENVIRONMENT")].join("\n");
+    for code in ["0", "1", "2", "3"] {
+        let listed = exit_status
+            .lines()
+            .any(|l| l.trim_start().starts_with(code));
+        assert!(listed, "exit status {code} in\n{exit_status}");
+    }
+    assert!(lines[at("ENVIRONMENT") + 1].trim() == "NO_COLOR", "{text}");
+    assert!(
+        text.contains("knot fix ~/src --broken --delete --dry-run"),
+        "{text}"
+    );
     assert!(lines[0].starts_with("knot(1)"), "{text}");
     let name = lines.iter().position(|l| *l == "NAME").unwrap();
     let words: Vec<&str> = lines[name + 1].split_whitespace().collect();
-    assert_eq!(words[..3], ["knot", "-", "Create,"], "{text}");
+    assert_eq!(
+        words[..6],
+        ["knot", "-", "Create,", "inspect,", "find,", "repair"],
+        "{text}"
+    );
     for command in COMMANDS {
         let heading = match command {
             "decode" => "   knot reparse decode".to_owned(),
@@ -425,7 +454,7 @@ fn the_man_page_renders_with_man() {
 fn man_dir_writes_a_page_per_command() {
     let env = Env::new();
     env.mkdir("man1");
-    let listed: String = PAGES.iter().map(|p| format!("'man1/{p}'\n")).collect();
+    let listed: String = PAGES.iter().map(|p| format!("man1/{p}\n")).collect();
     run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
     let names = env.names_in("man1");
     let mut expected = PAGES.map(str::to_owned).to_vec();
@@ -474,7 +503,7 @@ fn man_dir_never_writes_through_what_was_planted_in_it() {
         .unwrap();
     assert!(fifo.success());
     env.mkdir("man1/knot-hardlink.1");
-    let listed: String = PAGES[4..].iter().map(|p| format!("'man1/{p}'\n")).collect();
+    let listed: String = PAGES[4..].iter().map(|p| format!("man1/{p}\n")).collect();
     run(
         // A FIFO opened for writing blocks until a reader comes: bounded, not hung.
         env.knot(["man", "--dir", "man1"])
@@ -531,7 +560,7 @@ fn man_dir_replaces_an_old_page_without_writing_into_it() {
     env.file("victim", "precious");
     std::fs::hard_link(env.path("victim"), env.path("man1/knot.1")).unwrap();
     env.file("man1/knot-scan.1", "an old page");
-    let listed: String = PAGES.iter().map(|p| format!("'man1/{p}'\n")).collect();
+    let listed: String = PAGES.iter().map(|p| format!("man1/{p}\n")).collect();
     run(&mut env.knot(["man", "--dir", "man1"]), 0, &listed, "");
     assert_eq!(
         std::fs::read_to_string(env.path("victim")).unwrap(),

@@ -32,8 +32,10 @@ pub mod show;
 #[command(
     name = "knot",
     version,
-    about = "Create, inspect and remove junctions, symbolic links and hard links, safely.",
-    long_about = "Create, inspect and remove junctions, symbolic links and hard links, safely.\n\n\
+    about = "Create, inspect, find, repair and remove junctions, symbolic links and hard links, \
+             safely.",
+    long_about = "Create, inspect, find, repair and remove junctions, symbolic links and hard \
+                  links, safely.\n\n\
         Commands that create take the LINK first, then the TARGET, like mklink.\n\
         Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 `scan --check` found \
         matching links.\n\n\

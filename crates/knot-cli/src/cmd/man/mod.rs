@@ -19,7 +19,7 @@ use crate::args::{Format, path_arg};
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::report::{Messages, Printer, quote, shell_word};
+use crate::report::{Messages, Printer, escape, quote, shell_word};
 use pages::{InTheWay, PageDir, PageError};
 
 #[derive(Args, Debug)]
@@ -91,8 +91,10 @@ fn man(dir: Option<&Path>, messages: Messages) -> Exit {
     for (name, text) in pages {
         let path = dir.join(&name);
         match held.write(std::ffi::OsStr::new(&name), text.as_bytes()) {
+            // A list of paths, one per line, as `ls` prints them: not quoted as in a
+            // message, escaped where a character would drive the terminal.
             Ok(()) => {
-                let _ = printer.line(&quote(path.as_os_str()));
+                let _ = printer.line(&escape(path.as_os_str()));
             }
             // Left as it is; the other pages are still written.
             Err(PageError::InTheWay(found)) => {
@@ -170,10 +172,90 @@ fn page(root: &clap::Command) -> String {
         }
         out.extend(inside_subsection(&String::from_utf8_lossy(&part)).bytes());
     }
+    out.extend(SECTIONS.bytes());
     let _ = man.render_version_section(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
     once_preamble(&text)
 }
+
+/// The sections of the single page that clap has nothing for, in roff: EXIT STATUS,
+/// ENVIRONMENT and EXAMPLES (man-pages(7) order).
+const SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+.B 0
+Done.
+.TP
+.B 1
+An operation failed, a record or line could not be read, or something below a directory
+could not be read; each is printed, and the rest is done.
+.TP
+.B 2
+A usage error: nothing was done.
+.TP
+.B 3
+.B knot scan \-\-check
+found links that match.
+.SH ENVIRONMENT
+.TP
+.B NO_COLOR
+Set to anything but the empty string,
+.B \-\-color auto
+(the default) does not colour.
+.SH EXAMPLES
+.PP
+Make a symbolic link, then see what it is and where it leads:
+.PP
+.RS
+.nf
+knot symlink current releases/1.4
+knot show current
+.fi
+.RE
+.PP
+Find the links under a tree that lead nowhere, then remove them:
+.PP
+.RS
+.nf
+knot scan \-\-broken ~/src
+knot fix ~/src \-\-broken \-\-delete \-\-dry\-run
+knot fix ~/src \-\-broken \-\-delete
+.fi
+.RE
+.PP
+Move every link into /data to /srv/data:
+.PP
+.RS
+.nf
+knot fix ~/src \-\-replace /data=/srv/data
+.fi
+.RE
+.PP
+Write a tree's links out, and make them again below another root:
+.PP
+.RS
+.nf
+cd tree && knot scan \-\-json . > ../links.jsonl
+knot apply ../links.jsonl \-\-root ../copy
+.fi
+.RE
+.PP
+The true size of a tree, every file counted once, and every name of a file:
+.PP
+.RS
+.nf
+knot du node_modules
+knot hardlinks node_modules/.pnpm/x/index.js \-\-within node_modules
+.fi
+.RE
+.PP
+Remove a link, never what it leads to:
+.PP
+.RS
+.nf
+knot rm current
+.fi
+.RE
+"#;
 
 /// `cmd` with only its own options shown: the global ones (`--quiet`, `--color`) and
 /// `--help` and `--version` are on the page once, under knot's OPTIONS.
