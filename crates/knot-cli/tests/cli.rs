@@ -92,7 +92,7 @@ fn show_of_a_missing_path_fails() {
         &mut env.knot(["show", "nope"]),
         1,
         "",
-        "knot: cannot inspect 'nope': No such file or directory (os error 2)\n",
+        "knot: cannot inspect 'nope': it does not exist\nknot: hint: check the path: there is nothing called 'nope' in '.'\n",
     );
 }
 
@@ -1327,4 +1327,48 @@ fn commands_work_on_the_threads_the_system_gives() {
         .map(|d| env.names_in(&format!("r/d{d}")).len())
         .sum();
     assert_eq!(made, 300);
+}
+
+/// A missing path is said as such, by every command that takes one, with the part that is
+/// missing: the last name ("it does not exist", and where it was looked for), or a
+/// directory on the way.
+#[test]
+fn a_missing_path_names_the_missing_part() {
+    let env = Env::new();
+    env.mkdir("a");
+    for (args, verb) in [
+        (&["show"][..], "inspect"),
+        (&["rm"], "remove"),
+        (&["du"], "scan"),
+        (&["scan"], "scan"),
+        (&["hardlinks"], "list the names of"),
+        (&["convert", "--absolute"], "convert"),
+    ] {
+        for (path, cause, hint) in [
+            (
+                "a/gone",
+                "it does not exist",
+                "check the path: there is nothing called 'gone' in 'a'",
+            ),
+            (
+                "no/gone",
+                "the directory 'no' does not exist",
+                "create the directory 'no' first, or check the path",
+            ),
+        ] {
+            let out = fixture::output(env.knot(args).arg(path));
+            assert_eq!(out.status.code(), Some(1), "{args:?} {path}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr),
+                format!("knot: cannot {verb} '{path}': {cause}\nknot: hint: {hint}\n"),
+                "{args:?} {path}"
+            );
+        }
+    }
+    let out = fixture::output(&mut env.knot(["apply", "gone.jsonl"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot read the manifest 'gone.jsonl': it does not exist\n"
+    );
 }

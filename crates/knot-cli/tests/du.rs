@@ -297,7 +297,7 @@ fn a_missing_path_is_an_error_that_names_it_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "knot: cannot scan 'missing': No such file or directory (os error 2)\n"
+        "knot: cannot scan 'missing': it does not exist\nknot: hint: check the path: there is nothing called 'missing' in '.'\n"
     );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["errors"], 1);
@@ -332,15 +332,16 @@ fn roots_that_are_no_directories_are_taken_as_du_takes_them() {
     for (args, stderr) in [
         (
             &["du", "dl/"][..],
-            "knot: cannot scan 'dl/': No such file or directory (os error 2)\n",
+            "knot: cannot scan 'dl/': 'dl' is a link, and the trailing slash leads through it to \
+             what it points at\nknot: hint: to see the link itself, leave off the slash: knot show dl\n",
         ),
         (
             &["du", "missing"],
-            "knot: cannot scan 'missing': No such file or directory (os error 2)\n",
+            "knot: cannot scan 'missing': it does not exist\nknot: hint: check the path: there is nothing called 'missing' in '.'\n",
         ),
         (
             &["du", "--json", "missing"],
-            "knot: cannot scan 'missing': No such file or directory (os error 2)\n",
+            "knot: cannot scan 'missing': it does not exist\nknot: hint: check the path: there is nothing called 'missing' in '.'\n",
         ),
     ] {
         let out = fixture::output(&mut env.knot(args));

@@ -155,7 +155,7 @@ fn directories_and_one_name_symlinks_are_refused_with_the_fix() {
         &mut env.knot(["hardlinks", "missing"]),
         1,
         "",
-        "knot: cannot list the names of 'missing': No such file or directory (os error 2)\n",
+        "knot: cannot list the names of 'missing': it does not exist\nknot: hint: check the path: there is nothing called 'missing' in '.'\n",
     );
 }
 

@@ -337,7 +337,7 @@ mod on_unix {
             &["-nobanner", "missing"],
             1,
             "",
-            "junction: cannot inspect 'missing': No such file or directory (os error 2)\n",
+            "junction: cannot inspect 'missing': it does not exist\njunction: hint: check the path: there is nothing called 'missing' in '.'\n",
         );
         both(&front, &["-nobanner", "-q", "missing"], 1, "", "");
         both(&front, &["/Q", "missing"], 1, BANNER, "");

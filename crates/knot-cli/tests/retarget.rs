@@ -83,7 +83,7 @@ fn retarget_refuses_what_is_not_a_link() {
         &mut env.knot(["retarget", "missing", "x"]),
         1,
         "",
-        "knot: cannot retarget 'missing': No such file or directory (os error 2)\n",
+        "knot: cannot retarget 'missing': it does not exist\nknot: hint: check the path: there is nothing called 'missing' in '.'\n",
     );
     assert_eq!(fs::read_to_string(env.path("f")).unwrap(), "data");
     assert_eq!(env.names(), ["f"]);

@@ -398,7 +398,7 @@ fn a_missing_root_is_an_error_and_the_others_are_scanned() {
         "tree/b/l1        -> ../f\n\
          tree/b/long-name -> sub/g\n\
          tree/b/sub/spin -> spin  [loop]\n",
-        "knot: cannot scan 'nothing': No such file or directory (os error 2)\n",
+        "knot: cannot scan 'nothing': it does not exist\nknot: hint: check the path: there is nothing called 'nothing' in '.'\n",
     );
 }
 
@@ -575,7 +575,8 @@ fn special_file_and_slashed_dangling_roots() {
     assert!(out.stdout.is_empty(), "{out:?}");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "knot: cannot scan 'dl/': No such file or directory (os error 2)\n"
+        "knot: cannot scan 'dl/': 'dl' is a link, and the trailing slash leads through it to \
+             what it points at\nknot: hint: to see the link itself, leave off the slash: knot show dl\n"
     );
     let out = fixture::output(&mut env.knot(["scan", "dl"]));
     assert_eq!(

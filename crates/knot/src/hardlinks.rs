@@ -147,7 +147,8 @@ fn names_inner(
     report: &mut dyn FnMut(Error),
 ) -> Result<Names> {
     let fail = |e| Error::io(Op::Hardlinks, file, e);
-    let meta = sys::Os::lstat(file).map_err(fail)?;
+    let meta =
+        sys::Os::lstat(file).map_err(|e| crate::diagnose::lookup_error(Op::Hardlinks, file, e))?;
     match meta.ty {
         FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
         FileType::Link if meta.nlink <= 1 => {

@@ -105,7 +105,11 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let bytes = match read {
         Ok(bytes) => bytes,
         Err(err) => {
-            messages.error(&format!("cannot read the manifest {name}: {err}"));
+            let cause = match err.kind() {
+                std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
+                _ => err.to_string(),
+            };
+            messages.error(&format!("cannot read the manifest {name}: {cause}"));
             return Exit::Failure;
         }
     };

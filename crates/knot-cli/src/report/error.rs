@@ -176,6 +176,9 @@ fn path_cause(err: &knot::Error) -> String {
             follow it"
             .into(),
         ErrorKind::NotFound => match err.io_error() {
+            // The directories on the way exist (the library names the one that does not):
+            // the last name is what is missing.
+            Some(e) if e.kind() == std::io::ErrorKind::NotFound => "it does not exist".into(),
             Some(e) => e.to_string(),
             None => "no such file or directory".into(),
         },
@@ -286,6 +289,20 @@ fn target_fix(err: &knot::Error) -> Option<String> {
 /// The fix of an error about the path itself.
 fn path_fix(err: &knot::Error) -> Option<String> {
     Some(match err.kind() {
+        ErrorKind::NotFound
+            if err
+                .io_error()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            let path = err.path();
+            let name = path.file_name()?;
+            let parent = knot_parent(path);
+            format!(
+                "check the path: there is nothing called {} in {}",
+                quote(name),
+                quote_path(parent)
+            )
+        }
         ErrorKind::LinkExists => {
             "add --force to replace it if it is a link, or choose another name".into()
         }
@@ -408,6 +425,14 @@ fn without_trailing_separators(mut path: &str) -> &str {
 }
 
 /// `'path'`, escaped.
+/// The directory `path` is in, as typed: `.` for a bare name.
+fn knot_parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 fn quote_path(path: &Path) -> String {
     quote(path.as_os_str())
 }

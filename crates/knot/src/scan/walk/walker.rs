@@ -27,6 +27,13 @@ pub(super) fn scan_error(path: &Path, err: io::Error) -> Error {
     Error::io(Op::Scan, path, err)
 }
 
+/// The error for a root that could not be opened, saying what is wrong with its path: a
+/// missing directory on the way, a file in the way, or a slash after a link that leads
+/// nowhere.
+fn root_error(path: &Path, err: io::Error) -> Error {
+    crate::diagnose::lookup_error(Op::Scan, path, err)
+}
+
 /// `ELOOP` or `ENOTDIR` from opening a subdirectory without following: it is a link now.
 pub(super) fn is_not_a_directory(err: &io::Error) -> bool {
     matches!(sys::Os::classify_resolve_error(err), Status::Loop)
@@ -476,16 +483,16 @@ impl<F: Filter> Walker<F> {
             .file_name()
             .filter(|_| not_a_dir && !crate::path::ends_in_separator(path))
         else {
-            return Err(scan_error(path, open_err));
+            return Err(root_error(path, open_err));
         };
         let Ok(dir) = Dir::open(crate::path::parent_dir(path)) else {
-            return Err(scan_error(path, open_err));
+            return Err(root_error(path, open_err));
         };
         let Ok(meta) = dir.stat_at(name, false) else {
-            return Err(scan_error(path, open_err));
+            return Err(root_error(path, open_err));
         };
         if meta.ty == FileType::Dir {
-            return Err(scan_error(path, open_err));
+            return Err(root_error(path, open_err));
         }
         let entry = DirEntry {
             dir: &dir,
