@@ -391,3 +391,44 @@ fn running_out_of_file_descriptors_is_named() {
     );
     assert!(!stderr.contains("kept changing"), "{stderr}");
 }
+
+/// A record's absolute path is taken where it lies below the root, however the root is
+/// given (`copy`, `./copy`, or absolute); an empty target is refused for every kind, as
+/// the command line refuses one, and nothing is made for it (a junction's was read as the
+/// root itself).
+#[test]
+fn absolute_paths_below_a_relative_root_and_empty_targets() {
+    let env = Env::new();
+    let copy = env.real().join("copy");
+    for root in ["copy", "./copy", copy.to_str().unwrap()] {
+        let manifest = format!(
+            "{{\"path\": \"{}/a/l\", \"kind\": \"symlink\", \"target\": \"t\"}}\n",
+            copy.display()
+        );
+        env.file("m.jsonl", &manifest);
+        let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", root]));
+        assert_eq!(out.status.code(), Some(0), "{root}: {out:?}");
+        assert_eq!(
+            fs::read_link(copy.join("a/l")).unwrap(),
+            Path::new("t"),
+            "{root}"
+        );
+        fs::remove_dir_all(&copy).unwrap();
+    }
+    env.file("f", "x");
+    let manifest = "{\"path\": \"s\", \"kind\": \"symlink\", \"target\": \"\"}\n\
+                    {\"path\": \"j\", \"kind\": \"junction\", \"target\": \"\"}\n\
+                    {\"path\": \"h\", \"kind\": \"hardlink\", \"target\": \"\"}\n";
+    env.file("m.jsonl", manifest);
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "r"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for name in ["s", "j", "h"] {
+        let line = format!(
+            "knot: cannot apply 'r/{name}': the record has an empty target, which names nothing\n"
+        );
+        assert!(stderr.contains(&line), "{line} in {stderr}");
+    }
+    assert!(env.names_in("r").is_empty(), "{:?}", env.names_in("r"));
+}

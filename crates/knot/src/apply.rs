@@ -117,6 +117,7 @@ fn apply_inner(
         options: *options,
         pins: Mutex::new(HashMap::new()),
         max_pins: sys::Os::max_held_dirs(),
+        absolute_root: crate::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
     };
     // The root is the user's: made if missing, and opened following links.
     let made = match options.mode {
@@ -255,6 +256,9 @@ struct Work {
     pins: Mutex<HashMap<PathBuf, Arc<Pinned>>>,
     /// How many may be held at once (each is an open descriptor or handle).
     max_pins: usize,
+    /// The root as a full path, folded lexically (`copy` in `/home/u` is `/home/u/copy`):
+    /// what a record's absolute path must lie below.
+    absolute_root: PathBuf,
 }
 
 /// A directory below the root, held open: reached from the root one name at a time, each
@@ -517,7 +521,8 @@ impl Work {
             )
         };
         let rest = if path.is_absolute() {
-            path.strip_prefix(&self.root).map_err(|_| outside())?
+            path.strip_prefix(&self.absolute_root)
+                .map_err(|_| outside())?
         } else {
             path
         };
@@ -649,15 +654,18 @@ fn asked_of<'r>(record: &'r Record, link: &Path) -> Result<(Want, &'r Path)> {
             }));
         }
     };
-    let Some(stored) = record.target.as_deref() else {
-        let kind = match want {
-            Want::Symlink => Kind::Symlink,
-            Want::Junction => Kind::Junction,
-            Want::Hardlink => Kind::Hardlink,
-        };
-        return Err(bad(BadRecord::NoTarget { kind }));
+    let kind = match want {
+        Want::Symlink => Kind::Symlink,
+        Want::Junction => Kind::Junction,
+        Want::Hardlink => Kind::Hardlink,
     };
-    Ok((want, stored))
+    match record.target.as_deref() {
+        None => Err(bad(BadRecord::NoTarget { kind })),
+        // An empty name names nothing: refused here, as the command line refuses it,
+        // before it is read as the root (a junction) or given to the system.
+        Some(stored) if stored.as_os_str().is_empty() => Err(bad(BadRecord::EmptyTarget { kind })),
+        Some(stored) => Ok((want, stored)),
+    }
 }
 
 /// A path below the root as the directory that holds it (empty for the root) and its

@@ -484,6 +484,12 @@ pub enum BadRecord {
         /// The kind the record asks for.
         kind: Kind,
     },
+    /// Its target is the empty string, which names nothing (a junction's would be read
+    /// as the root itself); `kind` is the kind it asks for.
+    EmptyTarget {
+        /// The kind the record asks for.
+        kind: Kind,
+    },
 }
 
 impl fmt::Display for BadRecord {
@@ -495,6 +501,7 @@ impl fmt::Display for BadRecord {
                 knot_names::escape::escape(kind.as_ref())
             ),
             BadRecord::NoTarget { .. } => f.write_str("has no target"),
+            BadRecord::EmptyTarget { .. } => f.write_str("has an empty target"),
         }
     }
 }

@@ -398,6 +398,7 @@ fn bad_record(why: &BadRecord) -> String {
         } => "has no target: a hard link is made again from another name of the file, given \
               as its target"
             .into(),
+        BadRecord::EmptyTarget { .. } => "has an empty target, which names nothing".into(),
         _ => "has no target".into(),
     }
 }
