@@ -432,3 +432,57 @@ fn absolute_paths_below_a_relative_root_and_empty_targets() {
     }
     assert!(env.names_in("r").is_empty(), "{:?}", env.names_in("r"));
 }
+
+/// A manifest scanned from an absolute path: without --from, one error says why every
+/// record is refused, with the fix, and nothing is made (not even the root); with --from
+/// the directory scanned, its links (and hard links' targets) are made below the root.
+#[test]
+fn a_manifest_scanned_from_an_absolute_path_takes_from() {
+    let env = Env::new();
+    env.mkdir("proj/a");
+    env.file("proj/f", "x");
+    symlink("../f", env.path("proj/a/l")).unwrap();
+    fs::hard_link(env.path("proj/f"), env.path("proj/a/g")).unwrap();
+    let proj = env.real().join("proj");
+    let manifest = format!(
+        "{{\"path\": \"{p}/a/l\", \"kind\": \"symlink\", \"target\": \"../f\"}}\n\
+         {{\"path\": \"{p}/f\", \"kind\": \"hardlink\", \"target\": \"{p}/a/g\"}}\n",
+        p = proj.display()
+    );
+    env.file("m.jsonl", &manifest);
+    env.mkdir("new/a");
+    env.file("new/a/g", "y");
+    fs::remove_dir_all(env.path("new")).unwrap();
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "new"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "knot: cannot apply 'm.jsonl': every record's path is absolute and outside the \
+             root 'new'\nknot: hint: the manifest was scanned from an absolute path: give \
+             --from with the directory that was scanned to make its links below the root \
+             (every path is below '{}'), or scan inside the tree: cd tree && knot scan \
+             --json .\n",
+            proj.display()
+        )
+    );
+    assert!(!env.path("new").exists(), "the root was made");
+    // With --from, below the root; the hard link's target is read below it too.
+    env.mkdir("new/a");
+    env.file("new/a/g", "y");
+    let out = fixture::output(&mut env.knot([
+        "apply",
+        "m.jsonl",
+        "--root",
+        "new",
+        "--from",
+        proj.to_str().unwrap(),
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        fs::read_link(env.path("new/a/l")).unwrap(),
+        Path::new("../f")
+    );
+    assert_eq!(fs::read_to_string(env.path("new/f")).unwrap(), "y");
+}

@@ -51,6 +51,11 @@ pub struct ApplyArgs {
     /// `old_target`, `dry_run` and `error`.
     #[arg(long)]
     json: bool,
+    /// Read records' absolute paths (and hard links' targets) below DIR as paths below
+    /// the root: for a manifest scanned from an absolute path (`knot scan --json
+    /// /abs/proj`), `--from /abs/proj`.
+    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg())]
+    from: Option<PathBuf>,
     #[command(flatten)]
     drive: crate::args::DriveArg,
     #[command(flatten)]
@@ -63,6 +68,8 @@ pub struct ApplySettings {
     /// The manifest; `None` for standard input.
     pub manifest: Option<PathBuf>,
     pub root: PathBuf,
+    /// Where the records' absolute paths are read from (`--from`).
+    pub from: Option<PathBuf>,
     pub options: ApplyOptions,
     pub format: Format,
 }
@@ -86,6 +93,7 @@ impl Decide for ApplyArgs {
         ApplySettings {
             manifest,
             root,
+            from: self.from,
             options,
             format: Format::of(self.json, false),
         }
@@ -128,6 +136,22 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
                 exit = Exit::Failure;
             }
         }
+    }
+    if let Some(from) = &apply.from {
+        below_from(&mut records, from);
+    } else if let Some(scanned_from) = all_outside(&records, &apply.root) {
+        // One reason for every record: said once, and nothing is made.
+        messages.error(&format!(
+            "cannot apply {name}: every record's path is absolute and outside the root {}",
+            quote(apply.root.as_os_str())
+        ));
+        messages.hint(&format!(
+            "the manifest was scanned from an absolute path: give --from with the directory \
+             that was scanned to make its links below the root (every path is below {}), or \
+             scan inside the tree: cd tree && knot scan --json .",
+            quote(scanned_from.as_os_str())
+        ));
+        return Exit::Failure;
     }
     let dry_run = apply.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(apply.format, messages);
@@ -173,6 +197,54 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let _ = printer.flush();
     progress::threads_note(&messages, threads);
     exit
+}
+
+/// The records' absolute paths below `from`, and hard links' absolute targets there, made
+/// relative to it: paths below the root. Other paths are left as they are (and refused
+/// as outside the root, each with its record).
+fn below_from(records: &mut [Record], from: &Path) {
+    let from = std::path::absolute(from).unwrap_or_else(|_| from.to_path_buf());
+    let relative = |path: &mut PathBuf| {
+        if let Ok(rest) = path.strip_prefix(&from)
+            && path.is_absolute()
+            && !rest.as_os_str().is_empty()
+        {
+            *path = rest.to_path_buf();
+        }
+    };
+    for record in records {
+        relative(&mut record.path);
+        if record.kind == "hardlink"
+            && let Some(target) = &mut record.target
+        {
+            relative(target);
+        }
+    }
+}
+
+/// Where the manifest was scanned from, when every record's path is absolute and none is
+/// below `root`: the directory all of them are below (`None` otherwise, and for no
+/// records).
+fn all_outside(records: &[Record], root: &Path) -> Option<PathBuf> {
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut common: Option<PathBuf> = None;
+    for record in records {
+        let path = &record.path;
+        if !path.is_absolute() || path.starts_with(&root) {
+            return None;
+        }
+        let dir = path.parent().unwrap_or(path);
+        common = Some(match common {
+            None => dir.to_path_buf(),
+            Some(common) => common
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common
 }
 
 /// The records of a manifest's lines (JSON Lines; blank lines are passed over), each with
