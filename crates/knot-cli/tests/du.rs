@@ -380,3 +380,70 @@ fn xdev_counts_the_root_file_system_only() {
     assert_eq!(stayed["kinds"]["files"]["apparent"], 5, "{stayed}");
     assert_eq!(stayed["errors"], 0);
 }
+
+/// Roots that overlap count every entry once, under the first root it is found under, as
+/// du counts its arguments: each root's line and the total equal `du -s -b -c`'s for the
+/// same arguments in the same order, and a hard-linked file's names are counted once each.
+#[test]
+fn overlapping_roots_count_every_entry_once_as_du_does() {
+    let env = Env::new();
+    env.mkdir("t/sub");
+    env.file("t/sub/f", &"f".repeat(5000));
+    env.file("t/x", &"x".repeat(3000));
+    std::os::unix::fs::symlink("x", env.path("t/l")).unwrap();
+    fs::hard_link(env.path("t/sub/f"), env.path("t/g")).unwrap();
+    for args in [
+        &["t", "t"][..],
+        &["t", "t/sub"],
+        &["t/sub", "t"],
+        &["t/sub", "t/sub"],
+    ] {
+        let gnu = std::process::Command::new("du")
+            .args(["-s", "-b", "-c"])
+            .args(args)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert!(gnu.status.success(), "{gnu:?}");
+        let gnu: Vec<(String, u64)> = String::from_utf8_lossy(&gnu.stdout)
+            .lines()
+            .map(|line| {
+                let (bytes, path) = line.split_once('\t').unwrap();
+                (path.to_owned(), bytes.parse().unwrap())
+            })
+            .collect();
+        let out = fixture::output(env.knot(["du", "--json"]).args(args));
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut knot: Vec<(String, u64)> = json["roots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|root| {
+                let path = root["path"].as_str().unwrap().to_owned();
+                (path, root["apparent"].as_u64().unwrap())
+            })
+            .collect();
+        knot.push(("total".to_owned(), json["apparent"].as_u64().unwrap()));
+        assert_eq!(knot, gnu, "{args:?}");
+        // f and g are one file with two names: one group, each name counted once; both
+        // names are below `t`, and only f below `t/sub`.
+        let groups = &json["groups"];
+        let (saturated, unsaturated) = if args.contains(&"t") { (1, 0) } else { (0, 1) };
+        assert_eq!(groups["saturated"]["groups"], saturated, "{args:?}: {json}");
+        assert_eq!(
+            groups["unsaturated"]["groups"], unsaturated,
+            "{args:?}: {json}"
+        );
+        let names = if args.contains(&"t") {
+            &groups["saturated"]["names"]
+        } else {
+            &groups["unsaturated"]["names"]
+        };
+        assert_eq!(
+            *names,
+            if args.contains(&"t") { 2 } else { 1 },
+            "{args:?}: {json}"
+        );
+    }
+}

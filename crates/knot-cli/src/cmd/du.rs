@@ -104,10 +104,11 @@ pub fn run(settings: &DuSettings, context: &Context) -> Exit {
 }
 
 /// Whether a root was counted: it was read, or anything below it was. A root that could
-/// not be read at all (missing, a link to nothing with a slash after it) has no line; its
-/// error says why.
+/// not be read at all (missing, a link to nothing with a slash after it) has no line, and
+/// its error says why; nor has one counted already under an earlier root (`du t t`), as
+/// with du.
 fn counted((_, usage): &(PathBuf, Usage)) -> bool {
-    usage.total.items > 0 || usage.errors == 0
+    usage.total.items > 0
 }
 
 /// Bytes as a number, or `-` where the system did not say.

@@ -30,7 +30,7 @@
 //! point (a reparse point) only appear on NTFS through ntfs-3g; a directory on another
 //! file system than the one that lists it is counted as a mount point.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -260,8 +260,10 @@ impl Usage {
 /// between roots counted once.
 #[derive(Clone, Debug)]
 pub struct DiskUsage {
-    /// Each root, in the order given, with its usage. A file with names under two roots
-    /// is counted under the first.
+    /// Each root, in the order given, with its usage. With several roots, every entry is
+    /// counted once, under the first root it is found under (as `du` counts its
+    /// arguments): a root found under an earlier one, or given twice, counts nothing, and
+    /// a file with names under two roots is counted under the first.
     pub roots: Vec<(PathBuf, Usage)>,
     /// All roots together.
     pub total: Usage,
@@ -320,8 +322,11 @@ impl DuBuilder {
         let mut owners: HashMap<FileId, Group> = HashMap::new();
         let mut roots = Vec::with_capacity(self.roots.len());
         let mut total = Usage::default();
+        // Roots that overlap (`du t t/sub`, `du t t`) count each entry once, as du does
+        // with several arguments; one root needs no such record of every entry.
+        let counted = (self.roots.len() > 1).then(|| Mutex::new(HashSet::new()));
         for root in &self.roots {
-            let (mut usage, groups) = self.walk_root(root, errors);
+            let (mut usage, groups) = self.walk_root(root, counted.as_ref(), errors);
             // A file with a name under an earlier root is counted there.
             for (id, group) in groups {
                 if let Some(first) = owners.get_mut(&id) {
@@ -353,6 +358,7 @@ impl DuBuilder {
     fn walk_root(
         &self,
         root: &Path,
+        counted: Option<&Mutex<HashSet<FileId>>>,
         errors: &(dyn Fn(Error) + Sync),
     ) -> (Usage, HashMap<FileId, Group>) {
         let gathered = Mutex::new(Gathered::default());
@@ -366,6 +372,7 @@ impl DuBuilder {
         }
         let filter = DuFilter {
             same_file_system: self.same_file_system,
+            counted,
         };
         let progress = self.progress.as_deref();
         let visit = |item: Result<Seen>, tally: &mut Gathered, pending: &mut u64| {
@@ -387,6 +394,8 @@ impl DuBuilder {
             let mut tally = Gathered::default();
             let mut pending = 0;
             match sys::Os::lstat(root) {
+                // Given twice, or found under an earlier root: counted there.
+                Ok(meta) if filter.counted_before(&meta) => {}
                 Ok(meta) => {
                     let row = link_row(root, &meta);
                     visit(Ok(Seen::of(row, &meta)), &mut tally, &mut pending);
@@ -584,11 +593,31 @@ fn row_of_link(meta: &Meta, kind: Option<Kind>, to_dir: Option<bool>) -> Row {
 
 /// The `du` filter on the tree walk.
 #[derive(Debug)]
-struct DuFilter {
+struct DuFilter<'s> {
     same_file_system: bool,
+    /// With several roots, every entry counted so far under any of them (directories, and
+    /// everything with one name), by id: met again (`du t t/sub`), it is not counted again,
+    /// nor is a directory walked again. A file with several names is counted once by its
+    /// group, which also counts its names, and is not kept here.
+    counted: Option<&'s Mutex<HashSet<FileId>>>,
 }
 
-impl Filter for DuFilter {
+impl DuFilter<'_> {
+    /// Whether `meta` was counted already (under this root or an earlier one); marks it
+    /// counted otherwise.
+    fn counted_before(&self, meta: &Meta) -> bool {
+        let Some(counted) = self.counted else {
+            return false;
+        };
+        if meta.ty == FileType::File && meta.nlink > 1 {
+            return false;
+        }
+        let mut counted = counted.lock().unwrap_or_else(PoisonError::into_inner);
+        !counted.insert(FileId::of(meta))
+    }
+}
+
+impl Filter for DuFilter<'_> {
     type Item = Seen;
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Seen>) -> Next {
@@ -602,6 +631,9 @@ impl Filter for DuFilter {
                 };
             }
         };
+        if self.counted_before(&meta) {
+            return Next::Skip;
+        }
         let (row, next) = match meta.ty {
             FileType::Dir => {
                 // Another file system than the directory that lists it: a mount point.
