@@ -486,3 +486,44 @@ fn a_manifest_scanned_from_an_absolute_path_takes_from() {
     );
     assert_eq!(fs::read_to_string(env.path("new/f")).unwrap(), "y");
 }
+
+/// A manifest with a UTF-8 byte order mark, or in UTF-16 with its mark (Windows
+/// PowerShell 5.1's `>` writes UTF-16LE with CRLF line ends), is read whole: no line is
+/// lost.
+#[test]
+fn a_byte_order_mark_and_utf16_are_read() {
+    let env = Env::new();
+    let text = "{\"path\": \"a\", \"kind\": \"symlink\", \"target\": \"t\"}\r\n\
+                {\"path\": \"b\", \"kind\": \"symlink\", \"target\": \"t\"}\r\n";
+    let utf16 =
+        |unit: fn(u16) -> [u8; 2]| -> Vec<u8> { text.encode_utf16().flat_map(unit).collect() };
+    let forms: [(&str, Vec<u8>); 3] = [
+        (
+            "utf-8 with a mark",
+            [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        ),
+        (
+            "utf-16le",
+            [vec![0xFF, 0xFE], utf16(u16::to_le_bytes)].concat(),
+        ),
+        (
+            "utf-16be",
+            [vec![0xFE, 0xFF], utf16(u16::to_be_bytes)].concat(),
+        ),
+    ];
+    for (form, bytes) in forms {
+        fs::write(env.path("m.jsonl"), &bytes).unwrap();
+        let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "r"]));
+        assert_eq!(out.status.code(), Some(0), "{form}: {out:?}");
+        assert_eq!(env.names_in("r"), ["a", "b"], "{form}");
+        fs::remove_dir_all(env.path("r")).unwrap();
+    }
+    fs::write(env.path("m.jsonl"), [0xFF, 0xFE, b'{']).unwrap();
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "r"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot read the manifest 'm.jsonl': it is UTF-16 (it starts with a byte order \
+         mark) but has an odd length\n"
+    );
+}

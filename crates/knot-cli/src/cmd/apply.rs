@@ -121,6 +121,13 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
             return Exit::Failure;
         }
     };
+    let bytes = match utf8(bytes) {
+        Ok(bytes) => bytes,
+        Err(why) => {
+            messages.error(&format!("cannot read the manifest {name}: {why}"));
+            return Exit::Failure;
+        }
+    };
     let mut exit = Exit::Success;
     // Each line is read on its own: a malformed one is reported with its number and
     // skipped, and the others are made.
@@ -197,6 +204,27 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let _ = printer.flush();
     progress::threads_note(&messages, threads);
     exit
+}
+
+/// The manifest as UTF-8, as JSON is: a byte order mark is passed over, and a manifest
+/// in UTF-16 (Windows PowerShell 5.1's `>` writes one, with its mark) is read as such.
+fn utf8(bytes: Vec<u8>) -> Result<Vec<u8>, &'static str> {
+    let wide = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        if !rest.len().is_multiple_of(2) {
+            return Err("it is UTF-16 (it starts with a byte order mark) but has an odd length");
+        }
+        let units = rest.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map(String::into_bytes)
+            .map_err(|_| "it is UTF-16 (it starts with a byte order mark) but is not valid UTF-16")
+    };
+    match bytes.as_slice() {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => Ok(rest.to_vec()),
+        [0xFF, 0xFE, rest @ ..] => wide(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => wide(rest, u16::from_be_bytes),
+        _ => Ok(bytes),
+    }
 }
 
 /// The records' absolute paths below `from`, and hard links' absolute targets there, made
