@@ -148,8 +148,8 @@ fn errors_from_the_create_name_the_users_paths() {
     );
     let real = env.real();
     let real = real.display();
-    let hint = "knot: hint: check the target path (a relative target is read from the current \
-                directory), or create the target first\n";
+    let hint = "knot: hint: check the record's target (a relative target is read from the \
+                root, a symlink's from the link's directory), or make the target first\n";
     let out = fixture::as_nobody(&env, &["apply", "m.jsonl", "--root", "copy"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -525,5 +525,47 @@ fn a_byte_order_mark_and_utf16_are_read() {
         String::from_utf8_lossy(&out.stderr),
         "knot: cannot read the manifest 'm.jsonl': it is UTF-16 (it starts with a byte order \
          mark) but has an odd length\n"
+    );
+}
+
+/// apply's messages fit a manifest: a root that is a file is said once, with the fix, not
+/// once per record as a bare errno; a target too long for the system is named as such;
+/// a record's missing target is checked in the record, read from the root.
+#[test]
+fn messages_fit_a_manifest() {
+    let env = Env::new();
+    env.file("rootfile", "");
+    let long = "y".repeat(5000);
+    let manifest = format!(
+        "{{\"path\": \"a\", \"kind\": \"symlink\", \"target\": \"t\"}}\n\
+         {{\"path\": \"long\", \"kind\": \"symlink\", \"target\": \"{long}\"}}\n\
+         {{\"path\": \"h\", \"kind\": \"hardlink\", \"target\": \"missing\"}}\n"
+    );
+    env.file("m.jsonl", &manifest);
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "rootfile"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot apply 'm.jsonl': the root 'rootfile' is a file, not a directory\n\
+         knot: hint: give --root a directory, or a path where one can be made\n"
+    );
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "r"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "created 'r/a' -> 't'\n"
+    );
+    let real = env.real();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "knot: cannot create symlink 'r/long': the target is too long for the system to \
+             store (5000 bytes)\n\
+             knot: cannot create hard link 'r/h': the target 'r/missing' does not exist \
+             (looked for '{}/r/missing')\n\
+             knot: hint: check the record's target (a relative target is read from the root, \
+             a symlink's from the link's directory), or make the target first\n",
+            real.display()
+        )
     );
 }

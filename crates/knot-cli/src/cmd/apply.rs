@@ -144,6 +144,22 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
             }
         }
     }
+    // A root that is no directory fails every record for one reason: said once.
+    if let Ok(meta) = std::fs::metadata(&apply.root)
+        && !meta.is_dir()
+    {
+        messages.error(&format!(
+            "cannot apply {name}: the root {} is a {}, not a directory",
+            quote(apply.root.as_os_str()),
+            if meta.is_file() {
+                "file"
+            } else {
+                "special file"
+            }
+        ));
+        messages.hint("give --root a directory, or a path where one can be made");
+        return Exit::Failure;
+    }
     if let Some(from) = &apply.from {
         below_from(&mut records, from);
     } else if let Some(scanned_from) = all_outside(&records, &apply.root) {
@@ -173,7 +189,7 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
             Ok(_) => (Action::Unchanged, None, None),
             Err(err) => {
                 let _ = printer.flush();
-                error::report(&err, context);
+                error::report_record(&err, context);
                 exit = Exit::Failure;
                 (Action::Failed, None, Some(error::message(&err)))
             }

@@ -66,6 +66,32 @@ pub fn report(err: &knot::Error, context: &Context) {
     }
 }
 
+/// [`report`] of the error of a manifest's record (`knot apply`): its hints speak of the
+/// record, whose targets are read from the root, and not of options apply does not have.
+pub fn report_record(err: &knot::Error, context: &Context) {
+    let Some(fix) = record_fix(err) else {
+        return report(err, context);
+    };
+    let messages = Messages::of(context);
+    messages.error(&error_line(err));
+    messages.hint(&fix);
+}
+
+/// The fix of a record's error where it differs from a command's.
+fn record_fix(err: &knot::Error) -> Option<String> {
+    Some(match err.kind() {
+        ErrorKind::TargetMissing => "check the record's target (a relative target is read from \
+            the root, a symlink's from the link's directory), or make the target first"
+            .into(),
+        ErrorKind::FlavourMismatch { .. } | ErrorKind::FlavourNeeded => {
+            "correct the record's \"dir\", or leave it out: knot picks the flavour from an \
+             existing target"
+                .into()
+        }
+        _ => return None,
+    })
+}
+
 /// "cannot OP 'PATH': CAUSE", the error line without the program's name.
 pub fn error_line(err: &knot::Error) -> String {
     // Causes quote paths the library escaped already, and may hold a system's message:
@@ -240,9 +266,24 @@ fn path_cause(err: &knot::Error) -> String {
         ),
         ErrorKind::BadRecord { why } => format!("the record {}", bad_record(why)),
         _ => match err.io_error() {
+            Some(e) if e.kind() == std::io::ErrorKind::InvalidFilename => too_long(err, e),
             Some(e) => e.to_string(),
             None => "an unknown error".into(),
         },
+    }
+}
+
+/// A name too long for the system (`ENAMETOOLONG`): which one, the target or the link's
+/// own name, where one is longer than a system takes (4,095 bytes for a path on Linux,
+/// 255 for one name); the system's words otherwise.
+fn too_long(err: &knot::Error, e: &std::io::Error) -> String {
+    let name = err.path().file_name().map_or(0, |n| n.len());
+    match err.target().map(|t| t.as_os_str().len()) {
+        Some(target) if target > 4095 => {
+            format!("the target is too long for the system to store ({target} bytes)")
+        }
+        _ if name > 255 => format!("its name is too long ({name} bytes)"),
+        _ => e.to_string(),
     }
 }
 
