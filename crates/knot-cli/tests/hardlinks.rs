@@ -130,7 +130,7 @@ fn directories_and_one_name_symlinks_are_refused_with_the_fix() {
         &format!(
             "knot: cannot list the names of 'd/s': it is a symlink with no other name, and \
              knot does not follow it\n\
-             knot: hint: for the names of what it leads to: knot hardlinks '{}'\n",
+             knot: hint: for the names of what it leads to: knot hardlinks {} --within d\n",
             env.real().join("d/x").display()
         ),
     );
@@ -309,3 +309,32 @@ fn walk_dirs(root: &Path) -> Vec<std::path::PathBuf> {
 }
 
 use std::os::unix::ffi::OsStringExt;
+
+/// The usage names both forms, FILE... and --groups DIR, so a refused mix of the two (and
+/// `knot hardlinks` alone) shows the one that was meant; a one-name symlink to a directory
+/// is pointed to --groups, never to a directory as a FILE.
+#[test]
+fn usage_errors_name_both_forms() {
+    let env = Env::new();
+    env.mkdir("d");
+    std::os::unix::fs::symlink("d", env.path("dl")).unwrap();
+    let usage = "Usage: knot hardlinks [OPTIONS] <FILE>...\n       \
+                 knot hardlinks [OPTIONS] --groups <DIR>\n";
+    for args in [&["hardlinks", "--groups", ".", "other"][..], &["hardlinks"]] {
+        let out = output(&mut env.knot(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(usage), "{args:?}: {stderr}");
+    }
+    let out = output(&mut env.knot(["hardlinks", "dl"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "knot: cannot list the names of 'dl': it is a symlink with no other name, and knot \
+             does not follow it\nknot: hint: it leads to a directory, which has no other \
+             names; for the hard-link groups below it: knot hardlinks --groups {}\n",
+            env.real().join("d").display()
+        )
+    );
+}

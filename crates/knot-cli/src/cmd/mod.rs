@@ -177,7 +177,10 @@ commands! {
     Fix(fix::FixArgs),
     /// List every name (hard link) of each FILE, or with --groups every hard-link group
     /// inside DIR.
-    #[command(long_about = hardlinks::LONG_ABOUT)]
+    #[command(
+        long_about = hardlinks::LONG_ABOUT,
+        override_usage = "knot hardlinks [OPTIONS] <FILE>...\n       knot hardlinks [OPTIONS] --groups <DIR>"
+    )]
     Hardlinks(hardlinks::HardlinksArgs),
     /// Make the links a manifest lists (the JSON Lines of `knot scan --json`) below a root.
     #[command(long_about = apply::LONG_ABOUT)]
