@@ -1372,3 +1372,25 @@ fn a_missing_path_names_the_missing_part() {
         "knot: cannot read the manifest 'gone.jsonl': it does not exist\n"
     );
 }
+
+/// Every command's help lists its own options, then the ones every command takes (`-q`,
+/// `--color`) under a heading of their own, last.
+#[test]
+fn global_options_have_a_heading_of_their_own_in_every_help() {
+    let env = Env::new();
+    for command in ["scan", "symlink", "apply", "du", "hardlinks", "fix", "rm"] {
+        let out = fixture::output(&mut env.knot([command, "--help"]));
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        let heading = help.find("\nGlobal options:\n").expect(command);
+        let (own, global) = help.split_at(heading);
+        assert!(
+            global.contains("-q, --quiet") && global.contains("--color <WHEN>"),
+            "{help}"
+        );
+        assert!(
+            !own.contains("--quiet") && !own.contains("--color"),
+            "{help}"
+        );
+    }
+}

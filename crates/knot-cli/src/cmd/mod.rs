@@ -28,6 +28,10 @@ pub mod rm;
 pub mod scan;
 pub mod show;
 
+/// The heading of the options every command takes, apart from each command's own: in
+/// every command's help they come last, under it, not among the command's options.
+const GLOBAL: &str = "Global options";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "knot",
@@ -46,7 +50,7 @@ pub mod show;
 )]
 struct Cli<C: Subcommand> {
     /// Silence notes (errors are still printed).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     quiet: bool,
 
     /// When to colour output and help: auto (on a terminal, unless NO_COLOR is set),
@@ -54,6 +58,7 @@ struct Cli<C: Subcommand> {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_enum,
         value_name = "WHEN",
         default_value_t = Color::Auto,
