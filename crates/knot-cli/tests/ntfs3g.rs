@@ -1208,3 +1208,48 @@ fn a_link_to_another_windows_drive_is_elsewhere_and_never_broken() {
             .to_str()
     );
 }
+
+/// `du --json` writes a reparse point's tag as every record writes one: `0x` and eight
+/// hex digits, beside its kind word.
+#[test]
+fn du_writes_reparse_tags_as_records_do() {
+    let Some(vol) = volume("du_writes_reparse_tags_as_records_do") else {
+        return;
+    };
+    fs::create_dir(vol.path("t")).unwrap();
+    compressed_file(&vol.path("t/wof.txt"));
+    fs::write(vol.path("t/cloud.txt"), "data").unwrap();
+    // IO_REPARSE_TAG_CLOUD_A, with no data of its own.
+    rustix::fs::setxattr(
+        vol.path("t/cloud.txt"),
+        "system.ntfs_reparse_data",
+        &[0x1a, 0x00, 0x00, 0x90, 0, 0, 0, 0],
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    vol.remount();
+    let du = fixture::record(&mut vol.knot(["du", "--json", "t"]));
+    let tags: Vec<(String, String, u64)> = du["reparse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["tag"].as_str().unwrap().to_owned(),
+                row["kind"].as_str().unwrap().to_owned(),
+                row["items"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let scan = fixture::record(&mut vol.knot(["show", "--json", "t/cloud.txt"]));
+    assert_eq!(scan["tag"], "0x9000001a");
+    assert!(
+        tags.contains(&(
+            "0x9000001a".to_owned(),
+            scan["kind"].as_str().unwrap().to_owned(),
+            1
+        )),
+        "{du}"
+    );
+    assert!(tags.iter().any(|(tag, _, _)| tag == "0x80000017"), "{du}");
+}

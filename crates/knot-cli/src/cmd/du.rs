@@ -257,7 +257,8 @@ struct JsonRoot<'a> {
 /// Reparse points of one tag.
 #[derive(Serialize)]
 struct JsonReparse {
-    tag: u32,
+    /// As every record writes a tag: `0x` and eight hex digits.
+    tag: String,
     kind: &'static str,
     items: u64,
     apparent: u64,
@@ -345,7 +346,7 @@ impl<'a> JsonUsage<'a> {
             reparse: total
                 .reparse()
                 .map(|(tag, count)| JsonReparse {
-                    tag,
+                    tag: format!("{tag:#010x}"),
                     kind: knot_reparse::Tag(tag).kind_name(),
                     items: count.items,
                     apparent: count.apparent,
