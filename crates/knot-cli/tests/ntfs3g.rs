@@ -1253,3 +1253,43 @@ fn du_writes_reparse_tags_as_records_do() {
     );
     assert!(tags.iter().any(|(tag, _, _)| tag == "0x80000017"), "{du}");
 }
+
+/// `--kind cloud` finds every cloud placeholder, whichever of the sixteen cloud tags its
+/// sync engine gave it (OneDrive's files carry `cloud-7`, `0x9000701a`, and others).
+#[test]
+fn kind_cloud_finds_every_cloud_tag() {
+    let Some(vol) = volume("kind_cloud_finds_every_cloud_tag") else {
+        return;
+    };
+    for (name, tag) in [
+        ("a.txt", 0x9000_001Au32),
+        ("b.txt", 0x9000_701A),
+        ("c.txt", 0x9000_F01A),
+    ] {
+        fs::write(vol.path(name), "data").unwrap();
+        let mut buffer = tag.to_le_bytes().to_vec();
+        buffer.extend([0, 0, 0, 0]);
+        rustix::fs::setxattr(
+            vol.path(name),
+            "system.ntfs_reparse_data",
+            &buffer,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+    }
+    vol.remount();
+    let out = vol
+        .knot(["scan", "--kind", "cloud", "--sort", "-0", "."])
+        .assert()
+        .code(0);
+    let found = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(found, "./a.txt\0./b.txt\0./c.txt\0");
+    let out = vol
+        .knot(["scan", "--kind", "cloud-7", "-0", "."])
+        .assert()
+        .code(0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        "./b.txt\0"
+    );
+}

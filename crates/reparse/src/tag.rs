@@ -186,6 +186,13 @@ impl Tag {
         self.0 & Self::NAME_SURROGATE_BIT != 0
     }
 
+    /// Whether it is one of the sixteen cloud tags (`IO_REPARSE_TAG_CLOUD` and
+    /// `IO_REPARSE_TAG_CLOUD_1` to `_F`, `0x9000_X01A`): a file or directory of a sync
+    /// engine (OneDrive and others).
+    pub const fn is_cloud(self) -> bool {
+        self.0 & 0xFFFF_0FFF == Self::CLOUD.0
+    }
+
     /// Whether bit 28 (**D**, directory may have children) is set: cloud, WCI_1, ProjFS.
     pub const fn is_directory(self) -> bool {
         self.0 & Self::DIRECTORY_BIT != 0
@@ -284,6 +291,22 @@ impl fmt::UpperHex for Tag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sixteen cloud tags are cloud, and the tags beside them are not.
+    #[test]
+    fn cloud_tags_are_the_sixteen() {
+        for n in 0..16u32 {
+            assert!(Tag(0x9000_001A | n << 12).is_cloud(), "{n}");
+        }
+        for tag in [
+            Tag::SYMLINK,
+            Tag::MOUNT_POINT,
+            Tag(0x9000_001B),
+            Tag(0x8000_001A),
+        ] {
+            assert!(!tag.is_cloud(), "{tag:?}");
+        }
+    }
 
     #[test]
     fn kind_follows_the_sdk_name_except_mount_point() {

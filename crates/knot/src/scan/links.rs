@@ -118,7 +118,13 @@ impl LinkFilter {
     fn wants(&self, kind: &Kind) -> bool {
         match &self.kinds {
             None => kind.is_link() && *kind != Kind::Hardlink,
-            Some(kinds) => kinds.iter().any(|k| k.name() == kind.name()),
+            // `cloud` is every cloud tag (`cloud-1` to `cloud-f` too): what a user asking
+            // for cloud placeholders means.
+            Some(kinds) => kinds.iter().any(|k| {
+                k.name() == kind.name()
+                    || (*k == Kind::of_tag(knot_reparse::Tag::CLOUD)
+                        && matches!(kind, Kind::Reparse(tag) if tag.tag().is_cloud()))
+            }),
         }
     }
 
