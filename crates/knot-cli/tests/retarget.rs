@@ -231,3 +231,22 @@ fn a_trailing_slash_is_refused_with_the_command_that_names_the_link() {
         assert_eq!(fs::read_link(env.path("d/inner")).unwrap(), Path::new("x"));
     }
 }
+
+/// A link that folding would make lead somewhere is left as it is, and the line says why.
+#[test]
+fn convert_keeps_a_link_that_folding_would_make_work() {
+    let env = Env::new();
+    env.file("f", "x");
+    std::os::unix::fs::symlink("f/..", env.path("l")).unwrap();
+    let out = fixture::output(&mut env.knot(["convert", "--absolute", "l"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "unchanged 'l': 'f/..'  [kept: '{}' leads to no directory, so the link fails; \
+             written the other way it would lead somewhere]\n",
+            env.real().join("f").display()
+        )
+    );
+    assert_eq!(fs::read_link(env.path("l")).unwrap(), Path::new("f/.."));
+}

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use crate::create::DriveLetter;
 use crate::error::Result;
 use crate::link::{Kind, Link};
+use crate::path::os_string;
 use crate::remove::{Recheck, Removed, remove_at};
 use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget_at};
 use crate::scan::{Detail, Progress, ScanBuilder};
@@ -280,20 +281,6 @@ fn trim_separators(text: &[u8], rules: NameRules) -> &[u8] {
         end -= 1;
     }
     &text[..end]
-}
-
-/// Bytes cut from an `OsStr` at ASCII separators, as an `OsString` again: always on
-/// Unix; elsewhere only when they are Unicode (no unpaired surrogate), without `unsafe`.
-fn os_string(bytes: &[u8]) -> Option<OsString> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Some(OsStr::from_bytes(bytes).to_owned())
-    }
-    #[cfg(not(unix))]
-    {
-        std::str::from_utf8(bytes).ok().map(OsString::from)
-    }
 }
 
 /// What [`fix`] does to the links it walks.

@@ -181,8 +181,8 @@ pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, 
 pub use record::Record;
 pub use remove::remove;
 pub use retarget::{
-    ChangeMode, ConvertOptions, ConvertTo, RetargetOptions, Retargeted, convert, convert_tree,
-    retarget,
+    ChangeMode, ConvertOptions, ConvertTo, Kept, RetargetOptions, Retargeted, convert,
+    convert_tree, retarget,
 };
 pub use scan::du;
 pub use scan::{FileId, Threads};

@@ -52,6 +52,20 @@ pub(crate) fn fold_with(abs: &Path, mut before_up: impl FnMut(&mut PathBuf)) -> 
     out
 }
 
+/// Bytes cut from an `OsStr` at ASCII separators, as an `OsString` again: always on
+/// Unix; elsewhere only when they are Unicode (no unpaired surrogate), without `unsafe`.
+pub(crate) fn os_string(bytes: &[u8]) -> Option<OsString> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(std::ffi::OsStr::from_bytes(bytes).to_owned())
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).ok().map(OsString::from)
+    }
+}
+
 /// The directory a link lives in: its parent, or `.` for a bare name.
 pub(crate) fn parent_dir(link: &Path) -> &Path {
     match link.parent() {

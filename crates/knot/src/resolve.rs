@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::path::{
-    DotDot, absolute, ends_in_separator, fold, fold_with, parent_dir, real_location_physical,
+    DotDot, absolute, ends_in_separator, fold, parent_dir, real_location_physical,
     resolve_against_link, resolve_physical,
 };
 use crate::sys::{Backend, Os};
@@ -24,21 +24,52 @@ pub(crate) fn entry_of(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
     Some((parent_dir(path), name))
 }
 
-/// An absolute `path` with `.` and `..` taken out where the system takes them out when it
-/// follows the path: on Unix each `..` after the links before it (the part before it
-/// resolved first, `sym/..` being the parent of where `sym` leads), lexically only where
-/// that part names nothing (a dangling path, which no system can follow either); on
-/// Windows all lexically, as Windows folds a link's target. Links not followed by a `..`
-/// stay as they are, so the result names what `path` names and keeps its words.
-pub(crate) fn fold_as_followed(path: &Path) -> PathBuf {
+/// Where a link in the directory `dir` that stores `text` leads, as an absolute path that
+/// leads there the same way: `.` and `..` taken out where the system takes them out when
+/// it follows the path (on Unix each `..` after the links before it, `sym/..` being the
+/// parent of where `sym` leads; on Windows all lexically, as Windows folds a link's
+/// target), links not followed by a `..` kept as they are; and `Err` where folding would
+/// change what the link does. The system takes a `.`, a `..` or a slash
+/// after a name only where that name leads to a directory, and fails otherwise (a missing
+/// name, a file, a loop); folded out, they would make such a link lead somewhere
+/// (`f/..` the directory that holds the file `f`, `missing/..` the directory that holds
+/// the missing name). So where one follows a name that leads to no directory, the answer
+/// is `Err` with that part of the path; a slash at the end is kept as it is.
+pub(crate) fn fold_keeping_failures(dir: &Path, text: &Path) -> Result<PathBuf, PathBuf> {
+    let full = dir.join(text);
     if Os::DOT_DOT == DotDot::Lexical {
-        return fold(path);
+        // Windows folds a link's target lexically itself: folded, it leads where it did.
+        return Ok(fold(&full));
     }
-    fold_with(path, |out| {
-        if let Ok(real) = std::fs::canonicalize(&*out) {
-            *out = real;
+    let bytes = full.as_os_str().as_encoded_bytes();
+    let is_dir = |path: &Path| std::fs::metadata(path).is_ok_and(|meta| meta.is_dir());
+    let mut out = PathBuf::from("/");
+    for part in bytes.split(|&b| b == b'/') {
+        match part {
+            // The root, a doubled slash, or the slash at the end (kept, below).
+            b"" => continue,
+            b"." | b".." if !is_dir(&out) => return Err(out),
+            b"." => {}
+            b".." => {
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+                if out.parent().is_some() {
+                    out.pop();
+                }
+            }
+            // A name after a slash: the part before leads to a directory, or fails as it
+            // did (a missing directory stays missing, and so does all below it).
+            name => match crate::path::os_string(name) {
+                Some(name) => out.push(name),
+                None => return Err(out),
+            },
         }
-    })
+    }
+    if bytes.ends_with(b"/") && out.as_os_str().len() > 1 {
+        out.as_mut_os_string().push("/");
+    }
+    Ok(out)
 }
 
 /// The real location of `path` with its directories resolved but its final component kept

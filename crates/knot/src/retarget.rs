@@ -53,6 +53,22 @@ pub struct Retargeted {
     /// Whether the link was (or, in a dry run, would be) changed: `false` when it was
     /// already as asked, and was left alone.
     pub changed: bool,
+    /// Why a link that is not as asked was left as it is: `None` where it was changed, or
+    /// was as asked already.
+    pub kept: Option<Kept>,
+}
+
+/// Why [`convert`] left a link as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kept {
+    /// Its target has a `.`, `..` or slash after `part` (absolute), which leads to no
+    /// directory (it is missing, a file, or a loop): the system fails on the target as it
+    /// is, and written the other way, folded, it would lead somewhere.
+    WouldLeadSomewhere {
+        /// The part of the target, as an absolute path, that leads to no directory.
+        part: PathBuf,
+    },
 }
 
 /// Gives the link at `link` the target `new_target`, stored as given (a relative one is
@@ -210,9 +226,28 @@ pub(crate) fn convert_at(
         .dir
         .real_dir(crate::path::parent_dir(link))
         .map_err(|e| Error::io(op, link, e))?;
-    let absolute = crate::resolve::fold_as_followed(&dir.join(&text));
+    // Written the other way, the link must do what it does: where folding the target
+    // would make a link that fails lead somewhere, it is left as it is.
+    let absolute = match crate::resolve::fold_keeping_failures(&dir, &text) {
+        Ok(absolute) => absolute,
+        Err(part) => {
+            return Ok(Retargeted {
+                kept: Some(Kept::WouldLeadSomewhere { part }),
+                ..unchanged(before)
+            });
+        }
+    };
     let new_target: PathBuf = match to {
-        ConvertTo::Relative => crate::resolve::relative_to(&absolute, &dir),
+        ConvertTo::Relative => {
+            let mut relative = crate::resolve::relative_to(&absolute, &dir);
+            // A slash at the end asks for a directory: kept, as the link fails without one.
+            if absolute.as_os_str().as_encoded_bytes().ends_with(b"/")
+                && !relative.as_os_str().is_empty()
+            {
+                relative.as_mut_os_string().push("/");
+            }
+            relative
+        }
         _ => absolute,
     };
     // The same link, written another way: its flavour stays what it is, even where it
@@ -267,6 +302,7 @@ fn change(before: Link, planned: Planned<'_>, mode: ChangeMode, op: Op) -> Resul
             before,
             after,
             changed: true,
+            kept: None,
         });
     }
     let same_kind = planned.made_kind() == before.kind;
@@ -277,6 +313,7 @@ fn change(before: Link, planned: Planned<'_>, mode: ChangeMode, op: Op) -> Resul
                     before,
                     after: created.link,
                     changed: true,
+                    kept: None,
                 });
             }
             Err(planned) => planned,
@@ -289,6 +326,7 @@ fn change(before: Link, planned: Planned<'_>, mode: ChangeMode, op: Op) -> Resul
         before,
         after: created.link,
         changed: true,
+        kept: None,
     })
 }
 
@@ -297,6 +335,7 @@ fn unchanged(before: Link) -> Retargeted {
         after: before.clone(),
         before,
         changed: false,
+        kept: None,
     }
 }
 

@@ -119,7 +119,15 @@ fn human(path: &Path, done: &Retargeted, action: Action, dry_run: bool) -> Strin
     let verb = action.verb(dry_run);
     let path = quote(path.as_os_str());
     if !done.changed {
-        return format!("{verb} {path}: {}", target(before));
+        let why = match &done.kept {
+            Some(knot::Kept::WouldLeadSomewhere { part }) => format!(
+                "  [kept: {} leads to no directory, so the link fails; written the other way \
+                 it would lead somewhere]",
+                quote(part.as_os_str())
+            ),
+            _ => String::new(),
+        };
+        return format!("{verb} {path}: {}{why}", target(before));
     }
     let kind = if before.kind == after.kind {
         String::new()
