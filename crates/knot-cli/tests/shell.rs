@@ -420,6 +420,16 @@ fn the_man_page_renders_with_man() {
         text.contains("knot fix ~/src --broken --delete --dry-run"),
         "{text}"
     );
+    // Synopses give each option's value, as --help does.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for option in [
+        "[--color WHEN]",
+        "[--threads N]",
+        "[--root DIR]",
+        "[--drive X:]",
+    ] {
+        assert!(flat.contains(option), "{option} in\n{text}");
+    }
     assert!(lines[0].starts_with("knot(1)"), "{text}");
     let name = lines.iter().position(|l| *l == "NAME").unwrap();
     let words: Vec<&str> = lines[name + 1].split_whitespace().collect();

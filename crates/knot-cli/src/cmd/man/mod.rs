@@ -63,10 +63,8 @@ fn man(dir: Option<&Path>, messages: Messages) -> Exit {
         let mut roff = Vec::new();
         // Rendering into memory cannot fail.
         let _ = man.render(&mut roff);
-        pages.push((
-            man.get_filename(),
-            String::from_utf8_lossy(&roff).into_owned(),
-        ));
+        let text = String::from_utf8_lossy(&roff);
+        pages.push((man.get_filename(), with_synopsis(&text, cmd)));
     }
     let mut printer = Printer::new(Format::Human, messages);
     let writable_hint = || {
@@ -154,7 +152,7 @@ fn page(root: &clap::Command) -> String {
     // Writing into memory cannot fail.
     let _ = man.render_title(&mut out);
     let _ = man.render_name_section(&mut out);
-    let _ = man.render_synopsis_section(&mut out);
+    let _ = writeln!(out, ".SH SYNOPSIS\n{}", synopsis(root));
     let _ = man.render_description_section(&mut out);
     let _ = man.render_options_section(&mut out);
     let _ = writeln!(out, ".SH COMMANDS");
@@ -165,7 +163,7 @@ fn page(root: &clap::Command) -> String {
         let name = cmd.get_bin_name().unwrap_or(cmd.get_name());
         let _ = writeln!(out, ".SS \"{name}\"");
         let mut part = Vec::new();
-        let _ = man.render_synopsis_section(&mut part);
+        let _ = writeln!(part, ".SH SYNOPSIS\n{}", synopsis(&own_options(cmd)));
         let _ = man.render_description_section(&mut part);
         if has_options {
             let _ = man.render_options_section(&mut part);
@@ -291,6 +289,79 @@ fn once_preamble(text: &str) -> String {
     let mut out = format!("{}\n{}\n", PREAMBLE[0], PREAMBLE[1]);
     for line in text.lines().filter(|line| !PREAMBLE.contains(line)) {
         out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `cmd`'s synopsis line in roff: its name, its options as clap_mangen writes them but
+/// each with its value (`[--threads N]`, which clap_mangen writes `[--threads]`), then its
+/// arguments, hidden ones left out.
+fn synopsis(cmd: &clap::Command) -> String {
+    let roff = |text: &str| text.replace('\\', "\\e").replace('-', "\\-");
+    let value = |arg: &clap::Arg| {
+        let names: Vec<String> = match arg.get_value_names() {
+            Some(names) => names.iter().map(|n| roff(n.as_str())).collect(),
+            None => vec![roff(&arg.get_id().as_str().to_uppercase())],
+        };
+        let many = arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        format!(
+            "\\fI{}\\fR{}",
+            names.join(" "),
+            if many { "..." } else { "" }
+        )
+    };
+    let name = cmd.get_bin_name().unwrap_or(cmd.get_name());
+    let mut line = format!("\\fB{}\\fR", roff(name));
+    let shown = || cmd.get_arguments().filter(|arg| !arg.is_hide_set());
+    for arg in shown().filter(|arg| !arg.is_positional()) {
+        let mut names = Vec::new();
+        if let Some(short) = arg.get_short() {
+            names.push(format!("\\fB\\-{short}\\fR"));
+        }
+        if let Some(long) = arg.get_long() {
+            names.push(format!("\\fB\\-\\-{}\\fR", roff(long)));
+        }
+        let mut part = names.join("|");
+        if arg.get_action().takes_values() {
+            part.push(' ');
+            part.push_str(&value(arg));
+        }
+        line.push(' ');
+        line.push_str(&if arg.is_required_set() {
+            part
+        } else {
+            format!("[{part}]")
+        });
+    }
+    for arg in shown().filter(|arg| arg.is_positional()) {
+        let part = value(arg);
+        line.push(' ');
+        line.push_str(&if arg.is_required_set() {
+            part
+        } else {
+            format!("[{part}]")
+        });
+    }
+    if cmd.has_subcommands() {
+        line.push_str(" <\\fIsubcommands\\fR>");
+    }
+    line
+}
+
+/// A page clap_mangen rendered, with [`synopsis`] for the line it wrote after `.SH
+/// SYNOPSIS`.
+fn with_synopsis(page: &str, cmd: &clap::Command) -> String {
+    let mut out = String::new();
+    let mut next_is_synopsis = false;
+    for line in page.lines() {
+        if next_is_synopsis {
+            out.push_str(&synopsis(cmd));
+            next_is_synopsis = false;
+        } else {
+            next_is_synopsis = line == ".SH SYNOPSIS";
+            out.push_str(line);
+        }
         out.push('\n');
     }
     out
