@@ -1293,3 +1293,40 @@ fn kind_cloud_finds_every_cloud_tag() {
         "./b.txt\0"
     );
 }
+
+/// `convert -r` gives every link a line: a junction is `unchanged` for `--absolute` (it is
+/// absolute), kept with the reason for `--relative` (it cannot be relative), and a symlink
+/// is `unchanged` for `--to-symlink`.
+#[test]
+fn convert_recursive_gives_every_link_a_line() {
+    let Some(vol) = volume("convert_recursive_gives_every_link_a_line") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("t/target")).unwrap();
+    vol.knot(["junction", "t/j", "t/target"]).assert().code(0);
+    vol.knot(["symlink", "--dir", "t/s", "target"])
+        .assert()
+        .code(0);
+    vol.knot(["convert", "-r", "--absolute", "t"])
+        .assert()
+        .code(0)
+        .stdout(
+            "unchanged 't/j': 'C:\\t\\target'\n\
+             replaced 't/s': 'target' -> 'C:\\t\\target'\n",
+        );
+    vol.knot(["convert", "-r", "--relative", "t"])
+        .assert()
+        .code(0)
+        .stdout(
+            "unchanged 't/j': 'C:\\t\\target'  [kept: a junction always stores an absolute \
+             target]\n\
+             replaced 't/s': 'C:\\t\\target' -> 'target'\n",
+        );
+    vol.knot(["convert", "-r", "--to-symlink", "--dry-run", "t"])
+        .assert()
+        .code(0)
+        .stdout(
+            "would replace 't/j': 'C:\\t\\target' -> 'C:\\t\\target' (now a symlink)\n\
+             unchanged 't/s': 'target'\n",
+        );
+}

@@ -69,6 +69,9 @@ pub enum Kept {
         /// The part of the target, as an absolute path, that leads to no directory.
         part: PathBuf,
     },
+    /// It is a junction, asked to be relative below a root ([`convert_tree`]): a junction
+    /// always stores an absolute target.
+    JunctionIsAbsolute,
 }
 
 /// Gives the link at `link` the target `new_target`, stored as given (a relative one is
@@ -268,8 +271,9 @@ pub(crate) fn convert_at(
     change(before, planned, options.mode, op)
 }
 
-/// [`convert`] of every link below `root` that `to` applies to (symlinks, or for
-/// [`ConvertTo::Symlink`] junctions), found by the tree walk on the calling thread, depth
+/// [`convert`] of every symlink and junction below `root` (each one `unchanged` where it
+/// is in the form asked already, and a junction asked to be relative kept, with
+/// [`Kept::JunctionIsAbsolute`]), found by the tree walk on the calling thread, depth
 /// first. Each link is converted through the directory the walk read it from, held open,
 /// so a directory of the tree swapped for a link while the walk runs never leads a
 /// conversion outside the tree. Each link's path and outcome, and each error of the walk
@@ -282,14 +286,22 @@ where
     P: AsRef<Path>,
     F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
 {
-    let kind = match to {
-        ConvertTo::Symlink => Kind::Junction,
-        _ => Kind::Symlink,
-    };
+    // Every symlink and junction gets its outcome: `unchanged` where it is in the form
+    // asked already, and a junction asked to be relative, which it cannot be, is kept
+    // with that reason (for one link named, that is an error).
     let mut scan = crate::scan::ScanBuilder::new(root);
-    scan.kinds([kind]);
-    scan.act(|at, link| Some(Ok((link.path, convert_at(at, to, options)))))
-        .for_each(report);
+    scan.kinds([Kind::Symlink, Kind::Junction]);
+    scan.act(|at, link| {
+        let result = match convert_at(at, to, options) {
+            Err(err) if *err.kind() == ErrorKind::JunctionNotRelative => Ok(Retargeted {
+                kept: Some(Kept::JunctionIsAbsolute),
+                ..unchanged(link.clone())
+            }),
+            other => other,
+        };
+        Some(Ok((link.path, result)))
+    })
+    .for_each(report);
 }
 
 /// Carries out a plan for an existing link: only shows it in a dry run; else rewrites the

@@ -125,6 +125,9 @@ fn human(path: &Path, done: &Retargeted, action: Action, dry_run: bool) -> Strin
                  it would lead somewhere]",
                 quote(part.as_os_str())
             ),
+            Some(knot::Kept::JunctionIsAbsolute) => {
+                "  [kept: a junction always stores an absolute target]".to_owned()
+            }
             _ => String::new(),
         };
         return format!("{verb} {path}: {}{why}", target(before));
