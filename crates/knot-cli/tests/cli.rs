@@ -1281,8 +1281,12 @@ fn commands_work_on_the_threads_the_system_gives() {
         })
         .collect();
     env.file("m.jsonl", &manifest);
-    // The user `nobody` reads the tree and writes the roots apply makes.
-    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    // The user `nobody` reads the tree, may change it (fix's dry run asks), and writes
+    // the roots apply makes.
+    for dir in ["", "tree", "tree/a", "tree/a/b", "tree/c"] {
+        let mode = fs::Permissions::from_mode(0o777);
+        fs::set_permissions(env.dir.path().join(dir), mode).unwrap();
+    }
     let as_nobody = |args: &[&str], nproc| {
         let out = fixture::as_nobody_limited(&env, args, nproc);
         let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
@@ -1393,4 +1397,82 @@ fn global_options_have_a_heading_of_their_own_in_every_help() {
             "{help}"
         );
     }
+}
+
+/// A dry run refuses what the change itself would meet, with the same words, and makes
+/// nothing: a directory this user may not change (create, rm, retarget, convert, apply),
+/// a hard link to another file system, and a read-only file system.
+#[cfg(target_os = "linux")]
+#[test]
+fn dry_runs_refuse_what_the_change_would_meet() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.mkdir("locked");
+    env.file("f", "x");
+    std::os::unix::fs::symlink("t", env.path("locked/l")).unwrap();
+    env.file(
+        "m.jsonl",
+        "{\"path\": \"locked/n\", \"kind\": \"symlink\", \"target\": \"t\"}\n",
+    );
+    fs::set_permissions(env.path("locked"), fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let same = |args: &[&str], real: &[&str]| {
+        let dry = fixture::as_nobody(&env, args);
+        let change = fixture::as_nobody(&env, real);
+        assert_eq!(dry.status.code(), Some(1), "{args:?}: {dry:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&dry.stderr),
+            String::from_utf8_lossy(&change.stderr),
+            "{args:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&dry.stderr).contains("may not change the directory 'locked'"),
+            "{args:?}: {dry:?}"
+        );
+    };
+    same(
+        &["symlink", "--dry-run", "locked/n", "t"],
+        &["symlink", "locked/n", "t"],
+    );
+    same(&["rm", "--dry-run", "locked/l"], &["rm", "locked/l"]);
+    same(
+        &["retarget", "--dry-run", "locked/l", "u"],
+        &["retarget", "locked/l", "u"],
+    );
+    same(
+        &["convert", "--absolute", "--dry-run", "locked/l"],
+        &["convert", "--absolute", "locked/l"],
+    );
+    let dry = fixture::as_nobody(&env, &["apply", "--dry-run", "m.jsonl"]);
+    assert_eq!(dry.status.code(), Some(1), "{dry:?}");
+    assert!(
+        String::from_utf8_lossy(&dry.stderr).contains("may not change the directory"),
+        "{dry:?}"
+    );
+    assert_eq!(env.names_in("locked"), ["l"]);
+    // Another file system, read-only after: a tmpfs mounted in the directory (root).
+    env.mkdir("mnt");
+    let test = "dry_runs_refuse_what_the_change_would_meet";
+    let Some(_mount) = fixture::tmpfs(test, &env.path("mnt")) else {
+        return;
+    };
+    let out = fixture::output(&mut env.knot(["hardlink", "--dry-run", "mnt/h", "f"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is on another file system"),
+        "{out:?}"
+    );
+    let remount = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(env.path("mnt"))
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    let out = fixture::output(&mut env.knot(["symlink", "--dry-run", "mnt/l", "t"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("read-only"),
+        "{out:?}"
+    );
+    assert!(env.names_in("mnt").is_empty());
 }

@@ -424,7 +424,7 @@ impl Work {
             let existing = match at.lstat() {
                 Ok(meta) => meta,
                 Err(e) if e.kind() == io::ErrorKind::NotFound && self.dry_run() => {
-                    plan(&options)?;
+                    plan(&options)?.may_make()?;
                     return Ok(Applied::Created);
                 }
                 // Gone since the create found it: made again, on the next try.
@@ -461,7 +461,7 @@ impl Work {
                 return Ok(Applied::Unchanged);
             }
             if self.dry_run() {
-                plan(&replacing)?;
+                plan(&replacing)?.may_make()?;
             } else {
                 plan(&replacing).and_then(|p| p.commit_lean())?;
             }

@@ -95,6 +95,12 @@ pub(crate) fn remove_at(at: At<'_>, mode: ChangeMode, recheck: Recheck) -> Resul
     if recheck == Recheck::IsBroken && at.stat().is_ok() {
         return Ok(Removed::Works(link));
     }
+    if mode == ChangeMode::DryRun {
+        // What the removal would meet: the directory's permission and its file system.
+        at.dir
+            .may_change()
+            .map_err(|e| write_error(Op::Remove, path, e))?;
+    }
     if mode == ChangeMode::Change {
         at.dir
             .remove_link_at(at.name, path)

@@ -309,6 +309,7 @@ where
 /// new link and commits it over the old one.
 fn change(before: Link, planned: Planned<'_>, mode: ChangeMode, op: Op) -> Result<Retargeted> {
     if mode == ChangeMode::DryRun {
+        planned.may_make().map_err(|e| e.with_op(op))?;
         let after = planned.preview(&before).map_err(|e| e.with_op(op))?;
         return Ok(Retargeted {
             before,

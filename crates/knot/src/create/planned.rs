@@ -104,6 +104,24 @@ impl Planned<'_> {
     }
 
     /// The hard link's target, held: handed in, or opened by the probe.
+    /// What making the link would meet that a plan does not look at, asked without
+    /// changing anything, for a dry run to refuse what the real run would: this process
+    /// may not change the link's directory, its file system is read-only, or a hard link's
+    /// target is on another file system.
+    pub(crate) fn may_make(&self) -> Result<()> {
+        let (op, at) = (self.asked.ty.op(), self.asked.link);
+        let fail = |e| write_error(op, at.path, e).with_target(self.asked.target);
+        at.dir.may_change().map_err(fail)?;
+        if self.plan.made == LinkType::Hardlink
+            && let (Some(target), Ok(dir)) = (self.probe.target_meta, at.dir.meta())
+            && target.id.0 != dir.id.0
+        {
+            let err = Error::new(op, at.path, ErrorKind::CrossDevice);
+            return Err(err.with_target(self.asked.target));
+        }
+        Ok(())
+    }
+
     pub(super) fn hard_target(&self) -> Option<At<'_>> {
         self.asked.hard_target.or_else(|| self.probe.hard_target())
     }
@@ -159,6 +177,7 @@ impl Planned<'_> {
     /// answer. A symlink or junction is [`Planned::preview`]ed as a new link; a hard link
     /// is the target's file with one more name.
     pub(super) fn would_create(&self) -> Result<Created> {
+        self.may_make()?;
         let path = self.asked.link.path.to_path_buf();
         let link = match self.plan.made {
             LinkType::Hardlink => {

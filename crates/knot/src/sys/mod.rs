@@ -182,6 +182,13 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn hold_at(&self, name: &std::ffi::OsStr) -> io::Result<Self>;
     /// Makes the directory `name` here, never following or replacing anything.
     fn make_dir_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
+    /// Whether this process may add and remove entries here, as a dry run asks before it
+    /// says a change would be made: an error says why not (permission denied, a
+    /// read-only file system). Where the platform has no such question that can be asked
+    /// without changing anything, `Ok`.
+    fn may_change(&self) -> io::Result<()> {
+        Ok(())
+    }
     /// How links are made in this directory.
     fn place(&self) -> io::Result<Place>;
     /// Where this directory really is, for computing the targets knot stores; `path` is

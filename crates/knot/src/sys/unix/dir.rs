@@ -175,6 +175,27 @@ impl super::super::Directory for Dir {
         ntfs3g::linux_path_of(self.fd.as_fd(), target)
     }
 
+    /// `faccessat(".", W_OK | X_OK, AT_EACCESS)` through the held descriptor: the
+    /// permission check an entry's creation or removal here would meet, as this process's
+    /// effective user (root passes it); then `fstatvfs`'s read-only flag, which the
+    /// permission check does not see.
+    fn may_change(&self) -> io::Result<()> {
+        use rustix::fs::{Access, AtFlags, StatVfsMountFlags};
+        rustix::fs::accessat(
+            &self.fd,
+            ".",
+            Access::WRITE_OK | Access::EXEC_OK,
+            AtFlags::EACCESS,
+        )?;
+        if rustix::fs::fstatvfs(&self.fd)?
+            .f_flag
+            .contains(StatVfsMountFlags::RDONLY)
+        {
+            return Err(rustix::io::Errno::ROFS.into());
+        }
+        Ok(())
+    }
+
     /// How links are made in this directory (`fstatfs`; ntfs-3g's attributes).
     fn place(&self) -> io::Result<super::super::Place> {
         super::place_of(self)
