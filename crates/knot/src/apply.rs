@@ -78,7 +78,8 @@ pub enum Applied {
 /// already as the record asks is [`Applied::Unchanged`]; a link with another target is
 /// replaced (atomically where the file system can swap two names, see
 /// [`create`](crate::create)); nothing else that stands at a path is touched. Missing
-/// directories on the way are made; `root` itself is made if missing.
+/// directories on the way are made; `root` itself is made if missing, when the first
+/// link is to be made in it (a manifest whose every record is refused leaves no root).
 ///
 /// # Errors
 /// Each record's own: a path outside the root ([`ErrorKind::OutsideRoot`]), a link on the
@@ -119,33 +120,6 @@ fn apply_inner(
         max_pins: sys::Os::max_held_dirs(),
         absolute_root: crate::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
     };
-    // The root is the user's: made if missing, and opened following links.
-    let made = match options.mode {
-        ChangeMode::Change => std::fs::create_dir_all(root),
-        ChangeMode::DryRun => Ok(()),
-    };
-    let opened = made.and_then(|()| sys::Dir::hold(root));
-    match opened {
-        Ok(dir) => {
-            let pinned = Arc::new(Pinned::new(dir));
-            work.lock_pins().insert(PathBuf::new(), pinned);
-        }
-        // A dry run into a root still to be made: every link would be made.
-        Err(e) if e.kind() == io::ErrorKind::NotFound && work.dry_run() => {}
-        Err(e) => {
-            for i in 0..records.len() {
-                report(
-                    i,
-                    Err(Error::io(
-                        Op::Apply,
-                        root,
-                        io::Error::new(e.kind(), e.to_string()),
-                    )),
-                );
-            }
-            return Threads::default();
-        }
-    }
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -551,9 +525,9 @@ impl Work {
         if let Some(pinned) = self.lock_pins().get(below) {
             return Ok(Some(Arc::clone(pinned)));
         }
-        // Only the root has no parent, and it is held from the start unless missing.
+        // Only the root has no parent.
         let (Some(above), Some(name)) = (below.parent(), below.file_name()) else {
-            return Ok(None);
+            return self.pin_root(make);
         };
         let Some(parent) = self.pin(above, make, link)? else {
             return Ok(None);
@@ -570,6 +544,32 @@ impl Work {
         }
         let pinned = pins.entry(below.to_path_buf()).or_insert(pinned);
         Ok(Some(Arc::clone(pinned)))
+    }
+
+    /// The root, held: the user's, so opened following links, and made where it is
+    /// missing (if `make`) only when the first record to be made in it gets here, so that
+    /// a manifest whose every record is refused leaves no root behind. `None` where it is
+    /// missing and not made (a dry run: every link in it would be made).
+    fn pin_root(&self, make: bool) -> Result<Option<Arc<Pinned>>> {
+        let root = Path::new("");
+        // Under the lock: the root is made and opened once, whichever thread comes first.
+        let mut pins = self.lock_pins();
+        if let Some(pinned) = pins.get(root) {
+            return Ok(Some(Arc::clone(pinned)));
+        }
+        let fail = |e: io::Error| Error::io(Op::Apply, &self.root, e);
+        if make {
+            std::fs::create_dir_all(&self.root).map_err(fail)?;
+        }
+        match sys::Dir::hold(&self.root) {
+            Ok(dir) => {
+                let pinned = Arc::new(Pinned::new(dir));
+                pins.insert(PathBuf::new(), Arc::clone(&pinned));
+                Ok(Some(pinned))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !make => Ok(None),
+            Err(e) => Err(fail(e)),
+        }
     }
 
     /// Opens the directory `name` in `parent` (at `below` the root) without following a
