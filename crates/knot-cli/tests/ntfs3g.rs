@@ -1330,3 +1330,39 @@ fn convert_recursive_gives_every_link_a_line() {
              unchanged 't/s': 'target'\n",
         );
 }
+
+/// A cloud placeholder directory (OneDrive's, on a volume Windows made) is there, but
+/// ntfs-3g cannot enter it: knot says so, with what to do, and never that it is missing
+/// or that it is a symlink.
+#[test]
+fn a_cloud_placeholder_directory_is_named_as_one() {
+    let Some(vol) = volume("a_cloud_placeholder_directory_is_named_as_one") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("OneDrive/Documents")).unwrap();
+    // IO_REPARSE_TAG_CLOUD_7, with no data of its own.
+    rustix::fs::setxattr(
+        vol.path("OneDrive"),
+        "system.ntfs_reparse_data",
+        &[0x1a, 0x70, 0x00, 0x90, 0, 0, 0, 0],
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    vol.remount();
+    let hint = "knot: hint: its files are fetched by its sync engine (OneDrive and others) on \
+                Windows: open it there, or have its files kept on the device first\n";
+    vol.knot(["show", "OneDrive/Documents"])
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "knot: cannot inspect 'OneDrive/Documents': 'OneDrive' is a cloud placeholder \
+             (cloud-7, 0x9000701a) that this system cannot open; it is not a link\n{hint}"
+        ));
+    vol.knot(["hardlinks", "OneDrive"])
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "knot: cannot list the names of 'OneDrive': it is a cloud placeholder (cloud-7, \
+             0x9000701a) that this system cannot open; it is not a link\n{hint}"
+        ));
+}

@@ -72,6 +72,11 @@ fn bad_ancestor(path: &Path) -> Option<ErrorKind> {
                 return Some(ErrorKind::NotADirectory { path: prefix, what });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // There, but not to be entered: a reparse point that holds data (a cloud
+                // placeholder directory on ntfs-3g reads as a symlink to nowhere).
+                if let Some(tag) = data_reparse_point(&prefix) {
+                    return Some(ErrorKind::ReparsePoint { path: prefix, tag });
+                }
                 return Some(ErrorKind::DirMissing { dir: prefix });
             }
             Err(_) => return None,
@@ -109,4 +114,11 @@ pub(crate) fn link_behind_slash(path: &Path) -> Option<PathBuf> {
         Ok(meta) if meta.ty == FileType::Link => Some(link),
         _ => None,
     }
+}
+
+/// The tag of the entry at `path` itself where it is a reparse point that holds data (not
+/// a link: no name-surrogate bit), which this system shows but cannot open.
+pub(crate) fn data_reparse_point(path: &Path) -> Option<knot_reparse::Tag> {
+    let tag = knot_reparse::Tag(sys::Os::lstat(path).ok()?.tag?);
+    (!tag.is_name_surrogate()).then_some(tag)
 }

@@ -8,6 +8,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use knot_reparse::Tag;
+
 use crate::link::{Flavour, Found, Kind};
 
 /// A `Result` whose error is knot's [`Error`].
@@ -153,6 +155,16 @@ pub enum ErrorKind {
     DirMissing {
         /// The first directory of the path that is missing.
         dir: PathBuf,
+    },
+    /// `path` (the entry itself, or a directory on the way to it) is a reparse point that
+    /// holds data and that this system cannot open: on an NTFS volume mounted with
+    /// ntfs-3g, a cloud placeholder (`OneDrive/Documents`) or a file compressed by Windows
+    /// (WOF), which ntfs-3g shows as a symlink to nowhere. It is not a link.
+    ReparsePoint {
+        /// The reparse point.
+        path: PathBuf,
+        /// Its tag.
+        tag: Tag,
     },
     /// Something on the way to the link path is not a directory (`knot symlink f/l t`).
     NotADirectory {
@@ -422,6 +434,11 @@ impl Error {
             ErrorKind::Loop { ancestor } => format!("it leads back to {}", quote_lossy(ancestor)),
             ErrorKind::ChangedDuringScan => "it changed during the scan".into(),
             ErrorKind::DirMissing { dir } => format!("{} does not exist", quote_lossy(dir)),
+            ErrorKind::ReparsePoint { path, tag } => format!(
+                "{} is a reparse point this system cannot open ({:#010x})",
+                quote_lossy(path),
+                tag.0
+            ),
             ErrorKind::NotADirectory { path, what } => {
                 format!("{} is a {what}, not a directory", quote_lossy(path))
             }

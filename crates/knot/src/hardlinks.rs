@@ -152,6 +152,15 @@ fn names_inner(
     match meta.ty {
         FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
         FileType::Link if meta.nlink <= 1 => {
+            if let Some(tag) = meta.tag.map(knot_reparse::Tag)
+                && !tag.is_name_surrogate()
+            {
+                let kind = ErrorKind::ReparsePoint {
+                    path: file.to_path_buf(),
+                    tag,
+                };
+                return Err(Error::new(Op::Hardlinks, file, kind));
+            }
             let leads_to = std::fs::canonicalize(file).ok();
             return Err(Error::new(
                 Op::Hardlinks,

@@ -369,6 +369,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::BadRecord { .. }
         | ErrorKind::IsADirectory
         | ErrorKind::IsASymlink { .. }
+        | ErrorKind::ReparsePoint { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

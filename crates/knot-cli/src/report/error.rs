@@ -263,6 +263,24 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::DirMissing { dir } => {
             format!("the directory {} does not exist", quote_path(dir))
         }
+        ErrorKind::ReparsePoint { path, tag } => {
+            let what = if tag.is_cloud() {
+                "a cloud placeholder"
+            } else {
+                "a reparse point"
+            };
+            let subject = if path == err.path() {
+                "it".to_owned()
+            } else {
+                quote_path(path)
+            };
+            format!(
+                "{subject} is {what} ({}, {:#010x}) that this system cannot open; it is not \
+                 a link",
+                tag.kind_name(),
+                tag.0
+            )
+        }
         ErrorKind::NotADirectory { path, what } => {
             format!(
                 "{} is a {}, not a directory",
@@ -365,6 +383,13 @@ fn target_fix(err: &knot::Error) -> Option<String> {
 /// The fix of an error about the path itself.
 fn path_fix(err: &knot::Error) -> Option<String> {
     Some(match err.kind() {
+        ErrorKind::ReparsePoint { tag, .. } if tag.is_cloud() => "its files are fetched by its \
+            sync engine (OneDrive and others) on Windows: open it there, or have its files \
+            kept on the device first"
+            .into(),
+        ErrorKind::ReparsePoint { .. } => {
+            "Windows reads it, with the filter its reparse tag names".into()
+        }
         ErrorKind::NotFound
             if err
                 .io_error()
