@@ -46,14 +46,27 @@ fn reparse_data(path: &Path) -> Vec<u8> {
 fn compressed_file(path: &Path) -> Vec<u8> {
     fs::write(path, "data").unwrap();
     let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
+    set_reparse_data(path, &wof);
+    wof
+}
+
+/// Writes the reparse buffer `buffer` onto the entry at `path`, as ntfs-3g takes one.
+fn set_reparse_data(path: &Path, buffer: &[u8]) {
     rustix::fs::setxattr(
         path,
         "system.ntfs_reparse_data",
-        &wof,
+        buffer,
         rustix::fs::XattrFlags::empty(),
     )
     .unwrap();
-    wof
+}
+
+/// Gives the entry at `path` a reparse point with `tag` and no data of its own, as a
+/// sync engine leaves a cloud placeholder (`0x9000X01A`).
+fn placeholder(path: &Path, tag: u32) {
+    let mut buffer = tag.to_le_bytes().to_vec();
+    buffer.extend([0, 0, 0, 0]);
+    set_reparse_data(path, &buffer);
 }
 
 fn utf16le(text: &str) -> Vec<u8> {
@@ -1219,14 +1232,7 @@ fn du_writes_reparse_tags_as_records_do() {
     fs::create_dir(vol.path("t")).unwrap();
     compressed_file(&vol.path("t/wof.txt"));
     fs::write(vol.path("t/cloud.txt"), "data").unwrap();
-    // IO_REPARSE_TAG_CLOUD_A, with no data of its own.
-    rustix::fs::setxattr(
-        vol.path("t/cloud.txt"),
-        "system.ntfs_reparse_data",
-        &[0x1a, 0x00, 0x00, 0x90, 0, 0, 0, 0],
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    placeholder(&vol.path("t/cloud.txt"), 0x9000_001A);
     vol.remount();
     let du = fixture::record(&mut vol.knot(["du", "--json", "t"]));
     let tags: Vec<(String, String, u64)> = du["reparse"]
@@ -1267,15 +1273,7 @@ fn kind_cloud_finds_every_cloud_tag() {
         ("c.txt", 0x9000_F01A),
     ] {
         fs::write(vol.path(name), "data").unwrap();
-        let mut buffer = tag.to_le_bytes().to_vec();
-        buffer.extend([0, 0, 0, 0]);
-        rustix::fs::setxattr(
-            vol.path(name),
-            "system.ntfs_reparse_data",
-            &buffer,
-            rustix::fs::XattrFlags::empty(),
-        )
-        .unwrap();
+        placeholder(&vol.path(name), tag);
     }
     vol.remount();
     let out = vol
@@ -1340,14 +1338,7 @@ fn a_cloud_placeholder_directory_is_named_as_one() {
         return;
     };
     fs::create_dir_all(vol.path("OneDrive/Documents")).unwrap();
-    // IO_REPARSE_TAG_CLOUD_7, with no data of its own.
-    rustix::fs::setxattr(
-        vol.path("OneDrive"),
-        "system.ntfs_reparse_data",
-        &[0x1a, 0x70, 0x00, 0x90, 0, 0, 0, 0],
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    placeholder(&vol.path("OneDrive"), 0x9000_701A);
     vol.remount();
     let hint = "knot: hint: its files are fetched by its sync engine (OneDrive and others) on \
                 Windows: open it there, or have its files kept on the device first\n";
