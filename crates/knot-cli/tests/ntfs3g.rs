@@ -364,7 +364,9 @@ fn scan_reports_windows_kinds_and_names() {
     vol.knot(["scan", "--sort", "."])
         .assert()
         .code(0)
-        .stdout("./compressed  (wof)\n./deep/er/j -> C:\\deep  (junction)\n./deep/s -> ..\\file\n")
+        .stdout(
+            "./compressed  (wof)\n./deep/er/j  -> C:\\deep  (junction)\n./deep/s     -> ..\\file\n",
+        )
         .stderr("");
     let records = fixture::records(&mut vol.knot(["scan", "--json", "--sort", "."]));
     assert_eq!(records.len(), 3);

@@ -36,17 +36,18 @@ fn sample() -> Env {
     env
 }
 
+/// Arrows line up over a window of records, whatever their directories.
 #[test]
-fn sorted_human_output_lines_up_per_directory() {
+fn sorted_human_output_lines_up_across_directories() {
     let env = sample();
     run(
         &mut env.knot(["scan", "--sort", "tree"]),
         0,
         "tree/a/l1        -> ../f\n\
          tree/a/long-name -> sub/g\n\
-         tree/a/sub/spin -> spin  [loop]\n\
-         tree/b    -> a\n\
-         tree/gone -> nowhere  [dangling]\n",
+         tree/a/sub/spin  -> spin  [loop]\n\
+         tree/b           -> a\n\
+         tree/gone        -> nowhere  [dangling]\n",
         "",
     );
 }
@@ -58,7 +59,7 @@ fn broken_shows_the_status() {
         &mut env.knot(["scan", "--broken", "--sort", "tree"]),
         0,
         "tree/a/sub/spin -> spin  [loop]\n\
-         tree/gone -> nowhere  [dangling]\n",
+         tree/gone       -> nowhere  [dangling]\n",
         "",
     );
 }
@@ -174,7 +175,7 @@ fn kinds() {
     run(
         &mut env.knot(["scan", "--sort", "--kind", "hardlink", "tree"]),
         0,
-        "tree/a/twin  [hardlink, 2 names]\ntree/f  [hardlink, 2 names]\n",
+        "tree/a/twin  [hardlink, 2 names]\ntree/f       [hardlink, 2 names]\n",
         "",
     );
     run(
@@ -255,7 +256,9 @@ fn stats_on_stderr() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     // With --stats the status is read, so it is shown.
-    assert!(String::from_utf8_lossy(&out.stdout).contains("tree/gone -> nowhere  [dangling]"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("tree/gone        -> nowhere  [dangling]")
+    );
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 3, "{err}");
@@ -397,7 +400,7 @@ fn a_missing_root_is_an_error_and_the_others_are_scanned() {
         1,
         "tree/b/l1        -> ../f\n\
          tree/b/long-name -> sub/g\n\
-         tree/b/sub/spin -> spin  [loop]\n",
+         tree/b/sub/spin  -> spin  [loop]\n",
         "knot: cannot scan 'nothing': it does not exist\nknot: hint: check the path: there is nothing called 'nothing' in '.'\n",
     );
 }
@@ -460,7 +463,7 @@ fn an_unreadable_directory_is_reported_and_the_scan_goes_on() {
     // test fails rather than passing without testing anything.
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "tree/open/seen -> y  [dangling]\ntree/top -> z  [dangling]\n"
+        "tree/open/seen -> y  [dangling]\ntree/top       -> z  [dangling]\n"
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -486,7 +489,7 @@ fn xdev_stays_on_the_root_file_system() {
     run(
         &mut env.knot(["scan", "--sort", "tree"]),
         0,
-        "tree/here -> x  [dangling]\ntree/mnt/there -> y  [dangling]\n",
+        "tree/here      -> x  [dangling]\ntree/mnt/there -> y  [dangling]\n",
         "",
     );
     run(
@@ -583,4 +586,32 @@ fn special_file_and_slashed_dangling_roots() {
         String::from_utf8_lossy(&out.stdout),
         "dl -> gone  [dangling]\n"
     );
+}
+
+/// Paths as long as a pnpm tree's, one link per directory, line up with each other; one
+/// path wider than 80 columns does not push the others' arrows out.
+#[test]
+fn long_paths_of_many_directories_line_up() {
+    let env = Env::new();
+    let dirs = [
+        "node_modules/.pnpm/@babel+core@7.22.5/node_modules/@babel/core",
+        "node_modules/.pnpm/react@18.2.0/node_modules/react",
+        "node_modules/.pnpm/a@1.0.0/node_modules/a/very/deep/directory/that/goes/on/and/on/and/on",
+    ];
+    for dir in dirs {
+        env.mkdir(&format!("tree/{dir}"));
+        env.link(&format!("tree/{dir}/l"), "t");
+    }
+    let out = fixture::output(&mut env.knot(["scan", "--sort", "tree"]));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let arrow = |line: &str| line.find(" -> ").unwrap();
+    // The two paths under 80 columns (the first two, by path) share their arrow's column,
+    // the widest of them; the longer one is not padded and pads no other.
+    let (short, long): (Vec<&str>, Vec<&str>) = lines.iter().partition(|l| arrow(l) <= 80);
+    assert_eq!(short.len(), 2, "{stdout}");
+    assert_eq!(arrow(short[0]), arrow(short[1]), "{stdout}");
+    assert!(arrow(short[0]) > 40, "{stdout}");
+    assert_eq!(arrow(long[0]), long[0].find("/l").unwrap() + 2, "{stdout}");
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -221,30 +221,30 @@ struct Style {
     color: bool,
 }
 
-/// Arrows line up among a directory's links, but a name longer than this does not push
-/// the others out.
-const ALIGN_MAX: usize = 40;
+/// Arrows line up over a window of this many records, whatever their directories (a pnpm
+/// tree holds a few links per directory, each path longer than the last): a bounded
+/// window, so that output streams and memory stays flat however large the tree.
+const WINDOW: usize = 256;
+
+/// A path wider than this does not push the others' arrows out.
+const ALIGN_MAX: usize = 80;
 
 /// Output buffered by a thread is written once it holds this much.
 const BATCH: usize = 64 * 1024;
 
-/// Consecutive human records of one directory, rendered together so their arrows align.
+/// Consecutive human records, up to [`WINDOW`], rendered together so their arrows align.
 #[derive(Default)]
 struct Group {
     links: Vec<(String, Link)>,
 }
 
 impl Group {
-    fn parent(&self) -> Option<&Path> {
-        self.links.first().and_then(|(_, l)| l.path.parent())
-    }
-
     fn push(&mut self, link: Link, style: Style, out: &mut Vec<u8>) {
-        if self.parent().is_some_and(|p| Some(p) != link.path.parent()) {
-            self.render(style, out);
-        }
         self.links
             .push((report::escape(link.path.as_os_str()).into_owned(), link));
+        if self.links.len() >= WINDOW {
+            self.render(style, out);
+        }
     }
 
     fn render(&mut self, style: Style, out: &mut Vec<u8>) {
