@@ -600,7 +600,7 @@ fn long_paths_of_many_directories_line_up() {
     ];
     for dir in dirs {
         env.mkdir(&format!("tree/{dir}"));
-        env.link(&format!("tree/{dir}/l"), "t");
+        env.link(format!("tree/{dir}/l"), "t");
     }
     let out = fixture::output(&mut env.knot(["scan", "--sort", "tree"]));
     let stdout = String::from_utf8(out.stdout).unwrap();
