@@ -379,6 +379,13 @@ fn xdev_counts_the_root_file_system_only() {
     assert_eq!(stayed["kinds"]["files"]["items"], 1, "{stayed}");
     assert_eq!(stayed["kinds"]["files"]["apparent"], 5, "{stayed}");
     assert_eq!(stayed["errors"], 0);
+    // The mount point given as a root of its own is counted there, as `du -x` counts it:
+    // left out of the first root's walk, it was not counted under it.
+    let both = record(&mut env.knot(["du", "--json", "--xdev", "tree", "tree/mnt"]));
+    let roots = both["roots"].as_array().unwrap();
+    assert_eq!(roots.len(), 2, "{both}");
+    assert_eq!(roots[1]["path"], "tree/mnt", "{both}");
+    assert_eq!(both["kinds"]["files"]["items"], 2, "{both}");
 }
 
 /// Roots that overlap count every entry once, under the first root it is found under, as

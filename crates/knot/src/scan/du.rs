@@ -631,17 +631,17 @@ impl Filter for DuFilter<'_> {
                 };
             }
         };
-        if self.counted_before(&meta) {
+        // A mount point `--xdev` leaves out is not counted here: checked before it is
+        // marked counted, so that a root of its own on that file system still is.
+        let mount = meta.ty == FileType::Dir
+            && entry.depth() > 0
+            && dir.meta().is_ok_and(|parent| parent.id.0 != meta.id.0);
+        if (mount && self.same_file_system) || self.counted_before(&meta) {
             return Next::Skip;
         }
         let (row, next) = match meta.ty {
             FileType::Dir => {
                 // Another file system than the directory that lists it: a mount point.
-                let mount =
-                    entry.depth() > 0 && dir.meta().is_ok_and(|parent| parent.id.0 != meta.id.0);
-                if mount && self.same_file_system {
-                    return Next::Skip;
-                }
                 let kind = if mount {
                     DuKind::MountPoint
                 } else {
