@@ -118,7 +118,6 @@ pub(crate) fn link_behind_slash(path: &Path) -> Option<PathBuf> {
 
 /// The tag of the entry at `path` itself where it is a reparse point that holds data (not
 /// a link: no name-surrogate bit), which this system shows but cannot open.
-pub(crate) fn data_reparse_point(path: &Path) -> Option<knot_reparse::Tag> {
-    let tag = knot_reparse::Tag(sys::Os::lstat(path).ok()?.tag?);
-    (!tag.is_name_surrogate()).then_some(tag)
+fn data_reparse_point(path: &Path) -> Option<knot_reparse::Tag> {
+    sys::Os::lstat(path).ok()?.data_tag()
 }

@@ -152,9 +152,7 @@ fn names_inner(
     match meta.ty {
         FileType::Dir => return Err(Error::new(Op::Hardlinks, file, ErrorKind::IsADirectory)),
         FileType::Link if meta.nlink <= 1 => {
-            if let Some(tag) = meta.tag.map(knot_reparse::Tag)
-                && !tag.is_name_surrogate()
-            {
+            if let Some(tag) = meta.data_tag() {
                 let kind = ErrorKind::ReparsePoint {
                     path: file.to_path_buf(),
                     tag,

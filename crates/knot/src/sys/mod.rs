@@ -488,10 +488,15 @@ impl Meta {
     /// MS-FSCC 2.1.2.1). A WOF-compressed, deduplicated or cloud file holds its data behind
     /// its reparse point: it is no link, though Windows and ntfs-3g list it among them.
     pub(crate) fn is_link(&self) -> bool {
-        self.ty == FileType::Link
-            && self
-                .tag
-                .is_none_or(|tag| knot_reparse::Tag(tag).is_name_surrogate())
+        self.ty == FileType::Link && self.data_tag().is_none()
+    }
+
+    /// The tag of a reparse point that holds data (no name-surrogate bit: a WOF-compressed,
+    /// deduplicated or cloud file or directory), which Windows and ntfs-3g list among
+    /// links though it is none; `None` for anything else.
+    pub(crate) fn data_tag(&self) -> Option<knot_reparse::Tag> {
+        let tag = knot_reparse::Tag(self.tag?);
+        (self.ty == FileType::Link && !tag.is_name_surrogate()).then_some(tag)
     }
 }
 
