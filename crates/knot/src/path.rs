@@ -26,18 +26,11 @@ pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
 
 /// `.` and `..` folded lexically out of an absolute path.
 pub(crate) fn fold(abs: &Path) -> PathBuf {
-    fold_with(abs, |_| {})
-}
-
-/// `.` and `..` folded out of an absolute path, each `..` taken after `before_up` has had
-/// its say on the path so far (a resolver may replace it with where it really is).
-pub(crate) fn fold_with(abs: &Path, mut before_up: impl FnMut(&mut PathBuf)) -> PathBuf {
     let mut out = PathBuf::new();
     for part in abs.components() {
         match part {
             Component::CurDir => {}
             Component::ParentDir => {
-                before_up(&mut out);
                 // `..` at the root stays at the root, as the kernel does.
                 if !matches!(
                     out.components().next_back(),

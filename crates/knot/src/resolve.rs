@@ -54,9 +54,8 @@ pub(crate) fn fold_keeping_failures(dir: &Path, text: &Path) -> Result<PathBuf, 
                 if let Ok(real) = std::fs::canonicalize(&out) {
                     out = real;
                 }
-                if out.parent().is_some() {
-                    out.pop();
-                }
+                // At the root, `..` stays there (`pop` takes nothing away).
+                out.pop();
             }
             // A name after a slash: the part before leads to a directory, or fails as it
             // did (a missing directory stays missing, and so does all below it).
