@@ -130,6 +130,14 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// A process whose output goes into pipes, with `NO_COLOR` unset: what tests vary.
+    #[cfg(test)]
+    pub const PIPED: Environment = Environment {
+        stdout_terminal: false,
+        stderr_terminal: false,
+        no_color: false,
+    };
+
     /// This process's facts.
     pub fn of_this_process() -> Environment {
         use std::io::IsTerminal as _;
@@ -199,11 +207,7 @@ pub struct Context {
 mod tests {
     use super::*;
 
-    const PIPED: Environment = Environment {
-        stdout_terminal: false,
-        stderr_terminal: false,
-        no_color: false,
-    };
+    const PIPED: Environment = Environment::PIPED;
 
     #[test]
     fn the_dialect_comes_from_the_name_the_binary_was_run_under() {

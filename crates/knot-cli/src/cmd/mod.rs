@@ -272,11 +272,7 @@ fn after_clap(err: &clap::Error, messages: Messages) -> Exit {
 mod tests {
     use super::*;
 
-    const PIPED: Environment = Environment {
-        stdout_terminal: false,
-        stderr_terminal: false,
-        no_color: false,
-    };
+    const PIPED: Environment = Environment::PIPED;
 
     /// The `--color` of a command line decides the colour of its records.
     #[test]
