@@ -1,12 +1,12 @@
 //! The clap pieces more than one command takes, each defined once: path arguments, the
-//! roots of a walk (default `.`), `--drive`, `--threads`, and the conversions of
-//! `--json`/`-0` to a [`Format`] and of `--dry-run` to a mode. A leaf: it imports nothing
+//! roots of a walk (default `.`), the directory a path is in, `--drive`, `--threads`, and
+//! the conversions of `--json`/`-0` to a [`Format`] and of `--dry-run` to a mode. A leaf: it imports nothing
 //! from the rest of the crate.
 //!
 //! The `Args` structs here have no doc comments: clap would read one as the description
 //! of the command that flattens them (see `commands!` in `cmd/mod.rs`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use knot::{ChangeMode, DriveLetter};
@@ -61,6 +61,14 @@ pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
 pub fn parse_drive(text: &str) -> Result<DriveLetter, String> {
     text.parse()
         .map_err(|err: knot::ParseDriveError| err.to_string())
+}
+
+/// The directory `path` is in, as typed: `.` for a bare name.
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 /// The directories a walk starts from, `.` where none is given.

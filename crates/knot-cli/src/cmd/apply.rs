@@ -79,10 +79,7 @@ impl Decide for ApplyArgs {
     fn decide(self) -> ApplySettings {
         let manifest = (self.manifest != Path::new("-")).then_some(self.manifest);
         let root = self.root.unwrap_or_else(|| match &manifest {
-            Some(path) => match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            },
+            Some(path) => crate::args::parent_dir(path).to_path_buf(),
             None => PathBuf::from("."),
         });
         let options = ApplyOptions {

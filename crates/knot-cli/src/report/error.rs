@@ -397,7 +397,7 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         {
             let path = err.path();
             let name = path.file_name()?;
-            let parent = knot_parent(path);
+            let parent = crate::args::parent_dir(path);
             format!(
                 "check the path: there is nothing called {} in {}",
                 quote(name),
@@ -527,14 +527,6 @@ fn without_trailing_separators(mut path: &str) -> &str {
 }
 
 /// `'path'`, escaped.
-/// The directory `path` is in, as typed: `.` for a bare name.
-fn knot_parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
 fn quote_path(path: &Path) -> String {
     quote(path.as_os_str())
 }
