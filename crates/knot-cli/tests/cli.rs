@@ -1399,6 +1399,45 @@ fn global_options_have_a_heading_of_their_own_in_every_help() {
     }
 }
 
+/// No inline code span in any help starts or ends with a space: a wrap at such a space
+/// leaves a lone backtick at a line's end, and the span's meaning (two spaces before
+/// `[dangling]`) is lost.
+#[test]
+fn no_code_span_in_any_help_is_padded_with_spaces() {
+    let env = Env::new();
+    let top = fixture::output(&mut env.knot(["--help"]));
+    let top = String::from_utf8_lossy(&top.stdout).into_owned();
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        // A command's line, not a wrapped description's.
+        .filter(|line| !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .filter(|command| command != "help")
+        .collect();
+    assert!(commands.len() > 10, "{top}");
+    for command in [None].into_iter().chain(commands.iter().map(Some)) {
+        let args: Vec<&str> = command
+            .map(String::as_str)
+            .into_iter()
+            .chain(["--help"])
+            .collect();
+        let out = fixture::output(&mut env.knot(&args));
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        // Wrapped lines joined again: a span may be wrapped between its words.
+        let help = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for span in help.split('`').skip(1).step_by(2) {
+            assert_eq!(span, span.trim(), "{args:?}: `{span}` in {help}");
+        }
+    }
+}
+
 /// A dry run refuses what the change itself would meet, with the same words, and makes
 /// nothing: a directory this user may not change (create, rm, retarget, convert, apply),
 /// a hard link to another file system, and a read-only file system.

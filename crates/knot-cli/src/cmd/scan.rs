@@ -27,8 +27,8 @@ use crate::report::{self, Format, Lost, Messages};
 /// `knot scan --help`.
 pub const LONG_ABOUT: &str = "List every link under DIR... (default: the current directory), \
 one record each, as `path -> target`, the path being DIR joined with the path below it \
-(as find prints it), and `  [dangling]`, `  [loop]`, `  [too-long]` or `  [unreadable]` where the \
-link does not lead anywhere (`  [elsewhere]`: on an NTFS volume mounted with ntfs-3g, a \
+(as find prints it), followed by `[dangling]`, `[loop]`, `[too-long]` or `[unreadable]` where \
+the link does not lead anywhere (`[elsewhere]`: on an NTFS volume mounted with ntfs-3g, a \
 target on another Windows drive, which is not followed). Links are never descended into unless --follow; with it, \
 each directory at most once (by device and inode, or volume serial and file id), so \
 the time is proportional to the tree, never to the number of paths through it: a link \
