@@ -1359,3 +1359,38 @@ fn a_cloud_placeholder_directory_is_named_as_one() {
              0x9000701a) that this system cannot open; it is not a link\n{hint}"
         ));
 }
+
+/// `scan --follow` cannot enter a cloud placeholder directory, and says so once, however
+/// many there are, in every output form; the records line up as without --follow.
+#[test]
+fn scan_follow_notes_the_placeholders_it_cannot_enter_once() {
+    let Some(vol) = volume("scan_follow_notes_the_placeholders_it_cannot_enter_once") else {
+        return;
+    };
+    for (name, tag) in [("OneDrive", 0x9000_701Au32), ("Box", 0x9000_001A)] {
+        fs::create_dir_all(vol.path(name).join("inside")).unwrap();
+        placeholder(&vol.path(name), tag);
+    }
+    fs::create_dir(vol.path("d")).unwrap();
+    std::os::unix::fs::symlink("d", vol.path("d-link")).unwrap();
+    vol.remount();
+    let note = "knot: note: not followed into './Box' (and 1 more like it): it is a cloud \
+                placeholder directory (cloud, 0x9000001a) that this system cannot open\n";
+    vol.knot(["scan", "--follow", "--sort", "."])
+        .assert()
+        .code(0)
+        .stdout(
+            "./Box       (cloud)\n\
+             ./OneDrive  (cloud-7)\n\
+             ./d-link   -> d\n",
+        )
+        .stderr(note);
+    for form in ["-0", "--json", "--broken"] {
+        vol.knot(["scan", "--follow", form, "."])
+            .assert()
+            .code(0)
+            .stderr(note);
+    }
+    // Without --follow nothing was asked to be entered.
+    vol.knot(["scan", "."]).assert().code(0).stderr("");
+}

@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use knot::scan::{Detail, Progress, ScanBuilder, WalkState};
 use knot::{ErrorKind, Kind, Link, Status};
+use knot_reparse::Tag;
 
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
@@ -189,6 +190,10 @@ struct Tally {
     kinds: BTreeMap<String, BTreeMap<Option<&'static str>, u64>>,
     matched: u64,
     failed: bool,
+    /// `--follow`: the directories that could not be entered (cloud placeholders on
+    /// ntfs-3g), noted once after the scan: how many, and the first by path.
+    unentered: u64,
+    first_unentered: Option<(PathBuf, Tag)>,
 }
 
 impl Tally {
@@ -202,9 +207,25 @@ impl Tally {
             .or_default() += 1;
     }
 
+    /// A directory `--follow` could not enter, counted `n` times.
+    fn unentered_at(&mut self, path: PathBuf, tag: Tag, n: u64) {
+        self.unentered += n;
+        if self
+            .first_unentered
+            .as_ref()
+            .is_none_or(|(first, _)| path < *first)
+        {
+            self.first_unentered = Some((path, tag));
+        }
+    }
+
     fn merge(&mut self, other: Tally) {
         self.matched += other.matched;
         self.failed |= other.failed;
+        self.unentered += other.unentered;
+        if let Some((path, tag)) = other.first_unentered {
+            self.unentered_at(path, tag, 0);
+        }
         for (kind, statuses) in other.kinds {
             let into = self.kinds.entry(kind).or_default();
             for (status, n) in statuses {
@@ -371,6 +392,11 @@ impl Visitor<'_> {
     }
 
     fn error(&mut self, err: &knot::Error) -> Result<(), Lost> {
+        if let ErrorKind::ReparsePoint { path, tag } = err.kind() {
+            // Said once, after the scan: the placeholders of one sync root are many.
+            self.tally.unentered_at(path.clone(), *tag, 1);
+            return Ok(());
+        }
         // Errors go out after the records found before them.
         self.group.render(self.shared.style, &mut self.out);
         let written = write_out(&mut self.out, self.shared.messages);
@@ -522,6 +548,9 @@ pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
     }
 
     let tally = std::mem::take(&mut *shared.tally.lock().unwrap_or_else(PoisonError::into_inner));
+    if let Some((path, tag)) = &tally.first_unentered {
+        note_unentered(path, *tag, tally.unentered, messages);
+    }
     if settings.stats {
         print_stats(&tally, &progress, started.elapsed(), messages);
     }
@@ -532,6 +561,26 @@ pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
     } else {
         Exit::Success
     }
+}
+
+/// `--follow` met directories it cannot enter: the first by path, and how many.
+fn note_unentered(first: &Path, tag: Tag, count: u64, messages: Messages) {
+    let what = if tag.is_cloud() {
+        "a cloud placeholder directory"
+    } else {
+        "a directory reparse point"
+    };
+    let more = match count {
+        0 | 1 => String::new(),
+        2 => " (and 1 more like it)".to_owned(),
+        n => format!(" (and {} more like it)", n - 1),
+    };
+    messages.note(&format!(
+        "not followed into {}{more}: it is {what} ({}, {:#010x}) that this system cannot open",
+        report::quote(first.as_os_str()),
+        tag.kind_name(),
+        tag.0
+    ));
 }
 
 /// `--stats`: counts by kind and status, and the time taken, on standard error.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use super::{Detail, Entry, WalkState};
-use crate::error::{Error, Op, Result};
+use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::parent_dir;
 use crate::resolve::resolve_target;
@@ -144,6 +144,25 @@ impl LinkFilter {
             Some(id) if self.follow => Next::Follow(id),
             _ => Next::Skip,
         };
+        // A directory that is a reparse point leading nowhere (a cloud placeholder on
+        // ntfs-3g) cannot be entered: with `follow`, where a user expects to be taken in,
+        // that is said (before its record, if it matches).
+        if self.follow
+            && let Kind::Reparse(tag) = &link.kind
+            && link.dir == Some(Flavour::Dir)
+            && link.target.is_none()
+        {
+            let unopened = ErrorKind::ReparsePoint {
+                path: link.path.clone(),
+                tag: tag.0,
+            };
+            if let Next::Quit = next_of(
+                sink.send(Err(Error::new(Op::Scan, &link.path, unopened))),
+                Next::Skip,
+            ) {
+                return Next::Quit;
+            }
+        }
         if !self.matches(&link) {
             return go_on;
         }
@@ -168,7 +187,9 @@ impl LinkFilter {
         let config = self;
         let detail = config.detail;
         let mut link = Link::new(path, Kind::Symlink);
-        let read = detail >= Detail::Target || config.kinds.is_some();
+        // `follow` reads every link too: a directory reparse point it cannot enter (a
+        // cloud placeholder) is known only by its reparse data.
+        let read = detail >= Detail::Target || config.kinds.is_some() || config.follow;
         // Where the system follows the link: `None` once read for a reparse point that
         // leads nowhere (a WOF-compressed or cloud file), which gets no status, or to
         // another Windows drive (ntfs-3g), which is `elsewhere` and never followed.
