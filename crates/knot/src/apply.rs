@@ -152,11 +152,10 @@ fn apply_inner(
     let next_share = AtomicUsize::new(0);
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let mut running = 0;
-        for _ in 0..threads {
+        let running = crate::scan::start_threads(scope, threads, || {
             let send = send.clone();
             let (work, shares, next_share) = (&work, &shares, &next_share);
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+            move || {
                 let mut last = None;
                 while let Some(share) = shares.get(next_share.fetch_add(1, Ordering::Relaxed)) {
                     // Sent a batch at a time: a message wakes the reporting thread, and a
@@ -171,12 +170,8 @@ fn apply_inner(
                         }
                     }
                 }
-            });
-            if spawned.is_err() {
-                break;
             }
-            running += 1;
-        }
+        });
         drop(send);
         if running == 0 {
             let mut last = None;

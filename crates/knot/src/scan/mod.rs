@@ -166,6 +166,37 @@ pub struct Threads {
     pub started: usize,
 }
 
+/// Starts up to `threads` threads in `scope`, each running what `each` makes, and returns
+/// how many the system started (it may refuse one: out of memory, or of processes in a
+/// cgroup or under `RLIMIT_NPROC`). A thread whose work is done keeps its place until the
+/// last is started, so that the number started is the number that ran at once: what a
+/// limit on processes allowed, not how many came and went.
+pub(crate) fn start_threads<'scope, F>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    threads: usize,
+    mut each: impl FnMut() -> F,
+) -> usize
+where
+    F: FnOnce() + Send + 'scope,
+{
+    let starting = Arc::new(std::sync::RwLock::new(()));
+    let held = starting.write();
+    let mut started = 0;
+    for _ in 0..threads {
+        let (work, starting) = (each(), Arc::clone(&starting));
+        let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+            work();
+            drop(starting.read());
+        });
+        if spawned.is_err() {
+            break;
+        }
+        started += 1;
+    }
+    drop(held);
+    started
+}
+
 impl Progress {
     /// New counters, all zero.
     pub fn new() -> Arc<Progress> {

@@ -119,19 +119,14 @@ pub(super) fn run_parallel<'s, F: Filter>(
         // As many threads as the system gives, up to `threads`: a thread it cannot start
         // (out of memory, or of processes in a cgroup) leaves the work to the others, and
         // with none started it is done here.
-        let mut running = 0;
-        for _ in 0..threads {
+        let running = crate::scan::start_threads(scope, threads, || {
             let mut visitor = visitor();
             let (walker, queue) = (&walker, &queue);
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+            move || {
                 work(walker, queue, &mut *visitor);
                 // The visitor is dropped here, on its own thread, before `run` returns.
-            });
-            if spawned.is_err() {
-                break;
             }
-            running += 1;
-        }
+        });
         started(running.max(1));
         if running == 0 {
             let mut visitor = visitor();
