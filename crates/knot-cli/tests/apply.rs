@@ -570,3 +570,56 @@ fn messages_fit_a_manifest() {
         )
     );
 }
+
+/// A manifest is read as a stream, a part at a time: one larger than a part gives every
+/// record its line, in order; a line past the limit (an endless `/dev/zero`) stops the
+/// reading at once, with its number, after the lines before it are made.
+#[test]
+fn a_manifest_is_read_as_a_stream_with_a_limit_per_line() {
+    let env = Env::new();
+    let record = |i: usize| {
+        format!(
+            "{{\"path\": \"d{}/l{i}\", \"kind\": \"symlink\", \"target\": \"../{}\"}}\n",
+            i % 10,
+            "t".repeat(200)
+        )
+    };
+    // About 10 MiB: more than one part of 8 MiB.
+    let count = 40_000;
+    let big: String = (0..count).map(record).collect();
+    assert!(big.len() > 9 << 20, "{}", big.len());
+    env.file("big.jsonl", &big);
+    let out = fixture::output(&mut env.knot(["apply", "big.jsonl", "--root", "r", "-n"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let shown = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), count);
+    for i in [0, 1, count / 2, count - 1] {
+        assert!(
+            lines[i].starts_with(&format!("would create 'r/d{}/l{i}' -> ", i % 10)),
+            "{i}: {}",
+            lines[i]
+        );
+    }
+
+    let too_long = format!("{}{}\n{}", record(1), "x".repeat(1 << 21), record(2));
+    env.file("long.jsonl", &too_long);
+    let out = fixture::output(&mut env.knot(["apply", "long.jsonl", "--root", "r"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot read 'long.jsonl' line 2: it is longer than 1 MiB, which no record is \
+         (is it a manifest?); reading stopped\n"
+    );
+    assert_eq!(env.names_in("r"), ["d1"]);
+    assert!(!env.path("r/d2").exists());
+
+    let out = fixture::output(&mut env.knot(["apply", "/dev/zero", "--root", "z"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot read '/dev/zero' line 1: it is longer than 1 MiB, which no record is \
+         (is it a manifest?); reading stopped\n"
+    );
+    assert!(!env.path("z").exists());
+}

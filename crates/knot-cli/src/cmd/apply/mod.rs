@@ -3,7 +3,6 @@
 //! line (or one JSON change record) per record, in manifest order.
 
 use std::ffi::OsStr;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -16,6 +15,9 @@ use crate::exit::Exit;
 use crate::report::change::{Action, ChangeRecord};
 use crate::report::error;
 use crate::report::{Format, Messages, Printer, escape, progress, quote};
+use manifest::{LineError, Manifest};
+
+mod manifest;
 
 pub const LONG_ABOUT: &str = "Make the links a manifest lists, below a root. MANIFEST is JSON \
 Lines in the record format `knot scan --json` prints (at least `path`, `kind` and `target`; \
@@ -99,52 +101,15 @@ impl Decide for ApplyArgs {
 
 pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
-    let (name, read) = match &apply.manifest {
-        Some(path) => (quote(path.as_os_str()), std::fs::read(path)),
-        None => {
-            let mut bytes = Vec::new();
-            let read = std::io::stdin().lock().read_to_end(&mut bytes);
-            ("standard input".to_owned(), read.map(|_| bytes))
-        }
-    };
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            let cause = match err.kind() {
-                std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
-                _ => err.to_string(),
-            };
-            messages.error(&format!("cannot read the manifest {name}: {cause}"));
-            return Exit::Failure;
-        }
-    };
-    let bytes = match utf8(bytes) {
-        Ok(bytes) => bytes,
-        Err(why) => {
-            messages.error(&format!("cannot read the manifest {name}: {why}"));
-            return Exit::Failure;
-        }
-    };
-    let mut exit = Exit::Success;
-    // Each line is read on its own: a malformed one is reported with its number and
-    // skipped, and the others are made.
-    let mut records = Vec::new();
-    for (number, read) in read_records(&bytes, apply.options.threads) {
-        match read {
-            Ok(record) => records.push(record),
-            Err(err) => {
-                messages.error(&format!(
-                    "cannot read {name} line {}: {err}; line skipped",
-                    number + 1
-                ));
-                exit = Exit::Failure;
-            }
-        }
-    }
-    // A root that is no directory fails every record for one reason: said once.
+    // A root that is no directory fails every record for one reason: said once, before
+    // anything is read.
     if let Ok(meta) = std::fs::metadata(&apply.root)
         && !meta.is_dir()
     {
+        let name = match &apply.manifest {
+            Some(path) => quote(path.as_os_str()),
+            None => "standard input".to_owned(),
+        };
         messages.error(&format!(
             "cannot apply {name}: the root {} is a {}, not a directory",
             quote(apply.root.as_os_str()),
@@ -157,87 +122,127 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
         messages.hint("give --root a directory, or a path where one can be made");
         return Exit::Failure;
     }
-    if let Some(from) = &apply.from {
-        below_from(&mut records, from);
-    } else if let Some(scanned_from) = all_outside(&records, &apply.root) {
-        // One reason for every record: said once, and nothing is made.
-        messages.error(&format!(
-            "cannot apply {name}: every record's path is absolute and outside the root {}",
-            quote(apply.root.as_os_str())
-        ));
-        messages.hint(&format!(
-            "the manifest was scanned from an absolute path: give --from with the directory \
-             that was scanned to make its links below the root (every path is below {}), or \
-             scan inside the tree: cd tree && knot scan --json .",
-            quote(scanned_from.as_os_str())
-        ));
-        return Exit::Failure;
-    }
+    let opened = match &apply.manifest {
+        Some(path) => (
+            quote(path.as_os_str()),
+            std::fs::File::open(path).and_then(Manifest::new),
+        ),
+        None => ("standard input".to_owned(), Manifest::new(std::io::stdin())),
+    };
+    let (name, mut manifest) = match opened {
+        (name, Ok(manifest)) => (name, manifest),
+        (name, Err(err)) => {
+            let cause = match err.kind() {
+                std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
+                _ => err.to_string(),
+            };
+            messages.error(&format!("cannot read the manifest {name}: {cause}"));
+            return Exit::Failure;
+        }
+    };
     let dry_run = apply.options.mode == ChangeMode::DryRun;
     let mut printer = Printer::new(apply.format, messages);
     let shown_root = (apply.root != Path::new(".")).then_some(apply.root.as_path());
     let mut line = String::new();
-    let threads = knot::apply(&apply.root, &records, &apply.options, |i, result| {
-        let record = &records[i];
-        let (action, old_target, error) = match result {
-            Ok(Applied::Created) => (Action::Created, None, None),
-            Ok(Applied::Replaced { old_target }) => (Action::Replaced, old_target, None),
-            Ok(Applied::Unchanged) => (Action::Unchanged, None, None),
-            Ok(_) => (Action::Unchanged, None, None),
-            Err(err) => {
-                let _ = printer.flush();
-                error::report_record(&err, context);
-                exit = Exit::Failure;
-                (Action::Failed, None, Some(error::message(&err)))
+    let mut exit = Exit::Success;
+    let mut short_of_threads = None;
+    let mut first_part = true;
+    // A part of the manifest at a time: each line is read on its own, a malformed one is
+    // reported with its number and skipped, and the others are made.
+    while let Some(part) = manifest.next_part(apply.options.threads) {
+        let mut records = Vec::with_capacity(part.len());
+        for (number, read) in part {
+            match read {
+                Ok(record) => records.push(record),
+                Err(err) => {
+                    let _ = printer.flush();
+                    messages.error(&match err {
+                        LineError::Json(_) => {
+                            format!(
+                                "cannot read {name} line {}: {err}; line skipped",
+                                number + 1
+                            )
+                        }
+                        LineError::TooLong => format!(
+                            "cannot read {name} line {}: {err}; reading stopped",
+                            number + 1
+                        ),
+                        // Not a line's fault: the text itself (or the device) failed.
+                        LineError::Read(_) if number == 0 => {
+                            format!("cannot read the manifest {name}: {err}")
+                        }
+                        LineError::Read(_) => format!(
+                            "cannot read the manifest {name} past line {number}: {err}; \
+                             reading stopped"
+                        ),
+                    });
+                    exit = Exit::Failure;
+                }
             }
-        };
-        // Output never stops the work (DESIGN.md promise 8).
-        let _ = match apply.format {
-            Format::Json => printer.json(&ChangeRecord {
-                record: record.clone(),
-                action,
-                old_target,
-                dry_run,
-                error,
-            }),
-            _ if action == Action::Failed => Ok(()),
-            _ => {
-                human(
-                    &mut line,
-                    record,
-                    shown_root,
-                    action,
-                    old_target.as_deref(),
-                    dry_run,
-                );
-                printer.line(&line)
-            }
-        };
-    });
-    let _ = printer.flush();
-    progress::threads_note(&messages, threads);
-    exit
-}
-
-/// The manifest as UTF-8, as JSON is: a byte order mark is passed over, and a manifest
-/// in UTF-16 (Windows PowerShell 5.1's `>` writes one, with its mark) is read as such.
-fn utf8(bytes: Vec<u8>) -> Result<Vec<u8>, &'static str> {
-    let wide = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
-        if !rest.len().is_multiple_of(2) {
-            return Err("it is UTF-16 (it starts with a byte order mark) but has an odd length");
         }
-        let units = rest.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map(String::into_bytes)
-            .map_err(|_| "it is UTF-16 (it starts with a byte order mark) but is not valid UTF-16")
-    };
-    match bytes.as_slice() {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => Ok(rest.to_vec()),
-        [0xFF, 0xFE, rest @ ..] => wide(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => wide(rest, u16::from_be_bytes),
-        _ => Ok(bytes),
+        if let Some(from) = &apply.from {
+            below_from(&mut records, from);
+        } else if first_part && let Some(scanned_from) = all_outside(&records, &apply.root) {
+            // One reason for every record: said once, and nothing is made.
+            messages.error(&format!(
+                "cannot apply {name}: every record's path is absolute and outside the root {}",
+                quote(apply.root.as_os_str())
+            ));
+            messages.hint(&format!(
+                "the manifest was scanned from an absolute path: give --from with the \
+                 directory that was scanned to make its links below the root (every path is \
+                 below {}), or scan inside the tree: cd tree && knot scan --json .",
+                quote(scanned_from.as_os_str())
+            ));
+            return Exit::Failure;
+        }
+        first_part = false;
+        let threads = knot::apply(&apply.root, &records, &apply.options, |i, result| {
+            let record = &records[i];
+            let (action, old_target, error) = match result {
+                Ok(Applied::Created) => (Action::Created, None, None),
+                Ok(Applied::Replaced { old_target }) => (Action::Replaced, old_target, None),
+                Ok(Applied::Unchanged) => (Action::Unchanged, None, None),
+                Ok(_) => (Action::Unchanged, None, None),
+                Err(err) => {
+                    let _ = printer.flush();
+                    error::report_record(&err, context);
+                    exit = Exit::Failure;
+                    (Action::Failed, None, Some(error::message(&err)))
+                }
+            };
+            // Output never stops the work (DESIGN.md promise 8).
+            let _ = match apply.format {
+                Format::Json => printer.json(&ChangeRecord {
+                    record: record.clone(),
+                    action,
+                    old_target,
+                    dry_run,
+                    error,
+                }),
+                _ if action == Action::Failed => Ok(()),
+                _ => {
+                    human(
+                        &mut line,
+                        record,
+                        shown_root,
+                        action,
+                        old_target.as_deref(),
+                        dry_run,
+                    );
+                    printer.line(&line)
+                }
+            };
+        });
+        if threads.started < threads.asked {
+            short_of_threads.get_or_insert(threads);
+        }
     }
+    let _ = printer.flush();
+    if let Some(threads) = short_of_threads {
+        progress::threads_note(&messages, threads);
+    }
+    exit
 }
 
 /// The records' absolute paths below `from`, and hard links' absolute targets there, made
@@ -286,75 +291,6 @@ fn all_outside(records: &[Record], root: &Path) -> Option<PathBuf> {
         });
     }
     common
-}
-
-/// The records of a manifest's lines (JSON Lines; blank lines are passed over), each with
-/// its line's number from 0, in the manifest's order: read on as many threads as the links
-/// are made on (`threads`, 0 for one per core), each taking a part of the lines.
-fn read_records(bytes: &[u8], threads: usize) -> Vec<(usize, Result<Record, serde_json::Error>)> {
-    let read = |(number, line): (usize, &[u8])| {
-        (!line.trim_ascii().is_empty()).then(|| (number, serde_json::from_slice(line)))
-    };
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
-    // Small manifests are not worth a thread.
-    if threads == 1 || bytes.len() < 1 << 20 {
-        return bytes
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .filter_map(read)
-            .collect();
-    }
-    // Parts of about equal size, each ending at a line's end, and the number of each
-    // part's first line.
-    let mut parts = Vec::new();
-    let (mut start, mut first) = (0, 0);
-    for i in 1..=threads {
-        let mut end = bytes.len() * i / threads;
-        if end < bytes.len() {
-            end = bytes[end..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |at| end + at + 1);
-        }
-        if end <= start {
-            continue;
-        }
-        let part = &bytes[start..end];
-        parts.push((first, part));
-        first += part.iter().filter(|&&b| b == b'\n').count();
-        start = end;
-    }
-    let read_part = |(first, part): (usize, &[u8])| {
-        let lines = part.strip_suffix(b"\n").unwrap_or(part);
-        let numbered = lines.split(|&b| b == b'\n').enumerate();
-        numbered
-            .map(|(i, line)| (first + i, line))
-            .filter_map(read)
-            .collect::<Vec<_>>()
-    };
-    std::thread::scope(|scope| {
-        // A part whose thread the system cannot start is read here, in its turn.
-        let reading: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || read_part(part))
-                    .map_err(|_| part)
-            })
-            .collect();
-        reading
-            .into_iter()
-            .flat_map(|part| match part {
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(part) => read_part(part),
-            })
-            .collect()
-    })
 }
 
 /// `created 'copy/a/l' -> 'target'`, `replaced 'copy/a/l': 'old' -> 'new'`, written into
@@ -465,41 +401,6 @@ impl Run for ApplySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A manifest read on several threads gives what one thread reads: every record in
-    /// order, each malformed line by its number, blank lines passed over.
-    #[test]
-    fn a_manifest_reads_the_same_on_any_number_of_threads() {
-        let mut manifest = String::new();
-        for i in 0..9000 {
-            match i % 1000 {
-                7 => manifest.push('\n'),
-                13 => manifest.push_str("{not json\n"),
-                _ => manifest.push_str(&format!(
-                    "{{\"path\":\"./d{}/l{i}\",\"kind\":\"symlink\",\"target\":\"../t{i}\",\
-                     \"resolved\":\"/somewhere/rather/long/to/pass/the/size/of/a/part/t{i}\"}}\n",
-                    i % 7
-                )),
-            }
-        }
-        manifest.push_str(r#"{"path":"last","kind":"symlink","target":"t"}"#);
-        assert!(manifest.len() > 1 << 20, "{}", manifest.len());
-        let summary = |threads| {
-            read_records(manifest.as_bytes(), threads)
-                .into_iter()
-                .map(|(line, read)| (line, read.map_err(|err| err.to_string())))
-                .collect::<Vec<_>>()
-        };
-        let one = summary(1);
-        assert_eq!(one.len(), 9000 - 9 + 1);
-        assert_eq!(one.iter().filter(|(_, read)| read.is_err()).count(), 9);
-        let first_bad = one.iter().find(|(_, read)| read.is_err()).unwrap();
-        assert_eq!(first_bad.0, 13);
-        assert_eq!(one.last().unwrap().0, 9000);
-        for threads in [2, 3, 7] {
-            assert_eq!(summary(threads), one, "{threads} threads");
-        }
-    }
 
     /// The written-as-it-is form of a plain path is what taking it apart and joining it
     /// gives, and every other path is taken apart.
