@@ -130,8 +130,8 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// A process whose output goes into pipes, with `NO_COLOR` unset: what tests vary.
-    #[cfg(test)]
+    /// A process whose output goes into pipes, with `NO_COLOR` unset: what tests vary,
+    /// and what the fuzz targets run in.
     pub const PIPED: Environment = Environment {
         stdout_terminal: false,
         stderr_terminal: false,

@@ -15,7 +15,8 @@ use crate::exit::Exit;
 use crate::report::change::{Action, ChangeRecord};
 use crate::report::error;
 use crate::report::{Format, Messages, Printer, escape, progress, quote};
-use manifest::{LineError, Manifest};
+use manifest::LineError;
+pub use manifest::Manifest;
 
 mod manifest;
 
