@@ -47,7 +47,8 @@ pub struct ApplyOptions {
     /// Make the links, or only check and say what would be done (the CLI's `--dry-run`).
     pub mode: ChangeMode,
     /// The drive letter of absolute junction targets written onto an NTFS volume from
-    /// Linux (ntfs-3g); [`DriveLetter::C`] when `None`.
+    /// Linux (ntfs-3g) that a record gives as Linux paths; [`DriveLetter::C`] when `None`.
+    /// A record's `X:\...` keeps its own letter.
     pub drive: Option<DriveLetter>,
     /// How many threads make links; 0 for one per core.
     pub threads: usize,
@@ -93,6 +94,14 @@ pub enum Applied {
 /// # Platform behavior
 /// As [`create`](crate::create): on Unix a junction is an absolute directory symlink, on
 /// an NTFS volume mounted with ntfs-3g a real junction.
+///
+/// On an NTFS volume mounted with ntfs-3g a record's target is taken in the form the link
+/// stores it and `knot scan` records it (`..\Data\T`, `C:\Data\T`), as well as in the
+/// Linux form (`../Data/T`): a junction's `X:\...` is the directory `\...` of the volume
+/// the junction is made on, written with the letter `X`. So the records of a scan of one
+/// such volume make the same links on another, byte for byte; and a link that holds the
+/// very reparse buffer a record would write is [`Applied::Unchanged`], whichever form the
+/// record's target is written in.
 ///
 /// The directories on the way are opened one name at a time without following links and
 /// held open while `apply` runs (one descriptor or handle each, up to half the limit on

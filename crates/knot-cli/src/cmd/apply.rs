@@ -29,7 +29,10 @@ a missing one `created`; a real file or directory in the way is never touched (`
 with the reason). Missing directories on the way are made, and never through a link. \
 Kinds: symlink (target stored as it is), junction (on Unix: an absolute directory \
 symlink; on ntfs-3g: a real junction), hardlink (target: another name below the root). \
-Links are made in parallel; the report is in manifest order.\n\n\
+On an NTFS volume mounted with ntfs-3g a target is taken in the form a scan records it \
+there (`..\\Data\\T`; a junction's `C:\\Data\\T` is `\\Data\\T` on the volume), so a scan \
+of one such volume makes the same links on another. Links are made in parallel; the report \
+is in manifest order.\n\n\
 Exit codes: 0 done, 1 a record failed or a line could not be read (each printed), 2 usage \
 error.";
 
