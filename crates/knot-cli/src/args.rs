@@ -84,7 +84,8 @@ pub fn roots(dirs: Vec<PathBuf>) -> Vec<PathBuf> {
 #[derive(Args, Debug, Clone, Copy)]
 pub struct DriveArg {
     /// On an NTFS volume mounted with ntfs-3g: the drive letter Windows gives the volume,
-    /// for absolute targets (default C:; retarget and convert keep the link's own).
+    /// for absolute targets (default C:; retarget and convert keep the link's own, and
+    /// apply a record's X:\... target its own).
     #[arg(long, value_name = "X:", value_parser = parse_drive)]
     pub drive: Option<DriveLetter>,
 }

@@ -1394,3 +1394,211 @@ fn scan_follow_notes_the_placeholders_it_cannot_enter_once() {
     // Without --follow nothing was asked to be entered.
     vol.knot(["scan", "."]).assert().code(0).stderr("");
 }
+
+/// Two volumes: `from`, whose links are scanned, and `to`, where they are applied below
+/// `copy`. Each has `Data/T` and `Data/f.txt` at its root (where the absolute links lead);
+/// `copy` has them too (where the relative ones lead, as they did on `from`).
+struct Scanned {
+    from: Volume,
+    to: Volume,
+    /// `from`'s links, by name in `Users/u`, with `knot scan --json`'s record of each.
+    records: Vec<(&'static str, String)>,
+}
+
+/// The links `apply` must make again from a scan, with the target each is shown with.
+const SCANNED: [(&str, &str); 6] = [
+    ("abs", "C:\\Data\\T"),
+    ("absf", "C:\\Data\\f.txt"),
+    ("j", "C:\\Data\\T"),
+    ("other", "D:\\x"),
+    ("rel", "..\\..\\Data\\T"),
+    ("relf", "..\\..\\Data\\f.txt"),
+];
+
+/// [`Scanned`]: every kind and flavour a scan of an NTFS volume gives, made by knot on
+/// `from` and scanned there.
+fn scanned(test: &str) -> Option<Scanned> {
+    let from = volume(test)?;
+    let to = volume(test)?;
+    for vol in [&from, &to] {
+        fs::create_dir_all(vol.path("Data/T")).unwrap();
+        fs::write(vol.path("Data/f.txt"), "data").unwrap();
+    }
+    fs::create_dir_all(to.path("copy/Data/T")).unwrap();
+    fs::write(to.path("copy/Data/f.txt"), "copy").unwrap();
+    fs::create_dir_all(from.path("Users/u")).unwrap();
+    let abs = |name: &str| from.path(name).to_str().unwrap().to_owned();
+    let made: [&[&str]; 6] = [
+        &["symlink", "--dir", "Users/u/abs", &abs("Data/T")],
+        &["symlink", "--file", "Users/u/absf", &abs("Data/f.txt")],
+        &["junction", "Users/u/j", &abs("Data/T")],
+        &["symlink", "--dir", "Users/u/other", "D:\\x"],
+        &["symlink", "--dir", "Users/u/rel", "../../Data/T"],
+        &["symlink", "--file", "Users/u/relf", "../../Data/f.txt"],
+    ];
+    for args in made {
+        from.knot(args).assert().code(0);
+    }
+    let out = from
+        .knot(["scan", "--json", "--sort"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let records: Vec<_> = SCANNED.iter().map(|(name, _)| *name).zip(lines).collect();
+    for ((name, target), (_, line)) in SCANNED.iter().zip(&records) {
+        let record: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(record["path"], format!("./Users/u/{name}"), "{line}");
+        assert_eq!(record["target"], *target, "{line}");
+    }
+    Some(Scanned { from, to, records })
+}
+
+impl Scanned {
+    /// `knot apply` of `manifest` into `copy` on `to`: its exact report (`verb 'copy/PATH'
+    /// -> 'TARGET'` for each of `links`), nothing on standard error, exit 0.
+    fn apply(&self, manifest: &str, verb: &str, links: &[(&str, &str)]) {
+        fs::write(self.to.path("links.jsonl"), manifest).unwrap();
+        let report: String = links
+            .iter()
+            .map(|(path, target)| {
+                let path = path.trim_start_matches("./");
+                format!("{verb} 'copy/{path}' -> '{target}'\n")
+            })
+            .collect();
+        self.to
+            .knot(["apply", "links.jsonl", "--root", "copy"])
+            .assert()
+            .stdout(report)
+            .stderr("")
+            .code(0);
+    }
+
+    /// The records of the links `names`, as a manifest.
+    fn manifest(&self, names: &[&str]) -> String {
+        self.records
+            .iter()
+            .filter(|(name, _)| names.contains(name))
+            .map(|(_, line)| format!("{line}\n"))
+            .collect()
+    }
+
+    /// The link `made` below `copy` on `to` holds the reparse data of `like` on `from`,
+    /// byte for byte, and is of its kind and flavour.
+    fn same_link(&self, made: &str, like: &str) {
+        let (made, like) = (format!("copy/Users/u/{made}"), format!("Users/u/{like}"));
+        assert_eq!(
+            reparse_data(&self.to.path(&made)),
+            reparse_data(&self.from.path(&like)),
+            "{made}: the reparse data of {like}"
+        );
+        let (a, b) = (self.to.show(&made), self.from.show(&like));
+        assert_eq!(
+            (&a["kind"], &a["dir"], &a["target"], &a["tag"]),
+            (&b["kind"], &b["dir"], &b["target"], &b["tag"]),
+            "{made}"
+        );
+    }
+}
+
+/// A relative symlink's record from a scan of an NTFS volume has its target in NT form,
+/// `..\..\Data\T`: on a volume that holds NT links that is the volume's own form, taken
+/// as such (not refused for its `\`), and the same link is made.
+#[test]
+fn apply_takes_relative_symlink_records_in_their_nt_form() {
+    let Some(vol) = scanned("apply_takes_relative_symlink_records_in_their_nt_form") else {
+        return;
+    };
+    let manifest = vol.manifest(&["rel", "relf"]);
+    let links = [
+        ("./Users/u/rel", "..\\..\\Data\\T"),
+        ("./Users/u/relf", "..\\..\\Data\\f.txt"),
+    ];
+    vol.apply(&manifest, "created", &links);
+    vol.to.remount();
+    vol.same_link("rel", "rel");
+    vol.same_link("relf", "relf");
+    assert_eq!(
+        fs::read_to_string(vol.to.path("copy/Users/u/relf")).unwrap(),
+        "copy"
+    );
+    vol.apply(&manifest, "unchanged", &links);
+}
+
+/// A junction's record from a scan of an NTFS volume has the target `C:\Data\T`: the
+/// directory `\Data\T` of the volume (drive C:) the junction is made on, not a relative
+/// path read from the root (`copy/C:\Data\T`). The same junction is made.
+#[test]
+fn apply_takes_junction_records_to_a_drive_letter() {
+    let Some(vol) = scanned("apply_takes_junction_records_to_a_drive_letter") else {
+        return;
+    };
+    let manifest = vol.manifest(&["j"]);
+    let links = [("./Users/u/j", "C:\\Data\\T")];
+    vol.apply(&manifest, "created", &links);
+    vol.to.remount();
+    vol.same_link("j", "j");
+    assert_eq!(
+        fs::read_link(vol.to.path("copy/Users/u/j")).unwrap(),
+        vol.to.path("Data/T")
+    );
+    vol.apply(&manifest, "unchanged", &links);
+    let info = vol.to.ntfsinfo("copy/Users/u/j");
+    assert!(
+        info.contains("Reparse tag:\t\t 0xa0000003 (mount point)"),
+        "{info}"
+    );
+}
+
+/// A symlink record written with `/` (`../../Data/T`, as a person writes one) makes the
+/// link its `\` twin makes; applied again, what would be written is what is there, and it
+/// is `unchanged`, not replaced on every run.
+#[test]
+fn apply_leaves_symlink_records_written_with_slashes_unchanged() {
+    let Some(vol) = scanned("apply_leaves_symlink_records_written_with_slashes_unchanged") else {
+        return;
+    };
+    let manifest = "{\"path\":\"Users/u/slash\",\"kind\":\"symlink\",\"dir\":true,\
+                    \"target\":\"../../Data/T\"}\n\
+                    {\"path\":\"Users/u/slashf\",\"kind\":\"symlink\",\"dir\":false,\
+                    \"target\":\"../../Data/f.txt\"}\n";
+    let links = [
+        ("Users/u/slash", "../../Data/T"),
+        ("Users/u/slashf", "../../Data/f.txt"),
+    ];
+    vol.apply(manifest, "created", &links);
+    vol.apply(manifest, "unchanged", &links);
+    vol.to.remount();
+    vol.apply(manifest, "unchanged", &links);
+    vol.same_link("slash", "rel");
+    vol.same_link("slashf", "relf");
+}
+
+/// A whole scan of an NTFS volume (relative and absolute symlinks of both flavours, a
+/// junction, a link to another drive), applied below a root on another volume, makes the
+/// same links, byte for byte; a second apply reports every record `unchanged`.
+#[test]
+fn apply_remakes_its_own_scan_on_another_volume() {
+    let Some(vol) = scanned("apply_remakes_its_own_scan_on_another_volume") else {
+        return;
+    };
+    let names: Vec<&str> = SCANNED.iter().map(|(name, _)| *name).collect();
+    let manifest = vol.manifest(&names);
+    let links: Vec<(String, &str)> = SCANNED
+        .iter()
+        .map(|(name, target)| (format!("./Users/u/{name}"), *target))
+        .collect();
+    let links: Vec<(&str, &str)> = links.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    vol.apply(&manifest, "created", &links);
+    vol.to.remount();
+    for name in names {
+        vol.same_link(name, name);
+    }
+    vol.apply(&manifest, "unchanged", &links);
+}

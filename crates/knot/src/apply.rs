@@ -28,7 +28,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::create::{CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, plan_at};
+use crate::create::{
+    CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, nt_form, plan_at,
+};
 use crate::error::{BadRecord, Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
@@ -45,7 +47,8 @@ pub struct ApplyOptions {
     /// Make the links, or only check and say what would be done (the CLI's `--dry-run`).
     pub mode: ChangeMode,
     /// The drive letter of absolute junction targets written onto an NTFS volume from
-    /// Linux (ntfs-3g); [`DriveLetter::C`] when `None`.
+    /// Linux (ntfs-3g) that a record gives as Linux paths; [`DriveLetter::C`] when `None`.
+    /// A record's `X:\...` keeps its own letter.
     pub drive: Option<DriveLetter>,
     /// How many threads make links; 0 for one per core.
     pub threads: usize,
@@ -91,6 +94,14 @@ pub enum Applied {
 /// # Platform behavior
 /// As [`create`](crate::create): on Unix a junction is an absolute directory symlink, on
 /// an NTFS volume mounted with ntfs-3g a real junction.
+///
+/// On an NTFS volume mounted with ntfs-3g a record's target is taken in the form the link
+/// stores it and `knot scan` records it (`..\Data\T`, `C:\Data\T`), as well as in the
+/// Linux form (`../Data/T`): a junction's `X:\...` is the directory `\...` of the volume
+/// the junction is made on, written with the letter `X`. So the records of a scan of one
+/// such volume make the same links on another, byte for byte; and a link that holds the
+/// very reparse buffer a record would write is [`Applied::Unchanged`], whichever form the
+/// record's target is written in.
 ///
 /// The directories on the way are opened one name at a time without following links and
 /// held open while `apply` runs (one descriptor or handle each, up to half the limit on
@@ -265,6 +276,22 @@ impl Pinned {
 /// removed or swapped by another program between two steps): each try sees the change.
 const TRIES: usize = 8;
 
+/// A hard link's target: the directory that holds it, held; its name there; its path.
+type HardTarget = (Arc<Pinned>, std::ffi::OsString, PathBuf);
+
+/// What one record asks for, decided for the place of its link.
+struct Asked<'a> {
+    want: Want,
+    /// The target as the record stores it.
+    stored: &'a Path,
+    /// The target as the create takes it ([`Work::target_at`]; a hard link's path).
+    target: &'a Path,
+    /// The drive letter of a junction written onto NTFS from Linux.
+    drive: Option<DriveLetter>,
+    /// The record's `dir`: a symlink's flavour, where the file system keeps one.
+    dir: Option<bool>,
+}
+
 /// The kinds a manifest can ask for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -282,10 +309,11 @@ impl Work {
         let relative = self.below_root(&record.path)?;
         let link = self.root.join(&relative);
         let (want, stored) = asked_of(record, &link)?;
-        let (hard_dir, hard_name, target) = self.target_of(want, stored, &link)?;
-        let hard_target = hard_dir
-            .as_ref()
-            .map(|dir| At::new(&dir.dir, &hard_name, &target));
+        // A hard link's target is looked at before anything is made for the record.
+        let hard = match want {
+            Want::Hardlink => Some(self.hard_target_of(stored, &link)?),
+            Want::Symlink | Want::Junction => None,
+        };
         let (below, name) = split(&relative);
         let dir = match last {
             Some((at, dir)) if at.as_os_str() == below.as_os_str() => Arc::clone(dir),
@@ -301,64 +329,103 @@ impl Work {
         };
         let at = At::new(&dir.dir, name, &link);
         let place = dir.place(&link)?;
-        self.make(at, want, stored, &target, hard_target, record.dir, place)
-    }
-
-    /// What the record's `stored` target is to the create, as a path, and for a hard link
-    /// the directory that holds it, held: a symlink's target is text, and a junction's a
-    /// path of this system anywhere (read from the root when relative): they are followed
-    /// where they lead, as targets are. A hard link's is another name of a file below the
-    /// root, reached as the link is, through the directories held open, so a directory on
-    /// the way swapped for a link cannot bring in a file from elsewhere.
-    fn target_of(
-        &self,
-        want: Want,
-        stored: &Path,
-        link: &Path,
-    ) -> Result<(Option<Arc<Pinned>>, std::ffi::OsString, PathBuf)> {
-        Ok(match want {
-            Want::Hardlink => {
-                let relative = self.below_root(stored)?;
-                let (below, name) = split(&relative);
-                let user = self.root.join(&relative);
-                match self.pin(below, false, link)? {
-                    Some(dir) => (Some(dir), name.to_owned(), user),
-                    None => {
-                        let looked_for = real_location(&user).ok();
-                        let err = Error::new(Op::CreateHardlink, link, ErrorKind::TargetMissing);
-                        return Err(err.with_target(&user).with_looked_for(looked_for));
-                    }
-                }
+        let (target, drive, translated) = match &hard {
+            Some((_, _, user)) => (user.clone(), self.options.drive, false),
+            None => self.target_at(want, stored, &place),
+        };
+        let hard_target = hard
+            .as_ref()
+            .map(|(dir, name, user)| At::new(&dir.dir, name, user));
+        let asked = Asked {
+            want,
+            stored,
+            target: &target,
+            drive,
+            dir: record.dir,
+        };
+        let made = self.make(at, &asked, hard_target, place);
+        if !translated {
+            return made;
+        }
+        // A target taken in its NT form is named as the record has it, with the path it
+        // was looked for at.
+        made.map_err(|err| {
+            if err.target() != Some(target.as_path()) {
+                return err;
             }
-            Want::Junction => (None, Default::default(), self.root.join(stored)),
-            Want::Symlink => (None, Default::default(), stored.to_path_buf()),
+            let looked_for = err.looked_for().unwrap_or(&target).to_path_buf();
+            err.with_target(stored).with_looked_for(Some(looked_for))
         })
     }
 
-    /// Makes the link `want` at `at` as the record asks (`stored`, read as `target`; a
-    /// flavour `dir`), at `place`: created where nothing stands, left where it is as asked,
-    /// replaced where another link stands, refused where anything else does.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the parts of one record, each decided by the caller once"
-    )]
+    /// A hard link's `stored` target, another name of a file below the root, as a path,
+    /// and the directory that holds it, held, with its name there: reached as the link is,
+    /// through the directories held open, so a directory on the way swapped for a link
+    /// cannot bring in a file from elsewhere.
+    fn hard_target_of(&self, stored: &Path, link: &Path) -> Result<HardTarget> {
+        let relative = self.below_root(stored)?;
+        let (below, name) = split(&relative);
+        let user = self.root.join(&relative);
+        match self.pin(below, false, link)? {
+            Some(dir) => Ok((dir, name.to_owned(), user)),
+            None => {
+                let looked_for = real_location(&user).ok();
+                let err = Error::new(Op::CreateHardlink, link, ErrorKind::TargetMissing);
+                Err(err.with_target(&user).with_looked_for(looked_for))
+            }
+        }
+    }
+
+    /// What a symlink's or junction's `stored` target is to the create at `place`, and the
+    /// drive letter of a junction written onto NTFS from Linux: a symlink's target is
+    /// text, stored as it is, and a junction's a path of this system anywhere (read from
+    /// the root when relative), followed where it leads, as targets are. Where links at
+    /// `place` are NT links read from Linux (an NTFS volume mounted with ntfs-3g), a target
+    /// in the NT form (`..\Data\T`, `C:\Data\T`: what a scan of links there records) is
+    /// taken in that form ([`nt_form`]), as a retarget by `knot fix` takes it, so the link
+    /// made stores what the record says; a junction's `X:` is then its drive letter.
+    /// Whether the target was so taken in another form than the record's is the third
+    /// part.
+    fn target_at(
+        &self,
+        want: Want,
+        stored: &Path,
+        place: &Place,
+    ) -> (PathBuf, Option<DriveLetter>, bool) {
+        let ty = match want {
+            Want::Junction => LinkType::Junction,
+            _ => LinkType::Symlink,
+        };
+        let (given, drive, translated) = match nt_form(place, ty, stored) {
+            Some(nt) => {
+                let translated = nt.given != stored;
+                (nt.given, nt.drive.or(self.options.drive), translated)
+            }
+            None => (stored.to_path_buf(), self.options.drive, false),
+        };
+        match want {
+            Want::Junction => (self.root.join(given), drive, translated),
+            _ => (given, drive, translated),
+        }
+    }
+
+    /// Makes the link `asked` at `at`, at `place`: created where nothing stands, left
+    /// where it is as asked, replaced where another link stands, refused where anything
+    /// else does.
     fn make(
         &self,
         at: At<'_>,
-        want: Want,
-        stored: &Path,
-        target: &Path,
+        asked: &Asked<'_>,
         hard_target: Option<At<'_>>,
-        dir: Option<bool>,
         place: Place,
     ) -> Result<Applied> {
-        let link = at.path;
+        let (link, want, target) = (at.path, asked.want, asked.target);
         let ty = match want {
             Want::Symlink => LinkType::Symlink,
             Want::Junction => LinkType::Junction,
             Want::Hardlink => LinkType::Hardlink,
         };
-        let flavour = match dir {
+        let flavour = match asked.dir {
             Some(dir) if want == Want::Symlink && place.flavour_matters() => {
                 Some(if dir { Flavour::Dir } else { Flavour::File })
             }
@@ -366,7 +433,7 @@ impl Work {
         };
         let options = CreateOptions {
             flavour,
-            drive: self.options.drive,
+            drive: asked.drive,
             ..CreateOptions::default()
         };
         let replacing = CreateOptions {
@@ -425,14 +492,19 @@ impl Work {
                 Err(e) if e.kind() == &ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
             };
-            if want != Want::Hardlink && self.is_as_asked(&found, want, stored, target, dir, &place)
-            {
+            if want != Want::Hardlink && self.is_as_asked(&found, asked, &place) {
+                return Ok(Applied::Unchanged);
+            }
+            let planned = plan(&replacing)?;
+            // What would be written is there already, whatever the form of the record's
+            // target: on ntfs-3g `../x` and `..\x` are written as the same buffer.
+            if want != Want::Hardlink && planned.would_make(&found)? {
                 return Ok(Applied::Unchanged);
             }
             if self.dry_run() {
-                plan(&replacing)?.may_make()?;
+                planned.may_make()?;
             } else {
-                plan(&replacing).and_then(|p| p.commit_lean())?;
+                planned.commit_lean()?;
             }
             return Ok(Applied::Replaced {
                 old_target: found.target,
@@ -442,23 +514,16 @@ impl Work {
         Err(Error::io(Op::Apply, link, err))
     }
 
-    /// Whether the link `found` is what the record asks: the same kind (on a file system
-    /// without junctions, the directory symlink made for one), the same target, and the
-    /// same flavour where the file system keeps one.
-    fn is_as_asked(
-        &self,
-        found: &crate::Link,
-        want: Want,
-        stored: &Path,
-        target: &Path,
-        dir: Option<bool>,
-        place: &Place,
-    ) -> bool {
+    /// Whether the link `found` is what the record `asked` asks: the same kind (on a file
+    /// system without junctions, the directory symlink made for one), the same target, and
+    /// the same flavour where the file system keeps one.
+    fn is_as_asked(&self, found: &crate::Link, asked: &Asked<'_>, place: &Place) -> bool {
         let flavour_matters = place.flavour_matters();
-        match want {
+        let dir = asked.dir;
+        match asked.want {
             Want::Symlink => {
                 found.kind == Kind::Symlink
-                    && found.target.as_deref() == Some(stored)
+                    && found.target.as_deref() == Some(asked.stored)
                     && (!flavour_matters || dir.is_none() || found.dir == dir.map(Flavour::of))
             }
             Want::Junction => {
@@ -468,9 +533,9 @@ impl Work {
                 };
                 // A junction stores an absolute path, in the form of its file system
                 // (`C:\...` on NTFS): compare where it leads.
-                let leads_to = real_location(target).ok();
+                let leads_to = real_location(asked.target).ok();
                 found.kind == kind
-                    && (found.target.as_deref() == Some(target)
+                    && (found.target.as_deref() == Some(asked.target)
                         || (leads_to.is_some() && found.resolved == leads_to))
             }
             Want::Hardlink => false,

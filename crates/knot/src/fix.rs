@@ -26,7 +26,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::create::DriveLetter;
+use crate::create::{LinkType, NtForm, nt_form};
 use crate::error::Result;
 use crate::link::{Kind, Link};
 use crate::path::os_string;
@@ -444,33 +444,31 @@ fn repair(at: At<'_>, link: Link, options: &FixOptions) -> Option<Result<Fixed>>
 }
 
 /// Retargets `link` to `new_target`; for a reparse point read on Unix (ntfs-3g), through
-/// the Linux path the Windows target names, so that create's rules (a junction needs an
-/// existing directory) are checked where the directory is.
+/// the Linux path the Windows target names ([`nt_form`]), so that create's rules (a
+/// junction needs an existing directory) are checked where the directory is.
 fn retarget_to(at: At<'_>, link: &Link, new_target: &Path, mode: ChangeMode) -> Result<Retargeted> {
     let mut options = RetargetOptions {
         mode,
         ..RetargetOptions::default()
     };
     let here = on_this_volume(at, link, new_target);
-    let given = match (&here, &link.kind) {
-        (Some((path, drive)), Kind::Junction) => {
-            options.drive = *drive;
-            path.clone()
+    let given = match &here {
+        Some(nt) => {
+            if link.kind == Kind::Junction {
+                options.drive = nt.drive;
+            }
+            nt.given.clone()
         }
-        // ntfs-3g stores a relative symlink with `\`, and is given one with `/`.
-        (Some(_), _) if new_target.is_relative() => {
-            PathBuf::from(new_target.to_string_lossy().replace('\\', "/"))
-        }
-        _ => new_target.to_path_buf(),
+        None => new_target.to_path_buf(),
     };
     let mut done = retarget_at(at, &given, &options)?;
     if mode == ChangeMode::DryRun {
         // Report the target as it would be stored, and whether it would lead anywhere,
         // judged where the system would look.
         done.after.target = Some(new_target.to_path_buf());
-        if let Some((path, _)) = &here {
+        if let Some(nt) = &here {
             let base = crate::path::parent_dir(&link.path);
-            done.after.status = Some(match std::fs::metadata(base.join(path)) {
+            done.after.status = Some(match std::fs::metadata(base.join(&nt.path)) {
                 Ok(_) => crate::Status::Ok,
                 Err(_) => crate::Status::Dangling,
             });
@@ -479,18 +477,15 @@ fn retarget_to(at: At<'_>, link: &Link, new_target: &Path, mode: ChangeMode) -> 
     Ok(done)
 }
 
-/// For a reparse point read on an ntfs-3g volume: the Linux path its Windows target
-/// names, with the drive letter to write for a junction (`None` under a `.NTFS-3G/X:`
-/// mapping, which keeps its own), as the link's held directory finds it. `None` for every
-/// other link.
-fn on_this_volume(
-    at: At<'_>,
-    link: &Link,
-    target: &Path,
-) -> Option<(PathBuf, Option<DriveLetter>)> {
+/// For a reparse point read on an ntfs-3g volume: its Windows target as a retarget of
+/// the link takes it, as the link's held directory finds it. `None` for every other link.
+fn on_this_volume(at: At<'_>, link: &Link, target: &Path) -> Option<NtForm> {
     link.tag?;
-    let (path, letter) = at.dir.linux_path_of(target)?;
-    Some((path, letter.and_then(|l| DriveLetter::try_from(l).ok())))
+    let ty = match link.kind {
+        Kind::Junction => LinkType::Junction,
+        _ => LinkType::Symlink,
+    };
+    nt_form(&at.dir.place().ok()?, ty, target)
 }
 
 #[cfg(test)]

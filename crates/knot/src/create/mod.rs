@@ -386,5 +386,48 @@ pub(crate) fn hold_link<'p>(
     Ok((dir, name))
 }
 
+/// A target in the form an NT link stores it and knot shows it, as a create takes it: see
+/// [`nt_form`].
+pub(crate) struct NtForm {
+    /// The target to give the create: a junction's the Linux path it names (its names
+    /// under the volume's root, or under ntfs-3g's `.NTFS-3G/X:` mapping of the drive); a
+    /// relative symlink's its names with `/` (written back with `\`, with the relative
+    /// flag); a symlink's `X:\...` as it is (written as it is, whatever the drive).
+    pub(crate) given: PathBuf,
+    /// The drive letter a junction is written with: the target's own (`None` under a
+    /// mapping, which keeps its own, and for a relative target).
+    pub(crate) drive: Option<DriveLetter>,
+    /// The Linux path the target names (a relative one from the link's directory).
+    pub(crate) path: PathBuf,
+}
+
+/// The target `target`, in the form an NT link stores it and knot shows it (`..\a\b` with
+/// backslashes, `C:\a\b`: a scan's record, or what `knot show` printed), as a create of a
+/// link of kind `ty` at `place` takes it, where links there are NT links read from Linux
+/// (an NTFS volume mounted with ntfs-3g): in that form, so that the link made stores
+/// what was given. `None` elsewhere, where a target is a path of this system, and for a
+/// target in no Windows form (a Linux absolute path).
+pub(crate) fn nt_form(place: &Place, ty: LinkType, target: &Path) -> Option<NtForm> {
+    let (path, letter) = place.linux_path_of(target)?;
+    let drive = letter.and_then(|l| DriveLetter::try_from(l).ok());
+    Some(match ty {
+        LinkType::Junction => NtForm {
+            given: path.clone(),
+            drive,
+            path,
+        },
+        _ if path.is_relative() => NtForm {
+            given: path.clone(),
+            drive: None,
+            path,
+        },
+        _ => NtForm {
+            given: target.to_path_buf(),
+            drive: None,
+            path,
+        },
+    })
+}
+
 #[cfg(all(test, unix))]
 mod tests;

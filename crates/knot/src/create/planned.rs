@@ -147,6 +147,26 @@ impl Planned<'_> {
         }
     }
 
+    /// Whether the link `found`, read at the plan's link, is the link the plan would make:
+    /// of the kind planned, holding byte for byte the reparse buffer it would write, and
+    /// of its flavour where the place keeps one. Only where knot writes the buffer itself
+    /// (links on ntfs-3g, Windows junctions), where two targets in different forms (`../x`
+    /// and `..\x` on ntfs-3g) can make the same link; elsewhere `false`, and the caller
+    /// compares what the link stores.
+    ///
+    /// # Errors
+    /// Those of encoding the buffer: a target the place refuses, refused as the create
+    /// would refuse it.
+    pub(crate) fn would_make(&self, found: &Link) -> Result<bool> {
+        let Some(buffer) = self.buffer()? else {
+            return Ok(false);
+        };
+        let flavour = !self.plan.place.flavour_matters() || found.dir == Some(self.plan.flavour);
+        Ok(found.kind == self.made_kind()
+            && found.reparse_data.as_deref() == Some(buffer.as_slice())
+            && flavour)
+    }
+
     /// The link as the plan would leave it, from `before`, the link that stands there: a
     /// dry run's answer. Everything a create checks before it makes anything is checked
     /// (the buffer too, where knot writes one).

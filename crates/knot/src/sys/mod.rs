@@ -194,12 +194,6 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     /// Where this directory really is, for computing the targets knot stores; `path` is
     /// the path it was opened by.
     fn real_dir(&self, path: &Path) -> io::Result<PathBuf>;
-    /// For a Windows target given to a link here, on an NTFS volume mounted with ntfs-3g:
-    /// the Linux path it names, and the drive letter to write for a junction; `None`
-    /// elsewhere.
-    fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
-        None
-    }
     /// Gives the entry `target_name` of `target_dir` the new name `name` here, never
     /// following a symlink given as the target, never replacing anything.
     fn hard_link_at(
@@ -401,6 +395,13 @@ pub(crate) trait Strategy: std::fmt::Debug {
     fn rewrite(&self, _link: At<'_>, _buffer: &[u8]) -> std::io::Result<()> {
         Err(std::io::ErrorKind::Unsupported.into())
     }
+    /// For a target in its Windows form (`..\a`, `C:\a`: what a link on NTFS stores), given
+    /// to a link here where links are NT links that Linux reads (an NTFS volume mounted
+    /// with ntfs-3g): the Linux path it names, and the drive letter to write for a
+    /// junction. `None` elsewhere, where a target is a path of this system.
+    fn linux_path_of(&self, _target: &Path) -> Option<(PathBuf, Option<char>)> {
+        None
+    }
 }
 
 /// Where a link is to be made, with the [`Strategy`] that makes links there.
@@ -433,6 +434,11 @@ impl Place {
     /// See [`Strategy::rewrite`].
     pub(crate) fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> std::io::Result<()> {
         self.0.rewrite(link, buffer)
+    }
+
+    /// See [`Strategy::linux_path_of`].
+    pub(crate) fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
+        self.0.linux_path_of(target)
     }
 }
 

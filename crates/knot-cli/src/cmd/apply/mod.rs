@@ -32,7 +32,10 @@ a missing one `created`; a real file or directory in the way is never touched (`
 with the reason). Missing directories on the way are made, and never through a link. \
 Kinds: symlink (target stored as it is), junction (on Unix: an absolute directory \
 symlink; on ntfs-3g: a real junction), hardlink (target: another name below the root). \
-Links are made in parallel; the report is in manifest order.\n\n\
+On an NTFS volume mounted with ntfs-3g a target is taken in the form a scan records it \
+there (`..\\Data\\T`; a junction's `C:\\Data\\T` is `\\Data\\T` on the volume), so a scan \
+of one such volume makes the same links on another. Links are made in parallel; the report \
+is in manifest order.\n\n\
 Exit codes: 0 done, 1 a record failed or a line could not be read (each printed), 2 usage \
 error.";
 
@@ -317,14 +320,18 @@ fn human(
     };
     if let (Action::Replaced, Some(old)) = (action, old_target) {
         out.push_str(": '");
-        out.push_str(&escaped(old.as_os_str()));
+        out.push_str(&escaped(old.as_os_str(), false));
         out.push('\'');
     }
     out.push(' ');
     out.push_str(arrow);
     out.push_str(" '");
     if let Some(target) = &record.target {
-        out.push_str(&escaped(target.as_os_str()));
+        // A WSL symlink stores a Unix path, where a backslash is part of a name.
+        let nt = record
+            .tag
+            .is_some_and(|tag| tag != knot_reparse::Tag::LX_SYMLINK.0);
+        out.push_str(&escaped(target.as_os_str(), nt));
     }
     out.push('\'');
 }
@@ -384,9 +391,12 @@ fn joined(path: &Path, root: Option<&Path>) -> PathBuf {
     }
 }
 
-/// A stored target, escaped: a Windows path (a junction's `C:\...`) keeps its backslashes.
-fn escaped(name: &OsStr) -> String {
-    if name.as_encoded_bytes().get(1..3) == Some(b":\\") {
+/// A stored target, escaped: a Windows path keeps its backslashes, which separate names
+/// there: a junction's `C:\...`, and (`nt`) any target of a record of a reparse point
+/// that stores one (a scan's record of a link on NTFS: `..\Data\T`), as `knot show` and
+/// `knot scan` print it. Elsewhere a backslash is part of a name, and is escaped.
+fn escaped(name: &OsStr, nt: bool) -> String {
+    if nt || name.as_encoded_bytes().get(1..3) == Some(b":\\") {
         crate::report::escape_text(name.as_encoded_bytes())
     } else {
         crate::report::escape(name).into_owned()

@@ -168,13 +168,6 @@ impl super::super::Directory for Dir {
             .or_else(|_| <super::Os as super::super::Backend>::real_dir(path))
     }
 
-    /// For a Windows target given to a link here, on an ntfs-3g volume: the Linux path it
-    /// names and the drive letter to write for a junction (see `ntfs3g::linux_path_of`);
-    /// `None` elsewhere.
-    fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
-        ntfs3g::linux_path_of(self.fd.as_fd(), target)
-    }
-
     /// `faccessat(".", W_OK | X_OK, AT_EACCESS)` through the held descriptor: the
     /// permission check an entry's creation or removal here would meet, as this process's
     /// effective user (root passes it); then `fstatvfs`'s read-only flag, which the

@@ -61,37 +61,6 @@ struct Mount {
     root: PathBuf,
 }
 
-/// For a Windows target `target` given to a link in the directory held as `dir`, on an
-/// ntfs-3g volume: the Linux path it names (a relative one with `/`; `X:\path` under the
-/// root of the volume, or under its `.NTFS-3G/X:` mapping of that drive where there is
-/// one), and the drive letter to write for a junction (`None` under a mapping, which keeps
-/// its own). `None` off ntfs-3g, and for a target that names no such path.
-pub(crate) fn linux_path_of(dir: BorrowedFd<'_>, target: &Path) -> Option<(PathBuf, Option<char>)> {
-    let volume = Volume::of_dir(dir).ok()??;
-    let root = volume.root_mount().unwrap_or(&volume.mount);
-    let text = target.to_str()?;
-    let names = |rest: &str| -> PathBuf {
-        rest.split(['\\', '/'])
-            .filter(|n| !n.is_empty())
-            .collect::<PathBuf>()
-    };
-    let [letter, b':', b'\\' | b'/', ..] = text.as_bytes() else {
-        // A relative target names the same place with `/`.
-        return target
-            .is_relative()
-            .then(|| (PathBuf::from(text.replace('\\', "/")), None));
-    };
-    let letter = char::from(*letter).to_ascii_uppercase();
-    if !letter.is_ascii_uppercase() {
-        return None;
-    }
-    let mapping = root.join(".NTFS-3G").join(format!("{letter}:"));
-    if mapping.symlink_metadata().is_ok() {
-        return Some((mapping.join(names(&text[3..])), None));
-    }
-    Some((root.join(names(&text[3..])), Some(letter)))
-}
-
 /// A target that Windows would not read as asked, or cannot store.
 fn refuse(target: &Path, why: String) -> io::Error {
     SysError::TargetForWindows {
@@ -340,6 +309,36 @@ impl Strategy for Volume {
 
     fn rewrite(&self, link: At<'_>, buffer: &[u8]) -> io::Result<()> {
         rewrite(link, buffer)
+    }
+
+    /// For a target in its Windows form `target`, given to a link on this volume: the
+    /// Linux path it names (a relative one with `/`; `X:\path` under the root of the
+    /// volume, or under its `.NTFS-3G/X:` mapping of that drive where there is one), and
+    /// the drive letter to write for a junction (`None` under a mapping, which keeps its
+    /// own). `None` for a target that names no such path (a Linux absolute path).
+    fn linux_path_of(&self, target: &Path) -> Option<(PathBuf, Option<char>)> {
+        let root = self.root_mount().unwrap_or(&self.mount);
+        let text = target.to_str()?;
+        let names = |rest: &str| -> PathBuf {
+            rest.split(['\\', '/'])
+                .filter(|n| !n.is_empty())
+                .collect::<PathBuf>()
+        };
+        let [letter, b':', b'\\' | b'/', ..] = text.as_bytes() else {
+            // A relative target names the same place with `/`; one from the root of the
+            // current drive (`\x`) names no path of its own here.
+            return (target.is_relative() && !text.starts_with('\\'))
+                .then(|| (PathBuf::from(text.replace('\\', "/")), None));
+        };
+        let letter = char::from(*letter).to_ascii_uppercase();
+        if !letter.is_ascii_uppercase() {
+            return None;
+        }
+        let mapping = root.join(".NTFS-3G").join(format!("{letter}:"));
+        if mapping.symlink_metadata().is_ok() {
+            return Some((mapping.join(names(&text[3..])), None));
+        }
+        Some((root.join(names(&text[3..])), Some(letter)))
     }
 }
 

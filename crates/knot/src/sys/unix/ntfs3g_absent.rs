@@ -58,13 +58,6 @@ pub(crate) fn read_link_at(
     Ok(None)
 }
 
-pub(crate) fn linux_path_of(
-    _dir: BorrowedFd<'_>,
-    _target: &Path,
-) -> Option<(std::path::PathBuf, Option<char>)> {
-    None
-}
-
 pub(crate) fn is_volume_dir(
     _dir: BorrowedFd<'_>,
     _held: bool,
