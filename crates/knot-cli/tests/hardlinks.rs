@@ -338,3 +338,54 @@ fn usage_errors_name_both_forms() {
         )
     );
 }
+
+/// A bind mount of a directory of the same file system inside DIR is one directory
+/// reached by two paths: it is walked once, so its names are not counted twice, by
+/// `--groups` or by the names of a file. Which of the two paths names it is the walk's
+/// choice.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_bind_mount_inside_dir_is_walked_once() {
+    let test = "a_bind_mount_inside_dir_is_walked_once";
+    let env = Env::new();
+    env.mkdir("d/real");
+    env.mkdir("d/alias");
+    env.mkdir("d/other");
+    env.file("d/real/x", "twelve bytes");
+    fs::hard_link(env.path("d/real/x"), env.path("d/real/y")).unwrap();
+    fs::hard_link(env.path("d/real/x"), env.path("d/other/z")).unwrap();
+    let Some(_bound) = crate::fixture::bind(test, &env.path("d/real"), &env.path("d/alias")) else {
+        return;
+    };
+    // Each name once, under the real or the alias path.
+    let one_path_each = |names: &[serde_json::Value]| {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str().unwrap()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"d/other/z"), "{names:?}");
+        for name in ["x", "y"] {
+            let found = ["real", "alias"]
+                .iter()
+                .filter(|dir| names.contains(&format!("d/{dir}/{name}").as_str()))
+                .count();
+            assert_eq!(found, 1, "{name}: {names:?}");
+        }
+    };
+    let groups = records(&mut env.knot(["hardlinks", "--groups", "d", "--json"]));
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["found"], 3, "{groups:?}");
+    assert_eq!(groups[0]["saturated"], true, "{groups:?}");
+    one_path_each(groups[0]["names"].as_array().unwrap());
+    for threads in ["1", "2"] {
+        let found = records(&mut env.knot([
+            "hardlinks",
+            "d/other/z",
+            "--within",
+            "d",
+            "--json",
+            "--threads",
+            threads,
+        ]));
+        assert_eq!(found[0]["complete"], true, "{found:?}");
+        one_path_each(found[0]["names"].as_array().unwrap());
+    }
+}

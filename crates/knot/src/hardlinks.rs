@@ -13,6 +13,9 @@
 //! [`groups`] walks a tree once, with a stat of every regular file, and reports each file
 //! with more than one name: "saturated" groups (every name inside the tree) first, then
 //! "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
+//!
+//! Both walk each directory once (by device and inode): a bind mount of the same file
+//! system inside the tree shows its names once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -232,7 +235,10 @@ fn walk(
     report: &mut dyn FnMut(Error),
 ) -> Vec<PathBuf> {
     let mut builder = WalkBuilder::new(within);
-    builder.same_file_system(true).threads(options.threads);
+    builder
+        .same_file_system(true)
+        .once(true)
+        .threads(options.threads);
     if let Some(progress) = &options.progress {
         builder.progress(Arc::clone(progress));
     }
@@ -320,7 +326,10 @@ fn groups_inner(
     report: &mut dyn FnMut(Error),
 ) -> Vec<Group> {
     let mut builder = WalkBuilder::new(dir);
-    builder.same_file_system(true).threads(options.threads);
+    builder
+        .same_file_system(true)
+        .once(true)
+        .threads(options.threads);
     if let Some(progress) = &options.progress {
         builder.progress(Arc::clone(progress));
     }
