@@ -1,12 +1,22 @@
 //! The hard-link filters on the tree walk: the names of one file (`knot hardlinks FILE`),
 //! and every file with more than one name (`knot hardlinks --groups`).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::WalkState;
 use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use crate::error::{Error, Op};
-use crate::sys::FileType;
+use crate::sys::{Directory as _, FileType};
+
+/// A name of a file, as the walk found it: which directory lists it (by id) and under
+/// what name, so that FILE's own name is known again whatever path the walk reaches it by
+/// (through a bind mount, or without the link FILE's path went through).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NameAt {
+    pub(crate) dir: FileId,
+    pub(crate) name: OsString,
+}
 
 /// The walk's filter for `crate::hardlinks::names`: the entries that are the file `id`.
 #[derive(Debug)]
@@ -25,9 +35,9 @@ impl SameFile {
 }
 
 impl Filter for SameFile {
-    type Item = PathBuf;
+    type Item = (NameAt, PathBuf);
 
-    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, PathBuf>) -> Next {
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
         if entry.file_type() == FileType::Dir {
             return Next::Descend;
         }
@@ -37,7 +47,17 @@ impl Filter for SameFile {
             return Next::Skip;
         }
         let state = match entry.file_id() {
-            Ok(id) if id == self.id => sink.send(Ok(entry.path().to_path_buf())),
+            Ok(id) if id == self.id => {
+                let (dir, name) = entry.dir_and_name();
+                let found = dir.meta().map(|meta| NameAt {
+                    dir: FileId::of(&meta),
+                    name: name.to_os_string(),
+                });
+                match found {
+                    Ok(at) => sink.send(Ok((at, entry.path().to_path_buf()))),
+                    Err(e) => sink.send(Err(Error::io(Op::Hardlinks, entry.path(), e))),
+                }
+            }
             Ok(_) => WalkState::Continue,
             // Gone since the listing: not a name any more.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => WalkState::Continue,
