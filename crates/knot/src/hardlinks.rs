@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::scan::hardlinks::{Linked, NameAt, SameFile};
+use crate::scan::hardlinks::{Linked, Member, NameAt, SameFile};
 use crate::scan::walk::{FileId, WalkBuilder};
 use crate::scan::{Progress, WalkState};
 use crate::sys::Backend as _;
@@ -409,20 +409,28 @@ fn groups_inner(
     for err in errors.into_inner().unwrap_or_else(PoisonError::into_inner) {
         report(err);
     }
-    let mut by_file: HashMap<FileId, (u64, Vec<PathBuf>)> = HashMap::new();
-    for (id, nlink, path) in found.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        let group = by_file.entry(id).or_insert((nlink, Vec::new()));
-        group.0 = group.0.max(nlink);
-        group.1.push(path);
+    let mut by_file: HashMap<FileId, Group> = HashMap::new();
+    for member in found.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        let Member {
+            id,
+            nlink,
+            size,
+            path,
+        } = member;
+        // The size from the walk's own stat of the first name met.
+        let group = by_file.entry(id).or_insert(Group {
+            names: Vec::new(),
+            nlink,
+            size,
+        });
+        group.nlink = group.nlink.max(nlink);
+        group.names.push(path);
     }
     let mut groups: Vec<Group> = by_file
         .into_values()
-        .map(|(nlink, mut names)| {
-            names.sort();
-            // One stat per group, not per file: the walk's stat is the platform's `Meta`,
-            // which has no size.
-            let size = std::fs::symlink_metadata(&names[0]).map_or(0, |m| m.len());
-            Group { names, nlink, size }
+        .map(|mut group| {
+            group.names.sort();
+            group
         })
         .collect();
     groups.sort_by(|a, b| {

@@ -70,21 +70,34 @@ impl Filter for SameFile {
     }
 }
 
-/// The walk's filter for `crate::hardlinks::groups`: every regular file (and symlink) with more than
-/// one name.
+/// One member of a hard-link group as the walk found it: the file, its link count and
+/// size from the walk's own stat, and the path.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) id: FileId,
+    pub(crate) nlink: u64,
+    pub(crate) size: u64,
+    pub(crate) path: PathBuf,
+}
+
+/// The walk's filter for `crate::hardlinks::groups`: every regular file (and symlink) with
+/// more than one name.
 #[derive(Debug)]
 pub(crate) struct Linked;
 
 impl Filter for Linked {
-    type Item = (FileId, u64, PathBuf);
+    type Item = Member;
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
         let item = match entry.file_type() {
             FileType::Dir => return Next::Descend,
             _ => match entry.lstat() {
-                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => {
-                    Ok((FileId::of(&meta), meta.nlink, entry.path().to_path_buf()))
-                }
+                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => Ok(Member {
+                    id: FileId::of(&meta),
+                    nlink: meta.nlink,
+                    size: meta.size,
+                    path: entry.path().to_path_buf(),
+                }),
                 Ok(_) => return Next::Skip,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Next::Skip,
                 Err(e) => Err(Error::io(Op::Hardlinks, entry.path(), e)),
