@@ -389,3 +389,32 @@ fn a_bind_mount_inside_dir_is_walked_once() {
         one_path_each(found[0]["names"].as_array().unwrap());
     }
 }
+
+/// A symlink with two names (`ln -P`) is no hard-link group, as it is no hard link for
+/// `scan --kind hardlink` and `find -type f -links +1`: both list regular files only.
+#[test]
+fn a_symlink_with_two_names_is_no_group_as_for_scan_kind_hardlink() {
+    let env = tree();
+    std::os::unix::fs::symlink("x", env.path("d/s")).unwrap();
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        env.path("d/s"),
+        rustix::fs::CWD,
+        env.path("d/sub/s2"),
+        rustix::fs::AtFlags::empty(),
+    )
+    .unwrap();
+    run(
+        &mut env.knot(["hardlinks", "--groups", "d"]),
+        0,
+        "saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n\
+         unsaturated: 2 of 3 names (1 outside), 5 bytes\n  d/a\n  d/sub/b\n",
+        "",
+    );
+    run(
+        &mut env.knot(["scan", "--sort", "-0", "--kind", "hardlink", "d"]),
+        0,
+        "d/a\0d/sub/b\0d/x\0d/y\0",
+        "",
+    );
+}

@@ -17,6 +17,11 @@
 //!
 //! Both walk each directory once (by device and inode): a bind mount of the same file
 //! system inside the tree shows its names once.
+//!
+//! A hard-link group is a regular file with more than one name, as `scan --kind hardlink`
+//! and `find -type f -links +1` count them: a symlink with several names (which Linux
+//! allows) is listed as a symlink, not as a group. `names` of a symlink with several names
+//! still lists them, as it was asked for that symlink.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -24,9 +24,11 @@ knot walks DIR (--within; default: the root of FILE's file system), never into a
 system, and stops as soon as every name is found. Only names inside DIR are listed; a note \
 says how many are outside. A symlink is never followed: a symlink with one name is an \
 error, one with several (Linux allows that) has its own names listed.\n\n\
---groups lists every file inside DIR with more than one name: first the saturated groups \
-(every name inside DIR), then the unsaturated ones (some names outside), each with its \
-size, as Link Shell Extension's `ln --enum` does.\n\n\
+--groups lists every regular file inside DIR with more than one name: first the saturated \
+groups (every name inside DIR), then the unsaturated ones (some names outside), each with \
+its size, as Link Shell Extension's `ln --enum` does. A symlink with several names is no \
+group, as for `scan --kind hardlink` and `find -type f -links +1`: it is listed as a \
+symlink.\n\n\
 Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
 directory could not be read (each printed), 2 usage error.";
 

@@ -7,7 +7,19 @@ use std::path::PathBuf;
 use super::WalkState;
 use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use crate::error::{Error, Op};
-use crate::sys::{Directory as _, FileType};
+use crate::sys::{Directory as _, FileType, Meta};
+
+/// Whether an entry belongs in a hard-link group: a regular file with more than one name.
+/// `scan --kind hardlink` and `hardlinks --groups` both ask this, so they agree.
+///
+/// A symlink with several names (Linux's `link(2)` of a symlink, `ln -P`), a FIFO or a
+/// device file with several names is no hard-link group: a user who looks for hard links
+/// looks for files sharing their data, as `find -type f -links +1` finds them, and a
+/// symlink is listed as a symlink. (`knot hardlinks SYMLINK` still lists a symlink's own
+/// names when asked, and `du` still counts such an entry's bytes once.)
+pub(crate) fn hard_linked(meta: &Meta) -> bool {
+    meta.ty == FileType::File && meta.nlink > 1
+}
 
 /// A name of a file, as the walk found it: which directory lists it (by id) and under
 /// what name, so that FILE's own name is known again whatever path the walk reaches it by
@@ -80,8 +92,8 @@ pub(crate) struct Member {
     pub(crate) path: PathBuf,
 }
 
-/// The walk's filter for `crate::hardlinks::groups`: every regular file (and symlink) with
-/// more than one name.
+/// The walk's filter for `crate::hardlinks::groups`: every entry that is
+/// [`hard_linked`].
 #[derive(Debug)]
 pub(crate) struct Linked;
 
@@ -92,7 +104,7 @@ impl Filter for Linked {
         let item = match entry.file_type() {
             FileType::Dir => return Next::Descend,
             _ => match entry.lstat() {
-                Ok(meta) if meta.nlink > 1 && meta.ty != FileType::Dir => Ok(Member {
+                Ok(meta) if hard_linked(&meta) => Ok(Member {
                     id: FileId::of(&meta),
                     nlink: meta.nlink,
                     size: meta.size,
