@@ -390,6 +390,45 @@ fn a_bind_mount_inside_dir_is_walked_once() {
     }
 }
 
+/// `--groups` takes several trees (a project and its package store), given with
+/// `--groups` each: a group's names are found across all of them, each name once, however
+/// the trees overlap or repeat.
+#[test]
+fn groups_take_several_dirs_and_count_each_name_once() {
+    let env = tree();
+    let both = "saturated:   3 of 3 names, 5 bytes\n  d/a\n  d/sub/b\n  o/c\n\
+                saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n";
+    run(
+        &mut env.knot(["hardlinks", "--groups", "d", "--groups", "o"]),
+        0,
+        both,
+        "",
+    );
+    run(
+        &mut env.knot([
+            "hardlinks",
+            "--groups",
+            "o",
+            "--groups",
+            "d",
+            "--groups",
+            "d/sub",
+        ]),
+        0,
+        both,
+        "",
+    );
+    let d_alone = "saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n\
+                   unsaturated: 2 of 3 names (1 outside), 5 bytes\n  d/a\n  d/sub/b\n";
+    for args in [
+        &["hardlinks", "--groups", "d", "--groups", "d"][..],
+        &["hardlinks", "--groups", "d/sub", "--groups", "d"],
+        &["hardlinks", "--groups", "d", "--groups=d/sub"],
+    ] {
+        run(&mut env.knot(args), 0, d_alone, "");
+    }
+}
+
 /// A symlink with two names (`ln -P`) is no hard-link group, as it is no hard link for
 /// `scan --kind hardlink` and `find -type f -links +1`: both list regular files only.
 #[test]

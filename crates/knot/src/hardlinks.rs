@@ -11,12 +11,12 @@
 //! `nlink` names are found. FILE's own name is one of them from the start, so the walk
 //! cannot stop on names made while it runs and leave FILE out.
 //!
-//! [`groups`] walks a tree once, with a stat of every regular file, and reports each file
-//! with more than one name: "saturated" groups (every name inside the tree) first, then
-//! "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
+//! [`groups`] walks one or more trees once, with a stat of every regular file, and reports
+//! each file with more than one name: "saturated" groups (every name inside the trees)
+//! first, then "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
 //!
 //! Both walk each directory once (by device and inode): a bind mount of the same file
-//! system inside the tree shows its names once.
+//! system inside the tree, or a tree given twice or inside another, shows its names once.
 //!
 //! A hard-link group is a regular file with more than one name, as `scan --kind hardlink`
 //! and `find -type f -links +1` count them: a symlink with several names (which Linux
@@ -73,7 +73,7 @@ pub enum Lookup {
 #[derive(Clone, Debug, Default)]
 pub struct HardlinksOptions {
     /// Where to look: only names inside this directory are reported. `None`: the root of
-    /// the file's file system (for [`names`]; [`groups`] takes its directory).
+    /// the file's file system (for [`names`]; [`groups`] takes its directories).
     pub within: Option<PathBuf>,
     /// How the names are found.
     pub lookup: Lookup,
@@ -364,28 +364,40 @@ impl Group {
     }
 }
 
-/// Every hard-link group inside `dir`, never crossing into another file system:
-/// saturated groups (every name inside `dir`) first, then unsaturated ones, each in the
-/// order of its first name.
+/// Every hard-link group inside `dirs` together, never crossing into another file
+/// system: saturated groups (every name inside them) first, then unsaturated ones, each in
+/// the order of its first name.
 ///
+/// Each directory is walked once, under the first path that reaches it: a tree given twice
+/// or inside another given tree, or reached again through a bind mount, adds no names.
 /// Errors met by the walk go to `report`, and the walk goes on.
 ///
 /// # Errors
-/// None of its own: an unreadable `dir` is reported through `report`.
-pub fn groups<P: AsRef<Path>>(
-    dir: P,
-    options: &HardlinksOptions,
-    report: &mut dyn FnMut(Error),
-) -> Vec<Group> {
-    groups_inner(dir.as_ref(), options, report)
+/// None of its own: an unreadable directory is reported through `report`.
+pub fn groups<I>(dirs: I, options: &HardlinksOptions, report: &mut dyn FnMut(Error)) -> Vec<Group>
+where
+    I: IntoIterator,
+    I::Item: AsRef<Path>,
+{
+    let dirs: Vec<PathBuf> = dirs
+        .into_iter()
+        .map(|dir| dir.as_ref().to_path_buf())
+        .collect();
+    groups_inner(&dirs, options, report)
 }
 
 fn groups_inner(
-    dir: &Path,
+    dirs: &[PathBuf],
     options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Vec<Group> {
-    let mut builder = WalkBuilder::new(dir);
+    let Some((first, more)) = dirs.split_first() else {
+        return Vec::new();
+    };
+    let mut builder = WalkBuilder::new(first);
+    for dir in more {
+        builder.add(dir);
+    }
     builder
         .same_file_system(true)
         .once(true)

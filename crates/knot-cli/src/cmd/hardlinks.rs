@@ -26,7 +26,10 @@ says how many are outside. A symlink is never followed: a symlink with one name 
 error, one with several (Linux allows that) has its own names listed.\n\n\
 --groups lists every regular file inside DIR with more than one name: first the saturated \
 groups (every name inside DIR), then the unsaturated ones (some names outside), each with \
-its size, as Link Shell Extension's `ln --enum` does. A symlink with several names is no \
+its size, as Link Shell Extension's `ln --enum` does. Give --groups once per tree to look \
+in several together (a pnpm project and its store: --groups proj --groups \
+~/.local/share/pnpm/store): each name is counted once, however the trees overlap, and a \
+directory reached again (a bind mount) is walked once. A symlink with several names is no \
 group, as for `scan --kind hardlink` and `find -type f -links +1`: it is listed as a \
 symlink.\n\n\
 Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
@@ -46,9 +49,16 @@ pub struct HardlinksArgs {
     /// Look for names only inside DIR (default: the root of FILE's file system).
     #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg())]
     within: Option<PathBuf>,
-    /// List every hard-link group inside DIR instead: saturated groups first.
-    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg(), conflicts_with = "within")]
-    groups: Option<PathBuf>,
+    /// List every hard-link group inside DIR instead: saturated groups first. Give it once
+    /// per tree to look in several together (a project and its package store).
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_parser = crate::args::path_arg(),
+        action = clap::ArgAction::Append,
+        conflicts_with = "within"
+    )]
+    groups: Vec<PathBuf>,
     /// Print one JSON record per line: per FILE `path`, `nlink`, `names`, `complete`; per
     /// group `names`, `nlink`, `found`, `size`, `saturated`.
     #[arg(long, conflicts_with = "null")]
@@ -64,7 +74,8 @@ pub struct HardlinksArgs {
 #[derive(Debug)]
 enum Mode {
     Names(Vec<PathBuf>),
-    Groups(PathBuf),
+    /// The groups of these trees together (at least one).
+    Groups(Vec<PathBuf>),
 }
 
 /// `knot hardlinks`, fully decided.
@@ -83,9 +94,10 @@ impl Decide for HardlinksArgs {
             threads: self.threads.count(),
             ..HardlinksOptions::default()
         };
-        let mode = match self.groups {
-            Some(dir) => Mode::Groups(dir),
-            None => Mode::Names(self.files),
+        let mode = if self.groups.is_empty() {
+            Mode::Names(self.files)
+        } else {
+            Mode::Groups(self.groups)
         };
         let format = Format::of(self.json, self.null);
         HardlinksSettings {
@@ -128,7 +140,7 @@ fn names_of(paths: &[PathBuf]) -> Vec<Name<'_>> {
 pub fn run(hardlinks: &HardlinksSettings, context: &Context) -> Exit {
     match &hardlinks.mode {
         Mode::Names(files) => run_names(files, hardlinks, context),
-        Mode::Groups(dir) => run_groups(dir, hardlinks, context),
+        Mode::Groups(dirs) => run_groups(dirs, hardlinks, context),
     }
 }
 
@@ -236,11 +248,11 @@ fn notes(found: &Names, messages: report::Messages) {
     }
 }
 
-fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, context: &Context) -> Exit {
+fn run_groups(dirs: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
     let mut report = |err: knot::Error| error::fail(&err, context);
     let (options, line) = with_progress(hardlinks, context, progress::groups_counts);
-    let groups = knot::hardlinks::groups(dir, &options, &mut report);
+    let groups = knot::hardlinks::groups(dirs, &options, &mut report);
     drop(line);
     threads_note(&options, &messages);
     let mut printer = Printer::new(hardlinks.format, messages);
