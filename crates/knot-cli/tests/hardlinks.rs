@@ -457,3 +457,30 @@ fn a_symlink_with_two_names_is_no_group_as_for_scan_kind_hardlink() {
         "",
     );
 }
+
+/// The hint for a one-name symlink repeats the `--within` the command was given, and only
+/// that: a FILE that happens to be called `--within` (after `--`) is no option.
+#[test]
+fn the_hint_repeats_the_within_option_and_no_file_named_like_it() {
+    let env = tree();
+    std::os::unix::fs::symlink("x", env.path("d/s")).unwrap();
+    let x = env.real().join("d/x");
+    let hint = |within: &str| {
+        format!(
+            "knot: hint: for the names of what it leads to: knot hardlinks {}{within}\n",
+            x.display()
+        )
+    };
+    let out = output(&mut env.knot(["hardlinks", "--", "--within", "d/s"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.ends_with(&hint("")), "{stderr}");
+    for args in [
+        &["hardlinks", "--within=d", "--", "d/s"][..],
+        &["hardlinks", "d/s", "--within", "d"],
+    ] {
+        let out = output(&mut env.knot(args));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.ends_with(&hint(" --within d")), "{args:?}: {stderr}");
+    }
+}

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::report::error;
 use crate::report::progress::{self, ProgressLine};
-use crate::report::{self, Format, Messages, Printer, quote};
+use crate::report::{self, Format, Messages, Printer, quote, shell_word};
 
 /// `knot hardlinks --help`.
 pub const LONG_ABOUT: &str = "List every name (hard link) of each FILE, or with --groups \
@@ -160,7 +160,14 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context
         let found = match found {
             Ok(found) => found,
             Err(err) => {
-                error::report(&err, context);
+                match err.kind() {
+                    knot::ErrorKind::IsASymlink { leads_to: Some(to) } => {
+                        messages.error(&error::error_line(&err));
+                        let within = hardlinks.options.within.as_deref();
+                        messages.hint(&names_of_target(to, within, context));
+                    }
+                    _ => error::report(&err, context),
+                }
                 exit = Exit::Failure;
                 continue;
             }
@@ -196,6 +203,26 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context
         first = false;
     }
     exit
+}
+
+/// The hint for a symlink with one name that leads to `to`: the command for what it leads
+/// to, with the `--within` given; for a directory, which has no other names, the command
+/// for the hard-link groups below it.
+fn names_of_target(to: &Path, within: Option<&Path>, context: &Context) -> String {
+    let program = context.program.name;
+    if to.is_dir() {
+        return format!(
+            "it leads to a directory, which has no other names; for the hard-link groups \
+             below it: {program} hardlinks --groups {}",
+            shell_word(to.as_os_str())
+        );
+    }
+    let mut line = format!("{program} hardlinks {}", shell_word(to.as_os_str()));
+    if let Some(within) = within {
+        line.push_str(" --within ");
+        line.push_str(&shell_word(within.as_os_str()));
+    }
+    format!("for the names of what it leads to: {line}")
 }
 
 /// The options of one walk with fresh counters, and the progress line that shows them
