@@ -338,3 +338,149 @@ fn usage_errors_name_both_forms() {
         )
     );
 }
+
+/// A bind mount of a directory of the same file system inside DIR is one directory
+/// reached by two paths: it is walked once, so its names are not counted twice, by
+/// `--groups` or by the names of a file. Which of the two paths names it is the walk's
+/// choice.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_bind_mount_inside_dir_is_walked_once() {
+    let test = "a_bind_mount_inside_dir_is_walked_once";
+    let env = Env::new();
+    env.mkdir("d/real");
+    env.mkdir("d/alias");
+    env.mkdir("d/other");
+    env.file("d/real/x", "twelve bytes");
+    fs::hard_link(env.path("d/real/x"), env.path("d/real/y")).unwrap();
+    fs::hard_link(env.path("d/real/x"), env.path("d/other/z")).unwrap();
+    let Some(_bound) = crate::fixture::bind(test, &env.path("d/real"), &env.path("d/alias")) else {
+        return;
+    };
+    // Each name once, under the real or the alias path.
+    let one_path_each = |names: &[serde_json::Value]| {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str().unwrap()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"d/other/z"), "{names:?}");
+        for name in ["x", "y"] {
+            let found = ["real", "alias"]
+                .iter()
+                .filter(|dir| names.contains(&format!("d/{dir}/{name}").as_str()))
+                .count();
+            assert_eq!(found, 1, "{name}: {names:?}");
+        }
+    };
+    let groups = records(&mut env.knot(["hardlinks", "--groups", "d", "--json"]));
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["found"], 3, "{groups:?}");
+    assert_eq!(groups[0]["saturated"], true, "{groups:?}");
+    one_path_each(groups[0]["names"].as_array().unwrap());
+    for threads in ["1", "2"] {
+        let found = records(&mut env.knot([
+            "hardlinks",
+            "d/other/z",
+            "--within",
+            "d",
+            "--json",
+            "--threads",
+            threads,
+        ]));
+        assert_eq!(found[0]["complete"], true, "{found:?}");
+        one_path_each(found[0]["names"].as_array().unwrap());
+    }
+}
+
+/// `--groups` takes several trees (a project and its package store), given with
+/// `--groups` each: a group's names are found across all of them, each name once, however
+/// the trees overlap or repeat.
+#[test]
+fn groups_take_several_dirs_and_count_each_name_once() {
+    let env = tree();
+    let both = "saturated:   3 of 3 names, 5 bytes\n  d/a\n  d/sub/b\n  o/c\n\
+                saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n";
+    run(
+        &mut env.knot(["hardlinks", "--groups", "d", "--groups", "o"]),
+        0,
+        both,
+        "",
+    );
+    run(
+        &mut env.knot([
+            "hardlinks",
+            "--groups",
+            "o",
+            "--groups",
+            "d",
+            "--groups",
+            "d/sub",
+        ]),
+        0,
+        both,
+        "",
+    );
+    let d_alone = "saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n\
+                   unsaturated: 2 of 3 names (1 outside), 5 bytes\n  d/a\n  d/sub/b\n";
+    for args in [
+        &["hardlinks", "--groups", "d", "--groups", "d"][..],
+        &["hardlinks", "--groups", "d/sub", "--groups", "d"],
+        &["hardlinks", "--groups", "d", "--groups=d/sub"],
+    ] {
+        run(&mut env.knot(args), 0, d_alone, "");
+    }
+}
+
+/// A symlink with two names (`ln -P`) is no hard-link group, as it is no hard link for
+/// `scan --kind hardlink` and `find -type f -links +1`: both list regular files only.
+#[test]
+fn a_symlink_with_two_names_is_no_group_as_for_scan_kind_hardlink() {
+    let env = tree();
+    std::os::unix::fs::symlink("x", env.path("d/s")).unwrap();
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        env.path("d/s"),
+        rustix::fs::CWD,
+        env.path("d/sub/s2"),
+        rustix::fs::AtFlags::empty(),
+    )
+    .unwrap();
+    run(
+        &mut env.knot(["hardlinks", "--groups", "d"]),
+        0,
+        "saturated:   2 of 2 names, 12 bytes\n  d/x\n  d/y\n\
+         unsaturated: 2 of 3 names (1 outside), 5 bytes\n  d/a\n  d/sub/b\n",
+        "",
+    );
+    run(
+        &mut env.knot(["scan", "--sort", "-0", "--kind", "hardlink", "d"]),
+        0,
+        "d/a\0d/sub/b\0d/x\0d/y\0",
+        "",
+    );
+}
+
+/// The hint for a one-name symlink repeats the `--within` the command was given, and only
+/// that: a FILE that happens to be called `--within` (after `--`) is no option.
+#[test]
+fn the_hint_repeats_the_within_option_and_no_file_named_like_it() {
+    let env = tree();
+    std::os::unix::fs::symlink("x", env.path("d/s")).unwrap();
+    let x = env.real().join("d/x");
+    let hint = |within: &str| {
+        format!(
+            "knot: hint: for the names of what it leads to: knot hardlinks {}{within}\n",
+            x.display()
+        )
+    };
+    let out = output(&mut env.knot(["hardlinks", "--", "--within", "d/s"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.ends_with(&hint("")), "{stderr}");
+    for args in [
+        &["hardlinks", "--within=d", "--", "d/s"][..],
+        &["hardlinks", "d/s", "--within", "d"],
+    ] {
+        let out = output(&mut env.knot(args));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.ends_with(&hint(" --within d")), "{args:?}: {stderr}");
+    }
+}

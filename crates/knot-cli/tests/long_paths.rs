@@ -110,3 +110,27 @@ fn paths_longer_than_path_max_can_be_shown_linked_and_removed() {
     env.knot(["rm"]).arg(deep.join("f")).assert().code(1);
     assert!(deep.join("f").as_os_str().as_bytes().len() > 4096);
 }
+
+/// `hardlinks --groups` takes a group's size from the walk's own stat, made relative to
+/// the directory that lists the name: a group whose first name is longer than `PATH_MAX`
+/// has its size, where a second stat by path could not reach it.
+#[test]
+fn group_sizes_come_from_the_walk_past_path_max() {
+    let env = Env::new();
+    let deep = deep_tree(&env);
+    env.file("tree/z", "twelve bytes");
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let tree = rustix::fs::open(env.path("tree"), flags, Mode::empty()).unwrap();
+    let mut dir = rustix::fs::openat(&tree, ".", flags, Mode::empty()).unwrap();
+    for name in deep.iter().skip(1) {
+        dir = rustix::fs::openat(&dir, name, flags, Mode::empty()).unwrap();
+    }
+    rustix::fs::linkat(&tree, "z", &dir, "g", rustix::fs::AtFlags::empty()).unwrap();
+    let group = record(&mut env.knot(["hardlinks", "--groups", "tree", "--json"]));
+    assert_eq!(group["size"], 12, "{group}");
+    assert_eq!(group["found"], 2, "{group}");
+    assert_eq!(
+        group["names"][0].as_str().map(str::as_bytes),
+        Some(deep.join("g").as_os_str().as_bytes())
+    );
+}

@@ -8,11 +8,20 @@
 //! the scan's tree walk: never into another file system (hard links cannot cross one),
 //! matching the inode number each directory entry carries (`d_ino`) before any stat,
 //! confirming a candidate with `fstatat` (device and inode), and stopping as soon as all
-//! `nlink` names are found.
+//! `nlink` names are found. FILE's own name is one of them from the start, so the walk
+//! cannot stop on names made while it runs and leave FILE out.
 //!
-//! [`groups`] walks a tree once, with a stat of every regular file, and reports each file
-//! with more than one name: "saturated" groups (every name inside the tree) first, then
-//! "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
+//! [`groups`] walks one or more trees once, with a stat of every regular file, and reports
+//! each file with more than one name: "saturated" groups (every name inside the trees)
+//! first, then "unsaturated" ones, as Link Shell Extension's `ln --enum` does.
+//!
+//! Both walk each directory once (by device and inode): a bind mount of the same file
+//! system inside the tree, or a tree given twice or inside another, shows its names once.
+//!
+//! A hard-link group is a regular file with more than one name, as `scan --kind hardlink`
+//! and `find -type f -links +1` count them: a symlink with several names (which Linux
+//! allows) is listed as a symlink, not as a group. `names` of a symlink with several names
+//! still lists them, as it was asked for that symlink.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind, Op, Result};
-use crate::scan::hardlinks::{Linked, SameFile};
+use crate::scan::hardlinks::{Linked, Member, NameAt, SameFile};
 use crate::scan::walk::{FileId, WalkBuilder};
 use crate::scan::{Progress, WalkState};
 use crate::sys::Backend as _;
@@ -64,7 +73,7 @@ pub enum Lookup {
 #[derive(Clone, Debug, Default)]
 pub struct HardlinksOptions {
     /// Where to look: only names inside this directory are reported. `None`: the root of
-    /// the file's file system (for [`names`]; [`groups`] takes its directory).
+    /// the file's file system (for [`names`]; [`groups`] takes its directories).
     pub within: Option<PathBuf>,
     /// How the names are found.
     pub lookup: Lookup,
@@ -92,12 +101,17 @@ pub struct Names {
     pub method: Method,
     /// Whether the file is a symlink (not followed: these are the symlink's own names).
     pub symlink: bool,
+    /// See [`Names::complete`].
+    complete: bool,
 }
 
 impl Names {
-    /// Whether every name was found.
+    /// Whether every name was found: the names found, each confirmed to be the file
+    /// before and after its link count was read again, are as many as that count. So
+    /// they were all names of the file at once, and there was no other; while another
+    /// program adds or removes names, it may be false though each lasting name was found.
     pub fn complete(&self) -> bool {
-        self.names.len() as u64 >= self.nlink
+        self.complete
     }
 
     /// How many names are outside [`Names::within`].
@@ -182,7 +196,10 @@ fn names_inner(
         within_default,
         method: Method::Walk,
         symlink: meta.ty == FileType::Link,
+        complete: false,
     };
+    // FILE is a name of itself, wherever the walk would meet it: found first.
+    let own = own_name(file, &found.within);
     if options.lookup == Lookup::Auto
         && let Ok(Some(all)) = sys::Os::hard_link_names(file)
     {
@@ -197,12 +214,53 @@ fn names_inner(
             sys::Os::stat(&found.within).map_err(|e| Error::io(Op::Hardlinks, &found.within, e))?;
         // Another file system cannot hold a name of the file.
         if within_meta.id.0 == id.device() {
-            found.names = walk(&found.within, id, meta.nlink, options, report);
+            let own_at = own.as_ref().map(|(at, _)| at);
+            found.names = walk(&found.within, id, meta.nlink, own_at, options, report);
         }
     }
+    found.names.extend(own.map(|(_, path)| path));
     found.names.sort();
     found.names.dedup();
+    (found.nlink, found.complete) = confirm(file, id, meta.nlink, &mut found.names);
     Ok(found)
+}
+
+/// FILE's own name, if it is inside `within`: the directory that lists it and the name
+/// there, and its path as a walk of `within` writes it.
+fn own_name(file: &Path, within: &Path) -> Option<(NameAt, PathBuf)> {
+    let name = file.file_name()?;
+    let parent = crate::path::parent_dir(file);
+    let dir = sys::Os::stat(parent).ok()?;
+    let real = sys::Os::user_path(crate::resolve::canonical(parent).ok()?);
+    let path = inside(within, vec![real.join(name)]).pop()?;
+    let at = NameAt {
+        dir: FileId::of(&dir),
+        name: name.to_os_string(),
+    };
+    Some((at, path))
+}
+
+/// Keeps the `names` that are still names of the file `id`, and reads its link count
+/// again (through one of them, or `file`; else `nlink` stands): that count, and whether
+/// the names are all of them.
+///
+/// Names found one after another, while another program adds and removes names, may
+/// never have existed together: a walk can meet a name that is gone by the time it meets
+/// the next. So each is confirmed twice, before and after the count is read. A name
+/// confirmed both times (names are not reused in between) was a name at the moment of the
+/// count, so when the count equals the names, they were every name then.
+fn confirm(file: &Path, id: FileId, nlink: u64, names: &mut Vec<PathBuf>) -> (u64, bool) {
+    let is_file = |path: &PathBuf| sys::Os::lstat(path).is_ok_and(|m| FileId::of(&m) == id);
+    names.retain(is_file);
+    let count = names
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([file])
+        .find_map(|path| sys::Os::lstat(path).ok().filter(|m| FileId::of(m) == id))
+        .map_or(nlink, |meta| meta.nlink);
+    let before = names.len();
+    names.retain(is_file);
+    (count, names.len() == before && names.len() as u64 == count)
 }
 
 /// The names among `all` (absolute, real paths) that are inside `within`, written as
@@ -224,15 +282,21 @@ fn inside(within: &Path, all: Vec<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The names of the file `id` found by a walk of `within`, until `nlink` names are known
+/// (`own`, FILE's own name, is one of them and not found again).
 fn walk(
     within: &Path,
     id: FileId,
     nlink: u64,
+    own: Option<&NameAt>,
     options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Vec<PathBuf> {
     let mut builder = WalkBuilder::new(within);
-    builder.same_file_system(true).threads(options.threads);
+    builder
+        .same_file_system(true)
+        .once(true)
+        .threads(options.threads);
     if let Some(progress) = &options.progress {
         builder.progress(Arc::clone(progress));
     }
@@ -242,11 +306,13 @@ fn walk(
     let filter = SameFile::new(id, ino);
     let names = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
-    let count = AtomicU64::new(0);
+    let count = AtomicU64::new(u64::from(own.is_some()));
     builder.run_parallel(filter, &mut || {
         let (names, errors, count) = (&names, &errors, &count);
         Box::new(move |item| match item {
-            Ok(path) => {
+            // FILE itself, under the path the walk reached it by: known already.
+            Ok((at, _)) if Some(&at) == own => WalkState::Continue,
+            Ok((_, path)) => {
                 names
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -298,29 +364,44 @@ impl Group {
     }
 }
 
-/// Every hard-link group inside `dir`, never crossing into another file system:
-/// saturated groups (every name inside `dir`) first, then unsaturated ones, each in the
-/// order of its first name.
+/// Every hard-link group inside `dirs` together, never crossing into another file
+/// system: saturated groups (every name inside them) first, then unsaturated ones, each in
+/// the order of its first name.
 ///
+/// Each directory is walked once, under the first path that reaches it: a tree given twice
+/// or inside another given tree, or reached again through a bind mount, adds no names.
 /// Errors met by the walk go to `report`, and the walk goes on.
 ///
 /// # Errors
-/// None of its own: an unreadable `dir` is reported through `report`.
-pub fn groups<P: AsRef<Path>>(
-    dir: P,
-    options: &HardlinksOptions,
-    report: &mut dyn FnMut(Error),
-) -> Vec<Group> {
-    groups_inner(dir.as_ref(), options, report)
+/// None of its own: an unreadable directory is reported through `report`.
+pub fn groups<I>(dirs: I, options: &HardlinksOptions, report: &mut dyn FnMut(Error)) -> Vec<Group>
+where
+    I: IntoIterator,
+    I::Item: AsRef<Path>,
+{
+    let dirs: Vec<PathBuf> = dirs
+        .into_iter()
+        .map(|dir| dir.as_ref().to_path_buf())
+        .collect();
+    groups_inner(&dirs, options, report)
 }
 
 fn groups_inner(
-    dir: &Path,
+    dirs: &[PathBuf],
     options: &HardlinksOptions,
     report: &mut dyn FnMut(Error),
 ) -> Vec<Group> {
-    let mut builder = WalkBuilder::new(dir);
-    builder.same_file_system(true).threads(options.threads);
+    let Some((first, more)) = dirs.split_first() else {
+        return Vec::new();
+    };
+    let mut builder = WalkBuilder::new(first);
+    for dir in more {
+        builder.add(dir);
+    }
+    builder
+        .same_file_system(true)
+        .once(true)
+        .threads(options.threads);
     if let Some(progress) = &options.progress {
         builder.progress(Arc::clone(progress));
     }
@@ -345,20 +426,28 @@ fn groups_inner(
     for err in errors.into_inner().unwrap_or_else(PoisonError::into_inner) {
         report(err);
     }
-    let mut by_file: HashMap<FileId, (u64, Vec<PathBuf>)> = HashMap::new();
-    for (id, nlink, path) in found.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        let group = by_file.entry(id).or_insert((nlink, Vec::new()));
-        group.0 = group.0.max(nlink);
-        group.1.push(path);
+    let mut by_file: HashMap<FileId, Group> = HashMap::new();
+    for member in found.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        let Member {
+            id,
+            nlink,
+            size,
+            path,
+        } = member;
+        // The size from the walk's own stat of the first name met.
+        let group = by_file.entry(id).or_insert(Group {
+            names: Vec::new(),
+            nlink,
+            size,
+        });
+        group.nlink = group.nlink.max(nlink);
+        group.names.push(path);
     }
     let mut groups: Vec<Group> = by_file
         .into_values()
-        .map(|(nlink, mut names)| {
-            names.sort();
-            // One stat per group, not per file: the walk's stat is the platform's `Meta`,
-            // which has no size.
-            let size = std::fs::symlink_metadata(&names[0]).map_or(0, |m| m.len());
-            Group { names, nlink, size }
+        .map(|mut group| {
+            group.names.sort();
+            group
         })
         .collect();
     groups.sort_by(|a, b| {

@@ -79,6 +79,68 @@ fn a_file_on_another_file_system_than_dir_has_no_names_there() {
     assert_eq!(found.outside(), 1);
 }
 
+/// While another thread adds and removes names of FILE, FILE itself is always among the
+/// names found, and `complete` holds only when the names found are all of FILE's names at
+/// once: then `keep`, a name that never changes, is among them too. The racer's names
+/// move from directory to directory and are never reused; FILE and `keep` lie deeper than
+/// them, so a walk that counts any `nlink` names it meets stops before reaching them.
+/// Bounded by counts (runs, and the racer's names), whatever the scheduling.
+#[test]
+fn file_is_always_a_name_and_complete_means_every_name_while_names_change() {
+    const RUNS: usize = 200;
+    const RACER_NAMES: usize = 2_000_000;
+    let tmp = Dir::new();
+    let root = tmp.path().join("t");
+    let deep = root.join("z/z/z");
+    fs::create_dir_all(&deep).unwrap();
+    let file = deep.join("f");
+    fs::write(&file, "x").unwrap();
+    let keep = deep.join("keep");
+    fs::hard_link(&file, &keep).unwrap();
+    let dirs: Vec<PathBuf> = (0..8).map(|i| root.join(format!("r{i}"))).collect();
+    for dir in &dirs {
+        fs::create_dir(dir).unwrap();
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (mut left_out, mut lied) = (Vec::new(), Vec::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut last: Option<PathBuf> = None;
+            for i in 0..RACER_NAMES {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let name = dirs[i % dirs.len()].join(format!("n{i}"));
+                fs::hard_link(&file, &name).unwrap();
+                if let Some(last) = last.replace(name) {
+                    fs::remove_file(last).unwrap();
+                }
+            }
+        });
+        for _ in 0..RUNS {
+            let found = names(&file, &options(&root, Lookup::Walk), &mut no_errors()).unwrap();
+            let mut distinct = found.names.clone();
+            distinct.dedup();
+            assert_eq!(distinct, found.names, "sorted, each name once");
+            if !found.names.contains(&file) {
+                left_out.push(found.clone());
+            }
+            if found.complete()
+                && (!found.names.contains(&keep) || found.names.len() as u64 != found.nlink)
+            {
+                lied.push(found);
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert!(
+        left_out.is_empty(),
+        "{} of {RUNS}: {left_out:#?}",
+        left_out.len()
+    );
+    assert!(lied.is_empty(), "{} of {RUNS}: {lied:#?}", lied.len());
+}
+
 /// A btrfs image mounted on a loop device; unmounted on drop.
 struct Btrfs {
     mnt: PathBuf,

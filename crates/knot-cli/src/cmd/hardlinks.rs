@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 use crate::report::error;
 use crate::report::progress::{self, ProgressLine};
-use crate::report::{self, Format, Messages, Printer, quote};
+use crate::report::{self, Format, Messages, Printer, quote, shell_word};
 
 /// `knot hardlinks --help`.
 pub const LONG_ABOUT: &str = "List every name (hard link) of each FILE, or with --groups \
@@ -24,9 +24,14 @@ knot walks DIR (--within; default: the root of FILE's file system), never into a
 system, and stops as soon as every name is found. Only names inside DIR are listed; a note \
 says how many are outside. A symlink is never followed: a symlink with one name is an \
 error, one with several (Linux allows that) has its own names listed.\n\n\
---groups lists every file inside DIR with more than one name: first the saturated groups \
-(every name inside DIR), then the unsaturated ones (some names outside), each with its \
-size, as Link Shell Extension's `ln --enum` does.\n\n\
+--groups lists every regular file inside DIR with more than one name: first the saturated \
+groups (every name inside DIR), then the unsaturated ones (some names outside), each with \
+its size, as Link Shell Extension's `ln --enum` does. Give --groups once per tree to look \
+in several together (a pnpm project and its store: --groups proj --groups \
+~/.local/share/pnpm/store): each name is counted once, however the trees overlap, and a \
+directory reached again (a bind mount) is walked once. A symlink with several names is no \
+group, as for `scan --kind hardlink` and `find -type f -links +1`: it is listed as a \
+symlink.\n\n\
 Exit codes: 0 done (names outside DIR are an answer, not a failure), 1 a FILE or a \
 directory could not be read (each printed), 2 usage error.";
 
@@ -44,9 +49,16 @@ pub struct HardlinksArgs {
     /// Look for names only inside DIR (default: the root of FILE's file system).
     #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg())]
     within: Option<PathBuf>,
-    /// List every hard-link group inside DIR instead: saturated groups first.
-    #[arg(long, value_name = "DIR", value_parser = crate::args::path_arg(), conflicts_with = "within")]
-    groups: Option<PathBuf>,
+    /// List every hard-link group inside DIR instead: saturated groups first. Give it once
+    /// per tree to look in several together (a project and its package store).
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_parser = crate::args::path_arg(),
+        action = clap::ArgAction::Append,
+        conflicts_with = "within"
+    )]
+    groups: Vec<PathBuf>,
     /// Print one JSON record per line: per FILE `path`, `nlink`, `names`, `complete`; per
     /// group `names`, `nlink`, `found`, `size`, `saturated`.
     #[arg(long, conflicts_with = "null")]
@@ -62,7 +74,8 @@ pub struct HardlinksArgs {
 #[derive(Debug)]
 enum Mode {
     Names(Vec<PathBuf>),
-    Groups(PathBuf),
+    /// The groups of these trees together (at least one).
+    Groups(Vec<PathBuf>),
 }
 
 /// `knot hardlinks`, fully decided.
@@ -81,9 +94,10 @@ impl Decide for HardlinksArgs {
             threads: self.threads.count(),
             ..HardlinksOptions::default()
         };
-        let mode = match self.groups {
-            Some(dir) => Mode::Groups(dir),
-            None => Mode::Names(self.files),
+        let mode = if self.groups.is_empty() {
+            Mode::Names(self.files)
+        } else {
+            Mode::Groups(self.groups)
         };
         let format = Format::of(self.json, self.null);
         HardlinksSettings {
@@ -126,7 +140,7 @@ fn names_of(paths: &[PathBuf]) -> Vec<Name<'_>> {
 pub fn run(hardlinks: &HardlinksSettings, context: &Context) -> Exit {
     match &hardlinks.mode {
         Mode::Names(files) => run_names(files, hardlinks, context),
-        Mode::Groups(dir) => run_groups(dir, hardlinks, context),
+        Mode::Groups(dirs) => run_groups(dirs, hardlinks, context),
     }
 }
 
@@ -146,7 +160,14 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context
         let found = match found {
             Ok(found) => found,
             Err(err) => {
-                error::report(&err, context);
+                match err.kind() {
+                    knot::ErrorKind::IsASymlink { leads_to: Some(to) } => {
+                        messages.error(&error::error_line(&err));
+                        let within = hardlinks.options.within.as_deref();
+                        messages.hint(&names_of_target(to, within, context));
+                    }
+                    _ => error::report(&err, context),
+                }
                 exit = Exit::Failure;
                 continue;
             }
@@ -182,6 +203,26 @@ fn run_names(files: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context
         first = false;
     }
     exit
+}
+
+/// The hint for a symlink with one name that leads to `to`: the command for what it leads
+/// to, with the `--within` given; for a directory, which has no other names, the command
+/// for the hard-link groups below it.
+fn names_of_target(to: &Path, within: Option<&Path>, context: &Context) -> String {
+    let program = context.program.name;
+    if to.is_dir() {
+        return format!(
+            "it leads to a directory, which has no other names; for the hard-link groups \
+             below it: {program} hardlinks --groups {}",
+            shell_word(to.as_os_str())
+        );
+    }
+    let mut line = format!("{program} hardlinks {}", shell_word(to.as_os_str()));
+    if let Some(within) = within {
+        line.push_str(" --within ");
+        line.push_str(&shell_word(within.as_os_str()));
+    }
+    format!("for the names of what it leads to: {line}")
 }
 
 /// The options of one walk with fresh counters, and the progress line that shows them
@@ -234,11 +275,11 @@ fn notes(found: &Names, messages: report::Messages) {
     }
 }
 
-fn run_groups(dir: &Path, hardlinks: &HardlinksSettings, context: &Context) -> Exit {
+fn run_groups(dirs: &[PathBuf], hardlinks: &HardlinksSettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
     let mut report = |err: knot::Error| error::fail(&err, context);
     let (options, line) = with_progress(hardlinks, context, progress::groups_counts);
-    let groups = knot::hardlinks::groups(dir, &options, &mut report);
+    let groups = knot::hardlinks::groups(dirs, &options, &mut report);
     drop(line);
     threads_note(&options, &messages);
     let mut printer = Printer::new(hardlinks.format, messages);

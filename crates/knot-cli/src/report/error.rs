@@ -55,10 +55,6 @@ pub fn report(err: &knot::Error, context: &Context) {
         messages.hint(&format!(
             "to {verb} the link itself, leave off the slash: {line}"
         ));
-    } else if let (ErrorKind::IsASymlink { leads_to: Some(to) }, Op::Hardlinks) =
-        (err.kind(), err.op())
-    {
-        messages.hint(&names_of_target(to, context));
     } else if let Some(fix) = fix(err) {
         messages.hint(&fix);
     }
@@ -68,37 +64,6 @@ pub fn report(err: &knot::Error, context: &Context) {
         let swapped = swapped_command(link, target, context.program.name, &context.args);
         messages.hint(&format!("did you mean: {swapped}"));
     }
-}
-
-/// The hint for `knot hardlinks` of a symlink with one name that leads to `to`: the
-/// command for what it leads to, with the `--within` the user gave; for a directory, which
-/// has no other names, the command for the hard-link groups below it.
-fn names_of_target(to: &Path, context: &Context) -> String {
-    let program = context.program.name;
-    if to.is_dir() {
-        return format!(
-            "it leads to a directory, which has no other names; for the hard-link groups \
-             below it: {program} hardlinks --groups {}",
-            shell_word(to.as_os_str())
-        );
-    }
-    let mut line = format!("{program} hardlinks {}", shell_word(to.as_os_str()));
-    let args = &context.args;
-    let within = args.iter().enumerate().find_map(|(i, arg)| {
-        let bytes = arg.as_encoded_bytes();
-        if bytes == b"--within" {
-            args.get(i + 1).cloned()
-        } else {
-            bytes
-                .strip_prefix(b"--within=")
-                .map(|_| OsString::from(&arg.to_string_lossy()["--within=".len()..]))
-        }
-    });
-    if let Some(within) = within {
-        line.push_str(" --within ");
-        line.push_str(&shell_word(&within));
-    }
-    format!("for the names of what it leads to: {line}")
 }
 
 /// [`report`] of the error of a manifest's record (`knot apply`): its hints speak of the

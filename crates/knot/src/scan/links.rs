@@ -94,7 +94,7 @@ impl Filter for LinkFilter {
             // followed (it does not lead to a directory, or it would have been opened).
             FileType::Link if self.links || (self.follow && depth > 0) => self.link(entry, sink),
             FileType::File if self.hardlinks => match entry.lstat() {
-                Ok(meta) if meta.nlink > 1 => {
+                Ok(meta) if super::hardlinks::hard_linked(&meta) => {
                     if self.broken {
                         return Next::Skip;
                     }

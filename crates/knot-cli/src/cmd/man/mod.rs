@@ -237,12 +237,14 @@ knot apply ../links.jsonl \-\-root ../copy
 .fi
 .RE
 .PP
-The true size of a tree, every file counted once, and every name of a file:
+The true size of a tree, every file counted once, every name of a file, and the hard\-link
+groups of a project and its package store together:
 .PP
 .RS
 .nf
 knot du node_modules
 knot hardlinks node_modules/.pnpm/x/index.js \-\-within node_modules
+knot hardlinks \-\-groups proj \-\-groups ~/.local/share/pnpm/store
 .fi
 .RE
 .PP

@@ -7,6 +7,7 @@ use super::*;
 pub(crate) struct WalkBuilder {
     roots: Vec<PathBuf>,
     follow: bool,
+    once: bool,
     same_file_system: bool,
     threads: usize,
     max_open: Option<usize>,
@@ -19,6 +20,7 @@ impl WalkBuilder {
         WalkBuilder {
             roots: vec![root.to_path_buf()],
             follow: false,
+            once: false,
             same_file_system: false,
             threads: 0,
             max_open: None,
@@ -39,6 +41,16 @@ impl WalkBuilder {
 
     pub(crate) fn follows(&self) -> bool {
         self.follow
+    }
+
+    /// Walks each directory at most once, by (device, inode) or (volume serial, file id),
+    /// even without [`WalkBuilder::follow`]: a directory with a second path that is no
+    /// link (a bind mount of the same file system inside the tree, a hard-linked
+    /// directory), or a root given twice or below another root, is read under the first
+    /// path that reaches it. `follow` implies it.
+    pub(crate) fn once(&mut self, yes: bool) -> &mut WalkBuilder {
+        self.once = yes;
+        self
     }
 
     /// Does not go into a directory on another file system than its root's.
@@ -66,6 +78,7 @@ impl WalkBuilder {
     pub(super) fn config(&self) -> Config {
         Config {
             follow: self.follow,
+            once: self.follow || self.once,
             same_file_system: self.same_file_system,
             max_open: self
                 .max_open
@@ -104,6 +117,8 @@ impl WalkBuilder {
 #[derive(Clone, Debug)]
 pub(super) struct Config {
     pub(super) follow: bool,
+    /// Each directory walked once ([`WalkBuilder::once`]; always with `follow`).
+    pub(super) once: bool,
     pub(super) same_file_system: bool,
     pub(super) max_open: usize,
     pub(super) progress: Option<Arc<Progress>>,
@@ -112,6 +127,6 @@ pub(super) struct Config {
 impl Config {
     /// Whether the directory's own (device, inode) is needed.
     pub(super) fn needs_dir_meta(&self) -> bool {
-        self.follow || self.same_file_system
+        self.once || self.same_file_system
     }
 }

@@ -1,4 +1,4 @@
-//! With `follow`, each directory walked once, in rounds.
+//! With `follow` (or `once`), each directory walked once, in rounds.
 
 use super::*;
 
@@ -19,6 +19,10 @@ use super::*;
 ///
 /// (Where one directory has two names without links, a bind mount or a hard-linked
 /// directory, the first thread to reach it walks it, under its name.)
+///
+/// With `once` and no `follow`, no link is entered, so there is one round: the set only
+/// keeps a directory from being walked again under a second path that is no link (a bind
+/// mount of the same file system, a root given twice or below another root).
 #[derive(Debug, Default)]
 pub(super) struct Visited {
     /// Every directory walked, or claimed to be walked in this round.

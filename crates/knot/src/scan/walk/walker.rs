@@ -8,7 +8,7 @@ pub(super) struct Walker<F> {
     pub(super) filter: F,
     pub(super) open: Arc<AtomicUsize>,
     pub(super) quit: AtomicBool,
-    /// With `follow` only: a plain scan keeps no set of directories.
+    /// With `follow` or `once` only: a plain scan keeps no set of directories.
     pub(super) visited: Option<Visited>,
 }
 
@@ -52,7 +52,7 @@ pub(super) fn loop_error(path: &Path, depth: usize, place: &Place) -> Error {
 impl<F: Filter> Walker<F> {
     pub(super) fn new(config: Config, filter: F) -> Walker<F> {
         Walker {
-            visited: config.follow.then(Visited::default),
+            visited: config.once.then(Visited::default),
             config,
             filter,
             open: Arc::new(AtomicUsize::new(0)),
@@ -155,8 +155,8 @@ impl<F: Filter> Walker<F> {
     }
 
     /// Whether a directory below a root is to be read, where an option needs its own
-    /// identity: on the root's file system (`same_file_system`), not a loop and not
-    /// walked already (`follow`).
+    /// identity: on the root's file system (`same_file_system`), not a loop (`follow`)
+    /// and not walked already (`follow`, `once`).
     pub(super) fn admit(
         &self,
         path: &Path,
@@ -184,7 +184,8 @@ impl<F: Filter> Walker<F> {
             return false;
         }
         // Walked already, by another path: a link's target claimed in an earlier round
-        // (or, if the link changed since it was read, anything).
+        // (or, if the link changed since it was read, anything); with `once`, the same
+        // directory reached again without a link (a bind mount, a root met again).
         if let Some(visited) = &self.visited
             && opened.claimed != Some(id)
             && !visited.claim(id)
@@ -611,8 +612,8 @@ pub(super) fn root_ancestors(dir: &Dir, path: &Path, id: FileId) -> Option<Arc<A
 
 /// One job per root; a directory named twice (or by two paths without links) is scanned
 /// once. A root that is a link is scanned through it, under its own name, as asked; but
-/// with `follow`, which walks each directory once, only the first root that names a
-/// directory walks it, and every root claims its directory before the walk starts (so a
+/// with `follow` or `once`, which walk each directory once, only the first root that
+/// names a directory walks it, and every root claims its directory before the walk starts (so a
 /// root below another is walked as itself, not as part of the other).
 pub(super) fn root_jobs<F: Filter>(roots: &[PathBuf], walker: &Walker<F>) -> Vec<Job> {
     let mut seen = HashSet::new();
