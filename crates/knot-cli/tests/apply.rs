@@ -623,3 +623,117 @@ fn a_manifest_is_read_as_a_stream_with_a_limit_per_line() {
     );
     assert!(!env.path("z").exists());
 }
+
+/// A scan's hard-link records name their group's first name (by path) as their target,
+/// on any number of threads; apply makes the other names from it. So a tree scanned, its
+/// first names copied into a new root (as a copy that loses hard links leaves them),
+/// applied there and scanned again gives the same links and the same groups, and a second
+/// apply changes nothing. A first name that is missing is said as such.
+#[test]
+fn hard_links_round_trip_through_a_manifest() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::new();
+    for dir in ["tree/a", "tree/b/deep", "tree/c"] {
+        env.mkdir(dir);
+    }
+    env.file("tree/a/one", "one");
+    fs::hard_link(env.path("tree/a/one"), env.path("tree/b/deep/one-again")).unwrap();
+    fs::hard_link(env.path("tree/a/one"), env.path("tree/c/one")).unwrap();
+    env.file("tree/c/two", "two");
+    fs::hard_link(env.path("tree/c/two"), env.path("tree/b/two")).unwrap();
+    env.file("tree/c/single", "single");
+    symlink("../a/one", env.path("tree/c/to-one")).unwrap();
+    let scan = |dir: &str, threads: &str| {
+        let mut scan = fixture::knot();
+        scan.current_dir(env.path(dir)).args([
+            "scan",
+            "--json",
+            "--kind",
+            "symlink,hardlink",
+            "--threads",
+            threads,
+            ".",
+        ]);
+        scan
+    };
+    let manifest = fixture::output(&mut scan("tree", "1")).stdout;
+    assert_eq!(fixture::output(&mut scan("tree", "4")).stdout, manifest);
+    let scanned = records(&mut scan("tree", "2"));
+    let targets: Vec<(String, String)> = scanned
+        .iter()
+        .filter(|r| r["kind"] == "hardlink")
+        .map(|r| (r["path"].to_string(), r["target"].to_string()))
+        .collect();
+    let pair = |path: &str, target: &str| (format!("\"{path}\""), format!("\"{target}\""));
+    assert_eq!(
+        targets,
+        [
+            pair("./a/one", "./a/one"),
+            pair("./b/deep/one-again", "./a/one"),
+            pair("./b/two", "./b/two"),
+            pair("./c/one", "./a/one"),
+            pair("./c/two", "./b/two"),
+        ]
+    );
+    fs::write(env.path("m.jsonl"), &manifest).unwrap();
+
+    // The first names missing: each said, with what to do.
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "bare"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "knot: cannot create hard link 'bare/a/one': the target 'bare/a/one' does not exist"
+        ) && stderr.contains(
+            "knot: hint: it is the first name of its hard-link group (its target is itself), \
+             a file, which apply does not make: copy the file there first, then apply again\n"
+        ),
+        "{stderr}"
+    );
+
+    // The first names copied, as a copy that loses hard links leaves them.
+    for (path, target) in &targets {
+        if path == target {
+            let name = path.trim_matches('"').trim_start_matches("./");
+            fs::create_dir_all(env.path(&format!("copy/{name}")).parent().unwrap()).unwrap();
+            fs::copy(
+                env.path(&format!("tree/{name}")),
+                env.path(&format!("copy/{name}")),
+            )
+            .unwrap();
+        }
+    }
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "copy"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // The same records, but for where they resolve (the copy, not the tree).
+    let unresolved = |mut records: Vec<Value>| {
+        for record in &mut records {
+            record["resolved"] = Value::Null;
+        }
+        records
+    };
+    assert_eq!(
+        unresolved(records(&mut scan("copy", "2"))),
+        unresolved(scanned.clone())
+    );
+    // The same groups: the names of each file, by inode, in both trees.
+    let groups = |dir: &str| {
+        let mut by_file = std::collections::BTreeMap::<u64, BTreeSet<String>>::new();
+        for record in scanned.iter().filter(|r| r["kind"] == "hardlink") {
+            let name = record["path"].as_str().unwrap();
+            let ino = fs::metadata(env.path(dir).join(name)).unwrap().ino();
+            by_file.entry(ino).or_default().insert(name.to_owned());
+        }
+        by_file.into_values().collect::<BTreeSet<_>>()
+    };
+    assert_eq!(groups("copy"), groups("tree"));
+    assert_eq!(groups("copy").len(), 2);
+    let out = fixture::output(&mut env.knot(["apply", "m.jsonl", "--root", "copy"]));
+    assert_eq!(out.status.code(), Some(0));
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(report.lines().count(), 6, "{report}");
+    assert!(
+        report.lines().all(|l| l.starts_with("unchanged ")),
+        "{report}"
+    );
+}

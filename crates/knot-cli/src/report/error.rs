@@ -80,6 +80,15 @@ pub fn report_record(err: &knot::Error, context: &Context) {
 /// The fix of a record's error where it differs from a command's.
 fn record_fix(err: &knot::Error) -> Option<String> {
     Some(match err.kind() {
+        // A scan's hard-link records name their group's first name, a file: apply makes
+        // the other names from it, not the file itself.
+        ErrorKind::TargetMissing
+            if err.op() == knot::Op::CreateHardlink && err.target() == Some(err.path()) =>
+        {
+            "it is the first name of its hard-link group (its target is itself), a file, \
+             which apply does not make: copy the file there first, then apply again"
+                .into()
+        }
         ErrorKind::TargetMissing => "check the record's target (a relative target is read from \
             the root, a symlink's from the link's directory), or make the target first"
             .into(),

@@ -87,7 +87,7 @@ impl Filter for LinkFilter {
             FileType::Dir if self.report_dirs => {
                 let mut link = Link::new(entry.path().to_path_buf(), Kind::Dir);
                 link.dir = Some(Flavour::Dir);
-                next_of(sink.send(Ok(Entry { link, depth })), Next::Descend)
+                next_of(sink.send(Ok(Entry::new(link, depth))), Next::Descend)
             }
             FileType::Dir => Next::Descend,
             // A root that is a link is reported only when links are asked for: it is not
@@ -101,7 +101,11 @@ impl Filter for LinkFilter {
                     let mut link = Link::new(entry.path().to_path_buf(), Kind::Hardlink);
                     link.dir = Some(Flavour::File);
                     link.nlink = Some(meta.nlink);
-                    next_of(sink.send(Ok(Entry { link, depth })), Next::Skip)
+                    let entry = Entry {
+                        file: Some(FileId::of(&meta)),
+                        ..Entry::new(link, depth)
+                    };
+                    next_of(sink.send(Ok(entry)), Next::Skip)
                 }
                 Ok(_) => Next::Skip,
                 Err(err) => {
@@ -167,7 +171,7 @@ impl LinkFilter {
             return go_on;
         }
         let depth = entry.depth();
-        match next_of(sink.send(Ok(Entry { link, depth })), go_on) {
+        match next_of(sink.send(Ok(Entry::new(link, depth))), go_on) {
             // A visitor's Skip only keeps the link from being followed.
             Next::Quit => Next::Quit,
             Next::Follow(id) => Next::Follow(id),

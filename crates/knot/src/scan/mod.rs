@@ -65,9 +65,10 @@ pub(crate) mod walk;
 
 pub use walk::FileId;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::Result;
 use crate::link::{Kind, Link};
@@ -108,9 +109,19 @@ pub enum WalkState {
 pub struct Entry {
     link: Link,
     depth: usize,
+    /// A hard link's file: its group's first name is its target.
+    file: Option<FileId>,
 }
 
 impl Entry {
+    pub(crate) fn new(link: Link, depth: usize) -> Entry {
+        Entry {
+            link,
+            depth,
+            file: None,
+        }
+    }
+
     /// The path: the root joined with the path below it, as `find` prints it.
     pub fn path(&self) -> &Path {
         &self.link.path
@@ -365,8 +376,12 @@ impl ScanBuilder {
 
     /// A sequential walk: an iterator over the entries and errors, depth first.
     pub fn build(&self) -> Walk {
+        let filter = self.filter();
         Walk {
-            inner: self.walk.build(self.filter()),
+            hardlinks: filter.hardlinks,
+            inner: self.walk.build(filter),
+            held: Vec::new(),
+            named: None,
         }
     }
 
@@ -442,18 +457,51 @@ impl ScanBuilder {
     }
 }
 
-/// A sequential scan: an iterator over what it finds, errors included.
+/// A sequential scan: an iterator over what it finds, errors included; hard links
+/// (with `hardlink` among the kinds) last, in path order, each with its group's first
+/// name as its target.
 #[derive(Debug)]
 pub struct Walk {
     inner: walk::Sequential<links::LinkFilter>,
+    hardlinks: bool,
+    /// Hard-link records, held back until the walk is done.
+    held: Vec<Entry>,
+    named: Option<std::vec::IntoIter<Entry>>,
 }
 
 impl Iterator for Walk {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Result<Entry>> {
-        self.inner.next()
+        loop {
+            if let Some(named) = &mut self.named {
+                return named.next().map(Ok);
+            }
+            match self.inner.next() {
+                Some(Ok(entry)) if self.hardlinks && entry.file.is_some() => {
+                    self.held.push(entry);
+                }
+                None => self.named = Some(named_groups(std::mem::take(&mut self.held)).into_iter()),
+                found => return found,
+            }
+        }
     }
+}
+
+/// Hard-link records, each given the first name (by path) of its group inside the scan
+/// as its target, in path order: what `knot apply` makes the other names from. The
+/// first name's target is itself (the file, which apply does not make). Only known once
+/// the walk is done, so a scan holds them back until then.
+fn named_groups(mut entries: Vec<Entry>) -> Vec<Entry> {
+    entries.sort_unstable_by(|a, b| a.link.path.cmp(&b.link.path));
+    let mut first: HashMap<FileId, PathBuf> = HashMap::new();
+    for entry in &mut entries {
+        if let Some(file) = entry.file {
+            let first = first.entry(file).or_insert_with(|| entry.link.path.clone());
+            entry.link.target = Some(first.clone());
+        }
+    }
+    entries
 }
 
 /// A visitor of a parallel walk: one per thread, dropped when its thread is done (so a
@@ -509,9 +557,31 @@ impl WalkParallel {
     /// Runs the walk with one visitor per thread from `builder`. Returns when every thread
     /// is done.
     pub fn visit(self, builder: &mut dyn ParallelVisitorBuilder<'_>) {
+        // Hard links are held back until every name is found ([`named_groups`]), then
+        // handed to one more visitor, on this thread, in path order.
+        let held = Mutex::new(Vec::new());
+        let hardlinks = self.filter.hardlinks;
         self.walk.run_parallel(self.filter, &mut || {
             let mut visitor = builder.build();
-            Box::new(move |entry| visitor.visit(entry))
+            let held = &held;
+            Box::new(move |entry| match entry {
+                Ok(entry) if hardlinks && entry.file.is_some() => {
+                    held.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(entry);
+                    WalkState::Continue
+                }
+                entry => visitor.visit(entry),
+            })
         });
+        let held = held.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if !held.is_empty() {
+            let mut visitor = builder.build();
+            for entry in named_groups(held) {
+                if let WalkState::Quit = visitor.visit(Ok(entry)) {
+                    break;
+                }
+            }
+        }
     }
 }
