@@ -625,7 +625,7 @@ fn a_manifest_is_read_as_a_stream_with_a_limit_per_line() {
 }
 
 /// A scan's hard-link records name their group's first name (by path) as their target,
-/// on any number of threads; apply makes the other names from it. So a tree scanned, its
+/// the same on any number of threads; apply makes the other names from it. So a tree scanned, its
 /// first names copied into a new root (as a copy that loses hard links leaves them),
 /// applied there and scanned again gives the same links and the same groups, and a second
 /// apply changes nothing. A first name that is missing is said as such.
@@ -652,6 +652,7 @@ fn hard_links_round_trip_through_a_manifest() {
             "symlink,hardlink",
             "--threads",
             threads,
+            "--sort",
             ".",
         ]);
         scan

@@ -1393,6 +1393,16 @@ fn scan_follow_notes_the_placeholders_it_cannot_enter_once() {
     }
     // Without --follow nothing was asked to be entered.
     vol.knot(["scan", "."]).assert().code(0).stderr("");
+    // A root below a placeholder is not a directory met on the way: it could not be read.
+    for follow in [&[][..], &["--follow"]] {
+        let args = [&["scan"], follow, &["OneDrive/inside"]].concat();
+        vol.knot(&args).assert().code(1).stderr(
+            "knot: cannot scan 'OneDrive/inside': 'OneDrive' is a cloud placeholder (cloud-7, \
+             0x9000701a) that this system cannot open; it is not a link\n\
+             knot: hint: its files are fetched by its sync engine (OneDrive and others) on \
+             Windows: open it there, or have its files kept on the device first\n",
+        );
+    }
 }
 
 /// Two volumes: `from`, whose links are scanned, and `to`, where they are applied below

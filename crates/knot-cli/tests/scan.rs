@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::process::Command as Process;
 
-use crate::fixture::{self, Env, as_nobody, mktree, run};
+use crate::fixture::{self, Env, as_nobody, mktree, records, run};
 
 /// Links in the scan tests' trees.
 trait Links {
@@ -614,4 +614,53 @@ fn long_paths_of_many_directories_line_up() {
     assert_eq!(arrow(short[0]), arrow(short[1]), "{stdout}");
     assert!(arrow(short[0]) > 40, "{stdout}");
     assert_eq!(arrow(long[0]), long[0].find("/l").unwrap() + 2, "{stdout}");
+}
+
+/// A hard-link record names its group's first name inside the scan (by path) as its
+/// target, also where the file has names outside it, and the same in JSON on any number of
+/// threads; `-0` lists the names alike.
+#[test]
+fn hard_link_records_name_the_first_name_inside_the_scan() {
+    let env = Env::new();
+    env.mkdir("tree/sub/deep");
+    env.file("tree/sub/deep/b", "x");
+    fs::hard_link(env.path("tree/sub/deep/b"), env.path("tree/sub/a")).unwrap();
+    fs::hard_link(env.path("tree/sub/deep/b"), env.path("tree/outside")).unwrap();
+    env.file("tree/sub/c", "y");
+    fs::hard_link(env.path("tree/sub/c"), env.path("tree/sub/deep/d")).unwrap();
+    for threads in ["1", "3"] {
+        let found = records(&mut env.knot([
+            "scan",
+            "--json",
+            "--kind",
+            "hardlink",
+            "--sort",
+            "--threads",
+            threads,
+            "tree/sub",
+        ]));
+        let got: Vec<(&str, &str, u64)> = found
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap();
+                (text("path"), text("target"), r["nlink"].as_u64().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tree/sub/a", "tree/sub/a", 3),
+                ("tree/sub/c", "tree/sub/c", 2),
+                ("tree/sub/deep/b", "tree/sub/a", 3),
+                ("tree/sub/deep/d", "tree/sub/c", 2),
+            ],
+            "{threads} threads"
+        );
+    }
+    let out =
+        fixture::output(&mut env.knot(["scan", "-0", "--kind", "hardlink", "--sort", "tree/sub"]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tree/sub/a\0tree/sub/c\0tree/sub/deep/b\0tree/sub/deep/d\0"
+    );
 }

@@ -166,6 +166,13 @@ pub enum ErrorKind {
         /// Its tag.
         tag: Tag,
     },
+    /// A scan that follows links met a directory it cannot enter: a reparse point that
+    /// leads nowhere this system follows (on ntfs-3g, a cloud placeholder directory), with
+    /// its tag. Not a failure: the scan goes on, and says so.
+    NotEntered {
+        /// Its tag.
+        tag: Tag,
+    },
     /// Something on the way to the link path is not a directory (`knot symlink f/l t`).
     NotADirectory {
         /// The part of the path that is not a directory.
@@ -434,6 +441,10 @@ impl Error {
             ErrorKind::Loop { ancestor } => format!("it leads back to {}", quote_lossy(ancestor)),
             ErrorKind::ChangedDuringScan => "it changed during the scan".into(),
             ErrorKind::DirMissing { dir } => format!("{} does not exist", quote_lossy(dir)),
+            ErrorKind::NotEntered { tag } => format!(
+                "it is a directory this system cannot open ({:#010x}); not followed",
+                tag.0
+            ),
             ErrorKind::ReparsePoint { path, tag } => format!(
                 "{} is a reparse point this system cannot open ({:#010x})",
                 quote_lossy(path),

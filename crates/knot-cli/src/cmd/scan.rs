@@ -49,7 +49,9 @@ pub struct ScanArgs {
     /// reparse tag's kind word (lx-symlink, appexeclink, ...), in any case, `_` or `-`; a
     /// tag's SDK name (IO_REPARSE_TAG_SYMLINK) means every kind with that tag. The default
     /// is every link but hard links; `hardlink` lists regular files with more than one
-    /// name, which takes a stat of every file. Any other word is a usage error.
+    /// name, which takes a stat of every file, each with its group's first name inside the
+    /// scan as its target (given once every name is found). Any other word is a usage
+    /// error.
     #[arg(long, value_name = "K,...", value_delimiter = ',', value_parser = parse_kind)]
     kind: Vec<Kind>,
     /// Only broken links: status dangling, loop or too-long.
@@ -392,9 +394,9 @@ impl Visitor<'_> {
     }
 
     fn error(&mut self, err: &knot::Error) -> Result<(), Lost> {
-        if let ErrorKind::ReparsePoint { path, tag } = err.kind() {
+        if let ErrorKind::NotEntered { tag } = err.kind() {
             // Said once, after the scan: the placeholders of one sync root are many.
-            self.tally.unentered_at(path.clone(), *tag, 1);
+            self.tally.unentered_at(err.path().to_path_buf(), *tag, 1);
             return Ok(());
         }
         // Errors go out after the records found before them.
@@ -572,7 +574,6 @@ fn note_unentered(first: &Path, tag: Tag, count: u64, messages: Messages) {
     };
     let more = match count {
         0 | 1 => String::new(),
-        2 => " (and 1 more like it)".to_owned(),
         n => format!(" (and {} more like it)", n - 1),
     };
     messages.note(&format!(

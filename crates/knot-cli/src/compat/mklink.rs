@@ -370,6 +370,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::IsADirectory
         | ErrorKind::IsASymlink { .. }
         | ErrorKind::ReparsePoint { .. }
+        | ErrorKind::NotEntered { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

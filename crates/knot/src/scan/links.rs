@@ -119,6 +119,12 @@ impl Filter for LinkFilter {
 }
 
 impl LinkFilter {
+    /// Whether hard-link records are held back for their targets (their group's first
+    /// name, known once every name is found): where hard links and targets are asked for.
+    pub(crate) fn holds_hardlinks(&self) -> bool {
+        self.hardlinks && self.detail >= Detail::Target
+    }
+
     fn wants(&self, kind: &Kind) -> bool {
         match &self.kinds {
             None => kind.is_link() && *kind != Kind::Hardlink,
@@ -156,10 +162,7 @@ impl LinkFilter {
             && link.dir == Some(Flavour::Dir)
             && link.target.is_none()
         {
-            let unopened = ErrorKind::ReparsePoint {
-                path: link.path.clone(),
-                tag: tag.0,
-            };
+            let unopened = ErrorKind::NotEntered { tag: tag.0 };
             if let Next::Quit = next_of(
                 sink.send(Err(Error::new(Op::Scan, &link.path, unopened))),
                 Next::Skip,

@@ -378,10 +378,10 @@ impl ScanBuilder {
     pub fn build(&self) -> Walk {
         let filter = self.filter();
         Walk {
-            hardlinks: filter.hardlinks,
+            groups: filter.holds_hardlinks().then(Groups::default),
             inner: self.walk.build(filter),
-            held: Vec::new(),
-            named: None,
+            ready: Vec::new().into_iter(),
+            rest: None,
         }
     }
 
@@ -457,16 +457,16 @@ impl ScanBuilder {
     }
 }
 
-/// A sequential scan: an iterator over what it finds, errors included; hard links
-/// (with `hardlink` among the kinds) last, in path order, each with its group's first
-/// name as its target.
+/// A sequential scan: an iterator over what it finds, errors included. With `hardlink`
+/// among the kinds and the target asked for, a hard link's record comes once every name of
+/// its file is found, or at the end of the walk ([`Groups`]).
 #[derive(Debug)]
 pub struct Walk {
     inner: walk::Sequential<links::LinkFilter>,
-    hardlinks: bool,
-    /// Hard-link records, held back until the walk is done.
-    held: Vec<Entry>,
-    named: Option<std::vec::IntoIter<Entry>>,
+    /// Hard-link records held back until their group's first name is known.
+    groups: Option<Groups>,
+    ready: std::vec::IntoIter<Entry>,
+    rest: Option<Rest>,
 }
 
 impl Iterator for Walk {
@@ -474,34 +474,131 @@ impl Iterator for Walk {
 
     fn next(&mut self) -> Option<Result<Entry>> {
         loop {
-            if let Some(named) = &mut self.named {
-                return named.next().map(Ok);
+            if let Some(entry) = self.ready.next() {
+                return Some(Ok(entry));
             }
-            match self.inner.next() {
-                Some(Ok(entry)) if self.hardlinks && entry.file.is_some() => {
-                    self.held.push(entry);
+            if let Some(rest) = &mut self.rest {
+                return rest.next().map(Ok);
+            }
+            let groups = self.groups.as_mut();
+            match (self.inner.next(), groups) {
+                (Some(Ok(entry)), Some(groups)) if entry.file.is_some() => {
+                    if let Some(group) = groups.add(entry) {
+                        self.ready = group.into_iter();
+                    }
                 }
-                None => self.named = Some(named_groups(std::mem::take(&mut self.held)).into_iter()),
-                found => return found,
+                (None, Some(_)) => self.rest = self.groups.take().map(Groups::rest),
+                (found, _) => return found,
             }
         }
     }
 }
 
-/// Hard-link records, each given the first name (by path) of its group inside the scan
-/// as its target, in path order: what `knot apply` makes the other names from. The
-/// first name's target is itself (the file, which apply does not make). Only known once
-/// the walk is done, so a scan holds them back until then.
-fn named_groups(mut entries: Vec<Entry>) -> Vec<Entry> {
-    entries.sort_unstable_by(|a, b| a.link.path.cmp(&b.link.path));
-    let mut first: HashMap<FileId, PathBuf> = HashMap::new();
-    for entry in &mut entries {
-        if let Some(file) = entry.file {
-            let first = first.entry(file).or_insert_with(|| entry.link.path.clone());
-            entry.link.target = Some(first.clone());
+/// Hard-link records held back until each one's target is known: the first name (by
+/// path) of its group inside the scan, which is what `knot apply` makes the other names
+/// from (the first name's target is itself: the file, which apply does not make). A
+/// group is given out as soon as all its names are found; the groups with names outside
+/// the scan, at the end of the walk. Only a name's path, depth and link count are held.
+#[derive(Debug, Default)]
+pub(crate) struct Groups {
+    pending: HashMap<FileId, Vec<Held>>,
+}
+
+/// A hard link's name as held: its path, its depth below its root, its link count.
+type Held = (PathBuf, usize, u64);
+
+impl Groups {
+    /// Takes a hard-link record; gives its group's records once every name is found.
+    fn add(&mut self, entry: Entry) -> Option<Vec<Entry>> {
+        use std::collections::hash_map::Entry as Slot;
+        let file = entry.file?;
+        let nlink = entry.link.nlink.unwrap_or(0);
+        let name = (entry.link.path, entry.depth, nlink);
+        // The link count as the last name's stat gave it: a name made meanwhile only
+        // keeps the group waiting until the end.
+        match self.pending.entry(file) {
+            Slot::Occupied(mut names) => {
+                names.get_mut().push(name);
+                if names.get().len() as u64 >= nlink {
+                    let names = names.remove();
+                    return Some(named(file, names).map(Named::into_entry).collect());
+                }
+            }
+            Slot::Vacant(slot) => {
+                let mut names = Vec::with_capacity(usize::try_from(nlink).unwrap_or(2).min(8));
+                names.push(name);
+                slot.insert(names);
+            }
+        }
+        None
+    }
+
+    /// The groups still waiting (some names outside the scan), in path order, each
+    /// record made as it is taken.
+    fn rest(self) -> Rest {
+        let mut rest: Vec<Named> = self
+            .pending
+            .into_iter()
+            .flat_map(|(file, names)| named(file, names))
+            .collect();
+        rest.sort_unstable_by(|a, b| bytes(&a.held.0).cmp(bytes(&b.held.0)));
+        Rest(rest.into_iter())
+    }
+}
+
+/// A path's bytes: the order names are sorted in, cheaper than by components.
+fn bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
+/// A name with its group's first name.
+#[derive(Debug)]
+struct Named {
+    held: Held,
+    file: FileId,
+    first: Arc<PathBuf>,
+}
+
+impl Named {
+    fn into_entry(self) -> Entry {
+        let (path, depth, nlink) = self.held;
+        let mut link = Link::new(path, Kind::Hardlink);
+        link.dir = Some(crate::link::Flavour::File);
+        link.nlink = Some(nlink);
+        link.target = Some(Arc::unwrap_or_clone(self.first));
+        Entry {
+            file: Some(self.file),
+            ..Entry::new(link, depth)
         }
     }
-    entries
+}
+
+/// One file's names, in path order, each with the first.
+fn named(file: FileId, mut names: Vec<Held>) -> impl Iterator<Item = Named> {
+    names.sort_unstable_by(|a, b| bytes(&a.0).cmp(bytes(&b.0)));
+    let first = Arc::new(
+        names
+            .first()
+            .map(|(path, ..)| path.clone())
+            .unwrap_or_default(),
+    );
+    names.into_iter().map(move |held| Named {
+        held,
+        file,
+        first: Arc::clone(&first),
+    })
+}
+
+/// The hard-link records given at the end of a walk, made one at a time.
+#[derive(Debug)]
+struct Rest(std::vec::IntoIter<Named>);
+
+impl Iterator for Rest {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        self.0.next().map(Named::into_entry)
+    }
 }
 
 /// A visitor of a parallel walk: one per thread, dropped when its thread is done (so a
@@ -557,28 +654,54 @@ impl WalkParallel {
     /// Runs the walk with one visitor per thread from `builder`. Returns when every thread
     /// is done.
     pub fn visit(self, builder: &mut dyn ParallelVisitorBuilder<'_>) {
-        // Hard links are held back until every name is found ([`named_groups`]), then
-        // handed to one more visitor, on this thread, in path order.
-        let held = Mutex::new(Vec::new());
-        let hardlinks = self.filter.hardlinks;
+        // Hard links are held back until their group's first name is known ([`Groups`]):
+        // a group is handed to the visitor of the thread that found its last name; the
+        // groups still waiting at the end, to one more visitor, on this thread, in path
+        // order (none after a visitor quit: the walk did not see every name).
+        let groups = self
+            .filter
+            .holds_hardlinks()
+            .then(|| Mutex::new(Groups::default()));
+        let quit = std::sync::atomic::AtomicBool::new(false);
         self.walk.run_parallel(self.filter, &mut || {
             let mut visitor = builder.build();
-            let held = &held;
-            Box::new(move |entry| match entry {
-                Ok(entry) if hardlinks && entry.file.is_some() => {
-                    held.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(entry);
-                    WalkState::Continue
+            let (groups, quit) = (groups.as_ref(), &quit);
+            Box::new(move |found| {
+                let state = match (found, groups) {
+                    (Ok(entry), Some(groups)) if entry.file.is_some() => {
+                        let group = groups
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .add(entry);
+                        let mut state = WalkState::Continue;
+                        for entry in group.into_iter().flatten() {
+                            state = visitor.visit(Ok(entry));
+                            if state == WalkState::Quit {
+                                break;
+                            }
+                        }
+                        state
+                    }
+                    (found, _) => visitor.visit(found),
+                };
+                if state == WalkState::Quit {
+                    quit.store(true, Ordering::Relaxed);
                 }
-                entry => visitor.visit(entry),
+                state
             })
         });
-        let held = held.into_inner().unwrap_or_else(PoisonError::into_inner);
-        if !held.is_empty() {
+        let rest = groups.map(|groups| {
+            groups
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .rest()
+        });
+        if let Some(rest) = rest.filter(|rest| rest.0.len() > 0)
+            && !quit.load(Ordering::Relaxed)
+        {
             let mut visitor = builder.build();
-            for entry in named_groups(held) {
-                if let WalkState::Quit = visitor.visit(Ok(entry)) {
+            for entry in rest {
+                if visitor.visit(Ok(entry)) == WalkState::Quit {
                     break;
                 }
             }

@@ -56,6 +56,8 @@ pub struct Manifest {
     ended: bool,
     /// The bytes of whole lines read before their records are handed on.
     part: usize,
+    /// The fewest bytes of lines read on more than one thread.
+    parallel_from: usize,
 }
 
 impl std::fmt::Debug for Manifest {
@@ -75,13 +77,16 @@ impl Manifest {
             next: 0,
             ended: false,
             part: PART,
+            parallel_from: PARALLEL_FROM,
         })
     }
 
     /// Hands records on every `bytes` of lines (at least one line a part), not every
-    /// [`PART`]: for tests of the parts' seams.
+    /// [`PART`], and reads every part on the threads asked for, however small: for tests
+    /// of the parts' and the threads' seams.
     pub fn with_part(mut self, bytes: usize) -> Manifest {
         self.part = bytes;
+        self.parallel_from = 0;
         self
     }
 
@@ -116,9 +121,6 @@ impl Manifest {
                     self.ended = true;
                     break;
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {
-                    bytes.truncate(start);
-                }
                 Err(err) => {
                     bytes.truncate(start);
                     stop = Some((self.next, LineError::Read(err)));
@@ -126,7 +128,7 @@ impl Manifest {
                 }
             }
         }
-        let mut lines: Vec<Line> = read_records(&bytes, threads)
+        let mut lines: Vec<Line> = read_records(&bytes, threads, self.parallel_from)
             .into_iter()
             .map(|(number, read)| (first + number, read.map_err(LineError::Json)))
             .collect();
@@ -255,12 +257,17 @@ impl<R: Read> Read for Utf16<R> {
     }
 }
 
+/// Fewer bytes of lines than this are read on one thread: not worth another.
+const PARALLEL_FROM: usize = 1 << 20;
+
 /// The records of a manifest's lines (JSON Lines; blank lines are passed over), each with
 /// its line's number from 0, in the manifest's order: read on as many threads as the links
-/// are made on (`threads`, 0 for one per core), each taking a part of the lines.
+/// are made on (`threads`, 0 for one per core), each taking a part of the lines, where
+/// there are `parallel_from` bytes or more.
 pub(crate) fn read_records(
     bytes: &[u8],
     threads: usize,
+    parallel_from: usize,
 ) -> Vec<(usize, Result<Record, serde_json::Error>)> {
     let read = |(number, line): (usize, &[u8])| {
         (!line.trim_ascii().is_empty()).then(|| (number, serde_json::from_slice(line)))
@@ -269,8 +276,7 @@ pub(crate) fn read_records(
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-    // Small manifests are not worth a thread.
-    if threads == 1 || bytes.len() < 1 << 20 {
+    if threads == 1 || bytes.len() < parallel_from {
         return bytes
             .split(|&b| b == b'\n')
             .enumerate()
@@ -483,7 +489,7 @@ mod tests {
         manifest.push_str(r#"{"path":"last","kind":"symlink","target":"t"}"#);
         assert!(manifest.len() > 1 << 20, "{}", manifest.len());
         let summary = |threads| {
-            read_records(manifest.as_bytes(), threads)
+            read_records(manifest.as_bytes(), threads, PARALLEL_FROM)
                 .into_iter()
                 .map(|(line, read)| (line, read.map_err(|err| err.to_string())))
                 .collect::<Vec<_>>()
