@@ -602,25 +602,24 @@ fn a_manifest_is_read_as_a_stream_with_a_limit_per_line() {
         );
     }
 
+    // A manifest whose line LINE is too long: the reading stops there, exit 1.
+    let stopped = |manifest: &str, root: &str, line: usize| {
+        let out = fixture::output(&mut env.knot(["apply", manifest, "--root", root]));
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "knot: cannot read '{manifest}' line {line}: it is longer than 1 MiB, which no \
+                 record is (is it a manifest?); reading stopped\n"
+            )
+        );
+    };
     let too_long = format!("{}{}\n{}", record(1), "x".repeat(1 << 21), record(2));
     env.file("long.jsonl", &too_long);
-    let out = fixture::output(&mut env.knot(["apply", "long.jsonl", "--root", "r"]));
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "knot: cannot read 'long.jsonl' line 2: it is longer than 1 MiB, which no record is \
-         (is it a manifest?); reading stopped\n"
-    );
+    stopped("long.jsonl", "r", 2);
     assert_eq!(env.names_in("r"), ["d1"]);
     assert!(!env.path("r/d2").exists());
-
-    let out = fixture::output(&mut env.knot(["apply", "/dev/zero", "--root", "z"]));
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "knot: cannot read '/dev/zero' line 1: it is longer than 1 MiB, which no record is \
-         (is it a manifest?); reading stopped\n"
-    );
+    stopped("/dev/zero", "z", 1);
     assert!(!env.path("z").exists());
 }
 

@@ -1,5 +1,6 @@
-//! Parses arbitrary words (NUL-separated bytes) as `junction`'s command line, which knot
-//! takes as a drop-in front end. The parser must never panic, whatever the words.
+//! Parses arbitrary words (NUL-separated bytes) as the command line of each drop-in front
+//! end knot offers: cmd's `mklink` and Sysinternals' `junction`. Neither parser may panic,
+//! whatever the words.
 
 #![no_main]
 
@@ -13,5 +14,6 @@ fuzz_target!(|data: &[u8]| {
         .split(|&b| b == 0)
         .map(|word| OsString::from_vec(word.to_vec()))
         .collect();
+    let _ = knot_cli::fuzzing::mklink(&args);
     let _ = knot_cli::fuzzing::junction(&args);
 });
