@@ -1,7 +1,7 @@
 //! knot: the command-line front end, as a library for the `knot` binary (`main.rs`) and
 //! the fuzz targets (`fuzz/`), which reach the parsers of untrusted input through
-//! [`fuzzing`]. The command line becomes [`cmd::Settings`] (knot's own commands, or a
-//! drop-in front end's in [`compat`]), the library does the work, and [`report`] prints
+//! [`fuzzing`]. The command line becomes `cmd::Settings` (knot's own commands, or a
+//! drop-in front end's in `compat`), the library does the work, and `report` prints
 //! the records and messages.
 //!
 //! Dependencies flow one way: [`main`] -> `compat` -> `cmd` -> `report` -> the leaves
