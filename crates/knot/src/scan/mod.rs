@@ -459,7 +459,7 @@ impl ScanBuilder {
 
 /// A sequential scan: an iterator over what it finds, errors included. With `hardlink`
 /// among the kinds and the target asked for, a hard link's record comes once every name of
-/// its file is found, or at the end of the walk ([`Groups`]).
+/// its file is found, or at the end of the walk.
 #[derive(Debug)]
 pub struct Walk {
     inner: walk::Sequential<links::LinkFilter>,
