@@ -37,9 +37,9 @@ use crate::link::{Flavour, Found, Kind};
 use crate::record::Record;
 use crate::resolve::real_location;
 use crate::retarget::ChangeMode;
-use crate::scan::Threads;
 use crate::sys::{self, At, FileType, Junctions, Place};
 use crate::sys::{Backend as _, Directory as _};
+use crate::threads::Threads;
 
 /// Options for [`apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -163,7 +163,7 @@ fn apply_inner(
     let next_share = AtomicUsize::new(0);
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let running = crate::scan::start_threads(scope, threads, || {
+        let running = crate::threads::start_threads(scope, threads, || {
             let send = send.clone();
             let (work, shares, next_share) = (&work, &shares, &next_share);
             move || {

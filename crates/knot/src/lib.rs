@@ -166,6 +166,7 @@ mod resolve;
 mod retarget;
 pub mod scan;
 mod sys;
+mod threads;
 
 pub use apply::{Applied, ApplyOptions, apply};
 pub use create::{

@@ -119,7 +119,7 @@ pub(super) fn run_parallel<'s, F: Filter>(
         // As many threads as the system gives, up to `threads`: a thread it cannot start
         // (out of memory, or of processes in a cgroup) leaves the work to the others, and
         // with none started it is done here.
-        let running = crate::scan::start_threads(scope, threads, || {
+        let running = crate::threads::start_threads(scope, threads, || {
             let mut visitor = visitor();
             let (walker, queue) = (&walker, &queue);
             move || {
