@@ -215,6 +215,64 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()>;
     /// Removes the name `name` here: one this process just made and checked.
     fn remove_name_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
+    /// Copies the regular file `name` here to the new name `to_name` of `to`: its data
+    /// (a reflink where the file system shares extents; holes kept), permissions and
+    /// times, all through descriptors, never following a link at either name, never
+    /// replacing anything. Where the backend copies no data yet, a refusal.
+    fn copy_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// The permissions, owner and times of the entry `name` here, not following a link.
+    fn attrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Attrs> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Gives the directory `name` here the permissions, owner (where this process may)
+    /// and times `attrs`, never following a link there.
+    fn give_dir_attrs_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+}
+
+/// What [`Directory::copy_file_at`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Copied {
+    /// The file's size.
+    pub(crate) bytes: u64,
+    /// How its data was copied.
+    pub(crate) data: FileData,
+}
+
+/// How a file's data was copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileData {
+    /// A reflink: the copy shares the original's extents until either is written.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(dead_code, reason = "only Linux clones here")
+    )]
+    Cloned,
+    /// Byte by byte (in the kernel where it can); `sparse`: only the data segments, the
+    /// holes left as holes.
+    #[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+    Copied { sparse: bool },
+}
+
+/// The permissions, owner and times of an entry, to give its copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+pub(crate) struct Attrs {
+    /// The permission bits (`st_mode & 0o7777`).
+    pub(crate) mode: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    /// Seconds and nanoseconds.
+    pub(crate) atime: (i64, u32),
+    pub(crate) mtime: (i64, u32),
 }
 
 /// Reads directories, with one reusable buffer per thread.

@@ -230,6 +230,27 @@ impl super::super::Directory for Dir {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
     }
 
+    /// See `copy.rs`.
+    fn copy_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        super::copy::copy_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
+    /// `fstatat` without following a link.
+    fn attrs_at(&self, name: &OsStr) -> io::Result<super::super::Attrs> {
+        super::copy::attrs_at(self.fd.as_fd(), name)
+    }
+
+    /// Through a descriptor of the directory opened with `O_NOFOLLOW`: `fchown`,
+    /// `fchmod`, `futimens`.
+    fn give_dir_attrs_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
+        super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs)
+    }
+
     /// The canonical path of what `name` leads to, found without building a path: the
     /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
     /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.

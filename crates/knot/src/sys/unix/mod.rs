@@ -28,6 +28,8 @@ mod ntfs3g;
 mod entry;
 // A chain of links walked one link at a time.
 mod chain;
+// A file's data, permissions and times copied through held directories.
+mod copy;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
