@@ -146,6 +146,7 @@
 
 mod apply;
 mod chain;
+pub mod copy;
 mod create;
 mod diagnose;
 mod error;
@@ -168,6 +169,7 @@ pub mod scan;
 mod sys;
 
 pub use apply::{Applied, ApplyOptions, apply};
+pub use copy::copy;
 pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,
