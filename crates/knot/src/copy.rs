@@ -218,7 +218,7 @@ pub struct Summary {
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
 /// `copy_file_range`, then `read`/`write`; `SEEK_DATA`/`SEEK_HOLE` where the file is
-/// sparse). Windows: not available yet: each file is refused
+/// sparse). Windows: not available yet: refused before anything is made
 /// ([`ErrorKind::Unsupported`]).
 pub fn copy<S, D, F>(source: S, copy: D, options: &CopyOptions, report: F) -> Result<Summary>
 where
@@ -236,6 +236,10 @@ fn copy_inner(
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
     let dry_run = options.mode == ChangeMode::DryRun;
+    if !sys::Os::COPIES_FILES {
+        let why = "copying a tree is not available on this platform yet".to_owned();
+        return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+    }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
     if source_meta.ty != FileType::Dir {
@@ -680,13 +684,14 @@ impl Copying {
             .ok()
             .map(Path::to_path_buf);
         match inside {
-            Some(_) if self.options.inner == Inner::Keep => kept(Class::Inner),
             Some(rest) => {
                 let there = join_below(&self.copy_abs, &rest);
-                if stored.is_absolute() {
-                    (Class::Inner, Action::Rewritten, there)
-                } else if fold(&from_copy.join(stored)) == there {
+                if stored.is_relative() && fold(&from_copy.join(stored)) == there {
                     (Class::Inner, Action::Copied, stored.to_path_buf())
+                } else if self.options.inner == Inner::Keep {
+                    kept(Class::Inner)
+                } else if stored.is_absolute() {
+                    (Class::Inner, Action::Rewritten, there)
                 } else {
                     // A relative target that leaves the source and comes back by its name
                     // (`../src/x`) would lead into the source from the copy.

@@ -86,6 +86,9 @@ pub(crate) trait Backend {
     const DOT_DOT: DotDot;
     /// How [`Backend::hard_link_names`] finds a file's names, when it does.
     const NAMES_FROM: NamesFrom = NamesFrom::Nowhere;
+    /// Whether [`Directory::copy_file_at`] copies files here (a tree copy refuses at once
+    /// where not).
+    const COPIES_FILES: bool = false;
 
     /// What the entry `path` itself is, not following it (with its reparse tag, where it
     /// has one): for reads of a path the user named.

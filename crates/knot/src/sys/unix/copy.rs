@@ -178,7 +178,16 @@ fn clone(_source: BorrowedFd<'_>, _copy: BorrowedFd<'_>) -> io::Result<bool> {
 /// The data segments of a sparse file (`SEEK_DATA`, `SEEK_HOLE`), each copied at its
 /// offset, the rest left as holes; the size set at the end, so a hole at the end stays
 /// one. `None` where the file system cannot say where the holes are.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "illumos",
+    target_os = "solaris"
+))]
 fn sparse(source: BorrowedFd<'_>, copy: BorrowedFd<'_>, size: u64) -> io::Result<Option<FileData>> {
     use rustix::fs::{SeekFrom, seek};
     let mut at = 0;
@@ -198,7 +207,16 @@ fn sparse(source: BorrowedFd<'_>, copy: BorrowedFd<'_>, size: u64) -> io::Result
     Ok(Some(FileData::Copied { sparse: true }))
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "illumos",
+    target_os = "solaris"
+)))]
 fn sparse(
     _source: BorrowedFd<'_>,
     _copy: BorrowedFd<'_>,
