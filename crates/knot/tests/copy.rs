@@ -430,3 +430,33 @@ fn a_directory_swapped_for_a_link_is_not_followed() {
     // Not asserted (scheduling decides): how many rounds the swap was met in.
     let _ = failures;
 }
+
+/// On btrfs, files are copied as reflinks: the copy's extents are shared (`filefrag -v`
+/// flags them `shared`), and the entry says `cloned`.
+#[test]
+fn files_on_btrfs_are_reflinked() {
+    let Some(vol) = crate::fixture::btrfs("copy::files_on_btrfs_are_reflinked") else {
+        return;
+    };
+    let src = vol.mnt.join("src");
+    fs::create_dir(&src).unwrap();
+    let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 253) as u8).collect();
+    fs::write(src.join("big"), &data).unwrap();
+    // Written out, so that the file has extents to share.
+    let synced = std::process::Command::new("sync").status().unwrap();
+    assert!(synced.success());
+    let dst = vol.mnt.join("dst");
+    let (summary, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.files, 1);
+    assert_eq!(item(&items, &src, "big").action, Action::Cloned);
+    assert_eq!(fs::read(dst.join("big")).unwrap(), data);
+    let frag = std::process::Command::new("filefrag")
+        .arg("-v")
+        .arg(dst.join("big"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&frag.stdout);
+    assert!(frag.status.success(), "{frag:?}");
+    assert!(text.contains("shared"), "no shared extent:\n{text}");
+}
