@@ -586,15 +586,18 @@ impl Copying {
     /// made in the copy as its class and the options say.
     fn link(&self, entry: &DirEntry<'_>, below: &Path, sink: &mut Sink<'_, '_, Item>) -> Next {
         let links = crate::scan::links_filter(Detail::Status);
+        // Its times, for the copy: read first, as the link scan's reads do not change them.
+        let (dir, name) = entry.dir_and_name();
+        let attrs = dir.attrs_at(name).ok();
         let map = |found: Result<Entry>| match found {
-            Ok(found) => Some(self.copy_link(found.into_link(), below)),
+            Ok(found) => Some(self.copy_link(found.into_link(), below, attrs.as_ref())),
             Err(err) => Some(Err(err)),
         };
         sink.adapt(map, |inner| links.visit(entry, inner));
         Next::Skip
     }
 
-    fn copy_link(&self, link: Link, below: &Path) -> Result<Item> {
+    fn copy_link(&self, link: Link, below: &Path, attrs: Option<&Attrs>) -> Result<Item> {
         let copy = self.copy_path(below);
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
@@ -654,6 +657,11 @@ impl Copying {
             let at = At::new(&pinned.dir, name, &copy);
             create_new_lean(at, &target, None, ty, &options, place)
                 .map_err(|e| e.with_op(Op::Copy))?;
+            // Best effort, as `cp -a`: a file system that keeps no times of its own on a
+            // link (a reparse point written through ntfs-3g's attribute) fails no copy.
+            if let Some(attrs) = attrs {
+                let _ = pinned.dir.give_link_times_at(name, attrs);
+            }
         }
         match ty {
             LinkType::Junction => Counts::add(&self.counts.junctions, 1),

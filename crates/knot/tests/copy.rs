@@ -216,7 +216,8 @@ fn hard_link_groups_are_kept() {
 }
 
 /// Files have the source's contents, permission bits and modification times, and so do
-/// directories (a read-only one included, made writable only while it is filled).
+/// directories (a read-only one included, made writable only while it is filled) and
+/// symlinks (times only: a Linux symlink's permissions are always 0777).
 #[test]
 fn contents_modes_and_times_are_kept() {
     let dir = Dir::new();
@@ -233,6 +234,28 @@ fn contents_modes_and_times_are_kept() {
         let file = fs::File::open(src.join(below)).unwrap();
         file.set_modified(old).unwrap();
     }
+    dir.symlink("src/ro/l", "deep/f");
+    let link_time = rustix::fs::Timestamps {
+        last_access: rustix::fs::Timespec {
+            tv_sec: 1_000_000_000,
+            tv_nsec: 5,
+        },
+        last_modification: rustix::fs::Timespec {
+            tv_sec: 1_100_000_000,
+            tv_nsec: 6,
+        },
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        src.join("ro/l"),
+        &link_time,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    fs::File::open(src.join("ro"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     fs::set_permissions(src.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
     let dst = dir.join("dst");
     let (_, _, errors) = run(&src, &dst, CopyOptions::default());
@@ -244,7 +267,9 @@ fn contents_modes_and_times_are_kept() {
             fs::symlink_metadata(src.join(&below)).unwrap(),
             fs::symlink_metadata(dst.join(&below)).unwrap(),
         );
-        if below == Path::new("ro") {
+        if a.is_symlink() {
+            assert!(b.is_symlink(), "{below:?}");
+        } else if below == Path::new("ro") {
             assert_eq!(b.mode() & 0o7777, 0o555);
         } else {
             assert_eq!(a.mode() & 0o7777, b.mode() & 0o7777, "{below:?}");

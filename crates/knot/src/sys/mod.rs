@@ -234,6 +234,11 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn attrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Attrs> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// Gives the link `name` here the times of `attrs`, the link itself, never what it
+    /// leads to.
+    fn give_link_times_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
     /// Gives the directory `name` here the permissions, owner (where this process may)
     /// and times `attrs`, never following a link there.
     fn give_dir_attrs_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {

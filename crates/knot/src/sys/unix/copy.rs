@@ -88,6 +88,23 @@ impl Attrs {
         }
     }
 
+    /// The access and modification times, as `futimens` and `utimensat` take them.
+    #[allow(
+        clippy::useless_conversion,
+        clippy::unnecessary_cast,
+        reason = "the timespec fields' widths differ between Unix targets"
+    )]
+    fn timestamps(&self) -> Timestamps {
+        let time = |(secs, nanos): (i64, u32)| Timespec {
+            tv_sec: secs as _,
+            tv_nsec: nanos as _,
+        };
+        Timestamps {
+            last_access: time(self.atime),
+            last_modification: time(self.mtime),
+        }
+    }
+
     /// Gives `fd` these permissions and times, and the owner too where this process may
     /// (root); where it may not, the set-user-ID and set-group-ID bits are dropped, as cp
     /// drops them, so a copy never runs as someone it does not belong to.
@@ -105,17 +122,7 @@ impl Attrs {
         .is_ok();
         let mode = if owned { self.mode } else { self.mode & 0o1777 };
         rustix::fs::fchmod(fd, Mode::from_raw_mode(mode as _))?;
-        let time = |(secs, nanos): (i64, u32)| Timespec {
-            tv_sec: secs as _,
-            tv_nsec: nanos as _,
-        };
-        rustix::fs::futimens(
-            fd,
-            &Timestamps {
-                last_access: time(self.atime),
-                last_modification: time(self.mtime),
-            },
-        )?;
+        rustix::fs::futimens(fd, &self.timestamps())?;
         Ok(())
     }
 }
@@ -294,6 +301,22 @@ fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::R
 pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> {
     let stat = rustix::fs::statat(from, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
     Ok(Attrs::of(&stat))
+}
+
+/// Gives the link `name` of `dir` the times of `attrs` (`utimensat` with
+/// `AT_SYMLINK_NOFOLLOW`: the link itself).
+pub(crate) fn give_link_times_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    attrs: &Attrs,
+) -> io::Result<()> {
+    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+    Ok(rustix::fs::utimensat(
+        dir,
+        name,
+        &attrs.timestamps(),
+        flags,
+    )?)
 }
 
 /// Gives the directory `name` of `dir` the permissions, owner and times `attrs`, through

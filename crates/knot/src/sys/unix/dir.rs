@@ -245,6 +245,11 @@ impl super::super::Directory for Dir {
         super::copy::attrs_at(self.fd.as_fd(), name)
     }
 
+    /// `utimensat` with `AT_SYMLINK_NOFOLLOW`.
+    fn give_link_times_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
+        super::copy::give_link_times_at(self.fd.as_fd(), name, attrs)
+    }
+
     /// Through a descriptor of the directory opened with `O_NOFOLLOW`: `fchown`,
     /// `fchmod`, `futimens`.
     fn give_dir_attrs_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
