@@ -135,7 +135,7 @@
 //! - [`scan`] as an iterator ([`scan::ScanBuilder::build`]), which is all a sequential walk
 //!   needs, or to a visitor per thread ([`scan::ScanBuilder::build_parallel`]), since a
 //!   parallel walk finds entries on every thread at once;
-//! - [`fix::fix`], [`apply`], [`convert_tree`], [`hardlinks::names`] and
+//! - [`fix::fix`], [`apply`], [`convert_tree`], [`copy()`], [`hardlinks::names`] and
 //!   [`hardlinks::groups`] to a callback, since they change or look at the file system as
 //!   they go: an iterator would let the caller stop them halfway or hold them up between
 //!   two changes, and each result is reported once it is done ([`apply`]'s in the
