@@ -1,8 +1,9 @@
 //! `knot copy`: a tree copied with its links kept (DESIGN.md section 2).
 //!
-//! The copy is a filter over the tree walk under the scan (`scan::walk::Filter`), as the link scan
-//! is: the walk reads SRC, each directory opened from the one above it without following
-//! a link, and shows the filter every entry with the directory that lists it, held open.
+//! The copy is a filter over the tree walk under the scan (`scan::walk::Filter`), as the
+//! link scan is: the walk reads SRC, each directory opened from the one above it without
+//! following a link, and shows the filter every entry with the directory that lists it,
+//! held open.
 //! Everything read from SRC is read through that directory by name (a file's data through
 //! a descriptor opened there with `O_NOFOLLOW`), so a directory of SRC swapped for a link
 //! during the copy is never gone through: the walk refuses to open it and says so.
