@@ -310,6 +310,27 @@ impl Work {
         }
     }
 
+    /// The directories below `root`, the root held already as `dir` (opened by the caller
+    /// without following a link at its name): never opened by its path, so never made
+    /// here either.
+    pub(crate) fn with_root(root: &Path, dir: sys::Dir, options: ApplyOptions, op: Op) -> Work {
+        let work = Work::new(root, options, op);
+        work.keep(Path::new(""), dir);
+        work
+    }
+
+    /// Holds `dir`, opened or made by the caller from its parent held here, as the
+    /// directory `below` the root.
+    pub(crate) fn keep(&self, below: &Path, dir: sys::Dir) -> Arc<Pinned> {
+        let pinned = Arc::new(Pinned::new(dir));
+        let mut pins = self.lock_pins();
+        if pins.len() >= self.max_pins {
+            pins.retain(|below, _| below.as_os_str().is_empty());
+        }
+        pins.insert(below.to_path_buf(), Arc::clone(&pinned));
+        pinned
+    }
+
     fn dry_run(&self) -> bool {
         self.options.mode == ChangeMode::DryRun
     }

@@ -249,53 +249,69 @@ fn copy_inner(
     let source_abs = crate::path::absolute(source).map_err(|e| fail(source, e))?;
     let source_real = crate::resolve::canonical(source).map_err(|e| fail(source, e))?;
     let copy_abs = crate::path::absolute(copy).map_err(|e| fail(copy, e))?;
-    let exists = match sys::Os::lstat(copy) {
-        Ok(meta) if meta.ty == FileType::Dir => true,
+    // The copy's parent is held (the user named it: followed), and the copy is made or
+    // opened in it without following a link at its name, then held: never looked up by
+    // its path again, so a link put at that path meanwhile leads nothing written outside.
+    let Some(name) = copy_abs.file_name() else {
+        return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
+    };
+    let parent_path = crate::path::parent_dir(&copy_abs);
+    let parent = sys::Dir::hold(parent_path).map_err(|e| fail(parent_path, e))?;
+    let mut root = match parent.stat_at(name, false) {
+        Ok(meta) if meta.ty == FileType::Dir => match parent.hold_empty_dir_at(name) {
+            Ok(Some(dir)) => Some(dir),
+            Ok(None) => {
+                return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
+            }
+            Err(e) => return Err(fail(copy, e)),
+        },
         Ok(_) => return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(fail(copy, e)),
     };
-    // Where the copy really is: its own real path, or its parent's and its name.
-    let copy_real = if exists {
-        crate::resolve::canonical(copy).map_err(|e| fail(copy, e))?
-    } else {
-        let parent = crate::path::parent_dir(&copy_abs);
-        let real = crate::resolve::canonical(parent).map_err(|e| fail(parent, e))?;
-        real.join(copy_abs.file_name().unwrap_or_default())
+    // Where the copy really is: the held directory's real path, or its parent's and its
+    // name.
+    let real_of = |root: &Option<sys::Dir>| match root {
+        Some(dir) => dir.real_dir(copy).map_err(|e| fail(copy, e)),
+        None => parent
+            .real_dir(parent_path)
+            .map(|real| real.join(name))
+            .map_err(|e| fail(parent_path, e)),
     };
+    let mut copy_real = real_of(&root)?;
     if copy_real.starts_with(&source_real) {
         let kind = ErrorKind::DestinationInsideSource {
             source: source.to_path_buf(),
         };
         return Err(Error::new(Op::Copy, copy, kind));
     }
-    if exists
-        && std::fs::read_dir(copy)
-            .map_err(|e| fail(copy, e))?
-            .next()
-            .is_some()
-    {
-        return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
+    if root.is_none() && !dry_run {
+        let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
+        root = Some(dir);
+        copy_real = real_of(&root)?;
     }
-    if !exists && !dry_run {
-        std::fs::create_dir(copy).map_err(|e| fail(copy, e))?;
-    }
+    let root_id = match &root {
+        Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?.id),
+        None => None,
+    };
+    let apply_options = ApplyOptions {
+        mode: options.mode,
+        ..ApplyOptions::default()
+    };
+    let work = match root {
+        Some(dir) => Work::with_root(copy, dir, apply_options, Op::Copy),
+        None => Work::new(copy, apply_options, Op::Copy),
+    };
     let filter = Copying {
         options: *options,
         source: source.to_path_buf(),
         source_abs,
         source_real,
         copy: copy.to_path_buf(),
-        copy_abs,
+        copy_real,
+        root_id,
         root_device: source_meta.id.0,
-        work: Work::new(
-            copy,
-            ApplyOptions {
-                mode: options.mode,
-                ..ApplyOptions::default()
-            },
-            Op::Copy,
-        ),
+        work,
         groups: Mutex::new(HashMap::new()),
         dirs: Mutex::new(Vec::new()),
         counts: Counts::default(),
@@ -389,17 +405,21 @@ struct Copying {
     /// below either is inside.
     source_abs: PathBuf,
     source_real: PathBuf,
-    /// The copy as given, and as a full path folded lexically.
+    /// The copy as given, and its real path (from its held directory): relative targets
+    /// are worked out between real paths, as the kernel resolves `..` physically.
     copy: PathBuf,
-    copy_abs: PathBuf,
+    copy_real: PathBuf,
+    /// The identity of the copy's root, held (none in a dry run that makes it).
+    root_id: Option<(u64, u128)>,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
     /// The copy's directories, held.
     work: Work,
     /// Files with more than one name, by file id.
     groups: Mutex<HashMap<FileId, Arc<Group>>>,
-    /// Every directory made, below the copy, with what to give it once its entries are in.
-    dirs: Mutex<Vec<(PathBuf, Attrs)>>,
+    /// Every directory made, below the copy, with what to give it once its entries are in
+    /// and its identity, checked then.
+    dirs: Mutex<Vec<Made>>,
     counts: Counts,
 }
 
@@ -474,13 +494,18 @@ impl Copying {
             Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
         };
         let copy = self.copy_path(below);
-        if !below.as_os_str().is_empty()
-            && let Err(err) = self.work.pin(below, !self.dry_run(), &copy)
-        {
-            return (Next::Skip, Some(Err(err)));
-        }
-        if let Some(attrs) = attrs {
-            self.lock_dirs().push((below.to_path_buf(), attrs));
+        let id = if below.as_os_str().is_empty() {
+            self.root_id
+        } else if self.dry_run() {
+            None
+        } else {
+            match self.make_dir(below, &copy) {
+                Ok(id) => Some(id),
+                Err(err) => return (Next::Skip, Some(Err(err))),
+            }
+        };
+        if let (Some(attrs), Some(id)) = (attrs, id) {
+            self.lock_dirs().push((below.to_path_buf(), attrs, id));
         }
         Counts::add(&self.counts.dirs, 1);
         let mut item = self.item(entry, below, Kind::Dir, Action::Copied);
@@ -545,9 +570,24 @@ impl Copying {
             .map_err(|e| Error::io(Op::Copy, copy, e).with_target(&self.copy_path(first)))
     }
 
-    /// The directory `below` the copy, held (made already: its entry came first).
+    /// Makes the directory `below` the copy in its parent, held, and holds it: a copy's
+    /// directory is new, so anything at its name (another directory included) is a
+    /// failure, never given the source directory's permissions. Its identity, for the end.
+    fn make_dir(&self, below: &Path, copy: &Path) -> Result<(u64, u128)> {
+        let (parent, name) = split(below);
+        let pinned = self.pin(parent, copy)?;
+        let (dir, id) = pinned
+            .dir
+            .make_copy_dir_at(name)
+            .map_err(|e| Error::io(Op::Copy, copy, e))?;
+        self.work.keep(below, dir);
+        Ok(id)
+    }
+
+    /// The directory `below` the copy, held (made already: its entry came first; where it
+    /// was let go of, opened again from the one above without following a link).
     fn pin(&self, below: &Path, copy: &Path) -> Result<Arc<crate::apply::Pinned>> {
-        self.work.pin(below, true, copy)?.ok_or_else(|| {
+        self.work.pin(below, false, copy)?.ok_or_else(|| {
             Error::new(
                 Op::Copy,
                 copy,
@@ -681,20 +721,22 @@ impl Copying {
             Some(Status::Loop | Status::TooLong) => return kept(Class::Loop),
             _ => {}
         }
-        // Where the link leads, lexically, from its directory in the source, and the same
-        // from its place in the copy.
+        // Where the link leads from its directory in the source, and the same from its
+        // place in the copy: from their real paths (the walk went through no link below
+        // the source), as the kernel resolves `..` physically. An absolute target may name
+        // the source by the path it was given.
         let parent = below.parent().unwrap_or(Path::new(""));
-        let from_source = join_below(&self.source_abs, parent);
-        let from_copy = join_below(&self.copy_abs, parent);
+        let from_source = join_below(&self.source_real, parent);
+        let from_copy = join_below(&self.copy_real, parent);
         let leads = fold(&from_source.join(stored));
         let inside = leads
-            .strip_prefix(&self.source_abs)
-            .or_else(|_| leads.strip_prefix(&self.source_real))
+            .strip_prefix(&self.source_real)
+            .or_else(|_| leads.strip_prefix(&self.source_abs))
             .ok()
             .map(Path::to_path_buf);
         match inside {
             Some(rest) => {
-                let there = join_below(&self.copy_abs, &rest);
+                let there = join_below(&self.copy_real, &rest);
                 if stored.is_relative() && fold(&from_copy.join(stored)) == there {
                     (Class::Inner, Action::Copied, stored.to_path_buf())
                 } else if self.options.inner == Inner::Keep {
@@ -730,8 +772,8 @@ impl Copying {
     /// directory's times change as entries are made in it).
     fn finish_dirs(&self, mut fail: impl FnMut(Error)) {
         let mut dirs = std::mem::take(&mut *self.lock_dirs());
-        dirs.sort_by_key(|(below, _)| std::cmp::Reverse(below.components().count()));
-        for (below, attrs) in dirs {
+        dirs.sort_by_key(|(below, _, _)| std::cmp::Reverse(below.components().count()));
+        for (below, attrs, id) in dirs {
             let copy = self.copy_path(&below);
             let (parent, name) = if below.as_os_str().is_empty() {
                 (Path::new(""), OsStr::new("."))
@@ -741,7 +783,7 @@ impl Copying {
             let given = self.pin(parent, &copy).and_then(|pinned| {
                 pinned
                     .dir
-                    .give_dir_attrs_at(name, &attrs)
+                    .give_dir_attrs_at(name, &attrs, id)
                     .map_err(|e| Error::io(Op::Copy, &copy, e))
             });
             if let Err(err) = given {
@@ -750,10 +792,14 @@ impl Copying {
         }
     }
 
-    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<(PathBuf, Attrs)>> {
+    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<Made>> {
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// A directory made in the copy: its path below the copy, what to give it at the end, and
+/// its identity.
+type Made = (PathBuf, Attrs, (u64, u128));
 
 /// `base` joined with `below` (empty for `base` itself).
 fn join_below(base: &Path, below: &Path) -> PathBuf {

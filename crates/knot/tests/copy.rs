@@ -404,12 +404,14 @@ fn a_directory_swapped_for_a_link_is_not_followed() {
     dir.file("outside/secret", "SECRET");
     let outside_before = tree(&outside);
     let copies = dir.mkdir("copies");
-    let mut failures = 0;
+    // Set aside outside the source, so the walk never meets the directory by another name.
+    let aside = dir.join("aside");
+    let mut met = 0;
     for round in 0..ROUNDS {
         let dst = copies.join(format!("c{round}"));
         let done = AtomicBool::new(false);
-        let victim = src.join(format!("d{}", round % DIRS));
-        let aside = src.join("aside");
+        let name = format!("d{}", round % DIRS);
+        let victim = src.join(&name);
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 for _ in 0..SWAPS {
@@ -428,8 +430,14 @@ fn a_directory_swapped_for_a_link_is_not_followed() {
                 ..CopyOptions::default()
             };
             let (summary, _, _) = run(&src, &dst, options);
-            failures += summary.failed;
             done.store(true, Ordering::Relaxed);
+            // The walk met the swap: it refused the link where a directory was, or
+            // copied the link it found at the directory's name.
+            let linked = fs::symlink_metadata(dst.join(&name))
+                .is_ok_and(|meta| meta.file_type().is_symlink());
+            if summary.failed > 0 || linked {
+                met += 1;
+            }
         });
         for below in tree(&dst) {
             let path = dst.join(&below);
@@ -452,8 +460,85 @@ fn a_directory_swapped_for_a_link_is_not_followed() {
     }
     assert_eq!(crate::fixture::names(&copies).len(), ROUNDS);
     assert_eq!(dir.names(), ["copies", "outside", "src"]);
-    // Not asserted (scheduling decides): how many rounds the swap was met in.
-    let _ = failures;
+    assert!(met > 0, "no round met the swap");
+}
+
+/// Every path below `root` with its mode, not following links.
+fn modes(root: &Path) -> Vec<(PathBuf, u32)> {
+    tree(root)
+        .into_iter()
+        .map(|below| {
+            let mode = fs::symlink_metadata(root.join(&below)).unwrap().mode();
+            (below, mode)
+        })
+        .collect()
+}
+
+/// The copy's root swapped for a link to a directory outside while the copy runs: the
+/// copy goes on in the directory it made and holds, and nothing outside it is written or
+/// given a mode (the source's `ssh` is 0777, the outside one 0700). Rounds are counted,
+/// not timed, and at least one must have swapped the root while the copy ran.
+#[test]
+fn a_destination_swapped_for_a_link_is_not_written_through() {
+    const ROUNDS: usize = 200;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    for d in 0..20 {
+        dir.file(&format!("src/f{d}"), "ok");
+        dir.mkdir(&format!("src/d{d}"));
+        dir.file(&format!("src/d{d}/g"), "ok");
+    }
+    let ssh = dir.mkdir("src/ssh");
+    fs::set_permissions(&ssh, fs::Permissions::from_mode(0o777)).unwrap();
+    let outside = dir.mkdir("outside");
+    let outside_ssh = dir.mkdir("outside/ssh");
+    fs::set_permissions(&outside_ssh, fs::Permissions::from_mode(0o700)).unwrap();
+    dir.file("outside/keep", "KEEP");
+    let before = modes(&outside);
+    let dst = dir.join("dst");
+    let mut swapped = 0;
+    for round in 0..ROUNDS {
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let hit = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if fs::rename(&dst, &aside).is_ok() {
+                        std::os::unix::fs::symlink(&outside, &dst).unwrap();
+                        if !done.load(Ordering::Relaxed) {
+                            hit.store(true, Ordering::Relaxed);
+                        }
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            let options = CopyOptions {
+                threads: 2,
+                ..CopyOptions::default()
+            };
+            // It may fail at once (the swap met before the root was held): nothing to see.
+            let _ = knot::copy(&src, &dst, &options, |_| {});
+            done.store(true, Ordering::Relaxed);
+        });
+        if hit.load(Ordering::Relaxed) {
+            swapped += 1;
+        }
+        assert_eq!(modes(&outside), before, "round {round}");
+        match fs::symlink_metadata(&dst) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&dst).unwrap(),
+            Ok(_) => fs::remove_file(&dst).unwrap(),
+            Err(_) => {}
+        }
+        if aside.exists() {
+            fs::remove_dir_all(&aside).unwrap();
+        }
+        if swapped >= 10 {
+            break;
+        }
+    }
+    assert!(swapped > 0, "no round swapped the root while the copy ran");
 }
 
 /// On btrfs, files are copied as reflinks: the copy's extents are shared (`filefrag -v`

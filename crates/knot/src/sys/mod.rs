@@ -240,8 +240,27 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoFileCopy.into())
     }
     /// Gives the directory `name` here the permissions, owner (where this process may)
-    /// and times `attrs`, never following a link there.
-    fn give_dir_attrs_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
+    /// and times `attrs`, never following a link there, where it is still the directory
+    /// `id` (a copy's directory, made by [`Directory::make_copy_dir_at`]); another there
+    /// is left as it is ([`error::Error::Replaced`]).
+    fn give_dir_attrs_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _attrs: &Attrs,
+        _id: (u64, u128),
+    ) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Makes the directory `name` here for a copy, open to this user alone until
+    /// [`Directory::give_dir_attrs_at`] gives it its own permissions, and holds it, never
+    /// following a link there: with its identity. Fails where anything is at `name`
+    /// already, a directory included.
+    fn make_copy_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Self, (u64, u128))> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Holds the directory `name` here, never following a link there, where it is empty,
+    /// as seen through the descriptor held: `None` where it is not.
+    fn hold_empty_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<Option<Self>> {
         Err(error::Error::NoFileCopy.into())
     }
 }

@@ -320,14 +320,25 @@ pub(crate) fn give_link_times_at(
 }
 
 /// Gives the directory `name` of `dir` the permissions, owner and times `attrs`, through
-/// a descriptor of it opened without following a link.
+/// a descriptor of it opened without following a link, where it is the directory `id`
+/// (device, inode): one put in its place is left as it is.
 pub(crate) fn give_dir_attrs_at(
     dir: BorrowedFd<'_>,
     name: &OsStr,
     attrs: &Attrs,
+    id: (u64, u128),
 ) -> io::Result<()> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let stat = rustix::fs::fstat(&fd)?;
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "st_dev and st_ino differ between Unix targets"
+    )]
+    let found = (stat.st_dev as u64, u128::from(stat.st_ino as u64));
+    if found != id {
+        return Err(super::super::error::Error::Replaced.into());
+    }
     attrs.give(fd.as_fd())
 }
 
