@@ -570,3 +570,38 @@ fn files_on_btrfs_are_reflinked() {
     assert!(frag.status.success(), "{frag:?}");
     assert!(text.contains("shared"), "no shared extent:\n{text}");
 }
+
+/// While the copy runs, a directory it made is open to this user alone (as cp makes
+/// them), whatever the source's mode: others may not reach the copy's files before the
+/// copy is done. At the end it has the source's mode.
+#[test]
+fn directories_are_private_until_the_copy_is_done() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let sub = dir.mkdir("src/sub");
+    dir.file("src/sub/f", "ok");
+    fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+    let dst = dir.join("dst");
+    let seen = Mutex::new(Vec::new());
+    let options = CopyOptions {
+        threads: 1,
+        ..CopyOptions::default()
+    };
+    knot::copy(&src, &dst, &options, |item| {
+        let item = item.unwrap();
+        if item.link.kind == knot::Kind::Dir {
+            let mode = fs::symlink_metadata(&item.copy).unwrap().mode();
+            seen.lock()
+                .unwrap()
+                .push((item.copy.clone(), mode & 0o7777));
+        }
+    })
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (path, mode) in seen {
+        assert_eq!(mode & 0o077, 0, "{path:?} was {mode:o} during the copy");
+    }
+    let mode = fs::metadata(dst.join("sub")).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+}
