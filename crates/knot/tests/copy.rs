@@ -605,3 +605,28 @@ fn directories_are_private_until_the_copy_is_done() {
     let mode = fs::metadata(dst.join("sub")).unwrap().mode() & 0o7777;
     assert_eq!(mode, 0o755);
 }
+
+/// An outer relative link still leads where it led when the source or the copy is named
+/// through a link to a directory elsewhere: `..` goes up from where a directory really
+/// is, so targets are worked out from real paths.
+#[test]
+fn outer_links_are_right_through_a_linked_path() {
+    let dir = Dir::new();
+    let base = dir.real();
+    dir.mkdir("a/b");
+    dir.mkdir("real/src");
+    dir.symlink("a/b/alias", base.join("real"));
+    dir.symlink("real/src/out", "../../outside/f");
+    dir.mkdir("outside");
+    let f = dir.file("outside/f", "there");
+    let f = fs::canonicalize(f).unwrap();
+    let options = CopyOptions::default();
+
+    let (_, _, errors) = run(&base.join("a/b/alias/src"), &base.join("dst"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(fs::canonicalize(base.join("dst/out")).unwrap(), f);
+
+    let (_, _, errors) = run(&base.join("real/src"), &base.join("a/b/alias/dst"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(fs::canonicalize(base.join("real/dst/out")).unwrap(), f);
+}
