@@ -106,6 +106,23 @@ fn json_has_one_record_per_entry_with_class_and_action() {
     assert!(hard.contains(&"linked".into()), "{hard:?}");
 }
 
+/// `--json` writes each record as the walk meets it, none held until the copy is done:
+/// on one thread, a directory's entries come before those below them (`src/g` before
+/// `src/d/f`, which sorting by path would put first).
+#[test]
+fn json_records_come_as_the_walk_meets_them() {
+    let env = tree();
+    let found = records(&mut env.knot(["copy", "--json", "-q", "--threads", "1", "src", "dst"]));
+    let at = |path: &str| {
+        found
+            .iter()
+            .position(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no record for {path}: {found:#?}"))
+    };
+    assert_eq!(found.len(), 8, "{found:#?}");
+    assert!(at("src/g") < at("src/d/f"), "{found:#?}");
+}
+
 #[test]
 fn outer_skip_and_inner_keep() {
     let env = tree();

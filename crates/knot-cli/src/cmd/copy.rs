@@ -1,8 +1,9 @@
 //! `knot copy`: its arguments, its settings and the run. The library walks and copies
-//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy
-//! (or with `--json` one record per entry), sorted by path once the copy is done, so the
-//! same tree gives the same report on any number of threads, then a summary on standard
-//! error. Errors are printed as they come, and the copy goes on.
+//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy,
+//! sorted by path once the copy is done, so the same tree gives the same report on any
+//! number of threads (only those lines are kept), or with `--json` one record per entry
+//! as it comes, then a summary on standard error. Errors are printed as they come, and
+//! the copy goes on.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -139,66 +140,55 @@ struct CopyRecord {
     error: Option<String>,
 }
 
-/// What the copy reported, kept until it is done: items and failures.
-enum Outcome {
-    // Boxed: an item is three times an error's size.
-    Done(Box<Item>),
-    Failed(knot::Error),
-}
-
-impl Outcome {
-    fn path(&self) -> &std::path::Path {
-        match self {
-            Outcome::Done(item) => &item.link.path,
-            Outcome::Failed(err) => err.path(),
-        }
-    }
-}
-
 pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
-    let outcomes = Mutex::new(Vec::new());
+    let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
+    let json = settings.format == Format::Json;
+    let printer = Mutex::new(Printer::new(settings.format, messages));
+    // Only the lines to be printed are kept, with the path they are sorted by.
+    let lines = Mutex::new(Vec::new());
     let copied = knot::copy(
         &settings.source,
         &settings.copy,
         &settings.options,
         |item| {
-            let outcome = match item {
-                Ok(item) => Outcome::Done(Box::new(item)),
-                Err(err) => {
-                    error::fail(&err, context);
-                    Outcome::Failed(err)
-                }
-            };
-            outcomes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(outcome);
+            let item = item.inspect_err(|err| error::fail(err, context));
+            // Output never stops the work (DESIGN.md promise 8).
+            if json {
+                let record = record(&item, dry_run);
+                let _ = printer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .json(&record);
+            } else if let Ok(item) = &item
+                && let Some(line) = human(item)
+            {
+                lines
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push((item.link.path.clone(), line));
+            }
         },
     );
+    let mut printer = printer
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let summary = match copied {
         Ok(summary) => summary,
         Err(err) => {
+            let _ = printer.flush();
             error::fail(&err, context);
             return Exit::Failure;
         }
     };
-    let mut outcomes = outcomes
+    // Human lines sorted by path, so the same tree gives the same report on any number
+    // of threads; JSON records went out as they came.
+    let mut lines = lines
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    outcomes.sort_by(|a, b| a.path().cmp(b.path()));
-    let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
-    let mut printer = Printer::new(settings.format, messages);
-    // Output never stops the work (DESIGN.md promise 8): the copy is made already.
-    for outcome in &outcomes {
-        let _ = match (settings.format, outcome) {
-            (Format::Json, outcome) => printer.json(&record(outcome, dry_run)),
-            (_, Outcome::Done(item)) => match human(item) {
-                Some(line) => printer.line(&line),
-                None => Ok(()),
-            },
-            (_, Outcome::Failed(_)) => Ok(()),
-        };
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, line) in &lines {
+        let _ = printer.line(line);
     }
     let _ = printer.flush();
     if !context.quiet {
@@ -211,9 +201,9 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     }
 }
 
-fn record(outcome: &Outcome, dry_run: bool) -> CopyRecord {
+fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
     match outcome {
-        Outcome::Done(item) => CopyRecord {
+        Ok(item) => CopyRecord {
             record: Some(knot::Record::from(&item.link)),
             path: None,
             copy: Some(item.copy.clone()),
@@ -223,7 +213,7 @@ fn record(outcome: &Outcome, dry_run: bool) -> CopyRecord {
             dry_run,
             error: None,
         },
-        Outcome::Failed(err) => CopyRecord {
+        Err(err) => CopyRecord {
             record: None,
             path: Some(err.path().to_path_buf()),
             copy: None,
