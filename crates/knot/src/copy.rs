@@ -9,12 +9,15 @@
 //! during the copy is never gone through: the walk refuses to open it and says so.
 //!
 //! Everything written to DST is written through DST's directories held open by
-//! [`apply`](crate::apply)'s `Work`: each opened from the one above it without following
-//! a link, made where missing, so nothing is written outside DST whatever is put at a
-//! path there meanwhile. Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`),
-//! links with the staged create, hard links with `linkat` between held directories.
+//! [`apply`](crate::apply)'s `Work`: DST made (or, empty, opened) in its held parent
+//! without following a link and handed over held, each directory below made new there
+//! (0700 until the end, when it gets its own mode where it is still the one made) and
+//! held, so nothing is written outside DST whatever is put at a path there meanwhile.
+//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), links with the staged
+//! create, hard links with `linkat` between held directories.
 //!
-//! Links are sorted by where they lead (lexically, from the link's directory in SRC):
+//! Links are sorted by where they lead (from the real path of the link's directory in
+//! SRC, as the kernel resolves `..`):
 //! inner ones (inside SRC) are made to lead to the same place inside DST, keeping their
 //! form; outer ones keep leading where they led; dangling ones and loops are copied as
 //! they are. Hard-link groups are kept: only files with more than one name are
@@ -203,9 +206,9 @@ pub struct Summary {
 /// `copy` must not exist (it is made) or be an empty directory. Files are copied with
 /// their data (a reflink where the file system shares extents, holes kept in a sparse
 /// file), permissions, owner (where this process may give it) and times; directories are
-/// made with their permissions and times; symlinks and junctions as links of the same kind
-/// (on a file system without junctions, the directory symlink that stands in for one);
-/// the names of a file with several inside `source` as names of one file. Inner links
+/// made with their permissions and times (0700 until the end); symlinks as symlinks
+/// (junctions are not copied yet: each is reported, [`ErrorKind::Unsupported`]); the
+/// names of a file with several inside `source` as names of one file. Inner links
 /// ([`Class::Inner`]) are made to lead to the same place inside `copy` unless
 /// [`Inner::Keep`]; outer ones as [`Outer`] says; dangling ones and loops as they are.
 ///
@@ -642,7 +645,17 @@ impl Copying {
         let copy = self.copy_path(below);
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
-            Kind::Junction => LinkType::Junction,
+            // Not yet: a junction is made only to a directory that is there, so an inner
+            // one must wait until the walk has made its target in the copy, and a
+            // dangling one cannot be made; and its target is stored in Windows' form.
+            Kind::Junction => {
+                let why = "copying a junction is not supported yet".to_owned();
+                return Err(Error::new(
+                    Op::Copy,
+                    &link.path,
+                    ErrorKind::Unsupported { why },
+                ));
+            }
             _ => {
                 let why = format!("a {} is not copied", link.kind.name());
                 return Err(Error::new(

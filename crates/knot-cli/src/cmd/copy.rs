@@ -23,8 +23,8 @@ pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\
 DST must not exist (it is made) or must be an empty directory. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
-and times. Symlinks are copied as symlinks, junctions as junctions, and the names a file \
-has inside SRC stay names of one file in DST (hard-link groups).\n\n\
+and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
+and the names a file has inside SRC stay names of one file in DST (hard-link groups).\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
