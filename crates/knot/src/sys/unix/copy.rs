@@ -206,6 +206,10 @@ fn sparse(source: BorrowedFd<'_>, copy: BorrowedFd<'_>, size: u64) -> io::Result
             Err(err) if at == 0 && falls_back(err) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
+        // Data only past the size looked at: the file grew since; the copy stops there.
+        if start >= size {
+            break;
+        }
         let end = seek(source, SeekFrom::Hole(start))?.min(size);
         copy_range(source, copy, start, end)?;
         at = end;
@@ -423,6 +427,21 @@ mod tests {
 
     /// A sparse file's copy has its holes: as few blocks as the original, and the same
     /// bytes, a hole at the end included.
+    #[test]
+    fn a_file_grown_past_the_size_looked_at_is_copied_to_that_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        let file = fs::File::create(&from).unwrap();
+        // A hole, then data only past the 4 KiB the copy was told of.
+        file.set_len(8 << 20).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, b"late", 4 << 20).unwrap();
+        let copy = fs::File::create(&to).unwrap();
+        if let Some(data) = sparse(file.as_fd(), copy.as_fd(), 4096).unwrap() {
+            assert_eq!(data, FileData::Copied { sparse: true });
+            assert_eq!(fs::read(&to).unwrap(), vec![0; 4096]);
+        }
+    }
+
     #[test]
     fn a_sparse_file_stays_sparse() {
         let tmp = tempfile::tempdir().unwrap();
