@@ -231,3 +231,43 @@ fn xdev_reports_mount_points_and_does_not_enter_them() {
         "other fs"
     );
 }
+
+/// Run as a user who owns the file but is not in its group, the copy keeps the
+/// set-user-ID bit (the owner is given) and drops the set-group-ID bit (the group is not),
+/// as cp does. Needs root, to run knot as `nobody` (`setpriv`).
+#[test]
+fn set_id_bits_are_kept_only_where_the_owner_or_group_is_given() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    if !rustix::process::geteuid().is_root() || which("setpriv").is_none() {
+        eprintln!("skipping: needs root and setpriv");
+        return;
+    }
+    let env = Env::new();
+    env.mkdir("src");
+    env.file("src/f", "data");
+    let f = env.path("src/f");
+    let nobody = 65534;
+    std::os::unix::fs::chown(&f, Some(nobody), Some(0)).unwrap();
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o6755)).unwrap();
+    for dir in [env.path(""), env.path("src")] {
+        std::os::unix::fs::chown(&dir, Some(nobody), Some(nobody)).unwrap();
+    }
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let status = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(knot)
+        .args(["copy", "-q", "src", "dst"])
+        .current_dir(env.path(""))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let meta = fs::metadata(env.path("dst/f")).unwrap();
+    assert_eq!(meta.uid(), nobody);
+    assert_eq!(meta.mode() & 0o7777, 0o4755);
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}

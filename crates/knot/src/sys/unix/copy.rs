@@ -105,22 +105,26 @@ impl Attrs {
         }
     }
 
-    /// Gives `fd` these permissions and times, and the owner too where this process may
-    /// (root); where it may not, the set-user-ID and set-group-ID bits are dropped, as cp
-    /// drops them, so a copy never runs as someone it does not belong to.
+    /// Gives `fd` these permissions and times, and the owner and group too where this
+    /// process may (each tried alone: the owner where it is root or the owner already,
+    /// the group where it is in it); the set-user-ID bit is dropped where the owner could
+    /// not be given, the set-group-ID bit where the group could not, as cp drops them, so
+    /// a copy never runs as someone it does not belong to.
     #[allow(
         clippy::useless_conversion,
         clippy::unnecessary_cast,
         reason = "the timespec fields' widths differ between Unix targets"
     )]
     pub(crate) fn give(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        let owned = rustix::fs::fchown(
-            fd,
-            Some(rustix::fs::Uid::from_raw(self.uid)),
-            Some(rustix::fs::Gid::from_raw(self.gid)),
-        )
-        .is_ok();
-        let mode = if owned { self.mode } else { self.mode & 0o1777 };
+        let owner = rustix::fs::fchown(fd, Some(rustix::fs::Uid::from_raw(self.uid)), None);
+        let group = rustix::fs::fchown(fd, None, Some(rustix::fs::Gid::from_raw(self.gid)));
+        let mut mode = self.mode;
+        if owner.is_err() {
+            mode &= !0o4000;
+        }
+        if group.is_err() {
+            mode &= !0o2000;
+        }
         rustix::fs::fchmod(fd, Mode::from_raw_mode(mode as _))?;
         rustix::fs::futimens(fd, &self.timestamps())?;
         Ok(())
