@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 18] = [
+const COMMANDS: [&str; 19] = [
     "symlink",
     "junction",
     "hardlink",
@@ -27,6 +27,7 @@ const COMMANDS: [&str; 18] = [
     "fix",
     "hardlinks",
     "apply",
+    "copy",
     "compat",
     "reparse",
     "completions",
@@ -35,7 +36,7 @@ const COMMANDS: [&str; 18] = [
 ];
 
 /// The pages `knot man --dir` writes, in the order it writes them.
-const PAGES: [&str; 19] = [
+const PAGES: [&str; 20] = [
     "knot.1",
     "knot-symlink.1",
     "knot-junction.1",
@@ -50,6 +51,7 @@ const PAGES: [&str; 19] = [
     "knot-fix.1",
     "knot-hardlinks.1",
     "knot-apply.1",
+    "knot-copy.1",
     "knot-compat.1",
     "knot-reparse.1",
     "knot-reparse-decode.1",

@@ -14,6 +14,8 @@ mod apply;
 #[cfg(unix)]
 mod cli;
 #[cfg(unix)]
+mod copy;
+#[cfg(unix)]
 mod du;
 #[cfg(unix)]
 mod fix;

@@ -124,13 +124,7 @@ fn apply_inner(
     options: &ApplyOptions,
     mut report: impl FnMut(usize, Result<Applied>),
 ) -> Threads {
-    let work = Work {
-        root: root.to_path_buf(),
-        options: *options,
-        pins: Mutex::new(HashMap::new()),
-        max_pins: sys::Os::max_held_dirs(),
-        absolute_root: crate::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
-    };
+    let work = Work::new(root, *options, Op::Apply);
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -229,8 +223,11 @@ fn share_of(path: &Path, threads: usize) -> usize {
 type Last = Option<(PathBuf, Arc<Pinned>)>;
 
 /// What the threads share: the directories held open, each opened (or made) once.
-struct Work {
+/// [`copy`](crate::copy) makes its directories and files through it too.
+pub(crate) struct Work {
     root: PathBuf,
+    /// The operation its errors name.
+    op: Op,
     options: ApplyOptions,
     /// The directories held open, by their path below the root (empty for the root).
     pins: Mutex<HashMap<PathBuf, Arc<Pinned>>>,
@@ -245,8 +242,8 @@ struct Work {
 /// opened from the one above without following a link there and checked to be a
 /// directory, so no link was gone through on the way, whatever another program has put at
 /// its path since. Links are made through it ([`sys::At`]).
-struct Pinned {
-    dir: sys::Dir,
+pub(crate) struct Pinned {
+    pub(crate) dir: sys::Dir,
     /// How links are made in it, decided once.
     place: OnceLock<Place>,
 }
@@ -260,7 +257,7 @@ impl Pinned {
     }
 
     /// The place of links made in it; `link` names one in errors.
-    fn place(&self, link: &Path) -> Result<Place> {
+    pub(crate) fn place(&self, link: &Path) -> Result<Place> {
         if let Some(place) = self.place.get() {
             return Ok(place.clone());
         }
@@ -301,6 +298,39 @@ enum Want {
 }
 
 impl Work {
+    /// The directories below `root`, none held yet; errors name `op`.
+    pub(crate) fn new(root: &Path, options: ApplyOptions, op: Op) -> Work {
+        Work {
+            root: root.to_path_buf(),
+            op,
+            options,
+            pins: Mutex::new(HashMap::new()),
+            max_pins: sys::Os::max_held_dirs(),
+            absolute_root: crate::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+        }
+    }
+
+    /// The directories below `root`, the root held already as `dir` (opened by the caller
+    /// without following a link at its name): never opened by its path, so never made
+    /// here either.
+    pub(crate) fn with_root(root: &Path, dir: sys::Dir, options: ApplyOptions, op: Op) -> Work {
+        let work = Work::new(root, options, op);
+        work.keep(Path::new(""), dir);
+        work
+    }
+
+    /// Holds `dir`, opened or made by the caller from its parent held here, as the
+    /// directory `below` the root.
+    pub(crate) fn keep(&self, below: &Path, dir: sys::Dir) -> Arc<Pinned> {
+        let pinned = Arc::new(Pinned::new(dir));
+        let mut pins = self.lock_pins();
+        if pins.len() >= self.max_pins {
+            pins.retain(|below, _| below.as_os_str().is_empty());
+        }
+        pins.insert(below.to_path_buf(), Arc::clone(&pinned));
+        pinned
+    }
+
     fn dry_run(&self) -> bool {
         self.options.mode == ChangeMode::DryRun
     }
@@ -547,7 +577,7 @@ impl Work {
     fn below_root(&self, path: &Path) -> Result<PathBuf> {
         let outside = || {
             Error::new(
-                Op::Apply,
+                self.op,
                 path,
                 ErrorKind::OutsideRoot {
                     root: self.root.clone(),
@@ -571,7 +601,7 @@ impl Work {
             }
         }
         if relative.as_os_str().is_empty() {
-            return Err(Error::new(Op::Apply, path, ErrorKind::BadLinkPath));
+            return Err(Error::new(self.op, path, ErrorKind::BadLinkPath));
         }
         Ok(relative)
     }
@@ -581,7 +611,7 @@ impl Work {
     /// is missing and not made. A link on the way to it is an error of the record
     /// `link`'s ([`ErrorKind::LinkOnTheWay`]), as is anything else there that is no
     /// directory.
-    fn pin(&self, below: &Path, make: bool, link: &Path) -> Result<Option<Arc<Pinned>>> {
+    pub(crate) fn pin(&self, below: &Path, make: bool, link: &Path) -> Result<Option<Arc<Pinned>>> {
         if let Some(pinned) = self.lock_pins().get(below) {
             return Ok(Some(Arc::clone(pinned)));
         }
@@ -617,7 +647,7 @@ impl Work {
         if let Some(pinned) = pins.get(root) {
             return Ok(Some(Arc::clone(pinned)));
         }
-        let fail = |e: io::Error| Error::io(Op::Apply, &self.root, e);
+        let fail = |e: io::Error| Error::io(self.op, &self.root, e);
         if make {
             std::fs::create_dir_all(&self.root).map_err(fail)?;
         }
@@ -651,14 +681,14 @@ impl Work {
                 // Out of descriptors, or any other failure than the entry's being no
                 // directory (ELOOP, ENOTDIR) or gone: no race, and no reason to try again.
                 Err(err) if sys::Os::os_error_kind(&err).is_some() => {
-                    return Err(Error::io(Op::Apply, &dir(), err));
+                    return Err(Error::io(self.op, &dir(), err));
                 }
                 Err(err) => err,
             };
             match parent.dir.stat_at(name, false) {
                 Ok(meta) if meta.ty == FileType::Link => {
                     let kind = ErrorKind::LinkOnTheWay { path: dir() };
-                    return Err(Error::new(Op::Apply, link, kind));
+                    return Err(Error::new(self.op, link, kind));
                 }
                 Ok(meta) if meta.ty != FileType::Dir => {
                     let what = if meta.ty == FileType::File {
@@ -667,11 +697,11 @@ impl Work {
                         Found::Special(None)
                     };
                     let kind = ErrorKind::NotADirectory { path: dir(), what };
-                    return Err(Error::new(Op::Apply, link, kind));
+                    return Err(Error::new(self.op, link, kind));
                 }
                 // A directory that this user may not open.
                 Ok(_) if err.kind() == io::ErrorKind::PermissionDenied => {
-                    return Err(Error::io(Op::Apply, &dir(), err));
+                    return Err(Error::io(self.op, &dir(), err));
                 }
                 // A directory again: opened again.
                 Ok(_) => {}
@@ -682,14 +712,14 @@ impl Work {
                     match parent.dir.make_dir_at(name) {
                         Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                        Err(e) => return Err(Error::io(Op::Apply, &dir(), e)),
+                        Err(e) => return Err(Error::io(self.op, &dir(), e)),
                     }
                 }
-                Err(_) => return Err(Error::io(Op::Apply, &dir(), err)),
+                Err(_) => return Err(Error::io(self.op, &dir(), err)),
             }
         }
         let err = crate::sys::error::Error::KeptChanging.into();
-        Err(Error::io(Op::Apply, &dir(), err))
+        Err(Error::io(self.op, &dir(), err))
     }
 
     fn lock_pins(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Pinned>>> {

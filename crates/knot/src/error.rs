@@ -43,6 +43,8 @@ pub enum Op {
     /// Finding the names of a file ([`hardlinks`](crate::hardlinks), the CLI's
     /// `knot hardlinks`).
     Hardlinks,
+    /// Copying a tree ([`copy`](fn@crate::copy), the CLI's `knot copy`).
+    Copy,
 }
 
 impl Op {
@@ -60,6 +62,7 @@ impl Op {
             Op::Convert => "convert",
             Op::Apply => "apply",
             Op::Hardlinks => "list the names of",
+            Op::Copy => "copy",
         }
     }
 }
@@ -234,6 +237,18 @@ pub enum ErrorKind {
         /// where it leads nowhere.
         leads_to: Option<PathBuf>,
     },
+    /// A tree copy's destination is there and is not an empty directory.
+    DestinationNotEmpty,
+    /// A tree copy's destination lies inside its source, which would copy the copy.
+    DestinationInsideSource {
+        /// The source.
+        source: PathBuf,
+    },
+    /// A tree copy's source is not a directory.
+    SourceNotADirectory,
+    /// A special file (a FIFO, a socket, a device) met in a tree copy, which knot does
+    /// not copy.
+    SpecialFile,
     /// Any other failure of the system call.
     Io,
 }
@@ -467,6 +482,12 @@ impl Error {
             ErrorKind::BadRecord { why } => format!("the record {why}"),
             ErrorKind::IsADirectory => "it is a directory".into(),
             ErrorKind::IsASymlink { .. } => "it is a symlink".into(),
+            ErrorKind::DestinationNotEmpty => "it is there and is not an empty directory".into(),
+            ErrorKind::DestinationInsideSource { source } => {
+                format!("it is inside {}", quote_lossy(source))
+            }
+            ErrorKind::SourceNotADirectory => "it is not a directory".into(),
+            ErrorKind::SpecialFile => "it is a special file, which is not copied".into(),
             ErrorKind::Io => system("an unknown error"),
         }
     }

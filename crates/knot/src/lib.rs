@@ -135,7 +135,7 @@
 //! - [`scan`] as an iterator ([`scan::ScanBuilder::build`]), which is all a sequential walk
 //!   needs, or to a visitor per thread ([`scan::ScanBuilder::build_parallel`]), since a
 //!   parallel walk finds entries on every thread at once;
-//! - [`fix::fix`], [`apply`], [`convert_tree`], [`hardlinks::names`] and
+//! - [`fix::fix`], [`apply`], [`convert_tree`], [`copy()`], [`hardlinks::names`] and
 //!   [`hardlinks::groups`] to a callback, since they change or look at the file system as
 //!   they go: an iterator would let the caller stop them halfway or hold them up between
 //!   two changes, and each result is reported once it is done ([`apply`]'s in the
@@ -146,6 +146,7 @@
 
 mod apply;
 mod chain;
+pub mod copy;
 mod create;
 mod diagnose;
 mod error;
@@ -169,6 +170,7 @@ mod sys;
 mod threads;
 
 pub use apply::{Applied, ApplyOptions, apply};
+pub use copy::copy;
 pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,

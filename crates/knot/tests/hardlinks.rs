@@ -141,70 +141,9 @@ fn file_is_always_a_name_and_complete_means_every_name_while_names_change() {
     assert!(lied.is_empty(), "{} of {RUNS}: {lied:#?}", lied.len());
 }
 
-/// A btrfs image mounted on a loop device; unmounted on drop.
-struct Btrfs {
-    mnt: PathBuf,
-    _dir: Dir,
-}
-
-impl Drop for Btrfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.mnt).status();
-    }
-}
-
-/// Why the btrfs suite cannot run here, if it cannot.
-fn btrfs(test: &str) -> Option<Btrfs> {
-    let skip = |why: &str| {
-        fixture::skip("KNOT_REQUIRE_BTRFS", test, why);
-        None
-    };
-    if !rustix::process::geteuid().is_root() {
-        return skip("it needs root (mount)");
-    }
-    let mkfs = [
-        "/usr/sbin/mkfs.btrfs",
-        "/sbin/mkfs.btrfs",
-        "/usr/bin/mkfs.btrfs",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists());
-    let Some(mkfs) = mkfs else {
-        return skip("mkfs.btrfs is missing (apt-get install btrfs-progs)");
-    };
-    let dir = Dir::new();
-    let image = dir.path().join("btrfs.img");
-    let mnt = dir.path().join("mnt");
-    fs::create_dir(&mnt).unwrap();
-    fs::File::create(&image)
-        .unwrap()
-        .set_len(256 << 20)
-        .unwrap();
-    let made = Command::new(mkfs).arg("-q").arg(&image).output().unwrap();
-    if !made.status.success() {
-        return skip(&format!(
-            "mkfs.btrfs failed: {}",
-            String::from_utf8_lossy(&made.stderr)
-        ));
-    }
-    let mounted = Command::new("mount")
-        .args(["-o", "loop"])
-        .arg(&image)
-        .arg(&mnt)
-        .output()
-        .unwrap();
-    if !mounted.status.success() {
-        return skip(&format!(
-            "the kernel cannot mount btrfs here: {}",
-            String::from_utf8_lossy(&mounted.stderr).trim()
-        ));
-    }
-    Some(Btrfs { mnt, _dir: dir })
-}
-
 #[test]
 fn btrfs_names_come_from_the_ioctl_and_equal_the_walk() {
-    let Some(vol) = btrfs("btrfs_names_come_from_the_ioctl_and_equal_the_walk") else {
+    let Some(vol) = fixture::btrfs("btrfs_names_come_from_the_ioctl_and_equal_the_walk") else {
         return;
     };
     let mnt = &vol.mnt;

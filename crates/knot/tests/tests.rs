@@ -9,6 +9,8 @@ mod fixture;
 
 #[cfg(unix)]
 mod convert;
+#[cfg(target_os = "linux")]
+mod copy;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]

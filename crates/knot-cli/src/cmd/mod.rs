@@ -17,6 +17,7 @@ pub mod apply;
 pub mod compat;
 pub mod completions;
 pub mod convert;
+pub mod copy;
 pub mod create;
 pub mod du;
 pub mod fix;
@@ -190,6 +191,10 @@ commands! {
     /// Make the links a manifest lists (the JSON Lines of `knot scan --json`) below a root.
     #[command(long_about = apply::LONG_ABOUT)]
     Apply(apply::ApplyArgs),
+    /// Copy the directory SRC to DST, keeping its links: inner links lead inside DST,
+    /// hard-link groups stay groups.
+    #[command(long_about = copy::LONG_ABOUT)]
+    Copy(copy::CopyArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).

@@ -371,6 +371,10 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::IsASymlink { .. }
         | ErrorKind::ReparsePoint { .. }
         | ErrorKind::NotEntered { .. }
+        | ErrorKind::DestinationNotEmpty
+        | ErrorKind::DestinationInsideSource { .. }
+        | ErrorKind::SourceNotADirectory
+        | ErrorKind::SpecialFile
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

@@ -292,6 +292,17 @@ fn path_cause(err: &knot::Error) -> String {
             quote_path(path)
         ),
         ErrorKind::BadRecord { why } => format!("the record {}", bad_record(why)),
+        ErrorKind::DestinationNotEmpty => {
+            "it is there and is not an empty directory; knot copy makes a new tree".into()
+        }
+        ErrorKind::DestinationInsideSource { source } => format!(
+            "it is inside {}, which would copy the copy",
+            quote_path(source)
+        ),
+        ErrorKind::SourceNotADirectory => "it is not a directory".into(),
+        ErrorKind::SpecialFile => {
+            "it is a special file (a FIFO, a socket or a device), which knot copy skips".into()
+        }
         _ => match err.io_error() {
             Some(e) if e.kind() == std::io::ErrorKind::InvalidFilename => too_long(err, e),
             Some(e) => e.to_string(),
@@ -449,6 +460,12 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::IsADirectory => "name a file; to see a directory's hard-link groups: \
             `knot hardlinks --groups DIR`"
             .into(),
+        ErrorKind::DestinationNotEmpty => {
+            "name a new path, or an empty directory, as the destination".into()
+        }
+        ErrorKind::DestinationInsideSource { .. } => {
+            "choose a destination outside the source".into()
+        }
         ErrorKind::IsASymlink { leads_to } => match leads_to {
             Some(target) => format!(
                 "for the names of what it leads to: knot hardlinks {}",

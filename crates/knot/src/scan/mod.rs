@@ -415,6 +415,20 @@ impl ScanBuilder {
     }
 }
 
+/// The link scan's filter as a tree copy reads links with it: every link but hard links,
+/// read as far as `detail`.
+pub(crate) fn links_filter(detail: Detail) -> links::LinkFilter {
+    links::LinkFilter {
+        kinds: None,
+        hardlinks: false,
+        links: true,
+        broken: false,
+        follow: false,
+        detail,
+        report_dirs: false,
+    }
+}
+
 /// A sequential scan: an iterator over what it finds, errors included. With `hardlink`
 /// among the kinds and the target asked for, a hard link's record comes once every name of
 /// its file is found, or at the end of the walk.

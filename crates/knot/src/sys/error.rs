@@ -78,6 +78,13 @@ pub(crate) enum Error {
     /// knot has no backend for this platform.
     #[error("not supported on this platform yet")]
     Platform,
+    /// What was to be copied as a file is no regular file (it was replaced since the walk
+    /// looked at it).
+    #[error("it is not a regular file")]
+    NotARegularFile,
+    /// This backend copies no file data yet (Windows).
+    #[error("copying files is not available on this platform yet")]
+    NoFileCopy,
 }
 
 /// The read-back check's failure (DESIGN.md promise 3): the new link holds something else
@@ -131,7 +138,9 @@ impl Error {
             | Error::RemoteJunction
             | Error::NotALink
             | Error::NoProc
+            | Error::NoFileCopy
             | Error::Platform => io::ErrorKind::Unsupported,
+            Error::NotARegularFile => io::ErrorKind::InvalidInput,
             Error::ReadBack { .. } => io::ErrorKind::InvalidData,
             Error::NoMountPoint { .. }
             | Error::Replaced

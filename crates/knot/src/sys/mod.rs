@@ -86,6 +86,9 @@ pub(crate) trait Backend {
     const DOT_DOT: DotDot;
     /// How [`Backend::hard_link_names`] finds a file's names, when it does.
     const NAMES_FROM: NamesFrom = NamesFrom::Nowhere;
+    /// Whether [`Directory::copy_file_at`] copies files here (a tree copy refuses at once
+    /// where not).
+    const COPIES_FILES: bool = false;
 
     /// What the entry `path` itself is, not following it (with its reparse tag, where it
     /// has one): for reads of a path the user named.
@@ -215,6 +218,88 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()>;
     /// Removes the name `name` here: one this process just made and checked.
     fn remove_name_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
+    /// Copies the regular file `name` here to the new name `to_name` of `to`: its data
+    /// (a reflink where the file system shares extents; holes kept), permissions and
+    /// times, all through descriptors, never following a link at either name, never
+    /// replacing anything. Where the backend copies no data yet, a refusal.
+    fn copy_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// The permissions, owner and times of the entry `name` here, not following a link.
+    fn attrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Attrs> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Gives the link `name` here the times of `attrs`, the link itself, never what it
+    /// leads to.
+    fn give_link_times_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Gives the directory `name` here the permissions, owner (where this process may)
+    /// and times `attrs`, never following a link there, where it is still the directory
+    /// `id` (a copy's directory, made by [`Directory::make_copy_dir_at`]); another there
+    /// is left as it is ([`error::Error::Replaced`]).
+    fn give_dir_attrs_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _attrs: &Attrs,
+        _id: (u64, u128),
+    ) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Makes the directory `name` here for a copy, open to this user alone until
+    /// [`Directory::give_dir_attrs_at`] gives it its own permissions, and holds it, never
+    /// following a link there: with its identity. Fails where anything is at `name`
+    /// already, a directory included.
+    fn make_copy_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Self, (u64, u128))> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Holds the directory `name` here, never following a link there, where it is empty,
+    /// as seen through the descriptor held: `None` where it is not.
+    fn hold_empty_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<Option<Self>> {
+        Err(error::Error::NoFileCopy.into())
+    }
+}
+
+/// What [`Directory::copy_file_at`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Copied {
+    /// The file's size.
+    pub(crate) bytes: u64,
+    /// How its data was copied.
+    pub(crate) data: FileData,
+}
+
+/// How a file's data was copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileData {
+    /// A reflink: the copy shares the original's extents until either is written.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(dead_code, reason = "only Linux clones here")
+    )]
+    Cloned,
+    /// Byte by byte (in the kernel where it can); `sparse`: only the data segments, the
+    /// holes left as holes.
+    #[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+    Copied { sparse: bool },
+}
+
+/// The permissions, owner and times of an entry, to give its copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+pub(crate) struct Attrs {
+    /// The permission bits (`st_mode & 0o7777`).
+    pub(crate) mode: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    /// Seconds and nanoseconds.
+    pub(crate) atime: (i64, u32),
+    pub(crate) mtime: (i64, u32),
 }
 
 /// Reads directories, with one reusable buffer per thread.

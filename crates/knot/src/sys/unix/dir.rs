@@ -230,6 +230,63 @@ impl super::super::Directory for Dir {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
     }
 
+    /// See `copy.rs`.
+    fn copy_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        super::copy::copy_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
+    /// `fstatat` without following a link.
+    fn attrs_at(&self, name: &OsStr) -> io::Result<super::super::Attrs> {
+        super::copy::attrs_at(self.fd.as_fd(), name)
+    }
+
+    /// `utimensat` with `AT_SYMLINK_NOFOLLOW`.
+    fn give_link_times_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
+        super::copy::give_link_times_at(self.fd.as_fd(), name, attrs)
+    }
+
+    /// Through a descriptor of the directory opened with `O_NOFOLLOW`, checked by
+    /// `fstat` to be the directory `id`: `fchown`, `fchmod`, `futimens`.
+    fn give_dir_attrs_at(
+        &self,
+        name: &OsStr,
+        attrs: &super::super::Attrs,
+        id: (u64, u128),
+    ) -> io::Result<()> {
+        super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
+    }
+
+    /// `mkdirat` with mode 0700 (as cp makes a directory: no group or other bits until
+    /// the end), then [`hold_at`](super::super::Directory::hold_at) and `fstat`.
+    fn make_copy_dir_at(&self, name: &OsStr) -> io::Result<(Dir, (u64, u128))> {
+        rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o700))?;
+        let dir = self.hold_at(name)?;
+        let id = super::super::Directory::meta(&dir)?.id;
+        Ok((dir, id))
+    }
+
+    /// `openat` with `O_RDONLY | O_DIRECTORY | O_NOFOLLOW`, then the entries read through
+    /// that descriptor, which is the one held.
+    fn hold_empty_dir_at(&self, name: &OsStr) -> io::Result<Option<Dir>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        let dir = Dir {
+            held: true,
+            ..Dir::from(fd)
+        };
+        let mut empty = true;
+        read_entries(&mut Vec::with_capacity(4096), &dir, &mut |_, _, _| {
+            empty = false;
+            ControlFlow::Break(())
+        })?;
+        Ok(empty.then_some(dir))
+    }
+
     /// The canonical path of what `name` leads to, found without building a path: the
     /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
     /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.

@@ -28,6 +28,8 @@ mod ntfs3g;
 mod entry;
 // A chain of links walked one link at a time.
 mod chain;
+// A file's data, permissions and times copied through held directories.
+mod copy;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
@@ -156,6 +158,7 @@ impl Backend for Os {
 
     /// The kernel resolves `..` after the links before it.
     const DOT_DOT: DotDot = DotDot::Physical;
+    const COPIES_FILES: bool = true;
     /// btrfs names a file's names (`BTRFS_IOC_INO_PATHS`).
     const NAMES_FROM: super::NamesFrom = super::NamesFrom::BtrfsInoPaths;
 

@@ -1,0 +1,273 @@
+//! `knot copy` through the binary, with exact output: the lines of what is not a plain
+//! copy, the summary, the JSON records, the refusals, `--dry-run`, `--xdev`.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use crate::fixture::{self, Env, records, run};
+
+/// A tree with one link of each class, a hard-link pair and a file. The pair's first name
+/// is `src/g`: the walk reads a directory whole before the ones below it.
+fn tree() -> Env {
+    let env = Env::new();
+    env.mkdir("src/d");
+    env.mkdir("out");
+    env.file("src/d/f", "data");
+    fs::hard_link(env.path("src/d/f"), env.path("src/g")).unwrap();
+    symlink(env.real().join("src/d/f"), env.path("src/abs")).unwrap();
+    symlink("../g", env.path("src/d/rel")).unwrap();
+    symlink("nosuch", env.path("src/gone")).unwrap();
+    symlink(env.real().join("out"), env.path("src/out")).unwrap();
+    env
+}
+
+/// The summary `knot copy` ends with on standard error.
+fn summary(rows: [u64; 12], head: &str) -> String {
+    let labels = [
+        "files",
+        "bytes",
+        "directories",
+        "symlinks",
+        "junctions",
+        "hard-link groups",
+        "links rewritten",
+        "links kept",
+        "links dropped",
+        "dangling links",
+        "not entered",
+        "failures",
+    ];
+    let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
+    let mut out = format!("{head}\n");
+    for (n, label) in rows.iter().zip(labels) {
+        out.push_str(&format!("  {n:>width$}  {label}\n"));
+    }
+    out
+}
+
+#[test]
+fn reports_what_is_not_a_plain_copy_and_sums_up() {
+    let env = tree();
+    let real = env.real();
+    let real = real.to_str().unwrap();
+    run(
+        &mut env.knot(["copy", "src", "dst"]),
+        0,
+        &format!(
+            "rewritten 'src/abs': '{real}/src/d/f' -> '{real}/dst/d/f'  [inner]\n\
+             linked 'dst/d/f' => 'dst/g'\n\
+             kept 'src/gone' -> 'nosuch'  [dangling]\n\
+             kept 'src/out' -> '{real}/out'  [outer]\n"
+        ),
+        &summary([1, 4, 2, 4, 0, 1, 1, 2, 0, 1, 0, 0], "copied:"),
+    );
+    assert_eq!(
+        fs::read_link(env.path("dst/abs")).unwrap(),
+        env.real().join("dst/d/f")
+    );
+    assert_eq!(
+        fs::read_link(env.path("dst/d/rel")).unwrap().to_str(),
+        Some("../g")
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/g")).unwrap(), "data");
+}
+
+#[test]
+fn json_has_one_record_per_entry_with_class_and_action() {
+    let env = tree();
+    let found = records(&mut env.knot(["copy", "--json", "-q", "src", "dst"]));
+    let by_path = |path: &str| {
+        found
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no record for {path}: {found:#?}"))
+    };
+    assert_eq!(found.len(), 8, "{found:#?}");
+    let abs = by_path("src/abs");
+    assert_eq!(abs["kind"], "symlink");
+    assert_eq!(abs["class"], "inner");
+    assert_eq!(abs["action"], "rewritten");
+    assert_eq!(abs["copy"], "dst/abs");
+    assert_eq!(
+        abs["new_target"],
+        env.real().join("dst/d/f").to_str().unwrap()
+    );
+    assert_eq!(abs["error"], serde_json::Value::Null);
+    assert_eq!(by_path("src/d/rel")["action"], "copied");
+    assert_eq!(by_path("src/d/rel")["class"], "inner");
+    assert_eq!(by_path("src/gone")["class"], "dangling");
+    assert_eq!(by_path("src/out")["class"], "outer");
+    assert_eq!(by_path("src/out")["action"], "kept");
+    assert_eq!(by_path("src/d")["kind"], "dir");
+    let hard: Vec<_> = ["src/d/f", "src/g"]
+        .iter()
+        .map(|p| by_path(p)["action"].clone())
+        .collect();
+    assert!(hard.contains(&"linked".into()), "{hard:?}");
+}
+
+/// `--json` writes each record as the walk meets it, none held until the copy is done:
+/// on one thread, a directory's entries come before those below them (`src/g` before
+/// `src/d/f`, which sorting by path would put first).
+#[test]
+fn json_records_come_as_the_walk_meets_them() {
+    let env = tree();
+    let found = records(&mut env.knot(["copy", "--json", "-q", "--threads", "1", "src", "dst"]));
+    let at = |path: &str| {
+        found
+            .iter()
+            .position(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no record for {path}: {found:#?}"))
+    };
+    assert_eq!(found.len(), 8, "{found:#?}");
+    assert!(at("src/g") < at("src/d/f"), "{found:#?}");
+}
+
+#[test]
+fn outer_skip_and_inner_keep() {
+    let env = tree();
+    let real = env.real();
+    let real = real.to_str().unwrap();
+    run(
+        &mut env.knot([
+            "copy", "-q", "--inner", "keep", "--outer", "skip", "src", "dst",
+        ]),
+        0,
+        &format!(
+            "kept 'src/abs' -> '{real}/src/d/f'  [inner]\n\
+             linked 'dst/d/f' => 'dst/g'\n\
+             kept 'src/gone' -> 'nosuch'  [dangling]\n\
+             dropped 'src/out' -> '{real}/out'  [outer]\n"
+        ),
+        "",
+    );
+    assert!(fs::symlink_metadata(env.path("dst/out")).is_err());
+    assert_eq!(
+        fs::read_link(env.path("dst/abs")).unwrap(),
+        env.real().join("src/d/f")
+    );
+}
+
+#[test]
+fn dry_run_makes_nothing() {
+    let env = tree();
+    let out = fixture::output(&mut env.knot(["copy", "--dry-run", "src", "dst"]));
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("would copy (dry run: nothing was copied):\n"),
+        "{out:?}"
+    );
+    assert_eq!(env.names(), ["out", "src"]);
+}
+
+#[test]
+fn a_destination_with_entries_is_refused() {
+    let env = tree();
+    env.mkdir("dst");
+    env.file("dst/there", "kept");
+    run(
+        &mut env.knot(["copy", "src", "dst"]),
+        1,
+        "",
+        "knot: cannot copy 'dst': it is there and is not an empty directory; knot copy makes \
+         a new tree\n\
+         knot: hint: name a new path, or an empty directory, as the destination\n",
+    );
+    assert_eq!(env.names_in("dst"), ["there"]);
+    run(
+        &mut env.knot(["copy", "src", "src/d/inside"]),
+        1,
+        "",
+        "knot: cannot copy 'src/d/inside': it is inside 'src', which would copy the copy\n\
+         knot: hint: choose a destination outside the source\n",
+    );
+}
+
+/// A failure is reported, the rest is copied, and the exit code says so.
+#[test]
+fn a_failure_is_reported_and_the_rest_goes_on() {
+    let env = tree();
+    env.mkdir("src/more");
+    env.file("src/more/f", "x");
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("src/fifo"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = fixture::output(&mut env.knot(["copy", "-q", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("knot: cannot copy 'src/fifo': it is a special file"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/more/f")).unwrap(), "x");
+    assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "data");
+}
+
+/// With --xdev, a mount point below SRC is reported and not entered.
+#[cfg(target_os = "linux")]
+#[test]
+fn xdev_reports_mount_points_and_does_not_enter_them() {
+    let env = tree();
+    env.mkdir("src/mnt");
+    let Some(_mounted) = fixture::tmpfs("copy::xdev", &env.path("src/mnt")) else {
+        return;
+    };
+    env.file("src/mnt/inside", "other fs");
+    let out = fixture::output(&mut env.knot(["copy", "-q", "--xdev", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not entered 'src/mnt'  [another file system]\n"),
+        "{stdout}"
+    );
+    assert!(fs::symlink_metadata(env.path("dst/mnt")).is_err());
+    let out = fixture::output(&mut env.knot(["copy", "-q", "src", "dst2"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        fs::read_to_string(env.path("dst2/mnt/inside")).unwrap(),
+        "other fs"
+    );
+}
+
+/// Run as a user who owns the file but is not in its group, the copy keeps the
+/// set-user-ID bit (the owner is given) and drops the set-group-ID bit (the group is not),
+/// as cp does. Needs root, to run knot as `nobody` (`setpriv`).
+#[test]
+fn set_id_bits_are_kept_only_where_the_owner_or_group_is_given() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    if !rustix::process::geteuid().is_root() || which("setpriv").is_none() {
+        eprintln!("skipping: needs root and setpriv");
+        return;
+    }
+    let env = Env::new();
+    env.mkdir("src");
+    env.file("src/f", "data");
+    let f = env.path("src/f");
+    let nobody = 65534;
+    std::os::unix::fs::chown(&f, Some(nobody), Some(0)).unwrap();
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o6755)).unwrap();
+    for dir in [env.path(""), env.path("src")] {
+        std::os::unix::fs::chown(&dir, Some(nobody), Some(nobody)).unwrap();
+    }
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let status = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(knot)
+        .args(["copy", "-q", "src", "dst"])
+        .current_dir(env.path(""))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let meta = fs::metadata(env.path("dst/f")).unwrap();
+    assert_eq!(meta.uid(), nobody);
+    assert_eq!(meta.mode() & 0o7777, 0o4755);
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}

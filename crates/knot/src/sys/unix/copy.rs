@@ -1,0 +1,485 @@
+//! A file's data, permissions and times copied from one held directory to another, by
+//! descriptor only: the source opened at (directory, name) without following a link, the
+//! copy made at (directory, name) exclusively, then a reflink (`FICLONE`), else
+//! `copy_file_range`, else `read`/`write`, as GNU cp tries them (coreutils
+//! `src/copy-file-data.c`).
+//!
+//! Written here rather than taken from a crate: `reflink-copy` and `std::fs::copy` take
+//! paths, which the kernel resolves again, so a directory on the way swapped for a link
+//! between the walk's look and the copy would lead the read or the write elsewhere
+//! (DESIGN.md promise 10). Every call below acts on a descriptor opened from a held
+//! directory.
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::fs::{FileType as RawType, Mode, OFlags, Timespec, Timestamps};
+use rustix::io::Errno;
+
+use super::super::{Attrs, Copied, FileData};
+
+/// How many bytes one `copy_file_range` or `read` asks for.
+const CHUNK: usize = 1 << 20;
+
+/// Copies the regular file `name` of `from` to the new name `to_name` of `to`: data
+/// (holes kept where the file is sparse), permissions and times. The new name is made
+/// exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), so nothing that stands there, a link
+/// included, is written through; on a failure after it was made it is removed again.
+pub(crate) fn copy_file_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<Copied> {
+    // O_NONBLOCK: a FIFO put in the file's place since the walk looked does not block
+    // the open; it is refused below as no regular file.
+    let read = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let source = rustix::fs::openat(from, name, read | OFlags::NONBLOCK, Mode::empty())?;
+    let stat = rustix::fs::fstat(&source)?;
+    if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
+        return Err(super::super::error::Error::NotARegularFile.into());
+    }
+    let write = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+    let copy = rustix::fs::openat(
+        to,
+        to_name,
+        write | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::from_raw_mode(0o600),
+    )?;
+    match fill(&source, &copy, &stat) {
+        Ok(copied) => Ok(copied),
+        Err(err) => {
+            drop(copy);
+            // Made by this call, exclusively: taken back.
+            let _ = rustix::fs::unlinkat(to, to_name, rustix::fs::AtFlags::empty());
+            Err(err)
+        }
+    }
+}
+
+/// The data, owner, permissions and times of `source` given to `copy`.
+#[allow(
+    clippy::unnecessary_cast,
+    reason = "the stat fields' widths differ between Unix targets"
+)]
+fn fill(source: &OwnedFd, copy: &OwnedFd, stat: &rustix::fs::Stat) -> io::Result<Copied> {
+    let size = stat.st_size as u64;
+    let data = data(source.as_fd(), copy.as_fd(), size, stat.st_blocks as u64)?;
+    let attrs = Attrs::of(stat);
+    attrs.give(copy.as_fd())?;
+    Ok(Copied { bytes: size, data })
+}
+
+impl Attrs {
+    /// The permissions, owner and times a stat call reported.
+    #[allow(
+        clippy::unnecessary_cast,
+        clippy::useless_conversion,
+        reason = "the stat fields' widths differ between Unix targets"
+    )]
+    pub(crate) fn of(stat: &rustix::fs::Stat) -> Attrs {
+        Attrs {
+            mode: (stat.st_mode as u32) & 0o7777,
+            uid: stat.st_uid as u32,
+            gid: stat.st_gid as u32,
+            atime: (stat.st_atime as i64, stat.st_atime_nsec as u32),
+            mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as u32),
+        }
+    }
+
+    /// The access and modification times, as `futimens` and `utimensat` take them.
+    #[allow(
+        clippy::useless_conversion,
+        clippy::unnecessary_cast,
+        reason = "the timespec fields' widths differ between Unix targets"
+    )]
+    fn timestamps(&self) -> Timestamps {
+        let time = |(secs, nanos): (i64, u32)| Timespec {
+            tv_sec: secs as _,
+            tv_nsec: nanos as _,
+        };
+        Timestamps {
+            last_access: time(self.atime),
+            last_modification: time(self.mtime),
+        }
+    }
+
+    /// Gives `fd` these permissions and times, and the owner and group too where this
+    /// process may (each tried alone: the owner where it is root or the owner already,
+    /// the group where it is in it); the set-user-ID bit is dropped where the owner could
+    /// not be given, the set-group-ID bit where the group could not, as cp drops them, so
+    /// a copy never runs as someone it does not belong to.
+    #[allow(
+        clippy::useless_conversion,
+        clippy::unnecessary_cast,
+        reason = "the timespec fields' widths differ between Unix targets"
+    )]
+    pub(crate) fn give(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let owner = rustix::fs::fchown(fd, Some(rustix::fs::Uid::from_raw(self.uid)), None);
+        let group = rustix::fs::fchown(fd, None, Some(rustix::fs::Gid::from_raw(self.gid)));
+        let mut mode = self.mode;
+        if owner.is_err() {
+            mode &= !0o4000;
+        }
+        if group.is_err() {
+            mode &= !0o2000;
+        }
+        rustix::fs::fchmod(fd, Mode::from_raw_mode(mode as _))?;
+        rustix::fs::futimens(fd, &self.timestamps())?;
+        Ok(())
+    }
+}
+
+/// Copies `size` bytes of data: a reflink where the file system shares extents, else the
+/// data segments alone where the file is sparse (fewer blocks than its size needs), else
+/// every byte.
+fn data(
+    source: BorrowedFd<'_>,
+    copy: BorrowedFd<'_>,
+    size: u64,
+    blocks: u64,
+) -> io::Result<FileData> {
+    if clone(source, copy)? {
+        return Ok(FileData::Cloned);
+    }
+    if blocks.saturating_mul(512) < size
+        && let Some(data) = sparse(source, copy, size)?
+    {
+        return Ok(data);
+    }
+    copy_range(source, copy, 0, size)?;
+    Ok(FileData::Copied { sparse: false })
+}
+
+/// Whether an error of a clone or an in-kernel copy says only that the file system, or
+/// the kernel, cannot do it here, so the next way is tried: the errors GNU cp takes so
+/// (`is_CLONENOTSUP`, coreutils `src/copy.c`).
+fn falls_back(err: Errno) -> bool {
+    [
+        Errno::NOSYS,
+        Errno::NOTTY,
+        Errno::OPNOTSUPP,
+        Errno::NOTSUP,
+        Errno::INVAL,
+        Errno::BADF,
+        Errno::XDEV,
+        Errno::TXTBSY,
+        Errno::PERM,
+        Errno::ACCESS,
+    ]
+    .contains(&err)
+}
+
+/// A reflink of the whole file (`FICLONE`): `true` where made.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn clone(source: BorrowedFd<'_>, copy: BorrowedFd<'_>) -> io::Result<bool> {
+    match rustix::fs::ioctl_ficlone(copy, source) {
+        Ok(()) => Ok(true),
+        Err(err) if falls_back(err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn clone(_source: BorrowedFd<'_>, _copy: BorrowedFd<'_>) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// The data segments of a sparse file (`SEEK_DATA`, `SEEK_HOLE`), each copied at its
+/// offset, the rest left as holes; the size set at the end, so a hole at the end stays
+/// one. `None` where the file system cannot say where the holes are.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "illumos",
+    target_os = "solaris"
+))]
+fn sparse(source: BorrowedFd<'_>, copy: BorrowedFd<'_>, size: u64) -> io::Result<Option<FileData>> {
+    use rustix::fs::{SeekFrom, seek};
+    let mut at = 0;
+    while at < size {
+        let start = match seek(source, SeekFrom::Data(at)) {
+            Ok(start) => start,
+            // Only holes from here to the end.
+            Err(Errno::NXIO) => break,
+            Err(err) if at == 0 && falls_back(err) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        // Data only past the size looked at: the file grew since; the copy stops there.
+        if start >= size {
+            break;
+        }
+        let end = seek(source, SeekFrom::Hole(start))?.min(size);
+        copy_range(source, copy, start, end)?;
+        at = end;
+    }
+    rustix::fs::ftruncate(copy, size)?;
+    Ok(Some(FileData::Copied { sparse: true }))
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "illumos",
+    target_os = "solaris"
+)))]
+fn sparse(
+    _source: BorrowedFd<'_>,
+    _copy: BorrowedFd<'_>,
+    _size: u64,
+) -> io::Result<Option<FileData>> {
+    Ok(None)
+}
+
+/// Copies the bytes from `start` to `end` to the same offsets: `copy_file_range` while
+/// the kernel takes it, then `pread`/`pwrite`. Stops early where the file ends early (it
+/// shrank since it was looked at).
+fn copy_range(
+    source: BorrowedFd<'_>,
+    copy: BorrowedFd<'_>,
+    start: u64,
+    end: u64,
+) -> io::Result<()> {
+    let mut at = start;
+    // procfs and some FUSE file systems answer 0 where they have data (cp's note on
+    // kernels up to 5.6): a 0 hands the rest to read/write, which tells the end apart.
+    while at < end && in_kernel(source, copy, &mut at, end)? {}
+    let mut buf = vec![0; CHUNK.min(usize::try_from(end - at).unwrap_or(CHUNK))];
+    while at < end {
+        let want = buf.len().min(usize::try_from(end - at).unwrap_or(CHUNK));
+        let read = match rustix::io::pread(source, &mut buf[..want], at) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        let mut written = 0;
+        while written < read {
+            match rustix::io::pwrite(copy, &buf[written..read], at + written as u64) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(Errno::INTR) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        at += read as u64;
+    }
+    Ok(())
+}
+
+/// One `copy_file_range` from `at` on: `true` while it copied something and more may
+/// follow; `false` where it copied nothing or cannot be used here.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn in_kernel(
+    source: BorrowedFd<'_>,
+    copy: BorrowedFd<'_>,
+    at: &mut u64,
+    end: u64,
+) -> io::Result<bool> {
+    let len = usize::try_from(end - *at).unwrap_or(CHUNK).min(CHUNK);
+    let (mut from, mut to) = (*at, *at);
+    match rustix::fs::copy_file_range(source, Some(&mut from), copy, Some(&mut to), len) {
+        Ok(0) => Ok(false),
+        Ok(n) => {
+            *at += n as u64;
+            Ok(true)
+        }
+        Err(Errno::INTR) => Ok(true),
+        Err(err) if falls_back(err) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// The permissions, owner and times of the directory `name` of `from`, not following a
+/// link there.
+pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> {
+    let stat = rustix::fs::statat(from, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(Attrs::of(&stat))
+}
+
+/// Gives the link `name` of `dir` the times of `attrs` (`utimensat` with
+/// `AT_SYMLINK_NOFOLLOW`: the link itself).
+pub(crate) fn give_link_times_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    attrs: &Attrs,
+) -> io::Result<()> {
+    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+    Ok(rustix::fs::utimensat(
+        dir,
+        name,
+        &attrs.timestamps(),
+        flags,
+    )?)
+}
+
+/// Gives the directory `name` of `dir` the permissions, owner and times `attrs`, through
+/// a descriptor of it opened without following a link, where it is the directory `id`
+/// (device, inode): one put in its place is left as it is.
+pub(crate) fn give_dir_attrs_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    attrs: &Attrs,
+    id: (u64, u128),
+) -> io::Result<()> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let stat = rustix::fs::fstat(&fd)?;
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "st_dev and st_ino differ between Unix targets"
+    )]
+    let found = (stat.st_dev as u64, u128::from(stat.st_ino as u64));
+    if found != id {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    attrs.give(fd.as_fd())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+
+    use super::super::super::{Directory as _, FileData};
+    use super::super::Dir;
+    use super::*;
+
+    fn held(path: &std::path::Path) -> Dir {
+        Dir::hold(path).unwrap()
+    }
+
+    /// Data, permission bits and both times come over; the copy's name is made new.
+    #[test]
+    fn copies_data_mode_and_times() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(from.join("f"), &data).unwrap();
+        fs::set_permissions(from.join("f"), fs::Permissions::from_mode(0o751)).unwrap();
+        let times = fs::FileTimes::new()
+            .set_accessed(std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000, 7))
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(2_000_000, 123_456_789));
+        fs::File::options()
+            .write(true)
+            .open(from.join("f"))
+            .unwrap()
+            .set_times(times)
+            .unwrap();
+        let copied = held(&from)
+            .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"))
+            .unwrap();
+        assert_eq!(copied.bytes, data.len() as u64);
+        // Before the copy is read, which may set its access time (relatime).
+        let (a, b) = (
+            fs::metadata(from.join("f")).unwrap(),
+            fs::metadata(to.join("g")).unwrap(),
+        );
+        assert_eq!(fs::read(to.join("g")).unwrap(), data);
+        assert_eq!(b.mode() & 0o7777, 0o751);
+        assert_eq!((b.mtime(), b.mtime_nsec()), (a.mtime(), a.mtime_nsec()));
+        assert_eq!((b.atime(), b.atime_nsec()), (1_000_000, 7));
+    }
+
+    /// Nothing standing at the copy's name is written to or through (a file, a symlink to
+    /// a file elsewhere), and a symlink at the source's name is not followed.
+    #[test]
+    fn never_writes_through_or_reads_through_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(from.join("f"), "new").unwrap();
+        fs::write(tmp.path().join("elsewhere"), "precious").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), to.join("l")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), from.join("l")).unwrap();
+        fs::write(to.join("there"), "kept").unwrap();
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        for name in ["l", "there"] {
+            let err = from_dir
+                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}");
+        }
+        let err = from_dir
+            .copy_file_at(OsStr::new("l"), &to_dir, OsStr::new("new"))
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(Errno::LOOP.raw_os_error()));
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("elsewhere")).unwrap(),
+            "precious"
+        );
+        assert_eq!(fs::read_to_string(to.join("there")).unwrap(), "kept");
+        assert!(!to.join("new").exists());
+    }
+
+    /// A sparse file's copy has its holes: as few blocks as the original, and the same
+    /// bytes, a hole at the end included.
+    #[test]
+    fn a_file_grown_past_the_size_looked_at_is_copied_to_that_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        let file = fs::File::create(&from).unwrap();
+        // A hole, then data only past the 4 KiB the copy was told of.
+        file.set_len(8 << 20).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, b"late", 4 << 20).unwrap();
+        let copy = fs::File::create(&to).unwrap();
+        if let Some(data) = sparse(file.as_fd(), copy.as_fd(), 4096).unwrap() {
+            assert_eq!(data, FileData::Copied { sparse: true });
+            assert_eq!(fs::read(&to).unwrap(), vec![0; 4096]);
+        }
+    }
+
+    #[test]
+    fn a_sparse_file_stays_sparse() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        let file = fs::File::create(from.join("s")).unwrap();
+        file.set_len(64 << 20).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, b"middle", 32 << 20).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, b"start", 0).unwrap();
+        drop(file);
+        let original = fs::metadata(from.join("s")).unwrap();
+        assert!(
+            original.blocks() * 512 < original.len(),
+            "the file system keeps holes"
+        );
+        let copied = held(&from)
+            .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"))
+            .unwrap();
+        let copy = fs::metadata(to.join("s")).unwrap();
+        assert_eq!(copy.len(), 64 << 20);
+        assert!(
+            copy.blocks() <= original.blocks() + 64,
+            "{} blocks, the original {} ({copied:?})",
+            copy.blocks(),
+            original.blocks()
+        );
+        assert!(matches!(
+            copied.data,
+            FileData::Cloned | FileData::Copied { sparse: true }
+        ));
+        assert_eq!(
+            fs::read(to.join("s")).unwrap(),
+            fs::read(from.join("s")).unwrap()
+        );
+    }
+}

@@ -1,0 +1,632 @@
+//! `knot::copy`: a tree copied with its links kept.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use knot::copy::{Action, Class, CopyOptions, Inner, Item, Outer, Summary};
+use knot::{ChangeMode, ErrorKind};
+
+use crate::fixture::Dir;
+
+/// Copies `source` to `copy` with `options`: the counts, every item, every error.
+fn run(source: &Path, copy: &Path, options: CopyOptions) -> (Summary, Vec<Item>, Vec<knot::Error>) {
+    let items = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    let summary = knot::copy(source, copy, &options, |item| match item {
+        Ok(item) => items.lock().unwrap().push(item),
+        Err(err) => errors.lock().unwrap().push(err),
+    })
+    .unwrap();
+    (
+        summary,
+        items.into_inner().unwrap(),
+        errors.into_inner().unwrap(),
+    )
+}
+
+/// Every path below `root`, relative, without following links.
+fn tree(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(below) = todo.pop() {
+        for entry in fs::read_dir(root.join(&below)).unwrap() {
+            let entry = entry.unwrap();
+            let path = below.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                todo.push(path.clone());
+            }
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn item<'a>(items: &'a [Item], source: &Path, below: &str) -> &'a Item {
+    let path = source.join(below);
+    items
+        .iter()
+        .find(|item| item.link.path == path)
+        .unwrap_or_else(|| panic!("no item for {below}: {items:#?}"))
+}
+
+/// Inner links (absolute, relative, through `..`, out of the source and back in by its
+/// name) lead to the same place inside the copy; outer ones to where they led; no link in
+/// the copy leads into the source.
+#[test]
+fn inner_links_lead_inside_the_copy() {
+    let dir = Dir::new();
+    let base = dir.real();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/a/b");
+    dir.file("src/a/file", "data");
+    dir.mkdir("outside");
+    dir.file("outside/x", "out");
+    dir.symlink("src/abs", base.join("src/a/file"));
+    dir.symlink("src/a/b/rel", "../file");
+    dir.symlink("src/a/b/dotdot", "../../a/b/../file");
+    dir.symlink("src/a/by_name", "../../src/a/file");
+    dir.symlink("src/absdir", base.join("src/a"));
+    dir.symlink("src/out_abs", base.join("outside/x"));
+    dir.symlink("src/a/out_rel", "../../outside/x");
+    let dst = base.join("copies/dst");
+    fs::create_dir(base.join("copies")).unwrap();
+    let (summary, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let src_real = fs::canonicalize(&src).unwrap();
+    for (below, leads_to) in [
+        ("abs", "a/file"),
+        ("a/b/rel", "a/file"),
+        ("a/b/dotdot", "a/file"),
+        ("a/by_name", "a/file"),
+        ("absdir", "a"),
+    ] {
+        let copy = dst.join(below);
+        assert!(fs::symlink_metadata(&copy).unwrap().is_symlink(), "{below}");
+        assert_eq!(
+            fs::canonicalize(&copy).unwrap(),
+            dst.join(leads_to),
+            "{below} -> {:?}",
+            fs::read_link(&copy)
+        );
+        assert_eq!(
+            item(&items, &src, below).class,
+            Some(Class::Inner),
+            "{below}"
+        );
+    }
+    // The form is kept: a relative target stays relative, and as it was where it stays
+    // inside.
+    assert_eq!(
+        fs::read_link(dst.join("a/b/rel")).unwrap(),
+        Path::new("../file")
+    );
+    assert!(fs::read_link(dst.join("a/by_name")).unwrap().is_relative());
+    assert_eq!(fs::read_link(dst.join("abs")).unwrap(), dst.join("a/file"));
+    assert_eq!(item(&items, &src, "abs").action, Action::Rewritten);
+    for (below, form_relative) in [("out_abs", false), ("a/out_rel", true)] {
+        let copy = dst.join(below);
+        assert_eq!(fs::canonicalize(&copy).unwrap(), base.join("outside/x"));
+        assert_eq!(fs::read_link(&copy).unwrap().is_relative(), form_relative);
+        assert_eq!(item(&items, &src, below).class, Some(Class::Outer));
+    }
+    for below in tree(&dst) {
+        let path = dst.join(&below);
+        if fs::symlink_metadata(&path).unwrap().is_symlink() {
+            let leads = fs::canonicalize(&path).unwrap();
+            assert!(
+                !leads.starts_with(&src_real),
+                "{below:?} leads into the source"
+            );
+        }
+    }
+    assert_eq!(summary.symlinks, 7);
+    // The copy is one level deeper than the source: the relative outer link is rewritten.
+    assert_eq!(
+        summary.rewritten, 4,
+        "abs, absdir, by_name, out_rel: {items:#?}"
+    );
+    assert_eq!(item(&items, &src, "a/out_rel").action, Action::Rewritten);
+    assert_eq!(summary.files, 1);
+    assert_eq!(summary.dirs, 3);
+    assert_eq!(summary.failed, 0);
+}
+
+/// `--inner keep` copies inner links as they are; `--outer skip` leaves outer ones out.
+#[test]
+fn inner_keep_and_outer_skip() {
+    let dir = Dir::new();
+    let base = dir.real();
+    let src = dir.mkdir("src");
+    dir.file("src/f", "x");
+    dir.file("outside", "y");
+    dir.symlink("src/abs", base.join("src/f"));
+    dir.symlink("src/out", base.join("outside"));
+    let options = CopyOptions {
+        inner: Inner::Keep,
+        outer: Outer::Skip,
+        ..CopyOptions::default()
+    };
+    let dst = base.join("dst");
+    let (summary, items, errors) = run(&src, &dst, options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(fs::read_link(dst.join("abs")).unwrap(), base.join("src/f"));
+    assert_eq!(item(&items, &src, "abs").action, Action::Kept);
+    assert!(fs::symlink_metadata(dst.join("out")).is_err());
+    assert_eq!(item(&items, &src, "out").action, Action::Dropped);
+    assert_eq!((summary.kept, summary.dropped), (1, 1));
+}
+
+/// The names below `root` of each file that has several there, relative, grouped by file:
+/// the set of groups.
+fn groups(root: &Path) -> BTreeSet<BTreeSet<PathBuf>> {
+    let mut by_inode = BTreeMap::<(u64, u64), BTreeSet<PathBuf>>::new();
+    for below in tree(root) {
+        let meta = fs::symlink_metadata(root.join(&below)).unwrap();
+        if meta.is_file() && meta.nlink() > 1 {
+            by_inode
+                .entry((meta.dev(), meta.ino()))
+                .or_default()
+                .insert(below);
+        }
+    }
+    by_inode
+        .into_values()
+        .filter(|names| names.len() > 1)
+        .collect()
+}
+
+/// The hard-link groups of the copy are the source's, as sets of names; a file with a
+/// name outside the source is one file with one name in the copy.
+#[test]
+fn hard_link_groups_are_kept() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/x/y");
+    dir.file("src/a", "one");
+    fs::hard_link(src.join("a"), src.join("b")).unwrap();
+    fs::hard_link(src.join("a"), src.join("x/y/c")).unwrap();
+    dir.file("src/x/e", "two");
+    fs::hard_link(src.join("x/e"), src.join("x/y/f")).unwrap();
+    dir.file("src/g", "single");
+    dir.file("src/h", "outside too");
+    fs::hard_link(src.join("h"), dir.join("h_outside")).unwrap();
+    let want = groups(&src);
+    assert_eq!(want.len(), 2);
+    for threads in [1, 4] {
+        let dst = dir.join(format!("dst{threads}"));
+        let options = CopyOptions {
+            threads,
+            ..CopyOptions::default()
+        };
+        let (summary, _, errors) = run(&src, &dst, options);
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert_eq!(groups(&dst), want);
+        assert_eq!(fs::metadata(dst.join("h")).unwrap().nlink(), 1);
+        assert_eq!(fs::read_to_string(dst.join("x/y/c")).unwrap(), "one");
+        assert_eq!(
+            (summary.groups, summary.hard_links, summary.files),
+            (2, 3, 4)
+        );
+    }
+}
+
+/// Files have the source's contents, permission bits and modification times, and so do
+/// directories (a read-only one included, made writable only while it is filled) and
+/// symlinks (times only: a Linux symlink's permissions are always 0777).
+#[test]
+fn contents_modes_and_times_are_kept() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/ro/deep");
+    dir.file("src/ro/deep/f", "deep");
+    dir.file("src/exec", "#!/bin/sh\n");
+    dir.file("src/empty", "");
+    fs::write(src.join("big"), vec![7u8; 5 << 20]).unwrap();
+    fs::set_permissions(src.join("exec"), fs::Permissions::from_mode(0o750)).unwrap();
+    fs::set_permissions(src.join("empty"), fs::Permissions::from_mode(0o604)).unwrap();
+    let old = std::time::UNIX_EPOCH + std::time::Duration::new(1_234_567_890, 42);
+    for below in ["exec", "ro/deep/f", "ro/deep", "ro"] {
+        let file = fs::File::open(src.join(below)).unwrap();
+        file.set_modified(old).unwrap();
+    }
+    dir.symlink("src/ro/l", "deep/f");
+    let link_time = rustix::fs::Timestamps {
+        last_access: rustix::fs::Timespec {
+            tv_sec: 1_000_000_000,
+            tv_nsec: 5,
+        },
+        last_modification: rustix::fs::Timespec {
+            tv_sec: 1_100_000_000,
+            tv_nsec: 6,
+        },
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        src.join("ro/l"),
+        &link_time,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    fs::File::open(src.join("ro"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    fs::set_permissions(src.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let dst = dir.join("dst");
+    let (_, _, errors) = run(&src, &dst, CopyOptions::default());
+    fs::set_permissions(src.join("ro"), fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(tree(&dst), tree(&src));
+    for below in tree(&src) {
+        let (a, b) = (
+            fs::symlink_metadata(src.join(&below)).unwrap(),
+            fs::symlink_metadata(dst.join(&below)).unwrap(),
+        );
+        if a.is_symlink() {
+            assert!(b.is_symlink(), "{below:?}");
+        } else if below == Path::new("ro") {
+            assert_eq!(b.mode() & 0o7777, 0o555);
+        } else {
+            assert_eq!(a.mode() & 0o7777, b.mode() & 0o7777, "{below:?}");
+        }
+        assert_eq!(
+            (a.mtime(), a.mtime_nsec()),
+            (b.mtime(), b.mtime_nsec()),
+            "{below:?}"
+        );
+        if a.is_file() {
+            assert_eq!(
+                fs::read(src.join(&below)).unwrap(),
+                fs::read(dst.join(&below)).unwrap()
+            );
+        }
+    }
+    fs::set_permissions(dst.join("ro"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A dangling link is copied as it is, and reported so.
+#[test]
+fn dangling_links_are_copied_and_reported() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.symlink("src/gone", "nosuch/file");
+    dir.symlink("src/gone_abs", dir.real().join("src/nosuch"));
+    let dst = dir.join("dst");
+    let (summary, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        fs::read_link(dst.join("gone")).unwrap(),
+        Path::new("nosuch/file")
+    );
+    assert_eq!(
+        fs::read_link(dst.join("gone_abs")).unwrap(),
+        dir.real().join("src/nosuch")
+    );
+    for below in ["gone", "gone_abs"] {
+        let item = item(&items, &src, below);
+        assert_eq!(
+            (item.class, item.action),
+            (Some(Class::Dangling), Action::Kept)
+        );
+    }
+    assert_eq!(summary.dangling, 2);
+}
+
+/// A destination that is there and not an empty directory, or that lies inside the
+/// source, is refused before anything is made; an empty directory is taken.
+#[test]
+fn destination_must_be_new_or_empty() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/f", "x");
+    dir.mkdir("full");
+    dir.file("full/there", "kept");
+    dir.file("file", "kept");
+    let fails = |dst: &Path| {
+        knot::copy(&src, dst, &CopyOptions::default(), |_| {
+            panic!("nothing is copied")
+        })
+        .unwrap_err()
+    };
+    assert_eq!(
+        fails(&dir.join("full")).kind(),
+        &ErrorKind::DestinationNotEmpty
+    );
+    assert_eq!(
+        fails(&dir.join("file")).kind(),
+        &ErrorKind::DestinationNotEmpty
+    );
+    assert!(matches!(
+        fails(&src.join("inside")).kind(),
+        ErrorKind::DestinationInsideSource { .. }
+    ));
+    assert_eq!(dir.names(), ["file", "full", "src"]);
+    assert_eq!(crate::fixture::names(&dir.join("full")), ["there"]);
+    assert_eq!(crate::fixture::names(&src), ["f"]);
+    dir.mkdir("empty");
+    let (summary, _, errors) = run(&src, &dir.join("empty"), CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.files, 1);
+}
+
+/// A dry run makes nothing, and reports what it would do.
+#[test]
+fn dry_run_makes_nothing() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/d");
+    dir.file("src/d/f", "x");
+    fs::hard_link(src.join("d/f"), src.join("g")).unwrap();
+    dir.symlink("src/abs", dir.real().join("src/d"));
+    let options = CopyOptions {
+        mode: ChangeMode::DryRun,
+        ..CopyOptions::default()
+    };
+    let (summary, items, errors) = run(&src, &dir.join("dst"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(dir.names(), ["src"]);
+    assert_eq!(item(&items, &src, "abs").action, Action::Rewritten);
+    assert_eq!(
+        (summary.files, summary.symlinks, summary.hard_links),
+        (1, 1, 1)
+    );
+    // Into an empty directory: it stays empty.
+    dir.mkdir("empty");
+    let (_, _, errors) = run(&src, &dir.join("empty"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(crate::fixture::names(&dir.join("empty")).is_empty());
+}
+
+/// A directory of the source swapped for a link to a directory outside while the copy
+/// runs is never gone through: nothing from outside is read into the copy, and nothing is
+/// written outside the copy. Rounds are counted, not timed.
+#[test]
+fn a_directory_swapped_for_a_link_is_not_followed() {
+    const ROUNDS: usize = 40;
+    const DIRS: usize = 30;
+    const SWAPS: usize = 200;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    for d in 0..DIRS {
+        dir.mkdir(&format!("src/d{d}/inner"));
+        dir.file(&format!("src/d{d}/f"), "ok");
+        dir.file(&format!("src/d{d}/inner/g"), "ok");
+    }
+    let outside = dir.mkdir("outside");
+    dir.mkdir("outside/inner");
+    dir.file("outside/f", "SECRET");
+    dir.file("outside/inner/g", "SECRET");
+    dir.file("outside/secret", "SECRET");
+    let outside_before = tree(&outside);
+    let copies = dir.mkdir("copies");
+    // Set aside outside the source, so the walk never meets the directory by another name.
+    let aside = dir.join("aside");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        let done = AtomicBool::new(false);
+        let name = format!("d{}", round % DIRS);
+        let victim = src.join(&name);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    fs::rename(&victim, &aside).unwrap();
+                    std::os::unix::fs::symlink(&outside, &victim).unwrap();
+                    std::thread::yield_now();
+                    fs::remove_file(&victim).unwrap();
+                    fs::rename(&aside, &victim).unwrap();
+                }
+            });
+            let options = CopyOptions {
+                threads: 2,
+                ..CopyOptions::default()
+            };
+            let (summary, _, _) = run(&src, &dst, options);
+            done.store(true, Ordering::Relaxed);
+            // The walk met the swap: it refused the link where a directory was, or
+            // copied the link it found at the directory's name.
+            let linked = fs::symlink_metadata(dst.join(&name))
+                .is_ok_and(|meta| meta.file_type().is_symlink());
+            if summary.failed > 0 || linked {
+                met += 1;
+            }
+        });
+        for below in tree(&dst) {
+            let path = dst.join(&below);
+            let meta = fs::symlink_metadata(&path).unwrap();
+            assert_ne!(
+                below.file_name().unwrap(),
+                "secret",
+                "round {round}: {below:?}"
+            );
+            if meta.is_file() {
+                assert_eq!(
+                    fs::read_to_string(&path).unwrap(),
+                    "ok",
+                    "round {round}: {below:?}"
+                );
+            }
+        }
+        assert_eq!(tree(&outside), outside_before, "round {round}");
+        assert_eq!(fs::read_to_string(outside.join("f")).unwrap(), "SECRET");
+    }
+    assert_eq!(crate::fixture::names(&copies).len(), ROUNDS);
+    assert_eq!(dir.names(), ["copies", "outside", "src"]);
+    assert!(met > 0, "no round met the swap");
+}
+
+/// Every path below `root` with its mode, not following links.
+fn modes(root: &Path) -> Vec<(PathBuf, u32)> {
+    tree(root)
+        .into_iter()
+        .map(|below| {
+            let mode = fs::symlink_metadata(root.join(&below)).unwrap().mode();
+            (below, mode)
+        })
+        .collect()
+}
+
+/// The copy's root swapped for a link to a directory outside while the copy runs: the
+/// copy goes on in the directory it made and holds, and nothing outside it is written or
+/// given a mode (the source's `ssh` is 0777, the outside one 0700). Rounds are counted,
+/// not timed, and at least one must have swapped the root while the copy ran.
+#[test]
+fn a_destination_swapped_for_a_link_is_not_written_through() {
+    const ROUNDS: usize = 200;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    for d in 0..20 {
+        dir.file(&format!("src/f{d}"), "ok");
+        dir.mkdir(&format!("src/d{d}"));
+        dir.file(&format!("src/d{d}/g"), "ok");
+    }
+    let ssh = dir.mkdir("src/ssh");
+    fs::set_permissions(&ssh, fs::Permissions::from_mode(0o777)).unwrap();
+    let outside = dir.mkdir("outside");
+    let outside_ssh = dir.mkdir("outside/ssh");
+    fs::set_permissions(&outside_ssh, fs::Permissions::from_mode(0o700)).unwrap();
+    dir.file("outside/keep", "KEEP");
+    let before = modes(&outside);
+    let dst = dir.join("dst");
+    let mut swapped = 0;
+    for round in 0..ROUNDS {
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let hit = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if fs::rename(&dst, &aside).is_ok() {
+                        std::os::unix::fs::symlink(&outside, &dst).unwrap();
+                        if !done.load(Ordering::Relaxed) {
+                            hit.store(true, Ordering::Relaxed);
+                        }
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            let options = CopyOptions {
+                threads: 2,
+                ..CopyOptions::default()
+            };
+            // It may fail at once (the swap met before the root was held): nothing to see.
+            let _ = knot::copy(&src, &dst, &options, |_| {});
+            done.store(true, Ordering::Relaxed);
+        });
+        if hit.load(Ordering::Relaxed) {
+            swapped += 1;
+        }
+        assert_eq!(modes(&outside), before, "round {round}");
+        match fs::symlink_metadata(&dst) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&dst).unwrap(),
+            Ok(_) => fs::remove_file(&dst).unwrap(),
+            Err(_) => {}
+        }
+        if aside.exists() {
+            fs::remove_dir_all(&aside).unwrap();
+        }
+        if swapped >= 10 {
+            break;
+        }
+    }
+    assert!(swapped > 0, "no round swapped the root while the copy ran");
+}
+
+/// On btrfs, files are copied as reflinks: the copy's extents are shared (`filefrag -v`
+/// flags them `shared`), and the entry says `cloned`.
+#[test]
+fn files_on_btrfs_are_reflinked() {
+    let Some(vol) = crate::fixture::btrfs("copy::files_on_btrfs_are_reflinked") else {
+        return;
+    };
+    let src = vol.mnt.join("src");
+    fs::create_dir(&src).unwrap();
+    let data: Vec<u8> = (0..4u32 << 20).map(|i| (i % 253) as u8).collect();
+    fs::write(src.join("big"), &data).unwrap();
+    // Written out, so that the file has extents to share.
+    let synced = std::process::Command::new("sync").status().unwrap();
+    assert!(synced.success());
+    let dst = vol.mnt.join("dst");
+    let (summary, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.files, 1);
+    assert_eq!(item(&items, &src, "big").action, Action::Cloned);
+    assert_eq!(fs::read(dst.join("big")).unwrap(), data);
+    let frag = std::process::Command::new("filefrag")
+        .arg("-v")
+        .arg(dst.join("big"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&frag.stdout);
+    assert!(frag.status.success(), "{frag:?}");
+    assert!(text.contains("shared"), "no shared extent:\n{text}");
+}
+
+/// While the copy runs, a directory it made is open to this user alone (as cp makes
+/// them), whatever the source's mode: others may not reach the copy's files before the
+/// copy is done. At the end it has the source's mode.
+#[test]
+fn directories_are_private_until_the_copy_is_done() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let sub = dir.mkdir("src/sub");
+    dir.file("src/sub/f", "ok");
+    fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+    let dst = dir.join("dst");
+    let seen = Mutex::new(Vec::new());
+    let options = CopyOptions {
+        threads: 1,
+        ..CopyOptions::default()
+    };
+    knot::copy(&src, &dst, &options, |item| {
+        let item = item.unwrap();
+        if item.link.kind == knot::Kind::Dir {
+            let mode = fs::symlink_metadata(&item.copy).unwrap().mode();
+            seen.lock()
+                .unwrap()
+                .push((item.copy.clone(), mode & 0o7777));
+        }
+    })
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (path, mode) in seen {
+        assert_eq!(mode & 0o077, 0, "{path:?} was {mode:o} during the copy");
+    }
+    let mode = fs::metadata(dst.join("sub")).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+}
+
+/// An outer relative link still leads where it led when the source or the copy is named
+/// through a link to a directory elsewhere: `..` goes up from where a directory really
+/// is, so targets are worked out from real paths.
+#[test]
+fn outer_links_are_right_through_a_linked_path() {
+    let dir = Dir::new();
+    let base = dir.real();
+    dir.mkdir("a/b");
+    dir.mkdir("real/src");
+    dir.symlink("a/b/alias", base.join("real"));
+    dir.symlink("real/src/out", "../../outside/f");
+    dir.mkdir("outside");
+    let f = dir.file("outside/f", "there");
+    let f = fs::canonicalize(f).unwrap();
+    let options = CopyOptions::default();
+
+    let (_, _, errors) = run(&base.join("a/b/alias/src"), &base.join("dst"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(fs::canonicalize(base.join("dst/out")).unwrap(), f);
+
+    let (_, _, errors) = run(&base.join("real/src"), &base.join("a/b/alias/dst"), options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(fs::canonicalize(base.join("real/dst/out")).unwrap(), f);
+}
