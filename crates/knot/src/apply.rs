@@ -760,7 +760,7 @@ fn asked_of<'r>(record: &'r Record, link: &Path) -> Result<(Want, &'r Path)> {
 
 /// A path below the root as the directory that holds it (empty for the root) and its
 /// name.
-fn split(relative: &Path) -> (&Path, &OsStr) {
+pub(crate) fn split(relative: &Path) -> (&Path, &OsStr) {
     let below = relative.parent().unwrap_or(Path::new(""));
     (below, relative.file_name().unwrap_or_default())
 }

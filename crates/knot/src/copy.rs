@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::apply::{ApplyOptions, Work};
+use crate::apply::{ApplyOptions, Work, split};
 use crate::create::{CreateOptions, LinkType, create_new_lean};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
@@ -458,11 +458,7 @@ impl Copying {
 
     /// The path in the copy of the entry `below` the source.
     fn copy_path(&self, below: &Path) -> PathBuf {
-        if below.as_os_str().is_empty() {
-            self.copy.clone()
-        } else {
-            self.copy.join(below)
-        }
+        join_below(&self.copy, below)
     }
 
     fn item(&self, entry: &DirEntry<'_>, below: &Path, kind: Kind, action: Action) -> Item {
@@ -643,35 +639,20 @@ impl Copying {
 
     fn copy_link(&self, link: Link, below: &Path, attrs: Option<&Attrs>) -> Result<Item> {
         let copy = self.copy_path(below);
+        let not_copied =
+            |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
             // Not yet: a junction is made only to a directory that is there, so an inner
             // one must wait until the walk has made its target in the copy, and a
             // dangling one cannot be made; and its target is stored in Windows' form.
             Kind::Junction => {
-                let why = "copying a junction is not supported yet".to_owned();
-                return Err(Error::new(
-                    Op::Copy,
-                    &link.path,
-                    ErrorKind::Unsupported { why },
-                ));
+                return Err(not_copied("copying a junction is not supported yet".into()));
             }
-            _ => {
-                let why = format!("a {} is not copied", link.kind.name());
-                return Err(Error::new(
-                    Op::Copy,
-                    &link.path,
-                    ErrorKind::Unsupported { why },
-                ));
-            }
+            _ => return Err(not_copied(format!("a {} is not copied", link.kind.name()))),
         };
         let Some(stored) = link.target.clone() else {
-            let why = "it stores no target".to_owned();
-            return Err(Error::new(
-                Op::Copy,
-                &link.path,
-                ErrorKind::Unsupported { why },
-            ));
+            return Err(not_copied("it stores no target".into()));
         };
         let (class, action, target) = self.judge(&link, below, &stored);
         let mut item = Item {
@@ -821,13 +802,6 @@ fn join_below(base: &Path, below: &Path) -> PathBuf {
     } else {
         base.join(below)
     }
-}
-
-/// A path below the copy as the directory that holds it (empty for the root) and its
-/// name.
-fn split(below: &Path) -> (&Path, &OsStr) {
-    let dir = below.parent().unwrap_or(Path::new(""));
-    (dir, below.file_name().unwrap_or_default())
 }
 
 impl std::fmt::Debug for Copying {
