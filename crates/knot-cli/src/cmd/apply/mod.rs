@@ -105,15 +105,15 @@ impl Decide for ApplyArgs {
 
 pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
+    let name = match &apply.manifest {
+        Some(path) => quote(path.as_os_str()),
+        None => "standard input".to_owned(),
+    };
     // A root that is no directory fails every record for one reason: said once, before
     // anything is read.
     if let Ok(meta) = std::fs::metadata(&apply.root)
         && !meta.is_dir()
     {
-        let name = match &apply.manifest {
-            Some(path) => quote(path.as_os_str()),
-            None => "standard input".to_owned(),
-        };
         messages.error(&format!(
             "cannot apply {name}: the root {} is a {}, not a directory",
             quote(apply.root.as_os_str()),
@@ -127,15 +127,12 @@ pub fn run(apply: &ApplySettings, context: &Context) -> Exit {
         return Exit::Failure;
     }
     let opened = match &apply.manifest {
-        Some(path) => (
-            quote(path.as_os_str()),
-            std::fs::File::open(path).and_then(Manifest::new),
-        ),
-        None => ("standard input".to_owned(), Manifest::new(std::io::stdin())),
+        Some(path) => std::fs::File::open(path).and_then(Manifest::new),
+        None => Manifest::new(std::io::stdin()),
     };
-    let (name, mut manifest) = match opened {
-        (name, Ok(manifest)) => (name, manifest),
-        (name, Err(err)) => {
+    let mut manifest = match opened {
+        Ok(manifest) => manifest,
+        Err(err) => {
             let cause = match err.kind() {
                 std::io::ErrorKind::NotFound => "it does not exist".to_owned(),
                 _ => err.to_string(),
