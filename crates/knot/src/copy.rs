@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::apply::{ApplyOptions, Work, split};
-use crate::create::{CreateOptions, LinkType, create_new_lean};
+use crate::create::{CreateOptions, DriveLetter, LinkType, Made, create_new_lean, nt_form};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::fold;
@@ -38,7 +38,7 @@ use crate::resolve::relative_to;
 use crate::retarget::ChangeMode;
 use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
-use crate::sys::{self, At, Attrs, FileData, FileType};
+use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
 
 /// What to do with inner links: those that lead inside the source.
@@ -166,6 +166,10 @@ pub struct Item {
     pub new_target: Option<PathBuf>,
     /// A file's size in bytes.
     pub bytes: u64,
+    /// The kind of link made in the copy, where it is not the source's: a junction made as
+    /// an absolute directory symlink to the same directory where the copy's file system
+    /// has no junctions (a copy from an NTFS volume onto ext4).
+    pub made: Option<Kind>,
 }
 
 /// What a [`copy`] did, counted.
@@ -317,6 +321,7 @@ fn copy_inner(
         work,
         groups: Mutex::new(HashMap::new()),
         dirs: Mutex::new(Vec::new()),
+        junctions: Mutex::new(Vec::new()),
         counts: Counts::default(),
     };
     let failed = AtomicU64::new(0);
@@ -333,6 +338,13 @@ fn copy_inner(
         })
     });
     if !dry_run {
+        // Junctions first, while their directories are still writable.
+        filter.finish_junctions(|item| {
+            if item.is_err() {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+            report(item);
+        });
         filter.finish_dirs(|err| {
             failed.fetch_add(1, Ordering::Relaxed);
             report(Err(err));
@@ -422,7 +434,10 @@ struct Copying {
     groups: Mutex<HashMap<FileId, Arc<Group>>>,
     /// Every directory made, below the copy, with what to give it once its entries are in
     /// and its identity, checked then.
-    dirs: Mutex<Vec<Made>>,
+    dirs: Mutex<Vec<MadeDir>>,
+    /// Junctions to make once the walk is done: a junction is made only to a directory
+    /// that is there, and an inner one leads to a directory of the copy.
+    junctions: Mutex<Vec<Junction>>,
     counts: Counts,
 }
 
@@ -469,6 +484,7 @@ impl Copying {
             action,
             new_target: None,
             bytes: 0,
+            made: None,
         }
     }
 
@@ -629,38 +645,60 @@ impl Copying {
         // Its times, for the copy: read first, as the link scan's reads do not change them.
         let (dir, name) = entry.dir_and_name();
         let attrs = dir.attrs_at(name).ok();
+        // How links are read where it is: on an NTFS volume read through ntfs-3g, a target
+        // is stored in Windows' form (`..\a`, `C:\a`).
+        let place = dir.place().ok();
         let map = |found: Result<Entry>| match found {
-            Ok(found) => Some(self.copy_link(found.into_link(), below, attrs.as_ref())),
+            Ok(found) => self.copy_link(found.into_link(), below, attrs, place.as_ref()),
             Err(err) => Some(Err(err)),
         };
         sink.adapt(map, |inner| links.visit(entry, inner));
         Next::Skip
     }
 
-    fn copy_link(&self, link: Link, below: &Path, attrs: Option<&Attrs>) -> Result<Item> {
+    /// The link `link`, found at `below` the source in a directory where links are made
+    /// at `from`, made in the copy: a symlink now, a junction once the walk is done
+    /// (`None` now).
+    fn copy_link(
+        &self,
+        link: Link,
+        below: &Path,
+        attrs: Option<Attrs>,
+        from: Option<&Place>,
+    ) -> Option<Result<Item>> {
         let copy = self.copy_path(below);
         let not_copied =
             |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
-            // Not yet: a junction is made only to a directory that is there, so an inner
-            // one must wait until the walk has made its target in the copy, and a
-            // dangling one cannot be made; and its target is stored in Windows' form.
-            Kind::Junction => {
-                return Err(not_copied("copying a junction is not supported yet".into()));
+            Kind::Junction => LinkType::Junction,
+            _ => {
+                let why = format!("a {} is not copied", link.kind.name());
+                return Some(Err(not_copied(why)));
             }
-            _ => return Err(not_copied(format!("a {} is not copied", link.kind.name()))),
         };
         let Some(stored) = link.target.clone() else {
-            return Err(not_copied("it stores no target".into()));
+            return Some(Err(not_copied("it stores no target".into())));
         };
-        let (class, action, target) = self.judge(&link, below, &stored);
-        let mut item = Item {
+        // A target in Windows' form is judged, and made in the copy, as the path of this
+        // system it names (a junction's drive letter kept); one on a drive this system
+        // does not reach is kept as it is.
+        let nt = match link.status {
+            Some(Status::Elsewhere) => None,
+            _ => from.and_then(|place| nt_form(place, ty, &stored)),
+        };
+        let (linux, drive) = match nt {
+            Some(nt) => (nt.path, nt.drive),
+            None => (stored.clone(), None),
+        };
+        let (class, action, target) = self.judge(&link, below, &linux);
+        let item = Item {
             copy: copy.clone(),
             class: Some(class),
             action,
-            new_target: (target != stored).then(|| target.clone()),
+            new_target: (target != linux).then(|| target.clone()),
             bytes: 0,
+            made: None,
             link,
         };
         match action {
@@ -673,37 +711,116 @@ impl Copying {
             Counts::add(&self.counts.dangling, 1);
         }
         if action == Action::Dropped {
-            return Ok(item);
+            return Some(Ok(item));
+        }
+        if ty == LinkType::Junction {
+            if self.dry_run() {
+                Counts::add(&self.counts.junctions, 1);
+                return Some(Ok(item));
+            }
+            let junction = Junction {
+                item,
+                below: below.to_path_buf(),
+                target,
+                drive,
+                attrs,
+            };
+            self.junctions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(junction);
+            return None;
         }
         if !self.dry_run() {
-            let (dir, name) = split(below);
-            let pinned = self.pin(dir, &copy)?;
-            let place = pinned.place(&copy)?;
-            let flavour = match item.link.dir {
-                Some(flavour) if place.flavour_matters() && ty == LinkType::Symlink => {
-                    Some(flavour)
-                }
-                _ => None,
-            };
-            let options = CreateOptions {
-                flavour,
-                ..CreateOptions::default()
-            };
-            let at = At::new(&pinned.dir, name, &copy);
-            create_new_lean(at, &target, None, ty, &options, place)
-                .map_err(|e| e.with_op(Op::Copy))?;
-            // Best effort, as `cp -a`: a file system that keeps no times of its own on a
-            // link (a reparse point written through ntfs-3g's attribute) fails no copy.
-            if let Some(attrs) = attrs {
-                let _ = pinned.dir.give_link_times_at(name, attrs);
+            let flavour = item.link.dir;
+            if let Err(err) = self.make_link(below, &target, ty, flavour, drive, attrs.as_ref()) {
+                return Some(Err(err));
             }
         }
-        match ty {
-            LinkType::Junction => Counts::add(&self.counts.junctions, 1),
-            _ => Counts::add(&self.counts.symlinks, 1),
+        Counts::add(&self.counts.symlinks, 1);
+        Some(Ok(item))
+    }
+
+    /// Makes the link `below` the copy, of type `ty`, to `target` (a junction's with
+    /// `drive`, a symlink of `flavour` where the place keeps one), with the times `attrs`.
+    /// What was made: a junction is made an absolute directory symlink where the copy's
+    /// file system has no junctions.
+    fn make_link(
+        &self,
+        below: &Path,
+        target: &Path,
+        ty: LinkType,
+        flavour: Option<Flavour>,
+        drive: Option<DriveLetter>,
+        attrs: Option<&Attrs>,
+    ) -> Result<Made> {
+        let copy = self.copy_path(below);
+        let (dir, name) = split(below);
+        let pinned = self.pin(dir, &copy)?;
+        let place = pinned.place(&copy)?;
+        let flavour = flavour.filter(|_| place.flavour_matters() && ty == LinkType::Symlink);
+        let options = CreateOptions {
+            flavour,
+            drive,
+            ..CreateOptions::default()
+        };
+        let at = At::new(&pinned.dir, name, &copy);
+        let made = create_new_lean(at, target, None, ty, &options, place)
+            .map_err(|e| e.with_op(Op::Copy))?;
+        // Best effort, as `cp -a`: a file system that keeps no times of its own on a link
+        // (a reparse point written through ntfs-3g's attribute) fails no copy.
+        if let Some(attrs) = attrs {
+            let _ = pinned.dir.give_link_times_at(name, attrs);
         }
-        item.link.relative = Some(stored.is_relative());
-        Ok(item)
+        Ok(made)
+    }
+
+    /// Makes the junctions the walk met, each once its target is there: an inner one
+    /// leads to a directory of the copy (made by now) or through another junction of the
+    /// copy, so those whose target is missing are tried again while others get made.
+    /// Each one's item, or why it could not be made (a dangling junction: a junction is
+    /// made only to a directory that is there), goes to `deliver`.
+    fn finish_junctions(&self, mut deliver: impl FnMut(Result<Item>)) {
+        let mut pending =
+            std::mem::take(&mut *self.junctions.lock().unwrap_or_else(PoisonError::into_inner));
+        pending.sort_by(|a, b| a.below.cmp(&b.below));
+        loop {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for junction in pending {
+                let made = self.make_link(
+                    &junction.below,
+                    &junction.target,
+                    LinkType::Junction,
+                    Some(Flavour::Dir),
+                    junction.drive,
+                    junction.attrs.as_ref(),
+                );
+                match made {
+                    Ok(made) => {
+                        let mut item = junction.item;
+                        if made == Made::Junction {
+                            Counts::add(&self.counts.junctions, 1);
+                        } else {
+                            Counts::add(&self.counts.symlinks, 1);
+                            item.made = Some(Kind::Symlink);
+                        }
+                        deliver(Ok(item));
+                    }
+                    Err(err) if matches!(err.kind(), ErrorKind::TargetMissing) => {
+                        waiting.push((junction, err));
+                    }
+                    Err(err) => deliver(Err(err)),
+                }
+            }
+            if waiting.is_empty() || waiting.len() == before {
+                for (_, err) in waiting {
+                    deliver(Err(err));
+                }
+                return;
+            }
+            pending = waiting.into_iter().map(|(junction, _)| junction).collect();
+        }
     }
 
     /// The class of the link `link`, at `below` the source and storing `stored`, what to
@@ -786,14 +903,25 @@ impl Copying {
         }
     }
 
-    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<Made>> {
+    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<MadeDir>> {
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// A directory made in the copy: its path below the copy, what to give it at the end, and
 /// its identity.
-type Made = (PathBuf, Attrs, (u64, u128));
+type MadeDir = (PathBuf, Attrs, (u64, u128));
+
+/// A junction to make in the copy once the walk is done: its item, below the copy, the
+/// target to make it to (a path of this system), the drive letter it was written with
+/// (on an NTFS volume read through ntfs-3g), and its times.
+struct Junction {
+    item: Item,
+    below: PathBuf,
+    target: PathBuf,
+    drive: Option<DriveLetter>,
+    attrs: Option<Attrs>,
+}
 
 /// `base` joined with `below` (empty for `base` itself).
 fn join_below(base: &Path, below: &Path) -> PathBuf {

@@ -11,6 +11,8 @@ mod fixture;
 mod convert;
 #[cfg(target_os = "linux")]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_ntfs3g;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]
