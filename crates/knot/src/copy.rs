@@ -775,6 +775,42 @@ impl Copying {
         Ok(made)
     }
 
+    /// A dangling junction, copied as it is: where the copy's file system holds reparse
+    /// points that knot writes (ntfs-3g), the same reparse point, byte for byte (a create
+    /// makes a junction only to a directory that is there, but NTFS keeps one whose target
+    /// is gone); elsewhere an absolute directory symlink to the same missing directory, as
+    /// a junction is made where there are none.
+    fn make_dangling_junction(&self, junction: &Junction) -> Result<Made> {
+        let below = &junction.below;
+        if let Some(raw) = &junction.item.link.reparse_data {
+            let copy = self.copy_path(below);
+            let (dir, name) = split(below);
+            let pinned = self.pin(dir, &copy)?;
+            match pinned.dir.make_reparse_dir_at(name, raw) {
+                Ok(()) => {
+                    if let Some(attrs) = &junction.attrs {
+                        let _ = pinned.dir.give_link_times_at(name, attrs);
+                    }
+                    return Ok(Made::Junction);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+                Err(e) => {
+                    let err = Error::io(Op::Copy, &copy, e);
+                    return Err(err.with_target(&junction.target));
+                }
+            }
+        }
+        self.make_link(
+            below,
+            &junction.target,
+            LinkType::Symlink,
+            Some(Flavour::Dir),
+            None,
+            junction.attrs.as_ref(),
+        )
+        .map(|_| Made::Symlink)
+    }
+
     /// Makes the junctions the walk met, each once its target is there: an inner one
     /// leads to a directory of the copy (made by now) or through another junction of the
     /// copy, so those whose target is missing are tried again while others get made.
@@ -788,14 +824,18 @@ impl Copying {
             let before = pending.len();
             let mut waiting = Vec::new();
             for junction in pending {
-                let made = self.make_link(
-                    &junction.below,
-                    &junction.target,
-                    LinkType::Junction,
-                    Some(Flavour::Dir),
-                    junction.drive,
-                    junction.attrs.as_ref(),
-                );
+                let made = if junction.item.class == Some(Class::Dangling) {
+                    self.make_dangling_junction(&junction)
+                } else {
+                    self.make_link(
+                        &junction.below,
+                        &junction.target,
+                        LinkType::Junction,
+                        Some(Flavour::Dir),
+                        junction.drive,
+                        junction.attrs.as_ref(),
+                    )
+                };
                 match made {
                     Ok(made) => {
                         let mut item = junction.item;

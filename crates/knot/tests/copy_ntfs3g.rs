@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use knot::copy::{Action, Class, CopyOptions, Item, Summary};
-use knot::{CreateOptions, ErrorKind, Kind, LinkType};
+use knot::{CreateOptions, Kind, LinkType};
 use knot_reparse::ReparsePoint;
 
 use crate::fixture::ntfs3g::volume;
@@ -173,11 +173,12 @@ fn junctions_copied_off_ntfs3g_become_directory_symlinks() {
     assert_eq!((j_in.class, j_in.action), (Some(Class::Inner), Action::Rewritten));
 }
 
-/// A dangling junction: its target is gone, and a junction is made only to a directory
-/// that is there.
+/// A dangling junction is copied as it is: onto the volume, the same reparse point byte
+/// for byte (a create makes a junction only to a directory that is there); off it, an
+/// absolute directory symlink to the same missing directory.
 #[test]
-fn a_dangling_junction_is_reported() {
-    let Some(vol) = volume("a_dangling_junction_is_reported") else {
+fn a_dangling_junction_is_copied_as_it_is() {
+    let Some(vol) = volume("a_dangling_junction_is_copied_as_it_is") else {
         return;
     };
     let src = vol.path("src");
@@ -185,8 +186,20 @@ fn a_dangling_junction_is_reported() {
     make(&src.join("j"), &src.join("gone"), LinkType::Junction);
     fs::remove_dir(src.join("gone")).unwrap();
     let dst = vol.path("dst");
-    let (_, _, errors) = run(&src, &dst);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!(errors[0].path(), dst.join("j"));
-    assert!(matches!(errors[0].kind(), ErrorKind::TargetMissing), "{:?}", errors[0]);
+    let (summary, items, errors) = run(&src, &dst);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!((summary.junctions, summary.dangling), (1, 1), "{summary:?}");
+    let j = item(&items, &src, "j");
+    assert_eq!((j.class, j.action, j.made), (Some(Class::Dangling), Action::Kept, None));
+    vol.remount();
+    assert_eq!(reparse(&dst.join("j")), reparse(&src.join("j")));
+    assert_eq!(junction(&dst.join("j")).0, "C:\\src\\gone");
+
+    let base = tempfile::tempdir().unwrap();
+    let off = base.path().join("dst");
+    let (summary, items, errors) = run(&src, &off);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!((summary.junctions, summary.symlinks), (0, 1), "{summary:?}");
+    assert_eq!(item(&items, &src, "j").made, Some(Kind::Symlink));
+    assert_eq!(fs::read_link(off.join("j")).unwrap(), src.join("gone"));
 }

@@ -251,6 +251,14 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()> {
         Err(error::Error::NoFileCopy.into())
     }
+
+    /// Makes `name` here a new empty directory holding the directory reparse point
+    /// `buffer` as it is (a junction copied byte for byte, its target there or not), read
+    /// back: where knot writes reparse points itself (an NTFS volume through ntfs-3g).
+    /// Elsewhere `Unsupported`.
+    fn make_reparse_dir_at(&self, _name: &std::ffi::OsStr, _buffer: &[u8]) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
     /// Makes the directory `name` here for a copy, open to this user alone until
     /// [`Directory::give_dir_attrs_at`] gives it its own permissions, and holds it, never
     /// following a link there: with its identity. Fails where anything is at `name`

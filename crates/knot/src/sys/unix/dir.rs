@@ -261,6 +261,15 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
+    /// On an ntfs-3g volume: a new empty directory with the buffer set through its own
+    /// descriptor, read back (`ntfs3g.rs`).
+    fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+        if !self.is_ntfs() {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        ntfs3g::make_reparse_dir_at(self.fd.as_fd(), name, buffer)
+    }
+
     /// `mkdirat` with mode 0700 (as cp makes a directory: no group or other bits until
     /// the end), then [`hold_at`](super::super::Directory::hold_at) and `fstat`.
     fn make_copy_dir_at(&self, name: &OsStr) -> io::Result<(Dir, (u64, u128))> {
