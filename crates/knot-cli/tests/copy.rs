@@ -22,7 +22,7 @@ fn tree() -> Env {
 }
 
 /// The summary `knot copy` ends with on standard error.
-fn summary(rows: [u64; 12], head: &str) -> String {
+fn summary(rows: [u64; 14], head: &str) -> String {
     let labels = [
         "files",
         "bytes",
@@ -35,6 +35,8 @@ fn summary(rows: [u64; 12], head: &str) -> String {
         "links dropped",
         "dangling links",
         "not entered",
+        "special files",
+        "sockets skipped",
         "failures",
     ];
     let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
@@ -59,7 +61,7 @@ fn reports_what_is_not_a_plain_copy_and_sums_up() {
              kept 'src/gone' -> 'nosuch'  [dangling]\n\
              kept 'src/out' -> '{real}/out'  [outer]\n"
         ),
-        &summary([1, 4, 2, 4, 0, 1, 1, 2, 0, 1, 0, 0], "copied:"),
+        &summary([1, 4, 2, 4, 0, 1, 1, 2, 0, 1, 0, 0, 0, 0], "copied:"),
     );
     assert_eq!(
         fs::read_link(env.path("dst/abs")).unwrap(),
@@ -184,26 +186,71 @@ fn a_destination_with_entries_is_refused() {
     );
 }
 
-/// A failure is reported, the rest is copied, and the exit code says so.
+/// A failure is reported, the rest is copied, and the exit code says so: a file this
+/// user may not read (the copy runs as `nobody`).
 #[test]
 fn a_failure_is_reported_and_the_rest_goes_on() {
+    use std::os::unix::fs::PermissionsExt as _;
     let env = tree();
     env.mkdir("src/more");
     env.file("src/more/f", "x");
+    env.file("src/secret", "hidden");
+    fs::set_permissions(env.path("src/secret"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "-q", "src", "dst"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("knot: cannot copy 'src/secret': ") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/more/f")).unwrap(), "x");
+    assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "data");
+    assert!(fs::symlink_metadata(env.path("dst/secret")).is_err());
+}
+
+/// FIFOs are made anew and sockets left out, each said; a device is made as root, and
+/// for anyone else refused with the reason, the rest copied.
+#[cfg(target_os = "linux")]
+#[test]
+fn special_files_are_copied_or_said_why_not() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.file("src/f", "data");
     let made = std::process::Command::new("mkfifo")
         .arg(env.path("src/fifo"))
         .status()
         .unwrap();
     assert!(made.success());
-    let out = fixture::output(&mut env.knot(["copy", "-q", "src", "dst"]));
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("knot: cannot copy 'src/fifo': it is a special file"),
-        "{stderr}"
+    let _listener = std::os::unix::net::UnixListener::bind(env.path("src/sock")).unwrap();
+    run(
+        &mut env.knot(["copy", "src", "dst"]),
+        0,
+        "skipped 'src/sock'  [socket]\n",
+        &summary([1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], "copied:"),
     );
-    assert_eq!(fs::read_to_string(env.path("dst/more/f")).unwrap(), "x");
-    assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "data");
+    use std::os::unix::fs::FileTypeExt as _;
+    let fifo = fs::symlink_metadata(env.path("dst/fifo")).unwrap();
+    assert!(fifo.file_type().is_fifo());
+    assert!(fs::symlink_metadata(env.path("dst/sock")).is_err());
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("special_files_are_copied_or_said_why_not: not root, no device made to copy");
+        return;
+    }
+    let dev = rustix::fs::makedev(1, 3);
+    let kind = rustix::fs::FileType::CharacterDevice;
+    let mode = rustix::fs::Mode::from_raw_mode(0o644);
+    rustix::fs::mknodat(rustix::fs::CWD, &env.path("src/null"), kind, mode, dev).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "-q", "src", "dst2"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot copy 'src/null': only root may make a device file (CAP_MKNOD); copy \
+         as root, or leave it out of the source\n"
+    );
+    assert_eq!(fs::read_to_string(env.path("dst2/f")).unwrap(), "data");
 }
 
 /// With --xdev, a mount point below SRC is reported and not entered.

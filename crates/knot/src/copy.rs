@@ -130,6 +130,9 @@ pub enum Action {
     Dropped,
     /// A directory on another file system, not entered (`--xdev`).
     NotEntered,
+    /// A socket, left out: it belongs to the program listening on it, and a copy would
+    /// be no socket anyone listens on.
+    Skipped,
 }
 
 impl Action {
@@ -144,6 +147,7 @@ impl Action {
             Action::Kept => "kept",
             Action::Dropped => "dropped",
             Action::NotEntered => "not-entered",
+            Action::Skipped => "skipped",
         }
     }
 }
@@ -200,6 +204,10 @@ pub struct Summary {
     pub dangling: u64,
     /// Directories on another file system, not entered.
     pub not_entered: u64,
+    /// Special files made: FIFOs and devices.
+    pub special: u64,
+    /// Sockets left out.
+    pub skipped: u64,
     /// Entries that failed.
     pub failed: u64,
 }
@@ -376,6 +384,8 @@ struct Counts {
     dropped: AtomicU64,
     dangling: AtomicU64,
     not_entered: AtomicU64,
+    special: AtomicU64,
+    skipped: AtomicU64,
 }
 
 impl Counts {
@@ -398,6 +408,8 @@ impl Counts {
             dropped: get(&self.dropped),
             dangling: get(&self.dangling),
             not_entered: get(&self.not_entered),
+            special: get(&self.special),
+            skipped: get(&self.skipped),
             failed: 0,
         }
     }
@@ -454,10 +466,7 @@ impl Filter for Copying {
             FileType::Dir => self.dir(entry, &below),
             FileType::File => (Next::Skip, self.file(entry, &below)),
             FileType::Link => return self.link(entry, &below, sink),
-            FileType::Other => {
-                let err = Error::new(Op::Copy, entry.path(), ErrorKind::SpecialFile);
-                (Next::Skip, Some(Err(err)))
-            }
+            FileType::Other => (Next::Skip, Some(self.special(entry, &below))),
         };
         match item.map(|item| sink.send(item)) {
             Some(WalkState::Quit) => Next::Quit,
@@ -635,6 +644,32 @@ impl Copying {
         }
         Counts::add(&self.counts.files, 1);
         Counts::add(&self.counts.bytes, item.bytes);
+        Ok(item)
+    }
+
+    /// A special file: a FIFO or a device made anew in the copy, as `cp -a` makes them; a
+    /// socket reported and left out.
+    fn special(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        let copy = self.copy_path(below);
+        let (dir, name) = entry.dir_and_name();
+        let mut item = self.item(entry, below, Kind::Special, Action::Copied);
+        let (special, made) = if self.dry_run() {
+            let special = sys::Os::special(entry.path(), false);
+            let special = special.unwrap_or(crate::link::Special::Fifo);
+            (special, special != crate::link::Special::Socket)
+        } else {
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &copy)?;
+            dir.copy_special_at(name, &pinned.dir, to_name)
+                .map_err(|e| special_error(entry.path(), e))?
+        };
+        item.link.special = Some(special);
+        if made {
+            Counts::add(&self.counts.special, 1);
+        } else {
+            Counts::add(&self.counts.skipped, 1);
+            item.action = Action::Skipped;
+        }
         Ok(item)
     }
 
@@ -817,8 +852,12 @@ impl Copying {
     /// Each one's item, or why it could not be made (a dangling junction: a junction is
     /// made only to a directory that is there), goes to `deliver`.
     fn finish_junctions(&self, mut deliver: impl FnMut(Result<Item>)) {
-        let mut pending =
-            std::mem::take(&mut *self.junctions.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut pending = std::mem::take(
+            &mut *self
+                .junctions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         pending.sort_by(|a, b| a.below.cmp(&b.below));
         loop {
             let before = pending.len();
@@ -961,6 +1000,22 @@ struct Junction {
     target: PathBuf,
     drive: Option<DriveLetter>,
     attrs: Option<Attrs>,
+}
+
+/// The error of copying the special file `path`: a device, which only root may make
+/// (`mknod` fails with `EPERM` for anyone else), says so.
+fn special_error(path: &Path, err: std::io::Error) -> Error {
+    let device = matches!(
+        sys::Os::special(path, false),
+        Some(crate::link::Special::CharDevice | crate::link::Special::BlockDevice)
+    );
+    if device && err.kind() == std::io::ErrorKind::PermissionDenied {
+        let why = "only root may make a device file (CAP_MKNOD); copy as root, or leave it \
+                   out of the source"
+            .to_owned();
+        return Error::new(Op::Copy, path, ErrorKind::Unsupported { why });
+    }
+    Error::io(Op::Copy, path, err)
 }
 
 /// `base` joined with `below` (empty for `base` itself).

@@ -12,7 +12,7 @@ mod convert;
 #[cfg(target_os = "linux")]
 mod copy;
 #[cfg(target_os = "linux")]
-mod copy_ntfs3g;
+mod copy_special;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]

@@ -136,6 +136,9 @@ struct CopyRecord {
     /// other name a hard link was made to.
     #[serde(with = "knot_names::json::serde_opt_name")]
     new_target: Option<PathBuf>,
+    /// The kind of link made, where it is not the source's (a junction made a symlink
+    /// where DST has no junctions).
+    made: Option<&'static str>,
     dry_run: bool,
     error: Option<String>,
 }
@@ -210,6 +213,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: item.class.map(knot::copy::Class::name),
             action: item.action.name(),
             new_target: item.new_target.clone(),
+            made: item.made.as_ref().map(knot::Kind::name),
             dry_run,
             error: None,
         },
@@ -220,6 +224,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: None,
             action: "failed",
             new_target: None,
+            made: None,
             dry_run,
             error: Some(error::message(err)),
         },
@@ -245,6 +250,20 @@ fn human(item: &Item) -> Option<String> {
         let target = item.new_target.as_deref().unwrap_or("".as_ref());
         quote(target.as_os_str())
     };
+    if let Some(made) = item.made {
+        let line = format!(
+            "made {} {path} -> {}  [no junctions in DST's file system]",
+            made.name(),
+            quote(
+                item.new_target
+                    .as_deref()
+                    .or(item.link.target.as_deref())
+                    .unwrap_or("".as_ref())
+                    .as_os_str()
+            )
+        );
+        return Some(line);
+    }
     Some(match item.action {
         Action::Copied | Action::Sparse => return None,
         Action::Cloned => format!("cloned {path}"),
@@ -253,6 +272,13 @@ fn human(item: &Item) -> Option<String> {
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
+        Action::Skipped => {
+            let what = item
+                .link
+                .special
+                .map_or("special file", knot::Special::name);
+            format!("skipped {path}  [{what}]")
+        }
         _ => format!("{} {path}", item.action.name()),
     })
 }
@@ -276,6 +302,8 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
         ("links dropped", summary.dropped),
         ("dangling links", summary.dangling),
         ("not entered", summary.not_entered),
+        ("special files", summary.special),
+        ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
     ];
     let width = rows

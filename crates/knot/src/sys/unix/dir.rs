@@ -261,6 +261,17 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
+    /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
+    /// new entry opened without following a link (`copy.rs`).
+    fn copy_special_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<(crate::link::Special, bool)> {
+        super::copy::copy_special_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
     /// On an ntfs-3g volume: a new empty directory with the buffer set through its own
     /// descriptor, read back (`ntfs3g.rs`).
     fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
