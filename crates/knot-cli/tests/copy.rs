@@ -240,7 +240,7 @@ fn special_files_are_copied_or_said_why_not() {
     let dev = rustix::fs::makedev(1, 3);
     let kind = rustix::fs::FileType::CharacterDevice;
     let mode = rustix::fs::Mode::from_raw_mode(0o644);
-    rustix::fs::mknodat(rustix::fs::CWD, &env.path("src/null"), kind, mode, dev).unwrap();
+    rustix::fs::mknodat(rustix::fs::CWD, env.path("src/null"), kind, mode, dev).unwrap();
     use std::os::unix::fs::PermissionsExt as _;
     fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
     let out = fixture::as_nobody(&env, &["copy", "-q", "src", "dst2"]);

@@ -64,6 +64,12 @@ pub enum Outer {
     Keep,
     /// Leave them out of the copy.
     Skip,
+    /// Copy what they lead to in their place: a file as a file, a directory as a
+    /// directory with everything below it (that one link followed, the walk below it
+    /// following none, as below the source). Each directory is copied once: a link to a
+    /// directory copied already is made a symlink to its copy, and one to a directory above
+    /// it (a loop) is reported ([`Class::Loop`]), copied as a link and not entered.
+    Copy,
 }
 
 /// Options for [`copy`].
@@ -130,6 +136,8 @@ pub enum Action {
     Dropped,
     /// A directory on another file system, not entered (`--xdev`).
     NotEntered,
+    /// An outer link under [`Outer::Copy`]: what it leads to copied in its place.
+    Followed,
     /// A socket, left out: it belongs to the program listening on it, and a copy would
     /// be no socket anyone listens on.
     Skipped,
@@ -148,6 +156,7 @@ impl Action {
             Action::Dropped => "dropped",
             Action::NotEntered => "not-entered",
             Action::Skipped => "skipped",
+            Action::Followed => "followed",
         }
     }
 }
@@ -305,10 +314,11 @@ fn copy_inner(
         root = Some(dir);
         copy_real = real_of(&root)?;
     }
-    let root_id = match &root {
-        Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?.id),
+    let root_meta = match &root {
+        Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?),
         None => None,
     };
+    let root_id = root_meta.map(|meta| meta.id);
     let apply_options = ApplyOptions {
         mode: options.mode,
         ..ApplyOptions::default()
@@ -330,11 +340,24 @@ fn copy_inner(
         groups: Mutex::new(HashMap::new()),
         dirs: Mutex::new(Vec::new()),
         junctions: Mutex::new(Vec::new()),
+        followed: Mutex::new(HashMap::new()),
+        follows: AtomicBool::new(false),
         counts: Counts::default(),
     };
+    let following = options.outer == Outer::Copy;
+    if following {
+        // The source is copied to the copy's root; the copy is never copied into itself.
+        let mut followed = filter.lock_followed();
+        followed.insert(FileId::of(&source_meta), PathBuf::new());
+        if let Some(meta) = &root_meta {
+            followed.insert(FileId::of(meta), PathBuf::new());
+        }
+    }
     let failed = AtomicU64::new(0);
     let mut walk = WalkBuilder::new(source);
     walk.threads(options.threads);
+    // The walk follows the links the filter says to follow, and no other.
+    walk.follow(following);
     walk.run_parallel(&filter, &mut || {
         let failed = &failed;
         Box::new(move |item: Result<Item>| {
@@ -450,6 +473,12 @@ struct Copying {
     /// Junctions to make once the walk is done: a junction is made only to a directory
     /// that is there, and an inner one leads to a directory of the copy.
     junctions: Mutex<Vec<Junction>>,
+    /// Under [`Outer::Copy`]: every directory copied, by file id, with the path below the
+    /// copy of its copy (the source's and the copy's roots at the copy's root), so each is
+    /// copied once; and whether a link was followed (then a link's directory in the source
+    /// is no longer found by its path below the source).
+    followed: Mutex<HashMap<FileId, PathBuf>>,
+    follows: AtomicBool,
     counts: Counts,
 }
 
@@ -511,6 +540,19 @@ impl Copying {
             Counts::add(&self.counts.not_entered, 1);
             let item = self.item(entry, below, Kind::Dir, Action::NotEntered);
             return (Next::Skip, Some(Ok(item)));
+        }
+        // Under `--outer copy`, a directory met again (the source inside a directory an
+        // outer link led to, or one copied through a link already): a loop, not entered.
+        if self.options.outer == Outer::Copy && !below.as_os_str().is_empty() {
+            let mut followed = self.lock_followed();
+            if followed.contains_key(&FileId::of(&meta)) {
+                drop(followed);
+                Counts::add(&self.counts.not_entered, 1);
+                let mut item = self.item(entry, below, Kind::Dir, Action::NotEntered);
+                item.class = Some(Class::Loop);
+                return (Next::Skip, Some(Ok(item)));
+            }
+            followed.insert(FileId::of(&meta), below.to_path_buf());
         }
         let attrs = match dir.attrs_at(name) {
             Ok(attrs) => Some(attrs),
@@ -683,24 +725,44 @@ impl Copying {
         // How links are read where it is: on an NTFS volume read through ntfs-3g, a target
         // is stored in Windows' form (`..\a`, `C:\a`).
         let place = dir.place().ok();
+        // Below a link followed (`--outer copy`), the link's directory in the source is
+        // found by its real path.
+        let parent = entry.path().parent().unwrap_or(Path::new(""));
+        let real_parent = if self.follows.load(Ordering::Relaxed) {
+            dir.real_dir(parent).ok()
+        } else {
+            None
+        };
+        let source = Source {
+            dir,
+            name,
+            real_parent: real_parent.as_deref(),
+            attrs,
+            place: place.as_ref(),
+        };
+        let follow = std::cell::Cell::new(None);
         let map = |found: Result<Entry>| match found {
-            Ok(found) => self.copy_link(found.into_link(), below, attrs, place.as_ref()),
+            Ok(found) => self.copy_link(found.into_link(), below, &source, &follow),
             Err(err) => Some(Err(err)),
         };
-        sink.adapt(map, |inner| links.visit(entry, inner));
-        Next::Skip
+        match sink.adapt(map, |inner| links.visit(entry, inner)) {
+            Next::Quit => Next::Quit,
+            _ => follow.get().map_or(Next::Skip, Next::Follow),
+        }
     }
 
-    /// The link `link`, found at `below` the source in a directory where links are made
-    /// at `from`, made in the copy: a symlink now, a junction once the walk is done
-    /// (`None` now).
+    /// The link `link`, found at `below` the source (`source`), made in the copy: a
+    /// symlink now, a junction once the walk is done (`None` now); under `--outer copy`,
+    /// an outer one's file copied, or its directory made and `follow` set for the walk to
+    /// go into it.
     fn copy_link(
         &self,
         link: Link,
         below: &Path,
-        attrs: Option<Attrs>,
-        from: Option<&Place>,
+        source: &Source<'_>,
+        follow: &std::cell::Cell<Option<FileId>>,
     ) -> Option<Result<Item>> {
+        let (attrs, from) = (source.attrs, source.place);
         let copy = self.copy_path(below);
         let not_copied =
             |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
@@ -726,8 +788,8 @@ impl Copying {
             Some(nt) => (nt.path, nt.drive),
             None => (stored.clone(), None),
         };
-        let (class, action, target) = self.judge(&link, below, &linux);
-        let item = Item {
+        let (class, action, target) = self.judge(&link, below, &linux, source.real_parent);
+        let mut item = Item {
             copy: copy.clone(),
             class: Some(class),
             action,
@@ -736,7 +798,14 @@ impl Copying {
             made: None,
             link,
         };
-        match action {
+        if class == Class::Outer && self.options.outer == Outer::Copy {
+            match self.copy_outer(item, below, &linux, source, follow) {
+                Ok(done) => return Some(done),
+                // A loop: made a link, as `--outer keep` makes it.
+                Err(link) => item = *link,
+            }
+        }
+        match item.action {
             Action::Rewritten => Counts::add(&self.counts.rewritten, 1),
             Action::Kept => Counts::add(&self.counts.kept, 1),
             Action::Dropped => Counts::add(&self.counts.dropped, 1),
@@ -774,6 +843,128 @@ impl Copying {
         }
         Counts::add(&self.counts.symlinks, 1);
         Some(Ok(item))
+    }
+
+    /// An outer link under `--outer copy`, `item`, at `below` the source, storing `stored`
+    /// (as a path of this system): what it leads to copied in its place, the link
+    /// followed once, as asked. A file is copied through the descriptor so opened. A
+    /// directory copied already (or being copied) is not copied again: the link is made
+    /// a symlink to its copy, of the link's form (a loop where that directory holds the
+    /// link). Any other directory is made in the copy, remembered, and `follow` set for
+    /// the walk to go into it, held as below the source. A directory above the link that
+    /// has no copy (above the source) is a loop: `Err`, with the item to make as a link.
+    fn copy_outer(
+        &self,
+        mut item: Item,
+        below: &Path,
+        stored: &Path,
+        source: &Source<'_>,
+        follow: &std::cell::Cell<Option<FileId>>,
+    ) -> std::result::Result<Result<Item>, Box<Item>> {
+        let fail = |item: &Item, e| Ok(Err(Error::io(Op::Copy, &item.link.path, e)));
+        let target = match source.dir.open_at(source.name, true) {
+            Ok(target) => target,
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Ok(self.copy_followed_file(item, below, source));
+            }
+            Err(e) => return fail(&item, e),
+        };
+        let id = match target.meta() {
+            Ok(meta) => FileId::of(&meta),
+            Err(e) => return fail(&item, e),
+        };
+        let parent = below.parent().unwrap_or(Path::new(""));
+        let from_source = match source.real_parent {
+            Some(real) => real.to_path_buf(),
+            None => join_below(&self.source_real, parent),
+        };
+        let above = target
+            .real_dir(&item.link.path)
+            .is_ok_and(|real| from_source.starts_with(real));
+        let copied = {
+            let mut followed = self.lock_followed();
+            match followed.get(&id) {
+                Some(copied) => Some(copied.clone()),
+                None if above => {
+                    item.class = Some(Class::Loop);
+                    return Err(Box::new(item));
+                }
+                None => {
+                    followed.insert(id, below.to_path_buf());
+                    None
+                }
+            }
+        };
+        if let Some(copied) = copied {
+            let there = join_below(&self.copy_real, &copied);
+            let new = if stored.is_relative() {
+                relative_to(&there, &join_below(&self.copy_real, parent))
+            } else {
+                there
+            };
+            if below.starts_with(&copied) {
+                item.class = Some(Class::Loop);
+            }
+            item.action = Action::Rewritten;
+            item.new_target = Some(new.clone());
+            if !self.dry_run() {
+                let attrs = source.attrs.as_ref();
+                let made = self.make_link(
+                    below,
+                    &new,
+                    LinkType::Symlink,
+                    Some(Flavour::Dir),
+                    None,
+                    attrs,
+                );
+                if let Err(err) = made {
+                    return Ok(Err(err));
+                }
+            }
+            Counts::add(&self.counts.rewritten, 1);
+            Counts::add(&self.counts.symlinks, 1);
+            return Ok(Ok(item));
+        }
+        self.follows.store(true, Ordering::Relaxed);
+        if !self.dry_run() {
+            let copy = item.copy.clone();
+            match self.make_dir(below, &copy) {
+                Ok(made) => {
+                    if let Ok(attrs) = target.attrs_at(OsStr::new(".")) {
+                        self.lock_dirs().push((below.to_path_buf(), attrs, made));
+                    }
+                }
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+        Counts::add(&self.counts.dirs, 1);
+        item.action = Action::Followed;
+        follow.set(Some(id));
+        Ok(Ok(item))
+    }
+
+    /// The file an outer link leads to, under `--outer copy`: copied in its place, read
+    /// through a descriptor opened by following that one link.
+    fn copy_followed_file(
+        &self,
+        mut item: Item,
+        below: &Path,
+        source: &Source<'_>,
+    ) -> Result<Item> {
+        item.action = Action::Followed;
+        if !self.dry_run() {
+            let copy = item.copy.clone();
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &copy)?;
+            let copied = source
+                .dir
+                .copy_followed_file_at(source.name, &pinned.dir, to_name)
+                .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
+            item.bytes = copied.bytes;
+        }
+        Counts::add(&self.counts.files, 1);
+        Counts::add(&self.counts.bytes, item.bytes);
+        Ok(item)
     }
 
     /// Makes the link `below` the copy, of type `ty`, to `target` (a junction's with
@@ -904,7 +1095,13 @@ impl Copying {
 
     /// The class of the link `link`, at `below` the source and storing `stored`, what to
     /// do with it, and the target to write into the copy.
-    fn judge(&self, link: &Link, below: &Path, stored: &Path) -> (Class, Action, PathBuf) {
+    fn judge(
+        &self,
+        link: &Link,
+        below: &Path,
+        stored: &Path,
+        real_parent: Option<&Path>,
+    ) -> (Class, Action, PathBuf) {
         let kept = |class| (class, Action::Kept, stored.to_path_buf());
         match link.status {
             Some(Status::Dangling) => return kept(Class::Dangling),
@@ -916,7 +1113,10 @@ impl Copying {
         // the source), as the kernel resolves `..` physically. An absolute target may name
         // the source by the path it was given.
         let parent = below.parent().unwrap_or(Path::new(""));
-        let from_source = join_below(&self.source_real, parent);
+        let from_source = match real_parent {
+            Some(real) => real.to_path_buf(),
+            None => join_below(&self.source_real, parent),
+        };
         let from_copy = join_below(&self.copy_real, parent);
         let leads = fold(&from_source.join(stored));
         let inside = leads
@@ -982,6 +1182,10 @@ impl Copying {
         }
     }
 
+    fn lock_followed(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, PathBuf>> {
+        self.followed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<MadeDir>> {
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -990,6 +1194,17 @@ impl Copying {
 /// A directory made in the copy: its path below the copy, what to give it at the end, and
 /// its identity.
 type MadeDir = (PathBuf, Attrs, (u64, u128));
+
+/// A link of the source as the copy reads it: its directory, held, and name; that
+/// directory's real path where it is below a link followed (`--outer copy`); the link's
+/// times; and how links are made there.
+struct Source<'a> {
+    dir: &'a sys::Dir,
+    name: &'a OsStr,
+    real_parent: Option<&'a Path>,
+    attrs: Option<Attrs>,
+    place: Option<&'a Place>,
+}
 
 /// A junction to make in the copy once the walk is done: its item, below the copy, the
 /// target to make it to (a path of this system), the drive letter it was written with

@@ -12,6 +12,8 @@ mod convert;
 #[cfg(target_os = "linux")]
 mod copy;
 #[cfg(target_os = "linux")]
+mod copy_outer;
+#[cfg(target_os = "linux")]
 mod copy_special;
 #[cfg(unix)]
 mod hardlinks;

@@ -53,7 +53,8 @@ pub struct CopyArgs {
     /// are.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
     inner: InnerArg,
-    /// Links that lead outside SRC: keep them leading there, or skip them.
+    /// Links that lead outside SRC: keep them leading there, skip them, or copy what they
+    /// lead to in their place.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
     outer: OuterArg,
     /// Stay on SRC's file system: mount points below are reported and not entered.
@@ -79,6 +80,7 @@ enum InnerArg {
 enum OuterArg {
     Keep,
     Skip,
+    Copy,
 }
 
 /// `knot copy`, fully decided.
@@ -101,6 +103,7 @@ impl Decide for CopyArgs {
             outer: match self.outer {
                 OuterArg::Keep => Outer::Keep,
                 OuterArg::Skip => Outer::Skip,
+                OuterArg::Copy => Outer::Copy,
             },
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
@@ -271,6 +274,7 @@ fn human(item: &Item) -> Option<String> {
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
+        Action::Followed => format!("followed {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
         Action::Skipped => {
             let what = item

@@ -260,6 +260,18 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(io::ErrorKind::Unsupported.into())
     }
 
+    /// [`Directory::copy_file_at`] of the file the link `name` here leads to: that one
+    /// link followed, as asked (`knot copy --outer copy`), the file then read through the
+    /// descriptor so opened.
+    fn copy_followed_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
     /// Copies the special file `name` here (not followed) as the new entry `to_name` of
     /// `to`, as `cp -a` does: a FIFO or a device file made anew (a device only where this
     /// process may make one: root), with its permissions, owner (where this process may

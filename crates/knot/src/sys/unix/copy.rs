@@ -304,6 +304,35 @@ fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::R
     Ok(false)
 }
 
+/// Copies the regular file the link `name` of `from` leads to (that one link followed, as
+/// `knot copy --outer copy` asks) to the new name `to_name` of `to`, as [`copy_file_at`]
+/// copies one: read through the descriptor opened by following the link, the copy made
+/// exclusively.
+pub(crate) fn copy_followed_file_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<Copied> {
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    let stat = rustix::fs::fstat(&source)?;
+    if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
+        return Err(super::super::error::Error::NotARegularFile.into());
+    }
+    let write = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+    let copy = rustix::fs::openat(
+        to,
+        to_name,
+        write | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::from_raw_mode(0o600),
+    )?;
+    fill(&source, &copy, &stat).inspect_err(|_| {
+        drop(copy);
+        let _ = rustix::fs::unlinkat(to, to_name, rustix::fs::AtFlags::empty());
+    })
+}
+
 /// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
 /// `to`: a FIFO with `mkfifoat`, a device with `mknodat` (its device number kept), which
 /// never follow or replace anything; then its permissions, owner (where this process may)

@@ -261,6 +261,16 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
+    /// `openat` following the link `name`, then as `copy_file_at` (`copy.rs`).
+    fn copy_followed_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        super::copy::copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
     /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
     /// new entry opened without following a link (`copy.rs`).
     fn copy_special_at(
