@@ -23,18 +23,26 @@ pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\
 DST must not exist (it is made) or must be an empty directory. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
-and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
-and the names a file has inside SRC stay names of one file in DST (hard-link groups).\n\n\
+and times. Symlinks are copied as symlinks, and the names a file has inside SRC stay names \
+of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with ntfs-3g) \
+are copied as junctions where DST can hold them, inner ones to the same directory in DST \
+and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
+directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
+devices are made anew (devices as root); sockets are reported and left out.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
-rewritten to get there from DST) or is left out (--outer skip). A dangling link is copied \
-as it is. SRC is read, and DST written, only through directories opened one name at a time \
-without following links, so nothing outside SRC is read into DST and nothing outside DST is \
-written, whatever changes meanwhile.\n\n\
+rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
+copied in its place (--outer copy: that one link followed, each directory copied once, a \
+second link to one made a symlink to its copy, a link to a directory above it reported as \
+a loop and copied as a link). A dangling link is copied as it is. SRC is read, and DST \
+written, only through directories opened one name at a time without following links (but \
+for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
+and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, not entered (--xdev); --json prints one \
+(another name of a file copied already), cloned, followed (--outer copy), skipped (a \
+socket), made (a junction made a symlink), not entered (--xdev); --json prints one \
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
 Not available on Windows yet.\n\n\
