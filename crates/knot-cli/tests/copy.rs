@@ -186,6 +186,41 @@ fn a_destination_with_entries_is_refused() {
     );
 }
 
+/// `--outer copy`: an outer link's directory copied in its place, once; a second link to
+/// it made a link to that copy; a link to an ancestor of SRC reported as a loop and copied
+/// as a link; a file link copied as a file.
+#[test]
+fn outer_copy_copies_once_and_reports_the_loop() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("out/sub");
+    env.file("out/sub/x", "out");
+    let real = env.real();
+    symlink(&real, env.path("src/up")).unwrap();
+    symlink("../out", env.path("src/o1")).unwrap();
+    symlink("o1", env.path("src/o2")).unwrap();
+    symlink("../out/sub/x", env.path("src/of")).unwrap();
+    let real = real.to_str().unwrap();
+    run(
+        &mut env.knot(["copy", "--outer", "copy", "--threads", "1", "src", "dst"]),
+        0,
+        &format!(
+            "followed 'src/o1' -> '../out'  [outer]\n\
+             followed 'src/of' -> '../out/sub/x'  [outer]\n\
+             kept 'src/up' -> '{real}'  [loop]\n"
+        ),
+        &summary([2, 6, 3, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], "copied:"),
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/o1/sub/x")).unwrap(), "out");
+    assert_eq!(fs::read_to_string(env.path("dst/of")).unwrap(), "out");
+    assert!(fs::symlink_metadata(env.path("dst/of")).unwrap().is_file());
+    assert_eq!(
+        fs::read_link(env.path("dst/o2")).unwrap(),
+        std::path::Path::new("o1")
+    );
+    assert_eq!(fs::read_link(env.path("dst/up")).unwrap(), env.real());
+}
+
 /// A failure is reported, the rest is copied, and the exit code says so: a file this
 /// user may not read (the copy runs as `nobody`).
 #[test]

@@ -195,6 +195,23 @@ fn junctions_copied_off_the_volume_become_directory_symlinks() {
         (&j_in["made"], &j_in["action"]),
         (&"symlink".into(), &"rewritten".into())
     );
+    // The line says what was made.
+    let again = dst.with_file_name("again");
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt).args([
+        OsStr::new("copy"),
+        OsStr::new("-q"),
+        OsStr::new("src"),
+        again.as_os_str(),
+    ]);
+    let out = fixture::output(&mut cmd);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = format!(
+        "made symlink 'src/j_in' -> '{}'  [no junctions in DST's file system]",
+        again.join("a").display()
+    );
+    assert!(stdout.lines().any(|l| l == line), "{stdout}");
 }
 
 /// A dangling junction is copied as it is: onto the volume, the same reparse point byte
