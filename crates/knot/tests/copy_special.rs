@@ -122,3 +122,88 @@ fn devices_are_copied_as_root() {
     assert_eq!(item(&items, &null).link.special, Some(Special::CharDevice));
     assert_eq!(fs::read_to_string(dst.join("file")).unwrap(), "data");
 }
+
+/// The names below `root`, sorted, not following links.
+fn names_below(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                todo.push(entry.path());
+            }
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// DST swapped for a link to another directory while FIFOs are being made in it: every
+/// FIFO is made through the directories of DST held open, so none lands outside and
+/// nothing outside changes mode. Rounds are counted, not timed, and at least one must have
+/// swapped DST while the copy ran.
+#[test]
+fn fifos_are_never_made_through_a_swapped_destination() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const ROUNDS: usize = 200;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let private = rustix::fs::Mode::from_raw_mode(0o666);
+    for d in 0..20 {
+        dir.mkdir(&format!("src/d{d}"));
+        rustix::fs::mkfifoat(rustix::fs::CWD, &src.join(format!("p{d}")), private).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, &src.join(format!("d{d}/p")), private).unwrap();
+    }
+    let outside = dir.mkdir("outside");
+    dir.mkdir("outside/d0");
+    fs::set_permissions(outside.join("d0"), fs::Permissions::from_mode(0o700)).unwrap();
+    let before = names_below(&outside);
+    let mode = |p: &Path| fs::symlink_metadata(p).unwrap().mode();
+    let mode_before = mode(&outside.join("d0"));
+    let dst = dir.join("dst");
+    let mut swapped = 0;
+    for round in 0..ROUNDS {
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let hit = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if fs::rename(&dst, &aside).is_ok() {
+                        std::os::unix::fs::symlink(&outside, &dst).unwrap();
+                        if !done.load(Ordering::Relaxed) {
+                            hit.store(true, Ordering::Relaxed);
+                        }
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            let options = CopyOptions {
+                threads: 2,
+                ..CopyOptions::default()
+            };
+            let _ = knot::copy(&src, &dst, &options, |_| {});
+            done.store(true, Ordering::Relaxed);
+        });
+        if hit.load(Ordering::Relaxed) {
+            swapped += 1;
+        }
+        assert_eq!(names_below(&outside), before, "round {round}");
+        assert_eq!(mode(&outside.join("d0")), mode_before, "round {round}");
+        match fs::symlink_metadata(&dst) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&dst).unwrap(),
+            Ok(_) => fs::remove_file(&dst).unwrap(),
+            Err(_) => {}
+        }
+        if aside.exists() {
+            fs::remove_dir_all(&aside).unwrap();
+        }
+        if swapped >= 10 {
+            break;
+        }
+    }
+    assert!(swapped > 0, "no round swapped DST while the copy ran");
+}
