@@ -153,8 +153,8 @@ fn fifos_are_never_made_through_a_swapped_destination() {
     let private = rustix::fs::Mode::from_raw_mode(0o666);
     for d in 0..20 {
         dir.mkdir(&format!("src/d{d}"));
-        rustix::fs::mkfifoat(rustix::fs::CWD, &src.join(format!("p{d}")), private).unwrap();
-        rustix::fs::mkfifoat(rustix::fs::CWD, &src.join(format!("d{d}/p")), private).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, src.join(format!("p{d}")), private).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, src.join(format!("d{d}/p")), private).unwrap();
     }
     let outside = dir.mkdir("outside");
     dir.mkdir("outside/d0");
