@@ -179,8 +179,10 @@ fn unchanged_files_are_linked_to_the_previous_copy() {
 fn a_link_in_the_previous_copy_is_not_followed() {
     let dir = Dir::new();
     dir.mkdir("src/d");
+    dir.mkdir("src/e");
     let src = dir.join("src");
     dir.file("src/d/f", "data");
+    dir.file("src/e/f", "data");
     let old = dir.join("old");
     copy(&src, &old);
     let outside = dir.join("outside");
@@ -193,7 +195,9 @@ fn a_link_in_the_previous_copy_is_not_followed() {
     assert_eq!(item(&items, &src, "d/f").action, Action::Copied);
     assert_eq!(fs::metadata(outside.join("f")).unwrap().nlink(), 1);
     assert_eq!(fs::read_to_string(new.join("d/f")).unwrap(), "data");
-    assert_eq!(summary.unchanged, 0);
+    // The directory left as it was is linked to.
+    assert_eq!(item(&items, &src, "e/f").action, Action::Linked);
+    assert_eq!(summary.unchanged, 1);
 }
 
 /// A dry run says what would be linked and copied, and makes nothing.
@@ -371,6 +375,13 @@ fn a_previous_directory_swapped_for_a_link_is_not_followed() {
             if f.action != Action::Linked {
                 met += 1;
             }
+            // The files of the other directories, unchanged, are linked all the same.
+            let other = format!("d{}/f", (round + 1) % DIRS);
+            assert_eq!(
+                item(&items, &src, &other).action,
+                Action::Linked,
+                "round {round}"
+            );
         });
         for file in ["f", "g"] {
             assert_eq!(
