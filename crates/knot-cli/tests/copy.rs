@@ -22,21 +22,30 @@ fn tree() -> Env {
 }
 
 /// The summary `knot copy` ends with on standard error.
-fn summary(rows: [u64; 12], head: &str) -> String {
-    let labels = [
-        "files",
-        "bytes",
-        "directories",
-        "symlinks",
-        "junctions",
-        "hard-link groups",
-        "links rewritten",
-        "links kept",
-        "links dropped",
-        "dangling links",
-        "not entered",
-        "failures",
-    ];
+pub(crate) fn summary(rows: [u64; 13], head: &str) -> String {
+    table(&rows, head, "")
+}
+
+/// The summary `knot copy` or `knot snapshot` (with its first row) ends with.
+pub(crate) fn table(rows: &[u64], head: &str, first: &str) -> String {
+    let labels = [first]
+        .into_iter()
+        .filter(|first| !first.is_empty())
+        .chain([
+            "files",
+            "bytes",
+            "directories",
+            "symlinks",
+            "junctions",
+            "hard-link groups",
+            "saturated groups",
+            "links rewritten",
+            "links kept",
+            "links dropped",
+            "dangling links",
+            "not entered",
+            "failures",
+        ]);
     let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
     let mut out = format!("{head}\n");
     for (n, label) in rows.iter().zip(labels) {
@@ -59,7 +68,7 @@ fn reports_what_is_not_a_plain_copy_and_sums_up() {
              kept 'src/gone' -> 'nosuch'  [dangling]\n\
              kept 'src/out' -> '{real}/out'  [outer]\n"
         ),
-        &summary([1, 4, 2, 4, 0, 1, 1, 2, 0, 1, 0, 0], "copied:"),
+        &summary([1, 4, 2, 4, 0, 1, 0, 1, 2, 0, 1, 0, 0], "copied:"),
     );
     assert_eq!(
         fs::read_link(env.path("dst/abs")).unwrap(),
