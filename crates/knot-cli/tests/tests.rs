@@ -38,6 +38,8 @@ mod scan;
 #[cfg(unix)]
 mod shell;
 #[cfg(unix)]
+mod snapshot;
+#[cfg(unix)]
 mod temporary_names;
 #[cfg(target_os = "linux")]
 mod tree_races;

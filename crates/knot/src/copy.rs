@@ -41,6 +41,11 @@ use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
 
+mod snapshot;
+
+use snapshot::Previous;
+pub use snapshot::snapshot;
+
 /// What to do with inner links: those that lead inside the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -141,6 +146,11 @@ pub enum Action {
     /// A socket, left out: it belongs to the program listening on it, and a copy would
     /// be no socket anyone listens on.
     Skipped,
+    /// Another name of a file copied already, or a file unchanged since the previous
+    /// snapshot, copied instead of linked: the file it would have been linked to has as
+    /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
+    /// NTFS). The next names of its group are linked to this copy.
+    Saturated,
 }
 
 impl Action {
@@ -157,6 +167,7 @@ impl Action {
             Action::NotEntered => "not-entered",
             Action::Skipped => "skipped",
             Action::Followed => "followed",
+            Action::Saturated => "saturated",
         }
     }
 }
@@ -199,8 +210,16 @@ pub struct Summary {
     pub symlinks: u64,
     /// Junctions made.
     pub junctions: u64,
-    /// Hard-link groups kept: files with more than one name in the copy.
+    /// Hard-link groups kept whole: files with more than one name in the copy.
     pub groups: u64,
+    /// Hard-link groups that reached the file system's link limit in the copy: each is
+    /// there as several files, the names past the limit linked to a new copy
+    /// ([`Action::Saturated`]); with the files unchanged since the previous snapshot
+    /// copied because their file there had reached it.
+    pub saturated: u64,
+    /// Files unchanged since the previous snapshot, made hard links to its files
+    /// ([`snapshot`]; not counted in `files`).
+    pub unchanged: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
     /// Links whose target was rewritten.
@@ -251,12 +270,13 @@ where
     D: AsRef<Path>,
     F: Fn(Result<Item>) + Sync,
 {
-    copy_inner(source.as_ref(), copy.as_ref(), options, &report)
+    copy_inner(source.as_ref(), copy.as_ref(), None, options, &report)
 }
 
 fn copy_inner(
     source: &Path,
     copy: &Path,
+    previous: Option<&Path>,
     options: &CopyOptions,
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
@@ -309,6 +329,9 @@ fn copy_inner(
         };
         return Err(Error::new(Op::Copy, copy, kind));
     }
+    let previous = previous
+        .map(|previous| Previous::hold(previous, &copy_real, copy))
+        .transpose()?;
     if root.is_none() && !dry_run {
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
@@ -337,6 +360,7 @@ fn copy_inner(
         root_id,
         root_device: source_meta.id.0,
         work,
+        previous,
         groups: Mutex::new(HashMap::new()),
         dirs: Mutex::new(Vec::new()),
         junctions: Mutex::new(Vec::new()),
@@ -382,13 +406,18 @@ fn copy_inner(
         });
     }
     let mut summary = filter.counts.summary();
-    summary.groups = filter
+    for group in filter
         .groups
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .values()
-        .filter(|group| group.linked.load(Ordering::Relaxed))
-        .count() as u64;
+    {
+        if group.saturated.load(Ordering::Relaxed) {
+            summary.saturated += 1;
+        } else if group.linked.load(Ordering::Relaxed) {
+            summary.groups += 1;
+        }
+    }
     summary.failed = failed.into_inner();
     Ok(summary)
 }
@@ -409,6 +438,9 @@ struct Counts {
     not_entered: AtomicU64,
     special: AtomicU64,
     skipped: AtomicU64,
+    unchanged: AtomicU64,
+    /// Files unchanged since the previous snapshot, copied at its file's link limit.
+    saturated: AtomicU64,
 }
 
 impl Counts {
@@ -425,6 +457,8 @@ impl Counts {
             symlinks: get(&self.symlinks),
             junctions: get(&self.junctions),
             groups: 0,
+            saturated: get(&self.saturated),
+            unchanged: get(&self.unchanged),
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
             kept: get(&self.kept),
@@ -439,11 +473,15 @@ impl Counts {
 }
 
 /// A file with more than one name: the path below the copy of its first copy, once made
-/// (`None` where that copy failed), and whether another name was linked to it.
+/// (`None` where that copy failed); the copy its next names are linked to (the first, or
+/// the newest one made where a link would have passed the link limit); whether another
+/// name was linked to it, and whether it reached the limit.
 #[derive(Debug, Default)]
 struct Group {
     first: OnceLock<Option<PathBuf>>,
+    newest: Mutex<Option<PathBuf>>,
     linked: AtomicBool,
+    saturated: AtomicBool,
 }
 
 /// The copy, as a filter on the walk of the source.
@@ -465,6 +503,8 @@ struct Copying {
     root_device: u64,
     /// The copy's directories, held.
     work: Work,
+    /// The previous snapshot, for [`snapshot`].
+    previous: Option<Previous>,
     /// Files with more than one name, by file id.
     groups: Mutex<HashMap<FileId, Arc<Group>>>,
     /// Every directory made, below the copy, with what to give it once its entries are in
@@ -609,31 +649,61 @@ impl Copying {
             return Some(self.copy_file(entry, below));
         };
         let copy = self.copy_path(below);
-        let linked = self.hard_link(below, first, &copy);
-        Some(linked.map(|()| {
-            group.linked.store(true, Ordering::Relaxed);
-            Counts::add(&self.counts.hard_links, 1);
-            let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
-            item.link.nlink = Some(meta.nlink);
-            item.new_target = Some(self.copy_path(first));
-            item.bytes = meta.size;
-            item
-        }))
+        // Under the group's lock, which a link to one file waits for in the kernel anyway:
+        // where the link limit is met, one name makes the new copy the next ones link to.
+        let mut newest = group.newest.lock().unwrap_or_else(PoisonError::into_inner);
+        let to = newest.get_or_insert_with(|| first.clone()).clone();
+        let to_path = self.copy_path(&to);
+        let (to_dir, to_name) = split(&to);
+        let linked = if self.dry_run() {
+            Ok(true)
+        } else {
+            self.pin(to_dir, &copy)
+                .and_then(|target| self.hard_link(below, &copy, &target.dir, to_name, &to_path))
+        };
+        Some(match linked {
+            Ok(true) => {
+                group.linked.store(true, Ordering::Relaxed);
+                Counts::add(&self.counts.hard_links, 1);
+                let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
+                item.link.nlink = Some(meta.nlink);
+                item.new_target = Some(to_path);
+                item.bytes = meta.size;
+                Ok(item)
+            }
+            Ok(false) => {
+                group.saturated.store(true, Ordering::Relaxed);
+                let copied = self.copy_file(entry, below);
+                if copied.is_ok() {
+                    *newest = Some(below.to_path_buf());
+                }
+                copied.map(|item| saturated(item, to_path))
+            }
+            Err(err) => Err(err),
+        })
     }
 
-    /// The name `below` in the copy made another name of the copy at `first`.
-    fn hard_link(&self, below: &Path, first: &Path, copy: &Path) -> Result<()> {
+    /// The name `below` in the copy (`copy`) made another name of the file `to_name` in
+    /// `to_dir` (at `to_path`); `false` where that file has as many names as its file
+    /// system allows, and nothing was made.
+    fn hard_link(
+        &self,
+        below: &Path,
+        copy: &Path,
+        to_dir: &sys::Dir,
+        to_name: &OsStr,
+        to_path: &Path,
+    ) -> Result<bool> {
         if self.dry_run() {
-            return Ok(());
+            return Ok(true);
         }
         let (dir, name) = split(below);
-        let (first_dir, first_name) = split(first);
         let pinned = self.pin(dir, copy)?;
-        let target = self.pin(first_dir, copy)?;
-        pinned
-            .dir
-            .hard_link_at(name, &target.dir, first_name)
-            .map_err(|e| Error::io(Op::Copy, copy, e).with_target(&self.copy_path(first)))
+        match pinned.dir.hard_link_at(name, to_dir, to_name) {
+            Ok(()) => Ok(true),
+            Err(e) if is_link_limit(&e) => Ok(false),
+            Err(e) => Err(Error::io(Op::Copy, copy, e).with_target(to_path)),
+        }
     }
 
     /// Makes the directory `below` the copy in its parent, held, and holds it: a copy's
@@ -664,7 +734,16 @@ impl Copying {
         })
     }
 
+    /// A file copied, or, in a [`snapshot`], linked to the previous one's file where that
+    /// is unchanged.
     fn copy_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        match &self.previous {
+            Some(previous) => self.link_or_copy(previous, entry, below),
+            None => self.copy_data(entry, below),
+        }
+    }
+
+    fn copy_data(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
         let (dir, name) = entry.dir_and_name();
         let mut item = self.item(entry, below, Kind::File, Action::Copied);
@@ -1231,6 +1310,24 @@ fn special_error(path: &Path, err: std::io::Error) -> Error {
         return Error::new(Op::Copy, path, ErrorKind::Unsupported { why });
     }
     Error::io(Op::Copy, path, err)
+}
+
+/// The item of a file copied where a hard link would have passed the link limit of the
+/// file at `to`.
+fn saturated(mut item: Item, to: PathBuf) -> Item {
+    item.action = Action::Saturated;
+    item.new_target = Some(to);
+    item
+}
+
+/// Whether `err` says a file has as many names as its file system allows (`EMLINK`;
+/// `ERROR_TOO_MANY_LINKS` on Windows).
+fn is_link_limit(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    let limit = rustix::io::Errno::MLINK.raw_os_error();
+    #[cfg(windows)]
+    let limit = windows_sys::Win32::Foundation::ERROR_TOO_MANY_LINKS as i32;
+    err.raw_os_error() == Some(limit)
 }
 
 /// `base` joined with `below` (empty for `base` itself).

@@ -21,6 +21,8 @@ mod hardlinks;
 mod races;
 #[cfg(unix)]
 mod scan;
+#[cfg(target_os = "linux")]
+mod snapshot;
 #[cfg(unix)]
 mod unix_links;
 #[cfg(windows)]

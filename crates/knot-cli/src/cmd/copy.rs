@@ -79,16 +79,35 @@ pub struct CopyArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum InnerArg {
+pub(crate) enum InnerArg {
     Rewrite,
     Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OuterArg {
+pub(crate) enum OuterArg {
     Keep,
     Skip,
     Copy,
+}
+
+impl InnerArg {
+    pub(crate) fn inner(self) -> Inner {
+        match self {
+            InnerArg::Rewrite => Inner::Rewrite,
+            InnerArg::Keep => Inner::Keep,
+        }
+    }
+}
+
+impl OuterArg {
+    pub(crate) fn outer(self) -> Outer {
+        match self {
+            OuterArg::Keep => Outer::Keep,
+            OuterArg::Skip => Outer::Skip,
+            OuterArg::Copy => Outer::Copy,
+        }
+    }
 }
 
 /// `knot copy`, fully decided.
@@ -104,15 +123,8 @@ impl Decide for CopyArgs {
     type Settings = CopySettings;
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
-            inner: match self.inner {
-                InnerArg::Rewrite => Inner::Rewrite,
-                InnerArg::Keep => Inner::Keep,
-            },
-            outer: match self.outer {
-                OuterArg::Keep => Outer::Keep,
-                OuterArg::Skip => Outer::Skip,
-                OuterArg::Copy => Outer::Copy,
-            },
+            inner: self.inner.inner(),
+            outer: self.outer.outer(),
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
@@ -155,35 +167,51 @@ struct CopyRecord {
 }
 
 pub fn run(settings: &CopySettings, context: &Context) -> Exit {
-    let messages = Messages::of(context);
     let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
-    let json = settings.format == Format::Json;
-    let printer = Mutex::new(Printer::new(settings.format, messages));
+    report(settings.format, dry_run, Made::Copy, context, |each| {
+        knot::copy(&settings.source, &settings.copy, &settings.options, each)
+    })
+}
+
+/// What a run made: a copy, or a snapshot (its summary counts the unchanged files too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    Copy,
+    Snapshot,
+}
+
+/// Runs `copy`, which calls its argument with every entry's outcome, and reports them:
+/// the lines (or JSON records), then the summary. `knot copy`'s and `knot snapshot`'s.
+pub(crate) fn report(
+    format: Format,
+    dry_run: bool,
+    made: Made,
+    context: &Context,
+    copy: impl FnOnce(&(dyn Fn(knot::Result<Item>) + Sync)) -> knot::Result<Summary>,
+) -> Exit {
+    let messages = Messages::of(context);
+    let json = format == Format::Json;
+    let printer = Mutex::new(Printer::new(format, messages));
     // Only the lines to be printed are kept, with the path they are sorted by.
     let lines = Mutex::new(Vec::new());
-    let copied = knot::copy(
-        &settings.source,
-        &settings.copy,
-        &settings.options,
-        |item| {
-            let item = item.inspect_err(|err| error::fail(err, context));
-            // Output never stops the work (DESIGN.md promise 8).
-            if json {
-                let record = record(&item, dry_run);
-                let _ = printer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .json(&record);
-            } else if let Ok(item) = &item
-                && let Some(line) = human(item)
-            {
-                lines
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push((item.link.path.clone(), line));
-            }
-        },
-    );
+    let copied = copy(&|item| {
+        let item = item.inspect_err(|err| error::fail(err, context));
+        // Output never stops the work (DESIGN.md promise 8).
+        if json {
+            let record = record(&item, dry_run);
+            let _ = printer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .json(&record);
+        } else if let Ok(item) = &item
+            && let Some(line) = human(item)
+        {
+            lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((item.link.path.clone(), line));
+        }
+    });
     let mut printer = printer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -206,7 +234,7 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     }
     let _ = printer.flush();
     if !context.quiet {
-        to_stderr(&summary_table(&summary, dry_run));
+        to_stderr(&summary_table(&summary, dry_run, made));
     }
     if summary.failed > 0 || error::errored() {
         Exit::Failure
@@ -291,24 +319,31 @@ fn human(item: &Item) -> Option<String> {
                 .map_or("special file", knot::Special::name);
             format!("skipped {path}  [{what}]")
         }
+        Action::Saturated => format!(
+            "saturated {}: copied, as {} has as many names as its file system allows",
+            quote(item.copy.as_os_str()),
+            new()
+        ),
         _ => format!("{} {path}", item.action.name()),
     })
 }
 
 /// The closing summary: one row per kind, the count right-aligned.
-fn summary_table(summary: &Summary, dry_run: bool) -> String {
+fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
     let head = if dry_run {
         "would copy (dry run: nothing was copied):"
     } else {
         "copied:"
     };
-    let rows = [
+    let unchanged = (made == Made::Snapshot).then_some(("unchanged (linked)", summary.unchanged));
+    let rows = unchanged.into_iter().chain([
         ("files", summary.files),
         ("bytes", summary.bytes),
         ("directories", summary.dirs),
         ("symlinks", summary.symlinks),
         ("junctions", summary.junctions),
         ("hard-link groups", summary.groups),
+        ("saturated groups", summary.saturated),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),
@@ -317,7 +352,8 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
         ("special files", summary.special),
         ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
-    ];
+    ]);
+    let rows: Vec<_> = rows.collect();
     let width = rows
         .iter()
         .map(|(_, n)| n.to_string().len())
