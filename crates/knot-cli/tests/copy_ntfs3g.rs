@@ -245,3 +245,33 @@ fn a_dangling_junction_is_copied_as_it_is() {
     assert_eq!(record(&records, "src/j")["made"], "symlink");
     assert_eq!(fs::read_link(off.join("j")).unwrap(), vol.path("src/gone"));
 }
+
+/// A junction to another drive (`D:\\`, which this system does not reach) is outer and
+/// copied as it is: onto the volume, the same reparse point byte for byte.
+#[test]
+fn a_junction_to_another_drive_is_copied_as_it_is() {
+    let Some(vol) = volume("a_junction_to_another_drive_is_copied_as_it_is") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("src")).unwrap();
+    fs::create_dir_all(vol.path("outside")).unwrap();
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt)
+        .args(["junction", "--drive", "D:", "src/jd", "outside"])
+        .assert()
+        .code(0);
+    let records = copy(&vol, Path::new("dst"));
+    let jd = record(&records, "src/jd");
+    assert_eq!(
+        (&jd["target"], &jd["class"], &jd["action"], &jd["made"]),
+        (
+            &"D:\\outside".into(),
+            &"outer".into(),
+            &"kept".into(),
+            &Value::Null
+        )
+    );
+    vol.remount();
+    assert_eq!(reparse(&vol.path("dst/jd")), reparse(&vol.path("src/jd")));
+    assert_eq!(junction(&vol.path("dst/jd")).0, "D:\\outside");
+}

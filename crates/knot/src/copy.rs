@@ -1080,11 +1080,12 @@ impl Copying {
         Ok(made)
     }
 
-    /// A dangling junction, copied as it is: where the copy's file system holds reparse
-    /// points that knot writes (ntfs-3g), the same reparse point, byte for byte (a create
-    /// makes a junction only to a directory that is there, but NTFS keeps one whose target
-    /// is gone); elsewhere an absolute directory symlink to the same missing directory, as
-    /// a junction is made where there are none.
+    /// A dangling junction, or one to another drive (which this system does not reach),
+    /// copied as it is: where the copy's file system holds reparse points that knot writes
+    /// (ntfs-3g), the same reparse point, byte for byte (a create makes a junction only to
+    /// a directory that is there, but NTFS keeps one whose target is gone); elsewhere a
+    /// directory symlink to the same target (the missing directory, or the other drive's
+    /// path as stored), as a junction is made where there are none.
     fn make_dangling_junction(&self, junction: &Junction) -> Result<Made> {
         let below = &junction.below;
         if let Some(raw) = &junction.item.link.reparse_data {
@@ -1133,7 +1134,9 @@ impl Copying {
             let before = pending.len();
             let mut waiting = Vec::new();
             for junction in pending {
-                let made = if junction.item.class == Some(Class::Dangling) {
+                let as_it_is = junction.item.class == Some(Class::Dangling)
+                    || junction.item.link.status == Some(Status::Elsewhere);
+                let made = if as_it_is {
                     self.make_dangling_junction(&junction)
                 } else {
                     self.make_link(
@@ -1185,6 +1188,8 @@ impl Copying {
         match link.status {
             Some(Status::Dangling) => return kept(Class::Dangling),
             Some(Status::Loop | Status::TooLong) => return kept(Class::Loop),
+            // On another Windows drive or volume, which this system does not reach.
+            Some(Status::Elsewhere) => return kept(Class::Outer),
             _ => {}
         }
         // Where the link leads from its directory in the source, and the same from its
