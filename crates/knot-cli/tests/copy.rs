@@ -230,6 +230,36 @@ fn outer_copy_copies_once_and_reports_the_loop() {
     assert_eq!(fs::read_link(env.path("dst/up")).unwrap(), env.real());
 }
 
+/// `knot snapshot --outer copy` copies what outer links lead to as `knot copy` does, and
+/// links the files there unchanged since OLD to OLD's copies of them.
+#[test]
+fn snapshot_with_outer_copy_links_what_outer_links_lead_to() {
+    use std::os::unix::fs::MetadataExt as _;
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("out/sub");
+    env.file("src/f", "a");
+    env.file("out/sub/x", "o");
+    symlink("../out", env.path("src/o")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "-q", "--outer", "copy", "src", "old"]));
+    assert!(out.status.success(), "{out:?}");
+    let out = fixture::output(&mut env.knot([
+        "snapshot",
+        "-q",
+        "--outer",
+        "copy",
+        "src",
+        "new",
+        "--previous",
+        "old",
+    ]));
+    assert!(out.status.success(), "{out:?}");
+    let ino = |path: &str| fs::symlink_metadata(env.path(path)).unwrap().ino();
+    assert!(fs::symlink_metadata(env.path("new/o")).unwrap().is_dir());
+    assert_eq!(ino("new/o/sub/x"), ino("old/o/sub/x"));
+    assert_eq!(ino("new/f"), ino("old/f"));
+}
+
 /// A failure is reported, the rest is copied, and the exit code says so: a file this
 /// user may not read (the copy runs as `nobody`).
 #[test]
