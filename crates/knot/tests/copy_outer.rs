@@ -161,3 +161,81 @@ fn outer_copy_copies_each_directory_once_and_reports_loops() {
         }
     }
 }
+
+/// An outer link retargeted while the copy runs, between the walk reading it and going
+/// into it (the next round), to the copy itself: the walk goes only where the link led
+/// when it was read, so the copy never copies itself (no `srcmark` below `dst/o`), and the
+/// change is reported. Rounds are counted, not timed, and at least one must have met the
+/// change (reported).
+#[test]
+fn an_outer_link_retargeted_during_the_copy_is_not_followed_elsewhere() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const ROUNDS: usize = 300;
+    let dir = Dir::new();
+    let base = dir.real();
+    let src = dir.mkdir("src");
+    dir.file("src/srcmark", "src");
+    for d in 0..30 {
+        dir.mkdir(&format!("src/d{d}"));
+        dir.file(&format!("src/d{d}/f"), "ok");
+    }
+    dir.mkdir("out");
+    dir.file("out/outmark", "out");
+    let dst = base.join("dst");
+    let link = src.join("o");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let _ = fs::remove_file(&link);
+        symlink(base.join("out"), &link).unwrap();
+        let done = AtomicBool::new(false);
+        let errors = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                // As soon as the copy has made `dst/o` (the link read and judged outer),
+                // the link is made to lead to the copy itself.
+                while !done.load(Ordering::Relaxed) {
+                    if dst.join("o").exists() {
+                        let aside = base.join("o.new");
+                        let _ = fs::remove_file(&aside);
+                        symlink(&dst, &aside).unwrap();
+                        fs::rename(&aside, &link).unwrap();
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            });
+            let options = CopyOptions {
+                outer: Outer::Copy,
+                threads: 2,
+                ..CopyOptions::default()
+            };
+            let _ = knot::copy(&src, &dst, &options, |item| {
+                if let Err(err) = item {
+                    errors.lock().unwrap().push(err);
+                }
+            });
+            done.store(true, Ordering::Relaxed);
+        });
+        let errors = errors.into_inner().unwrap();
+        assert!(
+            !dst.join("o/srcmark").exists(),
+            "round {round}: the copy copied itself: {errors:#?}"
+        );
+        if errors
+            .iter()
+            .any(|e| e.path() == link && matches!(e.kind(), knot::ErrorKind::ChangedDuringScan))
+        {
+            met += 1;
+        } else {
+            assert!(errors.is_empty(), "round {round}: {errors:#?}");
+        }
+        fs::remove_dir_all(&dst).unwrap();
+        if met >= 5 {
+            break;
+        }
+    }
+    assert!(
+        met > 0,
+        "no round met the link changed before the walk went into it"
+    );
+}
