@@ -26,7 +26,7 @@ fn links_unchanged_files_and_sums_up() {
         0,
         "linked 'new/same' => 'old/same'\n",
         &table(
-            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             "copied:",
             "unchanged (linked)",
         ),

@@ -15,6 +15,8 @@ mod apply;
 mod cli;
 #[cfg(unix)]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_ntfs3g;
 #[cfg(unix)]
 mod du;
 #[cfg(unix)]

@@ -23,18 +23,26 @@ pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\
 DST must not exist (it is made) or must be an empty directory. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
-and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
-and the names a file has inside SRC stay names of one file in DST (hard-link groups).\n\n\
+and times. Symlinks are copied as symlinks, and the names a file has inside SRC stay names \
+of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with ntfs-3g) \
+are copied as junctions where DST can hold them, inner ones to the same directory in DST \
+and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
+directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
+devices are made anew (devices as root); sockets are reported and left out.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
-rewritten to get there from DST) or is left out (--outer skip). A dangling link is copied \
-as it is. SRC is read, and DST written, only through directories opened one name at a time \
-without following links, so nothing outside SRC is read into DST and nothing outside DST is \
-written, whatever changes meanwhile.\n\n\
+rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
+copied in its place (--outer copy: that one link followed, each directory copied once, a \
+second link to one made a symlink to its copy, a link to a directory above it reported as \
+a loop and copied as a link). A dangling link is copied as it is. SRC is read, and DST \
+written, only through directories opened one name at a time without following links (but \
+for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
+and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, not entered (--xdev); --json prints one \
+(another name of a file copied already), cloned, followed (--outer copy), skipped (a \
+socket), made (a junction made a symlink), not entered (--xdev); --json prints one \
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
 Not available on Windows yet.\n\n\
@@ -53,7 +61,8 @@ pub struct CopyArgs {
     /// are.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
     inner: InnerArg,
-    /// Links that lead outside SRC: keep them leading there, or skip them.
+    /// Links that lead outside SRC: keep them leading there, skip them, or copy what they
+    /// lead to in their place.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
     outer: OuterArg,
     /// Stay on SRC's file system: mount points below are reported and not entered.
@@ -79,6 +88,7 @@ pub(crate) enum InnerArg {
 pub(crate) enum OuterArg {
     Keep,
     Skip,
+    Copy,
 }
 
 impl InnerArg {
@@ -95,6 +105,7 @@ impl OuterArg {
         match self {
             OuterArg::Keep => Outer::Keep,
             OuterArg::Skip => Outer::Skip,
+            OuterArg::Copy => Outer::Copy,
         }
     }
 }
@@ -148,6 +159,9 @@ struct CopyRecord {
     /// other name a hard link was made to.
     #[serde(with = "knot_names::json::serde_opt_name")]
     new_target: Option<PathBuf>,
+    /// The kind of link made, where it is not the source's (a junction made a symlink
+    /// where DST has no junctions).
+    made: Option<&'static str>,
     dry_run: bool,
     error: Option<String>,
 }
@@ -238,6 +252,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: item.class.map(knot::copy::Class::name),
             action: item.action.name(),
             new_target: item.new_target.clone(),
+            made: item.made.as_ref().map(knot::Kind::name),
             dry_run,
             error: None,
         },
@@ -248,6 +263,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: None,
             action: "failed",
             new_target: None,
+            made: None,
             dry_run,
             error: Some(error::message(err)),
         },
@@ -273,6 +289,20 @@ fn human(item: &Item) -> Option<String> {
         let target = item.new_target.as_deref().unwrap_or("".as_ref());
         quote(target.as_os_str())
     };
+    if let Some(made) = item.made {
+        let line = format!(
+            "made {} {path} -> {}  [no junctions in DST's file system]",
+            made.name(),
+            quote(
+                item.new_target
+                    .as_deref()
+                    .or(item.link.target.as_deref())
+                    .unwrap_or("".as_ref())
+                    .as_os_str()
+            )
+        );
+        return Some(line);
+    }
     Some(match item.action {
         Action::Copied | Action::Sparse => return None,
         Action::Cloned => format!("cloned {path}"),
@@ -280,7 +310,15 @@ fn human(item: &Item) -> Option<String> {
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
+        Action::Followed => format!("followed {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
+        Action::Skipped => {
+            let what = item
+                .link
+                .special
+                .map_or("special file", knot::Special::name);
+            format!("skipped {path}  [{what}]")
+        }
         Action::Saturated => format!(
             "saturated {}: copied, as {} has as many names as its file system allows",
             quote(item.copy.as_os_str()),
@@ -311,6 +349,8 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
         ("links dropped", summary.dropped),
         ("dangling links", summary.dangling),
         ("not entered", summary.not_entered),
+        ("special files", summary.special),
+        ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
     ]);
     let rows: Vec<_> = rows.collect();

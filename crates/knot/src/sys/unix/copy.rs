@@ -304,6 +304,118 @@ fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::R
     Ok(false)
 }
 
+/// Copies the regular file the link `name` of `from` leads to (that one link followed, as
+/// `knot copy --outer copy` asks) to the new name `to_name` of `to`, as [`copy_file_at`]
+/// copies one: read through the descriptor opened by following the link, the copy made
+/// exclusively.
+pub(crate) fn copy_followed_file_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<Copied> {
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    let stat = rustix::fs::fstat(&source)?;
+    if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
+        return Err(super::super::error::Error::NotARegularFile.into());
+    }
+    let write = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+    let copy = rustix::fs::openat(
+        to,
+        to_name,
+        write | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::from_raw_mode(0o600),
+    )?;
+    fill(&source, &copy, &stat).inspect_err(|_| {
+        drop(copy);
+        let _ = rustix::fs::unlinkat(to, to_name, rustix::fs::AtFlags::empty());
+    })
+}
+
+/// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
+/// `to`: a FIFO with `mkfifoat`, a device with `mknodat` (its device number kept), which
+/// never follow or replace anything; then its permissions, owner (where this process may)
+/// and times, given through a descriptor of the new entry opened with `O_PATH |
+/// O_NOFOLLOW` (named `/proc/self/fd/N` for `chmod` and `utimensat`, which the kernel
+/// resolves to that very entry), so nothing put at the name meanwhile is changed. A socket
+/// is not made: `(Socket, false)`.
+#[cfg(target_os = "linux")]
+pub(crate) fn copy_special_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    use crate::link::Special;
+    use rustix::fs::AtFlags;
+    let stat = rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    let ty = RawType::from_raw_mode(stat.st_mode);
+    let special = match ty {
+        RawType::Fifo => Special::Fifo,
+        RawType::CharacterDevice => Special::CharDevice,
+        RawType::BlockDevice => Special::BlockDevice,
+        RawType::Socket => return Ok((Special::Socket, false)),
+        _ => return Err(super::super::error::Error::Replaced.into()),
+    };
+    let private = Mode::from_raw_mode(0o600);
+    #[allow(
+        clippy::useless_conversion,
+        reason = "st_rdev's width differs between Unix targets"
+    )]
+    let made = match special {
+        Special::Fifo => rustix::fs::mkfifoat(to, to_name, private),
+        _ => rustix::fs::mknodat(to, to_name, ty, private, u64::from(stat.st_rdev) as _),
+    };
+    made?;
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(to, to_name, flags, Mode::empty())?;
+    if RawType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != ty {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    let attrs = Attrs::of(&stat);
+    let empty = AtFlags::EMPTY_PATH;
+    let owner = rustix::fs::chownat(
+        &fd,
+        "",
+        Some(rustix::fs::Uid::from_raw(attrs.uid)),
+        None,
+        empty,
+    );
+    let group = rustix::fs::chownat(
+        &fd,
+        "",
+        None,
+        Some(rustix::fs::Gid::from_raw(attrs.gid)),
+        empty,
+    );
+    let mut mode = attrs.mode;
+    if owner.is_err() {
+        mode &= !0o4000;
+    }
+    if group.is_err() {
+        mode &= !0o2000;
+    }
+    let own = {
+        use std::os::fd::AsRawFd;
+        std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+    };
+    rustix::fs::chmod(&own, Mode::from_raw_mode(mode as _))?;
+    rustix::fs::utimensat(rustix::fs::CWD, &own, &attrs.timestamps(), AtFlags::empty())?;
+    Ok((special, true))
+}
+
+/// Elsewhere not yet: knot copies special files on Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn copy_special_at(
+    _from: BorrowedFd<'_>,
+    _name: &OsStr,
+    _to: BorrowedFd<'_>,
+    _to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// The permissions, owner and times of the directory `name` of `from`, not following a
 /// link there.
 pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> {
