@@ -172,12 +172,28 @@ impl Run<'_> {
     /// become) a directory.
     fn path(&mut self, path: &Path) {
         let options = self.options;
-        let done = crate::inspect::on_entry(
-            path,
-            Op::Materialize,
-            |at| one(at, &options, &[]),
-            |_| Error::new(Op::Materialize, path, ErrorKind::BadLinkPath),
-        );
+        let done = match crate::resolve::entry_of(path) {
+            Some(_) => crate::inspect::on_entry(
+                path,
+                Op::Materialize,
+                |at| one(at, &options, &[]),
+                |_| Error::new(Op::Materialize, path, ErrorKind::BadLinkPath),
+            ),
+            // `.`, `..`, `/`, `d/`: a directory, never a link.
+            None => crate::inspect(path)
+                .map_err(|e| e.with_op(Op::Materialize))
+                .and_then(|link| match link.kind {
+                    Kind::Dir => Ok(Materialized {
+                        link,
+                        outcome: Outcome::AlreadyReal,
+                        source: None,
+                        directory: false,
+                        bytes: 0,
+                        entries: 0,
+                    }),
+                    _ => Err(Error::new(Op::Materialize, path, ErrorKind::BadLinkPath)),
+                }),
+        };
         let walk = match &done {
             Ok(_) if !options.recursive => None,
             Ok(item) if item.outcome == Outcome::AlreadyReal => {
@@ -194,8 +210,8 @@ impl Run<'_> {
         }
     }
 
-    /// Every link below the directory `root` materialized, then every link below the
-    /// directory copies made; `chain` holds the directories the copies around `root` were
+    /// Every link below the directory `root` materialized (reported once the walk is done,
+    /// sorted by path), then every link below the directory copies made; `chain` holds the directories the copies around `root` were
     /// made from, which a link there may not lead to again.
     fn tree(&mut self, root: &Path, chain: &mut Vec<PathBuf>) {
         let filter = Links {
@@ -205,7 +221,10 @@ impl Run<'_> {
         };
         let mut walk = WalkBuilder::new(root);
         walk.threads(1);
-        for outcome in walk.build(&filter) {
+        // Reported in the order of their paths, whatever order the directories list them in.
+        let mut outcomes: Vec<_> = walk.build(&filter).collect();
+        outcomes.sort_by(|a, b| path_of(a).cmp(path_of(b)));
+        for outcome in outcomes {
             self.send(outcome);
         }
         let made = filter
@@ -217,6 +236,14 @@ impl Run<'_> {
             self.tree(&copy, chain);
             chain.pop();
         }
+    }
+}
+
+/// The path an outcome is about.
+fn path_of(outcome: &Result<Materialized>) -> &Path {
+    match outcome {
+        Ok(item) => &item.link.path,
+        Err(err) => err.path(),
     }
 }
 
