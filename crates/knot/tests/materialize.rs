@@ -431,3 +431,77 @@ fn a_link_swapped_while_copied_is_never_replaced() {
         "no round met the swap between knot's look and its rename"
     );
 }
+
+/// The link's directory swapped for a link to a directory outside while a directory is
+/// copied for the link: knot goes on in the directory it holds, and nothing is written
+/// outside it. Rounds are counted, not timed, and at least one must have swapped the
+/// directory while knot ran.
+#[test]
+fn a_parent_swapped_for_a_link_is_not_written_through() {
+    const ROUNDS: usize = 200;
+    let dir = Dir::new();
+    let real = dir.real();
+    for d in 0..100 {
+        dir.mkdir(&format!("target/d{d}"));
+        dir.file(&format!("target/d{d}/f"), "ok");
+    }
+    let outside = dir.mkdir("outside");
+    dir.file("outside/keep", "KEEP");
+    let before = listing(&outside);
+    // A name made and taken back there would change it.
+    let outside_mtime = mtime(&outside);
+    let work = dir.join("work");
+    let mut swapped = 0;
+    for round in 0..ROUNDS {
+        fs::create_dir(&work).unwrap();
+        symlink(real.join("target"), work.join("l")).unwrap();
+        let aside = dir.join(format!("aside{round}"));
+        let started = AtomicBool::new(false);
+        let done = AtomicBool::new(false);
+        let hit = AtomicBool::new(false);
+        let (items, errors) = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !started.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+                for _ in 0..(round * 7919) % 200_000 {
+                    std::hint::spin_loop();
+                }
+                fs::rename(&work, &aside).unwrap();
+                symlink(&outside, &work).unwrap();
+                if !done.load(Ordering::Relaxed) {
+                    hit.store(true, Ordering::Relaxed);
+                }
+            });
+            started.store(true, Ordering::Relaxed);
+            let (_, items, errors) = run(&[work.join("l")], options());
+            done.store(true, Ordering::Relaxed);
+            (items, errors)
+        });
+        assert_eq!(
+            listing(&outside),
+            before,
+            "round {round}: {items:?} {errors:?}"
+        );
+        assert_eq!(
+            mtime(&outside),
+            outside_mtime,
+            "round {round}: written outside"
+        );
+        // Whatever knot did, it did in the directory it held: now `aside`.
+        let names = crate::fixture::names(&aside);
+        assert_eq!(names, ["l"], "round {round}: {items:?} {errors:?}");
+        if hit.load(Ordering::Relaxed) && !items.is_empty() {
+            swapped += 1;
+        }
+        fs::remove_file(&work).unwrap();
+        fs::remove_dir_all(&aside).unwrap();
+        if swapped >= 10 {
+            break;
+        }
+    }
+    assert!(
+        swapped > 0,
+        "no round swapped the directory while knot copied"
+    );
+}

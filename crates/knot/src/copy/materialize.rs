@@ -593,9 +593,7 @@ fn put_in_place(
         Ok(false) => {
             // No swap on this file system: a check right before a plain rename.
             match seen_at(at.dir, at.name) {
-                Ok(now) if now == *seen => {
-                    at.dir.rename_at(hidden, at.name).map_err(|e| take_back(e))
-                }
+                Ok(now) if now == *seen => at.dir.rename_at(hidden, at.name).map_err(&take_back),
                 Ok(_) => Err(take_back(replaced())),
                 Err(e) => Err(take_back(e)),
             }
