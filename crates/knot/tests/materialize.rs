@@ -505,3 +505,33 @@ fn a_parent_swapped_for_a_link_is_not_written_through() {
         "no round swapped the directory while knot copied"
     );
 }
+
+/// On ntfs-3g, which cannot swap two names (`RENAME_EXCHANGE`): a symlink to a file, a
+/// symlink to a directory and a hard link are materialized through the check right before
+/// a plain rename, and nothing is left beside them.
+#[test]
+fn ntfs3g_links_are_materialized_without_the_swap() {
+    let Some(vol) = crate::fixture::ntfs3g::volume(
+        "materialize::ntfs3g_links_are_materialized_without_the_swap",
+    ) else {
+        return;
+    };
+    let mnt = &vol.mnt;
+    fs::write(mnt.join("t"), "data").unwrap();
+    fs::create_dir(mnt.join("d")).unwrap();
+    fs::write(mnt.join("d/f"), "f").unwrap();
+    fs::write(mnt.join("h1"), "hh").unwrap();
+    fs::hard_link(mnt.join("h1"), mnt.join("h2")).unwrap();
+    symlink("t", mnt.join("l")).unwrap();
+    symlink(mnt.join("d"), mnt.join("dl")).unwrap();
+    let (summary, _, errors) = run(&[mnt.join("l"), mnt.join("dl"), mnt.join("h2")], options());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.materialized, 3);
+    assert!(fs::symlink_metadata(mnt.join("l")).unwrap().is_file());
+    assert_eq!(fs::read_to_string(mnt.join("l")).unwrap(), "data");
+    assert!(fs::symlink_metadata(mnt.join("dl")).unwrap().is_dir());
+    assert_eq!(fs::read_to_string(mnt.join("dl/f")).unwrap(), "f");
+    assert_eq!(fs::metadata(mnt.join("h1")).unwrap().nlink(), 1);
+    assert_eq!(fs::read_to_string(mnt.join("h2")).unwrap(), "hh");
+    assert_eq!(vol.names(), ["d", "dl", "h1", "h2", "l", "t"]);
+}

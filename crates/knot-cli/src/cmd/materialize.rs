@@ -33,7 +33,8 @@ The copy is made beside the link under a hidden name, in the link's directory he
 the link knot looked at, or it is swapped back and left as it is, and the copy removed. On a \
 file system that cannot swap two names (FUSE, ntfs-3g), the name is checked again right \
 before the copy is renamed over it: what another program puts there in that instant is \
-replaced.\n\n\
+replaced (a directory's copy, which cannot be renamed over a link, takes the name once the \
+link is removed: for that moment the path is missing).\n\n\
 Refused, with nothing changed: a dangling link, a loop of links, a link to a directory that \
 holds it (its copy would hold itself), a link to a special file.\n\n\
 Each path gets a line: materialized or already real; --json prints one record per path, the \

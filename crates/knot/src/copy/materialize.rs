@@ -19,7 +19,10 @@
 //! Where the file system cannot swap (FUSE file systems, ntfs-3g among them), the name is
 //! checked again right before a plain `rename` of the copy over it. What another program
 //! puts at the name in the instant between that check and the rename is replaced; that
-//! instant is the one window left.
+//! instant is the one window left. A directory cannot be renamed over a link: there the
+//! link is removed first, only while it is a link (`remove_link_at`), then the copy renamed
+//! into the free name, which replaces nothing but an empty directory made in between; for
+//! that moment the path is missing.
 //!
 //! A directory's copy is judged against the directory as the copy's source: its inner
 //! links (leading inside it) are made to lead inside the copy, at the link's name, not the
@@ -593,7 +596,25 @@ fn put_in_place(
         Ok(false) => {
             // No swap on this file system: a check right before a plain rename.
             match seen_at(at.dir, at.name) {
-                Ok(now) if now == *seen => at.dir.rename_at(hidden, at.name).map_err(&take_back),
+                Ok(now) if now == *seen && !directory => {
+                    at.dir.rename_at(hidden, at.name).map_err(&take_back)
+                }
+                // A directory is never renamed over a link: the link goes first (only
+                // while it is a link), then the copy takes the free name, where `rename`
+                // replaces nothing but an empty directory.
+                Ok(now) if now == *seen => {
+                    at.dir
+                        .remove_link_at(at.name, at.path)
+                        .map_err(&take_back)?;
+                    at.dir.rename_at(hidden, at.name).map_err(|e| {
+                        let at_path = crate::path::parent_dir(at.path).join(hidden);
+                        fail(io::Error::other(format!(
+                            "the link was removed, but the copy could not be renamed into \
+                             its place ({e}): it is at '{}'",
+                            knot_names::escape::escape(at_path.as_os_str())
+                        )))
+                    })
+                }
                 Ok(_) => Err(take_back(replaced())),
                 Err(e) => Err(take_back(e)),
             }
