@@ -340,10 +340,28 @@ fn a_dry_run_changes_nothing() {
 /// look (knot then says the name was replaced).
 #[test]
 fn a_link_swapped_while_copied_is_never_replaced() {
+    swap_race(false);
+}
+
+/// [`a_link_swapped_while_copied_is_never_replaced`] with a link to a directory of many
+/// files, copied by the tree copy.
+#[test]
+fn a_directory_link_swapped_while_copied_is_never_replaced() {
+    swap_race(true);
+}
+
+fn swap_race(directory: bool) {
     const ROUNDS: usize = 300;
     let dir = Dir::new();
     let data = "T".repeat(4 << 20);
-    dir.file("target", &data);
+    if directory {
+        dir.mkdir("target");
+        for f in 0..200 {
+            dir.file(&format!("target/f{f}"), "T");
+        }
+    } else {
+        dir.file("target", &data);
+    }
     dir.file("elsewhere", "ELSEWHERE");
     let work = dir.mkdir("work");
     let link = work.join("l");
@@ -420,12 +438,19 @@ fn a_link_swapped_while_copied_is_never_replaced() {
             true => fs::remove_dir_all(&link).unwrap(),
             false => fs::remove_file(&link).unwrap(),
         }
-        fs::remove_file(&aside).unwrap();
+        match fs::symlink_metadata(&aside).unwrap().is_dir() {
+            true => fs::remove_dir_all(&aside).unwrap(),
+            false => fs::remove_file(&aside).unwrap(),
+        }
         if met >= 5 {
             break;
         }
     }
-    assert_eq!(fs::read_to_string(dir.join("target")).unwrap(), data);
+    if directory {
+        assert_eq!(crate::fixture::names(&dir.join("target")).len(), 200);
+    } else {
+        assert_eq!(fs::read_to_string(dir.join("target")).unwrap(), data);
+    }
     assert!(
         met > 0,
         "no round met the swap between knot's look and its rename"
