@@ -560,3 +560,30 @@ fn ntfs3g_links_are_materialized_without_the_swap() {
     assert_eq!(fs::read_to_string(mnt.join("h2")).unwrap(), "hh");
     assert_eq!(vol.names(), ["d", "dl", "h1", "h2", "l", "t"]);
 }
+
+/// A directory whose copy fails on one entry (a FIFO, which knot does not copy) is not
+/// materialized: the error names the link and the entry, the link stays, and the partial
+/// copy is removed.
+#[test]
+fn a_directory_that_cannot_be_copied_whole_leaves_the_link() {
+    let dir = Dir::new();
+    let real = dir.real();
+    dir.mkdir("target/sub");
+    dir.file("target/sub/f", "f");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        dir.join("target/fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    dir.mkdir("work");
+    let link = dir.symlink("work/l", real.join("target"));
+    let (summary, _, errors) = run(std::slice::from_ref(&link), options());
+    assert_eq!(summary.failed, 1);
+    assert_eq!(errors[0].path(), link);
+    assert!(errors[0].to_string().contains("fifo"), "{}", errors[0]);
+    assert!(is_link(&link));
+    assert_eq!(crate::fixture::names(&dir.join("work")), ["l"]);
+}

@@ -214,8 +214,9 @@ impl Run<'_> {
     }
 
     /// Every link below the directory `root` materialized (reported once the walk is done,
-    /// sorted by path), then every link below the directory copies made; `chain` holds the directories the copies around `root` were
-    /// made from, which a link there may not lead to again.
+    /// sorted by path), then every link below the directory copies made; `chain` holds the
+    /// directories the copies around `root` were made from, which a link there may not
+    /// lead to again.
     fn tree(&mut self, root: &Path, chain: &mut Vec<PathBuf>) {
         let filter = Links {
             options: self.options,
@@ -415,7 +416,8 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
             let (hidden, id) =
                 staged_dir(at, &source, here, options, &mut item).map_err(|e| match e {
                     Staged::Io(e) => fail(e),
-                    Staged::Copy(e) => e,
+                    // Reported for the link, with the entry of the directory that failed.
+                    Staged::Copy(e) => fail(io::Error::other(e.to_string())),
                 })?;
             put_in_place(at, &hidden, id, &seen, true)?;
         }
