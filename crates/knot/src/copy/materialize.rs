@@ -346,7 +346,7 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
             item.bytes = at.lstat().map_err(fail)?.size;
             return Ok(item);
         }
-        let (hidden, id) = staged(at.dir, |hidden| {
+        let (hidden, id) = staged(at.dir, at.name, |hidden| {
             let copied = at.dir.copy_file_at(at.name, at.dir, hidden)?;
             item.bytes = copied.bytes;
             Ok(())
@@ -391,7 +391,7 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
                 return Ok(item);
             }
             let (from_dir, from_name) = split_real(&source).map_err(fail)?;
-            let (hidden, id) = staged(at.dir, |hidden| {
+            let (hidden, id) = staged(at.dir, at.name, |hidden| {
                 let copied = from_dir.copy_file_at(&from_name, at.dir, hidden)?;
                 item.bytes = copied.bytes;
                 Ok(())
@@ -443,14 +443,15 @@ fn split_real(real: &Path) -> io::Result<(sys::Dir, std::ffi::OsString)> {
 /// How many fresh hidden names are drawn before giving up on a clash.
 const TRIES: usize = 8;
 
-/// A file made by `make` under a fresh hidden name in `dir` (a clash draws another
-/// name), with its identity.
+/// A file made by `make` under a fresh hidden name in `dir`, drawn from the link's `name`
+/// (a clash draws another), with its identity.
 fn staged(
     dir: &sys::Dir,
+    name: &OsStr,
     mut make: impl FnMut(&OsStr) -> io::Result<()>,
 ) -> io::Result<(std::ffi::OsString, (u64, u128))> {
     for _ in 0..TRIES {
-        let hidden = crate::path::hidden_file_name(OsStr::new("materialize"));
+        let hidden = crate::path::hidden_file_name(name);
         match make(&hidden) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -486,7 +487,7 @@ fn staged_dir(
     let device = sys::Os::stat(source).map_err(Staged::Io)?.id.0;
     let mut made = None;
     for _ in 0..TRIES {
-        let hidden = crate::path::hidden_file_name(OsStr::new("materialize"));
+        let hidden = crate::path::hidden_file_name(at.name);
         match at.dir.make_copy_dir_at(&hidden) {
             Ok((dir, id)) => {
                 made = Some((hidden, dir, id));
