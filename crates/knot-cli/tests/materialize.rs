@@ -186,3 +186,43 @@ fn recursive_leaves_no_link() {
             .is_symlink()
     );
 }
+
+/// A loop of links, a link inside its own target and a link to a special file are refused,
+/// each with its reason, and nothing changes.
+#[test]
+fn loops_and_special_files_are_refused_with_the_reason() {
+    let env = Env::new();
+    symlink("b", env.path("a")).unwrap();
+    symlink("a", env.path("b")).unwrap();
+    env.mkdir("d/e");
+    symlink("..", env.path("d/e/up")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        env.path("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    symlink("fifo", env.path("f")).unwrap();
+    run(
+        &mut env.knot(["materialize", "-q", "a", "d/e/up", "f"]),
+        1,
+        "",
+        &format!(
+            "knot: cannot materialize 'a': it leads round a loop of links (or through too many \
+             of them): there is nothing to copy\n\
+             knot: cannot materialize 'd/e/up': it leads to '{}', which holds it or was copied \
+             to make the directory it is in: its copy would hold itself\n\
+             knot: cannot materialize 'f': it leads to a special file (a FIFO, a socket or a \
+             device), which knot does not copy\n",
+            env.real().join("d").display()
+        ),
+    );
+    assert_eq!(env.names(), ["a", "b", "d", "f", "fifo"]);
+    assert!(
+        fs::symlink_metadata(env.path("d/e/up"))
+            .unwrap()
+            .is_symlink()
+    );
+}
