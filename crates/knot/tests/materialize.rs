@@ -559,8 +559,9 @@ fn a_parent_swapped_for_a_link_is_not_written_through() {
 }
 
 /// On ntfs-3g, which cannot swap two names (`RENAME_EXCHANGE`): a symlink to a file, a
-/// symlink to a directory and a hard link are materialized through the check right before
-/// a plain rename, and nothing is left beside them.
+/// symlink to a directory, a hard link and a junction are materialized through the check
+/// right before a plain rename (a directory's copy once the link is removed), and nothing
+/// is left beside them.
 #[test]
 fn ntfs3g_links_are_materialized_without_the_swap() {
     let Some(vol) = crate::fixture::ntfs3g::volume(
@@ -576,16 +577,33 @@ fn ntfs3g_links_are_materialized_without_the_swap() {
     fs::hard_link(mnt.join("h1"), mnt.join("h2")).unwrap();
     symlink("t", mnt.join("l")).unwrap();
     symlink(mnt.join("d"), mnt.join("dl")).unwrap();
-    let (summary, _, errors) = run(&[mnt.join("l"), mnt.join("dl"), mnt.join("h2")], options());
+    knot::create(
+        mnt.join("j"),
+        mnt.join("d"),
+        knot::LinkType::Junction,
+        &knot::CreateOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        knot::inspect(mnt.join("j")).unwrap().kind,
+        knot::Kind::Junction
+    );
+    let (summary, items, errors) = run(
+        &[mnt.join("l"), mnt.join("dl"), mnt.join("h2"), mnt.join("j")],
+        options(),
+    );
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(summary.materialized, 3);
+    assert_eq!(summary.materialized, 4);
+    assert_eq!(items[3].link.kind, knot::Kind::Junction);
+    assert!(fs::symlink_metadata(mnt.join("j")).unwrap().is_dir());
+    assert_eq!(fs::read_to_string(mnt.join("j/f")).unwrap(), "f");
     assert!(fs::symlink_metadata(mnt.join("l")).unwrap().is_file());
     assert_eq!(fs::read_to_string(mnt.join("l")).unwrap(), "data");
     assert!(fs::symlink_metadata(mnt.join("dl")).unwrap().is_dir());
     assert_eq!(fs::read_to_string(mnt.join("dl/f")).unwrap(), "f");
     assert_eq!(fs::metadata(mnt.join("h1")).unwrap().nlink(), 1);
     assert_eq!(fs::read_to_string(mnt.join("h2")).unwrap(), "hh");
-    assert_eq!(vol.names(), ["d", "dl", "h1", "h2", "l", "t"]);
+    assert_eq!(vol.names(), ["d", "dl", "h1", "h2", "j", "l", "t"]);
 }
 
 /// A directory whose copy fails on one entry (a FIFO, which knot does not copy) is not
