@@ -226,3 +226,19 @@ fn loops_and_special_files_are_refused_with_the_reason() {
             .is_symlink()
     );
 }
+
+/// `dir/` names what the link `dir` leads to: refused with the fix, nothing changed.
+#[test]
+fn a_trailing_slash_is_refused_with_the_fix() {
+    let env = tree();
+    run(
+        &mut env.knot(["materialize", "-q", "dir/"]),
+        1,
+        "",
+        "knot: cannot materialize 'dir/': 'dir' is a link, and the trailing slash leads \
+         through it to what it points at\n\
+         knot: hint: to materialize the link itself, leave off the slash: knot materialize \
+         dir\n",
+    );
+    assert!(fs::symlink_metadata(env.path("dir")).unwrap().is_symlink());
+}

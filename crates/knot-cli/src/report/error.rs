@@ -45,6 +45,10 @@ pub fn report(err: &knot::Error, context: &Context) {
     if let ErrorKind::TrailingSlash { link } = err.kind() {
         let (verb, line) = match err.op() {
             knot::Op::Remove => ("remove", command(context, "rm", link.as_os_str())),
+            knot::Op::Materialize => (
+                "materialize",
+                command(context, "materialize", link.as_os_str()),
+            ),
             // The command as typed, the link named without the slash.
             op @ (knot::Op::Retarget | knot::Op::Convert) => (
                 op.verb(),

@@ -186,6 +186,12 @@ impl Run<'_> {
             None => crate::inspect(path)
                 .map_err(|e| e.with_op(Op::Materialize))
                 .and_then(|link| match link.kind {
+                    // `l/` names what the link `l` leads to, not the link.
+                    _ if link.through.is_some() => {
+                        let link = link.through.unwrap_or_default();
+                        let kind = ErrorKind::TrailingSlash { link };
+                        Err(Error::new(Op::Materialize, path, kind))
+                    }
                     Kind::Dir => Ok(Materialized {
                         link,
                         outcome: Outcome::AlreadyReal,
