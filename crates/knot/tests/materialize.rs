@@ -340,21 +340,21 @@ fn a_dry_run_changes_nothing() {
 /// look (knot then says the name was replaced).
 #[test]
 fn a_link_swapped_while_copied_is_never_replaced() {
-    swap_race(Swapped::FileLink);
+    swap_race(Before::SymlinkToFile);
 }
 
 /// [`a_link_swapped_while_copied_is_never_replaced`] with a link to a directory of many
 /// files, copied by the tree copy.
 #[test]
 fn a_directory_link_swapped_while_copied_is_never_replaced() {
-    swap_race(Swapped::DirLink);
+    swap_race(Before::SymlinkToDir);
 }
 
 /// [`a_link_swapped_while_copied_is_never_replaced`] with a hard link: the other name of
 /// the file is outside the link's directory.
 #[test]
 fn a_hard_link_swapped_while_copied_is_never_replaced() {
-    swap_race(Swapped::HardLink);
+    swap_race(Before::HardLink);
 }
 
 /// The first bytes of a file (or what it is, where it is no file): short enough to show.
@@ -367,14 +367,14 @@ fn head(path: &Path) -> String {
 
 /// What the name of [`swap_race`] is, before the swap.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Swapped {
-    FileLink,
-    DirLink,
+enum Before {
+    SymlinkToFile,
+    SymlinkToDir,
     HardLink,
 }
 
-fn swap_race(what: Swapped) {
-    let directory = what == Swapped::DirLink;
+fn swap_race(what: Before) {
+    let directory = what == Before::SymlinkToDir;
     const ROUNDS: usize = 300;
     let dir = Dir::new();
     let data = "T".repeat(4 << 20);
@@ -402,7 +402,7 @@ fn swap_race(what: Swapped) {
             _ => symlink(dir.join("elsewhere"), &intruder).unwrap(),
         }
         match what {
-            Swapped::HardLink => fs::hard_link(dir.join("target"), &link).unwrap(),
+            Before::HardLink => fs::hard_link(dir.join("target"), &link).unwrap(),
             _ => symlink(dir.join("target"), &link).unwrap(),
         }
         let aside = dir.join(format!("aside{round}"));
