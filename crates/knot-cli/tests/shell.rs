@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 20] = [
+const COMMANDS: [&str; 21] = [
     "symlink",
     "junction",
     "hardlink",
@@ -29,6 +29,7 @@ const COMMANDS: [&str; 20] = [
     "apply",
     "copy",
     "snapshot",
+    "materialize",
     "compat",
     "reparse",
     "completions",
@@ -37,7 +38,7 @@ const COMMANDS: [&str; 20] = [
 ];
 
 /// The pages `knot man --dir` writes, in the order it writes them.
-const PAGES: [&str; 21] = [
+const PAGES: [&str; 22] = [
     "knot.1",
     "knot-symlink.1",
     "knot-junction.1",
@@ -54,6 +55,7 @@ const PAGES: [&str; 21] = [
     "knot-apply.1",
     "knot-copy.1",
     "knot-snapshot.1",
+    "knot-materialize.1",
     "knot-compat.1",
     "knot-reparse.1",
     "knot-reparse-decode.1",

@@ -26,6 +26,8 @@ mod hardlinks;
 mod junction;
 #[cfg(target_os = "linux")]
 mod long_paths;
+#[cfg(target_os = "linux")]
+mod materialize;
 #[cfg(unix)]
 mod mklink;
 #[cfg(target_os = "linux")]

@@ -41,8 +41,10 @@ use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
 
+mod materialize;
 mod snapshot;
 
+pub use materialize::{MaterializeOptions, MaterializeSummary, Materialized, Outcome, materialize};
 use snapshot::Previous;
 pub use snapshot::snapshot;
 

@@ -18,6 +18,8 @@ mod copy_special;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]
+mod materialize;
+#[cfg(target_os = "linux")]
 mod races;
 #[cfg(unix)]
 mod scan;

@@ -293,6 +293,21 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn make_copy_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Self, (u64, u128))> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// Swaps the entries `a` and `b` here in one step, whatever each is: `false` where
+    /// the file system cannot (FUSE file systems, ntfs-3g among them), and nothing moved.
+    fn exchange_at(&self, _a: &std::ffi::OsStr, _b: &std::ffi::OsStr) -> io::Result<bool> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Renames `from` here to `to` here, replacing what is at `to`: only where
+    /// [`Directory::exchange_at`] cannot swap, right after checking what is at `to`.
+    fn rename_at(&self, _from: &std::ffi::OsStr, _to: &std::ffi::OsStr) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Removes the empty directory `name` here, never following a link there: one this
+    /// process made.
+    fn remove_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
     /// Holds the directory `name` here, never following a link there, where it is empty,
     /// as seen through the descriptor held: `None` where it is not.
     fn hold_empty_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<Option<Self>> {

@@ -434,6 +434,7 @@ mod tests {
                 "knot-apply.1",
                 "knot-copy.1",
                 "knot-snapshot.1",
+                "knot-materialize.1",
                 "knot-compat.1",
                 "knot-reparse.1",
                 "knot-reparse-decode.1",

@@ -300,6 +300,36 @@ impl super::super::Directory for Dir {
         Ok((dir, id))
     }
 
+    /// `renameat2(RENAME_EXCHANGE)` (Linux); `false` where the file system answers that it
+    /// cannot (`EINVAL`, `ENOSYS`, `ENOTSUP`: FUSE, ntfs-3g) and on other Unix systems.
+    fn exchange_at(&self, a: &OsStr, b: &OsStr) -> io::Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fs::{RenameFlags, renameat_with};
+            use rustix::io::Errno;
+            match renameat_with(&self.fd, a, &self.fd, b, RenameFlags::EXCHANGE) {
+                Ok(()) => Ok(true),
+                Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => Ok(false),
+                Err(err) => Err(err.into()),
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = (a, b);
+            Ok(false)
+        }
+    }
+
+    /// `renameat`.
+    fn rename_at(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::renameat(&self.fd, from, &self.fd, to)?)
+    }
+
+    /// `unlinkat(AT_REMOVEDIR)`, which removes a directory only, never a link to one.
+    fn remove_dir_at(&self, name: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?)
+    }
+
     /// `openat` with `O_RDONLY | O_DIRECTORY | O_NOFOLLOW`, then the entries read through
     /// that descriptor, which is the one held.
     fn hold_empty_dir_at(&self, name: &OsStr) -> io::Result<Option<Dir>> {
