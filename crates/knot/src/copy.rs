@@ -41,6 +41,13 @@ use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType};
 use crate::sys::{Backend as _, Directory as _};
 
+mod update;
+#[allow(
+    unused_imports,
+    reason = "the rule an incremental snapshot goes by too"
+)]
+pub(crate) use update::unchanged;
+
 /// What to do with inner links: those that lead inside the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -80,6 +87,15 @@ pub struct CopyOptions {
     pub mode: ChangeMode,
     /// How many threads walk and copy; 0 for one per core.
     pub threads: usize,
+    /// The copy may exist and hold an earlier copy: only what is missing or differs is
+    /// copied, each replacement atomic (the CLI's `--update`).
+    pub update: bool,
+    /// As `update`, and what the source no longer has is removed from the copy (the
+    /// CLI's `--mirror`).
+    pub mirror: bool,
+    /// Under `update` or `mirror`, a file of the same size and modification time is
+    /// compared byte for byte too (the CLI's `--checksum`).
+    pub checksum: bool,
 }
 
 /// Where a link leads, seen from the source.
@@ -130,6 +146,13 @@ pub enum Action {
     Dropped,
     /// A directory on another file system, not entered (`--xdev`).
     NotEntered,
+    /// An entry of the copy that differed replaced (`--update`, `--mirror`).
+    Updated,
+    /// An entry of the copy left as it is: the same as in the source (`--update`,
+    /// `--mirror`).
+    Unchanged,
+    /// An entry of the copy the source no longer has, removed (`--mirror`).
+    Removed,
 }
 
 impl Action {
@@ -144,6 +167,9 @@ impl Action {
             Action::Kept => "kept",
             Action::Dropped => "dropped",
             Action::NotEntered => "not-entered",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Removed => "removed",
         }
     }
 }
@@ -196,8 +222,29 @@ pub struct Summary {
     pub dangling: u64,
     /// Directories on another file system, not entered.
     pub not_entered: u64,
+    /// Entries of the copy replaced (counted in `files`, `dirs`, `symlinks` or
+    /// `hard_links` too).
+    pub updated: u64,
+    /// Entries of the copy left as they were.
+    pub unchanged: u64,
+    /// Entries of the copy removed (a directory with everything in it counts once).
+    pub removed: u64,
     /// Entries that failed.
     pub failed: u64,
+}
+
+impl Summary {
+    /// Whether the copy was left as it was: nothing made, replaced or removed (a second
+    /// `--mirror` of an unchanged source).
+    pub fn nothing_changed(&self) -> bool {
+        self.files == 0
+            && self.dirs == 0
+            && self.symlinks == 0
+            && self.junctions == 0
+            && self.hard_links == 0
+            && self.updated == 0
+            && self.removed == 0
+    }
 }
 
 /// Copies the directory `source` to `copy`, keeping its links, and calls `report` with
@@ -263,6 +310,10 @@ fn copy_inner(
     let mut root = match parent.stat_at(name, false) {
         Ok(meta) if meta.ty == FileType::Dir => match parent.hold_empty_dir_at(name) {
             Ok(Some(dir)) => Some(dir),
+            // An earlier copy: held as it is (opened without following a link).
+            Ok(None) if options.update || options.mirror => {
+                Some(parent.hold_at(name).map_err(|e| fail(copy, e))?)
+            }
             Ok(None) => {
                 return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
             }
@@ -281,6 +332,7 @@ fn copy_inner(
             .map(|real| real.join(name))
             .map_err(|e| fail(parent_path, e)),
     };
+    let root_made = root.is_none();
     let mut copy_real = real_of(&root)?;
     if copy_real.starts_with(&source_real) {
         let kind = ErrorKind::DestinationInsideSource {
@@ -313,6 +365,7 @@ fn copy_inner(
         copy: copy.to_path_buf(),
         copy_real,
         root_id,
+        root_made,
         root_device: source_meta.id.0,
         work,
         groups: Mutex::new(HashMap::new()),
@@ -364,11 +417,18 @@ struct Counts {
     dropped: AtomicU64,
     dangling: AtomicU64,
     not_entered: AtomicU64,
+    updated: AtomicU64,
+    unchanged: AtomicU64,
+    removed: AtomicU64,
 }
 
 impl Counts {
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn take(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
     }
 
     fn summary(&self) -> Summary {
@@ -386,6 +446,9 @@ impl Counts {
             dropped: get(&self.dropped),
             dangling: get(&self.dangling),
             not_entered: get(&self.not_entered),
+            updated: get(&self.updated),
+            unchanged: get(&self.unchanged),
+            removed: get(&self.removed),
             failed: 0,
         }
     }
@@ -414,6 +477,8 @@ struct Copying {
     copy_real: PathBuf,
     /// The identity of the copy's root, held (none in a dry run that makes it).
     root_id: Option<(u64, u128)>,
+    /// Whether the copy's root is made by this copy (or, in a dry run, would be).
+    root_made: bool,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
     /// The copy's directories, held.
@@ -436,6 +501,7 @@ impl Filter for Copying {
             .unwrap_or(Path::new(""))
             .to_path_buf();
         let (next, item) = match entry.file_type() {
+            FileType::Dir if self.updating() => return self.update_dir(entry, &below, sink),
             FileType::Dir => self.dir(entry, &below),
             FileType::File => (Next::Skip, self.file(entry, &below)),
             FileType::Link => return self.link(entry, &below, sink),
@@ -520,7 +586,7 @@ impl Copying {
             Err(e) => return Some(Err(Error::io(Op::Copy, path, e))),
         };
         if meta.nlink <= 1 {
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         }
         let group = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
@@ -529,7 +595,7 @@ impl Copying {
         // The first name to get here copies the file; the others wait for it, then link.
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
-            let copied = self.copy_file(entry, below);
+            let copied = self.place_file(entry, below);
             let first = copied.is_ok().then(|| below.to_path_buf());
             copied_here = Some(copied);
             first
@@ -539,14 +605,29 @@ impl Copying {
         }
         let Some(first) = first else {
             // The first copy failed: this name gets its own.
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         };
         let copy = self.copy_path(below);
-        let linked = self.hard_link(below, first, &copy);
-        Some(linked.map(|()| {
+        let there = if self.updating() {
+            self.update_hard_link(below, first, &copy)
+        } else {
+            Ok(None)
+        };
+        let linked = there.and_then(|there| match there {
+            None => self.hard_link(below, first, &copy).map(|()| Action::Linked),
+            Some(action) => Ok(action),
+        });
+        Some(linked.map(|action| {
             group.linked.store(true, Ordering::Relaxed);
-            Counts::add(&self.counts.hard_links, 1);
-            let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
+            match action {
+                Action::Unchanged => Counts::add(&self.counts.unchanged, 1),
+                Action::Updated => {
+                    Counts::add(&self.counts.updated, 1);
+                    Counts::add(&self.counts.hard_links, 1);
+                }
+                _ => Counts::add(&self.counts.hard_links, 1),
+            }
+            let mut item = self.item(entry, below, Kind::Hardlink, action);
             item.link.nlink = Some(meta.nlink);
             item.new_target = Some(self.copy_path(first));
             item.bytes = meta.size;
@@ -595,6 +676,15 @@ impl Copying {
                 },
             )
         })
+    }
+
+    /// A file copied, or under `--update` copied where it is missing or differs.
+    fn place_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        if self.updating() {
+            self.update_file(entry, below)
+        } else {
+            self.copy_file(entry, below)
+        }
     }
 
     fn copy_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
@@ -675,28 +765,28 @@ impl Copying {
         if action == Action::Dropped {
             return Ok(item);
         }
-        if !self.dry_run() {
-            let (dir, name) = split(below);
-            let pinned = self.pin(dir, &copy)?;
-            let place = pinned.place(&copy)?;
-            let flavour = match item.link.dir {
-                Some(flavour) if place.flavour_matters() && ty == LinkType::Symlink => {
-                    Some(flavour)
-                }
-                _ => None,
-            };
-            let options = CreateOptions {
-                flavour,
-                ..CreateOptions::default()
-            };
-            let at = At::new(&pinned.dir, name, &copy);
-            create_new_lean(at, &target, None, ty, &options, place)
-                .map_err(|e| e.with_op(Op::Copy))?;
-            // Best effort, as `cp -a`: a file system that keeps no times of its own on a
-            // link (a reparse point written through ntfs-3g's attribute) fails no copy.
-            if let Some(attrs) = attrs {
-                let _ = pinned.dir.give_link_times_at(name, attrs);
+        let there = if self.updating() {
+            self.update_link(&item.link, &target, below, attrs)?
+        } else {
+            None
+        };
+        match there {
+            Some(Action::Unchanged) => {
+                Counts::add(&self.counts.unchanged, 1);
+                item.action = Action::Unchanged;
+                item.link.relative = Some(stored.is_relative());
+                return Ok(item);
             }
+            Some(_) => {
+                Counts::add(&self.counts.updated, 1);
+                item.action = Action::Updated;
+            }
+            None if !self.dry_run() => {
+                let (dir, name) = split(below);
+                let pinned = self.pin(dir, &copy)?;
+                self.make_link(&pinned, name, &copy, &item.link, &target, attrs)?;
+            }
+            None => {}
         }
         match ty {
             LinkType::Junction => Counts::add(&self.counts.junctions, 1),
@@ -704,6 +794,40 @@ impl Copying {
         }
         item.link.relative = Some(stored.is_relative());
         Ok(item)
+    }
+
+    /// Makes the link `name` in the held directory `pinned` (at `copy`), a copy of `link`
+    /// leading to `target`, with `attrs`' times where given.
+    fn make_link(
+        &self,
+        pinned: &crate::apply::Pinned,
+        name: &OsStr,
+        copy: &Path,
+        link: &Link,
+        target: &Path,
+        attrs: Option<&Attrs>,
+    ) -> Result<()> {
+        let ty = match link.kind {
+            Kind::Junction => LinkType::Junction,
+            _ => LinkType::Symlink,
+        };
+        let place = pinned.place(copy)?;
+        let flavour = match link.dir {
+            Some(flavour) if place.flavour_matters() && ty == LinkType::Symlink => Some(flavour),
+            _ => None,
+        };
+        let options = CreateOptions {
+            flavour,
+            ..CreateOptions::default()
+        };
+        let at = At::new(&pinned.dir, name, copy);
+        create_new_lean(at, target, None, ty, &options, place).map_err(|e| e.with_op(Op::Copy))?;
+        // Best effort, as `cp -a`: a file system that keeps no times of its own on a
+        // link (a reparse point written through ntfs-3g's attribute) fails no copy.
+        if let Some(attrs) = attrs {
+            let _ = pinned.dir.give_link_times_at(name, attrs);
+        }
+        Ok(())
     }
 
     /// The class of the link `link`, at `below` the source and storing `stored`, what to
@@ -775,6 +899,15 @@ impl Copying {
                 split(&below)
             };
             let given = self.pin(parent, &copy).and_then(|pinned| {
+                // Under --update, a directory that has its permissions and times already
+                // is left as it is (its change time too).
+                if self.updating()
+                    && let Ok((_, now)) = pinned.dir.look_at(name)
+                    && (now.mode, now.uid, now.gid, now.mtime)
+                        == (attrs.mode, attrs.uid, attrs.gid, attrs.mtime)
+                {
+                    return Ok(());
+                }
                 pinned
                     .dir
                     .give_dir_attrs_at(name, &attrs, id)

@@ -14,6 +14,8 @@ mod copy;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]
+mod mirror;
+#[cfg(target_os = "linux")]
 mod races;
 #[cfg(unix)]
 mod scan;

@@ -287,6 +287,45 @@ impl super::super::Directory for Dir {
         Ok(empty.then_some(dir))
     }
 
+    /// See `copy.rs`: staged, then `renameat` over `to_name`.
+    fn replace_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        use super::copy::{Put, copy_staged};
+        copy_staged(self.fd.as_fd(), name, to.fd.as_fd(), to_name, Put::Over)
+    }
+
+    /// `renameat`, or `renameat2` with `RENAME_NOREPLACE` (see `copy.rs`).
+    fn put_staged_at(&self, staged: &OsStr, name: &OsStr, over: bool) -> io::Result<()> {
+        use super::copy::{Put, put_staged};
+        let put = if over { Put::Over } else { Put::New };
+        put_staged(self.fd.as_fd(), staged, name, put)
+    }
+
+    /// One `fstatat` without following a link.
+    fn look_at(&self, name: &OsStr) -> io::Result<(Meta, super::super::Attrs)> {
+        super::update::look_at(self.fd.as_fd(), name)
+    }
+
+    /// See `update.rs`.
+    fn same_data_at(&self, name: &OsStr, other: &Dir, other_name: &OsStr) -> io::Result<bool> {
+        super::update::same_data_at(self.fd.as_fd(), name, other.fd.as_fd(), other_name)
+    }
+
+    /// See `update.rs`.
+    fn remove_tree_at(&self, name: &OsStr) -> io::Result<u64> {
+        super::update::remove_tree_at(self.fd.as_fd(), name)
+    }
+
+    /// `getdents64` through a descriptor of `.` opened from the one held (which may be
+    /// an `O_PATH` descriptor, which cannot be read).
+    fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
+        super::update::names(self.fd.as_fd())
+    }
+
     /// The canonical path of what `name` leads to, found without building a path: the
     /// kernel names the file it opened (`O_PATH`, then `/proc/self/fd`). Fails with
     /// `ENAMETOOLONG` past a page of path, and with `Unsupported` where there is no `/proc`.
