@@ -24,6 +24,8 @@ mod hardlinks;
 mod junction;
 #[cfg(target_os = "linux")]
 mod long_paths;
+#[cfg(target_os = "linux")]
+mod mirror;
 #[cfg(unix)]
 mod mklink;
 #[cfg(target_os = "linux")]

@@ -20,7 +20,10 @@ use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
 pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\n\n\
-DST must not exist (it is made) or must be an empty directory. Files are copied with their \
+DST must not exist (it is made) or must be an empty directory, unless --update or \
+--mirror is given. Each file is written under a hidden name beside its place and renamed \
+into place once complete, so an interrupted copy never leaves a half-written file under a \
+real name. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
 and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
@@ -37,11 +40,23 @@ Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropp
 (another name of a file copied already), cloned, not entered (--xdev); --json prints one \
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
+--update brings an earlier copy in DST up to date: only what is missing or differs is \
+copied. A file differs when its size or modification time (to the nanosecond) differs, or, \
+with --checksum, its bytes (compared one by one); a link when its kind or target differs. \
+Every replacement is atomic: the new file or link is made under a hidden name, then renamed \
+over the old one. Replaced entries are reported `updated`; unchanged ones are only counted. \
+A file or link in DST where SRC has a directory is removed (a link as a link) and the \
+directory made; a directory where SRC has a file or link is refused (--mirror replaces it). \
+--mirror does what --update does and also removes from DST what SRC no longer has, each \
+reported `removed`: links only ever as links, never followed; a directory with everything \
+in it, opened one directory at a time without following links, never entering a mount \
+point. A second --mirror of an unchanged tree changes nothing and says so.\n\n\
 Not available on Windows yet.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
 // Arguments of `knot copy` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("updating").args(["update", "mirror"]).multiple(true))]
 pub struct CopyArgs {
     /// The directory to copy.
     #[arg(value_name = "SRC", value_parser = crate::args::path_arg())]
@@ -59,6 +74,18 @@ pub struct CopyArgs {
     /// Stay on SRC's file system: mount points below are reported and not entered.
     #[arg(long)]
     xdev: bool,
+    /// DST may hold an earlier copy: copy only what is missing or differs (size or
+    /// modification time), each replacement atomic.
+    #[arg(long)]
+    update: bool,
+    /// As --update, and remove from DST what SRC no longer has (links as links, never
+    /// followed).
+    #[arg(long)]
+    mirror: bool,
+    /// With --update or --mirror: a file of the same size and time is compared byte for
+    /// byte too.
+    #[arg(long, requires = "updating")]
+    checksum: bool,
     /// Say what would be copied, and copy nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
@@ -105,6 +132,9 @@ impl Decide for CopyArgs {
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
+            update: self.update,
+            mirror: self.mirror,
+            checksum: self.checksum,
         };
         CopySettings {
             source: self.source,
@@ -154,6 +184,13 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
         |item| {
             let item = item.inspect_err(|err| error::fail(err, context));
             // Output never stops the work (DESIGN.md promise 8).
+            // An entry left as it was is only counted.
+            if item
+                .as_ref()
+                .is_ok_and(|item| item.action == Action::Unchanged)
+            {
+                return;
+            }
             if json {
                 let record = record(&item, dry_run);
                 let _ = printer
@@ -192,7 +229,14 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     }
     let _ = printer.flush();
     if !context.quiet {
-        to_stderr(&summary_table(&summary, dry_run));
+        let options = &settings.options;
+        let updating = options.update || options.mirror;
+        let mut table = summary_table(&summary, dry_run, updating);
+        if updating && summary.nothing_changed() && summary.failed == 0 {
+            let would = if dry_run { " would be" } else { "" };
+            table.push_str(&format!("nothing{would} changed: DST is up to date\n"));
+        }
+        to_stderr(&table);
     }
     if summary.failed > 0 || error::errored() {
         Exit::Failure
@@ -230,7 +274,8 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
 ///
 /// `rewritten 'src/l': '/src/a' -> '/dst/a'  [inner]`, `kept 'src/l' -> '/x'  [outer]`,
 /// `dropped 'src/l' -> '/x'  [outer]`, `linked 'dst/b' => 'dst/a'`, `cloned 'src/f'`,
-/// `not entered 'src/mnt'  [another file system]`.
+/// `not entered 'src/mnt'  [another file system]`, `updated 'src/f'`,
+/// `removed 'dst/old'`.
 fn human(item: &Item) -> Option<String> {
     let path = quote(item.link.path.as_os_str());
     let class = item
@@ -253,18 +298,21 @@ fn human(item: &Item) -> Option<String> {
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
+        Action::Unchanged => return None,
+        Action::Removed => format!("removed {}", quote(item.copy.as_os_str())),
         _ => format!("{} {path}", item.action.name()),
     })
 }
 
-/// The closing summary: one row per kind, the count right-aligned.
-fn summary_table(summary: &Summary, dry_run: bool) -> String {
+/// The closing summary: one row per kind, the count right-aligned; under `--update` or
+/// `--mirror` (`updating`), the entries updated, unchanged and removed too.
+fn summary_table(summary: &Summary, dry_run: bool, updating: bool) -> String {
     let head = if dry_run {
         "would copy (dry run: nothing was copied):"
     } else {
         "copied:"
     };
-    let rows = [
+    let mut rows = vec![
         ("files", summary.files),
         ("bytes", summary.bytes),
         ("directories", summary.dirs),
@@ -278,6 +326,13 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
         ("not entered", summary.not_entered),
         ("failures", summary.failed),
     ];
+    if updating {
+        rows.extend([
+            ("updated", summary.updated),
+            ("unchanged", summary.unchanged),
+            ("removed", summary.removed),
+        ]);
+    }
     let width = rows
         .iter()
         .map(|(_, n)| n.to_string().len())
