@@ -13,8 +13,9 @@
 //! without following a link and handed over held, each directory below made new there
 //! (0700 until the end, when it gets its own mode where it is still the one made) and
 //! held, so nothing is written outside DST whatever is put at a path there meanwhile.
-//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), links with the staged
-//! create, hard links with `linkat` between held directories.
+//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`) under a hidden name and
+//! renamed to their own once complete, links with the staged create, hard links with
+//! `linkat` between held directories. `--update` and `--mirror` are in `update.rs`.
 //!
 //! Links are sorted by where they lead (from the real path of the link's directory in
 //! SRC, as the kernel resolves `..`):
@@ -250,7 +251,14 @@ impl Summary {
 /// Copies the directory `source` to `copy`, keeping its links, and calls `report` with
 /// every entry's [`Item`] or error, from whichever thread met it. Returns the counts.
 ///
-/// `copy` must not exist (it is made) or be an empty directory. Files are copied with
+/// `copy` must not exist (it is made) or be an empty directory, unless
+/// [`CopyOptions::update`] or [`CopyOptions::mirror`] is set: then it may hold an earlier
+/// copy, and only what is missing or differs is copied, every replacement atomic (made
+/// under a hidden name, then renamed over the old entry; [`Action::Updated`]), what is the
+/// same left as it is ([`Action::Unchanged`]); under `mirror`, what `source` no longer has
+/// is removed ([`Action::Removed`]), links as links, directories through held directories,
+/// never entering a mount point. Each file is written under a hidden name and renamed to
+/// its own once complete. Files are copied with
 /// their data (a reflink where the file system shares extents, holes kept in a sparse
 /// file), permissions, owner (where this process may give it) and times; directories are
 /// made with their permissions and times (0700 until the end); symlinks as symlinks
@@ -262,7 +270,7 @@ impl Summary {
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
 /// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// ([`ErrorKind::DestinationNotEmpty`]) or lies inside `source`
+/// (nor, under `update` or `mirror`, a directory; [`ErrorKind::DestinationNotEmpty`]) or lies inside `source`
 /// ([`ErrorKind::DestinationInsideSource`]), or either cannot be read or made. Then each
 /// entry's own failure goes to `report` and the others go on.
 ///

@@ -292,6 +292,8 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     dir.file("src/newdir/f", "f");
     dir.file("dst/gone", "gone");
     dir.mkdir("dst/d/gonedir");
+    // A file where the source now has a directory with entries.
+    dir.file("dst/newdir", "a file then");
     let before = state(&dst);
     let dry = CopyOptions {
         mode: ChangeMode::DryRun,
@@ -305,7 +307,8 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     assert_eq!(actions(&dry_items), actions(&items));
     assert_eq!(dry_summary.updated, summary.updated);
     assert_eq!(dry_summary.removed, summary.removed);
-    assert_eq!((summary.updated, summary.removed), (1, 2));
+    assert_eq!((summary.updated, summary.removed), (2, 2));
+    assert_eq!(fs::read_to_string(dst.join("newdir/f")).unwrap(), "f");
 }
 
 /// Hard-link groups: a second update leaves every name as it is; a name of the copy that

@@ -52,10 +52,27 @@ impl Copying {
         self.options.update || self.options.mirror
     }
 
+    /// The directory `below` DST, held; `None` where it is not there, or, in a dry run,
+    /// where a file or link stands in its place (that the run replaces by a directory).
+    fn held(&self, below: &Path, copy: &Path) -> Result<Option<Arc<Pinned>>> {
+        match self.work.pin(below, false, copy) {
+            Err(err)
+                if self.dry_run()
+                    && matches!(
+                        err.kind(),
+                        ErrorKind::LinkOnTheWay { .. } | ErrorKind::NotADirectory { .. }
+                    ) =>
+            {
+                Ok(None)
+            }
+            held => held,
+        }
+    }
+
     /// What stands at `below` in DST, looked at through its held parent.
     fn there(&self, below: &Path, copy: &Path) -> Result<There> {
         let (parent, name) = split(below);
-        let Some(pinned) = self.work.pin(parent, false, copy)? else {
+        let Some(pinned) = self.held(parent, copy)? else {
             return Ok(There::Nothing);
         };
         match pinned.dir.look_at(name) {
@@ -138,7 +155,7 @@ impl Copying {
         let (_, name) = split(below);
         let (first_dir, first_name) = split(first);
         let first_copy = self.copy_path(first);
-        let target = match self.work.pin(first_dir, false, copy)? {
+        let target = match self.held(first_dir, copy)? {
             Some(target) => target,
             // A dry run: the group's first copy would be made in a directory not made.
             None => return Ok(Some(Action::Updated)),
