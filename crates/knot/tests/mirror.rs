@@ -419,3 +419,78 @@ fn a_copy_directory_swapped_for_a_link_during_mirror_is_not_followed() {
     }
     assert!(met > 0, "no round met the swap");
 }
+
+/// A directory inside a tree that `mirror` removes, swapped for a link to a directory
+/// outside while the removal runs, is never gone through: the link is removed as a link,
+/// and everything outside stays. Rounds are counted, not timed.
+#[test]
+fn a_directory_swapped_for_a_link_while_a_tree_is_removed_is_not_followed() {
+    const ROUNDS: usize = 30;
+    const SWAPS: usize = 200;
+    const DIRS: usize = 20;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/kept", "kept");
+    let outside = dir.mkdir("outside");
+    for n in 0..10 {
+        dir.file(&format!("outside/f{n}"), "SECRET");
+    }
+    dir.mkdir("outside/sub");
+    dir.file("outside/sub/g", "SECRET");
+    let outside_before = state(&outside);
+    let copies = dir.mkdir("copies");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        for d in 0..DIRS {
+            let below = dst.join(format!("old/s{d}"));
+            fs::create_dir_all(below.join("sub")).unwrap();
+            for n in 0..10 {
+                fs::write(below.join(format!("f{n}")), "x").unwrap();
+            }
+        }
+        let victim = dst.join(format!("old/s{}", round % DIRS));
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let gone = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..(round % 10) * 20 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) || fs::rename(&victim, &aside).is_err() {
+                        break;
+                    }
+                    if std::os::unix::fs::symlink(&outside, &victim).is_err() {
+                        break;
+                    }
+                    std::thread::yield_now();
+                    // The removal took the link away (as a link): the swap was met.
+                    if fs::remove_file(&victim).is_err() {
+                        gone.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if fs::rename(&aside, &victim).is_err() {
+                        break;
+                    }
+                }
+            });
+            let options = CopyOptions {
+                threads: 2,
+                ..mirror()
+            };
+            let (summary, _, _) = run(&src, &dst, options);
+            done.store(true, Ordering::Relaxed);
+            if summary.failed > 0 || gone.load(Ordering::Relaxed) {
+                met += 1;
+            }
+        });
+        assert!(
+            state(&outside) == outside_before,
+            "round {round}: outside changed, it holds {:?}",
+            crate::fixture::names(&outside)
+        );
+    }
+    assert!(met > 0, "no round met the swap");
+}
