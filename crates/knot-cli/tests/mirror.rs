@@ -160,3 +160,33 @@ fn mirror_never_removes_through_a_mount_point() {
         "alive"
     );
 }
+
+/// A file whose copy fails halfway (DST's file system full) leaves no file under its name
+/// and no staged copy under a hidden one; with `--update`, the old copy stays whole under
+/// its name.
+#[test]
+fn a_copy_that_fails_halfway_leaves_no_half_file() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("dst");
+    let big: String = "0123456789abcdef".repeat(64 * 1024);
+    env.file("src/big", &big);
+    let Some(_small) = fixture::small_tmpfs(
+        "a_copy_that_fails_halfway_leaves_no_half_file",
+        &env.path("dst"),
+        "256k",
+    ) else {
+        return;
+    };
+    let out = fixture::output(&mut env.knot(["copy", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 'src/big'"), "{stderr}");
+    assert!(env.names_in("dst").is_empty(), "{:?}", env.names_in("dst"));
+    // An earlier copy, replaced by a larger file that does not fit: kept whole.
+    env.file("dst/big", "old");
+    let out = fixture::output(&mut env.knot(["copy", "--update", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(env.names_in("dst"), ["big"]);
+    assert_eq!(fs::read_to_string(env.path("dst/big")).unwrap(), "old");
+}

@@ -494,3 +494,64 @@ fn a_directory_swapped_for_a_link_while_a_tree_is_removed_is_not_followed() {
     }
     assert!(met > 0, "no round met the swap");
 }
+
+/// A file of the copy appears under its own name only whole: while it is being written it
+/// is under a hidden name (`.big.knot~` and 16 hex digits), then renamed. Another thread
+/// lists DST a bounded number of times while the copy runs, and must see the staged name
+/// at least once (unless the file system clones the file at once: then nothing is ever
+/// half-written, and the test says so).
+#[test]
+fn a_file_appears_under_its_name_only_whole() {
+    const ROUNDS: usize = 6;
+    const POLLS: usize = 100_000;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let data: Vec<u8> = (0..32u32 << 20).map(|i| (i % 251) as u8 + 1).collect();
+    fs::write(src.join("big"), &data).unwrap();
+    let whole = data.len() as u64;
+    let (mut staged_seen, mut cloned) = (0, 0);
+    for round in 0..ROUNDS {
+        let dst = dir.join(format!("dst{round}"));
+        fs::create_dir(&dst).unwrap();
+        let done = AtomicBool::new(false);
+        let seen = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..POLLS {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Ok(entries) = fs::read_dir(&dst) else {
+                        continue;
+                    };
+                    for entry in entries.flatten() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if name == "big" {
+                            // Renamed in whole, never written under its name.
+                            if let Ok(meta) = entry.metadata() {
+                                assert_eq!(meta.len(), whole, "round {round}");
+                            }
+                        } else if name.starts_with(".big.knot~") {
+                            seen.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+            let (_, items, errors) = run(&src, &dst, CopyOptions::default());
+            done.store(true, Ordering::Relaxed);
+            assert!(errors.is_empty(), "{errors:#?}");
+            if items.iter().any(|item| item.action == Action::Cloned) {
+                cloned += 1;
+            }
+        });
+        if seen.load(Ordering::Relaxed) {
+            staged_seen += 1;
+        }
+        assert_eq!(crate::fixture::names(&dst), ["big"], "round {round}");
+    }
+    if cloned == ROUNDS {
+        eprintln!("the file system cloned the file every time: no copy was ever half-written");
+        return;
+    }
+    assert!(staged_seen > 0, "no listing met the file being written");
+}
