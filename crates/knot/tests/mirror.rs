@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -114,6 +114,14 @@ fn update_copies_only_what_changed() {
         crate::fixture::names(&dst),
         ["grows", "link", "same", "sub"]
     );
+    // Permissions changed alone: the copy gets them.
+    fs::set_permissions(src.join("same"), fs::Permissions::from_mode(0o640)).unwrap();
+    let (summary, items, errors) = run(&src, &dst, update());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(item(&items, &src, "same").action, Action::Updated);
+    assert_eq!(summary.updated, 1);
+    let mode = fs::metadata(dst.join("same")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o640);
 }
 
 /// A file changed in place, keeping its size and modification time, is left as it is by

@@ -41,8 +41,8 @@ Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropp
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
-copied. A file differs when its size or modification time (to the nanosecond) differs, or, \
-with --checksum, its bytes (compared one by one); a link when its kind or target differs. \
+copied. A file differs when its size, modification time (to the nanosecond) or permission \
+bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or target differs. \
 Every replacement is atomic: the new file or link is made under a hidden name, then renamed \
 over the old one. Replaced entries are reported `updated`; unchanged ones are only counted. \
 A file or link in DST where SRC has a directory is removed (a link as a link) and the \

@@ -3,8 +3,9 @@
 //!
 //! Each entry of SRC is looked at in DST first, through the held directory that would
 //! hold it (one `fstatat`, never following a link): missing, it is copied as a plain copy
-//! would; there and [`unchanged`] (and, with `--checksum`, holding the same bytes,
-//! compared straight through descriptors), it is left as it is; else it is replaced. A
+//! would; there and [`unchanged`] (a file with the same permission bits too, and, with
+//! `--checksum`, the same bytes, compared straight through descriptors), it is left as it
+//! is; else it is replaced. A
 //! file or link is replaced atomically: the new one is written under a fresh hidden name
 //! in the same held directory, then renamed over the old name, so no moment shows a half
 //! file or no entry there. A directory in DST where SRC has a file or a link is replaced
@@ -112,7 +113,11 @@ impl Copying {
         let mut item = self.item(entry, below, Kind::File, Action::Updated);
         item.link.dir = Some(Flavour::File);
         item.bytes = source.0.size;
+        // Permission bits that changed alone are given by copying the file again (the
+        // set-ID bits aside: they are kept only where the owner could be given).
+        let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
         if unchanged(&source, &(meta, attrs))
+            && same_mode
             && (!self.options.checksum
                 || dir
                     .same_data_at(name, &pinned.dir, to_name)
