@@ -61,7 +61,8 @@ pub struct CopyArgs {
     /// The directory to copy.
     #[arg(value_name = "SRC", value_parser = crate::args::path_arg())]
     source: PathBuf,
-    /// Where to copy it: a new path, or an empty directory.
+    /// Where to copy it: a new path, or an empty directory (or, with --update or
+    /// --mirror, an earlier copy).
     #[arg(value_name = "DST", value_parser = crate::args::path_arg())]
     copy: PathBuf,
     /// Links that lead inside SRC: rewrite them to lead inside DST, or keep them as they
