@@ -270,9 +270,9 @@ impl Summary {
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
 /// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// (nor, under `update` or `mirror`, a directory; [`ErrorKind::DestinationNotEmpty`]) or lies inside `source`
-/// ([`ErrorKind::DestinationInsideSource`]), or either cannot be read or made. Then each
-/// entry's own failure goes to `report` and the others go on.
+/// (under `update` or `mirror`: is no directory; [`ErrorKind::DestinationNotEmpty`]) or
+/// lies inside `source` ([`ErrorKind::DestinationInsideSource`]), or either cannot be
+/// read or made. Then each entry's own failure goes to `report` and the others go on.
 ///
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then

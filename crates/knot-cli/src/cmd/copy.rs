@@ -42,9 +42,9 @@ record per entry, the scan record plus class (inner, outer, dangling, loop), act
 error. A summary follows on standard error.\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
-bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or target differs. \
-Every replacement is atomic: the new file or link is made under a hidden name, then renamed \
-over the old one. Replaced entries are reported `updated`; unchanged ones are only counted. \
+bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
+target differs. Every replacement is atomic: the new file or link is made under a hidden \
+name, then renamed over the old one. Replaced entries are reported `updated`; unchanged ones are only counted. \
 A file or link in DST where SRC has a directory is removed (a link as a link) and the \
 directory made; a directory where SRC has a file or link is refused (--mirror replaces it). \
 --mirror does what --update does and also removes from DST what SRC no longer has, each \
