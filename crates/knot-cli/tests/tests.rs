@@ -15,6 +15,8 @@ mod apply;
 mod cli;
 #[cfg(unix)]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_ntfs3g;
 #[cfg(unix)]
 mod du;
 #[cfg(unix)]
@@ -37,6 +39,8 @@ mod retarget;
 mod scan;
 #[cfg(unix)]
 mod shell;
+#[cfg(unix)]
+mod snapshot;
 #[cfg(unix)]
 mod temporary_names;
 #[cfg(target_os = "linux")]

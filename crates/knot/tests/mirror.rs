@@ -563,3 +563,72 @@ fn a_file_appears_under_its_name_only_whole() {
     }
     assert!(staged_seen > 0, "no listing met the file being written");
 }
+
+/// `update` brings special files up to date too: a FIFO there already is left as it is
+/// (counted unchanged, not made again), and a file standing where SRC now has a FIFO is
+/// replaced by one through a hidden name (no staged entry left).
+#[test]
+fn update_leaves_a_fifo_there_and_replaces_a_file_by_one() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let mkfifo = |path: &Path| {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    };
+    mkfifo(&src.join("fifo"));
+    dir.file("src/was-file", "x");
+    let dst = dir.join("dst");
+    let (summary, _, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.special, 1);
+    let fifo = ino(&dst.join("fifo"));
+    fs::remove_file(src.join("was-file")).unwrap();
+    mkfifo(&src.join("was-file"));
+
+    let (summary, items, errors) = run(&src, &dst, update());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(item(&items, &src, "fifo").action, Action::Unchanged);
+    assert_eq!(item(&items, &src, "was-file").action, Action::Updated);
+    assert_eq!(ino(&dst.join("fifo")), fifo);
+    let replaced = fs::symlink_metadata(dst.join("was-file")).unwrap();
+    assert!(replaced.file_type().is_fifo());
+    assert_eq!((summary.special, summary.updated), (1, 1));
+    // root and fifo
+    assert_eq!(summary.unchanged, 2);
+    assert_eq!(crate::fixture::names(&dst), ["fifo", "was-file"]);
+
+    // Nothing left to do: nothing made again.
+    let (summary, _, errors) = run(&src, &dst, update());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(summary.nothing_changed(), "{summary:#?}");
+    assert_eq!(summary.unchanged, 3);
+}
+
+/// `--outer copy` is not combined with `update` or `mirror` (yet): refused before
+/// anything is made, DST left as it is.
+#[test]
+fn outer_copy_with_update_is_refused() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/f", "f");
+    let dst = dir.join("dst");
+    run(&src, &dst, CopyOptions::default());
+    let before = state(&dst);
+    for options in [update(), mirror()] {
+        let options = CopyOptions {
+            outer: knot::copy::Outer::Copy,
+            ..options
+        };
+        let err = knot::copy(&src, &dst, &options, |_| {}).unwrap_err();
+        assert!(
+            matches!(err.kind(), knot::ErrorKind::Unsupported { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--outer copy"), "{err}");
+    }
+    assert_eq!(state(&dst), before);
+}

@@ -11,6 +11,10 @@ mod fixture;
 mod convert;
 #[cfg(target_os = "linux")]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_outer;
+#[cfg(target_os = "linux")]
+mod copy_special;
 #[cfg(unix)]
 mod hardlinks;
 #[cfg(target_os = "linux")]
@@ -19,6 +23,8 @@ mod mirror;
 mod races;
 #[cfg(unix)]
 mod scan;
+#[cfg(target_os = "linux")]
+mod snapshot;
 #[cfg(unix)]
 mod unix_links;
 #[cfg(windows)]

@@ -26,31 +26,42 @@ into place once complete, so an interrupted copy never leaves a half-written fil
 real name. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
-and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
-and the names a file has inside SRC stay names of one file in DST (hard-link groups).\n\n\
+and times. Symlinks are copied as symlinks, and the names a file has inside SRC stay names \
+of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with ntfs-3g) \
+are copied as junctions where DST can hold them, inner ones to the same directory in DST \
+and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
+directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
+devices are made anew (devices as root); sockets are reported and left out.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
-rewritten to get there from DST) or is left out (--outer skip). A dangling link is copied \
-as it is. SRC is read, and DST written, only through directories opened one name at a time \
-without following links, so nothing outside SRC is read into DST and nothing outside DST is \
-written, whatever changes meanwhile.\n\n\
+rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
+copied in its place (--outer copy: that one link followed, each directory copied once, a \
+second link to one made a symlink to its copy, a link to a directory above it reported as \
+a loop and copied as a link). A dangling link is copied as it is. SRC is read, and DST \
+written, only through directories opened one name at a time without following links (but \
+for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
+and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, not entered (--xdev); --json prints one \
+(another name of a file copied already), cloned, followed (--outer copy), skipped (a \
+socket), made (a junction made a symlink), not entered (--xdev); --json prints one \
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
 bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
-target differs. Every replacement is atomic: the new file or link is made under a hidden \
-name, then renamed over the old one. Replaced entries are reported `updated`; unchanged ones are only counted. \
+target differs. Every replacement is atomic: the new file, link, FIFO or device is made \
+under a hidden name, then renamed over the old one (a junction, which no rename puts over a \
+file, is made once what stood there is removed). Replaced entries are reported `updated`; \
+unchanged ones are only counted. \
 A file or link in DST where SRC has a directory is removed (a link as a link) and the \
 directory made; a directory where SRC has a file or link is refused (--mirror replaces it). \
 --mirror does what --update does and also removes from DST what SRC no longer has, each \
 reported `removed`: links only ever as links, never followed; a directory with everything \
 in it, opened one directory at a time without following links, never entering a mount \
-point. A second --mirror of an unchanged tree changes nothing and says so.\n\n\
+point. A second --mirror of an unchanged tree changes nothing and says so. --outer copy \
+cannot be combined with --update or --mirror yet.\n\n\
 Not available on Windows yet.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
@@ -69,7 +80,8 @@ pub struct CopyArgs {
     /// are.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
     inner: InnerArg,
-    /// Links that lead outside SRC: keep them leading there, or skip them.
+    /// Links that lead outside SRC: keep them leading there, skip them, or copy what they
+    /// lead to in their place.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
     outer: OuterArg,
     /// Stay on SRC's file system: mount points below are reported and not entered.
@@ -98,15 +110,35 @@ pub struct CopyArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum InnerArg {
+pub(crate) enum InnerArg {
     Rewrite,
     Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OuterArg {
+pub(crate) enum OuterArg {
     Keep,
     Skip,
+    Copy,
+}
+
+impl InnerArg {
+    pub(crate) fn inner(self) -> Inner {
+        match self {
+            InnerArg::Rewrite => Inner::Rewrite,
+            InnerArg::Keep => Inner::Keep,
+        }
+    }
+}
+
+impl OuterArg {
+    pub(crate) fn outer(self) -> Outer {
+        match self {
+            OuterArg::Keep => Outer::Keep,
+            OuterArg::Skip => Outer::Skip,
+            OuterArg::Copy => Outer::Copy,
+        }
+    }
 }
 
 /// `knot copy`, fully decided.
@@ -122,14 +154,8 @@ impl Decide for CopyArgs {
     type Settings = CopySettings;
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
-            inner: match self.inner {
-                InnerArg::Rewrite => Inner::Rewrite,
-                InnerArg::Keep => Inner::Keep,
-            },
-            outer: match self.outer {
-                OuterArg::Keep => Outer::Keep,
-                OuterArg::Skip => Outer::Skip,
-            },
+            inner: self.inner.inner(),
+            outer: self.outer.outer(),
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
@@ -167,47 +193,75 @@ struct CopyRecord {
     /// other name a hard link was made to.
     #[serde(with = "knot_names::json::serde_opt_name")]
     new_target: Option<PathBuf>,
+    /// The kind of link made, where it is not the source's (a junction made a symlink
+    /// where DST has no junctions).
+    made: Option<&'static str>,
     dry_run: bool,
     error: Option<String>,
 }
 
 pub fn run(settings: &CopySettings, context: &Context) -> Exit {
-    let messages = Messages::of(context);
     let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
-    let json = settings.format == Format::Json;
-    let printer = Mutex::new(Printer::new(settings.format, messages));
+    let options = &settings.options;
+    let made = if options.update || options.mirror {
+        Made::Update
+    } else {
+        Made::Copy
+    };
+    report(settings.format, dry_run, made, context, |each| {
+        knot::copy(&settings.source, &settings.copy, &settings.options, each)
+    })
+}
+
+/// What a run made: a copy, an earlier copy brought up to date (`--update`, `--mirror`:
+/// its summary counts the entries updated, unchanged and removed too), or a snapshot (its
+/// summary counts the files unchanged since the previous one, linked to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    Copy,
+    Update,
+    Snapshot,
+}
+
+/// Runs `copy`, which calls its argument with every entry's outcome, and reports them:
+/// the lines (or JSON records), then the summary. `knot copy`'s and `knot snapshot`'s.
+pub(crate) fn report(
+    format: Format,
+    dry_run: bool,
+    made: Made,
+    context: &Context,
+    copy: impl FnOnce(&(dyn Fn(knot::Result<Item>) + Sync)) -> knot::Result<Summary>,
+) -> Exit {
+    let messages = Messages::of(context);
+    let json = format == Format::Json;
+    let printer = Mutex::new(Printer::new(format, messages));
     // Only the lines to be printed are kept, with the path they are sorted by.
     let lines = Mutex::new(Vec::new());
-    let copied = knot::copy(
-        &settings.source,
-        &settings.copy,
-        &settings.options,
-        |item| {
-            let item = item.inspect_err(|err| error::fail(err, context));
-            // Output never stops the work (DESIGN.md promise 8).
-            // An entry left as it was is only counted.
-            if item
-                .as_ref()
-                .is_ok_and(|item| item.action == Action::Unchanged)
-            {
-                return;
-            }
-            if json {
-                let record = record(&item, dry_run);
-                let _ = printer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .json(&record);
-            } else if let Ok(item) = &item
-                && let Some(line) = human(item)
-            {
-                lines
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push((item.link.path.clone(), line));
-            }
-        },
-    );
+    let copied = copy(&|item| {
+        let item = item.inspect_err(|err| error::fail(err, context));
+        // Output never stops the work (DESIGN.md promise 8).
+        // An entry left as it was (--update) is only counted.
+        if item
+            .as_ref()
+            .is_ok_and(|item| item.action == Action::Unchanged)
+        {
+            return;
+        }
+        if json {
+            let record = record(&item, dry_run);
+            let _ = printer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .json(&record);
+        } else if let Ok(item) = &item
+            && let Some(line) = human(item)
+        {
+            lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((item.link.path.clone(), line));
+        }
+    });
     let mut printer = printer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -230,10 +284,8 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     }
     let _ = printer.flush();
     if !context.quiet {
-        let options = &settings.options;
-        let updating = options.update || options.mirror;
-        let mut table = summary_table(&summary, dry_run, updating);
-        if updating && summary.nothing_changed() && summary.failed == 0 {
+        let mut table = summary_table(&summary, dry_run, made);
+        if made == Made::Update && summary.nothing_changed() && summary.failed == 0 {
             let would = if dry_run { " would be" } else { "" };
             table.push_str(&format!("nothing{would} changed: DST is up to date\n"));
         }
@@ -255,6 +307,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: item.class.map(knot::copy::Class::name),
             action: item.action.name(),
             new_target: item.new_target.clone(),
+            made: item.made.as_ref().map(knot::Kind::name),
             dry_run,
             error: None,
         },
@@ -265,6 +318,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: None,
             action: "failed",
             new_target: None,
+            made: None,
             dry_run,
             error: Some(error::message(err)),
         },
@@ -291,6 +345,20 @@ fn human(item: &Item) -> Option<String> {
         let target = item.new_target.as_deref().unwrap_or("".as_ref());
         quote(target.as_os_str())
     };
+    if let Some(made) = item.made {
+        let line = format!(
+            "made {} {path} -> {}  [no junctions in DST's file system]",
+            made.name(),
+            quote(
+                item.new_target
+                    .as_deref()
+                    .or(item.link.target.as_deref())
+                    .unwrap_or("".as_ref())
+                    .as_os_str()
+            )
+        );
+        return Some(line);
+    }
     Some(match item.action {
         Action::Copied | Action::Sparse => return None,
         Action::Cloned => format!("cloned {path}"),
@@ -298,36 +366,57 @@ fn human(item: &Item) -> Option<String> {
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
+        Action::Followed => format!("followed {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
         Action::Unchanged => return None,
         Action::Removed => format!("removed {}", quote(item.copy.as_os_str())),
+        Action::Skipped => {
+            let what = item
+                .link
+                .special
+                .map_or("special file", knot::Special::name);
+            format!("skipped {path}  [{what}]")
+        }
+        Action::Saturated => format!(
+            "saturated {}: copied, as {} has as many names as its file system allows",
+            quote(item.copy.as_os_str()),
+            new()
+        ),
         _ => format!("{} {path}", item.action.name()),
     })
 }
 
-/// The closing summary: one row per kind, the count right-aligned; under `--update` or
-/// `--mirror` (`updating`), the entries updated, unchanged and removed too.
-fn summary_table(summary: &Summary, dry_run: bool, updating: bool) -> String {
+/// The closing summary: one row per kind, the count right-aligned; for a snapshot, the
+/// files unchanged since the previous one (linked to it) first; under `--update` or
+/// `--mirror`, the entries updated, unchanged (left as they were) and removed last.
+fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
     let head = if dry_run {
         "would copy (dry run: nothing was copied):"
     } else {
         "copied:"
     };
-    let mut rows = vec![
+    let mut rows = Vec::new();
+    if made == Made::Snapshot {
+        rows.push(("unchanged (linked)", summary.unchanged));
+    }
+    rows.extend([
         ("files", summary.files),
         ("bytes", summary.bytes),
         ("directories", summary.dirs),
         ("symlinks", summary.symlinks),
         ("junctions", summary.junctions),
         ("hard-link groups", summary.groups),
+        ("saturated groups", summary.saturated),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),
         ("dangling links", summary.dangling),
         ("not entered", summary.not_entered),
+        ("special files", summary.special),
+        ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
-    ];
-    if updating {
+    ]);
+    if made == Made::Update {
         rows.extend([
             ("updated", summary.updated),
             ("unchanged", summary.unchanged),

@@ -28,13 +28,16 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link};
 use crate::scan::WalkState;
 use crate::scan::walk::{DirEntry, Next, Sink};
-use crate::sys::Directory as _;
 use crate::sys::{Attrs, FileType, Meta};
+use crate::sys::{Backend as _, Directory as _};
 
-/// Whether the entry `copy` in DST is still the copy of `source` in SRC, by the rule
-/// `--update` (and an incremental snapshot) goes by: the same type, the same size and the
-/// same modification time to the nanosecond. Each is what [`Directory::look_at`]
-/// (crate::sys::Directory::look_at) gives.
+/// Whether the entry `copy` (in DST, or in the previous snapshot) is still the copy of
+/// `source` in SRC: the same type, the same size and the same modification time to the
+/// nanosecond. The one rule both `--update` and [`snapshot`](super::snapshot) go by; each
+/// asks more where it needs it, at the call: `--update` the same permission bits (and
+/// with `--checksum` the same bytes), a snapshot the same permissions and owner (which a
+/// hard link shares). Each is what [`Directory::look_at`](crate::sys::Directory::look_at)
+/// gives.
 pub(crate) fn unchanged(source: &(Meta, Attrs), copy: &(Meta, Attrs)) -> bool {
     source.0.ty == copy.0.ty && source.0.size == copy.0.size && source.1.mtime == copy.1.mtime
 }
@@ -194,43 +197,110 @@ impl Copying {
         Ok(Some(Action::Updated))
     }
 
-    /// A link under `--update`: `Some(Unchanged)` where the same kind of link with the
-    /// same target is there, `Some(Updated)` where something else was and the link was
-    /// made under a hidden name and renamed over it, `None` where nothing is there (made
+    /// A link under `--update`, before it is made: `Some(Unchanged)` where the same link
+    /// (the same kind, or a symlink for a junction, as one is made where the copy's file
+    /// system has no junctions) with the same target is there; `Some(Updated)` where
+    /// something else is, to be replaced: a directory removed first with everything in it
+    /// (`--mirror`), and for a junction (a directory to the file system, which no rename
+    /// puts over a file) the file or link there removed first, as a name; a symlink is
+    /// made under a hidden name and renamed over it. `None` where nothing is there (made
     /// as a plain copy makes it).
     pub(super) fn update_link(
         &self,
         link: &Link,
         target: &Path,
         below: &Path,
-        attrs: Option<&Attrs>,
     ) -> Result<Option<Action>> {
         let copy = self.copy_path(below);
         let There::Found(pinned, meta, _) = self.there(below, &copy)? else {
             return Ok(None);
         };
         let (_, name) = split(below);
-        if meta.ty == FileType::Link {
-            let stored = pinned
-                .dir
-                .read_link_at(name)
-                .map_err(|e| Error::io(Op::Copy, &copy, e))?;
-            if stored.kind == link.kind && stored.target == target {
-                return Ok(Some(Action::Unchanged));
+        match meta.ty {
+            FileType::Link => {
+                let stored = pinned
+                    .dir
+                    .read_link_at(name)
+                    .map_err(|e| Error::io(Op::Copy, &copy, e))?;
+                let same_kind = stored.kind == link.kind
+                    || (link.kind == Kind::Junction && stored.kind == Kind::Symlink);
+                // On an NTFS volume read through ntfs-3g, a target stored in Windows' form
+                // (`..\a`, `C:\a`), as the path of this system it names.
+                let place = pinned.place(&copy)?;
+                let there = match place.linux_path_of(&stored.target) {
+                    Some((path, _)) => path,
+                    None => stored.target,
+                };
+                if same_kind && there == target {
+                    return Ok(Some(Action::Unchanged));
+                }
             }
-        } else if meta.ty == FileType::Dir {
-            self.clear_dir(&pinned, name, &copy)?;
+            FileType::Dir => {
+                self.clear_dir(&pinned, name, &copy)?;
+                return Ok(Some(Action::Updated));
+            }
+            _ => {}
         }
-        if self.dry_run() {
-            return Ok(Some(Action::Updated));
-        }
-        let hidden = crate::path::hidden_file_name(name);
-        self.make_link(&pinned, &hidden, &copy, link, target, attrs)?;
-        if let Err(e) = pinned.dir.put_staged_at(&hidden, name, true) {
-            let _ = pinned.dir.remove_link_at(&hidden, &copy);
-            return Err(Error::io(Op::Copy, &copy, e));
+        if link.kind == Kind::Junction && !self.dry_run() {
+            pinned
+                .dir
+                .remove_name_at(name)
+                .map_err(|e| Error::io(Op::Copy, &copy, e))?;
         }
         Ok(Some(Action::Updated))
+    }
+
+    /// A special file under `--update`: `None` where nothing is at its name in DST, or
+    /// it is a socket (made by no copy: left out as a plain copy leaves it). Else the
+    /// entry there is left as it is where it is the same kind of special file, by the
+    /// [`unchanged`] rule and with the same permission bits ([`Action::Unchanged`]), or
+    /// replaced: the special file made anew under a hidden name and renamed over it (a
+    /// directory there removed first, under `--mirror`; [`Action::Updated`]).
+    pub(super) fn update_special(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+    ) -> Result<Option<Item>> {
+        use crate::link::Special;
+        let copy = self.copy_path(below);
+        let There::Found(pinned, meta, attrs) = self.there(below, &copy)? else {
+            return Ok(None);
+        };
+        let (dir, name) = entry.dir_and_name();
+        let (_, to_name) = split(below);
+        let source = dir
+            .look_at(name)
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+        let special = crate::sys::Os::special(entry.path(), false);
+        if special.is_none_or(|special| special == Special::Socket) {
+            return Ok(None);
+        }
+        let mut item = self.item(entry, below, Kind::Special, Action::Updated);
+        item.link.special = special;
+        let same_kind =
+            meta.ty == FileType::Other && crate::sys::Os::special(&copy, false) == special;
+        let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
+        if same_kind && same_mode && unchanged(&source, &(meta, attrs)) {
+            Counts::add(&self.counts.unchanged, 1);
+            item.action = Action::Unchanged;
+            return Ok(Some(item));
+        }
+        if meta.ty == FileType::Dir {
+            self.clear_dir(&pinned, to_name, &copy)?;
+        }
+        if !self.dry_run() {
+            let hidden = crate::path::hidden_file_name(to_name);
+            dir.copy_special_at(name, &pinned.dir, &hidden)
+                .map_err(|e| super::special_error(entry.path(), e))?;
+            if let Err(e) = pinned.dir.put_staged_at(&hidden, to_name, true) {
+                // The hidden name is this process's own, made just now.
+                let _ = pinned.dir.remove_name_at(&hidden);
+                return Err(Error::io(Op::Copy, &copy, e));
+            }
+        }
+        Counts::add(&self.counts.updated, 1);
+        Counts::add(&self.counts.special, 1);
+        Ok(Some(item))
     }
 
     /// A directory under `--update`: made where DST has none (a file or link there
@@ -395,6 +465,7 @@ impl Copying {
             action: Action::Removed,
             new_target: None,
             bytes: 0,
+            made: None,
         })
     }
 }

@@ -251,6 +251,44 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()> {
         Err(error::Error::NoFileCopy.into())
     }
+
+    /// Makes `name` here a new empty directory holding the directory reparse point
+    /// `buffer` as it is (a junction copied byte for byte, its target there or not), read
+    /// back: where knot writes reparse points itself (an NTFS volume through ntfs-3g).
+    /// Elsewhere `Unsupported`.
+    fn make_reparse_dir_at(&self, _name: &std::ffi::OsStr, _buffer: &[u8]) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// [`Directory::copy_file_at`] of the file the link `name` here leads to: that one
+    /// link followed, as asked (`knot copy --outer copy`), the file then read through the
+    /// descriptor so opened. Staged under a hidden name, then put in place: over a file
+    /// or link at `to_name` where `over` (as [`Directory::replace_file_at`]), else only
+    /// where nothing is.
+    fn copy_followed_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+        _over: bool,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
+    /// Copies the special file `name` here (not followed) as the new entry `to_name` of
+    /// `to`, as `cp -a` does: a FIFO or a device file made anew (a device only where this
+    /// process may make one: root), with its permissions, owner (where this process may
+    /// give it) and times. What it is, and whether it was made: a socket is not (it
+    /// belongs to the program listening on it, and a copy is no socket anyone listens on).
+    fn copy_special_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<(crate::link::Special, bool)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
     /// Makes the directory `name` here for a copy, open to this user alone until
     /// [`Directory::give_dir_attrs_at`] gives it its own permissions, and holds it, never
     /// following a link there: with its identity. Fails where anything is at `name`

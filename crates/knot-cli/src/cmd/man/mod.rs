@@ -443,6 +443,7 @@ mod tests {
                 "knot-hardlinks.1",
                 "knot-apply.1",
                 "knot-copy.1",
+                "knot-snapshot.1",
                 "knot-compat.1",
                 "knot-reparse.1",
                 "knot-reparse-decode.1",

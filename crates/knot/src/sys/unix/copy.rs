@@ -65,12 +65,23 @@ pub(crate) fn copy_staged(
     // the open; it is refused below as no regular file.
     let read = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
     let source = rustix::fs::openat(from, name, read | OFlags::NONBLOCK, Mode::empty())?;
-    let stat = rustix::fs::fstat(&source)?;
+    fill_staged(&source, to, to_name, put)
+}
+
+/// The regular file open as `source` copied to `to_name` of `to`: written under a fresh
+/// hidden name there, then put in place as `put` says (removed again where either fails).
+fn fill_staged(
+    source: &OwnedFd,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    put: Put,
+) -> io::Result<Copied> {
+    let stat = rustix::fs::fstat(source)?;
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
         return Err(super::super::error::Error::NotARegularFile.into());
     }
     let (hidden, copy) = stage(to, to_name)?;
-    let done = fill(&source, &copy, &stat)
+    let done = fill(source, &copy, &stat)
         .and_then(|copied| put_staged(to, &hidden, to_name, put).map(|()| copied));
     if done.is_err() {
         remove_stage(to, &hidden, &copy);
@@ -384,6 +395,105 @@ fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::R
     Ok(false)
 }
 
+/// Copies the regular file the link `name` of `from` leads to (that one link followed, as
+/// `knot copy --outer copy` asks) to `to_name` of `to`, as [`copy_staged`] copies one:
+/// read through the descriptor opened by following the link, written under a fresh
+/// hidden name and put in place as `put` says.
+pub(crate) fn copy_followed_file_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    put: Put,
+) -> io::Result<Copied> {
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    fill_staged(&source, to, to_name, put)
+}
+
+/// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
+/// `to`: a FIFO with `mkfifoat`, a device with `mknodat` (its device number kept), which
+/// never follow or replace anything; then its permissions, owner (where this process may)
+/// and times, given through a descriptor of the new entry opened with `O_PATH |
+/// O_NOFOLLOW` (named `/proc/self/fd/N` for `chmod` and `utimensat`, which the kernel
+/// resolves to that very entry), so nothing put at the name meanwhile is changed. A socket
+/// is not made: `(Socket, false)`.
+#[cfg(target_os = "linux")]
+pub(crate) fn copy_special_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    use crate::link::Special;
+    use rustix::fs::AtFlags;
+    let stat = rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    let ty = RawType::from_raw_mode(stat.st_mode);
+    let special = match ty {
+        RawType::Fifo => Special::Fifo,
+        RawType::CharacterDevice => Special::CharDevice,
+        RawType::BlockDevice => Special::BlockDevice,
+        RawType::Socket => return Ok((Special::Socket, false)),
+        _ => return Err(super::super::error::Error::Replaced.into()),
+    };
+    let private = Mode::from_raw_mode(0o600);
+    #[allow(
+        clippy::useless_conversion,
+        reason = "st_rdev's width differs between Unix targets"
+    )]
+    let made = match special {
+        Special::Fifo => rustix::fs::mkfifoat(to, to_name, private),
+        _ => rustix::fs::mknodat(to, to_name, ty, private, u64::from(stat.st_rdev) as _),
+    };
+    made?;
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(to, to_name, flags, Mode::empty())?;
+    if RawType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != ty {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    let attrs = Attrs::of(&stat);
+    let empty = AtFlags::EMPTY_PATH;
+    let owner = rustix::fs::chownat(
+        &fd,
+        "",
+        Some(rustix::fs::Uid::from_raw(attrs.uid)),
+        None,
+        empty,
+    );
+    let group = rustix::fs::chownat(
+        &fd,
+        "",
+        None,
+        Some(rustix::fs::Gid::from_raw(attrs.gid)),
+        empty,
+    );
+    let mut mode = attrs.mode;
+    if owner.is_err() {
+        mode &= !0o4000;
+    }
+    if group.is_err() {
+        mode &= !0o2000;
+    }
+    let own = {
+        use std::os::fd::AsRawFd;
+        std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+    };
+    rustix::fs::chmod(&own, Mode::from_raw_mode(mode as _))?;
+    rustix::fs::utimensat(rustix::fs::CWD, &own, &attrs.timestamps(), AtFlags::empty())?;
+    Ok((special, true))
+}
+
+/// Elsewhere not yet: knot copies special files on Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn copy_special_at(
+    _from: BorrowedFd<'_>,
+    _name: &OsStr,
+    _to: BorrowedFd<'_>,
+    _to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// The permissions, owner and times of the directory `name` of `from`, not following a
 /// link there.
 pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> {
@@ -554,6 +664,51 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["d", "file", "l"]);
+    }
+
+    /// The file a followed link leads to (`--outer copy`) is staged as any copy: put only
+    /// where nothing is, or, asked to, renamed over a file or a link (the link itself),
+    /// never over a directory; no staged file is left where it was not put.
+    #[test]
+    fn a_followed_file_is_staged_and_put_as_asked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(tmp.path().join("target"), "new").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("target"), from.join("l")).unwrap();
+        fs::write(tmp.path().join("elsewhere"), "precious").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), to.join("link")).unwrap();
+        fs::write(to.join("file"), "old").unwrap();
+        fs::create_dir(to.join("d")).unwrap();
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        let follow = |name: &str, over: bool| {
+            from_dir.copy_followed_file_at(OsStr::new("l"), &to_dir, OsStr::new(name), over)
+        };
+        for name in ["file", "link", "d"] {
+            let err = follow(name, false).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}");
+        }
+        assert_eq!(fs::read_to_string(to.join("file")).unwrap(), "old");
+        assert_eq!(follow("new", false).unwrap().bytes, 3);
+        assert_eq!(fs::read_to_string(to.join("new")).unwrap(), "new");
+        for name in ["file", "link"] {
+            follow(name, true).unwrap();
+            assert_eq!(fs::read_to_string(to.join(name)).unwrap(), "new");
+        }
+        assert!(fs::symlink_metadata(to.join("link")).unwrap().is_file());
+        follow("d", true).unwrap_err();
+        assert!(to.join("d").is_dir());
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("elsewhere")).unwrap(),
+            "precious"
+        );
+        let mut names: Vec<_> = fs::read_dir(&to)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["d", "file", "link", "new"]);
     }
 
     /// A sparse file's copy has its holes: as few blocks as the original, and the same

@@ -261,6 +261,39 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
+    /// `openat` following the link `name`, then staged as `copy_file_at` (`copy.rs`).
+    fn copy_followed_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+        over: bool,
+    ) -> io::Result<super::super::Copied> {
+        use super::copy::{Put, copy_followed_file_at};
+        let put = if over { Put::Over } else { Put::New };
+        copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put)
+    }
+
+    /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
+    /// new entry opened without following a link (`copy.rs`).
+    fn copy_special_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<(crate::link::Special, bool)> {
+        super::copy::copy_special_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
+    /// On an ntfs-3g volume: a new empty directory with the buffer set through its own
+    /// descriptor, read back (`ntfs3g.rs`).
+    fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+        if !self.is_ntfs() {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        ntfs3g::make_reparse_dir_at(self.fd.as_fd(), name, buffer)
+    }
+
     /// `mkdirat` with mode 0700 (as cp makes a directory: no group or other bits until
     /// the end), then [`hold_at`](super::super::Directory::hold_at) and `fstat`.
     fn make_copy_dir_at(&self, name: &OsStr) -> io::Result<(Dir, (u64, u128))> {
