@@ -182,8 +182,9 @@ fn a_destination_with_entries_is_refused() {
         1,
         "",
         "knot: cannot copy 'dst': it is there and is not an empty directory; knot copy makes \
-         a new tree\n\
-         knot: hint: name a new path, or an empty directory, as the destination\n",
+         a new tree unless told to update one\n\
+         knot: hint: name a new path, or an empty directory, as the destination; or add \
+         --update (or --mirror) to bring an earlier copy up to date\n",
     );
     assert_eq!(env.names_in("dst"), ["there"]);
     run(

@@ -275,3 +275,56 @@ fn a_junction_to_another_drive_is_copied_as_it_is() {
     assert_eq!(reparse(&vol.path("dst/jd")), reparse(&vol.path("src/jd")));
     assert_eq!(junction(&vol.path("dst/jd")).0, "D:\\outside");
 }
+
+/// `knot copy --mirror` of a tree with junctions, on the volume and off it: a second run
+/// leaves each junction (or the directory symlink made for it off the volume) as it is,
+/// and one whose target changed in SRC is made anew to its new target.
+#[test]
+fn mirror_leaves_junctions_that_are_the_same_and_remakes_one_that_changed() {
+    let test = "mirror_leaves_junctions_that_are_the_same_and_remakes_one_that_changed";
+    let Some(vol) = volume(test) else {
+        return;
+    };
+    tree(&vol);
+    let base = tempfile::tempdir().unwrap();
+    let off = fs::canonicalize(base.path()).unwrap().join("dst");
+    let on = vol.path("dst");
+    let mirror = |dst: &Path| {
+        let records = knot(
+            &vol,
+            [
+                OsStr::new("copy"),
+                OsStr::new("--mirror"),
+                OsStr::new("--json"),
+                OsStr::new("src"),
+                dst.as_os_str(),
+            ],
+        );
+        for record in &records {
+            assert!(record["error"].is_null(), "{record}");
+        }
+        records
+    };
+    copy(&vol, &on);
+    copy(&vol, &off);
+    for dst in [&on, &off] {
+        let records = mirror(dst);
+        assert!(records.is_empty(), "{}: {records:#?}", dst.display());
+    }
+    // src/j_in now leads to src/a/b.
+    fs::remove_file(vol.path("src/j_in")).unwrap();
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt)
+        .args(["junction", "src/j_in", "src/a/b"])
+        .assert()
+        .code(0);
+    for dst in [&on, &off] {
+        let records = mirror(dst);
+        assert_eq!(records.len(), 1, "{}: {records:#?}", dst.display());
+        assert_eq!(record(&records, "src/j_in")["action"], "updated");
+    }
+    vol.remount();
+    assert_eq!(junction(&on.join("j_in")).0, "C:\\dst\\a\\b");
+    assert_eq!(junction(&on.join("j_out")).0, "C:\\outside");
+    assert_eq!(fs::read_link(off.join("j_in")).unwrap(), off.join("a/b"));
+}

@@ -28,6 +28,8 @@ mod junction;
 mod long_paths;
 #[cfg(target_os = "linux")]
 mod materialize;
+#[cfg(target_os = "linux")]
+mod mirror;
 #[cfg(unix)]
 mod mklink;
 #[cfg(target_os = "linux")]

@@ -13,8 +13,9 @@
 //! without following a link and handed over held, each directory below made new there
 //! (0700 until the end, when it gets its own mode where it is still the one made) and
 //! held, so nothing is written outside DST whatever is put at a path there meanwhile.
-//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), links with the staged
-//! create, hard links with `linkat` between held directories.
+//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`) under a hidden name and
+//! renamed to their own once complete, links with the staged create, hard links with
+//! `linkat` between held directories. `--update` and `--mirror` are in `update.rs`.
 //!
 //! Links are sorted by where they lead (from the real path of the link's directory in
 //! SRC, as the kernel resolves `..`):
@@ -43,10 +44,12 @@ use crate::sys::{Backend as _, Directory as _};
 
 mod materialize;
 mod snapshot;
+mod update;
 
 pub use materialize::{MaterializeOptions, MaterializeSummary, Materialized, Outcome, materialize};
 use snapshot::Previous;
 pub use snapshot::snapshot;
+use update::unchanged;
 
 /// What to do with inner links: those that lead inside the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -93,6 +96,15 @@ pub struct CopyOptions {
     pub mode: ChangeMode,
     /// How many threads walk and copy; 0 for one per core.
     pub threads: usize,
+    /// The copy may exist and hold an earlier copy: only what is missing or differs is
+    /// copied, each replacement atomic (the CLI's `--update`).
+    pub update: bool,
+    /// As `update`, and what the source no longer has is removed from the copy (the
+    /// CLI's `--mirror`).
+    pub mirror: bool,
+    /// Under `update` or `mirror`, a file of the same size and modification time is
+    /// compared byte for byte too (the CLI's `--checksum`).
+    pub checksum: bool,
 }
 
 /// Where a link leads, seen from the source.
@@ -143,6 +155,13 @@ pub enum Action {
     Dropped,
     /// A directory on another file system, not entered (`--xdev`).
     NotEntered,
+    /// An entry of the copy that differed replaced (`--update`, `--mirror`).
+    Updated,
+    /// An entry of the copy left as it is: the same as in the source (`--update`,
+    /// `--mirror`).
+    Unchanged,
+    /// An entry of the copy the source no longer has, removed (`--mirror`).
+    Removed,
     /// An outer link under [`Outer::Copy`]: what it leads to copied in its place.
     Followed,
     /// A socket, left out: it belongs to the program listening on it, and a copy would
@@ -167,6 +186,9 @@ impl Action {
             Action::Kept => "kept",
             Action::Dropped => "dropped",
             Action::NotEntered => "not-entered",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Removed => "removed",
             Action::Skipped => "skipped",
             Action::Followed => "followed",
             Action::Saturated => "saturated",
@@ -219,8 +241,11 @@ pub struct Summary {
     /// ([`Action::Saturated`]); with the files unchanged since the previous snapshot
     /// copied because their file there had reached it.
     pub saturated: u64,
-    /// Files unchanged since the previous snapshot, made hard links to its files
-    /// ([`snapshot`]; not counted in `files`).
+    /// Entries unchanged since an earlier copy, so not copied again (not counted in
+    /// `files`, `dirs`, `symlinks` or `hard_links`): under [`CopyOptions::update`] or
+    /// [`CopyOptions::mirror`], entries of the copy left as they were
+    /// ([`Action::Unchanged`]); in a [`snapshot`], files made hard links to their file in
+    /// the previous snapshot ([`Action::Linked`]).
     pub unchanged: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
@@ -234,6 +259,11 @@ pub struct Summary {
     pub dangling: u64,
     /// Directories on another file system, not entered.
     pub not_entered: u64,
+    /// Entries of the copy replaced (counted in `files`, `dirs`, `symlinks`,
+    /// `junctions`, `hard_links` or `special` too).
+    pub updated: u64,
+    /// Entries of the copy removed (a directory with everything in it counts once).
+    pub removed: u64,
     /// Special files made: FIFOs and devices.
     pub special: u64,
     /// Sockets left out.
@@ -242,10 +272,32 @@ pub struct Summary {
     pub failed: u64,
 }
 
+impl Summary {
+    /// Whether the copy was left as it was: nothing made, replaced or removed (a second
+    /// `--mirror` of an unchanged source).
+    pub fn nothing_changed(&self) -> bool {
+        self.files == 0
+            && self.dirs == 0
+            && self.symlinks == 0
+            && self.junctions == 0
+            && self.hard_links == 0
+            && self.special == 0
+            && self.updated == 0
+            && self.removed == 0
+    }
+}
+
 /// Copies the directory `source` to `copy`, keeping its links, and calls `report` with
 /// every entry's [`Item`] or error, from whichever thread met it. Returns the counts.
 ///
-/// `copy` must not exist (it is made) or be an empty directory. Files are copied with
+/// `copy` must not exist (it is made) or be an empty directory, unless
+/// [`CopyOptions::update`] or [`CopyOptions::mirror`] is set: then it may hold an earlier
+/// copy, and only what is missing or differs is copied, every replacement atomic (made
+/// under a hidden name, then renamed over the old entry; [`Action::Updated`]), what is the
+/// same left as it is ([`Action::Unchanged`]); under `mirror`, what `source` no longer has
+/// is removed ([`Action::Removed`]), links as links, directories through held directories,
+/// never entering a mount point. Each file is written under a hidden name and renamed to
+/// its own once complete. Files are copied with
 /// their data (a reflink where the file system shares extents, holes kept in a sparse
 /// file), permissions, owner (where this process may give it) and times; directories are
 /// made with their permissions and times (0700 until the end); symlinks as symlinks
@@ -257,9 +309,10 @@ pub struct Summary {
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
 /// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// ([`ErrorKind::DestinationNotEmpty`]) or lies inside `source`
-/// ([`ErrorKind::DestinationInsideSource`]), or either cannot be read or made. Then each
-/// entry's own failure goes to `report` and the others go on.
+/// (under `update` or `mirror`: is no directory; [`ErrorKind::DestinationNotEmpty`]) or
+/// lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
+/// is asked with [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read
+/// or made. Then each entry's own failure goes to `report` and the others go on.
 ///
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
@@ -287,6 +340,12 @@ fn copy_inner(
         let why = "copying a tree is not available on this platform yet".to_owned();
         return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
     }
+    if (options.update || options.mirror) && options.outer == Outer::Copy {
+        let why = "--outer copy cannot be combined with --update or --mirror yet; copy \
+                   into a new DST, or keep outer links (--outer keep)"
+            .to_owned();
+        return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
+    }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
     if source_meta.ty != FileType::Dir {
@@ -306,6 +365,10 @@ fn copy_inner(
     let mut root = match parent.stat_at(name, false) {
         Ok(meta) if meta.ty == FileType::Dir => match parent.hold_empty_dir_at(name) {
             Ok(Some(dir)) => Some(dir),
+            // An earlier copy: held as it is (opened without following a link).
+            Ok(None) if options.update || options.mirror => {
+                Some(parent.hold_at(name).map_err(|e| fail(copy, e))?)
+            }
             Ok(None) => {
                 return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
             }
@@ -324,6 +387,7 @@ fn copy_inner(
             .map(|real| real.join(name))
             .map_err(|e| fail(parent_path, e)),
     };
+    let root_made = root.is_none();
     let mut copy_real = real_of(&root)?;
     if copy_real.starts_with(&source_real) {
         let kind = ErrorKind::DestinationInsideSource {
@@ -343,7 +407,6 @@ fn copy_inner(
         Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?),
         None => None,
     };
-    let root_id = root_meta.map(|meta| meta.id);
     let apply_options = ApplyOptions {
         mode: options.mode,
         ..ApplyOptions::default()
@@ -352,76 +415,112 @@ fn copy_inner(
         Some(dir) => Work::with_root(copy, dir, apply_options, Op::Copy),
         None => Work::new(copy, apply_options, Op::Copy),
     };
-    let filter = Copying {
-        options: *options,
+    let ends = Ends {
         source: source.to_path_buf(),
         source_abs,
         source_real,
+        source_meta,
         copy: copy.to_path_buf(),
         copy_real,
-        root_id,
-        root_device: source_meta.id.0,
+        root_meta,
+        root_made,
         work,
         previous,
-        groups: Mutex::new(HashMap::new()),
-        dirs: Mutex::new(Vec::new()),
-        junctions: Mutex::new(Vec::new()),
-        followed: Mutex::new(HashMap::new()),
-        follows: AtomicBool::new(false),
-        counts: Counts::default(),
     };
-    let following = options.outer == Outer::Copy;
-    if following {
-        // The source is copied to the copy's root; the copy is never copied into itself.
-        let mut followed = filter.lock_followed();
-        followed.insert(FileId::of(&source_meta), PathBuf::new());
-        if let Some(meta) = &root_meta {
-            followed.insert(FileId::of(meta), PathBuf::new());
+    Ok(Copying::new(*options, ends).run(report))
+}
+
+/// What a copy is made from and into: the source (as given, as a full path, its real
+/// path, its metadata), the copy (as given, its real path, its root's metadata where it
+/// is held, whether this copy makes it, its directories held), and the previous snapshot.
+struct Ends {
+    source: PathBuf,
+    source_abs: PathBuf,
+    source_real: PathBuf,
+    source_meta: sys::Meta,
+    copy: PathBuf,
+    copy_real: PathBuf,
+    root_meta: Option<sys::Meta>,
+    root_made: bool,
+    work: Work,
+    previous: Option<Previous>,
+}
+
+impl Copying {
+    fn new(options: CopyOptions, ends: Ends) -> Copying {
+        let copying = Copying {
+            options,
+            source: ends.source,
+            source_abs: ends.source_abs,
+            source_real: ends.source_real,
+            copy: ends.copy,
+            copy_real: ends.copy_real,
+            root_id: ends.root_meta.as_ref().map(|meta| meta.id),
+            root_made: ends.root_made,
+            root_device: ends.source_meta.id.0,
+            work: ends.work,
+            previous: ends.previous,
+            groups: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(Vec::new()),
+            junctions: Mutex::new(Vec::new()),
+            followed: Mutex::new(HashMap::new()),
+            follows: AtomicBool::new(false),
+            counts: Counts::default(),
+        };
+        if options.outer == Outer::Copy {
+            // The source is copied to the copy's root; the copy is never copied into
+            // itself.
+            let mut followed = copying.lock_followed();
+            followed.insert(FileId::of(&ends.source_meta), PathBuf::new());
+            if let Some(meta) = &ends.root_meta {
+                followed.insert(FileId::of(meta), PathBuf::new());
+            }
         }
+        copying
     }
-    let failed = AtomicU64::new(0);
-    let mut walk = WalkBuilder::new(source);
-    walk.threads(options.threads);
-    // The walk follows the links the filter says to follow, and no other.
-    walk.follow(following);
-    walk.run_parallel(&filter, &mut || {
-        let failed = &failed;
-        Box::new(move |item: Result<Item>| {
+
+    /// Walks the source and copies it, then makes the junctions and gives the directories
+    /// their attributes, with each entry's item or error to `report`. The counts.
+    fn run(self, report: &(dyn Fn(Result<Item>) + Sync)) -> Summary {
+        let failed = AtomicU64::new(0);
+        let note = |item: Result<Item>| {
             if item.is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
             }
             report(item);
-            WalkState::Continue
-        })
-    });
-    if !dry_run {
-        // Junctions first, while their directories are still writable.
-        filter.finish_junctions(|item| {
-            if item.is_err() {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-            report(item);
+        };
+        let mut walk = WalkBuilder::new(&self.source);
+        walk.threads(self.options.threads);
+        // The walk follows the links the filter says to follow, and no other.
+        walk.follow(self.options.outer == Outer::Copy);
+        walk.run_parallel(&self, &mut || {
+            let note = &note;
+            Box::new(move |item: Result<Item>| {
+                note(item);
+                WalkState::Continue
+            })
         });
-        filter.finish_dirs(|err| {
-            failed.fetch_add(1, Ordering::Relaxed);
-            report(Err(err));
-        });
-    }
-    let mut summary = filter.counts.summary();
-    for group in filter
-        .groups
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
-        if group.saturated.load(Ordering::Relaxed) {
-            summary.saturated += 1;
-        } else if group.linked.load(Ordering::Relaxed) {
-            summary.groups += 1;
+        if !self.dry_run() {
+            // Junctions first, while their directories are still writable.
+            self.finish_junctions(note);
+            self.finish_dirs(|err| note(Err(err)));
         }
+        let mut summary = self.counts.summary();
+        for group in self
+            .groups
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            if group.saturated.load(Ordering::Relaxed) {
+                summary.saturated += 1;
+            } else if group.linked.load(Ordering::Relaxed) {
+                summary.groups += 1;
+            }
+        }
+        summary.failed = failed.into_inner();
+        summary
     }
-    summary.failed = failed.into_inner();
-    Ok(summary)
 }
 
 /// The counts, kept by every thread.
@@ -438,6 +537,8 @@ struct Counts {
     dropped: AtomicU64,
     dangling: AtomicU64,
     not_entered: AtomicU64,
+    updated: AtomicU64,
+    removed: AtomicU64,
     special: AtomicU64,
     skipped: AtomicU64,
     unchanged: AtomicU64,
@@ -448,6 +549,10 @@ struct Counts {
 impl Counts {
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn take(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
     }
 
     fn summary(&self) -> Summary {
@@ -467,6 +572,8 @@ impl Counts {
             dropped: get(&self.dropped),
             dangling: get(&self.dangling),
             not_entered: get(&self.not_entered),
+            updated: get(&self.updated),
+            removed: get(&self.removed),
             special: get(&self.special),
             skipped: get(&self.skipped),
             failed: 0,
@@ -501,6 +608,8 @@ struct Copying {
     copy_real: PathBuf,
     /// The identity of the copy's root, held (none in a dry run that makes it).
     root_id: Option<(u64, u128)>,
+    /// Whether the copy's root is made by this copy (or, in a dry run, would be).
+    root_made: bool,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
     /// The copy's directories, held.
@@ -534,6 +643,7 @@ impl Filter for Copying {
             .unwrap_or(Path::new(""))
             .to_path_buf();
         let (next, item) = match entry.file_type() {
+            FileType::Dir if self.updating() => return self.update_dir(entry, &below, sink),
             FileType::Dir => self.dir(entry, &below),
             FileType::File => (Next::Skip, self.file(entry, &below)),
             FileType::Link => return self.link(entry, &below, sink),
@@ -629,7 +739,7 @@ impl Copying {
             Err(e) => return Some(Err(Error::io(Op::Copy, path, e))),
         };
         if meta.nlink <= 1 {
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         }
         let group = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
@@ -638,7 +748,7 @@ impl Copying {
         // The first name to get here copies the file; the others wait for it, then link.
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
-            let copied = self.copy_file(entry, below);
+            let copied = self.place_file(entry, below);
             let first = copied.is_ok().then(|| below.to_path_buf());
             copied_here = Some(copied);
             first
@@ -648,7 +758,7 @@ impl Copying {
         }
         let Some(first) = first else {
             // The first copy failed: this name gets its own.
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         };
         let copy = self.copy_path(below);
         // Under the group's lock, which a link to one file waits for in the kernel anyway:
@@ -657,29 +767,50 @@ impl Copying {
         let to = newest.get_or_insert_with(|| first.clone()).clone();
         let to_path = self.copy_path(&to);
         let (to_dir, to_name) = split(&to);
-        let linked = if self.dry_run() {
-            Ok(true)
+        // Under --update, DST's name may be there already: left as it is, or replaced.
+        let there = if self.updating() {
+            self.update_hard_link(below, &to, &copy)
         } else {
-            self.pin(to_dir, &copy)
-                .and_then(|target| self.hard_link(below, &copy, &target.dir, to_name, &to_path))
+            Ok(None)
         };
+        let linked = there.and_then(|there| match there {
+            Some(action) => Ok(action),
+            None if self.dry_run() => Ok(Action::Linked),
+            None => self
+                .pin(to_dir, &copy)
+                .and_then(|target| self.hard_link(below, &copy, &target.dir, to_name, &to_path))
+                .map(|linked| {
+                    if linked {
+                        Action::Linked
+                    } else {
+                        Action::Saturated
+                    }
+                }),
+        });
         Some(match linked {
-            Ok(true) => {
-                group.linked.store(true, Ordering::Relaxed);
-                Counts::add(&self.counts.hard_links, 1);
-                let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
-                item.link.nlink = Some(meta.nlink);
-                item.new_target = Some(to_path);
-                item.bytes = meta.size;
-                Ok(item)
-            }
-            Ok(false) => {
+            Ok(Action::Saturated) => {
                 group.saturated.store(true, Ordering::Relaxed);
-                let copied = self.copy_file(entry, below);
+                let copied = self.place_file(entry, below);
                 if copied.is_ok() {
                     *newest = Some(below.to_path_buf());
                 }
                 copied.map(|item| saturated(item, to_path))
+            }
+            Ok(action) => {
+                group.linked.store(true, Ordering::Relaxed);
+                match action {
+                    Action::Unchanged => Counts::add(&self.counts.unchanged, 1),
+                    Action::Updated => {
+                        Counts::add(&self.counts.updated, 1);
+                        Counts::add(&self.counts.hard_links, 1);
+                    }
+                    _ => Counts::add(&self.counts.hard_links, 1),
+                }
+                let mut item = self.item(entry, below, Kind::Hardlink, action);
+                item.link.nlink = Some(meta.nlink);
+                item.new_target = Some(to_path);
+                item.bytes = meta.size;
+                Ok(item)
             }
             Err(err) => Err(err),
         })
@@ -736,6 +867,15 @@ impl Copying {
         })
     }
 
+    /// A file copied, or under `--update` copied where it is missing or differs.
+    fn place_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        if self.updating() {
+            self.update_file(entry, below)
+        } else {
+            self.copy_file(entry, below)
+        }
+    }
+
     /// A file copied, or, in a [`snapshot`], linked to the previous one's file where that
     /// is unchanged.
     fn copy_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
@@ -771,10 +911,16 @@ impl Copying {
     }
 
     /// A special file: a FIFO or a device made anew in the copy, as `cp -a` makes them; a
-    /// socket reported and left out.
+    /// socket reported and left out. Under `--update`, one there already is left as it is
+    /// or replaced (`update_special`).
     fn special(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
         let (dir, name) = entry.dir_and_name();
+        if self.updating()
+            && let Some(item) = self.update_special(entry, below)?
+        {
+            return Ok(item);
+        }
         let mut item = self.item(entry, below, Kind::Special, Action::Copied);
         let (special, made) = if self.dry_run() {
             let special = sys::Os::special(entry.path(), false);
@@ -898,6 +1044,28 @@ impl Copying {
         if action == Action::Dropped {
             return Some(Ok(item));
         }
+        // Under --update, what stands at its name in DST already: left as it is where it
+        // is the same link, else replaced.
+        let there = if self.updating() {
+            match self.update_link(&item.link, &target, below) {
+                Ok(there) => there,
+                Err(err) => return Some(Err(err)),
+            }
+        } else {
+            None
+        };
+        match there {
+            Some(Action::Unchanged) => {
+                Counts::add(&self.counts.unchanged, 1);
+                item.action = Action::Unchanged;
+                return Some(Ok(item));
+            }
+            Some(_) => {
+                Counts::add(&self.counts.updated, 1);
+                item.action = Action::Updated;
+            }
+            None => {}
+        }
         if ty == LinkType::Junction {
             if self.dry_run() {
                 Counts::add(&self.counts.junctions, 1);
@@ -918,7 +1086,9 @@ impl Copying {
         }
         if !self.dry_run() {
             let flavour = item.link.dir;
-            if let Err(err) = self.make_link(below, &target, ty, flavour, drive, attrs.as_ref()) {
+            let over = there.is_some();
+            let made = self.make_link(below, &target, ty, flavour, drive, attrs.as_ref(), over);
+            if let Err(err) = made {
                 return Some(Err(err));
             }
         }
@@ -997,6 +1167,7 @@ impl Copying {
                     Some(Flavour::Dir),
                     None,
                     attrs,
+                    false,
                 );
                 if let Err(err) = made {
                     return Ok(Err(err));
@@ -1039,7 +1210,7 @@ impl Copying {
             let pinned = self.pin(to_dir, &copy)?;
             let copied = source
                 .dir
-                .copy_followed_file_at(source.name, &pinned.dir, to_name)
+                .copy_followed_file_at(source.name, &pinned.dir, to_name, false)
                 .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
             item.bytes = copied.bytes;
         }
@@ -1051,7 +1222,13 @@ impl Copying {
     /// Makes the link `below` the copy, of type `ty`, to `target` (a junction's with
     /// `drive`, a symlink of `flavour` where the place keeps one), with the times `attrs`.
     /// What was made: a junction is made an absolute directory symlink where the copy's
-    /// file system has no junctions.
+    /// file system has no junctions. Where `over` (a symlink replacing what `--update`
+    /// found there), it is made under a fresh hidden name and renamed over the old entry,
+    /// so no moment shows no entry there.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the link's own fields, as create takes them, and how it is put in place"
+    )]
     fn make_link(
         &self,
         below: &Path,
@@ -1060,6 +1237,7 @@ impl Copying {
         flavour: Option<Flavour>,
         drive: Option<DriveLetter>,
         attrs: Option<&Attrs>,
+        over: bool,
     ) -> Result<Made> {
         let copy = self.copy_path(below);
         let (dir, name) = split(below);
@@ -1071,13 +1249,23 @@ impl Copying {
             drive,
             ..CreateOptions::default()
         };
-        let at = At::new(&pinned.dir, name, &copy);
+        let made_as = if over {
+            crate::path::hidden_file_name(name)
+        } else {
+            name.to_os_string()
+        };
+        let at = At::new(&pinned.dir, &made_as, &copy);
         let made = create_new_lean(at, target, None, ty, &options, place)
             .map_err(|e| e.with_op(Op::Copy))?;
         // Best effort, as `cp -a`: a file system that keeps no times of its own on a link
         // (a reparse point written through ntfs-3g's attribute) fails no copy.
         if let Some(attrs) = attrs {
-            let _ = pinned.dir.give_link_times_at(name, attrs);
+            let _ = pinned.dir.give_link_times_at(&made_as, attrs);
+        }
+        if over && let Err(e) = pinned.dir.put_staged_at(&made_as, name, true) {
+            // The hidden name is this process's own, made just now.
+            let _ = pinned.dir.remove_link_at(&made_as, &copy);
+            return Err(Error::io(Op::Copy, &copy, e));
         }
         Ok(made)
     }
@@ -1115,6 +1303,7 @@ impl Copying {
             Some(Flavour::Dir),
             None,
             junction.attrs.as_ref(),
+            false,
         )
         .map(|_| Made::Symlink)
     }
@@ -1148,6 +1337,7 @@ impl Copying {
                         Some(Flavour::Dir),
                         junction.drive,
                         junction.attrs.as_ref(),
+                        false,
                     )
                 };
                 match made {
@@ -1257,6 +1447,15 @@ impl Copying {
                 split(&below)
             };
             let given = self.pin(parent, &copy).and_then(|pinned| {
+                // Under --update, a directory that has its permissions and times already
+                // is left as it is (its change time too).
+                if self.updating()
+                    && let Ok((_, now)) = pinned.dir.look_at(name)
+                    && (now.mode, now.uid, now.gid, now.mtime)
+                        == (attrs.mode, attrs.uid, attrs.gid, attrs.mtime)
+                {
+                    return Ok(());
+                }
                 pinned
                     .dir
                     .give_dir_attrs_at(name, &attrs, id)

@@ -13,7 +13,11 @@ use knot::{ChangeMode, ErrorKind};
 use crate::fixture::Dir;
 
 /// Copies `source` to `copy` with `options`: the counts, every item, every error.
-fn run(source: &Path, copy: &Path, options: CopyOptions) -> (Summary, Vec<Item>, Vec<knot::Error>) {
+pub(crate) fn run(
+    source: &Path,
+    copy: &Path,
+    options: CopyOptions,
+) -> (Summary, Vec<Item>, Vec<knot::Error>) {
     let items = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let summary = knot::copy(source, copy, &options, |item| match item {
@@ -29,7 +33,7 @@ fn run(source: &Path, copy: &Path, options: CopyOptions) -> (Summary, Vec<Item>,
 }
 
 /// Every path below `root`, relative, without following links.
-fn tree(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn tree(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![PathBuf::new()];
     while let Some(below) = todo.pop() {
@@ -46,7 +50,7 @@ fn tree(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn item<'a>(items: &'a [Item], source: &Path, below: &str) -> &'a Item {
+pub(crate) fn item<'a>(items: &'a [Item], source: &Path, below: &str) -> &'a Item {
     let path = source.join(below);
     items
         .iter()

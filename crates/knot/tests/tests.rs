@@ -20,6 +20,8 @@ mod hardlinks;
 #[cfg(target_os = "linux")]
 mod materialize;
 #[cfg(target_os = "linux")]
+mod mirror;
+#[cfg(target_os = "linux")]
 mod races;
 #[cfg(unix)]
 mod scan;

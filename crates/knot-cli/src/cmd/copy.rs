@@ -20,7 +20,10 @@ use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
 pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\n\n\
-DST must not exist (it is made) or must be an empty directory. Files are copied with their \
+DST must not exist (it is made) or must be an empty directory, unless --update or \
+--mirror is given. Each file is written under a hidden name beside its place and renamed \
+into place once complete, so an interrupted copy never leaves a half-written file under a \
+real name. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
 and times. Symlinks are copied as symlinks, and the names a file has inside SRC stay names \
@@ -45,16 +48,32 @@ Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropp
 socket), made (a junction made a symlink), not entered (--xdev); --json prints one \
 record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
 error. A summary follows on standard error.\n\n\
+--update brings an earlier copy in DST up to date: only what is missing or differs is \
+copied. A file differs when its size, modification time (to the nanosecond) or permission \
+bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
+target differs. Every replacement is atomic: the new file, link, FIFO or device is made \
+under a hidden name, then renamed over the old one (a junction, which no rename puts over a \
+file, is made once what stood there is removed). Replaced entries are reported `updated`; \
+unchanged ones are only counted. \
+A file or link in DST where SRC has a directory is removed (a link as a link) and the \
+directory made; a directory where SRC has a file or link is refused (--mirror replaces it). \
+--mirror does what --update does and also removes from DST what SRC no longer has, each \
+reported `removed`: links only ever as links, never followed; a directory with everything \
+in it, opened one directory at a time without following links, never entering a mount \
+point. A second --mirror of an unchanged tree changes nothing and says so. --outer copy \
+cannot be combined with --update or --mirror yet.\n\n\
 Not available on Windows yet.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
 // Arguments of `knot copy` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("updating").args(["update", "mirror"]).multiple(true))]
 pub struct CopyArgs {
     /// The directory to copy.
     #[arg(value_name = "SRC", value_parser = crate::args::path_arg())]
     source: PathBuf,
-    /// Where to copy it: a new path, or an empty directory.
+    /// Where to copy it: a new path, or an empty directory (or, with --update or
+    /// --mirror, an earlier copy).
     #[arg(value_name = "DST", value_parser = crate::args::path_arg())]
     copy: PathBuf,
     /// Links that lead inside SRC: rewrite them to lead inside DST, or keep them as they
@@ -68,6 +87,18 @@ pub struct CopyArgs {
     /// Stay on SRC's file system: mount points below are reported and not entered.
     #[arg(long)]
     xdev: bool,
+    /// DST may hold an earlier copy: copy only what is missing or differs (size or
+    /// modification time), each replacement atomic.
+    #[arg(long)]
+    update: bool,
+    /// As --update, and remove from DST what SRC no longer has (links as links, never
+    /// followed).
+    #[arg(long)]
+    mirror: bool,
+    /// With --update or --mirror: a file of the same size and time is compared byte for
+    /// byte too.
+    #[arg(long, requires = "updating")]
+    checksum: bool,
     /// Say what would be copied, and copy nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
@@ -128,6 +159,9 @@ impl Decide for CopyArgs {
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
+            update: self.update,
+            mirror: self.mirror,
+            checksum: self.checksum,
         };
         CopySettings {
             source: self.source,
@@ -168,15 +202,24 @@ struct CopyRecord {
 
 pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
-    report(settings.format, dry_run, Made::Copy, context, |each| {
+    let options = &settings.options;
+    let made = if options.update || options.mirror {
+        Made::Update
+    } else {
+        Made::Copy
+    };
+    report(settings.format, dry_run, made, context, |each| {
         knot::copy(&settings.source, &settings.copy, &settings.options, each)
     })
 }
 
-/// What a run made: a copy, or a snapshot (its summary counts the unchanged files too).
+/// What a run made: a copy, an earlier copy brought up to date (`--update`, `--mirror`:
+/// its summary counts the entries updated, unchanged and removed too), or a snapshot (its
+/// summary counts the files unchanged since the previous one, linked to it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Made {
     Copy,
+    Update,
     Snapshot,
 }
 
@@ -197,6 +240,13 @@ pub(crate) fn report(
     let copied = copy(&|item| {
         let item = item.inspect_err(|err| error::fail(err, context));
         // Output never stops the work (DESIGN.md promise 8).
+        // An entry left as it was (--update) is only counted.
+        if item
+            .as_ref()
+            .is_ok_and(|item| item.action == Action::Unchanged)
+        {
+            return;
+        }
         if json {
             let record = record(&item, dry_run);
             let _ = printer
@@ -234,7 +284,12 @@ pub(crate) fn report(
     }
     let _ = printer.flush();
     if !context.quiet {
-        to_stderr(&summary_table(&summary, dry_run, made));
+        let mut table = summary_table(&summary, dry_run, made);
+        if made == Made::Update && summary.nothing_changed() && summary.failed == 0 {
+            let would = if dry_run { " would be" } else { "" };
+            table.push_str(&format!("nothing{would} changed: DST is up to date\n"));
+        }
+        to_stderr(&table);
     }
     if summary.failed > 0 || error::errored() {
         Exit::Failure
@@ -274,7 +329,8 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
 ///
 /// `rewritten 'src/l': '/src/a' -> '/dst/a'  [inner]`, `kept 'src/l' -> '/x'  [outer]`,
 /// `dropped 'src/l' -> '/x'  [outer]`, `linked 'dst/b' => 'dst/a'`, `cloned 'src/f'`,
-/// `not entered 'src/mnt'  [another file system]`.
+/// `not entered 'src/mnt'  [another file system]`, `updated 'src/f'`,
+/// `removed 'dst/old'`.
 fn human(item: &Item) -> Option<String> {
     let path = quote(item.link.path.as_os_str());
     let class = item
@@ -312,6 +368,8 @@ fn human(item: &Item) -> Option<String> {
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
         Action::Followed => format!("followed {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
+        Action::Unchanged => return None,
+        Action::Removed => format!("removed {}", quote(item.copy.as_os_str())),
         Action::Skipped => {
             let what = item
                 .link
@@ -328,15 +386,20 @@ fn human(item: &Item) -> Option<String> {
     })
 }
 
-/// The closing summary: one row per kind, the count right-aligned.
+/// The closing summary: one row per kind, the count right-aligned; for a snapshot, the
+/// files unchanged since the previous one (linked to it) first; under `--update` or
+/// `--mirror`, the entries updated, unchanged (left as they were) and removed last.
 fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
     let head = if dry_run {
         "would copy (dry run: nothing was copied):"
     } else {
         "copied:"
     };
-    let unchanged = (made == Made::Snapshot).then_some(("unchanged (linked)", summary.unchanged));
-    let rows = unchanged.into_iter().chain([
+    let mut rows = Vec::new();
+    if made == Made::Snapshot {
+        rows.push(("unchanged (linked)", summary.unchanged));
+    }
+    rows.extend([
         ("files", summary.files),
         ("bytes", summary.bytes),
         ("directories", summary.dirs),
@@ -353,7 +416,13 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
         ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
     ]);
-    let rows: Vec<_> = rows.collect();
+    if made == Made::Update {
+        rows.extend([
+            ("updated", summary.updated),
+            ("unchanged", summary.unchanged),
+            ("removed", summary.removed),
+        ]);
+    }
     let width = rows
         .iter()
         .map(|(_, n)| n.to_string().len())

@@ -85,6 +85,9 @@ impl Decide for SnapshotArgs {
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
+            update: false,
+            mirror: false,
+            checksum: false,
         };
         SnapshotSettings {
             source: self.source,

@@ -302,7 +302,9 @@ fn path_cause(err: &knot::Error) -> String {
         ),
         ErrorKind::BadRecord { why } => format!("the record {}", bad_record(why)),
         ErrorKind::DestinationNotEmpty => {
-            "it is there and is not an empty directory; knot copy makes a new tree".into()
+            "it is there and is not an empty directory; knot copy makes a new tree unless told to \
+             update one"
+                .into()
         }
         ErrorKind::DestinationInsideSource { source } => format!(
             "it is inside {}, which would copy the copy",
@@ -474,7 +476,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             `knot hardlinks --groups DIR`"
             .into(),
         ErrorKind::DestinationNotEmpty => {
-            "name a new path, or an empty directory, as the destination".into()
+            "name a new path, or an empty directory, as the destination; or add --update (or \
+             --mirror) to bring an earlier copy up to date"
+                .into()
         }
         ErrorKind::DestinationInsideSource { .. } => {
             "choose a destination outside the source".into()

@@ -34,7 +34,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{Copying, Counts, Inner, Outer};
+use super::{Copying, Ends, Inner, Outer};
 use crate::apply::{ApplyOptions, Work};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Kind, Link, Status};
@@ -490,7 +490,7 @@ fn staged_dir(
     options: &MaterializeOptions,
     item: &mut Materialized,
 ) -> std::result::Result<(std::ffi::OsString, (u64, u128)), Staged> {
-    let device = sys::Os::stat(source).map_err(Staged::Io)?.id.0;
+    let source_meta = sys::Os::stat(source).map_err(Staged::Io)?;
     let mut made = None;
     for _ in 0..TRIES {
         let hidden = crate::path::hidden_file_name(at.name);
@@ -509,77 +509,47 @@ fn staged_dir(
     let copy_options = super::CopyOptions {
         inner: Inner::Rewrite,
         outer: Outer::Keep,
-        same_file_system: false,
-        mode: ChangeMode::Change,
         threads: options.threads,
+        ..super::CopyOptions::default()
     };
     let apply_options = ApplyOptions {
         mode: ChangeMode::Change,
         ..ApplyOptions::default()
     };
-    let filter = Copying {
-        options: copy_options,
+    let root_meta = dir.meta().map_err(Staged::Io)?;
+    let ends = Ends {
         source: source.to_path_buf(),
         source_abs: source.to_path_buf(),
         source_real: source.to_path_buf(),
+        source_meta,
         copy: at.path.to_path_buf(),
         copy_real: here,
-        root_id: Some(id),
-        root_device: device,
+        root_meta: Some(root_meta),
+        root_made: true,
         work: Work::with_root(at.path, dir, apply_options, Op::Materialize),
         previous: None,
-        groups: Mutex::new(std::collections::HashMap::new()),
-        dirs: Mutex::new(Vec::new()),
-        junctions: Mutex::new(Vec::new()),
-        followed: Mutex::new(std::collections::HashMap::new()),
-        follows: std::sync::atomic::AtomicBool::new(false),
-        counts: Counts::default(),
     };
     let failures = Mutex::new(Vec::new());
-    let mut walk = WalkBuilder::new(source);
-    walk.threads(options.threads);
-    walk.run_parallel(&filter, &mut || {
-        let failures = &failures;
-        Box::new(move |outcome: Result<super::Item>| {
-            // A socket the copy leaves out leaves it not whole: a failure here too.
-            let failed = match outcome {
-                Err(err) => Some(err),
-                Ok(item) if item.action == super::Action::Skipped => Some(Error::new(
-                    Op::Materialize,
-                    &item.link.path,
-                    ErrorKind::SpecialFile,
-                )),
-                Ok(_) => None,
-            };
-            if let Some(err) = failed {
-                failures
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(err);
-            }
-            WalkState::Continue
-        })
-    });
-    // Junctions (an NTFS volume's) are made once their directories are, as `copy` makes
-    // them.
-    filter.finish_junctions(|outcome| {
-        if let Err(err) = outcome {
+    let summary = Copying::new(copy_options, ends).run(&|outcome: Result<super::Item>| {
+        // A socket the copy leaves out leaves it not whole: a failure here too.
+        let failed = match outcome {
+            Err(err) => Some(err),
+            Ok(item) if item.action == super::Action::Skipped => Some(Error::new(
+                Op::Materialize,
+                &item.link.path,
+                ErrorKind::SpecialFile,
+            )),
+            Ok(_) => None,
+        };
+        if let Some(err) = failed {
             failures
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(err);
         }
     });
-    filter.finish_dirs(|err| {
-        failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(err);
-    });
-    let summary = filter.counts.summary();
     item.bytes = summary.bytes;
     item.entries = summary.files + summary.dirs + summary.symlinks + summary.hard_links;
-    drop(filter);
     let failures = failures
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);

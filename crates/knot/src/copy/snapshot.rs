@@ -11,12 +11,14 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Action, CopyOptions, Copying, Counts, Item, Summary, join_below, saturated};
+use super::{
+    Action, CopyOptions, Copying, Counts, Item, Summary, join_below, saturated, unchanged,
+};
 use crate::apply::{ApplyOptions, Pinned, Work, split};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind};
 use crate::scan::walk::DirEntry;
-use crate::sys::{self, Attrs, FileType, Meta};
+use crate::sys::{self, FileType};
 use crate::sys::{Backend as _, Directory as _};
 
 /// Copies the directory `source` to `copy` as [`copy`](super::copy) does, but makes each
@@ -57,12 +59,6 @@ where
 {
     let previous = Some(previous.as_ref());
     super::copy_inner(source.as_ref(), copy.as_ref(), previous, options, &report)
-}
-
-/// Whether a file is unchanged against another (its earlier copy): the same type, size
-/// and modification time to the nanosecond.
-pub(crate) fn unchanged(meta: &Meta, attrs: &Attrs, other: &Meta, other_attrs: &Attrs) -> bool {
-    meta.ty == other.ty && meta.size == other.size && attrs.mtime == other_attrs.mtime
 }
 
 /// The previous snapshot: its path as given, and its directories, held (never made).
@@ -109,15 +105,13 @@ impl Previous {
         below: &Path,
         copy: &Path,
     ) -> Option<(Arc<Pinned>, (u64, u128))> {
-        let meta = dir.stat_at(name, false).ok()?;
-        let attrs = dir.attrs_at(name).ok()?;
+        let new = dir.look_at(name).ok()?;
         let pinned = self.work.pin(split(below).0, false, copy).ok()??;
-        let old = pinned.dir.stat_at(name, false).ok()?;
-        let old_attrs = pinned.dir.attrs_at(name).ok()?;
-        // A hard link shares the file's permissions and owner: they must be the same too.
-        let same_owner =
-            (attrs.mode, attrs.uid, attrs.gid) == (old_attrs.mode, old_attrs.uid, old_attrs.gid);
-        (unchanged(&meta, &attrs, &old, &old_attrs) && same_owner).then_some((pinned, old.id))
+        let old = pinned.dir.look_at(name).ok()?;
+        // The rule `--update` goes by, and more: a hard link shares the file's permissions
+        // and owner, so they must be the same too.
+        let same_owner = (new.1.mode, new.1.uid, new.1.gid) == (old.1.mode, old.1.uid, old.1.gid);
+        (unchanged(&new, &old) && same_owner).then_some((pinned, old.0.id))
     }
 }
 

@@ -262,12 +262,15 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
 
     /// [`Directory::copy_file_at`] of the file the link `name` here leads to: that one
     /// link followed, as asked (`knot copy --outer copy`), the file then read through the
-    /// descriptor so opened.
+    /// descriptor so opened. Staged under a hidden name, then put in place: over a file
+    /// or link at `to_name` where `over` (as [`Directory::replace_file_at`]), else only
+    /// where nothing is.
     fn copy_followed_file_at(
         &self,
         _name: &std::ffi::OsStr,
         _to: &Self,
         _to_name: &std::ffi::OsStr,
+        _over: bool,
     ) -> io::Result<Copied> {
         Err(error::Error::NoFileCopy.into())
     }
@@ -311,6 +314,53 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     /// Holds the directory `name` here, never following a link there, where it is empty,
     /// as seen through the descriptor held: `None` where it is not.
     fn hold_empty_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<Option<Self>> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Copies the regular file `name` here as [`Directory::copy_file_at`] does, but puts
+    /// the copy in place of `to_name` of `to` in one rename, over a file or link there
+    /// (never a directory); staged under a fresh hidden name until then.
+    fn replace_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Renames the entry `staged` here, made by this process under a hidden name, to
+    /// `name`: over a file or link there if `over` (never a directory), else only where
+    /// nothing is.
+    fn put_staged_at(
+        &self,
+        _staged: &std::ffi::OsStr,
+        _name: &std::ffi::OsStr,
+        _over: bool,
+    ) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// What the entry `name` here is, not following a link, with its permissions and
+    /// times.
+    fn look_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Meta, Attrs)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Whether the regular file `name` here holds the same bytes as `other_name` of
+    /// `other`, read through descriptors, never following a link.
+    fn same_data_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _other: &Self,
+        _other_name: &std::ffi::OsStr,
+    ) -> io::Result<bool> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Removes the directory `name` here with everything in it, never following a link
+    /// (a link inside is removed as a link) and never entering a mount point: how many
+    /// entries were removed, the directory included.
+    fn remove_tree_at(&self, _name: &std::ffi::OsStr) -> io::Result<u64> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// The names of the entries here, but `.` and `..`.
+    fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
         Err(error::Error::NoFileCopy.into())
     }
 }

@@ -261,14 +261,17 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
-    /// `openat` following the link `name`, then as `copy_file_at` (`copy.rs`).
+    /// `openat` following the link `name`, then staged as `copy_file_at` (`copy.rs`).
     fn copy_followed_file_at(
         &self,
         name: &OsStr,
         to: &Dir,
         to_name: &OsStr,
+        over: bool,
     ) -> io::Result<super::super::Copied> {
-        super::copy::copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+        use super::copy::{Put, copy_followed_file_at};
+        let put = if over { Put::Over } else { Put::New };
+        copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put)
     }
 
     /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
@@ -345,6 +348,45 @@ impl super::super::Directory for Dir {
             ControlFlow::Break(())
         })?;
         Ok(empty.then_some(dir))
+    }
+
+    /// See `copy.rs`: staged, then `renameat` over `to_name`.
+    fn replace_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        use super::copy::{Put, copy_staged};
+        copy_staged(self.fd.as_fd(), name, to.fd.as_fd(), to_name, Put::Over)
+    }
+
+    /// `renameat`, or `renameat2` with `RENAME_NOREPLACE` (see `copy.rs`).
+    fn put_staged_at(&self, staged: &OsStr, name: &OsStr, over: bool) -> io::Result<()> {
+        use super::copy::{Put, put_staged};
+        let put = if over { Put::Over } else { Put::New };
+        put_staged(self.fd.as_fd(), staged, name, put)
+    }
+
+    /// One `fstatat` without following a link.
+    fn look_at(&self, name: &OsStr) -> io::Result<(Meta, super::super::Attrs)> {
+        super::update::look_at(self.fd.as_fd(), name)
+    }
+
+    /// See `update.rs`.
+    fn same_data_at(&self, name: &OsStr, other: &Dir, other_name: &OsStr) -> io::Result<bool> {
+        super::update::same_data_at(self.fd.as_fd(), name, other.fd.as_fd(), other_name)
+    }
+
+    /// See `update.rs`.
+    fn remove_tree_at(&self, name: &OsStr) -> io::Result<u64> {
+        super::update::remove_tree_at(self.fd.as_fd(), name)
+    }
+
+    /// `getdents64` through a descriptor of `.` opened from the one held (which may be
+    /// an `O_PATH` descriptor, which cannot be read).
+    fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
+        super::update::names(self.fd.as_fd())
     }
 
     /// The canonical path of what `name` leads to, found without building a path: the

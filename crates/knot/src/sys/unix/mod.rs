@@ -30,6 +30,8 @@ mod entry;
 mod chain;
 // A file's data, permissions and times copied through held directories.
 mod copy;
+// What `copy --update` and `--mirror` ask of the copy's held directories.
+mod update;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
