@@ -971,3 +971,59 @@ fn agrees_with_find_on_mktree_trees() {
         assert_eq!(got, want, "scan --kind hardlink and find -links +1 differ");
     }
 }
+
+/// A walk reads the mount table afresh: an ntfs-3g volume mounted after a walk in the same
+/// process (a program that uses knot, running on) is known to the next walk, its
+/// junctions read as junctions. Run in a child test process in a mount namespace of its
+/// own, where no FUSE file system is mounted when its first walk starts (other tests'
+/// volumes are unmounted there only).
+#[test]
+fn a_volume_mounted_after_a_walk_is_known_to_the_next() {
+    let test = "scan::a_volume_mounted_after_a_walk_is_known_to_the_next";
+    if crate::fixture::ntfs3g::volume(test).is_none() {
+        return;
+    }
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "scan::mounted_after_a_walk", "--ignored"])
+        .args(["--nocapture", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The child of [`a_volume_mounted_after_a_walk_is_known_to_the_next`].
+#[test]
+#[ignore = "run by a_volume_mounted_after_a_walk_is_known_to_the_next, in a mount namespace"]
+fn mounted_after_a_walk() {
+    // Every FUSE mount of this namespace (its copy of the parent's) let go of, here only.
+    let table = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for line in table.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let after = fields.iter().position(|&f| f == "-").unwrap();
+        if matches!(fields[after + 1], "fuse" | "fuseblk") {
+            let point = fields[4].replace("\\040", " ");
+            crate::fixture::ntfs3g::run(Command::new("umount").args(["-l", &point]));
+        }
+    }
+    let dir = Dir::new();
+    dir.symlink("l", "t");
+    assert_eq!(sequential(&ScanBuilder::new(dir.path())).links.len(), 1);
+    let vol = crate::fixture::ntfs3g::volume("scan::mounted_after_a_walk").unwrap();
+    fs::create_dir(vol.path("d")).unwrap();
+    knot::create(
+        vol.path("j"),
+        vol.path("d"),
+        knot::LinkType::Junction,
+        &knot::CreateOptions::default(),
+    )
+    .unwrap();
+    let found = sequential(&ScanBuilder::new(&vol.mnt));
+    assert_eq!(found.get(&vol.path("j")).kind, Kind::Junction, "{found:?}");
+}

@@ -137,6 +137,9 @@ pub(crate) trait Backend {
     fn is_directory_entry(_path: &Path) -> bool {
         false
     }
+    /// Looks afresh at what is mounted, as a walk starts: a volume mounted while a program
+    /// that uses knot runs is known to its next walk.
+    fn look_at_mounts() {}
     /// The kernel file system (`proc`, `sysfs`) that holds `dir`, whose links nobody can
     /// remove.
     fn kernel_fs(_dir: &Path) -> Option<&'static str> {

@@ -51,6 +51,7 @@ pub(super) fn loop_error(path: &Path, depth: usize, place: &Place) -> Error {
 
 impl<F: Filter> Walker<F> {
     pub(super) fn new(config: Config, filter: F) -> Walker<F> {
+        sys::Os::look_at_mounts();
         Walker {
             visited: config.once.then(Visited::default),
             config,

@@ -268,6 +268,11 @@ impl Backend for Os {
         ntfs3g::is_directory_entry(path)
     }
 
+    /// Whether an ntfs-3g volume may be mounted: the mount table read again.
+    fn look_at_mounts() {
+        ntfs3g::look_at_mounts();
+    }
+
     /// `proc` and `sysfs` (PROC_SUPER_MAGIC and SYSFS_MAGIC, from linux/magic.h).
     fn kernel_fs(dir: &Path) -> Option<&'static str> {
         #[cfg(target_os = "linux")]

@@ -21,6 +21,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use knot_reparse::{MountPoint, ReparsePoint, Symlink};
 use rustix::fs::XattrFlags;
@@ -699,7 +700,7 @@ pub(crate) fn read_link(path: &Path, text: &Path) -> io::Result<Option<Stored>> 
 /// error; on another FUSE file system (sshfs, say) a symlink is a plain symlink.
 ///
 /// Asked afresh every time (a `statfs`, and an attribute only on FUSE), unlike the scan's
-/// once-per-process look at the mount table: a volume mounted while a program that uses
+/// once-per-walk look at the mount table: a volume mounted while a program that uses
 /// knot runs must be known for what it is before a link on it is removed or replaced.
 fn on_volume(dir: &Path) -> bool {
     fs_type(dir) == Some(FUSE_SUPER_MAGIC)
@@ -708,7 +709,7 @@ fn on_volume(dir: &Path) -> bool {
 
 /// Whether the open directory `dir` is on an ntfs-3g volume. The scanner asks once per
 /// directory that holds links, and where the mount table had no FUSE file system when the
-/// process first read it, asks nothing; a directory held to change entries in (`held`)
+/// walk began, asks nothing; a directory held to change entries in (`held`)
 /// is always asked itself.
 pub(crate) fn is_volume_dir(
     dir: BorrowedFd<'_>,
@@ -975,23 +976,45 @@ fn mapping_in(view: &Path, name: &str) -> Option<PathBuf> {
     Some(parts[..at + 2].iter().collect())
 }
 
-/// Whether any FUSE file system that could be ntfs-3g is mounted: ntfs-3g mounts as type
-/// `fuseblk` (a device) or `fuse` (an image file), where other FUSE file systems name
-/// themselves (`fuse.sshfs`). Read once, so a scan of a machine without one asks nothing
-/// per directory.
+/// What the last look at the mount table found: [`UNSEEN`] before the first, then
+/// whether a FUSE file system that could be ntfs-3g was mounted.
+static FUSE: AtomicU8 = AtomicU8::new(UNSEEN);
+const UNSEEN: u8 = 0;
+const NONE: u8 = 1;
+const SOME: u8 = 2;
+
+/// Reads the mount table again for [`fuse_mounted`]. Every walk does as it starts (one
+/// read of `/proc/self/mountinfo`), so a volume mounted while a program that uses knot
+/// runs is seen by its next walk, and a walk of a machine without one asks nothing per
+/// directory.
+pub(crate) fn look_at_mounts() {
+    FUSE.store(if fuse_in_table() { SOME } else { NONE }, Ordering::Relaxed);
+}
+
+/// Whether any FUSE file system that could be ntfs-3g was mounted at the last look.
 fn fuse_mounted() -> bool {
-    static MOUNTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *MOUNTED.get_or_init(|| {
-        // Unreadable mountinfo: assume there may be one, and ask per directory.
-        let Ok(table) = fs::read("/proc/self/mountinfo") else {
-            return true;
-        };
-        table.split(|&b| b == b'\n').any(|line| {
-            // The file system type follows the " - " separator.
-            let fields = line.split(|&b| b == b' ');
-            let mut after = fields.skip_while(|&f| f != b"-").skip(1);
-            matches!(after.next(), Some(b"fuse" | b"fuseblk"))
-        })
+    match FUSE.load(Ordering::Relaxed) {
+        UNSEEN => {
+            look_at_mounts();
+            fuse_mounted()
+        }
+        seen => seen == SOME,
+    }
+}
+
+/// Whether the mount table has a FUSE file system that could be ntfs-3g: ntfs-3g mounts as
+/// type `fuseblk` (a device) or `fuse` (an image file), where other FUSE file systems name
+/// themselves (`fuse.sshfs`).
+fn fuse_in_table() -> bool {
+    // Unreadable mountinfo: assume there may be one, and ask per directory.
+    let Ok(table) = fs::read("/proc/self/mountinfo") else {
+        return true;
+    };
+    table.split(|&b| b == b'\n').any(|line| {
+        // The file system type follows the " - " separator.
+        let fields = line.split(|&b| b == b' ');
+        let mut after = fields.skip_while(|&f| f != b"-").skip(1);
+        matches!(after.next(), Some(b"fuse" | b"fuseblk"))
     })
 }
 

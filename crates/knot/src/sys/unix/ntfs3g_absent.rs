@@ -58,6 +58,8 @@ pub(crate) fn read_link_at(
     Ok(None)
 }
 
+pub(crate) fn look_at_mounts() {}
+
 pub(crate) fn is_volume_dir(
     _dir: BorrowedFd<'_>,
     _held: bool,
