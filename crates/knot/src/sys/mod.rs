@@ -279,21 +279,31 @@ pub(crate) struct Copied {
 pub(crate) enum FileData {
     /// A reflink: the copy shares the original's extents until either is written.
     #[cfg_attr(
-        not(any(target_os = "linux", target_os = "android")),
-        allow(dead_code, reason = "only Linux clones here")
+        not(any(target_os = "linux", target_os = "android", windows)),
+        allow(dead_code, reason = "only Linux and Windows clone here")
     )]
     Cloned,
     /// Byte by byte (in the kernel where it can); `sparse`: only the data segments, the
     /// holes left as holes.
-    #[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+    #[cfg_attr(
+        not(any(unix, windows)),
+        allow(dead_code, reason = "only Unix and Windows copy data")
+    )]
     Copied { sparse: bool },
 }
 
 /// The permissions, owner and times of an entry, to give its copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+#[cfg_attr(
+    not(unix),
+    allow(
+        dead_code,
+        reason = "Windows gives no owner; elsewhere nothing is copied"
+    )
+)]
 pub(crate) struct Attrs {
-    /// The permission bits (`st_mode & 0o7777`).
+    /// The permission bits (`st_mode & 0o7777`); on Windows, the file attributes a copy
+    /// is given (read-only, hidden, system, archive, not indexed: `windows/copy.rs`).
     pub(crate) mode: u32,
     pub(crate) uid: u32,
     pub(crate) gid: u32,
