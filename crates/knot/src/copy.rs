@@ -222,8 +222,12 @@ pub struct Summary {
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
 /// `copy_file_range`, then `read`/`write`; `SEEK_DATA`/`SEEK_HOLE` where the file is
-/// sparse). Windows: not available yet: refused before anything is made
-/// ([`ErrorKind::Unsupported`]).
+/// sparse). Windows: file data through handles opened relative to held directories
+/// (`FSCTL_DUPLICATE_EXTENTS_TO_FILE` where the volume clones blocks, as ReFS and Dev
+/// Drive do, else read and write, only the allocated ranges of a sparse file), the
+/// read-only, hidden, system, archive and not-indexed attributes and the access and write
+/// times; no security descriptors, creation times or alternate data streams. Elsewhere:
+/// refused before anything is made ([`ErrorKind::Unsupported`]).
 pub fn copy<S, D, F>(source: S, copy: D, options: &CopyOptions, report: F) -> Result<Summary>
 where
     S: AsRef<Path>,

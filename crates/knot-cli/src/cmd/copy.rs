@@ -1,12 +1,16 @@
 //! `knot copy`: its arguments, its settings and the run. The library walks and copies
-//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy,
-//! sorted by path once the copy is done, so the same tree gives the same report on any
-//! number of threads (only those lines are kept), or with `--json` one record per entry
-//! as it comes, then a summary on standard error. Errors are printed as they come, and
-//! the copy goes on.
+//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy (with
+//! `-v`, per entry), sorted by path once the copy is done, so the same tree gives the same
+//! report on any number of threads (only those lines are kept), or with `--json` one
+//! record per entry as it comes, then a summary on standard error. Errors are printed as
+//! they come, and the copy goes on. On a terminal, without `--json`, a progress line
+//! counts the entries and bytes copied and the rate (there is no total to reckon an ETA
+//! from: the copy walks the tree once).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use knot::copy::{Action, CopyOptions, Inner, Item, Outer, Summary};
@@ -16,6 +20,7 @@ use crate::args::Format;
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::report::progress::{self, ProgressLine};
 use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
@@ -34,10 +39,15 @@ as it is. SRC is read, and DST written, only through directories opened one name
 without following links, so nothing outside SRC is read into DST and nothing outside DST is \
 written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, not entered (--xdev); --json prints one \
-record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
-error. A summary follows on standard error.\n\n\
-Not available on Windows yet.\n\n\
+(another name of a file copied already), cloned, not entered (--xdev); -v lists the plain \
+copies too; --json prints one record per entry, the scan record plus class (inner, outer, \
+dangling, loop), action and error. A summary table follows on standard error, and while the \
+copy runs on a terminal, a progress line (entries, bytes, rate).\n\n\
+On Windows, files are copied with their data (block cloning where the volume shares \
+clusters, as ReFS and Dev Drive do; holes kept in a sparse file), their read-only, hidden, \
+system, archive and not-indexed attributes and their access and write times, as robocopy's \
+default /COPY:DAT; security descriptors, creation times and alternate data streams are not \
+copied.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
 // Arguments of `knot copy` (no doc comment: see `commands!` in cmd/mod.rs).
@@ -65,6 +75,9 @@ pub struct CopyArgs {
     /// Print one JSON record per entry.
     #[arg(long)]
     json: bool,
+    /// List every entry copied, the plain copies too.
+    #[arg(long, short = 'v')]
+    verbose: bool,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
 }
@@ -88,6 +101,7 @@ pub struct CopySettings {
     copy: PathBuf,
     options: CopyOptions,
     format: Format,
+    verbose: bool,
 }
 
 impl Decide for CopyArgs {
@@ -111,6 +125,7 @@ impl Decide for CopyArgs {
             copy: self.copy,
             options,
             format: Format::of(self.json, false),
+            verbose: self.verbose,
         }
     }
 }
@@ -147,12 +162,17 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     let printer = Mutex::new(Printer::new(settings.format, messages));
     // Only the lines to be printed are kept, with the path they are sorted by.
     let lines = Mutex::new(Vec::new());
+    let counters = Arc::new(Counters::default());
+    let line = progress_line(context, json, &counters);
     let copied = knot::copy(
         &settings.source,
         &settings.copy,
         &settings.options,
         |item| {
-            let item = item.inspect_err(|err| error::fail(err, context));
+            let item = item.inspect_err(|err| progress::suspend(|| error::fail(err, context)));
+            if let Ok(item) = &item {
+                counters.add(item);
+            }
             // Output never stops the work (DESIGN.md promise 8).
             if json {
                 let record = record(&item, dry_run);
@@ -161,7 +181,7 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .json(&record);
             } else if let Ok(item) = &item
-                && let Some(line) = human(item)
+                && let Some(line) = human(item, settings.verbose)
             {
                 lines
                     .lock()
@@ -170,6 +190,7 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
             }
         },
     );
+    drop(line);
     let mut printer = printer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -226,12 +247,61 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
     }
 }
 
-/// The line of an entry whose outcome is not a plain copy; `None` for a plain copy.
+/// What the progress line counts: the entries copied so far and their bytes (a hard
+/// link's none: it copies no data).
+#[derive(Debug, Default)]
+struct Counters {
+    items: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    fn add(&self, item: &Item) {
+        self.items.fetch_add(1, Ordering::Relaxed);
+        if item.action != Action::Linked {
+            self.bytes.fetch_add(item.bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// `N entries, X copied, R/s`, after `elapsed`.
+    fn render(&self, elapsed: std::time::Duration) -> String {
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            (bytes as f64 / secs) as u64
+        } else {
+            0
+        };
+        format!(
+            "{} entries, {} copied, {}/s",
+            self.items.load(Ordering::Relaxed),
+            indicatif::BinaryBytes(bytes),
+            indicatif::BinaryBytes(rate)
+        )
+    }
+}
+
+/// The progress line, where standard error is a terminal ([`ProgressLine::start_with`]
+/// says) and the records do not go out as JSON.
+fn progress_line(context: &Context, json: bool, counters: &Arc<Counters>) -> Option<ProgressLine> {
+    if json {
+        return None;
+    }
+    let counters = Arc::clone(counters);
+    let started = Instant::now();
+    ProgressLine::start_with(context, "copy: ", move || {
+        counters.render(started.elapsed())
+    })
+}
+
+/// The line of an entry whose outcome is not a plain copy; `None` for a plain copy,
+/// unless `verbose`.
 ///
 /// `rewritten 'src/l': '/src/a' -> '/dst/a'  [inner]`, `kept 'src/l' -> '/x'  [outer]`,
 /// `dropped 'src/l' -> '/x'  [outer]`, `linked 'dst/b' => 'dst/a'`, `cloned 'src/f'`,
-/// `not entered 'src/mnt'  [another file system]`.
-fn human(item: &Item) -> Option<String> {
+/// `not entered 'src/mnt'  [another file system]`; with `verbose`, `copied 'src/f'`,
+/// `sparse 'src/s'`, `copied 'src/l' -> 'a'  [inner]`.
+fn human(item: &Item, verbose: bool) -> Option<String> {
     let path = quote(item.link.path.as_os_str());
     let class = item
         .class
@@ -246,7 +316,9 @@ fn human(item: &Item) -> Option<String> {
         quote(target.as_os_str())
     };
     Some(match item.action {
-        Action::Copied | Action::Sparse => return None,
+        Action::Copied | Action::Sparse if !verbose => return None,
+        Action::Copied if item.class.is_some() => format!("copied {path} -> {}{class}", stored()),
+        Action::Copied | Action::Sparse => format!("{} {path}", item.action.name()),
         Action::Cloned => format!("cloned {path}"),
         Action::Linked => format!("linked {} => {}", quote(item.copy.as_os_str()), new()),
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
