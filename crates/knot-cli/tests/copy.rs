@@ -72,6 +72,30 @@ fn reports_what_is_not_a_plain_copy_and_sums_up() {
     assert_eq!(fs::read_to_string(env.path("dst/g")).unwrap(), "data");
 }
 
+/// `-v` lists the plain copies too (files, directories, a link copied as it is), in the
+/// same order by path; standard error, a pipe here, has the summary and no progress line.
+#[test]
+fn verbose_lists_the_plain_copies_too() {
+    let env = tree();
+    let real = env.real();
+    let real = real.to_str().unwrap();
+    run(
+        &mut env.knot(["copy", "-v", "src", "dst"]),
+        0,
+        &format!(
+            "copied 'src'\n\
+             rewritten 'src/abs': '{real}/src/d/f' -> '{real}/dst/d/f'  [inner]\n\
+             copied 'src/d'\n\
+             linked 'dst/d/f' => 'dst/g'\n\
+             copied 'src/d/rel' -> '../g'  [inner]\n\
+             copied 'src/g'\n\
+             kept 'src/gone' -> 'nosuch'  [dangling]\n\
+             kept 'src/out' -> '{real}/out'  [outer]\n"
+        ),
+        &summary([1, 4, 2, 4, 0, 1, 1, 2, 0, 1, 0, 0], "copied:"),
+    );
+}
+
 #[test]
 fn json_has_one_record_per_entry_with_class_and_action() {
     let env = tree();

@@ -169,7 +169,7 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
         &settings.copy,
         &settings.options,
         |item| {
-            let item = item.inspect_err(|err| progress::suspend(|| error::fail(err, context)));
+            let item = item.inspect_err(|err| error::fail(err, context));
             if let Ok(item) = &item {
                 counters.add(item);
             }
@@ -365,5 +365,49 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
 impl Run for CopySettings {
     fn run(&self, context: &Context) -> Exit {
         run(self, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{Color, Environment, ErrorMessages, Program, Terminal};
+
+    fn context(stderr_terminal: bool, quiet: bool) -> Context {
+        let env = Environment {
+            stderr_terminal,
+            ..Environment::PIPED
+        };
+        Context {
+            quiet,
+            program: Program::KNOT,
+            args: Vec::new(),
+            terminal: Terminal::of(env, Color::Auto),
+            errors: ErrorMessages::Shown,
+            banner: None,
+        }
+    }
+
+    /// The progress line is drawn only on a terminal, and neither with --json nor with
+    /// --quiet; a copy's integration tests, whose standard error is a pipe, show none.
+    #[test]
+    fn progress_only_on_a_terminal_and_not_with_json() {
+        let counters = Arc::new(Counters::default());
+        assert!(progress_line(&context(false, false), false, &counters).is_none());
+        assert!(progress_line(&context(true, false), true, &counters).is_none());
+        assert!(progress_line(&context(true, true), false, &counters).is_none());
+        assert!(progress_line(&context(true, false), false, &counters).is_some());
+    }
+
+    /// Entries, bytes (a hard link's not again) and the rate.
+    #[test]
+    fn progress_counts_entries_bytes_and_the_rate() {
+        let counters = Counters::default();
+        counters.items.store(3, Ordering::Relaxed);
+        counters.bytes.store(4 << 20, Ordering::Relaxed);
+        assert_eq!(
+            counters.render(std::time::Duration::from_secs(2)),
+            "3 entries, 4.00 MiB copied, 2.00 MiB/s"
+        );
     }
 }
