@@ -575,7 +575,7 @@ fn files_on_btrfs_are_reflinked() {
     assert_eq!(
         places(&copy),
         places(&original),
-        "the copy's extents are its own"
+        "the copy has extents of its own"
     );
     for extent in copy.iter().chain(&original) {
         assert!(extent.shared, "an extent not shared: {extent:?}");
