@@ -20,7 +20,7 @@ use crate::args::Format;
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::report::progress::{self, ProgressLine};
+use crate::report::progress::ProgressLine;
 use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
