@@ -204,7 +204,7 @@ fn clone(source: &Handle, copy: &Handle, size: u64, sparse: bool) -> io::Result<
         return Ok(false);
     }
     if sparse {
-        control::<(), u8>(copy, FSCTL_SET_SPARSE, None, &mut [])?;
+        set_sparse(copy)?;
     }
     copy.as_file().set_len(size)?;
     let rounded = size.div_ceil(cluster) * cluster;
@@ -225,6 +225,11 @@ fn clone(source: &Handle, copy: &Handle, size: u64, sparse: bool) -> io::Result<
         }
     }
     Ok(true)
+}
+
+/// Marks the file open as `handle` (with write access) sparse (`FSCTL_SET_SPARSE`).
+pub(super) fn set_sparse(handle: &Handle) -> io::Result<()> {
+    control::<(), u8>(handle, FSCTL_SET_SPARSE, None, &mut []).map(drop)
 }
 
 /// The flags of the volume `handle` is on (`GetVolumeInformationByHandleW`).
@@ -253,8 +258,8 @@ fn volume_flags(handle: &Handle) -> io::Result<u32> {
 /// The allocated ranges of the sparse file `source` copied into `copy`, made sparse and
 /// given the size first, so the rest stays holes. `false` where the file system keeps no
 /// holes (`FSCTL_SET_SPARSE` or the first query refused): every byte is copied instead.
-fn holes(source: &Handle, copy: &Handle, size: u64) -> io::Result<bool> {
-    if control::<(), u8>(copy, FSCTL_SET_SPARSE, None, &mut []).is_err() {
+pub(super) fn holes(source: &Handle, copy: &Handle, size: u64) -> io::Result<bool> {
+    if set_sparse(copy).is_err() {
         return Ok(false);
     }
     copy.as_file().set_len(size)?;

@@ -890,3 +890,81 @@ fn copy_directories_are_made_held_and_given_their_times() {
         std::time::UNIX_EPOCH + std::time::Duration::new(3_000_000, 500)
     );
 }
+
+/// A sparse file's copy is sparse too and has the same bytes, where the file system keeps
+/// holes (NTFS, ReFS); where it does not say a file is sparse, this says so and checks
+/// the plain copy.
+#[test]
+fn a_sparse_file_is_copied_with_its_holes_where_the_file_system_keeps_them() {
+    use std::os::windows::fs::{FileExt as _, MetadataExt as _};
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    let file = fs::File::create(from.join("s")).unwrap();
+    let dir = held(&from);
+    let handle = dir
+        .entry(OsStr::new("s"), FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
+        .unwrap();
+    let made_sparse = copy::set_sparse(&handle);
+    drop(handle);
+    file.set_len(32 << 20).unwrap();
+    file.seek_write(b"start", 0).unwrap();
+    file.seek_write(b"middle", 16 << 20).unwrap();
+    drop(file);
+    let sparse =
+        fs::metadata(from.join("s")).unwrap().file_attributes() & FILE_ATTRIBUTE_SPARSE_FILE != 0;
+    let copied = dir
+        .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"))
+        .unwrap();
+    assert_eq!(copied.bytes, 32 << 20);
+    assert_eq!(
+        fs::read(to.join("s")).unwrap(),
+        fs::read(from.join("s")).unwrap()
+    );
+    if sparse {
+        assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: true });
+        let attributes = fs::metadata(to.join("s")).unwrap().file_attributes();
+        assert_ne!(attributes & FILE_ATTRIBUTE_SPARSE_FILE, 0);
+    } else {
+        note(&format!(
+            "the file system made no sparse file ({made_sparse:?}): the plain copy was checked"
+        ));
+        assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: false });
+    }
+}
+
+/// The allocated ranges of a file with more ranges than one query returns (256) are each
+/// copied, and the holes between them read back as zeros; where the system cannot say
+/// where the ranges are, `holes` says so and copies nothing.
+#[test]
+fn holes_copies_every_allocated_range() {
+    use std::os::windows::fs::FileExt as _;
+    let t = tempdir();
+    let file = fs::File::create(t.path().join("s")).unwrap();
+    let size: u64 = 300 << 20;
+    file.set_len(size).unwrap();
+    for i in 0..300u64 {
+        file.seek_write(format!("range {i}").as_bytes(), (i << 20) + 4096)
+            .unwrap();
+    }
+    drop(file);
+    fs::File::create(t.path().join("c")).unwrap();
+    let dir = held(t.path());
+    let source = dir.entry(OsStr::new("s"), FILE_READ_DATA).unwrap();
+    let copy = dir
+        .entry(OsStr::new("c"), FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
+        .unwrap();
+    let copied = copy::holes(&source, &copy, size).unwrap();
+    drop((source, copy));
+    if !copied {
+        note("no allocated ranges to be had here: holes copied nothing");
+        return;
+    }
+    let (a, b) = (
+        fs::read(t.path().join("s")).unwrap(),
+        fs::read(t.path().join("c")).unwrap(),
+    );
+    assert_eq!(b.len(), a.len());
+    assert!(a == b, "the copy's bytes differ from the original's");
+}
