@@ -184,6 +184,9 @@ pub struct Summary {
     pub junctions: u64,
     /// Hard-link groups kept: files with more than one name in the copy.
     pub groups: u64,
+    /// Of those, the unsaturated ones: files with names outside the source too, which
+    /// are not copied (the copy's group has fewer names than the source's file).
+    pub unsaturated: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
     /// Links whose target was rewritten.
@@ -343,13 +346,20 @@ fn copy_inner(
         });
     }
     let mut summary = filter.counts.summary();
-    summary.groups = filter
+    let groups = filter
         .groups
         .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .filter(|group| group.linked.load(Ordering::Relaxed))
-        .count() as u64;
+        .unwrap_or_else(PoisonError::into_inner);
+    for group in groups.values() {
+        if group.linked.load(Ordering::Relaxed) {
+            summary.groups += 1;
+            // The first copy's name and the names linked to it.
+            let names = 1 + group.names.load(Ordering::Relaxed);
+            if names < group.nlink.load(Ordering::Relaxed) {
+                summary.unsaturated += 1;
+            }
+        }
+    }
     summary.failed = failed.into_inner();
     Ok(summary)
 }
@@ -384,6 +394,7 @@ impl Counts {
             symlinks: get(&self.symlinks),
             junctions: get(&self.junctions),
             groups: 0,
+            unsaturated: 0,
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
             kept: get(&self.kept),
@@ -396,11 +407,14 @@ impl Counts {
 }
 
 /// A file with more than one name: the path below the copy of its first copy, once made
-/// (`None` where that copy failed), and whether another name was linked to it.
+/// (`None` where that copy failed), whether another name was linked to it, how many were,
+/// and how many names the file has (inside the source and out).
 #[derive(Debug, Default)]
 struct Group {
     first: OnceLock<Option<PathBuf>>,
     linked: AtomicBool,
+    names: AtomicU64,
+    nlink: AtomicU64,
 }
 
 /// The copy, as a filter on the walk of the source.
@@ -530,6 +544,7 @@ impl Copying {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(groups.entry(FileId::of(&meta)).or_default())
         };
+        group.nlink.fetch_max(meta.nlink, Ordering::Relaxed);
         // The first name to get here copies the file; the others wait for it, then link.
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
@@ -549,6 +564,7 @@ impl Copying {
         let linked = self.hard_link(below, first, &copy);
         Some(linked.map(|()| {
             group.linked.store(true, Ordering::Relaxed);
+            group.names.fetch_add(1, Ordering::Relaxed);
             Counts::add(&self.counts.hard_links, 1);
             let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
             item.link.nlink = Some(meta.nlink);

@@ -181,7 +181,8 @@ fn groups(root: &Path) -> BTreeSet<BTreeSet<PathBuf>> {
 }
 
 /// The hard-link groups of the copy are the source's, as sets of names; a file with a
-/// name outside the source is one file with one name in the copy.
+/// name outside the source is one file with one name in the copy. A group whose file has
+/// names outside too is counted unsaturated.
 #[test]
 fn hard_link_groups_are_kept() {
     let dir = Dir::new();
@@ -192,6 +193,7 @@ fn hard_link_groups_are_kept() {
     fs::hard_link(src.join("a"), src.join("x/y/c")).unwrap();
     dir.file("src/x/e", "two");
     fs::hard_link(src.join("x/e"), src.join("x/y/f")).unwrap();
+    fs::hard_link(src.join("x/e"), dir.join("e_outside")).unwrap();
     dir.file("src/g", "single");
     dir.file("src/h", "outside too");
     fs::hard_link(src.join("h"), dir.join("h_outside")).unwrap();
@@ -209,8 +211,13 @@ fn hard_link_groups_are_kept() {
         assert_eq!(fs::metadata(dst.join("h")).unwrap().nlink(), 1);
         assert_eq!(fs::read_to_string(dst.join("x/y/c")).unwrap(), "one");
         assert_eq!(
-            (summary.groups, summary.hard_links, summary.files),
-            (2, 3, 4)
+            (
+                summary.groups,
+                summary.unsaturated,
+                summary.hard_links,
+                summary.files
+            ),
+            (2, 1, 3, 4)
         );
     }
 }

@@ -343,6 +343,10 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
         ("symlinks", summary.symlinks),
         ("junctions", summary.junctions),
         ("hard-link groups", summary.groups),
+        (
+            "of them unsaturated (names outside SRC)",
+            summary.unsaturated,
+        ),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),
