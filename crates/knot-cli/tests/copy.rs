@@ -22,22 +22,33 @@ fn tree() -> Env {
 }
 
 /// The summary `knot copy` ends with on standard error.
-fn summary(rows: [u64; 13], head: &str) -> String {
-    let labels = [
-        "files",
-        "bytes",
-        "directories",
-        "symlinks",
-        "junctions",
-        "hard-link groups",
-        "of them unsaturated (names outside SRC)",
-        "links rewritten",
-        "links kept",
-        "links dropped",
-        "dangling links",
-        "not entered",
-        "failures",
-    ];
+pub(crate) fn summary(rows: [u64; 16], head: &str) -> String {
+    table(&rows, head, "")
+}
+
+/// The summary `knot copy` or `knot snapshot` (with its first row) ends with.
+pub(crate) fn table(rows: &[u64], head: &str, first: &str) -> String {
+    let labels = [first]
+        .into_iter()
+        .filter(|first| !first.is_empty())
+        .chain([
+            "files",
+            "bytes",
+            "directories",
+            "symlinks",
+            "junctions",
+            "hard-link groups",
+            "of them unsaturated (names outside SRC)",
+            "saturated groups",
+            "links rewritten",
+            "links kept",
+            "links dropped",
+            "dangling links",
+            "not entered",
+            "special files",
+            "sockets skipped",
+            "failures",
+        ]);
     let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
     let mut out = format!("{head}\n");
     for (n, label) in rows.iter().zip(labels) {
@@ -60,7 +71,7 @@ fn reports_what_is_not_a_plain_copy_and_sums_up() {
              kept 'src/gone' -> 'nosuch'  [dangling]\n\
              kept 'src/out' -> '{real}/out'  [outer]\n"
         ),
-        &summary([1, 4, 2, 4, 0, 1, 0, 1, 2, 0, 1, 0, 0], "copied:"),
+        &summary([1, 4, 2, 4, 0, 1, 0, 0, 1, 2, 0, 1, 0, 0, 0, 0], "copied:"),
     );
     assert_eq!(
         fs::read_link(env.path("dst/abs")).unwrap(),
@@ -93,7 +104,7 @@ fn verbose_lists_the_plain_copies_too() {
              kept 'src/gone' -> 'nosuch'  [dangling]\n\
              kept 'src/out' -> '{real}/out'  [outer]\n"
         ),
-        &summary([1, 4, 2, 4, 0, 1, 0, 1, 2, 0, 1, 0, 0], "copied:"),
+        &summary([1, 4, 2, 4, 0, 1, 0, 0, 1, 2, 0, 1, 0, 0, 0, 0], "copied:"),
     );
 }
 
@@ -196,8 +207,9 @@ fn a_destination_with_entries_is_refused() {
         1,
         "",
         "knot: cannot copy 'dst': it is there and is not an empty directory; knot copy makes \
-         a new tree\n\
-         knot: hint: name a new path, or an empty directory, as the destination\n",
+         a new tree unless told to update one\n\
+         knot: hint: name a new path, or an empty directory, as the destination; or add \
+         --update (or --mirror) to bring an earlier copy up to date\n",
     );
     assert_eq!(env.names_in("dst"), ["there"]);
     run(
@@ -209,26 +221,136 @@ fn a_destination_with_entries_is_refused() {
     );
 }
 
-/// A failure is reported, the rest is copied, and the exit code says so.
+/// `--outer copy`: an outer link's directory copied in its place, once; a second link to
+/// it made a link to that copy; a link to an ancestor of SRC reported as a loop and copied
+/// as a link; a file link copied as a file.
+#[test]
+fn outer_copy_copies_once_and_reports_the_loop() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("out/sub");
+    env.file("out/sub/x", "out");
+    let real = env.real();
+    symlink(&real, env.path("src/up")).unwrap();
+    symlink("../out", env.path("src/o1")).unwrap();
+    symlink("o1", env.path("src/o2")).unwrap();
+    symlink("../out/sub/x", env.path("src/of")).unwrap();
+    let real = real.to_str().unwrap();
+    run(
+        &mut env.knot(["copy", "--outer", "copy", "--threads", "1", "src", "dst"]),
+        0,
+        &format!(
+            "followed 'src/o1' -> '../out'  [outer]\n\
+             followed 'src/of' -> '../out/sub/x'  [outer]\n\
+             kept 'src/up' -> '{real}'  [loop]\n"
+        ),
+        &summary([2, 6, 3, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], "copied:"),
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/o1/sub/x")).unwrap(), "out");
+    assert_eq!(fs::read_to_string(env.path("dst/of")).unwrap(), "out");
+    assert!(fs::symlink_metadata(env.path("dst/of")).unwrap().is_file());
+    assert_eq!(
+        fs::read_link(env.path("dst/o2")).unwrap(),
+        std::path::Path::new("o1")
+    );
+    assert_eq!(fs::read_link(env.path("dst/up")).unwrap(), env.real());
+}
+
+/// `knot snapshot --outer copy` copies what outer links lead to as `knot copy` does, and
+/// links the files there unchanged since OLD to OLD's copies of them.
+#[test]
+fn snapshot_with_outer_copy_links_what_outer_links_lead_to() {
+    use std::os::unix::fs::MetadataExt as _;
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("out/sub");
+    env.file("src/f", "a");
+    env.file("out/sub/x", "o");
+    symlink("../out", env.path("src/o")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "-q", "--outer", "copy", "src", "old"]));
+    assert!(out.status.success(), "{out:?}");
+    let out = fixture::output(&mut env.knot([
+        "snapshot",
+        "-q",
+        "--outer",
+        "copy",
+        "src",
+        "new",
+        "--previous",
+        "old",
+    ]));
+    assert!(out.status.success(), "{out:?}");
+    let ino = |path: &str| fs::symlink_metadata(env.path(path)).unwrap().ino();
+    assert!(fs::symlink_metadata(env.path("new/o")).unwrap().is_dir());
+    assert_eq!(ino("new/o/sub/x"), ino("old/o/sub/x"));
+    assert_eq!(ino("new/f"), ino("old/f"));
+}
+
+/// A failure is reported, the rest is copied, and the exit code says so: a file this
+/// user may not read (the copy runs as `nobody`).
 #[test]
 fn a_failure_is_reported_and_the_rest_goes_on() {
+    use std::os::unix::fs::PermissionsExt as _;
     let env = tree();
     env.mkdir("src/more");
     env.file("src/more/f", "x");
+    env.file("src/secret", "hidden");
+    fs::set_permissions(env.path("src/secret"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "-q", "src", "dst"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("knot: cannot copy 'src/secret': ") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(env.path("dst/more/f")).unwrap(), "x");
+    assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "data");
+    assert!(fs::symlink_metadata(env.path("dst/secret")).is_err());
+}
+
+/// FIFOs are made anew and sockets left out, each said; a device is made as root, and
+/// for anyone else refused with the reason, the rest copied.
+#[cfg(target_os = "linux")]
+#[test]
+fn special_files_are_copied_or_said_why_not() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.file("src/f", "data");
     let made = std::process::Command::new("mkfifo")
         .arg(env.path("src/fifo"))
         .status()
         .unwrap();
     assert!(made.success());
-    let out = fixture::output(&mut env.knot(["copy", "-q", "src", "dst"]));
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("knot: cannot copy 'src/fifo': it is a special file"),
-        "{stderr}"
+    let _listener = std::os::unix::net::UnixListener::bind(env.path("src/sock")).unwrap();
+    run(
+        &mut env.knot(["copy", "src", "dst"]),
+        0,
+        "skipped 'src/sock'  [socket]\n",
+        &summary([1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], "copied:"),
     );
-    assert_eq!(fs::read_to_string(env.path("dst/more/f")).unwrap(), "x");
-    assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "data");
+    use std::os::unix::fs::FileTypeExt as _;
+    let fifo = fs::symlink_metadata(env.path("dst/fifo")).unwrap();
+    assert!(fifo.file_type().is_fifo());
+    assert!(fs::symlink_metadata(env.path("dst/sock")).is_err());
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("special_files_are_copied_or_said_why_not: not root, no device made to copy");
+        return;
+    }
+    let dev = rustix::fs::makedev(1, 3);
+    let kind = rustix::fs::FileType::CharacterDevice;
+    let mode = rustix::fs::Mode::from_raw_mode(0o644);
+    rustix::fs::mknodat(rustix::fs::CWD, env.path("src/null"), kind, mode, dev).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "-q", "src", "dst2"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "knot: cannot copy 'src/null': only root may make a device file (CAP_MKNOD); copy \
+         as root, or leave it out of the source\n"
+    );
+    assert_eq!(fs::read_to_string(env.path("dst2/f")).unwrap(), "data");
 }
 
 /// With --xdev, a mount point below SRC is reported and not entered.

@@ -1612,25 +1612,3 @@ fn apply_remakes_its_own_scan_on_another_volume() {
     }
     vol.apply(&manifest, "unchanged", &links);
 }
-
-/// `knot copy` does not copy junctions yet: each is reported as such, and the rest of the
-/// tree is copied.
-#[test]
-fn copy_reports_junctions_as_not_supported() {
-    let Some(vol) = volume("copy_reports_junctions_as_not_supported") else {
-        return;
-    };
-    fs::create_dir_all(vol.path("src/a/b")).unwrap();
-    fs::write(vol.path("src/f"), "data").unwrap();
-    vol.knot(["junction", "src/j", "src/a/b"]).assert().code(0);
-    vol.remount();
-    let out = vol.knot(["copy", "-q", "src", "dst"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "knot: cannot copy 'src/j': copying a junction is not supported yet\n"
-    );
-    assert_eq!(fs::read_to_string(vol.path("dst/f")).unwrap(), "data");
-    assert!(fs::symlink_metadata(vol.path("dst/a/b")).unwrap().is_dir());
-    assert!(fs::symlink_metadata(vol.path("dst/j")).is_err());
-}

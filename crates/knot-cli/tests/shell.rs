@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 21] = [
     "symlink",
     "junction",
     "hardlink",
@@ -28,6 +28,8 @@ const COMMANDS: [&str; 19] = [
     "hardlinks",
     "apply",
     "copy",
+    "snapshot",
+    "materialize",
     "compat",
     "reparse",
     "completions",
@@ -36,7 +38,7 @@ const COMMANDS: [&str; 19] = [
 ];
 
 /// The pages `knot man --dir` writes, in the order it writes them.
-const PAGES: [&str; 20] = [
+const PAGES: [&str; 22] = [
     "knot.1",
     "knot-symlink.1",
     "knot-junction.1",
@@ -52,6 +54,8 @@ const PAGES: [&str; 20] = [
     "knot-hardlinks.1",
     "knot-apply.1",
     "knot-copy.1",
+    "knot-snapshot.1",
+    "knot-materialize.1",
     "knot-compat.1",
     "knot-reparse.1",
     "knot-reparse-decode.1",

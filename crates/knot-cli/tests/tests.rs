@@ -15,6 +15,8 @@ mod apply;
 mod cli;
 #[cfg(unix)]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_ntfs3g;
 #[cfg(unix)]
 mod du;
 #[cfg(unix)]
@@ -24,6 +26,10 @@ mod hardlinks;
 mod junction;
 #[cfg(target_os = "linux")]
 mod long_paths;
+#[cfg(target_os = "linux")]
+mod materialize;
+#[cfg(target_os = "linux")]
+mod mirror;
 #[cfg(unix)]
 mod mklink;
 #[cfg(target_os = "linux")]
@@ -35,6 +41,8 @@ mod retarget;
 mod scan;
 #[cfg(unix)]
 mod shell;
+#[cfg(unix)]
+mod snapshot;
 #[cfg(unix)]
 mod temporary_names;
 #[cfg(target_os = "linux")]

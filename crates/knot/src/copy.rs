@@ -13,8 +13,9 @@
 //! without following a link and handed over held, each directory below made new there
 //! (0700 until the end, when it gets its own mode where it is still the one made) and
 //! held, so nothing is written outside DST whatever is put at a path there meanwhile.
-//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), links with the staged
-//! create, hard links with `linkat` between held directories.
+//! Files are made exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`) under a hidden name and
+//! renamed to their own once complete, links with the staged create, hard links with
+//! `linkat` between held directories. `--update` and `--mirror` are in `update.rs`.
 //!
 //! Links are sorted by where they lead (from the real path of the link's directory in
 //! SRC, as the kernel resolves `..`):
@@ -30,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::apply::{ApplyOptions, Work, split};
-use crate::create::{CreateOptions, LinkType, create_new_lean};
+use crate::create::{CreateOptions, DriveLetter, LinkType, Made, create_new_lean, nt_form};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::fold;
@@ -38,8 +39,17 @@ use crate::resolve::relative_to;
 use crate::retarget::ChangeMode;
 use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
-use crate::sys::{self, At, Attrs, FileData, FileType};
+use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
+
+mod materialize;
+mod snapshot;
+mod update;
+
+pub use materialize::{MaterializeOptions, MaterializeSummary, Materialized, Outcome, materialize};
+use snapshot::Previous;
+pub use snapshot::snapshot;
+use update::unchanged;
 
 /// What to do with inner links: those that lead inside the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -64,6 +74,12 @@ pub enum Outer {
     Keep,
     /// Leave them out of the copy.
     Skip,
+    /// Copy what they lead to in their place: a file as a file, a directory as a
+    /// directory with everything below it (that one link followed, the walk below it
+    /// following none, as below the source). Each directory is copied once: a link to a
+    /// directory copied already is made a symlink to its copy, and one to a directory above
+    /// it (a loop) is reported ([`Class::Loop`]), copied as a link and not entered.
+    Copy,
 }
 
 /// Options for [`copy`].
@@ -80,6 +96,15 @@ pub struct CopyOptions {
     pub mode: ChangeMode,
     /// How many threads walk and copy; 0 for one per core.
     pub threads: usize,
+    /// The copy may exist and hold an earlier copy: only what is missing or differs is
+    /// copied, each replacement atomic (the CLI's `--update`).
+    pub update: bool,
+    /// As `update`, and what the source no longer has is removed from the copy (the
+    /// CLI's `--mirror`).
+    pub mirror: bool,
+    /// Under `update` or `mirror`, a file of the same size and modification time is
+    /// compared byte for byte too (the CLI's `--checksum`).
+    pub checksum: bool,
 }
 
 /// Where a link leads, seen from the source.
@@ -130,6 +155,23 @@ pub enum Action {
     Dropped,
     /// A directory on another file system, not entered (`--xdev`).
     NotEntered,
+    /// An entry of the copy that differed replaced (`--update`, `--mirror`).
+    Updated,
+    /// An entry of the copy left as it is: the same as in the source (`--update`,
+    /// `--mirror`).
+    Unchanged,
+    /// An entry of the copy the source no longer has, removed (`--mirror`).
+    Removed,
+    /// An outer link under [`Outer::Copy`]: what it leads to copied in its place.
+    Followed,
+    /// A socket, left out: it belongs to the program listening on it, and a copy would
+    /// be no socket anyone listens on.
+    Skipped,
+    /// Another name of a file copied already, or a file unchanged since the previous
+    /// snapshot, copied instead of linked: the file it would have been linked to has as
+    /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
+    /// NTFS). The next names of its group are linked to this copy.
+    Saturated,
 }
 
 impl Action {
@@ -144,6 +186,12 @@ impl Action {
             Action::Kept => "kept",
             Action::Dropped => "dropped",
             Action::NotEntered => "not-entered",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Removed => "removed",
+            Action::Skipped => "skipped",
+            Action::Followed => "followed",
+            Action::Saturated => "saturated",
         }
     }
 }
@@ -166,6 +214,10 @@ pub struct Item {
     pub new_target: Option<PathBuf>,
     /// A file's size in bytes.
     pub bytes: u64,
+    /// The kind of link made in the copy, where it is not the source's: a junction made as
+    /// an absolute directory symlink to the same directory where the copy's file system
+    /// has no junctions (a copy from an NTFS volume onto ext4).
+    pub made: Option<Kind>,
 }
 
 /// What a [`copy`] did, counted.
@@ -182,11 +234,23 @@ pub struct Summary {
     pub symlinks: u64,
     /// Junctions made.
     pub junctions: u64,
-    /// Hard-link groups kept: files with more than one name in the copy.
+    /// Hard-link groups kept whole: files with more than one name in the copy.
     pub groups: u64,
-    /// Of those, the unsaturated ones: files with names outside the source too, which
-    /// are not copied (the copy's group has fewer names than the source's file).
+    /// Of the groups kept whole, the unsaturated ones: files with names outside the source
+    /// too, which are not copied (the copy's group has fewer names than the source's
+    /// file). Not the saturated groups, which are counted apart.
     pub unsaturated: u64,
+    /// Hard-link groups that reached the file system's link limit in the copy: each is
+    /// there as several files, the names past the limit linked to a new copy
+    /// ([`Action::Saturated`]); with the files unchanged since the previous snapshot
+    /// copied because their file there had reached it. Not counted in `groups`.
+    pub saturated: u64,
+    /// Entries unchanged since an earlier copy, so not copied again (not counted in
+    /// `files`, `dirs`, `symlinks` or `hard_links`): under [`CopyOptions::update`] or
+    /// [`CopyOptions::mirror`], entries of the copy left as they were
+    /// ([`Action::Unchanged`]); in a [`snapshot`], files made hard links to their file in
+    /// the previous snapshot ([`Action::Linked`]).
+    pub unchanged: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
     /// Links whose target was rewritten.
@@ -199,14 +263,45 @@ pub struct Summary {
     pub dangling: u64,
     /// Directories on another file system, not entered.
     pub not_entered: u64,
+    /// Entries of the copy replaced (counted in `files`, `dirs`, `symlinks`,
+    /// `junctions`, `hard_links` or `special` too).
+    pub updated: u64,
+    /// Entries of the copy removed (a directory with everything in it counts once).
+    pub removed: u64,
+    /// Special files made: FIFOs and devices.
+    pub special: u64,
+    /// Sockets left out.
+    pub skipped: u64,
     /// Entries that failed.
     pub failed: u64,
+}
+
+impl Summary {
+    /// Whether the copy was left as it was: nothing made, replaced or removed (a second
+    /// `--mirror` of an unchanged source).
+    pub fn nothing_changed(&self) -> bool {
+        self.files == 0
+            && self.dirs == 0
+            && self.symlinks == 0
+            && self.junctions == 0
+            && self.hard_links == 0
+            && self.special == 0
+            && self.updated == 0
+            && self.removed == 0
+    }
 }
 
 /// Copies the directory `source` to `copy`, keeping its links, and calls `report` with
 /// every entry's [`Item`] or error, from whichever thread met it. Returns the counts.
 ///
-/// `copy` must not exist (it is made) or be an empty directory. Files are copied with
+/// `copy` must not exist (it is made) or be an empty directory, unless
+/// [`CopyOptions::update`] or [`CopyOptions::mirror`] is set: then it may hold an earlier
+/// copy, and only what is missing or differs is copied, every replacement atomic (made
+/// under a hidden name, then renamed over the old entry; [`Action::Updated`]), what is the
+/// same left as it is ([`Action::Unchanged`]); under `mirror`, what `source` no longer has
+/// is removed ([`Action::Removed`]), links as links, directories through held directories,
+/// never entering a mount point. Each file is written under a hidden name and renamed to
+/// its own once complete. Files are copied with
 /// their data (a reflink where the file system shares extents, holes kept in a sparse
 /// file), permissions, owner (where this process may give it) and times; directories are
 /// made with their permissions and times (0700 until the end); symlinks as symlinks
@@ -218,9 +313,10 @@ pub struct Summary {
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
 /// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// ([`ErrorKind::DestinationNotEmpty`]) or lies inside `source`
-/// ([`ErrorKind::DestinationInsideSource`]), or either cannot be read or made. Then each
-/// entry's own failure goes to `report` and the others go on.
+/// (under `update` or `mirror`: is no directory; [`ErrorKind::DestinationNotEmpty`]) or
+/// lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
+/// is asked with [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read
+/// or made. Then each entry's own failure goes to `report` and the others go on.
 ///
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
@@ -229,7 +325,10 @@ pub struct Summary {
 /// (`FSCTL_DUPLICATE_EXTENTS_TO_FILE` where the volume clones blocks, as ReFS and Dev
 /// Drive do, else read and write, only the allocated ranges of a sparse file), the
 /// read-only, hidden, system, archive and not-indexed attributes and the access and write
-/// times; no security descriptors, creation times or alternate data streams. Elsewhere:
+/// times; no security descriptors, creation times or alternate data streams. Each file
+/// is written under a hidden name and renamed to its own once whole, on Windows as on
+/// Unix. On Windows, [`CopyOptions::update`], [`CopyOptions::mirror`] and
+/// [`Outer::Copy`] are not available yet. Elsewhere, and for what is not available:
 /// refused before anything is made ([`ErrorKind::Unsupported`]).
 pub fn copy<S, D, F>(source: S, copy: D, options: &CopyOptions, report: F) -> Result<Summary>
 where
@@ -237,12 +336,13 @@ where
     D: AsRef<Path>,
     F: Fn(Result<Item>) + Sync,
 {
-    copy_inner(source.as_ref(), copy.as_ref(), options, &report)
+    copy_inner(source.as_ref(), copy.as_ref(), None, options, &report)
 }
 
 fn copy_inner(
     source: &Path,
     copy: &Path,
+    previous: Option<&Path>,
     options: &CopyOptions,
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
@@ -250,6 +350,32 @@ fn copy_inner(
     if !sys::Os::COPIES_FILES {
         let why = "copying a tree is not available on this platform yet".to_owned();
         return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+    }
+    if !sys::Os::UPDATES_COPIES {
+        let asked = if previous.is_some() {
+            Some("a snapshot")
+        } else if options.mirror {
+            Some("--mirror")
+        } else if options.update {
+            Some("--update")
+        } else if options.outer == Outer::Copy {
+            Some("--outer copy")
+        } else {
+            None
+        };
+        if let Some(asked) = asked {
+            let why = format!(
+                "{asked} is not available on this platform yet; a plain copy into a new or \
+                 empty DST is (knot copy SRC DST, outer links kept or skipped)"
+            );
+            return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+        }
+    }
+    if (options.update || options.mirror) && options.outer == Outer::Copy {
+        let why = "--outer copy cannot be combined with --update or --mirror yet; copy \
+                   into a new DST, or keep outer links (--outer keep)"
+            .to_owned();
+        return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
     }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
@@ -270,6 +396,10 @@ fn copy_inner(
     let mut root = match parent.stat_at(name, false) {
         Ok(meta) if meta.ty == FileType::Dir => match parent.hold_empty_dir_at(name) {
             Ok(Some(dir)) => Some(dir),
+            // An earlier copy: held as it is (opened without following a link).
+            Ok(None) if options.update || options.mirror => {
+                Some(parent.hold_at(name).map_err(|e| fail(copy, e))?)
+            }
             Ok(None) => {
                 return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
             }
@@ -288,6 +418,7 @@ fn copy_inner(
             .map(|real| real.join(name))
             .map_err(|e| fail(parent_path, e)),
     };
+    let root_made = root.is_none();
     let mut copy_real = real_of(&root)?;
     if copy_real.starts_with(&source_real) {
         let kind = ErrorKind::DestinationInsideSource {
@@ -295,13 +426,16 @@ fn copy_inner(
         };
         return Err(Error::new(Op::Copy, copy, kind));
     }
+    let previous = previous
+        .map(|previous| Previous::hold(previous, &copy_real, copy))
+        .transpose()?;
     if root.is_none() && !dry_run {
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
         copy_real = real_of(&root)?;
     }
-    let root_id = match &root {
-        Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?.id),
+    let root_meta = match &root {
+        Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?),
         None => None,
     };
     let apply_options = ApplyOptions {
@@ -312,56 +446,117 @@ fn copy_inner(
         Some(dir) => Work::with_root(copy, dir, apply_options, Op::Copy),
         None => Work::new(copy, apply_options, Op::Copy),
     };
-    let filter = Copying {
-        options: *options,
+    let ends = Ends {
         source: source.to_path_buf(),
         source_abs,
         source_real,
+        source_meta,
         copy: copy.to_path_buf(),
         copy_real,
-        root_id,
-        root_device: source_meta.id.0,
+        root_meta,
+        root_made,
         work,
-        groups: Mutex::new(HashMap::new()),
-        dirs: Mutex::new(Vec::new()),
-        counts: Counts::default(),
+        previous,
     };
-    let failed = AtomicU64::new(0);
-    let mut walk = WalkBuilder::new(source);
-    walk.threads(options.threads);
-    walk.run_parallel(&filter, &mut || {
-        let failed = &failed;
-        Box::new(move |item: Result<Item>| {
+    Ok(Copying::new(*options, ends).run(report))
+}
+
+/// What a copy is made from and into: the source (as given, as a full path, its real
+/// path, its metadata), the copy (as given, its real path, its root's metadata where it
+/// is held, whether this copy makes it, its directories held), and the previous snapshot.
+struct Ends {
+    source: PathBuf,
+    source_abs: PathBuf,
+    source_real: PathBuf,
+    source_meta: sys::Meta,
+    copy: PathBuf,
+    copy_real: PathBuf,
+    root_meta: Option<sys::Meta>,
+    root_made: bool,
+    work: Work,
+    previous: Option<Previous>,
+}
+
+impl Copying {
+    fn new(options: CopyOptions, ends: Ends) -> Copying {
+        let copying = Copying {
+            options,
+            source: ends.source,
+            source_abs: ends.source_abs,
+            source_real: ends.source_real,
+            copy: ends.copy,
+            copy_real: ends.copy_real,
+            root_id: ends.root_meta.as_ref().map(|meta| meta.id),
+            root_made: ends.root_made,
+            root_device: ends.source_meta.id.0,
+            work: ends.work,
+            previous: ends.previous,
+            groups: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(Vec::new()),
+            junctions: Mutex::new(Vec::new()),
+            followed: Mutex::new(HashMap::new()),
+            follows: AtomicBool::new(false),
+            counts: Counts::default(),
+        };
+        if options.outer == Outer::Copy {
+            // The source is copied to the copy's root; the copy is never copied into
+            // itself.
+            let mut followed = copying.lock_followed();
+            followed.insert(FileId::of(&ends.source_meta), PathBuf::new());
+            if let Some(meta) = &ends.root_meta {
+                followed.insert(FileId::of(meta), PathBuf::new());
+            }
+        }
+        copying
+    }
+
+    /// Walks the source and copies it, then makes the junctions and gives the directories
+    /// their attributes, with each entry's item or error to `report`. The counts.
+    fn run(self, report: &(dyn Fn(Result<Item>) + Sync)) -> Summary {
+        let failed = AtomicU64::new(0);
+        let note = |item: Result<Item>| {
             if item.is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
             }
             report(item);
-            WalkState::Continue
-        })
-    });
-    if !dry_run {
-        filter.finish_dirs(|err| {
-            failed.fetch_add(1, Ordering::Relaxed);
-            report(Err(err));
+        };
+        let mut walk = WalkBuilder::new(&self.source);
+        walk.threads(self.options.threads);
+        // The walk follows the links the filter says to follow, and no other.
+        walk.follow(self.options.outer == Outer::Copy);
+        walk.run_parallel(&self, &mut || {
+            let note = &note;
+            Box::new(move |item: Result<Item>| {
+                note(item);
+                WalkState::Continue
+            })
         });
-    }
-    let mut summary = filter.counts.summary();
-    let groups = filter
-        .groups
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    for group in groups.values() {
-        if group.linked.load(Ordering::Relaxed) {
-            summary.groups += 1;
-            // The first copy's name and the names linked to it.
-            let names = 1 + group.names.load(Ordering::Relaxed);
-            if names < group.nlink.load(Ordering::Relaxed) {
-                summary.unsaturated += 1;
+        if !self.dry_run() {
+            // Junctions first, while their directories are still writable.
+            self.finish_junctions(note);
+            self.finish_dirs(|err| note(Err(err)));
+        }
+        let mut summary = self.counts.summary();
+        for group in self
+            .groups
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            if group.saturated.load(Ordering::Relaxed) {
+                summary.saturated += 1;
+            } else if group.linked.load(Ordering::Relaxed) {
+                summary.groups += 1;
+                // The first copy's name and the names linked to it.
+                let names = 1 + group.names.load(Ordering::Relaxed);
+                if names < group.nlink.load(Ordering::Relaxed) {
+                    summary.unsaturated += 1;
+                }
             }
         }
+        summary.failed = failed.into_inner();
+        summary
     }
-    summary.failed = failed.into_inner();
-    Ok(summary)
 }
 
 /// The counts, kept by every thread.
@@ -378,11 +573,22 @@ struct Counts {
     dropped: AtomicU64,
     dangling: AtomicU64,
     not_entered: AtomicU64,
+    updated: AtomicU64,
+    removed: AtomicU64,
+    special: AtomicU64,
+    skipped: AtomicU64,
+    unchanged: AtomicU64,
+    /// Files unchanged since the previous snapshot, copied at its file's link limit.
+    saturated: AtomicU64,
 }
 
 impl Counts {
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn take(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
     }
 
     fn summary(&self) -> Summary {
@@ -395,26 +601,36 @@ impl Counts {
             junctions: get(&self.junctions),
             groups: 0,
             unsaturated: 0,
+            saturated: get(&self.saturated),
+            unchanged: get(&self.unchanged),
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
             kept: get(&self.kept),
             dropped: get(&self.dropped),
             dangling: get(&self.dangling),
             not_entered: get(&self.not_entered),
+            updated: get(&self.updated),
+            removed: get(&self.removed),
+            special: get(&self.special),
+            skipped: get(&self.skipped),
             failed: 0,
         }
     }
 }
 
 /// A file with more than one name: the path below the copy of its first copy, once made
-/// (`None` where that copy failed), whether another name was linked to it, how many were,
-/// and how many names the file has (inside the source and out).
+/// (`None` where that copy failed); the copy its next names are linked to (the first, or
+/// the newest one made where a link would have passed the link limit); whether another
+/// name was linked to it, how many were, how many names the file has (inside the source
+/// and out), and whether it reached the limit.
 #[derive(Debug, Default)]
 struct Group {
     first: OnceLock<Option<PathBuf>>,
+    newest: Mutex<Option<PathBuf>>,
     linked: AtomicBool,
     names: AtomicU64,
     nlink: AtomicU64,
+    saturated: AtomicBool,
 }
 
 /// The copy, as a filter on the walk of the source.
@@ -432,15 +648,28 @@ struct Copying {
     copy_real: PathBuf,
     /// The identity of the copy's root, held (none in a dry run that makes it).
     root_id: Option<(u64, u128)>,
+    /// Whether the copy's root is made by this copy (or, in a dry run, would be).
+    root_made: bool,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
     /// The copy's directories, held.
     work: Work,
+    /// The previous snapshot, for [`snapshot`].
+    previous: Option<Previous>,
     /// Files with more than one name, by file id.
     groups: Mutex<HashMap<FileId, Arc<Group>>>,
     /// Every directory made, below the copy, with what to give it once its entries are in
     /// and its identity, checked then.
-    dirs: Mutex<Vec<Made>>,
+    dirs: Mutex<Vec<MadeDir>>,
+    /// Junctions to make once the walk is done: a junction is made only to a directory
+    /// that is there, and an inner one leads to a directory of the copy.
+    junctions: Mutex<Vec<Junction>>,
+    /// Under [`Outer::Copy`]: every directory copied, by file id, with the path below the
+    /// copy of its copy (the source's and the copy's roots at the copy's root), so each is
+    /// copied once; and whether a link was followed (then a link's directory in the source
+    /// is no longer found by its path below the source).
+    followed: Mutex<HashMap<FileId, PathBuf>>,
+    follows: AtomicBool,
     counts: Counts,
 }
 
@@ -454,13 +683,11 @@ impl Filter for Copying {
             .unwrap_or(Path::new(""))
             .to_path_buf();
         let (next, item) = match entry.file_type() {
+            FileType::Dir if self.updating() => return self.update_dir(entry, &below, sink),
             FileType::Dir => self.dir(entry, &below),
             FileType::File => (Next::Skip, self.file(entry, &below)),
             FileType::Link => return self.link(entry, &below, sink),
-            FileType::Other => {
-                let err = Error::new(Op::Copy, entry.path(), ErrorKind::SpecialFile);
-                (Next::Skip, Some(Err(err)))
-            }
+            FileType::Other => (Next::Skip, Some(self.special(entry, &below))),
         };
         match item.map(|item| sink.send(item)) {
             Some(WalkState::Quit) => Next::Quit,
@@ -487,6 +714,7 @@ impl Copying {
             action,
             new_target: None,
             bytes: 0,
+            made: None,
         }
     }
 
@@ -504,6 +732,19 @@ impl Copying {
             Counts::add(&self.counts.not_entered, 1);
             let item = self.item(entry, below, Kind::Dir, Action::NotEntered);
             return (Next::Skip, Some(Ok(item)));
+        }
+        // Under `--outer copy`, a directory met again (the source inside a directory an
+        // outer link led to, or one copied through a link already): a loop, not entered.
+        if self.options.outer == Outer::Copy && !below.as_os_str().is_empty() {
+            let mut followed = self.lock_followed();
+            if followed.contains_key(&FileId::of(&meta)) {
+                drop(followed);
+                Counts::add(&self.counts.not_entered, 1);
+                let mut item = self.item(entry, below, Kind::Dir, Action::NotEntered);
+                item.class = Some(Class::Loop);
+                return (Next::Skip, Some(Ok(item)));
+            }
+            followed.insert(FileId::of(&meta), below.to_path_buf());
         }
         let attrs = match dir.attrs_at(name) {
             Ok(attrs) => Some(attrs),
@@ -538,7 +779,7 @@ impl Copying {
             Err(e) => return Some(Err(Error::io(Op::Copy, path, e))),
         };
         if meta.nlink <= 1 {
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         }
         let group = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
@@ -548,7 +789,7 @@ impl Copying {
         // The first name to get here copies the file; the others wait for it, then link.
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
-            let copied = self.copy_file(entry, below);
+            let copied = self.place_file(entry, below);
             let first = copied.is_ok().then(|| below.to_path_buf());
             copied_here = Some(copied);
             first
@@ -558,35 +799,86 @@ impl Copying {
         }
         let Some(first) = first else {
             // The first copy failed: this name gets its own.
-            return Some(self.copy_file(entry, below));
+            return Some(self.place_file(entry, below));
         };
         let copy = self.copy_path(below);
-        let linked = self.hard_link(below, first, &copy);
-        Some(linked.map(|()| {
-            group.linked.store(true, Ordering::Relaxed);
-            group.names.fetch_add(1, Ordering::Relaxed);
-            Counts::add(&self.counts.hard_links, 1);
-            let mut item = self.item(entry, below, Kind::Hardlink, Action::Linked);
-            item.link.nlink = Some(meta.nlink);
-            item.new_target = Some(self.copy_path(first));
-            item.bytes = meta.size;
-            item
-        }))
+        // Under the group's lock, which a link to one file waits for in the kernel anyway:
+        // where the link limit is met, one name makes the new copy the next ones link to.
+        let mut newest = group.newest.lock().unwrap_or_else(PoisonError::into_inner);
+        let to = newest.get_or_insert_with(|| first.clone()).clone();
+        let to_path = self.copy_path(&to);
+        let (to_dir, to_name) = split(&to);
+        // Under --update, DST's name may be there already: left as it is, or replaced.
+        let there = if self.updating() {
+            self.update_hard_link(below, &to, &copy)
+        } else {
+            Ok(None)
+        };
+        let linked = there.and_then(|there| match there {
+            Some(action) => Ok(action),
+            None if self.dry_run() => Ok(Action::Linked),
+            None => self
+                .pin(to_dir, &copy)
+                .and_then(|target| self.hard_link(below, &copy, &target.dir, to_name, &to_path))
+                .map(|linked| {
+                    if linked {
+                        Action::Linked
+                    } else {
+                        Action::Saturated
+                    }
+                }),
+        });
+        Some(match linked {
+            Ok(Action::Saturated) => {
+                group.saturated.store(true, Ordering::Relaxed);
+                let copied = self.place_file(entry, below);
+                if copied.is_ok() {
+                    *newest = Some(below.to_path_buf());
+                }
+                copied.map(|item| saturated(item, to_path))
+            }
+            Ok(action) => {
+                group.linked.store(true, Ordering::Relaxed);
+                group.names.fetch_add(1, Ordering::Relaxed);
+                match action {
+                    Action::Unchanged => Counts::add(&self.counts.unchanged, 1),
+                    Action::Updated => {
+                        Counts::add(&self.counts.updated, 1);
+                        Counts::add(&self.counts.hard_links, 1);
+                    }
+                    _ => Counts::add(&self.counts.hard_links, 1),
+                }
+                let mut item = self.item(entry, below, Kind::Hardlink, action);
+                item.link.nlink = Some(meta.nlink);
+                item.new_target = Some(to_path);
+                item.bytes = meta.size;
+                Ok(item)
+            }
+            Err(err) => Err(err),
+        })
     }
 
-    /// The name `below` in the copy made another name of the copy at `first`.
-    fn hard_link(&self, below: &Path, first: &Path, copy: &Path) -> Result<()> {
+    /// The name `below` in the copy (`copy`) made another name of the file `to_name` in
+    /// `to_dir` (at `to_path`); `false` where that file has as many names as its file
+    /// system allows, and nothing was made.
+    fn hard_link(
+        &self,
+        below: &Path,
+        copy: &Path,
+        to_dir: &sys::Dir,
+        to_name: &OsStr,
+        to_path: &Path,
+    ) -> Result<bool> {
         if self.dry_run() {
-            return Ok(());
+            return Ok(true);
         }
         let (dir, name) = split(below);
-        let (first_dir, first_name) = split(first);
         let pinned = self.pin(dir, copy)?;
-        let target = self.pin(first_dir, copy)?;
-        pinned
-            .dir
-            .hard_link_at(name, &target.dir, first_name)
-            .map_err(|e| Error::io(Op::Copy, copy, e).with_target(&self.copy_path(first)))
+        match pinned.dir.hard_link_at(name, to_dir, to_name) {
+            Ok(()) => Ok(true),
+            Err(e) if is_link_limit(&e) => Ok(false),
+            Err(e) => Err(Error::io(Op::Copy, copy, e).with_target(to_path)),
+        }
     }
 
     /// Makes the directory `below` the copy in its parent, held, and holds it: a copy's
@@ -617,7 +909,25 @@ impl Copying {
         })
     }
 
+    /// A file copied, or under `--update` copied where it is missing or differs.
+    fn place_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        if self.updating() {
+            self.update_file(entry, below)
+        } else {
+            self.copy_file(entry, below)
+        }
+    }
+
+    /// A file copied, or, in a [`snapshot`], linked to the previous one's file where that
+    /// is unchanged.
     fn copy_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        match &self.previous {
+            Some(previous) => self.link_or_copy(previous, entry, below),
+            None => self.copy_data(entry, below),
+        }
+    }
+
+    fn copy_data(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
         let (dir, name) = entry.dir_and_name();
         let mut item = self.item(entry, below, Kind::File, Action::Copied);
@@ -642,6 +952,38 @@ impl Copying {
         Ok(item)
     }
 
+    /// A special file: a FIFO or a device made anew in the copy, as `cp -a` makes them; a
+    /// socket reported and left out. Under `--update`, one there already is left as it is
+    /// or replaced (`update_special`).
+    fn special(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        let copy = self.copy_path(below);
+        let (dir, name) = entry.dir_and_name();
+        if self.updating()
+            && let Some(item) = self.update_special(entry, below)?
+        {
+            return Ok(item);
+        }
+        let mut item = self.item(entry, below, Kind::Special, Action::Copied);
+        let (special, made) = if self.dry_run() {
+            let special = sys::Os::special(entry.path(), false);
+            let special = special.unwrap_or(crate::link::Special::Fifo);
+            (special, special != crate::link::Special::Socket)
+        } else {
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &copy)?;
+            dir.copy_special_at(name, &pinned.dir, to_name)
+                .map_err(|e| special_error(entry.path(), e))?
+        };
+        item.link.special = Some(special);
+        if made {
+            Counts::add(&self.counts.special, 1);
+        } else {
+            Counts::add(&self.counts.skipped, 1);
+            item.action = Action::Skipped;
+        }
+        Ok(item)
+    }
+
     /// A link: its record read by the link scan's filter (target as stored, status), then
     /// made in the copy as its class and the options say.
     fn link(&self, entry: &DirEntry<'_>, below: &Path, sink: &mut Sink<'_, '_, Item>) -> Next {
@@ -649,41 +991,90 @@ impl Copying {
         // Its times, for the copy: read first, as the link scan's reads do not change them.
         let (dir, name) = entry.dir_and_name();
         let attrs = dir.attrs_at(name).ok();
+        // How links are read where it is: on an NTFS volume read through ntfs-3g, a target
+        // is stored in Windows' form (`..\a`, `C:\a`).
+        let place = dir.place().ok();
+        // Below a link followed (`--outer copy`), the link's directory in the source is
+        // found by its real path.
+        let parent = entry.path().parent().unwrap_or(Path::new(""));
+        let real_parent = if self.follows.load(Ordering::Relaxed) {
+            dir.real_dir(parent).ok()
+        } else {
+            None
+        };
+        let source = Source {
+            dir,
+            name,
+            real_parent: real_parent.as_deref(),
+            attrs,
+            place: place.as_ref(),
+        };
+        let follow = std::cell::Cell::new(None);
         let map = |found: Result<Entry>| match found {
-            Ok(found) => Some(self.copy_link(found.into_link(), below, attrs.as_ref())),
+            Ok(found) => self.copy_link(found.into_link(), below, &source, &follow),
             Err(err) => Some(Err(err)),
         };
-        sink.adapt(map, |inner| links.visit(entry, inner));
-        Next::Skip
+        match sink.adapt(map, |inner| links.visit(entry, inner)) {
+            Next::Quit => Next::Quit,
+            _ => follow.get().map_or(Next::Skip, Next::Follow),
+        }
     }
 
-    fn copy_link(&self, link: Link, below: &Path, attrs: Option<&Attrs>) -> Result<Item> {
+    /// The link `link`, found at `below` the source (`source`), made in the copy: a
+    /// symlink now, a junction once the walk is done (`None` now); under `--outer copy`,
+    /// an outer one's file copied, or its directory made and `follow` set for the walk to
+    /// go into it.
+    fn copy_link(
+        &self,
+        link: Link,
+        below: &Path,
+        source: &Source<'_>,
+        follow: &std::cell::Cell<Option<FileId>>,
+    ) -> Option<Result<Item>> {
+        let (attrs, from) = (source.attrs, source.place);
         let copy = self.copy_path(below);
         let not_copied =
             |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
-            // Not yet: a junction is made only to a directory that is there, so an inner
-            // one must wait until the walk has made its target in the copy, and a
-            // dangling one cannot be made; and its target is stored in Windows' form.
-            Kind::Junction => {
-                return Err(not_copied("copying a junction is not supported yet".into()));
+            Kind::Junction => LinkType::Junction,
+            _ => {
+                let why = format!("a {} is not copied", link.kind.name());
+                return Some(Err(not_copied(why)));
             }
-            _ => return Err(not_copied(format!("a {} is not copied", link.kind.name()))),
         };
         let Some(stored) = link.target.clone() else {
-            return Err(not_copied("it stores no target".into()));
+            return Some(Err(not_copied("it stores no target".into())));
         };
-        let (class, action, target) = self.judge(&link, below, &stored);
+        // A target in Windows' form is judged, and made in the copy, as the path of this
+        // system it names (a junction's drive letter kept); one on a drive this system
+        // does not reach is kept as it is.
+        let nt = match link.status {
+            Some(Status::Elsewhere) => None,
+            _ => from.and_then(|place| nt_form(place, ty, &stored)),
+        };
+        let (linux, drive) = match nt {
+            Some(nt) => (nt.path, nt.drive),
+            None => (stored.clone(), None),
+        };
+        let (class, action, target) = self.judge(&link, below, &linux, source.real_parent);
         let mut item = Item {
             copy: copy.clone(),
             class: Some(class),
             action,
-            new_target: (target != stored).then(|| target.clone()),
+            new_target: (target != linux).then(|| target.clone()),
             bytes: 0,
+            made: None,
             link,
         };
-        match action {
+        if class == Class::Outer && self.options.outer == Outer::Copy {
+            match self.copy_outer(item, below, &linux, source, follow) {
+                Ok(done) => return Some(done),
+                // A loop: made a link, as `--outer keep` makes it.
+                Err(link) => item = *link,
+            }
+        }
+        match item.action {
             Action::Rewritten => Counts::add(&self.counts.rewritten, 1),
             Action::Kept => Counts::add(&self.counts.kept, 1),
             Action::Dropped => Counts::add(&self.counts.dropped, 1),
@@ -693,46 +1084,346 @@ impl Copying {
             Counts::add(&self.counts.dangling, 1);
         }
         if action == Action::Dropped {
-            return Ok(item);
+            return Some(Ok(item));
+        }
+        // Under --update, what stands at its name in DST already: left as it is where it
+        // is the same link, else replaced.
+        let there = if self.updating() {
+            match self.update_link(&item.link, &target, below) {
+                Ok(there) => there,
+                Err(err) => return Some(Err(err)),
+            }
+        } else {
+            None
+        };
+        match there {
+            Some(Action::Unchanged) => {
+                Counts::add(&self.counts.unchanged, 1);
+                item.action = Action::Unchanged;
+                return Some(Ok(item));
+            }
+            Some(_) => {
+                Counts::add(&self.counts.updated, 1);
+                item.action = Action::Updated;
+            }
+            None => {}
+        }
+        if ty == LinkType::Junction {
+            if self.dry_run() {
+                Counts::add(&self.counts.junctions, 1);
+                return Some(Ok(item));
+            }
+            let junction = Junction {
+                item,
+                below: below.to_path_buf(),
+                target,
+                drive,
+                attrs,
+            };
+            self.junctions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(junction);
+            return None;
         }
         if !self.dry_run() {
-            let (dir, name) = split(below);
-            let pinned = self.pin(dir, &copy)?;
-            let place = pinned.place(&copy)?;
-            let flavour = match item.link.dir {
-                Some(flavour) if place.flavour_matters() && ty == LinkType::Symlink => {
-                    Some(flavour)
-                }
-                _ => None,
-            };
-            let options = CreateOptions {
-                flavour,
-                ..CreateOptions::default()
-            };
-            let at = At::new(&pinned.dir, name, &copy);
-            create_new_lean(at, &target, None, ty, &options, place)
-                .map_err(|e| e.with_op(Op::Copy))?;
-            // Best effort, as `cp -a`: a file system that keeps no times of its own on a
-            // link (a reparse point written through ntfs-3g's attribute) fails no copy.
-            if let Some(attrs) = attrs {
-                let _ = pinned.dir.give_link_times_at(name, attrs);
+            let flavour = item.link.dir;
+            let over = there.is_some();
+            let made = self.make_link(below, &target, ty, flavour, drive, attrs.as_ref(), over);
+            if let Err(err) = made {
+                return Some(Err(err));
             }
         }
-        match ty {
-            LinkType::Junction => Counts::add(&self.counts.junctions, 1),
-            _ => Counts::add(&self.counts.symlinks, 1),
+        Counts::add(&self.counts.symlinks, 1);
+        Some(Ok(item))
+    }
+
+    /// An outer link under `--outer copy`, `item`, at `below` the source, storing `stored`
+    /// (as a path of this system): what it leads to copied in its place, the link
+    /// followed once, as asked. A file is copied through the descriptor so opened. A
+    /// directory copied already (or being copied) is not copied again: the link is made
+    /// a symlink to its copy, of the link's form (a loop where that directory holds the
+    /// link). Any other directory is made in the copy, remembered, and `follow` set for
+    /// the walk to go into it, held as below the source. A directory above the link that
+    /// has no copy (above the source) is a loop: `Err`, with the item to make as a link.
+    fn copy_outer(
+        &self,
+        mut item: Item,
+        below: &Path,
+        stored: &Path,
+        source: &Source<'_>,
+        follow: &std::cell::Cell<Option<FileId>>,
+    ) -> std::result::Result<Result<Item>, Box<Item>> {
+        let fail = |item: &Item, e| Ok(Err(Error::io(Op::Copy, &item.link.path, e)));
+        let target = match source.dir.open_at(source.name, true) {
+            Ok(target) => target,
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Ok(self.copy_followed_file(item, below, source));
+            }
+            Err(e) => return fail(&item, e),
+        };
+        let id = match target.meta() {
+            Ok(meta) => FileId::of(&meta),
+            Err(e) => return fail(&item, e),
+        };
+        let parent = below.parent().unwrap_or(Path::new(""));
+        let from_source = match source.real_parent {
+            Some(real) => real.to_path_buf(),
+            None => join_below(&self.source_real, parent),
+        };
+        let above = target
+            .real_dir(&item.link.path)
+            .is_ok_and(|real| from_source.starts_with(real));
+        let copied = {
+            let mut followed = self.lock_followed();
+            match followed.get(&id) {
+                Some(copied) => Some(copied.clone()),
+                None if above => {
+                    item.class = Some(Class::Loop);
+                    return Err(Box::new(item));
+                }
+                None => {
+                    followed.insert(id, below.to_path_buf());
+                    None
+                }
+            }
+        };
+        if let Some(copied) = copied {
+            let there = join_below(&self.copy_real, &copied);
+            let new = if stored.is_relative() {
+                relative_to(&there, &join_below(&self.copy_real, parent))
+            } else {
+                there
+            };
+            if below.starts_with(&copied) {
+                item.class = Some(Class::Loop);
+            }
+            item.action = Action::Rewritten;
+            item.new_target = Some(new.clone());
+            if !self.dry_run() {
+                let attrs = source.attrs.as_ref();
+                let made = self.make_link(
+                    below,
+                    &new,
+                    LinkType::Symlink,
+                    Some(Flavour::Dir),
+                    None,
+                    attrs,
+                    false,
+                );
+                if let Err(err) = made {
+                    return Ok(Err(err));
+                }
+            }
+            Counts::add(&self.counts.rewritten, 1);
+            Counts::add(&self.counts.symlinks, 1);
+            return Ok(Ok(item));
         }
-        item.link.relative = Some(stored.is_relative());
+        self.follows.store(true, Ordering::Relaxed);
+        if !self.dry_run() {
+            let copy = item.copy.clone();
+            match self.make_dir(below, &copy) {
+                Ok(made) => {
+                    if let Ok(attrs) = target.attrs_at(OsStr::new(".")) {
+                        self.lock_dirs().push((below.to_path_buf(), attrs, made));
+                    }
+                }
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+        Counts::add(&self.counts.dirs, 1);
+        item.action = Action::Followed;
+        follow.set(Some(id));
+        Ok(Ok(item))
+    }
+
+    /// The file an outer link leads to, under `--outer copy`: copied in its place, read
+    /// through a descriptor opened by following that one link.
+    fn copy_followed_file(
+        &self,
+        mut item: Item,
+        below: &Path,
+        source: &Source<'_>,
+    ) -> Result<Item> {
+        item.action = Action::Followed;
+        if !self.dry_run() {
+            let copy = item.copy.clone();
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &copy)?;
+            let copied = source
+                .dir
+                .copy_followed_file_at(source.name, &pinned.dir, to_name, false)
+                .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
+            item.bytes = copied.bytes;
+        }
+        Counts::add(&self.counts.files, 1);
+        Counts::add(&self.counts.bytes, item.bytes);
         Ok(item)
+    }
+
+    /// Makes the link `below` the copy, of type `ty`, to `target` (a junction's with
+    /// `drive`, a symlink of `flavour` where the place keeps one), with the times `attrs`.
+    /// What was made: a junction is made an absolute directory symlink where the copy's
+    /// file system has no junctions. Where `over` (a symlink replacing what `--update`
+    /// found there), it is made under a fresh hidden name and renamed over the old entry,
+    /// so no moment shows no entry there.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the link's own fields, as create takes them, and how it is put in place"
+    )]
+    fn make_link(
+        &self,
+        below: &Path,
+        target: &Path,
+        ty: LinkType,
+        flavour: Option<Flavour>,
+        drive: Option<DriveLetter>,
+        attrs: Option<&Attrs>,
+        over: bool,
+    ) -> Result<Made> {
+        let copy = self.copy_path(below);
+        let (dir, name) = split(below);
+        let pinned = self.pin(dir, &copy)?;
+        let place = pinned.place(&copy)?;
+        let flavour = flavour.filter(|_| place.flavour_matters() && ty == LinkType::Symlink);
+        let options = CreateOptions {
+            flavour,
+            drive,
+            ..CreateOptions::default()
+        };
+        let made_as = if over {
+            crate::path::hidden_file_name(name)
+        } else {
+            name.to_os_string()
+        };
+        let at = At::new(&pinned.dir, &made_as, &copy);
+        let made = create_new_lean(at, target, None, ty, &options, place)
+            .map_err(|e| e.with_op(Op::Copy))?;
+        // Best effort, as `cp -a`: a file system that keeps no times of its own on a link
+        // (a reparse point written through ntfs-3g's attribute) fails no copy.
+        if let Some(attrs) = attrs {
+            let _ = pinned.dir.give_link_times_at(&made_as, attrs);
+        }
+        if over && let Err(e) = pinned.dir.put_staged_at(&made_as, name, true) {
+            // The hidden name is this process's own, made just now.
+            let _ = pinned.dir.remove_link_at(&made_as, &copy);
+            return Err(Error::io(Op::Copy, &copy, e));
+        }
+        Ok(made)
+    }
+
+    /// A dangling junction, or one to another drive (which this system does not reach),
+    /// copied as it is: where the copy's file system holds reparse points that knot writes
+    /// (ntfs-3g), the same reparse point, byte for byte (a create makes a junction only to
+    /// a directory that is there, but NTFS keeps one whose target is gone); elsewhere a
+    /// directory symlink to the same target (the missing directory, or the other drive's
+    /// path as stored), as a junction is made where there are none.
+    fn make_dangling_junction(&self, junction: &Junction) -> Result<Made> {
+        let below = &junction.below;
+        if let Some(raw) = &junction.item.link.reparse_data {
+            let copy = self.copy_path(below);
+            let (dir, name) = split(below);
+            let pinned = self.pin(dir, &copy)?;
+            match pinned.dir.make_reparse_dir_at(name, raw) {
+                Ok(()) => {
+                    if let Some(attrs) = &junction.attrs {
+                        let _ = pinned.dir.give_link_times_at(name, attrs);
+                    }
+                    return Ok(Made::Junction);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+                Err(e) => {
+                    let err = Error::io(Op::Copy, &copy, e);
+                    return Err(err.with_target(&junction.target));
+                }
+            }
+        }
+        self.make_link(
+            below,
+            &junction.target,
+            LinkType::Symlink,
+            Some(Flavour::Dir),
+            None,
+            junction.attrs.as_ref(),
+            false,
+        )
+        .map(|_| Made::Symlink)
+    }
+
+    /// Makes the junctions the walk met, each once its target is there: an inner one
+    /// leads to a directory of the copy (made by now) or through another junction of the
+    /// copy, so those whose target is missing are tried again while others get made.
+    /// Each one's item, or why it could not be made (a dangling junction: a junction is
+    /// made only to a directory that is there), goes to `deliver`.
+    fn finish_junctions(&self, mut deliver: impl FnMut(Result<Item>)) {
+        let mut pending = std::mem::take(
+            &mut *self
+                .junctions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        pending.sort_by(|a, b| a.below.cmp(&b.below));
+        loop {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for junction in pending {
+                let as_it_is = junction.item.class == Some(Class::Dangling)
+                    || junction.item.link.status == Some(Status::Elsewhere);
+                let made = if as_it_is {
+                    self.make_dangling_junction(&junction)
+                } else {
+                    self.make_link(
+                        &junction.below,
+                        &junction.target,
+                        LinkType::Junction,
+                        Some(Flavour::Dir),
+                        junction.drive,
+                        junction.attrs.as_ref(),
+                        false,
+                    )
+                };
+                match made {
+                    Ok(made) => {
+                        let mut item = junction.item;
+                        if made == Made::Junction {
+                            Counts::add(&self.counts.junctions, 1);
+                        } else {
+                            Counts::add(&self.counts.symlinks, 1);
+                            item.made = Some(Kind::Symlink);
+                        }
+                        deliver(Ok(item));
+                    }
+                    Err(err) if matches!(err.kind(), ErrorKind::TargetMissing) => {
+                        waiting.push((junction, err));
+                    }
+                    Err(err) => deliver(Err(err)),
+                }
+            }
+            if waiting.is_empty() || waiting.len() == before {
+                for (_, err) in waiting {
+                    deliver(Err(err));
+                }
+                return;
+            }
+            pending = waiting.into_iter().map(|(junction, _)| junction).collect();
+        }
     }
 
     /// The class of the link `link`, at `below` the source and storing `stored`, what to
     /// do with it, and the target to write into the copy.
-    fn judge(&self, link: &Link, below: &Path, stored: &Path) -> (Class, Action, PathBuf) {
+    fn judge(
+        &self,
+        link: &Link,
+        below: &Path,
+        stored: &Path,
+        real_parent: Option<&Path>,
+    ) -> (Class, Action, PathBuf) {
         let kept = |class| (class, Action::Kept, stored.to_path_buf());
         match link.status {
             Some(Status::Dangling) => return kept(Class::Dangling),
             Some(Status::Loop | Status::TooLong) => return kept(Class::Loop),
+            // On another Windows drive or volume, which this system does not reach.
+            Some(Status::Elsewhere) => return kept(Class::Outer),
             _ => {}
         }
         // Where the link leads from its directory in the source, and the same from its
@@ -740,7 +1431,10 @@ impl Copying {
         // the source), as the kernel resolves `..` physically. An absolute target may name
         // the source by the path it was given.
         let parent = below.parent().unwrap_or(Path::new(""));
-        let from_source = join_below(&self.source_real, parent);
+        let from_source = match real_parent {
+            Some(real) => real.to_path_buf(),
+            None => join_below(&self.source_real, parent),
+        };
         let from_copy = join_below(&self.copy_real, parent);
         let leads = fold(&from_source.join(stored));
         let inside = leads
@@ -795,6 +1489,15 @@ impl Copying {
                 split(&below)
             };
             let given = self.pin(parent, &copy).and_then(|pinned| {
+                // Under --update, a directory that has its permissions and times already
+                // is left as it is (its change time too).
+                if self.updating()
+                    && let Ok((_, now)) = pinned.dir.look_at(name)
+                    && (now.mode, now.uid, now.gid, now.mtime)
+                        == (attrs.mode, attrs.uid, attrs.gid, attrs.mtime)
+                {
+                    return Ok(());
+                }
                 pinned
                     .dir
                     .give_dir_attrs_at(name, &attrs, id)
@@ -806,14 +1509,74 @@ impl Copying {
         }
     }
 
-    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<Made>> {
+    fn lock_followed(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, PathBuf>> {
+        self.followed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<MadeDir>> {
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// A directory made in the copy: its path below the copy, what to give it at the end, and
 /// its identity.
-type Made = (PathBuf, Attrs, (u64, u128));
+type MadeDir = (PathBuf, Attrs, (u64, u128));
+
+/// A link of the source as the copy reads it: its directory, held, and name; that
+/// directory's real path where it is below a link followed (`--outer copy`); the link's
+/// times; and how links are made there.
+struct Source<'a> {
+    dir: &'a sys::Dir,
+    name: &'a OsStr,
+    real_parent: Option<&'a Path>,
+    attrs: Option<Attrs>,
+    place: Option<&'a Place>,
+}
+
+/// A junction to make in the copy once the walk is done: its item, below the copy, the
+/// target to make it to (a path of this system), the drive letter it was written with
+/// (on an NTFS volume read through ntfs-3g), and its times.
+struct Junction {
+    item: Item,
+    below: PathBuf,
+    target: PathBuf,
+    drive: Option<DriveLetter>,
+    attrs: Option<Attrs>,
+}
+
+/// The error of copying the special file `path`: a device, which only root may make
+/// (`mknod` fails with `EPERM` for anyone else), says so.
+fn special_error(path: &Path, err: std::io::Error) -> Error {
+    let device = matches!(
+        sys::Os::special(path, false),
+        Some(crate::link::Special::CharDevice | crate::link::Special::BlockDevice)
+    );
+    if device && err.kind() == std::io::ErrorKind::PermissionDenied {
+        let why = "only root may make a device file (CAP_MKNOD); copy as root, or leave it \
+                   out of the source"
+            .to_owned();
+        return Error::new(Op::Copy, path, ErrorKind::Unsupported { why });
+    }
+    Error::io(Op::Copy, path, err)
+}
+
+/// The item of a file copied where a hard link would have passed the link limit of the
+/// file at `to`.
+fn saturated(mut item: Item, to: PathBuf) -> Item {
+    item.action = Action::Saturated;
+    item.new_target = Some(to);
+    item
+}
+
+/// Whether `err` says a file has as many names as its file system allows (`EMLINK`;
+/// `ERROR_TOO_MANY_LINKS` on Windows).
+fn is_link_limit(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    let limit = rustix::io::Errno::MLINK.raw_os_error();
+    #[cfg(windows)]
+    let limit = windows_sys::Win32::Foundation::ERROR_TOO_MANY_LINKS as i32;
+    err.raw_os_error() == Some(limit)
+}
 
 /// `base` joined with `below` (empty for `base` itself).
 fn join_below(base: &Path, below: &Path) -> PathBuf {

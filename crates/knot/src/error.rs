@@ -45,6 +45,9 @@ pub enum Op {
     Hardlinks,
     /// Copying a tree ([`copy`](fn@crate::copy), the CLI's `knot copy`).
     Copy,
+    /// Replacing a link with a copy of what it leads to
+    /// ([`materialize`](crate::copy::materialize()), the CLI's `knot materialize`).
+    Materialize,
 }
 
 impl Op {
@@ -63,6 +66,7 @@ impl Op {
             Op::Apply => "apply",
             Op::Hardlinks => "list the names of",
             Op::Copy => "copy",
+            Op::Materialize => "materialize",
         }
     }
 }

@@ -13,7 +13,11 @@ use knot::{ChangeMode, ErrorKind};
 use crate::fixture::Dir;
 
 /// Copies `source` to `copy` with `options`: the counts, every item, every error.
-fn run(source: &Path, copy: &Path, options: CopyOptions) -> (Summary, Vec<Item>, Vec<knot::Error>) {
+pub(crate) fn run(
+    source: &Path,
+    copy: &Path,
+    options: CopyOptions,
+) -> (Summary, Vec<Item>, Vec<knot::Error>) {
     let items = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let summary = knot::copy(source, copy, &options, |item| match item {
@@ -29,7 +33,7 @@ fn run(source: &Path, copy: &Path, options: CopyOptions) -> (Summary, Vec<Item>,
 }
 
 /// Every path below `root`, relative, without following links.
-fn tree(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn tree(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![PathBuf::new()];
     while let Some(below) = todo.pop() {
@@ -46,7 +50,7 @@ fn tree(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn item<'a>(items: &'a [Item], source: &Path, below: &str) -> &'a Item {
+pub(crate) fn item<'a>(items: &'a [Item], source: &Path, below: &str) -> &'a Item {
     let path = source.join(below);
     items
         .iter()
@@ -685,4 +689,49 @@ fn outer_links_are_right_through_a_linked_path() {
     let (_, _, errors) = run(&base.join("real/src"), &base.join("a/b/alias/dst"), options);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(fs::canonicalize(base.join("real/dst/out")).unwrap(), f);
+}
+
+/// A hard-link group with more names in one directory than the copy's file system allows a
+/// file there (a btrfs image without extended references: about 18 names of 200 bytes) is
+/// copied as several files: the name past the limit is copied (`saturated`), the next
+/// names are linked to that copy, and the summary counts the group as saturated.
+#[test]
+fn a_group_past_the_link_limit_is_split() {
+    const NAMES: usize = 45;
+    let test = "copy::a_group_past_the_link_limit_is_split";
+    let Some(vol) = crate::fixture::btrfs_few_links(test) else {
+        return;
+    };
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let name = |i: usize| format!("{i:03}{}", "n".repeat(197));
+    dir.file(&format!("src/{}", name(0)), "data");
+    for i in 1..NAMES {
+        fs::hard_link(src.join(name(0)), src.join(name(i))).unwrap();
+    }
+    let dst = vol.mnt.join("dst");
+    let options = CopyOptions {
+        threads: 2,
+        ..CopyOptions::default()
+    };
+    let (summary, items, errors) = run(&src, &dst, options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    // Every name is there, with the data; the names are names of a few files.
+    let mut files = BTreeMap::<u64, usize>::new();
+    for i in 0..NAMES {
+        let path = dst.join(name(i));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "data");
+        *files.entry(fs::metadata(&path).unwrap().ino()).or_default() += 1;
+    }
+    assert!(files.len() >= 2, "the limit was not met: {files:?}");
+    assert!(files.values().all(|&n| n > 1), "{files:?}");
+    let saturated: Vec<_> = items
+        .iter()
+        .filter(|item| item.action == Action::Saturated)
+        .collect();
+    assert_eq!(saturated.len(), files.len() - 1, "{items:#?}");
+    assert!(saturated.iter().all(|item| item.new_target.is_some()));
+    assert_eq!(summary.files as usize, files.len());
+    assert_eq!(summary.hard_links as usize, NAMES - files.len());
+    assert_eq!((summary.groups, summary.saturated), (0, 1));
 }

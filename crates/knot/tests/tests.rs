@@ -11,12 +11,22 @@ mod fixture;
 mod convert;
 #[cfg(target_os = "linux")]
 mod copy;
+#[cfg(target_os = "linux")]
+mod copy_outer;
+#[cfg(target_os = "linux")]
+mod copy_special;
 #[cfg(unix)]
 mod hardlinks;
+#[cfg(target_os = "linux")]
+mod materialize;
+#[cfg(target_os = "linux")]
+mod mirror;
 #[cfg(target_os = "linux")]
 mod races;
 #[cfg(unix)]
 mod scan;
+#[cfg(target_os = "linux")]
+mod snapshot;
 #[cfg(unix)]
 mod unix_links;
 #[cfg(windows)]

@@ -25,50 +25,93 @@ use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
 pub const LONG_ABOUT: &str = "Copy the directory SRC to DST, keeping its links.\n\n\
-DST must not exist (it is made) or must be an empty directory. Files are copied with their \
+DST must not exist (it is made) or must be an empty directory, unless --update or \
+--mirror is given. Each file is written under a hidden name beside its place and renamed \
+into place once complete, so an interrupted copy never leaves a half-written file under a \
+real name. Files are copied with their \
 data (a reflink where the file system shares extents, as on btrfs and XFS; holes kept in a \
 sparse file), permissions, owner (as root) and times; directories with their permissions \
-and times. Symlinks are copied as symlinks (junctions are not copied yet: each is reported), \
-and the names a file has inside SRC stay names of one file in DST (hard-link groups).\n\n\
+and times. Symlinks are copied as symlinks, and the names a file has inside SRC stay names \
+of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with ntfs-3g) \
+are copied as junctions where DST can hold them, inner ones to the same directory in DST \
+and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
+directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
+devices are made anew (devices as root); sockets are reported and left out.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
-rewritten to get there from DST) or is left out (--outer skip). A dangling link is copied \
-as it is. SRC is read, and DST written, only through directories opened one name at a time \
-without following links, so nothing outside SRC is read into DST and nothing outside DST is \
-written, whatever changes meanwhile.\n\n\
+rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
+copied in its place (--outer copy: that one link followed, each directory copied once, a \
+second link to one made a symlink to its copy, a link to a directory above it reported as \
+a loop and copied as a link). A dangling link is copied as it is. SRC is read, and DST \
+written, only through directories opened one name at a time without following links (but \
+for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
+and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, not entered (--xdev); -v lists the plain \
-copies too; --json prints one record per entry, the scan record plus class (inner, outer, \
-dangling, loop), action and error. A summary table follows on standard error, and while the \
-copy runs on a terminal, a progress line (entries, bytes, rate).\n\n\
+(another name of a file copied already), saturated (a name past the link limit, copied), \
+cloned, followed (--outer copy), skipped (a socket), made (a junction made a symlink), not \
+entered (--xdev); -v lists the plain copies too; --json prints one record per entry, the \
+scan record plus class (inner, outer, dangling, loop), action and error. A summary table \
+follows on standard error, and while the copy runs on a terminal, a progress line \
+(entries, bytes, rate).\n\n\
+--update brings an earlier copy in DST up to date: only what is missing or differs is \
+copied. A file differs when its size, modification time (to the nanosecond) or permission \
+bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
+target differs. Every replacement is atomic: the new file, link, FIFO or device is made \
+under a hidden name, then renamed over the old one (a junction, which no rename puts over a \
+file, is made once what stood there is removed). Replaced entries are reported `updated`; \
+unchanged ones are only counted. \
+A file or link in DST where SRC has a directory is removed (a link as a link) and the \
+directory made; a directory where SRC has a file or link is refused (--mirror replaces it). \
+--mirror does what --update does and also removes from DST what SRC no longer has, each \
+reported `removed`: links only ever as links, never followed; a directory with everything \
+in it, opened one directory at a time without following links, never entering a mount \
+point. A second --mirror of an unchanged tree changes nothing and says so. --outer copy \
+cannot be combined with --update or --mirror yet.\n\n\
 On Windows, files are copied with their data (block cloning where the volume shares \
 clusters, as ReFS and Dev Drive do; holes kept in a sparse file), their read-only, hidden, \
 system, archive and not-indexed attributes and their access and write times, as robocopy's \
-default /COPY:DAT; security descriptors, creation times and alternate data streams are not \
-copied.\n\n\
+default /COPY:DAT, each written under a hidden name and renamed into place as elsewhere; \
+security descriptors, creation times and alternate data streams are not copied. --update, \
+--mirror and --outer copy are not available on Windows yet (refused before anything is \
+made).\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
 // Arguments of `knot copy` (no doc comment: see `commands!` in cmd/mod.rs).
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("updating").args(["update", "mirror"]).multiple(true))]
 pub struct CopyArgs {
     /// The directory to copy.
     #[arg(value_name = "SRC", value_parser = crate::args::path_arg())]
     source: PathBuf,
-    /// Where to copy it: a new path, or an empty directory.
+    /// Where to copy it: a new path, or an empty directory (or, with --update or
+    /// --mirror, an earlier copy).
     #[arg(value_name = "DST", value_parser = crate::args::path_arg())]
     copy: PathBuf,
     /// Links that lead inside SRC: rewrite them to lead inside DST, or keep them as they
     /// are.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
     inner: InnerArg,
-    /// Links that lead outside SRC: keep them leading there, or skip them.
+    /// Links that lead outside SRC: keep them leading there, skip them, or copy what they
+    /// lead to in their place.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
     outer: OuterArg,
     /// Stay on SRC's file system: mount points below are reported and not entered.
     #[arg(long)]
     xdev: bool,
+    /// DST may hold an earlier copy: copy only what is missing or differs (size or
+    /// modification time), each replacement atomic.
+    #[arg(long)]
+    update: bool,
+    /// As --update, and remove from DST what SRC no longer has (links as links, never
+    /// followed).
+    #[arg(long)]
+    mirror: bool,
+    /// With --update or --mirror: a file of the same size and time is compared byte for
+    /// byte too.
+    #[arg(long, requires = "updating")]
+    checksum: bool,
     /// Say what would be copied, and copy nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
@@ -83,15 +126,35 @@ pub struct CopyArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum InnerArg {
+pub(crate) enum InnerArg {
     Rewrite,
     Keep,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OuterArg {
+pub(crate) enum OuterArg {
     Keep,
     Skip,
+    Copy,
+}
+
+impl InnerArg {
+    pub(crate) fn inner(self) -> Inner {
+        match self {
+            InnerArg::Rewrite => Inner::Rewrite,
+            InnerArg::Keep => Inner::Keep,
+        }
+    }
+}
+
+impl OuterArg {
+    pub(crate) fn outer(self) -> Outer {
+        match self {
+            OuterArg::Keep => Outer::Keep,
+            OuterArg::Skip => Outer::Skip,
+            OuterArg::Copy => Outer::Copy,
+        }
+    }
 }
 
 /// `knot copy`, fully decided.
@@ -108,17 +171,14 @@ impl Decide for CopyArgs {
     type Settings = CopySettings;
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
-            inner: match self.inner {
-                InnerArg::Rewrite => Inner::Rewrite,
-                InnerArg::Keep => Inner::Keep,
-            },
-            outer: match self.outer {
-                OuterArg::Keep => Outer::Keep,
-                OuterArg::Skip => Outer::Skip,
-            },
+            inner: self.inner.inner(),
+            outer: self.outer.outer(),
             same_file_system: self.xdev,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
+            update: self.update,
+            mirror: self.mirror,
+            checksum: self.checksum,
         };
         CopySettings {
             source: self.source,
@@ -151,46 +211,95 @@ struct CopyRecord {
     /// other name a hard link was made to.
     #[serde(with = "knot_names::json::serde_opt_name")]
     new_target: Option<PathBuf>,
+    /// The kind of link made, where it is not the source's (a junction made a symlink
+    /// where DST has no junctions).
+    made: Option<&'static str>,
     dry_run: bool,
     error: Option<String>,
 }
 
 pub fn run(settings: &CopySettings, context: &Context) -> Exit {
-    let messages = Messages::of(context);
     let dry_run = settings.options.mode == knot::ChangeMode::DryRun;
-    let json = settings.format == Format::Json;
-    let printer = Mutex::new(Printer::new(settings.format, messages));
+    let options = &settings.options;
+    let made = if options.update || options.mirror {
+        Made::Update
+    } else {
+        Made::Copy
+    };
+    let shown = Shown {
+        format: settings.format,
+        verbose: settings.verbose,
+    };
+    report(shown, dry_run, made, context, |each| {
+        knot::copy(&settings.source, &settings.copy, &settings.options, each)
+    })
+}
+
+/// What a run made: a copy, an earlier copy brought up to date (`--update`, `--mirror`:
+/// its summary counts the entries updated, unchanged and removed too), or a snapshot (its
+/// summary counts the files unchanged since the previous one, linked to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    Copy,
+    Update,
+    Snapshot,
+}
+
+/// How a run's entries are shown: as lines or JSON records, and with `-v`, a line for
+/// each plain copy too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shown {
+    pub(crate) format: Format,
+    pub(crate) verbose: bool,
+}
+
+/// Runs `copy`, which calls its argument with every entry's outcome, and reports them:
+/// the lines (or JSON records), then the summary; on a terminal, a progress line while it
+/// runs. `knot copy`'s and `knot snapshot`'s.
+pub(crate) fn report(
+    shown: Shown,
+    dry_run: bool,
+    made: Made,
+    context: &Context,
+    copy: impl FnOnce(&(dyn Fn(knot::Result<Item>) + Sync)) -> knot::Result<Summary>,
+) -> Exit {
+    let Shown { format, verbose } = shown;
+    let messages = Messages::of(context);
+    let json = format == Format::Json;
+    let printer = Mutex::new(Printer::new(format, messages));
     // Only the lines to be printed are kept, with the path they are sorted by.
     let lines = Mutex::new(Vec::new());
     let counters = Arc::new(Counters::default());
-    let line = progress_line(context, json, &counters);
-    let copied = knot::copy(
-        &settings.source,
-        &settings.copy,
-        &settings.options,
-        |item| {
-            let item = item.inspect_err(|err| error::fail(err, context));
-            if let Ok(item) = &item {
-                counters.add(item);
-            }
-            // Output never stops the work (DESIGN.md promise 8).
-            if json {
-                let record = record(&item, dry_run);
-                let _ = printer
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .json(&record);
-            } else if let Ok(item) = &item
-                && let Some(line) = human(item, settings.verbose)
-            {
-                lines
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push((item.link.path.clone(), line));
-            }
-        },
-    );
-    drop(line);
+    let progress = progress_line(context, json, made, &counters);
+    let copied = copy(&|item| {
+        let item = item.inspect_err(|err| error::fail(err, context));
+        if let Ok(item) = &item {
+            counters.add(item);
+        }
+        // Output never stops the work (DESIGN.md promise 8).
+        // An entry left as it was (--update) is only counted.
+        if item
+            .as_ref()
+            .is_ok_and(|item| item.action == Action::Unchanged)
+        {
+            return;
+        }
+        if json {
+            let record = record(&item, dry_run);
+            let _ = printer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .json(&record);
+        } else if let Ok(item) = &item
+            && let Some(line) = human(item, verbose)
+        {
+            lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((item.link.path.clone(), line));
+        }
+    });
+    drop(progress);
     let mut printer = printer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -213,7 +322,12 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     }
     let _ = printer.flush();
     if !context.quiet {
-        to_stderr(&summary_table(&summary, dry_run));
+        let mut table = summary_table(&summary, dry_run, made);
+        if made == Made::Update && summary.nothing_changed() && summary.failed == 0 {
+            let would = if dry_run { " would be" } else { "" };
+            table.push_str(&format!("nothing{would} changed: DST is up to date\n"));
+        }
+        to_stderr(&table);
     }
     if summary.failed > 0 || error::errored() {
         Exit::Failure
@@ -231,6 +345,7 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: item.class.map(knot::copy::Class::name),
             action: item.action.name(),
             new_target: item.new_target.clone(),
+            made: item.made.as_ref().map(knot::Kind::name),
             dry_run,
             error: None,
         },
@@ -241,14 +356,15 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
             class: None,
             action: "failed",
             new_target: None,
+            made: None,
             dry_run,
             error: Some(error::message(err)),
         },
     }
 }
 
-/// What the progress line counts: the entries copied so far and their bytes (a hard
-/// link's none: it copies no data).
+/// What the progress line counts: the entries copied so far and their bytes (none for a
+/// hard link, an entry left unchanged or one removed: they copy no data).
 #[derive(Debug, Default)]
 struct Counters {
     items: AtomicU64,
@@ -258,7 +374,10 @@ struct Counters {
 impl Counters {
     fn add(&self, item: &Item) {
         self.items.fetch_add(1, Ordering::Relaxed);
-        if item.action != Action::Linked {
+        if !matches!(
+            item.action,
+            Action::Linked | Action::Unchanged | Action::Removed
+        ) {
             self.bytes.fetch_add(item.bytes, Ordering::Relaxed);
         }
     }
@@ -282,16 +401,24 @@ impl Counters {
 }
 
 /// The progress line, where standard error is a terminal ([`ProgressLine::start_with`]
-/// says) and the records do not go out as JSON.
-fn progress_line(context: &Context, json: bool, counters: &Arc<Counters>) -> Option<ProgressLine> {
+/// says) and the records do not go out as JSON; headed by what runs (`copy: `,
+/// `snapshot: `).
+fn progress_line(
+    context: &Context,
+    json: bool,
+    made: Made,
+    counters: &Arc<Counters>,
+) -> Option<ProgressLine> {
     if json {
         return None;
     }
     let counters = Arc::clone(counters);
     let started = Instant::now();
-    ProgressLine::start_with(context, "copy: ", move || {
-        counters.render(started.elapsed())
-    })
+    let head = match made {
+        Made::Copy | Made::Update => "copy: ",
+        Made::Snapshot => "snapshot: ",
+    };
+    ProgressLine::start_with(context, head, move || counters.render(started.elapsed()))
 }
 
 /// The line of an entry whose outcome is not a plain copy; `None` for a plain copy,
@@ -299,8 +426,9 @@ fn progress_line(context: &Context, json: bool, counters: &Arc<Counters>) -> Opt
 ///
 /// `rewritten 'src/l': '/src/a' -> '/dst/a'  [inner]`, `kept 'src/l' -> '/x'  [outer]`,
 /// `dropped 'src/l' -> '/x'  [outer]`, `linked 'dst/b' => 'dst/a'`, `cloned 'src/f'`,
-/// `not entered 'src/mnt'  [another file system]`; with `verbose`, `copied 'src/f'`,
-/// `sparse 'src/s'`, `copied 'src/l' -> 'a'  [inner]`.
+/// `not entered 'src/mnt'  [another file system]`, `updated 'src/f'`,
+/// `removed 'dst/old'`; with `verbose`, `copied 'src/f'`, `sparse 'src/s'`,
+/// `copied 'src/l' -> 'a'  [inner]`.
 fn human(item: &Item, verbose: bool) -> Option<String> {
     let path = quote(item.link.path.as_os_str());
     let class = item
@@ -315,6 +443,20 @@ fn human(item: &Item, verbose: bool) -> Option<String> {
         let target = item.new_target.as_deref().unwrap_or("".as_ref());
         quote(target.as_os_str())
     };
+    if let Some(made) = item.made {
+        let line = format!(
+            "made {} {path} -> {}  [no junctions in DST's file system]",
+            made.name(),
+            quote(
+                item.new_target
+                    .as_deref()
+                    .or(item.link.target.as_deref())
+                    .unwrap_or("".as_ref())
+                    .as_os_str()
+            )
+        );
+        return Some(line);
+    }
     Some(match item.action {
         Action::Copied | Action::Sparse if !verbose => return None,
         Action::Copied if item.class.is_some() => format!("copied {path} -> {}{class}", stored()),
@@ -324,19 +466,40 @@ fn human(item: &Item, verbose: bool) -> Option<String> {
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
         Action::Kept => format!("kept {path} -> {}{class}", stored()),
         Action::Dropped => format!("dropped {path} -> {}{class}", stored()),
+        Action::Followed => format!("followed {path} -> {}{class}", stored()),
         Action::NotEntered => format!("not entered {path}  [another file system]"),
+        Action::Unchanged => return None,
+        Action::Removed => format!("removed {}", quote(item.copy.as_os_str())),
+        Action::Skipped => {
+            let what = item
+                .link
+                .special
+                .map_or("special file", knot::Special::name);
+            format!("skipped {path}  [{what}]")
+        }
+        Action::Saturated => format!(
+            "saturated {}: copied, as {} has as many names as its file system allows",
+            quote(item.copy.as_os_str()),
+            new()
+        ),
         _ => format!("{} {path}", item.action.name()),
     })
 }
 
-/// The closing summary: one row per kind, the count right-aligned.
-fn summary_table(summary: &Summary, dry_run: bool) -> String {
+/// The closing summary: one row per kind, the count right-aligned; for a snapshot, the
+/// files unchanged since the previous one (linked to it) first; under `--update` or
+/// `--mirror`, the entries updated, unchanged (left as they were) and removed last.
+fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
     let head = if dry_run {
         "would copy (dry run: nothing was copied):"
     } else {
         "copied:"
     };
-    let rows = [
+    let mut rows = Vec::new();
+    if made == Made::Snapshot {
+        rows.push(("unchanged (linked)", summary.unchanged));
+    }
+    rows.extend([
         ("files", summary.files),
         ("bytes", summary.bytes),
         ("directories", summary.dirs),
@@ -347,13 +510,23 @@ fn summary_table(summary: &Summary, dry_run: bool) -> String {
             "of them unsaturated (names outside SRC)",
             summary.unsaturated,
         ),
+        ("saturated groups", summary.saturated),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),
         ("dangling links", summary.dangling),
         ("not entered", summary.not_entered),
+        ("special files", summary.special),
+        ("sockets skipped", summary.skipped),
         ("failures", summary.failed),
-    ];
+    ]);
+    if made == Made::Update {
+        rows.extend([
+            ("updated", summary.updated),
+            ("unchanged", summary.unchanged),
+            ("removed", summary.removed),
+        ]);
+    }
     let width = rows
         .iter()
         .map(|(_, n)| n.to_string().len())
@@ -397,10 +570,11 @@ mod tests {
     #[test]
     fn progress_only_on_a_terminal_and_not_with_json() {
         let counters = Arc::new(Counters::default());
-        assert!(progress_line(&context(false, false), false, &counters).is_none());
-        assert!(progress_line(&context(true, false), true, &counters).is_none());
-        assert!(progress_line(&context(true, true), false, &counters).is_none());
-        assert!(progress_line(&context(true, false), false, &counters).is_some());
+        assert!(progress_line(&context(false, false), false, Made::Copy, &counters).is_none());
+        assert!(progress_line(&context(true, false), true, Made::Copy, &counters).is_none());
+        assert!(progress_line(&context(true, true), false, Made::Snapshot, &counters).is_none());
+        assert!(progress_line(&context(true, false), false, Made::Copy, &counters).is_some());
+        assert!(progress_line(&context(true, false), false, Made::Snapshot, &counters).is_some());
     }
 
     /// Entries, bytes (a hard link's not again) and the rate.

@@ -23,11 +23,13 @@ pub mod du;
 pub mod fix;
 pub mod hardlinks;
 pub mod man;
+pub mod materialize;
 pub mod reparse;
 pub mod retarget;
 pub mod rm;
 pub mod scan;
 pub mod show;
+pub mod snapshot;
 
 /// The heading of the options every command takes, apart from each command's own: in
 /// every command's help they come last, under it, not among the command's options.
@@ -195,6 +197,14 @@ commands! {
     /// hard-link groups stay groups.
     #[command(long_about = copy::LONG_ABOUT)]
     Copy(copy::CopyArgs),
+    /// Copy the directory SRC to NEW, making files unchanged since the copy OLD
+    /// (--previous) hard links to its files: an incremental backup.
+    #[command(long_about = snapshot::LONG_ABOUT)]
+    Snapshot(snapshot::SnapshotArgs),
+    /// Replace each LINK with a copy of what it leads to (a hard link: give this name a
+    /// file of its own); --recursive does every link below a directory.
+    #[command(long_about = materialize::LONG_ABOUT)]
+    Materialize(materialize::MaterializeArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).

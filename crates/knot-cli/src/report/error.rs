@@ -45,6 +45,10 @@ pub fn report(err: &knot::Error, context: &Context) {
     if let ErrorKind::TrailingSlash { link } = err.kind() {
         let (verb, line) = match err.op() {
             knot::Op::Remove => ("remove", command(context, "rm", link.as_os_str())),
+            knot::Op::Materialize => (
+                "materialize",
+                command(context, "materialize", link.as_os_str()),
+            ),
             // The command as typed, the link named without the slash.
             op @ (knot::Op::Retarget | knot::Op::Convert) => (
                 op.verb(),
@@ -225,6 +229,11 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
             directory it is or leads to, not a new link"
             .into(),
+        ErrorKind::Loop { ancestor } if err.op() == Op::Materialize => format!(
+            "it leads to {}, which holds it or was copied to make the directory it is in: \
+             its copy would hold itself",
+            quote_path(ancestor)
+        ),
         ErrorKind::Loop { ancestor } => format!(
             "it leads back to {}, which contains it; not followed again",
             quote_path(ancestor)
@@ -293,13 +302,19 @@ fn path_cause(err: &knot::Error) -> String {
         ),
         ErrorKind::BadRecord { why } => format!("the record {}", bad_record(why)),
         ErrorKind::DestinationNotEmpty => {
-            "it is there and is not an empty directory; knot copy makes a new tree".into()
+            "it is there and is not an empty directory; knot copy makes a new tree unless told to \
+             update one"
+                .into()
         }
         ErrorKind::DestinationInsideSource { source } => format!(
             "it is inside {}, which would copy the copy",
             quote_path(source)
         ),
         ErrorKind::SourceNotADirectory => "it is not a directory".into(),
+        ErrorKind::SpecialFile if err.op() == Op::Materialize => {
+            "it leads to a special file (a FIFO, a socket or a device), which knot does not copy"
+                .into()
+        }
         ErrorKind::SpecialFile => {
             "it is a special file (a FIFO, a socket or a device), which knot copy skips".into()
         }
@@ -461,7 +476,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             `knot hardlinks --groups DIR`"
             .into(),
         ErrorKind::DestinationNotEmpty => {
-            "name a new path, or an empty directory, as the destination".into()
+            "name a new path, or an empty directory, as the destination; or add --update (or \
+             --mirror) to bring an earlier copy up to date"
+                .into()
         }
         ErrorKind::DestinationInsideSource { .. } => {
             "choose a destination outside the source".into()

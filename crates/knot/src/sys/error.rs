@@ -85,6 +85,10 @@ pub(crate) enum Error {
     /// This backend copies no file data yet (Windows).
     #[error("copying files is not available on this platform yet")]
     NoFileCopy,
+    /// A directory to be removed has another file system mounted on it (or below it):
+    /// knot does not enter it.
+    #[error("another file system is mounted there; knot does not remove it (unmount it first)")]
+    MountPoint,
 }
 
 /// The read-back check's failure (DESIGN.md promise 3): the new link holds something else
@@ -140,7 +144,7 @@ impl Error {
             | Error::NoProc
             | Error::NoFileCopy
             | Error::Platform => io::ErrorKind::Unsupported,
-            Error::NotARegularFile => io::ErrorKind::InvalidInput,
+            Error::NotARegularFile | Error::MountPoint => io::ErrorKind::InvalidInput,
             Error::ReadBack { .. } => io::ErrorKind::InvalidData,
             Error::NoMountPoint { .. }
             | Error::Replaced

@@ -89,6 +89,13 @@ pub(crate) trait Backend {
     /// Whether [`Directory::copy_file_at`] copies files here (a tree copy refuses at once
     /// where not).
     const COPIES_FILES: bool = false;
+    /// Whether the [`Directory`] calls that look at, replace, swap and remove entries of
+    /// an earlier copy, and follow a link to copy what it leads to, work here
+    /// ([`Directory::look_at`], [`Directory::replace_file_at`], [`Directory::put_staged_at`],
+    /// [`Directory::exchange_at`], [`Directory::remove_tree_at`],
+    /// [`Directory::copy_followed_file_at`], ...): `knot copy --update`, `--mirror` and
+    /// `--outer copy`, `knot snapshot` and `knot materialize` refuse at once where not.
+    const UPDATES_COPIES: bool = false;
 
     /// What the entry `path` itself is, not following it (with its reparse tag, where it
     /// has one): for reads of a path the user named.
@@ -251,6 +258,44 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()> {
         Err(error::Error::NoFileCopy.into())
     }
+
+    /// Makes `name` here a new empty directory holding the directory reparse point
+    /// `buffer` as it is (a junction copied byte for byte, its target there or not), read
+    /// back: where knot writes reparse points itself (an NTFS volume through ntfs-3g).
+    /// Elsewhere `Unsupported`.
+    fn make_reparse_dir_at(&self, _name: &std::ffi::OsStr, _buffer: &[u8]) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// [`Directory::copy_file_at`] of the file the link `name` here leads to: that one
+    /// link followed, as asked (`knot copy --outer copy`), the file then read through the
+    /// descriptor so opened. Staged under a hidden name, then put in place: over a file
+    /// or link at `to_name` where `over` (as [`Directory::replace_file_at`]), else only
+    /// where nothing is.
+    fn copy_followed_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+        _over: bool,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
+    /// Copies the special file `name` here (not followed) as the new entry `to_name` of
+    /// `to`, as `cp -a` does: a FIFO or a device file made anew (a device only where this
+    /// process may make one: root), with its permissions, owner (where this process may
+    /// give it) and times. What it is, and whether it was made: a socket is not (it
+    /// belongs to the program listening on it, and a copy is no socket anyone listens on).
+    fn copy_special_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<(crate::link::Special, bool)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
     /// Makes the directory `name` here for a copy, open to this user alone until
     /// [`Directory::give_dir_attrs_at`] gives it its own permissions, and holds it, never
     /// following a link there: with its identity. Fails where anything is at `name`
@@ -258,9 +303,71 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn make_copy_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Self, (u64, u128))> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// Swaps the entries `a` and `b` here in one step, whatever each is: `false` where
+    /// the file system cannot (FUSE file systems, ntfs-3g among them), and nothing moved.
+    fn exchange_at(&self, _a: &std::ffi::OsStr, _b: &std::ffi::OsStr) -> io::Result<bool> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Renames `from` here to `to` here, replacing what is at `to`: only where
+    /// [`Directory::exchange_at`] cannot swap, right after checking what is at `to`.
+    fn rename_at(&self, _from: &std::ffi::OsStr, _to: &std::ffi::OsStr) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Removes the empty directory `name` here, never following a link there: one this
+    /// process made.
+    fn remove_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
     /// Holds the directory `name` here, never following a link there, where it is empty,
     /// as seen through the descriptor held: `None` where it is not.
     fn hold_empty_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<Option<Self>> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Copies the regular file `name` here as [`Directory::copy_file_at`] does, but puts
+    /// the copy in place of `to_name` of `to` in one rename, over a file or link there
+    /// (never a directory); staged under a fresh hidden name until then.
+    fn replace_file_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Renames the entry `staged` here, made by this process under a hidden name, to
+    /// `name`: over a file or link there if `over` (never a directory), else only where
+    /// nothing is.
+    fn put_staged_at(
+        &self,
+        _staged: &std::ffi::OsStr,
+        _name: &std::ffi::OsStr,
+        _over: bool,
+    ) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// What the entry `name` here is, not following a link, with its permissions and
+    /// times.
+    fn look_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Meta, Attrs)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Whether the regular file `name` here holds the same bytes as `other_name` of
+    /// `other`, read through descriptors, never following a link.
+    fn same_data_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _other: &Self,
+        _other_name: &std::ffi::OsStr,
+    ) -> io::Result<bool> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Removes the directory `name` here with everything in it, never following a link
+    /// (a link inside is removed as a link) and never entering a mount point: how many
+    /// entries were removed, the directory included.
+    fn remove_tree_at(&self, _name: &std::ffi::OsStr) -> io::Result<u64> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// The names of the entries here, but `.` and `..`.
+    fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
         Err(error::Error::NoFileCopy.into())
     }
 }

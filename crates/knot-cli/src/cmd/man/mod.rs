@@ -237,6 +237,16 @@ knot apply ../links.jsonl \-\-root ../copy
 .fi
 .RE
 .PP
+Copy a tree with its links, then keep the copy in step with it (what the tree no longer
+has is removed from the copy; a second run of an unchanged tree changes nothing):
+.PP
+.RS
+.nf
+knot copy project backup/project
+knot copy \-\-mirror project backup/project
+.fi
+.RE
+.PP
 The true size of a tree, every file counted once, every name of a file, and the hard\-link
 groups of a project and its package store together:
 .PP
@@ -433,6 +443,8 @@ mod tests {
                 "knot-hardlinks.1",
                 "knot-apply.1",
                 "knot-copy.1",
+                "knot-snapshot.1",
+                "knot-materialize.1",
                 "knot-compat.1",
                 "knot-reparse.1",
                 "knot-reparse-decode.1",

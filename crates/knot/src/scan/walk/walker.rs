@@ -177,15 +177,26 @@ impl<F: Filter> Walker<F> {
         if self.config.same_file_system && id.device != opened.root.dev {
             return false;
         }
+        // A link is followed to the directory it led to when the filter read it: one
+        // changed since is not followed to wherever it leads now.
+        if let Some(claimed) = opened.claimed
+            && claimed != id
+        {
+            self.fail(
+                emit,
+                Error::new(Op::Scan, path, ErrorKind::ChangedDuringScan),
+            );
+            return false;
+        }
         if self.config.follow
             && let Some(place) = find_ancestor(opened.ancestors.as_deref(), id)
         {
             self.fail(emit, loop_error(path, depth, place));
             return false;
         }
-        // Walked already, by another path: a link's target claimed in an earlier round
-        // (or, if the link changed since it was read, anything); with `once`, the same
-        // directory reached again without a link (a bind mount, a root met again).
+        // Walked already, by another path: a link's target claimed in an earlier round;
+        // with `once`, the same directory reached again without a link (a bind mount, a
+        // root met again).
         if let Some(visited) = &self.visited
             && opened.claimed != Some(id)
             && !visited.claim(id)

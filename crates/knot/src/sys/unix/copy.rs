@@ -1,8 +1,14 @@
 //! A file's data, permissions and times copied from one held directory to another, by
 //! descriptor only: the source opened at (directory, name) without following a link, the
-//! copy made at (directory, name) exclusively, then a reflink (`FICLONE`), else
-//! `copy_file_range`, else `read`/`write`, as GNU cp tries them (coreutils
-//! `src/copy-file-data.c`).
+//! copy made exclusively under a fresh hidden name in the copy's directory, filled by a
+//! reflink (`FICLONE`), else `copy_file_range`, else `read`/`write`, as GNU cp tries them
+//! (coreutils `src/copy-file-data.c`), then renamed to its own name once complete, so no
+//! half-written file is ever seen there.
+//!
+//! The hidden name rather than `O_TMPFILE` and `linkat`: an unnamed file is given a name
+//! only through `/proc/self/fd` (`AT_SYMLINK_FOLLOW`) or with `CAP_DAC_READ_SEARCH`
+//! (`AT_EMPTY_PATH`), and not on every file system (not FUSE, so not ntfs-3g); the hidden
+//! name costs one `renameat2` more per file, and works the same everywhere.
 //!
 //! Written here rather than taken from a crate: `reflink-copy` and `std::fs::copy` take
 //! paths, which the kernel resolves again, so a directory on the way swapped for a link
@@ -10,11 +16,11 @@
 //! (DESIGN.md promise 10). Every call below acts on a descriptor opened from a held
 //! directory.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::fs::{FileType as RawType, Mode, OFlags, Timespec, Timestamps};
+use rustix::fs::{AtFlags, FileType as RawType, Mode, OFlags, Timespec, Timestamps};
 use rustix::io::Errno;
 
 use super::super::{Attrs, Copied, FileData};
@@ -23,38 +29,123 @@ use super::super::{Attrs, Copied, FileData};
 const CHUNK: usize = 1 << 20;
 
 /// Copies the regular file `name` of `from` to the new name `to_name` of `to`: data
-/// (holes kept where the file is sparse), permissions and times. The new name is made
-/// exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`), so nothing that stands there, a link
-/// included, is written through; on a failure after it was made it is removed again.
+/// (holes kept where the file is sparse), permissions and times. The copy is written
+/// under a fresh hidden name in `to` (made exclusively: `O_CREAT | O_EXCL | O_NOFOLLOW`),
+/// then renamed to `to_name` without replacing anything there (`RENAME_NOREPLACE`), so an
+/// interrupted or failed copy never leaves a half-written file under `to_name`, and
+/// nothing that stands there, a link included, is written through or replaced.
 pub(crate) fn copy_file_at(
     from: BorrowedFd<'_>,
     name: &OsStr,
     to: BorrowedFd<'_>,
     to_name: &OsStr,
 ) -> io::Result<Copied> {
+    copy_staged(from, name, to, to_name, Put::New)
+}
+
+/// Where a staged file goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Put {
+    /// To a new name: whatever is there already is left alone (`EEXIST`).
+    New,
+    /// Over what is there: a file or a link, replaced in one rename; a directory there is
+    /// never replaced (`EISDIR`).
+    Over,
+}
+
+/// [`copy_file_at`], the copy put in place as `put` says.
+pub(crate) fn copy_staged(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    put: Put,
+) -> io::Result<Copied> {
     // O_NONBLOCK: a FIFO put in the file's place since the walk looked does not block
     // the open; it is refused below as no regular file.
     let read = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
     let source = rustix::fs::openat(from, name, read | OFlags::NONBLOCK, Mode::empty())?;
-    let stat = rustix::fs::fstat(&source)?;
+    fill_staged(&source, to, to_name, put)
+}
+
+/// The regular file open as `source` copied to `to_name` of `to`: written under a fresh
+/// hidden name there, then put in place as `put` says (removed again where either fails).
+fn fill_staged(
+    source: &OwnedFd,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    put: Put,
+) -> io::Result<Copied> {
+    let stat = rustix::fs::fstat(source)?;
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
         return Err(super::super::error::Error::NotARegularFile.into());
     }
+    let (hidden, copy) = stage(to, to_name)?;
+    let done = fill(source, &copy, &stat)
+        .and_then(|copied| put_staged(to, &hidden, to_name, put).map(|()| copied));
+    if done.is_err() {
+        remove_stage(to, &hidden, &copy);
+    }
+    done
+}
+
+/// A new empty file under a fresh hidden name beside `name` in `dir`, made exclusively:
+/// its name and a descriptor open for writing. A name taken already (planted, or drawn
+/// twice) is passed over for another.
+pub(crate) fn stage(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(OsString, OwnedFd)> {
     let write = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-    let copy = rustix::fs::openat(
-        to,
-        to_name,
-        write | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::from_raw_mode(0o600),
-    )?;
-    match fill(&source, &copy, &stat) {
-        Ok(copied) => Ok(copied),
-        Err(err) => {
-            drop(copy);
-            // Made by this call, exclusively: taken back.
-            let _ = rustix::fs::unlinkat(to, to_name, rustix::fs::AtFlags::empty());
-            Err(err)
+    let mut tries = 0;
+    loop {
+        let hidden = crate::path::hidden_file_name(name);
+        match rustix::fs::openat(
+            dir,
+            &hidden,
+            write | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => return Ok((hidden, fd)),
+            Err(Errno::EXIST) if tries < 8 => tries += 1,
+            Err(err) => return Err(err.into()),
         }
+    }
+}
+
+/// Renames the staged entry `hidden` of `dir` to `name`, as `put` says: over what is
+/// there (`renameat`), or only where nothing is (`renameat2` with `RENAME_NOREPLACE`;
+/// where the file system cannot, `linkat` to the new name, which never replaces either,
+/// then the hidden name unlinked).
+pub(crate) fn put_staged(
+    dir: BorrowedFd<'_>,
+    hidden: &OsStr,
+    name: &OsStr,
+    put: Put,
+) -> io::Result<()> {
+    if put == Put::Over {
+        return Ok(rustix::fs::renameat(dir, hidden, dir, name)?);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    match rustix::fs::renameat_with(dir, hidden, dir, name, rustix::fs::RenameFlags::NOREPLACE) {
+        Ok(()) => return Ok(()),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {}
+        Err(err) => return Err(err.into()),
+    }
+    rustix::fs::linkat(dir, hidden, dir, name, AtFlags::empty())?;
+    let _ = rustix::fs::unlinkat(dir, hidden, AtFlags::empty());
+    Ok(())
+}
+
+/// Removes the staged file `hidden` of `dir` where it is still the file open as `made`
+/// (same device and inode), never by its name alone: whatever took that name since is
+/// left where it is.
+pub(crate) fn remove_stage(dir: BorrowedFd<'_>, hidden: &OsStr, made: &OwnedFd) {
+    let (Ok(made), Ok(found)) = (
+        rustix::fs::fstat(made),
+        rustix::fs::statat(dir, hidden, AtFlags::SYMLINK_NOFOLLOW),
+    ) else {
+        return;
+    };
+    if (made.st_dev, made.st_ino) == (found.st_dev, found.st_ino) {
+        let _ = rustix::fs::unlinkat(dir, hidden, AtFlags::empty());
     }
 }
 
@@ -304,6 +395,105 @@ fn in_kernel(_: BorrowedFd<'_>, _: BorrowedFd<'_>, _: &mut u64, _: u64) -> io::R
     Ok(false)
 }
 
+/// Copies the regular file the link `name` of `from` leads to (that one link followed, as
+/// `knot copy --outer copy` asks) to `to_name` of `to`, as [`copy_staged`] copies one:
+/// read through the descriptor opened by following the link, written under a fresh
+/// hidden name and put in place as `put` says.
+pub(crate) fn copy_followed_file_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    put: Put,
+) -> io::Result<Copied> {
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    fill_staged(&source, to, to_name, put)
+}
+
+/// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
+/// `to`: a FIFO with `mkfifoat`, a device with `mknodat` (its device number kept), which
+/// never follow or replace anything; then its permissions, owner (where this process may)
+/// and times, given through a descriptor of the new entry opened with `O_PATH |
+/// O_NOFOLLOW` (named `/proc/self/fd/N` for `chmod` and `utimensat`, which the kernel
+/// resolves to that very entry), so nothing put at the name meanwhile is changed. A socket
+/// is not made: `(Socket, false)`.
+#[cfg(target_os = "linux")]
+pub(crate) fn copy_special_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    use crate::link::Special;
+    use rustix::fs::AtFlags;
+    let stat = rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    let ty = RawType::from_raw_mode(stat.st_mode);
+    let special = match ty {
+        RawType::Fifo => Special::Fifo,
+        RawType::CharacterDevice => Special::CharDevice,
+        RawType::BlockDevice => Special::BlockDevice,
+        RawType::Socket => return Ok((Special::Socket, false)),
+        _ => return Err(super::super::error::Error::Replaced.into()),
+    };
+    let private = Mode::from_raw_mode(0o600);
+    #[allow(
+        clippy::useless_conversion,
+        reason = "st_rdev's width differs between Unix targets"
+    )]
+    let made = match special {
+        Special::Fifo => rustix::fs::mkfifoat(to, to_name, private),
+        _ => rustix::fs::mknodat(to, to_name, ty, private, u64::from(stat.st_rdev) as _),
+    };
+    made?;
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(to, to_name, flags, Mode::empty())?;
+    if RawType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != ty {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    let attrs = Attrs::of(&stat);
+    let empty = AtFlags::EMPTY_PATH;
+    let owner = rustix::fs::chownat(
+        &fd,
+        "",
+        Some(rustix::fs::Uid::from_raw(attrs.uid)),
+        None,
+        empty,
+    );
+    let group = rustix::fs::chownat(
+        &fd,
+        "",
+        None,
+        Some(rustix::fs::Gid::from_raw(attrs.gid)),
+        empty,
+    );
+    let mut mode = attrs.mode;
+    if owner.is_err() {
+        mode &= !0o4000;
+    }
+    if group.is_err() {
+        mode &= !0o2000;
+    }
+    let own = {
+        use std::os::fd::AsRawFd;
+        std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+    };
+    rustix::fs::chmod(&own, Mode::from_raw_mode(mode as _))?;
+    rustix::fs::utimensat(rustix::fs::CWD, &own, &attrs.timestamps(), AtFlags::empty())?;
+    Ok((special, true))
+}
+
+/// Elsewhere not yet: knot copies special files on Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn copy_special_at(
+    _from: BorrowedFd<'_>,
+    _name: &OsStr,
+    _to: BorrowedFd<'_>,
+    _to_name: &OsStr,
+) -> io::Result<(crate::link::Special, bool)> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// The permissions, owner and times of the directory `name` of `from`, not following a
 /// link there.
 pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> {
@@ -427,6 +617,98 @@ mod tests {
         );
         assert_eq!(fs::read_to_string(to.join("there")).unwrap(), "kept");
         assert!(!to.join("new").exists());
+        // The copies staged for the names taken were removed again.
+        let mut names: Vec<_> = fs::read_dir(&to)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["l", "there"]);
+    }
+
+    /// The copy is written under a hidden name and renamed in: replacing puts it over a
+    /// file or a link in one rename (the link itself, never what it leads to), and a
+    /// directory there is never replaced.
+    #[test]
+    fn a_replacement_is_renamed_over_the_old_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(from.join("f"), "new").unwrap();
+        fs::write(tmp.path().join("elsewhere"), "precious").unwrap();
+        fs::write(to.join("file"), "old").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), to.join("l")).unwrap();
+        fs::create_dir(to.join("d")).unwrap();
+        let old = fs::metadata(to.join("file")).unwrap().ino();
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        for name in ["file", "l"] {
+            from_dir
+                .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+                .unwrap();
+            assert_eq!(fs::read_to_string(to.join(name)).unwrap(), "new");
+        }
+        assert_ne!(fs::metadata(to.join("file")).unwrap().ino(), old);
+        assert!(fs::symlink_metadata(to.join("l")).unwrap().is_file());
+        from_dir
+            .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new("d"))
+            .unwrap_err();
+        assert!(to.join("d").is_dir());
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("elsewhere")).unwrap(),
+            "precious"
+        );
+        let mut names: Vec<_> = fs::read_dir(&to)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["d", "file", "l"]);
+    }
+
+    /// The file a followed link leads to (`--outer copy`) is staged as any copy: put only
+    /// where nothing is, or, asked to, renamed over a file or a link (the link itself),
+    /// never over a directory; no staged file is left where it was not put.
+    #[test]
+    fn a_followed_file_is_staged_and_put_as_asked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(tmp.path().join("target"), "new").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("target"), from.join("l")).unwrap();
+        fs::write(tmp.path().join("elsewhere"), "precious").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), to.join("link")).unwrap();
+        fs::write(to.join("file"), "old").unwrap();
+        fs::create_dir(to.join("d")).unwrap();
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        let follow = |name: &str, over: bool| {
+            from_dir.copy_followed_file_at(OsStr::new("l"), &to_dir, OsStr::new(name), over)
+        };
+        for name in ["file", "link", "d"] {
+            let err = follow(name, false).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}");
+        }
+        assert_eq!(fs::read_to_string(to.join("file")).unwrap(), "old");
+        assert_eq!(follow("new", false).unwrap().bytes, 3);
+        assert_eq!(fs::read_to_string(to.join("new")).unwrap(), "new");
+        for name in ["file", "link"] {
+            follow(name, true).unwrap();
+            assert_eq!(fs::read_to_string(to.join(name)).unwrap(), "new");
+        }
+        assert!(fs::symlink_metadata(to.join("link")).unwrap().is_file());
+        follow("d", true).unwrap_err();
+        assert!(to.join("d").is_dir());
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("elsewhere")).unwrap(),
+            "precious"
+        );
+        let mut names: Vec<_> = fs::read_dir(&to)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["d", "file", "link", "new"]);
     }
 
     /// A sparse file's copy has its holes: as few blocks as the original, and the same

@@ -261,6 +261,39 @@ impl super::super::Directory for Dir {
         super::copy::give_dir_attrs_at(self.fd.as_fd(), name, attrs, id)
     }
 
+    /// `openat` following the link `name`, then staged as `copy_file_at` (`copy.rs`).
+    fn copy_followed_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+        over: bool,
+    ) -> io::Result<super::super::Copied> {
+        use super::copy::{Put, copy_followed_file_at};
+        let put = if over { Put::Over } else { Put::New };
+        copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put)
+    }
+
+    /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
+    /// new entry opened without following a link (`copy.rs`).
+    fn copy_special_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<(crate::link::Special, bool)> {
+        super::copy::copy_special_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+    }
+
+    /// On an ntfs-3g volume: a new empty directory with the buffer set through its own
+    /// descriptor, read back (`ntfs3g.rs`).
+    fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+        if !self.is_ntfs() {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        ntfs3g::make_reparse_dir_at(self.fd.as_fd(), name, buffer)
+    }
+
     /// `mkdirat` with mode 0700 (as cp makes a directory: no group or other bits until
     /// the end), then [`hold_at`](super::super::Directory::hold_at) and `fstat`.
     fn make_copy_dir_at(&self, name: &OsStr) -> io::Result<(Dir, (u64, u128))> {
@@ -268,6 +301,36 @@ impl super::super::Directory for Dir {
         let dir = self.hold_at(name)?;
         let id = super::super::Directory::meta(&dir)?.id;
         Ok((dir, id))
+    }
+
+    /// `renameat2(RENAME_EXCHANGE)` (Linux); `false` where the file system answers that it
+    /// cannot (`EINVAL`, `ENOSYS`, `ENOTSUP`: FUSE, ntfs-3g) and on other Unix systems.
+    fn exchange_at(&self, a: &OsStr, b: &OsStr) -> io::Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fs::{RenameFlags, renameat_with};
+            use rustix::io::Errno;
+            match renameat_with(&self.fd, a, &self.fd, b, RenameFlags::EXCHANGE) {
+                Ok(()) => Ok(true),
+                Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => Ok(false),
+                Err(err) => Err(err.into()),
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = (a, b);
+            Ok(false)
+        }
+    }
+
+    /// `renameat`.
+    fn rename_at(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::renameat(&self.fd, from, &self.fd, to)?)
+    }
+
+    /// `unlinkat(AT_REMOVEDIR)`, which removes a directory only, never a link to one.
+    fn remove_dir_at(&self, name: &OsStr) -> io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?)
     }
 
     /// `openat` with `O_RDONLY | O_DIRECTORY | O_NOFOLLOW`, then the entries read through
@@ -285,6 +348,45 @@ impl super::super::Directory for Dir {
             ControlFlow::Break(())
         })?;
         Ok(empty.then_some(dir))
+    }
+
+    /// See `copy.rs`: staged, then `renameat` over `to_name`.
+    fn replace_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<super::super::Copied> {
+        use super::copy::{Put, copy_staged};
+        copy_staged(self.fd.as_fd(), name, to.fd.as_fd(), to_name, Put::Over)
+    }
+
+    /// `renameat`, or `renameat2` with `RENAME_NOREPLACE` (see `copy.rs`).
+    fn put_staged_at(&self, staged: &OsStr, name: &OsStr, over: bool) -> io::Result<()> {
+        use super::copy::{Put, put_staged};
+        let put = if over { Put::Over } else { Put::New };
+        put_staged(self.fd.as_fd(), staged, name, put)
+    }
+
+    /// One `fstatat` without following a link.
+    fn look_at(&self, name: &OsStr) -> io::Result<(Meta, super::super::Attrs)> {
+        super::update::look_at(self.fd.as_fd(), name)
+    }
+
+    /// See `update.rs`.
+    fn same_data_at(&self, name: &OsStr, other: &Dir, other_name: &OsStr) -> io::Result<bool> {
+        super::update::same_data_at(self.fd.as_fd(), name, other.fd.as_fd(), other_name)
+    }
+
+    /// See `update.rs`.
+    fn remove_tree_at(&self, name: &OsStr) -> io::Result<u64> {
+        super::update::remove_tree_at(self.fd.as_fd(), name)
+    }
+
+    /// `getdents64` through a descriptor of `.` opened from the one held (which may be
+    /// an `O_PATH` descriptor, which cannot be read).
+    fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
+        super::update::names(self.fd.as_fd())
     }
 
     /// The canonical path of what `name` leads to, found without building a path: the

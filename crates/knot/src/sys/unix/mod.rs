@@ -30,6 +30,8 @@ mod entry;
 mod chain;
 // A file's data, permissions and times copied through held directories.
 mod copy;
+// What `copy --update` and `--mirror` ask of the copy's held directories.
+mod update;
 
 #[cfg(target_os = "linux")]
 mod btrfs;
@@ -159,6 +161,7 @@ impl Backend for Os {
     /// The kernel resolves `..` after the links before it.
     const DOT_DOT: DotDot = DotDot::Physical;
     const COPIES_FILES: bool = true;
+    const UPDATES_COPIES: bool = true;
     /// btrfs names a file's names (`BTRFS_IOC_INO_PATHS`).
     const NAMES_FROM: super::NamesFrom = super::NamesFrom::BtrfsInoPaths;
 

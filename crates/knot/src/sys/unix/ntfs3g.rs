@@ -789,6 +789,17 @@ pub(crate) fn copy_directory_link(
     Ok(true)
 }
 
+/// Makes `name` in `dir` a new empty directory holding the directory reparse point
+/// `buffer` as it is, read back ([`make_at`]): a junction copied byte for byte, whether or
+/// not its target is there.
+pub(crate) fn make_reparse_dir_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    buffer: &[u8],
+) -> io::Result<()> {
+    make_at(dir, name, true, buffer)
+}
+
 #[allow(
     clippy::useless_conversion,
     reason = "f_type is i64 on x86_64 Linux but narrower on other targets"

@@ -82,3 +82,11 @@ pub(crate) fn copy_directory_link(
 ) -> io::Result<bool> {
     Ok(false)
 }
+
+pub(crate) fn make_reparse_dir_at(
+    _dir: BorrowedFd<'_>,
+    _name: &OsStr,
+    _buffer: &[u8],
+) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}

@@ -1,8 +1,10 @@
 //! A file's data, attributes and times copied from one held directory to another, by
 //! handle only: the source opened by its name relative to its directory's handle, never
 //! followed (`NtCreateFile` with `FILE_OPEN_REPARSE_POINT`), and checked through that
-//! handle to be a plain file; the copy made by its name relative to the other directory's
-//! handle (`FILE_CREATE`: nothing standing there, a link included, is written through).
+//! handle to be a plain file; the copy made under a fresh hidden name relative to the other
+//! directory's handle (`FILE_CREATE`: nothing standing there, a link included, is written
+//! through), and renamed to its own name through its handle once whole, never over
+//! anything.
 //! Then, as CopyFile does: block cloning (`FSCTL_DUPLICATE_EXTENTS_TO_FILE`) where the
 //! volume shares clusters (ReFS, Dev Drive: `FILE_SUPPORTS_BLOCK_REFCOUNTING`), else the
 //! allocated ranges alone where the file is sparse (`FSCTL_SET_SPARSE`,
@@ -40,8 +42,10 @@ const KEPT: u32 = FILE_ATTRIBUTE_READONLY
     | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED;
 
 /// Copies the plain file `name` of `from` to the new name `to_name` of `to`: its data, the
-/// attributes in [`KEPT`] and its times. The copy is made new (`FILE_CREATE`) and taken
-/// back, through its own handle, on a failure after it was made.
+/// attributes in [`KEPT`] and its times. The copy is made new (`FILE_CREATE`) under a fresh
+/// hidden name beside `to_name`, filled, then renamed to `to_name` through its own handle
+/// without replacing anything (as on Unix: no moment shows a half-written file under its
+/// real name); on a failure it is taken back, through that handle.
 pub(super) fn copy_file_at(
     from: &Dir,
     name: &OsStr,
@@ -54,23 +58,40 @@ pub(super) fn copy_file_at(
         return Err(SysError::NotARegularFile.into());
     }
     let basic = basic_info(&source)?;
-    let access = FILE_READ_DATA | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | DELETE;
-    let copy = Handle::create_at(
-        to.handle(),
-        to_name,
-        access,
-        FILE_SHARE_READ,
-        FILE_NON_DIRECTORY_FILE,
-    )?;
+    let to_wide = wide::terminated(wide::units(to_name))?;
+    let copy = stage(to, to_name)?;
     let filled = fill(&source, &copy, attributes).and_then(|copied| {
         give(&copy, &attrs_of(&basic), Give::File)?;
+        rename_to(&copy, to, &to_wide)?;
         Ok(copied)
     });
     if filled.is_err() {
-        // Made by this call, exclusively: taken back through its own handle.
+        // Made by this call, exclusively, under its hidden name: taken back through its
+        // own handle.
         let _ = delete_on_close(&copy);
     }
     filled
+}
+
+/// A new empty file under a fresh hidden name beside `name` in `dir`, made exclusively
+/// (`FILE_CREATE`; drawn again on a clash), open to be filled, given its attributes and
+/// renamed.
+fn stage(dir: &Dir, name: &OsStr) -> io::Result<Handle> {
+    let access = FILE_READ_DATA | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | DELETE;
+    for _ in 0..8 {
+        let hidden = crate::path::hidden_file_name(name);
+        match Handle::create_at(
+            dir.handle(),
+            &hidden,
+            access,
+            FILE_SHARE_READ,
+            FILE_NON_DIRECTORY_FILE,
+        ) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            made => return made,
+        }
+    }
+    Err(io::ErrorKind::AlreadyExists.into())
 }
 
 /// The data of `source` written into `copy`, which is new and empty.

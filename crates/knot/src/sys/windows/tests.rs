@@ -836,6 +836,67 @@ fn copy_file_at_never_replaces_and_copies_only_files() {
         .unwrap();
     assert_eq!(copied.bytes, 0);
     assert_eq!(fs::read(to.join("empty")).unwrap(), b"");
+    // The copies refused were staged under hidden names, and taken back.
+    let mut names: Vec<_> = fs::read_dir(&to)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["dir", "empty", "there"]);
+}
+
+/// A copy is written under a hidden name and renamed to its own once whole: a reader
+/// looking at the copy's directory while copies are made (COUNT rounds of a file of
+/// several reads' worth) sees each copy's own name only with all its bytes, and meets a
+/// copy under its hidden name at least once (so it did look while one was being written).
+/// Written straight to its own name, a copy is seen short.
+#[test]
+fn a_copy_is_seen_under_its_own_name_only_whole() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const COUNT: usize = 40;
+    const SIZE: usize = 8 << 20;
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    fs::write(from.join("f"), vec![5u8; SIZE]).unwrap();
+    let done = AtomicBool::new(false);
+    let (staged_seen, short) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let (mut staged_seen, mut short) = (0usize, Vec::new());
+            while !done.load(Ordering::Relaxed) {
+                let Ok(entries) = fs::read_dir(&to) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.contains(".knot~") {
+                        staged_seen += 1;
+                    } else if let Ok(meta) = fs::metadata(to.join(&name))
+                        && meta.len() != SIZE as u64
+                    {
+                        short.push((name, meta.len()));
+                    }
+                }
+            }
+            (staged_seen, short)
+        });
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        for round in 0..COUNT {
+            let name = format!("c{round}");
+            from_dir
+                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(&name))
+                .unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        watcher.join().unwrap()
+    });
+    assert!(short.is_empty(), "copies seen short: {short:?}");
+    assert!(
+        staged_seen > 0,
+        "no copy was met under its hidden name in {COUNT} rounds"
+    );
+    assert_eq!(fs::read_dir(&to).unwrap().count(), COUNT);
 }
 
 /// A copy's directory is made new and held (it cannot be renamed away while held), an

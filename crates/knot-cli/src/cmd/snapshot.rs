@@ -1,0 +1,125 @@
+//! `knot snapshot`: its arguments, its settings and the run. The library copies
+//! (`knot::copy::snapshot`); the report is `knot copy`'s, with the unchanged files
+//! counted.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use knot::copy::CopyOptions;
+
+use crate::args::Format;
+use crate::cmd::copy::{InnerArg, Made, OuterArg, Shown, report};
+use crate::cmd::{Decide, Run};
+use crate::context::Context;
+use crate::exit::Exit;
+
+/// `knot snapshot --help`.
+pub const LONG_ABOUT: &str = "Copy the directory SRC to NEW as `knot copy` does, but make each \
+file unchanged since the copy OLD (--previous) a hard link to its file there: an incremental \
+backup, as `rsync -aH --link-dest=OLD` makes one.\n\n\
+A file is unchanged when the entry at the same path in OLD is a file of the same size and \
+modification time (to the nanosecond), with the same permissions and owner (which a hard \
+link shares). Every other entry is copied as `knot copy` copies it: changed and new files \
+with their data, directories, symlinks (inner ones made to lead inside NEW), and the names \
+a file has inside SRC as names of one file in NEW. OLD is only read, through directories \
+opened one name at a time without following links, and never written; a link in OLD where \
+SRC has a directory or a file counts as a change.\n\n\
+Where a file already has as many names as its file system allows (65,000 on ext4, 1,023 \
+on NTFS), knot copies it instead of linking, and says so (saturated); the next names of a \
+hard-link group are then linked to that copy.\n\n\
+Each entry whose outcome is not a plain copy gets a line: linked (to OLD, or to another \
+name of a file copied already), saturated, rewritten, kept, dropped, cloned, not entered \
+(--xdev); -v lists the plain copies too; --json prints one record per entry, as `knot copy \
+--json` does. A summary table follows on standard error, and while the snapshot runs on a \
+terminal, a progress line (entries, bytes copied, rate).\n\n\
+Not available on Windows yet.\n\n\
+Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
+
+// Arguments of `knot snapshot` (no doc comment: see `commands!` in cmd/mod.rs).
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    /// The directory to copy.
+    #[arg(value_name = "SRC", value_parser = crate::args::path_arg())]
+    source: PathBuf,
+    /// Where to copy it: a new path, or an empty directory.
+    #[arg(value_name = "NEW", value_parser = crate::args::path_arg())]
+    copy: PathBuf,
+    /// The previous snapshot: files unchanged since it are made hard links to its files.
+    #[arg(long, value_name = "OLD", value_parser = crate::args::path_arg())]
+    previous: PathBuf,
+    /// Links that lead inside SRC: rewrite them to lead inside NEW, or keep them as they
+    /// are.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
+    inner: InnerArg,
+    /// Links that lead outside SRC: keep them leading there, or skip them.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
+    outer: OuterArg,
+    /// Stay on SRC's file system: mount points below are reported and not entered.
+    #[arg(long)]
+    xdev: bool,
+    /// Say what would be copied and linked, and make nothing.
+    #[arg(long, short = 'n')]
+    dry_run: bool,
+    /// Print one JSON record per entry.
+    #[arg(long)]
+    json: bool,
+    /// List every entry copied, the plain copies too.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+    #[command(flatten)]
+    threads: crate::args::ThreadsArg,
+}
+
+/// `knot snapshot`, fully decided.
+#[derive(Debug)]
+pub struct SnapshotSettings {
+    source: PathBuf,
+    copy: PathBuf,
+    previous: PathBuf,
+    options: CopyOptions,
+    format: Format,
+    verbose: bool,
+}
+
+impl Decide for SnapshotArgs {
+    type Settings = SnapshotSettings;
+    fn decide(self) -> SnapshotSettings {
+        let options = CopyOptions {
+            inner: self.inner.inner(),
+            outer: self.outer.outer(),
+            same_file_system: self.xdev,
+            mode: crate::args::mode(self.dry_run),
+            threads: self.threads.count(),
+            update: false,
+            mirror: false,
+            checksum: false,
+        };
+        SnapshotSettings {
+            source: self.source,
+            copy: self.copy,
+            previous: self.previous,
+            options,
+            format: Format::of(self.json, false),
+            verbose: self.verbose,
+        }
+    }
+}
+
+impl Run for SnapshotSettings {
+    fn run(&self, context: &Context) -> Exit {
+        let dry_run = self.options.mode == knot::ChangeMode::DryRun;
+        let shown = Shown {
+            format: self.format,
+            verbose: self.verbose,
+        };
+        report(shown, dry_run, Made::Snapshot, context, |each| {
+            knot::copy::snapshot(
+                &self.source,
+                &self.copy,
+                &self.previous,
+                &self.options,
+                each,
+            )
+        })
+    }
+}

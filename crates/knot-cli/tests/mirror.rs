@@ -1,0 +1,196 @@
+//! `knot copy --update` and `--mirror` through the binary, with exact output: the lines of
+//! what was updated and removed, the summary with its three more rows, the line that says
+//! nothing changed, the refusals.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt as _, symlink};
+
+use crate::fixture::{self, Env, records, run};
+
+/// The summary of a `--update` or `--mirror` run: the copy's rows, then updated,
+/// unchanged and removed, then the closing line where there is one.
+fn summary(rows: [u64; 19], head: &str, last: &str) -> String {
+    let labels = [
+        "files",
+        "bytes",
+        "directories",
+        "symlinks",
+        "junctions",
+        "hard-link groups",
+        "of them unsaturated (names outside SRC)",
+        "saturated groups",
+        "links rewritten",
+        "links kept",
+        "links dropped",
+        "dangling links",
+        "not entered",
+        "special files",
+        "sockets skipped",
+        "failures",
+        "updated",
+        "unchanged",
+        "removed",
+    ];
+    let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
+    let mut out = format!("{head}\n");
+    for (n, label) in rows.iter().zip(labels) {
+        out.push_str(&format!("  {n:>width$}  {label}\n"));
+    }
+    out.push_str(last);
+    out
+}
+
+/// SRC with a file, a directory and a link, and DST its copy.
+fn copied() -> Env {
+    let env = Env::new();
+    env.mkdir("src/d");
+    env.mkdir("outside");
+    env.file("outside/canary", "alive");
+    env.file("src/a", "a");
+    env.file("src/d/b", "b");
+    symlink("../a", env.path("src/d/l")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    env
+}
+
+#[test]
+fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
+    let env = copied();
+    env.file("src/a", "longer");
+    env.file("dst/extra", "x");
+    env.mkdir("dst/d/olddir/deeper");
+    symlink(env.path("outside"), env.path("dst/escape")).unwrap();
+    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 3];
+    let lines = "updated 'src/a'\n\
+                 removed 'dst/d/olddir'\n\
+                 removed 'dst/escape'\n\
+                 removed 'dst/extra'\n";
+    run(
+        &mut env.knot(["copy", "--mirror", "--dry-run", "src", "dst"]),
+        0,
+        lines,
+        &summary(dry, "would copy (dry run: nothing was copied):", ""),
+    );
+    assert_eq!(env.names_in("dst"), ["a", "d", "escape", "extra"]);
+    run(
+        &mut env.knot(["copy", "--mirror", "src", "dst"]),
+        0,
+        lines,
+        &summary(dry, "copied:", ""),
+    );
+    assert_eq!(env.names_in("dst"), ["a", "d"]);
+    assert_eq!(env.names_in("dst/d"), ["b", "l"]);
+    assert_eq!(fs::read_to_string(env.path("dst/a")).unwrap(), "longer");
+    assert_eq!(env.names_in("outside"), ["canary"]);
+    // Again: nothing to do, and the copy keeps every inode and time.
+    let before = fs::metadata(env.path("dst/a")).unwrap();
+    run(
+        &mut env.knot(["copy", "--mirror", "src", "dst"]),
+        0,
+        "",
+        &summary(
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0],
+            "copied:",
+            "nothing changed: DST is up to date\n",
+        ),
+    );
+    let after = fs::metadata(env.path("dst/a")).unwrap();
+    assert_eq!(
+        (after.ino(), after.mtime(), after.mtime_nsec()),
+        (before.ino(), before.mtime(), before.mtime_nsec())
+    );
+}
+
+/// `--update` leaves what SRC no longer has; `--json` has no record of what was left
+/// as it was.
+#[test]
+fn update_keeps_extras_and_json_lists_only_changes() {
+    let env = copied();
+    env.file("src/d/b", "bb");
+    env.file("dst/extra", "x");
+    let found = records(&mut env.knot(["copy", "--update", "--json", "src", "dst"]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["path"], "src/d/b");
+    assert_eq!(found[0]["copy"], "dst/d/b");
+    assert_eq!(found[0]["action"], "updated");
+    assert_eq!(env.names_in("dst"), ["a", "d", "extra"]);
+    assert_eq!(fs::read_to_string(env.path("dst/d/b")).unwrap(), "bb");
+}
+
+/// `--checksum` only with `--update` or `--mirror`; without either, a DST with entries is
+/// still refused, and the hint names them.
+#[test]
+fn checksum_needs_update_and_a_full_destination_is_still_refused() {
+    let env = copied();
+    let out = fixture::output(&mut env.knot(["copy", "--checksum", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    run(
+        &mut env.knot(["copy", "src", "dst"]),
+        1,
+        "",
+        "knot: cannot copy 'dst': it is there and is not an empty directory; knot copy makes \
+         a new tree unless told to update one\n\
+         knot: hint: name a new path, or an empty directory, as the destination; or add \
+         --update (or --mirror) to bring an earlier copy up to date\n",
+    );
+}
+
+/// A directory to remove with another file system mounted below it (a bind mount of a
+/// directory outside, the same file system) is not entered: the failure is reported, and
+/// nothing of what is mounted there is removed.
+#[test]
+fn mirror_never_removes_through_a_mount_point() {
+    let env = copied();
+    env.mkdir("dst/old/mnt");
+    env.file("dst/old/f", "x");
+    let Some(_bound) = fixture::bind(
+        "mirror_never_removes_through_a_mount_point",
+        &env.path("outside"),
+        &env.path("dst/old/mnt"),
+    ) else {
+        return;
+    };
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("knot: cannot copy 'dst/old': another file system is mounted there"),
+        "{stderr}"
+    );
+    assert_eq!(env.names_in("outside"), ["canary"]);
+    assert_eq!(
+        fs::read_to_string(env.path("outside/canary")).unwrap(),
+        "alive"
+    );
+}
+
+/// A file whose copy fails halfway (DST's file system full) leaves no file under its name
+/// and no staged copy under a hidden one; with `--update`, the old copy stays whole under
+/// its name.
+#[test]
+fn a_copy_that_fails_halfway_leaves_no_half_file() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("dst");
+    let big: String = "0123456789abcdef".repeat(64 * 1024);
+    env.file("src/big", &big);
+    let Some(_small) = fixture::small_tmpfs(
+        "a_copy_that_fails_halfway_leaves_no_half_file",
+        &env.path("dst"),
+        "256k",
+    ) else {
+        return;
+    };
+    let out = fixture::output(&mut env.knot(["copy", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 'src/big'"), "{stderr}");
+    assert!(env.names_in("dst").is_empty(), "{:?}", env.names_in("dst"));
+    // An earlier copy, replaced by a larger file that does not fit: kept whole.
+    env.file("dst/big", "old");
+    let out = fixture::output(&mut env.knot(["copy", "--update", "src", "dst"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(env.names_in("dst"), ["big"]);
+    assert_eq!(fs::read_to_string(env.path("dst/big")).unwrap(), "old");
+}

@@ -1,0 +1,471 @@
+//! `knot copy --update` and `--mirror`: the copy made into a DST that may hold an earlier
+//! copy already, changing only what differs.
+//!
+//! Each entry of SRC is looked at in DST first, through the held directory that would
+//! hold it (one `fstatat`, never following a link): missing, it is copied as a plain copy
+//! would; there and [`unchanged`] (a file with the same permission bits too, and, with
+//! `--checksum`, the same bytes, compared straight through descriptors), it is left as it
+//! is; else it is replaced. A
+//! file or link is replaced atomically: the new one is written under a fresh hidden name
+//! in the same held directory, then renamed over the old name, so no moment shows a half
+//! file or no entry there. A directory in DST where SRC has a file or a link is replaced
+//! only under `--mirror`, removed first with everything in it (through held directories,
+//! never entering a link or a mount point); a file or link where SRC has a directory is
+//! removed (as a link, never followed) and the directory made.
+//!
+//! `--mirror` also removes what SRC no longer has: when a directory of SRC is met and its
+//! directory in DST was there already, the names listed in DST and not in SRC are removed,
+//! before any of its entries is copied.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Action, Copying, Counts, Item};
+use crate::apply::{Pinned, split};
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::link::{Flavour, Kind, Link};
+use crate::scan::WalkState;
+use crate::scan::walk::{DirEntry, Next, Sink};
+use crate::sys::{Attrs, FileType, Meta};
+use crate::sys::{Backend as _, Directory as _};
+
+/// Whether the entry `copy` (in DST, or in the previous snapshot) is still the copy of
+/// `source` in SRC: the same type, the same size and the same modification time to the
+/// nanosecond. The one rule both `--update` and [`snapshot`](super::snapshot) go by; each
+/// asks more where it needs it, at the call: `--update` the same permission bits (and
+/// with `--checksum` the same bytes), a snapshot the same permissions and owner (which a
+/// hard link shares). Each is what [`Directory::look_at`](crate::sys::Directory::look_at)
+/// gives.
+pub(crate) fn unchanged(source: &(Meta, Attrs), copy: &(Meta, Attrs)) -> bool {
+    source.0.ty == copy.0.ty && source.0.size == copy.0.size && source.1.mtime == copy.1.mtime
+}
+
+/// What stands in DST at an entry's name.
+enum There {
+    /// Nothing (or, in a dry run, the directory that would hold it is not there yet).
+    Nothing,
+    /// Something, in the held directory `Pinned`.
+    Found(Arc<Pinned>, Meta, Attrs),
+}
+
+impl Copying {
+    /// Whether DST may hold an earlier copy (`--update`, or `--mirror`, which implies it).
+    pub(super) fn updating(&self) -> bool {
+        self.options.update || self.options.mirror
+    }
+
+    /// The directory `below` DST, held; `None` where it is not there, or, in a dry run,
+    /// where a file or link stands in its place (that the run replaces by a directory).
+    fn held(&self, below: &Path, copy: &Path) -> Result<Option<Arc<Pinned>>> {
+        match self.work.pin(below, false, copy) {
+            Err(err)
+                if self.dry_run()
+                    && matches!(
+                        err.kind(),
+                        ErrorKind::LinkOnTheWay { .. } | ErrorKind::NotADirectory { .. }
+                    ) =>
+            {
+                Ok(None)
+            }
+            held => held,
+        }
+    }
+
+    /// What stands at `below` in DST, looked at through its held parent.
+    fn there(&self, below: &Path, copy: &Path) -> Result<There> {
+        let (parent, name) = split(below);
+        let Some(pinned) = self.held(parent, copy)? else {
+            return Ok(There::Nothing);
+        };
+        match pinned.dir.look_at(name) {
+            Ok((meta, attrs)) => Ok(There::Found(pinned, meta, attrs)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(There::Nothing),
+            Err(e) => Err(Error::io(Op::Copy, copy, e)),
+        }
+    }
+
+    /// A directory stands in DST where SRC has a file or a link: removed with everything
+    /// in it under `--mirror` (not in a dry run), refused under `--update` alone.
+    fn clear_dir(&self, pinned: &Pinned, name: &OsStr, copy: &Path) -> Result<()> {
+        if !self.options.mirror {
+            let why = "a directory stands at its place in DST (--mirror replaces it)".into();
+            return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
+        }
+        if !self.dry_run() {
+            pinned
+                .dir
+                .remove_tree_at(name)
+                .map_err(|e| Error::io(Op::Copy, copy, e))?;
+        }
+        Ok(())
+    }
+
+    /// A file (or the first name of a hard-link group) under `--update`.
+    pub(super) fn update_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
+        let copy = self.copy_path(below);
+        let There::Found(pinned, meta, attrs) = self.there(below, &copy)? else {
+            return self.copy_file(entry, below);
+        };
+        let (dir, name) = entry.dir_and_name();
+        let (_, to_name) = split(below);
+        let source = dir
+            .look_at(name)
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+        let mut item = self.item(entry, below, Kind::File, Action::Updated);
+        item.link.dir = Some(Flavour::File);
+        item.bytes = source.0.size;
+        // Permission bits that changed alone are given by copying the file again (the
+        // set-ID bits aside: they are kept only where the owner could be given).
+        let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
+        if unchanged(&source, &(meta, attrs))
+            && same_mode
+            && (!self.options.checksum
+                || dir
+                    .same_data_at(name, &pinned.dir, to_name)
+                    .map_err(|e| Error::io(Op::Copy, entry.path(), e))?)
+        {
+            Counts::add(&self.counts.unchanged, 1);
+            item.action = Action::Unchanged;
+            return Ok(item);
+        }
+        if meta.ty == FileType::Dir {
+            self.clear_dir(&pinned, to_name, &copy)?;
+            if !self.dry_run() {
+                item.bytes = self.copy_file(entry, below)?.bytes;
+            }
+        } else if !self.dry_run() {
+            let copied = dir
+                .replace_file_at(name, &pinned.dir, to_name)
+                .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+            item.bytes = copied.bytes;
+        }
+        Counts::add(&self.counts.updated, 1);
+        Counts::add(&self.counts.files, 1);
+        Counts::add(&self.counts.bytes, item.bytes);
+        Ok(item)
+    }
+
+    /// Another name of a hard-link group under `--update`: left as it is where DST's name
+    /// is a name of the copy of the group's first name already; else a hard link to it
+    /// made under a hidden name and renamed over what is there. `None` where nothing is
+    /// there: linked as a plain copy links.
+    pub(super) fn update_hard_link(
+        &self,
+        below: &Path,
+        first: &Path,
+        copy: &Path,
+    ) -> Result<Option<Action>> {
+        let There::Found(pinned, meta, _) = self.there(below, copy)? else {
+            return Ok(None);
+        };
+        let (_, name) = split(below);
+        let (first_dir, first_name) = split(first);
+        let first_copy = self.copy_path(first);
+        let target = match self.held(first_dir, copy)? {
+            Some(target) => target,
+            // A dry run: the group's first copy would be made in a directory not made.
+            None => return Ok(Some(Action::Updated)),
+        };
+        let first_meta = match target.dir.look_at(first_name) {
+            Ok((first_meta, _)) => Some(first_meta),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.dry_run() => None,
+            Err(e) => return Err(Error::io(Op::Copy, &first_copy, e)),
+        };
+        if first_meta.is_some_and(|first| first.id == meta.id) {
+            return Ok(Some(Action::Unchanged));
+        }
+        if meta.ty == FileType::Dir {
+            self.clear_dir(&pinned, name, copy)?;
+        }
+        if self.dry_run() {
+            return Ok(Some(Action::Updated));
+        }
+        let fail = |e| Error::io(Op::Copy, copy, e).with_target(&first_copy);
+        let hidden = crate::path::hidden_file_name(name);
+        pinned
+            .dir
+            .hard_link_at(&hidden, &target.dir, first_name)
+            .map_err(fail)?;
+        if let Err(e) = pinned.dir.put_staged_at(&hidden, name, true) {
+            // The hidden name is this process's own, made just now: another name of the
+            // group's copy, so removing it loses nothing.
+            let _ = pinned.dir.remove_name_at(&hidden);
+            return Err(fail(e));
+        }
+        Ok(Some(Action::Updated))
+    }
+
+    /// A link under `--update`, before it is made: `Some(Unchanged)` where the same link
+    /// (the same kind, or a symlink for a junction, as one is made where the copy's file
+    /// system has no junctions) with the same target is there; `Some(Updated)` where
+    /// something else is, to be replaced: a directory removed first with everything in it
+    /// (`--mirror`), and for a junction (a directory to the file system, which no rename
+    /// puts over a file) the file or link there removed first, as a name; a symlink is
+    /// made under a hidden name and renamed over it. `None` where nothing is there (made
+    /// as a plain copy makes it).
+    pub(super) fn update_link(
+        &self,
+        link: &Link,
+        target: &Path,
+        below: &Path,
+    ) -> Result<Option<Action>> {
+        let copy = self.copy_path(below);
+        let There::Found(pinned, meta, _) = self.there(below, &copy)? else {
+            return Ok(None);
+        };
+        let (_, name) = split(below);
+        match meta.ty {
+            FileType::Link => {
+                let stored = pinned
+                    .dir
+                    .read_link_at(name)
+                    .map_err(|e| Error::io(Op::Copy, &copy, e))?;
+                let same_kind = stored.kind == link.kind
+                    || (link.kind == Kind::Junction && stored.kind == Kind::Symlink);
+                // On an NTFS volume read through ntfs-3g, a target stored in Windows' form
+                // (`..\a`, `C:\a`), as the path of this system it names.
+                let place = pinned.place(&copy)?;
+                let there = match place.linux_path_of(&stored.target) {
+                    Some((path, _)) => path,
+                    None => stored.target,
+                };
+                if same_kind && there == target {
+                    return Ok(Some(Action::Unchanged));
+                }
+            }
+            FileType::Dir => {
+                self.clear_dir(&pinned, name, &copy)?;
+                return Ok(Some(Action::Updated));
+            }
+            _ => {}
+        }
+        if link.kind == Kind::Junction && !self.dry_run() {
+            pinned
+                .dir
+                .remove_name_at(name)
+                .map_err(|e| Error::io(Op::Copy, &copy, e))?;
+        }
+        Ok(Some(Action::Updated))
+    }
+
+    /// A special file under `--update`: `None` where nothing is at its name in DST, or
+    /// it is a socket (made by no copy: left out as a plain copy leaves it). Else the
+    /// entry there is left as it is where it is the same kind of special file, by the
+    /// [`unchanged`] rule and with the same permission bits ([`Action::Unchanged`]), or
+    /// replaced: the special file made anew under a hidden name and renamed over it (a
+    /// directory there removed first, under `--mirror`; [`Action::Updated`]).
+    pub(super) fn update_special(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+    ) -> Result<Option<Item>> {
+        use crate::link::Special;
+        let copy = self.copy_path(below);
+        let There::Found(pinned, meta, attrs) = self.there(below, &copy)? else {
+            return Ok(None);
+        };
+        let (dir, name) = entry.dir_and_name();
+        let (_, to_name) = split(below);
+        let source = dir
+            .look_at(name)
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+        let special = crate::sys::Os::special(entry.path(), false);
+        if special.is_none_or(|special| special == Special::Socket) {
+            return Ok(None);
+        }
+        let mut item = self.item(entry, below, Kind::Special, Action::Updated);
+        item.link.special = special;
+        let same_kind =
+            meta.ty == FileType::Other && crate::sys::Os::special(&copy, false) == special;
+        let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
+        if same_kind && same_mode && unchanged(&source, &(meta, attrs)) {
+            Counts::add(&self.counts.unchanged, 1);
+            item.action = Action::Unchanged;
+            return Ok(Some(item));
+        }
+        if meta.ty == FileType::Dir {
+            self.clear_dir(&pinned, to_name, &copy)?;
+        }
+        if !self.dry_run() {
+            let hidden = crate::path::hidden_file_name(to_name);
+            dir.copy_special_at(name, &pinned.dir, &hidden)
+                .map_err(|e| super::special_error(entry.path(), e))?;
+            if let Err(e) = pinned.dir.put_staged_at(&hidden, to_name, true) {
+                // The hidden name is this process's own, made just now.
+                let _ = pinned.dir.remove_name_at(&hidden);
+                return Err(Error::io(Op::Copy, &copy, e));
+            }
+        }
+        Counts::add(&self.counts.updated, 1);
+        Counts::add(&self.counts.special, 1);
+        Ok(Some(item))
+    }
+
+    /// A directory under `--update`: made where DST has none (a file or link there
+    /// removed first: a link as a link), held where DST has one; under `--mirror` the
+    /// names DST has there and SRC does not are removed, each reported.
+    pub(super) fn update_dir(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+        sink: &mut Sink<'_, '_, Item>,
+    ) -> Next {
+        let (next, item) = self.update_dir_item(entry, below);
+        let Some(item) = item else {
+            return next;
+        };
+        let kept = match &item {
+            Ok(item) => item.action == Action::Unchanged,
+            Err(_) => false,
+        };
+        if sink.send(item) == WalkState::Quit {
+            return Next::Quit;
+        }
+        if kept && self.options.mirror && next == Next::Descend {
+            for removed in self.remove_extras(entry, below) {
+                if sink.send(removed) == WalkState::Quit {
+                    return Next::Quit;
+                }
+            }
+        }
+        next
+    }
+
+    fn update_dir_item(&self, entry: &DirEntry<'_>, below: &Path) -> (Next, Option<Result<Item>>) {
+        if below.as_os_str().is_empty() {
+            // DST's root, held already (made, or there).
+            return match self.dir(entry, below) {
+                (next, Some(Ok(mut item))) if !self.root_made => {
+                    Counts::take(&self.counts.dirs, 1);
+                    Counts::add(&self.counts.unchanged, 1);
+                    item.action = Action::Unchanged;
+                    (next, Some(Ok(item)))
+                }
+                other => other,
+            };
+        }
+        let copy = self.copy_path(below);
+        let found = match self.there(below, &copy) {
+            Ok(found) => found,
+            Err(err) => return (Next::Skip, Some(Err(err))),
+        };
+        let There::Found(pinned, meta, _) = found else {
+            return self.dir(entry, below);
+        };
+        let (_, name) = split(below);
+        if meta.ty != FileType::Dir {
+            // A file or a link where SRC has a directory: removed (a link as a link,
+            // never what it leads to), then the directory made.
+            if !self.dry_run()
+                && let Err(e) = pinned.dir.remove_name_at(name)
+            {
+                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))));
+            }
+            return match self.dir(entry, below) {
+                (next, Some(Ok(mut item))) => {
+                    Counts::add(&self.counts.updated, 1);
+                    item.action = Action::Updated;
+                    (next, Some(Ok(item)))
+                }
+                other => other,
+            };
+        }
+        // There already: held (opened from its parent without following a link), given
+        // its permissions and times at the end where they differ.
+        let (dir, src_name) = entry.dir_and_name();
+        let path = entry.path();
+        let held = match self.work.pin(below, false, &copy) {
+            Ok(Some(held)) => held,
+            Ok(None) => {
+                let err = std::io::Error::from(std::io::ErrorKind::NotFound);
+                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, err))));
+            }
+            Err(err) => return (Next::Skip, Some(Err(err))),
+        };
+        if self.options.same_file_system
+            && let Ok(source) = entry.lstat()
+            && source.id.0 != self.root_device
+        {
+            return self.dir(entry, below);
+        }
+        let id = match held.dir.meta() {
+            Ok(meta) => meta.id,
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e)))),
+        };
+        match dir.attrs_at(src_name) {
+            Ok(attrs) => self.lock_dirs().push((below.to_path_buf(), attrs, id)),
+            Err(e) if crate::sys::error::of(&e).is_some() => {}
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
+        }
+        Counts::add(&self.counts.unchanged, 1);
+        let mut item = self.item(entry, below, Kind::Dir, Action::Unchanged);
+        item.link.dir = Some(Flavour::Dir);
+        (Next::Descend, Some(Ok(item)))
+    }
+
+    /// The names DST has in the directory `below` and SRC does not, removed (not in a dry
+    /// run): a link or file unlinked (a link as a link), a directory with everything in
+    /// it. Each is reported `removed`.
+    fn remove_extras(&self, entry: &DirEntry<'_>, below: &Path) -> Vec<Result<Item>> {
+        let copy = self.copy_path(below);
+        let (dir, name) = entry.dir_and_name();
+        let listed = dir
+            .open_at(name, false)
+            .and_then(|source| source.names())
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e));
+        let source: HashSet<OsString> = match listed {
+            Ok(names) => names.into_iter().collect(),
+            Err(err) => return vec![Err(err)],
+        };
+        let held = match self.work.pin(below, false, &copy) {
+            Ok(Some(held)) => held,
+            Ok(None) => return Vec::new(),
+            Err(err) => return vec![Err(err)],
+        };
+        let names = match held.dir.names() {
+            Ok(names) => names,
+            Err(e) => return vec![Err(Error::io(Op::Copy, &copy, e))],
+        };
+        let mut removed = Vec::new();
+        for extra in names.iter().filter(|name| !source.contains(*name)) {
+            let path = copy.join(extra);
+            removed.push(self.remove_extra(&held, extra, &path, entry.path().join(extra)));
+        }
+        removed
+    }
+
+    fn remove_extra(
+        &self,
+        held: &Pinned,
+        name: &OsStr,
+        copy: &Path,
+        source_path: std::path::PathBuf,
+    ) -> Result<Item> {
+        let fail = |e| Error::io(Op::Copy, copy, e);
+        let (meta, _) = held.dir.look_at(name).map_err(fail)?;
+        let kind = match meta.ty {
+            FileType::Dir => Kind::Dir,
+            FileType::Link => Kind::Symlink,
+            _ => Kind::File,
+        };
+        if !self.dry_run() {
+            if meta.ty == FileType::Dir {
+                held.dir.remove_tree_at(name).map_err(fail)?;
+            } else {
+                held.dir.remove_name_at(name).map_err(fail)?;
+            }
+        }
+        Counts::add(&self.counts.removed, 1);
+        Ok(Item {
+            link: Link::new(source_path, kind),
+            copy: copy.to_path_buf(),
+            class: None,
+            action: Action::Removed,
+            new_target: None,
+            bytes: 0,
+            made: None,
+        })
+    }
+}
