@@ -26,7 +26,7 @@ fn links_unchanged_files_and_sums_up() {
         0,
         "linked 'new/same' => 'old/same'\n",
         &table(
-            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             "copied:",
             "unchanged (linked)",
         ),
@@ -36,6 +36,25 @@ fn links_unchanged_files_and_sums_up() {
     assert_ne!(ino("new/changed"), ino("old/changed"));
     assert_eq!(fs::read_to_string(env.path("new/changed")).unwrap(), "new!");
     assert_eq!(fs::read_to_string(env.path("old/changed")).unwrap(), "old");
+}
+
+/// `-v` lists the plain copies too, as `knot copy -v` does (the report is copy's); standard
+/// error, a pipe here, has the summary and no progress line.
+#[test]
+fn verbose_lists_the_plain_copies_too() {
+    let env = tree();
+    run(
+        &mut env.knot(["snapshot", "-v", "src", "new", "--previous", "old"]),
+        0,
+        "copied 'src'\n\
+         copied 'src/changed'\n\
+         linked 'new/same' => 'old/same'\n",
+        &table(
+            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            "copied:",
+            "unchanged (linked)",
+        ),
+    );
 }
 
 #[test]

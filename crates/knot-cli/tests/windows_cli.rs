@@ -652,6 +652,197 @@ mod on_windows {
         assert_eq!(first["action"], "unchanged");
     }
 
+    /// The JSON records of `knot copy --json ARGS`, by their path in the source, and the
+    /// run's exit code and standard error.
+    fn copy_records(env: &Env, args: &[&str]) -> (Option<i32>, Vec<Value>, String) {
+        let out = output(&mut env.knot(["copy", "--json"].iter().chain(args)));
+        let records = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        (
+            out.status.code(),
+            records,
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    /// The action of the record whose source path is `path`.
+    fn action<'a>(records: &'a [Value], path: &str) -> &'a str {
+        records
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("no record of {path}: {records:?}"))["action"]
+            .as_str()
+            .unwrap()
+    }
+
+    /// `knot copy` copies files (data and times), directories and a hard-link group
+    /// (Wine has hard links), under Wine as on Windows, and its summary says so.
+    #[test]
+    fn copy_files_directories_and_hard_link_groups() {
+        let env = Env::new();
+        fs::create_dir_all(env.path("src/d/e")).unwrap();
+        fs::write(env.path("src/a"), "alpha").unwrap();
+        fs::write(env.path("src/d/b"), "beta").unwrap();
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        fs::write(env.path("src/d/e/c"), &big).unwrap();
+        fs::hard_link(env.path("src/a"), env.path("src/d/a2")).unwrap();
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_500_000_000);
+        fs::File::options()
+            .write(true)
+            .open(env.path("src/d/e/c"))
+            .unwrap()
+            .set_times(fs::FileTimes::new().set_modified(old))
+            .unwrap();
+        let (code, records, stderr) = copy_records(&env, &["src", "dst"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(records.len(), 7, "{records:?}");
+        for path in [r"src\d\b", r"src\d\e\c", r"src\d", r"src\d\e", "src"] {
+            assert_eq!(action(&records, path), "copied", "{path}");
+        }
+        // One name of the group is copied and the other made a link to it, whichever the
+        // walk met first.
+        let mut group = [action(&records, r"src\a"), action(&records, r"src\d\a2")];
+        group.sort_unstable();
+        assert_eq!(group, ["copied", "linked"]);
+        assert_eq!(fs::read_to_string(env.path("dst/d/b")).unwrap(), "beta");
+        assert_eq!(fs::read(env.path("dst/d/e/c")).unwrap(), big);
+        let modified = |path: &str| fs::metadata(env.path(path)).unwrap().modified().unwrap();
+        assert_eq!(modified("dst/d/e/c"), old);
+        // One file with two names: written through one, read through the other.
+        fs::write(env.path("dst/a"), "changed").unwrap();
+        assert_eq!(fs::read_to_string(env.path("dst/d/a2")).unwrap(), "changed");
+        assert_eq!(fs::read_to_string(env.path("src/a")).unwrap(), "alpha");
+        assert_eq!(
+            stderr,
+            "copied:\n       3  files\n  200009  bytes\n       3  directories\n       \
+             0  symlinks\n       0  junctions\n       1  hard-link groups\n       0  of them \
+             unsaturated (names outside SRC)\n       0  saturated groups\n       0  links \
+             rewritten\n       0  links kept\n       0  links dropped\n       0  dangling \
+             links\n       0  not entered\n       0  special files\n       0  sockets \
+             skipped\n       0  failures\n"
+        );
+        // The copy is there: a second one into it is refused, and nothing is changed.
+        let out = output(&mut env.knot(["copy", "src", "dst"]));
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(fs::read_to_string(env.path("dst/a")).unwrap(), "changed");
+    }
+
+    /// What cannot be copied is reported on its own line with the reason, the rest is
+    /// copied, and knot exits 1: a file another program holds locked against reading (as
+    /// Wine does too), and where links can be made (Windows: not Wine 8, which has no
+    /// reparse points), a junction, which knot does not copy yet.
+    #[test]
+    fn copy_reports_what_it_cannot_copy_and_copies_the_rest() {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        let env = Env::new();
+        fs::create_dir_all(env.path("src/d")).unwrap();
+        fs::write(env.path("src/locked"), "mine").unwrap();
+        fs::write(env.path("src/d/f"), "free").unwrap();
+        let junction = output(&mut env.knot(["junction", "src/j", "src/d"]));
+        let junction = junction.status.code() == Some(0);
+        if junction {
+            assert!(!under_wine(), "Wine 8 has no junctions");
+        } else {
+            super::note("no junction made (no reparse points): the locked file alone fails");
+        }
+        let lock = fs::File::options()
+            .read(true)
+            .share_mode(0)
+            .open(env.path("src/locked"))
+            .unwrap();
+        let (code, records, stderr) = copy_records(&env, &["src", "dst"]);
+        drop(lock);
+        assert_eq!(code, Some(1), "{stderr}");
+        let failed: Vec<&Value> = records.iter().filter(|r| r["action"] == "failed").collect();
+        assert_eq!(failed.len(), 1, "{records:?}");
+        let locked = failed
+            .iter()
+            .find(|r| r["path"] == r"src\locked")
+            .unwrap_or_else(|| panic!("{failed:?}"));
+        let error = locked["error"].as_str().unwrap();
+        assert!(error.starts_with(r"cannot copy 'src\locked': "), "{error}");
+        assert!(
+            stderr.contains(r"knot: cannot copy 'src\locked': "),
+            "{stderr}"
+        );
+        if junction {
+            // An inner junction: copied as a junction to the same directory in DST.
+            let j = records.iter().find(|r| r["path"] == r"src\j").unwrap();
+            assert_ne!(j["action"], "failed", "{j:?}");
+            assert_eq!(fs::read_to_string(env.path("dst/j/f")).unwrap(), "free");
+        }
+        assert_eq!(action(&records, r"src\d\f"), "copied");
+        assert_eq!(fs::read_to_string(env.path("dst/d/f")).unwrap(), "free");
+        assert!(fs::symlink_metadata(env.path("dst/locked")).is_err());
+        assert!(stderr.ends_with("1  failures\n"), "{stderr}");
+    }
+
+    /// No staged copy is left under its hidden name (`.NAME.knot~...`): each file was
+    /// renamed into place once whole.
+    #[test]
+    fn copy_leaves_no_staged_names() {
+        let env = Env::new();
+        fs::create_dir_all(env.path("src/d")).unwrap();
+        fs::write(env.path("src/a"), "alpha").unwrap();
+        fs::write(env.path("src/d/b"), vec![7u8; 300_000]).unwrap();
+        let (code, _, stderr) = copy_records(&env, &["src", "dst"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        let names = |dir: &str| -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(env.path(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        assert_eq!(names("dst"), ["a", "d"]);
+        assert_eq!(names("dst/d"), ["b"]);
+        assert_eq!(fs::read(env.path("dst/d/b")).unwrap(), vec![7u8; 300_000]);
+    }
+
+    /// What needs the calls Windows does not have yet (--update, --mirror, --outer copy,
+    /// snapshot, materialize) is refused with a message that says so, exit 1, nothing made.
+    #[test]
+    fn update_mirror_snapshot_and_materialize_are_refused() {
+        let env = Env::new();
+        fs::create_dir_all(env.path("src")).unwrap();
+        fs::write(env.path("src/a"), "alpha").unwrap();
+        fs::create_dir_all(env.path("old")).unwrap();
+        for (args, what) in [
+            (&["copy", "--update", "src", "dst"][..], "--update"),
+            (&["copy", "--mirror", "src", "dst"][..], "--mirror"),
+            (
+                &["copy", "--outer", "copy", "src", "dst"][..],
+                "--outer copy",
+            ),
+            (
+                &["snapshot", "src", "dst", "--previous", "old"][..],
+                "a snapshot",
+            ),
+        ] {
+            let out = output(&mut env.knot(args));
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("{what} is not available on this platform yet")),
+                "{args:?}: {stderr}"
+            );
+            assert!(fs::symlink_metadata(env.path("dst")).is_err(), "{args:?}");
+        }
+        fs::hard_link(env.path("src/a"), env.path("src/b")).unwrap();
+        let out = output(&mut env.knot(["materialize", "src/b"]));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("materializing a link is not available on this platform yet"),
+            "{stderr}"
+        );
+        assert_eq!(fs::read_to_string(env.path("src/b")).unwrap(), "alpha");
+    }
+
     /// Paths past MAX_PATH work from the command line too.
     #[test]
     fn long_paths() {

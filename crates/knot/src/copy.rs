@@ -236,10 +236,14 @@ pub struct Summary {
     pub junctions: u64,
     /// Hard-link groups kept whole: files with more than one name in the copy.
     pub groups: u64,
+    /// Of the groups kept whole, the unsaturated ones: files with names outside the source
+    /// too, which are not copied (the copy's group has fewer names than the source's
+    /// file). Not the saturated groups, which are counted apart.
+    pub unsaturated: u64,
     /// Hard-link groups that reached the file system's link limit in the copy: each is
     /// there as several files, the names past the limit linked to a new copy
     /// ([`Action::Saturated`]); with the files unchanged since the previous snapshot
-    /// copied because their file there had reached it.
+    /// copied because their file there had reached it. Not counted in `groups`.
     pub saturated: u64,
     /// Entries unchanged since an earlier copy, so not copied again (not counted in
     /// `files`, `dirs`, `symlinks` or `hard_links`): under [`CopyOptions::update`] or
@@ -317,8 +321,15 @@ impl Summary {
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
 /// `copy_file_range`, then `read`/`write`; `SEEK_DATA`/`SEEK_HOLE` where the file is
-/// sparse). Windows: not available yet: refused before anything is made
-/// ([`ErrorKind::Unsupported`]).
+/// sparse). Windows: file data through handles opened relative to held directories
+/// (`FSCTL_DUPLICATE_EXTENTS_TO_FILE` where the volume clones blocks, as ReFS and Dev
+/// Drive do, else read and write, only the allocated ranges of a sparse file), the
+/// read-only, hidden, system, archive and not-indexed attributes and the access and write
+/// times; no security descriptors, creation times or alternate data streams. Each file
+/// is written under a hidden name and renamed to its own once whole, on Windows as on
+/// Unix. On Windows, [`CopyOptions::update`], [`CopyOptions::mirror`] and
+/// [`Outer::Copy`] are not available yet. Elsewhere, and for what is not available:
+/// refused before anything is made ([`ErrorKind::Unsupported`]).
 pub fn copy<S, D, F>(source: S, copy: D, options: &CopyOptions, report: F) -> Result<Summary>
 where
     S: AsRef<Path>,
@@ -339,6 +350,26 @@ fn copy_inner(
     if !sys::Os::COPIES_FILES {
         let why = "copying a tree is not available on this platform yet".to_owned();
         return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+    }
+    if !sys::Os::UPDATES_COPIES {
+        let asked = if previous.is_some() {
+            Some("a snapshot")
+        } else if options.mirror {
+            Some("--mirror")
+        } else if options.update {
+            Some("--update")
+        } else if options.outer == Outer::Copy {
+            Some("--outer copy")
+        } else {
+            None
+        };
+        if let Some(asked) = asked {
+            let why = format!(
+                "{asked} is not available on this platform yet; a plain copy into a new or \
+                 empty DST is (knot copy SRC DST, outer links kept or skipped)"
+            );
+            return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+        }
     }
     if (options.update || options.mirror) && options.outer == Outer::Copy {
         let why = "--outer copy cannot be combined with --update or --mirror yet; copy \
@@ -516,6 +547,11 @@ impl Copying {
                 summary.saturated += 1;
             } else if group.linked.load(Ordering::Relaxed) {
                 summary.groups += 1;
+                // The first copy's name and the names linked to it.
+                let names = 1 + group.names.load(Ordering::Relaxed);
+                if names < group.nlink.load(Ordering::Relaxed) {
+                    summary.unsaturated += 1;
+                }
             }
         }
         summary.failed = failed.into_inner();
@@ -564,6 +600,7 @@ impl Counts {
             symlinks: get(&self.symlinks),
             junctions: get(&self.junctions),
             groups: 0,
+            unsaturated: 0,
             saturated: get(&self.saturated),
             unchanged: get(&self.unchanged),
             hard_links: get(&self.hard_links),
@@ -584,12 +621,15 @@ impl Counts {
 /// A file with more than one name: the path below the copy of its first copy, once made
 /// (`None` where that copy failed); the copy its next names are linked to (the first, or
 /// the newest one made where a link would have passed the link limit); whether another
-/// name was linked to it, and whether it reached the limit.
+/// name was linked to it, how many were, how many names the file has (inside the source
+/// and out), and whether it reached the limit.
 #[derive(Debug, Default)]
 struct Group {
     first: OnceLock<Option<PathBuf>>,
     newest: Mutex<Option<PathBuf>>,
     linked: AtomicBool,
+    names: AtomicU64,
+    nlink: AtomicU64,
     saturated: AtomicBool,
 }
 
@@ -745,6 +785,7 @@ impl Copying {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(groups.entry(FileId::of(&meta)).or_default())
         };
+        group.nlink.fetch_max(meta.nlink, Ordering::Relaxed);
         // The first name to get here copies the file; the others wait for it, then link.
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
@@ -798,6 +839,7 @@ impl Copying {
             }
             Ok(action) => {
                 group.linked.store(true, Ordering::Relaxed);
+                group.names.fetch_add(1, Ordering::Relaxed);
                 match action {
                     Action::Unchanged => Counts::add(&self.counts.unchanged, 1),
                     Action::Updated => {

@@ -185,7 +185,8 @@ fn groups(root: &Path) -> BTreeSet<BTreeSet<PathBuf>> {
 }
 
 /// The hard-link groups of the copy are the source's, as sets of names; a file with a
-/// name outside the source is one file with one name in the copy.
+/// name outside the source is one file with one name in the copy. A group whose file has
+/// names outside too is counted unsaturated.
 #[test]
 fn hard_link_groups_are_kept() {
     let dir = Dir::new();
@@ -196,6 +197,7 @@ fn hard_link_groups_are_kept() {
     fs::hard_link(src.join("a"), src.join("x/y/c")).unwrap();
     dir.file("src/x/e", "two");
     fs::hard_link(src.join("x/e"), src.join("x/y/f")).unwrap();
+    fs::hard_link(src.join("x/e"), dir.join("e_outside")).unwrap();
     dir.file("src/g", "single");
     dir.file("src/h", "outside too");
     fs::hard_link(src.join("h"), dir.join("h_outside")).unwrap();
@@ -213,8 +215,13 @@ fn hard_link_groups_are_kept() {
         assert_eq!(fs::metadata(dst.join("h")).unwrap().nlink(), 1);
         assert_eq!(fs::read_to_string(dst.join("x/y/c")).unwrap(), "one");
         assert_eq!(
-            (summary.groups, summary.hard_links, summary.files),
-            (2, 3, 4)
+            (
+                summary.groups,
+                summary.unsaturated,
+                summary.hard_links,
+                summary.files
+            ),
+            (2, 1, 3, 4)
         );
     }
 }
@@ -545,8 +552,9 @@ fn a_destination_swapped_for_a_link_is_not_written_through() {
     assert!(swapped > 0, "no round swapped the root while the copy ran");
 }
 
-/// On btrfs, files are copied as reflinks: the copy's extents are shared (`filefrag -v`
-/// flags them `shared`), and the entry says `cloned`.
+/// On btrfs, files are copied as reflinks: the entry says `cloned`, and the copy's
+/// extents are the original's own: `filefrag -v` lists the same physical offsets for
+/// both, each flagged `shared`.
 #[test]
 fn files_on_btrfs_are_reflinked() {
     let Some(vol) = crate::fixture::btrfs("copy::files_on_btrfs_are_reflinked") else {
@@ -565,14 +573,62 @@ fn files_on_btrfs_are_reflinked() {
     assert_eq!(summary.files, 1);
     assert_eq!(item(&items, &src, "big").action, Action::Cloned);
     assert_eq!(fs::read(dst.join("big")).unwrap(), data);
-    let frag = std::process::Command::new("filefrag")
+    let synced = std::process::Command::new("sync").status().unwrap();
+    assert!(synced.success());
+    let (original, copy) = (extents(&src.join("big")), extents(&dst.join("big")));
+    assert!(!original.is_empty(), "the original has no extents");
+    let places = |extents: &[Extent]| -> Vec<(u64, u64, u64)> {
+        extents
+            .iter()
+            .map(|e| (e.logical, e.physical, e.length))
+            .collect()
+    };
+    assert_eq!(
+        places(&copy),
+        places(&original),
+        "the copy has extents of its own"
+    );
+    for extent in copy.iter().chain(&original) {
+        assert!(extent.shared, "an extent not shared: {extent:?}");
+    }
+}
+
+/// One extent of a file as `filefrag -v` lists it: where it is in the file and on the
+/// device, in blocks, and whether it is shared with another file.
+#[derive(Debug)]
+struct Extent {
+    logical: u64,
+    physical: u64,
+    length: u64,
+    shared: bool,
+}
+
+/// The extents `filefrag -v` lists for `path`: the rows
+/// `   0:        0..    1023:       3328..      4351:   1024:             last,shared,eof`.
+fn extents(path: &Path) -> Vec<Extent> {
+    let out = std::process::Command::new("filefrag")
         .arg("-v")
-        .arg(dst.join("big"))
+        .arg(path)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&frag.stdout);
-    assert!(frag.status.success(), "{frag:?}");
-    assert!(text.contains("shared"), "no shared extent:\n{text}");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let start = |range: &str| -> u64 {
+        let first = range.split("..").next().unwrap();
+        first.trim().parse().unwrap()
+    };
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            fields[0].trim().parse::<u64>().ok()?;
+            Some(Extent {
+                logical: start(fields[1]),
+                physical: start(fields[2]),
+                length: fields[3].trim().parse().unwrap(),
+                shared: fields.last().unwrap().contains("shared"),
+            })
+        })
+        .collect()
 }
 
 /// While the copy runs, a directory it made is open to this user alone (as cp makes

@@ -440,3 +440,99 @@ fn scan_walks_past_max_path() {
     found.sort();
     assert_eq!(found, [f, deep.join("g")]);
 }
+
+/// `knot copy` writes into the copy's directories through handles it holds, and a held
+/// directory cannot be moved away (no `FILE_SHARE_DELETE`): a racer that moves each of the
+/// copy's directories out of DST while the copy runs, and puts an empty one in its place,
+/// never gets a file written outside DST. Whatever it moved, it lists at once: nothing is
+/// added there afterwards. Bounded by ROUNDS copies and the racer's tries per copy, not
+/// by time; it must have met a directory of the copy while the copy ran at least once.
+/// Runs under Wine too, which keeps the share-mode rule.
+#[test]
+fn copy_never_writes_into_a_directory_moved_out_of_dst() {
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const ROUNDS: usize = 12;
+    const DIRS: usize = 6;
+    const FILES: usize = 40;
+    const TRIES: usize = 20_000;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    for d in 0..DIRS {
+        dir.mkdir(&format!("src/d{d}"));
+        for f in 0..FILES {
+            dir.file(&format!("src/d{d}/f{f}"), "data");
+        }
+    }
+    let mut met = 0;
+    let mut moved_total = 0;
+    for round in 0..ROUNDS {
+        let dst = dir.join(format!("dst{round}"));
+        let outside = dir.mkdir(&format!("outside{round}"));
+        let done = AtomicBool::new(false);
+        let (summary, moved) = std::thread::scope(|scope| {
+            let racer = scope.spawn(|| {
+                // What each directory moved out held when it was moved.
+                let mut moved: Vec<(PathBuf, BTreeSet<String>)> = Vec::new();
+                let mut met = 0;
+                for tries in 0..TRIES {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let d = tries % DIRS;
+                    let from = dst.join(format!("d{d}"));
+                    if !from.is_dir() {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    met += 1;
+                    let to = outside.join(format!("d{d}-{tries}"));
+                    if fs::rename(&from, &to).is_ok() {
+                        let names = fs::read_dir(&to)
+                            .unwrap()
+                            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                            .collect();
+                        moved.push((to, names));
+                        let _ = fs::create_dir(&from);
+                    }
+                }
+                (met, moved)
+            });
+            let summary = knot::copy(
+                &src,
+                &dst,
+                &knot::copy::CopyOptions {
+                    threads: 1,
+                    ..Default::default()
+                },
+                |_| {},
+            )
+            .unwrap();
+            done.store(true, Ordering::Relaxed);
+            let (racer_met, moved) = racer.join().unwrap();
+            met += racer_met;
+            (summary, moved)
+        });
+        moved_total += moved.len();
+        for (to, names) in &moved {
+            let now: BTreeSet<String> = fs::read_dir(to)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(
+                &now,
+                names,
+                "round {round}: the copy wrote into {} after it was moved out of DST",
+                to.display()
+            );
+        }
+        assert_eq!(summary.dirs, 1 + DIRS as u64, "round {round}");
+    }
+    note(&format!(
+        "met the copy's directories {met} times; moved {moved_total} out (after the copy let them go)"
+    ));
+    assert!(
+        met > 0,
+        "the racer never met a directory of the copy while it ran"
+    );
+}

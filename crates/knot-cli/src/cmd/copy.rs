@@ -1,12 +1,16 @@
 //! `knot copy`: its arguments, its settings and the run. The library walks and copies
-//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy,
-//! sorted by path once the copy is done, so the same tree gives the same report on any
-//! number of threads (only those lines are kept), or with `--json` one record per entry
-//! as it comes, then a summary on standard error. Errors are printed as they come, and
-//! the copy goes on.
+//! (`knot::copy`); this prints one line per entry whose outcome is not a plain copy (with
+//! `-v`, per entry), sorted by path once the copy is done, so the same tree gives the same
+//! report on any number of threads (only those lines are kept), or with `--json` one
+//! record per entry as it comes, then a summary on standard error. Errors are printed as
+//! they come, and the copy goes on. On a terminal, without `--json`, a progress line
+//! counts the entries and bytes copied and the rate (there is no total to reckon an ETA
+//! from: the copy walks the tree once).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use knot::copy::{Action, CopyOptions, Inner, Item, Outer, Summary};
@@ -16,6 +20,7 @@ use crate::args::Format;
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
+use crate::report::progress::ProgressLine;
 use crate::report::{Messages, Printer, error, quote, to_stderr};
 
 /// `knot copy --help`.
@@ -44,10 +49,12 @@ written, only through directories opened one name at a time without following li
 for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
 and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), cloned, followed (--outer copy), skipped (a \
-socket), made (a junction made a symlink), not entered (--xdev); --json prints one \
-record per entry, the scan record plus class (inner, outer, dangling, loop), action and \
-error. A summary follows on standard error.\n\n\
+(another name of a file copied already), saturated (a name past the link limit, copied), \
+cloned, followed (--outer copy), skipped (a socket), made (a junction made a symlink), not \
+entered (--xdev); -v lists the plain copies too; --json prints one record per entry, the \
+scan record plus class (inner, outer, dangling, loop), action and error. A summary table \
+follows on standard error, and while the copy runs on a terminal, a progress line \
+(entries, bytes, rate).\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
 bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
@@ -62,7 +69,13 @@ reported `removed`: links only ever as links, never followed; a directory with e
 in it, opened one directory at a time without following links, never entering a mount \
 point. A second --mirror of an unchanged tree changes nothing and says so. --outer copy \
 cannot be combined with --update or --mirror yet.\n\n\
-Not available on Windows yet.\n\n\
+On Windows, files are copied with their data (block cloning where the volume shares \
+clusters, as ReFS and Dev Drive do; holes kept in a sparse file), their read-only, hidden, \
+system, archive and not-indexed attributes and their access and write times, as robocopy's \
+default /COPY:DAT, each written under a hidden name and renamed into place as elsewhere; \
+security descriptors, creation times and alternate data streams are not copied. --update, \
+--mirror and --outer copy are not available on Windows yet (refused before anything is \
+made).\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
 // Arguments of `knot copy` (no doc comment: see `commands!` in cmd/mod.rs).
@@ -105,6 +118,9 @@ pub struct CopyArgs {
     /// Print one JSON record per entry.
     #[arg(long)]
     json: bool,
+    /// List every entry copied, the plain copies too.
+    #[arg(long, short = 'v')]
+    verbose: bool,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
 }
@@ -148,6 +164,7 @@ pub struct CopySettings {
     copy: PathBuf,
     options: CopyOptions,
     format: Format,
+    verbose: bool,
 }
 
 impl Decide for CopyArgs {
@@ -168,6 +185,7 @@ impl Decide for CopyArgs {
             copy: self.copy,
             options,
             format: Format::of(self.json, false),
+            verbose: self.verbose,
         }
     }
 }
@@ -208,7 +226,11 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
     } else {
         Made::Copy
     };
-    report(settings.format, dry_run, made, context, |each| {
+    let shown = Shown {
+        format: settings.format,
+        verbose: settings.verbose,
+    };
+    report(shown, dry_run, made, context, |each| {
         knot::copy(&settings.source, &settings.copy, &settings.options, each)
     })
 }
@@ -223,22 +245,37 @@ pub(crate) enum Made {
     Snapshot,
 }
 
+/// How a run's entries are shown: as lines or JSON records, and with `-v`, a line for
+/// each plain copy too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shown {
+    pub(crate) format: Format,
+    pub(crate) verbose: bool,
+}
+
 /// Runs `copy`, which calls its argument with every entry's outcome, and reports them:
-/// the lines (or JSON records), then the summary. `knot copy`'s and `knot snapshot`'s.
+/// the lines (or JSON records), then the summary; on a terminal, a progress line while it
+/// runs. `knot copy`'s and `knot snapshot`'s.
 pub(crate) fn report(
-    format: Format,
+    shown: Shown,
     dry_run: bool,
     made: Made,
     context: &Context,
     copy: impl FnOnce(&(dyn Fn(knot::Result<Item>) + Sync)) -> knot::Result<Summary>,
 ) -> Exit {
+    let Shown { format, verbose } = shown;
     let messages = Messages::of(context);
     let json = format == Format::Json;
     let printer = Mutex::new(Printer::new(format, messages));
     // Only the lines to be printed are kept, with the path they are sorted by.
     let lines = Mutex::new(Vec::new());
+    let counters = Arc::new(Counters::default());
+    let progress = progress_line(context, json, made, &counters);
     let copied = copy(&|item| {
         let item = item.inspect_err(|err| error::fail(err, context));
+        if let Ok(item) = &item {
+            counters.add(item);
+        }
         // Output never stops the work (DESIGN.md promise 8).
         // An entry left as it was (--update) is only counted.
         if item
@@ -254,7 +291,7 @@ pub(crate) fn report(
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .json(&record);
         } else if let Ok(item) = &item
-            && let Some(line) = human(item)
+            && let Some(line) = human(item, verbose)
         {
             lines
                 .lock()
@@ -262,6 +299,7 @@ pub(crate) fn report(
                 .push((item.link.path.clone(), line));
         }
     });
+    drop(progress);
     let mut printer = printer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -325,13 +363,73 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
     }
 }
 
-/// The line of an entry whose outcome is not a plain copy; `None` for a plain copy.
+/// What the progress line counts: the entries copied so far and their bytes (none for a
+/// hard link, an entry left unchanged or one removed: they copy no data).
+#[derive(Debug, Default)]
+struct Counters {
+    items: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    fn add(&self, item: &Item) {
+        self.items.fetch_add(1, Ordering::Relaxed);
+        if !matches!(
+            item.action,
+            Action::Linked | Action::Unchanged | Action::Removed
+        ) {
+            self.bytes.fetch_add(item.bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// `N entries, X copied, R/s`, after `elapsed`.
+    fn render(&self, elapsed: std::time::Duration) -> String {
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            (bytes as f64 / secs) as u64
+        } else {
+            0
+        };
+        format!(
+            "{} entries, {} copied, {}/s",
+            self.items.load(Ordering::Relaxed),
+            indicatif::BinaryBytes(bytes),
+            indicatif::BinaryBytes(rate)
+        )
+    }
+}
+
+/// The progress line, where standard error is a terminal ([`ProgressLine::start_with`]
+/// says) and the records do not go out as JSON; headed by what runs (`copy: `,
+/// `snapshot: `).
+fn progress_line(
+    context: &Context,
+    json: bool,
+    made: Made,
+    counters: &Arc<Counters>,
+) -> Option<ProgressLine> {
+    if json {
+        return None;
+    }
+    let counters = Arc::clone(counters);
+    let started = Instant::now();
+    let head = match made {
+        Made::Copy | Made::Update => "copy: ",
+        Made::Snapshot => "snapshot: ",
+    };
+    ProgressLine::start_with(context, head, move || counters.render(started.elapsed()))
+}
+
+/// The line of an entry whose outcome is not a plain copy; `None` for a plain copy,
+/// unless `verbose`.
 ///
 /// `rewritten 'src/l': '/src/a' -> '/dst/a'  [inner]`, `kept 'src/l' -> '/x'  [outer]`,
 /// `dropped 'src/l' -> '/x'  [outer]`, `linked 'dst/b' => 'dst/a'`, `cloned 'src/f'`,
 /// `not entered 'src/mnt'  [another file system]`, `updated 'src/f'`,
-/// `removed 'dst/old'`.
-fn human(item: &Item) -> Option<String> {
+/// `removed 'dst/old'`; with `verbose`, `copied 'src/f'`, `sparse 'src/s'`,
+/// `copied 'src/l' -> 'a'  [inner]`.
+fn human(item: &Item, verbose: bool) -> Option<String> {
     let path = quote(item.link.path.as_os_str());
     let class = item
         .class
@@ -360,7 +458,9 @@ fn human(item: &Item) -> Option<String> {
         return Some(line);
     }
     Some(match item.action {
-        Action::Copied | Action::Sparse => return None,
+        Action::Copied | Action::Sparse if !verbose => return None,
+        Action::Copied if item.class.is_some() => format!("copied {path} -> {}{class}", stored()),
+        Action::Copied | Action::Sparse => format!("{} {path}", item.action.name()),
         Action::Cloned => format!("cloned {path}"),
         Action::Linked => format!("linked {} => {}", quote(item.copy.as_os_str()), new()),
         Action::Rewritten => format!("rewritten {path}: {} -> {}{class}", stored(), new()),
@@ -406,6 +506,10 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
         ("symlinks", summary.symlinks),
         ("junctions", summary.junctions),
         ("hard-link groups", summary.groups),
+        (
+            "of them unsaturated (names outside SRC)",
+            summary.unsaturated,
+        ),
         ("saturated groups", summary.saturated),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
@@ -438,5 +542,50 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
 impl Run for CopySettings {
     fn run(&self, context: &Context) -> Exit {
         run(self, context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{Color, Environment, ErrorMessages, Program, Terminal};
+
+    fn context(stderr_terminal: bool, quiet: bool) -> Context {
+        let env = Environment {
+            stderr_terminal,
+            ..Environment::PIPED
+        };
+        Context {
+            quiet,
+            program: Program::KNOT,
+            args: Vec::new(),
+            terminal: Terminal::of(env, Color::Auto),
+            errors: ErrorMessages::Shown,
+            banner: None,
+        }
+    }
+
+    /// The progress line is drawn only on a terminal, and neither with --json nor with
+    /// --quiet; a copy's integration tests, whose standard error is a pipe, show none.
+    #[test]
+    fn progress_only_on_a_terminal_and_not_with_json() {
+        let counters = Arc::new(Counters::default());
+        assert!(progress_line(&context(false, false), false, Made::Copy, &counters).is_none());
+        assert!(progress_line(&context(true, false), true, Made::Copy, &counters).is_none());
+        assert!(progress_line(&context(true, true), false, Made::Snapshot, &counters).is_none());
+        assert!(progress_line(&context(true, false), false, Made::Copy, &counters).is_some());
+        assert!(progress_line(&context(true, false), false, Made::Snapshot, &counters).is_some());
+    }
+
+    /// Entries, bytes (a hard link's not again) and the rate.
+    #[test]
+    fn progress_counts_entries_bytes_and_the_rate() {
+        let counters = Counters::default();
+        counters.items.store(3, Ordering::Relaxed);
+        counters.bytes.store(4 << 20, Ordering::Relaxed);
+        assert_eq!(
+            counters.render(std::time::Duration::from_secs(2)),
+            "3 entries, 4.00 MiB copied, 2.00 MiB/s"
+        );
     }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use knot::copy::CopyOptions;
 
 use crate::args::Format;
-use crate::cmd::copy::{InnerArg, Made, OuterArg, report};
+use crate::cmd::copy::{InnerArg, Made, OuterArg, Shown, report};
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
@@ -29,8 +29,9 @@ on NTFS), knot copies it instead of linking, and says so (saturated); the next n
 hard-link group are then linked to that copy.\n\n\
 Each entry whose outcome is not a plain copy gets a line: linked (to OLD, or to another \
 name of a file copied already), saturated, rewritten, kept, dropped, cloned, not entered \
-(--xdev); --json prints one record per entry, as `knot copy --json` does. A summary \
-follows on standard error.\n\n\
+(--xdev); -v lists the plain copies too; --json prints one record per entry, as `knot copy \
+--json` does. A summary table follows on standard error, and while the snapshot runs on a \
+terminal, a progress line (entries, bytes copied, rate).\n\n\
 Not available on Windows yet.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
@@ -62,6 +63,9 @@ pub struct SnapshotArgs {
     /// Print one JSON record per entry.
     #[arg(long)]
     json: bool,
+    /// List every entry copied, the plain copies too.
+    #[arg(long, short = 'v')]
+    verbose: bool,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
 }
@@ -74,6 +78,7 @@ pub struct SnapshotSettings {
     previous: PathBuf,
     options: CopyOptions,
     format: Format,
+    verbose: bool,
 }
 
 impl Decide for SnapshotArgs {
@@ -95,6 +100,7 @@ impl Decide for SnapshotArgs {
             previous: self.previous,
             options,
             format: Format::of(self.json, false),
+            verbose: self.verbose,
         }
     }
 }
@@ -102,7 +108,11 @@ impl Decide for SnapshotArgs {
 impl Run for SnapshotSettings {
     fn run(&self, context: &Context) -> Exit {
         let dry_run = self.options.mode == knot::ChangeMode::DryRun;
-        report(self.format, dry_run, Made::Snapshot, context, |each| {
+        let shown = Shown {
+            format: self.format,
+            verbose: self.verbose,
+        };
+        report(shown, dry_run, Made::Snapshot, context, |each| {
             knot::copy::snapshot(
                 &self.source,
                 &self.copy,

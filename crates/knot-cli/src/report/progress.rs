@@ -1,5 +1,6 @@
-//! Progress on standard error for every long command (`scan`, `du`, `hardlinks`, `fix`),
-//! drawn one way with `indicatif`: a line that shows what the command's counters say and the time elapsed,
+//! Progress on standard error for every long command (`scan`, `du`, `hardlinks`, `fix`,
+//! `copy`), drawn one way with `indicatif`: a line that shows what the command's counters
+//! say and the time elapsed,
 //! from the time it has run half a second, redrawn ten times a second and wiped when the
 //! command is done. Only where standard error is a terminal and messages are not quiet,
 //! so it never mixes into piped output; anything else written to the terminal while it
@@ -42,6 +43,16 @@ impl ProgressLine {
         progress: Arc<Progress>,
         render: fn(&Progress) -> String,
     ) -> Option<ProgressLine> {
+        ProgressLine::start_with(context, label, move || render(&progress))
+    }
+
+    /// [`ProgressLine::start`] of `label: render() [elapsed]`, for counters a command
+    /// keeps itself (`knot copy`'s items and bytes).
+    pub fn start_with(
+        context: &Context,
+        label: &str,
+        render: impl Fn() -> String + Send + 'static,
+    ) -> Option<ProgressLine> {
         let messages = Messages::of(context);
         if !context.terminal.stderr || messages.quiet {
             return None;
@@ -69,7 +80,7 @@ impl ProgressLine {
                     if drawn.is_hidden() {
                         drawn.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
                     }
-                    drawn.set_message(render(&progress));
+                    drawn.set_message(render());
                 }
             })
             .ok()?;

@@ -320,7 +320,7 @@ fn seen_at(dir: &sys::Dir, name: &OsStr) -> io::Result<Seen> {
 fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Materialized> {
     let path = at.path;
     let fail = |e| Error::io(Op::Materialize, path, e);
-    if !sys::Os::COPIES_FILES {
+    if !sys::Os::UPDATES_COPIES {
         let why = "materializing a link is not available on this platform yet".to_owned();
         return Err(Error::new(
             Op::Materialize,

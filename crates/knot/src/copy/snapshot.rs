@@ -43,7 +43,8 @@ use crate::sys::{Backend as _, Directory as _};
 /// it ([`ErrorKind::DestinationInsideSource`]).
 ///
 /// # Platform behavior
-/// As [`copy`](super::copy).
+/// Unix: as [`copy`](super::copy). Windows: not available yet: refused before anything is
+/// made ([`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)).
 pub fn snapshot<S, D, P, F>(
     source: S,
     copy: D,

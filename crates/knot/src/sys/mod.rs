@@ -89,6 +89,13 @@ pub(crate) trait Backend {
     /// Whether [`Directory::copy_file_at`] copies files here (a tree copy refuses at once
     /// where not).
     const COPIES_FILES: bool = false;
+    /// Whether the [`Directory`] calls that look at, replace, swap and remove entries of
+    /// an earlier copy, and follow a link to copy what it leads to, work here
+    /// ([`Directory::look_at`], [`Directory::replace_file_at`], [`Directory::put_staged_at`],
+    /// [`Directory::exchange_at`], [`Directory::remove_tree_at`],
+    /// [`Directory::copy_followed_file_at`], ...): `knot copy --update`, `--mirror` and
+    /// `--outer copy`, `knot snapshot` and `knot materialize` refuse at once where not.
+    const UPDATES_COPIES: bool = false;
 
     /// What the entry `path` itself is, not following it (with its reparse tag, where it
     /// has one): for reads of a path the user named.
@@ -382,21 +389,31 @@ pub(crate) struct Copied {
 pub(crate) enum FileData {
     /// A reflink: the copy shares the original's extents until either is written.
     #[cfg_attr(
-        not(any(target_os = "linux", target_os = "android")),
-        allow(dead_code, reason = "only Linux clones here")
+        not(any(target_os = "linux", target_os = "android", windows)),
+        allow(dead_code, reason = "only Linux and Windows clone here")
     )]
     Cloned,
     /// Byte by byte (in the kernel where it can); `sparse`: only the data segments, the
     /// holes left as holes.
-    #[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+    #[cfg_attr(
+        not(any(unix, windows)),
+        allow(dead_code, reason = "only Unix and Windows copy data")
+    )]
     Copied { sparse: bool },
 }
 
 /// The permissions, owner and times of an entry, to give its copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(unix), allow(dead_code, reason = "only Unix copies data yet"))]
+#[cfg_attr(
+    not(unix),
+    allow(
+        dead_code,
+        reason = "Windows gives no owner; elsewhere nothing is copied"
+    )
+)]
 pub(crate) struct Attrs {
-    /// The permission bits (`st_mode & 0o7777`).
+    /// The permission bits (`st_mode & 0o7777`); on Windows, the file attributes a copy
+    /// is given (read-only, hidden, system, archive, not indexed: `windows/copy.rs`).
     pub(crate) mode: u32,
     pub(crate) uid: u32,
     pub(crate) gid: u32,

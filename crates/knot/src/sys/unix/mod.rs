@@ -161,6 +161,7 @@ impl Backend for Os {
     /// The kernel resolves `..` after the links before it.
     const DOT_DOT: DotDot = DotDot::Physical;
     const COPIES_FILES: bool = true;
+    const UPDATES_COPIES: bool = true;
     /// btrfs names a file's names (`BTRFS_IOC_INO_PATHS`).
     const NAMES_FROM: super::NamesFrom = super::NamesFrom::BtrfsInoPaths;
 

@@ -44,15 +44,16 @@ use std::path::{Path, PathBuf};
 use super::ffi::{
     DELETE, DIR_BUFFER_SIZE, DirBuffer, DirInfoLayout, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
     ERROR_NO_MORE_FILES, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
-    FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE,
-    GetFileInformationByHandleEx, ID_BOTH_DIR_INFO, ID_EXTD_DIR_INFO, SYNCHRONIZE,
+    FILE_DIRECTORY_FILE, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_READ,
+    FILE_SHARE_WRITE, GetFileInformationByHandleEx, ID_BOTH_DIR_INFO, ID_EXTD_DIR_INFO,
+    SYNCHRONIZE,
 };
 use super::handle::{Follow, Handle, SHARE_ALL};
 use super::{
     delete_on_close, entry_meta, entry_usage, file_type, last_error_is, meta_of, os_error,
     read_link_of, stat, unsupported, wide,
 };
-use crate::sys::{FileType, Meta, Stored};
+use crate::sys::{Attrs, Copied, FileType, Meta, Stored};
 
 /// An open directory.
 #[derive(Debug)]
@@ -213,6 +214,60 @@ impl crate::sys::Directory for Dir {
     /// following and deleted through that handle.
     fn remove_name_at(&self, name: &OsStr) -> io::Result<()> {
         delete_on_close(&self.entry(name, DELETE)?)
+    }
+
+    /// [`super::copy::copy_file_at`]: through a handle of the source opened without
+    /// following, to a copy made new (`FILE_CREATE`) relative to `to`'s handle.
+    fn copy_file_at(&self, name: &OsStr, to: &Dir, to_name: &OsStr) -> io::Result<Copied> {
+        super::copy::copy_file_at(self, name, to, to_name)
+    }
+
+    /// The attributes and times of `name` itself, read through its handle.
+    fn attrs_at(&self, name: &OsStr) -> io::Result<Attrs> {
+        super::copy::attrs_at(self, name)
+    }
+
+    /// The times, given through a handle of the link itself.
+    fn give_link_times_at(&self, name: &OsStr, attrs: &Attrs) -> io::Result<()> {
+        super::copy::give_link_times_at(self, name, attrs)
+    }
+
+    /// Through a handle of the directory opened without following, checked to be the
+    /// directory `id`.
+    fn give_dir_attrs_at(&self, name: &OsStr, attrs: &Attrs, id: (u64, u128)) -> io::Result<()> {
+        super::copy::give_dir_attrs_at(self, name, attrs, id)
+    }
+
+    /// Made and opened in one call relative to this directory's handle (`FILE_CREATE`),
+    /// held as [`Dir::hold_at`] holds one (no `FILE_SHARE_DELETE`): the handle is the new
+    /// directory's own, and no one can rename or delete it while it is held. Its security
+    /// is what it inherits: knot copies no security descriptors.
+    fn make_copy_dir_at(&self, name: &OsStr) -> io::Result<(Dir, (u64, u128))> {
+        let handle = Handle::create_at(
+            &self.handle,
+            name,
+            Access::List.rights(),
+            HOLD,
+            FILE_DIRECTORY_FILE,
+        )?;
+        let id = super::file_id(&handle)?;
+        let dir = Dir {
+            path: self.join(name),
+            handle,
+        };
+        Ok((dir, id))
+    }
+
+    /// [`Dir::hold_at`], then the entries read through the handle held.
+    fn hold_empty_dir_at(&self, name: &OsStr) -> io::Result<Option<Dir>> {
+        use crate::sys::Reader as _;
+        let dir = self.dir_at(name)?;
+        let mut empty = true;
+        DirReader::new().read(&dir, |_, _, _| {
+            empty = false;
+            ControlFlow::Break(())
+        })?;
+        Ok(empty.then_some(dir))
     }
 
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.

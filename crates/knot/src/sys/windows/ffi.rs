@@ -61,6 +61,25 @@ pub(crate) use windows_sys::Win32::System::Ioctl::{
     FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT,
 };
 
+// A file's data copied (`copy.rs`): block cloning, holes, attributes and times.
+pub(crate) use windows_sys::Wdk::Storage::FileSystem::FILE_NON_DIRECTORY_FILE;
+pub(crate) use windows_sys::Win32::Storage::FileSystem::{
+    FILE_ATTRIBUTE_ARCHIVE, FILE_ATTRIBUTE_HIDDEN, FILE_ATTRIBUTE_NORMAL,
+    FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, FILE_ATTRIBUTE_READONLY, FILE_ATTRIBUTE_SPARSE_FILE,
+    FILE_ATTRIBUTE_SYSTEM, FILE_BASIC_INFO, FILE_READ_DATA, FileBasicInfo,
+};
+pub(crate) use windows_sys::Win32::System::Ioctl::{
+    DUPLICATE_EXTENTS_DATA, FILE_ALLOCATED_RANGE_BUFFER, FSCTL_DUPLICATE_EXTENTS_TO_FILE,
+    FSCTL_GET_INTEGRITY_INFORMATION, FSCTL_GET_INTEGRITY_INFORMATION_BUFFER,
+    FSCTL_QUERY_ALLOCATED_RANGES, FSCTL_SET_INTEGRITY_INFORMATION,
+    FSCTL_SET_INTEGRITY_INFORMATION_BUFFER, FSCTL_SET_SPARSE,
+};
+
+/// `FILE_SUPPORTS_BLOCK_REFCOUNTING` (winnt.h): a `GetVolumeInformationByHandleW` flag of
+/// a volume that clones blocks (ReFS, Dev Drive). windows-sys has it only in
+/// `Win32_System_SystemServices`.
+pub(crate) const FILE_SUPPORTS_BLOCK_REFCOUNTING: u32 = 0x0800_0000;
+
 /// `FILE_RENAME_FLAG_POSIX_SEMANTICS` (winbase.h; windows-sys has it only in
 /// `Win32_System_WindowsProgramming`): POSIX rename semantics for `FileRenameInformationEx`
 /// (Windows 10 1809 and later, NTFS). knot never passes `FILE_RENAME_FLAG_REPLACE_IF_EXISTS`:
@@ -171,6 +190,16 @@ const _: () = {
     // FILE_ID_INFO: a 64-bit volume serial number, then the 16 bytes of a FILE_ID_128.
     assert!(size_of::<FILE_ID_INFO>() == 24);
     assert!(offset_of!(FILE_ID_INFO, FileId) == 8);
+
+    // FILE_BASIC_INFO: four LARGE_INTEGER times, then the attributes, padded to 8.
+    assert!(size_of::<FILE_BASIC_INFO>() == 40);
+    assert!(offset_of!(FILE_BASIC_INFO, FileAttributes) == 32);
+    // DUPLICATE_EXTENTS_DATA: the source's handle, two offsets and a length.
+    #[cfg(target_pointer_width = "64")]
+    assert!(size_of::<DUPLICATE_EXTENTS_DATA>() == 32);
+    assert!(size_of::<FILE_ALLOCATED_RANGE_BUFFER>() == 16);
+    assert!(size_of::<FSCTL_GET_INTEGRITY_INFORMATION_BUFFER>() == 16);
+    assert!(size_of::<FSCTL_SET_INTEGRITY_INFORMATION_BUFFER>() == 8);
 
     // FILE_ATTRIBUTE_TAG_INFO: FileAttributes, ReparseTag.
     assert!(size_of::<FILE_ATTRIBUTE_TAG_INFO>() == 8);

@@ -128,6 +128,30 @@ impl Handle {
         )
     }
 
+    /// Makes the file (`FILE_NON_DIRECTORY_FILE`) or directory (`FILE_DIRECTORY_FILE`)
+    /// `name` in the directory open as `dir`, as `options` says, and opens it with `access`,
+    /// letting others do what `share` allows (`FILE_CREATE`: it fails with
+    /// `ERROR_ALREADY_EXISTS` where anything stands, a link included, and never follows or
+    /// replaces it). The handle is the new entry's own.
+    pub(crate) fn create_at(
+        dir: &Handle,
+        name: &OsStr,
+        access: u32,
+        share: u32,
+        options: u32,
+    ) -> io::Result<Handle> {
+        Handle::nt_create(dir, name, access, share, FILE_CREATE, options)
+    }
+
+    /// The handle as a [`std::fs::File`] for reads and writes, borrowed: never closed
+    /// through it (`ManuallyDrop`), so it must not outlive `self`, which owns the handle.
+    pub(crate) fn as_file(&self) -> std::mem::ManuallyDrop<std::fs::File> {
+        use std::os::windows::io::FromRawHandle as _;
+        // SAFETY: the handle is open and stays open while `self` lives; the `File` is
+        // never dropped, so it never closes the handle `self` owns.
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_handle(self.0) })
+    }
+
     /// `NtCreateFile` of `name` relative to `dir`, as `CreateFileW` opens a path: with
     /// `SYNCHRONIZE` and `FILE_READ_ATTRIBUTES` added to `access`, synchronous I/O, backup
     /// intent (directories open too), the name case-insensitive; and never following a link.

@@ -10,6 +10,7 @@
 //! | [`remove_link`] | checked and deleted through one handle to the link itself |
 //! | [`rename_over`] | `NtSetInformationFile(FileRenameInformationEx)`, POSIX semantics |
 //! | [`Dir`], [`DirReader`] | listings through the directory's handle (`FileIdExtdDirectoryInfo`) |
+//! | `Dir::copy_file_at` | block cloning, else the allocated ranges, else every byte, through handles (`copy.rs`) |
 //!
 //! An entry the rest of the crate names as a held directory and a name ([`crate::sys::At`])
 //! is opened here by that name relative to the directory's handle (`NtCreateFile` with it
@@ -24,6 +25,7 @@
     reason = "the Win32 calls of the Windows backend; the crate root denies unsafe elsewhere"
 )]
 
+mod copy;
 mod dir;
 mod ffi;
 mod handle;
@@ -178,6 +180,7 @@ impl super::Backend for Os {
     /// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
     const DOT_DOT: DotDot = DotDot::Lexical;
     const NAMES_FROM: super::NamesFrom = super::NamesFrom::FileNames;
+    const COPIES_FILES: bool = true;
 
     fn lstat(path: &Path) -> io::Result<Meta> {
         lstat(path)

@@ -751,3 +751,281 @@ fn a_held_directory_cannot_be_renamed_away() {
     drop(a);
     fs::rename(t.path().join("a"), &moved).unwrap();
 }
+
+// A file copied through held directories (`copy.rs`): under Wine as on Windows.
+
+/// `Dir::hold` of `path`, to copy from and to.
+fn held(path: &Path) -> Dir {
+    Dir::hold(path).unwrap()
+}
+
+/// The data (over one read's worth), the read-only and hidden attributes and both times
+/// come over, through handles; the copy's name is made new.
+#[test]
+fn copy_file_at_copies_data_attributes_and_times() {
+    use std::os::windows::fs::MetadataExt as _;
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(from.join("f"), &data).unwrap();
+    let times = fs::FileTimes::new()
+        .set_accessed(std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000, 700))
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(2_000_000, 123_456_700));
+    fs::File::options()
+        .write(true)
+        .open(from.join("f"))
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    let mut permissions = fs::metadata(from.join("f")).unwrap().permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(from.join("f"), permissions).unwrap();
+    let source = fs::metadata(from.join("f")).unwrap();
+    assert_ne!(source.file_attributes() & FILE_ATTRIBUTE_READONLY, 0);
+    let copied = held(&from)
+        .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"))
+        .unwrap();
+    assert_eq!(copied.bytes, data.len() as u64);
+    assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: false });
+    let copy = fs::metadata(to.join("g")).unwrap();
+    assert_eq!(copy.modified().unwrap(), source.modified().unwrap());
+    assert_eq!(
+        copy.file_attributes() & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN),
+        source.file_attributes() & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN)
+    );
+    assert_eq!(fs::read(to.join("g")).unwrap(), data);
+    // The attributes `attrs_at` reads are what the copy was given.
+    let (a, b) = (
+        held(&from).attrs_at(OsStr::new("f")).unwrap(),
+        held(&to).attrs_at(OsStr::new("g")).unwrap(),
+    );
+    assert_eq!((a.mode, a.mtime), (b.mode, b.mtime));
+    assert_eq!(a.mtime, (2_000_000, 123_456_700));
+}
+
+/// Nothing standing at the copy's name is written to (a file, a directory), and what is
+/// no plain file is not copied (a directory); an empty file is copied.
+#[test]
+fn copy_file_at_never_replaces_and_copies_only_files() {
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    fs::write(from.join("f"), "new").unwrap();
+    fs::write(from.join("empty"), "").unwrap();
+    fs::create_dir(from.join("d")).unwrap();
+    fs::write(to.join("there"), "kept").unwrap();
+    fs::create_dir(to.join("dir")).unwrap();
+    let (from_dir, to_dir) = (held(&from), held(&to));
+    for name in ["there", "dir"] {
+        let err = from_dir
+            .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}: {err}");
+    }
+    let err = from_dir
+        .copy_file_at(OsStr::new("d"), &to_dir, OsStr::new("new"))
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    assert_eq!(fs::read_to_string(to.join("there")).unwrap(), "kept");
+    assert!(!to.join("new").exists());
+    let copied = from_dir
+        .copy_file_at(OsStr::new("empty"), &to_dir, OsStr::new("empty"))
+        .unwrap();
+    assert_eq!(copied.bytes, 0);
+    assert_eq!(fs::read(to.join("empty")).unwrap(), b"");
+    // The copies refused were staged under hidden names, and taken back.
+    let mut names: Vec<_> = fs::read_dir(&to)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["dir", "empty", "there"]);
+}
+
+/// A copy is written under a hidden name and renamed to its own once whole: a reader
+/// looking at the copy's directory while copies are made (COUNT rounds of a file of
+/// several reads' worth) sees each copy's own name only with all its bytes, and meets a
+/// copy under its hidden name at least once (so it did look while one was being written).
+/// Written straight to its own name, a copy is seen short.
+#[test]
+fn a_copy_is_seen_under_its_own_name_only_whole() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const COUNT: usize = 40;
+    const SIZE: usize = 8 << 20;
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    fs::write(from.join("f"), vec![5u8; SIZE]).unwrap();
+    let done = AtomicBool::new(false);
+    let (staged_seen, short) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let (mut staged_seen, mut short) = (0usize, Vec::new());
+            while !done.load(Ordering::Relaxed) {
+                let Ok(entries) = fs::read_dir(&to) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.contains(".knot~") {
+                        staged_seen += 1;
+                    } else if let Ok(meta) = fs::metadata(to.join(&name))
+                        && meta.len() != SIZE as u64
+                    {
+                        short.push((name, meta.len()));
+                    }
+                }
+            }
+            (staged_seen, short)
+        });
+        let (from_dir, to_dir) = (held(&from), held(&to));
+        for round in 0..COUNT {
+            let name = format!("c{round}");
+            from_dir
+                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(&name))
+                .unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        watcher.join().unwrap()
+    });
+    assert!(short.is_empty(), "copies seen short: {short:?}");
+    assert!(
+        staged_seen > 0,
+        "no copy was met under its hidden name in {COUNT} rounds"
+    );
+    assert_eq!(fs::read_dir(&to).unwrap().count(), COUNT);
+}
+
+/// A copy's directory is made new and held (it cannot be renamed away while held), an
+/// empty one is held by `hold_empty_dir_at` and a full one is not, and its attributes and
+/// times are given only where it is still the directory made.
+#[test]
+fn copy_directories_are_made_held_and_given_their_times() {
+    let t = tempdir();
+    fs::create_dir(t.path().join("full")).unwrap();
+    fs::write(t.path().join("full").join("f"), "x").unwrap();
+    fs::create_dir(t.path().join("empty")).unwrap();
+    let dir = held(t.path());
+    assert!(dir.hold_empty_dir_at(OsStr::new("full")).unwrap().is_none());
+    assert!(
+        dir.hold_empty_dir_at(OsStr::new("empty"))
+            .unwrap()
+            .is_some()
+    );
+    let (made, id) = dir.make_copy_dir_at(OsStr::new("d")).unwrap();
+    assert_eq!(made.meta().unwrap().id, id);
+    assert!(t.path().join("d").is_dir());
+    let err = dir.make_copy_dir_at(OsStr::new("d")).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    assert!(fs::rename(t.path().join("d"), t.path().join("moved")).is_err());
+    let attrs = crate::sys::Attrs {
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        atime: (1_000_000, 0),
+        mtime: (3_000_000, 500),
+    };
+    // Another directory's identity: left as it is.
+    let other = dir.hold_at(OsStr::new("empty")).unwrap().meta().unwrap().id;
+    let err = dir
+        .give_dir_attrs_at(OsStr::new("d"), &attrs, other)
+        .unwrap_err();
+    assert!(
+        matches!(
+            crate::sys::error::of(&err),
+            Some(crate::sys::error::Error::Replaced)
+        ),
+        "{err}"
+    );
+    dir.give_dir_attrs_at(OsStr::new("d"), &attrs, id).unwrap();
+    drop(made);
+    let modified = fs::metadata(t.path().join("d"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        modified,
+        std::time::UNIX_EPOCH + std::time::Duration::new(3_000_000, 500)
+    );
+}
+
+/// A sparse file's copy is sparse too and has the same bytes, where the file system keeps
+/// holes (NTFS, ReFS); where it does not say a file is sparse, this says so and checks
+/// the plain copy.
+#[test]
+fn a_sparse_file_is_copied_with_its_holes_where_the_file_system_keeps_them() {
+    use std::os::windows::fs::{FileExt as _, MetadataExt as _};
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    let file = fs::File::create(from.join("s")).unwrap();
+    let dir = held(&from);
+    let handle = dir
+        .entry(OsStr::new("s"), FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
+        .unwrap();
+    let made_sparse = copy::set_sparse(&handle);
+    drop(handle);
+    file.set_len(32 << 20).unwrap();
+    file.seek_write(b"start", 0).unwrap();
+    file.seek_write(b"middle", 16 << 20).unwrap();
+    drop(file);
+    let sparse =
+        fs::metadata(from.join("s")).unwrap().file_attributes() & FILE_ATTRIBUTE_SPARSE_FILE != 0;
+    let copied = dir
+        .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"))
+        .unwrap();
+    assert_eq!(copied.bytes, 32 << 20);
+    assert_eq!(
+        fs::read(to.join("s")).unwrap(),
+        fs::read(from.join("s")).unwrap()
+    );
+    if sparse {
+        assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: true });
+        let attributes = fs::metadata(to.join("s")).unwrap().file_attributes();
+        assert_ne!(attributes & FILE_ATTRIBUTE_SPARSE_FILE, 0);
+    } else {
+        note(&format!(
+            "the file system made no sparse file ({made_sparse:?}): the plain copy was checked"
+        ));
+        assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: false });
+    }
+}
+
+/// The allocated ranges of a file with more ranges than one query returns (256) are each
+/// copied, and the holes between them read back as zeros; where the system cannot say
+/// where the ranges are, `holes` says so and copies nothing.
+#[test]
+fn holes_copies_every_allocated_range() {
+    use std::os::windows::fs::FileExt as _;
+    let t = tempdir();
+    let file = fs::File::create(t.path().join("s")).unwrap();
+    let size: u64 = 300 << 20;
+    file.set_len(size).unwrap();
+    for i in 0..300u64 {
+        file.seek_write(format!("range {i}").as_bytes(), (i << 20) + 4096)
+            .unwrap();
+    }
+    drop(file);
+    fs::File::create(t.path().join("c")).unwrap();
+    let dir = held(t.path());
+    let source = dir.entry(OsStr::new("s"), FILE_READ_DATA).unwrap();
+    let copy = dir
+        .entry(OsStr::new("c"), FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
+        .unwrap();
+    let copied = copy::holes(&source, &copy, size).unwrap();
+    drop((source, copy));
+    if !copied {
+        note("no allocated ranges to be had here: holes copied nothing");
+        return;
+    }
+    let (a, b) = (
+        fs::read(t.path().join("s")).unwrap(),
+        fs::read(t.path().join("c")).unwrap(),
+    );
+    assert_eq!(b.len(), a.len());
+    assert!(a == b, "the copy's bytes differ from the original's");
+}
