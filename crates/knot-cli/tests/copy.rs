@@ -39,7 +39,7 @@ pub(crate) fn table(rows: &[u64], head: &str, first: &str) -> String {
             "junctions",
             "hard-link groups",
             "of them unsaturated (names outside SRC)",
-            "saturated groups",
+            "groups split at the link limit",
             "links rewritten",
             "links kept",
             "links dropped",
@@ -417,4 +417,33 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))
         .find(|path| path.is_file())
+}
+
+/// `--xattrs` gives each copy its extended attributes; without it, a copy has none.
+#[test]
+fn xattrs_are_copied_when_asked() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.file("src/f", "data");
+    let get = |path: &str| {
+        let mut value = [0u8; 64];
+        rustix::fs::getxattr(env.path(path), "user.knot", &mut value)
+            .map(|len| value[..len].to_vec())
+    };
+    rustix::fs::setxattr(
+        env.path("src/f"),
+        "user.knot",
+        b"kept",
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    for (args, dst) in [
+        (&["copy", "--xattrs", "src", "with"][..], "with/f"),
+        (&["copy", "src", "without"], "without/f"),
+    ] {
+        let out = fixture::output(env.knot(args).arg("-q"));
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let expected = (dst == "with/f").then(|| b"kept".to_vec());
+        assert_eq!(get(dst).ok(), expected, "{args:?}");
+    }
 }

@@ -18,7 +18,7 @@ fn summary(rows: [u64; 19], head: &str, last: &str) -> String {
         "junctions",
         "hard-link groups",
         "of them unsaturated (names outside SRC)",
-        "saturated groups",
+        "groups split at the link limit",
         "links rewritten",
         "links kept",
         "links dropped",

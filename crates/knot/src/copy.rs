@@ -51,6 +51,14 @@ use snapshot::Previous;
 pub use snapshot::snapshot;
 use update::unchanged;
 
+/// Whether this platform copies extended attributes (`CopyOptions::xattrs`): Linux and
+/// macOS, through `flistxattr`, `fgetxattr` and `fsetxattr` on descriptors.
+const COPIES_XATTRS: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple"
+));
+
 /// What to do with inner links: those that lead inside the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -105,6 +113,9 @@ pub struct CopyOptions {
     /// Under `update` or `mirror`, a file of the same size and modification time is
     /// compared byte for byte too (the CLI's `--checksum`).
     pub checksum: bool,
+    /// Extended attributes, POSIX ACLs among them, copied with each file and directory
+    /// (the CLI's `--xattrs`); one that cannot be set fails its entry.
+    pub xattrs: bool,
 }
 
 /// Where a link leads, seen from the source.
@@ -171,7 +182,7 @@ pub enum Action {
     /// snapshot, copied instead of linked: the file it would have been linked to has as
     /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
     /// NTFS). The next names of its group are linked to this copy.
-    Saturated,
+    AtLinkLimit,
 }
 
 impl Action {
@@ -191,7 +202,7 @@ impl Action {
             Action::Removed => "removed",
             Action::Skipped => "skipped",
             Action::Followed => "followed",
-            Action::Saturated => "saturated",
+            Action::AtLinkLimit => "link-limit",
         }
     }
 }
@@ -238,13 +249,13 @@ pub struct Summary {
     pub groups: u64,
     /// Of the groups kept whole, the unsaturated ones: files with names outside the source
     /// too, which are not copied (the copy's group has fewer names than the source's
-    /// file). Not the saturated groups, which are counted apart.
+    /// file). Not the groups split at the link limit, which are counted apart.
     pub unsaturated: u64,
     /// Hard-link groups that reached the file system's link limit in the copy: each is
     /// there as several files, the names past the limit linked to a new copy
-    /// ([`Action::Saturated`]); with the files unchanged since the previous snapshot
+    /// ([`Action::AtLinkLimit`]); with the files unchanged since the previous snapshot
     /// copied because their file there had reached it. Not counted in `groups`.
-    pub saturated: u64,
+    pub split: u64,
     /// Entries unchanged since an earlier copy, so not copied again (not counted in
     /// `files`, `dirs`, `symlinks` or `hard_links`): under [`CopyOptions::update`] or
     /// [`CopyOptions::mirror`], entries of the copy left as they were
@@ -349,6 +360,12 @@ fn copy_inner(
     let dry_run = options.mode == ChangeMode::DryRun;
     if !sys::Os::COPIES_FILES {
         let why = "copying a tree is not available on this platform yet".to_owned();
+        return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
+    }
+    if options.xattrs && !COPIES_XATTRS {
+        let why = "copying extended attributes is not available on this platform yet; \
+                   copy without --xattrs"
+            .to_owned();
         return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
     }
     if !sys::Os::UPDATES_COPIES {
@@ -543,8 +560,8 @@ impl Copying {
             .unwrap_or_else(PoisonError::into_inner)
             .values()
         {
-            if group.saturated.load(Ordering::Relaxed) {
-                summary.saturated += 1;
+            if group.split.load(Ordering::Relaxed) {
+                summary.split += 1;
             } else if group.linked.load(Ordering::Relaxed) {
                 summary.groups += 1;
                 // The first copy's name and the names linked to it.
@@ -579,7 +596,7 @@ struct Counts {
     skipped: AtomicU64,
     unchanged: AtomicU64,
     /// Files unchanged since the previous snapshot, copied at its file's link limit.
-    saturated: AtomicU64,
+    at_limit: AtomicU64,
 }
 
 impl Counts {
@@ -601,7 +618,7 @@ impl Counts {
             junctions: get(&self.junctions),
             groups: 0,
             unsaturated: 0,
-            saturated: get(&self.saturated),
+            split: get(&self.at_limit),
             unchanged: get(&self.unchanged),
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
@@ -630,7 +647,7 @@ struct Group {
     linked: AtomicBool,
     names: AtomicU64,
     nlink: AtomicU64,
-    saturated: AtomicBool,
+    split: AtomicBool,
 }
 
 /// The copy, as a filter on the walk of the source.
@@ -762,8 +779,10 @@ impl Copying {
                 Err(err) => return (Next::Skip, Some(Err(err))),
             }
         };
-        if let (Some(attrs), Some(id)) = (attrs, id) {
-            self.lock_dirs().push((below.to_path_buf(), attrs, id));
+        if let (Some(attrs), Some(id)) = (attrs, id)
+            && let Err(err) = self.remember_dir(below, (dir, name), attrs, id)
+        {
+            return (Next::Descend, Some(Err(err)));
         }
         Counts::add(&self.counts.dirs, 1);
         let mut item = self.item(entry, below, Kind::Dir, Action::Copied);
@@ -824,18 +843,18 @@ impl Copying {
                     if linked {
                         Action::Linked
                     } else {
-                        Action::Saturated
+                        Action::AtLinkLimit
                     }
                 }),
         });
         Some(match linked {
-            Ok(Action::Saturated) => {
-                group.saturated.store(true, Ordering::Relaxed);
+            Ok(Action::AtLinkLimit) => {
+                group.split.store(true, Ordering::Relaxed);
                 let copied = self.place_file(entry, below);
                 if copied.is_ok() {
                     *newest = Some(below.to_path_buf());
                 }
-                copied.map(|item| saturated(item, to_path))
+                copied.map(|item| at_link_limit(item, to_path))
             }
             Ok(action) => {
                 group.linked.store(true, Ordering::Relaxed);
@@ -938,7 +957,7 @@ impl Copying {
             let (to_dir, to_name) = split(below);
             let pinned = self.pin(to_dir, &copy)?;
             let copied = dir
-                .copy_file_at(name, &pinned.dir, to_name)
+                .copy_file_at(name, &pinned.dir, to_name, self.options.xattrs)
                 .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
             item.bytes = copied.bytes;
             item.action = match copied.data {
@@ -1224,8 +1243,11 @@ impl Copying {
             let copy = item.copy.clone();
             match self.make_dir(below, &copy) {
                 Ok(made) => {
-                    if let Ok(attrs) = target.attrs_at(OsStr::new(".")) {
-                        self.lock_dirs().push((below.to_path_buf(), attrs, made));
+                    if let Ok(attrs) = target.attrs_at(OsStr::new("."))
+                        && let Err(err) =
+                            self.remember_dir(below, (&target, OsStr::new(".")), attrs, made)
+                    {
+                        return Ok(Err(err));
                     }
                 }
                 Err(err) => return Ok(Err(err)),
@@ -1252,7 +1274,13 @@ impl Copying {
             let pinned = self.pin(to_dir, &copy)?;
             let copied = source
                 .dir
-                .copy_followed_file_at(source.name, &pinned.dir, to_name, false)
+                .copy_followed_file_at(
+                    source.name,
+                    &pinned.dir,
+                    to_name,
+                    false,
+                    self.options.xattrs,
+                )
                 .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
             item.bytes = copied.bytes;
         }
@@ -1480,8 +1508,14 @@ impl Copying {
     /// directory's times change as entries are made in it).
     fn finish_dirs(&self, mut fail: impl FnMut(Error)) {
         let mut dirs = std::mem::take(&mut *self.lock_dirs());
-        dirs.sort_by_key(|(below, _, _)| std::cmp::Reverse(below.components().count()));
-        for (below, attrs, id) in dirs {
+        dirs.sort_by_key(|made| std::cmp::Reverse(made.below.components().count()));
+        for MadeDir {
+            below,
+            attrs,
+            id,
+            xattrs,
+        } in dirs
+        {
             let copy = self.copy_path(&below);
             let (parent, name) = if below.as_os_str().is_empty() {
                 (Path::new(""), OsStr::new("."))
@@ -1489,6 +1523,13 @@ impl Copying {
                 split(&below)
             };
             let given = self.pin(parent, &copy).and_then(|pinned| {
+                // Before the permissions: a directory made read-only still takes them.
+                if let Some(xattrs) = &xattrs {
+                    pinned
+                        .dir
+                        .give_xattrs_at(name, xattrs, id)
+                        .map_err(|e| Error::io(Op::Copy, &copy, e))?;
+                }
                 // Under --update, a directory that has its permissions and times already
                 // is left as it is (its change time too).
                 if self.updating()
@@ -1516,11 +1557,42 @@ impl Copying {
     fn lock_dirs(&self) -> std::sync::MutexGuard<'_, Vec<MadeDir>> {
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Remembers the directory `below` the copy (the directory `id`) for the end, with the
+    /// attributes `attrs` of its source, and, under `xattrs`, the extended attributes of
+    /// that source: the directory `from` (a held directory and a name in it).
+    fn remember_dir(
+        &self,
+        below: &Path,
+        from: (&sys::Dir, &OsStr),
+        attrs: Attrs,
+        id: (u64, u128),
+    ) -> Result<()> {
+        let xattrs = if self.options.xattrs {
+            let read = from.0.xattrs_at(from.1);
+            Some(read.map_err(|e| Error::io(Op::Copy, &self.copy_path(below), e))?)
+        } else {
+            None
+        };
+        self.lock_dirs().push(MadeDir {
+            below: below.to_path_buf(),
+            attrs,
+            id,
+            xattrs,
+        });
+        Ok(())
+    }
 }
 
 /// A directory made in the copy: its path below the copy, what to give it at the end, and
 /// its identity.
-type MadeDir = (PathBuf, Attrs, (u64, u128));
+struct MadeDir {
+    below: PathBuf,
+    attrs: Attrs,
+    id: (u64, u128),
+    /// Its source's extended attributes, under `xattrs`.
+    xattrs: Option<sys::Xattrs>,
+}
 
 /// A link of the source as the copy reads it: its directory, held, and name; that
 /// directory's real path where it is below a link followed (`--outer copy`); the link's
@@ -1562,8 +1634,8 @@ fn special_error(path: &Path, err: std::io::Error) -> Error {
 
 /// The item of a file copied where a hard link would have passed the link limit of the
 /// file at `to`.
-fn saturated(mut item: Item, to: PathBuf) -> Item {
-    item.action = Action::Saturated;
+fn at_link_limit(mut item: Item, to: PathBuf) -> Item {
+    item.action = Action::AtLinkLimit;
     item.new_target = Some(to);
     item
 }

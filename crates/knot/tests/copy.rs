@@ -300,6 +300,98 @@ fn contents_modes_and_times_are_kept() {
     fs::set_permissions(dst.join("ro"), fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// The extended attributes of `path` (not followed), sorted.
+fn xattrs(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut names = vec![0u8; 4096];
+    let len = rustix::fs::llistxattr(path, &mut names).unwrap();
+    let mut out: Vec<(String, Vec<u8>)> = names[..len]
+        .split(|&b| b == 0)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            let mut value = vec![0u8; 4096];
+            let len = rustix::fs::lgetxattr(path, name.as_str(), &mut value).unwrap();
+            value.truncate(len);
+            (name, value)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// An ACL in the kernel's form (`system.posix_acl_*`): a version, then (tag, permissions,
+/// id) per entry. This one: u::rwx, u:1000:r-x (a named user, which no permission bits
+/// hold), g::r-x, m::r-x, o::---.
+fn acl() -> Vec<u8> {
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (1u16, 7u16, u32::MAX),
+        (2, 5, 1000),
+        (4, 5, u32::MAX),
+        (0x10, 5, u32::MAX),
+        (0x20, 0, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
+    }
+    acl
+}
+
+/// `--xattrs`: a file's and a directory's extended attributes come over, ACLs (access and
+/// default) among them, a directory's though it is made read-only; without it, none do.
+#[test]
+fn extended_attributes_and_acls_are_copied_with_xattrs() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/d");
+    dir.file("src/d/f", "data");
+    let set = |below: &str, name: &str, value: &[u8]| {
+        rustix::fs::setxattr(
+            src.join(below),
+            name,
+            value,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap_or_else(|e| panic!("setting {name} on {}: {e}", src.display()));
+    };
+    set("d/f", "user.origin", b"knot test");
+    set("d/f", "system.posix_acl_access", &acl());
+    set("d", "user.dir", &[0u8, 1, 2, 255]);
+    set("d", "system.posix_acl_default", &acl());
+    fs::set_permissions(src.join("d"), fs::Permissions::from_mode(0o555)).unwrap();
+    let options = CopyOptions {
+        xattrs: true,
+        ..CopyOptions::default()
+    };
+    let with = dir.join("with");
+    let (_, _, errors) = run(&src, &with, options);
+    let without = dir.join("without");
+    let (_, _, plain_errors) = run(&src, &without, CopyOptions::default());
+    for root in [&src, &with, &without] {
+        fs::set_permissions(root.join("d"), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert!(
+        errors.is_empty() && plain_errors.is_empty(),
+        "{errors:#?}{plain_errors:#?}"
+    );
+    for below in ["d", "d/f"] {
+        let original = xattrs(&src.join(below));
+        assert_eq!(original.len(), 2, "{below}: {original:?}");
+        assert_eq!(xattrs(&with.join(below)), original, "{below}");
+        assert!(
+            xattrs(&without.join(below))
+                .iter()
+                .all(|(name, _)| !name.starts_with("user.")),
+            "{below}"
+        );
+    }
+    assert_eq!(
+        fs::metadata(with.join("d/f")).unwrap().mode() & 0o777,
+        fs::metadata(src.join("d/f")).unwrap().mode() & 0o777
+    );
+}
+
 /// A dangling link is copied as it is, and reported so.
 #[test]
 fn dangling_links_are_copied_and_reported() {
@@ -693,8 +785,8 @@ fn outer_links_are_right_through_a_linked_path() {
 
 /// A hard-link group with more names in one directory than the copy's file system allows a
 /// file there (a btrfs image without extended references: about 18 names of 200 bytes) is
-/// copied as several files: the name past the limit is copied (`saturated`), the next
-/// names are linked to that copy, and the summary counts the group as saturated.
+/// copied as several files: the name past the limit is copied (`link-limit`), the next
+/// names are linked to that copy, and the summary counts the group as split.
 #[test]
 fn a_group_past_the_link_limit_is_split() {
     const NAMES: usize = 45;
@@ -725,13 +817,13 @@ fn a_group_past_the_link_limit_is_split() {
     }
     assert!(files.len() >= 2, "the limit was not met: {files:?}");
     assert!(files.values().all(|&n| n > 1), "{files:?}");
-    let saturated: Vec<_> = items
+    let at_limit: Vec<_> = items
         .iter()
-        .filter(|item| item.action == Action::Saturated)
+        .filter(|item| item.action == Action::AtLinkLimit)
         .collect();
-    assert_eq!(saturated.len(), files.len() - 1, "{items:#?}");
-    assert!(saturated.iter().all(|item| item.new_target.is_some()));
+    assert_eq!(at_limit.len(), files.len() - 1, "{items:#?}");
+    assert!(at_limit.iter().all(|item| item.new_target.is_some()));
     assert_eq!(summary.files as usize, files.len());
     assert_eq!(summary.hard_links as usize, NAMES - files.len());
-    assert_eq!((summary.groups, summary.saturated), (0, 1));
+    assert_eq!((summary.groups, summary.split), (0, 1));
 }

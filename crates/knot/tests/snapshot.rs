@@ -168,7 +168,7 @@ fn unchanged_files_are_linked_to_the_previous_copy() {
     assert_eq!(summary.unchanged, 3);
     assert_eq!(summary.files, 4);
     assert_eq!((summary.groups, summary.hard_links), (1, 1));
-    assert_eq!(summary.saturated, 0);
+    assert_eq!(summary.split, 0);
 }
 
 /// The previous snapshot is read without following links: a directory there swapped for a
@@ -255,7 +255,7 @@ fn the_previous_copy_must_be_a_directory_outside_the_new_one() {
 
 /// A file of the previous snapshot that has as many names as its file system allows (an
 /// ext4 image: 65,000) is not linked to: the unchanged file is copied instead, and
-/// reported `saturated`; the previous snapshot is left as it was.
+/// reported `link-limit`; the previous snapshot is left as it was.
 #[test]
 fn a_file_at_the_link_limit_is_copied() {
     let Some(vol) = crate::fixture::ext4("snapshot::a_file_at_the_link_limit_is_copied") else {
@@ -292,16 +292,13 @@ fn a_file_at_the_link_limit_is_copied() {
     let (summary, items, errors) = run(&src, &new, &old, CopyOptions::default());
     assert!(errors.is_empty(), "{errors:#?}");
     let full = item(&items, &src, "full");
-    assert_eq!(full.action, Action::Saturated);
+    assert_eq!(full.action, Action::AtLinkLimit);
     assert_eq!(full.new_target.as_deref(), Some(old.join("full").as_path()));
     assert_ne!(ino(&new.join("full")), ino(&old.join("full")));
     assert_eq!(fs::read_to_string(new.join("full")).unwrap(), "full");
     assert_eq!(ino(&new.join("other")), ino(&old.join("other")));
     assert_eq!(item(&items, &src, "other").action, Action::Linked);
-    assert_eq!(
-        (summary.unchanged, summary.saturated, summary.files),
-        (1, 1, 1)
-    );
+    assert_eq!((summary.unchanged, summary.split, summary.files), (1, 1, 1));
     let after: Vec<_> = ["full", "other"]
         .map(|name| {
             state(&old)

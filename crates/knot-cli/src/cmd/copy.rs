@@ -36,7 +36,10 @@ of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with
 are copied as junctions where DST can hold them, inner ones to the same directory in DST \
 and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
 directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
-devices are made anew (devices as root); sockets are reported and left out.\n\n\
+devices are made anew (devices as root); sockets are reported and left out. With \
+--xattrs, each file's and directory's extended attributes come too, POSIX ACLs among them \
+(a symlink's own are not copied); one that cannot be set (a file system that keeps none, a \
+namespace only root may write) fails its entry, and the file never appears without them.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
@@ -49,7 +52,7 @@ written, only through directories opened one name at a time without following li
 for the outer links --outer copy asks to follow), so nothing outside SRC is read into DST \
 and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
-(another name of a file copied already), saturated (a name past the link limit, copied), \
+(another name of a file copied already), link-limit (a name past the link limit, copied), \
 cloned, followed (--outer copy), skipped (a socket), made (a junction made a symlink), not \
 entered (--xdev); -v lists the plain copies too; --json prints one record per entry, the \
 scan record plus class (inner, outer, dangling, loop), action and error. A summary table \
@@ -100,6 +103,10 @@ pub struct CopyArgs {
     /// Stay on SRC's file system: mount points below are reported and not entered.
     #[arg(long)]
     xdev: bool,
+    /// Copy extended attributes too (POSIX ACLs among them), as `cp --preserve=xattr`
+    /// and `rsync -X` do; one that cannot be set fails its entry.
+    #[arg(long)]
+    xattrs: bool,
     /// DST may hold an earlier copy: copy only what is missing or differs (size or
     /// modification time), each replacement atomic.
     #[arg(long)]
@@ -174,6 +181,7 @@ impl Decide for CopyArgs {
             inner: self.inner.inner(),
             outer: self.outer.outer(),
             same_file_system: self.xdev,
+            xattrs: self.xattrs,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
             update: self.update,
@@ -477,8 +485,8 @@ fn human(item: &Item, verbose: bool) -> Option<String> {
                 .map_or("special file", knot::Special::name);
             format!("skipped {path}  [{what}]")
         }
-        Action::Saturated => format!(
-            "saturated {}: copied, as {} has as many names as its file system allows",
+        Action::AtLinkLimit => format!(
+            "link-limit {}: copied, as {} has as many names as its file system allows",
             quote(item.copy.as_os_str()),
             new()
         ),
@@ -510,7 +518,7 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
             "of them unsaturated (names outside SRC)",
             summary.unsaturated,
         ),
-        ("saturated groups", summary.saturated),
+        ("groups split at the link limit", summary.split),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),

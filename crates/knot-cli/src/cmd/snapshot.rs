@@ -25,10 +25,10 @@ a file has inside SRC as names of one file in NEW. OLD is only read, through dir
 opened one name at a time without following links, and never written; a link in OLD where \
 SRC has a directory or a file counts as a change.\n\n\
 Where a file already has as many names as its file system allows (65,000 on ext4, 1,023 \
-on NTFS), knot copies it instead of linking, and says so (saturated); the next names of a \
+on NTFS), knot copies it instead of linking, and says so (link-limit); the next names of a \
 hard-link group are then linked to that copy.\n\n\
 Each entry whose outcome is not a plain copy gets a line: linked (to OLD, or to another \
-name of a file copied already), saturated, rewritten, kept, dropped, cloned, not entered \
+name of a file copied already), link-limit, rewritten, kept, dropped, cloned, not entered \
 (--xdev); -v lists the plain copies too; --json prints one record per entry, as `knot copy \
 --json` does. A summary table follows on standard error, and while the snapshot runs on a \
 terminal, a progress line (entries, bytes copied, rate).\n\n\
@@ -57,6 +57,10 @@ pub struct SnapshotArgs {
     /// Stay on SRC's file system: mount points below are reported and not entered.
     #[arg(long)]
     xdev: bool,
+    /// Copy extended attributes too (POSIX ACLs among them), as `cp --preserve=xattr`
+    /// and `rsync -X` do; one that cannot be set fails its entry.
+    #[arg(long)]
+    xattrs: bool,
     /// Say what would be copied and linked, and make nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
@@ -88,6 +92,7 @@ impl Decide for SnapshotArgs {
             inner: self.inner.inner(),
             outer: self.outer.outer(),
             same_file_system: self.xdev,
+            xattrs: self.xattrs,
             mode: crate::args::mode(self.dry_run),
             threads: self.threads.count(),
             update: false,

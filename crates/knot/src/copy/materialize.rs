@@ -353,7 +353,7 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
             return Ok(item);
         }
         let (hidden, id) = staged(at.dir, at.name, |hidden| {
-            let copied = at.dir.copy_file_at(at.name, at.dir, hidden)?;
+            let copied = at.dir.copy_file_at(at.name, at.dir, hidden, false)?;
             item.bytes = copied.bytes;
             Ok(())
         })
@@ -398,7 +398,7 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
             }
             let (from_dir, from_name) = split_real(&source).map_err(fail)?;
             let (hidden, id) = staged(at.dir, at.name, |hidden| {
-                let copied = from_dir.copy_file_at(&from_name, at.dir, hidden)?;
+                let copied = from_dir.copy_file_at(&from_name, at.dir, hidden, false)?;
                 item.bytes = copied.bytes;
                 Ok(())
             })

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{
-    Action, CopyOptions, Copying, Counts, Item, Summary, join_below, saturated, unchanged,
+    Action, CopyOptions, Copying, Counts, Item, Summary, at_link_limit, join_below, unchanged,
 };
 use crate::apply::{ApplyOptions, Pinned, Work, split};
 use crate::error::{Error, ErrorKind, Op, Result};
@@ -31,7 +31,7 @@ use crate::sys::{Backend as _, Directory as _};
 /// (which a hard link shares). Such a file is reported [`Action::Linked`], its
 /// `new_target` the file in `previous`, and counted in [`Summary::unchanged`]; where that
 /// file has as many names as its file system allows, it is copied instead and reported
-/// [`Action::Saturated`]. Every other entry is copied as [`copy`](super::copy) copies it.
+/// [`Action::AtLinkLimit`]. Every other entry is copied as [`copy`](super::copy) copies it.
 ///
 /// `previous` is read only through its directories held open, each opened from the one
 /// above without following a link (a link in its place is read as a change), and never
@@ -132,10 +132,10 @@ impl Copying {
         };
         let old_path = join_below(&previous.path, below);
         if !self.hard_link(below, &copy, &old_dir.dir, name, &old_path)? {
-            Counts::add(&self.counts.saturated, 1);
+            Counts::add(&self.counts.at_limit, 1);
             return self
                 .copy_data(entry, below)
-                .map(|item| saturated(item, old_path));
+                .map(|item| at_link_limit(item, old_path));
         }
         if !self.dry_run() {
             // The previous snapshot's entry may have been replaced between its check and

@@ -137,7 +137,7 @@ impl Copying {
             }
         } else if !self.dry_run() {
             let copied = dir
-                .replace_file_at(name, &pinned.dir, to_name)
+                .replace_file_at(name, &pinned.dir, to_name, self.options.xattrs)
                 .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
             item.bytes = copied.bytes;
         }
@@ -395,7 +395,11 @@ impl Copying {
             Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e)))),
         };
         match dir.attrs_at(src_name) {
-            Ok(attrs) => self.lock_dirs().push((below.to_path_buf(), attrs, id)),
+            Ok(attrs) => {
+                if let Err(err) = self.remember_dir(below, (dir, src_name), attrs, id) {
+                    return (Next::Descend, Some(Err(err)));
+                }
+            }
             Err(e) if crate::sys::error::of(&e).is_some() => {}
             Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
         }

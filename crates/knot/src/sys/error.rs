@@ -85,6 +85,10 @@ pub(crate) enum Error {
     /// This backend copies no file data yet (Windows).
     #[error("copying files is not available on this platform yet")]
     NoFileCopy,
+    /// This backend copies no extended attributes (Windows: its extended attributes and
+    /// alternate data streams are not copied yet).
+    #[error("copying extended attributes is not available on this platform yet")]
+    NoXattrs,
     /// A directory to be removed has another file system mounted on it (or below it):
     /// knot does not enter it.
     #[error("another file system is mounted there; knot does not remove it (unmount it first)")]
@@ -143,6 +147,7 @@ impl Error {
             | Error::NotALink
             | Error::NoProc
             | Error::NoFileCopy
+            | Error::NoXattrs
             | Error::Platform => io::ErrorKind::Unsupported,
             Error::NotARegularFile | Error::MountPoint => io::ErrorKind::InvalidInput,
             Error::ReadBack { .. } => io::ErrorKind::InvalidData,

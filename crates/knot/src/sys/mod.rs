@@ -230,13 +230,15 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn remove_name_at(&self, name: &std::ffi::OsStr) -> io::Result<()>;
     /// Copies the regular file `name` here to the new name `to_name` of `to`: its data
     /// (a reflink where the file system shares extents; holes kept), permissions and
-    /// times, all through descriptors, never following a link at either name, never
-    /// replacing anything. Where the backend copies no data yet, a refusal.
+    /// times (and its extended attributes, ACLs among them, where `xattrs`), all through
+    /// descriptors, never following a link at either name, never replacing anything.
+    /// Where the backend copies no data yet, a refusal.
     fn copy_file_at(
         &self,
         _name: &std::ffi::OsStr,
         _to: &Self,
         _to_name: &std::ffi::OsStr,
+        _xattrs: bool,
     ) -> io::Result<Copied> {
         Err(error::Error::NoFileCopy.into())
     }
@@ -281,6 +283,7 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         _to: &Self,
         _to_name: &std::ffi::OsStr,
         _over: bool,
+        _xattrs: bool,
     ) -> io::Result<Copied> {
         Err(error::Error::NoFileCopy.into())
     }
@@ -334,8 +337,25 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         _name: &std::ffi::OsStr,
         _to: &Self,
         _to_name: &std::ffi::OsStr,
+        _xattrs: bool,
     ) -> io::Result<Copied> {
         Err(error::Error::NoFileCopy.into())
+    }
+    /// The extended attributes (ACLs among them) of the directory `name` here, opened
+    /// without following a link. Where the backend copies none, a refusal.
+    fn xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
+        Err(error::Error::NoXattrs.into())
+    }
+    /// Gives the directory `name` here the extended attributes `xattrs`, never following
+    /// a link there, where it is still the directory `id` (as
+    /// [`Directory::give_dir_attrs_at`]).
+    fn give_xattrs_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _xattrs: &Xattrs,
+        _id: (u64, u128),
+    ) -> io::Result<()> {
+        Err(error::Error::NoXattrs.into())
     }
     /// Renames the entry `staged` here, made by this process under a hidden name, to
     /// `name`: over a file or link there if `over` (never a directory), else only where
@@ -472,6 +492,9 @@ pub(crate) enum OsError {
 }
 
 /// This platform's backend.
+/// Extended attributes of a file or directory: each name with its value.
+pub(crate) type Xattrs = Vec<(std::ffi::OsString, Vec<u8>)>;
+
 pub(crate) use imp::Os;
 /// This platform's open directory.
 pub(crate) type Dir = <Os as Backend>::Dir;

@@ -39,8 +39,9 @@ pub(crate) fn copy_file_at(
     name: &OsStr,
     to: BorrowedFd<'_>,
     to_name: &OsStr,
+    xattrs: bool,
 ) -> io::Result<Copied> {
-    copy_staged(from, name, to, to_name, Put::New)
+    copy_staged(from, name, to, to_name, Put::New, xattrs)
 }
 
 /// Where a staged file goes.
@@ -60,12 +61,13 @@ pub(crate) fn copy_staged(
     to: BorrowedFd<'_>,
     to_name: &OsStr,
     put: Put,
+    xattrs: bool,
 ) -> io::Result<Copied> {
     // O_NONBLOCK: a FIFO put in the file's place since the walk looked does not block
     // the open; it is refused below as no regular file.
     let read = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
     let source = rustix::fs::openat(from, name, read | OFlags::NONBLOCK, Mode::empty())?;
-    fill_staged(&source, to, to_name, put)
+    fill_staged(&source, to, to_name, put, xattrs)
 }
 
 /// The regular file open as `source` copied to `to_name` of `to`: written under a fresh
@@ -75,13 +77,14 @@ fn fill_staged(
     to: BorrowedFd<'_>,
     to_name: &OsStr,
     put: Put,
+    xattrs: bool,
 ) -> io::Result<Copied> {
     let stat = rustix::fs::fstat(source)?;
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
         return Err(super::super::error::Error::NotARegularFile.into());
     }
     let (hidden, copy) = stage(to, to_name)?;
-    let done = fill(source, &copy, &stat)
+    let done = fill(source, &copy, &stat, xattrs)
         .and_then(|copied| put_staged(to, &hidden, to_name, put).map(|()| copied));
     if done.is_err() {
         remove_stage(to, &hidden, &copy);
@@ -154,12 +157,47 @@ pub(crate) fn remove_stage(dir: BorrowedFd<'_>, hidden: &OsStr, made: &OwnedFd) 
     clippy::unnecessary_cast,
     reason = "the stat fields' widths differ between Unix targets"
 )]
-fn fill(source: &OwnedFd, copy: &OwnedFd, stat: &rustix::fs::Stat) -> io::Result<Copied> {
+fn fill(
+    source: &OwnedFd,
+    copy: &OwnedFd,
+    stat: &rustix::fs::Stat,
+    xattrs: bool,
+) -> io::Result<Copied> {
     let size = stat.st_size as u64;
     let data = data(source.as_fd(), copy.as_fd(), size, stat.st_blocks as u64)?;
     let attrs = Attrs::of(stat);
     attrs.give(copy.as_fd())?;
+    // After the owner: a new owner clears `security.capability`. An ACL set now agrees
+    // with the permission bits given, as it did on the source.
+    if xattrs {
+        give_xattrs(source.as_fd(), copy.as_fd())?;
+    }
     Ok(Copied { bytes: size, data })
+}
+
+/// The extended attributes of `source`, ACLs among them, given to `copy`.
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+fn give_xattrs(source: BorrowedFd<'_>, copy: BorrowedFd<'_>) -> io::Result<()> {
+    super::xattr::write(copy, &super::xattr::read(source)?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+fn give_xattrs(_source: BorrowedFd<'_>, _copy: BorrowedFd<'_>) -> io::Result<()> {
+    Err(super::super::error::Error::NoXattrs.into())
+}
+
+/// The extended attributes of the directory `name` of `from`, opened without following a
+/// link.
+pub(crate) fn xattrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<super::super::Xattrs> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(from, name, flags, Mode::empty())?;
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    return super::xattr::read(fd.as_fd());
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    {
+        drop(fd);
+        Err(super::super::error::Error::NoXattrs.into())
+    }
 }
 
 impl Attrs {
@@ -405,10 +443,11 @@ pub(crate) fn copy_followed_file_at(
     to: BorrowedFd<'_>,
     to_name: &OsStr,
     put: Put,
+    xattrs: bool,
 ) -> io::Result<Copied> {
     let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     let source = rustix::fs::openat(from, name, read, Mode::empty())?;
-    fill_staged(&source, to, to_name, put)
+    fill_staged(&source, to, to_name, put, xattrs)
 }
 
 /// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
@@ -526,6 +565,32 @@ pub(crate) fn give_dir_attrs_at(
     attrs: &Attrs,
     id: (u64, u128),
 ) -> io::Result<()> {
+    attrs.give(made_dir(dir, name, id)?.as_fd())
+}
+
+/// Gives the directory `name` of `dir` the extended attributes `xattrs`, as
+/// [`give_dir_attrs_at`] gives its permissions: where it is the directory `id`.
+pub(crate) fn give_xattrs_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    xattrs: &super::super::Xattrs,
+    id: (u64, u128),
+) -> io::Result<()> {
+    let fd = made_dir(dir, name, id)?;
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    return super::xattr::write(fd.as_fd(), xattrs);
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    {
+        let _ = (fd, xattrs);
+        Err(super::super::error::Error::NoXattrs.into())
+    }
+}
+
+/// The directory `name` of `dir`, opened without following a link, where it is the
+/// directory `id` (device, inode): one put in its place is [`Replaced`].
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+fn made_dir(dir: BorrowedFd<'_>, name: &OsStr, id: (u64, u128)) -> io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
     let stat = rustix::fs::fstat(&fd)?;
@@ -537,7 +602,7 @@ pub(crate) fn give_dir_attrs_at(
     if found != id {
         return Err(super::super::error::Error::Replaced.into());
     }
-    attrs.give(fd.as_fd())
+    Ok(fd)
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -573,7 +638,7 @@ mod tests {
             .set_times(times)
             .unwrap();
         let copied = held(&from)
-            .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"))
+            .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"), false)
             .unwrap();
         assert_eq!(copied.bytes, data.len() as u64);
         // Before the copy is read, which may set its access time (relatime).
@@ -603,12 +668,12 @@ mod tests {
         let (from_dir, to_dir) = (held(&from), held(&to));
         for name in ["l", "there"] {
             let err = from_dir
-                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name), false)
                 .unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}");
         }
         let err = from_dir
-            .copy_file_at(OsStr::new("l"), &to_dir, OsStr::new("new"))
+            .copy_file_at(OsStr::new("l"), &to_dir, OsStr::new("new"), false)
             .unwrap_err();
         assert_eq!(err.raw_os_error(), Some(Errno::LOOP.raw_os_error()));
         assert_eq!(
@@ -644,14 +709,14 @@ mod tests {
         let (from_dir, to_dir) = (held(&from), held(&to));
         for name in ["file", "l"] {
             from_dir
-                .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+                .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new(name), false)
                 .unwrap();
             assert_eq!(fs::read_to_string(to.join(name)).unwrap(), "new");
         }
         assert_ne!(fs::metadata(to.join("file")).unwrap().ino(), old);
         assert!(fs::symlink_metadata(to.join("l")).unwrap().is_file());
         from_dir
-            .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new("d"))
+            .replace_file_at(OsStr::new("f"), &to_dir, OsStr::new("d"), false)
             .unwrap_err();
         assert!(to.join("d").is_dir());
         assert_eq!(
@@ -683,7 +748,7 @@ mod tests {
         fs::create_dir(to.join("d")).unwrap();
         let (from_dir, to_dir) = (held(&from), held(&to));
         let follow = |name: &str, over: bool| {
-            from_dir.copy_followed_file_at(OsStr::new("l"), &to_dir, OsStr::new(name), over)
+            from_dir.copy_followed_file_at(OsStr::new("l"), &to_dir, OsStr::new(name), over, false)
         };
         for name in ["file", "link", "d"] {
             let err = follow(name, false).unwrap_err();
@@ -745,7 +810,7 @@ mod tests {
             "the file system keeps holes"
         );
         let copied = held(&from)
-            .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"))
+            .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"), false)
             .unwrap();
         let copy = fs::metadata(to.join("s")).unwrap();
         assert_eq!(copy.len(), 64 << 20);

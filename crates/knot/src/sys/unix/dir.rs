@@ -236,8 +236,25 @@ impl super::super::Directory for Dir {
         name: &OsStr,
         to: &Dir,
         to_name: &OsStr,
+        xattrs: bool,
     ) -> io::Result<super::super::Copied> {
-        super::copy::copy_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name)
+        super::copy::copy_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, xattrs)
+    }
+
+    /// `openat` with `O_DIRECTORY | O_NOFOLLOW`, then `flistxattr` and `fgetxattr`
+    /// (`xattr.rs`).
+    fn xattrs_at(&self, name: &OsStr) -> io::Result<super::super::Xattrs> {
+        super::copy::xattrs_at(self.fd.as_fd(), name)
+    }
+
+    /// As `give_dir_attrs_at`, with `fsetxattr` (`xattr.rs`).
+    fn give_xattrs_at(
+        &self,
+        name: &OsStr,
+        xattrs: &super::super::Xattrs,
+        id: (u64, u128),
+    ) -> io::Result<()> {
+        super::copy::give_xattrs_at(self.fd.as_fd(), name, xattrs, id)
     }
 
     /// `fstatat` without following a link.
@@ -268,10 +285,11 @@ impl super::super::Directory for Dir {
         to: &Dir,
         to_name: &OsStr,
         over: bool,
+        xattrs: bool,
     ) -> io::Result<super::super::Copied> {
         use super::copy::{Put, copy_followed_file_at};
         let put = if over { Put::Over } else { Put::New };
-        copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put)
+        copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put, xattrs)
     }
 
     /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
@@ -356,9 +374,17 @@ impl super::super::Directory for Dir {
         name: &OsStr,
         to: &Dir,
         to_name: &OsStr,
+        xattrs: bool,
     ) -> io::Result<super::super::Copied> {
         use super::copy::{Put, copy_staged};
-        copy_staged(self.fd.as_fd(), name, to.fd.as_fd(), to_name, Put::Over)
+        copy_staged(
+            self.fd.as_fd(),
+            name,
+            to.fd.as_fd(),
+            to_name,
+            Put::Over,
+            xattrs,
+        )
     }
 
     /// `renameat`, or `renameat2` with `RENAME_NOREPLACE` (see `copy.rs`).

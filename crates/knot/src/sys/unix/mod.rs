@@ -30,6 +30,9 @@ mod entry;
 mod chain;
 // A file's data, permissions and times copied through held directories.
 mod copy;
+// Extended attributes copied by descriptor (`knot copy --xattrs`).
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+mod xattr;
 // What `copy --update` and `--mirror` ask of the copy's held directories.
 mod update;
 

@@ -218,7 +218,18 @@ impl crate::sys::Directory for Dir {
 
     /// [`super::copy::copy_file_at`]: through a handle of the source opened without
     /// following, to a copy made new (`FILE_CREATE`) relative to `to`'s handle.
-    fn copy_file_at(&self, name: &OsStr, to: &Dir, to_name: &OsStr) -> io::Result<Copied> {
+    /// Extended attributes and alternate data streams are not copied yet: asked for, a
+    /// refusal before anything is made.
+    fn copy_file_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+        xattrs: bool,
+    ) -> io::Result<Copied> {
+        if xattrs {
+            return Err(crate::sys::error::Error::NoXattrs.into());
+        }
         super::copy::copy_file_at(self, name, to, to_name)
     }
 

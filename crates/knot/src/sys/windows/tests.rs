@@ -785,7 +785,7 @@ fn copy_file_at_copies_data_attributes_and_times() {
     let source = fs::metadata(from.join("f")).unwrap();
     assert_ne!(source.file_attributes() & FILE_ATTRIBUTE_READONLY, 0);
     let copied = held(&from)
-        .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"))
+        .copy_file_at(OsStr::new("f"), &held(&to), OsStr::new("g"), false)
         .unwrap();
     assert_eq!(copied.bytes, data.len() as u64);
     assert_eq!(copied.data, crate::sys::FileData::Copied { sparse: false });
@@ -821,18 +821,18 @@ fn copy_file_at_never_replaces_and_copies_only_files() {
     let (from_dir, to_dir) = (held(&from), held(&to));
     for name in ["there", "dir"] {
         let err = from_dir
-            .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name))
+            .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(name), false)
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{name}: {err}");
     }
     let err = from_dir
-        .copy_file_at(OsStr::new("d"), &to_dir, OsStr::new("new"))
+        .copy_file_at(OsStr::new("d"), &to_dir, OsStr::new("new"), false)
         .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
     assert_eq!(fs::read_to_string(to.join("there")).unwrap(), "kept");
     assert!(!to.join("new").exists());
     let copied = from_dir
-        .copy_file_at(OsStr::new("empty"), &to_dir, OsStr::new("empty"))
+        .copy_file_at(OsStr::new("empty"), &to_dir, OsStr::new("empty"), false)
         .unwrap();
     assert_eq!(copied.bytes, 0);
     assert_eq!(fs::read(to.join("empty")).unwrap(), b"");
@@ -885,7 +885,7 @@ fn a_copy_is_seen_under_its_own_name_only_whole() {
         for round in 0..COUNT {
             let name = format!("c{round}");
             from_dir
-                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(&name))
+                .copy_file_at(OsStr::new("f"), &to_dir, OsStr::new(&name), false)
                 .unwrap();
         }
         done.store(true, Ordering::Relaxed);
@@ -976,7 +976,7 @@ fn a_sparse_file_is_copied_with_its_holes_where_the_file_system_keeps_them() {
     let sparse =
         fs::metadata(from.join("s")).unwrap().file_attributes() & FILE_ATTRIBUTE_SPARSE_FILE != 0;
     let copied = dir
-        .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"))
+        .copy_file_at(OsStr::new("s"), &held(&to), OsStr::new("s"), false)
         .unwrap();
     assert_eq!(copied.bytes, 32 << 20);
     assert_eq!(
