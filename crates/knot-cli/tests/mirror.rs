@@ -194,3 +194,23 @@ fn a_copy_that_fails_halfway_leaves_no_half_file() {
     assert_eq!(env.names_in("dst"), ["big"]);
     assert_eq!(fs::read_to_string(env.path("dst/big")).unwrap(), "old");
 }
+
+/// `--outer copy` with `--update` or `--mirror` is a usage error (exit 2), refused before
+/// anything is made.
+#[test]
+fn outer_copy_with_update_or_mirror_is_a_usage_error() {
+    let env = Env::new();
+    env.mkdir("src");
+    for mode in ["--update", "--mirror"] {
+        run(
+            &mut env.knot(["copy", "--outer", "copy", mode, "src", "dst"]),
+            2,
+            "",
+            "error: --outer copy cannot be used with --update or --mirror yet; copy into a \
+             new DST, or keep outer links (--outer keep)\n\n\
+             Usage: knot [OPTIONS] <COMMAND>\n\n\
+             For more information, try '--help'.\n",
+        );
+        assert!(!env.path("dst").exists());
+    }
+}

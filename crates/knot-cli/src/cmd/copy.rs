@@ -176,6 +176,14 @@ pub struct CopySettings {
 
 impl Decide for CopyArgs {
     type Settings = CopySettings;
+    fn conflict(&self) -> Option<String> {
+        let updating = self.update || self.mirror;
+        (updating && self.outer == OuterArg::Copy).then(|| {
+            "--outer copy cannot be used with --update or --mirror yet; copy into a new \
+             DST, or keep outer links (--outer keep)"
+                .to_owned()
+        })
+    }
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
             inner: self.inner.inner(),

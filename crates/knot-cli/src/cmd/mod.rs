@@ -77,6 +77,11 @@ struct Cli<C: Subcommand> {
 pub trait Decide {
     type Settings: Run + std::fmt::Debug;
     fn decide(self) -> Self::Settings;
+    /// Why these arguments cannot go together, where clap's own rules cannot say it (a
+    /// value of one with another): a usage error, exit 2.
+    fn conflict(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A command's run: the work, its output, and the exit it ends with.
@@ -118,6 +123,10 @@ macro_rules! commands {
         impl Commands {
             fn decide(self) -> Command {
                 match self { $(Commands::$name(args) => Command::$name(args.decide()),)* }
+            }
+
+            fn conflict(&self) -> Option<String> {
+                match self { $(Commands::$name(args) => args.conflict(),)* }
             }
         }
 
@@ -244,6 +253,13 @@ pub fn parse(args: Vec<OsString>, program: Program, env: Environment) -> Result<
     let cli = clap_cli
         .try_get_matches_from_mut(&args)
         .and_then(|matches| Cli::<Commands>::from_arg_matches(&matches))
+        .and_then(|cli| match cli.command.conflict() {
+            Some(why) => Err(clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                why,
+            )),
+            None => Ok(cli),
+        })
         .map_err(|err| {
             after_clap(
                 &err.format(&mut clap_cli),
