@@ -92,8 +92,28 @@ pub struct CopyArgs {
     /// --mirror, an earlier copy).
     #[arg(value_name = "DST", value_parser = crate::args::path_arg())]
     copy: PathBuf,
-    /// Links that lead inside SRC: rewrite them to lead inside DST, or keep them as they
-    /// are.
+    /// DST may hold an earlier copy: copy only what is missing or differs (size or
+    /// modification time), each replacement atomic.
+    #[arg(long)]
+    update: bool,
+    /// As --update, and remove from DST what SRC no longer has (links as links, never
+    /// followed).
+    #[arg(long)]
+    mirror: bool,
+    /// With --update or --mirror: a file of the same size and time is compared byte for
+    /// byte too.
+    #[arg(long, requires = "updating")]
+    checksum: bool,
+    #[command(flatten)]
+    tree: TreeArgs,
+}
+
+// What `knot copy` and `knot snapshot` both take: how links are copied, what else is, and
+// how the copy is reported (no doc comment: clap would make it the commands' description).
+#[derive(Args, Debug)]
+pub(crate) struct TreeArgs {
+    /// Links that lead inside SRC: rewrite them to lead inside the copy, or keep them as
+    /// they are.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
     inner: InnerArg,
     /// Links that lead outside SRC: keep them leading there, skip them, or copy what they
@@ -107,19 +127,7 @@ pub struct CopyArgs {
     /// and `rsync -X` do; one that cannot be set fails its entry.
     #[arg(long)]
     xattrs: bool,
-    /// DST may hold an earlier copy: copy only what is missing or differs (size or
-    /// modification time), each replacement atomic.
-    #[arg(long)]
-    update: bool,
-    /// As --update, and remove from DST what SRC no longer has (links as links, never
-    /// followed).
-    #[arg(long)]
-    mirror: bool,
-    /// With --update or --mirror: a file of the same size and time is compared byte for
-    /// byte too.
-    #[arg(long, requires = "updating")]
-    checksum: bool,
-    /// Say what would be copied, and copy nothing.
+    /// Say what would be copied, and make nothing.
     #[arg(long, short = 'n')]
     dry_run: bool,
     /// Print one JSON record per entry.
@@ -127,9 +135,28 @@ pub struct CopyArgs {
     json: bool,
     /// List every entry copied, the plain copies too.
     #[arg(long, short = 'v')]
-    verbose: bool,
+    pub(crate) verbose: bool,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
+}
+
+impl TreeArgs {
+    /// The copy's options (not updating an earlier copy).
+    pub(crate) fn options(&self) -> CopyOptions {
+        CopyOptions {
+            inner: self.inner.inner(),
+            outer: self.outer.outer(),
+            same_file_system: self.xdev,
+            xattrs: self.xattrs,
+            mode: crate::args::mode(self.dry_run),
+            threads: self.threads.count(),
+            ..CopyOptions::default()
+        }
+    }
+
+    pub(crate) fn format(&self) -> Format {
+        Format::of(self.json, false)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -178,7 +205,7 @@ impl Decide for CopyArgs {
     type Settings = CopySettings;
     fn conflict(&self) -> Option<String> {
         let updating = self.update || self.mirror;
-        (updating && self.outer == OuterArg::Copy).then(|| {
+        (updating && self.tree.outer == OuterArg::Copy).then(|| {
             "--outer copy cannot be used with --update or --mirror yet; copy into a new \
              DST, or keep outer links (--outer keep)"
                 .to_owned()
@@ -186,22 +213,17 @@ impl Decide for CopyArgs {
     }
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
-            inner: self.inner.inner(),
-            outer: self.outer.outer(),
-            same_file_system: self.xdev,
-            xattrs: self.xattrs,
-            mode: crate::args::mode(self.dry_run),
-            threads: self.threads.count(),
             update: self.update,
             mirror: self.mirror,
             checksum: self.checksum,
+            ..self.tree.options()
         };
         CopySettings {
             source: self.source,
             copy: self.copy,
             options,
-            format: Format::of(self.json, false),
-            verbose: self.verbose,
+            format: self.tree.format(),
+            verbose: self.tree.verbose,
         }
     }
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use knot::copy::CopyOptions;
 
 use crate::args::Format;
-use crate::cmd::copy::{InnerArg, Made, OuterArg, Shown, report};
+use crate::cmd::copy::{Made, Shown, TreeArgs, report};
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
@@ -47,31 +47,8 @@ pub struct SnapshotArgs {
     /// The previous snapshot: files unchanged since it are made hard links to its files.
     #[arg(long, value_name = "OLD", value_parser = crate::args::path_arg())]
     previous: PathBuf,
-    /// Links that lead inside SRC: rewrite them to lead inside NEW, or keep them as they
-    /// are.
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = InnerArg::Rewrite)]
-    inner: InnerArg,
-    /// Links that lead outside SRC: keep them leading there, or skip them.
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
-    outer: OuterArg,
-    /// Stay on SRC's file system: mount points below are reported and not entered.
-    #[arg(long)]
-    xdev: bool,
-    /// Copy extended attributes too (POSIX ACLs among them), as `cp --preserve=xattr`
-    /// and `rsync -X` do; one that cannot be set fails its entry.
-    #[arg(long)]
-    xattrs: bool,
-    /// Say what would be copied and linked, and make nothing.
-    #[arg(long, short = 'n')]
-    dry_run: bool,
-    /// Print one JSON record per entry.
-    #[arg(long)]
-    json: bool,
-    /// List every entry copied, the plain copies too.
-    #[arg(long, short = 'v')]
-    verbose: bool,
     #[command(flatten)]
-    threads: crate::args::ThreadsArg,
+    tree: TreeArgs,
 }
 
 /// `knot snapshot`, fully decided.
@@ -88,24 +65,14 @@ pub struct SnapshotSettings {
 impl Decide for SnapshotArgs {
     type Settings = SnapshotSettings;
     fn decide(self) -> SnapshotSettings {
-        let options = CopyOptions {
-            inner: self.inner.inner(),
-            outer: self.outer.outer(),
-            same_file_system: self.xdev,
-            xattrs: self.xattrs,
-            mode: crate::args::mode(self.dry_run),
-            threads: self.threads.count(),
-            update: false,
-            mirror: false,
-            checksum: false,
-        };
+        let options = self.tree.options();
         SnapshotSettings {
             source: self.source,
             copy: self.copy,
             previous: self.previous,
             options,
-            format: Format::of(self.json, false),
-            verbose: self.verbose,
+            format: self.tree.format(),
+            verbose: self.tree.verbose,
         }
     }
 }
