@@ -443,6 +443,18 @@ fn copy_inner(
         };
         return Err(Error::new(Op::Copy, copy, kind));
     }
+    // The other way round: an earlier copy (or any directory) that holds the source, by
+    // path or, through a link or a bind mount on the way, by the identity of each
+    // directory above the source.
+    if let Some(dir) = &root {
+        let held = dir.meta().map_err(|e| fail(copy, e))?.id;
+        if source_real.starts_with(&copy_real) || holds(held, source)? {
+            let kind = ErrorKind::SourceInsideDestination {
+                source: source.to_path_buf(),
+            };
+            return Err(Error::new(Op::Copy, copy, kind));
+        }
+    }
     let previous = previous
         .map(|previous| Previous::hold(previous, &copy_real, copy))
         .transpose()?;
@@ -576,6 +588,26 @@ impl Copying {
     }
 }
 
+/// Whether the directory `id` is `source` or one of the directories above it, each opened
+/// from the one below (`..`, as the kernel goes up: through a bind mount's parent too).
+fn holds(id: (u64, u128), source: &Path) -> Result<bool> {
+    let fail = |e| Error::io(Op::Copy, source, e);
+    let mut dir = sys::Dir::open(source).map_err(fail)?;
+    // Bounded: the root is its own parent, and no path is deeper than this.
+    for _ in 0..4096 {
+        let meta = dir.meta().map_err(fail)?;
+        if meta.id == id {
+            return Ok(true);
+        }
+        let up = dir.parent().map_err(fail)?;
+        if up.meta().map_err(fail)?.id == meta.id {
+            return Ok(false);
+        }
+        dir = up;
+    }
+    Ok(false)
+}
+
 /// The counts, kept by every thread.
 #[derive(Debug, Default)]
 struct Counts {
@@ -700,6 +732,14 @@ impl Filter for Copying {
             .unwrap_or(Path::new(""))
             .to_path_buf();
         let (next, item) = match entry.file_type() {
+            FileType::Dir if self.is_the_copy(entry, &below) => {
+                // Met inside the source (through a bind mount, say): copying it would copy
+                // the copy without end. A loop, not entered.
+                Counts::add(&self.counts.not_entered, 1);
+                let mut item = self.item(entry, &below, Kind::Dir, Action::NotEntered);
+                item.class = Some(Class::Loop);
+                (Next::Skip, Some(Ok(item)))
+            }
             FileType::Dir if self.updating() => return self.update_dir(entry, &below, sink),
             FileType::Dir => self.dir(entry, &below),
             FileType::File => (Next::Skip, self.file(entry, &below)),
@@ -738,6 +778,15 @@ impl Copying {
     /// A directory: made in the copy (the root is made already), its permissions and
     /// times remembered for the end; on another file system under `same_file_system`,
     /// reported and not entered.
+    /// Whether the directory `entry`, `below` the source, is the copy's root.
+    fn is_the_copy(&self, entry: &DirEntry<'_>, below: &Path) -> bool {
+        !below.as_os_str().is_empty()
+            && self.root_id.is_some()
+            && entry
+                .lstat()
+                .is_ok_and(|meta| Some(meta.id) == self.root_id)
+    }
+
     fn dir(&self, entry: &DirEntry<'_>, below: &Path) -> (Next, Option<Result<Item>>) {
         let path = entry.path();
         let (dir, name) = entry.dir_and_name();

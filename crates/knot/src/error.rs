@@ -248,6 +248,12 @@ pub enum ErrorKind {
         /// The source.
         source: PathBuf,
     },
+    /// A tree copy's source lies inside its destination (an earlier copy to update, or a
+    /// directory holding it): updating or mirroring would replace or remove the source.
+    SourceInsideDestination {
+        /// The source.
+        source: PathBuf,
+    },
     /// A tree copy's source is not a directory.
     SourceNotADirectory,
     /// A special file (a FIFO, a socket, a device) met in a tree copy, which knot does
@@ -489,6 +495,9 @@ impl Error {
             ErrorKind::DestinationNotEmpty => "it is there and is not an empty directory".into(),
             ErrorKind::DestinationInsideSource { source } => {
                 format!("it is inside {}", quote_lossy(source))
+            }
+            ErrorKind::SourceInsideDestination { source } => {
+                format!("it holds {}", quote_lossy(source))
             }
             ErrorKind::SourceNotADirectory => "it is not a directory".into(),
             ErrorKind::SpecialFile => "it is a special file, which is not copied".into(),

@@ -827,3 +827,102 @@ fn a_group_past_the_link_limit_is_split() {
     assert_eq!(summary.hard_links as usize, NAMES - files.len());
     assert_eq!((summary.groups, summary.split), (0, 1));
 }
+
+/// A `mount --bind FROM TO` undone on drop, or `None` after saying why it cannot be made
+/// (`KNOT_REQUIRE_LOOP=1` makes that a failure).
+struct Bind(PathBuf);
+
+impl Bind {
+    fn new(test: &str, from: &Path, to: &Path) -> Option<Bind> {
+        if !rustix::process::geteuid().is_root() {
+            crate::fixture::skip("KNOT_REQUIRE_LOOP", test, "it needs root (mount --bind)");
+            return None;
+        }
+        let out = std::process::Command::new("mount")
+            .arg("--bind")
+            .args([from, to])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        Some(Bind(to.to_path_buf()))
+    }
+}
+
+impl Drop for Bind {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// `--update` and `--mirror` into a directory that holds the source are refused before
+/// anything changes: by path, and by identity where a bind mount hides the path.
+#[test]
+fn a_destination_that_holds_the_source_is_refused() {
+    let dir = Dir::new();
+    dir.mkdir("p/src");
+    dir.file("p/src/f", "source");
+    dir.file("p/other", "other");
+    dir.mkdir("p/src/src");
+    dir.file("p/src/src/f", "inner");
+    let before = tree(&dir.join("p"));
+    let refused = |source: &Path, copy: &Path, mirror: bool| {
+        let options = CopyOptions {
+            update: !mirror,
+            mirror,
+            ..CopyOptions::default()
+        };
+        let err = knot::copy(source, copy, &options, |item| panic!("{item:?}")).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::SourceInsideDestination { .. }),
+            "{err}"
+        );
+    };
+    for mirror in [false, true] {
+        refused(&dir.join("p/src"), &dir.join("p"), mirror);
+        refused(&dir.join("p/src/src"), &dir.join("p/src"), mirror);
+    }
+    dir.mkdir("q");
+    if let Some(_bind) = Bind::new(
+        "copy::a_destination_that_holds_the_source_is_refused",
+        &dir.join("p"),
+        &dir.join("q"),
+    ) {
+        refused(&dir.join("p/src"), &dir.join("q"), true);
+    }
+    assert_eq!(tree(&dir.join("p")), before);
+    assert_eq!(fs::read_to_string(dir.join("p/src/f")).unwrap(), "source");
+    assert_eq!(fs::read_to_string(dir.join("p/other")).unwrap(), "other");
+}
+
+/// The copy met inside the source through a bind mount is a loop, not entered: the copy
+/// ends, and holds no copy of itself.
+#[test]
+fn the_copy_met_inside_the_source_is_not_entered() {
+    let dir = Dir::new();
+    dir.mkdir("x/m");
+    dir.file("x/f", "f");
+    dir.mkdir("y/d");
+    let Some(_bind) = Bind::new(
+        "copy::the_copy_met_inside_the_source_is_not_entered",
+        &dir.join("y"),
+        &dir.join("x/m"),
+    ) else {
+        return;
+    };
+    let (_, items, errors) = run(&dir.join("x"), &dir.join("y/d/new"), CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let looped: Vec<_> = items
+        .iter()
+        .filter(|item| item.class == Some(Class::Loop))
+        .collect();
+    assert_eq!(looped.len(), 1, "{items:#?}");
+    assert_eq!(looped[0].link.path, dir.join("x/m/d/new"));
+    assert_eq!(looped[0].action, Action::NotEntered);
+    assert_eq!(fs::read_to_string(dir.join("y/d/new/f")).unwrap(), "f");
+    assert!(
+        fs::symlink_metadata(dir.join("y/d/new/m/d"))
+            .unwrap()
+            .is_dir()
+    );
+    assert!(!dir.join("y/d/new/m/d/new").exists());
+}

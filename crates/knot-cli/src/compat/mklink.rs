@@ -373,6 +373,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::NotEntered { .. }
         | ErrorKind::DestinationNotEmpty
         | ErrorKind::DestinationInsideSource { .. }
+        | ErrorKind::SourceInsideDestination { .. }
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
         | ErrorKind::Io => (None, vec![]),

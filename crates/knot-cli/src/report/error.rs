@@ -310,6 +310,10 @@ fn path_cause(err: &knot::Error) -> String {
             "it is inside {}, which would copy the copy",
             quote_path(source)
         ),
+        ErrorKind::SourceInsideDestination { source } => format!(
+            "it holds {}, which updating it would replace or remove",
+            quote_path(source)
+        ),
         ErrorKind::SourceNotADirectory => "it is not a directory".into(),
         ErrorKind::SpecialFile if err.op() == Op::Materialize => {
             "it leads to a special file (a FIFO, a socket or a device), which knot does not copy"
@@ -482,6 +486,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         }
         ErrorKind::DestinationInsideSource { .. } => {
             "choose a destination outside the source".into()
+        }
+        ErrorKind::SourceInsideDestination { .. } => {
+            "choose a destination that does not hold the source".into()
         }
         ErrorKind::IsASymlink { leads_to } => match leads_to {
             Some(target) => format!(
