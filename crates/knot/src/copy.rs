@@ -41,6 +41,7 @@ use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
+use knot_reparse::Tag;
 
 mod materialize;
 mod snapshot;
@@ -1038,6 +1039,9 @@ impl Copying {
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
             Kind::Junction => LinkType::Junction,
+            Kind::Reparse(reparse) => {
+                return Some(self.copy_reparse(link, reparse.tag(), below, source));
+            }
             _ => {
                 let why = format!("a {} is not copied", link.kind.name());
                 return Some(Err(not_copied(why)));
@@ -1136,6 +1140,61 @@ impl Copying {
         }
         Counts::add(&self.counts.symlinks, 1);
         Some(Ok(item))
+    }
+
+    /// A reparse point that is no link knot copies, found at `below` the source: where it
+    /// keeps a file's data elsewhere (a WOF-compressed, deduplicated or cloud file), that
+    /// data copied as a plain file, as the file system gives it; any other refused, named
+    /// by its tag, as one knot does not know how to copy.
+    fn copy_reparse(
+        &self,
+        link: Link,
+        tag: Tag,
+        below: &Path,
+        source: &Source<'_>,
+    ) -> Result<Item> {
+        let refuse = |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
+        if sys::holds_data(tag).is_none() {
+            let why = format!(
+                "it is a reparse point ({}, {tag:#010x}) that knot does not know how to copy",
+                link.kind.name()
+            );
+            return Err(refuse(why));
+        }
+        let unreadable = |e| Error::io(Op::Copy, &link.path, e);
+        let mut item = Item {
+            copy: self.copy_path(below),
+            class: None,
+            action: Action::Copied,
+            new_target: None,
+            bytes: 0,
+            made: Some(Kind::File),
+            link: Link::new(link.path.clone(), link.kind),
+        };
+        item.link.tag = link.tag;
+        if self.dry_run() || self.updating() {
+            item.bytes = source
+                .dir
+                .reparse_data_size_at(source.name, tag)
+                .map_err(unreadable)?;
+            if self.updating() {
+                let why = "--update and --mirror do not copy a file's data from behind its \
+                           reparse point yet: copy it without them"
+                    .to_owned();
+                return Err(refuse(why));
+            }
+        } else {
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &item.copy)?;
+            let copied = source
+                .dir
+                .copy_reparse_data_at(source.name, tag, &pinned.dir, to_name)
+                .map_err(unreadable)?;
+            item.bytes = copied.bytes;
+        }
+        Counts::add(&self.counts.files, 1);
+        Counts::add(&self.counts.bytes, item.bytes);
+        Ok(item)
     }
 
     /// An outer link under `--outer copy`, `item`, at `below` the source, storing `stored`
