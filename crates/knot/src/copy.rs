@@ -307,7 +307,11 @@ impl Summary {
 /// file), permissions, owner (where this process may give it) and times; directories are
 /// made with their permissions and times (0700 until the end); symlinks as symlinks
 /// (junctions are not copied yet: each is reported, [`ErrorKind::Unsupported`]); the
-/// names of a file with several inside `source` as names of one file. Inner links
+/// names of a file with several inside `source` as names of one file; a WOF-compressed,
+/// deduplicated or cloud file as its data, a plain file, where the system gives that data
+/// (Windows; not a cloud file whose data is not on the computer, which is not downloaded),
+/// else reported with why ([`ErrorKind::Unsupported`]), as is any other reparse point that
+/// is no link (under `update` or `mirror` such files are reported too, for now). Inner links
 /// ([`Class::Inner`]) are made to lead to the same place inside `copy` unless
 /// [`Inner::Keep`]; outer ones as [`Outer`] says; dangling ones and loops as they are.
 ///

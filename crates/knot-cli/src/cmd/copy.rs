@@ -36,7 +36,11 @@ of one file in DST (hard-link groups). Junctions (on an NTFS volume mounted with
 are copied as junctions where DST can hold them, inner ones to the same directory in DST \
 and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
 directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
-devices are made anew (devices as root); sockets are reported and left out.\n\n\
+devices are made anew (devices as root); sockets are reported and left out. A \
+WOF-compressed, deduplicated or cloud file is copied as its data, a plain file, where the \
+system gives that data (on Windows; a cloud file only where its data is on the computer: \
+knot does not download it); through ntfs-3g, which cannot read it, it is refused with the \
+reason. Any other reparse point that is no link is refused, named by its tag.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
