@@ -332,8 +332,9 @@ fn mirror_leaves_junctions_that_are_the_same_and_remakes_one_that_changed() {
 /// Reparse points that are no links, on a volume read through ntfs-3g, which has no plugin
 /// for their tags here and shows each as a link to the text `unsupported reparse tag …`:
 /// a WOF-compressed file (its data readable only through ntfs-3g-system-compression), a
-/// cloud file (whose data, local or not, ntfs-3g cannot read), a deduplicated file, and a
-/// tag knot does not know. Each is refused with its own reason, naming its tag and what to
+/// cloud file (whose data, local or not, ntfs-3g cannot read), a cloud placeholder
+/// directory (which ntfs-3g cannot open), a deduplicated file, and a tag knot does not
+/// know. Each is refused with its own reason, naming its tag and what to
 /// do; the rest is copied; nothing of the refused ones is left in DST, not even a staged
 /// name; exit 1. `--dry-run` says the same. (On Windows, where the filters serve these
 /// tags, the first three are copied as their data; Wine has no reparse points, so that
@@ -357,6 +358,8 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
         fs::write(vol.path(&format!("src/{name}")), "local data").unwrap();
         placeholder(&vol.path(&format!("src/{name}")), tag);
     }
+    fs::create_dir_all(vol.path("src/OneDrive/Documents")).unwrap();
+    placeholder(&vol.path("src/OneDrive"), 0x9000_701A);
     vol.remount();
     // What knot meets: ntfs-3g gives no data for any of them.
     for (name, tag) in [
@@ -394,6 +397,13 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
                 .to_owned(),
         ),
         (
+            "src/OneDrive",
+            "it is a cloud placeholder directory (cloud-7, 0x9000701a) that this system \
+             cannot open: copy it on Windows, where the sync engine that made it gives its \
+             files"
+                .to_owned(),
+        ),
+        (
             "src/wof",
             "it is a WOF-compressed file (wof, 0x80000017), and ntfs-3g reads WOF-compressed \
              data only with the system-compression plugin: install ntfs-3g-system-compression \
@@ -401,6 +411,7 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
                 .to_owned(),
         ),
     ];
+    // In the walk's order: by name, case folded.
     let stderr: String = reasons
         .iter()
         .map(|(path, why)| format!("knot: cannot copy '{path}': {why}\n"))
@@ -418,7 +429,7 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(said.starts_with(&stderr), "{said}");
         assert!(said.contains("\n  1  files\n  5  bytes\n"), "{said}");
-        assert!(said.ends_with("\n  5  failures\n"), "{said}");
+        assert!(said.ends_with("\n  6  failures\n"), "{said}");
         let records: Vec<Value> = out
             .stdout
             .split(|&b| b == b'\n')

@@ -1165,6 +1165,22 @@ impl Copying {
             );
             return Err(refuse(why));
         }
+        // A directory with such a tag (a cloud placeholder directory) is walked as a
+        // directory where the system opens it (Windows); it comes here only where it
+        // cannot be opened (ntfs-3g).
+        if link.dir == Some(Flavour::Dir) {
+            let what = if tag.is_cloud() || tag == Tag::ONEDRIVE {
+                "a cloud placeholder directory"
+            } else {
+                "a directory behind a reparse point"
+            };
+            let why = format!(
+                "it is {what} ({}, {tag:#010x}) that this system cannot open: copy it on \
+                 Windows, where the sync engine that made it gives its files",
+                link.kind.name()
+            );
+            return Err(refuse(why));
+        }
         let unreadable = |e| Error::io(Op::Copy, &link.path, e);
         let mut item = Item {
             copy: self.copy_path(below),
