@@ -245,7 +245,9 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     /// the bytes the file system's filter for that tag gives, read through a handle of the
     /// same file, staged and put in place as [`Directory::copy_file_at`] does, never
     /// replacing anything. Where this system cannot read that data, a refusal
-    /// ([`error::Error::DataUnreadable`]) that says why and what to do.
+    /// ([`error::Error::DataUnreadable`]) that says why and what to do: by default, as
+    /// ntfs-3g reads such a file, the one place outside Windows where knot meets reparse
+    /// tags.
     fn copy_reparse_data_at(
         &self,
         _name: &std::ffi::OsStr,
