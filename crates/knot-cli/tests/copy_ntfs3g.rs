@@ -328,3 +328,131 @@ fn mirror_leaves_junctions_that_are_the_same_and_remakes_one_that_changed() {
     assert_eq!(junction(&on.join("j_out")).0, "C:\\outside");
     assert_eq!(fs::read_link(off.join("j_in")).unwrap(), off.join("a/b"));
 }
+
+/// Reparse points that are no links, on a volume read through ntfs-3g, which has no plugin
+/// for their tags here and shows each as a link to the text `unsupported reparse tag …`:
+/// a WOF-compressed file (its data readable only through ntfs-3g-system-compression), a
+/// cloud file (whose data, local or not, ntfs-3g cannot read), a cloud placeholder
+/// directory (which ntfs-3g cannot open), a deduplicated file, and a tag knot does not
+/// know. Each is refused with its own reason, naming its tag and what to
+/// do; the rest is copied; nothing of the refused ones is left in DST, not even a staged
+/// name; exit 1. `--dry-run` says the same. (On Windows, where the filters serve these
+/// tags, the first three are copied as their data; Wine has no reparse points, so that
+/// path is tested nowhere here.)
+#[test]
+fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
+    use crate::ntfs3g::{compressed_file, placeholder};
+    let Some(vol) = volume("reparse_points_that_are_no_links_are_refused_each_with_its_reason")
+    else {
+        return;
+    };
+    fs::create_dir(vol.path("src")).unwrap();
+    fs::write(vol.path("src/plain"), "plain").unwrap();
+    compressed_file(&vol.path("src/wof"));
+    for (name, tag) in [
+        ("cloud", 0x9000_001A_u32),
+        ("cloud3", 0x9000_301A),
+        ("dedup", 0x8000_0013),
+        ("odd", 0x8000_0099),
+    ] {
+        fs::write(vol.path(&format!("src/{name}")), "local data").unwrap();
+        placeholder(&vol.path(&format!("src/{name}")), tag);
+    }
+    fs::create_dir_all(vol.path("src/OneDrive/Documents")).unwrap();
+    placeholder(&vol.path("src/OneDrive"), 0x9000_701A);
+    vol.remount();
+    // What knot meets: ntfs-3g gives no data for any of them.
+    for (name, tag) in [
+        ("wof", "0x80000017"),
+        ("cloud", "0x9000001a"),
+        ("odd", "0x80000099"),
+    ] {
+        assert_eq!(
+            fs::read_link(vol.path(&format!("src/{name}"))).unwrap(),
+            Path::new(&format!("unsupported reparse tag {tag}"))
+        );
+    }
+    let cloud = "it is a cloud file (KIND, TAG), whose data ntfs-3g cannot read (it may be \
+                 only in the cloud): make it available offline and copy it on Windows";
+    let reasons = [
+        (
+            "src/cloud",
+            cloud.replace("KIND", "cloud").replace("TAG", "0x9000001a"),
+        ),
+        (
+            "src/cloud3",
+            cloud
+                .replace("KIND", "cloud-3")
+                .replace("TAG", "0x9000301a"),
+        ),
+        (
+            "src/dedup",
+            "it is a deduplicated file (dedup, 0x80000013), whose data is in the volume's \
+             deduplication chunk store, which ntfs-3g cannot read: copy it on Windows"
+                .to_owned(),
+        ),
+        (
+            "src/odd",
+            "it is a reparse point (unknown, 0x80000099) that knot does not know how to copy"
+                .to_owned(),
+        ),
+        (
+            "src/OneDrive",
+            "it is a cloud placeholder directory (cloud-7, 0x9000701a) that this system \
+             cannot open: copy it on Windows, where the sync engine that made it gives its \
+             files"
+                .to_owned(),
+        ),
+        (
+            "src/wof",
+            "it is a WOF-compressed file (wof, 0x80000017), and ntfs-3g reads WOF-compressed \
+             data only with the system-compression plugin: install ntfs-3g-system-compression \
+             and mount the volume again, or copy it on Windows"
+                .to_owned(),
+        ),
+    ];
+    // In the walk's order: by name, case folded.
+    let stderr: String = reasons
+        .iter()
+        .map(|(path, why)| format!("knot: cannot copy '{path}': {why}\n"))
+        .collect();
+    for dry_run in [true, false] {
+        let mut cmd = fixture::knot();
+        cmd.current_dir(&vol.mnt)
+            .args(["copy", "--json", "src", "dst"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        // The refusals, then the summary (which `--json` writes to stderr).
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.starts_with(&stderr), "{said}");
+        assert!(said.contains("\n  1  files\n  5  bytes\n"), "{said}");
+        assert!(said.ends_with("\n  6  failures\n"), "{said}");
+        let records: Vec<Value> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
+        for (path, why) in &reasons {
+            let failed = record(&records, path);
+            assert_eq!(failed["action"], "failed", "{failed}");
+            assert_eq!(failed["error"], format!("cannot copy '{path}': {why}"));
+        }
+        let plain = record(&records, "src/plain");
+        assert_eq!(plain["action"], "copied", "{plain}");
+        assert_eq!(records.len(), 1 + 1 + reasons.len(), "{records:#?}");
+        if dry_run {
+            assert!(!vol.path("dst").exists());
+        }
+    }
+    let mut names: Vec<_> = fs::read_dir(vol.path("dst"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["plain"]);
+    assert_eq!(fs::read_to_string(vol.path("dst/plain")).unwrap(), "plain");
+}

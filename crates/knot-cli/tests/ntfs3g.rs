@@ -43,7 +43,7 @@ fn reparse_data(path: &Path) -> Vec<u8> {
 
 /// A file as `compact.exe` leaves it: data, and a WOF reparse point (vector v11) that
 /// ntfs-3g cannot interpret. Returns the reparse buffer.
-fn compressed_file(path: &Path) -> Vec<u8> {
+pub(crate) fn compressed_file(path: &Path) -> Vec<u8> {
     fs::write(path, "data").unwrap();
     let wof = vector("v11-wof-windows-overlay-filter-compact-exe-file-algori");
     set_reparse_data(path, &wof);
@@ -51,7 +51,7 @@ fn compressed_file(path: &Path) -> Vec<u8> {
 }
 
 /// Writes the reparse buffer `buffer` onto the entry at `path`, as ntfs-3g takes one.
-fn set_reparse_data(path: &Path, buffer: &[u8]) {
+pub(crate) fn set_reparse_data(path: &Path, buffer: &[u8]) {
     rustix::fs::setxattr(
         path,
         "system.ntfs_reparse_data",
@@ -63,7 +63,7 @@ fn set_reparse_data(path: &Path, buffer: &[u8]) {
 
 /// Gives the entry at `path` a reparse point with `tag` and no data of its own, as a
 /// sync engine leaves a cloud placeholder (`0x9000X01A`).
-fn placeholder(path: &Path, tag: u32) {
+pub(crate) fn placeholder(path: &Path, tag: u32) {
     let mut buffer = tag.to_le_bytes().to_vec();
     buffer.extend([0, 0, 0, 0]);
     set_reparse_data(path, &buffer);

@@ -41,6 +41,7 @@ use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType, Place};
 use crate::sys::{Backend as _, Directory as _};
+use knot_reparse::Tag;
 
 mod materialize;
 mod snapshot;
@@ -317,7 +318,11 @@ impl Summary {
 /// file), permissions, owner (where this process may give it) and times; directories are
 /// made with their permissions and times (0700 until the end); symlinks as symlinks
 /// (junctions are not copied yet: each is reported, [`ErrorKind::Unsupported`]); the
-/// names of a file with several inside `source` as names of one file. Inner links
+/// names of a file with several inside `source` as names of one file; a WOF-compressed,
+/// deduplicated or cloud file as its data, a plain file, where the system gives that data
+/// (Windows; not a cloud file whose data is not on the computer, which is not downloaded),
+/// else reported with why ([`ErrorKind::Unsupported`]), as is any other reparse point that
+/// is no link (under `update` or `mirror` such files are reported too, for now). Inner links
 /// ([`Class::Inner`]) are made to lead to the same place inside `copy` unless
 /// [`Inner::Keep`]; outer ones as [`Outer`] says; dangling ones and loops as they are.
 ///
@@ -1106,6 +1111,9 @@ impl Copying {
         let ty = match link.kind {
             Kind::Symlink => LinkType::Symlink,
             Kind::Junction => LinkType::Junction,
+            Kind::Reparse(reparse) => {
+                return Some(self.copy_reparse(link, reparse.tag(), below, source));
+            }
             _ => {
                 let why = format!("a {} is not copied", link.kind.name());
                 return Some(Err(not_copied(why)));
@@ -1204,6 +1212,77 @@ impl Copying {
         }
         Counts::add(&self.counts.symlinks, 1);
         Some(Ok(item))
+    }
+
+    /// A reparse point that is no link knot copies, found at `below` the source: where it
+    /// keeps a file's data elsewhere (a WOF-compressed, deduplicated or cloud file), that
+    /// data copied as a plain file, as the file system gives it; any other refused, named
+    /// by its tag, as one knot does not know how to copy.
+    fn copy_reparse(
+        &self,
+        link: Link,
+        tag: Tag,
+        below: &Path,
+        source: &Source<'_>,
+    ) -> Result<Item> {
+        let refuse = |why: String| Error::new(Op::Copy, &link.path, ErrorKind::Unsupported { why });
+        if sys::holds_data(tag).is_none() {
+            let why = format!(
+                "it is a reparse point ({}, {tag:#010x}) that knot does not know how to copy",
+                link.kind.name()
+            );
+            return Err(refuse(why));
+        }
+        // A directory with such a tag (a cloud placeholder directory) is walked as a
+        // directory where the system opens it (Windows); it comes here only where it
+        // cannot be opened (ntfs-3g).
+        if link.dir == Some(Flavour::Dir) {
+            let what = if tag.is_cloud() || tag == Tag::ONEDRIVE {
+                "a cloud placeholder directory"
+            } else {
+                "a directory behind a reparse point"
+            };
+            let why = format!(
+                "it is {what} ({}, {tag:#010x}) that this system cannot open: copy it on \
+                 Windows, where the sync engine that made it gives its files",
+                link.kind.name()
+            );
+            return Err(refuse(why));
+        }
+        let unreadable = |e| Error::io(Op::Copy, &link.path, e);
+        let mut item = Item {
+            copy: self.copy_path(below),
+            class: None,
+            action: Action::Copied,
+            new_target: None,
+            bytes: 0,
+            made: Some(Kind::File),
+            link: Link::new(link.path.clone(), link.kind),
+        };
+        item.link.tag = link.tag;
+        if self.dry_run() || self.updating() {
+            item.bytes = source
+                .dir
+                .reparse_data_size_at(source.name, tag)
+                .map_err(unreadable)?;
+            if self.updating() {
+                let why = "--update and --mirror do not copy a file's data from behind its \
+                           reparse point yet: copy it without them"
+                    .to_owned();
+                return Err(refuse(why));
+            }
+        } else {
+            let (to_dir, to_name) = split(below);
+            let pinned = self.pin(to_dir, &item.copy)?;
+            let copied = source
+                .dir
+                .copy_reparse_data_at(source.name, tag, &pinned.dir, to_name)
+                .map_err(unreadable)?;
+            item.bytes = copied.bytes;
+        }
+        Counts::add(&self.counts.files, 1);
+        Counts::add(&self.counts.bytes, item.bytes);
+        Ok(item)
     }
 
     /// An outer link under `--outer copy`, `item`, at `below` the source, storing `stored`

@@ -39,7 +39,11 @@ directory symlink to the same directory, and its line says so (made symlink). FI
 devices are made anew (devices as root); sockets are reported and left out. With \
 --xattrs, each file's and directory's extended attributes come too, POSIX ACLs among them \
 (a symlink's own are not copied); one that cannot be set (a file system that keeps none, a \
-namespace only root may write) fails its entry, and the file never appears without them.\n\n\
+namespace only root may write) fails its entry, and the file never appears without them. A \
+WOF-compressed, deduplicated or cloud file is copied as its data, a plain file, where the \
+system gives that data (on Windows; a cloud file only where its data is on the computer: \
+knot does not download it); through ntfs-3g, which cannot read it, it is refused with the \
+reason. Any other reparse point that is no link is refused, named by its tag.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
 rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \

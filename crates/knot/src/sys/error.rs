@@ -82,6 +82,10 @@ pub(crate) enum Error {
     /// looked at it).
     #[error("it is not a regular file")]
     NotARegularFile,
+    /// The data of a file whose reparse point keeps it elsewhere (WOF-compressed,
+    /// deduplicated, a cloud file) cannot be read here: why, and what to do.
+    #[error("{why}")]
+    DataUnreadable { why: String },
     /// This backend copies no file data yet (Windows).
     #[error("copying files is not available on this platform yet")]
     NoFileCopy,
@@ -148,6 +152,7 @@ impl Error {
             | Error::NoProc
             | Error::NoFileCopy
             | Error::NoXattrs
+            | Error::DataUnreadable { .. }
             | Error::Platform => io::ErrorKind::Unsupported,
             Error::NotARegularFile | Error::MountPoint => io::ErrorKind::InvalidInput,
             Error::ReadBack { .. } => io::ErrorKind::InvalidData,

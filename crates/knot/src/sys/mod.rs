@@ -242,6 +242,28 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<Copied> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// Copies the data of the file `name` here, whose reparse point (`tag`, one of
+    /// [`holds_data`]) keeps its data elsewhere, to the new plain file `to_name` of `to`:
+    /// the bytes the file system's filter for that tag gives, read through a handle of the
+    /// same file, staged and put in place as [`Directory::copy_file_at`] does, never
+    /// replacing anything. Where this system cannot read that data, a refusal
+    /// ([`error::Error::DataUnreadable`]) that says why and what to do: by default, as
+    /// ntfs-3g reads such a file, the one place outside Windows where knot meets reparse
+    /// tags.
+    fn copy_reparse_data_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        tag: Tag,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<Copied> {
+        Err(unreadable_here(tag).into())
+    }
+    /// The size of the data [`Directory::copy_reparse_data_at`] would copy, or its refusal
+    /// (for `--dry-run`).
+    fn reparse_data_size_at(&self, _name: &std::ffi::OsStr, tag: Tag) -> io::Result<u64> {
+        Err(unreadable_here(tag).into())
+    }
     /// The permissions, owner and times of the entry `name` here, not following a link.
     fn attrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Attrs> {
         Err(error::Error::NoFileCopy.into())
@@ -867,3 +889,44 @@ pub(crate) fn fill_reparse(link: &mut Link, raw: Vec<u8>) {
 
 // knot's kind for a reparse point, for the backends.
 pub(crate) use crate::link::kind_of;
+
+/// What a file with the reparse tag `tag` is, where its reparse point keeps its data
+/// elsewhere and the file system gives that data to a reader (through the filter that
+/// serves the tag on Windows): a WOF-compressed file (`compact.exe`, WIMBoot), a
+/// deduplicated one, a cloud file (any `CLOUD_*` tag, OneDrive's). `None` for every other
+/// tag: a link, or a reparse point knot does not know how to copy.
+pub(crate) fn holds_data(tag: Tag) -> Option<&'static str> {
+    match tag {
+        Tag::WOF => Some("a WOF-compressed file"),
+        Tag::DEDUP => Some("a deduplicated file"),
+        Tag::ONEDRIVE => Some("a cloud file"),
+        tag if tag.is_cloud() => Some("a cloud file"),
+        _ => None,
+    }
+}
+
+/// Why the data of a file with the data-bearing reparse tag `tag` cannot be read where
+/// reparse points are read through ntfs-3g: it has no plugin for the tag (with one, such
+/// as ntfs-3g-system-compression for WOF, the file is a plain file to it, and the walk
+/// copies it as one), so the file is a link to `unsupported reparse tag …` to it.
+fn unreadable_here(tag: Tag) -> error::Error {
+    let kind = Kind::of_tag(tag);
+    let what = holds_data(tag).unwrap_or("a reparse point");
+    let named = format!("{what} ({}, {tag:#010x})", kind.name());
+    let why = match tag {
+        Tag::WOF => format!(
+            "it is {named}, and ntfs-3g reads WOF-compressed data only with the \
+             system-compression plugin: install ntfs-3g-system-compression and mount the \
+             volume again, or copy it on Windows"
+        ),
+        Tag::DEDUP => format!(
+            "it is {named}, whose data is in the volume's deduplication chunk store, which \
+             ntfs-3g cannot read: copy it on Windows"
+        ),
+        _ => format!(
+            "it is {named}, whose data ntfs-3g cannot read (it may be only in the cloud): \
+             make it available offline and copy it on Windows"
+        ),
+    };
+    error::Error::DataUnreadable { why }
+}

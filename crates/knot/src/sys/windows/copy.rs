@@ -26,6 +26,7 @@
 
 use std::os::windows::fs::FileExt as _;
 
+use super::handle::SHARE_ALL;
 use super::*;
 use crate::sys::{Attrs, Copied, FileData};
 
@@ -71,6 +72,99 @@ pub(super) fn copy_file_at(
         let _ = delete_on_close(&copy);
     }
     filled
+}
+
+/// Copies the data of the file `name` of `from`, whose reparse point (`tag`: WOF, dedup,
+/// a cloud tag) keeps it elsewhere, to the new plain file `to_name` of `to`, as
+/// [`copy_file_at`] copies a file: the bytes its filter gives (decompressed, rebuilt from
+/// the chunk store, a cloud file's local data), every one read (no clone, no holes: those
+/// would copy how the file is stored, not its data), its attributes and times; no reparse
+/// point. A cloud file whose data is not all here is refused rather than downloaded
+/// (see [`open_data`]).
+pub(super) fn copy_reparse_data_at(
+    from: &Dir,
+    name: &OsStr,
+    tag: Tag,
+    to: &Dir,
+    to_name: &OsStr,
+) -> io::Result<Copied> {
+    let source = open_data(from, name, tag)?;
+    let basic = basic_info(&source)?;
+    let size = source.as_file().metadata()?.len();
+    let to_wide = wide::terminated(wide::units(to_name))?;
+    let copy = stage(to, to_name)?;
+    let filled = copy_range(&source, &copy, 0, size).and_then(|()| {
+        give(&copy, &attrs_of(&basic), Give::File)?;
+        rename_to(&copy, to, &to_wide)?;
+        Ok(Copied {
+            bytes: size,
+            data: FileData::Copied { sparse: false },
+        })
+    });
+    if filled.is_err() {
+        // Made by this call, exclusively, under its hidden name: taken back through its
+        // own handle.
+        let _ = delete_on_close(&copy);
+    }
+    filled
+}
+
+/// The size of the data [`copy_reparse_data_at`] would copy, or why it would not.
+pub(super) fn reparse_data_size_at(from: &Dir, name: &OsStr, tag: Tag) -> io::Result<u64> {
+    Ok(open_data(from, name, tag)?.as_file().metadata()?.len())
+}
+
+/// The file `name` of `from`, whose reparse point has the data-bearing `tag`, opened to
+/// read its data: first itself (`FILE_OPEN_REPARSE_POINT`), to check that it still has
+/// that tag, that it is no directory and that its data is here (a cloud file's
+/// `RECALL_ON_DATA_ACCESS`, `RECALL_ON_OPEN` or `OFFLINE` attribute says it is not; reading
+/// it would download it, which a copy does not do unasked); then as the file system
+/// gives it, through its filter, checked by its id to be the same file (a link put at
+/// the name meanwhile is followed by that open, and refused here before a byte is read).
+fn open_data(from: &Dir, name: &OsStr, tag: Tag) -> io::Result<Handle> {
+    let itself = from.entry(name, FILE_READ_ATTRIBUTES)?;
+    let (attributes, found) = itself.attribute_tag()?;
+    if found != Some(tag.value()) || attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        return Err(SysError::Replaced.into());
+    }
+    let named = || {
+        let what = crate::sys::holds_data(tag).unwrap_or("a reparse point");
+        format!(
+            "{what} ({}, {tag:#010x})",
+            crate::link::Kind::of_tag(tag).name()
+        )
+    };
+    let away = FILE_ATTRIBUTE_OFFLINE
+        | FILE_ATTRIBUTE_RECALL_ON_OPEN
+        | FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS;
+    if attributes & away != 0 {
+        let why = format!(
+            "it is {}, whose data is not all on this computer: make it available offline \
+             first (knot does not download it)",
+            named()
+        );
+        return Err(SysError::DataUnreadable { why }.into());
+    }
+    let id = file_id(&itself)?;
+    let source =
+        Handle::open_data_at(from.handle(), name, FILE_READ_DATA, SHARE_ALL).map_err(|err| {
+            if last_error_is(&err, &[ERROR_CANT_ACCESS_FILE]) {
+                let why = format!(
+                    "it is {}, and no filter on this system serves its reparse point \
+                     ({err}): install the feature that made it (Data Deduplication, the \
+                     sync client) or copy it where that runs",
+                    named()
+                );
+                SysError::DataUnreadable { why }.into()
+            } else {
+                err
+            }
+        })?;
+    let (followed, _) = source.attribute_tag()?;
+    if file_id(&source)? != id || followed & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        return Err(SysError::Replaced.into());
+    }
+    Ok(source)
 }
 
 /// A new empty file under a fresh hidden name beside `name` in `dir`, made exclusively

@@ -54,6 +54,7 @@ use super::{
     read_link_of, stat, unsupported, wide,
 };
 use crate::sys::{Attrs, Copied, FileType, Meta, Stored};
+use knot_reparse::Tag;
 
 /// An open directory.
 #[derive(Debug)]
@@ -231,6 +232,22 @@ impl crate::sys::Directory for Dir {
             return Err(crate::sys::error::Error::NoXattrs.into());
         }
         super::copy::copy_file_at(self, name, to, to_name)
+    }
+
+    /// [`super::copy::copy_reparse_data_at`].
+    fn copy_reparse_data_at(
+        &self,
+        name: &OsStr,
+        tag: Tag,
+        to: &Dir,
+        to_name: &OsStr,
+    ) -> io::Result<Copied> {
+        super::copy::copy_reparse_data_at(self, name, tag, to, to_name)
+    }
+
+    /// [`super::copy::reparse_data_size_at`].
+    fn reparse_data_size_at(&self, name: &OsStr, tag: Tag) -> io::Result<u64> {
+        super::copy::reparse_data_size_at(self, name, tag)
     }
 
     /// The attributes and times of `name` itself, read through its handle.

@@ -68,6 +68,13 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, FILE_ATTRIBUTE_READONLY, FILE_ATTRIBUTE_SPARSE_FILE,
     FILE_ATTRIBUTE_SYSTEM, FILE_BASIC_INFO, FILE_READ_DATA, FileBasicInfo,
 };
+
+// A file's data read from behind its reparse point (`copy.rs`): a cloud file's data not
+// here, a filter not there.
+pub(crate) use windows_sys::Win32::Foundation::ERROR_CANT_ACCESS_FILE;
+pub(crate) use windows_sys::Win32::Storage::FileSystem::{
+    FILE_ATTRIBUTE_OFFLINE, FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS, FILE_ATTRIBUTE_RECALL_ON_OPEN,
+};
 pub(crate) use windows_sys::Win32::System::Ioctl::{
     DUPLICATE_EXTENTS_DATA, FILE_ALLOCATED_RANGE_BUFFER, FSCTL_DUPLICATE_EXTENTS_TO_FILE,
     FSCTL_GET_INTEGRITY_INFORMATION, FSCTL_GET_INTEGRITY_INFORMATION_BUFFER,

@@ -113,6 +113,19 @@ impl Handle {
         Handle::nt_create(dir, name, access, share, FILE_OPEN, 0)
     }
 
+    /// [`Handle::open_at`] without `FILE_OPEN_REPARSE_POINT`: the entry `name` opened as
+    /// the file system gives it, its reparse point served by the filter for its tag (the
+    /// data of a WOF-compressed, deduplicated or cloud file). A link there is followed:
+    /// the caller checks that the handle is of the file it meant (by its id).
+    pub(crate) fn open_data_at(
+        dir: &Handle,
+        name: &OsStr,
+        access: u32,
+        share: u32,
+    ) -> io::Result<Handle> {
+        Handle::nt_create_as(dir, name, access, share, FILE_OPEN, 0)
+    }
+
     /// Makes the directory `name` in the directory open as `dir`, and opens it with
     /// `access` (`FILE_CREATE`: it fails with `ERROR_ALREADY_EXISTS` where anything
     /// stands, and never follows or replaces it). The handle is the new directory's own:
@@ -163,6 +176,20 @@ impl Handle {
         disposition: u32,
         options: u32,
     ) -> io::Result<Handle> {
+        let options = options | FILE_OPEN_REPARSE_POINT;
+        Handle::nt_create_as(dir, name, access, share, disposition, options)
+    }
+
+    /// [`Handle::nt_create`], a reparse point at `name` served as its tag says unless
+    /// `options` has `FILE_OPEN_REPARSE_POINT`.
+    fn nt_create_as(
+        dir: &Handle,
+        name: &OsStr,
+        access: u32,
+        share: u32,
+        disposition: u32,
+        options: u32,
+    ) -> io::Result<Handle> {
         let mut units = Vec::new();
         let name = nt_name(name, &mut units)?;
         let attributes = OBJECT_ATTRIBUTES {
@@ -176,10 +203,7 @@ impl Handle {
         let mut raw: HANDLE = std::ptr::null_mut();
         // SAFETY: an all-zero IO_STATUS_BLOCK is valid (a status and a number).
         let mut status_block: IO_STATUS_BLOCK = unsafe { std::mem::zeroed() };
-        let options = options
-            | FILE_SYNCHRONOUS_IO_NONALERT
-            | FILE_OPEN_FOR_BACKUP_INTENT
-            | FILE_OPEN_REPARSE_POINT;
+        let options = options | FILE_SYNCHRONOUS_IO_NONALERT | FILE_OPEN_FOR_BACKUP_INTENT;
         // SAFETY: `attributes` points at `name`, whose buffer (`units`) lives to the end of
         // this function; `dir` is open; `raw` and `status_block` are writable; no
         // allocation size and no extended attributes are passed.

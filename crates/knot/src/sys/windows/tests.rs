@@ -805,6 +805,30 @@ fn copy_file_at_copies_data_attributes_and_times() {
     assert_eq!(a.mtime, (2_000_000, 123_456_700));
 }
 
+/// The data behind a reparse point is copied only from a file that still has the tag it
+/// was found with: a plain file at the name (the entry replaced since the walk looked at
+/// it) is refused before anything is made in the copy. (Wine 8 has no reparse points: the
+/// copy of the data itself runs only on Windows.)
+#[test]
+fn copy_reparse_data_at_refuses_a_file_without_its_tag() {
+    let t = tempdir();
+    let (from, to) = (t.path().join("from"), t.path().join("to"));
+    fs::create_dir(&from).unwrap();
+    fs::create_dir(&to).unwrap();
+    fs::write(from.join("f"), "plain").unwrap();
+    let (from_dir, to_dir) = (held(&from), held(&to));
+    let replaced = |err: &io::Error| matches!(crate::sys::error::of(err), Some(SysError::Replaced));
+    let err = from_dir
+        .copy_reparse_data_at(OsStr::new("f"), Tag::WOF, &to_dir, OsStr::new("f"))
+        .unwrap_err();
+    assert!(replaced(&err), "{err}");
+    let err = from_dir
+        .reparse_data_size_at(OsStr::new("f"), Tag::CLOUD)
+        .unwrap_err();
+    assert!(replaced(&err), "{err}");
+    assert_eq!(fs::read_dir(&to).unwrap().count(), 0);
+}
+
 /// Nothing standing at the copy's name is written to (a file, a directory), and what is
 /// no plain file is not copied (a directory); an empty file is copied.
 #[test]
