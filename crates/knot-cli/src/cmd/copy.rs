@@ -42,7 +42,11 @@ devices are made anew (devices as root); sockets are reported and left out. With
 namespace only root may write) fails its entry, and the file never appears without them.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
-rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
+rewritten from SRC to DST (--inner keep copies them as they are). Where a link leads is \
+where the kernel takes it: each `..` after the links before it (`outl/../b` is beside where \
+`outl` leads); a target whose `..` follows a link that leaves SRC, or that leaves SRC and \
+comes back by another name, is written as where it leads, absolute or relative as it was. \
+A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
 rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
 copied in its place (--outer copy: that one link followed, each directory copied once, a \
