@@ -17,8 +17,8 @@
 //! renamed to their own once complete, links with the staged create, hard links with
 //! `linkat` between held directories. `--update` and `--mirror` are in `update.rs`.
 //!
-//! Links are sorted by where they lead (from the real path of the link's directory in
-//! SRC, as the kernel resolves `..`):
+//! Links are sorted by where they lead, as the kernel follows them (their real path, from
+//! the real path of the link's directory in SRC, each `..` after the links before it):
 //! inner ones (inside SRC) are made to lead to the same place inside DST, keeping their
 //! form; outer ones keep leading where they led; dangling ones and loops are copied as
 //! they are. Hard-link groups are kept: only files with more than one name are
@@ -35,7 +35,7 @@ use crate::create::{CreateOptions, DriveLetter, LinkType, Made, create_new_lean,
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::fold;
-use crate::resolve::relative_to;
+use crate::resolve::{relative_to, resolve_target};
 use crate::retarget::ChangeMode;
 use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
@@ -66,7 +66,9 @@ const COPIES_XATTRS: bool = cfg!(any(
 pub enum Inner {
     /// Make them lead to the same place inside the copy, keeping their form: a relative
     /// target that stays inside is kept as it is, an absolute one is rewritten from the
-    /// source to the copy.
+    /// source to the copy. One whose `..` follows a link that leaves the source, or that
+    /// leaves it and comes back by another name, is written as where it leads in the
+    /// copy: absolute for an absolute target, relative for a relative one.
     #[default]
     Rewrite,
     /// Copy them as they are (an absolute one then leads into the source).
@@ -404,8 +406,13 @@ fn copy_inner(
     if source_meta.ty != FileType::Dir {
         return Err(Error::new(Op::Copy, source, ErrorKind::SourceNotADirectory));
     }
-    let source_abs = crate::path::absolute(source).map_err(|e| fail(source, e))?;
     let source_real = crate::resolve::canonical(source).map_err(|e| fail(source, e))?;
+    // The source by the path it was given, which an absolute target may name it by: only
+    // where that path, folded, is still the source (`x/..` after a link `x` is not).
+    let source_abs = crate::path::absolute(source)
+        .ok()
+        .filter(|abs| crate::resolve::canonical(abs).is_ok_and(|real| real == source_real))
+        .unwrap_or_else(|| source_real.clone());
     let copy_abs = crate::path::absolute(copy).map_err(|e| fail(copy, e))?;
     // The copy's parent is held (the user named it: followed), and the copy is made or
     // opened in it without following a link at its name, then held: never looked up by
@@ -1133,7 +1140,7 @@ impl Copying {
             Some(nt) => (nt.path, nt.drive),
             None => (stored.clone(), None),
         };
-        let (class, action, target) = self.judge(&link, below, &linux, source.real_parent);
+        let (class, action, target) = self.judge(&link, below, &linux, source);
         let mut item = Item {
             copy: copy.clone(),
             class: Some(class),
@@ -1565,14 +1572,27 @@ impl Copying {
         }
     }
 
-    /// The class of the link `link`, at `below` the source and storing `stored`, what to
-    /// do with it, and the target to write into the copy.
+    /// How the link `link`, at `below` the source, storing `stored` (as a path of this
+    /// system), is copied: its class, what is done with it and the target it gets.
+    ///
+    /// It is inner or outer by where it leads as the kernel follows it, each `..` taken
+    /// after the links before it (`sym/..` is the parent of where `sym` leads): inner
+    /// where the entry its target names (a link there not followed) or its real path is
+    /// inside the source's real path. The target keeps its form where every directory it
+    /// goes through below the source is really inside the source: each link there leads,
+    /// in the copy, to the same place in the copy (or outside, to the same place), so the
+    /// target does too. A relative one is then copied as it is, an absolute one has the
+    /// source's path replaced by the copy's. Otherwise (a `..` after a link that leaves the source, a
+    /// target that leaves the source and comes back by another name) it is written as
+    /// where it leads: where the kernel takes its last name, in the copy for a place
+    /// inside the source; absolute for an absolute target, relative from the link's real
+    /// directory for a relative one.
     fn judge(
         &self,
         link: &Link,
         below: &Path,
         stored: &Path,
-        real_parent: Option<&Path>,
+        source: &Source<'_>,
     ) -> (Class, Action, PathBuf) {
         let kept = |class| (class, Action::Kept, stored.to_path_buf());
         match link.status {
@@ -1582,53 +1602,106 @@ impl Copying {
             Some(Status::Elsewhere) => return kept(Class::Outer),
             _ => {}
         }
-        // Where the link leads from its directory in the source, and the same from its
-        // place in the copy: from their real paths (the walk went through no link below
-        // the source), as the kernel resolves `..` physically. An absolute target may name
-        // the source by the path it was given.
+        // The link's directory in the source, and the same in the copy: their real
+        // paths (the walk went through no link below the source).
         let parent = below.parent().unwrap_or(Path::new(""));
-        let from_source = match real_parent {
+        let from_source = match source.real_parent {
             Some(real) => real.to_path_buf(),
             None => join_below(&self.source_real, parent),
         };
         let from_copy = join_below(&self.copy_real, parent);
-        let leads = fold(&from_source.join(stored));
-        let inside = leads
-            .strip_prefix(&self.source_real)
-            .or_else(|_| leads.strip_prefix(&self.source_abs))
-            .ok()
-            .map(Path::to_path_buf);
-        match inside {
-            Some(rest) => {
-                let there = join_below(&self.copy_real, &rest);
-                if stored.is_relative() && fold(&from_copy.join(stored)) == there {
-                    (Class::Inner, Action::Copied, stored.to_path_buf())
-                } else if self.options.inner == Inner::Keep {
-                    kept(Class::Inner)
-                } else if stored.is_absolute() {
-                    (Class::Inner, Action::Rewritten, there)
-                } else {
-                    // A relative target that leaves the source and comes back by its name
-                    // (`../src/x`) would lead into the source from the copy.
-                    (
-                        Class::Inner,
-                        Action::Rewritten,
-                        relative_to(&there, &from_copy),
-                    )
-                }
-            }
-            None if self.options.outer == Outer::Skip => {
-                (Class::Outer, Action::Dropped, stored.to_path_buf())
-            }
-            None if stored.is_absolute() || fold(&from_copy.join(stored)) == leads => {
-                kept(Class::Outer)
-            }
-            None => (
-                Class::Outer,
-                Action::Rewritten,
-                relative_to(&leads, &from_copy),
-            ),
+        // Each part of the target named from the directory held, where the kernel starts
+        // (by its real path where the system cannot name it so).
+        let real = |part: &Path| {
+            source
+                .dir
+                .real_path_at(part.as_os_str())
+                .or_else(|_| crate::resolve::canonical(&from_source.join(part)))
+        };
+        // Where the kernel takes its last name (a link there not followed), and where it
+        // leads in the end: inner where either is inside the source (a link to a link
+        // there, whatever that one leads to, or one that leads back into the source).
+        let names = resolve_target(&from_source, stored, real);
+        let leads = real(Path::new(source.name)).unwrap_or_else(|_| names.clone());
+        let inside = |path: &Path| {
+            path.strip_prefix(&self.source_real)
+                .or_else(|_| path.strip_prefix(&self.source_abs))
+                .ok()
+                .map(Path::to_path_buf)
+        };
+        let inner = inside(&names).or_else(|| inside(&leads));
+        let class = if inner.is_some() {
+            Class::Inner
+        } else {
+            Class::Outer
+        };
+        if class == Class::Outer && self.options.outer == Outer::Skip {
+            return (Class::Outer, Action::Dropped, stored.to_path_buf());
         }
+        // Where it leads written as a place: in the copy for one inside the source.
+        let place = match inside(&names).or(inner) {
+            Some(rest) => join_below(&self.copy_real, &rest),
+            None => names,
+        };
+        let rewritten = |target| (class, Action::Rewritten, target);
+        if stored.is_relative() && self.stays_inside(stored, real) {
+            return match class {
+                Class::Inner => (class, Action::Copied, stored.to_path_buf()),
+                _ => kept(class),
+            };
+        }
+        if class == Class::Inner && self.options.inner == Inner::Keep {
+            return kept(Class::Inner);
+        }
+        if stored.is_relative() {
+            // Out of the source by `..` and on to the same place from the copy.
+            let lexical = fold(&from_source.join(stored));
+            if class == Class::Outer
+                && inside(&lexical).is_none()
+                && fold(&from_copy.join(stored)) == place
+            {
+                return kept(class);
+            }
+            return rewritten(relative_to(&place, &from_copy));
+        }
+        // An absolute target that names the source by its path: the same path below the
+        // copy, where it stays inside the source.
+        let below_source = stored
+            .strip_prefix(&self.source_real)
+            .or_else(|_| stored.strip_prefix(&self.source_abs))
+            .ok()
+            .filter(|rest| {
+                self.stays_inside(rest, |part: &Path| {
+                    crate::resolve::canonical(&self.source_real.join(part))
+                })
+            });
+        match below_source {
+            Some(rest) => rewritten(join_below(&self.copy_real, rest)),
+            None if class == Class::Outer && inside(&fold(stored)).is_none() => kept(class),
+            None => rewritten(place),
+        }
+    }
+
+    /// Whether every directory that `target`, below a directory of the source, goes
+    /// through (each part but a last name, as `real` resolves it from there) is really
+    /// inside the source: each link on the way is then copied to lead to the same place
+    /// in the copy, and `..` after it goes where it goes in the source.
+    fn stays_inside(
+        &self,
+        target: &Path,
+        real: impl Fn(&Path) -> std::io::Result<PathBuf>,
+    ) -> bool {
+        let parts: Vec<_> = target.components().collect();
+        // A last `..` or `.` is gone through too: it names a directory, not an entry.
+        let through = match parts.last() {
+            Some(std::path::Component::Normal(_)) => parts.len() - 1,
+            _ => parts.len(),
+        };
+        let mut on_the_way = PathBuf::new();
+        parts.iter().take(through).all(|part| {
+            on_the_way.push(part);
+            real(&on_the_way).is_ok_and(|real| real.starts_with(&self.source_real))
+        })
     }
 
     /// Gives every directory made its permissions and times, deepest first, once its

@@ -926,3 +926,244 @@ fn the_copy_met_inside_the_source_is_not_entered() {
     );
     assert!(!dir.join("y/d/new/m/d/new").exists());
 }
+
+/// The file `name` below `dir` holding `data`, its directories made.
+fn put(dir: &Dir, name: &str, data: &str) {
+    dir.mkdir(Path::new(name).parent().unwrap().to_str().unwrap());
+    dir.file(name, data);
+}
+
+/// Where `link` (below `src`) leads, as the kernel follows it, seen from the copy: the same
+/// place below `dst` where it is inside `src`, else the place itself; `None` for a link
+/// that leads nowhere.
+fn counterpart(src: &Path, dst: &Path, link: &Path) -> Option<PathBuf> {
+    let src_real = fs::canonicalize(src).unwrap();
+    let dst_real = fs::canonicalize(dst).unwrap();
+    let leads = fs::canonicalize(src.join(link)).ok()?;
+    Some(match leads.strip_prefix(&src_real) {
+        Ok(rest) if rest.as_os_str().is_empty() => dst_real,
+        Ok(rest) => dst_real.join(rest),
+        Err(_) => leads,
+    })
+}
+
+/// A `..` after a link is taken where the kernel takes it: `outl/..` is the parent of
+/// where `outl` leads. A target that goes out through such a link is outer (kept leading
+/// there, or left out under `--outer skip`), never rewritten into the copy; one that goes
+/// through an inner link and back leads to the same place in the copy, in its form.
+#[test]
+fn dot_dot_after_a_link_is_judged_where_the_kernel_takes_it() {
+    let dir = Dir::new();
+    let base = dir.real();
+    let src = dir.mkdir("c/s");
+    dir.mkdir("else/deep");
+    put(&dir, "else/b/f", "OUTSIDE");
+    put(&dir, "c/s/b/f", "INSIDE");
+    dir.mkdir("c/s/sub/deeper");
+    put(&dir, "c/s/sub/b/f", "SUB");
+    dir.symlink("c/s/outl", base.join("else/deep"));
+    dir.symlink("c/s/x", base.join("c/s/outl/../b"));
+    dir.symlink("c/s/y", "outl/../b");
+    dir.symlink("c/s/ink", "sub/deeper");
+    dir.symlink("c/s/z", "ink/../b");
+    dir.symlink("c/s/za", base.join("c/s/ink/../b"));
+    assert_eq!(fs::read_to_string(src.join("x/f")).unwrap(), "OUTSIDE");
+    let dst = base.join("c/d");
+    let (_, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    for (below, data, class) in [
+        ("x", "OUTSIDE", Class::Outer),
+        ("y", "OUTSIDE", Class::Outer),
+        ("z", "SUB", Class::Inner),
+        ("za", "SUB", Class::Inner),
+    ] {
+        let copy = dst.join(below);
+        let target = fs::read_link(&copy).unwrap();
+        assert_eq!(
+            fs::read_to_string(copy.join("f")).unwrap(),
+            data,
+            "{below} -> {target:?}"
+        );
+        assert_eq!(
+            fs::canonicalize(&copy).ok(),
+            counterpart(&src, &dst, Path::new(below)),
+            "{below} -> {target:?}"
+        );
+        assert_eq!(item(&items, &src, below).class, Some(class), "{below}");
+        // The form is kept.
+        assert_eq!(
+            target.is_absolute(),
+            fs::read_link(src.join(below)).unwrap().is_absolute(),
+            "{below} -> {target:?}"
+        );
+    }
+    // An absolute target that went through the source is written as where it leads.
+    assert_eq!(fs::read_link(dst.join("x")).unwrap(), base.join("else/b"));
+
+    let options = CopyOptions {
+        outer: Outer::Skip,
+        ..CopyOptions::default()
+    };
+    let dst = base.join("c/skip");
+    let (_, items, errors) = run(&src, &dst, options);
+    assert!(errors.is_empty(), "{errors:#?}");
+    for below in ["x", "y", "outl"] {
+        assert!(fs::symlink_metadata(dst.join(below)).is_err(), "{below}");
+        assert_eq!(item(&items, &src, below).action, Action::Dropped, "{below}");
+    }
+    assert_eq!(fs::read_to_string(dst.join("z/f")).unwrap(), "SUB");
+}
+
+/// A target that names the source by another path (through a link to it) is inner: the
+/// copy leads to the same place in the copy, never into the source.
+#[test]
+fn a_target_naming_the_source_by_another_path_is_inner() {
+    let dir = Dir::new();
+    let base = dir.real();
+    let src = dir.mkdir("s");
+    put(&dir, "s/a/f", "a");
+    dir.symlink("sother", base.join("s"));
+    dir.symlink("s/viaother", base.join("sother/a"));
+    dir.symlink("s/relother", "../sother/a");
+    let dst = base.join("d");
+    let (_, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    for (below, form) in [("viaother", base.join("d/a")), ("relother", "a".into())] {
+        assert_eq!(
+            item(&items, &src, below).class,
+            Some(Class::Inner),
+            "{below}"
+        );
+        assert_eq!(
+            item(&items, &src, below).action,
+            Action::Rewritten,
+            "{below}"
+        );
+        assert_eq!(fs::read_link(dst.join(below)).unwrap(), form, "{below}");
+        assert_eq!(fs::canonicalize(dst.join(below)).unwrap(), base.join("d/a"));
+    }
+}
+
+/// A source named by a path whose lexical fold is another directory (`x/..` after a link
+/// `x`): an absolute target into that other directory is outer, kept leading there.
+#[test]
+fn a_source_named_through_a_link_and_dot_dot_is_judged_by_its_real_path() {
+    let dir = Dir::new();
+    let base = dir.real();
+    dir.mkdir("q/elsewhere/deep");
+    put(&dir, "q/cwd/real/f", "OUT");
+    dir.symlink("q/cwd/x", base.join("q/elsewhere/deep"));
+    dir.symlink("q/elsewhere/abs", base.join("q/cwd/real"));
+    let src = base.join("q/cwd/x/..");
+    let dst = base.join("q/out");
+    let (_, items, errors) = run(&src, &dst, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let abs = item(&items, &src, "abs");
+    assert_eq!((abs.class, abs.action), (Some(Class::Outer), Action::Kept));
+    assert_eq!(
+        fs::read_link(dst.join("abs")).unwrap(),
+        base.join("q/cwd/real")
+    );
+    assert_eq!(fs::read_to_string(dst.join("abs/f")).unwrap(), "OUT");
+}
+
+/// Over generated trees of links (relative and absolute, through inner and outer links,
+/// `..` after them, chains, the source named by another path, an outside link back into
+/// the source): every link of the copy leads where its source led, in the copy where
+/// that is inside the source, and none leads into the source.
+#[test]
+fn every_link_of_the_copy_leads_where_its_source_led() {
+    const LINKS: usize = 40;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..6 {
+        let dir = Dir::new();
+        let base = dir.real();
+        let src = dir.mkdir("src");
+        put(&dir, "src/d0/f", "d0");
+        put(&dir, "src/d1/e/f", "e");
+        put(&dir, "out/o0/f", "o0");
+        put(&dir, "out/o0/p/f", "p");
+        dir.symlink("sother", base.join("src"));
+        dir.symlink("out/back", base.join("src/d1"));
+        dir.symlink("src/outl", base.join("out/o0/p"));
+        dir.symlink("src/ink", "d1/e");
+        dir.symlink("src/d0/up", "../d1");
+        dir.symlink("src/toout", base.join("out/back"));
+        let places = ["", "d0", "d1", "d1/e"];
+        let mut names: Vec<String> = ["outl", "ink", "up", "toout", "back"]
+            .map(String::from)
+            .to_vec();
+        names.extend(["..", "..", "d0", "d1", "e", "f", "o0", "p"].map(String::from));
+        let starts = [
+            PathBuf::new(),
+            PathBuf::new(),
+            base.join("src"),
+            base.join("sother"),
+            base.join("out"),
+            base.clone(),
+        ];
+        // Each link drawn again until it leads somewhere, but for one in five.
+        for i in 0..LINKS {
+            let name = format!("l{i}");
+            let at = format!("src/{}/{name}", places[next(places.len())]);
+            let dangling = next(5) == 0;
+            for _ in 0..200 {
+                let mut target = starts[next(starts.len())].clone();
+                for _ in 0..=next(4) {
+                    target.push(&names[next(names.len())]);
+                }
+                let link = dir.symlink(&at, &target);
+                if dangling || fs::metadata(&link).is_ok() {
+                    break;
+                }
+                fs::remove_file(&link).unwrap();
+            }
+            names.push(name);
+        }
+        // Half the rounds name the source by the other path.
+        let given = if round % 2 == 0 {
+            src.clone()
+        } else {
+            base.join("sother")
+        };
+        let dst = base.join("dst");
+        let (_, items, errors) = run(&given, &dst, CopyOptions::default());
+        assert!(errors.is_empty(), "{errors:#?}");
+        let src_real = fs::canonicalize(&src).unwrap();
+        let mut checked = 0;
+        for below in tree(&src) {
+            if !fs::symlink_metadata(src.join(&below)).unwrap().is_symlink() {
+                continue;
+            }
+            let Some(want) = counterpart(&src, &dst, &below) else {
+                continue;
+            };
+            let copy = dst.join(&below);
+            let got = fs::canonicalize(&copy)
+                .unwrap_or_else(|e| panic!("{below:?} -> {:?}: {e}", fs::read_link(&copy)));
+            assert_eq!(
+                got,
+                want,
+                "round {round}: {below:?}: {:?} copied as {:?}: {:#?}",
+                fs::read_link(src.join(&below)).unwrap(),
+                fs::read_link(&copy).unwrap(),
+                items.iter().find(|item| item.link.path.ends_with(&below))
+            );
+            assert!(
+                !got.starts_with(&src_real),
+                "{below:?} leads into the source"
+            );
+            checked += 1;
+        }
+        assert!(
+            checked > LINKS / 4,
+            "round {round}: only {checked} links lead somewhere"
+        );
+    }
+}

@@ -46,7 +46,11 @@ knot does not download it); through ntfs-3g, which cannot read it, it is refused
 reason. Any other reparse point that is no link is refused, named by its tag.\n\n\
 A link that leads inside SRC (inner) is made to lead to the same place inside DST, keeping \
 its form: a relative target that stays inside is kept as it is, an absolute one is \
-rewritten from SRC to DST (--inner keep copies them as they are). A link that leads outside \
+rewritten from SRC to DST (--inner keep copies them as they are). Where a link leads is \
+where the kernel takes it: each `..` after the links before it (`outl/../b` is beside where \
+`outl` leads); a target whose `..` follows a link that leaves SRC, or that leaves SRC and \
+comes back by another name, is written as where it leads, absolute or relative as it was. \
+A link that leads outside \
 (outer) keeps leading where it led (--outer keep, the default: a relative target is \
 rewritten to get there from DST), is left out (--outer skip), or has what it leads to \
 copied in its place (--outer copy: that one link followed, each directory copied once, a \
