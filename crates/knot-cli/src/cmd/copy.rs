@@ -342,7 +342,11 @@ pub(crate) fn report(
             lines
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((item.link.path.clone(), line));
+                // Boxed: exactly as long as they are (a tree's report may hold many).
+                .push((
+                    item.link.path.clone().into_boxed_path(),
+                    line.into_boxed_str(),
+                ));
         }
     });
     drop(progress);
