@@ -18,6 +18,21 @@ fn tree() -> Env {
     env
 }
 
+/// A snapshot's summary: the files unchanged (linked), those unchanged but copied as their
+/// link was refused, then `knot copy`'s rows (`rest`).
+fn summary(linked: u64, refused: u64, rest: &[u64]) -> String {
+    let rows: Vec<u64> = [linked].into_iter().chain(rest.iter().copied()).collect();
+    let width = rows.iter().map(|n| n.to_string().len()).max().unwrap();
+    assert!(refused.to_string().len() <= width, "one width for all rows");
+    let copy = table(&rows, "copied:", "unchanged (linked)");
+    let mut lines: Vec<String> = copy.lines().map(str::to_owned).collect();
+    lines.insert(
+        2,
+        format!("  {refused:>width$}  unchanged, copied (link refused)"),
+    );
+    lines.join("\n") + "\n"
+}
+
 #[test]
 fn links_unchanged_files_and_sums_up() {
     let env = tree();
@@ -25,11 +40,7 @@ fn links_unchanged_files_and_sums_up() {
         &mut env.knot(["snapshot", "src", "new", "--previous", "old"]),
         0,
         "linked 'new/same' => 'old/same'\n",
-        &table(
-            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            "copied:",
-            "unchanged (linked)",
-        ),
+        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
     let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
     assert_eq!(ino("new/same"), ino("old/same"));
@@ -49,11 +60,7 @@ fn verbose_lists_the_plain_copies_too() {
         "copied 'src'\n\
          copied 'src/changed'\n\
          linked 'new/same' => 'old/same'\n",
-        &table(
-            &[1, 1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            "copied:",
-            "unchanged (linked)",
-        ),
+        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
 }
 
@@ -102,4 +109,92 @@ fn a_previous_copy_that_is_no_directory_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--previous <OLD>"));
     assert_eq!(env.names(), ["old", "src"]);
+}
+
+/// NEW on another file system than OLD (a tmpfs, /dev/shm, against the temporary
+/// directory's): no file could be linked, so the snapshot is refused before anything is
+/// made, naming both and the fix.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_previous_copy_on_another_file_system_is_refused() {
+    let env = tree();
+    let shm = tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs on Linux");
+    let dev = |path: &std::path::Path| fs::metadata(path).unwrap().dev();
+    assert_ne!(
+        dev(shm.path()),
+        dev(env.dir.path()),
+        "/dev/shm is a tmpfs of its own"
+    );
+    let old = shm.path().join("old");
+    run(env.knot(["copy", "-q", "src"]).arg(&old), 0, "", "");
+    let old = old.to_str().unwrap();
+    run(
+        &mut env.knot(["snapshot", "src", "new", "--previous", old]),
+        1,
+        "",
+        &format!(
+            "knot: cannot copy 'new': it is on another file system than the previous \
+             snapshot '{old}', so no file could be linked to it; make the snapshot on the \
+             file system of '{old}', or a full copy with knot copy\n"
+        ),
+    );
+    assert_eq!(env.names(), ["old", "src"]);
+    // The other way round: OLD on the disk, NEW on the tmpfs.
+    let new = shm.path().join("new");
+    let out = fixture::output(
+        env.knot(["snapshot", "src"])
+            .arg(&new)
+            .args(["--previous", "old"]),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("another file system than the previous snapshot 'old'"),
+        "{out:?}"
+    );
+    assert!(!new.exists());
+}
+
+/// A user snapshotting files they do not own, with `fs.protected_hardlinks=1`: the system
+/// refuses each link to OLD's file (EPERM), and knot copies the file instead, saying so
+/// (link-refused) and counting it; nothing fails.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_refused_link_is_a_copy() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !rustix::process::geteuid().is_root() {
+        let why = "not root: the files must belong to a user other than the one who snapshots";
+        return fixture::skip("KNOT_REQUIRE_LIMITS", "a_refused_link_is_a_copy", why);
+    }
+    let protected = fs::read_to_string("/proc/sys/fs/protected_hardlinks").unwrap();
+    if protected.trim() != "1" {
+        let why = "fs.protected_hardlinks is not 1";
+        return fixture::skip("KNOT_REQUIRE_LIMITS", "a_refused_link_is_a_copy", why);
+    }
+    let env = tree();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    env.mkdir("out");
+    fs::set_permissions(env.path("out"), fs::Permissions::from_mode(0o777)).unwrap();
+    let out = fixture::as_nobody(&env, &["snapshot", "src", "out/new", "--previous", "old"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "link-refused 'out/new/same': copied, as the system refused a hard link to \
+         'old/same' (it is on another file system, or fs.protected_hardlinks lets this user \
+         link only to files they own)\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        summary(0, 1, &[2, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
+    assert_ne!(ino("out/new/same"), ino("old/same"));
+    assert_eq!(
+        fs::read_to_string(env.path("out/new/same")).unwrap(),
+        "same"
+    );
+    assert_eq!(
+        fs::read_to_string(env.path("out/new/changed")).unwrap(),
+        "new!"
+    );
 }

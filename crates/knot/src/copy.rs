@@ -183,6 +183,11 @@ pub enum Action {
     /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
     /// NTFS). The next names of its group are linked to this copy.
     AtLinkLimit,
+    /// A file unchanged since the previous snapshot, copied instead of linked: the system
+    /// refused the hard link to its file there (`EPERM`: `fs.protected_hardlinks` lets a
+    /// user link only to a file they own or may read and write; `EXDEV`: that file is on
+    /// another file system, a mount inside the previous snapshot).
+    LinkRefused,
 }
 
 impl Action {
@@ -203,6 +208,7 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Followed => "followed",
             Action::AtLinkLimit => "link-limit",
+            Action::LinkRefused => "link-refused",
         }
     }
 }
@@ -262,6 +268,10 @@ pub struct Summary {
     /// ([`Action::Unchanged`]); in a [`snapshot`], files made hard links to their file in
     /// the previous snapshot ([`Action::Linked`]).
     pub unchanged: u64,
+    /// In a [`snapshot`], files unchanged since the previous snapshot copied because the
+    /// system refused the hard link to their file there ([`Action::LinkRefused`]); not
+    /// counted in `unchanged`, but in `files`.
+    pub refused: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
     /// Links whose target was rewritten.
@@ -443,9 +453,17 @@ fn copy_inner(
         };
         return Err(Error::new(Op::Copy, copy, kind));
     }
-    let previous = previous
-        .map(|previous| Previous::hold(previous, &copy_real, copy))
-        .transpose()?;
+    let previous = match previous {
+        Some(previous) => {
+            let copy_dev = root
+                .as_ref()
+                .unwrap_or(&parent)
+                .meta()
+                .map_err(|e| fail(copy, e))?;
+            Some(Previous::hold(previous, &copy_real, copy, copy_dev.id.0)?)
+        }
+        None => None,
+    };
     if root.is_none() && !dry_run {
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
@@ -597,6 +615,9 @@ struct Counts {
     unchanged: AtomicU64,
     /// Files unchanged since the previous snapshot, copied at its file's link limit.
     at_limit: AtomicU64,
+    /// Files unchanged since the previous snapshot, copied as the link to its file was
+    /// refused.
+    refused: AtomicU64,
 }
 
 impl Counts {
@@ -620,6 +641,7 @@ impl Counts {
             unsaturated: 0,
             split: get(&self.at_limit),
             unchanged: get(&self.unchanged),
+            refused: get(&self.refused),
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
             kept: get(&self.kept),

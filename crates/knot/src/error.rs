@@ -567,7 +567,7 @@ fn flavour_word(flavour: Flavour) -> &'static str {
     }
 }
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
-fn quote_lossy(path: &Path) -> String {
+pub(crate) fn quote_lossy(path: &Path) -> String {
     format!("'{}'", knot_names::escape::escape(path.as_os_str()))
 }
 

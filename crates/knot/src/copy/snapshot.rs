@@ -15,7 +15,7 @@ use super::{
     Action, CopyOptions, Copying, Counts, Item, Summary, at_link_limit, join_below, unchanged,
 };
 use crate::apply::{ApplyOptions, Pinned, Work, split};
-use crate::error::{Error, ErrorKind, Op, Result};
+use crate::error::{Error, ErrorKind, Op, Result, quote_lossy};
 use crate::link::{Flavour, Kind};
 use crate::scan::walk::DirEntry;
 use crate::sys::{self, FileType};
@@ -70,8 +70,16 @@ pub(super) struct Previous {
 
 impl Previous {
     /// `previous`, held (the user named it: followed), checked to be a directory that the
-    /// copy, at `copy_real` (named `copy`), is not inside.
-    pub(super) fn hold(previous: &Path, copy_real: &Path, copy: &Path) -> Result<Previous> {
+    /// copy, at `copy_real` (named `copy`) on the device `copy_dev`, is not inside, and on
+    /// the copy's file system: a snapshot's point is sharing the unchanged files with the
+    /// previous one, and no file can be linked across file systems. Refused there, where
+    /// `rsync --link-dest` copies every file without a word.
+    pub(super) fn hold(
+        previous: &Path,
+        copy_real: &Path,
+        copy: &Path,
+        copy_dev: u64,
+    ) -> Result<Previous> {
         let fail = |e| Error::io(Op::Copy, previous, e);
         let meta = sys::Os::stat(previous).map_err(fail)?;
         if meta.ty != FileType::Dir {
@@ -88,6 +96,16 @@ impl Previous {
                 source: previous.to_path_buf(),
             };
             return Err(Error::new(Op::Copy, copy, kind));
+        }
+        if dir.meta().map_err(fail)?.id.0 != copy_dev {
+            let why = format!(
+                "it is on another file system than the previous snapshot {}, so no file \
+                 could be linked to it; make the snapshot on the file system of {}, or a \
+                 full copy with knot copy",
+                quote_lossy(previous),
+                quote_lossy(previous)
+            );
+            return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
         }
         let work = Work::with_root(previous, dir, ApplyOptions::default(), Op::Copy);
         Ok(Previous {
@@ -116,6 +134,24 @@ impl Previous {
     }
 }
 
+/// Whether `err`, from the hard link to a previous snapshot's file, is the system's
+/// refusal of that one link, so that the file is copied instead: `EPERM`
+/// (`fs.protected_hardlinks`, and a file the user neither owns nor may read and write) or
+/// `EXDEV` (a mount inside the previous snapshot).
+fn link_refused(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::io::Errno;
+        let raw = err.raw_os_error();
+        raw == Some(Errno::PERM.raw_os_error()) || raw == Some(Errno::XDEV.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = err;
+        false
+    }
+}
+
 impl Copying {
     /// The file `below` made a hard link to its unchanged file in the previous snapshot,
     /// or copied.
@@ -131,11 +167,26 @@ impl Copying {
             return self.copy_data(entry, below);
         };
         let old_path = join_below(&previous.path, below);
-        if !self.hard_link(below, &copy, &old_dir.dir, name, &old_path)? {
-            Counts::add(&self.counts.at_limit, 1);
-            return self
-                .copy_data(entry, below)
-                .map(|item| at_link_limit(item, old_path));
+        match self.hard_link(below, &copy, &old_dir.dir, name, &old_path) {
+            Ok(true) => {}
+            Ok(false) => {
+                Counts::add(&self.counts.at_limit, 1);
+                return self
+                    .copy_data(entry, below)
+                    .map(|item| at_link_limit(item, old_path));
+            }
+            Err(err) if err.io_error().is_some_and(link_refused) => {
+                let copied = self.copy_data(entry, below);
+                if copied.is_ok() {
+                    Counts::add(&self.counts.refused, 1);
+                }
+                return copied.map(|mut item| {
+                    item.action = Action::LinkRefused;
+                    item.new_target = Some(old_path);
+                    item
+                });
+            }
+            Err(err) => return Err(err),
         }
         if !self.dry_run() {
             // The previous snapshot's entry may have been replaced between its check and
