@@ -198,3 +198,53 @@ fn a_refused_link_is_a_copy() {
         "new!"
     );
 }
+
+/// A previous snapshot that is SRC itself (by identity: here through a symlink) would
+/// make NEW's files hard links to the live files; a NEW that is OLD, or inside it, would
+/// write into OLD; a NEW with entries is no new tree. Each is refused naming OLD, with a
+/// fix a snapshot has (no --update).
+#[test]
+fn refusals_name_old_and_the_fix() {
+    let env = tree();
+    std::os::unix::fs::symlink("src", env.path("srclink")).unwrap();
+    run(
+        &mut env.knot(["snapshot", "src", "new", "--previous", "srclink"]),
+        1,
+        "",
+        "knot: cannot copy 'new': its previous snapshot 'srclink' is the source itself: its \
+         files would be hard links to the live files, changing with them\n\
+         knot: hint: name an earlier copy of SRC as --previous (`knot copy SRC OLD` makes the \
+         first)\n",
+    );
+    run(
+        &mut env.knot(["snapshot", "src", "old", "--previous", "old"]),
+        1,
+        "",
+        "knot: cannot copy 'old': it is the previous snapshot 'old' itself\n\
+         knot: hint: name a new path, or an empty directory, as NEW: a snapshot is a new tree \
+         beside OLD, which it only reads\n",
+    );
+    env.mkdir("old/in");
+    run(
+        &mut env.knot(["snapshot", "src", "old/in/new", "--previous", "old"]),
+        1,
+        "",
+        "knot: cannot copy 'old/in/new': it is inside the previous snapshot 'old', which a \
+         snapshot only reads\n\
+         knot: hint: choose a NEW outside 'old', beside it\n",
+    );
+    env.mkdir("full");
+    env.file("full/there", "kept");
+    run(
+        &mut env.knot(["snapshot", "src", "full", "--previous", "old"]),
+        1,
+        "",
+        "knot: cannot copy 'full': it is there and is not an empty directory; a snapshot is a \
+         new tree\n\
+         knot: hint: name a new path, or an empty directory, as NEW: a snapshot is a new tree \
+         beside OLD, which it only reads\n",
+    );
+    assert_eq!(env.names(), ["full", "old", "src", "srclink"]);
+    assert_eq!(env.names_in("old"), ["changed", "in", "same"]);
+    assert!(env.names_in("old/in").is_empty());
+}

@@ -333,9 +333,10 @@ impl Summary {
 ///
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
-/// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// (under `update` or `mirror`: is no directory; [`ErrorKind::DestinationNotEmpty`]) or
-/// lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
+/// ([`ErrorKind::SourceNotADirectory`]), `copy` is a link, not followed
+/// ([`ErrorKind::DestinationIsALink`]), or another entry that is no directory
+/// ([`ErrorKind::DestinationNotADirectory`]), or a directory with entries (but under
+/// `update` or `mirror`; [`ErrorKind::DestinationNotEmpty`]), or lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
 /// is asked with [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read
 /// or made. Then each entry's own failure goes to `report` and the others go on.
 ///
@@ -427,12 +428,10 @@ fn copy_inner(
             Ok(None) if options.update || options.mirror => {
                 Some(parent.hold_at(name).map_err(|e| fail(copy, e))?)
             }
-            Ok(None) => {
-                return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
-            }
+            Ok(None) => return Err(not_empty(copy, previous, &meta)),
             Err(e) => return Err(fail(copy, e)),
         },
-        Ok(_) => return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty)),
+        Ok(meta) => return Err(not_a_directory(copy, &meta)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(fail(copy, e)),
     };
@@ -460,7 +459,13 @@ fn copy_inner(
                 .unwrap_or(&parent)
                 .meta()
                 .map_err(|e| fail(copy, e))?;
-            Some(Previous::hold(previous, &copy_real, copy, copy_dev.id.0)?)
+            let ends = snapshot::Ends {
+                copy,
+                copy_real: &copy_real,
+                copy_dev: copy_dev.id.0,
+                source_id: source_meta.id,
+            };
+            Some(Previous::hold(previous, &ends)?)
         }
         None => None,
     };
@@ -1652,6 +1657,32 @@ fn special_error(path: &Path, err: std::io::Error) -> Error {
         return Error::new(Op::Copy, path, ErrorKind::Unsupported { why });
     }
     Error::io(Op::Copy, path, err)
+}
+
+/// The refusal of a destination `copy` that is a directory with entries (`meta`): for a
+/// snapshot (`previous`), one that is not new, the previous snapshot itself or another.
+fn not_empty(copy: &Path, previous: Option<&Path>, meta: &sys::Meta) -> Error {
+    let Some(previous) = previous else {
+        return Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty);
+    };
+    let is_previous = sys::Os::stat(previous).is_ok_and(|old| old.id == meta.id);
+    let previous = is_previous.then(|| previous.to_path_buf());
+    Error::new(Op::Copy, copy, ErrorKind::SnapshotNotNew { previous })
+}
+
+/// The refusal of a destination `copy` that is no directory (`meta`, not followed).
+fn not_a_directory(copy: &Path, meta: &sys::Meta) -> Error {
+    let kind = match meta.ty {
+        FileType::Link => ErrorKind::DestinationIsALink,
+        FileType::File => ErrorKind::DestinationNotADirectory {
+            what: crate::link::Found::File,
+        },
+        FileType::Other => ErrorKind::DestinationNotADirectory {
+            what: crate::link::Found::Special(sys::Os::special(copy, false)),
+        },
+        FileType::Dir => ErrorKind::DestinationNotEmpty,
+    };
+    Error::new(Op::Copy, copy, kind)
 }
 
 /// The item of a file copied where a hard link would have passed the link limit of the

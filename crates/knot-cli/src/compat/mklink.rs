@@ -373,6 +373,11 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::NotEntered { .. }
         | ErrorKind::DestinationNotEmpty
         | ErrorKind::DestinationInsideSource { .. }
+        | ErrorKind::DestinationIsALink
+        | ErrorKind::DestinationNotADirectory { .. }
+        | ErrorKind::SnapshotNotNew { .. }
+        | ErrorKind::InsidePrevious { .. }
+        | ErrorKind::PreviousIsSource { .. }
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
         | ErrorKind::Io => (None, vec![]),

@@ -38,9 +38,17 @@ use crate::sys::{Backend as _, Directory as _};
 /// written.
 ///
 /// # Errors
-/// As [`copy`](super::copy), and, before anything is made, where `previous` is not a
-/// directory that can be read ([`ErrorKind::SourceNotADirectory`]), or `copy` lies inside
-/// it ([`ErrorKind::DestinationInsideSource`]).
+/// As [`copy`](super::copy), and, before anything is made, where `copy` is a directory
+/// with entries ([`ErrorKind::SnapshotNotNew`], naming `previous` where it is that), where
+/// `previous` is not a directory that can be read ([`ErrorKind::SourceNotADirectory`]),
+/// is `source` itself ([`ErrorKind::PreviousIsSource`]), holds `copy`
+/// ([`ErrorKind::InsidePrevious`]), or is on another file system than `copy`
+/// ([`ErrorKind::Unsupported`]: no file could be linked to it).
+///
+/// A file of `previous` the system refuses a hard link to (`EPERM` under
+/// `fs.protected_hardlinks`, a file of another user; `EXDEV`, a file system mounted
+/// inside `previous`) is copied instead, reported [`Action::LinkRefused`] and counted in
+/// [`Summary::refused`].
 ///
 /// # Platform behavior
 /// Unix: as [`copy`](super::copy). Windows: not available yet: refused before anything is
@@ -62,6 +70,15 @@ where
     super::copy_inner(source.as_ref(), copy.as_ref(), previous, options, &report)
 }
 
+/// What [`Previous::hold`] checks the previous snapshot against: the copy (as named,
+/// its real path, its file system's device) and the source's identity.
+pub(super) struct Ends<'a> {
+    pub(super) copy: &'a Path,
+    pub(super) copy_real: &'a Path,
+    pub(super) copy_dev: u64,
+    pub(super) source_id: (u64, u128),
+}
+
 /// The previous snapshot: its path as given, and its directories, held (never made).
 pub(super) struct Previous {
     path: PathBuf,
@@ -69,17 +86,12 @@ pub(super) struct Previous {
 }
 
 impl Previous {
-    /// `previous`, held (the user named it: followed), checked to be a directory that the
-    /// copy, at `copy_real` (named `copy`) on the device `copy_dev`, is not inside, and on
-    /// the copy's file system: a snapshot's point is sharing the unchanged files with the
+    /// `previous`, held (the user named it: followed), checked to be a directory other
+    /// than the source, and one that the copy is not, nor inside, and that is on the
+    /// copy's file system: a snapshot's point is sharing the unchanged files with the
     /// previous one, and no file can be linked across file systems. Refused there, where
     /// `rsync --link-dest` copies every file without a word.
-    pub(super) fn hold(
-        previous: &Path,
-        copy_real: &Path,
-        copy: &Path,
-        copy_dev: u64,
-    ) -> Result<Previous> {
+    pub(super) fn hold(previous: &Path, ends: &Ends<'_>) -> Result<Previous> {
         let fail = |e| Error::io(Op::Copy, previous, e);
         let meta = sys::Os::stat(previous).map_err(fail)?;
         if meta.ty != FileType::Dir {
@@ -90,14 +102,22 @@ impl Previous {
             ));
         }
         let dir = sys::Dir::hold(previous).map_err(fail)?;
-        let real = dir.real_dir(previous).map_err(fail)?;
-        if copy_real.starts_with(&real) {
-            let kind = ErrorKind::DestinationInsideSource {
-                source: previous.to_path_buf(),
-            };
-            return Err(Error::new(Op::Copy, copy, kind));
+        let held = dir.meta().map_err(fail)?;
+        let refuse = |kind| Err(Error::new(Op::Copy, ends.copy, kind));
+        if held.id == ends.source_id {
+            let previous = previous.to_path_buf();
+            return refuse(ErrorKind::PreviousIsSource { previous });
         }
-        if dir.meta().map_err(fail)?.id.0 != copy_dev {
+        let real = dir.real_dir(previous).map_err(fail)?;
+        if ends.copy_real == real {
+            let previous = Some(previous.to_path_buf());
+            return refuse(ErrorKind::SnapshotNotNew { previous });
+        }
+        if ends.copy_real.starts_with(&real) {
+            let previous = previous.to_path_buf();
+            return refuse(ErrorKind::InsidePrevious { previous });
+        }
+        if held.id.0 != ends.copy_dev {
             let why = format!(
                 "it is on another file system than the previous snapshot {}, so no file \
                  could be linked to it; make the snapshot on the file system of {}, or a \
@@ -105,7 +125,7 @@ impl Previous {
                 quote_lossy(previous),
                 quote_lossy(previous)
             );
-            return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
+            return refuse(ErrorKind::Unsupported { why });
         }
         let work = Work::with_root(previous, dir, ApplyOptions::default(), Op::Copy);
         Ok(Previous {
