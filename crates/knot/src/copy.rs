@@ -537,6 +537,7 @@ impl Copying {
             followed: Mutex::new(HashMap::new()),
             follows: AtomicBool::new(false),
             counts: Counts::default(),
+            source_id: None,
         };
         if options.outer == Outer::Copy {
             // The source is copied to the copy's root; the copy is never copied into
@@ -696,6 +697,9 @@ struct Copying {
     root_made: bool,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
+    /// The identity the source's root must have once the walk opened it, where the caller
+    /// looked at it through a link (`knot materialize`): another is not copied.
+    source_id: Option<(u64, u128)>,
     /// The copy's directories, held.
     work: Work,
     /// The previous snapshot, for [`snapshot`].
@@ -721,6 +725,15 @@ impl Filter for Copying {
     type Item = Item;
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Item>) -> Next {
+        if entry.depth() == 0
+            && let Some(id) = self.source_id
+            && entry.lstat().map(|meta| meta.id).ok() != Some(id)
+        {
+            // The root the walk opened (by its path) is not the directory looked at.
+            let replaced = std::io::Error::from(sys::error::Error::Replaced);
+            let _ = sink.send(Err(Error::io(Op::Copy, entry.path(), replaced)));
+            return Next::Quit;
+        }
         let below = entry
             .path()
             .strip_prefix(&self.source)
