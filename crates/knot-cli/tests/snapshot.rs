@@ -248,3 +248,37 @@ fn refusals_name_old_and_the_fix() {
     assert_eq!(env.names_in("old"), ["changed", "in", "same"]);
     assert!(env.names_in("old/in").is_empty());
 }
+
+/// A file system mounted inside OLD (a bind mount of OLD's own directory: the same
+/// device, another mount): the system refuses a link across it (EXDEV), and knot copies
+/// the file instead, saying so; the files outside it are linked.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_across_a_mount_inside_old_is_a_copy() {
+    let test = "a_link_across_a_mount_inside_old_is_a_copy";
+    let env = tree();
+    env.mkdir("src/sub");
+    env.file("src/sub/f", "f");
+    run(
+        &mut env.knot(["copy", "-q", "src/sub", "old/sub"]),
+        0,
+        "",
+        "",
+    );
+    let sub = env.path("old/sub");
+    let Some(_bound) = fixture::bind(test, &sub, &sub) else {
+        return;
+    };
+    run(
+        &mut env.knot(["snapshot", "src", "new", "--previous", "old"]),
+        0,
+        "linked 'new/same' => 'old/same'\n\
+         link-refused 'new/sub/f': copied, as the system refused a hard link to 'old/sub/f' \
+         (it is on another file system, or fs.protected_hardlinks lets this user link only to \
+         files they own)\n",
+        &summary(1, 1, &[2, 5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    );
+    let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
+    assert_eq!(ino("new/same"), ino("old/same"));
+    assert_ne!(ino("new/sub/f"), ino("old/sub/f"));
+}
