@@ -336,9 +336,10 @@ impl Summary {
 /// ([`ErrorKind::SourceNotADirectory`]), `copy` is a link, not followed
 /// ([`ErrorKind::DestinationIsALink`]), or another entry that is no directory
 /// ([`ErrorKind::DestinationNotADirectory`]), or a directory with entries (but under
-/// `update` or `mirror`; [`ErrorKind::DestinationNotEmpty`]), or lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
-/// is asked with [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read
-/// or made. Then each entry's own failure goes to `report` and the others go on.
+/// `update` or `mirror`; [`ErrorKind::DestinationNotEmpty`]), or lies inside `source`
+/// ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror` is asked with
+/// [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read or made. Then
+/// each entry's own failure goes to `report` and the others go on.
 ///
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
