@@ -221,6 +221,34 @@ fn a_destination_with_entries_is_refused() {
     );
 }
 
+/// A DST that is no directory is refused for what it is, with its fix, whatever
+/// `--update` or `--mirror` says: a symlink (not followed at DST's name), a file.
+#[test]
+fn a_destination_that_is_no_directory_is_refused_for_what_it_is() {
+    let env = tree();
+    env.mkdir("old");
+    symlink("old", env.path("oldlink")).unwrap();
+    env.file("afile", "kept");
+    run(
+        &mut env.knot(["copy", "--update", "src", "oldlink"]),
+        1,
+        "",
+        "knot: cannot copy 'oldlink': it is a link, which knot does not follow at the \
+         destination's name\n\
+         knot: hint: name the directory it leads to as the destination, or a new path\n",
+    );
+    run(
+        &mut env.knot(["copy", "--mirror", "src", "afile"]),
+        1,
+        "",
+        "knot: cannot copy 'afile': it is a file, not a directory\n\
+         knot: hint: name a new path, or a directory, as the destination; or remove what is \
+         there first\n",
+    );
+    assert_eq!(fs::read_to_string(env.path("afile")).unwrap(), "kept");
+    assert!(env.names_in("old").is_empty());
+}
+
 /// `--outer copy`: an outer link's directory copied in its place, once; a second link to
 /// it made a link to that copy; a link to an ancestor of SRC reported as a loop and copied
 /// as a link; a file link copied as a file.

@@ -186,6 +186,11 @@ pub enum Action {
     /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
     /// NTFS). The next names of its group are linked to this copy.
     AtLinkLimit,
+    /// A file unchanged since the previous snapshot, copied instead of linked: the system
+    /// refused the hard link to its file there (`EPERM`: `fs.protected_hardlinks` lets a
+    /// user link only to a file they own or may read and write; `EXDEV`: that file is on
+    /// another file system, a mount inside the previous snapshot).
+    LinkRefused,
 }
 
 impl Action {
@@ -206,6 +211,7 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Followed => "followed",
             Action::AtLinkLimit => "link-limit",
+            Action::LinkRefused => "link-refused",
         }
     }
 }
@@ -265,6 +271,10 @@ pub struct Summary {
     /// ([`Action::Unchanged`]); in a [`snapshot`], files made hard links to their file in
     /// the previous snapshot ([`Action::Linked`]).
     pub unchanged: u64,
+    /// In a [`snapshot`], files unchanged since the previous snapshot copied because the
+    /// system refused the hard link to their file there ([`Action::LinkRefused`]); not
+    /// counted in `unchanged`, but in `files`.
+    pub refused: u64,
     /// Other names of those files, made as hard links.
     pub hard_links: u64,
     /// Links whose target was rewritten.
@@ -330,11 +340,13 @@ impl Summary {
 ///
 /// # Errors
 /// The whole copy fails, before anything is made, where `source` is no directory
-/// ([`ErrorKind::SourceNotADirectory`]), `copy` is there and is not an empty directory
-/// (under `update` or `mirror`: is no directory; [`ErrorKind::DestinationNotEmpty`]) or
-/// lies inside `source` ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror`
-/// is asked with [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read
-/// or made. Then each entry's own failure goes to `report` and the others go on.
+/// ([`ErrorKind::SourceNotADirectory`]), `copy` is a link, not followed
+/// ([`ErrorKind::DestinationIsALink`]), or another entry that is no directory
+/// ([`ErrorKind::DestinationNotADirectory`]), or a directory with entries (but under
+/// `update` or `mirror`; [`ErrorKind::DestinationNotEmpty`]), or lies inside `source`
+/// ([`ErrorKind::DestinationInsideSource`]), `update` or `mirror` is asked with
+/// [`Outer::Copy`] ([`ErrorKind::Unsupported`]), or either cannot be read or made. Then
+/// each entry's own failure goes to `report` and the others go on.
 ///
 /// # Platform behavior
 /// Unix: file data through descriptors opened from held directories (`FICLONE`, then
@@ -429,12 +441,10 @@ fn copy_inner(
             Ok(None) if options.update || options.mirror => {
                 Some(parent.hold_at(name).map_err(|e| fail(copy, e))?)
             }
-            Ok(None) => {
-                return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty));
-            }
+            Ok(None) => return Err(not_empty(copy, previous, &meta)),
             Err(e) => return Err(fail(copy, e)),
         },
-        Ok(_) => return Err(Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty)),
+        Ok(meta) => return Err(not_a_directory(copy, &meta)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(fail(copy, e)),
     };
@@ -467,9 +477,23 @@ fn copy_inner(
             return Err(Error::new(Op::Copy, copy, kind));
         }
     }
-    let previous = previous
-        .map(|previous| Previous::hold(previous, &copy_real, copy))
-        .transpose()?;
+    let previous = match previous {
+        Some(previous) => {
+            let copy_dev = root
+                .as_ref()
+                .unwrap_or(&parent)
+                .meta()
+                .map_err(|e| fail(copy, e))?;
+            let ends = snapshot::Ends {
+                copy,
+                copy_real: &copy_real,
+                copy_dev: copy_dev.id.0,
+                source_id: source_meta.id,
+            };
+            Some(Previous::hold(previous, &ends)?)
+        }
+        None => None,
+    };
     if root.is_none() && !dry_run {
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
@@ -538,6 +562,7 @@ impl Copying {
             followed: Mutex::new(HashMap::new()),
             follows: AtomicBool::new(false),
             counts: Counts::default(),
+            source_id: None,
         };
         if options.outer == Outer::Copy {
             // The source is copied to the copy's root; the copy is never copied into
@@ -641,6 +666,9 @@ struct Counts {
     unchanged: AtomicU64,
     /// Files unchanged since the previous snapshot, copied at its file's link limit.
     at_limit: AtomicU64,
+    /// Files unchanged since the previous snapshot, copied as the link to its file was
+    /// refused.
+    refused: AtomicU64,
 }
 
 impl Counts {
@@ -664,6 +692,7 @@ impl Counts {
             unsaturated: 0,
             split: get(&self.at_limit),
             unchanged: get(&self.unchanged),
+            refused: get(&self.refused),
             hard_links: get(&self.hard_links),
             rewritten: get(&self.rewritten),
             kept: get(&self.kept),
@@ -713,6 +742,9 @@ struct Copying {
     root_made: bool,
     /// The source's file system, for `same_file_system`.
     root_device: u64,
+    /// The identity the source's root must have once the walk opened it, where the caller
+    /// looked at it through a link (`knot materialize`): another is not copied.
+    source_id: Option<(u64, u128)>,
     /// The copy's directories, held.
     work: Work,
     /// The previous snapshot, for [`snapshot`].
@@ -738,6 +770,15 @@ impl Filter for Copying {
     type Item = Item;
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Item>) -> Next {
+        if entry.depth() == 0
+            && let Some(id) = self.source_id
+            && entry.lstat().map(|meta| meta.id).ok() != Some(id)
+        {
+            // The root the walk opened (by its path) is not the directory looked at.
+            let replaced = std::io::Error::from(sys::error::Error::Replaced);
+            let _ = sink.send(Err(Error::io(Op::Copy, entry.path(), replaced)));
+            return Next::Quit;
+        }
         let below = entry
             .path()
             .strip_prefix(&self.source)
@@ -1831,6 +1872,32 @@ fn special_error(path: &Path, err: std::io::Error) -> Error {
         return Error::new(Op::Copy, path, ErrorKind::Unsupported { why });
     }
     Error::io(Op::Copy, path, err)
+}
+
+/// The refusal of a destination `copy` that is a directory with entries (`meta`): for a
+/// snapshot (`previous`), one that is not new, the previous snapshot itself or another.
+fn not_empty(copy: &Path, previous: Option<&Path>, meta: &sys::Meta) -> Error {
+    let Some(previous) = previous else {
+        return Error::new(Op::Copy, copy, ErrorKind::DestinationNotEmpty);
+    };
+    let is_previous = sys::Os::stat(previous).is_ok_and(|old| old.id == meta.id);
+    let previous = is_previous.then(|| previous.to_path_buf());
+    Error::new(Op::Copy, copy, ErrorKind::SnapshotNotNew { previous })
+}
+
+/// The refusal of a destination `copy` that is no directory (`meta`, not followed).
+fn not_a_directory(copy: &Path, meta: &sys::Meta) -> Error {
+    let kind = match meta.ty {
+        FileType::Link => ErrorKind::DestinationIsALink,
+        FileType::File => ErrorKind::DestinationNotADirectory {
+            what: crate::link::Found::File,
+        },
+        FileType::Other => ErrorKind::DestinationNotADirectory {
+            what: crate::link::Found::Special(sys::Os::special(copy, false)),
+        },
+        FileType::Dir => ErrorKind::DestinationNotEmpty,
+    };
+    Error::new(Op::Copy, copy, kind)
 }
 
 /// The item of a file copied where a hard link would have passed the link limit of the

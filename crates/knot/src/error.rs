@@ -254,6 +254,32 @@ pub enum ErrorKind {
         /// The source.
         source: PathBuf,
     },
+    /// A tree copy's destination is a link (a symlink, a junction), which knot does not
+    /// follow at the destination's name.
+    DestinationIsALink,
+    /// A tree copy's destination is there and is no directory.
+    DestinationNotADirectory {
+        /// What it is: a file or a special file.
+        what: Found,
+    },
+    /// A snapshot's destination is there and is not an empty directory: a snapshot is a
+    /// new tree.
+    SnapshotNotNew {
+        /// The previous snapshot, where the destination is it.
+        previous: Option<PathBuf>,
+    },
+    /// A snapshot's destination lies inside the previous snapshot, which a snapshot only
+    /// reads.
+    InsidePrevious {
+        /// The previous snapshot.
+        previous: PathBuf,
+    },
+    /// A snapshot's previous snapshot is its source itself: the snapshot's files would be
+    /// hard links to the live files.
+    PreviousIsSource {
+        /// The previous snapshot, as named.
+        previous: PathBuf,
+    },
     /// A tree copy's source is not a directory.
     SourceNotADirectory,
     /// A special file (a FIFO, a socket, a device) met in a tree copy, which knot does
@@ -499,6 +525,30 @@ impl Error {
             ErrorKind::SourceInsideDestination { source } => {
                 format!("it holds {}", quote_lossy(source))
             }
+            ErrorKind::DestinationIsALink => {
+                "it is a link, which knot does not follow at the destination's name".into()
+            }
+            ErrorKind::DestinationNotADirectory { what } => {
+                format!("it is a {}, not a directory", what.name())
+            }
+            ErrorKind::SnapshotNotNew {
+                previous: Some(previous),
+            } => format!(
+                "it is the previous snapshot {} itself",
+                quote_lossy(previous)
+            ),
+            ErrorKind::SnapshotNotNew { previous: None } => {
+                "it is there and is not an empty directory; a snapshot is a new tree".into()
+            }
+            ErrorKind::InsidePrevious { previous } => format!(
+                "it is inside the previous snapshot {}, which a snapshot only reads",
+                quote_lossy(previous)
+            ),
+            ErrorKind::PreviousIsSource { previous } => format!(
+                "its previous snapshot {} is the source itself: its files would be hard links \
+                 to the live files, changing with them",
+                quote_lossy(previous)
+            ),
             ErrorKind::SourceNotADirectory => "it is not a directory".into(),
             ErrorKind::SpecialFile => "it is a special file, which is not copied".into(),
             ErrorKind::Io => system("an unknown error"),
@@ -576,7 +626,7 @@ fn flavour_word(flavour: Flavour) -> &'static str {
     }
 }
 /// `'path'`, for messages from the library; the CLI quotes and escapes paths itself.
-fn quote_lossy(path: &Path) -> String {
+pub(crate) fn quote_lossy(path: &Path) -> String {
     format!("'{}'", knot_names::escape::escape(path.as_os_str()))
 }
 

@@ -442,7 +442,9 @@ fn destination_must_be_new_or_empty() {
     );
     assert_eq!(
         fails(&dir.join("file")).kind(),
-        &ErrorKind::DestinationNotEmpty
+        &ErrorKind::DestinationNotADirectory {
+            what: knot::Found::File
+        }
     );
     assert!(matches!(
         fails(&src.join("inside")).kind(),

@@ -626,3 +626,118 @@ fn a_directory_that_cannot_be_copied_whole_leaves_the_link() {
     assert!(is_link(&link));
     assert_eq!(crate::fixture::names(&dir.join("work")), ["l"]);
 }
+
+/// What the link leads to is swapped, between knot's look and its copy, so that the
+/// link never leads to the swapped-in thing: the link `work/l` leads to `x/t`, `x` a
+/// symlink to `y`; the race first turns `x` to `z` (whose `t` is another file, "LEGIT"),
+/// then puts an intruder at `y/t`, the real path the link led to when knot looked. Read
+/// through the link, only the file looked at (or, looked at later, LEGIT) can be copied;
+/// the intruder never. Rounds are counted; at least one must have met the swap after the
+/// look (knot then says the file was replaced).
+#[test]
+fn a_target_swapped_after_the_look_is_never_copied() {
+    target_swap_race(false);
+}
+
+/// [`a_target_swapped_after_the_look_is_never_copied`] with a link to a directory: the
+/// tree copy's walk, which opens its root by path, copies nothing but the directory looked
+/// at.
+#[test]
+fn a_directory_target_swapped_after_the_look_is_never_copied() {
+    target_swap_race(true);
+}
+
+/// What a file of [`target_swap_race`] holds, or for a directory its file `f`; `None`
+/// where it is no file or directory.
+fn marked(path: &Path, directory: bool) -> Option<String> {
+    let file = if directory {
+        path.join("f")
+    } else {
+        path.to_path_buf()
+    };
+    fs::read_to_string(file).ok()
+}
+
+fn target_swap_race(directory: bool) {
+    const ROUNDS: usize = 3000;
+    let dir = Dir::new();
+    let make = |at: &Path, mark: &str| {
+        if directory {
+            fs::create_dir(at).unwrap();
+            fs::write(at.join("f"), mark).unwrap();
+        } else {
+            fs::write(at, mark).unwrap();
+        }
+    };
+    let remove = |at: &Path| match fs::symlink_metadata(at) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(at).unwrap(),
+        Ok(_) => fs::remove_file(at).unwrap(),
+        Err(_) => {}
+    };
+    dir.mkdir("y");
+    dir.mkdir("z");
+    make(&dir.join("y/t"), "ORIGINAL");
+    make(&dir.join("z/t"), "LEGIT");
+    let x = dir.join("x");
+    symlink("y", &x).unwrap();
+    let work = dir.mkdir("work");
+    let link = work.join("l");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let intruder = dir.join("intruder");
+        make(&intruder, "INTRUDER");
+        symlink(x.join("t"), &link).unwrap();
+        let started = AtomicBool::new(false);
+        let (items, errors) = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !started.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+                for _ in 0..(round * 7919) % 20_000 {
+                    std::hint::spin_loop();
+                }
+                let turned = dir.join("x.new");
+                symlink("z", &turned).unwrap();
+                fs::rename(&turned, &x).unwrap();
+                fs::rename(dir.join("y/t"), dir.join("aside")).unwrap();
+                fs::rename(&intruder, dir.join("y/t")).unwrap();
+            });
+            started.store(true, Ordering::Relaxed);
+            let (_, items, errors) = run(std::slice::from_ref(&link), options());
+            (items, errors)
+        });
+        if errors
+            .iter()
+            .any(|err| err.to_string().contains("replaced by something else"))
+        {
+            met += 1;
+        }
+        // The link, left as it was, or a copy of what it led to: never the intruder.
+        if !is_link(&link) {
+            let got = marked(&link, directory);
+            assert!(
+                matches!(got.as_deref(), Some("ORIGINAL" | "LEGIT")),
+                "round {round}: {got:?} {items:?} {errors:?}"
+            );
+        }
+        assert_eq!(crate::fixture::names(&work), ["l"], "round {round}");
+        remove(&link);
+        remove(&dir.join("y/t"));
+        fs::rename(dir.join("aside"), dir.join("y/t")).unwrap();
+        let turned = dir.join("x.new");
+        symlink("y", &turned).unwrap();
+        fs::rename(&turned, &x).unwrap();
+        if met >= 3 {
+            break;
+        }
+    }
+    assert_eq!(
+        marked(&dir.join("y/t"), directory).as_deref(),
+        Some("ORIGINAL")
+    );
+    assert_eq!(
+        marked(&dir.join("z/t"), directory).as_deref(),
+        Some("LEGIT")
+    );
+    assert!(met > 0, "no round met the swap after the look in {ROUNDS}");
+}

@@ -226,8 +226,8 @@ fn dry_run_makes_nothing() {
     assert_eq!((summary.unchanged, summary.files), (2, 1));
 }
 
-/// A previous snapshot that is no directory, or that holds the new one, is refused before
-/// anything is made.
+/// A previous snapshot that is no directory, that is the source itself, that is the new
+/// one or holds it, is refused before anything is made.
 #[test]
 fn the_previous_copy_must_be_a_directory_outside_the_new_one() {
     let dir = Dir::new();
@@ -246,7 +246,17 @@ fn the_previous_copy_must_be_a_directory_outside_the_new_one() {
     copy(&src, &old);
     let err = fail(&old.join("new"), &old);
     assert!(
-        matches!(err.kind(), ErrorKind::DestinationInsideSource { .. }),
+        matches!(err.kind(), ErrorKind::InsidePrevious { previous } if *previous == old),
+        "{err}"
+    );
+    let err = fail(&old, &old);
+    assert!(
+        matches!(err.kind(), ErrorKind::SnapshotNotNew { previous: Some(p) } if *p == old),
+        "{err}"
+    );
+    let err = fail(&dir.join("new"), &src);
+    assert!(
+        matches!(err.kind(), ErrorKind::PreviousIsSource { previous } if *previous == src),
         "{err}"
     );
     assert_eq!(dir.names(), ["file", "old", "src"]);

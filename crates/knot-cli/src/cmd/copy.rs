@@ -532,6 +532,13 @@ fn human(item: &Item, verbose: bool) -> Option<String> {
             quote(item.copy.as_os_str()),
             new()
         ),
+        Action::LinkRefused => format!(
+            "link-refused {}: copied, as the system refused a hard link to {} (it is on \
+             another file system, or fs.protected_hardlinks lets this user link only to \
+             files they own)",
+            quote(item.copy.as_os_str()),
+            new()
+        ),
         _ => format!("{} {path}", item.action.name()),
     })
 }
@@ -548,6 +555,7 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
     let mut rows = Vec::new();
     if made == Made::Snapshot {
         rows.push(("unchanged (linked)", summary.unchanged));
+        rows.push(("unchanged, copied (link refused)", summary.refused));
     }
     rows.extend([
         ("files", summary.files),

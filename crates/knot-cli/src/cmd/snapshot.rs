@@ -26,9 +26,14 @@ opened one name at a time without following links, and never written; a link in 
 SRC has a directory or a file counts as a change.\n\n\
 Where a file already has as many names as its file system allows (65,000 on ext4, 1,023 \
 on NTFS), knot copies it instead of linking, and says so (link-limit); the next names of a \
-hard-link group are then linked to that copy.\n\n\
+hard-link group are then linked to that copy. Where the system refuses the link to a file \
+in OLD (fs.protected_hardlinks lets a user link only to files they own or may read and \
+write; a file system mounted inside OLD), knot copies the file and says so (link-refused).\n\n\
+NEW must be on OLD's file system, as a hard link cannot cross file systems: knot refuses a \
+snapshot whose NEW is on another one before anything is made (rsync --link-dest would copy \
+every file); make it beside OLD, or make a full copy with `knot copy`.\n\n\
 Each entry whose outcome is not a plain copy gets a line: linked (to OLD, or to another \
-name of a file copied already), link-limit, rewritten, kept, dropped, cloned, not entered \
+name of a file copied already), link-limit, link-refused, rewritten, kept, dropped, cloned, not entered \
 (--xdev); -v lists the plain copies too; --json prints one record per entry, as `knot copy \
 --json` does. A summary table follows on standard error, and while the snapshot runs on a \
 terminal, a progress line (entries, bytes copied, rate).\n\n\

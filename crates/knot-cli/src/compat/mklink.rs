@@ -374,6 +374,11 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::DestinationNotEmpty
         | ErrorKind::DestinationInsideSource { .. }
         | ErrorKind::SourceInsideDestination { .. }
+        | ErrorKind::DestinationIsALink
+        | ErrorKind::DestinationNotADirectory { .. }
+        | ErrorKind::SnapshotNotNew { .. }
+        | ErrorKind::InsidePrevious { .. }
+        | ErrorKind::PreviousIsSource { .. }
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
         | ErrorKind::Io => (None, vec![]),

@@ -314,6 +314,30 @@ fn path_cause(err: &knot::Error) -> String {
             "it holds {}, which updating it would replace or remove",
             quote_path(source)
         ),
+        ErrorKind::DestinationIsALink => {
+            "it is a link, which knot does not follow at the destination's name".into()
+        }
+        ErrorKind::DestinationNotADirectory { what } => {
+            format!("it is a {}, not a directory", plain(*what))
+        }
+        ErrorKind::SnapshotNotNew {
+            previous: Some(previous),
+        } => format!(
+            "it is the previous snapshot {} itself",
+            quote_path(previous)
+        ),
+        ErrorKind::SnapshotNotNew { previous: None } => {
+            "it is there and is not an empty directory; a snapshot is a new tree".into()
+        }
+        ErrorKind::InsidePrevious { previous } => format!(
+            "it is inside the previous snapshot {}, which a snapshot only reads",
+            quote_path(previous)
+        ),
+        ErrorKind::PreviousIsSource { previous } => format!(
+            "its previous snapshot {} is the source itself: its files would be hard links to \
+             the live files, changing with them",
+            quote_path(previous)
+        ),
         ErrorKind::SourceNotADirectory => "it is not a directory".into(),
         ErrorKind::SpecialFile if err.op() == Op::Materialize => {
             "it leads to a special file (a FIFO, a socket or a device), which knot does not copy"
@@ -490,6 +514,22 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::SourceInsideDestination { .. } => {
             "choose a destination that does not hold the source".into()
         }
+        ErrorKind::DestinationIsALink => {
+            "name the directory it leads to as the destination, or a new path".into()
+        }
+        ErrorKind::DestinationNotADirectory { .. } => {
+            "name a new path, or a directory, as the destination; or remove what is there first"
+                .into()
+        }
+        ErrorKind::SnapshotNotNew { .. } => "name a new path, or an empty directory, as NEW: a \
+            snapshot is a new tree beside OLD, which it only reads"
+            .into(),
+        ErrorKind::InsidePrevious { previous } => {
+            format!("choose a NEW outside {}, beside it", quote_path(previous))
+        }
+        ErrorKind::PreviousIsSource { .. } => "name an earlier copy of SRC as --previous \
+            (`knot copy SRC OLD` makes the first)"
+            .into(),
         ErrorKind::IsASymlink { leads_to } => match leads_to {
             Some(target) => format!(
                 "for the names of what it leads to: knot hardlinks {}",

@@ -7,9 +7,14 @@
 //! 1. What stands at the name is read once: its identity (device and inode), its type,
 //!    and for a link the target it stores. That is "the link".
 //! 2. What it leads to is copied into the held directory under a fresh hidden name: a
-//!    file with `copy_file_at` (data, holes, permissions, times), a directory with `knot
-//!    copy`'s walk ([`super::Copying`]) made in the held directory, so nothing is written
-//!    by path. A hard link (a file with several names) is copied from itself.
+//!    file read through the descriptor that opening the link's name (following it) from
+//!    the held directory gives, checked to be the file looked at in step 1 (data, holes,
+//!    permissions, times), a directory with `knot copy`'s walk ([`super::Copying`]) made
+//!    in the held directory, so nothing is written by path. The walk opens its root by
+//!    the real path the link led to, and the root it opened is checked to be the
+//!    directory looked at before anything is copied: what was put in place of either
+//!    meanwhile is never copied. A hard link (a file with several names) is copied from
+//!    itself.
 //! 3. The copy and the name are swapped in one step (`renameat2(RENAME_EXCHANGE)`), and
 //!    what came out is checked to be the link of step 1 (same identity, type and stored
 //!    target). It is then removed: a link, or one name of a file that keeps its others.
@@ -396,9 +401,12 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
                 item.bytes = leads_to.size;
                 return Ok(item);
             }
-            let (from_dir, from_name) = split_real(&source).map_err(fail)?;
+            // Read through the link, from the descriptor it opens: the file looked at, or
+            // nothing copied.
             let (hidden, id) = staged(at.dir, at.name, |hidden| {
-                let copied = from_dir.copy_file_at(&from_name, at.dir, hidden, false)?;
+                let copied =
+                    at.dir
+                        .copy_followed_file_checked_at(at.name, at.dir, hidden, leads_to.id)?;
                 item.bytes = copied.bytes;
                 Ok(())
             })
@@ -419,8 +427,8 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
             if dry_run {
                 return Ok(item);
             }
-            let (hidden, id) =
-                staged_dir(at, &source, here, options, &mut item).map_err(|e| match e {
+            let (hidden, id) = staged_dir(at, &source, leads_to.id, here, options, &mut item)
+                .map_err(|e| match e {
                     Staged::Io(e) => fail(e),
                     // Reported for the link, with the entry of the directory that failed.
                     Staged::Copy(e) => fail(io::Error::other(e.to_string())),
@@ -434,16 +442,6 @@ fn one(at: At<'_>, options: &MaterializeOptions, chain: &[PathBuf]) -> Result<Ma
         }
     }
     Ok(item)
-}
-
-/// The directory that holds the real path `real` (which names no link: followed to hold
-/// it), and its last name.
-fn split_real(real: &Path) -> io::Result<(sys::Dir, std::ffi::OsString)> {
-    let name = real
-        .file_name()
-        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let dir = sys::Dir::hold(crate::path::parent_dir(real))?;
-    Ok((dir, name.to_owned()))
 }
 
 /// How many fresh hidden names are drawn before giving up on a clash.
@@ -482,15 +480,22 @@ enum Staged {
 
 /// The directory `source` copied as `knot copy` copies one, made under a fresh hidden
 /// name in the link's held directory, its links judged as if the copy were at `here`
-/// (the link's real path); on any failure, the partial copy removed.
+/// (the link's real path); on any failure, the partial copy removed. `source` must be the
+/// directory `leads_to` that the link was seen to lead to: the walk's root is checked to
+/// be it once opened, before anything is copied, and a directory put in its place
+/// meanwhile refused ([`sys::error::Error::Replaced`]).
 fn staged_dir(
     at: At<'_>,
     source: &Path,
+    leads_to: (u64, u128),
     here: PathBuf,
     options: &MaterializeOptions,
     item: &mut Materialized,
 ) -> std::result::Result<(std::ffi::OsString, (u64, u128)), Staged> {
     let source_meta = sys::Os::stat(source).map_err(Staged::Io)?;
+    if source_meta.id != leads_to {
+        return Err(Staged::Io(sys::error::Error::Replaced.into()));
+    }
     let mut made = None;
     for _ in 0..TRIES {
         let hidden = crate::path::hidden_file_name(at.name);
@@ -530,7 +535,9 @@ fn staged_dir(
         previous: None,
     };
     let failures = Mutex::new(Vec::new());
-    let summary = Copying::new(copy_options, ends).run(&|outcome: Result<super::Item>| {
+    let mut copying = Copying::new(copy_options, ends);
+    copying.source_id = Some(leads_to);
+    let summary = copying.run(&|outcome: Result<super::Item>| {
         // A socket the copy leaves out leaves it not whole: a failure here too.
         let failed = match outcome {
             Err(err) => Some(err),

@@ -15,7 +15,7 @@ use super::{
     Action, CopyOptions, Copying, Counts, Item, Summary, at_link_limit, join_below, unchanged,
 };
 use crate::apply::{ApplyOptions, Pinned, Work, split};
-use crate::error::{Error, ErrorKind, Op, Result};
+use crate::error::{Error, ErrorKind, Op, Result, quote_lossy};
 use crate::link::{Flavour, Kind};
 use crate::scan::walk::DirEntry;
 use crate::sys::{self, FileType};
@@ -38,9 +38,17 @@ use crate::sys::{Backend as _, Directory as _};
 /// written.
 ///
 /// # Errors
-/// As [`copy`](super::copy), and, before anything is made, where `previous` is not a
-/// directory that can be read ([`ErrorKind::SourceNotADirectory`]), or `copy` lies inside
-/// it ([`ErrorKind::DestinationInsideSource`]).
+/// As [`copy`](super::copy), and, before anything is made, where `copy` is a directory
+/// with entries ([`ErrorKind::SnapshotNotNew`], naming `previous` where it is that), where
+/// `previous` is not a directory that can be read ([`ErrorKind::SourceNotADirectory`]),
+/// is `source` itself ([`ErrorKind::PreviousIsSource`]), holds `copy`
+/// ([`ErrorKind::InsidePrevious`]), or is on another file system than `copy`
+/// ([`ErrorKind::Unsupported`]: no file could be linked to it).
+///
+/// A file of `previous` the system refuses a hard link to (`EPERM` under
+/// `fs.protected_hardlinks`, a file of another user; `EXDEV`, a file system mounted
+/// inside `previous`) is copied instead, reported [`Action::LinkRefused`] and counted in
+/// [`Summary::refused`].
 ///
 /// # Platform behavior
 /// Unix: as [`copy`](super::copy). Windows: not available yet: refused before anything is
@@ -62,6 +70,15 @@ where
     super::copy_inner(source.as_ref(), copy.as_ref(), previous, options, &report)
 }
 
+/// What [`Previous::hold`] checks the previous snapshot against: the copy (as named,
+/// its real path, its file system's device) and the source's identity.
+pub(super) struct Ends<'a> {
+    pub(super) copy: &'a Path,
+    pub(super) copy_real: &'a Path,
+    pub(super) copy_dev: u64,
+    pub(super) source_id: (u64, u128),
+}
+
 /// The previous snapshot: its path as given, and its directories, held (never made).
 pub(super) struct Previous {
     path: PathBuf,
@@ -69,9 +86,12 @@ pub(super) struct Previous {
 }
 
 impl Previous {
-    /// `previous`, held (the user named it: followed), checked to be a directory that the
-    /// copy, at `copy_real` (named `copy`), is not inside.
-    pub(super) fn hold(previous: &Path, copy_real: &Path, copy: &Path) -> Result<Previous> {
+    /// `previous`, held (the user named it: followed), checked to be a directory other
+    /// than the source, and one that the copy is not, nor inside, and that is on the
+    /// copy's file system: a snapshot's point is sharing the unchanged files with the
+    /// previous one, and no file can be linked across file systems. Refused there, where
+    /// `rsync --link-dest` copies every file without a word.
+    pub(super) fn hold(previous: &Path, ends: &Ends<'_>) -> Result<Previous> {
         let fail = |e| Error::io(Op::Copy, previous, e);
         let meta = sys::Os::stat(previous).map_err(fail)?;
         if meta.ty != FileType::Dir {
@@ -82,12 +102,30 @@ impl Previous {
             ));
         }
         let dir = sys::Dir::hold(previous).map_err(fail)?;
+        let held = dir.meta().map_err(fail)?;
+        let refuse = |kind| Err(Error::new(Op::Copy, ends.copy, kind));
+        if held.id == ends.source_id {
+            let previous = previous.to_path_buf();
+            return refuse(ErrorKind::PreviousIsSource { previous });
+        }
         let real = dir.real_dir(previous).map_err(fail)?;
-        if copy_real.starts_with(&real) {
-            let kind = ErrorKind::DestinationInsideSource {
-                source: previous.to_path_buf(),
-            };
-            return Err(Error::new(Op::Copy, copy, kind));
+        if ends.copy_real == real {
+            let previous = Some(previous.to_path_buf());
+            return refuse(ErrorKind::SnapshotNotNew { previous });
+        }
+        if ends.copy_real.starts_with(&real) {
+            let previous = previous.to_path_buf();
+            return refuse(ErrorKind::InsidePrevious { previous });
+        }
+        if held.id.0 != ends.copy_dev {
+            let why = format!(
+                "it is on another file system than the previous snapshot {}, so no file \
+                 could be linked to it; make the snapshot on the file system of {}, or a \
+                 full copy with knot copy",
+                quote_lossy(previous),
+                quote_lossy(previous)
+            );
+            return refuse(ErrorKind::Unsupported { why });
         }
         let work = Work::with_root(previous, dir, ApplyOptions::default(), Op::Copy);
         Ok(Previous {
@@ -116,6 +154,24 @@ impl Previous {
     }
 }
 
+/// Whether `err`, from the hard link to a previous snapshot's file, is the system's
+/// refusal of that one link, so that the file is copied instead: `EPERM`
+/// (`fs.protected_hardlinks`, and a file the user neither owns nor may read and write) or
+/// `EXDEV` (a mount inside the previous snapshot).
+fn link_refused(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::io::Errno;
+        let raw = err.raw_os_error();
+        raw == Some(Errno::PERM.raw_os_error()) || raw == Some(Errno::XDEV.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = err;
+        false
+    }
+}
+
 impl Copying {
     /// The file `below` made a hard link to its unchanged file in the previous snapshot,
     /// or copied.
@@ -131,11 +187,26 @@ impl Copying {
             return self.copy_data(entry, below);
         };
         let old_path = join_below(&previous.path, below);
-        if !self.hard_link(below, &copy, &old_dir.dir, name, &old_path)? {
-            Counts::add(&self.counts.at_limit, 1);
-            return self
-                .copy_data(entry, below)
-                .map(|item| at_link_limit(item, old_path));
+        match self.hard_link(below, &copy, &old_dir.dir, name, &old_path) {
+            Ok(true) => {}
+            Ok(false) => {
+                Counts::add(&self.counts.at_limit, 1);
+                return self
+                    .copy_data(entry, below)
+                    .map(|item| at_link_limit(item, old_path));
+            }
+            Err(err) if err.io_error().is_some_and(link_refused) => {
+                let copied = self.copy_data(entry, below);
+                if copied.is_ok() {
+                    Counts::add(&self.counts.refused, 1);
+                }
+                return copied.map(|mut item| {
+                    item.action = Action::LinkRefused;
+                    item.new_target = Some(old_path);
+                    item
+                });
+            }
+            Err(err) => return Err(err),
         }
         if !self.dry_run() {
             // The previous snapshot's entry may have been replaced between its check and

@@ -310,6 +310,20 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoFileCopy.into())
     }
 
+    /// [`Directory::copy_followed_file_at`] to the new name `to_name`, where the file the
+    /// link `name` leads to is the file `id` looked at before: checked on the descriptor
+    /// the copy reads, so that a file put in its place meanwhile is never copied
+    /// ([`error::Error::Replaced`]). `knot materialize`.
+    fn copy_followed_file_checked_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+        _id: (u64, u128),
+    ) -> io::Result<Copied> {
+        Err(error::Error::NoFileCopy.into())
+    }
+
     /// Copies the special file `name` here (not followed) as the new entry `to_name` of
     /// `to`, as `cp -a` does: a FIFO or a device file made anew (a device only where this
     /// process may make one: root), with its permissions, owner (where this process may

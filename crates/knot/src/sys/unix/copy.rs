@@ -450,6 +450,33 @@ pub(crate) fn copy_followed_file_at(
     fill_staged(&source, to, to_name, put, xattrs)
 }
 
+/// [`copy_followed_file_at`] to the new name `to_name`, where the file the link `name`
+/// leads to is the file `id` (device, inode) looked at before: checked on the descriptor
+/// the copy reads, so a file put in its place meanwhile (the link changed, a directory on
+/// its way replaced) is never copied ([`Replaced`]).
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+pub(crate) fn copy_followed_file_checked_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+    to: BorrowedFd<'_>,
+    to_name: &OsStr,
+    id: (u64, u128),
+) -> io::Result<Copied> {
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    let stat = rustix::fs::fstat(&source)?;
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "st_dev and st_ino differ between Unix targets"
+    )]
+    let found = (stat.st_dev as u64, u128::from(stat.st_ino as u64));
+    if found != id {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    fill_staged(&source, to, to_name, Put::New, false)
+}
+
 /// Copies the special file `name` of `from` (not followed) as the new entry `to_name` of
 /// `to`: a FIFO with `mkfifoat`, a device with `mknodat` (its device number kept), which
 /// never follow or replace anything; then its permissions, owner (where this process may)

@@ -292,6 +292,24 @@ impl super::super::Directory for Dir {
         copy_followed_file_at(self.fd.as_fd(), name, to.fd.as_fd(), to_name, put, xattrs)
     }
 
+    /// `openat` following the link `name`, the file checked by its descriptor, then staged
+    /// as `copy_file_at` (`copy.rs`).
+    fn copy_followed_file_checked_at(
+        &self,
+        name: &OsStr,
+        to: &Dir,
+        to_name: &OsStr,
+        id: (u64, u128),
+    ) -> io::Result<super::super::Copied> {
+        super::copy::copy_followed_file_checked_at(
+            self.fd.as_fd(),
+            name,
+            to.fd.as_fd(),
+            to_name,
+            id,
+        )
+    }
+
     /// `mkfifoat` or `mknodat`, then the attributes given through a descriptor of the
     /// new entry opened without following a link (`copy.rs`).
     fn copy_special_at(
