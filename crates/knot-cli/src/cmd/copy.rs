@@ -585,16 +585,7 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
             ("removed", summary.removed),
         ]);
     }
-    let width = rows
-        .iter()
-        .map(|(_, n)| n.to_string().len())
-        .max()
-        .unwrap_or(1);
-    let mut out = format!("{head}\n");
-    for (label, n) in rows {
-        out.push_str(&format!("  {n:>width$}  {label}\n"));
-    }
-    out
+    crate::report::count_table(head, &rows)
 }
 
 impl Run for CopySettings {

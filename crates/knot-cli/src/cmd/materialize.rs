@@ -200,14 +200,5 @@ fn summary_table(summary: &MaterializeSummary, dry_run: bool) -> String {
         ("already real", summary.already_real),
         ("failures", summary.failed),
     ];
-    let width = rows
-        .iter()
-        .map(|(_, n)| n.to_string().len())
-        .max()
-        .unwrap_or(1);
-    let mut out = format!("{head}\n");
-    for (label, n) in rows {
-        out.push_str(&format!("  {n:>width$}  {label}\n"));
-    }
-    out
+    crate::report::count_table(head, &rows)
 }

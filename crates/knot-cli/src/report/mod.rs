@@ -181,6 +181,21 @@ static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
 /// Set once standard error cannot be written: messages stop there, the work goes on.
 static STDERR_GONE: AtomicBool = AtomicBool::new(false);
 
+/// A closing summary: `head`, then one row per count, the counts right-aligned to the
+/// widest.
+pub fn count_table(head: &str, rows: &[(&str, u64)]) -> String {
+    let width = rows
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = format!("{head}\n");
+    for (label, n) in rows {
+        out.push_str(&format!("  {n:>width$}  {label}\n"));
+    }
+    out
+}
+
 /// Whether standard output cannot be written any more: output stops, and long work (a
 /// scan) may stop too, since nobody reads its records.
 pub fn stdout_gone() -> bool {

@@ -465,15 +465,7 @@ pub(crate) fn copy_followed_file_checked_at(
 ) -> io::Result<Copied> {
     let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     let source = rustix::fs::openat(from, name, read, Mode::empty())?;
-    let stat = rustix::fs::fstat(&source)?;
-    #[allow(
-        clippy::unnecessary_cast,
-        reason = "st_dev and st_ino differ between Unix targets"
-    )]
-    let found = (stat.st_dev as u64, u128::from(stat.st_ino as u64));
-    if found != id {
-        return Err(super::super::error::Error::Replaced.into());
-    }
+    is(&source, id)?;
     fill_staged(&source, to, to_name, Put::New, false)
 }
 
@@ -620,7 +612,15 @@ pub(crate) fn give_xattrs_at(
 fn made_dir(dir: BorrowedFd<'_>, name: &OsStr, id: (u64, u128)) -> io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
-    let stat = rustix::fs::fstat(&fd)?;
+    is(&fd, id)?;
+    Ok(fd)
+}
+
+/// Whether the open `fd` is the file `id` (device, inode); anything else is [`Replaced`].
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+fn is(fd: &OwnedFd, id: (u64, u128)) -> io::Result<()> {
+    let stat = rustix::fs::fstat(fd)?;
     #[allow(
         clippy::unnecessary_cast,
         reason = "st_dev and st_ino differ between Unix targets"
@@ -629,7 +629,7 @@ fn made_dir(dir: BorrowedFd<'_>, name: &OsStr, id: (u64, u128)) -> io::Result<Ow
     if found != id {
         return Err(super::super::error::Error::Replaced.into());
     }
-    Ok(fd)
+    Ok(())
 }
 
 #[cfg(all(test, target_os = "linux"))]
