@@ -214,3 +214,68 @@ fn outer_copy_with_update_or_mirror_is_a_usage_error() {
         assert!(!env.path("dst").exists());
     }
 }
+
+/// Gives `path` and everything below it to `nobody` where the tests run as root, so
+/// [`fixture::as_nobody`] may write there.
+fn give_to_nobody(path: &std::path::Path) {
+    if !rustix::process::geteuid().is_root() {
+        return;
+    }
+    std::os::unix::fs::lchown(path, Some(65534), Some(65534)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            give_to_nobody(&entry.unwrap().path());
+        }
+    }
+}
+
+/// Under `--mirror`, a directory of DST where SRC now has a file is replaced only once
+/// the file is copied: a file that cannot be read leaves the directory and all in it as
+/// they were, with no staged copy left beside it.
+#[test]
+fn a_directory_is_kept_where_the_file_replacing_it_cannot_be_copied() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s");
+    env.mkdir("d/x");
+    env.file("d/x/precious", "keep");
+    env.file("s/x", "new");
+    fs::set_permissions(env.path("s/x"), fs::Permissions::from_mode(0o000)).unwrap();
+    give_to_nobody(&env.path("s"));
+    give_to_nobody(&env.path("d"));
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 's/x'"), "{stderr}");
+    assert_eq!(env.names_in("d"), ["x"]);
+    assert_eq!(env.names_in("d/x"), ["precious"]);
+    assert_eq!(
+        fs::read_to_string(env.path("d/x/precious")).unwrap(),
+        "keep"
+    );
+}
+
+/// A directory of DST replaced by SRC's file under `--mirror` counts the file once: one
+/// file and its bytes, one update.
+#[test]
+fn a_directory_replaced_by_a_file_counts_the_file_once() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("dst/x/deeper");
+    env.file("dst/x/deeper/f", "old");
+    env.file("src/a", "ab");
+    env.file("src/x", "cd");
+    run(
+        &mut env.knot(["copy", "--mirror", "src", "dst"]),
+        0,
+        "updated 'src/x'\n",
+        &summary(
+            [2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+            "copied:",
+            "",
+        ),
+    );
+    assert_eq!(env.names_in("dst"), ["a", "x"]);
+    assert_eq!(fs::read_to_string(env.path("dst/x")).unwrap(), "cd");
+}

@@ -9,9 +9,10 @@
 //! file or link is replaced atomically: the new one is written under a fresh hidden name
 //! in the same held directory, then renamed over the old name, so no moment shows a half
 //! file or no entry there. A directory in DST where SRC has a file or a link is replaced
-//! only under `--mirror`, removed first with everything in it (through held directories,
-//! never entering a link or a mount point); a file or link where SRC has a directory is
-//! removed (as a link, never followed) and the directory made.
+//! only under `--mirror`, removed with everything in it (through held directories,
+//! never entering a link or a mount point): where SRC has a file, only once the file is
+//! copied whole under a hidden name, then swapped in; a file or link where SRC has a
+//! directory is removed (as a link, never followed) and the directory made.
 //!
 //! `--mirror` also removes what SRC no longer has: when a directory of SRC is met and its
 //! directory in DST was there already, the names listed in DST and not in SRC are removed,
@@ -102,6 +103,55 @@ impl Copying {
         Ok(())
     }
 
+    /// A directory stands in DST where SRC has the regular file `entry`: under `--mirror`
+    /// the file is copied first under a fresh hidden name in the held directory, then put
+    /// in the directory's place (swapped with it in one step where the file system can,
+    /// else the tree removed only once the copy is whole, then the copy renamed in), and
+    /// the tree removed. A copy that fails leaves the directory as it was. How many bytes
+    /// were copied; `None` in a dry run.
+    fn file_over_dir(
+        &self,
+        entry: &DirEntry<'_>,
+        pinned: &Pinned,
+        to_name: &OsStr,
+        copy: &Path,
+    ) -> Result<Option<u64>> {
+        if !self.options.mirror || self.dry_run() {
+            return self.clear_dir(pinned, to_name, copy).map(|()| None);
+        }
+        let (dir, name) = entry.dir_and_name();
+        let hidden = crate::path::hidden_file_name(to_name);
+        let hidden_path = crate::path::parent_dir(copy).join(&hidden);
+        let copied = dir
+            .copy_file_at(name, &pinned.dir, &hidden, self.options.xattrs)
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+        // The hidden name is this process's own, made just now: the copy, so removing it
+        // loses nothing.
+        let take_back = |e| {
+            let _ = pinned.dir.remove_name_at(&hidden);
+            Error::io(Op::Copy, copy, e)
+        };
+        match pinned.dir.exchange_at(&hidden, to_name) {
+            // The old tree is the hidden name now.
+            Ok(true) => {
+                pinned
+                    .dir
+                    .remove_tree_at(&hidden)
+                    .map_err(|e| Error::io(Op::Copy, &hidden_path, e))?;
+            }
+            Ok(false) => {
+                pinned.dir.remove_tree_at(to_name).map_err(take_back)?;
+                // The tree is gone: the copy stays at its hidden name rather than be lost.
+                pinned
+                    .dir
+                    .put_staged_at(&hidden, to_name, false)
+                    .map_err(|e| Error::io(Op::Copy, &hidden_path, e))?;
+            }
+            Err(e) => return Err(take_back(e)),
+        }
+        Ok(Some(copied.bytes))
+    }
+
     /// A file (or the first name of a hard-link group) under `--update`.
     pub(super) fn update_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
@@ -131,9 +181,8 @@ impl Copying {
             return Ok(item);
         }
         if meta.ty == FileType::Dir {
-            self.clear_dir(&pinned, to_name, &copy)?;
-            if !self.dry_run() {
-                item.bytes = self.copy_file(entry, below)?.bytes;
+            if let Some(bytes) = self.file_over_dir(entry, &pinned, to_name, &copy)? {
+                item.bytes = bytes;
             }
         } else if !self.dry_run() {
             let copied = dir
