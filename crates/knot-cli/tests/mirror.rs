@@ -279,3 +279,72 @@ fn a_directory_replaced_by_a_file_counts_the_file_once() {
     assert_eq!(env.names_in("dst"), ["a", "x"]);
     assert_eq!(fs::read_to_string(env.path("dst/x")).unwrap(), "cd");
 }
+
+/// A hard-link group split in SRC (one name given a file of its own, the same bytes and
+/// times) is split in DST by `--mirror`; two files joined into one group in SRC are
+/// joined in DST. A run after each changes nothing.
+#[test]
+fn mirror_splits_and_joins_hard_link_groups_as_src_does() {
+    let env = Env::new();
+    env.mkdir("s");
+    env.file("s/a", "same\n");
+    fs::hard_link(env.path("s/a"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    let ino = |name: &str| fs::symlink_metadata(env.path(name)).unwrap().ino();
+    assert_eq!(ino("d/a"), ino("d/b"));
+    // Split: b a file of its own, as `cp -p s/a s/b.n; mv s/b.n s/b` makes it.
+    let split = std::process::Command::new("cp")
+        .args(["-p", "s/a", "s/b.n"])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(split.success());
+    fs::rename(env.path("s/b.n"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("updated 's/"), "{stdout}");
+    assert_ne!(ino("d/a"), ino("d/b"));
+    for name in ["d/a", "d/b"] {
+        let meta = fs::symlink_metadata(env.path(name)).unwrap();
+        assert_eq!(meta.nlink(), 1, "{name}");
+        assert_eq!(fs::read_to_string(env.path(name)).unwrap(), "same\n");
+    }
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
+    // Joined again: b another name of a.
+    fs::remove_file(env.path("s/b")).unwrap();
+    fs::hard_link(env.path("s/a"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(ino("d/a"), ino("d/b"));
+    assert_eq!(fs::symlink_metadata(env.path("d/a")).unwrap().nlink(), 2);
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
+    // DST's group holds a name SRC has as a file of its own (c), and lacks one (b).
+    let cp = |from: &str, to: &str| {
+        let copied = std::process::Command::new("cp")
+            .args(["-p", from, to])
+            .current_dir(env.dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    };
+    cp("s/a", "s/c");
+    fs::remove_file(env.path("d/b")).unwrap();
+    cp("d/a", "d/b");
+    fs::hard_link(env.path("d/a"), env.path("d/c")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(ino("d/a"), ino("d/b"));
+    assert_eq!(fs::symlink_metadata(env.path("d/a")).unwrap().nlink(), 2);
+    assert_eq!(fs::symlink_metadata(env.path("d/c")).unwrap().nlink(), 1);
+    assert_eq!(fs::read_to_string(env.path("d/c")).unwrap(), "same\n");
+}

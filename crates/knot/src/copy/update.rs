@@ -3,7 +3,8 @@
 //!
 //! Each entry of SRC is looked at in DST first, through the held directory that would
 //! hold it (one `fstatat`, never following a link): missing, it is copied as a plain copy
-//! would; there and [`unchanged`] (a file with the same permission bits too, and, with
+//! would; there and [`unchanged`] (a file with the same permission bits too, no more
+//! hard links than its source has, and, with
 //! `--checksum`, the same bytes, compared straight through descriptors), it is left as it
 //! is; else it is replaced. A
 //! file or link is replaced atomically: the new one is written under a fresh hidden name
@@ -169,8 +170,12 @@ impl Copying {
         // Permission bits that changed alone are given by copying the file again (the
         // set-ID bits aside: they are kept only where the owner could be given).
         let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
+        // A copy with more names than its source has is linked to a file it is no longer
+        // one with in SRC (a hard-link group split there): replaced by a file of its own.
+        let same_group = meta.nlink <= source.0.nlink;
         if unchanged(&source, &(meta, attrs))
             && same_mode
+            && same_group
             && (!self.options.checksum
                 || dir
                     .same_data_at(name, &pinned.dir, to_name)
