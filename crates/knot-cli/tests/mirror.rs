@@ -348,3 +348,25 @@ fn mirror_splits_and_joins_hard_link_groups_as_src_does() {
     assert_eq!(fs::symlink_metadata(env.path("d/c")).unwrap().nlink(), 1);
     assert_eq!(fs::read_to_string(env.path("d/c")).unwrap(), "same\n");
 }
+
+/// `--mirror` removes a tree of DST deeper than any stack would hold a call per level
+/// (10,000 directories, one in the other, made through descriptors): all of it, with
+/// nothing left half removed.
+#[test]
+fn mirror_removes_a_very_deep_tree() {
+    use rustix::fs::{Mode, OFlags};
+    let env = copied();
+    env.mkdir("dst/deep");
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut fd = rustix::fs::open(env.path("dst/deep"), flags, Mode::empty()).unwrap();
+    for _ in 0..10_000 {
+        rustix::fs::mkdirat(&fd, "d", Mode::from_raw_mode(0o755)).unwrap();
+        fd = rustix::fs::openat(&fd, "d", flags, Mode::empty()).unwrap();
+    }
+    rustix::fs::mkdirat(&fd, "f", Mode::from_raw_mode(0o755)).unwrap();
+    drop(fd);
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "removed 'dst/deep'\n");
+    assert_eq!(env.names_in("dst"), ["a", "d"]);
+}
