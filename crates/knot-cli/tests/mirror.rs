@@ -370,3 +370,31 @@ fn mirror_removes_a_very_deep_tree() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "removed 'dst/deep'\n");
     assert_eq!(env.names_in("dst"), ["a", "d"]);
 }
+
+/// A read-only directory of DST (the copy of a read-only one) takes new entries under
+/// `--mirror` run by its owner, as a fresh copy does: writable to its owner while they
+/// are made, its own permissions given back at the end; an extra name in it is removed.
+#[test]
+fn mirror_writes_into_a_read_only_directory_of_its_copy() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s/ro");
+    env.file("s/ro/f", "f");
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    give_to_nobody(&env.path("s"));
+    let out = fixture::as_nobody(&env, &["copy", "s", "d"]);
+    assert!(out.status.success(), "{out:?}");
+    let mode = |name: &str| fs::symlink_metadata(env.path(name)).unwrap().mode() & 0o7777;
+    assert_eq!(mode("d/ro"), 0o555);
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o755)).unwrap();
+    env.file("s/ro/g", "z");
+    fs::remove_file(env.path("s/ro/f")).unwrap();
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    give_to_nobody(&env.path("s"));
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.names_in("d/ro"), ["g"]);
+    assert_eq!(fs::read_to_string(env.path("d/ro/g")).unwrap(), "z");
+    assert_eq!(mode("d/ro"), 0o555);
+}

@@ -453,6 +453,9 @@ impl Copying {
                 if let Err(err) = self.remember_dir(below, (dir, src_name), attrs, id) {
                     return (Next::Descend, Some(Err(err)));
                 }
+                if let Err(err) = self.open_to_write(&pinned, name, &copy, id) {
+                    return (Next::Descend, Some(Err(err)));
+                }
             }
             Err(e) if crate::sys::error::of(&e).is_some() => {}
             Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
@@ -461,6 +464,36 @@ impl Copying {
         let mut item = self.item(entry, below, Kind::Dir, Action::Unchanged);
         item.link.dir = Some(Flavour::Dir);
         (Next::Descend, Some(Ok(item)))
+    }
+
+    /// The directory `name` of DST's held directory `pinned` (at `copy`), where it is
+    /// still the directory `id` held, made writable to this user alone (0700) where it is
+    /// not, as a fresh copy makes each directory, so entries can be made and removed in
+    /// it: remembered already, it is given its own permissions at the end. Not in a dry
+    /// run; on Unix only (a read-only attribute on Windows keeps no entry out).
+    fn open_to_write(
+        &self,
+        pinned: &Pinned,
+        name: &OsStr,
+        copy: &Path,
+        id: (u64, u128),
+    ) -> Result<()> {
+        if !cfg!(unix) || self.dry_run() {
+            return Ok(());
+        }
+        let fail = |e| Error::io(Op::Copy, copy, e);
+        let (meta, attrs) = pinned.dir.look_at(name).map_err(fail)?;
+        if meta.id != id || attrs.mode & 0o300 == 0o300 {
+            return Ok(());
+        }
+        let writable = Attrs {
+            mode: 0o700,
+            ..attrs
+        };
+        pinned
+            .dir
+            .give_dir_attrs_at(name, &writable, id)
+            .map_err(fail)
     }
 
     /// The names DST has in the directory `below` and SRC does not, removed (not in a dry
