@@ -61,8 +61,10 @@ fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
     env.file("dst/extra", "x");
     env.mkdir("dst/d/olddir/deeper");
     symlink(env.path("outside"), env.path("dst/escape")).unwrap();
-    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 3];
+    // dst/d changed (olddir made in it): given SRC's time again, an update.
+    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 3];
     let lines = "updated 'src/a'\n\
+                 updated 'src/d'\n\
                  removed 'dst/d/olddir'\n\
                  removed 'dst/escape'\n\
                  removed 'dst/extra'\n";
@@ -397,4 +399,41 @@ fn mirror_writes_into_a_read_only_directory_of_its_copy() {
     assert_eq!(env.names_in("d/ro"), ["g"]);
     assert_eq!(fs::read_to_string(env.path("d/ro/g")).unwrap(), "z");
     assert_eq!(mode("d/ro"), 0o555);
+}
+
+/// A directory whose permissions or time changed in SRC is given them by `--update`, and
+/// that is an update: reported, counted, and no "nothing changed". A run after changes
+/// nothing.
+#[test]
+fn update_reports_a_directory_whose_permissions_and_time_changed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = copied();
+    fs::set_permissions(env.path("src/d"), fs::Permissions::from_mode(0o700)).unwrap();
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2000-01-01", "src/d"])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    run(
+        &mut env.knot(["copy", "--update", "src", "dst"]),
+        0,
+        "updated 'src/d'\n",
+        &summary(
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0],
+            "copied:",
+            "",
+        ),
+    );
+    let meta = fs::symlink_metadata(env.path("dst/d")).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o700);
+    assert_eq!(
+        meta.mtime(),
+        fs::symlink_metadata(env.path("src/d")).unwrap().mtime()
+    );
+    let out = fixture::output(&mut env.knot(["copy", "--update", "src", "dst"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
 }

@@ -358,22 +358,20 @@ impl Copying {
     }
 
     /// A directory under `--update`: made where DST has none (a file or link there
-    /// removed first: a link as a link), held where DST has one; under `--mirror` the
-    /// names DST has there and SRC does not are removed, each reported.
+    /// removed first: a link as a link), held where DST has one (reported updated where
+    /// its permission bits or time differ from SRC's, given at the end); under `--mirror`
+    /// the names DST has there and SRC does not are removed, each reported.
     pub(super) fn update_dir(
         &self,
         entry: &DirEntry<'_>,
         below: &Path,
         sink: &mut Sink<'_, '_, Item>,
     ) -> Next {
-        let (next, item) = self.update_dir_item(entry, below);
+        let (next, item, there) = self.update_dir_item(entry, below);
         let Some(item) = item else {
             return next;
         };
-        let kept = match &item {
-            Ok(item) => item.action == Action::Unchanged,
-            Err(_) => false,
-        };
+        let kept = there && item.is_ok();
         if sink.send(item) == WalkState::Quit {
             return Next::Quit;
         }
@@ -387,7 +385,13 @@ impl Copying {
         next
     }
 
-    fn update_dir_item(&self, entry: &DirEntry<'_>, below: &Path) -> (Next, Option<Result<Item>>) {
+    /// The directory's item, and whether DST had it already (as a directory, and held:
+    /// under `--mirror` its extra names are removed).
+    fn update_dir_item(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+    ) -> (Next, Option<Result<Item>>, bool) {
         if below.as_os_str().is_empty() {
             // DST's root, held already (made, or there).
             return match self.dir(entry, below) {
@@ -395,18 +399,19 @@ impl Copying {
                     Counts::take(&self.counts.dirs, 1);
                     Counts::add(&self.counts.unchanged, 1);
                     item.action = Action::Unchanged;
-                    (next, Some(Ok(item)))
+                    (next, Some(Ok(item)), true)
                 }
-                other => other,
+                (next, item) => (next, item, false),
             };
         }
         let copy = self.copy_path(below);
         let found = match self.there(below, &copy) {
             Ok(found) => found,
-            Err(err) => return (Next::Skip, Some(Err(err))),
+            Err(err) => return (Next::Skip, Some(Err(err)), false),
         };
-        let There::Found(pinned, meta, _) = found else {
-            return self.dir(entry, below);
+        let There::Found(pinned, meta, now) = found else {
+            let (next, item) = self.dir(entry, below);
+            return (next, item, false);
         };
         let (_, name) = split(below);
         if meta.ty != FileType::Dir {
@@ -415,15 +420,15 @@ impl Copying {
             if !self.dry_run()
                 && let Err(e) = pinned.dir.remove_name_at(name)
             {
-                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))));
+                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))), false);
             }
             return match self.dir(entry, below) {
                 (next, Some(Ok(mut item))) => {
                     Counts::add(&self.counts.updated, 1);
                     item.action = Action::Updated;
-                    (next, Some(Ok(item)))
+                    (next, Some(Ok(item)), false)
                 }
-                other => other,
+                (next, item) => (next, item, false),
             };
         }
         // There already: held (opened from its parent without following a link), given
@@ -434,36 +439,50 @@ impl Copying {
             Ok(Some(held)) => held,
             Ok(None) => {
                 let err = std::io::Error::from(std::io::ErrorKind::NotFound);
-                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, err))));
+                return (
+                    Next::Skip,
+                    Some(Err(Error::io(Op::Copy, &copy, err))),
+                    false,
+                );
             }
-            Err(err) => return (Next::Skip, Some(Err(err))),
+            Err(err) => return (Next::Skip, Some(Err(err)), false),
         };
         if self.options.same_file_system
             && let Ok(source) = entry.lstat()
             && source.id.0 != self.root_device
         {
-            return self.dir(entry, below);
+            let (next, item) = self.dir(entry, below);
+            return (next, item, false);
         }
         let id = match held.dir.meta() {
             Ok(meta) => meta.id,
-            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e)))),
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))), false),
         };
+        // Its permission bits or time differ from SRC's: given at the end, an update.
+        let mut changed = false;
         match dir.attrs_at(src_name) {
             Ok(attrs) => {
+                changed = attrs.mode & 0o1777 != now.mode & 0o1777 || attrs.mtime != now.mtime;
                 if let Err(err) = self.remember_dir(below, (dir, src_name), attrs, id) {
-                    return (Next::Descend, Some(Err(err)));
+                    return (Next::Descend, Some(Err(err)), false);
                 }
                 if let Err(err) = self.open_to_write(&pinned, name, &copy, id) {
-                    return (Next::Descend, Some(Err(err)));
+                    return (Next::Descend, Some(Err(err)), false);
                 }
             }
             Err(e) if crate::sys::error::of(&e).is_some() => {}
-            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e))), false),
         }
-        Counts::add(&self.counts.unchanged, 1);
-        let mut item = self.item(entry, below, Kind::Dir, Action::Unchanged);
+        let action = if changed {
+            Counts::add(&self.counts.updated, 1);
+            Action::Updated
+        } else {
+            Counts::add(&self.counts.unchanged, 1);
+            Action::Unchanged
+        };
+        let mut item = self.item(entry, below, Kind::Dir, action);
         item.link.dir = Some(Flavour::Dir);
-        (Next::Descend, Some(Ok(item)))
+        (Next::Descend, Some(Ok(item)), true)
     }
 
     /// The directory `name` of DST's held directory `pinned` (at `copy`), where it is
