@@ -187,7 +187,7 @@ fn a_copy_that_fails_halfway_leaves_no_half_file() {
     let out = fixture::output(&mut env.knot(["copy", "src", "dst"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("knot: cannot copy 'src/big'"), "{stderr}");
+    assert!(stderr.contains("knot: cannot copy 'dst/big'"), "{stderr}");
     assert!(env.names_in("dst").is_empty(), "{:?}", env.names_in("dst"));
     // An earlier copy, replaced by a larger file that does not fit: kept whole.
     env.file("dst/big", "old");
@@ -436,4 +436,35 @@ fn update_reports_a_directory_whose_permissions_and_time_changed() {
         String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
         "{out:?}"
     );
+}
+
+/// A directory of DST its user may not write (read-only, and another's, so not made
+/// writable either): the failure to write a new file into it names the DST path, not
+/// SRC's file, which was readable.
+#[test]
+fn a_failure_to_write_into_dst_names_the_dst_path() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !rustix::process::geteuid().is_root() {
+        fixture::skip(
+            "KNOT_REQUIRE_XDEV",
+            "a_failure_to_write_into_dst_names_the_dst_path",
+            "not running as root (giving DST's directory to another user needs it)",
+        );
+        return;
+    }
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s/ro");
+    env.file("s/ro/g", "z");
+    env.mkdir("d/ro");
+    give_to_nobody(&env.path("s"));
+    give_to_nobody(&env.path("d"));
+    // d/ro stays root's, and read-only.
+    std::os::unix::fs::lchown(env.path("d/ro"), Some(0), Some(0)).unwrap();
+    fs::set_permissions(env.path("d/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 'd/ro/g': "), "{stderr}");
+    assert!(!stderr.contains("'s/ro/g'"), "{stderr}");
 }

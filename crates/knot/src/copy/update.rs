@@ -125,7 +125,7 @@ impl Copying {
         let hidden_path = crate::path::parent_dir(copy).join(&hidden);
         let copied = dir
             .copy_file_at(name, &pinned.dir, &hidden, self.options.xattrs)
-            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+            .map_err(|e| copy_error(entry.path(), copy, e))?;
         // The hidden name is this process's own, made just now: the copy, so removing it
         // loses nothing.
         let take_back = |e| {
@@ -192,7 +192,7 @@ impl Copying {
         } else if !self.dry_run() {
             let copied = dir
                 .replace_file_at(name, &pinned.dir, to_name, self.options.xattrs)
-                .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+                .map_err(|e| copy_error(entry.path(), &copy, e))?;
             item.bytes = copied.bytes;
         }
         Counts::add(&self.counts.updated, 1);
@@ -578,4 +578,18 @@ impl Copying {
             made: None,
         })
     }
+}
+
+/// The error of copying the file `source` of SRC to `copy` in DST: it names `copy` where
+/// it can only be about writing there (DST's file system read-only or full, or a
+/// permission refused while `source` is one this process may read), else `source`.
+pub(super) fn copy_error(source: &Path, copy: &Path, err: std::io::Error) -> Error {
+    use std::io::ErrorKind as Io;
+    let writing = match err.kind() {
+        Io::ReadOnlyFilesystem | Io::StorageFull | Io::QuotaExceeded | Io::FileTooLarge => true,
+        #[cfg(unix)]
+        Io::PermissionDenied => rustix::fs::access(source, rustix::fs::Access::READ_OK).is_ok(),
+        _ => false,
+    };
+    Error::io(Op::Copy, if writing { copy } else { source }, err)
 }
