@@ -634,3 +634,89 @@ fn outer_copy_with_update_is_refused() {
     }
     assert_eq!(state(&dst), before);
 }
+
+/// A directory of the copy where SRC now has a file, swapped for a link to a directory
+/// outside while `mirror` stages the file and swaps it in, is never gone through: the
+/// tree removed is only ever the one set aside by the swap, and a link swapped aside is
+/// never gone through (the failure is reported, the link left under its hidden name), so
+/// everything outside stays. Rounds are counted, not timed; the swap is met where a link
+/// is found set aside.
+#[test]
+fn a_directory_swapped_for_a_link_while_a_file_replaces_it_is_not_followed() {
+    const ROUNDS: usize = 300;
+    const SWAPS: usize = 200;
+    const FILES: usize = 100;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/x", &"new content\n".repeat(50_000));
+    let outside = dir.mkdir("outside");
+    for n in 0..FILES {
+        dir.file(&format!("outside/f{n}"), "SECRET");
+    }
+    let outside_before = state(&outside);
+    let copies = dir.mkdir("copies");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        fs::create_dir_all(dst.join("x")).unwrap();
+        for n in 0..FILES {
+            fs::write(dst.join(format!("x/f{n}")), "old").unwrap();
+        }
+        let victim = dst.join("x");
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let replaced = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..(round % 10) * 40 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    // The mirror may have put its file (or set the tree aside) already:
+                    // then the swap was met.
+                    let is_dir = fs::symlink_metadata(&victim).is_ok_and(|meta| meta.is_dir());
+                    if !is_dir || fs::rename(&victim, &aside).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if std::os::unix::fs::symlink(&outside, &victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    std::thread::yield_now();
+                    let still_link = fs::symlink_metadata(&victim)
+                        .is_ok_and(|meta| meta.file_type().is_symlink());
+                    if !still_link || fs::remove_file(&victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if fs::rename(&aside, &victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            });
+            let (summary, _, _) = run(&src, &dst, mirror());
+            done.store(true, Ordering::Relaxed);
+            // The link swapped aside by the mirror, in the place of the tree: left under
+            // its hidden name, reported as a failure.
+            let link_aside = fs::read_dir(&dst).unwrap().flatten().any(|entry| {
+                entry.file_name().to_string_lossy().starts_with(".x.knot~")
+                    && entry.file_type().is_ok_and(|ty| ty.is_symlink())
+            });
+            if link_aside {
+                assert!(summary.failed > 0, "round {round}: {summary:?}");
+                met += 1;
+            }
+        });
+        assert!(
+            state(&outside) == outside_before,
+            "round {round}: outside changed, it holds {:?}",
+            crate::fixture::names(&outside)
+        );
+    }
+    assert!(met > 0, "no round met the swap");
+}
