@@ -720,3 +720,76 @@ fn a_directory_swapped_for_a_link_while_a_file_replaces_it_is_not_followed() {
     }
     assert!(met > 0, "no round met the swap");
 }
+
+/// A tree deeper than the directories `mirror` holds open while it removes it: a
+/// directory near its top, moved outside and back while the removal runs, is never taken
+/// for its old place: the one above it is opened again only where it is still the same
+/// directory, so nothing outside is removed (an empty directory of the tree's names
+/// among it). Rounds are counted, not timed; the swap is met where the removal reports
+/// the directory replaced.
+#[test]
+fn a_directory_moved_out_of_a_deep_tree_being_removed_is_not_followed() {
+    const ROUNDS: usize = 60;
+    const SWAPS: usize = 2000;
+    const DEPTH: usize = 80;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let outside = dir.mkdir("outside");
+    dir.mkdir("outside/d");
+    for n in 0..10 {
+        dir.file(&format!("outside/f{n}"), "SECRET");
+    }
+    let outside_before = state(&outside);
+    let copies = dir.mkdir("copies");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        let mut level = dst.join("deep");
+        let mut victim = None;
+        for depth in 0..DEPTH {
+            level.push("d");
+            fs::create_dir_all(&level).unwrap();
+            for n in 0..10 {
+                fs::write(level.join(format!("f{n}")), "old").unwrap();
+            }
+            if depth == 5 {
+                victim = Some(level.clone());
+            }
+        }
+        let victim = victim.unwrap();
+        let moved = dir.join(format!("outside/moved{round}"));
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..(round % 10) * 40 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) || fs::rename(&victim, &moved).is_err() {
+                        break;
+                    }
+                    std::thread::yield_now();
+                    if fs::rename(&moved, &victim).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (_, _, errors) = run(&src, &dst, mirror());
+            done.store(true, Ordering::Relaxed);
+            if errors
+                .iter()
+                .any(|err| err.to_string().contains("replaced by something else"))
+            {
+                met += 1;
+            }
+        });
+        // What was moved outside and stayed there is the tree's, not outside's.
+        let _ = fs::remove_dir_all(&moved);
+        assert!(
+            state(&outside) == outside_before,
+            "round {round}: outside changed, it holds {:?}",
+            crate::fixture::names(&outside)
+        );
+    }
+    assert!(met > 0, "no round met the swap");
+}
