@@ -61,7 +61,12 @@ fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
     env.file("dst/extra", "x");
     env.mkdir("dst/d/olddir/deeper");
     symlink(env.path("outside"), env.path("dst/escape")).unwrap();
-    // dst/d changed (olddir made in it): given SRC's time again, an update.
+    // d's time in SRC, surely not its copy's (not left to the clock's tick).
+    fs::File::open(env.path("src/d"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
+    // d's time differs: given SRC's, an update.
     let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 3];
     let lines = "updated 'src/a'\n\
                  updated 'src/d'\n\

@@ -92,6 +92,11 @@ fn update_copies_only_what_changed() {
     );
     dir.file("src/grows", "larger now");
     dir.file("src/sub/new", "new");
+    // sub's new time in SRC, surely not its copy's (not left to the clock's tick).
+    fs::File::open(src.join("sub"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
     let err = knot::copy(&src, &dst, &CopyOptions::default(), |_| {}).unwrap_err();
     assert_eq!(err.kind(), &knot::ErrorKind::DestinationNotEmpty);
 
@@ -304,6 +309,11 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     dir.mkdir("dst/d/gonedir");
     // A file where the source now has a directory with entries.
     dir.file("dst/newdir", "a file then");
+    // d's time in SRC, surely not its copy's (not left to the clock's tick): an update.
+    fs::File::open(src.join("d"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
     let before = state(&dst);
     let dry = CopyOptions {
         mode: ChangeMode::DryRun,
@@ -317,7 +327,8 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     assert_eq!(actions(&dry_items), actions(&items));
     assert_eq!(dry_summary.updated, summary.updated);
     assert_eq!(dry_summary.removed, summary.removed);
-    assert_eq!((summary.updated, summary.removed), (2, 2));
+    // b, newdir, and d's time.
+    assert_eq!((summary.updated, summary.removed), (3, 2));
     assert_eq!(fs::read_to_string(dst.join("newdir/f")).unwrap(), "f");
 }
 
