@@ -456,3 +456,27 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
     assert_eq!(names, ["plain"]);
     assert_eq!(fs::read_to_string(vol.path("dst/plain")).unwrap(), "plain");
 }
+
+/// `knot copy --mirror` on an ntfs-3g volume, which cannot swap two entries in one step:
+/// a directory of DST where SRC has a file is replaced once the file is copied (the tree
+/// removed, then the copy renamed in), with no hidden name left.
+#[test]
+fn mirror_replaces_a_directory_by_a_file_where_no_swap_is_possible() {
+    let test = "mirror_replaces_a_directory_by_a_file_where_no_swap_is_possible";
+    let Some(vol) = volume(test) else {
+        return;
+    };
+    fs::create_dir_all(vol.path("src")).unwrap();
+    fs::write(vol.path("src/x"), "file now").unwrap();
+    fs::create_dir_all(vol.path("dst/x/deeper")).unwrap();
+    fs::write(vol.path("dst/x/deeper/f"), "old").unwrap();
+    let records = knot(&vol, ["copy", "--mirror", "--json", "src", "dst"]);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["action"], "updated", "{records:#?}");
+    assert_eq!(fs::read_to_string(vol.path("dst/x")).unwrap(), "file now");
+    let names: Vec<_> = fs::read_dir(vol.path("dst"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["x"]);
+}

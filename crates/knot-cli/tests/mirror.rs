@@ -61,8 +61,15 @@ fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
     env.file("dst/extra", "x");
     env.mkdir("dst/d/olddir/deeper");
     symlink(env.path("outside"), env.path("dst/escape")).unwrap();
-    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 3];
+    // d's time in SRC, surely not its copy's (not left to the clock's tick).
+    fs::File::open(env.path("src/d"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
+    // d's time differs: given SRC's, an update.
+    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 3];
     let lines = "updated 'src/a'\n\
+                 updated 'src/d'\n\
                  removed 'dst/d/olddir'\n\
                  removed 'dst/escape'\n\
                  removed 'dst/extra'\n";
@@ -185,7 +192,7 @@ fn a_copy_that_fails_halfway_leaves_no_half_file() {
     let out = fixture::output(&mut env.knot(["copy", "src", "dst"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("knot: cannot copy 'src/big'"), "{stderr}");
+    assert!(stderr.contains("knot: cannot copy 'dst/big'"), "{stderr}");
     assert!(env.names_in("dst").is_empty(), "{:?}", env.names_in("dst"));
     // An earlier copy, replaced by a larger file that does not fit: kept whole.
     env.file("dst/big", "old");
@@ -213,4 +220,256 @@ fn outer_copy_with_update_or_mirror_is_a_usage_error() {
         );
         assert!(!env.path("dst").exists());
     }
+}
+
+/// Gives `path` and everything below it to `nobody` where the tests run as root, so
+/// [`fixture::as_nobody`] may write there.
+fn give_to_nobody(path: &std::path::Path) {
+    if !rustix::process::geteuid().is_root() {
+        return;
+    }
+    std::os::unix::fs::lchown(path, Some(65534), Some(65534)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            give_to_nobody(&entry.unwrap().path());
+        }
+    }
+}
+
+/// Under `--mirror`, a directory of DST where SRC now has a file is replaced only once
+/// the file is copied: a file that cannot be read leaves the directory and all in it as
+/// they were, with no staged copy left beside it.
+#[test]
+fn a_directory_is_kept_where_the_file_replacing_it_cannot_be_copied() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s");
+    env.mkdir("d/x");
+    env.file("d/x/precious", "keep");
+    env.file("s/x", "new");
+    fs::set_permissions(env.path("s/x"), fs::Permissions::from_mode(0o000)).unwrap();
+    give_to_nobody(&env.path("s"));
+    give_to_nobody(&env.path("d"));
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 's/x'"), "{stderr}");
+    assert_eq!(env.names_in("d"), ["x"]);
+    assert_eq!(env.names_in("d/x"), ["precious"]);
+    assert_eq!(
+        fs::read_to_string(env.path("d/x/precious")).unwrap(),
+        "keep"
+    );
+}
+
+/// A directory of DST replaced by SRC's file under `--mirror` counts the file once: one
+/// file and its bytes, one update.
+#[test]
+fn a_directory_replaced_by_a_file_counts_the_file_once() {
+    let env = Env::new();
+    env.mkdir("src");
+    env.mkdir("dst/x/deeper");
+    env.file("dst/x/deeper/f", "old");
+    env.file("src/a", "ab");
+    env.file("src/x", "cd");
+    run(
+        &mut env.knot(["copy", "--mirror", "src", "dst"]),
+        0,
+        "updated 'src/x'\n",
+        &summary(
+            [2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+            "copied:",
+            "",
+        ),
+    );
+    assert_eq!(env.names_in("dst"), ["a", "x"]);
+    assert_eq!(fs::read_to_string(env.path("dst/x")).unwrap(), "cd");
+}
+
+/// A hard-link group split in SRC (one name given a file of its own, the same bytes and
+/// times) is split in DST by `--mirror`; two files joined into one group in SRC are
+/// joined in DST. A run after each changes nothing.
+#[test]
+fn mirror_splits_and_joins_hard_link_groups_as_src_does() {
+    let env = Env::new();
+    env.mkdir("s");
+    env.file("s/a", "same\n");
+    fs::hard_link(env.path("s/a"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    let ino = |name: &str| fs::symlink_metadata(env.path(name)).unwrap().ino();
+    assert_eq!(ino("d/a"), ino("d/b"));
+    // Split: b a file of its own, as `cp -p s/a s/b.n; mv s/b.n s/b` makes it.
+    let split = std::process::Command::new("cp")
+        .args(["-p", "s/a", "s/b.n"])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(split.success());
+    fs::rename(env.path("s/b.n"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("updated 's/"), "{stdout}");
+    assert_ne!(ino("d/a"), ino("d/b"));
+    for name in ["d/a", "d/b"] {
+        let meta = fs::symlink_metadata(env.path(name)).unwrap();
+        assert_eq!(meta.nlink(), 1, "{name}");
+        assert_eq!(fs::read_to_string(env.path(name)).unwrap(), "same\n");
+    }
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
+    // Joined again: b another name of a.
+    fs::remove_file(env.path("s/b")).unwrap();
+    fs::hard_link(env.path("s/a"), env.path("s/b")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(ino("d/a"), ino("d/b"));
+    assert_eq!(fs::symlink_metadata(env.path("d/a")).unwrap().nlink(), 2);
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
+    // DST's group holds a name SRC has as a file of its own (c), and lacks one (b).
+    let cp = |from: &str, to: &str| {
+        let copied = std::process::Command::new("cp")
+            .args(["-p", from, to])
+            .current_dir(env.dir.path())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    };
+    cp("s/a", "s/c");
+    fs::remove_file(env.path("d/b")).unwrap();
+    cp("d/a", "d/b");
+    fs::hard_link(env.path("d/a"), env.path("d/c")).unwrap();
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "s", "d"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(ino("d/a"), ino("d/b"));
+    assert_eq!(fs::symlink_metadata(env.path("d/a")).unwrap().nlink(), 2);
+    assert_eq!(fs::symlink_metadata(env.path("d/c")).unwrap().nlink(), 1);
+    assert_eq!(fs::read_to_string(env.path("d/c")).unwrap(), "same\n");
+}
+
+/// `--mirror` removes a tree of DST deeper than any stack would hold a call per level
+/// (10,000 directories, one in the other, made through descriptors): all of it, with
+/// nothing left half removed.
+#[test]
+fn mirror_removes_a_very_deep_tree() {
+    use rustix::fs::{Mode, OFlags};
+    let env = copied();
+    env.mkdir("dst/deep");
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut fd = rustix::fs::open(env.path("dst/deep"), flags, Mode::empty()).unwrap();
+    for _ in 0..10_000 {
+        rustix::fs::mkdirat(&fd, "d", Mode::from_raw_mode(0o755)).unwrap();
+        fd = rustix::fs::openat(&fd, "d", flags, Mode::empty()).unwrap();
+    }
+    rustix::fs::mkdirat(&fd, "f", Mode::from_raw_mode(0o755)).unwrap();
+    drop(fd);
+    let out = fixture::output(&mut env.knot(["copy", "--mirror", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "removed 'dst/deep'\n");
+    assert_eq!(env.names_in("dst"), ["a", "d"]);
+}
+
+/// A read-only directory of DST (the copy of a read-only one) takes new entries under
+/// `--mirror` run by its owner, as a fresh copy does: writable to its owner while they
+/// are made, its own permissions given back at the end; an extra name in it is removed.
+#[test]
+fn mirror_writes_into_a_read_only_directory_of_its_copy() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s/ro");
+    env.file("s/ro/f", "f");
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    give_to_nobody(&env.path("s"));
+    let out = fixture::as_nobody(&env, &["copy", "s", "d"]);
+    assert!(out.status.success(), "{out:?}");
+    let mode = |name: &str| fs::symlink_metadata(env.path(name)).unwrap().mode() & 0o7777;
+    assert_eq!(mode("d/ro"), 0o555);
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o755)).unwrap();
+    env.file("s/ro/g", "z");
+    fs::remove_file(env.path("s/ro/f")).unwrap();
+    fs::set_permissions(env.path("s/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    give_to_nobody(&env.path("s"));
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.names_in("d/ro"), ["g"]);
+    assert_eq!(fs::read_to_string(env.path("d/ro/g")).unwrap(), "z");
+    assert_eq!(mode("d/ro"), 0o555);
+}
+
+/// A directory whose permissions or time changed in SRC is given them by `--update`, and
+/// that is an update: reported, counted, and no "nothing changed". A run after changes
+/// nothing.
+#[test]
+fn update_reports_a_directory_whose_permissions_and_time_changed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = copied();
+    fs::set_permissions(env.path("src/d"), fs::Permissions::from_mode(0o700)).unwrap();
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2000-01-01", "src/d"])
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    run(
+        &mut env.knot(["copy", "--update", "src", "dst"]),
+        0,
+        "updated 'src/d'\n",
+        &summary(
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0],
+            "copied:",
+            "",
+        ),
+    );
+    let meta = fs::symlink_metadata(env.path("dst/d")).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o700);
+    assert_eq!(
+        meta.mtime(),
+        fs::symlink_metadata(env.path("src/d")).unwrap().mtime()
+    );
+    let out = fixture::output(&mut env.knot(["copy", "--update", "src", "dst"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with("nothing changed: DST is up to date\n"),
+        "{out:?}"
+    );
+}
+
+/// A directory of DST its user may not write (read-only, and another's, so not made
+/// writable either): the failure to write a new file into it names the DST path, not
+/// SRC's file, which was readable.
+#[test]
+fn a_failure_to_write_into_dst_names_the_dst_path() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !rustix::process::geteuid().is_root() {
+        fixture::skip(
+            "KNOT_REQUIRE_XDEV",
+            "a_failure_to_write_into_dst_names_the_dst_path",
+            "not running as root (giving DST's directory to another user needs it)",
+        );
+        return;
+    }
+    let env = Env::new();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    env.mkdir("s/ro");
+    env.file("s/ro/g", "z");
+    env.mkdir("d/ro");
+    give_to_nobody(&env.path("s"));
+    give_to_nobody(&env.path("d"));
+    // d/ro stays root's, and read-only.
+    std::os::unix::fs::lchown(env.path("d/ro"), Some(0), Some(0)).unwrap();
+    fs::set_permissions(env.path("d/ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let out = fixture::as_nobody(&env, &["copy", "--mirror", "s", "d"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("knot: cannot copy 'd/ro/g': "), "{stderr}");
+    assert!(!stderr.contains("'s/ro/g'"), "{stderr}");
 }

@@ -1060,7 +1060,7 @@ impl Copying {
             let pinned = self.pin(to_dir, &copy)?;
             let copied = dir
                 .copy_file_at(name, &pinned.dir, to_name, self.options.xattrs)
-                .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+                .map_err(|e| update::copy_error(entry.path(), &copy, e))?;
             item.bytes = copied.bytes;
             item.action = match copied.data {
                 FileData::Cloned => Action::Cloned,

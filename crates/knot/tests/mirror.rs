@@ -92,6 +92,11 @@ fn update_copies_only_what_changed() {
     );
     dir.file("src/grows", "larger now");
     dir.file("src/sub/new", "new");
+    // sub's new time in SRC, surely not its copy's (not left to the clock's tick).
+    fs::File::open(src.join("sub"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
     let err = knot::copy(&src, &dst, &CopyOptions::default(), |_| {}).unwrap_err();
     assert_eq!(err.kind(), &knot::ErrorKind::DestinationNotEmpty);
 
@@ -106,9 +111,11 @@ fn update_copies_only_what_changed() {
     assert_eq!(item(&items, &src, "sub/new").action, Action::Copied);
     assert_eq!(item(&items, &src, "same").action, Action::Unchanged);
     assert_eq!(item(&items, &src, "link").action, Action::Unchanged);
-    assert_eq!((summary.updated, summary.files, summary.removed), (1, 2, 0));
-    // root, sub, same, sub/deep, link
-    assert_eq!(summary.unchanged, 5);
+    // sub has a new entry in SRC, so a new time: given to its copy, an update.
+    assert_eq!(item(&items, &src, "sub").action, Action::Updated);
+    assert_eq!((summary.updated, summary.files, summary.removed), (2, 2, 0));
+    // root, same, sub/deep, link
+    assert_eq!(summary.unchanged, 4);
     // No staged file is left behind.
     assert_eq!(
         crate::fixture::names(&dst),
@@ -302,6 +309,11 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     dir.mkdir("dst/d/gonedir");
     // A file where the source now has a directory with entries.
     dir.file("dst/newdir", "a file then");
+    // d's time in SRC, surely not its copy's (not left to the clock's tick): an update.
+    fs::File::open(src.join("d"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+        .unwrap();
     let before = state(&dst);
     let dry = CopyOptions {
         mode: ChangeMode::DryRun,
@@ -315,7 +327,8 @@ fn a_dry_run_changes_nothing_and_reports_the_same() {
     assert_eq!(actions(&dry_items), actions(&items));
     assert_eq!(dry_summary.updated, summary.updated);
     assert_eq!(dry_summary.removed, summary.removed);
-    assert_eq!((summary.updated, summary.removed), (2, 2));
+    // b, newdir, and d's time.
+    assert_eq!((summary.updated, summary.removed), (3, 2));
     assert_eq!(fs::read_to_string(dst.join("newdir/f")).unwrap(), "f");
 }
 
@@ -631,4 +644,163 @@ fn outer_copy_with_update_is_refused() {
         assert!(err.to_string().contains("--outer copy"), "{err}");
     }
     assert_eq!(state(&dst), before);
+}
+
+/// A directory of the copy where SRC now has a file, swapped for a link to a directory
+/// outside while `mirror` stages the file and swaps it in, is never gone through: the
+/// tree removed is only ever the one set aside by the swap, and a link swapped aside is
+/// never gone through (the failure is reported, the link left under its hidden name), so
+/// everything outside stays. Rounds are counted, not timed; the swap is met where a link
+/// is found set aside.
+#[test]
+fn a_directory_swapped_for_a_link_while_a_file_replaces_it_is_not_followed() {
+    const ROUNDS: usize = 300;
+    const SWAPS: usize = 200;
+    const FILES: usize = 100;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/x", &"new content\n".repeat(50_000));
+    let outside = dir.mkdir("outside");
+    for n in 0..FILES {
+        dir.file(&format!("outside/f{n}"), "SECRET");
+    }
+    let outside_before = state(&outside);
+    let copies = dir.mkdir("copies");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        fs::create_dir_all(dst.join("x")).unwrap();
+        for n in 0..FILES {
+            fs::write(dst.join(format!("x/f{n}")), "old").unwrap();
+        }
+        let victim = dst.join("x");
+        let aside = dir.join(format!("aside{round}"));
+        let done = AtomicBool::new(false);
+        let replaced = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..(round % 10) * 40 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    // The mirror may have put its file (or set the tree aside) already:
+                    // then the swap was met.
+                    let is_dir = fs::symlink_metadata(&victim).is_ok_and(|meta| meta.is_dir());
+                    if !is_dir || fs::rename(&victim, &aside).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if std::os::unix::fs::symlink(&outside, &victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    std::thread::yield_now();
+                    let still_link = fs::symlink_metadata(&victim)
+                        .is_ok_and(|meta| meta.file_type().is_symlink());
+                    if !still_link || fs::remove_file(&victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    if fs::rename(&aside, &victim).is_err() {
+                        replaced.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+            });
+            let (summary, _, _) = run(&src, &dst, mirror());
+            done.store(true, Ordering::Relaxed);
+            // The link swapped aside by the mirror, in the place of the tree: left under
+            // its hidden name, reported as a failure.
+            let link_aside = fs::read_dir(&dst).unwrap().flatten().any(|entry| {
+                entry.file_name().to_string_lossy().starts_with(".x.knot~")
+                    && entry.file_type().is_ok_and(|ty| ty.is_symlink())
+            });
+            if link_aside {
+                assert!(summary.failed > 0, "round {round}: {summary:?}");
+                met += 1;
+            }
+        });
+        assert!(
+            state(&outside) == outside_before,
+            "round {round}: outside changed, it holds {:?}",
+            crate::fixture::names(&outside)
+        );
+    }
+    assert!(met > 0, "no round met the swap");
+}
+
+/// A tree deeper than the directories `mirror` holds open while it removes it: a
+/// directory near its top, moved outside and back while the removal runs, is never taken
+/// for its old place: the one above it is opened again only where it is still the same
+/// directory, so nothing outside is removed (an empty directory of the tree's names
+/// among it). Rounds are counted, not timed; the swap is met where the removal reports
+/// the directory replaced.
+#[test]
+fn a_directory_moved_out_of_a_deep_tree_being_removed_is_not_followed() {
+    const ROUNDS: usize = 60;
+    const SWAPS: usize = 2000;
+    const DEPTH: usize = 80;
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let outside = dir.mkdir("outside");
+    dir.mkdir("outside/d");
+    for n in 0..10 {
+        dir.file(&format!("outside/f{n}"), "SECRET");
+    }
+    let outside_before = state(&outside);
+    let copies = dir.mkdir("copies");
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        let dst = copies.join(format!("c{round}"));
+        let mut level = dst.join("deep");
+        let mut victim = None;
+        for depth in 0..DEPTH {
+            level.push("d");
+            fs::create_dir_all(&level).unwrap();
+            for n in 0..10 {
+                fs::write(level.join(format!("f{n}")), "old").unwrap();
+            }
+            if depth == 5 {
+                victim = Some(level.clone());
+            }
+        }
+        let victim = victim.unwrap();
+        let moved = dir.join(format!("outside/moved{round}"));
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for _ in 0..(round % 10) * 40 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..SWAPS {
+                    if done.load(Ordering::Relaxed) || fs::rename(&victim, &moved).is_err() {
+                        break;
+                    }
+                    std::thread::yield_now();
+                    if fs::rename(&moved, &victim).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (_, _, errors) = run(&src, &dst, mirror());
+            done.store(true, Ordering::Relaxed);
+            if errors
+                .iter()
+                .any(|err| err.to_string().contains("replaced by something else"))
+            {
+                met += 1;
+            }
+        });
+        // What was moved outside and stayed there is the tree's, not outside's.
+        let _ = fs::remove_dir_all(&moved);
+        assert!(
+            state(&outside) == outside_before,
+            "round {round}: outside changed, it holds {:?}",
+            crate::fixture::names(&outside)
+        );
+    }
+    assert!(met > 0, "no round met the swap");
 }

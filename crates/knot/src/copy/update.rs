@@ -3,15 +3,17 @@
 //!
 //! Each entry of SRC is looked at in DST first, through the held directory that would
 //! hold it (one `fstatat`, never following a link): missing, it is copied as a plain copy
-//! would; there and [`unchanged`] (a file with the same permission bits too, and, with
+//! would; there and [`unchanged`] (a file with the same permission bits too, no more
+//! hard links than its source has, and, with
 //! `--checksum`, the same bytes, compared straight through descriptors), it is left as it
 //! is; else it is replaced. A
 //! file or link is replaced atomically: the new one is written under a fresh hidden name
 //! in the same held directory, then renamed over the old name, so no moment shows a half
 //! file or no entry there. A directory in DST where SRC has a file or a link is replaced
-//! only under `--mirror`, removed first with everything in it (through held directories,
-//! never entering a link or a mount point); a file or link where SRC has a directory is
-//! removed (as a link, never followed) and the directory made.
+//! only under `--mirror`, removed with everything in it (through held directories,
+//! never entering a link or a mount point): where SRC has a file, only once the file is
+//! copied whole under a hidden name, then swapped in; a file or link where SRC has a
+//! directory is removed (as a link, never followed) and the directory made.
 //!
 //! `--mirror` also removes what SRC no longer has: when a directory of SRC is met and its
 //! directory in DST was there already, the names listed in DST and not in SRC are removed,
@@ -102,6 +104,55 @@ impl Copying {
         Ok(())
     }
 
+    /// A directory stands in DST where SRC has the regular file `entry`: under `--mirror`
+    /// the file is copied first under a fresh hidden name in the held directory, then put
+    /// in the directory's place (swapped with it in one step where the file system can,
+    /// else the tree removed only once the copy is whole, then the copy renamed in), and
+    /// the tree removed. A copy that fails leaves the directory as it was. How many bytes
+    /// were copied; `None` in a dry run.
+    fn file_over_dir(
+        &self,
+        entry: &DirEntry<'_>,
+        pinned: &Pinned,
+        to_name: &OsStr,
+        copy: &Path,
+    ) -> Result<Option<u64>> {
+        if !self.options.mirror || self.dry_run() {
+            return self.clear_dir(pinned, to_name, copy).map(|()| None);
+        }
+        let (dir, name) = entry.dir_and_name();
+        let hidden = crate::path::hidden_file_name(to_name);
+        let hidden_path = crate::path::parent_dir(copy).join(&hidden);
+        let copied = dir
+            .copy_file_at(name, &pinned.dir, &hidden, self.options.xattrs)
+            .map_err(|e| copy_error(entry.path(), copy, e))?;
+        // The hidden name is this process's own, made just now: the copy, so removing it
+        // loses nothing.
+        let take_back = |e| {
+            let _ = pinned.dir.remove_name_at(&hidden);
+            Error::io(Op::Copy, copy, e)
+        };
+        match pinned.dir.exchange_at(&hidden, to_name) {
+            // The old tree is the hidden name now.
+            Ok(true) => {
+                pinned
+                    .dir
+                    .remove_tree_at(&hidden)
+                    .map_err(|e| Error::io(Op::Copy, &hidden_path, e))?;
+            }
+            Ok(false) => {
+                pinned.dir.remove_tree_at(to_name).map_err(take_back)?;
+                // The tree is gone: the copy stays at its hidden name rather than be lost.
+                pinned
+                    .dir
+                    .put_staged_at(&hidden, to_name, false)
+                    .map_err(|e| Error::io(Op::Copy, &hidden_path, e))?;
+            }
+            Err(e) => return Err(take_back(e)),
+        }
+        Ok(Some(copied.bytes))
+    }
+
     /// A file (or the first name of a hard-link group) under `--update`.
     pub(super) fn update_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
@@ -119,8 +170,12 @@ impl Copying {
         // Permission bits that changed alone are given by copying the file again (the
         // set-ID bits aside: they are kept only where the owner could be given).
         let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
+        // A copy with more names than its source has is linked to a file it is no longer
+        // one with in SRC (a hard-link group split there): replaced by a file of its own.
+        let same_group = meta.nlink <= source.0.nlink;
         if unchanged(&source, &(meta, attrs))
             && same_mode
+            && same_group
             && (!self.options.checksum
                 || dir
                     .same_data_at(name, &pinned.dir, to_name)
@@ -131,14 +186,13 @@ impl Copying {
             return Ok(item);
         }
         if meta.ty == FileType::Dir {
-            self.clear_dir(&pinned, to_name, &copy)?;
-            if !self.dry_run() {
-                item.bytes = self.copy_file(entry, below)?.bytes;
+            if let Some(bytes) = self.file_over_dir(entry, &pinned, to_name, &copy)? {
+                item.bytes = bytes;
             }
         } else if !self.dry_run() {
             let copied = dir
                 .replace_file_at(name, &pinned.dir, to_name, self.options.xattrs)
-                .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+                .map_err(|e| copy_error(entry.path(), &copy, e))?;
             item.bytes = copied.bytes;
         }
         Counts::add(&self.counts.updated, 1);
@@ -304,22 +358,20 @@ impl Copying {
     }
 
     /// A directory under `--update`: made where DST has none (a file or link there
-    /// removed first: a link as a link), held where DST has one; under `--mirror` the
-    /// names DST has there and SRC does not are removed, each reported.
+    /// removed first: a link as a link), held where DST has one (reported updated where
+    /// its permission bits or time differ from SRC's, given at the end); under `--mirror`
+    /// the names DST has there and SRC does not are removed, each reported.
     pub(super) fn update_dir(
         &self,
         entry: &DirEntry<'_>,
         below: &Path,
         sink: &mut Sink<'_, '_, Item>,
     ) -> Next {
-        let (next, item) = self.update_dir_item(entry, below);
+        let (next, item, there) = self.update_dir_item(entry, below);
         let Some(item) = item else {
             return next;
         };
-        let kept = match &item {
-            Ok(item) => item.action == Action::Unchanged,
-            Err(_) => false,
-        };
+        let kept = there && item.is_ok();
         if sink.send(item) == WalkState::Quit {
             return Next::Quit;
         }
@@ -333,7 +385,13 @@ impl Copying {
         next
     }
 
-    fn update_dir_item(&self, entry: &DirEntry<'_>, below: &Path) -> (Next, Option<Result<Item>>) {
+    /// The directory's item, and whether DST had it already (as a directory, and held:
+    /// under `--mirror` its extra names are removed).
+    fn update_dir_item(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+    ) -> (Next, Option<Result<Item>>, bool) {
         if below.as_os_str().is_empty() {
             // DST's root, held already (made, or there).
             return match self.dir(entry, below) {
@@ -341,18 +399,19 @@ impl Copying {
                     Counts::take(&self.counts.dirs, 1);
                     Counts::add(&self.counts.unchanged, 1);
                     item.action = Action::Unchanged;
-                    (next, Some(Ok(item)))
+                    (next, Some(Ok(item)), true)
                 }
-                other => other,
+                (next, item) => (next, item, false),
             };
         }
         let copy = self.copy_path(below);
         let found = match self.there(below, &copy) {
             Ok(found) => found,
-            Err(err) => return (Next::Skip, Some(Err(err))),
+            Err(err) => return (Next::Skip, Some(Err(err)), false),
         };
-        let There::Found(pinned, meta, _) = found else {
-            return self.dir(entry, below);
+        let There::Found(pinned, meta, now) = found else {
+            let (next, item) = self.dir(entry, below);
+            return (next, item, false);
         };
         let (_, name) = split(below);
         if meta.ty != FileType::Dir {
@@ -361,15 +420,15 @@ impl Copying {
             if !self.dry_run()
                 && let Err(e) = pinned.dir.remove_name_at(name)
             {
-                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))));
+                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))), false);
             }
             return match self.dir(entry, below) {
                 (next, Some(Ok(mut item))) => {
                     Counts::add(&self.counts.updated, 1);
                     item.action = Action::Updated;
-                    (next, Some(Ok(item)))
+                    (next, Some(Ok(item)), false)
                 }
-                other => other,
+                (next, item) => (next, item, false),
             };
         }
         // There already: held (opened from its parent without following a link), given
@@ -380,33 +439,80 @@ impl Copying {
             Ok(Some(held)) => held,
             Ok(None) => {
                 let err = std::io::Error::from(std::io::ErrorKind::NotFound);
-                return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, err))));
+                return (
+                    Next::Skip,
+                    Some(Err(Error::io(Op::Copy, &copy, err))),
+                    false,
+                );
             }
-            Err(err) => return (Next::Skip, Some(Err(err))),
+            Err(err) => return (Next::Skip, Some(Err(err)), false),
         };
         if self.options.same_file_system
             && let Ok(source) = entry.lstat()
             && source.id.0 != self.root_device
         {
-            return self.dir(entry, below);
+            let (next, item) = self.dir(entry, below);
+            return (next, item, false);
         }
         let id = match held.dir.meta() {
             Ok(meta) => meta.id,
-            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e)))),
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, &copy, e))), false),
         };
+        // Its permission bits or time differ from SRC's: given at the end, an update.
+        let mut changed = false;
         match dir.attrs_at(src_name) {
             Ok(attrs) => {
+                changed = attrs.mode & 0o1777 != now.mode & 0o1777 || attrs.mtime != now.mtime;
                 if let Err(err) = self.remember_dir(below, (dir, src_name), attrs, id) {
-                    return (Next::Descend, Some(Err(err)));
+                    return (Next::Descend, Some(Err(err)), false);
+                }
+                if let Err(err) = self.open_to_write(&pinned, name, &copy, id) {
+                    return (Next::Descend, Some(Err(err)), false);
                 }
             }
             Err(e) if crate::sys::error::of(&e).is_some() => {}
-            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
+            Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e))), false),
         }
-        Counts::add(&self.counts.unchanged, 1);
-        let mut item = self.item(entry, below, Kind::Dir, Action::Unchanged);
+        let action = if changed {
+            Counts::add(&self.counts.updated, 1);
+            Action::Updated
+        } else {
+            Counts::add(&self.counts.unchanged, 1);
+            Action::Unchanged
+        };
+        let mut item = self.item(entry, below, Kind::Dir, action);
         item.link.dir = Some(Flavour::Dir);
-        (Next::Descend, Some(Ok(item)))
+        (Next::Descend, Some(Ok(item)), true)
+    }
+
+    /// The directory `name` of DST's held directory `pinned` (at `copy`), where it is
+    /// still the directory `id` held, made writable to this user alone (0700) where it is
+    /// not, as a fresh copy makes each directory, so entries can be made and removed in
+    /// it: remembered already, it is given its own permissions at the end. Not in a dry
+    /// run; on Unix only (a read-only attribute on Windows keeps no entry out).
+    fn open_to_write(
+        &self,
+        pinned: &Pinned,
+        name: &OsStr,
+        copy: &Path,
+        id: (u64, u128),
+    ) -> Result<()> {
+        if !cfg!(unix) || self.dry_run() {
+            return Ok(());
+        }
+        let fail = |e| Error::io(Op::Copy, copy, e);
+        let (meta, attrs) = pinned.dir.look_at(name).map_err(fail)?;
+        if meta.id != id || attrs.mode & 0o300 == 0o300 {
+            return Ok(());
+        }
+        let writable = Attrs {
+            mode: 0o700,
+            ..attrs
+        };
+        pinned
+            .dir
+            .give_dir_attrs_at(name, &writable, id)
+            .map_err(fail)
     }
 
     /// The names DST has in the directory `below` and SRC does not, removed (not in a dry
@@ -472,4 +578,18 @@ impl Copying {
             made: None,
         })
     }
+}
+
+/// The error of copying the file `source` of SRC to `copy` in DST: it names `copy` where
+/// it can only be about writing there (DST's file system read-only or full, or a
+/// permission refused while `source` is one this process may read), else `source`.
+pub(super) fn copy_error(source: &Path, copy: &Path, err: std::io::Error) -> Error {
+    use std::io::ErrorKind as Io;
+    let writing = match err.kind() {
+        Io::ReadOnlyFilesystem | Io::StorageFull | Io::QuotaExceeded | Io::FileTooLarge => true,
+        #[cfg(unix)]
+        Io::PermissionDenied => rustix::fs::access(source, rustix::fs::Access::READ_OK).is_ok(),
+        _ => false,
+    };
+    Error::io(Op::Copy, if writing { copy } else { source }, err)
 }

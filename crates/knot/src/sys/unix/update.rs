@@ -3,7 +3,8 @@
 //! removed with everything in it. Every call acts through descriptors: the tree removed
 //! is opened one directory at a time from the one above without following a link, so a
 //! directory swapped for a link meanwhile is never gone through, and a mount point is
-//! never entered.
+//! never entered; without recursion, at most [`HELD`] directories open at once, one let
+//! go of opened again through `..` and refused unless it is still the same directory.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -119,28 +120,101 @@ fn open_below(dir: BorrowedFd<'_>, name: &OsStr, mount: (u64, Option<u64>)) -> i
 pub(crate) fn remove_tree_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<u64> {
     let mount = mount_of(dir)?;
     let fd = open_below(dir, name, mount)?;
-    let removed = empty(fd.as_fd(), mount)?;
+    let removed = empty(fd, name, mount)?;
     rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?;
     Ok(removed + 1)
 }
 
-/// Removes everything in the directory open as `fd`; how many entries.
-fn empty(fd: BorrowedFd<'_>, mount: (u64, Option<u64>)) -> io::Result<u64> {
+/// How many directories of a tree being removed are held open at most (the deepest
+/// ones); one above them is opened again from below (`..`) when its turn comes, and
+/// checked to be the directory it was.
+const HELD: usize = 32;
+
+/// A directory of a tree being removed: its name in the one above, its identity (device,
+/// inode), its descriptor where it is held, and the names in it not yet removed.
+struct Level {
+    name: OsString,
+    id: (u64, u64),
+    fd: Option<OwnedFd>,
+    left: Vec<OsString>,
+}
+
+impl Level {
+    fn new(name: &OsStr, fd: OwnedFd) -> io::Result<Level> {
+        let left = names(fd.as_fd())?;
+        Ok(Level {
+            name: name.to_os_string(),
+            id: id_of(fd.as_fd())?,
+            fd: Some(fd),
+            left,
+        })
+    }
+}
+
+/// The identity (device, inode) of the directory open as `fd`.
+fn id_of(fd: BorrowedFd<'_>) -> io::Result<(u64, u64)> {
+    let stat = rustix::fs::fstat(fd)?;
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "st_dev's and st_ino's widths differ between Unix targets"
+    )]
+    Ok((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// Removes everything in the directory `name` of `dir`, open as `fd`; how many entries.
+/// Without recursion, whatever the depth: the directories on the way down are kept on a
+/// stack, at most [`HELD`] of them open; one let go of is opened again through `..` of
+/// the one below it once that is emptied, and refused unless it is the same directory.
+fn empty(fd: OwnedFd, name: &OsStr, mount: (u64, Option<u64>)) -> io::Result<u64> {
     let mut removed = 0;
-    for name in names(fd)? {
-        match rustix::fs::unlinkat(fd, &name, AtFlags::empty()) {
-            Ok(()) => removed += 1,
-            // A directory (Linux says EISDIR, POSIX allows EPERM).
-            Err(Errno::ISDIR | Errno::PERM) => {
-                let below = open_below(fd, &name, mount)?;
-                removed += empty(below.as_fd(), mount)?;
-                drop(below);
-                rustix::fs::unlinkat(fd, &name, AtFlags::REMOVEDIR)?;
-                removed += 1;
+    let mut stack = vec![Level::new(name, fd)?];
+    // The shallowest level held: every level from it to the top is.
+    let mut low = 0;
+    while let Some(top) = stack.last_mut() {
+        let Some(fd) = top.fd.as_ref() else {
+            unreachable!("the deepest level is always held")
+        };
+        if let Some(entry) = top.left.pop() {
+            match rustix::fs::unlinkat(fd, &entry, AtFlags::empty()) {
+                Ok(()) => removed += 1,
+                // A directory (Linux says EISDIR, POSIX allows EPERM).
+                Err(Errno::ISDIR | Errno::PERM) => {
+                    let below = open_below(fd.as_fd(), &entry, mount)?;
+                    stack.push(Level::new(&entry, below)?);
+                    if stack.len() - low > HELD {
+                        stack[low].fd = None;
+                        low += 1;
+                    }
+                }
+                Err(Errno::NOENT) => {}
+                Err(err) => return Err(err.into()),
             }
-            Err(Errno::NOENT) => {}
-            Err(err) => return Err(err.into()),
+            continue;
         }
+        // Emptied: removed from the level above, held again first where it was let go of.
+        let Some(done) = stack.pop() else { break };
+        let depth = stack.len().saturating_sub(1);
+        let Some(parent) = stack.last_mut() else {
+            break;
+        };
+        if parent.fd.is_none() {
+            let Some(below) = done.fd.as_ref() else {
+                unreachable!("the deepest level is always held")
+            };
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let up = rustix::fs::openat(below, "..", flags, Mode::empty())?;
+            if id_of(up.as_fd())? != parent.id {
+                return Err(super::super::error::Error::Replaced.into());
+            }
+            parent.fd = Some(up);
+            low = depth;
+        }
+        drop(done.fd);
+        let Some(fd) = parent.fd.as_ref() else {
+            unreachable!("held just now")
+        };
+        rustix::fs::unlinkat(fd, &done.name, AtFlags::REMOVEDIR)?;
+        removed += 1;
     }
     Ok(removed)
 }
