@@ -159,9 +159,11 @@ fn unpredictable() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(0);
+    // Asked once: a system call per name otherwise (one per file a copy writes).
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u32(std::process::id());
+    hasher.write_u32(*PID.get_or_init(std::process::id));
     hasher.finish()
 }
 
