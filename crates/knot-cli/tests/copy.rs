@@ -448,6 +448,7 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
 }
 
 /// `--xattrs` gives each copy its extended attributes; without it, a copy has none.
+#[cfg(target_os = "linux")]
 #[test]
 fn xattrs_are_copied_when_asked() {
     let env = Env::new();

@@ -977,6 +977,7 @@ fn agrees_with_find_on_mktree_trees() {
 /// junctions read as junctions. Run in a child test process in a mount namespace of its
 /// own, where no FUSE file system is mounted when its first walk starts (other tests'
 /// volumes are unmounted there only).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_volume_mounted_after_a_walk_is_known_to_the_next() {
     let test = "scan::a_volume_mounted_after_a_walk_is_known_to_the_next";
@@ -999,6 +1000,7 @@ fn a_volume_mounted_after_a_walk_is_known_to_the_next() {
 }
 
 /// The child of [`a_volume_mounted_after_a_walk_is_known_to_the_next`].
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "run by a_volume_mounted_after_a_walk_is_known_to_the_next, in a mount namespace"]
 fn mounted_after_a_walk() {
