@@ -544,7 +544,9 @@ struct Ends {
 
 impl Copying {
     fn new(options: CopyOptions, ends: Ends) -> Copying {
+        let source_root = sys::Dir::hold(&ends.source_real).ok();
         let copying = Copying {
+            source_root,
             options,
             source: ends.source,
             source_abs: ends.source_abs,
@@ -736,6 +738,9 @@ struct Copying {
     /// are worked out between real paths, as the kernel resolves `..` physically.
     copy: PathBuf,
     copy_real: PathBuf,
+    /// The source's root, held where it could be opened: where the real paths of places
+    /// named below it are asked, to judge links (read only).
+    source_root: Option<sys::Dir>,
     /// The identity of the copy's root, held (none in a dry run that makes it).
     root_id: Option<(u64, u128)>,
     /// Whether the copy's root is made by this copy (or, in a dry run, would be).
@@ -1712,8 +1717,11 @@ impl Copying {
             .or_else(|_| stored.strip_prefix(&self.source_abs))
             .ok()
             .filter(|rest| {
-                self.stays_inside(rest, |part: &Path| {
-                    crate::resolve::canonical(&self.source_real.join(part))
+                self.stays_inside(rest, |part: &Path| match &self.source_root {
+                    // From the source's root, held: an `openat` and a `readlink` of its
+                    // descriptor, not a `realpath` from `/` (a `readlink` per part).
+                    Some(root) => root.real_path_at(part.as_os_str()),
+                    None => crate::resolve::canonical(&self.source_real.join(part)),
                 })
             });
         match below_source {
