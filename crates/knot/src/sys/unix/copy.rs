@@ -445,9 +445,14 @@ pub(crate) fn copy_followed_file_at(
     put: Put,
     xattrs: bool,
 ) -> io::Result<Copied> {
+    fill_staged(&open_followed(from, name)?, to, to_name, put, xattrs)
+}
+
+/// The file the link `name` of `from` leads to, opened for reading by following that one
+/// link (a FIFO there does not block the open).
+fn open_followed(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
     let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
-    fill_staged(&source, to, to_name, put, xattrs)
+    Ok(rustix::fs::openat(from, name, read, Mode::empty())?)
 }
 
 /// [`copy_followed_file_at`] to the new name `to_name`, where the file the link `name`
@@ -463,8 +468,7 @@ pub(crate) fn copy_followed_file_checked_at(
     to_name: &OsStr,
     id: (u64, u128),
 ) -> io::Result<Copied> {
-    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+    let source = open_followed(from, name)?;
     is(&source, id)?;
     fill_staged(&source, to, to_name, Put::New, false)
 }
