@@ -83,6 +83,14 @@ fn fill_staged(
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
         return Err(super::super::error::Error::NotARegularFile.into());
     }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if put == Put::New
+        && let Some(copy) = unnamed(to)?
+    {
+        let copied = fill(source, &copy, &stat, xattrs)?;
+        give_name(&copy, to, to_name)?;
+        return Ok(copied);
+    }
     let (hidden, copy) = stage(to, to_name)?;
     let done = fill(source, &copy, &stat, xattrs)
         .and_then(|copied| put_staged(to, &hidden, to_name, put).map(|()| copied));
@@ -90,6 +98,43 @@ fn fill_staged(
         remove_stage(to, &hidden, &copy);
     }
     done
+}
+
+/// A new empty file with no name yet in `dir`'s file system (`O_TMPFILE`), open for
+/// writing; `None` where the kernel or the file system cannot make one (FUSE, ntfs-3g
+/// among them), where the file is staged under a hidden name instead. Nothing is left
+/// behind by an interrupted copy: a file with no name is gone when it is closed.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn unnamed(dir: BorrowedFd<'_>) -> io::Result<Option<OwnedFd>> {
+    let write = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC | OFlags::NOCTTY;
+    match rustix::fs::openat(dir, ".", write, Mode::from_raw_mode(0o600)) {
+        Ok(fd) => Ok(Some(fd)),
+        // EISDIR and ENOENT: a kernel without O_TMPFILE (open(2)); EOPNOTSUPP: a file
+        // system without it.
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::NOENT | Errno::INVAL) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Gives the unnamed file `file` the name `name` in `dir` (`linkat`, which never replaces
+/// what is there: `EEXIST`): by its descriptor (`AT_EMPTY_PATH`), or, where this process
+/// may not (before Linux 6.10 only with `CAP_DAC_READ_SEARCH`), through
+/// `/proc/self/fd`, as open(2) shows for `O_TMPFILE`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn give_name(file: &OwnedFd, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    match rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH) {
+        Err(Errno::NOENT) => {
+            use std::os::fd::AsRawFd;
+            Ok(rustix::fs::linkat(
+                rustix::fs::CWD,
+                format!("/proc/self/fd/{}", file.as_raw_fd()),
+                dir,
+                name,
+                AtFlags::SYMLINK_FOLLOW,
+            )?)
+        }
+        done => Ok(done?),
+    }
 }
 
 /// A new empty file under a fresh hidden name beside `name` in `dir`, made exclusively:
@@ -245,8 +290,18 @@ impl Attrs {
         reason = "the timespec fields' widths differ between Unix targets"
     )]
     pub(crate) fn give(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
-        let owner = rustix::fs::fchown(fd, Some(rustix::fs::Uid::from_raw(self.uid)), None);
-        let group = rustix::fs::fchown(fd, None, Some(rustix::fs::Gid::from_raw(self.gid)));
+        let (uid, gid) = (
+            rustix::fs::Uid::from_raw(self.uid),
+            rustix::fs::Gid::from_raw(self.gid),
+        );
+        // Both at once where this process may (one call for most files), else each alone.
+        let (owner, group) = match rustix::fs::fchown(fd, Some(uid), Some(gid)) {
+            Ok(()) => (Ok(()), Ok(())),
+            Err(_) => (
+                rustix::fs::fchown(fd, Some(uid), None),
+                rustix::fs::fchown(fd, None, Some(gid)),
+            ),
+        };
         let mut mode = self.mode;
         if owner.is_err() {
             mode &= !0o4000;
