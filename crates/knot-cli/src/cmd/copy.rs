@@ -4,16 +4,17 @@
 //! report on any number of threads (only those lines are kept), or with `--json` one
 //! record per entry as it comes, then a summary on standard error. Errors are printed as
 //! they come, and the copy goes on. On a terminal, without `--json`, a progress line
-//! counts the entries and bytes copied and the rate (there is no total to reckon an ETA
-//! from: the copy walks the tree once).
+//! counts the entries and bytes copied and the rate, and, once a walk of SRC beside the
+//! copy has counted them, of how many and the time left.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use knot::copy::{Action, CopyOptions, Inner, Item, Outer, Summary};
+use knot::du::DuKind;
 use serde::Serialize;
 
 use crate::args::Format;
@@ -65,7 +66,8 @@ cloned, followed (--outer copy), skipped (a socket), made (a junction made a sym
 entered (--xdev); -v lists the plain copies too; --json prints one record per entry, the \
 scan record plus class (inner, outer, dangling, loop), action and error. A summary table \
 follows on standard error, and while the copy runs on a terminal, a progress line \
-(entries, bytes, rate).\n\n\
+(entries, bytes, rate; of how many, and the time left, once a walk of SRC beside the copy \
+has counted them).\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
 bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
@@ -276,7 +278,8 @@ pub fn run(settings: &CopySettings, context: &Context) -> Exit {
         format: settings.format,
         verbose: settings.verbose,
     };
-    report(shown, dry_run, made, context, |each| {
+    let counted = Counted::of(&settings.source, &settings.options);
+    report(shown, dry_run, made, counted, context, |each| {
         knot::copy(&settings.source, &settings.copy, &settings.options, each)
     })
 }
@@ -306,6 +309,7 @@ pub(crate) fn report(
     shown: Shown,
     dry_run: bool,
     made: Made,
+    counted: Counted,
     context: &Context,
     copy: impl FnOnce(&(dyn Fn(knot::Result<Item>) + Sync)) -> knot::Result<Summary>,
 ) -> Exit {
@@ -317,6 +321,9 @@ pub(crate) fn report(
     let lines = Mutex::new(Vec::new());
     let counters = Arc::new(Counters::default());
     let progress = progress_line(context, json, made, &counters);
+    if progress.is_some() {
+        drop(counted.start(&counters));
+    }
     let copied = copy(&|item| {
         let item = item.inspect_err(|err| error::fail(err, context));
         if let Ok(item) = &item {
@@ -414,11 +421,82 @@ fn record(outcome: &knot::Result<Item>, dry_run: bool) -> CopyRecord {
 }
 
 /// What the progress line counts: the entries copied so far and their bytes (none for a
-/// hard link, an entry left unchanged or one removed: they copy no data).
+/// hard link, an entry left unchanged or one removed: they copy no data), and, once a
+/// count of SRC ([`Counted`]) is done, how many there are in all.
 #[derive(Debug, Default)]
 struct Counters {
     items: AtomicU64,
     bytes: AtomicU64,
+    total: OnceLock<Total>,
+}
+
+/// SRC's entries (names) and the bytes of its files (each once), as `knot du` counts
+/// them.
+#[derive(Clone, Copy, Debug)]
+struct Total {
+    items: u64,
+    bytes: u64,
+    /// Whether the bytes copied are to reach `bytes`: not where some files are left as
+    /// they are or linked (`--update`, `--mirror`, snapshot), which copy no data.
+    bytes_all_copied: bool,
+}
+
+/// The tree the progress line counts, to give how much is left and when it ends: SRC,
+/// on its file system alone with `--xdev`. Counted only where the line is drawn, by a
+/// thread of its own beside the copy, through `knot du`'s walk (no link followed; so an
+/// outer link's tree copied under `--outer copy` is not in the count, and the line then
+/// gives no end once the count is passed).
+#[derive(Clone, Debug)]
+pub(crate) struct Counted {
+    source: PathBuf,
+    same_file_system: bool,
+    bytes_all_copied: bool,
+}
+
+impl Counted {
+    /// SRC as `options` copy it.
+    pub(crate) fn of(source: &Path, options: &CopyOptions) -> Counted {
+        Counted {
+            source: source.to_path_buf(),
+            same_file_system: options.same_file_system,
+            bytes_all_copied: !(options.update || options.mirror),
+        }
+    }
+
+    /// A snapshot of `source`: unchanged files are linked, not copied.
+    pub(crate) fn snapshot(source: &Path, options: &CopyOptions) -> Counted {
+        Counted {
+            bytes_all_copied: false,
+            ..Counted::of(source, options)
+        }
+    }
+
+    /// Counts in a thread of its own, the total going to `counters` when done; nothing
+    /// where the system cannot start a thread, or the count fails at the root. The copy
+    /// does not wait for it: a copy that ends first ends the count with the process.
+    fn start(self, counters: &Arc<Counters>) -> Option<std::thread::JoinHandle<()>> {
+        let counters = Arc::clone(counters);
+        std::thread::Builder::new()
+            .spawn(move || {
+                let usage = knot::du::DuBuilder::new(&self.source)
+                    .same_file_system(self.same_file_system)
+                    .threads(1)
+                    .run(&|_| {});
+                let total = usage.total;
+                if total.errors == 0 || total.total.items > 0 {
+                    let _ = counters.total.set(Total {
+                        items: total.total.items,
+                        // The files' data, which is what the copy counts in bytes.
+                        bytes: [DuKind::File, DuKind::HardLinked]
+                            .iter()
+                            .map(|&kind| total.kind(kind).apparent)
+                            .sum(),
+                        bytes_all_copied: self.bytes_all_copied,
+                    });
+                }
+            })
+            .ok()
+    }
 }
 
 impl Counters {
@@ -432,8 +510,10 @@ impl Counters {
         }
     }
 
-    /// `N entries, X copied, R/s`, after `elapsed`.
+    /// `N entries, X copied, R/s`, after `elapsed`; once SRC is counted,
+    /// `N of M entries, X of Y copied, R/s, T left`.
     fn render(&self, elapsed: std::time::Duration) -> String {
+        let items = self.items.load(Ordering::Relaxed);
         let bytes = self.bytes.load(Ordering::Relaxed);
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
@@ -441,13 +521,52 @@ impl Counters {
         } else {
             0
         };
+        let rate = indicatif::BinaryBytes(rate);
+        let Some(total) = self.total.get() else {
+            return format!(
+                "{items} entries, {} copied, {rate}/s",
+                indicatif::BinaryBytes(bytes),
+            );
+        };
+        let copied = if total.bytes_all_copied {
+            format!(
+                "{} of {}",
+                indicatif::BinaryBytes(bytes),
+                indicatif::BinaryBytes(total.bytes)
+            )
+        } else {
+            indicatif::BinaryBytes(bytes).to_string()
+        };
+        let left = left(total, items, bytes, elapsed)
+            .map(|left| format!(", {} left", indicatif::HumanDuration(left)))
+            .unwrap_or_default();
         format!(
-            "{} entries, {} copied, {}/s",
-            self.items.load(Ordering::Relaxed),
-            indicatif::BinaryBytes(bytes),
-            indicatif::BinaryBytes(rate)
+            "{items} of {} entries, {copied} copied, {rate}/s{left}",
+            total.items
         )
     }
+}
+
+/// How long the rest takes at the pace so far: the part done is the share of entries
+/// done, averaged with the share of bytes where all bytes are copied (a tree of small
+/// files goes by entries, one of large files by bytes). `None` until a hundredth is done,
+/// and past the count (an outer link's tree under `--outer copy`).
+fn left(total: &Total, items: u64, bytes: u64, elapsed: std::time::Duration) -> Option<Duration> {
+    let share = |done: u64, all: u64| {
+        if all == 0 {
+            1.0
+        } else {
+            done as f64 / all as f64
+        }
+    };
+    let mut done = share(items, total.items);
+    if total.bytes_all_copied {
+        done = (done + share(bytes, total.bytes)) / 2.0;
+    }
+    if !(0.01..1.0).contains(&done) || items > total.items {
+        return None;
+    }
+    Some(elapsed.mul_f64((1.0 - done) / done))
 }
 
 /// The progress line, where standard error is a terminal ([`ProgressLine::start_with`]
@@ -624,6 +743,58 @@ mod tests {
         assert!(progress_line(&context(true, true), false, Made::Snapshot, &counters).is_none());
         assert!(progress_line(&context(true, false), false, Made::Copy, &counters).is_some());
         assert!(progress_line(&context(true, false), false, Made::Snapshot, &counters).is_some());
+    }
+
+    /// Once SRC is counted: how many of how many, and the time left at the pace so far,
+    /// by entries and bytes where every byte is copied, by entries alone where not.
+    #[test]
+    fn progress_gives_the_part_done_and_the_time_left() {
+        let counters = Counters::default();
+        counters.items.store(25, Ordering::Relaxed);
+        counters.bytes.store(1 << 20, Ordering::Relaxed);
+        let total = Total {
+            items: 100,
+            bytes: 4 << 20,
+            bytes_all_copied: true,
+        };
+        counters.total.set(total).unwrap();
+        assert_eq!(
+            counters.render(Duration::from_secs(10)),
+            "25 of 100 entries, 1.00 MiB of 4.00 MiB copied, 102.40 KiB/s, 30 seconds left"
+        );
+        let update = Total {
+            bytes_all_copied: false,
+            ..total
+        };
+        // A quarter of the entries in 10 s: 30 s left, whatever the bytes.
+        assert_eq!(
+            left(&update, 25, 0, Duration::from_secs(10)),
+            Some(Duration::from_secs(30))
+        );
+        // Half by entries, a quarter by bytes: three eighths done in 30 s, 50 s left.
+        assert_eq!(
+            left(&total, 50, 1 << 20, Duration::from_secs(30)),
+            Some(Duration::from_secs(50))
+        );
+        // Nothing said too early, nor past the count (an outer tree copied too).
+        assert_eq!(left(&total, 0, 0, Duration::from_secs(1)), None);
+        assert_eq!(left(&total, 101, 4 << 20, Duration::from_secs(1)), None);
+    }
+
+    /// The count of SRC runs beside the copy and gives its entries and bytes.
+    #[test]
+    fn the_count_gives_the_entries_and_bytes_of_src() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("d/f"), "12345").unwrap();
+        std::fs::write(dir.path().join("g"), "123").unwrap();
+        let counters = Arc::new(Counters::default());
+        let count = Counted::of(dir.path(), &CopyOptions::default()).start(&counters);
+        count.unwrap().join().unwrap();
+        let total = counters.total.get().unwrap();
+        // The root, d, d/f and g.
+        assert_eq!((total.items, total.bytes), (4, 8));
+        assert!(total.bytes_all_copied);
     }
 
     /// Entries, bytes (a hard link's not again) and the rate.

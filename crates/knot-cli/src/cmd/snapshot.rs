@@ -8,7 +8,7 @@ use clap::Args;
 use knot::copy::CopyOptions;
 
 use crate::args::Format;
-use crate::cmd::copy::{Made, Shown, TreeArgs, report};
+use crate::cmd::copy::{Counted, Made, Shown, TreeArgs, report};
 use crate::cmd::{Decide, Run};
 use crate::context::Context;
 use crate::exit::Exit;
@@ -89,7 +89,8 @@ impl Run for SnapshotSettings {
             format: self.format,
             verbose: self.verbose,
         };
-        report(shown, dry_run, Made::Snapshot, context, |each| {
+        let counted = Counted::snapshot(&self.source, &self.options);
+        report(shown, dry_run, Made::Snapshot, counted, context, |each| {
             knot::copy::snapshot(
                 &self.source,
                 &self.copy,
