@@ -381,7 +381,9 @@ fn special_files_are_copied_or_said_why_not() {
     assert_eq!(fs::read_to_string(env.path("dst2/f")).unwrap(), "data");
 }
 
-/// With --xdev, a mount point below SRC is reported and not entered.
+/// With --xdev, a mount point below SRC is reported and not entered, and made in DST
+/// empty, with the permissions its file system's root shows (as `cp -x` makes it); a
+/// second run with --update leaves it as it is.
 #[cfg(target_os = "linux")]
 #[test]
 fn xdev_reports_mount_points_and_does_not_enter_them() {
@@ -398,7 +400,28 @@ fn xdev_reports_mount_points_and_does_not_enter_them() {
         stdout.contains("not entered 'src/mnt'  [another file system]\n"),
         "{stdout}"
     );
-    assert!(fs::symlink_metadata(env.path("dst/mnt")).is_err());
+    let made = fs::symlink_metadata(env.path("dst/mnt")).unwrap();
+    assert!(made.is_dir());
+    assert!(fixture::names(&env.path("dst/mnt")).is_empty());
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(env.path("src/mnt"), fs::Permissions::from_mode(0o750)).unwrap();
+        let out = fixture::output(&mut env.knot(["copy", "-q", "--xdev", "src", "dst1"]));
+        assert!(out.status.success(), "{out:?}");
+        let mode = fs::metadata(env.path("dst1/mnt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o750);
+    }
+    let out = fixture::output(&mut env.knot(["copy", "-q", "--xdev", "--update", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("not entered 'src/mnt'  [another file system]\n"),
+        "{out:?}"
+    );
+    assert!(fixture::names(&env.path("dst/mnt")).is_empty());
     let out = fixture::output(&mut env.knot(["copy", "-q", "src", "dst2"]));
     assert!(out.status.success(), "{out:?}");
     assert_eq!(

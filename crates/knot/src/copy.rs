@@ -853,9 +853,7 @@ impl Copying {
             Err(e) => return (Next::Skip, Some(Err(Error::io(Op::Copy, path, e)))),
         };
         if self.options.same_file_system && meta.id.0 != self.root_device {
-            Counts::add(&self.counts.not_entered, 1);
-            let item = self.item(entry, below, Kind::Dir, Action::NotEntered);
-            return (Next::Skip, Some(Ok(item)));
+            return (Next::Skip, Some(self.mount_point(entry, below, true)));
         }
         // Under `--outer copy`, a directory met again (the source inside a directory an
         // outer link led to, or one copied through a link already): a loop, not entered.
@@ -895,6 +893,29 @@ impl Copying {
         let mut item = self.item(entry, below, Kind::Dir, Action::Copied);
         item.link.dir = Some(Flavour::Dir);
         (Next::Descend, Some(Ok(item)))
+    }
+
+    /// A directory on another file system under `same_file_system`: reported and not
+    /// entered; where `make` (it is not in DST), made there empty, with the permissions
+    /// and times it shows (its file system's root's), as `cp -x` and `rsync -x` make it,
+    /// so a copy of a root file system keeps its mount points to mount on.
+    fn mount_point(&self, entry: &DirEntry<'_>, below: &Path, make: bool) -> Result<Item> {
+        Counts::add(&self.counts.not_entered, 1);
+        let item = self.item(entry, below, Kind::Dir, Action::NotEntered);
+        if !make || self.dry_run() || below.as_os_str().is_empty() {
+            return Ok(item);
+        }
+        let (dir, name) = entry.dir_and_name();
+        let attrs = match dir.attrs_at(name) {
+            Ok(attrs) => Some(attrs),
+            Err(e) if sys::error::of(&e).is_some() => None,
+            Err(e) => return Err(Error::io(Op::Copy, entry.path(), e)),
+        };
+        let id = self.make_dir(below, &item.copy)?;
+        if let Some(attrs) = attrs {
+            self.remember_dir(below, (dir, name), attrs, id)?;
+        }
+        Ok(item)
     }
 
     /// A file: copied, or made another name of the copy of a file met already.

@@ -130,7 +130,8 @@ pub(crate) struct TreeArgs {
     /// lead to in their place.
     #[arg(long, value_enum, value_name = "HOW", default_value_t = OuterArg::Keep)]
     outer: OuterArg,
-    /// Stay on SRC's file system: mount points below are reported and not entered.
+    /// Stay on SRC's file system: mount points below are reported and not entered, and
+    /// made empty in the copy (as `cp -x` makes them).
     #[arg(long)]
     xdev: bool,
     /// Copy extended attributes too (POSIX ACLs among them), as `cp --preserve=xattr`

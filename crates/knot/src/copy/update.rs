@@ -451,8 +451,12 @@ impl Copying {
             && let Ok(source) = entry.lstat()
             && source.id.0 != self.root_device
         {
-            let (next, item) = self.dir(entry, below);
-            return (next, item, false);
+            // There already: left as it is.
+            return (
+                Next::Skip,
+                Some(self.mount_point(entry, below, false)),
+                false,
+            );
         }
         let id = match held.dir.meta() {
             Ok(meta) => meta.id,
