@@ -135,7 +135,21 @@ pub(super) fn run_parallel<'s, F: Filter>(
     });
 }
 
+/// Ends the walk for every thread when the one it guards panics (a filter's or a
+/// visitor's bug): the job it held would otherwise stay active for ever, and the others
+/// wait for it without end; so the panic reaches the caller and the process does not hang.
+struct StopOnPanic<'a>(&'a Queue);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
 pub(super) fn work<F: Filter>(walker: &Walker<F>, queue: &Queue, emit: &mut Emit<'_, F::Item>) {
+    let _stop = StopOnPanic(queue);
     let mut reader = DirReader::new();
     let mut jobs = Vec::new();
     let mut next = None;

@@ -174,6 +174,34 @@ fn skip_prunes_and_quit_stops() {
     }
 }
 
+/// A filter that panics on one entry ends the walk on every thread, and the panic
+/// reaches the caller: the other threads do not wait without end for the job the
+/// panicking one held.
+#[test]
+fn a_panic_on_one_thread_ends_the_walk_instead_of_hanging_it() {
+    #[derive(Debug)]
+    struct Boom;
+    impl Filter for Boom {
+        type Item = ();
+        fn visit(&self, entry: &DirEntry<'_>, _: &mut Sink<'_, '_, ()>) -> Next {
+            assert!(!entry.path().ends_with("boom"), "a filter's bug");
+            Next::Descend
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for i in 0..64 {
+        std::fs::create_dir_all(root.join(format!("d{i}/below"))).unwrap();
+    }
+    std::fs::create_dir(root.join("d7/boom")).unwrap();
+    let mut walk = WalkBuilder::new(root);
+    walk.threads(2);
+    let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        walk.run_parallel(Boom, &mut || Box::new(|_| WalkState::Continue));
+    }));
+    assert!(walked.is_err(), "the panic did not reach the caller");
+}
+
 #[test]
 fn follow_agrees_sequential_and_parallel_and_reports_a_loop() {
     let tmp = tempfile::tempdir().unwrap();
