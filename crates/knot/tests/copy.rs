@@ -392,6 +392,78 @@ fn extended_attributes_and_acls_are_copied_with_xattrs() {
     );
 }
 
+/// `--update --xattrs`: a file whose extended attributes alone changed (no size, no
+/// time) is copied again with them; one whose attributes are the same is left as it is;
+/// without `--xattrs` neither is looked at.
+#[test]
+fn update_with_xattrs_copies_a_file_whose_attributes_alone_changed() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/changed", "data");
+    dir.file("src/same", "data");
+    for name in ["changed", "same"] {
+        rustix::fs::setxattr(
+            src.join(name),
+            "user.origin",
+            b"one",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+    }
+    let with = CopyOptions {
+        xattrs: true,
+        ..CopyOptions::default()
+    };
+    let dst = dir.join("dst");
+    let (_, _, errors) = run(&src, &dst, with.clone());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mtime = fs::metadata(src.join("changed"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    rustix::fs::setxattr(
+        src.join("changed"),
+        "user.origin",
+        b"two",
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    assert_eq!(
+        fs::metadata(src.join("changed"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime
+    );
+    let action = |items: &[Item], name: &str| {
+        items
+            .iter()
+            .find(|item| item.link.path.ends_with(name))
+            .map(|item| item.action)
+    };
+    // Without --xattrs: nothing differs.
+    let update = CopyOptions {
+        update: true,
+        ..CopyOptions::default()
+    };
+    let (_, items, errors) = run(&src, &dst, update.clone());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(action(&items, "changed"), Some(Action::Unchanged));
+    assert_eq!(xattrs(&dst.join("changed")), xattrs(&src.join("same")));
+    let (_, items, errors) = run(
+        &src,
+        &dst,
+        CopyOptions {
+            xattrs: true,
+            ..update
+        },
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(action(&items, "changed"), Some(Action::Updated));
+    assert_eq!(action(&items, "same"), Some(Action::Unchanged));
+    assert_eq!(xattrs(&dst.join("changed")), xattrs(&src.join("changed")));
+}
+
 /// A dangling link is copied as it is, and reported so.
 #[test]
 fn dangling_links_are_copied_and_reported() {

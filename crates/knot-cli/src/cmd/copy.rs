@@ -70,7 +70,8 @@ follows on standard error, and while the copy runs on a terminal, a progress lin
 has counted them).\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
-bits differ, or, with --checksum, its bytes (compared one by one); a link when its kind or \
+bits differ, with --xattrs its extended attributes, or, with --checksum, its bytes \
+(compared one by one); a link when its kind or \
 target differs. Every replacement is atomic: the new file, link, FIFO or device is made \
 under a hidden name, then renamed over the old one (a junction, which no rename puts over a \
 file, is made once what stood there is removed). Replaced entries are reported `updated`; \

@@ -153,6 +153,22 @@ impl Copying {
         Ok(Some(copied.bytes))
     }
 
+    /// Under `xattrs`, whether the file `entry` and its copy `to_name` in `pinned` have the
+    /// same extended attributes (a change to them alone changes no size nor time, as
+    /// `rsync -X` compares them too); always so without.
+    fn same_xattrs(&self, entry: &DirEntry<'_>, pinned: &Pinned, to_name: &OsStr) -> Result<bool> {
+        if !self.options.xattrs {
+            return Ok(true);
+        }
+        let (dir, name) = entry.dir_and_name();
+        let source = dir
+            .file_xattrs_at(name)
+            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
+        let copy = pinned.dir.file_xattrs_at(to_name);
+        // A copy whose attributes cannot be read is copied again.
+        Ok(copy.is_ok_and(|copy| copy == source))
+    }
+
     /// A file (or the first name of a hard-link group) under `--update`.
     pub(super) fn update_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
@@ -176,6 +192,7 @@ impl Copying {
         if unchanged(&source, &(meta, attrs))
             && same_mode
             && same_group
+            && self.same_xattrs(entry, &pinned, to_name)?
             && (!self.options.checksum
                 || dir
                     .same_data_at(name, &pinned.dir, to_name)

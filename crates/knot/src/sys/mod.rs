@@ -382,6 +382,12 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
         Err(error::Error::NoXattrs.into())
     }
+    /// The extended attributes of the regular file `name` here, opened without following
+    /// a link, sorted by name (to compare two files' under `--update`). Where the backend
+    /// copies none, a refusal.
+    fn file_xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
+        Err(error::Error::NoXattrs.into())
+    }
     /// Gives the directory `name` here the extended attributes `xattrs`, never following
     /// a link there, where it is still the directory `id` (as
     /// [`Directory::give_dir_attrs_at`]).

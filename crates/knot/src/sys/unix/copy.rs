@@ -245,6 +245,29 @@ pub(crate) fn xattrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<super:
     }
 }
 
+/// The extended attributes of the regular file `name` of `from`, opened without following
+/// a link (a FIFO put there since does not block the open; it is refused as no regular
+/// file), sorted by name.
+pub(crate) fn file_xattrs_at(
+    from: BorrowedFd<'_>,
+    name: &OsStr,
+) -> io::Result<super::super::Xattrs> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let fd = rustix::fs::openat(from, name, flags | OFlags::CLOEXEC, Mode::empty())?;
+    let stat = rustix::fs::fstat(&fd)?;
+    if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
+        return Err(super::super::error::Error::NotARegularFile.into());
+    }
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        let mut xattrs = super::xattr::read(fd.as_fd())?;
+        xattrs.sort();
+        Ok(xattrs)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    Err(super::super::error::Error::NoXattrs.into())
+}
+
 impl Attrs {
     /// The permissions, owner and times a stat call reported.
     #[allow(

@@ -247,6 +247,12 @@ impl super::super::Directory for Dir {
         super::copy::xattrs_at(self.fd.as_fd(), name)
     }
 
+    /// `openat` with `O_NOFOLLOW | O_NONBLOCK`, a regular file checked by its descriptor,
+    /// then `flistxattr` and `fgetxattr` (`xattr.rs`).
+    fn file_xattrs_at(&self, name: &OsStr) -> io::Result<super::super::Xattrs> {
+        super::copy::file_xattrs_at(self.fd.as_fd(), name)
+    }
+
     /// As `give_dir_attrs_at`, with `fsetxattr` (`xattr.rs`).
     fn give_xattrs_at(
         &self,
