@@ -415,7 +415,7 @@ fn update_with_xattrs_copies_a_file_whose_attributes_alone_changed() {
         ..CopyOptions::default()
     };
     let dst = dir.join("dst");
-    let (_, _, errors) = run(&src, &dst, with.clone());
+    let (_, _, errors) = run(&src, &dst, with);
     assert!(errors.is_empty(), "{errors:#?}");
     let mtime = fs::metadata(src.join("changed"))
         .unwrap()
@@ -446,7 +446,7 @@ fn update_with_xattrs_copies_a_file_whose_attributes_alone_changed() {
         update: true,
         ..CopyOptions::default()
     };
-    let (_, items, errors) = run(&src, &dst, update.clone());
+    let (_, items, errors) = run(&src, &dst, update);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(action(&items, "changed"), Some(Action::Unchanged));
     assert_eq!(xattrs(&dst.join("changed")), xattrs(&src.join("same")));
