@@ -202,24 +202,35 @@ fn a_copy_that_fails_halfway_leaves_no_half_file() {
     assert_eq!(fs::read_to_string(env.path("dst/big")).unwrap(), "old");
 }
 
-/// `--outer copy` with `--update` or `--mirror` is a usage error (exit 2), refused before
-/// anything is made.
+/// `--outer copy` with `--mirror`: the copy of what an outer link leads to is brought up
+/// to date through the link, and a second run changes nothing and says so.
 #[test]
-fn outer_copy_with_update_or_mirror_is_a_usage_error() {
+fn outer_copy_with_mirror_updates_what_the_links_lead_to() {
     let env = Env::new();
     env.mkdir("src");
-    for mode in ["--update", "--mirror"] {
-        run(
-            &mut env.knot(["copy", "--outer", "copy", mode, "src", "dst"]),
-            2,
-            "",
-            "error: --outer copy cannot be used with --update or --mirror yet; copy into a \
-             new DST, or keep outer links (--outer keep)\n\n\
-             Usage: knot [OPTIONS] <COMMAND>\n\n\
-             For more information, try '--help'.\n",
-        );
-        assert!(!env.path("dst").exists());
-    }
+    env.mkdir("outside");
+    env.file("outside/a", "a");
+    env.file("outside/gone", "gone");
+    std::os::unix::fs::symlink(env.path("outside"), env.path("src/dir")).unwrap();
+    let copy = ["copy", "-q", "--outer", "copy", "--mirror", "src", "dst"];
+    let out = fixture::output(&mut env.knot(copy));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.names_in("dst/dir"), ["a", "gone"]);
+    fs::remove_file(env.path("outside/gone")).unwrap();
+    let out = fixture::output(&mut env.knot(copy));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        // The directory's time changed with the name gone.
+        "updated 'src/dir'\nremoved 'dst/dir/gone'\n"
+    );
+    assert_eq!(env.names_in("dst/dir"), ["a"]);
+    let out = fixture::output(&mut env.knot(["copy", "--outer", "copy", "--mirror", "src", "dst"]));
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing changed"),
+        "{out:?}"
+    );
 }
 
 /// Gives `path` and everything below it to `nobody` where the tests run as root, so

@@ -407,12 +407,6 @@ fn copy_inner(
             return Err(Error::new(Op::Copy, source, ErrorKind::Unsupported { why }));
         }
     }
-    if (options.update || options.mirror) && options.outer == Outer::Copy {
-        let why = "--outer copy cannot be combined with --update or --mirror yet; copy \
-                   into a new DST, or keep outer links (--outer keep)"
-            .to_owned();
-        return Err(Error::new(Op::Copy, copy, ErrorKind::Unsupported { why }));
-    }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
     if source_meta.ty != FileType::Dir {
@@ -1161,10 +1155,21 @@ impl Copying {
             Ok(found) => self.copy_link(found.into_link(), below, &source, &follow),
             Err(err) => Some(Err(err)),
         };
-        match sink.adapt(map, |inner| links.visit(entry, inner)) {
-            Next::Quit => Next::Quit,
-            _ => follow.get().map_or(Next::Skip, Next::Follow),
+        if sink.adapt(map, |inner| links.visit(entry, inner)) == Next::Quit {
+            return Next::Quit;
         }
+        let Some(id) = follow.get() else {
+            return Next::Skip;
+        };
+        // Under --mirror, what the copy of the directory followed has that it has not.
+        if self.options.mirror {
+            for removed in self.remove_followed_extras(entry, below, id) {
+                if sink.send(removed) == WalkState::Quit {
+                    return Next::Quit;
+                }
+            }
+        }
+        Next::Follow(id)
     }
 
     /// The link `link`, found at `below` the source (`source`), made in the copy: a
@@ -1421,6 +1426,30 @@ impl Copying {
             }
             item.action = Action::Rewritten;
             item.new_target = Some(new.clone());
+            // Under --update, the same link there already is left as it is; anything else
+            // is replaced.
+            let there = if self.updating() {
+                let mut link = item.link.clone();
+                link.kind = Kind::Symlink;
+                match self.update_link(&link, &new, below) {
+                    Ok(there) => there,
+                    Err(err) => return Ok(Err(err)),
+                }
+            } else {
+                None
+            };
+            match there {
+                Some(Action::Unchanged) => {
+                    Counts::add(&self.counts.unchanged, 1);
+                    item.action = Action::Unchanged;
+                    return Ok(Ok(item));
+                }
+                Some(_) => {
+                    Counts::add(&self.counts.updated, 1);
+                    item.action = Action::Updated;
+                }
+                None => {}
+            }
             if !self.dry_run() {
                 let attrs = source.attrs.as_ref();
                 let made = self.make_link(
@@ -1430,7 +1459,7 @@ impl Copying {
                     Some(Flavour::Dir),
                     None,
                     attrs,
-                    false,
+                    there.is_some(),
                 );
                 if let Err(err) = made {
                     return Ok(Err(err));
@@ -1441,6 +1470,17 @@ impl Copying {
             return Ok(Ok(item));
         }
         self.follows.store(true, Ordering::Relaxed);
+        let mut replaced = false;
+        if self.updating() {
+            match self.followed_dir_there(&mut item, below, &target) {
+                Ok(true) => {
+                    follow.set(Some(id));
+                    return Ok(Ok(item));
+                }
+                Ok(false) => replaced = item.action == Action::Updated,
+                Err(err) => return Ok(Err(err)),
+            }
+        }
         if !self.dry_run() {
             let copy = item.copy.clone();
             match self.make_dir(below, &copy) {
@@ -1456,7 +1496,9 @@ impl Copying {
             }
         }
         Counts::add(&self.counts.dirs, 1);
-        item.action = Action::Followed;
+        if !replaced {
+            item.action = Action::Followed;
+        }
         follow.set(Some(id));
         Ok(Ok(item))
     }
@@ -1470,19 +1512,32 @@ impl Copying {
         source: &Source<'_>,
     ) -> Result<Item> {
         item.action = Action::Followed;
+        // Under --update, what stands at its name in DST already: left as it is where it
+        // is the same file, else replaced.
+        let over = if self.updating() {
+            match self.followed_file_there(&item, below, source)? {
+                Some(Action::Unchanged) => {
+                    Counts::add(&self.counts.unchanged, 1);
+                    item.action = Action::Unchanged;
+                    return Ok(item);
+                }
+                Some(_) => {
+                    Counts::add(&self.counts.updated, 1);
+                    item.action = Action::Updated;
+                    true
+                }
+                None => false,
+            }
+        } else {
+            false
+        };
         if !self.dry_run() {
             let copy = item.copy.clone();
             let (to_dir, to_name) = split(below);
             let pinned = self.pin(to_dir, &copy)?;
             let copied = source
                 .dir
-                .copy_followed_file_at(
-                    source.name,
-                    &pinned.dir,
-                    to_name,
-                    false,
-                    self.options.xattrs,
-                )
+                .copy_followed_file_at(source.name, &pinned.dir, to_name, over, self.options.xattrs)
                 .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
             item.bytes = copied.bytes;
         }

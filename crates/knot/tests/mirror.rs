@@ -645,29 +645,79 @@ fn update_leaves_a_fifo_there_and_replaces_a_file_by_one() {
     assert_eq!(summary.unchanged, 3);
 }
 
-/// `--outer copy` is not combined with `update` or `mirror` (yet): refused before
-/// anything is made, DST left as it is.
+/// `--outer copy` with `update` and `mirror`: what outer links lead to is brought up to
+/// date like the rest, looked at through the links. A second run of an unchanged tree
+/// changes nothing (every entry kept: inode and time); a changed file the link leads to
+/// is copied again, a file gone from the directory a link leads to is removed from its
+/// copy (`mirror`), and a link DST has where SRC's outer link now leads to a directory
+/// (a copy made with `--outer keep`) is replaced by the copy of that directory.
 #[test]
-fn outer_copy_with_update_is_refused() {
+fn outer_copy_is_brought_up_to_date_with_update_and_mirror() {
     let dir = Dir::new();
     let src = dir.mkdir("src");
+    let outside = dir.mkdir("outside");
+    dir.file("outside/a", "a");
+    dir.file("outside/gone", "gone");
+    dir.file("outer-file", "data");
     dir.file("src/f", "f");
+    dir.symlink("src/dir", &outside);
+    dir.symlink("src/file", dir.join("outer-file"));
+    let outer = |options: CopyOptions| CopyOptions {
+        outer: knot::copy::Outer::Copy,
+        ..options
+    };
     let dst = dir.join("dst");
-    run(&src, &dst, CopyOptions::default());
+    let (_, _, errors) = run(&src, &dst, outer(CopyOptions::default()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(fs::symlink_metadata(dst.join("dir")).unwrap().is_dir());
+    assert_eq!(fs::read_to_string(dst.join("file")).unwrap(), "data");
+
+    // Unchanged: nothing made again, whether updated or mirrored.
     let before = state(&dst);
     for options in [update(), mirror()] {
-        let options = CopyOptions {
-            outer: knot::copy::Outer::Copy,
-            ..options
-        };
-        let err = knot::copy(&src, &dst, &options, |_| {}).unwrap_err();
-        assert!(
-            matches!(err.kind(), knot::ErrorKind::Unsupported { .. }),
-            "{err}"
-        );
-        assert!(err.to_string().contains("--outer copy"), "{err}");
+        let (summary, items, errors) = run(&src, &dst, outer(options));
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(summary.nothing_changed(), "{summary:#?} {items:#?}");
+        assert_eq!(state(&dst), before);
     }
-    assert_eq!(state(&dst), before);
+
+    // Changed: the file a link leads to grows, a file of the directory goes.
+    fs::write(dir.join("outer-file"), "more data").unwrap();
+    fs::remove_file(outside.join("gone")).unwrap();
+    let (_, items, errors) = run(&src, &dst, outer(update()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(item(&items, &src, "file").action, Action::Updated);
+    assert_eq!(fs::read_to_string(dst.join("file")).unwrap(), "more data");
+    assert!(dst.join("dir/gone").exists(), "update removes nothing");
+    let (summary, items, errors) = run(&src, &dst, outer(mirror()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary.removed, 1, "{items:#?}");
+    assert_eq!(crate::fixture::names(&dst.join("dir")), ["a"]);
+    assert_eq!(fs::read_to_string(outside.join("a")).unwrap(), "a");
+
+    // A copy that kept the outer links as links, then brought up to date copying them.
+    let kept = dir.join("kept");
+    let (_, _, errors) = run(&src, &kept, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(fs::symlink_metadata(kept.join("dir")).unwrap().is_symlink());
+    let (_, items, errors) = run(&src, &kept, outer(mirror()));
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(item(&items, &src, "dir").action, Action::Updated);
+    assert_eq!(item(&items, &src, "file").action, Action::Updated);
+    assert!(fs::symlink_metadata(kept.join("dir")).unwrap().is_dir());
+    assert_eq!(crate::fixture::names(&kept.join("dir")), ["a"]);
+    assert!(
+        !fs::symlink_metadata(kept.join("file"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(kept.join("file")).unwrap(), "more data");
+    // What the links led to is untouched.
+    assert_eq!(crate::fixture::names(&outside), ["a"]);
+    assert_eq!(
+        fs::read_to_string(dir.join("outer-file")).unwrap(),
+        "more data"
+    );
 }
 
 /// A directory of the copy where SRC now has a file, swapped for a link to a directory

@@ -81,8 +81,8 @@ directory made; a directory where SRC has a file or link is refused (--mirror re
 --mirror does what --update does and also removes from DST what SRC no longer has, each \
 reported `removed`: links only ever as links, never followed; a directory with everything \
 in it, opened one directory at a time without following links, never entering a mount \
-point. A second --mirror of an unchanged tree changes nothing and says so. --outer copy \
-cannot be combined with --update or --mirror yet.\n\n\
+point. A second --mirror of an unchanged tree changes nothing and says so. With --outer \
+copy, what outer links lead to is brought up to date too, looked at through the links.\n\n\
 On Windows, files are copied with their data (block cloning where the volume shares \
 clusters, as ReFS and Dev Drive do; holes kept in a sparse file), their read-only, hidden, \
 system, archive and not-indexed attributes and their access and write times, as robocopy's \
@@ -215,14 +215,6 @@ pub struct CopySettings {
 
 impl Decide for CopyArgs {
     type Settings = CopySettings;
-    fn conflict(&self) -> Option<String> {
-        let updating = self.update || self.mirror;
-        (updating && self.tree.outer == OuterArg::Copy).then(|| {
-            "--outer copy cannot be used with --update or --mirror yet; copy into a new \
-             DST, or keep outer links (--outer keep)"
-                .to_owned()
-        })
-    }
     fn decide(self) -> CopySettings {
         let options = CopyOptions {
             update: self.update,

@@ -153,18 +153,24 @@ impl Copying {
         Ok(Some(copied.bytes))
     }
 
-    /// Under `xattrs`, whether the file `entry` and its copy `to_name` in `pinned` have the
-    /// same extended attributes (a change to them alone changes no size nor time, as
-    /// `rsync -X` compares them too); always so without.
-    fn same_xattrs(&self, entry: &DirEntry<'_>, pinned: &Pinned, to_name: &OsStr) -> Result<bool> {
+    /// Under `xattrs`, whether the file `name` of `dir` (at `path`; the file it leads to
+    /// where `follow`) and its copy `to_name` in `pinned` have the same extended
+    /// attributes (a change to them alone changes no size nor time, as `rsync -X` compares
+    /// them too); always so without.
+    fn same_xattrs(
+        &self,
+        (dir, name, follow): (&crate::sys::Dir, &OsStr, bool),
+        path: &Path,
+        pinned: &Pinned,
+        to_name: &OsStr,
+    ) -> Result<bool> {
         if !self.options.xattrs {
             return Ok(true);
         }
-        let (dir, name) = entry.dir_and_name();
         let source = dir
-            .file_xattrs_at(name)
-            .map_err(|e| Error::io(Op::Copy, entry.path(), e))?;
-        let copy = pinned.dir.file_xattrs_at(to_name);
+            .file_xattrs_at(name, follow)
+            .map_err(|e| Error::io(Op::Copy, path, e))?;
+        let copy = pinned.dir.file_xattrs_at(to_name, false);
         // A copy whose attributes cannot be read is copied again.
         Ok(copy.is_ok_and(|copy| copy == source))
     }
@@ -192,10 +198,10 @@ impl Copying {
         if unchanged(&source, &(meta, attrs))
             && same_mode
             && same_group
-            && self.same_xattrs(entry, &pinned, to_name)?
+            && self.same_xattrs((dir, name, false), entry.path(), &pinned, to_name)?
             && (!self.options.checksum
                 || dir
-                    .same_data_at(name, &pinned.dir, to_name)
+                    .same_data_at(name, false, &pinned.dir, to_name)
                     .map_err(|e| Error::io(Op::Copy, entry.path(), e))?)
         {
             Counts::add(&self.counts.unchanged, 1);
@@ -374,6 +380,98 @@ impl Copying {
         Ok(Some(item))
     }
 
+    /// The file an outer link leads to (`--outer copy`) under `--update`, before it is
+    /// copied: `None` where nothing is at its name in DST; `Some(Unchanged)` where a file
+    /// there is the same by the rule a file is (the [`unchanged`] rule, the permission
+    /// bits, with `xattrs` the extended attributes, with `checksum` the bytes), the file
+    /// the link leads to looked at through it; else `Some(Updated)`: copied again and put
+    /// over what is there (a directory there removed first, under `--mirror`).
+    pub(super) fn followed_file_there(
+        &self,
+        item: &Item,
+        below: &Path,
+        source: &super::Source<'_>,
+    ) -> Result<Option<Action>> {
+        let copy = &item.copy;
+        let There::Found(pinned, meta, attrs) = self.there(below, copy)? else {
+            return Ok(None);
+        };
+        let (_, to_name) = split(below);
+        let fail = |e| Error::io(Op::Copy, &item.link.path, e);
+        if meta.ty == FileType::Dir {
+            self.clear_dir(&pinned, to_name, copy)?;
+            return Ok(Some(Action::Updated));
+        }
+        let followed = source.dir.look_through(source.name).map_err(fail)?;
+        let same_mode = followed.1.mode & 0o1777 == attrs.mode & 0o1777;
+        let same = unchanged(&followed, &(meta, attrs))
+            && same_mode
+            && meta.nlink <= 1
+            && self.same_xattrs(
+                (source.dir, source.name, true),
+                &item.link.path,
+                &pinned,
+                to_name,
+            )?
+            && (!self.options.checksum
+                || source
+                    .dir
+                    .same_data_at(source.name, true, &pinned.dir, to_name)
+                    .map_err(fail)?);
+        Ok(Some(if same {
+            Action::Unchanged
+        } else {
+            Action::Updated
+        }))
+    }
+
+    /// The directory an outer link leads to (`--outer copy`, the directory `target`) under
+    /// `--update`, before the walk goes into it: `true` where DST has a directory at its
+    /// name, held and given the permissions and times of `target` at the end (`item` made
+    /// `Updated` where they differ, else `Unchanged`); `false` where the directory is to be
+    /// made: nothing there, or a file or link there removed (a link as a link), `item`
+    /// made `Updated`.
+    pub(super) fn followed_dir_there(
+        &self,
+        item: &mut Item,
+        below: &Path,
+        target: &crate::sys::Dir,
+    ) -> Result<bool> {
+        let copy = item.copy.clone();
+        let There::Found(pinned, meta, now) = self.there(below, &copy)? else {
+            return Ok(false);
+        };
+        let (_, name) = split(below);
+        let fail = |e| Error::io(Op::Copy, &copy, e);
+        if meta.ty != FileType::Dir {
+            if !self.dry_run() {
+                pinned.dir.remove_name_at(name).map_err(fail)?;
+            }
+            Counts::add(&self.counts.updated, 1);
+            item.action = Action::Updated;
+            return Ok(false);
+        }
+        let Some(held) = self.work.pin(below, false, &copy)? else {
+            return Err(fail(std::io::ErrorKind::NotFound.into()));
+        };
+        let id = held.dir.meta().map_err(fail)?.id;
+        let here = OsStr::new(".");
+        let attrs = target
+            .attrs_at(here)
+            .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
+        let changed = attrs.mode & 0o1777 != now.mode & 0o1777 || attrs.mtime != now.mtime;
+        self.remember_dir(below, (target, here), attrs, id)?;
+        self.open_to_write(&pinned, name, &copy, id)?;
+        item.action = if changed {
+            Counts::add(&self.counts.updated, 1);
+            Action::Updated
+        } else {
+            Counts::add(&self.counts.unchanged, 1);
+            Action::Unchanged
+        };
+        Ok(true)
+    }
+
     /// A directory under `--update`: made where DST has none (a file or link there
     /// removed first: a link as a link), held where DST has one (reported updated where
     /// its permission bits or time differ from SRC's, given at the end); under `--mirror`
@@ -540,13 +638,45 @@ impl Copying {
     /// run): a link or file unlinked (a link as a link), a directory with everything in
     /// it. Each is reported `removed`.
     fn remove_extras(&self, entry: &DirEntry<'_>, below: &Path) -> Vec<Result<Item>> {
-        let copy = self.copy_path(below);
         let (dir, name) = entry.dir_and_name();
         let listed = dir
             .open_at(name, false)
             .and_then(|source| source.names())
             .map_err(|e| Error::io(Op::Copy, entry.path(), e));
-        let source: HashSet<OsString> = match listed {
+        self.remove_names_not_in(listed, below, entry.path())
+    }
+
+    /// Under `--mirror` and `--outer copy`: the names DST has in the copy of the
+    /// directory the outer link `entry` leads to (the directory `id`, which the walk goes
+    /// into next) and that directory does not, removed, as [`Copying::remove_extras`].
+    pub(super) fn remove_followed_extras(
+        &self,
+        entry: &DirEntry<'_>,
+        below: &Path,
+        id: crate::scan::walk::FileId,
+    ) -> Vec<Result<Item>> {
+        let (dir, name) = entry.dir_and_name();
+        let listed = dir.open_at(name, true).and_then(|target| {
+            let meta = target.meta()?;
+            if crate::scan::walk::FileId::of(&meta) != id {
+                return Err(crate::sys::error::Error::Replaced.into());
+            }
+            target.names()
+        });
+        let listed = listed.map_err(|e| Error::io(Op::Copy, entry.path(), e));
+        self.remove_names_not_in(listed, below, entry.path())
+    }
+
+    /// The names of DST's directory `below` that are not among `listed` (SRC's names
+    /// there, `source` its path), removed, each reported.
+    fn remove_names_not_in(
+        &self,
+        listed: Result<Vec<OsString>>,
+        below: &Path,
+        source: &Path,
+    ) -> Vec<Result<Item>> {
+        let copy = self.copy_path(below);
+        let source_names: HashSet<OsString> = match listed {
             Ok(names) => names.into_iter().collect(),
             Err(err) => return vec![Err(err)],
         };
@@ -560,9 +690,9 @@ impl Copying {
             Err(e) => return vec![Err(Error::io(Op::Copy, &copy, e))],
         };
         let mut removed = Vec::new();
-        for extra in names.iter().filter(|name| !source.contains(*name)) {
+        for extra in names.iter().filter(|name| !source_names.contains(*name)) {
             let path = copy.join(extra);
-            removed.push(self.remove_extra(&held, extra, &path, entry.path().join(extra)));
+            removed.push(self.remove_extra(&held, extra, &path, source.join(extra)));
         }
         removed
     }

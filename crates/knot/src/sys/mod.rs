@@ -383,9 +383,9 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoXattrs.into())
     }
     /// The extended attributes of the regular file `name` here, opened without following
-    /// a link, sorted by name (to compare two files' under `--update`). Where the backend
-    /// copies none, a refusal.
-    fn file_xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
+    /// a link (but the one `name` is, where `follow`), sorted by name (to compare two
+    /// files' under `--update`). Where the backend copies none, a refusal.
+    fn file_xattrs_at(&self, _name: &std::ffi::OsStr, _follow: bool) -> io::Result<Xattrs> {
         Err(error::Error::NoXattrs.into())
     }
     /// Gives the directory `name` here the extended attributes `xattrs`, never following
@@ -415,11 +415,18 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn look_at(&self, _name: &std::ffi::OsStr) -> io::Result<(Meta, Attrs)> {
         Err(error::Error::NoFileCopy.into())
     }
-    /// Whether the regular file `name` here holds the same bytes as `other_name` of
-    /// `other`, read through descriptors, never following a link.
+    /// What the entry `name` here leads to, following a link there (an outer link under
+    /// `--outer copy`), with its permissions and times.
+    fn look_through(&self, _name: &std::ffi::OsStr) -> io::Result<(Meta, Attrs)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Whether the regular file `name` here (the file it leads to where `follow`: an outer
+    /// link under `--outer copy`) holds the same bytes as `other_name` of `other`, read
+    /// through descriptors, never following a link in `other`.
     fn same_data_at(
         &self,
         _name: &std::ffi::OsStr,
+        _follow: bool,
         _other: &Self,
         _other_name: &std::ffi::OsStr,
     ) -> io::Result<bool> {

@@ -246,13 +246,17 @@ pub(crate) fn xattrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<super:
 }
 
 /// The extended attributes of the regular file `name` of `from`, opened without following
-/// a link (a FIFO put there since does not block the open; it is refused as no regular
-/// file), sorted by name.
+/// a link (but the one `name` is, where `follow`; a FIFO put there since does not block
+/// the open: it is refused as no regular file), sorted by name.
 pub(crate) fn file_xattrs_at(
     from: BorrowedFd<'_>,
     name: &OsStr,
+    follow: bool,
 ) -> io::Result<super::super::Xattrs> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
     let fd = rustix::fs::openat(from, name, flags | OFlags::CLOEXEC, Mode::empty())?;
     let stat = rustix::fs::fstat(&fd)?;
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {

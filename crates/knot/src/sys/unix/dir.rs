@@ -249,8 +249,8 @@ impl super::super::Directory for Dir {
 
     /// `openat` with `O_NOFOLLOW | O_NONBLOCK`, a regular file checked by its descriptor,
     /// then `flistxattr` and `fgetxattr` (`xattr.rs`).
-    fn file_xattrs_at(&self, name: &OsStr) -> io::Result<super::super::Xattrs> {
-        super::copy::file_xattrs_at(self.fd.as_fd(), name)
+    fn file_xattrs_at(&self, name: &OsStr, follow: bool) -> io::Result<super::super::Xattrs> {
+        super::copy::file_xattrs_at(self.fd.as_fd(), name, follow)
     }
 
     /// As `give_dir_attrs_at`, with `fsetxattr` (`xattr.rs`).
@@ -423,9 +423,20 @@ impl super::super::Directory for Dir {
         super::update::look_at(self.fd.as_fd(), name)
     }
 
+    /// One `fstatat` following the link `name`.
+    fn look_through(&self, name: &OsStr) -> io::Result<(Meta, super::super::Attrs)> {
+        super::update::look_through(self.fd.as_fd(), name)
+    }
+
     /// See `update.rs`.
-    fn same_data_at(&self, name: &OsStr, other: &Dir, other_name: &OsStr) -> io::Result<bool> {
-        super::update::same_data_at(self.fd.as_fd(), name, other.fd.as_fd(), other_name)
+    fn same_data_at(
+        &self,
+        name: &OsStr,
+        follow: bool,
+        other: &Dir,
+        other_name: &OsStr,
+    ) -> io::Result<bool> {
+        super::update::same_data_at(self.fd.as_fd(), name, follow, other.fd.as_fd(), other_name)
     }
 
     /// See `update.rs`.

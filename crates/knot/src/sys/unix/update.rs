@@ -26,9 +26,20 @@ pub(crate) fn look_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(Meta, At
     Ok((super::stat::meta(&stat), Attrs::of(&stat)))
 }
 
-/// Opens the regular file `name` of `dir` to read, never following a link there.
-fn open_file(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(OwnedFd, u64)> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+/// What the entry `name` of `dir` leads to, following the link it is, with its
+/// permissions and times: one `fstatat`.
+pub(crate) fn look_through(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(Meta, Attrs)> {
+    let stat = super::stat::settled(|| rustix::fs::statat(dir, name, AtFlags::empty()))?;
+    Ok((super::stat::meta(&stat), Attrs::of(&stat)))
+}
+
+/// Opens the regular file `name` of `dir` to read, never following a link there (but the
+/// one `name` is, where `follow`).
+fn open_file(dir: BorrowedFd<'_>, name: &OsStr, follow: bool) -> io::Result<(OwnedFd, u64)> {
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
     let fd = rustix::fs::openat(dir, name, flags | OFlags::NONBLOCK, Mode::empty())?;
     let stat = rustix::fs::fstat(&fd)?;
     if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
@@ -38,16 +49,18 @@ fn open_file(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(OwnedFd, u64)> {
 }
 
 /// Whether the regular files `name` of `dir` and `other_name` of `other` hold the same
-/// bytes, compared straight through descriptors opened without following a link, a
-/// chunk at a time, stopping at the first difference.
+/// bytes, compared straight through descriptors opened without following a link (but
+/// the one `name` is, where `follow`), a chunk at a time, stopping at the first
+/// difference.
 pub(crate) fn same_data_at(
     dir: BorrowedFd<'_>,
     name: &OsStr,
+    follow: bool,
     other: BorrowedFd<'_>,
     other_name: &OsStr,
 ) -> io::Result<bool> {
-    let (a, a_size) = open_file(dir, name)?;
-    let (b, b_size) = open_file(other, other_name)?;
+    let (a, a_size) = open_file(dir, name, follow)?;
+    let (b, b_size) = open_file(other, other_name, false)?;
     if a_size != b_size {
         return Ok(false);
     }
