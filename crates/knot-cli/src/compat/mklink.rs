@@ -315,6 +315,10 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
                     .into(),
             ],
         ),
+        ErrorKind::SymlinkEvaluation => (
+            None,
+            vec![crate::report::error::SYMLINK_EVALUATION_FIX.into()],
+        ),
         ErrorKind::RemoteTarget => (
             Some(LOCAL_NTFS),
             vec![format!("{}; `mklink /D` links to a network path", cause())],

@@ -101,6 +101,10 @@ pub(crate) fn os_error_kind(err: &io::Error) -> Option<super::OsError> {
         Some(super::OsError::CrossDevice)
     } else if last_error_is(err, &[ERROR_TOO_MANY_OPEN_FILES]) {
         Some(super::OsError::TooManyOpenFiles)
+    } else if last_error_is(err, &[ERROR_SYMLINK_CLASS_DISABLED]) {
+        Some(super::OsError::SymlinkEvaluation)
+    } else if last_error_is(err, &[ERROR_NOT_A_REPARSE_POINT]) {
+        Some(super::OsError::NotAReparsePoint)
     } else {
         None
     }

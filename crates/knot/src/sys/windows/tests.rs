@@ -386,6 +386,7 @@ fn place_says_whether_junctions_can_be_made() {
     let t = tempdir();
     let place = OnVolume {
         volume: volume_of(t.path()).ok(),
+        remote: None,
     };
     assert!(place.flavour_matters());
     let volume = place
