@@ -30,9 +30,13 @@ pub(crate) fn hard_link(
         &wide::terminated(wide::units(name))?,
     );
     // A file system without hard links (FAT, exFAT) fails the call with a bare system
-    // error (ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED): its flags are asked then, not
-    // before every link, and the refusal names it. Nothing was made either way.
+    // error (ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED): its flags are asked then, for
+    // such an error only, and the refusal names it. Not before every link: the flag is
+    // not to be trusted alone (Wine 8 makes hard links and does not report it), and any
+    // other failure (the name taken, access denied) is the link's own. Nothing was made
+    // either way.
     if let Err(err) = &linked
+        && unsupported(err)
         && let Ok((flags, file_system)) = volume_flags(&target)
         && flags & FILE_SUPPORTS_HARD_LINKS == 0
     {
