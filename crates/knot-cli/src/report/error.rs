@@ -822,6 +822,24 @@ mod tests {
         );
     }
 
+    /// Windows' SymlinkEvaluation policy: its own cause, and the fix names the policy and
+    /// the `fsutil` command that changes it, wherever the error is met.
+    #[test]
+    fn the_symlink_evaluation_hint_names_the_policy() {
+        for op in [Op::Inspect, Op::CreateSymlink, Op::Remove] {
+            let err = error(op, ErrorKind::SymlinkEvaluation);
+            assert!(
+                cause(&err).contains("ERROR_SYMLINK_CLASS_DISABLED"),
+                "{op:?}"
+            );
+            let fix = fix(&err).unwrap();
+            assert!(
+                fix.contains("fsutil behavior set SymlinkEvaluation R2R:1 R2L:1"),
+                "{op:?}: {fix}"
+            );
+        }
+    }
+
     /// Words that only a program's user reads are the CLI's: the library's message of the
     /// same error names no flag.
     #[test]
