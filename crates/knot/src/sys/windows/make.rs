@@ -230,6 +230,8 @@ pub(super) fn rewrite(dir: &Dir, name: &OsStr, buffer: &[u8]) -> io::Result<()> 
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(SysError::Replaced.into()),
     }
+    // A volume mount point is the mount manager's to change (`remove.rs`).
+    refuse_volume_mount_point(&handle)?;
     let old = ioctl::get_reparse_point(&handle)?;
     ioctl::set_reparse_point(&handle, buffer)?;
     match ioctl::get_reparse_point(&handle) {
