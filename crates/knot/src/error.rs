@@ -197,6 +197,10 @@ pub enum ErrorKind {
     /// The process, or the system, has as many files open as it may (EMFILE, ENFILE;
     /// Windows' ERROR_TOO_MANY_OPEN_FILES): nothing changed under knot, it ran out.
     TooManyOpenFiles,
+    /// Windows' SymlinkEvaluation policy does not let a symlink of this class be followed
+    /// here (ERROR_SYMLINK_CLASS_DISABLED, 1463): by default a symlink met through a
+    /// network share (remote to remote, remote to local) is not followed on the client.
+    SymlinkEvaluation,
     /// The link is made by the kernel (`/proc`, `/sys`) and cannot be removed.
     KernelFileSystem {
         /// The file system's name: `proc`, `sysfs`.
@@ -507,6 +511,7 @@ impl Error {
             ErrorKind::NoPermission { dir } => format!("permission denied on {}", quote_lossy(dir)),
             ErrorKind::ReadOnlyFileSystem => "read-only file system".into(),
             ErrorKind::TooManyOpenFiles => "too many open files".into(),
+            ErrorKind::SymlinkEvaluation => SYMLINK_EVALUATION.into(),
             ErrorKind::KernelFileSystem { name } => format!("it is part of the {name} file system"),
             ErrorKind::TrailingSlash { link } => {
                 format!("it ends in a slash after the link {}", quote_lossy(link))
@@ -630,6 +635,12 @@ pub(crate) fn quote_lossy(path: &Path) -> String {
     format!("'{}'", knot_names::escape::escape(path.as_os_str()))
 }
 
+/// The cause of [`ErrorKind::SymlinkEvaluation`], as the library and the command line word
+/// it.
+pub(crate) const SYMLINK_EVALUATION: &str = "Windows' SymlinkEvaluation policy does not let \
+    a symbolic link met through a network share be followed here \
+    (ERROR_SYMLINK_CLASS_DISABLED)";
+
 /// The public kind of a failure from the platform layer: its own case where it carries
 /// one (a refusal, with its reason, or a failure of the I/O it names), else what the OS
 /// error says.
@@ -648,7 +659,8 @@ pub(crate) fn public_kind(err: &io::Error) -> ErrorKind {
         Some(OsError::PrivilegeNeeded) => return ErrorKind::PrivilegeNeeded,
         Some(OsError::CrossDevice) => return ErrorKind::CrossDevice,
         Some(OsError::TooManyOpenFiles) => return ErrorKind::TooManyOpenFiles,
-        None => {}
+        Some(OsError::SymlinkEvaluation) => return ErrorKind::SymlinkEvaluation,
+        Some(OsError::NotAReparsePoint) | None => {}
     }
     match err.kind() {
         io::ErrorKind::NotFound => ErrorKind::NotFound,

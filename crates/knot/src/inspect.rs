@@ -108,7 +108,8 @@ impl Source<'_> {
 
 fn retried(source: Source<'_>, path: &Path) -> Result<Link> {
     // A link replaced by something else between the `lstat` and the `readlink` (which then
-    // fails with EINVAL, or ENOENT if it went) is looked at again, as what it is now.
+    // fails with EINVAL, or ENOENT if it went; on Windows ERROR_NOT_A_REPARSE_POINT) is
+    // looked at again, as what it is now.
     for _ in 0..8 {
         match inspect_once(source, path) {
             Err(Raced) => continue,
@@ -140,7 +141,7 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::InvalidInput | std::io::ErrorKind::NotFound
-                    ) =>
+                    ) || sys::Os::os_error_kind(&e) == Some(sys::OsError::NotAReparsePoint) =>
                 {
                     return Err(Raced);
                 }

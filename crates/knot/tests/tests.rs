@@ -33,3 +33,5 @@ mod unix_links;
 mod windows;
 #[cfg(windows)]
 mod windows_hardlinks;
+#[cfg(windows)]
+mod windows_links;

@@ -315,6 +315,10 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
                     .into(),
             ],
         ),
+        ErrorKind::SymlinkEvaluation => (
+            None,
+            vec![crate::report::error::SYMLINK_EVALUATION_FIX.into()],
+        ),
         ErrorKind::RemoteTarget => (
             Some(LOCAL_NTFS),
             vec![format!("{}; `mklink /D` links to a network path", cause())],
@@ -469,6 +473,16 @@ mod tests {
             let (found, _) = reply(&err, &words(&["l", "t"]));
             assert_eq!(found, Some(line), "{op:?} {kind:?}");
         }
+        // Windows' SymlinkEvaluation policy: no line of cmd's, knot's cause and the fix.
+        let err = knot::Error::new(Op::CreateSymlink, "l", ErrorKind::SymlinkEvaluation);
+        let (found, hints) = reply(&err, &words(&["l", "t"]));
+        assert_eq!(found, None);
+        assert!(
+            hints
+                .iter()
+                .any(|h| h.contains("fsutil behavior set SymlinkEvaluation")),
+            "{hints:?}"
+        );
         // The lines themselves, as cmd prints them.
         assert_eq!(
             [

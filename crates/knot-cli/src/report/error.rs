@@ -279,6 +279,10 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::TooManyOpenFiles => {
             "too many open files: the limit on open files was reached".into()
         }
+        ErrorKind::SymlinkEvaluation => "Windows' SymlinkEvaluation policy does not let a \
+            symbolic link met through a network share be followed here \
+            (ERROR_SYMLINK_CLASS_DISABLED)"
+            .into(),
         ErrorKind::KernelFileSystem { name } => format!(
             "it is part of the kernel's {name} file system, whose links show the kernel's \
              own state and cannot be removed"
@@ -408,6 +412,13 @@ fn target_fix(err: &knot::Error) -> Option<String> {
     })
 }
 
+/// The fix of [`ErrorKind::SymlinkEvaluation`] (`fsutil behavior set SymlinkEvaluation`,
+/// learn.microsoft.com "fsutil behavior"): R2R is a link on a share to the share, R2L one
+/// on a share to this machine; both are off by default.
+pub(crate) const SYMLINK_EVALUATION_FIX: &str = "an administrator can let Windows follow \
+    symbolic links on shares: `fsutil behavior set SymlinkEvaluation R2R:1 R2L:1` \
+    (`fsutil behavior query SymlinkEvaluation` shows the policy; Group Policy may set it)";
+
 /// The fix of an error about the path itself.
 fn path_fix(err: &knot::Error) -> Option<String> {
     Some(match err.kind() {
@@ -484,6 +495,7 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::ReadOnlyFileSystem => {
             "remount it read-write, or choose a place on another file system".into()
         }
+        ErrorKind::SymlinkEvaluation => SYMLINK_EVALUATION_FIX.into(),
         ErrorKind::TooManyOpenFiles => {
             "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \
              (--threads)"
@@ -808,6 +820,24 @@ mod tests {
             fix.contains("Developer Mode") && fix.contains("knot junction"),
             "{fix}"
         );
+    }
+
+    /// Windows' SymlinkEvaluation policy: its own cause, and the fix names the policy and
+    /// the `fsutil` command that changes it, wherever the error is met.
+    #[test]
+    fn the_symlink_evaluation_hint_names_the_policy() {
+        for op in [Op::Inspect, Op::CreateSymlink, Op::Remove] {
+            let err = error(op, ErrorKind::SymlinkEvaluation);
+            assert!(
+                cause(&err).contains("ERROR_SYMLINK_CLASS_DISABLED"),
+                "{op:?}"
+            );
+            let fix = fix(&err).unwrap();
+            assert!(
+                fix.contains("fsutil behavior set SymlinkEvaluation R2R:1 R2L:1"),
+                "{op:?}: {fix}"
+            );
+        }
     }
 
     /// Words that only a program's user reads are the CLI's: the library's message of the

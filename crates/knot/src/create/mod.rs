@@ -263,6 +263,10 @@ pub enum Note {
     /// [`LinkType::Best`] (`knot link`) could not make a symlink for want of the privilege,
     /// and made a junction (a directory) or a hard link (a file) instead.
     NoSymlinkPrivilege,
+    /// The symlink was made and holds what was asked, but Windows' SymlinkEvaluation
+    /// policy does not let it be followed here (a symlink on a network share, with the
+    /// default policy): it was checked by what it holds, not by where it leads.
+    SymlinkEvaluation,
 }
 
 impl std::fmt::Display for Note {
@@ -275,6 +279,11 @@ impl std::fmt::Display for Note {
             Note::NoSymlinkPrivilege => {
                 "creating symlinks here needs Developer Mode or an elevated prompt; made the \
                  next best link instead"
+            }
+            Note::SymlinkEvaluation => {
+                "Windows' SymlinkEvaluation policy does not let this symlink be followed here \
+                 (a symlink on a network share); an administrator can allow it with `fsutil \
+                 behavior set SymlinkEvaluation R2R:1 R2L:1`"
             }
         })
     }

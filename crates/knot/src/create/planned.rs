@@ -301,6 +301,12 @@ impl Planned<'_> {
                 .with_target(asked.target)
         })?;
         let mut notes = self.plan.notes.clone();
+        if record.status == Some(crate::link::Status::Unreadable)
+            && sys::Os::stat(asked.link.path)
+                .is_err_and(|e| sys::Os::os_error_kind(&e) == Some(sys::OsError::SymlinkEvaluation))
+        {
+            notes.push(Note::SymlinkEvaluation);
+        }
         if self.plan.replacing && self.probe.existing.is_some() {
             notes.push(Note::Replaced);
         }

@@ -65,6 +65,16 @@ pub(crate) enum Error {
     /// call that set one said.
     #[error("the file system does not support junctions ({source})")]
     NoReparsePoints { source: io::Error },
+    /// The file system cannot hold this kind of link (Windows: FAT and exFAT have no
+    /// reparse points and no hard links): why, naming it, and where to make the link.
+    #[error("{why}")]
+    FileSystemLacks { why: String },
+    /// A volume mount point is the mount manager's to remove (Windows).
+    #[error(
+        "it is a volume mount point, which the mount manager records; knot does not remove \
+         it: use `mountvol DIR /D`"
+    )]
+    VolumeMountPoint,
     /// A junction cannot lead to another machine (Windows).
     #[error("a junction cannot lead to a network path")]
     RemoteJunction,
@@ -147,6 +157,8 @@ impl Error {
             | Error::TargetForWindows { .. }
             | Error::NoJunctions
             | Error::NoReparsePoints { .. }
+            | Error::FileSystemLacks { .. }
+            | Error::VolumeMountPoint
             | Error::RemoteJunction
             | Error::NotALink
             | Error::NoProc

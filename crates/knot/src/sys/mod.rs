@@ -538,6 +538,20 @@ pub(crate) enum OsError {
     CrossDevice,
     /// As many files open as the process or the system may have.
     TooManyOpenFiles,
+    /// Windows' SymlinkEvaluation policy does not let a symlink of this class (remote to
+    /// remote, remote to local, ...) be followed here (ERROR_SYMLINK_CLASS_DISABLED).
+    #[cfg_attr(
+        not(windows),
+        allow(dead_code, reason = "only Windows has the SymlinkEvaluation policy")
+    )]
+    SymlinkEvaluation,
+    /// The entry is no reparse point (Windows' ERROR_NOT_A_REPARSE_POINT, 4390): what a
+    /// read of a link says where the link was replaced by a plain entry meanwhile.
+    #[cfg_attr(
+        not(windows),
+        allow(dead_code, reason = "Unix says EINVAL, which io reads as InvalidInput")
+    )]
+    NotAReparsePoint,
 }
 
 /// This platform's backend.

@@ -8,12 +8,13 @@
 use std::mem::{align_of, offset_of, size_of};
 
 pub(crate) use windows_sys::Win32::Foundation::{
-    CloseHandle, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH, ERROR_CALL_NOT_IMPLEMENTED,
-    ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND, ERROR_HANDLE_EOF,
-    ERROR_INVALID_DRIVE, ERROR_INVALID_FUNCTION, ERROR_INVALID_LEVEL, ERROR_INVALID_PARAMETER,
-    ERROR_MORE_DATA, ERROR_NO_MORE_FILES, ERROR_NOT_A_REPARSE_POINT, ERROR_NOT_READY,
-    ERROR_NOT_SAME_DEVICE, ERROR_NOT_SUPPORTED, ERROR_PATH_NOT_FOUND, ERROR_PRIVILEGE_NOT_HELD,
-    ERROR_SHARING_VIOLATION, ERROR_TOO_MANY_OPEN_FILES, HANDLE, INVALID_HANDLE_VALUE, MAX_PATH,
+    CloseHandle, ERROR_ACCESS_DENIED, ERROR_BAD_NET_NAME, ERROR_BAD_NETPATH,
+    ERROR_CALL_NOT_IMPLEMENTED, ERROR_CANT_RESOLVE_FILENAME, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
+    ERROR_HANDLE_EOF, ERROR_INVALID_DRIVE, ERROR_INVALID_FUNCTION, ERROR_INVALID_LEVEL,
+    ERROR_INVALID_PARAMETER, ERROR_MORE_DATA, ERROR_NO_MORE_FILES, ERROR_NOT_A_REPARSE_POINT,
+    ERROR_NOT_READY, ERROR_NOT_SAME_DEVICE, ERROR_NOT_SUPPORTED, ERROR_PATH_NOT_FOUND,
+    ERROR_PRIVILEGE_NOT_HELD, ERROR_SHARING_VIOLATION, ERROR_SYMLINK_CLASS_DISABLED,
+    ERROR_TOO_MANY_OPEN_FILES, HANDLE, INVALID_HANDLE_VALUE, MAX_PATH,
 };
 pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, CreateFileW, CreateSymbolicLinkW, DELETE, FILE_ATTRIBUTE_DIRECTORY,
@@ -29,8 +30,8 @@ pub(crate) use windows_sys::Win32::Storage::FileSystem::{
     FindClose, FindExInfoBasic, FindExSearchNameMatch, FindFirstFileExW, GetDriveTypeW,
     GetFileInformationByHandle, GetFileInformationByHandleEx, GetFinalPathNameByHandleW,
     GetFullPathNameW, GetVolumeInformationByHandleW, GetVolumePathNameW, OPEN_EXISTING,
-    SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY, SYNCHRONIZE,
-    SetFileInformationByHandle, VOLUME_NAME_DOS, WIN32_FIND_DATAW,
+    QueryDosDeviceW, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE, SYMBOLIC_LINK_FLAG_DIRECTORY,
+    SYNCHRONIZE, SetFileInformationByHandle, VOLUME_NAME_DOS, VOLUME_NAME_NONE, WIN32_FIND_DATAW,
 };
 pub(crate) use windows_sys::Win32::System::IO::{DeviceIoControl, IO_STATUS_BLOCK};
 
@@ -48,6 +49,10 @@ pub(crate) use windows_sys::Win32::Foundation::{
     NTSTATUS, OBJ_CASE_INSENSITIVE, RtlNtStatusToDosError, UNICODE_STRING,
 };
 pub(crate) use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+
+// The Windows build, for the symlink flag older builds reject (`make.rs`).
+pub(crate) use windows_sys::Wdk::System::SystemServices::RtlGetVersion;
+pub(crate) use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
 /// `FindFirstFileNameW` (fileapi.h), looked up at run time: Wine 8 exports it from
 /// kernel32 as a stub that aborts the process when called, so it is taken from
@@ -100,6 +105,10 @@ pub(crate) const DRIVE_REMOTE: u32 = 4;
 /// `FILE_SUPPORTS_REPARSE_POINTS` (winnt.h): a `GetVolumeInformationW` flag. windows-sys
 /// has it only in `Win32_System_SystemServices`.
 pub(crate) const FILE_SUPPORTS_REPARSE_POINTS: u32 = 0x0000_0080;
+
+/// `FILE_SUPPORTS_HARD_LINKS` (winnt.h): a `GetVolumeInformationW` flag. windows-sys
+/// has it only in `Win32_System_SystemServices`.
+pub(crate) const FILE_SUPPORTS_HARD_LINKS: u32 = 0x0040_0000;
 
 /// `MAXIMUM_REPARSE_DATA_BUFFER_SIZE` (winnt.h): 16 KiB, the whole buffer.
 pub(crate) const MAXIMUM_REPARSE_DATA_BUFFER_SIZE: usize = 16 * 1024;

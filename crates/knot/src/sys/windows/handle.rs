@@ -345,14 +345,20 @@ impl Handle {
     /// The path the handle was opened as, with links resolved
     /// (`GetFinalPathNameByHandleW`), in its `\\?\` form.
     pub(crate) fn final_path(&self) -> io::Result<PathBuf> {
+        self.final_path_as(VOLUME_NAME_DOS)
+    }
+
+    /// [`Handle::final_path`] with the volume named as `flags` says: `VOLUME_NAME_DOS`
+    /// (`\\?\C:\dir\file`) or `VOLUME_NAME_NONE` (`\dir\file`, the path inside its
+    /// volume, as `FindFirstFileNameW` gives names).
+    pub(crate) fn final_path_as(&self, flags: u32) -> io::Result<PathBuf> {
         use std::os::windows::ffi::OsStringExt;
         let mut buf: Vec<u16> = vec![0; 512];
         loop {
             let capacity = u32::try_from(buf.len()).unwrap_or(u32::MAX);
             // SAFETY: the handle is open; `buf` holds `capacity` writable units.
-            let n = unsafe {
-                GetFinalPathNameByHandleW(self.0, buf.as_mut_ptr(), capacity, VOLUME_NAME_DOS)
-            } as usize;
+            let n = unsafe { GetFinalPathNameByHandleW(self.0, buf.as_mut_ptr(), capacity, flags) }
+                as usize;
             if n == 0 {
                 let err = io::Error::last_os_error();
                 // Windows returns the size needed; Wine 8 fails with ERROR_MORE_DATA

@@ -43,7 +43,7 @@ pub(crate) fn get_reparse_point(handle: &Handle) -> io::Result<Vec<u8>> {
 
 /// Attaches `buffer` (a whole REPARSE_DATA_BUFFER from the codec) to the entry `handle`
 /// was opened on, which needs write access (MS-FSA 2.1.5.10.37: `FILE_WRITE_DATA` or
-/// `FILE_WRITE_ATTRIBUTES`).
+/// `FILE_WRITE_ATTRIBUTES`; knot asks only the latter, `make.rs`).
 ///
 /// # Errors
 /// Whatever the file system says: `ERROR_NOT_SUPPORTED` or `ERROR_INVALID_FUNCTION` where

@@ -101,6 +101,10 @@ pub(crate) fn os_error_kind(err: &io::Error) -> Option<super::OsError> {
         Some(super::OsError::CrossDevice)
     } else if last_error_is(err, &[ERROR_TOO_MANY_OPEN_FILES]) {
         Some(super::OsError::TooManyOpenFiles)
+    } else if last_error_is(err, &[ERROR_SYMLINK_CLASS_DISABLED]) {
+        Some(super::OsError::SymlinkEvaluation)
+    } else if last_error_is(err, &[ERROR_NOT_A_REPARSE_POINT]) {
+        Some(super::OsError::NotAReparsePoint)
     } else {
         None
     }
@@ -141,8 +145,10 @@ pub(crate) fn is_access_denied(err: &io::Error) -> bool {
 
 /// Where the directory `dir` really is, for computing the targets knot stores: its full
 /// path as `GetFullPathNameW` makes it (`std::path::absolute`), which is what `mklink /J`
-/// and `junction.exe` store and how Windows itself resolves `..` in a link's target
-/// (lexically). `fs::canonicalize` would add `\\?\` (a junction holding `\??\\\?\C:\...`
+/// and `junction.exe` store and how Windows itself resolves `..` in a path (lexically).
+/// In a symlink's relative target Windows resolves `..` after the directory symlinks
+/// before the link (not the junctions): knot does not, and says so (README, "Windows";
+/// the Windows job's `dot_dot_under_a_directory_symlink_prefix` test). `fs::canonicalize` would add `\\?\` (a junction holding `\??\\\?\C:\...`
 /// cannot be followed: tesuji/junction#30), turn a mapped drive into its UNC path and
 /// resolve junctions the user named on purpose.
 pub(crate) fn real_dir(dir: &Path) -> io::Result<PathBuf> {
@@ -177,7 +183,9 @@ impl super::Backend for Os {
     type Dir = Dir;
     type DirReader = DirReader;
 
-    /// Windows folds `..` lexically, in a path (`GetFullPathNameW`) and in a link's target.
+    /// Windows folds `..` lexically in a path (`GetFullPathNameW`), and in a link's target
+    /// once the directory symlinks before the link are resolved; knot folds the target
+    /// lexically from the link's path as given (see [`real_dir`]).
     const DOT_DOT: DotDot = DotDot::Lexical;
     const NAMES_FROM: super::NamesFrom = super::NamesFrom::FileNames;
     const COPIES_FILES: bool = true;

@@ -22,38 +22,63 @@ pub(crate) fn hard_link(
 ) -> io::Result<()> {
     let target = target_dir.entry(target_name, FILE_WRITE_ATTRIBUTES)?;
     // ReplaceIfExists false.
-    set_name(
+    let linked = set_name(
         &target,
         FileLinkInformation,
         0,
         dir,
         &wide::terminated(wide::units(name))?,
-    )
+    );
+    // A file system without hard links (FAT, exFAT) fails the call with a bare system
+    // error (ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED): its flags are asked then, for
+    // such an error only, and the refusal names it. Not before every link: the flag is
+    // not to be trusted alone (Wine 8 makes hard links and does not report it), and any
+    // other failure (the name taken, access denied) is the link's own. Nothing was made
+    // either way.
+    if let Err(err) = &linked
+        && unsupported(err)
+        && let Ok((flags, file_system)) = volume_flags(&target)
+        && flags & FILE_SUPPORTS_HARD_LINKS == 0
+    {
+        return Err(SysError::FileSystemLacks {
+            why: format!(
+                "the {file_system} file system does not support hard links (it does not \
+                 report FILE_SUPPORTS_HARD_LINKS; {err}); make the link on an NTFS volume, \
+                 or copy the file"
+            ),
+        }
+        .into());
+    }
+    linked
 }
 
 /// Every name of the file `path`, from `FindFirstFileNameW` / `FindNextFileNameW`: they
 /// come back relative to the volume (`\dir\file`, as `fsutil hardlink list` prints
-/// them), so each is joined to the volume's root from `GetVolumePathNameW`. `None` where
-/// the file system cannot say (`ERROR_INVALID_LEVEL`: FAT, some SMB servers;
-/// `ERROR_CALL_NOT_IMPLEMENTED`, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`: Wine 8,
-/// whose `FindFirstFileNameW` is a stub), for a walk instead.
+/// them), so each is joined to the volume's root as the file's own handle names it: its
+/// final path (`GetFinalPathNameByHandleW`, `VOLUME_NAME_DOS`) less its path inside the
+/// volume (the same call with `VOLUME_NAME_NONE`). `--within` is made real by the same
+/// call on its own handle (`std::fs::canonicalize`), so both sides name the volume the same
+/// way where `GetVolumePathNameW` would not: a volume mounted on a folder, a subst drive
+/// (whose root is a folder of another drive), a file reached through a junction to another
+/// volume. `None` where the file system cannot say (`ERROR_INVALID_LEVEL`: FAT, some SMB
+/// servers; `ERROR_CALL_NOT_IMPLEMENTED`, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`:
+/// Wine 8, whose `FindFirstFileNameW` is a stub), for a walk instead.
 pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
     let Some((find_first, find_next)) = file_name_calls() else {
         return Ok(None);
     };
-    let wide_path = wide::path(path)?;
-    // The volume's root, as `C:\` or a mount folder's path.
-    let mut root = vec![0u16; wide_path.len() + MAX_PATH as usize];
-    // SAFETY: the name is NUL-terminated; the buffer is writable for the length passed.
-    if unsafe { GetVolumePathNameW(wide_path.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
-    root.truncate(end);
+    let handle = Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No)?;
+    let full = wide::units(handle.final_path_as(VOLUME_NAME_DOS)?.as_os_str());
+    let inside = wide::units(handle.final_path_as(VOLUME_NAME_NONE)?.as_os_str());
+    let Some(root) = full.strip_suffix(inside.as_slice()) else {
+        // Not seen: the two forms of one final path end alike. Walk instead.
+        return Ok(None);
+    };
+    let mut root = root.to_vec();
     while root.last() == Some(&u16::from(b'\\')) {
         root.pop();
     }
+    let wide_path = wide::terminated(full)?;
     let unsupported = [
         ERROR_INVALID_LEVEL,
         ERROR_CALL_NOT_IMPLEMENTED,
@@ -61,7 +86,10 @@ pub(crate) fn hard_link_names(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
         ERROR_INVALID_FUNCTION,
     ];
     let mut names = Vec::new();
-    let mut buffer = vec![0u16; MAX_PATH as usize];
+    // The longest path there is (32,767 units and the terminator), so no name ever needs
+    // ERROR_MORE_DATA's second call: what the search does with a name that did not fit is
+    // not documented, and a name passed over would be a name lost.
+    let mut buffer = vec![0u16; 1 << 15];
     let mut find: Option<FindHandle> = None;
     loop {
         let mut len = buffer.len() as u32;

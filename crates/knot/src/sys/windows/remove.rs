@@ -78,7 +78,26 @@ pub(crate) fn remove_link(dir: &Dir, name: &OsStr) -> io::Result<()> {
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
     }
+    refuse_volume_mount_point(&handle)?;
     delete_on_close(&handle)
+}
+
+/// Refuses a volume mount point (a mount point to `\??\Volume{GUID}\`): the mount manager
+/// records each one it makes (`SetVolumeMountPointW`, `mountvol`), and deleting its
+/// directory or reparse point behind the mount manager's back leaves that record stale;
+/// `mountvol DIR /D` (`DeleteVolumeMountPointW`) removes both. knot makes none either
+/// (`make.rs`). A junction to a directory passes.
+pub(super) fn refuse_volume_mount_point(handle: &Handle) -> io::Result<()> {
+    if handle.attribute_tag()?.1 != Some(Tag::MOUNT_POINT.0) {
+        return Ok(());
+    }
+    let raw = ioctl::get_reparse_point(handle)?;
+    match knot_reparse::decode(&raw) {
+        Ok(ReparsePoint::MountPoint(point)) if point.is_volume_mount_point() => {
+            Err(SysError::VolumeMountPoint.into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Puts the new link `staged` (made beside `name` under a hidden name, in the directory
@@ -99,7 +118,11 @@ pub(crate) fn remove_link(dir: &Dir, name: &OsStr) -> io::Result<()> {
 /// too. Every name is opened and renamed relative to the directory's handle.
 pub(crate) fn rename_over(dir: &Dir, staged: &OsStr, name: &OsStr) -> io::Result<()> {
     replace_entry(dir, staged, name, |old| {
-        Ok(matches!(old.attribute_tag()?, (_, Some(tag)) if Tag(tag).is_name_surrogate()))
+        let link = matches!(old.attribute_tag()?, (_, Some(tag)) if Tag(tag).is_name_surrogate());
+        if link {
+            refuse_volume_mount_point(old)?;
+        }
+        Ok(link)
     })
 }
 

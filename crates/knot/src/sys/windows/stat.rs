@@ -87,7 +87,8 @@ pub(super) fn meta_of(handle: &Handle, follow: Follow) -> io::Result<Meta> {
 
 /// The entry itself, a link not followed.
 ///
-/// An entry locked against every open is read from its directory instead (`listed_meta`).
+/// An entry locked against every open, or that this user may not open, is read from its
+/// directory instead (`listed_meta`).
 pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
     entry_meta(Handle::open(path, FILE_READ_ATTRIBUTES, Follow::No), path)
 }
@@ -97,7 +98,7 @@ pub(crate) fn lstat(path: &Path) -> io::Result<Meta> {
 pub(super) fn entry_meta(opened: io::Result<Handle>, path: &Path) -> io::Result<Meta> {
     match opened {
         Ok(handle) => meta_of(&handle, Follow::No),
-        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
+        Err(err) if listed_instead(&err) => listed_meta(path).ok_or(err),
         Err(err) => Err(err),
     }
 }
@@ -115,7 +116,7 @@ pub(super) fn entry_usage(opened: io::Result<Handle>, path: &Path) -> io::Result
             };
             Ok(Meta { allocated, ..meta })
         }
-        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path).ok_or(err),
+        Err(err) if listed_instead(&err) => listed_meta(path).ok_or(err),
         Err(err) => Err(err),
     }
 }
@@ -127,11 +128,20 @@ pub(super) fn entry_usage(opened: io::Result<Handle>, path: &Path) -> io::Result
 pub(crate) fn stat(path: &Path) -> io::Result<Meta> {
     match Handle::open(path, FILE_READ_ATTRIBUTES, Follow::Yes) {
         Ok(handle) => meta_of(&handle, Follow::Yes),
-        Err(err) if last_error_is(&err, &[ERROR_SHARING_VIOLATION]) => listed_meta(path)
+        Err(err) if listed_instead(&err) => listed_meta(path)
             .filter(|meta| meta.tag.is_none())
             .ok_or(err),
         Err(err) => Err(err),
     }
+}
+
+/// Whether an open that failed with `err` is answered from the directory listing instead
+/// ([`listed_meta`]), as std's `metadata` does: `ERROR_SHARING_VIOLATION` (a few system
+/// files locked against every open: `pagefile.sys`, `hiberfil.sys`) and
+/// `ERROR_ACCESS_DENIED` (an entry this user may not open even for its attributes, such as
+/// `C:\System Volume Information`), whose listing the directory still gives.
+pub(super) fn listed_instead(err: &io::Error) -> bool {
+    last_error_is(err, &[ERROR_SHARING_VIOLATION, ERROR_ACCESS_DENIED])
 }
 
 /// The id of an entry read from its directory listing, which has none: all ones, which is

@@ -386,6 +386,7 @@ fn place_says_whether_junctions_can_be_made() {
     let t = tempdir();
     let place = OnVolume {
         volume: volume_of(t.path()).ok(),
+        remote: None,
     };
     assert!(place.flavour_matters());
     let volume = place
@@ -1052,4 +1053,133 @@ fn holes_copies_every_allocated_range() {
     );
     assert_eq!(b.len(), a.len());
     assert!(a == b, "the copy's bytes differ from the original's");
+}
+
+/// ERROR_SYMLINK_CLASS_DISABLED (Windows' SymlinkEvaluation policy) and
+/// ERROR_NOT_A_REPARSE_POINT have kinds of their own: the first its own message (the CLI
+/// adds the `fsutil` fix), the second what `inspect` retries on.
+#[test]
+fn symlink_evaluation_and_not_a_reparse_point_have_their_own_kinds() {
+    use crate::error::{Error, ErrorKind, Op};
+    use crate::sys::OsError;
+    let err = os_error(ERROR_SYMLINK_CLASS_DISABLED);
+    assert_eq!(os_error_kind(&err), Some(OsError::SymlinkEvaluation));
+    let err = Error::io(Op::Inspect, Path::new(r"Z:\share\l"), err);
+    assert_eq!(*err.kind(), ErrorKind::SymlinkEvaluation);
+    assert!(
+        err.to_string().ends_with(
+            "Windows' SymlinkEvaluation policy does not let a symbolic link met through a \
+             network share be followed here (ERROR_SYMLINK_CLASS_DISABLED)"
+        ),
+        "{err}"
+    );
+    let err = os_error(ERROR_NOT_A_REPARSE_POINT);
+    assert_eq!(os_error_kind(&err), Some(OsError::NotAReparsePoint));
+    assert_eq!(
+        *Error::io(Op::Inspect, Path::new("l"), err).kind(),
+        ErrorKind::Io
+    );
+    // An entry this user may not open is read from its listing, as std's `metadata` does.
+    assert!(listed_instead(&os_error(ERROR_ACCESS_DENIED)));
+    assert!(listed_instead(&os_error(ERROR_SHARING_VIOLATION)));
+    assert!(!listed_instead(&os_error(ERROR_FILE_NOT_FOUND)));
+}
+
+/// The buffer of a junction to `target`, as `knot junction` would write it.
+fn buffer_for(target: &str) -> io::Result<Vec<u8>> {
+    let t = tempdir();
+    let held = Dir::hold(t.path()).unwrap();
+    let link = t.path().join("j");
+    junction_buffer(&Request {
+        at: At::new(&held, OsStr::new("j"), &link),
+        target: Path::new(target),
+        given: Path::new(target),
+        flavour: Flavour::Dir,
+        drive: None,
+    })
+}
+
+/// A junction target that names a volume's device (`\\?\C:`) or a volume
+/// (`\\?\Volume{GUID}\`: a volume mount point, the mount manager's) is refused with the
+/// reason; the volume's root directory is not.
+#[test]
+fn junction_targets_that_name_a_volume_are_refused() {
+    for target in [r"\\?\C:", r"\??\C:"] {
+        let err = buffer_for(target).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{target}: {err}");
+        assert!(
+            err.to_string()
+                .contains("names the volume's device, not its root directory"),
+            "{err}"
+        );
+    }
+    let err = buffer_for(r"\\?\Volume{12345678-9abc-def0-0123-456789abcdef}\").unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{err}");
+    assert!(
+        err.to_string().contains("is a volume mount point") && err.to_string().contains("mountvol"),
+        "{err}"
+    );
+    let buffer = buffer_for(r"C:\").unwrap();
+    let ReparsePoint::MountPoint(point) = knot_reparse::decode(&buffer).unwrap() else {
+        panic!("not a mount point");
+    };
+    assert_eq!(
+        String::from_utf16(point.substitute_name.as_units()).unwrap(),
+        r"\??\C:\"
+    );
+}
+
+/// A junction target on a subst drive is stored as the folder the drive maps: other logon
+/// sessions do not have the drive.
+#[test]
+fn junction_targets_on_a_subst_drive_are_stored_as_their_folder() {
+    use windows_sys::Win32::Storage::FileSystem::{DDD_REMOVE_DEFINITION, DefineDosDeviceW};
+    let t = tempdir();
+    let real = crate::path::absolute(t.path()).unwrap();
+    let Some(letter) = ('P'..='Y')
+        .rev()
+        .find(|l| !Path::new(&format!(r"{l}:\")).exists())
+    else {
+        note("skipped: no free drive letter");
+        return;
+    };
+    let device: Vec<u16> = format!("{letter}:\0").encode_utf16().collect();
+    let folder = wide::terminated(wide::units(real.as_os_str())).unwrap();
+    // SAFETY: both names are NUL-terminated.
+    if unsafe { DefineDosDeviceW(0, device.as_ptr(), folder.as_ptr()) } == 0 {
+        let err = io::Error::last_os_error();
+        crate::fixture::wine_lacks(
+            "junction_targets_on_a_subst_drive_are_stored_as_their_folder",
+            &format!("no subst drive here ({err})"),
+        );
+        return;
+    }
+    // What the system says the drive maps to, asked here apart from the code under test.
+    let mut mapped = vec![0u16; 1024];
+    // SAFETY: `device` is NUL-terminated; `mapped` is writable for its length.
+    let n = unsafe { QueryDosDeviceW(device.as_ptr(), mapped.as_mut_ptr(), mapped.len() as u32) };
+    let shown = wide::strip_prefix(&mapped[..n as usize], r"\??\").is_some();
+    let stored = without_subst(&wide::units(OsStr::new(&format!(r"{letter}:\sub\x"))));
+    let verbatim = without_subst(&wide::units(OsStr::new(&format!(r"\\?\{letter}:\sub"))));
+    // SAFETY: as above; the target may be null with DDD_REMOVE_DEFINITION.
+    unsafe { DefineDosDeviceW(DDD_REMOVE_DEFINITION, device.as_ptr(), std::ptr::null()) };
+    if !shown {
+        crate::fixture::wine_lacks(
+            "junction_targets_on_a_subst_drive_are_stored_as_their_folder",
+            "QueryDosDeviceW does not show the subst drive's folder",
+        );
+        return;
+    }
+    let stored = String::from_utf16(&stored).unwrap();
+    let want = real.join(r"sub\x");
+    assert_eq!(Path::new(&stored), want);
+    let mut want_verbatim = std::ffi::OsString::from(r"\\?\");
+    want_verbatim.push(real.join("sub"));
+    assert_eq!(
+        String::from_utf16(&verbatim).unwrap(),
+        want_verbatim.to_str().unwrap()
+    );
+    // A drive that is no subst drive is kept.
+    let kept = without_subst(&wide::units(OsStr::new(r"C:\x")));
+    assert_eq!(String::from_utf16(&kept).unwrap(), r"C:\x");
 }

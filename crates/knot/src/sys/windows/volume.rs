@@ -14,6 +14,9 @@ pub(crate) struct OnVolume {
     /// `None` when the volume could not be asked (the link is still attempted; its own
     /// error then says what is wrong).
     pub(super) volume: Option<Volume>,
+    /// The directory, where it is on a network share (a UNC path or a mapped drive:
+    /// [`is_remote`]); `None` on a local volume.
+    pub(super) remote: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -30,7 +33,22 @@ impl Strategy for OnVolume {
     /// Junctions are native, except on a file system without reparse points (FAT, exFAT),
     /// which is refused before anything is made (DESIGN.md section 3: "a file system
     /// without links says so").
+    ///
+    /// A junction on a network share is refused too: a mount point on a share is not
+    /// followed by this machine but by the server, on its own volumes: only a symlink
+    /// (tag 0xA000000C) comes back to the client to follow, as STATUS_STOPPED_ON_SYMLINK
+    /// with its target (MS-SMB2 2.2.2.2.1, "Symbolic Link Error Response"), so `C:\x` in
+    /// a junction there names the server's C: drive. A symlink there is the client's to
+    /// follow.
     fn junctions(&self) -> Junctions {
+        if let Some(dir) = &self.remote {
+            return Junctions::Refused(format!(
+                "'{}' is on a network share, where a junction is followed by the server, to \
+                 the server's own disks, not by this machine; make the junction on a local \
+                 volume, or use `knot symlink`",
+                user_path(dir.clone()).display()
+            ));
+        }
         match &self.volume {
             Some(volume) if volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0 => {
                 Junctions::Refused(format!(
@@ -51,7 +69,24 @@ impl Strategy for OnVolume {
         true
     }
 
+    /// A symlink, refused before anything is made on a file system without reparse points
+    /// (FAT, exFAT), which `CreateSymbolicLinkW` would otherwise fail with a bare system
+    /// error.
     fn symlink(&self, request: &Request<'_>) -> io::Result<Written> {
+        if let Some(volume) = &self.volume
+            && volume.flags & FILE_SUPPORTS_REPARSE_POINTS == 0
+        {
+            return Err(SysError::FileSystemLacks {
+                why: format!(
+                    "the {} file system of '{}' does not support symbolic links (it does not \
+                     report FILE_SUPPORTS_REPARSE_POINTS); make the link on an NTFS or ReFS \
+                     volume",
+                    volume.file_system,
+                    volume.root.display()
+                ),
+            }
+            .into());
+        }
         symlink(request)
     }
 
@@ -80,6 +115,7 @@ impl Strategy for OnVolume {
 pub(super) fn place_of(dir: &Path) -> Place {
     Place::new(OnVolume {
         volume: volume_of(dir).ok(),
+        remote: is_remote(dir).then(|| dir.to_path_buf()),
     })
 }
 
@@ -88,6 +124,28 @@ pub(super) fn place_of(dir: &Path) -> Place {
 /// a drive; its root, for messages, from `GetVolumePathNameW`.
 pub(super) fn volume_of(dir: &Path) -> io::Result<Volume> {
     let handle = Handle::open(dir, FILE_READ_ATTRIBUTES, Follow::Yes)?;
+    let (flags, file_system) = volume_flags(&handle)?;
+    let dir = wide::path(dir)?;
+    let mut root: Vec<u16> = vec![0; dir.len().max(MAX_PATH as usize) + 1];
+    // SAFETY: `dir` is NUL-terminated; `root` holds `root.len()` writable units, at least
+    // the length of `dir` plus one, which `GetVolumePathNameW` documents as enough.
+    let root =
+        if unsafe { GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
+            PathBuf::new()
+        } else {
+            let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
+            wide::user_path(PathBuf::from(OsString::from_wide(&root[..end])))
+        };
+    Ok(Volume {
+        root,
+        file_system,
+        flags,
+    })
+}
+
+/// The `FILE_SUPPORTS_*` flags and the file system's name of the volume that holds the
+/// entry open as `handle` (`GetVolumeInformationByHandleW`).
+pub(super) fn volume_flags(handle: &Handle) -> io::Result<(u32, String)> {
     let mut flags: u32 = 0;
     let mut name = [0u16; MAX_PATH as usize + 1];
     // SAFETY: the handle is open; the volume-name buffer is null with size 0 (not
@@ -109,20 +167,5 @@ pub(super) fn volume_of(dir: &Path) -> io::Result<Volume> {
         return Err(io::Error::last_os_error());
     }
     let name_end = name.iter().position(|&u| u == 0).unwrap_or(name.len());
-    let dir = wide::path(dir)?;
-    let mut root: Vec<u16> = vec![0; dir.len().max(MAX_PATH as usize) + 1];
-    // SAFETY: `dir` is NUL-terminated; `root` holds `root.len()` writable units, at least
-    // the length of `dir` plus one, which `GetVolumePathNameW` documents as enough.
-    let root =
-        if unsafe { GetVolumePathNameW(dir.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
-            PathBuf::new()
-        } else {
-            let end = root.iter().position(|&u| u == 0).unwrap_or(root.len());
-            wide::user_path(PathBuf::from(OsString::from_wide(&root[..end])))
-        };
-    Ok(Volume {
-        root,
-        file_system: String::from_utf16_lossy(&name[..name_end]),
-        flags,
-    })
+    Ok((flags, String::from_utf16_lossy(&name[..name_end])))
 }
