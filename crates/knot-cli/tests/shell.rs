@@ -66,6 +66,11 @@ const PAGES: [&str; 22] = [
 /// The tool `name` from the system's directories, or `None` (after saying why) when it is
 /// not installed.
 fn tool(test: &str, name: &str, package: &str) -> Option<PathBuf> {
+    if package == "man-db" && cfg!(target_os = "macos") {
+        let why = "macOS's man is not man-db, and has no `man -l`";
+        fixture::skip("KNOT_REQUIRE_SHELLS", test, why);
+        return None;
+    }
     let found = ["/usr/bin", "/bin"]
         .iter()
         .map(|dir| Path::new(dir).join(name))
