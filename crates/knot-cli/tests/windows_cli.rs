@@ -994,46 +994,98 @@ mod on_windows {
     }
 
     /// The reparse buffer of `path` as `fsutil reparsepoint query` prints it, the way the
-    /// w11 vectors were taken: the tag, and the data after the 8-byte header as a hex
-    /// dump (`0000:  14 00 14 00 ...  ....`). The header's `Reserved`, which fsutil does
-    /// not print, is taken as 0.
+    /// w11 vectors were taken.
     fn fsutil_reparse_buffer(path: &std::path::Path) -> Vec<u8> {
         let out = std::process::Command::new("fsutil")
             .args(["reparsepoint", "query"])
             .arg(path)
             .output()
             .unwrap_or_else(|e| panic!("cannot run fsutil: {e}"));
-        let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
             "fsutil on {}: {out:?}",
             path.display()
         );
-        let field = |name: &str| {
-            let line = text.lines().find_map(|l| l.strip_prefix(name));
-            let hex = line.unwrap_or_else(|| panic!("no {name:?} in fsutil's\n{text}"));
-            u32::from_str_radix(hex.trim().trim_start_matches("0x"), 16).unwrap()
+        super::fsutil_buffer(&String::from_utf8_lossy(&out.stdout))
+    }
+}
+
+/// The reparse buffer that `fsutil reparsepoint query` printed as `text`: the tag, and the
+/// data after the 8-byte header as a hex dump (`0000:  14 00 14 00 ...  ....`). The
+/// header's `Reserved`, which fsutil does not print, is taken as 0.
+fn fsutil_buffer(text: &str) -> Vec<u8> {
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(name));
+        let hex = line.unwrap_or_else(|| panic!("no {name:?} in fsutil's\n{text}"));
+        u32::from_str_radix(hex.trim().trim_start_matches("0x"), 16).unwrap()
+    };
+    let tag = field("Reparse Tag Value :");
+    let length = field("Reparse Data Length:");
+    let mut data = Vec::new();
+    for line in text.lines().skip_while(|l| !l.starts_with("Reparse Data:")) {
+        let Some((offset, row)) = line.split_once(":  ") else {
+            continue;
         };
-        let tag = field("Reparse Tag Value :");
-        let length = field("Reparse Data Length:");
-        let mut data = Vec::new();
-        for line in text.lines().skip_while(|l| !l.starts_with("Reparse Data:")) {
-            let Some((offset, row)) = line.split_once(":  ") else {
-                continue;
-            };
-            if offset.len() != 4 || u16::from_str_radix(offset, 16).is_err() {
-                continue;
-            }
-            // 16 bytes in two groups of 8 (48 characters), then the same bytes as text.
-            let bytes = row.get(..48).unwrap_or(row).split_whitespace();
-            data.extend(bytes.map(|b| u8::from_str_radix(b, 16).unwrap()));
+        if offset.len() != 4 || u16::from_str_radix(offset, 16).is_err() {
+            continue;
         }
-        assert_eq!(data.len(), length as usize, "fsutil's\n{text}");
-        let mut buffer = tag.to_le_bytes().to_vec();
-        buffer.extend(u16::try_from(length).unwrap().to_le_bytes());
-        buffer.extend([0, 0]);
-        buffer.extend(data);
-        buffer
+        // 16 bytes in two groups of 8 (48 characters), then the same bytes as text.
+        let bytes = row.get(..48).unwrap_or(row).split_whitespace();
+        data.extend(bytes.map(|b| u8::from_str_radix(b, 16).unwrap()));
+    }
+    assert_eq!(data.len(), length as usize, "fsutil's\n{text}");
+    let mut buffer = tag.to_le_bytes().to_vec();
+    buffer.extend(u16::try_from(length).unwrap().to_le_bytes());
+    buffer.extend([0, 0]);
+    buffer.extend(data);
+    buffer
+}
+
+/// What fsutil printed on Windows 11 for two of the w11 links (SecurityRonin/ntfs-forensic,
+/// tests/data/win_reparse_truth.txt, with its CRLF line ends and trailing blanks) reads
+/// back as their vectors: the parser the Windows test reads fsutil with, checked
+/// everywhere.
+#[test]
+fn fsutil_dumps_read_back_as_the_windows_11_vectors() {
+    let rel_link = "Reparse Tag Value : 0xa000000c\r
+Tag value: Microsoft\r
+Tag value: Name Surrogate\r
+Tag value: Symbolic Link\r
+\r
+Reparse Data Length: 0x34      \r
+Reparse Data:\r
+0000:  14 00 14 00 00 00 14 00  01 00 00 00 74 00 61 00  ............t.a.\r
+0010:  72 00 67 00 65 00 74 00  2e 00 74 00 78 00 74 00  r.g.e.t...t.x.t.\r
+0020:  74 00 61 00 72 00 67 00  65 00 74 00 2e 00 74 00  t.a.r.g.e.t...t.\r
+0030:  78 00 74 00                                       x.t.\r
+";
+    let junction = "Reparse Tag Value : 0xa0000003\r
+Tag value: Microsoft\r
+Tag value: Name Surrogate\r
+Tag value: Mount Point\r
+Substitue Name offset: 0\r
+Substitue Name length: 28\r
+Print Name offset:     30\r
+Print Name Length:     20\r
+Substitute Name:       \\??\\W:\\realdir\r
+Print Name:            W:\\realdir\r
+\r
+Reparse Data Length: 0x3c      \r
+Reparse Data:\r
+0000:  00 00 1c 00 1e 00 14 00  5c 00 3f 00 3f 00 5c 00  ........\\.?.?.\\.\r
+0010:  57 00 3a 00 5c 00 72 00  65 00 61 00 6c 00 64 00  W.:.\\.r.e.a.l.d.\r
+0020:  69 00 72 00 00 00 57 00  3a 00 5c 00 72 00 65 00  i.r...W.:.\\.r.e.\r
+0030:  61 00 6c 00 64 00 69 00  72 00 00 00              a.l.d.i.r...\r
+";
+    for (text, name) in [
+        (rel_link, "w11-rel_link-txt-mklink"),
+        (junction, "w11-junction-mklink"),
+    ] {
+        assert_eq!(
+            hex::encode(fsutil_buffer(text)),
+            hex::encode(crate::fixture::vector(name)),
+            "{name}"
+        );
     }
 }
 
