@@ -160,6 +160,7 @@ fn directories_and_one_name_symlinks_are_refused_with_the_fix() {
 }
 
 #[test]
+#[cfg_attr(target_os = "macos", ignore = "APFS refuses a name that is not UTF-8")]
 fn non_utf8_names_round_trip() {
     let env = tree();
     let odd = OsStr::from_bytes(b"d/sub/caf\xe9");

@@ -313,6 +313,7 @@ fn a_missing_directory_or_target_is_a_path_not_found() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn a_hard_link_across_file_systems_must_stay_on_one_volume() {
     let names = Names::new();
     let env = Env::new();

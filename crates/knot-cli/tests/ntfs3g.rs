@@ -232,6 +232,94 @@ fn non_ascii_names_and_targets_round_trip() {
     );
 }
 
+/// The five links `mklink` made on Windows 11 on a volume with drive letter W: (vectors
+/// `w11-*`, as `fsutil` dumped them), made by knot on a volume it is told is W:, are the
+/// same bytes exactly: relative file and directory symlinks, absolute ones, and a junction.
+/// The Windows job makes the same links with knot.exe and compares them the same way
+/// (`windows_cli::on_windows::the_links_mklink_made_on_windows_11_byte_for_byte`).
+#[test]
+fn the_links_mklink_made_on_windows_11_byte_for_byte() {
+    let Some(vol) = volume("the_links_mklink_made_on_windows_11_byte_for_byte") else {
+        return;
+    };
+    fs::write(vol.path("target.txt"), "target file contents\r\n").unwrap();
+    fs::create_dir(vol.path("realdir")).unwrap();
+    let (file, dir) = (vol.path("target.txt"), vol.path("realdir"));
+    let cases: [(&[&OsStr], &str, &str); 5] = [
+        // mklink rel_link.txt target.txt
+        (
+            &[
+                "symlink".as_ref(),
+                "rel_link.txt".as_ref(),
+                "target.txt".as_ref(),
+            ],
+            "created symlink 'rel_link.txt' -> 'target.txt'\n",
+            "w11-rel_link-txt-mklink",
+        ),
+        // mklink abs_link.txt W:\target.txt
+        (
+            &[
+                "symlink".as_ref(),
+                "--drive".as_ref(),
+                "W:".as_ref(),
+                "abs_link.txt".as_ref(),
+                file.as_os_str(),
+            ],
+            "created symlink 'abs_link.txt' -> 'W:\\target.txt'\n",
+            "w11-abs_link-txt-mklink",
+        ),
+        // mklink /D rel_dirlink realdir
+        (
+            &[
+                "symlink".as_ref(),
+                "rel_dirlink".as_ref(),
+                "realdir".as_ref(),
+            ],
+            "created symlink 'rel_dirlink' -> 'realdir'\n",
+            "w11-rel_dirlink-mklink",
+        ),
+        // mklink /D abs_dirlink W:\realdir
+        (
+            &[
+                "symlink".as_ref(),
+                "--drive".as_ref(),
+                "W:".as_ref(),
+                "abs_dirlink".as_ref(),
+                dir.as_os_str(),
+            ],
+            "created symlink 'abs_dirlink' -> 'W:\\realdir'\n",
+            "w11-abs_dirlink-mklink",
+        ),
+        // mklink /J junction W:\realdir
+        (
+            &[
+                "junction".as_ref(),
+                "--drive".as_ref(),
+                "W:".as_ref(),
+                "junction".as_ref(),
+                "realdir".as_ref(),
+            ],
+            "created junction 'junction' -> 'W:\\realdir'\n",
+            "w11-junction-mklink",
+        ),
+    ];
+    for (args, stdout, _) in cases {
+        vol.knot(args).assert().code(0).stdout(stdout).stderr("");
+    }
+    vol.remount();
+    for (_, _, name) in cases {
+        let link = name
+            .trim_start_matches("w11-")
+            .trim_end_matches("-mklink")
+            .replace("-txt", ".txt");
+        assert_eq!(
+            hex::encode(reparse_data(&vol.path(&link))),
+            hex::encode(vector(name)),
+            "{link}: the bytes differ from what mklink wrote on Windows 11 ({name})"
+        );
+    }
+}
+
 #[test]
 fn drive_letter_and_mapped_drives() {
     let Some(vol) = volume("drive_letter_and_mapped_drives") else {

@@ -55,6 +55,90 @@ fn malformed_vectors_exit_1_with_a_precise_error() {
     assert!(checked >= 5);
 }
 
+/// The five buffers `mklink` wrote on Windows 11 (vectors `w11-*`), decoded as Windows
+/// itself showed them (SecurityRonin/ntfs-forensic, tests/data/win_reparse_truth.txt):
+/// `fsutil reparsepoint query` gave the tag, its flags and the data length, and for the
+/// junction the names' offsets and lengths and the names; `dir` gave each link's print
+/// name in brackets (`<SYMLINK> abs_link.txt [W:\target.txt]`).
+#[test]
+fn the_windows_11_buffers_decode_as_fsutil_and_dir_showed_them() {
+    // (vector, tag, kind, fsutil's data length, dir's bracketed name)
+    let cases = [
+        (
+            "w11-rel_link-txt-mklink",
+            "0xa000000c",
+            "symlink",
+            "0x0034",
+            "target.txt",
+        ),
+        (
+            "w11-abs_link-txt-mklink",
+            "0xa000000c",
+            "symlink",
+            "0x0048",
+            "W:\\target.txt",
+        ),
+        (
+            "w11-rel_dirlink-mklink",
+            "0xa000000c",
+            "symlink",
+            "0x0028",
+            "realdir",
+        ),
+        (
+            "w11-abs_dirlink-mklink",
+            "0xa000000c",
+            "symlink",
+            "0x003c",
+            "W:\\realdir",
+        ),
+        (
+            "w11-junction-mklink",
+            "0xa0000003",
+            "junction",
+            "0x003c",
+            "W:\\realdir",
+        ),
+    ];
+    for (name, tag, kind, data_length, shown) in cases {
+        let out = knot()
+            .args(["reparse", "decode", "-"])
+            .write_stdin(crate::fixture::vector(name))
+            .assert()
+            .code(0)
+            .stderr("")
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            format!("Reparse Tag Value:      {tag}\n"),
+            format!("Kind:                   {kind}\n"),
+            "Tag flags:              Microsoft, Name Surrogate\n".to_owned(),
+            format!("Print Name:             {shown}\n"),
+            format!("Reparse Data Length:    {data_length} "),
+        ] {
+            assert!(text.contains(&line), "{name}: no {line:?} in\n{text}");
+        }
+    }
+    // fsutil's names of the junction (it prints none for a symlink).
+    let out = knot()
+        .args(["reparse", "decode", "-"])
+        .write_stdin(crate::fixture::vector("w11-junction-mklink"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fsutil = "\
+Substitute Name offset: 0
+Substitute Name length: 28
+Print Name offset:      30
+Print Name length:      20
+Substitute Name:        \\??\\W:\\realdir
+Print Name:             W:\\realdir
+";
+    assert!(text.contains(fsutil), "{text}");
+}
+
 #[test]
 fn human_output_of_a_junction_from_a_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -84,7 +84,7 @@ mod on_windows {
 
     use serde_json::Value;
 
-    use crate::fixture::{Env, output, run};
+    use crate::fixture::{Env, output, run, vector};
 
     fn under_wine() -> bool {
         std::env::var_os("KNOT_UNDER_WINE").is_some()
@@ -952,6 +952,179 @@ mod on_windows {
             assert_eq!(tree(&env.path("tree")), before, "{args:?}");
         }
     }
+
+    /// The five links `mklink` made on Windows 11 on drive W: (vectors `w11-*`), made by
+    /// knot.exe here, are the same bytes as `fsutil reparsepoint query` shows them, with
+    /// `W:\` read as this test's directory (the runner has no W:). The absolute targets are
+    /// given as the directory's final path without `\\?\`, the one form every way of
+    /// making a path full leaves as it is. The ntfs-3g test of the same name makes them on
+    /// Linux with `--drive W:`. fsutil needs an elevated prompt, which hosted runners
+    /// have; Wine 8 has no reparse points, and Windows makes no symlink without the
+    /// privilege or Developer Mode: there the test says so and stops, unless
+    /// `KNOT_REQUIRE_WINDOWS=1`.
+    #[test]
+    fn the_links_mklink_made_on_windows_11_byte_for_byte() {
+        let test = "the_links_mklink_made_on_windows_11_byte_for_byte";
+        let env = Env::new();
+        fs::write(env.path("target.txt"), "target file contents\r\n").unwrap();
+        fs::create_dir(env.path("realdir")).unwrap();
+        let base = env
+            .real()
+            .to_str()
+            .unwrap()
+            .trim_start_matches(r"\\?\")
+            .to_owned();
+        let (file, dir) = (format!(r"{base}\target.txt"), format!(r"{base}\realdir"));
+        let cases: [([&str; 3], &str, &str); 5] = [
+            // mklink rel_link.txt target.txt
+            (
+                ["symlink", "rel_link.txt", "target.txt"],
+                "rel_link.txt",
+                "w11-rel_link-txt-mklink",
+            ),
+            // mklink abs_link.txt W:\target.txt
+            (
+                ["symlink", "abs_link.txt", &file],
+                "abs_link.txt",
+                "w11-abs_link-txt-mklink",
+            ),
+            // mklink /D rel_dirlink realdir
+            (
+                ["symlink", "rel_dirlink", "realdir"],
+                "rel_dirlink",
+                "w11-rel_dirlink-mklink",
+            ),
+            // mklink /D abs_dirlink W:\realdir
+            (
+                ["symlink", "abs_dirlink", &dir],
+                "abs_dirlink",
+                "w11-abs_dirlink-mklink",
+            ),
+            // mklink /J junction W:\realdir
+            (
+                ["junction", "junction", &dir],
+                "junction",
+                "w11-junction-mklink",
+            ),
+        ];
+        for (args, _, _) in &cases {
+            let out = output(&mut env.knot(args));
+            if out.status.code() != Some(0) {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let what = format!(
+                    "reparse points (`knot {}` failed: {})",
+                    args.join(" "),
+                    stderr.trim_end()
+                );
+                crate::fixture::wine_lacks(test, &what);
+                return;
+            }
+        }
+        for (_, link, name) in cases {
+            let want = super::with_drive_replaced(&vector(name), r"W:\", &format!(r"{base}\"));
+            assert_eq!(
+                hex::encode(fsutil_reparse_buffer(&env.path(link))),
+                hex::encode(want),
+                "{link}: the bytes differ from what mklink wrote on Windows 11 ({name}), \
+                 W:\\ read as {base}\\"
+            );
+        }
+    }
+
+    /// The reparse buffer of `path` as `fsutil reparsepoint query` prints it, the way the
+    /// w11 vectors were taken.
+    fn fsutil_reparse_buffer(path: &std::path::Path) -> Vec<u8> {
+        let out = std::process::Command::new("fsutil")
+            .args(["reparsepoint", "query"])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run fsutil: {e}"));
+        assert!(
+            out.status.success(),
+            "fsutil on {}: {out:?}",
+            path.display()
+        );
+        super::fsutil_buffer(&String::from_utf8_lossy(&out.stdout))
+    }
+}
+
+/// The reparse buffer that `fsutil reparsepoint query` printed as `text`: the tag, and the
+/// data after the 8-byte header as a hex dump (`0000:  14 00 14 00 ...  ....`). The
+/// header's `Reserved`, which fsutil does not print, is taken as 0.
+fn fsutil_buffer(text: &str) -> Vec<u8> {
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(name));
+        let hex = line.unwrap_or_else(|| panic!("no {name:?} in fsutil's\n{text}"));
+        u32::from_str_radix(hex.trim().trim_start_matches("0x"), 16).unwrap()
+    };
+    let tag = field("Reparse Tag Value :");
+    let length = field("Reparse Data Length:");
+    let mut data = Vec::new();
+    for line in text.lines().skip_while(|l| !l.starts_with("Reparse Data:")) {
+        let Some((offset, row)) = line.split_once(":  ") else {
+            continue;
+        };
+        if offset.len() != 4 || u16::from_str_radix(offset, 16).is_err() {
+            continue;
+        }
+        // 16 bytes in two groups of 8 (48 characters), then the same bytes as text.
+        let bytes = row.get(..48).unwrap_or(row).split_whitespace();
+        data.extend(bytes.map(|b| u8::from_str_radix(b, 16).unwrap()));
+    }
+    assert_eq!(data.len(), length as usize, "fsutil's\n{text}");
+    let mut buffer = tag.to_le_bytes().to_vec();
+    buffer.extend(u16::try_from(length).unwrap().to_le_bytes());
+    buffer.extend([0, 0]);
+    buffer.extend(data);
+    buffer
+}
+
+/// What fsutil printed on Windows 11 for two of the w11 links (SecurityRonin/ntfs-forensic,
+/// tests/data/win_reparse_truth.txt, with its CRLF line ends and trailing blanks) reads
+/// back as their vectors: the parser the Windows test reads fsutil with, checked
+/// everywhere.
+#[test]
+fn fsutil_dumps_read_back_as_the_windows_11_vectors() {
+    let rel_link = "Reparse Tag Value : 0xa000000c\r
+Tag value: Microsoft\r
+Tag value: Name Surrogate\r
+Tag value: Symbolic Link\r
+\r
+Reparse Data Length: 0x34      \r
+Reparse Data:\r
+0000:  14 00 14 00 00 00 14 00  01 00 00 00 74 00 61 00  ............t.a.\r
+0010:  72 00 67 00 65 00 74 00  2e 00 74 00 78 00 74 00  r.g.e.t...t.x.t.\r
+0020:  74 00 61 00 72 00 67 00  65 00 74 00 2e 00 74 00  t.a.r.g.e.t...t.\r
+0030:  78 00 74 00                                       x.t.\r
+";
+    let junction = "Reparse Tag Value : 0xa0000003\r
+Tag value: Microsoft\r
+Tag value: Name Surrogate\r
+Tag value: Mount Point\r
+Substitue Name offset: 0\r
+Substitue Name length: 28\r
+Print Name offset:     30\r
+Print Name Length:     20\r
+Substitute Name:       \\??\\W:\\realdir\r
+Print Name:            W:\\realdir\r
+\r
+Reparse Data Length: 0x3c      \r
+Reparse Data:\r
+0000:  00 00 1c 00 1e 00 14 00  5c 00 3f 00 3f 00 5c 00  ........\\.?.?.\\.\r
+0010:  57 00 3a 00 5c 00 72 00  65 00 61 00 6c 00 64 00  W.:.\\.r.e.a.l.d.\r
+0020:  69 00 72 00 00 00 57 00  3a 00 5c 00 72 00 65 00  i.r...W.:.\\.r.e.\r
+0030:  61 00 6c 00 64 00 69 00  72 00 00 00              a.l.d.i.r...\r
+";
+    for (text, name) in [
+        (rel_link, "w11-rel_link-txt-mklink"),
+        (junction, "w11-junction-mklink"),
+    ] {
+        assert_eq!(
+            hex::encode(fsutil_buffer(text)),
+            hex::encode(crate::fixture::vector(name)),
+            "{name}"
+        );
+    }
 }
 
 /// `knot du` counts a file with two names once: on Windows the link count and
@@ -981,4 +1154,104 @@ fn du_counts_a_hard_linked_file_once() {
     assert_eq!(saturated["apparent"], 5);
     assert_eq!(json["groups"]["unsaturated"]["groups"], 0);
     assert_eq!(json["errors"], 0);
+}
+
+/// `buffer`, a symlink's or a junction's reparse buffer, with `from` replaced by `to` where
+/// a name starts with it (after `\??\` in a substitute name), laid out as `buffer` is: its
+/// names in the same order, each NUL-terminated where it was, and the lengths, offsets and
+/// data length made to fit. Written from MS-FSCC 2.1.2.4 and 2.1.2.5, not with the codec,
+/// so that the bytes knot writes are not checked against knot's own encoder.
+fn with_drive_replaced(buffer: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let field = |at: usize| usize::from(u16::from_le_bytes([buffer[at], buffer[at + 1]]));
+    let tag = u32::from_le_bytes(buffer[..4].try_into().unwrap());
+    // Where the names start: after the four name fields, and a symlink's flags.
+    let start = match tag {
+        0xa000_000c => 20,
+        0xa000_0003 => 16,
+        _ => panic!("not a symlink or a junction: {tag:#010x}"),
+    };
+    let names = &buffer[start..];
+    // (offset, length) of the substitute name, then of the print name, as stored.
+    let mut stored = [(field(8), field(10)), (field(12), field(14))];
+    let mut order = [0, 1];
+    order.sort_by_key(|&i| stored[i].0);
+    let (mut laid, mut end) = (Vec::new(), 0);
+    for i in order {
+        let (offset, length) = stored[i];
+        assert_eq!(offset, end, "names with a gap before them");
+        let units: Vec<u16> = names[offset..offset + length]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let text = String::from_utf16(&units).unwrap();
+        let text = ["", r"\??\"]
+            .into_iter()
+            .find_map(|p| {
+                Some(format!(
+                    "{p}{to}{}",
+                    text.strip_prefix(&format!("{p}{from}"))?
+                ))
+            })
+            .unwrap_or(text);
+        let nul = names.get(offset + length..offset + length + 2) == Some(&[0, 0][..]);
+        end = offset + length + if nul { 2 } else { 0 };
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        stored[i] = (laid.len(), bytes.len());
+        laid.extend(bytes);
+        if nul {
+            laid.extend([0, 0]);
+        }
+    }
+    assert_eq!(end, names.len(), "bytes after the names");
+    let mut out = buffer[..4].to_vec();
+    out.extend(u16::try_from(start - 8 + laid.len()).unwrap().to_le_bytes());
+    out.extend(&buffer[6..8]);
+    for (offset, length) in stored {
+        out.extend(u16::try_from(offset).unwrap().to_le_bytes());
+        out.extend(u16::try_from(length).unwrap().to_le_bytes());
+    }
+    out.extend(&buffer[16..start]);
+    out.extend(laid);
+    out
+}
+
+/// The helper of the Windows test above, checked where it runs everywhere: replacing `W:\`
+/// by itself gives each w11 buffer back byte for byte, and by a longer directory gives
+/// buffers whose names (decoded by `knot reparse decode`) lead there.
+#[test]
+fn the_drive_of_the_windows_11_buffers_is_replaced_in_their_own_layout() {
+    let names = [
+        "w11-rel_link-txt-mklink",
+        "w11-abs_link-txt-mklink",
+        "w11-rel_dirlink-mklink",
+        "w11-abs_dirlink-mklink",
+        "w11-junction-mklink",
+    ];
+    for name in names {
+        let buffer = crate::fixture::vector(name);
+        assert_eq!(
+            with_drive_replaced(&buffer, r"W:\", r"W:\"),
+            buffer,
+            "{name}"
+        );
+        let moved = with_drive_replaced(&buffer, r"W:\", r"C:\Temp\.tmp1\");
+        let out = output(
+            knot()
+                .args(["reparse", "decode", "--json", "-"])
+                .write_stdin(moved),
+        );
+        assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
+        let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let print = record["print_name"].as_str().unwrap();
+        let substitute = record["substitute_name"].as_str().unwrap();
+        if name.contains("rel_") {
+            assert!(
+                !print.contains(':') && substitute == print,
+                "{name}: {record}"
+            );
+        } else {
+            assert!(print.starts_with(r"C:\Temp\.tmp1\"), "{name}: {record}");
+            assert_eq!(substitute, format!(r"\??\{print}"), "{name}");
+        }
+    }
 }

@@ -120,7 +120,8 @@ fn every_vector_is_either_expected_or_malformed() {
 
 /// Re-encoding gives the exact bytes back when the buffer is in the layout `encode`
 /// writes, which is Windows' own: k1 and v3 (junctions: substitute + NUL, print + NUL),
-/// v1 and v5 (symlinks: print first, no NULs), v10 (LX symlink), v11 (WOF, a plain
+/// v1 and v5 (symlinks: print first, no NULs), the five w11 buffers `mklink` wrote on
+/// Windows 11 (four symlinks and a junction), v10 (LX symlink), v11 (WOF, a plain
 /// 8-byte-header buffer), c1 (AppExecLink). c4, PowerShell's junction with an empty print
 /// name, also comes back exactly: its writer still puts a NUL after the substitute name
 /// and an empty, NUL-terminated print name after that, which is what `encode` writes for
@@ -129,7 +130,21 @@ fn every_vector_is_either_expected_or_malformed() {
 /// Windows' layout, which the round trip below checks instead.
 #[test]
 fn windows_layout_vectors_reencode_to_the_same_bytes() {
-    const EXACT: &[&str] = &["k1-", "v1-", "v3-", "v5-", "v10-", "v11-", "c1-", "c4-"];
+    const EXACT: &[&str] = &[
+        "k1-",
+        "v1-",
+        "v3-",
+        "v5-",
+        "v10-",
+        "v11-",
+        "c1-",
+        "c4-",
+        "w11-rel_link-",
+        "w11-abs_link-",
+        "w11-rel_dirlink-",
+        "w11-abs_dirlink-",
+        "w11-junction-",
+    ];
     let mut exact = 0;
     for vector in vectors() {
         if vector.json.get("expect").is_none() {
