@@ -12,6 +12,7 @@ use crate::create::{
     CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_at,
 };
 use crate::error::{Error, ErrorKind, Op, Result};
+pub use crate::foreign::NativeDirs;
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Flavour, Found, Kind, Link};
 use crate::sys::At;
@@ -145,6 +146,21 @@ pub enum ConvertTo {
     Symlink,
     /// A junction in place of a directory symlink, where junctions exist.
     Junction,
+    /// An NT symlink (for a directory target, the kind `dirs` says) in place of a link in
+    /// a form Windows cannot follow: a Cygwin or MSYS2 `!<symlink>` file, or a WSL symlink
+    /// (`IO_REPARSE_TAG_LX_SYMLINK`), where NT links are made (Windows, NTFS through
+    /// ntfs-3g). A link that is an NT link already is left alone.
+    Native(NativeDirs),
+}
+
+/// The forms [`convert_at`] rewrites a link into, keeping its text's meaning: every
+/// [`ConvertTo`] but [`ConvertTo::Native`], which reads links of other forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reform {
+    Relative,
+    Absolute,
+    Symlink,
+    Junction,
 }
 
 /// Options for [`convert`].
@@ -203,21 +219,34 @@ pub(crate) fn convert_at(
     options: &ConvertOptions,
 ) -> Result<Retargeted> {
     let (op, link) = (Op::Convert, at.path);
+    let to = match to {
+        ConvertTo::Relative => Reform::Relative,
+        ConvertTo::Absolute => Reform::Absolute,
+        ConvertTo::Symlink => Reform::Symlink,
+        ConvertTo::Junction => Reform::Junction,
+        ConvertTo::Native(dirs) => {
+            // Named on its own, every entry is converted or refused: none is passed over.
+            return crate::foreign::to_native_at(at, dirs, options, false)?.ok_or_else(|| {
+                let why = "it is not a Cygwin or WSL link".to_owned();
+                Error::new(op, link, ErrorKind::NotForeignLink { why })
+            });
+        }
+    };
     let before = inspect_at(at).map_err(|e| e.with_op(op))?;
     let kind = link_type(&before, link, op)?;
     let relative = before.relative == Some(true);
     let junction = kind == LinkType::Junction;
     let (ty, flavour) = match to {
-        ConvertTo::Relative if junction => {
+        Reform::Relative if junction => {
             return Err(Error::new(op, link, ErrorKind::JunctionNotRelative));
         }
-        ConvertTo::Relative if relative => return Ok(unchanged(before)),
-        ConvertTo::Absolute if !relative => return Ok(unchanged(before)),
-        ConvertTo::Symlink if !junction => return Ok(unchanged(before)),
-        ConvertTo::Junction if junction => return Ok(unchanged(before)),
-        ConvertTo::Relative | ConvertTo::Absolute => (kind, flavour_of(&before)),
-        ConvertTo::Symlink => (LinkType::Symlink, Some(Flavour::Dir)),
-        ConvertTo::Junction => (LinkType::Junction, None),
+        Reform::Relative if relative => return Ok(unchanged(before)),
+        Reform::Absolute if !relative => return Ok(unchanged(before)),
+        Reform::Symlink if !junction => return Ok(unchanged(before)),
+        Reform::Junction if junction => return Ok(unchanged(before)),
+        Reform::Relative | Reform::Absolute => (kind, flavour_of(&before)),
+        Reform::Symlink => (LinkType::Symlink, Some(Flavour::Dir)),
+        Reform::Junction => (LinkType::Junction, None),
     };
     // The text the system follows: on ntfs-3g its own translation of the reparse point
     // (a Linux path), elsewhere the target itself.
@@ -241,7 +270,7 @@ pub(crate) fn convert_at(
         }
     };
     let new_target: PathBuf = match to {
-        ConvertTo::Relative => {
+        Reform::Relative => {
             let mut relative = crate::resolve::relative_to(&absolute, &dir);
             // A slash at the end asks for a directory: kept, as the link fails without one.
             if absolute.as_os_str().as_encoded_bytes().ends_with(b"/")
@@ -281,7 +310,7 @@ pub(crate) fn convert_at(
 ///
 /// # Platform behavior
 /// As [`convert`].
-pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, report: F)
+pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, mut report: F)
 where
     P: AsRef<Path>,
     F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
@@ -289,7 +318,27 @@ where
     // Every symlink and junction gets its outcome: `unchanged` where it is in the form
     // asked already, and a junction asked to be relative, which it cannot be, is kept
     // with that reason (for one link named, that is an error).
+    let root = root.as_ref();
     let mut scan = crate::scan::ScanBuilder::new(root);
+    if let ConvertTo::Native(dirs) = to {
+        // Every link, for its outcome, and every regular file, which may be a Cygwin
+        // link; a file that is plainly none is passed over.
+        if let Err(err) = crate::foreign::check_root(root) {
+            report(Err(err));
+            return;
+        }
+        let lx = Kind::of_tag(knot_reparse::Tag::LX_SYMLINK);
+        scan.kinds([Kind::Symlink, Kind::Junction, lx]).files(true);
+        scan.act(
+            |at, link| match crate::foreign::to_native_at(at, dirs, options, true) {
+                Ok(None) => None,
+                Ok(Some(done)) => Some(Ok((link.path, Ok(done)))),
+                Err(err) => Some(Ok((link.path, Err(err)))),
+            },
+        )
+        .for_each(report);
+        return;
+    }
     scan.kinds([Kind::Symlink, Kind::Junction]);
     scan.act(|at, link| {
         let result = match convert_at(at, to, options) {
