@@ -335,7 +335,16 @@ impl<'a> Entry<'a> {
             }
         }
         if let Err(err) = copy_link(self.fd(), staged, self.fd(), self.name) {
-            self.restore(&aside)?;
+            // The file goes back, never over what took the name meanwhile; where something
+            // did, the file, a link in another form whose bytes were judged above (no
+            // data of its own), is removed, as `replace_by_copy` removes an old link.
+            match self.put_back(&aside) {
+                Ok(()) => self.remove_private(&aside),
+                Err(back) if back.kind() == io::ErrorKind::AlreadyExists => {
+                    let _ = self.discard(&aside);
+                }
+                Err(back) => return Err(self.kept(&aside, back)),
+            }
             return Err(if err.kind() == io::ErrorKind::AlreadyExists {
                 changed_since()
             } else {
