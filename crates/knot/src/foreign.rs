@@ -382,11 +382,12 @@ pub(crate) fn to_native_at(
         .map_err(|e| Error::io(op, link, e))?;
     // `a/../b`: where it leads, found as the system that made it would (POSIX: after
     // following `a`), and written without the `..`, so Windows goes there too.
-    if Path::new(posix).is_relative() && has_inner_dot_dot(Path::new(posix)) {
-        if let Ok(there) = crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix)) {
-            let relative = crate::resolve::relative_to(&there, &real_dir);
-            text = windows_target(&relative.to_string_lossy()).map_err(refuse)?;
-        }
+    if Path::new(posix).is_relative()
+        && has_inner_dot_dot(Path::new(posix))
+        && let Ok(there) = crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix))
+    {
+        let relative = crate::resolve::relative_to(&there, &real_dir);
+        text = windows_target(&relative.to_string_lossy()).map_err(refuse)?;
     }
     // What the target is, where it is on this system, decides the flavour; a target that
     // is not there gets a file symlink, as Cygwin and WSL make no flavour either.
