@@ -418,7 +418,9 @@ pub(crate) fn to_native_at(
         flavour_check: FlavourCheck::AgainstTarget,
         form: TargetForm::AsGiven,
         replace: Replace::Never,
-        drive: options.drive.or(drive),
+        // A target's own drive (`/mnt/d/x`) stays; `--drive` is for a relative one made a
+        // junction.
+        drive: drive.or(options.drive),
     };
     // The new link, made under a hidden name beside the old one and read back; messages
     // name the link's own path.

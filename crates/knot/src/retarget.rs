@@ -183,16 +183,26 @@ pub struct ConvertOptions {
 /// the system takes it, after the links before it (on Windows, lexically, as Windows
 /// does), so the new target leads to what the old one led to.
 ///
+/// [`ConvertTo::Native`] reads links of other forms instead: a Cygwin or MSYS2
+/// `!<symlink>` file or a WSL symlink becomes an NT symlink (or junction) to the Windows
+/// form of its target (`/mnt/c/x` and `/cygdrive/c/x` are `C:\x`; a relative target keeps
+/// where it leads), of the flavour of what the target is.
+///
 /// # Errors
 /// `link` is not a symlink or junction ([`ErrorKind::NotALink`]); a junction cannot be
 /// relative ([`ErrorKind::JunctionNotRelative`]); no junctions on this file system
 /// ([`ErrorKind::NoJunctions`]); the rules of the new kind (a junction needs an existing
-/// local directory).
+/// local directory). For [`ConvertTo::Native`]: `link` is no link in a foreign form, or
+/// its target has no Windows form ([`ErrorKind::NotForeignLink`], with the reason), or the
+/// file system is not NTFS ([`ErrorKind::Unsupported`]).
 ///
 /// # Platform behavior
 /// As [`retarget`]: atomic on Linux's native file systems; in place for a Windows
 /// junction and on ntfs-3g when the kind stays; a change of kind makes the new link beside
-/// the old one and puts it in its place.
+/// the old one and puts it in its place. [`ConvertTo::Native`] works on Windows and on
+/// NTFS volumes mounted with ntfs-3g (the DOS attributes through `system.ntfs_attrib`):
+/// the new link is made beside the old one, read back, and put in its place, over a Cygwin
+/// file only while it still holds the bytes that were read.
 pub fn convert<L: AsRef<Path>>(
     link: L,
     to: ConvertTo,
