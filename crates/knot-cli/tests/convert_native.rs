@@ -119,6 +119,12 @@ fn cygwin_and_wsl_links_become_nt_symlinks() {
         &cygwin_bytes("/cygdrive/c/Data/sub"),
         system,
     );
+    // `..` after a name, which POSIX takes after following the name: written afresh.
+    cygwin_file(
+        &vol.path("c_dots"),
+        &cygwin_bytes("Data/sub/../file.txt"),
+        system,
+    );
     // The older form: the target in plain bytes after the cookie.
     cygwin_file(&vol.path("c_old"), b"!<symlink>Data/file.txt\0", system);
     // Cygwin's `ln -s` on Windows 11 (vector v10): a WSL symlink to `mksh`.
@@ -135,18 +141,21 @@ fn cygwin_and_wsl_links_become_nt_symlinks() {
         &encode(LxSymlink::new("/mnt/c/Data/sub")),
     );
     vol.remount();
-    vol.knot_native(["c_dir", "c_file", "c_abs", "c_old", "l_file", "l_dir"])
-        .assert()
-        .code(0)
-        .stderr("")
-        .stdout(
-            "replaced 'c_dir': 'Data/sub' -> 'Data\\sub' (now a symlink)\n\
+    vol.knot_native([
+        "c_dir", "c_file", "c_abs", "c_dots", "c_old", "l_file", "l_dir",
+    ])
+    .assert()
+    .code(0)
+    .stderr("")
+    .stdout(
+        "replaced 'c_dir': 'Data/sub' -> 'Data\\sub' (now a symlink)\n\
              replaced 'c_file': 'Data/file.txt' -> 'Data\\file.txt' (now a symlink)\n\
              replaced 'c_abs': '/cygdrive/c/Data/sub' -> 'C:\\Data\\sub' (now a symlink)\n\
+             replaced 'c_dots': 'Data/sub/../file.txt' -> 'Data\\file.txt' (now a symlink)\n\
              replaced 'c_old': 'Data/file.txt' -> 'Data\\file.txt' (now a symlink)\n\
              replaced 'l_file': 'mksh' -> 'mksh' (now a symlink)\n\
              replaced 'l_dir': '/mnt/c/Data/sub' -> 'C:\\Data\\sub' (now a symlink)\n",
-        );
+    );
     vol.remount();
     let expected = [
         ("c_dir", encode(Symlink::relative(r"Data\sub")), true),
@@ -156,6 +165,7 @@ fn cygwin_and_wsl_links_become_nt_symlinks() {
             encode(Symlink::absolute(r"C:\Data\sub").unwrap()),
             true,
         ),
+        ("c_dots", encode(Symlink::relative(r"Data\file.txt")), false),
         ("c_old", encode(Symlink::relative(r"Data\file.txt")), false),
         ("l_file", encode(Symlink::relative("mksh")), false),
         (
@@ -191,7 +201,7 @@ fn cygwin_and_wsl_links_become_nt_symlinks() {
     assert_eq!(
         vol.names(),
         [
-            "Data", "c_abs", "c_dir", "c_file", "c_old", "l_dir", "l_file", "mksh"
+            "Data", "c_abs", "c_dir", "c_dots", "c_file", "c_old", "l_dir", "l_file", "mksh"
         ]
     );
     vol.knot_native(["c_dir", "l_dir"])
