@@ -430,8 +430,10 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoFileCopy.into())
     }
     /// The regular file `name` here, read as a link in Cygwin's and MSYS2's form might be
-    /// (`knot convert --to-native`): its DOS attributes and its first `limit` bytes, both
-    /// through one descriptor (handle) of the file, opened without following a link. Only
+    /// (`knot convert --to-native`): its DOS attributes and, where they have the system
+    /// attribute ([`ATTRIBUTE_SYSTEM`]: no other file is one, and a walk reads no other
+    /// file's data), its first `limit` bytes, both through one descriptor (handle) of the
+    /// file, opened without following a link. Only
     /// on NTFS, which keeps DOS attributes (Windows; ntfs-3g's `system.ntfs_attrib`);
     /// elsewhere a refusal that says so ([`error::Error::NotNtfs`]).
     fn system_file_at(&self, _name: &std::ffi::OsStr, _limit: usize) -> io::Result<SystemFile> {
@@ -459,7 +461,7 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
 pub(crate) struct SystemFile {
     /// Its DOS attributes (`FILE_ATTRIBUTE_*`).
     pub(crate) attributes: u32,
-    /// Its first bytes, as many as were asked for.
+    /// Its first bytes, as many as were asked for; none without the system attribute.
     pub(crate) bytes: Vec<u8>,
     /// Whether it holds more than that.
     pub(crate) more: bool,

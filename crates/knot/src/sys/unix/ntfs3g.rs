@@ -711,13 +711,21 @@ pub(crate) fn system_file_at(
             "ntfs-3g gave NTFS attributes of another size than 4 bytes",
         ));
     }
+    let attributes = u32::from_le_bytes(attrib);
     let mut bytes = Vec::new();
+    if attributes & super::super::ATTRIBUTE_SYSTEM == 0 {
+        return Ok(super::super::SystemFile {
+            attributes,
+            bytes,
+            more: false,
+        });
+    }
     let wanted = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     fs::File::from(fd).take(wanted).read_to_end(&mut bytes)?;
     let more = bytes.len() > limit;
     bytes.truncate(limit);
     Ok(super::super::SystemFile {
-        attributes: u32::from_le_bytes(attrib),
+        attributes,
         bytes,
         more,
     })

@@ -75,13 +75,21 @@ pub(super) fn copy_file_at(
 }
 
 /// The regular file open as `handle` (read access), as [`Directory::system_file_at`]
-/// reads it: its attributes, and its first `limit` bytes read from its start.
+/// reads it: its attributes, and for a system file its first `limit` bytes read from its
+/// start.
 ///
 /// [`Directory::system_file_at`]: crate::sys::Directory::system_file_at
 pub(super) fn system_file(handle: &Handle, limit: usize) -> io::Result<crate::sys::SystemFile> {
     let (attributes, tag) = handle.attribute_tag()?;
     if tag.is_some() || attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
         return Err(SysError::NotARegularFile.into());
+    }
+    if attributes & crate::sys::ATTRIBUTE_SYSTEM == 0 {
+        return Ok(crate::sys::SystemFile {
+            attributes,
+            bytes: Vec::new(),
+            more: false,
+        });
     }
     let file = handle.as_file();
     let (mut bytes, mut at) = (vec![0u8; limit.saturating_add(1)], 0);
