@@ -310,7 +310,7 @@ fn read_foreign(at: At<'_>, before: &Link, walk: bool) -> Result<Read> {
             ErrorKind::NotALink { what: Found::Dir },
         )),
         _ => Err(refuse(format!(
-            "it is a {}, not a Cygwin or WSL link",
+            "it is of the kind '{}', not a Cygwin or WSL link",
             before.kind.name()
         ))),
     }
