@@ -13,6 +13,8 @@ mod fixture;
 mod apply;
 #[cfg(unix)]
 mod cli;
+#[cfg(target_os = "linux")]
+mod convert_native;
 #[cfg(unix)]
 mod copy;
 #[cfg(target_os = "linux")]

@@ -1046,6 +1046,78 @@ mod on_windows {
         );
         super::fsutil_buffer(&String::from_utf8_lossy(&out.stdout))
     }
+
+    /// A file with the system attribute, as Cygwin and MSYS2 leave their links.
+    fn system_file(path: &std::path::Path, bytes: &[u8], system: bool) {
+        use std::io::Write as _;
+        use std::os::windows::fs::OpenOptionsExt as _;
+        // FILE_ATTRIBUTE_SYSTEM, or FILE_ATTRIBUTE_NORMAL.
+        let attributes = if system { 0x4 } else { 0x80 };
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .attributes(attributes)
+            .open(path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+    }
+
+    /// Cygwin's form (winsup/cygwin/path.cc, `check_sysfile`): `!<symlink>`, the UTF-16LE
+    /// byte order mark, the target in UTF-16LE and a NUL.
+    fn cygwin_bytes(target: &str) -> Vec<u8> {
+        let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
+        bytes.extend(target.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes.extend([0, 0]);
+        bytes
+    }
+
+    /// `convert --to-native`: what only looks like a Cygwin link is refused with the
+    /// reason and left as it was (under Wine too: the file is read through a handle); a
+    /// Cygwin link file becomes an NT symlink of the flavour of its target. Wine 8 makes no
+    /// symlinks: there the conversion fails, and the file stays.
+    #[test]
+    fn convert_to_native() {
+        let env = Env::new();
+        fs::create_dir(env.path("dir")).unwrap();
+        system_file(&env.path("plain"), &cygwin_bytes("dir"), false);
+        system_file(&env.path("magic"), b"!<symlinq>\xFF\xFEd\0\0\0", true);
+        system_file(&env.path("cut"), b"!<symlink>\xFF\xFEd\0", true);
+        for (name, why) in [
+            ("plain", "it has no DOS system attribute"),
+            ("magic", "it does not start with Cygwin's link cookie"),
+            ("cut", "its target has no NUL at its end"),
+        ] {
+            let before = fs::read(env.path(name)).unwrap();
+            let out = output(&mut env.knot(["convert", "--to-native", name]));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+            assert!(
+                stderr.starts_with(&format!("knot: cannot convert '{name}': {why}")),
+                "{name}: {stderr}"
+            );
+            assert_eq!(fs::read(env.path(name)).unwrap(), before, "{name}");
+        }
+        system_file(&env.path("c"), &cygwin_bytes("dir"), true);
+        let out = output(&mut env.knot(["convert", "--to-native", "c"]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(0) {
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "replaced 'c': 'dir' -> 'dir' (now a symlink)\n"
+            );
+            let record = output(&mut env.knot(["show", "--json", "c"]));
+            let record: Value = serde_json::from_slice(&record.stdout).unwrap();
+            assert_eq!(record["kind"], "symlink");
+            assert_eq!(record["dir"], true);
+            assert_eq!(record["target"], "dir");
+        } else {
+            crate::fixture::wine_lacks("convert_to_native", &format!("symlinks: {stderr}"));
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert_eq!(fs::read(env.path("c")).unwrap(), cygwin_bytes("dir"));
+            assert_eq!(env.names(), ["c", "cut", "dir", "magic", "plain"]);
+        }
+    }
 }
 
 /// The reparse buffer that `fsutil reparsepoint query` printed as `text`: the tag, and the

@@ -218,6 +218,13 @@ pub enum ErrorKind {
     /// `knot convert --to-junction` where the file system has no junctions (only NTFS
     /// has them: Windows, or a volume mounted with ntfs-3g).
     NoJunctions,
+    /// `knot convert --to-native` of an entry that is no link in a form Windows cannot
+    /// follow (a Cygwin or MSYS2 `!<symlink>` file, a WSL symlink), or one whose target
+    /// has no Windows form: why, in a few words, naming what is wrong.
+    NotForeignLink {
+        /// Why: the attribute, magic or target text that is missing or wrong.
+        why: String,
+    },
     /// A manifest's path leads outside the root its links are made below (`..`, or an
     /// absolute path elsewhere): a manifest is untrusted input.
     OutsideRoot {
@@ -518,6 +525,7 @@ impl Error {
             }
             ErrorKind::JunctionNotRelative => "a junction cannot store a relative target".into(),
             ErrorKind::NoJunctions => "this file system has no junctions".into(),
+            ErrorKind::NotForeignLink { why } => why.clone(),
             ErrorKind::OutsideRoot { root } => format!("it leads outside {}", quote_lossy(root)),
             ErrorKind::LinkOnTheWay { path } => format!("{} is a link", quote_lossy(path)),
             ErrorKind::BadRecord { why } => format!("the record {why}"),

@@ -157,6 +157,7 @@ pub mod fix;
 #[path = "../tests/fixture/shared.rs"]
 #[allow(dead_code, reason = "the unit tests need no `KNOT_REQUIRE_*` switch")]
 mod fixture;
+mod foreign;
 pub mod hardlinks;
 mod inspect;
 mod link;
@@ -184,7 +185,7 @@ pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, 
 pub use record::Record;
 pub use remove::remove;
 pub use retarget::{
-    ChangeMode, ConvertOptions, ConvertTo, Kept, RetargetOptions, Retargeted, convert,
+    ChangeMode, ConvertOptions, ConvertTo, Kept, NativeDirs, RetargetOptions, Retargeted, convert,
     convert_tree, retarget,
 };
 pub use scan::du;

@@ -12,6 +12,7 @@ use crate::create::{
     CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_at,
 };
 use crate::error::{Error, ErrorKind, Op, Result};
+pub use crate::foreign::NativeDirs;
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Flavour, Found, Kind, Link};
 use crate::sys::At;
@@ -145,6 +146,21 @@ pub enum ConvertTo {
     Symlink,
     /// A junction in place of a directory symlink, where junctions exist.
     Junction,
+    /// An NT symlink (for a directory target, the kind `dirs` says) in place of a link in
+    /// a form Windows cannot follow: a Cygwin or MSYS2 `!<symlink>` file, or a WSL symlink
+    /// (`IO_REPARSE_TAG_LX_SYMLINK`), where NT links are made (Windows, NTFS through
+    /// ntfs-3g). A link that is an NT link already is left alone.
+    Native(NativeDirs),
+}
+
+/// The forms [`convert_at`] rewrites a link into, keeping its text's meaning: every
+/// [`ConvertTo`] but [`ConvertTo::Native`], which reads links of other forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reform {
+    Relative,
+    Absolute,
+    Symlink,
+    Junction,
 }
 
 /// Options for [`convert`].
@@ -167,16 +183,26 @@ pub struct ConvertOptions {
 /// the system takes it, after the links before it (on Windows, lexically, as Windows
 /// does), so the new target leads to what the old one led to.
 ///
+/// [`ConvertTo::Native`] reads links of other forms instead: a Cygwin or MSYS2
+/// `!<symlink>` file or a WSL symlink becomes an NT symlink (or junction) to the Windows
+/// form of its target (`/mnt/c/x` and `/cygdrive/c/x` are `C:\x`; a relative target keeps
+/// where it leads), of the flavour of what the target is.
+///
 /// # Errors
 /// `link` is not a symlink or junction ([`ErrorKind::NotALink`]); a junction cannot be
 /// relative ([`ErrorKind::JunctionNotRelative`]); no junctions on this file system
 /// ([`ErrorKind::NoJunctions`]); the rules of the new kind (a junction needs an existing
-/// local directory).
+/// local directory). For [`ConvertTo::Native`]: `link` is no link in a foreign form, or
+/// its target has no Windows form ([`ErrorKind::NotForeignLink`], with the reason), or the
+/// file system is not NTFS ([`ErrorKind::Unsupported`]).
 ///
 /// # Platform behavior
 /// As [`retarget`]: atomic on Linux's native file systems; in place for a Windows
 /// junction and on ntfs-3g when the kind stays; a change of kind makes the new link beside
-/// the old one and puts it in its place.
+/// the old one and puts it in its place. [`ConvertTo::Native`] works on Windows and on
+/// NTFS volumes mounted with ntfs-3g (the DOS attributes through `system.ntfs_attrib`):
+/// the new link is made beside the old one, read back, and put in its place, over a Cygwin
+/// file only while it still holds the bytes that were read.
 pub fn convert<L: AsRef<Path>>(
     link: L,
     to: ConvertTo,
@@ -203,21 +229,34 @@ pub(crate) fn convert_at(
     options: &ConvertOptions,
 ) -> Result<Retargeted> {
     let (op, link) = (Op::Convert, at.path);
+    let to = match to {
+        ConvertTo::Relative => Reform::Relative,
+        ConvertTo::Absolute => Reform::Absolute,
+        ConvertTo::Symlink => Reform::Symlink,
+        ConvertTo::Junction => Reform::Junction,
+        ConvertTo::Native(dirs) => {
+            // Named on its own, every entry is converted or refused: none is passed over.
+            return crate::foreign::to_native_at(at, dirs, options, false)?.ok_or_else(|| {
+                let why = "it is not a Cygwin or WSL link".to_owned();
+                Error::new(op, link, ErrorKind::NotForeignLink { why })
+            });
+        }
+    };
     let before = inspect_at(at).map_err(|e| e.with_op(op))?;
     let kind = link_type(&before, link, op)?;
     let relative = before.relative == Some(true);
     let junction = kind == LinkType::Junction;
     let (ty, flavour) = match to {
-        ConvertTo::Relative if junction => {
+        Reform::Relative if junction => {
             return Err(Error::new(op, link, ErrorKind::JunctionNotRelative));
         }
-        ConvertTo::Relative if relative => return Ok(unchanged(before)),
-        ConvertTo::Absolute if !relative => return Ok(unchanged(before)),
-        ConvertTo::Symlink if !junction => return Ok(unchanged(before)),
-        ConvertTo::Junction if junction => return Ok(unchanged(before)),
-        ConvertTo::Relative | ConvertTo::Absolute => (kind, flavour_of(&before)),
-        ConvertTo::Symlink => (LinkType::Symlink, Some(Flavour::Dir)),
-        ConvertTo::Junction => (LinkType::Junction, None),
+        Reform::Relative if relative => return Ok(unchanged(before)),
+        Reform::Absolute if !relative => return Ok(unchanged(before)),
+        Reform::Symlink if !junction => return Ok(unchanged(before)),
+        Reform::Junction if junction => return Ok(unchanged(before)),
+        Reform::Relative | Reform::Absolute => (kind, flavour_of(&before)),
+        Reform::Symlink => (LinkType::Symlink, Some(Flavour::Dir)),
+        Reform::Junction => (LinkType::Junction, None),
     };
     // The text the system follows: on ntfs-3g its own translation of the reparse point
     // (a Linux path), elsewhere the target itself.
@@ -241,7 +280,7 @@ pub(crate) fn convert_at(
         }
     };
     let new_target: PathBuf = match to {
-        ConvertTo::Relative => {
+        Reform::Relative => {
             let mut relative = crate::resolve::relative_to(&absolute, &dir);
             // A slash at the end asks for a directory: kept, as the link fails without one.
             if absolute.as_os_str().as_encoded_bytes().ends_with(b"/")
@@ -281,7 +320,7 @@ pub(crate) fn convert_at(
 ///
 /// # Platform behavior
 /// As [`convert`].
-pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, report: F)
+pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, mut report: F)
 where
     P: AsRef<Path>,
     F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
@@ -289,7 +328,27 @@ where
     // Every symlink and junction gets its outcome: `unchanged` where it is in the form
     // asked already, and a junction asked to be relative, which it cannot be, is kept
     // with that reason (for one link named, that is an error).
+    let root = root.as_ref();
     let mut scan = crate::scan::ScanBuilder::new(root);
+    if let ConvertTo::Native(dirs) = to {
+        // Every link, for its outcome, and every regular file, which may be a Cygwin
+        // link; a file that is plainly none is passed over.
+        if let Err(err) = crate::foreign::check_root(root) {
+            report(Err(err));
+            return;
+        }
+        let lx = Kind::of_tag(knot_reparse::Tag::LX_SYMLINK);
+        scan.kinds([Kind::Symlink, Kind::Junction, lx]).files(true);
+        scan.act(
+            |at, link| match crate::foreign::to_native_at(at, dirs, options, true) {
+                Ok(None) => None,
+                Ok(Some(done)) => Some(Ok((link.path, Ok(done)))),
+                Err(err) => Some(Ok((link.path, Err(err)))),
+            },
+        )
+        .for_each(report);
+        return;
+    }
     scan.kinds([Kind::Symlink, Kind::Junction]);
     scan.act(|at, link| {
         let result = match convert_at(at, to, options) {

@@ -17,8 +17,8 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use knot::{
-    ChangeMode, CreateOptions, ErrorKind, Flavour, LinkType, Replace, RetargetOptions, create,
-    remove, retarget,
+    ChangeMode, ConvertOptions, ConvertTo, CreateOptions, ErrorKind, Flavour, LinkType, NativeDirs,
+    Replace, RetargetOptions, convert, create, remove, retarget,
 };
 
 use crate::fixture::ntfs3g::volume;
@@ -41,14 +41,15 @@ fn next(seed: &mut u64) -> u64 {
 /// `rounds` rounds of: make a link `p` in `dir` (with `link`), then run `act` on it while
 /// a racer renames a file with precious contents onto `p` (after `act`, in quiet rounds).
 /// After each round the file must be at `p` and the directory must hold nothing else but
-/// `keep`.
+/// `keep`. Returns how many rounds knot did its work, refused (the file came first), and
+/// found the file while it worked.
 fn race(
     dir: &Path,
     rounds: u64,
     keep: &[&str],
     link: impl Fn(&Path, u64),
     act: impl Fn(&Path) -> Result<(), knot::Error>,
-) {
+) -> (u64, u64, u64) {
     let p = dir.join("p");
     let file = dir.join("f");
     let barrier = Arc::new(Barrier::new(2));
@@ -100,7 +101,9 @@ fn race(
             Err(err)
                 if matches!(
                     err.kind(),
-                    ErrorKind::NotALink { .. } | ErrorKind::WouldReplaceReal { .. }
+                    ErrorKind::NotALink { .. }
+                        | ErrorKind::WouldReplaceReal { .. }
+                        | ErrorKind::NotForeignLink { .. }
                 ) =>
             {
                 refused += 1;
@@ -147,6 +150,7 @@ fn race(
     racer.join().unwrap();
     // What the rounds met, for the record; each outcome was checked above.
     eprintln!("{rounds} rounds: {done} done, {refused} refused, {raced} found the race");
+    (done, refused, raced)
 }
 
 /// Every tenth round the racer waits until knot is done, so that knot must succeed: a
@@ -391,6 +395,42 @@ fn ntfs3g_retarget_racing_a_file_never_changes_it() {
         return;
     };
     retarget_race(&vol.mnt, MANY_ROUNDS);
+}
+
+/// On ntfs-3g: `convert --to-native` of a Cygwin link file, racing a plain file renamed
+/// onto its name, never replaces or loses that file: the Cygwin file is set aside and
+/// judged by its system attribute and bytes before the new link takes its name, by calls
+/// that never overwrite.
+#[test]
+fn ntfs3g_to_native_racing_a_file_never_replaces_it() {
+    let Some(vol) = volume("ntfs3g_to_native_racing_a_file_never_replaces_it") else {
+        return;
+    };
+    let dir = vol.mnt.as_path();
+    setup(dir);
+    let cygwin = |p: &Path, _round: u64| {
+        // Cygwin's form (winsup/cygwin/path.cc, `check_sysfile`): the cookie, the UTF-16LE
+        // byte order mark, the target and a NUL, in a file with the system attribute.
+        let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
+        bytes.extend("t".encode_utf16().flat_map(u16::to_le_bytes));
+        bytes.extend([0, 0]);
+        fs::write(p, bytes).unwrap();
+        let system = 0x24u32.to_le_bytes();
+        rustix::fs::setxattr(
+            p,
+            "system.ntfs_attrib",
+            &system,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+    };
+    let to = ConvertTo::Native(NativeDirs::Symlink);
+    let (done, refused, raced) = race(dir, MANY_ROUNDS, &["d", "t"], cygwin, |p| {
+        convert(p, to, &ConvertOptions::default()).map(|_| ())
+    });
+    // The quiet rounds convert; and the racer's file met knot's work, not only its end.
+    assert!(done >= MANY_ROUNDS / 10, "{done} done");
+    assert!(refused + raced > 0, "the race was never met");
 }
 
 /// Rounds of [`apply_never_goes_through_a_swapped_directory`]; in every one the swapper

@@ -1,11 +1,11 @@
 //! `knot convert`: links rewritten between relative and absolute targets, or between
-//! junctions and directory symlinks, reported in the one shape of the link-maintenance
+//! junctions and directory symlinks, or from Cygwin's and WSL's forms into NT links, reported in the one shape of the link-maintenance
 //! commands ([`crate::report::change`]).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use knot::{ConvertOptions, ConvertTo, Kind};
+use knot::{ConvertOptions, ConvertTo, Kind, NativeDirs};
 
 use crate::args::{ChangeArgs, DriveArg, Format, path_arg};
 use crate::cmd::{Decide, Run};
@@ -14,29 +14,54 @@ use crate::exit::Exit;
 use crate::report::change::retargeted;
 use crate::report::{Messages, Printer, error};
 
+/// The long help of `knot convert` (and its man page).
+pub const LONG_ABOUT: &str = "Rewrite links between relative and absolute targets, or \
+between junctions and directory symlinks, or from Cygwin's and WSL's forms into NT links, \
+keeping what they lead to.\n\n\
+A relative target is computed from the link's own directory (like `ln -r`). A dangling link \
+converts too, by its text; a link already in the form asked for is reported `unchanged`.\n\n\
+--to-native turns links that Windows programs cannot follow into NT symlinks: a Cygwin or \
+MSYS2 `!<symlink>` file (a file with the DOS system attribute holding `!<symlink>` and the \
+target) and a WSL symlink (reparse tag 0xA000001D, what WSL's and Cygwin's `ln -s` make on \
+NTFS). A target /mnt/c/... or /cygdrive/c/... becomes C:\\...; a relative one keeps where \
+it leads, written with \\; any other absolute path has no Windows name and is refused. The \
+flavour follows what the target is; with --to-junction a directory target gets a junction. \
+It works on Windows and on NTFS volumes mounted with ntfs-3g (there the DOS attribute is \
+system.ntfs_attrib); elsewhere it is refused, since an ordinary symlink is the native link \
+there. A file that looks like such a link but is not one (no system attribute, another \
+magic, a target cut short) is refused with the reason and left as it is. The new link is \
+made beside the old one, read back, and put in its place; with --recursive, files that are \
+plainly no links are passed over.\n\n\
+Exit codes: 0 done, 1 some conversion failed or was refused (each printed), 2 usage error.";
+
 #[derive(Args, Debug)]
 #[command(group(
     clap::ArgGroup::new("form")
         .required(true)
-        .args(["relative", "absolute", "to_symlink", "to_junction"])
+        .multiple(true)
+        .args(["relative", "absolute", "to_symlink", "to_junction", "to_native"])
 ))]
 pub struct ConvertArgs {
     /// The links to convert (with --recursive, also directories: every link below).
     #[arg(required = true, value_name = "PATH", value_parser = path_arg())]
     paths: Vec<PathBuf>,
     /// Make each symlink's target relative to the link's directory.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["absolute", "to_symlink", "to_junction", "to_native"])]
     relative: bool,
     /// Make each symlink's target absolute.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["to_symlink", "to_junction", "to_native"])]
     absolute: bool,
     /// Replace each junction by a directory symlink to the same directory.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["to_junction", "to_native"])]
     to_symlink: bool,
     /// Replace each directory symlink by a junction (where junctions exist: Windows,
-    /// NTFS through ntfs-3g).
+    /// NTFS through ntfs-3g); with --to-native, make a junction for a directory target.
     #[arg(long)]
     to_junction: bool,
+    /// Replace each Cygwin/MSYS2 `!<symlink>` file and WSL symlink by an NT symlink
+    /// (Windows, NTFS through ntfs-3g).
+    #[arg(long)]
+    to_native: bool,
     /// Convert every link below each directory PATH.
     #[arg(long, short = 'r')]
     recursive: bool,
@@ -65,6 +90,12 @@ impl Decide for ConvertArgs {
             ConvertTo::Absolute
         } else if self.to_symlink {
             ConvertTo::Symlink
+        } else if self.to_native {
+            ConvertTo::Native(if self.to_junction {
+                NativeDirs::Junction
+            } else {
+                NativeDirs::Symlink
+            })
         } else {
             ConvertTo::Junction
         };
@@ -82,7 +113,8 @@ impl Decide for ConvertArgs {
     }
 }
 
-/// `knot convert --relative|--absolute|--to-symlink|--to-junction PATH... [--recursive]`.
+/// `knot convert --relative|--absolute|--to-symlink|--to-junction|--to-native PATH...
+/// [--recursive]`.
 impl Run for ConvertSettings {
     fn run(&self, context: &Context) -> Exit {
         let (to, recursive, options, format) =

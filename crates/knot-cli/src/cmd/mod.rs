@@ -175,11 +175,9 @@ commands! {
     /// reparse point rewritten in place.
     Retarget(retarget::RetargetArgs),
     /// Rewrite links between relative and absolute targets, or between junctions and
-    /// directory symlinks, keeping what they lead to.
-    ///
-    /// A relative target is computed from the link's own directory (like `ln -r`). A
-    /// dangling link converts too, by its text; a link already in the form asked for is
-    /// reported `unchanged`.
+    /// directory symlinks, or from Cygwin's and WSL's forms into NT links, keeping what
+    /// they lead to.
+    #[command(long_about = convert::LONG_ABOUT)]
     Convert(convert::ConvertArgs),
     /// List every link under DIR... (default: the current directory), one record each.
     #[command(long_about = scan::LONG_ABOUT)]

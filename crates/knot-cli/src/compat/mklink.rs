@@ -368,6 +368,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::TrailingSlash { .. }
         | ErrorKind::JunctionNotRelative
         | ErrorKind::NoJunctions
+        | ErrorKind::NotForeignLink { .. }
         | ErrorKind::OutsideRoot { .. }
         | ErrorKind::LinkOnTheWay { .. }
         | ErrorKind::BadRecord { .. }

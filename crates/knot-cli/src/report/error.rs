@@ -297,6 +297,7 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::NoJunctions => "this file system has no junctions (they are NTFS's: \
             Windows, or an NTFS volume mounted with ntfs-3g)"
             .into(),
+        ErrorKind::NotForeignLink { why } => why.clone(),
         ErrorKind::OutsideRoot { root } => {
             format!("the path leads outside the root {}", quote_path(root))
         }
@@ -470,6 +471,10 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             .into(),
         ErrorKind::NoJunctions => "keep the symlink: it is what stands in for a junction \
             here"
+            .into(),
+        ErrorKind::NotForeignLink { .. } => "knot convert --to-native converts Cygwin and \
+            MSYS2 !<symlink> files and WSL symlinks whose target has a Windows name; it was \
+            left as it is"
             .into(),
         ErrorKind::NotALink { what: Found::File } => {
             "knot rm removes links only; delete files with rm (or del)".into()

@@ -30,6 +30,8 @@ pub(crate) struct LinkFilter {
     pub(crate) follow: bool,
     pub(crate) detail: Detail,
     pub(crate) report_dirs: bool,
+    /// Whether every regular file is reported too, as a record of kind [`Kind::File`].
+    pub(crate) files: bool,
 }
 
 /// The link scan with an action on each link it finds, taken in [`Filter::visit`], while
@@ -93,6 +95,11 @@ impl Filter for LinkFilter {
             // A root that is a link is reported only when links are asked for: it is not
             // followed (it does not lead to a directory, or it would have been opened).
             FileType::Link if self.links || (self.follow && depth > 0) => self.link(entry, sink),
+            FileType::File if self.files => {
+                let mut link = Link::new(entry.path().to_path_buf(), Kind::File);
+                link.dir = Some(Flavour::File);
+                next_of(sink.send(Ok(Entry::new(link, depth))), Next::Skip)
+            }
             FileType::File if self.hardlinks => match entry.lstat() {
                 Ok(meta) if super::hardlinks::hard_linked(&meta) => {
                     if self.broken {

@@ -233,6 +233,7 @@ pub struct ScanBuilder {
     broken: bool,
     detail: Detail,
     report_dirs: bool,
+    files: bool,
 }
 
 impl ScanBuilder {
@@ -245,7 +246,16 @@ impl ScanBuilder {
             broken: false,
             detail: Detail::default(),
             report_dirs: false,
+            files: false,
         }
+    }
+
+    /// Hands every regular file to the action too, as a record of kind [`Kind::File`]
+    /// (`knot convert --to-native`, for which a file may be a Cygwin link): for
+    /// [`ScanBuilder::act`] only.
+    pub(crate) fn files(&mut self, yes: bool) -> &mut ScanBuilder {
+        self.files = yes;
+        self
     }
 
     /// Adds another root.
@@ -411,6 +421,7 @@ impl ScanBuilder {
             follow: self.walk.follows(),
             detail,
             report_dirs: self.report_dirs,
+            files: self.files,
         }
     }
 }
@@ -426,6 +437,7 @@ pub(crate) fn links_filter(detail: Detail) -> links::LinkFilter {
         follow: false,
         detail,
         report_dirs: false,
+        files: false,
     }
 }
 

@@ -107,6 +107,14 @@ pub(crate) enum Error {
     /// knot does not enter it.
     #[error("another file system is mounted there; knot does not remove it (unmount it first)")]
     MountPoint,
+    /// The file system is not NTFS, where Cygwin's and WSL's links live and NT links are
+    /// made (`knot convert --to-native`).
+    #[error(
+        "it is not on an NTFS volume (Windows, or one mounted with ntfs-3g), where Cygwin's \
+         and WSL's links live; on this file system an ordinary symlink is the native link \
+         already"
+    )]
+    NotNtfs,
 }
 
 /// The read-back check's failure (DESIGN.md promise 3): the new link holds something else
@@ -165,6 +173,7 @@ impl Error {
             | Error::NoFileCopy
             | Error::NoXattrs
             | Error::DataUnreadable { .. }
+            | Error::NotNtfs
             | Error::Platform => io::ErrorKind::Unsupported,
             Error::NotARegularFile | Error::MountPoint => io::ErrorKind::InvalidInput,
             Error::ReadBack { .. } => io::ErrorKind::InvalidData,

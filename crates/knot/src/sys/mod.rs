@@ -442,7 +442,46 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// The regular file `name` here, read as a link in Cygwin's and MSYS2's form might be
+    /// (`knot convert --to-native`): its DOS attributes and, where they have the system
+    /// attribute ([`ATTRIBUTE_SYSTEM`]: no other file is one, and a walk reads no other
+    /// file's data), its first `limit` bytes, both through one descriptor (handle) of the
+    /// file, opened without following a link. Only
+    /// on NTFS, which keeps DOS attributes (Windows; ntfs-3g's `system.ntfs_attrib`);
+    /// elsewhere a refusal that says so ([`error::Error::NotNtfs`]).
+    fn system_file_at(&self, _name: &std::ffi::OsStr, _limit: usize) -> io::Result<SystemFile> {
+        Err(error::Error::NotNtfs.into())
+    }
+    /// Puts the new link `staged`, made here under a hidden name and read back, in the
+    /// place of the file `name`, only while that is still a regular file with the DOS
+    /// system attribute that holds exactly `bytes` (the Cygwin link that was read): set
+    /// aside, checked there, the link put in its place without overwriting anything, and
+    /// only then the file removed; anything else found there is put back and left alone
+    /// ([`error::Error::Replaced`]). `path` names it in messages.
+    fn replace_system_file_at(
+        &self,
+        _staged: &std::ffi::OsStr,
+        _name: &std::ffi::OsStr,
+        _path: &Path,
+        _bytes: &[u8],
+    ) -> io::Result<()> {
+        Err(error::Error::NotNtfs.into())
+    }
 }
+
+/// A regular file read by [`Directory::system_file_at`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SystemFile {
+    /// Its DOS attributes (`FILE_ATTRIBUTE_*`).
+    pub(crate) attributes: u32,
+    /// Its first bytes, as many as were asked for; none without the system attribute.
+    pub(crate) bytes: Vec<u8>,
+    /// Whether it holds more than that.
+    pub(crate) more: bool,
+}
+
+/// FILE_ATTRIBUTE_SYSTEM, which Cygwin gives its `!<symlink>` files.
+pub(crate) const ATTRIBUTE_SYSTEM: u32 = 0x4;
 
 /// What [`Directory::copy_file_at`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

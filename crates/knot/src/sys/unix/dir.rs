@@ -392,6 +392,35 @@ impl super::super::Directory for Dir {
         Ok(empty.then_some(dir))
     }
 
+    /// On an ntfs-3g volume, see `ntfs3g.rs`; elsewhere the refusal.
+    fn system_file_at(&self, name: &OsStr, limit: usize) -> io::Result<super::super::SystemFile> {
+        if !self.is_ntfs() {
+            return Err(super::super::error::Error::NotNtfs.into());
+        }
+        super::ntfs3g::system_file_at(self.fd.as_fd(), name, limit)
+    }
+
+    /// On an ntfs-3g volume, the file set aside and checked by what it holds (see
+    /// `entry.rs`); elsewhere the refusal.
+    fn replace_system_file_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        path: &Path,
+        bytes: &[u8],
+    ) -> io::Result<()> {
+        if !self.is_ntfs() {
+            return Err(super::super::error::Error::NotNtfs.into());
+        }
+        let same = |dir: BorrowedFd<'_>, name: &OsStr| {
+            let file = super::ntfs3g::system_file_at(dir, name, bytes.len())?;
+            Ok(file.attributes & super::super::ATTRIBUTE_SYSTEM != 0
+                && !file.more
+                && file.bytes == bytes)
+        };
+        super::Entry::new(self.fd.as_fd(), name, path).replace_file_with(staged, same)
+    }
+
     /// See `copy.rs`: staged, then `renameat` over `to_name`.
     fn replace_file_at(
         &self,

@@ -296,6 +296,68 @@ impl<'a> Entry<'a> {
         Err(SysError::KeptChanging.into())
     }
 
+    /// Puts the new link `staged` (a name in the same directory) in the place of the
+    /// entry, a regular file that is a link in another form (a Cygwin `!<symlink>` file),
+    /// only while `same` says the file is still the one that was read, judged by what it
+    /// holds, never by its inode number (numbers are reused at once). The file is set
+    /// aside first (to a fresh hidden name, or into knot's private directory where the file
+    /// system cannot rename without overwriting), judged there, where no other program
+    /// knows its name; the link is then made at the name by calls that fail rather than
+    /// overwrite, and only then the file is removed. Anything else, and the file itself
+    /// if the link cannot be put in place, goes back without overwriting anything.
+    pub(crate) fn replace_file_with(
+        &self,
+        staged: &OsStr,
+        same: impl Fn(BorrowedFd<'_>, &OsStr) -> io::Result<bool>,
+    ) -> io::Result<()> {
+        if probe(self.fd(), self.name)? != Found::Other(FileType::File) {
+            return Err(changed_since());
+        }
+        let aside = match self.set_aside() {
+            Ok(aside) => aside,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(changed_since()),
+            Err(err) => return Err(err),
+        };
+        let judged = match probe(self.aside_fd(&aside), &aside.name) {
+            Ok(Found::Other(FileType::File)) => same(self.aside_fd(&aside), &aside.name),
+            Ok(_) => Ok(false),
+            Err(err) => Err(err),
+        };
+        match judged {
+            Ok(true) => {}
+            Ok(false) => {
+                self.restore(&aside)?;
+                return Err(changed_since());
+            }
+            Err(err) => {
+                self.restore(&aside)?;
+                return Err(err);
+            }
+        }
+        if let Err(err) = copy_link(self.fd(), staged, self.fd(), self.name) {
+            // The file goes back, never over what took the name meanwhile; where something
+            // did, the file, a link in another form whose bytes were judged above (no
+            // data of its own), is removed, as `replace_by_copy` removes an old link.
+            match self.put_back(&aside) {
+                Ok(()) => self.remove_private(&aside),
+                Err(back) if back.kind() == io::ErrorKind::AlreadyExists => {
+                    let _ = self.discard(&aside);
+                }
+                Err(back) => return Err(self.kept(&aside, back)),
+            }
+            return Err(if err.kind() == io::ErrorKind::AlreadyExists {
+                changed_since()
+            } else {
+                err
+            });
+        }
+        let _ = rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty());
+        // The file, judged above, goes; if it cannot, it is left in knot's place beside
+        // the name, and the link is in place all the same.
+        let _ = self.discard(&aside);
+        Ok(())
+    }
+
     /// One try of [`Entry::replace_with`] on the entry `found`; `false` when the entry
     /// changed in between and the caller should look again.
     fn try_replace(&self, staged: &OsStr, found: Found) -> io::Result<bool> {

@@ -685,6 +685,52 @@ fn directory_attribute(path: &Path) -> Option<bool> {
     (len == 4).then(|| u32::from_le_bytes(attrib) & ATTRIBUTE_DIRECTORY != 0)
 }
 
+/// [`Directory::system_file_at`](super::super::Directory::system_file_at) on an ntfs-3g
+/// volume: the entry `name` of `dir` opened for reading without following a link
+/// (`O_NOFOLLOW`: ntfs-3g shows its links as symlinks; `O_NONBLOCK`: a FIFO is not waited
+/// on), checked to be a regular file, and its NTFS attributes (`fgetxattr` of
+/// `system.ntfs_attrib`) and first `limit` bytes read through that one descriptor.
+pub(crate) fn system_file_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    limit: usize,
+) -> io::Result<super::super::SystemFile> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Read as _;
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    if !rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() {
+        return Err(SysError::NotARegularFile.into());
+    }
+    let mut attrib = [0u8; 4];
+    let len = rustix::fs::fgetxattr(&fd, ATTRIB, &mut attrib)?;
+    if len != 4 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "ntfs-3g gave NTFS attributes of another size than 4 bytes",
+        ));
+    }
+    let attributes = u32::from_le_bytes(attrib);
+    let mut bytes = Vec::new();
+    if attributes & super::super::ATTRIBUTE_SYSTEM == 0 {
+        return Ok(super::super::SystemFile {
+            attributes,
+            bytes,
+            more: false,
+        });
+    }
+    let wanted = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    fs::File::from(fd).take(wanted).read_to_end(&mut bytes)?;
+    let more = bytes.len() > limit;
+    bytes.truncate(limit);
+    Ok(super::super::SystemFile {
+        attributes,
+        bytes,
+        more,
+    })
+}
+
 /// Reads a link on an ntfs-3g volume as Windows sees it: kind, names and target from its
 /// reparse point; `text` (ntfs-3g's translation, which the kernel follows) becomes
 /// `leads_to`. `None` for a link that has no reparse point (or not on such a volume).

@@ -38,6 +38,14 @@ impl Strategy for Volume {
     }
 }
 
+pub(crate) fn system_file_at(
+    _dir: BorrowedFd<'_>,
+    _name: &OsStr,
+    _limit: usize,
+) -> io::Result<super::super::SystemFile> {
+    Err(super::super::error::Error::NotNtfs.into())
+}
+
 pub(crate) fn tag(_path: &Path) -> io::Result<Option<u32>> {
     Ok(None)
 }

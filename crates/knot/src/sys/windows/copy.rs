@@ -74,6 +74,43 @@ pub(super) fn copy_file_at(
     filled
 }
 
+/// The regular file open as `handle` (read access), as [`Directory::system_file_at`]
+/// reads it: its attributes, and for a system file its first `limit` bytes read from its
+/// start.
+///
+/// [`Directory::system_file_at`]: crate::sys::Directory::system_file_at
+pub(super) fn system_file(handle: &Handle, limit: usize) -> io::Result<crate::sys::SystemFile> {
+    let (attributes, tag) = handle.attribute_tag()?;
+    if tag.is_some() || attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        return Err(SysError::NotARegularFile.into());
+    }
+    if attributes & crate::sys::ATTRIBUTE_SYSTEM == 0 {
+        return Ok(crate::sys::SystemFile {
+            attributes,
+            bytes: Vec::new(),
+            more: false,
+        });
+    }
+    let file = handle.as_file();
+    let (mut bytes, mut at) = (vec![0u8; limit.saturating_add(1)], 0);
+    while at < bytes.len() {
+        let offset = u64::try_from(at).unwrap_or(u64::MAX);
+        match file.seek_read(&mut bytes[at..], offset) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(err) => return Err(err),
+        }
+    }
+    bytes.truncate(at);
+    let more = bytes.len() > limit;
+    bytes.truncate(limit);
+    Ok(crate::sys::SystemFile {
+        attributes,
+        bytes,
+        more,
+    })
+}
+
 /// Copies the data of the file `name` of `from`, whose reparse point (`tag`: WOF, dedup,
 /// a cloud tag) keeps it elsewhere, to the new plain file `to_name` of `to`, as
 /// [`copy_file_at`] copies a file: the bytes its filter gives (decompressed, rebuilt from

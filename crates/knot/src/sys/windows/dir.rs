@@ -44,16 +44,16 @@ use std::path::{Path, PathBuf};
 use super::ffi::{
     DELETE, DIR_BUFFER_SIZE, DirBuffer, DirInfoLayout, ERROR_DIRECTORY, ERROR_FILE_NOT_FOUND,
     ERROR_NO_MORE_FILES, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
-    FILE_DIRECTORY_FILE, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_READ,
-    FILE_SHARE_WRITE, GetFileInformationByHandleEx, ID_BOTH_DIR_INFO, ID_EXTD_DIR_INFO,
-    SYNCHRONIZE,
+    FILE_DIRECTORY_FILE, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_READ_DATA,
+    FILE_SHARE_READ, FILE_SHARE_WRITE, GetFileInformationByHandleEx, ID_BOTH_DIR_INFO,
+    ID_EXTD_DIR_INFO, SYNCHRONIZE,
 };
 use super::handle::{Follow, Handle, SHARE_ALL};
 use super::{
     delete_on_close, entry_meta, entry_usage, file_type, last_error_is, meta_of, os_error,
     read_link_of, stat, unsupported, wide,
 };
-use crate::sys::{Attrs, Copied, FileType, Meta, Stored};
+use crate::sys::{Attrs, Copied, FileType, Meta, Stored, SystemFile};
 use knot_reparse::Tag;
 
 /// An open directory.
@@ -258,6 +258,36 @@ impl crate::sys::Directory for Dir {
     /// The times, given through a handle of the link itself.
     fn give_link_times_at(&self, name: &OsStr, attrs: &Attrs) -> io::Result<()> {
         super::copy::give_link_times_at(self, name, attrs)
+    }
+
+    /// The file `name` opened by its name relative to this directory's handle, never
+    /// followed, and read through that handle: its attributes
+    /// (`GetFileInformationByHandleEx`, `FileAttributeTagInfo`) and first bytes.
+    fn system_file_at(&self, name: &OsStr, limit: usize) -> io::Result<SystemFile> {
+        let handle = self.entry(name, FILE_READ_DATA | FILE_READ_ATTRIBUTES)?;
+        super::copy::system_file(&handle, limit)
+    }
+
+    /// [`super::rename_over`]'s way, with the old entry judged through the handle that is
+    /// then renamed aside and deleted: a regular file with the system attribute holding
+    /// exactly `bytes`.
+    fn replace_system_file_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        _path: &Path,
+        bytes: &[u8],
+    ) -> io::Result<()> {
+        super::replace_entry_reading(self, staged, name, FILE_READ_DATA, |old| {
+            let file = match super::copy::system_file(old, bytes.len()) {
+                Ok(file) => file,
+                Err(err) if crate::sys::error::of(&err).is_some() => return Ok(false),
+                Err(err) => return Err(err),
+            };
+            Ok(file.attributes & crate::sys::ATTRIBUTE_SYSTEM != 0
+                && !file.more
+                && file.bytes == bytes)
+        })
     }
 
     /// Through a handle of the directory opened without following, checked to be the

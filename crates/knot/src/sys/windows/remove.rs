@@ -134,11 +134,24 @@ pub(super) fn replace_entry(
     name: &OsStr,
     may_go: impl Fn(&Handle) -> io::Result<bool>,
 ) -> io::Result<()> {
+    replace_entry_reading(dir, staged, name, 0, may_go)
+}
+
+/// [`replace_entry`], with the old entry opened with `access` too, for `may_go` to read
+/// what it holds through the handle that is then renamed aside and deleted
+/// (`convert --to-native` judges a Cygwin link file by its bytes).
+pub(super) fn replace_entry_reading(
+    dir: &Dir,
+    staged: &OsStr,
+    name: &OsStr,
+    access: u32,
+    may_go: impl Fn(&Handle) -> io::Result<bool>,
+) -> io::Result<()> {
     let new = dir.entry(staged, DELETE)?;
     let to = wide::terminated(wide::units(name))?;
     // Each try again means another program got its link in: this bounds starvation.
     for _ in 0..1000 {
-        let old = match dir.entry(name, DELETE | FILE_READ_ATTRIBUTES) {
+        let old = match dir.entry(name, DELETE | FILE_READ_ATTRIBUTES | access) {
             Ok(old) => old,
             Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, dir, &to) {
                 Ok(()) => return Ok(()),
