@@ -157,6 +157,7 @@ pub mod fix;
 #[path = "../tests/fixture/shared.rs"]
 #[allow(dead_code, reason = "the unit tests need no `KNOT_REQUIRE_*` switch")]
 mod fixture;
+pub mod git_links;
 pub mod hardlinks;
 mod inspect;
 mod link;
