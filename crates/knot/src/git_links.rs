@@ -126,8 +126,10 @@ pub struct RepoChanges {
     /// `core.symlinks` was `false` and symlinks were made: it was set to `true`, so that
     /// Git compares them as links and makes links in later checkouts.
     pub set_core_symlinks: bool,
-    /// The entries given `git update-index --assume-unchanged`: those a fallback replaced
-    /// (a junction, hard link or copy is not the symlink the index records).
+    /// The entries given `git update-index --assume-unchanged`, as the user names them:
+    /// those Git still reads otherwise than its index records once refreshed (a fallback:
+    /// a junction, hard link or copy is not the symlink recorded; on ntfs-3g, a dangling
+    /// relative symlink, which it shows without its text).
     pub assume_unchanged: Vec<PathBuf>,
     /// `git update-index -q --refresh` was run: the index's file times and sizes match the
     /// new links.
@@ -403,7 +405,7 @@ pub fn fix(
 ) -> Result<RepoChanges> {
     let dry_run = options.mode == ChangeMode::DryRun;
     let mut symlinks = false;
-    let mut fallbacks = Vec::new();
+    let mut made = Vec::new();
     for entry in &repo.entries {
         let result = look(repo, entry).and_then(|(mut link, held)| {
             if link.state == State::Placeholder {
@@ -411,18 +413,15 @@ pub fn fix(
                     return Ok(link);
                 };
                 replace(&dir, &name, id, entry, &mut link, options)?;
-                if link.fallback {
-                    fallbacks.push(entry.full.clone());
-                } else if link.made.is_some() {
-                    symlinks = true;
-                }
+                symlinks |= !link.fallback;
+                made.push(entry.full.clone());
             }
             Ok(link)
         });
         each(result);
     }
     let mut changes = RepoChanges::default();
-    if dry_run {
+    if dry_run || made.is_empty() {
         return Ok(changes);
     }
     let top = repo.top.as_path();
@@ -439,9 +438,22 @@ pub fn fix(
             changes.set_core_symlinks = true;
         }
     }
-    if !fallbacks.is_empty() {
+    // Exit 1 from `--refresh` only says that some entries differ (an edited placeholder):
+    // the times and sizes of the others are refreshed all the same.
+    let _ = git(top, &["update-index", "-q", "--refresh"], None);
+    changes.refreshed = true;
+    // What Git still reads otherwise than its index records: a fallback (a junction, hard
+    // link or copy is not the symlink recorded), or a link the file system shows in
+    // another form (ntfs-3g shows a dangling relative symlink as no link text at all).
+    let differ = git(top, &["diff-files", "--name-only", "-z"], None)?;
+    let differ: Vec<Vec<u8>> = differ
+        .split(|&b| b == 0)
+        .filter(|full| made.iter().any(|m| m == full))
+        .map(<[u8]>::to_vec)
+        .collect();
+    if !differ.is_empty() {
         let mut input = Vec::new();
-        for full in &fallbacks {
+        for full in &differ {
             input.extend_from_slice(full);
             input.push(0);
         }
@@ -450,18 +462,21 @@ pub fn fix(
             &["update-index", "--assume-unchanged", "-z", "--stdin"],
             Some(&input),
         )?;
-        changes.assume_unchanged = fallbacks
-            .into_iter()
-            .filter_map(|full| os_string(full).map(|f| repo.top.join(f)))
-            .collect();
-    }
-    if symlinks || !changes.assume_unchanged.is_empty() {
-        // Exit 1 from `--refresh` only says that some entries differ (an edited
-        // placeholder): the times and sizes of the others are refreshed all the same.
-        let _ = git(top, &["update-index", "-q", "--refresh"], None);
-        changes.refreshed = true;
+        changes.assume_unchanged = differ.iter().map(|full| user_path(repo, full)).collect();
     }
     Ok(changes)
+}
+
+/// The path of the entry `full` (a path from the top) as the user names it: the path
+/// given, joined with the entry's path below it.
+fn user_path(repo: &Repository, full: &[u8]) -> PathBuf {
+    let below = full.strip_prefix(&repo.prefix[..]).unwrap_or(full);
+    let below = os_string(below.to_vec()).unwrap_or_default();
+    if repo.given == Path::new(".") {
+        PathBuf::from(&below)
+    } else {
+        repo.given.join(&below)
+    }
 }
 
 /// What stands at the path of `entry`: the entry's record, and where it is a placeholder,
@@ -471,16 +486,7 @@ fn look(
     repo: &Repository,
     entry: &IndexLink,
 ) -> Result<(GitLink, Option<(sys::Dir, OsString, (u64, u128))>)> {
-    let below = entry
-        .full
-        .strip_prefix(&repo.prefix[..])
-        .unwrap_or(&entry.full);
-    let below = os_string(below.to_vec()).unwrap_or_default();
-    let path = if repo.given == Path::new(".") {
-        PathBuf::from(&below)
-    } else {
-        repo.given.join(&below)
-    };
+    let path = user_path(repo, &entry.full);
     let target = PathBuf::from(os_string(entry.blob.clone()).unwrap_or_default());
     let fail = |e: io::Error| Error::io(Op::GitLinks, &path, e).with_target(&target);
     let mut link = GitLink {

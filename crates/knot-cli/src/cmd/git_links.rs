@@ -212,16 +212,22 @@ impl Run for GitLinksSettings {
                      entries as links, and makes links in later checkouts"
                 ));
             }
-            if !changes.assume_unchanged.is_empty() {
-                messages.note(&format!(
-                    "git update-index --assume-unchanged for {} entries a fallback replaced \
-                     (undo: git update-index --no-assume-unchanged PATH)",
-                    changes.assume_unchanged.len()
-                ));
-            }
             if changes.refreshed {
                 messages.note(&format!(
                     "refreshed the index of {top} (git update-index --refresh)"
+                ));
+            }
+            if !changes.assume_unchanged.is_empty() {
+                let paths: Vec<String> = changes
+                    .assume_unchanged
+                    .iter()
+                    .map(|p| quote(p.as_os_str()))
+                    .collect();
+                messages.note(&format!(
+                    "Git reads these links otherwise than its index records (a fallback, or \
+                     a link this file system shows in another form), so they were marked \
+                     `git update-index --assume-unchanged` (undo: --no-assume-unchanged): {}",
+                    paths.join(", ")
                 ));
             }
             to_stderr(&summary(&counts, fix, dry_run, repo.len()));
