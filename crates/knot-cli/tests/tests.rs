@@ -21,6 +21,8 @@ mod copy_ntfs3g;
 mod du;
 #[cfg(unix)]
 mod fix;
+#[cfg(target_os = "linux")]
+mod git_links;
 #[cfg(unix)]
 mod hardlinks;
 mod junction;
