@@ -75,6 +75,11 @@ fn origin(dir: &Path, abs: &Path) -> PathBuf {
 /// A clone of `src` at `dir` as Git for Windows makes one without the symlink privilege:
 /// placeholders, and `core.symlinks=false` in its config.
 fn placeholder_clone(src: &Path, dir: &Path) {
+    placeholder_clone_at(src, dir, "lf");
+}
+
+/// [`placeholder_clone`], checked at the entry `entry`.
+fn placeholder_clone_at(src: &Path, dir: &Path, entry: &str) {
     git(
         dir.parent().unwrap(),
         [
@@ -88,7 +93,7 @@ fn placeholder_clone(src: &Path, dir: &Path) {
     );
     git(dir, ["config", "core.symlinks", "false"]);
     assert!(
-        fs::symlink_metadata(dir.join("lf")).unwrap().is_file(),
+        fs::symlink_metadata(dir.join(entry)).unwrap().is_file(),
         "a placeholder, not a link"
     );
 }
@@ -428,4 +433,105 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
     assert!(fs::symlink_metadata(clone.join("abs")).unwrap().is_file());
     assert_eq!(git(&clone, ["status", "--porcelain"]), " T abs\n");
     assert_eq!(fs::read_to_string(clone.join("d/up")).unwrap(), "file\n");
+}
+
+/// Rounds of the race below, placeholders in its directory, and the most swaps the racer
+/// makes in one round, whatever knot's speed.
+const ROUNDS: usize = 8;
+const PLACEHOLDERS: usize = 40;
+const SWAPS: usize = 200_000;
+
+/// The names and contents of the entries of `dir`, sorted, links marked.
+fn contents(dir: &Path) -> Vec<(String, String)> {
+    let mut found: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let what = match fs::read_link(e.path()) {
+                Ok(target) => format!("link to {}", target.display()),
+                Err(_) => fs::read_to_string(e.path()).unwrap(),
+            };
+            (e.file_name().to_string_lossy().into_owned(), what)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// While `--fix` works, a racer swaps the directory `sub` of placeholders again and again
+/// with `s`, a link to a directory outside the work tree holding files with the same
+/// names and bytes (`renameat2(RENAME_EXCHANGE)`). Whatever the timing, nothing outside
+/// may change: each directory on the way is opened from the top without following a
+/// link, and the placeholder replaced through it. Checked every round; the racer must
+/// have swapped, and knot must have met the swapped directory (an entry not made).
+#[test]
+fn fix_never_changes_files_through_a_swapped_directory() {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let env = Env::new();
+    let real = env.real();
+    let src = real.join("origin");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    for i in 0..PLACEHOLDERS {
+        std::os::unix::fs::symlink(format!("t{i}"), src.join(format!("sub/l{i}"))).unwrap();
+    }
+    git(&src, ["init", "-q"]);
+    git(&src, ["add", "-A"]);
+    git(&src, ["commit", "-q", "-m", "links"]);
+    let clone = real.join("clone");
+    placeholder_clone_at(&src, &clone, "sub/l0");
+    let (sub, s, outside) = (clone.join("sub"), clone.join("s"), real.join("outside"));
+    fs::create_dir(&outside).unwrap();
+    for i in 0..PLACEHOLDERS {
+        fs::write(outside.join(format!("l{i}")), format!("t{i}")).unwrap();
+    }
+    std::os::unix::fs::symlink(&outside, &s).unwrap();
+    let before = contents(&outside);
+    let working = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicUsize::new(0));
+    let mut met = 0;
+    for round in 0..ROUNDS {
+        // The real directory back at `sub`, its placeholders as checked out.
+        if fs::symlink_metadata(&sub).unwrap().file_type().is_symlink() {
+            renameat_with(CWD, &sub, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+        }
+        for i in 0..PLACEHOLDERS {
+            let path = sub.join(format!("l{i}"));
+            let _ = fs::remove_file(&path);
+            fs::write(&path, format!("t{i}")).unwrap();
+        }
+        working.store(true, Ordering::Release);
+        let racer = {
+            let (sub, s, working, swaps) = (sub.clone(), s.clone(), working.clone(), swaps.clone());
+            std::thread::spawn(move || {
+                for _ in 0..SWAPS {
+                    if !working.load(Ordering::Acquire) {
+                        break;
+                    }
+                    renameat_with(CWD, &sub, CWD, &s, RenameFlags::EXCHANGE).unwrap();
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "--json"]));
+        working.store(false, Ordering::Release);
+        racer.join().unwrap();
+        assert_eq!(
+            contents(&outside),
+            before,
+            "round {round}: knot changed files outside the work tree\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let made = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""action":"symlink""#))
+            .count();
+        if made < PLACEHOLDERS {
+            met += 1;
+        }
+    }
+    assert!(swaps.load(Ordering::Relaxed) > 0, "the racer never swapped");
+    assert!(met > 0, "knot never met the swapped directory");
 }
