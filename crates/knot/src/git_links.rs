@@ -732,3 +732,55 @@ mod tests {
         assert!(!same_text(Path::new("../a/b/"), b"../a/b"));
     }
 }
+
+#[cfg(all(test, unix))]
+mod swap_tests {
+    use std::os::unix::fs::MetadataExt as _;
+
+    use super::*;
+
+    /// The link goes in only over the file looked at, holding the bytes looked at: a file
+    /// changed in place, or another file put there, is swapped back and kept, and the
+    /// staged link stays for the caller to take back.
+    #[test]
+    fn the_link_replaces_only_the_placeholder_looked_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = sys::Dir::hold(tmp.path()).unwrap();
+        let id = |name: &str| {
+            let meta = std::fs::symlink_metadata(tmp.path().join(name)).unwrap();
+            (meta.dev(), u128::from(meta.ino()))
+        };
+        std::fs::write(tmp.path().join("p"), "t").unwrap();
+        std::os::unix::fs::symlink("t", tmp.path().join(".h")).unwrap();
+        let placeholder = id("p");
+        std::fs::write(tmp.path().join("p"), "edited").unwrap();
+        let changed = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), placeholder, b"t");
+        assert!(
+            sys::error::of(&changed.unwrap_err())
+                .is_some_and(|e| matches!(e, sys::error::Error::Replaced))
+        );
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("p")).unwrap(),
+            "edited"
+        );
+        assert!(
+            std::fs::symlink_metadata(tmp.path().join(".h"))
+                .unwrap()
+                .is_symlink()
+        );
+        std::fs::write(tmp.path().join("p"), "t").unwrap();
+        let other = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), (0, 0), b"t");
+        assert!(other.is_err());
+        assert_eq!(std::fs::read_to_string(tmp.path().join("p")).unwrap(), "t");
+        dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), id("p"), b"t")
+            .unwrap();
+        assert_eq!(
+            std::fs::read_link(tmp.path().join("p")).unwrap(),
+            Path::new("t")
+        );
+        assert!(
+            std::fs::symlink_metadata(tmp.path().join(".h")).is_err(),
+            "the placeholder went"
+        );
+    }
+}
