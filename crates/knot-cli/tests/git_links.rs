@@ -535,3 +535,29 @@ fn fix_never_changes_files_through_a_swapped_directory() {
     assert!(swaps.load(Ordering::Relaxed) > 0, "the racer never swapped");
     assert!(met > 0, "knot never met the swapped directory");
 }
+
+/// The help says what the command does, how it is called, and its exit codes.
+#[test]
+fn help_says_what_it_does_and_how_it_ends() {
+    let out = fixture::output(&mut fixture::knot().args(["git-links", "--help"]));
+    assert_eq!(out.status.code(), Some(0));
+    // Words, not lines: the help wraps to the terminal's width.
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let help = words(&String::from_utf8(out.stdout).unwrap());
+    for part in [
+        "Find the symlinks of a Git repository that were checked out as placeholders",
+        "Usage: knot git-links [REPO] (--check | --fix) [--fallback KIND,...] [--dry-run] \
+         [--json]",
+        "--fallback <KIND>",
+        "where symlinks were made and core.symlinks was false it is set to true",
+        "3 --check found placeholders.",
+    ] {
+        assert!(help.contains(&words(part)), "{part:?} in {help}");
+    }
+    let out = fixture::output(&mut fixture::knot().args(["--help"]));
+    let top = words(&String::from_utf8(out.stdout).unwrap());
+    assert!(
+        top.contains("git-links Find a Git repository's symlinks checked out as"),
+        "{top}"
+    );
+}
