@@ -46,7 +46,7 @@ const GLOBAL: &str = "Global options";
                   links, safely.\n\n\
         Commands that create take the LINK first, then the TARGET, like mklink.\n\
         Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 `scan --check` found \
-        matching links.\n\n\
+        matching links (`git-links --check`: placeholders).\n\n\
         Colour: --color auto (the default) colours output only when standard output is a \
         terminal and NO_COLOR is not set to a non-empty value; always colours even into a \
         pipe or with NO_COLOR set; never does not colour.",
