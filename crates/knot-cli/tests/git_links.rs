@@ -539,7 +539,7 @@ fn fix_never_changes_files_through_a_swapped_directory() {
 /// The help says what the command does, how it is called, and its exit codes.
 #[test]
 fn help_says_what_it_does_and_how_it_ends() {
-    let out = fixture::output(&mut fixture::knot().args(["git-links", "--help"]));
+    let out = fixture::output(fixture::knot().args(["git-links", "--help"]));
     assert_eq!(out.status.code(), Some(0));
     // Words, not lines: the help wraps to the terminal's width.
     let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -554,7 +554,7 @@ fn help_says_what_it_does_and_how_it_ends() {
     ] {
         assert!(help.contains(&words(part)), "{part:?} in {help}");
     }
-    let out = fixture::output(&mut fixture::knot().args(["--help"]));
+    let out = fixture::output(fixture::knot().args(["--help"]));
     let top = words(&String::from_utf8(out.stdout).unwrap());
     assert!(
         top.contains("git-links Find a Git repository's symlinks checked out as"),

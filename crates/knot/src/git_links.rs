@@ -22,7 +22,7 @@
 //! **The replacement.** The link is made under a fresh hidden name beside the placeholder
 //! and read back (the staged create, DESIGN.md promise 3), then put in the placeholder's
 //! place only while that is still the file looked at, holding the same bytes
-//! ([`Directory::put_link_over_file_at`]); each directory on the way is opened from the
+//! (the backend's `put_link_over_file_at`); each directory on the way is opened from the
 //! repository's top without following a link (promise 10).
 
 use std::ffi::{OsStr, OsString};
