@@ -21,7 +21,6 @@ mod copy_ntfs3g;
 mod du;
 #[cfg(unix)]
 mod fix;
-#[cfg(target_os = "linux")]
 mod git_links;
 #[cfg(unix)]
 mod hardlinks;

@@ -654,8 +654,15 @@ fn make_one(
     // The target as a path from the current directory: what a junction, a hard link and
     // a copy are given.
     let from_here = parent_of(path).join(target);
+    // Where `\` is the separator (Windows), the text with `\` for `/`, as Git for
+    // Windows writes it (`mingw_create_symlink`): Windows resolves a symlink's text with
+    // `\` alone. (On an NTFS volume read from Linux the create writes `\` itself.)
+    let native = match target.to_str() {
+        Some(text) if std::path::MAIN_SEPARATOR == '\\' => PathBuf::from(text.replace('/', "\\")),
+        _ => target.to_path_buf(),
+    };
     let given = if ty == LinkType::Symlink {
-        target
+        native.as_path()
     } else {
         from_here.as_path()
     };
