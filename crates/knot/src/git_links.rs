@@ -77,7 +77,8 @@ pub enum State {
     Edited,
     /// Nothing.
     Missing,
-    /// A directory or a special file.
+    /// A directory or a special file, or a directory on the way that is none (a link, a
+    /// file).
     Other,
 }
 
@@ -500,10 +501,13 @@ fn look(
         fallback: false,
     };
     let full = PathBuf::from(os_string(entry.full.clone()).unwrap_or_default());
-    let Some(held) = hold_parent(&repo.top, &full).map_err(fail)? else {
-        return Ok((link, None));
+    let (dir, name) = match hold_parent(&repo.top, &full).map_err(fail)? {
+        Ok(held) => held,
+        Err(state) => {
+            link.state = state;
+            return Ok((link, None));
+        }
     };
-    let (dir, name) = held;
     if entry.attribute.is_none()
         && let Ok(meta) = sys::Os::stat(&parent_of(&path).join(&target))
     {
@@ -555,10 +559,13 @@ fn parent_of(path: &Path) -> &Path {
 }
 
 /// The directory that holds `full` (a path from `top`), opened from `top` one directory at
-/// a time without following a link, and the entry's name; `None` where a directory on
-/// the way is missing or is no directory (a link among them: Git never checks out below a
-/// link either).
-fn hold_parent(top: &Path, full: &Path) -> io::Result<Option<(sys::Dir, OsString)>> {
+/// a time without following a link, and the entry's name; where a directory on the way is
+/// missing, [`State::Missing`], and where it is no directory (a link among them: Git never
+/// checks out below a link either), [`State::Other`].
+fn hold_parent(
+    top: &Path,
+    full: &Path,
+) -> io::Result<std::result::Result<(sys::Dir, OsString), State>> {
     let mut parts: Vec<&OsStr> = Vec::new();
     for part in full.components() {
         match part {
@@ -573,18 +580,14 @@ fn hold_parent(top: &Path, full: &Path) -> io::Result<Option<(sys::Dir, OsString
     for part in dirs {
         dir = match dir.hold_at(part) {
             Ok(dir) => dir,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) || sys::error::of(&e).is_some() =>
-            {
-                return Ok(None);
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Err(State::Missing)),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory || sys::error::of(&e).is_some() => {
+                return Ok(Err(State::Other));
             }
             Err(e) => return Err(e),
         };
     }
-    Ok(Some((dir, (*name).to_owned())))
+    Ok(Ok((dir, (*name).to_owned())))
 }
 
 /// The placeholder `name` of `dir` (the file `id`) replaced with the link `entry` asks
@@ -686,16 +689,16 @@ fn make_one(
             }
             return put(dir, &hidden, name, id, &entry.blob, path, target).map(|()| Made::Hardlink);
         }
-        let planned =
-            plan_at(at, given, None, ty, &options, None).map_err(|e| e.with_op(Op::GitLinks))?;
+        let ours = |e: Error| e.with_op(Op::GitLinks).with_path(path);
+        let planned = plan_at(at, given, None, ty, &options, None).map_err(ours)?;
         if dry_run {
-            planned.may_make().map_err(|e| e.with_op(Op::GitLinks))?;
+            planned.may_make().map_err(ours)?;
             return Ok(Made::of(ty));
         }
         let created = match planned.commit() {
             Ok(created) => created,
             Err(e) if *e.kind() == ErrorKind::LinkExists => continue,
-            Err(e) => return Err(e.with_op(Op::GitLinks).with_path(path)),
+            Err(e) => return Err(ours(e)),
         };
         put(dir, &hidden, name, id, &entry.blob, path, target)?;
         return Ok(created.made);

@@ -321,7 +321,10 @@ fn human(link: &GitLink, fix: bool, dry_run: bool) -> Option<String> {
             format!("edited {path}: not the target text {target}, left as it is")
         }
         (State::Missing, _) => format!("missing {path}: nothing there, left as it is"),
-        (state, _) => format!("{} {path}: not a file, left as it is", state.name()),
+        (state, _) => format!(
+            "{} {path}: not a file, or below no directory; left as it is",
+            state.name()
+        ),
     })
 }
 
