@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use knot_reparse::ReparsePoint;
+use knot_reparse::{ReparsePoint, Symlink};
 use serde_json::Value;
 
 use super::git;
@@ -339,13 +339,13 @@ fn errors_name_the_path_and_the_fix() {
     }
 }
 
-/// The reparse point of `path` itself, as ntfs-3g stores it, decoded.
-fn reparse(path: &Path) -> ReparsePoint {
+/// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
+fn reparse(path: &Path) -> Vec<u8> {
     let mut buffer = vec![0; 16 * 1024];
     let len = rustix::fs::lgetxattr(path, "system.ntfs_reparse_data", &mut buffer)
         .unwrap_or_else(|e| panic!("no reparse point on {}: {e}", path.display()));
     buffer.truncate(len);
-    knot_reparse::decode(&buffer).unwrap()
+    buffer
 }
 
 /// On an NTFS volume (a checkout on a Windows drive, repaired from Linux), the links are
@@ -387,7 +387,15 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
     ];
     for (link, target, dir) in expected {
         let path = clone.join(link);
-        match reparse(&path) {
+        let bytes = reparse(&path);
+        // Byte for byte the relative symlink Windows writes for that text (the codec's
+        // encoding, which the golden vectors of `mklink` on Windows 11 pin down).
+        assert_eq!(
+            bytes,
+            knot_reparse::encode(&ReparsePoint::from(Symlink::relative(target))).unwrap(),
+            "{link}"
+        );
+        match knot_reparse::decode(&bytes).unwrap() {
             ReparsePoint::Symlink(s) => {
                 assert_eq!(s.print_name.to_string_lossy(), target, "{link}");
                 assert_eq!(s.substitute_name.to_string_lossy(), target, "{link}");
