@@ -374,6 +374,25 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         )),
         "{stderr}"
     );
+    let records: Vec<Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 9);
+    let abs = records.iter().find(|r| r["path"] == "abs").unwrap();
+    assert_eq!(
+        (&abs["target"], &abs["action"], &abs["state"]),
+        (&"/etc/hostname".into(), &"failed".into(), &Value::Null)
+    );
+    assert!(
+        abs["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot make a real link of 'abs': the target '/etc/hostname' is outside"),
+        "{abs}"
+    );
     vol.remount();
     let expected = [
         ("lf", "f.txt", false),
