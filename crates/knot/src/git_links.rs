@@ -120,6 +120,18 @@ pub struct GitLink {
     pub fallback: bool,
 }
 
+/// An entry [`fix`] could not make a link of: the error, and the entry as it was looked
+/// at, where it was.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Failed {
+    /// The entry, a placeholder, as looked at before the link failed; `None` where what
+    /// stands at its path could not be read.
+    pub link: Option<GitLink>,
+    /// Why.
+    pub error: Error,
+}
+
 /// What the repository was given after [`fix`], so that `git status` says nothing changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -374,9 +386,13 @@ fn read_attributes(top: &OsStr, links: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Opti
 
 /// Looks at the path of each symlink entry of `repo`, in the index's order (sorted by
 /// path), and gives each, with what stands there, to `each`; nothing is changed.
-pub fn check(repo: &Repository, mut each: impl FnMut(Result<GitLink>)) {
+pub fn check(repo: &Repository, mut each: impl FnMut(std::result::Result<GitLink, Failed>)) {
     for entry in &repo.entries {
-        each(look(repo, entry).map(|(link, _)| link));
+        each(
+            look(repo, entry)
+                .map(|(link, _)| link)
+                .map_err(|error| Failed { link: None, error }),
+        );
     }
 }
 
@@ -390,8 +406,8 @@ pub fn check(repo: &Repository, mut each: impl FnMut(Result<GitLink>)) {
 /// [`GitLinksOptions::fallback`] that fits the target.
 ///
 /// # Errors
-/// Of each entry, in `each`: what stands at its path cannot be read, or the link cannot be
-/// made (the placeholder is then left as it was). Of the whole, returned: running
+/// Of each entry, in `each` ([`Failed`]): what stands at its path cannot be read, or the
+/// link cannot be made (the placeholder is then left as it was). Of the whole, returned: running
 /// `git config` or `git update-index` failed ([`ErrorKind::Git`]).
 ///
 /// # Platform behavior
@@ -402,23 +418,29 @@ pub fn check(repo: &Repository, mut each: impl FnMut(Result<GitLink>)) {
 pub fn fix(
     repo: &Repository,
     options: &GitLinksOptions,
-    mut each: impl FnMut(Result<GitLink>),
+    mut each: impl FnMut(std::result::Result<GitLink, Failed>),
 ) -> Result<RepoChanges> {
     let dry_run = options.mode == ChangeMode::DryRun;
     let mut symlinks = false;
     let mut made = Vec::new();
     for entry in &repo.entries {
-        let result = look(repo, entry).and_then(|(mut link, held)| {
-            if link.state == State::Placeholder {
-                let Some((dir, name, id)) = held else {
-                    return Ok(link);
-                };
-                replace(&dir, &name, id, entry, &mut link, options)?;
-                symlinks |= !link.fallback;
-                made.push(entry.full.clone());
+        let result = match look(repo, entry) {
+            Ok((mut link, Some((dir, name, id)))) => {
+                match replace(&dir, &name, id, entry, &mut link, options) {
+                    Ok(()) => {
+                        symlinks |= !link.fallback;
+                        made.push(entry.full.clone());
+                        Ok(link)
+                    }
+                    Err(error) => Err(Failed {
+                        link: Some(link),
+                        error,
+                    }),
+                }
             }
-            Ok(link)
-        });
+            Ok((link, None)) => Ok(link),
+            Err(error) => Err(Failed { link: None, error }),
+        };
         each(result);
     }
     let mut changes = RepoChanges::default();

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use knot::git_links::{Fallback, GitLink, GitLinksOptions, Repository, State};
+use knot::git_links::{Failed, Fallback, GitLink, GitLinksOptions, Repository, State};
 use knot::{Flavour, Made};
 use serde::Serialize;
 
@@ -172,14 +172,14 @@ impl Run for GitLinksSettings {
         let json = self.format == Format::Json;
         let fix = self.mode == Mode::Fix;
         let mut counts = Counts::default();
-        let mut each = |outcome: knot::Result<GitLink>| {
+        let mut each = |outcome: Result<GitLink, Failed>| {
             match &outcome {
                 Ok(link) => count(&mut counts, link),
-                Err(_) => counts.failed += 1,
-            }
-            if let Err(err) = &outcome {
-                let _ = printer.flush();
-                error::fail(err, context);
+                Err(failed) => {
+                    counts.failed += 1;
+                    let _ = printer.flush();
+                    error::fail(&failed.error, context);
+                }
             }
             // Output never stops the work (DESIGN.md promise 8).
             if json {
@@ -269,7 +269,7 @@ fn action(link: &GitLink) -> &'static str {
     }
 }
 
-fn record(outcome: &knot::Result<GitLink>, fix: bool, dry_run: bool) -> GitLinkRecord<'_> {
+fn record(outcome: &Result<GitLink, Failed>, fix: bool, dry_run: bool) -> GitLinkRecord<'_> {
     match outcome {
         Ok(link) => GitLinkRecord {
             path: &link.path,
@@ -280,11 +280,13 @@ fn record(outcome: &knot::Result<GitLink>, fix: bool, dry_run: bool) -> GitLinkR
             dry_run: fix && dry_run,
             error: None,
         },
-        Err(err) => GitLinkRecord {
+        Err(Failed {
+            link, error: err, ..
+        }) => GitLinkRecord {
             path: err.path(),
             target: err.target(),
-            flavour: None,
-            state: None,
+            flavour: link.as_ref().map(|l| flavour(l.flavour)),
+            state: link.as_ref().map(|l| l.state.name()),
             action: "failed",
             dry_run: fix && dry_run,
             error: Some(error::message(err)),

@@ -383,8 +383,18 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
     assert_eq!(records.len(), 9);
     let abs = records.iter().find(|r| r["path"] == "abs").unwrap();
     assert_eq!(
-        (&abs["target"], &abs["action"], &abs["state"]),
-        (&"/etc/hostname".into(), &"failed".into(), &Value::Null)
+        (
+            &abs["target"],
+            &abs["flavour"],
+            &abs["action"],
+            &abs["state"]
+        ),
+        (
+            &"/etc/hostname".into(),
+            &"file".into(),
+            &"failed".into(),
+            &"placeholder".into()
+        )
     );
     assert!(
         abs["error"]
