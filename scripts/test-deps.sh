@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs what knot's test suites need on Debian or Ubuntu: ntfs-3g (the NTFS tests make
-# and mount images), btrfs-progs (the `knot hardlinks` test of BTRFS_IOC_INO_PATHS and the
-# copy tests make and mount btrfs images), e2fsprogs (the snapshot test meets ext4's link
-# limit on an image), mingw and Wine (the Windows build and its tests), bash, zsh, fish and
-# man-db (the completion scripts and the man page are loaded and rendered), and the Windows
-# Rust target. Idempotent; needs root (or sudo) for apt-get.
+# Installs what knot's test suites need on Debian or Ubuntu: git (the `knot git-links`
+# tests clone repositories), ntfs-3g (the NTFS tests make and mount images), btrfs-progs
+# (the `knot hardlinks` test of BTRFS_IOC_INO_PATHS and the copy tests make and mount
+# btrfs images), e2fsprogs (the snapshot test meets ext4's link limit on an image), mingw
+# and Wine (the Windows build and its tests), bash, zsh, fish and man-db (the completion
+# scripts and the man page are loaded and rendered), and the Windows Rust target.
+# Idempotent; needs root (or sudo) for apt-get.
 set -euo pipefail
 
-packages=(ntfs-3g btrfs-progs e2fsprogs gcc-mingw-w64-x86-64 wine64 bash zsh fish man-db)
+packages=(git ntfs-3g btrfs-progs e2fsprogs gcc-mingw-w64-x86-64 wine64 bash zsh fish man-db)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,7 +11,7 @@ pub enum Exit {
     Failure = 1,
     /// The command line was not understood (clap printed why).
     Usage = 2,
-    /// `scan --check` found matching links.
+    /// `scan --check` found matching links; `git-links --check` found placeholders.
     Found = 3,
 }
 

@@ -1393,7 +1393,16 @@ fn a_missing_path_names_the_missing_part() {
 #[test]
 fn global_options_have_a_heading_of_their_own_in_every_help() {
     let env = Env::new();
-    for command in ["scan", "symlink", "apply", "du", "hardlinks", "fix", "rm"] {
+    for command in [
+        "scan",
+        "symlink",
+        "apply",
+        "du",
+        "hardlinks",
+        "fix",
+        "rm",
+        "git-links",
+    ] {
         let out = fixture::output(&mut env.knot([command, "--help"]));
         assert_eq!(out.status.code(), Some(0), "{command}");
         let help = String::from_utf8_lossy(&out.stdout);

@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 21] = [
+const COMMANDS: [&str; 22] = [
     "symlink",
     "junction",
     "hardlink",
@@ -30,6 +30,7 @@ const COMMANDS: [&str; 21] = [
     "copy",
     "snapshot",
     "materialize",
+    "git-links",
     "compat",
     "reparse",
     "completions",
@@ -38,7 +39,7 @@ const COMMANDS: [&str; 21] = [
 ];
 
 /// The pages `knot man --dir` writes, in the order it writes them.
-const PAGES: [&str; 22] = [
+const PAGES: [&str; 23] = [
     "knot.1",
     "knot-symlink.1",
     "knot-junction.1",
@@ -56,6 +57,7 @@ const PAGES: [&str; 22] = [
     "knot-copy.1",
     "knot-snapshot.1",
     "knot-materialize.1",
+    "knot-git-links.1",
     "knot-compat.1",
     "knot-reparse.1",
     "knot-reparse-decode.1",
@@ -285,9 +287,11 @@ fn every_script_completes_every_command_of_the_help() {
         for (shell, script) in &scripts {
             let found = match *shell {
                 // `knot,du)` then `cmd="knot__subcmd__du"`.
+                // clap_complete spells a `-` in a name as `__subcmd__` in bash's ids.
                 "bash" => {
+                    let id = name.replace('-', "__subcmd__");
                     has_line(script, &format!("{bash_parent},{name})"))
-                        && has_line(script, &format!("cmd=\"{bash_parent}__subcmd__{name}\""))
+                        && has_line(script, &format!("cmd=\"{bash_parent}__subcmd__{id}\""))
                 }
                 // `(du)` in the parent's `case`, and `'du:about'` among its choices.
                 "zsh" => {

@@ -23,6 +23,7 @@ mod copy_ntfs3g;
 mod du;
 #[cfg(unix)]
 mod fix;
+mod git_links;
 #[cfg(unix)]
 mod hardlinks;
 mod junction;

@@ -48,6 +48,11 @@ pub enum Op {
     /// Replacing a link with a copy of what it leads to
     /// ([`materialize`](crate::copy::materialize()), the CLI's `knot materialize`).
     Materialize,
+    /// Making a Git symlink entry's placeholder a real link
+    /// ([`git_links`](crate::git_links), the CLI's `knot git-links`).
+    GitLinks,
+    /// Running Git on a repository ([`git_links`](crate::git_links)).
+    Git,
 }
 
 impl Op {
@@ -67,6 +72,8 @@ impl Op {
             Op::Hardlinks => "list the names of",
             Op::Copy => "copy",
             Op::Materialize => "materialize",
+            Op::GitLinks => "make a real link of",
+            Op::Git => "use the Git repository",
         }
     }
 }
@@ -141,6 +148,12 @@ pub enum ErrorKind {
         /// target Windows could not follow or store, a volume with no junctions), or of
         /// the system's `Unsupported` error. It stays text because the refusal's reason is
         /// the platform's to word, with the paths it names; its kind is this variant.
+        why: String,
+    },
+    /// Git could not be run, or said the path is in no work tree, or gave output knot
+    /// cannot read ([`git_links`](crate::git_links)).
+    Git {
+        /// What Git was asked and what it said.
         why: String,
     },
     /// The link path has no final name (`/`, `..`).
@@ -385,6 +398,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_path(mut self, path: &Path) -> Error {
+        self.path = path.into();
+        self
+    }
+
     pub(crate) fn with_op(mut self, op: Op) -> Error {
         self.op = op;
         self
@@ -497,7 +515,7 @@ impl Error {
             ErrorKind::ReadBack { expected, found } => {
                 format!("it reads back as {found}, not {expected}")
             }
-            ErrorKind::Unsupported { why } => why.clone(),
+            ErrorKind::Unsupported { why } | ErrorKind::Git { why } => why.clone(),
             ErrorKind::BadLinkPath => "the path has no final name".into(),
             ErrorKind::LinkEndsInSeparator => "the path ends with a separator".into(),
             ErrorKind::Loop { ancestor } => format!("it leads back to {}", quote_lossy(ancestor)),

@@ -158,6 +158,7 @@ pub mod fix;
 #[allow(dead_code, reason = "the unit tests need no `KNOT_REQUIRE_*` switch")]
 mod fixture;
 mod foreign;
+pub mod git_links;
 pub mod hardlinks;
 mod inspect;
 mod link;

@@ -21,6 +21,7 @@ pub mod copy;
 pub mod create;
 pub mod du;
 pub mod fix;
+pub mod git_links;
 pub mod hardlinks;
 pub mod man;
 pub mod materialize;
@@ -45,7 +46,7 @@ const GLOBAL: &str = "Global options";
                   links, safely.\n\n\
         Commands that create take the LINK first, then the TARGET, like mklink.\n\
         Exit codes: 0 success, 1 an operation failed, 2 usage error, 3 `scan --check` found \
-        matching links.\n\n\
+        matching links (`git-links --check`: placeholders).\n\n\
         Colour: --color auto (the default) colours output only when standard output is a \
         terminal and NO_COLOR is not set to a non-empty value; always colours even into a \
         pipe or with NO_COLOR set; never does not colour.",
@@ -212,6 +213,14 @@ commands! {
     /// file of its own); --recursive does every link below a directory.
     #[command(long_about = materialize::LONG_ABOUT)]
     Materialize(materialize::MaterializeArgs),
+    /// Find a Git repository's symlinks checked out as placeholder files
+    /// (core.symlinks=false), and make them real links.
+    #[command(
+        name = "git-links",
+        long_about = git_links::LONG_ABOUT,
+        override_usage = "knot git-links [REPO] (--check | --fix) [--fallback KIND,...] [--dry-run] [--json]"
+    )]
+    GitLinks(git_links::GitLinksArgs),
     /// Run a drop-in front end: `knot compat mklink ARGS` is `mklink ARGS`, and
     /// `knot compat junction ARGS` is Sysinternals' `junction ARGS`, with their syntax
     /// and messages (the same as running knot under the name `mklink` or `junction`).

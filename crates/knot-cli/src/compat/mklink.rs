@@ -386,6 +386,7 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::PreviousIsSource { .. }
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
+        | ErrorKind::Git { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

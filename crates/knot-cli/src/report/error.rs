@@ -224,7 +224,7 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::ReadBack { expected, found } => format!(
             "the system reported success, but the link reads back as {found}, not {expected}"
         ),
-        ErrorKind::Unsupported { why } => why.clone(),
+        ErrorKind::Unsupported { why } | ErrorKind::Git { why } => why.clone(),
         ErrorKind::BadLinkPath => "the path has no final name to create".into(),
         ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
             directory it is or leads to, not a new link"
@@ -403,6 +403,12 @@ fn target_fix(err: &knot::Error) -> Option<String> {
             from an existing target"
             .into(),
         ErrorKind::FlavourNeeded => "say which with --dir or --file".into(),
+        ErrorKind::Git { why } if why.contains("cannot run `git`") => {
+            "install Git, or put it on PATH".into()
+        }
+        ErrorKind::Git { .. } if err.op() == Op::Git => {
+            "give a directory of a Git work tree (default: the current directory)".into()
+        }
         ErrorKind::CrossDevice => "use `knot symlink` across file systems, or copy the file".into(),
         ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
             developers) or run knot as administrator; for a directory, `knot junction` \

@@ -101,7 +101,7 @@ pub enum Made {
 impl Made {
     /// The kind a create planned to make; `Best` is only ever asked for, and is made as a
     /// symlink.
-    fn of(planned: LinkType) -> Made {
+    pub(crate) fn of(planned: LinkType) -> Made {
         match planned {
             LinkType::Symlink | LinkType::Best => Made::Symlink,
             LinkType::Junction => Made::Junction,

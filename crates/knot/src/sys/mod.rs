@@ -432,6 +432,48 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<bool> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// The first bytes, at most `limit`, of the regular file `name` here, read through a
+    /// handle opened without following a link there, and what that handle is: a link or
+    /// anything but a regular file is refused ([`error::Error::NotARegularFile`]).
+    fn read_file_at(&self, _name: &std::ffi::OsStr, _limit: usize) -> io::Result<(Meta, Vec<u8>)> {
+        Err(error::Error::NoFileCopy.into())
+    }
+    /// Puts the link `staged` here (made by this process under a hidden name) in the place
+    /// of the regular file `name`, while that is still the file `file` holding exactly
+    /// `data`; anything else there is left as it is ([`error::Error::Replaced`]), and
+    /// `staged` stays for the caller to take back. Where the file system can swap two
+    /// names, they are swapped and what came out is checked, and swapped back if it is not
+    /// that file (so a writer that changed it in place in the meantime loses nothing);
+    /// elsewhere (FUSE, ntfs-3g) it is checked right before a plain rename over it.
+    fn put_link_over_file_at(
+        &self,
+        staged: &std::ffi::OsStr,
+        name: &std::ffi::OsStr,
+        file: (u64, u128),
+        data: &[u8],
+    ) -> io::Result<()> {
+        let holds = |at: &std::ffi::OsStr| -> io::Result<bool> {
+            match self.read_file_at(at, data.len() + 1) {
+                Ok((meta, bytes)) => Ok(meta.id == file && bytes == data),
+                Err(e) if error::of(&e).is_some() => Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        if self.exchange_at(staged, name)? {
+            if holds(staged)? {
+                return self.remove_name_at(staged);
+            }
+            return match self.exchange_at(staged, name) {
+                Ok(_) => Err(error::Error::Replaced.into()),
+                Err(e) => Err(e),
+            };
+        }
+        if !holds(name)? {
+            return Err(error::Error::Replaced.into());
+        }
+        self.rename_at(staged, name)
+    }
     /// Removes the directory `name` here with everything in it, never following a link
     /// (a link inside is removed as a link) and never entering a mount point: how many
     /// entries were removed, the directory included.

@@ -469,6 +469,11 @@ impl super::super::Directory for Dir {
     }
 
     /// See `update.rs`.
+    fn read_file_at(&self, name: &OsStr, limit: usize) -> io::Result<(Meta, Vec<u8>)> {
+        super::update::read_file_at(self.fd.as_fd(), name, limit)
+    }
+
+    /// See `update.rs`.
     fn remove_tree_at(&self, name: &OsStr) -> io::Result<u64> {
         super::update::remove_tree_at(self.fd.as_fd(), name)
     }

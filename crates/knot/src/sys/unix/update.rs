@@ -79,6 +79,21 @@ pub(crate) fn same_data_at(
     }
 }
 
+/// The first bytes, at most `limit`, of the regular file `name` of `dir`, opened without
+/// following a link there, and what the descriptor read is.
+pub(crate) fn read_file_at(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    limit: usize,
+) -> io::Result<(Meta, Vec<u8>)> {
+    let (fd, _) = open_file(dir, name, false)?;
+    let meta = super::stat::meta(&rustix::fs::fstat(&fd)?);
+    let mut buf = vec![0; limit];
+    let n = read_full(fd.as_fd(), &mut buf, 0)?;
+    buf.truncate(n);
+    Ok((meta, buf))
+}
+
 /// Reads from `at` until `buf` is full or the file ends: how many bytes were read.
 fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8], at: u64) -> io::Result<usize> {
     let mut got = 0;

@@ -328,6 +328,39 @@ impl crate::sys::Directory for Dir {
         Ok(empty.then_some(dir))
     }
 
+    /// [`super::remove::replace_entry`]: the entry at `name`, opened without following,
+    /// goes only while it is still the regular file `file` (its id, through the handle
+    /// that is then renamed aside); its bytes were compared by the caller just before
+    /// (that handle holds no right to read them).
+    fn put_link_over_file_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        file: (u64, u128),
+        _data: &[u8],
+    ) -> io::Result<()> {
+        super::remove::replace_entry(self, staged, name, |old| {
+            let meta = meta_of(old, Follow::No)?;
+            Ok(meta.ty == FileType::File && meta.tag.is_none() && meta.id == file)
+        })
+    }
+
+    /// The entry opened by its name relative to this directory's handle, never following
+    /// a link there (`FILE_OPEN_REPARSE_POINT`), refused unless it is a regular file
+    /// (no directory, no reparse point), then read through that handle.
+    fn read_file_at(&self, name: &OsStr, limit: usize) -> io::Result<(Meta, Vec<u8>)> {
+        use std::io::Read as _;
+        let handle = self.entry(name, FILE_READ_DATA | FILE_READ_ATTRIBUTES)?;
+        let meta = meta_of(&handle, Follow::No)?;
+        if meta.ty != FileType::File || meta.tag.is_some() {
+            return Err(crate::sys::error::Error::NotARegularFile.into());
+        }
+        let mut bytes = Vec::with_capacity(limit);
+        let file = handle.as_file();
+        (&*file).take(limit as u64).read_to_end(&mut bytes)?;
+        Ok((meta, bytes))
+    }
+
     /// The final path of what `name` leads to, shown without `\\?\` where that is exact.
     fn real_path_at(&self, name: &OsStr) -> io::Result<PathBuf> {
         let handle = Handle::open(&self.path.join(name), FILE_READ_ATTRIBUTES, Follow::Yes)?;

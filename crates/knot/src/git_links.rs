@@ -1,0 +1,818 @@
+//! Git's symlinks made real where a checkout left placeholders (the CLI's `knot git-links`).
+//!
+//! With `core.symlinks=false` (Git for Windows' default without the symlink privilege)
+//! Git checks each symlink out as a small regular file holding the target text, and keeps
+//! the index entry's mode `120000`: the placeholder counts as clean. This module reads the
+//! repository's symlink entries, says what stands at each path, and replaces each
+//! placeholder with a real link, through the staged create.
+//!
+//! **How the index is read.** Through the `git` program: `git ls-files -s -z` (the entries
+//! and their blob ids), `git cat-file --batch` (the blobs: each target text, one process for
+//! all), `git check-attr -z --stdin symlink` (Git for Windows' `symlink=file|dir`
+//! attribute). Not with the `gix` crate: its index reading pulls in some forty crates, a
+//! heavy build on a 2-core box for three short reads, and it would still need an attribute
+//! stack of its own to answer `symlink` exactly as Git does (macros, `.git/info/attributes`,
+//! `core.attributesFile`). `git` answers all three exactly, and a repository to repair is
+//! one where `git` is installed.
+//!
+//! **What counts as a placeholder.** A regular file whose bytes are exactly the blob's;
+//! anything else at the path (a link already, an edited file, nothing) is reported with
+//! its own [`State`] and left alone.
+//!
+//! **The replacement.** The link is made under a fresh hidden name beside the placeholder
+//! and read back (the staged create, DESIGN.md promise 3), then put in the placeholder's
+//! place only while that is still the file looked at, holding the same bytes
+//! (the backend's `put_link_over_file_at`); each directory on the way is opened from the
+//! repository's top without following a link (promise 10).
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read as _, Write as _};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::create::{CreateOptions, FlavourCheck, LinkType, Made, TargetForm, plan_at};
+use crate::error::{Error, ErrorKind, Op, Result};
+use crate::link::Flavour;
+use crate::retarget::ChangeMode;
+use crate::sys::{self, At, FileType};
+use crate::sys::{Backend as _, Directory as _};
+
+/// The kind of link made where a symlink cannot be (Windows without the privilege or
+/// Developer Mode): the CLI's `--fallback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fallback {
+    /// A junction, for a target that is a directory.
+    Junction,
+    /// A hard link, for a target that is a file on the same volume.
+    Hardlink,
+    /// A copy of the file the target is.
+    Copy,
+}
+
+/// Options for [`fix`].
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct GitLinksOptions {
+    /// Change the links, or only say what would change.
+    pub mode: ChangeMode,
+    /// What to make, in this order of preference, where a symlink needs a privilege this
+    /// process lacks; empty: nothing (the entry fails with the privilege error).
+    pub fallback: Vec<Fallback>,
+}
+
+/// What stands at the path of a symlink entry of the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// A regular file holding exactly the target text: what `core.symlinks=false` checks out.
+    Placeholder,
+    /// A link holding the target text: nothing to do.
+    Link,
+    /// A link holding another target.
+    OtherLink {
+        /// What it holds.
+        target: PathBuf,
+    },
+    /// A regular file holding something else than the target text.
+    Edited,
+    /// Nothing.
+    Missing,
+    /// A directory or a special file, or a directory on the way that is none (a link, a
+    /// file).
+    Other,
+}
+
+impl State {
+    /// The state's name in records: `placeholder`, `link`, `other-link`, `edited`,
+    /// `missing`, `other`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Placeholder => "placeholder",
+            State::Link => "link",
+            State::OtherLink { .. } => "other-link",
+            State::Edited => "edited",
+            State::Missing => "missing",
+            State::Other => "other",
+        }
+    }
+}
+
+/// One symlink entry of the index, and what stands at its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GitLink {
+    /// Its path: the repository path given joined with the entry's path below it.
+    pub path: PathBuf,
+    /// The target text, the blob's bytes.
+    pub target: PathBuf,
+    /// The flavour a link made here gets: the `symlink` attribute's, else what the target
+    /// is, else (a dangling target) a file.
+    pub flavour: Flavour,
+    /// Whether the flavour came from the `symlink` attribute.
+    pub by_attribute: bool,
+    /// What stood at the path when it was looked at.
+    pub state: State,
+    /// What [`fix`] made in its place (or would make, in a dry run); `None` for nothing.
+    pub made: Option<Made>,
+    /// Whether what was made is a copy ([`Fallback::Copy`]).
+    pub copied: bool,
+    /// Whether what was made is a fallback for a symlink this process may not make.
+    pub fallback: bool,
+}
+
+/// An entry [`fix`] could not make a link of: the error, and the entry as it was looked
+/// at, where it was.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Failed {
+    /// The entry, a placeholder, as looked at before the link failed; `None` where what
+    /// stands at its path could not be read.
+    pub link: Option<GitLink>,
+    /// Why.
+    pub error: Error,
+}
+
+/// What the repository was given after [`fix`], so that `git status` says nothing changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RepoChanges {
+    /// `core.symlinks` was `false` and symlinks were made: it was set to `true`, so that
+    /// Git compares them as links and makes links in later checkouts.
+    pub set_core_symlinks: bool,
+    /// The entries given `git update-index --assume-unchanged`, as the user names them:
+    /// those Git still reads otherwise than its index records once refreshed (a fallback:
+    /// a junction, hard link or copy is not the symlink recorded; on ntfs-3g, a dangling
+    /// relative symlink, which it shows without its text).
+    pub assume_unchanged: Vec<PathBuf>,
+    /// `git update-index -q --refresh` was run: the index's file times and sizes match the
+    /// new links.
+    pub refreshed: bool,
+}
+
+/// The repository that holds `repo`, and its symlink entries below `repo`.
+#[derive(Debug)]
+pub struct Repository {
+    /// The path given.
+    given: PathBuf,
+    /// The top of its work tree, as Git gives it.
+    top: PathBuf,
+    /// `repo` below the top (empty at the top), with `/`.
+    prefix: Vec<u8>,
+    entries: Vec<IndexLink>,
+}
+
+/// A symlink entry of the index.
+#[derive(Debug)]
+struct IndexLink {
+    /// Its path from the top, with `/`, as Git gives it.
+    full: Vec<u8>,
+    /// The blob: the target text.
+    blob: Vec<u8>,
+    /// The `symlink` attribute's flavour, where it gives one.
+    attribute: Option<Flavour>,
+}
+
+impl Repository {
+    /// Reads the symlink entries (mode `120000`) of the index of the repository that holds
+    /// the directory `repo` (its top or any directory below it), with their target texts
+    /// and `symlink` attributes: only those below `repo`.
+    ///
+    /// # Errors
+    /// `git` cannot be run, `repo` is in no Git work tree, or Git's output cannot be read
+    /// ([`ErrorKind::Git`]).
+    pub fn open<P: AsRef<Path>>(repo: P) -> Result<Repository> {
+        open_inner(repo.as_ref())
+    }
+
+    /// The top of the work tree.
+    pub fn top(&self) -> &Path {
+        &self.top
+    }
+
+    /// How many symlink entries below the path given the index has.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the index has no symlink entry below the path given.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn git_error(repo: &Path, why: String) -> Error {
+    Error::new(Op::Git, repo, ErrorKind::Git { why })
+}
+
+/// Runs `git -C dir args...`, with `input` on its standard input: its standard output.
+fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>> {
+    let shown = format!("git {}", args.join(" "));
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| git_error(dir, format!("cannot run `git` ({e}); is Git installed?")))?;
+    // Written from a thread of its own: Git answers while it reads, and a full pipe both
+    // ways would wait for ever.
+    let writer = input.map(|input| {
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    });
+    let mut out = Vec::new();
+    let read = child
+        .stdout
+        .take()
+        .expect("stdout is piped")
+        .read_to_end(&mut out);
+    let output = child
+        .wait_with_output()
+        .map_err(|e| git_error(dir, format!("`{shown}` failed: {e}")))?;
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
+    read.map_err(|e| git_error(dir, format!("`{shown}` failed: {e}")))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Err(git_error(dir, format!("`{shown}` failed: {}", err.trim())));
+    }
+    Ok(out)
+}
+
+fn open_inner(repo: &Path) -> Result<Repository> {
+    let top = git(repo, &["rev-parse", "--show-toplevel"], None)?;
+    let top = os_string(trim_newline(top))
+        .ok_or_else(|| git_error(repo, "the work tree's path is not valid UTF-8".to_owned()))?;
+    let prefix = trim_newline(git(repo, &["rev-parse", "--show-prefix"], None)?);
+    let listed = git(repo, &["ls-files", "-s", "-z", "--full-name"], None)?;
+    // `<mode> <object> <stage>\t<path>\0`
+    let mut links = Vec::new();
+    for record in listed.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let Some(tab) = record.iter().position(|&b| b == b'\t') else {
+            continue;
+        };
+        let (head, full) = (&record[..tab], &record[tab + 1..]);
+        let mut fields = head.split(|&b| b == b' ');
+        if fields.next() != Some(b"120000") {
+            continue;
+        }
+        let Some(object) = fields.next() else {
+            continue;
+        };
+        // A conflicted entry (stage 1 to 3) is the user's to settle.
+        if fields.next() != Some(b"0") {
+            continue;
+        }
+        links.push((full.to_vec(), object.to_vec()));
+    }
+    let blobs = read_blobs(repo, &links)?;
+    let attributes = read_attributes(&top, &links)?;
+    let entries = links
+        .into_iter()
+        .zip(blobs)
+        .zip(attributes)
+        .map(|(((full, _), blob), attribute)| IndexLink {
+            full,
+            blob,
+            attribute,
+        })
+        .collect();
+    Ok(Repository {
+        given: repo.to_path_buf(),
+        top: PathBuf::from(top),
+        prefix,
+        entries,
+    })
+}
+
+fn trim_newline(mut bytes: Vec<u8>) -> Vec<u8> {
+    while bytes.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+        bytes.pop();
+    }
+    bytes
+}
+
+/// Bytes Git printed as a name: raw bytes on Unix; UTF-8 on Windows, where Git writes
+/// every name so.
+fn os_string(bytes: Vec<u8>) -> Option<OsString> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt as _;
+        Some(OsString::from_vec(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes).ok().map(OsString::from)
+    }
+}
+
+/// The blobs of `links`, read by one `git cat-file --batch`.
+fn read_blobs(repo: &Path, links: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = Vec::new();
+    for (_, object) in links {
+        input.extend_from_slice(object);
+        input.push(b'\n');
+    }
+    let out = git(repo, &["cat-file", "--batch"], Some(&input))?;
+    let bad = || {
+        git_error(
+            repo,
+            "`git cat-file --batch` gave output knot cannot read".into(),
+        )
+    };
+    // `<object> <type> <size>\n<contents>\n` per object.
+    let mut blobs = Vec::with_capacity(links.len());
+    let mut rest = &out[..];
+    for _ in links {
+        let end = rest.iter().position(|&b| b == b'\n').ok_or_else(bad)?;
+        let head = std::str::from_utf8(&rest[..end]).map_err(|_| bad())?;
+        let size: usize = match head.split(' ').collect::<Vec<_>>()[..] {
+            [_, "blob", size] => size.parse().map_err(|_| bad())?,
+            _ => return Err(git_error(repo, format!("`git cat-file --batch`: {head}"))),
+        };
+        let body = rest.get(end + 1..end + 1 + size).ok_or_else(bad)?;
+        blobs.push(body.to_vec());
+        rest = rest.get(end + 2 + size..).unwrap_or_default();
+    }
+    Ok(blobs)
+}
+
+/// The `symlink` attribute of each of `links`: `file`, or `dir` / `directory`, as Git for
+/// Windows reads it (`mingw_create_symlink`); anything else gives none.
+fn read_attributes(top: &OsStr, links: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Option<Flavour>>> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = Vec::new();
+    for (full, _) in links {
+        input.extend_from_slice(full);
+        input.push(0);
+    }
+    // Asked at the top, where the full paths are the paths.
+    let out = git(
+        Path::new(top),
+        &["check-attr", "-z", "--stdin", "symlink"],
+        Some(&input),
+    )?;
+    // `<path>\0<attribute>\0<value>\0` per path, in the order asked.
+    let fields: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+    let mut found = std::collections::HashMap::new();
+    for triple in fields.chunks(3) {
+        if let [path, _, value] = triple {
+            let flavour = match *value {
+                b"file" => Some(Flavour::File),
+                b"dir" | b"directory" => Some(Flavour::Dir),
+                _ => None,
+            };
+            found.insert(path.to_vec(), flavour);
+        }
+    }
+    Ok(links
+        .iter()
+        .map(|(full, _)| found.get(full).copied().flatten())
+        .collect())
+}
+
+/// Looks at the path of each symlink entry of `repo`, in the index's order (sorted by
+/// path), and gives each, with what stands there, to `each`; nothing is changed.
+pub fn check(repo: &Repository, mut each: impl FnMut(std::result::Result<GitLink, Failed>)) {
+    for entry in &repo.entries {
+        each(
+            look(repo, entry)
+                .map(|(link, _)| link)
+                .map_err(|error| Failed { link: None, error }),
+        );
+    }
+}
+
+/// Replaces each placeholder of `repo` with a real link (in a dry run: says what it would
+/// make), giving each entry to `each` as it is done; then gives the repository what
+/// `git status` needs to see the links as unchanged ([`RepoChanges`]).
+///
+/// The link made is a symlink holding the target text (on an NTFS volume read from Linux,
+/// a real NTFS symlink, its separators `\`, as Git for Windows writes it), of the entry's
+/// flavour; where this process may not make symlinks, the first of
+/// [`GitLinksOptions::fallback`] that fits the target.
+///
+/// # Errors
+/// Of each entry, in `each` ([`Failed`]): what stands at its path cannot be read, or the
+/// link cannot be made (the placeholder is then left as it was). Of the whole, returned: running
+/// `git config` or `git update-index` failed ([`ErrorKind::Git`]).
+///
+/// # Platform behavior
+/// On Linux the link and the placeholder are swapped in one step, and swapped back unless
+/// what came out is the placeholder as it was looked at; on a file system that cannot
+/// swap (FUSE, ntfs-3g) and on Windows, the placeholder is checked right before the link
+/// is renamed over it.
+pub fn fix(
+    repo: &Repository,
+    options: &GitLinksOptions,
+    mut each: impl FnMut(std::result::Result<GitLink, Failed>),
+) -> Result<RepoChanges> {
+    let dry_run = options.mode == ChangeMode::DryRun;
+    let mut symlinks = false;
+    let mut made = Vec::new();
+    for entry in &repo.entries {
+        let result = match look(repo, entry) {
+            Ok((mut link, Some((dir, name, id)))) => {
+                match replace(&dir, &name, id, entry, &mut link, options) {
+                    Ok(()) => {
+                        symlinks |= !link.fallback;
+                        made.push(entry.full.clone());
+                        Ok(link)
+                    }
+                    Err(error) => Err(Failed {
+                        link: Some(link),
+                        error,
+                    }),
+                }
+            }
+            Ok((link, None)) => Ok(link),
+            Err(error) => Err(Failed { link: None, error }),
+        };
+        each(result);
+    }
+    let mut changes = RepoChanges::default();
+    if dry_run || made.is_empty() {
+        return Ok(changes);
+    }
+    let top = repo.top.as_path();
+    if symlinks {
+        let value = git(
+            top,
+            &["config", "--type=bool", "--get", "core.symlinks"],
+            None,
+        )
+        .map(trim_newline)
+        .unwrap_or_default();
+        if value == b"false" {
+            git(top, &["config", "core.symlinks", "true"], None)?;
+            changes.set_core_symlinks = true;
+        }
+    }
+    // Exit 1 from `--refresh` only says that some entries differ (an edited placeholder):
+    // the times and sizes of the others are refreshed all the same.
+    let _ = git(top, &["update-index", "-q", "--refresh"], None);
+    changes.refreshed = true;
+    // What Git still reads otherwise than its index records: a fallback (a junction, hard
+    // link or copy is not the symlink recorded), or a link the file system shows in
+    // another form (ntfs-3g shows a dangling relative symlink as no link text at all).
+    let differ = git(top, &["diff-files", "--name-only", "-z"], None)?;
+    let differ: Vec<Vec<u8>> = differ
+        .split(|&b| b == 0)
+        .filter(|full| made.iter().any(|m| m == full))
+        .map(<[u8]>::to_vec)
+        .collect();
+    if !differ.is_empty() {
+        let mut input = Vec::new();
+        for full in &differ {
+            input.extend_from_slice(full);
+            input.push(0);
+        }
+        git(
+            top,
+            &["update-index", "--assume-unchanged", "-z", "--stdin"],
+            Some(&input),
+        )?;
+        changes.assume_unchanged = differ.iter().map(|full| user_path(repo, full)).collect();
+    }
+    Ok(changes)
+}
+
+/// The path of the entry `full` (a path from the top) as the user names it: the path
+/// given, joined with the entry's path below it.
+fn user_path(repo: &Repository, full: &[u8]) -> PathBuf {
+    let below = full.strip_prefix(&repo.prefix[..]).unwrap_or(full);
+    let below = os_string(below.to_vec()).unwrap_or_default();
+    if repo.given == Path::new(".") {
+        PathBuf::from(&below)
+    } else {
+        repo.given.join(&below)
+    }
+}
+
+/// What stands at the path of `entry`: the entry's record, and where it is a placeholder,
+/// its directory held with its name and identity.
+#[allow(clippy::type_complexity, reason = "a private helper's one return")]
+fn look(
+    repo: &Repository,
+    entry: &IndexLink,
+) -> Result<(GitLink, Option<(sys::Dir, OsString, (u64, u128))>)> {
+    let path = user_path(repo, &entry.full);
+    let target = PathBuf::from(os_string(entry.blob.clone()).unwrap_or_default());
+    let fail = |e: io::Error| Error::io(Op::GitLinks, &path, e).with_target(&target);
+    let mut link = GitLink {
+        path: path.clone(),
+        target: target.clone(),
+        flavour: entry.attribute.unwrap_or(Flavour::File),
+        by_attribute: entry.attribute.is_some(),
+        state: State::Missing,
+        made: None,
+        copied: false,
+        fallback: false,
+    };
+    let full = PathBuf::from(os_string(entry.full.clone()).unwrap_or_default());
+    let (dir, name) = match hold_parent(&repo.top, &full).map_err(fail)? {
+        Ok(held) => held,
+        Err(state) => {
+            link.state = state;
+            return Ok((link, None));
+        }
+    };
+    if entry.attribute.is_none()
+        && let Ok(meta) = sys::Os::stat(&parent_of(&path).join(&target))
+    {
+        link.flavour = Flavour::of(meta.ty == FileType::Dir);
+    }
+    let meta = match dir.stat_at(&name, false) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((link, None)),
+        Err(e) => return Err(fail(e)),
+    };
+    link.state = match meta.ty {
+        FileType::Link => {
+            let stored = dir.read_link_at(&name).map_err(fail)?.target;
+            if same_text(&stored, &entry.blob) {
+                State::Link
+            } else {
+                State::OtherLink { target: stored }
+            }
+        }
+        FileType::File => {
+            let (meta, bytes) = dir
+                .read_file_at(&name, entry.blob.len() + 1)
+                .map_err(fail)?;
+            if bytes == entry.blob {
+                link.state = State::Placeholder;
+                return Ok((link, Some((dir, name, meta.id))));
+            }
+            State::Edited
+        }
+        FileType::Dir | FileType::Other => State::Other,
+    };
+    Ok((link, None))
+}
+
+/// Whether the link text `stored` is the blob's: byte for byte, or with `\` for `/` (an NT
+/// symlink, as Git for Windows makes it and ntfs-3g shows it).
+fn same_text(stored: &Path, blob: &[u8]) -> bool {
+    let stored = stored.as_os_str().as_encoded_bytes();
+    stored == blob
+        || (stored.len() == blob.len()
+            && stored
+                .iter()
+                .zip(blob)
+                .all(|(&s, &b)| s == b || (b == b'/' && s == b'\\')))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    crate::path::parent_dir(path)
+}
+
+/// The directory that holds `full` (a path from `top`), opened from `top` one directory at
+/// a time without following a link, and the entry's name; where a directory on the way is
+/// missing, [`State::Missing`], and where it is no directory (a link among them: Git never
+/// checks out below a link either), [`State::Other`].
+fn hold_parent(
+    top: &Path,
+    full: &Path,
+) -> io::Result<std::result::Result<(sys::Dir, OsString), State>> {
+    let mut parts: Vec<&OsStr> = Vec::new();
+    for part in full.components() {
+        match part {
+            Component::Normal(part) => parts.push(part),
+            _ => return Err(io::ErrorKind::InvalidInput.into()),
+        }
+    }
+    let Some((name, dirs)) = parts.split_last() else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    let mut dir = sys::Dir::hold(top)?;
+    for part in dirs {
+        dir = match dir.hold_at(part) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Err(State::Missing)),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory || sys::error::of(&e).is_some() => {
+                return Ok(Err(State::Other));
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(Ok((dir, (*name).to_owned())))
+}
+
+/// The placeholder `name` of `dir` (the file `id`) replaced with the link `entry` asks
+/// for, through the staged create: made and read back under a hidden name, then put in
+/// the placeholder's place while that is still the placeholder.
+fn replace(
+    dir: &sys::Dir,
+    name: &OsStr,
+    id: (u64, u128),
+    entry: &IndexLink,
+    link: &mut GitLink,
+    options: &GitLinksOptions,
+) -> Result<()> {
+    let dry_run = options.mode == ChangeMode::DryRun;
+    let mut kinds = vec![None];
+    kinds.extend(options.fallback.iter().copied().map(Some));
+    let mut first_err = None;
+    for kind in kinds {
+        let ty = match kind {
+            None => LinkType::Symlink,
+            Some(Fallback::Junction) => LinkType::Junction,
+            Some(Fallback::Hardlink) => LinkType::Hardlink,
+            Some(Fallback::Copy) => LinkType::Hardlink,
+        };
+        let copy = kind == Some(Fallback::Copy);
+        match make_one(dir, name, id, entry, link, ty, copy, dry_run) {
+            Ok(made) => {
+                link.made = Some(made);
+                link.copied = copy;
+                link.fallback = kind.is_some();
+                return Ok(());
+            }
+            // Only the want of the privilege moves on to a fallback.
+            Err(err) if kind.is_none() && *err.kind() == ErrorKind::PrivilegeNeeded => {
+                first_err = Some(err);
+            }
+            Err(err) if kind.is_some() => {
+                first_err.get_or_insert(err);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(first_err.expect("at least the symlink was tried"))
+}
+
+/// One try of [`replace`]: a link of type `ty` (or with `copy`, a copy of the target's
+/// file) made under a hidden name and put in place.
+#[allow(clippy::too_many_arguments, reason = "a private helper of `replace`")]
+fn make_one(
+    dir: &sys::Dir,
+    name: &OsStr,
+    id: (u64, u128),
+    entry: &IndexLink,
+    link: &GitLink,
+    ty: LinkType,
+    copy: bool,
+    dry_run: bool,
+) -> Result<Made> {
+    let path = link.path.as_path();
+    let target = link.target.as_path();
+    let options = CreateOptions {
+        flavour: Some(link.flavour),
+        flavour_check: FlavourCheck::AsAsked,
+        form: TargetForm::AsGiven,
+        ..CreateOptions::default()
+    };
+    // The target as a path from the current directory: what a junction, a hard link and
+    // a copy are given.
+    let from_here = parent_of(path).join(target);
+    // Where `\` is the separator (Windows), the text with `\` for `/`, as Git for
+    // Windows writes it (`mingw_create_symlink`): Windows resolves a symlink's text with
+    // `\` alone. (On an NTFS volume read from Linux the create writes `\` itself.)
+    let native = match target.to_str() {
+        Some(text) if std::path::MAIN_SEPARATOR == '\\' => PathBuf::from(text.replace('/', "\\")),
+        _ => target.to_path_buf(),
+    };
+    let given = if ty == LinkType::Symlink {
+        native.as_path()
+    } else {
+        from_here.as_path()
+    };
+    let fail = |e: io::Error| Error::io(Op::GitLinks, path, e).with_target(target);
+    for _ in 0..8 {
+        let hidden = crate::path::hidden_file_name(name);
+        let hidden_path = parent_of(path).join(&hidden);
+        let at = At::new(dir, &hidden, &hidden_path);
+        if copy {
+            if dry_run {
+                return Ok(Made::Hardlink);
+            }
+            let source = sys::Dir::hold(parent_of(&from_here)).map_err(fail)?;
+            let Some(source_name) = from_here.file_name() else {
+                return Err(fail(io::ErrorKind::InvalidInput.into()));
+            };
+            match source.copy_file_at(source_name, dir, &hidden, false) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(fail(e)),
+            }
+            return put(dir, &hidden, name, id, &entry.blob, path, target).map(|()| Made::Hardlink);
+        }
+        let ours = |e: Error| e.with_op(Op::GitLinks).with_path(path);
+        let planned = plan_at(at, given, None, ty, &options, None).map_err(ours)?;
+        if dry_run {
+            planned.may_make().map_err(ours)?;
+            return Ok(Made::of(ty));
+        }
+        let created = match planned.commit() {
+            Ok(created) => created,
+            Err(e) if *e.kind() == ErrorKind::LinkExists => continue,
+            Err(e) => return Err(ours(e)),
+        };
+        put(dir, &hidden, name, id, &entry.blob, path, target)?;
+        return Ok(created.made);
+    }
+    Err(fail(io::ErrorKind::AlreadyExists.into()))
+}
+
+/// Puts what was made at `hidden` in the place of the placeholder `name` (the file `id`
+/// holding `blob`); on any failure, what was made is removed, and only that.
+fn put(
+    dir: &sys::Dir,
+    hidden: &OsStr,
+    name: &OsStr,
+    id: (u64, u128),
+    blob: &[u8],
+    path: &Path,
+    target: &Path,
+) -> Result<()> {
+    dir.put_link_over_file_at(hidden, name, id, blob)
+        .map_err(|e| {
+            let _ = match dir.stat_at(hidden, false) {
+                Ok(meta) if meta.ty == FileType::Link => dir.remove_link_at(hidden, path),
+                Ok(meta) if meta.ty == FileType::File && meta.id != id => {
+                    dir.remove_name_at(hidden)
+                }
+                _ => Ok(()),
+            };
+            Error::io(Op::GitLinks, path, e).with_target(target)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_nt_link_text_is_the_blob_with_backslashes() {
+        assert!(same_text(Path::new("../a/b"), b"../a/b"));
+        assert!(same_text(Path::new("..\\a\\b"), b"../a/b"));
+        assert!(!same_text(Path::new("../a/c"), b"../a/b"));
+        assert!(!same_text(Path::new("../a/b/"), b"../a/b"));
+    }
+}
+
+#[cfg(all(test, unix))]
+mod swap_tests {
+    use std::os::unix::fs::MetadataExt as _;
+
+    use super::*;
+
+    /// The link goes in only over the file looked at, holding the bytes looked at: a file
+    /// changed in place, or another file put there, is swapped back and kept, and the
+    /// staged link stays for the caller to take back.
+    #[test]
+    fn the_link_replaces_only_the_placeholder_looked_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = sys::Dir::hold(tmp.path()).unwrap();
+        let id = |name: &str| {
+            let meta = std::fs::symlink_metadata(tmp.path().join(name)).unwrap();
+            (meta.dev(), u128::from(meta.ino()))
+        };
+        std::fs::write(tmp.path().join("p"), "t").unwrap();
+        std::os::unix::fs::symlink("t", tmp.path().join(".h")).unwrap();
+        let placeholder = id("p");
+        std::fs::write(tmp.path().join("p"), "edited").unwrap();
+        let changed = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), placeholder, b"t");
+        assert!(
+            sys::error::of(&changed.unwrap_err())
+                .is_some_and(|e| matches!(e, sys::error::Error::Replaced))
+        );
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("p")).unwrap(),
+            "edited"
+        );
+        assert!(
+            std::fs::symlink_metadata(tmp.path().join(".h"))
+                .unwrap()
+                .is_symlink()
+        );
+        std::fs::write(tmp.path().join("p"), "t").unwrap();
+        let other = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), (0, 0), b"t");
+        assert!(other.is_err());
+        assert_eq!(std::fs::read_to_string(tmp.path().join("p")).unwrap(), "t");
+        dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), id("p"), b"t")
+            .unwrap();
+        assert_eq!(
+            std::fs::read_link(tmp.path().join("p")).unwrap(),
+            Path::new("t")
+        );
+        assert!(
+            std::fs::symlink_metadata(tmp.path().join(".h")).is_err(),
+            "the placeholder went"
+        );
+    }
+}
