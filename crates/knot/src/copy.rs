@@ -912,6 +912,26 @@ impl Copying {
         Ok(item)
     }
 
+    /// Counts `item` and gives it its action by what `--update` found at its name
+    /// (`there`, as [`Copying::update_link`] says): `true` where that is left as it is
+    /// (the item is done), `false` where the entry is made (replacing what is there, if
+    /// anything).
+    fn mark(&self, item: &mut Item, there: Option<Action>) -> bool {
+        match there {
+            Some(Action::Unchanged) => {
+                Counts::add(&self.counts.unchanged, 1);
+                item.action = Action::Unchanged;
+                true
+            }
+            Some(_) => {
+                Counts::add(&self.counts.updated, 1);
+                item.action = Action::Updated;
+                false
+            }
+            None => false,
+        }
+    }
+
     /// A file: copied, or made another name of the copy of a file met already.
     fn file(&self, entry: &DirEntry<'_>, below: &Path) -> Option<Result<Item>> {
         let path = entry.path();
@@ -1251,17 +1271,8 @@ impl Copying {
         } else {
             None
         };
-        match there {
-            Some(Action::Unchanged) => {
-                Counts::add(&self.counts.unchanged, 1);
-                item.action = Action::Unchanged;
-                return Some(Ok(item));
-            }
-            Some(_) => {
-                Counts::add(&self.counts.updated, 1);
-                item.action = Action::Updated;
-            }
-            None => {}
+        if self.mark(&mut item, there) {
+            return Some(Ok(item));
         }
         if ty == LinkType::Junction {
             if self.dry_run() {
@@ -1438,17 +1449,8 @@ impl Copying {
             } else {
                 None
             };
-            match there {
-                Some(Action::Unchanged) => {
-                    Counts::add(&self.counts.unchanged, 1);
-                    item.action = Action::Unchanged;
-                    return Ok(Ok(item));
-                }
-                Some(_) => {
-                    Counts::add(&self.counts.updated, 1);
-                    item.action = Action::Updated;
-                }
-                None => {}
+            if self.mark(&mut item, there) {
+                return Ok(Ok(item));
             }
             if !self.dry_run() {
                 let attrs = source.attrs.as_ref();
@@ -1514,23 +1516,15 @@ impl Copying {
         item.action = Action::Followed;
         // Under --update, what stands at its name in DST already: left as it is where it
         // is the same file, else replaced.
-        let over = if self.updating() {
-            match self.followed_file_there(&item, below, source)? {
-                Some(Action::Unchanged) => {
-                    Counts::add(&self.counts.unchanged, 1);
-                    item.action = Action::Unchanged;
-                    return Ok(item);
-                }
-                Some(_) => {
-                    Counts::add(&self.counts.updated, 1);
-                    item.action = Action::Updated;
-                    true
-                }
-                None => false,
-            }
+        let there = if self.updating() {
+            self.followed_file_there(&item, below, source)?
         } else {
-            false
+            None
         };
+        if self.mark(&mut item, there) {
+            return Ok(item);
+        }
+        let over = there.is_some();
         if !self.dry_run() {
             let copy = item.copy.clone();
             let (to_dir, to_name) = split(below);
