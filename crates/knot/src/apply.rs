@@ -28,6 +28,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::change::ChangeMode;
 use crate::create::{
     CreateOptions, DriveLetter, LinkType, Replace, create_new_lean, nt_form, plan_at,
 };
@@ -36,7 +37,6 @@ use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind};
 use crate::record::Record;
 use crate::resolve::real_location;
-use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType, Junctions, Place};
 use crate::sys::{Backend as _, Directory as _};
 use crate::threads::Threads;

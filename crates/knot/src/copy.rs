@@ -31,12 +31,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::apply::{ApplyOptions, Work, split};
+use crate::change::ChangeMode;
 use crate::create::{CreateOptions, DriveLetter, LinkType, Made, create_new_lean, nt_form};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::fold;
 use crate::resolve::{relative_to, resolve_target};
-use crate::retarget::ChangeMode;
 use crate::scan::walk::{DirEntry, FileId, Filter, Next, Sink, WalkBuilder};
 use crate::scan::{Detail, Entry, WalkState};
 use crate::sys::{self, At, Attrs, FileData, FileType, Place};

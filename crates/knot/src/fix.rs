@@ -26,12 +26,13 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::change::{ChangeMode, Retargeted};
 use crate::create::{LinkType, NtForm, nt_form};
 use crate::error::Result;
 use crate::link::{Kind, Link};
 use crate::path::os_string;
 use crate::remove::{Recheck, Removed, remove_at};
-use crate::retarget::{ChangeMode, RetargetOptions, Retargeted, retarget_at};
+use crate::retarget::{RetargetOptions, retarget_at};
 use crate::scan::{Detail, Progress, ScanBuilder};
 use crate::sys::At;
 use crate::sys::Directory as _;

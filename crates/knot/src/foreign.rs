@@ -28,12 +28,14 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::create::{CreateOptions, FlavourCheck, LinkType, Replace, TargetForm, nt_form, plan_at};
+use crate::change::{ChangeMode, Retargeted};
+use crate::create::{
+    CreateOptions, DriveLetter, FlavourCheck, LinkType, Replace, TargetForm, nt_form, plan_at,
+};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
 use crate::link::{Flavour, Found, Kind, Link, ReparseTag};
 use crate::path::{hidden_file_name, parent_dir};
-use crate::retarget::{ChangeMode, ConvertOptions, Retargeted};
 use crate::sys::{ATTRIBUTE_SYSTEM, At, Directory as _, Junctions};
 
 /// Cygwin's `SYMLINK_COOKIE`.
@@ -347,7 +349,8 @@ pub(crate) fn check_root(root: &Path) -> Result<()> {
 pub(crate) fn to_native_at(
     at: At<'_>,
     dirs: NativeDirs,
-    options: &ConvertOptions,
+    mode: ChangeMode,
+    drive: Option<DriveLetter>,
     walk: bool,
 ) -> Result<Option<Retargeted>> {
     let (op, link) = (Op::Convert, at.path);
@@ -403,7 +406,7 @@ pub(crate) fn to_native_at(
     } else {
         LinkType::Symlink
     };
-    let (given, drive) = match (ty, nt_form(&place, ty, Path::new(&text))) {
+    let (given, link_drive) = match (ty, nt_form(&place, ty, Path::new(&text))) {
         (_, Some(nt)) if nt.given.is_relative() && ty == LinkType::Junction => {
             (real_dir.join(&nt.given), nt.drive)
         }
@@ -420,7 +423,7 @@ pub(crate) fn to_native_at(
         replace: Replace::Never,
         // A target's own drive (`/mnt/d/x`) stays; `--drive` is for a relative one made a
         // junction.
-        drive: drive.or(options.drive),
+        drive: link_drive.or(drive),
     };
     // The new link, made under a hidden name beside the old one and read back; messages
     // name the link's own path.
@@ -428,7 +431,7 @@ pub(crate) fn to_native_at(
     let staged_at = At::new(at.dir, &staged, link);
     let planned = plan_at(staged_at, &given, None, ty, &create_options, Some(place))
         .map_err(|e| e.with_op(op))?;
-    if options.mode == ChangeMode::DryRun {
+    if mode == ChangeMode::DryRun {
         planned.may_make().map_err(|e| e.with_op(op))?;
         let mut shown = before.clone();
         shown.dir = Some(flavour);

@@ -30,10 +30,10 @@ use std::io::{self, Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::change::ChangeMode;
 use crate::create::{CreateOptions, FlavourCheck, LinkType, Made, TargetForm, plan_at};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::Flavour;
-use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType};
 use crate::sys::{Backend as _, Directory as _};
 

@@ -146,6 +146,7 @@
 
 mod apply;
 mod chain;
+mod change;
 pub mod copy;
 mod create;
 mod diagnose;
@@ -172,6 +173,7 @@ mod sys;
 mod threads;
 
 pub use apply::{Applied, ApplyOptions, apply};
+pub use change::{ChangeMode, Kept, Retargeted};
 pub use copy::copy;
 pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
@@ -186,8 +188,7 @@ pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, 
 pub use record::Record;
 pub use remove::remove;
 pub use retarget::{
-    ChangeMode, ConvertOptions, ConvertTo, Kept, NativeDirs, RetargetOptions, Retargeted, convert,
-    convert_tree, retarget,
+    ConvertOptions, ConvertTo, NativeDirs, RetargetOptions, convert, convert_tree, retarget,
 };
 pub use scan::du;
 pub use scan::{FileId, Threads};

@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
+use crate::change::ChangeMode;
 use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Found, Kind, Link};
 use crate::path::parent_dir;
-use crate::retarget::ChangeMode;
 use crate::sys::{self, At, FileType};
 use crate::sys::{Backend as _, Directory as _};
 use knot_reparse::Tag;

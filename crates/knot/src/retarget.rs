@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::change::{ChangeMode, Kept, Retargeted};
 use crate::create::{
     CreateOptions, DriveLetter, FlavourCheck, LinkType, Planned, Replace, TargetForm, plan_at,
 };
@@ -19,20 +20,6 @@ use crate::sys::At;
 use crate::sys::Directory as _;
 use crate::sys::Junctions;
 
-/// Whether to change links, or only to check everything and say what would change: the
-/// one dry-run switch of every operation that changes links ([`remove`](crate::remove()),
-/// [`retarget`], [`convert`], [`fix`](crate::fix::fix), [`apply`](crate::apply())); a create's
-/// dry run is [`create_dry_run`](crate::create_dry_run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ChangeMode {
-    /// Change the links.
-    #[default]
-    Change,
-    /// Check everything and report the change, but change nothing (the CLI's `--dry-run`).
-    DryRun,
-}
-
 /// Options for [`retarget`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct RetargetOptions {
@@ -41,38 +28,6 @@ pub struct RetargetOptions {
     /// The drive letter of an absolute target written onto an NTFS volume from Linux
     /// (ntfs-3g); `None` keeps the link's own (from its substitute name), else `C:`.
     pub drive: Option<DriveLetter>,
-}
-
-/// What [`retarget`] or [`convert`] changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Retargeted {
-    /// The link as it was.
-    pub before: Link,
-    /// The link as it is now (read back), or as it would be after a dry run.
-    pub after: Link,
-    /// Whether the link was (or, in a dry run, would be) changed: `false` when it was
-    /// already as asked, and was left alone.
-    pub changed: bool,
-    /// Why a link that is not as asked was left as it is: `None` where it was changed, or
-    /// was as asked already.
-    pub kept: Option<Kept>,
-}
-
-/// Why [`convert`] left a link as it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Kept {
-    /// Its target has a `.`, `..` or slash after `part` (absolute), which leads to no
-    /// directory (it is missing, a file, or a loop): the system fails on the target as it
-    /// is, and written the other way, folded, it would lead somewhere.
-    WouldLeadSomewhere {
-        /// The part of the target, as an absolute path, that leads to no directory.
-        part: PathBuf,
-    },
-    /// It is a junction, asked to be relative below a root ([`convert_tree`]): a junction
-    /// always stores an absolute target.
-    JunctionIsAbsolute,
 }
 
 /// Gives the link at `link` the target `new_target`, stored as given (a relative one is
@@ -236,10 +191,11 @@ pub(crate) fn convert_at(
         ConvertTo::Junction => Reform::Junction,
         ConvertTo::Native(dirs) => {
             // Named on its own, every entry is converted or refused: none is passed over.
-            return crate::foreign::to_native_at(at, dirs, options, false)?.ok_or_else(|| {
-                let why = "it is not a Cygwin or WSL link".to_owned();
-                Error::new(op, link, ErrorKind::NotForeignLink { why })
-            });
+            return crate::foreign::to_native_at(at, dirs, options.mode, options.drive, false)?
+                .ok_or_else(|| {
+                    let why = "it is not a Cygwin or WSL link".to_owned();
+                    Error::new(op, link, ErrorKind::NotForeignLink { why })
+                });
         }
     };
     let before = inspect_at(at).map_err(|e| e.with_op(op))?;
@@ -339,13 +295,13 @@ where
         }
         let lx = Kind::of_tag(knot_reparse::Tag::LX_SYMLINK);
         scan.kinds([Kind::Symlink, Kind::Junction, lx]).files(true);
-        scan.act(
-            |at, link| match crate::foreign::to_native_at(at, dirs, options, true) {
+        scan.act(|at, link| {
+            match crate::foreign::to_native_at(at, dirs, options.mode, options.drive, true) {
                 Ok(None) => None,
                 Ok(Some(done)) => Some(Ok((link.path, Ok(done)))),
                 Err(err) => Some(Ok((link.path, Err(err)))),
-            },
-        )
+            }
+        })
         .for_each(report);
         return;
     }

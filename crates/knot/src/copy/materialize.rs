@@ -41,9 +41,9 @@ use std::sync::Mutex;
 
 use super::{Copying, Ends, Inner, Outer};
 use crate::apply::{ApplyOptions, Work};
+use crate::change::ChangeMode;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Kind, Link, Status};
-use crate::retarget::ChangeMode;
 use crate::scan::WalkState;
 use crate::scan::walk::{DirEntry, Filter, Next, Sink, WalkBuilder};
 use crate::sys::{self, At, FileType, Reader as _};
