@@ -48,6 +48,9 @@ pub enum Op {
     /// Replacing a link with a copy of what it leads to
     /// ([`materialize`](crate::copy::materialize()), the CLI's `knot materialize`).
     Materialize,
+    /// Removing a directory tree ([`remove_tree`](crate::remove_tree()), the CLI's
+    /// `knot rm --tree`).
+    RemoveTree,
 }
 
 impl Op {
@@ -67,6 +70,7 @@ impl Op {
             Op::Hardlinks => "list the names of",
             Op::Copy => "copy",
             Op::Materialize => "materialize",
+            Op::RemoveTree => "remove the tree",
         }
     }
 }
@@ -285,6 +289,26 @@ pub enum ErrorKind {
     /// A special file (a FIFO, a socket, a device) met in a tree copy, which knot does
     /// not copy.
     SpecialFile,
+    /// A tree to remove ([`remove_tree`](crate::remove_tree())) is itself a link, which
+    /// is never followed: the link is what `knot rm` removes.
+    TreeIsALink,
+    /// A tree to remove is not a directory.
+    TreeNotADirectory {
+        /// What it is: a file or a special file.
+        what: Found,
+    },
+    /// A tree to remove is the root directory (`/`, `C:\`), or holds the current
+    /// directory (`.`, `..`, an ancestor of it).
+    TreeRefused {
+        /// Whether it holds the current directory (else it is a root).
+        holds_current: bool,
+    },
+    /// A mount point inside a tree being removed: another file system, or a bind mount,
+    /// is mounted there; it is not entered, and the directories above it stay.
+    MountPointInTree,
+    /// A directory of a tree being removed is no longer the one its directory listed (it
+    /// was replaced meanwhile): it is left as it is, never gone through.
+    ReplacedDuringRemoval,
     /// Any other failure of the system call.
     Io,
 }
@@ -551,6 +575,16 @@ impl Error {
             ),
             ErrorKind::SourceNotADirectory => "it is not a directory".into(),
             ErrorKind::SpecialFile => "it is a special file, which is not copied".into(),
+            ErrorKind::TreeIsALink => "it is a link, which is not followed".into(),
+            ErrorKind::TreeNotADirectory { what } => format!("it is a {what}, not a directory"),
+            ErrorKind::TreeRefused {
+                holds_current: true,
+            } => "it holds the current directory".into(),
+            ErrorKind::TreeRefused {
+                holds_current: false,
+            } => "it is the root directory".into(),
+            ErrorKind::MountPointInTree => "it is a mount point".into(),
+            ErrorKind::ReplacedDuringRemoval => "it was replaced while the tree was removed".into(),
             ErrorKind::Io => system("an unknown error"),
         }
     }

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+pub(crate) mod tree;
+
 use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};
