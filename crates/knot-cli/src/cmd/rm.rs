@@ -136,7 +136,6 @@ impl RmSettings {
     fn run_tree(&self, context: &Context) -> Exit {
         let dry_run = self.mode == ChangeMode::DryRun;
         let mut printer = Printer::new(self.format, Messages::of(context));
-        let mut failed = false;
         for path in &self.paths {
             let mut each = |met: knot::Result<Met>| {
                 let met = match met {
@@ -156,9 +155,6 @@ impl RmSettings {
                         return;
                     }
                 };
-                if met.error.is_some() {
-                    failed = true;
-                }
                 let _ = match self.format {
                     Format::Json => printer.json(&TreeRecord {
                         record: Some(knot::Record::from(&met.link)),
@@ -169,6 +165,11 @@ impl RmSettings {
                     }),
                     _ => printer.line(&met_line(&met, dry_run)),
                 };
+                // A refusal (a mount point) is an error too, said with its fix.
+                if let Some(err) = &met.error {
+                    let _ = printer.flush();
+                    error::fail(err, context);
+                }
             };
             let removed = knot::remove_tree(path, self.mode, &mut each);
             let _ = printer.flush();
@@ -178,7 +179,7 @@ impl RmSettings {
                 Err(err) => error::fail(&err, context),
             }
         }
-        Exit::failed_if(failed || error::errored())
+        Exit::failed_if(error::errored())
     }
 }
 
