@@ -381,6 +381,11 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::PreviousIsSource { .. }
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
+        | ErrorKind::TreeIsALink
+        | ErrorKind::TreeNotADirectory { .. }
+        | ErrorKind::TreeRefused { .. }
+        | ErrorKind::MountPointInTree
+        | ErrorKind::ReplacedDuringRemoval
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }
