@@ -75,7 +75,7 @@ fn links_are_listed_and_removed_as_links() {
 fn a_dry_run_lists_and_removes_nothing() {
     let env = Env::new();
     tree(&env);
-    let before = all(&env.dir.path());
+    let before = all(env.dir.path());
     run(
         &mut env.knot(["rm", "--tree", "-n", "t/d"]),
         0,
@@ -92,7 +92,7 @@ fn a_dry_run_lists_and_removes_nothing() {
     assert_eq!(record["action"], "would-remove");
     assert_eq!(record["dry_run"], true);
     assert_eq!(record["error"], serde_json::Value::Null);
-    assert_eq!(all(&env.dir.path()), before);
+    assert_eq!(all(env.dir.path()), before);
 }
 
 /// DIR a link, a file, `/` or `.`: refused with the fix, nothing removed, exit 1.
@@ -101,7 +101,7 @@ fn trees_that_may_not_go_are_refused_with_the_fix() {
     let env = Env::new();
     tree(&env);
     std::os::unix::fs::symlink("t", env.path("l")).unwrap();
-    let before = all(&env.dir.path());
+    let before = all(env.dir.path());
     run(
         &mut env.knot(["rm", "--tree", "l/"]),
         1,
@@ -128,7 +128,7 @@ fn trees_that_may_not_go_are_refused_with_the_fix() {
         "knot: cannot remove the tree '.': it holds the current directory\n\
          knot: hint: change to a directory outside it first\n",
     );
-    assert_eq!(all(&env.dir.path()), before);
+    assert_eq!(all(env.dir.path()), before);
 }
 
 /// Mount points inside the tree (a tmpfs, and a bind mount of a directory of the same
