@@ -14,11 +14,20 @@
 //! A mount point inside the tree (another device, or a bind mount of the same file
 //! system: Linux's mount id tells them apart) is refused and left whole, with the
 //! directories above it; the rest of the tree is removed.
+//!
+//! The removal itself is two passes. The first, on one thread per core, removes every
+//! file and link, each directory opened and checked as above and emptied of all but its
+//! directories: `unlinkat` is bound by the system call, and directories far apart are
+//! emptied at once (`rm -rf` runs on one thread). The second, on one thread, goes down
+//! the directories that are left, removes whatever the first could not (and reports
+//! it), and removes each directory, deepest first.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::inspect_at;
@@ -134,9 +143,11 @@ fn remove_tree_inner(
     }
     let root = held.open_at(name, false).map_err(fail)?;
     let mut tree = Tree {
-        dev: root.meta().map_err(fail)?.id.0,
-        mount_id: root.mount_id().map_err(fail)?,
-        ino_listed: sys::Os::listed_ino_is_st_ino(path),
+        check: Check {
+            dev: root.meta().map_err(fail)?.id.0,
+            mount_id: root.mount_id().map_err(fail)?,
+            ino_listed: sys::Os::listed_ino_is_st_ino(path),
+        },
         max_held: sys::Os::max_held_dirs(),
         mode,
         reader: DirReader::new(),
@@ -148,19 +159,27 @@ fn remove_tree_inner(
         tree.counts.dirs += 1;
         return Ok(tree.counts);
     }
-    // Opened again to be read from the start, and checked to be the tree listed.
+    // Opened again for each pass, to be read from the start, and checked to be the tree
+    // listed.
     let listed = root.meta().map_err(fail)?.id;
     drop(root);
-    let root = held.open_at(name, false).map_err(fail)?;
-    if root.meta().map_err(fail)?.id != listed {
-        let kind = ErrorKind::ReplacedDuringRemoval;
-        return Err(Error::new(Op::RemoveTree, path, kind));
-    }
+    let reopen = || {
+        let root = held.open_at(name, false).map_err(fail)?;
+        if root.meta().map_err(fail)?.id != listed {
+            let kind = ErrorKind::ReplacedDuringRemoval;
+            return Err(Error::new(Op::RemoveTree, path, kind));
+        }
+        Ok(root)
+    };
     tree.counts = TreeRemoved {
         refused: tree.counts.refused,
         ..TreeRemoved::default()
     };
-    if !tree.remove(root, path, each) {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let (files, links) = unlink_files(&tree.check, Arc::new(reopen()?), path, threads);
+    tree.counts.files += files;
+    tree.counts.links += links;
+    if !tree.remove(reopen()?, path, each) {
         match held.remove_dir_at(name) {
             Ok(()) => tree.counts.dirs += 1,
             Err(err) => tree.failed(each, Error::io(Op::RemoveTree, path, err)),
@@ -233,13 +252,37 @@ struct Level {
     keep: bool,
 }
 
-/// One tree being listed and removed.
-struct Tree {
+/// What a directory of the tree is checked against when it is opened.
+struct Check {
     /// The tree's device and mount id: a directory on another is a mount point.
     dev: u64,
     mount_id: Option<u64>,
     /// Whether the listing's inode numbers are the directories' own (not on overlayfs).
     ino_listed: bool,
+}
+
+impl Check {
+    /// Opens the directory `entry` of `dir`, never following a link there, and checks it
+    /// is on the tree's mount and is the directory listed.
+    fn open_below(&self, dir: &Dir, entry: &Entry) -> io::Result<Below> {
+        let below = dir.open_at(&entry.name, false)?;
+        let meta = below.meta()?;
+        if meta.id.0 != self.dev || below.mount_id()? != self.mount_id {
+            return Ok(Below::MountPoint);
+        }
+        if self.ino_listed
+            && let Some(ino) = entry.ino
+            && u128::from(ino) != meta.id.1
+        {
+            return Ok(Below::Replaced);
+        }
+        Ok(Below::Dir(below))
+    }
+}
+
+/// One tree being listed and removed.
+struct Tree {
+    check: Check,
     /// How many directories may be held at once, one per level.
     max_held: usize,
     mode: ChangeMode,
@@ -275,23 +318,6 @@ impl Tree {
             Some(ty) => Ok(ty),
             None => Ok(dir.stat_at(&entry.name, false)?.ty),
         }
-    }
-
-    /// Opens the directory `entry` of `dir`, never following a link there, and checks it
-    /// is on the tree's mount and is the directory listed.
-    fn open_below(&self, dir: &Dir, entry: &Entry) -> io::Result<Below> {
-        let below = dir.open_at(&entry.name, false)?;
-        let meta = below.meta()?;
-        if meta.id.0 != self.dev || below.mount_id()? != self.mount_id {
-            return Ok(Below::MountPoint);
-        }
-        if self.ino_listed
-            && let Some(ino) = entry.ino
-            && u128::from(ino) != meta.id.1
-        {
-            return Ok(Below::Replaced);
-        }
-        Ok(Below::Dir(below))
     }
 
     /// The first walk: every link and mount point reported, nothing removed; in a dry
@@ -339,7 +365,7 @@ impl Tree {
                             Err(err) => each(Err(err.with_op(Op::RemoveTree))),
                         }
                     }
-                    FileType::Dir => match self.open_below(dir, &entry) {
+                    FileType::Dir => match self.check.open_below(dir, &entry) {
                         Ok(Below::Dir(below)) => {
                             self.counts.dirs += 1;
                             stack.push((Some(below), path));
@@ -409,7 +435,7 @@ impl Tree {
                     .dir
                     .remove_file_at(&entry.name)
                     .map(|()| self.counts.files += 1),
-                Ok(FileType::Dir) => match self.open_below(&top.dir, &entry) {
+                Ok(FileType::Dir) => match self.check.open_below(&top.dir, &entry) {
                     Ok(Below::Dir(below)) if depth < self.max_held => {
                         match self.level(below, path, entry.name) {
                             Ok(level) => stack.push(level),
@@ -472,6 +498,112 @@ impl Tree {
             keep: false,
         })
     }
+}
+
+/// A directory to empty of its files and links: the entry `entry` of `parent`.
+struct Job {
+    parent: Arc<Dir>,
+    entry: Entry,
+    path: PathBuf,
+}
+
+/// The jobs not yet taken, and how many threads are at work on one (which may add more).
+struct Queue {
+    state: Mutex<(Vec<Job>, usize)>,
+    changed: Condvar,
+}
+
+impl Queue {
+    /// The next job, or `None` once there are none and no thread can add one.
+    fn take(&self) -> Option<Job> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(job) = state.0.pop() {
+                state.1 += 1;
+                return Some(job);
+            }
+            if state.1 == 0 {
+                self.changed.notify_all();
+                return None;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// A job done, with the jobs it found.
+    fn done(&self, found: Vec<Job>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.extend(found);
+        state.1 -= 1;
+        self.changed.notify_all();
+    }
+}
+
+/// The first pass of a removal, on up to `threads` threads: every file and link below
+/// `root` (the tree, open at `path`) removed, each directory opened from the one above
+/// and checked ([`Check::open_below`]) before it is emptied; directories, and whatever
+/// cannot be removed, left to the second pass, which meets and reports it. A job holds
+/// the directory above the one it empties, opened when it is taken, so the directories
+/// held are those with jobs left (newest first: about the depth of the tree), not every
+/// directory found. How many files and links were removed.
+fn unlink_files(check: &Check, root: Arc<Dir>, path: &Path, threads: usize) -> (u64, u64) {
+    let (files, links) = (AtomicU64::new(0), AtomicU64::new(0));
+    let empty = |dir: &Arc<Dir>, path: &Path, reader: &mut DirReader| -> Vec<Job> {
+        let mut found = Vec::new();
+        let _ = reader.read(dir, |name, ty, ino| {
+            let entry = Entry {
+                name: name.to_os_string(),
+                ty,
+                ino,
+            };
+            let path = path.join(name);
+            let removed = match Tree::type_of(dir, &entry) {
+                Ok(FileType::Link) => dir.remove_link_at(name, &path).map(|()| &links),
+                Ok(FileType::File | FileType::Other) => dir.remove_file_at(name).map(|()| &files),
+                Ok(FileType::Dir) => {
+                    found.push(Job {
+                        parent: Arc::clone(dir),
+                        entry,
+                        path,
+                    });
+                    return std::ops::ControlFlow::Continue(());
+                }
+                Err(err) => Err(err),
+            };
+            if let Ok(count) = removed {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        found
+    };
+    let first = empty(&root, path, &mut DirReader::new());
+    drop(root);
+    let queue = Queue {
+        state: Mutex::new((first, 0)),
+        changed: Condvar::new(),
+    };
+    let work = || {
+        let mut reader = DirReader::new();
+        while let Some(job) = queue.take() {
+            let found = match check.open_below(&job.parent, &job.entry) {
+                Ok(Below::Dir(dir)) => {
+                    drop(job.parent);
+                    empty(&Arc::new(dir), &job.path, &mut reader)
+                }
+                _ => Vec::new(),
+            };
+            queue.done(found);
+        }
+    };
+    std::thread::scope(|scope| {
+        crate::threads::start_threads(scope, threads.saturating_sub(1), || work);
+        work();
+    });
+    (files.into_inner(), links.into_inner())
 }
 
 /// What is reported of a mount point inside the tree.
