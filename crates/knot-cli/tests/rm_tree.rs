@@ -257,3 +257,41 @@ fn junctions_on_ntfs_are_removed_as_links() {
         "alive"
     );
 }
+
+/// A wide tree (a directory of 300 directories, each holding one) is removed under
+/// `ulimit -n 32`: a directory found waits as a name in the one above until its turn, so
+/// the descriptors held follow the depth of the tree, not its width.
+#[test]
+fn a_wide_tree_is_removed_with_few_descriptors() {
+    let env = Env::new();
+    for i in 0..300 {
+        env.mkdir(&format!("t/d{i}/e"));
+        env.file(&format!("t/d{i}/e/f"), "1");
+    }
+    let knot = assert_cmd::cargo::cargo_bin("knot");
+    let limited = |args: &str| {
+        fixture::output(
+            assert_cmd::Command::new("bash")
+                .args([
+                    "-c",
+                    &format!("ulimit -n 32 && exec \"$0\" rm --tree {args} t"),
+                ])
+                .arg(&knot)
+                .current_dir(env.dir.path()),
+        )
+    };
+    // The listing alone, which a dry run is.
+    let out = limited("-n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "would remove 't': 300 files, 601 directories, 0 links\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = limited("");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "removed 't': 300 files, 601 directories, 0 links\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(env.names().is_empty(), "{:?}", env.names());
+}

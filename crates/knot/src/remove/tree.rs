@@ -154,15 +154,14 @@ fn remove_tree_inner(
         refused: HashSet::new(),
         counts: TreeRemoved::default(),
     };
-    tree.list(&root, path, each);
+    let listed = root.meta().map_err(fail)?.id;
+    tree.list(root, path, each);
     if mode == ChangeMode::DryRun {
         tree.counts.dirs += 1;
         return Ok(tree.counts);
     }
     // Opened again for each pass, to be read from the start, and checked to be the tree
     // listed.
-    let listed = root.meta().map_err(fail)?.id;
-    drop(root);
     let reopen = || {
         let root = held.open_at(name, false).map_err(fail)?;
         if root.meta().map_err(fail)?.id != listed {
@@ -321,72 +320,93 @@ impl Tree {
     }
 
     /// The first walk: every link and mount point reported, nothing removed; in a dry
-    /// run, the entries counted and errors reported too.
-    fn list(&mut self, root: &Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) {
+    /// run, the entries counted and errors reported too. A directory found waits on the
+    /// stack as a name in the one above, opened when its turn comes, so the directories
+    /// held are those with a directory still to list: about the depth of the tree.
+    fn list(&mut self, root: Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) {
         let dry_run = self.mode == ChangeMode::DryRun;
-        let mut stack: Vec<(Option<Dir>, PathBuf)> = vec![(None, path.to_path_buf())];
-        while let Some((dir, dir_path)) = stack.pop() {
-            let dir = dir.as_ref().unwrap_or(root);
-            let entries = match self.read(dir) {
-                Ok(entries) => entries,
+        let mut stack = Vec::new();
+        self.list_dir(&Arc::new(root), path, &mut stack, each);
+        while let Some(job) = stack.pop() {
+            let path = job.path;
+            match self.check.open_below(&job.parent, &job.entry) {
+                Ok(Below::Dir(below)) => {
+                    drop(job.parent);
+                    self.counts.dirs += 1;
+                    self.list_dir(&Arc::new(below), &path, &mut stack, each);
+                }
+                Ok(Below::MountPoint) => {
+                    self.counts.refused += 1;
+                    each(Ok(mount_point(&path)));
+                    self.refused.insert(path);
+                }
+                Ok(Below::Replaced) if dry_run => {
+                    let kind = ErrorKind::ReplacedDuringRemoval;
+                    self.failed(each, Error::new(Op::RemoveTree, &path, kind));
+                }
+                Err(err) if dry_run => {
+                    self.failed(each, Error::io(Op::RemoveTree, &path, err));
+                }
+                // Met again, and reported, by the removal.
+                Ok(Below::Replaced) | Err(_) => {}
+            }
+        }
+    }
+
+    /// Lists the directory `dir` (at `dir_path`) for [`Tree::list`]: its links reported,
+    /// its directories put on `stack`.
+    fn list_dir(
+        &mut self,
+        dir: &Arc<Dir>,
+        dir_path: &Path,
+        stack: &mut Vec<Job>,
+        each: &mut dyn FnMut(Result<Met>),
+    ) {
+        let dry_run = self.mode == ChangeMode::DryRun;
+        let entries = match self.read(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                if dry_run {
+                    self.failed(each, Error::io(Op::RemoveTree, dir_path, err));
+                }
+                return;
+            }
+        };
+        for entry in entries {
+            let path = dir_path.join(&entry.name);
+            let ty = match Self::type_of(dir, &entry) {
+                Ok(ty) => ty,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                 Err(err) => {
                     if dry_run {
-                        self.failed(each, Error::io(Op::RemoveTree, &dir_path, err));
+                        self.failed(each, Error::io(Op::RemoveTree, &path, err));
                     }
                     continue;
                 }
             };
-            for entry in entries {
-                let path = dir_path.join(&entry.name);
-                let ty = match Self::type_of(dir, &entry) {
-                    Ok(ty) => ty,
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-                    Err(err) => {
-                        if dry_run {
-                            self.failed(each, Error::io(Op::RemoveTree, &path, err));
-                        }
-                        continue;
+            match ty {
+                FileType::Link => {
+                    self.counts.links += 1;
+                    let action = if dry_run {
+                        TreeAction::WouldRemove
+                    } else {
+                        TreeAction::Removed
+                    };
+                    match inspect_at(At::new(dir, &entry.name, &path)) {
+                        Ok(link) => each(Ok(Met {
+                            link,
+                            action,
+                            error: None,
+                        })),
+                        Err(err) => each(Err(err.with_op(Op::RemoveTree))),
                     }
-                };
-                match ty {
-                    FileType::Link => {
-                        self.counts.links += 1;
-                        let action = if dry_run {
-                            TreeAction::WouldRemove
-                        } else {
-                            TreeAction::Removed
-                        };
-                        match inspect_at(At::new(dir, &entry.name, &path)) {
-                            Ok(link) => each(Ok(Met {
-                                link,
-                                action,
-                                error: None,
-                            })),
-                            Err(err) => each(Err(err.with_op(Op::RemoveTree))),
-                        }
-                    }
-                    FileType::Dir => match self.check.open_below(dir, &entry) {
-                        Ok(Below::Dir(below)) => {
-                            self.counts.dirs += 1;
-                            stack.push((Some(below), path));
-                        }
-                        Ok(Below::MountPoint) => {
-                            self.counts.refused += 1;
-                            each(Ok(mount_point(&path)));
-                            self.refused.insert(path);
-                        }
-                        Ok(Below::Replaced) if dry_run => {
-                            let kind = ErrorKind::ReplacedDuringRemoval;
-                            self.failed(each, Error::new(Op::RemoveTree, &path, kind));
-                        }
-                        Ok(Below::Replaced) => {}
-                        Err(err) if dry_run => {
-                            self.failed(each, Error::io(Op::RemoveTree, &path, err));
-                        }
-                        Err(_) => {}
-                    },
-                    FileType::File | FileType::Other => self.counts.files += 1,
                 }
+                FileType::Dir => stack.push(Job {
+                    parent: Arc::clone(dir),
+                    entry,
+                    path,
+                }),
+                FileType::File | FileType::Other => self.counts.files += 1,
             }
         }
     }
