@@ -258,15 +258,22 @@ fn junctions_on_ntfs_are_removed_as_links() {
     );
 }
 
-/// A wide tree (a directory of 300 directories, each holding one) is removed under
-/// `ulimit -n 32`: a directory found waits as a name in the one above until its turn, so
-/// the descriptors held follow the depth of the tree, not its width.
+/// A wide tree (a directory of 300 directories, each holding one) and a deep one (200
+/// levels, a file in each) are removed under `ulimit -n 32`: a directory found waits as a
+/// name in the one above until its turn, and past 16 levels the shallowest are let go of
+/// and opened again through `..`, so the descriptors held stay few.
 #[test]
-fn a_wide_tree_is_removed_with_few_descriptors() {
+fn wide_and_deep_trees_are_removed_with_few_descriptors() {
     let env = Env::new();
     for i in 0..300 {
         env.mkdir(&format!("t/d{i}/e"));
         env.file(&format!("t/d{i}/e/f"), "1");
+    }
+    let mut deep = std::path::PathBuf::from("t/deep");
+    for _ in 0..200 {
+        deep.push("d");
+        fs::create_dir_all(env.dir.path().join(&deep)).unwrap();
+        fs::write(env.dir.path().join(&deep).join("f"), "1").unwrap();
     }
     let knot = assert_cmd::cargo::cargo_bin("knot");
     let limited = |args: &str| {
@@ -284,13 +291,13 @@ fn a_wide_tree_is_removed_with_few_descriptors() {
     let out = limited("-n");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "would remove 't': 300 files, 601 directories, 0 links\n"
+        "would remove 't': 500 files, 802 directories, 0 links\n"
     );
     assert_eq!(out.status.code(), Some(0));
     let out = limited("");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "removed 't': 300 files, 601 directories, 0 links\n"
+        "removed 't': 500 files, 802 directories, 0 links\n"
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(env.names().is_empty(), "{:?}", env.names());

@@ -501,9 +501,7 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             "remount it read-write, or choose a place on another file system".into()
         }
         ErrorKind::TooManyOpenFiles if err.op() == Op::RemoveTree => {
-            "raise the limit on open files (`ulimit -n 4096`, say): a directory is held for \
-             each level of the tree"
-                .into()
+            "raise the limit on open files (`ulimit -n 4096`, say)".into()
         }
         ErrorKind::TooManyOpenFiles => {
             "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \

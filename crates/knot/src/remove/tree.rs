@@ -240,9 +240,12 @@ enum Below {
     Replaced,
 }
 
-/// A directory on the way down, held, with the entries it listed not yet removed.
+/// A directory on the way down, with the entries it listed not yet removed: held, but
+/// for the shallowest levels of a tree deeper than [`Tree::max_held`].
 struct Level {
-    dir: Dir,
+    dir: Option<Dir>,
+    /// Its identity (device, inode): checked when it is held again through `..`.
+    id: (u64, u128),
     path: PathBuf,
     name: OsString,
     left: Vec<Entry>,
@@ -412,8 +415,12 @@ impl Tree {
     }
 
     /// The second walk: everything below `root` (the tree, open) removed, deepest first,
-    /// each directory through its held descriptor. Whether something in it stays, and
-    /// the tree with it.
+    /// each directory through its held descriptor. Without recursion, whatever the
+    /// depth: the directories on the way down are kept on a stack, at most
+    /// [`Tree::max_held`] of them open (the deepest); one let go of is opened again
+    /// through `..` of the one below it once that is emptied, and refused unless it is
+    /// the same directory (as `copy --mirror` removes a tree). Whether something in the
+    /// tree stays, and the tree with it.
     fn remove(&mut self, root: Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) -> bool {
         let mut stack = Vec::new();
         match self.level(root, path.to_path_buf(), OsString::new()) {
@@ -423,20 +430,47 @@ impl Tree {
                 return true;
             }
         }
-        loop {
-            let depth = stack.len();
-            let Some(top) = stack.last_mut() else { break };
+        // The shallowest level held: every level from it down is.
+        let mut low = 0;
+        while let Some(top) = stack.last_mut() {
             let Some(entry) = top.left.pop() else {
                 let Some(done) = stack.pop() else { break };
+                let at = stack.len().saturating_sub(1);
                 let Some(parent) = stack.last_mut() else {
                     return done.keep;
                 };
                 if done.keep {
                     parent.keep = true;
+                }
+                if parent.dir.is_none() {
+                    // Let go of on the way down: held again through `..`.
+                    match up(&done) {
+                        Ok(up) if up.meta().is_ok_and(|meta| meta.id == parent.id) => {
+                            parent.dir = Some(up);
+                            low = at;
+                        }
+                        found => {
+                            let err = match found {
+                                Err(err) => Error::io(Op::RemoveTree, &parent.path, err),
+                                Ok(_) => {
+                                    let kind = ErrorKind::ReplacedDuringRemoval;
+                                    Error::new(Op::RemoveTree, &parent.path, kind)
+                                }
+                            };
+                            self.failed(each, err);
+                            // Nothing above can be reached, nor removed.
+                            return true;
+                        }
+                    }
+                }
+                if done.keep {
                     continue;
                 }
                 drop(done.dir);
-                match parent.dir.remove_dir_at(&done.name) {
+                let Some(dir) = parent.dir.as_ref() else {
+                    unreachable!("held just now")
+                };
+                match dir.remove_dir_at(&done.name) {
                     Ok(()) => self.counts.dirs += 1,
                     Err(err) => {
                         parent.keep = true;
@@ -445,31 +479,32 @@ impl Tree {
                 }
                 continue;
             };
+            let Some(dir) = top.dir.as_ref() else {
+                unreachable!("the deepest level is always held")
+            };
             let path = top.path.join(&entry.name);
-            let removed = match Self::type_of(&top.dir, &entry) {
-                Ok(FileType::Link) => top
-                    .dir
+            let removed = match Self::type_of(dir, &entry) {
+                Ok(FileType::Link) => dir
                     .remove_link_at(&entry.name, &path)
                     .map(|()| self.counts.links += 1),
-                Ok(FileType::File | FileType::Other) => top
-                    .dir
+                Ok(FileType::File | FileType::Other) => dir
                     .remove_file_at(&entry.name)
                     .map(|()| self.counts.files += 1),
-                Ok(FileType::Dir) => match self.check.open_below(&top.dir, &entry) {
-                    Ok(Below::Dir(below)) if depth < self.max_held => {
+                Ok(FileType::Dir) => match self.check.open_below(dir, &entry) {
+                    Ok(Below::Dir(below)) => {
                         match self.level(below, path, entry.name) {
-                            Ok(level) => stack.push(level),
+                            Ok(level) => {
+                                stack.push(level);
+                                if stack.len() - low > self.max_held {
+                                    stack[low].dir = None;
+                                    low += 1;
+                                }
+                            }
                             Err(err) => {
                                 top.keep = true;
                                 self.failed(each, err);
                             }
                         }
-                        continue;
-                    }
-                    Ok(Below::Dir(_)) => {
-                        top.keep = true;
-                        let kind = ErrorKind::TooManyOpenFiles;
-                        self.failed(each, Error::new(Op::RemoveTree, &path, kind));
                         continue;
                     }
                     Ok(Below::MountPoint) => {
@@ -507,16 +542,25 @@ impl Tree {
 
     /// The directory `dir`, held, with its entries listed.
     fn level(&mut self, dir: Dir, path: PathBuf, name: OsString) -> Result<Level> {
-        let left = self
-            .read(&dir)
-            .map_err(|err| Error::io(Op::RemoveTree, &path, err))?;
+        let fail = |err| Error::io(Op::RemoveTree, &path, err);
+        let left = self.read(&dir).map_err(fail)?;
+        let id = dir.meta().map_err(fail)?.id;
         Ok(Level {
-            dir,
+            dir: Some(dir),
+            id,
             path,
             name,
             left,
             keep: false,
         })
+    }
+}
+
+/// The directory above the level `done`, opened through its `..`.
+fn up(done: &Level) -> io::Result<Dir> {
+    match done.dir.as_ref() {
+        Some(dir) => dir.parent(),
+        None => Err(io::ErrorKind::NotFound.into()),
     }
 }
 
