@@ -200,9 +200,10 @@ fn tree_entry(path: &Path) -> Result<(&Path, &OsStr)> {
         )
     };
     let last = path.components().next_back();
-    if matches!(last, Some(Component::CurDir | Component::ParentDir))
-        || path.as_os_str().as_encoded_bytes().ends_with(b"/.")
-    {
+    // `d/.` names `d` to `components`, which drops a `.` after the first name.
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let ends_in_dot = matches!(bytes, [.., sep, b'.'] if std::path::is_separator(char::from(*sep)));
+    if matches!(last, Some(Component::CurDir | Component::ParentDir)) || ends_in_dot {
         return Err(refused(true));
     }
     let (Some(Component::Normal(name)), Some(parent)) = (last, path.parent()) else {
