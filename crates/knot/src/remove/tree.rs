@@ -1,8 +1,8 @@
 //! `knot rm --tree`: a directory tree removed without following a link anywhere in it.
 //!
 //! One walk lists what is not a plain file or directory (every link, every mount point),
-//! then a second removes the tree, or, in a dry run, nothing. Both go through held
-//! directories, as std's `remove_dir_all` does since CVE-2022-21658: each directory is
+//! then the tree is removed (below), or, in a dry run, nothing. Every walk goes through
+//! held directories, as std's `remove_dir_all` does since CVE-2022-21658: each directory is
 //! opened from the one above it without following a link (`openat` `O_NOFOLLOW |
 //! O_DIRECTORY`; on Windows relative to the parent's handle, not following a reparse
 //! point), checked to be on the tree's own mount and to be the directory the listing
