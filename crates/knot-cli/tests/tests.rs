@@ -41,6 +41,8 @@ mod reparse_decode;
 #[cfg(unix)]
 mod retarget;
 #[cfg(unix)]
+mod rm_tree;
+#[cfg(unix)]
 mod scan;
 #[cfg(unix)]
 mod shell;

@@ -53,6 +53,9 @@ pub enum Op {
     GitLinks,
     /// Running Git on a repository ([`git_links`](crate::git_links)).
     Git,
+    /// Removing a directory tree ([`remove_tree`](crate::remove_tree()), the CLI's
+    /// `knot rm --tree`).
+    RemoveTree,
 }
 
 impl Op {
@@ -74,6 +77,7 @@ impl Op {
             Op::Materialize => "materialize",
             Op::GitLinks => "make a real link of",
             Op::Git => "use the Git repository",
+            Op::RemoveTree => "remove the tree",
         }
     }
 }
@@ -309,6 +313,26 @@ pub enum ErrorKind {
     /// A special file (a FIFO, a socket, a device) met in a tree copy, which knot does
     /// not copy.
     SpecialFile,
+    /// A tree to remove ([`remove_tree`](crate::remove_tree())) is itself a link, which
+    /// is never followed: the link is what `knot rm` removes.
+    TreeIsALink,
+    /// A tree to remove is not a directory.
+    TreeNotADirectory {
+        /// What it is: a file or a special file.
+        what: Found,
+    },
+    /// A tree to remove is the root directory (`/`, `C:\`), or holds the current
+    /// directory (`.`, `..`, an ancestor of it).
+    TreeRefused {
+        /// Whether it holds the current directory (else it is a root).
+        holds_current: bool,
+    },
+    /// A mount point inside a tree being removed: another file system, or a bind mount,
+    /// is mounted there; it is not entered, and the directories above it stay.
+    MountPointInTree,
+    /// A directory of a tree being removed is no longer the one its directory listed (it
+    /// was replaced meanwhile): it is left as it is, never gone through.
+    ReplacedDuringRemoval,
     /// Any other failure of the system call.
     Io,
 }
@@ -582,6 +606,16 @@ impl Error {
             ),
             ErrorKind::SourceNotADirectory => "it is not a directory".into(),
             ErrorKind::SpecialFile => "it is a special file, which is not copied".into(),
+            ErrorKind::TreeIsALink => "it is a link, which is not followed".into(),
+            ErrorKind::TreeNotADirectory { what } => format!("it is a {what}, not a directory"),
+            ErrorKind::TreeRefused {
+                holds_current: true,
+            } => "it holds the current directory".into(),
+            ErrorKind::TreeRefused {
+                holds_current: false,
+            } => "it is the root directory".into(),
+            ErrorKind::MountPointInTree => "it is a mount point".into(),
+            ErrorKind::ReplacedDuringRemoval => "it was replaced while the tree was removed".into(),
             ErrorKind::Io => system("an unknown error"),
         }
     }

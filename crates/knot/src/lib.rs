@@ -187,6 +187,7 @@ pub use knot_reparse::Tag;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, Status};
 pub use record::Record;
 pub use remove::remove;
+pub use remove::tree::{Met, TreeAction, TreeRemoved, remove_tree};
 pub use retarget::{
     ConvertOptions, ConvertTo, NativeDirs, RetargetOptions, convert, convert_tree, retarget,
 };

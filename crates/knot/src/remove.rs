@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use crate::change::ChangeMode;
+pub(crate) mod tree;
+
 use crate::diagnose::write_error;
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::inspect::{inspect_at, on_entry};

@@ -23,6 +23,7 @@ mod materialize;
 mod mirror;
 #[cfg(target_os = "linux")]
 mod races;
+mod rm_tree;
 #[cfg(unix)]
 mod scan;
 #[cfg(target_os = "linux")]

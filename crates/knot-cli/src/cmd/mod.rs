@@ -166,6 +166,8 @@ commands! {
     /// Show what each PATH is: its kind, target, resolved path and status.
     Show(show::ShowArgs),
     /// Remove links; never a regular file or directory, never what a link points at.
+    /// --tree removes directory trees, every link inside as a link.
+    #[command(long_about = rm::LONG_ABOUT)]
     Rm(rm::RmArgs),
     /// Give the link LINK a new target, keeping its kind (a junction stays a junction)
     /// and flavour.

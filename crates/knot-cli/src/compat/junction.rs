@@ -158,6 +158,7 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
             paths: vec![first],
             mode: ChangeMode::Change,
             format: Format::Human,
+            tree: false,
         }),
         (None, false, true) => Command::Scan(ScanSettings::sorted(vec![first])),
         (None, false, false) => Command::Show(ShowSettings {

@@ -387,6 +387,11 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::SourceNotADirectory
         | ErrorKind::SpecialFile
         | ErrorKind::Git { .. }
+        | ErrorKind::TreeIsALink
+        | ErrorKind::TreeNotADirectory { .. }
+        | ErrorKind::TreeRefused { .. }
+        | ErrorKind::MountPointInTree
+        | ErrorKind::ReplacedDuringRemoval
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

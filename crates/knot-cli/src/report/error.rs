@@ -351,6 +351,22 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::SpecialFile => {
             "it is a special file (a FIFO, a socket or a device), which knot copy skips".into()
         }
+        ErrorKind::TreeIsALink => {
+            "it is a link; knot rm --tree never follows a link, nor removes it as a tree".into()
+        }
+        ErrorKind::TreeNotADirectory { what } => format!("it is a {what}, not a directory"),
+        ErrorKind::TreeRefused {
+            holds_current: true,
+        } => "it holds the current directory".into(),
+        ErrorKind::TreeRefused {
+            holds_current: false,
+        } => "it is the root directory".into(),
+        ErrorKind::MountPointInTree => {
+            "another file system is mounted there; it was not entered".into()
+        }
+        ErrorKind::ReplacedDuringRemoval => {
+            "it was replaced while the tree was removed; it was not gone through".into()
+        }
         _ => match err.io_error() {
             Some(e) if e.kind() == std::io::ErrorKind::InvalidFilename => too_long(err, e),
             Some(e) => e.to_string(),
@@ -507,6 +523,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             "remount it read-write, or choose a place on another file system".into()
         }
         ErrorKind::SymlinkEvaluation => SYMLINK_EVALUATION_FIX.into(),
+        ErrorKind::TooManyOpenFiles if err.op() == Op::RemoveTree => {
+            "raise the limit on open files (`ulimit -n 4096`, say)".into()
+        }
         ErrorKind::TooManyOpenFiles => {
             "raise the limit on open files (`ulimit -n 4096`, say), or use fewer threads \
              (--threads)"
@@ -553,6 +572,16 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::PreviousIsSource { .. } => "name an earlier copy of SRC as --previous \
             (`knot copy SRC OLD` makes the first)"
             .into(),
+        ErrorKind::TreeIsALink => format!(
+            "to remove the link, run knot rm '{}'",
+            without_trailing_separators(&escape(err.path().as_os_str()))
+        ),
+        ErrorKind::TreeRefused {
+            holds_current: true,
+        } => "change to a directory outside it first".into(),
+        ErrorKind::MountPointInTree => {
+            "unmount it first (umount), then run knot rm --tree again".into()
+        }
         ErrorKind::IsASymlink { leads_to } => match leads_to {
             Some(target) => format!(
                 "for the names of what it leads to: knot hardlinks {}",

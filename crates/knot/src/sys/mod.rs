@@ -509,6 +509,18 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     ) -> io::Result<()> {
         Err(error::Error::NotNtfs.into())
     }
+    /// Which mount this directory is on, beyond its device: Linux's mount id (`statx`
+    /// `STATX_MNT_ID`), which tells a bind mount of the same file system apart too;
+    /// `None` where the system does not say.
+    fn mount_id(&self) -> io::Result<Option<u64>> {
+        Ok(None)
+    }
+    /// Removes the file (or special file) `name` here, never following a link: a tree
+    /// being removed deletes it. On Windows a read-only file has that attribute cleared
+    /// first, through the handle that deletes it, and on no other file.
+    fn remove_file_at(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        self.remove_name_at(name)
+    }
 }
 
 /// A regular file read by [`Directory::system_file_at`].

@@ -480,6 +480,11 @@ impl super::super::Directory for Dir {
 
     /// `getdents64` through a descriptor of `.` opened from the one held (which may be
     /// an `O_PATH` descriptor, which cannot be read).
+    /// `statx` of the descriptor with `STATX_MNT_ID`.
+    fn mount_id(&self) -> io::Result<Option<u64>> {
+        Ok(super::update::mount_id(self.fd.as_fd()))
+    }
+
     fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
         super::update::names(self.fd.as_fd())
     }

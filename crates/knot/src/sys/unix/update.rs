@@ -117,16 +117,24 @@ fn mount_of(fd: BorrowedFd<'_>) -> io::Result<(u64, Option<u64>)> {
         reason = "st_dev's width differs between Unix targets"
     )]
     let dev = stat.st_dev as u64;
+    Ok((dev, mount_id(fd)))
+}
+
+/// The mount id of the directory open as `fd` (`statx` `STATX_MNT_ID`), where the system
+/// says: it tells a bind mount of the same file system apart from the directory it is on.
+pub(crate) fn mount_id(fd: BorrowedFd<'_>) -> Option<u64> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::StatxFlags;
         if let Ok(statx) = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID)
             && StatxFlags::from_bits_retain(statx.stx_mask).contains(StatxFlags::MNT_ID)
         {
-            return Ok((dev, Some(statx.stx_mnt_id)));
+            return Some(statx.stx_mnt_id);
         }
     }
-    Ok((dev, None))
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = fd;
+    None
 }
 
 /// Opens the directory `name` of `dir` (on the mount `mount`) to list and remove its

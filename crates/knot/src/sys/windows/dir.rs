@@ -217,6 +217,17 @@ impl crate::sys::Directory for Dir {
         delete_on_close(&self.entry(name, DELETE)?)
     }
 
+    /// [`super::remove_file`]: through a handle of the file itself, its read-only
+    /// attribute cleared there only if Windows will not delete it otherwise.
+    fn remove_file_at(&self, name: &OsStr) -> io::Result<()> {
+        super::remove_file(self, name)
+    }
+
+    /// [`super::remove_dir`]: through a handle of the directory itself, never a link.
+    fn remove_dir_at(&self, name: &OsStr) -> io::Result<()> {
+        super::remove_dir(self, name)
+    }
+
     /// [`super::copy::copy_file_at`]: through a handle of the source opened without
     /// following, to a copy made new (`FILE_CREATE`) relative to `to`'s handle.
     /// Extended attributes and alternate data streams are not copied yet: asked for, a

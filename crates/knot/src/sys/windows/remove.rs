@@ -289,3 +289,72 @@ pub(super) fn rename(handle: &Handle, dir: &Dir, to: &[u16], flags: Option<u32>)
         None => set_name(handle, FileRenameInformation, 0, dir, to),
     }
 }
+
+/// Removes the file `name` of `dir` (a tree being removed deletes it), opened by its name
+/// relative to the directory's handle, never followed, and deleted through that handle.
+/// Where the file is read-only and Windows will not delete it so (Windows before 10 1809,
+/// other file systems, Wine), the read-only attribute is cleared through the same handle,
+/// on this file and no other, and the delete asked again; if that fails too, the
+/// attribute is given back.
+pub(crate) fn remove_file(dir: &Dir, name: &OsStr) -> io::Result<()> {
+    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES)?;
+    let (attributes, _) = handle.attribute_tag()?;
+    if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+        return Err(os_error(ERROR_DIRECTORY));
+    }
+    let err = match delete_on_close(&handle) {
+        Ok(()) => return Ok(()),
+        Err(err) => err,
+    };
+    if attributes & FILE_ATTRIBUTE_READONLY == 0 || !is_access_denied(&err) {
+        return Err(err);
+    }
+    set_attributes(&handle, attributes & !FILE_ATTRIBUTE_READONLY)?;
+    delete_on_close(&handle).inspect_err(|_| {
+        let _ = set_attributes(&handle, attributes);
+    })
+}
+
+/// Removes the empty directory `name` of `dir`, opened by its name relative to the
+/// directory's handle, never followed, and deleted through that handle; a link put in its
+/// place meanwhile is refused (`ERROR_DIRECTORY`), not followed. Its own read-only
+/// attribute does not keep a directory from being deleted.
+pub(crate) fn remove_dir(dir: &Dir, name: &OsStr) -> io::Result<()> {
+    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
+    match handle.attribute_tag()? {
+        (attributes, None) if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 => {}
+        _ => return Err(os_error(ERROR_DIRECTORY)),
+    }
+    delete_on_close(&handle)
+}
+
+/// Gives the entry open as `handle` the attributes `attributes`, its times left as they
+/// are (0).
+fn set_attributes(handle: &Handle, attributes: u32) -> io::Result<()> {
+    let info = FILE_BASIC_INFO {
+        CreationTime: 0,
+        LastAccessTime: 0,
+        LastWriteTime: 0,
+        ChangeTime: 0,
+        // 0 would leave them as they are: a file with none left is "normal".
+        FileAttributes: if attributes == 0 {
+            FILE_ATTRIBUTE_NORMAL
+        } else {
+            attributes
+        },
+    };
+    // SAFETY: the handle is open with FILE_WRITE_ATTRIBUTES; `info` is the FILE_BASIC_INFO
+    // FileBasicInfo takes, and its size is passed.
+    let ok = unsafe {
+        SetFileInformationByHandle(
+            handle.raw(),
+            FileBasicInfo,
+            (&raw const info).cast(),
+            size_of::<FILE_BASIC_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
