@@ -31,8 +31,8 @@ holds one of them. File systems are crossed unless --xdev.\n\n\
 The table gives items and bytes by kind (files, hard-linked files, directories, file and \
 directory symlinks, junctions, mount points, broken links, other, and reparse points by \
 tag), the hard-link groups (saturated: every name inside; unsaturated: some outside, with \
-how many) and the bytes removing the tree would free (everything but the files with names \
-outside it), and what a copy that does not keep hard links would take (every name's bytes, \
+how many), the bytes removing the tree would free (everything but the files with names \
+outside it) and what a copy that does not keep hard links would take (every name's bytes, \
 as `du -l` counts them). With several DIRs, a line per DIR and a total.\n\n\
 --depth N lists every entry down to depth N instead (0: each DIR, 1: what each DIR holds, \
 files too, as `du -a -d N`), with the bytes of everything under it, largest first (by \
@@ -53,7 +53,7 @@ pub struct DuArgs {
     /// as the link, as du does.
     #[arg(value_name = "DIR", value_parser = crate::args::path_arg())]
     dirs: Vec<PathBuf>,
-    /// Print one JSON record with every figure.
+    /// Print one JSON record with every figure (with --depth, one per entry).
     #[arg(long)]
     json: bool,
     /// Neither count nor descend into directories on other file systems (du -x).

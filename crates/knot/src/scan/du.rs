@@ -381,6 +381,7 @@ impl DuBuilder {
                 mut usage,
                 groups,
                 mut nodes,
+                ..
             } = self.walk_root(root, counted.as_ref(), errors);
             // The first name of each file counted under this root, for the listing.
             let mut firsts = HashMap::new();
@@ -497,6 +498,7 @@ impl DuBuilder {
             if let Some(progress) = progress {
                 progress.add_bytes(pending);
             }
+            tally.flush();
             return tally;
         }
         walk.run_parallel(&filter, &mut || {
@@ -509,9 +511,11 @@ impl DuBuilder {
             let visit = &visit;
             Box::new(move |item| visit(item, &mut local.tally, &mut local.pending))
         });
-        gathered
+        let mut gathered = gathered
             .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        gathered.flush();
+        gathered
     }
 }
 
@@ -617,6 +621,10 @@ struct Gathered {
     /// With a listing, its lines by the entry's path below the root (empty for the root):
     /// what is under each, without the files of several names.
     nodes: HashMap<PathBuf, Node>,
+    /// What entries deeper than the listing added to one line, not yet in `nodes`: a
+    /// directory's entries come one after another, and all go to the same line, which is
+    /// then looked up once for them all.
+    below: Option<(PathBuf, Count)>,
 }
 
 /// A line of the listing, as the walk fills it.
@@ -680,21 +688,46 @@ impl Gathered {
         self.usage.copied.items += 1;
         self.usage.copied.add_bytes(apparent, allocated);
         if let Some(Place { key, own, dir, .. }) = place {
-            let node = self.nodes.entry(key).or_default();
-            node.count.items += 1;
+            // The name, and its bytes unless its file is counted by its group.
+            let mut count = Count::zero();
+            count.items = 1;
             if group.is_none() {
-                node.count.add_bytes(apparent, allocated);
+                count.add_bytes(apparent, allocated);
             }
             if own {
+                let node = self.nodes.entry(key).or_default();
+                node.count.merge(&count);
                 node.listed = true;
                 node.dir = dir;
                 node.group = group.map(|(id, _)| id);
+            } else {
+                self.add_below(key, count);
             }
         }
         *pending += apparent;
     }
 
-    fn merge(&mut self, other: Gathered) {
+    /// Adds `count`, of an entry deeper than the listing, to the line `key`.
+    fn add_below(&mut self, key: PathBuf, count: Count) {
+        match &mut self.below {
+            Some((line, sum)) if line.as_os_str() == key.as_os_str() => sum.merge(&count),
+            _ => {
+                self.flush();
+                self.below = Some((key, count));
+            }
+        }
+    }
+
+    /// Adds what entries deeper than the listing left in [`Gathered::below`] to its line.
+    fn flush(&mut self) {
+        if let Some((key, count)) = self.below.take() {
+            self.nodes.entry(key).or_default().count.merge(&count);
+        }
+    }
+
+    fn merge(&mut self, mut other: Gathered) {
+        other.flush();
+        self.flush();
         self.usage.merge(&other.usage);
         for (id, group) in other.groups {
             match self.groups.entry(id) {
