@@ -23,6 +23,8 @@ mod copy_ntfs3g;
 mod du;
 #[cfg(unix)]
 mod fix;
+// Linux (the local file system and ntfs-3g) and Windows; not yet written for macOS.
+#[cfg(any(target_os = "linux", windows))]
 mod git_links;
 #[cfg(unix)]
 mod hardlinks;

@@ -187,7 +187,8 @@ commands! {
     Scan(scan::ScanArgs),
     /// The true size of DIR...: every file counted once however many names it has, by
     /// kind, with hard-link groups and what removing it would free.
-    #[command(long_about = du::LONG_ABOUT)]
+    // -h is --human, as in du: help is --help alone.
+    #[command(long_about = du::LONG_ABOUT, disable_help_flag = true)]
     Du(du::DuArgs),
     /// Repair the links under DIR: --replace OLD=NEW retargets those whose target starts
     /// with OLD; --broken --delete removes those that dangle.

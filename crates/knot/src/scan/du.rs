@@ -22,6 +22,23 @@
 //! - file systems are crossed unless [`DuBuilder::same_file_system`] (`du -x`), where a
 //!   directory on another file system is neither counted nor walked.
 //!
+//! # Copied without hard links
+//!
+//! [`Usage::copied`] counts every name's bytes, a file with several names once per name:
+//! what a copy that does not keep hard links would take, and what `du -l -s -b` counts.
+//!
+//! # Listing down to a depth
+//!
+//! With [`DuBuilder::depth`], the same walk also sums what is under each entry down to
+//! that depth (0: the roots, 1: what they list, ...), into [`DiskUsage::entries`]: only
+//! the entries that deep are kept, each entry below them adds to its ancestor at that
+//! depth, and the sums are carried up once the walk is done. Each file is counted once,
+//! under one name: a file with several names in a root under the name whose path (below
+//! the root) sorts first, component by component, so the listing is the same however
+//! many threads walk; its other names have no line, as `du -a` prints only the name it
+//! counts. A file with names under several roots is counted under the first root, as
+//! above.
+//!
 //! # Platform behavior
 //! On Windows sizes come from `GetFileInformationByHandle` and `FileStandardInfo`'s
 //! allocation size (`None` where a file system does not answer it); a directory's size is
@@ -30,6 +47,7 @@
 //! point (a reparse point) only appear on NTFS through ntfs-3g; a directory on another
 //! file system than the one that lists it is counted as a mount point.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -167,6 +185,9 @@ pub struct Usage {
     /// The bytes that removing the tree would free: everything but the files with names
     /// outside it.
     pub freed: Count,
+    /// Every name's bytes, a file with several names counted once per name: what a copy
+    /// that does not keep hard links takes (`du -l -s -b` and `du -l -s -B1`).
+    pub copied: Count,
     /// Entries that could not be read (each was reported); their bytes are missing.
     pub errors: u64,
 }
@@ -186,6 +207,7 @@ impl Default for Usage {
             },
             total: Count::zero(),
             freed: Count::zero(),
+            copied: Count::zero(),
             errors: 0,
         }
     }
@@ -238,6 +260,7 @@ impl Usage {
             self.row(Row::Reparse(*tag)).merge(count);
         }
         self.total.merge(&other.total);
+        self.copied.merge(&other.copied);
         self.errors += other.errors;
     }
 
@@ -267,12 +290,30 @@ pub struct DiskUsage {
     pub roots: Vec<(PathBuf, Usage)>,
     /// All roots together.
     pub total: Usage,
+    /// With [`DuBuilder::depth`], a line for each entry down to that depth (see the module
+    /// docs), largest first: by allocated bytes (apparent where the system did not say),
+    /// then apparent bytes, then path. Empty otherwise.
+    pub entries: Vec<DuEntry>,
+}
+
+/// One entry of the listing [`DuBuilder::depth`] asks for, with everything under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuEntry {
+    /// The root joined with the names below it.
+    pub path: PathBuf,
+    /// 0 for a root, 1 for what a root lists, and so on.
+    pub depth: usize,
+    /// It is a real directory (not a link to one).
+    pub dir: bool,
+    /// The entry and everything under it: names, and bytes with each file counted once.
+    pub usage: Count,
 }
 
 /// Options of a `du` run.
 #[derive(Clone, Debug)]
 pub struct DuBuilder {
     roots: Vec<PathBuf>,
+    depth: Option<usize>,
     same_file_system: bool,
     threads: usize,
     progress: Option<Arc<Progress>>,
@@ -283,6 +324,7 @@ impl DuBuilder {
     pub fn new<P: AsRef<Path>>(root: P) -> DuBuilder {
         DuBuilder {
             roots: vec![root.as_ref().to_path_buf()],
+            depth: None,
             same_file_system: false,
             threads: 0,
             progress: None,
@@ -299,6 +341,14 @@ impl DuBuilder {
     /// (`du -x`). The default crosses them, as `du` does.
     pub fn same_file_system(&mut self, yes: bool) -> &mut DuBuilder {
         self.same_file_system = yes;
+        self
+    }
+
+    /// Lists every entry down to `depth` below the roots (0: the roots themselves) with
+    /// what is under it, in [`DiskUsage::entries`]. Counted in the same walk; only the
+    /// entries that deep are kept in memory.
+    pub fn depth(&mut self, depth: usize) -> &mut DuBuilder {
+        self.depth = Some(depth);
         self
     }
 
@@ -322,13 +372,21 @@ impl DuBuilder {
         let mut owners: HashMap<FileId, Group> = HashMap::new();
         let mut roots = Vec::with_capacity(self.roots.len());
         let mut total = Usage::default();
+        let mut entries = Vec::new();
         // Roots that overlap (`du t t/sub`, `du t t`) count each entry once, as du does
         // with several arguments; one root needs no such record of every entry.
         let counted = (self.roots.len() > 1).then(|| Mutex::new(HashSet::new()));
         for root in &self.roots {
-            let (mut usage, groups) = self.walk_root(root, counted.as_ref(), errors);
+            let Gathered {
+                mut usage,
+                groups,
+                mut nodes,
+                ..
+            } = self.walk_root(root, counted.as_ref(), errors);
+            // The first name of each file counted under this root, for the listing.
+            let mut firsts = HashMap::new();
             // A file with a name under an earlier root is counted there.
-            for (id, group) in groups {
+            for (id, mut group) in groups {
                 if let Some(first) = owners.get_mut(&id) {
                     first.names += group.names;
                     continue;
@@ -338,7 +396,18 @@ impl DuBuilder {
                     .add_bytes(group.apparent, group.allocated);
                 usage.total.add_bytes(group.apparent, group.allocated);
                 group.tally(&mut usage);
+                if let Some((name, key)) = group.first.take() {
+                    nodes
+                        .entry(key)
+                        .or_default()
+                        .count
+                        .add_bytes(group.apparent, group.allocated);
+                    firsts.insert(id, name);
+                }
                 owners.insert(id, group);
+            }
+            if self.depth.is_some() {
+                entries.extend(listing(root, nodes, &firsts));
             }
             total.merge(&usage);
             roots.push((root.clone(), usage));
@@ -351,16 +420,28 @@ impl DuBuilder {
             usage.settle();
         }
         total.settle();
-        DiskUsage { roots, total }
+        entries.sort_by(|a: &DuEntry, b: &DuEntry| {
+            let size = |entry: &DuEntry| entry.usage.allocated.unwrap_or(entry.usage.apparent);
+            size(b)
+                .cmp(&size(a))
+                .then(b.usage.apparent.cmp(&a.usage.apparent))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        DiskUsage {
+            roots,
+            total,
+            entries,
+        }
     }
 
-    /// One root: the usage without the hard-linked files' bytes, and those files.
+    /// One root: the usage without the hard-linked files' bytes, those files, and the
+    /// listing's entries without them.
     fn walk_root(
         &self,
         root: &Path,
         counted: Option<&Mutex<HashSet<FileId>>>,
         errors: &(dyn Fn(Error) + Sync),
-    ) -> (Usage, HashMap<FileId, Group>) {
+    ) -> Gathered {
         let gathered = Mutex::new(Gathered::default());
         // A root that is a link is the link, not what it leads to (du without -L).
         let link_root = sys::Os::lstat(root).is_ok_and(|meta| meta.ty == FileType::Link);
@@ -373,6 +454,10 @@ impl DuBuilder {
         let filter = DuFilter {
             same_file_system: self.same_file_system,
             counted,
+            cut: self.depth.map(|depth| Cut {
+                depth,
+                root_names: root.components().count(),
+            }),
         };
         let progress = self.progress.as_deref();
         let visit = |item: Result<Seen>, tally: &mut Gathered, pending: &mut u64| {
@@ -398,7 +483,9 @@ impl DuBuilder {
                 Ok(meta) if filter.counted_before(&meta) => {}
                 Ok(meta) => {
                     let row = link_row(root, &meta);
-                    visit(Ok(Seen::of(row, &meta)), &mut tally, &mut pending);
+                    let mut seen = Seen::of(row, &meta);
+                    seen.place = filter.cut.as_ref().map(|_| Place::root(&meta));
+                    visit(Ok(seen), &mut tally, &mut pending);
                 }
                 Err(err) => {
                     visit(
@@ -411,7 +498,8 @@ impl DuBuilder {
             if let Some(progress) = progress {
                 progress.add_bytes(pending);
             }
-            return (tally.usage, tally.groups);
+            tally.flush();
+            return tally;
         }
         walk.run_parallel(&filter, &mut || {
             let mut local = Local {
@@ -423,24 +511,91 @@ impl DuBuilder {
             let visit = &visit;
             Box::new(move |item| visit(item, &mut local.tally, &mut local.pending))
         });
-        let gathered = gathered
+        let mut gathered = gathered
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        (gathered.usage, gathered.groups)
+        gathered.flush();
+        gathered
     }
 }
 
+/// The listing of one root, from the entries of the walk (by their path below the root):
+/// each one's sum carried up to its parent's, deepest first, and the names that count
+/// nothing left out (a file's names but the first).
+fn listing(
+    root: &Path,
+    mut nodes: HashMap<PathBuf, Node>,
+    firsts: &HashMap<FileId, PathBuf>,
+) -> Vec<DuEntry> {
+    let depth = |key: &Path| key.components().count();
+    let mut levels: Vec<Vec<PathBuf>> = Vec::new();
+    for key in nodes.keys() {
+        let d = depth(key);
+        if levels.len() <= d {
+            levels.resize_with(d + 1, Vec::new);
+        }
+        levels[d].push(key.clone());
+    }
+    for d in (1..levels.len()).rev() {
+        for key in std::mem::take(&mut levels[d]) {
+            let count = nodes[&key].count;
+            let parent = key.parent().unwrap_or(Path::new("")).to_path_buf();
+            match nodes.entry(parent) {
+                Entry::Occupied(mut node) => node.get_mut().count.merge(&count),
+                // Not met itself (it always is: the walk went through it); still carried up.
+                Entry::Vacant(node) => {
+                    levels[d - 1].push(node.key().clone());
+                    node.insert(Node {
+                        count,
+                        ..Node::default()
+                    });
+                }
+            }
+        }
+    }
+    nodes
+        .into_iter()
+        .filter(|(key, node)| {
+            node.listed
+                && node
+                    .group
+                    .is_none_or(|id| firsts.get(&id).is_some_and(|first| first == key))
+        })
+        .map(|(key, node)| DuEntry {
+            depth: depth(&key),
+            path: if key.as_os_str().is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(&key)
+            },
+            dir: node.dir,
+            usage: node.count,
+        })
+        .collect()
+}
+
 /// A file with more than one name, as far as it was found.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Group {
     row: Row,
     nlink: u64,
     names: u64,
     apparent: u64,
     allocated: Option<u64>,
+    /// With a listing: the name whose path below the root sorts first, and the key of the
+    /// line it is counted in.
+    first: Option<(PathBuf, PathBuf)>,
 }
 
 impl Group {
+    /// Takes `name` (counted in the line `key`) as the first name, if it sorts before the
+    /// first so far.
+    fn offer(&mut self, name: PathBuf, key: PathBuf) {
+        if self.first.as_ref().is_none_or(|(first, _)| name < *first) {
+            self.first = Some((name, key));
+        }
+    }
+
     /// Adds the group to `usage`'s groups, and to what removing the tree frees if every
     /// name of it is inside.
     fn tally(&self, usage: &mut Usage) {
@@ -463,39 +618,146 @@ impl Group {
 struct Gathered {
     usage: Usage,
     groups: HashMap<FileId, Group>,
+    /// With a listing, its lines by the entry's path below the root (empty for the root):
+    /// what is under each, without the files of several names.
+    nodes: HashMap<PathBuf, Node>,
+    /// What entries deeper than the listing added to one line, not yet in `nodes`: a
+    /// directory's entries come one after another, and all go to the same line, which is
+    /// then looked up once for them all.
+    below: Option<(PathBuf, Count)>,
+}
+
+/// A line of the listing, as the walk fills it.
+#[derive(Debug)]
+struct Node {
+    /// What was counted in it: itself and, at the deepest depth listed, all below it.
+    count: Count,
+    /// It is an entry that was met, not only a line it is counted in.
+    listed: bool,
+    dir: bool,
+    /// The file, where it has several names: only the first is listed.
+    group: Option<FileId>,
+}
+
+impl Default for Node {
+    fn default() -> Node {
+        Node {
+            count: Count::zero(),
+            listed: false,
+            dir: false,
+            group: None,
+        }
+    }
 }
 
 impl Gathered {
     fn add(&mut self, seen: Seen, pending: &mut u64) {
-        match seen.group {
+        let Seen {
+            row,
+            apparent,
+            allocated,
+            group,
+            place,
+        } = seen;
+        match group {
             Some((id, nlink)) => {
-                self.usage.count(seen.row, None);
-                self.groups
+                self.usage.count(row, None);
+                let group = self
+                    .groups
                     .entry(id)
                     .and_modify(|group| group.names += 1)
                     .or_insert(Group {
-                        row: seen.row,
+                        row,
                         nlink,
                         names: 1,
-                        apparent: seen.apparent,
-                        allocated: seen.allocated,
+                        apparent,
+                        allocated,
+                        first: None,
                     });
+                if let Some(Place {
+                    key,
+                    name: Some(name),
+                    ..
+                }) = &place
+                {
+                    group.offer(name.clone(), key.clone());
+                }
             }
-            None => {
-                self.usage
-                    .count(seen.row, Some((seen.apparent, seen.allocated)));
+            None => self.usage.count(row, Some((apparent, allocated))),
+        }
+        self.usage.copied.items += 1;
+        self.usage.copied.add_bytes(apparent, allocated);
+        if let Some(Place { key, own, dir, .. }) = place {
+            // The name, and its bytes unless its file is counted by its group.
+            let mut count = Count::zero();
+            count.items = 1;
+            if group.is_none() {
+                count.add_bytes(apparent, allocated);
+            }
+            if own {
+                let node = self.nodes.entry(key).or_default();
+                node.count.merge(&count);
+                node.listed = true;
+                node.dir = dir;
+                node.group = group.map(|(id, _)| id);
+            } else {
+                self.add_below(key, count);
             }
         }
-        *pending += seen.apparent;
+        *pending += apparent;
     }
 
-    fn merge(&mut self, other: Gathered) {
+    /// Adds `count`, of an entry deeper than the listing, to the line `key`.
+    fn add_below(&mut self, key: PathBuf, count: Count) {
+        match &mut self.below {
+            Some((line, sum)) if line.as_os_str() == key.as_os_str() => sum.merge(&count),
+            _ => {
+                self.flush();
+                self.below = Some((key, count));
+            }
+        }
+    }
+
+    /// Adds what entries deeper than the listing left in [`Gathered::below`] to its line.
+    fn flush(&mut self) {
+        if let Some((key, count)) = self.below.take() {
+            self.nodes.entry(key).or_default().count.merge(&count);
+        }
+    }
+
+    fn merge(&mut self, mut other: Gathered) {
+        other.flush();
+        self.flush();
         self.usage.merge(&other.usage);
         for (id, group) in other.groups {
-            self.groups
-                .entry(id)
-                .and_modify(|mine| mine.names += group.names)
-                .or_insert(group);
+            match self.groups.entry(id) {
+                Entry::Occupied(mut mine) => {
+                    let mine = mine.get_mut();
+                    mine.names += group.names;
+                    if let Some((name, key)) = group.first {
+                        mine.offer(name, key);
+                    }
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(group);
+                }
+            }
+        }
+        for (key, node) in other.nodes {
+            match self.nodes.entry(key) {
+                Entry::Occupied(mut mine) => {
+                    let mine = mine.get_mut();
+                    mine.count.merge(&node.count);
+                    if node.listed {
+                        mine.listed = true;
+                        mine.dir = node.dir;
+                        mine.group = node.group;
+                    }
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(node);
+                }
+            }
         }
     }
 }
@@ -528,17 +790,91 @@ struct Seen {
     allocated: Option<u64>,
     /// (identity, link count) of anything but a directory with more than one name.
     group: Option<(FileId, u64)>,
+    /// With a listing, the line it is counted in.
+    place: Option<Place>,
 }
 
 impl Seen {
     fn of(row: Row, meta: &Meta) -> Seen {
-        let group =
-            (meta.ty != FileType::Dir && meta.nlink > 1).then(|| (FileId::of(meta), meta.nlink));
         Seen {
             row,
             apparent: meta.size,
             allocated: meta.allocated,
-            group,
+            group: grouped(meta).then(|| (FileId::of(meta), meta.nlink)),
+            place: None,
+        }
+    }
+}
+
+/// Whether `meta` is a file with more than one name (anything but a directory).
+fn grouped(meta: &Meta) -> bool {
+    meta.ty != FileType::Dir && meta.nlink > 1
+}
+
+/// Where an entry is counted in the listing.
+#[derive(Debug)]
+struct Place {
+    /// The line: the entry's path below the root, cut to the depth listed (empty for the
+    /// root).
+    key: PathBuf,
+    /// The line is the entry's own (it is no deeper than the depth listed).
+    own: bool,
+    /// For a file of several names, this name's path below the root: the first of them
+    /// counts the bytes.
+    name: Option<PathBuf>,
+    dir: bool,
+}
+
+impl Place {
+    /// The root's own line.
+    fn root(meta: &Meta) -> Place {
+        Place {
+            key: PathBuf::new(),
+            own: true,
+            name: grouped(meta).then(PathBuf::new),
+            dir: meta.ty == FileType::Dir,
+        }
+    }
+}
+
+/// The depth a listing goes down to, and how many names the root's path has (to find an
+/// entry's path below the root from its own).
+#[derive(Debug)]
+struct Cut {
+    depth: usize,
+    root_names: usize,
+}
+
+impl Cut {
+    /// Where `entry` is counted. Its path below the root is never built for an entry
+    /// deeper than the listing, but for a file of several names.
+    fn place(&self, entry: &DirEntry<'_>, meta: &Meta) -> Place {
+        if entry.depth() == 0 {
+            return Place::root(meta);
+        }
+        let below = entry.dir_path().components().skip(self.root_names);
+        let (_, name) = entry.dir_and_name();
+        let path = || {
+            let mut path: PathBuf = below.clone().collect();
+            path.push(name);
+            path
+        };
+        let grouped = grouped(meta);
+        if entry.depth() <= self.depth {
+            let key = path();
+            Place {
+                name: grouped.then(|| key.clone()),
+                key,
+                own: true,
+                dir: meta.ty == FileType::Dir,
+            }
+        } else {
+            Place {
+                key: below.clone().take(self.depth).collect(),
+                own: false,
+                name: grouped.then(path),
+                dir: false,
+            }
         }
     }
 }
@@ -600,6 +936,8 @@ struct DuFilter<'s> {
     /// nor is a directory walked again. A file with several names is counted once by its
     /// group, which also counts its names, and is not kept here.
     counted: Option<&'s Mutex<HashSet<FileId>>>,
+    /// With a listing, how deep it goes.
+    cut: Option<Cut>,
 }
 
 impl DuFilter<'_> {
@@ -668,7 +1006,9 @@ impl Filter for DuFilter<'_> {
             }
             FileType::Other => (Row::Kind(DuKind::Other), Next::Skip),
         };
-        match sink.send(Ok(Seen::of(row, &meta))) {
+        let mut seen = Seen::of(row, &meta);
+        seen.place = self.cut.as_ref().map(|cut| cut.place(entry, &meta));
+        match sink.send(Ok(seen)) {
             WalkState::Quit => Next::Quit,
             _ => next,
         }

@@ -175,6 +175,12 @@ impl DirEntry<'_> {
         }
     }
 
+    /// The path of the directory that lists the entry, as [`DirEntry::path`] begins (for a
+    /// root, the root's own path). Borrowed: no path is built.
+    pub(crate) fn dir_path(&self) -> &Path {
+        self.dir_path
+    }
+
     /// The type, not following a link.
     pub(crate) fn file_type(&self) -> FileType {
         self.ty
