@@ -160,6 +160,7 @@ mod fixture;
 mod foreign;
 pub mod git_links;
 pub mod hardlinks;
+mod image;
 mod inspect;
 mod link;
 mod path;
@@ -178,7 +179,8 @@ pub use create::{
     Replace, TargetForm, create, create_dry_run,
 };
 pub use error::{BadRecord, Error, ErrorKind, Op, Result};
-pub use inspect::inspect;
+pub use image::ImageRoot;
+pub use inspect::{inspect, inspect_in};
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
 /// type, re-exported so that a caller needs no other crate to name one).
 pub use knot_reparse::Tag;

@@ -72,8 +72,10 @@ pub struct ScanArgs {
     /// Descend into links to directories, walking each directory at most once: a link to
     /// a directory walked already is listed, not entered again; a link back into a
     /// directory being scanned (a loop) is reported once and not followed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     follow: bool,
+    #[command(flatten)]
+    root: crate::args::ImageRootArg,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
     /// Sort the output by path (by default it streams in the order found).
@@ -110,6 +112,7 @@ pub struct ScanSettings {
     format: Format,
     same_file_system: bool,
     follow: bool,
+    root: crate::args::ImageRootArg,
     threads: usize,
     order: Order,
     stats: bool,
@@ -131,6 +134,7 @@ impl Decide for ScanArgs {
             format,
             same_file_system: self.xdev,
             follow: self.follow,
+            root: self.root,
             threads: self.threads.count(),
             order: if self.sort {
                 Order::Sorted
@@ -154,6 +158,7 @@ impl ScanSettings {
             format: Format::Human,
             same_file_system: false,
             follow: false,
+            root: crate::args::ImageRootArg::default(),
             threads: 0,
             order: Order::Sorted,
             stats: false,
@@ -464,9 +469,23 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
 pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
     let started = Instant::now();
+    let image = match settings.root.open(context) {
+        Ok(image) => image,
+        Err(exit) => return exit,
+    };
     let mut builder = ScanBuilder::new(&settings.roots[0]);
     for root in &settings.roots[1..] {
         builder.add(root);
+    }
+    if let Some(image) = image {
+        // A directory outside the image has no place in it: said once, before the scan.
+        for root in &settings.roots {
+            if let Err(err) = image.locate(root) {
+                error::fail(&err, context);
+                return Exit::Failure;
+            }
+        }
+        builder.image_root(image);
     }
     if let Some(kinds) = &settings.kinds {
         builder.kinds(kinds.iter().cloned());
