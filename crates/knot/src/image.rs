@@ -138,6 +138,43 @@ impl ImageRoot {
         }
     }
 
+    /// Where a link in the image directory `dir` that stores `text` leads, as an image
+    /// path that leads there the same way, for `convert`: as
+    /// [`fold_keeping_failures`](crate::resolve::fold_keeping_failures), inside the image
+    /// (each `..` taken after the links before it, resolved in the image, and at the root
+    /// staying there); `Err` with the part that leads to no directory where a `.` or `..`
+    /// follows one, as folding it would make a failing link lead somewhere.
+    pub(crate) fn fold(&self, dir: &Path, text: &Path) -> std::result::Result<PathBuf, PathBuf> {
+        let full = dir.join(text);
+        let bytes = full.as_os_str().as_encoded_bytes();
+        let mut out = PathBuf::from("/");
+        for part in bytes.split(|&b| b == b'/') {
+            match part {
+                b"" => {}
+                b"." | b".." => {
+                    let judged = self.judge(&out, Path::new("."), true);
+                    match judged.resolved {
+                        Some(real) if judged.status == Status::Ok && judged.dir == Some(true) => {
+                            if part == b".." {
+                                out = real;
+                                out.pop();
+                            }
+                        }
+                        _ => return Err(out),
+                    }
+                }
+                name => match crate::path::os_string(name) {
+                    Some(name) => out.push(name),
+                    None => return Err(out),
+                },
+            }
+        }
+        if bytes.ends_with(b"/") && out.as_os_str().len() > 1 {
+            out.as_mut_os_string().push("/");
+        }
+        Ok(out)
+    }
+
     /// Fills in `link`'s status, flavour and resolved paths as judged inside the image,
     /// the link being in the image directory `dir` and storing `target`. `full`: whether
     /// the resolved paths are wanted.

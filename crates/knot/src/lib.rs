@@ -189,7 +189,7 @@ pub use record::Record;
 pub use remove::remove;
 pub use retarget::{
     ChangeMode, ConvertOptions, ConvertTo, Kept, NativeDirs, RetargetOptions, Retargeted, convert,
-    convert_tree, retarget,
+    convert_in, convert_tree, convert_tree_in, retarget,
 };
 pub use scan::du;
 pub use scan::{FileId, Threads};
