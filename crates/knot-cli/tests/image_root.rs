@@ -259,6 +259,34 @@ fn convert_absolute_makes_image_absolute_targets() {
     );
 }
 
+#[test]
+fn fix_judges_repairs_inside_the_image() {
+    let env = image();
+    env.mkdir("img/new");
+    env.file("img/new/x", "");
+    symlink("/old/x", env.path("img/etc/old")).unwrap();
+    // The new target exists only in the image: not dangling there.
+    run(
+        &mut env.knot(["fix", "--root", "img", "img", "--replace", "/old=/new", "-n"]),
+        0,
+        "would replace 'img/etc/old': '/old/x' -> '/new/x'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["fix", "--root", "img", "img", "--broken", "--delete"]),
+        0,
+        "deleted 'img/env-link' -> '/usr/bin/env'\n\
+         deleted 'img/etc/old' -> '/old/x'\n\
+         deleted 'img/loop-a' -> '/loop-b'\n\
+         deleted 'img/loop-b' -> 'loop-a'\n\
+         deleted 'img/proc-self' -> '/proc/self'\n",
+        "",
+    );
+    // What leads somewhere only in the image is kept.
+    assert!(fs::symlink_metadata(env.path("img/etc/app.conf")).is_ok());
+    assert!(fs::symlink_metadata(env.path("img/var/lib/x/up")).is_ok());
+}
+
 /// Rounds at least, at most, and links in the image's `etc`.
 const ROUNDS: usize = 12;
 const MAX_ROUNDS: usize = 60;

@@ -175,6 +175,36 @@ impl ImageRoot {
         Ok(out)
     }
 
+    /// The path inside the image of the directory `at` holds, from its real place.
+    pub(crate) fn dir_at(&self, at: crate::sys::At<'_>) -> Result<PathBuf> {
+        use crate::sys::Directory as _;
+        let host = at
+            .dir
+            .real_dir(crate::path::parent_dir(at.path))
+            .map_err(|e| Error::io(Op::Scan, at.path, e))?;
+        match host.strip_prefix(self.host()) {
+            Ok(rest) => Ok(Path::new("/").join(rest)),
+            Err(_) => Err(Error::new(
+                Op::Scan,
+                at.path,
+                ErrorKind::OutsideRoot {
+                    root: self.host().to_path_buf(),
+                },
+            )),
+        }
+    }
+
+    /// [`ImageRoot::fill`] of the link at `at` (in the directory the walk holds), by the
+    /// target its record stores.
+    pub(crate) fn fill_at(&self, at: crate::sys::At<'_>, link: &mut Link) -> Result<()> {
+        let dir = self.dir_at(at)?;
+        if let Some(target) = link.target.clone() {
+            link.dir = None;
+            self.fill(link, &dir, &target, true);
+        }
+        Ok(())
+    }
+
     /// Fills in `link`'s status, flavour and resolved paths as judged inside the image,
     /// the link being in the image directory `dir` and storing `target`. `full`: whether
     /// the resolved paths are wanted.

@@ -63,6 +63,8 @@ pub struct FixArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    root: crate::args::ImageRootArg,
+    #[command(flatten)]
     threads: crate::args::ThreadsArg,
 }
 
@@ -78,6 +80,7 @@ fn rewrite_arg() -> impl clap::builder::TypedValueParser<Value = Rewrite> {
 pub struct FixSettings {
     dir: PathBuf,
     options: FixOptions,
+    root: crate::args::ImageRootArg,
     format: Format,
 }
 
@@ -95,6 +98,7 @@ impl Decide for FixArgs {
         FixSettings {
             dir: self.dir,
             options,
+            root: self.root,
             format: Format::of(self.json, false),
         }
     }
@@ -107,6 +111,16 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
     let counters = Progress::new();
     let mut options = fix.options.clone();
     options.progress = Some(Arc::clone(&counters));
+    options.image = match fix.root.open(context) {
+        Ok(image) => image,
+        Err(exit) => return exit,
+    };
+    if let Some(image) = &options.image
+        && let Err(err) = image.locate(&fix.dir)
+    {
+        error::fail(&err, context);
+        return Exit::Failure;
+    }
     let line = ProgressLine::start(
         context,
         "fix: ",
