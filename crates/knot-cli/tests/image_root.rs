@@ -267,7 +267,15 @@ fn fix_judges_repairs_inside_the_image() {
     symlink("/old/x", env.path("img/etc/old")).unwrap();
     // The new target exists only in the image: not dangling there.
     run(
-        &mut env.knot(["fix", "--root", "img", "img", "--replace", "/old=/new", "-n"]),
+        &mut env.knot([
+            "fix",
+            "--root",
+            "img",
+            "img",
+            "--replace",
+            "/old=/new",
+            "-n",
+        ]),
         0,
         "would replace 'img/etc/old': '/old/x' -> '/new/x'\n",
         "",

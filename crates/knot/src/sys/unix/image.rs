@@ -20,7 +20,7 @@ use crate::link::Status;
 
 /// The most links one resolution follows before it is called a loop (a cycle of links is
 /// found sooner, by meeting the same link with the same path still to go).
-const MAX_HOPS: usize = 4096;
+const MAX_HOPS: usize = 256;
 /// The links the kernel follows before it gives up (`ELOOP`): more make a chain too long.
 const KERNEL_HOPS: usize = 40;
 /// How many times a component that changed between its look-up and its open is tried again.
@@ -304,6 +304,72 @@ impl Walk<'_> {
                 dir: None,
                 path: Some(self.folded(name)),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A small image: `usr/bin/tool`, links in and across it, a `..` chain above the
+    /// root, a loop, and a link to `/proc` (which the image lacks).
+    fn image() -> (tempfile::TempDir, Image) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("usr/bin/tool"), "").unwrap();
+        for (link, target) in [
+            ("bin", "usr/bin"),
+            ("usr/bin/t", "tool"),
+            ("a/abs", "/bin/t"),
+            ("a/b/up", "../../../../../usr/bin/tool"),
+            ("a/b/via", "/bin/../bin/t"),
+            ("loop1", "/a/../loop2"),
+            ("loop2", "loop1"),
+            ("proc-self", "/proc/self"),
+            ("proc-loop", "/proc-loop/self"),
+            ("a/b/file-dir", "/usr/bin/tool/x"),
+        ] {
+            symlink(target, root.join(link)).unwrap();
+        }
+        let image = Image::open(root).unwrap();
+        (dir, image)
+    }
+
+    fn found(status: Status, dir: Option<bool>, path: &str) -> Found {
+        Found {
+            status,
+            dir,
+            path: Some(PathBuf::from(path)),
+        }
+    }
+
+    /// knot's own walk (what runs where the kernel has no `openat2`) answers as a chroot
+    /// would, and as the kernel does where it leads somewhere.
+    #[test]
+    fn the_walk_resolves_as_a_chroot_would() {
+        let (_dir, image) = image();
+        let file = Some(false);
+        for (path, want) in [
+            ("/a/abs", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/a/b/up", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/a/b/via", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/bin", found(Status::Ok, Some(true), "/usr/bin")),
+            ("/../../bin/t", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/proc-self", found(Status::Dangling, None, "/proc/self")),
+            ("/proc-loop", found(Status::Loop, None, "/proc-loop")),
+            ("/loop1", found(Status::Loop, None, "/loop1")),
+            (
+                "/a/b/file-dir",
+                found(Status::Dangling, None, "/usr/bin/tool/x"),
+            ),
+        ] {
+            assert_eq!(image.walk(Path::new(path)).unwrap(), want, "{path}");
+            let kernel = image.resolve(Path::new(path), true).unwrap();
+            assert_eq!(kernel, want, "{path}, as resolved");
         }
     }
 }
