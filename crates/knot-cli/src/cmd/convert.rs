@@ -20,6 +20,11 @@ between junctions and directory symlinks, or from Cygwin's and WSL's forms into 
 keeping what they lead to.\n\n\
 A relative target is computed from the link's own directory (like `ln -r`). A dangling link \
 converts too, by its text; a link already in the form asked for is reported `unchanged`.\n\n\
+With --root IMG (an image root, each PATH inside it), --relative makes each target relative \
+within the image (`../../usr/bin/mawk` for /usr/bin/mawk), never climbing above IMG, so it \
+leads to the same place when the image moves; a relative target that climbs above IMG (which \
+a chroot stops at IMG) is rewritten without the climb. --absolute makes image-absolute \
+targets (/usr/bin/mawk, not the host path). `..` is taken as a chroot into IMG takes it.\n\n\
 --to-native turns links that Windows programs cannot follow into NT symlinks: a Cygwin or \
 MSYS2 `!<symlink>` file (a file with the DOS system attribute holding `!<symlink>` and the \
 target) and a WSL symlink (reparse tag 0xA000001D, what WSL's and Cygwin's `ln -s` make on \

@@ -30,6 +30,8 @@ drive. OLD=NEW is split at the first `=` (OLD cannot hold one, NEW can); --repla
 given again, and the first OLD that matches wins. Links keep their kind and flavour.\n\n\
 With --broken --delete, every link that dangles (its target is missing, a loop, or a chain \
 too long to follow) is removed; never anything but a link.\n\n\
+With --root IMG (an image root, DIR inside it), which links dangle and where a new target \
+leads are judged inside IMG, as a chroot into it would see them.\n\n\
 Exit codes: 0 done, 1 some change failed or something could not be read (each printed), \
 2 usage error.";
 

@@ -35,6 +35,11 @@ each directory at most once (by device and inode, or volume serial and file id),
 the time is proportional to the tree, never to the number of paths through it: a link \
 to a directory walked already is listed, not entered again, and a link back to a \
 directory it is in is a loop, reported once as a note.\n\n\
+With --root IMG, links are judged inside the image root IMG (a root file system, a \
+container image), as a chroot into it would see them: an absolute target resolves inside \
+IMG and `..` at IMG stays there, so the status, --broken and `resolved` (a path inside the \
+image; --json adds `resolved_host`) describe the image, not the host; no link leads out of \
+IMG. Each DIR must be inside IMG; --follow does not go with --root.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
