@@ -26,6 +26,13 @@ const KERNEL_HOPS: usize = 40;
 /// How many times a component that changed between its look-up and its open is tried again.
 const RETRIES: usize = 8;
 
+/// How a directory on the way is held: only for looking up names in it where the system
+/// can (`O_PATH`, which needs no read permission), else for reading.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const HELD: OFlags = OFlags::PATH;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const HELD: OFlags = OFlags::RDONLY;
+
 /// An image root held open.
 #[derive(Debug)]
 pub(crate) struct Image {
@@ -71,6 +78,8 @@ impl Image {
         if let Some(found) = self.resolve_in_kernel(path, want_path) {
             return Ok(found);
         }
+        // knot's own walk names the place whether asked or not.
+        let _ = want_path;
         self.walk(path)
     }
 
@@ -134,6 +143,7 @@ impl Image {
 }
 
 /// `path` relative to the root: its root and prefix taken off.
+#[cfg(target_os = "linux")]
 fn in_root(path: &Path) -> PathBuf {
     let rel: PathBuf = path
         .components()
@@ -251,8 +261,7 @@ impl Walk<'_> {
                     self.push_front(Path::new(target));
                 }
                 RawType::Directory => {
-                    let flags =
-                        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    let flags = HELD | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
                     match rustix::fs::openat(at, name.as_os_str(), flags, Mode::empty()) {
                         Ok(fd) => self.held.push((name, fd)),
                         // Swapped for a link or a file, or gone, since the look-up: looked
