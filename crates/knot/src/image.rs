@@ -13,7 +13,13 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Link, Status};
 
-/// A directory held open as the root of an image: see the [module](self).
+/// A directory held open as the root of an image (`--root DIR`): links in it are judged as
+/// a chroot into it would see them. An absolute target resolves inside the root, `..` at
+/// the root stays there, and no link at any depth leads out: each look-up goes through
+/// directories held open (on Linux, `openat2` with `RESOLVE_IN_ROOT`).
+///
+/// # Platform behavior
+/// On Unix only: on Windows [`ImageRoot::open`] refuses ([`ErrorKind::Unsupported`]).
 #[derive(Debug)]
 pub struct ImageRoot {
     #[cfg(unix)]
