@@ -108,6 +108,16 @@ impl Image {
                 NO_OPENAT2.store(true, Ordering::Relaxed);
                 return None;
             }
+            // Where only the status is asked for, a missing name is all there is to say:
+            // as the kernel follows a link, so does a chroot (a loop is told from a chain
+            // that is only too long by knot's own walk).
+            Err(Errno::NOENT | Errno::NOTDIR) if !want_path => {
+                return Some(Found {
+                    status: Status::Dangling,
+                    dir: None,
+                    path: None,
+                });
+            }
             Err(_) => return None,
         };
         let stat = rustix::fs::fstat(&fd).ok()?;
