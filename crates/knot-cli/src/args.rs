@@ -145,3 +145,33 @@ impl ChangeArgs {
         Format::of(self.json, false)
     }
 }
+
+// `--root DIR`, for the commands that judge links (scan, show, fix, convert).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ImageRootArg {
+    /// Judge links inside the image DIR (a root file system, a container image), as a
+    /// chroot into DIR would see them: an absolute target resolves inside DIR and `..` at
+    /// DIR stays there, so the status and `resolved` (a path inside the image, such as
+    /// /usr/bin/mawk) describe the image, not the host. No link leads out of DIR.
+    #[arg(long = "root", value_name = "DIR", value_parser = path_arg())]
+    root: Option<PathBuf>,
+}
+
+impl ImageRootArg {
+    /// The image root, held open; `Err` (reported) where it cannot be.
+    pub fn open(
+        &self,
+        context: &crate::context::Context,
+    ) -> Result<Option<std::sync::Arc<knot::ImageRoot>>, crate::exit::Exit> {
+        let Some(dir) = &self.root else {
+            return Ok(None);
+        };
+        match knot::ImageRoot::open(dir) {
+            Ok(root) => Ok(Some(std::sync::Arc::new(root))),
+            Err(err) => {
+                crate::report::error::fail(&err, context);
+                Err(crate::exit::Exit::Failure)
+            }
+        }
+    }
+}

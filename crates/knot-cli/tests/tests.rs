@@ -28,6 +28,8 @@ mod fix;
 mod git_links;
 #[cfg(unix)]
 mod hardlinks;
+#[cfg(target_os = "linux")]
+mod image_root;
 mod junction;
 #[cfg(target_os = "linux")]
 mod long_paths;

@@ -125,6 +125,26 @@ mod on_windows {
         assert_eq!(env.names(), ["f", "l"]);
     }
 
+    /// `--root` judges an image as a Unix chroot would, which Windows cannot: refused, with
+    /// the reason and where to do it instead, for each command that takes it.
+    #[test]
+    fn an_image_root_is_refused_with_the_reason() {
+        let env = Env::new();
+        env.mkdir("img");
+        for args in [
+            &["scan", "--root", "img", "img"][..],
+            &["show", "--root", "img", "img"],
+            &["fix", "--root", "img", "img", "--broken", "--delete"],
+            &["convert", "--relative", "--root", "img", "-r", "img"],
+        ] {
+            let out = output(&mut env.knot(args));
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("Linux or WSL"), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+
     #[test]
     fn hardlink_refusals() {
         let env = Env::new();

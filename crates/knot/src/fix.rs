@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use crate::change::{ChangeMode, Retargeted};
 use crate::create::{LinkType, NtForm, nt_form};
 use crate::error::Result;
+use crate::image::ImageRoot;
 use crate::link::{Kind, Link};
 use crate::path::os_string;
 use crate::remove::{Recheck, Removed, remove_at};
@@ -307,6 +308,9 @@ pub struct FixOptions {
     pub threads: usize,
     /// Counters the walk keeps up to date (entries seen, links found).
     pub progress: Option<Arc<Progress>>,
+    /// The image root links are judged in ([`ImageRoot`]): which dangle, and whether a
+    /// new target leads anywhere, as a chroot into it would see them. `None`: the host.
+    pub image: Option<Arc<ImageRoot>>,
 }
 
 impl FixOptions {
@@ -317,6 +321,7 @@ impl FixOptions {
             mode: ChangeMode::Change,
             threads: 0,
             progress: None,
+            image: None,
         }
     }
 }
@@ -402,6 +407,9 @@ fn fix_inner<F: FnMut(Result<Fixed>) + Send>(root: &Path, options: &FixOptions, 
     if let Some(progress) = &options.progress {
         scan.progress(Arc::clone(progress));
     }
+    if let Some(image) = &options.image {
+        scan.image_root(Arc::clone(image));
+    }
     match options.repair {
         Repair::Replace(_) => scan.detail(Detail::Target),
         Repair::DeleteBroken => scan.broken(true).detail(Detail::Target),
@@ -420,7 +428,14 @@ fn repair(at: At<'_>, link: Link, options: &FixOptions) -> Option<Result<Fixed>>
         Repair::Replace(rules) => {
             let target = link.target.as_deref()?;
             let new_target = rewrite(rules, target, NameRules::of(&link))?;
-            let result = retarget_to(at, &link, &new_target, options.mode);
+            let mut result = retarget_to(at, &link, &new_target, options.mode);
+            if let (Some(image), Ok(done)) = (&options.image, &mut result) {
+                // Whether the new target leads anywhere, judged in the image.
+                done.after.target = Some(new_target.clone());
+                if let Err(err) = image.fill_at(at, &mut done.after) {
+                    return Some(Err(err));
+                }
+            }
             Some(Ok(Fixed::Retarget {
                 link,
                 new_target,
@@ -429,7 +444,21 @@ fn repair(at: At<'_>, link: Link, options: &FixOptions) -> Option<Result<Fixed>>
         }
         Repair::DeleteBroken => {
             let mode = options.mode;
-            Some(Ok(match remove_at(at, mode, Recheck::IsBroken) {
+            let recheck = match &options.image {
+                // Looked at again in the image: one that leads somewhere there by now is kept.
+                Some(image) => {
+                    let mut now = link.clone();
+                    if let Err(err) = image.fill_at(at, &mut now) {
+                        return Some(Err(err));
+                    }
+                    if now.status.is_some_and(|s| !s.is_broken()) {
+                        return Some(Ok(Fixed::Kept { link }));
+                    }
+                    Recheck::IsLink
+                }
+                None => Recheck::IsBroken,
+            };
+            Some(Ok(match remove_at(at, mode, recheck) {
                 Ok(Removed::Gone(removed)) => Fixed::Delete {
                     link,
                     result: Ok(removed),

@@ -7,6 +7,7 @@ use crate::diagnose::{link_behind_slash, lookup_error};
 #[cfg(doc)]
 use crate::error::ErrorKind;
 use crate::error::{Error, Op, Result};
+use crate::image::ImageRoot;
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::resolve::{canonical, resolve_dangling};
 use crate::sys::{self, At, FileType, Leads};
@@ -29,8 +30,25 @@ pub fn inspect<P: AsRef<Path>>(path: P) -> Result<Link> {
     inspect_inner(path.as_ref())
 }
 
+/// [`inspect`] of a path in an image: the link judged inside the image root `root`, as a
+/// chroot into it would ([`ImageRoot`]): its status and `resolved` (a path inside the
+/// image) are the image's, and [`Link::resolved_host`] is where that is on the host.
+///
+/// # Errors
+/// As [`inspect`]; and [`ErrorKind::OutsideRoot`] where `path` is not inside `root`.
+pub fn inspect_in<P: AsRef<Path>>(path: P, root: &ImageRoot) -> Result<Link> {
+    let path = path.as_ref();
+    let place = root.locate(path).map_err(|e| e.with_op(Op::Inspect))?;
+    let dir = crate::path::parent_dir(&place).to_path_buf();
+    let mut link = retried(Source::Path(path), path, Some((root, &dir)))?;
+    if !link.kind.is_link() {
+        link.through = link_behind_slash(path);
+    }
+    Ok(link)
+}
+
 fn inspect_inner(path: &Path) -> Result<Link> {
-    let mut link = retried(Source::Path(path), path)?;
+    let mut link = retried(Source::Path(path), path, None)?;
     // A link is never reached through a trailing slash: only what is not one can be.
     if !link.kind.is_link() {
         link.through = link_behind_slash(path);
@@ -41,8 +59,11 @@ fn inspect_inner(path: &Path) -> Result<Link> {
 /// [`inspect`] of the entry `at`, through its held directory: the record a change made or
 /// decided on there is read from the very entry, whatever has since been put at its path.
 pub(crate) fn inspect_at(at: At<'_>) -> Result<Link> {
-    retried(Source::At(at), at.path)
+    retried(Source::At(at), at.path, None)
 }
+
+/// An image root and the path inside it of the directory that holds the link.
+type InImage<'a> = Option<(&'a ImageRoot, &'a Path)>;
 
 /// Runs `act` on the entry the user's `path` names, through its directory, opened once
 /// and held ([`crate::resolve::entry_of`]): the one look-up of the path for an operation `op`
@@ -106,17 +127,17 @@ impl Source<'_> {
     }
 }
 
-fn retried(source: Source<'_>, path: &Path) -> Result<Link> {
+fn retried(source: Source<'_>, path: &Path, image: InImage<'_>) -> Result<Link> {
     // A link replaced by something else between the `lstat` and the `readlink` (which then
     // fails with EINVAL, or ENOENT if it went; on Windows ERROR_NOT_A_REPARSE_POINT) is
     // looked at again, as what it is now.
     for _ in 0..8 {
-        match inspect_once(source, path) {
+        match inspect_once(source, path, image) {
             Err(Raced) => continue,
             Ok(found) => return found,
         }
     }
-    inspect_once(source, path).unwrap_or_else(|Raced| {
+    inspect_once(source, path, image).unwrap_or_else(|Raced| {
         Err(Error::io(
             Op::Inspect,
             path,
@@ -128,7 +149,11 @@ fn retried(source: Source<'_>, path: &Path) -> Result<Link> {
 /// The entry changed while [`inspect_once`] read it.
 struct Raced;
 
-fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<Link>, Raced> {
+fn inspect_once(
+    source: Source<'_>,
+    path: &Path,
+    image: InImage<'_>,
+) -> std::result::Result<Result<Link>, Raced> {
     let meta = match source.lstat() {
         Ok(meta) => meta,
         Err(e) => return Ok(Err(lookup_error(Op::Inspect, path, e))),
@@ -148,8 +173,11 @@ fn inspect_once(source: Source<'_>, path: &Path) -> std::result::Result<Result<L
                 Err(e) => return Ok(Err(Error::io(Op::Inspect, path, e))),
             };
             let mut link = Link::new(path.to_path_buf(), Kind::Symlink);
-            if let Some(leads) = stored.fill(&mut link) {
-                resolve(source, &mut link, &leads);
+            match (stored.fill(&mut link), image) {
+                // Judged inside the image: the host is never looked at.
+                (Some(leads), Some((root, dir))) => root.fill(&mut link, dir, &leads.path, true),
+                (Some(leads), None) => resolve(source, &mut link, &leads),
+                (None, _) => {}
             }
             link
         }

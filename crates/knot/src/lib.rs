@@ -161,6 +161,7 @@ mod fixture;
 mod foreign;
 pub mod git_links;
 pub mod hardlinks;
+mod image;
 mod inspect;
 mod link;
 mod path;
@@ -180,7 +181,8 @@ pub use create::{
     Replace, TargetForm, create, create_dry_run,
 };
 pub use error::{BadRecord, Error, ErrorKind, Op, Result};
-pub use inspect::inspect;
+pub use image::ImageRoot;
+pub use inspect::{inspect, inspect_in};
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
 /// type, re-exported so that a caller needs no other crate to name one).
 pub use knot_reparse::Tag;
@@ -189,7 +191,8 @@ pub use record::Record;
 pub use remove::remove;
 pub use remove::tree::{Met, TreeAction, TreeRemoved, remove_tree};
 pub use retarget::{
-    ConvertOptions, ConvertTo, NativeDirs, RetargetOptions, convert, convert_tree, retarget,
+    ConvertOptions, ConvertTo, NativeDirs, RetargetOptions, convert, convert_in, convert_tree,
+    convert_tree_in, retarget,
 };
 pub use scan::du;
 pub use scan::{FileId, Threads};

@@ -384,6 +384,9 @@ pub struct Link {
     /// target joined to the link's parent, its existing part resolved as the kernel would
     /// (`sym/../x` is `x` beside where `sym` leads).
     pub resolved: Option<PathBuf>,
+    /// With an image root ([`ImageRoot`](crate::ImageRoot)), where `resolved` (then a path
+    /// inside the image) is on the host; `None` otherwise.
+    pub resolved_host: Option<PathBuf>,
     /// Whether the target can be reached.
     pub status: Option<Status>,
     /// The reparse tag, for reparse points.
@@ -417,6 +420,7 @@ impl Link {
             target: None,
             relative: None,
             resolved: None,
+            resolved_host: None,
             status: None,
             tag: None,
             substitute_name: None,

@@ -53,6 +53,14 @@ pub struct Record {
     /// The absolute path the target leads to.
     #[serde(default, with = "serde_opt_name")]
     pub resolved: Option<PathBuf>,
+    /// With an image root (`--root`), where `resolved`, then a path inside the image, is on
+    /// the host. Written only with an image root.
+    #[serde(
+        default,
+        with = "serde_opt_name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resolved_host: Option<PathBuf>,
     /// Where the link leads: `ok`, `dangling`, `loop`, `too-long`, `unreadable`,
     /// `elsewhere`.
     #[serde(default, with = "status")]
@@ -80,6 +88,7 @@ impl From<&Link> for Record {
             target: link.target.clone(),
             relative: link.relative,
             resolved: link.resolved.clone(),
+            resolved_host: link.resolved_host.clone(),
             status: link.status,
             tag: link.tag.map(|tag| tag.0),
             substitute_name: link.substitute_name.clone(),

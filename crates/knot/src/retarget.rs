@@ -14,6 +14,7 @@ use crate::create::{
 };
 use crate::error::{Error, ErrorKind, Op, Result};
 pub use crate::foreign::NativeDirs;
+use crate::image::ImageRoot;
 use crate::inspect::{inspect_at, on_entry};
 use crate::link::{Flavour, Found, Kind, Link};
 use crate::sys::At;
@@ -166,12 +167,39 @@ pub fn convert<L: AsRef<Path>>(
     convert_inner(link.as_ref(), to, options)
 }
 
+/// [`convert`] of a link in an image, judged inside the image root `image` as a chroot
+/// into it would ([`ImageRoot`]): [`ConvertTo::Relative`] makes the target relative
+/// within the image (`../../usr/bin/mawk` for `/usr/bin/mawk` from `/a/b`), so it leads to
+/// the same place when the image moves, and never climbs above the root; a relative
+/// target that climbs above the root (which a chroot stops at the root) is rewritten to
+/// the same place without the climb. [`ConvertTo::Absolute`] makes image-absolute targets
+/// (`/usr/bin/mawk`, not the host path). `..` after a link is taken where a chroot takes
+/// it, after that link, resolved inside the image. Other forms are as [`convert`].
+///
+/// # Errors
+/// As [`convert`]; and [`ErrorKind::OutsideRoot`] where the link is not inside `image`.
+pub fn convert_in<L: AsRef<Path>>(
+    link: L,
+    to: ConvertTo,
+    options: &ConvertOptions,
+    image: &ImageRoot,
+) -> Result<Retargeted> {
+    let link = link.as_ref();
+    let op = Op::Convert;
+    on_entry(
+        link,
+        op,
+        |at| convert_at(at, to, options, Some(image)),
+        |before| not_a_link(&before, link, op),
+    )
+}
+
 fn convert_inner(link: &Path, to: ConvertTo, options: &ConvertOptions) -> Result<Retargeted> {
     let op = Op::Convert;
     on_entry(
         link,
         op,
-        |at| convert_at(at, to, options),
+        |at| convert_at(at, to, options, None),
         |before| not_a_link(&before, link, op),
     )
 }
@@ -182,6 +210,7 @@ pub(crate) fn convert_at(
     at: At<'_>,
     to: ConvertTo,
     options: &ConvertOptions,
+    image: Option<&ImageRoot>,
 ) -> Result<Retargeted> {
     let (op, link) = (Op::Convert, at.path);
     let to = match to {
@@ -202,6 +231,12 @@ pub(crate) fn convert_at(
     let kind = link_type(&before, link, op)?;
     let relative = before.relative == Some(true);
     let junction = kind == LinkType::Junction;
+    if let Some(image) = image
+        && matches!(to, Reform::Relative | Reform::Absolute)
+        && !junction
+    {
+        return convert_in_image(at, before, kind, to == Reform::Relative, options, image);
+    }
     let (ty, flavour) = match to {
         Reform::Relative if junction => {
             return Err(Error::new(op, link, ErrorKind::JunctionNotRelative));
@@ -266,6 +301,95 @@ pub(crate) fn convert_at(
     change(before, planned, options.mode, op)
 }
 
+/// [`convert_at`] of a symlink inside an image root, to a relative target within the
+/// image (`relative`) or an image-absolute one: see [`convert_in`].
+fn convert_in_image(
+    at: At<'_>,
+    before: Link,
+    ty: LinkType,
+    relative: bool,
+    options: &ConvertOptions,
+    image: &ImageRoot,
+) -> Result<Retargeted> {
+    let (op, link) = (Op::Convert, at.path);
+    let text = at
+        .read_link()
+        .map(|stored| stored.leads_to.unwrap_or(stored.target))
+        .map_err(|e| Error::io(op, link, e))?;
+    // The link's directory inside the image, from the held directory's real place.
+    let host_dir = at
+        .dir
+        .real_dir(crate::path::parent_dir(link))
+        .map_err(|e| Error::io(op, link, e))?;
+    let outside = || {
+        let root = image.host().to_path_buf();
+        Error::new(op, link, ErrorKind::OutsideRoot { root })
+    };
+    let dir = Path::new("/").join(host_dir.strip_prefix(image.host()).map_err(|_| outside())?);
+    let climbs = climbs_above_root(&dir, &text);
+    let as_asked = if relative {
+        text.is_relative() && !climbs
+    } else {
+        text.is_absolute()
+    };
+    if as_asked {
+        return Ok(unchanged(before));
+    }
+    let absolute = match image.fold(&dir, &text) {
+        Ok(absolute) => absolute,
+        Err(part) => {
+            return Ok(Retargeted {
+                kept: Some(Kept::WouldLeadSomewhere { part }),
+                ..unchanged(before)
+            });
+        }
+    };
+    let new_target = if relative {
+        let mut relative = crate::resolve::relative_to(&absolute, &dir);
+        if absolute.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            relative.as_mut_os_string().push("/");
+        }
+        relative
+    } else {
+        absolute
+    };
+    if before.target.as_deref() == Some(new_target.as_path()) {
+        return Ok(unchanged(before));
+    }
+    let create_options = CreateOptions {
+        flavour: flavour_of(&before),
+        form: TargetForm::AsGiven,
+        replace: Replace::Links,
+        drive: options.drive.or_else(|| drive_of(&before)),
+        flavour_check: FlavourCheck::AsAsked,
+    };
+    let planned =
+        plan_at(at, &new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
+    change(before, planned, options.mode, op)
+}
+
+/// Whether the relative `text`, from the image directory `dir`, climbs above the image's
+/// root with its `..` (counted lexically: what a chroot stops at the root).
+fn climbs_above_root(dir: &Path, text: &Path) -> bool {
+    use std::path::Component;
+    if text.is_absolute() {
+        return false;
+    }
+    let mut depth = dir
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count();
+    for part in text.components() {
+        match part {
+            Component::ParentDir if depth == 0 => return true,
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// [`convert`] of every symlink and junction below `root` (each one `unchanged` where it
 /// is in the form asked already, and a junction asked to be relative kept, with
 /// [`Kept::JunctionIsAbsolute`]), found by the tree walk on the calling thread, depth
@@ -276,15 +400,41 @@ pub(crate) fn convert_at(
 ///
 /// # Platform behavior
 /// As [`convert`].
-pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, mut report: F)
+pub fn convert_tree<P, F>(root: P, to: ConvertTo, options: &ConvertOptions, report: F)
 where
     P: AsRef<Path>,
+    F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
+{
+    convert_tree_inner(root.as_ref(), to, options, None, report);
+}
+
+/// [`convert_tree`] of a tree in an image, each link converted as [`convert_in`] converts
+/// it.
+pub fn convert_tree_in<P, F>(
+    root: P,
+    to: ConvertTo,
+    options: &ConvertOptions,
+    image: &ImageRoot,
+    report: F,
+) where
+    P: AsRef<Path>,
+    F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
+{
+    convert_tree_inner(root.as_ref(), to, options, Some(image), report);
+}
+
+fn convert_tree_inner<F>(
+    root: &Path,
+    to: ConvertTo,
+    options: &ConvertOptions,
+    image: Option<&ImageRoot>,
+    mut report: F,
+) where
     F: FnMut(Result<(PathBuf, Result<Retargeted>)>),
 {
     // Every symlink and junction gets its outcome: `unchanged` where it is in the form
     // asked already, and a junction asked to be relative, which it cannot be, is kept
     // with that reason (for one link named, that is an error).
-    let root = root.as_ref();
     let mut scan = crate::scan::ScanBuilder::new(root);
     if let ConvertTo::Native(dirs) = to {
         // Every link, for its outcome, and every regular file, which may be a Cygwin
@@ -307,7 +457,7 @@ where
     }
     scan.kinds([Kind::Symlink, Kind::Junction]);
     scan.act(|at, link| {
-        let result = match convert_at(at, to, options) {
+        let result = match convert_at(at, to, options, image) {
             Err(err) if *err.kind() == ErrorKind::JunctionNotRelative => Ok(Retargeted {
                 kept: Some(Kept::JunctionIsAbsolute),
                 ..unchanged(link.clone())

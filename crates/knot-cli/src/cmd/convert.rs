@@ -20,6 +20,11 @@ between junctions and directory symlinks, or from Cygwin's and WSL's forms into 
 keeping what they lead to.\n\n\
 A relative target is computed from the link's own directory (like `ln -r`). A dangling link \
 converts too, by its text; a link already in the form asked for is reported `unchanged`.\n\n\
+With --root IMG (an image root, each PATH inside it), --relative makes each target relative \
+within the image (`../../usr/bin/mawk` for /usr/bin/mawk), never climbing above IMG, so it \
+leads to the same place when the image moves; a relative target that climbs above IMG (which \
+a chroot stops at IMG) is rewritten without the climb. --absolute makes image-absolute \
+targets (/usr/bin/mawk, not the host path). `..` is taken as a chroot into IMG takes it.\n\n\
 --to-native turns links that Windows programs cannot follow into NT symlinks: a Cygwin or \
 MSYS2 `!<symlink>` file (a file with the DOS system attribute holding `!<symlink>` and the \
 target) and a WSL symlink (reparse tag 0xA000001D, what WSL's and Cygwin's `ln -s` make on \
@@ -52,19 +57,21 @@ pub struct ConvertArgs {
     #[arg(long, conflicts_with_all = ["to_symlink", "to_junction", "to_native"])]
     absolute: bool,
     /// Replace each junction by a directory symlink to the same directory.
-    #[arg(long, conflicts_with_all = ["to_junction", "to_native"])]
+    #[arg(long, conflicts_with_all = ["to_junction", "to_native", "root"])]
     to_symlink: bool,
     /// Replace each directory symlink by a junction (where junctions exist: Windows,
     /// NTFS through ntfs-3g); with --to-native, make a junction for a directory target.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     to_junction: bool,
     /// Replace each Cygwin/MSYS2 `!<symlink>` file and WSL symlink by an NT symlink
     /// (Windows, NTFS through ntfs-3g).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     to_native: bool,
     /// Convert every link below each directory PATH.
     #[arg(long, short = 'r')]
     recursive: bool,
+    #[command(flatten)]
+    root: crate::args::ImageRootArg,
     #[command(flatten)]
     drive: DriveArg,
     #[command(flatten)]
@@ -78,6 +85,7 @@ pub struct ConvertSettings {
     to: ConvertTo,
     recursive: bool,
     options: ConvertOptions,
+    root: crate::args::ImageRootArg,
     format: Format,
 }
 
@@ -108,6 +116,7 @@ impl Decide for ConvertArgs {
             to,
             recursive: self.recursive,
             options,
+            root: self.root,
             format: self.change.format(),
         }
     }
@@ -120,25 +129,36 @@ impl Run for ConvertSettings {
         let (to, recursive, options, format) =
             (self.to, self.recursive, &self.options, self.format);
         let dry_run = options.mode == knot::ChangeMode::DryRun;
+        let image = match self.root.open(context) {
+            Ok(image) => image,
+            Err(exit) => return exit,
+        };
         let mut printer = Printer::new(format, Messages::of(context));
         let mut failed = false;
         for path in &self.paths {
             let is_dir = knot::inspect(path).is_ok_and(|link| link.kind == Kind::Dir);
             if !(recursive && is_dir) {
-                let result = knot::convert(path, to, options);
+                let result = match &image {
+                    Some(image) => knot::convert_in(path, to, options, image),
+                    None => knot::convert(path, to, options),
+                };
                 failed |= retargeted(&mut printer, format, path, result, dry_run, context).is_err();
                 continue;
             }
             // Every link below, converted through the one tree walk as it finds them; reported
             // in path order, so the report reads the same on every run.
             let mut links = Vec::new();
-            knot::convert_tree(path, to, options, |item| match item {
+            let each = |item: knot::Result<_>| match item {
                 Ok(converted) => links.push(converted),
                 Err(err) => {
                     let _ = printer.flush();
                     error::fail(&err, context);
                 }
-            });
+            };
+            match &image {
+                Some(image) => knot::convert_tree_in(path, to, options, image, each),
+                None => knot::convert_tree(path, to, options, each),
+            }
             links.sort_by(|(a, _), (b, _)| a.cmp(b));
             for (link, result) in links {
                 failed |=

@@ -30,6 +30,8 @@ drive. OLD=NEW is split at the first `=` (OLD cannot hold one, NEW can); --repla
 given again, and the first OLD that matches wins. Links keep their kind and flavour.\n\n\
 With --broken --delete, every link that dangles (its target is missing, a loop, or a chain \
 too long to follow) is removed; never anything but a link.\n\n\
+With --root IMG (an image root, DIR inside it), which links dangle and where a new target \
+leads are judged inside IMG, as a chroot into it would see them.\n\n\
 Exit codes: 0 done, 1 some change failed or something could not be read (each printed), \
 2 usage error.";
 
@@ -63,6 +65,8 @@ pub struct FixArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    root: crate::args::ImageRootArg,
+    #[command(flatten)]
     threads: crate::args::ThreadsArg,
 }
 
@@ -78,6 +82,7 @@ fn rewrite_arg() -> impl clap::builder::TypedValueParser<Value = Rewrite> {
 pub struct FixSettings {
     dir: PathBuf,
     options: FixOptions,
+    root: crate::args::ImageRootArg,
     format: Format,
 }
 
@@ -95,6 +100,7 @@ impl Decide for FixArgs {
         FixSettings {
             dir: self.dir,
             options,
+            root: self.root,
             format: Format::of(self.json, false),
         }
     }
@@ -107,6 +113,16 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
     let counters = Progress::new();
     let mut options = fix.options.clone();
     options.progress = Some(Arc::clone(&counters));
+    options.image = match fix.root.open(context) {
+        Ok(image) => image,
+        Err(exit) => return exit,
+    };
+    if let Some(image) = &options.image
+        && let Err(err) = image.locate(&fix.dir)
+    {
+        error::fail(&err, context);
+        return Exit::Failure;
+    }
     let line = ProgressLine::start(
         context,
         "fix: ",

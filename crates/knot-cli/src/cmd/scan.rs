@@ -35,6 +35,11 @@ each directory at most once (by device and inode, or volume serial and file id),
 the time is proportional to the tree, never to the number of paths through it: a link \
 to a directory walked already is listed, not entered again, and a link back to a \
 directory it is in is a loop, reported once as a note.\n\n\
+With --root IMG, links are judged inside the image root IMG (a root file system, a \
+container image), as a chroot into it would see them: an absolute target resolves inside \
+IMG and `..` at IMG stays there, so the status, --broken and `resolved` (a path inside the \
+image; --json adds `resolved_host`) describe the image, not the host; no link leads out of \
+IMG. Each DIR must be inside IMG; --follow does not go with --root.\n\n\
 Exit codes: 0 done, 1 something could not be read (each printed), 2 usage error, \
 3 --check found matching links (even if something could not be read).";
 
@@ -72,8 +77,10 @@ pub struct ScanArgs {
     /// Descend into links to directories, walking each directory at most once: a link to
     /// a directory walked already is listed, not entered again; a link back into a
     /// directory being scanned (a loop) is reported once and not followed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     follow: bool,
+    #[command(flatten)]
+    root: crate::args::ImageRootArg,
     #[command(flatten)]
     threads: crate::args::ThreadsArg,
     /// Sort the output by path (by default it streams in the order found).
@@ -110,6 +117,7 @@ pub struct ScanSettings {
     format: Format,
     same_file_system: bool,
     follow: bool,
+    root: crate::args::ImageRootArg,
     threads: usize,
     order: Order,
     stats: bool,
@@ -131,6 +139,7 @@ impl Decide for ScanArgs {
             format,
             same_file_system: self.xdev,
             follow: self.follow,
+            root: self.root,
             threads: self.threads.count(),
             order: if self.sort {
                 Order::Sorted
@@ -154,6 +163,7 @@ impl ScanSettings {
             format: Format::Human,
             same_file_system: false,
             follow: false,
+            root: crate::args::ImageRootArg::default(),
             threads: 0,
             order: Order::Sorted,
             stats: false,
@@ -464,9 +474,23 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
 pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
     let started = Instant::now();
+    let image = match settings.root.open(context) {
+        Ok(image) => image,
+        Err(exit) => return exit,
+    };
     let mut builder = ScanBuilder::new(&settings.roots[0]);
     for root in &settings.roots[1..] {
         builder.add(root);
+    }
+    if let Some(image) = image {
+        // A directory outside the image has no place in it: said once, before the scan.
+        for root in &settings.roots {
+            if let Err(err) = image.locate(root) {
+                error::fail(&err, context);
+                return Exit::Failure;
+            }
+        }
+        builder.image_root(image);
     }
     if let Some(kinds) = &settings.kinds {
         builder.kinds(kinds.iter().cloned());

@@ -20,6 +20,8 @@ pub struct ShowArgs {
     #[arg(long)]
     raw: bool,
     #[command(flatten)]
+    root: crate::args::ImageRootArg,
+    #[command(flatten)]
     format: FormatArgs,
 }
 
@@ -29,6 +31,7 @@ pub struct ShowSettings {
     pub paths: Vec<PathBuf>,
     pub format: Format,
     pub raw: bool,
+    pub root: crate::args::ImageRootArg,
 }
 
 impl Decide for ShowArgs {
@@ -38,6 +41,7 @@ impl Decide for ShowArgs {
             paths: self.paths,
             format: self.format.format(),
             raw: self.raw,
+            root: self.root,
         }
     }
 }
@@ -57,9 +61,17 @@ impl Run for ShowSettings {
     fn run(&self, context: &Context) -> Exit {
         let (format, raw) = (self.format, self.raw);
         let messages = Messages::of(context);
+        let image = match self.root.open(context) {
+            Ok(image) => image,
+            Err(exit) => return exit,
+        };
         let mut printer = Printer::new(format, messages);
         for path in &self.paths {
-            match knot::inspect(path) {
+            let found = match &image {
+                Some(image) => knot::inspect_in(path, image),
+                None => knot::inspect(path),
+            };
+            match found {
                 Ok(link) => {
                     let _ = match (raw, format) {
                         (true, Format::Json) => printer.json(&RawRecord {

@@ -165,6 +165,7 @@ pub fn parse(args: &[OsString], env: Environment) -> Result<Settings, Exit> {
             paths: vec![first],
             format: Format::Human,
             raw: false,
+            root: crate::args::ImageRootArg::default(),
         }),
     };
     Ok(Settings {

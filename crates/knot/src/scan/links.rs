@@ -5,11 +5,13 @@
 //! for `follow`.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::walk::{DirEntry, FileId, Filter, Next, Sink};
 use super::{Detail, Entry, WalkState};
 use crate::error::{Error, ErrorKind, Op, Result};
+use crate::image::ImageRoot;
 use crate::link::{Flavour, Kind, Link, Status};
 use crate::path::parent_dir;
 use crate::resolve::resolve_target;
@@ -32,6 +34,37 @@ pub(crate) struct LinkFilter {
     pub(crate) report_dirs: bool,
     /// Whether every regular file is reported too, as a record of kind [`Kind::File`].
     pub(crate) files: bool,
+    /// The image root links are judged in (`--root`), if any.
+    pub(crate) image: Option<Arc<InImage>>,
+}
+
+/// An image root and the places of the scan's roots inside it.
+#[derive(Debug)]
+pub(crate) struct InImage {
+    pub(crate) root: Arc<ImageRoot>,
+    /// Each root of the scan as given, with its path inside the image.
+    pub(crate) roots: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+impl InImage {
+    /// The path inside the image of the directory that holds the link at `path` (a path
+    /// the walk made: a root, then names of real directories), named from the place of
+    /// the scan's root it is under, without a system call.
+    fn dir_of(&self, path: &Path) -> Result<PathBuf> {
+        for (root, place) in &self.roots {
+            if let (Ok(rest), Some(place)) = (path.strip_prefix(root), place) {
+                let at = place.join(rest);
+                return Ok(at.parent().map_or_else(|| at.clone(), Path::to_path_buf));
+            }
+        }
+        Err(Error::new(
+            Op::Scan,
+            path,
+            ErrorKind::OutsideRoot {
+                root: self.root.host().to_path_buf(),
+            },
+        ))
+    }
 }
 
 /// The link scan with an action on each link it finds, taken in [`Filter::visit`], while
@@ -203,7 +236,10 @@ impl LinkFilter {
         let mut link = Link::new(path, Kind::Symlink);
         // `follow` reads every link too: a directory reparse point it cannot enter (a
         // cloud placeholder) is known only by its reparse data.
-        let read = detail >= Detail::Target || config.kinds.is_some() || config.follow;
+        let read = detail >= Detail::Target
+            || config.kinds.is_some()
+            || config.follow
+            || (config.image.is_some() && detail >= Detail::Status);
         // Where the system follows the link: `None` once read for a reparse point that
         // leads nowhere (a WOF-compressed or cloud file), which gets no status, or to
         // another Windows drive (ntfs-3g), which is `elsewhere` and never followed.
@@ -222,6 +258,25 @@ impl LinkFilter {
             dir.real_path_at(OsStr::new("."))
                 .or_else(|_| std::path::absolute(parent_dir(&link.path)))
         };
+        if let Some(image) = &config.image {
+            // Judged inside the image: where the link leads on the host is never looked at.
+            if detail >= Detail::Status
+                && let Some(Leads { path: target, .. }) = &leads
+            {
+                let dir = image.dir_of(&link.path)?;
+                image
+                    .root
+                    .fill(&mut link, &dir, target, detail >= Detail::Full);
+            }
+            if detail < Detail::Target {
+                link.target = None;
+                link.relative = None;
+            }
+            if detail >= Detail::Full {
+                link.nlink = dir.stat_at(name, false).ok().map(|m: Meta| m.nlink);
+            }
+            return Ok((link, None));
+        }
         let unfollowed = leads.as_ref().filter(|leads| !leads.followed);
         let mut leads_to_dir = None;
         if leads_somewhere && (detail >= Detail::Status || config.follow) {

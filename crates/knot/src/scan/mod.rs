@@ -72,6 +72,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::Result;
+use crate::image::ImageRoot;
 use crate::link::{Kind, Link};
 use crate::sys::At;
 
@@ -234,6 +235,9 @@ pub struct ScanBuilder {
     detail: Detail,
     report_dirs: bool,
     files: bool,
+    /// The roots as given, for their places in an image.
+    roots: Vec<PathBuf>,
+    image: Option<Arc<ImageRoot>>,
 }
 
 impl ScanBuilder {
@@ -247,7 +251,20 @@ impl ScanBuilder {
             detail: Detail::default(),
             report_dirs: false,
             files: false,
+            roots: vec![root.as_ref().to_path_buf()],
+            image: None,
         }
+    }
+
+    /// Judges each link inside the image `root` ([`ImageRoot`]), as a chroot into it
+    /// would: its status and resolved path are the image's, and `resolved` is a path
+    /// inside the image. The scan's roots must be inside the image; a link under one that
+    /// is not is reported as an [`ErrorKind::OutsideRoot`](crate::ErrorKind::OutsideRoot)
+    /// error. [`ScanBuilder::follow`] is not taken with an image root: the walk never
+    /// leaves the tree it was given.
+    pub fn image_root(&mut self, root: Arc<ImageRoot>) -> &mut ScanBuilder {
+        self.image = Some(root);
+        self
     }
 
     /// Hands every regular file to the action too, as a record of kind [`Kind::File`]
@@ -261,6 +278,7 @@ impl ScanBuilder {
     /// Adds another root.
     pub fn add<P: AsRef<Path>>(&mut self, root: P) -> &mut ScanBuilder {
         self.walk.add(root.as_ref());
+        self.roots.push(root.as_ref().to_path_buf());
         self
     }
 
@@ -418,10 +436,18 @@ impl ScanBuilder {
             hardlinks,
             links,
             broken: self.broken,
-            follow: self.walk.follows(),
+            follow: self.walk.follows() && self.image.is_none(),
             detail,
             report_dirs: self.report_dirs,
             files: self.files,
+            image: self.image.as_ref().map(|image| {
+                Arc::new(links::InImage {
+                    roots: (self.roots.iter())
+                        .map(|root| (root.clone(), image.locate(root).ok()))
+                        .collect(),
+                    root: Arc::clone(image),
+                })
+            }),
         }
     }
 }
@@ -438,6 +464,7 @@ pub(crate) fn links_filter(detail: Detail) -> links::LinkFilter {
         detail,
         report_dirs: false,
         files: false,
+        image: None,
     }
 }
 

@@ -40,6 +40,8 @@
 mod unix;
 #[cfg(unix)]
 use unix as imp;
+#[cfg(unix)]
+pub(crate) use unix::image;
 
 // The platform layer's own errors, mapped to public kinds in one place.
 pub(crate) mod error;

@@ -24,6 +24,8 @@ mod ntfs3g;
 #[cfg(not(target_os = "linux"))]
 #[path = "ntfs3g_absent.rs"]
 mod ntfs3g;
+// Resolution inside an image root (`--root`).
+pub(crate) mod image;
 // Removing and replacing links through their parent directory.
 mod entry;
 // A chain of links walked one link at a time.

@@ -1,0 +1,378 @@
+//! `--root DIR`: links judged inside an image root, as a chroot into DIR would see them,
+//! on a tree built like a root file system. Some targets exist only in the image, some
+//! only on the host (`/usr/bin/env`, `/proc`): with `--root` the image decides, without it
+//! the host. Then `convert --relative` and `--absolute` within the image, the image moved,
+//! and a racing swap of a directory of the image for a link to a host directory.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+use crate::fixture::{Env, records, run};
+
+/// A root file system in `img`: `usr/bin/knot-img-tool` (a name no host has), `etc`,
+/// `opt/app/conf` (only in the image), and links to them, to `/usr/bin/env` (only on the
+/// host), to `/proc` (the image has none), and a `..` chain that climbs above the root.
+fn image() -> Env {
+    let env = Env::new();
+    for dir in [
+        "img/usr/bin",
+        "img/etc",
+        "img/opt/app/conf",
+        "img/var/lib/x",
+    ] {
+        env.mkdir(dir);
+    }
+    env.file("img/usr/bin/knot-img-tool", "#!/bin/sh\n");
+    for (link, target) in [
+        ("img/etc/app.conf", "/opt/app/conf"),
+        ("img/env-link", "/usr/bin/env"),
+        ("img/proc-self", "/proc/self"),
+        ("img/usr/bin/tool", "knot-img-tool"),
+        ("img/etc/tool", "/usr/bin/tool"),
+        (
+            "img/var/lib/x/up",
+            "../../../../../../usr/bin/knot-img-tool",
+        ),
+        ("img/bin", "usr/bin"),
+        ("img/loop-a", "/loop-b"),
+        ("img/loop-b", "loop-a"),
+    ] {
+        symlink(target, env.path(link)).unwrap();
+    }
+    env
+}
+
+/// Each record's path with one of its fields, sorted by path.
+fn field(records: &[Value], name: &str) -> Vec<(String, Value)> {
+    let mut out: Vec<_> = records
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_owned(), r[name].clone()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn strings(pairs: &[(&str, &str)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(p, v)| ((*p).to_owned(), Value::from(*v)))
+        .collect()
+}
+
+#[test]
+fn scan_judges_each_link_inside_the_image() {
+    let env = image();
+    let found = records(&mut env.knot(["scan", "--json", "--root", "img", "img"]));
+    assert_eq!(
+        field(&found, "status"),
+        strings(&[
+            ("img/bin", "ok"),
+            ("img/env-link", "dangling"),
+            ("img/etc/app.conf", "ok"),
+            ("img/etc/tool", "ok"),
+            ("img/loop-a", "loop"),
+            ("img/loop-b", "loop"),
+            ("img/proc-self", "dangling"),
+            ("img/usr/bin/tool", "ok"),
+            ("img/var/lib/x/up", "ok"),
+        ])
+    );
+    assert_eq!(
+        field(&found, "resolved"),
+        strings(&[
+            ("img/bin", "/usr/bin"),
+            ("img/env-link", "/usr/bin/env"),
+            ("img/etc/app.conf", "/opt/app/conf"),
+            ("img/etc/tool", "/usr/bin/knot-img-tool"),
+            ("img/loop-a", "/loop-b"),
+            ("img/loop-b", "/loop-a"),
+            ("img/proc-self", "/proc/self"),
+            ("img/usr/bin/tool", "/usr/bin/knot-img-tool"),
+            ("img/var/lib/x/up", "/usr/bin/knot-img-tool"),
+        ])
+    );
+    // The host path of each, in the image.
+    let img = env.real().join("img");
+    for (path, host) in field(&found, "resolved_host") {
+        let host = PathBuf::from(host.as_str().unwrap());
+        assert!(host.starts_with(&img), "{path}: {}", host.display());
+    }
+    // Without --root the host decides: the same links, the other way round.
+    let host = records(&mut env.knot(["scan", "--json", "img"]));
+    let status = field(&host, "status");
+    let of = |name: &str| status.iter().find(|(p, _)| p == name).unwrap().1.clone();
+    assert_eq!(of("img/etc/app.conf"), "dangling");
+    assert_eq!(of("img/env-link"), "ok");
+    assert_eq!(of("img/etc/tool"), "dangling");
+    assert_eq!(of("img/var/lib/x/up"), "dangling");
+    assert!(host.iter().all(|r| r["resolved_host"].is_null()));
+}
+
+#[test]
+fn broken_lists_what_is_broken_in_the_image() {
+    let env = image();
+    run(
+        &mut env.knot(["scan", "--broken", "--sort", "--root", "img", "img"]),
+        0,
+        "img/env-link  -> /usr/bin/env  [dangling]\n\
+         img/loop-a    -> /loop-b  [loop]\n\
+         img/loop-b    -> loop-a  [loop]\n\
+         img/proc-self -> /proc/self  [dangling]\n",
+        "",
+    );
+}
+
+#[test]
+fn show_resolves_inside_the_image() {
+    let env = image();
+    let found = records(&mut env.knot([
+        "show",
+        "--json",
+        "--root",
+        "img",
+        "img/etc/app.conf",
+        "img/env-link",
+        "img/var/lib/x/up",
+    ]));
+    let img = env.real().join("img");
+    assert_eq!(found[0]["status"], "ok");
+    assert_eq!(found[0]["resolved"], "/opt/app/conf");
+    assert_eq!(
+        found[0]["resolved_host"],
+        img.join("opt/app/conf").to_str().unwrap()
+    );
+    assert_eq!(found[1]["status"], "dangling");
+    assert_eq!(found[2]["resolved"], "/usr/bin/knot-img-tool");
+    // A path outside the image has no place in it.
+    env.file("elsewhere", "");
+    let out = crate::fixture::output(&mut env.knot(["show", "--root", "img", "elsewhere"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("outside"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Each link's target as stored, by its path below `dir`, sorted.
+fn targets(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in fs::read_dir(&at).unwrap() {
+            let entry = entry.unwrap();
+            let ty = entry.file_type().unwrap();
+            if ty.is_symlink() {
+                let rel = entry.path().strip_prefix(dir).unwrap().to_owned();
+                let target = fs::read_link(entry.path()).unwrap();
+                out.push((
+                    rel.to_string_lossy().into_owned(),
+                    target.to_string_lossy().into_owned(),
+                ));
+            } else if ty.is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+#[test]
+fn convert_relative_stays_inside_the_image_and_survives_a_move() {
+    let env = image();
+    let before = field(
+        &records(&mut env.knot(["scan", "--json", "--root", "img", "img"])),
+        "resolved",
+    );
+    let out = crate::fixture::output(&mut env.knot([
+        "convert",
+        "--relative",
+        "--root",
+        "img",
+        "-r",
+        "img",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        targets(&env.path("img")),
+        pairs(&[
+            ("bin", "usr/bin"),
+            ("env-link", "usr/bin/env"),
+            ("etc/app.conf", "../opt/app/conf"),
+            ("etc/tool", "../usr/bin/tool"),
+            ("loop-a", "loop-b"),
+            ("loop-b", "loop-a"),
+            ("proc-self", "proc/self"),
+            ("usr/bin/tool", "knot-img-tool"),
+            ("var/lib/x/up", "../../../usr/bin/knot-img-tool"),
+        ])
+    );
+    // Moved, the image leads where it did, judged by itself or by the host.
+    fs::rename(env.path("img"), env.path("moved")).unwrap();
+    let after = records(&mut env.knot(["scan", "--json", "--root", "moved", "moved"]));
+    let after: Vec<_> = field(&after, "resolved")
+        .into_iter()
+        .map(|(p, v)| (p.replacen("moved/", "img/", 1), v))
+        .collect();
+    assert_eq!(after, before);
+    let host = records(&mut env.knot(["scan", "--json", "moved/etc", "moved/var"]));
+    assert!(host.iter().all(|r| r["status"] == "ok"), "{host:?}");
+}
+
+#[test]
+fn convert_absolute_makes_image_absolute_targets() {
+    let env = image();
+    let out = crate::fixture::output(&mut env.knot([
+        "convert",
+        "--absolute",
+        "--root",
+        "img",
+        "-r",
+        "img",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        targets(&env.path("img")),
+        pairs(&[
+            ("bin", "/usr/bin"),
+            ("env-link", "/usr/bin/env"),
+            ("etc/app.conf", "/opt/app/conf"),
+            ("etc/tool", "/usr/bin/tool"),
+            ("loop-a", "/loop-b"),
+            ("loop-b", "/loop-a"),
+            ("proc-self", "/proc/self"),
+            ("usr/bin/tool", "/usr/bin/knot-img-tool"),
+            ("var/lib/x/up", "/usr/bin/knot-img-tool"),
+        ])
+    );
+}
+
+#[test]
+fn fix_judges_repairs_inside_the_image() {
+    let env = image();
+    env.mkdir("img/new");
+    env.file("img/new/x", "");
+    symlink("/old/x", env.path("img/etc/old")).unwrap();
+    // The new target exists only in the image: not dangling there.
+    run(
+        &mut env.knot([
+            "fix",
+            "--root",
+            "img",
+            "img",
+            "--replace",
+            "/old=/new",
+            "-n",
+        ]),
+        0,
+        "would replace 'img/etc/old': '/old/x' -> '/new/x'\n",
+        "",
+    );
+    run(
+        &mut env.knot(["fix", "--root", "img", "img", "--broken", "--delete"]),
+        0,
+        "deleted 'img/env-link' -> '/usr/bin/env'\n\
+         deleted 'img/etc/old' -> '/old/x'\n\
+         deleted 'img/loop-a' -> '/loop-b'\n\
+         deleted 'img/loop-b' -> 'loop-a'\n\
+         deleted 'img/proc-self' -> '/proc/self'\n",
+        "",
+    );
+    // What leads somewhere only in the image is kept.
+    assert!(fs::symlink_metadata(env.path("img/etc/app.conf")).is_ok());
+    assert!(fs::symlink_metadata(env.path("img/var/lib/x/up")).is_ok());
+}
+
+/// Rounds at least, at most, and links in the image's `etc`.
+const ROUNDS: usize = 12;
+const MAX_ROUNDS: usize = 60;
+const LINKS: usize = 40;
+const SWAPS: usize = 200_000;
+
+/// While `scan --root` runs, a racer swaps the image's `usr` (a real directory) with a
+/// link to a host directory that holds every file the image's links name. Resolution
+/// stays inside the image whatever it meets: through the link (an absolute host path,
+/// which inside the image names nothing) no link is ever `ok`, and no resolved path is
+/// outside the image. A round meets the swap where a link resolved through it.
+#[test]
+fn a_directory_swapped_for_a_host_link_never_leads_out() {
+    let env = Env::new();
+    let (img, outside) = (env.path("img"), env.real().join("outside"));
+    fs::create_dir_all(img.join("usr/lib")).unwrap();
+    fs::create_dir_all(img.join("etc")).unwrap();
+    fs::create_dir_all(outside.join("lib")).unwrap();
+    symlink(&outside, img.join("u")).unwrap();
+    for i in 0..LINKS {
+        fs::write(outside.join(format!("lib/x{i}")), "host").unwrap();
+        symlink(format!("/usr/lib/x{i}"), img.join(format!("etc/l{i}"))).unwrap();
+    }
+    let (usr, u) = (img.join("usr"), img.join("u"));
+    let real_img = env.real().join("img");
+    let swaps = Arc::new(AtomicUsize::new(0));
+    let mut met = 0;
+    for round in 0..MAX_ROUNDS {
+        if round >= ROUNDS && met > 0 {
+            break;
+        }
+        if fs::symlink_metadata(&usr).unwrap().file_type().is_symlink() {
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &usr,
+                rustix::fs::CWD,
+                &u,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .unwrap();
+        }
+        let working = Arc::new(AtomicBool::new(true));
+        let racer = {
+            let (usr, u, working, swaps) = (usr.clone(), u.clone(), working.clone(), swaps.clone());
+            std::thread::spawn(move || {
+                for _ in 0..SWAPS {
+                    if !working.load(Ordering::Acquire) {
+                        break;
+                    }
+                    rustix::fs::renameat_with(
+                        rustix::fs::CWD,
+                        &usr,
+                        rustix::fs::CWD,
+                        &u,
+                        rustix::fs::RenameFlags::EXCHANGE,
+                    )
+                    .unwrap();
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let found = records(&mut env.knot(["scan", "--json", "--root", "img", "img/etc"]));
+        working.store(false, Ordering::Release);
+        racer.join().unwrap();
+        assert_eq!(found.len(), LINKS);
+        for record in &found {
+            let resolved = record["resolved"].as_str().unwrap();
+            let host = PathBuf::from(record["resolved_host"].as_str().unwrap());
+            assert!(host.starts_with(&real_img), "round {round}: {record}");
+            assert_ne!(record["status"], "ok", "round {round}: {record}");
+            if resolved.starts_with(outside.to_str().unwrap()) {
+                met += 1;
+            }
+        }
+    }
+    assert!(swaps.load(Ordering::Relaxed) > 0, "the racer never swapped");
+    assert!(
+        met > 0,
+        "no link was resolved through the swapped directory"
+    );
+}

@@ -1,0 +1,394 @@
+//! Resolution inside an image root (`--root DIR`), as a chroot into DIR would resolve: an
+//! absolute path starts at DIR, `..` at DIR stays there, and no link at any depth leads
+//! out. Everything is looked up relative to directories held open, so a directory swapped
+//! for a link meanwhile is never followed out of DIR: on Linux by the kernel itself
+//! (`openat2` with `RESOLVE_IN_ROOT`, 5.6 and later), elsewhere, and to name where a link
+//! that leads nowhere would lead, by knot's own walk one component at a time with the same
+//! rules.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType as RawType, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::link::Status;
+
+/// The most links one resolution follows before it is called a loop (a cycle of links is
+/// found sooner, by meeting the same link with the same path still to go).
+const MAX_HOPS: usize = 256;
+/// The links the kernel follows before it gives up (`ELOOP`): more make a chain too long.
+const KERNEL_HOPS: usize = 40;
+/// How many times a component that changed between its look-up and its open is tried again.
+const RETRIES: usize = 8;
+
+/// How a directory on the way is held: only for looking up names in it where the system
+/// can (`O_PATH`, which needs no read permission), else for reading.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const HELD: OFlags = OFlags::PATH;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const HELD: OFlags = OFlags::RDONLY;
+
+/// An image root held open.
+#[derive(Debug)]
+pub(crate) struct Image {
+    fd: OwnedFd,
+    /// The root's canonical host path.
+    host: PathBuf,
+}
+
+/// Where a path in the image leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub(crate) status: Status,
+    /// Whether it leads to a directory (known where it leads somewhere).
+    pub(crate) dir: Option<bool>,
+    /// The path inside the image (`/usr/bin/mawk`): for `ok`, where it leads, links
+    /// followed; otherwise as far as it exists resolved, the rest folded, the last name
+    /// kept. `None` where only the status was asked for.
+    pub(crate) path: Option<PathBuf>,
+}
+
+impl Image {
+    /// Holds the directory `dir` as an image root.
+    pub(crate) fn open(dir: &Path) -> io::Result<Image> {
+        let host = std::fs::canonicalize(dir)?;
+        let fd = rustix::fs::open(
+            &host,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(Image { fd, host })
+    }
+
+    /// The root's canonical host path.
+    pub(crate) fn host(&self) -> &Path {
+        &self.host
+    }
+
+    /// Where `path`, a path inside the image (absolute from its root, or relative to it),
+    /// leads, its last component followed as the system would; `want_path`: whether the
+    /// image path is wanted too, or only the status.
+    pub(crate) fn resolve(&self, path: &Path, want_path: bool) -> io::Result<Found> {
+        #[cfg(target_os = "linux")]
+        if let Some(found) = self.resolve_in_kernel(path, want_path) {
+            return Ok(found);
+        }
+        // knot's own walk names the place whether asked or not.
+        let _ = want_path;
+        self.walk(path)
+    }
+
+    /// The kernel's answer, where it leads somewhere and the kernel can say; `None` where
+    /// knot's own walk is needed (no `openat2`, a rename raced the look-up, a link that
+    /// leads nowhere, whose resolved path and kind of failure knot names itself).
+    #[cfg(target_os = "linux")]
+    fn resolve_in_kernel(&self, path: &Path, want_path: bool) -> Option<Found> {
+        use rustix::fs::ResolveFlags;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+        if NO_OPENAT2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rel = in_root(path);
+        let fd = match rustix::fs::openat2(
+            &self.fd,
+            rel.as_os_str(),
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOSYS) | Err(Errno::PERM) => {
+                // No openat2 (before Linux 5.6), or a seccomp filter that refuses it.
+                NO_OPENAT2.store(true, Ordering::Relaxed);
+                return None;
+            }
+            // Where only the status is asked for, a missing name is all there is to say:
+            // as the kernel follows a link, so does a chroot (a loop is told from a chain
+            // that is only too long by knot's own walk).
+            Err(Errno::NOENT | Errno::NOTDIR) if !want_path => {
+                return Some(Found {
+                    status: Status::Dangling,
+                    dir: None,
+                    path: None,
+                });
+            }
+            Err(_) => return None,
+        };
+        let stat = rustix::fs::fstat(&fd).ok()?;
+        let dir = RawType::from_raw_mode(stat.st_mode) == RawType::Directory;
+        let path = if want_path {
+            use std::os::fd::AsRawFd as _;
+            let host = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+            // A root renamed meanwhile, or no /proc: knot's own walk names the place.
+            Some(Path::new("/").join(host.strip_prefix(&self.host).ok()?))
+        } else {
+            None
+        };
+        Some(Found {
+            status: Status::Ok,
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    /// knot's own walk, one component at a time through held directories.
+    fn walk(&self, path: &Path) -> io::Result<Found> {
+        let mut walk = Walk {
+            image: self,
+            held: Vec::new(),
+            pending: Vec::new(),
+            hops: 0,
+            seen: HashSet::new(),
+            first_final: None,
+        };
+        walk.push_front(path);
+        walk.run()
+    }
+}
+
+/// `path` relative to the root: its root and prefix taken off.
+#[cfg(target_os = "linux")]
+fn in_root(path: &Path) -> PathBuf {
+    let rel: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+        .collect();
+    if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
+    }
+}
+
+/// One component still to resolve.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Part {
+    Root,
+    Up,
+    Name(OsString),
+}
+
+struct Walk<'a> {
+    image: &'a Image,
+    /// The directories walked into below the root, each with its name.
+    held: Vec<(OsString, OwnedFd)>,
+    /// The components still to resolve, the next one last.
+    pending: Vec<Part>,
+    hops: usize,
+    /// Each link met, by its place, with what was still to resolve after it.
+    seen: HashSet<(PathBuf, Vec<Part>)>,
+    /// The place of the first link met as the last component: where a loop is reported.
+    first_final: Option<PathBuf>,
+}
+
+impl Walk<'_> {
+    /// Puts the components of `path` in front of those still to resolve.
+    fn push_front(&mut self, path: &Path) {
+        let parts = path.components().filter_map(|c| match c {
+            Component::RootDir | Component::Prefix(_) => Some(Part::Root),
+            Component::ParentDir => Some(Part::Up),
+            Component::CurDir => None,
+            Component::Normal(name) => Some(Part::Name(name.to_owned())),
+        });
+        let parts: Vec<Part> = parts.collect();
+        self.pending.extend(parts.into_iter().rev());
+    }
+
+    /// The image path of the directory walked into so far.
+    fn here(&self) -> PathBuf {
+        let mut out = PathBuf::from("/");
+        out.extend(self.held.iter().map(|(name, _)| name));
+        out
+    }
+
+    /// The image path of `name` in the directory walked into, with the rest folded
+    /// lexically (`..` at the root stays there): where a path that leads nowhere would
+    /// lead.
+    fn folded(&self, name: &OsStr) -> PathBuf {
+        let mut out = self.here();
+        out.push(name);
+        for part in self.pending.iter().rev() {
+            match part {
+                Part::Root => out = PathBuf::from("/"),
+                Part::Up => {
+                    out.pop();
+                }
+                Part::Name(name) => out.push(name),
+            }
+        }
+        out
+    }
+
+    fn run(mut self) -> io::Result<Found> {
+        let mut retries = 0;
+        while let Some(part) = self.pending.pop() {
+            let name = match part {
+                Part::Root => {
+                    self.held.clear();
+                    continue;
+                }
+                Part::Up => {
+                    self.held.pop();
+                    continue;
+                }
+                Part::Name(name) => name,
+            };
+            let at = self.held.last().map_or(&self.image.fd, |(_, fd)| fd);
+            let stat = match rustix::fs::statat(at, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => stat,
+                Err(Errno::NOENT) => return Ok(self.ends(Status::Dangling, None, &name)),
+                Err(err) => return Err(err.into()),
+            };
+            let last = self.pending.is_empty();
+            match RawType::from_raw_mode(stat.st_mode) {
+                RawType::Symlink => {
+                    let place = self.here().join(&name);
+                    if last && self.first_final.is_none() {
+                        self.first_final = Some(place.clone());
+                    }
+                    self.hops += 1;
+                    if self.hops > MAX_HOPS || !self.seen.insert((place, self.pending.clone())) {
+                        return Ok(self.ends(Status::Loop, None, &name));
+                    }
+                    let target = match rustix::fs::readlinkat(at, name.as_os_str(), Vec::new()) {
+                        Ok(target) => target,
+                        // Replaced meanwhile: looked at again, as what it is now.
+                        Err(Errno::INVAL | Errno::NOENT) if retries < RETRIES => {
+                            retries += 1;
+                            self.hops -= 1;
+                            self.pending.push(Part::Name(name));
+                            continue;
+                        }
+                        Err(err) => return Err(err.into()),
+                    };
+                    let target = OsStr::from_bytes(target.as_bytes());
+                    self.push_front(Path::new(target));
+                }
+                RawType::Directory => {
+                    let flags = HELD | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    match rustix::fs::openat(at, name.as_os_str(), flags, Mode::empty()) {
+                        Ok(fd) => self.held.push((name, fd)),
+                        // Swapped for a link or a file, or gone, since the look-up: looked
+                        // at again, as what it is now (never followed by the open).
+                        Err(Errno::LOOP | Errno::NOTDIR | Errno::NOENT) if retries < RETRIES => {
+                            retries += 1;
+                            self.pending.push(Part::Name(name));
+                        }
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+                _ if last => {
+                    let mut path = self.here();
+                    path.push(&name);
+                    return Ok(self.ends(Status::Ok, Some(path), &name));
+                }
+                // A name after a file: the system fails (ENOTDIR).
+                _ => return Ok(self.ends(Status::Dangling, None, &name)),
+            }
+        }
+        let path = self.here();
+        Ok(self.ends(Status::Ok, Some(path), OsStr::new("")))
+    }
+
+    /// The answer where the walk stops at `name`: `ok` at `path`, or a failure, whose place
+    /// is `name` with the rest folded (a loop: the place of the first link met last).
+    fn ends(self, status: Status, path: Option<PathBuf>, name: &OsStr) -> Found {
+        match status {
+            Status::Ok => {
+                let dir = name.is_empty();
+                let status = if self.hops > KERNEL_HOPS {
+                    Status::TooLong
+                } else {
+                    Status::Ok
+                };
+                Found {
+                    status,
+                    dir: Some(dir),
+                    path,
+                }
+            }
+            Status::Loop => Found {
+                status,
+                dir: None,
+                path: self.first_final.clone().or_else(|| Some(self.folded(name))),
+            },
+            _ => Found {
+                status,
+                dir: None,
+                path: Some(self.folded(name)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A small image: `usr/bin/tool`, links in and across it, a `..` chain above the
+    /// root, a loop, and a link to `/proc` (which the image lacks).
+    fn image() -> (tempfile::TempDir, Image) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("usr/bin/tool"), "").unwrap();
+        for (link, target) in [
+            ("bin", "usr/bin"),
+            ("usr/bin/t", "tool"),
+            ("a/abs", "/bin/t"),
+            ("a/b/up", "../../../../../usr/bin/tool"),
+            ("a/b/via", "/bin/../bin/t"),
+            ("loop1", "/a/../loop2"),
+            ("loop2", "loop1"),
+            ("proc-self", "/proc/self"),
+            ("proc-loop", "/proc-loop/self"),
+            ("a/b/file-dir", "/usr/bin/tool/x"),
+        ] {
+            symlink(target, root.join(link)).unwrap();
+        }
+        let image = Image::open(root).unwrap();
+        (dir, image)
+    }
+
+    fn found(status: Status, dir: Option<bool>, path: &str) -> Found {
+        Found {
+            status,
+            dir,
+            path: Some(PathBuf::from(path)),
+        }
+    }
+
+    /// knot's own walk (what runs where the kernel has no `openat2`) answers as a chroot
+    /// would, and as the kernel does where it leads somewhere.
+    #[test]
+    fn the_walk_resolves_as_a_chroot_would() {
+        let (_dir, image) = image();
+        let file = Some(false);
+        for (path, want) in [
+            ("/a/abs", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/a/b/up", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/a/b/via", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/bin", found(Status::Ok, Some(true), "/usr/bin")),
+            ("/../../bin/t", found(Status::Ok, file, "/usr/bin/tool")),
+            ("/proc-self", found(Status::Dangling, None, "/proc/self")),
+            ("/proc-loop", found(Status::Loop, None, "/proc-loop")),
+            ("/loop1", found(Status::Loop, None, "/loop1")),
+            (
+                "/a/b/file-dir",
+                found(Status::Dangling, None, "/usr/bin/tool/x"),
+            ),
+        ] {
+            assert_eq!(image.walk(Path::new(path)).unwrap(), want, "{path}");
+            let kernel = image.resolve(Path::new(path), true).unwrap();
+            assert_eq!(kernel, want, "{path}, as resolved");
+        }
+    }
+}
