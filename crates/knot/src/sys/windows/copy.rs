@@ -546,13 +546,19 @@ fn give(handle: &Handle, attrs: &Attrs, what: Give) -> io::Result<()> {
         ChangeTime: 0,
         FileAttributes: attributes,
     };
+    set_basic_info(handle, &info)
+}
+
+/// Sets the `FileBasicInfo` of `handle` (open with `FILE_WRITE_ATTRIBUTES`): a time or
+/// the attributes left 0 stay as they are.
+pub(super) fn set_basic_info(handle: &Handle, info: &FILE_BASIC_INFO) -> io::Result<()> {
     // SAFETY: the handle is open with FILE_WRITE_ATTRIBUTES; `info` is the FILE_BASIC_INFO
     // FileBasicInfo takes, and its size is passed.
     let ok = unsafe {
         SetFileInformationByHandle(
             handle.raw(),
             FileBasicInfo,
-            (&raw const info).cast(),
+            std::ptr::from_ref(info).cast(),
             size_of::<FILE_BASIC_INFO>() as u32,
         )
     };

@@ -343,18 +343,5 @@ fn set_attributes(handle: &Handle, attributes: u32) -> io::Result<()> {
             attributes
         },
     };
-    // SAFETY: the handle is open with FILE_WRITE_ATTRIBUTES; `info` is the FILE_BASIC_INFO
-    // FileBasicInfo takes, and its size is passed.
-    let ok = unsafe {
-        SetFileInformationByHandle(
-            handle.raw(),
-            FileBasicInfo,
-            (&raw const info).cast(),
-            size_of::<FILE_BASIC_INFO>() as u32,
-        )
-    };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    super::copy::set_basic_info(handle, &info)
 }
