@@ -376,3 +376,89 @@ fn a_directory_swapped_for_a_host_link_never_leads_out() {
         "no link was resolved through the swapped directory"
     );
 }
+
+/// `convert --relative --root` while a directory of the image is swapped, again and again,
+/// with a link to a host directory that holds links of its own: the host's links are never
+/// changed, whatever the walk meets. Rounds are counted, not timed. A round meets the swap
+/// where the walk found the image's directory under the link's name, the link under the
+/// directory's name, or a directory that changed under it (a failure reported). Two
+/// layers keep the host's links: each directory is opened without following a link, and
+/// each link's directory is checked to be inside the image before anything is written;
+/// with the first taken away, the walk reaches the host's links and the second refuses
+/// each ("the path leads outside the root"), so both must fail for this test to.
+#[test]
+fn convert_with_a_directory_swapped_for_a_host_link_never_writes_outside() {
+    const LINKS_HERE: usize = 20;
+    let exchange = |a: &Path, b: &Path| {
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            a,
+            rustix::fs::CWD,
+            b,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .unwrap();
+    };
+    let env = Env::new();
+    let (img, outside) = (env.path("img"), env.real().join("outside"));
+    fs::create_dir_all(img.join("usr/lib")).unwrap();
+    fs::create_dir_all(img.join("etc")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    for i in 0..LINKS_HERE {
+        fs::write(img.join(format!("usr/lib/x{i}")), "image").unwrap();
+        symlink(format!("/usr/lib/x{i}"), outside.join(format!("l{i}"))).unwrap();
+    }
+    let host_before = targets(&outside);
+    let (etc, e) = (img.join("etc"), img.join("e"));
+    let swaps = Arc::new(AtomicUsize::new(0));
+    let mut met = 0;
+    for round in 0..MAX_ROUNDS {
+        if round >= ROUNDS && met > 0 {
+            break;
+        }
+        // Afresh: `etc` the image's directory with absolute links, `e` a link to the host's.
+        if fs::symlink_metadata(&etc).unwrap().file_type().is_symlink() {
+            exchange(&etc, &e);
+        }
+        let _ = fs::remove_file(&e);
+        symlink(&outside, &e).unwrap();
+        for i in 0..LINKS_HERE {
+            let link = etc.join(format!("l{i}"));
+            let _ = fs::remove_file(&link);
+            symlink(format!("/usr/lib/x{i}"), &link).unwrap();
+        }
+        let working = Arc::new(AtomicBool::new(true));
+        let racer = {
+            let (etc, e, working, swaps) = (etc.clone(), e.clone(), working.clone(), swaps.clone());
+            std::thread::spawn(move || {
+                for _ in 0..SWAPS {
+                    if !working.load(Ordering::Acquire) {
+                        break;
+                    }
+                    exchange(&etc, &e);
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let out = crate::fixture::output(&mut env.knot([
+            "convert",
+            "--relative",
+            "--root",
+            "img",
+            "-r",
+            "img",
+        ]));
+        working.store(false, Ordering::Release);
+        racer.join().unwrap();
+        assert_eq!(targets(&outside), host_before, "round {round}: {out:?}");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        if stdout.contains("'img/e/") || stdout.contains("'img/etc':") || !stderr.is_empty() {
+            met += 1;
+        }
+    }
+    assert!(swaps.load(Ordering::Relaxed) > 0, "the racer never swapped");
+    assert!(met > 0, "no round met the swap");
+}
