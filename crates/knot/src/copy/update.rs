@@ -44,6 +44,13 @@ pub(crate) fn unchanged(source: &(Meta, Attrs), copy: &(Meta, Attrs)) -> bool {
     source.0.ty == copy.0.ty && source.0.size == copy.0.size && source.1.mtime == copy.1.mtime
 }
 
+/// Whether a directory of DST already there is to be given its source's permission bits
+/// or time (`source`) at the end: reported updated where they differ from the copy's
+/// (`copy`), else unchanged.
+fn dir_differs(source: &Attrs, copy: &Attrs) -> bool {
+    source.mode & 0o1777 != copy.mode & 0o1777 || source.mtime != copy.mtime
+}
+
 /// What stands in DST at an entry's name.
 enum There {
     /// Nothing (or, in a dry run, the directory that would hold it is not there yet).
@@ -175,6 +182,31 @@ impl Copying {
         Ok(copy.is_ok_and(|copy| copy == source))
     }
 
+    /// Whether the regular file `from` (at `path`; the file it leads to where its
+    /// `follow`), looked at as `source`, and its copy `to_name` in `pinned`, looked at as
+    /// `copy`, are the same by the rule `--update` keeps a file by: the [`unchanged`] rule,
+    /// the permission bits (the set-ID bits aside: they are kept only where the owner
+    /// could be given), no more names than `names` (a copy linked to a file it is no
+    /// longer one with in SRC gets a file of its own), with `xattrs` the extended
+    /// attributes, with `checksum` the bytes.
+    fn same_file(
+        &self,
+        (dir, name, follow): (&crate::sys::Dir, &OsStr, bool),
+        path: &Path,
+        source: &(Meta, Attrs),
+        (pinned, to_name, copy): (&Pinned, &OsStr, &(Meta, Attrs)),
+        names: u64,
+    ) -> Result<bool> {
+        Ok(unchanged(source, copy)
+            && source.1.mode & 0o1777 == copy.1.mode & 0o1777
+            && copy.0.nlink <= names
+            && self.same_xattrs((dir, name, follow), path, pinned, to_name)?
+            && (!self.options.checksum
+                || dir
+                    .same_data_at(name, follow, &pinned.dir, to_name)
+                    .map_err(|e| Error::io(Op::Copy, path, e))?))
+    }
+
     /// A file (or the first name of a hard-link group) under `--update`.
     pub(super) fn update_file(&self, entry: &DirEntry<'_>, below: &Path) -> Result<Item> {
         let copy = self.copy_path(below);
@@ -189,21 +221,16 @@ impl Copying {
         let mut item = self.item(entry, below, Kind::File, Action::Updated);
         item.link.dir = Some(Flavour::File);
         item.bytes = source.0.size;
-        // Permission bits that changed alone are given by copying the file again (the
-        // set-ID bits aside: they are kept only where the owner could be given).
-        let same_mode = source.1.mode & 0o1777 == attrs.mode & 0o1777;
-        // A copy with more names than its source has is linked to a file it is no longer
-        // one with in SRC (a hard-link group split there): replaced by a file of its own.
-        let same_group = meta.nlink <= source.0.nlink;
-        if unchanged(&source, &(meta, attrs))
-            && same_mode
-            && same_group
-            && self.same_xattrs((dir, name, false), entry.path(), &pinned, to_name)?
-            && (!self.options.checksum
-                || dir
-                    .same_data_at(name, false, &pinned.dir, to_name)
-                    .map_err(|e| Error::io(Op::Copy, entry.path(), e))?)
-        {
+        // Permission bits that changed alone are given by copying the file again; a
+        // copy with more names than its source has (a group split in SRC) gets its own.
+        let there = (pinned.as_ref(), to_name, &(meta, attrs));
+        if self.same_file(
+            (dir, name, false),
+            entry.path(),
+            &source,
+            there,
+            source.0.nlink,
+        )? {
             Counts::add(&self.counts.unchanged, 1);
             item.action = Action::Unchanged;
             return Ok(item);
@@ -403,21 +430,10 @@ impl Copying {
             return Ok(Some(Action::Updated));
         }
         let followed = source.dir.look_through(source.name).map_err(fail)?;
-        let same_mode = followed.1.mode & 0o1777 == attrs.mode & 0o1777;
-        let same = unchanged(&followed, &(meta, attrs))
-            && same_mode
-            && meta.nlink <= 1
-            && self.same_xattrs(
-                (source.dir, source.name, true),
-                &item.link.path,
-                &pinned,
-                to_name,
-            )?
-            && (!self.options.checksum
-                || source
-                    .dir
-                    .same_data_at(source.name, true, &pinned.dir, to_name)
-                    .map_err(fail)?);
+        // One name: a followed file's copy is never a name of another.
+        let there = (pinned.as_ref(), to_name, &(meta, attrs));
+        let from = (source.dir, source.name, true);
+        let same = self.same_file(from, &item.link.path, &followed, there, 1)?;
         Ok(Some(if same {
             Action::Unchanged
         } else {
@@ -459,7 +475,7 @@ impl Copying {
         let attrs = target
             .attrs_at(here)
             .map_err(|e| Error::io(Op::Copy, &item.link.path, e))?;
-        let changed = attrs.mode & 0o1777 != now.mode & 0o1777 || attrs.mtime != now.mtime;
+        let changed = dir_differs(&attrs, &now);
         self.remember_dir(below, (target, here), attrs, id)?;
         self.open_to_write(&pinned, name, &copy, id)?;
         item.action = if changed {
@@ -581,7 +597,7 @@ impl Copying {
         let mut changed = false;
         match dir.attrs_at(src_name) {
             Ok(attrs) => {
-                changed = attrs.mode & 0o1777 != now.mode & 0o1777 || attrs.mtime != now.mtime;
+                changed = dir_differs(&attrs, &now);
                 if let Err(err) = self.remember_dir(below, (dir, src_name), attrs, id) {
                     return (Next::Descend, Some(Err(err)), false);
                 }

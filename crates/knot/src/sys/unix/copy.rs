@@ -235,41 +235,32 @@ fn give_xattrs(_source: BorrowedFd<'_>, _copy: BorrowedFd<'_>) -> io::Result<()>
 /// link.
 pub(crate) fn xattrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<super::super::Xattrs> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(from, name, flags, Mode::empty())?;
-    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
-    return super::xattr::read(fd.as_fd());
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
-    {
-        drop(fd);
-        Err(super::super::error::Error::NoXattrs.into())
-    }
+    read_xattrs(&rustix::fs::openat(from, name, flags, Mode::empty())?)
 }
 
-/// The extended attributes of the regular file `name` of `from`, opened without following
-/// a link (but the one `name` is, where `follow`; a FIFO put there since does not block
-/// the open: it is refused as no regular file), sorted by name.
+/// The extended attributes of the regular file `name` of `from`, opened as `--update`
+/// opens a file to compare (`update.rs`: never following a link, but the one `name` is
+/// where `follow`), sorted by name.
 pub(crate) fn file_xattrs_at(
     from: BorrowedFd<'_>,
     name: &OsStr,
     follow: bool,
 ) -> io::Result<super::super::Xattrs> {
-    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
-    if !follow {
-        flags |= OFlags::NOFOLLOW;
-    }
-    let fd = rustix::fs::openat(from, name, flags | OFlags::CLOEXEC, Mode::empty())?;
-    let stat = rustix::fs::fstat(&fd)?;
-    if RawType::from_raw_mode(stat.st_mode as _) != RawType::RegularFile {
-        return Err(super::super::error::Error::NotARegularFile.into());
-    }
+    let (fd, _) = super::update::open_file(from, name, follow)?;
+    let mut xattrs = read_xattrs(&fd)?;
+    xattrs.sort();
+    Ok(xattrs)
+}
+
+/// Every extended attribute of `fd`, where this system has them; elsewhere a refusal.
+fn read_xattrs(fd: &OwnedFd) -> io::Result<super::super::Xattrs> {
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
-    {
-        let mut xattrs = super::xattr::read(fd.as_fd())?;
-        xattrs.sort();
-        Ok(xattrs)
-    }
+    return super::xattr::read(fd.as_fd());
     #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
-    Err(super::super::error::Error::NoXattrs.into())
+    {
+        let _ = fd;
+        Err(super::super::error::Error::NoXattrs.into())
+    }
 }
 
 impl Attrs {

@@ -35,7 +35,11 @@ pub(crate) fn look_through(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(Met
 
 /// Opens the regular file `name` of `dir` to read, never following a link there (but the
 /// one `name` is, where `follow`).
-fn open_file(dir: BorrowedFd<'_>, name: &OsStr, follow: bool) -> io::Result<(OwnedFd, u64)> {
+pub(crate) fn open_file(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    follow: bool,
+) -> io::Result<(OwnedFd, u64)> {
     let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     if !follow {
         flags |= OFlags::NOFOLLOW;
