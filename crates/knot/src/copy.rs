@@ -369,6 +369,30 @@ where
     copy_inner(source.as_ref(), copy.as_ref(), None, options, &report)
 }
 
+/// [`copy`] into `staged`, a new directory beside where the copy will be renamed to
+/// (`knot move` stages its copy under a hidden name): inner links are made to lead into
+/// `named`, the copy's real path once renamed, not into `staged`.
+pub(crate) fn copy_staged(
+    source: &Path,
+    staged: &Path,
+    named: &Path,
+    options: &CopyOptions,
+    report: &(dyn Fn(Result<Item>) + Sync),
+) -> Result<Summary> {
+    let copy = Copy {
+        to: staged,
+        named: Some(named),
+    };
+    copy_into(source, copy, None, options, report)
+}
+
+/// Where a copy is written, and, where it is staged under another name, the real path
+/// its inner links lead into.
+struct Copy<'a> {
+    to: &'a Path,
+    named: Option<&'a Path>,
+}
+
 fn copy_inner(
     source: &Path,
     copy: &Path,
@@ -376,6 +400,21 @@ fn copy_inner(
     options: &CopyOptions,
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
+    let to = Copy {
+        to: copy,
+        named: None,
+    };
+    copy_into(source, to, previous, options, report)
+}
+
+fn copy_into(
+    source: &Path,
+    to: Copy<'_>,
+    previous: Option<&Path>,
+    options: &CopyOptions,
+    report: &(dyn Fn(Result<Item>) + Sync),
+) -> Result<Summary> {
+    let copy = to.to;
     let dry_run = options.mode == ChangeMode::DryRun;
     if !sys::Os::COPIES_FILES {
         let why = "copying a tree is not available on this platform yet".to_owned();
@@ -492,6 +531,9 @@ fn copy_inner(
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
         copy_real = real_of(&root)?;
+    }
+    if let Some(named) = to.named {
+        copy_real = named.to_path_buf();
     }
     let root_meta = match &root {
         Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?),

@@ -123,7 +123,7 @@ fn remove_tree_inner(
     each: &mut dyn FnMut(Result<Met>),
 ) -> Result<TreeRemoved> {
     let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
-    let (parent, name) = tree_entry(path)?;
+    let (parent, name) = tree_entry(path, Op::RemoveTree)?;
     let held = Dir::hold(parent).map_err(fail)?;
     let meta = held.stat_at(name, false).map_err(fail)?;
     let what = match meta.ty {
@@ -190,15 +190,10 @@ fn remove_tree_inner(
 /// The directory that holds the tree `path` and the tree's name in it; refused where
 /// `path` names no entry of its own that may go (`/`, `.`, `..`, an ancestor of the
 /// current directory). A trailing separator is dropped: `l/` names the link `l`, which
-/// is refused as a link, never the directory it leads to.
-fn tree_entry(path: &Path) -> Result<(&Path, &OsStr)> {
-    let refused = |holds_current| {
-        Error::new(
-            Op::RemoveTree,
-            path,
-            ErrorKind::TreeRefused { holds_current },
-        )
-    };
+/// is refused as a link, never the directory it leads to. `op` is the operation refused
+/// (a tree removal, a move).
+pub(crate) fn tree_entry(path: &Path, op: Op) -> Result<(&Path, &OsStr)> {
+    let refused = |holds_current| Error::new(op, path, ErrorKind::TreeRefused { holds_current });
     let last = path.components().next_back();
     // `d/.` names `d` to `components`, which drops a `.` after the first name.
     let bytes = path.as_os_str().as_encoded_bytes();
