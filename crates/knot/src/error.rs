@@ -365,8 +365,9 @@ pub enum ErrorKind {
     MoveStopped {
         /// Where the data is, whole.
         data: PathBuf,
-        /// What is left to do (the step that failed, as [`MoveLeft`] says).
-        left: MoveLeft,
+        /// What is left to do (the step that failed, as [`MoveLeft`] says); boxed, to keep
+        /// the error small.
+        left: Box<MoveLeft>,
     },
     /// Any other failure of the system call.
     Io,

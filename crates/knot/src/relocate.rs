@@ -250,7 +250,7 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
                         };
                         let kind = ErrorKind::MoveStopped {
                             data: to.path.clone(),
-                            left,
+                            left: Box::new(left),
                         };
                         Error::new(moving.op, &from.path, kind)
                     })
@@ -322,7 +322,7 @@ pub fn relocate_back<L: AsRef<Path>>(
                         };
                         let kind = ErrorKind::MoveStopped {
                             data: hidden_path.clone(),
-                            left,
+                            left: Box::new(left),
                         };
                         Error::new(op, link, kind)
                     })
@@ -706,7 +706,7 @@ impl Moving<'_> {
                     };
                     let kind = ErrorKind::MoveStopped {
                         data: to.path.clone(),
-                        left,
+                        left: Box::new(left),
                     };
                     Err(Error::new(moving.op, &from.path, kind))
                 }
@@ -834,7 +834,7 @@ impl Moving<'_> {
             };
             let kind = ErrorKind::MoveStopped {
                 data: hidden_path.to_path_buf(),
-                left,
+                left: Box::new(left),
             };
             Error::new(op, &at.path, kind)
         };
@@ -916,7 +916,7 @@ impl Moving<'_> {
         };
         let kind = ErrorKind::MoveStopped {
             data: data.to_path_buf(),
-            left,
+            left: Box::new(left),
         };
         Error::new(self.op, old, kind)
     }

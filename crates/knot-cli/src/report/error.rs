@@ -394,7 +394,7 @@ fn path_cause(err: &knot::Error) -> String {
              the directory left as it was",
             if *failed == 1 { "entry" } else { "entries" }
         ),
-        ErrorKind::MoveStopped { data, left } => match left {
+        ErrorKind::MoveStopped { data, left } => match &**left {
             knot::MoveLeft::MakeLink { .. } => format!(
                 "the move stopped: the data is whole at {}, and no link was left here",
                 quote_path(data)
@@ -661,7 +661,7 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::MoveCopyFailed { .. } => {
             "fix what is shown above (free space, permissions), then run knot move again".into()
         }
-        ErrorKind::MoveStopped { data, left } => match left {
+        ErrorKind::MoveStopped { data, left } => match &**left {
             knot::MoveLeft::MakeLink { at } => format!(
                 "make the link by hand: knot junction {} {} (or knot symlink), or move the \
                  data back: mv {} {}",
