@@ -44,7 +44,7 @@ the root, . or .., or holding the current directory or a mount point; NEW there 
 or inside DIR. --back refuses anything but a junction or directory symlink that leads \
 straight to a real directory: a real directory, a file symlink, a dangling link, a link \
 to a link.\n\n\
-Each step is printed before it is taken (with --dry-run only the steps, which expect a \
+Each step is printed as it is taken (with --dry-run only the steps, which expect a \
 rename where DIR and NEW's directory are on one mount); with --json, one record per \
 step: step (rename, copy, check, set-aside, junction, symlink, remove-link, remove-tree), \
 path, to and dry_run. A summary follows on standard error.\n\n\
