@@ -103,7 +103,7 @@ fn on_one_file_system_there_and_back() {
     assert!(out.status.success(), "{out:?}");
     assert!(
         stdout(&out).starts_with(&format!(
-            "rename '{}' -> './.a.knot~",
+            "rename '{}' -> '.a.knot~",
             real.join("b").display()
         )),
         "{}",

@@ -369,7 +369,7 @@ impl Held {
         let real = parent.real_dir(parent_path).map_err(fail)?.join(name);
         Ok(Held {
             parent,
-            parent_path: parent_path.to_path_buf(),
+            parent_path: shown_parent(path, parent_path),
             name: name.to_os_string(),
             path: path.to_path_buf(),
             real,
@@ -394,9 +394,14 @@ impl Held {
             .real_dir(parent_path)
             .map_err(|e| Error::io(op, parent_path, e))?
             .join(name);
+        // Hidden names beside NEW are shown as NEW is given, where it ends in its own name.
+        let parent_path = match path.file_name() {
+            Some(given) if given == name => crate::path::parent_dir(path),
+            _ => parent_path,
+        };
         Ok(Held {
             parent,
-            parent_path: parent_path.to_path_buf(),
+            parent_path: shown_parent(path, parent_path),
             name: name.to_os_string(),
             path: path.to_path_buf(),
             real,
@@ -416,6 +421,16 @@ impl Held {
             other.parent.mount_id().map_err(fail)?,
         );
         Ok(a.id.0 == b.id.0 && mounts.0 == mounts.1)
+    }
+}
+
+/// The directory `parent` that holds `path`, as hidden names beside `path` are shown: none
+/// for a bare name (`.a.knot~...`, not `./.a.knot~...`).
+fn shown_parent(path: &Path, parent: &Path) -> PathBuf {
+    if parent == Path::new(".") && path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+        PathBuf::new()
+    } else {
+        parent.to_path_buf()
     }
 }
 
@@ -519,7 +534,7 @@ fn moved_link(link: &Path) -> Result<(Held, Held)> {
     };
     let at = Held {
         parent,
-        parent_path: parent_path.to_path_buf(),
+        parent_path: shown_parent(link, parent_path),
         name: name.to_os_string(),
         path: link.to_path_buf(),
         real: link_real,
