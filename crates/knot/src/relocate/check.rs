@@ -170,3 +170,80 @@ fn below(root: &sys::Dir, rel: &Path) -> std::io::Result<sys::Dir> {
     }
     Ok(dir)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// Two trees alike: `f` (4 bytes), `d/g`, and the link `l` to `f`.
+    fn two() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for root in [&a, &b] {
+            fs::create_dir_all(root.join("d")).unwrap();
+            fs::write(root.join("f"), "data").unwrap();
+            fs::write(root.join("d/g"), "g").unwrap();
+            std::os::unix::fs::symlink("f", root.join("l")).unwrap();
+        }
+        (dir, a, b)
+    }
+
+    fn check(a: &Path, b: &Path, contents: bool) -> Option<String> {
+        differs(a, b, &HashMap::new(), contents).unwrap()
+    }
+
+    #[test]
+    fn alike_trees_do_not_differ() {
+        let (_dir, a, b) = two();
+        assert_eq!(check(&a, &b, true), None);
+    }
+
+    #[test]
+    fn each_difference_is_found_and_said() {
+        let (_dir, a, b) = two();
+        fs::remove_file(b.join("d/g")).unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'d/g' is missing from the copy"
+        );
+        fs::write(b.join("d/g"), "gg").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'d/g': 1 bytes in the source, 2 in the copy"
+        );
+        fs::write(b.join("d/g"), "g").unwrap();
+        fs::write(b.join("extra"), "").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "the copy has 'extra', which the source has not"
+        );
+        fs::remove_file(b.join("extra")).unwrap();
+        fs::remove_file(b.join("l")).unwrap();
+        std::os::unix::fs::symlink("d/g", b.join("l")).unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'l': its copy leads to 'd/g'"
+        );
+        // The target the copy was to give it.
+        let targets = HashMap::from([(PathBuf::from("l"), PathBuf::from("d/g"))]);
+        assert_eq!(differs(&a, &b, &targets, false).unwrap(), None);
+        fs::remove_file(b.join("l")).unwrap();
+        fs::write(b.join("l"), "f").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'l': a link in the source, a file in the copy"
+        );
+    }
+
+    #[test]
+    fn other_bytes_of_the_same_size_are_found_only_with_contents() {
+        let (_dir, a, b) = two();
+        fs::write(b.join("f"), "dada").unwrap();
+        assert_eq!(check(&a, &b, false), None);
+        assert_eq!(
+            check(&a, &b, true).unwrap(),
+            "'f': its copy holds other bytes"
+        );
+    }
+}
