@@ -372,16 +372,21 @@ where
 /// [`copy`] into `staged`, a new directory beside where the copy will be renamed to
 /// (`knot move` stages its copy under a hidden name): inner links are made to lead into
 /// `named`, the copy's real path once renamed, not into `staged`.
+///
+/// `source_id` is the identity of the directory the caller holds as the source: the
+/// source's path must still lead to it, or the copy is refused before anything is made.
 pub(crate) fn copy_staged(
-    source: &Path,
+    source: (&Path, (u64, u128)),
     staged: &Path,
     named: &Path,
     options: &CopyOptions,
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
+    let (source, source_id) = source;
     let copy = Copy {
         to: staged,
         named: Some(named),
+        source_id: Some(source_id),
     };
     copy_into(source, copy, None, options, report)
 }
@@ -391,6 +396,7 @@ pub(crate) fn copy_staged(
 struct Copy<'a> {
     to: &'a Path,
     named: Option<&'a Path>,
+    source_id: Option<(u64, u128)>,
 }
 
 fn copy_inner(
@@ -403,6 +409,7 @@ fn copy_inner(
     let to = Copy {
         to: copy,
         named: None,
+        source_id: None,
     };
     copy_into(source, to, previous, options, report)
 }
@@ -448,6 +455,10 @@ fn copy_into(
     }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
+    if to.source_id.is_some_and(|id| id != source_meta.id) {
+        let replaced = std::io::Error::from(sys::error::Error::Replaced);
+        return Err(Error::io(Op::Copy, source, replaced));
+    }
     if source_meta.ty != FileType::Dir {
         return Err(Error::new(Op::Copy, source, ErrorKind::SourceNotADirectory));
     }

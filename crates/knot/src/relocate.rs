@@ -36,7 +36,7 @@ use crate::copy::{CopyOptions, Item, copy_staged};
 use crate::create::{CreateOptions, DriveLetter, LinkType, Made, TargetForm, create_new_lean};
 use crate::error::{Error, ErrorKind, MoveLeft, NotMoved, Op, Result};
 use crate::link::{Flavour, Found, Kind, Status};
-use crate::remove::tree::{TreeAction, TreeRemoved, remove_tree, tree_entry};
+use crate::remove::tree::{TreeAction, TreeRemoved, remove_tree_at, tree_entry};
 use crate::sys::{self, At, FileType, Junctions};
 use crate::sys::{Backend as _, Directory as _};
 
@@ -217,7 +217,7 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
         return Err(Error::new(op, new, ErrorKind::MoveIntoItself));
     }
     let ty = link_type(options.leave, &from, op)?;
-    refuse_mount_points(dir, op)?;
+    refuse_mount_points(&from, op)?;
     let mut moving = Moving {
         op,
         options,
@@ -292,7 +292,7 @@ pub fn relocate_back<L: AsRef<Path>>(
     let link = link.as_ref();
     let op = Op::MoveBack;
     let (data, at) = moved_link(link)?;
-    refuse_mount_points(&data.path, op)?;
+    refuse_mount_points(&data, op)?;
     let mut moving = Moving {
         op,
         options,
@@ -453,16 +453,22 @@ fn link_type(leave: Leave, at: &Held, op: Op) -> Result<Option<LinkType>> {
 
 /// Refuses a tree that holds a mount point: its first one, by path, before anything is
 /// changed. The listing is [`remove_tree`]'s own, in a dry run.
-fn refuse_mount_points(dir: &Path, op: Op) -> Result<()> {
+fn refuse_mount_points(dir: &Held, op: Op) -> Result<()> {
     let mut mount = None;
-    remove_tree(dir, ChangeMode::DryRun, &mut |met| {
-        if let Ok(met) = met
-            && met.action == TreeAction::Refused
-            && mount.is_none()
-        {
-            mount = Some(met.link.path);
-        }
-    })
+    remove_tree_at(
+        &dir.parent,
+        &dir.name,
+        &dir.path,
+        ChangeMode::DryRun,
+        &mut |met| {
+            if let Ok(met) = met
+                && met.action == TreeAction::Refused
+                && mount.is_none()
+            {
+                mount = Some(met.link.path);
+            }
+        },
+    )
     .map_err(|e| e.with_op(op))?;
     match mount {
         Some(path) => Err(Error::new(op, path, ErrorKind::MountPointInTree)),
@@ -691,7 +697,7 @@ impl Moving<'_> {
                 .move_to_at(&staged, &to.parent, &to.name)
                 .map_err(|e| Error::io(self.op, &to.path, e))
         }) {
-            self.remove_quietly(&staged_path);
+            self.remove_quietly(&to.parent, &staged, &staged_path);
             return Err(err);
         }
         let aside = crate::path::hidden_file_name(&from.name);
@@ -705,14 +711,14 @@ impl Moving<'_> {
                 .move_to_at(&from.name, &from.parent, &aside)
                 .map_err(|e| Error::io(self.op, &from.path, e))
         }) {
-            self.remove_quietly(&to.path);
+            self.remove_quietly(&to.parent, &to.name, &to.path);
             return Err(err);
         }
         self.leave_link(from, target, ty, |moving| {
             // DIR back in its place; the copy goes.
             match from.parent.move_to_at(&aside, &from.parent, &from.name) {
                 Ok(()) => {
-                    moving.remove_quietly(&to.path);
+                    moving.remove_quietly(&to.parent, &to.name, &to.path);
                     Ok(())
                 }
                 Err(_) => {
@@ -727,7 +733,7 @@ impl Moving<'_> {
                 }
             }
         })?;
-        self.remove_old(&aside_path, &to.path)
+        self.remove_old(&from.parent, &aside, &aside_path, &to.path)
     }
 
     /// The move back across file systems: a copy beside the link, checked, put in the
@@ -736,10 +742,10 @@ impl Moving<'_> {
         let staged = self.copy_checked(data, at)?;
         let staged_path = at.parent_path.join(&staged);
         self.swap_in(at, &staged, &staged_path, |moving| {
-            moving.remove_quietly(&staged_path);
+            moving.remove_quietly(&at.parent, &staged, &staged_path);
             Ok(())
         })?;
-        self.remove_old(&data.path, &at.path)
+        self.remove_old(&data.parent, &data.name, &data.path, &at.path)
     }
 
     /// `from` copied into a new directory under a hidden name beside `to` (inner links
@@ -774,8 +780,16 @@ impl Moving<'_> {
                 .push(err.with_op(self.op)),
         };
         let copied = fault("copy").and_then(|()| {
-            copy_staged(&from.path, &staged_path, &to.real, &copy_options, &report)
-                .map_err(|e| e.with_op(self.op))
+            let held = from.parent.stat_at(&from.name, false);
+            let id = held.map_err(|e| Error::io(self.op, &from.path, e))?.id;
+            copy_staged(
+                (&from.path, id),
+                &staged_path,
+                &to.real,
+                &copy_options,
+                &report,
+            )
+            .map_err(|e| e.with_op(self.op))
         });
         let failed = failed.into_inner().unwrap_or_else(PoisonError::into_inner);
         let count = failed.len() as u64;
@@ -785,7 +799,7 @@ impl Moving<'_> {
         let copied = match copied {
             Ok(copied) if count == 0 && copied.failed == 0 => copied,
             Ok(copied) => {
-                self.remove_quietly(&staged_path);
+                self.remove_quietly(&to.parent, &staged, &staged_path);
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: count.max(copied.failed),
                     differs: None,
@@ -793,7 +807,7 @@ impl Moving<'_> {
                 return Err(Error::new(self.op, &from.path, kind));
             }
             Err(err) => {
-                self.remove_quietly(&staged_path);
+                self.remove_quietly(&to.parent, &staged, &staged_path);
                 return Err(err);
             }
         };
@@ -810,7 +824,7 @@ impl Moving<'_> {
         match differs {
             Ok(None) => Ok(staged),
             Ok(Some(why)) => {
-                self.remove_quietly(&staged_path);
+                self.remove_quietly(&to.parent, &staged, &staged_path);
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: 0,
                     differs: Some(why),
@@ -818,7 +832,7 @@ impl Moving<'_> {
                 Err(Error::new(self.op, &from.path, kind))
             }
             Err(err) => {
-                self.remove_quietly(&staged_path);
+                self.remove_quietly(&to.parent, &staged, &staged_path);
                 Err(err)
             }
         }
@@ -894,7 +908,13 @@ impl Moving<'_> {
 
     /// The old data at `old` removed as `rm --tree` removes a tree; what cannot be removed
     /// is reported, and the move, done, says so (the data is whole at `data`).
-    fn remove_old(&mut self, old: &Path, data: &Path) -> Result<()> {
+    fn remove_old(
+        &mut self,
+        parent: &sys::Dir,
+        name: &OsStr,
+        old: &Path,
+        data: &Path,
+    ) -> Result<()> {
         self.step(Step::RemoveTree {
             path: old.to_path_buf(),
         });
@@ -903,7 +923,7 @@ impl Moving<'_> {
             return Err(self.old_left(old, data));
         }
         let mut failed = Vec::new();
-        let removed = remove_tree(old, ChangeMode::Change, &mut |met| {
+        let removed = remove_tree_at(parent, name, old, ChangeMode::Change, &mut |met| {
             if let Err(err) = met {
                 failed.push(err.with_op(self.op));
             }
@@ -937,9 +957,9 @@ impl Moving<'_> {
     }
 
     /// Removes a tree this move made (a copy it gives up), reporting what it cannot.
-    fn remove_quietly(&mut self, path: &Path) {
+    fn remove_quietly(&mut self, parent: &sys::Dir, name: &OsStr, path: &Path) {
         let mut failed = Vec::new();
-        let removed = remove_tree(path, ChangeMode::Change, &mut |met| {
+        let removed = remove_tree_at(parent, name, path, ChangeMode::Change, &mut |met| {
             if let Err(err) = met {
                 failed.push(err);
             }

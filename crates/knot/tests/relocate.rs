@@ -239,3 +239,127 @@ fn back_takes_only_a_link_a_move_would_leave() {
     assert_eq!(refused(&dir.join("a/up")), NotMoved::LeadsAbove);
     assert_whole(&a, &dir.real().join("a"));
 }
+
+/// A small deterministic generator for the racer's delays (xorshift).
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// DIR's parent swapped for a link to another directory while the move works: the move
+/// acts on the directory it held, never on what the path leads to by then. The other
+/// directory holds a file by DIR's name, which a move that looked DIR up again by its path
+/// would move (or a link made through the path would sit beside); it must stay, alone.
+/// Each round ends in one of two ways, both checked: refused (the swap came before DIR's
+/// parent was held: what the path named then is a file, or nothing), or moved (the data at NEW, the
+/// link in the held directory). The rounds in which the swap landed while the move worked
+/// and it still moved are counted, and must be some: the race was met.
+#[test]
+fn a_parent_swapped_for_a_link_mid_move_is_never_gone_through() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+    const ROUNDS: u64 = 600;
+    let dir = Dir::new();
+    let base = dir.real();
+    let (src, held, outside) = (
+        base.join("src"),
+        base.join("src.held"),
+        base.join("outside"),
+    );
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("a"), "canary").unwrap();
+    let setup = || {
+        let _ = fs::remove_file(&src);
+        let _ = fs::remove_dir_all(&held);
+        let _ = fs::remove_dir_all(&src);
+        let _ = fs::remove_dir_all(base.join("new"));
+        fs::create_dir_all(src.join("a/sub")).unwrap();
+        fs::write(src.join("a/sub/f"), "data").unwrap();
+        // Enough entries for the look for mount points (between the hold and the rename)
+        // to take a while.
+        for i in 0..40 {
+            fs::write(src.join(format!("a/sub/{i}")), "").unwrap();
+        }
+    };
+    let options = symlink_options();
+    let work = |_round: u64| knot::relocate(src.join("a"), base.join("new"), &options, &mut |_| {});
+    // The racer's delays span about twice the move's work (the quickest of a few).
+    let mut took = std::time::Duration::MAX;
+    for round in 0..5 {
+        setup();
+        let started = std::time::Instant::now();
+        work(round).unwrap();
+        took = took.min(started.elapsed());
+    }
+    let spin_started = std::time::Instant::now();
+    for _ in 0..100_000 {
+        std::hint::spin_loop();
+    }
+    let per = spin_started.elapsed().as_nanos().max(1) / 100_000;
+    let spins = u64::try_from(2 * took.as_nanos() / per.max(1))
+        .unwrap_or(u64::MAX)
+        .max(16);
+    let barrier = Arc::new(Barrier::new(2));
+    let swapped = Arc::new(AtomicBool::new(false));
+    let racer = {
+        let (src, held, outside) = (src.clone(), held.clone(), outside.clone());
+        let (barrier, swapped) = (Arc::clone(&barrier), Arc::clone(&swapped));
+        std::thread::spawn(move || {
+            let mut seed = 0x9e37_79b9_7f4a_7c15;
+            for _ in 0..ROUNDS {
+                barrier.wait();
+                for _ in 0..next(&mut seed) % spins {
+                    std::hint::spin_loop();
+                }
+                fs::rename(&src, &held).unwrap();
+                std::os::unix::fs::symlink(&outside, &src).unwrap();
+                swapped.store(true, Ordering::SeqCst);
+                barrier.wait();
+            }
+        })
+    };
+    let (mut moved, mut refused, mut met) = (0, 0, 0);
+    for round in 0..ROUNDS {
+        setup();
+        swapped.store(false, Ordering::SeqCst);
+        barrier.wait();
+        let result = work(round);
+        let during = swapped.load(Ordering::SeqCst);
+        barrier.wait();
+        // Nothing outside moved, linked or added.
+        assert_eq!(
+            fs::read_to_string(outside.join("a")).unwrap(),
+            "canary",
+            "round {round}"
+        );
+        assert_eq!(crate::fixture::names(&outside), ["a"], "round {round}");
+        match result {
+            Ok(_) => {
+                moved += 1;
+                met += u64::from(during);
+                assert_eq!(fs::read_to_string(base.join("new/sub/f")).unwrap(), "data");
+                // The link is in the directory held, now renamed to `src.held`.
+                let link = fs::read_link(held.join("a")).unwrap();
+                assert!(link.ends_with("new"), "round {round}: {link:?}");
+            }
+            Err(err) => {
+                refused += 1;
+                // What the path named then: the file outside, or nothing (between the
+                // racer's rename and its link).
+                let gone = err
+                    .io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+                assert!(
+                    matches!(err.kind(), ErrorKind::TreeNotADirectory { .. }) || gone,
+                    "round {round}: {err}"
+                );
+                assert_eq!(fs::read_to_string(held.join("a/sub/f")).unwrap(), "data");
+            }
+        }
+    }
+    racer.join().unwrap();
+    eprintln!("{ROUNDS} rounds: {moved} moved, {refused} refused, {met} met the swap mid-move");
+    assert!(met > 0, "the swap never landed while a move worked");
+}

@@ -125,6 +125,21 @@ fn remove_tree_inner(
     let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
     let (parent, name) = tree_entry(path, Op::RemoveTree)?;
     let held = Dir::hold(parent).map_err(fail)?;
+    remove_tree_at(&held, name, path, mode, each)
+}
+
+/// [`remove_tree`] of the entry `name` of the directory `held`, which the caller holds
+/// (`knot move` removes the old data it set aside there, and lists the tree it moves for
+/// mount points, never looking either up by its path again); `path` names it in messages
+/// and reports.
+pub(crate) fn remove_tree_at(
+    held: &Dir,
+    name: &OsStr,
+    path: &Path,
+    mode: ChangeMode,
+    each: &mut dyn FnMut(Result<Met>),
+) -> Result<TreeRemoved> {
+    let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
     let meta = held.stat_at(name, false).map_err(fail)?;
     let what = match meta.ty {
         FileType::Dir => None,
