@@ -211,6 +211,7 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
 ) -> Result<Moved> {
     let (dir, new) = (dir.as_ref(), new.as_ref());
     let op = Op::Move;
+    refuse_verify(options, dir, op)?;
     let from = Held::source(dir, op)?;
     let to = Held::new_place(new, op)?;
     if to.real.starts_with(&from.real) {
@@ -291,6 +292,7 @@ pub fn relocate_back<L: AsRef<Path>>(
 ) -> Result<Moved> {
     let link = link.as_ref();
     let op = Op::MoveBack;
+    refuse_verify(options, link, op)?;
     let (data, at) = moved_link(link)?;
     refuse_mount_points(&data, op)?;
     let mut moving = Moving {
@@ -422,6 +424,19 @@ impl Held {
         );
         Ok(a.id.0 == b.id.0 && mounts.0 == mounts.1)
     }
+}
+
+/// Refuses [`MoveOptions::verify`] where the platform cannot compare two files' bytes
+/// through held directories yet (Windows), before anything is changed.
+fn refuse_verify(options: &MoveOptions, path: &Path, op: Op) -> Result<()> {
+    if options.verify && !sys::Os::UPDATES_COPIES {
+        let why = "comparing every file's bytes (--verify) is not available on this platform \
+                   yet; move without it (the copy is still checked by entries, kinds, sizes \
+                   and link targets)"
+            .to_owned();
+        return Err(Error::new(op, path, ErrorKind::Unsupported { why }));
+    }
+    Ok(())
 }
 
 /// The directory `parent` that holds `path`, as hidden names beside `path` are shown: none

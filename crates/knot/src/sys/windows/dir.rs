@@ -223,6 +223,11 @@ impl crate::sys::Directory for Dir {
         super::remove_file(self, name)
     }
 
+    /// Windows cannot swap two names in one step: `false`, nothing moved.
+    fn exchange_at(&self, _a: &OsStr, _b: &OsStr) -> io::Result<bool> {
+        Ok(false)
+    }
+
     /// [`super::move_entry`]: the entry opened relative to this handle without following
     /// it, and renamed relative to `to`'s handle, never replacing anything (a rename to
     /// another volume fails with `ERROR_NOT_SAME_DEVICE`, as `MoveFileExW` without
