@@ -566,3 +566,27 @@ fn ntfs3g_leaves_a_junction_and_moves_back() {
     );
     assert!(fs::read_dir(vol.path("d")).unwrap().next().is_none());
 }
+
+/// `--back` from inside the data (reached through the link) is refused: the data would
+/// move, or across file systems be removed, from under the current directory.
+#[test]
+fn back_refuses_data_that_holds_the_current_directory() {
+    let env = tree();
+    let out = fixture::output(&mut env.knot(["move", "-q", "--leave", "symlink", "a", "b"]));
+    assert!(out.status.success(), "{out:?}");
+    let mut cmd = fixture::knot();
+    cmd.current_dir(env.path("b/sub"))
+        .args(["move", "--back", "../../a"]);
+    fixture::run(
+        &mut cmd,
+        1,
+        "",
+        &format!(
+            "knot: cannot move back '{}': it holds the current directory\nknot: hint: change \
+             to a directory outside it first\n",
+            env.real().join("b").display()
+        ),
+    );
+    assert_eq!(fs::read_link(env.path("a")).unwrap(), env.real().join("b"));
+    assert_whole(&env, &env.path("b"), &env.real().join("a"));
+}

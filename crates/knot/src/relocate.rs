@@ -529,12 +529,17 @@ fn moved_link(link: &Path) -> Result<(Held, Held)> {
         return Err(refuse(NotMoved::LeadsAbove));
     };
     let data_parent = sys::Dir::hold(&data_parent_path).map_err(fail)?;
-    match data_parent.stat_at(data_name, false) {
-        Ok(meta) if meta.ty == FileType::Dir => {}
+    let data_id = match data_parent.stat_at(data_name, false) {
+        Ok(meta) if meta.ty == FileType::Dir => meta.id,
         Ok(meta) if meta.ty == FileType::Link => return Err(refuse(NotMoved::LinkToLink)),
         Ok(_) => return Err(refuse(NotMoved::FileLink)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(refuse(NotMoved::Dangling)),
         Err(e) => return Err(fail(e)),
+    };
+    // What the link leads to as the system follows it must be that directory (a `..`
+    // after another link in the target leads elsewhere than the names say).
+    if parent.stat_at(name, true).map_err(fail)?.id != data_id {
+        return Err(refuse(NotMoved::LinkToLink));
     }
     let data_real = data_parent
         .real_dir(&data_parent_path)
@@ -545,6 +550,16 @@ fn moved_link(link: &Path) -> Result<(Held, Held)> {
     // directory lie inside it.
     if link_real.starts_with(&data_real) {
         return Err(refuse(NotMoved::LeadsAbove));
+    }
+    // The data may not hold the current directory, which would move (or go) with it.
+    if std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .is_ok_and(|cwd| cwd.starts_with(&data_real))
+    {
+        let kind = ErrorKind::TreeRefused {
+            holds_current: true,
+        };
+        return Err(Error::new(op, &step, kind));
     }
     let data = Held {
         parent: data_parent,
