@@ -160,7 +160,7 @@ mod on_windows {
             assert_eq!(back.status.code(), Some(0), "{back:?}");
             assert_eq!(env.names(), ["c", "taken"]);
         } else {
-            note(&format!(
+            super::note(&format!(
                 "no symlink could be made: {}",
                 String::from_utf8_lossy(&out.stderr)
             ));
