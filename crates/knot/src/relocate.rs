@@ -190,7 +190,7 @@ pub struct Moved {
 /// [`copy`](crate::copy())'s engine into a new directory under a hidden name beside
 /// `new` (links kept, inner ones made to lead into `new`, hard links kept), the copy
 /// checked against `dir`, renamed to `new`, `dir` renamed aside to a hidden name, the
-/// link made, and the old data removed as [`remove_tree`] removes a tree. A crash at any
+/// link made, and the old data removed as [`remove_tree`](crate::remove_tree()) removes a tree. A crash at any
 /// point leaves the data whole in at least one place (see the module's table).
 ///
 /// # Errors
@@ -203,6 +203,31 @@ pub struct Moved {
 /// ([`ErrorKind::NoJunctions`]). A copy that fails or differs is removed and the source
 /// left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
 /// what cannot be undone says where the data is ([`ErrorKind::MoveStopped`]).
+///
+/// # Examples
+/// ```
+/// use knot::{Leave, MoveOptions, relocate, relocate_back};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A symlink on Windows needs a privilege (and Wine makes none): run on Unix.
+/// # if cfg!(windows) { return Ok(()); }
+/// let dir = tempfile::tempdir()?;
+/// let (games, moved) = (dir.path().join("games"), dir.path().join("moved"));
+/// std::fs::create_dir(&games)?;
+/// std::fs::write(games.join("save"), "level 9")?;
+/// let options = MoveOptions {
+///     leave: Leave::Symlink,
+///     ..MoveOptions::default()
+/// };
+/// relocate(&games, &moved, &options, &mut |_| {})?;
+/// // The data is at `moved`, and still found through `games`, now a link.
+/// assert!(std::fs::symlink_metadata(&games)?.is_symlink());
+/// assert_eq!(std::fs::read_to_string(games.join("save"))?, "level 9");
+/// relocate_back(&games, &options, &mut |_| {})?;
+/// assert!(std::fs::symlink_metadata(&games)?.is_dir() && !moved.exists());
+/// # Ok(())
+/// # }
+/// ```
 pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
     dir: D,
     new: N,
@@ -279,7 +304,7 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
 /// the link's place (swapped with it in one step where the file system can, else the link
 /// removed and the directory renamed), then the link removed. Across file systems: a copy
 /// beside the link under a hidden name (as [`relocate`] copies), checked, put in the
-/// link's place as above, and the old data removed as [`remove_tree`] removes a tree.
+/// link's place as above, and the old data removed as [`remove_tree`](crate::remove_tree()) removes a tree.
 ///
 /// # Errors
 /// Refused before anything is changed where `link` is no such link
