@@ -203,6 +203,17 @@ pub struct Moved {
 /// ([`ErrorKind::NoJunctions`]). A copy that fails or differs is removed and the source
 /// left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
 /// what cannot be undone says where the data is ([`ErrorKind::MoveStopped`]).
+/// [`MoveOptions::verify`] where bytes cannot be compared yet (Windows) is refused first
+/// ([`ErrorKind::Unsupported`]).
+///
+/// # Platform behavior
+/// Linux: `renameat2(RENAME_NOREPLACE)` between the held directories; where the file
+/// system cannot (FUSE, ntfs-3g) and on other Unix systems, the new name is looked at,
+/// then `renameat`, which replaces no file and no directory with entries. Windows: the
+/// directory opened relative to its held parent's handle and renamed relative to the
+/// other's without replacing (`NtSetInformationFile`, `FileRenameInformation`), which
+/// fails across volumes as `MoveFileExW` without `MOVEFILE_COPY_ALLOWED` does; then the
+/// copy. Junctions are left where the file system has them (Windows, ntfs-3g).
 ///
 /// # Examples
 /// ```
@@ -234,7 +245,15 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
     options: &MoveOptions,
     each: &mut dyn FnMut(Event),
 ) -> Result<Moved> {
-    let (dir, new) = (dir.as_ref(), new.as_ref());
+    relocate_inner(dir.as_ref(), new.as_ref(), options, each)
+}
+
+fn relocate_inner(
+    dir: &Path,
+    new: &Path,
+    options: &MoveOptions,
+    each: &mut dyn FnMut(Event),
+) -> Result<Moved> {
     let op = Op::Move;
     refuse_verify(options, dir, op)?;
     let from = Held::source(dir, op)?;
@@ -308,14 +327,27 @@ pub fn relocate<D: AsRef<Path>, N: AsRef<Path>>(
 ///
 /// # Errors
 /// Refused before anything is changed where `link` is no such link
-/// ([`ErrorKind::NotAMovedLink`]), or what it leads to holds a mount point or the link;
-/// then as [`relocate`].
+/// ([`ErrorKind::NotAMovedLink`]), or what it leads to holds a mount point
+/// ([`ErrorKind::MountPointInTree`]), the link, or the current directory
+/// ([`ErrorKind::TreeRefused`]); then as [`relocate`].
+///
+/// # Platform behavior
+/// As [`relocate`]; the swap of the data and the link is `renameat2(RENAME_EXCHANGE)`
+/// where the file system has it (Linux, but not FUSE or ntfs-3g), else (and on Windows)
+/// the link removed as a link, then the data renamed into its place.
 pub fn relocate_back<L: AsRef<Path>>(
     link: L,
     options: &MoveOptions,
     each: &mut dyn FnMut(Event),
 ) -> Result<Moved> {
-    let link = link.as_ref();
+    relocate_back_inner(link.as_ref(), options, each)
+}
+
+fn relocate_back_inner(
+    link: &Path,
+    options: &MoveOptions,
+    each: &mut dyn FnMut(Event),
+) -> Result<Moved> {
     let op = Op::MoveBack;
     refuse_verify(options, link, op)?;
     let (data, at) = moved_link(link)?;
