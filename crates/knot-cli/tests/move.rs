@@ -590,3 +590,43 @@ fn back_refuses_data_that_holds_the_current_directory() {
     assert_eq!(fs::read_link(env.path("a")).unwrap(), env.real().join("b"));
     assert_whole(&env, &env.path("b"), &env.real().join("a"));
 }
+
+/// A real failure at the link, across file systems: a junction on an ntfs-3g volume
+/// cannot lead off the volume, so after the copy, its check and DIR set aside, the link is
+/// refused; DIR is put back whole and the copy removed.
+#[test]
+fn ntfs3g_a_junction_that_cannot_be_made_puts_the_directory_back() {
+    let Some(vol) = fixture::ntfs3g::volume("move::ntfs3g_undo") else {
+        return;
+    };
+    let other = tempfile::tempdir().unwrap();
+    fs::create_dir_all(vol.path("games/save")).unwrap();
+    fs::write(vol.path("games/save/slot1"), "level 9").unwrap();
+    let new = other.path().join("games");
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt).arg("move").arg("games").arg(&new);
+    let out = fixture::output(&mut cmd);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let words: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        words,
+        ["copy", "check", "rename", "set", "junction"],
+        "{out:?}"
+    );
+    assert!(
+        stderr(&out).starts_with("knot: cannot move 'games': the target "),
+        "{}",
+        stderr(&out)
+    );
+    vol.remount();
+    assert!(fs::symlink_metadata(vol.path("games")).unwrap().is_dir());
+    assert_eq!(
+        fs::read_to_string(vol.path("games/save/slot1")).unwrap(),
+        "level 9"
+    );
+    assert_eq!(vol.names(), ["games"]);
+    assert!(names(other.path()).is_empty(), "{:?}", names(other.path()));
+}
