@@ -1402,6 +1402,7 @@ fn global_options_have_a_heading_of_their_own_in_every_help() {
         "fix",
         "rm",
         "git-links",
+        "move",
     ] {
         let out = fixture::output(&mut env.knot([command, "--help"]));
         assert_eq!(out.status.code(), Some(0), "{command}");

@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 use crate::fixture::{self, Env, knot, output, run};
 
 /// Every command of knot, as the scripts and the page must name them.
-const COMMANDS: [&str; 22] = [
+const COMMANDS: [&str; 23] = [
     "symlink",
     "junction",
     "hardlink",
@@ -30,6 +30,7 @@ const COMMANDS: [&str; 22] = [
     "copy",
     "snapshot",
     "materialize",
+    "move",
     "git-links",
     "compat",
     "reparse",
@@ -39,7 +40,7 @@ const COMMANDS: [&str; 22] = [
 ];
 
 /// The pages `knot man --dir` writes, in the order it writes them.
-const PAGES: [&str; 23] = [
+const PAGES: [&str; 24] = [
     "knot.1",
     "knot-symlink.1",
     "knot-junction.1",
@@ -57,6 +58,7 @@ const PAGES: [&str; 23] = [
     "knot-copy.1",
     "knot-snapshot.1",
     "knot-materialize.1",
+    "knot-move.1",
     "knot-git-links.1",
     "knot-compat.1",
     "knot-reparse.1",

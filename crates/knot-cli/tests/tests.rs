@@ -40,6 +40,8 @@ mod mirror;
 #[cfg(unix)]
 mod mklink;
 #[cfg(target_os = "linux")]
+mod r#move;
+#[cfg(target_os = "linux")]
 mod ntfs3g;
 mod reparse_decode;
 #[cfg(unix)]

@@ -125,6 +125,52 @@ mod on_windows {
         assert_eq!(env.names(), ["f", "l"]);
     }
 
+    /// `knot move` on one volume: a rename relative to held directories' handles, never
+    /// replacing anything. With `--leave symlink` the link follows (with Developer Mode or
+    /// elevation), or, where none can be made (Wine 8 has no reparse points), the
+    /// directory is put back and the move refused; `--back` then undoes it.
+    #[test]
+    fn move_renames_on_one_volume_and_puts_back_what_it_cannot_link() {
+        let env = Env::new();
+        env.mkdir("a\\sub");
+        fs::write(env.path("a\\sub\\f"), "data").unwrap();
+        run(
+            &mut env.knot(["move", "a", "b", "--leave", "none"]),
+            0,
+            "rename 'a' -> 'b'\n",
+            "moved 'a' to 'b' on one file system (a rename); no link left\n",
+        );
+        assert_eq!(env.names(), ["b"]);
+        assert_eq!(fs::read_to_string(env.path("b\\sub\\f")).unwrap(), "data");
+        run(
+            &mut env.knot(["move", "b", "c", "--leave", "none"]),
+            0,
+            "rename 'b' -> 'c'\n",
+            "moved 'b' to 'c' on one file system (a rename); no link left\n",
+        );
+        fs::create_dir(env.path("taken")).unwrap();
+        let out = output(&mut env.knot(["move", "c", "taken"]));
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let out = output(&mut env.knot(["move", "c", "d", "--leave", "symlink"]));
+        if out.status.success() {
+            assert!(!under_wine());
+            assert!(fs::symlink_metadata(env.path("c")).unwrap().is_symlink());
+            assert_eq!(fs::read_to_string(env.path("c\\sub\\f")).unwrap(), "data");
+            let back = output(&mut env.knot(["move", "--back", "c"]));
+            assert_eq!(back.status.code(), Some(0), "{back:?}");
+            assert_eq!(env.names(), ["c", "taken"]);
+        } else {
+            super::note(&format!(
+                "no symlink could be made: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            assert_eq!(env.names(), ["c", "taken"]);
+        }
+        assert!(fs::symlink_metadata(env.path("c")).is_ok());
+        assert_eq!(fs::read_to_string(env.path("c\\sub\\f")).unwrap(), "data");
+    }
+
     /// `--root` judges an image as a Unix chroot would, which Windows cannot: refused, with
     /// the reason and where to do it instead, for each command that takes it.
     #[test]

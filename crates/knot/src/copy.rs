@@ -369,6 +369,36 @@ where
     copy_inner(source.as_ref(), copy.as_ref(), None, options, &report)
 }
 
+/// [`copy`] into `staged`, a new directory beside where the copy will be renamed to
+/// (`knot move` stages its copy under a hidden name): inner links are made to lead into
+/// `named`, the copy's real path once renamed, not into `staged`.
+///
+/// `source_id` is the identity of the directory the caller holds as the source: the
+/// source's path must still lead to it, or the copy is refused before anything is made.
+pub(crate) fn copy_staged(
+    source: (&Path, (u64, u128)),
+    staged: &Path,
+    named: &Path,
+    options: &CopyOptions,
+    report: &(dyn Fn(Result<Item>) + Sync),
+) -> Result<Summary> {
+    let (source, source_id) = source;
+    let copy = Copy {
+        to: staged,
+        named: Some(named),
+        source_id: Some(source_id),
+    };
+    copy_into(source, copy, None, options, report)
+}
+
+/// Where a copy is written, and, where it is staged under another name, the real path
+/// its inner links lead into.
+struct Copy<'a> {
+    to: &'a Path,
+    named: Option<&'a Path>,
+    source_id: Option<(u64, u128)>,
+}
+
 fn copy_inner(
     source: &Path,
     copy: &Path,
@@ -376,6 +406,22 @@ fn copy_inner(
     options: &CopyOptions,
     report: &(dyn Fn(Result<Item>) + Sync),
 ) -> Result<Summary> {
+    let to = Copy {
+        to: copy,
+        named: None,
+        source_id: None,
+    };
+    copy_into(source, to, previous, options, report)
+}
+
+fn copy_into(
+    source: &Path,
+    to: Copy<'_>,
+    previous: Option<&Path>,
+    options: &CopyOptions,
+    report: &(dyn Fn(Result<Item>) + Sync),
+) -> Result<Summary> {
+    let copy = to.to;
     let dry_run = options.mode == ChangeMode::DryRun;
     if !sys::Os::COPIES_FILES {
         let why = "copying a tree is not available on this platform yet".to_owned();
@@ -409,6 +455,10 @@ fn copy_inner(
     }
     let fail = |path: &Path, e| Error::io(Op::Copy, path, e);
     let source_meta = sys::Os::stat(source).map_err(|e| fail(source, e))?;
+    if to.source_id.is_some_and(|id| id != source_meta.id) {
+        let replaced = std::io::Error::from(sys::error::Error::Replaced);
+        return Err(Error::io(Op::Copy, source, replaced));
+    }
     if source_meta.ty != FileType::Dir {
         return Err(Error::new(Op::Copy, source, ErrorKind::SourceNotADirectory));
     }
@@ -492,6 +542,9 @@ fn copy_inner(
         let (dir, _) = parent.make_copy_dir_at(name).map_err(|e| fail(copy, e))?;
         root = Some(dir);
         copy_real = real_of(&root)?;
+    }
+    if let Some(named) = to.named {
+        copy_real = named.to_path_buf();
     }
     let root_meta = match &root {
         Some(dir) => Some(dir.meta().map_err(|e| fail(copy, e))?),

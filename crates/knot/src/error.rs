@@ -56,6 +56,12 @@ pub enum Op {
     /// Removing a directory tree ([`remove_tree`](crate::remove_tree()), the CLI's
     /// `knot rm --tree`).
     RemoveTree,
+    /// Moving a directory and leaving a link to it ([`relocate`](crate::relocate()), the
+    /// CLI's `knot move`).
+    Move,
+    /// Moving a directory back to where a link to it stands
+    /// ([`relocate_back`](crate::relocate_back()), the CLI's `knot move --back`).
+    MoveBack,
 }
 
 impl Op {
@@ -78,6 +84,8 @@ impl Op {
             Op::GitLinks => "make a real link of",
             Op::Git => "use the Git repository",
             Op::RemoveTree => "remove the tree",
+            Op::Move => "move",
+            Op::MoveBack => "move back",
         }
     }
 }
@@ -333,8 +341,75 @@ pub enum ErrorKind {
     /// A directory of a tree being removed is no longer the one its directory listed (it
     /// was replaced meanwhile): it is left as it is, never gone through.
     ReplacedDuringRemoval,
+    /// A move's new place is there already: a move makes a new path.
+    MoveDestinationExists,
+    /// A move's new place is inside the directory moved, or the directory holds it.
+    MoveIntoItself,
+    /// A link knot was asked to move back ([`relocate_back`](crate::relocate_back())) is
+    /// not one a move would have left: a junction or directory symlink leading straight to
+    /// a real directory.
+    NotAMovedLink {
+        /// What it is instead.
+        why: NotMoved,
+    },
+    /// A move across file systems whose copy failed or differs from the source: the copy
+    /// is removed, the source is left as it was.
+    MoveCopyFailed {
+        /// How many entries failed to copy (each was reported).
+        failed: u64,
+        /// The first difference found by the check, where the copy was made but differs.
+        differs: Option<String>,
+    },
+    /// A move stopped after the data was moved or copied, and could not undo what it had
+    /// done: where the data is now, whole, and what is left to finish by hand.
+    MoveStopped {
+        /// Where the data is, whole.
+        data: PathBuf,
+        /// What is left to do (the step that failed, as [`MoveLeft`] says); boxed, to keep
+        /// the error small.
+        left: Box<MoveLeft>,
+    },
     /// Any other failure of the system call.
     Io,
+}
+
+/// Why a link is not one a move would have left ([`ErrorKind::NotAMovedLink`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotMoved {
+    /// It is a real directory, no link.
+    RealDirectory,
+    /// It is a file, or a special file, no link.
+    NotALink,
+    /// A file symlink (or a link to a file).
+    FileLink,
+    /// It leads nowhere.
+    Dangling,
+    /// It leads to another link.
+    LinkToLink,
+    /// It leads to the directory that holds it, or inside itself.
+    LeadsAbove,
+}
+
+/// What a stopped move leaves to do by hand ([`ErrorKind::MoveStopped`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MoveLeft {
+    /// The link at the old place could not be made: the data is at its new place only.
+    MakeLink {
+        /// Where the link belongs.
+        at: PathBuf,
+    },
+    /// The old copy of the data could not be removed (in full): it stays at this hidden
+    /// name, which may be removed with a tree removal.
+    RemoveOld {
+        /// The hidden name.
+        at: PathBuf,
+    },
+    /// The data is under a hidden name: rename it to this path.
+    RenameTo {
+        /// Where the data belongs.
+        to: PathBuf,
+    },
 }
 
 /// An error from a knot operation.
@@ -616,7 +691,36 @@ impl Error {
             } => "it is the root directory".into(),
             ErrorKind::MountPointInTree => "it is a mount point".into(),
             ErrorKind::ReplacedDuringRemoval => "it was replaced while the tree was removed".into(),
+            ErrorKind::MoveDestinationExists => "the new place is there already".into(),
+            ErrorKind::MoveIntoItself => "the new place is inside the directory moved".into(),
+            ErrorKind::NotAMovedLink { why } => why.phrase().into(),
+            ErrorKind::MoveCopyFailed {
+                differs: Some(why), ..
+            } => format!("the copy differs from the source at {why}"),
+            ErrorKind::MoveCopyFailed { failed, .. } => {
+                format!("{failed} entries could not be copied")
+            }
+            ErrorKind::MoveStopped { data, .. } => {
+                format!(
+                    "the move stopped; the data is whole at {}",
+                    quote_lossy(data)
+                )
+            }
             ErrorKind::Io => system("an unknown error"),
+        }
+    }
+}
+
+impl NotMoved {
+    /// What the link is, as a phrase after "cannot move back 'path': ".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            NotMoved::RealDirectory => "it is a real directory, not a link",
+            NotMoved::NotALink => "it is not a junction or a directory symlink",
+            NotMoved::FileLink => "it is a link to a file, not to a directory",
+            NotMoved::Dangling => "it leads nowhere",
+            NotMoved::LinkToLink => "it leads to another link, not straight to the data",
+            NotMoved::LeadsAbove => "it leads to a directory that holds it",
         }
     }
 }

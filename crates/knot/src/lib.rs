@@ -166,6 +166,7 @@ mod inspect;
 mod link;
 mod path;
 pub mod record;
+mod relocate;
 mod remove;
 mod resolve;
 mod retarget;
@@ -180,7 +181,7 @@ pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,
 };
-pub use error::{BadRecord, Error, ErrorKind, Op, Result};
+pub use error::{BadRecord, Error, ErrorKind, MoveLeft, NotMoved, Op, Result};
 pub use image::ImageRoot;
 pub use inspect::{inspect, inspect_in};
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's
@@ -188,6 +189,7 @@ pub use inspect::{inspect, inspect_in};
 pub use knot_reparse::Tag;
 pub use link::{Flavour, Found, Kind, Link, ParseKindError, ReparseTag, Special, Status};
 pub use record::Record;
+pub use relocate::{Event, Leave, MoveOptions, Moved, Step, relocate, relocate_back};
 pub use remove::remove;
 pub use remove::tree::{Met, TreeAction, TreeRemoved, remove_tree};
 pub use retarget::{

@@ -23,6 +23,8 @@ mod materialize;
 mod mirror;
 #[cfg(target_os = "linux")]
 mod races;
+#[cfg(target_os = "linux")]
+mod relocate;
 mod rm_tree;
 #[cfg(unix)]
 mod scan;

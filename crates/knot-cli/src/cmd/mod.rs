@@ -25,6 +25,7 @@ pub mod git_links;
 pub mod hardlinks;
 pub mod man;
 pub mod materialize;
+pub mod r#move;
 pub mod reparse;
 pub mod retarget;
 pub mod rm;
@@ -216,6 +217,13 @@ commands! {
     /// file of its own); --recursive does every link below a directory.
     #[command(long_about = materialize::LONG_ABOUT)]
     Materialize(materialize::MaterializeArgs),
+    /// Move the directory DIR to NEW and leave a link (a junction, a symlink) at DIR; with
+    /// --back LINK, move the data back to LINK's place and remove the link.
+    #[command(
+        long_about = r#move::LONG_ABOUT,
+        override_usage = "knot move [OPTIONS] <DIR> <NEW>\n       knot move [OPTIONS] --back <LINK>"
+    )]
+    Move(r#move::MoveArgs),
     /// Find a Git repository's symlinks checked out as placeholder files
     /// (core.symlinks=false), and make them real links.
     #[command(

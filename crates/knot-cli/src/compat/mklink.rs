@@ -392,6 +392,11 @@ fn reply(err: &knot::Error, args: &[OsString]) -> (Option<&'static str>, Vec<Str
         | ErrorKind::TreeRefused { .. }
         | ErrorKind::MountPointInTree
         | ErrorKind::ReplacedDuringRemoval
+        | ErrorKind::MoveDestinationExists
+        | ErrorKind::MoveIntoItself
+        | ErrorKind::NotAMovedLink { .. }
+        | ErrorKind::MoveCopyFailed { .. }
+        | ErrorKind::MoveStopped { .. }
         | ErrorKind::Io => (None, vec![]),
         _ => (None, vec![]),
     }

@@ -351,6 +351,11 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::SpecialFile => {
             "it is a special file (a FIFO, a socket or a device), which knot copy skips".into()
         }
+        ErrorKind::TreeIsALink if err.op() == Op::Move => {
+            "it is a link, not a real directory; knot move moves a directory, never through \
+             a link"
+                .into()
+        }
         ErrorKind::TreeIsALink => {
             "it is a link; knot rm --tree never follows a link, nor removes it as a tree".into()
         }
@@ -361,9 +366,49 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::TreeRefused {
             holds_current: false,
         } => "it is the root directory".into(),
+        ErrorKind::MountPointInTree if matches!(err.op(), Op::Move | Op::MoveBack) => {
+            "another file system is mounted there, inside the directory to move; nothing was \
+             moved"
+                .into()
+        }
         ErrorKind::MountPointInTree => {
             "another file system is mounted there; it was not entered".into()
         }
+        ErrorKind::MoveDestinationExists => {
+            "it is there already; knot move moves a directory to a new path".into()
+        }
+        ErrorKind::MoveIntoItself => "it is inside the directory to move".into(),
+        ErrorKind::NotAMovedLink { why } => format!(
+            "{}; knot move --back takes a junction or directory symlink that leads straight \
+             to a real directory (as knot move leaves)",
+            why.phrase()
+        ),
+        ErrorKind::MoveCopyFailed {
+            differs: Some(why), ..
+        } => format!(
+            "the copy differs from it at {why}; the copy was removed, and the directory left \
+             as it was"
+        ),
+        ErrorKind::MoveCopyFailed { failed, .. } => format!(
+            "{failed} {} could not be copied (each is shown above); the copy was removed, and \
+             the directory left as it was",
+            if *failed == 1 { "entry" } else { "entries" }
+        ),
+        ErrorKind::MoveStopped { data, left } => match &**left {
+            knot::MoveLeft::MakeLink { .. } => format!(
+                "the move stopped: the data is whole at {}, and no link was left here",
+                quote_path(data)
+            ),
+            knot::MoveLeft::RemoveOld { .. } => format!(
+                "the move is done (the data is whole at {}), but this old copy could not be \
+                 removed in full",
+                quote_path(data)
+            ),
+            knot::MoveLeft::RenameTo { .. } => format!(
+                "the move stopped: the data is whole at {}, under a hidden name",
+                quote_path(data)
+            ),
+        },
         ErrorKind::ReplacedDuringRemoval => {
             "it was replaced while the tree was removed; it was not gone through".into()
         }
@@ -491,6 +536,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::JunctionNotRelative => "make it a directory symlink, which can be \
             relative: knot convert --to-symlink, then knot convert --relative"
             .into(),
+        ErrorKind::NoJunctions if matches!(err.op(), Op::Move) => {
+            "leave a directory symlink instead: --leave symlink".into()
+        }
         ErrorKind::NoJunctions => "keep the symlink: it is what stands in for a junction \
             here"
             .into(),
@@ -572,6 +620,10 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::PreviousIsSource { .. } => "name an earlier copy of SRC as --previous \
             (`knot copy SRC OLD` makes the first)"
             .into(),
+        ErrorKind::TreeIsALink if err.op() == Op::Move => format!(
+            "to move the data it leads to back here, run knot move --back '{}'",
+            without_trailing_separators(&escape(err.path().as_os_str()))
+        ),
         ErrorKind::TreeIsALink => format!(
             "to remove the link, run knot rm '{}'",
             without_trailing_separators(&escape(err.path().as_os_str()))
@@ -579,9 +631,57 @@ fn path_fix(err: &knot::Error) -> Option<String> {
         ErrorKind::TreeRefused {
             holds_current: true,
         } => "change to a directory outside it first".into(),
+        ErrorKind::MountPointInTree if matches!(err.op(), Op::Move | Op::MoveBack) => {
+            "unmount it first (umount), then run knot move again".into()
+        }
         ErrorKind::MountPointInTree => {
             "unmount it first (umount), then run knot rm --tree again".into()
         }
+        ErrorKind::TreeNotADirectory { .. } if err.op() == Op::Move => {
+            "name a directory; knot move moves directories".into()
+        }
+        ErrorKind::MoveDestinationExists => {
+            "name a new path as NEW (knot move never replaces anything); to move into a \
+             directory, name the new path inside it"
+                .into()
+        }
+        ErrorKind::MoveIntoItself => "choose a NEW outside the directory to move".into(),
+        ErrorKind::NotAMovedLink { why } => match why {
+            knot::NotMoved::RealDirectory => {
+                "to move this directory elsewhere and leave a link, run knot move DIR NEW".into()
+            }
+            knot::NotMoved::LinkToLink => {
+                "name the last link of the chain, the one that leads to the data".into()
+            }
+            knot::NotMoved::Dangling => {
+                "the data it led to is gone; remove the link with knot rm".into()
+            }
+            _ => "name the junction or directory symlink that knot move left".into(),
+        },
+        ErrorKind::MoveCopyFailed { .. } => {
+            "fix what is shown above (free space, permissions), then run knot move again".into()
+        }
+        ErrorKind::MoveStopped { data, left } => match &**left {
+            knot::MoveLeft::MakeLink { at } => format!(
+                "make the link by hand: knot junction {} {} (or knot symlink), or move the \
+                 data back: mv {} {}",
+                quote_path(at),
+                quote_path(data),
+                quote_path(data),
+                quote_path(at)
+            ),
+            knot::MoveLeft::RemoveOld { at } => {
+                format!(
+                    "remove it when you are sure: knot rm --tree {}",
+                    quote_path(at)
+                )
+            }
+            knot::MoveLeft::RenameTo { to } => format!(
+                "put it in place: mv {} {}",
+                quote_path(data),
+                quote_path(to)
+            ),
+        },
         ErrorKind::IsASymlink { leads_to } => match leads_to {
             Some(target) => format!(
                 "for the names of what it leads to: knot hardlinks {}",

@@ -123,8 +123,23 @@ fn remove_tree_inner(
     each: &mut dyn FnMut(Result<Met>),
 ) -> Result<TreeRemoved> {
     let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
-    let (parent, name) = tree_entry(path)?;
+    let (parent, name) = tree_entry(path, Op::RemoveTree)?;
     let held = Dir::hold(parent).map_err(fail)?;
+    remove_tree_at(&held, name, path, mode, each)
+}
+
+/// [`remove_tree`] of the entry `name` of the directory `held`, which the caller holds
+/// (`knot move` removes the old data it set aside there, and lists the tree it moves for
+/// mount points, never looking either up by its path again); `path` names it in messages
+/// and reports.
+pub(crate) fn remove_tree_at(
+    held: &Dir,
+    name: &OsStr,
+    path: &Path,
+    mode: ChangeMode,
+    each: &mut dyn FnMut(Result<Met>),
+) -> Result<TreeRemoved> {
+    let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
     let meta = held.stat_at(name, false).map_err(fail)?;
     let what = match meta.ty {
         FileType::Dir => None,
@@ -190,15 +205,10 @@ fn remove_tree_inner(
 /// The directory that holds the tree `path` and the tree's name in it; refused where
 /// `path` names no entry of its own that may go (`/`, `.`, `..`, an ancestor of the
 /// current directory). A trailing separator is dropped: `l/` names the link `l`, which
-/// is refused as a link, never the directory it leads to.
-fn tree_entry(path: &Path) -> Result<(&Path, &OsStr)> {
-    let refused = |holds_current| {
-        Error::new(
-            Op::RemoveTree,
-            path,
-            ErrorKind::TreeRefused { holds_current },
-        )
-    };
+/// is refused as a link, never the directory it leads to. `op` is the operation refused
+/// (a tree removal, a move).
+pub(crate) fn tree_entry(path: &Path, op: Op) -> Result<(&Path, &OsStr)> {
+    let refused = |holds_current| Error::new(op, path, ErrorKind::TreeRefused { holds_current });
     let last = path.components().next_back();
     // `d/.` names `d` to `components`, which drops a `.` after the first name.
     let bytes = path.as_os_str().as_encoded_bytes();

@@ -357,6 +357,19 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn rename_at(&self, _from: &std::ffi::OsStr, _to: &std::ffi::OsStr) -> io::Result<()> {
         Err(error::Error::NoFileCopy.into())
     }
+    /// Gives the entry `name` here, whatever it is (a directory with everything in it),
+    /// the new name `to_name` in `to`, in one step, never following a link at either name
+    /// and never replacing what is at `to_name`: [`io::ErrorKind::AlreadyExists`] there,
+    /// [`io::ErrorKind::CrossesDevices`] where `to` is on another file system (nothing
+    /// moved either way).
+    fn move_to_at(
+        &self,
+        _name: &std::ffi::OsStr,
+        _to: &Self,
+        _to_name: &std::ffi::OsStr,
+    ) -> io::Result<()> {
+        Err(error::Error::NoFileCopy.into())
+    }
     /// Removes the empty directory `name` here, never following a link there: one this
     /// process made.
     fn remove_dir_at(&self, _name: &std::ffi::OsStr) -> io::Result<()> {

@@ -370,6 +370,29 @@ impl super::super::Directory for Dir {
         Ok(rustix::fs::renameat(&self.fd, from, &self.fd, to)?)
     }
 
+    /// `renameat2(RENAME_NOREPLACE)` (Linux). Where the file system cannot (`EINVAL`,
+    /// `ENOSYS`, `ENOTSUP`: FUSE, ntfs-3g) and on other Unix systems: `to_name` looked at
+    /// first, then a plain `renameat`, which never replaces a file or a directory with
+    /// entries by a directory; only an empty directory made at `to_name` between the look
+    /// and the rename could be replaced.
+    fn move_to_at(&self, name: &OsStr, to: &Dir, to_name: &OsStr) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fs::{RenameFlags, renameat_with};
+            use rustix::io::Errno;
+            match renameat_with(&self.fd, name, &to.fd, to_name, RenameFlags::NOREPLACE) {
+                Err(Errno::INVAL | Errno::NOSYS | Errno::NOTSUP) => {}
+                other => return Ok(other?),
+            }
+        }
+        match rustix::fs::statat(&to.fd, to_name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(_) => return Err(io::ErrorKind::AlreadyExists.into()),
+            Err(rustix::io::Errno::NOENT) => {}
+            Err(err) => return Err(err.into()),
+        }
+        Ok(rustix::fs::renameat(&self.fd, name, &to.fd, to_name)?)
+    }
+
     /// `unlinkat(AT_REMOVEDIR)`, which removes a directory only, never a link to one.
     fn remove_dir_at(&self, name: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?)

@@ -223,6 +223,19 @@ impl crate::sys::Directory for Dir {
         super::remove_file(self, name)
     }
 
+    /// Windows cannot swap two names in one step: `false`, nothing moved.
+    fn exchange_at(&self, _a: &OsStr, _b: &OsStr) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// [`super::move_entry`]: the entry opened relative to this handle without following
+    /// it, and renamed relative to `to`'s handle, never replacing anything (a rename to
+    /// another volume fails with `ERROR_NOT_SAME_DEVICE`, as `MoveFileExW` without
+    /// `MOVEFILE_COPY_ALLOWED` does).
+    fn move_to_at(&self, name: &OsStr, to: &Dir, to_name: &OsStr) -> io::Result<()> {
+        super::move_entry(self, name, to, to_name)
+    }
+
     /// [`super::remove_dir`]: through a handle of the directory itself, never a link.
     fn remove_dir_at(&self, name: &OsStr) -> io::Result<()> {
         super::remove_dir(self, name)

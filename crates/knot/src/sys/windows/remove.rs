@@ -214,6 +214,14 @@ pub(super) fn rename_to(handle: &Handle, dir: &Dir, to: &[u16]) -> io::Result<()
     }
 }
 
+/// Renames the entry `name` of `dir`, opened relative to its handle without following a
+/// reparse point there, to `to_name` in `to`, relative to that handle, never replacing
+/// what is there ([`rename_to`]).
+pub(crate) fn move_entry(dir: &Dir, name: &OsStr, to: &Dir, to_name: &OsStr) -> io::Result<()> {
+    let handle = dir.entry(name, DELETE)?;
+    rename_to(&handle, to, &wide::terminated(wide::units(to_name))?)
+}
+
 /// Whether the entry at `path` itself (a link not followed) is a directory: a real one, a
 /// junction or a directory symlink.
 pub(crate) fn is_directory_entry(path: &Path) -> bool {

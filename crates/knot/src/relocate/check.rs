@@ -1,0 +1,249 @@
+//! The check of a move's copy against its source, before the source is given up: the
+//! same entries by name, of the same kinds, files of the same sizes, links with the
+//! targets the copy was to give them; with `contents`, every file's bytes compared with
+//! its copy's through descriptors. Both trees are listed by the tree walk under the scan
+//! (a filter over it), never following a link.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Op, Result};
+use crate::scan::WalkState;
+use crate::scan::walk::{DirEntry, Filter, Next, Sink, WalkBuilder};
+use crate::sys::Directory as _;
+use crate::sys::{self, FileType};
+
+/// What an entry is, as the check compares it.
+#[derive(Debug, PartialEq, Eq)]
+enum What {
+    Dir,
+    File(u64),
+    Link(PathBuf),
+    Other,
+}
+
+impl What {
+    fn word(&self) -> &'static str {
+        match self {
+            What::Dir => "a directory",
+            What::File(_) => "a file",
+            What::Link(_) => "a link",
+            What::Other => "a special file",
+        }
+    }
+}
+
+/// Lists a tree: each entry below the root by its path from the root, and what it is.
+struct Inventory<'a> {
+    root: &'a Path,
+}
+
+impl Filter for Inventory<'_> {
+    type Item = (PathBuf, What);
+
+    fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
+        if entry.depth() == 0 {
+            return Next::Descend;
+        }
+        let path = entry.path();
+        let rel = path.strip_prefix(self.root).unwrap_or(path).to_path_buf();
+        let (dir, name) = entry.dir_and_name();
+        let ty = entry.file_type();
+        let what = match ty {
+            FileType::Dir => Ok(What::Dir),
+            FileType::Link => dir
+                .read_link_at(name)
+                .map(|stored| What::Link(stored.target)),
+            FileType::File => entry.lstat().map(|meta| What::File(meta.size)),
+            FileType::Other => Ok(What::Other),
+        };
+        let item = what
+            .map(|what| (rel, what))
+            .map_err(|e| Error::io(Op::Move, path, e));
+        match sink.send(item) {
+            WalkState::Quit => Next::Quit,
+            _ if ty == FileType::Dir => Next::Descend,
+            _ => Next::Skip,
+        }
+    }
+}
+
+fn list(root: &Path) -> Result<BTreeMap<PathBuf, What>> {
+    let mut found = BTreeMap::new();
+    for item in WalkBuilder::new(root).build(Inventory { root }) {
+        let (rel, what) = item?;
+        found.insert(rel, what);
+    }
+    Ok(found)
+}
+
+/// The first difference between the tree `copy` and `source`, in words; `None` where
+/// they are the same. `targets` holds, by path from the root, the target each link of the
+/// copy was made with (an inner link's rewritten one).
+pub(super) fn differs(
+    source: &Path,
+    copy: &Path,
+    targets: &HashMap<PathBuf, PathBuf>,
+    contents: bool,
+) -> Result<Option<String>> {
+    let wanted = list(source)?;
+    let mut found = list(copy)?;
+    let quoted = |rel: &Path| format!("'{}'", rel.display());
+    for (rel, what) in &wanted {
+        let Some(there) = found.remove(rel) else {
+            return Ok(Some(format!("{} is missing from the copy", quoted(rel))));
+        };
+        let same = match (what, &there) {
+            (What::Link(target), What::Link(made)) => made == targets.get(rel).unwrap_or(target),
+            (a, b) => a == b,
+        };
+        if !same {
+            let why = match (what, &there) {
+                (What::File(a), What::File(b)) => {
+                    format!("{a} bytes in the source, {b} in the copy")
+                }
+                (What::Link(_), What::Link(made)) => {
+                    format!("its copy leads to '{}'", made.display())
+                }
+                (a, b) => format!("{} in the source, {} in the copy", a.word(), b.word()),
+            };
+            return Ok(Some(format!("{}: {why}", quoted(rel))));
+        }
+    }
+    if let Some(rel) = found.keys().next() {
+        return Ok(Some(format!(
+            "the copy has {}, which the source has not",
+            quoted(rel)
+        )));
+    }
+    if contents {
+        return same_bytes(source, copy, &wanted);
+    }
+    Ok(None)
+}
+
+/// Every file of `files` compared byte for byte with its copy, each directory held once
+/// on each side while its files are compared (the listing is sorted by path).
+fn same_bytes(
+    source: &Path,
+    copy: &Path,
+    files: &BTreeMap<PathBuf, What>,
+) -> Result<Option<String>> {
+    let fail = |path: &Path, e| Error::io(Op::Move, path, e);
+    let roots = (
+        sys::Dir::hold(source).map_err(|e| fail(source, e))?,
+        sys::Dir::hold(copy).map_err(|e| fail(copy, e))?,
+    );
+    let mut held: Option<(PathBuf, sys::Dir, sys::Dir)> = None;
+    for (rel, what) in files {
+        if !matches!(what, What::File(_)) {
+            continue;
+        }
+        let (Some(name), parent) = (rel.file_name(), rel.parent().unwrap_or(Path::new(""))) else {
+            continue;
+        };
+        if held.as_ref().is_none_or(|(at, _, _)| at != parent) {
+            let from = below(&roots.0, parent).map_err(|e| fail(&source.join(parent), e))?;
+            let to = below(&roots.1, parent).map_err(|e| fail(&copy.join(parent), e))?;
+            held = Some((parent.to_path_buf(), from, to));
+        }
+        let Some((_, from, to)) = &held else {
+            continue;
+        };
+        let same = from
+            .same_data_at(name, false, to, name)
+            .map_err(|e| fail(&source.join(rel), e))?;
+        if !same {
+            let why = format!("'{}': its copy holds other bytes", rel.display());
+            return Ok(Some(why));
+        }
+    }
+    Ok(None)
+}
+
+/// The directory `rel` below `root`, each name opened from the one above without
+/// following a link.
+fn below(root: &sys::Dir, rel: &Path) -> std::io::Result<sys::Dir> {
+    let mut dir = root.open_at(std::ffi::OsStr::new("."), false)?;
+    for part in rel.components() {
+        dir = dir.open_at(part.as_os_str(), false)?;
+    }
+    Ok(dir)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// Two trees alike: `f` (4 bytes), `d/g`, and the link `l` to `f`.
+    fn two() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for root in [&a, &b] {
+            fs::create_dir_all(root.join("d")).unwrap();
+            fs::write(root.join("f"), "data").unwrap();
+            fs::write(root.join("d/g"), "g").unwrap();
+            std::os::unix::fs::symlink("f", root.join("l")).unwrap();
+        }
+        (dir, a, b)
+    }
+
+    fn check(a: &Path, b: &Path, contents: bool) -> Option<String> {
+        differs(a, b, &HashMap::new(), contents).unwrap()
+    }
+
+    #[test]
+    fn alike_trees_do_not_differ() {
+        let (_dir, a, b) = two();
+        assert_eq!(check(&a, &b, true), None);
+    }
+
+    #[test]
+    fn each_difference_is_found_and_said() {
+        let (_dir, a, b) = two();
+        fs::remove_file(b.join("d/g")).unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'d/g' is missing from the copy"
+        );
+        fs::write(b.join("d/g"), "gg").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'d/g': 1 bytes in the source, 2 in the copy"
+        );
+        fs::write(b.join("d/g"), "g").unwrap();
+        fs::write(b.join("extra"), "").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "the copy has 'extra', which the source has not"
+        );
+        fs::remove_file(b.join("extra")).unwrap();
+        fs::remove_file(b.join("l")).unwrap();
+        std::os::unix::fs::symlink("d/g", b.join("l")).unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'l': its copy leads to 'd/g'"
+        );
+        // The target the copy was to give it.
+        let targets = HashMap::from([(PathBuf::from("l"), PathBuf::from("d/g"))]);
+        assert_eq!(differs(&a, &b, &targets, false).unwrap(), None);
+        fs::remove_file(b.join("l")).unwrap();
+        fs::write(b.join("l"), "f").unwrap();
+        assert_eq!(
+            check(&a, &b, false).unwrap(),
+            "'l': a link in the source, a file in the copy"
+        );
+    }
+
+    #[test]
+    fn other_bytes_of_the_same_size_are_found_only_with_contents() {
+        let (_dir, a, b) = two();
+        fs::write(b.join("f"), "dada").unwrap();
+        assert_eq!(check(&a, &b, false), None);
+        assert_eq!(
+            check(&a, &b, true).unwrap(),
+            "'f': its copy holds other bytes"
+        );
+    }
+}
