@@ -410,6 +410,14 @@ pub enum MoveLeft {
         /// Where the data belongs.
         to: PathBuf,
     },
+    /// The old data changed while it was copied (something was written into it): it is
+    /// kept at this path, for what changed to be brought over by hand.
+    Changed {
+        /// Where the old data is kept.
+        at: PathBuf,
+        /// What changed first, in words (`'a/b' was changed`).
+        why: String,
+    },
 }
 
 /// An error from a knot operation.

@@ -773,7 +773,7 @@ impl Moving<'_> {
         target: &Path,
         ty: Option<LinkType>,
     ) -> Result<()> {
-        let staged = self.copy_checked(from, to)?;
+        let (staged, listed) = self.copy_checked(from, to)?;
         let staged_path = to.parent_path.join(&staged);
         self.step(Step::Rename {
             from: staged_path.clone(),
@@ -820,25 +820,56 @@ impl Moving<'_> {
                 }
             }
         })?;
+        self.unchanged(&listed, &aside_path, &to.path)?;
         self.remove_old(&from.parent, &aside, &aside_path, &to.path)
+    }
+
+    /// Checks that the old data, now at `old`, is as it was listed before it was copied
+    /// (`listed`); where something was written into it meanwhile (or it cannot be looked
+    /// at), it is kept, and the error says where and what changed (the copy, whole as
+    /// checked, is at `data`).
+    fn unchanged(&mut self, listed: &check::Source, old: &Path, data: &Path) -> Result<()> {
+        let why = match check::changed(listed, old) {
+            Ok(None) => return Ok(()),
+            Ok(Some(why)) => why,
+            Err(err) => {
+                (self.each)(Event::Failed(err.with_op(self.op)));
+                "it could not be looked at again".to_owned()
+            }
+        };
+        let left = MoveLeft::Changed {
+            at: old.to_path_buf(),
+            why,
+        };
+        let kind = ErrorKind::MoveStopped {
+            data: data.to_path_buf(),
+            left: Box::new(left),
+        };
+        Err(Error::new(self.op, old, kind))
     }
 
     /// The move back across file systems: a copy beside the link, checked, put in the
     /// link's place, the old data removed.
     fn back_across(&mut self, data: &Held, at: &Held) -> Result<()> {
-        let staged = self.copy_checked(data, at)?;
+        let (staged, listed) = self.copy_checked(data, at)?;
         let staged_path = at.parent_path.join(&staged);
         self.swap_in(at, &staged, &staged_path, |moving| {
             moving.remove_quietly(&at.parent, &staged, &staged_path);
             Ok(())
         })?;
+        self.unchanged(&listed, &data.path, &at.path)?;
         self.remove_old(&data.parent, &data.name, &data.path, &at.path)
     }
 
     /// `from` copied into a new directory under a hidden name beside `to` (inner links
-    /// made to lead into `to`), and checked against `from`; its hidden name. A copy that
-    /// failed or differs is removed, and the error returned.
-    fn copy_checked(&mut self, from: &Held, to: &Held) -> Result<std::ffi::OsString> {
+    /// made to lead into `to`), and checked against `from`: its hidden name, and `from` as
+    /// listed before it was copied. A copy that failed or differs is removed, and the error
+    /// returned.
+    fn copy_checked(
+        &mut self,
+        from: &Held,
+        to: &Held,
+    ) -> Result<(std::ffi::OsString, check::Source)> {
         let staged = crate::path::hidden_file_name(&to.name);
         let staged_path = to.parent_path.join(&staged);
         self.step(Step::Copy {
@@ -866,26 +897,32 @@ impl Moving<'_> {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(err.with_op(self.op)),
         };
-        let copied = fault("copy").and_then(|()| {
-            let held = from.parent.stat_at(&from.name, false);
-            let id = held.map_err(|e| Error::io(self.op, &from.path, e))?.id;
-            copy_staged(
-                (&from.path, id),
-                &staged_path,
-                &to.real,
-                &copy_options,
-                &report,
-            )
-            .map_err(|e| e.with_op(self.op))
-        });
+        // Listed before it is copied: what is written into it from here on is found
+        // before the old data goes (`check::changed`).
+        let listed = check::list_source(&from.path).map_err(|e| e.with_op(self.op));
+        let copied = listed
+            .and_then(|listed| fault("copy").map(|()| listed))
+            .and_then(|listed| {
+                let held = from.parent.stat_at(&from.name, false);
+                let id = held.map_err(|e| Error::io(self.op, &from.path, e))?.id;
+                copy_staged(
+                    (&from.path, id),
+                    &staged_path,
+                    &to.real,
+                    &copy_options,
+                    &report,
+                )
+                .map(|copied| (listed, copied))
+                .map_err(|e| e.with_op(self.op))
+            });
         let failed = failed.into_inner().unwrap_or_else(PoisonError::into_inner);
         let count = failed.len() as u64;
         for err in failed {
             (self.each)(Event::Failed(err));
         }
-        let copied = match copied {
-            Ok(copied) if count == 0 && copied.failed == 0 => copied,
-            Ok(copied) => {
+        let (listed, copied) = match copied {
+            Ok((listed, copied)) if count == 0 && copied.failed == 0 => (listed, copied),
+            Ok((_, copied)) => {
                 self.remove_quietly(&to.parent, &staged, &staged_path);
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: count.max(copied.failed),
@@ -905,11 +942,17 @@ impl Moving<'_> {
         });
         let targets = targets.into_inner().unwrap_or_else(PoisonError::into_inner);
         let differs = fault("check").and_then(|()| {
-            check::differs(&from.path, &staged_path, &targets, self.options.verify)
-                .map_err(|e| e.with_op(self.op))
+            check::differs(
+                &listed,
+                &from.path,
+                &staged_path,
+                &targets,
+                self.options.verify,
+            )
+            .map_err(|e| e.with_op(self.op))
         });
         match differs {
-            Ok(None) => Ok(staged),
+            Ok(None) => Ok((staged, listed)),
             Ok(Some(why)) => {
                 self.remove_quietly(&to.parent, &staged, &staged_path);
                 let kind = ErrorKind::MoveCopyFailed {

@@ -146,6 +146,57 @@ fn across_file_systems_a_checked_copy_then_the_source_removed() {
     assert!(crate::fixture::names(other.path()).is_empty());
 }
 
+/// Across file systems, what is written into the directory while it is copied (here:
+/// once the copy is made, before it is checked) is never lost: the move is done from the
+/// copy, and the old data, found changed once set aside, is kept there, and said.
+#[test]
+fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
+    let dir = Dir::new();
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    for (case, why) in [
+        ("added", "'sub/late' was added"),
+        ("written", "'f' was changed"),
+    ] {
+        let a = tree(&dir);
+        let b = other.path().join(case);
+        let mut wrote = false;
+        let err = knot::relocate(&a, &b, &symlink_options(), &mut |event| {
+            if let Event::Step(Step::Check { .. }) = event {
+                if case == "added" {
+                    fs::write(a.join("sub/late"), "late").unwrap();
+                } else {
+                    // The same size, another time: only the time tells.
+                    let f = fs::File::options().write(true).open(a.join("f")).unwrap();
+                    f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+                }
+                wrote = true;
+            }
+        })
+        .unwrap_err();
+        assert!(wrote);
+        let ErrorKind::MoveStopped { data, left } = err.kind() else {
+            panic!("{case}: {err:?}");
+        };
+        assert_eq!(data, &b);
+        let knot::MoveLeft::Changed { at, why: said } = &**left else {
+            panic!("{case}: {left:?}");
+        };
+        assert_eq!(said, why);
+        // The old data, kept whole under its hidden name, with what was written.
+        assert_whole(at, &dir.real().join("a"));
+        if case == "added" {
+            assert_eq!(fs::read_to_string(at.join("sub/late")).unwrap(), "late");
+        }
+        // The move itself done: the copy at NEW, the link at DIR.
+        let b_real = fs::canonicalize(&b).unwrap();
+        assert_eq!(fs::read_link(&a).unwrap(), b_real);
+        assert_whole(&b, &b_real);
+        fs::remove_file(&a).unwrap();
+        fs::remove_dir_all(at).unwrap();
+    }
+}
+
 #[test]
 fn a_dry_run_reports_the_steps_and_changes_nothing() {
     let dir = Dir::new();

@@ -408,6 +408,10 @@ fn path_cause(err: &knot::Error) -> String {
                 "the move stopped: the data is whole at {}, under a hidden name",
                 quote_path(data)
             ),
+            knot::MoveLeft::Changed { why, .. } => format!(
+                "the data as copied is at {}, but this old copy changed while it was copied                  ({why}), so it was kept",
+                quote_path(data)
+            ),
         },
         ErrorKind::ReplacedDuringRemoval => {
             "it was replaced while the tree was removed; it was not gone through".into()
@@ -680,6 +684,11 @@ fn path_fix(err: &knot::Error) -> Option<String> {
                 "put it in place: mv {} {}",
                 quote_path(data),
                 quote_path(to)
+            ),
+            knot::MoveLeft::Changed { at, .. } => format!(
+                "bring over what changed from it to {}, then remove it: knot rm --tree {}",
+                quote_path(data),
+                quote_path(at)
             ),
         },
         ErrorKind::IsASymlink { leads_to } => match leads_to {

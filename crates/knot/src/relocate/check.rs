@@ -3,6 +3,11 @@
 //! targets the copy was to give them; with `contents`, every file's bytes compared with
 //! its copy's through descriptors. Both trees are listed by the tree walk under the scan
 //! (a filter over it), never following a link.
+//!
+//! The source is listed before it is copied, and that listing kept: once the source is
+//! set aside, it is listed again and compared with it, files by their modification time
+//! too, so that whatever was written into it while it was copied is found before the old
+//! data goes ([`changed`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +16,7 @@ use crate::error::{Error, Op, Result};
 use crate::scan::WalkState;
 use crate::scan::walk::{DirEntry, Filter, Next, Sink, WalkBuilder};
 use crate::sys::Directory as _;
-use crate::sys::{self, FileType};
+use crate::sys::{self, Backend as _, FileType};
 
 /// What an entry is, as the check compares it.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,13 +38,20 @@ impl What {
     }
 }
 
+/// An entry as listed: what it is, and for a file its modification time (seconds and
+/// nanoseconds) where the platform gives it through a held directory.
+type Listed = (What, Option<(i64, u32)>);
+
+/// The source of a move as listed before it is copied.
+pub(super) struct Source(BTreeMap<PathBuf, Listed>);
+
 /// Lists a tree: each entry below the root by its path from the root, and what it is.
 struct Inventory<'a> {
     root: &'a Path,
 }
 
 impl Filter for Inventory<'_> {
-    type Item = (PathBuf, What);
+    type Item = (PathBuf, Listed);
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
         if entry.depth() == 0 {
@@ -57,8 +69,15 @@ impl Filter for Inventory<'_> {
             FileType::File => entry.lstat().map(|meta| What::File(meta.size)),
             FileType::Other => Ok(What::Other),
         };
+        let mtime = || {
+            if ty == FileType::File && sys::Os::UPDATES_COPIES {
+                dir.look_at(name).map(|(_, attrs)| Some(attrs.mtime))
+            } else {
+                Ok(None)
+            }
+        };
         let item = what
-            .map(|what| (rel, what))
+            .and_then(|what| Ok((rel, (what, mtime()?))))
             .map_err(|e| Error::io(Op::Move, path, e));
         match sink.send(item) {
             WalkState::Quit => Next::Quit,
@@ -68,29 +87,35 @@ impl Filter for Inventory<'_> {
     }
 }
 
-fn list(root: &Path) -> Result<BTreeMap<PathBuf, What>> {
+fn list(root: &Path) -> Result<BTreeMap<PathBuf, Listed>> {
     let mut found = BTreeMap::new();
     for item in WalkBuilder::new(root).build(Inventory { root }) {
-        let (rel, what) = item?;
-        found.insert(rel, what);
+        let (rel, listed) = item?;
+        found.insert(rel, listed);
     }
     Ok(found)
 }
 
-/// The first difference between the tree `copy` and `source`, in words; `None` where
-/// they are the same. `targets` holds, by path from the root, the target each link of the
-/// copy was made with (an inner link's rewritten one).
+/// The source of a move, listed before it is copied.
+pub(super) fn list_source(source: &Path) -> Result<Source> {
+    list(source).map(Source)
+}
+
+/// The first difference between the tree `copy` and the source (`wanted`, listed at
+/// `source`), in words; `None` where they are the same. `targets` holds, by path from the
+/// root, the target each link of the copy was made with (an inner link's rewritten one).
 pub(super) fn differs(
+    wanted: &Source,
     source: &Path,
     copy: &Path,
     targets: &HashMap<PathBuf, PathBuf>,
     contents: bool,
 ) -> Result<Option<String>> {
-    let wanted = list(source)?;
+    let wanted = &wanted.0;
     let mut found = list(copy)?;
     let quoted = |rel: &Path| format!("'{}'", rel.display());
-    for (rel, what) in &wanted {
-        let Some(there) = found.remove(rel) else {
+    for (rel, (what, _)) in wanted {
+        let Some((there, _)) = found.remove(rel) else {
             return Ok(Some(format!("{} is missing from the copy", quoted(rel))));
         };
         let same = match (what, &there) {
@@ -117,9 +142,30 @@ pub(super) fn differs(
         )));
     }
     if contents {
-        return same_bytes(source, copy, &wanted);
+        return same_bytes(source, copy, wanted);
     }
     Ok(None)
+}
+
+/// The first change to the source since it was listed (`was`), now at `now` (set aside),
+/// in words: an entry gone, new, or of another kind, size, link target or (files, where
+/// the platform gives it) modification time; `None` where nothing changed.
+pub(super) fn changed(was: &Source, now: &Path) -> Result<Option<String>> {
+    let mut found = list(now)?;
+    let quoted = |rel: &Path| format!("'{}'", rel.display());
+    for (rel, listed) in &was.0 {
+        match found.remove(rel) {
+            None => return Ok(Some(format!("{} was removed", quoted(rel)))),
+            Some(there) if there != *listed => {
+                return Ok(Some(format!("{} was changed", quoted(rel))));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found
+        .keys()
+        .next()
+        .map(|rel| format!("{} was added", quoted(rel))))
 }
 
 /// Every file of `files` compared byte for byte with its copy, each directory held once
@@ -127,7 +173,7 @@ pub(super) fn differs(
 fn same_bytes(
     source: &Path,
     copy: &Path,
-    files: &BTreeMap<PathBuf, What>,
+    files: &BTreeMap<PathBuf, Listed>,
 ) -> Result<Option<String>> {
     let fail = |path: &Path, e| Error::io(Op::Move, path, e);
     let roots = (
@@ -135,7 +181,7 @@ fn same_bytes(
         sys::Dir::hold(copy).map_err(|e| fail(copy, e))?,
     );
     let mut held: Option<(PathBuf, sys::Dir, sys::Dir)> = None;
-    for (rel, what) in files {
+    for (rel, (what, _)) in files {
         if !matches!(what, What::File(_)) {
             continue;
         }
@@ -190,7 +236,7 @@ mod tests {
     }
 
     fn check(a: &Path, b: &Path, contents: bool) -> Option<String> {
-        differs(a, b, &HashMap::new(), contents).unwrap()
+        differs(&list_source(a).unwrap(), a, b, &HashMap::new(), contents).unwrap()
     }
 
     #[test]
@@ -227,7 +273,8 @@ mod tests {
         );
         // The target the copy was to give it.
         let targets = HashMap::from([(PathBuf::from("l"), PathBuf::from("d/g"))]);
-        assert_eq!(differs(&a, &b, &targets, false).unwrap(), None);
+        let source = list_source(&a).unwrap();
+        assert_eq!(differs(&source, &a, &b, &targets, false).unwrap(), None);
         fs::remove_file(b.join("l")).unwrap();
         fs::write(b.join("l"), "f").unwrap();
         assert_eq!(
@@ -245,5 +292,23 @@ mod tests {
             check(&a, &b, true).unwrap(),
             "'f': its copy holds other bytes"
         );
+    }
+
+    #[test]
+    fn each_change_since_the_listing_is_found_and_said() {
+        let (_dir, a, _b) = two();
+        let was = list_source(&a).unwrap();
+        assert_eq!(changed(&was, &a).unwrap(), None);
+        // The same size, written again with another time.
+        let f = fs::File::options().write(true).open(a.join("f")).unwrap();
+        f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        drop(f);
+        assert_eq!(changed(&was, &a).unwrap().unwrap(), "'f' was changed");
+        let was = list_source(&a).unwrap();
+        fs::write(a.join("d/new"), "").unwrap();
+        assert_eq!(changed(&was, &a).unwrap().unwrap(), "'d/new' was added");
+        fs::remove_file(a.join("d/new")).unwrap();
+        fs::remove_file(a.join("d/g")).unwrap();
+        assert_eq!(changed(&was, &a).unwrap().unwrap(), "'d/g' was removed");
     }
 }
