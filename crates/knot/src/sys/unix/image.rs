@@ -138,7 +138,7 @@ impl Image {
     /// ([`Prefixes`]): its last name looked up in the directory, held open. `None` where
     /// the whole path must be walked: the directory met for the first time, a directory
     /// the kernel could not open, a last name that is a link (the kernel's count of the
-    /// links followed before it is not known here).
+    /// links followed before it is not known here), and from then on each name in it.
     #[cfg(target_os = "linux")]
     fn status_through(&self, dir: &Path, target: &[u8]) -> Option<Found> {
         if NO_OPENAT2.load(Ordering::Relaxed) {
@@ -175,7 +175,12 @@ impl Image {
             };
             match rustix::fs::statat(&*fd, last, AtFlags::SYMLINK_NOFOLLOW) {
                 Ok(stat) => match RawType::from_raw_mode(stat.st_mode) {
-                    RawType::Symlink => None,
+                    // Where links lead on (`/etc/alternatives`), the rest are judged by
+                    // the whole path at once, not looked up here first.
+                    RawType::Symlink => {
+                        *seen = Prefix::Unknown;
+                        None
+                    }
                     ty => Some(Found {
                         status: Status::Ok,
                         dir: Some(ty == RawType::Directory),
@@ -656,7 +661,9 @@ mod tests {
             ("/usr/lib", "/bin/tool", Some(status(ok, file))),
             ("/usr/lib", "/bin/t", None),
             ("/usr/lib", "/bin/t", None),
-            ("/usr/lib", "/bin/missing", Some(status(dangling, None))),
+            // Where a last name was a link, each next is judged by the whole path.
+            ("/usr/lib", "/bin/missing", None),
+            ("/usr/lib", "/usr/bin/missing", Some(status(dangling, None))),
             ("/usr/lib", "/bin/../lib/x.so.1.2", None),
             ("/usr/lib", "/bin/../lib/x.so.1.2", Some(status(ok, file))),
             ("/usr/lib", "/nowhere/x", None),
