@@ -6,8 +6,6 @@
 //! that leads nowhere would lead, by knot's own walk one component at a time with the same
 //! rules.
 
-#[cfg(target_os = "linux")]
-use std::cell::RefCell;
 use std::collections::HashSet;
 #[cfg(target_os = "linux")]
 use std::collections::hash_map::Entry;
@@ -45,6 +43,10 @@ pub(crate) struct Image {
     fd: OwnedFd,
     /// The root's canonical host path.
     host: PathBuf,
+    /// Each walking thread's directories that targets lead through ([`Prefixes`]),
+    /// closed with the image.
+    #[cfg(target_os = "linux")]
+    prefixes: std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, Prefixes>>,
 }
 
 /// Where a path in the image leads.
@@ -68,7 +70,12 @@ impl Image {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        Ok(Image { fd, host })
+        Ok(Image {
+            fd,
+            host,
+            #[cfg(target_os = "linux")]
+            prefixes: std::sync::Mutex::default(),
+        })
     }
 
     /// The root's canonical host path.
@@ -153,44 +160,71 @@ impl Image {
             key.push(b'/');
         }
         key.extend_from_slice(prefix);
-        PREFIXES.with_borrow_mut(|prefixes| {
-            if prefixes.dir != dir {
-                prefixes.dir = dir.to_path_buf();
-                prefixes.seen.clear();
+        // Taken out while used, so that no thread waits on another's system calls.
+        let thread = std::thread::current().id();
+        let taken = self.lock_prefixes().remove(&thread);
+        let mut prefixes = taken.unwrap_or_default();
+        if prefixes.dir != dir {
+            prefixes.dir = dir.to_path_buf();
+            prefixes.seen.clear();
+        }
+        let found = self.look_through(&mut prefixes, key, target, cut);
+        self.lock_prefixes().insert(thread, prefixes);
+        found
+    }
+
+    /// [`Image::status_through`] with this thread's directories of the image directory
+    /// the link is in, `key` the one `target[..cut]` leads to.
+    #[cfg(target_os = "linux")]
+    fn look_through(
+        &self,
+        prefixes: &mut Prefixes,
+        key: Vec<u8>,
+        target: &[u8],
+        cut: usize,
+    ) -> Option<Found> {
+        let seen = match prefixes.seen.entry(key) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Prefix::Once);
+                return None;
             }
-            let seen = match prefixes.seen.entry(key) {
-                Entry::Vacant(vacant) => {
-                    vacant.insert(Prefix::Once);
-                    return None;
+            Entry::Occupied(seen) => seen.into_mut(),
+        };
+        if matches!(seen, Prefix::Once) {
+            *seen = self.open_prefix(&prefixes.dir, target, cut);
+        }
+        let fd = match seen {
+            Prefix::Held(fd) => fd,
+            Prefix::Missing => return Some(dangling()),
+            Prefix::Once | Prefix::Unknown => return None,
+        };
+        let last = &target[cut + 1..];
+        match rustix::fs::statat(&*fd, last, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => match RawType::from_raw_mode(stat.st_mode) {
+                // Where links lead on (`/etc/alternatives`), the rest are judged by the
+                // whole path at once, not looked up here first.
+                RawType::Symlink => {
+                    *seen = Prefix::Unknown;
+                    None
                 }
-                Entry::Occupied(seen) => seen.into_mut(),
-            };
-            if matches!(seen, Prefix::Once) {
-                *seen = self.open_prefix(&prefixes.dir, target, cut);
-            }
-            let fd = match seen {
-                Prefix::Held(fd) => fd,
-                Prefix::Missing => return Some(dangling()),
-                Prefix::Once | Prefix::Unknown => return None,
-            };
-            match rustix::fs::statat(&*fd, last, AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(stat) => match RawType::from_raw_mode(stat.st_mode) {
-                    // Where links lead on (`/etc/alternatives`), the rest are judged by
-                    // the whole path at once, not looked up here first.
-                    RawType::Symlink => {
-                        *seen = Prefix::Unknown;
-                        None
-                    }
-                    ty => Some(Found {
-                        status: Status::Ok,
-                        dir: Some(ty == RawType::Directory),
-                        path: None,
-                    }),
-                },
-                Err(Errno::NOENT) => Some(dangling()),
-                Err(_) => None,
-            }
-        })
+                ty => Some(Found {
+                    status: Status::Ok,
+                    dir: Some(ty == RawType::Directory),
+                    path: None,
+                }),
+            },
+            Err(Errno::NOENT) => Some(dangling()),
+            Err(_) => None,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn lock_prefixes(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::thread::ThreadId, Prefixes>> {
+        self.prefixes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The directory `target[..cut]` (a link's target up to its last `/`) leads to, the
@@ -295,21 +329,15 @@ impl Image {
 #[cfg(target_os = "linux")]
 static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 
-#[cfg(target_os = "linux")]
-thread_local! {
-    /// The directories that targets of links in one image directory lead through,
-    /// while the walk on this thread is in it.
-    static PREFIXES: RefCell<Prefixes> = RefCell::default();
-}
-
 /// The directories the targets of the links in the image directory `dir` lead through,
 /// each by the path it has in the targets (absolute, or the link's directory joined with
 /// it), opened by the kernel inside the root the second time it is met: a directory many
 /// links lead into (`/usr/bin` from `/etc/alternatives`, `/usr/lib/x86_64-linux-gnu`)
 /// is walked to once, not once a link. Dropped, closed, when the walk on this thread
-/// turns to another directory: nothing is kept past the listing of one directory.
+/// turns to another directory: nothing is kept past the listing of one directory, or
+/// past the image.
 #[cfg(target_os = "linux")]
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Prefixes {
     dir: PathBuf,
     seen: std::collections::HashMap<Vec<u8>, Prefix>,
@@ -317,6 +345,7 @@ struct Prefixes {
 
 /// A directory targets lead through, as met so far.
 #[cfg(target_os = "linux")]
+#[derive(Debug)]
 enum Prefix {
     /// Met once: the link was judged by the whole path.
     Once,
