@@ -105,11 +105,14 @@ impl Image {
     /// [`Image::resolve`] answers then.
     pub(crate) fn status_in(&self, held: &super::Dir, dir: &Path, target: &Path) -> Option<Found> {
         let bytes = target.as_os_str().as_bytes();
+        #[cfg(target_os = "linux")]
         if one_name(bytes).is_none() {
-            #[cfg(target_os = "linux")]
             return self.status_through(dir, bytes);
-            #[cfg(not(target_os = "linux"))]
-            return None;
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            one_name(bytes)?;
         }
         let fd = held.fd();
         let mut name = bytes.to_vec();
