@@ -377,6 +377,88 @@ fn a_directory_swapped_for_a_host_link_never_leads_out() {
     );
 }
 
+/// As above, where only the status is asked for (the human form, `--broken`), which the
+/// scan tells from the directories it holds and, for a directory many links in one
+/// directory lead into, from that directory held once for the rest of them: the links
+/// to `/usr/lib/h*`, which only the host directory holds, are broken in every round,
+/// whatever was held when. A round meets the swap where a link to `/usr/lib/a*`, which
+/// the image's `usr/lib` holds, was judged through the link (and so is broken).
+#[test]
+fn a_directory_swapped_for_a_host_link_is_never_held_for_the_status() {
+    let env = Env::new();
+    let (img, outside) = (env.path("img"), env.real().join("outside"));
+    fs::create_dir_all(img.join("usr/lib")).unwrap();
+    fs::create_dir_all(img.join("etc")).unwrap();
+    fs::create_dir_all(outside.join("lib")).unwrap();
+    symlink(&outside, img.join("u")).unwrap();
+    for i in 0..LINKS {
+        fs::write(outside.join(format!("lib/h{i}")), "host").unwrap();
+        fs::write(img.join(format!("usr/lib/a{i}")), "image").unwrap();
+        symlink(format!("/usr/lib/h{i}"), img.join(format!("etc/h{i}"))).unwrap();
+        symlink(format!("/usr/lib/a{i}"), img.join(format!("etc/a{i}"))).unwrap();
+    }
+    let (usr, u) = (img.join("usr"), img.join("u"));
+    let swaps = Arc::new(AtomicUsize::new(0));
+    let mut met = 0;
+    for round in 0..MAX_ROUNDS {
+        if round >= ROUNDS && met > 0 {
+            break;
+        }
+        if fs::symlink_metadata(&usr).unwrap().file_type().is_symlink() {
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &usr,
+                rustix::fs::CWD,
+                &u,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .unwrap();
+        }
+        let working = Arc::new(AtomicBool::new(true));
+        let racer = {
+            let (usr, u, working, swaps) = (usr.clone(), u.clone(), working.clone(), swaps.clone());
+            std::thread::spawn(move || {
+                for _ in 0..SWAPS {
+                    if !working.load(Ordering::Acquire) {
+                        break;
+                    }
+                    rustix::fs::renameat_with(
+                        rustix::fs::CWD,
+                        &usr,
+                        rustix::fs::CWD,
+                        &u,
+                        rustix::fs::RenameFlags::EXCHANGE,
+                    )
+                    .unwrap();
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let out = env
+            .knot(["scan", "--broken", "--root", "img", "img/etc"])
+            .output()
+            .unwrap();
+        working.store(false, Ordering::Release);
+        racer.join().unwrap();
+        assert!(out.stderr.is_empty(), "round {round}: {out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let broken: Vec<&str> = stdout.lines().collect();
+        for i in 0..LINKS {
+            let h = format!("img/etc/h{i} ");
+            assert!(
+                broken.iter().any(|line| line.starts_with(&h)),
+                "round {round}: h{i} is not broken: {stdout}"
+            );
+        }
+        met += broken
+            .iter()
+            .filter(|line| line.starts_with("img/etc/a"))
+            .count();
+    }
+    assert!(swaps.load(Ordering::Relaxed) > 0, "the racer never swapped");
+    assert!(met > 0, "no link was judged through the swapped directory");
+}
+
 /// `convert --relative --root` while a directory of the image is swapped, again and again,
 /// with a link to a host directory that holds links of its own: the host's links are never
 /// changed, whatever the walk meets. Rounds are counted, not timed. A round meets the swap

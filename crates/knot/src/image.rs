@@ -216,6 +216,38 @@ impl ImageRoot {
     /// the resolved paths are wanted.
     pub(crate) fn fill(&self, link: &mut Link, dir: &Path, target: &Path, full: bool) {
         let judged = self.judge(dir, target, full);
+        self.fill_judged(link, judged, full);
+    }
+
+    /// [`ImageRoot::fill`] of a link the walk met in `held`, the directory it holds open
+    /// at the image directory `dir`. Where only the status is wanted it is told, where it
+    /// can be, without a path walked from the root for each link: a target that is a
+    /// name in `held` is looked up there, and one that leads through a directory other
+    /// links in `held` lead through, in that directory, opened inside the root once for
+    /// them while the walk lists `held`.
+    pub(crate) fn fill_in(
+        &self,
+        held: &crate::sys::Dir,
+        link: &mut Link,
+        dir: &Path,
+        target: &Path,
+        full: bool,
+    ) {
+        #[cfg(unix)]
+        if !full && let Some(found) = self.inner.status_in(held, dir, target) {
+            let judged = Judged {
+                status: found.status,
+                dir: found.dir,
+                resolved: None,
+            };
+            return self.fill_judged(link, judged, full);
+        }
+        #[cfg(not(unix))]
+        let _ = held;
+        self.fill(link, dir, target, full);
+    }
+
+    fn fill_judged(&self, link: &mut Link, judged: Judged, full: bool) {
         link.status = Some(judged.status);
         if link.dir.is_none() {
             link.dir = judged.dir.map(Flavour::of);

@@ -51,6 +51,35 @@ impl InImage {
     /// the walk made: a root, then names of real directories), named from the place of
     /// the scan's root it is under, without a system call.
     fn dir_of(&self, path: &Path) -> Result<PathBuf> {
+        // Most often the root, a `/` and names, the last the link's: cut as bytes.
+        let bytes = path.as_os_str().as_encoded_bytes();
+        for (root, place) in &self.roots {
+            let root = root.as_os_str().as_encoded_bytes();
+            let (Some(rest), Some(place)) = (bytes.strip_prefix(root), place) else {
+                continue;
+            };
+            let Some(rest) = rest.strip_prefix(b"/") else {
+                continue;
+            };
+            let plain = !rest.starts_with(b"/")
+                && rest
+                    .split(|&b| b == b'/')
+                    .all(|part| part != b"." && part != b"..");
+            if !plain {
+                break;
+            }
+            let mut at = place.as_os_str().as_encoded_bytes().to_vec();
+            if let Some(cut) = rest.iter().rposition(|&b| b == b'/') {
+                if !at.ends_with(b"/") {
+                    at.push(b'/');
+                }
+                at.extend_from_slice(&rest[..cut]);
+            }
+            if let Some(at) = crate::path::os_string(&at) {
+                return Ok(PathBuf::from(at));
+            }
+            break;
+        }
         for (root, place) in &self.roots {
             if let (Ok(rest), Some(place)) = (path.strip_prefix(root), place) {
                 let at = place.join(rest);
@@ -263,10 +292,9 @@ impl LinkFilter {
             if detail >= Detail::Status
                 && let Some(Leads { path: target, .. }) = &leads
             {
-                let dir = image.dir_of(&link.path)?;
-                image
-                    .root
-                    .fill(&mut link, &dir, target, detail >= Detail::Full);
+                let at = image.dir_of(&link.path)?;
+                let full = detail >= Detail::Full;
+                image.root.fill_in(dir, &mut link, &at, target, full);
             }
             if detail < Detail::Target {
                 link.target = None;

@@ -522,13 +522,6 @@ impl super::super::Directory for Dir {
 
 impl Dir {
     /// The descriptor, for the backend's own `*at` calls.
-    #[cfg_attr(
-        not(target_os = "linux"),
-        allow(
-            dead_code,
-            reason = "only ntfs-3g, on Linux, takes the descriptor itself"
-        )
-    )]
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }

@@ -7,11 +7,15 @@
 //! rules.
 
 use std::collections::HashSet;
+#[cfg(target_os = "linux")]
+use std::collections::hash_map::Entry;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
+#[cfg(target_os = "linux")]
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::fs::{AtFlags, FileType as RawType, Mode, OFlags};
 use rustix::io::Errno;
@@ -39,6 +43,10 @@ pub(crate) struct Image {
     fd: OwnedFd,
     /// The root's canonical host path.
     host: PathBuf,
+    /// Each walking thread's directories that targets lead through ([`Prefixes`]),
+    /// closed with the image.
+    #[cfg(target_os = "linux")]
+    prefixes: std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, Prefixes>>,
 }
 
 /// Where a path in the image leads.
@@ -62,7 +70,12 @@ impl Image {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        Ok(Image { fd, host })
+        Ok(Image {
+            fd,
+            host,
+            #[cfg(target_os = "linux")]
+            prefixes: std::sync::Mutex::default(),
+        })
     }
 
     /// The root's canonical host path.
@@ -83,14 +96,177 @@ impl Image {
         self.walk(path)
     }
 
+    /// Where `target`, stored by a link in the directory `held` (the walk's, the image
+    /// directory the link is in), leads, status only, where `held` alone can tell: a
+    /// target that is one name, as a chain of such names leads on, is looked up in
+    /// `held` with one `fstatat` a name, no path walked from the root. `None` where it
+    /// cannot tell (a name with a `/`, `.` or `..` on the way, a link in `proc`, whose
+    /// magic links the kernel does not follow, a chain longer than the kernel follows):
+    /// [`Image::resolve`] answers then.
+    pub(crate) fn status_in(&self, held: &super::Dir, dir: &Path, target: &Path) -> Option<Found> {
+        let bytes = target.as_os_str().as_bytes();
+        #[cfg(target_os = "linux")]
+        if one_name(bytes).is_none() {
+            return self.status_through(dir, bytes);
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            one_name(bytes)?;
+        }
+        let fd = held.fd();
+        let mut name = bytes.to_vec();
+        let mut hops = 0;
+        loop {
+            let stat = match rustix::fs::statat(fd, name.as_slice(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => stat,
+                Err(Errno::NOENT) => return Some(dangling()),
+                Err(_) => return None,
+            };
+            match RawType::from_raw_mode(stat.st_mode) {
+                RawType::Symlink => {
+                    hops += 1;
+                    if hops > KERNEL_HOPS || held.fs_type() == PROC_SUPER_MAGIC {
+                        return None;
+                    }
+                    let next = rustix::fs::readlinkat(fd, name.as_slice(), Vec::new()).ok()?;
+                    name = one_name(next.as_bytes())?.to_vec();
+                }
+                ty => {
+                    return Some(Found {
+                        status: Status::Ok,
+                        dir: Some(ty == RawType::Directory),
+                        path: None,
+                    });
+                }
+            }
+        }
+    }
+
+    /// [`Image::status_in`] of a target with a directory before its last name, where the
+    /// directory has been met before by a link in the same image directory `dir`
+    /// ([`Prefixes`]): its last name looked up in the directory, held open. `None` where
+    /// the whole path must be walked: the directory met for the first time, a directory
+    /// the kernel could not open, a last name that is a link (the kernel's count of the
+    /// links followed before it is not known here), and from then on each name in it.
+    #[cfg(target_os = "linux")]
+    fn status_through(&self, dir: &Path, target: &[u8]) -> Option<Found> {
+        if NO_OPENAT2.load(Ordering::Relaxed) {
+            return None;
+        }
+        let cut = target.iter().rposition(|&b| b == b'/')?;
+        let (prefix, last) = (&target[..cut], &target[cut + 1..]);
+        one_name(last)?;
+        let mut key = Vec::new();
+        if !target.starts_with(b"/") {
+            key.extend_from_slice(dir.as_os_str().as_bytes());
+            key.push(b'/');
+        }
+        key.extend_from_slice(prefix);
+        // Taken out while used, so that no thread waits on another's system calls.
+        let thread = std::thread::current().id();
+        let taken = self.lock_prefixes().remove(&thread);
+        let mut prefixes = taken.unwrap_or_default();
+        if prefixes.dir != dir {
+            prefixes.dir = dir.to_path_buf();
+            prefixes.seen.clear();
+        }
+        let found = self.look_through(&mut prefixes, key, target, cut);
+        self.lock_prefixes().insert(thread, prefixes);
+        found
+    }
+
+    /// [`Image::status_through`] with this thread's directories of the image directory
+    /// the link is in, `key` the one `target[..cut]` leads to.
+    #[cfg(target_os = "linux")]
+    fn look_through(
+        &self,
+        prefixes: &mut Prefixes,
+        key: Vec<u8>,
+        target: &[u8],
+        cut: usize,
+    ) -> Option<Found> {
+        let seen = match prefixes.seen.entry(key) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Prefix::Once);
+                return None;
+            }
+            Entry::Occupied(seen) => seen.into_mut(),
+        };
+        if matches!(seen, Prefix::Once) {
+            *seen = self.open_prefix(&prefixes.dir, target, cut);
+        }
+        let fd = match seen {
+            Prefix::Held(fd) => fd,
+            Prefix::Missing => return Some(dangling()),
+            Prefix::Once | Prefix::Unknown => return None,
+        };
+        let last = &target[cut + 1..];
+        match rustix::fs::statat(&*fd, last, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => match RawType::from_raw_mode(stat.st_mode) {
+                // Where links lead on (`/etc/alternatives`), the rest are judged by the
+                // whole path at once, not looked up here first.
+                RawType::Symlink => {
+                    *seen = Prefix::Unknown;
+                    None
+                }
+                ty => Some(Found {
+                    status: Status::Ok,
+                    dir: Some(ty == RawType::Directory),
+                    path: None,
+                }),
+            },
+            Err(Errno::NOENT) => Some(dangling()),
+            Err(_) => None,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn lock_prefixes(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::thread::ThreadId, Prefixes>> {
+        self.prefixes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The directory `target[..cut]` (a link's target up to its last `/`) leads to, the
+    /// link being in the image directory `dir`, opened by the kernel inside the root.
+    #[cfg(target_os = "linux")]
+    fn open_prefix(&self, dir: &Path, target: &[u8], cut: usize) -> Prefix {
+        use rustix::fs::ResolveFlags;
+        let prefix = Path::new(OsStr::from_bytes(&target[..cut]));
+        let joined;
+        let path = if target.starts_with(b"/") {
+            in_root(prefix)
+        } else {
+            joined = dir.join(prefix);
+            in_root(&joined)
+        };
+        match rustix::fs::openat2(
+            &self.fd,
+            path.as_os_str(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => Prefix::Held(fd),
+            // As the whole path would fail: a name in it leads nowhere.
+            Err(Errno::NOENT | Errno::NOTDIR) => Prefix::Missing,
+            Err(Errno::NOSYS | Errno::PERM) => {
+                NO_OPENAT2.store(true, Ordering::Relaxed);
+                Prefix::Unknown
+            }
+            Err(_) => Prefix::Unknown,
+        }
+    }
+
     /// The kernel's answer, where it leads somewhere and the kernel can say; `None` where
     /// knot's own walk is needed (no `openat2`, a rename raced the look-up, a link that
     /// leads nowhere, whose resolved path and kind of failure knot names itself).
     #[cfg(target_os = "linux")]
     fn resolve_in_kernel(&self, path: &Path, want_path: bool) -> Option<Found> {
         use rustix::fs::ResolveFlags;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
         if NO_OPENAT2.load(Ordering::Relaxed) {
             return None;
         }
@@ -152,17 +328,81 @@ impl Image {
     }
 }
 
-/// `path` relative to the root: its root and prefix taken off.
+/// Set once `openat2` is found missing (before Linux 5.6) or refused (seccomp).
 #[cfg(target_os = "linux")]
-fn in_root(path: &Path) -> PathBuf {
+static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+
+/// The directories the targets of the links in the image directory `dir` lead through,
+/// each by the path it has in the targets (absolute, or the link's directory joined with
+/// it), opened by the kernel inside the root the second time it is met: a directory many
+/// links lead into (`/usr/bin` from `/etc/alternatives`, `/usr/lib/x86_64-linux-gnu`)
+/// is walked to once, not once a link. Dropped, closed, when the walk on this thread
+/// turns to another directory: nothing is kept past the listing of one directory, or
+/// past the image.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default)]
+struct Prefixes {
+    dir: PathBuf,
+    seen: std::collections::HashMap<Vec<u8>, Prefix>,
+}
+
+/// A directory targets lead through, as met so far.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+enum Prefix {
+    /// Met once: the link was judged by the whole path.
+    Once,
+    /// Opened inside the root (`O_PATH`).
+    Held(OwnedFd),
+    /// Leads to nothing, or to no directory: a name in it leads nowhere.
+    Missing,
+    /// The kernel could not say (a loop or a chain too long, a rename raced it): each
+    /// link is judged by the whole path.
+    Unknown,
+}
+
+/// The file system of `/proc` (PROC_SUPER_MAGIC), where magic links are.
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
+/// A path that leads nowhere, where only the status is asked for.
+fn dangling() -> Found {
+    Found {
+        status: Status::Dangling,
+        dir: None,
+        path: None,
+    }
+}
+
+/// `target` where it is one name in the link's own directory: no `/`, not `.` or `..`.
+fn one_name(target: &[u8]) -> Option<&[u8]> {
+    match target {
+        b"" | b"." | b".." => None,
+        name if name.contains(&b'/') => None,
+        name => Some(name),
+    }
+}
+
+/// `path` relative to the root: its root and prefix taken off, and as `Path::components`
+/// reads it (no `.`, no `/` at the end), which a plain path already is.
+#[cfg(target_os = "linux")]
+fn in_root(path: &Path) -> std::borrow::Cow<'_, Path> {
+    let bytes = path.as_os_str().as_bytes();
+    let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    let plain = !rest.is_empty()
+        && !rest.ends_with(b"/")
+        && rest.split(|&b| b == b'/').all(|part| part != b".");
+    if plain {
+        return std::borrow::Cow::Borrowed(Path::new(OsStr::from_bytes(rest)));
+    }
     let rel: PathBuf = path
         .components()
         .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
         .collect();
     if rel.as_os_str().is_empty() {
-        PathBuf::from(".")
+        std::borrow::Cow::Owned(PathBuf::from("."))
     } else {
-        rel
+        std::borrow::Cow::Owned(rel)
     }
 }
 
@@ -390,5 +630,118 @@ mod tests {
             let kernel = image.resolve(Path::new(path), true).unwrap();
             assert_eq!(kernel, want, "{path}, as resolved");
         }
+    }
+
+    /// Where only the status is asked for, a link's target looked up in the directory the
+    /// walk holds ([`Image::status_in`]: a name there, a chain of names, a directory met
+    /// before by another link there) answers as the whole path resolved from the root
+    /// does; and it answers, for each case it is for (so it is what this test compares).
+    #[test]
+    fn a_status_from_the_held_directory_is_the_whole_paths() {
+        let (dir, image) = image();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("usr/lib/sub")).unwrap();
+        std::fs::write(root.join("usr/lib/x.so.1.2"), "").unwrap();
+        for (link, target) in [
+            ("usr/lib/x.so.1", "x.so.1.2"),
+            ("usr/lib/x.so", "x.so.1"),
+            ("usr/lib/cycle-a", "cycle-b"),
+            ("usr/lib/cycle-b", "cycle-a"),
+            ("usr/lib/sub/up", "../x.so.1.2"),
+            ("usr/lib/file", "/usr/bin/tool"),
+        ] {
+            symlink(target, root.join(link)).unwrap();
+        }
+        // A chain of names longer than the kernel follows.
+        for i in 0..45 {
+            symlink(
+                format!("long{}", i + 1),
+                root.join(format!("usr/lib/long{i}")),
+            )
+            .unwrap();
+        }
+        std::fs::write(root.join("usr/lib/long45"), "").unwrap();
+        let held = |dir: &str| {
+            let fd = rustix::fs::openat(
+                &image.fd,
+                dir,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .unwrap();
+            super::super::Dir::from(fd)
+        };
+        let status = |status, dir| Found {
+            status,
+            dir,
+            path: None,
+        };
+        let (ok, file, dangling) = (Status::Ok, Some(false), Status::Dangling);
+        // (image directory, target, the answer from the held directory, if any)
+        for (dir, target, fast) in [
+            ("/usr/lib", "x.so.1.2", Some(status(ok, file))),
+            ("/usr/lib", "x.so", Some(status(ok, file))),
+            ("/usr/lib", "sub", Some(status(ok, Some(true)))),
+            ("/usr/lib", "missing", Some(status(dangling, None))),
+            ("/usr/lib", "cycle-a", None),
+            ("/usr/lib", "long0", None),
+            ("/usr/lib", "long4", None),
+            ("/usr/lib", "long5", Some(status(ok, file))),
+            ("/usr/lib", "/usr/bin/tool", None),
+            ("/usr/lib", "/usr/bin/tool", Some(status(ok, file))),
+            ("/usr/lib", "/bin/tool", None),
+            ("/usr/lib", "/bin/tool", Some(status(ok, file))),
+            ("/usr/lib", "/bin/t", None),
+            ("/usr/lib", "/bin/t", None),
+            // Where a last name was a link, each next is judged by the whole path.
+            ("/usr/lib", "/bin/missing", None),
+            ("/usr/lib", "/usr/bin/missing", Some(status(dangling, None))),
+            ("/usr/lib", "/bin/../lib/x.so.1.2", None),
+            ("/usr/lib", "/bin/../lib/x.so.1.2", Some(status(ok, file))),
+            ("/usr/lib", "/nowhere/x", None),
+            ("/usr/lib", "/nowhere/y", Some(status(dangling, None))),
+            ("/usr/lib", "/usr/bin/tool/x", None),
+            ("/usr/lib", "/usr/bin/tool/y", Some(status(dangling, None))),
+            ("/usr/lib", "/loop1/x", None),
+            ("/usr/lib", "/loop1/y", None),
+            ("/usr/lib", "../../../../bin/tool", None),
+            ("/usr/lib", "../../../../bin/tool", Some(status(ok, file))),
+            ("/usr/lib", "sub/../x.so.1.2", None),
+            ("/usr/lib", "sub/../x.so.1.2", Some(status(ok, file))),
+            ("/usr/lib", "/usr/bin/", None),
+            ("/usr/lib", "/usr/bin/.", None),
+            ("/usr/lib", "..", None),
+            ("/usr/lib/sub", "../x.so.1.2", None),
+            // Another directory: what was met in the last is met anew.
+            ("/usr/lib/sub", "/bin/tool", None),
+            ("/usr/lib/sub", "/bin/tool", Some(status(ok, file))),
+        ] {
+            let here = held(dir.trim_start_matches('/'));
+            let got = image.status_in(&here, Path::new(dir), Path::new(target));
+            assert_eq!(got, fast, "{target} in {dir}");
+            let whole = image
+                .resolve(&Path::new(dir).join(target), false)
+                .unwrap_or_else(|_| status(Status::Unreadable, None));
+            let whole = Found {
+                path: None,
+                ..whole
+            };
+            if let Some(got) = got {
+                assert_eq!(got, whole, "{target} in {dir}, as the whole path");
+            }
+        }
+        // A magic link in `proc` (a pipe's descriptor, which reads as `pipe:[N]`, one
+        // name) is not followed by its text: the kernel would not follow it at all.
+        let (read, _write) = std::io::pipe().unwrap();
+        let fds = rustix::fs::open(
+            "/proc/self/fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let fds = super::super::Dir::from(fds);
+        let name = std::os::fd::AsRawFd::as_raw_fd(&read).to_string();
+        let got = image.status_in(&fds, Path::new("/proc/self/fd"), Path::new(&name));
+        assert_eq!(got, None, "a pipe's descriptor in /proc/self/fd");
     }
 }
