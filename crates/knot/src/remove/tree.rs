@@ -22,11 +22,19 @@
 //! removed, and it is removed from the one above. One found not empty then (something
 //! was put in it since it was listed) is opened again, checked to be the same, read, and
 //! emptied once more.
+//!
+//! The removal runs on one thread per core (`unlinkat` is bound by the system call, and
+//! `rm -rf` runs on one): the listing tells how many entries lie below each directory, so
+//! the tree is shared out as whole directories none of which is below another, largest
+//! first, each reached from the tree down, every directory on the way opened and checked
+//! as above. Once they are done, one thread removes what is left above them, which
+//! skips the directories the threads removed or kept.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::change::ChangeMode;
 use crate::error::{Error, ErrorKind, Op, Result};
@@ -152,6 +160,7 @@ fn remove_tree_inner(
         mode,
         reader: DirReader::new(),
         nodes: Vec::new(),
+        above: Vec::new(),
         counts: TreeRemoved::default(),
     };
     tree.list(root, path, each);
@@ -165,44 +174,97 @@ fn remove_tree_inner(
         let kind = ErrorKind::ReplacedDuringRemoval;
         return Err(Error::new(Op::RemoveTree, path, kind));
     }
-    tree.counts = TreeRemoved {
-        refused: tree.counts.refused,
+    let refused = tree.counts.refused;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let units = units(&tree, threads);
+    let mut counts = TreeRemoved {
+        refused,
         ..TreeRemoved::default()
     };
-    let left = tree
-        .nodes
-        .first_mut()
-        .map(std::mem::take)
-        .unwrap_or_default();
-    let (mut root, mut left, mut read) = (root, left, false);
-    while !tree.remove(root, listed, left, read, path, each) {
-        let err = match held.remove_dir_at(name) {
-            Ok(()) => {
-                tree.counts.dirs += 1;
-                break;
+    // The threads take the units, largest first; their errors are reported once all are
+    // done, before the removal of what is left above them goes on.
+    if !units.is_empty() {
+        let next = AtomicUsize::new(0);
+        let max_held = (tree.max_held.saturating_sub(2) / threads).max(1);
+        let work = || {
+            let mut removal = Removal {
+                tree: &tree,
+                reader: DirReader::new(),
+                max_held,
+                counts: TreeRemoved::default(),
+            };
+            let mut met = Vec::new();
+            while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+                removal.unit(&root, path, unit, &mut |found| met.push(found));
             }
-            // Something was put in it since it was listed: read, and emptied once more.
-            Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty && !read => {
-                match tree.check.reopen(&held, name, listed) {
-                    Ok(Below::Dir(again, _)) => match tree.read(&again) {
-                        Ok(entries) => {
-                            (root, left, read) = (again, entries, true);
-                            continue;
-                        }
-                        Err(err) => Error::io(Op::RemoveTree, path, err),
-                    },
-                    Ok(Below::MountPoint | Below::Replaced) => {
-                        Error::new(Op::RemoveTree, path, ErrorKind::ReplacedDuringRemoval)
-                    }
-                    Err(err) => Error::io(Op::RemoveTree, path, err),
+            (removal.counts, met)
+        };
+        let done = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            crate::threads::start_threads(scope, threads - 1, || {
+                || {
+                    let found = work();
+                    done.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(found);
+                }
+            });
+            let found = work();
+            done.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(found);
+        });
+        for (found, met) in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            counts.files += found.files;
+            counts.dirs += found.dirs;
+            counts.links += found.links;
+            counts.refused += found.refused;
+            counts.errors += found.errors;
+            met.into_iter().for_each(&mut *each);
+        }
+    }
+    let mut removal = Removal {
+        tree: &tree,
+        reader: DirReader::new(),
+        max_held: tree.max_held,
+        counts,
+    };
+    let left = removal.take(0);
+    removal.remove_below(&held, name, root, listed, left, path, each);
+    Ok(removal.counts)
+}
+
+/// The listed directories the threads of a removal share out (none on one thread, or
+/// for a small tree), largest first: each holds at most an eighth of a thread's share of
+/// the tree's entries, and none is below another.
+fn units(tree: &Tree, threads: usize) -> Vec<usize> {
+    // Entries below each directory, its own included: a directory's come after it.
+    let mut size: Vec<usize> = (0..tree.nodes.len())
+        .map(|node| lock(&tree.nodes, node).len())
+        .collect();
+    for node in (1..size.len()).rev() {
+        size[tree.above[node].0] += size[node];
+    }
+    let total = size.first().copied().unwrap_or(0);
+    if threads < 2 || total < 256 || tree.max_held < 8 * threads {
+        return Vec::new();
+    }
+    let most = total / (threads * 8);
+    let mut units = Vec::new();
+    let mut open = vec![0];
+    while let Some(node) = open.pop() {
+        for entry in lock(&tree.nodes, node).iter() {
+            if let Listed::Dir(below) = entry.listed {
+                if size[below] <= most {
+                    units.push(below);
+                } else {
+                    open.push(below);
                 }
             }
-            Err(err) => Error::io(Op::RemoveTree, path, err),
-        };
-        tree.failed(each, err);
-        break;
+        }
     }
-    Ok(tree.counts)
+    units.sort_by_key(|&node| std::cmp::Reverse(size[node]));
+    units
 }
 
 /// The directory that holds the tree `path` and the tree's name in it; refused where
@@ -263,6 +325,10 @@ enum Listed {
     Dir(usize),
     /// A mount point: reported, and refused.
     MountPoint,
+    /// Removed whole by a thread of the removal ([`Removal::unit`]).
+    Removed,
+    /// Emptied by a thread of the removal but for what stays in it (reported).
+    Kept,
 }
 
 /// A directory below the tree's, opened from the one above.
@@ -344,8 +410,31 @@ struct Tree {
     /// The entries of every directory listed, the tree's own first; the removal takes
     /// each directory's as it goes down, and reads none again unless something was put
     /// in it since.
-    nodes: Vec<Vec<Entry>>,
+    nodes: Vec<Mutex<Vec<Entry>>>,
+    /// Where each directory listed is: the directory above (its index in `nodes`) and
+    /// its entry there; the tree's own has none.
+    above: Vec<(usize, usize)>,
     counts: TreeRemoved,
+}
+
+/// The entries of `dir`.
+fn read(reader: &mut DirReader, dir: &Dir) -> io::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    reader.read(dir, |name, ty, ino| {
+        entries.push(Entry {
+            name: name.to_os_string(),
+            ty,
+            ino,
+            listed: Listed::No,
+        });
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok(entries)
+}
+
+/// The entries `nodes[node]` holds, now.
+fn lock(nodes: &[Mutex<Vec<Entry>>], node: usize) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+    nodes[node].lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Tree {
@@ -354,19 +443,11 @@ impl Tree {
         each(Err(err));
     }
 
-    /// The entries of `dir`.
-    fn read(&mut self, dir: &Dir) -> io::Result<Vec<Entry>> {
-        let mut entries = Vec::new();
-        self.reader.read(dir, |name, ty, ino| {
-            entries.push(Entry {
-                name: name.to_os_string(),
-                ty,
-                ino,
-                listed: Listed::No,
-            });
-            std::ops::ControlFlow::Continue(())
-        })?;
-        Ok(entries)
+    /// The entries listed of the directory `node`, to change.
+    fn node(&mut self, node: usize) -> &mut Vec<Entry> {
+        self.nodes[node]
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The type of `entry` of `dir`: the listing's, else one `lstat`.
@@ -385,24 +466,30 @@ impl Tree {
     fn list(&mut self, root: Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) {
         let dry_run = self.mode == ChangeMode::DryRun;
         let mut stack = Vec::new();
-        self.nodes.push(Vec::new());
+        self.nodes.push(Mutex::new(Vec::new()));
+        self.above.push((0, 0));
         self.list_dir(&Arc::new(root), path, 0, &mut stack, each);
         while let Some(job) = stack.pop() {
             let path = job.path;
-            let entry = &self.nodes[job.node][job.index];
-            match self.check.open_below(&job.parent, &entry.name, entry.ino) {
+            let opened = {
+                let entry = &self.node(job.node)[job.index];
+                let (name, ino) = (entry.name.clone(), entry.ino);
+                self.check.open_below(&job.parent, &name, ino)
+            };
+            match opened {
                 Ok(Below::Dir(below, _)) => {
                     drop(job.parent);
                     self.counts.dirs += 1;
                     let node = self.nodes.len();
-                    self.nodes.push(Vec::new());
+                    self.nodes.push(Mutex::new(Vec::new()));
+                    self.above.push((job.node, job.index));
                     if self.list_dir(&Arc::new(below), &path, node, &mut stack, each) {
-                        self.nodes[job.node][job.index].listed = Listed::Dir(node);
+                        self.node(job.node)[job.index].listed = Listed::Dir(node);
                     }
                 }
                 Ok(Below::MountPoint) => {
                     self.counts.refused += 1;
-                    self.nodes[job.node][job.index].listed = Listed::MountPoint;
+                    self.node(job.node)[job.index].listed = Listed::MountPoint;
                     each(Ok(mount_point(&path)));
                 }
                 Ok(Below::Replaced) if dry_run => {
@@ -429,7 +516,7 @@ impl Tree {
         each: &mut dyn FnMut(Result<Met>),
     ) -> bool {
         let dry_run = self.mode == ChangeMode::DryRun;
-        let mut entries = match self.read(dir) {
+        let mut entries = match read(&mut self.reader, dir) {
             Ok(entries) => entries,
             Err(err) => {
                 if dry_run {
@@ -478,8 +565,120 @@ impl Tree {
                 FileType::File | FileType::Other => self.counts.files += 1,
             }
         }
-        self.nodes[node] = entries;
+        *self.node(node) = entries;
         true
+    }
+}
+
+/// One thread's share of a removal: the directories it removes from what the listing
+/// kept in `tree`, what it removed, and what it met (reported by the caller).
+struct Removal<'t> {
+    tree: &'t Tree,
+    reader: DirReader,
+    /// How many directories this thread may hold at once.
+    max_held: usize,
+    counts: TreeRemoved,
+}
+
+impl Removal<'_> {
+    fn failed(&mut self, each: &mut dyn FnMut(Result<Met>), err: Error) {
+        self.counts.errors += 1;
+        each(Err(err));
+    }
+
+    fn read(&mut self, dir: &Dir) -> io::Result<Vec<Entry>> {
+        read(&mut self.reader, dir)
+    }
+
+    /// The entries listed of the directory `node`, taken: no other thread takes them.
+    fn take(&self, node: usize) -> Vec<Entry> {
+        std::mem::take(&mut *lock(&self.tree.nodes, node))
+    }
+
+    /// Removes the directory `name` of `parent` (open as `dir`, of identity `id`, at
+    /// `path`) and everything below it, from its entries `left`; one found not empty at
+    /// the end (something was put in it since it was listed) is opened again, checked to
+    /// be the same, read, and emptied once more. Whether something in it stays, and it
+    /// with it.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one directory, as the caller has it open, and its entries"
+    )]
+    fn remove_below(
+        &mut self,
+        parent: &Dir,
+        name: &OsStr,
+        dir: Dir,
+        id: (u64, u128),
+        left: Vec<Entry>,
+        path: &Path,
+        each: &mut dyn FnMut(Result<Met>),
+    ) -> bool {
+        let (mut dir, mut left, mut read) = (dir, left, false);
+        while !self.remove(dir, id, left, read, path, each) {
+            let err = match parent.remove_dir_at(name) {
+                Ok(()) => {
+                    self.counts.dirs += 1;
+                    return false;
+                }
+                Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty && !read => {
+                    match self.tree.check.reopen(parent, name, id) {
+                        Ok(Below::Dir(again, _)) => match self.read(&again) {
+                            Ok(entries) => {
+                                (dir, left, read) = (again, entries, true);
+                                continue;
+                            }
+                            Err(err) => Error::io(Op::RemoveTree, path, err),
+                        },
+                        Ok(Below::MountPoint | Below::Replaced) => {
+                            Error::new(Op::RemoveTree, path, ErrorKind::ReplacedDuringRemoval)
+                        }
+                        Err(err) => Error::io(Op::RemoveTree, path, err),
+                    }
+                }
+                Err(err) => Error::io(Op::RemoveTree, path, err),
+            };
+            self.failed(each, err);
+            break;
+        }
+        true
+    }
+
+    /// Removes the listed directory `unit` (below the tree `root`, open, at `path`):
+    /// opened from the tree down, each directory on the way checked as the listing's,
+    /// then removed as [`Removal::remove_below`] does, and marked in the directory above
+    /// as removed or kept. One that cannot be reached so is left as it is, for the
+    /// removal of what is above it to meet.
+    fn unit(&mut self, root: &Dir, path: &Path, unit: usize, each: &mut dyn FnMut(Result<Met>)) {
+        let tree = self.tree;
+        let mut way = Vec::new();
+        let mut node = unit;
+        while node != 0 {
+            way.push(tree.above[node]);
+            node = tree.above[node].0;
+        }
+        let mut path = path.to_path_buf();
+        let mut held: Option<Dir> = None;
+        while let Some((above, index)) = way.pop() {
+            let (name, ino) = {
+                let entries = lock(&tree.nodes, above);
+                (entries[index].name.clone(), entries[index].ino)
+            };
+            path.push(&name);
+            let parent = held.as_ref().unwrap_or(root);
+            let Ok(Below::Dir(below, id)) = tree.check.open_below(parent, &name, ino) else {
+                return;
+            };
+            if !way.is_empty() {
+                held = Some(below);
+                continue;
+            }
+            let left = self.take(unit);
+            let kept = self.remove_below(parent, &name, below, id, left, &path, each);
+            lock(&tree.nodes, above)[index].listed =
+                if kept { Listed::Kept } else { Listed::Removed };
+            return;
+        }
     }
 
     /// The removal: everything below `root` (the tree, open, of identity `id`, whose
@@ -558,7 +757,7 @@ impl Tree {
                     }
                     // Something was put in it since it was listed.
                     Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty && !done.read => {
-                        match self.check.reopen(dir, &done.name, done.id) {
+                        match self.tree.check.reopen(dir, &done.name, done.id) {
                             Ok(Below::Dir(again, id)) => match self.read(&again) {
                                 Ok(left) => {
                                     let level = Level {
@@ -593,60 +792,63 @@ impl Tree {
             let Some(dir) = top.dir.as_ref() else {
                 unreachable!("the deepest level is always held")
             };
-            let removed = match Self::type_of(dir, &entry) {
+            let removed = match Tree::type_of(dir, &entry) {
                 Ok(FileType::Link) => dir
                     .remove_tree_link_at(&entry.name, &top.path.join(&entry.name))
                     .map(|()| self.counts.links += 1),
                 Ok(FileType::File | FileType::Other) => dir
                     .remove_file_at(&entry.name)
                     .map(|()| self.counts.files += 1),
-                Ok(FileType::Dir) if matches!(entry.listed, Listed::MountPoint) => {
-                    // Reported by the listing.
+                Ok(FileType::Dir) if matches!(entry.listed, Listed::MountPoint | Listed::Kept) => {
+                    // Reported by the listing, or by the thread that emptied it.
                     top.keep = true;
                     continue;
                 }
-                Ok(FileType::Dir) => match self.check.open_below(dir, &entry.name, entry.ino) {
-                    Ok(Below::Dir(below, id)) => {
-                        let path = top.path.join(&entry.name);
-                        let (left, read) = match entry.listed {
-                            Listed::Dir(node) => (Ok(std::mem::take(&mut self.nodes[node])), false),
-                            Listed::No | Listed::MountPoint => (self.read(&below), true),
-                        };
-                        match left {
-                            Ok(left) => {
-                                let level = Level {
-                                    dir: Some(below),
-                                    id,
-                                    path,
-                                    name: entry.name,
-                                    left,
-                                    read,
-                                    keep: false,
-                                };
-                                self.descend(&mut stack, &mut low, level);
+                Ok(FileType::Dir) if matches!(entry.listed, Listed::Removed) => continue,
+                Ok(FileType::Dir) => {
+                    match self.tree.check.open_below(dir, &entry.name, entry.ino) {
+                        Ok(Below::Dir(below, id)) => {
+                            let path = top.path.join(&entry.name);
+                            let (left, read) = match entry.listed {
+                                Listed::Dir(node) => (Ok(self.take(node)), false),
+                                _ => (self.read(&below), true),
+                            };
+                            match left {
+                                Ok(left) => {
+                                    let level = Level {
+                                        dir: Some(below),
+                                        id,
+                                        path,
+                                        name: entry.name,
+                                        left,
+                                        read,
+                                        keep: false,
+                                    };
+                                    self.descend(&mut stack, &mut low, level);
+                                }
+                                Err(err) => {
+                                    top.keep = true;
+                                    self.failed(each, Error::io(Op::RemoveTree, &path, err));
+                                }
                             }
-                            Err(err) => {
-                                top.keep = true;
-                                self.failed(each, Error::io(Op::RemoveTree, &path, err));
-                            }
+                            continue;
                         }
-                        continue;
+                        Ok(Below::MountPoint) => {
+                            top.keep = true;
+                            self.counts.refused += 1;
+                            each(Ok(mount_point(&top.path.join(&entry.name))));
+                            continue;
+                        }
+                        Ok(Below::Replaced) => {
+                            top.keep = true;
+                            let path = top.path.join(&entry.name);
+                            let kind = ErrorKind::ReplacedDuringRemoval;
+                            self.failed(each, Error::new(Op::RemoveTree, &path, kind));
+                            continue;
+                        }
+                        Err(err) => Err(err),
                     }
-                    Ok(Below::MountPoint) => {
-                        top.keep = true;
-                        self.counts.refused += 1;
-                        each(Ok(mount_point(&top.path.join(&entry.name))));
-                        continue;
-                    }
-                    Ok(Below::Replaced) => {
-                        top.keep = true;
-                        let path = top.path.join(&entry.name);
-                        let kind = ErrorKind::ReplacedDuringRemoval;
-                        self.failed(each, Error::new(Op::RemoveTree, &path, kind));
-                        continue;
-                    }
-                    Err(err) => Err(err),
-                },
+                }
                 Err(err) => Err(err),
             };
             match removed {
