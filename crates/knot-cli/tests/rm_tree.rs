@@ -207,6 +207,69 @@ fn mount_points_inside_are_refused_and_the_rest_removed() {
     }
 }
 
+/// In a tree large enough to be removed on several threads, mount points deep inside the
+/// directories the threads share out are refused once each, with the directories above
+/// them; the rest goes; exit 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn mount_points_inside_a_tree_removed_on_threads_are_refused_once() {
+    const TEST: &str = "mount_points_inside_a_tree_removed_on_threads_are_refused_once";
+    let env = Env::new();
+    for s in 0..20 {
+        env.mkdir(&format!("t/s{s}/sub"));
+        for n in 0..5 {
+            env.file(&format!("t/s{s}/f{n}"), "1");
+        }
+        for n in 0..10 {
+            env.file(&format!("t/s{s}/sub/f{n}"), "1");
+        }
+    }
+    env.mkdir("t/s3/sub/m");
+    env.mkdir("t/s7/bound");
+    env.mkdir("elsewhere");
+    env.file("elsewhere/canary", "CANARY");
+    let Some(_tmpfs) = fixture::tmpfs(TEST, &env.path("t/s3/sub/m")) else {
+        return;
+    };
+    let Some(_bind) = fixture::bind(TEST, &env.path("elsewhere"), &env.path("t/s7/bound")) else {
+        return;
+    };
+    fs::write(env.path("t/s3/sub/m/canary"), "CANARY").unwrap();
+    let out = fixture::output(&mut env.knot(["rm", "--tree", "t"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "mount point 't/s3/sub/m'  [refused: unmount it first]",
+            "mount point 't/s7/bound'  [refused: unmount it first]",
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .ends_with("removed 't': 300 files, 37 directories, 0 links; 2 mount points refused\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        all(&env.path("t")),
+        [
+            "s3",
+            "s3/sub",
+            "s3/sub/m",
+            "s3/sub/m/canary",
+            "s7",
+            "s7/bound",
+            "s7/bound/canary"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(env.path("elsewhere/canary")).unwrap(),
+        "CANARY"
+    );
+}
+
 /// On an NTFS volume (ntfs-3g), junctions inside the tree, to a directory outside it and
 /// to one inside, are removed as links: their targets and the canaries in them stay.
 #[cfg(target_os = "linux")]

@@ -100,6 +100,45 @@ fn a_dry_run_removes_nothing() {
     assert_eq!(fs::read_link(dir.join("t/a/l")).unwrap(), Path::new("f"));
 }
 
+/// What is put in the tree after the listing read it (here while a link of it is
+/// reported) is removed too: the removal works from what the listing kept, and a
+/// directory found not empty is read again. A link put there is removed as a link, never
+/// followed.
+#[cfg(unix)]
+#[test]
+fn entries_put_in_the_tree_after_the_listing_are_removed_too() {
+    let dir = Dir::new();
+    dir.mkdir("t/a");
+    dir.file("t/a/f", "1");
+    dir.symlink("t/a/l", "f");
+    let outside = dir.mkdir("outside");
+    dir.file("outside/canary", "CANARY");
+    let (mut met, mut errors) = (Vec::new(), Vec::new());
+    let mut each = |found: knot::Result<Met>| match found {
+        Ok(found) => {
+            if found.link.path == dir.join("t/a/l") {
+                fs::write(dir.join("t/late"), "1").unwrap();
+                fs::write(dir.join("t/a/late"), "1").unwrap();
+                fs::create_dir(dir.join("t/a/late-dir")).unwrap();
+                fs::write(dir.join("t/a/late-dir/f"), "1").unwrap();
+                std::os::unix::fs::symlink(&outside, dir.join("t/a/late-link")).unwrap();
+            }
+            met.push(found.link.path.clone());
+        }
+        Err(err) => errors.push(err.kind().clone()),
+    };
+    let removed = knot::remove_tree(dir.join("t"), ChangeMode::Change, &mut each).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(met, [dir.join("t/a/l")]);
+    assert_eq!((removed.files, removed.dirs, removed.links), (4, 3, 2));
+    assert_eq!(dir.names(), ["outside"]);
+    assert_eq!(all(&outside), ["canary"]);
+    assert_eq!(
+        fs::read_to_string(dir.join("outside/canary")).unwrap(),
+        "CANARY"
+    );
+}
+
 /// A canary behind every kind of link survives with its data: file and directory
 /// symlinks, relative and absolute, to outside, to the tree's parent and to the tree
 /// itself, and a hard link whose other name is outside. Each link is reported before it

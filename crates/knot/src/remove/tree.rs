@@ -15,19 +15,26 @@
 //! system: Linux's mount id tells them apart) is refused and left whole, with the
 //! directories above it; the rest of the tree is removed.
 //!
-//! The removal itself is two passes. The first, on one thread per core, removes every
-//! file and link, each directory opened and checked as above and emptied of all but its
-//! directories: `unlinkat` is bound by the system call, and directories far apart are
-//! emptied at once (`rm -rf` runs on one thread). The second, on one thread, goes down
-//! the directories that are left, removes whatever the first could not (and reports
-//! it), and removes each directory, deepest first.
+//! The listing keeps what it found in each directory (names, with the types and inode
+//! numbers the directory gave: no `stat` where those say), and the removal works from
+//! it in one pass, deepest first, reading no directory again: each is opened from the one
+//! above and checked as above (device, mount id, inode), the entries listed in it are
+//! removed, and it is removed from the one above. One found not empty then (something
+//! was put in it since it was listed) is opened again, checked to be the same, read, and
+//! emptied once more.
+//!
+//! The removal runs on one thread per core (`unlinkat` is bound by the system call, and
+//! `rm -rf` runs on one): the listing tells how many entries lie below each directory, so
+//! the tree is shared out as whole directories none of which is below another, largest
+//! first, each reached from the tree down, every directory on the way opened and checked
+//! as above. Once they are done, one thread removes what is left above them, which
+//! skips the directories the threads removed or kept.
 
-use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::change::ChangeMode;
 use crate::error::{Error, ErrorKind, Op, Result};
@@ -157,49 +164,122 @@ pub(crate) fn remove_tree_at(
         ));
     }
     let root = held.open_at(name, false).map_err(fail)?;
+    let (listed, mount_id) = root.identity().map_err(fail)?;
     let mut tree = Tree {
         check: Check {
-            dev: root.meta().map_err(fail)?.id.0,
-            mount_id: root.mount_id().map_err(fail)?,
+            dev: listed.0,
+            mount_id,
             ino_listed: sys::Os::listed_ino_is_st_ino(path),
         },
         max_held: sys::Os::max_held_dirs(),
         mode,
         reader: DirReader::new(),
-        refused: HashSet::new(),
+        nodes: Vec::new(),
+        above: Vec::new(),
         counts: TreeRemoved::default(),
     };
-    let listed = root.meta().map_err(fail)?.id;
     tree.list(root, path, each);
     if mode == ChangeMode::DryRun {
         tree.counts.dirs += 1;
         return Ok(tree.counts);
     }
-    // Opened again for each pass, to be read from the start, and checked to be the tree
-    // listed.
-    let reopen = || {
-        let root = held.open_at(name, false).map_err(fail)?;
-        if root.meta().map_err(fail)?.id != listed {
-            let kind = ErrorKind::ReplacedDuringRemoval;
-            return Err(Error::new(Op::RemoveTree, path, kind));
-        }
-        Ok(root)
-    };
-    tree.counts = TreeRemoved {
-        refused: tree.counts.refused,
+    // Opened again, and checked to be the tree listed.
+    let root = held.open_at(name, false).map_err(fail)?;
+    if root.identity().map_err(fail)? != (listed, mount_id) {
+        let kind = ErrorKind::ReplacedDuringRemoval;
+        return Err(Error::new(Op::RemoveTree, path, kind));
+    }
+    let refused = tree.counts.refused;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let units = units(&tree, threads);
+    let mut counts = TreeRemoved {
+        refused,
         ..TreeRemoved::default()
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let (files, links) = unlink_files(&tree.check, Arc::new(reopen()?), path, threads);
-    tree.counts.files += files;
-    tree.counts.links += links;
-    if !tree.remove(reopen()?, path, each) {
-        match held.remove_dir_at(name) {
-            Ok(()) => tree.counts.dirs += 1,
-            Err(err) => tree.failed(each, Error::io(Op::RemoveTree, path, err)),
+    // The threads take the units, largest first; their errors are reported once all are
+    // done, before the removal of what is left above them goes on.
+    if !units.is_empty() {
+        let next = AtomicUsize::new(0);
+        let max_held = (tree.max_held.saturating_sub(2) / threads).max(1);
+        let work = || {
+            let mut removal = Removal {
+                tree: &tree,
+                reader: DirReader::new(),
+                max_held,
+                counts: TreeRemoved::default(),
+            };
+            let mut met = Vec::new();
+            while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+                removal.unit(&root, path, unit, &mut |found| met.push(found));
+            }
+            (removal.counts, met)
+        };
+        let done = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            crate::threads::start_threads(scope, threads - 1, || {
+                || {
+                    let found = work();
+                    done.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(found);
+                }
+            });
+            let found = work();
+            done.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(found);
+        });
+        for (found, met) in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            counts.files += found.files;
+            counts.dirs += found.dirs;
+            counts.links += found.links;
+            counts.refused += found.refused;
+            counts.errors += found.errors;
+            met.into_iter().for_each(&mut *each);
         }
     }
-    Ok(tree.counts)
+    let mut removal = Removal {
+        tree: &tree,
+        reader: DirReader::new(),
+        max_held: tree.max_held,
+        counts,
+    };
+    let left = removal.take(0);
+    removal.remove_below(&held, name, root, listed, left, path, each);
+    Ok(removal.counts)
+}
+
+/// The listed directories the threads of a removal share out (none on one thread, or
+/// for a small tree), largest first: each holds at most an eighth of a thread's share of
+/// the tree's entries, and none is below another.
+fn units(tree: &Tree, threads: usize) -> Vec<usize> {
+    // Entries below each directory, its own included: a directory's come after it.
+    let mut size: Vec<usize> = (0..tree.nodes.len())
+        .map(|node| lock(&tree.nodes, node).len())
+        .collect();
+    for node in (1..size.len()).rev() {
+        size[tree.above[node].0] += size[node];
+    }
+    let total = size.first().copied().unwrap_or(0);
+    if threads < 2 || total < 256 || tree.max_held < 8 * threads {
+        return Vec::new();
+    }
+    let most = total / (threads * 8);
+    let mut units = Vec::new();
+    let mut open = vec![0];
+    while let Some(node) = open.pop() {
+        for entry in lock(&tree.nodes, node).iter() {
+            if let Listed::Dir(below) = entry.listed {
+                if size[below] <= most {
+                    units.push(below);
+                } else {
+                    open.push(below);
+                }
+            }
+        }
+    }
+    units.sort_by_key(|&node| std::cmp::Reverse(size[node]));
+    units
 }
 
 /// The directory that holds the tree `path` and the tree's name in it; refused where
@@ -234,25 +314,45 @@ pub(crate) fn tree_entry(path: &Path, op: Op) -> Result<(&Path, &OsStr)> {
     Ok((parent, name))
 }
 
-/// One entry a directory listed: its name, its type where the listing said, and its
-/// inode number (`d_ino`).
+/// One entry a directory listed: its name, its type (the listing's, else one `lstat`'s
+/// where it took one), its inode number (`d_ino`), and, for a directory, what the
+/// listing found of it.
 struct Entry {
     name: OsString,
     ty: Option<FileType>,
     ino: Option<u64>,
+    listed: Listed,
+}
+
+/// What the listing found of a directory in the tree.
+#[derive(Clone, Copy)]
+enum Listed {
+    /// Nothing: not a directory, or one the listing could not open or read, or not the
+    /// one the directory above named. The removal opens and reads it itself (and meets
+    /// whatever was wrong, and reports it).
+    No,
+    /// Listed: its entries are [`Tree::nodes`]`[n]`.
+    Dir(usize),
+    /// A mount point: reported, and refused.
+    MountPoint,
+    /// Removed whole by a thread of the removal ([`Removal::unit`]).
+    Removed,
+    /// Emptied by a thread of the removal but for what stays in it (reported).
+    Kept,
 }
 
 /// A directory below the tree's, opened from the one above.
 enum Below {
-    Dir(Dir),
+    /// With its identity (device, inode).
+    Dir(Dir, (u64, u128)),
     /// Another file system, or a bind mount.
     MountPoint,
     /// Not the directory the listing named.
     Replaced,
 }
 
-/// A directory on the way down, with the entries it listed not yet removed: held, but
-/// for the shallowest levels of a tree deeper than [`Tree::max_held`].
+/// A directory on the way down, with the entries not yet removed: held, but for the
+/// shallowest levels of a tree deeper than [`Tree::max_held`].
 struct Level {
     dir: Option<Dir>,
     /// Its identity (device, inode): checked when it is held again through `..`.
@@ -260,6 +360,9 @@ struct Level {
     path: PathBuf,
     name: OsString,
     left: Vec<Entry>,
+    /// Whether `left` was read by the removal itself (not the listing): a directory
+    /// still not empty after that is reported, not read again.
+    read: bool,
     /// Something in it stays (a mount point, an entry that could not be removed): it is
     /// not removed, nor are the directories above it.
     keep: bool,
@@ -275,21 +378,35 @@ struct Check {
 }
 
 impl Check {
-    /// Opens the directory `entry` of `dir`, never following a link there, and checks it
-    /// is on the tree's mount and is the directory listed.
-    fn open_below(&self, dir: &Dir, entry: &Entry) -> io::Result<Below> {
-        let below = dir.open_at(&entry.name, false)?;
-        let meta = below.meta()?;
-        if meta.id.0 != self.dev || below.mount_id()? != self.mount_id {
+    /// Opens the directory `name` of `dir`, never following a link there, and checks it
+    /// is on the tree's mount and is the directory listed (`ino`, the listing's `d_ino`).
+    fn open_below(&self, dir: &Dir, name: &OsStr, ino: Option<u64>) -> io::Result<Below> {
+        let below = dir.open_at(name, false)?;
+        let (id, mount_id) = below.identity()?;
+        if id.0 != self.dev || mount_id != self.mount_id {
             return Ok(Below::MountPoint);
         }
         if self.ino_listed
-            && let Some(ino) = entry.ino
-            && u128::from(ino) != meta.id.1
+            && let Some(ino) = ino
+            && u128::from(ino) != id.1
         {
             return Ok(Below::Replaced);
         }
-        Ok(Below::Dir(below))
+        Ok(Below::Dir(below, id))
+    }
+
+    /// Opens the directory `name` of `dir` again, never following a link there, and
+    /// checks it is still the one with the identity `id`, on the tree's mount.
+    fn reopen(&self, dir: &Dir, name: &OsStr, id: (u64, u128)) -> io::Result<Below> {
+        let below = dir.open_at(name, false)?;
+        let (found, mount_id) = below.identity()?;
+        if found.0 != self.dev || mount_id != self.mount_id {
+            return Ok(Below::MountPoint);
+        }
+        if found != id {
+            return Ok(Below::Replaced);
+        }
+        Ok(Below::Dir(below, id))
     }
 }
 
@@ -300,9 +417,34 @@ struct Tree {
     max_held: usize,
     mode: ChangeMode,
     reader: DirReader,
-    /// The mount points reported by the listing, not reported again.
-    refused: HashSet<PathBuf>,
+    /// The entries of every directory listed, the tree's own first; the removal takes
+    /// each directory's as it goes down, and reads none again unless something was put
+    /// in it since.
+    nodes: Vec<Mutex<Vec<Entry>>>,
+    /// Where each directory listed is: the directory above (its index in `nodes`) and
+    /// its entry there; the tree's own has none.
+    above: Vec<(usize, usize)>,
     counts: TreeRemoved,
+}
+
+/// The entries of `dir`.
+fn read(reader: &mut DirReader, dir: &Dir) -> io::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    reader.read(dir, |name, ty, ino| {
+        entries.push(Entry {
+            name: name.to_os_string(),
+            ty,
+            ino,
+            listed: Listed::No,
+        });
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok(entries)
+}
+
+/// The entries `nodes[node]` holds, now.
+fn lock(nodes: &[Mutex<Vec<Entry>>], node: usize) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+    nodes[node].lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Tree {
@@ -311,18 +453,11 @@ impl Tree {
         each(Err(err));
     }
 
-    /// The entries of `dir`.
-    fn read(&mut self, dir: &Dir) -> io::Result<Vec<Entry>> {
-        let mut entries = Vec::new();
-        self.reader.read(dir, |name, ty, ino| {
-            entries.push(Entry {
-                name: name.to_os_string(),
-                ty,
-                ino,
-            });
-            std::ops::ControlFlow::Continue(())
-        })?;
-        Ok(entries)
+    /// The entries listed of the directory `node`, to change.
+    fn node(&mut self, node: usize) -> &mut Vec<Entry> {
+        self.nodes[node]
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The type of `entry` of `dir`: the listing's, else one `lstat`.
@@ -333,26 +468,39 @@ impl Tree {
         }
     }
 
-    /// The first walk: every link and mount point reported, nothing removed; in a dry
-    /// run, the entries counted and errors reported too. A directory found waits on the
-    /// stack as a name in the one above, opened when its turn comes, so the directories
-    /// held are those with a directory still to list: about the depth of the tree.
+    /// The listing: every link and mount point reported, nothing removed, and what each
+    /// directory holds kept for the removal; in a dry run, the entries counted and
+    /// errors reported too. A directory found waits on the stack as an entry of the one
+    /// above, opened when its turn comes, so the directories held are those with a
+    /// directory still to list: about the depth of the tree.
     fn list(&mut self, root: Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) {
         let dry_run = self.mode == ChangeMode::DryRun;
         let mut stack = Vec::new();
-        self.list_dir(&Arc::new(root), path, &mut stack, each);
+        self.nodes.push(Mutex::new(Vec::new()));
+        self.above.push((0, 0));
+        self.list_dir(&Arc::new(root), path, 0, &mut stack, each);
         while let Some(job) = stack.pop() {
             let path = job.path;
-            match self.check.open_below(&job.parent, &job.entry) {
-                Ok(Below::Dir(below)) => {
+            let opened = {
+                let entry = &self.node(job.node)[job.index];
+                let (name, ino) = (entry.name.clone(), entry.ino);
+                self.check.open_below(&job.parent, &name, ino)
+            };
+            match opened {
+                Ok(Below::Dir(below, _)) => {
                     drop(job.parent);
                     self.counts.dirs += 1;
-                    self.list_dir(&Arc::new(below), &path, &mut stack, each);
+                    let node = self.nodes.len();
+                    self.nodes.push(Mutex::new(Vec::new()));
+                    self.above.push((job.node, job.index));
+                    if self.list_dir(&Arc::new(below), &path, node, &mut stack, each) {
+                        self.node(job.node)[job.index].listed = Listed::Dir(node);
+                    }
                 }
                 Ok(Below::MountPoint) => {
                     self.counts.refused += 1;
+                    self.node(job.node)[job.index].listed = Listed::MountPoint;
                     each(Ok(mount_point(&path)));
-                    self.refused.insert(path);
                 }
                 Ok(Below::Replaced) if dry_run => {
                     let kind = ErrorKind::ReplacedDuringRemoval;
@@ -367,37 +515,39 @@ impl Tree {
         }
     }
 
-    /// Lists the directory `dir` (at `dir_path`) for [`Tree::list`]: its links reported,
-    /// its directories put on `stack`.
+    /// Lists the directory `dir` (at `dir_path`) for [`Tree::list`] into `nodes[node]`:
+    /// its links reported, its directories put on `stack`. Whether it could be read.
     fn list_dir(
         &mut self,
         dir: &Arc<Dir>,
         dir_path: &Path,
+        node: usize,
         stack: &mut Vec<Job>,
         each: &mut dyn FnMut(Result<Met>),
-    ) {
+    ) -> bool {
         let dry_run = self.mode == ChangeMode::DryRun;
-        let entries = match self.read(dir) {
+        let mut entries = match read(&mut self.reader, dir) {
             Ok(entries) => entries,
             Err(err) => {
                 if dry_run {
                     self.failed(each, Error::io(Op::RemoveTree, dir_path, err));
                 }
-                return;
+                return false;
             }
         };
-        for entry in entries {
-            let path = dir_path.join(&entry.name);
-            let ty = match Self::type_of(dir, &entry) {
+        for (index, entry) in entries.iter_mut().enumerate() {
+            let ty = match Self::type_of(dir, entry) {
                 Ok(ty) => ty,
                 Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
                 Err(err) => {
                     if dry_run {
+                        let path = dir_path.join(&entry.name);
                         self.failed(each, Error::io(Op::RemoveTree, &path, err));
                     }
                     continue;
                 }
             };
+            entry.ty = Some(ty);
             match ty {
                 FileType::Link => {
                     self.counts.links += 1;
@@ -406,6 +556,7 @@ impl Tree {
                     } else {
                         TreeAction::Removed
                     };
+                    let path = dir_path.join(&entry.name);
                     match inspect_at(At::new(dir, &entry.name, &path)) {
                         Ok(link) => each(Ok(Met {
                             link,
@@ -417,30 +568,158 @@ impl Tree {
                 }
                 FileType::Dir => stack.push(Job {
                     parent: Arc::clone(dir),
-                    entry,
-                    path,
+                    node,
+                    index,
+                    path: dir_path.join(&entry.name),
                 }),
                 FileType::File | FileType::Other => self.counts.files += 1,
             }
         }
+        *self.node(node) = entries;
+        true
+    }
+}
+
+/// One thread's share of a removal: the directories it removes from what the listing
+/// kept in `tree`, what it removed, and what it met (reported by the caller).
+struct Removal<'t> {
+    tree: &'t Tree,
+    reader: DirReader,
+    /// How many directories this thread may hold at once.
+    max_held: usize,
+    counts: TreeRemoved,
+}
+
+impl Removal<'_> {
+    fn failed(&mut self, each: &mut dyn FnMut(Result<Met>), err: Error) {
+        self.counts.errors += 1;
+        each(Err(err));
     }
 
-    /// The second walk: everything below `root` (the tree, open) removed, deepest first,
-    /// each directory through its held descriptor. Without recursion, whatever the
-    /// depth: the directories on the way down are kept on a stack, at most
-    /// [`Tree::max_held`] of them open (the deepest); one let go of is opened again
-    /// through `..` of the one below it once that is emptied, and refused unless it is
-    /// the same directory (as `copy --mirror` removes a tree). Whether something in the
-    /// tree stays, and the tree with it.
-    fn remove(&mut self, root: Dir, path: &Path, each: &mut dyn FnMut(Result<Met>)) -> bool {
-        let mut stack = Vec::new();
-        match self.level(root, path.to_path_buf(), OsString::new()) {
-            Ok(level) => stack.push(level),
-            Err(err) => {
-                self.failed(each, err);
-                return true;
-            }
+    fn read(&mut self, dir: &Dir) -> io::Result<Vec<Entry>> {
+        read(&mut self.reader, dir)
+    }
+
+    /// The entries listed of the directory `node`, taken: no other thread takes them.
+    fn take(&self, node: usize) -> Vec<Entry> {
+        std::mem::take(&mut *lock(&self.tree.nodes, node))
+    }
+
+    /// Removes the directory `name` of `parent` (open as `dir`, of identity `id`, at
+    /// `path`) and everything below it, from its entries `left`; one found not empty at
+    /// the end (something was put in it since it was listed) is opened again, checked to
+    /// be the same, read, and emptied once more. Whether something in it stays, and it
+    /// with it.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one directory, as the caller has it open, and its entries"
+    )]
+    fn remove_below(
+        &mut self,
+        parent: &Dir,
+        name: &OsStr,
+        dir: Dir,
+        id: (u64, u128),
+        left: Vec<Entry>,
+        path: &Path,
+        each: &mut dyn FnMut(Result<Met>),
+    ) -> bool {
+        let (mut dir, mut left, mut read) = (dir, left, false);
+        while !self.remove(dir, id, left, read, path, each) {
+            let err = match parent.remove_dir_at(name) {
+                Ok(()) => {
+                    self.counts.dirs += 1;
+                    return false;
+                }
+                Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty && !read => {
+                    match self.tree.check.reopen(parent, name, id) {
+                        Ok(Below::Dir(again, _)) => match self.read(&again) {
+                            Ok(entries) => {
+                                (dir, left, read) = (again, entries, true);
+                                continue;
+                            }
+                            Err(err) => Error::io(Op::RemoveTree, path, err),
+                        },
+                        Ok(Below::MountPoint | Below::Replaced) => {
+                            Error::new(Op::RemoveTree, path, ErrorKind::ReplacedDuringRemoval)
+                        }
+                        Err(err) => Error::io(Op::RemoveTree, path, err),
+                    }
+                }
+                Err(err) => Error::io(Op::RemoveTree, path, err),
+            };
+            self.failed(each, err);
+            break;
         }
+        true
+    }
+
+    /// Removes the listed directory `unit` (below the tree `root`, open, at `path`):
+    /// opened from the tree down, each directory on the way checked as the listing's,
+    /// then removed as [`Removal::remove_below`] does, and marked in the directory above
+    /// as removed or kept. One that cannot be reached so is left as it is, for the
+    /// removal of what is above it to meet.
+    fn unit(&mut self, root: &Dir, path: &Path, unit: usize, each: &mut dyn FnMut(Result<Met>)) {
+        let tree = self.tree;
+        let mut way = Vec::new();
+        let mut node = unit;
+        while node != 0 {
+            way.push(tree.above[node]);
+            node = tree.above[node].0;
+        }
+        let mut path = path.to_path_buf();
+        let mut held: Option<Dir> = None;
+        while let Some((above, index)) = way.pop() {
+            let (name, ino) = {
+                let entries = lock(&tree.nodes, above);
+                (entries[index].name.clone(), entries[index].ino)
+            };
+            path.push(&name);
+            let parent = held.as_ref().unwrap_or(root);
+            let Ok(Below::Dir(below, id)) = tree.check.open_below(parent, &name, ino) else {
+                return;
+            };
+            if !way.is_empty() {
+                held = Some(below);
+                continue;
+            }
+            let left = self.take(unit);
+            let kept = self.remove_below(parent, &name, below, id, left, &path, each);
+            lock(&tree.nodes, above)[index].listed =
+                if kept { Listed::Kept } else { Listed::Removed };
+            return;
+        }
+    }
+
+    /// The removal: everything below `root` (the tree, open, of identity `id`, whose
+    /// entries are `left`: listed, or `read` by the removal itself) removed, deepest
+    /// first, each directory opened from the one above and checked as the listing's
+    /// ([`Check::open_below`]), emptied of the entries the listing found in it through
+    /// its held descriptor, and removed from the one above. One found not empty then
+    /// (something was put in it meanwhile) is opened again, checked to be the same, read,
+    /// and emptied once more. Without recursion, whatever the depth: the directories on
+    /// the way down are kept on a stack, at most [`Tree::max_held`] of them open (the
+    /// deepest); one let go of is opened again through `..` of the one below it once that
+    /// is emptied, and refused unless it is the same directory (as `copy --mirror`
+    /// removes a tree). Whether something in the tree stays, and the tree with it.
+    fn remove(
+        &mut self,
+        root: Dir,
+        id: (u64, u128),
+        left: Vec<Entry>,
+        read: bool,
+        path: &Path,
+        each: &mut dyn FnMut(Result<Met>),
+    ) -> bool {
+        let mut stack = vec![Level {
+            dir: Some(root),
+            id,
+            path: path.to_path_buf(),
+            name: OsString::new(),
+            left,
+            read,
+            keep: false,
+        }];
         // The shallowest level held: every level from it down is.
         let mut low = 0;
         while let Some(top) = stack.last_mut() {
@@ -456,7 +735,7 @@ impl Tree {
                 if parent.dir.is_none() {
                     // Let go of on the way down: held again through `..`.
                     match up(&done) {
-                        Ok(up) if up.meta().is_ok_and(|meta| meta.id == parent.id) => {
+                        Ok(up) if up.identity().is_ok_and(|(id, _)| id == parent.id) => {
                             parent.dir = Some(up);
                             low = at;
                         }
@@ -481,69 +760,113 @@ impl Tree {
                 let Some(dir) = parent.dir.as_ref() else {
                     unreachable!("held just now")
                 };
-                match dir.remove_dir_at(&done.name) {
-                    Ok(()) => self.counts.dirs += 1,
-                    Err(err) => {
-                        parent.keep = true;
-                        self.failed(each, Error::io(Op::RemoveTree, &done.path, err));
+                let err = match dir.remove_dir_at(&done.name) {
+                    Ok(()) => {
+                        self.counts.dirs += 1;
+                        continue;
                     }
+                    // Something was put in it since it was listed.
+                    Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty && !done.read => {
+                        match self.tree.check.reopen(dir, &done.name, done.id) {
+                            Ok(Below::Dir(again, id)) => match self.read(&again) {
+                                Ok(left) => {
+                                    let level = Level {
+                                        dir: Some(again),
+                                        id,
+                                        path: done.path,
+                                        name: done.name,
+                                        left,
+                                        read: true,
+                                        keep: false,
+                                    };
+                                    self.descend(&mut stack, &mut low, level);
+                                    continue;
+                                }
+                                Err(err) => Error::io(Op::RemoveTree, &done.path, err),
+                            },
+                            Ok(Below::MountPoint | Below::Replaced) => {
+                                let kind = ErrorKind::ReplacedDuringRemoval;
+                                Error::new(Op::RemoveTree, &done.path, kind)
+                            }
+                            Err(err) => Error::io(Op::RemoveTree, &done.path, err),
+                        }
+                    }
+                    Err(err) => Error::io(Op::RemoveTree, &done.path, err),
+                };
+                if let Some(parent) = stack.last_mut() {
+                    parent.keep = true;
                 }
+                self.failed(each, err);
                 continue;
             };
             let Some(dir) = top.dir.as_ref() else {
                 unreachable!("the deepest level is always held")
             };
-            let path = top.path.join(&entry.name);
-            let removed = match Self::type_of(dir, &entry) {
+            let removed = match Tree::type_of(dir, &entry) {
                 Ok(FileType::Link) => dir
-                    .remove_link_at(&entry.name, &path)
+                    .remove_tree_link_at(&entry.name, &top.path.join(&entry.name))
                     .map(|()| self.counts.links += 1),
                 Ok(FileType::File | FileType::Other) => dir
                     .remove_file_at(&entry.name)
                     .map(|()| self.counts.files += 1),
-                Ok(FileType::Dir) => match self.check.open_below(dir, &entry) {
-                    Ok(Below::Dir(below)) => {
-                        match self.level(below, path, entry.name) {
-                            Ok(level) => {
-                                stack.push(level);
-                                if stack.len() - low > self.max_held {
-                                    stack[low].dir = None;
-                                    low += 1;
+                Ok(FileType::Dir) if matches!(entry.listed, Listed::MountPoint | Listed::Kept) => {
+                    // Reported by the listing, or by the thread that emptied it.
+                    top.keep = true;
+                    continue;
+                }
+                Ok(FileType::Dir) if matches!(entry.listed, Listed::Removed) => continue,
+                Ok(FileType::Dir) => {
+                    match self.tree.check.open_below(dir, &entry.name, entry.ino) {
+                        Ok(Below::Dir(below, id)) => {
+                            let path = top.path.join(&entry.name);
+                            let (left, read) = match entry.listed {
+                                Listed::Dir(node) => (Ok(self.take(node)), false),
+                                _ => (self.read(&below), true),
+                            };
+                            match left {
+                                Ok(left) => {
+                                    let level = Level {
+                                        dir: Some(below),
+                                        id,
+                                        path,
+                                        name: entry.name,
+                                        left,
+                                        read,
+                                        keep: false,
+                                    };
+                                    self.descend(&mut stack, &mut low, level);
+                                }
+                                Err(err) => {
+                                    top.keep = true;
+                                    self.failed(each, Error::io(Op::RemoveTree, &path, err));
                                 }
                             }
-                            Err(err) => {
-                                top.keep = true;
-                                self.failed(each, err);
-                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    Ok(Below::MountPoint) => {
-                        top.keep = true;
-                        if !self.refused.contains(&path) {
+                        Ok(Below::MountPoint) => {
+                            top.keep = true;
                             self.counts.refused += 1;
-                            each(Ok(mount_point(&path)));
+                            each(Ok(mount_point(&top.path.join(&entry.name))));
+                            continue;
                         }
-                        continue;
+                        Ok(Below::Replaced) => {
+                            top.keep = true;
+                            let path = top.path.join(&entry.name);
+                            let kind = ErrorKind::ReplacedDuringRemoval;
+                            self.failed(each, Error::new(Op::RemoveTree, &path, kind));
+                            continue;
+                        }
+                        Err(err) => Err(err),
                     }
-                    Ok(Below::Replaced) => {
-                        top.keep = true;
-                        let kind = ErrorKind::ReplacedDuringRemoval;
-                        self.failed(each, Error::new(Op::RemoveTree, &path, kind));
-                        continue;
-                    }
-                    Err(err) => Err(err),
-                },
+                }
                 Err(err) => Err(err),
             };
             match removed {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {}
                 Err(err) => {
-                    let Some(top) = stack.last_mut() else {
-                        unreachable!("the entry's directory is held")
-                    };
                     top.keep = true;
+                    let path = top.path.join(&entry.name);
                     self.failed(each, Error::io(Op::RemoveTree, &path, err));
                 }
             }
@@ -551,19 +874,14 @@ impl Tree {
         true
     }
 
-    /// The directory `dir`, held, with its entries listed.
-    fn level(&mut self, dir: Dir, path: PathBuf, name: OsString) -> Result<Level> {
-        let fail = |err| Error::io(Op::RemoveTree, &path, err);
-        let left = self.read(&dir).map_err(fail)?;
-        let id = dir.meta().map_err(fail)?.id;
-        Ok(Level {
-            dir: Some(dir),
-            id,
-            path,
-            name,
-            left,
-            keep: false,
-        })
+    /// Goes down into `level`, a directory of the deepest level held; past
+    /// [`Tree::max_held`] levels, the shallowest held is let go of.
+    fn descend(&self, stack: &mut Vec<Level>, low: &mut usize, level: Level) {
+        stack.push(level);
+        if stack.len() - *low > self.max_held {
+            stack[*low].dir = None;
+            *low += 1;
+        }
     }
 }
 
@@ -575,110 +893,13 @@ fn up(done: &Level) -> io::Result<Dir> {
     }
 }
 
-/// A directory to empty of its files and links: the entry `entry` of `parent`.
+/// A directory to list: the entry `index` of the listed directory `node`, open as
+/// `parent`.
 struct Job {
     parent: Arc<Dir>,
-    entry: Entry,
+    node: usize,
+    index: usize,
     path: PathBuf,
-}
-
-/// The jobs not yet taken, and how many threads are at work on one (which may add more).
-struct Queue {
-    state: Mutex<(Vec<Job>, usize)>,
-    changed: Condvar,
-}
-
-impl Queue {
-    /// The next job, or `None` once there are none and no thread can add one.
-    fn take(&self) -> Option<Job> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(job) = state.0.pop() {
-                state.1 += 1;
-                return Some(job);
-            }
-            if state.1 == 0 {
-                self.changed.notify_all();
-                return None;
-            }
-            state = self
-                .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    /// A job done, with the jobs it found.
-    fn done(&self, found: Vec<Job>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.0.extend(found);
-        state.1 -= 1;
-        self.changed.notify_all();
-    }
-}
-
-/// The first pass of a removal, on up to `threads` threads: every file and link below
-/// `root` (the tree, open at `path`) removed, each directory opened from the one above
-/// and checked ([`Check::open_below`]) before it is emptied; directories, and whatever
-/// cannot be removed, left to the second pass, which meets and reports it. A job holds
-/// the directory above the one it empties, opened when it is taken, so the directories
-/// held are those with jobs left (newest first: about the depth of the tree), not every
-/// directory found. How many files and links were removed.
-fn unlink_files(check: &Check, root: Arc<Dir>, path: &Path, threads: usize) -> (u64, u64) {
-    let (files, links) = (AtomicU64::new(0), AtomicU64::new(0));
-    let empty = |dir: &Arc<Dir>, path: &Path, reader: &mut DirReader| -> Vec<Job> {
-        let mut found = Vec::new();
-        let _ = reader.read(dir, |name, ty, ino| {
-            let entry = Entry {
-                name: name.to_os_string(),
-                ty,
-                ino,
-            };
-            let path = path.join(name);
-            let removed = match Tree::type_of(dir, &entry) {
-                Ok(FileType::Link) => dir.remove_link_at(name, &path).map(|()| &links),
-                Ok(FileType::File | FileType::Other) => dir.remove_file_at(name).map(|()| &files),
-                Ok(FileType::Dir) => {
-                    found.push(Job {
-                        parent: Arc::clone(dir),
-                        entry,
-                        path,
-                    });
-                    return std::ops::ControlFlow::Continue(());
-                }
-                Err(err) => Err(err),
-            };
-            if let Ok(count) = removed {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-            std::ops::ControlFlow::Continue(())
-        });
-        found
-    };
-    let first = empty(&root, path, &mut DirReader::new());
-    drop(root);
-    let queue = Queue {
-        state: Mutex::new((first, 0)),
-        changed: Condvar::new(),
-    };
-    let work = || {
-        let mut reader = DirReader::new();
-        while let Some(job) = queue.take() {
-            let found = match check.open_below(&job.parent, &job.entry) {
-                Ok(Below::Dir(dir)) => {
-                    drop(job.parent);
-                    empty(&Arc::new(dir), &job.path, &mut reader)
-                }
-                _ => Vec::new(),
-            };
-            queue.done(found);
-        }
-    };
-    std::thread::scope(|scope| {
-        crate::threads::start_threads(scope, threads.saturating_sub(1), || work);
-        work();
-    });
-    (files.into_inner(), links.into_inner())
 }
 
 /// What is reported of a mount point inside the tree.

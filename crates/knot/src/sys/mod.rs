@@ -530,11 +530,22 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn mount_id(&self) -> io::Result<Option<u64>> {
         Ok(None)
     }
+    /// The directory's identity (device, inode) and its mount id
+    /// ([`Directory::mount_id`]), asked at once where the system can (`statx`).
+    fn identity(&self) -> io::Result<((u64, u128), Option<u64>)> {
+        Ok((self.meta()?.id, self.mount_id()?))
+    }
     /// Removes the file (or special file) `name` here, never following a link: a tree
     /// being removed deletes it. On Windows a read-only file has that attribute cleared
     /// first, through the handle that deletes it, and on no other file.
     fn remove_file_at(&self, name: &std::ffi::OsStr) -> io::Result<()> {
         self.remove_name_at(name)
+    }
+    /// Removes the link `name` here as a link, never what it leads to: a tree being
+    /// removed deletes it, as it deletes whatever else is there, so what takes the link's
+    /// place meanwhile may go too, but never a directory, nor anything through one.
+    fn remove_tree_link_at(&self, name: &std::ffi::OsStr, path: &Path) -> io::Result<()> {
+        self.remove_link_at(name, path)
     }
 }
 

@@ -215,6 +215,14 @@ impl super::super::Directory for Dir {
         super::Entry::new(self.fd.as_fd(), name, path).remove_link()
     }
 
+    /// One `unlinkat` without `AT_REMOVEDIR`: it removes the link itself, never what it
+    /// leads to, and fails (`EISDIR`) where a directory took its place. On ntfs-3g a
+    /// junction shown as a link goes the same way (as [`Directory::remove_link_at`](super::super::Directory::remove_link_at)
+    /// removes it in the end).
+    fn remove_tree_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
+        Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
+    }
+
     /// Puts the new link `staged`, made here under a hidden name, in the place of `name`,
     /// if that is a link (any link: a racing `--force` may have replaced the one
     /// inspected) or gone; a real file put there since it was inspected is never replaced
@@ -506,6 +514,23 @@ impl super::super::Directory for Dir {
     /// `statx` of the descriptor with `STATX_MNT_ID`.
     fn mount_id(&self) -> io::Result<Option<u64>> {
         Ok(super::update::mount_id(self.fd.as_fd()))
+    }
+
+    /// One `statx` for the device, inode and mount id where the kernel has it; else
+    /// `fstat` and [`Directory::mount_id`](super::super::Directory::mount_id).
+    fn identity(&self) -> io::Result<((u64, u128), Option<u64>)> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fs::StatxFlags;
+            let want = StatxFlags::INO | StatxFlags::MNT_ID;
+            if let Ok(statx) = rustix::fs::statx(&self.fd, "", AtFlags::EMPTY_PATH, want)
+                && StatxFlags::from_bits_retain(statx.stx_mask).contains(want)
+            {
+                let dev = rustix::fs::makedev(statx.stx_dev_major, statx.stx_dev_minor);
+                return Ok(((dev, u128::from(statx.stx_ino)), Some(statx.stx_mnt_id)));
+            }
+        }
+        Ok((self.meta()?.id, self.mount_id()?))
     }
 
     fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
