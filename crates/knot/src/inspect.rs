@@ -113,6 +113,20 @@ impl Source<'_> {
         }
     }
 
+    /// Where the link `path` that stores `target` leads, though nothing is there
+    /// ([`resolve_dangling`]): through the held directory, each part of the target named
+    /// from it as `scan` names them (a few calls, where naming each part of the whole
+    /// path costs one `readlink` per name), else from the path.
+    fn resolve_dangling(self, path: &Path, target: &Path) -> Option<PathBuf> {
+        if let Source::At(at) = self
+            && let Ok(base) = at.dir.real_dir(crate::path::parent_dir(path))
+        {
+            let real = |part: &Path| at.dir.real_path_at(part.as_os_str());
+            return Some(crate::resolve::resolve_target(&base, target, real));
+        }
+        resolve_dangling(path, target).ok()
+    }
+
     /// The canonical path of what the link leads to: through the held directory where the
     /// system can name it, else from the path.
     fn canonical(self, path: &Path) -> std::io::Result<PathBuf> {
@@ -211,16 +225,23 @@ fn inspect_once(
 /// follow where Windows would (ntfs-3g) is judged by the path it stores instead.
 fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
     let at = leads.judged_at(&link.path);
-    let (found, resolved) = if leads.followed {
-        (source.stat(), source.canonical(&link.path))
+    let found = if leads.followed {
+        source.stat()
     } else {
-        (sys::Os::stat(&at), canonical(&at))
+        sys::Os::stat(&at)
     };
     match found {
         Ok(meta) => {
             link.status = Some(Status::Ok);
             // A Windows link's own flavour, where it has one, stands.
             link.dir = link.dir.or(Some(Flavour::of(meta.ty == FileType::Dir)));
+            // Named only where it leads somewhere: where it does not, the canonical path
+            // fails after a look at every name on the way.
+            let resolved = if leads.followed {
+                source.canonical(&link.path)
+            } else {
+                canonical(&at)
+            };
             link.resolved = resolved.ok();
             if meta.ty == FileType::Other {
                 link.special = sys::Os::special(&at, true);
@@ -230,6 +251,6 @@ fn resolve(source: Source<'_>, link: &mut Link, leads: &Leads) {
         Err(err) => link.status = Some(failed_status(&at, &err)),
     }
     if link.resolved.is_none() {
-        link.resolved = resolve_dangling(&link.path, &leads.path).ok();
+        link.resolved = source.resolve_dangling(&link.path, &leads.path);
     }
 }
