@@ -21,9 +21,10 @@
 //!
 //! **The replacement.** The link is made under a fresh hidden name beside the placeholder
 //! and read back (the staged create, DESIGN.md promise 3), then put in the placeholder's
-//! place only while that is still the file looked at, holding the same bytes
-//! (the backend's `put_link_over_file_at`); each directory on the way is opened from the
-//! repository's top without following a link (promise 10).
+//! place only while that is still the file looked at, holding the same bytes (the
+//! backend's `put_link_over_file_at`: the file set aside, judged there, the link put at
+//! the free name without overwriting anything); each directory on the way is opened from
+//! the repository's top without following a link (promise 10).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read as _, Write as _};
@@ -411,10 +412,11 @@ pub fn check(repo: &Repository, mut each: impl FnMut(std::result::Result<GitLink
 /// `git config` or `git update-index` failed ([`ErrorKind::Git`]).
 ///
 /// # Platform behavior
-/// On Linux the link and the placeholder are swapped in one step, and swapped back unless
-/// what came out is the placeholder as it was looked at; on a file system that cannot
-/// swap (FUSE, ntfs-3g) and on Windows, the placeholder is checked right before the link
-/// is renamed over it.
+/// On Unix the placeholder is set aside under a hidden name (into a private directory of
+/// knot's on FUSE and ntfs-3g), judged there by its identity and bytes, and the link put
+/// at its path by calls that never overwrite; anything else found is put back, and a link
+/// the user put at the path meanwhile stays. On Windows the placeholder is checked
+/// through the handle that renames it aside.
 pub fn fix(
     repo: &Repository,
     options: &GitLinksOptions,
@@ -729,7 +731,9 @@ fn make_one(
 }
 
 /// Puts what was made at `hidden` in the place of the placeholder `name` (the file `id`
-/// holding `blob`); on any failure, what was made is removed, and only that.
+/// holding `blob`); on any failure, what was made is removed, and only that: the entry
+/// at `hidden` only while it is still the one made there (its identity looked at right
+/// after it was made), never whatever else stands there.
 fn put(
     dir: &sys::Dir,
     hidden: &OsStr,
@@ -739,16 +743,21 @@ fn put(
     path: &Path,
     target: &Path,
 ) -> Result<()> {
-    dir.put_link_over_file_at(hidden, name, id, blob)
+    let fail = |e: io::Error| Error::io(Op::GitLinks, path, e).with_target(target);
+    let made = dir.stat_at(hidden, false).map_err(fail)?;
+    let hidden_path = parent_of(path).join(hidden);
+    dir.put_link_over_file_at(hidden, name, path, id, blob)
         .map_err(|e| {
             let _ = match dir.stat_at(hidden, false) {
-                Ok(meta) if meta.ty == FileType::Link => dir.remove_link_at(hidden, path),
-                Ok(meta) if meta.ty == FileType::File && meta.id != id => {
+                Ok(meta) if meta.id == made.id && meta.ty == FileType::Link => {
+                    dir.remove_link_at(hidden, &hidden_path)
+                }
+                Ok(meta) if meta.id == made.id && meta.ty == FileType::File => {
                     dir.remove_name_at(hidden)
                 }
                 _ => Ok(()),
             };
-            Error::io(Op::GitLinks, path, e).with_target(target)
+            fail(e)
         })
 }
 
@@ -767,52 +776,167 @@ mod tests {
 
 #[cfg(all(test, unix))]
 mod swap_tests {
-    use std::os::unix::fs::MetadataExt as _;
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, symlink};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
 
     use super::*;
 
+    fn id(dir: &Path, name: &str) -> (u64, u128) {
+        let meta = std::fs::symlink_metadata(dir.join(name)).unwrap();
+        (meta.dev(), u128::from(meta.ino()))
+    }
+
+    fn replaced(err: &io::Error) -> bool {
+        sys::error::of(err).is_some_and(|e| matches!(e, sys::error::Error::Replaced))
+    }
+
     /// The link goes in only over the file looked at, holding the bytes looked at: a file
-    /// changed in place, or another file put there, is swapped back and kept, and the
-    /// staged link stays for the caller to take back.
+    /// changed in place, another file put there, a link or a socket put there, is left
+    /// where it is, and the staged link stays for the caller to take back.
     #[test]
     fn the_link_replaces_only_the_placeholder_looked_at() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = sys::Dir::hold(tmp.path()).unwrap();
-        let id = |name: &str| {
-            let meta = std::fs::symlink_metadata(tmp.path().join(name)).unwrap();
-            (meta.dev(), u128::from(meta.ino()))
+        let (root, p) = (tmp.path(), tmp.path().join("p"));
+        let dir = sys::Dir::hold(root).unwrap();
+        let put = |file| dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), &p, file, b"t");
+        let staged_stays = || {
+            assert_eq!(std::fs::read_link(root.join(".h")).unwrap(), Path::new("t"));
         };
-        std::fs::write(tmp.path().join("p"), "t").unwrap();
-        std::os::unix::fs::symlink("t", tmp.path().join(".h")).unwrap();
-        let placeholder = id("p");
-        std::fs::write(tmp.path().join("p"), "edited").unwrap();
-        let changed = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), placeholder, b"t");
+        std::fs::write(&p, "t").unwrap();
+        symlink("t", root.join(".h")).unwrap();
+        let placeholder = id(root, "p");
+        std::fs::write(&p, "edited").unwrap();
+        assert!(replaced(&put(placeholder).unwrap_err()));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "edited");
+        staged_stays();
+
+        std::fs::write(&p, "t").unwrap();
+        assert!(put((0, 0)).is_err());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "t");
+        staged_stays();
+
+        // The user's own link where the placeholder was.
+        let placeholder = id(root, "p");
+        std::fs::remove_file(&p).unwrap();
+        symlink("users-own", &p).unwrap();
+        assert!(replaced(&put(placeholder).unwrap_err()));
+        assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("users-own"));
+        staged_stays();
+
+        // A socket, which cannot be opened to be read.
+        std::fs::remove_file(&p).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(&p).unwrap();
+        let socket = id(root, "p");
+        assert!(put(socket).is_err());
         assert!(
-            sys::error::of(&changed.unwrap_err())
-                .is_some_and(|e| matches!(e, sys::error::Error::Replaced))
-        );
-        assert_eq!(
-            std::fs::read_to_string(tmp.path().join("p")).unwrap(),
-            "edited"
-        );
-        assert!(
-            std::fs::symlink_metadata(tmp.path().join(".h"))
+            std::fs::symlink_metadata(&p)
                 .unwrap()
-                .is_symlink()
+                .file_type()
+                .is_socket()
         );
-        std::fs::write(tmp.path().join("p"), "t").unwrap();
-        let other = dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), (0, 0), b"t");
-        assert!(other.is_err());
-        assert_eq!(std::fs::read_to_string(tmp.path().join("p")).unwrap(), "t");
-        dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), id("p"), b"t")
-            .unwrap();
-        assert_eq!(
-            std::fs::read_link(tmp.path().join("p")).unwrap(),
-            Path::new("t")
+        staged_stays();
+        std::fs::remove_file(&p).unwrap();
+
+        std::fs::write(&p, "t").unwrap();
+        put(id(root, "p")).unwrap();
+        assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("t"));
+        assert_eq!(crate::fixture::names(root), ["p"], "the placeholder went");
+    }
+
+    /// Where the put fails, what was made is taken back, and nothing else: the user's
+    /// link at the placeholder's path stays.
+    #[test]
+    fn a_failed_put_takes_back_only_what_was_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, p) = (tmp.path(), tmp.path().join("p"));
+        let dir = sys::Dir::hold(root).unwrap();
+        std::fs::write(&p, "t").unwrap();
+        let placeholder = id(root, "p");
+        std::fs::remove_file(&p).unwrap();
+        symlink("users-own", &p).unwrap();
+        symlink("t", root.join(".h")).unwrap();
+        let err = put(
+            &dir,
+            ".h".as_ref(),
+            "p".as_ref(),
+            placeholder,
+            b"t",
+            &p,
+            "t".as_ref(),
         );
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("users-own"));
+        assert_eq!(crate::fixture::names(root), ["p"], "the staged link went");
+    }
+
+    /// Rounds of the race below.
+    const ROUNDS: usize = 10_000;
+
+    /// While the link is put in place, the user renames a link of their own over the
+    /// placeholder: whoever comes first, the user's link is what stands at the path after,
+    /// and nothing is left beside it. The race must have been met (a put refused) at least
+    /// once.
+    #[test]
+    fn a_link_the_user_puts_there_meanwhile_is_never_lost() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let p = root.join("p");
+        let dir = sys::Dir::hold(&root).unwrap();
+        let start = Arc::new(Barrier::new(2));
+        let done = Arc::new(Barrier::new(2));
+        let stop = Arc::new(AtomicBool::new(false));
+        let racer = {
+            let (root, start, done, stop) =
+                (root.clone(), start.clone(), done.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for round in 0.. {
+                    start.wait();
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    // A different short pause each round, so that the rename falls
+                    // before, while and after the put.
+                    for _ in 0..(round % 64) * 50 {
+                        std::hint::spin_loop();
+                    }
+                    std::fs::rename(root.join("u"), root.join("p")).unwrap();
+                    done.wait();
+                }
+            })
+        };
+        let mut met = 0;
+        for _ in 0..ROUNDS {
+            std::fs::write(&p, "t").unwrap();
+            symlink("users-own", root.join("u")).unwrap();
+            symlink("t", root.join(".h")).unwrap();
+            let placeholder = id(&root, "p");
+            start.wait();
+            let put = put(
+                &dir,
+                ".h".as_ref(),
+                "p".as_ref(),
+                placeholder,
+                b"t",
+                &p,
+                "t".as_ref(),
+            );
+            done.wait();
+            met += usize::from(put.is_err());
+            assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("users-own"));
+            assert_eq!(
+                crate::fixture::names(&root),
+                ["p"],
+                "nothing left beside it"
+            );
+            std::fs::remove_file(&p).unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        start.wait();
+        racer.join().unwrap();
         assert!(
-            std::fs::symlink_metadata(tmp.path().join(".h")).is_err(),
-            "the placeholder went"
+            met > 0,
+            "the put never met the user's link in {ROUNDS} rounds"
         );
     }
 }

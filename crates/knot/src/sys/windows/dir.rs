@@ -347,6 +347,7 @@ impl crate::sys::Directory for Dir {
         &self,
         staged: &OsStr,
         name: &OsStr,
+        _path: &Path,
         file: (u64, u128),
         _data: &[u8],
     ) -> io::Result<()> {
