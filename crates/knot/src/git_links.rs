@@ -33,7 +33,7 @@ use std::process::{Command, Stdio};
 
 use crate::change::ChangeMode;
 use crate::create::{CreateOptions, FlavourCheck, LinkType, Made, TargetForm, plan_at};
-use crate::error::{Error, ErrorKind, Op, Result};
+use crate::error::{Error, ErrorKind, GitFailure, Op, Result};
 use crate::link::Flavour;
 use crate::sys::{self, At, FileType};
 use crate::sys::{Backend as _, Directory as _};
@@ -145,7 +145,7 @@ pub struct RepoChanges {
     /// a junction, hard link or copy is not the symlink recorded; on ntfs-3g, a dangling
     /// relative symlink, which it shows without its text).
     pub assume_unchanged: Vec<PathBuf>,
-    /// `git update-index -q --refresh` was run: the index's file times and sizes match the
+    /// `git update-index --refresh` was run: the index's file times and sizes match the
     /// new links.
     pub refreshed: bool,
 }
@@ -201,12 +201,34 @@ impl Repository {
     }
 }
 
-fn git_error(repo: &Path, why: String) -> Error {
-    Error::new(Op::Git, repo, ErrorKind::Git { why })
+fn git_error(repo: &Path, failure: GitFailure, why: String, said: &[u8]) -> Error {
+    let said = String::from_utf8_lossy(said)
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let kind = ErrorKind::Git { why, failure, said };
+    Error::new(Op::Git, repo, kind)
+}
+
+/// Output of Git's that knot cannot read.
+fn unreadable(repo: &Path, why: String) -> Error {
+    git_error(repo, GitFailure::Failed, why, b"")
 }
 
 /// Runs `git -C dir args...`, with `input` on its standard input: its standard output.
 fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>> {
+    git_ending(dir, args, input, &[0]).map(|(_, out)| out)
+}
+
+/// [`git`], taking any exit code of `ok` for success: the code, and the standard output.
+fn git_ending(
+    dir: &Path,
+    args: &[&str],
+    input: Option<&[u8]>,
+    ok: &[i32],
+) -> Result<(i32, Vec<u8>)> {
     let shown = format!("git {}", args.join(" "));
     let mut child = Command::new("git")
         .arg("-C")
@@ -220,7 +242,15 @@ fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| git_error(dir, format!("cannot run `git` ({e}); is Git installed?")))?;
+        .map_err(|e| {
+            let failure = if e.kind() == io::ErrorKind::NotFound {
+                GitFailure::Missing
+            } else {
+                GitFailure::Failed
+            };
+            let why = format!("cannot run `git` ({e}); is Git installed?");
+            git_error(dir, failure, why, b"")
+        })?;
     // Written from a thread of its own: Git answers while it reads, and a full pipe both
     // ways would wait for ever.
     let writer = input.map(|input| {
@@ -234,24 +264,43 @@ fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>> {
         .take()
         .expect("stdout is piped")
         .read_to_end(&mut out);
-    let output = child
-        .wait_with_output()
-        .map_err(|e| git_error(dir, format!("`{shown}` failed: {e}")))?;
+    let failed = |e: io::Error| unreadable(dir, format!("`{shown}` failed: {e}"));
+    let output = child.wait_with_output().map_err(failed)?;
     if let Some(writer) = writer {
         let _ = writer.join();
     }
-    read.map_err(|e| git_error(dir, format!("`{shown}` failed: {e}")))?;
-    if !output.status.success() {
-        let err = String::from_utf8_lossy(&output.stderr);
-        return Err(git_error(dir, format!("`{shown}` failed: {}", err.trim())));
+    read.map_err(failed)?;
+    match output.status.code() {
+        Some(code) if ok.contains(&code) => Ok((code, out)),
+        code => {
+            let ended = code.map_or_else(|| "a signal".to_owned(), |c| format!("exit {c}"));
+            let why = format!("`{shown}` failed ({ended})");
+            Err(git_error(dir, GitFailure::Failed, why, &output.stderr))
+        }
     }
-    Ok(out)
 }
 
 fn open_inner(repo: &Path) -> Result<Repository> {
-    let top = git(repo, &["rev-parse", "--show-toplevel"], None)?;
+    // Git fails here (exit 128) where `repo` is in no work tree (or one Git will not
+    // read: `safe.directory`).
+    let top = git(repo, &["rev-parse", "--show-toplevel"], None).map_err(|e| match e.kind() {
+        ErrorKind::Git {
+            why,
+            failure: GitFailure::Failed,
+            said,
+        } => Error::new(
+            Op::Git,
+            repo,
+            ErrorKind::Git {
+                why: why.clone(),
+                failure: GitFailure::NotAWorkTree,
+                said: said.clone(),
+            },
+        ),
+        _ => e,
+    })?;
     let top = os_string(trim_newline(top))
-        .ok_or_else(|| git_error(repo, "the work tree's path is not valid UTF-8".to_owned()))?;
+        .ok_or_else(|| unreadable(repo, "the work tree's path is not valid UTF-8".to_owned()))?;
     let prefix = trim_newline(git(repo, &["rev-parse", "--show-prefix"], None)?);
     let listed = git(repo, &["ls-files", "-s", "-z", "--full-name"], None)?;
     // `<mode> <object> <stage>\t<path>\0`
@@ -327,7 +376,7 @@ fn read_blobs(repo: &Path, links: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>>
     }
     let out = git(repo, &["cat-file", "--batch"], Some(&input))?;
     let bad = || {
-        git_error(
+        unreadable(
             repo,
             "`git cat-file --batch` gave output knot cannot read".into(),
         )
@@ -340,7 +389,7 @@ fn read_blobs(repo: &Path, links: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<Vec<u8>>>
         let head = std::str::from_utf8(&rest[..end]).map_err(|_| bad())?;
         let size: usize = match head.split(' ').collect::<Vec<_>>()[..] {
             [_, "blob", size] => size.parse().map_err(|_| bad())?,
-            _ => return Err(git_error(repo, format!("`git cat-file --batch`: {head}"))),
+            _ => return Err(unreadable(repo, format!("`git cat-file --batch`: {head}"))),
         };
         let body = rest.get(end + 1..end + 1 + size).ok_or_else(bad)?;
         blobs.push(body.to_vec());
@@ -463,9 +512,11 @@ pub fn fix(
             changes.set_core_symlinks = true;
         }
     }
-    // Exit 1 from `--refresh` only says that some entries differ (an edited placeholder):
-    // the times and sizes of the others are refreshed all the same.
-    let _ = git(top, &["update-index", "-q", "--refresh"], None);
+    // Exit 1 from `--refresh` only says that some entries differ (an edited placeholder;
+    // its "needs update" goes to the standard output, unread): the times and sizes of the
+    // others are refreshed all the same. Anything else (128: the index is locked by
+    // another Git) is a failure, with what Git said (`-q` would silence that too).
+    git_ending(top, &["update-index", "--refresh"], None, &[0, 1])?;
     changes.refreshed = true;
     // What Git still reads otherwise than its index records: a fallback (a junction, hard
     // link or copy is not the symlink recorded), or a link the file system shows in

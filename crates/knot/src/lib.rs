@@ -180,7 +180,7 @@ pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,
 };
-pub use error::{BadRecord, Error, ErrorKind, Op, Result};
+pub use error::{BadRecord, Error, ErrorKind, GitFailure, Op, Result};
 pub use image::ImageRoot;
 pub use inspect::{inspect, inspect_in};
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's

@@ -313,8 +313,9 @@ fn errors_name_the_path_and_the_fix() {
         knot_in(env.dir.path()).args(["git-links", "--check"]),
         1,
         "",
-        "knot: cannot use the Git repository '.': `git rev-parse --show-toplevel` failed: \
-         fatal: not a git repository (or any of the parent directories): .git\n\
+        "knot: cannot use the Git repository '.': `git rev-parse --show-toplevel` failed \
+         (exit 128)\n\
+         knot: git: fatal: not a git repository (or any of the parent directories): .git\n\
          knot: hint: give a directory of a Git work tree (default: the current directory)\n",
     );
     let src = origin(&env.real(), Path::new("/abs"));
@@ -337,6 +338,37 @@ fn errors_name_the_path_and_the_fix() {
         let out = fixture::output(knot_in(&src).args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
+}
+
+/// Where Git cannot refresh the index (another Git holds its lock), `--fix` says so, with
+/// what Git said a line each, and exits 1: it does not go on as if refreshed, nor blame the
+/// path given.
+#[test]
+fn a_failed_refresh_is_reported() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone");
+    placeholder_clone(&src, &clone);
+    fs::write(clone.join(".git/index.lock"), "").unwrap();
+    let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let top = clone.to_str().unwrap();
+    assert!(
+        stderr.starts_with(&format!(
+            "knot: cannot use the Git repository '{top}': \
+             `git update-index --refresh` failed (exit 128)\n\
+             knot: git: fatal: Unable to create '{top}/.git/index.lock': File exists.\n\
+             knot: git: Another git process seems to be running in this repository, e.g.\n"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\\n"), "a line each: {stderr}");
+    assert!(!stderr.contains("hint: give a directory"), "{stderr}");
+    assert!(!stderr.contains("refreshed the index"), "{stderr}");
+    assert!(!stderr.contains("assume-unchanged"), "{stderr}");
+    assert_eq!(fs::read_link(clone.join("lf")).unwrap(), Path::new("f.txt"));
 }
 
 /// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
