@@ -160,6 +160,8 @@ pub struct Repository {
     /// `repo` below the top (empty at the top), with `/`.
     prefix: Vec<u8>,
     entries: Vec<IndexLink>,
+    /// Each entry's index in `entries`, by its path from the top.
+    by_full: std::collections::HashMap<Vec<u8>, usize>,
 }
 
 /// A symlink entry of the index.
@@ -334,12 +336,18 @@ fn open_inner(repo: &Path) -> Result<Repository> {
             blob,
             attribute,
         })
+        .collect::<Vec<IndexLink>>();
+    let by_full = entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| (entry.full.clone(), i))
         .collect();
     Ok(Repository {
         given: repo.to_path_buf(),
         top: PathBuf::from(top),
         prefix,
         entries,
+        by_full,
     })
 }
 
@@ -447,8 +455,13 @@ pub fn check(repo: &Repository, mut each: impl FnMut(std::result::Result<GitLink
 }
 
 /// Replaces each placeholder of `repo` with a real link (in a dry run: says what it would
-/// make), giving each entry to `each` as it is done; then gives the repository what
-/// `git status` needs to see the links as unchanged ([`RepoChanges`]).
+/// make), giving each entry to `each`, in the index's order, once all are done; then gives
+/// the repository what `git status` needs to see the links as unchanged ([`RepoChanges`]).
+///
+/// An entry's flavour, where no attribute gives it, is what its target is, resolved
+/// first through the index's own symlink entries (a link to another placeholder's link
+/// to a directory is a directory link), and an entry whose target passes through other
+/// entries is made after them.
 ///
 /// The link made is a symlink holding the target text (on an NTFS volume read from Linux,
 /// a real NTFS symlink, its separators `\`, as Git for Windows writes it), of the entry's
@@ -474,7 +487,14 @@ pub fn fix(
     let dry_run = options.mode == ChangeMode::DryRun;
     let mut symlinks = false;
     let mut made = Vec::new();
-    for entry in &repo.entries {
+    // An entry whose target passes through other entries is made after them, so that its
+    // link is read back through theirs; the results are given in the index's order.
+    let mut order: Vec<usize> = (0..repo.entries.len()).collect();
+    order.sort_by_key(|&i| leads_to_dir(repo, &repo.entries[i]).1);
+    let mut results: Vec<Option<std::result::Result<GitLink, Failed>>> =
+        std::iter::repeat_with(|| None).take(order.len()).collect();
+    for i in order {
+        let entry = &repo.entries[i];
         let result = match look(repo, entry) {
             Ok((mut link, Some((dir, name, id)))) => {
                 match replace(&dir, &name, id, entry, &mut link, options) {
@@ -492,8 +512,9 @@ pub fn fix(
             Ok((link, None)) => Ok(link),
             Err(error) => Err(Failed { link: None, error }),
         };
-        each(result);
+        results[i] = Some(result);
     }
+    results.into_iter().flatten().for_each(&mut each);
     let mut changes = RepoChanges::default();
     if dry_run || made.is_empty() {
         return Ok(changes);
@@ -583,10 +604,8 @@ fn look(
             return Ok((link, None));
         }
     };
-    if entry.attribute.is_none()
-        && let Ok(meta) = sys::Os::stat(&parent_of(&path).join(&target))
-    {
-        link.flavour = Flavour::of(meta.ty == FileType::Dir);
+    if entry.attribute.is_none() {
+        link.flavour = Flavour::of(leads_to_dir(repo, entry).0);
     }
     let meta = match dir.stat_at(&name, false) {
         Ok(meta) => meta,
@@ -615,6 +634,83 @@ fn look(
         FileType::Dir | FileType::Other => State::Other,
     };
     Ok((link, None))
+}
+
+/// How many links of the index [`leads_to_dir`] follows, as the kernel's bound on links in
+/// one path (Linux's `MAXSYMLINKS`).
+const HOPS: usize = 40;
+
+/// Whether the target of `entry` is a directory, resolved first through the index's own
+/// symlink entries, followed lexically as the link they will be (their paths may still be
+/// placeholders, files, when this one is looked at: a link to a link to a directory is a
+/// directory link all the same, as Git for Windows settles with its second pass over
+/// "phantom" symlinks), then, once no entry of the index is on the way, on disk; and how
+/// many entries of the index it passed through (those are made first).
+fn leads_to_dir(repo: &Repository, entry: &IndexLink) -> (bool, usize) {
+    // `at`: the path from the top reached so far; `rest`: what is left to walk.
+    let mut at: Vec<&[u8]> = entry.full.split(|&b| b == b'/').collect();
+    at.pop();
+    let mut rest: Vec<&[u8]> = Vec::new();
+    let mut text: &[u8] = &entry.blob;
+    for hops in 0..HOPS {
+        if text.first() == Some(&b'/') {
+            // Absolute: Git stores it as given; only the disk can say.
+            return (
+                on_disk_is_dir(
+                    PathBuf::from(os_string(text.to_vec()).unwrap_or_default()),
+                    &rest,
+                ),
+                hops,
+            );
+        }
+        let mut parts: Vec<&[u8]> = text.split(|&b| b == b'/').collect();
+        parts.extend(rest.drain(..).rev());
+        parts.reverse();
+        rest = parts;
+        let mut followed = None;
+        while let Some(part) = rest.pop() {
+            match part {
+                b"" | b"." => {}
+                b".." => {
+                    if at.pop().is_none() {
+                        // Above the top: the disk says.
+                        let mut path = repo.top.clone();
+                        path.push("..");
+                        return (on_disk_is_dir(path, &rest), hops);
+                    }
+                }
+                name => {
+                    at.push(name);
+                    let full = at.join(&b'/');
+                    if let Some(&i) = repo.by_full.get(&full) {
+                        at.pop();
+                        followed = Some(&repo.entries[i].blob[..]);
+                        break;
+                    }
+                }
+            }
+        }
+        match followed {
+            Some(next) => text = next,
+            None => {
+                let mut path = repo.top.clone();
+                for part in at {
+                    path.push(os_string(part.to_vec()).unwrap_or_default());
+                }
+                return (on_disk_is_dir(path, &[]), hops);
+            }
+        }
+    }
+    (false, HOPS)
+}
+
+/// Whether `path` joined with `rest` (the parts still to walk, last first) is a
+/// directory on disk, following links.
+fn on_disk_is_dir(mut path: PathBuf, rest: &[&[u8]]) -> bool {
+    for part in rest.iter().rev() {
+        path.push(os_string(part.to_vec()).unwrap_or_default());
+    }
+    sys::Os::stat(&path).is_ok_and(|meta| meta.ty == FileType::Dir)
 }
 
 /// Whether the link text `stored` is the blob's: byte for byte, or with `\` for `/` (an NT

@@ -20,9 +20,12 @@ fn origin(dir: &Path, abs: &Path) -> PathBuf {
     fs::create_dir_all(src.join("d/sub")).unwrap();
     fs::write(src.join("f.txt"), "file\n").unwrap();
     fs::write(src.join("d/sub/inner"), "inner\n").unwrap();
-    let links: [(&str, &Path); 9] = [
+    let links: [(&str, &Path); 11] = [
         ("lf", Path::new("f.txt")),
         ("ld", Path::new("d")),
+        // Links to a link to a directory, whose paths are placeholders when looked at.
+        ("a", Path::new("ld")),
+        ("b", Path::new("ld/sub")),
         ("d/up", Path::new("../f.txt")),
         ("d/nested", Path::new("sub/inner")),
         ("abs", abs),
@@ -93,8 +96,10 @@ fn knot_in(dir: &Path) -> assert_cmd::Command {
 }
 
 const CHECK: &str = "\
+placeholder 'a' -> 'ld' (dir)
 placeholder 'abs' -> 'ABS' (file)
 placeholder 'attrdir' -> 'd/sub' (dir, by attribute)
+placeholder 'b' -> 'ld/sub' (dir)
 placeholder 'd/nested' -> 'sub/inner' (file)
 placeholder 'd/up' -> '../f.txt' (file)
 placeholder 'dangling' -> 'nowhere' (file)
@@ -105,8 +110,10 @@ placeholder 'lf' -> 'f.txt' (file)
 ";
 
 const FIXED: &str = "\
+symlink 'a' -> 'ld' (dir)
 symlink 'abs' -> 'ABS' (file)
 symlink 'attrdir' -> 'd/sub' (dir, by attribute)
+symlink 'b' -> 'ld/sub' (dir)
 symlink 'd/nested' -> 'sub/inner' (file)
 symlink 'd/up' -> '../f.txt' (file)
 symlink 'dangling' -> 'nowhere' (file)
@@ -131,7 +138,7 @@ fn check_lists_every_placeholder_and_exits_3() {
         knot_in(&clone).args(["git-links", "--check"]),
         3,
         &expected,
-        "git-links:\n  9  placeholders\n  0  links already\n  0  others\n  0  unreadable\n",
+        "git-links:\n  11  placeholders\n   0  links already\n   0  others\n   0  unreadable\n",
     );
     assert_eq!(links(&clone), "", "nothing changed");
     // Given a directory of the work tree, only the entries below it, named as given; run
@@ -180,12 +187,12 @@ fn fix_makes_the_links_of_a_normal_clone() {
             "knot: note: set core.symlinks=true in the config of {top}: Git now compares \
              these entries as links, and makes links in later checkouts\n\
              knot: note: refreshed the index of {top} (git update-index --refresh)\n\
-             git-links:\n  9  symlinks made\n  0  fallbacks made\n  0  links already\n  \
-             0  left as they are\n  0  failures\n"
+             git-links:\n  11  symlinks made\n   0  fallbacks made\n   0  links already\n   \
+             0  left as they are\n   0  failures\n"
         ),
     );
     assert_eq!(links(&clone), links(&normal));
-    assert_eq!(links(&clone).lines().count(), 9);
+    assert_eq!(links(&clone).lines().count(), 11);
     assert_eq!(git(&clone, ["status", "--porcelain"]), "");
     assert_eq!(git(&clone, ["config", "core.symlinks"]), "true\n");
     // Nothing was marked for Git to ignore.
@@ -208,7 +215,7 @@ fn fix_makes_the_links_of_a_normal_clone() {
         knot_in(&clone).args(["git-links", "--fix"]),
         0,
         "",
-        "nothing to fix: 9 of 9 symlink entries are links already, 0 left as they are\n",
+        "nothing to fix: 11 of 11 symlink entries are links already, 0 left as they are\n",
     );
     assert_eq!(links(&clone), links(&normal));
     fixture::run(
@@ -248,7 +255,7 @@ fn an_edited_placeholder_is_left_alone_and_reported() {
             r["action"].as_str().unwrap().to_owned(),
         )
     };
-    assert_eq!(records.len(), 9);
+    assert_eq!(records.len(), 11);
     assert_eq!(state("lf"), ("edited".into(), "none".into()));
     assert_eq!(state("ld"), ("missing".into(), "none".into()));
     assert_eq!(state("d/up"), ("link".into(), "none".into()));
@@ -412,7 +419,7 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         .filter(|line| !line.is_empty())
         .map(|line| serde_json::from_slice(line).unwrap())
         .collect();
-    assert_eq!(records.len(), 9);
+    assert_eq!(records.len(), 11);
     let abs = records.iter().find(|r| r["path"] == "abs").unwrap();
     assert_eq!(
         (
@@ -445,6 +452,8 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         ("attrdir", "d\\sub", true),
         ("later", "not\\yet", true),
         ("deep/er/ld", "..\\..\\d", true),
+        ("a", "ld", true),
+        ("b", "ld\\sub", true),
     ];
     for (link, target, dir) in expected {
         let path = clone.join(link);
