@@ -131,6 +131,9 @@ pub struct Failed {
     pub link: Option<GitLink>,
     /// Why.
     pub error: Error,
+    /// Where `error` is the want of the symlink privilege and fallbacks were given: why
+    /// the last of them did not fit the target.
+    pub fallback_error: Option<Error>,
 }
 
 /// What the repository was given after [`fix`], so that `git status` says nothing changed.
@@ -449,7 +452,11 @@ pub fn check(repo: &Repository, mut each: impl FnMut(std::result::Result<GitLink
         each(
             look(repo, entry)
                 .map(|(link, _)| link)
-                .map_err(|error| Failed { link: None, error }),
+                .map_err(|error| Failed {
+                    link: None,
+                    error,
+                    fallback_error: None,
+                }),
         );
     }
 }
@@ -503,14 +510,22 @@ pub fn fix(
                         made.push(entry.full.clone());
                         Ok(link)
                     }
-                    Err(error) => Err(Failed {
-                        link: Some(link),
-                        error,
-                    }),
+                    Err(failure) => {
+                        let (error, fallback_error) = *failure;
+                        Err(Failed {
+                            link: Some(link),
+                            error,
+                            fallback_error,
+                        })
+                    }
                 }
             }
             Ok((link, None)) => Ok(link),
-            Err(error) => Err(Failed { link: None, error }),
+            Err(error) => Err(Failed {
+                link: None,
+                error,
+                fallback_error: None,
+            }),
         };
         results[i] = Some(result);
     }
@@ -763,7 +778,9 @@ fn hold_parent(
 
 /// The placeholder `name` of `dir` (the file `id`) replaced with the link `entry` asks
 /// for, through the staged create: made and read back under a hidden name, then put in
-/// the placeholder's place while that is still the placeholder.
+/// the placeholder's place while that is still the placeholder. Only the want of the
+/// symlink privilege moves on to the fallbacks, and among them only a kind that does not
+/// fit the target ([`does_not_fit`]) to the next; the error, and the last fallback's.
 fn replace(
     dir: &sys::Dir,
     name: &OsStr,
@@ -771,11 +788,12 @@ fn replace(
     entry: &IndexLink,
     link: &mut GitLink,
     options: &GitLinksOptions,
-) -> Result<()> {
+) -> std::result::Result<(), Box<(Error, Option<Error>)>> {
     let dry_run = options.mode == ChangeMode::DryRun;
     let mut kinds = vec![None];
     kinds.extend(options.fallback.iter().copied().map(Some));
-    let mut first_err = None;
+    let mut privilege = None;
+    let mut misfit = None;
     for kind in kinds {
         let ty = match kind {
             None => LinkType::Symlink,
@@ -791,17 +809,53 @@ fn replace(
                 link.fallback = kind.is_some();
                 return Ok(());
             }
-            // Only the want of the privilege moves on to a fallback.
             Err(err) if kind.is_none() && *err.kind() == ErrorKind::PrivilegeNeeded => {
-                first_err = Some(err);
+                privilege = Some(err);
             }
-            Err(err) if kind.is_some() => {
-                first_err.get_or_insert(err);
-            }
-            Err(err) => return Err(err),
+            Err(err) if kind.is_some() && does_not_fit(err.kind()) => misfit = Some(err),
+            // Anything else (the placeholder changed, an I/O error) is the entry's error.
+            Err(err) => return Err(Box::new((err, None))),
         }
     }
-    Err(first_err.expect("at least the symlink was tried"))
+    Err(Box::new((
+        privilege.expect("at least the symlink was tried"),
+        misfit,
+    )))
+}
+
+/// Whether a fallback failed only because its kind cannot be made for this target here
+/// (a junction to a file, a hard link to a directory or across volumes, a copy of a
+/// directory, a kind this volume cannot hold): the next one is tried.
+fn does_not_fit(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::TargetMissing
+            | ErrorKind::TargetNotDirectory
+            | ErrorKind::TargetIsDirectory
+            | ErrorKind::TargetIsDirectoryLink
+            | ErrorKind::FlavourMismatch { .. }
+            | ErrorKind::CrossDevice
+            | ErrorKind::RemoteTarget
+            | ErrorKind::NoJunctions
+            | ErrorKind::Unsupported { .. }
+    )
+}
+
+/// Whether symlinks are refused as if this process lacked the privilege: in debug builds
+/// only, where `KNOT_TEST_SYMLINK_PRIVILEGE=none` (or, in unit tests, this thread's
+/// switch), so that the fallbacks run on systems where symlinks need none.
+fn symlinks_refused() -> bool {
+    #[cfg(test)]
+    if REFUSE_SYMLINKS.get() {
+        return true;
+    }
+    cfg!(debug_assertions)
+        && std::env::var_os("KNOT_TEST_SYMLINK_PRIVILEGE").is_some_and(|v| v == "none")
+}
+
+#[cfg(test)]
+thread_local! {
+    static REFUSE_SYMLINKS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// One try of [`replace`]: a link of type `ty` (or with `copy`, a copy of the target's
@@ -841,6 +895,21 @@ fn make_one(
         from_here.as_path()
     };
     let fail = |e: io::Error| Error::io(Op::GitLinks, path, e).with_target(target);
+    if ty == LinkType::Symlink && symlinks_refused() {
+        return Err(Error::new(Op::GitLinks, path, ErrorKind::PrivilegeNeeded).with_target(target));
+    }
+    if copy {
+        // Only a file is copied.
+        let kind = match sys::Os::stat(&from_here) {
+            Ok(meta) if meta.ty == FileType::File => None,
+            Ok(_) => Some(ErrorKind::TargetIsDirectory),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some(ErrorKind::TargetMissing),
+            Err(e) => return Err(fail(e)),
+        };
+        if let Some(kind) = kind {
+            return Err(Error::new(Op::GitLinks, path, kind).with_target(target));
+        }
+    }
     for _ in 0..8 {
         let hidden = crate::path::hidden_file_name(name);
         let hidden_path = parent_of(path).join(&hidden);
@@ -1015,6 +1084,47 @@ mod swap_tests {
         assert!(err.is_err());
         assert_eq!(std::fs::read_link(&p).unwrap(), Path::new("users-own"));
         assert_eq!(crate::fixture::names(root), ["p"], "the staged link went");
+    }
+
+    /// Under a fallback, a placeholder changed since it was looked at is reported as such,
+    /// not as the want of the privilege the symlink met first; the fallback that would
+    /// have fitted is not tried again after it.
+    #[test]
+    fn a_changed_placeholder_under_a_fallback_is_its_own_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(root.join("f.txt"), "file").unwrap();
+        std::fs::write(root.join("p"), "f.txt").unwrap();
+        let dir = sys::Dir::hold(root).unwrap();
+        let entry = IndexLink {
+            full: b"p".to_vec(),
+            blob: b"f.txt".to_vec(),
+            attribute: None,
+        };
+        let mut link = GitLink {
+            path: root.join("p"),
+            target: PathBuf::from("f.txt"),
+            flavour: Flavour::File,
+            by_attribute: false,
+            state: State::Placeholder,
+            made: None,
+            copied: false,
+            fallback: false,
+        };
+        let options = GitLinksOptions {
+            fallback: vec![Fallback::Junction, Fallback::Hardlink],
+            ..GitLinksOptions::default()
+        };
+        REFUSE_SYMLINKS.set(true);
+        // An id that is not the placeholder's: it changed since it was looked at.
+        let (err, misfit) =
+            *replace(&dir, "p".as_ref(), (0, 0), &entry, &mut link, &options).unwrap_err();
+        REFUSE_SYMLINKS.set(false);
+        assert_ne!(*err.kind(), ErrorKind::PrivilegeNeeded, "{err}");
+        assert!(err.is_retryable(), "the placeholder changed: {err}");
+        assert!(misfit.is_none());
+        assert_eq!(std::fs::read_to_string(root.join("p")).unwrap(), "f.txt");
+        assert_eq!(crate::fixture::names(root), ["f.txt", "p"]);
     }
 
     /// Rounds of the race below.

@@ -433,6 +433,10 @@ fn target_fix(err: &knot::Error) -> Option<String> {
             ..
         } => "give a directory of a Git work tree (default: the current directory)".into(),
         ErrorKind::CrossDevice => "use `knot symlink` across file systems, or copy the file".into(),
+        ErrorKind::PrivilegeNeeded if err.op() == Op::GitLinks => "turn on Developer Mode \
+            (Settings > System > For developers) or run knot as administrator, or make \
+            junctions and hard links instead: knot git-links --fix --fallback junction,hardlink"
+            .into(),
         ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
             developers) or run knot as administrator; for a directory, `knot junction` \
             needs no privilege"

@@ -378,6 +378,70 @@ fn a_failed_refresh_is_reported() {
     assert_eq!(fs::read_link(clone.join("lf")).unwrap(), Path::new("f.txt"));
 }
 
+/// Where symlinks need a privilege knot lacks (here pretended, as debug builds allow):
+/// the hint names `--fallback`; a fallback that cannot fit moves on to the next, and the
+/// last one's reason is said too; a dry run claims a copy only of a file.
+#[test]
+fn fallbacks_where_symlinks_are_refused() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone");
+    placeholder_clone(&src, &clone);
+    let refused = || {
+        let mut cmd = knot_in(&clone);
+        cmd.env("KNOT_TEST_SYMLINK_PRIVILEGE", "none");
+        cmd
+    };
+    let out = fixture::output(refused().args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "knot: cannot make a real link of 'lf': Windows lets only administrators create \
+             symbolic links, unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)\n\
+             knot: hint: turn on Developer Mode (Settings > System > For developers) or run \
+             knot as administrator, or make junctions and hard links instead: \
+             knot git-links --fix --fallback junction,hardlink\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(links(&clone), "", "nothing made");
+
+    let out = fixture::output(refused().args([
+        "git-links",
+        "--fix",
+        "--dry-run",
+        "--json",
+        "--fallback",
+        "copy",
+    ]));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let records: Vec<Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    let action = |path: &str| {
+        records.iter().find(|r| r["path"] == path).unwrap()["action"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(action("lf"), "copy");
+    assert_eq!(action("dangling"), "failed", "no copy of nothing");
+    assert_eq!(action("ld"), "failed", "no copy of a directory");
+    assert!(
+        stderr.contains(
+            "knot: the last fallback did not fit either: cannot make a real link of \
+             'dangling': the target 'nowhere' does not exist\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(links(&clone), "", "nothing made");
+}
+
 /// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
 fn reparse(path: &Path) -> Vec<u8> {
     let mut buffer = vec![0; 16 * 1024];
