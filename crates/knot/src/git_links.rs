@@ -27,7 +27,7 @@
 //! the repository's top without following a link (promise 10).
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -239,6 +239,12 @@ fn git_ending(
         .arg("-C")
         .arg(dir)
         .args(args)
+        // The repository is the one that holds `dir`, whatever the environment names (a
+        // hook's GIT_DIR or GIT_INDEX_FILE, say).
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_COMMON_DIR")
+        .env_remove("GIT_INDEX_FILE")
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {
@@ -263,20 +269,14 @@ fn git_ending(
         let input = input.to_vec();
         std::thread::spawn(move || stdin.write_all(&input))
     });
-    let mut out = Vec::new();
-    let read = child
-        .stdout
-        .take()
-        .expect("stdout is piped")
-        .read_to_end(&mut out);
+    // Both outputs read at once, so that Git never waits on a full pipe of either.
     let failed = |e: io::Error| unreadable(dir, format!("`{shown}` failed: {e}"));
     let output = child.wait_with_output().map_err(failed)?;
     if let Some(writer) = writer {
         let _ = writer.join();
     }
-    read.map_err(failed)?;
     match output.status.code() {
-        Some(code) if ok.contains(&code) => Ok((code, out)),
+        Some(code) if ok.contains(&code) => Ok((code, output.stdout)),
         code => {
             let ended = code.map_or_else(|| "a signal".to_owned(), |c| format!("exit {c}"));
             let why = format!("`{shown}` failed ({ended})");
@@ -354,8 +354,9 @@ fn open_inner(repo: &Path) -> Result<Repository> {
     })
 }
 
+/// The line Git printed without its one `\n` (a name may end in `\r` or `\n` itself).
 fn trim_newline(mut bytes: Vec<u8>) -> Vec<u8> {
-    while bytes.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+    if bytes.last() == Some(&b'\n') {
         bytes.pop();
     }
     bytes

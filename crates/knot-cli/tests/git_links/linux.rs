@@ -442,6 +442,54 @@ fn fallbacks_where_symlinks_are_refused() {
     assert_eq!(links(&clone), "", "nothing made");
 }
 
+/// Git is asked about the repository that holds the path given, whatever GIT_DIR and
+/// GIT_WORK_TREE say (as in a hook); a top directory whose name ends in `\r` is read
+/// whole; and Git is never left waiting on a full pipe of its standard error.
+#[test]
+fn git_is_asked_about_the_path_and_read_whole() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone\r");
+    placeholder_clone(&src, &clone);
+    let out = fixture::output(
+        knot_in(&clone)
+            .env("GIT_DIR", real.join("nowhere"))
+            .env("GIT_WORK_TREE", real.join("nowhere"))
+            .args(["git-links", "--check", "-q"]),
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "",
+        "the repository of the path given, its top read whole"
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 11);
+
+    // A `git` that says much on its standard error before it ends.
+    let bin = real.join("bin");
+    fs::create_dir(&bin).unwrap();
+    fs::write(
+        bin.join("git"),
+        "#!/bin/sh\n/usr/bin/head -c 1000000 /dev/zero | /usr/bin/tr '\\0' x >&2\necho >&2\nexit 1\n",
+    )
+    .unwrap();
+    let mut perms = fs::metadata(bin.join("git")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(bin.join("git"), perms).unwrap();
+    let out = fixture::output(
+        knot_in(&clone)
+            .env("PATH", &bin)
+            .timeout(std::time::Duration::from_secs(60))
+            .args(["git-links", "--check", "-q"]),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ended, not killed by the timeout"
+    );
+}
+
 /// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
 fn reparse(path: &Path) -> Vec<u8> {
     let mut buffer = vec![0; 16 * 1024];
