@@ -212,6 +212,14 @@ fn backslash(posix: &str) -> String {
     )
 }
 
+/// Whether the target `posix` (a Cygwin or WSL link's) is relative: not `/...`, and not a
+/// Windows path Cygwin took as given (`C:\...`, `C:/...`). Told by its text, never by
+/// `Path`, whose answer depends on the system knot runs on.
+fn is_posix_relative(posix: &str) -> bool {
+    let drive = matches!(posix.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+    !posix.starts_with('/') && !drive
+}
+
 /// Whether a relative target has `..` after a name (`a/../b`), which POSIX takes after
 /// following `a` and Windows lexically: such a target is computed afresh from where it
 /// leads.
@@ -384,11 +392,18 @@ pub(crate) fn to_native_at(
         .real_dir(parent_dir(link))
         .map_err(|e| Error::io(op, link, e))?;
     // `a/../b`: where it leads, found as the system that made it would (POSIX: after
-    // following `a`), and written without the `..`, so Windows goes there too.
-    if Path::new(posix).is_relative()
-        && has_inner_dot_dot(Path::new(posix))
-        && let Ok(there) = crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix))
-    {
+    // following `a`), and written without the `..`, so Windows goes there too; where that
+    // cannot be found, refused (Windows would take the `..` lexically, and lead elsewhere).
+    if is_posix_relative(posix) && has_inner_dot_dot(Path::new(posix)) {
+        let there =
+            crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix)).map_err(|at| {
+                refuse(format!(
+                    "its target '{posix}' has '..' after a name, and '{}' on the way is no \
+                     directory, so it leads nowhere here, while Windows, which takes '..' \
+                     lexically, would lead somewhere",
+                    at.display()
+                ))
+            })?;
         let relative = crate::resolve::relative_to(&there, &real_dir);
         text = windows_target(&relative.to_string_lossy()).map_err(refuse)?;
     }
@@ -534,6 +549,13 @@ mod tests {
         }
         assert!(windows_target("/usr/bin").unwrap_err().contains("/mnt/X"));
         assert!(has_inner_dot_dot(Path::new("a/../b")));
+        // Absolute on every system, whatever `Path` says there.
+        for absolute in ["/mnt/c/a/../b", "C:/a/../b", r"C:\a\..\b", "/x"] {
+            assert!(!is_posix_relative(absolute), "{absolute}");
+        }
+        for relative in ["a/../b", "../b", "a", "./c:d"] {
+            assert!(is_posix_relative(relative), "{relative}");
+        }
         assert!(!has_inner_dot_dot(Path::new("../../b")));
     }
 }
