@@ -155,6 +155,7 @@ fn windows_target(posix: &str) -> std::result::Result<String, String> {
         if names.iter().any(|n| n.contains('\\')) {
             return Err(backslash(posix));
         }
+        let names: Vec<String> = names.into_iter().map(nt_name).collect();
         Ok(format!(
             "{}:\\{}",
             letter.to_ascii_uppercase(),
@@ -202,7 +203,23 @@ fn windows_target(posix: &str) -> std::result::Result<String, String> {
     if names.is_empty() {
         return Ok(".".into());
     }
+    let names: Vec<String> = names.into_iter().map(nt_name).collect();
     Ok(names.join("\\"))
+}
+
+/// A name of a POSIX target as Windows stores it: each character Windows forbids in a
+/// name (`"*:<>?|` and the control characters) as the private-use character U+F000 plus
+/// its code, as Cygwin and WSL (DrvFs) store such a name on NTFS, so that the link leads
+/// to the file they made (`notes:v2.txt` would otherwise name a data stream of `notes`).
+fn nt_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '"' | '*' | ':' | '<' | '>' | '?' | '|' | '\u{1}'..='\u{1f}' => {
+                char::from_u32(0xF000 + u32::from(c)).unwrap_or(c)
+            }
+            c => c,
+        })
+        .collect()
 }
 
 fn backslash(posix: &str) -> String {
@@ -537,6 +554,13 @@ mod tests {
         assert_eq!(ok("../a/b"), r"..\a\b");
         assert_eq!(ok("./a/"), "a");
         assert_eq!(ok("a"), "a");
+        // What Windows forbids in a name, as Cygwin and WSL store it.
+        assert_eq!(ok("notes:v2.txt"), "notes\u{f03a}v2.txt");
+        assert_eq!(ok("../a?b/c*d|e"), "..\\a\u{f03f}b\\c\u{f02a}d\u{f07c}e");
+        assert_eq!(
+            ok("/mnt/c/x<y>\"z\"\u{1}"),
+            "C:\\x\u{f03c}y\u{f03e}\u{f022}z\u{f022}\u{f001}"
+        );
         for refused in [
             "/usr/bin",
             "/mnt/C/x",
