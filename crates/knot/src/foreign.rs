@@ -229,6 +229,9 @@ fn backslash(posix: &str) -> String {
     )
 }
 
+/// How often a fresh hidden name is drawn after a clash before giving up.
+const HIDDEN_TRIES: usize = 8;
+
 /// Whether the target `posix` (a Cygwin or WSL link's) is relative: not `/...`, and not a
 /// Windows path Cygwin took as given (`C:\...`, `C:/...`). Told by its text, never by
 /// `Path`, whose answer depends on the system knot runs on.
@@ -457,26 +460,47 @@ pub(crate) fn to_native_at(
         // junction.
         drive: link_drive.or(drive),
     };
-    // The new link, made under a hidden name beside the old one and read back; messages
-    // name the link's own path.
-    let staged = hidden_file_name(at.name);
-    let staged_at = At::new(at.dir, &staged, link);
-    let planned = plan_at(staged_at, &given, None, ty, &create_options, Some(place))
-        .map_err(|e| e.with_op(op))?;
-    if mode == ChangeMode::DryRun {
-        planned.may_make().map_err(|e| e.with_op(op))?;
-        let mut shown = before.clone();
-        shown.dir = Some(flavour);
-        let mut after = planned.preview(&shown).map_err(|e| e.with_op(op))?;
-        after.path = link.to_path_buf();
-        return Ok(Some(Retargeted {
-            before,
-            after,
-            changed: true,
-            kept: None,
-        }));
-    }
-    planned.commit().map_err(|e| e.with_op(op))?;
+    // The new link, made under a hidden name beside the old one and read back (a fresh
+    // name drawn again where one is taken); messages name the link's own path.
+    let mut tries = 0;
+    let staged = loop {
+        let staged = hidden_file_name(at.name);
+        let staged_at = At::new(at.dir, &staged, link);
+        let taken = |e: &Error| *e.kind() == ErrorKind::LinkExists && tries < HIDDEN_TRIES;
+        let planned = match plan_at(
+            staged_at,
+            &given,
+            None,
+            ty,
+            &create_options,
+            Some(place.clone()),
+        ) {
+            Ok(planned) => planned,
+            Err(e) if taken(&e) => {
+                tries += 1;
+                continue;
+            }
+            Err(e) => return Err(e.with_op(op)),
+        };
+        if mode == ChangeMode::DryRun {
+            planned.may_make().map_err(|e| e.with_op(op))?;
+            let mut shown = before.clone();
+            shown.dir = Some(flavour);
+            let mut after = planned.preview(&shown).map_err(|e| e.with_op(op))?;
+            after.path = link.to_path_buf();
+            return Ok(Some(Retargeted {
+                before,
+                after,
+                changed: true,
+                kept: None,
+            }));
+        }
+        match planned.commit() {
+            Ok(_) => break staged,
+            Err(e) if taken(&e) => tries += 1,
+            Err(e) => return Err(e.with_op(op)),
+        }
+    };
     let staged_path = parent_dir(link).join(&staged);
     let put = match &foreign {
         Foreign::Cygwin { bytes, .. } => {
@@ -581,5 +605,51 @@ mod tests {
             assert!(is_posix_relative(relative), "{relative}");
         }
         assert!(!has_inner_dot_dot(Path::new("../../b")));
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod ntfs3g_tests {
+    use std::fs;
+
+    use crate::{ConvertOptions, ConvertTo, NativeDirs, convert};
+
+    use crate::ntfs3g_fixture as fixture;
+
+    /// A hidden name already taken where the new link is staged: a fresh one is drawn,
+    /// and what holds the taken one is left as it is.
+    #[test]
+    fn a_taken_hidden_name_is_passed_over() {
+        let Some(vol) = fixture::ntfs3g::volume("a_taken_hidden_name_is_passed_over") else {
+            return;
+        };
+        let dir = vol.mnt.as_path();
+        fs::write(dir.join("t"), "target").unwrap();
+        // Cygwin's form: the cookie, the UTF-16LE byte order mark, the target and a NUL,
+        // in a file with the system attribute.
+        let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
+        bytes.extend("t".encode_utf16().flat_map(u16::to_le_bytes));
+        bytes.extend([0, 0]);
+        fs::write(dir.join("l"), bytes).unwrap();
+        let system = 0x24u32.to_le_bytes();
+        let flags = rustix::fs::XattrFlags::empty();
+        rustix::fs::setxattr(dir.join("l"), "system.ntfs_attrib", &system, flags).unwrap();
+        fs::write(dir.join(".l.knot~0000000000000001"), "planted").unwrap();
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().extend([2, 1]));
+        let converted = convert(
+            dir.join("l"),
+            ConvertTo::Native(NativeDirs::Symlink),
+            &ConvertOptions::default(),
+        );
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().clear());
+        converted.unwrap();
+        assert_eq!(fs::read_link(dir.join("l")).unwrap().to_str(), Some("t"));
+        assert_eq!(
+            fs::read_to_string(dir.join(".l.knot~0000000000000001")).unwrap(),
+            "planted"
+        );
+        let mut names = fixture::names(dir);
+        names.retain(|n| !n.starts_with('$') && n != "System Volume Information");
+        assert_eq!(names, [".l.knot~0000000000000001", "l", "t"]);
     }
 }
