@@ -304,7 +304,7 @@ fn open_inner(repo: &Path) -> Result<Repository> {
         ),
         _ => e,
     })?;
-    let top = os_string(trim_newline(top))
+    let top = os_string(&trim_newline(top))
         .ok_or_else(|| unreadable(repo, "the work tree's path is not valid UTF-8".to_owned()))?;
     let prefix = trim_newline(git(repo, &["rev-parse", "--show-prefix"], None)?);
     let listed = git(repo, &["ls-files", "-s", "-z", "--full-name"], None)?;
@@ -363,17 +363,15 @@ fn trim_newline(mut bytes: Vec<u8>) -> Vec<u8> {
 }
 
 /// Bytes Git printed as a name: raw bytes on Unix; UTF-8 on Windows, where Git writes
-/// every name so.
-fn os_string(bytes: Vec<u8>) -> Option<OsString> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt as _;
-        Some(OsString::from_vec(bytes))
-    }
-    #[cfg(not(unix))]
-    {
-        String::from_utf8(bytes).ok().map(OsString::from)
-    }
+/// every name so (`None` for other bytes there, which Windows cannot name).
+fn os_string(bytes: &[u8]) -> Option<OsString> {
+    crate::path::os_string(bytes)
+}
+
+/// [`os_string`], or where the bytes cannot name anything here, their text with `\u{FFFD}`
+/// for what is not UTF-8: for messages.
+fn shown(bytes: &[u8]) -> OsString {
+    os_string(bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned().into())
 }
 
 /// The blobs of `links`, read by one `git cat-file --batch`.
@@ -584,7 +582,7 @@ pub fn fix(
 /// given, joined with the entry's path below it.
 fn user_path(repo: &Repository, full: &[u8]) -> PathBuf {
     let below = full.strip_prefix(&repo.prefix[..]).unwrap_or(full);
-    let below = os_string(below.to_vec()).unwrap_or_default();
+    let below = shown(below);
     if repo.given == Path::new(".") {
         PathBuf::from(&below)
     } else {
@@ -600,8 +598,17 @@ fn look(
     entry: &IndexLink,
 ) -> Result<(GitLink, Option<(sys::Dir, OsString, (u64, u128))>)> {
     let path = user_path(repo, &entry.full);
-    let target = PathBuf::from(os_string(entry.blob.clone()).unwrap_or_default());
+    let target = PathBuf::from(shown(&entry.blob));
     let fail = |e: io::Error| Error::io(Op::GitLinks, &path, e).with_target(&target);
+    // Git for Windows writes names in UTF-8; other bytes (a repository made elsewhere)
+    // name nothing here.
+    let (Some(full), Some(_)) = (os_string(&entry.full), os_string(&entry.blob)) else {
+        let why = "its path or its target is not UTF-8, so this system has no name for it; \
+                   rename it in the repository"
+            .to_owned();
+        let kind = ErrorKind::Unsupported { why };
+        return Err(Error::new(Op::GitLinks, &path, kind).with_target(&target));
+    };
     let mut link = GitLink {
         path: path.clone(),
         target: target.clone(),
@@ -612,7 +619,7 @@ fn look(
         copied: false,
         fallback: false,
     };
-    let full = PathBuf::from(os_string(entry.full.clone()).unwrap_or_default());
+    let full = PathBuf::from(full);
     let (dir, name) = match hold_parent(&repo.top, &full).map_err(fail)? {
         Ok(held) => held,
         Err(state) => {
@@ -671,13 +678,7 @@ fn leads_to_dir(repo: &Repository, entry: &IndexLink) -> (bool, usize) {
     for hops in 0..HOPS {
         if text.first() == Some(&b'/') {
             // Absolute: Git stores it as given; only the disk can say.
-            return (
-                on_disk_is_dir(
-                    PathBuf::from(os_string(text.to_vec()).unwrap_or_default()),
-                    &rest,
-                ),
-                hops,
-            );
+            return (on_disk_is_dir(PathBuf::from(shown(text)), &rest), hops);
         }
         let mut parts: Vec<&[u8]> = text.split(|&b| b == b'/').collect();
         parts.extend(rest.drain(..).rev());
@@ -711,7 +712,7 @@ fn leads_to_dir(repo: &Repository, entry: &IndexLink) -> (bool, usize) {
             None => {
                 let mut path = repo.top.clone();
                 for part in at {
-                    path.push(os_string(part.to_vec()).unwrap_or_default());
+                    path.push(shown(part));
                 }
                 return (on_disk_is_dir(path, &[]), hops);
             }
@@ -724,7 +725,7 @@ fn leads_to_dir(repo: &Repository, entry: &IndexLink) -> (bool, usize) {
 /// directory on disk, following links.
 fn on_disk_is_dir(mut path: PathBuf, rest: &[&[u8]]) -> bool {
     for part in rest.iter().rev() {
-        path.push(os_string(part.to_vec()).unwrap_or_default());
+        path.push(shown(part));
     }
     sys::Os::stat(&path).is_ok_and(|meta| meta.ty == FileType::Dir)
 }
@@ -988,6 +989,37 @@ mod tests {
         assert!(same_text(Path::new("..\\a\\b"), b"../a/b"));
         assert!(!same_text(Path::new("../a/c"), b"../a/b"));
         assert!(!same_text(Path::new("../a/b/"), b"../a/b"));
+    }
+}
+
+/// Windows has no name for bytes that are not UTF-8 (Git for Windows writes every name in
+/// UTF-8): such an entry is refused with the reason, never taken as an empty path.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (full, blob) in [(&b"l\xff"[..], &b"t"[..]), (b"l", b"t\xfe")] {
+            let entry = IndexLink {
+                full: full.to_vec(),
+                blob: blob.to_vec(),
+                attribute: None,
+            };
+            let repo = Repository {
+                given: PathBuf::from("."),
+                top: tmp.path().to_path_buf(),
+                prefix: Vec::new(),
+                by_full: [(entry.full.clone(), 0)].into_iter().collect(),
+                entries: vec![entry],
+            };
+            let err = look(&repo, &repo.entries[0]).unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::Unsupported { why } if why.contains("not UTF-8")),
+                "{err}"
+            );
+        }
     }
 }
 

@@ -490,6 +490,38 @@ fn git_is_asked_about_the_path_and_read_whole() {
     );
 }
 
+/// Names with spaces and bytes that are not UTF-8, in the link's path and its target,
+/// are made as Git would make them.
+#[test]
+fn names_with_spaces_and_other_bytes() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = Env::new();
+    let real = env.real();
+    let src = real.join("origin");
+    fs::create_dir_all(src.join("a dir")).unwrap();
+    let odd = OsStr::from_bytes(b"t\xfe");
+    fs::write(src.join(odd), "odd\n").unwrap();
+    std::os::unix::fs::symlink("a dir", src.join("sp ace")).unwrap();
+    std::os::unix::fs::symlink(odd, src.join(OsStr::from_bytes(b"l\xff"))).unwrap();
+    fs::write(src.join("a dir/f"), "f\n").unwrap();
+    git(&src, ["init", "-q"]);
+    git(&src, ["add", "-A"]);
+    git(&src, ["commit", "-q", "-m", "links"]);
+    let clone = real.join("clone");
+    placeholder_clone_at(&src, &clone, "sp ace");
+    let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        fs::read_link(clone.join("sp ace")).unwrap(),
+        Path::new("a dir")
+    );
+    assert_eq!(
+        fs::read_link(clone.join(OsStr::from_bytes(b"l\xff"))).unwrap(),
+        Path::new(odd)
+    );
+    assert_eq!(git(&clone, ["status", "--porcelain"]), "");
+}
+
 /// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
 fn reparse(path: &Path) -> Vec<u8> {
     let mut buffer = vec![0; 16 * 1024];
