@@ -998,6 +998,44 @@ mod tests {
 mod windows_tests {
     use super::*;
 
+    /// The staged entry goes in only over the placeholder looked at, holding the bytes
+    /// looked at: a placeholder edited in place, or gone, is refused, and the staged entry
+    /// stays for the caller to take back.
+    #[test]
+    fn the_link_replaces_only_the_placeholder_looked_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, p) = (tmp.path(), tmp.path().join("p"));
+        let dir = sys::Dir::hold(root).unwrap();
+        let replaced = |err: io::Error| {
+            sys::error::of(&err).is_some_and(|e| matches!(e, sys::error::Error::Replaced))
+        };
+        std::fs::write(&p, "t").unwrap();
+        std::fs::write(root.join(".h"), "staged").unwrap();
+        let id = dir.stat_at("p".as_ref(), false).unwrap().id;
+        let put = || dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), &p, id, b"t");
+        // Edited in place: the same file, other bytes.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(b"u"))
+            .unwrap();
+        assert!(replaced(put().unwrap_err()));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "u");
+        assert_eq!(std::fs::read_to_string(root.join(".h")).unwrap(), "staged");
+        // Gone.
+        std::fs::remove_file(&p).unwrap();
+        assert!(replaced(put().unwrap_err()));
+        assert!(std::fs::symlink_metadata(&p).is_err(), "nothing put there");
+        assert_eq!(std::fs::read_to_string(root.join(".h")).unwrap(), "staged");
+        // The placeholder as looked at.
+        std::fs::write(&p, "t").unwrap();
+        let id = dir.stat_at("p".as_ref(), false).unwrap().id;
+        dir.put_link_over_file_at(".h".as_ref(), "p".as_ref(), &p, id, b"t")
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "staged");
+        assert!(std::fs::symlink_metadata(root.join(".h")).is_err());
+    }
+
     #[test]
     fn a_name_that_is_not_utf8_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
