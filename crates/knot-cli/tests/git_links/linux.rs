@@ -490,6 +490,90 @@ fn git_is_asked_about_the_path_and_read_whole() {
     );
 }
 
+/// The fallbacks made for real where symlinks are refused (as debug builds can pretend):
+/// a hard link and a copy on the local file system, junctions and hard links on ntfs-3g;
+/// each is marked `--assume-unchanged`, and `git status` stays clean.
+#[test]
+fn fallbacks_are_made_and_git_status_stays_clean() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let fallback = |clone: &Path, kinds: &str| {
+        let out = fixture::output(
+            knot_in(clone)
+                .env("KNOT_TEST_SYMLINK_PRIVILEGE", "none")
+                .args(["git-links", "--fix", "--json", "--fallback", kinds]),
+        );
+        let records: Vec<Value> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
+        let action = move |path: &str| {
+            records.iter().find(|r| r["path"] == path).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        (action, String::from_utf8(out.stderr).unwrap())
+    };
+
+    for (kinds, made) in [("hardlink", "hardlink"), ("copy", "copy")] {
+        let clone = real.join(format!("clone-{kinds}"));
+        placeholder_clone(&src, &clone);
+        let (action, stderr) = fallback(&clone, kinds);
+        assert_eq!(action("lf"), made, "{stderr}");
+        assert_eq!(action("d/up"), made, "{stderr}");
+        assert_eq!(action("ld"), "failed", "no {kinds} of a directory");
+        assert_eq!(fs::read_to_string(clone.join("lf")).unwrap(), "file\n");
+        let same = |a: &Path, b: &Path| {
+            use std::os::unix::fs::MetadataExt as _;
+            fs::metadata(a).unwrap().ino() == fs::metadata(b).unwrap().ino()
+        };
+        assert_eq!(
+            same(&clone.join("lf"), &clone.join("f.txt")),
+            kinds == "hardlink"
+        );
+        assert!(stderr.contains("--assume-unchanged"), "{stderr}");
+        assert!(stderr.contains("'lf'"), "{stderr}");
+        assert_eq!(git(&clone, ["status", "--porcelain"]), "", "{stderr}");
+        assert!(
+            git(&clone, ["ls-files", "-v", "lf"]).starts_with("h "),
+            "lf is marked assume-unchanged"
+        );
+    }
+
+    let Some(vol) = volume("fallbacks_are_made_and_git_status_stays_clean") else {
+        return;
+    };
+    let clone = vol.path("clone");
+    placeholder_clone(&src, &clone);
+    let (action, stderr) = fallback(&clone, "junction,hardlink");
+    for (path, made) in [
+        ("ld", "junction"),
+        ("a", "junction"),
+        ("b", "junction"),
+        ("attrdir", "junction"),
+        ("deep/er/ld", "junction"),
+        ("lf", "hardlink"),
+        ("d/up", "hardlink"),
+        ("d/nested", "hardlink"),
+    ] {
+        assert_eq!(action(path), made, "{path}: {stderr}");
+    }
+    // A junction's reparse tag (IO_REPARSE_TAG_MOUNT_POINT).
+    assert_eq!(
+        reparse(&clone.join("ld"))[..4],
+        0xA000_0003u32.to_le_bytes()
+    );
+    assert_eq!(
+        fs::read_to_string(clone.join("ld/sub/inner")).unwrap(),
+        "inner\n"
+    );
+    assert_eq!(git(&clone, ["status", "--porcelain"]), "", "{stderr}");
+}
+
 /// Names with spaces and bytes that are not UTF-8, in the link's path and its target,
 /// are made as Git would make them.
 #[test]
