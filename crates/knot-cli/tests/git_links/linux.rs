@@ -574,6 +574,28 @@ fn fallbacks_are_made_and_git_status_stays_clean() {
     assert_eq!(git(&clone, ["status", "--porcelain"]), "", "{stderr}");
 }
 
+/// The README's synopsis names every kind `--fallback` takes.
+#[test]
+fn the_readme_synopsis_names_every_fallback() {
+    let readme = include_str!("../../../../README.md");
+    let synopsis = readme
+        .lines()
+        .find(|line| line.starts_with("`knot git-links [REPO]"))
+        .expect("a synopsis");
+    for kind in ["junction", "hardlink", "copy", "none"] {
+        assert!(synopsis.contains(kind), "{kind} in {synopsis}");
+        let out = fixture::output(knot_in(Path::new("/")).args([
+            "git-links",
+            "--fix",
+            "--dry-run",
+            "--fallback",
+            kind,
+            "/nonexistent",
+        ]));
+        assert_ne!(out.status.code(), Some(2), "--fallback {kind} is taken");
+    }
+}
+
 /// Names with spaces and bytes that are not UTF-8, in the link's path and its target,
 /// are made as Git would make them.
 #[test]
