@@ -90,6 +90,20 @@ impl Op {
     }
 }
 
+/// Why Git gave no answer ([`ErrorKind::Git`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GitFailure {
+    /// `git` cannot be run: not installed, or not on `PATH`.
+    Missing,
+    /// The path given is in no Git work tree (or in one Git refuses to read:
+    /// `safe.directory`); what Git said tells which.
+    NotAWorkTree,
+    /// Git ran and failed (a lock held by another Git, say), or gave output knot cannot
+    /// read.
+    Failed,
+}
+
 /// What went wrong, in knot's own terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -162,11 +176,15 @@ pub enum ErrorKind {
         /// the platform's to word, with the paths it names; its kind is this variant.
         why: String,
     },
-    /// Git could not be run, or said the path is in no work tree, or gave output knot
-    /// cannot read ([`git_links`](crate::git_links)).
+    /// Git could not be run, or said the path is in no work tree, or failed, or gave
+    /// output knot cannot read ([`git_links`](crate::git_links)).
     Git {
-        /// What Git was asked and what it said.
+        /// What Git was asked and how it ended, in a few words.
         why: String,
+        /// Which of these it is.
+        failure: GitFailure,
+        /// What Git said on its standard error, a line each.
+        said: Vec<String>,
     },
     /// The link path has no final name (`/`, `..`).
     BadLinkPath,
@@ -622,7 +640,9 @@ impl Error {
             ErrorKind::ReadBack { expected, found } => {
                 format!("it reads back as {found}, not {expected}")
             }
-            ErrorKind::Unsupported { why } | ErrorKind::Git { why } => why.clone(),
+            ErrorKind::Unsupported { why } => why.clone(),
+            ErrorKind::Git { why, said, .. } if said.is_empty() => why.clone(),
+            ErrorKind::Git { why, said, .. } => format!("{why}: {}", said.join("; ")),
             ErrorKind::BadLinkPath => "the path has no final name".into(),
             ErrorKind::LinkEndsInSeparator => "the path ends with a separator".into(),
             ErrorKind::Loop { ancestor } => format!("it leads back to {}", quote_lossy(ancestor)),

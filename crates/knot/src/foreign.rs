@@ -155,6 +155,7 @@ fn windows_target(posix: &str) -> std::result::Result<String, String> {
         if names.iter().any(|n| n.contains('\\')) {
             return Err(backslash(posix));
         }
+        let names: Vec<String> = names.into_iter().map(nt_name).collect();
         Ok(format!(
             "{}:\\{}",
             letter.to_ascii_uppercase(),
@@ -202,7 +203,23 @@ fn windows_target(posix: &str) -> std::result::Result<String, String> {
     if names.is_empty() {
         return Ok(".".into());
     }
+    let names: Vec<String> = names.into_iter().map(nt_name).collect();
     Ok(names.join("\\"))
+}
+
+/// A name of a POSIX target as Windows stores it: each character Windows forbids in a
+/// name (`"*:<>?|` and the control characters) as the private-use character U+F000 plus
+/// its code, as Cygwin and WSL (DrvFs) store such a name on NTFS, so that the link leads
+/// to the file they made (`notes:v2.txt` would otherwise name a data stream of `notes`).
+fn nt_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '"' | '*' | ':' | '<' | '>' | '?' | '|' | '\u{1}'..='\u{1f}' => {
+                char::from_u32(0xF000 + u32::from(c)).unwrap_or(c)
+            }
+            c => c,
+        })
+        .collect()
 }
 
 fn backslash(posix: &str) -> String {
@@ -210,6 +227,17 @@ fn backslash(posix: &str) -> String {
         "its target '{posix}' has a name with '\\' in it, which Windows would read as two \
          names"
     )
+}
+
+/// How often a fresh hidden name is drawn after a clash before giving up.
+const HIDDEN_TRIES: usize = 8;
+
+/// Whether the target `posix` (a Cygwin or WSL link's) is relative: not `/...`, and not a
+/// Windows path Cygwin took as given (`C:\...`, `C:/...`). Told by its text, never by
+/// `Path`, whose answer depends on the system knot runs on.
+fn is_posix_relative(posix: &str) -> bool {
+    let drive = matches!(posix.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+    !posix.starts_with('/') && !drive
 }
 
 /// Whether a relative target has `..` after a name (`a/../b`), which POSIX takes after
@@ -384,11 +412,18 @@ pub(crate) fn to_native_at(
         .real_dir(parent_dir(link))
         .map_err(|e| Error::io(op, link, e))?;
     // `a/../b`: where it leads, found as the system that made it would (POSIX: after
-    // following `a`), and written without the `..`, so Windows goes there too.
-    if Path::new(posix).is_relative()
-        && has_inner_dot_dot(Path::new(posix))
-        && let Ok(there) = crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix))
-    {
+    // following `a`), and written without the `..`, so Windows goes there too; where that
+    // cannot be found, refused (Windows would take the `..` lexically, and lead elsewhere).
+    if is_posix_relative(posix) && has_inner_dot_dot(Path::new(posix)) {
+        let there =
+            crate::resolve::fold_keeping_failures(&real_dir, Path::new(posix)).map_err(|at| {
+                refuse(format!(
+                    "its target '{posix}' has '..' after a name, and '{}' on the way is no \
+                     directory, so it leads nowhere here, while Windows, which takes '..' \
+                     lexically, would lead somewhere",
+                    at.display()
+                ))
+            })?;
         let relative = crate::resolve::relative_to(&there, &real_dir);
         text = windows_target(&relative.to_string_lossy()).map_err(refuse)?;
     }
@@ -425,26 +460,47 @@ pub(crate) fn to_native_at(
         // junction.
         drive: link_drive.or(drive),
     };
-    // The new link, made under a hidden name beside the old one and read back; messages
-    // name the link's own path.
-    let staged = hidden_file_name(at.name);
-    let staged_at = At::new(at.dir, &staged, link);
-    let planned = plan_at(staged_at, &given, None, ty, &create_options, Some(place))
-        .map_err(|e| e.with_op(op))?;
-    if mode == ChangeMode::DryRun {
-        planned.may_make().map_err(|e| e.with_op(op))?;
-        let mut shown = before.clone();
-        shown.dir = Some(flavour);
-        let mut after = planned.preview(&shown).map_err(|e| e.with_op(op))?;
-        after.path = link.to_path_buf();
-        return Ok(Some(Retargeted {
-            before,
-            after,
-            changed: true,
-            kept: None,
-        }));
-    }
-    planned.commit().map_err(|e| e.with_op(op))?;
+    // The new link, made under a hidden name beside the old one and read back (a fresh
+    // name drawn again where one is taken); messages name the link's own path.
+    let mut tries = 0;
+    let staged = loop {
+        let staged = hidden_file_name(at.name);
+        let staged_at = At::new(at.dir, &staged, link);
+        let taken = |e: &Error| *e.kind() == ErrorKind::LinkExists && tries < HIDDEN_TRIES;
+        let planned = match plan_at(
+            staged_at,
+            &given,
+            None,
+            ty,
+            &create_options,
+            Some(place.clone()),
+        ) {
+            Ok(planned) => planned,
+            Err(e) if taken(&e) => {
+                tries += 1;
+                continue;
+            }
+            Err(e) => return Err(e.with_op(op)),
+        };
+        if mode == ChangeMode::DryRun {
+            planned.may_make().map_err(|e| e.with_op(op))?;
+            let mut shown = before.clone();
+            shown.dir = Some(flavour);
+            let mut after = planned.preview(&shown).map_err(|e| e.with_op(op))?;
+            after.path = link.to_path_buf();
+            return Ok(Some(Retargeted {
+                before,
+                after,
+                changed: true,
+                kept: None,
+            }));
+        }
+        match planned.commit() {
+            Ok(_) => break staged,
+            Err(e) if taken(&e) => tries += 1,
+            Err(e) => return Err(e.with_op(op)),
+        }
+    };
     let staged_path = parent_dir(link).join(&staged);
     let put = match &foreign {
         Foreign::Cygwin { bytes, .. } => {
@@ -522,6 +578,13 @@ mod tests {
         assert_eq!(ok("../a/b"), r"..\a\b");
         assert_eq!(ok("./a/"), "a");
         assert_eq!(ok("a"), "a");
+        // What Windows forbids in a name, as Cygwin and WSL store it.
+        assert_eq!(ok("notes:v2.txt"), "notes\u{f03a}v2.txt");
+        assert_eq!(ok("../a?b/c*d|e"), "..\\a\u{f03f}b\\c\u{f02a}d\u{f07c}e");
+        assert_eq!(
+            ok("/mnt/c/x<y>\"z\"\u{1}"),
+            "C:\\x\u{f03c}y\u{f03e}\u{f022}z\u{f022}\u{f001}"
+        );
         for refused in [
             "/usr/bin",
             "/mnt/C/x",
@@ -534,6 +597,59 @@ mod tests {
         }
         assert!(windows_target("/usr/bin").unwrap_err().contains("/mnt/X"));
         assert!(has_inner_dot_dot(Path::new("a/../b")));
+        // Absolute on every system, whatever `Path` says there.
+        for absolute in ["/mnt/c/a/../b", "C:/a/../b", r"C:\a\..\b", "/x"] {
+            assert!(!is_posix_relative(absolute), "{absolute}");
+        }
+        for relative in ["a/../b", "../b", "a", "./c:d"] {
+            assert!(is_posix_relative(relative), "{relative}");
+        }
         assert!(!has_inner_dot_dot(Path::new("../../b")));
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod ntfs3g_tests {
+    use std::fs;
+
+    use crate::{ConvertOptions, ConvertTo, NativeDirs, convert};
+
+    use crate::ntfs3g_fixture as fixture;
+
+    /// A hidden name already taken where the new link is staged: a fresh one is drawn,
+    /// and what holds the taken one is left as it is.
+    #[test]
+    fn a_taken_hidden_name_is_passed_over() {
+        let Some(vol) = fixture::ntfs3g::volume("a_taken_hidden_name_is_passed_over") else {
+            return;
+        };
+        let dir = vol.mnt.as_path();
+        fs::write(dir.join("t"), "target").unwrap();
+        // Cygwin's form: the cookie, the UTF-16LE byte order mark, the target and a NUL,
+        // in a file with the system attribute.
+        let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
+        bytes.extend("t".encode_utf16().flat_map(u16::to_le_bytes));
+        bytes.extend([0, 0]);
+        fs::write(dir.join("l"), bytes).unwrap();
+        let system = 0x24u32.to_le_bytes();
+        let flags = rustix::fs::XattrFlags::empty();
+        rustix::fs::setxattr(dir.join("l"), "system.ntfs_attrib", &system, flags).unwrap();
+        fs::write(dir.join(".l.knot~0000000000000001"), "planted").unwrap();
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().extend([2, 1]));
+        let converted = convert(
+            dir.join("l"),
+            ConvertTo::Native(NativeDirs::Symlink),
+            &ConvertOptions::default(),
+        );
+        crate::path::tests::DRAWN.with(|drawn| drawn.borrow_mut().clear());
+        converted.unwrap();
+        assert_eq!(fs::read_link(dir.join("l")).unwrap().to_str(), Some("t"));
+        assert_eq!(
+            fs::read_to_string(dir.join(".l.knot~0000000000000001")).unwrap(),
+            "planted"
+        );
+        let mut names = fixture::names(dir);
+        names.retain(|n| !n.starts_with('$') && n != "System Volume Information");
+        assert_eq!(names, [".l.knot~0000000000000001", "l", "t"]);
     }
 }

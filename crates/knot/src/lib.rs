@@ -158,6 +158,15 @@ pub mod fix;
 #[path = "../tests/fixture/shared.rs"]
 #[allow(dead_code, reason = "the unit tests need no `KNOT_REQUIRE_*` switch")]
 mod fixture;
+/// The integration tests' NTFS volume mounted with ntfs-3g, for the unit tests that need
+/// one (with the shared fixture's `names` and `skip`, which it takes from `super`).
+#[cfg(all(test, target_os = "linux"))]
+#[path = "../tests/fixture"]
+mod ntfs3g_fixture {
+    pub use crate::fixture::{names, skip};
+    #[allow(dead_code, reason = "the unit tests use a part of it")]
+    pub mod ntfs3g;
+}
 mod foreign;
 pub mod git_links;
 pub mod hardlinks;
@@ -181,7 +190,7 @@ pub use create::{
     CreateOptions, Created, DriveLetter, FlavourCheck, LinkType, Made, Note, ParseDriveError,
     Replace, TargetForm, create, create_dry_run,
 };
-pub use error::{BadRecord, Error, ErrorKind, MoveLeft, NotMoved, Op, Result};
+pub use error::{BadRecord, Error, ErrorKind, GitFailure, MoveLeft, NotMoved, Op, Result};
 pub use image::ImageRoot;
 pub use inspect::{inspect, inspect_in};
 /// A reparse point's tag, as [`Kind::Reparse`] and [`Link::tag`] carry it (the codec's

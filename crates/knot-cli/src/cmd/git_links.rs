@@ -179,6 +179,12 @@ impl Run for GitLinksSettings {
                     counts.failed += 1;
                     let _ = printer.flush();
                     error::fail(&failed.error, context);
+                    if let Some(why) = &failed.fallback_error {
+                        messages.error(&format!(
+                            "the last fallback did not fit either: {}",
+                            error::error_line(why)
+                        ));
+                    }
                 }
             }
             // Output never stops the work (DESIGN.md promise 8).

@@ -12,7 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use knot::{BadRecord, ErrorKind, Flavour, Found, Op};
+use knot::{BadRecord, ErrorKind, Flavour, Found, GitFailure, Op};
 
 use crate::context::Context;
 use crate::report::escape::{escape, escape_text, quote, shell_line, shell_word};
@@ -42,6 +42,11 @@ pub fn errored() -> bool {
 pub fn report(err: &knot::Error, context: &Context) {
     let messages = Messages::of(context);
     messages.error(&error_line(err));
+    if let ErrorKind::Git { said, .. } = err.kind() {
+        for line in said {
+            messages.error(&format!("git: {}", escape_text(line.as_bytes())));
+        }
+    }
     if let ErrorKind::TrailingSlash { link } = err.kind() {
         let (verb, line) = match err.op() {
             knot::Op::Remove => ("remove", command(context, "rm", link.as_os_str())),
@@ -224,7 +229,7 @@ fn path_cause(err: &knot::Error) -> String {
         ErrorKind::ReadBack { expected, found } => format!(
             "the system reported success, but the link reads back as {found}, not {expected}"
         ),
-        ErrorKind::Unsupported { why } | ErrorKind::Git { why } => why.clone(),
+        ErrorKind::Unsupported { why } | ErrorKind::Git { why, .. } => why.clone(),
         ErrorKind::BadLinkPath => "the path has no final name to create".into(),
         ErrorKind::LinkEndsInSeparator => "a trailing path separator makes it name the \
             directory it is or leads to, not a new link"
@@ -468,13 +473,19 @@ fn target_fix(err: &knot::Error) -> Option<String> {
             from an existing target"
             .into(),
         ErrorKind::FlavourNeeded => "say which with --dir or --file".into(),
-        ErrorKind::Git { why } if why.contains("cannot run `git`") => {
-            "install Git, or put it on PATH".into()
-        }
-        ErrorKind::Git { .. } if err.op() == Op::Git => {
-            "give a directory of a Git work tree (default: the current directory)".into()
-        }
+        ErrorKind::Git {
+            failure: GitFailure::Missing,
+            ..
+        } => "install Git, or put it on PATH".into(),
+        ErrorKind::Git {
+            failure: GitFailure::NotAWorkTree,
+            ..
+        } => "give a directory of a Git work tree (default: the current directory)".into(),
         ErrorKind::CrossDevice => "use `knot symlink` across file systems, or copy the file".into(),
+        ErrorKind::PrivilegeNeeded if err.op() == Op::GitLinks => "turn on Developer Mode \
+            (Settings > System > For developers) or run knot as administrator, or make \
+            junctions and hard links instead: knot git-links --fix --fallback junction,hardlink"
+            .into(),
         ErrorKind::PrivilegeNeeded => "turn on Developer Mode (Settings > System > For \
             developers) or run knot as administrator; for a directory, `knot junction` \
             needs no privilege"
@@ -750,12 +761,19 @@ fn quote_path(path: &Path) -> String {
 /// "cannot OP 'PATH': CAUSE" in knot's words, unescaped beyond the path: the `error` of a
 /// JSON change record, which carries text exactly.
 pub fn message(err: &knot::Error) -> String {
-    format!(
+    let mut message = format!(
         "cannot {} {}: {}",
         err.op().verb(),
         quote(err.path().as_os_str()),
         cause(err)
-    )
+    );
+    // What Git said, which the terminal gets a line each.
+    if let ErrorKind::Git { said, .. } = err.kind()
+        && !said.is_empty()
+    {
+        message = format!("{message}: {}", said.join("; "));
+    }
+    message
 }
 
 /// `PROGRAM SUBCOMMAND PATH`, as the user would type it.

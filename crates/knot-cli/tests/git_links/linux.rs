@@ -20,9 +20,12 @@ fn origin(dir: &Path, abs: &Path) -> PathBuf {
     fs::create_dir_all(src.join("d/sub")).unwrap();
     fs::write(src.join("f.txt"), "file\n").unwrap();
     fs::write(src.join("d/sub/inner"), "inner\n").unwrap();
-    let links: [(&str, &Path); 9] = [
+    let links: [(&str, &Path); 11] = [
         ("lf", Path::new("f.txt")),
         ("ld", Path::new("d")),
+        // Links to a link to a directory, whose paths are placeholders when looked at.
+        ("a", Path::new("ld")),
+        ("b", Path::new("ld/sub")),
         ("d/up", Path::new("../f.txt")),
         ("d/nested", Path::new("sub/inner")),
         ("abs", abs),
@@ -93,8 +96,10 @@ fn knot_in(dir: &Path) -> assert_cmd::Command {
 }
 
 const CHECK: &str = "\
+placeholder 'a' -> 'ld' (dir)
 placeholder 'abs' -> 'ABS' (file)
 placeholder 'attrdir' -> 'd/sub' (dir, by attribute)
+placeholder 'b' -> 'ld/sub' (dir)
 placeholder 'd/nested' -> 'sub/inner' (file)
 placeholder 'd/up' -> '../f.txt' (file)
 placeholder 'dangling' -> 'nowhere' (file)
@@ -105,8 +110,10 @@ placeholder 'lf' -> 'f.txt' (file)
 ";
 
 const FIXED: &str = "\
+symlink 'a' -> 'ld' (dir)
 symlink 'abs' -> 'ABS' (file)
 symlink 'attrdir' -> 'd/sub' (dir, by attribute)
+symlink 'b' -> 'ld/sub' (dir)
 symlink 'd/nested' -> 'sub/inner' (file)
 symlink 'd/up' -> '../f.txt' (file)
 symlink 'dangling' -> 'nowhere' (file)
@@ -131,7 +138,7 @@ fn check_lists_every_placeholder_and_exits_3() {
         knot_in(&clone).args(["git-links", "--check"]),
         3,
         &expected,
-        "git-links:\n  9  placeholders\n  0  links already\n  0  others\n  0  unreadable\n",
+        "git-links:\n  11  placeholders\n   0  links already\n   0  others\n   0  unreadable\n",
     );
     assert_eq!(links(&clone), "", "nothing changed");
     // Given a directory of the work tree, only the entries below it, named as given; run
@@ -180,12 +187,12 @@ fn fix_makes_the_links_of_a_normal_clone() {
             "knot: note: set core.symlinks=true in the config of {top}: Git now compares \
              these entries as links, and makes links in later checkouts\n\
              knot: note: refreshed the index of {top} (git update-index --refresh)\n\
-             git-links:\n  9  symlinks made\n  0  fallbacks made\n  0  links already\n  \
-             0  left as they are\n  0  failures\n"
+             git-links:\n  11  symlinks made\n   0  fallbacks made\n   0  links already\n   \
+             0  left as they are\n   0  failures\n"
         ),
     );
     assert_eq!(links(&clone), links(&normal));
-    assert_eq!(links(&clone).lines().count(), 9);
+    assert_eq!(links(&clone).lines().count(), 11);
     assert_eq!(git(&clone, ["status", "--porcelain"]), "");
     assert_eq!(git(&clone, ["config", "core.symlinks"]), "true\n");
     // Nothing was marked for Git to ignore.
@@ -208,7 +215,7 @@ fn fix_makes_the_links_of_a_normal_clone() {
         knot_in(&clone).args(["git-links", "--fix"]),
         0,
         "",
-        "nothing to fix: 9 of 9 symlink entries are links already, 0 left as they are\n",
+        "nothing to fix: 11 of 11 symlink entries are links already, 0 left as they are\n",
     );
     assert_eq!(links(&clone), links(&normal));
     fixture::run(
@@ -248,7 +255,7 @@ fn an_edited_placeholder_is_left_alone_and_reported() {
             r["action"].as_str().unwrap().to_owned(),
         )
     };
-    assert_eq!(records.len(), 9);
+    assert_eq!(records.len(), 11);
     assert_eq!(state("lf"), ("edited".into(), "none".into()));
     assert_eq!(state("ld"), ("missing".into(), "none".into()));
     assert_eq!(state("d/up"), ("link".into(), "none".into()));
@@ -313,8 +320,9 @@ fn errors_name_the_path_and_the_fix() {
         knot_in(env.dir.path()).args(["git-links", "--check"]),
         1,
         "",
-        "knot: cannot use the Git repository '.': `git rev-parse --show-toplevel` failed: \
-         fatal: not a git repository (or any of the parent directories): .git\n\
+        "knot: cannot use the Git repository '.': `git rev-parse --show-toplevel` failed \
+         (exit 128)\n\
+         knot: git: fatal: not a git repository (or any of the parent directories): .git\n\
          knot: hint: give a directory of a Git work tree (default: the current directory)\n",
     );
     let src = origin(&env.real(), Path::new("/abs"));
@@ -337,6 +345,287 @@ fn errors_name_the_path_and_the_fix() {
         let out = fixture::output(knot_in(&src).args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
+}
+
+/// Where Git cannot refresh the index (another Git holds its lock), `--fix` says so, with
+/// what Git said a line each, and exits 1: it does not go on as if refreshed, nor blame the
+/// path given.
+#[test]
+fn a_failed_refresh_is_reported() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone");
+    placeholder_clone(&src, &clone);
+    fs::write(clone.join(".git/index.lock"), "").unwrap();
+    let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let top = clone.to_str().unwrap();
+    assert!(
+        stderr.starts_with(&format!(
+            "knot: cannot use the Git repository '{top}': \
+             `git update-index --refresh` failed (exit 128)\n\
+             knot: git: fatal: Unable to create '{top}/.git/index.lock': File exists.\n\
+             knot: git: Another git process seems to be running in this repository, e.g.\n"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\\n"), "a line each: {stderr}");
+    assert!(!stderr.contains("hint: give a directory"), "{stderr}");
+    assert!(!stderr.contains("refreshed the index"), "{stderr}");
+    assert!(!stderr.contains("assume-unchanged"), "{stderr}");
+    assert_eq!(fs::read_link(clone.join("lf")).unwrap(), Path::new("f.txt"));
+}
+
+/// Where symlinks need a privilege knot lacks (here pretended, as debug builds allow):
+/// the hint names `--fallback`; a fallback that cannot fit moves on to the next, and the
+/// last one's reason is said too; a dry run claims a copy only of a file.
+#[test]
+fn fallbacks_where_symlinks_are_refused() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone");
+    placeholder_clone(&src, &clone);
+    let refused = || {
+        let mut cmd = knot_in(&clone);
+        cmd.env("KNOT_TEST_SYMLINK_PRIVILEGE", "none");
+        cmd
+    };
+    let out = fixture::output(refused().args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "knot: cannot make a real link of 'lf': Windows lets only administrators create \
+             symbolic links, unless Developer Mode is on (ERROR_PRIVILEGE_NOT_HELD)\n\
+             knot: hint: turn on Developer Mode (Settings > System > For developers) or run \
+             knot as administrator, or make junctions and hard links instead: \
+             knot git-links --fix --fallback junction,hardlink\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(links(&clone), "", "nothing made");
+
+    let out = fixture::output(refused().args([
+        "git-links",
+        "--fix",
+        "--dry-run",
+        "--json",
+        "--fallback",
+        "copy",
+    ]));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let records: Vec<Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    let action = |path: &str| {
+        records.iter().find(|r| r["path"] == path).unwrap()["action"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(action("lf"), "copy");
+    assert_eq!(action("dangling"), "failed", "no copy of nothing");
+    assert_eq!(action("ld"), "failed", "no copy of a directory");
+    assert!(
+        stderr.contains(
+            "knot: the last fallback did not fit either: cannot make a real link of \
+             'dangling': the target 'nowhere' does not exist\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(links(&clone), "", "nothing made");
+}
+
+/// Git is asked about the repository that holds the path given, whatever GIT_DIR and
+/// GIT_WORK_TREE say (as in a hook); a top directory whose name ends in `\r` is read
+/// whole; and Git is never left waiting on a full pipe of its standard error.
+#[test]
+fn git_is_asked_about_the_path_and_read_whole() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone\r");
+    placeholder_clone(&src, &clone);
+    let out = fixture::output(
+        knot_in(&clone)
+            .env("GIT_DIR", real.join("nowhere"))
+            .env("GIT_WORK_TREE", real.join("nowhere"))
+            .args(["git-links", "--check", "-q"]),
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "",
+        "the repository of the path given, its top read whole"
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 11);
+
+    // A `git` that says much on its standard error before it ends.
+    let bin = real.join("bin");
+    fs::create_dir(&bin).unwrap();
+    fs::write(
+        bin.join("git"),
+        "#!/bin/sh\n/usr/bin/head -c 1000000 /dev/zero | /usr/bin/tr '\\0' x >&2\necho >&2\nexit 1\n",
+    )
+    .unwrap();
+    let mut perms = fs::metadata(bin.join("git")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(bin.join("git"), perms).unwrap();
+    let out = fixture::output(
+        knot_in(&clone)
+            .env("PATH", &bin)
+            .timeout(std::time::Duration::from_secs(60))
+            .args(["git-links", "--check", "-q"]),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ended, not killed by the timeout"
+    );
+}
+
+/// The fallbacks made for real where symlinks are refused (as debug builds can pretend):
+/// a hard link and a copy on the local file system, junctions and hard links on ntfs-3g;
+/// each is marked `--assume-unchanged`, and `git status` stays clean.
+#[test]
+fn fallbacks_are_made_and_git_status_stays_clean() {
+    let env = Env::new();
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let fallback = |clone: &Path, kinds: &str| {
+        let out = fixture::output(
+            knot_in(clone)
+                .env("KNOT_TEST_SYMLINK_PRIVILEGE", "none")
+                .args(["git-links", "--fix", "--json", "--fallback", kinds]),
+        );
+        let records: Vec<Value> = out
+            .stdout
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
+        let action = move |path: &str| {
+            records.iter().find(|r| r["path"] == path).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        (action, String::from_utf8(out.stderr).unwrap())
+    };
+
+    for (kinds, made) in [("hardlink", "hardlink"), ("copy", "copy")] {
+        let clone = real.join(format!("clone-{kinds}"));
+        placeholder_clone(&src, &clone);
+        let (action, stderr) = fallback(&clone, kinds);
+        assert_eq!(action("lf"), made, "{stderr}");
+        assert_eq!(action("d/up"), made, "{stderr}");
+        assert_eq!(action("ld"), "failed", "no {kinds} of a directory");
+        assert_eq!(fs::read_to_string(clone.join("lf")).unwrap(), "file\n");
+        let same = |a: &Path, b: &Path| {
+            use std::os::unix::fs::MetadataExt as _;
+            fs::metadata(a).unwrap().ino() == fs::metadata(b).unwrap().ino()
+        };
+        assert_eq!(
+            same(&clone.join("lf"), &clone.join("f.txt")),
+            kinds == "hardlink"
+        );
+        assert!(stderr.contains("--assume-unchanged"), "{stderr}");
+        assert!(stderr.contains("'lf'"), "{stderr}");
+        assert_eq!(git(&clone, ["status", "--porcelain"]), "", "{stderr}");
+        assert!(
+            git(&clone, ["ls-files", "-v", "lf"]).starts_with("h "),
+            "lf is marked assume-unchanged"
+        );
+    }
+
+    let Some(vol) = volume("fallbacks_are_made_and_git_status_stays_clean") else {
+        return;
+    };
+    let clone = vol.path("clone");
+    placeholder_clone(&src, &clone);
+    let (action, stderr) = fallback(&clone, "junction,hardlink");
+    for (path, made) in [
+        ("ld", "junction"),
+        ("a", "junction"),
+        ("b", "junction"),
+        ("attrdir", "junction"),
+        ("deep/er/ld", "junction"),
+        ("lf", "hardlink"),
+        ("d/up", "hardlink"),
+        ("d/nested", "hardlink"),
+    ] {
+        assert_eq!(action(path), made, "{path}: {stderr}");
+    }
+    // A junction's reparse tag (IO_REPARSE_TAG_MOUNT_POINT).
+    assert_eq!(
+        reparse(&clone.join("ld"))[..4],
+        0xA000_0003u32.to_le_bytes()
+    );
+    assert_eq!(
+        fs::read_to_string(clone.join("ld/sub/inner")).unwrap(),
+        "inner\n"
+    );
+    assert_eq!(git(&clone, ["status", "--porcelain"]), "", "{stderr}");
+}
+
+/// The README's synopsis names every kind `--fallback` takes.
+#[test]
+fn the_readme_synopsis_names_every_fallback() {
+    let readme = include_str!("../../../../README.md");
+    let synopsis = readme
+        .lines()
+        .find(|line| line.starts_with("`knot git-links [REPO]"))
+        .expect("a synopsis");
+    for kind in ["junction", "hardlink", "copy", "none"] {
+        assert!(synopsis.contains(kind), "{kind} in {synopsis}");
+        let out = fixture::output(knot_in(Path::new("/")).args([
+            "git-links",
+            "--fix",
+            "--dry-run",
+            "--fallback",
+            kind,
+            "/nonexistent",
+        ]));
+        assert_ne!(out.status.code(), Some(2), "--fallback {kind} is taken");
+    }
+}
+
+/// Names with spaces and bytes that are not UTF-8, in the link's path and its target,
+/// are made as Git would make them.
+#[test]
+fn names_with_spaces_and_other_bytes() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = Env::new();
+    let real = env.real();
+    let src = real.join("origin");
+    fs::create_dir_all(src.join("a dir")).unwrap();
+    let odd = OsStr::from_bytes(b"t\xfe");
+    fs::write(src.join(odd), "odd\n").unwrap();
+    std::os::unix::fs::symlink("a dir", src.join("sp ace")).unwrap();
+    std::os::unix::fs::symlink(odd, src.join(OsStr::from_bytes(b"l\xff"))).unwrap();
+    fs::write(src.join("a dir/f"), "f\n").unwrap();
+    git(&src, ["init", "-q"]);
+    git(&src, ["add", "-A"]);
+    git(&src, ["commit", "-q", "-m", "links"]);
+    let clone = real.join("clone");
+    placeholder_clone_at(&src, &clone, "sp ace");
+    let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "-q"]));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        fs::read_link(clone.join("sp ace")).unwrap(),
+        Path::new("a dir")
+    );
+    assert_eq!(
+        fs::read_link(clone.join(OsStr::from_bytes(b"l\xff"))).unwrap(),
+        Path::new(odd)
+    );
+    assert_eq!(git(&clone, ["status", "--porcelain"]), "");
 }
 
 /// The reparse point of `path` itself, as ntfs-3g stores it: its bytes.
@@ -380,7 +669,7 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         .filter(|line| !line.is_empty())
         .map(|line| serde_json::from_slice(line).unwrap())
         .collect();
-    assert_eq!(records.len(), 9);
+    assert_eq!(records.len(), 11);
     let abs = records.iter().find(|r| r["path"] == "abs").unwrap();
     assert_eq!(
         (
@@ -413,6 +702,8 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         ("attrdir", "d\\sub", true),
         ("later", "not\\yet", true),
         ("deep/er/ld", "..\\..\\d", true),
+        ("a", "ld", true),
+        ("b", "ld\\sub", true),
     ];
     for (link, target, dir) in expected {
         let path = clone.join(link);

@@ -454,40 +454,22 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoFileCopy.into())
     }
     /// Puts the link `staged` here (made by this process under a hidden name) in the place
-    /// of the regular file `name`, while that is still the file `file` holding exactly
-    /// `data`; anything else there is left as it is ([`error::Error::Replaced`]), and
-    /// `staged` stays for the caller to take back. Where the file system can swap two
-    /// names, they are swapped and what came out is checked, and swapped back if it is not
-    /// that file (so a writer that changed it in place in the meantime loses nothing);
-    /// elsewhere (FUSE, ntfs-3g) it is checked right before a plain rename over it.
+    /// of the regular file `name` (a placeholder Git checked out for a symlink), while that
+    /// is still the file `file` holding exactly `data`; anything else there (a link, an
+    /// edited file, a file that cannot be read) is left as it is ([`error::Error::Replaced`]
+    /// or the error reading it), and `staged` stays for the caller to take back. The file
+    /// is set aside, judged there, and the link put at the name without overwriting
+    /// anything, as [`Directory::replace_system_file_at`] does. `path` names it in
+    /// messages. Where the backend has no such replacement, a refusal.
     fn put_link_over_file_at(
         &self,
-        staged: &std::ffi::OsStr,
-        name: &std::ffi::OsStr,
-        file: (u64, u128),
-        data: &[u8],
+        _staged: &std::ffi::OsStr,
+        _name: &std::ffi::OsStr,
+        _path: &Path,
+        _file: (u64, u128),
+        _data: &[u8],
     ) -> io::Result<()> {
-        let holds = |at: &std::ffi::OsStr| -> io::Result<bool> {
-            match self.read_file_at(at, data.len() + 1) {
-                Ok((meta, bytes)) => Ok(meta.id == file && bytes == data),
-                Err(e) if error::of(&e).is_some() => Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-                Err(e) => Err(e),
-            }
-        };
-        if self.exchange_at(staged, name)? {
-            if holds(staged)? {
-                return self.remove_name_at(staged);
-            }
-            return match self.exchange_at(staged, name) {
-                Ok(_) => Err(error::Error::Replaced.into()),
-                Err(e) => Err(e),
-            };
-        }
-        if !holds(name)? {
-            return Err(error::Error::Replaced.into());
-        }
-        self.rename_at(staged, name)
+        Err(error::Error::NoFileCopy.into())
     }
     /// Removes the directory `name` here with everything in it, never following a link
     /// (a link inside is removed as a link) and never entering a mount point: how many

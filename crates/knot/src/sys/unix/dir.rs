@@ -452,6 +452,27 @@ impl super::super::Directory for Dir {
         super::Entry::new(self.fd.as_fd(), name, path).replace_file_with(staged, same)
     }
 
+    /// The file set aside and judged there by its identity and bytes (see `entry.rs`).
+    fn put_link_over_file_at(
+        &self,
+        staged: &OsStr,
+        name: &OsStr,
+        path: &Path,
+        file: (u64, u128),
+        data: &[u8],
+    ) -> io::Result<()> {
+        let same = |dir: BorrowedFd<'_>, name: &OsStr| match super::update::read_file_at(
+            dir,
+            name,
+            data.len() + 1,
+        ) {
+            Ok((meta, bytes)) => Ok(meta.id == file && bytes == data),
+            Err(e) if super::super::error::of(&e).is_some() => Ok(false),
+            Err(e) => Err(e),
+        };
+        super::Entry::new(self.fd.as_fd(), name, path).replace_file_with(staged, same)
+    }
+
     /// See `copy.rs`: staged, then `renameat` over `to_name`.
     fn replace_file_at(
         &self,

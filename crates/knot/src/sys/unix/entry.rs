@@ -297,13 +297,14 @@ impl<'a> Entry<'a> {
     }
 
     /// Puts the new link `staged` (a name in the same directory) in the place of the
-    /// entry, a regular file that is a link in another form (a Cygwin `!<symlink>` file),
-    /// only while `same` says the file is still the one that was read, judged by what it
-    /// holds, never by its inode number (numbers are reused at once). The file is set
-    /// aside first (to a fresh hidden name, or into knot's private directory where the file
-    /// system cannot rename without overwriting), judged there, where no other program
-    /// knows its name; the link is then made at the name by calls that fail rather than
-    /// overwrite, and only then the file is removed. Anything else, and the file itself
+    /// entry, a regular file that is a link in another form (a Cygwin `!<symlink>` file, a
+    /// placeholder Git checked out for a symlink), only while `same` says the file is
+    /// still the one that was read, judged by what it holds (never by its inode number
+    /// alone: numbers are reused at once). The file is set aside first (to a fresh hidden
+    /// name, or into knot's private directory where the file system cannot rename without
+    /// overwriting), judged there, where no other program knows its name; the link is then
+    /// put at the name by calls that fail rather than overwrite, and only then the file is
+    /// removed. Anything else, and the file itself
     /// if the link cannot be put in place, goes back without overwriting anything.
     pub(crate) fn replace_file_with(
         &self,
@@ -323,22 +324,24 @@ impl<'a> Entry<'a> {
             Ok(_) => Ok(false),
             Err(err) => Err(err),
         };
+        // What is put back never goes over what took the name meanwhile, a link
+        // included: a link the user put there is theirs.
         match judged {
             Ok(true) => {}
             Ok(false) => {
-                self.restore(&aside)?;
+                self.restore_where_free(&aside)?;
                 return Err(changed_since());
             }
             Err(err) => {
-                self.restore(&aside)?;
+                self.restore_where_free(&aside)?;
                 return Err(err);
             }
         }
-        if let Err(err) = copy_link(self.fd(), staged, self.fd(), self.name) {
-            // The file goes back, never over what took the name meanwhile; where something
-            // did, the file, a link in another form whose bytes were judged above (no
-            // data of its own), is removed, as `replace_by_copy` removes an old link.
-            match self.put_back(&aside) {
+        if let Err(err) = self.place(staged, &aside) {
+            // The file goes back; where something took the name, the file, a link in
+            // another form whose bytes were judged above (no data of its own), is removed,
+            // as `replace_by_copy` removes an old link.
+            match self.put_back_where_free(&aside) {
                 Ok(()) => self.remove_private(&aside),
                 Err(back) if back.kind() == io::ErrorKind::AlreadyExists => {
                     let _ = self.discard(&aside);
@@ -351,10 +354,32 @@ impl<'a> Entry<'a> {
                 err
             });
         }
-        let _ = rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty());
         // The file, judged above, goes; if it cannot, it is left in knot's place beside
         // the name, and the link is in place all the same.
         let _ = self.discard(&aside);
+        Ok(())
+    }
+
+    /// Puts the link `staged` at the entry's name, now free, failing rather than
+    /// overwriting what took it meanwhile: renamed there where the file system can rename
+    /// without overwriting (the file went aside that way), else made again there and
+    /// `staged` removed.
+    fn place(&self, staged: &OsStr, aside: &Aside) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if aside.private.is_none() {
+            use rustix::fs::{RenameFlags, renameat_with};
+            let flags = RenameFlags::NOREPLACE;
+            return Ok(renameat_with(
+                self.fd(),
+                staged,
+                self.fd(),
+                self.name,
+                flags,
+            )?);
+        }
+        let _ = aside;
+        copy_link(self.fd(), staged, self.fd(), self.name)?;
+        let _ = rustix::fs::unlinkat(self.fd(), staged, AtFlags::empty());
         Ok(())
     }
 
@@ -555,6 +580,38 @@ impl<'a> Entry<'a> {
             }
             Err(err) => Err(self.kept(aside, err)),
         }
+    }
+
+    /// [`Entry::restore`], but only where the name is free: nothing that took it, not even
+    /// a link, is replaced.
+    fn restore_where_free(&self, aside: &Aside) -> io::Result<()> {
+        match self.put_back_where_free(aside) {
+            Ok(()) => {
+                self.remove_private(aside);
+                Ok(())
+            }
+            Err(err) => Err(self.kept(aside, err)),
+        }
+    }
+
+    /// Puts a regular file that was set aside back under its name, failing
+    /// (`AlreadyExists`) rather than replacing anything that took the name.
+    fn put_back_where_free(&self, aside: &Aside) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if aside.private.is_none() {
+            use rustix::fs::{RenameFlags, renameat_with};
+            let (from, flags) = (self.aside_fd(aside), RenameFlags::NOREPLACE);
+            return Ok(renameat_with(
+                from,
+                &aside.name,
+                self.fd(),
+                self.name,
+                flags,
+            )?);
+        }
+        // From knot's private directory a file goes back by `link`, which never
+        // overwrites.
+        self.put_back(aside)
     }
 
     fn put_back(&self, aside: &Aside) -> io::Result<()> {

@@ -352,20 +352,30 @@ impl crate::sys::Directory for Dir {
         Ok(empty.then_some(dir))
     }
 
-    /// [`super::remove::replace_entry`]: the entry at `name`, opened without following,
-    /// goes only while it is still the regular file `file` (its id, through the handle
-    /// that is then renamed aside); its bytes were compared by the caller just before
-    /// (that handle holds no right to read them).
+    /// [`super::replace_entry_reading`]: the entry at `name`, opened without following,
+    /// goes only while it is still the regular file `file` holding exactly `data`, both
+    /// judged through the handle that is then renamed aside and deleted; where nothing is
+    /// there, nothing is put there either.
     fn put_link_over_file_at(
         &self,
         staged: &OsStr,
         name: &OsStr,
+        _path: &Path,
         file: (u64, u128),
-        _data: &[u8],
+        data: &[u8],
     ) -> io::Result<()> {
-        super::remove::replace_entry(self, staged, name, |old| {
+        use std::io::Read as _;
+        super::replace_entry_reading(self, staged, name, FILE_READ_DATA, |old| {
             let meta = meta_of(old, Follow::No)?;
-            Ok(meta.ty == FileType::File && meta.tag.is_none() && meta.id == file)
+            if meta.ty != FileType::File || meta.tag.is_some() || meta.id != file {
+                return Ok(false);
+            }
+            let mut bytes = Vec::with_capacity(data.len() + 1);
+            let handle = old.as_file();
+            (&*handle)
+                .take(data.len() as u64 + 1)
+                .read_to_end(&mut bytes)?;
+            Ok(bytes == data)
         })
     }
 

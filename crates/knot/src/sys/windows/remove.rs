@@ -134,17 +134,32 @@ pub(super) fn replace_entry(
     name: &OsStr,
     may_go: impl Fn(&Handle) -> io::Result<bool>,
 ) -> io::Result<()> {
-    replace_entry_reading(dir, staged, name, 0, may_go)
+    replace_with(dir, staged, name, 0, true, may_go)
 }
 
 /// [`replace_entry`], with the old entry opened with `access` too, for `may_go` to read
 /// what it holds through the handle that is then renamed aside and deleted
-/// (`convert --to-native` judges a Cygwin link file by its bytes).
+/// (`convert --to-native` judges a Cygwin link file by its bytes, `git-links` a
+/// placeholder); where nothing is at `name`, nothing is put there either: the entry judged
+/// is gone ([`SysError::Replaced`]).
 pub(super) fn replace_entry_reading(
     dir: &Dir,
     staged: &OsStr,
     name: &OsStr,
     access: u32,
+    may_go: impl Fn(&Handle) -> io::Result<bool>,
+) -> io::Result<()> {
+    replace_with(dir, staged, name, access, false, may_go)
+}
+
+/// [`replace_entry`] and [`replace_entry_reading`]: `missing`, whether the new link goes
+/// in where nothing is at `name`.
+fn replace_with(
+    dir: &Dir,
+    staged: &OsStr,
+    name: &OsStr,
+    access: u32,
+    missing: bool,
     may_go: impl Fn(&Handle) -> io::Result<bool>,
 ) -> io::Result<()> {
     let new = dir.entry(staged, DELETE)?;
@@ -153,6 +168,9 @@ pub(super) fn replace_entry_reading(
     for _ in 0..1000 {
         let old = match dir.entry(name, DELETE | FILE_READ_ATTRIBUTES | access) {
             Ok(old) => old,
+            Err(err) if err.kind() == io::ErrorKind::NotFound && !missing => {
+                return Err(SysError::Replaced.into());
+            }
             Err(err) if err.kind() == io::ErrorKind::NotFound => match rename_to(&new, dir, &to) {
                 Ok(()) => return Ok(()),
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
