@@ -290,14 +290,14 @@ fn relocate_inner(
                 to.parent
                     .move_to_at(&to.name, &from.parent, &from.name)
                     .map_err(|_| {
-                        let left = MoveLeft::MakeLink {
-                            at: from.path.clone(),
-                        };
-                        let kind = ErrorKind::MoveStopped {
-                            data: to.path.clone(),
-                            left: Box::new(left),
-                        };
-                        Error::new(moving.op, &from.path, kind)
+                        stopped(
+                            moving.op,
+                            &from.path,
+                            to.path.clone(),
+                            MoveLeft::MakeLink {
+                                at: from.path.clone(),
+                            },
+                        )
                     })
             })?;
             Ok(moving.moved)
@@ -376,14 +376,14 @@ fn relocate_back_inner(
                 at.parent
                     .move_to_at(&hidden, &data.parent, &data.name)
                     .map_err(|_| {
-                        let left = MoveLeft::RenameTo {
-                            to: data.path.clone(),
-                        };
-                        let kind = ErrorKind::MoveStopped {
-                            data: hidden_path.clone(),
-                            left: Box::new(left),
-                        };
-                        Error::new(op, link, kind)
+                        stopped(
+                            op,
+                            link,
+                            hidden_path.clone(),
+                            MoveLeft::RenameTo {
+                                to: data.path.clone(),
+                            },
+                        )
                     })
             };
             moving.swap_in(&at, &hidden, &hidden_path, put_back)?;
@@ -808,16 +808,14 @@ impl Moving<'_> {
                     moving.remove_quietly(&to.parent, &to.name, &to.path);
                     Ok(())
                 }
-                Err(_) => {
-                    let left = MoveLeft::MakeLink {
+                Err(_) => Err(stopped(
+                    moving.op,
+                    &from.path,
+                    to.path.clone(),
+                    MoveLeft::MakeLink {
                         at: from.path.clone(),
-                    };
-                    let kind = ErrorKind::MoveStopped {
-                        data: to.path.clone(),
-                        left: Box::new(left),
-                    };
-                    Err(Error::new(moving.op, &from.path, kind))
-                }
+                    },
+                )),
             }
         })?;
         self.unchanged(&listed, &aside_path, &to.path)?;
@@ -837,15 +835,15 @@ impl Moving<'_> {
                 "it could not be looked at again".to_owned()
             }
         };
-        let left = MoveLeft::Changed {
-            at: old.to_path_buf(),
-            why,
-        };
-        let kind = ErrorKind::MoveStopped {
-            data: data.to_path_buf(),
-            left: Box::new(left),
-        };
-        Err(Error::new(self.op, old, kind))
+        Err(stopped(
+            self.op,
+            old,
+            data.to_path_buf(),
+            MoveLeft::Changed {
+                at: old.to_path_buf(),
+                why,
+            },
+        ))
     }
 
     /// The move back across file systems: a copy beside the link, checked, put in the
@@ -988,14 +986,14 @@ impl Moving<'_> {
             .exchange_at(hidden, &at.name)
             .map_err(|e| Error::io(self.op, &at.path, e));
         let stopped = |op| {
-            let left = MoveLeft::RenameTo {
-                to: at.path.clone(),
-            };
-            let kind = ErrorKind::MoveStopped {
-                data: hidden_path.to_path_buf(),
-                left: Box::new(left),
-            };
-            Error::new(op, &at.path, kind)
+            stopped(
+                op,
+                &at.path,
+                hidden_path.to_path_buf(),
+                MoveLeft::RenameTo {
+                    to: at.path.clone(),
+                },
+            )
         };
         match swapped {
             Ok(true) => {
@@ -1076,14 +1074,14 @@ impl Moving<'_> {
     }
 
     fn old_left(&self, old: &Path, data: &Path) -> Error {
-        let left = MoveLeft::RemoveOld {
-            at: old.to_path_buf(),
-        };
-        let kind = ErrorKind::MoveStopped {
-            data: data.to_path_buf(),
-            left: Box::new(left),
-        };
-        Error::new(self.op, old, kind)
+        stopped(
+            self.op,
+            old,
+            data.to_path_buf(),
+            MoveLeft::RemoveOld {
+                at: old.to_path_buf(),
+            },
+        )
     }
 
     /// Removes a tree this move made (a copy it gives up), reporting what it cannot.
@@ -1101,6 +1099,15 @@ impl Moving<'_> {
             (self.each)(Event::Failed(err.with_op(self.op)));
         }
     }
+}
+
+/// A move stopped at `path` (by `op`), the data whole at `data`, with `left` to do by hand.
+fn stopped(op: Op, path: &Path, data: PathBuf, left: MoveLeft) -> Error {
+    let kind = ErrorKind::MoveStopped {
+        data,
+        left: Box::new(left),
+    };
+    Error::new(op, path, kind)
 }
 
 /// A fault injected at the step `name` for the tests, in debug builds only:
