@@ -245,7 +245,7 @@ pub(crate) fn remove_tree_at(
         counts,
     };
     let left = removal.take(0);
-    removal.remove_below(&held, name, root, listed, left, path, each);
+    removal.remove_below(held, name, root, listed, left, path, each);
     Ok(removal.counts)
 }
 
