@@ -158,20 +158,8 @@ pub struct ImageRootArg {
 }
 
 impl ImageRootArg {
-    /// The image root, held open; `Err` (reported) where it cannot be.
-    pub fn open(
-        &self,
-        context: &crate::context::Context,
-    ) -> Result<Option<std::sync::Arc<knot::ImageRoot>>, crate::exit::Exit> {
-        let Some(dir) = &self.root else {
-            return Ok(None);
-        };
-        match knot::ImageRoot::open(dir) {
-            Ok(root) => Ok(Some(std::sync::Arc::new(root))),
-            Err(err) => {
-                crate::report::error::fail(&err, context);
-                Err(crate::exit::Exit::Failure)
-            }
-        }
+    /// The image root given, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.root.as_deref()
     }
 }

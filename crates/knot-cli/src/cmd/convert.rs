@@ -129,7 +129,7 @@ impl Run for ConvertSettings {
         let (to, recursive, options, format) =
             (self.to, self.recursive, &self.options, self.format);
         let dry_run = options.mode == knot::ChangeMode::DryRun;
-        let image = match self.root.open(context) {
+        let image = match super::open_image(&self.root, context) {
             Ok(image) => image,
             Err(exit) => return exit,
         };

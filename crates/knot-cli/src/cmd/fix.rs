@@ -113,7 +113,7 @@ pub fn run(fix: &FixSettings, context: &Context) -> Exit {
     let counters = Progress::new();
     let mut options = fix.options.clone();
     options.progress = Some(Arc::clone(&counters));
-    options.image = match fix.root.open(context) {
+    options.image = match super::open_image(&fix.root, context) {
         Ok(image) => image,
         Err(exit) => return exit,
     };

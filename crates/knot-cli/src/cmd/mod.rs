@@ -305,6 +305,23 @@ pub fn parse(args: Vec<OsString>, program: Program, env: Environment) -> Result<
 /// says how the run ends. Help that cannot be written (a full disk, not a closed pipe) is
 /// an error, exit 1, as for any other output; a usage error exits 2 whether or not its
 /// message got out.
+/// The image root `--root` gives, held open; `Err` (reported) where it cannot be.
+fn open_image(
+    arg: &crate::args::ImageRootArg,
+    context: &Context,
+) -> Result<Option<std::sync::Arc<knot::ImageRoot>>, Exit> {
+    let Some(dir) = arg.dir() else {
+        return Ok(None);
+    };
+    match knot::ImageRoot::open(dir) {
+        Ok(root) => Ok(Some(std::sync::Arc::new(root))),
+        Err(err) => {
+            crate::report::error::fail(&err, context);
+            Err(Exit::Failure)
+        }
+    }
+}
+
 fn after_clap(err: &clap::Error, messages: Messages) -> Exit {
     let printed = err.print();
     match printed {

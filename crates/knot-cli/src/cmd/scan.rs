@@ -474,7 +474,7 @@ fn render(link: Link, style: Style, group: &mut Group, out: &mut Vec<u8>) {
 pub fn run(settings: &ScanSettings, context: &Context) -> Exit {
     let messages = Messages::of(context);
     let started = Instant::now();
-    let image = match settings.root.open(context) {
+    let image = match super::open_image(&settings.root, context) {
         Ok(image) => image,
         Err(exit) => return exit,
     };

@@ -61,7 +61,7 @@ impl Run for ShowSettings {
     fn run(&self, context: &Context) -> Exit {
         let (format, raw) = (self.format, self.raw);
         let messages = Messages::of(context);
-        let image = match self.root.open(context) {
+        let image = match super::open_image(&self.root, context) {
             Ok(image) => image,
             Err(exit) => return exit,
         };
