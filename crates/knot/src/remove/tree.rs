@@ -30,6 +30,7 @@
 //! as above. Once they are done, one thread removes what is left above them, which
 //! skips the directories the threads removed or kept.
 
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -146,6 +147,23 @@ pub(crate) fn remove_tree_at(
     mode: ChangeMode,
     each: &mut dyn FnMut(Result<Met>),
 ) -> Result<TreeRemoved> {
+    remove_tree_keeping(held, name, path, mode, KEEP_AT_MOST, each)
+}
+
+/// How many entries the listing keeps for the removal, about 64 bytes and a name each
+/// (some 130 MiB): past that, a directory listed keeps only its directories and is read
+/// again by the removal, so that a tree of any size is removed in bounded memory.
+const KEEP_AT_MOST: usize = 1 << 20;
+
+/// [`remove_tree_at`], the listing keeping at most about `budget` entries.
+fn remove_tree_keeping(
+    held: &Dir,
+    name: &OsStr,
+    path: &Path,
+    mode: ChangeMode,
+    budget: usize,
+    each: &mut dyn FnMut(Result<Met>),
+) -> Result<TreeRemoved> {
     let fail = |err: io::Error| Error::io(Op::RemoveTree, path, err);
     let meta = held.stat_at(name, false).map_err(fail)?;
     let what = match meta.ty {
@@ -176,6 +194,9 @@ pub(crate) fn remove_tree_at(
         reader: DirReader::new(),
         nodes: Vec::new(),
         above: Vec::new(),
+        kept: 0,
+        budget,
+        refused: HashSet::new(),
         counts: TreeRemoved::default(),
     };
     tree.list(root, path, each);
@@ -424,6 +445,14 @@ struct Tree {
     /// Where each directory listed is: the directory above (its index in `nodes`) and
     /// its entry there; the tree's own has none.
     above: Vec<(usize, usize)>,
+    /// How many entries `nodes` holds, and how many it may: past that, a directory
+    /// listed keeps only its directories, and the removal reads it again itself, so a
+    /// tree of any size is listed in bounded memory.
+    kept: usize,
+    budget: usize,
+    /// The mount points the listing reported, not reported again by the removal of a
+    /// directory it reads itself.
+    refused: HashSet<PathBuf>,
     counts: TreeRemoved,
 }
 
@@ -493,6 +522,8 @@ impl Tree {
                     let node = self.nodes.len();
                     self.nodes.push(Mutex::new(Vec::new()));
                     self.above.push((job.node, job.index));
+                    // A directory listed whole is removed from what was kept of it; one
+                    // past the budget, or unread, the removal reads itself.
                     if self.list_dir(&Arc::new(below), &path, node, &mut stack, each) {
                         self.node(job.node)[job.index].listed = Listed::Dir(node);
                     }
@@ -501,6 +532,7 @@ impl Tree {
                     self.counts.refused += 1;
                     self.node(job.node)[job.index].listed = Listed::MountPoint;
                     each(Ok(mount_point(&path)));
+                    self.refused.insert(path);
                 }
                 Ok(Below::Replaced) if dry_run => {
                     let kind = ErrorKind::ReplacedDuringRemoval;
@@ -516,7 +548,9 @@ impl Tree {
     }
 
     /// Lists the directory `dir` (at `dir_path`) for [`Tree::list`] into `nodes[node]`:
-    /// its links reported, its directories put on `stack`. Whether it could be read.
+    /// its links reported, its directories put on `stack`. Whether it was kept whole: not
+    /// where it could not be read, nor past [`Tree::budget`], where only its directories
+    /// are kept (for the listing to go on below them).
     fn list_dir(
         &mut self,
         dir: &Arc<Dir>,
@@ -526,7 +560,7 @@ impl Tree {
         each: &mut dyn FnMut(Result<Met>),
     ) -> bool {
         let dry_run = self.mode == ChangeMode::DryRun;
-        let mut entries = match read(&mut self.reader, dir) {
+        let entries = match read(&mut self.reader, dir) {
             Ok(entries) => entries,
             Err(err) => {
                 if dry_run {
@@ -535,14 +569,24 @@ impl Tree {
                 return false;
             }
         };
-        for (index, entry) in entries.iter_mut().enumerate() {
-            let ty = match Self::type_of(dir, entry) {
+        let whole = self.kept < self.budget;
+        let mut keep = Vec::with_capacity(if whole { entries.len() } else { 0 });
+        for mut entry in entries {
+            let ty = match Self::type_of(dir, &entry) {
                 Ok(ty) => ty,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    if whole {
+                        keep.push(entry);
+                    }
+                    continue;
+                }
                 Err(err) => {
                     if dry_run {
                         let path = dir_path.join(&entry.name);
                         self.failed(each, Error::io(Op::RemoveTree, &path, err));
+                    }
+                    if whole {
+                        keep.push(entry);
                     }
                     continue;
                 }
@@ -569,14 +613,18 @@ impl Tree {
                 FileType::Dir => stack.push(Job {
                     parent: Arc::clone(dir),
                     node,
-                    index,
+                    index: keep.len(),
                     path: dir_path.join(&entry.name),
                 }),
                 FileType::File | FileType::Other => self.counts.files += 1,
             }
+            if whole || ty == FileType::Dir {
+                keep.push(entry);
+            }
         }
-        *self.node(node) = entries;
-        true
+        self.kept += keep.len();
+        *self.node(node) = keep;
+        whole
     }
 }
 
@@ -845,8 +893,13 @@ impl Removal<'_> {
                         }
                         Ok(Below::MountPoint) => {
                             top.keep = true;
-                            self.counts.refused += 1;
-                            each(Ok(mount_point(&top.path.join(&entry.name))));
+                            let path = top.path.join(&entry.name);
+                            // Met by the listing too, where it kept only this
+                            // directory's directories: reported and counted once.
+                            if !self.tree.refused.contains(&path) {
+                                self.counts.refused += 1;
+                                each(Ok(mount_point(&path)));
+                            }
                             continue;
                         }
                         Ok(Below::Replaced) => {
@@ -914,5 +967,90 @@ fn mount_point(path: &Path) -> Met {
             path,
             ErrorKind::MountPointInTree,
         )),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A tree of `dirs` directories of `files` files and a link each, two levels deep.
+    fn tree(root: &Path, dirs: usize, files: usize) {
+        for d in 0..dirs {
+            let dir = root.join(format!("d{d}/sub"));
+            fs::create_dir_all(&dir).unwrap();
+            for f in 0..files {
+                fs::write(dir.join(format!("f{f}")), "x").unwrap();
+                fs::write(root.join(format!("d{d}/g{f}")), "x").unwrap();
+            }
+            std::os::unix::fs::symlink("/nowhere", dir.join("link")).unwrap();
+        }
+    }
+
+    /// Past its budget the listing keeps only directories, and the removal reads the
+    /// rest itself: the tree goes all the same, each link reported once, and the
+    /// listing kept no more than the budget and the directories past it.
+    #[test]
+    fn past_its_budget_the_listing_keeps_only_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("t");
+        let (dirs, files) = (40, 10);
+        tree(&root, dirs, files);
+        let held = Dir::hold(dir.path()).unwrap();
+        let budget = 50;
+        let mut links = 0;
+        let removed = remove_tree_keeping(
+            &held,
+            OsStr::new("t"),
+            &root,
+            ChangeMode::Change,
+            budget,
+            &mut |met| {
+                let met = met.unwrap();
+                assert_eq!(met.action, TreeAction::Removed);
+                links += 1;
+            },
+        )
+        .unwrap();
+        assert!(!root.exists());
+        assert_eq!(links, dirs);
+        assert_eq!(
+            (removed.files, removed.links, removed.dirs),
+            (
+                (dirs * files * 2) as u64,
+                dirs as u64,
+                (dirs * 2 + 1) as u64
+            )
+        );
+        // The same tree, listed with every entry kept and with the budget.
+        tree(&root, dirs, files);
+        let kept = |budget| {
+            let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
+            let (listed, mount_id) = root_dir.identity().unwrap();
+            let mut tree = Tree {
+                check: Check {
+                    dev: listed.0,
+                    mount_id,
+                    ino_listed: true,
+                },
+                max_held: 64,
+                mode: ChangeMode::DryRun,
+                reader: DirReader::new(),
+                nodes: Vec::new(),
+                above: Vec::new(),
+                kept: 0,
+                budget,
+                refused: HashSet::new(),
+                counts: TreeRemoved::default(),
+            };
+            tree.list(root_dir, &root, &mut |_| {});
+            (0..tree.nodes.len())
+                .map(|node| lock(&tree.nodes, node).len())
+                .sum::<usize>()
+        };
+        let all = dirs * (files * 2 + 2) + dirs;
+        assert_eq!(kept(usize::MAX), all);
+        assert!(kept(budget) <= budget + 2 * dirs, "{}", kept(budget));
     }
 }
