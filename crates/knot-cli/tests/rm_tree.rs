@@ -207,6 +207,49 @@ fn mount_points_inside_are_refused_and_the_rest_removed() {
     }
 }
 
+/// A tree that is itself a mount point (a tmpfs, a bind mount) is refused with the fix,
+/// and nothing in it is removed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_tree_that_is_a_mount_point_is_refused_whole() {
+    const TEST: &str = "a_tree_that_is_a_mount_point_is_refused_whole";
+    let env = Env::new();
+    env.mkdir("m");
+    env.mkdir("bound");
+    env.mkdir("elsewhere/sub");
+    env.file("elsewhere/sub/canary", "CANARY");
+    let Some(_tmpfs) = fixture::tmpfs(TEST, &env.path("m")) else {
+        return;
+    };
+    let Some(_bind) = fixture::bind(TEST, &env.path("elsewhere"), &env.path("bound")) else {
+        return;
+    };
+    fs::create_dir(env.path("m/sub")).unwrap();
+    fs::write(env.path("m/sub/canary"), "CANARY").unwrap();
+    for tree in ["m", "bound"] {
+        for dry_run in [false, true] {
+            let mut args = vec!["rm", "--tree", tree];
+            if dry_run {
+                args.push("-n");
+            }
+            let out = fixture::output(&mut env.knot(args));
+            assert_eq!(out.status.code(), Some(1), "{tree}: {out:?}");
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(
+                stderr.contains(&format!(
+                    "cannot remove the tree '{tree}': another file system is mounted there"
+                )) && stderr.contains("unmount it first"),
+                "{tree}: {stderr}"
+            );
+            assert_eq!(
+                fs::read_to_string(env.path(&format!("{tree}/sub/canary"))).unwrap(),
+                "CANARY",
+                "{tree}"
+            );
+        }
+    }
+}
+
 /// In a tree large enough to be removed on several threads, mount points deep inside the
 /// directories the threads share out are refused once each, with the directories above
 /// them; the rest goes; exit 1.

@@ -183,6 +183,16 @@ fn remove_tree_keeping(
     }
     let root = held.open_at(name, false).map_err(fail)?;
     let (listed, mount_id) = root.identity().map_err(fail)?;
+    // A tree that is itself a mount point (another file system, a bind mount) is never
+    // emptied: it is refused as a mount point inside would be.
+    let (above, above_mount) = held.identity().map_err(fail)?;
+    if above.0 != listed.0 || above_mount != mount_id {
+        return Err(Error::new(
+            Op::RemoveTree,
+            path,
+            ErrorKind::MountPointInTree,
+        ));
+    }
     let mut tree = Tree {
         check: Check {
             dev: listed.0,
