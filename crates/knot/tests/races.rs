@@ -534,6 +534,55 @@ fn ntfs3g_an_entry_still_open_leaves_nothing_behind() {
     });
 }
 
+/// On ntfs-3g, knot makes a file link, under its name or under a hidden one for
+/// `--force`, without ever opening the file for reading or writing: FUSE counts a file
+/// open until the release of its last descriptor reaches it (later than the close, and
+/// later still where a child forked by another thread holds a copy), and a name removed or
+/// renamed over meanwhile is not removed but hidden (`.fuse_hidden…`). Every open of a
+/// name in the directory is seen by inotify.
+#[test]
+fn ntfs3g_file_links_are_made_without_being_opened() {
+    use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+    let Some(vol) = volume("ntfs3g_file_links_are_made_without_being_opened") else {
+        return;
+    };
+    let dir = vol.mnt.as_path();
+    setup(dir);
+    let watch = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).unwrap();
+    inotify::add_watch(&watch, dir, WatchFlags::CREATE | WatchFlags::OPEN).unwrap();
+    let p = dir.join("p");
+    create(
+        &p,
+        "t",
+        LinkType::Symlink,
+        &options(Replace::Never, Some(Flavour::File)),
+    )
+    .unwrap();
+    let force = options(Replace::Links, Some(Flavour::File));
+    create(&p, "t", LinkType::Symlink, &force).unwrap();
+    let (mut made, mut opened) = (Vec::new(), Vec::new());
+    let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+    let mut events = inotify::Reader::new(&watch, &mut buf);
+    while let Ok(event) = events.next() {
+        let Some(name) = event.file_name() else {
+            continue;
+        };
+        let name = name.to_string_lossy().into_owned();
+        if !name.starts_with('p') && !name.starts_with(".p.knot~") {
+            continue;
+        }
+        if event.events().contains(ReadFlags::CREATE) {
+            made.push(name.clone());
+        }
+        if event.events().contains(ReadFlags::OPEN) {
+            opened.push(name);
+        }
+    }
+    // The link, and the new one staged under a hidden name (the watch sees knot's work).
+    assert!(made.len() >= 2, "made: {made:?}");
+    assert!(opened.is_empty(), "opened: {opened:?}");
+}
+
 /// Runs `act` on the entry `p` in `dir` while `held` keeps its file open, then checks that
 /// no name of knot's is left, and, once `held` is closed, nothing at all.
 fn still_open(
