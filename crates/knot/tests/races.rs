@@ -44,7 +44,7 @@ fn next(seed: &mut u64) -> u64 {
 /// `rounds` rounds of: make a link `p` in `dir` (with `link`), then run `act` on it while
 /// a racer renames a file with precious contents onto `p` (after `act`, in quiet rounds).
 /// After each round the file must be at `p` and the directory must hold nothing else but
-/// `keep`. Returns how many rounds knot did its work, refused (the file came first), and
+/// `keep` and the test's own `removed`. Returns how many rounds knot did its work, refused (the file came first), and
 /// found the file while it worked.
 fn race(
     dir: &Path,

@@ -521,10 +521,10 @@ fn make(link: At<'_>, dir: bool, buffer: &[u8]) -> io::Result<Vec<u8>> {
 /// never by name: a file another program renamed onto the name in the meantime would
 /// otherwise become a link, its data hidden behind the reparse point. A directory is
 /// checked to be empty through that descriptor first (a directory renamed over the new,
-/// empty one is not knot's). Once the attribute is set, the kernel may still hold the old inode type for a
-/// moment (FUSE marks it bad and the next `lstat` fails with `EIO`: `fs/fuse/dir.c`), so
-/// the descriptor is closed and the result read back by name: the same inode, holding the
-/// same buffer. On failure only knot's own entry is removed.
+/// empty one is not knot's). Once the attribute is set, the kernel may still hold the old
+/// inode type for a moment (FUSE marks it bad and the next `lstat` fails with `EIO`:
+/// `fs/fuse/dir.c`), so the descriptor is closed and the result read back by name: the
+/// same inode, holding the same buffer. On failure only knot's own entry is removed.
 fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io::Result<()> {
     use rustix::fs::{AtFlags, Mode, OFlags};
     let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW;
