@@ -24,6 +24,9 @@ use knot::{
 use crate::fixture::ntfs3g::volume;
 use crate::fixture::{Dir, names};
 
+/// The extended attribute through which ntfs-3g reads and writes a reparse point.
+const REPARSE: &str = "system.ntfs_reparse_data";
+
 /// Rounds per test: enough for the racer's rename to land in every step of knot's work.
 const ROUNDS: u64 = 300;
 /// More for `--force` without `renameat2`'s flags, where the window a careless
@@ -41,7 +44,7 @@ fn next(seed: &mut u64) -> u64 {
 /// `rounds` rounds of: make a link `p` in `dir` (with `link`), then run `act` on it while
 /// a racer renames a file with precious contents onto `p` (after `act`, in quiet rounds).
 /// After each round the file must be at `p` and the directory must hold nothing else but
-/// `keep`. Returns how many rounds knot did its work, refused (the file came first), and
+/// `keep` and the test's own `removed`. Returns how many rounds knot did its work, refused (the file came first), and
 /// found the file while it worked.
 fn race(
     dir: &Path,
@@ -52,6 +55,11 @@ fn race(
 ) -> (u64, u64, u64) {
     let p = dir.join("p");
     let file = dir.join("f");
+    // Where the test puts what it is done with: a name removed on a FUSE file system while
+    // its file is still open (a copy of the descriptor held by a forked child, say) is
+    // only hidden (`.fuse_hidden…`) until the last close, and would read as left behind.
+    let removed = dir.join("removed");
+    fs::create_dir(&removed).unwrap();
     let barrier = Arc::new(Barrier::new(2));
     // The racer's delays span about as long as knot's work takes (the quickest of a few
     // tries): that spreads the renames over every step of it.
@@ -61,7 +69,7 @@ fn race(
         let started = std::time::Instant::now();
         act(&p).unwrap();
         quickest = quickest.min(started.elapsed());
-        let _ = fs::remove_file(&p);
+        let _ = fs::rename(&p, removed.join(format!("try {round}")));
     }
     let spins = calibrate(quickest);
     let racer = {
@@ -86,8 +94,25 @@ fn race(
             }
         })
     };
+    // Processes started all along, as other test threads and programs do: each child holds
+    // copies of every descriptor of this process, knot's among them, until its `exec`, so
+    // that on a FUSE file system a file knot made or set aside can still be open when knot
+    // removes its name.
+    let spawning = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let spawner = {
+        let spawning = Arc::clone(&spawning);
+        std::thread::spawn(move || {
+            let mut spawned = 0u64;
+            while spawning.load(std::sync::atomic::Ordering::Relaxed) {
+                std::process::Command::new("true").status().unwrap();
+                spawned += 1;
+            }
+            spawned
+        })
+    };
     let mut expected: Vec<String> = keep.iter().map(|s| (*s).to_owned()).collect();
     expected.push("p".into());
+    expected.push("removed".into());
     expected.sort();
     let (mut done, mut refused, mut raced) = (0, 0, 0);
     for round in 0..rounds {
@@ -139,17 +164,30 @@ fn race(
             format!("precious {round}"),
             "round {round}"
         );
-        assert_eq!(
-            names(dir),
-            expected,
-            "round {round}: something was left behind"
-        );
-        fs::remove_file(&p).unwrap();
+        // A `.fuse_hidden…` name is FUSE's, for a removed file that is still open: the
+        // racer's rename over a file read a moment before (by knot, judging it) hides that
+        // file until FUSE gets the release of the last descriptor. It must then go, so it
+        // is looked for again, a bounded number of times; a name of knot's never goes.
+        let mut left = names(dir);
+        for _ in 0..400 {
+            if !left.iter().any(|name| name.starts_with(".fuse_hidden")) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            left = names(dir);
+        }
+        assert_eq!(left, expected, "round {round}: something was left behind");
+        fs::rename(&p, removed.join(round.to_string())).unwrap();
         barrier.wait();
     }
     racer.join().unwrap();
+    spawning.store(false, std::sync::atomic::Ordering::Relaxed);
+    let spawned = spawner.join().unwrap();
     // What the rounds met, for the record; each outcome was checked above.
-    eprintln!("{rounds} rounds: {done} done, {refused} refused, {raced} found the race");
+    eprintln!(
+        "{rounds} rounds: {done} done, {refused} refused, {raced} found the race; \
+         {spawned} processes started meanwhile"
+    );
     (done, refused, raced)
 }
 
@@ -408,29 +446,179 @@ fn ntfs3g_to_native_racing_a_file_never_replaces_it() {
     };
     let dir = vol.mnt.as_path();
     setup(dir);
+    // All made (written, then closed) before the rounds, each renamed onto the link's name
+    // in its round: a file written just before would still be open for a moment (FUSE
+    // releases it after the close returns; a forked child may hold a copy), and the
+    // racer's rename over an open file only hides it (`.fuse_hidden…`).
+    let pool = dir.join("pool");
+    fs::create_dir(&pool).unwrap();
+    for made in 0..MANY_ROUNDS + 5 {
+        drop(cygwin_link(&pool.join(made.to_string())));
+    }
+    let next = std::sync::atomic::AtomicU64::new(0);
     let cygwin = |p: &Path, _round: u64| {
-        // Cygwin's form (winsup/cygwin/path.cc, `check_sysfile`): the cookie, the UTF-16LE
-        // byte order mark, the target and a NUL, in a file with the system attribute.
-        let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
-        bytes.extend("t".encode_utf16().flat_map(u16::to_le_bytes));
-        bytes.extend([0, 0]);
-        fs::write(p, bytes).unwrap();
-        let system = 0x24u32.to_le_bytes();
-        rustix::fs::setxattr(
-            p,
-            "system.ntfs_attrib",
-            &system,
-            rustix::fs::XattrFlags::empty(),
-        )
-        .unwrap();
+        let made = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        fs::rename(pool.join(made.to_string()), p).unwrap();
     };
     let to = ConvertTo::Native(NativeDirs::Symlink);
-    let (done, refused, raced) = race(dir, MANY_ROUNDS, &["d", "t"], cygwin, |p| {
+    let (done, refused, raced) = race(dir, MANY_ROUNDS, &["d", "pool", "t"], cygwin, |p| {
         convert(p, to, &ConvertOptions::default()).map(|_| ())
     });
     // The quiet rounds convert; and the racer's file met knot's work, not only its end.
     assert!(done >= MANY_ROUNDS / 10, "{done} done");
     assert!(refused + raced > 0, "the race was never met");
+}
+
+/// A Cygwin link file to `t` at `p`, its descriptor still open. Cygwin's form
+/// (winsup/cygwin/path.cc, `check_sysfile`): the cookie, the UTF-16LE byte order mark, the
+/// target and a NUL, in a file with the system attribute.
+fn cygwin_link(p: &Path) -> fs::File {
+    use std::io::Write;
+    let mut bytes = b"!<symlink>\xFF\xFE".to_vec();
+    bytes.extend("t".encode_utf16().flat_map(u16::to_le_bytes));
+    bytes.extend([0, 0]);
+    let mut file = fs::File::create(p).unwrap();
+    file.write_all(&bytes).unwrap();
+    let system = 0x24u32.to_le_bytes();
+    rustix::fs::setxattr(
+        p,
+        "system.ntfs_attrib",
+        &system,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    file
+}
+
+/// On ntfs-3g, a link or Cygwin link file that is still open somewhere when knot removes,
+/// replaces or converts it leaves nothing of knot's behind. libfuse does not remove a name
+/// whose file is open but hides it (`.fuse_hidden…`) until the last close, so knot's
+/// private directory, where the old entry was set aside and removed, could not be removed
+/// and stayed. Here the test holds the file open for the whole call, as a child forked by
+/// another thread holds a copy of a descriptor until its `exec`; once it is closed, FUSE's
+/// hidden name goes too.
+#[test]
+fn ntfs3g_an_entry_still_open_leaves_nothing_behind() {
+    let Some(vol) = volume("ntfs3g_an_entry_still_open_leaves_nothing_behind") else {
+        return;
+    };
+    let dir = vol.mnt.as_path();
+    setup(dir);
+    let file_link = options(Replace::Never, Some(Flavour::File));
+    create(dir.join("model"), "t", LinkType::Symlink, &file_link).unwrap();
+    let mut buffer = vec![0u8; 16 * 1024];
+    let len = rustix::fs::lgetxattr(dir.join("model"), REPARSE, &mut buffer).unwrap();
+    buffer.truncate(len);
+    let p = dir.join("p");
+    // A file link that is open: a file, its descriptor kept, then made a link by its
+    // reparse point.
+    let open_link = || {
+        let file = fs::File::create(&p).unwrap();
+        rustix::fs::setxattr(&p, REPARSE, &buffer, rustix::fs::XattrFlags::CREATE).unwrap();
+        // The kernel fails the first look at the changed inode (EIO), then sees a link.
+        let linked = (0..10)
+            .any(|_| fs::symlink_metadata(&p).is_ok_and(|meta| meta.file_type().is_symlink()));
+        assert!(linked, "the file did not become a link");
+        file
+    };
+    still_open(dir, "rm", open_link(), || {
+        remove(&p, ChangeMode::Change).map(|_| ())
+    });
+    let force = options(Replace::Links, Some(Flavour::File));
+    still_open(dir, "--force", open_link(), || {
+        create(&p, "t", LinkType::Symlink, &force).map(|_| ())
+    });
+    let to = ConvertTo::Native(NativeDirs::Symlink);
+    still_open(dir, "--to-native", cygwin_link(&p), || {
+        convert(&p, to, &ConvertOptions::default()).map(|_| ())
+    });
+}
+
+/// On ntfs-3g, knot makes a file link, under its name or under a hidden one for
+/// `--force`, without ever opening the file for reading or writing: FUSE counts a file
+/// open until the release of its last descriptor reaches it (later than the close, and
+/// later still where a child forked by another thread holds a copy), and a name removed or
+/// renamed over meanwhile is not removed but hidden (`.fuse_hidden…`). Every open of a
+/// name in the directory is seen by inotify.
+#[test]
+fn ntfs3g_file_links_are_made_without_being_opened() {
+    use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+    let Some(vol) = volume("ntfs3g_file_links_are_made_without_being_opened") else {
+        return;
+    };
+    let dir = vol.mnt.as_path();
+    setup(dir);
+    let watch = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).unwrap();
+    inotify::add_watch(&watch, dir, WatchFlags::CREATE | WatchFlags::OPEN).unwrap();
+    let p = dir.join("p");
+    create(
+        &p,
+        "t",
+        LinkType::Symlink,
+        &options(Replace::Never, Some(Flavour::File)),
+    )
+    .unwrap();
+    let force = options(Replace::Links, Some(Flavour::File));
+    create(&p, "t", LinkType::Symlink, &force).unwrap();
+    let (mut made, mut opened) = (Vec::new(), Vec::new());
+    let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+    let mut events = inotify::Reader::new(&watch, &mut buf);
+    while let Ok(event) = events.next() {
+        let Some(name) = event.file_name() else {
+            continue;
+        };
+        let name = name.to_string_lossy().into_owned();
+        if !name.starts_with('p') && !name.starts_with(".p.knot~") {
+            continue;
+        }
+        if event.events().contains(ReadFlags::CREATE) {
+            made.push(name.clone());
+        }
+        if event.events().contains(ReadFlags::OPEN) {
+            opened.push(name);
+        }
+    }
+    // The link, and the new one staged under a hidden name (the watch sees knot's work).
+    assert!(made.len() >= 2, "made: {made:?}");
+    assert!(opened.is_empty(), "opened: {opened:?}");
+}
+
+/// Runs `act` on the entry `p` in `dir` while `held` keeps its file open, then checks that
+/// no name of knot's is left, and, once `held` is closed, nothing at all.
+fn still_open(
+    dir: &Path,
+    what: &str,
+    held: fs::File,
+    act: impl FnOnce() -> Result<(), knot::Error>,
+) {
+    act().unwrap_or_else(|err| panic!("{what}: {err}"));
+    let knots: Vec<String> = names(dir)
+        .into_iter()
+        .filter(|name| name.contains(".knot~"))
+        .collect();
+    assert!(knots.is_empty(), "{what}: knot left {knots:?}");
+    if what != "rm" {
+        let meta = fs::symlink_metadata(dir.join("p")).unwrap();
+        assert!(meta.file_type().is_symlink(), "{what}: no link made");
+    }
+    drop(held);
+    // FUSE removes its hidden name once the release of the last descriptor reaches it:
+    // looked for again a bounded number of times.
+    let want = if what == "rm" {
+        vec!["d", "model", "t"]
+    } else {
+        vec!["d", "model", "p", "t"]
+    };
+    let mut left = names(dir);
+    for _ in 0..400 {
+        if left == want {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        left = names(dir);
+    }
+    assert_eq!(left, want, "{what}: something was left behind");
+    let _ = fs::remove_file(dir.join("p"));
 }
 
 /// Rounds of [`apply_never_goes_through_a_swapped_directory`]; in every one the swapper

@@ -82,6 +82,35 @@ pub(super) const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::CLOEXEC);
 
+/// How often knot's private directory is tried again while FUSE keeps a file removed in
+/// it under a hidden name until its last close (see [`Entry::remove_private`]): waiting
+/// 1 ms, then twice as long each time, about a second in all.
+const RELEASE_TRIES: usize = 10;
+
+/// The prefix of the names libfuse gives a removed file that is still open.
+const FUSE_HIDDEN: &[u8] = b".fuse_hidden";
+
+/// The entries of the directory `dir` (held with [`DIR_FLAGS`]) if all are `.fuse_hidden…`
+/// names (none at all, too); `None` if any is not, or the directory cannot be read.
+fn fuse_hidden(dir: BorrowedFd<'_>) -> Option<Vec<OsString>> {
+    use std::os::unix::ffi::OsStrExt;
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, ".", flags, Mode::empty()).ok()?;
+    let mut hidden = Vec::new();
+    for entry in rustix::fs::Dir::new(fd).ok()? {
+        let entry = entry.ok()?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        if !name.starts_with(FUSE_HIDDEN) {
+            return None;
+        }
+        hidden.push(OsStr::from_bytes(name).to_owned());
+    }
+    Some(hidden)
+}
+
 /// What an entry is, as far as removing or replacing it goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Found {
@@ -267,7 +296,15 @@ impl<'a> Entry<'a> {
             Found::Other(_) => return Err(changed_since()),
         }
         let aside = self.set_aside()?;
-        match probe(self.aside_fd(&aside), &aside.name)? {
+        let found = match probe(self.aside_fd(&aside), &aside.name) {
+            Ok(found) => found,
+            // What it is cannot be told: it goes back where it was.
+            Err(err) => {
+                self.restore(&aside)?;
+                return Err(err);
+            }
+        };
+        match found {
             Found::Link => self.discard(&aside),
             Found::Missing => {
                 self.remove_private(&aside);
@@ -449,11 +486,18 @@ impl<'a> Entry<'a> {
             },
             Found::Missing | Found::Other(_) => None,
         };
-        if let Some(aside) = &aside
-            && let Found::Other(_) = probe(self.aside_fd(aside), &aside.name)?
-        {
-            self.restore(aside)?;
-            return Err(changed_since());
+        if let Some(aside) = &aside {
+            match probe(self.aside_fd(aside), &aside.name) {
+                Ok(Found::Other(_)) => {
+                    self.restore(aside)?;
+                    return Err(changed_since());
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    self.restore(aside)?;
+                    return Err(err);
+                }
+            }
         }
         let made = copy_link(self.fd(), staged, self.fd(), self.name);
         if made.is_ok() {
@@ -563,10 +607,45 @@ impl<'a> Entry<'a> {
         Ok(removed?)
     }
 
+    /// Removes knot's private directory, once what was set aside in it has gone.
+    ///
+    /// A FUSE file system served by libfuse's high-level API (ntfs-3g is, and it takes no
+    /// `hard_remove`) does not remove a name whose file is still open anywhere: it renames
+    /// it to `.fuse_hidden…` in the same directory and removes that at the last close. A
+    /// file is open that long when another program holds it, and also just after it was
+    /// closed (FUSE sends the release without waiting for it), or while a child forked by
+    /// another thread of this process holds a copy of the descriptor until its `exec`. The
+    /// directory then cannot be removed yet: it is tried again while such a name is all
+    /// that keeps it, up to [`RELEASE_TRIES`] times, waiting a little longer each time.
+    /// Should the file stay open longer, its hidden name is moved out beside the entry,
+    /// where FUSE removes it at the last close as it would have, and the directory goes.
     fn remove_private(&self, aside: &Aside) {
-        if let Some((private, _)) = &aside.private {
-            let _ = rustix::fs::unlinkat(self.fd(), private, AtFlags::REMOVEDIR);
+        let Some((private, fd)) = &aside.private else {
+            return;
+        };
+        let mut wait = std::time::Duration::from_millis(1);
+        for _ in 0..RELEASE_TRIES {
+            match rustix::fs::unlinkat(self.fd(), private, AtFlags::REMOVEDIR) {
+                Err(Errno::NOTEMPTY) => match fuse_hidden(fd.as_fd()) {
+                    // The hidden name went between the two calls.
+                    Some(hidden) if hidden.is_empty() => {}
+                    Some(_) => {
+                        std::thread::sleep(wait);
+                        wait *= 2;
+                    }
+                    // What knot keeps there on purpose (an entry it could not put back).
+                    None => return,
+                },
+                _ => return,
+            }
         }
+        for hidden in fuse_hidden(fd.as_fd()).unwrap_or_default() {
+            // Never over anything: only to a name that is free beside the entry.
+            if let Ok(Found::Missing) = probe(self.fd(), &hidden) {
+                let _ = rustix::fs::renameat(fd, &hidden, self.fd(), &hidden);
+            }
+        }
+        let _ = rustix::fs::unlinkat(self.fd(), private, AtFlags::REMOVEDIR);
     }
 
     /// Puts what was set aside back under its name, never over something that took the

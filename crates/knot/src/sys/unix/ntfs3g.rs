@@ -516,14 +516,15 @@ fn make(link: At<'_>, dir: bool, buffer: &[u8]) -> io::Result<Vec<u8>> {
 
 /// Makes `name` in `dir` a new reparse point holding `buffer`, all or nothing.
 ///
-/// The attribute is set through the descriptor of the entry knot made (`fsetxattr`), never
-/// by name: a file another program renamed onto the name in the meantime would otherwise
-/// become a link, its data hidden behind the reparse point. A directory is checked to be
-/// empty through that descriptor first (a directory renamed over the new, empty one is not
-/// knot's). Once the attribute is set, the kernel may still hold the old inode type for a
-/// moment (FUSE marks it bad and the next `lstat` fails with `EIO`: `fs/fuse/dir.c`), so
-/// the descriptor is closed and the result read back by name: the same inode, holding the
-/// same buffer. On failure only knot's own entry is removed.
+/// The attribute is set through the descriptor of the entry knot made (`fsetxattr`, or for
+/// a file, held with `O_PATH` and never opened for I/O, `setxattr` of `/proc/self/fd/N`),
+/// never by name: a file another program renamed onto the name in the meantime would
+/// otherwise become a link, its data hidden behind the reparse point. A directory is
+/// checked to be empty through that descriptor first (a directory renamed over the new,
+/// empty one is not knot's). Once the attribute is set, the kernel may still hold the old
+/// inode type for a moment (FUSE marks it bad and the next `lstat` fails with `EIO`:
+/// `fs/fuse/dir.c`), so the descriptor is closed and the result read back by name: the
+/// same inode, holding the same buffer. On failure only knot's own entry is removed.
 fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io::Result<()> {
     use rustix::fs::{AtFlags, Mode, OFlags};
     let flags = OFlags::CLOEXEC | OFlags::NOFOLLOW;
@@ -546,8 +547,22 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
             }
         }
     } else {
-        let create = flags | OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
-        rustix::fs::openat(dir, name, create, Mode::from_raw_mode(0o644))?
+        // Made with `mknod` and held with `O_PATH`, never opened for I/O: a file FUSE
+        // counts as open when its name is removed is not removed but hidden until the last
+        // close (`Entry::remove_private`), and this link's name is removed or replaced
+        // soon (a staged link), maybe while a child forked by another thread still holds a
+        // copy of a descriptor. `mknod` fails rather than reuse a name; should another
+        // program put a file of its own at this unpredictable name before it is opened,
+        // that file is turned into the link only if it is empty, as checked below.
+        let file = rustix::fs::FileType::RegularFile;
+        rustix::fs::mknodat(dir, name, file, Mode::from_raw_mode(0o644), 0)?;
+        match rustix::fs::openat(dir, name, flags | OFlags::PATH, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(err) => {
+                undo(dir, name, &super::proc_path(dir, name));
+                return Err(err.into());
+            }
+        }
     };
     let ino = rustix::fs::fstat(&fd)?.st_ino;
     let path = super::proc_path(dir, name);
@@ -564,7 +579,14 @@ fn make_at(dir: BorrowedFd<'_>, name: &OsStr, is_dir: bool, buffer: &[u8]) -> io
         drop(fd);
         return Err(replaced());
     }
-    let set = rustix::fs::fsetxattr(&fd, REPARSE_DATA, buffer, XattrFlags::CREATE);
+    // Through the descriptor either way: a file held with `O_PATH` takes no attribute
+    // call of its own, but `/proc/self/fd/N` leads to it, never to what has its name now.
+    let set = if is_dir {
+        rustix::fs::fsetxattr(&fd, REPARSE_DATA, buffer, XattrFlags::CREATE)
+    } else {
+        let fd = std::os::fd::AsFd::as_fd(&fd);
+        rustix::fs::setxattr(own_path(fd), REPARSE_DATA, buffer, XattrFlags::CREATE)
+    };
     drop(fd);
     let ours = || {
         let _ = settle(&path);
