@@ -683,7 +683,13 @@ fn target_swap_race(directory: bool) {
     let work = dir.mkdir("work");
     let link = work.join("l");
     let mut met = 0;
+    // How long the racer waits before it swaps, in spins: lengthened where the swap came
+    // before knot looked (it copied LEGIT), shortened where it came after the copy (it
+    // copied ORIGINAL), so that it keeps near the window between, on a busy machine as on
+    // a quiet one; varied round by round around that.
+    let mut delay: u64 = 2_000;
     for round in 0..ROUNDS {
+        let spins = delay / 2 + (round as u64 * 7919) % (delay + 1);
         let intruder = dir.join("intruder");
         make(&intruder, "INTRUDER");
         symlink(x.join("t"), &link).unwrap();
@@ -693,7 +699,7 @@ fn target_swap_race(directory: bool) {
                 while !started.load(Ordering::Relaxed) {
                     std::hint::spin_loop();
                 }
-                for _ in 0..(round * 7919) % 20_000 {
+                for _ in 0..spins {
                     std::hint::spin_loop();
                 }
                 let turned = dir.join("x.new");
@@ -719,6 +725,11 @@ fn target_swap_race(directory: bool) {
                 matches!(got.as_deref(), Some("ORIGINAL" | "LEGIT")),
                 "round {round}: {got:?} {items:?} {errors:?}"
             );
+            match got.as_deref() {
+                Some("LEGIT") => delay = delay * 5 / 4 + 16,
+                Some("ORIGINAL") if errors.is_empty() => delay = (delay * 3 / 4).max(16),
+                _ => {}
+            }
         }
         assert_eq!(crate::fixture::names(&work), ["l"], "round {round}");
         remove(&link);
