@@ -377,6 +377,9 @@ pub enum ErrorKind {
         failed: u64,
         /// The first difference found by the check, where the copy was made but differs.
         differs: Option<String>,
+        /// Whether the difference is the source's: something written into it while it was
+        /// copied (found once it was set aside, before the link: the move undone).
+        changed: bool,
     },
     /// A move stopped after the data was moved or copied, and could not undo what it had
     /// done: where the data is now, whole, and what is left to finish by hand.
@@ -722,6 +725,11 @@ impl Error {
             ErrorKind::MoveDestinationExists => "the new place is there already".into(),
             ErrorKind::MoveIntoItself => "the new place is inside the directory moved".into(),
             ErrorKind::NotAMovedLink { why } => why.phrase().into(),
+            ErrorKind::MoveCopyFailed {
+                differs: Some(why),
+                changed: true,
+                ..
+            } => format!("the source changed: {why}; nothing was moved"),
             ErrorKind::MoveCopyFailed {
                 differs: Some(why), ..
             } => format!("the copy differs from the source at {why}"),

@@ -715,9 +715,14 @@ impl Moving<'_> {
             to: at.path.clone(),
         });
         if self.moved.across {
-            self.step(Step::RemoveTree {
-                path: data.path.clone(),
+            let aside = data
+                .parent_path
+                .join(crate::path::hidden_file_name(&data.name));
+            self.step(Step::SetAside {
+                from: data.path.clone(),
+                to: aside.clone(),
             });
+            self.step(Step::RemoveTree { path: aside });
         }
     }
 
@@ -775,6 +780,15 @@ impl Moving<'_> {
     ) -> Result<()> {
         let (staged, listed) = self.copy_checked(from, to)?;
         let staged_path = to.parent_path.join(&staged);
+        // The copy's identity: once it is renamed to NEW (a public name), only the
+        // directory with this identity is ever removed from there.
+        let copy_id = match to.parent.stat_at(&staged, false) {
+            Ok(meta) => meta.id,
+            Err(e) => {
+                self.remove_quietly(&to.parent, &staged, &staged_path);
+                return Err(Error::io(self.op, &staged_path, e));
+            }
+        };
         self.step(Step::Rename {
             from: staged_path.clone(),
             to: to.path.clone(),
@@ -798,19 +812,45 @@ impl Moving<'_> {
                 .move_to_at(&from.name, &from.parent, &aside)
                 .map_err(|e| Error::io(self.op, &from.path, e))
         }) {
-            self.remove_quietly(&to.parent, &to.name, &to.path);
+            self.remove_copy(to, copy_id);
             return Err(err);
+        }
+        // What was written into DIR while it was copied is found now, before the link:
+        // the move is undone (DIR put back, the copy removed) and nothing is lost.
+        if let Some(why) = self.changed(&listed, &aside_path) {
+            if from
+                .parent
+                .move_to_at(&aside, &from.parent, &from.name)
+                .is_err()
+            {
+                return Err(stopped(
+                    self.op,
+                    &aside_path,
+                    to.path.clone(),
+                    MoveLeft::Changed {
+                        at: aside_path.clone(),
+                        why,
+                    },
+                ));
+            }
+            self.remove_copy(to, copy_id);
+            let kind = ErrorKind::MoveCopyFailed {
+                failed: 0,
+                differs: Some(format!("{why} while it was copied")),
+                changed: true,
+            };
+            return Err(Error::new(self.op, &from.path, kind));
         }
         self.leave_link(from, target, ty, |moving| {
             // DIR back in its place; the copy goes.
             match from.parent.move_to_at(&aside, &from.parent, &from.name) {
                 Ok(()) => {
-                    moving.remove_quietly(&to.parent, &to.name, &to.path);
+                    moving.remove_copy(to, copy_id);
                     Ok(())
                 }
                 Err(_) => Err(stopped(
                     moving.op,
-                    &from.path,
+                    &aside_path,
                     to.path.clone(),
                     MoveLeft::MakeLink {
                         at: from.path.clone(),
@@ -818,32 +858,47 @@ impl Moving<'_> {
                 )),
             }
         })?;
-        self.unchanged(&listed, &aside_path, &to.path)?;
         self.remove_old(&from.parent, &aside, &aside_path, &to.path)
     }
 
-    /// Checks that the old data, now at `old`, is as it was listed before it was copied
-    /// (`listed`); where something was written into it meanwhile (or it cannot be looked
-    /// at), it is kept, and the error says where and what changed (the copy, whole as
-    /// checked, is at `data`).
-    fn unchanged(&mut self, listed: &check::Source, old: &Path, data: &Path) -> Result<()> {
-        let why = match check::changed(listed, old) {
-            Ok(None) => return Ok(()),
-            Ok(Some(why)) => why,
+    /// The copy this move made, renamed to NEW (`to`), removed by its identity `id`: first
+    /// renamed to a fresh hidden name (never replacing), looked at there, and removed only
+    /// where it is that copy; anything else is put back, and reported.
+    fn remove_copy(&mut self, to: &Held, id: (u64, u128)) {
+        let hidden = crate::path::hidden_file_name(&to.name);
+        let hidden_path = to.parent_path.join(&hidden);
+        if let Err(e) = to.parent.move_to_at(&to.name, &to.parent, &hidden) {
+            (self.each)(Event::Failed(Error::io(self.op, &to.path, e)));
+            return;
+        }
+        match to.parent.stat_at(&hidden, false) {
+            Ok(meta) if meta.ty == FileType::Dir && meta.id == id => {
+                self.remove_quietly(&to.parent, &hidden, &hidden_path);
+            }
+            _ => {
+                let not_ours = io::Error::other(
+                    "it is no longer the copy this move made; it was left as found",
+                );
+                let err = match to.parent.move_to_at(&hidden, &to.parent, &to.name) {
+                    Ok(()) => Error::io(self.op, &to.path, not_ours),
+                    Err(_) => Error::io(self.op, &hidden_path, not_ours),
+                };
+                (self.each)(Event::Failed(err));
+            }
+        }
+    }
+
+    /// What changed in the old data, now at `old`, since it was listed before it was
+    /// copied (`listed`): none where nothing did; where it cannot be looked at again, that.
+    fn changed(&mut self, listed: &check::Source, old: &Path) -> Option<String> {
+        match check::changed(listed, old) {
+            Ok(None) => None,
+            Ok(Some(why)) => Some(why),
             Err(err) => {
                 (self.each)(Event::Failed(err.with_op(self.op)));
-                "it could not be looked at again".to_owned()
+                Some("it could not be looked at again".to_owned())
             }
-        };
-        Err(stopped(
-            self.op,
-            old,
-            data.to_path_buf(),
-            MoveLeft::Changed {
-                at: old.to_path_buf(),
-                why,
-            },
-        ))
+        }
     }
 
     /// The move back across file systems: a copy beside the link, checked, put in the
@@ -855,8 +910,34 @@ impl Moving<'_> {
             moving.remove_quietly(&at.parent, &staged, &staged_path);
             Ok(())
         })?;
-        self.unchanged(&listed, &data.path, &at.path)?;
-        self.remove_old(&data.parent, &data.name, &data.path, &at.path)
+        // The old data set aside under a hidden name in its own directory before it is
+        // checked and removed: what is written into it by its path from here on is not.
+        let aside = crate::path::hidden_file_name(&data.name);
+        let aside_path = data.parent_path.join(&aside);
+        self.step(Step::SetAside {
+            from: data.path.clone(),
+            to: aside_path.clone(),
+        });
+        if let Err(err) = fault("set-aside").and_then(|()| {
+            data.parent
+                .move_to_at(&data.name, &data.parent, &aside)
+                .map_err(|e| Error::io(self.op, &data.path, e))
+        }) {
+            (self.each)(Event::Failed(err));
+            return Err(self.old_left(&data.path, &at.path));
+        }
+        if let Some(why) = self.changed(&listed, &aside_path) {
+            return Err(stopped(
+                self.op,
+                &aside_path,
+                at.path.clone(),
+                MoveLeft::Changed {
+                    at: aside_path.clone(),
+                    why,
+                },
+            ));
+        }
+        self.remove_old(&data.parent, &aside, &aside_path, &at.path)
     }
 
     /// `from` copied into a new directory under a hidden name beside `to` (inner links
@@ -925,6 +1006,7 @@ impl Moving<'_> {
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: count.max(copied.failed),
                     differs: None,
+                    changed: false,
                 };
                 return Err(Error::new(self.op, &from.path, kind));
             }
@@ -956,6 +1038,7 @@ impl Moving<'_> {
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: 0,
                     differs: Some(why),
+                    changed: false,
                 };
                 Err(Error::new(self.op, &from.path, kind))
             }

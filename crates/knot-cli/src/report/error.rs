@@ -389,6 +389,11 @@ fn path_cause(err: &knot::Error) -> String {
             why.phrase()
         ),
         ErrorKind::MoveCopyFailed {
+            differs: Some(why),
+            changed: true,
+            ..
+        } => format!("{why}; the copy was removed and the directory put back: nothing was moved"),
+        ErrorKind::MoveCopyFailed {
             differs: Some(why), ..
         } => format!(
             "the copy differs from it at {why}; the copy was removed, and the directory left \
@@ -414,7 +419,8 @@ fn path_cause(err: &knot::Error) -> String {
                 quote_path(data)
             ),
             knot::MoveLeft::Changed { why, .. } => format!(
-                "the data as copied is at {}, but this old copy changed while it was copied                  ({why}), so it was kept",
+                "the data as copied is at {}, but this old copy changed while it was copied \
+                 ({why}), so it was kept",
                 quote_path(data)
             ),
         },
@@ -673,6 +679,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             }
             _ => "name the junction or directory symlink that knot move left".into(),
         },
+        ErrorKind::MoveCopyFailed { changed: true, .. } => {
+            "run knot move again (once nothing writes into the directory)".into()
+        }
         ErrorKind::MoveCopyFailed { .. } => {
             "fix what is shown above (free space, permissions), then run knot move again".into()
         }
