@@ -307,9 +307,7 @@ fn relocate_inner(
             moving.across(&from, &to, &target, ty)?;
             Ok(moving.moved)
         }
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            Err(Error::new(op, new, ErrorKind::MoveDestinationExists).with_source(err))
-        }
+        Err(err) if is_there(&err) => Err(destination_error(op, new, err)),
         Err(err) => Err(Error::io(op, dir, err)),
     }
 }
@@ -796,7 +794,7 @@ impl Moving<'_> {
         if let Err(err) = fault("rename-copy").and_then(|()| {
             to.parent
                 .move_to_at(&staged, &to.parent, &to.name)
-                .map_err(|e| Error::io(self.op, &to.path, e))
+                .map_err(|e| destination_error(self.op, &to.path, e))
         }) {
             self.remove_quietly(&to.parent, &staged, &staged_path);
             return Err(err);
@@ -1181,6 +1179,26 @@ impl Moving<'_> {
         for err in failed {
             (self.each)(Event::Failed(err.with_op(self.op)));
         }
+    }
+}
+
+/// Whether a rename that never replaces failed because its new name is taken: where
+/// `RENAME_NOREPLACE` is missing (FUSE, ntfs-3g, other Unix), `renameat` onto a directory
+/// with entries fails with `ENOTEMPTY`, NEW there all the same.
+fn is_there(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty
+    )
+}
+
+/// The error of a rename to NEW (`new`): [`ErrorKind::MoveDestinationExists`] where the
+/// name is taken, else the system's.
+fn destination_error(op: Op, new: &Path, err: io::Error) -> Error {
+    if is_there(&err) {
+        Error::new(op, new, ErrorKind::MoveDestinationExists).with_source(err)
+    } else {
+        Error::io(op, new, err)
     }
 }
 

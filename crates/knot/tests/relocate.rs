@@ -240,6 +240,29 @@ fn the_undo_removes_only_the_copy_it_made() {
     assert_eq!(names, ["b", "parked"]);
 }
 
+/// Across file systems, NEW made by another while DIR was copied is never replaced: the
+/// copy is removed, DIR left, and the error says NEW is there.
+#[test]
+fn new_made_meanwhile_is_said_to_be_there() {
+    let dir = Dir::new();
+    let a = tree(&dir);
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    let b = other.path().join("b");
+    let err = knot::relocate(&a, &b, &symlink_options(), &mut |event| {
+        if let Event::Step(Step::Rename { .. }) = event {
+            fs::create_dir(&b).unwrap();
+            fs::write(b.join("keep"), "theirs").unwrap();
+        }
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::MoveDestinationExists, "{err:?}");
+    assert_eq!(err.path(), b);
+    assert_eq!(fs::read_to_string(b.join("keep")).unwrap(), "theirs");
+    assert_whole(&a, &dir.real().join("a"));
+    assert_eq!(crate::fixture::names(other.path()), ["b"]);
+}
+
 /// Across file systems, a move back sets the old data aside before it is checked and
 /// removed: what is written into it by its path after the check is not lost.
 #[test]
