@@ -410,6 +410,9 @@ pub enum NotMoved {
     LinkToLink,
     /// It leads to the directory that holds it, or inside itself.
     LeadsAbove,
+    /// It stores a relative target, which a move never leaves (a link another tool made,
+    /// such as a pnpm or workspace link).
+    RelativeTarget,
 }
 
 /// What a stopped move leaves to do by hand ([`ErrorKind::MoveStopped`]).
@@ -757,6 +760,10 @@ impl NotMoved {
             NotMoved::Dangling => "it leads nowhere",
             NotMoved::LinkToLink => "it leads to another link, not straight to the data",
             NotMoved::LeadsAbove => "it leads to a directory that holds it",
+            NotMoved::RelativeTarget => {
+                "it stores a relative target, which knot move never leaves (a link another \
+                 tool made, such as a pnpm or workspace link)"
+            }
         }
     }
 }

@@ -573,6 +573,11 @@ fn moved_link(link: &Path) -> Result<(Held, Held)> {
     }
     // Where it leads, one step: a link there is a link to a link.
     let stored = parent.read_link_at(name).map_err(fail)?;
+    // A move leaves an absolute target (a junction's always is): a relative one is another
+    // tool's link, whose data a move back across file systems would remove.
+    if stored.leads_to.is_none() && !stored.target.is_absolute() {
+        return Err(refuse(NotMoved::RelativeTarget));
+    }
     let step = match stored.leads_to {
         Some(leads) => leads,
         None if stored.target.is_absolute() => stored.target.clone(),

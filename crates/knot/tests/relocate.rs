@@ -380,6 +380,8 @@ fn back_takes_only_a_link_a_move_would_leave() {
     dir.symlink("second", dir.real().join("link"));
     dir.symlink("link", dir.real().join("a"));
     dir.symlink("a/up", dir.real());
+    // A workspace link (pnpm, yarn): relative, to a real directory.
+    dir.symlink("workspace", "a/sub");
     let refused = |path: &Path| {
         let mut seen = Seen::default();
         let err = knot::relocate_back(path, &MoveOptions::default(), &mut seen.each()).unwrap_err();
@@ -395,6 +397,7 @@ fn back_takes_only_a_link_a_move_would_leave() {
     assert_eq!(refused(&dir.join("dangling")), NotMoved::Dangling);
     assert_eq!(refused(&dir.join("second")), NotMoved::LinkToLink);
     assert_eq!(refused(&dir.join("a/up")), NotMoved::LeadsAbove);
+    assert_eq!(refused(&dir.join("workspace")), NotMoved::RelativeTarget);
     assert_whole(&a, &dir.real().join("a"));
 }
 

@@ -677,6 +677,11 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             knot::NotMoved::Dangling => {
                 "the data it led to is gone; remove the link with knot rm".into()
             }
+            knot::NotMoved::RelativeTarget => {
+                "this link is not one knot move left: remove it with knot rm, and move its \
+                 data with mv or knot copy if you mean to"
+                    .into()
+            }
             _ => "name the junction or directory symlink that knot move left".into(),
         },
         ErrorKind::MoveCopyFailed { changed: true, .. } => {
