@@ -303,6 +303,7 @@ fn relocate_inner(
             Ok(moving.moved)
         }
         Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            refuse_across(dir, op)?;
             moving.moved.across = true;
             moving.across(&from, &to, &target, ty)?;
             Ok(moving.moved)
@@ -388,6 +389,7 @@ fn relocate_back_inner(
             Ok(moving.moved)
         }
         Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            refuse_across(link, op)?;
             moving.moved.across = true;
             moving.back_across(&data, &at)?;
             Ok(moving.moved)
@@ -488,6 +490,21 @@ fn refuse_verify(options: &MoveOptions, path: &Path, op: Op) -> Result<()> {
         let why = "comparing every file's bytes (--verify) is not available on this platform \
                    yet; move without it (the copy is still checked by entries, kinds, sizes \
                    and link targets)"
+            .to_owned();
+        return Err(Error::new(op, path, ErrorKind::Unsupported { why }));
+    }
+    Ok(())
+}
+
+/// Refuses a move across file systems (volumes) where the listing that finds what was
+/// written into the source while it was copied has no file times (Windows: a file
+/// rewritten in place at the same size would go unseen, and be lost), before anything is
+/// changed.
+fn refuse_across(path: &Path, op: Op) -> Result<()> {
+    if !sys::Os::UPDATES_COPIES {
+        let why = "a move across volumes is not available on this platform yet (a file \
+                   written while it is copied could not be told); move it within one volume, \
+                   or copy it with knot copy and remove the source yourself"
             .to_owned();
         return Err(Error::new(op, path, ErrorKind::Unsupported { why }));
     }

@@ -158,6 +158,7 @@ fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
     for (case, why) in [
         ("added", "'sub/late' was added while it was copied"),
         ("written", "'f' was changed while it was copied"),
+        ("touched", "'f' was changed while it was copied"),
     ] {
         let a = tree(&dir);
         let b = other.path().join(case);
@@ -170,6 +171,24 @@ fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
             if let Event::Step(Step::Check { .. }) = event {
                 if case == "added" {
                     fs::write(a.join("sub/late"), "late").unwrap();
+                } else if case == "touched" {
+                    // Rewritten at the same size, its time put back (`touch -r`): only
+                    // the change time tells.
+                    let was = fs::metadata(a.join("f")).unwrap();
+                    let mtime = was.modified().unwrap();
+                    // The kernel's clock for file times is coarse: wait for its next tick,
+                    // so that the change time can differ at all.
+                    let probe = dir.join("probe");
+                    let ticked = (0..1_000_000).any(|_| {
+                        fs::write(&probe, "").unwrap();
+                        let now = fs::metadata(&probe).unwrap();
+                        (now.ctime(), now.ctime_nsec()) != (was.ctime(), was.ctime_nsec())
+                    });
+                    fs::remove_file(&probe).unwrap();
+                    assert!(ticked);
+                    let mut f = fs::File::options().write(true).open(a.join("f")).unwrap();
+                    std::io::Write::write_all(&mut f, b"DATA").unwrap();
+                    f.set_modified(mtime).unwrap();
                 } else {
                     // The same size, another time: only the time tells.
                     let f = fs::File::options().write(true).open(a.join("f")).unwrap();
@@ -193,7 +212,11 @@ fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
         assert!(!seen.iter().any(|s| s.starts_with("Link")), "{seen:?}");
         // DIR whole in its place with what was written; nothing at NEW, no hidden names.
         assert!(fs::symlink_metadata(&a).unwrap().is_dir());
-        assert_whole(&a, &dir.real().join("a"));
+        if case == "touched" {
+            assert_eq!(fs::read_to_string(a.join("f")).unwrap(), "DATA");
+        } else {
+            assert_whole(&a, &dir.real().join("a"));
+        }
         if case == "added" {
             assert_eq!(fs::read_to_string(a.join("sub/late")).unwrap(), "late");
         }
