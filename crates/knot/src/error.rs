@@ -422,6 +422,8 @@ pub enum MoveLeft {
     MakeLink {
         /// Where the link belongs.
         at: PathBuf,
+        /// Where the old data was set aside (across file systems), under a hidden name.
+        aside: Option<PathBuf>,
     },
     /// The old copy of the data could not be removed (in full): it stays at this hidden
     /// name, which may be removed with a tree removal.

@@ -296,6 +296,7 @@ fn relocate_inner(
                             to.path.clone(),
                             MoveLeft::MakeLink {
                                 at: from.path.clone(),
+                                aside: None,
                             },
                         )
                     })
@@ -870,10 +871,11 @@ impl Moving<'_> {
                 }
                 Err(_) => Err(stopped(
                     moving.op,
-                    &aside_path,
+                    &from.path,
                     to.path.clone(),
                     MoveLeft::MakeLink {
                         at: from.path.clone(),
+                        aside: Some(aside_path.clone()),
                     },
                 )),
             }

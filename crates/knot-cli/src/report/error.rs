@@ -405,6 +405,14 @@ fn path_cause(err: &knot::Error) -> String {
             if *failed == 1 { "entry" } else { "entries" }
         ),
         ErrorKind::MoveStopped { data, left } => match &**left {
+            knot::MoveLeft::MakeLink {
+                aside: Some(aside), ..
+            } => format!(
+                "the move stopped: the data is whole at {}, and no link was left here; the old \
+                 data is at {}",
+                quote_path(data),
+                quote_path(aside)
+            ),
             knot::MoveLeft::MakeLink { .. } => format!(
                 "the move stopped: the data is whole at {}, and no link was left here",
                 quote_path(data)
@@ -691,7 +699,19 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             "fix what is shown above (free space, permissions), then run knot move again".into()
         }
         ErrorKind::MoveStopped { data, left } => match &**left {
-            knot::MoveLeft::MakeLink { at } => format!(
+            knot::MoveLeft::MakeLink {
+                at,
+                aside: Some(aside),
+            } => format!(
+                "make the link by hand: knot junction {} {} (or knot symlink), then remove the \
+                 old data when you are sure: knot rm --tree {}; or put it back: mv {} {}",
+                quote_path(at),
+                quote_path(data),
+                quote_path(aside),
+                quote_path(aside),
+                quote_path(at)
+            ),
+            knot::MoveLeft::MakeLink { at, .. } => format!(
                 "make the link by hand: knot junction {} {} (or knot symlink), or move the \
                  data back: mv {} {}",
                 quote_path(at),
