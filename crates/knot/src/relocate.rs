@@ -22,7 +22,9 @@
 //! | remove the hidden old data | the move done |
 //!
 //! A failure (rather than a crash) undoes what was done: a copy that failed or differs is
-//! removed; a link that cannot be made puts DIR back. What cannot be undone is an error
+//! removed; DIR found changed once set aside (written into while it was copied), or a
+//! link that cannot be made, puts DIR back. A copy renamed to NEW is removed only by its
+//! identity: renamed to a hidden name and looked at first. What cannot be undone is an error
 //! that says where the data is ([`ErrorKind::MoveStopped`]).
 
 use std::collections::HashMap;
@@ -200,11 +202,12 @@ pub struct Moved {
 /// ([`ErrorKind::MountPointInTree`], the mount point's path); `new` there already
 /// ([`ErrorKind::MoveDestinationExists`]) or inside `dir`
 /// ([`ErrorKind::MoveIntoItself`]); a junction asked where there are none
-/// ([`ErrorKind::NoJunctions`]). A copy that fails or differs is removed and the source
-/// left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
+/// ([`ErrorKind::NoJunctions`]). A copy that fails or differs, or a source written into
+/// while it was copied, is removed and the source left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
 /// what cannot be undone says where the data is ([`ErrorKind::MoveStopped`]).
 /// [`MoveOptions::verify`] where bytes cannot be compared yet (Windows) is refused first
-/// ([`ErrorKind::Unsupported`]).
+/// ([`ErrorKind::Unsupported`]), and so is a move across volumes there, once the rename
+/// says it crosses them.
 ///
 /// # Platform behavior
 /// Linux: `renameat2(RENAME_NOREPLACE)` between the held directories; where the file
