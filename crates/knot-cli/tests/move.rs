@@ -451,12 +451,18 @@ fn back_refuses_what_a_move_would_not_leave() {
     symlink(env.real().join("gone"), env.path("dangling")).unwrap();
     symlink(env.real().join("a"), env.path("first")).unwrap();
     symlink(env.real().join("first"), env.path("second")).unwrap();
+    symlink("a/sub", env.path("workspace")).unwrap();
     let cases = [
         ("to_file", "it is a link to a file, not to a directory"),
         ("dangling", "it leads nowhere"),
         (
             "second",
             "it leads to another link, not straight to the data",
+        ),
+        (
+            "workspace",
+            "it stores a relative target, which knot move never leaves (a link another tool \
+             made, such as a pnpm or workspace link)",
         ),
     ];
     for (link, why) in cases {
@@ -472,7 +478,15 @@ fn back_refuses_what_a_move_would_not_leave() {
     assert_whole(&env, &env.path("a"), &env.real().join("a"));
     assert_eq!(
         names(env.dir.path()),
-        ["a", "dangling", "first", "outside", "second", "to_file"]
+        [
+            "a",
+            "dangling",
+            "first",
+            "outside",
+            "second",
+            "to_file",
+            "workspace"
+        ]
     );
 }
 

@@ -377,6 +377,9 @@ pub enum ErrorKind {
         failed: u64,
         /// The first difference found by the check, where the copy was made but differs.
         differs: Option<String>,
+        /// Whether the difference is the source's: something written into it while it was
+        /// copied (found once it was set aside, before the link: the move undone).
+        changed: bool,
     },
     /// A move stopped after the data was moved or copied, and could not undo what it had
     /// done: where the data is now, whole, and what is left to finish by hand.
@@ -407,6 +410,9 @@ pub enum NotMoved {
     LinkToLink,
     /// It leads to the directory that holds it, or inside itself.
     LeadsAbove,
+    /// It stores a relative target, which a move never leaves (a link another tool made,
+    /// such as a pnpm or workspace link).
+    RelativeTarget,
 }
 
 /// What a stopped move leaves to do by hand ([`ErrorKind::MoveStopped`]).
@@ -416,6 +422,8 @@ pub enum MoveLeft {
     MakeLink {
         /// Where the link belongs.
         at: PathBuf,
+        /// Where the old data was set aside (across file systems), under a hidden name.
+        aside: Option<PathBuf>,
     },
     /// The old copy of the data could not be removed (in full): it stays at this hidden
     /// name, which may be removed with a tree removal.
@@ -723,6 +731,11 @@ impl Error {
             ErrorKind::MoveIntoItself => "the new place is inside the directory moved".into(),
             ErrorKind::NotAMovedLink { why } => why.phrase().into(),
             ErrorKind::MoveCopyFailed {
+                differs: Some(why),
+                changed: true,
+                ..
+            } => format!("the source changed: {why}; nothing was moved"),
+            ErrorKind::MoveCopyFailed {
                 differs: Some(why), ..
             } => format!("the copy differs from the source at {why}"),
             ErrorKind::MoveCopyFailed { failed, .. } => {
@@ -749,6 +762,10 @@ impl NotMoved {
             NotMoved::Dangling => "it leads nowhere",
             NotMoved::LinkToLink => "it leads to another link, not straight to the data",
             NotMoved::LeadsAbove => "it leads to a directory that holds it",
+            NotMoved::RelativeTarget => {
+                "it stores a relative target, which knot move never leaves (a link another \
+                 tool made, such as a pnpm or workspace link)"
+            }
         }
     }
 }

@@ -22,7 +22,9 @@
 //! | remove the hidden old data | the move done |
 //!
 //! A failure (rather than a crash) undoes what was done: a copy that failed or differs is
-//! removed; a link that cannot be made puts DIR back. What cannot be undone is an error
+//! removed; DIR found changed once set aside (written into while it was copied), or a
+//! link that cannot be made, puts DIR back. A copy renamed to NEW is removed only by its
+//! identity: renamed to a hidden name and looked at first. What cannot be undone is an error
 //! that says where the data is ([`ErrorKind::MoveStopped`]).
 
 use std::collections::HashMap;
@@ -200,11 +202,12 @@ pub struct Moved {
 /// ([`ErrorKind::MountPointInTree`], the mount point's path); `new` there already
 /// ([`ErrorKind::MoveDestinationExists`]) or inside `dir`
 /// ([`ErrorKind::MoveIntoItself`]); a junction asked where there are none
-/// ([`ErrorKind::NoJunctions`]). A copy that fails or differs is removed and the source
-/// left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
+/// ([`ErrorKind::NoJunctions`]). A copy that fails or differs, or a source written into
+/// while it was copied, is removed and the source left ([`ErrorKind::MoveCopyFailed`]); a link that cannot be made puts `dir` back;
 /// what cannot be undone says where the data is ([`ErrorKind::MoveStopped`]).
 /// [`MoveOptions::verify`] where bytes cannot be compared yet (Windows) is refused first
-/// ([`ErrorKind::Unsupported`]).
+/// ([`ErrorKind::Unsupported`]), and so is a move across volumes there, once the rename
+/// says it crosses them.
 ///
 /// # Platform behavior
 /// Linux: `renameat2(RENAME_NOREPLACE)` between the held directories; where the file
@@ -296,6 +299,7 @@ fn relocate_inner(
                             to.path.clone(),
                             MoveLeft::MakeLink {
                                 at: from.path.clone(),
+                                aside: None,
                             },
                         )
                     })
@@ -303,13 +307,12 @@ fn relocate_inner(
             Ok(moving.moved)
         }
         Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            refuse_across(dir, op)?;
             moving.moved.across = true;
             moving.across(&from, &to, &target, ty)?;
             Ok(moving.moved)
         }
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            Err(Error::new(op, new, ErrorKind::MoveDestinationExists).with_source(err))
-        }
+        Err(err) if is_there(&err) => Err(destination_error(op, new, err)),
         Err(err) => Err(Error::io(op, dir, err)),
     }
 }
@@ -390,6 +393,7 @@ fn relocate_back_inner(
             Ok(moving.moved)
         }
         Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            refuse_across(link, op)?;
             moving.moved.across = true;
             moving.back_across(&data, &at)?;
             Ok(moving.moved)
@@ -496,6 +500,21 @@ fn refuse_verify(options: &MoveOptions, path: &Path, op: Op) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a move across file systems (volumes) where the listing that finds what was
+/// written into the source while it was copied has no file times (Windows: a file
+/// rewritten in place at the same size would go unseen, and be lost), before anything is
+/// changed.
+fn refuse_across(path: &Path, op: Op) -> Result<()> {
+    if !sys::Os::UPDATES_COPIES {
+        let why = "a move across volumes is not available on this platform yet (a file \
+                   written while it is copied could not be told); move it within one volume, \
+                   or copy it with knot copy and remove the source yourself"
+            .to_owned();
+        return Err(Error::new(op, path, ErrorKind::Unsupported { why }));
+    }
+    Ok(())
+}
+
 /// The directory `parent` that holds `path`, as hidden names beside `path` are shown: none
 /// for a bare name (`.a.knot~...`, not `./.a.knot~...`).
 fn shown_parent(path: &Path, parent: &Path) -> PathBuf {
@@ -575,6 +594,11 @@ fn moved_link(link: &Path) -> Result<(Held, Held)> {
     }
     // Where it leads, one step: a link there is a link to a link.
     let stored = parent.read_link_at(name).map_err(fail)?;
+    // A move leaves an absolute target (a junction's always is): a relative one is another
+    // tool's link, whose data a move back across file systems would remove.
+    if stored.leads_to.is_none() && !stored.target.is_absolute() {
+        return Err(refuse(NotMoved::RelativeTarget));
+    }
     let step = match stored.leads_to {
         Some(leads) => leads,
         None if stored.target.is_absolute() => stored.target.clone(),
@@ -715,9 +739,14 @@ impl Moving<'_> {
             to: at.path.clone(),
         });
         if self.moved.across {
-            self.step(Step::RemoveTree {
-                path: data.path.clone(),
+            let aside = data
+                .parent_path
+                .join(crate::path::hidden_file_name(&data.name));
+            self.step(Step::SetAside {
+                from: data.path.clone(),
+                to: aside.clone(),
             });
+            self.step(Step::RemoveTree { path: aside });
         }
     }
 
@@ -775,6 +804,15 @@ impl Moving<'_> {
     ) -> Result<()> {
         let (staged, listed) = self.copy_checked(from, to)?;
         let staged_path = to.parent_path.join(&staged);
+        // The copy's identity: once it is renamed to NEW (a public name), only the
+        // directory with this identity is ever removed from there.
+        let copy_id = match to.parent.stat_at(&staged, false) {
+            Ok(meta) => meta.id,
+            Err(e) => {
+                self.remove_quietly(&to.parent, &staged, &staged_path);
+                return Err(Error::io(self.op, &staged_path, e));
+            }
+        };
         self.step(Step::Rename {
             from: staged_path.clone(),
             to: to.path.clone(),
@@ -782,7 +820,7 @@ impl Moving<'_> {
         if let Err(err) = fault("rename-copy").and_then(|()| {
             to.parent
                 .move_to_at(&staged, &to.parent, &to.name)
-                .map_err(|e| Error::io(self.op, &to.path, e))
+                .map_err(|e| destination_error(self.op, &to.path, e))
         }) {
             self.remove_quietly(&to.parent, &staged, &staged_path);
             return Err(err);
@@ -798,14 +836,40 @@ impl Moving<'_> {
                 .move_to_at(&from.name, &from.parent, &aside)
                 .map_err(|e| Error::io(self.op, &from.path, e))
         }) {
-            self.remove_quietly(&to.parent, &to.name, &to.path);
+            self.remove_copy(to, copy_id);
             return Err(err);
+        }
+        // What was written into DIR while it was copied is found now, before the link:
+        // the move is undone (DIR put back, the copy removed) and nothing is lost.
+        if let Some(why) = self.changed(&listed, &aside_path) {
+            if from
+                .parent
+                .move_to_at(&aside, &from.parent, &from.name)
+                .is_err()
+            {
+                return Err(stopped(
+                    self.op,
+                    &aside_path,
+                    to.path.clone(),
+                    MoveLeft::Changed {
+                        at: aside_path.clone(),
+                        why,
+                    },
+                ));
+            }
+            self.remove_copy(to, copy_id);
+            let kind = ErrorKind::MoveCopyFailed {
+                failed: 0,
+                differs: Some(format!("{why} while it was copied")),
+                changed: true,
+            };
+            return Err(Error::new(self.op, &from.path, kind));
         }
         self.leave_link(from, target, ty, |moving| {
             // DIR back in its place; the copy goes.
             match from.parent.move_to_at(&aside, &from.parent, &from.name) {
                 Ok(()) => {
-                    moving.remove_quietly(&to.parent, &to.name, &to.path);
+                    moving.remove_copy(to, copy_id);
                     Ok(())
                 }
                 Err(_) => Err(stopped(
@@ -814,36 +878,52 @@ impl Moving<'_> {
                     to.path.clone(),
                     MoveLeft::MakeLink {
                         at: from.path.clone(),
+                        aside: Some(aside_path.clone()),
                     },
                 )),
             }
         })?;
-        self.unchanged(&listed, &aside_path, &to.path)?;
         self.remove_old(&from.parent, &aside, &aside_path, &to.path)
     }
 
-    /// Checks that the old data, now at `old`, is as it was listed before it was copied
-    /// (`listed`); where something was written into it meanwhile (or it cannot be looked
-    /// at), it is kept, and the error says where and what changed (the copy, whole as
-    /// checked, is at `data`).
-    fn unchanged(&mut self, listed: &check::Source, old: &Path, data: &Path) -> Result<()> {
-        let why = match check::changed(listed, old) {
-            Ok(None) => return Ok(()),
-            Ok(Some(why)) => why,
+    /// The copy this move made, renamed to NEW (`to`), removed by its identity `id`: first
+    /// renamed to a fresh hidden name (never replacing), looked at there, and removed only
+    /// where it is that copy; anything else is put back, and reported.
+    fn remove_copy(&mut self, to: &Held, id: (u64, u128)) {
+        let hidden = crate::path::hidden_file_name(&to.name);
+        let hidden_path = to.parent_path.join(&hidden);
+        if let Err(e) = to.parent.move_to_at(&to.name, &to.parent, &hidden) {
+            (self.each)(Event::Failed(Error::io(self.op, &to.path, e)));
+            return;
+        }
+        match to.parent.stat_at(&hidden, false) {
+            Ok(meta) if meta.ty == FileType::Dir && meta.id == id => {
+                self.remove_quietly(&to.parent, &hidden, &hidden_path);
+            }
+            _ => {
+                let not_ours = io::Error::other(
+                    "it is no longer the copy this move made; it was left as found",
+                );
+                let err = match to.parent.move_to_at(&hidden, &to.parent, &to.name) {
+                    Ok(()) => Error::io(self.op, &to.path, not_ours),
+                    Err(_) => Error::io(self.op, &hidden_path, not_ours),
+                };
+                (self.each)(Event::Failed(err));
+            }
+        }
+    }
+
+    /// What changed in the old data, now at `old`, since it was listed before it was
+    /// copied (`listed`): none where nothing did; where it cannot be looked at again, that.
+    fn changed(&mut self, listed: &check::Source, old: &Path) -> Option<String> {
+        match check::changed(listed, old) {
+            Ok(None) => None,
+            Ok(Some(why)) => Some(why),
             Err(err) => {
                 (self.each)(Event::Failed(err.with_op(self.op)));
-                "it could not be looked at again".to_owned()
+                Some("it could not be looked at again".to_owned())
             }
-        };
-        Err(stopped(
-            self.op,
-            old,
-            data.to_path_buf(),
-            MoveLeft::Changed {
-                at: old.to_path_buf(),
-                why,
-            },
-        ))
+        }
     }
 
     /// The move back across file systems: a copy beside the link, checked, put in the
@@ -855,8 +935,34 @@ impl Moving<'_> {
             moving.remove_quietly(&at.parent, &staged, &staged_path);
             Ok(())
         })?;
-        self.unchanged(&listed, &data.path, &at.path)?;
-        self.remove_old(&data.parent, &data.name, &data.path, &at.path)
+        // The old data set aside under a hidden name in its own directory before it is
+        // checked and removed: what is written into it by its path from here on is not.
+        let aside = crate::path::hidden_file_name(&data.name);
+        let aside_path = data.parent_path.join(&aside);
+        self.step(Step::SetAside {
+            from: data.path.clone(),
+            to: aside_path.clone(),
+        });
+        if let Err(err) = fault("set-aside").and_then(|()| {
+            data.parent
+                .move_to_at(&data.name, &data.parent, &aside)
+                .map_err(|e| Error::io(self.op, &data.path, e))
+        }) {
+            (self.each)(Event::Failed(err));
+            return Err(self.old_left(&data.path, &at.path));
+        }
+        if let Some(why) = self.changed(&listed, &aside_path) {
+            return Err(stopped(
+                self.op,
+                &aside_path,
+                at.path.clone(),
+                MoveLeft::Changed {
+                    at: aside_path.clone(),
+                    why,
+                },
+            ));
+        }
+        self.remove_old(&data.parent, &aside, &aside_path, &at.path)
     }
 
     /// `from` copied into a new directory under a hidden name beside `to` (inner links
@@ -925,6 +1031,7 @@ impl Moving<'_> {
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: count.max(copied.failed),
                     differs: None,
+                    changed: false,
                 };
                 return Err(Error::new(self.op, &from.path, kind));
             }
@@ -956,6 +1063,7 @@ impl Moving<'_> {
                 let kind = ErrorKind::MoveCopyFailed {
                     failed: 0,
                     differs: Some(why),
+                    changed: false,
                 };
                 Err(Error::new(self.op, &from.path, kind))
             }
@@ -1098,6 +1206,26 @@ impl Moving<'_> {
         for err in failed {
             (self.each)(Event::Failed(err.with_op(self.op)));
         }
+    }
+}
+
+/// Whether a rename that never replaces failed because its new name is taken: where
+/// `RENAME_NOREPLACE` is missing (FUSE, ntfs-3g, other Unix), `renameat` onto a directory
+/// with entries fails with `ENOTEMPTY`, NEW there all the same.
+fn is_there(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty
+    )
+}
+
+/// The error of a rename to NEW (`new`): [`ErrorKind::MoveDestinationExists`] where the
+/// name is taken, else the system's.
+fn destination_error(op: Op, new: &Path, err: io::Error) -> Error {
+    if is_there(&err) {
+        Error::new(op, new, ErrorKind::MoveDestinationExists).with_source(err)
+    } else {
+        Error::io(op, new, err)
     }
 }
 

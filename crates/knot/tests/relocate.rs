@@ -147,24 +147,48 @@ fn across_file_systems_a_checked_copy_then_the_source_removed() {
 }
 
 /// Across file systems, what is written into the directory while it is copied (here:
-/// once the copy is made, before it is checked) is never lost: the move is done from the
-/// copy, and the old data, found changed once set aside, is kept there, and said.
+/// once the copy is made, before it is checked) is never lost: found once DIR is set
+/// aside, before the link, the move is undone (DIR put back whole with what was written,
+/// the copy removed) and said as a failed copy.
 #[test]
 fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
     let dir = Dir::new();
     let other =
         tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
     for (case, why) in [
-        ("added", "'sub/late' was added"),
-        ("written", "'f' was changed"),
+        ("added", "'sub/late' was added while it was copied"),
+        ("written", "'f' was changed while it was copied"),
+        ("touched", "'f' was changed while it was copied"),
     ] {
         let a = tree(&dir);
         let b = other.path().join(case);
         let mut wrote = false;
+        let mut seen = Vec::new();
         let err = knot::relocate(&a, &b, &symlink_options(), &mut |event| {
+            if let Event::Step(step) = &event {
+                seen.push(format!("{step:?}"));
+            }
             if let Event::Step(Step::Check { .. }) = event {
                 if case == "added" {
                     fs::write(a.join("sub/late"), "late").unwrap();
+                } else if case == "touched" {
+                    // Rewritten at the same size, its time put back (`touch -r`): only
+                    // the change time tells.
+                    let was = fs::metadata(a.join("f")).unwrap();
+                    let mtime = was.modified().unwrap();
+                    // The kernel's clock for file times is coarse: wait for its next tick,
+                    // so that the change time can differ at all.
+                    let probe = dir.join("probe");
+                    let ticked = (0..1_000_000).any(|_| {
+                        fs::write(&probe, "").unwrap();
+                        let now = fs::metadata(&probe).unwrap();
+                        (now.ctime(), now.ctime_nsec()) != (was.ctime(), was.ctime_nsec())
+                    });
+                    fs::remove_file(&probe).unwrap();
+                    assert!(ticked);
+                    let mut f = fs::File::options().write(true).open(a.join("f")).unwrap();
+                    std::io::Write::write_all(&mut f, b"DATA").unwrap();
+                    f.set_modified(mtime).unwrap();
                 } else {
                     // The same size, another time: only the time tells.
                     let f = fs::File::options().write(true).open(a.join("f")).unwrap();
@@ -175,25 +199,131 @@ fn what_is_written_into_the_directory_while_it_is_copied_is_kept() {
         })
         .unwrap_err();
         assert!(wrote);
-        let ErrorKind::MoveStopped { data, left } = err.kind() else {
+        let ErrorKind::MoveCopyFailed {
+            failed: 0,
+            differs: Some(said),
+            changed: true,
+        } = err.kind()
+        else {
             panic!("{case}: {err:?}");
         };
-        assert_eq!(data, &b);
-        let knot::MoveLeft::Changed { at, why: said } = &**left else {
-            panic!("{case}: {left:?}");
-        };
         assert_eq!(said, why);
-        // The old data, kept whole under its hidden name, with what was written.
-        assert_whole(at, &dir.real().join("a"));
-        if case == "added" {
-            assert_eq!(fs::read_to_string(at.join("sub/late")).unwrap(), "late");
+        // No link was made: the change was found before it.
+        assert!(!seen.iter().any(|s| s.starts_with("Link")), "{seen:?}");
+        // DIR whole in its place with what was written; nothing at NEW, no hidden names.
+        assert!(fs::symlink_metadata(&a).unwrap().is_dir());
+        if case == "touched" {
+            assert_eq!(fs::read_to_string(a.join("f")).unwrap(), "DATA");
+        } else {
+            assert_whole(&a, &dir.real().join("a"));
         }
-        // The move itself done: the copy at NEW, the link at DIR.
-        let b_real = fs::canonicalize(&b).unwrap();
-        assert_eq!(fs::read_link(&a).unwrap(), b_real);
-        assert_whole(&b, &b_real);
-        fs::remove_file(&a).unwrap();
-        fs::remove_dir_all(at).unwrap();
+        if case == "added" {
+            assert_eq!(fs::read_to_string(a.join("sub/late")).unwrap(), "late");
+        }
+        assert_eq!(crate::fixture::names(dir.path()), ["a"]);
+        assert!(crate::fixture::names(other.path()).is_empty());
+        fs::remove_dir_all(&a).unwrap();
+    }
+}
+
+/// Across file systems, a set-aside that fails undoes the copy by its identity: a
+/// directory put at NEW in the copy's place meanwhile is not the copy, and is kept.
+#[test]
+fn the_undo_removes_only_the_copy_it_made() {
+    let dir = Dir::new();
+    let a = tree(&dir);
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    let b = other.path().join("b");
+    let foreign = other.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("keep"), "theirs").unwrap();
+    let parked = other.path().join("parked");
+    let a_parked = dir.join("a-parked");
+    let mut failed = Vec::new();
+    let err = knot::relocate(&a, &b, &symlink_options(), &mut |event| match event {
+        Event::Step(Step::SetAside { .. }) => {
+            // NEW is a public name now: another directory takes its place; and DIR goes
+            // elsewhere, so that the set-aside fails.
+            fs::rename(&b, &parked).unwrap();
+            fs::rename(&foreign, &b).unwrap();
+            fs::rename(&a, &a_parked).unwrap();
+        }
+        Event::Failed(err) => failed.push(err),
+        _ => {}
+    })
+    .unwrap_err();
+    assert_eq!(err.path(), a, "{err:?}");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    // The directory at NEW, not the copy, is kept as found.
+    assert_eq!(fs::read_to_string(b.join("keep")).unwrap(), "theirs");
+    assert_whole(&a_parked, &dir.real().join("a"));
+    let mut names = crate::fixture::names(other.path());
+    names.sort();
+    assert_eq!(names, ["b", "parked"]);
+}
+
+/// Across file systems, NEW made by another while DIR was copied is never replaced: the
+/// copy is removed, DIR left, and the error says NEW is there.
+#[test]
+fn new_made_meanwhile_is_said_to_be_there() {
+    let dir = Dir::new();
+    let a = tree(&dir);
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    let b = other.path().join("b");
+    let err = knot::relocate(&a, &b, &symlink_options(), &mut |event| {
+        if let Event::Step(Step::Rename { .. }) = event {
+            fs::create_dir(&b).unwrap();
+            fs::write(b.join("keep"), "theirs").unwrap();
+        }
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::MoveDestinationExists, "{err:?}");
+    assert_eq!(err.path(), b);
+    assert_eq!(fs::read_to_string(b.join("keep")).unwrap(), "theirs");
+    assert_whole(&a, &dir.real().join("a"));
+    assert_eq!(crate::fixture::names(other.path()), ["b"]);
+}
+
+/// Across file systems, a move back sets the old data aside before it is checked and
+/// removed: what is written into it by its path after the check is not lost.
+#[test]
+fn a_move_back_across_file_systems_loses_no_late_write() {
+    let dir = Dir::new();
+    let a = tree(&dir);
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    let b = other.path().join("b");
+    knot::relocate(&a, &b, &symlink_options(), &mut |_| {}).unwrap();
+    // Written into the old data at NEW by its path: once before it is set aside (found
+    // by the check, so it is kept), once as it is about to be removed (by then it is under
+    // its hidden name, so NEW is gone and nothing can be written there).
+    let (mut early, mut late) = (false, false);
+    let err = knot::relocate_back(&a, &symlink_options(), &mut |event| match event {
+        Event::Step(Step::SetAside { .. }) => {
+            fs::write(b.join("early"), "early").unwrap();
+            early = true;
+        }
+        Event::Step(Step::RemoveTree { .. }) => {
+            late = fs::write(b.join("late"), "late").is_ok();
+        }
+        _ => {}
+    })
+    .unwrap_err();
+    assert!(early);
+    assert_whole(&a, &dir.real().join("a"));
+    let ErrorKind::MoveStopped { data, left } = err.kind() else {
+        panic!("{err:?}");
+    };
+    assert_eq!(data, &a);
+    let knot::MoveLeft::Changed { at, why } = &**left else {
+        panic!("{left:?}");
+    };
+    assert_eq!(why, "'early' was added");
+    assert_eq!(fs::read_to_string(at.join("early")).unwrap(), "early");
+    if late {
+        assert_eq!(fs::read_to_string(b.join("late")).unwrap(), "late");
     }
 }
 
@@ -273,6 +403,8 @@ fn back_takes_only_a_link_a_move_would_leave() {
     dir.symlink("second", dir.real().join("link"));
     dir.symlink("link", dir.real().join("a"));
     dir.symlink("a/up", dir.real());
+    // A workspace link (pnpm, yarn): relative, to a real directory.
+    dir.symlink("workspace", "a/sub");
     let refused = |path: &Path| {
         let mut seen = Seen::default();
         let err = knot::relocate_back(path, &MoveOptions::default(), &mut seen.each()).unwrap_err();
@@ -288,6 +420,7 @@ fn back_takes_only_a_link_a_move_would_leave() {
     assert_eq!(refused(&dir.join("dangling")), NotMoved::Dangling);
     assert_eq!(refused(&dir.join("second")), NotMoved::LinkToLink);
     assert_eq!(refused(&dir.join("a/up")), NotMoved::LeadsAbove);
+    assert_eq!(refused(&dir.join("workspace")), NotMoved::RelativeTarget);
     assert_whole(&a, &dir.real().join("a"));
 }
 

@@ -389,6 +389,11 @@ fn path_cause(err: &knot::Error) -> String {
             why.phrase()
         ),
         ErrorKind::MoveCopyFailed {
+            differs: Some(why),
+            changed: true,
+            ..
+        } => format!("{why}; the copy was removed and the directory put back: nothing was moved"),
+        ErrorKind::MoveCopyFailed {
             differs: Some(why), ..
         } => format!(
             "the copy differs from it at {why}; the copy was removed, and the directory left \
@@ -400,6 +405,14 @@ fn path_cause(err: &knot::Error) -> String {
             if *failed == 1 { "entry" } else { "entries" }
         ),
         ErrorKind::MoveStopped { data, left } => match &**left {
+            knot::MoveLeft::MakeLink {
+                aside: Some(aside), ..
+            } => format!(
+                "the move stopped: the data is whole at {}, and no link was left here; the old \
+                 data is at {}",
+                quote_path(data),
+                quote_path(aside)
+            ),
             knot::MoveLeft::MakeLink { .. } => format!(
                 "the move stopped: the data is whole at {}, and no link was left here",
                 quote_path(data)
@@ -414,7 +427,8 @@ fn path_cause(err: &knot::Error) -> String {
                 quote_path(data)
             ),
             knot::MoveLeft::Changed { why, .. } => format!(
-                "the data as copied is at {}, but this old copy changed while it was copied                  ({why}), so it was kept",
+                "the data as copied is at {}, but this old copy changed while it was copied \
+                 ({why}), so it was kept",
                 quote_path(data)
             ),
         },
@@ -671,13 +685,33 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             knot::NotMoved::Dangling => {
                 "the data it led to is gone; remove the link with knot rm".into()
             }
+            knot::NotMoved::RelativeTarget => {
+                "this link is not one knot move left: remove it with knot rm, and move its \
+                 data with mv or knot copy if you mean to"
+                    .into()
+            }
             _ => "name the junction or directory symlink that knot move left".into(),
         },
+        ErrorKind::MoveCopyFailed { changed: true, .. } => {
+            "run knot move again (once nothing writes into the directory)".into()
+        }
         ErrorKind::MoveCopyFailed { .. } => {
             "fix what is shown above (free space, permissions), then run knot move again".into()
         }
         ErrorKind::MoveStopped { data, left } => match &**left {
-            knot::MoveLeft::MakeLink { at } => format!(
+            knot::MoveLeft::MakeLink {
+                at,
+                aside: Some(aside),
+            } => format!(
+                "make the link by hand: knot junction {} {} (or knot symlink), then remove the \
+                 old data when you are sure: knot rm --tree {}; or put it back: mv {} {}",
+                quote_path(at),
+                quote_path(data),
+                quote_path(aside),
+                quote_path(aside),
+                quote_path(at)
+            ),
+            knot::MoveLeft::MakeLink { at, .. } => format!(
                 "make the link by hand: knot junction {} {} (or knot symlink), or move the \
                  data back: mv {} {}",
                 quote_path(at),

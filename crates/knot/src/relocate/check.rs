@@ -5,9 +5,9 @@
 //! (a filter over it), never following a link.
 //!
 //! The source is listed before it is copied, and that listing kept: once the source is
-//! set aside, it is listed again and compared with it, files by their modification time
-//! too, so that whatever was written into it while it was copied is found before the old
-//! data goes ([`changed`]).
+//! set aside, it is listed again and compared with it, files by their modification and
+//! change times too, so that whatever was written into it while it was copied is found
+//! before the old data goes ([`changed`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -38,9 +38,10 @@ impl What {
     }
 }
 
-/// An entry as listed: what it is, and for a file its modification time (seconds and
-/// nanoseconds) where the platform gives it through a held directory.
-type Listed = (What, Option<(i64, u32)>);
+/// An entry as listed: what it is, and for a file its modification and change times
+/// (seconds and nanoseconds) where the platform gives them through a held directory: a
+/// writer can set the modification time back (`touch -r`), never the change time.
+type Listed = (What, Option<((i64, u32), (i64, u32))>);
 
 /// The source of a move as listed before it is copied.
 pub(super) struct Source(BTreeMap<PathBuf, Listed>);
@@ -71,7 +72,8 @@ impl Filter for Inventory<'_> {
         };
         let mtime = || {
             if ty == FileType::File && sys::Os::UPDATES_COPIES {
-                dir.look_at(name).map(|(_, attrs)| Some(attrs.mtime))
+                dir.look_at(name)
+                    .map(|(_, attrs)| Some((attrs.mtime, attrs.ctime)))
             } else {
                 Ok(None)
             }
@@ -149,7 +151,7 @@ pub(super) fn differs(
 
 /// The first change to the source since it was listed (`was`), now at `now` (set aside),
 /// in words: an entry gone, new, or of another kind, size, link target or (files, where
-/// the platform gives it) modification time; `None` where nothing changed.
+/// the platform gives them) modification or change time; `None` where nothing changed.
 pub(super) fn changed(was: &Source, now: &Path) -> Result<Option<String>> {
     let mut found = list(now)?;
     let quoted = |rel: &Path| format!("'{}'", rel.display());

@@ -590,6 +590,9 @@ pub(crate) struct Attrs {
     /// Seconds and nanoseconds.
     pub(crate) atime: (i64, u32),
     pub(crate) mtime: (i64, u32),
+    /// The change time (`st_ctime`; `ChangeTime` on Windows), which no writer can set
+    /// back: read, never given to a copy.
+    pub(crate) ctime: (i64, u32),
 }
 
 /// Reads directories, with one reusable buffer per thread.

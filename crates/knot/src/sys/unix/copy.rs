@@ -281,6 +281,7 @@ impl Attrs {
             gid: stat.st_gid as u32,
             atime: (stat.st_atime as i64, stat.st_atime_nsec as u32),
             mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as u32),
+            ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as u32),
         }
     }
 

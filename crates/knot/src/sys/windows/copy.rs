@@ -514,6 +514,7 @@ fn attrs_of(info: &FILE_BASIC_INFO) -> Attrs {
         gid: 0,
         atime: from_ticks(info.LastAccessTime),
         mtime: from_ticks(info.LastWriteTime),
+        ctime: from_ticks(info.ChangeTime),
     }
 }
 

@@ -952,6 +952,7 @@ fn copy_directories_are_made_held_and_given_their_times() {
         gid: 0,
         atime: (1_000_000, 0),
         mtime: (3_000_000, 500),
+        ctime: (3_000_000, 500),
     };
     // Another directory's identity: left as it is.
     let other = dir.hold_at(OsStr::new("empty")).unwrap().meta().unwrap().id;
