@@ -825,20 +825,13 @@ impl Moving<'_> {
             self.remove_quietly(&to.parent, &staged, &staged_path);
             return Err(err);
         }
-        let aside = crate::path::hidden_file_name(&from.name);
-        let aside_path = from.parent_path.join(&aside);
-        self.step(Step::SetAside {
-            from: from.path.clone(),
-            to: aside_path.clone(),
-        });
-        if let Err(err) = fault("set-aside").and_then(|()| {
-            from.parent
-                .move_to_at(&from.name, &from.parent, &aside)
-                .map_err(|e| Error::io(self.op, &from.path, e))
-        }) {
-            self.remove_copy(to, copy_id);
-            return Err(err);
-        }
+        let (aside, aside_path) = match self.set_aside(from) {
+            Ok(aside) => aside,
+            Err(err) => {
+                self.remove_copy(to, copy_id);
+                return Err(err);
+            }
+        };
         // What was written into DIR while it was copied is found now, before the link:
         // the move is undone (DIR put back, the copy removed) and nothing is lost.
         if let Some(why) = self.changed(&listed, &aside_path) {
@@ -884,6 +877,23 @@ impl Moving<'_> {
             }
         })?;
         self.remove_old(&from.parent, &aside, &aside_path, &to.path)
+    }
+
+    /// `held` renamed to a fresh hidden name beside it, never replacing anything, the step
+    /// reported first: the hidden name, and its path as shown.
+    fn set_aside(&mut self, held: &Held) -> Result<(std::ffi::OsString, PathBuf)> {
+        let aside = crate::path::hidden_file_name(&held.name);
+        let aside_path = held.parent_path.join(&aside);
+        self.step(Step::SetAside {
+            from: held.path.clone(),
+            to: aside_path.clone(),
+        });
+        fault("set-aside").and_then(|()| {
+            held.parent
+                .move_to_at(&held.name, &held.parent, &aside)
+                .map_err(|e| Error::io(self.op, &held.path, e))
+        })?;
+        Ok((aside, aside_path))
     }
 
     /// The copy this move made, renamed to NEW (`to`), removed by its identity `id`: first
@@ -937,20 +947,13 @@ impl Moving<'_> {
         })?;
         // The old data set aside under a hidden name in its own directory before it is
         // checked and removed: what is written into it by its path from here on is not.
-        let aside = crate::path::hidden_file_name(&data.name);
-        let aside_path = data.parent_path.join(&aside);
-        self.step(Step::SetAside {
-            from: data.path.clone(),
-            to: aside_path.clone(),
-        });
-        if let Err(err) = fault("set-aside").and_then(|()| {
-            data.parent
-                .move_to_at(&data.name, &data.parent, &aside)
-                .map_err(|e| Error::io(self.op, &data.path, e))
-        }) {
-            (self.each)(Event::Failed(err));
-            return Err(self.old_left(&data.path, &at.path));
-        }
+        let (aside, aside_path) = match self.set_aside(data) {
+            Ok(aside) => aside,
+            Err(err) => {
+                (self.each)(Event::Failed(err));
+                return Err(self.old_left(&data.path, &at.path));
+            }
+        };
         if let Some(why) = self.changed(&listed, &aside_path) {
             return Err(stopped(
                 self.op,
