@@ -1006,7 +1006,12 @@ impl Moving<'_> {
         };
         // Listed before it is copied: what is written into it from here on is found
         // before the old data goes (`check::changed`).
-        let listed = check::list_source(&from.path).map_err(|e| e.with_op(self.op));
+        let listed = from
+            .parent
+            .stat_at(&from.name, false)
+            .map_err(|e| Error::io(self.op, &from.path, e))
+            .and_then(|held| check::list_source(&from.path, held.id))
+            .map_err(|e| e.with_op(self.op));
         let copied = listed
             .and_then(|listed| fault("copy").map(|()| listed))
             .and_then(|listed| {

@@ -10,6 +10,7 @@
 //! before the old data goes ([`changed`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Op, Result};
@@ -43,12 +44,15 @@ impl What {
 /// writer can set the modification time back (`touch -r`), never the change time.
 type Listed = (What, Option<((i64, u32), (i64, u32))>);
 
-/// The source of a move as listed before it is copied.
-pub(super) struct Source(BTreeMap<PathBuf, Listed>);
+/// The source of a move as listed before it is copied, and the identity of the directory
+/// listed (the one the move holds: it keeps it when set aside).
+pub(super) struct Source(BTreeMap<PathBuf, Listed>, (u64, u128));
 
-/// Lists a tree: each entry below the root by its path from the root, and what it is.
+/// Lists a tree: each entry below the root by its path from the root, and what it is;
+/// nothing but an error where the root the walk opened is not the directory `id`.
 struct Inventory<'a> {
     root: &'a Path,
+    id: Option<(u64, u128)>,
 }
 
 impl Filter for Inventory<'_> {
@@ -56,7 +60,17 @@ impl Filter for Inventory<'_> {
 
     fn visit(&self, entry: &DirEntry<'_>, sink: &mut Sink<'_, '_, Self::Item>) -> Next {
         if entry.depth() == 0 {
-            return Next::Descend;
+            // The path given leads to the directory held, else nothing is listed: a
+            // directory on the way swapped since would have another tree compared.
+            let replaced = || io::Error::from(sys::error::Error::Replaced);
+            return match entry.lstat() {
+                Ok(meta) if self.id.is_none_or(|id| id == meta.id) => Next::Descend,
+                found => {
+                    let err = found.err().unwrap_or_else(replaced);
+                    sink.send(Err(Error::io(Op::Move, self.root, err)));
+                    Next::Quit
+                }
+            };
         }
         let path = entry.path();
         let rel = path.strip_prefix(self.root).unwrap_or(path).to_path_buf();
@@ -89,9 +103,9 @@ impl Filter for Inventory<'_> {
     }
 }
 
-fn list(root: &Path) -> Result<BTreeMap<PathBuf, Listed>> {
+fn list(root: &Path, id: Option<(u64, u128)>) -> Result<BTreeMap<PathBuf, Listed>> {
     let mut found = BTreeMap::new();
-    for item in WalkBuilder::new(root).build(Inventory { root }) {
+    for item in WalkBuilder::new(root).build(Inventory { root, id }) {
         let (rel, listed) = item?;
         found.insert(rel, listed);
     }
@@ -99,8 +113,8 @@ fn list(root: &Path) -> Result<BTreeMap<PathBuf, Listed>> {
 }
 
 /// The source of a move, listed before it is copied.
-pub(super) fn list_source(source: &Path) -> Result<Source> {
-    list(source).map(Source)
+pub(super) fn list_source(source: &Path, id: (u64, u128)) -> Result<Source> {
+    list(source, Some(id)).map(|listed| Source(listed, id))
 }
 
 /// The first difference between the tree `copy` and the source (`wanted`, listed at
@@ -114,7 +128,7 @@ pub(super) fn differs(
     contents: bool,
 ) -> Result<Option<String>> {
     let wanted = &wanted.0;
-    let mut found = list(copy)?;
+    let mut found = list(copy, None)?;
     let quoted = |rel: &Path| format!("'{}'", rel.display());
     for (rel, (what, _)) in wanted {
         let Some((there, _)) = found.remove(rel) else {
@@ -153,7 +167,7 @@ pub(super) fn differs(
 /// in words: an entry gone, new, or of another kind, size, link target or (files, where
 /// the platform gives them) modification or change time; `None` where nothing changed.
 pub(super) fn changed(was: &Source, now: &Path) -> Result<Option<String>> {
-    let mut found = list(now)?;
+    let mut found = list(now, Some(was.1))?;
     let quoted = |rel: &Path| format!("'{}'", rel.display());
     for (rel, listed) in &was.0 {
         match found.remove(rel) {
@@ -237,8 +251,14 @@ mod tests {
         (dir, a, b)
     }
 
+    /// `dir` listed as the source of a move.
+    fn listed(dir: &Path) -> Source {
+        let id = sys::Os::lstat(dir).unwrap().id;
+        list_source(dir, id).unwrap()
+    }
+
     fn check(a: &Path, b: &Path, contents: bool) -> Option<String> {
-        differs(&list_source(a).unwrap(), a, b, &HashMap::new(), contents).unwrap()
+        differs(&listed(a), a, b, &HashMap::new(), contents).unwrap()
     }
 
     #[test]
@@ -275,7 +295,7 @@ mod tests {
         );
         // The target the copy was to give it.
         let targets = HashMap::from([(PathBuf::from("l"), PathBuf::from("d/g"))]);
-        let source = list_source(&a).unwrap();
+        let source = listed(&a);
         assert_eq!(differs(&source, &a, &b, &targets, false).unwrap(), None);
         fs::remove_file(b.join("l")).unwrap();
         fs::write(b.join("l"), "f").unwrap();
@@ -299,18 +319,39 @@ mod tests {
     #[test]
     fn each_change_since_the_listing_is_found_and_said() {
         let (_dir, a, _b) = two();
-        let was = list_source(&a).unwrap();
+        let was = listed(&a);
         assert_eq!(changed(&was, &a).unwrap(), None);
         // The same size, written again with another time.
         let f = fs::File::options().write(true).open(a.join("f")).unwrap();
         f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
         drop(f);
         assert_eq!(changed(&was, &a).unwrap().unwrap(), "'f' was changed");
-        let was = list_source(&a).unwrap();
+        let was = listed(&a);
         fs::write(a.join("d/new"), "").unwrap();
         assert_eq!(changed(&was, &a).unwrap().unwrap(), "'d/new' was added");
         fs::remove_file(a.join("d/new")).unwrap();
         fs::remove_file(a.join("d/g")).unwrap();
         assert_eq!(changed(&was, &a).unwrap().unwrap(), "'d/g' was removed");
+    }
+
+    /// Looked at again, a directory other than the one listed is never compared, however
+    /// alike: here another tree whose files are the very same files (hard links).
+    #[test]
+    fn another_directory_at_the_path_is_not_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir_all(a.join("d")).unwrap();
+        fs::create_dir_all(b.join("d")).unwrap();
+        fs::write(a.join("f"), "data").unwrap();
+        fs::write(a.join("d/g"), "g").unwrap();
+        fs::hard_link(a.join("f"), b.join("f")).unwrap();
+        fs::hard_link(a.join("d/g"), b.join("d/g")).unwrap();
+        let was = listed(&a);
+        assert_eq!(changed(&was, &a).unwrap(), None);
+        let err = changed(&was, &b).unwrap_err();
+        assert!(
+            err.to_string().contains("replaced by something else"),
+            "{err}"
+        );
     }
 }
