@@ -1015,10 +1015,9 @@ impl Moving<'_> {
         let copied = listed
             .and_then(|listed| fault("copy").map(|()| listed))
             .and_then(|listed| {
-                let held = from.parent.stat_at(&from.name, false);
-                let id = held.map_err(|e| Error::io(self.op, &from.path, e))?.id;
+                // The directory listed is the one copied: the copy refuses another.
                 copy_staged(
-                    (&from.path, id),
+                    (&from.path, listed.id()),
                     &staged_path,
                     &to.real,
                     &copy_options,

@@ -48,6 +48,13 @@ type Listed = (What, Option<((i64, u32), (i64, u32))>);
 /// listed (the one the move holds: it keeps it when set aside).
 pub(super) struct Source(BTreeMap<PathBuf, Listed>, (u64, u128));
 
+impl Source {
+    /// The identity of the directory listed.
+    pub(super) fn id(&self) -> (u64, u128) {
+        self.1
+    }
+}
+
 /// Lists a tree: each entry below the root by its path from the root, and what it is;
 /// nothing but an error where the root the walk opened is not the directory `id`.
 struct Inventory<'a> {
