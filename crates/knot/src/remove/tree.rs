@@ -193,22 +193,12 @@ fn remove_tree_keeping(
             ErrorKind::MountPointInTree,
         ));
     }
-    let mut tree = Tree {
-        check: Check {
-            dev: listed.0,
-            mount_id,
-            ino_listed: sys::Os::listed_ino_is_st_ino(path),
-        },
-        max_held: sys::Os::max_held_dirs(),
-        mode,
-        reader: DirReader::new(),
-        nodes: Vec::new(),
-        above: Vec::new(),
-        kept: 0,
-        budget,
-        refused: HashSet::new(),
-        counts: TreeRemoved::default(),
+    let check = Check {
+        dev: listed.0,
+        mount_id,
+        ino_listed: sys::Os::listed_ino_is_st_ino(path),
     };
+    let mut tree = Tree::new(check, sys::Os::max_held_dirs(), mode, budget);
     tree.list(root, path, each);
     if mode == ChangeMode::DryRun {
         tree.counts.dirs += 1;
@@ -487,6 +477,23 @@ fn lock(nodes: &[Mutex<Vec<Entry>>], node: usize) -> std::sync::MutexGuard<'_, V
 }
 
 impl Tree {
+    /// A tree to list, nothing listed yet: its mount and identity checks, how many
+    /// directories it may hold, and how many entries its listing may keep.
+    fn new(check: Check, max_held: usize, mode: ChangeMode, budget: usize) -> Tree {
+        Tree {
+            check,
+            max_held,
+            mode,
+            reader: DirReader::new(),
+            nodes: Vec::new(),
+            above: Vec::new(),
+            kept: 0,
+            budget,
+            refused: HashSet::new(),
+            counts: TreeRemoved::default(),
+        }
+    }
+
     fn failed(&mut self, each: &mut dyn FnMut(Result<Met>), err: Error) {
         self.counts.errors += 1;
         each(Err(err));
@@ -1038,22 +1045,12 @@ mod tests {
         let kept = |budget| {
             let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
             let (listed, mount_id) = root_dir.identity().unwrap();
-            let mut tree = Tree {
-                check: Check {
-                    dev: listed.0,
-                    mount_id,
-                    ino_listed: true,
-                },
-                max_held: 64,
-                mode: ChangeMode::DryRun,
-                reader: DirReader::new(),
-                nodes: Vec::new(),
-                above: Vec::new(),
-                kept: 0,
-                budget,
-                refused: HashSet::new(),
-                counts: TreeRemoved::default(),
+            let check = Check {
+                dev: listed.0,
+                mount_id,
+                ino_listed: true,
             };
+            let mut tree = Tree::new(check, 64, ChangeMode::DryRun, budget);
             tree.list(root_dir, &root, &mut |_| {});
             (0..tree.nodes.len())
                 .map(|node| lock(&tree.nodes, node).len())
