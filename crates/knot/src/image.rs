@@ -151,34 +151,13 @@ impl ImageRoot {
     /// staying there); `Err` with the part that leads to no directory where a `.` or `..`
     /// follows one, as folding it would make a failing link lead somewhere.
     pub(crate) fn fold(&self, dir: &Path, text: &Path) -> std::result::Result<PathBuf, PathBuf> {
-        let full = dir.join(text);
-        let bytes = full.as_os_str().as_encoded_bytes();
-        let mut out = PathBuf::from("/");
-        for part in bytes.split(|&b| b == b'/') {
-            match part {
-                b"" => {}
-                b"." | b".." => {
-                    let judged = self.judge(&out, Path::new("."), true);
-                    match judged.resolved {
-                        Some(real) if judged.status == Status::Ok && judged.dir == Some(true) => {
-                            if part == b".." {
-                                out = real;
-                                out.pop();
-                            }
-                        }
-                        _ => return Err(out),
-                    }
-                }
-                name => match crate::path::os_string(name) {
-                    Some(name) => out.push(name),
-                    None => return Err(out),
-                },
+        crate::resolve::fold_through(&dir.join(text), |path, _| {
+            let judged = self.judge(path, Path::new("."), true);
+            match judged.resolved {
+                Some(real) if judged.status == Status::Ok && judged.dir == Some(true) => Some(real),
+                _ => None,
             }
-        }
-        if bytes.ends_with(b"/") && out.as_os_str().len() > 1 {
-            out.as_mut_os_string().push("/");
-        }
-        Ok(out)
+        })
     }
 
     /// The path inside the image of the directory `at` holds, from its real place.

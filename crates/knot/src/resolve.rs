@@ -41,22 +41,39 @@ pub(crate) fn fold_keeping_failures(dir: &Path, text: &Path) -> Result<PathBuf, 
         // Windows folds a link's target lexically itself: folded, it leads where it did.
         return Ok(fold(&full));
     }
+    fold_through(&full, |path, real| {
+        if !std::fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
+            return None;
+        }
+        let canonical = real.then(|| std::fs::canonicalize(path).ok()).flatten();
+        Some(canonical.unwrap_or_else(|| path.to_path_buf()))
+    })
+}
+
+/// The fold of the absolute path `full` that [`fold_keeping_failures`] makes on the host
+/// and `ImageRoot::fold` inside an image: names pushed as they come, and a `.` or `..`
+/// taken only after a part that leads to a directory, as `dir(part, real)` says (`None`
+/// where it does not; with `real`, for a `..`, where it really is, the `..` taken from
+/// there); `Err` with the part that leads to no directory.
+pub(crate) fn fold_through(
+    full: &Path,
+    dir: impl Fn(&Path, bool) -> Option<PathBuf>,
+) -> Result<PathBuf, PathBuf> {
     let bytes = full.as_os_str().as_encoded_bytes();
-    let is_dir = |path: &Path| std::fs::metadata(path).is_ok_and(|meta| meta.is_dir());
     let mut out = PathBuf::from("/");
     for part in bytes.split(|&b| b == b'/') {
         match part {
             // The root, a doubled slash, or the slash at the end (kept, below).
             b"" => continue,
-            b"." | b".." if !is_dir(&out) => return Err(out),
-            b"." => {}
-            b".." => {
-                if let Ok(real) = std::fs::canonicalize(&out) {
+            b"." | b".." => match dir(&out, part == b"..") {
+                None => return Err(out),
+                Some(_) if part == b"." => {}
+                Some(real) => {
                     out = real;
+                    // At the root, `..` stays there (`pop` takes nothing away).
+                    out.pop();
                 }
-                // At the root, `..` stays there (`pop` takes nothing away).
-                out.pop();
-            }
+            },
             // A name after a slash: the part before leads to a directory, or fails as it
             // did (a missing directory stays missing, and so does all below it).
             name => match crate::path::os_string(name) {
