@@ -78,16 +78,42 @@ pub(crate) fn retarget_at(
         return Ok(unchanged(before));
     }
     // The link's flavour, checked against the new target as create checks it.
-    let create_options = CreateOptions {
-        flavour: flavour_of(&before),
-        form: TargetForm::AsGiven,
-        replace: Replace::Links,
-        drive: options.drive.or_else(|| drive_of(&before)),
-        flavour_check: FlavourCheck::AgainstTarget,
-    };
+    let create_options = relink(
+        &before,
+        flavour_of(&before),
+        options.drive,
+        FlavourCheck::AgainstTarget,
+    );
     let planned =
         plan_at(at, new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
     change(before, planned, options.mode, op)
+}
+
+/// The options the link `before` is made again with, in place: `flavour`, its target as
+/// given, the drive letter asked for (else its own), its flavour checked as `check` says.
+fn relink(
+    before: &Link,
+    flavour: Option<Flavour>,
+    drive: Option<DriveLetter>,
+    check: FlavourCheck,
+) -> CreateOptions {
+    CreateOptions {
+        flavour,
+        form: TargetForm::AsGiven,
+        replace: Replace::Links,
+        drive: drive.or_else(|| drive_of(before)),
+        flavour_check: check,
+    }
+}
+
+/// `absolute` as a path relative to the directory `dir`, with the slash at its end kept:
+/// a slash at the end asks for a directory, and the link fails without one.
+fn relative_keeping_slash(absolute: &Path, dir: &Path) -> PathBuf {
+    let mut relative = crate::resolve::relative_to(absolute, dir);
+    if absolute.as_os_str().as_encoded_bytes().ends_with(b"/") && !relative.as_os_str().is_empty() {
+        relative.as_mut_os_string().push("/");
+    }
+    relative
 }
 
 /// The form or kind [`convert`] gives a link.
@@ -271,28 +297,13 @@ pub(crate) fn convert_at(
         }
     };
     let new_target: PathBuf = match to {
-        Reform::Relative => {
-            let mut relative = crate::resolve::relative_to(&absolute, &dir);
-            // A slash at the end asks for a directory: kept, as the link fails without one.
-            if absolute.as_os_str().as_encoded_bytes().ends_with(b"/")
-                && !relative.as_os_str().is_empty()
-            {
-                relative.as_mut_os_string().push("/");
-            }
-            relative
-        }
+        Reform::Relative => relative_keeping_slash(&absolute, &dir),
         _ => absolute,
     };
     // The same link, written another way: its flavour stays what it is, even where it
     // does not match what the target is now (a dangling link, or mklink's file symlink to
     // a directory).
-    let create_options = CreateOptions {
-        flavour,
-        form: TargetForm::AsGiven,
-        replace: Replace::Links,
-        drive: options.drive.or_else(|| drive_of(&before)),
-        flavour_check: FlavourCheck::AsAsked,
-    };
+    let create_options = relink(&before, flavour, options.drive, FlavourCheck::AsAsked);
     let planned =
         plan_at(at, &new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
     if ty == LinkType::Junction && planned.junctions() != Junctions::Native {
@@ -345,24 +356,19 @@ fn convert_in_image(
         }
     };
     let new_target = if relative {
-        let mut relative = crate::resolve::relative_to(&absolute, &dir);
-        if absolute.as_os_str().as_encoded_bytes().ends_with(b"/") {
-            relative.as_mut_os_string().push("/");
-        }
-        relative
+        relative_keeping_slash(&absolute, &dir)
     } else {
         absolute
     };
     if before.target.as_deref() == Some(new_target.as_path()) {
         return Ok(unchanged(before));
     }
-    let create_options = CreateOptions {
-        flavour: flavour_of(&before),
-        form: TargetForm::AsGiven,
-        replace: Replace::Links,
-        drive: options.drive.or_else(|| drive_of(&before)),
-        flavour_check: FlavourCheck::AsAsked,
-    };
+    let create_options = relink(
+        &before,
+        flavour_of(&before),
+        options.drive,
+        FlavourCheck::AsAsked,
+    );
     let planned =
         plan_at(at, &new_target, None, ty, &create_options, None).map_err(|e| e.with_op(op))?;
     change(before, planned, options.mode, op)
