@@ -83,24 +83,21 @@ impl Filter for Inventory<'_> {
         let rel = path.strip_prefix(self.root).unwrap_or(path).to_path_buf();
         let (dir, name) = entry.dir_and_name();
         let ty = entry.file_type();
-        let what = match ty {
-            FileType::Dir => Ok(What::Dir),
+        // A file's size and times from one look, where the platform gives its times
+        // through the held directory; else its size alone.
+        let listed = match ty {
+            FileType::Dir => Ok((What::Dir, None)),
             FileType::Link => dir
                 .read_link_at(name)
-                .map(|stored| What::Link(stored.target)),
-            FileType::File => entry.lstat().map(|meta| What::File(meta.size)),
-            FileType::Other => Ok(What::Other),
+                .map(|stored| (What::Link(stored.target), None)),
+            FileType::File if sys::Os::UPDATES_COPIES => dir
+                .look_at(name)
+                .map(|(meta, attrs)| (What::File(meta.size), Some((attrs.mtime, attrs.ctime)))),
+            FileType::File => entry.lstat().map(|meta| (What::File(meta.size), None)),
+            FileType::Other => Ok((What::Other, None)),
         };
-        let mtime = || {
-            if ty == FileType::File && sys::Os::UPDATES_COPIES {
-                dir.look_at(name)
-                    .map(|(_, attrs)| Some((attrs.mtime, attrs.ctime)))
-            } else {
-                Ok(None)
-            }
-        };
-        let item = what
-            .and_then(|what| Ok((rel, (what, mtime()?))))
+        let item = listed
+            .map(|listed| (rel, listed))
             .map_err(|e| Error::io(Op::Move, path, e));
         match sink.send(item) {
             WalkState::Quit => Next::Quit,
