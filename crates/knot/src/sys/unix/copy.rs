@@ -89,7 +89,7 @@ fn fill_staged(
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if put == Put::New
-        && let Some(copy) = unnamed(to)?
+        && let Some(copy) = unnamed(to, stat.st_mode as u32)?
     {
         let copied = fill(source, &copy, &stat, xattrs)?;
         give_name(&copy, to, to_name)?;
@@ -108,10 +108,16 @@ fn fill_staged(
 /// writing; `None` where the kernel or the file system cannot make one (FUSE, ntfs-3g
 /// among them), where the file is staged under a hidden name instead. Nothing is left
 /// behind by an interrupted copy: a file with no name is gone when it is closed.
+///
+/// It is made with the permission bits of `mode` (the umask and a default ACL applied, as
+/// for any new file), so that where they come out as the source's, no `fchmod` is needed
+/// ([`Attrs::give`]): a journaled file system writes the inode once less. Until it is
+/// named, no other process can open it, whatever its permissions say. (A file staged
+/// under a hidden name is made `0600`: that one has a name while it is filled.)
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn unnamed(dir: BorrowedFd<'_>) -> io::Result<Option<OwnedFd>> {
+fn unnamed(dir: BorrowedFd<'_>, mode: u32) -> io::Result<Option<OwnedFd>> {
     let write = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC | OFlags::NOCTTY;
-    match rustix::fs::openat(dir, ".", write, Mode::from_raw_mode(0o600)) {
+    match rustix::fs::openat(dir, ".", write, Mode::from_raw_mode((mode & 0o777) as _)) {
         Ok(fd) => Ok(Some(fd)),
         // EISDIR and ENOENT: a kernel without O_TMPFILE (open(2)); EOPNOTSUPP: a file
         // system without it.
@@ -215,7 +221,7 @@ fn fill(
     let size = stat.st_size as u64;
     let data = data(source.as_fd(), copy.as_fd(), size, stat.st_blocks as u64)?;
     let attrs = Attrs::of(stat);
-    attrs.give(copy.as_fd())?;
+    attrs.give(copy.as_fd(), Some(&rustix::fs::fstat(copy)?))?;
     // After the owner: a new owner clears `security.capability`. An ACL set now agrees
     // with the permission bits given, as it did on the source.
     if xattrs {
@@ -307,23 +313,37 @@ impl Attrs {
     /// the group where it is in it); the set-user-ID bit is dropped where the owner could
     /// not be given, the set-group-ID bit where the group could not, as cp drops them, so
     /// a copy never runs as someone it does not belong to.
+    ///
+    /// `made`, where given, is what `fd` is now (its `fstat`): an owner and group it has
+    /// already are not given again, nor permissions it has already, each a write of the
+    /// inode saved (on a journaled file system, a journal entry each).
     #[allow(
         clippy::useless_conversion,
         clippy::unnecessary_cast,
         reason = "the timespec fields' widths differ between Unix targets"
     )]
-    pub(crate) fn give(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+    pub(crate) fn give(
+        &self,
+        fd: BorrowedFd<'_>,
+        made: Option<&rustix::fs::Stat>,
+    ) -> io::Result<()> {
         let (uid, gid) = (
             rustix::fs::Uid::from_raw(self.uid),
             rustix::fs::Gid::from_raw(self.gid),
         );
+        let owned = made
+            .is_some_and(|made| (made.st_uid as u32, made.st_gid as u32) == (self.uid, self.gid));
         // Both at once where this process may (one call for most files), else each alone.
-        let (owner, group) = match rustix::fs::fchown(fd, Some(uid), Some(gid)) {
-            Ok(()) => (Ok(()), Ok(())),
-            Err(_) => (
-                rustix::fs::fchown(fd, Some(uid), None),
-                rustix::fs::fchown(fd, None, Some(gid)),
-            ),
+        let (owner, group) = if owned {
+            (Ok(()), Ok(()))
+        } else {
+            match rustix::fs::fchown(fd, Some(uid), Some(gid)) {
+                Ok(()) => (Ok(()), Ok(())),
+                Err(_) => (
+                    rustix::fs::fchown(fd, Some(uid), None),
+                    rustix::fs::fchown(fd, None, Some(gid)),
+                ),
+            }
         };
         let mut mode = self.mode;
         if owner.is_err() {
@@ -332,7 +352,11 @@ impl Attrs {
         if group.is_err() {
             mode &= !0o2000;
         }
-        rustix::fs::fchmod(fd, Mode::from_raw_mode(mode as _))?;
+        // A new owner clears the set-user-ID and set-group-ID bits: `made` is then out of
+        // date, but the file was made without them, and `mode` differs where it has them.
+        if made.is_none_or(|made| (made.st_mode as u32) & 0o7777 != mode) {
+            rustix::fs::fchmod(fd, Mode::from_raw_mode(mode as _))?;
+        }
         rustix::fs::futimens(fd, &self.timestamps())?;
         Ok(())
     }
@@ -666,7 +690,7 @@ pub(crate) fn give_dir_attrs_at(
     attrs: &Attrs,
     id: (u64, u128),
 ) -> io::Result<()> {
-    attrs.give(made_dir(dir, name, id)?.as_fd())
+    attrs.give(made_dir(dir, name, id)?.as_fd(), None)
 }
 
 /// Gives the directory `name` of `dir` the extended attributes `xattrs`, as
@@ -759,6 +783,59 @@ mod tests {
         assert_eq!(b.mode() & 0o7777, 0o751);
         assert_eq!((b.mtime(), b.mtime_nsec()), (a.mtime(), a.mtime_nsec()));
         assert_eq!((b.atime(), b.atime_nsec()), (1_000_000, 7));
+    }
+
+    /// Permissions the umask strips from a new file, the set-user-ID, set-group-ID and
+    /// sticky bits, another owner and group, and a group other than a set-group-ID
+    /// directory gives: each copy has the source's, made nameless or under a hidden name
+    /// (a replacement). A permission or owner left as the new file had it fails here.
+    #[test]
+    fn copies_every_mode_and_owner_the_new_file_lacks() {
+        let root = rustix::process::geteuid().is_root();
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("from"), tmp.path().join("to"));
+        fs::create_dir(&from).unwrap();
+        fs::create_dir(&to).unwrap();
+        if root {
+            // New files in `to` get its group (4321), not the source's.
+            std::os::unix::fs::chown(&to, None, Some(4321)).unwrap();
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o2777)).unwrap();
+        }
+        let mut cases = vec![(0o666, None), (0o777, None), (0o000, None), (0o640, None)];
+        cases.extend([(0o1644, None), (0o2755, None), (0o4755, None)]);
+        if root {
+            cases.extend([(0o644, Some((1234, 5678))), (0o4750, Some((1234, 5678)))]);
+        }
+        let (before, after) = (held(&from), held(&to));
+        for (i, (mode, owner)) in cases.into_iter().enumerate() {
+            let name = format!("f{i}");
+            fs::write(from.join(&name), b"data").unwrap();
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(from.join(&name), Some(uid), Some(gid)).unwrap();
+            }
+            fs::set_permissions(from.join(&name), fs::Permissions::from_mode(mode)).unwrap();
+            let source = fs::metadata(from.join(&name)).unwrap();
+            let (new, over) = (format!("new{i}"), format!("over{i}"));
+            fs::write(to.join(&over), b"old").unwrap();
+            before
+                .copy_file_at(OsStr::new(&name), &after, OsStr::new(&new), false)
+                .unwrap();
+            before
+                .replace_file_at(OsStr::new(&name), &after, OsStr::new(&over), false)
+                .unwrap();
+            for copy in [new, over] {
+                let made = fs::metadata(to.join(&copy)).unwrap();
+                let what = format!("{copy} of a {mode:o} file owned by {owner:?}");
+                assert_eq!(made.mode() & 0o7777, mode, "{what}");
+                if root {
+                    assert_eq!(
+                        (made.uid(), made.gid()),
+                        (source.uid(), source.gid()),
+                        "{what}"
+                    );
+                }
+            }
+        }
     }
 
     /// Nothing standing at the copy's name is written to or through (a file, a symlink to
