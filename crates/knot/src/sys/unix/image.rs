@@ -11,6 +11,8 @@ use std::collections::HashSet;
 use std::collections::hash_map::Entry;
 use std::ffi::{OsStr, OsString};
 use std::io;
+#[cfg(target_os = "linux")]
+use std::os::fd::AsFd as _;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
@@ -97,25 +99,42 @@ impl Image {
     }
 
     /// Where `target`, stored by a link in the directory `held` (the walk's, the image
-    /// directory the link is in), leads, status only, where `held` alone can tell: a
-    /// target that is one name, as a chain of such names leads on, is looked up in
-    /// `held` with one `fstatat` a name, no path walked from the root. `None` where it
-    /// cannot tell (a name with a `/`, `.` or `..` on the way, a link in `proc`, whose
-    /// magic links the kernel does not follow, a chain longer than the kernel follows):
+    /// directory `dir`) leads, status only, where directories held open can tell, with one
+    /// `fstatat` a name and no path walked from the root: a target that is one name is
+    /// looked up in `held`; one that leads through a directory (`/usr/bin/x`,
+    /// `../../lib/x`) in that directory, opened inside the root the second time a link of
+    /// this thread's walk leads through it ([`Prefixes`]); and where the name is a link
+    /// itself, its target in turn, as long as every directory on the way is held and holds
+    /// no link on its own path, so that the links followed are counted as the kernel counts
+    /// them. `None` where it cannot tell (a directory met for the first time, a link in
+    /// `proc`, whose magic links the kernel does not follow, a chain longer than the
+    /// kernel follows, a link found in a directory reached through a link):
     /// [`Image::resolve`] answers then.
     pub(crate) fn status_in(&self, held: &super::Dir, dir: &Path, target: &Path) -> Option<Found> {
         let bytes = target.as_os_str().as_bytes();
         #[cfg(target_os = "linux")]
-        if one_name(bytes).is_none() {
-            return self.status_through(dir, bytes);
+        {
+            let mut taken = None;
+            let found = self.follow(&mut taken, held, dir.as_os_str().as_bytes(), bytes);
+            if let Some(prefixes) = taken {
+                self.lock_prefixes()
+                    .insert(std::thread::current().id(), prefixes);
+            }
+            found
         }
         #[cfg(not(target_os = "linux"))]
         {
             let _ = dir;
-            one_name(bytes)?;
+            self.names_in(held, bytes)
         }
+    }
+
+    /// [`Image::status_in`] where the system has no `openat2`: a target that is one name,
+    /// as a chain of such names leads on, looked up in `held`.
+    #[cfg(not(target_os = "linux"))]
+    fn names_in(&self, held: &super::Dir, target: &[u8]) -> Option<Found> {
         let fd = held.fd();
-        let mut name = bytes.to_vec();
+        let mut name = one_name(target)?.to_vec();
         let mut hops = 0;
         loop {
             let stat = match rustix::fs::statat(fd, name.as_slice(), AtFlags::SYMLINK_NOFOLLOW) {
@@ -123,102 +142,92 @@ impl Image {
                 Err(Errno::NOENT) => return Some(dangling()),
                 Err(_) => return None,
             };
-            match RawType::from_raw_mode(stat.st_mode) {
-                RawType::Symlink => {
-                    hops += 1;
-                    if hops > KERNEL_HOPS || held.fs_type() == PROC_SUPER_MAGIC {
-                        return None;
-                    }
-                    let next = rustix::fs::readlinkat(fd, name.as_slice(), Vec::new()).ok()?;
-                    name = one_name(next.as_bytes())?.to_vec();
-                }
-                ty => {
-                    return Some(Found {
-                        status: Status::Ok,
-                        dir: Some(ty == RawType::Directory),
-                        path: None,
-                    });
-                }
+            if RawType::from_raw_mode(stat.st_mode) != RawType::Symlink {
+                return Some(ok(RawType::from_raw_mode(stat.st_mode)));
             }
-        }
-    }
-
-    /// [`Image::status_in`] of a target with a directory before its last name, where the
-    /// directory has been met before by a link in the same image directory `dir`
-    /// ([`Prefixes`]): its last name looked up in the directory, held open. `None` where
-    /// the whole path must be walked: the directory met for the first time, a directory
-    /// the kernel could not open, a last name that is a link (the kernel's count of the
-    /// links followed before it is not known here), and from then on each name in it.
-    #[cfg(target_os = "linux")]
-    fn status_through(&self, dir: &Path, target: &[u8]) -> Option<Found> {
-        if NO_OPENAT2.load(Ordering::Relaxed) {
-            return None;
-        }
-        let cut = target.iter().rposition(|&b| b == b'/')?;
-        let (prefix, last) = (&target[..cut], &target[cut + 1..]);
-        one_name(last)?;
-        let mut key = Vec::new();
-        if !target.starts_with(b"/") {
-            key.extend_from_slice(dir.as_os_str().as_bytes());
-            key.push(b'/');
-        }
-        key.extend_from_slice(prefix);
-        // Taken out while used, so that no thread waits on another's system calls.
-        let thread = std::thread::current().id();
-        let taken = self.lock_prefixes().remove(&thread);
-        let mut prefixes = taken.unwrap_or_default();
-        if prefixes.dir != dir {
-            prefixes.dir = dir.to_path_buf();
-            prefixes.seen.clear();
-        }
-        let found = self.look_through(&mut prefixes, key, target, cut);
-        self.lock_prefixes().insert(thread, prefixes);
-        found
-    }
-
-    /// [`Image::status_through`] with this thread's directories of the image directory
-    /// the link is in, `key` the one `target[..cut]` leads to.
-    #[cfg(target_os = "linux")]
-    fn look_through(
-        &self,
-        prefixes: &mut Prefixes,
-        key: Vec<u8>,
-        target: &[u8],
-        cut: usize,
-    ) -> Option<Found> {
-        let seen = match prefixes.seen.entry(key) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(Prefix::Once);
+            hops += 1;
+            if hops > KERNEL_HOPS {
                 return None;
             }
-            Entry::Occupied(seen) => seen.into_mut(),
-        };
-        if matches!(seen, Prefix::Once) {
-            *seen = self.open_prefix(&prefixes.dir, target, cut);
+            let next = rustix::fs::readlinkat(fd, name.as_slice(), Vec::new()).ok()?;
+            name = one_name(next.as_bytes())?.to_vec();
         }
-        let fd = match seen {
-            Prefix::Held(fd) => fd,
-            Prefix::Missing => return Some(dangling()),
-            Prefix::Once | Prefix::Unknown => return None,
-        };
-        let last = &target[cut + 1..];
-        match rustix::fs::statat(&*fd, last, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => match RawType::from_raw_mode(stat.st_mode) {
-                // Where links lead on (`/etc/alternatives`), the rest are judged by the
-                // whole path at once, not looked up here first.
-                RawType::Symlink => {
-                    *seen = Prefix::Unknown;
-                    None
+    }
+
+    /// [`Image::status_in`] on Linux: `dir` the image path of `held`, `taken` this thread's
+    /// [`Prefixes`] once a directory other than `held` is needed.
+    #[cfg(target_os = "linux")]
+    fn follow(
+        &self,
+        taken: &mut Option<Prefixes>,
+        held: &super::Dir,
+        dir: &[u8],
+        target: &[u8],
+    ) -> Option<Found> {
+        // The image directory the text is read from: a real directory's path, `/` and
+        // names, none a link (the walk enters none, and --root does not go with --follow).
+        let mut base = dir.to_vec();
+        let mut text = target.to_vec();
+        let mut hops = 0;
+        loop {
+            let (key, last) = match text.iter().rposition(|&b| b == b'/') {
+                Some(cut) => (joined(&base, &text[..cut]), one_name(&text[cut + 1..])?),
+                None => (base.clone(), one_name(&text)?),
+            };
+            // Where `last` is looked up, and the directory's real image path where no
+            // link is on its way (so the links followed from there are counted right).
+            let (fd, real, links) = if key == dir {
+                (held.fd(), Some(key.clone()), None)
+            } else {
+                if NO_OPENAT2.load(Ordering::Relaxed) {
+                    return None;
                 }
-                ty => Some(Found {
-                    status: Status::Ok,
-                    dir: Some(ty == RawType::Directory),
-                    path: None,
-                }),
-            },
-            Err(Errno::NOENT) => Some(dangling()),
-            Err(_) => None,
+                let prefixes = taken.get_or_insert_with(|| self.take_prefixes());
+                match prefixes.get(self, &key) {
+                    Prefix::Held { fd, real, links } => (
+                        fd.as_fd(),
+                        real.clone(),
+                        Some(&links[usize::from(hops > 0)]),
+                    ),
+                    Prefix::Missing => return Some(dangling()),
+                    Prefix::Once | Prefix::Unknown => return None,
+                }
+            };
+            let looked = look(fd, last, links.is_some_and(|links| links.get() > 0));
+            if let Some(links) = links {
+                let link = matches!(looked, Ok(Look::Link(_)));
+                links.set((links.get() + if link { 1 } else { -1 }).clamp(-2, 2));
+            }
+            let next = match looked {
+                Ok(Look::Link(next)) => next,
+                Ok(Look::Other(ty)) => return Some(ok(ty)),
+                Err(Errno::NOENT) => return Some(dangling()),
+                Err(_) => return None,
+            };
+            hops += 1;
+            // A link in `proc` (asked only now: one `fstatfs` a directory) may be magic.
+            let magic = || key == dir && held.fs_type() == PROC_SUPER_MAGIC;
+            let Some(real) = real.filter(|_| hops <= KERNEL_HOPS && !magic()) else {
+                // Where links lead on through a directory reached through a link, the
+                // rest are judged by the whole path at once, not looked up here first.
+                if key != dir
+                    && let Some(prefixes) = taken
+                {
+                    prefixes.forget(&key);
+                }
+                return None;
+            };
+            text = next;
+            base = real;
         }
+    }
+
+    /// This thread's [`Prefixes`], taken out while used, so that no thread waits on
+    /// another's system calls.
+    #[cfg(target_os = "linux")]
+    fn take_prefixes(&self) -> Prefixes {
+        let thread = std::thread::current().id();
+        self.lock_prefixes().remove(&thread).unwrap_or_default()
     }
 
     #[cfg(target_os = "linux")]
@@ -230,27 +239,47 @@ impl Image {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The directory `target[..cut]` (a link's target up to its last `/`) leads to, the
-    /// link being in the image directory `dir`, opened by the kernel inside the root.
+    /// The directory at the image path `key` (`/` and names, `..` among them only after a
+    /// name), opened by the kernel inside the root: where no link is on its way (and it
+    /// is not in `proc`), with its real image path.
     #[cfg(target_os = "linux")]
-    fn open_prefix(&self, dir: &Path, target: &[u8], cut: usize) -> Prefix {
+    fn open_prefix(&self, key: &[u8]) -> Prefix {
         use rustix::fs::ResolveFlags;
-        let prefix = Path::new(OsStr::from_bytes(&target[..cut]));
-        let joined;
-        let path = if target.starts_with(b"/") {
-            in_root(prefix)
-        } else {
-            joined = dir.join(prefix);
-            in_root(&joined)
+        let rel = match key.iter().position(|&b| b != b'/') {
+            Some(start) => &key[start..],
+            None => b".".as_slice(),
         };
-        match rustix::fs::openat2(
-            &self.fd,
-            path.as_os_str(),
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        ) {
-            Ok(fd) => Prefix::Held(fd),
+        let open = |flags| {
+            rustix::fs::openat2(
+                &self.fd,
+                OsStr::from_bytes(rel),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | flags,
+            )
+        };
+        let opened = match open(ResolveFlags::NO_SYMLINKS) {
+            Ok(fd) => {
+                let proc = rustix::fs::fstatfs(&fd).map_or(true, |fs| {
+                    #[allow(
+                        clippy::useless_conversion,
+                        reason = "f_type is i64 on x86_64 Linux but narrower on other targets"
+                    )]
+                    let ty = i64::from(fs.f_type);
+                    ty == PROC_SUPER_MAGIC
+                });
+                Ok((fd, (!proc).then(|| normalized(key))))
+            }
+            // A link on the way: opened again, following it.
+            Err(Errno::LOOP) => open(ResolveFlags::empty()).map(|fd| (fd, None)),
+            Err(err) => Err(err),
+        };
+        match opened {
+            Ok((fd, real)) => Prefix::Held {
+                fd,
+                real,
+                links: Default::default(),
+            },
             // As the whole path would fail: a name in it leads nowhere.
             Err(Errno::NOENT | Errno::NOTDIR) => Prefix::Missing,
             Err(Errno::NOSYS | Errno::PERM) => {
@@ -332,18 +361,48 @@ impl Image {
 #[cfg(target_os = "linux")]
 static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 
-/// The directories the targets of the links in the image directory `dir` lead through,
-/// each by the path it has in the targets (absolute, or the link's directory joined with
-/// it), opened by the kernel inside the root the second time it is met: a directory many
-/// links lead into (`/usr/bin` from `/etc/alternatives`, `/usr/lib/x86_64-linux-gnu`)
-/// is walked to once, not once a link. Dropped, closed, when the walk on this thread
-/// turns to another directory: nothing is kept past the listing of one directory, or
-/// past the image.
+/// The directories the targets of links lead through, met by one walking thread, each by
+/// its image path ([`joined`]), opened by the kernel inside the root the second time it is
+/// met: a directory many links lead into (`/usr/bin` from `/etc/alternatives`,
+/// `/usr/lib/x86_64-linux-gnu`, `/etc/alternatives` from a package's documentation) is
+/// walked to once, not once a link. Kept while the walk goes on, at most
+/// [`MAX_PREFIXES`] (then all let go of and met anew), and closed with the image. A
+/// directory held is looked at where it is, as the walk's own directories are: one
+/// renamed since is not looked for again at its old path.
 #[cfg(target_os = "linux")]
 #[derive(Debug, Default)]
 struct Prefixes {
-    dir: PathBuf,
     seen: std::collections::HashMap<Vec<u8>, Prefix>,
+}
+
+/// How many directories one walking thread's [`Prefixes`] keeps (each an open descriptor).
+#[cfg(target_os = "linux")]
+const MAX_PREFIXES: usize = 256;
+
+#[cfg(target_os = "linux")]
+impl Prefixes {
+    /// The directory `key` as met so far: met for the first time now ([`Prefix::Once`]),
+    /// or opened now, met the second time.
+    fn get(&mut self, image: &Image, key: &[u8]) -> &Prefix {
+        if !self.seen.contains_key(key) && self.seen.len() >= MAX_PREFIXES {
+            self.seen.clear();
+        }
+        let seen = match self.seen.entry(key.to_vec()) {
+            Entry::Vacant(vacant) => return vacant.insert(Prefix::Once),
+            Entry::Occupied(seen) => seen.into_mut(),
+        };
+        if matches!(seen, Prefix::Once) {
+            *seen = image.open_prefix(key);
+        }
+        seen
+    }
+
+    /// Judges each next link through `key` by the whole path.
+    fn forget(&mut self, key: &[u8]) {
+        if let Some(seen) = self.seen.get_mut(key) {
+            *seen = Prefix::Unknown;
+        }
+    }
 }
 
 /// A directory targets lead through, as met so far.
@@ -352,17 +411,117 @@ struct Prefixes {
 enum Prefix {
     /// Met once: the link was judged by the whole path.
     Once,
-    /// Opened inside the root (`O_PATH`).
-    Held(OwnedFd),
+    /// Opened inside the root (`O_PATH`); `real`, its image path with `..` taken, where
+    /// no link is on its way (nor `proc`): a link found in it is followed from there.
+    /// `links`: whether the names looked up in it lately were links, first where a
+    /// target leads and then where a link in a chain leads ([`look`]).
+    Held {
+        fd: OwnedFd,
+        real: Option<Vec<u8>>,
+        links: [std::cell::Cell<i8>; 2],
+    },
     /// Leads to nothing, or to no directory: a name in it leads nowhere.
     Missing,
-    /// The kernel could not say (a loop or a chain too long, a rename raced it): each
-    /// link is judged by the whole path.
+    /// The kernel could not say (a loop or a chain too long, a rename raced it), or a link
+    /// in it could not be followed from it: each link is judged by the whole path.
     Unknown,
+}
+
+/// The image path `text` (a link's target up to its last `/`) leads to from the image
+/// directory `base` (`/` and names, none a link): absolute from the root, or `base`
+/// joined with it; `.` and empty names dropped, each `..` before the first name taken
+/// from `base` (at the root staying there), later ones kept, as the names before them
+/// may be links.
+#[cfg(target_os = "linux")]
+fn joined(base: &[u8], text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if !text.starts_with(b"/") {
+        push_parts(&mut out, base, true);
+    }
+    push_parts(&mut out, text, false);
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// The image path `key` with every `..` taken lexically: where it leads where no name in
+/// it is a link.
+#[cfg(target_os = "linux")]
+fn normalized(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    push_parts(&mut out, key, true);
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// Puts the names of `path` after `out` (`/name` each; `.` and empty names dropped), a
+/// `..` taking the name before it off (at the root staying there) where `always`, else
+/// only until a name of `path` is put.
+#[cfg(target_os = "linux")]
+fn push_parts(out: &mut Vec<u8>, path: &[u8], always: bool) {
+    let mut leading = true;
+    for part in path.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." if always || leading => {
+                let cut = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                out.truncate(cut);
+            }
+            part => {
+                leading = false;
+                out.push(b'/');
+                out.extend_from_slice(part);
+            }
+        }
+    }
 }
 
 /// The file system of `/proc` (PROC_SUPER_MAGIC), where magic links are.
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
+/// What a name is, looked at without following it.
+#[cfg(target_os = "linux")]
+enum Look {
+    /// A link, storing this target.
+    Link(Vec<u8>),
+    /// Anything else, of this type.
+    Other(RawType),
+}
+
+/// What the name `last` of `fd` is: read as a link first where `link_first` (where the
+/// names looked up there lately were links: `/etc/alternatives`, a library's `.so`
+/// names), one `readlinkat` instead of an `fstatat` and a `readlinkat`; else looked at
+/// first, one `fstatat` for anything but a link.
+#[cfg(target_os = "linux")]
+fn look(fd: std::os::fd::BorrowedFd<'_>, last: &[u8], link_first: bool) -> Result<Look, Errno> {
+    if link_first {
+        match rustix::fs::readlinkat(fd, last, Vec::new()) {
+            Ok(target) => return Ok(Look::Link(target.into_bytes())),
+            // Not a link.
+            Err(Errno::INVAL) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let stat = rustix::fs::statat(fd, last, AtFlags::SYMLINK_NOFOLLOW)?;
+    match RawType::from_raw_mode(stat.st_mode) {
+        RawType::Symlink => Ok(Look::Link(
+            rustix::fs::readlinkat(fd, last, Vec::new())?.into_bytes(),
+        )),
+        ty => Ok(Look::Other(ty)),
+    }
+}
+
+/// A path that leads to a file of type `ty`, where only the status is asked for.
+fn ok(ty: RawType) -> Found {
+    Found {
+        status: Status::Ok,
+        dir: Some(ty == RawType::Directory),
+        path: None,
+    }
+}
 
 /// A path that leads nowhere, where only the status is asked for.
 fn dangling() -> Found {
@@ -677,7 +836,13 @@ mod tests {
             path: None,
         };
         let (ok, file, dangling) = (Status::Ok, Some(false), Status::Dangling);
-        // (image directory, target, the answer from the held directory, if any)
+        std::fs::create_dir_all(root.join("etc/alt")).unwrap();
+        symlink("/usr/bin/tool", root.join("etc/alt/tool")).unwrap();
+        std::fs::write(root.join("etc/alt/plain"), "").unwrap();
+        std::fs::create_dir(root.join("etc/alt/sub")).unwrap();
+        symlink("usr/lib", root.join("lib2")).unwrap();
+        // (image directory, target, the answer from the held directories, if any), in
+        // order: what a row opens, a later row finds held.
         for (dir, target, fast) in [
             ("/usr/lib", "x.so.1.2", Some(status(ok, file))),
             ("/usr/lib", "x.so", Some(status(ok, file))),
@@ -687,13 +852,26 @@ mod tests {
             ("/usr/lib", "long0", None),
             ("/usr/lib", "long4", None),
             ("/usr/lib", "long5", Some(status(ok, file))),
+            // The link's own directory by another path: held already.
+            ("/usr/lib", "/usr/lib/x.so", Some(status(ok, file))),
+            ("/usr/lib", "../lib/missing", Some(status(dangling, None))),
+            // Another directory: opened the second time it is met.
             ("/usr/lib", "/usr/bin/tool", None),
             ("/usr/lib", "/usr/bin/tool", Some(status(ok, file))),
+            // A link there followed from there, no link on the way.
+            ("/usr/lib", "/usr/bin/t", Some(status(ok, file))),
+            // `..` before the first name taken from the link's directory: the same one.
+            (
+                "/usr/lib",
+                "../../../../usr/bin/tool",
+                Some(status(ok, file)),
+            ),
             ("/usr/lib", "/bin/tool", None),
             ("/usr/lib", "/bin/tool", Some(status(ok, file))),
+            // A link in a directory reached through a link (`bin`): the kernel's count of
+            // links is not known there, so the whole path decides, this time and after.
             ("/usr/lib", "/bin/t", None),
             ("/usr/lib", "/bin/t", None),
-            // Where a last name was a link, each next is judged by the whole path.
             ("/usr/lib", "/bin/missing", None),
             ("/usr/lib", "/usr/bin/missing", Some(status(dangling, None))),
             ("/usr/lib", "/bin/../lib/x.so.1.2", None),
@@ -704,17 +882,35 @@ mod tests {
             ("/usr/lib", "/usr/bin/tool/y", Some(status(dangling, None))),
             ("/usr/lib", "/loop1/x", None),
             ("/usr/lib", "/loop1/y", None),
-            ("/usr/lib", "../../../../bin/tool", None),
-            ("/usr/lib", "../../../../bin/tool", Some(status(ok, file))),
             ("/usr/lib", "sub/../x.so.1.2", None),
             ("/usr/lib", "sub/../x.so.1.2", Some(status(ok, file))),
             ("/usr/lib", "/usr/bin/", None),
             ("/usr/lib", "/usr/bin/.", None),
             ("/usr/lib", "..", None),
             ("/usr/lib/sub", "../x.so.1.2", None),
-            // Another directory: what was met in the last is met anew.
-            ("/usr/lib/sub", "/bin/tool", None),
-            ("/usr/lib/sub", "/bin/tool", Some(status(ok, file))),
+            ("/usr/lib/sub", "../x.so.1.2", Some(status(ok, file))),
+            // A chain of links in a directory held, counted as the kernel counts it.
+            ("/usr/lib/sub", "../x.so", Some(status(ok, file))),
+            ("/usr/lib/sub", "../long5", Some(status(ok, file))),
+            ("/usr/lib/sub", "../long4", None),
+            // Kept from one directory to the next.
+            ("/usr/lib/sub", "/usr/bin/tool", Some(status(ok, file))),
+            // A link to a link in another directory (`/etc/alternatives`), followed there.
+            ("/a/b", "/etc/alt/tool", None),
+            ("/a/b", "/etc/alt/tool", Some(status(ok, file))),
+            ("/a/b", "../../etc/alt/tool", Some(status(ok, file))),
+            // Read as a link first there now: a file, a directory and nothing answer too.
+            ("/a/b", "/etc/alt/plain", Some(status(ok, file))),
+            ("/a/b", "/etc/alt/tool", Some(status(ok, file))),
+            ("/a/b", "/etc/alt/tool", Some(status(ok, file))),
+            ("/a/b", "/etc/alt/none", Some(status(dangling, None))),
+            ("/a/b", "/etc/alt/tool", Some(status(ok, file))),
+            ("/a/b", "/etc/alt/tool", Some(status(ok, file))),
+            ("/a/b", "/etc/alt/sub", Some(status(ok, Some(true)))),
+            // Through a link (`lib2`), one link more than the chain: too many for the
+            // kernel, so not followed here.
+            ("/a/b", "/lib2/x.so.1.2", None),
+            ("/a/b", "/lib2/long5", None),
         ] {
             let here = held(dir.trim_start_matches('/'));
             let got = image.status_in(&here, Path::new(dir), Path::new(target));
@@ -743,5 +939,69 @@ mod tests {
         let name = std::os::fd::AsRawFd::as_raw_fd(&read).to_string();
         let got = image.status_in(&fds, Path::new("/proc/self/fd"), Path::new(&name));
         assert_eq!(got, None, "a pipe's descriptor in /proc/self/fd");
+    }
+
+    /// A target's directory named as the kernel reads it: absolute from the root, or from
+    /// the link's directory, `..` before the first name taken there (at the root staying
+    /// there), later ones kept; every `..` taken where asked.
+    #[test]
+    fn a_targets_directory_is_named_as_the_kernel_reads_it() {
+        for (base, text, want) in [
+            ("/usr/lib", "/usr/bin", "/usr/bin"),
+            ("/usr/lib", "../bin", "/usr/bin"),
+            ("/usr/lib", "../../../../bin", "/bin"),
+            ("/usr/lib", "./sub/./x", "/usr/lib/sub/x"),
+            ("/usr/lib", "sub/../x", "/usr/lib/sub/../x"),
+            ("/usr/lib", "..//..", "/"),
+            ("/", "..", "/"),
+            ("/", "a//b/", "/a/b"),
+        ] {
+            assert_eq!(
+                joined(base.as_bytes(), text.as_bytes()),
+                want.as_bytes(),
+                "{text} from {base}"
+            );
+        }
+        assert_eq!(normalized(b"/usr/lib/sub/../x/.."), b"/usr/lib");
+        assert_eq!(normalized(b"/../.."), b"/");
+    }
+
+    /// A walking thread keeps no more than [`MAX_PREFIXES`] directories held, however
+    /// many its links lead through.
+    #[test]
+    fn the_directories_held_are_bounded() {
+        let (dir, image) = image();
+        let root = dir.path();
+        for i in 0..MAX_PREFIXES + 40 {
+            std::fs::create_dir(root.join(format!("d{i}"))).unwrap();
+        }
+        let held = super::super::Dir::from(
+            rustix::fs::openat(
+                &image.fd,
+                "a",
+                OFlags::RDONLY | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap(),
+        );
+        let mut most = 0;
+        for i in 0..MAX_PREFIXES + 40 {
+            for _ in 0..2 {
+                let target = format!("/d{i}/x");
+                let got = image.status_in(&held, Path::new("/a"), Path::new(&target));
+                assert!(matches!(
+                    got,
+                    None | Some(Found {
+                        status: Status::Dangling,
+                        ..
+                    })
+                ));
+            }
+            let prefixes = image.lock_prefixes();
+            let held_now = prefixes.values().map(|p| p.seen.len()).sum::<usize>();
+            most = most.max(held_now);
+        }
+        assert!(most >= MAX_PREFIXES - 1, "the bound was met ({most})");
+        assert!(most <= MAX_PREFIXES, "{most} directories held");
     }
 }
