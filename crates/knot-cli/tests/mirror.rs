@@ -9,7 +9,7 @@ use crate::fixture::{self, Env, records, run};
 
 /// The summary of a `--update` or `--mirror` run: the copy's rows, then updated,
 /// unchanged and removed, then the closing line where there is one.
-fn summary(rows: [u64; 19], head: &str, last: &str) -> String {
+fn summary(rows: [u64; 20], head: &str, last: &str) -> String {
     let labels = [
         "files",
         "bytes",
@@ -19,6 +19,7 @@ fn summary(rows: [u64; 19], head: &str, last: &str) -> String {
         "hard-link groups",
         "of them unsaturated (names outside SRC)",
         "groups split at the link limit",
+        "groups short of a name that failed",
         "links rewritten",
         "links kept",
         "links dropped",
@@ -67,7 +68,7 @@ fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
         .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
         .unwrap();
     // d's time differs: given SRC's, an update.
-    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 3];
+    let dry = [1, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 3];
     let lines = "updated 'src/a'\n\
                  updated 'src/d'\n\
                  removed 'dst/d/olddir'\n\
@@ -97,7 +98,7 @@ fn mirror_reports_what_it_updated_and_removed_then_that_nothing_changed() {
         0,
         "",
         &summary(
-            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0],
             "copied:",
             "nothing changed: DST is up to date\n",
         ),
@@ -289,7 +290,7 @@ fn a_directory_replaced_by_a_file_counts_the_file_once() {
         0,
         "updated 'src/x'\n",
         &summary(
-            [2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+            [2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
             "copied:",
             "",
         ),
@@ -367,6 +368,54 @@ fn mirror_splits_and_joins_hard_link_groups_as_src_does() {
     assert_eq!(fs::read_to_string(env.path("d/c")).unwrap(), "same\n");
 }
 
+/// A hard-link group whose first name met cannot be copied (a directory stands at its place
+/// in DST, which `--update` leaves) keeps its other names together: the next name is copied
+/// and says why (`first-failed`), the last is linked to it, and the summary counts the
+/// group as short of a name. The walk reads a directory whole before the ones below it, so
+/// `a` is met first, then `d/b`, then `d/e/c`.
+#[test]
+fn update_keeps_a_group_whose_first_copy_failed_together_and_says_so() {
+    let env = Env::new();
+    env.mkdir("src/d/e");
+    env.file("src/a", "data");
+    fs::hard_link(env.path("src/a"), env.path("src/d/b")).unwrap();
+    fs::hard_link(env.path("src/a"), env.path("src/d/e/c")).unwrap();
+    env.mkdir("dst/a");
+    env.file("dst/a/keep", "there");
+    run(
+        &mut env.knot(["copy", "--update", "src", "dst"]),
+        1,
+        "first-failed 'dst/d/b': copied, as the copy of 'dst/a', another name of its file, \
+         failed\n\
+         linked 'dst/d/e/c' => 'dst/d/b'\n",
+        &format!(
+            "knot: cannot copy 'dst/a': a directory stands at its place in DST (--mirror \
+             replaces it)\n{}",
+            summary(
+                [1, 4, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0],
+                "copied:",
+                ""
+            )
+        ),
+    );
+    let ino = |name: &str| fs::symlink_metadata(env.path(name)).unwrap().ino();
+    assert_eq!(ino("dst/d/b"), ino("dst/d/e/c"));
+    assert_eq!(fs::read_to_string(env.path("dst/a/keep")).unwrap(), "there");
+    // The JSON record says so too, naming the copy that failed.
+    env.mkdir("json/a");
+    let out = fixture::output(&mut env.knot(["copy", "--update", "--json", "src", "json"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let found: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect();
+    let record = found.iter().find(|r| r["path"] == "src/d/b").unwrap();
+    assert_eq!(record["action"], "first-failed", "{found:#?}");
+    assert_eq!(record["new_target"], "json/a", "{found:#?}");
+}
+
 /// `--mirror` removes a tree of DST deeper than any stack would hold a call per level
 /// (10,000 directories, one in the other, made through descriptors): all of it, with
 /// nothing left half removed.
@@ -436,7 +485,7 @@ fn update_reports_a_directory_whose_permissions_and_time_changed() {
         0,
         "updated 'src/d'\n",
         &summary(
-            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0],
             "copied:",
             "",
         ),

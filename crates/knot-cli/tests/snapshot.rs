@@ -40,7 +40,7 @@ fn links_unchanged_files_and_sums_up() {
         &mut env.knot(["snapshot", "src", "new", "--previous", "old"]),
         0,
         "linked 'new/same' => 'old/same'\n",
-        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
     let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
     assert_eq!(ino("new/same"), ino("old/same"));
@@ -60,7 +60,7 @@ fn verbose_lists_the_plain_copies_too() {
         "copied 'src'\n\
          copied 'src/changed'\n\
          linked 'new/same' => 'old/same'\n",
-        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        &summary(1, 0, &[1, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
 }
 
@@ -184,7 +184,7 @@ fn a_refused_link_is_a_copy() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        summary(0, 1, &[2, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        summary(0, 1, &[2, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     );
     assert_eq!(out.status.code(), Some(0));
     let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
@@ -276,7 +276,7 @@ fn a_link_across_a_mount_inside_old_is_a_copy() {
          link-refused 'new/sub/f': copied, as the system refused a hard link to 'old/sub/f' \
          (it is on another file system, or fs.protected_hardlinks lets this user link only to \
          files they own)\n",
-        &summary(1, 1, &[2, 5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        &summary(1, 1, &[2, 5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
     let ino = |path: &str| fs::metadata(env.path(path)).unwrap().ino();
     assert_eq!(ino("new/same"), ino("old/same"));

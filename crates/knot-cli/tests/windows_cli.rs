@@ -819,7 +819,8 @@ mod on_windows {
             stderr,
             "copied:\n       3  files\n  200009  bytes\n       3  directories\n       \
              0  symlinks\n       0  junctions\n       1  hard-link groups\n       0  of them \
-             unsaturated (names outside SRC)\n       0  groups split at the link limit\n       0  links \
+             unsaturated (names outside SRC)\n       0  groups split at the link limit\n       \
+             0  groups short of a name that failed\n       0  links \
              rewritten\n       0  links kept\n       0  links dropped\n       0  dangling \
              links\n       0  not entered\n       0  special files\n       0  sockets \
              skipped\n       0  failures\n"

@@ -22,7 +22,8 @@
 //! inner ones (inside SRC) are made to lead to the same place inside DST, keeping their
 //! form; outer ones keep leading where they led; dangling ones and loops are copied as
 //! they are. Hard-link groups are kept: only files with more than one name are
-//! remembered, by file id, with the name of their first copy in DST.
+//! remembered, by file id, with the name of their first copy in DST (where that copy
+//! fails, the next name's copy takes its place, so the group is kept but for that name).
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -186,6 +187,10 @@ pub enum Action {
     /// many names as its file system allows (the link limit: 65,000 on ext4, 1,023 on
     /// NTFS). The next names of its group are linked to this copy.
     AtLinkLimit,
+    /// Another name of a file copied on its own, as the copy of the first name of its
+    /// group met failed (that failure reported with it): the next names of its group are
+    /// linked to this copy, so the group is kept but for the name that failed.
+    FirstFailed,
     /// A file unchanged since the previous snapshot, copied instead of linked: the system
     /// refused the hard link to its file there (`EPERM`: `fs.protected_hardlinks` lets a
     /// user link only to a file they own or may read and write; `EXDEV`: that file is on
@@ -211,6 +216,7 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Followed => "followed",
             Action::AtLinkLimit => "link-limit",
+            Action::FirstFailed => "first-failed",
             Action::LinkRefused => "link-refused",
         }
     }
@@ -258,8 +264,14 @@ pub struct Summary {
     pub groups: u64,
     /// Of the groups kept whole, the unsaturated ones: files with names outside the source
     /// too, which are not copied (the copy's group has fewer names than the source's
-    /// file). Not the groups split at the link limit, which are counted apart.
+    /// file). Not the groups split at the link limit or short of a name, which are
+    /// counted apart.
     pub unsaturated: u64,
+    /// Hard-link groups in the copy short of a name whose copy or link failed (each
+    /// failure counted in `failed`): the copy's file has the other names. Where the first
+    /// name's copy failed, the next name is copied in its place ([`Action::FirstFailed`])
+    /// and the others linked to that copy. Not counted in `groups`.
+    pub short: u64,
     /// Hard-link groups that reached the file system's link limit in the copy: each is
     /// there as several files, the names past the limit linked to a new copy
     /// ([`Action::AtLinkLimit`]); with the files unchanged since the previous snapshot
@@ -660,6 +672,12 @@ impl Copying {
         {
             if group.split.load(Ordering::Relaxed) {
                 summary.split += 1;
+            } else if group.failed.load(Ordering::Relaxed) {
+                // Short of a name where the file was copied for the others.
+                let newest = group.newest.lock().unwrap_or_else(PoisonError::into_inner);
+                if matches!(group.first.get(), Some(Ok(_))) || newest.is_some() {
+                    summary.short += 1;
+                }
             } else if group.linked.load(Ordering::Relaxed) {
                 summary.groups += 1;
                 // The first copy's name and the names linked to it.
@@ -740,6 +758,7 @@ impl Counts {
             groups: 0,
             unsaturated: 0,
             split: get(&self.at_limit),
+            short: 0,
             unchanged: get(&self.unchanged),
             refused: get(&self.refused),
             hard_links: get(&self.hard_links),
@@ -758,18 +777,31 @@ impl Counts {
 }
 
 /// A file with more than one name: the path below the copy of its first copy, once made
-/// (`None` where that copy failed); the copy its next names are linked to (the first, or
-/// the newest one made where a link would have passed the link limit); whether another
-/// name was linked to it, how many were, how many names the file has (inside the source
-/// and out), and whether it reached the limit.
+/// (`Err` with the path below the copy of that name where its copy failed); the copy its
+/// next names are linked to (the first, the one made in its place where it failed, or the
+/// newest one made where a link would have passed the link limit); whether another name
+/// was linked to it, how many were, how many names the file has (inside the source and
+/// out), whether it reached the limit, and whether the copy or link of a name failed.
 #[derive(Debug, Default)]
 struct Group {
-    first: OnceLock<Option<PathBuf>>,
+    first: OnceLock<std::result::Result<PathBuf, PathBuf>>,
     newest: Mutex<Option<PathBuf>>,
     linked: AtomicBool,
     names: AtomicU64,
     nlink: AtomicU64,
     split: AtomicBool,
+    failed: AtomicBool,
+}
+
+impl Group {
+    /// `copied`, the outcome of one of the group's names, with the group marked short of
+    /// that name where it failed.
+    fn outcome(&self, copied: Result<Item>) -> Result<Item> {
+        if copied.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        copied
+    }
 }
 
 /// The copy, as a filter on the walk of the source.
@@ -1004,22 +1036,33 @@ impl Copying {
         let mut copied_here = None;
         let first = group.first.get_or_init(|| {
             let copied = self.place_file(entry, below);
-            let first = copied.is_ok().then(|| below.to_path_buf());
+            let first = match copied {
+                Ok(_) => Ok(below.to_path_buf()),
+                Err(_) => Err(below.to_path_buf()),
+            };
             copied_here = Some(copied);
             first
         });
         if let Some(copied) = copied_here {
-            return Some(copied);
+            return Some(group.outcome(copied));
         }
-        let Some(first) = first else {
-            // The first copy failed: this name gets its own.
-            return Some(self.place_file(entry, below));
-        };
         let copy = self.copy_path(below);
         // Under the group's lock, which a link to one file waits for in the kernel anyway:
-        // where the link limit is met, one name makes the new copy the next ones link to.
+        // where the link limit is met, or the first copy failed, one name makes the new
+        // copy the next ones link to.
         let mut newest = group.newest.lock().unwrap_or_else(PoisonError::into_inner);
-        let to = newest.get_or_insert_with(|| first.clone()).clone();
+        let to = match (newest.as_ref(), first) {
+            (Some(to), _) => to.clone(),
+            (None, Ok(first)) => newest.insert(first.clone()).clone(),
+            (None, Err(failed)) => {
+                let copied = self.place_file(entry, below);
+                if copied.is_ok() {
+                    *newest = Some(below.to_path_buf());
+                }
+                let failed = self.copy_path(failed);
+                return Some(group.outcome(copied.map(|item| first_failed(item, failed))));
+            }
+        };
         let to_path = self.copy_path(&to);
         let (to_dir, to_name) = split(&to);
         // Under --update, DST's name may be there already: left as it is, or replaced.
@@ -1049,7 +1092,7 @@ impl Copying {
                 if copied.is_ok() {
                     *newest = Some(below.to_path_buf());
                 }
-                copied.map(|item| at_link_limit(item, to_path))
+                group.outcome(copied.map(|item| at_link_limit(item, to_path)))
             }
             Ok(action) => {
                 group.linked.store(true, Ordering::Relaxed);
@@ -1068,7 +1111,7 @@ impl Copying {
                 item.bytes = meta.size;
                 Ok(item)
             }
-            Err(err) => Err(err),
+            Err(err) => group.outcome(Err(err)),
         })
     }
 
@@ -2036,6 +2079,20 @@ fn not_a_directory(copy: &Path, meta: &sys::Meta) -> Error {
 fn at_link_limit(mut item: Item, to: PathBuf) -> Item {
     item.action = Action::AtLinkLimit;
     item.new_target = Some(to);
+    item
+}
+
+/// The item of a file copied in place of the copy of another name of its file, at `failed`,
+/// which failed; one left as it was (`--update`) or linked to the previous snapshot keeps
+/// its action, as it was not copied.
+fn first_failed(mut item: Item, failed: PathBuf) -> Item {
+    if matches!(
+        item.action,
+        Action::Copied | Action::Cloned | Action::Sparse | Action::Updated
+    ) {
+        item.action = Action::FirstFailed;
+        item.new_target = Some(failed);
+    }
     item
 }
 

@@ -226,6 +226,91 @@ fn hard_link_groups_are_kept() {
     }
 }
 
+/// Copies `src` to `dst` under `--update` with `threads`: the counts, the items by name,
+/// and the errors.
+fn update_run(src: &Path, dst: &Path, threads: usize) -> (Summary, Vec<Item>, Vec<knot::Error>) {
+    let options = CopyOptions {
+        update: true,
+        threads,
+        ..CopyOptions::default()
+    };
+    run(src, dst, options)
+}
+
+/// A hard-link group whose first name met cannot be copied (under `--update`, a directory
+/// stands at its place in DST) is kept but for that name: the next name is copied in its
+/// place (`first-failed`, naming the copy that failed), the last one linked to that copy,
+/// and the summary counts the group as short of a name, not as kept whole. `a` is met
+/// first: the walk reads a directory whole before the ones below it.
+#[test]
+fn a_group_whose_first_copy_fails_is_kept_but_for_that_name() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/d");
+    dir.file("src/a", "data");
+    fs::hard_link(src.join("a"), src.join("d/b")).unwrap();
+    fs::hard_link(src.join("a"), src.join("d/c")).unwrap();
+    for threads in [1, 4] {
+        let dst = dir.mkdir(&format!("dst{threads}"));
+        dir.mkdir(&format!("dst{threads}/a"));
+        dir.file(&format!("dst{threads}/a/keep"), "there");
+        let (summary, items, errors) = update_run(&src, &dst, threads);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].path(), dst.join("a"));
+        let (b, c) = (dst.join("d/b"), dst.join("d/c"));
+        assert_eq!(fs::read_to_string(&c).unwrap(), "data");
+        let meta = |path: &Path| fs::metadata(path).unwrap();
+        assert_eq!(meta(&b).ino(), meta(&c).ino());
+        assert_eq!(meta(&b).nlink(), 2);
+        // Either of `b` and `c` may be met first: that one is copied, the other linked.
+        let item = |copy: &Path| items.iter().find(|item| item.copy == copy).unwrap();
+        let (copied, linked) = match item(&b).action {
+            Action::Linked => (item(&c), item(&b)),
+            _ => (item(&b), item(&c)),
+        };
+        assert_eq!(copied.action, Action::FirstFailed, "{items:#?}");
+        assert_eq!(copied.new_target.as_deref(), Some(&*dst.join("a")));
+        assert_eq!(linked.action, Action::Linked, "{items:#?}");
+        assert_eq!(linked.new_target.as_ref(), Some(&copied.copy));
+        assert_eq!(
+            (summary.groups, summary.unsaturated, summary.short),
+            (0, 0, 1)
+        );
+        assert_eq!(
+            (summary.files, summary.hard_links, summary.failed),
+            (1, 1, 1)
+        );
+    }
+}
+
+/// A hard-link group whose later name cannot be linked to its copy is counted as short of
+/// that name, not as kept whole (nor as unsaturated: the name missing is inside SRC).
+#[test]
+fn a_group_short_of_a_later_name_is_counted_apart() {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/d");
+    dir.file("src/a", "data");
+    fs::hard_link(src.join("a"), src.join("d/b")).unwrap();
+    fs::hard_link(src.join("a"), src.join("d/c")).unwrap();
+    let dst = dir.mkdir("dst");
+    dir.mkdir("dst/d/b");
+    dir.file("dst/d/b/keep", "there");
+    let (summary, items, errors) = update_run(&src, &dst, 1);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].path(), dst.join("d/b"));
+    assert!(
+        items.iter().all(|item| item.action != Action::FirstFailed),
+        "{items:#?}"
+    );
+    let ino = |name: &str| fs::metadata(dst.join(name)).unwrap().ino();
+    assert_eq!(ino("a"), ino("d/c"));
+    assert_eq!(
+        (summary.groups, summary.unsaturated, summary.short),
+        (0, 0, 1)
+    );
+}
+
 /// Files have the source's contents, permission bits and modification times, and so do
 /// directories (a read-only one included, made writable only while it is filled) and
 /// symlinks (times only: a Linux symlink's permissions are always 0777).

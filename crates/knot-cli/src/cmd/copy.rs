@@ -62,12 +62,13 @@ for the outer links --outer copy asks to follow), so nothing outside SRC is read
 and nothing outside DST is written, whatever changes meanwhile.\n\n\
 Each entry whose outcome is not a plain copy gets a line: rewritten, kept, dropped, linked \
 (another name of a file copied already), link-limit (a name past the link limit, copied), \
-cloned, followed (--outer copy), skipped (a socket), made (a junction made a symlink), not \
-entered (--xdev); -v lists the plain copies too; --json prints one record per entry, the \
-scan record plus class (inner, outer, dangling, loop), action and error. A summary table \
-follows on standard error, and while the copy runs on a terminal, a progress line \
-(entries, bytes, rate; of how many, and the time left, once a walk of SRC beside the copy \
-has counted them).\n\n\
+first-failed (a name copied in place of the failed copy of its file's first name met, the \
+next names linked to it), cloned, followed (--outer copy), skipped (a socket), made (a \
+junction made a symlink), not entered (--xdev); -v lists the plain copies too; --json \
+prints one record per entry, the scan record plus class (inner, outer, dangling, loop), \
+action and error. A summary table follows on standard error, and while the copy runs on a \
+terminal, a progress line (entries, bytes, rate; of how many, and the time left, once a \
+walk of SRC beside the copy has counted them).\n\n\
 --update brings an earlier copy in DST up to date: only what is missing or differs is \
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
 bits differ, with --xattrs its extended attributes, or, with --checksum, its bytes \
@@ -645,6 +646,11 @@ fn human(item: &Item, verbose: bool) -> Option<String> {
             quote(item.copy.as_os_str()),
             new()
         ),
+        Action::FirstFailed => format!(
+            "first-failed {}: copied, as the copy of {}, another name of its file, failed",
+            quote(item.copy.as_os_str()),
+            new()
+        ),
         Action::LinkRefused => format!(
             "link-refused {}: copied, as the system refused a hard link to {} (it is on \
              another file system, or fs.protected_hardlinks lets this user link only to \
@@ -682,6 +688,7 @@ fn summary_table(summary: &Summary, dry_run: bool, made: Made) -> String {
             summary.unsaturated,
         ),
         ("groups split at the link limit", summary.split),
+        ("groups short of a name that failed", summary.short),
         ("links rewritten", summary.rewritten),
         ("links kept", summary.kept),
         ("links dropped", summary.dropped),

@@ -33,10 +33,11 @@ NEW must be on OLD's file system, as a hard link cannot cross file systems: knot
 snapshot whose NEW is on another one before anything is made (rsync --link-dest would copy \
 every file); make it beside OLD, or make a full copy with `knot copy`.\n\n\
 Each entry whose outcome is not a plain copy gets a line: linked (to OLD, or to another \
-name of a file copied already), link-limit, link-refused, rewritten, kept, dropped, cloned, not entered \
-(--xdev); -v lists the plain copies too; --json prints one record per entry, as `knot copy \
---json` does. A summary table follows on standard error, and while the snapshot runs on a \
-terminal, a progress line (entries, bytes copied, rate).\n\n\
+name of a file copied already), link-limit, link-refused, first-failed, rewritten, kept, \
+dropped, cloned, not entered (--xdev); -v lists the plain copies too; --json prints one \
+record per entry, as `knot copy --json` does. A summary table follows on standard error, \
+and while the snapshot runs on a terminal, a progress line (entries, bytes copied, \
+rate).\n\n\
 Not available on Windows yet.\n\n\
 Exit codes: 0 done, 1 something could not be copied (each printed), 2 usage error.";
 
