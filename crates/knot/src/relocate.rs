@@ -1265,3 +1265,30 @@ fn fault(name: &str) -> Result<()> {
 }
 
 mod check;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rename to NEW that finds its name taken says so, whichever way the system says
+    /// it: `EEXIST` (`RENAME_NOREPLACE`, Windows) or `ENOTEMPTY` (a plain rename onto a
+    /// directory with entries, where the file system has no `RENAME_NOREPLACE`: FUSE,
+    /// ntfs-3g); any other failure is the system's own.
+    #[test]
+    fn a_taken_new_name_is_said_so_however_the_system_says_it() {
+        let new = Path::new("new");
+        for (kind, taken) in [
+            (io::ErrorKind::AlreadyExists, true),
+            (io::ErrorKind::DirectoryNotEmpty, true),
+            (io::ErrorKind::PermissionDenied, false),
+            (io::ErrorKind::NotFound, false),
+        ] {
+            let err = destination_error(Op::Move, new, io::Error::from(kind));
+            assert_eq!(
+                matches!(err.kind(), ErrorKind::MoveDestinationExists),
+                taken,
+                "{kind:?}: {err}"
+            );
+        }
+    }
+}
