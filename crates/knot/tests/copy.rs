@@ -237,6 +237,18 @@ fn update_run(src: &Path, dst: &Path, threads: usize) -> (Summary, Vec<Item>, Ve
     run(src, dst, options)
 }
 
+/// A source `src` holding one file by three names: `a`, met first (the walk reads a
+/// directory whole before the ones below it), then `d/b` and `d/c`.
+fn group_of_three() -> (Dir, PathBuf) {
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.mkdir("src/d");
+    dir.file("src/a", "data");
+    fs::hard_link(src.join("a"), src.join("d/b")).unwrap();
+    fs::hard_link(src.join("a"), src.join("d/c")).unwrap();
+    (dir, src)
+}
+
 /// A hard-link group whose first name met cannot be copied (under `--update`, a directory
 /// stands at its place in DST) is kept but for that name: the next name is copied in its
 /// place (`first-failed`, naming the copy that failed), the last one linked to that copy,
@@ -244,12 +256,7 @@ fn update_run(src: &Path, dst: &Path, threads: usize) -> (Summary, Vec<Item>, Ve
 /// first: the walk reads a directory whole before the ones below it.
 #[test]
 fn a_group_whose_first_copy_fails_is_kept_but_for_that_name() {
-    let dir = Dir::new();
-    let src = dir.mkdir("src");
-    dir.mkdir("src/d");
-    dir.file("src/a", "data");
-    fs::hard_link(src.join("a"), src.join("d/b")).unwrap();
-    fs::hard_link(src.join("a"), src.join("d/c")).unwrap();
+    let (dir, src) = group_of_three();
     for threads in [1, 4] {
         let dst = dir.mkdir(&format!("dst{threads}"));
         dir.mkdir(&format!("dst{threads}/a"));
@@ -287,12 +294,7 @@ fn a_group_whose_first_copy_fails_is_kept_but_for_that_name() {
 /// that name, not as kept whole (nor as unsaturated: the name missing is inside SRC).
 #[test]
 fn a_group_short_of_a_later_name_is_counted_apart() {
-    let dir = Dir::new();
-    let src = dir.mkdir("src");
-    dir.mkdir("src/d");
-    dir.file("src/a", "data");
-    fs::hard_link(src.join("a"), src.join("d/b")).unwrap();
-    fs::hard_link(src.join("a"), src.join("d/c")).unwrap();
+    let (dir, src) = group_of_three();
     let dst = dir.mkdir("dst");
     dir.mkdir("dst/d/b");
     dir.file("dst/d/b/keep", "there");
