@@ -50,8 +50,8 @@ fn links_are_listed_and_removed_as_links() {
     tree(&env);
     let abs = env.path("outside/canary");
     let lines = format!(
-        "link 't/abs' -> '{}'  [removed as a link]\n\
-         link 't/d/out' -> '../../outside'  [removed as a link]\n",
+        "link 't/abs' -> '{}'  [to be removed as a link]\n\
+         link 't/d/out' -> '../../outside'  [to be removed as a link]\n",
         abs.display()
     );
     let mut rm = env.knot(["rm", "--tree", "t"]);
@@ -352,8 +352,8 @@ fn junctions_on_ntfs_are_removed_as_links() {
     assert_eq!(
         lines,
         [
-            "junction 't/d/j' -> 'C:\\target'  [removed as a link]",
-            "junction 't/up' -> 'C:\\t'  [removed as a link]",
+            "junction 't/d/j' -> 'C:\\target'  [to be removed as a link]",
+            "junction 't/up' -> 'C:\\t'  [to be removed as a link]",
         ]
     );
     vol.remount();
@@ -407,4 +407,71 @@ fn wide_and_deep_trees_are_removed_with_few_descriptors() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(env.names().is_empty(), "{:?}", env.names());
+}
+
+/// A link whose removal fails (its directory may not be changed) is listed to be removed,
+/// then gets its error line and is not counted in the summary; with --json its one record
+/// says failed, with the error, and the other link's says removed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_whose_removal_fails_is_reported_failed_not_removed() {
+    const TEST: &str = "a_link_whose_removal_fails_is_reported_failed_not_removed";
+    let env = Env::new();
+    for tree in ["t", "u"] {
+        env.mkdir(&format!("{tree}/locked"));
+        env.mkdir(&format!("{tree}/open"));
+        env.file(&format!("{tree}/f"), "1");
+        std::os::unix::fs::symlink("../f", env.path(&format!("{tree}/locked/l"))).unwrap();
+        std::os::unix::fs::symlink("../f", env.path(&format!("{tree}/open/l"))).unwrap();
+    }
+    let Some(_t) = fixture::lock(TEST, &env.path("t/locked")) else {
+        return;
+    };
+    let Some(_u) = fixture::lock(TEST, &env.path("u/locked")) else {
+        return;
+    };
+    let out = fixture::output(&mut env.knot(["rm", "--tree", "t"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "link 't/locked/l' -> '../f'  [to be removed as a link]",
+            "link 't/open/l' -> '../f'  [to be removed as a link]",
+        ]
+    );
+    let cause = if rustix::process::geteuid().is_root() {
+        "Operation not permitted (os error 1)"
+    } else {
+        "Permission denied (os error 13)"
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "knot: cannot remove the tree 't/locked/l': {cause}\n\
+             removed 't': 1 file, 1 directory, 1 link; 1 error\n"
+        )
+    );
+    assert_eq!(all(&env.path("t")), ["locked", "locked/l"]);
+    let out = fixture::output(&mut env.knot(["rm", "--tree", "--json", "u"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mut records: Vec<serde_json::Value> = std::str::from_utf8(&out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    records.sort_by_key(|record| record["path"].to_string());
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["path"], "u/locked/l");
+    assert_eq!(records[0]["target"], "../f");
+    assert_eq!(records[0]["action"], "failed");
+    assert_eq!(
+        records[0]["error"],
+        format!("cannot remove the tree 'u/locked/l': {cause}")
+    );
+    assert_eq!(records[1]["path"], "u/open/l");
+    assert_eq!(records[1]["action"], "removed");
+    assert_eq!(records[1]["error"], serde_json::Value::Null);
+    assert_eq!(all(&env.path("u")), ["locked", "locked/l"]);
 }

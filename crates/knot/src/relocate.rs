@@ -38,7 +38,7 @@ use crate::copy::{CopyOptions, Item, copy_staged};
 use crate::create::{CreateOptions, DriveLetter, LinkType, Made, TargetForm, create_new_lean};
 use crate::error::{Error, ErrorKind, MoveLeft, NotMoved, Op, Result};
 use crate::link::{Flavour, Found, Kind, Status};
-use crate::remove::tree::{TreeAction, TreeRemoved, remove_tree_at, tree_entry};
+use crate::remove::tree::{Met, TreeAction, TreeRemoved, remove_tree_at, tree_entry};
 use crate::sys::{self, At, FileType, Junctions};
 use crate::sys::{Backend as _, Directory as _};
 
@@ -1167,7 +1167,7 @@ impl Moving<'_> {
         }
         let mut failed = Vec::new();
         let removed = remove_tree_at(parent, name, old, ChangeMode::Change, &mut |met| {
-            if let Err(err) = met {
+            if let Some(err) = failure(met) {
                 failed.push(err.with_op(self.op));
             }
         });
@@ -1203,7 +1203,7 @@ impl Moving<'_> {
     fn remove_quietly(&mut self, parent: &sys::Dir, name: &OsStr, path: &Path) {
         let mut failed = Vec::new();
         let removed = remove_tree_at(parent, name, path, ChangeMode::Change, &mut |met| {
-            if let Err(err) = met {
+            if let Some(err) = failure(met) {
                 failed.push(err);
             }
         });
@@ -1213,6 +1213,20 @@ impl Moving<'_> {
         for err in failed {
             (self.each)(Event::Failed(err.with_op(self.op)));
         }
+    }
+}
+
+/// The error of what a tree removal reported, where it is a failure: an error, or a link
+/// whose removal failed.
+fn failure(met: Result<Met>) -> Option<Error> {
+    match met {
+        Err(err) => Some(err),
+        Ok(Met {
+            action: TreeAction::Failed,
+            error,
+            ..
+        }) => error,
+        Ok(_) => None,
     }
 }
 

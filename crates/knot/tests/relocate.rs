@@ -547,3 +547,37 @@ fn a_parent_swapped_for_a_link_mid_move_is_never_gone_through() {
     eprintln!("{ROUNDS} rounds: {moved} moved, {refused} refused, {met} met the swap mid-move");
     assert!(met > 0, "the swap never landed while a move worked");
 }
+
+/// Across file systems, a link of the old data whose removal fails (its directory may not
+/// be changed) is reported failed, and the move stops with the old data left, the link
+/// to the copy made.
+#[test]
+fn a_link_of_the_old_data_that_cannot_be_removed_is_reported() {
+    const TEST: &str = "a_link_of_the_old_data_that_cannot_be_removed_is_reported";
+    let dir = Dir::new();
+    let a = tree(&dir);
+    dir.mkdir("a/locked");
+    dir.symlink("a/locked/l", "../f");
+    let other =
+        tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, for a second file system");
+    let b = other.path().join("b");
+    let Some(mut locked) = crate::fixture::lock(TEST, &dir.join("a/locked")) else {
+        return;
+    };
+    let mut seen = Seen::default();
+    let moved = knot::relocate(&a, &b, &symlink_options(), &mut seen.each());
+    // The old data stays beside the link, under the name it was set aside as.
+    let aside: Vec<_> = crate::fixture::names(dir.path())
+        .into_iter()
+        .filter(|name| name != "a")
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    locked.moved_to(&dir.join(&aside[0]).join("locked"));
+    assert!(moved.is_err(), "{moved:?}");
+    assert_eq!(seen.steps.last(), Some(&"remove-tree"), "{:?}", seen.steps);
+    assert_eq!(seen.failed, [ErrorKind::Io]);
+    assert_eq!(
+        crate::fixture::names(&dir.join(&aside[0]).join("locked")),
+        ["l"]
+    );
+}

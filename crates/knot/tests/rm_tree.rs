@@ -103,7 +103,7 @@ fn a_dry_run_removes_nothing() {
 /// What is put in the tree after the listing read it (here while a link of it is
 /// reported) is removed too: the removal works from what the listing kept, and a
 /// directory found not empty is read again. A link put there is removed as a link, never
-/// followed.
+/// followed, and reported removed, as the link listed is.
 #[cfg(unix)]
 #[test]
 fn entries_put_in_the_tree_after_the_listing_are_removed_too() {
@@ -116,20 +116,28 @@ fn entries_put_in_the_tree_after_the_listing_are_removed_too() {
     let (mut met, mut errors) = (Vec::new(), Vec::new());
     let mut each = |found: knot::Result<Met>| match found {
         Ok(found) => {
-            if found.link.path == dir.join("t/a/l") {
+            if found.action == TreeAction::ToRemove {
                 fs::write(dir.join("t/late"), "1").unwrap();
                 fs::write(dir.join("t/a/late"), "1").unwrap();
                 fs::create_dir(dir.join("t/a/late-dir")).unwrap();
                 fs::write(dir.join("t/a/late-dir/f"), "1").unwrap();
                 std::os::unix::fs::symlink(&outside, dir.join("t/a/late-link")).unwrap();
             }
-            met.push(found.link.path.clone());
+            met.push((found.link.path.clone(), found.action));
         }
         Err(err) => errors.push(err.kind().clone()),
     };
     let removed = knot::remove_tree(dir.join("t"), ChangeMode::Change, &mut each).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(met, [dir.join("t/a/l")]);
+    met.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        met,
+        [
+            (dir.join("t/a/l"), TreeAction::ToRemove),
+            (dir.join("t/a/l"), TreeAction::Removed),
+            (dir.join("t/a/late-link"), TreeAction::Removed),
+        ]
+    );
     assert_eq!((removed.files, removed.dirs, removed.links), (4, 3, 2));
     assert_eq!(dir.names(), ["outside"]);
     assert_eq!(all(&outside), ["canary"]);
@@ -172,7 +180,9 @@ fn a_canary_behind_every_kind_of_link_survives() {
     assert!(errors.is_empty(), "{errors:?}");
     let mut expected: Vec<_> = links
         .iter()
-        .map(|(name, _)| (dir.join(name), TreeAction::Removed))
+        .flat_map(|(name, _)| {
+            [TreeAction::ToRemove, TreeAction::Removed].map(|action| (dir.join(name), action))
+        })
         .collect();
     expected.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(met, expected);
@@ -311,4 +321,47 @@ fn a_directory_swapped_for_a_link_while_the_tree_is_removed_is_not_followed() {
         }
     }
     assert!(met > 0, "no round met the swap");
+}
+
+/// A link whose removal fails (its directory may not be changed) is reported failed with
+/// its error, after the listing reported it to be removed, and is not counted; it stays,
+/// with the directories above it. The other link is reported removed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_whose_removal_fails_is_reported_failed_and_not_counted() {
+    const TEST: &str = "a_link_whose_removal_fails_is_reported_failed_and_not_counted";
+    let dir = Dir::new();
+    dir.mkdir("t/locked");
+    dir.mkdir("t/open");
+    dir.file("t/f", "1");
+    dir.symlink("t/locked/l", "../f");
+    dir.symlink("t/open/l", "../f");
+    let Some(_locked) = crate::fixture::lock(TEST, &dir.join("t/locked")) else {
+        return;
+    };
+    let (mut met, mut errors) = (Vec::new(), Vec::new());
+    let mut each = |found: knot::Result<Met>| match found {
+        Ok(found) => {
+            let error = found.error.map(|err| err.path().to_path_buf());
+            met.push((found.link.path.clone(), found.action, error));
+        }
+        Err(err) => errors.push(err),
+    };
+    let removed = knot::remove_tree(dir.join("t"), ChangeMode::Change, &mut each).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The listing's reports come first: a stable sort keeps them before the outcomes.
+    met.sort_by(|a, b| a.0.cmp(&b.0));
+    let locked = dir.join("t/locked/l");
+    assert_eq!(
+        met,
+        [
+            (locked.clone(), TreeAction::ToRemove, None),
+            (locked.clone(), TreeAction::Failed, Some(locked.clone())),
+            (dir.join("t/open/l"), TreeAction::ToRemove, None),
+            (dir.join("t/open/l"), TreeAction::Removed, None),
+        ]
+    );
+    assert_eq!((removed.files, removed.dirs, removed.links), (1, 1, 1));
+    assert_eq!(removed.errors, 1);
+    assert_eq!(all(&dir.join("t")), ["locked", "locked/l"]);
 }

@@ -22,15 +22,17 @@ through a link: every symlink and junction inside is removed as a link, and what
 to stays, even outside the tree. Each directory is opened from the one above without \
 following a link and checked to be the directory listed, so a directory swapped for a \
 link while the tree is removed is never gone through. Before anything is removed, a line \
-is printed for every link met (`link 'd/l' -> 'target'  [removed as a link]`) and every \
-mount point (`mount point 'd/m'  [refused: unmount it first]`); with --dry-run that is \
-all. A mount point inside the tree (another file system, or a bind mount) is not \
-entered: it and the directories above it stay, the rest is removed. A summary of the \
-files, directories and links removed follows on standard error. DIR itself may not be a \
-link (knot rm removes it), the root directory, or hold the current directory. On \
-Windows a read-only file in the tree is removed too: its attribute is cleared on that \
-file alone, as it goes. With --json, one record per link or mount point met: its scan \
-record, then action (removed, would-remove, refused) and error.\n\n\
+is printed for every link met (`link 'd/l' -> 'target'  [to be removed as a link]`) and \
+every mount point (`mount point 'd/m'  [refused: unmount it first]`); with --dry-run that \
+is all. A mount point inside the tree (another file system, or a bind mount) is not \
+entered: it and the directories above it stay, the rest is removed. A link whose removal \
+then fails is reported with its error and stays, with the directories above it. A \
+summary of the files, directories and links removed, and of the errors, follows on \
+standard error. DIR itself may not be a link (knot rm removes it), the root directory, \
+or hold the current directory. On Windows a read-only file in the tree is removed too: \
+its attribute is cleared on that file alone, as it goes. With --json, one record per link or mount point met, once its \
+outcome is known: its scan record, then action (removed, failed, would-remove, refused) \
+and error; the records of links come in no set order.\n\n\
 Exit codes: 0 done, 1 something was refused or could not be removed (each printed), 2 \
 usage error.";
 
@@ -155,17 +157,23 @@ impl RmSettings {
                         return;
                     }
                 };
-                let _ = match self.format {
-                    Format::Json => printer.json(&TreeRecord {
+                // A line of the listing says what will be done; a JSON record what was
+                // done, once it is known. What became of a link listed shows in the
+                // summary, and a failure in its error line.
+                let _ = match (self.format, met.action) {
+                    (Format::Json, knot::TreeAction::ToRemove) => Ok(()),
+                    (Format::Json, action) => printer.json(&TreeRecord {
                         record: Some(knot::Record::from(&met.link)),
                         path: None,
-                        action: met.action.name(),
+                        action: action.name(),
                         dry_run,
                         error: met.error.as_ref().map(error::message),
                     }),
+                    (_, knot::TreeAction::Removed | knot::TreeAction::Failed) => Ok(()),
                     _ => printer.line(&met_line(&met, dry_run)),
                 };
-                // A refusal (a mount point) is an error too, said with its fix.
+                // A refusal (a mount point) or a failed removal is an error too, said with
+                // its fix.
                 if let Some(err) = &met.error {
                     let _ = printer.flush();
                     error::fail(err, context);
@@ -198,7 +206,7 @@ fn met_line(met: &Met, dry_run: bool) -> String {
     let done = if dry_run {
         "would be removed as a link"
     } else {
-        "removed as a link"
+        "to be removed as a link"
     };
     format!("{} {path}{target}  [{done}]", link_word(link.kind))
 }

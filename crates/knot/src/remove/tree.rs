@@ -48,8 +48,14 @@ use crate::sys::{Backend as _, Directory as _, Reader as _};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TreeAction {
+    /// A link the listing found, to be removed as a link (never what it leads to) once
+    /// the listing is done; its outcome is reported again, [`TreeAction::Removed`] or
+    /// [`TreeAction::Failed`], when it is known.
+    ToRemove,
     /// A link, removed as a link (never what it leads to).
     Removed,
+    /// A link whose removal failed: it stays, and so do the directories above it.
+    Failed,
     /// A link that would be removed as a link (a dry run).
     WouldRemove,
     /// A mount point: not entered, not removed; nor are the directories above it.
@@ -57,10 +63,13 @@ pub enum TreeAction {
 }
 
 impl TreeAction {
-    /// The word in JSON output: `removed`, `would-remove`, `refused`.
+    /// The word in JSON output: `to-remove`, `removed`, `failed`, `would-remove`,
+    /// `refused`.
     pub fn name(self) -> &'static str {
         match self {
+            TreeAction::ToRemove => "to-remove",
             TreeAction::Removed => "removed",
+            TreeAction::Failed => "failed",
             TreeAction::WouldRemove => "would-remove",
             TreeAction::Refused => "refused",
         }
@@ -68,16 +77,17 @@ impl TreeAction {
 }
 
 /// An entry of a tree being removed that is no plain file or directory: a link, or a
-/// mount point. Each is reported before anything is removed.
+/// mount point. Each is reported by the listing, before anything is removed, and each
+/// link again once its removal is done or has failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Met {
     /// Its scan record: a link as `knot scan` reads it; a mount point as a directory of
     /// kind [`Kind::MountPoint`].
     pub link: Link,
-    /// What is done with it.
+    /// What is done with it, or what became of it.
     pub action: TreeAction,
-    /// Why it is refused ([`ErrorKind::MountPointInTree`]).
+    /// Why it is refused ([`ErrorKind::MountPointInTree`]), or why its removal failed.
     pub error: Option<Error>,
 }
 
@@ -89,7 +99,7 @@ pub struct TreeRemoved {
     pub files: u64,
     /// Directories, the tree's own included.
     pub dirs: u64,
-    /// Links, each removed as a link.
+    /// Links, each removed as a link (counted once removed; in a dry run, as listed).
     pub links: u64,
     /// Mount points refused.
     pub refused: u64,
@@ -101,8 +111,11 @@ pub struct TreeRemoved {
 /// it are removed as links, and mount points in it are refused and left whole.
 ///
 /// `each` is called first with every link and mount point in the tree, before anything
-/// is removed (in a dry run, that is all it does), then with every error met while
-/// removing; the removal goes on past them.
+/// is removed ([`TreeAction::ToRemove`], [`TreeAction::Refused`]; in a dry run,
+/// [`TreeAction::WouldRemove`], and that is all it does), then, while removing, with
+/// every link as its removal ends ([`TreeAction::Removed`], or [`TreeAction::Failed`]
+/// with its error) and every other error met; the removal goes on past them. The
+/// removal runs on several threads, so these later calls come in no set order.
 ///
 /// # Errors
 /// `path` itself is refused before anything is removed where it is a link
@@ -290,7 +303,8 @@ fn units(tree: &Tree, threads: usize) -> Vec<usize> {
     let mut open = vec![0];
     while let Some(node) = open.pop() {
         for entry in lock(&tree.nodes, node).iter() {
-            if let Listed::Dir(below) = entry.listed {
+            if let Listed::Dir(below) = &entry.listed {
+                let below = *below;
                 if size[below] <= most {
                     units.push(below);
                 } else {
@@ -345,13 +359,15 @@ struct Entry {
     listed: Listed,
 }
 
-/// What the listing found of a directory in the tree.
-#[derive(Clone, Copy)]
+/// What the listing found of an entry of the tree: of a directory, or of a link.
 enum Listed {
     /// Nothing: not a directory, or one the listing could not open or read, or not the
     /// one the directory above named. The removal opens and reads it itself (and meets
-    /// whatever was wrong, and reports it).
+    /// whatever was wrong, and reports it). A link read so is read again by the removal
+    /// for its report.
     No,
+    /// A link, reported with this record: the removal reports its outcome with it.
+    Link(Box<Link>),
     /// Listed: its entries are [`Tree::nodes`]`[n]`.
     Dir(usize),
     /// A mount point: reported, and refused.
@@ -615,15 +631,21 @@ impl Tree {
                     let action = if dry_run {
                         TreeAction::WouldRemove
                     } else {
-                        TreeAction::Removed
+                        TreeAction::ToRemove
                     };
                     let path = dir_path.join(&entry.name);
                     match inspect_at(At::new(dir, &entry.name, &path)) {
-                        Ok(link) => each(Ok(Met {
-                            link,
-                            action,
-                            error: None,
-                        })),
+                        Ok(link) => {
+                            // Kept for the report of its removal.
+                            if !dry_run && whole {
+                                entry.listed = Listed::Link(Box::new(link.clone()));
+                            }
+                            each(Ok(Met {
+                                link,
+                                action,
+                                error: None,
+                            }));
+                        }
                         Err(err) => each(Err(err.with_op(Op::RemoveTree))),
                     }
                 }
@@ -868,9 +890,44 @@ impl Removal<'_> {
                 unreachable!("the deepest level is always held")
             };
             let removed = match Tree::type_of(dir, &entry) {
-                Ok(FileType::Link) => dir
-                    .remove_tree_link_at(&entry.name, &top.path.join(&entry.name))
-                    .map(|()| self.counts.links += 1),
+                Ok(FileType::Link) => {
+                    let path = top.path.join(&entry.name);
+                    // The listing's record, or, for a link it did not keep, one read now.
+                    let link = match entry.listed {
+                        Listed::Link(link) => Some(*link),
+                        _ => inspect_at(At::new(dir, &entry.name, &path)).ok(),
+                    };
+                    let err = match dir.remove_tree_link_at(&entry.name, &path) {
+                        Ok(()) => {
+                            self.counts.links += 1;
+                            if let Some(link) = link {
+                                let action = TreeAction::Removed;
+                                each(Ok(Met {
+                                    link,
+                                    action,
+                                    error: None,
+                                }));
+                            }
+                            continue;
+                        }
+                        // Gone meanwhile, not removed by this removal: not reported.
+                        Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                        Err(err) => Error::io(Op::RemoveTree, &path, err),
+                    };
+                    top.keep = true;
+                    match link {
+                        Some(link) => {
+                            self.counts.errors += 1;
+                            each(Ok(Met {
+                                link,
+                                action: TreeAction::Failed,
+                                error: Some(err),
+                            }));
+                        }
+                        None => self.failed(each, err),
+                    }
+                    continue;
+                }
                 Ok(FileType::File | FileType::Other) => dir
                     .remove_file_at(&entry.name)
                     .map(|()| self.counts.files += 1),
@@ -1006,8 +1063,9 @@ mod tests {
     }
 
     /// Past its budget the listing keeps only directories, and the removal reads the
-    /// rest itself: the tree goes all the same, each link reported once, and the
-    /// listing kept no more than the budget and the directories past it.
+    /// rest itself: the tree goes all the same, each link reported once to be removed and
+    /// once removed (with the record the removal reads where the listing kept none), and
+    /// the listing kept no more than the budget and the directories past it.
     #[test]
     fn past_its_budget_the_listing_keeps_only_directories() {
         let dir = tempfile::tempdir().unwrap();
@@ -1016,7 +1074,7 @@ mod tests {
         tree(&root, dirs, files);
         let held = Dir::hold(dir.path()).unwrap();
         let budget = 50;
-        let mut links = 0;
+        let (mut listed, mut links) = (0, 0);
         let removed = remove_tree_keeping(
             &held,
             OsStr::new("t"),
@@ -1025,13 +1083,17 @@ mod tests {
             budget,
             &mut |met| {
                 let met = met.unwrap();
-                assert_eq!(met.action, TreeAction::Removed);
-                links += 1;
+                assert_eq!(met.link.target.as_deref(), Some(Path::new("/nowhere")));
+                match met.action {
+                    TreeAction::ToRemove => listed += 1,
+                    TreeAction::Removed => links += 1,
+                    action => panic!("{action:?}"),
+                }
             },
         )
         .unwrap();
         assert!(!root.exists());
-        assert_eq!(links, dirs);
+        assert_eq!((listed, links), (dirs, dirs));
         assert_eq!(
             (removed.files, removed.links, removed.dirs),
             (
