@@ -168,6 +168,12 @@ pub(crate) fn remove_tree_at(
 /// again by the removal, so that a tree of any size is removed in bounded memory.
 const KEEP_AT_MOST: usize = 1 << 20;
 
+/// How many entries a link's record kept by the listing (for the report of its removal)
+/// counts as against [`KEEP_AT_MOST`]: a record holds the link's path, target and more,
+/// about as much as eight entries. Past the budget, a link's record is read again by the
+/// removal instead.
+const RECORD_WEIGHT: usize = 8;
+
 /// [`remove_tree_at`], the listing keeping at most about `budget` entries.
 fn remove_tree_keeping(
     held: &Dir,
@@ -604,6 +610,7 @@ impl Tree {
         };
         let whole = self.kept < self.budget;
         let mut keep = Vec::with_capacity(if whole { entries.len() } else { 0 });
+        let mut records = 0;
         for mut entry in entries {
             let ty = match Self::type_of(dir, &entry) {
                 Ok(ty) => ty,
@@ -639,6 +646,7 @@ impl Tree {
                             // Kept for the report of its removal.
                             if !dry_run && whole {
                                 entry.listed = Listed::Link(Box::new(link.clone()));
+                                records += 1;
                             }
                             each(Ok(Met {
                                 link,
@@ -661,7 +669,7 @@ impl Tree {
                 keep.push(entry);
             }
         }
-        self.kept += keep.len();
+        self.kept += keep.len() + records * RECORD_WEIGHT;
         *self.node(node) = keep;
         whole
     }
@@ -1121,5 +1129,50 @@ mod tests {
         let all = dirs * (files * 2 + 2) + dirs;
         assert_eq!(kept(usize::MAX), all);
         assert!(kept(budget) <= budget + 2 * dirs, "{}", kept(budget));
+    }
+
+    /// The links' records the listing keeps for the report of their removal count
+    /// against its budget as [`RECORD_WEIGHT`] entries each: a tree of links keeps few of
+    /// them under a small budget (the removal reads the others again), all of them under
+    /// a large one.
+    #[test]
+    fn the_links_records_kept_count_against_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("t");
+        let (dirs, links) = (20, 10);
+        for d in 0..dirs {
+            let below = root.join(format!("d{d}"));
+            fs::create_dir_all(&below).unwrap();
+            for l in 0..links {
+                std::os::unix::fs::symlink("/nowhere", below.join(format!("l{l}"))).unwrap();
+            }
+        }
+        let held = Dir::hold(dir.path()).unwrap();
+        let records = |budget| {
+            let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
+            let (listed, mount_id) = root_dir.identity().unwrap();
+            let check = Check {
+                dev: listed.0,
+                mount_id,
+                ino_listed: true,
+            };
+            let mut tree = Tree::new(check, 64, ChangeMode::Change, budget);
+            tree.list(root_dir, &root, &mut |_| {});
+            (0..tree.nodes.len())
+                .map(|node| {
+                    let entries = lock(&tree.nodes, node);
+                    entries
+                        .iter()
+                        .filter(|entry| matches!(entry.listed, Listed::Link(_)))
+                        .count()
+                })
+                .sum::<usize>()
+        };
+        assert_eq!(records(usize::MAX), dirs * links);
+        let budget = 100;
+        // Each directory is kept whole or not as the listing reaches it: at most one
+        // directory's records past the budget.
+        let most = budget / RECORD_WEIGHT + links;
+        assert!(records(budget) <= most, "{} records kept", records(budget));
     }
 }
