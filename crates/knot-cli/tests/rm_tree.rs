@@ -156,8 +156,7 @@ fn mount_points_inside_are_refused_and_the_rest_removed() {
     let fix = "knot: hint: unmount it first (umount), then run knot rm --tree again\n";
     let out = fixture::output(&mut env.knot(["rm", "--tree", "t"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
-    lines.sort_unstable();
+    let lines = sorted_lines(&out.stdout);
     assert_eq!(
         lines,
         [
@@ -280,8 +279,7 @@ fn mount_points_inside_a_tree_removed_on_threads_are_refused_once() {
     fs::write(env.path("t/s3/sub/m/canary"), "CANARY").unwrap();
     let out = fixture::output(&mut env.knot(["rm", "--tree", "t"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
-    lines.sort_unstable();
+    let lines = sorted_lines(&out.stdout);
     assert_eq!(
         lines,
         [
@@ -347,8 +345,7 @@ fn junctions_on_ntfs_are_removed_as_links() {
     vol.remount();
     let out = fixture::output(&mut knot(&["rm", "--tree", "t"]));
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
-    lines.sort_unstable();
+    let lines = sorted_lines(&out.stdout);
     assert_eq!(
         lines,
         [
@@ -432,8 +429,7 @@ fn a_link_whose_removal_fails_is_reported_failed_not_removed() {
     };
     let out = fixture::output(&mut env.knot(["rm", "--tree", "t"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
-    lines.sort_unstable();
+    let lines = sorted_lines(&out.stdout);
     assert_eq!(
         lines,
         [
@@ -474,4 +470,12 @@ fn a_link_whose_removal_fails_is_reported_failed_not_removed() {
     assert_eq!(records[1]["action"], "removed");
     assert_eq!(records[1]["error"], serde_json::Value::Null);
     assert_eq!(all(&env.path("u")), ["locked", "locked/l"]);
+}
+
+/// The lines of `stdout`, sorted: the removal runs on several threads, so its lines come
+/// in no set order.
+fn sorted_lines(stdout: &[u8]) -> Vec<&str> {
+    let mut lines: Vec<&str> = std::str::from_utf8(stdout).unwrap().lines().collect();
+    lines.sort_unstable();
+    lines
 }

@@ -1070,6 +1070,21 @@ mod tests {
         }
     }
 
+    /// The tree `t` of `held` (at `root`) listed as `mode` lists it, keeping at most
+    /// `budget` entries.
+    fn list_t(held: &Dir, root: &Path, mode: ChangeMode, budget: usize) -> Tree {
+        let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
+        let (listed, mount_id) = root_dir.identity().unwrap();
+        let check = Check {
+            dev: listed.0,
+            mount_id,
+            ino_listed: true,
+        };
+        let mut tree = Tree::new(check, 64, mode, budget);
+        tree.list(root_dir, root, &mut |_| {});
+        tree
+    }
+
     /// Past its budget the listing keeps only directories, and the removal reads the
     /// rest itself: the tree goes all the same, each link reported once to be removed and
     /// once removed (with the record the removal reads where the listing kept none), and
@@ -1113,15 +1128,7 @@ mod tests {
         // The same tree, listed with every entry kept and with the budget.
         tree(&root, dirs, files);
         let kept = |budget| {
-            let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
-            let (listed, mount_id) = root_dir.identity().unwrap();
-            let check = Check {
-                dev: listed.0,
-                mount_id,
-                ino_listed: true,
-            };
-            let mut tree = Tree::new(check, 64, ChangeMode::DryRun, budget);
-            tree.list(root_dir, &root, &mut |_| {});
+            let tree = list_t(&held, &root, ChangeMode::DryRun, budget);
             (0..tree.nodes.len())
                 .map(|node| lock(&tree.nodes, node).len())
                 .sum::<usize>()
@@ -1149,15 +1156,7 @@ mod tests {
         }
         let held = Dir::hold(dir.path()).unwrap();
         let records = |budget| {
-            let root_dir = held.open_at(OsStr::new("t"), false).unwrap();
-            let (listed, mount_id) = root_dir.identity().unwrap();
-            let check = Check {
-                dev: listed.0,
-                mount_id,
-                ino_listed: true,
-            };
-            let mut tree = Tree::new(check, 64, ChangeMode::Change, budget);
-            tree.list(root_dir, &root, &mut |_| {});
+            let tree = list_t(&held, &root, ChangeMode::Change, budget);
             (0..tree.nodes.len())
                 .map(|node| {
                     let entries = lock(&tree.nodes, node);
