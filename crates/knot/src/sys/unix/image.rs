@@ -480,6 +480,7 @@ fn push_parts(out: &mut Vec<u8>, path: &[u8], always: bool) {
 }
 
 /// The file system of `/proc` (PROC_SUPER_MAGIC), where magic links are.
+#[cfg(target_os = "linux")]
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
 /// What a name is, looked at without following it.
@@ -795,6 +796,7 @@ mod tests {
     /// walk holds ([`Image::status_in`]: a name there, a chain of names, a directory met
     /// before by another link there) answers as the whole path resolved from the root
     /// does; and it answers, for each case it is for (so it is what this test compares).
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_status_from_the_held_directory_is_the_whole_paths() {
         let (dir, image) = image();
@@ -944,6 +946,7 @@ mod tests {
     /// A target's directory named as the kernel reads it: absolute from the root, or from
     /// the link's directory, `..` before the first name taken there (at the root staying
     /// there), later ones kept; every `..` taken where asked.
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_targets_directory_is_named_as_the_kernel_reads_it() {
         for (base, text, want) in [
@@ -968,6 +971,7 @@ mod tests {
 
     /// A walking thread keeps no more than [`MAX_PREFIXES`] directories held, however
     /// many its links lead through.
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_directories_held_are_bounded() {
         let (dir, image) = image();
