@@ -7,8 +7,6 @@
 //! rules.
 
 use std::collections::HashSet;
-#[cfg(target_os = "linux")]
-use std::collections::hash_map::Entry;
 use std::ffi::{OsStr, OsString};
 use std::io;
 #[cfg(target_os = "linux")]
