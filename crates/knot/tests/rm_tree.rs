@@ -365,3 +365,39 @@ fn a_link_whose_removal_fails_is_reported_failed_and_not_counted() {
     assert_eq!(removed.errors, 1);
     assert_eq!(all(&dir.join("t")), ["locked", "locked/l"]);
 }
+
+/// What the removal's threads report reaches the caller while they remove, through a
+/// queue of 1,024: with 3,000 links below the top, the first link reported removed comes
+/// while hundreds are still there (where the reports were kept until every thread was
+/// done, none was left by then).
+#[test]
+fn removals_are_reported_while_the_removal_goes_on() {
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        eprintln!("skipped: one core, so the removal runs on this thread alone");
+        return;
+    }
+    let dir = Dir::new();
+    let root = dir.mkdir("t");
+    for d in 0..30 {
+        let below = dir.mkdir(&format!("t/d{d}"));
+        for l in 0..100 {
+            std::os::unix::fs::symlink("/nowhere", below.join(format!("l{l}"))).unwrap();
+        }
+    }
+    let left_at_first = std::cell::Cell::new(None);
+    let mut each = |met: knot::Result<Met>| {
+        let met = met.unwrap();
+        if met.action == TreeAction::Removed && left_at_first.get().is_none() {
+            let left: usize = (0..30)
+                .filter_map(|d| fs::read_dir(root.join(format!("d{d}"))).ok())
+                .map(|entries| entries.count())
+                .sum();
+            left_at_first.set(Some(left));
+        }
+    };
+    let removed = knot::remove_tree(&root, ChangeMode::Change, &mut each).unwrap();
+    assert_eq!(removed.links, 3000);
+    assert!(!root.exists());
+    let left = left_at_first.get().unwrap();
+    assert!(left >= 1000, "{left} links left when the first was reported removed");
+}

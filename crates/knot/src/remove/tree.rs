@@ -236,46 +236,55 @@ fn remove_tree_keeping(
         refused,
         ..TreeRemoved::default()
     };
-    // The threads take the units, largest first; their errors are reported once all are
-    // done, before the removal of what is left above them goes on.
+    // The threads take the units, largest first; what they report is handed to `each`
+    // by this thread as it comes (a bounded queue: a slow reader holds the removal back,
+    // and nothing piles up in memory), before the removal of what is left above them
+    // goes on.
     if !units.is_empty() {
         let next = AtomicUsize::new(0);
         let max_held = (tree.max_held.saturating_sub(2) / threads).max(1);
-        let work = || {
+        let work = |each: &mut dyn FnMut(Result<Met>)| {
             let mut removal = Removal {
                 tree: &tree,
                 reader: DirReader::new(),
                 max_held,
                 counts: TreeRemoved::default(),
             };
-            let mut met = Vec::new();
             while let Some(&unit) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
-                removal.unit(&root, path, unit, &mut |found| met.push(found));
+                removal.unit(&root, path, unit, each);
             }
-            (removal.counts, met)
+            removal.counts
         };
         let done = Mutex::new(Vec::new());
+        let (send, reports) = std::sync::mpsc::sync_channel(1024);
         std::thread::scope(|scope| {
-            crate::threads::start_threads(scope, threads - 1, || {
-                || {
-                    let found = work();
+            let started = crate::threads::start_threads(scope, threads, || {
+                let send = send.clone();
+                let (work, done) = (&work, &done);
+                move || {
+                    let found = work(&mut |met| {
+                        let _ = send.send(met);
+                    });
                     done.lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .push(found);
                 }
             });
-            let found = work();
-            done.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(found);
+            drop(send);
+            if started == 0 {
+                let found = work(&mut *each);
+                done.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(found);
+            }
+            reports.iter().for_each(&mut *each);
         });
-        for (found, met) in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        for found in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
             counts.files += found.files;
             counts.dirs += found.dirs;
             counts.links += found.links;
             counts.refused += found.refused;
             counts.errors += found.errors;
-            met.into_iter().for_each(&mut *each);
         }
     }
     let mut removal = Removal {
@@ -644,7 +653,8 @@ impl Tree {
                     match inspect_at(At::new(dir, &entry.name, &path)) {
                         Ok(link) => {
                             // Kept for the report of its removal.
-                            if !dry_run && whole {
+                            let room = self.kept + keep.len() + (records + 1) * RECORD_WEIGHT;
+                            if !dry_run && whole && room <= self.budget {
                                 entry.listed = Listed::Link(Box::new(link.clone()));
                                 records += 1;
                             }
@@ -1169,9 +1179,9 @@ mod tests {
         };
         assert_eq!(records(usize::MAX), dirs * links);
         let budget = 100;
-        // Each directory is kept whole or not as the listing reaches it: at most one
-        // directory's records past the budget.
-        let most = budget / RECORD_WEIGHT + links;
+        // Each record is counted as it is kept: none past the budget, even in a directory
+        // kept whole.
+        let most = budget / RECORD_WEIGHT;
         assert!(records(budget) <= most, "{} records kept", records(budget));
     }
 }
