@@ -370,6 +370,7 @@ fn a_link_whose_removal_fails_is_reported_failed_and_not_counted() {
 /// queue of 1,024: with 3,000 links below the top, the first link reported removed comes
 /// while hundreds are still there (where the reports were kept until every thread was
 /// done, none was left by then).
+#[cfg(unix)]
 #[test]
 fn removals_are_reported_while_the_removal_goes_on() {
     if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
@@ -399,5 +400,8 @@ fn removals_are_reported_while_the_removal_goes_on() {
     assert_eq!(removed.links, 3000);
     assert!(!root.exists());
     let left = left_at_first.get().unwrap();
-    assert!(left >= 1000, "{left} links left when the first was reported removed");
+    assert!(
+        left >= 1000,
+        "{left} links left when the first was reported removed"
+    );
 }

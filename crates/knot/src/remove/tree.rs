@@ -1156,7 +1156,7 @@ mod tests {
     fn the_links_records_kept_count_against_the_budget() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("t");
-        let (dirs, links) = (20, 10);
+        let (dirs, links) = (20, 30);
         for d in 0..dirs {
             let below = root.join(format!("d{d}"));
             fs::create_dir_all(&below).unwrap();
