@@ -7,7 +7,6 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::Value;
@@ -301,6 +300,38 @@ const MAX_ROUNDS: usize = 60;
 const LINKS: usize = 40;
 const SWAPS: usize = 200_000;
 
+/// Exchanges `a` and `b` (`RENAME_EXCHANGE`): a directory and a link to a host directory.
+fn exchange(a: &Path, b: &Path) {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .unwrap();
+}
+
+/// Runs `body` while another thread exchanges `a` and `b` again and again (at most
+/// [`SWAPS`] times, each counted in `swaps`), and stops it once `body` is done.
+fn while_swapping<T>(a: &Path, b: &Path, swaps: &AtomicUsize, body: impl FnOnce() -> T) -> T {
+    let working = AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..SWAPS {
+                if !working.load(Ordering::Acquire) {
+                    break;
+                }
+                exchange(a, b);
+                swaps.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let done = body();
+        working.store(false, Ordering::Release);
+        done
+    })
+}
+
 /// While `scan --root` runs, a racer swaps the image's `usr` (a real directory) with a
 /// link to a host directory that holds every file the image's links name. Resolution
 /// stays inside the image whatever it meets: through the link (an absolute host path,
@@ -320,45 +351,18 @@ fn a_directory_swapped_for_a_host_link_never_leads_out() {
     }
     let (usr, u) = (img.join("usr"), img.join("u"));
     let real_img = env.real().join("img");
-    let swaps = Arc::new(AtomicUsize::new(0));
+    let swaps = AtomicUsize::new(0);
     let mut met = 0;
     for round in 0..MAX_ROUNDS {
         if round >= ROUNDS && met > 0 {
             break;
         }
         if fs::symlink_metadata(&usr).unwrap().file_type().is_symlink() {
-            rustix::fs::renameat_with(
-                rustix::fs::CWD,
-                &usr,
-                rustix::fs::CWD,
-                &u,
-                rustix::fs::RenameFlags::EXCHANGE,
-            )
-            .unwrap();
+            exchange(&usr, &u);
         }
-        let working = Arc::new(AtomicBool::new(true));
-        let racer = {
-            let (usr, u, working, swaps) = (usr.clone(), u.clone(), working.clone(), swaps.clone());
-            std::thread::spawn(move || {
-                for _ in 0..SWAPS {
-                    if !working.load(Ordering::Acquire) {
-                        break;
-                    }
-                    rustix::fs::renameat_with(
-                        rustix::fs::CWD,
-                        &usr,
-                        rustix::fs::CWD,
-                        &u,
-                        rustix::fs::RenameFlags::EXCHANGE,
-                    )
-                    .unwrap();
-                    swaps.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let found = records(&mut env.knot(["scan", "--json", "--root", "img", "img/etc"]));
-        working.store(false, Ordering::Release);
-        racer.join().unwrap();
+        let found = while_swapping(&usr, &u, &swaps, || {
+            records(&mut env.knot(["scan", "--json", "--root", "img", "img/etc"]))
+        });
         assert_eq!(found.len(), LINKS);
         for record in &found {
             let resolved = record["resolved"].as_str().unwrap();
@@ -398,48 +402,20 @@ fn a_directory_swapped_for_a_host_link_is_never_held_for_the_status() {
         symlink(format!("/usr/lib/a{i}"), img.join(format!("etc/a{i}"))).unwrap();
     }
     let (usr, u) = (img.join("usr"), img.join("u"));
-    let swaps = Arc::new(AtomicUsize::new(0));
+    let swaps = AtomicUsize::new(0);
     let mut met = 0;
     for round in 0..MAX_ROUNDS {
         if round >= ROUNDS && met > 0 {
             break;
         }
         if fs::symlink_metadata(&usr).unwrap().file_type().is_symlink() {
-            rustix::fs::renameat_with(
-                rustix::fs::CWD,
-                &usr,
-                rustix::fs::CWD,
-                &u,
-                rustix::fs::RenameFlags::EXCHANGE,
-            )
-            .unwrap();
+            exchange(&usr, &u);
         }
-        let working = Arc::new(AtomicBool::new(true));
-        let racer = {
-            let (usr, u, working, swaps) = (usr.clone(), u.clone(), working.clone(), swaps.clone());
-            std::thread::spawn(move || {
-                for _ in 0..SWAPS {
-                    if !working.load(Ordering::Acquire) {
-                        break;
-                    }
-                    rustix::fs::renameat_with(
-                        rustix::fs::CWD,
-                        &usr,
-                        rustix::fs::CWD,
-                        &u,
-                        rustix::fs::RenameFlags::EXCHANGE,
-                    )
-                    .unwrap();
-                    swaps.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let out = env
-            .knot(["scan", "--broken", "--root", "img", "img/etc"])
-            .output()
-            .unwrap();
-        working.store(false, Ordering::Release);
-        racer.join().unwrap();
+        let out = while_swapping(&usr, &u, &swaps, || {
+            env.knot(["scan", "--broken", "--root", "img", "img/etc"])
+                .output()
+                .unwrap()
+        });
         assert!(out.stderr.is_empty(), "round {round}: {out:?}");
         let stdout = String::from_utf8(out.stdout).unwrap();
         let broken: Vec<&str> = stdout.lines().collect();
@@ -471,16 +447,6 @@ fn a_directory_swapped_for_a_host_link_is_never_held_for_the_status() {
 #[test]
 fn convert_with_a_directory_swapped_for_a_host_link_never_writes_outside() {
     const LINKS_HERE: usize = 20;
-    let exchange = |a: &Path, b: &Path| {
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            a,
-            rustix::fs::CWD,
-            b,
-            rustix::fs::RenameFlags::EXCHANGE,
-        )
-        .unwrap();
-    };
     let env = Env::new();
     let (img, outside) = (env.path("img"), env.real().join("outside"));
     fs::create_dir_all(img.join("usr/lib")).unwrap();
@@ -492,7 +458,7 @@ fn convert_with_a_directory_swapped_for_a_host_link_never_writes_outside() {
     }
     let host_before = targets(&outside);
     let (etc, e) = (img.join("etc"), img.join("e"));
-    let swaps = Arc::new(AtomicUsize::new(0));
+    let swaps = AtomicUsize::new(0);
     let mut met = 0;
     for round in 0..MAX_ROUNDS {
         if round >= ROUNDS && met > 0 {
@@ -509,29 +475,16 @@ fn convert_with_a_directory_swapped_for_a_host_link_never_writes_outside() {
             let _ = fs::remove_file(&link);
             symlink(format!("/usr/lib/x{i}"), &link).unwrap();
         }
-        let working = Arc::new(AtomicBool::new(true));
-        let racer = {
-            let (etc, e, working, swaps) = (etc.clone(), e.clone(), working.clone(), swaps.clone());
-            std::thread::spawn(move || {
-                for _ in 0..SWAPS {
-                    if !working.load(Ordering::Acquire) {
-                        break;
-                    }
-                    exchange(&etc, &e);
-                    swaps.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let out = crate::fixture::output(&mut env.knot([
-            "convert",
-            "--relative",
-            "--root",
-            "img",
-            "-r",
-            "img",
-        ]));
-        working.store(false, Ordering::Release);
-        racer.join().unwrap();
+        let out = while_swapping(&etc, &e, &swaps, || {
+            crate::fixture::output(&mut env.knot([
+                "convert",
+                "--relative",
+                "--root",
+                "img",
+                "-r",
+                "img",
+            ]))
+        });
         assert_eq!(targets(&outside), host_before, "round {round}: {out:?}");
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout),
