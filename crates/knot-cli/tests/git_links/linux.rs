@@ -56,6 +56,17 @@ fn placeholder_clone(src: &Path, dir: &Path) {
     placeholder_clone_at(src, dir, "lf");
 }
 
+/// In `env`'s real directory: the origin repository (its absolute link to its own
+/// `f.txt`) and a clone of it at `clone` with placeholders; the real directory, the
+/// origin and the clone.
+fn origin_and_placeholder_clone(env: &Env) -> (PathBuf, PathBuf, PathBuf) {
+    let real = env.real();
+    let src = origin(&real, &real.join("origin/f.txt"));
+    let clone = real.join("clone");
+    placeholder_clone(&src, &clone);
+    (real, src, clone)
+}
+
 /// [`placeholder_clone`], checked at the entry `entry`.
 fn placeholder_clone_at(src: &Path, dir: &Path, entry: &str) {
     git(
@@ -128,10 +139,7 @@ symlink 'lf' -> 'f.txt' (file)
 #[test]
 fn check_lists_every_placeholder_and_exits_3() {
     let env = Env::new();
-    let real = env.real();
-    let src = origin(&real, &real.join("origin/f.txt"));
-    let clone = real.join("clone");
-    placeholder_clone(&src, &clone);
+    let (real, _, clone) = origin_and_placeholder_clone(&env);
     let abs = real.join("origin/f.txt");
     let expected = CHECK.replace("ABS", abs.to_str().unwrap());
     fixture::run(
@@ -231,10 +239,7 @@ fn fix_makes_the_links_of_a_normal_clone() {
 #[test]
 fn an_edited_placeholder_is_left_alone_and_reported() {
     let env = Env::new();
-    let real = env.real();
-    let src = origin(&real, &real.join("origin/f.txt"));
-    let clone = real.join("clone");
-    placeholder_clone(&src, &clone);
+    let (_, _, clone) = origin_and_placeholder_clone(&env);
     fs::write(clone.join("lf"), "my own notes").unwrap();
     fs::remove_file(clone.join("ld")).unwrap();
     fs::remove_file(clone.join("d/up")).unwrap();
@@ -353,10 +358,7 @@ fn errors_name_the_path_and_the_fix() {
 #[test]
 fn a_failed_refresh_is_reported() {
     let env = Env::new();
-    let real = env.real();
-    let src = origin(&real, &real.join("origin/f.txt"));
-    let clone = real.join("clone");
-    placeholder_clone(&src, &clone);
+    let (_, _, clone) = origin_and_placeholder_clone(&env);
     fs::write(clone.join(".git/index.lock"), "").unwrap();
     let out = fixture::output(knot_in(&clone).args(["git-links", "--fix", "-q"]));
     assert_eq!(out.status.code(), Some(1));
@@ -387,10 +389,7 @@ fn fallbacks_where_symlinks_are_refused() {
         return;
     }
     let env = Env::new();
-    let real = env.real();
-    let src = origin(&real, &real.join("origin/f.txt"));
-    let clone = real.join("clone");
-    placeholder_clone(&src, &clone);
+    let (_, _, clone) = origin_and_placeholder_clone(&env);
     let refused = || {
         let mut cmd = knot_in(&clone);
         cmd.env("KNOT_TEST_SYMLINK_PRIVILEGE", "none");
