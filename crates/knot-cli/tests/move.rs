@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 
-use crate::fixture::{self, Env};
+use crate::fixture::{self, Env, names};
 
 /// The tree moved: `a/f` with a second name `a/hard`, `a/sub/g`, an inner absolute link
 /// `a/inner` to `a/f`, an inner relative one `a/sub/rel`, and an outer link `a/out` to the
@@ -60,16 +60,6 @@ fn assert_whole(env: &Env, dir: &Path, inner_to: &Path) {
         fs::read_to_string(env.path("outside/canary")).unwrap(),
         "alive"
     );
-}
-
-/// The names in `dir` (hidden ones too), sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn stdout(out: &std::process::Output) -> String {
