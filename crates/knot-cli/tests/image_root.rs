@@ -332,6 +332,17 @@ fn while_swapping<T>(a: &Path, b: &Path, swaps: &AtomicUsize, body: impl FnOnce(
     })
 }
 
+/// An image `img` (`usr/lib`, `etc`) and a host directory `outside` (`lib`), with the
+/// link `img/u` to the host directory that the races swap with `img/usr`.
+fn image_beside_host(env: &Env) -> (PathBuf, PathBuf) {
+    let (img, outside) = (env.path("img"), env.real().join("outside"));
+    fs::create_dir_all(img.join("usr/lib")).unwrap();
+    fs::create_dir_all(img.join("etc")).unwrap();
+    fs::create_dir_all(outside.join("lib")).unwrap();
+    symlink(&outside, img.join("u")).unwrap();
+    (img, outside)
+}
+
 /// While `scan --root` runs, a racer swaps the image's `usr` (a real directory) with a
 /// link to a host directory that holds every file the image's links name. Resolution
 /// stays inside the image whatever it meets: through the link (an absolute host path,
@@ -340,11 +351,7 @@ fn while_swapping<T>(a: &Path, b: &Path, swaps: &AtomicUsize, body: impl FnOnce(
 #[test]
 fn a_directory_swapped_for_a_host_link_never_leads_out() {
     let env = Env::new();
-    let (img, outside) = (env.path("img"), env.real().join("outside"));
-    fs::create_dir_all(img.join("usr/lib")).unwrap();
-    fs::create_dir_all(img.join("etc")).unwrap();
-    fs::create_dir_all(outside.join("lib")).unwrap();
-    symlink(&outside, img.join("u")).unwrap();
+    let (img, outside) = image_beside_host(&env);
     for i in 0..LINKS {
         fs::write(outside.join(format!("lib/x{i}")), "host").unwrap();
         symlink(format!("/usr/lib/x{i}"), img.join(format!("etc/l{i}"))).unwrap();
@@ -390,11 +397,7 @@ fn a_directory_swapped_for_a_host_link_never_leads_out() {
 #[test]
 fn a_directory_swapped_for_a_host_link_is_never_held_for_the_status() {
     let env = Env::new();
-    let (img, outside) = (env.path("img"), env.real().join("outside"));
-    fs::create_dir_all(img.join("usr/lib")).unwrap();
-    fs::create_dir_all(img.join("etc")).unwrap();
-    fs::create_dir_all(outside.join("lib")).unwrap();
-    symlink(&outside, img.join("u")).unwrap();
+    let (img, outside) = image_beside_host(&env);
     for i in 0..LINKS {
         fs::write(outside.join(format!("lib/h{i}")), "host").unwrap();
         fs::write(img.join(format!("usr/lib/a{i}")), "image").unwrap();
