@@ -430,12 +430,7 @@ fn reparse_points_that_are_no_links_are_refused_each_with_its_reason() {
         assert!(said.starts_with(&stderr), "{said}");
         assert!(said.contains("\n  1  files\n  5  bytes\n"), "{said}");
         assert!(said.ends_with("\n  6  failures\n"), "{said}");
-        let records: Vec<Value> = out
-            .stdout
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| serde_json::from_slice(line).unwrap())
-            .collect();
+        let records = fixture::json_lines(&out.stdout);
         for (path, why) in &reasons {
             let failed = record(&records, path);
             assert_eq!(failed["action"], "failed", "{failed}");

@@ -405,12 +405,7 @@ fn update_keeps_a_group_whose_first_copy_failed_together_and_says_so() {
     env.mkdir("json/a");
     let out = fixture::output(&mut env.knot(["copy", "--update", "--json", "src", "json"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let found: Vec<serde_json::Value> = out
-        .stdout
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).unwrap())
-        .collect();
+    let found = fixture::json_lines(&out.stdout);
     let record = found.iter().find(|r| r["path"] == "src/d/b").unwrap();
     assert_eq!(record["action"], "first-failed", "{found:#?}");
     assert_eq!(record["new_target"], "json/a", "{found:#?}");

@@ -419,12 +419,7 @@ fn fallbacks_where_symlinks_are_refused() {
         "copy",
     ]));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let records: Vec<Value> = out
-        .stdout
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).unwrap())
-        .collect();
+    let records = fixture::json_lines(&out.stdout);
     let action = |path: &str| {
         records.iter().find(|r| r["path"] == path).unwrap()["action"]
             .as_str()
@@ -522,12 +517,7 @@ fn fallbacks_are_made_and_git_status_stays_clean() {
                 .env("KNOT_TEST_SYMLINK_PRIVILEGE", "none")
                 .args(["git-links", "--fix", "--json", "--fallback", kinds]),
         );
-        let records: Vec<Value> = out
-            .stdout
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| serde_json::from_slice(line).unwrap())
-            .collect();
+        let records = fixture::json_lines(&out.stdout);
         let action = move |path: &str| {
             records.iter().find(|r| r["path"] == path).unwrap()["action"]
                 .as_str()
@@ -681,12 +671,7 @@ fn fix_on_ntfs3g_makes_real_ntfs_symlinks() {
         )),
         "{stderr}"
     );
-    let records: Vec<Value> = out
-        .stdout
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| serde_json::from_slice(line).unwrap())
-        .collect();
+    let records = fixture::json_lines(&out.stdout);
     assert_eq!(records.len(), 11);
     let abs = records.iter().find(|r| r["path"] == "abs").unwrap();
     assert_eq!(
