@@ -117,8 +117,9 @@ pub struct CopyOptions {
     /// Under `update` or `mirror`, a file of the same size and modification time is
     /// compared byte for byte too (the CLI's `--checksum`).
     pub checksum: bool,
-    /// Extended attributes, POSIX ACLs among them, copied with each file and directory
-    /// (the CLI's `--xattrs`); one that cannot be set fails its entry.
+    /// Extended attributes, POSIX ACLs among them, copied with each file, directory and
+    /// symlink (a symlink's own: Linux and macOS) (the CLI's `--xattrs`); one that cannot
+    /// be set fails its entry.
     pub xattrs: bool,
 }
 
@@ -1357,10 +1358,14 @@ impl Copying {
         if action == Action::Dropped {
             return Some(Ok(item));
         }
+        let xattrs = match self.link_xattrs(ty, source, &item.link.path) {
+            Ok(xattrs) => xattrs,
+            Err(err) => return Some(Err(err)),
+        };
         // Under --update, what stands at its name in DST already: left as it is where it
         // is the same link, else replaced.
         let there = if self.updating() {
-            match self.update_link(&item.link, &target, below) {
+            match self.update_link(&item.link, &target, below, xattrs.as_ref()) {
                 Ok(there) => there,
                 Err(err) => return Some(Err(err)),
             }
@@ -1391,7 +1396,8 @@ impl Copying {
         if !self.dry_run() {
             let flavour = item.link.dir;
             let over = there.is_some();
-            let made = self.make_link(below, &target, ty, flavour, drive, attrs.as_ref(), over);
+            let (attrs, xattrs) = (attrs.as_ref(), xattrs.as_ref());
+            let made = self.make_link(below, &target, ty, flavour, drive, attrs, xattrs, over);
             if let Err(err) = made {
                 return Some(Err(err));
             }
@@ -1535,10 +1541,14 @@ impl Copying {
             item.new_target = Some(new.clone());
             // Under --update, the same link there already is left as it is; anything else
             // is replaced.
+            let xattrs = match self.link_xattrs(LinkType::Symlink, source, &item.link.path) {
+                Ok(xattrs) => xattrs,
+                Err(err) => return Ok(Err(err)),
+            };
             let there = if self.updating() {
                 let mut link = item.link.clone();
                 link.kind = Kind::Symlink;
-                match self.update_link(&link, &new, below) {
+                match self.update_link(&link, &new, below, xattrs.as_ref()) {
                     Ok(there) => there,
                     Err(err) => return Ok(Err(err)),
                 }
@@ -1557,6 +1567,7 @@ impl Copying {
                     Some(Flavour::Dir),
                     None,
                     attrs,
+                    xattrs.as_ref(),
                     there.is_some(),
                 );
                 if let Err(err) = made {
@@ -1637,11 +1648,13 @@ impl Copying {
     }
 
     /// Makes the link `below` the copy, of type `ty`, to `target` (a junction's with
-    /// `drive`, a symlink of `flavour` where the place keeps one), with the times `attrs`.
-    /// What was made: a junction is made an absolute directory symlink where the copy's
-    /// file system has no junctions. Where `over` (a symlink replacing what `--update`
-    /// found there), it is made under a fresh hidden name and renamed over the old entry,
-    /// so no moment shows no entry there.
+    /// `drive`, a symlink of `flavour` where the place keeps one), with the owner and times
+    /// `attrs` and the extended attributes `xattrs` (`--xattrs`: a symlink's own). What
+    /// was made: a junction is made an absolute directory symlink where the copy's file
+    /// system has no junctions. Where `over` (a symlink replacing what `--update` found
+    /// there), or where it gets extended attributes, it is made under a fresh hidden name
+    /// and renamed into place once whole, so no moment shows no entry there, nor a link
+    /// without them.
     #[allow(
         clippy::too_many_arguments,
         reason = "the link's own fields, as create takes them, and how it is put in place"
@@ -1654,6 +1667,7 @@ impl Copying {
         flavour: Option<Flavour>,
         drive: Option<DriveLetter>,
         attrs: Option<&Attrs>,
+        xattrs: Option<&sys::Xattrs>,
         over: bool,
     ) -> Result<Made> {
         let copy = self.copy_path(below);
@@ -1666,7 +1680,9 @@ impl Copying {
             drive,
             ..CreateOptions::default()
         };
-        let made_as = if over {
+        let xattrs = xattrs.filter(|xattrs| !xattrs.is_empty());
+        let staged = over || xattrs.is_some();
+        let made_as = if staged {
             crate::path::hidden_file_name(name)
         } else {
             name.to_os_string()
@@ -1677,14 +1693,41 @@ impl Copying {
         // Best effort, as `cp -a`: a file system that keeps no times of its own on a link
         // (a reparse point written through ntfs-3g's attribute) fails no copy.
         if let Some(attrs) = attrs {
-            let _ = pinned.dir.give_link_times_at(&made_as, attrs);
+            let _ = pinned.dir.give_link_attrs_at(&made_as, attrs);
         }
-        if over && let Err(e) = pinned.dir.put_staged_at(&made_as, name, true) {
+        let given = match xattrs {
+            Some(xattrs) => pinned.dir.give_link_xattrs_at(&made_as, xattrs),
+            None => Ok(()),
+        };
+        let put = given.and_then(|()| match staged {
+            true => pinned.dir.put_staged_at(&made_as, name, over),
+            false => Ok(()),
+        });
+        if let Err(e) = put {
             // The hidden name is this process's own, made just now.
             let _ = pinned.dir.remove_link_at(&made_as, &copy);
             return Err(Error::io(Op::Copy, &copy, e));
         }
         Ok(made)
+    }
+
+    /// Under `--xattrs`, the extended attributes of the symlink (`ty`) `source` itself, at
+    /// `path`; `None` without `--xattrs`, and for a junction.
+    fn link_xattrs(
+        &self,
+        ty: LinkType,
+        source: &Source<'_>,
+        path: &Path,
+    ) -> Result<Option<sys::Xattrs>> {
+        if !self.options.xattrs || ty != LinkType::Symlink {
+            return Ok(None);
+        }
+        let mut xattrs = source
+            .dir
+            .link_xattrs_at(source.name)
+            .map_err(|e| Error::io(Op::Copy, path, e))?;
+        xattrs.sort();
+        Ok(Some(xattrs))
     }
 
     /// A dangling junction, or one to another drive (which this system does not reach),
@@ -1702,7 +1745,7 @@ impl Copying {
             match pinned.dir.make_reparse_dir_at(name, raw) {
                 Ok(()) => {
                     if let Some(attrs) = &junction.attrs {
-                        let _ = pinned.dir.give_link_times_at(name, attrs);
+                        let _ = pinned.dir.give_link_attrs_at(name, attrs);
                     }
                     return Ok(Made::Junction);
                 }
@@ -1720,6 +1763,7 @@ impl Copying {
             Some(Flavour::Dir),
             None,
             junction.attrs.as_ref(),
+            None,
             false,
         )
         .map(|_| Made::Symlink)
@@ -1754,6 +1798,7 @@ impl Copying {
                         Some(Flavour::Dir),
                         junction.drive,
                         junction.attrs.as_ref(),
+                        None,
                         false,
                     )
                 };

@@ -551,6 +551,92 @@ fn update_with_xattrs_copies_a_file_whose_attributes_alone_changed() {
     assert_eq!(xattrs(&dst.join("changed")), xattrs(&src.join("changed")));
 }
 
+/// A symlink's own extended attributes (`trusted.`: the kernel keeps no `user.` ones on
+/// a link, and only root may write one) come over with `--xattrs`, and `--update
+/// --xattrs` makes a link again whose attributes alone changed; a link's owner comes over
+/// with or without it (as root, who may give it).
+#[test]
+fn a_symlinks_own_attributes_and_owner_are_copied() {
+    const TEST: &str = "a_symlinks_own_attributes_and_owner_are_copied";
+    if !rustix::process::geteuid().is_root() {
+        let why = "only root may give a link extended attributes or an owner";
+        crate::fixture::skip("KNOT_REQUIRE_ROOT", TEST, why);
+        return;
+    }
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    dir.file("src/f", "data");
+    dir.mkdir("src/d");
+    dir.symlink("src/d/plain", "../f");
+    let link = dir.symlink("src/l", "f");
+    let set = |value: &[u8]| {
+        let flags = rustix::fs::XattrFlags::empty();
+        rustix::fs::lsetxattr(&link, "trusted.knot", value, flags).unwrap();
+    };
+    set(b"one");
+    let (uid, gid) = (
+        rustix::fs::Uid::from_raw(1234),
+        rustix::fs::Gid::from_raw(5678),
+    );
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &link,
+        Some(uid),
+        Some(gid),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    let with = CopyOptions {
+        xattrs: true,
+        ..CopyOptions::default()
+    };
+    let dst = dir.join("dst");
+    let (_, _, errors) = run(&src, &dst, with);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let without = dir.join("without");
+    let (_, _, errors) = run(&src, &without, CopyOptions::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let one = vec![("trusted.knot".to_owned(), b"one".to_vec())];
+    assert_eq!(xattrs(&dst.join("l")), one);
+    assert_eq!(xattrs(&dst.join("d/plain")), []);
+    assert_eq!(xattrs(&without.join("l")), []);
+    for copy in [&dst, &without] {
+        let meta = fs::symlink_metadata(copy.join("l")).unwrap();
+        assert!(meta.file_type().is_symlink());
+        assert_eq!((meta.uid(), meta.gid()), (1234, 5678), "{}", copy.display());
+        assert_eq!(fs::read_link(copy.join("l")).unwrap(), Path::new("f"));
+        // Nothing left under a hidden name.
+        let names = fs::read_dir(copy).unwrap().count();
+        assert_eq!(names, 3, "{}", copy.display());
+    }
+    let action = |items: &[Item], name: &str| {
+        let item = items.iter().find(|item| item.link.path.ends_with(name));
+        item.map(|item| item.action)
+    };
+    set(b"two");
+    let update = CopyOptions {
+        update: true,
+        ..CopyOptions::default()
+    };
+    // Without --xattrs, the same link is left as it is.
+    let (_, items, errors) = run(&src, &dst, update);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(action(&items, "l"), Some(Action::Unchanged));
+    assert_eq!(xattrs(&dst.join("l")), one);
+    let update = CopyOptions {
+        xattrs: true,
+        ..update
+    };
+    let (_, items, errors) = run(&src, &dst, update);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(action(&items, "l"), Some(Action::Updated));
+    assert_eq!(action(&items, "plain"), Some(Action::Unchanged));
+    assert_eq!(xattrs(&dst.join("l")), xattrs(&link));
+    let (_, items, errors) = run(&src, &dst, update);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(action(&items, "l"), Some(Action::Unchanged));
+}
+
 /// A dangling link is copied as it is, and reported so.
 #[test]
 fn dangling_links_are_copied_and_reported() {

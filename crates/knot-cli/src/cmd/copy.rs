@@ -38,9 +38,9 @@ are copied as junctions where DST can hold them, inner ones to the same director
 and dangling ones byte for byte; where DST has no junctions, each becomes an absolute \
 directory symlink to the same directory, and its line says so (made symlink). FIFOs and \
 devices are made anew (devices as root); sockets are reported and left out. With \
---xattrs, each file's and directory's extended attributes come too, POSIX ACLs among them \
-(a symlink's own are not copied); one that cannot be set (a file system that keeps none, a \
-namespace only root may write) fails its entry, and the file never appears without them. A \
+--xattrs, each file's, directory's and symlink's own extended attributes come too, POSIX \
+ACLs among them; one that cannot be set (a file system that keeps none, a namespace only \
+root may write) fails its entry, and the file or link never appears without them. A \
 WOF-compressed, deduplicated or cloud file is copied as its data, a plain file, where the \
 system gives that data (on Windows; a cloud file only where its data is on the computer: \
 knot does not download it); through ntfs-3g, which cannot read it, it is refused with the \
@@ -73,7 +73,7 @@ walk of SRC beside the copy has counted them).\n\n\
 copied. A file differs when its size, modification time (to the nanosecond) or permission \
 bits differ, with --xattrs its extended attributes, or, with --checksum, its bytes \
 (compared one by one); a link when its kind or \
-target differs. Every replacement is atomic: the new file, link, FIFO or device is made \
+target differs, or with --xattrs a symlink's own extended attributes. Every replacement is atomic: the new file, link, FIFO or device is made \
 under a hidden name, then renamed over the old one (a junction, which no rename puts over a \
 file, is made once what stood there is removed). Replaced entries are reported `updated`; \
 unchanged ones are only counted. \

@@ -30,7 +30,7 @@ use crate::error::{Error, ErrorKind, Op, Result};
 use crate::link::{Flavour, Kind, Link};
 use crate::scan::WalkState;
 use crate::scan::walk::{DirEntry, Next, Sink};
-use crate::sys::{Attrs, FileType, Meta};
+use crate::sys::{self, Attrs, FileType, Meta};
 use crate::sys::{Backend as _, Directory as _};
 
 /// Whether the entry `copy` (in DST, or in the previous snapshot) is still the copy of
@@ -303,7 +303,8 @@ impl Copying {
 
     /// A link under `--update`, before it is made: `Some(Unchanged)` where the same link
     /// (the same kind, or a symlink for a junction, as one is made where the copy's file
-    /// system has no junctions) with the same target is there; `Some(Updated)` where
+    /// system has no junctions) with the same target is there (and with `xattrs`, under
+    /// `--xattrs`, the same extended attributes of its own); `Some(Updated)` where
     /// something else is, to be replaced: a directory removed first with everything in it
     /// (`--mirror`), and for a junction (a directory to the file system, which no rename
     /// puts over a file) the file or link there removed first, as a name; a symlink is
@@ -314,6 +315,7 @@ impl Copying {
         link: &Link,
         target: &Path,
         below: &Path,
+        xattrs: Option<&sys::Xattrs>,
     ) -> Result<Option<Action>> {
         let copy = self.copy_path(below);
         let There::Found(pinned, meta, _) = self.there(below, &copy)? else {
@@ -335,7 +337,18 @@ impl Copying {
                     Some((path, _)) => path,
                     None => stored.target,
                 };
-                if same_kind && there == target {
+                // With --xattrs, a symlink's own extended attributes too (sorted).
+                let same_xattrs = || match xattrs {
+                    Some(xattrs) => pinned.dir.link_xattrs_at(name).map(|mut now| {
+                        now.sort();
+                        now == *xattrs
+                    }),
+                    None => Ok(true),
+                };
+                if same_kind
+                    && there == target
+                    && same_xattrs().map_err(|e| Error::io(Op::Copy, &copy, e))?
+                {
                     return Ok(Some(Action::Unchanged));
                 }
             }

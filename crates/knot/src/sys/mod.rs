@@ -270,10 +270,21 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
     fn attrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Attrs> {
         Err(error::Error::NoFileCopy.into())
     }
-    /// Gives the link `name` here the times of `attrs`, the link itself, never what it
-    /// leads to.
-    fn give_link_times_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
+    /// Gives the link `name` here the owner (where this process may) and times of
+    /// `attrs`, the link itself, never what it leads to.
+    fn give_link_attrs_at(&self, _name: &std::ffi::OsStr, _attrs: &Attrs) -> io::Result<()> {
         Err(error::Error::NoFileCopy.into())
+    }
+    /// The extended attributes of the symlink `name` here itself, never what it leads
+    /// to. Where the backend copies none, a refusal.
+    fn link_xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
+        Err(error::Error::NoXattrs.into())
+    }
+    /// Gives the symlink `name` here itself the extended attributes `xattrs`; anything
+    /// else there is left as it is ([`error::Error::Replaced`]). Where the backend copies
+    /// none, a refusal.
+    fn give_link_xattrs_at(&self, _name: &std::ffi::OsStr, _xattrs: &Xattrs) -> io::Result<()> {
+        Err(error::Error::NoXattrs.into())
     }
     /// Gives the directory `name` here the permissions, owner (where this process may)
     /// and times `attrs`, never following a link there, where it is still the directory

@@ -665,14 +665,24 @@ pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> 
     Ok(Attrs::of(&stat))
 }
 
-/// Gives the link `name` of `dir` the times of `attrs` (`utimensat` with
-/// `AT_SYMLINK_NOFOLLOW`: the link itself).
-pub(crate) fn give_link_times_at(
+/// Gives the link `name` of `dir` the owner (where this process may, as `cp -a` gives
+/// it) and times of `attrs` (`fchownat` and `utimensat` with `AT_SYMLINK_NOFOLLOW`: the
+/// link itself). An owner that cannot be given is no failure: a link's owner matters
+/// only in a sticky directory, where the kernel follows a link there only for its
+/// owner or the directory's.
+pub(crate) fn give_link_attrs_at(
     dir: BorrowedFd<'_>,
     name: &OsStr,
     attrs: &Attrs,
 ) -> io::Result<()> {
     let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+    let (uid, gid) = (
+        rustix::fs::Uid::from_raw(attrs.uid),
+        rustix::fs::Gid::from_raw(attrs.gid),
+    );
+    if rustix::fs::chownat(dir, name, Some(uid), Some(gid), flags).is_err() {
+        let _ = rustix::fs::chownat(dir, name, None, Some(gid), flags);
+    }
     Ok(rustix::fs::utimensat(
         dir,
         name,

@@ -276,9 +276,21 @@ impl super::super::Directory for Dir {
         super::copy::attrs_at(self.fd.as_fd(), name)
     }
 
-    /// `utimensat` with `AT_SYMLINK_NOFOLLOW`.
-    fn give_link_times_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
-        super::copy::give_link_times_at(self.fd.as_fd(), name, attrs)
+    /// `fchownat` and `utimensat` with `AT_SYMLINK_NOFOLLOW`.
+    fn give_link_attrs_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
+        super::copy::give_link_attrs_at(self.fd.as_fd(), name, attrs)
+    }
+
+    /// The link held by a descriptor (`xattr.rs`).
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    fn link_xattrs_at(&self, name: &OsStr) -> io::Result<super::super::Xattrs> {
+        super::xattr::read_link(self.fd.as_fd(), name)
+    }
+
+    /// The link held by a descriptor (`xattr.rs`).
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    fn give_link_xattrs_at(&self, name: &OsStr, xattrs: &super::super::Xattrs) -> io::Result<()> {
+        super::xattr::write_link(self.fd.as_fd(), name, xattrs)
     }
 
     /// Through a descriptor of the directory opened with `O_NOFOLLOW`, checked by

@@ -20,7 +20,18 @@ pub(crate) type Xattrs = Vec<(OsString, Vec<u8>)>;
 
 /// Every extended attribute of `fd`. A file system that keeps none (`ENOTSUP`) has none.
 pub(crate) fn read(fd: BorrowedFd<'_>) -> io::Result<Xattrs> {
-    let names = match grow(|buf| rustix::fs::flistxattr(fd, buf)) {
+    read_with(
+        |buf| rustix::fs::flistxattr(fd, buf),
+        |name, buf| rustix::fs::fgetxattr(fd, name, buf),
+    )
+}
+
+/// Every extended attribute `list` names, each as `get` reads it.
+fn read_with(
+    mut list: impl FnMut(&mut [u8]) -> rustix::io::Result<usize>,
+    mut get: impl FnMut(&OsStr, &mut [u8]) -> rustix::io::Result<usize>,
+) -> io::Result<Xattrs> {
+    let names = match grow(&mut list) {
         Ok(names) => names,
         Err(Errno::NOTSUP) => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
@@ -28,7 +39,7 @@ pub(crate) fn read(fd: BorrowedFd<'_>) -> io::Result<Xattrs> {
     let mut xattrs = Vec::new();
     for name in names.split(|&b| b == 0).filter(|name| !name.is_empty()) {
         let name = OsStr::from_bytes(name);
-        match grow(|buf| rustix::fs::fgetxattr(fd, name, buf)) {
+        match grow(|buf| get(name, buf)) {
             Ok(value) => xattrs.push((name.to_os_string(), value)),
             // Gone since it was listed.
             Err(Errno::NODATA) => {}
@@ -47,6 +58,88 @@ pub(crate) fn write(fd: BorrowedFd<'_>, xattrs: &Xattrs) -> io::Result<()> {
             .map_err(|e| named(e, name))?;
     }
     Ok(())
+}
+
+/// Every extended attribute of the symlink `name` of `dir` itself (`trusted.` and
+/// `security.` ones: the kernel keeps no `user.` ones on a link). A link cannot be opened
+/// for its attributes, so it is held by an `O_PATH | O_NOFOLLOW` descriptor, checked by
+/// `fstat` to be a link, and named by that descriptor's entry in `/proc/self/fd`, which
+/// leads to the link itself and no further: never by its path, never through a link.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
+    let (_fd, own) = held_link(dir, name)?;
+    read_with(
+        |buf| rustix::fs::listxattr(&own, buf),
+        |name, buf| rustix::fs::getxattr(&own, name, buf),
+    )
+}
+
+/// Gives the symlink `name` of `dir` itself the attributes `xattrs`, as [`read_link`]
+/// reads them and [`write`] writes them.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> io::Result<()> {
+    if xattrs.is_empty() {
+        return Ok(());
+    }
+    let (_fd, own) = held_link(dir, name)?;
+    for (name, value) in xattrs {
+        rustix::fs::setxattr(&own, name.as_os_str(), value, XattrFlags::empty())
+            .map_err(|e| named(e, name))?;
+    }
+    Ok(())
+}
+
+/// [`read_link`] where a link can be opened for its attributes: macOS's `O_SYMLINK`.
+#[cfg(target_vendor = "apple")]
+pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
+    use std::os::fd::AsFd as _;
+    read(held_link(dir, name)?.as_fd())
+}
+
+/// [`write_link`] where a link can be opened for its attributes: macOS's `O_SYMLINK`.
+#[cfg(target_vendor = "apple")]
+pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> io::Result<()> {
+    use std::os::fd::AsFd as _;
+    if xattrs.is_empty() {
+        return Ok(());
+    }
+    write(held_link(dir, name)?.as_fd(), xattrs)
+}
+
+/// The symlink `name` of `dir` itself opened (`O_SYMLINK`, which rustix does not name),
+/// checked by `fstat` to be a link; anything else there is [`Replaced`].
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+#[cfg(target_vendor = "apple")]
+fn held_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    const O_SYMLINK: OFlags = OFlags::from_bits_retain(0x0020_0000);
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | O_SYMLINK;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    if FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != FileType::Symlink {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    Ok(fd)
+}
+
+/// The symlink `name` of `dir` held (`O_PATH | O_NOFOLLOW`), with the path in
+/// `/proc/self/fd` that leads to it; anything else there is [`Replaced`].
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn held_link(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+) -> io::Result<(std::os::fd::OwnedFd, std::path::PathBuf)> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    use std::os::fd::AsRawFd as _;
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    if FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != FileType::Symlink {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    let own = std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    Ok((fd, own))
 }
 
 /// Calls `call` with a buffer that grows until what it reads fits (`ERANGE`: the list or

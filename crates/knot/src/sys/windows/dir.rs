@@ -280,7 +280,7 @@ impl crate::sys::Directory for Dir {
     }
 
     /// The times, given through a handle of the link itself.
-    fn give_link_times_at(&self, name: &OsStr, attrs: &Attrs) -> io::Result<()> {
+    fn give_link_attrs_at(&self, name: &OsStr, attrs: &Attrs) -> io::Result<()> {
         super::copy::give_link_times_at(self, name, attrs)
     }
 
