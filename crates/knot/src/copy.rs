@@ -1706,6 +1706,11 @@ impl Copying {
         if let Err(e) = put {
             // The hidden name is this process's own, made just now.
             let _ = pinned.dir.remove_link_at(&made_as, &copy);
+            // Taken meanwhile, as a link made at its name at once would say.
+            if !over && e.kind() == std::io::ErrorKind::AlreadyExists {
+                let err = Error::new(Op::Copy, &copy, ErrorKind::LinkExists);
+                return Err(err.with_target(target));
+            }
             return Err(Error::io(Op::Copy, &copy, e));
         }
         Ok(made)

@@ -51,6 +51,19 @@ fn dir_differs(source: &Attrs, copy: &Attrs) -> bool {
     source.mode & 0o1777 != copy.mode & 0o1777 || source.mtime != copy.mtime
 }
 
+/// Whether a copy's extended attributes `copy` (sorted) are those of its source,
+/// `source` (sorted): the same, but for a `security.` one the source lacks, which the
+/// kernel gives every new file and link itself where a security module labels them
+/// (`security.selinux`, `security.SMACK64`) and which copying again would only give again.
+fn same_xattrs(source: &sys::Xattrs, copy: &sys::Xattrs) -> bool {
+    let given_here = |name: &OsStr| {
+        name.as_encoded_bytes().starts_with(b"security.")
+            && !source.iter().any(|(theirs, _)| theirs == name)
+    };
+    let copy = copy.iter().filter(|(name, _)| !given_here(name));
+    copy.eq(source.iter())
+}
+
 /// What stands in DST at an entry's name.
 enum There {
     /// Nothing (or, in a dry run, the directory that would hold it is not there yet).
@@ -179,7 +192,7 @@ impl Copying {
             .map_err(|e| Error::io(Op::Copy, path, e))?;
         let copy = pinned.dir.file_xattrs_at(to_name, false);
         // A copy whose attributes cannot be read is copied again.
-        Ok(copy.is_ok_and(|copy| copy == source))
+        Ok(copy.is_ok_and(|copy| same_xattrs(&source, &copy)))
     }
 
     /// Whether the regular file `from` (at `path`; the file it leads to where its
@@ -337,18 +350,16 @@ impl Copying {
                     Some((path, _)) => path,
                     None => stored.target,
                 };
-                // With --xattrs, a symlink's own extended attributes too (sorted).
-                let same_xattrs = || match xattrs {
-                    Some(xattrs) => pinned.dir.link_xattrs_at(name).map(|mut now| {
+                // With --xattrs, a symlink's own extended attributes too (sorted); one
+                // whose attributes cannot be read is made again.
+                let same = || match xattrs {
+                    Some(xattrs) => pinned.dir.link_xattrs_at(name).is_ok_and(|mut now| {
                         now.sort();
-                        now == *xattrs
+                        same_xattrs(xattrs, &now)
                     }),
-                    None => Ok(true),
+                    None => true,
                 };
-                if same_kind
-                    && there == target
-                    && same_xattrs().map_err(|e| Error::io(Op::Copy, &copy, e))?
-                {
+                if same_kind && there == target && same() {
                     return Ok(Some(Action::Unchanged));
                 }
             }
@@ -772,4 +783,44 @@ pub(super) fn copy_error(source: &Path, copy: &Path, err: std::io::Error) -> Err
         _ => false,
     };
     Error::io(Op::Copy, if writing { copy } else { source }, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A copy's attributes are its source's where they are equal, or where the copy has
+    /// only `security.` ones more that the source lacks (labels the kernel gives); any
+    /// other difference is one, a `security.` one the source has with another value too.
+    #[test]
+    fn a_label_the_kernel_gives_the_copy_is_no_difference() {
+        let xattrs = |list: &[(&str, &str)]| -> sys::Xattrs {
+            let each = |(name, value): &(&str, &str)| (name.into(), value.as_bytes().to_vec());
+            list.iter().map(each).collect()
+        };
+        let source = xattrs(&[("security.ima", "h"), ("user.a", "1")]);
+        for (copy, same) in [
+            (vec![("security.ima", "h"), ("user.a", "1")], true),
+            (
+                vec![
+                    ("security.ima", "h"),
+                    ("security.selinux", "l"),
+                    ("user.a", "1"),
+                ],
+                true,
+            ),
+            (vec![("security.ima", "x"), ("user.a", "1")], false),
+            (vec![("user.a", "1")], false),
+            (
+                vec![("security.ima", "h"), ("user.a", "1"), ("user.b", "2")],
+                false,
+            ),
+            (
+                vec![("security.ima", "h"), ("trusted.t", "l"), ("user.a", "1")],
+                false,
+            ),
+        ] {
+            assert_eq!(same_xattrs(&source, &xattrs(&copy)), same, "{copy:?}");
+        }
+    }
 }

@@ -666,29 +666,98 @@ pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> 
 }
 
 /// Gives the link `name` of `dir` the owner (where this process may, as `cp -a` gives
-/// it) and times of `attrs` (`fchownat` and `utimensat` with `AT_SYMLINK_NOFOLLOW`: the
-/// link itself). An owner that cannot be given is no failure: a link's owner matters
-/// only in a sticky directory, where the kernel follows a link there only for its
-/// owner or the directory's.
+/// it) and times of `attrs`, the link itself: through the link held by a descriptor and
+/// checked to be one ([`hold_link`]), where this system can hold a link; elsewhere
+/// (FreeBSD) only the times, by name (`utimensat` with `AT_SYMLINK_NOFOLLOW`), as an
+/// owner given by name could land on what was swapped in for the link. An owner that
+/// cannot be given is no failure: a link's owner matters only in a sticky directory,
+/// where the kernel follows a link there only for its owner or the directory's.
 pub(crate) fn give_link_attrs_at(
     dir: BorrowedFd<'_>,
     name: &OsStr,
     attrs: &Attrs,
 ) -> io::Result<()> {
-    let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
-    let (uid, gid) = (
-        rustix::fs::Uid::from_raw(attrs.uid),
-        rustix::fs::Gid::from_raw(attrs.gid),
-    );
-    if rustix::fs::chownat(dir, name, Some(uid), Some(gid), flags).is_err() {
-        let _ = rustix::fs::chownat(dir, name, None, Some(gid), flags);
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    {
+        let fd = hold_link(dir, name)?;
+        let (uid, gid) = (
+            rustix::fs::Uid::from_raw(attrs.uid),
+            rustix::fs::Gid::from_raw(attrs.gid),
+        );
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let chown = |uid, gid| rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH);
+        #[cfg(target_vendor = "apple")]
+        let chown = |uid, gid| rustix::fs::fchown(&fd, uid, gid);
+        if chown(Some(uid), Some(gid)).is_err() {
+            let _ = chown(None, Some(gid));
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            own_path(&fd),
+            &attrs.timestamps(),
+            AtFlags::empty(),
+        )
+        .map_err(no_proc)?;
+        #[cfg(target_vendor = "apple")]
+        rustix::fs::futimens(&fd, &attrs.timestamps())?;
+        Ok(())
     }
-    Ok(rustix::fs::utimensat(
-        dir,
-        name,
-        &attrs.timestamps(),
-        flags,
-    )?)
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+    {
+        let flags = AtFlags::SYMLINK_NOFOLLOW;
+        Ok(rustix::fs::utimensat(
+            dir,
+            name,
+            &attrs.timestamps(),
+            flags,
+        )?)
+    }
+}
+
+/// The symlink `name` of `dir` itself, held by a descriptor and checked by `fstat` to be
+/// a link (anything else there is [`Replaced`]): on Linux `O_PATH | O_NOFOLLOW`, which
+/// gives no access to what it leads to; on macOS `O_SYMLINK`, which opens the link itself
+/// (with `O_NONBLOCK | O_NOCTTY`, so a FIFO or terminal swapped in neither blocks nor
+/// becomes this process's terminal before the check).
+///
+/// [`Replaced`]: super::super::error::Error::Replaced
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+pub(super) fn hold_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    #[cfg(target_vendor = "apple")]
+    let flags = {
+        // O_SYMLINK, which rustix does not name.
+        const O_SYMLINK: OFlags = OFlags::from_bits_retain(0x0020_0000);
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | O_SYMLINK
+    };
+    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    if RawType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != RawType::Symlink {
+        return Err(super::super::error::Error::Replaced.into());
+    }
+    Ok(fd)
+}
+
+/// The path in `/proc/self/fd` that leads to the file `fd` holds, and no further: for a
+/// link held by [`hold_link`], the link itself, which calls that take a path (`getxattr`,
+/// `utimensat`) then act on.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(super) fn own_path(fd: &OwnedFd) -> std::path::PathBuf {
+    use std::os::fd::AsRawFd as _;
+    std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// A call on an [`own_path`] that found no such path: no `/proc` to name the file by
+/// ([`NoProc`]); any other failure as it is.
+///
+/// [`NoProc`]: super::super::error::Error::NoProc
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(super) fn no_proc(err: Errno) -> io::Error {
+    match err {
+        Errno::NOENT => super::super::error::Error::NoProc.into(),
+        err => err.into(),
+    }
 }
 
 /// Gives the directory `name` of `dir` the permissions, owner and times `attrs`, through
@@ -793,6 +862,49 @@ mod tests {
         assert_eq!(b.mode() & 0o7777, 0o751);
         assert_eq!((b.mtime(), b.mtime_nsec()), (a.mtime(), a.mtime_nsec()));
         assert_eq!((b.atime(), b.atime_nsec()), (1_000_000, 7));
+    }
+
+    /// A link's owner and times are given to the link itself; a file found at its name in
+    /// its place (a hard link swapped in) is left as it is: not given the owner, nor the
+    /// times.
+    #[test]
+    fn a_links_owner_and_times_go_to_the_link_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("file"), "").unwrap();
+        std::os::unix::fs::symlink("file", dir.join("link")).unwrap();
+        let before = fs::metadata(dir.join("file")).unwrap();
+        let mine = (before.uid(), before.gid());
+        let stat = |uid: u32, gid: u32| {
+            let mut stat = rustix::fs::stat(dir.join("file")).unwrap();
+            (stat.st_uid, stat.st_gid) = (uid as _, gid as _);
+            stat.st_mtime = 1_000_000;
+            stat.st_mtime_nsec = 5;
+            stat
+        };
+        // Another owner only where this process may give one (as root); else its own.
+        let other = if rustix::process::geteuid().is_root() {
+            (1234, 5678)
+        } else {
+            mine
+        };
+        let attrs = Attrs::of(&stat(other.0, other.1));
+        let held = held(dir);
+        give_link_attrs_at(held.fd(), OsStr::new("link"), &attrs).unwrap();
+        let link = fs::symlink_metadata(dir.join("link")).unwrap();
+        assert_eq!((link.uid(), link.gid()), other);
+        assert_eq!((link.mtime(), link.mtime_nsec()), (1_000_000, 5));
+        let err = give_link_attrs_at(held.fd(), OsStr::new("file"), &attrs).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            super::super::super::error::Error::Replaced.to_string()
+        );
+        let after = fs::metadata(dir.join("file")).unwrap();
+        assert_eq!((after.uid(), after.gid()), mine);
+        assert_eq!(
+            (after.mtime(), after.mtime_nsec()),
+            (before.mtime(), before.mtime_nsec())
+        );
     }
 
     /// Permissions the umask strips from a new file, the set-user-ID, set-group-ID and

@@ -195,7 +195,7 @@ impl Image {
                 match prefixes.get(self, &key)? {
                     // After a link, the kernel counts the links on the way to the
                     // directory too, which are known only where there are none.
-                    Prefix::Held { real: None, .. } | Prefix::Missing if hops > 0 => {
+                    Prefix::Held { real: None, .. } | Prefix::Missing { .. } if hops > 0 => {
                         return None;
                     }
                     Prefix::Held {
@@ -205,7 +205,7 @@ impl Image {
                         real.clone(),
                         Some(&links[usize::from(hops > 0)]),
                     ),
-                    Prefix::Missing => return Some(dangling()),
+                    Prefix::Missing { .. } => return Some(dangling()),
                     Prefix::Once | Prefix::Unknown => return None,
                 }
             };
@@ -299,7 +299,7 @@ impl Image {
                 checked,
             },
             // As the whole path would fail: a name in it leads nowhere.
-            Err(Errno::NOENT | Errno::NOTDIR) => Prefix::Missing,
+            Err(Errno::NOENT | Errno::NOTDIR) => Prefix::Missing { checked },
             Err(Errno::NOSYS | Errno::PERM) => {
                 NO_OPENAT2.store(true, Ordering::Relaxed);
                 Prefix::Unknown
@@ -386,9 +386,10 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 /// walked to once, not once a link. Kept while the walk goes on, at most
 /// [`MAX_PREFIXES`] a thread and held open for all threads together (then let go of and
 /// met anew), and closed with the image. A directory held is looked at where it is, and
-/// opened again at its image path once the thread has gone on to [`CHECK_EVERY`] other
-/// directories of the walk since: one moved out of the image, or swapped for another,
-/// is looked in no longer than that.
+/// opened again at its image path once the thread has moved on to another directory of
+/// the walk [`CHECK_EVERY`] times since: one moved out of the image, or swapped for
+/// another, is looked in no longer than that (and one found missing is looked for again
+/// as often).
 #[cfg(target_os = "linux")]
 #[derive(Debug, Default)]
 struct Prefixes {
@@ -406,10 +407,11 @@ struct Prefixes {
 #[cfg(target_os = "linux")]
 const MAX_PREFIXES: usize = 256;
 
-/// After how many other directories of the walk a directory held by [`Prefixes`] is
-/// opened again at its image path, in place of the one held: an `openat2`, an `fstatfs`
-/// and a `close` for every 32 directories whose links lead into it (a 200,000-entry
-/// image: about 2% more system calls, no stat).
+/// After how many moves of a walking thread to another directory (among those whose
+/// links lead through directories of its [`Prefixes`]) a directory held is opened again
+/// at its image path, in place of the one held, and one found missing looked for again:
+/// an `openat2`, an `fstatfs` and a `close` for each directory held, every 32 moves (a
+/// 200,000-entry image: about 2% more system calls, no stat).
 #[cfg(target_os = "linux")]
 const CHECK_EVERY: u64 = 32;
 
@@ -431,6 +433,18 @@ impl Prefixes {
     fn get(&mut self, image: &Image, key: &[u8]) -> Option<&Prefix> {
         if !self.seen.contains_key(key) && self.seen.len() >= MAX_PREFIXES {
             self.clear(image);
+        }
+        // Opened [`CHECK_EVERY`] directories ago: opened again now, as when met the second
+        // time, to find the directory at its image path now (or none there).
+        let stale = match self.seen.get(key) {
+            Some(Prefix::Held { checked, .. } | Prefix::Missing { checked }) => {
+                self.dirs - *checked >= CHECK_EVERY
+            }
+            _ => false,
+        };
+        if stale {
+            self.forget(image, key);
+            self.seen.insert(key.to_vec(), Prefix::Once);
         }
         if matches!(self.seen.get(key), Some(Prefix::Once)) {
             // A place among the directories held taken first, so that no two threads
@@ -456,22 +470,6 @@ impl Prefixes {
                 image.held.fetch_sub(1, Ordering::Relaxed);
             }
             self.seen.insert(key.to_vec(), opened);
-        } else if let Some(Prefix::Held { checked, .. }) = self.seen.get(key)
-            && self.dirs - *checked >= CHECK_EVERY
-        {
-            // The directory at its image path now, as the whole path would find it: the
-            // one held, or one put in its place.
-            let again = image.open_prefix(key, self.dirs);
-            let old = self.seen.insert(key.to_vec(), again);
-            match (old, self.seen.get_mut(key)) {
-                (Some(Prefix::Held { links, .. }), Some(Prefix::Held { links: now, .. })) => {
-                    *now = links;
-                }
-                _ => {
-                    self.held -= 1;
-                    image.held.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
         }
         Some(self.seen.entry(key.to_vec()).or_insert(Prefix::Once))
     }
@@ -513,8 +511,9 @@ enum Prefix {
         links: [std::cell::Cell<i8>; 2],
         checked: u64,
     },
-    /// Leads to nothing, or to no directory: a name in it leads nowhere.
-    Missing,
+    /// Leads to nothing, or to no directory: a name in it leads nowhere. `checked`: when
+    /// it was looked for, as for `Held`.
+    Missing { checked: u64 },
     /// The kernel could not say (a loop or a chain too long, a rename raced it), or a link
     /// in it could not be followed from it: each link is judged by the whole path.
     Unknown,
@@ -1083,8 +1082,9 @@ mod tests {
     }
 
     /// A directory held that is moved out of the image, a directory of its own put in its
-    /// place, is looked in only until the walk has gone on to [`CHECK_EVERY`] other
-    /// directories: then the one at its image path answers, as the whole path does.
+    /// place, is looked in only until the walk has moved on to another directory
+    /// [`CHECK_EVERY`] times: then the one at its image path answers, as the whole path
+    /// does; and one found missing then is looked for again as often.
     #[cfg(target_os = "linux")]
     #[test]
     fn a_directory_held_moved_out_of_the_image_is_let_go_of() {
@@ -1094,12 +1094,8 @@ mod tests {
         std::fs::create_dir_all(root.join("p/q")).unwrap();
         std::fs::write(root.join("p/q/name"), "").unwrap();
         let held = |dir: &str| {
-            let fd = rustix::fs::openat(
-                &image.fd,
-                dir,
-                OFlags::PATH | OFlags::DIRECTORY,
-                Mode::empty(),
-            );
+            let flags = OFlags::PATH | OFlags::DIRECTORY;
+            let fd = rustix::fs::openat(&image.fd, dir, flags, Mode::empty());
             super::super::Dir::from(fd.unwrap())
         };
         let (a, b) = (held("a"), held("a/b"));
@@ -1107,34 +1103,54 @@ mod tests {
             let got = image.status_in(here, Path::new(dir), Path::new("/p/q/name"));
             got.map(|found| found.status)
         };
+        // The answers of the next CHECK_EVERY links, each in another directory than the
+        // one before.
+        let rounds = || {
+            let each = |round| {
+                let (here, dir) = if round % 2 == 0 {
+                    (&b, "/a/b")
+                } else {
+                    (&a, "/a")
+                };
+                status(here, dir)
+            };
+            (0..CHECK_EVERY).map(each).collect::<Vec<_>>()
+        };
+        let held_open = || image.held.load(Ordering::Relaxed);
         // Met twice: held from then on.
         assert_eq!(status(&a, "/a"), None);
         assert_eq!(status(&a, "/a"), Some(Status::Ok));
+        assert_eq!(held_open(), 1);
         // Moved out, and an empty directory put at its image path.
         std::fs::rename(root.join("p/q"), outside.path().join("q")).unwrap();
         std::fs::create_dir(root.join("p/q")).unwrap();
         let whole = image.resolve(Path::new("/p/q/name"), false).unwrap();
         assert_eq!(whole.status, Status::Dangling);
-        let mut answers = Vec::new();
-        for round in 0..CHECK_EVERY {
-            let (here, dir) = if round % 2 == 0 {
-                (&b, "/a/b")
-            } else {
-                (&a, "/a")
-            };
-            answers.push(status(here, dir));
-        }
-        // Looked in where it is for the directories before the check, then let go of.
-        assert_eq!(answers.last(), Some(&Some(Status::Dangling)), "{answers:?}");
+        // Looked in where it is until the walk has moved on CHECK_EVERY times since it
+        // was opened, then let go of.
+        let answers = rounds();
         let stale = answers.iter().filter(|a| **a == Some(Status::Ok)).count();
-        assert!(stale < CHECK_EVERY as usize, "{answers:?}");
-        // The one there now is held in its place: a name put in it is found.
+        assert_eq!(stale, CHECK_EVERY as usize - 1, "{answers:?}");
+        assert_eq!(answers.last(), Some(&Some(Status::Dangling)), "{answers:?}");
+        assert_eq!(held_open(), 1);
+        // The one there now is held in its place: a name put in it is found, and the
+        // directory moved out is never looked in again.
         std::fs::write(root.join("p/q/name"), "").unwrap();
         assert_eq!(status(&a, "/a"), Some(Status::Ok));
-        // The directory moved out is never looked in again, whatever is put in it.
         std::fs::remove_file(root.join("p/q/name")).unwrap();
-        std::fs::write(outside.path().join("q/name"), "").unwrap();
+        std::fs::write(outside.path().join("q/other"), "").unwrap();
         assert_eq!(status(&b, "/a/b"), Some(Status::Dangling));
+        // Gone from the image: found missing at the next check, and let go of.
+        std::fs::remove_dir(root.join("p/q")).unwrap();
+        let answers = rounds();
+        assert_eq!(answers.last(), Some(&Some(Status::Dangling)), "{answers:?}");
+        assert_eq!(held_open(), 0);
+        // Back again: looked for again at the check after, and held.
+        std::fs::create_dir(root.join("p/q")).unwrap();
+        std::fs::write(root.join("p/q/name"), "").unwrap();
+        let answers = rounds();
+        assert_eq!(answers.last(), Some(&Some(Status::Ok)), "{answers:?}");
+        assert_eq!(held_open(), 1);
     }
 
     /// The walking threads together hold no more than [`MAX_PREFIXES`] directories open,

@@ -60,18 +60,26 @@ pub(crate) fn write(fd: BorrowedFd<'_>, xattrs: &Xattrs) -> io::Result<()> {
     Ok(())
 }
 
-/// Every extended attribute of the symlink `name` of `dir` itself (`trusted.` and
-/// `security.` ones: the kernel keeps no `user.` ones on a link). A link cannot be opened
-/// for its attributes, so it is held by an `O_PATH | O_NOFOLLOW` descriptor, checked by
-/// `fstat` to be a link, and named by that descriptor's entry in `/proc/self/fd`, which
-/// leads to the link itself and no further: never by its path, never through a link.
+/// Every extended attribute of the symlink `name` of `dir` itself (on Linux only
+/// `trusted.` and `security.` ones: the kernel keeps no `user.` ones on a link). A link
+/// cannot be opened for its attributes, so it is held ([`hold_link`]) and named by that
+/// descriptor's entry in `/proc/self/fd`, which leads to the link itself and no further:
+/// never by its path, never through a link.
+///
+/// [`hold_link`]: super::copy::hold_link
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
-    let (_fd, own) = held_link(dir, name)?;
+    let fd = super::copy::hold_link(dir, name)?;
+    let own = super::copy::own_path(&fd);
+    let no_proc = |e: io::Error| match e.raw_os_error() {
+        Some(code) if code == Errno::NOENT.raw_os_error() => super::copy::no_proc(Errno::NOENT),
+        _ => e,
+    };
     read_with(
         |buf| rustix::fs::listxattr(&own, buf),
         |name, buf| rustix::fs::getxattr(&own, name, buf),
     )
+    .map_err(no_proc)
 }
 
 /// Gives the symlink `name` of `dir` itself the attributes `xattrs`, as [`read_link`]
@@ -81,65 +89,35 @@ pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> 
     if xattrs.is_empty() {
         return Ok(());
     }
-    let (_fd, own) = held_link(dir, name)?;
+    let fd = super::copy::hold_link(dir, name)?;
+    let own = super::copy::own_path(&fd);
     for (name, value) in xattrs {
-        rustix::fs::setxattr(&own, name.as_os_str(), value, XattrFlags::empty())
-            .map_err(|e| named(e, name))?;
+        match rustix::fs::setxattr(&own, name.as_os_str(), value, XattrFlags::empty()) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => return Err(super::copy::no_proc(Errno::NOENT)),
+            Err(e) => return Err(named(e, name)),
+        }
     }
     Ok(())
 }
 
-/// [`read_link`] where a link can be opened for its attributes: macOS's `O_SYMLINK`.
+/// [`read_link`] on macOS, through the link opened itself ([`hold_link`]).
+///
+/// [`hold_link`]: super::copy::hold_link
 #[cfg(target_vendor = "apple")]
 pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
     use std::os::fd::AsFd as _;
-    read(held_link(dir, name)?.as_fd())
+    read(super::copy::hold_link(dir, name)?.as_fd())
 }
 
-/// [`write_link`] where a link can be opened for its attributes: macOS's `O_SYMLINK`.
+/// [`write_link`] on macOS, through the link opened itself.
 #[cfg(target_vendor = "apple")]
 pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> io::Result<()> {
     use std::os::fd::AsFd as _;
     if xattrs.is_empty() {
         return Ok(());
     }
-    write(held_link(dir, name)?.as_fd(), xattrs)
-}
-
-/// The symlink `name` of `dir` itself opened (`O_SYMLINK`, which rustix does not name),
-/// checked by `fstat` to be a link; anything else there is [`Replaced`].
-///
-/// [`Replaced`]: super::super::error::Error::Replaced
-#[cfg(target_vendor = "apple")]
-fn held_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<std::os::fd::OwnedFd> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    const O_SYMLINK: OFlags = OFlags::from_bits_retain(0x0020_0000);
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | O_SYMLINK;
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
-    if FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != FileType::Symlink {
-        return Err(super::super::error::Error::Replaced.into());
-    }
-    Ok(fd)
-}
-
-/// The symlink `name` of `dir` held (`O_PATH | O_NOFOLLOW`), with the path in
-/// `/proc/self/fd` that leads to it; anything else there is [`Replaced`].
-///
-/// [`Replaced`]: super::super::error::Error::Replaced
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn held_link(
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-) -> io::Result<(std::os::fd::OwnedFd, std::path::PathBuf)> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    use std::os::fd::AsRawFd as _;
-    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
-    if FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != FileType::Symlink {
-        return Err(super::super::error::Error::Replaced.into());
-    }
-    let own = std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
-    Ok((fd, own))
+    write(super::copy::hold_link(dir, name)?.as_fd(), xattrs)
 }
 
 /// Calls `call` with a buffer that grows until what it reads fits (`ERANGE`: the list or
