@@ -442,7 +442,12 @@ impl Prefixes {
             }
             _ => false,
         };
+        // What its names lately were ([`look`]), kept for the one opened again.
+        let mut carried = None;
         if stale {
+            if let Some(Prefix::Held { links, .. }) = self.seen.get(key) {
+                carried = Some(links.clone());
+            }
             self.forget(image, key);
             self.seen.insert(key.to_vec(), Prefix::Once);
         }
@@ -463,7 +468,10 @@ impl Prefixes {
                     return None;
                 }
             }
-            let opened = image.open_prefix(key, self.dirs);
+            let mut opened = image.open_prefix(key, self.dirs);
+            if let (Prefix::Held { links, .. }, Some(carried)) = (&mut opened, carried) {
+                *links = carried;
+            }
             if matches!(opened, Prefix::Held { .. }) {
                 self.held += 1;
             } else {
