@@ -133,16 +133,13 @@ fn unnamed(dir: BorrowedFd<'_>, mode: u32) -> io::Result<Option<OwnedFd>> {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn give_name(file: &OwnedFd, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
     match rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH) {
-        Err(Errno::NOENT) => {
-            use std::os::fd::AsRawFd;
-            Ok(rustix::fs::linkat(
-                rustix::fs::CWD,
-                format!("/proc/self/fd/{}", file.as_raw_fd()),
-                dir,
-                name,
-                AtFlags::SYMLINK_FOLLOW,
-            )?)
-        }
+        Err(Errno::NOENT) => Ok(rustix::fs::linkat(
+            rustix::fs::CWD,
+            super::held::own_path(file.as_fd()),
+            dir,
+            name,
+            AtFlags::SYMLINK_FOLLOW,
+        )?),
         done => Ok(done?),
     }
 }
@@ -638,10 +635,7 @@ pub(crate) fn copy_special_at(
     if group.is_err() {
         mode &= !0o2000;
     }
-    let own = {
-        use std::os::fd::AsRawFd;
-        std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-    };
+    let own = super::held::own_path(fd.as_fd());
     rustix::fs::chmod(&own, Mode::from_raw_mode(mode as _))?;
     rustix::fs::utimensat(rustix::fs::CWD, &own, &attrs.timestamps(), AtFlags::empty())?;
     Ok((special, true))
@@ -667,7 +661,7 @@ pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> 
 
 /// Gives the link `name` of `dir` the owner (where this process may, as `cp -a` gives
 /// it) and times of `attrs`, the link itself: through the link held by a descriptor and
-/// checked to be one ([`hold_link`]), where this system can hold a link; elsewhere
+/// checked to be one ([`hold_link`](super::held::hold_link)), where this system can hold a link; elsewhere
 /// (FreeBSD) only the times, by name (`utimensat` with `AT_SYMLINK_NOFOLLOW`), as an
 /// owner given by name could land on what was swapped in for the link. An owner that
 /// cannot be given is no failure: a link's owner matters only in a sticky directory,
@@ -679,7 +673,7 @@ pub(crate) fn give_link_attrs_at(
 ) -> io::Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
     {
-        let fd = hold_link(dir, name)?;
+        let fd = super::held::hold_link(dir, name)?;
         let (uid, gid) = (
             rustix::fs::Uid::from_raw(attrs.uid),
             rustix::fs::Gid::from_raw(attrs.gid),
@@ -694,11 +688,11 @@ pub(crate) fn give_link_attrs_at(
         #[cfg(any(target_os = "linux", target_os = "android"))]
         rustix::fs::utimensat(
             rustix::fs::CWD,
-            own_path(&fd),
+            super::held::own_path(fd.as_fd()),
             &attrs.timestamps(),
             AtFlags::empty(),
         )
-        .map_err(no_proc)?;
+        .map_err(super::held::no_proc)?;
         #[cfg(target_vendor = "apple")]
         rustix::fs::futimens(&fd, &attrs.timestamps())?;
         Ok(())
@@ -712,51 +706,6 @@ pub(crate) fn give_link_attrs_at(
             &attrs.timestamps(),
             flags,
         )?)
-    }
-}
-
-/// The symlink `name` of `dir` itself, held by a descriptor and checked by `fstat` to be
-/// a link (anything else there is [`Replaced`]): on Linux `O_PATH | O_NOFOLLOW`, which
-/// gives no access to what it leads to; on macOS `O_SYMLINK`, which opens the link itself
-/// (with `O_NONBLOCK | O_NOCTTY`, so a FIFO or terminal swapped in neither blocks nor
-/// becomes this process's terminal before the check).
-///
-/// [`Replaced`]: super::super::error::Error::Replaced
-#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
-pub(super) fn hold_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    #[cfg(target_vendor = "apple")]
-    let flags = {
-        // O_SYMLINK, which rustix does not name.
-        const O_SYMLINK: OFlags = OFlags::from_bits_retain(0x0020_0000);
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | O_SYMLINK
-    };
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
-    if RawType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != RawType::Symlink {
-        return Err(super::super::error::Error::Replaced.into());
-    }
-    Ok(fd)
-}
-
-/// The path in `/proc/self/fd` that leads to the file `fd` holds, and no further: for a
-/// link held by [`hold_link`], the link itself, which calls that take a path (`getxattr`,
-/// `utimensat`) then act on.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(super) fn own_path(fd: &OwnedFd) -> std::path::PathBuf {
-    use std::os::fd::AsRawFd as _;
-    std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-}
-
-/// A call on an [`own_path`] that found no such path: no `/proc` to name the file by
-/// ([`NoProc`]); any other failure as it is.
-///
-/// [`NoProc`]: super::super::error::Error::NoProc
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(super) fn no_proc(err: Errno) -> io::Error {
-    match err {
-        Errno::NOENT => super::super::error::Error::NoProc.into(),
-        err => err.into(),
     }
 }
 

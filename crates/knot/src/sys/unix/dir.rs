@@ -612,9 +612,8 @@ impl Dir {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn real_path_at(dir: &Dir, name: &OsStr) -> io::Result<PathBuf> {
-    use std::os::fd::AsRawFd;
     let fd = rustix::fs::openat(&dir.fd, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
-    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+    std::fs::read_link(super::held::own_path(fd.as_fd()))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

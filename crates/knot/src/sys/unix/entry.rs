@@ -182,10 +182,7 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 /// attributes, `statfs`).
 #[cfg(target_os = "linux")]
 pub(crate) fn proc_path(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
-    use std::os::fd::AsRawFd;
-    let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
-    path.push(name);
-    path
+    super::held::own_path(dir).join(name)
 }
 
 /// Whether an entry of type `ty` with reparse tag `tag` is a link knot may remove or

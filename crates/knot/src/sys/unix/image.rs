@@ -346,8 +346,7 @@ impl Image {
         let stat = rustix::fs::fstat(&fd).ok()?;
         let dir = RawType::from_raw_mode(stat.st_mode) == RawType::Directory;
         let path = if want_path {
-            use std::os::fd::AsRawFd as _;
-            let host = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+            let host = std::fs::read_link(super::held::own_path(fd.as_fd())).ok()?;
             // A root renamed meanwhile, or no /proc: knot's own walk names the place.
             Some(Path::new("/").join(host.strip_prefix(&self.host).ok()?))
         } else {

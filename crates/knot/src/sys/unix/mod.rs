@@ -32,6 +32,9 @@ mod entry;
 mod chain;
 // A file's data, permissions and times copied through held directories.
 mod copy;
+// A file held by a descriptor, and named through it (`/proc/self/fd/N`).
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+mod held;
 // Extended attributes copied by descriptor (`knot copy --xattrs`).
 #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
 mod xattr;

@@ -17,7 +17,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd as _, BorrowedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -30,6 +30,7 @@ use rustix::io::Errno;
 use super::super::error::Error as SysError;
 use super::super::{At, Judge, Junctions, Request, Stored, Strategy, Written};
 use super::fs_type;
+use super::held::own_path;
 use crate::link::{Flavour, Kind};
 use crate::sys::Directory as _;
 
@@ -359,7 +360,7 @@ fn rewrite(link: At<'_>, buffer: &[u8]) -> io::Result<()> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(link.dir.fd(), link.name, flags, Mode::empty())?;
-    let own = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    let own = own_path(fd.as_fd());
     let is_symlink = rustix::fs::fstat(&fd)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink());
     // `getxattr`, which follows `/proc/self/fd/N` to the entry itself (`lgetxattr` would
@@ -791,11 +792,6 @@ pub(crate) fn is_volume_dir(
     // Through `/proc/self/fd/N`: a held directory may be an `O_PATH` descriptor, which
     // takes no attribute call of its own.
     fuse && rustix::fs::getxattr(own_path(dir), ATTRIB, &mut [0u8; 4]).is_ok()
-}
-
-/// `/proc/self/fd/N`: the directory held as `dir`, named for the calls that take a path.
-fn own_path(dir: BorrowedFd<'_>) -> PathBuf {
-    PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))
 }
 
 /// [`read_link`] for the link `name` in the open directory `dir`, found without building

@@ -9,7 +9,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd as _, BorrowedFd};
 use std::os::unix::ffi::OsStrExt as _;
 
 use rustix::fs::XattrFlags;
@@ -66,13 +66,13 @@ pub(crate) fn write(fd: BorrowedFd<'_>, xattrs: &Xattrs) -> io::Result<()> {
 /// descriptor's entry in `/proc/self/fd`, which leads to the link itself and no further:
 /// never by its path, never through a link.
 ///
-/// [`hold_link`]: super::copy::hold_link
+/// [`hold_link`]: super::held::hold_link
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
-    let fd = super::copy::hold_link(dir, name)?;
-    let own = super::copy::own_path(&fd);
+    let fd = super::held::hold_link(dir, name)?;
+    let own = super::held::own_path(fd.as_fd());
     let no_proc = |e: io::Error| match e.raw_os_error() {
-        Some(code) if code == Errno::NOENT.raw_os_error() => super::copy::no_proc(Errno::NOENT),
+        Some(code) if code == Errno::NOENT.raw_os_error() => super::held::no_proc(Errno::NOENT),
         _ => e,
     };
     read_with(
@@ -89,12 +89,12 @@ pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> 
     if xattrs.is_empty() {
         return Ok(());
     }
-    let fd = super::copy::hold_link(dir, name)?;
-    let own = super::copy::own_path(&fd);
+    let fd = super::held::hold_link(dir, name)?;
+    let own = super::held::own_path(fd.as_fd());
     for (name, value) in xattrs {
         match rustix::fs::setxattr(&own, name.as_os_str(), value, XattrFlags::empty()) {
             Ok(()) => {}
-            Err(Errno::NOENT) => return Err(super::copy::no_proc(Errno::NOENT)),
+            Err(Errno::NOENT) => return Err(super::held::no_proc(Errno::NOENT)),
             Err(e) => return Err(named(e, name)),
         }
     }
@@ -103,21 +103,19 @@ pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> 
 
 /// [`read_link`] on macOS, through the link opened itself ([`hold_link`]).
 ///
-/// [`hold_link`]: super::copy::hold_link
+/// [`hold_link`]: super::held::hold_link
 #[cfg(target_vendor = "apple")]
 pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
-    use std::os::fd::AsFd as _;
-    read(super::copy::hold_link(dir, name)?.as_fd())
+    read(super::held::hold_link(dir, name)?.as_fd())
 }
 
 /// [`write_link`] on macOS, through the link opened itself.
 #[cfg(target_vendor = "apple")]
 pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> io::Result<()> {
-    use std::os::fd::AsFd as _;
     if xattrs.is_empty() {
         return Ok(());
     }
-    write(super::copy::hold_link(dir, name)?.as_fd(), xattrs)
+    write(super::held::hold_link(dir, name)?.as_fd(), xattrs)
 }
 
 /// Calls `call` with a buffer that grows until what it reads fits (`ERANGE`: the list or
@@ -152,7 +150,6 @@ fn named(err: Errno, name: &OsStr) -> io::Error {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use std::os::fd::AsFd as _;
 
     use super::*;
 
