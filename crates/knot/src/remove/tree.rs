@@ -643,7 +643,6 @@ impl Tree {
             entry.ty = Some(ty);
             match ty {
                 FileType::Link => {
-                    self.counts.links += 1;
                     let action = if dry_run {
                         TreeAction::WouldRemove
                     } else {
@@ -651,7 +650,11 @@ impl Tree {
                     };
                     let path = dir_path.join(&entry.name);
                     match inspect_at(At::new(dir, &entry.name, &path)) {
+                        // A file whose reparse point keeps its data: that file, removed
+                        // as a file is (see `remove_tree_link_at`).
+                        Ok(link) if holds_its_data(&link) => self.counts.files += 1,
                         Ok(link) => {
+                            self.counts.links += 1;
                             // Kept for the report of its removal.
                             let room = self.kept + keep.len() + (records + 1) * RECORD_WEIGHT;
                             if !dry_run && whole && room <= self.budget {
@@ -664,7 +667,10 @@ impl Tree {
                                 error: None,
                             }));
                         }
-                        Err(err) => each(Err(err.with_op(Op::RemoveTree))),
+                        Err(err) => {
+                            self.counts.links += 1;
+                            each(Err(err.with_op(Op::RemoveTree)));
+                        }
                     }
                 }
                 FileType::Dir => stack.push(Job {
@@ -683,6 +689,15 @@ impl Tree {
         *self.node(node) = keep;
         whole
     }
+}
+
+/// Whether `link`, read as a reparse point that is no directory, is a file whose reparse
+/// point keeps its data (WOF-compressed, deduplicated, a cloud file: no name surrogate,
+/// MS-FSCC 2.1.2.1): the file itself, not a link to anything, removed and counted as a
+/// file, with no record of its own.
+fn holds_its_data(link: &Link) -> bool {
+    matches!(link.kind, Kind::Reparse(tag) if !tag.tag().is_name_surrogate())
+        && link.dir != Some(Flavour::Dir)
 }
 
 /// One thread's share of a removal: the directories it removes from what the listing
@@ -915,7 +930,12 @@ impl Removal<'_> {
                         Listed::Link(link) => Some(*link),
                         _ => inspect_at(At::new(dir, &entry.name, &path)).ok(),
                     };
+                    let file = link.as_ref().is_some_and(holds_its_data);
                     let err = match dir.remove_tree_link_at(&entry.name, &path) {
+                        Ok(()) if file => {
+                            self.counts.files += 1;
+                            continue;
+                        }
                         Ok(()) => {
                             self.counts.links += 1;
                             if let Some(link) = link {
@@ -933,7 +953,7 @@ impl Removal<'_> {
                         Err(err) => Error::io(Op::RemoveTree, &path, err),
                     };
                     top.keep = true;
-                    match link {
+                    match link.filter(|_| !file) {
                         Some(link) => {
                             self.counts.errors += 1;
                             each(Ok(Met {

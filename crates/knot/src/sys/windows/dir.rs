@@ -206,6 +206,12 @@ impl crate::sys::Directory for Dir {
         super::remove_link(self, name)
     }
 
+    /// [`super::remove_tree_reparse`]: a link as a link, a file whose reparse point keeps
+    /// its data as that file, each through its own handle.
+    fn remove_tree_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
+        super::remove_tree_reparse(self, name)
+    }
+
     /// [`super::rename_over`] of the entry `staged` here onto `name` here.
     fn rename_over_at(&self, staged: &OsStr, name: &OsStr, _path: &Path) -> io::Result<()> {
         super::rename_over(self, staged, name)

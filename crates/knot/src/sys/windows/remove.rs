@@ -5,6 +5,7 @@
     reason = "the Win32 calls of the Windows backend; the crate root denies unsafe elsewhere"
 )]
 
+use super::handle::SHARE_ALL;
 use super::*;
 
 /// Marks the entry `handle` is open on for deletion; it goes when the handle closes.
@@ -317,41 +318,86 @@ pub(super) fn rename(handle: &Handle, dir: &Dir, to: &[u16], flags: Option<u32>)
 }
 
 /// Removes the file `name` of `dir` (a tree being removed deletes it), opened by its name
-/// relative to the directory's handle, never followed, and deleted through that handle.
-/// Where the file is read-only and Windows will not delete it so (Windows before 10 1809,
-/// other file systems, Wine), the read-only attribute is cleared through the same handle,
-/// on this file and no other, and the delete asked again; if that fails too, the
-/// attribute is given back.
+/// relative to the directory's handle, never followed, and deleted through that handle
+/// ([`delete_as_it_is`]). It is opened with `DELETE` alone (and the attributes read),
+/// which the directory's `FILE_DELETE_CHILD` grants too, as `del` needs no more.
 pub(crate) fn remove_file(dir: &Dir, name: &OsStr) -> io::Result<()> {
-    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES)?;
+    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
     let (attributes, _) = handle.attribute_tag()?;
     if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
         return Err(os_error(ERROR_DIRECTORY));
     }
-    let err = match delete_on_close(&handle) {
+    delete_as_it_is(&handle, attributes)
+}
+
+/// Removes, in a tree being removed, the entry `name` of `dir` that the listing read as
+/// a reparse point that is no directory: a link ([`remove_link`]), or a file whose
+/// reparse point keeps its data (WOF-compressed, deduplicated, a cloud file, an app
+/// execution alias, a socket: no name surrogate, MS-FSCC 2.1.2.1), which is that file
+/// itself, deleted as a file is through its own handle, opened as a reparse point (never
+/// served by its filter: nothing is downloaded or decompressed). A volume mount point
+/// is refused, as by [`remove_link`]; anything else there now is left as it is.
+pub(crate) fn remove_tree_reparse(dir: &Dir, name: &OsStr) -> io::Result<()> {
+    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
+    match handle.attribute_tag()? {
+        (_, Some(tag)) if Tag(tag).is_name_surrogate() => {
+            refuse_volume_mount_point(&handle)?;
+            delete_on_close(&handle)
+        }
+        (attributes, Some(_)) if attributes & FILE_ATTRIBUTE_DIRECTORY == 0 => {
+            delete_as_it_is(&handle, attributes)
+        }
+        _ => Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
+    }
+}
+
+/// Deletes the entry open as `handle` (with `DELETE` access), whose attributes are
+/// `attributes`. Where it is read-only and Windows will not delete it so (Windows before
+/// 10 1809, FAT, SMB, Wine), the read-only attribute is cleared through the entry opened
+/// again from its own handle with `FILE_WRITE_ATTRIBUTES` (asked only then), on this
+/// entry and no other, and the delete asked again; the attribute is given back if that
+/// fails too, and where it succeeds on a file with other names (which share its
+/// attributes: a hard link), so that those keep it.
+pub(super) fn delete_as_it_is(handle: &Handle, attributes: u32) -> io::Result<()> {
+    let err = match delete_on_close(handle) {
         Ok(()) => return Ok(()),
         Err(err) => err,
     };
     if attributes & FILE_ATTRIBUTE_READONLY == 0 || !is_access_denied(&err) {
         return Err(err);
     }
-    set_attributes(&handle, attributes & !FILE_ATTRIBUTE_READONLY)?;
-    delete_on_close(&handle).inspect_err(|_| {
-        let _ = set_attributes(&handle, attributes);
-    })
+    // The same entry, whatever its name is now (the empty name relative to its own
+    // handle, as `ReOpenFile` opens it).
+    let writer = Handle::open_at(handle, OsStr::new("."), FILE_WRITE_ATTRIBUTES, SHARE_ALL)
+        .map_err(|_| err)?;
+    let names = handle.info().map_or(1, |info| info.nNumberOfLinks);
+    set_attributes(&writer, attributes & !FILE_ATTRIBUTE_READONLY)?;
+    let deleted = delete_on_close(handle);
+    if deleted.is_err() || names > 1 {
+        let _ = set_attributes(&writer, attributes);
+    }
+    deleted
 }
 
 /// Removes the empty directory `name` of `dir`, opened by its name relative to the
 /// directory's handle, never followed, and deleted through that handle; a link put in its
-/// place meanwhile is refused (`ERROR_DIRECTORY`), not followed. Its own read-only
-/// attribute does not keep a directory from being deleted.
+/// place meanwhile is refused (`ERROR_DIRECTORY`), not followed. A read-only one is
+/// deleted as a read-only file is ([`delete_as_it_is`]: Explorer marks customized folders
+/// read-only, and NTFS refuses to delete them otherwise where the disposition cannot say
+/// to ignore it). A directory whose reparse point is no name surrogate (a cloud-files
+/// placeholder folder: a real directory, listed and emptied as one) goes too.
 pub(crate) fn remove_dir(dir: &Dir, name: &OsStr) -> io::Result<()> {
     let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
-    match handle.attribute_tag()? {
-        (attributes, None) if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 => {}
+    let attributes = match handle.attribute_tag()? {
+        (attributes, None) if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 => attributes,
+        (attributes, Some(tag))
+            if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 && !Tag(tag).is_name_surrogate() =>
+        {
+            attributes
+        }
         _ => return Err(os_error(ERROR_DIRECTORY)),
-    }
-    delete_on_close(&handle)
+    };
+    delete_as_it_is(&handle, attributes)
 }
 
 /// Gives the entry open as `handle` the attributes `attributes`, its times left as they
