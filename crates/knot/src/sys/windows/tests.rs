@@ -306,6 +306,45 @@ fn delete_on_close_ignores_the_read_only_attribute_where_it_can() {
     }
 }
 
+/// A read-only file and a read-only directory are removed (`rm --tree`, `--mirror`), the
+/// attribute ignored by the delete where the system can, else cleared on that entry
+/// alone through the entry opened again from the handle that deletes it; a file with
+/// another name gets the attribute back, so the name left keeps it.
+#[test]
+fn read_only_entries_are_removed_and_other_names_keep_the_attribute() {
+    let t = tempdir();
+    let read_only = |path: &Path, on: bool| {
+        let mut permissions = fs::metadata(path).unwrap().permissions();
+        #[allow(
+            clippy::permissions_set_readonly_false,
+            reason = "Windows: sets or clears the read-only attribute"
+        )]
+        permissions.set_readonly(on);
+        fs::set_permissions(path, permissions).unwrap();
+    };
+    fs::write(t.path().join("f"), "x").unwrap();
+    fs::write(t.path().join("g"), "y").unwrap();
+    fs::hard_link(t.path().join("g"), t.path().join("g2")).unwrap();
+    fs::create_dir(t.path().join("d")).unwrap();
+    for name in ["f", "g", "d"] {
+        read_only(&t.path().join(name), true);
+    }
+    let dir = held(t.path());
+    remove_file(&dir, OsStr::new("f")).unwrap();
+    remove_file(&dir, OsStr::new("g")).unwrap();
+    remove_dir(&dir, OsStr::new("d")).unwrap();
+    drop(dir);
+    assert_eq!(names(t.path()), ["g2"]);
+    assert!(
+        fs::metadata(t.path().join("g2"))
+            .unwrap()
+            .permissions()
+            .readonly()
+    );
+    assert_eq!(fs::read_to_string(t.path().join("g2")).unwrap(), "y");
+    read_only(&t.path().join("g2"), false);
+}
+
 /// The junction itself, below `Place`: made, or if the file system refuses the reparse
 /// point, gone without a trace (DESIGN.md promise 3). Wine 8 refuses it.
 #[test]
