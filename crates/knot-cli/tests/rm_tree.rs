@@ -364,6 +364,42 @@ fn junctions_on_ntfs_are_removed_as_links() {
     );
 }
 
+/// On an NTFS volume (ntfs-3g), a volume mounted at a directory of the tree (a mount
+/// point reparse point to `\??\Volume{GUID}\`) is refused as a mount point, with the fix,
+/// and left with the directories above it; the rest goes.
+#[cfg(target_os = "linux")]
+#[test]
+fn volume_mount_points_on_ntfs_are_refused() {
+    use crate::fixture::ntfs3g::volume;
+    let Some(vol) = volume("volume_mount_points_on_ntfs_are_refused") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("t/a/vol")).unwrap();
+    fs::create_dir_all(vol.path("t/b")).unwrap();
+    fs::write(vol.path("t/b/f"), "1").unwrap();
+    let point =
+        knot_reparse::MountPoint::new("\\??\\Volume{01234567-89ab-cdef-0123-456789abcdef}\\", "");
+    let buffer = knot_reparse::ReparsePoint::MountPoint(point)
+        .encode()
+        .unwrap();
+    crate::ntfs3g::set_reparse_data(&vol.path("t/a/vol"), &buffer);
+    vol.remount();
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt).args(["rm", "--tree", "t"]);
+    let out = fixture::output(&mut cmd);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        sorted_lines(&out.stdout),
+        ["mount point 't/a/vol'  [refused: unmount it first]"]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.ends_with("1 mount point refused\n"), "{stderr}");
+    vol.remount();
+    assert_eq!(vol.names(), ["t"]);
+    assert!(fs::symlink_metadata(vol.path("t/a/vol")).is_ok());
+    assert!(!vol.path("t/b").exists());
+}
+
 /// A wide tree (a directory of 300 directories, each holding one) and a deep one (200
 /// levels, a file in each) are removed under `ulimit -n 32`: a directory found waits as a
 /// name in the one above until its turn, and past 16 levels the shallowest are let go of

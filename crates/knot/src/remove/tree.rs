@@ -653,6 +653,14 @@ impl Tree {
                         // A file whose reparse point keeps its data: that file, removed
                         // as a file is (see `remove_tree_link_at`).
                         Ok(link) if holds_its_data(&link) => self.counts.files += 1,
+                        // A volume mounted at a directory (a mount point reparse point to
+                        // `\??\Volume{GUID}\`): refused as a mount point, left whole.
+                        Ok(link) if link.kind == Kind::MountPoint => {
+                            self.counts.refused += 1;
+                            entry.listed = Listed::MountPoint;
+                            each(Ok(mount_point(&path)));
+                            self.refused.insert(path);
+                        }
                         Ok(link) => {
                             self.counts.links += 1;
                             // Kept for the report of its removal.
@@ -930,6 +938,18 @@ impl Removal<'_> {
                         Listed::Link(link) => Some(*link),
                         _ => inspect_at(At::new(dir, &entry.name, &path)).ok(),
                     };
+                    // A volume mount point: refused, and reported, by the listing (which
+                    // reads every link), or here where it was put there since.
+                    if let Some(link) = &link
+                        && link.kind == Kind::MountPoint
+                    {
+                        top.keep = true;
+                        if !self.tree.refused.contains(&path) {
+                            self.counts.refused += 1;
+                            each(Ok(mount_point(&path)));
+                        }
+                        continue;
+                    }
                     let file = link.as_ref().is_some_and(holds_its_data);
                     let err = match dir.remove_tree_link_at(&entry.name, &path) {
                         Ok(()) if file => {
