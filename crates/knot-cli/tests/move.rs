@@ -500,6 +500,41 @@ fn a_mount_point_inside_is_refused() {
     assert_eq!(names(env.dir.path()), ["a", "outside"]);
 }
 
+/// On an NTFS volume (ntfs-3g), a volume mounted at a directory inside DIR (a mount point
+/// reparse point to `\??\Volume{GUID}\`) is refused as a mount point before anything
+/// moves.
+#[test]
+fn ntfs3g_a_volume_mount_point_inside_is_refused() {
+    let Some(vol) = fixture::ntfs3g::volume("move::ntfs3g_volume") else {
+        return;
+    };
+    fs::create_dir_all(vol.path("games/vol")).unwrap();
+    fs::write(vol.path("games/slot1"), "level 9").unwrap();
+    let point =
+        knot_reparse::MountPoint::new("\\??\\Volume{01234567-89ab-cdef-0123-456789abcdef}\\", "");
+    let buffer = knot_reparse::ReparsePoint::MountPoint(point)
+        .encode()
+        .unwrap();
+    crate::ntfs3g::set_reparse_data(&vol.path("games/vol"), &buffer);
+    vol.remount();
+    let mut cmd = fixture::knot();
+    cmd.current_dir(&vol.mnt).args(["move", "games", "saved"]);
+    fixture::run(
+        &mut cmd,
+        1,
+        "",
+        "knot: cannot move 'games/vol': another file system is mounted there, inside the \
+         directory to move; nothing was moved\nknot: hint: unmount it first (umount), then \
+         run knot move again\n",
+    );
+    vol.remount();
+    assert_eq!(vol.names(), ["games"]);
+    assert_eq!(
+        fs::read_to_string(vol.path("games/slot1")).unwrap(),
+        "level 9"
+    );
+}
+
 /// `--dry-run` says the steps and changes nothing; `--json` gives one record per step.
 #[test]
 fn dry_run_says_the_steps_and_changes_nothing() {
