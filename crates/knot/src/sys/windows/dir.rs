@@ -206,6 +206,20 @@ impl crate::sys::Directory for Dir {
         super::remove_link(self, name)
     }
 
+    /// A junction copied byte for byte (a dangling one, or one to a drive this system does
+    /// not reach): a new empty directory given the buffer through its own handle
+    /// ([`super::make_junction`], which needs no privilege, unlike a symlink), where the
+    /// buffer is a junction: a mount point to a directory, not to a volume (the mount
+    /// manager records those itself). Anything else `Unsupported`.
+    fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
+        match knot_reparse::decode(buffer) {
+            Ok(knot_reparse::ReparsePoint::MountPoint(point)) if !point.is_volume_mount_point() => {
+                super::make_junction(self, name, buffer)
+            }
+            _ => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
     /// [`super::remove_tree_reparse`]: a link as a link, a file whose reparse point keeps
     /// its data as that file, each through its own handle.
     fn remove_tree_link_at(&self, name: &OsStr, _path: &Path) -> io::Result<()> {
