@@ -96,6 +96,13 @@ pub(crate) enum Error {
     /// deduplicated, a cloud file) cannot be read here: why, and what to do.
     #[error("{why}")]
     DataUnreadable { why: String },
+    /// A file encrypted with EFS (Windows), whose copy would be written decrypted, as
+    /// `CopyFileEx` refuses it unless told to allow a decrypted copy: refused.
+    #[error(
+        "it is encrypted (EFS), and its copy would be written decrypted; decrypt it first \
+         (cipher /d), or copy it with robocopy /EFSRAW"
+    )]
+    Encrypted,
     /// This backend copies no file data yet (Windows).
     #[error("copying files is not available on this platform yet")]
     NoFileCopy,
@@ -173,6 +180,7 @@ impl Error {
             | Error::NoFileCopy
             | Error::NoXattrs
             | Error::DataUnreadable { .. }
+            | Error::Encrypted
             | Error::NotNtfs
             | Error::Platform => io::ErrorKind::Unsupported,
             Error::NotARegularFile | Error::MountPoint => io::ErrorKind::InvalidInput,

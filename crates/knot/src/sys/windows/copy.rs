@@ -29,6 +29,7 @@ use std::os::windows::fs::FileExt as _;
 use super::handle::SHARE_ALL;
 use super::*;
 use crate::sys::{Attrs, Copied, FileData};
+use windows_sys::Win32::Storage::FileSystem::FILE_ATTRIBUTE_ENCRYPTED;
 
 /// How many bytes one read asks for, and one clone covers at most (a multiple of every
 /// cluster size; a clone must cover less than 4 GiB).
@@ -58,6 +59,7 @@ pub(super) fn copy_file_at(
     if tag.is_some() || attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
         return Err(SysError::NotARegularFile.into());
     }
+    refuse_encrypted(attributes)?;
     let basic = basic_info(&source)?;
     let to_wide = wide::terminated(wide::units(to_name))?;
     let copy = stage(to, to_name)?;
@@ -67,11 +69,29 @@ pub(super) fn copy_file_at(
         Ok(copied)
     });
     if filled.is_err() {
-        // Made by this call, exclusively, under its hidden name: taken back through its
-        // own handle.
-        let _ = delete_on_close(&copy);
+        take_back(&copy);
     }
     filled
+}
+
+/// Refuses a file encrypted with EFS (`attributes` has `FILE_ATTRIBUTE_ENCRYPTED`): its
+/// data read through a handle comes decrypted, and its copy would be written in clear.
+fn refuse_encrypted(attributes: u32) -> io::Result<()> {
+    if attributes & FILE_ATTRIBUTE_ENCRYPTED != 0 {
+        return Err(SysError::Encrypted.into());
+    }
+    Ok(())
+}
+
+/// Takes back the copy open as `copy`, made by this process, exclusively, under its
+/// hidden name, through its own handle: deleted, and where it was given the read-only
+/// attribute already and Windows will not delete it so (before 10 1809, FAT), made plain
+/// first through the same handle, so that no hidden copy is left behind.
+fn take_back(copy: &Handle) {
+    if delete_on_close(copy).is_err() {
+        let _ = set_attributes(copy, 0);
+        let _ = delete_on_close(copy);
+    }
 }
 
 /// The regular file open as `handle` (read access), as [`Directory::system_file_at`]
@@ -126,6 +146,7 @@ pub(super) fn copy_reparse_data_at(
     to_name: &OsStr,
 ) -> io::Result<Copied> {
     let source = open_data(from, name, tag)?;
+    refuse_encrypted(source.attribute_tag()?.0)?;
     let basic = basic_info(&source)?;
     let size = source.as_file().metadata()?.len();
     let to_wide = wide::terminated(wide::units(to_name))?;
@@ -139,9 +160,7 @@ pub(super) fn copy_reparse_data_at(
         })
     });
     if filled.is_err() {
-        // Made by this call, exclusively, under its hidden name: taken back through its
-        // own handle.
-        let _ = delete_on_close(&copy);
+        take_back(&copy);
     }
     filled
 }

@@ -402,7 +402,7 @@ pub(crate) fn remove_dir(dir: &Dir, name: &OsStr) -> io::Result<()> {
 
 /// Gives the entry open as `handle` the attributes `attributes`, its times left as they
 /// are (0).
-fn set_attributes(handle: &Handle, attributes: u32) -> io::Result<()> {
+pub(super) fn set_attributes(handle: &Handle, attributes: u32) -> io::Result<()> {
     let info = FILE_BASIC_INFO {
         CreationTime: 0,
         LastAccessTime: 0,
