@@ -261,7 +261,7 @@ fn relocate_inner(
     refuse_verify(options, dir, op)?;
     let from = Held::source(dir, op)?;
     let to = Held::new_place(new, op)?;
-    if to.real.starts_with(&from.real) {
+    if crate::resolve::is_within(&to.real, &from.real) {
         return Err(Error::new(op, new, ErrorKind::MoveIntoItself));
     }
     let ty = link_type(options.leave, &from, op)?;

@@ -174,6 +174,14 @@ pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// Whether the absolute path `path` is `dir` or below it, its components compared by the
+/// platform's rule ([`same_component`]: `C:\Data\x` is below `c:\data` on Windows).
+pub(crate) fn is_within(path: &Path, dir: &Path) -> bool {
+    let mut parts = path.components();
+    dir.components()
+        .all(|d| parts.next().is_some_and(|p| same_component(&p, &d)))
+}
+
 /// Whether two components of absolute paths name the same directory entry, by the
 /// platform's rule (`sys::Os::same_name`): exactly on Unix, ignoring ASCII case on Windows.
 fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
@@ -183,6 +191,37 @@ fn same_component(a: &Component<'_>, b: &Component<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A path is within a directory where the directory's components lead it, by the
+    /// platform's rule for names; a name that only begins the same is not.
+    #[test]
+    fn a_path_within_a_directory_is_told_by_its_components() {
+        #[cfg(unix)]
+        let (dir, cases) = (
+            "/data/games",
+            [
+                ("/data/games", true),
+                ("/data/games/x/y", true),
+                ("/data/games2", false),
+                ("/data", false),
+                ("/Data/games/x", false),
+            ],
+        );
+        #[cfg(windows)]
+        let (dir, cases) = (
+            r"C:\Data\Games",
+            [
+                (r"C:\Data\Games", true),
+                (r"c:\data\games\x\y", true),
+                (r"C:\Data\Games2", false),
+                (r"C:\Data", false),
+                (r"D:\Data\Games\x", false),
+            ],
+        );
+        for (path, within) in cases {
+            assert_eq!(is_within(Path::new(path), Path::new(dir)), within, "{path}");
+        }
+    }
     /// `sym/..` is where the kernel goes: the parent of what `sym` leads to.
     #[cfg(unix)]
     #[test]

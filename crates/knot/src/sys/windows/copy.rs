@@ -174,9 +174,11 @@ pub(super) fn reparse_data_size_at(from: &Dir, name: &OsStr, tag: Tag) -> io::Re
 /// read its data: first itself (`FILE_OPEN_REPARSE_POINT`), to check that it still has
 /// that tag, that it is no directory and that its data is here (a cloud file's
 /// `RECALL_ON_DATA_ACCESS`, `RECALL_ON_OPEN` or `OFFLINE` attribute says it is not; reading
-/// it would download it, which a copy does not do unasked); then as the file system
-/// gives it, through its filter, checked by its id to be the same file (a link put at
-/// the name meanwhile is followed by that open, and refused here before a byte is read).
+/// it would download it, which a copy does not do unasked); then that same file opened
+/// again from its own handle (the empty name, as `ReOpenFile` opens it), now as the file
+/// system gives it, through its filter: never by its name again, so a link put at the
+/// name meanwhile is never followed (not even to a share, which would be sent this
+/// user's credentials); and checked by its id to be the same file.
 fn open_data(from: &Dir, name: &OsStr, tag: Tag) -> io::Result<Handle> {
     let itself = from.entry(name, FILE_READ_ATTRIBUTES)?;
     let (attributes, found) = itself.attribute_tag()?;
@@ -202,8 +204,8 @@ fn open_data(from: &Dir, name: &OsStr, tag: Tag) -> io::Result<Handle> {
         return Err(SysError::DataUnreadable { why }.into());
     }
     let id = file_id(&itself)?;
-    let source =
-        Handle::open_data_at(from.handle(), name, FILE_READ_DATA, SHARE_ALL).map_err(|err| {
+    let source = Handle::open_data_at(&itself, OsStr::new("."), FILE_READ_DATA, SHARE_ALL)
+        .map_err(|err| {
             if last_error_is(&err, &[ERROR_CANT_ACCESS_FILE]) {
                 let why = format!(
                     "it is {}, and no filter on this system serves its reparse point \
@@ -374,8 +376,9 @@ fn clone(source: &Handle, copy: &Handle, size: u64, sparse: bool) -> io::Result<
     if control(copy, FSCTL_SET_INTEGRITY_INFORMATION, Some(&set), none).is_err() {
         return Ok(false);
     }
-    if sparse {
-        set_sparse(copy)?;
+    // A copy that cannot be made sparse is no clone: copied instead, as it is still empty.
+    if sparse && set_sparse(copy).is_err() {
+        return Ok(false);
     }
     copy.as_file().set_len(size)?;
     let rounded = size.div_ceil(cluster) * cluster;
