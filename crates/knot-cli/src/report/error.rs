@@ -516,6 +516,14 @@ pub(crate) const SYMLINK_EVALUATION_FIX: &str = "an administrator can let Window
     symbolic links on shares: `fsutil behavior set SymlinkEvaluation R2R:1 R2L:1` \
     (`fsutil behavior query SymlinkEvaluation` shows the policy; Group Policy may set it)";
 
+/// How to take a mount point out of a tree: on Windows a volume is mounted at a directory
+/// by the mount manager, which `mountvol` asks to let go of it.
+const UNMOUNT: &str = if cfg!(windows) {
+    "remove the volume's mount point first (mountvol DIR /D)"
+} else {
+    "unmount it first (umount)"
+};
+
 /// The fix of an error about the path itself.
 fn path_fix(err: &knot::Error) -> Option<String> {
     Some(match err.kind() {
@@ -661,11 +669,9 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             holds_current: true,
         } => "change to a directory outside it first".into(),
         ErrorKind::MountPointInTree if matches!(err.op(), Op::Move | Op::MoveBack) => {
-            "unmount it first (umount), then run knot move again".into()
+            format!("{UNMOUNT}, then run knot move again")
         }
-        ErrorKind::MountPointInTree => {
-            "unmount it first (umount), then run knot rm --tree again".into()
-        }
+        ErrorKind::MountPointInTree => format!("{UNMOUNT}, then run knot rm --tree again"),
         ErrorKind::TreeNotADirectory { .. } if err.op() == Op::Move => {
             "name a directory; knot move moves directories".into()
         }
