@@ -166,9 +166,10 @@ pub(crate) fn stage(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<(OsString, 
 }
 
 /// Renames the staged entry `hidden` of `dir` to `name`, as `put` says: over what is
-/// there (`renameat`), or only where nothing is (`renameat2` with `RENAME_NOREPLACE`;
-/// where the file system cannot, `linkat` to the new name, which never replaces either,
-/// then the hidden name unlinked).
+/// there (`renameat`), or only where nothing is (`renameat2` with `RENAME_NOREPLACE`, on
+/// macOS `renameatx_np` with `RENAME_EXCL`; where the system or file system cannot,
+/// `linkat` to the new name, which never replaces either, then the hidden name
+/// unlinked).
 pub(crate) fn put_staged(
     dir: BorrowedFd<'_>,
     hidden: &OsStr,
@@ -178,10 +179,13 @@ pub(crate) fn put_staged(
     if put == Put::Over {
         return Ok(rustix::fs::renameat(dir, hidden, dir, name)?);
     }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
     match rustix::fs::renameat_with(dir, hidden, dir, name, rustix::fs::RenameFlags::NOREPLACE) {
         Ok(()) => return Ok(()),
+        // Not on this file system (`ENOTSUP` and `EOPNOTSUPP` are one on Linux, two on
+        // macOS).
         Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {}
+        Err(err) if err == Errno::NOTSUP => {}
         Err(err) => return Err(err.into()),
     }
     rustix::fs::linkat(dir, hidden, dir, name, AtFlags::empty())?;
