@@ -356,6 +356,11 @@ fn junctions_on_ntfs_are_removed_as_links() {
             "junction 't/up' -> 'C:\\t'  [to be removed as a link]",
         ]
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.ends_with("removed 't': 2 files, 2 directories, 2 links\n"),
+        "{stderr}"
+    );
     vol.remount();
     assert_eq!(vol.names(), ["target"]);
     assert_eq!(

@@ -516,13 +516,19 @@ pub(crate) const SYMLINK_EVALUATION_FIX: &str = "an administrator can let Window
     symbolic links on shares: `fsutil behavior set SymlinkEvaluation R2R:1 R2L:1` \
     (`fsutil behavior query SymlinkEvaluation` shows the policy; Group Policy may set it)";
 
-/// How to take a mount point out of a tree: on Windows a volume is mounted at a directory
-/// by the mount manager, which `mountvol` asks to let go of it.
-const UNMOUNT: &str = if cfg!(windows) {
-    "remove the volume's mount point first (mountvol DIR /D)"
-} else {
-    "unmount it first (umount)"
-};
+/// How to take the mount point `path` out of a tree: on Windows a volume is mounted at a
+/// directory by the mount manager, which `mountvol` asks to let go of it.
+fn unmount(path: &Path) -> String {
+    if cfg!(windows) {
+        // In double quotes, as cmd and PowerShell take a path (none holds a `"`).
+        format!(
+            "remove the volume's mount point first (mountvol \"{}\" /D)",
+            path.display()
+        )
+    } else {
+        "unmount it first (umount)".into()
+    }
+}
 
 /// The fix of an error about the path itself.
 fn path_fix(err: &knot::Error) -> Option<String> {
@@ -669,9 +675,11 @@ fn path_fix(err: &knot::Error) -> Option<String> {
             holds_current: true,
         } => "change to a directory outside it first".into(),
         ErrorKind::MountPointInTree if matches!(err.op(), Op::Move | Op::MoveBack) => {
-            format!("{UNMOUNT}, then run knot move again")
+            format!("{}, then run knot move again", unmount(err.path()))
         }
-        ErrorKind::MountPointInTree => format!("{UNMOUNT}, then run knot rm --tree again"),
+        ErrorKind::MountPointInTree => {
+            format!("{}, then run knot rm --tree again", unmount(err.path()))
+        }
         ErrorKind::TreeNotADirectory { .. } if err.op() == Op::Move => {
             "name a directory; knot move moves directories".into()
         }

@@ -700,11 +700,12 @@ impl Tree {
 }
 
 /// Whether `link`, read as a reparse point that is no directory, is a file whose reparse
-/// point keeps its data (WOF-compressed, deduplicated, a cloud file: no name surrogate,
-/// MS-FSCC 2.1.2.1): the file itself, not a link to anything, removed and counted as a
-/// file, with no record of its own.
+/// point keeps its data (WOF-compressed, deduplicated, a cloud file: [`sys::holds_data`]):
+/// the file itself, not a link to anything, removed and counted as a file, with no
+/// record of its own. Any other reparse point (an app execution alias, a socket, a tag
+/// knot does not know) is listed and counted as a link, and removed as itself too.
 fn holds_its_data(link: &Link) -> bool {
-    matches!(link.kind, Kind::Reparse(tag) if !tag.tag().is_name_surrogate())
+    matches!(link.kind, Kind::Reparse(tag) if sys::holds_data(tag.tag()).is_some())
         && link.dir != Some(Flavour::Dir)
 }
 
@@ -931,6 +932,11 @@ impl Removal<'_> {
                 unreachable!("the deepest level is always held")
             };
             let removed = match Tree::type_of(dir, &entry) {
+                // A volume mount point the listing refused, and reported.
+                Ok(FileType::Link) if matches!(entry.listed, Listed::MountPoint) => {
+                    top.keep = true;
+                    continue;
+                }
                 Ok(FileType::Link) => {
                     let path = top.path.join(&entry.name);
                     // The listing's record, or, for a link it did not keep, one read now.

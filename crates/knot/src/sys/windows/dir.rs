@@ -210,11 +210,17 @@ impl crate::sys::Directory for Dir {
     /// not reach): a new empty directory given the buffer through its own handle
     /// ([`super::make_junction`], which needs no privilege, unlike a symlink), where the
     /// buffer is a junction: a mount point to a directory, not to a volume (the mount
-    /// manager records those itself). Anything else `Unsupported`.
+    /// manager records those itself), and read back (a file system that kept another
+    /// buffer is reported, the directory left as made). Anything else `Unsupported`.
     fn make_reparse_dir_at(&self, name: &OsStr, buffer: &[u8]) -> io::Result<()> {
         match knot_reparse::decode(buffer) {
             Ok(knot_reparse::ReparsePoint::MountPoint(point)) if !point.is_volume_mount_point() => {
-                super::make_junction(self, name, buffer)
+                super::make_junction(self, name, buffer)?;
+                let made = self.entry(name, FILE_READ_ATTRIBUTES)?;
+                match super::ioctl::get_reparse_point(&made) {
+                    Ok(read) if read == buffer => Ok(()),
+                    _ => Err(super::SysError::ReadBack { who: "Windows" }.into()),
+                }
             }
             _ => Err(io::ErrorKind::Unsupported.into()),
         }

@@ -319,8 +319,9 @@ pub(super) fn rename(handle: &Handle, dir: &Dir, to: &[u16], flags: Option<u32>)
 
 /// Removes the file `name` of `dir` (a tree being removed deletes it), opened by its name
 /// relative to the directory's handle, never followed, and deleted through that handle
-/// ([`delete_as_it_is`]). It is opened with `DELETE` alone (and the attributes read),
-/// which the directory's `FILE_DELETE_CHILD` grants too, as `del` needs no more.
+/// ([`delete_as_it_is`]). It is opened with `DELETE` and no right to change it (besides
+/// `FILE_READ_ATTRIBUTES` and `SYNCHRONIZE`, which every knot open asks): the
+/// directory's `FILE_DELETE_CHILD` grants the `DELETE`.
 pub(crate) fn remove_file(dir: &Dir, name: &OsStr) -> io::Result<()> {
     let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
     let (attributes, _) = handle.attribute_tag()?;
@@ -370,7 +371,9 @@ pub(super) fn delete_as_it_is(handle: &Handle, attributes: u32) -> io::Result<()
     // handle, as `ReOpenFile` opens it).
     let writer = Handle::open_at(handle, OsStr::new("."), FILE_WRITE_ATTRIBUTES, SHARE_ALL)
         .map_err(|_| err)?;
-    let names = handle.info().map_or(1, |info| info.nNumberOfLinks);
+    // Where the names cannot be counted, as if there were others: giving the attribute
+    // back to a file that goes costs nothing.
+    let names = handle.info().map_or(u32::MAX, |info| info.nNumberOfLinks);
     set_attributes(&writer, attributes & !FILE_ATTRIBUTE_READONLY)?;
     let deleted = delete_on_close(handle);
     if deleted.is_err() || names > 1 {
