@@ -508,14 +508,8 @@ fn ntfs3g_a_volume_mount_point_inside_is_refused() {
     let Some(vol) = fixture::ntfs3g::volume("move::ntfs3g_volume") else {
         return;
     };
-    fs::create_dir_all(vol.path("games/vol")).unwrap();
+    crate::ntfs3g::volume_mount_point(&vol.path("games/vol"));
     fs::write(vol.path("games/slot1"), "level 9").unwrap();
-    let point =
-        knot_reparse::MountPoint::new("\\??\\Volume{01234567-89ab-cdef-0123-456789abcdef}\\", "");
-    let buffer = knot_reparse::ReparsePoint::MountPoint(point)
-        .encode()
-        .unwrap();
-    crate::ntfs3g::set_reparse_data(&vol.path("games/vol"), &buffer);
     vol.remount();
     let mut cmd = fixture::knot();
     cmd.current_dir(&vol.mnt).args(["move", "games", "saved"]);

@@ -50,6 +50,18 @@ pub(crate) fn compressed_file(path: &Path) -> Vec<u8> {
     wof
 }
 
+/// The directory `path` made a volume mount point, as `mountvol` leaves one: a mount point
+/// reparse point to `\\??\\Volume{GUID}\\`.
+pub(crate) fn volume_mount_point(path: &Path) {
+    fs::create_dir_all(path).unwrap();
+    let point =
+        knot_reparse::MountPoint::new("\\??\\Volume{01234567-89ab-cdef-0123-456789abcdef}\\", "");
+    let buffer = knot_reparse::ReparsePoint::MountPoint(point)
+        .encode()
+        .unwrap();
+    set_reparse_data(path, &buffer);
+}
+
 /// Writes the reparse buffer `buffer` onto the entry at `path`, as ntfs-3g takes one.
 pub(crate) fn set_reparse_data(path: &Path, buffer: &[u8]) {
     rustix::fs::setxattr(

@@ -379,15 +379,9 @@ fn volume_mount_points_on_ntfs_are_refused() {
     let Some(vol) = volume("volume_mount_points_on_ntfs_are_refused") else {
         return;
     };
-    fs::create_dir_all(vol.path("t/a/vol")).unwrap();
     fs::create_dir_all(vol.path("t/b")).unwrap();
     fs::write(vol.path("t/b/f"), "1").unwrap();
-    let point =
-        knot_reparse::MountPoint::new("\\??\\Volume{01234567-89ab-cdef-0123-456789abcdef}\\", "");
-    let buffer = knot_reparse::ReparsePoint::MountPoint(point)
-        .encode()
-        .unwrap();
-    crate::ntfs3g::set_reparse_data(&vol.path("t/a/vol"), &buffer);
+    crate::ntfs3g::volume_mount_point(&vol.path("t/a/vol"));
     vol.remount();
     let mut cmd = fixture::knot();
     cmd.current_dir(&vol.mnt).args(["rm", "--tree", "t"]);
