@@ -54,7 +54,9 @@ pub(super) fn copy_file_at(
     to: &Dir,
     to_name: &OsStr,
 ) -> io::Result<Copied> {
-    let source = from.entry(name, FILE_READ_DATA | FILE_READ_ATTRIBUTES)?;
+    let source = from
+        .entry(name, FILE_READ_DATA | FILE_READ_ATTRIBUTES)
+        .map_err(|err| encrypted_or(from, name, err))?;
     let (attributes, tag) = source.attribute_tag()?;
     if tag.is_some() || attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
         return Err(SysError::NotARegularFile.into());
@@ -81,6 +83,24 @@ fn refuse_encrypted(attributes: u32) -> io::Result<()> {
         return Err(SysError::Encrypted.into());
     }
     Ok(())
+}
+
+/// `err`, the refusal to open the file `name` of `from` for its data; where that is an
+/// access denied to an EFS-encrypted file (this user holds no key for it), the refusal
+/// of encrypted files instead, which says what to do.
+fn encrypted_or(from: &Dir, name: &OsStr, err: io::Error) -> io::Error {
+    if !is_access_denied(&err) {
+        return err;
+    }
+    match from
+        .entry(name, FILE_READ_ATTRIBUTES)
+        .and_then(|h| h.attribute_tag())
+    {
+        Ok((attributes, _)) if attributes & FILE_ATTRIBUTE_ENCRYPTED != 0 => {
+            SysError::Encrypted.into()
+        }
+        _ => err,
+    }
 }
 
 /// Takes back the copy open as `copy`, made by this process, exclusively, under its
