@@ -527,3 +527,38 @@ fn copy_never_writes_into_a_directory_moved_out_of_dst() {
         "the racer never met a directory of the copy while it ran"
     );
 }
+
+/// `knot copy` of a file compressed by `compact /c /exe` (a WOF reparse point, whose data
+/// the filter serves through the file opened again from its own handle): the copy is a
+/// plain file with the same bytes. Wine has no `compact.exe` and no reparse points: that
+/// is accepted there, and only off the Windows job.
+#[test]
+fn copy_gives_a_compressed_file_its_data() {
+    const TEST: &str = "copy_gives_a_compressed_file_its_data";
+    let dir = Dir::new();
+    let src = dir.mkdir("src");
+    let data: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+    let packed = dir.file("src/packed", &data);
+    let compacted = std::process::Command::new("compact")
+        .args(["/c", "/exe:xpress4k"])
+        .arg(&packed)
+        .output();
+    let wof = |path: &Path| {
+        matches!(inspect(path).map(|link| link.kind),
+            Ok(Kind::Reparse(tag)) if tag.tag() == knot_reparse::Tag::WOF)
+    };
+    if !wof(&packed) {
+        note(&format!("no WOF-compressed file made here: {compacted:?}"));
+        crate::fixture::wine_lacks(TEST, "no compact.exe here (Wine 8 has no reparse points)");
+        return;
+    }
+    let dst = dir.join("dst");
+    let summary = knot::copy(&src, &dst, &knot::copy::CopyOptions::default(), |item| {
+        assert!(item.is_ok(), "{item:?}");
+    })
+    .unwrap();
+    assert_eq!(summary.files, 1);
+    assert_eq!(fs::read_to_string(dst.join("packed")).unwrap(), data);
+    assert!(!wof(&dst.join("packed")));
+    assert_eq!(inspect(dst.join("packed")).unwrap().kind, Kind::File);
+}
