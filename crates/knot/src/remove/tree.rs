@@ -530,6 +530,14 @@ impl Tree {
         each(Err(err));
     }
 
+    /// Refuses the mount point `path` met by the listing: counted, reported, and
+    /// remembered, so that the removal neither enters nor reports it again.
+    fn refuse(&mut self, each: &mut dyn FnMut(Result<Met>), path: PathBuf) {
+        self.counts.refused += 1;
+        each(Ok(mount_point(&path)));
+        self.refused.insert(path);
+    }
+
     /// The entries listed of the directory `node`, to change.
     fn node(&mut self, node: usize) -> &mut Vec<Entry> {
         self.nodes[node]
@@ -577,10 +585,8 @@ impl Tree {
                     }
                 }
                 Ok(Below::MountPoint) => {
-                    self.counts.refused += 1;
                     self.node(job.node)[job.index].listed = Listed::MountPoint;
-                    each(Ok(mount_point(&path)));
-                    self.refused.insert(path);
+                    self.refuse(each, path);
                 }
                 Ok(Below::Replaced) if dry_run => {
                     let kind = ErrorKind::ReplacedDuringRemoval;
@@ -656,10 +662,8 @@ impl Tree {
                         // A volume mounted at a directory (a mount point reparse point to
                         // `\??\Volume{GUID}\`): refused as a mount point, left whole.
                         Ok(link) if link.kind == Kind::MountPoint => {
-                            self.counts.refused += 1;
                             entry.listed = Listed::MountPoint;
-                            each(Ok(mount_point(&path)));
-                            self.refused.insert(path);
+                            self.refuse(each, path);
                         }
                         Ok(link) => {
                             self.counts.links += 1;
@@ -723,6 +727,15 @@ impl Removal<'_> {
     fn failed(&mut self, each: &mut dyn FnMut(Result<Met>), err: Error) {
         self.counts.errors += 1;
         each(Err(err));
+    }
+
+    /// Refuses the mount point `path` met by the removal: counted and reported, unless the
+    /// listing met it too (where it kept only its directory's directories) and did so.
+    fn refuse(&mut self, each: &mut dyn FnMut(Result<Met>), path: &Path) {
+        if !self.tree.refused.contains(path) {
+            self.counts.refused += 1;
+            each(Ok(mount_point(path)));
+        }
     }
 
     fn read(&mut self, dir: &Dir) -> io::Result<Vec<Entry>> {
@@ -950,10 +963,7 @@ impl Removal<'_> {
                         && link.kind == Kind::MountPoint
                     {
                         top.keep = true;
-                        if !self.tree.refused.contains(&path) {
-                            self.counts.refused += 1;
-                            each(Ok(mount_point(&path)));
-                        }
+                        self.refuse(each, &path);
                         continue;
                     }
                     let file = link.as_ref().is_some_and(holds_its_data);
@@ -1031,13 +1041,7 @@ impl Removal<'_> {
                         }
                         Ok(Below::MountPoint) => {
                             top.keep = true;
-                            let path = top.path.join(&entry.name);
-                            // Met by the listing too, where it kept only this
-                            // directory's directories: reported and counted once.
-                            if !self.tree.refused.contains(&path) {
-                                self.counts.refused += 1;
-                                each(Ok(mount_point(&path)));
-                            }
+                            self.refuse(each, &top.path.join(&entry.name));
                             continue;
                         }
                         Ok(Below::Replaced) => {
