@@ -1699,9 +1699,12 @@ impl Copying {
             Some(xattrs) => pinned.dir.give_link_xattrs_at(&made_as, xattrs),
             None => Ok(()),
         };
-        let put = given.and_then(|()| match staged {
-            true => pinned.dir.put_staged_at(&made_as, name, over),
-            false => Ok(()),
+        let put = given.and_then(|()| {
+            if staged {
+                pinned.dir.put_staged_at(&made_as, name, over)
+            } else {
+                Ok(())
+            }
         });
         if let Err(e) = put {
             // The hidden name is this process's own, made just now.
@@ -1727,12 +1730,8 @@ impl Copying {
         if !self.options.xattrs || ty != LinkType::Symlink {
             return Ok(None);
         }
-        let mut xattrs = source
-            .dir
-            .link_xattrs_at(source.name)
-            .map_err(|e| Error::io(Op::Copy, path, e))?;
-        xattrs.sort();
-        Ok(Some(xattrs))
+        let xattrs = source.dir.link_xattrs_at(source.name);
+        Ok(Some(xattrs.map_err(|e| Error::io(Op::Copy, path, e))?))
     }
 
     /// A dangling junction, or one to another drive (which this system does not reach),

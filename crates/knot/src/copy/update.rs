@@ -350,13 +350,13 @@ impl Copying {
                     Some((path, _)) => path,
                     None => stored.target,
                 };
-                // With --xattrs, a symlink's own extended attributes too (sorted); one
-                // whose attributes cannot be read is made again.
+                // With --xattrs, a symlink's own extended attributes too; one whose
+                // attributes cannot be read is made again.
                 let same = || match xattrs {
-                    Some(xattrs) => pinned.dir.link_xattrs_at(name).is_ok_and(|mut now| {
-                        now.sort();
-                        same_xattrs(xattrs, &now)
-                    }),
+                    Some(xattrs) => pinned
+                        .dir
+                        .link_xattrs_at(name)
+                        .is_ok_and(|now| same_xattrs(xattrs, &now)),
                     None => true,
                 };
                 if same_kind && there == target && same() {

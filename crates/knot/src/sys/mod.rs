@@ -276,7 +276,8 @@ pub(crate) trait Directory: Sized + std::fmt::Debug + Send + Sync {
         Err(error::Error::NoFileCopy.into())
     }
     /// The extended attributes of the symlink `name` here itself, never what it leads
-    /// to. Where the backend copies none, a refusal.
+    /// to, sorted by name (as [`Directory::file_xattrs_at`], to compare two links'). Where
+    /// the backend copies none, a refusal.
     fn link_xattrs_at(&self, _name: &std::ffi::OsStr) -> io::Result<Xattrs> {
         Err(error::Error::NoXattrs.into())
     }

@@ -281,10 +281,12 @@ impl super::super::Directory for Dir {
         super::copy::give_link_attrs_at(self.fd.as_fd(), name, attrs)
     }
 
-    /// The link held by a descriptor (`xattr.rs`).
+    /// The link held by a descriptor (`xattr.rs`), sorted by name.
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
     fn link_xattrs_at(&self, name: &OsStr) -> io::Result<super::super::Xattrs> {
-        super::xattr::read_link(self.fd.as_fd(), name)
+        let mut xattrs = super::xattr::read_link(self.fd.as_fd(), name)?;
+        xattrs.sort();
+        Ok(xattrs)
     }
 
     /// The link held by a descriptor (`xattr.rs`).

@@ -13,8 +13,6 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use rustix::fs::{FileType, Mode, OFlags};
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use rustix::io::Errno;
 
 /// The path in `/proc/self/fd` that leads to the file `fd` holds, and no further.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -27,10 +25,11 @@ pub(crate) fn own_path(fd: BorrowedFd<'_>) -> PathBuf {
 ///
 /// [`NoProc`]: super::super::error::Error::NoProc
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn no_proc(err: Errno) -> io::Error {
-    match err {
-        Errno::NOENT => super::super::error::Error::NoProc.into(),
-        err => err.into(),
+pub(crate) fn no_proc(err: impl Into<io::Error>) -> io::Error {
+    let err = err.into();
+    match err.kind() {
+        io::ErrorKind::NotFound => super::super::error::Error::NoProc.into(),
+        _ => err,
     }
 }
 

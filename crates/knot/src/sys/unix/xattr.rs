@@ -53,9 +53,18 @@ fn read_with(
 /// file system that keeps none, a namespace only root may write): the caller asked for
 /// them, so a copy without them is not the copy asked for.
 pub(crate) fn write(fd: BorrowedFd<'_>, xattrs: &Xattrs) -> io::Result<()> {
+    write_with(xattrs, |name, value| {
+        rustix::fs::fsetxattr(fd, name, value, XattrFlags::empty())
+    })
+}
+
+/// Each of the attributes `xattrs` given by `set`, as [`write`] gives them.
+fn write_with(
+    xattrs: &Xattrs,
+    mut set: impl FnMut(&OsStr, &[u8]) -> rustix::io::Result<()>,
+) -> io::Result<()> {
     for (name, value) in xattrs {
-        rustix::fs::fsetxattr(fd, name.as_os_str(), value, XattrFlags::empty())
-            .map_err(|e| named(e, name))?;
+        set(name, value).map_err(|e| named(e, name))?;
     }
     Ok(())
 }
@@ -71,15 +80,11 @@ pub(crate) fn write(fd: BorrowedFd<'_>, xattrs: &Xattrs) -> io::Result<()> {
 pub(crate) fn read_link(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Xattrs> {
     let fd = super::held::hold_link(dir, name)?;
     let own = super::held::own_path(fd.as_fd());
-    let no_proc = |e: io::Error| match e.raw_os_error() {
-        Some(code) if code == Errno::NOENT.raw_os_error() => super::held::no_proc(Errno::NOENT),
-        _ => e,
-    };
     read_with(
         |buf| rustix::fs::listxattr(&own, buf),
         |name, buf| rustix::fs::getxattr(&own, name, buf),
     )
-    .map_err(no_proc)
+    .map_err(super::held::no_proc)
 }
 
 /// Gives the symlink `name` of `dir` itself the attributes `xattrs`, as [`read_link`]
@@ -91,14 +96,10 @@ pub(crate) fn write_link(dir: BorrowedFd<'_>, name: &OsStr, xattrs: &Xattrs) -> 
     }
     let fd = super::held::hold_link(dir, name)?;
     let own = super::held::own_path(fd.as_fd());
-    for (name, value) in xattrs {
-        match rustix::fs::setxattr(&own, name.as_os_str(), value, XattrFlags::empty()) {
-            Ok(()) => {}
-            Err(Errno::NOENT) => return Err(super::held::no_proc(Errno::NOENT)),
-            Err(e) => return Err(named(e, name)),
-        }
-    }
-    Ok(())
+    write_with(xattrs, |name, value| {
+        rustix::fs::setxattr(&own, name, value, XattrFlags::empty())
+    })
+    .map_err(super::held::no_proc)
 }
 
 /// [`read_link`] on macOS, through the link opened itself ([`hold_link`]).
