@@ -665,11 +665,12 @@ pub(crate) fn attrs_at(from: BorrowedFd<'_>, name: &OsStr) -> io::Result<Attrs> 
 
 /// Gives the link `name` of `dir` the owner (where this process may, as `cp -a` gives
 /// it) and times of `attrs`, the link itself: through the link held by a descriptor and
-/// checked to be one ([`hold_link`](super::held::hold_link)), where this system can hold a link; elsewhere
-/// (FreeBSD) only the times, by name (`utimensat` with `AT_SYMLINK_NOFOLLOW`), as an
-/// owner given by name could land on what was swapped in for the link. An owner that
-/// cannot be given is no failure: a link's owner matters only in a sticky directory,
-/// where the kernel follows a link there only for its owner or the directory's.
+/// checked to be one ([`hold_link`](super::held::hold_link)), where this system can
+/// hold a link; elsewhere (FreeBSD) only the times, by name (`utimensat` with
+/// `AT_SYMLINK_NOFOLLOW`), as an owner given by name could land on what was swapped in
+/// for the link. An owner that cannot be given is no failure: a link's owner matters
+/// only in a sticky directory, where the kernel follows a link there only for its owner
+/// or the directory's.
 pub(crate) fn give_link_attrs_at(
     dir: BorrowedFd<'_>,
     name: &OsStr,

@@ -96,10 +96,8 @@ fn encrypted_or(from: &Dir, name: &OsStr, err: io::Error) -> io::Error {
         .entry(name, FILE_READ_ATTRIBUTES)
         .and_then(|h| h.attribute_tag())
     {
-        Ok((attributes, _)) if attributes & FILE_ATTRIBUTE_ENCRYPTED != 0 => {
-            SysError::Encrypted.into()
-        }
-        _ => err,
+        Ok((attributes, _)) => refuse_encrypted(attributes).err().unwrap_or(err),
+        Err(_) => err,
     }
 }
 

@@ -71,7 +71,11 @@ pub(super) fn delete_on_close(handle: &Handle) -> io::Result<()> {
 /// the entry, not the name. Deleting a junction or directory symlink this way removes the
 /// link's own (empty) directory entry; the target's contents are not reached.
 pub(crate) fn remove_link(dir: &Dir, name: &OsStr) -> io::Result<()> {
-    let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
+    delete_link(&dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?)
+}
+
+/// [`remove_link`] of the entry open as `handle` (with `DELETE` access).
+fn delete_link(handle: &Handle) -> io::Result<()> {
     // Whatever link stands there now goes (as on Unix, where which link it is cannot be
     // told reliably): what is promised is that nothing but a link is ever deleted, and
     // the check and the delete go through this one handle.
@@ -79,8 +83,8 @@ pub(crate) fn remove_link(dir: &Dir, name: &OsStr) -> io::Result<()> {
         (_, Some(tag)) if Tag(tag).is_name_surrogate() => {}
         _ => return Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
     }
-    refuse_volume_mount_point(&handle)?;
-    delete_on_close(&handle)
+    refuse_volume_mount_point(handle)?;
+    delete_on_close(handle)
 }
 
 /// Refuses a volume mount point (a mount point to `\??\Volume{GUID}\`): the mount manager
@@ -341,14 +345,12 @@ pub(crate) fn remove_file(dir: &Dir, name: &OsStr) -> io::Result<()> {
 pub(crate) fn remove_tree_reparse(dir: &Dir, name: &OsStr) -> io::Result<()> {
     let handle = dir.entry(name, DELETE | FILE_READ_ATTRIBUTES)?;
     match handle.attribute_tag()? {
-        (_, Some(tag)) if Tag(tag).is_name_surrogate() => {
-            refuse_volume_mount_point(&handle)?;
-            delete_on_close(&handle)
-        }
-        (attributes, Some(_)) if attributes & FILE_ATTRIBUTE_DIRECTORY == 0 => {
+        (attributes, Some(tag))
+            if !Tag(tag).is_name_surrogate() && attributes & FILE_ATTRIBUTE_DIRECTORY == 0 =>
+        {
             delete_as_it_is(&handle, attributes)
         }
-        _ => Err(os_error(ERROR_NOT_A_REPARSE_POINT)),
+        _ => delete_link(&handle),
     }
 }
 
