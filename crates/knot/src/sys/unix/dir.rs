@@ -276,7 +276,7 @@ impl super::super::Directory for Dir {
         super::copy::attrs_at(self.fd.as_fd(), name)
     }
 
-    /// `fchownat` and `utimensat` with `AT_SYMLINK_NOFOLLOW`.
+    /// Through the link held by a descriptor (`copy.rs`).
     fn give_link_attrs_at(&self, name: &OsStr, attrs: &super::super::Attrs) -> io::Result<()> {
         super::copy::give_link_attrs_at(self.fd.as_fd(), name, attrs)
     }
